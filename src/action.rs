@@ -1,0 +1,99 @@
+//! Actions: everything that can change the [`State`](crate::state::State).
+//!
+//! Terminal events, timer ticks and the results of effects all arrive as
+//! actions; `update` turns them into a new state and more effects.
+
+use crossterm::event::KeyEvent;
+
+use crate::backend::BackendError;
+use crate::config::keys::Command;
+use crate::domain::{
+    Alarm, CallerIdentity, DbInstance, DbSnapshot, Listing, ScalableTarget, Service, Task,
+    TaskDefinition, Timestamp,
+};
+
+/// The kinds of resource the console polls, each on its own interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Resource {
+    Identity,
+    Services,
+    Scaling,
+    Tasks,
+    Databases,
+    Snapshots,
+    Alarms,
+}
+
+impl Resource {
+    /// Every polled resource kind.
+    pub const ALL: [Resource; 7] = [
+        Resource::Identity,
+        Resource::Services,
+        Resource::Scaling,
+        Resource::Tasks,
+        Resource::Databases,
+        Resource::Snapshots,
+        Resource::Alarms,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Identity => "identity",
+            Self::Services => "services",
+            Self::Scaling => "auto scaling",
+            Self::Tasks => "tasks",
+            Self::Databases => "databases",
+            Self::Snapshots => "snapshots",
+            Self::Alarms => "alarms",
+        }
+    }
+}
+
+/// The data a fetch of one [`Resource`] returns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Data {
+    Identity(CallerIdentity),
+    Services(Listing<Service>),
+    Scaling(Vec<ScalableTarget>),
+    Tasks(Listing<Task>),
+    Databases(Vec<DbInstance>),
+    Snapshots(Vec<DbSnapshot>),
+    Alarms(Vec<Alarm>),
+}
+
+/// Something that happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A key press from the terminal.
+    Key(KeyEvent),
+    /// A bindable command (from the keymap, or sent directly in tests).
+    Command(Command),
+    /// The terminal was resized.
+    Resize(u16, u16),
+    /// The wall clock moved on (about once a second).
+    Tick(Timestamp),
+    /// A poller's interval elapsed for a resource of an environment.
+    PollDue { env: usize, resource: Resource },
+    /// A fetch finished.
+    Loaded {
+        env: usize,
+        resource: Resource,
+        generation: u64,
+        at: Timestamp,
+        result: Result<Data, BackendError>,
+    },
+    /// A task definition was fetched (they are immutable: cached by ARN).
+    TaskDefinitionLoaded {
+        env: usize,
+        arn: String,
+        result: Result<TaskDefinition, BackendError>,
+    },
+    /// The revision list of a family was fetched.
+    RevisionsLoaded {
+        env: usize,
+        family: String,
+        generation: u64,
+        at: Timestamp,
+        result: Result<Vec<String>, BackendError>,
+    },
+}

@@ -1,0 +1,151 @@
+//! The event loop and the headless driver used by tests.
+//!
+//! terminal events → `Action` → `update` → effects on tokio tasks → results
+//! as `Action`s → draw from `&State` when something changed. The loop never
+//! awaits the network: it only waits for the next event, result or tick.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use color_eyre::Result;
+use crossterm::event::{Event, EventStream};
+use futures_util::StreamExt;
+use ratatui::Terminal;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio_util::sync::CancellationToken;
+
+use crate::action::Action;
+use crate::config::theme::Theme;
+use crate::effect::Effect;
+use crate::runner::{EnvRuntime, Runner, start_pollers};
+use crate::state::State;
+use crate::ui;
+use crate::update::update;
+
+/// Time between clock ticks (data ages on screen move by seconds).
+const TICK: Duration = Duration::from_secs(1);
+/// At most this many frames a second, however fast results arrive.
+const FRAME: Duration = Duration::from_millis(33);
+
+/// The console: state, the effect runner and the channel results come back on.
+pub struct App {
+    pub state: State,
+    runner: Runner,
+    tx: UnboundedSender<Action>,
+    rx: UnboundedReceiver<Action>,
+    /// Effects started whose results have not come back yet.
+    pending: usize,
+}
+
+impl App {
+    pub fn new(state: State, envs: Vec<EnvRuntime>) -> Self {
+        let (tx, rx) = unbounded_channel();
+        let runner = Runner::new(envs, tx.clone());
+        Self {
+            state,
+            runner,
+            tx,
+            rx,
+            pending: 0,
+        }
+    }
+
+    /// Applies an action and starts the effects it asks for.
+    pub fn dispatch(&mut self, action: Action) {
+        if matches!(
+            action,
+            Action::Loaded { .. } | Action::TaskDefinitionLoaded { .. } | Action::RevisionsLoaded { .. }
+        ) {
+            self.pending = self.pending.saturating_sub(1);
+        }
+        for effect in update(&mut self.state, action) {
+            if effect != Effect::Quit {
+                self.pending += 1;
+                self.runner.spawn(effect);
+            }
+        }
+    }
+
+    /// Waits until every effect started has delivered its result (tests).
+    pub async fn settle(&mut self) {
+        while self.pending > 0 {
+            match self.rx.recv().await {
+                Some(action) => self.dispatch(action),
+                None => break,
+            }
+        }
+    }
+
+    /// Runs the interactive console on a terminal until the user quits.
+    pub async fn run<B: ratatui::backend::Backend>(
+        mut self,
+        terminal: &mut Terminal<B>,
+        theme: &Theme,
+    ) -> Result<()>
+    where
+        B::Error: Send + Sync + 'static,
+    {
+        let cancel = CancellationToken::new();
+        let pollers: Vec<_> = self
+            .runner_envs()
+            .into_iter()
+            .enumerate()
+            .map(|(i, iv)| (i, iv))
+            .collect();
+        start_pollers(&pollers, &self.tx, &cancel);
+
+        let size = terminal.size()?;
+        self.dispatch(Action::Resize(size.width, size.height));
+        self.dispatch(Action::Tick(Utc::now()));
+
+        let mut events = EventStream::new();
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_draw = tokio::time::Instant::now() - FRAME;
+
+        loop {
+            if self.state.quit {
+                break;
+            }
+            if self.state.dirty {
+                let since = last_draw.elapsed();
+                if since < FRAME {
+                    // Coalesce bursts of results into one frame.
+                    tokio::time::sleep(FRAME - since).await;
+                    self.drain();
+                }
+                terminal.draw(|frame| ui::draw(frame, &self.state, theme))?;
+                self.state.dirty = false;
+                last_draw = tokio::time::Instant::now();
+            }
+            tokio::select! {
+                event = events.next() => match event {
+                    Some(Ok(Event::Key(key))) => self.dispatch(Action::Key(key)),
+                    Some(Ok(Event::Resize(w, h))) => self.dispatch(Action::Resize(w, h)),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => {
+                        tracing::error!(error = %e, "terminal input failed");
+                        break;
+                    }
+                    None => break,
+                },
+                Some(action) = self.rx.recv() => self.dispatch(action),
+                _ = tick.tick() => self.dispatch(Action::Tick(Utc::now())),
+            }
+            self.drain();
+        }
+        cancel.cancel();
+        Ok(())
+    }
+
+    /// Applies every action already waiting, before the next draw.
+    fn drain(&mut self) {
+        while let Ok(action) = self.rx.try_recv() {
+            self.dispatch(action);
+        }
+    }
+
+    fn runner_envs(&self) -> Vec<crate::config::RefreshIntervals> {
+        self.state.envs.iter().map(|e| e.intervals).collect()
+    }
+}

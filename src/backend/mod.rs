@@ -1,0 +1,182 @@
+//! The backend trait: everything the console asks of an environment.
+//!
+//! One backend instance serves one environment. Two implementations exist:
+//! the simulated environment ([`sim`]) and, later, the AWS SDK. Both return
+//! our own domain types and a typed [`BackendError`]; the UI never sees an SDK
+//! type. Listing calls return *complete* results (the implementation reads
+//! every page and batches describes to the API limits) with any per-resource
+//! failures reported alongside.
+
+pub mod sim;
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::domain::{
+    Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, ScalableTarget, Service,
+    Task, TaskDefinition,
+};
+
+/// Why a backend call failed, in the terms an operator acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendError {
+    /// The API throttled us; retry later.
+    Throttled { message: String },
+    /// Credentials are missing, invalid or expired, or access is denied.
+    Unauthorized { message: String, hint: Option<String> },
+    /// The resource does not exist.
+    NotFound { resource: String },
+    /// The service could not be reached or answered with a server error.
+    Unavailable { message: String },
+    /// The environment is read-only; the request was not sent.
+    ReadOnly { operation: String },
+    /// The request was invalid (bad parameter, invalid state).
+    Invalid { message: String },
+    /// Anything else.
+    Other { message: String },
+}
+
+impl BackendError {
+    /// A short label for the kind of failure.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Throttled { .. } => "throttled",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::NotFound { .. } => "not found",
+            Self::Unavailable { .. } => "unavailable",
+            Self::ReadOnly { .. } => "read-only",
+            Self::Invalid { .. } => "invalid",
+            Self::Other { .. } => "error",
+        }
+    }
+
+    /// Whether retrying the same call later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Throttled { .. } | Self::Unavailable { .. })
+    }
+}
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Throttled { message } => write!(f, "throttled: {message}"),
+            Self::Unauthorized { message, hint } => {
+                write!(f, "unauthorized: {message}")?;
+                if let Some(hint) = hint {
+                    write!(f, " ({hint})")?;
+                }
+                Ok(())
+            }
+            Self::NotFound { resource } => write!(f, "not found: {resource}"),
+            Self::Unavailable { message } => write!(f, "unavailable: {message}"),
+            Self::ReadOnly { operation } => {
+                write!(f, "read-only: {operation} was not sent")
+            }
+            Self::Invalid { message } => write!(f, "invalid request: {message}"),
+            Self::Other { message } => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for BackendError {}
+
+pub type BackendResult<T> = Result<T, BackendError>;
+
+/// A change to an ECS service (`UpdateService`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceUpdate {
+    pub desired_count: Option<u32>,
+    pub task_definition: Option<String>,
+    pub force_new_deployment: bool,
+}
+
+/// A new task-definition revision to register: the current one with the
+/// image of one or more containers replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageChange {
+    /// The ARN of the revision to copy.
+    pub base: String,
+    /// `(container name, new image)` pairs.
+    pub images: Vec<(String, String)>,
+}
+
+/// What the console reads from and does to one environment.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// STS `GetCallerIdentity`.
+    async fn caller_identity(&self) -> BackendResult<CallerIdentity>;
+
+    /// ECS `DescribeClusters`.
+    async fn clusters(&self, names: &[String]) -> BackendResult<Listing<Cluster>>;
+
+    /// Every service of a cluster (ListServices, every page; DescribeServices
+    /// in batches of 10).
+    async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>>;
+
+    /// Every running task of a cluster and those stopped recently
+    /// (ListTasks for both desired statuses; DescribeTasks in batches of 100).
+    async fn tasks(&self, cluster: &str) -> BackendResult<Listing<Task>>;
+
+    /// `DescribeTaskDefinition`.
+    async fn task_definition(&self, arn: &str) -> BackendResult<TaskDefinition>;
+
+    /// Every ACTIVE revision ARN of a family, newest first.
+    async fn task_definition_revisions(&self, family: &str) -> BackendResult<Vec<String>>;
+
+    /// Application Auto Scaling targets and policies of the cluster's services.
+    async fn scalable_targets(&self, cluster: &str) -> BackendResult<Vec<ScalableTarget>>;
+
+    /// RDS `DescribeDBInstances`, every page; `ids` empty means all.
+    async fn db_instances(&self, ids: &[String]) -> BackendResult<Vec<DbInstance>>;
+
+    /// RDS `DescribeDBSnapshots`, every page; `ids` empty means all instances.
+    async fn db_snapshots(&self, instance_ids: &[String]) -> BackendResult<Vec<DbSnapshot>>;
+
+    /// CloudWatch `DescribeAlarms`, every page, metric and composite, whose
+    /// names start with one of the prefixes (all when empty).
+    async fn alarms(&self, prefixes: &[String]) -> BackendResult<Vec<Alarm>>;
+
+    // ------------------------------------------------------- mutating
+
+    /// ECS `UpdateService`; returns the updated service.
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: ServiceUpdate,
+    ) -> BackendResult<Service>;
+
+    /// `RegisterTaskDefinition` copying `change.base` with new images.
+    async fn register_task_definition(&self, change: ImageChange) -> BackendResult<TaskDefinition>;
+
+    /// Application Auto Scaling `RegisterScalableTarget` with new bounds.
+    async fn set_scaling_bounds(
+        &self,
+        cluster: &str,
+        service: &str,
+        min: u32,
+        max: u32,
+    ) -> BackendResult<ScalableTarget>;
+
+    /// RDS `CreateDBSnapshot`.
+    async fn create_db_snapshot(
+        &self,
+        instance_id: &str,
+        snapshot_id: &str,
+    ) -> BackendResult<DbSnapshot>;
+
+    /// RDS `RebootDBInstance`, with failover for Multi-AZ instances.
+    async fn reboot_db_instance(
+        &self,
+        instance_id: &str,
+        force_failover: bool,
+    ) -> BackendResult<DbInstance>;
+
+    /// CloudWatch `EnableAlarmActions` / `DisableAlarmActions`.
+    async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()>;
+}
+
+/// The default timeout of one backend call made by the console.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);

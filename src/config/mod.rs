@@ -1,0 +1,163 @@
+//! Configuration: the TOML file, its compiled-in default, keys and themes.
+//!
+//! `config.example.toml` at the repository root documents every option and
+//! is compiled in as the default. A user file (XDG config path or
+//! `--config PATH`) is read over it. Every mistake is reported with the file,
+//! line, column and what was expected.
+
+pub mod keys;
+pub mod load;
+pub mod theme;
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use load::{ConfigError, load_config};
+
+/// The compiled-in default configuration (the documented example).
+pub const DEFAULT_CONFIG: &str = include_str!("../../config.example.toml");
+
+/// The whole configuration after loading.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Theme name: `default`, `light`, `high-contrast` or a user theme.
+    #[serde(default = "default_theme")]
+    pub theme: String,
+    /// The environment opened at start (the first one when unset).
+    #[serde(default)]
+    pub default_environment: Option<String>,
+    /// Start every environment read-only.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Default polling intervals, overridable per environment.
+    #[serde(default)]
+    pub refresh: RefreshIntervals,
+    /// Key bindings: command name → list of keys (replaces the default keys
+    /// of that command).
+    #[serde(default)]
+    pub keys: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default, rename = "environment")]
+    pub environments: Vec<EnvironmentConfig>,
+}
+
+fn default_theme() -> String {
+    "default".to_string()
+}
+
+/// One environment: where it is and how careful to be with it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentConfig {
+    pub name: String,
+    /// `sim` for the built-in simulated environment, `aws` for AWS.
+    #[serde(default)]
+    pub source: Source,
+    /// For `source = "sim"`: which world of the simulation (defaults to name).
+    #[serde(default)]
+    pub sim_world: Option<String>,
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    #[serde(default)]
+    pub clusters: Vec<ClusterConfig>,
+    /// RDS instance identifiers; empty means all.
+    #[serde(default)]
+    pub rds_instances: Vec<String>,
+    /// Alarm name prefixes; empty means all alarms.
+    #[serde(default)]
+    pub alarm_prefixes: Vec<String>,
+    /// Shows the PRODUCTION marker and requires typed confirmations.
+    #[serde(default)]
+    pub protected: bool,
+    /// No mutating request is ever sent for this environment.
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default)]
+    pub refresh: Option<RefreshIntervals>,
+}
+
+/// Where an environment's data comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    #[default]
+    Aws,
+    Sim,
+}
+
+/// An ECS cluster and an optional filter of its services.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    pub name: String,
+    /// Service names to show; empty means all.
+    #[serde(default)]
+    pub services: Vec<String>,
+}
+
+/// Polling intervals per resource kind, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshIntervals {
+    #[serde(default = "d_services")]
+    pub services_secs: u64,
+    #[serde(default = "d_tasks")]
+    pub tasks_secs: u64,
+    #[serde(default = "d_databases")]
+    pub databases_secs: u64,
+    #[serde(default = "d_alarms")]
+    pub alarms_secs: u64,
+}
+
+fn d_services() -> u64 {
+    5
+}
+fn d_tasks() -> u64 {
+    10
+}
+fn d_databases() -> u64 {
+    30
+}
+fn d_alarms() -> u64 {
+    15
+}
+
+impl Default for RefreshIntervals {
+    fn default() -> Self {
+        Self {
+            services_secs: d_services(),
+            tasks_secs: d_tasks(),
+            databases_secs: d_databases(),
+            alarms_secs: d_alarms(),
+        }
+    }
+}
+
+impl RefreshIntervals {
+    pub fn services(&self) -> Duration {
+        Duration::from_secs(self.services_secs.max(1))
+    }
+    pub fn tasks(&self) -> Duration {
+        Duration::from_secs(self.tasks_secs.max(1))
+    }
+    pub fn databases(&self) -> Duration {
+        Duration::from_secs(self.databases_secs.max(1))
+    }
+    pub fn alarms(&self) -> Duration {
+        Duration::from_secs(self.alarms_secs.max(1))
+    }
+}
+
+impl EnvironmentConfig {
+    /// The refresh intervals in force for this environment.
+    pub fn intervals(&self, defaults: &RefreshIntervals) -> RefreshIntervals {
+        self.refresh.unwrap_or(*defaults)
+    }
+}

@@ -1,0 +1,519 @@
+//! Domain types of honban.
+//!
+//! These are shaped after what the AWS APIs really return (ECS, RDS,
+//! CloudWatch, Application Auto Scaling, STS) so that the SDK backend can fill
+//! them without loss and the simulated environment can produce them. No SDK
+//! type ever appears here or in the UI.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A point in time, always UTC.
+pub type Timestamp = DateTime<Utc>;
+
+/// Who the backend is talking to AWS as (STS `GetCallerIdentity`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallerIdentity {
+    pub account: String,
+    pub arn: String,
+    pub user_id: String,
+}
+
+/// The result of a describe call that may partly fail, like ECS
+/// `DescribeServices` / `DescribeTasks` with their `failures` list.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub failures: Vec<Failure>,
+}
+
+impl<T> Listing<T> {
+    pub fn complete(items: Vec<T>) -> Self {
+        Self {
+            items,
+            failures: Vec::new(),
+        }
+    }
+}
+
+/// One resource a describe call could not return (`arn` + `reason`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub arn: String,
+    pub reason: String,
+    pub detail: Option<String>,
+}
+
+// ---------------------------------------------------------------- ECS
+
+/// An ECS cluster (`DescribeClusters`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    pub arn: String,
+    pub name: String,
+    pub status: String,
+    pub active_services: u32,
+    pub running_tasks: u32,
+    pub pending_tasks: u32,
+}
+
+/// An ECS service (`DescribeServices`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    pub arn: String,
+    pub name: String,
+    pub cluster_arn: String,
+    /// `ACTIVE`, `DRAINING` or `INACTIVE`.
+    pub status: String,
+    pub desired_count: u32,
+    pub running_count: u32,
+    pub pending_count: u32,
+    pub launch_type: Option<String>,
+    pub task_definition: String,
+    pub deployments: Vec<Deployment>,
+    /// Newest first, as ECS returns them.
+    pub events: Vec<ServiceEvent>,
+    pub load_balancers: Vec<LoadBalancerRef>,
+    pub created_at: Option<Timestamp>,
+    pub circuit_breaker: Option<CircuitBreaker>,
+}
+
+impl Service {
+    /// The PRIMARY deployment: the one the service is moving to.
+    pub fn primary_deployment(&self) -> Option<&Deployment> {
+        self.deployments.iter().find(|d| d.status == "PRIMARY")
+    }
+
+    /// The overall rollout state of the service as an operator reads it.
+    pub fn rollout(&self) -> RolloutState {
+        match self.primary_deployment() {
+            Some(d) => d.rollout_state,
+            None => RolloutState::Unknown,
+        }
+    }
+
+    /// Whether the service needs an operator's attention.
+    pub fn health(&self) -> Health {
+        if self.status != "ACTIVE" {
+            return Health::Warning;
+        }
+        match self.rollout() {
+            RolloutState::Failed => return Health::Critical,
+            RolloutState::InProgress => return Health::Progressing,
+            _ => {}
+        }
+        if self.desired_count > 0 && self.running_count == 0 {
+            Health::Critical
+        } else if self.running_count < self.desired_count {
+            Health::Warning
+        } else {
+            Health::Ok
+        }
+    }
+}
+
+/// ECS deployment circuit breaker settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CircuitBreaker {
+    pub enable: bool,
+    pub rollback: bool,
+}
+
+/// The rollout state of an ECS deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RolloutState {
+    Completed,
+    InProgress,
+    Failed,
+    Unknown,
+}
+
+impl RolloutState {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "COMPLETED" => Self::Completed,
+            "IN_PROGRESS" => Self::InProgress,
+            "FAILED" => Self::Failed,
+            _ => Self::Unknown,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "COMPLETED",
+            Self::InProgress => "IN_PROGRESS",
+            Self::Failed => "FAILED",
+            Self::Unknown => "-",
+        }
+    }
+}
+
+/// One deployment of a service (`Service.deployments`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployment {
+    pub id: String,
+    /// `PRIMARY`, `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    pub task_definition: String,
+    pub desired_count: u32,
+    pub running_count: u32,
+    pub pending_count: u32,
+    pub failed_tasks: u32,
+    pub rollout_state: RolloutState,
+    pub rollout_state_reason: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A service event message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceEvent {
+    pub id: String,
+    pub created_at: Timestamp,
+    pub message: String,
+}
+
+/// A load balancer attachment of a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadBalancerRef {
+    pub target_group_arn: Option<String>,
+    pub container_name: Option<String>,
+    pub container_port: Option<u16>,
+}
+
+/// An ECS task (`DescribeTasks`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub arn: String,
+    pub cluster_arn: String,
+    pub task_definition: String,
+    /// `service:NAME` for service tasks, as ECS reports it.
+    pub group: Option<String>,
+    pub last_status: String,
+    pub desired_status: String,
+    /// `HEALTHY`, `UNHEALTHY` or `UNKNOWN`.
+    pub health_status: String,
+    pub availability_zone: Option<String>,
+    pub launch_type: Option<String>,
+    pub cpu: Option<String>,
+    pub memory: Option<String>,
+    pub created_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub stopped_at: Option<Timestamp>,
+    pub stop_code: Option<String>,
+    pub stopped_reason: Option<String>,
+    pub containers: Vec<Container>,
+}
+
+impl Task {
+    /// The short id: the last segment of the ARN.
+    pub fn id(&self) -> &str {
+        short_id(&self.arn)
+    }
+
+    /// The service this task belongs to, if it was started by one.
+    pub fn service_name(&self) -> Option<&str> {
+        self.group.as_deref().and_then(|g| g.strip_prefix("service:"))
+    }
+
+    pub fn health(&self) -> Health {
+        match (self.last_status.as_str(), self.health_status.as_str()) {
+            ("STOPPED", _) => {
+                if self.stop_code.as_deref() == Some("EssentialContainerExited") {
+                    Health::Critical
+                } else {
+                    Health::Unknown
+                }
+            }
+            (_, "UNHEALTHY") => Health::Critical,
+            ("RUNNING", "HEALTHY") => Health::Ok,
+            ("RUNNING", _) => Health::Ok,
+            _ => Health::Progressing,
+        }
+    }
+}
+
+/// A container of a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    pub name: String,
+    pub image: String,
+    pub last_status: String,
+    pub health_status: Option<String>,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+}
+
+/// A task-definition revision (`DescribeTaskDefinition`). Immutable once
+/// registered, so it is fetched once per ARN and cached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskDefinition {
+    pub arn: String,
+    pub family: String,
+    pub revision: u32,
+    pub status: String,
+    pub cpu: Option<String>,
+    pub memory: Option<String>,
+    pub network_mode: Option<String>,
+    pub requires_compatibilities: Vec<String>,
+    pub task_role_arn: Option<String>,
+    pub execution_role_arn: Option<String>,
+    pub containers: Vec<ContainerDefinition>,
+    pub registered_at: Option<Timestamp>,
+}
+
+/// One container definition of a task definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerDefinition {
+    pub name: String,
+    pub image: String,
+    pub essential: bool,
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    pub port_mappings: Vec<u16>,
+    /// Secret references (name and `valueFrom` ARN), never values.
+    pub secrets: Vec<(String, String)>,
+    pub log_group: Option<String>,
+    pub log_stream_prefix: Option<String>,
+}
+
+/// An Application Auto Scaling scalable target of an ECS service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalableTarget {
+    /// `service/CLUSTER/SERVICE`.
+    pub resource_id: String,
+    pub min_capacity: u32,
+    pub max_capacity: u32,
+    pub policies: Vec<ScalingPolicy>,
+}
+
+impl ScalableTarget {
+    pub fn service_name(&self) -> Option<&str> {
+        self.resource_id.rsplit('/').next()
+    }
+}
+
+/// A target-tracking scaling policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalingPolicy {
+    pub name: String,
+    pub metric: String,
+    pub target_value: f64,
+}
+
+// ---------------------------------------------------------------- RDS
+
+/// An RDS DB instance (`DescribeDBInstances`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DbInstance {
+    pub id: String,
+    pub arn: String,
+    pub engine: String,
+    pub engine_version: String,
+    pub class: String,
+    /// `available`, `backing-up`, `modifying`, `rebooting`, ...
+    pub status: String,
+    pub multi_az: bool,
+    pub availability_zone: Option<String>,
+    pub secondary_availability_zone: Option<String>,
+    pub allocated_storage_gib: u32,
+    pub storage_type: Option<String>,
+    pub backup_retention_days: u32,
+    pub endpoint: Option<String>,
+    pub port: Option<u16>,
+    /// The primary this instance replicates from.
+    pub replica_source: Option<String>,
+    /// Replicas of this instance.
+    pub replicas: Vec<String>,
+    pub pending_modifications: Vec<String>,
+    pub latest_restorable_time: Option<Timestamp>,
+    pub created_at: Option<Timestamp>,
+}
+
+impl DbInstance {
+    pub fn role(&self) -> DbRole {
+        if self.replica_source.is_some() {
+            DbRole::Replica
+        } else {
+            DbRole::Primary
+        }
+    }
+
+    pub fn health(&self) -> Health {
+        match self.status.as_str() {
+            "available" => Health::Ok,
+            "backing-up" | "modifying" | "rebooting" | "creating" | "upgrading"
+            | "maintenance" | "configuring-enhanced-monitoring" | "storage-optimization" => {
+                Health::Progressing
+            }
+            "failed" | "inaccessible-encryption-credentials" | "incompatible-network"
+            | "incompatible-parameters" | "incompatible-restore" | "storage-full" | "stopped" => {
+                Health::Critical
+            }
+            _ => Health::Warning,
+        }
+    }
+}
+
+/// Whether a DB instance is a primary or a read replica.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbRole {
+    Primary,
+    Replica,
+}
+
+impl fmt::Display for DbRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Primary => "primary",
+            Self::Replica => "replica",
+        })
+    }
+}
+
+/// An RDS snapshot (`DescribeDBSnapshots`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DbSnapshot {
+    pub id: String,
+    pub arn: String,
+    pub instance_id: String,
+    /// `manual` or `automated`.
+    pub snapshot_type: String,
+    /// `creating`, `available`, ...
+    pub status: String,
+    pub percent_progress: Option<u8>,
+    pub allocated_storage_gib: u32,
+    pub created_at: Option<Timestamp>,
+}
+
+// ---------------------------------------------------------- CloudWatch
+
+/// The state of a CloudWatch alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AlarmState {
+    // Order matters: ALARM sorts first.
+    Alarm,
+    InsufficientData,
+    Ok,
+}
+
+impl AlarmState {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "ALARM" => Self::Alarm,
+            "OK" => Self::Ok,
+            _ => Self::InsufficientData,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Alarm => "ALARM",
+            Self::InsufficientData => "INSUFFICIENT_DATA",
+            Self::Ok => "OK",
+        }
+    }
+}
+
+/// A CloudWatch metric or composite alarm (`DescribeAlarms`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alarm {
+    pub name: String,
+    pub arn: String,
+    pub description: Option<String>,
+    pub state: AlarmState,
+    pub state_reason: String,
+    pub state_updated_at: Timestamp,
+    pub actions_enabled: bool,
+    pub composite: bool,
+    pub metric: Option<MetricRef>,
+    pub comparison: Option<String>,
+    pub threshold: Option<f64>,
+    pub period_seconds: Option<u32>,
+    pub evaluation_periods: Option<u32>,
+}
+
+impl Alarm {
+    /// The comparison as a symbol (`>`, `>=`, `<`, `<=`), for display.
+    pub fn comparison_symbol(&self) -> &'static str {
+        match self.comparison.as_deref() {
+            Some("GreaterThanThreshold") => ">",
+            Some("GreaterThanOrEqualToThreshold") => ">=",
+            Some("LessThanThreshold") => "<",
+            Some("LessThanOrEqualToThreshold") => "<=",
+            _ => "?",
+        }
+    }
+}
+
+/// The metric an alarm watches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricRef {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: Vec<(String, String)>,
+    pub statistic: Option<String>,
+    pub unit: Option<String>,
+}
+
+/// A metric time series (`GetMetricData` result).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSeries {
+    pub id: String,
+    pub label: String,
+    pub unit: Option<String>,
+    /// Oldest first; a missing point is simply absent.
+    pub points: Vec<(Timestamp, f64)>,
+}
+
+// --------------------------------------------------------------- health
+
+/// How healthy a thing is, as the console colours it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Health {
+    Critical,
+    Warning,
+    Progressing,
+    Unknown,
+    Ok,
+}
+
+/// The last segment of an ARN (after the last `/`), or the whole string.
+pub fn short_id(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// `family:revision` of a task-definition ARN.
+pub fn task_definition_label(arn: &str) -> &str {
+    short_id(arn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_ids() {
+        assert_eq!(
+            short_id("arn:aws:ecs:ap-northeast-1:123:task/prod/0123abcd"),
+            "0123abcd"
+        );
+        assert_eq!(
+            task_definition_label("arn:aws:ecs:ap-northeast-1:123:task-definition/web:42"),
+            "web:42"
+        );
+        assert_eq!(short_id("plain"), "plain");
+    }
+
+    #[test]
+    fn alarm_state_sorts_alarm_first() {
+        let mut v = vec![AlarmState::Ok, AlarmState::Alarm, AlarmState::InsufficientData];
+        v.sort();
+        assert_eq!(
+            v,
+            vec![AlarmState::Alarm, AlarmState::InsufficientData, AlarmState::Ok]
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! honban: errors → logging → CLI → config → app.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use honban::app::App;
+use honban::backend::sim::SimClock;
+use honban::cli::Cli;
+use honban::config::{load_config, theme::load_theme};
+use honban::paths::Paths;
+use honban::setup::{self, Options};
+
+fn main() -> ExitCode {
+    if let Err(e) = color_eyre::install() {
+        eprintln!("honban: {e}");
+    }
+    let cli = Cli::parse();
+    let paths = Paths::discover();
+    let config_file = paths.config_file();
+
+    if cli.version {
+        println!("honban {}", env!("CARGO_PKG_VERSION"));
+        println!("config: {}", config_file.display());
+        println!("themes: {}", paths.themes_dir().display());
+        println!("logs:   {}", paths.log_dir().display());
+        println!("state:  {}", paths.state_dir.display());
+        return ExitCode::SUCCESS;
+    }
+
+    let loaded = match load_config(cli.config.as_deref(), Some(&config_file)) {
+        Ok(c) => c,
+        Err(e) => return config_error(&e),
+    };
+    let mut config = loaded.config;
+    if let Some(theme) = &cli.theme {
+        config.theme.clone_from(theme);
+    }
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = match load_theme(&config.theme, Some(&paths.themes_dir()), no_color) {
+        Ok(t) => t,
+        Err(e) => return config_error(&e),
+    };
+    // Without --demo a config file is needed: the compiled-in one only
+    // documents the options.
+    if !cli.demo && loaded.path.is_none() {
+        eprintln!(
+            "honban: no config file at {}\n  write one (see config.example.toml), pass --config PATH, or try `honban --demo`",
+            config_file.display()
+        );
+        return ExitCode::from(2);
+    }
+    let shown_path = loaded
+        .path
+        .as_ref()
+        .map_or_else(|| config_file.display().to_string(), |p| p.display().to_string());
+    let options = Options {
+        demo: cli.demo,
+        env: cli.env.clone(),
+        read_only: cli.read_only,
+        seed: cli.seed,
+    };
+    let (state, runtimes) = match setup::build(&config, &options, SimClock::Wall, &shown_path) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("honban: {e}");
+            return ExitCode::from(2);
+        }
+    };
+
+    let _log_guard = match honban::logging::init(&paths.log_dir()) {
+        Ok(g) => Some(g),
+        Err(e) => {
+            eprintln!(
+                "honban: cannot write logs to {}: {e} (continuing without a log)",
+                paths.log_dir().display()
+            );
+            None
+        }
+    };
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), demo = cli.demo, "starting");
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("honban: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let mut terminal = ratatui::init();
+        let app = App::new(state, runtimes);
+        let r = app.run(&mut terminal, &theme).await;
+        ratatui::restore();
+        r
+    });
+    // Do not wait for requests still in flight.
+    runtime.shutdown_background();
+    match result {
+        Ok(()) => {
+            tracing::info!("bye");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "console failed");
+            eprintln!("honban: {e:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config_error(e: &honban::config::ConfigError) -> ExitCode {
+    eprintln!("{e}");
+    ExitCode::from(2)
+}

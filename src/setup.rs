@@ -1,0 +1,117 @@
+//! Turns the configuration into running environments: a backend for each,
+//! and the initial state.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use crate::backend::sim::{SimBackend, SimClock};
+use crate::config::keys::Keymap;
+use crate::config::{Config, EnvironmentConfig, Source};
+use crate::runner::EnvRuntime;
+use crate::state::{EnvState, State};
+
+/// Why the environments could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("no environments are configured: write {config} (see config.example.toml), or try `honban --demo`")]
+    NoEnvironments { config: String },
+    #[error(
+        "environment \"{name}\" uses AWS (source = \"aws\"), which this build cannot reach yet; \
+         use `honban --demo`, or set source = \"sim\" for that environment"
+    )]
+    AwsUnsupported { name: String },
+    #[error("environment \"{name}\": {message}")]
+    Sim { name: String, message: String },
+    #[error("unknown environment \"{name}\"; configured: {known}")]
+    UnknownEnvironment { name: String, known: String },
+    #[error("keys: {0}")]
+    Keys(String),
+}
+
+/// Options that come from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub demo: bool,
+    pub env: Option<String>,
+    pub read_only: bool,
+    pub seed: Option<u64>,
+}
+
+/// The environments to run: the config's, or the simulated ones for `--demo`.
+pub fn environments(config: &Config, demo: bool) -> Vec<EnvironmentConfig> {
+    if demo {
+        crate::backend::sim::demo_environments()
+    } else {
+        config.environments.clone()
+    }
+}
+
+/// Builds a backend per environment and the initial state.
+pub fn build(
+    config: &Config,
+    options: &Options,
+    clock: SimClock,
+    config_path: &str,
+) -> Result<(State, Vec<EnvRuntime>), SetupError> {
+    let envs = environments(config, options.demo);
+    if envs.is_empty() {
+        return Err(SetupError::NoEnvironments {
+            config: config_path.to_string(),
+        });
+    }
+    let seed = options.seed.unwrap_or_else(|| fastrand::u64(..));
+    let mut runtimes = Vec::with_capacity(envs.len());
+    for (i, env) in envs.iter().enumerate() {
+        let backend: Arc<dyn crate::backend::Backend> = match env.source {
+            Source::Sim => {
+                let world = env.sim_world.clone().unwrap_or_else(|| env.name.clone());
+                let sim = SimBackend::new(&world, seed.wrapping_add(i as u64), clock.clone())
+                    .map_err(|e| SetupError::Sim {
+                        name: env.name.clone(),
+                        message: e.to_string(),
+                    })?;
+                Arc::new(sim)
+            }
+            Source::Aws => {
+                return Err(SetupError::AwsUnsupported {
+                    name: env.name.clone(),
+                });
+            }
+        };
+        runtimes.push(EnvRuntime {
+            config: env.clone(),
+            backend,
+        });
+    }
+    let read_only = options.read_only || config.read_only;
+    let states: Vec<EnvState> = envs
+        .iter()
+        .map(|e| EnvState::from_config(e, &config.refresh, read_only))
+        .collect();
+    let wanted = options.env.clone().or_else(|| {
+        config
+            .default_environment
+            .clone()
+            .filter(|d| envs.iter().any(|e| &e.name == d))
+    });
+    let active = match wanted {
+        Some(name) => envs.iter().position(|e| e.name == name).ok_or_else(|| {
+            SetupError::UnknownEnvironment {
+                name,
+                known: envs
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        })?,
+        None => 0,
+    };
+    let keymap = Keymap::from_config(config).map_err(SetupError::Keys)?;
+    let now = match &clock {
+        SimClock::Wall => Utc::now(),
+        SimClock::Manual(_) => clock.now(),
+    };
+    Ok((State::new(states, active, keymap, now), runtimes))
+}

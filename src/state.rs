@@ -1,0 +1,693 @@
+//! The state of the console: environments with their data panels, the view
+//! stack, the input mode, selection and filters.
+//!
+//! Everything the screen shows is derived from here; `ui` draws from `&State`
+//! only. The reducer that changes it lives in [`crate::update`].
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::TimeDelta;
+
+use crate::action::Resource;
+use crate::backend::BackendError;
+use crate::config::keys::Keymap;
+use crate::config::{EnvironmentConfig, RefreshIntervals, Source};
+use crate::domain::{
+    Alarm, CallerIdentity, DbInstance, DbSnapshot, Failure, Health, ScalableTarget, Service,
+    Task, TaskDefinition, Timestamp,
+};
+
+/// How far a panel's data has got.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadState {
+    /// Never requested.
+    Idle,
+    /// A request is in flight (the data, if any, is from an earlier one).
+    Loading,
+    /// The last request succeeded.
+    Loaded,
+    /// The last request failed; the data, if any, is stale.
+    Failed(BackendError),
+}
+
+/// One panel of data with its load state and age.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Panel<T> {
+    pub data: Option<T>,
+    pub load: LoadState,
+    /// The generation of the newest request; older results are dropped.
+    pub generation: u64,
+    pub in_flight: bool,
+    pub requested_at: Option<Timestamp>,
+    /// When the data on screen was fetched.
+    pub loaded_at: Option<Timestamp>,
+    /// When the last failure happened.
+    pub failed_at: Option<Timestamp>,
+    /// Resources a describe call could not return.
+    pub failures: Vec<Failure>,
+}
+
+impl<T> Default for Panel<T> {
+    fn default() -> Self {
+        Self {
+            data: None,
+            load: LoadState::Idle,
+            generation: 0,
+            in_flight: false,
+            requested_at: None,
+            loaded_at: None,
+            failed_at: None,
+            failures: Vec::new(),
+        }
+    }
+}
+
+impl<T> Panel<T> {
+    /// Starts a request: a new generation, marked in flight.
+    pub fn begin(&mut self, now: Timestamp) -> u64 {
+        self.generation += 1;
+        self.in_flight = true;
+        self.requested_at = Some(now);
+        if !matches!(self.load, LoadState::Failed(_)) {
+            self.load = LoadState::Loading;
+        }
+        self.generation
+    }
+
+    /// Whether the data shown failed to refresh.
+    pub fn is_stale(&self) -> bool {
+        matches!(self.load, LoadState::Failed(_)) && self.data.is_some()
+    }
+
+    pub fn error(&self) -> Option<&BackendError> {
+        match &self.load {
+            LoadState::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Age of the data on screen.
+    pub fn age(&self, now: Timestamp) -> Option<TimeDelta> {
+        self.loaded_at.map(|t| (now - t).max(TimeDelta::zero()))
+    }
+}
+
+/// Everything known about one environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvState {
+    pub name: String,
+    pub source: Source,
+    pub region: Option<String>,
+    pub protected: bool,
+    pub read_only: bool,
+    pub intervals: RefreshIntervals,
+    pub clusters: Vec<String>,
+    pub identity: Panel<CallerIdentity>,
+    pub services: Panel<Vec<Service>>,
+    pub scaling: Panel<Vec<ScalableTarget>>,
+    pub tasks: Panel<Vec<Task>>,
+    pub databases: Panel<Vec<DbInstance>>,
+    pub snapshots: Panel<Vec<DbSnapshot>>,
+    pub alarms: Panel<Vec<Alarm>>,
+    /// Task definitions by ARN (immutable, so never refetched).
+    pub task_definitions: HashMap<String, TaskDefinition>,
+    /// Task definition ARNs requested and not yet answered.
+    pub task_definitions_requested: HashSet<String>,
+    /// Revision lists by family, newest first.
+    pub revisions: BTreeMap<String, Panel<Vec<String>>>,
+}
+
+impl EnvState {
+    pub fn from_config(cfg: &EnvironmentConfig, defaults: &RefreshIntervals, read_only: bool) -> Self {
+        Self {
+            name: cfg.name.clone(),
+            source: cfg.source,
+            region: cfg.region.clone(),
+            protected: cfg.protected,
+            read_only: read_only || cfg.read_only,
+            intervals: cfg.intervals(defaults),
+            clusters: cfg.clusters.iter().map(|c| c.name.clone()).collect(),
+            identity: Panel::default(),
+            services: Panel::default(),
+            scaling: Panel::default(),
+            tasks: Panel::default(),
+            databases: Panel::default(),
+            snapshots: Panel::default(),
+            alarms: Panel::default(),
+            task_definitions: HashMap::new(),
+            task_definitions_requested: HashSet::new(),
+            revisions: BTreeMap::new(),
+        }
+    }
+
+    /// The account id, once the caller identity is known.
+    pub fn account(&self) -> Option<&str> {
+        self.identity.data.as_ref().map(|i| i.account.as_str())
+    }
+
+    /// Generic access to a polled panel's bookkeeping.
+    pub fn panel_meta(&self, r: Resource) -> PanelMeta<'_> {
+        macro_rules! meta {
+            ($p:expr) => {
+                PanelMeta {
+                    load: &$p.load,
+                    in_flight: $p.in_flight,
+                    has_data: $p.data.is_some(),
+                    loaded_at: $p.loaded_at,
+                    failures: &$p.failures,
+                }
+            };
+        }
+        match r {
+            Resource::Identity => meta!(self.identity),
+            Resource::Services => meta!(self.services),
+            Resource::Scaling => meta!(self.scaling),
+            Resource::Tasks => meta!(self.tasks),
+            Resource::Databases => meta!(self.databases),
+            Resource::Snapshots => meta!(self.snapshots),
+            Resource::Alarms => meta!(self.alarms),
+        }
+    }
+
+    /// The scalable target of a service, when it has one.
+    pub fn scaling_for(&self, service: &str) -> Option<&ScalableTarget> {
+        self.scaling
+            .data
+            .as_ref()?
+            .iter()
+            .find(|t| t.service_name() == Some(service))
+    }
+
+    /// Counts of things by health for the overview.
+    pub fn summary(&self) -> EnvSummary {
+        let mut s = EnvSummary::default();
+        if let Some(services) = &self.services.data {
+            s.services_total = services.len();
+            s.services_healthy = services.iter().filter(|x| x.health() == Health::Ok).count();
+            s.services_deploying = services
+                .iter()
+                .filter(|x| x.health() == Health::Progressing)
+                .count();
+            s.tasks_running = services.iter().map(|x| x.running_count as usize).sum();
+            s.tasks_desired = services.iter().map(|x| x.desired_count as usize).sum();
+        }
+        if let Some(dbs) = &self.databases.data {
+            s.databases_total = dbs.len();
+            s.databases_available = dbs.iter().filter(|d| d.status == "available").count();
+        }
+        if let Some(alarms) = &self.alarms.data {
+            s.alarms_total = alarms.len();
+            s.alarms_firing = alarms
+                .iter()
+                .filter(|a| a.state == crate::domain::AlarmState::Alarm)
+                .count();
+            s.alarms_insufficient = alarms
+                .iter()
+                .filter(|a| a.state == crate::domain::AlarmState::InsufficientData)
+                .count();
+        }
+        s
+    }
+
+    /// The worst error among the environment's panels, for the header.
+    pub fn errors(&self) -> Vec<(Resource, &BackendError)> {
+        Resource::ALL
+            .iter()
+            .filter_map(|r| match self.panel_meta(*r).load {
+                LoadState::Failed(e) => Some((*r, e)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The oldest data age among the panels that have data.
+    pub fn oldest_loaded_at(&self) -> Option<Timestamp> {
+        [
+            Resource::Services,
+            Resource::Tasks,
+            Resource::Databases,
+            Resource::Alarms,
+        ]
+        .iter()
+        .filter_map(|r| self.panel_meta(*r).loaded_at)
+        .min()
+    }
+}
+
+/// Bookkeeping of a panel, independent of its data type.
+#[derive(Debug, Clone, Copy)]
+pub struct PanelMeta<'a> {
+    pub load: &'a LoadState,
+    pub in_flight: bool,
+    pub has_data: bool,
+    pub loaded_at: Option<Timestamp>,
+    pub failures: &'a [Failure],
+}
+
+impl PanelMeta<'_> {
+    pub fn is_stale(&self) -> bool {
+        matches!(self.load, LoadState::Failed(_)) && self.has_data
+    }
+}
+
+/// Counts by health of an environment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EnvSummary {
+    pub services_total: usize,
+    pub services_healthy: usize,
+    pub services_deploying: usize,
+    pub tasks_running: usize,
+    pub tasks_desired: usize,
+    pub databases_total: usize,
+    pub databases_available: usize,
+    pub alarms_total: usize,
+    pub alarms_firing: usize,
+    pub alarms_insufficient: usize,
+}
+
+/// A screen of the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    Overview,
+    Services,
+    ServiceDetail { service: String },
+    Tasks,
+    Databases,
+    Alarms,
+}
+
+/// The kind of a view, for per-view selection and filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ViewKind {
+    Overview,
+    Services,
+    ServiceDetail,
+    Tasks,
+    Databases,
+    Alarms,
+}
+
+impl View {
+    pub fn kind(&self) -> ViewKind {
+        match self {
+            Self::Overview => ViewKind::Overview,
+            Self::Services => ViewKind::Services,
+            Self::ServiceDetail { .. } => ViewKind::ServiceDetail,
+            Self::Tasks => ViewKind::Tasks,
+            Self::Databases => ViewKind::Databases,
+            Self::Alarms => ViewKind::Alarms,
+        }
+    }
+
+    pub fn title(&self) -> String {
+        match self {
+            Self::Overview => "Overview".into(),
+            Self::Services => "Services".into(),
+            Self::ServiceDetail { service } => format!("Service {service}"),
+            Self::Tasks => "Tasks".into(),
+            Self::Databases => "Databases".into(),
+            Self::Alarms => "Alarms".into(),
+        }
+    }
+}
+
+/// What keys currently do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// The `:` command line.
+    Command { input: String },
+    /// The `/` filter line for the current view.
+    Filter { input: String },
+    /// The `?` help overlay.
+    Help,
+}
+
+/// How serious a flash message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Info,
+    Error,
+}
+
+/// A one-line message under the view (e.g. an unknown command).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub text: String,
+    pub severity: Severity,
+    pub at: Timestamp,
+}
+
+/// The whole state of the console.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub envs: Vec<EnvState>,
+    /// Index of the environment the detailed views show.
+    pub active: usize,
+    /// The view stack; the last is on screen. Never empty.
+    pub views: Vec<View>,
+    pub mode: Mode,
+    pub keymap: Keymap,
+    /// Selected row per view kind.
+    pub selected: HashMap<ViewKind, usize>,
+    /// Filter text per view kind.
+    pub filters: HashMap<ViewKind, String>,
+    pub flash: Option<Flash>,
+    pub now: Timestamp,
+    /// Rows a page key moves (set from the terminal height).
+    pub page_rows: usize,
+    /// Set by `update` when the screen must be redrawn.
+    pub dirty: bool,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(envs: Vec<EnvState>, active: usize, keymap: Keymap, now: Timestamp) -> Self {
+        let active = active.min(envs.len().saturating_sub(1));
+        Self {
+            envs,
+            active,
+            views: vec![View::Overview],
+            mode: Mode::Normal,
+            keymap,
+            selected: HashMap::new(),
+            filters: HashMap::new(),
+            flash: None,
+            now,
+            page_rows: 10,
+            dirty: true,
+            quit: false,
+        }
+    }
+
+    pub fn view(&self) -> &View {
+        // The stack is never empty; fall back to the overview defensively.
+        self.views.last().unwrap_or(&View::Overview)
+    }
+
+    pub fn env(&self) -> Option<&EnvState> {
+        self.envs.get(self.active)
+    }
+
+    pub fn selected(&self, kind: ViewKind) -> usize {
+        self.selected.get(&kind).copied().unwrap_or(0)
+    }
+
+    pub fn filter(&self, kind: ViewKind) -> &str {
+        // While typing a filter the live input applies.
+        if let Mode::Filter { input } = &self.mode
+            && self.view().kind() == kind
+        {
+            return input;
+        }
+        self.filters.get(&kind).map(String::as_str).unwrap_or("")
+    }
+
+    /// Services of the active environment, filtered, in display order
+    /// (the ones needing attention first, then by name).
+    pub fn visible_services(&self) -> Vec<&Service> {
+        let Some(env) = self.env() else {
+            return Vec::new();
+        };
+        let Some(services) = &env.services.data else {
+            return Vec::new();
+        };
+        let kind = self.view().kind();
+        let filter = Filter::parse(if matches!(kind, ViewKind::Services) {
+            self.filter(ViewKind::Services)
+        } else {
+            ""
+        });
+        let mut rows: Vec<&Service> = services
+            .iter()
+            .filter(|s| filter.matches_service(s))
+            .collect();
+        rows.sort_by(|a, b| a.health().cmp(&b.health()).then_with(|| a.name.cmp(&b.name)));
+        rows
+    }
+
+    /// Tasks of the active environment, filtered: running first, then by
+    /// service and start time.
+    pub fn visible_tasks(&self) -> Vec<&Task> {
+        let Some(tasks) = self.env().and_then(|e| e.tasks.data.as_ref()) else {
+            return Vec::new();
+        };
+        let filter = Filter::parse(self.filter(ViewKind::Tasks));
+        let mut rows: Vec<&Task> = tasks.iter().filter(|t| filter.matches_task(t)).collect();
+        rows.sort_by(|a, b| {
+            (a.last_status == "STOPPED")
+                .cmp(&(b.last_status == "STOPPED"))
+                .then_with(|| a.service_name().cmp(&b.service_name()))
+                .then_with(|| b.started_at.cmp(&a.started_at))
+                .then_with(|| a.arn.cmp(&b.arn))
+        });
+        rows
+    }
+
+    /// Tasks of one service, running first.
+    pub fn service_tasks(&self, service: &str) -> Vec<&Task> {
+        let Some(tasks) = self.env().and_then(|e| e.tasks.data.as_ref()) else {
+            return Vec::new();
+        };
+        let mut rows: Vec<&Task> = tasks
+            .iter()
+            .filter(|t| t.service_name() == Some(service))
+            .collect();
+        rows.sort_by(|a, b| {
+            (a.last_status == "STOPPED")
+                .cmp(&(b.last_status == "STOPPED"))
+                .then_with(|| b.started_at.cmp(&a.started_at))
+                .then_with(|| b.stopped_at.cmp(&a.stopped_at))
+                .then_with(|| a.arn.cmp(&b.arn))
+        });
+        rows
+    }
+
+    /// Database instances, filtered, each primary followed by its replicas.
+    pub fn visible_databases(&self) -> Vec<&DbInstance> {
+        let Some(dbs) = self.env().and_then(|e| e.databases.data.as_ref()) else {
+            return Vec::new();
+        };
+        let filter = Filter::parse(self.filter(ViewKind::Databases));
+        let mut rows: Vec<&DbInstance> = Vec::with_capacity(dbs.len());
+        let mut primaries: Vec<&DbInstance> =
+            dbs.iter().filter(|d| d.replica_source.is_none()).collect();
+        primaries.sort_by(|a, b| a.id.cmp(&b.id));
+        for p in primaries {
+            rows.push(p);
+            let mut replicas: Vec<&DbInstance> = dbs
+                .iter()
+                .filter(|d| {
+                    d.replica_source
+                        .as_deref()
+                        .is_some_and(|s| s == p.id || s == p.arn)
+                })
+                .collect();
+            replicas.sort_by(|a, b| a.id.cmp(&b.id));
+            rows.extend(replicas);
+        }
+        // Replicas whose source is not listed (cross-region, filtered out).
+        let mut orphans: Vec<&DbInstance> = dbs
+            .iter()
+            .filter(|d| !rows.iter().any(|r| r.id == d.id))
+            .collect();
+        orphans.sort_by(|a, b| a.id.cmp(&b.id));
+        rows.extend(orphans);
+        rows.retain(|d| filter.matches_db(d));
+        rows
+    }
+
+    /// Snapshots of one instance, newest first.
+    pub fn snapshots_of(&self, instance_id: &str) -> Vec<&DbSnapshot> {
+        let Some(snaps) = self.env().and_then(|e| e.snapshots.data.as_ref()) else {
+            return Vec::new();
+        };
+        let mut rows: Vec<&DbSnapshot> = snaps
+            .iter()
+            .filter(|s| s.instance_id == instance_id)
+            .collect();
+        rows.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+        rows
+    }
+
+    /// Alarms, filtered, ALARM first, then most recently changed.
+    pub fn visible_alarms(&self) -> Vec<&Alarm> {
+        let Some(alarms) = self.env().and_then(|e| e.alarms.data.as_ref()) else {
+            return Vec::new();
+        };
+        let filter = Filter::parse(self.filter(ViewKind::Alarms));
+        let mut rows: Vec<&Alarm> = alarms.iter().filter(|a| filter.matches_alarm(a)).collect();
+        rows.sort_by(|a, b| {
+            a.state
+                .cmp(&b.state)
+                .then_with(|| b.state_updated_at.cmp(&a.state_updated_at))
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        rows
+    }
+
+    /// The number of selectable rows of the current view.
+    pub fn row_count(&self) -> usize {
+        match self.view() {
+            View::Overview | View::Services => self.visible_services().len(),
+            View::ServiceDetail { service } => self.service_tasks(service).len(),
+            View::Tasks => self.visible_tasks().len(),
+            View::Databases => self.visible_databases().len(),
+            View::Alarms => self.visible_alarms().len(),
+        }
+    }
+
+    /// The service named, in the active environment.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.env()?
+            .services
+            .data
+            .as_ref()?
+            .iter()
+            .find(|s| s.name == name)
+    }
+}
+
+/// A parsed filter: `key:value` terms for specific columns and bare words
+/// matched against every column, all case-insensitive, all required.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Filter {
+    terms: Vec<(Option<String>, String)>,
+}
+
+impl Filter {
+    pub fn parse(text: &str) -> Self {
+        let terms = text
+            .split_whitespace()
+            .map(|w| {
+                let w = w.to_lowercase();
+                match w.split_once(':') {
+                    Some((k, v)) if !k.is_empty() => (Some(k.to_string()), v.to_string()),
+                    _ => (None, w),
+                }
+            })
+            .collect();
+        Self { terms }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// `fields` are `(names this column answers to, value)`.
+    fn matches(&self, fields: &[(&[&str], String)]) -> bool {
+        self.terms.iter().all(|(key, needle)| match key {
+            None => fields
+                .iter()
+                .any(|(_, v)| v.to_lowercase().contains(needle.as_str())),
+            Some(k) => fields
+                .iter()
+                .filter(|(names, _)| names.contains(&k.as_str()))
+                .any(|(_, v)| v.to_lowercase().contains(needle.as_str())),
+        })
+    }
+
+    pub fn matches_service(&self, s: &Service) -> bool {
+        if self.is_empty() {
+            return true;
+        }
+        self.matches(&[
+            (&["name", "svc", "service"], s.name.clone()),
+            (&["status"], s.status.clone()),
+            (&["rollout"], s.rollout().as_str().to_string()),
+            (
+                &["td", "taskdef", "rev"],
+                crate::domain::task_definition_label(&s.task_definition).to_string(),
+            ),
+            (&["health"], health_word(s.health()).to_string()),
+        ])
+    }
+
+    pub fn matches_task(&self, t: &Task) -> bool {
+        if self.is_empty() {
+            return true;
+        }
+        self.matches(&[
+            (&["id", "task"], t.id().to_string()),
+            (&["svc", "service"], t.service_name().unwrap_or("").to_string()),
+            (&["status", "last"], t.last_status.clone()),
+            (&["health"], t.health_status.clone()),
+            (&["az", "zone"], t.availability_zone.clone().unwrap_or_default()),
+            (
+                &["td", "taskdef", "rev"],
+                crate::domain::task_definition_label(&t.task_definition).to_string(),
+            ),
+            (
+                &["started", "start"],
+                t.started_at
+                    .map(|s| s.format("%Y-%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_default(),
+            ),
+            (
+                &["reason", "stopped"],
+                format!(
+                    "{} {}",
+                    t.stop_code.as_deref().unwrap_or(""),
+                    t.stopped_reason.as_deref().unwrap_or("")
+                ),
+            ),
+        ])
+    }
+
+    pub fn matches_db(&self, d: &DbInstance) -> bool {
+        if self.is_empty() {
+            return true;
+        }
+        self.matches(&[
+            (&["id", "name", "db"], d.id.clone()),
+            (&["engine"], format!("{} {}", d.engine, d.engine_version)),
+            (&["class"], d.class.clone()),
+            (&["status"], d.status.clone()),
+            (&["role"], d.role().to_string()),
+            (&["az", "zone"], d.availability_zone.clone().unwrap_or_default()),
+        ])
+    }
+
+    pub fn matches_alarm(&self, a: &Alarm) -> bool {
+        if self.is_empty() {
+            return true;
+        }
+        self.matches(&[
+            (&["name", "alarm"], a.name.clone()),
+            (&["state"], a.state.as_str().to_string()),
+            (&["reason"], a.state_reason.clone()),
+            (
+                &["metric"],
+                a.metric
+                    .as_ref()
+                    .map(|m| format!("{} {}", m.namespace, m.name))
+                    .unwrap_or_default(),
+            ),
+        ])
+    }
+}
+
+/// A word for a health value, as filters and the UI use it.
+pub fn health_word(h: Health) -> &'static str {
+    match h {
+        Health::Critical => "critical",
+        Health::Warning => "degraded",
+        Health::Progressing => "deploying",
+        Health::Unknown => "unknown",
+        Health::Ok => "ok",
+    }
+}
+
+/// A data age as the screen shows it: `4s`, `12m`, `3h`, `2d`.
+pub fn format_age(age: TimeDelta) -> String {
+    let s = age.num_seconds().max(0);
+    if s < 60 {
+        format!("{s}s")
+    } else if s < 3600 {
+        format!("{}m", s / 60)
+    } else if s < 86_400 {
+        format!("{}h", s / 3600)
+    } else {
+        format!("{}d", s / 86_400)
+    }
+}

@@ -1,0 +1,114 @@
+//! CloudWatch alarms: ALARM first, then INSUFFICIENT_DATA, then OK.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
+
+use crate::action::Resource;
+use crate::config::theme::Theme;
+use crate::domain::{Alarm, AlarmState};
+use crate::state::{State, ViewKind};
+
+use super::widgets::{age_since, draw_table, num, panel, placeholder};
+
+/// A state label that fits a narrow column.
+pub fn short_state(s: AlarmState) -> &'static str {
+    match s {
+        AlarmState::Alarm => "ALARM",
+        AlarmState::InsufficientData => "NO DATA",
+        AlarmState::Ok => "OK",
+    }
+}
+
+/// `CPUUtilization > 80` (or the composite rule).
+pub fn condition(a: &Alarm) -> String {
+    match (&a.metric, a.threshold) {
+        (Some(m), Some(t)) => format!("{} {} {}", m.name, a.comparison_symbol(), num(t)),
+        (Some(m), None) => m.name.clone(),
+        (None, _) if a.composite => "composite".to_string(),
+        _ => "-".to_string(),
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let Some(env) = state.env() else {
+        return;
+    };
+    let meta = env.panel_meta(Resource::Alarms);
+    let alarms = state.visible_alarms();
+    let total = env.alarms.data.as_ref().map_or(0, Vec::len);
+    let [list_area, detail_area] =
+        Layout::vertical([Constraint::Min(5), Constraint::Length(6)]).areas(area);
+    let firing = alarms.iter().filter(|a| a.state == AlarmState::Alarm).count();
+    let title = format!(
+        "Alarms ({}{}) · {firing} in ALARM",
+        alarms.len(),
+        if alarms.len() == total { String::new() } else { format!("/{total}") }
+    );
+    let block = panel(&title, Some(meta), state.now, theme, true);
+    let inner = block.inner(list_area);
+    frame.render_widget(block, list_area);
+    if alarms.is_empty() {
+        if total > 0 {
+            frame.render_widget(Paragraph::new(Span::styled("no alarm matches the filter", theme.dim)), inner);
+        } else {
+            placeholder(frame, inner, meta, "alarms", theme);
+        }
+    } else {
+        let rows = alarms
+            .iter()
+            .map(|a| {
+                Row::new(vec![
+                    Cell::from(Span::styled(short_state(a.state), theme.alarm_state(a.state))),
+                    Cell::from(a.name.clone()),
+                    Cell::from(condition(a)),
+                    Cell::from(age_since(state.now, Some(a.state_updated_at))),
+                    Cell::from(if a.actions_enabled {
+                        Span::styled("on", theme.dim)
+                    } else {
+                        Span::styled("MUTED", theme.warning)
+                    }),
+                ])
+            })
+            .collect();
+        draw_table(
+            frame,
+            inner,
+            &["STATE", "NAME", "CONDITION", "SINCE", "ACTIONS"],
+            rows,
+            &[
+                Constraint::Length(7),
+                Constraint::Fill(3),
+                Constraint::Fill(2),
+                Constraint::Length(5),
+                Constraint::Length(7),
+            ],
+            Some(state.selected(ViewKind::Alarms)),
+            theme,
+        );
+    }
+
+    let selected = alarms.get(state.selected(ViewKind::Alarms)).copied();
+    let block = panel(selected.map_or("Reason", |a| a.name.as_str()), None, state.now, theme, false);
+    let inner = block.inner(detail_area);
+    frame.render_widget(block, detail_area);
+    if let Some(a) = selected {
+        let mut lines = vec![Line::from(vec![
+            Span::styled(a.state.as_str(), theme.alarm_state(a.state)),
+            Span::styled(
+                format!(" since {}", a.state_updated_at.format("%Y-%m-%d %H:%M:%S UTC")),
+                theme.dim,
+            ),
+            Span::styled(
+                a.metric.as_ref().map_or(String::new(), |m| {
+                    let dims: Vec<String> = m.dimensions.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    format!("  {} {}", m.namespace, dims.join(" "))
+                }),
+                theme.dim,
+            ),
+        ])];
+        lines.push(Line::raw(a.state_reason.clone()));
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+    }
+}

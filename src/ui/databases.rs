@@ -1,0 +1,183 @@
+//! RDS instances (primaries followed by their replicas) and the snapshots
+//! of the selected instance.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
+
+use crate::action::Resource;
+use crate::config::theme::Theme;
+use crate::domain::{DbInstance, DbRole};
+use crate::state::{State, ViewKind};
+
+use super::widgets::{age_since, draw_table, panel, placeholder};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let Some(env) = state.env() else {
+        return;
+    };
+    let dbs = state.visible_databases();
+    let rows_h = (dbs.len().max(1) as u16 + 3).min(area.height / 2);
+    let [db_area, detail_area, snap_area] = Layout::vertical([
+        Constraint::Length(rows_h),
+        Constraint::Length(4),
+        Constraint::Min(4),
+    ])
+    .areas(area);
+
+    let meta = env.panel_meta(Resource::Databases);
+    let block = panel(&format!("Databases ({})", dbs.len()), Some(meta), state.now, theme, true);
+    let inner = block.inner(db_area);
+    frame.render_widget(block, db_area);
+    if dbs.is_empty() {
+        placeholder(frame, inner, meta, "databases", theme);
+    } else {
+        let rows = dbs
+            .iter()
+            .map(|d| {
+                let id = match d.role() {
+                    DbRole::Primary => d.id.clone(),
+                    DbRole::Replica => format!("└ {}", d.id),
+                };
+                Row::new(vec![
+                    Cell::from(id),
+                    Cell::from(d.role().to_string()),
+                    Cell::from(format!("{} {}", d.engine, d.engine_version)),
+                    Cell::from(d.class.trim_start_matches("db.").to_string()),
+                    Cell::from(Span::styled(d.status.clone(), theme.health(d.health()))),
+                    Cell::from(if d.multi_az { "yes" } else { "no" }),
+                    Cell::from(format!("{} GiB", d.allocated_storage_gib)),
+                    Cell::from(format!("{}d", d.backup_retention_days)),
+                ])
+            })
+            .collect();
+        draw_table(
+            frame,
+            inner,
+            &["ID", "ROLE", "ENGINE", "CLASS", "STATUS", "MULTI-AZ", "STORAGE", "BACKUP"],
+            rows,
+            &[
+                Constraint::Fill(3),
+                Constraint::Length(7),
+                Constraint::Fill(1),
+                Constraint::Length(11),
+                Constraint::Length(10),
+                Constraint::Length(8),
+                Constraint::Length(8),
+                Constraint::Length(6),
+            ],
+            Some(state.selected(ViewKind::Databases)),
+            theme,
+        );
+    }
+
+    let selected = dbs.get(state.selected(ViewKind::Databases)).copied();
+    let block = panel(
+        selected.map_or("Instance", |d| d.id.as_str()),
+        None,
+        state.now,
+        theme,
+        false,
+    );
+    let inner = block.inner(detail_area);
+    frame.render_widget(block, detail_area);
+    if let Some(d) = selected {
+        frame.render_widget(Paragraph::new(detail_lines(d, state, theme)).wrap(Wrap { trim: true }), inner);
+    }
+
+    let smeta = env.panel_meta(Resource::Snapshots);
+    let snaps = selected.map(|d| state.snapshots_of(&d.id)).unwrap_or_default();
+    let block = panel(&format!("Snapshots ({})", snaps.len()), Some(smeta), state.now, theme, false);
+    let inner = block.inner(snap_area);
+    frame.render_widget(block, snap_area);
+    if snaps.is_empty() {
+        if env.snapshots.data.is_some() {
+            frame.render_widget(Paragraph::new(Line::styled("no snapshots of this instance", theme.dim)), inner);
+        } else {
+            placeholder(frame, inner, smeta, "snapshots", theme);
+        }
+        return;
+    }
+    let rows = snaps
+        .iter()
+        .map(|s| {
+            let progress = match (s.status.as_str(), s.percent_progress) {
+                ("available", _) => "100%".to_string(),
+                (_, Some(p)) => format!("{p}%"),
+                _ => "-".to_string(),
+            };
+            Row::new(vec![
+                Cell::from(s.id.clone()),
+                Cell::from(s.snapshot_type.clone()),
+                Cell::from(Span::styled(
+                    s.status.clone(),
+                    if s.status == "available" { theme.ok } else { theme.progressing },
+                )),
+                Cell::from(progress),
+                Cell::from(format!("{} GiB", s.allocated_storage_gib)),
+                Cell::from(
+                    s.created_at
+                        .map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+                ),
+                Cell::from(age_since(state.now, s.created_at)),
+            ])
+        })
+        .collect();
+    draw_table(
+        frame,
+        inner,
+        &["SNAPSHOT", "TYPE", "STATUS", "PROG", "SIZE", "CREATED", "AGE"],
+        rows,
+        &[
+            Constraint::Fill(3),
+            Constraint::Length(9),
+            Constraint::Length(9),
+            Constraint::Length(4),
+            Constraint::Length(8),
+            Constraint::Length(20),
+            Constraint::Length(4),
+        ],
+        None,
+        theme,
+    );
+}
+
+fn detail_lines<'a>(d: &DbInstance, state: &State, theme: &Theme) -> Vec<Line<'a>> {
+    let mut first = vec![
+        Span::styled("endpoint ", theme.dim),
+        Span::raw(match (&d.endpoint, d.port) {
+            (Some(e), Some(p)) => format!("{e}:{p}"),
+            (Some(e), None) => e.clone(),
+            _ => "-".into(),
+        }),
+    ];
+    first.push(Span::styled("  az ", theme.dim));
+    first.push(Span::raw(d.availability_zone.clone().unwrap_or_else(|| "-".into())));
+    if let Some(s) = &d.secondary_availability_zone {
+        first.push(Span::styled("  standby ", theme.dim));
+        first.push(Span::raw(s.clone()));
+    }
+    let mut second = Vec::new();
+    if let Some(src) = &d.replica_source {
+        second.push(Span::styled("replica of ", theme.dim));
+        second.push(Span::raw(crate::domain::short_id(src).rsplit(':').next().unwrap_or(src).to_string()));
+        second.push(Span::raw("  "));
+    }
+    if !d.replicas.is_empty() {
+        let names: Vec<&str> = d.replicas.iter().map(|r| r.rsplit(':').next().unwrap_or(r)).collect();
+        second.push(Span::styled("replicas ", theme.dim));
+        second.push(Span::raw(names.join(", ")));
+        second.push(Span::raw("  "));
+    }
+    second.push(Span::styled("restorable to ", theme.dim));
+    second.push(Span::raw(
+        d.latest_restorable_time
+            .map_or_else(|| "-".into(), |t| format!("{} ago", age_since(state.now, Some(t)))),
+    ));
+    if !d.pending_modifications.is_empty() {
+        second.push(Span::styled("  pending ", theme.warning));
+        second.push(Span::styled(d.pending_modifications.join(", "), theme.warning));
+    }
+    vec![Line::from(first), Line::from(second)]
+}

@@ -1,0 +1,232 @@
+//! One service: its state, deployments with rollout progress, tasks,
+//! task-definition revision and images, auto-scaling bounds, events.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
+
+use crate::action::Resource;
+use crate::config::theme::Theme;
+use crate::domain::{Service, task_definition_label};
+use crate::state::{EnvState, State, ViewKind};
+
+use super::tasks::draw_task_table;
+use super::widgets::{age_since, draw_table, health_span, panel, placeholder, progress_bar, rollout_style};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &str) {
+    let Some(env) = state.env() else {
+        return;
+    };
+    let meta = env.panel_meta(Resource::Services);
+    let Some(service) = state.service(name) else {
+        let block = panel(&format!("Service {name}"), Some(meta), state.now, theme, true);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if env.services.data.is_some() {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    format!("service {name} is no longer listed in this environment"),
+                    theme.warning,
+                )),
+                inner,
+            );
+        } else {
+            placeholder(frame, inner, meta, "the service", theme);
+        }
+        return;
+    };
+
+    let tasks = state.service_tasks(name);
+    let deployments = service.deployments.len().max(1) as u16;
+    let wide = area.width >= 140;
+    let [info_area, deploy_area, rest] = Layout::vertical([
+        Constraint::Length(6),
+        Constraint::Length(deployments + 3),
+        Constraint::Min(4),
+    ])
+    .areas(area);
+    let (tasks_area, events_area) = if wide {
+        let [a, b] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(rest);
+        (a, b)
+    } else {
+        let [a, b] = Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(rest);
+        (a, b)
+    };
+
+    // Summary.
+    let block = panel(&format!("Service {name}"), Some(meta), state.now, theme, false);
+    let inner = block.inner(info_area);
+    frame.render_widget(block, info_area);
+    frame.render_widget(Paragraph::new(info_lines(env, service, theme)).wrap(Wrap { trim: true }), inner);
+
+    // Deployments.
+    let block = panel("Deployments", None, state.now, theme, false);
+    let inner = block.inner(deploy_area);
+    frame.render_widget(block, deploy_area);
+    let rows = service
+        .deployments
+        .iter()
+        .map(|d| {
+            let reason = d.rollout_state_reason.clone().unwrap_or_default();
+            Row::new(vec![
+                Cell::from(d.status.clone()),
+                Cell::from(task_definition_label(&d.task_definition).to_string()),
+                Cell::from(Span::styled(d.rollout_state.as_str(), rollout_style(d.rollout_state, theme))),
+                Cell::from(Span::styled(progress_bar(d.running_count, d.desired_count, 8), theme.gauge)),
+                Cell::from(d.pending_count.to_string()),
+                Cell::from(Span::styled(
+                    d.failed_tasks.to_string(),
+                    if d.failed_tasks > 0 { theme.critical } else { theme.dim },
+                )),
+                Cell::from(age_since(state.now, Some(d.updated_at))),
+                Cell::from(Span::styled(reason, theme.dim)),
+            ])
+        })
+        .collect();
+    draw_table(
+        frame,
+        inner,
+        &["STATUS", "TASK DEF", "ROLLOUT", "RUNNING", "PEND", "FAIL", "UPD", "REASON"],
+        rows,
+        &[
+            Constraint::Length(8),
+            Constraint::Length(14),
+            Constraint::Length(11),
+            Constraint::Length(14),
+            Constraint::Length(4),
+            Constraint::Length(4),
+            Constraint::Length(4),
+            Constraint::Fill(1),
+        ],
+        None,
+        theme,
+    );
+
+    // Tasks of the service.
+    let block = panel(
+        &format!("Tasks ({})", tasks.len()),
+        Some(env.panel_meta(Resource::Tasks)),
+        state.now,
+        theme,
+        true,
+    );
+    let inner = block.inner(tasks_area);
+    frame.render_widget(block, tasks_area);
+    if tasks.is_empty() {
+        placeholder(frame, inner, env.panel_meta(Resource::Tasks), "tasks", theme);
+    } else {
+        draw_task_table(
+            frame,
+            inner,
+            state,
+            theme,
+            &tasks,
+            false,
+            Some(state.selected(ViewKind::ServiceDetail)),
+        );
+    }
+
+    // Events, newest first.
+    let block = panel("Events", None, state.now, theme, false);
+    let inner = block.inner(events_area);
+    frame.render_widget(block, events_area);
+    let lines: Vec<Line> = service
+        .events
+        .iter()
+        .take(usize::from(inner.height))
+        .map(|e| {
+            Line::from(vec![
+                Span::styled(format!("{:>4} ", age_since(state.now, Some(e.created_at))), theme.dim),
+                Span::raw(e.message.clone()),
+            ])
+        })
+        .collect();
+    if lines.is_empty() {
+        frame.render_widget(Paragraph::new(Line::styled("no events", theme.dim)), inner);
+    } else {
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+fn info_lines<'a>(env: &EnvState, s: &Service, theme: &Theme) -> Vec<Line<'a>> {
+    let td = env.task_definitions.get(&s.task_definition);
+    let mut lines = Vec::new();
+    lines.push(Line::from(vec![
+        Span::styled("health ", theme.dim),
+        health_span(s.health(), theme),
+        Span::styled("  status ", theme.dim),
+        Span::raw(s.status.clone()),
+        Span::styled("  tasks ", theme.dim),
+        Span::raw(format!(
+            "{} running / {} desired / {} pending",
+            s.running_count, s.desired_count, s.pending_count
+        )),
+        Span::styled("  launch ", theme.dim),
+        Span::raw(s.launch_type.clone().unwrap_or_else(|| "-".into())),
+    ]));
+    let mut rev = vec![
+        Span::styled("task def ", theme.dim),
+        Span::raw(task_definition_label(&s.task_definition).to_string()),
+    ];
+    if let Some(td) = td {
+        rev.push(Span::styled(
+            format!(
+                "  cpu {} mem {}",
+                td.cpu.as_deref().unwrap_or("-"),
+                td.memory.as_deref().unwrap_or("-")
+            ),
+            theme.dim,
+        ));
+    }
+    let family = task_definition_label(&s.task_definition)
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    if let Some(revs) = env.revisions.get(&family).and_then(|p| p.data.as_ref()) {
+        let list: Vec<&str> = revs
+            .iter()
+            .take(5)
+            .map(|a| task_definition_label(a).rsplit(':').next().unwrap_or(""))
+            .collect();
+        rev.push(Span::styled(format!("  revisions {}", list.join(" ")), theme.dim));
+    }
+    lines.push(Line::from(rev));
+    match td {
+        Some(td) => {
+            for c in &td.containers {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("image {} ", c.name), theme.dim),
+                    Span::raw(c.image.clone()),
+                ]));
+            }
+        }
+        None => lines.push(Line::styled("image …", theme.dim)),
+    }
+    let mut scaling = vec![Span::styled("auto scaling ", theme.dim)];
+    match env.scaling_for(&s.name) {
+        Some(t) => {
+            scaling.push(Span::raw(format!("{}–{}", t.min_capacity, t.max_capacity)));
+            for p in &t.policies {
+                scaling.push(Span::styled(
+                    format!("  {} {}", p.metric, super::widgets::num(p.target_value)),
+                    theme.dim,
+                ));
+            }
+        }
+        None if env.scaling.data.is_some() => scaling.push(Span::raw("none")),
+        None => scaling.push(Span::styled("…", theme.dim)),
+    }
+    if let Some(cb) = s.circuit_breaker {
+        scaling.push(Span::styled("  circuit breaker ", theme.dim));
+        scaling.push(Span::raw(match (cb.enable, cb.rollback) {
+            (true, true) => "on, rolls back",
+            (true, false) => "on",
+            _ => "off",
+        }));
+    }
+    lines.push(Line::from(scaling));
+    lines
+}

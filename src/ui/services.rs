@@ -1,0 +1,94 @@
+//! The services table.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, Row};
+
+use crate::action::Resource;
+use crate::config::theme::Theme;
+use crate::domain::task_definition_label;
+use crate::state::{State, ViewKind};
+
+use super::widgets::{draw_table, health_span, image_tag, panel, placeholder, rollout_style};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let Some(env) = state.env() else {
+        return;
+    };
+    let meta = env.panel_meta(Resource::Services);
+    let services = state.visible_services();
+    let total = env.services.data.as_ref().map_or(0, Vec::len);
+    let title = if services.len() == total {
+        format!("Services ({total})")
+    } else {
+        format!("Services ({}/{total})", services.len())
+    };
+    let block = panel(&title, Some(meta), state.now, theme, true);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if services.is_empty() {
+        if total > 0 {
+            frame.render_widget(
+                ratatui::widgets::Paragraph::new(Span::styled("no service matches the filter", theme.dim)),
+                inner,
+            );
+        } else {
+            placeholder(frame, inner, meta, "services", theme);
+        }
+        return;
+    }
+    let wide = area.width >= 120;
+    let rows = services
+        .iter()
+        .map(|s| {
+            let images: Vec<&str> = env
+                .task_definitions
+                .get(&s.task_definition)
+                .map(|td| td.containers.iter().map(|c| image_tag(&c.image)).collect())
+                .unwrap_or_default();
+            let scaling = env
+                .scaling_for(&s.name)
+                .map_or_else(|| "-".to_string(), |t| format!("{}–{}", t.min_capacity, t.max_capacity));
+            let mut cells = vec![
+                Cell::from(s.name.clone()),
+                Cell::from(health_span(s.health(), theme)),
+                Cell::from(format!("{}/{}", s.running_count, s.desired_count)),
+                Cell::from(s.pending_count.to_string()),
+                Cell::from(Span::styled(s.rollout().as_str(), rollout_style(s.rollout(), theme))),
+                Cell::from(task_definition_label(&s.task_definition).to_string()),
+                Cell::from(scaling),
+                Cell::from(if images.is_empty() { "…".to_string() } else { images.join(",") }),
+            ];
+            if wide {
+                cells.push(Cell::from(s.deployments.len().to_string()));
+                cells.push(Cell::from(s.launch_type.clone().unwrap_or_else(|| "-".into())));
+            }
+            Row::new(cells)
+        })
+        .collect();
+    let mut header = vec!["NAME", "HEALTH", "RUN/DES", "PEND", "ROLLOUT", "TASK DEF", "SCALE", "IMAGE"];
+    let mut widths = vec![
+        Constraint::Fill(2),
+        Constraint::Length(9),
+        Constraint::Length(7),
+        Constraint::Length(4),
+        Constraint::Length(11),
+        Constraint::Fill(2),
+        Constraint::Length(5),
+        Constraint::Fill(2),
+    ];
+    if wide {
+        header.extend(["DEPLOYS", "LAUNCH"]);
+        widths.extend([Constraint::Length(7), Constraint::Length(7)]);
+    }
+    draw_table(
+        frame,
+        inner,
+        &header,
+        rows,
+        &widths,
+        Some(state.selected(ViewKind::Services)),
+        theme,
+    );
+}

@@ -1,0 +1,100 @@
+//! The tasks table: running first, stopped ones with their reason.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, Paragraph, Row};
+
+use crate::action::Resource;
+use crate::config::theme::Theme;
+use crate::domain::{Task, task_definition_label};
+use crate::state::{State, ViewKind};
+
+use super::widgets::{age_since, draw_table, panel, placeholder};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let Some(env) = state.env() else {
+        return;
+    };
+    let meta = env.panel_meta(Resource::Tasks);
+    let tasks = state.visible_tasks();
+    let total = env.tasks.data.as_ref().map_or(0, Vec::len);
+    let title = if tasks.len() == total {
+        format!("Tasks ({total})")
+    } else {
+        format!("Tasks ({}/{total})", tasks.len())
+    };
+    let block = panel(&title, Some(meta), state.now, theme, true);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if tasks.is_empty() {
+        if total > 0 {
+            frame.render_widget(Paragraph::new(Span::styled("no task matches the filter", theme.dim)), inner);
+        } else {
+            placeholder(frame, inner, meta, "tasks", theme);
+        }
+        return;
+    }
+    draw_task_table(frame, inner, state, theme, &tasks, true, Some(state.selected(ViewKind::Tasks)));
+}
+
+/// A table of tasks, shared with the service detail view.
+pub fn draw_task_table(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    theme: &Theme,
+    tasks: &[&Task],
+    with_service: bool,
+    selected: Option<usize>,
+) {
+    let rows = tasks
+        .iter()
+        .map(|t| {
+            let status = if t.last_status == t.desired_status {
+                t.last_status.clone()
+            } else {
+                format!("{}→{}", t.last_status, t.desired_status)
+            };
+            let reason = match (&t.stop_code, &t.stopped_reason) {
+                (_, Some(r)) => r.clone(),
+                (Some(c), None) => c.clone(),
+                _ => String::new(),
+            };
+            let mut cells = vec![Cell::from(t.id().get(..8).unwrap_or(t.id()).to_string())];
+            if with_service {
+                cells.push(Cell::from(t.service_name().unwrap_or("-").to_string()));
+            }
+            cells.extend([
+                Cell::from(Span::styled(status, theme.health(t.health()))),
+                Cell::from(Span::styled(t.health_status.clone(), theme.health(t.health()))),
+                Cell::from(
+                    t.availability_zone
+                        .as_deref()
+                        .map_or("-", |z| z.rsplit('-').next().unwrap_or(z))
+                        .to_string(),
+                ),
+                Cell::from(task_definition_label(&t.task_definition).to_string()),
+                Cell::from(age_since(state.now, t.started_at)),
+                Cell::from(Span::styled(reason, theme.dim)),
+            ]);
+            Row::new(cells)
+        })
+        .collect();
+    let mut header = vec!["TASK"];
+    let mut widths = vec![Constraint::Length(8)];
+    if with_service {
+        header.push("SERVICE");
+        widths.push(Constraint::Length(10));
+    }
+    header.extend(["STATUS", "HEALTH", "AZ", "TASK DEF", "UP", "STOPPED REASON"]);
+    widths.extend([
+        Constraint::Length(12),
+        Constraint::Length(9),
+        Constraint::Length(3),
+        Constraint::Length(14),
+        Constraint::Length(4),
+        Constraint::Fill(1),
+    ]);
+    draw_table(frame, area, &header, rows, &widths, selected, theme);
+}

@@ -1,0 +1,173 @@
+//! Pieces shared by the views: panel blocks that show data age and errors,
+//! the empty/loading/failed placeholder, table helpers and formatting.
+
+use chrono::TimeDelta;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
+
+use crate::config::theme::Theme;
+use crate::domain::{Health, RolloutState, Timestamp};
+use crate::state::{LoadState, PanelMeta, format_age};
+
+/// A bordered panel whose title shows the data's age, or that it is loading,
+/// or stale with the error.
+pub fn panel<'a>(
+    title: &str,
+    meta: Option<PanelMeta<'_>>,
+    now: Timestamp,
+    theme: &Theme,
+    focused: bool,
+) -> Block<'a> {
+    let mut block = Block::bordered()
+        .border_style(theme.border(focused))
+        .title(Line::styled(format!(" {title} "), theme.title));
+    if let Some(meta) = meta {
+        let status = status_line(meta, now, theme);
+        block = block.title(status.right_aligned());
+    }
+    block
+}
+
+/// `3s ago`, `loading…`, `stale 2m · unavailable: …`.
+pub fn status_line<'a>(meta: PanelMeta<'_>, now: Timestamp, theme: &Theme) -> Line<'a> {
+    let age = meta.loaded_at.map(|t| format_age(now - t));
+    match (meta.load, age) {
+        (LoadState::Failed(err), Some(age)) => Line::from(vec![
+            Span::styled(format!(" stale {age} "), theme.stale),
+            Span::styled(format!("{} ", err.kind()), theme.error),
+        ]),
+        (LoadState::Failed(err), None) => Line::styled(format!(" {} ", err.kind()), theme.error),
+        (_, Some(age)) => {
+            let mut spans = vec![Span::styled(format!(" {age} ago "), theme.dim)];
+            if !meta.failures.is_empty() {
+                spans.push(Span::styled(
+                    format!("{} failed ", meta.failures.len()),
+                    theme.warning,
+                ));
+            }
+            Line::from(spans)
+        }
+        (LoadState::Loading, None) => Line::styled(" loading… ", theme.dim),
+        (LoadState::Idle | LoadState::Loaded, None) => Line::default(),
+    }
+}
+
+/// Draws what a panel shows when it has no data: loading, or the error.
+pub fn placeholder(frame: &mut Frame, area: Rect, meta: PanelMeta<'_>, what: &str, theme: &Theme) {
+    let line = match meta.load {
+        LoadState::Failed(err) => vec![
+            Line::styled(format!("cannot load {what}"), theme.error),
+            Line::styled(err.to_string(), theme.error),
+        ],
+        LoadState::Loaded => vec![Line::styled(format!("no {what}"), theme.dim)],
+        _ => vec![Line::styled(format!("loading {what}…"), theme.dim)],
+    };
+    frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), area);
+}
+
+/// A table with our header and selection styles, drawn with the selection
+/// kept in view.
+pub fn draw_table(
+    frame: &mut Frame,
+    area: Rect,
+    header: &[&str],
+    rows: Vec<Row<'_>>,
+    widths: &[Constraint],
+    selected: Option<usize>,
+    theme: &Theme,
+) {
+    let header = Row::new(header.iter().map(|h| Cell::from(*h))).style(theme.table_header);
+    let table = Table::new(rows, widths.to_vec())
+        .header(header)
+        .column_spacing(1)
+        .row_highlight_style(theme.selected);
+    let mut ts = TableState::default().with_selected(selected);
+    frame.render_stateful_widget(table, area, &mut ts);
+}
+
+/// A health word with its style.
+pub fn health_span<'a>(h: Health, theme: &Theme) -> Span<'a> {
+    Span::styled(crate::state::health_word(h), theme.health(h))
+}
+
+pub fn rollout_style(r: RolloutState, theme: &Theme) -> Style {
+    match r {
+        RolloutState::Completed => theme.ok,
+        RolloutState::InProgress => theme.progressing,
+        RolloutState::Failed => theme.critical,
+        RolloutState::Unknown => theme.dim,
+    }
+}
+
+/// `12s`, `4m`, … since a time, or `-`.
+pub fn age_since(now: Timestamp, t: Option<Timestamp>) -> String {
+    t.map_or_else(|| "-".to_string(), |t| format_age((now - t).max(TimeDelta::zero())))
+}
+
+/// The tag of an image (`repo:tag` → `tag`; digests shortened).
+pub fn image_tag(image: &str) -> &str {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    if let Some((_, digest)) = last.split_once('@') {
+        return digest.get(..19).unwrap_or(digest);
+    }
+    last.split_once(':').map_or("latest", |(_, tag)| tag)
+}
+
+/// Bytes as GB/MB for display.
+pub fn human_bytes(v: f64) -> String {
+    if v >= 1e9 {
+        format!("{:.1} GB", v / 1e9)
+    } else if v >= 1e6 {
+        format!("{:.0} MB", v / 1e6)
+    } else {
+        format!("{v:.0} B")
+    }
+}
+
+/// A compact number: no decimals for whole numbers.
+pub fn num(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// A running/desired bar like `██████░░ 3/4`.
+pub fn progress_bar(running: u32, desired: u32, width: usize) -> String {
+    if desired == 0 {
+        return format!("{} {running}/{desired}", "░".repeat(width));
+    }
+    let filled = ((running.min(desired) as usize) * width) / desired as usize;
+    format!(
+        "{}{} {running}/{desired}",
+        "█".repeat(filled),
+        "░".repeat(width - filled)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_tags() {
+        assert_eq!(
+            image_tag("123.dkr.ecr.ap-northeast-1.amazonaws.com/works-logue/web:v1.4.2"),
+            "v1.4.2"
+        );
+        assert_eq!(image_tag("nginx"), "latest");
+        assert_eq!(image_tag("repo@sha256:0123456789abcdef0123"), "sha256:0123456789ab");
+        assert_eq!(image_tag("localhost:5000/app:1"), "1");
+    }
+
+    #[test]
+    fn bars() {
+        assert_eq!(progress_bar(1, 2, 4), "██░░ 1/2");
+        assert_eq!(progress_bar(3, 2, 4), "████ 3/2");
+        assert_eq!(progress_bar(0, 0, 2), "░░ 0/0");
+    }
+}

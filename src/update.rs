@@ -1,0 +1,692 @@
+//! The reducer: `update(&mut State, Action) -> Vec<Effect>`.
+//!
+//! Pure: no I/O, no awaits, no clock reads (time arrives in actions). Every
+//! branch is covered by reducer tests at the bottom of this file and in
+//! `tests/app.rs`.
+
+use chrono::TimeDelta;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::action::{Action, Data, Resource};
+use crate::config::keys::Command;
+use crate::domain::task_definition_label;
+use crate::effect::Effect;
+use crate::state::{EnvState, Flash, LoadState, Mode, Panel, Severity, State, View, ViewKind};
+
+/// How long a flash message stays.
+const FLASH_SECS: i64 = 6;
+/// A manual refresh supersedes a request in flight only when it is older.
+const SUPERSEDE_AFTER_SECS: i64 = 3;
+
+/// The `:` commands and what they complete to.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("overview", "the environment at a glance"),
+    ("svc", "services"),
+    ("services", "services"),
+    ("tasks", "tasks (optionally :tasks SERVICE)"),
+    ("db", "databases and snapshots"),
+    ("databases", "databases and snapshots"),
+    ("alarms", "CloudWatch alarms"),
+    ("env", "switch environment (:env NAME)"),
+    ("help", "key bindings"),
+    ("q", "quit"),
+    ("quit", "quit"),
+];
+
+/// Applies one action to the state and returns the effects it asks for.
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Key(key) => on_key(state, key),
+        Action::Command(cmd) => on_command(state, cmd),
+        Action::Resize(_, h) => {
+            // Header, panel borders, footer and table header take ~8 rows.
+            state.page_rows = usize::from(h.saturating_sub(8)).max(1);
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::Tick(now) => on_tick(state, now),
+        Action::PollDue { env, resource } => poll(state, env, resource, false),
+        Action::Loaded {
+            env,
+            resource,
+            generation,
+            at,
+            result,
+        } => on_loaded(state, env, resource, generation, at, result),
+        Action::TaskDefinitionLoaded { env, arn, result } => {
+            let Some(e) = state.envs.get_mut(env) else {
+                return Vec::new();
+            };
+            e.task_definitions_requested.remove(&arn);
+            match result {
+                Ok(td) => {
+                    e.task_definitions.insert(arn, td);
+                }
+                Err(err) => {
+                    tracing::warn!(env = %e.name, %arn, error = %err, "task definition fetch failed");
+                }
+            }
+            state.dirty = true;
+            Vec::new()
+        }
+        Action::RevisionsLoaded {
+            env,
+            family,
+            generation,
+            at,
+            result,
+        } => {
+            let Some(e) = state.envs.get_mut(env) else {
+                return Vec::new();
+            };
+            let Some(panel) = e.revisions.get_mut(&family) else {
+                return Vec::new();
+            };
+            if generation != panel.generation {
+                return Vec::new();
+            }
+            apply(panel, at, result.map(|v| (v, Vec::new())));
+            state.dirty = true;
+            Vec::new()
+        }
+    }
+}
+
+fn on_tick(state: &mut State, now: chrono::DateTime<chrono::Utc>) -> Vec<Effect> {
+    let before = visible_clock_label(state);
+    state.now = now;
+    if let Some(flash) = &state.flash
+        && now - flash.at > TimeDelta::seconds(FLASH_SECS)
+    {
+        state.flash = None;
+        state.dirty = true;
+    }
+    if visible_clock_label(state) != before {
+        state.dirty = true;
+    }
+    Vec::new()
+}
+
+/// What the screen shows that depends on the clock: the data ages.
+fn visible_clock_label(state: &State) -> Vec<String> {
+    let Some(env) = state.env() else {
+        return Vec::new();
+    };
+    Resource::ALL
+        .iter()
+        .filter_map(|r| env.panel_meta(*r).loaded_at)
+        .map(|t| crate::state::format_age(state.now - t))
+        .collect()
+}
+
+/// Starts a fetch of `resource` for environment `env` unless one is in
+/// flight (a poller tick is skipped then; a manual refresh supersedes a
+/// request that has been in flight for a while).
+fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<Effect> {
+    let now = state.now;
+    let Some(e) = state.envs.get_mut(env) else {
+        return Vec::new();
+    };
+    if e.clusters.is_empty() && matches!(resource, Resource::Services | Resource::Scaling | Resource::Tasks) {
+        return Vec::new();
+    }
+    let generation = {
+        macro_rules! begin {
+            ($p:expr) => {{
+                let p = &mut $p;
+                let supersede = manual
+                    && p
+                        .requested_at
+                        .is_some_and(|t| now - t > TimeDelta::seconds(SUPERSEDE_AFTER_SECS));
+                if p.in_flight && !supersede {
+                    return Vec::new();
+                }
+                p.begin(now)
+            }};
+        }
+        match resource {
+            Resource::Identity => begin!(e.identity),
+            Resource::Services => begin!(e.services),
+            Resource::Scaling => begin!(e.scaling),
+            Resource::Tasks => begin!(e.tasks),
+            Resource::Databases => begin!(e.databases),
+            Resource::Snapshots => begin!(e.snapshots),
+            Resource::Alarms => begin!(e.alarms),
+        }
+    };
+    if env == state.active {
+        state.dirty = true;
+    }
+    vec![Effect::Fetch {
+        env,
+        resource,
+        generation,
+    }]
+}
+
+fn apply<T>(
+    panel: &mut Panel<T>,
+    at: chrono::DateTime<chrono::Utc>,
+    result: Result<(T, Vec<crate::domain::Failure>), crate::backend::BackendError>,
+) {
+    panel.in_flight = false;
+    match result {
+        Ok((data, failures)) => {
+            panel.data = Some(data);
+            panel.failures = failures;
+            panel.loaded_at = Some(at);
+            panel.load = LoadState::Loaded;
+        }
+        Err(err) => {
+            panel.failed_at = Some(at);
+            panel.load = LoadState::Failed(err);
+        }
+    }
+}
+
+fn on_loaded(
+    state: &mut State,
+    env: usize,
+    resource: Resource,
+    generation: u64,
+    at: chrono::DateTime<chrono::Utc>,
+    result: Result<Data, crate::backend::BackendError>,
+) -> Vec<Effect> {
+    let Some(e) = state.envs.get_mut(env) else {
+        return Vec::new();
+    };
+    macro_rules! take {
+        ($panel:expr, $variant:ident, $conv:expr) => {{
+            let panel = &mut $panel;
+            if generation != panel.generation {
+                tracing::debug!(env, ?resource, generation, "dropping a stale result");
+                return Vec::new();
+            }
+            let result = match result {
+                Ok(Data::$variant(v)) => Ok($conv(v)),
+                Ok(other) => {
+                    tracing::error!(?resource, got = ?std::mem::discriminant(&other), "result of the wrong kind");
+                    return Vec::new();
+                }
+                Err(err) => Err(err),
+            };
+            apply(panel, at, result);
+        }};
+    }
+    match resource {
+        Resource::Identity => take!(e.identity, Identity, |v| (v, Vec::new())),
+        Resource::Services => take!(e.services, Services, |l: crate::domain::Listing<_>| (
+            l.items, l.failures
+        )),
+        Resource::Scaling => take!(e.scaling, Scaling, |v| (v, Vec::new())),
+        Resource::Tasks => take!(e.tasks, Tasks, |l: crate::domain::Listing<_>| (
+            l.items, l.failures
+        )),
+        Resource::Databases => take!(e.databases, Databases, |v| (v, Vec::new())),
+        Resource::Snapshots => take!(e.snapshots, Snapshots, |v| (v, Vec::new())),
+        Resource::Alarms => take!(e.alarms, Alarms, |v| (v, Vec::new())),
+    }
+    let mut effects = Vec::new();
+    if resource == Resource::Services {
+        effects.extend(request_task_definitions(e, env));
+    }
+    if env == state.active {
+        state.dirty = true;
+        clamp_selection(state);
+    }
+    effects
+}
+
+/// Asks for every task definition the services refer to that is not cached.
+fn request_task_definitions(e: &mut EnvState, env: usize) -> Vec<Effect> {
+    let Some(services) = &e.services.data else {
+        return Vec::new();
+    };
+    let mut wanted: Vec<String> = Vec::new();
+    for s in services {
+        for arn in std::iter::once(&s.task_definition).chain(s.deployments.iter().map(|d| &d.task_definition)) {
+            if !e.task_definitions.contains_key(arn)
+                && !e.task_definitions_requested.contains(arn)
+                && !wanted.contains(arn)
+            {
+                wanted.push(arn.clone());
+            }
+        }
+    }
+    wanted
+        .into_iter()
+        .map(|arn| {
+            e.task_definitions_requested.insert(arn.clone());
+            Effect::FetchTaskDefinition { env, arn }
+        })
+        .collect()
+}
+
+fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if key.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    // ctrl-c always quits, whatever the mode and the keymap.
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        return quit(state);
+    }
+    match state.mode.clone() {
+        Mode::Normal => match state.keymap.command_for(&key) {
+            Some(cmd) => on_command(state, cmd),
+            None => Vec::new(),
+        },
+        Mode::Help => {
+            // Any key closes help; a command key also acts.
+            state.mode = Mode::Normal;
+            state.dirty = true;
+            match state.keymap.command_for(&key) {
+                Some(Command::Quit) => quit(state),
+                _ => Vec::new(),
+            }
+        }
+        Mode::Command { mut input } => {
+            match key.code {
+                KeyCode::Esc => state.mode = Mode::Normal,
+                KeyCode::Enter => {
+                    state.mode = Mode::Normal;
+                    state.dirty = true;
+                    return run_command_line(state, &input);
+                }
+                KeyCode::Tab => {
+                    input = complete(state, &input);
+                    state.mode = Mode::Command { input };
+                }
+                KeyCode::Backspace => {
+                    if input.pop().is_none() {
+                        state.mode = Mode::Normal;
+                    } else {
+                        state.mode = Mode::Command { input };
+                    }
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    input.push(c);
+                    state.mode = Mode::Command { input };
+                }
+                _ => return Vec::new(),
+            }
+            state.dirty = true;
+            Vec::new()
+        }
+        Mode::Filter { mut input } => {
+            let kind = state.view().kind();
+            match key.code {
+                KeyCode::Esc => {
+                    state.filters.remove(&kind);
+                    state.mode = Mode::Normal;
+                }
+                KeyCode::Enter => {
+                    if input.trim().is_empty() {
+                        state.filters.remove(&kind);
+                    } else {
+                        state.filters.insert(kind, input);
+                    }
+                    state.mode = Mode::Normal;
+                }
+                KeyCode::Backspace => {
+                    input.pop();
+                    state.mode = Mode::Filter { input };
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    input.push(c);
+                    state.mode = Mode::Filter { input };
+                }
+                KeyCode::Down | KeyCode::Up => {
+                    // Move the selection while typing.
+                    let cmd = if key.code == KeyCode::Down {
+                        Command::Down
+                    } else {
+                        Command::Up
+                    };
+                    return on_command(state, cmd);
+                }
+                _ => return Vec::new(),
+            }
+            state.selected.insert(kind, 0);
+            clamp_selection(state);
+            state.dirty = true;
+            Vec::new()
+        }
+    }
+}
+
+fn quit(state: &mut State) -> Vec<Effect> {
+    state.quit = true;
+    vec![Effect::Quit]
+}
+
+fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
+    state.dirty = true;
+    let kind = state.view().kind();
+    let rows = state.row_count();
+    let sel = state.selected(kind);
+    let last = rows.saturating_sub(1);
+    match cmd {
+        Command::Quit => return quit(state),
+        Command::Back => {
+            if state.filters.remove(&kind).is_some() {
+                state.selected.insert(kind, 0);
+            } else if state.views.len() > 1 {
+                state.views.pop();
+            }
+        }
+        Command::Up => {
+            state.selected.insert(kind, sel.saturating_sub(1));
+        }
+        Command::Down => {
+            state.selected.insert(kind, (sel + 1).min(last));
+        }
+        Command::Top => {
+            state.selected.insert(kind, 0);
+        }
+        Command::Bottom => {
+            state.selected.insert(kind, last);
+        }
+        Command::PageUp => {
+            state.selected.insert(kind, sel.saturating_sub(state.page_rows));
+        }
+        Command::PageDown => {
+            state
+                .selected
+                .insert(kind, (sel + state.page_rows).min(last));
+        }
+        Command::Select => return drill_down(state),
+        Command::Filter => {
+            let input = state.filters.get(&kind).cloned().unwrap_or_default();
+            state.mode = Mode::Filter { input };
+        }
+        Command::CommandLine => {
+            state.mode = Mode::Command {
+                input: String::new(),
+            };
+        }
+        Command::Help => state.mode = Mode::Help,
+        Command::Refresh => return refresh_all(state),
+        Command::NextEnvironment => {
+            if !state.envs.is_empty() {
+                let next = (state.active + 1) % state.envs.len();
+                return switch_env(state, next);
+            }
+        }
+        Command::Overview => go(state, View::Overview),
+        Command::Services => go(state, View::Services),
+        Command::Tasks => go(state, View::Tasks),
+        Command::Databases => go(state, View::Databases),
+        Command::Alarms => go(state, View::Alarms),
+    }
+    Vec::new()
+}
+
+/// Opens a top-level view (replacing the stack above the overview).
+fn go(state: &mut State, view: View) {
+    state.views.truncate(1);
+    if view != View::Overview {
+        state.views.push(view);
+    }
+    state.mode = Mode::Normal;
+    clamp_selection(state);
+}
+
+fn drill_down(state: &mut State) -> Vec<Effect> {
+    let kind = state.view().kind();
+    let sel = state.selected(kind);
+    match state.view().clone() {
+        View::Overview | View::Services => {
+            let name = state.visible_services().get(sel).map(|s| s.name.clone());
+            if let Some(service) = name {
+                return open_service(state, service);
+            }
+        }
+        View::Alarms => {
+            // An alarm on an ECS service metric leads to the service.
+            let target = state.visible_alarms().get(sel).and_then(|a| {
+                let m = a.metric.as_ref()?;
+                m.dimensions
+                    .iter()
+                    .find(|(k, _)| k == "ServiceName")
+                    .map(|(_, v)| v.clone())
+            });
+            match target {
+                Some(service) if state.service(&service).is_some() => {
+                    return open_service(state, service);
+                }
+                _ => {
+                    flash(state, "this alarm does not watch an ECS service", Severity::Info);
+                }
+            }
+        }
+        View::ServiceDetail { .. } | View::Tasks | View::Databases => {}
+    }
+    Vec::new()
+}
+
+fn open_service(state: &mut State, service: String) -> Vec<Effect> {
+    state.views.push(View::ServiceDetail {
+        service: service.clone(),
+    });
+    state.selected.insert(ViewKind::ServiceDetail, 0);
+    let env = state.active;
+    let mut effects = Vec::new();
+    let family = state.service(&service).map(|s| {
+        let label = task_definition_label(&s.task_definition);
+        label.split(':').next().unwrap_or(label).to_string()
+    });
+    if let (Some(family), Some(e)) = (family, state.envs.get_mut(env)) {
+        let now = state.now;
+        let panel = e.revisions.entry(family.clone()).or_default();
+        if !panel.in_flight {
+            let generation = panel.begin(now);
+            effects.push(Effect::FetchRevisions {
+                env,
+                family,
+                generation,
+            });
+        }
+        effects.extend(request_task_definitions(e, env));
+    }
+    effects
+}
+
+fn refresh_all(state: &mut State) -> Vec<Effect> {
+    let env = state.active;
+    let mut effects = Vec::new();
+    for r in Resource::ALL {
+        effects.extend(poll(state, env, r, true));
+    }
+    flash(state, "refreshing…", Severity::Info);
+    effects
+}
+
+fn switch_env(state: &mut State, index: usize) -> Vec<Effect> {
+    if index >= state.envs.len() {
+        return Vec::new();
+    }
+    state.active = index;
+    // Detail views refer to resources of the previous environment.
+    state.views.retain(|v| !matches!(v, View::ServiceDetail { .. }));
+    if state.views.is_empty() {
+        state.views.push(View::Overview);
+    }
+    state.selected.clear();
+    let name = state.envs[index].name.clone();
+    flash(state, &format!("environment {name}"), Severity::Info);
+    // Show fresh data at once for a panel that never loaded.
+    let mut effects = Vec::new();
+    for r in Resource::ALL {
+        if state.envs[index].panel_meta(r).loaded_at.is_none() {
+            effects.extend(poll(state, index, r, false));
+        }
+    }
+    effects
+}
+
+fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
+    let mut words = input.split_whitespace();
+    let Some(cmd) = words.next() else {
+        return Vec::new();
+    };
+    let arg: Vec<&str> = words.collect();
+    let arg = arg.join(" ");
+    match cmd {
+        "q" | "quit" | "q!" => quit(state),
+        "overview" | "o" | "home" => {
+            go(state, View::Overview);
+            Vec::new()
+        }
+        "svc" | "services" | "service" | "s" => {
+            go(state, View::Services);
+            if !arg.is_empty() {
+                state.filters.insert(ViewKind::Services, arg);
+            }
+            Vec::new()
+        }
+        "tasks" | "task" | "t" => {
+            go(state, View::Tasks);
+            if arg.is_empty() {
+                state.filters.remove(&ViewKind::Tasks);
+            } else {
+                state.filters.insert(ViewKind::Tasks, format!("svc:{arg}"));
+            }
+            Vec::new()
+        }
+        "db" | "databases" | "rds" => {
+            go(state, View::Databases);
+            Vec::new()
+        }
+        "alarms" | "alarm" | "al" => {
+            go(state, View::Alarms);
+            Vec::new()
+        }
+        "help" | "h" => {
+            state.mode = Mode::Help;
+            Vec::new()
+        }
+        "env" | "ctx" => {
+            if arg.is_empty() {
+                let names: Vec<&str> = state.envs.iter().map(|e| e.name.as_str()).collect();
+                let text = format!("environments: {}", names.join(", "));
+                flash(state, &text, Severity::Info);
+                return Vec::new();
+            }
+            match state.envs.iter().position(|e| e.name == arg) {
+                Some(i) => switch_env(state, i),
+                None => {
+                    let names: Vec<&str> = state.envs.iter().map(|e| e.name.as_str()).collect();
+                    let text = format!(
+                        "unknown environment \"{arg}\"; configured: {}",
+                        names.join(", ")
+                    );
+                    flash(state, &text, Severity::Error);
+                    Vec::new()
+                }
+            }
+        }
+        other => {
+            let text = format!("unknown command \"{other}\" (tab completes; ? for help)");
+            flash(state, &text, Severity::Error);
+            Vec::new()
+        }
+    }
+}
+
+/// Candidates for the command line's current input.
+pub fn completions(state: &State, input: &str) -> Vec<String> {
+    let trimmed = input.trim_start();
+    if let Some(rest) = trimmed.strip_prefix("env ") {
+        return state
+            .envs
+            .iter()
+            .filter(|e| e.name.starts_with(rest.trim()))
+            .map(|e| format!("env {}", e.name))
+            .collect();
+    }
+    if let Some(rest) = trimmed.strip_prefix("tasks ") {
+        return state
+            .env()
+            .and_then(|e| e.services.data.as_ref())
+            .map(|svcs| {
+                svcs.iter()
+                    .filter(|s| s.name.starts_with(rest.trim()))
+                    .map(|s| format!("tasks {}", s.name))
+                    .collect()
+            })
+            .unwrap_or_default();
+    }
+    COMMANDS
+        .iter()
+        .filter(|(c, _)| c.starts_with(trimmed))
+        .map(|(c, _)| (*c).to_string())
+        .collect()
+}
+
+/// Tab: complete to the next candidate after the current input.
+fn complete(state: &State, input: &str) -> String {
+    let candidates = completions(state, input);
+    match candidates.as_slice() {
+        [] => input.to_string(),
+        [only] => {
+            if only == "env" || only == "tasks" {
+                format!("{only} ")
+            } else {
+                only.clone()
+            }
+        }
+        many => {
+            // The longest common prefix, or cycle when already there.
+            let prefix = common_prefix(many);
+            if prefix.len() > input.len() {
+                prefix
+            } else {
+                let pos = many.iter().position(|c| c == input);
+                match pos {
+                    Some(i) => many[(i + 1) % many.len()].clone(),
+                    None => many[0].clone(),
+                }
+            }
+        }
+    }
+}
+
+fn common_prefix(words: &[String]) -> String {
+    let Some(first) = words.first() else {
+        return String::new();
+    };
+    let mut len = first.len();
+    for w in &words[1..] {
+        len = len.min(
+            first
+                .chars()
+                .zip(w.chars())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a.len_utf8())
+                .sum(),
+        );
+    }
+    first[..len].to_string()
+}
+
+fn flash(state: &mut State, text: &str, severity: Severity) {
+    state.flash = Some(Flash {
+        text: text.to_string(),
+        severity,
+        at: state.now,
+    });
+    state.dirty = true;
+}
+
+/// Keeps the selection of the current view within its rows.
+fn clamp_selection(state: &mut State) {
+    let kind = state.view().kind();
+    let rows = state.row_count();
+    let sel = state.selected(kind);
+    if sel >= rows {
+        state.selected.insert(kind, rows.saturating_sub(1));
+    }
+}
+
+#[cfg(test)]
+mod tests;
