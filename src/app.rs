@@ -15,6 +15,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
 use crate::action::Action;
+use crate::backend::sim::SimClock;
 use crate::config::theme::Theme;
 use crate::effect::Effect;
 use crate::runner::{EnvRuntime, Runner, start_pollers};
@@ -38,9 +39,10 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(state: State, envs: Vec<EnvRuntime>) -> Self {
+    /// `clock` stamps fetched data (the wall clock, or a manual one in tests).
+    pub fn new(state: State, envs: Vec<EnvRuntime>, clock: SimClock) -> Self {
         let (tx, rx) = unbounded_channel();
-        let runner = Runner::new(envs, tx.clone());
+        let runner = Runner::new(envs, tx.clone(), clock);
         Self {
             state,
             runner,

@@ -23,10 +23,19 @@ pub struct CallerIdentity {
 
 /// The result of a describe call that may partly fail, like ECS
 /// `DescribeServices` / `DescribeTasks` with their `failures` list.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Listing<T> {
     pub items: Vec<T>,
     pub failures: Vec<Failure>,
+}
+
+impl<T> Default for Listing<T> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
 }
 
 impl<T> Listing<T> {

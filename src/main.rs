@@ -92,7 +92,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         let mut terminal = ratatui::init();
-        let app = App::new(state, runtimes);
+        let app = App::new(state, runtimes, SimClock::Wall);
         let r = app.run(&mut terminal, &theme).await;
         ratatui::restore();
         r

@@ -7,13 +7,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::action::{Action, Data, Resource};
+use crate::backend::sim::SimClock;
 use crate::backend::{Backend, BackendError, BackendResult, CALL_TIMEOUT};
 use crate::config::{EnvironmentConfig, RefreshIntervals};
 use crate::domain::Listing;
@@ -32,14 +32,17 @@ pub struct Runner {
     envs: Arc<Vec<EnvRuntime>>,
     tx: UnboundedSender<Action>,
     timeout: Duration,
+    /// Stamps results; a manual clock in tests makes data ages reproducible.
+    clock: SimClock,
 }
 
 impl Runner {
-    pub fn new(envs: Vec<EnvRuntime>, tx: UnboundedSender<Action>) -> Self {
+    pub fn new(envs: Vec<EnvRuntime>, tx: UnboundedSender<Action>, clock: SimClock) -> Self {
         Self {
             envs: Arc::new(envs),
             tx,
             timeout: CALL_TIMEOUT,
+            clock,
         }
     }
 
@@ -64,7 +67,7 @@ impl Runner {
                             env,
                             resource,
                             generation,
-                            at: Utc::now(),
+                            at: runner.clock.now(),
                             result,
                         });
                     }
@@ -102,7 +105,7 @@ impl Runner {
                             env,
                             family,
                             generation,
-                            at: Utc::now(),
+                            at: runner.clock.now(),
                             result,
                         });
                     }

@@ -62,13 +62,11 @@ impl fmt::Display for BackendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Throttled { message } => write!(f, "throttled: {message}"),
-            Self::Unauthorized { message, hint } => {
-                write!(f, "unauthorized: {message}")?;
-                if let Some(hint) = hint {
-                    write!(f, " ({hint})")?;
-                }
-                Ok(())
-            }
+            // The fix first: it is what the operator needs at 3 a.m.
+            Self::Unauthorized { message, hint } => match hint {
+                Some(hint) => write!(f, "unauthorized — {hint} — {message}"),
+                None => write!(f, "unauthorized: {message}"),
+            },
             Self::NotFound { resource } => write!(f, "not found: {resource}"),
             Self::Unavailable { message } => write!(f, "unavailable: {message}"),
             Self::ReadOnly { operation } => {

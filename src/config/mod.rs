@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub use load::{ConfigError, load_config};
+pub use keys::{Command, KeyBinding, Keymap};
+pub use load::{ConfigError, LoadedConfig, load_config, parse_config, validate_environment_name};
+pub use theme::{Theme, load_theme, theme_names};
 
 /// The compiled-in default configuration (the documented example).
 pub const DEFAULT_CONFIG: &str = include_str!("../../config.example.toml");
@@ -35,8 +37,8 @@ pub struct Config {
     #[serde(default)]
     pub refresh: RefreshIntervals,
     /// Key bindings: command name → list of keys (replaces the default keys
-    /// of that command).
-    #[serde(default)]
+    /// of that command). A single key may be written without the list.
+    #[serde(default, deserialize_with = "load::key_lists")]
     pub keys: std::collections::BTreeMap<String, Vec<String>>,
     #[serde(default, rename = "environment")]
     pub environments: Vec<EnvironmentConfig>,

@@ -24,7 +24,16 @@ pub fn short_state(s: AlarmState) -> &'static str {
 /// `CPUUtilization > 80` (or the composite rule).
 pub fn condition(a: &Alarm) -> String {
     match (&a.metric, a.threshold) {
-        (Some(m), Some(t)) => format!("{} {} {}", m.name, a.comparison_symbol(), num(t)),
+        (Some(m), Some(t)) => {
+            let value = if m.unit.as_deref() == Some("Bytes") || m.name.ends_with("Space") {
+                super::widgets::human_bytes(t)
+            } else if m.unit.as_deref() == Some("Percent") {
+                format!("{}%", num(t))
+            } else {
+                num(t)
+            };
+            format!("{} {} {value}", m.name, a.comparison_symbol())
+        }
         (Some(m), None) => m.name.clone(),
         (None, _) if a.composite => "composite".to_string(),
         _ => "-".to_string(),
@@ -56,34 +65,56 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             placeholder(frame, inner, meta, "alarms", theme);
         }
     } else {
+        let wide = area.width >= 110;
         let rows = alarms
             .iter()
             .map(|a| {
-                Row::new(vec![
+                let mut cells = vec![
                     Cell::from(Span::styled(short_state(a.state), theme.alarm_state(a.state))),
                     Cell::from(a.name.clone()),
-                    Cell::from(condition(a)),
+                ];
+                if wide {
+                    cells.push(Cell::from(condition(a)));
+                }
+                cells.extend([
                     Cell::from(age_since(state.now, Some(a.state_updated_at))),
                     Cell::from(if a.actions_enabled {
                         Span::styled("on", theme.dim)
                     } else {
                         Span::styled("MUTED", theme.warning)
                     }),
-                ])
+                ]);
+                Row::new(cells)
             })
             .collect();
+        let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
+            (
+                vec!["STATE", "NAME", "CONDITION", "SINCE", "ACTIONS"],
+                vec![
+                    Constraint::Length(7),
+                    Constraint::Fill(3),
+                    Constraint::Fill(2),
+                    Constraint::Length(5),
+                    Constraint::Length(7),
+                ],
+            )
+        } else {
+            (
+                vec!["STATE", "NAME", "SINCE", "ACTIONS"],
+                vec![
+                    Constraint::Length(7),
+                    Constraint::Fill(1),
+                    Constraint::Length(5),
+                    Constraint::Length(7),
+                ],
+            )
+        };
         draw_table(
             frame,
             inner,
-            &["STATE", "NAME", "CONDITION", "SINCE", "ACTIONS"],
+            &header,
             rows,
-            &[
-                Constraint::Length(7),
-                Constraint::Fill(3),
-                Constraint::Fill(2),
-                Constraint::Length(5),
-                Constraint::Length(7),
-            ],
+            &widths,
             Some(state.selected(ViewKind::Alarms)),
             theme,
         );
@@ -96,6 +127,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if let Some(a) = selected {
         let mut lines = vec![Line::from(vec![
             Span::styled(a.state.as_str(), theme.alarm_state(a.state)),
+            Span::raw(format!("  {}", condition(a))),
             Span::styled(
                 format!(" since {}", a.state_updated_at.format("%Y-%m-%d %H:%M:%S UTC")),
                 theme.dim,

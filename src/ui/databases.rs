@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row};
 
 use crate::action::Resource;
 use crate::config::theme::Theme;
@@ -21,7 +21,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let rows_h = (dbs.len().max(1) as u16 + 3).min(area.height / 2);
     let [db_area, detail_area, snap_area] = Layout::vertical([
         Constraint::Length(rows_h),
-        Constraint::Length(4),
+        Constraint::Length(5),
         Constraint::Min(4),
     ])
     .areas(area);
@@ -33,6 +33,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if dbs.is_empty() {
         placeholder(frame, inner, meta, "databases", theme);
     } else {
+        let wide = area.width >= 110;
         let rows = dbs
             .iter()
             .map(|d| {
@@ -40,33 +41,40 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     DbRole::Primary => d.id.clone(),
                     DbRole::Replica => format!("└ {}", d.id),
                 };
-                Row::new(vec![
-                    Cell::from(id),
-                    Cell::from(d.role().to_string()),
-                    Cell::from(format!("{} {}", d.engine, d.engine_version)),
+                let mut cells = vec![Cell::from(id), Cell::from(d.role().to_string())];
+                if wide {
+                    cells.push(Cell::from(format!("{} {}", d.engine, d.engine_version)));
+                }
+                cells.extend([
                     Cell::from(d.class.trim_start_matches("db.").to_string()),
                     Cell::from(Span::styled(d.status.clone(), theme.health(d.health()))),
                     Cell::from(if d.multi_az { "yes" } else { "no" }),
                     Cell::from(format!("{} GiB", d.allocated_storage_gib)),
                     Cell::from(format!("{}d", d.backup_retention_days)),
-                ])
+                ]);
+                Row::new(cells)
             })
             .collect();
+        let mut header = vec!["ID", "ROLE"];
+        let mut widths = vec![Constraint::Fill(3), Constraint::Length(7)];
+        if wide {
+            header.push("ENGINE");
+            widths.push(Constraint::Fill(1));
+        }
+        header.extend(["CLASS", "STATUS", "MULTI-AZ", "STORAGE", "BACKUP"]);
+        widths.extend([
+            Constraint::Length(11),
+            Constraint::Length(10),
+            Constraint::Length(8),
+            Constraint::Length(8),
+            Constraint::Length(6),
+        ]);
         draw_table(
             frame,
             inner,
-            &["ID", "ROLE", "ENGINE", "CLASS", "STATUS", "MULTI-AZ", "STORAGE", "BACKUP"],
+            &header,
             rows,
-            &[
-                Constraint::Fill(3),
-                Constraint::Length(7),
-                Constraint::Fill(1),
-                Constraint::Length(11),
-                Constraint::Length(10),
-                Constraint::Length(8),
-                Constraint::Length(8),
-                Constraint::Length(6),
-            ],
+            &widths,
             Some(state.selected(ViewKind::Databases)),
             theme,
         );
@@ -83,7 +91,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let inner = block.inner(detail_area);
     frame.render_widget(block, detail_area);
     if let Some(d) = selected {
-        frame.render_widget(Paragraph::new(detail_lines(d, state, theme)).wrap(Wrap { trim: true }), inner);
+        frame.render_widget(Paragraph::new(detail_lines(d, state, theme)), inner);
     }
 
     let smeta = env.panel_meta(Resource::Snapshots);
@@ -145,6 +153,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 fn detail_lines<'a>(d: &DbInstance, state: &State, theme: &Theme) -> Vec<Line<'a>> {
     let mut first = vec![
+        Span::styled("engine ", theme.dim),
+        Span::raw(format!("{} {}", d.engine, d.engine_version)),
+        Span::styled("  az ", theme.dim),
+        Span::raw(d.availability_zone.clone().unwrap_or_else(|| "-".into())),
+    ];
+    if let Some(s) = &d.secondary_availability_zone {
+        first.push(Span::styled("  standby ", theme.dim));
+        first.push(Span::raw(s.clone()));
+    }
+    if let Some(t) = &d.storage_type {
+        first.push(Span::styled("  storage ", theme.dim));
+        first.push(Span::raw(t.clone()));
+    }
+    let endpoint = vec![
         Span::styled("endpoint ", theme.dim),
         Span::raw(match (&d.endpoint, d.port) {
             (Some(e), Some(p)) => format!("{e}:{p}"),
@@ -152,32 +174,26 @@ fn detail_lines<'a>(d: &DbInstance, state: &State, theme: &Theme) -> Vec<Line<'a
             _ => "-".into(),
         }),
     ];
-    first.push(Span::styled("  az ", theme.dim));
-    first.push(Span::raw(d.availability_zone.clone().unwrap_or_else(|| "-".into())));
-    if let Some(s) = &d.secondary_availability_zone {
-        first.push(Span::styled("  standby ", theme.dim));
-        first.push(Span::raw(s.clone()));
-    }
-    let mut second = Vec::new();
+    let mut third = Vec::new();
     if let Some(src) = &d.replica_source {
-        second.push(Span::styled("replica of ", theme.dim));
-        second.push(Span::raw(crate::domain::short_id(src).rsplit(':').next().unwrap_or(src).to_string()));
-        second.push(Span::raw("  "));
+        third.push(Span::styled("replica of ", theme.dim));
+        third.push(Span::raw(src.rsplit(':').next().unwrap_or(src).to_string()));
+        third.push(Span::raw("  "));
     }
     if !d.replicas.is_empty() {
         let names: Vec<&str> = d.replicas.iter().map(|r| r.rsplit(':').next().unwrap_or(r)).collect();
-        second.push(Span::styled("replicas ", theme.dim));
-        second.push(Span::raw(names.join(", ")));
-        second.push(Span::raw("  "));
+        third.push(Span::styled("replicas ", theme.dim));
+        third.push(Span::raw(names.join(", ")));
+        third.push(Span::raw("  "));
     }
-    second.push(Span::styled("restorable to ", theme.dim));
-    second.push(Span::raw(
+    third.push(Span::styled("restorable to ", theme.dim));
+    third.push(Span::raw(
         d.latest_restorable_time
             .map_or_else(|| "-".into(), |t| format!("{} ago", age_since(state.now, Some(t)))),
     ));
     if !d.pending_modifications.is_empty() {
-        second.push(Span::styled("  pending ", theme.warning));
-        second.push(Span::styled(d.pending_modifications.join(", "), theme.warning));
+        third.push(Span::styled("  pending ", theme.warning));
+        third.push(Span::styled(d.pending_modifications.join(", "), theme.warning));
     }
-    vec![Line::from(first), Line::from(second)]
+    vec![Line::from(first), Line::from(endpoint), Line::from(third)]
 }

@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         left.push(Span::styled(" ", theme.header));
     }
     if env.read_only {
-        left.push(Span::styled(" READ-ONLY ", theme.warning));
+        left.push(Span::styled(" READ-ONLY ", theme.read_only));
     }
     if env.source == crate::config::Source::Sim {
         left.push(Span::styled(" simulated ", theme.dim));

@@ -11,35 +11,47 @@ use crate::update::COMMANDS;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let rows = state.keymap.help_rows();
-    let key_w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(4);
-    let mut lines: Vec<Line> = Vec::new();
-    lines.push(Line::styled("Keys", theme.title));
-    for (keys, what) in &rows {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {keys:<key_w$}  "), theme.key),
-            Span::styled(*what, theme.base),
-        ]));
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled("Commands (type : then tab to complete)", theme.title));
-    let mut seen = Vec::new();
-    for (cmd, what) in COMMANDS {
-        if seen.contains(what) {
-            continue;
+    // Two columns, so that the whole list fits an 80×24 terminal.
+    let half = rows.len().div_ceil(2);
+    let key_w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(4).min(16);
+    let col_w = usize::from(area.width.saturating_sub(6).min(110) / 2);
+    let cell = |(keys, what): &(String, &'static str)| -> Vec<Span<'static>> {
+        let text_w = col_w.saturating_sub(key_w + 4);
+        let what: String = what.chars().take(text_w).collect();
+        vec![
+            Span::styled(format!(" {keys:<key_w$}  "), theme.key),
+            Span::styled(format!("{what:<text_w$} "), theme.base),
+        ]
+    };
+    let mut lines: Vec<Line> = vec![Line::styled("Keys", theme.title)];
+    for i in 0..half {
+        let mut spans = cell(&rows[i]);
+        if let Some(right) = rows.get(i + half) {
+            spans.extend(cell(right));
         }
-        seen.push(what);
-        lines.push(Line::from(vec![
-            Span::styled(format!("  :{cmd:<key_w$} "), theme.key),
-            Span::styled(*what, theme.base),
-        ]));
+        lines.push(Line::from(spans));
     }
-    lines.push(Line::raw(""));
+    lines.push(Line::styled("Commands (type : then tab to complete)", theme.title));
+    let mut commands: Vec<(String, &'static str)> = Vec::new();
+    for (cmd, what) in COMMANDS {
+        if !commands.iter().any(|(_, w)| w == what) {
+            commands.push((format!(":{cmd}"), what));
+        }
+    }
+    let half = commands.len().div_ceil(2);
+    for i in 0..half {
+        let mut spans = cell(&commands[i]);
+        if let Some(right) = commands.get(i + half) {
+            spans.extend(cell(right));
+        }
+        lines.push(Line::from(spans));
+    }
     lines.push(Line::styled(
         "Filters: words match any column; svc:web status:stopped health:unhealthy az:1a",
         theme.dim,
     ));
 
-    let width = area.width.saturating_sub(4).min(76);
+    let width = area.width.saturating_sub(2).min(114);
     let height = area.height.saturating_sub(2).min(lines.len() as u16 + 2);
     let [_, mid, _] = Layout::horizontal([
         Constraint::Fill(1),

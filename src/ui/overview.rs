@@ -21,21 +21,38 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .into_iter()
         .filter(|a| a.state != AlarmState::Ok)
         .collect();
-    let alarm_rows = firing.len().clamp(1, 6) as u16;
-    let [summary_area, middle, alarms_area] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(6),
-        Constraint::Length(alarm_rows + 3),
-    ])
-    .areas(area);
+    let services = state.visible_services();
+    let dbs = state.visible_databases();
+    let alarm_rows = firing.len().clamp(1, 6) as u16 + 3;
+    let svc_rows = services.len().max(1) as u16 + 3;
+    let db_rows = dbs.len().max(1) as u16 + 3;
+    let side_by_side = area.width >= 110;
+    let mut constraints = vec![Constraint::Length(1)];
+    if side_by_side {
+        constraints.push(Constraint::Length(svc_rows.max(db_rows)));
+    } else {
+        constraints.push(Constraint::Length(svc_rows));
+        constraints.push(Constraint::Length(db_rows));
+    }
+    constraints.push(Constraint::Length(alarm_rows));
+    constraints.push(Constraint::Fill(1));
+    let areas = Layout::vertical(constraints).split(area);
+    let summary_area = areas[0];
+    let (svc_area, db_area, alarms_area, events_area) = if side_by_side {
+        let [a, b] = Layout::horizontal([Constraint::Percentage(56), Constraint::Percentage(44)])
+            .areas(areas[1]);
+        (a, b, areas[2], areas[3])
+    } else {
+        (areas[1], areas[2], areas[3], areas[4])
+    };
 
     // Counts by health.
     let s = env.summary();
     let count = |ok: usize, total: usize| if ok == total { theme.ok } else { theme.critical };
     let mut spans = vec![
-        Span::styled(" services ", theme.dim),
+        Span::styled(" svc ", theme.dim),
         Span::styled(
-            format!("{}/{} healthy", s.services_healthy, s.services_total),
+            format!("{}/{} ok", s.services_healthy, s.services_total),
             if s.services_healthy + s.services_deploying == s.services_total {
                 theme.ok
             } else {
@@ -45,7 +62,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     ];
     if s.services_deploying > 0 {
         spans.push(Span::styled(
-            format!(" ({} deploying)", s.services_deploying),
+            format!(" +{} deploying", s.services_deploying),
             theme.progressing,
         ));
     }
@@ -55,7 +72,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             format!("{}/{}", s.tasks_running, s.tasks_desired),
             count(s.tasks_running.min(s.tasks_desired), s.tasks_desired),
         ),
-        Span::styled("  databases ", theme.dim),
+        Span::styled("  db ", theme.dim),
         Span::styled(
             format!("{}/{} available", s.databases_available, s.databases_total),
             count(s.databases_available, s.databases_total),
@@ -65,19 +82,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if s.alarms_firing > 0 {
         spans.push(Span::styled(format!("{} ALARM", s.alarms_firing), theme.critical));
     } else {
-        spans.push(Span::styled("none firing", theme.ok));
+        spans.push(Span::styled("0 ALARM", theme.ok));
     }
     spans.push(Span::styled(format!(" of {}", s.alarms_total), theme.dim));
+    if s.alarms_insufficient > 0 {
+        spans.push(Span::styled(format!(", {} no data", s.alarms_insufficient), theme.unknown));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), summary_area);
-
-    let [svc_area, db_area] =
-        Layout::horizontal([Constraint::Percentage(56), Constraint::Percentage(44)]).areas(middle);
 
     // Services.
     let block = panel("Services", Some(env.panel_meta(Resource::Services)), state.now, theme, true);
     let inner = block.inner(svc_area);
     frame.render_widget(block, svc_area);
-    let services = state.visible_services();
     if services.is_empty() {
         placeholder(frame, inner, env.panel_meta(Resource::Services), "services", theme);
     } else {
@@ -112,7 +128,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let block = panel("Databases", Some(env.panel_meta(Resource::Databases)), state.now, theme, false);
     let inner = block.inner(db_area);
     frame.render_widget(block, db_area);
-    let dbs = state.visible_databases();
     if dbs.is_empty() {
         placeholder(frame, inner, env.panel_meta(Resource::Databases), "databases", theme);
     } else {
@@ -172,13 +187,41 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             &["STATE", "NAME", "SINCE", "REASON"],
             rows,
             &[
-                Constraint::Length(9),
-                Constraint::Fill(2),
-                Constraint::Length(5),
+                Constraint::Length(7),
                 Constraint::Fill(3),
+                Constraint::Length(5),
+                Constraint::Fill(2),
             ],
             None,
             theme,
         );
     }
+    draw_events(frame, events_area, state, theme);
+}
+
+/// The newest service events across the environment: what changed lately.
+fn draw_events(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    if area.height < 3 {
+        return;
+    }
+    let Some(services) = state.env().and_then(|e| e.services.data.as_ref()) else {
+        return;
+    };
+    let block = panel("Recent events", None, state.now, theme, false);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut events: Vec<&crate::domain::ServiceEvent> =
+        services.iter().flat_map(|s| s.events.iter()).collect();
+    events.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+    let lines: Vec<Line> = events
+        .iter()
+        .take(usize::from(inner.height))
+        .map(|e| {
+            Line::from(vec![
+                Span::styled(format!("{:>4} ", age_since(state.now, Some(e.created_at))), theme.dim),
+                Span::raw(e.message.clone()),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row};
 
 use crate::action::Resource;
 use crate::config::theme::Theme;
@@ -40,18 +40,22 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     let tasks = state.service_tasks(name);
     let deployments = service.deployments.len().max(1) as u16;
     let wide = area.width >= 140;
+    let info = info_lines(env, service, theme, area.width < 120);
     let [info_area, deploy_area, rest] = Layout::vertical([
-        Constraint::Length(6),
+        Constraint::Length(info.len() as u16 + 2),
         Constraint::Length(deployments + 3),
         Constraint::Min(4),
     ])
     .areas(area);
+    // Tasks take what they need (up to about half), events the rest.
+    let task_rows = (tasks.len().max(1) as u16 + 3).min(rest.height / 2).max(4);
     let (tasks_area, events_area) = if wide {
         let [a, b] =
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(rest);
         (a, b)
     } else {
-        let [a, b] = Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(rest);
+        let [a, b] =
+            Layout::vertical([Constraint::Length(task_rows), Constraint::Min(3)]).areas(rest);
         (a, b)
     };
 
@@ -59,7 +63,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     let block = panel(&format!("Service {name}"), Some(meta), state.now, theme, false);
     let inner = block.inner(info_area);
     frame.render_widget(block, info_area);
-    frame.render_widget(Paragraph::new(info_lines(env, service, theme)).wrap(Wrap { trim: true }), inner);
+    frame.render_widget(Paragraph::new(info), inner);
 
     // Deployments.
     let block = panel("Deployments", None, state.now, theme, false);
@@ -92,7 +96,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
         rows,
         &[
             Constraint::Length(8),
-            Constraint::Length(14),
+            Constraint::Length(24),
             Constraint::Length(11),
             Constraint::Length(14),
             Constraint::Length(4),
@@ -150,7 +154,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     }
 }
 
-fn info_lines<'a>(env: &EnvState, s: &Service, theme: &Theme) -> Vec<Line<'a>> {
+fn info_lines<'a>(env: &EnvState, s: &Service, theme: &Theme, narrow: bool) -> Vec<Line<'a>> {
     let td = env.task_definitions.get(&s.task_definition);
     let mut lines = Vec::new();
     lines.push(Line::from(vec![
@@ -163,8 +167,6 @@ fn info_lines<'a>(env: &EnvState, s: &Service, theme: &Theme) -> Vec<Line<'a>> {
             "{} running / {} desired / {} pending",
             s.running_count, s.desired_count, s.pending_count
         )),
-        Span::styled("  launch ", theme.dim),
-        Span::raw(s.launch_type.clone().unwrap_or_else(|| "-".into())),
     ]));
     let mut rev = vec![
         Span::styled("task def ", theme.dim),
@@ -199,7 +201,11 @@ fn info_lines<'a>(env: &EnvState, s: &Service, theme: &Theme) -> Vec<Line<'a>> {
             for c in &td.containers {
                 lines.push(Line::from(vec![
                     Span::styled(format!("image {} ", c.name), theme.dim),
-                    Span::raw(c.image.clone()),
+                    Span::raw(if narrow {
+                        without_registry(&c.image).to_string()
+                    } else {
+                        c.image.clone()
+                    }),
                 ]));
             }
         }
@@ -229,4 +235,12 @@ fn info_lines<'a>(env: &EnvState, s: &Service, theme: &Theme) -> Vec<Line<'a>> {
     }
     lines.push(Line::from(scaling));
     lines
+}
+
+/// `123.dkr.ecr.ap-northeast-1.amazonaws.com/app/web:1` → `app/web:1`.
+fn without_registry(image: &str) -> &str {
+    match image.split_once('/') {
+        Some((host, rest)) if host.contains('.') || host.contains(':') => rest,
+        _ => image,
+    }
 }

@@ -74,7 +74,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Constraint::Length(7),
         Constraint::Length(4),
         Constraint::Length(11),
-        Constraint::Fill(2),
+        Constraint::Fill(3),
         Constraint::Length(5),
         Constraint::Fill(2),
     ];

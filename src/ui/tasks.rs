@@ -8,6 +8,13 @@ use ratatui::widgets::{Cell, Paragraph, Row};
 use crate::action::Resource;
 use crate::config::theme::Theme;
 use crate::domain::{Task, task_definition_label};
+
+
+/// The revision number of a task-definition ARN (`web:42` → `42`).
+pub fn revision_of(arn: &str) -> &str {
+    let label = task_definition_label(arn);
+    label.rsplit(':').next().unwrap_or(label)
+}
 use crate::state::{State, ViewKind};
 
 use super::widgets::{age_since, draw_table, panel, placeholder};
@@ -74,7 +81,7 @@ pub fn draw_task_table(
                         .map_or("-", |z| z.rsplit('-').next().unwrap_or(z))
                         .to_string(),
                 ),
-                Cell::from(task_definition_label(&t.task_definition).to_string()),
+                Cell::from(revision_of(&t.task_definition).to_string()),
                 Cell::from(age_since(state.now, t.started_at)),
                 Cell::from(Span::styled(reason, theme.dim)),
             ]);
@@ -87,12 +94,19 @@ pub fn draw_task_table(
         header.push("SERVICE");
         widths.push(Constraint::Length(10));
     }
-    header.extend(["STATUS", "HEALTH", "AZ", "TASK DEF", "UP", "STOPPED REASON"]);
+    header.extend([
+        "STATUS",
+        "HEALTH",
+        "AZ",
+        "REV",
+        "UP",
+        "STOPPED REASON",
+    ]);
     widths.extend([
         Constraint::Length(12),
         Constraint::Length(9),
         Constraint::Length(3),
-        Constraint::Length(14),
+        Constraint::Length(4),
         Constraint::Length(4),
         Constraint::Fill(1),
     ]);

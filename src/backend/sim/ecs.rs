@@ -1,0 +1,1671 @@
+//! ECS: clusters, services, deployments, tasks and task definitions.
+//!
+//! Tasks go through ECS's lifecycle (PROVISIONING → PENDING → ACTIVATING →
+//! RUNNING → DEACTIVATING → STOPPING → DEPROVISIONING → STOPPED) on timers.
+//! Each second every service is reconciled towards its desired count: a
+//! steady service starts what is missing at once; a service with more than
+//! one deployment rolls task by task (start one task of the PRIMARY
+//! deployment, wait until it is healthy, stop one older task). Counts are
+//! never stored: they are read off the task list, so they always agree.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use chrono::TimeDelta;
+use fastrand::Rng;
+
+use super::world::{ServiceDesc, StoppedTaskDesc, WorldDesc};
+use crate::backend::{BackendError, BackendResult, ImageChange, ServiceUpdate};
+use crate::domain::{
+    CircuitBreaker, Cluster, Container, ContainerDefinition, Deployment, Failure, Listing,
+    LoadBalancerRef, RolloutState, ScalableTarget, ScalingPolicy, Service, ServiceEvent, Task,
+    TaskDefinition, Timestamp,
+};
+
+/// ECS keeps the last 100 events of a service.
+const MAX_EVENTS: usize = 100;
+/// Stopped tasks stay listed this long.
+const STOPPED_RETENTION_SECS: i64 = 3_600;
+/// A steady service says so again after this long.
+const STEADY_EVENT_EVERY_SECS: i64 = 6 * 3_600;
+/// The ECS quota of tasks per service.
+const MAX_DESIRED: u32 = 5_000;
+
+/// Where a task is in its lifecycle (its `lastStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Provisioning,
+    Pending,
+    Activating,
+    Running,
+    Deactivating,
+    Stopping,
+    Deprovisioning,
+    Stopped,
+}
+
+impl Phase {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Provisioning => "PROVISIONING",
+            Self::Pending => "PENDING",
+            Self::Activating => "ACTIVATING",
+            Self::Running => "RUNNING",
+            Self::Deactivating => "DEACTIVATING",
+            Self::Stopping => "STOPPING",
+            Self::Deprovisioning => "DEPROVISIONING",
+            Self::Stopped => "STOPPED",
+        }
+    }
+
+    /// Desired status RUNNING: started and not being stopped.
+    pub fn live(self) -> bool {
+        matches!(
+            self,
+            Self::Provisioning | Self::Pending | Self::Activating | Self::Running
+        )
+    }
+
+    /// Counted in `pendingCount`.
+    pub fn pending(self) -> bool {
+        matches!(self, Self::Provisioning | Self::Pending | Self::Activating)
+    }
+}
+
+/// What will become of a task that is being started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Fate {
+    Normal,
+    /// The image of this container cannot be pulled.
+    PullFails { container: String, image: String, no_repo: bool },
+    /// Secrets or logging cannot be set up.
+    StartFails,
+    /// This essential container exits with code 1 right after starting.
+    Crashes { container: String },
+}
+
+/// Why and how a task stopped.
+#[derive(Debug, Clone)]
+struct StopInfo {
+    code: &'static str,
+    reason: String,
+    /// The container that failed, with its exit code and reason.
+    container: Option<(String, Option<i32>, Option<String>)>,
+    /// The exit code of the other containers (none if they never ran).
+    others_exit: Option<i32>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SimTask {
+    pub id: String,
+    /// Index of the service in [`Ecs::services`].
+    pub service: usize,
+    pub deployment: String,
+    pub task_definition: String,
+    az: String,
+    cpu: Option<String>,
+    memory: Option<String>,
+    /// `(name, image, has a health check)`.
+    containers: Vec<(String, String, bool)>,
+    created_at: Timestamp,
+    pub phase: Phase,
+    next_at: Timestamp,
+    started_at: Option<Timestamp>,
+    health: &'static str,
+    healthy_at: Option<Timestamp>,
+    fate: Fate,
+    crash_at: Option<Timestamp>,
+    stop: Option<StopInfo>,
+    stopped_at: Option<Timestamp>,
+}
+
+impl SimTask {
+    fn health_checked(&self) -> bool {
+        self.containers.iter().any(|c| c.2)
+    }
+
+    /// Running and, where there is a health check, healthy.
+    fn ready(&self, now: Timestamp) -> bool {
+        self.phase == Phase::Running
+            && if self.health_checked() {
+                self.health == "HEALTHY"
+            } else {
+                self.started_at
+                    .is_some_and(|t| t + TimeDelta::seconds(10) <= now)
+            }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SimDeployment {
+    pub id: String,
+    pub task_definition: String,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    failed_tasks: u32,
+    pub rollout: RolloutState,
+    reason: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Scaling {
+    pub min: u32,
+    pub max: u32,
+    /// Target-tracking policy: name and target CPU.
+    pub policy: Option<(String, f64)>,
+    last_scale_out: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SimService {
+    pub name: String,
+    pub cluster: String,
+    arn: String,
+    created_at: Timestamp,
+    pub desired: u32,
+    /// The PRIMARY deployment first, then the ACTIVE ones, newest first.
+    pub deployments: Vec<SimDeployment>,
+    /// Newest first.
+    events: VecDeque<ServiceEvent>,
+    lb: Option<LoadBalancerRef>,
+    circuit_breaker: CircuitBreaker,
+    pub scaling: Option<Scaling>,
+    /// The last deployment that completed (id, task definition).
+    last_completed: Option<(String, String)>,
+    steady: bool,
+    last_steady_event: Option<Timestamp>,
+    last_capacity_change: Timestamp,
+    /// The desired count of the description: the load metrics are spread
+    /// over the running tasks relative to it.
+    pub baseline_tasks: u32,
+}
+
+#[derive(Default)]
+struct Notes {
+    started: Vec<(usize, String)>,
+    /// `(service, task id, drained from the load balancer)`.
+    stopped: Vec<(usize, String, bool)>,
+    registered: Vec<usize>,
+    failed: Vec<(usize, String)>,
+}
+
+/// The ECS part of a world.
+#[derive(Debug, Clone)]
+pub(crate) struct Ecs {
+    account: String,
+    region: String,
+    azs: Vec<String>,
+    clusters: Vec<String>,
+    pub services: Vec<SimService>,
+    pub tasks: Vec<SimTask>,
+    task_defs: Vec<TaskDefinition>,
+    /// Containers with a health check, per family.
+    health_checked: BTreeMap<String, BTreeSet<String>>,
+    /// Image repositories that exist (everything else fails to pull).
+    known_repositories: BTreeSet<String>,
+    start_failure_rate: f64,
+}
+
+impl Ecs {
+    pub fn new(w: &WorldDesc, start: Timestamp, rng: &mut Rng) -> Self {
+        let mut ecs = Self {
+            account: w.account.clone(),
+            region: w.region.clone(),
+            azs: w.availability_zones.clone(),
+            clusters: w.clusters.clone(),
+            services: Vec::new(),
+            tasks: Vec::new(),
+            task_defs: Vec::new(),
+            health_checked: BTreeMap::new(),
+            known_repositories: BTreeSet::new(),
+            start_failure_rate: w.chaos.start_failure_rate,
+        };
+        for d in &w.services {
+            ecs.add_service(d, &w.stopped_tasks, start, rng);
+        }
+        ecs
+    }
+
+    fn cluster_arn(&self, cluster: &str) -> String {
+        format!(
+            "arn:aws:ecs:{}:{}:cluster/{cluster}",
+            self.region, self.account
+        )
+    }
+
+    fn td_arn(&self, family: &str, revision: u32) -> String {
+        format!(
+            "arn:aws:ecs:{}:{}:task-definition/{family}:{revision}",
+            self.region, self.account
+        )
+    }
+
+    fn task_definition_of(&self, d: &ServiceDesc, revision: u32, tag: &str, at: Timestamp) -> TaskDefinition {
+        let iam = |role: &str| format!("arn:aws:iam::{}:role/{role}", self.account);
+        let containers = d
+            .containers
+            .iter()
+            .map(|c| ContainerDefinition {
+                name: c.name.clone(),
+                image: match (&c.repository, &c.image) {
+                    (Some(repo), _) => format!(
+                        "{}.dkr.ecr.{}.amazonaws.com/{repo}:{tag}",
+                        self.account, self.region
+                    ),
+                    (None, Some(image)) => image.clone(),
+                    (None, None) => String::new(),
+                },
+                essential: c.essential,
+                cpu: c.cpu,
+                memory: c.memory,
+                port_mappings: c.ports.clone(),
+                secrets: c
+                    .secrets
+                    .iter()
+                    .map(|[name, reference]| {
+                        let (service, resource) =
+                            reference.split_once(':').unwrap_or(("secretsmanager", reference));
+                        (
+                            name.clone(),
+                            format!(
+                                "arn:aws:{service}:{}:{}:{resource}",
+                                self.region, self.account
+                            ),
+                        )
+                    })
+                    .collect(),
+                log_group: Some(format!("/ecs/{}", d.family)),
+                log_stream_prefix: Some(c.log_stream_prefix.clone()),
+            })
+            .collect();
+        TaskDefinition {
+            arn: self.td_arn(&d.family, revision),
+            family: d.family.clone(),
+            revision,
+            status: "ACTIVE".to_string(),
+            cpu: Some(d.cpu.clone()),
+            memory: Some(d.memory.clone()),
+            network_mode: Some("awsvpc".to_string()),
+            requires_compatibilities: vec!["FARGATE".to_string()],
+            task_role_arn: d.task_role.as_deref().map(iam),
+            execution_role_arn: Some(iam(&d.execution_role)),
+            containers,
+            registered_at: Some(at),
+        }
+    }
+
+    fn add_service(&mut self, d: &ServiceDesc, stopped: &[StoppedTaskDesc], start: Timestamp, rng: &mut Rng) {
+        for r in &d.revisions {
+            let td = self.task_definition_of(d, r.revision, &r.tag, start - r.registered_ago.delta());
+            for c in &td.containers {
+                self.known_repositories.insert(split_image(&c.image).0.to_string());
+            }
+            self.task_defs.push(td);
+        }
+        self.health_checked.insert(
+            d.family.clone(),
+            d.containers
+                .iter()
+                .filter(|c| c.health_check)
+                .map(|c| c.name.clone())
+                .collect(),
+        );
+        let Some(last) = d.revisions.last() else {
+            return;
+        };
+        let td_arn = self.td_arn(&d.family, last.revision);
+        let deployed_at = (start - last.registered_ago.delta() + TimeDelta::minutes(4))
+            .min(start - TimeDelta::minutes(3));
+        let deployment_id = deployment_id(rng);
+        let s = self.services.len();
+        let lb = d.load_balancer.as_ref().map(|l| LoadBalancerRef {
+            target_group_arn: Some(format!(
+                "arn:aws:elasticloadbalancing:{}:{}:{}",
+                self.region, self.account, l.target_group
+            )),
+            container_name: Some(l.container.clone()),
+            container_port: Some(l.port),
+        });
+        let tg = lb
+            .as_ref()
+            .and_then(|l| l.target_group_arn.clone())
+            .unwrap_or_default();
+        let name = d.name.clone();
+        self.services.push(SimService {
+            name: d.name.clone(),
+            cluster: d.cluster.clone(),
+            arn: format!(
+                "arn:aws:ecs:{}:{}:service/{}/{}",
+                self.region, self.account, d.cluster, d.name
+            ),
+            created_at: start - d.created_ago.delta(),
+            desired: d.desired_count,
+            deployments: vec![SimDeployment {
+                id: deployment_id.clone(),
+                task_definition: td_arn.clone(),
+                created_at: deployed_at,
+                updated_at: deployed_at + TimeDelta::minutes(2),
+                failed_tasks: 0,
+                rollout: RolloutState::Completed,
+                reason: Some(format!("ECS deployment {deployment_id} completed.")),
+            }],
+            events: VecDeque::new(),
+            lb: lb.clone(),
+            circuit_breaker: CircuitBreaker {
+                enable: d.circuit_breaker.enable,
+                rollback: d.circuit_breaker.rollback,
+            },
+            scaling: d.autoscaling.as_ref().map(|a| Scaling {
+                min: a.min,
+                max: a.max,
+                policy: Some((a.policy.clone(), a.target_cpu)),
+                last_scale_out: None,
+            }),
+            last_completed: Some((deployment_id.clone(), td_arn.clone())),
+            steady: true,
+            last_steady_event: None,
+            last_capacity_change: deployed_at,
+            baseline_tasks: d.desired_count,
+        });
+
+        // The running tasks of the deployment, and what happened before.
+        let mut history: Vec<(Timestamp, String)> = Vec::new();
+        let launched = deployed_at + TimeDelta::seconds(10);
+        let mut ids = Vec::new();
+        for _ in 0..d.desired_count {
+            let Some(i) = self.launch(s, launched, rng, false) else {
+                break;
+            };
+            let started = launched + TimeDelta::seconds(rng.i64(18..=30));
+            if let Some(t) = self.tasks.get_mut(i) {
+                t.fate = Fate::Normal;
+                t.phase = Phase::Running;
+                t.started_at = Some(started);
+                t.health = "HEALTHY";
+                t.healthy_at = Some(started + TimeDelta::seconds(8));
+                ids.push(t.id.clone());
+            }
+        }
+        let n = ids.len();
+        let done = deployed_at + TimeDelta::minutes(2);
+        if n > 0 {
+            history.push((launched, format!("(service {name}) has started {n} tasks: {}.", task_list(&ids))));
+            if lb.is_some() {
+                history.push((launched + TimeDelta::seconds(45), format!("(service {name}) registered {n} targets in (target-group {tg})")));
+                history.push((launched + TimeDelta::seconds(70), format!("(service {name}) has begun draining connections on {n} tasks.")));
+                history.push((launched + TimeDelta::seconds(70), format!("(service {name}) deregistered {n} targets in (target-group {tg})")));
+            }
+            let old: Vec<String> = (0..n).map(|_| hex32(rng)).collect();
+            history.push((launched + TimeDelta::seconds(70), format!("(service {name}) has stopped {n} running tasks: {}.", task_list(&old))));
+        }
+        history.push((done, format!("(service {name}) (deployment {deployment_id}) deployment completed.")));
+        let mut steady_at = vec![done];
+
+        // Tasks that stopped before the start, and their replacements.
+        let mine: Vec<usize> = (0..self.tasks.len())
+            .filter(|&i| self.tasks.get(i).is_some_and(|t| t.service == s))
+            .collect();
+        for (k, st) in stopped.iter().filter(|t| t.service == d.name).enumerate() {
+            let stopped_at = start - st.ago.delta();
+            let failed_to_start = st.kind == "failed-to-start";
+            let created = if failed_to_start {
+                stopped_at - TimeDelta::seconds(20)
+            } else {
+                launched
+            };
+            let Some(victim) = self.launch(s, created, rng, false) else {
+                continue;
+            };
+            let main = self.main_container(s);
+            let (info, health) = stop_info(&st.kind, &main, &tg);
+            if st.kind == "elb-health" {
+                history.push((stopped_at - TimeDelta::seconds(15), unhealthy_event(&name, lb.as_ref(), &tg)));
+                history.push((stopped_at - TimeDelta::seconds(15), format!("(service {name}) has stopped 1 running tasks: (task {}).", self.tasks[victim].id)));
+            }
+            if let Some(t) = self.tasks.get_mut(victim) {
+                t.fate = Fate::Normal;
+                t.phase = Phase::Stopped;
+                if !failed_to_start {
+                    t.started_at = Some(created + TimeDelta::seconds(25));
+                }
+                t.health = health;
+                t.stop = Some(info);
+                t.stopped_at = Some(stopped_at);
+            }
+            // One of the running tasks is the replacement.
+            let replaced_at = stopped_at + TimeDelta::seconds(5);
+            if let Some(&r) = mine.get(k)
+                && let Some(t) = self.tasks.get_mut(r)
+            {
+                t.created_at = replaced_at;
+                t.started_at = Some(replaced_at + TimeDelta::seconds(rng.i64(18..=30)));
+                t.healthy_at = t.started_at.map(|x| x + TimeDelta::seconds(8));
+                history.push((replaced_at, format!("(service {name}) has started 1 tasks: (task {}).", t.id)));
+                steady_at.push(replaced_at + TimeDelta::seconds(45));
+            }
+        }
+        // ECS repeats the steady state every six hours.
+        steady_at.sort();
+        let mut steady_events = Vec::new();
+        for (j, &from) in steady_at.iter().enumerate() {
+            let until = steady_at.get(j + 1).copied().unwrap_or(start);
+            let mut t = from;
+            while t < until {
+                steady_events.push(t);
+                t += TimeDelta::seconds(STEADY_EVENT_EVERY_SECS);
+            }
+        }
+        for t in steady_events {
+            history.push((t, format!("(service {name}) has reached a steady state.")));
+        }
+        history.retain(|(t, _)| *t <= start);
+        history.sort_by_key(|(t, _)| *t);
+        let keep_from = history.len().saturating_sub(MAX_EVENTS);
+        let last_steady = history
+            .iter()
+            .rev()
+            .find(|(_, m)| m.ends_with("steady state."))
+            .map(|(t, _)| *t);
+        for (at, message) in history.into_iter().skip(keep_from) {
+            self.event(s, at, rng, message);
+        }
+        if let Some(svc) = self.services.get_mut(s) {
+            svc.last_steady_event = last_steady;
+        }
+    }
+
+    /// The container the load balancer points at, or the first essential one.
+    fn main_container(&self, s: usize) -> String {
+        let Some(svc) = self.services.get(s) else {
+            return String::new();
+        };
+        if let Some(name) = svc.lb.as_ref().and_then(|l| l.container_name.clone()) {
+            return name;
+        }
+        let td = svc
+            .deployments
+            .first()
+            .and_then(|d| self.find_td(&d.task_definition));
+        td.and_then(|td| td.containers.iter().find(|c| c.essential))
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    }
+
+    fn event(&mut self, s: usize, at: Timestamp, rng: &mut Rng, message: String) {
+        let id = uuid(rng);
+        if let Some(svc) = self.services.get_mut(s) {
+            svc.events.push_front(ServiceEvent {
+                id,
+                created_at: at,
+                message,
+            });
+            svc.events.truncate(MAX_EVENTS);
+        }
+    }
+
+    // ------------------------------------------------------------ time
+
+    /// Moves every task and service on by the second starting at `now`.
+    pub fn step(&mut self, now: Timestamp, rng: &mut Rng, chaos: bool) {
+        let mut notes = Notes::default();
+        self.advance_tasks(now, rng, &mut notes);
+        for (s, deployment) in std::mem::take(&mut notes.failed) {
+            self.task_failed(s, &deployment, now, rng);
+        }
+        for s in 0..self.services.len() {
+            self.reconcile(s, now, rng, chaos, &mut notes);
+        }
+        self.flush_notes(notes, now, rng);
+        for s in 0..self.services.len() {
+            self.settle(s, now, rng);
+        }
+        let keep_after = now - TimeDelta::seconds(STOPPED_RETENTION_SECS);
+        self.tasks
+            .retain(|t| t.phase != Phase::Stopped || t.stopped_at.is_some_and(|at| at >= keep_after));
+    }
+
+    fn advance_tasks(&mut self, now: Timestamp, rng: &mut Rng, notes: &mut Notes) {
+        let with_lb: Vec<bool> = self.services.iter().map(|s| s.lb.is_some()).collect();
+        let secrets: Vec<Option<String>> = self
+            .tasks
+            .iter()
+            .map(|t| {
+                self.find_td(&t.task_definition)
+                    .and_then(|td| td.containers.iter().flat_map(|c| c.secrets.iter()).next())
+                    .map(|(_, arn)| arn.clone())
+            })
+            .collect();
+        for (i, t) in self.tasks.iter_mut().enumerate() {
+            let lb = with_lb.get(t.service).copied().unwrap_or(false);
+            if t.phase == Phase::Running {
+                if t.crash_at.is_some_and(|at| at <= now)
+                    && let Fate::Crashes { container } = t.fate.clone()
+                {
+                    t.crash_at = None;
+                    t.stop = Some(StopInfo {
+                        code: "EssentialContainerExited",
+                        reason: "Essential container in task exited".to_string(),
+                        container: Some((container, Some(1), None)),
+                        others_exit: Some(0),
+                    });
+                    t.phase = Phase::Stopping;
+                    t.next_at = now + secs(rng, 2, 4);
+                    notes.failed.push((t.service, t.deployment.clone()));
+                } else if t.healthy_at.is_some_and(|at| at <= now) && t.health == "UNKNOWN" {
+                    t.health = "HEALTHY";
+                }
+                continue;
+            }
+            if t.phase == Phase::Stopped || t.next_at > now {
+                continue;
+            }
+            match t.phase {
+                Phase::Provisioning => {
+                    t.phase = Phase::Pending;
+                    t.next_at = now + secs(rng, 8, 15);
+                }
+                Phase::Pending => match t.fate.clone() {
+                    Fate::PullFails { container, image, no_repo } => {
+                        let why = if no_repo {
+                            "pull access denied, repository does not exist or may require authorization".to_string()
+                        } else {
+                            format!("{image}: not found")
+                        };
+                        let reason = format!(
+                            "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref {image}: {why}"
+                        );
+                        t.stop = Some(StopInfo {
+                            code: "TaskFailedToStart",
+                            reason: reason.clone(),
+                            container: Some((container, None, Some(reason))),
+                            others_exit: None,
+                        });
+                        t.phase = Phase::Deprovisioning;
+                        t.next_at = now + secs(rng, 2, 4);
+                        notes.failed.push((t.service, t.deployment.clone()));
+                    }
+                    Fate::StartFails => {
+                        let reason = match secrets.get(i).cloned().flatten() {
+                            Some(arn) => format!(
+                                "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret {arn} from secrets manager: RequestCanceled: request context canceled caused by: context deadline exceeded"
+                            ),
+                            None => "ResourceInitializationError: failed to validate logger args: The task cannot find the Amazon CloudWatch log group defined in the task definition.".to_string(),
+                        };
+                        t.stop = Some(StopInfo {
+                            code: "TaskFailedToStart",
+                            reason,
+                            container: None,
+                            others_exit: None,
+                        });
+                        t.phase = Phase::Deprovisioning;
+                        t.next_at = now + secs(rng, 2, 4);
+                        notes.failed.push((t.service, t.deployment.clone()));
+                    }
+                    _ => {
+                        t.phase = Phase::Activating;
+                        t.next_at = now + secs(rng, 1, 3);
+                    }
+                },
+                Phase::Activating => {
+                    t.phase = Phase::Running;
+                    t.started_at = Some(now);
+                    if let Fate::Crashes { .. } = t.fate {
+                        t.crash_at = Some(now + secs(rng, 3, 8));
+                    } else {
+                        t.healthy_at = Some(now + secs(rng, 5, 12));
+                    }
+                    if lb {
+                        notes.registered.push(t.service);
+                    }
+                }
+                Phase::Deactivating => {
+                    t.phase = Phase::Stopping;
+                    t.next_at = now + secs(rng, 2, 4);
+                }
+                Phase::Stopping => {
+                    t.phase = Phase::Deprovisioning;
+                    t.next_at = now + secs(rng, 2, 3);
+                }
+                Phase::Deprovisioning => {
+                    t.phase = Phase::Stopped;
+                    t.stopped_at = Some(now);
+                }
+                Phase::Running | Phase::Stopped => {}
+            }
+        }
+    }
+
+    /// A task of `deployment` failed to start or crashed at once: count it,
+    /// and trip the circuit breaker if that was one too many.
+    fn task_failed(&mut self, s: usize, deployment: &str, now: Timestamp, rng: &mut Rng) {
+        let Some(svc) = self.services.get_mut(s) else {
+            return;
+        };
+        let threshold = svc.desired.div_ceil(2).clamp(3, 200);
+        let cb = svc.circuit_breaker;
+        let name = svc.name.clone();
+        let Some((idx, d)) = svc
+            .deployments
+            .iter_mut()
+            .enumerate()
+            .find(|(_, d)| d.id == deployment)
+        else {
+            return;
+        };
+        d.failed_tasks += 1;
+        d.updated_at = now;
+        if idx != 0 || d.rollout != RolloutState::InProgress || !cb.enable || d.failed_tasks < threshold {
+            return;
+        }
+        d.rollout = RolloutState::Failed;
+        d.reason = Some("ECS deployment circuit breaker: tasks failed to start.".to_string());
+        let failed_td = d.task_definition.clone();
+        let previous = svc.last_completed.clone();
+        self.event(s, now, rng, format!("(service {name}) (deployment {deployment}) deployment failed: tasks failed to start."));
+        if !cb.rollback {
+            return;
+        }
+        if let Some((previous_id, previous_td)) = previous
+            && previous_td != failed_td
+        {
+            self.event(s, now, rng, format!("(service {name}) rolling back to deployment {previous_id}."));
+            self.new_deployment(s, previous_td, now, rng);
+        }
+    }
+
+    fn reconcile(&mut self, s: usize, now: Timestamp, rng: &mut Rng, chaos: bool, notes: &mut Notes) {
+        let Some(svc) = self.services.get(s) else {
+            return;
+        };
+        let desired = svc.desired as usize;
+        let Some(primary) = svc.deployments.first() else {
+            return;
+        };
+        let primary_id = primary.id.clone();
+        let launching = primary.rollout != RolloutState::Failed;
+        let age = |i: usize| self.tasks.get(i).map(|t| t.created_at);
+        let (mut new_live, mut old_live) = (Vec::new(), Vec::new());
+        let (mut new_ready, mut old_ready) = (0, 0);
+        for (i, t) in self.tasks.iter().enumerate() {
+            if t.service != s || !t.phase.live() {
+                continue;
+            }
+            let ready = t.ready(now);
+            if t.deployment == primary_id {
+                new_live.push((i, ready));
+                new_ready += usize::from(ready);
+            } else {
+                old_live.push((i, ready));
+                old_ready += usize::from(ready);
+            }
+        }
+        // Fewer tasks wanted: stop the least useful (not ready, then newest).
+        if new_live.len() > desired {
+            let mut victims = new_live.clone();
+            victims.sort_by_key(|&(i, ready)| (ready, std::cmp::Reverse(age(i))));
+            let excess = new_live.len() - desired;
+            for (i, _) in victims.into_iter().take(excess) {
+                self.stop_by_scheduler(i, now, rng, notes);
+            }
+            return;
+        }
+        if old_live.is_empty() {
+            if launching {
+                for _ in new_live.len()..desired {
+                    if let Some(i) = self.launch(s, now, rng, chaos)
+                        && let Some(t) = self.tasks.get(i)
+                    {
+                        notes.started.push((s, t.id.clone()));
+                    }
+                }
+            }
+            return;
+        }
+        // Rolling: retire an old task that is not serving, or one more than
+        // needed to keep `desired` healthy tasks; start new ones one by one.
+        let rank = |i: usize| {
+            let t = self.tasks.get(i);
+            let dep = t.and_then(|t| {
+                self.services
+                    .get(s)?
+                    .deployments
+                    .iter()
+                    .position(|d| d.id == t.deployment)
+            });
+            std::cmp::Reverse(dep.unwrap_or(usize::MAX))
+        };
+        let victim = old_live
+            .iter()
+            .filter(|(_, ready)| !ready)
+            .map(|&(i, _)| i)
+            .min_by_key(|&i| (rank(i), age(i)))
+            .or_else(|| {
+                (new_ready + old_ready > desired)
+                    .then(|| old_live.iter().map(|&(i, _)| i).min_by_key(|&i| (rank(i), age(i))))
+                    .flatten()
+            });
+        if let Some(i) = victim {
+            self.stop_by_scheduler(i, now, rng, notes);
+        }
+        if launching && new_live.len() < desired && new_ready == new_live.len()
+            && let Some(i) = self.launch(s, now, rng, chaos)
+            && let Some(t) = self.tasks.get(i)
+        {
+            notes.started.push((s, t.id.clone()));
+        }
+    }
+
+    /// Removes drained deployments, completes the rollout, says when the
+    /// service is steady.
+    fn settle(&mut self, s: usize, now: Timestamp, rng: &mut Rng) {
+        let Some(svc) = self.services.get(s) else {
+            return;
+        };
+        let busy: Vec<bool> = svc
+            .deployments
+            .iter()
+            .map(|d| {
+                self.tasks
+                    .iter()
+                    .any(|t| t.service == s && t.deployment == d.id && t.phase != Phase::Stopped)
+            })
+            .collect();
+        let Some(primary) = svc.deployments.first() else {
+            return;
+        };
+        let (mut live, mut ready, mut running, mut pending, mut stopping) = (0, 0, 0, 0, 0);
+        for t in self.tasks.iter().filter(|t| t.service == s) {
+            if t.deployment == primary.id && t.phase.live() {
+                live += 1;
+                ready += u32::from(t.ready(now));
+            }
+            running += u32::from(t.phase == Phase::Running);
+            pending += u32::from(t.phase.pending());
+            stopping += u32::from(!t.phase.live() && t.phase != Phase::Stopped);
+        }
+        let others_busy = busy.iter().skip(1).any(|b| *b);
+        let completes = primary.rollout == RolloutState::InProgress
+            && !others_busy
+            && live == svc.desired
+            && ready == svc.desired;
+        let name = svc.name.clone();
+        let Some(svc) = self.services.get_mut(s) else {
+            return;
+        };
+        let mut index = 0;
+        svc.deployments.retain(|d| {
+            let keep = index == 0
+                || busy.get(index).copied().unwrap_or(false)
+                || d.rollout == RolloutState::Failed;
+            index += 1;
+            keep
+        });
+        let mut messages = Vec::new();
+        if completes {
+            svc.deployments.truncate(1);
+            if let Some(d) = svc.deployments.first_mut() {
+                d.rollout = RolloutState::Completed;
+                d.reason = Some(format!("ECS deployment {} completed.", d.id));
+                d.updated_at = now;
+                svc.last_completed = Some((d.id.clone(), d.task_definition.clone()));
+                messages.push(format!("(service {name}) (deployment {}) deployment completed.", d.id));
+            }
+        }
+        let steady = svc.deployments.len() == 1
+            && svc.deployments.first().map(|d| d.rollout) == Some(RolloutState::Completed)
+            && running == svc.desired
+            && pending == 0
+            && stopping == 0;
+        let again = svc
+            .last_steady_event
+            .is_none_or(|t| t + TimeDelta::seconds(STEADY_EVENT_EVERY_SECS) <= now);
+        if steady && (!svc.steady || again) {
+            svc.last_steady_event = Some(now);
+            messages.push(format!("(service {name}) has reached a steady state."));
+        }
+        svc.steady = steady;
+        for m in messages {
+            self.event(s, now, rng, m);
+        }
+    }
+
+    fn flush_notes(&mut self, notes: Notes, now: Timestamp, rng: &mut Rng) {
+        for s in 0..self.services.len() {
+            let Some(svc) = self.services.get(s) else {
+                continue;
+            };
+            let name = svc.name.clone();
+            let tg = svc
+                .lb
+                .as_ref()
+                .and_then(|l| l.target_group_arn.clone())
+                .unwrap_or_default();
+            let stopped: Vec<String> = notes
+                .stopped
+                .iter()
+                .filter(|n| n.0 == s)
+                .map(|n| n.1.clone())
+                .collect();
+            let drained = notes.stopped.iter().filter(|n| n.0 == s && n.2).count();
+            let started: Vec<String> = notes
+                .started
+                .iter()
+                .filter(|n| n.0 == s)
+                .map(|n| n.1.clone())
+                .collect();
+            let registered = notes.registered.iter().filter(|&&n| n == s).count();
+            let mut messages = Vec::new();
+            if drained > 0 {
+                messages.push(format!("(service {name}) has begun draining connections on {drained} tasks."));
+                messages.push(format!("(service {name}) deregistered {drained} targets in (target-group {tg})"));
+            }
+            if !stopped.is_empty() {
+                messages.push(format!(
+                    "(service {name}) has stopped {} running tasks: {}.",
+                    stopped.len(),
+                    task_list(&stopped)
+                ));
+            }
+            if !started.is_empty() {
+                messages.push(format!(
+                    "(service {name}) has started {} tasks: {}.",
+                    started.len(),
+                    task_list(&started)
+                ));
+            }
+            if registered > 0 {
+                messages.push(format!("(service {name}) registered {registered} targets in (target-group {tg})"));
+            }
+            for m in messages {
+                self.event(s, now, rng, m);
+            }
+        }
+    }
+
+    /// Starts a task of the service's PRIMARY deployment; returns its index.
+    fn launch(&mut self, s: usize, now: Timestamp, rng: &mut Rng, chaos: bool) -> Option<usize> {
+        let svc = self.services.get(s)?;
+        let dep = svc.deployments.first()?;
+        let td = self.find_td(&dep.task_definition)?;
+        let checked = self.health_checked.get(&td.family);
+        let containers: Vec<(String, String, bool)> = td
+            .containers
+            .iter()
+            .map(|c| {
+                let hc = checked.is_some_and(|set| set.contains(&c.name));
+                (c.name.clone(), c.image.clone(), hc)
+            })
+            .collect();
+        let mut fate = self.fate_of(td);
+        if fate == Fate::Normal
+            && chaos
+            && dep.rollout == RolloutState::Completed
+            && self.start_failure_rate > 0.0
+            && rng.f64() < self.start_failure_rate
+        {
+            fate = Fate::StartFails;
+        }
+        let task = SimTask {
+            id: hex32(rng),
+            service: s,
+            deployment: dep.id.clone(),
+            task_definition: td.arn.clone(),
+            az: self.pick_az(s, rng),
+            cpu: td.cpu.clone(),
+            memory: td.memory.clone(),
+            containers,
+            created_at: now,
+            phase: Phase::Provisioning,
+            next_at: now + secs(rng, 3, 6),
+            started_at: None,
+            health: "UNKNOWN",
+            healthy_at: None,
+            fate,
+            crash_at: None,
+            stop: None,
+            stopped_at: None,
+        };
+        self.tasks.push(task);
+        Some(self.tasks.len() - 1)
+    }
+
+    /// Whether the images of a task definition pull and run.
+    fn fate_of(&self, td: &TaskDefinition) -> Fate {
+        for c in &td.containers {
+            let (repo, tag) = split_image(&c.image);
+            let no_repo = !self.known_repositories.contains(repo);
+            if no_repo || tag.contains("bad") {
+                return Fate::PullFails {
+                    container: c.name.clone(),
+                    image: c.image.clone(),
+                    no_repo,
+                };
+            }
+        }
+        td.containers
+            .iter()
+            .find(|c| split_image(&c.image).1.contains("broken"))
+            .map_or(Fate::Normal, |c| Fate::Crashes {
+                container: c.name.clone(),
+            })
+    }
+
+    /// The availability zone with the fewest live tasks of the service.
+    fn pick_az(&self, s: usize, rng: &mut Rng) -> String {
+        let count = |az: &String| {
+            self.tasks
+                .iter()
+                .filter(|t| t.service == s && t.phase.live() && &t.az == az)
+                .count()
+        };
+        let fewest = self.azs.iter().map(count).min().unwrap_or(0);
+        let candidates: Vec<&String> = self.azs.iter().filter(|az| count(az) == fewest).collect();
+        if candidates.is_empty() {
+            return String::new();
+        }
+        candidates
+            .get(rng.usize(..candidates.len()))
+            .map(|az| (*az).clone())
+            .unwrap_or_default()
+    }
+
+    fn stop_by_scheduler(&mut self, i: usize, now: Timestamp, rng: &mut Rng, notes: &mut Notes) {
+        let lb = self
+            .tasks
+            .get(i)
+            .and_then(|t| self.services.get(t.service))
+            .is_some_and(|s| s.lb.is_some());
+        let Some(t) = self.tasks.get_mut(i) else {
+            return;
+        };
+        let was_running = t.phase == Phase::Running;
+        t.stop = Some(StopInfo {
+            code: "ServiceSchedulerInitiated",
+            reason: format!("Scaling activity initiated by (deployment {})", t.deployment),
+            container: None,
+            others_exit: t.started_at.map(|_| 0),
+        });
+        let drained = was_running && lb;
+        if drained {
+            t.phase = Phase::Deactivating;
+            t.next_at = now + secs(rng, 5, 10);
+        } else {
+            t.phase = Phase::Stopping;
+            t.next_at = now + secs(rng, 1, 4);
+        }
+        notes.stopped.push((t.service, t.id.clone(), drained));
+    }
+
+    /// Stops a random healthy task the way things fail in production.
+    pub fn chaos_stop(&mut self, now: Timestamp, rng: &mut Rng) {
+        let candidates: Vec<usize> = (0..self.tasks.len())
+            .filter(|&i| {
+                self.tasks
+                    .get(i)
+                    .is_some_and(|t| t.phase == Phase::Running && t.health == "HEALTHY")
+            })
+            .collect();
+        if candidates.is_empty() {
+            return;
+        }
+        let Some(&i) = candidates.get(rng.usize(..candidates.len())) else {
+            return;
+        };
+        let Some(s) = self.tasks.get(i).map(|t| t.service) else {
+            return;
+        };
+        let Some(svc) = self.services.get(s) else {
+            return;
+        };
+        let lb = svc.lb.clone();
+        let name = svc.name.clone();
+        let tg = lb
+            .as_ref()
+            .and_then(|l| l.target_group_arn.clone())
+            .unwrap_or_default();
+        let kinds: &[&str] = if lb.is_some() {
+            &["exited", "exited", "oom", "oom", "elb-health", "elb-health"]
+        } else {
+            &["exited", "exited", "oom"]
+        };
+        let kind = kinds.get(rng.usize(..kinds.len())).copied().unwrap_or("exited");
+        let main = self.main_container(s);
+        let (info, health) = stop_info(kind, &main, &tg);
+        let Some(t) = self.tasks.get_mut(i) else {
+            return;
+        };
+        t.stop = Some(info);
+        t.health = health;
+        let id = t.id.clone();
+        if kind == "elb-health" {
+            t.phase = Phase::Deactivating;
+            t.next_at = now + secs(rng, 5, 10);
+            self.event(s, now, rng, unhealthy_event(&name, lb.as_ref(), &tg));
+            self.event(s, now, rng, format!("(service {name}) has begun draining connections on 1 tasks."));
+            self.event(s, now, rng, format!("(service {name}) deregistered 1 targets in (target-group {tg})"));
+            self.event(s, now, rng, format!("(service {name}) has stopped 1 running tasks: (task {id})."));
+        } else {
+            t.phase = Phase::Stopping;
+            t.next_at = now + secs(rng, 2, 4);
+        }
+        tracing::debug!(service = %name, task = %id, kind, "sim: task stopped");
+    }
+
+    fn new_deployment(&mut self, s: usize, task_definition: String, now: Timestamp, rng: &mut Rng) {
+        let id = deployment_id(rng);
+        if let Some(svc) = self.services.get_mut(s) {
+            svc.deployments.insert(
+                0,
+                SimDeployment {
+                    id: id.clone(),
+                    task_definition,
+                    created_at: now,
+                    updated_at: now,
+                    failed_tasks: 0,
+                    rollout: RolloutState::InProgress,
+                    reason: Some(format!("ECS deployment {id} in progress.")),
+                },
+            );
+            svc.steady = false;
+        }
+    }
+
+    /// Target tracking on CPU, run once a minute with the service's recent
+    /// one-minute CPU datapoints (oldest first).
+    pub fn autoscale(&mut self, s: usize, cpu: &[f64], now: Timestamp) {
+        let Some(svc) = self.services.get_mut(s) else {
+            return;
+        };
+        let deploying = svc.deployments.len() > 1;
+        let desired = svc.desired;
+        let Some(scaling) = svc.scaling.as_mut() else {
+            return;
+        };
+        let Some((_, target)) = scaling.policy.clone() else {
+            return;
+        };
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        let want = |avg: f64| (f64::from(desired.max(1)) * avg / target).ceil() as u32;
+        let last3 = cpu.get(cpu.len().saturating_sub(3)..).unwrap_or(&[]);
+        let cooled = scaling
+            .last_scale_out
+            .is_none_or(|t| t + TimeDelta::minutes(3) <= now);
+        if last3.len() == 3 && last3.iter().all(|v| *v > target) && cooled {
+            let to = want(mean(last3)).max(desired + 1).min(scaling.max);
+            if to > desired {
+                scaling.last_scale_out = Some(now);
+                svc.desired = to;
+                svc.last_capacity_change = now;
+                tracing::debug!(service = %svc.name, to, "sim: scale out");
+            }
+            return;
+        }
+        let quiet = svc.last_capacity_change + TimeDelta::minutes(15) <= now;
+        let last15 = cpu.get(cpu.len().saturating_sub(15)..).unwrap_or(&[]);
+        if quiet
+            && !deploying
+            && last15.len() == 15
+            && last15.iter().all(|v| *v < 0.9 * target)
+        {
+            let to = want(mean(last15)).max(scaling.min);
+            if to < desired {
+                svc.desired = to;
+                svc.last_capacity_change = now;
+                tracing::debug!(service = %svc.name, to, "sim: scale in");
+            }
+        }
+    }
+
+    /// Running tasks per service.
+    pub fn running_per_service(&self) -> Vec<u32> {
+        let mut out = vec![0; self.services.len()];
+        for t in self.tasks.iter().filter(|t| t.phase == Phase::Running) {
+            if let Some(n) = out.get_mut(t.service) {
+                *n += 1;
+            }
+        }
+        out
+    }
+
+    // ------------------------------------------------------- queries
+
+    fn find_td(&self, reference: &str) -> Option<&TaskDefinition> {
+        if reference.starts_with("arn:") {
+            return self.task_defs.iter().find(|t| t.arn == reference);
+        }
+        match reference.split_once(':') {
+            Some((family, revision)) => {
+                let revision: u32 = revision.parse().ok()?;
+                self.task_defs
+                    .iter()
+                    .find(|t| t.family == family && t.revision == revision)
+            }
+            None => self
+                .task_defs
+                .iter()
+                .filter(|t| t.family == reference && t.status == "ACTIVE")
+                .max_by_key(|t| t.revision),
+        }
+    }
+
+    fn check_cluster(&self, cluster: &str) -> BackendResult<()> {
+        if self.clusters.iter().any(|c| c == cluster) {
+            Ok(())
+        } else {
+            Err(BackendError::NotFound {
+                resource: format!("cluster {cluster}"),
+            })
+        }
+    }
+
+    fn find_service(&self, cluster: &str, service: &str) -> BackendResult<usize> {
+        self.check_cluster(cluster)?;
+        self.services
+            .iter()
+            .position(|s| s.cluster == cluster && s.name == service)
+            .ok_or_else(|| BackendError::NotFound {
+                resource: format!("service {service} in cluster {cluster}"),
+            })
+    }
+
+    pub fn clusters(&self, names: &[String]) -> Listing<Cluster> {
+        let wanted: Vec<&String> = if names.is_empty() {
+            self.clusters.iter().collect()
+        } else {
+            names.iter().collect()
+        };
+        let mut out = Listing::complete(Vec::new());
+        for name in wanted {
+            if !self.clusters.contains(name) {
+                out.failures.push(Failure {
+                    arn: self.cluster_arn(name),
+                    reason: "MISSING".to_string(),
+                    detail: None,
+                });
+                continue;
+            }
+            let mine = |t: &&SimTask| {
+                self.services
+                    .get(t.service)
+                    .is_some_and(|s| &s.cluster == name)
+            };
+            out.items.push(Cluster {
+                arn: self.cluster_arn(name),
+                name: name.clone(),
+                status: "ACTIVE".to_string(),
+                active_services: self.services.iter().filter(|s| &s.cluster == name).count() as u32,
+                running_tasks: self.tasks.iter().filter(mine).filter(|t| t.phase == Phase::Running).count() as u32,
+                pending_tasks: self.tasks.iter().filter(mine).filter(|t| t.phase.pending()).count() as u32,
+            });
+        }
+        out
+    }
+
+    pub fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
+        self.check_cluster(cluster)?;
+        Ok(Listing::complete(
+            (0..self.services.len())
+                .filter(|&s| self.services.get(s).is_some_and(|x| x.cluster == cluster))
+                .filter_map(|s| self.service_to_domain(s))
+                .collect(),
+        ))
+    }
+
+    /// Live tasks first, then stopped ones newest first; by service.
+    pub fn tasks(&self, cluster: &str) -> BackendResult<Listing<Task>> {
+        self.check_cluster(cluster)?;
+        let mut mine: Vec<&SimTask> = self
+            .tasks
+            .iter()
+            .filter(|t| self.services.get(t.service).is_some_and(|s| s.cluster == cluster))
+            .collect();
+        mine.sort_by_key(|t| {
+            (
+                t.service,
+                t.phase == Phase::Stopped,
+                std::cmp::Reverse(t.stopped_at),
+                t.created_at,
+            )
+        });
+        Ok(Listing::complete(
+            mine.into_iter().map(|t| self.task_to_domain(t)).collect(),
+        ))
+    }
+
+    pub fn task_definition(&self, arn: &str) -> BackendResult<TaskDefinition> {
+        self.find_td(arn)
+            .cloned()
+            .ok_or_else(|| BackendError::NotFound {
+                resource: format!("task definition {arn}"),
+            })
+    }
+
+    pub fn revisions(&self, family: &str) -> Vec<String> {
+        let mut tds: Vec<&TaskDefinition> = self
+            .task_defs
+            .iter()
+            .filter(|t| t.family == family && t.status == "ACTIVE")
+            .collect();
+        tds.sort_by_key(|t| std::cmp::Reverse(t.revision));
+        tds.into_iter().map(|t| t.arn.clone()).collect()
+    }
+
+    pub fn scalable_targets(&self, cluster: &str) -> BackendResult<Vec<ScalableTarget>> {
+        self.check_cluster(cluster)?;
+        Ok(self
+            .services
+            .iter()
+            .filter(|s| s.cluster == cluster)
+            .filter_map(scalable_target)
+            .collect())
+    }
+
+    // ------------------------------------------------------ mutations
+
+    pub fn update_service(
+        &mut self,
+        cluster: &str,
+        service: &str,
+        update: &ServiceUpdate,
+        now: Timestamp,
+        rng: &mut Rng,
+    ) -> BackendResult<Service> {
+        let s = self.find_service(cluster, service)?;
+        let wanted = match &update.task_definition {
+            Some(r) => Some(
+                self.find_td(r)
+                    .map(|t| t.arn.clone())
+                    .ok_or_else(|| BackendError::Invalid {
+                        message: format!("InvalidParameterException: TaskDefinition not found: {r}"),
+                    })?,
+            ),
+            None => None,
+        };
+        if let Some(n) = update.desired_count
+            && n > MAX_DESIRED
+        {
+            return Err(BackendError::Invalid {
+                message: format!(
+                    "InvalidParameterException: desiredCount {n} exceeds the limit of {MAX_DESIRED} tasks per service"
+                ),
+            });
+        }
+        let Some(svc) = self.services.get_mut(s) else {
+            return Err(BackendError::NotFound {
+                resource: format!("service {service} in cluster {cluster}"),
+            });
+        };
+        if let Some(n) = update.desired_count {
+            svc.desired = n;
+            svc.last_capacity_change = now;
+        }
+        let current = svc
+            .deployments
+            .first()
+            .map(|d| d.task_definition.clone())
+            .unwrap_or_default();
+        let target = wanted.unwrap_or_else(|| current.clone());
+        if target != current || update.force_new_deployment {
+            self.new_deployment(s, target, now, rng);
+        }
+        self.service_to_domain(s)
+            .ok_or_else(|| BackendError::NotFound {
+                resource: format!("service {service} in cluster {cluster}"),
+            })
+    }
+
+    pub fn register_task_definition(&mut self, change: &ImageChange, now: Timestamp) -> BackendResult<TaskDefinition> {
+        let mut td = self
+            .find_td(&change.base)
+            .cloned()
+            .ok_or_else(|| BackendError::NotFound {
+                resource: format!("task definition {}", change.base),
+            })?;
+        for (name, image) in &change.images {
+            if !td.containers.iter().any(|c| &c.name == name) {
+                return Err(BackendError::Invalid {
+                    message: format!(
+                        "ClientException: no container named {name:?} in task definition {}:{}",
+                        td.family, td.revision
+                    ),
+                });
+            }
+            if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
+                return Err(BackendError::Invalid {
+                    message: format!("ClientException: invalid image {image:?} for container {name:?}"),
+                });
+            }
+        }
+        let revision = self
+            .task_defs
+            .iter()
+            .filter(|t| t.family == td.family)
+            .map(|t| t.revision)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        td.revision = revision;
+        td.arn = self.td_arn(&td.family, revision);
+        td.status = "ACTIVE".to_string();
+        td.registered_at = Some(now);
+        for c in &mut td.containers {
+            if let Some((_, image)) = change.images.iter().find(|(n, _)| n == &c.name) {
+                c.image = image.clone();
+            }
+        }
+        self.task_defs.push(td.clone());
+        Ok(td)
+    }
+
+    pub fn set_scaling_bounds(
+        &mut self,
+        cluster: &str,
+        service: &str,
+        min: u32,
+        max: u32,
+        now: Timestamp,
+    ) -> BackendResult<ScalableTarget> {
+        let s = self.find_service(cluster, service)?;
+        if min > max {
+            return Err(BackendError::Invalid {
+                message: format!(
+                    "ValidationException: Minimum capacity ({min}) cannot be greater than maximum capacity ({max})"
+                ),
+            });
+        }
+        if max > MAX_DESIRED {
+            return Err(BackendError::Invalid {
+                message: format!("ValidationException: Maximum capacity cannot exceed {MAX_DESIRED}"),
+            });
+        }
+        let Some(svc) = self.services.get_mut(s) else {
+            return Err(BackendError::NotFound {
+                resource: format!("service {service} in cluster {cluster}"),
+            });
+        };
+        match svc.scaling.as_mut() {
+            Some(sc) => {
+                sc.min = min;
+                sc.max = max;
+            }
+            None => {
+                svc.scaling = Some(Scaling {
+                    min,
+                    max,
+                    policy: None,
+                    last_scale_out: None,
+                });
+            }
+        }
+        let clamped = svc.desired.clamp(min, max);
+        if clamped != svc.desired {
+            svc.desired = clamped;
+            svc.last_capacity_change = now;
+        }
+        scalable_target(svc).ok_or_else(|| BackendError::NotFound {
+            resource: format!("scalable target of {service}"),
+        })
+    }
+
+    // ---------------------------------------------------- conversion
+
+    fn service_to_domain(&self, s: usize) -> Option<Service> {
+        let svc = self.services.get(s)?;
+        let mine: Vec<&SimTask> = self.tasks.iter().filter(|t| t.service == s).collect();
+        let count = |dep: Option<&str>, f: fn(Phase) -> bool| {
+            mine.iter()
+                .filter(|t| dep.is_none_or(|d| t.deployment == d) && f(t.phase))
+                .count() as u32
+        };
+        let running = |p: Phase| p == Phase::Running;
+        let deployments = svc
+            .deployments
+            .iter()
+            .enumerate()
+            .map(|(i, d)| Deployment {
+                id: d.id.clone(),
+                status: if i == 0 { "PRIMARY" } else { "ACTIVE" }.to_string(),
+                task_definition: d.task_definition.clone(),
+                desired_count: if i == 0 {
+                    svc.desired
+                } else {
+                    count(Some(&d.id), Phase::live)
+                },
+                running_count: count(Some(&d.id), running),
+                pending_count: count(Some(&d.id), Phase::pending),
+                failed_tasks: d.failed_tasks,
+                rollout_state: d.rollout,
+                rollout_state_reason: d.reason.clone(),
+                created_at: d.created_at,
+                updated_at: d.updated_at,
+            })
+            .collect();
+        Some(Service {
+            arn: svc.arn.clone(),
+            name: svc.name.clone(),
+            cluster_arn: self.cluster_arn(&svc.cluster),
+            status: "ACTIVE".to_string(),
+            desired_count: svc.desired,
+            running_count: count(None, running),
+            pending_count: count(None, Phase::pending),
+            launch_type: Some("FARGATE".to_string()),
+            task_definition: svc
+                .deployments
+                .first()
+                .map(|d| d.task_definition.clone())
+                .unwrap_or_default(),
+            deployments,
+            events: svc.events.iter().cloned().collect(),
+            load_balancers: svc.lb.iter().cloned().collect(),
+            created_at: Some(svc.created_at),
+            circuit_breaker: Some(svc.circuit_breaker),
+        })
+    }
+
+    fn task_to_domain(&self, t: &SimTask) -> Task {
+        let cluster = self
+            .services
+            .get(t.service)
+            .map(|s| s.cluster.clone())
+            .unwrap_or_default();
+        let service = self
+            .services
+            .get(t.service)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        let stopped = t.phase == Phase::Stopped;
+        let containers = t
+            .containers
+            .iter()
+            .map(|(name, image, hc)| {
+                let failed = t
+                    .stop
+                    .as_ref()
+                    .and_then(|s| s.container.as_ref())
+                    .filter(|c| &c.0 == name);
+                let (last_status, exit_code, reason) = if let Some((_, exit, reason)) = failed {
+                    ("STOPPED", *exit, reason.clone())
+                } else if stopped {
+                    ("STOPPED", t.stop.as_ref().and_then(|s| s.others_exit), None)
+                } else if t.phase.pending() {
+                    ("PENDING", None, None)
+                } else {
+                    ("RUNNING", None, None)
+                };
+                Container {
+                    name: name.clone(),
+                    image: image.clone(),
+                    last_status: last_status.to_string(),
+                    health_status: Some(if *hc { t.health } else { "UNKNOWN" }.to_string()),
+                    exit_code,
+                    reason,
+                }
+            })
+            .collect();
+        Task {
+            arn: format!(
+                "arn:aws:ecs:{}:{}:task/{cluster}/{}",
+                self.region, self.account, t.id
+            ),
+            cluster_arn: self.cluster_arn(&cluster),
+            task_definition: t.task_definition.clone(),
+            group: Some(format!("service:{service}")),
+            last_status: t.phase.as_str().to_string(),
+            desired_status: if t.phase.live() { "RUNNING" } else { "STOPPED" }.to_string(),
+            health_status: if t.health_checked() { t.health } else { "UNKNOWN" }.to_string(),
+            availability_zone: Some(t.az.clone()),
+            launch_type: Some("FARGATE".to_string()),
+            cpu: t.cpu.clone(),
+            memory: t.memory.clone(),
+            created_at: Some(t.created_at),
+            started_at: t.started_at,
+            stopped_at: t.stopped_at,
+            stop_code: t.stop.as_ref().map(|s| s.code.to_string()),
+            stopped_reason: t.stop.as_ref().map(|s| s.reason.clone()),
+            containers,
+        }
+    }
+}
+
+fn scalable_target(s: &SimService) -> Option<ScalableTarget> {
+    let sc = s.scaling.as_ref()?;
+    Some(ScalableTarget {
+        resource_id: format!("service/{}/{}", s.cluster, s.name),
+        min_capacity: sc.min,
+        max_capacity: sc.max,
+        policies: sc
+            .policy
+            .iter()
+            .map(|(name, target)| ScalingPolicy {
+                name: name.clone(),
+                metric: "ECSServiceAverageCPUUtilization".to_string(),
+                target_value: *target,
+            })
+            .collect(),
+    })
+}
+
+/// How a running task stops on its own, and its health afterwards.
+fn stop_info(kind: &str, main: &str, target_group: &str) -> (StopInfo, &'static str) {
+    match kind {
+        "oom" => (
+            StopInfo {
+                code: "EssentialContainerExited",
+                reason: "Essential container in task exited".to_string(),
+                container: Some((
+                    main.to_string(),
+                    Some(137),
+                    Some("OutOfMemoryError: Container killed due to memory usage".to_string()),
+                )),
+                others_exit: Some(0),
+            },
+            "UNKNOWN",
+        ),
+        "elb-health" => (
+            StopInfo {
+                code: "ServiceSchedulerInitiated",
+                reason: format!("Task failed ELB health checks in (target-group {target_group})"),
+                container: None,
+                others_exit: Some(143),
+            },
+            "UNHEALTHY",
+        ),
+        "failed-to-start" => (
+            StopInfo {
+                code: "TaskFailedToStart",
+                reason: "ResourceInitializationError: failed to configure ENI: failed to setup regular eni: netplugin failed with no error message".to_string(),
+                container: None,
+                others_exit: None,
+            },
+            "UNKNOWN",
+        ),
+        _ => (
+            StopInfo {
+                code: "EssentialContainerExited",
+                reason: "Essential container in task exited".to_string(),
+                container: Some((main.to_string(), Some(1), None)),
+                others_exit: Some(0),
+            },
+            "UNKNOWN",
+        ),
+    }
+}
+
+fn unhealthy_event(service: &str, lb: Option<&LoadBalancerRef>, target_group: &str) -> String {
+    let port = lb.and_then(|l| l.container_port).unwrap_or(80);
+    format!(
+        "(service {service}) (port {port}) is unhealthy in (target-group {target_group}) due to (reason Health checks failed with these codes: [502])."
+    )
+}
+
+/// `(task a) (task b)`.
+fn task_list(ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| format!("(task {id})"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `(repository, tag)` of an image reference (`latest` when untagged).
+pub(crate) fn split_image(image: &str) -> (&str, &str) {
+    let image = image.split('@').next().unwrap_or(image);
+    let name_start = image.rfind('/').map_or(0, |i| i + 1);
+    match image.rfind(':') {
+        Some(i) if i > name_start => (&image[..i], &image[i + 1..]),
+        _ => (image, "latest"),
+    }
+}
+
+fn secs(rng: &mut Rng, lo: i64, hi: i64) -> TimeDelta {
+    TimeDelta::seconds(rng.i64(lo..=hi))
+}
+
+/// A task id: 32 hex digits.
+pub(crate) fn hex32(rng: &mut Rng) -> String {
+    format!("{:032x}", rng.u128(..))
+}
+
+fn uuid(rng: &mut Rng) -> String {
+    let h = hex32(rng);
+    format!(
+        "{}-{}-4{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// `ecs-svc/` and 19 digits.
+fn deployment_id(rng: &mut Rng) -> String {
+    format!(
+        "ecs-svc/{}",
+        rng.u64(1_000_000_000_000_000_000..=9_999_999_999_999_999_999)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_split_into_repository_and_tag() {
+        assert_eq!(
+            split_image("1.dkr.ecr.ap-northeast-1.amazonaws.com/works-logue/web:2026.11.21"),
+            ("1.dkr.ecr.ap-northeast-1.amazonaws.com/works-logue/web", "2026.11.21")
+        );
+        assert_eq!(split_image("localhost:5000/web"), ("localhost:5000/web", "latest"));
+        assert_eq!(split_image("nginx@sha256:abc"), ("nginx", "latest"));
+    }
+
+    #[test]
+    fn ids_look_like_aws_ones() {
+        let mut rng = Rng::with_seed(1);
+        let id = hex32(&mut rng);
+        assert_eq!(id.len(), 32);
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+        let d = deployment_id(&mut rng);
+        assert_eq!(d.len(), "ecs-svc/".len() + 19);
+        assert_eq!(uuid(&mut rng).len(), 36);
+    }
+}

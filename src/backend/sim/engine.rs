@@ -1,0 +1,364 @@
+//! One simulated world in motion: ECS, RDS, metrics and alarms advanced
+//! together in one-second steps, with incidents and spontaneous task stops.
+
+use chrono::{TimeDelta, Timelike};
+use fastrand::Rng;
+
+use super::alarms::SimAlarm;
+use super::ecs::Ecs;
+use super::metrics::Metric;
+use super::rds::Rds;
+use super::world::WorldDesc;
+use crate::backend::{BackendResult, ServiceUpdate};
+use crate::domain::{Alarm, CallerIdentity, DbInstance, DbSnapshot, Service, Timestamp};
+
+/// The most simulated seconds one call catches up; a longer gap is jumped
+/// over and only its end is simulated.
+const MAX_CATCHUP_SECS: i64 = 15 * 60;
+
+/// How long a target-tracking scale-in looks back, in one-minute datapoints.
+const SCALING_LOOKBACK: usize = 15;
+
+/// Something that goes wrong for a while.
+#[derive(Debug, Clone)]
+struct Incident {
+    name: String,
+    weight: u32,
+    duration: (i64, i64),
+    /// `(metric index, offset)`.
+    effects: Vec<(usize, f64)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct World {
+    pub account: String,
+    pub region: String,
+    operator_role: String,
+    role_id: String,
+    session: String,
+    rng: Rng,
+    /// Simulated up to here.
+    pub now: Timestamp,
+    /// Spontaneous task stops, start failures and incidents.
+    pub chaos: bool,
+    task_stop_every: Option<f64>,
+    incident_gap: Option<(i64, i64)>,
+    incidents: Vec<Incident>,
+    active_incident: Option<(usize, Timestamp)>,
+    next_incident: Option<Timestamp>,
+    pub ecs: Ecs,
+    pub rds: Rds,
+    pub metrics: Vec<Metric>,
+    pub alarms: Vec<SimAlarm>,
+    /// Per metric: the service its load is spread over.
+    metric_service: Vec<Option<usize>>,
+    /// Per metric: the DB instance that publishes it.
+    metric_db: Vec<Option<usize>>,
+    /// Per service: its ECS CPU metric.
+    service_cpu: Vec<Option<usize>>,
+}
+
+impl World {
+    pub fn new(desc: &WorldDesc, seed: u64, start: Timestamp) -> Self {
+        let start = start.with_nanosecond(0).unwrap_or(start);
+        let mut rng = Rng::with_seed(seed);
+        let ecs = Ecs::new(desc, start, &mut rng);
+        let rds = Rds::new(
+            &desc.account,
+            &desc.region,
+            &desc.rds_endpoint_id,
+            &desc.dbs,
+            &desc.snapshots,
+            start,
+            &mut rng,
+        );
+        let mut metrics: Vec<Metric> = desc
+            .metrics
+            .iter()
+            .map(|m| Metric::new(m, desc.daily_peak_hour_utc))
+            .collect();
+        for m in &mut metrics {
+            m.prefill(start, &mut rng);
+        }
+        let metric_service = desc
+            .metrics
+            .iter()
+            .map(|m| {
+                let name = m.spread_over_service.as_ref()?;
+                ecs.services.iter().position(|s| &s.name == name)
+            })
+            .collect();
+        let metric_db = metrics
+            .iter()
+            .map(|m| {
+                let id = m.dimension("DBInstanceIdentifier")?;
+                rds.instances.iter().position(|d| d.id == id)
+            })
+            .collect();
+        let service_cpu = ecs
+            .services
+            .iter()
+            .map(|s| {
+                metrics.iter().position(|m| {
+                    m.namespace == "AWS/ECS"
+                        && m.name == "CPUUtilization"
+                        && m.dimension("ServiceName") == Some(s.name.as_str())
+                        && m.dimension("ClusterName") == Some(s.cluster.as_str())
+                })
+            })
+            .collect();
+        let metric_index = |id: &str| metrics.iter().position(|m| m.id == id);
+        let created = start - TimeDelta::days(30);
+        let mut alarms = Vec::new();
+        for a in &desc.alarms {
+            let Some(mi) = metric_index(&a.metric) else {
+                continue;
+            };
+            let arn = format!(
+                "arn:aws:cloudwatch:{}:{}:alarm:{}",
+                desc.region, desc.account, a.name
+            );
+            let mut alarm = SimAlarm::new(a, mi, arn, created);
+            if let Some(metric) = metrics.get(mi) {
+                // The state as of some hours ago, then as of now.
+                let since = start - TimeDelta::minutes(rng.i64(60..=23 * 60));
+                alarm.evaluate(metric, since);
+                alarm.evaluate(metric, start);
+            }
+            alarms.push(alarm);
+        }
+        let incidents = desc
+            .incidents
+            .iter()
+            .map(|i| Incident {
+                name: i.name.clone(),
+                weight: i.weight,
+                duration: (i.duration[0].0, i.duration[1].0),
+                effects: i
+                    .effects
+                    .iter()
+                    .filter_map(|e| Some((metric_index(&e.metric)?, e.add)))
+                    .collect(),
+            })
+            .collect();
+        let incident_gap = desc.chaos.incident_gap.map(|[lo, hi]| (lo.0, hi.0));
+        let next_incident =
+            incident_gap.map(|(lo, hi)| start + TimeDelta::seconds(rng.i64(lo..=hi)));
+        Self {
+            account: desc.account.clone(),
+            region: desc.region.clone(),
+            operator_role: desc.operator_role.clone(),
+            role_id: desc.role_id.clone(),
+            session: desc.session.clone(),
+            rng,
+            now: start,
+            chaos: true,
+            task_stop_every: desc.chaos.task_stop_every.map(|s| s.0 as f64),
+            incident_gap,
+            incidents,
+            active_incident: None,
+            next_incident,
+            ecs,
+            rds,
+            metrics,
+            alarms,
+            metric_service,
+            metric_db,
+            service_cpu,
+        }
+    }
+
+    /// Simulates every whole second up to `target`.
+    pub fn advance_to(&mut self, target: Timestamp) {
+        let gap = (target - self.now).num_seconds();
+        if gap <= 0 {
+            return;
+        }
+        if gap > MAX_CATCHUP_SECS {
+            self.now += TimeDelta::seconds(gap - MAX_CATCHUP_SECS);
+        }
+        while self.now + TimeDelta::seconds(1) <= target {
+            self.step();
+        }
+    }
+
+    /// Simulates the second starting at `self.now`.
+    fn step(&mut self) {
+        let now = self.now;
+        self.run_incidents(now);
+        if self.chaos
+            && let Some(every) = self.task_stop_every
+            && self.rng.f64() < 1.0 / every
+        {
+            self.ecs.chaos_stop(now, &mut self.rng);
+        }
+        self.ecs.step(now, &mut self.rng, self.chaos);
+        self.rds.step(now, &mut self.rng);
+        let running = self.ecs.running_per_service();
+        for (i, m) in self.metrics.iter_mut().enumerate() {
+            let mut factor = match self.metric_service.get(i).copied().flatten() {
+                Some(s) => {
+                    let baseline = self.ecs.services.get(s).map_or(1, |x| x.baseline_tasks);
+                    match running.get(s).copied().unwrap_or(0) {
+                        0 => None,
+                        n => Some(f64::from(baseline.max(1)) / f64::from(n)),
+                    }
+                }
+                None => Some(1.0),
+            };
+            if let Some(db) = self.metric_db.get(i).copied().flatten()
+                && self.rds.rebooting(db, now)
+            {
+                factor = None;
+            }
+            m.sample(now, factor, &mut self.rng);
+        }
+        self.now = now + TimeDelta::seconds(1);
+        if self.now.timestamp().rem_euclid(60) == 0 {
+            self.end_of_minute();
+        }
+    }
+
+    fn end_of_minute(&mut self) {
+        let now = self.now;
+        for m in &mut self.metrics {
+            m.flush();
+        }
+        for s in 0..self.ecs.services.len() {
+            if let Some(m) = self
+                .service_cpu
+                .get(s)
+                .copied()
+                .flatten()
+                .and_then(|i| self.metrics.get(i))
+            {
+                let recent = m.last_values(SCALING_LOOKBACK);
+                self.ecs.autoscale(s, &recent, now);
+            }
+        }
+        for a in &mut self.alarms {
+            if !a.due(now) {
+                continue;
+            }
+            if let Some(m) = self.metrics.get(a.metric)
+                && a.evaluate(m, now)
+            {
+                tracing::debug!(alarm = %a.name, state = a.state.as_str(), "sim: alarm state changed");
+            }
+        }
+    }
+
+    fn run_incidents(&mut self, now: Timestamp) {
+        if let Some((i, until)) = self.active_incident
+            && until <= now
+        {
+            if let Some(incident) = self.incidents.get(i) {
+                for (m, _) in &incident.effects {
+                    if let Some(m) = self.metrics.get_mut(*m) {
+                        m.effect = 0.0;
+                    }
+                }
+            }
+            self.active_incident = None;
+        }
+        let due = self.next_incident.is_some_and(|at| at <= now);
+        if !due || !self.chaos || self.active_incident.is_some() {
+            return;
+        }
+        let total: u32 = self.incidents.iter().map(|i| i.weight).sum();
+        let Some((lo, hi)) = self.incident_gap else {
+            return;
+        };
+        if total == 0 {
+            self.next_incident = None;
+            return;
+        }
+        let mut pick = self.rng.u32(..total);
+        let Some(index) = self.incidents.iter().position(|i| {
+            if pick < i.weight {
+                true
+            } else {
+                pick -= i.weight;
+                false
+            }
+        }) else {
+            return;
+        };
+        let Some(incident) = self.incidents.get(index) else {
+            return;
+        };
+        let length = self.rng.i64(incident.duration.0..=incident.duration.1);
+        for (m, add) in &incident.effects {
+            if let Some(m) = self.metrics.get_mut(*m) {
+                m.effect += add;
+            }
+        }
+        tracing::debug!(incident = %incident.name, seconds = length, "sim: incident");
+        let until = now + TimeDelta::seconds(length);
+        self.active_incident = Some((index, until));
+        self.next_incident = Some(until + TimeDelta::seconds(self.rng.i64(lo..=hi)));
+    }
+
+    // --------------------------------------------------------- queries
+
+    pub fn caller_identity(&self) -> CallerIdentity {
+        CallerIdentity {
+            account: self.account.clone(),
+            arn: format!(
+                "arn:aws:sts::{}:assumed-role/{}/{}",
+                self.account, self.operator_role, self.session
+            ),
+            user_id: format!("{}:{}", self.role_id, self.session),
+        }
+    }
+
+    /// Alarms whose names start with one of the prefixes (all when none),
+    /// sorted by name as CloudWatch lists them.
+    pub fn alarms(&self, prefixes: &[String]) -> Vec<Alarm> {
+        let mut out: Vec<Alarm> = self
+            .alarms
+            .iter()
+            .filter(|a| prefixes.is_empty() || prefixes.iter().any(|p| a.name.starts_with(p)))
+            .filter_map(|a| Some(a.to_domain(self.metrics.get(a.metric)?)))
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    pub fn update_service(
+        &mut self,
+        cluster: &str,
+        service: &str,
+        update: &ServiceUpdate,
+    ) -> BackendResult<Service> {
+        self.ecs
+            .update_service(cluster, service, update, self.now, &mut self.rng)
+    }
+
+    pub fn create_db_snapshot(
+        &mut self,
+        instance_id: &str,
+        snapshot_id: &str,
+    ) -> BackendResult<DbSnapshot> {
+        self.rds
+            .create_snapshot(instance_id, snapshot_id, self.now, &mut self.rng)
+    }
+
+    pub fn reboot_db_instance(
+        &mut self,
+        instance_id: &str,
+        force_failover: bool,
+    ) -> BackendResult<DbInstance> {
+        self.rds
+            .reboot(instance_id, force_failover, self.now, &mut self.rng)
+    }
+
+    /// Unknown names are ignored, as CloudWatch does.
+    pub fn set_alarm_actions(&mut self, names: &[String], enabled: bool) {
+        for a in &mut self.alarms {
+            if names.contains(&a.name) {
+                a.actions_enabled = enabled;
+            }
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! The simulated environment: production-like AWS worlds in process.
+//!
+//! `honban --demo`, drills and UI tests run against it. A world (account,
+//! ECS cluster, services, RDS, alarms, ...) is described in
+//! `assets/sim/world.toml`; this module gives it behaviour and implements
+//! [`Backend`] over it.
+//!
+//! The simulation is lazy and deterministic: each call first advances the
+//! world from where it was to `clock.now()` in one-second steps, with one
+//! seeded RNG. The same seed and the same sequence of clock times give the
+//! same answers. Along the way metrics drift, alarms are evaluated from
+//! them, incidents push metrics over thresholds for a few minutes, tasks stop
+//! and are replaced, and deployments roll out task by task (a `bad` or
+//! `broken` image tag fails, and the circuit breaker rolls back).
+
+mod alarms;
+mod clock;
+mod ecs;
+mod engine;
+mod metrics;
+mod rds;
+mod world;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+
+use async_trait::async_trait;
+
+pub use clock::SimClock;
+
+use self::engine::World;
+use self::world::Description;
+use crate::backend::{Backend, BackendResult, ImageChange, ServiceUpdate};
+use crate::config::{ClusterConfig, EnvironmentConfig, Source};
+use crate::domain::{
+    Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricSeries, ScalableTarget,
+    Service, Task, TaskDefinition,
+};
+
+/// Why a simulation could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("unknown simulated world \"{name}\" (known: {known})")]
+    UnknownWorld { name: String, known: String },
+    #[error("bad simulation world description: {0}")]
+    Description(String),
+}
+
+/// The embedded description, parsed once.
+fn description() -> Result<&'static Description, SimError> {
+    static PARSED: OnceLock<Result<Description, String>> = OnceLock::new();
+    PARSED
+        .get_or_init(|| world::embedded().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| SimError::Description(e.clone()))
+}
+
+/// The environments the built-in world describes, as config entries
+/// (source = Sim).
+pub fn demo_environments() -> Vec<EnvironmentConfig> {
+    let desc = match description() {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!("{e}");
+            return Vec::new();
+        }
+    };
+    desc.worlds
+        .iter()
+        .map(|w| EnvironmentConfig {
+            name: w.name.clone(),
+            source: Source::Sim,
+            sim_world: Some(w.name.clone()),
+            profile: None,
+            region: Some(w.region.clone()),
+            role_arn: None,
+            endpoint_url: None,
+            clusters: w
+                .clusters
+                .iter()
+                .map(|c| ClusterConfig {
+                    name: c.clone(),
+                    services: Vec::new(),
+                })
+                .collect(),
+            rds_instances: Vec::new(),
+            alarm_prefixes: Vec::new(),
+            protected: w.protected,
+            read_only: false,
+            refresh: None,
+        })
+        .collect()
+}
+
+/// Names of the worlds in the embedded description.
+pub fn world_names() -> Vec<String> {
+    description()
+        .map(|d| d.worlds.iter().map(|w| w.name.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// A simulated AWS environment (one world) behind the [`Backend`] trait.
+pub struct SimBackend {
+    clock: SimClock,
+    account: String,
+    region: String,
+    world: Mutex<World>,
+}
+
+impl std::fmt::Debug for SimBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimBackend")
+            .field("account", &self.account)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SimBackend {
+    /// Builds the simulation of one world (e.g. "production", "staging")
+    /// from the embedded description.
+    pub fn new(world: &str, seed: u64, clock: SimClock) -> Result<Self, SimError> {
+        let desc = description()?;
+        let Some(w) = desc.worlds.iter().find(|w| w.name == world) else {
+            return Err(SimError::UnknownWorld {
+                name: world.to_string(),
+                known: world_names().join(", "),
+            });
+        };
+        let state = World::new(w, seed, clock.now());
+        Ok(Self {
+            account: state.account.clone(),
+            region: state.region.clone(),
+            clock,
+            world: Mutex::new(state),
+        })
+    }
+
+    /// The account id the world pretends to be in.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The region the world pretends to be in.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The last day of one-minute datapoints of a metric (oldest first), if
+    /// the world has that metric (dimensions in any order).
+    pub fn metric_history(
+        &self,
+        namespace: &str,
+        name: &str,
+        dimensions: &[(String, String)],
+    ) -> Option<MetricSeries> {
+        self.with(|w| {
+            w.metrics
+                .iter()
+                .find(|m| m.matches(namespace, name, dimensions))
+                .map(metrics::Metric::series)
+        })
+    }
+
+    /// Turns spontaneous trouble (task stops, failed starts, incidents) on
+    /// or off; on by default. Operators' changes still play out either way.
+    pub fn set_chaos(&self, enabled: bool) {
+        self.with(|w| w.chaos = enabled);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the world brought up to the clock's time.
+    fn with<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        let now = self.clock.now();
+        let mut world = self.lock();
+        world.advance_to(now);
+        f(&mut world)
+    }
+}
+
+#[async_trait]
+impl Backend for SimBackend {
+    async fn caller_identity(&self) -> BackendResult<CallerIdentity> {
+        Ok(self.with(|w| w.caller_identity()))
+    }
+
+    async fn clusters(&self, names: &[String]) -> BackendResult<Listing<Cluster>> {
+        Ok(self.with(|w| w.ecs.clusters(names)))
+    }
+
+    async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
+        self.with(|w| w.ecs.services(cluster))
+    }
+
+    async fn tasks(&self, cluster: &str) -> BackendResult<Listing<Task>> {
+        self.with(|w| w.ecs.tasks(cluster))
+    }
+
+    async fn task_definition(&self, arn: &str) -> BackendResult<TaskDefinition> {
+        self.with(|w| w.ecs.task_definition(arn))
+    }
+
+    async fn task_definition_revisions(&self, family: &str) -> BackendResult<Vec<String>> {
+        Ok(self.with(|w| w.ecs.revisions(family)))
+    }
+
+    async fn scalable_targets(&self, cluster: &str) -> BackendResult<Vec<ScalableTarget>> {
+        self.with(|w| w.ecs.scalable_targets(cluster))
+    }
+
+    async fn db_instances(&self, ids: &[String]) -> BackendResult<Vec<DbInstance>> {
+        self.with(|w| w.rds.instances(ids, w.now))
+    }
+
+    async fn db_snapshots(&self, instance_ids: &[String]) -> BackendResult<Vec<DbSnapshot>> {
+        Ok(self.with(|w| w.rds.snapshots(instance_ids, w.now)))
+    }
+
+    async fn alarms(&self, prefixes: &[String]) -> BackendResult<Vec<Alarm>> {
+        Ok(self.with(|w| w.alarms(prefixes)))
+    }
+
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: ServiceUpdate,
+    ) -> BackendResult<Service> {
+        self.with(|w| w.update_service(cluster, service, &update))
+    }
+
+    async fn register_task_definition(&self, change: ImageChange) -> BackendResult<TaskDefinition> {
+        self.with(|w| {
+            let now = w.now;
+            w.ecs.register_task_definition(&change, now)
+        })
+    }
+
+    async fn set_scaling_bounds(
+        &self,
+        cluster: &str,
+        service: &str,
+        min: u32,
+        max: u32,
+    ) -> BackendResult<ScalableTarget> {
+        self.with(|w| {
+            let now = w.now;
+            w.ecs.set_scaling_bounds(cluster, service, min, max, now)
+        })
+    }
+
+    async fn create_db_snapshot(
+        &self,
+        instance_id: &str,
+        snapshot_id: &str,
+    ) -> BackendResult<DbSnapshot> {
+        self.with(|w| w.create_db_snapshot(instance_id, snapshot_id))
+    }
+
+    async fn reboot_db_instance(
+        &self,
+        instance_id: &str,
+        force_failover: bool,
+    ) -> BackendResult<DbInstance> {
+        self.with(|w| w.reboot_db_instance(instance_id, force_failover))
+    }
+
+    async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()> {
+        self.with(|w| w.set_alarm_actions(names, enabled));
+        Ok(())
+    }
+}

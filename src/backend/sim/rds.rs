@@ -1,0 +1,378 @@
+//! RDS: DB instances, reboots (with failover), manual and automated
+//! snapshots.
+
+use chrono::{DateTime, TimeDelta, Timelike};
+use fastrand::Rng;
+
+use super::world::{DbDesc, SnapshotDesc, parse_hhmm};
+use crate::backend::{BackendError, BackendResult};
+use crate::domain::{DbInstance, DbSnapshot, Timestamp};
+
+/// One simulated DB instance.
+#[derive(Debug, Clone)]
+pub(crate) struct SimDb {
+    pub id: String,
+    engine: String,
+    engine_version: String,
+    class: String,
+    pub multi_az: bool,
+    pub az: String,
+    pub secondary_az: Option<String>,
+    storage_gib: u32,
+    storage_type: String,
+    retention_days: u32,
+    backup_window: Option<(u32, u32)>,
+    port: u16,
+    replica_of: Option<String>,
+    created_at: Timestamp,
+    /// A reboot in progress: when it ends and whether it fails over.
+    reboot: Option<(Timestamp, bool)>,
+}
+
+/// One simulated DB snapshot; its progress follows from the time.
+#[derive(Debug, Clone)]
+pub(crate) struct SimSnapshot {
+    pub id: String,
+    pub instance: String,
+    automated: bool,
+    storage_gib: u32,
+    started_at: Timestamp,
+    done_at: Timestamp,
+}
+
+/// The RDS part of a world.
+#[derive(Debug, Clone)]
+pub(crate) struct Rds {
+    account: String,
+    region: String,
+    endpoint_id: String,
+    pub instances: Vec<SimDb>,
+    pub snapshots: Vec<SimSnapshot>,
+}
+
+impl Rds {
+    pub fn new(
+        account: &str,
+        region: &str,
+        endpoint_id: &str,
+        dbs: &[DbDesc],
+        manual: &[SnapshotDesc],
+        start: Timestamp,
+        rng: &mut Rng,
+    ) -> Self {
+        let instances: Vec<SimDb> = dbs
+            .iter()
+            .map(|d| SimDb {
+                id: d.id.clone(),
+                engine: d.engine.clone(),
+                engine_version: d.engine_version.clone(),
+                class: d.class.clone(),
+                multi_az: d.multi_az,
+                az: d.az.clone(),
+                secondary_az: d.secondary_az.clone(),
+                storage_gib: d.storage_gib,
+                storage_type: d.storage_type.clone(),
+                retention_days: d.backup_retention_days,
+                backup_window: d.backup_window_utc.as_deref().and_then(parse_hhmm),
+                port: d.port,
+                replica_of: d.replica_of.clone(),
+                created_at: start - d.created_ago.delta(),
+                reboot: None,
+            })
+            .collect();
+        let mut snapshots = Vec::new();
+        for s in manual {
+            let storage_gib = instances
+                .iter()
+                .find(|i| i.id == s.instance)
+                .map_or(0, |i| i.storage_gib);
+            let started_at = start - s.created_ago.delta();
+            snapshots.push(SimSnapshot {
+                id: s.id.clone(),
+                instance: s.instance.clone(),
+                automated: false,
+                storage_gib,
+                started_at,
+                done_at: started_at + TimeDelta::seconds(rng.i64(120..600)),
+            });
+        }
+        // The automated snapshots of the retention period.
+        for db in &instances {
+            let Some((h, m)) = db.backup_window else {
+                continue;
+            };
+            let Some(mut at) = start
+                .with_hour(h)
+                .and_then(|t| t.with_minute(m))
+                .and_then(|t| t.with_second(0))
+            else {
+                continue;
+            };
+            if at > start {
+                at -= TimeDelta::days(1);
+            }
+            for _ in 0..db.retention_days {
+                let started_at = at + TimeDelta::seconds(rng.i64(60..600));
+                if started_at < start {
+                    snapshots.push(automated(db, started_at, rng));
+                }
+                at -= TimeDelta::days(1);
+            }
+        }
+        Self {
+            account: account.to_string(),
+            region: region.to_string(),
+            endpoint_id: endpoint_id.to_string(),
+            instances,
+            snapshots,
+        }
+    }
+
+    /// Moves reboots and the daily backup on to `now`.
+    pub fn step(&mut self, now: Timestamp, rng: &mut Rng) {
+        for db in &mut self.instances {
+            if let Some((until, failover)) = db.reboot
+                && until <= now
+            {
+                db.reboot = None;
+                if failover && let Some(secondary) = db.secondary_az.take() {
+                    db.secondary_az = Some(std::mem::replace(&mut db.az, secondary));
+                }
+            }
+            let Some((h, m)) = db.backup_window else {
+                continue;
+            };
+            if db.retention_days > 0 && now.hour() == h && now.minute() == m && now.second() == 0
+            {
+                let keep_from = now - TimeDelta::days(i64::from(db.retention_days));
+                self.snapshots
+                    .retain(|s| !(s.automated && s.instance == db.id && s.started_at < keep_from));
+                self.snapshots.push(automated(db, now, rng));
+            }
+        }
+    }
+
+    /// Whether the instance at `index` is rebooting (it publishes nothing).
+    pub fn rebooting(&self, index: usize, now: Timestamp) -> bool {
+        self.instances
+            .get(index)
+            .and_then(|d| d.reboot)
+            .is_some_and(|(until, _)| until > now)
+    }
+
+    /// The status RDS would report.
+    fn status(&self, db: &SimDb, now: Timestamp) -> &'static str {
+        if db.reboot.is_some_and(|(until, _)| until > now) {
+            "rebooting"
+        } else if self
+            .snapshots
+            .iter()
+            .any(|s| s.instance == db.id && s.done_at > now)
+        {
+            "backing-up"
+        } else {
+            "available"
+        }
+    }
+
+    pub fn instances(&self, ids: &[String], now: Timestamp) -> BackendResult<Vec<DbInstance>> {
+        for id in ids {
+            self.find(id)?;
+        }
+        Ok(self
+            .instances
+            .iter()
+            .filter(|d| ids.is_empty() || ids.contains(&d.id))
+            .map(|d| self.instance_to_domain(d, now))
+            .collect())
+    }
+
+    /// Snapshots of the given instances (all when empty), newest first.
+    pub fn snapshots(&self, instance_ids: &[String], now: Timestamp) -> Vec<DbSnapshot> {
+        let mut out: Vec<&SimSnapshot> = self
+            .snapshots
+            .iter()
+            .filter(|s| s.started_at <= now)
+            .filter(|s| instance_ids.is_empty() || instance_ids.contains(&s.instance))
+            .collect();
+        out.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(a.id.cmp(&b.id)));
+        out.into_iter().map(|s| self.snapshot_to_domain(s, now)).collect()
+    }
+
+    pub fn create_snapshot(
+        &mut self,
+        instance_id: &str,
+        snapshot_id: &str,
+        now: Timestamp,
+        rng: &mut Rng,
+    ) -> BackendResult<DbSnapshot> {
+        let db = self.find(instance_id)?;
+        check_snapshot_id(snapshot_id)?;
+        if self.snapshots.iter().any(|s| s.id == snapshot_id) {
+            return Err(BackendError::Invalid {
+                message: format!(
+                    "DBSnapshotAlreadyExists: Cannot create the snapshot because a snapshot \
+                     with the identifier {snapshot_id} already exists."
+                ),
+            });
+        }
+        if self.status(db, now) != "available" {
+            return Err(BackendError::Invalid {
+                message: format!(
+                    "InvalidDBInstanceState: Cannot create a snapshot because the database \
+                     instance {instance_id} is not currently in the available state."
+                ),
+            });
+        }
+        let snapshot = SimSnapshot {
+            id: snapshot_id.to_string(),
+            instance: instance_id.to_string(),
+            automated: false,
+            storage_gib: db.storage_gib,
+            started_at: now,
+            done_at: now + TimeDelta::seconds(rng.i64(30..=90)),
+        };
+        let out = self.snapshot_to_domain(&snapshot, now);
+        self.snapshots.push(snapshot);
+        Ok(out)
+    }
+
+    pub fn reboot(
+        &mut self,
+        instance_id: &str,
+        force_failover: bool,
+        now: Timestamp,
+        rng: &mut Rng,
+    ) -> BackendResult<DbInstance> {
+        let db = self.find(instance_id)?;
+        if force_failover && !db.multi_az {
+            return Err(BackendError::Invalid {
+                message: format!(
+                    "InvalidParameterCombination: Cannot reboot with failover: DB instance \
+                     {instance_id} is not a Multi-AZ deployment."
+                ),
+            });
+        }
+        if self.status(db, now) != "available" {
+            return Err(BackendError::Invalid {
+                message: format!(
+                    "InvalidDBInstanceState: DB instance {instance_id} is not in the available \
+                     state."
+                ),
+            });
+        }
+        let until = now + TimeDelta::seconds(rng.i64(20..=40));
+        let Some(db) = self.instances.iter_mut().find(|d| d.id == instance_id) else {
+            return Err(not_found(instance_id));
+        };
+        db.reboot = Some((until, force_failover));
+        let db = db.clone();
+        Ok(self.instance_to_domain(&db, now))
+    }
+
+    fn find(&self, id: &str) -> BackendResult<&SimDb> {
+        self.instances
+            .iter()
+            .find(|d| d.id == id)
+            .ok_or_else(|| not_found(id))
+    }
+
+    fn instance_to_domain(&self, d: &SimDb, now: Timestamp) -> DbInstance {
+        let restorable = (d.retention_days > 0).then(|| {
+            let t = now.timestamp();
+            DateTime::from_timestamp(t - t.rem_euclid(300), 0).unwrap_or(now)
+        });
+        DbInstance {
+            id: d.id.clone(),
+            arn: format!("arn:aws:rds:{}:{}:db:{}", self.region, self.account, d.id),
+            engine: d.engine.clone(),
+            engine_version: d.engine_version.clone(),
+            class: d.class.clone(),
+            status: self.status(d, now).to_string(),
+            multi_az: d.multi_az,
+            availability_zone: Some(d.az.clone()),
+            secondary_availability_zone: d.secondary_az.clone(),
+            allocated_storage_gib: d.storage_gib,
+            storage_type: Some(d.storage_type.clone()),
+            backup_retention_days: d.retention_days,
+            endpoint: Some(format!(
+                "{}.{}.{}.rds.amazonaws.com",
+                d.id, self.endpoint_id, self.region
+            )),
+            port: Some(d.port),
+            replica_source: d.replica_of.clone(),
+            replicas: self
+                .instances
+                .iter()
+                .filter(|r| r.replica_of.as_deref() == Some(d.id.as_str()))
+                .map(|r| r.id.clone())
+                .collect(),
+            pending_modifications: Vec::new(),
+            latest_restorable_time: restorable,
+            created_at: Some(d.created_at),
+        }
+    }
+
+    fn snapshot_to_domain(&self, s: &SimSnapshot, now: Timestamp) -> DbSnapshot {
+        let (status, progress) = if now >= s.done_at {
+            ("available", 100)
+        } else {
+            let total = (s.done_at - s.started_at).num_milliseconds().max(1);
+            let done = (now - s.started_at).num_milliseconds().max(0);
+            ("creating", (done * 100 / total).clamp(0, 99) as u8)
+        };
+        DbSnapshot {
+            id: s.id.clone(),
+            arn: format!(
+                "arn:aws:rds:{}:{}:snapshot:{}",
+                self.region, self.account, s.id
+            ),
+            instance_id: s.instance.clone(),
+            snapshot_type: if s.automated { "automated" } else { "manual" }.to_string(),
+            status: status.to_string(),
+            percent_progress: Some(progress),
+            allocated_storage_gib: s.storage_gib,
+            created_at: Some(s.started_at),
+        }
+    }
+}
+
+fn automated(db: &SimDb, started_at: Timestamp, rng: &mut Rng) -> SimSnapshot {
+    SimSnapshot {
+        id: format!("rds:{}-{}", db.id, started_at.format("%Y-%m-%d-%H-%M")),
+        instance: db.id.clone(),
+        automated: true,
+        storage_gib: db.storage_gib,
+        started_at,
+        done_at: started_at + TimeDelta::seconds(rng.i64(60..=180)),
+    }
+}
+
+fn not_found(id: &str) -> BackendError {
+    BackendError::NotFound {
+        resource: format!("DB instance {id}"),
+    }
+}
+
+/// RDS identifier rules: 1 to 255 letters, digits and hyphens, starting with
+/// a letter, no two hyphens in a row, not ending with a hyphen.
+fn check_snapshot_id(id: &str) -> BackendResult<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 255
+        && id.starts_with(|c: char| c.is_ascii_alphabetic())
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !id.ends_with('-')
+        && !id.contains("--");
+    if ok {
+        Ok(())
+    } else {
+        Err(BackendError::Invalid {
+            message: format!(
+                "InvalidParameterValue: The parameter DBSnapshotIdentifier is not a valid \
+                 identifier ({id:?}). Identifiers must begin with a letter; must contain only \
+                 ASCII letters, digits, and hyphens; and must not end with a hyphen or contain \
+                 two consecutive hyphens."
+            ),
+        })
+    }
+}

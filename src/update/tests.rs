@@ -1,0 +1,457 @@
+//! Reducer tests: state + action → state + effects.
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::*;
+use crate::backend::BackendError;
+use crate::config::keys::Keymap;
+use crate::config::{ClusterConfig, Config, EnvironmentConfig, RefreshIntervals, Source};
+use crate::domain::{Deployment, Listing, RolloutState, Service, Timestamp};
+use crate::state::{EnvState, LoadState, Mode, State, View, ViewKind};
+
+fn t0() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
+fn env_config(name: &str) -> EnvironmentConfig {
+    EnvironmentConfig {
+        name: name.to_string(),
+        source: Source::Sim,
+        sim_world: None,
+        profile: None,
+        region: Some("ap-northeast-1".into()),
+        role_arn: None,
+        endpoint_url: None,
+        clusters: vec![ClusterConfig {
+            name: "prod".into(),
+            services: Vec::new(),
+        }],
+        rds_instances: Vec::new(),
+        alarm_prefixes: Vec::new(),
+        protected: name == "production",
+        read_only: false,
+        refresh: None,
+    }
+}
+
+fn state() -> State {
+    let config: Config = toml::from_str("").expect("empty config parses");
+    let keymap = Keymap::from_config(&config).expect("default keymap");
+    let envs = ["production", "staging"]
+        .iter()
+        .map(|n| EnvState::from_config(&env_config(n), &RefreshIntervals::default(), false))
+        .collect();
+    State::new(envs, 0, keymap, t0())
+}
+
+fn service(name: &str, rev: u32, running: u32, desired: u32) -> Service {
+    let td = format!("arn:aws:ecs:ap-northeast-1:123456789012:task-definition/{name}:{rev}");
+    Service {
+        arn: format!("arn:aws:ecs:ap-northeast-1:123456789012:service/prod/{name}"),
+        name: name.to_string(),
+        cluster_arn: "arn:aws:ecs:ap-northeast-1:123456789012:cluster/prod".into(),
+        status: "ACTIVE".into(),
+        desired_count: desired,
+        running_count: running,
+        pending_count: 0,
+        launch_type: Some("FARGATE".into()),
+        task_definition: td.clone(),
+        deployments: vec![Deployment {
+            id: format!("ecs-svc/{name}"),
+            status: "PRIMARY".into(),
+            task_definition: td,
+            desired_count: desired,
+            running_count: running,
+            pending_count: 0,
+            failed_tasks: 0,
+            rollout_state: RolloutState::Completed,
+            rollout_state_reason: None,
+            created_at: t0(),
+            updated_at: t0(),
+        }],
+        events: Vec::new(),
+        load_balancers: Vec::new(),
+        created_at: Some(t0()),
+        circuit_breaker: None,
+    }
+}
+
+fn key(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(code: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn typed(state: &mut State, text: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for c in text.chars() {
+        effects.extend(update(state, key(c)));
+    }
+    effects
+}
+
+/// Loads services into the active environment as a poll would.
+fn load_services(state: &mut State, services: Vec<Service>) -> Vec<Effect> {
+    let now = state.now;
+    let effects = update(
+        state,
+        Action::PollDue {
+            env: 0,
+            resource: Resource::Services,
+        },
+    );
+    let generation = match effects.as_slice() {
+        [Effect::Fetch { generation, .. }] => *generation,
+        other => panic!("expected one fetch, got {other:?}"),
+    };
+    update(
+        state,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Services,
+            generation,
+            at: now,
+            result: Ok(Data::Services(Listing::complete(services))),
+        },
+    )
+}
+
+#[test]
+fn a_poll_starts_one_fetch_and_skips_while_in_flight() {
+    let mut s = state();
+    let effects = update(
+        &mut s,
+        Action::PollDue {
+            env: 0,
+            resource: Resource::Alarms,
+        },
+    );
+    assert_eq!(
+        effects,
+        vec![Effect::Fetch {
+            env: 0,
+            resource: Resource::Alarms,
+            generation: 1
+        }]
+    );
+    assert!(s.envs[0].alarms.in_flight);
+    assert_eq!(s.envs[0].alarms.load, LoadState::Loading);
+    let again = update(
+        &mut s,
+        Action::PollDue {
+            env: 0,
+            resource: Resource::Alarms,
+        },
+    );
+    assert!(again.is_empty(), "a tick is skipped while a request is in flight");
+}
+
+#[test]
+fn results_are_applied_and_stale_generations_dropped() {
+    let mut s = state();
+    load_services(&mut s, vec![service("web", 42, 2, 2)]);
+    assert_eq!(s.envs[0].services.load, LoadState::Loaded);
+    assert_eq!(s.envs[0].services.loaded_at, Some(t0()));
+    assert_eq!(s.visible_services().len(), 1);
+
+    // A result carrying an older generation is ignored.
+    let old = s.envs[0].services.generation - 1;
+    update(
+        &mut s,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Services,
+            generation: old,
+            at: t0(),
+            result: Ok(Data::Services(Listing::complete(vec![]))),
+        },
+    );
+    assert_eq!(s.visible_services().len(), 1, "stale result must be dropped");
+}
+
+#[test]
+fn a_failed_refresh_keeps_the_data_and_marks_it_stale() {
+    let mut s = state();
+    load_services(&mut s, vec![service("web", 42, 2, 2)]);
+    let effects = update(
+        &mut s,
+        Action::PollDue {
+            env: 0,
+            resource: Resource::Services,
+        },
+    );
+    let Some(Effect::Fetch { generation, .. }) = effects.first() else {
+        panic!("expected a fetch");
+    };
+    update(
+        &mut s,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Services,
+            generation: *generation,
+            at: t0(),
+            result: Err(BackendError::Throttled {
+                message: "Rate exceeded".into(),
+            }),
+        },
+    );
+    let p = &s.envs[0].services;
+    assert!(p.is_stale());
+    assert!(!p.in_flight);
+    assert_eq!(p.data.as_ref().map(Vec::len), Some(1));
+    assert_eq!(s.envs[0].errors().len(), 1);
+}
+
+#[test]
+fn task_definitions_are_requested_once_per_arn() {
+    let mut s = state();
+    let effects = load_services(
+        &mut s,
+        vec![service("web", 42, 2, 2), service("api", 7, 2, 2)],
+    );
+    let arns: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::FetchTaskDefinition { arn, .. } => Some(arn.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(arns.len(), 2);
+    // A second load does not ask again while the first requests are pending.
+    let effects = load_services(&mut s, vec![service("web", 42, 2, 2)]);
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::FetchTaskDefinition { .. }))
+    );
+}
+
+#[test]
+fn command_line_opens_views_and_completes() {
+    let mut s = state();
+    update(&mut s, key(':'));
+    assert_eq!(s.mode, Mode::Command { input: String::new() });
+    typed(&mut s, "sv");
+    update(&mut s, code(KeyCode::Tab));
+    assert_eq!(s.mode, Mode::Command { input: "svc".into() });
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.mode, Mode::Normal);
+    assert_eq!(s.view(), &View::Services);
+
+    update(&mut s, key(':'));
+    typed(&mut s, "env s");
+    update(&mut s, code(KeyCode::Tab));
+    assert_eq!(s.mode, Mode::Command { input: "env staging".into() });
+    let effects = update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.active, 1);
+    // Never-loaded panels of the new environment are fetched at once.
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::Fetch {
+            env: 1,
+            resource: Resource::Services,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn unknown_commands_and_environments_say_so() {
+    let mut s = state();
+    update(&mut s, key(':'));
+    typed(&mut s, "bogus");
+    update(&mut s, code(KeyCode::Enter));
+    let flash = s.flash.clone().expect("a message");
+    assert_eq!(flash.severity, crate::state::Severity::Error);
+    assert!(flash.text.contains("unknown command \"bogus\""), "{}", flash.text);
+
+    update(&mut s, key(':'));
+    typed(&mut s, "env prod");
+    update(&mut s, code(KeyCode::Enter));
+    let text = s.flash.clone().expect("a message").text;
+    assert!(text.contains("configured: production, staging"), "{text}");
+    assert_eq!(s.active, 0);
+}
+
+#[test]
+fn selection_moves_within_bounds() {
+    let mut s = state();
+    load_services(
+        &mut s,
+        vec![
+            service("api", 1, 2, 2),
+            service("web", 1, 2, 2),
+            service("worker", 1, 2, 2),
+        ],
+    );
+    update(&mut s, Action::Command(Command::Services));
+    update(&mut s, key('k'));
+    assert_eq!(s.selected(ViewKind::Services), 0);
+    update(&mut s, key('j'));
+    update(&mut s, key('j'));
+    update(&mut s, key('j'));
+    assert_eq!(s.selected(ViewKind::Services), 2);
+    update(&mut s, key('g'));
+    assert_eq!(s.selected(ViewKind::Services), 0);
+    update(&mut s, key('G'));
+    assert_eq!(s.selected(ViewKind::Services), 2);
+}
+
+#[test]
+fn enter_drills_into_a_service_and_esc_comes_back() {
+    let mut s = state();
+    load_services(&mut s, vec![service("web", 42, 2, 2)]);
+    update(&mut s, Action::Command(Command::Services));
+    let effects = update(&mut s, code(KeyCode::Enter));
+    assert_eq!(
+        s.view(),
+        &View::ServiceDetail {
+            service: "web".into()
+        }
+    );
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::FetchRevisions { family, .. } if family == "web"
+    )));
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.view(), &View::Services);
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.view(), &View::Overview);
+    // esc at the root stays there.
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.view(), &View::Overview);
+}
+
+#[test]
+fn unhealthy_services_sort_first() {
+    let mut s = state();
+    load_services(
+        &mut s,
+        vec![service("api", 1, 2, 2), service("web", 1, 0, 2)],
+    );
+    let names: Vec<_> = s.visible_services().iter().map(|x| x.name.clone()).collect();
+    assert_eq!(names, vec!["web", "api"]);
+}
+
+#[test]
+fn filter_narrows_rows_live_and_esc_clears_it() {
+    let mut s = state();
+    load_services(
+        &mut s,
+        vec![service("api", 1, 2, 2), service("web", 1, 2, 2)],
+    );
+    update(&mut s, Action::Command(Command::Services));
+    update(&mut s, key('/'));
+    typed(&mut s, "we");
+    assert_eq!(s.visible_services().len(), 1, "filter applies while typing");
+    update(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.filters.get(&ViewKind::Services).map(String::as_str), Some("we"));
+    assert_eq!(s.visible_services().len(), 1);
+    // esc first clears the filter, then goes back.
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.visible_services().len(), 2);
+    assert_eq!(s.view(), &View::Services);
+}
+
+#[test]
+fn ctrl_c_quits_from_any_mode() {
+    let mut s = state();
+    update(&mut s, key(':'));
+    let effects = update(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert_eq!(effects, vec![Effect::Quit]);
+    assert!(s.quit);
+}
+
+#[test]
+fn help_opens_and_any_key_closes_it() {
+    let mut s = state();
+    update(&mut s, key('?'));
+    assert_eq!(s.mode, Mode::Help);
+    update(&mut s, key('x'));
+    assert_eq!(s.mode, Mode::Normal);
+    assert!(!s.quit);
+}
+
+#[test]
+fn ticks_redraw_only_when_a_visible_age_changes() {
+    let mut s = state();
+    s.dirty = false;
+    update(&mut s, Action::Tick(t0() + chrono::TimeDelta::seconds(1)));
+    assert!(!s.dirty, "nothing on screen depends on the clock yet");
+    load_services(&mut s, vec![service("web", 1, 2, 2)]);
+    s.dirty = false;
+    update(&mut s, Action::Tick(t0() + chrono::TimeDelta::seconds(2)));
+    assert!(s.dirty, "the services age moved from 1s to 2s");
+    s.dirty = false;
+    update(&mut s, Action::Tick(t0() + chrono::TimeDelta::milliseconds(2700)));
+    assert!(!s.dirty, "same second: nothing changes on screen");
+}
+
+#[test]
+fn manual_refresh_supersedes_only_old_requests() {
+    let mut s = state();
+    update(
+        &mut s,
+        Action::PollDue {
+            env: 0,
+            resource: Resource::Tasks,
+        },
+    );
+    // In flight for less than the threshold: ctrl-r leaves it alone.
+    let ctrl_r = Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
+    let effects = update(&mut s, ctrl_r.clone());
+    assert!(!effects.iter().any(|e| matches!(
+        e,
+        Effect::Fetch {
+            resource: Resource::Tasks,
+            ..
+        }
+    )));
+    // Long in flight: superseded by a new generation; the old answer is dropped.
+    s.now = t0() + chrono::TimeDelta::seconds(10);
+    let effects = update(&mut s, ctrl_r);
+    assert!(effects.contains(&Effect::Fetch {
+        env: 0,
+        resource: Resource::Tasks,
+        generation: 2
+    }));
+    let now = s.now;
+    update(
+        &mut s,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Tasks,
+            generation: 1,
+            at: now,
+            result: Ok(Data::Tasks(Listing::complete(vec![]))),
+        },
+    );
+    assert!(s.envs[0].tasks.data.is_none(), "generation 1 is stale");
+    assert!(s.envs[0].tasks.in_flight);
+}
+
+#[test]
+fn next_environment_cycles() {
+    let mut s = state();
+    update(&mut s, code(KeyCode::Tab));
+    assert_eq!(s.active, 1);
+    update(&mut s, code(KeyCode::Tab));
+    assert_eq!(s.active, 0);
+}
+
+#[test]
+fn resize_sets_page_size() {
+    let mut s = state();
+    update(&mut s, Action::Resize(80, 24));
+    assert_eq!(s.page_rows, 16);
+    update(&mut s, Action::Resize(10, 3));
+    assert_eq!(s.page_rows, 1);
+}

@@ -1,0 +1,278 @@
+//! Headless app tests and render snapshots against the simulated
+//! environment with a seeded RNG and a manual clock.
+
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use honban::action::{Action, Resource};
+use honban::app::App;
+use honban::backend::sim::SimClock;
+use honban::config::Config;
+use honban::config::keys::Command;
+use honban::config::theme::{Theme, load_theme};
+use honban::setup::{self, Options};
+use honban::state::View;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn start() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
+        .single()
+        .expect("valid")
+}
+
+fn theme() -> Theme {
+    load_theme("default", None, false).expect("default theme")
+}
+
+/// A demo console on a manual clock, with every panel of every
+/// environment loaded once.
+async fn demo(seed: u64) -> (App, SimClock) {
+    let config: Config = toml::from_str("").expect("empty config");
+    let clock = SimClock::manual(start());
+    let options = Options {
+        demo: true,
+        seed: Some(seed),
+        ..Options::default()
+    };
+    let (state, envs) = setup::build(&config, &options, clock.clone(), "config.toml").expect("demo builds");
+    let n = state.envs.len();
+    let mut app = App::new(state, envs, clock.clone());
+    app.dispatch(Action::Resize(80, 24));
+    app.dispatch(Action::Tick(start()));
+    for env in 0..n {
+        poll_all(&mut app, env).await;
+    }
+    (app, clock)
+}
+
+async fn poll_all(app: &mut App, env: usize) {
+    for resource in Resource::ALL {
+        app.dispatch(Action::PollDue { env, resource });
+    }
+    app.settle().await;
+}
+
+/// Moves the simulated world and the console's clock on, and refreshes.
+async fn advance(app: &mut App, clock: &SimClock, by: Duration) {
+    clock.advance(by);
+    app.dispatch(Action::Tick(clock.now()));
+    let env = app.state.active;
+    poll_all(app, env).await;
+}
+
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    let theme = theme();
+    terminal
+        .draw(|f| honban::ui::draw(f, &app.state, &theme))
+        .expect("draw");
+    let buf = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn key(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn command(app: &mut App, text: &str) {
+    app.dispatch(key(':'));
+    for c in text.chars() {
+        app.dispatch(key(c));
+    }
+    app.dispatch(Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+}
+
+#[tokio::test]
+async fn the_demo_loads_every_panel() {
+    let (app, _) = demo(1).await;
+    for env in &app.state.envs {
+        assert!(env.identity.data.is_some(), "{}: identity", env.name);
+        assert!(
+            env.services.data.as_ref().is_some_and(|s| !s.is_empty()),
+            "{}: services",
+            env.name
+        );
+        assert!(env.tasks.data.as_ref().is_some_and(|t| !t.is_empty()), "{}: tasks", env.name);
+        assert!(env.databases.data.as_ref().is_some_and(|d| !d.is_empty()), "{}: dbs", env.name);
+        assert!(env.alarms.data.as_ref().is_some_and(|a| !a.is_empty()), "{}: alarms", env.name);
+        assert!(env.errors().is_empty(), "{}: {:?}", env.name, env.errors());
+        // Every task definition the services use was fetched exactly once.
+        for s in env.services.data.iter().flatten() {
+            assert!(env.task_definitions.contains_key(&s.task_definition), "{}", s.task_definition);
+        }
+    }
+    let prod = &app.state.envs[0];
+    assert_eq!(prod.name, "production");
+    assert!(prod.protected);
+    let names: Vec<_> = prod.services.data.iter().flatten().map(|s| s.name.as_str()).collect();
+    for wanted in ["web", "api", "worker"] {
+        assert!(names.contains(&wanted), "{names:?}");
+    }
+    // Running counts agree with the task list.
+    for s in prod.services.data.iter().flatten() {
+        let running = prod
+            .tasks
+            .data
+            .iter()
+            .flatten()
+            .filter(|t| t.service_name() == Some(s.name.as_str()) && t.last_status == "RUNNING")
+            .count();
+        assert_eq!(running as u32, s.running_count, "{}", s.name);
+    }
+}
+
+#[tokio::test]
+async fn the_simulation_moves_and_the_console_follows() {
+    let (mut app, clock) = demo(3).await;
+    let first_alarm_change = app.state.envs[0]
+        .alarms
+        .data
+        .iter()
+        .flatten()
+        .map(|a| a.state_updated_at)
+        .max();
+    let tasks_before: Vec<String> = app.state.envs[0]
+        .tasks
+        .data
+        .iter()
+        .flatten()
+        .map(|t| t.arn.clone())
+        .collect();
+    // An hour of simulated time in one-minute steps.
+    let mut saw_alarm = false;
+    for _ in 0..60 {
+        advance(&mut app, &clock, Duration::from_secs(60)).await;
+        saw_alarm |= app.state.envs[0].summary().alarms_firing > 0;
+    }
+    let last_alarm_change = app.state.envs[0]
+        .alarms
+        .data
+        .iter()
+        .flatten()
+        .map(|a| a.state_updated_at)
+        .max();
+    let tasks_after: Vec<String> = app.state.envs[0]
+        .tasks
+        .data
+        .iter()
+        .flatten()
+        .map(|t| t.arn.clone())
+        .collect();
+    assert!(saw_alarm, "an alarm fires at some point within an hour");
+    assert_ne!(first_alarm_change, last_alarm_change, "alarm states change");
+    assert_ne!(tasks_before, tasks_after, "tasks are stopped and replaced");
+    assert_eq!(app.state.envs[0].panel_meta(Resource::Services).loaded_at, Some(clock.now()));
+}
+
+#[tokio::test]
+async fn keys_drive_the_views_end_to_end() {
+    let (mut app, _) = demo(1).await;
+    command(&mut app, "svc");
+    assert_eq!(app.state.view(), &View::Services);
+    app.dispatch(Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    app.settle().await;
+    let View::ServiceDetail { service } = app.state.view().clone() else {
+        panic!("expected a service detail, got {:?}", app.state.view());
+    };
+    let env = &app.state.envs[0];
+    let td = &app.state.service(&service).expect("service").task_definition;
+    let family = td.rsplit('/').next().and_then(|l| l.split(':').next()).expect("family");
+    assert!(
+        env.revisions.get(family).and_then(|p| p.data.as_ref()).is_some_and(|r| !r.is_empty()),
+        "revisions of {family} were fetched"
+    );
+    command(&mut app, "env staging");
+    app.settle().await;
+    assert_eq!(app.state.env().map(|e| e.name.as_str()), Some("staging"));
+    assert_eq!(app.state.view(), &View::Services, "detail of a production service is closed");
+    app.dispatch(Action::Command(Command::Quit));
+    assert!(app.state.quit);
+}
+
+// ------------------------------------------------------------ snapshots
+
+async fn snapshot_views(w: u16, h: u16) {
+    let (mut app, _) = demo(42).await;
+    app.dispatch(Action::Resize(w, h));
+    let size = format!("{w}x{h}");
+    insta::assert_snapshot!(format!("overview_{size}"), render(&app, w, h));
+    command(&mut app, "svc");
+    insta::assert_snapshot!(format!("services_{size}"), render(&app, w, h));
+    app.dispatch(Action::Command(Command::Select));
+    app.settle().await;
+    insta::assert_snapshot!(format!("service_detail_{size}"), render(&app, w, h));
+    command(&mut app, "tasks");
+    insta::assert_snapshot!(format!("tasks_{size}"), render(&app, w, h));
+    command(&mut app, "db");
+    insta::assert_snapshot!(format!("databases_{size}"), render(&app, w, h));
+    command(&mut app, "alarms");
+    insta::assert_snapshot!(format!("alarms_{size}"), render(&app, w, h));
+    app.dispatch(key('?'));
+    insta::assert_snapshot!(format!("help_{size}"), render(&app, w, h));
+    app.dispatch(key('x'));
+    app.dispatch(key(':'));
+    app.dispatch(key('e'));
+    insta::assert_snapshot!(format!("command_line_{size}"), render(&app, w, h));
+    app.dispatch(Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    command(&mut app, "env staging");
+    command(&mut app, "overview");
+    insta::assert_snapshot!(format!("staging_overview_{size}"), render(&app, w, h));
+}
+
+#[tokio::test]
+async fn views_at_80x24() {
+    snapshot_views(80, 24).await;
+}
+
+#[tokio::test]
+async fn views_at_160x48() {
+    snapshot_views(160, 48).await;
+}
+
+#[tokio::test]
+async fn a_tiny_terminal_gets_a_message_not_a_panic() {
+    let (app, _) = demo(42).await;
+    for (w, h) in [(40, 10), (1, 1), (0, 0), (59, 30), (200, 14)] {
+        let screen = render(&app, w, h);
+        if w >= 20 && h >= 3 {
+            assert!(screen.contains("terminal too small"), "{w}x{h}:\n{screen}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failed_refresh_is_shown_with_stale_data() {
+    let (mut app, _) = demo(42).await;
+    let generation = app.state.envs[0].alarms.generation + 1;
+    app.dispatch(Action::PollDue {
+        env: 0,
+        resource: Resource::Alarms,
+    });
+    // Drop the real answer: deliver a failure for the same generation first.
+    app.dispatch(Action::Loaded {
+        env: 0,
+        resource: Resource::Alarms,
+        generation,
+        at: start(),
+        result: Err(honban::backend::BackendError::Unauthorized {
+            message: "ExpiredToken: the security token included in the request is expired".into(),
+            hint: Some("run `aws sso login --profile prod`".into()),
+        }),
+    });
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("stale"), "{screen}");
+    assert!(screen.contains("aws sso login --profile prod"), "{screen}");
+    assert!(app.state.envs[0].alarms.data.is_some(), "old data stays");
+    app.settle().await;
+}

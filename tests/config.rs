@@ -1,0 +1,648 @@
+//! The config file: the compiled-in example, layering, and one fixture per
+//! kind of mistake in `tests/invalid_configs/`, each checked for its message
+//! (file, line:column, what was expected).
+
+use std::path::{Path, PathBuf};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use honban::config::keys::{Command, KeyBinding, Keymap};
+use honban::config::load::{
+    BUILTIN_CONFIG_NAME, ConfigError, load_config, parse_config, validate_environment_name,
+};
+use honban::config::theme::{Theme, load_theme, theme_names};
+use honban::config::{Config, DEFAULT_CONFIG, RefreshIntervals, Source};
+use ratatui::style::{Color, Modifier};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/invalid_configs")
+        .join(name)
+}
+
+/// Loads a broken fixture through `--config` and returns its error and the
+/// file name as it appears in the message.
+fn fixture_error(name: &str) -> (String, ConfigError) {
+    let path = fixture(name);
+    let err = match load_config(Some(&path), None) {
+        Ok(_) => panic!("{name} should not load"),
+        Err(e) => e,
+    };
+    (path.display().to_string(), err)
+}
+
+/// Asserts the first line of the report, and that the report shows the
+/// offending source line with a caret.
+fn assert_reported(name: &str, position: &str, message: &str) {
+    let (file, err) = fixture_error(name);
+    let report = err.to_string();
+    let expected = format!("error: {file}:{position}: {message}");
+    assert_eq!(
+        report.lines().next(),
+        Some(expected.as_str()),
+        "{name}:\n{report}"
+    );
+    assert_eq!(err.file(), Some(file.as_str()));
+    let (line, column) = position.split_once(':').expect("line:col");
+    assert_eq!(err.line().map(|l| l.to_string()).as_deref(), Some(line));
+    assert_eq!(err.column().map(|c| c.to_string()).as_deref(), Some(column));
+    let mut lines = report.lines().skip(1);
+    let source_line = lines.next().expect("source line");
+    assert!(
+        source_line.trim_start().starts_with(&format!("{line} | ")),
+        "{report}"
+    );
+    let caret_line = lines.next().expect("caret line");
+    assert!(caret_line.trim_end().ends_with('^'), "{report}");
+    // The caret sits under the column.
+    let bar = caret_line.find('|').expect("gutter");
+    let caret = caret_line.find('^').expect("caret");
+    let column: usize = column.parse().expect("column");
+    assert_eq!(caret - bar - 2, column - 1, "{report}");
+}
+
+// ------------------------------------------------------------ the example
+
+#[test]
+fn the_example_config_parses() {
+    let config = parse_config(DEFAULT_CONFIG, BUILTIN_CONFIG_NAME).expect("example parses");
+    assert_eq!(config.theme, "default");
+    assert_eq!(config.default_environment, None);
+    assert!(!config.read_only);
+    assert_eq!(
+        config.refresh,
+        RefreshIntervals {
+            services_secs: 5,
+            tasks_secs: 10,
+            databases_secs: 30,
+            alarms_secs: 15,
+        }
+    );
+    assert_eq!(
+        config.keys.len(),
+        Command::ALL.len(),
+        "every command is listed"
+    );
+
+    let names: Vec<&str> = config
+        .environments
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(names, ["production", "staging"]);
+    let prod = &config.environments[0];
+    assert_eq!(prod.source, Source::Aws);
+    assert_eq!(prod.profile.as_deref(), Some("prod"));
+    assert_eq!(prod.region.as_deref(), Some("ap-northeast-1"));
+    assert_eq!(prod.role_arn, None);
+    assert_eq!(prod.endpoint_url, None);
+    assert_eq!(prod.clusters.len(), 1);
+    assert_eq!(prod.clusters[0].name, "works-logue-prod");
+    assert!(prod.clusters[0].services.is_empty());
+    assert_eq!(prod.alarm_prefixes, ["works-logue-prod-"]);
+    assert!(prod.protected);
+    assert!(!prod.read_only);
+    // [environment.refresh] sets two intervals; the others come from [refresh].
+    assert_eq!(
+        prod.intervals(&config.refresh),
+        RefreshIntervals {
+            services_secs: 5,
+            tasks_secs: 10,
+            databases_secs: 30,
+            alarms_secs: 10,
+        }
+    );
+    let stg = &config.environments[1];
+    assert_eq!(stg.profile.as_deref(), Some("stg"));
+    assert!(!stg.protected);
+    assert_eq!(stg.intervals(&config.refresh), config.refresh);
+}
+
+#[test]
+fn serde_defaults_equal_the_example() {
+    let example = parse_config(DEFAULT_CONFIG, BUILTIN_CONFIG_NAME).expect("example");
+    let empty = parse_config("", "empty.toml").expect("empty");
+    assert_eq!(example.theme, empty.theme);
+    assert_eq!(example.refresh, empty.refresh);
+    assert_eq!(example.read_only, empty.read_only);
+    assert_eq!(example.default_environment, empty.default_environment);
+    assert_eq!(
+        Keymap::from_config(&example),
+        Keymap::from_config(&empty),
+        "the [keys] of the example are the defaults"
+    );
+    assert_eq!(Keymap::from_config(&empty), Ok(Keymap::defaults()));
+    // And the example's keys are exactly Command::default_keys.
+    for cmd in Command::ALL {
+        let listed: Vec<&str> = example.keys[cmd.name()]
+            .iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(listed, cmd.default_keys(), "{cmd}");
+    }
+    assert!(empty.environments.is_empty());
+}
+
+#[test]
+fn a_user_file_gets_every_default_it_leaves_out() {
+    let config = parse_config("theme = \"light\"\n", "user.toml").expect("user");
+    let empty = parse_config("", "empty.toml").expect("empty");
+    assert_eq!(
+        config,
+        Config {
+            theme: "light".to_string(),
+            ..empty
+        }
+    );
+}
+
+#[test]
+fn environment_refresh_inherits_the_top_level_refresh() {
+    let config = parse_config(
+        "[refresh]\nservices_secs = 7\ntasks_secs = 8\n\n\
+         [[environment]]\nname = \"a\"\nregion = \"r\"\n[environment.refresh]\ntasks_secs = 2\n\n\
+         [[environment]]\nname = \"b\"\nregion = \"r\"\n",
+        "user.toml",
+    )
+    .expect("parses");
+    let a = config.environments[0].intervals(&config.refresh);
+    assert_eq!(
+        (
+            a.services_secs,
+            a.tasks_secs,
+            a.databases_secs,
+            a.alarms_secs
+        ),
+        (7, 2, 30, 15)
+    );
+    let b = config.environments[1].intervals(&config.refresh);
+    assert_eq!(b, config.refresh);
+}
+
+#[test]
+fn keys_may_be_a_single_string() {
+    let config = parse_config("[keys]\nrefresh = \"r\"\nquit = []\n", "user.toml").expect("parses");
+    let map = Keymap::from_config(&config).expect("keymap");
+    assert_eq!(
+        map.keys_for(Command::Refresh),
+        [KeyBinding::parse("r").expect("r")]
+    );
+    let r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE);
+    assert_eq!(map.command_for(&r), Some(Command::Refresh));
+    // `quit = []` still leaves ctrl-c.
+    assert_eq!(map.help_rows()[0], ("ctrl-c".to_string(), "Quit"));
+    let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+    assert_eq!(map.command_for(&q), None);
+}
+
+#[test]
+fn a_sim_environment_needs_no_region() {
+    let config = parse_config(
+        "[[environment]]\nname = \"drill\"\nsource = \"sim\"\nsim_world = \"production\"\nprotected = true\n",
+        "user.toml",
+    )
+    .expect("parses");
+    assert_eq!(config.environments[0].source, Source::Sim);
+    assert_eq!(
+        config.environments[0].sim_world.as_deref(),
+        Some("production")
+    );
+}
+
+// ------------------------------------------------------------ loading
+
+#[test]
+fn config_path_must_exist() {
+    let path = Path::new("/nonexistent/honban/config.toml");
+    let err = load_config(Some(path), None).expect_err("missing --config");
+    assert_eq!(
+        err.to_string(),
+        "error: /nonexistent/honban/config.toml: cannot read the config file: no such file"
+    );
+}
+
+#[test]
+fn without_a_user_file_the_built_in_config_is_used() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let default_path = dir.path().join("config.toml");
+    let loaded = load_config(None, Some(&default_path)).expect("built-in");
+    assert_eq!(loaded.path, None);
+    assert_eq!(
+        loaded.config,
+        parse_config(DEFAULT_CONFIG, BUILTIN_CONFIG_NAME).expect("example")
+    );
+    assert_eq!(loaded.theme_dir, Some(dir.path().join("themes")));
+
+    let loaded = load_config(None, None).expect("built-in");
+    assert_eq!(loaded.path, None);
+    assert_eq!(loaded.theme_dir, None);
+}
+
+#[test]
+fn the_default_path_is_read_when_it_exists_and_config_wins_over_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let default_path = dir.path().join("config.toml");
+    std::fs::write(&default_path, "theme = \"light\"\n").expect("write");
+    let loaded = load_config(None, Some(&default_path)).expect("default path");
+    assert_eq!(loaded.path.as_deref(), Some(default_path.as_path()));
+    assert_eq!(loaded.config.theme, "light");
+    assert!(
+        loaded.config.environments.is_empty(),
+        "no example environments"
+    );
+
+    let other = dir.path().join("other.toml");
+    std::fs::write(&other, "theme = \"high-contrast\"\n").expect("write");
+    let loaded = load_config(Some(&other), Some(&default_path)).expect("--config");
+    assert_eq!(loaded.path.as_deref(), Some(other.as_path()));
+    assert_eq!(loaded.config.theme, "high-contrast");
+}
+
+#[test]
+fn env_on_the_command_line_must_be_configured() {
+    let config = parse_config(DEFAULT_CONFIG, BUILTIN_CONFIG_NAME).expect("example");
+    assert!(validate_environment_name(&config, "staging").is_ok());
+    let err = validate_environment_name(&config, "x").expect_err("x");
+    assert_eq!(
+        err.to_string(),
+        "error: unknown environment \"x\"; configured: production, staging"
+    );
+    assert_eq!(err.line(), None);
+
+    let empty = parse_config("", "empty.toml").expect("empty");
+    let err = validate_environment_name(&empty, "x").expect_err("x");
+    assert_eq!(
+        err.to_string(),
+        "error: unknown environment \"x\"; no environments are configured"
+    );
+}
+
+#[test]
+fn garbage_never_panics() {
+    let inputs = [
+        String::new(),
+        "\0\0\0".to_string(),
+        "[[[".to_string(),
+        "a = [1, 2".to_string(),
+        "=".to_string(),
+        "\u{feff}theme = 1".to_string(),
+        "[keys]\n\"\" = [\"\"]\n".to_string(),
+        "[keys]\nquit = [\"\u{1}\"]\n".to_string(),
+        "[keys]\nquit = [\"ctrl-\u{e9}\"]\n".to_string(),
+        "[[environment]]\n[[environment]]\n".to_string(),
+        "environment = 3\n".to_string(),
+        "environment = [1, \"x\"]\n".to_string(),
+        "refresh = []\n".to_string(),
+        "[refresh]\nservices_secs = 99999999999999999999999\n".to_string(),
+        "theme = \"../../etc/passwd\"\n".to_string(),
+        "theme = \"日本語\"\ndefault_environment = \"本番\"\n".to_string(),
+        format!("theme = \"{}", "x".repeat(10_000)),
+        format!("a = {}", "[".repeat(10_000)),
+        "x\r\ny = \"\r\n".to_string(),
+        String::from_utf8_lossy(&[0xff, 0xfe, b'=', 0x80, b'\n', b'[']).into_owned(),
+    ];
+    for input in inputs {
+        // Errors are fine; panics are not. Every error renders.
+        if let Err(e) = parse_config(&input, "garbage.toml") {
+            assert!(e.to_string().starts_with("error: garbage.toml"), "{e}");
+        }
+    }
+    // Every prefix of the example, cut anywhere (including inside a
+    // character), parses or fails cleanly.
+    for end in (0..DEFAULT_CONFIG.len()).step_by(7) {
+        let cut = String::from_utf8_lossy(&DEFAULT_CONFIG.as_bytes()[..end]);
+        if let Err(e) = parse_config(&cut, "cut.toml") {
+            assert!(e.to_string().starts_with("error: cut.toml"), "{e}");
+        }
+    }
+}
+
+// ------------------------------------------------------------ mistakes
+
+#[test]
+fn bad_toml_syntax() {
+    assert_reported(
+        "syntax_error.toml",
+        "2:17",
+        "TOML syntax error: invalid basic string, expected `\"`",
+    );
+}
+
+#[test]
+fn duplicate_key() {
+    assert_reported(
+        "duplicate_key.toml",
+        "3:1",
+        "duplicate key \"theme\": a key may be set only once per table",
+    );
+}
+
+#[test]
+fn unknown_key() {
+    assert_reported(
+        "unknown_key.toml",
+        "5:1",
+        "unknown key \"servcies_secs\" in [refresh]; allowed keys: services_secs, tasks_secs, databases_secs, alarms_secs",
+    );
+}
+
+#[test]
+fn unknown_key_in_an_array_of_tables() {
+    assert_reported(
+        "unknown_cluster_key.toml",
+        "7:1",
+        "unknown key \"service\" in [[environment.clusters]]; allowed keys: name, services",
+    );
+}
+
+#[test]
+fn unknown_top_level_key() {
+    let err = parse_config("theme = \"light\"\nthem = \"dark\"\n", "c.toml").expect_err("typo");
+    assert_eq!(
+        err.headline(),
+        "c.toml:2:1: unknown key \"them\" at the top level; allowed keys: theme, default_environment, read_only, refresh, keys, environment"
+    );
+}
+
+#[test]
+fn wrong_type() {
+    assert_reported(
+        "wrong_type.toml",
+        "7:17",
+        "invalid type: found string \"five\", expected an integer (refresh.services_secs)",
+    );
+}
+
+#[test]
+fn wrong_types_elsewhere() {
+    let cases = [
+        (
+            "read_only = \"yes\"\n",
+            "c.toml:1:13: invalid type: found string \"yes\", expected a boolean (read_only)",
+        ),
+        (
+            "refresh = 5\n",
+            "c.toml:1:11: invalid type: found integer `5`, expected a table (refresh)",
+        ),
+        (
+            "[keys]\nquit = [\"q\", 3]\n",
+            "c.toml:2:14: invalid type: found integer `3`, expected a string (keys.quit)",
+        ),
+        (
+            "[keys]\nquit = 3\n",
+            "c.toml:2:8: invalid type: found integer `3`, expected a key name or a list of key names (keys.quit)",
+        ),
+    ];
+    for (source, expected) in cases {
+        let err = parse_config(source, "c.toml").expect_err(source);
+        assert_eq!(err.headline(), expected);
+    }
+}
+
+#[test]
+fn negative_interval() {
+    assert_reported(
+        "negative_refresh.toml",
+        "2:14",
+        "invalid value: found integer `-10`, expected a non-negative integer (refresh.tasks_secs)",
+    );
+}
+
+#[test]
+fn unknown_source() {
+    assert_reported(
+        "unknown_source.toml",
+        "3:10",
+        "unknown value \"gcp\", expected \"aws\" or \"sim\" (environment.source)",
+    );
+}
+
+#[test]
+fn unknown_default_environment() {
+    assert_reported(
+        "unknown_environment.toml",
+        "1:23",
+        "unknown environment \"prod\" in default_environment; configured: production, staging",
+    );
+}
+
+#[test]
+fn bad_key_names() {
+    let hint = "keys look like \"q\", \"G\", \"?\", \"ctrl-r\", \"alt-x\", \"shift-up\", \"enter\", \"esc\", \"tab\", \"space\", \"pageup\", \"home\", \"f5\"";
+    assert_reported(
+        "bad_key_ctrl_plus.toml",
+        "2:14",
+        &format!(
+            "invalid key \"ctrl+\" for quit: unknown key name \"ctrl+\" (join modifiers with \"-\", e.g. \"ctrl-r\"); {hint}"
+        ),
+    );
+    assert_reported(
+        "bad_key_hyper.toml",
+        "2:11",
+        &format!(
+            "invalid key \"hyper-x\" for refresh: unknown modifier \"hyper\" (use ctrl-, alt- or shift-); {hint}"
+        ),
+    );
+    assert_reported(
+        "bad_key_f99.toml",
+        "2:14",
+        &format!(
+            "invalid key \"f99\" for help: there is no function key \"f99\" (f1 to f12); {hint}"
+        ),
+    );
+}
+
+#[test]
+fn unknown_command() {
+    assert_reported(
+        "unknown_command.toml",
+        "3:1",
+        "unknown command \"reload\" in [keys]; commands: quit, back, up, down, top, bottom, page_up, page_down, select, filter, command, help, refresh, next_environment, overview, services, tasks, databases, alarms",
+    );
+}
+
+#[test]
+fn key_bound_twice() {
+    assert_reported(
+        "key_conflict.toml",
+        "3:18",
+        "key \"g\" is bound to both top (by default) and overview; give one of them other keys in [keys]",
+    );
+}
+
+#[test]
+fn ctrl_c_cannot_be_rebound() {
+    assert_reported(
+        "ctrl_c_rebound.toml",
+        "2:22",
+        "\"ctrl-c\" always quits and cannot be bound to refresh",
+    );
+}
+
+#[test]
+fn unknown_theme() {
+    assert_reported(
+        "unknown_theme.toml",
+        "2:9",
+        "unknown theme \"solarized\"; available: default, light, high-contrast",
+    );
+}
+
+#[test]
+fn duplicate_environment_names() {
+    assert_reported(
+        "duplicate_environment.toml",
+        "10:8",
+        "duplicate environment name \"production\" (first defined on line 2); environment names must be unique",
+    );
+}
+
+#[test]
+fn missing_environment_name() {
+    assert_reported(
+        "missing_environment_name.toml",
+        "5:1",
+        "missing required key \"name\" in [[environment]]",
+    );
+}
+
+#[test]
+fn aws_environment_without_region() {
+    assert_reported(
+        "aws_without_region.toml",
+        "3:10",
+        "environment \"production\" has source = \"aws\" but no region; add e.g. region = \"ap-northeast-1\"",
+    );
+    // Without `source` (aws is the default) the environment's header is shown.
+    let err = parse_config("\n[[environment]]\nname = \"p\"\n", "c.toml").expect_err("region");
+    assert_eq!(
+        err.headline(),
+        "c.toml:2:1: environment \"p\" has source = \"aws\" but no region; add e.g. region = \"ap-northeast-1\""
+    );
+}
+
+#[test]
+fn zero_refresh_interval() {
+    assert_reported(
+        "zero_refresh.toml",
+        "3:15",
+        "a refresh interval must be at least 1 second, found 0 (refresh.alarms_secs)",
+    );
+    assert_reported(
+        "zero_environment_refresh.toml",
+        "6:18",
+        "a refresh interval must be at least 1 second, found 0 (environment.refresh.databases_secs)",
+    );
+}
+
+#[test]
+fn every_fixture_is_tested_and_fails() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs");
+    let this_file = include_str!("config.rs");
+    for entry in std::fs::read_dir(dir).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).expect("name");
+        assert!(
+            this_file.contains(&format!("\"{name}\"")),
+            "{name} has no test"
+        );
+        let err = load_config(Some(&path), None).expect_err(name);
+        assert!(err.line().is_some(), "{name}: {err}");
+    }
+}
+
+// ------------------------------------------------------------ themes
+
+#[test]
+fn built_in_themes_load() {
+    assert_eq!(theme_names(None), ["default", "light", "high-contrast"]);
+    for name in theme_names(None) {
+        let theme = load_theme(&name, None, false).expect(&name);
+        assert_eq!(theme.name, name);
+        assert!(
+            theme
+                .production
+                .add_modifier
+                .contains(Modifier::REVERSED | Modifier::BOLD)
+        );
+    }
+    assert_eq!(
+        load_theme("default", None, false).ok(),
+        Some(Theme::default())
+    );
+}
+
+#[test]
+fn no_color_drops_colours_but_keeps_the_markers() {
+    let theme = load_theme("default", None, true).expect("default");
+    assert_eq!(theme.production.fg, None);
+    assert_eq!(theme.production.bg, None);
+    assert!(
+        theme
+            .production
+            .add_modifier
+            .contains(Modifier::REVERSED | Modifier::BOLD)
+    );
+    assert!(theme.selected.add_modifier.contains(Modifier::REVERSED));
+}
+
+#[test]
+fn user_themes_add_and_override() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let themes = dir.path().join("themes");
+    std::fs::create_dir(&themes).expect("mkdir");
+    std::fs::write(
+        themes.join("mine.toml"),
+        "extends = \"light\"\nok = { fg = \"#00ff00\" }\n",
+    )
+    .expect("write");
+    std::fs::write(themes.join("light.toml"), "ok = { fg = \"lightgreen\" }\n").expect("write");
+    std::fs::write(themes.join("broken.toml"), "[ok]\nfg = \"greenish\"\n").expect("write");
+    std::fs::write(themes.join("notes.txt"), "not a theme").expect("write");
+
+    assert_eq!(
+        theme_names(Some(&themes)),
+        ["default", "light", "high-contrast", "broken", "mine"]
+    );
+    let mine = load_theme("mine", Some(&themes), false).expect("mine");
+    assert_eq!(mine.ok.fg, Some(Color::Rgb(0, 255, 0)));
+    assert_eq!(
+        mine.critical,
+        Theme::builtin("light").expect("light").critical
+    );
+    let light = load_theme("light", Some(&themes), false).expect("light");
+    assert_eq!(light.ok.fg, Some(Color::LightGreen));
+
+    let err = load_theme("broken", Some(&themes), false).expect_err("broken");
+    let file = themes.join("broken.toml").display().to_string();
+    assert!(
+        err.headline().starts_with(&format!(
+            "{file}:2:6: unknown colour \"greenish\", expected one of black, red,"
+        )),
+        "{err}"
+    );
+    assert!(err.message().ends_with("(ok.fg)"), "{err}");
+
+    let err = load_theme("nope", Some(&themes), false).expect_err("nope");
+    assert_eq!(
+        err.to_string(),
+        "error: unknown theme \"nope\"; available: default, light, high-contrast, broken, mine"
+    );
+
+    // A config next to the themes directory may name a user theme.
+    let config_path = dir.path().join("config.toml");
+    std::fs::write(&config_path, "theme = \"mine\"\n").expect("write");
+    let loaded = load_config(None, Some(&config_path)).expect("user theme");
+    assert_eq!(
+        loaded.theme(false).expect("theme").ok.fg,
+        Some(Color::Rgb(0, 255, 0))
+    );
+    std::fs::write(&config_path, "theme = \"yours\"\n").expect("write");
+    let err = load_config(None, Some(&config_path)).expect_err("unknown");
+    assert_eq!(
+        err.headline(),
+        format!(
+            "{}:1:9: unknown theme \"yours\"; available: default, light, high-contrast, broken, mine",
+            config_path.display()
+        )
+    );
+}
