@@ -56,7 +56,9 @@ impl App {
     pub fn dispatch(&mut self, action: Action) {
         if matches!(
             action,
-            Action::Loaded { .. } | Action::TaskDefinitionLoaded { .. } | Action::RevisionsLoaded { .. }
+            Action::Loaded { .. }
+                | Action::TaskDefinitionLoaded { .. }
+                | Action::RevisionsLoaded { .. }
         ) {
             self.pending = self.pending.saturating_sub(1);
         }
@@ -88,12 +90,7 @@ impl App {
         B::Error: Send + Sync + 'static,
     {
         let cancel = CancellationToken::new();
-        let pollers: Vec<_> = self
-            .runner_envs()
-            .into_iter()
-            .enumerate()
-            .map(|(i, iv)| (i, iv))
-            .collect();
+        let pollers: Vec<_> = self.runner_envs().into_iter().enumerate().collect();
         start_pollers(&pollers, &self.tx, &cancel);
 
         let size = terminal.size()?;

@@ -224,7 +224,9 @@ impl Task {
 
     /// The service this task belongs to, if it was started by one.
     pub fn service_name(&self) -> Option<&str> {
-        self.group.as_deref().and_then(|g| g.strip_prefix("service:"))
+        self.group
+            .as_deref()
+            .and_then(|g| g.strip_prefix("service:"))
     }
 
     pub fn health(&self) -> Health {
@@ -353,14 +355,21 @@ impl DbInstance {
     pub fn health(&self) -> Health {
         match self.status.as_str() {
             "available" => Health::Ok,
-            "backing-up" | "modifying" | "rebooting" | "creating" | "upgrading"
-            | "maintenance" | "configuring-enhanced-monitoring" | "storage-optimization" => {
-                Health::Progressing
-            }
-            "failed" | "inaccessible-encryption-credentials" | "incompatible-network"
-            | "incompatible-parameters" | "incompatible-restore" | "storage-full" | "stopped" => {
-                Health::Critical
-            }
+            "backing-up"
+            | "modifying"
+            | "rebooting"
+            | "creating"
+            | "upgrading"
+            | "maintenance"
+            | "configuring-enhanced-monitoring"
+            | "storage-optimization" => Health::Progressing,
+            "failed"
+            | "inaccessible-encryption-credentials"
+            | "incompatible-network"
+            | "incompatible-parameters"
+            | "incompatible-restore"
+            | "storage-full"
+            | "stopped" => Health::Critical,
             _ => Health::Warning,
         }
     }
@@ -518,11 +527,19 @@ mod tests {
 
     #[test]
     fn alarm_state_sorts_alarm_first() {
-        let mut v = vec![AlarmState::Ok, AlarmState::Alarm, AlarmState::InsufficientData];
+        let mut v = vec![
+            AlarmState::Ok,
+            AlarmState::Alarm,
+            AlarmState::InsufficientData,
+        ];
         v.sort();
         assert_eq!(
             v,
-            vec![AlarmState::Alarm, AlarmState::InsufficientData, AlarmState::Ok]
+            vec![
+                AlarmState::Alarm,
+                AlarmState::InsufficientData,
+                AlarmState::Ok
+            ]
         );
     }
 }

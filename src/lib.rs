@@ -2,12 +2,12 @@
 //!
 //! See `ARCHITECTURE.md` for the module map.
 
-pub mod backend;
-pub mod config;
-pub mod domain;
 pub mod action;
 pub mod app;
+pub mod backend;
 pub mod cli;
+pub mod config;
+pub mod domain;
 pub mod effect;
 pub mod logging;
 pub mod paths;

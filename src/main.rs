@@ -49,10 +49,10 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let shown_path = loaded
-        .path
-        .as_ref()
-        .map_or_else(|| config_file.display().to_string(), |p| p.display().to_string());
+    let shown_path = loaded.path.as_ref().map_or_else(
+        || config_file.display().to_string(),
+        |p| p.display().to_string(),
+    );
     let options = Options {
         demo: cli.demo,
         env: cli.env.clone(),
@@ -77,7 +77,11 @@ fn main() -> ExitCode {
             None
         }
     };
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), demo = cli.demo, "starting");
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        demo = cli.demo,
+        "starting"
+    );
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -56,7 +56,8 @@ impl Runner {
                 resource,
                 generation,
             } => {
-                let span = tracing::info_span!("fetch", env, resource = resource.label(), generation);
+                let span =
+                    tracing::info_span!("fetch", env, resource = resource.label(), generation);
                 tokio::spawn(
                     async move {
                         let result = runner.fetch(env, resource).await;
@@ -159,7 +160,10 @@ impl Runner {
                 for c in &cfg.clusters {
                     let mut v = self.bounded(b.scalable_targets(&c.name)).await?;
                     if !c.services.is_empty() {
-                        v.retain(|t| t.service_name().is_some_and(|n| c.services.iter().any(|s| s == n)));
+                        v.retain(|t| {
+                            t.service_name()
+                                .is_some_and(|n| c.services.iter().any(|s| s == n))
+                        });
                     }
                     all.extend(v);
                 }

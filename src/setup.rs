@@ -14,7 +14,9 @@ use crate::state::{EnvState, State};
 /// Why the environments could not be started.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    #[error("no environments are configured: write {config} (see config.example.toml), or try `honban --demo`")]
+    #[error(
+        "no environments are configured: write {config} (see config.example.toml), or try `honban --demo`"
+    )]
     NoEnvironments { config: String },
     #[error(
         "environment \"{name}\" uses AWS (source = \"aws\"), which this build cannot reach yet; \

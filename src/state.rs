@@ -13,8 +13,8 @@ use crate::backend::BackendError;
 use crate::config::keys::Keymap;
 use crate::config::{EnvironmentConfig, RefreshIntervals, Source};
 use crate::domain::{
-    Alarm, CallerIdentity, DbInstance, DbSnapshot, Failure, Health, ScalableTarget, Service,
-    Task, TaskDefinition, Timestamp,
+    Alarm, CallerIdentity, DbInstance, DbSnapshot, Failure, Health, ScalableTarget, Service, Task,
+    TaskDefinition, Timestamp,
 };
 
 /// How far a panel's data has got.
@@ -118,7 +118,11 @@ pub struct EnvState {
 }
 
 impl EnvState {
-    pub fn from_config(cfg: &EnvironmentConfig, defaults: &RefreshIntervals, read_only: bool) -> Self {
+    pub fn from_config(
+        cfg: &EnvironmentConfig,
+        defaults: &RefreshIntervals,
+        read_only: bool,
+    ) -> Self {
         Self {
             name: cfg.name.clone(),
             source: cfg.source,
@@ -316,9 +320,13 @@ impl View {
 pub enum Mode {
     Normal,
     /// The `:` command line.
-    Command { input: String },
+    Command {
+        input: String,
+    },
     /// The `/` filter line for the current view.
-    Filter { input: String },
+    Filter {
+        input: String,
+    },
     /// The `?` help overlay.
     Help,
 }
@@ -422,7 +430,11 @@ impl State {
             .iter()
             .filter(|s| filter.matches_service(s))
             .collect();
-        rows.sort_by(|a, b| a.health().cmp(&b.health()).then_with(|| a.name.cmp(&b.name)));
+        rows.sort_by(|a, b| {
+            a.health()
+                .cmp(&b.health())
+                .then_with(|| a.name.cmp(&b.name))
+        });
         rows
     }
 
@@ -506,7 +518,11 @@ impl State {
             .iter()
             .filter(|s| s.instance_id == instance_id)
             .collect();
-        rows.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+        rows.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
         rows
     }
 
@@ -609,10 +625,16 @@ impl Filter {
         }
         self.matches(&[
             (&["id", "task"], t.id().to_string()),
-            (&["svc", "service"], t.service_name().unwrap_or("").to_string()),
+            (
+                &["svc", "service"],
+                t.service_name().unwrap_or("").to_string(),
+            ),
             (&["status", "last"], t.last_status.clone()),
             (&["health"], t.health_status.clone()),
-            (&["az", "zone"], t.availability_zone.clone().unwrap_or_default()),
+            (
+                &["az", "zone"],
+                t.availability_zone.clone().unwrap_or_default(),
+            ),
             (
                 &["td", "taskdef", "rev"],
                 crate::domain::task_definition_label(&t.task_definition).to_string(),
@@ -644,7 +666,10 @@ impl Filter {
             (&["class"], d.class.clone()),
             (&["status"], d.status.clone()),
             (&["role"], d.role().to_string()),
-            (&["az", "zone"], d.availability_zone.clone().unwrap_or_default()),
+            (
+                &["az", "zone"],
+                d.availability_zone.clone().unwrap_or_default(),
+            ),
         ])
     }
 

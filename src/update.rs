@@ -127,7 +127,12 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
     let Some(e) = state.envs.get_mut(env) else {
         return Vec::new();
     };
-    if e.clusters.is_empty() && matches!(resource, Resource::Services | Resource::Scaling | Resource::Tasks) {
+    if e.clusters.is_empty()
+        && matches!(
+            resource,
+            Resource::Services | Resource::Scaling | Resource::Tasks
+        )
+    {
         return Vec::new();
     }
     let generation = {
@@ -135,8 +140,7 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
             ($p:expr) => {{
                 let p = &mut $p;
                 let supersede = manual
-                    && p
-                        .requested_at
+                    && p.requested_at
                         .is_some_and(|t| now - t > TimeDelta::seconds(SUPERSEDE_AFTER_SECS));
                 if p.in_flight && !supersede {
                     return Vec::new();
@@ -244,7 +248,9 @@ fn request_task_definitions(e: &mut EnvState, env: usize) -> Vec<Effect> {
     };
     let mut wanted: Vec<String> = Vec::new();
     for s in services {
-        for arn in std::iter::once(&s.task_definition).chain(s.deployments.iter().map(|d| &d.task_definition)) {
+        for arn in std::iter::once(&s.task_definition)
+            .chain(s.deployments.iter().map(|d| &d.task_definition))
+        {
             if !e.task_definitions.contains_key(arn)
                 && !e.task_definitions_requested.contains(arn)
                 && !wanted.contains(arn)
@@ -387,7 +393,9 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
             state.selected.insert(kind, last);
         }
         Command::PageUp => {
-            state.selected.insert(kind, sel.saturating_sub(state.page_rows));
+            state
+                .selected
+                .insert(kind, sel.saturating_sub(state.page_rows));
         }
         Command::PageDown => {
             state
@@ -455,7 +463,11 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
                     return open_service(state, service);
                 }
                 _ => {
-                    flash(state, "this alarm does not watch an ECS service", Severity::Info);
+                    flash(
+                        state,
+                        "this alarm does not watch an ECS service",
+                        Severity::Info,
+                    );
                 }
             }
         }
@@ -507,7 +519,9 @@ fn switch_env(state: &mut State, index: usize) -> Vec<Effect> {
     }
     state.active = index;
     // Detail views refer to resources of the previous environment.
-    state.views.retain(|v| !matches!(v, View::ServiceDetail { .. }));
+    state
+        .views
+        .retain(|v| !matches!(v, View::ServiceDetail { .. }));
     if state.views.is_empty() {
         state.views.push(View::Overview);
     }

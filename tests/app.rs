@@ -36,7 +36,8 @@ async fn demo(seed: u64) -> (App, SimClock) {
         seed: Some(seed),
         ..Options::default()
     };
-    let (state, envs) = setup::build(&config, &options, clock.clone(), "config.toml").expect("demo builds");
+    let (state, envs) =
+        setup::build(&config, &options, clock.clone(), "config.toml").expect("demo builds");
     let n = state.envs.len();
     let mut app = App::new(state, envs, clock.clone());
     app.dispatch(Action::Resize(80, 24));
@@ -90,7 +91,10 @@ fn command(app: &mut App, text: &str) {
     for c in text.chars() {
         app.dispatch(key(c));
     }
-    app.dispatch(Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    app.dispatch(Action::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
 }
 
 #[tokio::test]
@@ -103,19 +107,41 @@ async fn the_demo_loads_every_panel() {
             "{}: services",
             env.name
         );
-        assert!(env.tasks.data.as_ref().is_some_and(|t| !t.is_empty()), "{}: tasks", env.name);
-        assert!(env.databases.data.as_ref().is_some_and(|d| !d.is_empty()), "{}: dbs", env.name);
-        assert!(env.alarms.data.as_ref().is_some_and(|a| !a.is_empty()), "{}: alarms", env.name);
+        assert!(
+            env.tasks.data.as_ref().is_some_and(|t| !t.is_empty()),
+            "{}: tasks",
+            env.name
+        );
+        assert!(
+            env.databases.data.as_ref().is_some_and(|d| !d.is_empty()),
+            "{}: dbs",
+            env.name
+        );
+        assert!(
+            env.alarms.data.as_ref().is_some_and(|a| !a.is_empty()),
+            "{}: alarms",
+            env.name
+        );
         assert!(env.errors().is_empty(), "{}: {:?}", env.name, env.errors());
         // Every task definition the services use was fetched exactly once.
         for s in env.services.data.iter().flatten() {
-            assert!(env.task_definitions.contains_key(&s.task_definition), "{}", s.task_definition);
+            assert!(
+                env.task_definitions.contains_key(&s.task_definition),
+                "{}",
+                s.task_definition
+            );
         }
     }
     let prod = &app.state.envs[0];
     assert_eq!(prod.name, "production");
     assert!(prod.protected);
-    let names: Vec<_> = prod.services.data.iter().flatten().map(|s| s.name.as_str()).collect();
+    let names: Vec<_> = prod
+        .services
+        .data
+        .iter()
+        .flatten()
+        .map(|s| s.name.as_str())
+        .collect();
     for wanted in ["web", "api", "worker"] {
         assert!(names.contains(&wanted), "{names:?}");
     }
@@ -172,7 +198,10 @@ async fn the_simulation_moves_and_the_console_follows() {
     assert!(saw_alarm, "an alarm fires at some point within an hour");
     assert_ne!(first_alarm_change, last_alarm_change, "alarm states change");
     assert_ne!(tasks_before, tasks_after, "tasks are stopped and replaced");
-    assert_eq!(app.state.envs[0].panel_meta(Resource::Services).loaded_at, Some(clock.now()));
+    assert_eq!(
+        app.state.envs[0].panel_meta(Resource::Services).loaded_at,
+        Some(clock.now())
+    );
 }
 
 #[tokio::test]
@@ -180,22 +209,40 @@ async fn keys_drive_the_views_end_to_end() {
     let (mut app, _) = demo(1).await;
     command(&mut app, "svc");
     assert_eq!(app.state.view(), &View::Services);
-    app.dispatch(Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    app.dispatch(Action::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
     app.settle().await;
     let View::ServiceDetail { service } = app.state.view().clone() else {
         panic!("expected a service detail, got {:?}", app.state.view());
     };
     let env = &app.state.envs[0];
-    let td = &app.state.service(&service).expect("service").task_definition;
-    let family = td.rsplit('/').next().and_then(|l| l.split(':').next()).expect("family");
+    let td = &app
+        .state
+        .service(&service)
+        .expect("service")
+        .task_definition;
+    let family = td
+        .rsplit('/')
+        .next()
+        .and_then(|l| l.split(':').next())
+        .expect("family");
     assert!(
-        env.revisions.get(family).and_then(|p| p.data.as_ref()).is_some_and(|r| !r.is_empty()),
+        env.revisions
+            .get(family)
+            .and_then(|p| p.data.as_ref())
+            .is_some_and(|r| !r.is_empty()),
         "revisions of {family} were fetched"
     );
     command(&mut app, "env staging");
     app.settle().await;
     assert_eq!(app.state.env().map(|e| e.name.as_str()), Some("staging"));
-    assert_eq!(app.state.view(), &View::Services, "detail of a production service is closed");
+    assert_eq!(
+        app.state.view(),
+        &View::Services,
+        "detail of a production service is closed"
+    );
     app.dispatch(Action::Command(Command::Quit));
     assert!(app.state.quit);
 }

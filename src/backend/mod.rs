@@ -15,8 +15,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::domain::{
-    Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, ScalableTarget, Service,
-    Task, TaskDefinition,
+    Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, ScalableTarget, Service, Task,
+    TaskDefinition,
 };
 
 /// Why a backend call failed, in the terms an operator acts on.
@@ -25,7 +25,10 @@ pub enum BackendError {
     /// The API throttled us; retry later.
     Throttled { message: String },
     /// Credentials are missing, invalid or expired, or access is denied.
-    Unauthorized { message: String, hint: Option<String> },
+    Unauthorized {
+        message: String,
+        hint: Option<String>,
+    },
     /// The resource does not exist.
     NotFound { resource: String },
     /// The service could not be reached or answered with a server error.

@@ -49,18 +49,28 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let total = env.alarms.data.as_ref().map_or(0, Vec::len);
     let [list_area, detail_area] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(6)]).areas(area);
-    let firing = alarms.iter().filter(|a| a.state == AlarmState::Alarm).count();
+    let firing = alarms
+        .iter()
+        .filter(|a| a.state == AlarmState::Alarm)
+        .count();
     let title = format!(
         "Alarms ({}{}) · {firing} in ALARM",
         alarms.len(),
-        if alarms.len() == total { String::new() } else { format!("/{total}") }
+        if alarms.len() == total {
+            String::new()
+        } else {
+            format!("/{total}")
+        }
     );
     let block = panel(&title, Some(meta), state.now, theme, true);
     let inner = block.inner(list_area);
     frame.render_widget(block, list_area);
     if alarms.is_empty() {
         if total > 0 {
-            frame.render_widget(Paragraph::new(Span::styled("no alarm matches the filter", theme.dim)), inner);
+            frame.render_widget(
+                Paragraph::new(Span::styled("no alarm matches the filter", theme.dim)),
+                inner,
+            );
         } else {
             placeholder(frame, inner, meta, "alarms", theme);
         }
@@ -70,7 +80,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .iter()
             .map(|a| {
                 let mut cells = vec![
-                    Cell::from(Span::styled(short_state(a.state), theme.alarm_state(a.state))),
+                    Cell::from(Span::styled(
+                        short_state(a.state),
+                        theme.alarm_state(a.state),
+                    )),
                     Cell::from(a.name.clone()),
                 ];
                 if wide {
@@ -121,7 +134,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 
     let selected = alarms.get(state.selected(ViewKind::Alarms)).copied();
-    let block = panel(selected.map_or("Reason", |a| a.name.as_str()), None, state.now, theme, false);
+    let block = panel(
+        selected.map_or("Reason", |a| a.name.as_str()),
+        None,
+        state.now,
+        theme,
+        false,
+    );
     let inner = block.inner(detail_area);
     frame.render_widget(block, detail_area);
     if let Some(a) = selected {
@@ -129,12 +148,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled(a.state.as_str(), theme.alarm_state(a.state)),
             Span::raw(format!("  {}", condition(a))),
             Span::styled(
-                format!(" since {}", a.state_updated_at.format("%Y-%m-%d %H:%M:%S UTC")),
+                format!(
+                    " since {}",
+                    a.state_updated_at.format("%Y-%m-%d %H:%M:%S UTC")
+                ),
                 theme.dim,
             ),
             Span::styled(
                 a.metric.as_ref().map_or(String::new(), |m| {
-                    let dims: Vec<String> = m.dimensions.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    let dims: Vec<String> = m
+                        .dimensions
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect();
                     format!("  {} {}", m.namespace, dims.join(" "))
                 }),
                 theme.dim,

@@ -27,7 +27,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     .areas(area);
 
     let meta = env.panel_meta(Resource::Databases);
-    let block = panel(&format!("Databases ({})", dbs.len()), Some(meta), state.now, theme, true);
+    let block = panel(
+        &format!("Databases ({})", dbs.len()),
+        Some(meta),
+        state.now,
+        theme,
+        true,
+    );
     let inner = block.inner(db_area);
     frame.render_widget(block, db_area);
     if dbs.is_empty() {
@@ -95,13 +101,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 
     let smeta = env.panel_meta(Resource::Snapshots);
-    let snaps = selected.map(|d| state.snapshots_of(&d.id)).unwrap_or_default();
-    let block = panel(&format!("Snapshots ({})", snaps.len()), Some(smeta), state.now, theme, false);
+    let snaps = selected
+        .map(|d| state.snapshots_of(&d.id))
+        .unwrap_or_default();
+    let block = panel(
+        &format!("Snapshots ({})", snaps.len()),
+        Some(smeta),
+        state.now,
+        theme,
+        false,
+    );
     let inner = block.inner(snap_area);
     frame.render_widget(block, snap_area);
     if snaps.is_empty() {
         if env.snapshots.data.is_some() {
-            frame.render_widget(Paragraph::new(Line::styled("no snapshots of this instance", theme.dim)), inner);
+            frame.render_widget(
+                Paragraph::new(Line::styled("no snapshots of this instance", theme.dim)),
+                inner,
+            );
         } else {
             placeholder(frame, inner, smeta, "snapshots", theme);
         }
@@ -120,14 +137,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Cell::from(s.snapshot_type.clone()),
                 Cell::from(Span::styled(
                     s.status.clone(),
-                    if s.status == "available" { theme.ok } else { theme.progressing },
+                    if s.status == "available" {
+                        theme.ok
+                    } else {
+                        theme.progressing
+                    },
                 )),
                 Cell::from(progress),
                 Cell::from(format!("{} GiB", s.allocated_storage_gib)),
-                Cell::from(
-                    s.created_at
-                        .map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
-                ),
+                Cell::from(s.created_at.map_or_else(
+                    || "-".into(),
+                    |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+                )),
                 Cell::from(age_since(state.now, s.created_at)),
             ])
         })
@@ -135,7 +156,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     draw_table(
         frame,
         inner,
-        &["SNAPSHOT", "TYPE", "STATUS", "PROG", "SIZE", "CREATED", "AGE"],
+        &[
+            "SNAPSHOT", "TYPE", "STATUS", "PROG", "SIZE", "CREATED", "AGE",
+        ],
         rows,
         &[
             Constraint::Fill(3),
@@ -181,19 +204,26 @@ fn detail_lines<'a>(d: &DbInstance, state: &State, theme: &Theme) -> Vec<Line<'a
         third.push(Span::raw("  "));
     }
     if !d.replicas.is_empty() {
-        let names: Vec<&str> = d.replicas.iter().map(|r| r.rsplit(':').next().unwrap_or(r)).collect();
+        let names: Vec<&str> = d
+            .replicas
+            .iter()
+            .map(|r| r.rsplit(':').next().unwrap_or(r))
+            .collect();
         third.push(Span::styled("replicas ", theme.dim));
         third.push(Span::raw(names.join(", ")));
         third.push(Span::raw("  "));
     }
     third.push(Span::styled("restorable to ", theme.dim));
-    third.push(Span::raw(
-        d.latest_restorable_time
-            .map_or_else(|| "-".into(), |t| format!("{} ago", age_since(state.now, Some(t)))),
-    ));
+    third.push(Span::raw(d.latest_restorable_time.map_or_else(
+        || "-".into(),
+        |t| format!("{} ago", age_since(state.now, Some(t))),
+    )));
     if !d.pending_modifications.is_empty() {
         third.push(Span::styled("  pending ", theme.warning));
-        third.push(Span::styled(d.pending_modifications.join(", "), theme.warning));
+        third.push(Span::styled(
+            d.pending_modifications.join(", "),
+            theme.warning,
+        ));
     }
     vec![Line::from(first), Line::from(endpoint), Line::from(third)]
 }

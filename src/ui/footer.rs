@@ -19,11 +19,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Span::styled("█", theme.command_line),
             ];
             let hints = completions(state, input);
-            if !hints.is_empty() && !(hints.len() == 1 && hints[0] == *input) {
-                spans.push(Span::styled(
-                    format!("   {}", hints.join("  ")),
-                    theme.dim,
-                ));
+            if !hints.is_empty() && (hints.len() != 1 || hints[0] != *input) {
+                spans.push(Span::styled(format!("   {}", hints.join("  ")), theme.dim));
             }
             Line::from(spans)
         }
@@ -31,12 +28,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled("/", theme.key),
             Span::styled(input.clone(), theme.filter),
             Span::styled("█", theme.filter),
-            Span::styled("   enter keep · esc clear · svc: status: health: az:", theme.dim),
+            Span::styled(
+                "   enter keep · esc clear · svc: status: health: az:",
+                theme.dim,
+            ),
         ]),
         _ => match &state.flash {
             Some(f) => Line::styled(
                 format!(" {}", f.text),
-                if f.severity == Severity::Error { theme.error } else { theme.dim },
+                if f.severity == Severity::Error {
+                    theme.error
+                } else {
+                    theme.dim
+                },
             ),
             None => hints(state, theme),
         },

@@ -10,10 +10,14 @@ use crate::config::theme::Theme;
 use crate::state::{State, format_age};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let [top, bottom] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     frame.render_widget(Paragraph::new("").style(theme.header), top);
     let Some(env) = state.env() else {
-        frame.render_widget(Paragraph::new(" honban · no environment").style(theme.header), top);
+        frame.render_widget(
+            Paragraph::new(" honban · no environment").style(theme.header),
+            top,
+        );
         return;
     };
 
@@ -78,7 +82,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if state.envs.len() > 1 {
         let mut envs = vec![Span::styled("   envs: ", theme.dim)];
         for (i, e) in state.envs.iter().enumerate() {
-            let style = if i == state.active { theme.title } else { theme.dim };
+            let style = if i == state.active {
+                theme.title
+            } else {
+                theme.dim
+            };
             envs.push(Span::styled(e.name.clone(), style));
             envs.push(Span::raw(" "));
         }

@@ -13,7 +13,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let rows = state.keymap.help_rows();
     // Two columns, so that the whole list fits an 80×24 terminal.
     let half = rows.len().div_ceil(2);
-    let key_w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(4).min(16);
+    let key_w = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(4)
+        .min(16);
     let col_w = usize::from(area.width.saturating_sub(6).min(110) / 2);
     let cell = |(keys, what): &(String, &'static str)| -> Vec<Span<'static>> {
         let text_w = col_w.saturating_sub(key_w + 4);
@@ -31,7 +36,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         lines.push(Line::from(spans));
     }
-    lines.push(Line::styled("Commands (type : then tab to complete)", theme.title));
+    lines.push(Line::styled(
+        "Commands (type : then tab to complete)",
+        theme.title,
+    ));
     let mut commands: Vec<(String, &'static str)> = Vec::new();
     for (cmd, what) in COMMANDS {
         if !commands.iter().any(|(_, w)| w == what) {

@@ -48,7 +48,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
     // Counts by health.
     let s = env.summary();
-    let count = |ok: usize, total: usize| if ok == total { theme.ok } else { theme.critical };
+    let count = |ok: usize, total: usize| {
+        if ok == total {
+            theme.ok
+        } else {
+            theme.critical
+        }
+    };
     let mut spans = vec![
         Span::styled(" svc ", theme.dim),
         Span::styled(
@@ -80,22 +86,40 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Span::styled("  alarms ", theme.dim),
     ]);
     if s.alarms_firing > 0 {
-        spans.push(Span::styled(format!("{} ALARM", s.alarms_firing), theme.critical));
+        spans.push(Span::styled(
+            format!("{} ALARM", s.alarms_firing),
+            theme.critical,
+        ));
     } else {
         spans.push(Span::styled("0 ALARM", theme.ok));
     }
     spans.push(Span::styled(format!(" of {}", s.alarms_total), theme.dim));
     if s.alarms_insufficient > 0 {
-        spans.push(Span::styled(format!(", {} no data", s.alarms_insufficient), theme.unknown));
+        spans.push(Span::styled(
+            format!(", {} no data", s.alarms_insufficient),
+            theme.unknown,
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), summary_area);
 
     // Services.
-    let block = panel("Services", Some(env.panel_meta(Resource::Services)), state.now, theme, true);
+    let block = panel(
+        "Services",
+        Some(env.panel_meta(Resource::Services)),
+        state.now,
+        theme,
+        true,
+    );
     let inner = block.inner(svc_area);
     frame.render_widget(block, svc_area);
     if services.is_empty() {
-        placeholder(frame, inner, env.panel_meta(Resource::Services), "services", theme);
+        placeholder(
+            frame,
+            inner,
+            env.panel_meta(Resource::Services),
+            "services",
+            theme,
+        );
     } else {
         let rows = services
             .iter()
@@ -104,7 +128,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     Cell::from(s.name.clone()),
                     Cell::from(health_span(s.health(), theme)),
                     Cell::from(format!("{}/{}", s.running_count, s.desired_count)),
-                    Cell::from(Span::styled(s.rollout().as_str(), rollout_style(s.rollout(), theme))),
+                    Cell::from(Span::styled(
+                        s.rollout().as_str(),
+                        rollout_style(s.rollout(), theme),
+                    )),
                 ])
             })
             .collect();
@@ -125,11 +152,23 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 
     // Databases.
-    let block = panel("Databases", Some(env.panel_meta(Resource::Databases)), state.now, theme, false);
+    let block = panel(
+        "Databases",
+        Some(env.panel_meta(Resource::Databases)),
+        state.now,
+        theme,
+        false,
+    );
     let inner = block.inner(db_area);
     frame.render_widget(block, db_area);
     if dbs.is_empty() {
-        placeholder(frame, inner, env.panel_meta(Resource::Databases), "databases", theme);
+        placeholder(
+            frame,
+            inner,
+            env.panel_meta(Resource::Databases),
+            "databases",
+            theme,
+        );
     } else {
         let rows = dbs
             .iter()
@@ -146,7 +185,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             inner,
             &["ID", "ROLE", "STATUS"],
             rows,
-            &[Constraint::Fill(1), Constraint::Length(7), Constraint::Length(10)],
+            &[
+                Constraint::Fill(1),
+                Constraint::Length(7),
+                Constraint::Length(10),
+            ],
             None,
             theme,
         );
@@ -163,7 +206,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let inner = block.inner(alarms_area);
     frame.render_widget(block, alarms_area);
     if env.alarms.data.is_none() {
-        placeholder(frame, inner, env.panel_meta(Resource::Alarms), "alarms", theme);
+        placeholder(
+            frame,
+            inner,
+            env.panel_meta(Resource::Alarms),
+            "alarms",
+            theme,
+        );
     } else if firing.is_empty() {
         frame.render_widget(
             Paragraph::new(Line::styled("every alarm is OK", theme.health(Health::Ok))),
@@ -174,7 +223,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .iter()
             .map(|a| {
                 Row::new(vec![
-                    Cell::from(Span::styled(super::alarms::short_state(a.state), theme.alarm_state(a.state))),
+                    Cell::from(Span::styled(
+                        super::alarms::short_state(a.state),
+                        theme.alarm_state(a.state),
+                    )),
                     Cell::from(a.name.clone()),
                     Cell::from(age_since(state.now, Some(a.state_updated_at))),
                     Cell::from(a.state_reason.clone()),
@@ -212,13 +264,20 @@ fn draw_events(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(block, area);
     let mut events: Vec<&crate::domain::ServiceEvent> =
         services.iter().flat_map(|s| s.events.iter()).collect();
-    events.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+    events.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
     let lines: Vec<Line> = events
         .iter()
         .take(usize::from(inner.height))
         .map(|e| {
             Line::from(vec![
-                Span::styled(format!("{:>4} ", age_since(state.now, Some(e.created_at))), theme.dim),
+                Span::styled(
+                    format!("{:>4} ", age_since(state.now, Some(e.created_at))),
+                    theme.dim,
+                ),
                 Span::raw(e.message.clone()),
             ])
         })

@@ -12,7 +12,9 @@ use crate::domain::{Service, task_definition_label};
 use crate::state::{EnvState, State, ViewKind};
 
 use super::tasks::draw_task_table;
-use super::widgets::{age_since, draw_table, health_span, panel, placeholder, progress_bar, rollout_style};
+use super::widgets::{
+    age_since, draw_table, health_span, panel, placeholder, progress_bar, rollout_style,
+};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &str) {
     let Some(env) = state.env() else {
@@ -20,7 +22,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     };
     let meta = env.panel_meta(Resource::Services);
     let Some(service) = state.service(name) else {
-        let block = panel(&format!("Service {name}"), Some(meta), state.now, theme, true);
+        let block = panel(
+            &format!("Service {name}"),
+            Some(meta),
+            state.now,
+            theme,
+            true,
+        );
         let inner = block.inner(area);
         frame.render_widget(block, area);
         if env.services.data.is_some() {
@@ -50,8 +58,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     // Tasks take what they need (up to about half), events the rest.
     let task_rows = (tasks.len().max(1) as u16 + 3).min(rest.height / 2).max(4);
     let (tasks_area, events_area) = if wide {
-        let [a, b] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(rest);
+        let [a, b] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+            .areas(rest);
         (a, b)
     } else {
         let [a, b] =
@@ -60,7 +68,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     };
 
     // Summary.
-    let block = panel(&format!("Service {name}"), Some(meta), state.now, theme, false);
+    let block = panel(
+        &format!("Service {name}"),
+        Some(meta),
+        state.now,
+        theme,
+        false,
+    );
     let inner = block.inner(info_area);
     frame.render_widget(block, info_area);
     frame.render_widget(Paragraph::new(info), inner);
@@ -77,12 +91,22 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
             Row::new(vec![
                 Cell::from(d.status.clone()),
                 Cell::from(task_definition_label(&d.task_definition).to_string()),
-                Cell::from(Span::styled(d.rollout_state.as_str(), rollout_style(d.rollout_state, theme))),
-                Cell::from(Span::styled(progress_bar(d.running_count, d.desired_count, 8), theme.gauge)),
+                Cell::from(Span::styled(
+                    d.rollout_state.as_str(),
+                    rollout_style(d.rollout_state, theme),
+                )),
+                Cell::from(Span::styled(
+                    progress_bar(d.running_count, d.desired_count, 8),
+                    theme.gauge,
+                )),
                 Cell::from(d.pending_count.to_string()),
                 Cell::from(Span::styled(
                     d.failed_tasks.to_string(),
-                    if d.failed_tasks > 0 { theme.critical } else { theme.dim },
+                    if d.failed_tasks > 0 {
+                        theme.critical
+                    } else {
+                        theme.dim
+                    },
                 )),
                 Cell::from(age_since(state.now, Some(d.updated_at))),
                 Cell::from(Span::styled(reason, theme.dim)),
@@ -92,7 +116,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     draw_table(
         frame,
         inner,
-        &["STATUS", "TASK DEF", "ROLLOUT", "RUNNING", "PEND", "FAIL", "UPD", "REASON"],
+        &[
+            "STATUS", "TASK DEF", "ROLLOUT", "RUNNING", "PEND", "FAIL", "UPD", "REASON",
+        ],
         rows,
         &[
             Constraint::Length(8),
@@ -119,7 +145,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     let inner = block.inner(tasks_area);
     frame.render_widget(block, tasks_area);
     if tasks.is_empty() {
-        placeholder(frame, inner, env.panel_meta(Resource::Tasks), "tasks", theme);
+        placeholder(
+            frame,
+            inner,
+            env.panel_meta(Resource::Tasks),
+            "tasks",
+            theme,
+        );
     } else {
         draw_task_table(
             frame,
@@ -142,7 +174,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
         .take(usize::from(inner.height))
         .map(|e| {
             Line::from(vec![
-                Span::styled(format!("{:>4} ", age_since(state.now, Some(e.created_at))), theme.dim),
+                Span::styled(
+                    format!("{:>4} ", age_since(state.now, Some(e.created_at))),
+                    theme.dim,
+                ),
                 Span::raw(e.message.clone()),
             ])
         })
@@ -193,7 +228,10 @@ fn info_lines<'a>(env: &EnvState, s: &Service, theme: &Theme, narrow: bool) -> V
             .take(5)
             .map(|a| task_definition_label(a).rsplit(':').next().unwrap_or(""))
             .collect();
-        rev.push(Span::styled(format!("  revisions {}", list.join(" ")), theme.dim));
+        rev.push(Span::styled(
+            format!("  revisions {}", list.join(" ")),
+            theme.dim,
+        ));
     }
     lines.push(Line::from(rev));
     match td {

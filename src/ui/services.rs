@@ -30,7 +30,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if services.is_empty() {
         if total > 0 {
             frame.render_widget(
-                ratatui::widgets::Paragraph::new(Span::styled("no service matches the filter", theme.dim)),
+                ratatui::widgets::Paragraph::new(Span::styled(
+                    "no service matches the filter",
+                    theme.dim,
+                )),
                 inner,
             );
         } else {
@@ -47,27 +50,39 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .get(&s.task_definition)
                 .map(|td| td.containers.iter().map(|c| image_tag(&c.image)).collect())
                 .unwrap_or_default();
-            let scaling = env
-                .scaling_for(&s.name)
-                .map_or_else(|| "-".to_string(), |t| format!("{}–{}", t.min_capacity, t.max_capacity));
+            let scaling = env.scaling_for(&s.name).map_or_else(
+                || "-".to_string(),
+                |t| format!("{}–{}", t.min_capacity, t.max_capacity),
+            );
             let mut cells = vec![
                 Cell::from(s.name.clone()),
                 Cell::from(health_span(s.health(), theme)),
                 Cell::from(format!("{}/{}", s.running_count, s.desired_count)),
                 Cell::from(s.pending_count.to_string()),
-                Cell::from(Span::styled(s.rollout().as_str(), rollout_style(s.rollout(), theme))),
+                Cell::from(Span::styled(
+                    s.rollout().as_str(),
+                    rollout_style(s.rollout(), theme),
+                )),
                 Cell::from(task_definition_label(&s.task_definition).to_string()),
                 Cell::from(scaling),
-                Cell::from(if images.is_empty() { "…".to_string() } else { images.join(",") }),
+                Cell::from(if images.is_empty() {
+                    "…".to_string()
+                } else {
+                    images.join(",")
+                }),
             ];
             if wide {
                 cells.push(Cell::from(s.deployments.len().to_string()));
-                cells.push(Cell::from(s.launch_type.clone().unwrap_or_else(|| "-".into())));
+                cells.push(Cell::from(
+                    s.launch_type.clone().unwrap_or_else(|| "-".into()),
+                ));
             }
             Row::new(cells)
         })
         .collect();
-    let mut header = vec!["NAME", "HEALTH", "RUN/DES", "PEND", "ROLLOUT", "TASK DEF", "SCALE", "IMAGE"];
+    let mut header = vec![
+        "NAME", "HEALTH", "RUN/DES", "PEND", "ROLLOUT", "TASK DEF", "SCALE", "IMAGE",
+    ];
     let mut widths = vec![
         Constraint::Fill(2),
         Constraint::Length(9),

@@ -9,7 +9,6 @@ use crate::action::Resource;
 use crate::config::theme::Theme;
 use crate::domain::{Task, task_definition_label};
 
-
 /// The revision number of a task-definition ARN (`web:42` → `42`).
 pub fn revision_of(arn: &str) -> &str {
     let label = task_definition_label(arn);
@@ -36,13 +35,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(block, area);
     if tasks.is_empty() {
         if total > 0 {
-            frame.render_widget(Paragraph::new(Span::styled("no task matches the filter", theme.dim)), inner);
+            frame.render_widget(
+                Paragraph::new(Span::styled("no task matches the filter", theme.dim)),
+                inner,
+            );
         } else {
             placeholder(frame, inner, meta, "tasks", theme);
         }
         return;
     }
-    draw_task_table(frame, inner, state, theme, &tasks, true, Some(state.selected(ViewKind::Tasks)));
+    draw_task_table(
+        frame,
+        inner,
+        state,
+        theme,
+        &tasks,
+        true,
+        Some(state.selected(ViewKind::Tasks)),
+    );
 }
 
 /// A table of tasks, shared with the service detail view.
@@ -74,7 +84,10 @@ pub fn draw_task_table(
             }
             cells.extend([
                 Cell::from(Span::styled(status, theme.health(t.health()))),
-                Cell::from(Span::styled(t.health_status.clone(), theme.health(t.health()))),
+                Cell::from(Span::styled(
+                    t.health_status.clone(),
+                    theme.health(t.health()),
+                )),
                 Cell::from(
                     t.availability_zone
                         .as_deref()
@@ -94,14 +107,7 @@ pub fn draw_task_table(
         header.push("SERVICE");
         widths.push(Constraint::Length(10));
     }
-    header.extend([
-        "STATUS",
-        "HEALTH",
-        "AZ",
-        "REV",
-        "UP",
-        "STOPPED REASON",
-    ]);
+    header.extend(["STATUS", "HEALTH", "AZ", "REV", "UP", "STOPPED REASON"]);
     widths.extend([
         Constraint::Length(12),
         Constraint::Length(9),

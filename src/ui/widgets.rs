@@ -104,7 +104,10 @@ pub fn rollout_style(r: RolloutState, theme: &Theme) -> Style {
 
 /// `12s`, `4m`, … since a time, or `-`.
 pub fn age_since(now: Timestamp, t: Option<Timestamp>) -> String {
-    t.map_or_else(|| "-".to_string(), |t| format_age((now - t).max(TimeDelta::zero())))
+    t.map_or_else(
+        || "-".to_string(),
+        |t| format_age((now - t).max(TimeDelta::zero())),
+    )
 }
 
 /// The tag of an image (`repo:tag` → `tag`; digests shortened).
@@ -160,7 +163,10 @@ mod tests {
             "v1.4.2"
         );
         assert_eq!(image_tag("nginx"), "latest");
-        assert_eq!(image_tag("repo@sha256:0123456789abcdef0123"), "sha256:0123456789ab");
+        assert_eq!(
+            image_tag("repo@sha256:0123456789abcdef0123"),
+            "sha256:0123456789ab"
+        );
         assert_eq!(image_tag("localhost:5000/app:1"), "1");
     }
 

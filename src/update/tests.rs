@@ -148,7 +148,10 @@ fn a_poll_starts_one_fetch_and_skips_while_in_flight() {
             resource: Resource::Alarms,
         },
     );
-    assert!(again.is_empty(), "a tick is skipped while a request is in flight");
+    assert!(
+        again.is_empty(),
+        "a tick is skipped while a request is in flight"
+    );
 }
 
 #[test]
@@ -171,7 +174,11 @@ fn results_are_applied_and_stale_generations_dropped() {
             result: Ok(Data::Services(Listing::complete(vec![]))),
         },
     );
-    assert_eq!(s.visible_services().len(), 1, "stale result must be dropped");
+    assert_eq!(
+        s.visible_services().len(),
+        1,
+        "stale result must be dropped"
+    );
 }
 
 #[test]
@@ -235,10 +242,20 @@ fn task_definitions_are_requested_once_per_arn() {
 fn command_line_opens_views_and_completes() {
     let mut s = state();
     update(&mut s, key(':'));
-    assert_eq!(s.mode, Mode::Command { input: String::new() });
+    assert_eq!(
+        s.mode,
+        Mode::Command {
+            input: String::new()
+        }
+    );
     typed(&mut s, "sv");
     update(&mut s, code(KeyCode::Tab));
-    assert_eq!(s.mode, Mode::Command { input: "svc".into() });
+    assert_eq!(
+        s.mode,
+        Mode::Command {
+            input: "svc".into()
+        }
+    );
     update(&mut s, code(KeyCode::Enter));
     assert_eq!(s.mode, Mode::Normal);
     assert_eq!(s.view(), &View::Services);
@@ -246,7 +263,12 @@ fn command_line_opens_views_and_completes() {
     update(&mut s, key(':'));
     typed(&mut s, "env s");
     update(&mut s, code(KeyCode::Tab));
-    assert_eq!(s.mode, Mode::Command { input: "env staging".into() });
+    assert_eq!(
+        s.mode,
+        Mode::Command {
+            input: "env staging".into()
+        }
+    );
     let effects = update(&mut s, code(KeyCode::Enter));
     assert_eq!(s.active, 1);
     // Never-loaded panels of the new environment are fetched at once.
@@ -268,7 +290,11 @@ fn unknown_commands_and_environments_say_so() {
     update(&mut s, code(KeyCode::Enter));
     let flash = s.flash.clone().expect("a message");
     assert_eq!(flash.severity, crate::state::Severity::Error);
-    assert!(flash.text.contains("unknown command \"bogus\""), "{}", flash.text);
+    assert!(
+        flash.text.contains("unknown command \"bogus\""),
+        "{}",
+        flash.text
+    );
 
     update(&mut s, key(':'));
     typed(&mut s, "env prod");
@@ -334,7 +360,11 @@ fn unhealthy_services_sort_first() {
         &mut s,
         vec![service("api", 1, 2, 2), service("web", 1, 0, 2)],
     );
-    let names: Vec<_> = s.visible_services().iter().map(|x| x.name.clone()).collect();
+    let names: Vec<_> = s
+        .visible_services()
+        .iter()
+        .map(|x| x.name.clone())
+        .collect();
     assert_eq!(names, vec!["web", "api"]);
 }
 
@@ -350,7 +380,10 @@ fn filter_narrows_rows_live_and_esc_clears_it() {
     typed(&mut s, "we");
     assert_eq!(s.visible_services().len(), 1, "filter applies while typing");
     update(&mut s, code(KeyCode::Enter));
-    assert_eq!(s.filters.get(&ViewKind::Services).map(String::as_str), Some("we"));
+    assert_eq!(
+        s.filters.get(&ViewKind::Services).map(String::as_str),
+        Some("we")
+    );
     assert_eq!(s.visible_services().len(), 1);
     // esc first clears the filter, then goes back.
     update(&mut s, code(KeyCode::Esc));
@@ -391,7 +424,10 @@ fn ticks_redraw_only_when_a_visible_age_changes() {
     update(&mut s, Action::Tick(t0() + chrono::TimeDelta::seconds(2)));
     assert!(s.dirty, "the services age moved from 1s to 2s");
     s.dirty = false;
-    update(&mut s, Action::Tick(t0() + chrono::TimeDelta::milliseconds(2700)));
+    update(
+        &mut s,
+        Action::Tick(t0() + chrono::TimeDelta::milliseconds(2700)),
+    );
     assert!(!s.dirty, "same second: nothing changes on screen");
 }
 

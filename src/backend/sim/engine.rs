@@ -16,6 +16,9 @@ use crate::domain::{Alarm, CallerIdentity, DbInstance, DbSnapshot, Service, Time
 /// over and only its end is simulated.
 const MAX_CATCHUP_SECS: i64 = 15 * 60;
 
+/// No spontaneous task stop this soon after the start (a calm first screen).
+const CALM_START_SECS: i64 = 120;
+
 /// How long a target-tracking scale-in looks back, in one-minute datapoints.
 const SCALING_LOOKBACK: usize = 15;
 
@@ -39,6 +42,7 @@ pub(crate) struct World {
     rng: Rng,
     /// Simulated up to here.
     pub now: Timestamp,
+    start: Timestamp,
     /// Spontaneous task stops, start failures and incidents.
     pub chaos: bool,
     task_stop_every: Option<f64>,
@@ -152,6 +156,7 @@ impl World {
             session: desc.session.clone(),
             rng,
             now: start,
+            start,
             chaos: true,
             task_stop_every: desc.chaos.task_stop_every.map(|s| s.0 as f64),
             incident_gap,
@@ -187,6 +192,7 @@ impl World {
         let now = self.now;
         self.run_incidents(now);
         if self.chaos
+            && now >= self.start + TimeDelta::seconds(CALM_START_SECS)
             && let Some(every) = self.task_stop_every
             && self.rng.f64() < 1.0 / every
         {

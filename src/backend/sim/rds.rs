@@ -142,8 +142,7 @@ impl Rds {
             let Some((h, m)) = db.backup_window else {
                 continue;
             };
-            if db.retention_days > 0 && now.hour() == h && now.minute() == m && now.second() == 0
-            {
+            if db.retention_days > 0 && now.hour() == h && now.minute() == m && now.second() == 0 {
                 let keep_from = now - TimeDelta::days(i64::from(db.retention_days));
                 self.snapshots
                     .retain(|s| !(s.automated && s.instance == db.id && s.started_at < keep_from));
@@ -196,7 +195,9 @@ impl Rds {
             .filter(|s| instance_ids.is_empty() || instance_ids.contains(&s.instance))
             .collect();
         out.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(a.id.cmp(&b.id)));
-        out.into_iter().map(|s| self.snapshot_to_domain(s, now)).collect()
+        out.into_iter()
+            .map(|s| self.snapshot_to_domain(s, now))
+            .collect()
     }
 
     pub fn create_snapshot(

@@ -73,27 +73,49 @@ fn assert_consistent(services: &[Service], tasks: &[Task]) {
         let running = mine.iter().filter(|t| t.last_status == "RUNNING").count() as u32;
         let pending = mine
             .iter()
-            .filter(|t| matches!(t.last_status.as_str(), "PROVISIONING" | "PENDING" | "ACTIVATING"))
+            .filter(|t| {
+                matches!(
+                    t.last_status.as_str(),
+                    "PROVISIONING" | "PENDING" | "ACTIVATING"
+                )
+            })
             .count() as u32;
         assert_eq!(s.running_count, running, "running count of {}", s.name);
         assert_eq!(s.pending_count, pending, "pending count of {}", s.name);
         let by_deployments: u32 = s.deployments.iter().map(|d| d.running_count).sum();
-        assert_eq!(by_deployments, running, "deployment running counts of {}", s.name);
+        assert_eq!(
+            by_deployments, running,
+            "deployment running counts of {}",
+            s.name
+        );
         let by_deployments: u32 = s.deployments.iter().map(|d| d.pending_count).sum();
-        assert_eq!(by_deployments, pending, "deployment pending counts of {}", s.name);
-        let primaries: Vec<&Deployment> =
-            s.deployments.iter().filter(|d| d.status == "PRIMARY").collect();
+        assert_eq!(
+            by_deployments, pending,
+            "deployment pending counts of {}",
+            s.name
+        );
+        let primaries: Vec<&Deployment> = s
+            .deployments
+            .iter()
+            .filter(|d| d.status == "PRIMARY")
+            .collect();
         assert_eq!(primaries.len(), 1, "one PRIMARY deployment of {}", s.name);
         assert_eq!(primaries[0].desired_count, s.desired_count);
         assert_eq!(primaries[0].task_definition, s.task_definition);
         assert!(s.events.len() <= 100);
         assert!(
-            s.events.windows(2).all(|e| e[0].created_at >= e[1].created_at),
+            s.events
+                .windows(2)
+                .all(|e| e[0].created_at >= e[1].created_at),
             "events of {} newest first",
             s.name
         );
         for t in &mine {
-            assert_eq!(t.desired_status == "RUNNING", running_or_starting(t), "{t:?}");
+            assert_eq!(
+                t.desired_status == "RUNNING",
+                running_or_starting(t),
+                "{t:?}"
+            );
         }
     }
 }
@@ -151,31 +173,64 @@ async fn the_initial_production_world_matches_the_description() {
     assert_eq!(clusters.items.len(), 1);
     let c = &clusters.items[0];
     assert_eq!(
-        (c.name.as_str(), c.active_services, c.running_tasks, c.pending_tasks),
+        (
+            c.name.as_str(),
+            c.active_services,
+            c.running_tasks,
+            c.pending_tasks
+        ),
         (PROD, 3, 6, 0)
     );
 
     let all = services(&b, PROD).await;
     let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["web", "api", "worker"]);
-    let revisions = ["works-logue-prod-web:42", "works-logue-prod-api:27", "works-logue-prod-worker:17"];
+    let revisions = [
+        "works-logue-prod-web:42",
+        "works-logue-prod-api:27",
+        "works-logue-prod-worker:17",
+    ];
     for (s, rev) in all.iter().zip(revisions) {
-        assert_eq!((s.desired_count, s.running_count, s.pending_count), (2, 2, 0), "{}", s.name);
+        assert_eq!(
+            (s.desired_count, s.running_count, s.pending_count),
+            (2, 2, 0),
+            "{}",
+            s.name
+        );
         assert!(s.task_definition.ends_with(rev), "{}", s.task_definition);
         assert_eq!(s.deployments.len(), 1);
         let d = &s.deployments[0];
         assert_eq!(d.rollout_state, RolloutState::Completed);
         assert!(d.id.starts_with("ecs-svc/") && d.id.len() == 27, "{}", d.id);
-        assert_eq!(d.rollout_state_reason, Some(format!("ECS deployment {} completed.", d.id)));
+        assert_eq!(
+            d.rollout_state_reason,
+            Some(format!("ECS deployment {} completed.", d.id))
+        );
         assert_eq!(s.health(), Health::Ok);
-        assert_eq!(s.events[0].message, format!("(service {}) has reached a steady state.", s.name));
-        assert!(s.events.iter().any(|e| e.message.contains("deployment completed")) || s.events.len() == 100);
-        assert_eq!(s.circuit_breaker, Some(CircuitBreaker { enable: true, rollback: true }));
+        assert_eq!(
+            s.events[0].message,
+            format!("(service {}) has reached a steady state.", s.name)
+        );
+        assert!(
+            s.events
+                .iter()
+                .any(|e| e.message.contains("deployment completed"))
+                || s.events.len() == 100
+        );
+        assert_eq!(
+            s.circuit_breaker,
+            Some(CircuitBreaker {
+                enable: true,
+                rollback: true
+            })
+        );
     }
-    assert!(all[0].load_balancers[0]
-        .target_group_arn
-        .as_deref()
-        .is_some_and(|a| a.ends_with(":targetgroup/works-logue-prod-web/73e2d6bc24d8a067")));
+    assert!(
+        all[0].load_balancers[0]
+            .target_group_arn
+            .as_deref()
+            .is_some_and(|a| a.ends_with(":targetgroup/works-logue-prod-web/73e2d6bc24d8a067"))
+    );
     assert!(all[2].load_balancers.is_empty());
 
     let ts = tasks(&b, PROD).await;
@@ -184,41 +239,81 @@ async fn the_initial_production_world_matches_the_description() {
     let azs: BTreeSet<&str> = ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"].into();
     for t in ts.iter().filter(|t| t.last_status == "RUNNING") {
         assert!(is_hex32(t.id()), "{}", t.id());
-        assert_eq!(t.arn, format!("arn:aws:ecs:ap-northeast-1:538291746102:task/{PROD}/{}", t.id()));
+        assert_eq!(
+            t.arn,
+            format!(
+                "arn:aws:ecs:ap-northeast-1:538291746102:task/{PROD}/{}",
+                t.id()
+            )
+        );
         assert!(azs.contains(t.availability_zone.as_deref().unwrap_or("")));
         assert_eq!(t.health_status, "HEALTHY");
         assert_eq!(t.launch_type.as_deref(), Some("FARGATE"));
     }
-    let web: Vec<&Task> = ts.iter().filter(|t| t.service_name() == Some("web")).collect();
+    let web: Vec<&Task> = ts
+        .iter()
+        .filter(|t| t.service_name() == Some("web"))
+        .collect();
     assert_eq!(web[0].cpu.as_deref(), Some("512"));
     assert_eq!(web[0].memory.as_deref(), Some("1024"));
     assert_eq!(web[0].containers.len(), 2);
-    assert!(web[0].containers[0].image.ends_with("/works-logue/web:2026.11.21-7c1e9a2"));
+    assert!(
+        web[0].containers[0]
+            .image
+            .ends_with("/works-logue/web:2026.11.21-7c1e9a2")
+    );
     // The worker task that ran out of memory 23 minutes ago is still listed.
     let stopped: Vec<&Task> = ts.iter().filter(|t| t.last_status == "STOPPED").collect();
     assert_eq!(stopped.len(), 1);
     assert_eq!(stopped[0].service_name(), Some("worker"));
-    assert_eq!(stopped[0].stop_code.as_deref(), Some("EssentialContainerExited"));
+    assert_eq!(
+        stopped[0].stop_code.as_deref(),
+        Some("EssentialContainerExited")
+    );
     assert_eq!(stopped[0].containers[0].exit_code, Some(137));
-    assert!(stopped[0].containers[0].reason.as_deref().is_some_and(|r| r.starts_with("OutOfMemoryError")));
+    assert!(
+        stopped[0].containers[0]
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("OutOfMemoryError"))
+    );
 
-    let td = b.task_definition(&all[0].task_definition).await.expect("web:42");
-    assert_eq!((td.family.as_str(), td.revision, td.status.as_str()), ("works-logue-prod-web", 42, "ACTIVE"));
+    let td = b
+        .task_definition(&all[0].task_definition)
+        .await
+        .expect("web:42");
+    assert_eq!(
+        (td.family.as_str(), td.revision, td.status.as_str()),
+        ("works-logue-prod-web", 42, "ACTIVE")
+    );
     assert_eq!(td.requires_compatibilities, ["FARGATE"]);
     let web_container = &td.containers[0];
     assert_eq!(web_container.port_mappings, [3000]);
-    assert_eq!(web_container.log_group.as_deref(), Some("/ecs/works-logue-prod-web"));
-    assert!(web_container.secrets.iter().all(|(_, arn)| arn.starts_with("arn:aws:")
-        && arn.contains(":ap-northeast-1:538291746102:")));
-    let revs = b.task_definition_revisions("works-logue-prod-web").await.expect("revisions");
-    let numbers: Vec<&str> = revs.iter().map(|a| a.rsplit(':').next().unwrap_or("")).collect();
+    assert_eq!(
+        web_container.log_group.as_deref(),
+        Some("/ecs/works-logue-prod-web")
+    );
+    assert!(web_container.secrets.iter().all(
+        |(_, arn)| arn.starts_with("arn:aws:") && arn.contains(":ap-northeast-1:538291746102:")
+    ));
+    let revs = b
+        .task_definition_revisions("works-logue-prod-web")
+        .await
+        .expect("revisions");
+    let numbers: Vec<&str> = revs
+        .iter()
+        .map(|a| a.rsplit(':').next().unwrap_or(""))
+        .collect();
     assert_eq!(numbers, ["42", "41", "40", "39", "38"]);
 
     let targets = b.scalable_targets(PROD).await.expect("targets");
     assert_eq!(targets.len(), 2);
     assert_eq!(targets[0].resource_id, format!("service/{PROD}/web"));
     assert_eq!((targets[0].min_capacity, targets[0].max_capacity), (2, 10));
-    assert_eq!(targets[0].policies[0].metric, "ECSServiceAverageCPUUtilization");
+    assert_eq!(
+        targets[0].policies[0].metric,
+        "ECSServiceAverageCPUUtilization"
+    );
     assert_eq!(targets[0].policies[0].target_value, 70.0);
     assert_eq!((targets[1].min_capacity, targets[1].max_capacity), (2, 8));
 
@@ -226,39 +321,79 @@ async fn the_initial_production_world_matches_the_description() {
     assert_eq!(dbs.len(), 2);
     let primary = &dbs[0];
     assert_eq!(primary.id, "works-logue-prod-db");
-    assert_eq!((primary.engine.as_str(), primary.class.as_str()), ("postgres", "db.r6g.large"));
+    assert_eq!(
+        (primary.engine.as_str(), primary.class.as_str()),
+        ("postgres", "db.r6g.large")
+    );
     assert!(primary.engine_version.starts_with("16."));
     assert!(primary.multi_az);
-    assert_eq!(primary.secondary_availability_zone.as_deref(), Some("ap-northeast-1c"));
-    assert_eq!((primary.allocated_storage_gib, primary.backup_retention_days), (100, 7));
+    assert_eq!(
+        primary.secondary_availability_zone.as_deref(),
+        Some("ap-northeast-1c")
+    );
+    assert_eq!(
+        (primary.allocated_storage_gib, primary.backup_retention_days),
+        (100, 7)
+    );
     assert_eq!(primary.replicas, ["works-logue-prod-db-replica"]);
     assert_eq!(primary.status, "available");
-    assert!(primary.endpoint.as_deref().is_some_and(|e| e.ends_with(".ap-northeast-1.rds.amazonaws.com")));
-    assert_eq!(dbs[1].replica_source.as_deref(), Some("works-logue-prod-db"));
+    assert!(
+        primary
+            .endpoint
+            .as_deref()
+            .is_some_and(|e| e.ends_with(".ap-northeast-1.rds.amazonaws.com"))
+    );
+    assert_eq!(
+        dbs[1].replica_source.as_deref(),
+        Some("works-logue-prod-db")
+    );
 
     let snaps = b.db_snapshots(&[]).await.expect("snapshots");
-    assert_eq!(snaps.iter().filter(|s| s.snapshot_type == "manual").count(), 3);
-    assert_eq!(snaps.iter().filter(|s| s.snapshot_type == "automated").count(), 7);
-    assert!(snaps.iter().all(|s| s.status == "available" && s.percent_progress == Some(100)));
+    assert_eq!(
+        snaps.iter().filter(|s| s.snapshot_type == "manual").count(),
+        3
+    );
+    assert_eq!(
+        snaps
+            .iter()
+            .filter(|s| s.snapshot_type == "automated")
+            .count(),
+        7
+    );
+    assert!(
+        snaps
+            .iter()
+            .all(|s| s.status == "available" && s.percent_progress == Some(100))
+    );
     assert!(snaps.windows(2).all(|p| p[0].created_at >= p[1].created_at));
 
     let alarms = b.alarms(&[]).await.expect("alarms");
     assert!(alarms.len() >= 14);
     for a in &alarms {
         assert_eq!(a.state, AlarmState::Ok, "{}: {}", a.name, a.state_reason);
-        assert!(a.state_reason.starts_with("Threshold Crossed: "), "{}", a.state_reason);
+        assert!(
+            a.state_reason.starts_with("Threshold Crossed: "),
+            "{}",
+            a.state_reason
+        );
         assert!(a.state_updated_at < start());
         assert!(a.name.starts_with("works-logue-prod-"));
         assert!(a.metric.is_some());
     }
-    let db_alarms = b.alarms(&["works-logue-prod-db-".to_string()]).await.expect("alarms");
+    let db_alarms = b
+        .alarms(&["works-logue-prod-db-".to_string()])
+        .await
+        .expect("alarms");
     assert_eq!(db_alarms.len(), 4);
 
     let cpu = b
         .metric_history(
             "AWS/ECS",
             "CPUUtilization",
-            &[("ServiceName".into(), "web".into()), ("ClusterName".into(), PROD.into())],
+            &[
+                ("ServiceName".into(), "web".into()),
+                ("ClusterName".into(), PROD.into()),
+            ],
         )
         .expect("web CPU");
     assert_eq!(cpu.points.len(), 1440);
@@ -272,7 +407,10 @@ async fn staging_is_smaller_and_has_an_alarm_without_data() {
     assert_ne!(b.account(), "538291746102");
     let all = services(&b, STG).await;
     assert_eq!(all.len(), 2);
-    assert!(all.iter().all(|s| s.desired_count == 1 && s.running_count == 1));
+    assert!(
+        all.iter()
+            .all(|s| s.desired_count == 1 && s.running_count == 1)
+    );
     let d = db(&b, "works-logue-stg-db").await;
     assert!(!d.multi_az);
     assert_eq!(d.class, "db.t4g.medium");
@@ -312,7 +450,10 @@ async fn the_same_seed_and_times_give_the_same_world() {
     assert_eq!(c.alarms(&[]).await, al);
 
     let (other, _) = sim("production", 8);
-    assert_ne!(tasks(&other, PROD).await[0].arn, tasks(&sim("production", 7).0, PROD).await[0].arn);
+    assert_ne!(
+        tasks(&other, PROD).await[0].arn,
+        tasks(&sim("production", 7).0, PROD).await[0].arn
+    );
 }
 
 // ------------------------------------------------------------------ chaos
@@ -320,7 +461,11 @@ async fn the_same_seed_and_times_give_the_same_world() {
 #[tokio::test]
 async fn tasks_stop_and_are_replaced_and_counts_stay_consistent() {
     let (b, clock) = sim("production", SEED);
-    let initial: BTreeSet<String> = tasks(&b, PROD).await.iter().map(|t| t.arn.clone()).collect();
+    let initial: BTreeSet<String> = tasks(&b, PROD)
+        .await
+        .iter()
+        .map(|t| t.arn.clone())
+        .collect();
     let mut stopped: Option<Task> = None;
     let mut replaced = false;
     for _ in 0..(90 * 6) {
@@ -334,7 +479,9 @@ async fn tasks_stop_and_are_replaced_and_counts_stay_consistent() {
                 .find(|t| t.last_status == "STOPPED" && !initial.contains(&t.arn))
                 .cloned();
         } else if let Some(s) = &stopped {
-            let svc = all.iter().find(|x| Some(x.name.as_str()) == s.service_name());
+            let svc = all
+                .iter()
+                .find(|x| Some(x.name.as_str()) == s.service_name());
             if svc.is_some_and(|x| x.running_count == x.desired_count && x.desired_count >= 2) {
                 replaced = true;
                 break;
@@ -345,13 +492,22 @@ async fn tasks_stop_and_are_replaced_and_counts_stay_consistent() {
     assert!(replaced, "the stopped task was replaced");
     let code = stopped.stop_code.as_deref().unwrap_or("");
     assert!(
-        ["EssentialContainerExited", "ServiceSchedulerInitiated", "TaskFailedToStart"].contains(&code),
+        [
+            "EssentialContainerExited",
+            "ServiceSchedulerInitiated",
+            "TaskFailedToStart"
+        ]
+        .contains(&code),
         "{code}"
     );
     assert!(stopped.stopped_reason.is_some());
     assert!(stopped.stopped_at.is_some());
     let svc = service(&b, PROD, stopped.service_name().unwrap_or("")).await;
-    assert!(svc.events.iter().any(|e| e.message.contains("has started 1 tasks: (task ")));
+    assert!(
+        svc.events
+            .iter()
+            .any(|e| e.message.contains("has started 1 tasks: (task "))
+    );
 }
 
 #[tokio::test]
@@ -368,7 +524,10 @@ async fn an_alarm_fires_and_clears() {
                 let now = alarms.iter().find(|a| a.name == f.name).expect("the alarm");
                 if now.state == AlarmState::Ok {
                     assert!(now.state_updated_at > f.state_updated_at);
-                    assert!(now.state_reason.contains("not greater than") || now.state_reason.contains("not less than"));
+                    assert!(
+                        now.state_reason.contains("not greater than")
+                            || now.state_reason.contains("not less than")
+                    );
                     cleared = true;
                     break;
                 }
@@ -377,8 +536,16 @@ async fn an_alarm_fires_and_clears() {
     }
     let fired = fired.expect("an alarm fired within 90 minutes");
     assert!(cleared, "{} cleared", fired.name);
-    assert!(fired.state_reason.starts_with("Threshold Crossed: "), "{}", fired.state_reason);
-    assert!(fired.state_reason.contains("greater than the threshold"), "{}", fired.state_reason);
+    assert!(
+        fired.state_reason.starts_with("Threshold Crossed: "),
+        "{}",
+        fired.state_reason
+    );
+    assert!(
+        fired.state_reason.contains("greater than the threshold"),
+        "{}",
+        fired.state_reason
+    );
 }
 
 // -------------------------------------------------------------- mutations
@@ -386,7 +553,10 @@ async fn an_alarm_fires_and_clears() {
 #[tokio::test]
 async fn desired_count_changes_converge() {
     let (b, clock) = quiet("production");
-    let update = ServiceUpdate { desired_count: Some(4), ..Default::default() };
+    let update = ServiceUpdate {
+        desired_count: Some(4),
+        ..Default::default()
+    };
     let s = b.update_service(PROD, "web", update).await.expect("update");
     assert_eq!(s.desired_count, 4);
     assert_eq!(s.deployments.len(), 1, "no new deployment for a count");
@@ -403,39 +573,69 @@ async fn desired_count_changes_converge() {
     }
     assert!(done, "web reached 4 running tasks within 90 s");
     let web = service(&b, PROD, "web").await;
-    assert!(web.events.iter().any(|e| e.message.starts_with("(service web) has started 2 tasks: (task ")));
+    assert!(web.events.iter().any(|e| {
+        e.message
+            .starts_with("(service web) has started 2 tasks: (task ")
+    }));
 
-    let update = ServiceUpdate { desired_count: Some(1), ..Default::default() };
+    let update = ServiceUpdate {
+        desired_count: Some(1),
+        ..Default::default()
+    };
     b.update_service(PROD, "web", update).await.expect("update");
     for _ in 0..60 {
         clock.advance(secs(1));
         assert_consistent(&services(&b, PROD).await, &tasks(&b, PROD).await);
     }
     let web = service(&b, PROD, "web").await;
-    assert_eq!((web.desired_count, web.running_count, web.pending_count), (1, 1, 0));
-    assert_eq!(web.events[0].message, "(service web) has reached a steady state.");
-    assert!(web.events.iter().any(|e| e.message.contains("has stopped 3 running tasks")));
-    assert!(web.events.iter().any(|e| e.message.contains("has begun draining connections on 3 tasks")));
+    assert_eq!(
+        (web.desired_count, web.running_count, web.pending_count),
+        (1, 1, 0)
+    );
+    assert_eq!(
+        web.events[0].message,
+        "(service web) has reached a steady state."
+    );
+    assert!(
+        web.events
+            .iter()
+            .any(|e| e.message.contains("has stopped 3 running tasks"))
+    );
+    assert!(web.events.iter().any(|e| {
+        e.message
+            .contains("has begun draining connections on 3 tasks")
+    }));
     let drained: Vec<Task> = tasks_of(&b, PROD, "web")
         .await
         .into_iter()
         .filter(|t| t.stop_code.as_deref() == Some("ServiceSchedulerInitiated"))
         .collect();
     assert_eq!(drained.len(), 3);
-    assert!(drained.iter().all(|t| t.stopped_reason.as_deref().is_some_and(|r| r.starts_with("Scaling activity initiated by (deployment ecs-svc/"))));
+    assert!(drained.iter().all(|t| {
+        t.stopped_reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("Scaling activity initiated by (deployment ecs-svc/"))
+    }));
 }
 
 #[tokio::test]
 async fn a_good_image_rolls_out_task_by_task() {
     let (b, clock) = quiet("production");
     let base = service(&b, PROD, "web").await.task_definition;
-    let image = "538291746102.dkr.ecr.ap-northeast-1.amazonaws.com/works-logue/web:2026.11.23-5e6f7a8";
+    let image =
+        "538291746102.dkr.ecr.ap-northeast-1.amazonaws.com/works-logue/web:2026.11.23-5e6f7a8";
     let td = b
-        .register_task_definition(ImageChange { base, images: vec![("web".into(), image.into())] })
+        .register_task_definition(ImageChange {
+            base,
+            images: vec![("web".into(), image.into())],
+        })
         .await
         .expect("registered");
     assert_eq!(td.revision, 43);
-    let update = ServiceUpdate { task_definition: Some(td.arn.clone()), ..Default::default() };
+    let update = ServiceUpdate {
+        task_definition: Some(td.arn.clone()),
+        ..Default::default()
+    };
     let s = b.update_service(PROD, "web", update).await.expect("update");
     assert_eq!(s.task_definition, td.arn);
     assert_eq!(s.deployments.len(), 2);
@@ -451,7 +651,10 @@ async fn a_good_image_rolls_out_task_by_task() {
         let all = services(&b, PROD).await;
         assert_consistent(&all, &tasks(&b, PROD).await);
         let web = &all[0];
-        assert!(web.running_count >= 2, "never fewer than desired running ({seconds} s)");
+        assert!(
+            web.running_count >= 2,
+            "never fewer than desired running ({seconds} s)"
+        );
         if web.rollout() == RolloutState::Completed {
             break;
         }
@@ -461,26 +664,52 @@ async fn a_good_image_rolls_out_task_by_task() {
     let web = service(&b, PROD, "web").await;
     assert_eq!(web.deployments.len(), 1);
     let d = &web.deployments[0];
-    assert_eq!(d.rollout_state_reason, Some(format!("ECS deployment {} completed.", d.id)));
-    assert!(web.events.iter().any(|e| e.message == format!("(service web) (deployment {}) deployment completed.", d.id)));
+    assert_eq!(
+        d.rollout_state_reason,
+        Some(format!("ECS deployment {} completed.", d.id))
+    );
+    assert!(
+        web.events
+            .iter()
+            .any(|e| e.message
+                == format!("(service web) (deployment {}) deployment completed.", d.id))
+    );
     let running: Vec<Task> = tasks_of(&b, PROD, "web")
         .await
         .into_iter()
         .filter(|t| t.last_status == "RUNNING")
         .collect();
     assert_eq!(running.len(), 2);
-    assert!(running.iter().all(|t| t.task_definition == td.arn && t.containers[0].image == image));
+    assert!(
+        running
+            .iter()
+            .all(|t| t.task_definition == td.arn && t.containers[0].image == image)
+    );
 
     // A forced deployment replaces every task of the same revision.
-    let before: BTreeSet<String> = tasks_of(&b, PROD, "api").await.iter().map(|t| t.arn.clone()).collect();
-    let update = ServiceUpdate { force_new_deployment: true, ..Default::default() };
+    let before: BTreeSet<String> = tasks_of(&b, PROD, "api")
+        .await
+        .iter()
+        .map(|t| t.arn.clone())
+        .collect();
+    let update = ServiceUpdate {
+        force_new_deployment: true,
+        ..Default::default()
+    };
     let s = b.update_service(PROD, "api", update).await.expect("update");
     assert_eq!(s.deployments.len(), 2);
-    assert_eq!(s.deployments[0].task_definition, s.deployments[1].task_definition);
+    assert_eq!(
+        s.deployments[0].task_definition,
+        s.deployments[1].task_definition
+    );
     clock.advance(secs(300));
     let api = service(&b, PROD, "api").await;
     assert_eq!(api.rollout(), RolloutState::Completed);
-    let running: Vec<Task> = tasks_of(&b, PROD, "api").await.into_iter().filter(|t| t.last_status == "RUNNING").collect();
+    let running: Vec<Task> = tasks_of(&b, PROD, "api")
+        .await
+        .into_iter()
+        .filter(|t| t.last_status == "RUNNING")
+        .collect();
     assert_eq!(running.len(), 2);
     assert!(running.iter().all(|t| !before.contains(&t.arn)));
 }
@@ -494,12 +723,16 @@ async fn a_bad_image_trips_the_circuit_breaker_and_rolls_back() {
             base: good.clone(),
             images: vec![(
                 "web".into(),
-                "538291746102.dkr.ecr.ap-northeast-1.amazonaws.com/works-logue/web:2026.11.23-bad".into(),
+                "538291746102.dkr.ecr.ap-northeast-1.amazonaws.com/works-logue/web:2026.11.23-bad"
+                    .into(),
             )],
         })
         .await
         .expect("registered");
-    let update = ServiceUpdate { task_definition: Some(td.arn.clone()), ..Default::default() };
+    let update = ServiceUpdate {
+        task_definition: Some(td.arn.clone()),
+        ..Default::default()
+    };
     b.update_service(PROD, "web", update).await.expect("update");
 
     let mut saw_failed = false;
@@ -510,8 +743,15 @@ async fn a_bad_image_trips_the_circuit_breaker_and_rolls_back() {
         let all = services(&b, PROD).await;
         assert_consistent(&all, &tasks(&b, PROD).await);
         let web = &all[0];
-        assert!(web.running_count >= 2, "the old tasks keep serving ({seconds} s)");
-        if let Some(d) = web.deployments.iter().find(|d| d.rollout_state == RolloutState::Failed) {
+        assert!(
+            web.running_count >= 2,
+            "the old tasks keep serving ({seconds} s)"
+        );
+        if let Some(d) = web
+            .deployments
+            .iter()
+            .find(|d| d.rollout_state == RolloutState::Failed)
+        {
             assert_eq!(d.task_definition, td.arn);
             assert!(d.failed_tasks >= 3);
             assert_eq!(
@@ -526,20 +766,37 @@ async fn a_bad_image_trips_the_circuit_breaker_and_rolls_back() {
         assert!(seconds < 600, "failed and rolled back within 10 minutes");
     }
     let web = service(&b, PROD, "web").await;
-    assert_eq!(web.task_definition, good, "rolled back to the previous revision");
+    assert_eq!(
+        web.task_definition, good,
+        "rolled back to the previous revision"
+    );
     assert_eq!(web.deployments.len(), 1);
-    assert!(web.events.iter().any(|e| e.message.contains("deployment failed: tasks failed to start.")));
-    assert!(web.events.iter().any(|e| e.message.starts_with("(service web) rolling back to deployment ecs-svc/")));
+    assert!(web.events.iter().any(|e| {
+        e.message
+            .contains("deployment failed: tasks failed to start.")
+    }));
+    assert!(web.events.iter().any(|e| {
+        e.message
+            .starts_with("(service web) rolling back to deployment ecs-svc/")
+    }));
     let ts = tasks_of(&b, PROD, "web").await;
     let failed: Vec<&Task> = ts.iter().filter(|t| t.task_definition == td.arn).collect();
     assert!(failed.len() >= 3);
     for t in failed {
         assert_eq!(t.last_status, "STOPPED");
         assert_eq!(t.stop_code.as_deref(), Some("TaskFailedToStart"));
-        assert!(t.stopped_reason.as_deref().is_some_and(|r| r.starts_with("CannotPullContainerError:")));
+        assert!(
+            t.stopped_reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("CannotPullContainerError:"))
+        );
         assert!(t.started_at.is_none());
     }
-    assert!(ts.iter().filter(|t| t.last_status == "RUNNING").all(|t| t.task_definition == good));
+    assert!(
+        ts.iter()
+            .filter(|t| t.last_status == "RUNNING")
+            .all(|t| t.task_definition == good)
+    );
 }
 
 #[tokio::test]
@@ -556,7 +813,10 @@ async fn without_a_circuit_breaker_a_broken_image_keeps_failing() {
         })
         .await
         .expect("registered");
-    let update = ServiceUpdate { task_definition: Some(td.arn.clone()), ..Default::default() };
+    let update = ServiceUpdate {
+        task_definition: Some(td.arn.clone()),
+        ..Default::default()
+    };
     b.update_service(STG, "api", update).await.expect("update");
     for _ in 0..(5 * 60 / 5) {
         clock.advance(secs(5));
@@ -564,18 +824,27 @@ async fn without_a_circuit_breaker_a_broken_image_keeps_failing() {
     }
     let api = service(&b, STG, "api").await;
     assert_eq!(api.rollout(), RolloutState::InProgress);
-    assert!(api.deployments[0].failed_tasks >= 3, "{}", api.deployments[0].failed_tasks);
+    assert!(
+        api.deployments[0].failed_tasks >= 3,
+        "{}",
+        api.deployments[0].failed_tasks
+    );
     assert_eq!(api.running_count, api.deployments[1].running_count.max(1));
     let ts = tasks_of(&b, STG, "api").await;
-    assert!(ts.iter().any(|t| t.last_status == "RUNNING" && t.task_definition == good));
+    assert!(
+        ts.iter()
+            .any(|t| t.last_status == "RUNNING" && t.task_definition == good)
+    );
     let crashed: Vec<&Task> = ts
         .iter()
         .filter(|t| t.task_definition == td.arn && t.last_status == "STOPPED")
         .collect();
     assert!(crashed.len() >= 3);
-    assert!(crashed.iter().all(|t| t.stop_code.as_deref() == Some("EssentialContainerExited")
-        && t.containers[0].exit_code == Some(1)
-        && t.started_at.is_some()));
+    assert!(crashed.iter().all(
+        |t| t.stop_code.as_deref() == Some("EssentialContainerExited")
+            && t.containers[0].exit_code == Some(1)
+            && t.started_at.is_some()
+    ));
 }
 
 #[tokio::test]
@@ -585,7 +854,8 @@ async fn register_task_definition_copies_everything_but_the_image() {
         .task_definition("works-logue-prod-web:42")
         .await
         .expect("web:42");
-    let image = "538291746102.dkr.ecr.ap-northeast-1.amazonaws.com/works-logue/web:2026.11.23-5e6f7a8";
+    let image =
+        "538291746102.dkr.ecr.ap-northeast-1.amazonaws.com/works-logue/web:2026.11.23-5e6f7a8";
     let td = b
         .register_task_definition(ImageChange {
             base: base.arn.clone(),
@@ -599,14 +869,23 @@ async fn register_task_definition_copies_everything_but_the_image() {
     expected.registered_at = Some(start());
     expected.containers[0].image = image.to_string();
     assert_eq!(td, expected);
-    assert_eq!(td.containers[1], base.containers[1], "the log router is untouched");
+    assert_eq!(
+        td.containers[1], base.containers[1],
+        "the log router is untouched"
+    );
     assert_eq!(b.task_definition(&td.arn).await.expect("describe"), td);
-    let revs = b.task_definition_revisions("works-logue-prod-web").await.expect("revisions");
+    let revs = b
+        .task_definition_revisions("works-logue-prod-web")
+        .await
+        .expect("revisions");
     assert_eq!(revs[0], td.arn);
     assert_eq!(revs.len(), 6);
 
     let again = b
-        .register_task_definition(ImageChange { base: td.arn.clone(), images: vec![] })
+        .register_task_definition(ImageChange {
+            base: td.arn.clone(),
+            images: vec![],
+        })
         .await
         .expect("registered");
     assert_eq!(again.revision, 44);
@@ -620,7 +899,10 @@ async fn register_task_definition_copies_everything_but_the_image() {
         .expect_err("no such container");
     assert!(matches!(err, BackendError::Invalid { .. }), "{err}");
     let err = b
-        .register_task_definition(ImageChange { base: "works-logue-prod-web:999".into(), images: vec![] })
+        .register_task_definition(ImageChange {
+            base: "works-logue-prod-web:999".into(),
+            images: vec![],
+        })
         .await
         .expect_err("no such revision");
     assert!(matches!(err, BackendError::NotFound { .. }), "{err}");
@@ -629,17 +911,26 @@ async fn register_task_definition_copies_everything_but_the_image() {
 #[tokio::test]
 async fn scaling_bounds_clamp_the_desired_count() {
     let (b, clock) = quiet("production");
-    let t = b.set_scaling_bounds(PROD, "web", 3, 6).await.expect("bounds");
+    let t = b
+        .set_scaling_bounds(PROD, "web", 3, 6)
+        .await
+        .expect("bounds");
     assert_eq!((t.min_capacity, t.max_capacity), (3, 6));
     assert_eq!(t.policies.len(), 1, "the policy stays");
     assert_eq!(service(&b, PROD, "web").await.desired_count, 3);
     clock.advance(secs(60));
     assert_eq!(service(&b, PROD, "web").await.running_count, 3);
-    let t = b.set_scaling_bounds(PROD, "worker", 1, 1).await.expect("bounds");
+    let t = b
+        .set_scaling_bounds(PROD, "worker", 1, 1)
+        .await
+        .expect("bounds");
     assert!(t.policies.is_empty());
     assert_eq!(service(&b, PROD, "worker").await.desired_count, 1);
     assert_eq!(b.scalable_targets(PROD).await.expect("targets").len(), 3);
-    let err = b.set_scaling_bounds(PROD, "web", 5, 2).await.expect_err("min > max");
+    let err = b
+        .set_scaling_bounds(PROD, "web", 5, 2)
+        .await
+        .expect_err("min > max");
     assert!(matches!(err, BackendError::Invalid { .. }));
 }
 
@@ -647,8 +938,14 @@ async fn scaling_bounds_clamp_the_desired_count() {
 async fn a_snapshot_progresses_to_available() {
     let (b, clock) = sim("production", SEED);
     let primary = "works-logue-prod-db";
-    let s = b.create_db_snapshot(primary, "drill-20261123").await.expect("snapshot");
-    assert_eq!((s.status.as_str(), s.snapshot_type.as_str()), ("creating", "manual"));
+    let s = b
+        .create_db_snapshot(primary, "drill-20261123")
+        .await
+        .expect("snapshot");
+    assert_eq!(
+        (s.status.as_str(), s.snapshot_type.as_str()),
+        ("creating", "manual")
+    );
     assert_eq!(s.percent_progress, Some(0));
     assert_eq!(s.allocated_storage_gib, 100);
     assert_eq!(db(&b, primary).await.status, "backing-up");
@@ -657,8 +954,14 @@ async fn a_snapshot_progresses_to_available() {
     loop {
         clock.advance(secs(5));
         seconds += 5;
-        let snaps = b.db_snapshots(&[primary.to_string()]).await.expect("snapshots");
-        let s = snaps.iter().find(|s| s.id == "drill-20261123").expect("listed");
+        let snaps = b
+            .db_snapshots(&[primary.to_string()])
+            .await
+            .expect("snapshots");
+        let s = snaps
+            .iter()
+            .find(|s| s.id == "drill-20261123")
+            .expect("listed");
         let p = s.percent_progress.unwrap_or(0);
         assert!(p >= last, "progress only rises");
         last = p;
@@ -670,11 +973,20 @@ async fn a_snapshot_progresses_to_available() {
     }
     assert!(seconds >= 30);
     assert_eq!(db(&b, primary).await.status, "available");
-    let err = b.create_db_snapshot(primary, "drill-20261123").await.expect_err("duplicate");
+    let err = b
+        .create_db_snapshot(primary, "drill-20261123")
+        .await
+        .expect_err("duplicate");
     assert!(err.to_string().contains("DBSnapshotAlreadyExists"), "{err}");
-    let err = b.create_db_snapshot(primary, "1-bad--id").await.expect_err("bad id");
+    let err = b
+        .create_db_snapshot(primary, "1-bad--id")
+        .await
+        .expect_err("bad id");
     assert!(matches!(err, BackendError::Invalid { .. }));
-    let err = b.create_db_snapshot("nope", "x").await.expect_err("no such instance");
+    let err = b
+        .create_db_snapshot("nope", "x")
+        .await
+        .expect_err("no such instance");
     assert!(matches!(err, BackendError::NotFound { .. }));
 }
 
@@ -686,7 +998,10 @@ async fn a_reboot_with_failover_swaps_the_availability_zones() {
     let during = b.reboot_db_instance(primary, true).await.expect("reboot");
     assert_eq!(during.status, "rebooting");
     assert_eq!(during.health(), Health::Progressing);
-    let err = b.reboot_db_instance(primary, false).await.expect_err("already rebooting");
+    let err = b
+        .reboot_db_instance(primary, false)
+        .await
+        .expect_err("already rebooting");
     assert!(matches!(err, BackendError::Invalid { .. }));
     clock.advance(secs(45));
     let after = db(&b, primary).await;
@@ -699,11 +1014,20 @@ async fn a_reboot_with_failover_swaps_the_availability_zones() {
         .await
         .expect_err("not Multi-AZ");
     assert!(matches!(err, BackendError::Invalid { .. }), "{err}");
-    let replica = b.reboot_db_instance("works-logue-prod-db-replica", false).await.expect("reboot");
+    let replica = b
+        .reboot_db_instance("works-logue-prod-db-replica", false)
+        .await
+        .expect("reboot");
     assert_eq!(replica.status, "rebooting");
     clock.advance(secs(45));
     let replica = db(&b, "works-logue-prod-db-replica").await;
-    assert_eq!((replica.status.as_str(), replica.availability_zone.as_deref()), ("available", Some("ap-northeast-1c")));
+    assert_eq!(
+        (
+            replica.status.as_str(),
+            replica.availability_zone.as_deref()
+        ),
+        ("available", Some("ap-northeast-1c"))
+    );
 }
 
 #[tokio::test]
@@ -713,24 +1037,63 @@ async fn unknown_names_are_errors() {
     assert!(not_found(b.services("nope").await.map(|_| ())));
     assert!(not_found(b.tasks("nope").await.map(|_| ())));
     assert!(not_found(b.scalable_targets("nope").await.map(|_| ())));
-    assert!(not_found(b.update_service(PROD, "nope", ServiceUpdate::default()).await.map(|_| ())));
-    assert!(not_found(b.update_service("nope", "web", ServiceUpdate::default()).await.map(|_| ())));
-    assert!(not_found(b.set_scaling_bounds(PROD, "nope", 1, 2).await.map(|_| ())));
-    assert!(not_found(b.db_instances(&["nope".into()]).await.map(|_| ())));
-    assert!(not_found(b.reboot_db_instance("nope", false).await.map(|_| ())));
-    assert!(not_found(b.task_definition("works-logue-prod-web:1").await.map(|_| ())));
-    let update = ServiceUpdate { task_definition: Some("nope:1".into()), ..Default::default() };
-    assert!(matches!(b.update_service(PROD, "web", update).await, Err(BackendError::Invalid { .. })));
-    assert!(b.task_definition_revisions("nope").await.expect("empty").is_empty());
-    assert!(b.db_snapshots(&["nope".into()]).await.expect("empty").is_empty());
+    assert!(not_found(
+        b.update_service(PROD, "nope", ServiceUpdate::default())
+            .await
+            .map(|_| ())
+    ));
+    assert!(not_found(
+        b.update_service("nope", "web", ServiceUpdate::default())
+            .await
+            .map(|_| ())
+    ));
+    assert!(not_found(
+        b.set_scaling_bounds(PROD, "nope", 1, 2).await.map(|_| ())
+    ));
+    assert!(not_found(
+        b.db_instances(&["nope".into()]).await.map(|_| ())
+    ));
+    assert!(not_found(
+        b.reboot_db_instance("nope", false).await.map(|_| ())
+    ));
+    assert!(not_found(
+        b.task_definition("works-logue-prod-web:1")
+            .await
+            .map(|_| ())
+    ));
+    let update = ServiceUpdate {
+        task_definition: Some("nope:1".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        b.update_service(PROD, "web", update).await,
+        Err(BackendError::Invalid { .. })
+    ));
+    assert!(
+        b.task_definition_revisions("nope")
+            .await
+            .expect("empty")
+            .is_empty()
+    );
+    assert!(
+        b.db_snapshots(&["nope".into()])
+            .await
+            .expect("empty")
+            .is_empty()
+    );
 
-    let listing = b.clusters(&[PROD.into(), "nope".into()]).await.expect("clusters");
+    let listing = b
+        .clusters(&[PROD.into(), "nope".into()])
+        .await
+        .expect("clusters");
     assert_eq!(listing.items.len(), 1);
     assert_eq!(listing.failures[0].reason, "MISSING");
     assert!(listing.failures[0].arn.ends_with(":cluster/nope"));
 
     let name = "works-logue-prod-web-5xx".to_string();
-    b.set_alarm_actions(&[name.clone(), "nope".into()], false).await.expect("ignored");
+    b.set_alarm_actions(&[name.clone(), "nope".into()], false)
+        .await
+        .expect("ignored");
     let alarms = b.alarms(std::slice::from_ref(&name)).await.expect("alarms");
     assert_eq!(alarms.len(), 1);
     assert!(!alarms[0].actions_enabled);
@@ -743,15 +1106,25 @@ async fn a_long_gap_is_jumped_over() {
     clock.advance(Duration::from_secs(3 * 86_400));
     let ts = tasks(&b, PROD).await;
     let cutoff = clock.now() - chrono::TimeDelta::hours(1);
-    assert!(ts.iter().all(|t| t.stopped_at.is_none_or(|at| at >= cutoff)));
+    assert!(
+        ts.iter()
+            .all(|t| t.stopped_at.is_none_or(|at| at >= cutoff))
+    );
     assert_consistent(&services(&b, PROD).await, &ts);
     let cpu = b
         .metric_history(
             "AWS/ECS",
             "CPUUtilization",
-            &[("ClusterName".into(), PROD.into()), ("ServiceName".into(), "web".into())],
+            &[
+                ("ClusterName".into(), PROD.into()),
+                ("ServiceName".into(), "web".into()),
+            ],
         )
         .expect("web CPU");
     assert!(cpu.points.len() <= 1440);
-    assert!(cpu.points.last().is_some_and(|(t, _)| *t > clock.now() - chrono::TimeDelta::minutes(2)));
+    assert!(
+        cpu.points
+            .last()
+            .is_some_and(|(t, _)| *t > clock.now() - chrono::TimeDelta::minutes(2))
+    );
 }

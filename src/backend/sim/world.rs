@@ -387,7 +387,10 @@ pub(crate) fn parse(text: &str) -> Result<Description, SimError> {
     let mut names = BTreeSet::new();
     for w in &desc.worlds {
         if !names.insert(w.name.as_str()) {
-            return Err(bad(&w.name, format!("world {:?} is described twice", w.name)));
+            return Err(bad(
+                &w.name,
+                format!("world {:?} is described twice", w.name),
+            ));
         }
         check_world(w).map_err(|m| bad(&w.name, m))?;
     }
@@ -448,19 +451,28 @@ fn check_world(w: &WorldDesc) -> Result<(), String> {
         if let Some(w) = &d.backup_window_utc
             && parse_hhmm(w).is_none()
         {
-            return Err(format!("DB instance {:?}: bad backup_window_utc {w:?}", d.id));
+            return Err(format!(
+                "DB instance {:?}: bad backup_window_utc {w:?}",
+                d.id
+            ));
         }
     }
     for d in &w.dbs {
         if let Some(src) = &d.replica_of
             && (!dbs.contains(src.as_str()) || src == &d.id)
         {
-            return Err(format!("DB instance {:?}: unknown replica source {src:?}", d.id));
+            return Err(format!(
+                "DB instance {:?}: unknown replica source {src:?}",
+                d.id
+            ));
         }
     }
     for s in &w.snapshots {
         if !dbs.contains(s.instance.as_str()) {
-            return Err(format!("snapshot {:?}: unknown instance {:?}", s.id, s.instance));
+            return Err(format!(
+                "snapshot {:?}: unknown instance {:?}",
+                s.id, s.instance
+            ));
         }
     }
     let mut metrics = BTreeSet::new();
@@ -469,7 +481,10 @@ fn check_world(w: &WorldDesc) -> Result<(), String> {
             return Err(format!("metric {:?} is described twice", m.id));
         }
         if m.reversion.0 < 1 || m.noise < 0.0 {
-            return Err(format!("metric {:?}: reversion and noise must be positive", m.id));
+            return Err(format!(
+                "metric {:?}: reversion and noise must be positive",
+                m.id
+            ));
         }
         if let Some(s) = &m.spread_over_service
             && !services.contains(s.as_str())
@@ -486,10 +501,16 @@ fn check_world(w: &WorldDesc) -> Result<(), String> {
             return Err(format!("alarm {:?}: unknown metric {:?}", a.name, a.metric));
         }
         if !STATISTICS.contains(&a.statistic.as_str()) {
-            return Err(format!("alarm {:?}: unknown statistic {:?}", a.name, a.statistic));
+            return Err(format!(
+                "alarm {:?}: unknown statistic {:?}",
+                a.name, a.statistic
+            ));
         }
         if !COMPARISONS.contains(&a.comparison.as_str()) {
-            return Err(format!("alarm {:?}: unknown comparison {:?}", a.name, a.comparison));
+            return Err(format!(
+                "alarm {:?}: unknown comparison {:?}",
+                a.name, a.comparison
+            ));
         }
         if a.period < 60 || a.period % 60 != 0 || a.evaluation_periods == 0 {
             return Err(format!(
@@ -507,7 +528,10 @@ fn check_world(w: &WorldDesc) -> Result<(), String> {
         }
         for e in &i.effects {
             if !metrics.contains(e.metric.as_str()) {
-                return Err(format!("incident {:?}: unknown metric {:?}", i.name, e.metric));
+                return Err(format!(
+                    "incident {:?}: unknown metric {:?}",
+                    i.name, e.metric
+                ));
             }
         }
     }
@@ -544,13 +568,19 @@ fn check_service(w: &WorldDesc, s: &ServiceDesc) -> Result<(), String> {
     if s.revisions.is_empty() {
         return Err("no revision".into());
     }
-    if s.revisions.windows(2).any(|p| p[0].revision >= p[1].revision) {
+    if s.revisions
+        .windows(2)
+        .any(|p| p[0].revision >= p[1].revision)
+    {
         return Err("revisions must be listed oldest first".into());
     }
     if let Some(lb) = &s.load_balancer
         && !names.contains(lb.container.as_str())
     {
-        return Err(format!("load balancer: unknown container {:?}", lb.container));
+        return Err(format!(
+            "load balancer: unknown container {:?}",
+            lb.container
+        ));
     }
     if let Some(a) = &s.autoscaling
         && (a.min > a.max || a.target_cpu <= 0.0)
