@@ -8,8 +8,8 @@ use crossterm::event::KeyEvent;
 use crate::backend::BackendError;
 use crate::config::keys::Command;
 use crate::domain::{
-    Alarm, CallerIdentity, DbInstance, DbSnapshot, Listing, ScalableTarget, Service, Task,
-    TaskDefinition, Timestamp,
+    Alarm, CallerIdentity, DbInstance, DbSnapshot, Listing, ScalableTarget, Service, TargetGroup,
+    Task, TaskDefinition, Timestamp,
 };
 
 /// The kinds of resource the console polls, each on its own interval.
@@ -22,11 +22,12 @@ pub enum Resource {
     Databases,
     Snapshots,
     Alarms,
+    Targets,
 }
 
 impl Resource {
     /// Every polled resource kind.
-    pub const ALL: [Resource; 7] = [
+    pub const ALL: [Resource; 8] = [
         Resource::Identity,
         Resource::Services,
         Resource::Scaling,
@@ -34,6 +35,7 @@ impl Resource {
         Resource::Databases,
         Resource::Snapshots,
         Resource::Alarms,
+        Resource::Targets,
     ];
 
     pub fn label(self) -> &'static str {
@@ -45,6 +47,7 @@ impl Resource {
             Self::Databases => "databases",
             Self::Snapshots => "snapshots",
             Self::Alarms => "alarms",
+            Self::Targets => "target health",
         }
     }
 }
@@ -59,6 +62,7 @@ pub enum Data {
     Databases(Vec<DbInstance>),
     Snapshots(Vec<DbSnapshot>),
     Alarms(Vec<Alarm>),
+    Targets(Vec<TargetGroup>),
 }
 
 /// Something that happened.
@@ -87,6 +91,11 @@ pub enum Action {
         env: usize,
         arn: String,
         result: Result<TaskDefinition, BackendError>,
+    },
+    /// The request counters of an environment's backend.
+    Stats {
+        env: usize,
+        stats: std::collections::BTreeMap<String, crate::backend::OpStats>,
     },
     /// The revision list of a family was fetched.
     RevisionsLoaded {

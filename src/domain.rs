@@ -314,6 +314,41 @@ pub struct ScalingPolicy {
     pub target_value: f64,
 }
 
+// ---------------------------------------------------------------- ELBv2
+
+/// A load-balancer target group and the health of its targets
+/// (`DescribeTargetGroups` + `DescribeTargetHealth`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetGroup {
+    pub arn: String,
+    pub name: String,
+    pub protocol: Option<String>,
+    pub port: Option<u16>,
+    pub health_check_path: Option<String>,
+    pub load_balancer_arns: Vec<String>,
+    pub targets: Vec<TargetHealth>,
+}
+
+impl TargetGroup {
+    /// How many targets are `healthy`.
+    pub fn healthy(&self) -> usize {
+        self.targets.iter().filter(|t| t.state == "healthy").count()
+    }
+}
+
+/// One registered target and its health state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetHealth {
+    /// The target id (an IP address for Fargate tasks).
+    pub id: String,
+    pub port: Option<u16>,
+    pub availability_zone: Option<String>,
+    /// `initial`, `healthy`, `unhealthy`, `unused`, `draining`, `unavailable`.
+    pub state: String,
+    pub reason: Option<String>,
+    pub description: Option<String>,
+}
+
 // ---------------------------------------------------------------- RDS
 
 /// An RDS DB instance (`DescribeDBInstances`).

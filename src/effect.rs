@@ -11,6 +11,12 @@ pub enum Effect {
         resource: Resource,
         generation: u64,
     },
+    /// Fetch the target groups (and their targets' health) of the services.
+    FetchTargets {
+        env: usize,
+        generation: u64,
+        arns: Vec<String>,
+    },
     /// Fetch a task definition by ARN (once: they are immutable).
     FetchTaskDefinition { env: usize, arn: String },
     /// Fetch the revision list of a task-definition family.

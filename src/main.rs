@@ -58,15 +58,8 @@ fn main() -> ExitCode {
         env: cli.env.clone(),
         read_only: cli.read_only,
         seed: cli.seed,
+        ..Options::default()
     };
-    let (state, runtimes) = match setup::build(&config, &options, SimClock::Wall, &shown_path) {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("honban: {e}");
-            return ExitCode::from(2);
-        }
-    };
-
     let _log_guard = match honban::logging::init(&paths.log_dir()) {
         Ok(g) => Some(g),
         Err(e) => {
@@ -94,6 +87,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let (state, runtimes) =
+        match runtime.block_on(setup::build(&config, &options, SimClock::Wall, &shown_path)) {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("honban: {e}");
+                return ExitCode::from(2);
+            }
+        };
+
     let result = runtime.block_on(async {
         let mut terminal = ratatui::init();
         let app = App::new(state, runtimes, SimClock::Wall);

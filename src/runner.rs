@@ -71,6 +71,34 @@ impl Runner {
                             at: runner.clock.now(),
                             result,
                         });
+                        runner.send_stats(env);
+                    }
+                    .instrument(span),
+                );
+            }
+            Effect::FetchTargets {
+                env,
+                generation,
+                arns,
+            } => {
+                let span = tracing::info_span!("targets", env, generation);
+                tokio::spawn(
+                    async move {
+                        let result = match runner.backend(env) {
+                            Ok(b) => runner
+                                .bounded(b.target_groups(&arns))
+                                .await
+                                .map(Data::Targets),
+                            Err(e) => Err(e),
+                        };
+                        let _ = runner.tx.send(Action::Loaded {
+                            env,
+                            resource: Resource::Targets,
+                            generation,
+                            at: runner.clock.now(),
+                            result,
+                        });
+                        runner.send_stats(env);
                     }
                     .instrument(span),
                 );
@@ -112,6 +140,16 @@ impl Runner {
                     }
                     .instrument(span),
                 );
+            }
+        }
+    }
+
+    /// Sends the backend's request counters (cheap: a copy of a small map).
+    fn send_stats(&self, env: usize) {
+        if let Ok(b) = self.backend(env) {
+            let stats = b.request_stats();
+            if !stats.is_empty() {
+                let _ = self.tx.send(Action::Stats { env, stats });
             }
         }
     }
@@ -191,6 +229,12 @@ impl Runner {
                 Data::Snapshots(self.bounded(b.db_snapshots(&cfg.rds_instances)).await?)
             }
             Resource::Alarms => Data::Alarms(self.bounded(b.alarms(&cfg.alarm_prefixes)).await?),
+            Resource::Targets => {
+                // Target groups are named by the services: Effect::FetchTargets.
+                return Err(BackendError::Other {
+                    message: "target health is fetched per target group".to_string(),
+                });
+            }
         })
     }
 }
@@ -200,7 +244,7 @@ pub fn interval_of(resource: Resource, intervals: &RefreshIntervals) -> Duration
     match resource {
         // The caller identity changes only when credentials do.
         Resource::Identity => Duration::from_secs(300),
-        Resource::Services | Resource::Scaling => intervals.services(),
+        Resource::Services | Resource::Scaling | Resource::Targets => intervals.services(),
         Resource::Tasks => intervals.tasks(),
         Resource::Databases | Resource::Snapshots => intervals.databases(),
         Resource::Alarms => intervals.alarms(),

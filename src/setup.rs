@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
+use crate::backend::aws::{AwsBackend, ConnectOptions};
 use crate::backend::sim::{SimBackend, SimClock};
 use crate::config::keys::Keymap;
 use crate::config::{Config, EnvironmentConfig, Source};
@@ -18,11 +19,6 @@ pub enum SetupError {
         "no environments are configured: write {config} (see config.example.toml), or try `honban --demo`"
     )]
     NoEnvironments { config: String },
-    #[error(
-        "environment \"{name}\" uses AWS (source = \"aws\"), which this build cannot reach yet; \
-         use `honban --demo`, or set source = \"sim\" for that environment"
-    )]
-    AwsUnsupported { name: String },
     #[error("environment \"{name}\": {message}")]
     Sim { name: String, message: String },
     #[error("unknown environment \"{name}\"; configured: {known}")]
@@ -32,12 +28,14 @@ pub enum SetupError {
 }
 
 /// Options that come from the command line.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Options {
     pub demo: bool,
     pub env: Option<String>,
     pub read_only: bool,
     pub seed: Option<u64>,
+    /// How AWS environments are reached (limits shared by all of them).
+    pub aws: ConnectOptions,
 }
 
 /// The environments to run: the config's, or the simulated ones for `--demo`.
@@ -50,7 +48,7 @@ pub fn environments(config: &Config, demo: bool) -> Vec<EnvironmentConfig> {
 }
 
 /// Builds a backend per environment and the initial state.
-pub fn build(
+pub async fn build(
     config: &Config,
     options: &Options,
     clock: SimClock,
@@ -75,11 +73,7 @@ pub fn build(
                     })?;
                 Arc::new(sim)
             }
-            Source::Aws => {
-                return Err(SetupError::AwsUnsupported {
-                    name: env.name.clone(),
-                });
-            }
+            Source::Aws => Arc::new(AwsBackend::connect(env, options.aws.clone()).await),
         };
         runtimes.push(EnvRuntime {
             config: env.clone(),

@@ -13,8 +13,8 @@ use crate::backend::BackendError;
 use crate::config::keys::Keymap;
 use crate::config::{EnvironmentConfig, RefreshIntervals, Source};
 use crate::domain::{
-    Alarm, CallerIdentity, DbInstance, DbSnapshot, Failure, Health, ScalableTarget, Service, Task,
-    TaskDefinition, Timestamp,
+    Alarm, CallerIdentity, DbInstance, DbSnapshot, Failure, Health, ScalableTarget, Service,
+    TargetGroup, Task, TaskDefinition, Timestamp,
 };
 
 /// How far a panel's data has got.
@@ -45,6 +45,9 @@ pub struct Panel<T> {
     pub failed_at: Option<Timestamp>,
     /// Resources a describe call could not return.
     pub failures: Vec<Failure>,
+    /// Failed requests in a row, and when a poller may try again.
+    pub failures_in_row: u32,
+    pub retry_at: Option<Timestamp>,
 }
 
 impl<T> Default for Panel<T> {
@@ -58,6 +61,8 @@ impl<T> Default for Panel<T> {
             loaded_at: None,
             failed_at: None,
             failures: Vec::new(),
+            failures_in_row: 0,
+            retry_at: None,
         }
     }
 }
@@ -109,12 +114,15 @@ pub struct EnvState {
     pub databases: Panel<Vec<DbInstance>>,
     pub snapshots: Panel<Vec<DbSnapshot>>,
     pub alarms: Panel<Vec<Alarm>>,
+    pub targets: Panel<Vec<TargetGroup>>,
     /// Task definitions by ARN (immutable, so never refetched).
     pub task_definitions: HashMap<String, TaskDefinition>,
     /// Task definition ARNs requested and not yet answered.
     pub task_definitions_requested: HashSet<String>,
     /// Revision lists by family, newest first.
     pub revisions: BTreeMap<String, Panel<Vec<String>>>,
+    /// Requests sent by the backend, by `service:Operation`.
+    pub request_stats: BTreeMap<String, crate::backend::OpStats>,
 }
 
 impl EnvState {
@@ -138,9 +146,11 @@ impl EnvState {
             databases: Panel::default(),
             snapshots: Panel::default(),
             alarms: Panel::default(),
+            targets: Panel::default(),
             task_definitions: HashMap::new(),
             task_definitions_requested: HashSet::new(),
             revisions: BTreeMap::new(),
+            request_stats: BTreeMap::new(),
         }
     }
 
@@ -170,6 +180,7 @@ impl EnvState {
             Resource::Databases => meta!(self.databases),
             Resource::Snapshots => meta!(self.snapshots),
             Resource::Alarms => meta!(self.alarms),
+            Resource::Targets => meta!(self.targets),
         }
     }
 
@@ -180,6 +191,34 @@ impl EnvState {
             .as_ref()?
             .iter()
             .find(|t| t.service_name() == Some(service))
+    }
+
+    /// The target groups a service is registered with.
+    pub fn targets_for(&self, service: &Service) -> Vec<&TargetGroup> {
+        let Some(groups) = &self.targets.data else {
+            return Vec::new();
+        };
+        service
+            .load_balancers
+            .iter()
+            .filter_map(|lb| lb.target_group_arn.as_deref())
+            .filter_map(|arn| groups.iter().find(|g| g.arn == arn))
+            .collect()
+    }
+
+    /// Target-group ARNs of every service, for the target-health poll.
+    pub fn target_group_arns(&self) -> Vec<String> {
+        let mut arns: Vec<String> = self
+            .services
+            .data
+            .iter()
+            .flatten()
+            .flat_map(|s| s.load_balancers.iter())
+            .filter_map(|lb| lb.target_group_arn.clone())
+            .collect();
+        arns.sort();
+        arns.dedup();
+        arns
     }
 
     /// Counts of things by health for the overview.
@@ -272,6 +311,8 @@ pub struct EnvSummary {
 /// A screen of the console.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum View {
+    Fleet,
+    Diagnostics,
     Overview,
     Services,
     ServiceDetail { service: String },
@@ -283,6 +324,8 @@ pub enum View {
 /// The kind of a view, for per-view selection and filters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ViewKind {
+    Fleet,
+    Diagnostics,
     Overview,
     Services,
     ServiceDetail,
@@ -294,6 +337,8 @@ pub enum ViewKind {
 impl View {
     pub fn kind(&self) -> ViewKind {
         match self {
+            Self::Fleet => ViewKind::Fleet,
+            Self::Diagnostics => ViewKind::Diagnostics,
             Self::Overview => ViewKind::Overview,
             Self::Services => ViewKind::Services,
             Self::ServiceDetail { .. } => ViewKind::ServiceDetail,
@@ -305,6 +350,8 @@ impl View {
 
     pub fn title(&self) -> String {
         match self {
+            Self::Fleet => "Fleet".into(),
+            Self::Diagnostics => "Diagnostics".into(),
             Self::Overview => "Overview".into(),
             Self::Services => "Services".into(),
             Self::ServiceDetail { service } => format!("Service {service}"),
@@ -545,6 +592,8 @@ impl State {
     /// The number of selectable rows of the current view.
     pub fn row_count(&self) -> usize {
         match self.view() {
+            View::Fleet => self.envs.len(),
+            View::Diagnostics => 0,
             View::Overview | View::Services => self.visible_services().len(),
             View::ServiceDetail { service } => self.service_tasks(service).len(),
             View::Tasks => self.visible_tasks().len(),

@@ -28,6 +28,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("databases", "databases and snapshots"),
     ("alarms", "CloudWatch alarms"),
     ("env", "switch environment (:env NAME)"),
+    ("fleet", "every environment side by side"),
+    ("diag", "requests, errors and throttles per API"),
     ("help", "key bindings"),
     ("q", "quit"),
     ("quit", "quit"),
@@ -67,6 +69,15 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 }
             }
             state.dirty = true;
+            Vec::new()
+        }
+        Action::Stats { env, stats } => {
+            if let Some(e) = state.envs.get_mut(env) {
+                e.request_stats = stats;
+                if state.view() == &View::Diagnostics {
+                    state.dirty = true;
+                }
+            }
             Vec::new()
         }
         Action::RevisionsLoaded {
@@ -130,11 +141,20 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
     if e.clusters.is_empty()
         && matches!(
             resource,
-            Resource::Services | Resource::Scaling | Resource::Tasks
+            Resource::Services | Resource::Scaling | Resource::Tasks | Resource::Targets
         )
     {
         return Vec::new();
     }
+    let target_arns = if resource == Resource::Targets {
+        let arns = e.target_group_arns();
+        if arns.is_empty() {
+            return Vec::new();
+        }
+        arns
+    } else {
+        Vec::new()
+    };
     let generation = {
         macro_rules! begin {
             ($p:expr) => {{
@@ -143,6 +163,10 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
                     && p.requested_at
                         .is_some_and(|t| now - t > TimeDelta::seconds(SUPERSEDE_AFTER_SECS));
                 if p.in_flight && !supersede {
+                    return Vec::new();
+                }
+                // After failures a poller backs off (a manual refresh does not).
+                if !manual && p.retry_at.is_some_and(|t| now < t) {
                     return Vec::new();
                 }
                 p.begin(now)
@@ -156,16 +180,40 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
             Resource::Databases => begin!(e.databases),
             Resource::Snapshots => begin!(e.snapshots),
             Resource::Alarms => begin!(e.alarms),
+            Resource::Targets => begin!(e.targets),
         }
     };
     if env == state.active {
         state.dirty = true;
+    }
+    if resource == Resource::Targets {
+        return vec![Effect::FetchTargets {
+            env,
+            generation,
+            arns: target_arns,
+        }];
     }
     vec![Effect::Fetch {
         env,
         resource,
         generation,
     }]
+}
+
+/// How long a poller waits after `n` failures in a row: exponential from
+/// 5 s to 5 min, with ±25 % jitter so that pollers (and environments) that
+/// failed together do not come back together.
+pub fn backoff(n: u32, salt: u64) -> TimeDelta {
+    let base_ms = 5_000_i64
+        .saturating_mul(1_i64 << n.saturating_sub(1).min(6))
+        .min(300_000);
+    // A cheap deterministic hash keeps `update` pure and tests reproducible.
+    let h = salt
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(u64::from(n))
+        .rotate_left(17);
+    let jitter = (h % 501) as i64 - 250; // -250..=250 per mille / 1000 * 25%
+    TimeDelta::milliseconds(base_ms + base_ms * jitter / 1000)
 }
 
 fn apply<T>(
@@ -180,10 +228,14 @@ fn apply<T>(
             panel.failures = failures;
             panel.loaded_at = Some(at);
             panel.load = LoadState::Loaded;
+            panel.failures_in_row = 0;
+            panel.retry_at = None;
         }
         Err(err) => {
             panel.failed_at = Some(at);
             panel.load = LoadState::Failed(err);
+            panel.failures_in_row = panel.failures_in_row.saturating_add(1);
+            panel.retry_at = Some(at + backoff(panel.failures_in_row, panel.generation));
         }
     }
 }
@@ -229,6 +281,7 @@ fn on_loaded(
         Resource::Databases => take!(e.databases, Databases, |v| (v, Vec::new())),
         Resource::Snapshots => take!(e.snapshots, Snapshots, |v| (v, Vec::new())),
         Resource::Alarms => take!(e.alarms, Alarms, |v| (v, Vec::new())),
+        Resource::Targets => take!(e.targets, Targets, |v| (v, Vec::new())),
     }
     let mut effects = Vec::new();
     if resource == Resource::Services {
@@ -425,6 +478,7 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::Tasks => go(state, View::Tasks),
         Command::Databases => go(state, View::Databases),
         Command::Alarms => go(state, View::Alarms),
+        Command::Fleet => go(state, View::Fleet),
     }
     Vec::new()
 }
@@ -443,6 +497,11 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
     let kind = state.view().kind();
     let sel = state.selected(kind);
     match state.view().clone() {
+        View::Fleet => {
+            let effects = switch_env(state, sel);
+            go(state, View::Overview);
+            return effects;
+        }
         View::Overview | View::Services => {
             let name = state.visible_services().get(sel).map(|s| s.name.clone());
             if let Some(service) = name {
@@ -471,7 +530,7 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
                 }
             }
         }
-        View::ServiceDetail { .. } | View::Tasks | View::Databases => {}
+        View::ServiceDetail { .. } | View::Tasks | View::Databases | View::Diagnostics => {}
     }
     Vec::new()
 }
@@ -573,6 +632,14 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
         }
         "alarms" | "alarm" | "al" => {
             go(state, View::Alarms);
+            Vec::new()
+        }
+        "fleet" | "envs" | "f" => {
+            go(state, View::Fleet);
+            Vec::new()
+        }
+        "diag" | "diagnostics" | "stats" => {
+            go(state, View::Diagnostics);
             Vec::new()
         }
         "help" | "h" => {

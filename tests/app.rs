@@ -36,8 +36,9 @@ async fn demo(seed: u64) -> (App, SimClock) {
         seed: Some(seed),
         ..Options::default()
     };
-    let (state, envs) =
-        setup::build(&config, &options, clock.clone(), "config.toml").expect("demo builds");
+    let (state, envs) = setup::build(&config, &options, clock.clone(), "config.toml")
+        .await
+        .expect("demo builds");
     let n = state.envs.len();
     let mut app = App::new(state, envs, clock.clone());
     app.dispatch(Action::Resize(80, 24));

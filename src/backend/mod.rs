@@ -7,16 +7,18 @@
 //! every page and batches describes to the API limits) with any per-resource
 //! failures reported alongside.
 
+pub mod aws;
 pub mod sim;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::domain::{
-    Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, ScalableTarget, Service, Task,
-    TaskDefinition,
+    Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, ScalableTarget, Service,
+    TargetGroup, Task, TaskDefinition,
 };
 
 /// Why a backend call failed, in the terms an operator acts on.
@@ -129,6 +131,9 @@ pub trait Backend: Send + Sync {
     /// Application Auto Scaling targets and policies of the cluster's services.
     async fn scalable_targets(&self, cluster: &str) -> BackendResult<Vec<ScalableTarget>>;
 
+    /// ELBv2 target groups by ARN with the health of their targets.
+    async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>>;
+
     /// RDS `DescribeDBInstances`, every page; `ids` empty means all.
     async fn db_instances(&self, ids: &[String]) -> BackendResult<Vec<DbInstance>>;
 
@@ -177,6 +182,22 @@ pub trait Backend: Send + Sync {
 
     /// CloudWatch `EnableAlarmActions` / `DisableAlarmActions`.
     async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()>;
+
+    /// Requests sent so far, by `service:Operation` (empty for backends
+    /// that send none).
+    fn request_stats(&self) -> BTreeMap<String, OpStats> {
+        BTreeMap::new()
+    }
+}
+
+/// Counters of one API operation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpStats {
+    pub calls: u64,
+    pub errors: u64,
+    pub throttles: u64,
+    /// Duration of the last call, in milliseconds.
+    pub last_ms: u64,
 }
 
 /// The default timeout of one backend call made by the console.

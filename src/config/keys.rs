@@ -254,11 +254,12 @@ pub enum Command {
     Tasks,
     Databases,
     Alarms,
+    Fleet,
 }
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 19] = [
+    pub const ALL: [Command; 20] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -278,6 +279,7 @@ impl Command {
         Command::Tasks,
         Command::Databases,
         Command::Alarms,
+        Command::Fleet,
     ];
 
     /// The name used in the `[keys]` table of the config file.
@@ -302,6 +304,7 @@ impl Command {
             Command::Tasks => "tasks",
             Command::Databases => "databases",
             Command::Alarms => "alarms",
+            Command::Fleet => "fleet",
         }
     }
 
@@ -332,6 +335,7 @@ impl Command {
             Command::Tasks => "ECS tasks",
             Command::Databases => "RDS databases",
             Command::Alarms => "CloudWatch alarms",
+            Command::Fleet => "Every environment side by side",
         }
     }
 
@@ -357,6 +361,7 @@ impl Command {
             Command::Tasks => &["3"],
             Command::Databases => &["4"],
             Command::Alarms => &["5"],
+            Command::Fleet => &["0"],
         }
     }
 
@@ -766,6 +771,7 @@ mod tests {
             (KeyCode::Tab, KeyModifiers::NONE, Command::NextEnvironment),
             (KeyCode::Char('1'), KeyModifiers::NONE, Command::Overview),
             (KeyCode::Char('5'), KeyModifiers::NONE, Command::Alarms),
+            (KeyCode::Char('0'), KeyModifiers::NONE, Command::Fleet),
         ];
         for (code, modifiers, cmd) in cases {
             assert_eq!(map.command_for(&ev(code, modifiers)), Some(cmd), "{code:?}");

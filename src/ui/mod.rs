@@ -7,6 +7,8 @@
 
 mod alarms;
 mod databases;
+mod diagnostics;
+mod fleet;
 mod footer;
 mod header;
 mod help;
@@ -45,6 +47,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
 
     header::draw(frame, header_area, state, theme);
     match state.view() {
+        View::Fleet => fleet::draw(frame, body, state, theme),
+        View::Diagnostics => diagnostics::draw(frame, body, state, theme),
         View::Overview => overview::draw(frame, body, state, theme),
         View::Services => services::draw(frame, body, state, theme),
         View::ServiceDetail { service } => service_detail::draw(frame, body, state, theme, service),

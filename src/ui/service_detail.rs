@@ -272,6 +272,48 @@ fn info_lines<'a>(env: &EnvState, s: &Service, theme: &Theme, narrow: bool) -> V
         }));
     }
     lines.push(Line::from(scaling));
+    for tg in env.targets_for(s) {
+        let healthy = tg.healthy();
+        let total = tg.targets.len();
+        let mut spans = vec![
+            Span::styled("targets ", theme.dim),
+            Span::styled(
+                format!("{healthy}/{total} healthy"),
+                if healthy == total && total > 0 {
+                    theme.ok
+                } else {
+                    theme.warning
+                },
+            ),
+            Span::styled(
+                format!(
+                    "  {} {}",
+                    tg.name,
+                    tg.health_check_path.as_deref().unwrap_or("")
+                ),
+                theme.dim,
+            ),
+        ];
+        for t in tg.targets.iter().filter(|t| t.state != "healthy") {
+            spans.push(Span::styled(
+                format!(
+                    "  {} {}{}",
+                    t.id,
+                    t.state,
+                    t.reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                ),
+                theme.health(if t.state == "unhealthy" {
+                    crate::domain::Health::Critical
+                } else {
+                    crate::domain::Health::Progressing
+                }),
+            ));
+        }
+        lines.push(Line::from(spans));
+    }
     lines
 }
 

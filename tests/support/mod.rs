@@ -5,6 +5,7 @@
 // Each test binary uses only part of the helpers.
 #![allow(dead_code)]
 
+pub mod moto;
 pub mod pty;
 
 use std::io::Read;

@@ -36,7 +36,7 @@ use crate::backend::{Backend, BackendResult, ImageChange, ServiceUpdate};
 use crate::config::{ClusterConfig, EnvironmentConfig, Source};
 use crate::domain::{
     Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricSeries, ScalableTarget,
-    Service, Task, TaskDefinition,
+    Service, TargetGroup, TargetHealth, Task, TaskDefinition,
 };
 
 /// Why a simulation could not be built.
@@ -213,6 +213,29 @@ impl Backend for SimBackend {
         self.with(|w| w.ecs.scalable_targets(cluster))
     }
 
+    async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {
+        Ok(self.with(|w| {
+            let clusters: Vec<String> = w
+                .ecs
+                .clusters(&[])
+                .items
+                .into_iter()
+                .map(|c| c.name)
+                .collect();
+            let mut services = Vec::new();
+            let mut tasks = Vec::new();
+            for c in &clusters {
+                if let Ok(l) = w.ecs.services(c) {
+                    services.extend(l.items);
+                }
+                if let Ok(l) = w.ecs.tasks(c) {
+                    tasks.extend(l.items);
+                }
+            }
+            target_groups_of(&services, &tasks, arns)
+        }))
+    }
+
     async fn db_instances(&self, ids: &[String]) -> BackendResult<Vec<DbInstance>> {
         self.with(|w| w.rds.instances(ids, w.now))
     }
@@ -274,4 +297,86 @@ impl Backend for SimBackend {
         self.with(|w| w.set_alarm_actions(names, enabled));
         Ok(())
     }
+}
+
+/// Target groups as ELBv2 would report them for the simulated services:
+/// each live task of a service behind the group is a target whose state
+/// follows the task (starting → `initial`, healthy → `healthy`, unhealthy →
+/// `unhealthy`, stopping → `draining`).
+fn target_groups_of(services: &[Service], tasks: &[Task], arns: &[String]) -> Vec<TargetGroup> {
+    let mut groups = Vec::new();
+    for arn in arns {
+        let behind: Vec<&Service> = services
+            .iter()
+            .filter(|s| {
+                s.load_balancers
+                    .iter()
+                    .any(|lb| lb.target_group_arn.as_deref() == Some(arn.as_str()))
+            })
+            .collect();
+        let Some(first) = behind.first() else {
+            continue;
+        };
+        let port = first
+            .load_balancers
+            .iter()
+            .find(|lb| lb.target_group_arn.as_deref() == Some(arn.as_str()))
+            .and_then(|lb| lb.container_port);
+        let mut targets = Vec::new();
+        for t in tasks {
+            if !behind
+                .iter()
+                .any(|s| t.service_name() == Some(s.name.as_str()))
+            {
+                continue;
+            }
+            let (state, reason, description) =
+                match (t.last_status.as_str(), t.health_status.as_str()) {
+                    ("RUNNING", "HEALTHY") if t.desired_status == "RUNNING" => {
+                        ("healthy", None, None)
+                    }
+                    ("RUNNING", "UNHEALTHY") => (
+                        "unhealthy",
+                        Some("Target.ResponseCodeMismatch"),
+                        Some("Health checks failed with these codes: [503]"),
+                    ),
+                    ("RUNNING" | "ACTIVATING", _) if t.desired_status == "RUNNING" => (
+                        "initial",
+                        Some("Elb.InitialHealthChecking"),
+                        Some("Initial health checks in progress"),
+                    ),
+                    ("RUNNING" | "DEACTIVATING" | "STOPPING", _) => (
+                        "draining",
+                        Some("Target.DeregistrationInProgress"),
+                        Some("Target deregistration is in progress"),
+                    ),
+                    _ => continue,
+                };
+            // A stable private address per task, as Fargate's ENI would have.
+            let h = t
+                .id()
+                .bytes()
+                .fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)));
+            targets.push(TargetHealth {
+                id: format!("10.0.{}.{}", (h >> 8) % 64, h % 250 + 2),
+                port,
+                availability_zone: t.availability_zone.clone(),
+                state: state.to_string(),
+                reason: reason.map(str::to_string),
+                description: description.map(str::to_string),
+            });
+        }
+        targets.sort_by(|a, b| a.id.cmp(&b.id));
+        let name = arn.split('/').nth(1).unwrap_or(arn).to_string();
+        groups.push(TargetGroup {
+            arn: arn.clone(),
+            name,
+            protocol: Some("HTTP".to_string()),
+            port,
+            health_check_path: Some("/api/health".to_string()),
+            load_balancer_arns: Vec::new(),
+            targets,
+        });
+    }
+    groups
 }

@@ -1,0 +1,553 @@
+#!/usr/bin/env python3
+"""Seeds a moto account with an environment modelled on the production design.
+
+    .venv/bin/python scripts/seed-moto.py --endpoint http://127.0.0.1:5000 \\
+        [--account 123456789012] [--region ap-northeast-1] [--name works-logue-prod] \\
+        [--minimal] [--extra-services N] [--extra-tasks N] [--extra-alarms N] \\
+        [--extra-dbs N] [--extra-snapshots N]
+
+Works Logue as in assets/sim/world.toml: Next.js on ECS Fargate behind an ALB
+whose target groups check /api/health, auto scaling on CPU 70 %, RDS
+PostgreSQL Multi-AZ with a read replica and a manual snapshot, and the alarm
+thresholds of the こえポン design (CPU > 80 %, memory > 85 %, 5XX > 10,
+response time > 3 s) plus the database alarms (connections, free storage
+< 5 GB). Every name starts with --name.
+
+Seeded (NAME = --name):
+  ECS cluster NAME; task definitions NAME-web (3 revisions), NAME-api (3),
+  NAME-worker (2); services web, api (behind the ALB) and worker, FARGATE,
+  awsvpc in moto's default VPC, desired 2, each with 2 RUNNING tasks
+  (RunTask group "service:<svc>", startedBy = the deployment id);
+  ALB NAME-alb with target groups NAME-web (:3000) and NAME-api (:8080);
+  scalable targets web 2-10 and api 2-8, policies NAME-web-cpu70 and
+  NAME-api-cpu70 (ECSServiceAverageCPUUtilization 70);
+  RDS NAME-db (postgres 16.4, db.r6g.large, Multi-AZ, 100 GiB gp3, backups
+  7 days), read replica NAME-db-replica, snapshot NAME-db-before-pg16-upgrade;
+  14 alarms NAME-<...> (see ALARMS), NAME-api-5xx set to ALARM.
+--minimal: only the cluster, task definition NAME-web (1 revision), service
+  web (no tasks, no load balancer) and the alarm NAME-web-cpu-high.
+Scale, for pagination tests (added to either):
+  --extra-services N  services svc-000... (desired 1, no load balancer)
+  --extra-tasks N     RUNNING tasks in group service:svc-000 (or, without
+                      extra services, the standalone group family:NAME-web)
+  --extra-alarms N    alarms NAME-extra-000... (state OK)
+  --extra-dbs N       instances NAME-extra-db-000... (db.t4g.micro)
+  --extra-snapshots N manual snapshots NAME-snap-000... of NAME-db (created
+                      first when --minimal)
+
+Prints a JSON summary on stdout. Sets moto's ecs::task state transition to
+manual (a billion describes) so that tasks stay RUNNING; that setting is
+server-wide. Needs boto3 (installed with moto[server]).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import urllib.request
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.pop("AWS_SESSION_TOKEN", None)
+os.environ.pop("AWS_PROFILE", None)
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+import boto3  # noqa: E402
+from botocore.config import Config  # noqa: E402
+
+REGISTRY = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com"
+
+# family suffix -> revisions' image tags (oldest first), as in world.toml.
+REVISIONS = {
+    "web": ["2026.11.10-0c5e2ab", "2026.11.17-d82f6c4", "2026.11.21-7c1e9a2"],
+    "api": ["2026.11.06-5a2d8e1", "2026.11.14-b47c3f0", "2026.11.20-3f8a6d5"],
+    "worker": ["2026.11.14-b47c3f0", "2026.11.20-3f8a6d5"],
+}
+SIZES = {"web": ("512", "1024"), "api": ("512", "1024"), "worker": ("256", "512")}
+PORTS = {"web": 3000, "api": 8080}
+SECRETS = {
+    "web": [
+        ("DATABASE_URL", "secretsmanager:secret:prod/works-logue/database-url-Q2m9Xa"),
+        ("NEXTAUTH_SECRET", "secretsmanager:secret:prod/works-logue/nextauth-secret-7HkP1c"),
+        ("REDIS_URL", "ssm:parameter/works-logue/prod/redis-url"),
+    ],
+    "api": [
+        ("DATABASE_URL", "secretsmanager:secret:prod/works-logue/database-url-Q2m9Xa"),
+        ("DATABASE_READ_URL", "secretsmanager:secret:prod/works-logue/database-read-url-v8NwKe"),
+        ("REDIS_URL", "ssm:parameter/works-logue/prod/redis-url"),
+    ],
+    "worker": [
+        ("DATABASE_URL", "secretsmanager:secret:prod/works-logue/database-url-Q2m9Xa"),
+        ("REDIS_URL", "ssm:parameter/works-logue/prod/redis-url"),
+    ],
+}
+AUTOSCALING = {"web": (2, 10), "api": (2, 8)}
+
+# (suffix, description, namespace, metric, dimension kind, statistic,
+#  comparison, threshold, period, evaluation periods)
+ALARMS = [
+    ("web-cpu-high", "web: average CPU above 80 % for 2 minutes", "AWS/ECS", "CPUUtilization", "svc:web", "Average", "GreaterThanThreshold", 80.0, 60, 2),
+    ("api-cpu-high", "api: average CPU above 80 % for 2 minutes", "AWS/ECS", "CPUUtilization", "svc:api", "Average", "GreaterThanThreshold", 80.0, 60, 2),
+    ("worker-cpu-high", "worker: average CPU above 80 % for 3 minutes", "AWS/ECS", "CPUUtilization", "svc:worker", "Average", "GreaterThanThreshold", 80.0, 60, 3),
+    ("web-memory-high", "web: average memory above 85 % for 3 minutes", "AWS/ECS", "MemoryUtilization", "svc:web", "Average", "GreaterThanThreshold", 85.0, 60, 3),
+    ("api-memory-high", "api: average memory above 85 % for 3 minutes", "AWS/ECS", "MemoryUtilization", "svc:api", "Average", "GreaterThanThreshold", 85.0, 60, 3),
+    ("worker-memory-high", "worker: average memory above 85 % for 3 minutes", "AWS/ECS", "MemoryUtilization", "svc:worker", "Average", "GreaterThanThreshold", 85.0, 60, 3),
+    ("web-5xx", "web: more than 10 target 5XX responses in a minute (pages on-call)", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "tg:web", "Sum", "GreaterThanThreshold", 10.0, 60, 1),
+    ("api-5xx", "api: more than 10 target 5XX responses in a minute (pages on-call)", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "tg:api", "Sum", "GreaterThanThreshold", 10.0, 60, 1),
+    ("web-response-time", "web: average target response time above 3 s (3000 ms)", "AWS/ApplicationELB", "TargetResponseTime", "tg:web", "Average", "GreaterThanThreshold", 3.0, 60, 2),
+    ("api-response-time", "api: average target response time above 3 s (3000 ms)", "AWS/ApplicationELB", "TargetResponseTime", "tg:api", "Average", "GreaterThanThreshold", 3.0, 60, 2),
+    ("db-cpu-high", "RDS primary: CPU above 80 % for 3 minutes", "AWS/RDS", "CPUUtilization", "db:primary", "Average", "GreaterThanThreshold", 80.0, 60, 3),
+    ("db-connections-high", "RDS primary: connections above 80 % of max_connections (160 of 200)", "AWS/RDS", "DatabaseConnections", "db:primary", "Maximum", "GreaterThanThreshold", 160.0, 60, 2),
+    ("db-free-storage-low", "RDS primary: free storage below 5 GB", "AWS/RDS", "FreeStorageSpace", "db:primary", "Minimum", "LessThanThreshold", 5368709120.0, 300, 1),
+    ("db-replica-lag", "RDS replica: replication lag above 30 s for 2 minutes", "AWS/RDS", "ReplicaLag", "db:replica", "Maximum", "GreaterThanThreshold", 30.0, 60, 2),
+]
+IN_ALARM = ["api-5xx"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Seed a moto account for honban's tests and demo.")
+    parser.add_argument("--endpoint", required=True, help="moto server URL (not the proxy)")
+    parser.add_argument("--account", help="12-digit account id (sent as x-moto-account-id)")
+    parser.add_argument("--region", default="ap-northeast-1")
+    parser.add_argument("--name", default="works-logue-prod", help="prefix of every name")
+    parser.add_argument("--minimal", action="store_true", help="cluster, one service, one alarm")
+    for opt in ("services", "tasks", "alarms", "dbs", "snapshots"):
+        parser.add_argument(f"--extra-{opt}", type=int, default=0, metavar="N")
+    args = parser.parse_args()
+    if args.account is not None and (len(args.account) != 12 or not args.account.isdigit()):
+        parser.error("--account must be 12 digits")
+    started = time.monotonic()
+    summary = Seeder(args).run()
+    summary["seconds"] = round(time.monotonic() - started, 2)
+    json.dump(summary, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+class Seeder:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.name = args.name
+        self.account = args.account or "123456789012"
+        self.region = args.region
+        config = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=120)
+
+        def client(service: str):
+            c = boto3.client(service, endpoint_url=args.endpoint, region_name=args.region, config=config)
+            if args.account:
+                c.meta.events.register("before-sign.*.*", self._add_header)
+            return c
+
+        self.ec2 = client("ec2")
+        self.ecs = client("ecs")
+        self.elb = client("elbv2")
+        self.aas = client("application-autoscaling")
+        self.rds = client("rds")
+        self.cw = client("cloudwatch")
+        self.summary: dict = {
+            "account": self.account,
+            "region": self.region,
+            "name": self.name,
+            "cluster": self.name,
+            "services": [],
+            "task_definitions": {},
+            "tasks": 0,
+            "tasks_by_group": {},
+            "load_balancer": None,
+            "target_groups": {},
+            "scalable_targets": [],
+            "scaling_policies": [],
+            "db_instances": [],
+            "db_snapshots": [],
+            "alarms": 0,
+            "alarm_names": [],
+            "alarms_in_alarm": [],
+        }
+
+    def _add_header(self, request, **_kwargs) -> None:
+        request.headers["x-moto-account-id"] = self.args.account
+
+    # ------------------------------------------------------------------
+
+    def run(self) -> dict:
+        a = self.args
+        self.keep_tasks_running()
+        self.network()
+        self.ecs.create_cluster(clusterName=self.name)
+        self.summary["cluster_arn"] = f"arn:aws:ecs:{self.region}:{self.account}:cluster/{self.name}"
+        dbs: dict[str, str] = {}
+        tgs: dict[str, str] = {}
+        if a.minimal:
+            self.task_definitions({"web": REVISIONS["web"][-1:]})
+            self.service("web", desired=2, tg=None)
+            self.alarms([ALARMS[0]], tgs, dbs, lb_dim=None)
+        else:
+            self.task_definitions(REVISIONS)
+            lb_dim = self.load_balancer(tgs)
+            for svc in ("web", "api", "worker"):
+                self.service(svc, desired=2, tg=tgs.get(svc))
+            self.service_tasks(["web", "api", "worker"], per_service=2)
+            self.autoscaling()
+            dbs = self.databases()
+            self.alarms(ALARMS, tgs, dbs, lb_dim)
+        self.extras()
+        self.summary["alarm_names"].sort()
+        self.summary["alarms"] = len(self.summary["alarm_names"])
+        return self.summary
+
+    def keep_tasks_running(self) -> None:
+        body = json.dumps(
+            {"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1_000_000_000}}
+        ).encode()
+        req = urllib.request.Request(
+            self.args.endpoint.rstrip("/") + "/moto-api/state-manager/set-transition",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            resp.read()
+
+    def network(self) -> None:
+        vpcs = self.ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
+        if not vpcs:
+            raise SystemExit("moto has no default VPC in this region")
+        self.vpc = vpcs[0]["VpcId"]
+        subnets = self.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [self.vpc]}])["Subnets"]
+        subnets.sort(key=lambda s: s["AvailabilityZone"])
+        self.subnets = [s["SubnetId"] for s in subnets][:3]
+        groups = self.ec2.describe_security_groups(
+            Filters=[{"Name": "vpc-id", "Values": [self.vpc]}, {"Name": "group-name", "Values": ["default"]}]
+        )["SecurityGroups"]
+        self.security_groups = [groups[0]["GroupId"]]
+        self.awsvpc = {
+            "awsvpcConfiguration": {
+                "subnets": self.subnets[:2],
+                "securityGroups": self.security_groups,
+                "assignPublicIp": "DISABLED",
+            }
+        }
+
+    # ------------------------------------------------------------------ ECS
+
+    def task_definitions(self, revisions: dict[str, list[str]]) -> None:
+        self.latest: dict[str, str] = {}
+        for svc, tags in revisions.items():
+            family = f"{self.name}-{svc}"
+            arns = []
+            for tag in tags:
+                arn = self.ecs.register_task_definition(**self.task_definition(svc, family, tag))[
+                    "taskDefinition"
+                ]["taskDefinitionArn"]
+                arns.append(arn)
+            self.latest[svc] = arns[-1]
+            self.summary["task_definitions"][family] = arns
+
+    def task_definition(self, svc: str, family: str, tag: str) -> dict:
+        cpu, memory = SIZES[svc]
+        arn = f"arn:aws:{{}}:{self.region}:{self.account}:{{}}"
+        container = {
+            "name": svc,
+            "image": f"{REGISTRY}/works-logue/{svc}:{tag}",
+            "cpu": int(cpu),
+            "memory": int(memory),
+            "essential": True,
+            "environment": [{"name": "NODE_ENV", "value": "production"}, {"name": "TZ", "value": "Asia/Tokyo"}],
+            "secrets": [{"name": n, "valueFrom": arn.format(*ref.split(":", 1))} for n, ref in SECRETS[svc]],
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": f"/ecs/{family}",
+                    "awslogs-region": self.region,
+                    "awslogs-stream-prefix": "ecs",
+                },
+            },
+        }
+        if svc in PORTS:
+            container["portMappings"] = [{"containerPort": PORTS[svc], "hostPort": PORTS[svc], "protocol": "tcp"}]
+            container["healthCheck"] = {
+                "command": ["CMD-SHELL", f"curl -fsS http://localhost:{PORTS[svc]}/api/health || exit 1"],
+                "interval": 30,
+                "timeout": 5,
+                "retries": 3,
+                "startPeriod": 60,
+            }
+        return {
+            "family": family,
+            "networkMode": "awsvpc",
+            "requiresCompatibilities": ["FARGATE"],
+            "cpu": cpu,
+            "memory": memory,
+            "executionRoleArn": f"arn:aws:iam::{self.account}:role/ecsTaskExecutionRole",
+            "taskRoleArn": f"arn:aws:iam::{self.account}:role/{family}-task",
+            "containerDefinitions": [container],
+        }
+
+    def service(self, svc: str, desired: int, tg: str | None, task_definition: str | None = None) -> None:
+        kwargs = {
+            "cluster": self.name,
+            "serviceName": svc,
+            "taskDefinition": task_definition or self.latest[svc],
+            "desiredCount": desired,
+            "launchType": "FARGATE",
+            "platformVersion": "LATEST",
+            "networkConfiguration": self.awsvpc,
+            "deploymentConfiguration": {
+                "maximumPercent": 200,
+                "minimumHealthyPercent": 100,
+                "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+            },
+        }
+        if tg:
+            kwargs["loadBalancers"] = [{"targetGroupArn": tg, "containerName": svc, "containerPort": PORTS[svc]}]
+            kwargs["healthCheckGracePeriodSeconds"] = 60
+        self.ecs.create_service(**kwargs)
+        # moto leaves runningCount at 0; an UpdateService of desiredCount sets it.
+        self.ecs.update_service(cluster=self.name, service=svc, desiredCount=desired)
+        self.summary["services"].append(svc)
+
+    def run_tasks(self, task_definition: str, group: str, count: int, started_by: str | None = None) -> None:
+        left = count
+        while left > 0:
+            batch = min(10, left)  # RunTask's limit on AWS
+            kwargs = {
+                "cluster": self.name,
+                "taskDefinition": task_definition,
+                "count": batch,
+                "launchType": "FARGATE",
+                "group": group,
+                "networkConfiguration": self.awsvpc,
+            }
+            if started_by:
+                kwargs["startedBy"] = started_by
+            resp = self.ecs.run_task(**kwargs)
+            if resp.get("failures"):
+                raise SystemExit(f"RunTask failed: {resp['failures']}")
+            left -= batch
+        self.summary["tasks"] += count
+        by_group = self.summary["tasks_by_group"]
+        by_group[group] = by_group.get(group, 0) + count
+
+    def service_tasks(self, services: list[str], per_service: int) -> None:
+        described = self.ecs.describe_services(cluster=self.name, services=services)["services"]
+        for s in described:
+            deployment = (s.get("deployments") or [{}])[0].get("id")
+            self.run_tasks(s["taskDefinition"], f"service:{s['serviceName']}", per_service, deployment)
+
+    # ------------------------------------------------------------------ ELB, AAS
+
+    def load_balancer(self, tgs: dict[str, str]) -> dict[str, str]:
+        lb = self.elb.create_load_balancer(
+            Name=f"{self.name}-alb"[:32],
+            Subnets=self.subnets[:2],
+            SecurityGroups=self.security_groups,
+            Scheme="internet-facing",
+            Type="application",
+            IpAddressType="ipv4",
+        )["LoadBalancers"][0]
+        lb_arn = lb["LoadBalancerArn"]
+        self.summary["load_balancer"] = lb_arn
+        for svc in ("web", "api"):
+            tg = self.elb.create_target_group(
+                Name=f"{self.name}-{svc}"[:32],
+                Protocol="HTTP",
+                Port=PORTS[svc],
+                VpcId=self.vpc,
+                TargetType="ip",
+                HealthCheckProtocol="HTTP",
+                HealthCheckPath="/api/health",
+                HealthCheckIntervalSeconds=30,
+                HealthyThresholdCount=2,
+                UnhealthyThresholdCount=3,
+                Matcher={"HttpCode": "200"},
+            )["TargetGroups"][0]
+            tgs[svc] = tg["TargetGroupArn"]
+            self.summary["target_groups"][svc] = tg["TargetGroupArn"]
+        listener = self.elb.create_listener(
+            LoadBalancerArn=lb_arn,
+            Protocol="HTTP",
+            Port=80,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": tgs["web"]}],
+        )["Listeners"][0]
+        self.elb.create_rule(
+            ListenerArn=listener["ListenerArn"],
+            Priority=10,
+            Conditions=[{"Field": "path-pattern", "Values": ["/v1/*"]}],
+            Actions=[{"Type": "forward", "TargetGroupArn": tgs["api"]}],
+        )
+        # CloudWatch dimension values: "app/NAME/ID" and "targetgroup/NAME/ID".
+        dims = {"lb": lb_arn.split(":loadbalancer/", 1)[1]}
+        for svc, arn in tgs.items():
+            dims[svc] = arn.split(":", 5)[5]
+        return dims
+
+    def autoscaling(self) -> None:
+        for svc, (low, high) in AUTOSCALING.items():
+            resource = f"service/{self.name}/{svc}"
+            self.aas.register_scalable_target(
+                ServiceNamespace="ecs",
+                ResourceId=resource,
+                ScalableDimension="ecs:service:DesiredCount",
+                MinCapacity=low,
+                MaxCapacity=high,
+            )
+            policy = f"{self.name}-{svc}-cpu70"
+            self.aas.put_scaling_policy(
+                PolicyName=policy,
+                ServiceNamespace="ecs",
+                ResourceId=resource,
+                ScalableDimension="ecs:service:DesiredCount",
+                PolicyType="TargetTrackingScaling",
+                TargetTrackingScalingPolicyConfiguration={
+                    "TargetValue": 70.0,
+                    "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+                    "ScaleOutCooldown": 60,
+                    "ScaleInCooldown": 300,
+                },
+            )
+            self.summary["scalable_targets"].append(resource)
+            self.summary["scaling_policies"].append(policy)
+
+    # ------------------------------------------------------------------ RDS
+
+    def primary_db(self) -> str:
+        primary = f"{self.name}-db"
+        self.rds.create_db_instance(
+            DBInstanceIdentifier=primary,
+            DBInstanceClass="db.r6g.large",
+            Engine="postgres",
+            EngineVersion="16.4",
+            DBName="works_logue",
+            MasterUsername="works_logue",
+            MasterUserPassword="not-a-real-password",
+            AllocatedStorage=100,
+            StorageType="gp3",
+            MultiAZ=True,
+            BackupRetentionPeriod=7,
+            PreferredBackupWindow="18:00-18:30",
+            PreferredMaintenanceWindow="sun:19:00-sun:19:30",
+            StorageEncrypted=True,
+            DeletionProtection=True,
+            VpcSecurityGroupIds=self.security_groups,
+            Tags=[{"Key": "Environment", "Value": self.name}],
+        )
+        self.summary["db_instances"].append(primary)
+        return primary
+
+    def databases(self) -> dict[str, str]:
+        primary = self.primary_db()
+        replica = f"{self.name}-db-replica"
+        self.rds.create_db_instance_read_replica(
+            DBInstanceIdentifier=replica,
+            SourceDBInstanceIdentifier=primary,
+            DBInstanceClass="db.r6g.large",
+        )
+        self.summary["db_instances"].append(replica)
+        snapshot = f"{self.name}-db-before-pg16-upgrade"
+        self.rds.create_db_snapshot(DBSnapshotIdentifier=snapshot, DBInstanceIdentifier=primary)
+        self.summary["db_snapshots"].append(snapshot)
+        return {"primary": primary, "replica": replica}
+
+    # ------------------------------------------------------------------ CloudWatch
+
+    def alarms(self, specs, tgs, dbs, lb_dim) -> None:
+        for suffix, description, namespace, metric, dim, stat, comparison, threshold, period, periods in specs:
+            kind, which = dim.split(":")
+            if kind == "svc":
+                dimensions = [{"Name": "ClusterName", "Value": self.name}, {"Name": "ServiceName", "Value": which}]
+            elif kind == "tg":
+                dimensions = [
+                    {"Name": "LoadBalancer", "Value": lb_dim["lb"]},
+                    {"Name": "TargetGroup", "Value": lb_dim[which]},
+                ]
+            else:
+                dimensions = [{"Name": "DBInstanceIdentifier", "Value": dbs[which]}]
+            name = f"{self.name}-{suffix}"
+            self.cw.put_metric_alarm(
+                AlarmName=name,
+                AlarmDescription=description,
+                Namespace=namespace,
+                MetricName=metric,
+                Dimensions=dimensions,
+                Statistic=stat,
+                ComparisonOperator=comparison,
+                Threshold=threshold,
+                Period=period,
+                EvaluationPeriods=periods,
+                DatapointsToAlarm=periods,
+                TreatMissingData="missing",
+                ActionsEnabled=True,
+                AlarmActions=[f"arn:aws:sns:{self.region}:{self.account}:{self.name}-oncall"],
+                OKActions=[f"arn:aws:sns:{self.region}:{self.account}:{self.name}-oncall"],
+            )
+            self.summary["alarm_names"].append(name)
+            if suffix in IN_ALARM:
+                self.cw.set_alarm_state(
+                    AlarmName=name,
+                    StateValue="ALARM",
+                    StateReason=(
+                        "Threshold Crossed: 1 datapoint [37.0] was greater than the threshold (10.0)."
+                    ),
+                    StateReasonData=json.dumps({"version": "1.0", "queryDate": "2026-11-23T03:12:00.000+0000"}),
+                )
+                self.summary["alarms_in_alarm"].append(name)
+
+    # ------------------------------------------------------------------ scale
+
+    def extras(self) -> None:
+        a = self.args
+        family_web = self.latest.get("web")
+        for i in range(a.extra_services):
+            self.service(f"svc-{i:03d}", desired=1, tg=None, task_definition=family_web)
+        if a.extra_tasks:
+            if a.extra_services:
+                desc = self.ecs.describe_services(cluster=self.name, services=["svc-000"])["services"][0]
+                started_by = (desc.get("deployments") or [{}])[0].get("id")
+                self.run_tasks(family_web, "service:svc-000", a.extra_tasks, started_by)
+            else:
+                self.run_tasks(family_web, f"family:{self.name}-web", a.extra_tasks)
+        for i in range(a.extra_alarms):
+            name = f"{self.name}-extra-{i:03d}"
+            self.cw.put_metric_alarm(
+                AlarmName=name,
+                AlarmDescription=f"extra alarm {i} for pagination tests",
+                Namespace="AWS/ECS",
+                MetricName="CPUUtilization",
+                Dimensions=[{"Name": "ClusterName", "Value": self.name}, {"Name": "ServiceName", "Value": "web"}],
+                Statistic="Average",
+                ComparisonOperator="GreaterThanThreshold",
+                Threshold=90.0,
+                Period=60,
+                EvaluationPeriods=1,
+            )
+            self.summary["alarm_names"].append(name)
+        for i in range(a.extra_dbs):
+            ident = f"{self.name}-extra-db-{i:03d}"
+            self.rds.create_db_instance(
+                DBInstanceIdentifier=ident,
+                DBInstanceClass="db.t4g.micro",
+                Engine="postgres",
+                EngineVersion="16.4",
+                MasterUsername="works_logue",
+                MasterUserPassword="not-a-real-password",
+                AllocatedStorage=20,
+                StorageType="gp3",
+            )
+            self.summary["db_instances"].append(ident)
+        if a.extra_snapshots:
+            primary = f"{self.name}-db"
+            if primary not in self.summary["db_instances"]:
+                self.primary_db()
+            for i in range(a.extra_snapshots):
+                ident = f"{self.name}-snap-{i:03d}"
+                self.rds.create_db_snapshot(DBSnapshotIdentifier=ident, DBInstanceIdentifier=primary)
+                self.summary["db_snapshots"].append(ident)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,475 @@
+//! ECS: clusters, services, tasks, task definitions; every page, batched to
+//! the API limits (ListServices/ListTasks 100 a page, DescribeServices 10,
+//! DescribeTasks 100).
+
+use aws_sdk_ecs::types::{self as t, DesiredStatus, TaskDefinitionField};
+
+use super::AwsBackend;
+use super::convert::{count, opt_string, opt_time, port, string};
+use crate::backend::{BackendError, BackendResult, ImageChange, ServiceUpdate};
+use crate::domain::{
+    CircuitBreaker, Cluster, Container, ContainerDefinition, Deployment, Failure, Listing,
+    LoadBalancerRef, RolloutState, Service, ServiceEvent, Task, TaskDefinition,
+};
+
+/// The most services one DescribeServices call takes.
+pub const DESCRIBE_SERVICES_BATCH: usize = 10;
+/// The most tasks one DescribeTasks call takes.
+pub const DESCRIBE_TASKS_BATCH: usize = 100;
+/// The largest page of ListServices / ListTasks / ListTaskDefinitions.
+pub const LIST_PAGE: i32 = 100;
+
+pub async fn clusters(b: &AwsBackend, names: &[String]) -> BackendResult<Listing<Cluster>> {
+    let out = b
+        .call(
+            "ecs",
+            "DescribeClusters",
+            b.clients
+                .ecs
+                .describe_clusters()
+                .set_clusters(Some(names.to_vec()))
+                .send(),
+        )
+        .await?;
+    Ok(Listing {
+        items: out
+            .clusters()
+            .iter()
+            .map(|c| Cluster {
+                arn: string(c.cluster_arn()),
+                name: string(c.cluster_name()),
+                status: string(c.status()),
+                active_services: count(c.active_services_count()),
+                running_tasks: count(c.running_tasks_count()),
+                pending_tasks: count(c.pending_tasks_count()),
+            })
+            .collect(),
+        failures: failures(out.failures()),
+    })
+}
+
+fn failures(f: &[t::Failure]) -> Vec<Failure> {
+    f.iter()
+        .map(|f| Failure {
+            arn: string(f.arn()),
+            reason: string(f.reason()),
+            detail: opt_string(f.detail()),
+        })
+        .collect()
+}
+
+pub async fn services(b: &AwsBackend, cluster: &str) -> BackendResult<Listing<Service>> {
+    let mut arns = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = b
+            .call(
+                "ecs",
+                "ListServices",
+                b.clients
+                    .ecs
+                    .list_services()
+                    .cluster(cluster)
+                    .max_results(LIST_PAGE)
+                    .set_next_token(token.clone())
+                    .send(),
+            )
+            .await?;
+        arns.extend(page.service_arns().iter().cloned());
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut listing = Listing::default();
+    for batch in arns.chunks(DESCRIBE_SERVICES_BATCH) {
+        let out = b
+            .call(
+                "ecs",
+                "DescribeServices",
+                b.clients
+                    .ecs
+                    .describe_services()
+                    .cluster(cluster)
+                    .set_services(Some(batch.to_vec()))
+                    .send(),
+            )
+            .await?;
+        listing.items.extend(out.services().iter().map(service));
+        listing.failures.extend(failures(out.failures()));
+    }
+    Ok(listing)
+}
+
+fn service(s: &t::Service) -> Service {
+    Service {
+        arn: string(s.service_arn()),
+        name: string(s.service_name()),
+        cluster_arn: string(s.cluster_arn()),
+        status: string(s.status()),
+        desired_count: count(s.desired_count()),
+        running_count: count(s.running_count()),
+        pending_count: count(s.pending_count()),
+        launch_type: s.launch_type().map(|l| l.as_str().to_string()),
+        task_definition: string(s.task_definition()),
+        deployments: s.deployments().iter().map(deployment).collect(),
+        events: s
+            .events()
+            .iter()
+            .filter_map(|e| {
+                Some(ServiceEvent {
+                    id: string(e.id()),
+                    created_at: opt_time(e.created_at())?,
+                    message: string(e.message()),
+                })
+            })
+            .collect(),
+        load_balancers: s
+            .load_balancers()
+            .iter()
+            .map(|lb| LoadBalancerRef {
+                target_group_arn: opt_string(lb.target_group_arn()),
+                container_name: opt_string(lb.container_name()),
+                container_port: port(lb.container_port()),
+            })
+            .collect(),
+        created_at: opt_time(s.created_at()),
+        circuit_breaker: s
+            .deployment_configuration()
+            .and_then(|c| c.deployment_circuit_breaker())
+            .map(|cb| CircuitBreaker {
+                enable: cb.enable(),
+                rollback: cb.rollback(),
+            }),
+    }
+}
+
+fn deployment(d: &t::Deployment) -> Deployment {
+    let created = opt_time(d.created_at()).unwrap_or_default();
+    Deployment {
+        id: string(d.id()),
+        status: string(d.status()),
+        task_definition: string(d.task_definition()),
+        desired_count: count(d.desired_count()),
+        running_count: count(d.running_count()),
+        pending_count: count(d.pending_count()),
+        failed_tasks: count(d.failed_tasks()),
+        rollout_state: d
+            .rollout_state()
+            .map_or(RolloutState::Unknown, |r| RolloutState::parse(r.as_str())),
+        rollout_state_reason: opt_string(d.rollout_state_reason()),
+        created_at: created,
+        updated_at: opt_time(d.updated_at()).unwrap_or(created),
+    }
+}
+
+/// Running tasks and the recently stopped ones (ECS keeps those about an hour).
+pub async fn tasks(b: &AwsBackend, cluster: &str) -> BackendResult<Listing<Task>> {
+    let mut arns: Vec<String> = Vec::new();
+    for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
+        let mut token: Option<String> = None;
+        loop {
+            let page = b
+                .call(
+                    "ecs",
+                    "ListTasks",
+                    b.clients
+                        .ecs
+                        .list_tasks()
+                        .cluster(cluster)
+                        .desired_status(status.clone())
+                        .max_results(LIST_PAGE)
+                        .set_next_token(token.clone())
+                        .send(),
+                )
+                .await?;
+            for arn in page.task_arns() {
+                if !arns.contains(arn) {
+                    arns.push(arn.clone());
+                }
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    let mut listing = Listing::default();
+    for batch in arns.chunks(DESCRIBE_TASKS_BATCH) {
+        let out = b
+            .call(
+                "ecs",
+                "DescribeTasks",
+                b.clients
+                    .ecs
+                    .describe_tasks()
+                    .cluster(cluster)
+                    .set_tasks(Some(batch.to_vec()))
+                    .send(),
+            )
+            .await?;
+        listing.items.extend(out.tasks().iter().map(task));
+        listing.failures.extend(failures(out.failures()));
+    }
+    Ok(listing)
+}
+
+fn task(x: &t::Task) -> Task {
+    Task {
+        arn: string(x.task_arn()),
+        cluster_arn: string(x.cluster_arn()),
+        task_definition: string(x.task_definition_arn()),
+        group: opt_string(x.group()),
+        last_status: string(x.last_status()),
+        desired_status: string(x.desired_status()),
+        health_status: x
+            .health_status()
+            .map_or_else(|| "UNKNOWN".to_string(), |h| h.as_str().to_string()),
+        availability_zone: opt_string(x.availability_zone()),
+        launch_type: x.launch_type().map(|l| l.as_str().to_string()),
+        cpu: opt_string(x.cpu()),
+        memory: opt_string(x.memory()),
+        created_at: opt_time(x.created_at()),
+        started_at: opt_time(x.started_at()),
+        stopped_at: opt_time(x.stopped_at()),
+        stop_code: x.stop_code().map(|c| c.as_str().to_string()),
+        stopped_reason: opt_string(x.stopped_reason()),
+        containers: x
+            .containers()
+            .iter()
+            .map(|c| Container {
+                name: string(c.name()),
+                image: string(c.image()),
+                last_status: string(c.last_status()),
+                health_status: c.health_status().map(|h| h.as_str().to_string()),
+                exit_code: c.exit_code(),
+                reason: opt_string(c.reason()),
+            })
+            .collect(),
+    }
+}
+
+pub async fn task_definition(b: &AwsBackend, arn: &str) -> BackendResult<TaskDefinition> {
+    let out = b
+        .call(
+            "ecs",
+            "DescribeTaskDefinition",
+            b.clients
+                .ecs
+                .describe_task_definition()
+                .task_definition(arn)
+                .send(),
+        )
+        .await?;
+    out.task_definition()
+        .map(task_definition_of)
+        .ok_or_else(|| BackendError::NotFound {
+            resource: arn.to_string(),
+        })
+}
+
+fn task_definition_of(td: &t::TaskDefinition) -> TaskDefinition {
+    TaskDefinition {
+        arn: string(td.task_definition_arn()),
+        family: string(td.family()),
+        revision: count(td.revision()),
+        status: td
+            .status()
+            .map_or_else(String::new, |s| s.as_str().to_string()),
+        cpu: opt_string(td.cpu()),
+        memory: opt_string(td.memory()),
+        network_mode: td.network_mode().map(|m| m.as_str().to_string()),
+        requires_compatibilities: td
+            .requires_compatibilities()
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect(),
+        task_role_arn: opt_string(td.task_role_arn()),
+        execution_role_arn: opt_string(td.execution_role_arn()),
+        containers: td
+            .container_definitions()
+            .iter()
+            .map(|c| {
+                let log = c.log_configuration().and_then(|l| l.options());
+                ContainerDefinition {
+                    name: string(c.name()),
+                    image: string(c.image()),
+                    essential: c.essential().unwrap_or(true),
+                    cpu: u32::try_from(c.cpu()).ok().filter(|v| *v > 0),
+                    memory: c.memory().and_then(|m| u32::try_from(m).ok()),
+                    port_mappings: c
+                        .port_mappings()
+                        .iter()
+                        .filter_map(|p| port(p.container_port()))
+                        .collect(),
+                    // References only (valueFrom ARNs); never values.
+                    secrets: c
+                        .secrets()
+                        .iter()
+                        .map(|s| (s.name().to_string(), s.value_from().to_string()))
+                        .collect(),
+                    log_group: log.and_then(|o| o.get("awslogs-group").cloned()),
+                    log_stream_prefix: log.and_then(|o| o.get("awslogs-stream-prefix").cloned()),
+                }
+            })
+            .collect(),
+        registered_at: opt_time(td.registered_at()),
+    }
+}
+
+/// ACTIVE revision ARNs of a family, newest first, every page.
+pub async fn revisions(b: &AwsBackend, family: &str) -> BackendResult<Vec<String>> {
+    let mut arns = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = b
+            .call(
+                "ecs",
+                "ListTaskDefinitions",
+                b.clients
+                    .ecs
+                    .list_task_definitions()
+                    .family_prefix(family)
+                    .status(t::TaskDefinitionStatus::Active)
+                    .sort(t::SortOrder::Desc)
+                    .max_results(LIST_PAGE)
+                    .set_next_token(token.clone())
+                    .send(),
+            )
+            .await?;
+        arns.extend(page.task_definition_arns().iter().cloned());
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    // familyPrefix matches other families that start with the same name.
+    arns.retain(|a| {
+        crate::domain::task_definition_label(a)
+            .rsplit_once(':')
+            .is_some_and(|(f, _)| f == family)
+    });
+    // Newest first by revision number, whatever order the server used.
+    arns.sort_by_key(|a| {
+        std::cmp::Reverse(
+            a.rsplit(':')
+                .next()
+                .and_then(|r| r.parse::<u32>().ok())
+                .unwrap_or(0),
+        )
+    });
+    Ok(arns)
+}
+
+pub async fn update_service(
+    b: &AwsBackend,
+    cluster: &str,
+    name: &str,
+    update: ServiceUpdate,
+) -> BackendResult<Service> {
+    let desired = match update.desired_count {
+        Some(n) => Some(i32::try_from(n).map_err(|_| BackendError::Invalid {
+            message: format!("desired count {n} is too large"),
+        })?),
+        None => None,
+    };
+    let out = b
+        .call(
+            "ecs",
+            "UpdateService",
+            b.clients
+                .ecs
+                .update_service()
+                .cluster(cluster)
+                .service(name)
+                .set_desired_count(desired)
+                .set_task_definition(update.task_definition)
+                .force_new_deployment(update.force_new_deployment)
+                .send(),
+        )
+        .await?;
+    out.service()
+        .map(service)
+        .ok_or_else(|| BackendError::Other {
+            message: "UpdateService returned no service".to_string(),
+        })
+}
+
+/// Registers a copy of `change.base` with only the images changed: every
+/// other field (containers, secrets references, logging, cpu/memory, roles,
+/// network mode, volumes, placement, runtime platform, tags) is carried over.
+pub async fn register_task_definition(
+    b: &AwsBackend,
+    change: ImageChange,
+) -> BackendResult<TaskDefinition> {
+    let out = b
+        .call(
+            "ecs",
+            "DescribeTaskDefinition",
+            b.clients
+                .ecs
+                .describe_task_definition()
+                .task_definition(&change.base)
+                .include(TaskDefinitionField::Tags)
+                .send(),
+        )
+        .await?;
+    let Some(td) = out.task_definition() else {
+        return Err(BackendError::NotFound {
+            resource: change.base.clone(),
+        });
+    };
+    let mut containers = td.container_definitions().to_vec();
+    for (name, image) in &change.images {
+        let Some(c) = containers
+            .iter_mut()
+            .find(|c| c.name() == Some(name.as_str()))
+        else {
+            return Err(BackendError::Invalid {
+                message: format!("no container named {name} in {}", change.base),
+            });
+        };
+        c.image = Some(image.clone());
+    }
+    let tags = out.tags().to_vec();
+    let registered = b
+        .call(
+            "ecs",
+            "RegisterTaskDefinition",
+            b.clients
+                .ecs
+                .register_task_definition()
+                .set_family(td.family().map(str::to_string))
+                .set_task_role_arn(td.task_role_arn().map(str::to_string))
+                .set_execution_role_arn(td.execution_role_arn().map(str::to_string))
+                .set_network_mode(td.network_mode().cloned())
+                .set_container_definitions(Some(containers))
+                .set_volumes(non_empty(td.volumes().to_vec()))
+                .set_placement_constraints(non_empty(td.placement_constraints().to_vec()))
+                .set_requires_compatibilities(non_empty(td.requires_compatibilities().to_vec()))
+                .set_cpu(td.cpu().map(str::to_string))
+                .set_memory(td.memory().map(str::to_string))
+                .set_pid_mode(td.pid_mode().cloned())
+                .set_ipc_mode(td.ipc_mode().cloned())
+                .set_proxy_configuration(td.proxy_configuration().cloned())
+                .set_inference_accelerators(non_empty(td.inference_accelerators().to_vec()))
+                .set_ephemeral_storage(td.ephemeral_storage().cloned())
+                .set_runtime_platform(td.runtime_platform().cloned())
+                .set_enable_fault_injection(td.enable_fault_injection())
+                .set_tags(non_empty(tags))
+                .send(),
+        )
+        .await?;
+    registered
+        .task_definition()
+        .map(task_definition_of)
+        .ok_or_else(|| BackendError::Other {
+            message: "RegisterTaskDefinition returned no task definition".to_string(),
+        })
+}
+
+/// `None` for an empty list, so that a field the original did not have is
+/// not sent as an empty list.
+fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
+    if v.is_empty() { None } else { Some(v) }
+}

@@ -1,0 +1,362 @@
+//! The AWS backend: the [`Backend`] trait through the AWS SDK for Rust.
+//!
+//! One [`AwsBackend`] per environment, built from the default credential
+//! chain (environment, shared and SSO profiles, web identity, ECS/EC2
+//! instance roles) with the environment's profile, region, optional role to
+//! assume and optional endpoint URL. Every request goes through
+//! [`AwsBackend::call`]: a shared concurrency/rate limit per service and
+//! region, request counters, and the mapping of SDK errors to
+//! [`BackendError`]. Listings read every page and batch describes to the API
+//! limits; task definitions are cached (they are immutable). No SDK type
+//! leaves this module.
+
+mod convert;
+mod ecs;
+pub mod error;
+pub mod limits;
+mod other;
+mod rds;
+mod watch;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use self::error::CredentialContext;
+use self::limits::{Limits, Stats};
+use crate::backend::{Backend, BackendError, BackendResult, ImageChange, OpStats, ServiceUpdate};
+use crate::config::EnvironmentConfig;
+use crate::domain::{
+    Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, ScalableTarget, Service,
+    TargetGroup, Task, TaskDefinition,
+};
+
+/// How an [`AwsBackend`] is built, beyond the environment's config.
+#[derive(Clone)]
+pub struct ConnectOptions {
+    /// Limits shared by every environment of the process.
+    pub limits: Arc<Limits>,
+    /// SDK attempts per call (1 = no retries). Throttling and transient
+    /// errors are retried with exponential backoff and jitter.
+    pub max_attempts: u32,
+    /// Time for one whole call, retries included.
+    pub operation_timeout: Duration,
+    /// Static credentials instead of the default chain (tests, emulators).
+    pub static_credentials: Option<(String, String)>,
+    /// Headers added to every request (tests: `x-moto-account-id`).
+    pub extra_headers: Vec<(String, String)>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            limits: Limits::new(),
+            max_attempts: 3,
+            operation_timeout: Duration::from_secs(15),
+            static_credentials: None,
+            extra_headers: Vec::new(),
+        }
+    }
+}
+
+/// Adds fixed headers to every request.
+#[derive(Debug, Clone)]
+struct StaticHeaders(Vec<(String, String)>);
+
+impl Intercept for StaticHeaders {
+    fn name(&self) -> &'static str {
+        "honban-static-headers"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        for (k, v) in &self.0 {
+            context
+                .request_mut()
+                .headers_mut()
+                .insert(k.clone(), v.clone());
+        }
+        Ok(())
+    }
+}
+
+/// The SDK clients of one environment.
+#[derive(Clone, Debug)]
+struct Clients {
+    ecs: aws_sdk_ecs::Client,
+    rds: aws_sdk_rds::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    sts: aws_sdk_sts::Client,
+    autoscaling: aws_sdk_applicationautoscaling::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+}
+
+/// One environment reached through the AWS SDK.
+pub struct AwsBackend {
+    name: String,
+    region: String,
+    clients: Clients,
+    limits: Arc<Limits>,
+    stats: Stats,
+    creds: CredentialContext,
+    task_definitions: Mutex<HashMap<String, TaskDefinition>>,
+}
+
+impl fmt::Debug for AwsBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsBackend")
+            .field("name", &self.name)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AwsBackend {
+    /// Builds the clients of an environment. Nothing is sent yet: missing or
+    /// expired credentials show up as errors of the first calls.
+    pub async fn connect(env: &EnvironmentConfig, options: ConnectOptions) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(options.max_attempts.max(1)))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .read_timeout(Duration::from_secs(10))
+                    .operation_timeout(options.operation_timeout)
+                    .build(),
+            );
+        if let Some(profile) = &env.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &env.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &env.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some((key, secret)) = &options.static_credentials {
+            loader = loader.credentials_provider(Credentials::new(
+                key.clone(),
+                secret.clone(),
+                None,
+                None,
+                "honban-static",
+            ));
+        }
+        let mut sdk: SdkConfig = loader.load().await;
+        if let Some(role) = &env.role_arn {
+            let user = std::env::var("USER").unwrap_or_else(|_| "operator".to_string());
+            let session: String = format!("honban-{user}")
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(*c))
+                .take(64)
+                .collect();
+            let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
+                .session_name(session)
+                .configure(&sdk)
+                .build()
+                .await;
+            sdk = sdk
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build();
+        }
+        let headers = StaticHeaders(options.extra_headers.clone());
+        macro_rules! client {
+            ($krate:ident) => {{
+                let mut b = $krate::config::Builder::from(&sdk);
+                if !headers.0.is_empty() {
+                    b = b.interceptor(headers.clone());
+                }
+                $krate::Client::from_conf(b.build())
+            }};
+        }
+        let clients = Clients {
+            ecs: client!(aws_sdk_ecs),
+            rds: client!(aws_sdk_rds),
+            cloudwatch: client!(aws_sdk_cloudwatch),
+            sts: client!(aws_sdk_sts),
+            autoscaling: client!(aws_sdk_applicationautoscaling),
+            elb: client!(aws_sdk_elasticloadbalancingv2),
+        };
+        let region = sdk
+            .region()
+            .map_or_else(|| "us-east-1".to_string(), ToString::to_string);
+        tracing::info!(env = %env.name, %region, profile = ?env.profile, endpoint = ?env.endpoint_url, "AWS backend ready");
+        Self {
+            name: env.name.clone(),
+            region,
+            clients,
+            limits: options.limits,
+            stats: Stats::default(),
+            creds: CredentialContext {
+                profile: env.profile.clone(),
+                role_arn: env.role_arn.clone(),
+            },
+            task_definitions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Sends one request: waits for a slot of the service's limit, counts
+    /// it, and maps its error.
+    async fn call<T, E, F>(
+        &self,
+        service: &'static str,
+        op: &'static str,
+        request: F,
+    ) -> BackendResult<T>
+    where
+        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let _permit = self.limits.acquire(service, &self.region).await;
+        let started = std::time::Instant::now();
+        let result = request.await;
+        let name = format!("{service}:{op}");
+        match result {
+            Ok(v) => {
+                self.stats.record(&name, true, false, started.elapsed());
+                Ok(v)
+            }
+            Err(e) => {
+                let err = error::map(&name, e, &self.creds);
+                self.stats.record(
+                    &name,
+                    false,
+                    matches!(err, BackendError::Throttled { .. }),
+                    started.elapsed(),
+                );
+                tracing::warn!(env = %self.name, op = %name, kind = err.kind(), "request failed");
+                Err(err)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Backend for AwsBackend {
+    async fn caller_identity(&self) -> BackendResult<CallerIdentity> {
+        other::caller_identity(self).await
+    }
+
+    async fn clusters(&self, names: &[String]) -> BackendResult<Listing<Cluster>> {
+        ecs::clusters(self, names).await
+    }
+
+    async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
+        ecs::services(self, cluster).await
+    }
+
+    async fn tasks(&self, cluster: &str) -> BackendResult<Listing<Task>> {
+        ecs::tasks(self, cluster).await
+    }
+
+    async fn task_definition(&self, arn: &str) -> BackendResult<TaskDefinition> {
+        if let Some(td) = self.cached_task_definition(arn) {
+            return Ok(td);
+        }
+        let td = ecs::task_definition(self, arn).await?;
+        if let Ok(mut cache) = self.task_definitions.lock() {
+            cache.insert(arn.to_string(), td.clone());
+            cache.insert(td.arn.clone(), td.clone());
+        }
+        Ok(td)
+    }
+
+    async fn task_definition_revisions(&self, family: &str) -> BackendResult<Vec<String>> {
+        ecs::revisions(self, family).await
+    }
+
+    async fn scalable_targets(&self, cluster: &str) -> BackendResult<Vec<ScalableTarget>> {
+        other::scalable_targets(self, cluster).await
+    }
+
+    async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {
+        other::target_groups(self, arns).await
+    }
+
+    async fn db_instances(&self, ids: &[String]) -> BackendResult<Vec<DbInstance>> {
+        rds::instances(self, ids).await
+    }
+
+    async fn db_snapshots(&self, instance_ids: &[String]) -> BackendResult<Vec<DbSnapshot>> {
+        rds::snapshots(self, instance_ids).await
+    }
+
+    async fn alarms(&self, prefixes: &[String]) -> BackendResult<Vec<Alarm>> {
+        watch::alarms(self, prefixes).await
+    }
+
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: ServiceUpdate,
+    ) -> BackendResult<Service> {
+        ecs::update_service(self, cluster, service, update).await
+    }
+
+    async fn register_task_definition(&self, change: ImageChange) -> BackendResult<TaskDefinition> {
+        ecs::register_task_definition(self, change).await
+    }
+
+    async fn set_scaling_bounds(
+        &self,
+        cluster: &str,
+        service: &str,
+        min: u32,
+        max: u32,
+    ) -> BackendResult<ScalableTarget> {
+        other::set_scaling_bounds(self, cluster, service, min, max).await
+    }
+
+    async fn create_db_snapshot(
+        &self,
+        instance_id: &str,
+        snapshot_id: &str,
+    ) -> BackendResult<DbSnapshot> {
+        rds::create_snapshot(self, instance_id, snapshot_id).await
+    }
+
+    async fn reboot_db_instance(
+        &self,
+        instance_id: &str,
+        force_failover: bool,
+    ) -> BackendResult<DbInstance> {
+        rds::reboot(self, instance_id, force_failover).await
+    }
+
+    async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()> {
+        watch::set_alarm_actions(self, names, enabled).await
+    }
+
+    fn request_stats(&self) -> BTreeMap<String, OpStats> {
+        self.stats.snapshot()
+    }
+}
+
+impl AwsBackend {
+    fn cached_task_definition(&self, arn: &str) -> Option<TaskDefinition> {
+        self.task_definitions.lock().ok()?.get(arn).cloned()
+    }
+}

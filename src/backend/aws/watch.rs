@@ -1,0 +1,142 @@
+//! CloudWatch alarms: metric and composite, every page, by name prefix.
+
+use aws_sdk_cloudwatch::types::{self as t, AlarmType};
+
+use super::AwsBackend;
+use super::convert::{opt_count, opt_string, opt_time, string};
+use crate::backend::BackendResult;
+use crate::domain::{Alarm, AlarmState, MetricRef};
+
+/// The largest page of DescribeAlarms.
+pub const PAGE: i32 = 100;
+
+pub async fn alarms(b: &AwsBackend, prefixes: &[String]) -> BackendResult<Vec<Alarm>> {
+    let mut out: Vec<Alarm> = Vec::new();
+    let scopes: Vec<Option<&str>> = if prefixes.is_empty() {
+        vec![None]
+    } else {
+        prefixes.iter().map(|p| Some(p.as_str())).collect()
+    };
+    for prefix in scopes {
+        let mut token: Option<String> = None;
+        loop {
+            let page = b
+                .call(
+                    "cloudwatch",
+                    "DescribeAlarms",
+                    b.clients
+                        .cloudwatch
+                        .describe_alarms()
+                        .set_alarm_name_prefix(prefix.map(str::to_string))
+                        .alarm_types(AlarmType::MetricAlarm)
+                        .alarm_types(AlarmType::CompositeAlarm)
+                        .max_records(PAGE)
+                        .set_next_token(token.clone())
+                        .send(),
+                )
+                .await?;
+            for a in page.metric_alarms() {
+                push_unique(&mut out, metric_alarm(a));
+            }
+            for a in page.composite_alarms() {
+                push_unique(&mut out, composite_alarm(a));
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Overlapping prefixes must not list an alarm twice.
+fn push_unique(out: &mut Vec<Alarm>, a: Alarm) {
+    if !out.iter().any(|x| x.arn == a.arn && x.name == a.name) {
+        out.push(a);
+    }
+}
+
+fn metric_alarm(a: &t::MetricAlarm) -> Alarm {
+    Alarm {
+        name: string(a.alarm_name()),
+        arn: string(a.alarm_arn()),
+        description: opt_string(a.alarm_description()),
+        state: a.state_value().map_or(AlarmState::InsufficientData, |s| {
+            AlarmState::parse(s.as_str())
+        }),
+        state_reason: string(a.state_reason()),
+        state_updated_at: opt_time(a.state_updated_timestamp()).unwrap_or_default(),
+        actions_enabled: a.actions_enabled().unwrap_or(true),
+        composite: false,
+        metric: a.metric_name().map(|name| MetricRef {
+            namespace: string(a.namespace()),
+            name: name.to_string(),
+            dimensions: a
+                .dimensions()
+                .iter()
+                .map(|d| (string(d.name()), string(d.value())))
+                .collect(),
+            statistic: a
+                .statistic()
+                .map(|s| s.as_str().to_string())
+                .or_else(|| opt_string(a.extended_statistic())),
+            unit: a.unit().map(|u| u.as_str().to_string()),
+        }),
+        comparison: a.comparison_operator().map(|c| c.as_str().to_string()),
+        threshold: a.threshold(),
+        period_seconds: a.period().map(|p| opt_count(Some(p))),
+        evaluation_periods: a.evaluation_periods().map(|p| opt_count(Some(p))),
+    }
+}
+
+fn composite_alarm(a: &t::CompositeAlarm) -> Alarm {
+    Alarm {
+        name: string(a.alarm_name()),
+        arn: string(a.alarm_arn()),
+        description: opt_string(a.alarm_description()).or_else(|| opt_string(a.alarm_rule())),
+        state: a.state_value().map_or(AlarmState::InsufficientData, |s| {
+            AlarmState::parse(s.as_str())
+        }),
+        state_reason: string(a.state_reason()),
+        state_updated_at: opt_time(a.state_updated_timestamp()).unwrap_or_default(),
+        actions_enabled: a.actions_enabled().unwrap_or(true),
+        composite: true,
+        metric: None,
+        comparison: None,
+        threshold: None,
+        period_seconds: None,
+        evaluation_periods: None,
+    }
+}
+
+pub async fn set_alarm_actions(
+    b: &AwsBackend,
+    names: &[String],
+    enabled: bool,
+) -> BackendResult<()> {
+    if enabled {
+        b.call(
+            "cloudwatch",
+            "EnableAlarmActions",
+            b.clients
+                .cloudwatch
+                .enable_alarm_actions()
+                .set_alarm_names(Some(names.to_vec()))
+                .send(),
+        )
+        .await?;
+    } else {
+        b.call(
+            "cloudwatch",
+            "DisableAlarmActions",
+            b.clients
+                .cloudwatch
+                .disable_alarm_actions()
+                .set_alarm_names(Some(names.to_vec()))
+                .send(),
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! Every environment side by side: health counts, errors and data age.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, Row};
+
+use crate::config::theme::Theme;
+use crate::state::{State, ViewKind, format_age};
+
+use super::widgets::{draw_table, panel};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let block = panel(
+        &format!("Fleet ({} environments) · enter opens", state.envs.len()),
+        None,
+        state.now,
+        theme,
+        true,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let wide = area.width >= 110;
+    let rows = state
+        .envs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let s = e.summary();
+            let ratio = |ok: usize, total: usize, loaded: bool| {
+                if !loaded {
+                    Span::styled("…", theme.dim)
+                } else {
+                    Span::styled(
+                        format!("{ok}/{total}"),
+                        if ok >= total {
+                            theme.ok
+                        } else {
+                            theme.critical
+                        },
+                    )
+                }
+            };
+            let errors = e.errors();
+            let status = match (errors.first(), e.oldest_loaded_at()) {
+                (Some((r, err)), _) => Span::styled(format!("{}: {err}", r.label()), theme.error),
+                (None, Some(t)) => {
+                    Span::styled(format!("{} ago", format_age(state.now - t)), theme.dim)
+                }
+                (None, None) => Span::styled("loading…", theme.dim),
+            };
+            let mut name = e.name.clone();
+            if i == state.active {
+                name.insert_str(0, "▸ ");
+            }
+            let mut cells = vec![
+                Cell::from(Span::styled(
+                    name,
+                    if e.protected {
+                        theme.production
+                    } else {
+                        theme.base
+                    },
+                )),
+                Cell::from(if wide {
+                    format!(
+                        "{} {}",
+                        e.account().unwrap_or("?"),
+                        e.region.as_deref().unwrap_or("?")
+                    )
+                } else {
+                    e.account().unwrap_or("?").to_string()
+                }),
+                Cell::from(ratio(
+                    s.services_healthy,
+                    s.services_total,
+                    e.services.data.is_some(),
+                )),
+                Cell::from(ratio(
+                    s.tasks_running.min(s.tasks_desired),
+                    s.tasks_desired,
+                    e.services.data.is_some(),
+                )),
+                Cell::from(ratio(
+                    s.databases_available,
+                    s.databases_total,
+                    e.databases.data.is_some(),
+                )),
+                Cell::from(if e.alarms.data.is_none() {
+                    Span::styled("…", theme.dim)
+                } else if s.alarms_firing > 0 {
+                    Span::styled(format!("{} ALARM", s.alarms_firing), theme.critical)
+                } else {
+                    Span::styled("0", theme.ok)
+                }),
+            ];
+            if wide {
+                cells.push(Cell::from(if e.read_only { "read-only" } else { "" }));
+            }
+            cells.push(Cell::from(status));
+            Row::new(cells)
+        })
+        .collect();
+    let mut header = vec![
+        "ENVIRONMENT",
+        "ACCOUNT / REGION",
+        "SVC OK",
+        "TASKS",
+        "DB",
+        "ALARMS",
+    ];
+    let mut widths = vec![
+        Constraint::Length(16),
+        Constraint::Length(if wide { 28 } else { 14 }),
+        Constraint::Length(6),
+        Constraint::Length(7),
+        Constraint::Length(5),
+        Constraint::Length(8),
+    ];
+    if wide {
+        header.push("MODE");
+        widths.push(Constraint::Length(9));
+    }
+    header.push("STATUS");
+    widths.push(Constraint::Fill(1));
+    draw_table(
+        frame,
+        inner,
+        &header,
+        rows,
+        &widths,
+        Some(state.selected(ViewKind::Fleet)),
+        theme,
+    );
+}

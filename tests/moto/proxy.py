@@ -1,0 +1,1093 @@
+#!/usr/bin/env python3
+"""A thin, AWS-faithful layer in front of a moto server, for honban's tests.
+
+    python tests/moto/proxy.py --listen 127.0.0.1:0 --moto http://127.0.0.1:5000
+
+Prints ``READY <port>`` on stdout once it listens. Every request is forwarded
+to moto unchanged (method, path, query, headers including
+``x-moto-account-id``, body) and moto's answer is returned, except:
+
+* CloudWatch smithy-rpc-v2-cbor (``POST /service/GraniteServiceVersion20100801
+  /operation/<Op>``, what aws-sdk-cloudwatch >= 1.100 speaks) is translated
+  to awsJson1_0 for moto and the answer back to CBOR, using the operation's
+  output shape from botocore's service model (botocore is installed with
+  moto) so that timestamps become CBOR tag 1, doubles CBOR floats, integers
+  CBOR integers: the Rust SDK's CBOR decoder accepts nothing else.
+* The real API page sizes, batch limits and next-tokens, which moto ignores,
+  are enforced (see PAGED_JSON, PAGED_XML and the ECS batch limits below).
+  The proxy asks moto for the whole list once per request and slices it; its
+  next-tokens are opaque (an offset plus a hash of the request).
+* ListTasks: ``serviceName`` (ignored by moto) filters by the task's group
+  ``service:<name>``; ``desiredStatus`` defaults to RUNNING, as on AWS.
+* DescribeAlarms: ``StateValue``, ``AlarmNamePrefix`` and ``AlarmNames``
+  are all applied (moto applies only the first it finds), alarms come sorted
+  by name, and composite alarms only when ``AlarmTypes`` asks for them.
+
+Control endpoints (never forwarded, never counted); ``account`` defaults to
+moto's default account 123456789012:
+
+    GET    /__proxy/health                 -> "ok"
+    GET    /__proxy/counts?account=ID      -> {"ecs:ListServices": 3, ...}
+    POST   /__proxy/reset?account=ID       -> clears that account's counts
+    POST   /__proxy/fault?account=ID       {"operation": "ecs:ListServices",
+                                            "kind": "throttle", "count": 2}
+    DELETE /__proxy/fault?account=ID       -> clears that account's faults
+    GET    /__proxy/faults?account=ID      -> the faults still armed
+
+Operations are named ``<service>:<Operation>`` with the IAM service prefix:
+ecs, cloudwatch, rds, application-autoscaling, elasticloadbalancing, sts,
+ec2, logs. A fault's ``operation`` is such a name, ``<service>:*`` or ``*``;
+``kind`` is ``throttle``, ``expired``, ``500`` or ``hang`` (waits
+``seconds``, default 30, then answers normally); ``count`` is how many
+matching requests it hits (default 1; 0 or less: every one until cleared).
+
+Python 3.11 standard library plus cbor2 (and botocore's model files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import gzip
+import hashlib
+import http.client
+import json
+import re
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+import uuid
+import xml.etree.ElementTree as ET
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import cbor2
+
+DEFAULT_ACCOUNT = "123456789012"
+VERBOSE = False
+MOTO: urllib.parse.SplitResult | None = None
+
+# X-Amz-Target prefix -> service name used in counts and faults.
+TARGET_PREFIXES = {
+    "AmazonEC2ContainerServiceV20141113": "ecs",
+    "AnyScaleFrontendService": "application-autoscaling",
+    "GraniteServiceVersion20100801": "cloudwatch",
+    "Logs_20140328": "logs",
+    "AWSSecurityTokenServiceV20110615": "sts",
+}
+CBOR_PATH = re.compile(r"^/service/([^/]+)/operation/([^/?]+)$")
+# SigV4 signing name -> service name, where they differ.
+SIGNING_NAMES = {"monitoring": "cloudwatch"}
+CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]*/\d{8}/([^/,]+)/([^/,]+)/aws4_request")
+
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+    "expect",
+}
+# Moto's response headers we do not pass on (ours are sent instead).
+DROP_RESPONSE = HOP_BY_HOP | {"server", "date"}
+
+EXPIRED_MESSAGE = "The security token included in the request is expired"
+HTML_500 = (
+    b"<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
+    b"<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and"
+    b" was unable to complete your request. Either the server is overloaded or there"
+    b" is an error in the application.</p>\n"
+)
+
+
+def log(message: str) -> None:
+    if VERBOSE:
+        print(f"[proxy] {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# State: request counts and armed faults, per account.
+
+
+class State:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.counts: dict[str, dict[str, int]] = {}
+        self.faults: dict[str, list[dict]] = {}
+
+    def count(self, account: str, name: str) -> None:
+        with self.lock:
+            per = self.counts.setdefault(account, {})
+            per[name] = per.get(name, 0) + 1
+
+    def get_counts(self, account: str) -> dict[str, int]:
+        with self.lock:
+            return dict(sorted(self.counts.get(account, {}).items()))
+
+    def reset(self, account: str) -> None:
+        with self.lock:
+            self.counts.pop(account, None)
+
+    def add_fault(self, account: str, fault: dict) -> None:
+        with self.lock:
+            self.faults.setdefault(account, []).append(fault)
+
+    def clear_faults(self, account: str) -> None:
+        with self.lock:
+            self.faults.pop(account, None)
+
+    def get_faults(self, account: str) -> list[dict]:
+        with self.lock:
+            return [dict(f) for f in self.faults.get(account, [])]
+
+    def take_fault(self, account: str, name: str) -> dict | None:
+        """The first armed fault matching `name`, used up by one."""
+        service = name.split(":", 1)[0]
+        with self.lock:
+            faults = self.faults.get(account, [])
+            for fault in faults:
+                op = fault["operation"]
+                if op in ("*", name, f"{service}:*"):
+                    if fault["count"] > 0:
+                        fault["count"] -= 1
+                        if fault["count"] == 0:
+                            faults.remove(fault)
+                    return dict(fault)
+        return None
+
+
+STATE = State()
+
+
+# --------------------------------------------------------------------------
+# Requests and responses.
+
+
+class Request:
+    """One client request, classified."""
+
+    def __init__(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes):
+        self.method = method
+        parts = urllib.parse.urlsplit(target)
+        self.path = parts.path or "/"
+        self.query = parts.query
+        self.target = target
+        self.headers = headers
+        self.body = body
+        self.account = self.header("x-moto-account-id") or DEFAULT_ACCOUNT
+        self.protocol = "rest"  # json | cbor | query | rest
+        self.service = "unknown"
+        self.operation = f"{method} {self.path}"
+        self.target_prefix = ""
+        self.form: list[tuple[str, str]] = []
+        self._classify()
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return None
+
+    def signing_service(self) -> str | None:
+        auth = self.header("authorization") or ""
+        match = CREDENTIAL_SCOPE.search(auth)
+        if not match:
+            return None
+        return SIGNING_NAMES.get(match.group(2), match.group(2))
+
+    def _classify(self) -> None:
+        cbor_path = CBOR_PATH.match(self.path)
+        amz_target = self.header("x-amz-target")
+        content_type = (self.header("content-type") or "").lower()
+        if cbor_path and self.method == "POST":
+            self.protocol = "cbor"
+            self.target_prefix = cbor_path.group(1)
+            self.service = TARGET_PREFIXES.get(self.target_prefix) or self.signing_service() or "unknown"
+            self.operation = cbor_path.group(2)
+        elif amz_target and "." in amz_target:
+            self.protocol = "json"
+            prefix, op = amz_target.rsplit(".", 1)
+            self.target_prefix = prefix
+            self.service = TARGET_PREFIXES.get(prefix) or self.signing_service() or prefix
+            self.operation = op
+        else:
+            form: list[tuple[str, str]] = []
+            if self.method == "POST" and "x-www-form-urlencoded" in content_type:
+                form = urllib.parse.parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+            elif self.method == "GET" and self.query:
+                form = urllib.parse.parse_qsl(self.query, keep_blank_values=True)
+            action = next((v for k, v in form if k == "Action"), None)
+            if action:
+                self.protocol = "query"
+                self.form = form
+                self.operation = action
+                self.service = self.signing_service() or "unknown"
+            else:
+                self.service = self.signing_service() or "unknown"
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}:{self.operation}"
+
+    def form_value(self, key: str) -> str | None:
+        return next((v for k, v in self.form if k == key), None)
+
+
+class Response:
+    def __init__(self, status: int, headers: list[tuple[str, str]] | None = None, body: bytes = b""):
+        self.status = status
+        self.headers = headers or []
+        self.body = body
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return None
+
+    def set_header(self, name: str, value: str) -> None:
+        self.headers = [(k, v) for k, v in self.headers if k.lower() != name.lower()]
+        self.headers.append((name, value))
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8") or "{}")
+
+
+def forward(method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Response:
+    """Sends one request to moto and returns its answer."""
+    assert MOTO is not None
+    conn = http.client.HTTPConnection(MOTO.hostname, MOTO.port or 80, timeout=120)
+    try:
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        has_host = False
+        for key, value in headers:
+            if key.lower() in HOP_BY_HOP:
+                continue
+            if key.lower() == "host":
+                has_host = True
+            conn.putheader(key, value)
+        if not has_host:
+            conn.putheader("Host", f"{MOTO.hostname}:{MOTO.port}")
+        if body or method in ("POST", "PUT", "PATCH"):
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body if body else None)
+        resp = conn.getresponse()
+        data = resp.read()
+        out = [(k, v) for k, v in resp.getheaders() if k.lower() not in DROP_RESPONSE]
+        return Response(resp.status, out, data)
+    finally:
+        conn.close()
+
+
+def request_id() -> str:
+    return str(uuid.uuid4())
+
+
+class ApiError(Exception):
+    """An error answered the way AWS answers it for the request's protocol."""
+
+    def __init__(self, code: str, message: str, status: int = 400, sender: bool = True):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.sender = sender
+
+
+def error_response(req: Request, err: ApiError) -> Response:
+    rid = request_id()
+    kind = "Sender" if err.sender else "Receiver"
+    if req.protocol == "query":
+        body = (
+            "<ErrorResponse><Error>"
+            f"<Type>{kind}</Type><Code>{xml_escape(err.code)}</Code>"
+            f"<Message>{xml_escape(err.message)}</Message>"
+            f"</Error><RequestId>{rid}</RequestId></ErrorResponse>"
+        ).encode()
+        return Response(err.status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", rid)], body)
+    if req.protocol == "cbor":
+        body = cbor2.dumps({"__type": err.code, "message": err.message})
+        return Response(
+            err.status,
+            [
+                ("Content-Type", "application/cbor"),
+                ("smithy-protocol", "rpc-v2-cbor"),
+                ("x-amzn-query-error", f"{err.code};{kind}"),
+                ("x-amzn-RequestId", rid),
+            ],
+            body,
+        )
+    version = "1.0" if req.target_prefix == "GraniteServiceVersion20100801" else "1.1"
+    body = json.dumps({"__type": err.code, "message": err.message}).encode()
+    return Response(
+        err.status,
+        [
+            ("Content-Type", f"application/x-amz-json-{version}"),
+            ("X-Amzn-ErrorType", err.code),
+            ("x-amzn-RequestId", rid),
+        ],
+        body,
+    )
+
+
+def xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def fault_response(req: Request, fault: dict) -> Response | None:
+    """The answer for an injected fault, or None to answer normally."""
+    kind = fault["kind"]
+    if kind == "hang":
+        time.sleep(float(fault.get("seconds", 30)))
+        return None
+    if kind == "500":
+        return Response(500, [("Content-Type", "text/html; charset=utf-8")], HTML_500)
+    if kind == "throttle":
+        if req.protocol == "query":
+            return error_response(req, ApiError("Throttling", "Rate exceeded"))
+        if req.protocol == "cbor":
+            return error_response(req, ApiError("Throttling", "Rate exceeded"))
+        return error_response(req, ApiError("ThrottlingException", "Rate exceeded"))
+    if kind == "expired":
+        if req.protocol == "query":
+            return error_response(req, ApiError("ExpiredToken", EXPIRED_MESSAGE, status=403))
+        if req.protocol == "cbor":
+            return error_response(req, ApiError("ExpiredToken", EXPIRED_MESSAGE))
+        return error_response(req, ApiError("ExpiredTokenException", EXPIRED_MESSAGE))
+    return None
+
+
+# --------------------------------------------------------------------------
+# Opaque next-tokens: an offset bound to the request it continues.
+
+
+def request_hash(params) -> str:
+    canon = json.dumps(params, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canon.encode()).hexdigest()[:16]
+
+
+def make_token(offset: int, digest: str) -> str:
+    raw = json.dumps({"o": offset, "h": digest}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def read_token(token: str, digest: str) -> int | None:
+    try:
+        pad = "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(token + pad))
+        if data.get("h") != digest:
+            return None
+        offset = int(data["o"])
+        return offset if offset >= 0 else None
+    except Exception:
+        return None
+
+
+def page_size(value, default: int, low: int, high: int, error) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        raise error(value)
+    if size < low or size > high:
+        raise error(value)
+    return size
+
+
+# --------------------------------------------------------------------------
+# JSON operations (awsJson1_1 for ECS and AAS, CloudWatch after CBOR→JSON).
+
+
+def json_call(req: Request, op: str, params: dict) -> Response:
+    """Calls a JSON-protocol operation on moto on behalf of `req`."""
+    prefix = req.target_prefix
+    version = "1.0" if prefix == "GraniteServiceVersion20100801" else "1.1"
+    headers = [
+        (k, v)
+        for k, v in req.headers
+        if k.lower() not in ("x-amz-target", "content-type", "content-encoding", "smithy-protocol", "accept")
+    ]
+    headers += [
+        ("X-Amz-Target", f"{prefix}.{op}"),
+        ("Content-Type", f"application/x-amz-json-{version}"),
+    ]
+    return forward("POST", "/", headers, json.dumps(params).encode())
+
+
+class JsonPaging:
+    def __init__(self, items, size_key, token_key, default, high, low=1, moto_size=None, error=None, token_error=None):
+        self.items = items  # result key(s) of the list
+        self.size_key = size_key
+        self.token_key = token_key
+        self.default = default
+        self.high = high
+        self.low = low
+        self.moto_size = moto_size  # page size to ask moto for (None: leave unset)
+        self.error = error
+        self.token_error = token_error
+
+
+def ecs_param_error(name):
+    def err(value):
+        return ApiError("InvalidParameterException", f"{name} must be between 1 and 100 (got {value}).")
+
+    return err
+
+
+def aas_param_error(value):
+    return ApiError(
+        "ValidationException",
+        f"1 validation error detected: Value '{value}' at 'maxResults' failed to satisfy"
+        " constraint: Member must have value less than or equal to 50",
+    )
+
+
+def cw_param_error(value):
+    return ApiError(
+        "ValidationError",
+        f"1 validation error detected: Value '{value}' at 'maxRecords' failed to satisfy"
+        " constraint: Member must have value between 1 and 100",
+    )
+
+
+PAGED_JSON = {
+    ("ecs", "ListServices"): JsonPaging(
+        ["serviceArns"], "maxResults", "nextToken", 10, 100,
+        error=ecs_param_error("maxResults"),
+        token_error=lambda: ApiError("InvalidParameterException", "Invalid nextToken."),
+    ),
+    ("ecs", "ListTasks"): JsonPaging(
+        ["taskArns"], "maxResults", "nextToken", 100, 100,
+        error=ecs_param_error("maxResults"),
+        token_error=lambda: ApiError("InvalidParameterException", "Invalid nextToken."),
+    ),
+    ("ecs", "ListTaskDefinitions"): JsonPaging(
+        ["taskDefinitionArns"], "maxResults", "nextToken", 100, 100,
+        error=ecs_param_error("maxResults"),
+        token_error=lambda: ApiError("InvalidParameterException", "Invalid nextToken."),
+    ),
+    ("ecs", "ListClusters"): JsonPaging(
+        ["clusterArns"], "maxResults", "nextToken", 100, 100,
+        error=ecs_param_error("maxResults"),
+        token_error=lambda: ApiError("InvalidParameterException", "Invalid nextToken."),
+    ),
+    ("application-autoscaling", "DescribeScalableTargets"): JsonPaging(
+        ["ScalableTargets"], "MaxResults", "NextToken", 50, 50, moto_size=1_000_000,
+        error=aas_param_error,
+        token_error=lambda: ApiError("InvalidNextTokenException", "The NextToken value is invalid."),
+    ),
+    ("application-autoscaling", "DescribeScalingPolicies"): JsonPaging(
+        ["ScalingPolicies"], "MaxResults", "NextToken", 50, 50, moto_size=1_000_000,
+        error=aas_param_error,
+        token_error=lambda: ApiError("InvalidNextTokenException", "The NextToken value is invalid."),
+    ),
+    ("cloudwatch", "DescribeAlarms"): JsonPaging(
+        ["MetricAlarms", "CompositeAlarms"], "MaxRecords", "NextToken", 50, 100,
+        error=cw_param_error,
+        token_error=lambda: ApiError("InvalidNextToken", "The service returned an invalid token."),
+    ),
+}
+
+ECS_BATCH_LIMITS = {
+    "DescribeServices": ("services", 10),
+    "DescribeTasks": ("tasks", 100),
+}
+
+
+def fetch_all(req: Request, op: str, params: dict, paging: JsonPaging) -> tuple[Response, dict | None]:
+    """Every item moto has for this request (following moto's own tokens)."""
+    ask = {k: v for k, v in params.items() if k not in (paging.size_key, paging.token_key)}
+    if paging.moto_size is not None:
+        ask[paging.size_key] = paging.moto_size
+    merged: dict | None = None
+    seen_tokens: set[str] = set()
+    while True:
+        resp = json_call(req, op, ask)
+        if resp.status != 200:
+            return resp, None
+        try:
+            page = resp.json()
+        except ValueError:
+            return resp, None
+        if merged is None:
+            merged = page
+        else:
+            for key in paging.items:
+                merged.setdefault(key, [])
+                merged[key] = (merged[key] or []) + (page.get(key) or [])
+        token = page.get(paging.token_key)
+        if not token or token in seen_tokens:
+            break
+        seen_tokens.add(token)
+        ask[paging.token_key] = token
+    assert merged is not None
+    merged.pop(paging.token_key, None)
+    return resp, merged
+
+
+def paged_json(req: Request, op: str, params: dict, paging: JsonPaging, post=None) -> tuple[Response, dict | None]:
+    """Answers a list operation with AWS's page size and an opaque token."""
+    size = page_size(params.get(paging.size_key), paging.default, paging.low, paging.high, paging.error)
+    digest = request_hash({k: v for k, v in params.items() if k not in (paging.size_key, paging.token_key)})
+    offset = 0
+    token = params.get(paging.token_key)
+    if token:
+        found = read_token(str(token), digest)
+        if found is None:
+            raise paging.token_error()
+        offset = found
+    resp, merged = fetch_all(req, op, params, paging)
+    if merged is None:
+        return resp, None
+    if post is not None:
+        merged = post(merged)
+    # Page over the lists in order, as if they were one.
+    combined = []
+    for key in paging.items:
+        combined += [(key, item) for item in (merged.get(key) or [])]
+    window = combined[offset : offset + size]
+    for key in paging.items:
+        merged[key] = [item for k, item in window if k == key]
+    if offset + size < len(combined):
+        merged[paging.token_key] = make_token(offset + size, digest)
+    return resp, merged
+
+
+def json_ok(resp: Response, result: dict, version: str = "1.1") -> Response:
+    headers = [(k, v) for k, v in resp.headers if k.lower() != "content-type"]
+    headers.append(("Content-Type", f"application/x-amz-json-{version}"))
+    return Response(200, headers, json.dumps(result).encode())
+
+
+def ecs_list_tasks_post(req: Request, params: dict):
+    service = params.get("serviceName")
+    if not service:
+        return None
+    service = str(service).rsplit("/", 1)[-1]
+    cluster = params.get("cluster", "default")
+    check = json_call(req, "DescribeServices", {"cluster": cluster, "services": [service]})
+    if check.status == 200:
+        found = check.json()
+        if not any(s.get("serviceName") == service for s in found.get("services") or []):
+            raise ApiError("ServiceNotFoundException", "Service not found.")
+
+    def post(merged: dict) -> dict:
+        arns = merged.get("taskArns") or []
+        keep = set()
+        for i in range(0, len(arns), 100):
+            described = json_call(req, "DescribeTasks", {"cluster": cluster, "tasks": arns[i : i + 100]})
+            if described.status != 200:
+                raise ApiError("ServerException", "proxy: DescribeTasks failed in moto", status=500, sender=False)
+            for task in described.json().get("tasks") or []:
+                if task.get("group") == f"service:{service}":
+                    keep.add(task.get("taskArn"))
+        merged["taskArns"] = [a for a in arns if a in keep]
+        return merged
+
+    return post
+
+
+def alarms_post(params: dict):
+    types = params.get("AlarmTypes") or ["MetricAlarm"]
+    state = params.get("StateValue")
+    prefix = params.get("AlarmNamePrefix")
+    names = params.get("AlarmNames")
+
+    def keep(alarm: dict) -> bool:
+        name = alarm.get("AlarmName") or ""
+        if state and alarm.get("StateValue") != state:
+            return False
+        if prefix and not name.startswith(prefix):
+            return False
+        if names and name not in names:
+            return False
+        return True
+
+    def post(merged: dict) -> dict:
+        metric = sorted((a for a in merged.get("MetricAlarms") or [] if keep(a)), key=lambda a: a.get("AlarmName", ""))
+        composite = sorted(
+            (a for a in merged.get("CompositeAlarms") or [] if keep(a)), key=lambda a: a.get("AlarmName", "")
+        )
+        merged["MetricAlarms"] = metric if "MetricAlarm" in types else []
+        merged["CompositeAlarms"] = composite if "CompositeAlarm" in types else []
+        return merged
+
+    return post
+
+
+def handle_json_op(req: Request, op: str, params: dict) -> tuple[Response, dict | None]:
+    """Runs one JSON operation with the proxy's rules; returns moto's response
+    and, when the proxy rewrote the result, the new result."""
+    if req.service == "ecs" and op in ECS_BATCH_LIMITS:
+        key, limit = ECS_BATCH_LIMITS[op]
+        given = params.get(key) or []
+        if isinstance(given, list) and len(given) > limit:
+            raise ApiError("InvalidParameterException", f"{key} can have at most {limit} items.")
+    paging = PAGED_JSON.get((req.service, op))
+    if paging is None:
+        return json_call(req, op, params), None
+    post = None
+    if (req.service, op) == ("ecs", "ListTasks"):
+        params = dict(params)
+        if not params.get("desiredStatus"):
+            params["desiredStatus"] = "RUNNING"
+        post = ecs_list_tasks_post(req, params)
+    elif (req.service, op) == ("cloudwatch", "DescribeAlarms"):
+        post = alarms_post(params)
+    return paged_json(req, op, params, paging, post)
+
+
+def handle_json(req: Request) -> Response:
+    special = (req.service == "ecs" and req.operation in ECS_BATCH_LIMITS) or (
+        req.service,
+        req.operation,
+    ) in PAGED_JSON
+    if not special:
+        return forward(req.method, req.target, req.headers, req.body)
+    try:
+        params = json.loads(req.body.decode("utf-8") or "{}")
+    except ValueError:
+        return forward(req.method, req.target, req.headers, req.body)
+    if not isinstance(params, dict):
+        return forward(req.method, req.target, req.headers, req.body)
+    resp, result = handle_json_op(req, req.operation, params)
+    if result is None:
+        return resp
+    version = "1.0" if req.target_prefix == "GraniteServiceVersion20100801" else "1.1"
+    return json_ok(resp, result, version)
+
+
+# --------------------------------------------------------------------------
+# CloudWatch smithy-rpc-v2-cbor <-> awsJson1_0.
+
+_MODEL = None
+_MODEL_LOCK = threading.Lock()
+
+
+def cloudwatch_model():
+    global _MODEL
+    with _MODEL_LOCK:
+        if _MODEL is None:
+            import botocore.session  # installed with moto
+
+            _MODEL = botocore.session.get_session().get_service_model("cloudwatch")
+        return _MODEL
+
+
+def cbor_to_json(value):
+    """A decoded CBOR request value as JSON for moto (awsJson1_0 rules)."""
+    if isinstance(value, dict):
+        return {str(k): cbor_to_json(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [cbor_to_json(v) for v in value]
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.timestamp()
+    if isinstance(value, cbor2.CBORTag):
+        if value.tag == 1:
+            return float(value.value)
+        return cbor_to_json(value.value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode()
+    if value is cbor2.undefined:
+        return None
+    return value
+
+
+def to_epoch(value) -> float:
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return float(text)
+        except ValueError:
+            pass
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        parsed = dt.datetime.fromisoformat(text)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.timezone.utc)
+        return parsed.timestamp()
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    raise ValueError(f"not a timestamp: {value!r}")
+
+
+def json_to_cbor(value, shape):
+    """A JSON value from moto as the CBOR value the shape calls for."""
+    if value is None:
+        return None
+    if shape is None:
+        return value
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for key, item in value.items():
+            if item is None:
+                continue
+            member = shape.members.get(key)
+            if member is None:
+                continue  # not in the model: AWS would not send it either
+            out[key] = json_to_cbor(item, member)
+        return out
+    if kind == "list":
+        if not isinstance(value, list):
+            return value
+        return [json_to_cbor(v, shape.member) for v in value if v is not None]
+    if kind == "map":
+        if not isinstance(value, dict):
+            return value
+        return {str(k): json_to_cbor(v, shape.value) for k, v in value.items() if v is not None}
+    if kind == "timestamp":
+        return cbor2.CBORTag(1, to_epoch(value))
+    if kind in ("double", "float"):
+        return float(value)
+    if kind in ("integer", "long", "short", "byte"):
+        return int(value)
+    if kind == "boolean":
+        if isinstance(value, str):
+            return value.lower() == "true"
+        return bool(value)
+    if kind == "blob":
+        if isinstance(value, str):
+            return base64.b64decode(value)
+        return value
+    if kind == "string":
+        return value if isinstance(value, str) else str(value)
+    return value
+
+
+def cbor_ok(resp: Response, data: bytes) -> Response:
+    headers = [(k, v) for k, v in resp.headers if k.lower() not in ("content-type",)]
+    headers += [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")]
+    return Response(200, headers, data)
+
+
+def handle_cbor(req: Request) -> Response:
+    body = req.body
+    if (req.header("content-encoding") or "").lower() == "gzip":
+        body = gzip.decompress(body)
+    if req.target_prefix != "GraniteServiceVersion20100801":
+        raise ApiError("UnknownOperationException", f"proxy: no CBOR translation for {req.target_prefix}")
+    try:
+        decoded = cbor2.loads(body) if body else {}
+    except Exception as exc:
+        raise ApiError("SerializationException", f"proxy: the CBOR body does not decode: {exc}")
+    params = cbor_to_json(decoded) if isinstance(decoded, dict) else {}
+    resp, result = handle_json_op(req, req.operation, params)
+    if resp.status != 200:
+        try:
+            err = resp.json()
+        except ValueError:
+            return resp  # e.g. moto's HTML 500 for an unimplemented call
+        out = {"__type": err.get("__type", "InternalFailure"), "message": err.get("message") or err.get("Message") or ""}
+        headers = [(k, v) for k, v in resp.headers if k.lower() != "content-type"]
+        headers += [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")]
+        return Response(resp.status, headers, cbor2.dumps(out))
+    if result is None:
+        try:
+            result = resp.json()
+        except ValueError:
+            return resp
+    try:
+        shape = cloudwatch_model().operation_model(req.operation).output_shape
+    except Exception:
+        shape = None
+    encoded = json_to_cbor(result if isinstance(result, dict) else {}, shape)
+    return cbor_ok(resp, cbor2.dumps(encoded if isinstance(encoded, dict) else {}))
+
+
+# --------------------------------------------------------------------------
+# Query protocol (RDS, ELBv2): XML member lists sliced, Marker added.
+
+
+class XmlPaging:
+    def __init__(self, list_tag, size_key, default, low, high, out_marker, error, token_error):
+        self.list_tag = list_tag
+        self.size_key = size_key
+        self.default = default
+        self.low = low
+        self.high = high
+        self.out_marker = out_marker  # Marker (RDS) or NextMarker (ELBv2)
+        self.error = error
+        self.token_error = token_error
+
+
+def rds_size_error(value):
+    return ApiError("InvalidParameterValue", f"Invalid value {value} for MaxRecords. Must be between 20 and 100")
+
+
+def elb_size_error(value):
+    return ApiError(
+        "ValidationError",
+        f"1 validation error detected: Value '{value}' at 'pageSize' failed to satisfy"
+        " constraint: Member must have value less than or equal to 400",
+    )
+
+
+PAGED_XML = {
+    ("rds", "DescribeDBInstances"): XmlPaging(
+        "DBInstances", "MaxRecords", 100, 20, 100, "Marker", rds_size_error,
+        lambda: ApiError("InvalidParameterValue", "Invalid marker."),
+    ),
+    ("rds", "DescribeDBSnapshots"): XmlPaging(
+        "DBSnapshots", "MaxRecords", 100, 20, 100, "Marker", rds_size_error,
+        lambda: ApiError("InvalidParameterValue", "Invalid marker."),
+    ),
+    ("elasticloadbalancing", "DescribeTargetGroups"): XmlPaging(
+        "TargetGroups", "PageSize", 400, 1, 400, "NextMarker", elb_size_error,
+        lambda: ApiError("ValidationError", "Invalid Marker."),
+    ),
+}
+
+
+def local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def handle_query(req: Request) -> Response:
+    paging = PAGED_XML.get((req.service, req.operation))
+    if paging is None:
+        return forward(req.method, req.target, req.headers, req.body)
+    size = page_size(req.form_value(paging.size_key), paging.default, paging.low, paging.high, paging.error)
+    rest = [(k, v) for k, v in req.form if k not in (paging.size_key, "Marker")]
+    digest = request_hash(sorted(rest))
+    offset = 0
+    marker = req.form_value("Marker")
+    if marker:
+        found = read_token(marker, digest)
+        if found is None:
+            raise paging.token_error()
+        offset = found
+
+    items: list[ET.Element] = []
+    first_root = None
+    first_resp = None
+    moto_marker = None
+    for _ in range(10_000):
+        ask = rest + [(paging.size_key, "100000")]
+        if moto_marker:
+            ask.append(("Marker", moto_marker))
+        body = urllib.parse.urlencode(ask).encode()
+        headers = [(k, v) for k, v in req.headers if k.lower() != "content-type"]
+        headers.append(("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"))
+        resp = forward("POST", req.path, headers, body)
+        if resp.status != 200:
+            return resp
+        try:
+            root = ET.fromstring(resp.body)
+        except ET.ParseError:
+            return resp
+        result = next((c for c in root if local(c.tag).endswith("Result")), None)
+        if result is None:
+            return resp
+        lst = next((c for c in result if local(c.tag) == paging.list_tag), None)
+        if lst is not None:
+            items += list(lst)
+        nxt = next(
+            (c.text for c in result if local(c.tag) in ("Marker", "NextMarker") and c.text),
+            None,
+        )
+        if first_root is None:
+            first_root, first_resp = root, resp
+        if not nxt or nxt == moto_marker:
+            break
+        moto_marker = nxt
+
+    assert first_root is not None and first_resp is not None
+    root = first_root
+    ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+    q = (lambda t: f"{{{ns}}}{t}") if ns else (lambda t: t)
+    result = next(c for c in root if local(c.tag).endswith("Result"))
+    for child in list(result):
+        if local(child.tag) in ("Marker", "NextMarker"):
+            result.remove(child)
+    lst = next((c for c in result if local(c.tag) == paging.list_tag), None)
+    if lst is None:
+        lst = ET.SubElement(result, q(paging.list_tag))
+    for child in list(lst):
+        lst.remove(child)
+    for item in items[offset : offset + size]:
+        lst.append(item)
+    if offset + size < len(items):
+        ET.SubElement(result, q(paging.out_marker)).text = make_token(offset + size, digest)
+    if ns:
+        data = ET.tostring(root, encoding="utf-8", default_namespace=ns)
+    else:
+        data = ET.tostring(root, encoding="utf-8")
+    headers = [(k, v) for k, v in first_resp.headers if k.lower() != "content-type"]
+    headers.append(("Content-Type", "text/xml"))
+    return Response(200, headers, data)
+
+
+# --------------------------------------------------------------------------
+# The HTTP server.
+
+
+def control(handler: "Handler", method: str, path: str, query: str, body: bytes) -> Response:
+    params = dict(urllib.parse.parse_qsl(query))
+    account = params.get("account") or DEFAULT_ACCOUNT
+
+    def as_json(obj, status=200):
+        return Response(status, [("Content-Type", "application/json")], json.dumps(obj).encode())
+
+    if path == "/__proxy/health":
+        return Response(200, [("Content-Type", "text/plain")], b"ok")
+    if path == "/__proxy/counts" and method == "GET":
+        return as_json(STATE.get_counts(account))
+    if path == "/__proxy/reset" and method == "POST":
+        STATE.reset(account)
+        return as_json({"reset": account})
+    if path == "/__proxy/faults" and method == "GET":
+        return as_json(STATE.get_faults(account))
+    if path == "/__proxy/fault" and method == "DELETE":
+        STATE.clear_faults(account)
+        return as_json({"cleared": account})
+    if path == "/__proxy/fault" and method == "POST":
+        try:
+            spec = json.loads(body.decode("utf-8") or "{}")
+            operation = str(spec.get("operation", "*"))
+            kind = str(spec.get("kind", ""))
+            count = int(spec.get("count", 1))
+            seconds = float(spec.get("seconds", 30))
+        except (ValueError, TypeError, AttributeError) as exc:
+            return as_json({"error": f"bad fault: {exc}"}, 400)
+        if kind not in ("throttle", "expired", "500", "hang"):
+            return as_json({"error": f"unknown kind {kind!r}: throttle, expired, 500 or hang"}, 400)
+        fault = {"operation": operation, "kind": kind, "count": count if count > 0 else -1, "seconds": seconds}
+        STATE.add_fault(account, fault)
+        return as_json(fault)
+    return as_json({"error": f"unknown control endpoint {method} {path}"}, 404)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "honban-moto-proxy/1"
+
+    def log_message(self, format, *args):  # noqa: A002 (BaseHTTPRequestHandler's name)
+        log(format % args)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                line = self.rfile.readline().strip()
+                size = int(line.split(b";", 1)[0] or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():
+                        pass
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, resp: Response) -> None:
+        self.send_response(resp.status)
+        for key, value in resp.headers:
+            if key.lower() in DROP_RESPONSE:
+                continue
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(resp.body)))
+        self.end_headers()
+        if self.command != "HEAD" and resp.body:
+            self.wfile.write(resp.body)
+
+    def _handle(self) -> None:
+        try:
+            body = self._read_body()
+        except Exception as exc:
+            self.close_connection = True
+            self._send(Response(400, [("Content-Type", "text/plain")], f"proxy: bad request body: {exc}".encode()))
+            return
+        split = urllib.parse.urlsplit(self.path)
+        if split.path.startswith("/__proxy/"):
+            self._send(control(self, self.command, split.path, split.query, body))
+            return
+        req = None
+        try:
+            req = Request(self.command, self.path, list(self.headers.items()), body)
+            if not split.path.startswith("/moto-api"):
+                STATE.count(req.account, req.name)
+            log(f"{req.account} {req.name} ({req.protocol})")
+            resp = None
+            fault = STATE.take_fault(req.account, req.name)
+            if fault is not None:
+                log(f"fault {fault['kind']} for {req.name}")
+                resp = fault_response(req, fault)
+            if resp is None:
+                if req.protocol == "cbor":
+                    resp = handle_cbor(req)
+                elif req.protocol == "json":
+                    resp = handle_json(req)
+                elif req.protocol == "query":
+                    resp = handle_query(req)
+                else:
+                    resp = forward(req.method, req.target, req.headers, req.body)
+        except ApiError as err:
+            resp = error_response(req, err) if req else Response(400, [], err.message.encode())
+        except Exception as exc:  # never crash: answer 502 with the reason
+            if VERBOSE:
+                traceback.print_exc()
+            resp = Response(
+                502,
+                [("Content-Type", "text/plain")],
+                f"honban moto proxy error: {type(exc).__name__}: {exc}".encode(),
+            )
+        try:
+            self._send(resp)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        if VERBOSE:
+            super().handle_error(request, client_address)
+
+
+def main() -> int:
+    global VERBOSE, MOTO
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--listen", default="127.0.0.1:0", help="HOST:PORT (port 0: a free one)")
+    parser.add_argument("--moto", required=True, help="moto server URL, e.g. http://127.0.0.1:5000")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    args = parser.parse_args()
+    VERBOSE = args.verbose
+    MOTO = urllib.parse.urlsplit(args.moto)
+    if MOTO.scheme != "http" or not MOTO.hostname:
+        parser.error("--moto must be an http:// URL")
+    host, _, port = args.listen.rpartition(":")
+    server = Server((host or "127.0.0.1", int(port or 0)), Handler)
+    print(f"READY {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
