@@ -1,0 +1,376 @@
+//! The AWS SDK backend against moto on loopback, through the proxy that
+//! enforces the real API page sizes and batch limits, counts requests and
+//! injects faults (tests/moto/proxy.py). Each test has its own moto account.
+
+mod support;
+
+use std::time::Duration;
+
+use honban::action::{Action, Resource};
+use honban::app::App;
+use honban::backend::aws::{AwsBackend, ConnectOptions};
+use honban::backend::{Backend, BackendError};
+use honban::backend::sim::SimClock;
+use honban::config::{ClusterConfig, Config, EnvironmentConfig, Source};
+use honban::domain::{AlarmState, DbRole};
+use honban::runner::EnvRuntime;
+use honban::state::{EnvState, State};
+use support::moto::{ACCOUNT_HEADER, Moto, fresh_account};
+
+const REGION: &str = "ap-northeast-1";
+
+fn env_config(name: &str, endpoint: &str, cluster: &str) -> EnvironmentConfig {
+    EnvironmentConfig {
+        name: name.to_string(),
+        source: Source::Aws,
+        sim_world: None,
+        profile: None,
+        region: Some(REGION.to_string()),
+        role_arn: None,
+        endpoint_url: Some(endpoint.to_string()),
+        clusters: vec![ClusterConfig {
+            name: cluster.to_string(),
+            services: Vec::new(),
+        }],
+        rds_instances: Vec::new(),
+        alarm_prefixes: Vec::new(),
+        protected: false,
+        read_only: false,
+        refresh: None,
+    }
+}
+
+fn options(account: &str) -> ConnectOptions {
+    ConnectOptions {
+        max_attempts: 1,
+        operation_timeout: Duration::from_secs(5),
+        static_credentials: Some(("testing".into(), "testing".into())),
+        extra_headers: vec![(ACCOUNT_HEADER.to_string(), account.to_string())],
+        ..ConnectOptions::default()
+    }
+}
+
+async fn backend(moto: &Moto, account: &str, cluster: &str) -> AwsBackend {
+    AwsBackend::connect(&env_config("test", &moto.endpoint, cluster), options(account)).await
+}
+
+#[tokio::test]
+async fn every_view_reads_what_was_seeded() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    let seeded = moto.seed(&account, &["--name", "works-logue-prod"]);
+    let b = backend(moto, &account, "works-logue-prod").await;
+
+    let me = b.caller_identity().await.expect("identity");
+    assert_eq!(me.account, account);
+
+    let services = b.services("works-logue-prod").await.expect("services");
+    let mut names: Vec<_> = services.items.iter().map(|s| s.name.clone()).collect();
+    names.sort();
+    let mut expected = seeded.get("services").strings();
+    expected.sort();
+    assert_eq!(names, expected);
+    assert!(services.failures.is_empty());
+    let web = services.items.iter().find(|s| s.name == "web").expect("web");
+    assert_eq!(web.desired_count, 2);
+    assert_eq!(web.deployments.len(), 1);
+    assert_eq!(web.deployments[0].status, "PRIMARY");
+    assert!(web.task_definition.contains("works-logue-prod-web:"));
+    // (moto does not echo deploymentConfiguration back, so the circuit
+    // breaker is not checked here; the sim covers it.)
+    let tg = web.load_balancers[0].target_group_arn.clone().expect("target group");
+
+    let tasks = b.tasks("works-logue-prod").await.expect("tasks");
+    assert_eq!(tasks.items.len() as u64, seeded.get("tasks").u64());
+    assert_eq!(
+        tasks.items.iter().filter(|t| t.service_name() == Some("web")).count(),
+        2
+    );
+
+    let td = b.task_definition(&web.task_definition).await.expect("task definition");
+    assert_eq!(td.family, "works-logue-prod-web");
+    assert!(td.containers[0].image.contains("works-logue/web:"), "{:?}", td.containers);
+    assert!(td.containers[0].log_group.is_some());
+    assert!(
+        td.containers[0].secrets.iter().all(|(_, from)| from.starts_with("arn:aws:")),
+        "secrets are references"
+    );
+    let revisions = b
+        .task_definition_revisions("works-logue-prod-web")
+        .await
+        .expect("revisions");
+    let seeded_revisions = seeded.get("task_definitions").get("works-logue-prod-web").strings();
+    assert_eq!(revisions.len(), seeded_revisions.len());
+    assert!(revisions[0].ends_with(&format!(":{}", seeded_revisions.len())), "newest first: {revisions:?}");
+
+    let targets = b.scalable_targets("works-logue-prod").await.expect("scaling");
+    let bounds = |svc: &str| {
+        targets
+            .iter()
+            .find(|t| t.service_name() == Some(svc))
+            .map(|t| (t.min_capacity, t.max_capacity, t.policies.len()))
+    };
+    assert_eq!(bounds("web"), Some((2, 10, 1)));
+    assert_eq!(bounds("api"), Some((2, 8, 1)));
+
+    let groups = b.target_groups(std::slice::from_ref(&tg)).await.expect("target groups");
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].health_check_path.as_deref(), Some("/api/health"));
+
+    let dbs = b.db_instances(&[]).await.expect("databases");
+    let mut ids: Vec<_> = dbs.iter().map(|d| d.id.clone()).collect();
+    ids.sort();
+    let mut seeded_dbs = seeded.get("db_instances").strings();
+    seeded_dbs.sort();
+    assert_eq!(ids, seeded_dbs);
+    let primary = dbs.iter().find(|d| d.id == "works-logue-prod-db").expect("primary");
+    let replica = dbs
+        .iter()
+        .find(|d| d.id == "works-logue-prod-db-replica")
+        .expect("replica");
+    assert!(primary.multi_az);
+    assert_eq!(primary.role(), DbRole::Primary);
+    assert_eq!(replica.role(), DbRole::Replica);
+    assert_eq!(primary.replicas, vec!["works-logue-prod-db-replica".to_string()]);
+    assert_eq!(replica.replica_source.as_deref(), Some("works-logue-prod-db"));
+
+    let snaps = b.db_snapshots(&["works-logue-prod-db".to_string()]).await.expect("snapshots");
+    for s in seeded.get("db_snapshots").strings() {
+        assert!(snaps.iter().any(|x| x.id == s), "{s} in {snaps:?}");
+    }
+
+    let alarms = b
+        .alarms(&["works-logue-prod-".to_string()])
+        .await
+        .expect("alarms");
+    let mut alarm_names: Vec<_> = alarms.iter().map(|a| a.name.clone()).collect();
+    alarm_names.sort();
+    assert_eq!(alarm_names, seeded.get("alarm_names").strings());
+    let firing: Vec<_> = alarms
+        .iter()
+        .filter(|a| a.state == AlarmState::Alarm)
+        .map(|a| a.name.clone())
+        .collect();
+    assert_eq!(firing, seeded.get("alarms_in_alarm").strings());
+    let cpu = alarms
+        .iter()
+        .find(|a| a.metric.as_ref().is_some_and(|m| m.name == "CPUUtilization"))
+        .expect("a CPU alarm");
+    assert_eq!(cpu.comparison_symbol(), ">");
+    assert!(cpu.threshold.is_some());
+}
+
+#[tokio::test]
+async fn large_environments_take_every_page_with_the_fewest_requests() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    let seeded = moto.seed(
+        &account,
+        &[
+            "--name",
+            "big",
+            "--extra-services",
+            "120",
+            "--extra-tasks",
+            "150",
+            "--extra-alarms",
+            "120",
+            "--extra-dbs",
+            "101",
+        ],
+    );
+    let b = backend(moto, &account, "big").await;
+    moto.reset_counts(&account);
+
+    let services = b.services("big").await.expect("services");
+    let n_services = seeded.get("services").strings().len();
+    assert!(n_services > 100);
+    assert_eq!(services.items.len(), n_services);
+    let counts = moto.counts(&account);
+    assert_eq!(counts.get("ecs:ListServices"), Some(&(n_services.div_ceil(100) as u64)));
+    assert_eq!(counts.get("ecs:DescribeServices"), Some(&(n_services.div_ceil(10) as u64)));
+
+    moto.reset_counts(&account);
+    let tasks = b.tasks("big").await.expect("tasks");
+    let n_tasks = seeded.get("tasks").u64() as usize;
+    assert!(n_tasks > 100);
+    assert_eq!(tasks.items.len(), n_tasks);
+    let counts = moto.counts(&account);
+    // RUNNING pages, plus one page for the (empty) STOPPED list.
+    assert_eq!(counts.get("ecs:ListTasks"), Some(&(n_tasks.div_ceil(100) as u64 + 1)));
+    assert_eq!(counts.get("ecs:DescribeTasks"), Some(&(n_tasks.div_ceil(100) as u64)));
+
+    moto.reset_counts(&account);
+    let alarms = b.alarms(&[]).await.expect("alarms");
+    // Every seeded alarm, plus the ones target tracking creates for the
+    // scaling policies (as AWS does).
+    for name in seeded.get("alarm_names").strings() {
+        assert!(alarms.iter().any(|a| a.name == name), "{name} missing");
+    }
+    let n_alarms = alarms.len();
+    assert!(n_alarms > 100);
+    assert_eq!(
+        moto.count(&account, "cloudwatch:DescribeAlarms"),
+        n_alarms.div_ceil(100) as u64
+    );
+
+    moto.reset_counts(&account);
+    let dbs = b.db_instances(&[]).await.expect("databases");
+    let n_dbs = seeded.get("db_instances").strings().len();
+    assert!(n_dbs > 100);
+    assert_eq!(dbs.len(), n_dbs);
+    assert_eq!(moto.count(&account, "rds:DescribeDBInstances"), n_dbs.div_ceil(100) as u64);
+
+    // Task definitions are fetched once per ARN and then cached.
+    moto.reset_counts(&account);
+    let arn = services.items[0].task_definition.clone();
+    b.task_definition(&arn).await.expect("first");
+    b.task_definition(&arn).await.expect("cached");
+    assert_eq!(moto.count(&account, "ecs:DescribeTaskDefinition"), 1);
+}
+
+#[tokio::test]
+async fn server_errors_become_typed_errors_not_crashes() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "errs", "--minimal"]);
+    let b = backend(moto, &account, "errs").await;
+
+    moto.inject_fault(&account, "ecs:ListServices", "throttle", 1);
+    match b.services("errs").await {
+        Err(BackendError::Throttled { .. }) => {}
+        other => panic!("expected throttled, got {other:?}"),
+    }
+    moto.inject_fault(&account, "cloudwatch:DescribeAlarms", "throttle", 1);
+    match b.alarms(&[]).await {
+        Err(BackendError::Throttled { .. }) => {}
+        other => panic!("expected throttled (CBOR), got {other:?}"),
+    }
+    moto.inject_fault(&account, "rds:DescribeDBInstances", "expired", 1);
+    match b.db_instances(&[]).await {
+        Err(BackendError::Unauthorized { hint: Some(hint), .. }) => {
+            assert!(hint.contains("aws sts get-caller-identity"), "{hint}");
+        }
+        other => panic!("expected unauthorized, got {other:?}"),
+    }
+    moto.inject_fault(&account, "ecs:ListTasks", "500", 1);
+    match b.tasks("errs").await {
+        Err(BackendError::Unavailable { .. }) => {}
+        other => panic!("expected unavailable, got {other:?}"),
+    }
+    // And then everything works again.
+    assert!(b.services("errs").await.is_ok());
+    let stats = b.request_stats();
+    assert_eq!(stats.get("ecs:ListServices").map(|s| s.throttles), Some(1));
+    assert!(stats.get("ecs:ListTasks").is_some_and(|s| s.errors == 1));
+}
+
+#[tokio::test]
+async fn a_dead_endpoint_or_a_hang_fails_fast() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "slow", "--minimal"]);
+    // Nothing listens on this port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let b = AwsBackend::connect(&env_config("dead", &dead, "slow"), options(&account)).await;
+    let started = std::time::Instant::now();
+    match b.services("slow").await {
+        Err(BackendError::Unavailable { .. }) => {}
+        other => panic!("expected unavailable, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    let b = AwsBackend::connect(
+        &env_config("slow", &moto.endpoint, "slow"),
+        ConnectOptions {
+            operation_timeout: Duration::from_secs(1),
+            ..options(&account)
+        },
+    )
+    .await;
+    moto.inject_hang(&account, "ecs:ListServices", 4.0, 1);
+    let started = std::time::Instant::now();
+    match b.services("slow").await {
+        Err(BackendError::Unavailable { message }) => assert!(message.contains("timed out"), "{message}"),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+/// The console over the AWS backend: expired credentials show as stale
+/// panels with the fix, the data stays, and it recovers by itself.
+#[tokio::test]
+async fn expired_credentials_show_a_banner_and_recover() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "works-logue-prod"]);
+    let cfg = env_config("production", &moto.endpoint, "works-logue-prod");
+    let config: Config = toml::from_str("").expect("empty config");
+    let backend = AwsBackend::connect(&cfg, options(&account)).await;
+    let env = EnvState::from_config(&cfg, &config.refresh, false);
+    let keymap = honban::config::keys::Keymap::from_config(&config).expect("keys");
+    let clock = SimClock::Wall;
+    let state = State::new(vec![env], 0, keymap, clock.now());
+    let mut app = App::new(
+        state,
+        vec![EnvRuntime {
+            config: cfg,
+            backend: std::sync::Arc::new(backend),
+        }],
+        clock.clone(),
+    );
+    let poll_all = |app: &mut App| {
+        for resource in Resource::ALL {
+            app.dispatch(Action::PollDue { env: 0, resource });
+        }
+    };
+    poll_all(&mut app);
+    app.settle().await;
+    // Target groups are asked for once the services are known.
+    app.dispatch(Action::PollDue {
+        env: 0,
+        resource: Resource::Targets,
+    });
+    app.settle().await;
+    let e = &app.state.envs[0];
+    assert!(e.errors().is_empty(), "{:?}", e.errors());
+    assert_eq!(e.account(), Some(account.as_str()));
+    assert_eq!(e.services.data.as_ref().map(Vec::len), Some(3));
+    assert!(e.targets.data.as_ref().is_some_and(|t| !t.is_empty()));
+    assert!(!e.request_stats.is_empty(), "request counters reach the state");
+
+    moto.inject_fault(&account, "*", "expired", 0);
+    app.dispatch(Action::PollDue {
+        env: 0,
+        resource: Resource::Services,
+    });
+    app.dispatch(Action::PollDue {
+        env: 0,
+        resource: Resource::Alarms,
+    });
+    app.settle().await;
+    let e = &app.state.envs[0];
+    assert!(e.services.is_stale() && e.alarms.is_stale());
+    assert_eq!(e.services.data.as_ref().map(Vec::len), Some(3), "old data kept");
+    let (_, err) = e.errors()[0];
+    assert!(matches!(err, BackendError::Unauthorized { .. }), "{err}");
+    // The next poll backs off instead of hammering the API.
+    assert!(e.services.retry_at.is_some());
+
+    moto.clear_faults(&account);
+    app.state.envs[0].services.retry_at = None;
+    app.state.envs[0].alarms.retry_at = None;
+    app.dispatch(Action::PollDue {
+        env: 0,
+        resource: Resource::Services,
+    });
+    app.dispatch(Action::PollDue {
+        env: 0,
+        resource: Resource::Alarms,
+    });
+    app.settle().await;
+    let e = &app.state.envs[0];
+    assert!(!e.services.is_stale() && !e.alarms.is_stale(), "{:?}", e.errors());
+}
