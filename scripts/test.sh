@@ -33,12 +33,15 @@ cargo fmt --all -- --check
 step "lint: cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
 
-# --- Python test tools (later: moto for the AWS backend tests) ---------------
-# Not needed yet. When a test needs moto, install it here, e.g.:
-#   step "python: .venv with moto[server]==5.2.5"
-#   python3 -m venv .venv
-#   .venv/bin/pip install --quiet 'moto[server]==5.2.5'
-#   export PATH="$PWD/.venv/bin:$PATH"
+# --- Python test tools: moto (an AWS-protocol server) for tests/aws.rs -------
+# Installed into .venv at the repository root; pinned so that the request
+# counts the tests assert do not move under us. Reused when already there.
+step "python: .venv with moto[server]==5.2.5 and cbor2"
+if ! .venv/bin/python -c 'import moto, cbor2, boto3; assert moto.__version__ == "5.2.5"' 2>/dev/null; then
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]==5.2.5' 'cbor2>=5.6'
+fi
+.venv/bin/python -c 'import moto; print("moto", moto.__version__)'
 # ------------------------------------------------------------------------------
 
 # Each test run is also logged, so the totals can be summed at the end.

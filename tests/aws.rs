@@ -9,8 +9,8 @@ use std::time::Duration;
 use honban::action::{Action, Resource};
 use honban::app::App;
 use honban::backend::aws::{AwsBackend, ConnectOptions};
-use honban::backend::{Backend, BackendError};
 use honban::backend::sim::SimClock;
+use honban::backend::{Backend, BackendError};
 use honban::config::{ClusterConfig, Config, EnvironmentConfig, Source};
 use honban::domain::{AlarmState, DbRole};
 use honban::runner::EnvRuntime;
@@ -51,7 +51,11 @@ fn options(account: &str) -> ConnectOptions {
 }
 
 async fn backend(moto: &Moto, account: &str, cluster: &str) -> AwsBackend {
-    AwsBackend::connect(&env_config("test", &moto.endpoint, cluster), options(account)).await
+    AwsBackend::connect(
+        &env_config("test", &moto.endpoint, cluster),
+        options(account),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -71,39 +75,69 @@ async fn every_view_reads_what_was_seeded() {
     expected.sort();
     assert_eq!(names, expected);
     assert!(services.failures.is_empty());
-    let web = services.items.iter().find(|s| s.name == "web").expect("web");
+    let web = services
+        .items
+        .iter()
+        .find(|s| s.name == "web")
+        .expect("web");
     assert_eq!(web.desired_count, 2);
     assert_eq!(web.deployments.len(), 1);
     assert_eq!(web.deployments[0].status, "PRIMARY");
     assert!(web.task_definition.contains("works-logue-prod-web:"));
     // (moto does not echo deploymentConfiguration back, so the circuit
     // breaker is not checked here; the sim covers it.)
-    let tg = web.load_balancers[0].target_group_arn.clone().expect("target group");
+    let tg = web.load_balancers[0]
+        .target_group_arn
+        .clone()
+        .expect("target group");
 
     let tasks = b.tasks("works-logue-prod").await.expect("tasks");
     assert_eq!(tasks.items.len() as u64, seeded.get("tasks").u64());
     assert_eq!(
-        tasks.items.iter().filter(|t| t.service_name() == Some("web")).count(),
+        tasks
+            .items
+            .iter()
+            .filter(|t| t.service_name() == Some("web"))
+            .count(),
         2
     );
 
-    let td = b.task_definition(&web.task_definition).await.expect("task definition");
+    let td = b
+        .task_definition(&web.task_definition)
+        .await
+        .expect("task definition");
     assert_eq!(td.family, "works-logue-prod-web");
-    assert!(td.containers[0].image.contains("works-logue/web:"), "{:?}", td.containers);
+    assert!(
+        td.containers[0].image.contains("works-logue/web:"),
+        "{:?}",
+        td.containers
+    );
     assert!(td.containers[0].log_group.is_some());
     assert!(
-        td.containers[0].secrets.iter().all(|(_, from)| from.starts_with("arn:aws:")),
+        td.containers[0]
+            .secrets
+            .iter()
+            .all(|(_, from)| from.starts_with("arn:aws:")),
         "secrets are references"
     );
     let revisions = b
         .task_definition_revisions("works-logue-prod-web")
         .await
         .expect("revisions");
-    let seeded_revisions = seeded.get("task_definitions").get("works-logue-prod-web").strings();
+    let seeded_revisions = seeded
+        .get("task_definitions")
+        .get("works-logue-prod-web")
+        .strings();
     assert_eq!(revisions.len(), seeded_revisions.len());
-    assert!(revisions[0].ends_with(&format!(":{}", seeded_revisions.len())), "newest first: {revisions:?}");
+    assert!(
+        revisions[0].ends_with(&format!(":{}", seeded_revisions.len())),
+        "newest first: {revisions:?}"
+    );
 
-    let targets = b.scalable_targets("works-logue-prod").await.expect("scaling");
+    let targets = b
+        .scalable_targets("works-logue-prod")
+        .await
+        .expect("scaling");
     let bounds = |svc: &str| {
         targets
             .iter()
@@ -113,7 +147,10 @@ async fn every_view_reads_what_was_seeded() {
     assert_eq!(bounds("web"), Some((2, 10, 1)));
     assert_eq!(bounds("api"), Some((2, 8, 1)));
 
-    let groups = b.target_groups(std::slice::from_ref(&tg)).await.expect("target groups");
+    let groups = b
+        .target_groups(std::slice::from_ref(&tg))
+        .await
+        .expect("target groups");
     assert_eq!(groups.len(), 1);
     assert_eq!(groups[0].health_check_path.as_deref(), Some("/api/health"));
 
@@ -123,7 +160,10 @@ async fn every_view_reads_what_was_seeded() {
     let mut seeded_dbs = seeded.get("db_instances").strings();
     seeded_dbs.sort();
     assert_eq!(ids, seeded_dbs);
-    let primary = dbs.iter().find(|d| d.id == "works-logue-prod-db").expect("primary");
+    let primary = dbs
+        .iter()
+        .find(|d| d.id == "works-logue-prod-db")
+        .expect("primary");
     let replica = dbs
         .iter()
         .find(|d| d.id == "works-logue-prod-db-replica")
@@ -131,10 +171,19 @@ async fn every_view_reads_what_was_seeded() {
     assert!(primary.multi_az);
     assert_eq!(primary.role(), DbRole::Primary);
     assert_eq!(replica.role(), DbRole::Replica);
-    assert_eq!(primary.replicas, vec!["works-logue-prod-db-replica".to_string()]);
-    assert_eq!(replica.replica_source.as_deref(), Some("works-logue-prod-db"));
+    assert_eq!(
+        primary.replicas,
+        vec!["works-logue-prod-db-replica".to_string()]
+    );
+    assert_eq!(
+        replica.replica_source.as_deref(),
+        Some("works-logue-prod-db")
+    );
 
-    let snaps = b.db_snapshots(&["works-logue-prod-db".to_string()]).await.expect("snapshots");
+    let snaps = b
+        .db_snapshots(&["works-logue-prod-db".to_string()])
+        .await
+        .expect("snapshots");
     for s in seeded.get("db_snapshots").strings() {
         assert!(snaps.iter().any(|x| x.id == s), "{s} in {snaps:?}");
     }
@@ -154,7 +203,11 @@ async fn every_view_reads_what_was_seeded() {
     assert_eq!(firing, seeded.get("alarms_in_alarm").strings());
     let cpu = alarms
         .iter()
-        .find(|a| a.metric.as_ref().is_some_and(|m| m.name == "CPUUtilization"))
+        .find(|a| {
+            a.metric
+                .as_ref()
+                .is_some_and(|m| m.name == "CPUUtilization")
+        })
         .expect("a CPU alarm");
     assert_eq!(cpu.comparison_symbol(), ">");
     assert!(cpu.threshold.is_some());
@@ -187,8 +240,14 @@ async fn large_environments_take_every_page_with_the_fewest_requests() {
     assert!(n_services > 100);
     assert_eq!(services.items.len(), n_services);
     let counts = moto.counts(&account);
-    assert_eq!(counts.get("ecs:ListServices"), Some(&(n_services.div_ceil(100) as u64)));
-    assert_eq!(counts.get("ecs:DescribeServices"), Some(&(n_services.div_ceil(10) as u64)));
+    assert_eq!(
+        counts.get("ecs:ListServices"),
+        Some(&(n_services.div_ceil(100) as u64))
+    );
+    assert_eq!(
+        counts.get("ecs:DescribeServices"),
+        Some(&(n_services.div_ceil(10) as u64))
+    );
 
     moto.reset_counts(&account);
     let tasks = b.tasks("big").await.expect("tasks");
@@ -197,8 +256,14 @@ async fn large_environments_take_every_page_with_the_fewest_requests() {
     assert_eq!(tasks.items.len(), n_tasks);
     let counts = moto.counts(&account);
     // RUNNING pages, plus one page for the (empty) STOPPED list.
-    assert_eq!(counts.get("ecs:ListTasks"), Some(&(n_tasks.div_ceil(100) as u64 + 1)));
-    assert_eq!(counts.get("ecs:DescribeTasks"), Some(&(n_tasks.div_ceil(100) as u64)));
+    assert_eq!(
+        counts.get("ecs:ListTasks"),
+        Some(&(n_tasks.div_ceil(100) as u64 + 1))
+    );
+    assert_eq!(
+        counts.get("ecs:DescribeTasks"),
+        Some(&(n_tasks.div_ceil(100) as u64))
+    );
 
     moto.reset_counts(&account);
     let alarms = b.alarms(&[]).await.expect("alarms");
@@ -219,7 +284,10 @@ async fn large_environments_take_every_page_with_the_fewest_requests() {
     let n_dbs = seeded.get("db_instances").strings().len();
     assert!(n_dbs > 100);
     assert_eq!(dbs.len(), n_dbs);
-    assert_eq!(moto.count(&account, "rds:DescribeDBInstances"), n_dbs.div_ceil(100) as u64);
+    assert_eq!(
+        moto.count(&account, "rds:DescribeDBInstances"),
+        n_dbs.div_ceil(100) as u64
+    );
 
     // Task definitions are fetched once per ARN and then cached.
     moto.reset_counts(&account);
@@ -248,7 +316,9 @@ async fn server_errors_become_typed_errors_not_crashes() {
     }
     moto.inject_fault(&account, "rds:DescribeDBInstances", "expired", 1);
     match b.db_instances(&[]).await {
-        Err(BackendError::Unauthorized { hint: Some(hint), .. }) => {
+        Err(BackendError::Unauthorized {
+            hint: Some(hint), ..
+        }) => {
             assert!(hint.contains("aws sts get-caller-identity"), "{hint}");
         }
         other => panic!("expected unauthorized, got {other:?}"),
@@ -293,7 +363,9 @@ async fn a_dead_endpoint_or_a_hang_fails_fast() {
     moto.inject_hang(&account, "ecs:ListServices", 4.0, 1);
     let started = std::time::Instant::now();
     match b.services("slow").await {
-        Err(BackendError::Unavailable { message }) => assert!(message.contains("timed out"), "{message}"),
+        Err(BackendError::Unavailable { message }) => {
+            assert!(message.contains("timed out"), "{message}")
+        }
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert!(started.elapsed() < Duration::from_secs(3));
@@ -339,7 +411,10 @@ async fn expired_credentials_show_a_banner_and_recover() {
     assert_eq!(e.account(), Some(account.as_str()));
     assert_eq!(e.services.data.as_ref().map(Vec::len), Some(3));
     assert!(e.targets.data.as_ref().is_some_and(|t| !t.is_empty()));
-    assert!(!e.request_stats.is_empty(), "request counters reach the state");
+    assert!(
+        !e.request_stats.is_empty(),
+        "request counters reach the state"
+    );
 
     moto.inject_fault(&account, "*", "expired", 0);
     app.dispatch(Action::PollDue {
@@ -353,7 +428,11 @@ async fn expired_credentials_show_a_banner_and_recover() {
     app.settle().await;
     let e = &app.state.envs[0];
     assert!(e.services.is_stale() && e.alarms.is_stale());
-    assert_eq!(e.services.data.as_ref().map(Vec::len), Some(3), "old data kept");
+    assert_eq!(
+        e.services.data.as_ref().map(Vec::len),
+        Some(3),
+        "old data kept"
+    );
     let (_, err) = e.errors()[0];
     assert!(matches!(err, BackendError::Unauthorized { .. }), "{err}");
     // The next poll backs off instead of hammering the API.
@@ -372,5 +451,9 @@ async fn expired_credentials_show_a_banner_and_recover() {
     });
     app.settle().await;
     let e = &app.state.envs[0];
-    assert!(!e.services.is_stale() && !e.alarms.is_stale(), "{:?}", e.errors());
+    assert!(
+        !e.services.is_stale() && !e.alarms.is_stale(),
+        "{:?}",
+        e.errors()
+    );
 }

@@ -169,3 +169,90 @@ fn harness_catches_an_unrestored_terminal() {
         assert!(err.contains("raw mode"), "{err}");
     }
 }
+
+/// The real binary against a seeded moto (through the AWS-faithful proxy),
+/// with two environments configured: every view shows what was seeded and
+/// the fleet view shows both environments at once.
+#[test]
+fn the_real_binary_shows_a_seeded_aws_environment_and_the_fleet() {
+    use support::moto::{DEFAULT_ACCOUNT, Moto};
+    let moto = Moto::shared();
+    // honban sends no account header: both environments live in moto's
+    // default account, under different names.
+    let prod = moto.seed(DEFAULT_ACCOUNT, &["--name", "e2e-prod"]);
+    moto.seed(DEFAULT_ACCOUNT, &["--name", "e2e-stg", "--minimal"]);
+    let config = tempfile::NamedTempFile::new().expect("temp file");
+    let text = format!(
+        r#"
+[[environment]]
+name = "production"
+source = "aws"
+region = "ap-northeast-1"
+endpoint_url = "{endpoint}"
+protected = true
+alarm_prefixes = ["e2e-prod-"]
+rds_instances = ["e2e-prod-db", "e2e-prod-db-replica"]
+[[environment.clusters]]
+name = "e2e-prod"
+
+[[environment]]
+name = "staging"
+source = "aws"
+region = "ap-northeast-1"
+endpoint_url = "{endpoint}"
+alarm_prefixes = ["e2e-stg-"]
+[[environment.clusters]]
+name = "e2e-stg"
+"#,
+        endpoint = moto.endpoint
+    );
+    std::fs::write(config.path(), text).expect("write config");
+    let path = config.path().to_string_lossy().to_string();
+    let mut pty = Pty::spawn(
+        honban(),
+        &["--config", &path],
+        120,
+        40,
+        &[
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    // Overview: account, services, databases, the alarm in ALARM.
+    let firing = prod.get("alarms_in_alarm").strings();
+    let mut wanted: Vec<&str> = vec![
+        DEFAULT_ACCOUNT,
+        "PRODUCTION",
+        "web",
+        "api",
+        "worker",
+        "e2e-prod-db-replica",
+        "ALARM",
+    ];
+    wanted.extend(firing.iter().map(String::as_str));
+    ok(pty.wait_for_all(&wanted, START));
+
+    // Tasks: six seeded service tasks, listed with their services.
+    pty.type_str(":tasks");
+    pty.key_enter();
+    ok(pty.wait_for(&format!("Tasks ({})", prod.get("tasks").u64()), STEP));
+
+    // Databases with the snapshots of the primary.
+    pty.type_str(":db");
+    pty.key_enter();
+    ok(pty.wait_for_all(&["Databases (2)", "replica", "Snapshots"], STEP));
+
+    // Alarms, all of them, ALARM first.
+    pty.type_str(":alarms");
+    pty.key_enter();
+    ok(pty.wait_for(&format!("Alarms ({})", prod.get("alarms").u64()), STEP));
+
+    // The fleet: both environments side by side, both loaded.
+    pty.send_str("0");
+    ok(pty.wait_for_all(&["Fleet (2 environments)", "production", "staging"], STEP));
+    ok(pty.wait_until("both environments loaded", STEP, |screen| {
+        !screen.contains("loading") && screen.matches(" ago").count() >= 2
+    }));
+    quit_cleanly(&mut pty);
+}
