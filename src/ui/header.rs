@@ -79,6 +79,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     let crumbs: Vec<String> = state.views.iter().map(|v| v.title()).collect();
     let mut spans = vec![Span::styled(format!(" {}", crumbs.join(" › ")), theme.dim)];
+    // Who we are talking to AWS as (STS caller identity), shortened.
+    let who = env.identity.data.as_ref().map(|i| {
+        let arn = i.arn.as_str();
+        arn.split_once(':')
+            .and_then(|_| arn.rsplit(':').next())
+            .unwrap_or(arn)
+            .to_string()
+    });
     if state.envs.len() > 1 {
         let mut envs = vec![Span::styled("   envs: ", theme.dim)];
         for (i, e) in state.envs.iter().enumerate() {
@@ -92,5 +100,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         spans.extend(envs);
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), bottom);
+    let who = who.map(|w| Span::styled(format!(" as {w} "), theme.dim));
+    match who {
+        Some(who)
+            if bottom.width as usize > Line::from(spans.clone()).width() + who.width() + 2 =>
+        {
+            let w = who.width() as u16;
+            let [l, r] =
+                Layout::horizontal([Constraint::Min(1), Constraint::Length(w)]).areas(bottom);
+            frame.render_widget(Paragraph::new(Line::from(spans)), l);
+            frame.render_widget(Paragraph::new(Line::from(who)), r);
+        }
+        _ => frame.render_widget(Paragraph::new(Line::from(spans)), bottom),
+    }
 }

@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled(format!("{what:<text_w$} "), theme.base),
         ]
     };
-    let mut lines: Vec<Line> = vec![Line::styled("Keys", theme.title)];
+    let mut lines: Vec<Line> = Vec::new();
     for i in 0..half {
         let mut spans = cell(&rows[i]);
         if let Some(right) = rows.get(i + half) {

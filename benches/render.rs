@@ -1,0 +1,174 @@
+//! Drawing big tables and applying big results: what a large production
+//! account costs the console per frame and per refresh.
+
+use std::hint::black_box;
+
+use chrono::{TimeZone, Utc};
+use criterion::{Criterion, criterion_group, criterion_main};
+use honban::action::{Action, Data, Resource};
+use honban::config::keys::{Command, Keymap};
+use honban::config::theme::load_theme;
+use honban::config::{ClusterConfig, Config, EnvironmentConfig, Source};
+use honban::domain::{Deployment, Listing, RolloutState, Service, Task, Timestamp};
+use honban::state::{EnvState, State};
+use honban::update::update;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const SERVICES: usize = 500;
+const TASKS: usize = 5_000;
+
+fn t0() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
+        .single()
+        .expect("time")
+}
+
+fn services() -> Vec<Service> {
+    (0..SERVICES)
+        .map(|i| {
+            let td = format!("arn:aws:ecs:ap-northeast-1:1:task-definition/svc-{i}:7");
+            Service {
+                arn: format!("arn:aws:ecs:ap-northeast-1:1:service/big/svc-{i:04}"),
+                name: format!("svc-{i:04}"),
+                cluster_arn: "arn:aws:ecs:ap-northeast-1:1:cluster/big".into(),
+                status: "ACTIVE".into(),
+                desired_count: 10,
+                running_count: if i % 17 == 0 { 8 } else { 10 },
+                pending_count: 0,
+                launch_type: Some("FARGATE".into()),
+                task_definition: td.clone(),
+                deployments: vec![Deployment {
+                    id: format!("ecs-svc/{i}"),
+                    status: "PRIMARY".into(),
+                    task_definition: td,
+                    desired_count: 10,
+                    running_count: 10,
+                    pending_count: 0,
+                    failed_tasks: 0,
+                    rollout_state: RolloutState::Completed,
+                    rollout_state_reason: None,
+                    created_at: t0(),
+                    updated_at: t0(),
+                }],
+                events: Vec::new(),
+                load_balancers: Vec::new(),
+                created_at: Some(t0()),
+                circuit_breaker: None,
+            }
+        })
+        .collect()
+}
+
+fn tasks() -> Vec<Task> {
+    (0..TASKS)
+        .map(|i| Task {
+            arn: format!("arn:aws:ecs:ap-northeast-1:1:task/big/{i:032x}"),
+            cluster_arn: "arn:aws:ecs:ap-northeast-1:1:cluster/big".into(),
+            task_definition: format!(
+                "arn:aws:ecs:ap-northeast-1:1:task-definition/svc-{}:7",
+                i % SERVICES
+            ),
+            group: Some(format!("service:svc-{:04}", i % SERVICES)),
+            last_status: if i % 50 == 0 { "STOPPED" } else { "RUNNING" }.into(),
+            desired_status: "RUNNING".into(),
+            health_status: "HEALTHY".into(),
+            availability_zone: Some("ap-northeast-1a".into()),
+            launch_type: Some("FARGATE".into()),
+            cpu: Some("512".into()),
+            memory: Some("1024".into()),
+            created_at: Some(t0()),
+            started_at: Some(t0()),
+            stopped_at: None,
+            stop_code: None,
+            stopped_reason: None,
+            containers: Vec::new(),
+        })
+        .collect()
+}
+
+fn state() -> State {
+    let config: Config = toml::from_str("").expect("config");
+    let env = EnvironmentConfig {
+        name: "production".into(),
+        source: Source::Aws,
+        sim_world: None,
+        profile: None,
+        region: Some("ap-northeast-1".into()),
+        role_arn: None,
+        endpoint_url: None,
+        clusters: vec![ClusterConfig {
+            name: "big".into(),
+            services: Vec::new(),
+        }],
+        rds_instances: Vec::new(),
+        alarm_prefixes: Vec::new(),
+        protected: true,
+        read_only: false,
+        refresh: None,
+    };
+    let e = EnvState::from_config(&env, &config.refresh, false);
+    let keymap = Keymap::from_config(&config).expect("keys");
+    State::new(vec![e], 0, keymap, t0())
+}
+
+fn load(state: &mut State, resource: Resource, data: Data) {
+    let effects = update(state, Action::PollDue { env: 0, resource });
+    let generation = match effects.first() {
+        Some(honban::effect::Effect::Fetch { generation, .. }) => *generation,
+        _ => 0,
+    };
+    update(
+        state,
+        Action::Loaded {
+            env: 0,
+            resource,
+            generation,
+            at: t0(),
+            result: Ok(data),
+        },
+    );
+}
+
+fn bench(c: &mut Criterion) {
+    let theme = load_theme("default", None, false).expect("theme");
+    let mut s = state();
+    load(
+        &mut s,
+        Resource::Services,
+        Data::Services(Listing::complete(services())),
+    );
+    load(
+        &mut s,
+        Resource::Tasks,
+        Data::Tasks(Listing::complete(tasks())),
+    );
+
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
+    for (name, cmd) in [
+        ("draw overview 500 services", Command::Overview),
+        ("draw services 500", Command::Services),
+        ("draw tasks 5000", Command::Tasks),
+    ] {
+        update(&mut s, Action::Command(cmd));
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                terminal
+                    .draw(|f| honban::ui::draw(f, black_box(&s), &theme))
+                    .expect("draw");
+            });
+        });
+    }
+
+    let big = tasks();
+    c.bench_function("apply 5000 tasks", |b| {
+        b.iter_batched(
+            || (state(), big.clone()),
+            |(mut s, t)| load(&mut s, Resource::Tasks, Data::Tasks(Listing::complete(t))),
+            criterion::BatchSize::LargeInput,
+        );
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

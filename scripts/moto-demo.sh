@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Runs honban against a local moto server: a practice AWS with the Works
+# Logue production and staging environments, no AWS account needed.
+#
+#   scripts/moto-demo.sh [--moto-port 5000] [--proxy-port 5001]
+#                        [--config-out /tmp/honban-moto.toml] [--verbose]
+#
+# Starts moto and, in front of it, tests/moto/proxy.py (CloudWatch's CBOR
+# protocol, the real AWS page sizes and limits) on 127.0.0.1, seeds
+# works-logue-prod and works-logue-stg into moto's default account
+# 123456789012 (honban cannot pick another moto account), writes a honban
+# config with the environments `production` (protected) and `staging`, prints
+# how to start honban, and runs until Ctrl-C, then stops both servers.
+#
+# Needs the virtualenv .venv (scripts/test.sh creates it, or:
+#   python3 -m venv .venv && .venv/bin/pip install 'moto[server]==5.2.5' cbor2).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root="$PWD"
+
+moto_port=5000
+proxy_port=5001
+config_out=/tmp/honban-moto.toml
+verbose=()
+
+usage() {
+    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --moto-port) moto_port="$2"; shift 2 ;;
+        --proxy-port) proxy_port="$2"; shift 2 ;;
+        --config-out) config_out="$2"; shift 2 ;;
+        --verbose) verbose=(--verbose); shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "moto-demo: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
+venv="${HONBAN_MOTO_VENV:-$root/.venv}"
+if [[ ! -x "$venv/bin/moto_server" || ! -x "$venv/bin/python" ]]; then
+    echo "moto-demo: moto is not installed in $venv. Install it with:" >&2
+    echo "  python3 -m venv .venv && .venv/bin/pip install 'moto[server]==5.2.5' cbor2" >&2
+    exit 1
+fi
+
+port_in_use() {
+    "$venv/bin/python" -c 'import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
+}
+for port in "$moto_port" "$proxy_port"; do
+    if port_in_use "$port"; then
+        echo "moto-demo: port $port on 127.0.0.1 is already in use (see --moto-port / --proxy-port)" >&2
+        exit 1
+    fi
+done
+
+logdir="$(mktemp -d "${TMPDIR:-/tmp}/honban-moto-demo.XXXXXX")"
+moto_pid=""
+proxy_pid=""
+cleanup() {
+    trap - EXIT INT TERM
+    echo
+    echo "moto-demo: stopping moto and the proxy"
+    [[ -n "$proxy_pid" ]] && kill "$proxy_pid" 2>/dev/null || true
+    [[ -n "$moto_pid" ]] && kill "$moto_pid" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$logdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Services start with as many running tasks as they want (and a completed
+# deployment), as a settled production would look.
+MOTO_ECS_SERVICE_RUNNING=2 "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" \
+    >"$logdir/moto.log" 2>&1 &
+moto_pid=$!
+
+for _ in $(seq 1 200); do
+    if port_in_use "$moto_port"; then break; fi
+    if ! kill -0 "$moto_pid" 2>/dev/null; then
+        echo "moto-demo: moto_server exited:" >&2
+        cat "$logdir/moto.log" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+
+proxy_err="$logdir/proxy.log"
+if [[ ${#verbose[@]} -gt 0 ]]; then proxy_err=/dev/stderr; fi
+"$venv/bin/python" tests/moto/proxy.py --listen "127.0.0.1:$proxy_port" \
+    --moto "http://127.0.0.1:$moto_port" "${verbose[@]}" \
+    >"$logdir/proxy.out" 2>"$proxy_err" &
+proxy_pid=$!
+for _ in $(seq 1 200); do
+    if grep -q '^READY' "$logdir/proxy.out" 2>/dev/null; then break; fi
+    if ! kill -0 "$proxy_pid" 2>/dev/null; then
+        echo "moto-demo: the proxy exited" >&2
+        cat "$logdir/proxy.log" >&2 2>/dev/null || true
+        exit 1
+    fi
+    sleep 0.1
+done
+
+moto_url="http://127.0.0.1:$moto_port"
+endpoint="http://127.0.0.1:$proxy_port"
+echo "moto-demo: moto on $moto_url, the proxy on $endpoint"
+for env in works-logue-prod works-logue-stg; do
+    printf 'moto-demo: seeding %s … ' "$env"
+    "$venv/bin/python" scripts/seed-moto.py --endpoint "$moto_url" --name "$env" >"$logdir/seed-$env.json"
+    "$venv/bin/python" - "$logdir/seed-$env.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(f"{len(s['services'])} services, {s['tasks']} tasks, {len(s['db_instances'])} DB instances, "
+      f"{s['alarms']} alarms ({len(s['alarms_in_alarm'])} in ALARM), {s['seconds']} s")
+PY
+done
+
+cat >"$config_out" <<EOF
+# honban configuration for the local moto demo, written by scripts/moto-demo.sh.
+# Everything lives in moto's default account 123456789012 behind the proxy
+# $endpoint; use the dummy credentials AWS_ACCESS_KEY_ID=testing
+# AWS_SECRET_ACCESS_KEY=testing.
+
+default_environment = "production"
+
+[[environment]]
+name = "production"
+source = "aws"
+region = "ap-northeast-1"
+endpoint_url = "$endpoint"
+rds_instances = ["works-logue-prod-db", "works-logue-prod-db-replica"]
+alarm_prefixes = ["works-logue-prod-"]
+protected = true
+
+[[environment.clusters]]
+name = "works-logue-prod"
+
+[[environment]]
+name = "staging"
+source = "aws"
+region = "ap-northeast-1"
+endpoint_url = "$endpoint"
+rds_instances = ["works-logue-stg-db", "works-logue-stg-db-replica"]
+alarm_prefixes = ["works-logue-stg-"]
+protected = false
+
+[[environment.clusters]]
+name = "works-logue-stg"
+EOF
+
+cat <<EOF
+
+moto-demo: wrote $config_out
+Run honban against it (in another terminal, from $root):
+
+    AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing cargo run -- --config $config_out
+
+Request counts so far:  curl -s '$endpoint/__proxy/counts'
+Throttle the next 3 ListServices:
+    curl -s -X POST '$endpoint/__proxy/fault' -d '{"operation": "ecs:ListServices", "kind": "throttle", "count": 3}'
+Press Ctrl-C to stop moto and the proxy.
+EOF
+
+wait "$proxy_pid" "$moto_pid"
