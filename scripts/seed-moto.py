@@ -23,7 +23,9 @@ Seeded (NAME = --name):
   NAME-api-cpu70 (ECSServiceAverageCPUUtilization 70);
   RDS NAME-db (postgres 16.4, db.r6g.large, Multi-AZ, 100 GiB gp3, backups
   7 days), read replica NAME-db-replica, snapshot NAME-db-before-pg16-upgrade;
-  14 alarms NAME-<...> (see ALARMS), NAME-api-5xx set to ALARM.
+  14 alarms NAME-<...> (see ALARMS), NAME-api-5xx set to ALARM; the target
+  tracking policies add 4 alarms TargetTracking-service/NAME/... of their own
+  (summary: autoscaling_alarms; they are not in alarm_names or alarms).
 --minimal: only the cluster, task definition NAME-web (1 revision), service
   web (no tasks, no load balancer) and the alarm NAME-web-cpu-high.
 Scale, for pagination tests (added to either):
@@ -167,6 +169,7 @@ class Seeder:
             "alarms": 0,
             "alarm_names": [],
             "alarms_in_alarm": [],
+            "autoscaling_alarms": [],
         }
 
     def _add_header(self, request, **_kwargs) -> None:
@@ -196,6 +199,11 @@ class Seeder:
             dbs = self.databases()
             self.alarms(ALARMS, tgs, dbs, lb_dim)
         self.extras()
+        if not a.minimal:
+            # Target tracking creates its own alarms (moto does, as AWS does).
+            prefix = f"TargetTracking-service/{self.name}/"
+            found = self.cw.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"]
+            self.summary["autoscaling_alarms"] = sorted(x["AlarmName"] for x in found)
         self.summary["alarm_names"].sort()
         self.summary["alarms"] = len(self.summary["alarm_names"])
         return self.summary

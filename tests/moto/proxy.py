@@ -19,6 +19,8 @@ to moto unchanged (method, path, query, headers including
   next-tokens are opaque (an offset plus a hash of the request).
 * ListTasks: ``serviceName`` (ignored by moto) filters by the task's group
   ``service:<name>``; ``desiredStatus`` defaults to RUNNING, as on AWS.
+* ListTaskDefinitions: sorted by family and revision, ``sort: DESC``
+  reversed (moto ignores ``sort``).
 * DescribeAlarms: ``StateValue``, ``AlarmNamePrefix`` and ``AlarmNames``
   are all applied (moto applies only the first it finds), alarms come sorted
   by name, and composite alarms only when ``AlarmTypes`` asks for them.
@@ -596,6 +598,21 @@ def ecs_list_tasks_post(req: Request, params: dict):
     return post
 
 
+def task_definitions_post(params: dict):
+    """AWS lists by family, then revision; `sort: DESC` reverses (moto ignores it)."""
+    descending = str(params.get("sort") or "ASC").upper() == "DESC"
+
+    def key(arn: str):
+        family, _, revision = arn.rsplit("/", 1)[-1].rpartition(":")
+        return (family, int(revision) if revision.isdigit() else 0)
+
+    def post(merged: dict) -> dict:
+        merged["taskDefinitionArns"] = sorted(merged.get("taskDefinitionArns") or [], key=key, reverse=descending)
+        return merged
+
+    return post
+
+
 def alarms_post(params: dict):
     types = params.get("AlarmTypes") or ["MetricAlarm"]
     state = params.get("StateValue")
@@ -641,6 +658,8 @@ def handle_json_op(req: Request, op: str, params: dict) -> tuple[Response, dict 
         if not params.get("desiredStatus"):
             params["desiredStatus"] = "RUNNING"
         post = ecs_list_tasks_post(req, params)
+    elif (req.service, op) == ("ecs", "ListTaskDefinitions"):
+        post = task_definitions_post(params)
     elif (req.service, op) == ("cloudwatch", "DescribeAlarms"):
         post = alarms_post(params)
     return paged_json(req, op, params, paging, post)

@@ -327,13 +327,14 @@ fn watched(program: &Path, args: &[&str], log: &Path, pipe_stdout: bool) -> Chil
 log="$1"; shift
 if [ "$HONBAN_MOTO_STDOUT" = log ]; then "$@" >>"$log" 2>&1 & else "$@" 2>>"$log" & fi
 child=$!
-trap 'kill $child 2>/dev/null; exit 0' TERM INT HUP
+trap 'kill $child 2>/dev/null; wait $child 2>/dev/null; exit 0' TERM INT HUP
 while kill -0 "$HONBAN_MOTO_PARENT" 2>/dev/null && kill -0 "$child" 2>/dev/null; do
     sleep 1
 done
 kill "$child" 2>/dev/null
 sleep 1
 kill -9 "$child" 2>/dev/null
+wait "$child" 2>/dev/null
 if ! kill -0 "$HONBAN_MOTO_PARENT" 2>/dev/null; then rm -f "$log"; fi
 "#;
     // A fresh log for each start (a retry must not read the last one).
