@@ -75,6 +75,13 @@ pub async fn build(
             }
             Source::Aws => Arc::new(AwsBackend::connect(env, options.aws.clone()).await),
         };
+        // Read-only is enforced here, below every view and key.
+        let read_only = options.read_only || config.read_only || env.read_only;
+        let backend: Arc<dyn crate::backend::Backend> = if read_only {
+            Arc::new(crate::backend::guard::ReadOnly::new(backend, &env.name))
+        } else {
+            backend
+        };
         runtimes.push(EnvRuntime {
             config: env.clone(),
             backend,

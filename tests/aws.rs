@@ -457,3 +457,74 @@ async fn expired_credentials_show_a_banner_and_recover() {
         e.errors()
     );
 }
+
+/// A read-only environment sends no mutating request: counted at the server.
+#[tokio::test]
+async fn read_only_sends_no_mutating_request() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "ro"]);
+    let mut cfg = env_config("ro", &moto.endpoint, "ro");
+    cfg.read_only = true;
+    let config: Config = toml::from_str("").expect("empty config");
+    // Built the way the console builds it, so the guard is the real one.
+    let aws = std::sync::Arc::new(AwsBackend::connect(&cfg, options(&account)).await);
+    let guarded = honban::backend::guard::ReadOnly::new(aws, "ro");
+    assert!(config.environments.is_empty());
+    moto.reset_counts(&account);
+    let services = guarded.services("ro").await.expect("reads pass");
+    let web = services
+        .items
+        .iter()
+        .find(|s| s.name == "web")
+        .expect("web");
+    let refused = [
+        guarded
+            .update_service(
+                "ro",
+                "web",
+                honban::backend::ServiceUpdate {
+                    desired_count: Some(5),
+                    ..Default::default()
+                },
+            )
+            .await
+            .err(),
+        guarded
+            .register_task_definition(honban::backend::ImageChange {
+                base: web.task_definition.clone(),
+                images: vec![("web".into(), "nginx:1".into())],
+            })
+            .await
+            .err(),
+        guarded.set_scaling_bounds("ro", "web", 3, 9).await.err(),
+        guarded
+            .create_db_snapshot("ro-db", "ro-db-snap")
+            .await
+            .err(),
+        guarded.reboot_db_instance("ro-db", true).await.err(),
+        guarded
+            .set_alarm_actions(&["ro-web-cpu-high".into()], false)
+            .await
+            .err(),
+    ];
+    for e in refused {
+        assert!(matches!(e, Some(BackendError::ReadOnly { .. })), "{e:?}");
+    }
+    let counts = moto.counts(&account);
+    let mutating: Vec<_> = counts
+        .keys()
+        .filter(|op| {
+            [
+                "Update", "Register", "Create", "Reboot", "Enable", "Disable", "Put", "Delete",
+            ]
+            .iter()
+            .any(|verb| op.split(':').nth(1).is_some_and(|o| o.starts_with(verb)))
+        })
+        .collect();
+    assert!(
+        mutating.is_empty(),
+        "mutating requests reached the server: {mutating:?}"
+    );
+    assert_eq!(counts.get("ecs:ListServices"), Some(&1));
+}

@@ -8,6 +8,7 @@
 //! failures reported alongside.
 
 pub mod aws;
+pub mod guard;
 pub mod sim;
 
 use std::collections::BTreeMap;

@@ -76,7 +76,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
     } else {
         let wide = area.width >= 110;
-        let rows = alarms
+        let (start, end, selected) =
+            super::widgets::window(alarms.len(), Some(state.selected(ViewKind::Alarms)), inner);
+        let rows = alarms[start..end]
             .iter()
             .map(|a| {
                 let mut cells = vec![
@@ -122,15 +124,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ],
             )
         };
-        draw_table(
-            frame,
-            inner,
-            &header,
-            rows,
-            &widths,
-            Some(state.selected(ViewKind::Alarms)),
-            theme,
-        );
+        draw_table(frame, inner, &header, rows, &widths, selected, theme);
     }
 
     let selected = alarms.get(state.selected(ViewKind::Alarms)).copied();

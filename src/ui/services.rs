@@ -42,7 +42,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     }
     let wide = area.width >= 120;
-    let rows = services
+    let (start, end, selected) = super::widgets::window(
+        services.len(),
+        Some(state.selected(ViewKind::Services)),
+        inner,
+    );
+    let rows = services[start..end]
         .iter()
         .map(|s| {
             let images: Vec<&str> = env
@@ -97,13 +102,5 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         header.extend(["DEPLOYS", "LAUNCH"]);
         widths.extend([Constraint::Length(7), Constraint::Length(7)]);
     }
-    draw_table(
-        frame,
-        inner,
-        &header,
-        rows,
-        &widths,
-        Some(state.selected(ViewKind::Services)),
-        theme,
-    );
+    draw_table(frame, inner, &header, rows, &widths, selected, theme);
 }

@@ -65,7 +65,8 @@ pub fn draw_task_table(
     with_service: bool,
     selected: Option<usize>,
 ) {
-    let rows = tasks
+    let (start, end, selected) = super::widgets::window(tasks.len(), selected, area);
+    let rows = tasks[start..end]
         .iter()
         .map(|t| {
             let status = if t.last_status == t.desired_status {

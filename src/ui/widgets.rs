@@ -88,6 +88,20 @@ pub fn draw_table(
     frame.render_stateful_widget(table, area, &mut ts);
 }
 
+/// The rows of a table that fit `area` (one line is the header), keeping
+/// the selection in view: `(first row, rows, selection within them)`. Only
+/// these rows are built, so a 5000-task table costs what 40 rows cost.
+pub fn window(len: usize, selected: Option<usize>, area: Rect) -> (usize, usize, Option<usize>) {
+    let visible = usize::from(area.height.saturating_sub(1)).max(1);
+    let sel = selected.map(|s| s.min(len.saturating_sub(1)));
+    let start = match sel {
+        Some(s) if s >= visible => s + 1 - visible,
+        _ => 0,
+    };
+    let end = (start + visible).min(len);
+    (start, end, sel.map(|s| s - start))
+}
+
 /// A health word with its style.
 pub fn health_span<'a>(h: Health, theme: &Theme) -> Span<'a> {
     Span::styled(crate::state::health_word(h), theme.health(h))
