@@ -97,6 +97,12 @@ pub enum Action {
         env: usize,
         stats: std::collections::BTreeMap<String, crate::backend::OpStats>,
     },
+    /// An operation finished sending (or failed, or was only recorded).
+    OperationDone {
+        id: String,
+        at: Timestamp,
+        result: Result<OpOutcome, String>,
+    },
     /// The revision list of a family was fetched.
     RevisionsLoaded {
         env: usize,
@@ -105,4 +111,23 @@ pub enum Action {
         at: Timestamp,
         result: Result<Vec<String>, BackendError>,
     },
+}
+
+/// What the API returned for an accepted operation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpOutcome {
+    /// `--dry-run`: recorded, nothing sent.
+    DryRun,
+    /// `UpdateService` returned the service.
+    Service(Box<Service>),
+    /// A new revision was registered and the service updated to it.
+    Deployed {
+        task_definition: String,
+        service: Box<Service>,
+    },
+    /// The scalable target with its new bounds.
+    Scaling(ScalableTarget),
+    Snapshot(DbSnapshot),
+    Database(Box<DbInstance>),
+    AlarmActions,
 }

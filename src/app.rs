@@ -52,6 +52,14 @@ impl App {
         }
     }
 
+    /// Operations are recorded in `audit` before they are sent. Without an
+    /// audit log the console refuses to send any.
+    pub fn with_audit(mut self, audit: std::sync::Arc<crate::audit::AuditLog>) -> Self {
+        self.state.audit_path = Some(audit.path().display().to_string());
+        self.runner.set_audit(audit);
+        self
+    }
+
     /// Applies an action and starts the effects it asks for.
     pub fn dispatch(&mut self, action: Action) {
         if matches!(
@@ -59,6 +67,7 @@ impl App {
             Action::Loaded { .. }
                 | Action::TaskDefinitionLoaded { .. }
                 | Action::RevisionsLoaded { .. }
+                | Action::OperationDone { .. }
         ) {
             self.pending = self.pending.saturating_sub(1);
         }

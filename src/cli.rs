@@ -28,6 +28,10 @@ pub struct Cli {
     #[arg(long)]
     pub read_only: bool,
 
+    /// Preview and record operations in the audit log, but send none.
+    #[arg(long)]
+    pub dry_run: bool,
+
     /// Seed of the simulated environment (for reproducible drills and tests).
     #[arg(long, value_name = "N", hide = true)]
     pub seed: Option<u64>,

@@ -3,6 +3,18 @@
 
 use crate::action::Resource;
 
+/// Who acts where, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditContext {
+    pub environment: String,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub caller: Option<String>,
+    /// What the operator saw before (as the dialog showed it).
+    pub before: String,
+    pub after: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Fetch one resource kind of an environment.
@@ -24,6 +36,15 @@ pub enum Effect {
         env: usize,
         family: String,
         generation: u64,
+    },
+    /// Record an operation's intent in the audit log, send it (unless a dry
+    /// run), record the result.
+    Operate {
+        id: String,
+        env: usize,
+        op: Box<crate::ops::Operation>,
+        dry_run: bool,
+        context: Box<AuditContext>,
     },
     /// Leave the console.
     Quit,

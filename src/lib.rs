@@ -4,15 +4,18 @@
 
 pub mod action;
 pub mod app;
+pub mod audit;
 pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod effect;
 pub mod logging;
+pub mod ops;
 pub mod paths;
 pub mod runner;
 pub mod setup;
 pub mod state;
 pub mod ui;
 pub mod update;
+pub mod watch;

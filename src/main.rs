@@ -4,11 +4,15 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use honban::app::App;
+use honban::audit::{AuditLog, latest_per_operation};
 use honban::backend::sim::SimClock;
 use honban::cli::Cli;
 use honban::config::{load_config, theme::load_theme};
 use honban::paths::Paths;
 use honban::setup::{self, Options};
+
+/// Audit records read at start for the activity view.
+const HISTORY_RECORDS: usize = 400;
 
 fn main() -> ExitCode {
     if let Err(e) = color_eyre::install() {
@@ -24,6 +28,7 @@ fn main() -> ExitCode {
         println!("themes: {}", paths.themes_dir().display());
         println!("logs:   {}", paths.log_dir().display());
         println!("state:  {}", paths.state_dir.display());
+        println!("audit:  {}", paths.audit_file().display());
         return ExitCode::SUCCESS;
     }
 
@@ -57,6 +62,7 @@ fn main() -> ExitCode {
         demo: cli.demo,
         env: cli.env.clone(),
         read_only: cli.read_only,
+        dry_run: cli.dry_run,
         seed: cli.seed,
         ..Options::default()
     };
@@ -87,7 +93,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (state, runtimes) =
+    let (mut state, runtimes) =
         match runtime.block_on(setup::build(&config, &options, SimClock::Wall, &shown_path)) {
             Ok(x) => x,
             Err(e) => {
@@ -96,9 +102,22 @@ fn main() -> ExitCode {
             }
         };
 
+    // Earlier operations, for the activity view. A log that cannot be read
+    // is reported there; operations still need it to be writable.
+    let audit = std::sync::Arc::new(AuditLog::new(paths.audit_file()));
+    match audit.read_recent(HISTORY_RECORDS) {
+        Ok((records, skipped)) => {
+            if skipped > 0 {
+                tracing::warn!(skipped, "unreadable lines in the audit log");
+            }
+            state.history = latest_per_operation(records);
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the audit log"),
+    }
+
     let result = runtime.block_on(async {
         let mut terminal = ratatui::init();
-        let app = App::new(state, runtimes, SimClock::Wall);
+        let app = App::new(state, runtimes, SimClock::Wall).with_audit(audit);
         let r = app.run(&mut terminal, &theme).await;
         ratatui::restore();
         r

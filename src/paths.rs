@@ -10,7 +10,7 @@ use directories::ProjectDirs;
 pub struct Paths {
     /// `config.toml` and `themes/` live here.
     pub config_dir: PathBuf,
-    /// Logs (and later the audit log) live here.
+    /// Logs and the audit log live here.
     pub state_dir: PathBuf,
 }
 
@@ -38,6 +38,11 @@ impl Paths {
 
     pub fn themes_dir(&self) -> PathBuf {
         self.config_dir.join("themes")
+    }
+
+    /// The append-only audit log of operations.
+    pub fn audit_file(&self) -> PathBuf {
+        self.state_dir.join("audit.jsonl")
     }
 
     pub fn log_dir(&self) -> PathBuf {

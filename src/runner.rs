@@ -12,12 +12,17 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::action::{Action, Data, Resource};
+use crate::action::{Action, Data, OpOutcome, Resource};
+use crate::audit::{self, AuditLog};
 use crate::backend::sim::SimClock;
 use crate::backend::{Backend, BackendError, BackendResult, CALL_TIMEOUT};
+use crate::backend::{ImageChange, ServiceUpdate};
 use crate::config::{EnvironmentConfig, RefreshIntervals};
 use crate::domain::Listing;
+use crate::domain::task_definition_label;
+use crate::effect::AuditContext;
 use crate::effect::Effect;
+use crate::ops::Operation;
 
 /// One environment as the runner sees it: its configuration and backend.
 #[derive(Clone)]
@@ -34,6 +39,8 @@ pub struct Runner {
     timeout: Duration,
     /// Stamps results; a manual clock in tests makes data ages reproducible.
     clock: SimClock,
+    /// Where operations are recorded before they are sent.
+    audit: Option<Arc<AuditLog>>,
 }
 
 impl Runner {
@@ -43,7 +50,13 @@ impl Runner {
             tx,
             timeout: CALL_TIMEOUT,
             clock,
+            audit: None,
         }
+    }
+
+    /// Sets the audit log operations are recorded in.
+    pub fn set_audit(&mut self, audit: Arc<AuditLog>) {
+        self.audit = Some(audit);
     }
 
     /// Starts one effect on its own task. `Quit` is handled by the loop.
@@ -118,6 +131,31 @@ impl Runner {
                     .instrument(span),
                 );
             }
+            Effect::Operate {
+                id,
+                env,
+                op,
+                dry_run,
+                context,
+            } => {
+                let span = tracing::info_span!("operate", env, %id, operation = op.name(), resource = op.resource());
+                tokio::spawn(
+                    async move {
+                        let result = runner.operate(&id, env, &op, dry_run, &context).await;
+                        match &result {
+                            Ok(_) => tracing::info!("operation accepted"),
+                            Err(e) => tracing::warn!(error = %e, "operation failed"),
+                        }
+                        let _ = runner.tx.send(Action::OperationDone {
+                            id,
+                            at: runner.clock.now(),
+                            result,
+                        });
+                        runner.send_stats(env);
+                    }
+                    .instrument(span),
+                );
+            }
             Effect::FetchRevisions {
                 env,
                 family,
@@ -169,6 +207,204 @@ impl Runner {
             Err(_) => Err(BackendError::Unavailable {
                 message: format!("no answer within {}s", self.timeout.as_secs()),
             }),
+        }
+    }
+
+    /// Records the intent (synced to disk), sends the operation unless this
+    /// is a dry run, records the result. Nothing is sent when the intent
+    /// cannot be recorded.
+    async fn operate(
+        &self,
+        id: &str,
+        env: usize,
+        op: &Operation,
+        dry_run: bool,
+        ctx: &AuditContext,
+    ) -> Result<OpOutcome, String> {
+        let Some(audit) = self.audit.clone() else {
+            return Err("no audit log is open, so nothing was sent".to_string());
+        };
+        let mut record = audit::Record {
+            time: self.clock.now(),
+            phase: audit::Phase::Intent,
+            id: id.to_string(),
+            environment: ctx.environment.clone(),
+            account: ctx.account.clone(),
+            region: ctx.region.clone(),
+            caller: ctx.caller.clone(),
+            operation: op.name().to_string(),
+            resource: op.resource().to_string(),
+            calls: op.calls(),
+            parameters: op.parameters(),
+            before: Some(ctx.before.clone()),
+            after: Some(ctx.after.clone()),
+            dry_run,
+            outcome: None,
+            result: serde_json::Value::Null,
+            error: None,
+        };
+        if let Err(e) = append(&audit, record.clone()).await {
+            return Err(format!(
+                "the audit log {} cannot be written ({e}), so nothing was sent",
+                audit.path().display()
+            ));
+        }
+        let result = if dry_run {
+            Ok(OpOutcome::DryRun)
+        } else {
+            self.send(env, op).await
+        };
+        record.time = self.clock.now();
+        record.phase = audit::Phase::Result;
+        match &result {
+            Ok(OpOutcome::DryRun) => record.outcome = Some(audit::Outcome::DryRun),
+            Ok(outcome) => {
+                record.outcome = Some(audit::Outcome::Success);
+                record.result = outcome_json(outcome);
+            }
+            Err(e) => {
+                record.outcome = Some(audit::Outcome::Error);
+                record.error = Some(e.clone());
+            }
+        }
+        if let Err(e) = append(&audit, record).await {
+            // The call was made: report its result, and the log's failure.
+            tracing::error!(error = %e, "the result could not be recorded in the audit log");
+            return match result {
+                Ok(o) => Ok(o),
+                Err(err) => Err(format!(
+                    "{err} (and the audit log could not record it: {e})"
+                )),
+            };
+        }
+        result
+    }
+
+    /// Sends an operation's requests.
+    async fn send(&self, env: usize, op: &Operation) -> Result<OpOutcome, String> {
+        let b = self.backend(env).map_err(|e| e.to_string())?;
+        // A timeout on a mutating call leaves its effect unknown: say so.
+        let unknown = |e: BackendError| match e {
+            BackendError::Unavailable { message } if message.starts_with("no answer") => format!(
+                "{message}; the change may or may not have been applied: check before retrying"
+            ),
+            other => other.to_string(),
+        };
+        let update = |cluster: &str, service: &str, u: ServiceUpdate| {
+            let (c, s) = (cluster.to_string(), service.to_string());
+            async move { self.bounded(b.update_service(&c, &s, u)).await }
+        };
+        match op {
+            Operation::Scale {
+                cluster,
+                service,
+                to,
+                ..
+            } => update(
+                cluster,
+                service,
+                ServiceUpdate {
+                    desired_count: Some(*to),
+                    ..ServiceUpdate::default()
+                },
+            )
+            .await
+            .map(|s| OpOutcome::Service(Box::new(s)))
+            .map_err(unknown),
+            Operation::ScalingBounds {
+                cluster,
+                service,
+                to,
+                ..
+            } => self
+                .bounded(b.set_scaling_bounds(cluster, service, to.0, to.1))
+                .await
+                .map(OpOutcome::Scaling)
+                .map_err(unknown),
+            Operation::DeployImage {
+                cluster,
+                service,
+                base,
+                container,
+                to,
+                ..
+            } => {
+                let td = self
+                    .bounded(b.register_task_definition(ImageChange {
+                        base: base.clone(),
+                        images: vec![(container.clone(), to.clone())],
+                    }))
+                    .await
+                    .map_err(|e| format!("{}; the service was not changed", unknown(e)))?;
+                let label = task_definition_label(&td.arn).to_string();
+                let s = update(
+                    cluster,
+                    service,
+                    ServiceUpdate {
+                        task_definition: Some(td.arn.clone()),
+                        ..ServiceUpdate::default()
+                    },
+                )
+                .await
+                .map_err(|e| {
+                    format!(
+                        "registered {label}, but UpdateService failed: {}; {service} still runs {}                          (b can roll it to {label} once the cause is fixed)",
+                        unknown(e),
+                        task_definition_label(base)
+                    )
+                })?;
+                Ok(OpOutcome::Deployed {
+                    task_definition: td.arn,
+                    service: Box::new(s),
+                })
+            }
+            Operation::Rollback {
+                cluster,
+                service,
+                to,
+                ..
+            } => update(
+                cluster,
+                service,
+                ServiceUpdate {
+                    task_definition: Some(to.clone()),
+                    ..ServiceUpdate::default()
+                },
+            )
+            .await
+            .map(|s| OpOutcome::Service(Box::new(s)))
+            .map_err(unknown),
+            Operation::Restart {
+                cluster, service, ..
+            } => update(
+                cluster,
+                service,
+                ServiceUpdate {
+                    force_new_deployment: true,
+                    ..ServiceUpdate::default()
+                },
+            )
+            .await
+            .map(|s| OpOutcome::Service(Box::new(s)))
+            .map_err(unknown),
+            Operation::Snapshot {
+                instance,
+                snapshot_id,
+            } => self
+                .bounded(b.create_db_snapshot(instance, snapshot_id))
+                .await
+                .map(OpOutcome::Snapshot)
+                .map_err(unknown),
+            Operation::Reboot { instance, failover } => self
+                .bounded(b.reboot_db_instance(instance, *failover))
+                .await
+                .map(|d| OpOutcome::Database(Box::new(d)))
+                .map_err(unknown),
+            Operation::AlarmActions { alarm, enable } => self
+                .bounded(b.set_alarm_actions(std::slice::from_ref(alarm), *enable))
+                .await
+                .map(|()| OpOutcome::AlarmActions)
+                .map_err(unknown),
         }
     }
 
@@ -236,6 +472,42 @@ impl Runner {
                 });
             }
         })
+    }
+}
+
+/// Appends a record on a blocking thread (it syncs to disk).
+async fn append(audit: &Arc<AuditLog>, record: audit::Record) -> std::io::Result<()> {
+    let audit = audit.clone();
+    tokio::task::spawn_blocking(move || audit.append(&record))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+/// What the API returned, for the audit log's result record.
+fn outcome_json(outcome: &OpOutcome) -> serde_json::Value {
+    use serde_json::json;
+    let service = |s: &crate::domain::Service| {
+        json!({
+            "serviceArn": s.arn,
+            "taskDefinition": s.task_definition,
+            "desiredCount": s.desired_count,
+            "deployment": s.primary_deployment().map(|d| d.id.clone()),
+        })
+    };
+    match outcome {
+        OpOutcome::DryRun | OpOutcome::AlarmActions => serde_json::Value::Null,
+        OpOutcome::Service(s) => service(s),
+        OpOutcome::Deployed {
+            task_definition,
+            service: s,
+        } => json!({ "registered": task_definition, "service": service(s) }),
+        OpOutcome::Scaling(t) => json!({
+            "resourceId": t.resource_id, "minCapacity": t.min_capacity, "maxCapacity": t.max_capacity,
+        }),
+        OpOutcome::Snapshot(s) => json!({
+            "DBSnapshotArn": s.arn, "DBSnapshotIdentifier": s.id, "status": s.status,
+        }),
+        OpOutcome::Database(d) => json!({ "DBInstanceArn": d.arn, "status": d.status }),
     }
 }
 

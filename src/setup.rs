@@ -33,6 +33,8 @@ pub struct Options {
     pub demo: bool,
     pub env: Option<String>,
     pub read_only: bool,
+    /// Operations are previewed and recorded, never sent.
+    pub dry_run: bool,
     pub seed: Option<u64>,
     /// How AWS environments are reached (limits shared by all of them).
     pub aws: ConnectOptions,
@@ -77,7 +79,8 @@ pub async fn build(
         };
         // Read-only is enforced here, below every view and key.
         let read_only = options.read_only || config.read_only || env.read_only;
-        let backend: Arc<dyn crate::backend::Backend> = if read_only {
+        // A dry run sends nothing either: the same guard, below the runner.
+        let backend: Arc<dyn crate::backend::Backend> = if read_only || options.dry_run {
             Arc::new(crate::backend::guard::ReadOnly::new(backend, &env.name))
         } else {
             backend
@@ -116,5 +119,7 @@ pub async fn build(
         SimClock::Wall => Utc::now(),
         SimClock::Manual(_) => clock.now(),
     };
-    Ok((State::new(states, active, keymap, now), runtimes))
+    let mut state = State::new(states, active, keymap, now);
+    state.dry_run = options.dry_run;
+    Ok((state, runtimes))
 }

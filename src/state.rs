@@ -319,6 +319,7 @@ pub enum View {
     Tasks,
     Databases,
     Alarms,
+    Activity,
 }
 
 /// The kind of a view, for per-view selection and filters.
@@ -332,6 +333,7 @@ pub enum ViewKind {
     Tasks,
     Databases,
     Alarms,
+    Activity,
 }
 
 impl View {
@@ -345,6 +347,7 @@ impl View {
             Self::Tasks => ViewKind::Tasks,
             Self::Databases => ViewKind::Databases,
             Self::Alarms => ViewKind::Alarms,
+            Self::Activity => ViewKind::Activity,
         }
     }
 
@@ -358,6 +361,7 @@ impl View {
             Self::Tasks => "Tasks".into(),
             Self::Databases => "Databases".into(),
             Self::Alarms => "Alarms".into(),
+            Self::Activity => "Activity".into(),
         }
     }
 }
@@ -376,6 +380,54 @@ pub enum Mode {
     },
     /// The `?` help overlay.
     Help,
+    /// An operation being set up or confirmed.
+    Dialog(Dialog),
+}
+
+/// The dialogs of an operation: a value to type, a container to pick, a
+/// revision to roll back to, and the confirmation every operation ends in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    /// A value to type (a count, bounds, an image).
+    Input {
+        env: usize,
+        purpose: InputPurpose,
+        input: String,
+        error: Option<String>,
+    },
+    /// The container whose image a deploy changes.
+    PickContainer {
+        env: usize,
+        service: String,
+        containers: Vec<(String, String)>,
+        index: usize,
+    },
+    /// The revision to roll back to (the previous one preselected); also
+    /// the confirmation of the rollback.
+    Rollback {
+        env: usize,
+        service: String,
+        family: String,
+        /// Index into the candidates; `None` until the operator moves
+        /// (then the previous revision is meant).
+        index: Option<usize>,
+        typed: String,
+    },
+    /// The confirmation: what will be sent, and the typed resource name in
+    /// a protected environment.
+    Confirm {
+        env: usize,
+        op: crate::ops::Operation,
+        typed: String,
+    },
+}
+
+/// What an input dialog asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputPurpose {
+    Scale { service: String },
+    Bounds { service: String },
+    Image { service: String, container: String },
 }
 
 /// How serious a flash message is.
@@ -414,6 +466,16 @@ pub struct State {
     /// Set by `update` when the screen must be redrawn.
     pub dirty: bool,
     pub quit: bool,
+    /// `--dry-run`: operations are previewed and recorded, never sent.
+    pub dry_run: bool,
+    /// Operations of this session, oldest first.
+    pub activity: Vec<crate::watch::Activity>,
+    /// Audit records of earlier sessions (and this one's, as read at start).
+    pub history: Vec<crate::audit::Record>,
+    /// Where the audit log is, for the activity view.
+    pub audit_path: Option<String>,
+    /// Prefix of this session's operation ids.
+    pub session: String,
 }
 
 impl State {
@@ -432,6 +494,11 @@ impl State {
             page_rows: 10,
             dirty: true,
             quit: false,
+            dry_run: false,
+            activity: Vec::new(),
+            history: Vec::new(),
+            audit_path: None,
+            session: now.format("%Y%m%dT%H%M%S").to_string(),
         }
     }
 
@@ -599,7 +666,26 @@ impl State {
             View::Tasks => self.visible_tasks().len(),
             View::Databases => self.visible_databases().len(),
             View::Alarms => self.visible_alarms().len(),
+            View::Activity => self.activity.len() + self.history.len(),
         }
+    }
+
+    /// Revisions a service can roll back to: every listed revision of its
+    /// family but the current one, newest first. `None` until listed.
+    pub fn rollback_candidates(
+        &self,
+        env: usize,
+        family: &str,
+        current: &str,
+    ) -> Option<Vec<String>> {
+        let revs = self.envs.get(env)?.revisions.get(family)?.data.as_ref()?;
+        let current = crate::domain::task_definition_label(current);
+        Some(
+            revs.iter()
+                .filter(|a| crate::domain::task_definition_label(a) != current)
+                .cloned()
+                .collect(),
+        )
     }
 
     /// The service named, in the active environment.
@@ -739,6 +825,25 @@ impl Filter {
             ),
         ])
     }
+}
+
+/// The revision number of a task-definition ARN or `family:revision`.
+pub fn revision_number(arn: &str) -> Option<u32> {
+    crate::domain::task_definition_label(arn)
+        .rsplit(':')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The candidate a rollback means by default: the newest revision older
+/// than the current one (else the first listed).
+pub fn previous_revision_index(candidates: &[String], current: &str) -> usize {
+    let cur = revision_number(current).unwrap_or(u32::MAX);
+    candidates
+        .iter()
+        .position(|a| revision_number(a).is_some_and(|n| n < cur))
+        .unwrap_or(0)
 }
 
 /// A word for a health value, as filters and the UI use it.

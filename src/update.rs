@@ -11,7 +11,9 @@ use crate::action::{Action, Data, Resource};
 use crate::config::keys::Command;
 use crate::domain::task_definition_label;
 use crate::effect::Effect;
-use crate::state::{EnvState, Flash, LoadState, Mode, Panel, Severity, State, View, ViewKind};
+use crate::state::{
+    Dialog, EnvState, Flash, LoadState, Mode, Panel, Severity, State, View, ViewKind,
+};
 
 /// How long a flash message stays.
 const FLASH_SECS: i64 = 6;
@@ -30,6 +32,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("env", "switch environment (:env NAME)"),
     ("fleet", "every environment side by side"),
     ("diag", "requests, errors and throttles per API"),
+    ("activity", "operations of this session and the audit log"),
     ("help", "key bindings"),
     ("q", "quit"),
     ("quit", "quit"),
@@ -80,6 +83,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::OperationDone { id, at, result } => operate::on_done(state, &id, at, result),
         Action::RevisionsLoaded {
             env,
             family,
@@ -98,7 +102,22 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             apply(panel, at, result.map(|v| (v, Vec::new())));
             state.dirty = true;
-            Vec::new()
+            // An open rollback dialog shows the image and age of each revision.
+            let current = match &state.mode {
+                Mode::Dialog(Dialog::Rollback {
+                    env: e,
+                    service,
+                    family: f,
+                    ..
+                }) if *e == env && *f == family => {
+                    state.service(service).map(|s| s.task_definition.clone())
+                }
+                _ => None,
+            };
+            match current {
+                Some(current) => operate::describe_candidates(state, env, &family, &current),
+                None => Vec::new(),
+            }
         }
     }
 }
@@ -115,7 +134,7 @@ fn on_tick(state: &mut State, now: chrono::DateTime<chrono::Utc>) -> Vec<Effect>
     if visible_clock_label(state) != before {
         state.dirty = true;
     }
-    Vec::new()
+    operate::on_tick(state)
 }
 
 /// What the screen shows that depends on the clock: the data ages.
@@ -287,6 +306,7 @@ fn on_loaded(
     if resource == Resource::Services {
         effects.extend(request_task_definitions(e, env));
     }
+    operate::advance_watches(state, env);
     if env == state.active {
         state.dirty = true;
         clamp_selection(state);
@@ -334,6 +354,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             Some(cmd) => on_command(state, cmd),
             None => Vec::new(),
         },
+        Mode::Dialog(dialog) => operate::on_key(state, dialog, key),
         Mode::Help => {
             // Any key closes help; a command key also acts.
             state.mode = Mode::Normal;
@@ -479,6 +500,15 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::Databases => go(state, View::Databases),
         Command::Alarms => go(state, View::Alarms),
         Command::Fleet => go(state, View::Fleet),
+        Command::Activity => go(state, View::Activity),
+        Command::Scale
+        | Command::ScalingBounds
+        | Command::DeployImage
+        | Command::Rollback
+        | Command::Restart
+        | Command::Snapshot
+        | Command::Reboot
+        | Command::MuteAlarm => return operate::start(state, cmd),
     }
     Vec::new()
 }
@@ -530,7 +560,11 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
                 }
             }
         }
-        View::ServiceDetail { .. } | View::Tasks | View::Databases | View::Diagnostics => {}
+        View::ServiceDetail { .. }
+        | View::Tasks
+        | View::Databases
+        | View::Diagnostics
+        | View::Activity => {}
     }
     Vec::new()
 }
@@ -636,6 +670,10 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
         }
         "fleet" | "envs" | "f" => {
             go(state, View::Fleet);
+            Vec::new()
+        }
+        "activity" | "audit" | "ops" => {
+            go(state, View::Activity);
             Vec::new()
         }
         "diag" | "diagnostics" | "stats" => {
@@ -768,6 +806,9 @@ fn clamp_selection(state: &mut State) {
         state.selected.insert(kind, rows.saturating_sub(1));
     }
 }
+
+mod operate;
+pub use operate::watched_resource;
 
 #[cfg(test)]
 mod tests;

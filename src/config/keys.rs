@@ -255,11 +255,20 @@ pub enum Command {
     Databases,
     Alarms,
     Fleet,
+    Activity,
+    Scale,
+    ScalingBounds,
+    DeployImage,
+    Rollback,
+    Restart,
+    Snapshot,
+    Reboot,
+    MuteAlarm,
 }
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 20] = [
+    pub const ALL: [Command; 29] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -280,6 +289,15 @@ impl Command {
         Command::Databases,
         Command::Alarms,
         Command::Fleet,
+        Command::Activity,
+        Command::Scale,
+        Command::ScalingBounds,
+        Command::DeployImage,
+        Command::Rollback,
+        Command::Restart,
+        Command::Snapshot,
+        Command::Reboot,
+        Command::MuteAlarm,
     ];
 
     /// The name used in the `[keys]` table of the config file.
@@ -305,6 +323,15 @@ impl Command {
             Command::Databases => "databases",
             Command::Alarms => "alarms",
             Command::Fleet => "fleet",
+            Command::Activity => "activity",
+            Command::Scale => "scale",
+            Command::ScalingBounds => "scaling_bounds",
+            Command::DeployImage => "deploy_image",
+            Command::Rollback => "rollback",
+            Command::Restart => "restart",
+            Command::Snapshot => "snapshot",
+            Command::Reboot => "reboot",
+            Command::MuteAlarm => "mute_alarm",
         }
     }
 
@@ -326,7 +353,7 @@ impl Command {
             Command::PageDown => "Page down",
             Command::Select => "Open / drill down",
             Command::Filter => "Filter the list",
-            Command::CommandLine => "Command line (:svc, :env NAME)",
+            Command::CommandLine => "Command line",
             Command::Help => "Show this help",
             Command::Refresh => "Refresh now",
             Command::NextEnvironment => "Next environment",
@@ -336,6 +363,15 @@ impl Command {
             Command::Databases => "RDS databases",
             Command::Alarms => "CloudWatch alarms",
             Command::Fleet => "Every environment side by side",
+            Command::Activity => "Operations log",
+            Command::Scale => "Scale a service",
+            Command::ScalingBounds => "Scaling min/max",
+            Command::DeployImage => "Deploy new image",
+            Command::Rollback => "Roll back service",
+            Command::Restart => "Restart service",
+            Command::Snapshot => "Snapshot DB",
+            Command::Reboot => "Reboot (failover)",
+            Command::MuteAlarm => "Mute/unmute alarm",
         }
     }
 
@@ -362,6 +398,15 @@ impl Command {
             Command::Databases => &["4"],
             Command::Alarms => &["5"],
             Command::Fleet => &["0"],
+            Command::Activity => &["6"],
+            Command::Scale => &["s"],
+            Command::ScalingBounds => &["A"],
+            Command::DeployImage => &["i"],
+            Command::Rollback => &["b"],
+            Command::Restart => &["r"],
+            Command::Snapshot => &["n"],
+            Command::Reboot => &["F"],
+            Command::MuteAlarm => &["m"],
         }
     }
 
@@ -794,12 +839,12 @@ mod tests {
         let mut user = BTreeMap::new();
         user.insert(
             "refresh".to_string(),
-            vec!["r".to_string(), "f5".to_string()],
+            vec!["R".to_string(), "f5".to_string()],
         );
         user.insert("quit".to_string(), vec!["ctrl-q".to_string()]);
         let map = build_keymap(&user).expect("keymap");
         assert_eq!(
-            map.command_for(&ev(KeyCode::Char('r'), KeyModifiers::NONE)),
+            map.command_for(&ev(KeyCode::Char('R'), KeyModifiers::NONE)),
             Some(Command::Refresh)
         );
         assert_eq!(
@@ -822,7 +867,7 @@ mod tests {
             .iter()
             .position(|c| *c == Command::Refresh)
             .expect("refresh");
-        assert_eq!(rows[refresh], ("r, f5".to_string(), "Refresh now"));
+        assert_eq!(rows[refresh], ("R, f5".to_string(), "Refresh now"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::config::keys::Command;
 use crate::config::theme::Theme;
-use crate::state::{Mode, Severity, State};
+use crate::state::{Mode, Severity, State, View};
 use crate::update::completions;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -63,11 +63,34 @@ fn hints<'a>(state: &State, theme: &Theme) -> Line<'a> {
     };
     push(key(Command::CommandLine), "cmd");
     push(key(Command::Filter), "filter");
-    push(key(Command::Select), "open");
-    push(key(Command::Back), "back");
-    push(key(Command::Refresh), "refresh");
-    if state.envs.len() > 1 {
-        push(key(Command::NextEnvironment), "env");
+    // Where operations apply, their keys replace the navigation hints.
+    let read_only = state.env().is_none_or(|e| e.read_only);
+    let ops: &[(Command, &str)] = match state.view() {
+        _ if read_only => &[],
+        View::Overview | View::Services | View::ServiceDetail { .. } => &[
+            (Command::Scale, "scale"),
+            (Command::DeployImage, "image"),
+            (Command::Rollback, "rollback"),
+            (Command::Restart, "restart"),
+        ],
+        View::Databases => &[(Command::Snapshot, "snapshot"), (Command::Reboot, "reboot")],
+        View::Alarms => &[(Command::MuteAlarm, "mute")],
+        _ => &[],
+    };
+    if ops.is_empty() {
+        push(key(Command::Select), "open");
+        push(key(Command::Back), "back");
+        push(key(Command::Refresh), "refresh");
+        if state.envs.len() > 1 {
+            push(key(Command::NextEnvironment), "env");
+        }
+    } else {
+        for (c, what) in ops {
+            push(key(*c), what);
+        }
+    }
+    if read_only {
+        push("·".to_string(), "read-only");
     }
     push(key(Command::Help), "help");
     push(key(Command::Quit), "quit");

@@ -36,26 +36,32 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         lines.push(Line::from(spans));
     }
-    lines.push(Line::styled(
-        "Commands (type : then tab to complete)",
-        theme.title,
-    ));
-    let mut commands: Vec<(String, &'static str)> = Vec::new();
+    // Commands as one wrapped list: the whole overlay fits 80×24.
+    let mut commands: Vec<String> = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
     for (cmd, what) in COMMANDS {
-        if !commands.iter().any(|(_, w)| w == what) {
-            commands.push((format!(":{cmd}"), what));
+        if !seen.contains(what) {
+            seen.push(what);
+            commands.push(if *cmd == "env" {
+                ":env NAME".to_string()
+            } else {
+                format!(":{cmd}")
+            });
         }
     }
-    let half = commands.len().div_ceil(2);
-    for i in 0..half {
-        let mut spans = cell(&commands[i]);
-        if let Some(right) = commands.get(i + half) {
-            spans.extend(cell(right));
+    let text_w = usize::from(area.width.saturating_sub(6).min(110));
+    let mut line = String::from(" Commands (tab completes):");
+    for c in commands {
+        if line.chars().count() + 1 + c.chars().count() > text_w {
+            lines.push(Line::styled(std::mem::take(&mut line), theme.key));
+            line.push(' ');
         }
-        lines.push(Line::from(spans));
+        line.push(' ');
+        line.push_str(&c);
     }
+    lines.push(Line::styled(line, theme.key));
     lines.push(Line::styled(
-        "Filters: words match any column; svc:web status:stopped health:unhealthy az:1a",
+        " Filters: words match any column; svc:web status:stopped health:unhealthy az:1a",
         theme.dim,
     ));
 
@@ -74,6 +80,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     ])
     .areas(mid);
     frame.render_widget(Clear, popup);
-    let block = super::widgets::panel("Help · any key closes", None, state.now, theme, true);
+    let title = match state.env() {
+        Some(e) if e.read_only => format!(
+            "Help · {} is read-only: operations unavailable · any key closes",
+            e.name
+        ),
+        _ if state.dry_run => {
+            "Help · dry run: operations are recorded, not sent · any key closes".to_string()
+        }
+        _ => "Help · any key closes".to_string(),
+    };
+    let block = super::widgets::panel(&title, None, state.now, theme, true);
     frame.render_widget(Paragraph::new(lines).block(block).style(theme.base), popup);
 }

@@ -5,9 +5,11 @@
 //! message or key hints). Overlays (help) draw on top. Below a minimum size
 //! a "terminal too small" message replaces everything.
 
+mod activity;
 mod alarms;
 mod databases;
 mod diagnostics;
+mod dialog;
 mod fleet;
 mod footer;
 mod header;
@@ -20,7 +22,7 @@ pub mod widgets;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::config::theme::Theme;
@@ -38,9 +40,11 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         draw_too_small(frame, area, theme);
         return;
     }
-    let [header_area, body, footer_area] = Layout::vertical([
+    let bar = ops_bar(state, theme);
+    let [header_area, body, bar_area, footer_area] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(1),
+        Constraint::Length(u16::from(bar.is_some())),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -55,11 +59,59 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Tasks => tasks::draw(frame, body, state, theme),
         View::Databases => databases::draw(frame, body, state, theme),
         View::Alarms => alarms::draw(frame, body, state, theme),
+        View::Activity => activity::draw(frame, body, state, theme),
+    }
+    if let Some(bar) = bar {
+        frame.render_widget(Paragraph::new(bar), bar_area);
     }
     footer::draw(frame, footer_area, state, theme);
-    if state.mode == Mode::Help {
-        help::draw(frame, body, state, theme);
+    match &state.mode {
+        Mode::Help => help::draw(frame, body, state, theme),
+        Mode::Dialog(d) => dialog::draw(frame, body, state, theme, d),
+        _ => {}
     }
+}
+
+/// How long a finished operation stays in the bar (a failure longer).
+const BAR_DONE_SECS: i64 = 60;
+const BAR_FAILED_SECS: i64 = 600;
+
+/// One line about the operation that matters now: the newest one still
+/// under way, or one that ended a moment ago. `None` hides the bar.
+fn ops_bar<'a>(state: &State, theme: &Theme) -> Option<Line<'a>> {
+    let recent = |a: &&crate::watch::Activity| match a.finished_at() {
+        None => true,
+        Some(t) => {
+            let failed = matches!(a.status, crate::watch::OpStatus::Failed { .. })
+                || a.watch.as_ref().is_some_and(|w| w.status.is_failure());
+            let keep = if failed {
+                BAR_FAILED_SECS
+            } else {
+                BAR_DONE_SECS
+            };
+            state.now - t <= chrono::TimeDelta::seconds(keep)
+        }
+    };
+    let shown: Vec<&crate::watch::Activity> = state.activity.iter().rev().filter(recent).collect();
+    let a = shown
+        .iter()
+        .find(|a| a.is_active())
+        .or_else(|| shown.first())?;
+    let (word, style) = activity::live_status(a, theme);
+    let mut spans = vec![
+        Span::styled(format!(" {} ", a.op.name()), theme.title),
+        Span::styled(format!("{} ", a.op.resource()), theme.base),
+        Span::styled(format!("{word} "), style),
+        Span::styled(activity::live_detail(a), theme.dim),
+    ];
+    if a.env != state.active {
+        spans.insert(1, Span::styled(format!("[{}] ", a.env_name), theme.dim));
+    }
+    let others = shown.iter().filter(|x| x.is_active()).count() - usize::from(a.is_active());
+    if others > 0 {
+        spans.push(Span::styled(format!("  (+{others} more: 6)"), theme.dim));
+    }
+    Some(Line::from(spans))
 }
 
 fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {

@@ -1,0 +1,568 @@
+//! Operations: what an operator can do to an environment, fully resolved
+//! before it is confirmed, so that the confirmation dialog, the audit log and
+//! the runner all see exactly the same thing.
+//!
+//! An [`Operation`] names the resource, the state before and after, and the
+//! exact API calls it will send ([`Operation::calls`]). Helpers here build the
+//! values an operator types (an image from a tag, a snapshot identifier) and
+//! check them before anything is sent.
+
+use serde_json::{Value, json};
+
+use crate::domain::{Timestamp, task_definition_label};
+
+/// One operation on one environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    /// ECS `UpdateService` with a new desired count.
+    Scale {
+        cluster: String,
+        service: String,
+        from: u32,
+        to: u32,
+        /// Auto-scaling bounds of the service, when it has them.
+        scaling: Option<(u32, u32)>,
+    },
+    /// Application Auto Scaling `RegisterScalableTarget` with new bounds.
+    ScalingBounds {
+        cluster: String,
+        service: String,
+        from: (u32, u32),
+        to: (u32, u32),
+    },
+    /// `RegisterTaskDefinition` (a copy of `base` with one image changed),
+    /// then `UpdateService` to the new revision.
+    DeployImage {
+        cluster: String,
+        service: String,
+        base: String,
+        container: String,
+        from: String,
+        to: String,
+    },
+    /// `UpdateService` to an earlier revision.
+    Rollback {
+        cluster: String,
+        service: String,
+        from: String,
+        to: String,
+    },
+    /// `UpdateService` with `forceNewDeployment`.
+    Restart {
+        cluster: String,
+        service: String,
+        task_definition: String,
+    },
+    /// RDS `CreateDBSnapshot`.
+    Snapshot {
+        instance: String,
+        snapshot_id: String,
+    },
+    /// RDS `RebootDBInstance`, with failover for Multi-AZ instances.
+    Reboot { instance: String, failover: bool },
+    /// CloudWatch `EnableAlarmActions` / `DisableAlarmActions`.
+    AlarmActions { alarm: String, enable: bool },
+}
+
+impl Operation {
+    /// A short name of the operation, as the audit log and activity view
+    /// show it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Scale { .. } => "scale",
+            Self::ScalingBounds { .. } => "scaling-bounds",
+            Self::DeployImage { .. } => "deploy-image",
+            Self::Rollback { .. } => "rollback",
+            Self::Restart { .. } => "restart",
+            Self::Snapshot { .. } => "db-snapshot",
+            Self::Reboot { failover: true, .. } => "db-reboot-failover",
+            Self::Reboot { .. } => "db-reboot",
+            Self::AlarmActions { enable: true, .. } => "alarm-unmute",
+            Self::AlarmActions { .. } => "alarm-mute",
+        }
+    }
+
+    /// The title of the confirmation dialog.
+    pub fn title(&self) -> String {
+        match self {
+            Self::Scale { service, .. } => format!("Scale service {service}"),
+            Self::ScalingBounds { service, .. } => {
+                format!("Change auto-scaling bounds of {service}")
+            }
+            Self::DeployImage { service, .. } => format!("Deploy a new image to {service}"),
+            Self::Rollback { service, .. } => format!("Roll back {service}"),
+            Self::Restart { service, .. } => format!("Restart {service} (new deployment)"),
+            Self::Snapshot { instance, .. } => format!("Snapshot {instance}"),
+            Self::Reboot {
+                instance,
+                failover: true,
+            } => format!("Reboot {instance} with failover"),
+            Self::Reboot { instance, .. } => format!("Reboot {instance}"),
+            Self::AlarmActions {
+                alarm,
+                enable: true,
+            } => format!("Unmute {alarm}"),
+            Self::AlarmActions { alarm, .. } => format!("Mute {alarm}"),
+        }
+    }
+
+    /// The name of the resource acted on: what a protected environment asks
+    /// the operator to type.
+    pub fn resource(&self) -> &str {
+        match self {
+            Self::Scale { service, .. }
+            | Self::ScalingBounds { service, .. }
+            | Self::DeployImage { service, .. }
+            | Self::Rollback { service, .. }
+            | Self::Restart { service, .. } => service,
+            Self::Snapshot { instance, .. } | Self::Reboot { instance, .. } => instance,
+            Self::AlarmActions { alarm, .. } => alarm,
+        }
+    }
+
+    /// What kind of resource [`resource`](Self::resource) is.
+    pub fn resource_kind(&self) -> &'static str {
+        match self {
+            Self::Scale { .. }
+            | Self::ScalingBounds { .. }
+            | Self::DeployImage { .. }
+            | Self::Rollback { .. }
+            | Self::Restart { .. } => "ECS service",
+            Self::Snapshot { .. } | Self::Reboot { .. } => "DB instance",
+            Self::AlarmActions { .. } => "alarm",
+        }
+    }
+
+    /// The ECS service acted on, if any.
+    pub fn service(&self) -> Option<&str> {
+        match self {
+            Self::Scale { service, .. }
+            | Self::ScalingBounds { service, .. }
+            | Self::DeployImage { service, .. }
+            | Self::Rollback { service, .. }
+            | Self::Restart { service, .. } => Some(service),
+            _ => None,
+        }
+    }
+
+    /// Whether the operation interrupts traffic or undoes a release: the
+    /// dialog shows it in the danger style.
+    pub fn is_dangerous(&self) -> bool {
+        matches!(self, Self::Rollback { .. } | Self::Reboot { .. })
+    }
+
+    /// Before → after, as the operator reads it.
+    pub fn before_after(&self) -> (String, String) {
+        match self {
+            Self::Scale { from, to, .. } => (
+                format!("desired count {from}"),
+                format!("desired count {to}"),
+            ),
+            Self::ScalingBounds { from, to, .. } => (
+                format!("min {} max {}", from.0, from.1),
+                format!("min {} max {}", to.0, to.1),
+            ),
+            Self::DeployImage { from, to, .. } => (from.clone(), to.clone()),
+            Self::Rollback { from, to, .. } => (
+                task_definition_label(from).to_string(),
+                task_definition_label(to).to_string(),
+            ),
+            Self::Restart {
+                task_definition, ..
+            } => (
+                format!("tasks of {}", task_definition_label(task_definition)),
+                format!(
+                    "new tasks of {} replace them",
+                    task_definition_label(task_definition)
+                ),
+            ),
+            Self::Snapshot { snapshot_id, .. } => {
+                ("no snapshot".to_string(), format!("snapshot {snapshot_id}"))
+            }
+            Self::Reboot { failover, .. } => (
+                "available".to_string(),
+                if *failover {
+                    "rebooting; the standby becomes the primary".to_string()
+                } else {
+                    "rebooting (connections drop)".to_string()
+                },
+            ),
+            Self::AlarmActions { enable, .. } => {
+                let (a, b) = ("actions enabled", "actions disabled (muted)");
+                if *enable {
+                    (b.to_string(), a.to_string())
+                } else {
+                    (a.to_string(), b.to_string())
+                }
+            }
+        }
+    }
+
+    /// The exact API calls that will be sent, one line each.
+    pub fn calls(&self) -> Vec<String> {
+        match self {
+            Self::Scale {
+                cluster,
+                service,
+                to,
+                ..
+            } => vec![format!(
+                "ecs:UpdateService cluster={cluster} service={service} desiredCount={to}"
+            )],
+            Self::ScalingBounds {
+                cluster,
+                service,
+                to,
+                ..
+            } => vec![format!(
+                "application-autoscaling:RegisterScalableTarget serviceNamespace=ecs \
+                 resourceId=service/{cluster}/{service} scalableDimension=ecs:service:DesiredCount \
+                 minCapacity={} maxCapacity={}",
+                to.0, to.1
+            )],
+            Self::DeployImage {
+                cluster,
+                service,
+                base,
+                container,
+                to,
+                ..
+            } => {
+                let label = task_definition_label(base);
+                let family = label.split(':').next().unwrap_or(label);
+                vec![
+                    format!("ecs:DescribeTaskDefinition taskDefinition={label} include=TAGS"),
+                    format!(
+                        "ecs:RegisterTaskDefinition family={family} (every field of {label}; \
+                         container {container} image={to})"
+                    ),
+                    format!(
+                        "ecs:UpdateService cluster={cluster} service={service} \
+                         taskDefinition={family}:<new revision>"
+                    ),
+                ]
+            }
+            Self::Rollback {
+                cluster,
+                service,
+                to,
+                ..
+            } => vec![format!(
+                "ecs:UpdateService cluster={cluster} service={service} taskDefinition={}",
+                task_definition_label(to)
+            )],
+            Self::Restart {
+                cluster, service, ..
+            } => vec![format!(
+                "ecs:UpdateService cluster={cluster} service={service} forceNewDeployment=true"
+            )],
+            Self::Snapshot {
+                instance,
+                snapshot_id,
+            } => vec![format!(
+                "rds:CreateDBSnapshot DBInstanceIdentifier={instance} \
+                 DBSnapshotIdentifier={snapshot_id}"
+            )],
+            Self::Reboot { instance, failover } => vec![format!(
+                "rds:RebootDBInstance DBInstanceIdentifier={instance} ForceFailover={failover}"
+            )],
+            Self::AlarmActions { alarm, enable } => vec![format!(
+                "cloudwatch:{}AlarmActions AlarmNames=[{alarm}]",
+                if *enable { "Enable" } else { "Disable" }
+            )],
+        }
+    }
+
+    /// The parameters, for the audit log. Never secret values: operations
+    /// carry names, counts and image references only.
+    pub fn parameters(&self) -> Value {
+        match self {
+            Self::Scale {
+                cluster,
+                service,
+                from,
+                to,
+                scaling,
+            } => json!({
+                "cluster": cluster, "service": service,
+                "desiredCount": to, "before": { "desiredCount": from },
+                "autoScaling": scaling.map(|(min, max)| json!({"min": min, "max": max})),
+            }),
+            Self::ScalingBounds {
+                cluster,
+                service,
+                from,
+                to,
+            } => json!({
+                "resourceId": format!("service/{cluster}/{service}"),
+                "minCapacity": to.0, "maxCapacity": to.1,
+                "before": { "minCapacity": from.0, "maxCapacity": from.1 },
+            }),
+            Self::DeployImage {
+                cluster,
+                service,
+                base,
+                container,
+                from,
+                to,
+            } => json!({
+                "cluster": cluster, "service": service, "baseTaskDefinition": base,
+                "container": container, "image": to, "before": { "image": from },
+            }),
+            Self::Rollback {
+                cluster,
+                service,
+                from,
+                to,
+            } => json!({
+                "cluster": cluster, "service": service, "taskDefinition": to,
+                "before": { "taskDefinition": from },
+            }),
+            Self::Restart {
+                cluster,
+                service,
+                task_definition,
+            } => json!({
+                "cluster": cluster, "service": service, "forceNewDeployment": true,
+                "before": { "taskDefinition": task_definition },
+            }),
+            Self::Snapshot {
+                instance,
+                snapshot_id,
+            } => json!({ "DBInstanceIdentifier": instance, "DBSnapshotIdentifier": snapshot_id }),
+            Self::Reboot { instance, failover } => {
+                json!({ "DBInstanceIdentifier": instance, "ForceFailover": failover })
+            }
+            Self::AlarmActions { alarm, enable } => {
+                json!({ "AlarmNames": [alarm], "actionsEnabled": enable })
+            }
+        }
+    }
+}
+
+/// The image to deploy from what the operator typed: a tag (`v1.4.3`)
+/// replaces the tag of the current image, a digest (`@sha256:…`) replaces
+/// its tag or digest, anything with a `/` or `:` is a full image reference.
+pub fn resolve_image(current: &str, input: &str) -> Result<String, String> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err("type a tag (e.g. v1.4.3) or a full image".to_string());
+    }
+    if input.chars().any(char::is_whitespace) {
+        return Err("an image reference has no spaces".to_string());
+    }
+    let repo = image_repository(current);
+    let image = if let Some(digest) = input.strip_prefix('@') {
+        if !digest.contains(':') {
+            return Err("a digest looks like @sha256:…".to_string());
+        }
+        format!("{repo}@{digest}")
+    } else if input.contains('/') || input.contains(':') || input.contains('@') {
+        input.to_string()
+    } else {
+        let valid = input.len() <= 128
+            && input
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            && !input.starts_with(['.', '-']);
+        if !valid {
+            return Err(format!(
+                "\"{input}\" is not a valid tag (letters, digits, _ . -; at most 128)"
+            ));
+        }
+        format!("{repo}:{input}")
+    };
+    if image == current {
+        return Err(format!("{image} is the image already deployed"));
+    }
+    Ok(image)
+}
+
+/// The repository of an image reference: without its tag or digest.
+pub fn image_repository(image: &str) -> &str {
+    let no_digest = image.split('@').next().unwrap_or(image);
+    // A `:` after the last `/` starts the tag (one before is a registry port).
+    let last_slash = no_digest.rfind('/').map_or(0, |i| i + 1);
+    match no_digest[last_slash..].find(':') {
+        Some(i) => &no_digest[..last_slash + i],
+        None => no_digest,
+    }
+}
+
+/// A manual snapshot identifier: `<db>-honban-<UTC timestamp>`, valid for
+/// RDS (letters, digits and single hyphens, starting with a letter, at most
+/// 255 characters) and not among `existing`.
+pub fn snapshot_identifier(instance: &str, now: Timestamp, existing: &[&str]) -> String {
+    let mut base: String = instance
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while base.contains("--") {
+        base = base.replace("--", "-");
+    }
+    let base = base.trim_matches('-');
+    let base = if base.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        base.to_string()
+    } else {
+        format!("db-{base}")
+    };
+    let stamp = now.format("%Y%m%d-%H%M%S").to_string();
+    // Room for the stamp and a uniqueness suffix within 255.
+    let keep = 255 - "-honban-".len() - stamp.len() - 4;
+    let base: String = base.chars().take(keep).collect();
+    let base = base.trim_end_matches('-');
+    let first = format!("{base}-honban-{stamp}");
+    if !existing.contains(&first.as_str()) {
+        return first;
+    }
+    (2..1000)
+        .map(|n| format!("{first}-{n}"))
+        .find(|id| !existing.contains(&id.as_str()))
+        .unwrap_or(first)
+}
+
+/// Whether an RDS snapshot identifier is valid.
+pub fn valid_snapshot_identifier(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 255
+        && id.starts_with(|c: char| c.is_ascii_alphabetic())
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !id.contains("--")
+        && !id.ends_with('-')
+}
+
+/// Parses the scale prompt: a desired count.
+pub fn parse_count(input: &str) -> Result<u32, String> {
+    let t = input.trim();
+    t.parse::<u32>()
+        .ok()
+        .filter(|n| *n <= 5000)
+        .ok_or_else(|| format!("\"{t}\" is not a task count (0 to 5000)"))
+}
+
+/// Parses the bounds prompt: `MIN MAX` (or `MIN-MAX`, `MIN,MAX`).
+pub fn parse_bounds(input: &str) -> Result<(u32, u32), String> {
+    let parts: Vec<&str> = input
+        .split(|c: char| c.is_whitespace() || c == '-' || c == ',' || c == '–')
+        .filter(|p| !p.is_empty())
+        .collect();
+    let [min, max] = parts.as_slice() else {
+        return Err("type the minimum and the maximum, e.g. \"2 10\"".to_string());
+    };
+    let min = parse_count(min)?;
+    let max = parse_count(max)?;
+    if min > max {
+        return Err(format!("the minimum {min} is above the maximum {max}"));
+    }
+    Ok((min, max))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at() -> Timestamp {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 24, 3, 4, 5)
+            .single()
+            .expect("time")
+    }
+
+    #[test]
+    fn images_from_tags_digests_and_full_references() {
+        let cur = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/works-logue/web:v1.4.2";
+        assert_eq!(
+            resolve_image(cur, "v1.4.3").as_deref(),
+            Ok("123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/works-logue/web:v1.4.3")
+        );
+        assert_eq!(
+            resolve_image(cur, "@sha256:abc").as_deref(),
+            Ok("123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/works-logue/web@sha256:abc")
+        );
+        assert_eq!(
+            resolve_image(cur, "nginx:1.27").as_deref(),
+            Ok("nginx:1.27")
+        );
+        assert!(resolve_image(cur, "v1.4.2").is_err(), "the same image");
+        assert!(resolve_image(cur, "").is_err());
+        assert!(resolve_image(cur, "bad tag").is_err());
+        assert!(resolve_image(cur, "-x").is_err());
+        // A registry with a port keeps its port.
+        assert_eq!(
+            image_repository("localhost:5000/app:1"),
+            "localhost:5000/app"
+        );
+        assert_eq!(image_repository("localhost:5000/app"), "localhost:5000/app");
+        assert_eq!(resolve_image("app", "2").as_deref(), Ok("app:2"));
+    }
+
+    #[test]
+    fn snapshot_identifiers_are_valid_and_unique() {
+        let id = snapshot_identifier("works-logue-prod-db", at(), &[]);
+        assert_eq!(id, "works-logue-prod-db-honban-20261124-030405");
+        assert!(valid_snapshot_identifier(&id));
+        let again = snapshot_identifier("works-logue-prod-db", at(), &[id.as_str()]);
+        assert_eq!(again, format!("{id}-2"));
+        let odd = snapshot_identifier("1_DB..x", at(), &[]);
+        assert!(valid_snapshot_identifier(&odd), "{odd}");
+        let long = snapshot_identifier(&"a".repeat(300), at(), &[]);
+        assert!(valid_snapshot_identifier(&long) && long.len() <= 255);
+        assert!(!valid_snapshot_identifier("a--b"));
+        assert!(!valid_snapshot_identifier("1ab"));
+    }
+
+    #[test]
+    fn counts_and_bounds_parse_with_clear_errors() {
+        assert_eq!(parse_count(" 4 "), Ok(4));
+        assert!(parse_count("-1").is_err());
+        assert!(parse_count("many").is_err());
+        assert_eq!(parse_bounds("2 10"), Ok((2, 10)));
+        assert_eq!(parse_bounds("2-10"), Ok((2, 10)));
+        assert_eq!(parse_bounds("2,8"), Ok((2, 8)));
+        assert!(parse_bounds("10 2").is_err());
+        assert!(parse_bounds("3").is_err());
+    }
+
+    #[test]
+    fn every_operation_previews_its_exact_calls() {
+        let op = Operation::Scale {
+            cluster: "prod".into(),
+            service: "web".into(),
+            from: 2,
+            to: 4,
+            scaling: Some((2, 10)),
+        };
+        assert_eq!(
+            op.calls(),
+            vec!["ecs:UpdateService cluster=prod service=web desiredCount=4"]
+        );
+        assert_eq!(op.resource(), "web");
+        let op = Operation::Rollback {
+            cluster: "prod".into(),
+            service: "web".into(),
+            from: "arn:aws:ecs:r:1:task-definition/web:43".into(),
+            to: "arn:aws:ecs:r:1:task-definition/web:42".into(),
+        };
+        assert_eq!(
+            op.calls(),
+            vec!["ecs:UpdateService cluster=prod service=web taskDefinition=web:42"]
+        );
+        assert_eq!(op.before_after(), ("web:43".into(), "web:42".into()));
+        let op = Operation::AlarmActions {
+            alarm: "cpu".into(),
+            enable: false,
+        };
+        assert_eq!(
+            op.calls(),
+            vec!["cloudwatch:DisableAlarmActions AlarmNames=[cpu]"]
+        );
+        assert_eq!(op.name(), "alarm-mute");
+    }
+}

@@ -1,0 +1,236 @@
+//! Activity: this session's operations, live (sending, accepted, followed
+//! to completion or failure), then earlier ones from the audit log.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
+
+use crate::audit::{Outcome, Phase, Record};
+use crate::config::theme::Theme;
+use crate::state::{State, ViewKind};
+use crate::watch::{Activity, OpStatus};
+
+use super::widgets::{age_since, draw_table, panel, progress_bar, window};
+
+/// One row: this session's activity or an earlier audit record.
+enum Item<'a> {
+    Live(&'a Activity),
+    Past(&'a Record),
+}
+
+fn items(state: &State) -> Vec<Item<'_>> {
+    state
+        .activity
+        .iter()
+        .rev()
+        .map(Item::Live)
+        .chain(state.history.iter().map(Item::Past))
+        .collect()
+}
+
+/// A status word and its style for a live activity.
+pub fn live_status(a: &Activity, theme: &Theme) -> (String, Style) {
+    match (&a.status, &a.watch) {
+        (OpStatus::Sending, _) => ("sending…".to_string(), theme.progressing),
+        (OpStatus::DryRun { .. }, _) => ("dry run".to_string(), theme.dim),
+        (OpStatus::Failed { .. }, _) => ("FAILED".to_string(), theme.critical),
+        (OpStatus::Accepted { .. }, None) => ("accepted".to_string(), theme.ok),
+        (OpStatus::Accepted { .. }, Some(w)) => {
+            let style = if w.status.is_failure() {
+                theme.critical
+            } else if w.status.is_final() {
+                theme.ok
+            } else {
+                theme.progressing
+            };
+            let word = match &w.status {
+                crate::watch::WatchStatus::InProgress {
+                    progress: Some((r, d)),
+                    ..
+                } => progress_bar(*r, *d, 6),
+                s => s.word().to_string(),
+            };
+            (word, style)
+        }
+    }
+}
+
+/// The one-line account of a live activity: its error, or how far it got.
+pub fn live_detail(a: &Activity) -> String {
+    match (&a.status, &a.watch) {
+        (OpStatus::Sending, _) => "recording the intent and sending".to_string(),
+        (OpStatus::DryRun { .. }, _) => {
+            "previewed and recorded in the audit log; nothing was sent".to_string()
+        }
+        (OpStatus::Failed { error, .. }, _) => error.clone(),
+        (OpStatus::Accepted { detail, .. }, None) => detail.clone(),
+        (OpStatus::Accepted { detail, .. }, Some(w)) => {
+            format!("{} · {detail}", w.status.text())
+        }
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let rows = items(state);
+    let [list_area, detail_area] =
+        Layout::vertical([Constraint::Min(5), Constraint::Length(7)]).areas(area);
+    let title = format!(
+        "Activity ({} this session, {} earlier)",
+        state.activity.len(),
+        state.history.len()
+    );
+    let block = panel(&title, None, state.now, theme, true);
+    let inner = block.inner(list_area);
+    frame.render_widget(block, list_area);
+    let selected_index = state.selected(ViewKind::Activity);
+    if rows.is_empty() {
+        let text = vec![
+            Line::styled("no operations yet", theme.dim),
+            Line::styled(
+                "from a service: s scale · A bounds · i image · b rollback · r restart; \
+                 from a database: n snapshot · F reboot; from an alarm: m mute",
+                theme.dim,
+            ),
+            Line::styled(
+                format!(
+                    "audit log: {}",
+                    state.audit_path.as_deref().unwrap_or("(none)")
+                ),
+                theme.dim,
+            ),
+        ];
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+    } else {
+        let wide = area.width >= 110;
+        let (start, end, selected) = window(rows.len(), Some(selected_index), inner);
+        let table_rows = rows[start..end]
+            .iter()
+            .map(|item| match item {
+                Item::Live(a) => {
+                    let (word, style) = live_status(a, theme);
+                    let (before, after) = a.op.before_after();
+                    let mut cells = vec![
+                        Cell::from(age_since(state.now, Some(a.started_at))),
+                        Cell::from(a.env_name.clone()),
+                        Cell::from(a.op.name()),
+                        Cell::from(a.op.resource().to_string()),
+                    ];
+                    if wide {
+                        cells.push(Cell::from(format!("{before} → {after}")));
+                    }
+                    cells.push(Cell::from(Span::styled(word, style)));
+                    Row::new(cells)
+                }
+                Item::Past(r) => {
+                    let (word, style) = past_status(r, theme);
+                    let mut cells = vec![
+                        Cell::from(age_since(state.now, Some(r.time))),
+                        Cell::from(r.environment.clone()),
+                        Cell::from(r.operation.clone()),
+                        Cell::from(r.resource.clone()),
+                    ];
+                    if wide {
+                        cells.push(Cell::from(format!(
+                            "{} → {}",
+                            r.before.as_deref().unwrap_or("?"),
+                            r.after.as_deref().unwrap_or("?")
+                        )));
+                    }
+                    cells.push(Cell::from(Span::styled(word, style)));
+                    Row::new(cells).style(theme.dim)
+                }
+            })
+            .collect();
+        let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
+            (
+                vec!["AGE", "ENV", "OPERATION", "RESOURCE", "CHANGE", "STATUS"],
+                vec![
+                    Constraint::Length(4),
+                    Constraint::Length(12),
+                    Constraint::Length(18),
+                    Constraint::Fill(2),
+                    Constraint::Fill(3),
+                    Constraint::Length(16),
+                ],
+            )
+        } else {
+            (
+                vec!["AGE", "ENV", "OPERATION", "RESOURCE", "STATUS"],
+                vec![
+                    Constraint::Length(4),
+                    Constraint::Length(10),
+                    Constraint::Length(14),
+                    Constraint::Fill(1),
+                    Constraint::Length(16),
+                ],
+            )
+        };
+        draw_table(frame, inner, &header, table_rows, &widths, selected, theme);
+    }
+
+    let block = panel("Details", None, state.now, theme, false);
+    let inner = block.inner(detail_area);
+    frame.render_widget(block, detail_area);
+    let lines: Vec<Line> = match rows.get(selected_index) {
+        Some(Item::Live(a)) => {
+            let mut l = vec![Line::from(vec![
+                Span::styled(a.op.title(), theme.title),
+                Span::styled(format!("  id {}", a.id), theme.dim),
+            ])];
+            l.push(Line::raw(live_detail(a)));
+            for call in a.op.calls() {
+                l.push(Line::styled(call, theme.dim));
+            }
+            l
+        }
+        Some(Item::Past(r)) => {
+            let mut l = vec![Line::from(vec![
+                Span::styled(format!("{} {}", r.operation, r.resource), theme.title),
+                Span::styled(
+                    format!(
+                        "  {} · {} · {}",
+                        r.time.format("%Y-%m-%d %H:%M:%S UTC"),
+                        r.account.as_deref().unwrap_or("?"),
+                        r.caller.as_deref().unwrap_or("caller ?")
+                    ),
+                    theme.dim,
+                ),
+            ])];
+            if let Some(e) = &r.error {
+                l.push(Line::styled(e.clone(), theme.error));
+            } else if r.phase == Phase::Intent {
+                l.push(Line::styled(
+                    "only the intent was recorded: the console stopped before the result came back; \
+                     check the resource",
+                    theme.warning,
+                ));
+            } else if !r.result.is_null() {
+                l.push(Line::raw(r.result.to_string()));
+            }
+            for call in &r.calls {
+                l.push(Line::styled(call.clone(), theme.dim));
+            }
+            l
+        }
+        None => vec![Line::styled(
+            format!(
+                "audit log: {}",
+                state.audit_path.as_deref().unwrap_or("(none)")
+            ),
+            theme.dim,
+        )],
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+}
+
+fn past_status(r: &Record, theme: &Theme) -> (String, Style) {
+    match (r.phase, r.outcome) {
+        (Phase::Intent, _) => ("no result".to_string(), theme.warning),
+        (_, Some(Outcome::Success)) => ("sent".to_string(), theme.ok),
+        (_, Some(Outcome::DryRun)) => ("dry run".to_string(), theme.dim),
+        (_, Some(Outcome::Error)) => ("FAILED".to_string(), theme.critical),
+        (_, None) => ("?".to_string(), theme.dim),
+    }
+}

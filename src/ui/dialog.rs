@@ -1,0 +1,572 @@
+//! The dialogs of an operation, drawn over the view: a value to type, a
+//! container to pick, a revision to roll back to, and the confirmation that
+//! shows where (environment, account, region, caller), what (resource,
+//! before → after) and exactly which API calls will be sent.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use crate::config::theme::Theme;
+use crate::domain::task_definition_label;
+use crate::ops::Operation;
+use crate::state::{Dialog, EnvState, InputPurpose, State, previous_revision_index};
+
+use super::widgets::age_since;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, dialog: &Dialog) {
+    let width = area.width.saturating_sub(4).min(100);
+    let inner_w = usize::from(width.saturating_sub(4)).max(10);
+    let (title, danger, lines) = match dialog {
+        Dialog::Input {
+            env,
+            purpose,
+            input,
+            error,
+        } => input_lines(
+            state,
+            theme,
+            *env,
+            purpose,
+            input,
+            error.as_deref(),
+            inner_w,
+        ),
+        Dialog::PickContainer {
+            service,
+            containers,
+            index,
+            ..
+        } => {
+            let mut lines = vec![Line::styled(
+                "Which container gets the new image?",
+                theme.base,
+            )];
+            for (i, (name, image)) in containers.iter().enumerate() {
+                let style = if i == *index {
+                    theme.selected
+                } else {
+                    theme.base
+                };
+                lines.push(Line::styled(
+                    clip(&format!(" {name:<16} {image}"), inner_w),
+                    style,
+                ));
+            }
+            lines.push(Line::default());
+            lines.push(hint_line(theme, "↑/↓ choose · enter next · esc cancel"));
+            (format!("Deploy a new image to {service}"), false, lines)
+        }
+        Dialog::Rollback {
+            env,
+            service,
+            family,
+            index,
+            typed,
+        } => rollback_lines(state, theme, *env, service, family, *index, typed, inner_w),
+        Dialog::Confirm { env, op, typed } => (
+            op.title(),
+            op.is_dangerous(),
+            confirm_lines(state, theme, *env, op, typed, inner_w),
+        ),
+    };
+    // On a short terminal the last lines (the prompt) must stay: lines
+    // just above them (call details) give way, marked with an ellipsis.
+    let mut lines = lines;
+    let room = usize::from(area.height.saturating_sub(2));
+    if lines.len() > room && room >= 3 {
+        while lines.len() > room {
+            let at = lines.len().saturating_sub(3);
+            lines.remove(at);
+        }
+        let at = lines.len().saturating_sub(3);
+        lines[at] = Line::styled("  …", theme.dim);
+    }
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let [_, mid, _] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(width),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    let [_, popup, _] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(height),
+        Constraint::Fill(1),
+    ])
+    .areas(mid);
+    frame.render_widget(Clear, popup);
+    let border = if danger {
+        theme.danger
+    } else {
+        theme.border_focused
+    };
+    let block = Block::bordered()
+        .border_style(border)
+        .title(Line::styled(
+            format!(" {title} "),
+            if danger { theme.danger } else { theme.title },
+        ))
+        .padding(ratatui::widgets::Padding::horizontal(1))
+        .style(theme.popup);
+    frame.render_widget(Paragraph::new(lines).block(block), popup);
+}
+
+/// Environment, account / region and caller: where this will happen.
+fn where_lines<'a>(env: &EnvState, state: &State, theme: &Theme, w: usize) -> Vec<Line<'a>> {
+    let mut first = vec![
+        label("environment", theme),
+        Span::styled(env.name.clone(), theme.title),
+    ];
+    if env.protected {
+        first.push(Span::raw(" "));
+        first.push(Span::styled(" PRODUCTION ", theme.production));
+    }
+    if state.dry_run {
+        first.push(Span::raw(" "));
+        first.push(Span::styled(" DRY RUN ", theme.warning));
+    }
+    let mut lines = vec![Line::from(first)];
+    lines.push(Line::from(vec![
+        label("account", theme),
+        Span::raw(format!(
+            "{} · {}",
+            env.account().unwrap_or("? (identity not loaded)"),
+            env.region.as_deref().unwrap_or("region ?")
+        )),
+    ]));
+    if let Some(id) = &env.identity.data {
+        lines.push(Line::from(vec![
+            label("caller", theme),
+            Span::styled(clip(&id.arn, w.saturating_sub(13)), theme.dim),
+        ]));
+    }
+    lines
+}
+
+fn label<'a>(text: &str, theme: &Theme) -> Span<'a> {
+    Span::styled(format!("{text:<12} "), theme.dim)
+}
+
+fn hint_line<'a>(theme: &Theme, text: &str) -> Line<'a> {
+    Line::styled(text.to_string(), theme.dim)
+}
+
+/// The API calls, wrapped to the width.
+fn calls_lines<'a>(op: &Operation, theme: &Theme, w: usize) -> Vec<Line<'a>> {
+    let mut lines = vec![Line::styled("sends", theme.dim)];
+    for call in op.calls() {
+        for (i, part) in wrap(&call, w.saturating_sub(4)).into_iter().enumerate() {
+            let indent = if i == 0 { "  " } else { "    " };
+            lines.push(Line::styled(format!("{indent}{part}"), theme.key));
+        }
+    }
+    lines
+}
+
+fn confirm_lines<'a>(
+    state: &State,
+    theme: &Theme,
+    env: usize,
+    op: &Operation,
+    typed: &str,
+    w: usize,
+) -> Vec<Line<'a>> {
+    let Some(e) = state.envs.get(env) else {
+        return vec![Line::styled("the environment is gone", theme.error)];
+    };
+    let mut lines = where_lines(e, state, theme, w);
+    lines.push(Line::from(vec![
+        label(op.resource_kind(), theme),
+        Span::styled(op.resource().to_string(), theme.title),
+    ]));
+    let (before, after) = op.before_after();
+    // Cut at the start: the end of an image (its tag) is what differs.
+    lines.push(Line::from(vec![
+        label("before", theme),
+        Span::raw(clip_start(&before, w.saturating_sub(13))),
+    ]));
+    lines.push(Line::from(vec![
+        label("after", theme),
+        Span::styled(
+            clip_start(&after, w.saturating_sub(13)),
+            if op.is_dangerous() {
+                theme.danger
+            } else {
+                theme.ok
+            },
+        ),
+    ]));
+    for warning in warnings(op) {
+        for part in wrap(&format!("! {warning}"), w) {
+            lines.push(Line::styled(part, theme.warning));
+        }
+    }
+    lines.extend(calls_lines(op, theme, w));
+    lines.push(Line::default());
+    lines.push(prompt_line(
+        theme,
+        e.protected,
+        state.dry_run,
+        op.resource(),
+        typed,
+    ));
+    lines
+}
+
+/// What an operator should know before confirming.
+fn warnings(op: &Operation) -> Vec<String> {
+    match op {
+        Operation::Scale {
+            scaling: Some((min, max)),
+            to,
+            ..
+        } => {
+            let mut v = vec![format!(
+                "auto scaling ({min}–{max}) manages this service and may override the count; \
+                 esc and A change min/max instead"
+            )];
+            if to < min || to > max {
+                v.push(format!(
+                    "{to} is outside {min}–{max}: the scaler will move it back"
+                ));
+            }
+            v
+        }
+        Operation::Reboot { failover: true, .. } => vec![
+            "Multi-AZ: the standby is promoted; connections drop for about a minute".to_string(),
+        ],
+        Operation::Reboot { .. } => {
+            vec!["single-AZ: the database is unavailable while it reboots".to_string()]
+        }
+        Operation::AlarmActions { enable: false, .. } => vec![
+            "while muted the alarm still changes state, but notifies no one: unmute after the \
+             maintenance"
+                .to_string(),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+fn prompt_line<'a>(
+    theme: &Theme,
+    protected: bool,
+    dry_run: bool,
+    resource: &str,
+    typed: &str,
+) -> Line<'a> {
+    let verb = if dry_run { "record (dry run)" } else { "send" };
+    if protected {
+        let matches = typed == resource;
+        Line::from(vec![
+            Span::styled(format!("type {resource} to confirm: "), theme.warning),
+            Span::styled(
+                format!("{typed}█"),
+                if matches {
+                    theme.ok
+                } else {
+                    theme.command_line
+                },
+            ),
+            Span::styled(format!("  enter {verb} · esc cancel"), theme.dim),
+        ])
+    } else {
+        Line::from(vec![
+            Span::styled(format!("y/enter {verb}"), theme.key),
+            Span::styled(" · n/esc cancel", theme.dim),
+        ])
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rollback_lines<'a>(
+    state: &State,
+    theme: &Theme,
+    env: usize,
+    service: &str,
+    family: &str,
+    index: Option<usize>,
+    typed: &str,
+    w: usize,
+) -> (String, bool, Vec<Line<'a>>) {
+    let title = format!("Roll back {service}");
+    let Some(e) = state.envs.get(env) else {
+        return (title, true, Vec::new());
+    };
+    let mut lines = where_lines(e, state, theme, w);
+    let Some(current) = state.service(service).map(|s| s.task_definition.clone()) else {
+        lines.push(Line::styled(
+            format!("service {service} is no longer listed"),
+            theme.error,
+        ));
+        return (title, true, lines);
+    };
+    let describe = |arn: &str| -> (String, String) {
+        match e.task_definitions.get(arn) {
+            Some(td) => (
+                td.containers
+                    .iter()
+                    .map(|c| super::widgets::image_tag(&c.image).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                td.registered_at
+                    .map(|t| format!("registered {} ago", age_since(state.now, Some(t))))
+                    .unwrap_or_default(),
+            ),
+            None => ("…".to_string(), String::new()),
+        }
+    };
+    let (img, when) = describe(&current);
+    lines.push(Line::from(vec![
+        label("now", theme),
+        Span::styled(task_definition_label(&current).to_string(), theme.title),
+        Span::raw(format!("  {img}  ")),
+        Span::styled(when, theme.dim),
+    ]));
+    let panel = e.revisions.get(family);
+    let candidates = state.rollback_candidates(env, family, &current);
+    let Some(candidates) = candidates else {
+        let text = match panel.and_then(|p| p.error()) {
+            Some(err) => format!("cannot list the revisions of {family}: {err}"),
+            None => format!("listing the revisions of {family}…"),
+        };
+        lines.push(Line::styled(text, theme.dim));
+        lines.push(hint_line(theme, "esc cancel"));
+        return (title, true, lines);
+    };
+    if candidates.is_empty() {
+        lines.push(Line::styled(
+            format!("{family} has no other active revision to roll back to"),
+            theme.warning,
+        ));
+        lines.push(hint_line(theme, "esc cancel"));
+        return (title, true, lines);
+    }
+    let chosen = index
+        .unwrap_or_else(|| previous_revision_index(&candidates, &current))
+        .min(candidates.len() - 1);
+    lines.push(Line::styled(
+        "roll back to (↑/↓ choose another revision)",
+        theme.dim,
+    ));
+    let shown = 5usize;
+    let start = chosen
+        .saturating_sub(shown / 2)
+        .min(candidates.len().saturating_sub(shown));
+    for (i, arn) in candidates.iter().enumerate().skip(start).take(shown) {
+        let (img, when) = describe(arn);
+        let style: Style = if i == chosen {
+            theme.selected
+        } else {
+            theme.base
+        };
+        let mark = if i == chosen { ">" } else { " " };
+        let newer = match (
+            crate::state::revision_number(arn),
+            crate::state::revision_number(&current),
+        ) {
+            (Some(a), Some(c)) if a > c => " (newer)",
+            _ => "",
+        };
+        lines.push(Line::styled(
+            clip(
+                &format!(
+                    "{mark} {:<22} {img:<24} {when}{newer}",
+                    task_definition_label(arn)
+                ),
+                w,
+            ),
+            style,
+        ));
+    }
+    let Some(s) = state.service(service) else {
+        return (title, true, lines);
+    };
+    let op = Operation::Rollback {
+        cluster: crate::domain::short_id(&s.cluster_arn).to_string(),
+        service: service.to_string(),
+        from: current.clone(),
+        to: candidates[chosen].clone(),
+    };
+    lines.extend(calls_lines(&op, theme, w));
+    lines.push(prompt_line(
+        theme,
+        e.protected,
+        state.dry_run,
+        service,
+        typed,
+    ));
+    (title, true, lines)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn input_lines<'a>(
+    state: &State,
+    theme: &Theme,
+    env: usize,
+    purpose: &InputPurpose,
+    input: &str,
+    error: Option<&str>,
+    w: usize,
+) -> (String, bool, Vec<Line<'a>>) {
+    let mut lines = match state.envs.get(env) {
+        Some(e) => where_lines(e, state, theme, w),
+        None => Vec::new(),
+    };
+    let e = state.envs.get(env);
+    let (title, prompt) = match purpose {
+        InputPurpose::Scale { service } => {
+            if let Some(s) = state.service(service) {
+                lines.push(Line::from(vec![
+                    label("now", theme),
+                    Span::raw(format!(
+                        "desired {} · running {} · pending {}",
+                        s.desired_count, s.running_count, s.pending_count
+                    )),
+                ]));
+            }
+            if let Some(t) = e.and_then(|e| e.scaling_for(service)) {
+                for part in wrap(
+                    &format!(
+                        "! auto scaling ({}–{}) manages {service}: the scaler may override a new \
+                         count. tab: change min/max instead",
+                        t.min_capacity, t.max_capacity
+                    ),
+                    w,
+                ) {
+                    lines.push(Line::styled(part, theme.warning));
+                }
+            }
+            (format!("Scale service {service}"), "new desired count: ")
+        }
+        InputPurpose::Bounds { service } => {
+            if let Some(t) = e.and_then(|e| e.scaling_for(service)) {
+                lines.push(Line::from(vec![
+                    label("now", theme),
+                    Span::raw(format!("min {} max {}", t.min_capacity, t.max_capacity)),
+                ]));
+                for p in &t.policies {
+                    lines.push(Line::styled(
+                        format!(
+                            "             {} target {}",
+                            p.metric,
+                            super::widgets::num(p.target_value)
+                        ),
+                        theme.dim,
+                    ));
+                }
+            }
+            (
+                format!("Auto-scaling bounds of {service}"),
+                "new min and max: ",
+            )
+        }
+        InputPurpose::Image { service, container } => {
+            let current = state
+                .service(service)
+                .and_then(|s| e?.task_definitions.get(&s.task_definition))
+                .and_then(|td| td.containers.iter().find(|c| &c.name == container))
+                .map(|c| c.image.clone())
+                .unwrap_or_default();
+            lines.push(Line::from(vec![
+                label("container", theme),
+                Span::styled(container.clone(), theme.title),
+            ]));
+            lines.push(Line::from(vec![
+                label("image now", theme),
+                Span::raw(clip_start(&current, w.saturating_sub(13))),
+            ]));
+            lines.push(Line::styled(
+                "a tag (v1.4.3) keeps the repository; @sha256:… pins a digest; or a full image",
+                theme.dim,
+            ));
+            (format!("Deploy a new image to {service}"), "tag or image: ")
+        }
+    };
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled(prompt, theme.base),
+        Span::styled(format!("{input}█"), theme.command_line),
+    ]));
+    if let Some(err) = error {
+        for part in wrap(err, w) {
+            lines.push(Line::styled(part, theme.error));
+        }
+    }
+    lines.push(hint_line(
+        theme,
+        "enter next (a confirmation follows) · esc cancel",
+    ));
+    (title, false, lines)
+}
+
+/// Cuts `s` to `w` characters, marking the cut.
+fn clip(s: &str, w: usize) -> String {
+    if s.chars().count() <= w {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(w.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// Cuts `s` to its last `w` characters, marking the cut.
+fn clip_start(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        s.to_string()
+    } else {
+        let tail: String = s.chars().skip(n + 1 - w.max(1)).collect();
+        format!("…{tail}")
+    }
+}
+
+/// Splits `s` into lines of at most `w` characters, at spaces when it can.
+pub fn wrap(s: &str, w: usize) -> Vec<String> {
+    let w = w.max(8);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in s.split(' ') {
+        let word_len = word.chars().count();
+        let line_len = line.chars().count();
+        if line_len > 0 && line_len + 1 + word_len > w {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        // A word longer than the line is cut.
+        while line.chars().count() > w {
+            let head: String = line.chars().take(w).collect();
+            let tail: String = line.chars().skip(w).collect();
+            lines.push(head);
+            line = tail;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_at_spaces_and_cuts_long_words() {
+        assert_eq!(wrap("a b c", 80), vec!["a b c"]);
+        assert_eq!(
+            wrap("ecs:UpdateService cluster=prod service=web", 20),
+            vec!["ecs:UpdateService", "cluster=prod", "service=web"]
+        );
+        assert_eq!(
+            wrap(&"x".repeat(20), 8),
+            vec!["xxxxxxxx", "xxxxxxxx", "xxxx"]
+        );
+    }
+}

@@ -1,0 +1,979 @@
+//! Operations in the reducer: the keys that start them, their dialogs, the
+//! effect that sends them, their results, and the watches that follow them
+//! to the end.
+//!
+//! Safety lives in layers: a read-only environment refuses here with the
+//! reason (and its backend refuses again below, without touching the
+//! network); every operation ends in a confirmation that shows what will be
+//! sent, and a protected environment wants the resource name typed; a
+//! confirmation closes the dialog before the effect is emitted, so a second
+//! key press cannot send it twice; an operation on a resource whose previous
+//! one is still being sent is refused.
+
+use chrono::TimeDelta;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::{flash, poll};
+use crate::action::{OpOutcome, Resource};
+use crate::config::keys::Command;
+use crate::domain::{Timestamp, short_id, task_definition_label};
+use crate::effect::{AuditContext, Effect};
+use crate::ops::{self, Operation};
+use crate::state::{Dialog, InputPurpose, Mode, Severity, State, View, previous_revision_index};
+use crate::watch::{Activity, OpStatus, Watch, WatchTarget};
+
+/// How many revisions of a family the rollback dialog describes (image and
+/// registration time need one DescribeTaskDefinition each, cached).
+const ROLLBACK_DESCRIBED: usize = 8;
+/// While a change is watched its data is refreshed at least this often.
+const WATCH_POLL_SECS: i64 = 3;
+
+/// A key bound to an operation was pressed.
+pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
+    let env = state.active;
+    let Some(e) = state.env() else {
+        return Vec::new();
+    };
+    let what = cmd.description().to_lowercase();
+    if e.read_only {
+        let text = format!(
+            "{} is read-only (--read-only or read_only = true): \"{what}\" is not available",
+            e.name
+        );
+        flash(state, &text, Severity::Error);
+        return Vec::new();
+    }
+    match cmd {
+        Command::Scale
+        | Command::ScalingBounds
+        | Command::DeployImage
+        | Command::Rollback
+        | Command::Restart => {
+            let Some(service) = selected_service(state) else {
+                flash(
+                    state,
+                    "select a service first (:svc, or the overview)",
+                    Severity::Info,
+                );
+                return Vec::new();
+            };
+            if refuse_busy(state, &service) {
+                return Vec::new();
+            }
+            service_operation(state, env, cmd, &service)
+        }
+        Command::Snapshot | Command::Reboot => {
+            let db = match state.view() {
+                View::Databases => state
+                    .visible_databases()
+                    .get(state.selected(state.view().kind()))
+                    .map(|d| (*d).clone()),
+                _ => None,
+            };
+            let Some(db) = db else {
+                flash(state, "select a database first (:db)", Severity::Info);
+                return Vec::new();
+            };
+            if refuse_busy(state, &db.id) {
+                return Vec::new();
+            }
+            let op = if cmd == Command::Snapshot {
+                let existing: Vec<&str> = state
+                    .env()
+                    .and_then(|e| e.snapshots.data.as_ref())
+                    .map(|v| v.iter().map(|s| s.id.as_str()).collect())
+                    .unwrap_or_default();
+                Operation::Snapshot {
+                    snapshot_id: ops::snapshot_identifier(&db.id, state.now, &existing),
+                    instance: db.id.clone(),
+                }
+            } else {
+                Operation::Reboot {
+                    instance: db.id.clone(),
+                    failover: db.multi_az,
+                }
+            };
+            confirm(state, env, op);
+            Vec::new()
+        }
+        Command::MuteAlarm => {
+            let alarm = match state.view() {
+                View::Alarms => state
+                    .visible_alarms()
+                    .get(state.selected(state.view().kind()))
+                    .map(|a| (a.name.clone(), a.actions_enabled)),
+                _ => None,
+            };
+            let Some((name, enabled)) = alarm else {
+                flash(state, "select an alarm first (:alarms)", Severity::Info);
+                return Vec::new();
+            };
+            if refuse_busy(state, &name) {
+                return Vec::new();
+            }
+            confirm(
+                state,
+                env,
+                Operation::AlarmActions {
+                    alarm: name,
+                    enable: !enabled,
+                },
+            );
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The service the current view points at.
+fn selected_service(state: &State) -> Option<String> {
+    match state.view() {
+        View::ServiceDetail { service } => Some(service.clone()),
+        View::Overview | View::Services => state
+            .visible_services()
+            .get(state.selected(state.view().kind()))
+            .map(|s| s.name.clone()),
+        _ => None,
+    }
+}
+
+/// Refuses (with a message) while an operation on `resource` is being sent.
+fn refuse_busy(state: &mut State, resource: &str) -> bool {
+    let busy = state.activity.iter().any(|a| {
+        a.env == state.active && a.op.resource() == resource && a.status == OpStatus::Sending
+    });
+    if busy {
+        let text = format!("an operation on {resource} is being sent; wait for its result");
+        flash(state, &text, Severity::Error);
+    }
+    busy
+}
+
+fn service_operation(state: &mut State, env: usize, cmd: Command, name: &str) -> Vec<Effect> {
+    let Some(s) = state.service(name).cloned() else {
+        flash(
+            state,
+            &format!("service {name} is not loaded yet"),
+            Severity::Info,
+        );
+        return Vec::new();
+    };
+    let cluster = short_id(&s.cluster_arn).to_string();
+    let scaling = state
+        .env()
+        .and_then(|e| e.scaling_for(name))
+        .map(|t| (t.min_capacity, t.max_capacity));
+    match cmd {
+        Command::Scale => open_input(
+            state,
+            env,
+            InputPurpose::Scale {
+                service: name.to_string(),
+            },
+            s.desired_count.to_string(),
+        ),
+        Command::ScalingBounds => match scaling {
+            Some((min, max)) => open_input(
+                state,
+                env,
+                InputPurpose::Bounds {
+                    service: name.to_string(),
+                },
+                format!("{min} {max}"),
+            ),
+            None => {
+                let text = if state.env().is_some_and(|e| e.scaling.data.is_none()) {
+                    format!("auto scaling of {name} is not loaded yet")
+                } else {
+                    format!("{name} has no auto scaling (no scalable target); s scales it")
+                };
+                flash(state, &text, Severity::Info);
+            }
+        },
+        Command::DeployImage => {
+            let td = state
+                .env()
+                .and_then(|e| e.task_definitions.get(&s.task_definition))
+                .cloned();
+            let Some(td) = td else {
+                flash(
+                    state,
+                    &format!(
+                        "the task definition of {name} is still loading; try again in a moment"
+                    ),
+                    Severity::Info,
+                );
+                return request_definitions(state, env, vec![s.task_definition.clone()]);
+            };
+            let containers: Vec<(String, String)> = td
+                .containers
+                .iter()
+                .map(|c| (c.name.clone(), c.image.clone()))
+                .collect();
+            match containers.as_slice() {
+                [] => flash(
+                    state,
+                    &format!("{} has no containers", task_definition_label(&td.arn)),
+                    Severity::Error,
+                ),
+                [(container, _)] => open_input(
+                    state,
+                    env,
+                    InputPurpose::Image {
+                        service: name.to_string(),
+                        container: container.clone(),
+                    },
+                    String::new(),
+                ),
+                _ => {
+                    // The essential container first: it is usually the app.
+                    let index = td.containers.iter().position(|c| c.essential).unwrap_or(0);
+                    state.mode = Mode::Dialog(Dialog::PickContainer {
+                        env,
+                        service: name.to_string(),
+                        containers,
+                        index,
+                    });
+                }
+            }
+        }
+        Command::Rollback => {
+            let label = task_definition_label(&s.task_definition);
+            let family = label.split(':').next().unwrap_or(label).to_string();
+            state.mode = Mode::Dialog(Dialog::Rollback {
+                env,
+                service: name.to_string(),
+                family: family.clone(),
+                index: None,
+                typed: String::new(),
+            });
+            let mut effects = Vec::new();
+            let now = state.now;
+            if let Some(e) = state.envs.get_mut(env) {
+                let panel = e.revisions.entry(family.clone()).or_default();
+                // Revisions are listed when a service is opened; refresh
+                // them if that was a while ago (a deploy adds one).
+                let old = panel
+                    .loaded_at
+                    .is_none_or(|t| now - t > TimeDelta::seconds(60));
+                if old && !panel.in_flight {
+                    let generation = panel.begin(now);
+                    effects.push(Effect::FetchRevisions {
+                        env,
+                        family: family.clone(),
+                        generation,
+                    });
+                }
+            }
+            effects.extend(describe_candidates(state, env, &family, &s.task_definition));
+            return effects;
+        }
+        Command::Restart => confirm(
+            state,
+            env,
+            Operation::Restart {
+                cluster,
+                service: name.to_string(),
+                task_definition: s.task_definition.clone(),
+            },
+        ),
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn open_input(state: &mut State, env: usize, purpose: InputPurpose, input: String) {
+    state.mode = Mode::Dialog(Dialog::Input {
+        env,
+        purpose,
+        input,
+        error: None,
+    });
+}
+
+fn confirm(state: &mut State, env: usize, op: Operation) {
+    state.mode = Mode::Dialog(Dialog::Confirm {
+        env,
+        op,
+        typed: String::new(),
+    });
+}
+
+/// Asks for the task definitions of the first rollback candidates.
+pub(super) fn describe_candidates(
+    state: &mut State,
+    env: usize,
+    family: &str,
+    current: &str,
+) -> Vec<Effect> {
+    let Some(candidates) = state.rollback_candidates(env, family, current) else {
+        return Vec::new();
+    };
+    let wanted = candidates.into_iter().take(ROLLBACK_DESCRIBED).collect();
+    request_definitions(state, env, wanted)
+}
+
+fn request_definitions(state: &mut State, env: usize, arns: Vec<String>) -> Vec<Effect> {
+    let Some(e) = state.envs.get_mut(env) else {
+        return Vec::new();
+    };
+    let mut effects = Vec::new();
+    for arn in arns {
+        if !e.task_definitions.contains_key(&arn)
+            && e.task_definitions_requested.insert(arn.clone())
+        {
+            effects.push(Effect::FetchTaskDefinition { env, arn });
+        }
+    }
+    effects
+}
+
+/// A key while a dialog is open.
+pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Effect> {
+    state.dirty = true;
+    if key.code == KeyCode::Esc {
+        state.mode = Mode::Normal;
+        flash(state, "cancelled: nothing was sent", Severity::Info);
+        return Vec::new();
+    }
+    let text_char = match key.code {
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => Some(c),
+        _ => None,
+    };
+    match dialog {
+        Dialog::Input {
+            env,
+            purpose,
+            mut input,
+            error,
+        } => {
+            match key.code {
+                KeyCode::Enter => return submit_input(state, env, purpose, &input),
+                KeyCode::Backspace => {
+                    input.pop();
+                }
+                KeyCode::Tab => {
+                    // From the scale prompt to the bounds, when the service
+                    // has auto scaling (the scaler would undo a new count).
+                    if let InputPurpose::Scale { service } = &purpose {
+                        let bounds = state
+                            .env()
+                            .and_then(|e| e.scaling_for(service))
+                            .map(|t| format!("{} {}", t.min_capacity, t.max_capacity));
+                        if let Some(b) = bounds {
+                            open_input(
+                                state,
+                                env,
+                                InputPurpose::Bounds {
+                                    service: service.clone(),
+                                },
+                                b,
+                            );
+                            return Vec::new();
+                        }
+                    }
+                    return Vec::new();
+                }
+                _ => match text_char {
+                    Some(c) if input.chars().count() < 300 => input.push(c),
+                    _ => return Vec::new(),
+                },
+            }
+            let _ = error;
+            state.mode = Mode::Dialog(Dialog::Input {
+                env,
+                purpose,
+                input,
+                error: None,
+            });
+        }
+        Dialog::PickContainer {
+            env,
+            service,
+            containers,
+            mut index,
+        } => match key.code {
+            KeyCode::Enter => {
+                if let Some((container, _)) = containers.get(index) {
+                    open_input(
+                        state,
+                        env,
+                        InputPurpose::Image {
+                            service,
+                            container: container.clone(),
+                        },
+                        String::new(),
+                    );
+                }
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                index = index.saturating_sub(1);
+                state.mode = Mode::Dialog(Dialog::PickContainer {
+                    env,
+                    service,
+                    containers,
+                    index,
+                });
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                index = (index + 1).min(containers.len().saturating_sub(1));
+                state.mode = Mode::Dialog(Dialog::PickContainer {
+                    env,
+                    service,
+                    containers,
+                    index,
+                });
+            }
+            _ => {}
+        },
+        Dialog::Rollback {
+            env,
+            service,
+            family,
+            index,
+            mut typed,
+        } => {
+            let Some(current) = state.service(&service).map(|s| s.task_definition.clone()) else {
+                state.mode = Mode::Normal;
+                flash(
+                    state,
+                    &format!("service {service} is no longer listed"),
+                    Severity::Error,
+                );
+                return Vec::new();
+            };
+            let candidates = state
+                .rollback_candidates(env, &family, &current)
+                .unwrap_or_default();
+            let chosen = index.unwrap_or_else(|| previous_revision_index(&candidates, &current));
+            let protected = state.envs.get(env).is_some_and(|e| e.protected);
+            let mut new_index = index;
+            match key.code {
+                KeyCode::Up => new_index = Some(chosen.saturating_sub(1)),
+                KeyCode::Down => {
+                    new_index = Some((chosen + 1).min(candidates.len().saturating_sub(1)));
+                }
+                KeyCode::Backspace => {
+                    typed.pop();
+                }
+                KeyCode::Enter => {
+                    return confirm_rollback(
+                        state,
+                        env,
+                        &service,
+                        &current,
+                        &candidates,
+                        chosen,
+                        &typed,
+                    );
+                }
+                _ => match text_char {
+                    Some('y') if !protected => {
+                        return confirm_rollback(
+                            state,
+                            env,
+                            &service,
+                            &current,
+                            &candidates,
+                            chosen,
+                            &typed,
+                        );
+                    }
+                    Some('n') if !protected => {
+                        state.mode = Mode::Normal;
+                        flash(state, "cancelled: nothing was sent", Severity::Info);
+                        return Vec::new();
+                    }
+                    Some(c) if protected && typed.chars().count() < 300 => typed.push(c),
+                    _ => return Vec::new(),
+                },
+            }
+            let effects = match new_index {
+                Some(i) if new_index != index => candidates
+                    .get(i.saturating_sub(2)..(i + 3).min(candidates.len()))
+                    .map(|v| request_definitions(state, env, v.to_vec()))
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            state.mode = Mode::Dialog(Dialog::Rollback {
+                env,
+                service,
+                family,
+                index: new_index,
+                typed,
+            });
+            return effects;
+        }
+        Dialog::Confirm { env, op, mut typed } => {
+            let protected = state.envs.get(env).is_some_and(|e| e.protected);
+            match key.code {
+                KeyCode::Enter => {
+                    if protected && typed != op.resource() {
+                        let text = format!(
+                            "type {} exactly to confirm (production is protected)",
+                            op.resource()
+                        );
+                        flash(state, &text, Severity::Error);
+                        state.mode = Mode::Dialog(Dialog::Confirm { env, op, typed });
+                        return Vec::new();
+                    }
+                    return send(state, env, op);
+                }
+                KeyCode::Backspace => {
+                    typed.pop();
+                }
+                _ => match text_char {
+                    Some('y') if !protected => return send(state, env, op),
+                    Some('n') if !protected => {
+                        state.mode = Mode::Normal;
+                        flash(state, "cancelled: nothing was sent", Severity::Info);
+                        return Vec::new();
+                    }
+                    Some(c) if protected && typed.chars().count() < 300 => typed.push(c),
+                    _ => return Vec::new(),
+                },
+            }
+            state.mode = Mode::Dialog(Dialog::Confirm { env, op, typed });
+        }
+    }
+    Vec::new()
+}
+
+fn confirm_rollback(
+    state: &mut State,
+    env: usize,
+    service: &str,
+    current: &str,
+    candidates: &[String],
+    chosen: usize,
+    typed: &str,
+) -> Vec<Effect> {
+    let Some(to) = candidates.get(chosen).cloned() else {
+        flash(
+            state,
+            "no earlier revision is listed to roll back to",
+            Severity::Error,
+        );
+        return Vec::new();
+    };
+    let protected = state.envs.get(env).is_some_and(|e| e.protected);
+    if protected && typed != service {
+        let text = format!("type {service} exactly to confirm (production is protected)");
+        flash(state, &text, Severity::Error);
+        return Vec::new();
+    }
+    let Some(s) = state.service(service) else {
+        return Vec::new();
+    };
+    let op = Operation::Rollback {
+        cluster: short_id(&s.cluster_arn).to_string(),
+        service: service.to_string(),
+        from: current.to_string(),
+        to,
+    };
+    send(state, env, op)
+}
+
+/// Enter in an input dialog: check the value, then confirm.
+fn submit_input(state: &mut State, env: usize, purpose: InputPurpose, input: &str) -> Vec<Effect> {
+    let service_name = match &purpose {
+        InputPurpose::Scale { service }
+        | InputPurpose::Bounds { service }
+        | InputPurpose::Image { service, .. } => service.clone(),
+    };
+    let Some(s) = state.service(&service_name).cloned() else {
+        state.mode = Mode::Normal;
+        flash(
+            state,
+            &format!("service {service_name} is no longer listed"),
+            Severity::Error,
+        );
+        return Vec::new();
+    };
+    let cluster = short_id(&s.cluster_arn).to_string();
+    let scaling = state
+        .env()
+        .and_then(|e| e.scaling_for(&service_name))
+        .map(|t| (t.min_capacity, t.max_capacity));
+    let built: Result<Operation, String> = match &purpose {
+        InputPurpose::Scale { service } => ops::parse_count(input).and_then(|to| {
+            if to == s.desired_count {
+                Err(format!("{service} already wants {to} tasks"))
+            } else {
+                Ok(Operation::Scale {
+                    cluster,
+                    service: service.clone(),
+                    from: s.desired_count,
+                    to,
+                    scaling,
+                })
+            }
+        }),
+        InputPurpose::Bounds { service } => ops::parse_bounds(input).and_then(|to| match scaling {
+            Some(from) if from == to => Err(format!("{service} already scales {}–{}", to.0, to.1)),
+            Some(from) => Ok(Operation::ScalingBounds {
+                cluster,
+                service: service.clone(),
+                from,
+                to,
+            }),
+            None => Err(format!("{service} has no scalable target")),
+        }),
+        InputPurpose::Image { service, container } => {
+            let current = state
+                .env()
+                .and_then(|e| e.task_definitions.get(&s.task_definition))
+                .and_then(|td| td.containers.iter().find(|c| &c.name == container))
+                .map(|c| c.image.clone());
+            match current {
+                None => Err(format!(
+                    "container {container} is not in {}",
+                    task_definition_label(&s.task_definition)
+                )),
+                Some(from) => ops::resolve_image(&from, input).map(|to| Operation::DeployImage {
+                    cluster,
+                    service: service.clone(),
+                    base: s.task_definition.clone(),
+                    container: container.clone(),
+                    from,
+                    to,
+                }),
+            }
+        }
+    };
+    match built {
+        Ok(op) => confirm(state, env, op),
+        Err(error) => {
+            state.mode = Mode::Dialog(Dialog::Input {
+                env,
+                purpose,
+                input: input.to_string(),
+                error: Some(error),
+            });
+        }
+    }
+    Vec::new()
+}
+
+/// Confirmed: record the activity and ask the runner to audit and send.
+fn send(state: &mut State, env: usize, op: Operation) -> Vec<Effect> {
+    // The dialog closes first: a second key press finds nothing to confirm.
+    state.mode = Mode::Normal;
+    let Some(e) = state.envs.get(env) else {
+        return Vec::new();
+    };
+    let n = state.activity.len() + 1;
+    let id = format!("{}-{n}", state.session);
+    let (before, after) = op.before_after();
+    let context = AuditContext {
+        environment: e.name.clone(),
+        account: e.account().map(str::to_string),
+        region: e.region.clone(),
+        caller: e.identity.data.as_ref().map(|i| i.arn.clone()),
+        before,
+        after,
+    };
+    let env_name = e.name.clone();
+    let dry_run = state.dry_run;
+    let text = if dry_run {
+        format!("dry run: recording {} (nothing is sent)…", op.title())
+    } else {
+        format!("sending: {}…", op.title())
+    };
+    state.activity.push(Activity {
+        id: id.clone(),
+        env,
+        env_name,
+        op: op.clone(),
+        started_at: state.now,
+        dry_run,
+        status: OpStatus::Sending,
+        watch: None,
+    });
+    flash(state, &text, Severity::Info);
+    vec![Effect::Operate {
+        id,
+        env,
+        op: Box::new(op),
+        dry_run,
+        context: Box::new(context),
+    }]
+}
+
+/// The runner's answer for an operation.
+pub(super) fn on_done(
+    state: &mut State,
+    id: &str,
+    at: Timestamp,
+    result: Result<OpOutcome, String>,
+) -> Vec<Effect> {
+    let Some(i) = state.activity.iter().position(|a| a.id == id) else {
+        return Vec::new();
+    };
+    state.dirty = true;
+    let title = state.activity[i].op.title();
+    let env = state.activity[i].env;
+    let outcome = match result {
+        Err(error) => {
+            state.activity[i].status = OpStatus::Failed {
+                at,
+                error: error.clone(),
+            };
+            flash(state, &format!("{title} failed: {error}"), Severity::Error);
+            return Vec::new();
+        }
+        Ok(OpOutcome::DryRun) => {
+            state.activity[i].status = OpStatus::DryRun { at };
+            flash(
+                state,
+                &format!("dry run: {title} recorded in the audit log; nothing was sent"),
+                Severity::Info,
+            );
+            return Vec::new();
+        }
+        Ok(o) => o,
+    };
+    let op = state.activity[i].op.clone();
+    let (detail, target) = match (&op, &outcome) {
+        (Operation::Scale { service, to, .. }, OpOutcome::Service(s)) => (
+            format!("desired count {}", s.desired_count),
+            WatchTarget::Service {
+                service: service.clone(),
+                deployment: None,
+                task_definition: s.task_definition.clone(),
+                desired: Some(*to),
+            },
+        ),
+        (
+            Operation::DeployImage { service, .. },
+            OpOutcome::Deployed {
+                task_definition,
+                service: s,
+            },
+        ) => (
+            format!(
+                "registered {}; deployment {}",
+                task_definition_label(task_definition),
+                s.primary_deployment().map_or("-", |d| d.id.as_str())
+            ),
+            WatchTarget::Service {
+                service: service.clone(),
+                deployment: s.primary_deployment().map(|d| d.id.clone()),
+                task_definition: task_definition.clone(),
+                desired: None,
+            },
+        ),
+        (
+            Operation::Rollback { service, .. } | Operation::Restart { service, .. },
+            OpOutcome::Service(s),
+        ) => (
+            format!(
+                "deployment {} of {}",
+                s.primary_deployment().map_or("-", |d| d.id.as_str()),
+                task_definition_label(&s.task_definition)
+            ),
+            WatchTarget::Service {
+                service: service.clone(),
+                deployment: s.primary_deployment().map(|d| d.id.clone()),
+                task_definition: s.task_definition.clone(),
+                desired: None,
+            },
+        ),
+        (Operation::ScalingBounds { service, .. }, OpOutcome::Scaling(t)) => (
+            format!("min {} max {}", t.min_capacity, t.max_capacity),
+            WatchTarget::Bounds {
+                service: service.clone(),
+                min: t.min_capacity,
+                max: t.max_capacity,
+            },
+        ),
+        (Operation::Snapshot { .. }, OpOutcome::Snapshot(s)) => (
+            format!("snapshot {} {}", s.id, s.status),
+            WatchTarget::Snapshot { id: s.id.clone() },
+        ),
+        (Operation::Reboot { instance, .. }, OpOutcome::Database(d)) => (
+            format!("{} {}", d.id, d.status),
+            WatchTarget::Reboot {
+                instance: instance.clone(),
+                seen_busy: d.status != "available",
+            },
+        ),
+        (Operation::AlarmActions { alarm, enable }, OpOutcome::AlarmActions) => (
+            format!("actions {}", if *enable { "enabled" } else { "disabled" }),
+            WatchTarget::Alarm {
+                name: alarm.clone(),
+                enabled: *enable,
+            },
+        ),
+        _ => ("accepted".to_string(), watch_target_of(&op)),
+    };
+    let resource = watched_resource(&target);
+    let a = &mut state.activity[i];
+    a.status = OpStatus::Accepted { at, detail };
+    a.watch = Some(Watch::new(target, at));
+    flash(
+        state,
+        &format!("{title}: accepted; following it to the end"),
+        Severity::Info,
+    );
+    // Fresh data at once, so the watch starts from the new state.
+    let mut effects = poll(state, env, resource, true);
+    // A deploy added a revision: the rollback list must show it.
+    if let Operation::DeployImage { base, .. } = &op {
+        let label = task_definition_label(base);
+        let family = label.split(':').next().unwrap_or(label).to_string();
+        let now = state.now;
+        if let Some(e) = state.envs.get_mut(env) {
+            let panel = e.revisions.entry(family.clone()).or_default();
+            let generation = panel.begin(now);
+            effects.push(Effect::FetchRevisions {
+                env,
+                family,
+                generation,
+            });
+        }
+    }
+    if resource == Resource::Services {
+        effects.extend(poll(state, env, Resource::Tasks, true));
+    }
+    effects
+}
+
+fn watch_target_of(op: &Operation) -> WatchTarget {
+    match op {
+        Operation::Scale { service, to, .. } => WatchTarget::Service {
+            service: service.clone(),
+            deployment: None,
+            task_definition: String::new(),
+            desired: Some(*to),
+        },
+        Operation::ScalingBounds { service, to, .. } => WatchTarget::Bounds {
+            service: service.clone(),
+            min: to.0,
+            max: to.1,
+        },
+        Operation::DeployImage { service, base, .. }
+        | Operation::Restart {
+            service,
+            task_definition: base,
+            ..
+        } => WatchTarget::Service {
+            service: service.clone(),
+            deployment: None,
+            task_definition: base.clone(),
+            desired: None,
+        },
+        Operation::Rollback { service, to, .. } => WatchTarget::Service {
+            service: service.clone(),
+            deployment: None,
+            task_definition: to.clone(),
+            desired: None,
+        },
+        Operation::Snapshot { snapshot_id, .. } => WatchTarget::Snapshot {
+            id: snapshot_id.clone(),
+        },
+        Operation::Reboot { instance, .. } => WatchTarget::Reboot {
+            instance: instance.clone(),
+            seen_busy: false,
+        },
+        Operation::AlarmActions { alarm, enable } => WatchTarget::Alarm {
+            name: alarm.clone(),
+            enabled: *enable,
+        },
+    }
+}
+
+/// The resource kind whose data tells how a watch is doing.
+pub fn watched_resource(target: &WatchTarget) -> Resource {
+    match target {
+        WatchTarget::Service { .. } => Resource::Services,
+        WatchTarget::Bounds { .. } => Resource::Scaling,
+        WatchTarget::Snapshot { .. } => Resource::Snapshots,
+        WatchTarget::Reboot { .. } => Resource::Databases,
+        WatchTarget::Alarm { .. } => Resource::Alarms,
+    }
+}
+
+/// After new data for `env`: moves its watches on and says when one ends.
+pub(super) fn advance_watches(state: &mut State, env: usize) {
+    let now = state.now;
+    let mut ended: Vec<(String, bool, bool)> = Vec::new();
+    {
+        let Some(e) = state.envs.get(env) else {
+            return;
+        };
+        for a in state.activity.iter_mut().filter(|a| a.env == env) {
+            let Some(w) = a.watch.as_mut() else {
+                continue;
+            };
+            if w.update(e, now) {
+                state.dirty = true;
+                if w.status.is_final() {
+                    // A failed rollout that nothing rolled back yet.
+                    let service_change = matches!(w.target, WatchTarget::Service { .. })
+                        && !matches!(a.op, Operation::Scale { .. })
+                        && matches!(w.status, crate::watch::WatchStatus::Failed(_));
+                    ended.push((
+                        format!(
+                            "{}: {} — {}",
+                            a.op.title(),
+                            w.status.word(),
+                            w.status.text()
+                        ),
+                        w.status.is_failure(),
+                        service_change,
+                    ));
+                }
+            }
+        }
+    }
+    for (text, failed, service_change) in ended {
+        if failed {
+            // The key first: the message may be cut on a narrow terminal.
+            let hint = if service_change {
+                "b rolls back · "
+            } else {
+                ""
+            };
+            flash(state, &format!("{hint}{text}"), Severity::Error);
+        } else {
+            flash(state, &text, Severity::Info);
+        }
+    }
+}
+
+/// On the clock: keeps watched data fresh (every few seconds rather than
+/// the poller's interval) and gives up on watches that never end.
+pub(super) fn on_tick(state: &mut State) -> Vec<Effect> {
+    let now = state.now;
+    let mut wanted: Vec<(usize, Resource)> = Vec::new();
+    for a in &state.activity {
+        let Some(w) = &a.watch else {
+            continue;
+        };
+        if w.status.is_final() {
+            continue;
+        }
+        let r = watched_resource(&w.target);
+        if !wanted.contains(&(a.env, r)) {
+            wanted.push((a.env, r));
+        }
+        if r == Resource::Services && !wanted.contains(&(a.env, Resource::Tasks)) {
+            wanted.push((a.env, Resource::Tasks));
+        }
+    }
+    let mut effects = Vec::new();
+    for (env, r) in wanted {
+        let due = state.envs.get(env).is_some_and(|e| {
+            let m = e.panel_meta(r);
+            !m.in_flight
+                && m.loaded_at
+                    .is_none_or(|t| now - t >= TimeDelta::seconds(WATCH_POLL_SECS))
+        });
+        if due {
+            effects.extend(poll(state, env, r, false));
+        }
+        advance_watches(state, env);
+    }
+    effects
+}

@@ -1,0 +1,399 @@
+//! The operations of this session and how they are followed to their end.
+//!
+//! An [`Activity`] is one operation: sent (or previewed), then, once the API
+//! accepted it, *watched*: [`evaluate`] reads the freshly polled data of the
+//! environment and says how far the change has got — the new PRIMARY
+//! deployment's running/desired count and rollout state, the snapshot's
+//! progress, the instance's status, the alarm's actions — and when it has
+//! finished: completed, failed, or rolled back by the circuit breaker.
+//! Pure: it is called by `update` after every load.
+
+use chrono::TimeDelta;
+
+use crate::domain::{RolloutState, Timestamp, task_definition_label};
+use crate::ops::Operation;
+use crate::state::EnvState;
+
+/// How long a change is followed before the console stops watching it.
+pub const WATCH_LIMIT_MINUTES: i64 = 30;
+
+/// One operation of this session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    /// The audit-log id (pairs intent and result records).
+    pub id: String,
+    pub env: usize,
+    pub env_name: String,
+    pub op: Operation,
+    pub started_at: Timestamp,
+    pub dry_run: bool,
+    pub status: OpStatus,
+    pub watch: Option<Watch>,
+}
+
+impl Activity {
+    /// Still sending, or sent and not yet finished.
+    pub fn is_active(&self) -> bool {
+        match &self.status {
+            OpStatus::Sending => true,
+            OpStatus::Accepted { .. } => self.watch.as_ref().is_some_and(|w| !w.status.is_final()),
+            _ => false,
+        }
+    }
+
+    /// When the operation (or its watch) ended.
+    pub fn finished_at(&self) -> Option<Timestamp> {
+        match &self.status {
+            OpStatus::Sending => None,
+            OpStatus::Accepted { at, .. } => match &self.watch {
+                Some(w) => w.finished_at,
+                None => Some(*at),
+            },
+            OpStatus::Failed { at, .. } | OpStatus::DryRun { at } => Some(*at),
+        }
+    }
+}
+
+/// Where an operation's request is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpStatus {
+    /// The intent is being recorded and the request sent.
+    Sending,
+    /// The API accepted it; `detail` names what it returned.
+    Accepted { at: Timestamp, detail: String },
+    /// The request failed (or the intent could not be recorded).
+    Failed { at: Timestamp, error: String },
+    /// `--dry-run`: recorded, nothing sent.
+    DryRun { at: Timestamp },
+}
+
+/// What a watch follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchTarget {
+    /// A service rolling out `task_definition` (deploy, rollback, restart)
+    /// in deployment `deployment`, or reaching `desired` tasks (scale).
+    Service {
+        service: String,
+        deployment: Option<String>,
+        task_definition: String,
+        desired: Option<u32>,
+    },
+    /// Auto-scaling bounds taking effect.
+    Bounds { service: String, min: u32, max: u32 },
+    /// A snapshot being created.
+    Snapshot { id: String },
+    /// An instance rebooting; `seen_busy` once it was seen not available.
+    Reboot { instance: String, seen_busy: bool },
+    /// An alarm's actions being switched.
+    Alarm { name: String, enabled: bool },
+}
+
+/// A change being followed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watch {
+    pub target: WatchTarget,
+    pub since: Timestamp,
+    pub status: WatchStatus,
+    pub finished_at: Option<Timestamp>,
+}
+
+/// How far a watched change has got.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchStatus {
+    /// Under way: a line of text and, for rollouts, running / desired.
+    InProgress {
+        text: String,
+        progress: Option<(u32, u32)>,
+        failed_tasks: u32,
+    },
+    Completed(String),
+    Failed(String),
+    /// The circuit breaker (or a newer deployment) replaced it.
+    RolledBack(String),
+    /// Watched for [`WATCH_LIMIT_MINUTES`] without an end.
+    GaveUp(String),
+}
+
+impl WatchStatus {
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Self::InProgress { .. })
+    }
+
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::Failed(_) | Self::RolledBack(_) | Self::GaveUp(_)
+        )
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            Self::InProgress { text, .. } => text,
+            Self::Completed(t) | Self::Failed(t) | Self::RolledBack(t) | Self::GaveUp(t) => t,
+        }
+    }
+
+    pub fn word(&self) -> &'static str {
+        match self {
+            Self::InProgress { .. } => "in progress",
+            Self::Completed(_) => "completed",
+            Self::Failed(_) => "failed",
+            Self::RolledBack(_) => "rolled back",
+            Self::GaveUp(_) => "not finished",
+        }
+    }
+}
+
+impl Watch {
+    pub fn new(target: WatchTarget, since: Timestamp) -> Self {
+        Self {
+            target,
+            since,
+            status: WatchStatus::InProgress {
+                text: "waiting for fresh data…".to_string(),
+                progress: None,
+                failed_tasks: 0,
+            },
+            finished_at: None,
+        }
+    }
+
+    /// Re-evaluates the watch against the environment's data. Returns
+    /// whether the status changed.
+    pub fn update(&mut self, env: &EnvState, now: Timestamp) -> bool {
+        if self.status.is_final() {
+            return false;
+        }
+        let mut status = evaluate(&mut self.target, env, self.since);
+        if !status.is_final() && now - self.since > TimeDelta::minutes(WATCH_LIMIT_MINUTES) {
+            status = WatchStatus::GaveUp(format!(
+                "still in progress after {WATCH_LIMIT_MINUTES} minutes ({}); no longer watched",
+                status.text()
+            ));
+        }
+        if status == self.status {
+            return false;
+        }
+        if status.is_final() {
+            self.finished_at = Some(now);
+        }
+        self.status = status;
+        true
+    }
+}
+
+/// How far the change has got, from the data on hand. Only data fetched
+/// after the watch started counts.
+pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> WatchStatus {
+    let waiting = |what: &str| WatchStatus::InProgress {
+        text: format!("waiting for fresh {what}…"),
+        progress: None,
+        failed_tasks: 0,
+    };
+    let fresh = |loaded_at: Option<Timestamp>| loaded_at.is_some_and(|t| t >= since);
+    match target {
+        WatchTarget::Service {
+            service,
+            deployment,
+            task_definition,
+            desired,
+        } => {
+            if !fresh(env.services.loaded_at) {
+                return waiting("service data");
+            }
+            let Some(s) = env
+                .services
+                .data
+                .iter()
+                .flatten()
+                .find(|s| &s.name == service)
+            else {
+                return WatchStatus::Failed(format!("service {service} is no longer listed"));
+            };
+            let td = task_definition_label(task_definition).to_string();
+            let watched = match deployment {
+                Some(id) => s.deployments.iter().find(|d| &d.id == id),
+                None => s.primary_deployment(),
+            };
+            let primary = s.primary_deployment();
+            if let Some(d) = watched
+                && d.status != "PRIMARY"
+            {
+                let now_on = primary
+                    .map(|p| task_definition_label(&p.task_definition).to_string())
+                    .unwrap_or_else(|| task_definition_label(&s.task_definition).to_string());
+                let why = d
+                    .rollout_state_reason
+                    .clone()
+                    .unwrap_or_else(|| "a newer deployment replaced it".to_string());
+                return WatchStatus::RolledBack(format!(
+                    "{td} did not finish: {why}; the service runs {now_on}"
+                ));
+            }
+            let Some(d) = watched else {
+                // The deployment is gone: ECS keeps only recent ones.
+                if task_definition_label(&s.task_definition) != td {
+                    return WatchStatus::RolledBack(format!(
+                        "the service now runs {} instead of {td}",
+                        task_definition_label(&s.task_definition)
+                    ));
+                }
+                return WatchStatus::Completed(format!(
+                    "{td}: {}/{} running",
+                    s.running_count, s.desired_count
+                ));
+            };
+            let want = d.desired_count;
+            let running = d.running_count;
+            let note = match desired {
+                Some(asked) if *asked != s.desired_count => format!(
+                    " (desired is now {}, not {asked}: auto scaling changed it)",
+                    s.desired_count
+                ),
+                _ => String::new(),
+            };
+            match d.rollout_state {
+                RolloutState::Failed => WatchStatus::Failed(format!(
+                    "{td} failed: {}",
+                    d.rollout_state_reason
+                        .as_deref()
+                        .unwrap_or("the deployment failed")
+                )),
+                RolloutState::Completed if running >= want && d.pending_count == 0 => {
+                    WatchStatus::Completed(format!(
+                        "{td} rolled out: {running}/{want} running{note}"
+                    ))
+                }
+                // Without a rollout state (or once the rollout is done),
+                // the task count tells.
+                RolloutState::Unknown | RolloutState::Completed
+                    if running == want && d.pending_count == 0 && s.deployments.len() == 1 =>
+                {
+                    WatchStatus::Completed(format!("{td}: {running}/{want} running{note}"))
+                }
+                _ => WatchStatus::InProgress {
+                    text: format!(
+                        "{}: {running}/{want} running, {} pending{}{note}",
+                        if desired.is_some() {
+                            "scaling".to_string()
+                        } else {
+                            format!("{td} rolling out")
+                        },
+                        d.pending_count,
+                        if d.failed_tasks > 0 {
+                            format!(", {} failed", d.failed_tasks)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                    progress: Some((running, want)),
+                    failed_tasks: d.failed_tasks,
+                },
+            }
+        }
+        WatchTarget::Bounds { service, min, max } => {
+            if !fresh(env.scaling.loaded_at) {
+                return waiting("auto-scaling data");
+            }
+            match env.scaling_for(service) {
+                Some(t) if t.min_capacity == *min && t.max_capacity == *max => {
+                    WatchStatus::Completed(format!("{service} scales between {min} and {max}"))
+                }
+                Some(t) => WatchStatus::InProgress {
+                    text: format!(
+                        "bounds still {}–{} (asked {min}–{max})",
+                        t.min_capacity, t.max_capacity
+                    ),
+                    progress: None,
+                    failed_tasks: 0,
+                },
+                None => WatchStatus::Failed(format!("{service} has no scalable target listed")),
+            }
+        }
+        WatchTarget::Snapshot { id } => {
+            if !fresh(env.snapshots.loaded_at) {
+                return waiting("snapshot data");
+            }
+            match env.snapshots.data.iter().flatten().find(|s| &s.id == id) {
+                Some(s) if s.status == "available" => {
+                    WatchStatus::Completed(format!("snapshot {id} is available"))
+                }
+                Some(s) if s.status == "failed" || s.status == "deleted" => {
+                    WatchStatus::Failed(format!("snapshot {id} is {}", s.status))
+                }
+                Some(s) => WatchStatus::InProgress {
+                    text: format!(
+                        "snapshot {id} {}{}",
+                        s.status,
+                        s.percent_progress
+                            .map(|p| format!(" {p}%"))
+                            .unwrap_or_default()
+                    ),
+                    progress: s.percent_progress.map(|p| (u32::from(p), 100)),
+                    failed_tasks: 0,
+                },
+                None => WatchStatus::InProgress {
+                    text: format!("snapshot {id} not listed yet"),
+                    progress: None,
+                    failed_tasks: 0,
+                },
+            }
+        }
+        WatchTarget::Reboot {
+            instance,
+            seen_busy,
+        } => {
+            if !fresh(env.databases.loaded_at) {
+                return waiting("database data");
+            }
+            match env
+                .databases
+                .data
+                .iter()
+                .flatten()
+                .find(|d| &d.id == instance)
+            {
+                Some(d) if d.status == "available" => {
+                    if *seen_busy {
+                        WatchStatus::Completed(format!(
+                            "{instance} is available again{}",
+                            d.availability_zone
+                                .as_deref()
+                                .map(|az| format!(" (primary in {az})"))
+                                .unwrap_or_default()
+                        ))
+                    } else {
+                        // Some servers (moto) reboot instantly.
+                        WatchStatus::Completed(format!("{instance} is available"))
+                    }
+                }
+                Some(d) => {
+                    *seen_busy = true;
+                    WatchStatus::InProgress {
+                        text: format!("{instance} {}", d.status),
+                        progress: None,
+                        failed_tasks: 0,
+                    }
+                }
+                None => WatchStatus::Failed(format!("{instance} is no longer listed")),
+            }
+        }
+        WatchTarget::Alarm { name, enabled } => {
+            if !fresh(env.alarms.loaded_at) {
+                return waiting("alarm data");
+            }
+            match env.alarms.data.iter().flatten().find(|a| &a.name == name) {
+                Some(a) if a.actions_enabled == *enabled => WatchStatus::Completed(format!(
+                    "{name}: actions {}",
+                    if *enabled { "enabled" } else { "muted" }
+                )),
+                Some(_) => WatchStatus::InProgress {
+                    text: format!("{name}: not yet reported as changed"),
+                    progress: None,
+                    failed_tasks: 0,
+                },
+                None => WatchStatus::Failed(format!("alarm {name} is no longer listed")),
+            }
+        }
+    }
+}
