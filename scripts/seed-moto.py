@@ -15,7 +15,10 @@ response time > 3 s) plus the database alarms (connections, free storage
 
 Seeded (NAME = --name):
   ECS cluster NAME; task definitions NAME-web (3 revisions), NAME-api (3),
-  NAME-worker (2); services web, api (behind the ALB) and worker, FARGATE,
+  NAME-worker (2), as rich as production's (secrets references, awslogs,
+  environment, health check and port mappings for web and api, a bind and
+  an EFS volume, mount points, ulimits, docker labels, ARM64 runtime
+  platform, 30 GiB ephemeral storage, roles, tags); services web, api (behind the ALB) and worker, FARGATE,
   awsvpc in moto's default VPC, desired 2, each with 2 RUNNING tasks
   (RunTask group "service:<svc>", startedBy = the deployment id);
   ALB NAME-alb with target groups NAME-web (:3000) and NAME-api (:8080);
@@ -276,6 +279,15 @@ class Seeder:
                 },
             },
         }
+        # Scratch space and the rest of what a production definition carries,
+        # so that a copy (a new image revision) has every field to keep.
+        container["mountPoints"] = [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}]
+        container["readonlyRootFilesystem"] = True
+        container["ulimits"] = [{"name": "nofile", "softLimit": 65536, "hardLimit": 65536}]
+        container["dockerLabels"] = {"app": "works-logue", "component": svc}
+        container["stopTimeout"] = 30
+        container["user"] = "1000:1000"
+        container["workingDirectory"] = "/app"
         if svc in PORTS:
             container["portMappings"] = [{"containerPort": PORTS[svc], "hostPort": PORTS[svc], "protocol": "tcp"}]
             container["healthCheck"] = {
@@ -294,6 +306,24 @@ class Seeder:
             "executionRoleArn": f"arn:aws:iam::{self.account}:role/ecsTaskExecutionRole",
             "taskRoleArn": f"arn:aws:iam::{self.account}:role/{family}-task",
             "containerDefinitions": [container],
+            "volumes": [
+                {"name": "tmp"},
+                {
+                    "name": "uploads",
+                    "efsVolumeConfiguration": {
+                        "fileSystemId": "fs-0a1b2c3d4e5f60718",
+                        "rootDirectory": f"/{svc}",
+                        "transitEncryption": "ENABLED",
+                        "authorizationConfig": {"iam": "ENABLED"},
+                    },
+                },
+            ],
+            "runtimePlatform": {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
+            "ephemeralStorage": {"sizeInGiB": 30},
+            "tags": [
+                {"key": "Environment", "value": self.name},
+                {"key": "Service", "value": svc},
+            ],
         }
 
     def service(self, svc: str, desired: int, tg: str | None, task_definition: str | None = None) -> None:

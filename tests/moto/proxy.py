@@ -35,6 +35,14 @@ moto's default account 123456789012:
                                             "kind": "throttle", "count": 2}
     DELETE /__proxy/fault?account=ID       -> clears that account's faults
     GET    /__proxy/faults?account=ID      -> the faults still armed
+    GET    /__proxy/requests?account=ID[&operation=ecs:UpdateService]
+                                        -> [{"operation": ..., "params": {...}}]
+                                           every mutating request (any
+                                           operation not named Describe*,
+                                           List* or Get*), oldest first, with
+                                           its decoded parameters (JSON and
+                                           CBOR bodies as JSON, query forms
+                                           as {key: value}); cleared by reset
 
 Operations are named ``<service>:<Operation>`` with the IAM service prefix:
 ecs, cloudwatch, rds, application-autoscaling, elasticloadbalancing, sts,
@@ -122,6 +130,15 @@ class State:
         self.lock = threading.Lock()
         self.counts: dict[str, dict[str, int]] = {}
         self.faults: dict[str, list[dict]] = {}
+        self.requests: dict[str, list[dict]] = {}
+
+    def record(self, account: str, name: str, params) -> None:
+        with self.lock:
+            self.requests.setdefault(account, []).append({"operation": name, "params": params})
+
+    def get_requests(self, account: str, operation: str | None) -> list[dict]:
+        with self.lock:
+            return [r for r in self.requests.get(account, []) if operation in (None, r["operation"])]
 
     def count(self, account: str, name: str) -> None:
         with self.lock:
@@ -135,6 +152,7 @@ class State:
     def reset(self, account: str) -> None:
         with self.lock:
             self.counts.pop(account, None)
+            self.requests.pop(account, None)
 
     def add_fault(self, account: str, fault: dict) -> None:
         with self.lock:
@@ -956,6 +974,30 @@ def handle_query(req: Request) -> Response:
 # The HTTP server.
 
 
+def is_mutating(operation: str) -> bool:
+    """Whether an operation may change state: anything but a read."""
+    return not operation.startswith(("Describe", "List", "Get", "GET ", "HEAD "))
+
+
+def request_params(req: Request):
+    """The decoded parameters of a request, for /__proxy/requests."""
+    try:
+        if req.protocol == "query":
+            return {k: v for k, v in req.form}
+        body = req.body
+        if (req.header("content-encoding") or "").lower() == "gzip":
+            body = gzip.decompress(body)
+        if not body:
+            return {}
+        if req.protocol == "cbor":
+            return cbor_to_json(cbor2.loads(body))
+        if req.protocol == "json":
+            return json.loads(body.decode("utf-8"))
+        return {"body": body.decode("utf-8", "replace")}
+    except Exception as exc:  # recording must never fail the request
+        return {"unreadable": f"{type(exc).__name__}: {exc}"}
+
+
 def control(handler: "Handler", method: str, path: str, query: str, body: bytes) -> Response:
     params = dict(urllib.parse.parse_qsl(query))
     account = params.get("account") or DEFAULT_ACCOUNT
@@ -970,6 +1012,8 @@ def control(handler: "Handler", method: str, path: str, query: str, body: bytes)
     if path == "/__proxy/reset" and method == "POST":
         STATE.reset(account)
         return as_json({"reset": account})
+    if path == "/__proxy/requests" and method == "GET":
+        return as_json(STATE.get_requests(account, params.get("operation")))
     if path == "/__proxy/faults" and method == "GET":
         return as_json(STATE.get_faults(account))
     if path == "/__proxy/fault" and method == "DELETE":
@@ -1042,6 +1086,8 @@ class Handler(BaseHTTPRequestHandler):
             req = Request(self.command, self.path, list(self.headers.items()), body)
             if not split.path.startswith("/moto-api"):
                 STATE.count(req.account, req.name)
+                if is_mutating(req.operation):
+                    STATE.record(req.account, req.name, request_params(req))
             log(f"{req.account} {req.name} ({req.protocol})")
             resp = None
             fault = STATE.take_fault(req.account, req.name)

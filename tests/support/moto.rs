@@ -282,6 +282,79 @@ impl Moto {
             .unwrap_or_else(|e| panic!("seed-moto.py printed no JSON summary ({e}):\n{stdout}"))
     }
 
+    /// The decoded parameters of every mutating request (any operation not
+    /// named `Describe*`, `List*` or `Get*`) `account` sent as `operation`
+    /// (`ecs:UpdateService`), oldest first, since the last
+    /// [`Moto::reset_counts`]: JSON and CBOR bodies as JSON objects, query
+    /// forms (RDS) as `{"Key": "value"}`.
+    pub fn requests(&self, account: &str, operation: &str) -> Vec<Json> {
+        let body = self.control(
+            "GET",
+            &format!("/__proxy/requests?account={account}&operation={operation}"),
+            None,
+        );
+        match Json::parse(&body) {
+            Ok(Json::Array(items)) => items.iter().map(|r| r.get("params").clone()).collect(),
+            other => panic!("the proxy's requests are not a JSON array: {other:?}: {body}"),
+        }
+    }
+
+    /// Calls boto3 `<service>.<method>(**params)` against moto itself (not
+    /// the proxy: nothing is counted or limited) as `account` in
+    /// ap-northeast-1, and returns the answer without its
+    /// `ResponseMetadata` (timestamps as strings). For setting up state the
+    /// seed does not make and for reading state back raw, behind the
+    /// product's back: `moto.aws(&account, "ecs", "describe_task_definition",
+    /// r#"{"taskDefinition": "web:1"}"#)`. Panics with boto3's error.
+    pub fn aws(&self, account: &str, service: &str, method: &str, params: &str) -> Json {
+        const SCRIPT: &str = r#"
+import json, sys
+import boto3
+from botocore.config import Config
+endpoint, account, service, method, params = sys.argv[1:6]
+client = boto3.client(
+    service,
+    endpoint_url=endpoint,
+    region_name="ap-northeast-1",
+    aws_access_key_id="testing",
+    aws_secret_access_key="testing",
+    config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+)
+def add_account(request, **_):
+    request.headers["x-moto-account-id"] = account
+client.meta.events.register("before-sign.*.*", add_account)
+out = getattr(client, method)(**json.loads(params))
+out.pop("ResponseMetadata", None)
+json.dump(out, sys.stdout, default=str, sort_keys=True)
+"#;
+        let output = Command::new(&self.python)
+            .args([
+                "-c",
+                SCRIPT,
+                &self.moto_endpoint,
+                account,
+                service,
+                method,
+                params,
+            ])
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("run boto3 {service}.{method}: {e}"));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            panic!(
+                "boto3 {service}.{method}({params}) failed ({}):\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Json::parse(&stdout)
+            .unwrap_or_else(|e| panic!("boto3 {service}.{method} printed no JSON ({e}):\n{stdout}"))
+    }
+
     /// The last lines of moto's and the proxy's logs, for failure messages.
     pub fn logs(&self) -> String {
         format!(
@@ -540,6 +613,48 @@ impl Json {
                 .get(key)
                 .unwrap_or_else(|| panic!("no {key:?} in {self:?}")),
             _ => panic!("not a JSON object (looking for {key:?}): {self:?}"),
+        }
+    }
+
+    /// The member `key` of an object, mutable (panics if absent or not an object).
+    pub fn get_mut(&mut self, key: &str) -> &mut Json {
+        match self {
+            Json::Object(map) => {
+                let keys: Vec<String> = map.keys().cloned().collect();
+                map.get_mut(key)
+                    .unwrap_or_else(|| panic!("no {key:?} among {keys:?}"))
+            }
+            other => panic!("not a JSON object (looking for {key:?}): {other:?}"),
+        }
+    }
+
+    /// The member `key` of an object, if it is an object and has one.
+    pub fn field(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(map) => map.get(key),
+            _ => None,
+        }
+    }
+
+    /// Removes and returns the member `key` of an object (panics if not an object).
+    pub fn remove(&mut self, key: &str) -> Option<Json> {
+        match self {
+            Json::Object(map) => map.remove(key),
+            other => panic!("not a JSON object (removing {key:?}): {other:?}"),
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Json::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_array_mut(&mut self) -> Option<&mut Vec<Json>> {
+        match self {
+            Json::Array(a) => Some(a),
+            _ => None,
         }
     }
 
