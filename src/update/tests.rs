@@ -491,3 +491,379 @@ fn resize_sets_page_size() {
     update(&mut s, Action::Resize(10, 3));
     assert_eq!(s.page_rows, 1);
 }
+
+// ------------------------------------------------------------ operations
+
+use crate::action::OpOutcome;
+use crate::ops::Operation;
+use crate::state::Dialog;
+use crate::watch::{OpStatus, WatchStatus};
+
+/// Services loaded and the services view open, `web` selected.
+fn on_services(protected: bool) -> State {
+    let mut s = state();
+    s.envs[0].protected = protected;
+    load_services(&mut s, vec![service("web", 42, 2, 2)]);
+    update(&mut s, Action::Command(Command::Services));
+    s
+}
+
+fn operations(effects: &[Effect]) -> Vec<(&Operation, bool)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Operate { op, dry_run, .. } => Some((op.as_ref(), *dry_run)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn scale_in_a_protected_environment_needs_the_resource_name_typed() {
+    let mut s = on_services(true);
+    update(&mut s, key('s'));
+    match &s.mode {
+        Mode::Dialog(Dialog::Input { input, .. }) => assert_eq!(input, "2", "prefilled"),
+        other => panic!("expected the scale prompt, got {other:?}"),
+    }
+    update(&mut s, code(KeyCode::Backspace));
+    typed(&mut s, "4");
+    assert!(update(&mut s, code(KeyCode::Enter)).is_empty());
+    assert!(matches!(s.mode, Mode::Dialog(Dialog::Confirm { .. })));
+    // Enter without the name, or with a wrong one, sends nothing.
+    assert!(operations(&update(&mut s, code(KeyCode::Enter))).is_empty());
+    typed(&mut s, "we");
+    assert!(operations(&update(&mut s, code(KeyCode::Enter))).is_empty());
+    assert!(matches!(s.mode, Mode::Dialog(Dialog::Confirm { .. })));
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("type web"))
+    );
+    // `y` is a letter of the name in a protected environment, not a yes.
+    typed(&mut s, "b");
+    let effects = update(&mut s, code(KeyCode::Enter));
+    let sent = operations(&effects);
+    assert_eq!(sent.len(), 1, "{effects:?}");
+    assert!(matches!(sent[0].0, Operation::Scale { from: 2, to: 4, .. }));
+    assert_eq!(s.mode, Mode::Normal);
+    assert_eq!(s.activity.len(), 1);
+    assert_eq!(s.activity[0].status, OpStatus::Sending);
+    // A second Enter (a double key press) finds no dialog: nothing more.
+    assert!(operations(&update(&mut s, code(KeyCode::Enter))).is_empty());
+}
+
+#[test]
+fn a_count_that_is_not_a_number_keeps_the_prompt_with_the_reason() {
+    let mut s = on_services(false);
+    update(&mut s, key('s'));
+    typed(&mut s, "x");
+    update(&mut s, code(KeyCode::Enter));
+    match &s.mode {
+        Mode::Dialog(Dialog::Input { error: Some(e), .. }) => {
+            assert!(e.contains("not a task count"))
+        }
+        other => panic!("expected the prompt with an error, got {other:?}"),
+    }
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.mode, Mode::Normal);
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("nothing was sent"))
+    );
+}
+
+#[test]
+fn a_read_only_environment_refuses_with_the_reason_and_opens_nothing() {
+    let mut s = on_services(false);
+    s.envs[0].read_only = true;
+    for c in ['s', 'A', 'i', 'b', 'r'] {
+        let effects = update(&mut s, key(c));
+        assert!(effects.is_empty(), "{c}: {effects:?}");
+        assert_eq!(s.mode, Mode::Normal, "{c}");
+        assert!(
+            s.flash
+                .as_ref()
+                .is_some_and(|f| f.text.contains("read-only")),
+            "{c}: {:?}",
+            s.flash
+        );
+    }
+}
+
+#[test]
+fn restart_confirms_with_y_elsewhere_and_dry_run_is_carried() {
+    let mut s = on_services(false);
+    s.dry_run = true;
+    update(&mut s, key('r'));
+    assert!(matches!(
+        &s.mode,
+        Mode::Dialog(Dialog::Confirm {
+            op: Operation::Restart { .. },
+            ..
+        })
+    ));
+    let effects = update(&mut s, key('y'));
+    let sent = operations(&effects);
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].1, "dry run flag");
+    // `n` cancels another one.
+    update(&mut s, key('r'));
+    update(&mut s, key('n'));
+    assert_eq!(s.mode, Mode::Normal);
+}
+
+#[test]
+fn an_operation_on_a_resource_still_being_sent_is_refused() {
+    let mut s = on_services(false);
+    update(&mut s, key('r'));
+    assert_eq!(operations(&update(&mut s, key('y'))).len(), 1);
+    let effects = update(&mut s, key('r'));
+    assert!(effects.is_empty());
+    assert_eq!(s.mode, Mode::Normal);
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("being sent"))
+    );
+}
+
+fn deployment(id: &str, status: &str, rev: u32, running: u32, state: RolloutState) -> Deployment {
+    Deployment {
+        id: id.to_string(),
+        status: status.to_string(),
+        task_definition: format!(
+            "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/web:{rev}"
+        ),
+        desired_count: 2,
+        running_count: running,
+        pending_count: 2 - running.min(2),
+        failed_tasks: 0,
+        rollout_state: state,
+        rollout_state_reason: None,
+        created_at: t0(),
+        updated_at: t0(),
+    }
+}
+
+/// A restart of `web` sent and accepted, with deployment `new` primary.
+fn restarted() -> State {
+    let mut s = on_services(false);
+    update(&mut s, key('r'));
+    update(&mut s, key('y'));
+    let id = s.activity[0].id.clone();
+    let mut svc = service("web", 42, 2, 2);
+    svc.deployments = vec![
+        deployment("new", "PRIMARY", 42, 0, RolloutState::InProgress),
+        deployment("old", "ACTIVE", 42, 2, RolloutState::Completed),
+    ];
+    s.now = t0() + chrono::TimeDelta::seconds(5);
+    let at = s.now;
+    let effects = update(
+        &mut s,
+        Action::OperationDone {
+            id,
+            at,
+            result: Ok(OpOutcome::Service(Box::new(svc))),
+        },
+    );
+    // Fresh service data is asked for at once.
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::Fetch {
+            resource: Resource::Services,
+            ..
+        }
+    )));
+    s
+}
+
+fn services_loaded_later(s: &mut State, deployments: Vec<Deployment>, secs: i64) {
+    s.now = t0() + chrono::TimeDelta::seconds(secs);
+    let mut svc = service("web", 42, 2, 2);
+    svc.running_count = deployments.iter().map(|d| d.running_count).sum();
+    svc.deployments = deployments;
+    let generation = s.envs[0].services.generation;
+    s.envs[0].services.in_flight = true;
+    update(
+        s,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Services,
+            generation,
+            at: s.now,
+            result: Ok(Data::Services(Listing::complete(vec![svc]))),
+        },
+    );
+}
+
+#[test]
+fn an_accepted_restart_is_followed_until_the_rollout_completes() {
+    let mut s = restarted();
+    assert!(matches!(s.activity[0].status, OpStatus::Accepted { .. }));
+    services_loaded_later(
+        &mut s,
+        vec![
+            deployment("new", "PRIMARY", 42, 1, RolloutState::InProgress),
+            deployment("old", "ACTIVE", 42, 2, RolloutState::Completed),
+        ],
+        10,
+    );
+    let w = s.activity[0].watch.as_ref().expect("watched");
+    match &w.status {
+        WatchStatus::InProgress { progress, .. } => assert_eq!(*progress, Some((1, 2))),
+        other => panic!("expected progress, got {other:?}"),
+    }
+    services_loaded_later(
+        &mut s,
+        vec![deployment("new", "PRIMARY", 42, 2, RolloutState::Completed)],
+        40,
+    );
+    let w = s.activity[0].watch.as_ref().expect("watched");
+    assert!(
+        matches!(w.status, WatchStatus::Completed(_)),
+        "{:?}",
+        w.status
+    );
+    assert!(!s.activity[0].is_active());
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("completed"))
+    );
+}
+
+#[test]
+fn a_circuit_breaker_rollback_ends_the_watch_as_rolled_back() {
+    let mut s = restarted();
+    let mut failed = deployment("new", "ACTIVE", 42, 0, RolloutState::Failed);
+    failed.rollout_state_reason =
+        Some("ECS deployment circuit breaker: tasks failed to start".into());
+    services_loaded_later(
+        &mut s,
+        vec![
+            deployment("rb", "PRIMARY", 41, 1, RolloutState::InProgress),
+            failed,
+        ],
+        30,
+    );
+    let w = s.activity[0].watch.as_ref().expect("watched");
+    assert!(
+        matches!(&w.status, WatchStatus::RolledBack(t) if t.contains("circuit breaker")),
+        "{:?}",
+        w.status
+    );
+    assert_eq!(s.flash.as_ref().map(|f| f.severity), Some(Severity::Error));
+}
+
+#[test]
+fn a_failed_rollout_offers_the_rollback_key() {
+    let mut s = restarted();
+    let mut failed = deployment("new", "PRIMARY", 42, 0, RolloutState::Failed);
+    failed.rollout_state_reason = Some("tasks failed to start".into());
+    services_loaded_later(&mut s, vec![failed], 30);
+    let w = s.activity[0].watch.as_ref().expect("watched");
+    assert!(matches!(w.status, WatchStatus::Failed(_)));
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.starts_with("b rolls back"))
+    );
+}
+
+#[test]
+fn a_rejected_operation_is_failed_with_the_error() {
+    let mut s = on_services(false);
+    update(&mut s, key('r'));
+    update(&mut s, key('y'));
+    let id = s.activity[0].id.clone();
+    update(
+        &mut s,
+        Action::OperationDone {
+            id,
+            at: t0(),
+            result: Err("read-only: ecs:UpdateService was not sent".into()),
+        },
+    );
+    assert!(
+        matches!(&s.activity[0].status, OpStatus::Failed { error, .. } if error.contains("read-only"))
+    );
+    assert_eq!(s.flash.as_ref().map(|f| f.severity), Some(Severity::Error));
+    // The resource is free for the next attempt.
+    update(&mut s, key('r'));
+    assert!(matches!(s.mode, Mode::Dialog(Dialog::Confirm { .. })));
+}
+
+#[test]
+fn rollback_preselects_the_previous_revision_and_arrows_choose_another() {
+    let mut s = on_services(false);
+    let effects = update(&mut s, key('b'));
+    let generation = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::FetchRevisions {
+                generation, family, ..
+            } if family == "web" => Some(*generation),
+            _ => None,
+        })
+        .expect("the revisions are listed");
+    let arn = |r: u32| format!("arn:aws:ecs:ap-northeast-1:123456789012:task-definition/web:{r}");
+    let effects = update(
+        &mut s,
+        Action::RevisionsLoaded {
+            env: 0,
+            family: "web".into(),
+            generation,
+            at: t0(),
+            result: Ok(vec![arn(43), arn(42), arn(41), arn(40)]),
+        },
+    );
+    // The candidates are described (image and registration time).
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::FetchTaskDefinition { arn: a, .. } if *a == arn(41)))
+    );
+    // 43 is newer than the running 42; the previous one is 41.
+    let sent = update(&mut s, key('y'));
+    match operations(&sent).as_slice() {
+        [(Operation::Rollback { to, .. }, false)] => assert_eq!(*to, arn(41)),
+        other => panic!("expected a rollback to 41, got {other:?}"),
+    }
+    // Another time, ↓ picks 40.
+    let mut s2 = on_services(false);
+    update(&mut s2, key('b'));
+    let generation = s2.envs[0].revisions["web"].generation;
+    update(
+        &mut s2,
+        Action::RevisionsLoaded {
+            env: 0,
+            family: "web".into(),
+            generation,
+            at: t0(),
+            result: Ok(vec![arn(43), arn(42), arn(41), arn(40)]),
+        },
+    );
+    update(&mut s2, code(KeyCode::Down));
+    match operations(&update(&mut s2, code(KeyCode::Enter))).as_slice() {
+        [(Operation::Rollback { to, .. }, false)] => assert_eq!(*to, arn(40)),
+        other => panic!("expected a rollback to 40, got {other:?}"),
+    }
+}
+
+#[test]
+fn operations_need_the_right_view() {
+    let mut s = on_services(false);
+    for c in ['n', 'F', 'm'] {
+        assert!(update(&mut s, key(c)).is_empty());
+        assert_eq!(s.mode, Mode::Normal);
+        assert!(
+            s.flash.as_ref().is_some_and(|f| f.text.contains("select")),
+            "{c}"
+        );
+    }
+    update(&mut s, Action::Command(Command::Tasks));
+    update(&mut s, key('s'));
+    assert_eq!(s.mode, Mode::Normal);
+}

@@ -431,7 +431,14 @@ pub async fn register_task_definition(
         };
         c.image = Some(image.clone());
     }
-    let tags = out.tags().to_vec();
+    // Keys starting with `aws:` are reserved: RegisterTaskDefinition
+    // refuses them, so they are not carried over.
+    let tags: Vec<_> = out
+        .tags()
+        .iter()
+        .filter(|t| !t.key().is_some_and(|k| k.to_ascii_lowercase().starts_with("aws:")))
+        .cloned()
+        .collect();
     let registered = b
         .call(
             "ecs",
