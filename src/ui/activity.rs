@@ -47,6 +47,12 @@ pub fn live_status(a: &Activity, theme: &Theme) -> (String, Style) {
             };
             let word = match &w.status {
                 crate::watch::WatchStatus::InProgress {
+                    progress: Some((p, _)),
+                    ..
+                } if matches!(w.target, crate::watch::WatchTarget::Snapshot { .. }) => {
+                    format!("{p}%")
+                }
+                crate::watch::WatchStatus::InProgress {
                     progress: Some((r, d)),
                     ..
                 } => progress_bar(*r, *d, 6),

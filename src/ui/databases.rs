@@ -124,6 +124,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         return;
     }
+    // The creation time only when there is room: the age says it too, and
+    // generated identifiers are long.
+    let wide = inner.width >= 120;
     let rows = snaps
         .iter()
         .map(|s| {
@@ -132,7 +135,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 (_, Some(p)) => format!("{p}%"),
                 _ => "-".to_string(),
             };
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(s.id.clone()),
                 Cell::from(s.snapshot_type.clone()),
                 Cell::from(Span::styled(
@@ -145,33 +148,32 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 )),
                 Cell::from(progress),
                 Cell::from(format!("{} GiB", s.allocated_storage_gib)),
-                Cell::from(s.created_at.map_or_else(
+            ];
+            if wide {
+                cells.push(Cell::from(s.created_at.map_or_else(
                     || "-".into(),
                     |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
-                )),
-                Cell::from(age_since(state.now, s.created_at)),
-            ])
+                )));
+            }
+            cells.push(Cell::from(age_since(state.now, s.created_at)));
+            Row::new(cells)
         })
         .collect();
-    draw_table(
-        frame,
-        inner,
-        &[
-            "SNAPSHOT", "TYPE", "STATUS", "PROG", "SIZE", "CREATED", "AGE",
-        ],
-        rows,
-        &[
-            Constraint::Fill(3),
-            Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Length(4),
-            Constraint::Length(8),
-            Constraint::Length(20),
-            Constraint::Length(4),
-        ],
-        None,
-        theme,
-    );
+    let mut header = vec!["SNAPSHOT", "TYPE", "STATUS", "PROG", "SIZE"];
+    let mut widths = vec![
+        Constraint::Fill(3),
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(4),
+        Constraint::Length(8),
+    ];
+    if wide {
+        header.push("CREATED");
+        widths.push(Constraint::Length(20));
+    }
+    header.push("AGE");
+    widths.push(Constraint::Length(4));
+    draw_table(frame, inner, &header, rows, &widths, None, theme);
 }
 
 fn detail_lines<'a>(d: &DbInstance, state: &State, theme: &Theme) -> Vec<Line<'a>> {
