@@ -105,6 +105,7 @@ fn state() -> State {
         alarm_prefixes: Vec::new(),
         protected: true,
         read_only: false,
+        audit_log_group: None,
         refresh: None,
     };
     let e = EnvState::from_config(&env, &config.refresh, false);

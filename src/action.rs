@@ -103,6 +103,9 @@ pub enum Action {
         at: Timestamp,
         result: Result<OpOutcome, String>,
     },
+    /// Something the operator should read, from outside `update` (e.g. the
+    /// shared audit trail could not be written).
+    Notice { text: String, error: bool },
     /// The revision list of a family was fetched.
     RevisionsLoaded {
         env: usize,

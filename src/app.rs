@@ -56,7 +56,8 @@ impl App {
     /// audit log the console refuses to send any.
     pub fn with_audit(mut self, audit: std::sync::Arc<crate::audit::AuditLog>) -> Self {
         self.state.audit_path = Some(audit.path().display().to_string());
-        self.runner.set_audit(audit);
+        let stream = crate::audit::stream_name(&self.state.session);
+        self.runner.set_audit(audit, stream);
         self
     }
 

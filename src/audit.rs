@@ -174,6 +174,25 @@ pub fn latest_per_operation(records: Vec<Record>) -> Vec<Record> {
     out
 }
 
+/// The CloudWatch Logs stream of this session in a shared trail group:
+/// `honban/<user>@<host>/<session>` (no `:` or `*`, which streams refuse).
+pub fn stream_name(session: &str) -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".to_string());
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_string());
+    format!("honban/{user}@{host}/{session}")
+        .chars()
+        .map(|c| if c == ':' || c == '*' { '-' } else { c })
+        .take(512)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,8 @@ pub struct Runner {
     clock: SimClock,
     /// Where operations are recorded before they are sent.
     audit: Option<Arc<AuditLog>>,
+    /// This session's stream in an environment's shared audit log group.
+    audit_stream: String,
 }
 
 impl Runner {
@@ -51,12 +53,65 @@ impl Runner {
             timeout: CALL_TIMEOUT,
             clock,
             audit: None,
+            audit_stream: String::new(),
         }
     }
 
-    /// Sets the audit log operations are recorded in.
-    pub fn set_audit(&mut self, audit: Arc<AuditLog>) {
+    /// Sets the audit log operations are recorded in, and the stream name
+    /// of this session in shared CloudWatch Logs groups.
+    pub fn set_audit(&mut self, audit: Arc<AuditLog>, stream: String) {
         self.audit = Some(audit);
+        self.audit_stream = stream;
+    }
+
+    /// Also puts a record into the environment's shared audit log group,
+    /// if it has one, after `before` (so intent precedes result). Best
+    /// effort: the local log is the one that must be written first; a
+    /// failure is shown to the operator.
+    fn ship(
+        &self,
+        env: usize,
+        record: &audit::Record,
+        before: Option<tokio::task::JoinHandle<()>>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let rt = self.envs.get(env)?;
+        let group = rt.config.audit_log_group.clone()?;
+        if record.dry_run {
+            return None;
+        }
+        let message = serde_json::to_string(record).ok()?;
+        let backend = rt.backend.clone();
+        let stream = self.audit_stream.clone();
+        let tx = self.tx.clone();
+        let time = record.time;
+        let timeout = self.timeout;
+        Some(tokio::spawn(async move {
+            if let Some(h) = before {
+                let _ = h.await;
+            }
+            let records = [(time, message)];
+            let put = backend.put_audit_records(&group, &stream, &records);
+            let result = match tokio::time::timeout(timeout, put).await {
+                Ok(r) => r,
+                Err(_) => Err(BackendError::Unavailable {
+                    message: format!("no answer within {}s", timeout.as_secs()),
+                }),
+            };
+            match result {
+                Ok(()) => {}
+                // A read-only environment sends nothing, this included.
+                Err(BackendError::ReadOnly { .. }) => {}
+                Err(e) => {
+                    tracing::warn!(%group, error = %e, "the shared audit trail was not written");
+                    let _ = tx.send(Action::Notice {
+                        text: format!(
+                            "audit trail {group} (CloudWatch Logs) not written: {e}; the local audit log has the record"
+                        ),
+                        error: true,
+                    });
+                }
+            }
+        }))
     }
 
     /// Starts one effect on its own task. `Quit` is handled by the loop.
@@ -249,6 +304,7 @@ impl Runner {
                 audit.path().display()
             ));
         }
+        let shipped_intent = self.ship(env, &record, None);
         let result = if dry_run {
             Ok(OpOutcome::DryRun)
         } else {
@@ -267,7 +323,9 @@ impl Runner {
                 record.error = Some(e.clone());
             }
         }
-        if let Err(e) = append(&audit, record).await {
+        let appended = append(&audit, record.clone()).await;
+        self.ship(env, &record, shipped_intent);
+        if let Err(e) = appended {
             // The call was made: report its result, and the log's failure.
             tracing::error!(error = %e, "the result could not be recorded in the audit log");
             return match result {

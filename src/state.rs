@@ -837,13 +837,13 @@ pub fn revision_number(arn: &str) -> Option<u32> {
 }
 
 /// The candidate a rollback means by default: the newest revision older
-/// than the current one (else the first listed).
-pub fn previous_revision_index(candidates: &[String], current: &str) -> usize {
-    let cur = revision_number(current).unwrap_or(u32::MAX);
+/// than the current one. `None` when there is none: a newer revision (say
+/// the one that just failed) is never preselected.
+pub fn previous_revision_index(candidates: &[String], current: &str) -> Option<usize> {
+    let cur = revision_number(current)?;
     candidates
         .iter()
         .position(|a| revision_number(a).is_some_and(|n| n < cur))
-        .unwrap_or(0)
 }
 
 /// A word for a health value, as filters and the UI use it.

@@ -84,6 +84,15 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::OperationDone { id, at, result } => operate::on_done(state, &id, at, result),
+        Action::Notice { text, error } => {
+            let severity = if error {
+                Severity::Error
+            } else {
+                Severity::Info
+            };
+            flash(state, &text, severity);
+            Vec::new()
+        }
         Action::RevisionsLoaded {
             env,
             family,

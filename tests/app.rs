@@ -324,3 +324,236 @@ async fn a_failed_refresh_is_shown_with_stale_data() {
     assert!(app.state.envs[0].alarms.data.is_some(), "old data stays");
     app.settle().await;
 }
+
+// ------------------------------------------------------------ operations
+
+fn press(app: &mut App, code: KeyCode) {
+    app.dispatch(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+/// The demo with production's backend kept at hand, and an audit log in
+/// `dir`.
+async fn demo_with_audit(
+    dir: &std::path::Path,
+) -> (
+    App,
+    SimClock,
+    std::sync::Arc<honban::backend::sim::SimBackend>,
+    std::sync::Arc<honban::audit::AuditLog>,
+) {
+    let config: Config = toml::from_str("").expect("empty config");
+    let clock = SimClock::manual(start());
+    let options = Options {
+        demo: true,
+        seed: Some(11),
+        ..Options::default()
+    };
+    let (state, mut envs) = setup::build(&config, &options, clock.clone(), "config.toml")
+        .await
+        .expect("demo builds");
+    let sim = std::sync::Arc::new(
+        honban::backend::sim::SimBackend::new("production", 11, clock.clone()).expect("world"),
+    );
+    envs[0].backend = sim.clone();
+    let audit = std::sync::Arc::new(honban::audit::AuditLog::in_dir(dir));
+    let mut app = App::new(state, envs, clock.clone()).with_audit(audit.clone());
+    app.dispatch(Action::Resize(100, 30));
+    app.dispatch(Action::Tick(start()));
+    poll_all(&mut app, 0).await;
+    (app, clock, sim, audit)
+}
+
+/// Opens the service named in the services view.
+async fn open_service(app: &mut App, name: &str) {
+    app.dispatch(Action::Command(Command::Services));
+    let index = app
+        .state
+        .visible_services()
+        .iter()
+        .position(|s| s.name == name)
+        .expect("listed");
+    for _ in 0..index {
+        app.dispatch(Action::Command(Command::Down));
+    }
+    press(app, KeyCode::Enter);
+    app.settle().await;
+    assert_eq!(
+        app.state.view(),
+        &View::ServiceDetail {
+            service: name.to_string()
+        }
+    );
+}
+
+/// Advances the world until the first activity's watch has ended.
+async fn until_watch_ends(app: &mut App, clock: &SimClock) -> honban::watch::WatchStatus {
+    for _ in 0..120 {
+        if let Some(w) = app.state.activity.first().and_then(|a| a.watch.as_ref())
+            && w.status.is_final()
+        {
+            return w.status.clone();
+        }
+        advance(app, clock, Duration::from_secs(5)).await;
+    }
+    panic!(
+        "the watch did not end: {:?}",
+        app.state.activity.first().map(|a| (&a.status, &a.watch))
+    );
+}
+
+#[tokio::test]
+async fn a_deploy_is_confirmed_audited_shared_and_watched_to_completion() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut app, clock, sim, audit) = demo_with_audit(dir.path()).await;
+    open_service(&mut app, "web").await;
+    let before = app
+        .state
+        .service("web")
+        .expect("web")
+        .task_definition
+        .clone();
+
+    press(&mut app, KeyCode::Char('i'));
+    // web has a log router too: the app container is preselected.
+    assert!(matches!(
+        app.state.mode,
+        honban::state::Mode::Dialog(honban::state::Dialog::PickContainer { index: 0, .. })
+    ));
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "v2");
+    press(&mut app, KeyCode::Enter);
+    // Production is protected: the name, then enter.
+    type_text(&mut app, "web");
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    let a = &app.state.activity[0];
+    assert!(
+        matches!(a.status, honban::watch::OpStatus::Accepted { .. }),
+        "{:?}",
+        a.status
+    );
+
+    let end = until_watch_ends(&mut app, &clock).await;
+    assert!(
+        matches!(end, honban::watch::WatchStatus::Completed(_)),
+        "{end:?}"
+    );
+    let after = app.state.service("web").expect("web");
+    assert_ne!(after.task_definition, before);
+    let td = &app.state.envs[0].task_definitions;
+    let image = td
+        .get(&after.task_definition)
+        .and_then(|t| t.containers.first())
+        .map(|c| c.image.clone());
+    assert!(image.is_some_and(|i| i.ends_with(":v2")));
+
+    // The local audit log: intent, then result, for the same operation.
+    let (records, skipped) = audit.read_recent(10).expect("audit log");
+    assert_eq!(skipped, 0);
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records[0].phase, honban::audit::Phase::Intent);
+    assert_eq!(records[1].phase, honban::audit::Phase::Result);
+    assert_eq!(records[0].id, records[1].id);
+    assert_eq!(records[0].operation, "deploy-image");
+    assert_eq!(records[0].environment, "production");
+    assert!(
+        records[0]
+            .caller
+            .as_deref()
+            .is_some_and(|c| c.starts_with("arn:aws:sts::"))
+    );
+    assert_eq!(records[1].outcome, Some(honban::audit::Outcome::Success));
+    assert_eq!(
+        records[1].result["registered"].as_str(),
+        Some(after.task_definition.as_str())
+    );
+
+    // The shared trail (production has an audit log group in the demo).
+    let mut trail = sim.audit_trail();
+    for _ in 0..100 {
+        if trail.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        trail = sim.audit_trail();
+    }
+    assert_eq!(trail.len(), 2, "{trail:?}");
+    assert!(
+        trail
+            .iter()
+            .all(|(g, s, _)| g == "/honban/audit" && s.starts_with("honban/"))
+    );
+    assert!(trail[0].2.contains("\"phase\":\"intent\""));
+    assert!(trail[1].2.contains("\"phase\":\"result\""));
+}
+
+#[tokio::test]
+async fn a_bad_image_fails_and_the_offered_rollback_restores_the_service() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut app, clock, _sim, audit) = demo_with_audit(dir.path()).await;
+    open_service(&mut app, "api").await;
+    let before = app
+        .state
+        .service("api")
+        .expect("api")
+        .task_definition
+        .clone();
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, "bad-1");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "api");
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    let end = until_watch_ends(&mut app, &clock).await;
+    assert!(end.is_failure(), "{end:?}");
+
+    // One key and the confirmation roll back.
+    app.state.activity.clear();
+    let running = app
+        .state
+        .service("api")
+        .expect("api")
+        .task_definition
+        .clone();
+    press(&mut app, KeyCode::Char('b'));
+    app.settle().await;
+    type_text(&mut app, "api");
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    let a = &app.state.activity[0];
+    let rev = honban::state::revision_number;
+    match &a.op {
+        // The previous revision of what runs now: never the newer, failed
+        // one (the circuit breaker may already have put `before` back).
+        honban::ops::Operation::Rollback { to, .. } => {
+            assert!(rev(to) < rev(&running), "{to} vs {running}");
+            assert!(rev(to) <= rev(&before), "{to} vs {before}");
+        }
+        other => panic!("expected a rollback, got {other:?}"),
+    }
+    let end = until_watch_ends(&mut app, &clock).await;
+    assert!(
+        matches!(end, honban::watch::WatchStatus::Completed(_)),
+        "{end:?}"
+    );
+    let (records, _) = audit.read_recent(10).expect("audit log");
+    let ops: Vec<(&str, honban::audit::Phase)> = records
+        .iter()
+        .map(|r| (r.operation.as_str(), r.phase))
+        .collect();
+    assert_eq!(
+        ops,
+        vec![
+            ("deploy-image", honban::audit::Phase::Intent),
+            ("deploy-image", honban::audit::Phase::Result),
+            ("rollback", honban::audit::Phase::Intent),
+            ("rollback", honban::audit::Phase::Result),
+        ]
+    );
+}

@@ -42,6 +42,7 @@ fn env_config(name: &str, endpoint: &str, cluster: &str) -> EnvironmentConfig {
         alarm_prefixes: Vec::new(),
         protected: false,
         read_only: false,
+        audit_log_group: None,
         refresh: None,
     }
 }

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use super::{Backend, BackendError, BackendResult, ImageChange, OpStats, ServiceUpdate};
 use crate::domain::{
     Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, ScalableTarget, Service,
-    TargetGroup, Task, TaskDefinition,
+    TargetGroup, Task, TaskDefinition, Timestamp,
 };
 
 /// A backend that refuses every mutating call.
@@ -101,6 +101,15 @@ impl Backend for ReadOnly {
         } else {
             "cloudwatch:DisableAlarmActions"
         })
+    }
+
+    async fn put_audit_records(
+        &self,
+        _: &str,
+        _: &str,
+        _: &[(Timestamp, String)],
+    ) -> BackendResult<()> {
+        self.refuse("logs:PutLogEvents")
     }
 
     fn request_stats(&self) -> BTreeMap<String, OpStats> {

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 
 use crate::domain::{
     Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, ScalableTarget, Service,
-    TargetGroup, Task, TaskDefinition,
+    TargetGroup, Task, TaskDefinition, Timestamp,
 };
 
 /// Why a backend call failed, in the terms an operator acts on.
@@ -183,6 +183,15 @@ pub trait Backend: Send + Sync {
 
     /// CloudWatch `EnableAlarmActions` / `DisableAlarmActions`.
     async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()>;
+
+    /// CloudWatch Logs `PutLogEvents` of audit records (oldest first) into
+    /// `group`/`stream`, creating the stream when it does not exist.
+    async fn put_audit_records(
+        &self,
+        group: &str,
+        stream: &str,
+        records: &[(Timestamp, String)],
+    ) -> BackendResult<()>;
 
     /// Requests sent so far, by `service:Operation` (empty for backends
     /// that send none).

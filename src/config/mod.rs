@@ -81,6 +81,11 @@ pub struct EnvironmentConfig {
     /// No mutating request is ever sent for this environment.
     #[serde(default)]
     pub read_only: bool,
+    /// A CloudWatch Logs group (in this environment's account) that also
+    /// receives the audit records of operations on it: one trail for the
+    /// whole on-call team.
+    #[serde(default)]
+    pub audit_log_group: Option<String>,
     #[serde(default)]
     pub refresh: Option<RefreshIntervals>,
 }

@@ -345,24 +345,28 @@ fn rollback_lines<'a>(
         return (title, true, lines);
     }
     let chosen = index
-        .unwrap_or_else(|| previous_revision_index(&candidates, &current))
-        .min(candidates.len() - 1);
-    lines.push(Line::styled(
-        "roll back to (↑/↓ choose another revision)",
-        theme.dim,
-    ));
+        .or_else(|| previous_revision_index(&candidates, &current))
+        .map(|i| i.min(candidates.len() - 1));
+    lines.push(match chosen {
+        Some(_) => Line::styled("roll back to (↑/↓ choose another revision)", theme.dim),
+        None => Line::styled(
+            "no older revision is listed: ↑/↓ choose one to go to",
+            theme.warning,
+        ),
+    });
     let shown = 5usize;
     let start = chosen
+        .unwrap_or(0)
         .saturating_sub(shown / 2)
         .min(candidates.len().saturating_sub(shown));
     for (i, arn) in candidates.iter().enumerate().skip(start).take(shown) {
         let (img, when) = describe(arn);
-        let style: Style = if i == chosen {
+        let style: Style = if Some(i) == chosen {
             theme.selected
         } else {
             theme.base
         };
-        let mark = if i == chosen { ">" } else { " " };
+        let mark = if Some(i) == chosen { ">" } else { " " };
         let newer = match (
             crate::state::revision_number(arn),
             crate::state::revision_number(&current),
@@ -384,13 +388,15 @@ fn rollback_lines<'a>(
     let Some(s) = state.service(service) else {
         return (title, true, lines);
     };
-    let op = Operation::Rollback {
-        cluster: crate::domain::short_id(&s.cluster_arn).to_string(),
-        service: service.to_string(),
-        from: current.clone(),
-        to: candidates[chosen].clone(),
-    };
-    lines.extend(calls_lines(&op, theme, w));
+    if let Some(to) = chosen.and_then(|i| candidates.get(i)) {
+        let op = Operation::Rollback {
+            cluster: crate::domain::short_id(&s.cluster_arn).to_string(),
+            service: service.to_string(),
+            from: current.clone(),
+            to: to.clone(),
+        };
+        lines.extend(calls_lines(&op, theme, w));
+    }
     lines.push(prompt_line(
         theme,
         e.protected,

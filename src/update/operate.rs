@@ -445,13 +445,14 @@ pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Ef
             let candidates = state
                 .rollback_candidates(env, &family, &current)
                 .unwrap_or_default();
-            let chosen = index.unwrap_or_else(|| previous_revision_index(&candidates, &current));
+            let chosen = index.or_else(|| previous_revision_index(&candidates, &current));
             let protected = state.envs.get(env).is_some_and(|e| e.protected);
             let mut new_index = index;
             match key.code {
-                KeyCode::Up => new_index = Some(chosen.saturating_sub(1)),
+                KeyCode::Up => new_index = Some(chosen.unwrap_or(0).saturating_sub(1)),
                 KeyCode::Down => {
-                    new_index = Some((chosen + 1).min(candidates.len().saturating_sub(1)));
+                    new_index =
+                        Some(chosen.map_or(0, |i| (i + 1).min(candidates.len().saturating_sub(1))));
                 }
                 KeyCode::Backspace => {
                     typed.pop();
@@ -545,15 +546,19 @@ fn confirm_rollback(
     service: &str,
     current: &str,
     candidates: &[String],
-    chosen: usize,
+    chosen: Option<usize>,
     typed: &str,
 ) -> Vec<Effect> {
-    let Some(to) = candidates.get(chosen).cloned() else {
-        flash(
-            state,
-            "no earlier revision is listed to roll back to",
-            Severity::Error,
-        );
+    let Some(to) = chosen.and_then(|i| candidates.get(i)).cloned() else {
+        let text = if candidates.is_empty() {
+            format!("no other revision of {service} is listed to roll back to")
+        } else {
+            format!(
+                "no revision older than {} is listed; pick one with ↑/↓",
+                task_definition_label(current)
+            )
+        };
+        flash(state, &text, Severity::Error);
         return Vec::new();
     };
     let protected = state.envs.get(env).is_some_and(|e| e.protected);

@@ -33,6 +33,7 @@ fn env_config(name: &str) -> EnvironmentConfig {
         alarm_prefixes: Vec::new(),
         protected: name == "production",
         read_only: false,
+        audit_log_group: None,
         refresh: None,
     }
 }

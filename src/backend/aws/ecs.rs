@@ -436,7 +436,10 @@ pub async fn register_task_definition(
     let tags: Vec<_> = out
         .tags()
         .iter()
-        .filter(|t| !t.key().is_some_and(|k| k.to_ascii_lowercase().starts_with("aws:")))
+        .filter(|t| {
+            !t.key()
+                .is_some_and(|k| k.to_ascii_lowercase().starts_with("aws:"))
+        })
         .cloned()
         .collect();
     let registered = b

@@ -14,6 +14,7 @@ mod convert;
 mod ecs;
 pub mod error;
 pub mod limits;
+mod logs;
 mod other;
 mod rds;
 mod watch;
@@ -45,7 +46,7 @@ use crate::backend::{Backend, BackendError, BackendResult, ImageChange, OpStats,
 use crate::config::EnvironmentConfig;
 use crate::domain::{
     Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, ScalableTarget, Service,
-    TargetGroup, Task, TaskDefinition,
+    TargetGroup, Task, TaskDefinition, Timestamp,
 };
 
 /// How an [`AwsBackend`] is built, beyond the environment's config.
@@ -107,6 +108,7 @@ struct Clients {
     ecs: aws_sdk_ecs::Client,
     rds: aws_sdk_rds::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
     sts: aws_sdk_sts::Client,
     autoscaling: aws_sdk_applicationautoscaling::Client,
     elb: aws_sdk_elasticloadbalancingv2::Client,
@@ -195,6 +197,7 @@ impl AwsBackend {
             ecs: client!(aws_sdk_ecs),
             rds: client!(aws_sdk_rds),
             cloudwatch: client!(aws_sdk_cloudwatch),
+            logs: client!(aws_sdk_cloudwatchlogs),
             sts: client!(aws_sdk_sts),
             autoscaling: client!(aws_sdk_applicationautoscaling),
             elb: client!(aws_sdk_elasticloadbalancingv2),
@@ -348,6 +351,15 @@ impl Backend for AwsBackend {
 
     async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()> {
         watch::set_alarm_actions(self, names, enabled).await
+    }
+
+    async fn put_audit_records(
+        &self,
+        group: &str,
+        stream: &str,
+        records: &[(Timestamp, String)],
+    ) -> BackendResult<()> {
+        logs::put_records(self, group, stream, records).await
     }
 
     fn request_stats(&self) -> BTreeMap<String, OpStats> {

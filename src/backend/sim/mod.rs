@@ -32,11 +32,11 @@ pub use clock::SimClock;
 
 use self::engine::World;
 use self::world::Description;
-use crate::backend::{Backend, BackendResult, ImageChange, ServiceUpdate};
+use crate::backend::{Backend, BackendError, BackendResult, ImageChange, ServiceUpdate};
 use crate::config::{ClusterConfig, EnvironmentConfig, Source};
 use crate::domain::{
     Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricSeries, ScalableTarget,
-    Service, TargetGroup, TargetHealth, Task, TaskDefinition,
+    Service, TargetGroup, TargetHealth, Task, TaskDefinition, Timestamp,
 };
 
 /// Why a simulation could not be built.
@@ -89,6 +89,8 @@ pub fn demo_environments() -> Vec<EnvironmentConfig> {
             alarm_prefixes: Vec::new(),
             protected: w.protected,
             read_only: false,
+            // The team's shared trail, as a production setup would have it.
+            audit_log_group: w.protected.then(|| "/honban/audit".to_string()),
             refresh: None,
         })
         .collect()
@@ -107,6 +109,8 @@ pub struct SimBackend {
     account: String,
     region: String,
     world: Mutex<World>,
+    /// Audit records put into simulated CloudWatch Logs: (group, stream, message).
+    trail: Mutex<Vec<(String, String, String)>>,
 }
 
 impl std::fmt::Debug for SimBackend {
@@ -135,7 +139,14 @@ impl SimBackend {
             region: state.region.clone(),
             clock,
             world: Mutex::new(state),
+            trail: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The audit records put into simulated CloudWatch Logs so far:
+    /// `(group, stream, message)`.
+    pub fn audit_trail(&self) -> Vec<(String, String, String)> {
+        self.trail.lock().map(|t| t.clone()).unwrap_or_default()
     }
 
     /// The account id the world pretends to be in.
@@ -295,6 +306,23 @@ impl Backend for SimBackend {
 
     async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()> {
         self.with(|w| w.set_alarm_actions(names, enabled));
+        Ok(())
+    }
+
+    async fn put_audit_records(
+        &self,
+        group: &str,
+        stream: &str,
+        records: &[(Timestamp, String)],
+    ) -> BackendResult<()> {
+        let mut trail = self.trail.lock().map_err(|_| BackendError::Other {
+            message: "the simulated log store is poisoned".to_string(),
+        })?;
+        trail.extend(
+            records
+                .iter()
+                .map(|(_, m)| (group.to_string(), stream.to_string(), m.clone())),
+        );
         Ok(())
     }
 }
