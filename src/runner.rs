@@ -406,7 +406,8 @@ impl Runner {
                 .await
                 .map_err(|e| {
                     format!(
-                        "registered {label}, but UpdateService failed: {}; {service} still runs {}                          (b can roll it to {label} once the cause is fixed)",
+                        "registered {label}, but UpdateService failed: {}; {service} still runs {} \
+                         (b can roll it to {label} once the cause is fixed)",
                         unknown(e),
                         task_definition_label(base)
                     )

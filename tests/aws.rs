@@ -10,17 +10,25 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use honban::action::{Action, Resource};
 use honban::app::App;
+use honban::audit::{AuditLog, Outcome, Phase, Record};
 use honban::backend::aws::{AwsBackend, ConnectOptions};
 use honban::backend::sim::SimClock;
 use honban::backend::{Backend, BackendError, ImageChange, ServiceUpdate};
 use honban::config::{ClusterConfig, Config, EnvironmentConfig, Source};
 use honban::domain::{AlarmState, DbRole, Service};
+use honban::ops::Operation;
 use honban::runner::EnvRuntime;
-use honban::state::{EnvState, State};
+use honban::setup::Options;
+use honban::state::{Dialog, EnvState, Mode, State};
+use honban::watch::{Activity, OpStatus};
 use support::moto::{ACCOUNT_HEADER, Json, Moto, fresh_account};
 
 const REGION: &str = "ap-northeast-1";
@@ -1414,4 +1422,962 @@ async fn updating_a_missing_service_is_a_typed_error() {
     assert_eq!(after.task_definition, before.task_definition);
     let stats = b.request_stats();
     assert_eq!(stats.get("ecs:UpdateService").map(|s| s.errors), Some(3));
+}
+
+// --------------------------------------------------------------------------
+// Operations through the console: the real App (reducer, runner, audit log,
+// AWS SDK backend), built by `setup::build` exactly as `honban` builds it (so
+// the real read-only and dry-run guards apply), driven by key presses against
+// moto. What reached the server is counted and decoded at the proxy, the
+// effect is read back raw from moto, and the audit log is read back from disk.
+
+/// The console against moto, with its audit log in a temporary directory.
+struct Console {
+    app: App,
+    audit: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Builds the console for `env` the way `honban` does and loads every view.
+/// `audit` overrides where the audit log is written.
+async fn console(
+    account: &str,
+    env: EnvironmentConfig,
+    tweak: impl FnOnce(&mut Config, &mut Options),
+    audit: Option<PathBuf>,
+) -> Console {
+    let mut config: Config = toml::from_str("").expect("empty config");
+    config.environments.push(env);
+    let mut opts = Options {
+        aws: options(account),
+        ..Options::default()
+    };
+    tweak(&mut config, &mut opts);
+    let clock = SimClock::Wall;
+    let (state, runtimes) = honban::setup::build(&config, &opts, clock.clone(), "test.toml")
+        .await
+        .expect("setup");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let audit = audit.unwrap_or_else(|| dir.path().join("state/audit.jsonl"));
+    let mut app =
+        App::new(state, runtimes, clock).with_audit(Arc::new(AuditLog::new(audit.clone())));
+    for resource in Resource::ALL {
+        app.dispatch(Action::PollDue { env: 0, resource });
+    }
+    app.settle().await;
+    let e = &app.state.envs[0];
+    assert!(e.errors().is_empty(), "{:?}", e.errors());
+    assert!(e.services.data.is_some() && e.databases.data.is_some());
+    Console {
+        app,
+        audit,
+        _dir: dir,
+    }
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.dispatch(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+/// Opens a view by its key (`2` services, `4` databases, `5` alarms) and
+/// moves the selection to the row named `name`, with keys.
+async fn select(app: &mut App, view: char, name: &str) {
+    press(app, KeyCode::Char(view));
+    app.settle().await;
+    let rows = |s: &State| -> Vec<String> {
+        match view {
+            '2' => s
+                .visible_services()
+                .iter()
+                .map(|x| x.name.clone())
+                .collect(),
+            '4' => s.visible_databases().iter().map(|x| x.id.clone()).collect(),
+            '5' => s.visible_alarms().iter().map(|x| x.name.clone()).collect(),
+            _ => panic!("no view key {view}"),
+        }
+    };
+    let names = rows(&app.state);
+    let i = names
+        .iter()
+        .position(|n| n == name)
+        .unwrap_or_else(|| panic!("{name} not in {names:?}"));
+    press(app, KeyCode::Char('g'));
+    for _ in 0..i {
+        press(app, KeyCode::Char('j'));
+    }
+    let s = &app.state;
+    assert_eq!(
+        rows(s).get(s.selected(s.view().kind())).map(String::as_str),
+        Some(name)
+    );
+}
+
+/// Clears an input dialog's prefilled value.
+fn clear_input(app: &mut App) {
+    for _ in 0..32 {
+        press(app, KeyCode::Backspace);
+    }
+}
+
+fn is_normal(app: &App) -> bool {
+    matches!(app.state.mode, Mode::Normal)
+}
+
+fn confirming(app: &App) -> Option<&Operation> {
+    match &app.state.mode {
+        Mode::Dialog(Dialog::Confirm { op, .. }) => Some(op),
+        _ => None,
+    }
+}
+
+fn flash_text(app: &App) -> String {
+    app.state
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default()
+}
+
+/// The last operation of the session.
+fn last_activity(app: &App) -> &Activity {
+    app.state.activity.last().expect("an operation was started")
+}
+
+fn audit_records(path: &std::path::Path) -> Vec<Record> {
+    let (records, skipped) = AuditLog::new(path)
+        .read_recent(1000)
+        .expect("read audit log");
+    assert_eq!(skipped, 0, "every audit line parses");
+    records
+}
+
+/// The intent and result records of operation `id`: exactly two, intent
+/// first, describing the same operation by the same caller; returns them.
+fn audited(app: &App, path: &std::path::Path, id: &str) -> (Record, Record) {
+    let records: Vec<Record> = audit_records(path)
+        .into_iter()
+        .filter(|r| r.id == id)
+        .collect();
+    let [intent, result] = records.as_slice() else {
+        panic!("expected an intent and a result for {id}: {records:?}");
+    };
+    assert_eq!(intent.phase, Phase::Intent);
+    assert_eq!(intent.outcome, None, "an intent has no outcome yet");
+    assert_eq!(result.phase, Phase::Result);
+    assert!(result.outcome.is_some());
+    assert!(intent.time <= result.time);
+    let e = &app.state.envs[0];
+    let identity = e.identity.data.as_ref().expect("caller identity loaded");
+    for r in [intent, result] {
+        assert_eq!(r.environment, e.name);
+        assert_eq!(r.account.as_deref(), Some(identity.account.as_str()));
+        assert_eq!(r.caller.as_deref(), Some(identity.arn.as_str()));
+        assert_eq!(r.region.as_deref(), Some(REGION));
+        assert!(!r.calls.is_empty());
+    }
+    for (a, b) in [
+        (&intent.operation, &result.operation),
+        (&intent.resource, &result.resource),
+    ] {
+        assert_eq!(a, b);
+    }
+    assert_eq!(intent.parameters, result.parameters);
+    assert_eq!(intent.calls, result.calls);
+    assert_eq!(intent.dry_run, result.dry_run);
+    (intent.clone(), result.clone())
+}
+
+fn accepted(a: &Activity) -> bool {
+    matches!(a.status, OpStatus::Accepted { .. })
+}
+
+fn failed_with(a: &Activity) -> String {
+    match &a.status {
+        OpStatus::Failed { error, .. } => error.clone(),
+        other => panic!("expected {} to fail, it is {other:?}", a.op.title()),
+    }
+}
+
+fn raw_service(moto: &Moto, account: &str, cluster: &str, service: &str) -> Json {
+    let raw = moto.aws(
+        account,
+        "ecs",
+        "describe_services",
+        &format!(r#"{{"cluster": "{cluster}", "services": ["{service}"]}}"#),
+    );
+    raw.get("services").as_array().expect("services")[0].clone()
+}
+
+/// Scaling in a protected environment, by keys: the typed name is required,
+/// one request is sent however often the confirming key is pressed, the
+/// count reads back, and the audit log pairs an intent with its result.
+#[tokio::test]
+async fn scaling_by_keys_in_a_protected_environment_is_typed_sent_once_and_audited() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "prot"]);
+    let mut env = env_config("production", &moto.endpoint, "prot");
+    env.protected = true;
+    let Console { mut app, audit, .. } = console(&account, env, |_, _| {}, None).await;
+    assert_eq!(app.state.service("web").map(|s| s.desired_count), Some(2));
+
+    moto.reset_counts(&account);
+    select(&mut app, '2', "web").await;
+    press(&mut app, KeyCode::Char('s'));
+    match &app.state.mode {
+        Mode::Dialog(Dialog::Input { input, .. }) => assert_eq!(input, "2", "prefilled"),
+        other => panic!("expected the scale prompt, got {other:?}"),
+    }
+    clear_input(&mut app);
+    type_text(&mut app, "5");
+    press(&mut app, KeyCode::Enter);
+    let op = confirming(&app).expect("a confirmation").clone();
+    assert!(
+        matches!(op, Operation::Scale { from: 2, to: 5, .. }),
+        "{op:?}"
+    );
+
+    // Enter with no name, then with the wrong one: the dialog stays, nothing
+    // is sent, and `y` is typed text here, not a confirmation.
+    press(&mut app, KeyCode::Enter);
+    assert!(confirming(&app).is_some(), "still confirming");
+    assert!(
+        flash_text(&app).contains("type web exactly"),
+        "{}",
+        flash_text(&app)
+    );
+    type_text(&mut app, "api");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "y");
+    press(&mut app, KeyCode::Enter);
+    assert!(confirming(&app).is_some(), "still confirming");
+    app.settle().await;
+    assert!(app.state.activity.is_empty());
+    assert_eq!(mutating_counts(moto, &account), ops(&[]), "nothing sent");
+    assert!(audit_records(&audit).is_empty(), "nothing audited");
+
+    // The right name; then Enter again and `y` (a double press).
+    for _ in 0..4 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "web");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    assert_eq!(app.state.activity.len(), 1, "one operation");
+    assert_eq!(
+        mutating_counts(moto, &account),
+        ops(&[("ecs:UpdateService", 1)])
+    );
+    let sent = the_request(moto, &account, "ecs:UpdateService");
+    assert_eq!(sent.get("cluster").as_str(), Some("prot"));
+    assert_eq!(sent.get("service").as_str(), Some("web"));
+    assert_eq!(sent.get("desiredCount").as_u64(), Some(5));
+
+    // Read back: raw from moto, and in the console (refreshed after the call).
+    assert_eq!(
+        raw_service(moto, &account, "prot", "web")
+            .get("desiredCount")
+            .as_u64(),
+        Some(5)
+    );
+    assert_eq!(app.state.service("web").map(|s| s.desired_count), Some(5));
+    let a = last_activity(&app);
+    assert!(accepted(a), "{:?}", a.status);
+    assert!(a.watch.is_some(), "followed to the end");
+
+    let (intent, result) = audited(&app, &audit, &a.id);
+    assert_eq!(audit_records(&audit).len(), 2);
+    assert_eq!(intent.environment, "production");
+    assert_eq!(intent.account.as_deref(), Some(account.as_str()));
+    let caller = moto.aws(&account, "sts", "get_caller_identity", "{}");
+    assert_eq!(intent.caller.as_deref(), caller.get("Arn").as_str());
+    assert_eq!(intent.operation, "scale");
+    assert_eq!(intent.resource, "web");
+    assert_eq!(intent.parameters["desiredCount"], 5);
+    assert_eq!(intent.parameters["before"]["desiredCount"], 2);
+    assert!(!intent.dry_run);
+    assert_eq!(result.outcome, Some(Outcome::Success));
+    assert_eq!(result.result["desiredCount"], 5);
+    assert_eq!(result.error, None);
+}
+
+/// Every operation key of a read-only environment.
+const OPERATION_KEYS: [(char, char, &str); 8] = [
+    ('2', 's', "web"),
+    ('2', 'A', "web"),
+    ('2', 'i', "web"),
+    ('2', 'b', "web"),
+    ('2', 'r', "web"),
+    ('4', 'n', "-db"),
+    ('4', 'F', "-db"),
+    ('5', 'm', "-web-cpu-high"),
+];
+
+/// Read-only, from the environment's config and from `--read-only`: every
+/// operation key is refused with the reason, and a confirmation forced into
+/// the state is refused by the guard below the runner, audited as an error.
+#[tokio::test]
+async fn read_only_refuses_operation_keys_and_the_guard_refuses_a_forced_confirmation() {
+    let moto = Moto::shared();
+    for flag in [false, true] {
+        let account = fresh_account();
+        let name = if flag { "roflag" } else { "roconf" };
+        moto.seed(&account, &["--name", name]);
+        let mut env = env_config(name, &moto.endpoint, name);
+        env.read_only = !flag;
+        let Console { mut app, audit, .. } =
+            console(&account, env, |_, o| o.read_only = flag, None).await;
+        assert!(app.state.envs[0].read_only);
+
+        moto.reset_counts(&account);
+        for (view, key, row) in OPERATION_KEYS {
+            let row = if row.starts_with('-') {
+                format!("{name}{row}")
+            } else {
+                row.to_string()
+            };
+            select(&mut app, view, &row).await;
+            press(&mut app, KeyCode::Char(key));
+            assert!(is_normal(&app), "{key}: no dialog opens");
+            let text = flash_text(&app);
+            assert!(text.contains("read-only"), "{key}: {text}");
+            press(&mut app, KeyCode::Char('y'));
+            press(&mut app, KeyCode::Enter);
+            app.settle().await;
+        }
+        assert!(app.state.activity.is_empty());
+        assert!(audit_records(&audit).is_empty());
+
+        // Past the reducer's refusal: a confirmation put into the state.
+        let forced = [
+            Operation::Scale {
+                cluster: name.to_string(),
+                service: "web".into(),
+                from: 2,
+                to: 7,
+                scaling: Some((2, 10)),
+            },
+            Operation::Snapshot {
+                instance: format!("{name}-db"),
+                snapshot_id: format!("{name}-db-forced"),
+            },
+        ];
+        for op in forced {
+            app.state.mode = Mode::Dialog(Dialog::Confirm {
+                env: 0,
+                op: op.clone(),
+                typed: String::new(),
+            });
+            press(&mut app, KeyCode::Char('y'));
+            app.settle().await;
+            let a = last_activity(&app);
+            assert_eq!(a.op, op);
+            let error = failed_with(a);
+            assert!(error.contains("read-only"), "{error}");
+            let (intent, result) = audited(&app, &audit, &a.id);
+            assert_eq!(intent.operation, op.name());
+            assert_eq!(result.outcome, Some(Outcome::Error));
+            assert_eq!(result.error.as_deref(), Some(error.as_str()));
+            assert!(!result.dry_run);
+        }
+        assert_eq!(
+            mutating_counts(moto, &account),
+            ops(&[]),
+            "read_only from {}: nothing mutating reached the server",
+            if flag { "--read-only" } else { "the config" }
+        );
+        assert_eq!(
+            raw_service(moto, &account, name, "web")
+                .get("desiredCount")
+                .as_u64(),
+            Some(2)
+        );
+    }
+}
+
+/// `--dry-run`: a snapshot completed by keys is recorded, never sent.
+#[tokio::test]
+async fn a_dry_run_snapshot_by_keys_is_audited_and_sends_nothing() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "dry"]);
+    let env = env_config("dry", &moto.endpoint, "dry");
+    let Console { mut app, audit, .. } =
+        console(&account, env, |_, o| o.dry_run = true, None).await;
+    assert!(app.state.dry_run);
+    let snapshots = |moto: &Moto| -> Vec<String> {
+        let raw = moto.aws(
+            &account,
+            "rds",
+            "describe_db_snapshots",
+            r#"{"DBInstanceIdentifier": "dry-db"}"#,
+        );
+        raw.get("DBSnapshots")
+            .as_array()
+            .expect("snapshots")
+            .iter()
+            .filter_map(|s| s.get("DBSnapshotIdentifier").as_str().map(str::to_string))
+            .collect()
+    };
+    let before = snapshots(moto);
+
+    moto.reset_counts(&account);
+    select(&mut app, '4', "dry-db").await;
+    press(&mut app, KeyCode::Char('n'));
+    let Some(Operation::Snapshot { snapshot_id, .. }) = confirming(&app).cloned() else {
+        panic!("expected a snapshot confirmation: {:?}", app.state.mode);
+    };
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+
+    let a = last_activity(&app);
+    assert!(
+        matches!(a.status, OpStatus::DryRun { .. }),
+        "{:?}",
+        a.status
+    );
+    assert!(a.dry_run);
+    assert!(flash_text(&app).contains("nothing was sent"));
+    assert_eq!(mutating_counts(moto, &account), ops(&[]));
+    let after = snapshots(moto);
+    assert_eq!(after, before);
+    assert!(!after.contains(&snapshot_id));
+
+    let (intent, result) = audited(&app, &audit, &a.id);
+    assert_eq!(intent.operation, "db-snapshot");
+    assert_eq!(intent.resource, "dry-db");
+    assert_eq!(
+        intent.parameters["DBSnapshotIdentifier"],
+        snapshot_id.as_str()
+    );
+    assert!(intent.dry_run && result.dry_run);
+    assert_eq!(result.outcome, Some(Outcome::DryRun));
+    assert_eq!(result.error, None);
+}
+
+/// A call that fails at the server (the instance was deleted behind the
+/// console's back) ends failed with the typed error, audited as an error.
+#[tokio::test]
+async fn a_failing_operation_ends_failed_and_is_audited_as_an_error() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "gone"]);
+    let env = env_config("gone", &moto.endpoint, "gone");
+    let Console { mut app, audit, .. } = console(&account, env, |_, _| {}, None).await;
+
+    moto.aws(
+        &account,
+        "rds",
+        "modify_db_instance",
+        r#"{"DBInstanceIdentifier": "gone-db-replica", "DeletionProtection": false, "ApplyImmediately": true}"#,
+    );
+    moto.aws(
+        &account,
+        "rds",
+        "delete_db_instance",
+        r#"{"DBInstanceIdentifier": "gone-db-replica", "SkipFinalSnapshot": true}"#,
+    );
+    moto.reset_counts(&account);
+    select(&mut app, '4', "gone-db-replica").await;
+    press(&mut app, KeyCode::Char('F'));
+    let op = confirming(&app).cloned().expect("a confirmation");
+    assert!(
+        matches!(&op, Operation::Reboot { instance, .. } if instance == "gone-db-replica"),
+        "{op:?}"
+    );
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+
+    let a = last_activity(&app);
+    let error = failed_with(a);
+    assert!(error.starts_with("not found:"), "{error}");
+    assert!(error.contains("DBInstanceNotFound"), "{error}");
+    assert!(
+        flash_text(&app).contains(&error),
+        "the error is shown: {}",
+        flash_text(&app)
+    );
+    assert_eq!(
+        mutating_counts(moto, &account),
+        ops(&[("rds:RebootDBInstance", 1)]),
+        "sent once, not retried"
+    );
+    let (intent, result) = audited(&app, &audit, &a.id);
+    assert_eq!(intent.operation, op.name());
+    assert_eq!(intent.resource, "gone-db-replica");
+    assert_eq!(result.outcome, Some(Outcome::Error));
+    assert_eq!(result.error.as_deref(), Some(error.as_str()));
+    assert!(result.result.is_null());
+}
+
+/// When the audit log cannot be written, nothing is sent.
+#[tokio::test]
+async fn an_unwritable_audit_log_sends_nothing() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "noaudit"]);
+    let env = env_config("noaudit", &moto.endpoint, "noaudit");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").expect("write");
+    // Its "directory" is a regular file.
+    let path = file.join("audit.jsonl");
+    let Console { mut app, .. } = console(&account, env, |_, _| {}, Some(path.clone())).await;
+
+    moto.reset_counts(&account);
+    select(&mut app, '2', "web").await;
+    press(&mut app, KeyCode::Char('s'));
+    clear_input(&mut app);
+    type_text(&mut app, "6");
+    press(&mut app, KeyCode::Enter);
+    assert!(confirming(&app).is_some());
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+
+    let error = failed_with(last_activity(&app));
+    assert!(
+        error.contains("audit log") && error.contains("cannot be written"),
+        "{error}"
+    );
+    assert!(error.contains("nothing was sent"), "{error}");
+    assert_eq!(mutating_counts(moto, &account), ops(&[]));
+    assert!(!path.exists());
+    assert_eq!(
+        raw_service(moto, &account, "noaudit", "web")
+            .get("desiredCount")
+            .as_u64(),
+        Some(2)
+    );
+}
+
+/// Bounds, restart, deploy image and rollback, by keys, each sent once,
+/// read back from moto and audited.
+#[tokio::test]
+async fn service_operations_by_keys_are_sent_once_read_back_and_audited() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "svcops"]);
+    let env = env_config("staging", &moto.endpoint, "svcops");
+    let Console { mut app, audit, .. } = console(&account, env, |_, _| {}, None).await;
+    select(&mut app, '2', "web").await;
+
+    // Auto-scaling bounds.
+    moto.reset_counts(&account);
+    press(&mut app, KeyCode::Char('A'));
+    match &app.state.mode {
+        Mode::Dialog(Dialog::Input { input, .. }) => assert_eq!(input, "2 10"),
+        other => panic!("expected the bounds prompt, got {other:?}"),
+    }
+    clear_input(&mut app);
+    type_text(&mut app, "3 12");
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(
+        confirming(&app),
+        Some(Operation::ScalingBounds { to: (3, 12), .. })
+    ));
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    assert_eq!(
+        mutating_counts(moto, &account),
+        ops(&[("application-autoscaling:RegisterScalableTarget", 1)])
+    );
+    let sent = the_request(
+        moto,
+        &account,
+        "application-autoscaling:RegisterScalableTarget",
+    );
+    assert_eq!(sent.get("ResourceId").as_str(), Some("service/svcops/web"));
+    assert_eq!(sent.get("MinCapacity").as_u64(), Some(3));
+    assert_eq!(sent.get("MaxCapacity").as_u64(), Some(12));
+    let raw = moto.aws(
+        &account,
+        "application-autoscaling",
+        "describe_scalable_targets",
+        r#"{"ServiceNamespace": "ecs", "ResourceIds": ["service/svcops/web"]}"#,
+    );
+    let target = &raw.get("ScalableTargets").as_array().expect("targets")[0];
+    assert_eq!(target.get("MinCapacity").as_u64(), Some(3));
+    assert_eq!(target.get("MaxCapacity").as_u64(), Some(12));
+    let a = last_activity(&app);
+    assert!(accepted(a), "{:?}", a.status);
+    let (intent, result) = audited(&app, &audit, &a.id);
+    assert_eq!(intent.operation, "scaling-bounds");
+    assert_eq!(intent.parameters["minCapacity"], 3);
+    assert_eq!(intent.parameters["maxCapacity"], 12);
+    assert_eq!(result.outcome, Some(Outcome::Success));
+    assert_eq!(result.result["maxCapacity"], 12);
+
+    // Restart: a forced new deployment.
+    let before = raw_service(moto, &account, "svcops", "web");
+    moto.reset_counts(&account);
+    press(&mut app, KeyCode::Char('r'));
+    assert!(matches!(confirming(&app), Some(Operation::Restart { .. })));
+    // A double press: the dialog closed with the first.
+    press(&mut app, KeyCode::Char('y'));
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    assert_eq!(
+        mutating_counts(moto, &account),
+        ops(&[("ecs:UpdateService", 1)])
+    );
+    let sent = the_request(moto, &account, "ecs:UpdateService");
+    assert_eq!(sent.get("forceNewDeployment").as_bool(), Some(true));
+    assert!(sent.field("desiredCount").is_none(), "{sent:?}");
+    let after = raw_service(moto, &account, "svcops", "web");
+    let deployment = |s: &Json| {
+        s.get("deployments").as_array().expect("deployments")[0]
+            .get("id")
+            .as_str()
+            .map(str::to_string)
+    };
+    assert_ne!(deployment(&after), deployment(&before), "a new deployment");
+    assert_eq!(after.get("taskDefinition"), before.get("taskDefinition"));
+    let a = last_activity(&app);
+    assert!(accepted(a), "{:?}", a.status);
+    let (intent, result) = audited(&app, &audit, &a.id);
+    assert_eq!(intent.operation, "restart");
+    assert_eq!(intent.parameters["forceNewDeployment"], true);
+    assert_eq!(result.outcome, Some(Outcome::Success));
+
+    // Deploy an image: a tag typed, a new revision registered and deployed.
+    let base = app
+        .state
+        .service("web")
+        .expect("web")
+        .task_definition
+        .clone();
+    let old_image = raw_task_definition(moto, &account, &base)
+        .get("taskDefinition")
+        .get("containerDefinitions")
+        .as_array()
+        .expect("containers")[0]
+        .get("image")
+        .as_str()
+        .expect("image")
+        .to_string();
+    moto.reset_counts(&account);
+    press(&mut app, KeyCode::Char('i'));
+    assert!(
+        matches!(
+            &app.state.mode,
+            Mode::Dialog(Dialog::Input { input, .. }) if input.is_empty()
+        ),
+        "{:?}",
+        app.state.mode
+    );
+    type_text(&mut app, "v9.9.9");
+    press(&mut app, KeyCode::Enter);
+    let Some(Operation::DeployImage { to: image, .. }) = confirming(&app).cloned() else {
+        panic!("expected a deploy confirmation: {:?}", app.state.mode);
+    };
+    assert!(image.ends_with("/works-logue/web:v9.9.9"), "{image}");
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    assert_eq!(
+        mutating_counts(moto, &account),
+        ops(&[("ecs:RegisterTaskDefinition", 1), ("ecs:UpdateService", 1)])
+    );
+    let deployed = raw_service(moto, &account, "svcops", "web")
+        .get("taskDefinition")
+        .as_str()
+        .expect("task definition")
+        .to_string();
+    assert_ne!(deployed, base);
+    assert!(
+        deployed.ends_with("task-definition/svcops-web:4"),
+        "{deployed}"
+    );
+    assert_eq!(
+        the_request(moto, &account, "ecs:UpdateService")
+            .get("taskDefinition")
+            .as_str(),
+        Some(deployed.as_str())
+    );
+    let raw = raw_task_definition(moto, &account, &deployed);
+    let new_image = raw
+        .get("taskDefinition")
+        .get("containerDefinitions")
+        .as_array()
+        .expect("containers")[0]
+        .get("image")
+        .as_str()
+        .expect("image")
+        .to_string();
+    assert_eq!(new_image, image);
+    assert_eq!(
+        honban::ops::image_repository(&new_image),
+        honban::ops::image_repository(&old_image)
+    );
+    assert_eq!(
+        app.state.service("web").map(|s| s.task_definition.as_str()),
+        Some(deployed.as_str())
+    );
+    let a = last_activity(&app);
+    assert!(accepted(a), "{:?}", a.status);
+    let (intent, result) = audited(&app, &audit, &a.id);
+    assert_eq!(intent.operation, "deploy-image");
+    assert_eq!(intent.parameters["image"], image.as_str());
+    assert_eq!(intent.parameters["before"]["image"], old_image.as_str());
+    assert_eq!(result.outcome, Some(Outcome::Success));
+    assert_eq!(result.result["registered"], deployed.as_str());
+
+    // Roll back: the dialog preselects the revision before the current one.
+    moto.reset_counts(&account);
+    press(&mut app, KeyCode::Char('b'));
+    assert!(
+        matches!(app.state.mode, Mode::Dialog(Dialog::Rollback { .. })),
+        "{:?}",
+        app.state.mode
+    );
+    app.settle().await;
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    assert!(is_normal(&app));
+    assert_eq!(
+        mutating_counts(moto, &account),
+        ops(&[("ecs:UpdateService", 1)])
+    );
+    let sent = the_request(moto, &account, "ecs:UpdateService");
+    assert_eq!(sent.get("taskDefinition").as_str(), Some(base.as_str()));
+    assert_eq!(
+        raw_service(moto, &account, "svcops", "web")
+            .get("taskDefinition")
+            .as_str(),
+        Some(base.as_str())
+    );
+    let a = last_activity(&app);
+    assert!(accepted(a), "{:?}", a.status);
+    let (intent, result) = audited(&app, &audit, &a.id);
+    assert_eq!(intent.operation, "rollback");
+    assert_eq!(intent.parameters["taskDefinition"], base.as_str());
+    assert_eq!(
+        intent.parameters["before"]["taskDefinition"],
+        deployed.as_str()
+    );
+    assert_eq!(result.outcome, Some(Outcome::Success));
+
+    assert_eq!(app.state.activity.len(), 4);
+    assert_eq!(
+        audit_records(&audit).len(),
+        8,
+        "an intent and a result each"
+    );
+}
+
+/// Snapshot, failover reboot and mute, by keys, each sent once, read back
+/// from moto and audited.
+#[tokio::test]
+async fn database_and_alarm_operations_by_keys_are_sent_once_read_back_and_audited() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "dbops"]);
+    let env = env_config("staging", &moto.endpoint, "dbops");
+    let Console { mut app, audit, .. } = console(&account, env, |_, _| {}, None).await;
+
+    // A manual snapshot of the primary.
+    moto.reset_counts(&account);
+    select(&mut app, '4', "dbops-db").await;
+    press(&mut app, KeyCode::Char('n'));
+    let Some(Operation::Snapshot { snapshot_id, .. }) = confirming(&app).cloned() else {
+        panic!("expected a snapshot confirmation: {:?}", app.state.mode);
+    };
+    assert!(snapshot_id.starts_with("dbops-db-honban-"), "{snapshot_id}");
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    assert_eq!(
+        mutating_counts(moto, &account),
+        ops(&[("rds:CreateDBSnapshot", 1)])
+    );
+    let sent = the_request(moto, &account, "rds:CreateDBSnapshot");
+    assert_eq!(sent.get("DBInstanceIdentifier").as_str(), Some("dbops-db"));
+    assert_eq!(
+        sent.get("DBSnapshotIdentifier").as_str(),
+        Some(snapshot_id.as_str())
+    );
+    let raw = moto.aws(
+        &account,
+        "rds",
+        "describe_db_snapshots",
+        &format!(r#"{{"DBSnapshotIdentifier": "{snapshot_id}"}}"#),
+    );
+    let snap = &raw.get("DBSnapshots").as_array().expect("snapshots")[0];
+    assert_eq!(snap.get("DBInstanceIdentifier").as_str(), Some("dbops-db"));
+    assert_eq!(snap.get("SnapshotType").as_str(), Some("manual"));
+    assert!(
+        app.state.envs[0]
+            .snapshots
+            .data
+            .as_ref()
+            .is_some_and(|v| v.iter().any(|s| s.id == snapshot_id)),
+        "the console lists it"
+    );
+    let a = last_activity(&app);
+    assert!(accepted(a), "{:?}", a.status);
+    let (intent, result) = audited(&app, &audit, &a.id);
+    assert_eq!(intent.operation, "db-snapshot");
+    assert_eq!(
+        intent.parameters["DBSnapshotIdentifier"],
+        snapshot_id.as_str()
+    );
+    assert_eq!(result.outcome, Some(Outcome::Success));
+    assert_eq!(result.result["DBSnapshotIdentifier"], snapshot_id.as_str());
+
+    // Reboot the Multi-AZ primary: with failover.
+    moto.reset_counts(&account);
+    press(&mut app, KeyCode::Char('F'));
+    assert_eq!(
+        confirming(&app),
+        Some(&Operation::Reboot {
+            instance: "dbops-db".into(),
+            failover: true,
+        })
+    );
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    assert_eq!(
+        mutating_counts(moto, &account),
+        ops(&[("rds:RebootDBInstance", 1)])
+    );
+    let sent = the_request(moto, &account, "rds:RebootDBInstance");
+    assert_eq!(sent.get("DBInstanceIdentifier").as_str(), Some("dbops-db"));
+    assert_eq!(sent.get("ForceFailover").as_str(), Some("true"));
+    let a = last_activity(&app);
+    assert!(accepted(a), "{:?}", a.status);
+    let (intent, result) = audited(&app, &audit, &a.id);
+    assert_eq!(intent.operation, "db-reboot-failover");
+    assert_eq!(intent.parameters["ForceFailover"], true);
+    assert_eq!(result.outcome, Some(Outcome::Success));
+
+    // Mute an alarm: its actions are disabled.
+    let alarm = "dbops-web-cpu-high";
+    moto.reset_counts(&account);
+    select(&mut app, '5', alarm).await;
+    press(&mut app, KeyCode::Char('m'));
+    assert_eq!(
+        confirming(&app),
+        Some(&Operation::AlarmActions {
+            alarm: alarm.into(),
+            enable: false,
+        })
+    );
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    assert_eq!(
+        mutating_counts(moto, &account),
+        ops(&[("cloudwatch:DisableAlarmActions", 1)])
+    );
+    let sent = the_request(moto, &account, "cloudwatch:DisableAlarmActions");
+    assert_eq!(sent.get("AlarmNames").strings(), vec![alarm.to_string()]);
+    let raw = moto.aws(
+        &account,
+        "cloudwatch",
+        "describe_alarms",
+        &format!(r#"{{"AlarmNames": ["{alarm}"]}}"#),
+    );
+    let muted = &raw.get("MetricAlarms").as_array().expect("alarms")[0];
+    assert_eq!(muted.get("ActionsEnabled").as_bool(), Some(false));
+    let a = last_activity(&app);
+    assert!(accepted(a), "{:?}", a.status);
+    let (intent, result) = audited(&app, &audit, &a.id);
+    assert_eq!(intent.operation, "alarm-mute");
+    assert_eq!(intent.resource, alarm);
+    assert_eq!(intent.parameters["actionsEnabled"], false);
+    assert_eq!(result.outcome, Some(Outcome::Success));
+
+    assert_eq!(
+        audit_records(&audit).len(),
+        6,
+        "an intent and a result each"
+    );
+}
+
+/// The server refuses: a scale fails with the typed error (throttled), and a
+/// deploy whose UpdateService fails after its RegisterTaskDefinition says
+/// what it left behind; each request sent once (not retried), each audited
+/// as an error. (moto still updates a deleted service, so the failures are
+/// injected at the proxy.)
+#[tokio::test]
+async fn refused_service_operations_fail_with_the_typed_error_and_are_audited() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "refuse", "--minimal"]);
+    let env = env_config("refuse", &moto.endpoint, "refuse");
+    let Console { mut app, audit, .. } = console(&account, env, |_, _| {}, None).await;
+    select(&mut app, '2', "web").await;
+
+    moto.reset_counts(&account);
+    moto.inject_fault(&account, "ecs:UpdateService", "throttle", 1);
+    press(&mut app, KeyCode::Char('s'));
+    clear_input(&mut app);
+    type_text(&mut app, "4");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    let a = last_activity(&app);
+    let error = failed_with(a);
+    assert!(error.starts_with("throttled:"), "{error}");
+    assert!(flash_text(&app).contains(&error), "{}", flash_text(&app));
+    assert_eq!(
+        mutating_counts(moto, &account),
+        ops(&[("ecs:UpdateService", 1)])
+    );
+    let (intent, result) = audited(&app, &audit, &a.id);
+    assert_eq!(intent.operation, "scale");
+    assert_eq!(intent.resource, "web");
+    assert_eq!(result.outcome, Some(Outcome::Error));
+    assert_eq!(result.error.as_deref(), Some(error.as_str()));
+    assert_eq!(
+        raw_service(moto, &account, "refuse", "web")
+            .get("desiredCount")
+            .as_u64(),
+        Some(2)
+    );
+
+    moto.reset_counts(&account);
+    moto.inject_fault(&account, "ecs:UpdateService", "500", 1);
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, "v2");
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(
+        confirming(&app),
+        Some(Operation::DeployImage { .. })
+    ));
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    let a = last_activity(&app);
+    let error = failed_with(a);
+    assert!(
+        error.starts_with("registered refuse-web:2, but UpdateService failed: unavailable:"),
+        "{error}"
+    );
+    assert!(
+        error.ends_with(
+            "; web still runs refuse-web:1 (b can roll it to refuse-web:2 once the cause is fixed)"
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        mutating_counts(moto, &account),
+        ops(&[("ecs:RegisterTaskDefinition", 1), ("ecs:UpdateService", 1)])
+    );
+    let (intent, result) = audited(&app, &audit, &a.id);
+    assert_eq!(intent.operation, "deploy-image");
+    assert_eq!(result.outcome, Some(Outcome::Error));
+    assert_eq!(result.error.as_deref(), Some(error.as_str()));
+    assert!(
+        raw_service(moto, &account, "refuse", "web")
+            .get("taskDefinition")
+            .as_str()
+            .is_some_and(|td| td.ends_with("refuse-web:1")),
+        "the service was not changed"
+    );
 }
