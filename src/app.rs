@@ -147,8 +147,9 @@ impl App {
         Ok(())
     }
 
-    /// Applies every action already waiting, before the next draw.
-    fn drain(&mut self) {
+    /// Applies every action already waiting (before the next draw; tests
+    /// use it for results that come back outside [`settle`](Self::settle)).
+    pub fn drain(&mut self) {
         while let Ok(action) = self.rx.try_recv() {
             self.dispatch(action);
         }

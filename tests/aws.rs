@@ -2381,3 +2381,127 @@ async fn refused_service_operations_fail_with_the_typed_error_and_are_audited() 
         "the service was not changed"
     );
 }
+
+/// The log events of a group's streams, oldest first, read raw from moto.
+fn log_events(moto: &Moto, account: &str, group: &str) -> Vec<(String, String)> {
+    let streams = moto.aws(
+        account,
+        "logs",
+        "describe_log_streams",
+        &format!(r#"{{"logGroupName":"{group}"}}"#),
+    );
+    let mut out = Vec::new();
+    for s in streams.get("logStreams").as_array().unwrap_or_default() {
+        let name = s
+            .get("logStreamName")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let events = moto.aws(
+            account,
+            "logs",
+            "get_log_events",
+            &format!(
+                r#"{{"logGroupName":"{group}","logStreamName":"{name}","startFromHead":true}}"#
+            ),
+        );
+        for e in events.get("events").as_array().unwrap_or_default() {
+            out.push((
+                name.clone(),
+                e.get("message").as_str().unwrap_or_default().to_string(),
+            ));
+        }
+    }
+    out
+}
+
+/// With `audit_log_group` the audit records also go to CloudWatch Logs: the
+/// team's shared trail. A group that does not exist is reported, and the
+/// operation and the local log are unaffected.
+#[tokio::test]
+async fn audit_records_also_go_to_the_shared_log_group() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "trail"]);
+    moto.aws(
+        &account,
+        "logs",
+        "create_log_group",
+        r#"{"logGroupName":"/honban/audit"}"#,
+    );
+    let mut env = env_config("production", &moto.endpoint, "trail");
+    env.audit_log_group = Some("/honban/audit".into());
+    let Console { mut app, audit, .. } = console(&account, env, |_, _| {}, None).await;
+    moto.reset_counts(&account);
+    select(&mut app, '5', "trail-web-cpu-high").await;
+    press(&mut app, KeyCode::Char('m'));
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    let a = last_activity(&app);
+    assert!(accepted(a), "{:?}", a.status);
+    let id = a.id.clone();
+
+    // Shipping runs beside the operation: wait for both records.
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        events = log_events(&moto, &account, "/honban/audit");
+        if events.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(
+        events.iter().all(
+            |(stream, _)| stream.starts_with("honban/") && stream.ends_with(&app.state.session)
+        )
+    );
+    let shared: Vec<serde_json::Value> = events
+        .iter()
+        .map(|(_, m)| serde_json::from_str(m).expect("a JSON record"))
+        .collect();
+    assert_eq!(shared[0]["phase"], "intent");
+    assert_eq!(shared[1]["phase"], "result");
+    assert!(shared.iter().all(|r| r["id"] == id.as_str()));
+    assert_eq!(shared[1]["outcome"], "success");
+    assert_eq!(shared[0]["operation"], "alarm-mute");
+    // The same records as the local log.
+    let local = audit_records(&audit);
+    assert_eq!(local.len(), 2);
+    assert_eq!(
+        serde_json::to_value(&local[0]).expect("json"),
+        shared[0].clone()
+    );
+    let counts = moto.counts(&account);
+    assert_eq!(counts.get("logs:CreateLogStream"), Some(&1), "{counts:?}");
+    assert_eq!(
+        counts.get("logs:PutLogEvents").copied(),
+        Some(3),
+        "{counts:?}"
+    );
+
+    // A group that does not exist: the operator is told; the operation and
+    // the local log are unaffected.
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "trail"]);
+    let mut env = env_config("production", &moto.endpoint, "trail");
+    env.audit_log_group = Some("/missing/group".into());
+    let Console { mut app, audit, .. } = console(&account, env, |_, _| {}, None).await;
+    select(&mut app, '5', "trail-web-cpu-high").await;
+    press(&mut app, KeyCode::Char('m'));
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    assert!(accepted(last_activity(&app)));
+    assert_eq!(audit_records(&audit).len(), 2);
+    let mut told = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        app.drain();
+        if flash_text(&app).contains("/missing/group") {
+            told = true;
+            break;
+        }
+    }
+    assert!(told, "{}", flash_text(&app));
+    assert!(flash_text(&app).contains("local audit log has the record"));
+}
