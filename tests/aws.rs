@@ -2444,7 +2444,7 @@ async fn audit_records_also_go_to_the_shared_log_group() {
     // Shipping runs beside the operation: wait for both records.
     let mut events = Vec::new();
     for _ in 0..100 {
-        events = log_events(&moto, &account, "/honban/audit");
+        events = log_events(moto, &account, "/honban/audit");
         if events.len() >= 2 {
             break;
         }
