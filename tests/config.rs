@@ -180,13 +180,13 @@ fn environment_refresh_inherits_the_top_level_refresh() {
 
 #[test]
 fn keys_may_be_a_single_string() {
-    let config = parse_config("[keys]\nrefresh = \"r\"\nquit = []\n", "user.toml").expect("parses");
+    let config = parse_config("[keys]\nrefresh = \"R\"\nquit = []\n", "user.toml").expect("parses");
     let map = Keymap::from_config(&config).expect("keymap");
     assert_eq!(
         map.keys_for(Command::Refresh),
-        [KeyBinding::parse("r").expect("r")]
+        [KeyBinding::parse("R").expect("R")]
     );
-    let r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE);
+    let r = KeyEvent::new(KeyCode::Char('R'), KeyModifiers::NONE);
     assert_eq!(map.command_for(&r), Some(Command::Refresh));
     // `quit = []` still leaves ctrl-c.
     assert_eq!(map.help_rows()[0], ("ctrl-c".to_string(), "Quit"));
