@@ -222,10 +222,12 @@ pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> W
                 let now_on = primary
                     .map(|p| task_definition_label(&p.task_definition).to_string())
                     .unwrap_or_else(|| task_definition_label(&s.task_definition).to_string());
-                let why = d
-                    .rollout_state_reason
-                    .clone()
-                    .unwrap_or_else(|| "a newer deployment replaced it".to_string());
+                // The reason says why only when the rollout failed; one
+                // still "in progress" was replaced by a newer deployment.
+                let why = match (d.rollout_state, d.rollout_state_reason.as_deref()) {
+                    (RolloutState::Failed, Some(reason)) => reason.trim_end_matches('.'),
+                    _ => "a newer deployment replaced it",
+                };
                 return WatchStatus::RolledBack(format!(
                     "{td} did not finish: {why}; the service runs {now_on}"
                 ));

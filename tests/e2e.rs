@@ -256,3 +256,395 @@ name = "e2e-stg"
     }));
     quit_cleanly(&mut pty);
 }
+
+// ---- operations ---------------------------------------------------------
+//
+// The simulation rolls deployments out task by task on the wall clock: a
+// good image reaches 2/2 in production in about 75 s (1/1 in staging in
+// about 40 s), a "bad" tag fails to pull in about 15 s per task. Production
+// services have the circuit breaker with rollback; staging `api` has none,
+// so a bad deploy there keeps failing until the operator rolls it back.
+
+/// From confirming a deployment to the bar saying how it ended.
+const ROLLOUT: Duration = Duration::from_secs(180);
+
+fn start_demo_with(args: &[&str], cols: u16, rows: u16) -> Pty {
+    let mut all = vec!["--demo", "--seed", "7"];
+    all.extend_from_slice(args);
+    Pty::spawn(honban(), &all, cols, rows, &[])
+}
+
+/// The one-line operations bar just above the footer (empty if hidden).
+fn ops_bar(screen: &str) -> &str {
+    screen.lines().rev().nth(1).unwrap_or_default()
+}
+
+/// The footer line: the flash message or the key hints.
+fn footer(screen: &str) -> &str {
+    screen.lines().last().unwrap_or_default()
+}
+
+/// `:svc`, then Enter on the first row, which must be `service`; waits for
+/// the detail to show `ready` (e.g. the image: the task definition loaded,
+/// which an image deploy needs).
+#[track_caller]
+fn open_service(pty: &mut Pty, service: &str, ready: &[&str]) {
+    pty.type_str(":svc");
+    pty.key_enter();
+    ok(pty.wait_until("the services table", STEP, |s| {
+        s.contains("Services") && s.contains(service) && !s.contains("Databases")
+    }));
+    let first = first_service_listed(&pty.screen_text());
+    assert_eq!(first, Some(service), "first service row\n{}", pty.dump());
+    pty.key_enter();
+    let title = format!("Service {service}");
+    let mut wanted = vec![title.as_str(), "Deployments"];
+    wanted.extend_from_slice(ready);
+    ok(pty.wait_for_all(&wanted, START));
+}
+
+/// The records of the audit log in the program's state directory.
+#[track_caller]
+fn audit_records(pty: &Pty) -> Vec<serde_json::Value> {
+    let path = pty.state_home().join("honban").join("audit.jsonl");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("read {}: {e}\n{}", path.display(), pty.dump()));
+    text.lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("audit line is not JSON ({e}): {line}"))
+        })
+        .collect()
+}
+
+/// The `phase` records of `operation` on `resource`.
+fn audit_phase<'a>(
+    records: &'a [serde_json::Value],
+    operation: &str,
+    resource: &str,
+    phase: &str,
+) -> Vec<&'a serde_json::Value> {
+    records
+        .iter()
+        .filter(|r| r["operation"] == operation && r["resource"] == resource && r["phase"] == phase)
+        .collect()
+}
+
+/// A deploy of a good image in protected production, typed name and all,
+/// followed by the bar to "completed"; the service then runs the new
+/// revision, the Activity view lists it, and the audit log holds its intent
+/// and its result.
+#[test]
+fn deploy_in_production_is_watched_to_completion_and_audited() {
+    let mut pty = start_demo(100, 30);
+    ok(pty.wait_for_all(&["Overview", "PRODUCTION", "api"], START));
+    open_service(
+        &mut pty,
+        "api",
+        &[
+            "works-logue-prod-api:27",
+            "image api works-logue/api:2026.11.20-3f8a6d5",
+        ],
+    );
+
+    pty.send_str("i");
+    ok(pty.wait_for_all(&["Deploy a new image to api", "tag or image:"], STEP));
+    pty.type_str("v2");
+    pty.key_enter();
+    ok(pty.wait_for_all(&["works-logue/api:v2", "type api to confirm"], STEP));
+    pty.type_str("api");
+    pty.key_enter();
+
+    // Under way: the bar follows the new revision task by task…
+    ok(pty.wait_until("the bar to show the rollout", STEP, |s| {
+        let bar = ops_bar(s);
+        bar.contains("deploy-image api") && bar.contains("works-logue-prod-api:28")
+    }));
+    // …to its end.
+    ok(
+        pty.wait_until("the bar to say the deploy completed", ROLLOUT, |s| {
+            let bar = ops_bar(s);
+            bar.contains("deploy-image api") && bar.contains("completed")
+        }),
+    );
+    let screen = pty.screen_text();
+    assert!(
+        ops_bar(&screen).contains("works-logue-prod-api:28 rolled out: 2/2 running"),
+        "{}",
+        pty.dump()
+    );
+    ok(pty.wait_for_all(
+        &[
+            "task def works-logue-prod-api:28",
+            "image api works-logue/api:v2",
+        ],
+        STEP,
+    ));
+
+    pty.send_str("6");
+    ok(
+        pty.wait_until("the deploy completed in Activity", STEP, |s| {
+            s.contains("Activity (1 this session")
+                && s.lines().any(|l| {
+                    l.contains("production")
+                        && l.contains("deploy-image")
+                        && l.contains("completed")
+                })
+        }),
+    );
+
+    let records = audit_records(&pty);
+    let intents = audit_phase(&records, "deploy-image", "api", "intent");
+    let results = audit_phase(&records, "deploy-image", "api", "result");
+    assert_eq!(intents.len(), 1, "one intent: {records:#?}");
+    assert_eq!(results.len(), 1, "one result: {records:#?}");
+    let (intent, result) = (intents[0], results[0]);
+    assert_eq!(intent["id"], result["id"], "intent and result pair up");
+    assert!(intent["outcome"].is_null(), "{intent:#}");
+    assert_eq!(result["outcome"], "success", "{result:#}");
+    for r in [intent, result] {
+        assert_eq!(r["environment"], "production", "{r:#}");
+        assert_eq!(r["dry_run"], false, "{r:#}");
+        let after = r["after"].as_str().unwrap_or_default();
+        assert!(after.ends_with("works-logue/api:v2"), "{r:#}");
+    }
+    let registered = result["result"]["registered"].as_str().unwrap_or_default();
+    assert!(
+        registered.ends_with("task-definition/works-logue-prod-api:28"),
+        "{result:#}"
+    );
+
+    quit_cleanly(&mut pty);
+}
+
+/// Staging `api` has no circuit breaker: a "bad" image fails to pull again
+/// and again, the screen says so, and `b` (the previous revision is
+/// preselected, `y` confirms in an unprotected environment) rolls it back;
+/// the bar follows the rollback to "completed".
+#[test]
+fn failed_deploy_is_shown_and_rolled_back_with_b() {
+    let mut pty = start_demo_with(&["--env", "staging"], 100, 30);
+    ok(pty.wait_for_all(&["Overview", "staging", "api"], START));
+    open_service(
+        &mut pty,
+        "api",
+        &[
+            "works-logue-stg-api:31",
+            "image api works-logue/api:2026.11.22-c51e6f2",
+            "circuit breaker off",
+        ],
+    );
+
+    pty.send_str("i");
+    ok(pty.wait_for("tag or image:", STEP));
+    pty.type_str("bad1");
+    pty.key_enter();
+    ok(pty.wait_for_all(&["works-logue/api:bad1", "y/enter send"], STEP));
+    pty.send_str("y");
+
+    // The failure: tasks of the new revision fail to pull their image.
+    ok(
+        pty.wait_until("the bar to count failed tasks", ROLLOUT, |s| {
+            let bar = ops_bar(s);
+            bar.contains("deploy-image api")
+                && bar.contains("works-logue-stg-api:32")
+                && bar.contains(" failed")
+        }),
+    );
+    ok(pty.wait_for("CannotPullContainerError", STEP));
+    ok(pty.wait_for("task def works-logue-stg-api:32", STEP));
+
+    // b: the revision before the bad one is preselected.
+    pty.send_str("b");
+    ok(pty.wait_for_all(
+        &[
+            "Roll back api",
+            "> works-logue-stg-api:31",
+            "taskDefinition=works-logue-stg-api:31",
+        ],
+        STEP,
+    ));
+    pty.send_str("y");
+    ok(pty.wait_until("the bar to follow the rollback", STEP, |s| {
+        ops_bar(s).contains("rollback api")
+    }));
+    ok(
+        pty.wait_until("the bar to say the rollback completed", ROLLOUT, |s| {
+            let bar = ops_bar(s);
+            bar.contains("rollback api") && bar.contains("completed")
+        }),
+    );
+    assert!(
+        ops_bar(&pty.screen_text()).contains("works-logue-stg-api:31 rolled out: 1/1 running"),
+        "{}",
+        pty.dump()
+    );
+    ok(pty.wait_for_all(
+        &[
+            "task def works-logue-stg-api:31",
+            "image api works-logue/api:2026.11.22-c51e6f2",
+        ],
+        STEP,
+    ));
+
+    // Activity: the rollback completed; the bad deploy ended replaced by it.
+    pty.send_str("6");
+    ok(pty.wait_until("both operations in Activity", STEP, |s| {
+        s.contains("Activity (2 this session")
+            && s.lines()
+                .any(|l| l.contains("rollback") && l.contains("completed"))
+            && s.lines()
+                .any(|l| l.contains("deploy-image") && l.contains("rolled back"))
+    }));
+    pty.key_down();
+    ok(pty.wait_for(
+        "works-logue-stg-api:32 did not finish: a newer deployment replaced it",
+        STEP,
+    ));
+
+    let records = audit_records(&pty);
+    let rollback = audit_phase(&records, "rollback", "api", "result");
+    assert_eq!(rollback.len(), 1, "{records:#?}");
+    assert_eq!(rollback[0]["outcome"], "success", "{:#}", rollback[0]);
+
+    quit_cleanly(&mut pty);
+}
+
+/// In protected production Enter alone does not send: the dialog stays and
+/// says to type the name; a wrong name does not send either; Esc cancels,
+/// and nothing reached Activity or the audit log.
+#[test]
+fn protected_confirmation_wants_the_name_typed() {
+    let mut pty = start_demo(100, 30);
+    ok(pty.wait_for_all(&["Overview", "PRODUCTION", "api"], START));
+    open_service(&mut pty, "api", &["2 desired"]);
+
+    pty.send_str("s");
+    ok(pty.wait_for_all(&["Scale service api", "new desired count: 2"], STEP));
+    pty.key_backspace();
+    pty.type_str("3");
+    pty.key_enter();
+    ok(pty.wait_for_all(&["desired count 3", "type api to confirm"], STEP));
+
+    // Enter without the name.
+    pty.key_enter();
+    ok(pty.wait_until("the footer to ask for the name", STEP, |s| {
+        footer(s).contains("type api exactly to confirm")
+    }));
+    let screen = pty.screen_text();
+    assert!(
+        screen.contains("type api to confirm"),
+        "the dialog stays\n{}",
+        pty.dump()
+    );
+    assert!(
+        !ops_bar(&screen).contains("scale api"),
+        "nothing sent\n{}",
+        pty.dump()
+    );
+
+    // A wrong name.
+    pty.type_str("ap");
+    pty.key_enter();
+    std::thread::sleep(Duration::from_millis(300));
+    let screen = pty.screen_text();
+    assert!(
+        screen.contains("type api to confirm: ap") && footer(&screen).contains("type api exactly"),
+        "a wrong name is refused and the dialog stays\n{}",
+        pty.dump()
+    );
+
+    // Esc cancels.
+    pty.key_esc();
+    ok(pty.wait_until("the dialog to close, cancelled", STEP, |s| {
+        footer(s).contains("cancelled: nothing was sent") && !s.contains("type api to confirm")
+    }));
+    ok(pty.wait_for("2 running / 2 desired", STEP));
+
+    pty.send_str("6");
+    ok(pty.wait_for_all(&["Activity (0 this session", "no operations yet"], STEP));
+    let audit = pty.state_home().join("honban").join("audit.jsonl");
+    let written = std::fs::read_to_string(&audit).unwrap_or_default();
+    assert!(written.is_empty(), "nothing audited, got:\n{written}");
+
+    quit_cleanly(&mut pty);
+}
+
+/// `--dry-run`: the operation is previewed and recorded, never sent: the
+/// desired count stays and the audit records say dry-run.
+#[test]
+fn dry_run_records_without_changing_anything() {
+    let mut pty = start_demo_with(&["--env", "staging", "--dry-run"], 100, 30);
+    ok(pty.wait_for_all(&["Overview", "staging", "api"], START));
+    open_service(&mut pty, "api", &["1 running / 1 desired"]);
+
+    pty.send_str("s");
+    ok(pty.wait_for_all(
+        &["Scale service api", "DRY RUN", "new desired count: 1"],
+        STEP,
+    ));
+    pty.key_backspace();
+    pty.type_str("3");
+    pty.key_enter();
+    ok(pty.wait_for_all(&["desired count 3", "y/enter record (dry run)"], STEP));
+    pty.send_str("y");
+    ok(pty.wait_until("the bar to say dry run", STEP, |s| {
+        let bar = ops_bar(s);
+        bar.contains("scale api") && bar.contains("dry run") && bar.contains("nothing was sent")
+    }));
+
+    // Fresh data still wants one task.
+    pty.ctrl('r');
+    std::thread::sleep(Duration::from_secs(2));
+    ok(pty.wait_for("1 running / 1 desired", STEP));
+    assert!(!pty.screen_text().contains("/ 3 desired"), "{}", pty.dump());
+
+    let records = audit_records(&pty);
+    let intents = audit_phase(&records, "scale", "api", "intent");
+    let results = audit_phase(&records, "scale", "api", "result");
+    assert_eq!((intents.len(), results.len()), (1, 1), "{records:#?}");
+    for r in [intents[0], results[0]] {
+        assert_eq!(r["dry_run"], true, "{r:#}");
+        assert_eq!(r["environment"], "staging", "{r:#}");
+        assert_eq!(r["after"], "desired count 3", "{r:#}");
+    }
+    assert_eq!(results[0]["outcome"], "dry-run", "{:#}", results[0]);
+
+    pty.send_str("6");
+    ok(pty.wait_until("the dry run in Activity", STEP, |s| {
+        s.lines()
+            .any(|l| l.contains("scale") && l.contains("dry run"))
+    }));
+    quit_cleanly(&mut pty);
+}
+
+/// `--read-only`: an operation key says why it is unavailable, on a
+/// standard 80x24 terminal, and opens no dialog.
+#[test]
+fn read_only_refuses_operations_without_a_dialog() {
+    let mut pty = start_demo_with(&["--read-only"], 80, 24);
+    ok(pty.wait_for_all(&["Overview", "PRODUCTION", "api"], START));
+    pty.send_str("s");
+    ok(pty.wait_until("the read-only message", STEP, |s| {
+        let f = footer(s);
+        f.contains("\"scale a service\" is not available") && f.contains("read-only")
+    }));
+    let screen = pty.screen_text();
+    assert!(
+        !screen.contains("Scale service") && !screen.contains("new desired count"),
+        "no dialog\n{}",
+        pty.dump()
+    );
+    pty.send_str("i");
+    ok(
+        pty.wait_until("the read-only message for deploy", STEP, |s| {
+            footer(s).contains("\"deploy new image\" is not available")
+        }),
+    );
+    assert!(
+        !pty.screen_text().contains("tag or image"),
+        "{}",
+        pty.dump()
+    );
+    quit_cleanly(&mut pty);
+}

@@ -37,7 +37,7 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
     let what = cmd.description().to_lowercase();
     if e.read_only {
         let text = format!(
-            "{} is read-only (--read-only or read_only = true): \"{what}\" is not available",
+            "\"{what}\" is not available: {} is read-only (--read-only or read_only = true)",
             e.name
         );
         flash(state, &text, Severity::Error);
