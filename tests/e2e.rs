@@ -545,8 +545,9 @@ fn protected_confirmation_wants_the_name_typed() {
 
     // A wrong name.
     pty.type_str("ap");
+    ok(pty.wait_for("type api to confirm: ap", STEP));
     pty.key_enter();
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(500));
     let screen = pty.screen_text();
     assert!(
         screen.contains("type api to confirm: ap") && footer(&screen).contains("type api exactly"),
@@ -646,5 +647,57 @@ fn read_only_refuses_operations_without_a_dialog() {
         "{}",
         pty.dump()
     );
+    quit_cleanly(&mut pty);
+}
+
+/// Production `api` has the circuit breaker with rollback: a "bad" image
+/// trips it and the bar ends "rolled back", saying why and what runs now.
+/// `b` then offers the revisions around the one running again (the bad one
+/// marked newer); Esc sends nothing.
+#[test]
+fn circuit_breaker_rolls_a_bad_production_deploy_back() {
+    let mut pty = start_demo(100, 30);
+    ok(pty.wait_for_all(&["Overview", "PRODUCTION", "api"], START));
+    open_service(
+        &mut pty,
+        "api",
+        &["works-logue-prod-api:27", "circuit breaker on, rolls back"],
+    );
+
+    pty.send_str("i");
+    ok(pty.wait_for("tag or image:", STEP));
+    pty.type_str("bad-build");
+    pty.key_enter();
+    ok(pty.wait_for_all(&["works-logue/api:bad-build", "type api to confirm"], STEP));
+    pty.type_str("api");
+    pty.key_enter();
+
+    ok(
+        pty.wait_until("the bar to say the deploy was rolled back", ROLLOUT, |s| {
+            let bar = ops_bar(s);
+            bar.contains("deploy-image api") && bar.contains("rolled back")
+        }),
+    );
+    let screen = pty.screen_text();
+    let bar = ops_bar(&screen);
+    assert!(
+        bar.contains("works-logue-prod-api:28 did not finish: ECS deployment circuit breaker"),
+        "{}",
+        pty.dump()
+    );
+    ok(pty.wait_for("task def works-logue-prod-api:27", STEP));
+
+    pty.send_str("b");
+    ok(pty.wait_until("the rollback dialog around :27", STEP, |s| {
+        s.contains("Roll back api")
+            && s.contains("now          works-logue-prod-api:27")
+            && s.contains("> works-logue-prod-api:26")
+            && s.lines()
+                .any(|l| l.contains("works-logue-prod-api:28") && l.contains("(newer)"))
+    }));
+    pty.key_esc();
+    ok(pty.wait_until("the dialog to close, cancelled", STEP, |s| {
+        footer(s).contains("cancelled: nothing was sent") && !s.contains("Roll back api")
+    }));
     quit_cleanly(&mut pty);
 }
