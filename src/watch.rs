@@ -273,20 +273,22 @@ pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> W
                 {
                     WatchStatus::Completed(format!("{td}: {running}/{want} running{note}"))
                 }
+                // Failed tasks first: on a narrow screen they must not be
+                // the part that is cut.
                 _ => WatchStatus::InProgress {
                     text: format!(
-                        "{}: {running}/{want} running, {} pending{}{note}",
+                        "{}{}: {} pending{note}",
+                        if d.failed_tasks > 0 {
+                            format!("{} tasks failed · ", d.failed_tasks)
+                        } else {
+                            String::new()
+                        },
                         if desired.is_some() {
                             "scaling".to_string()
                         } else {
                             format!("{td} rolling out")
                         },
                         d.pending_count,
-                        if d.failed_tasks > 0 {
-                            format!(", {} failed", d.failed_tasks)
-                        } else {
-                            String::new()
-                        }
                     ),
                     progress: Some((running, want)),
                     failed_tasks: d.failed_tasks,

@@ -50,8 +50,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, dialog:
                 } else {
                     theme.base
                 };
+                // The end of an image (its tag) is what tells them apart.
                 lines.push(Line::styled(
-                    clip(&format!(" {name:<16} {image}"), inner_w),
+                    format!(
+                        " {name:<16} {}",
+                        clip_start(image, inner_w.saturating_sub(18))
+                    ),
                     style,
                 ));
             }
@@ -182,6 +186,12 @@ fn confirm_lines<'a>(
         label(op.resource_kind(), theme),
         Span::styled(op.resource().to_string(), theme.title),
     ]));
+    if let Operation::DeployImage { container, .. } = op {
+        lines.push(Line::from(vec![
+            label("container", theme),
+            Span::raw(container.clone()),
+        ]));
+    }
     let (before, after) = op.before_after();
     // Cut at the start: the end of an image (its tag) is what differs.
     lines.push(Line::from(vec![

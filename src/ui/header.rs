@@ -22,25 +22,32 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
 
     // Line 1: name, account/region, markers — and the data age on the right.
+    // The markers come before the account: on a narrow terminal it is the
+    // account that gets cut, never PRODUCTION, READ-ONLY or DRY RUN.
     let mut left = vec![
         Span::styled(" honban ", theme.header),
         Span::styled(format!(" {} ", env.name), theme.title),
-        Span::styled(
-            format!(
-                " {} · {} ",
-                env.account().unwrap_or("account ?"),
-                env.region.as_deref().unwrap_or("region ?")
-            ),
-            theme.header,
-        ),
     ];
     if env.protected {
-        left.push(Span::styled(" PRODUCTION ", theme.production));
         left.push(Span::styled(" ", theme.header));
+        left.push(Span::styled(" PRODUCTION ", theme.production));
     }
     if env.read_only {
+        left.push(Span::styled(" ", theme.header));
         left.push(Span::styled(" READ-ONLY ", theme.read_only));
     }
+    if state.dry_run {
+        left.push(Span::styled(" ", theme.header));
+        left.push(Span::styled(" DRY RUN ", theme.read_only));
+    }
+    left.push(Span::styled(
+        format!(
+            " {} · {} ",
+            env.account().unwrap_or("account ?"),
+            env.region.as_deref().unwrap_or("region ?")
+        ),
+        theme.header,
+    ));
     if env.source == crate::config::Source::Sim {
         left.push(Span::styled(" simulated ", theme.dim));
     }

@@ -102,8 +102,25 @@ fn ops_bar<'a>(state: &State, theme: &Theme) -> Option<Line<'a>> {
         Span::styled(format!(" {} ", a.op.name()), theme.title),
         Span::styled(format!("{} ", a.op.resource()), theme.base),
         Span::styled(format!("{word} "), style),
-        Span::styled(activity::live_detail(a), theme.dim),
     ];
+    // A rollout that is failing (tasks fail, with or without a circuit
+    // breaker to end it) or failed: the way back first.
+    let failing = a.op.service().is_some()
+        && !matches!(a.op, crate::ops::Operation::Scale { .. })
+        && a.watch.as_ref().is_some_and(|w| match &w.status {
+            crate::watch::WatchStatus::InProgress { failed_tasks, .. } => *failed_tasks > 0,
+            crate::watch::WatchStatus::Failed(_) => true,
+            _ => false,
+        });
+    if failing && state.env().is_some_and(|e| !e.read_only) {
+        let key = state
+            .keymap
+            .keys_for(crate::config::keys::Command::Rollback)
+            .first()
+            .map_or_else(|| ":".to_string(), ToString::to_string);
+        spans.push(Span::styled(format!("{key} rolls back · "), theme.key));
+    }
+    spans.push(Span::styled(activity::live_detail(a), theme.dim));
     if a.env != state.active {
         spans.insert(1, Span::styled(format!("[{}] ", a.env_name), theme.dim));
     }
