@@ -110,6 +110,9 @@ pub enum WatchStatus {
     Failed(String),
     /// The circuit breaker (or a newer deployment) replaced it.
     RolledBack(String),
+    /// A later operation of this session replaced it (e.g. the operator
+    /// rolled back while it was rolling out): not a failure of its own.
+    Superseded(String),
     /// Watched for [`WATCH_LIMIT_MINUTES`] without an end.
     GaveUp(String),
 }
@@ -129,7 +132,11 @@ impl WatchStatus {
     pub fn text(&self) -> &str {
         match self {
             Self::InProgress { text, .. } => text,
-            Self::Completed(t) | Self::Failed(t) | Self::RolledBack(t) | Self::GaveUp(t) => t,
+            Self::Completed(t)
+            | Self::Failed(t)
+            | Self::RolledBack(t)
+            | Self::Superseded(t)
+            | Self::GaveUp(t) => t,
         }
     }
 
@@ -139,6 +146,7 @@ impl WatchStatus {
             Self::Completed(_) => "completed",
             Self::Failed(_) => "failed",
             Self::RolledBack(_) => "rolled back",
+            Self::Superseded(_) => "superseded",
             Self::GaveUp(_) => "not finished",
         }
     }

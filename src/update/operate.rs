@@ -903,16 +903,43 @@ pub fn watched_resource(target: &WatchTarget) -> Resource {
 pub(super) fn advance_watches(state: &mut State, env: usize) {
     let now = state.now;
     let mut ended: Vec<(String, bool, bool)> = Vec::new();
+    // Operations followed by a later change of this session to the same
+    // service: when theirs is replaced, it was by the operator's own hand.
+    let superseded: Vec<bool> = state
+        .activity
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            a.op.service().is_some_and(|svc| {
+                state.activity[i + 1..].iter().any(|later| {
+                    later.env == a.env
+                        && later.op.service() == Some(svc)
+                        && !matches!(
+                            later.status,
+                            OpStatus::Failed { .. } | OpStatus::DryRun { .. }
+                        )
+                })
+            })
+        })
+        .collect();
     {
         let Some(e) = state.envs.get(env) else {
             return;
         };
-        for a in state.activity.iter_mut().filter(|a| a.env == env) {
+        for (i, a) in state.activity.iter_mut().enumerate() {
+            if a.env != env {
+                continue;
+            }
             let Some(w) = a.watch.as_mut() else {
                 continue;
             };
             if w.update(e, now) {
                 state.dirty = true;
+                if superseded.get(i).copied().unwrap_or(false)
+                    && let crate::watch::WatchStatus::RolledBack(text) = &w.status
+                {
+                    w.status = crate::watch::WatchStatus::Superseded(text.clone());
+                }
                 if w.status.is_final() {
                     // A failed rollout that nothing rolled back yet.
                     let service_change = matches!(w.target, WatchTarget::Service { .. })

@@ -868,3 +868,28 @@ fn operations_need_the_right_view() {
     update(&mut s, key('s'));
     assert_eq!(s.mode, Mode::Normal);
 }
+
+#[test]
+fn a_rollout_replaced_by_the_operators_next_change_is_superseded_not_failed() {
+    let mut s = restarted();
+    // The operator restarts again while the first one rolls out.
+    update(&mut s, key('r'));
+    update(&mut s, key('y'));
+    assert_eq!(s.activity.len(), 2);
+    services_loaded_later(
+        &mut s,
+        vec![
+            deployment("newer", "PRIMARY", 42, 0, RolloutState::InProgress),
+            deployment("new", "ACTIVE", 42, 1, RolloutState::InProgress),
+        ],
+        20,
+    );
+    let w = s.activity[0].watch.as_ref().expect("watched");
+    assert!(
+        matches!(w.status, WatchStatus::Superseded(_)),
+        "{:?}",
+        w.status
+    );
+    assert!(!w.status.is_failure());
+    assert_eq!(s.flash.as_ref().map(|f| f.severity), Some(Severity::Info));
+}
