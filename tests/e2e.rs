@@ -487,14 +487,15 @@ fn failed_deploy_is_shown_and_rolled_back_with_b() {
         STEP,
     ));
 
-    // Activity: the rollback completed; the bad deploy ended replaced by it.
+    // Activity: the rollback completed; the bad deploy ended superseded by
+    // it (the operator's own change, not a failure of its own).
     pty.send_str("6");
     ok(pty.wait_until("both operations in Activity", STEP, |s| {
         s.contains("Activity (2 this session")
             && s.lines()
                 .any(|l| l.contains("rollback") && l.contains("completed"))
             && s.lines()
-                .any(|l| l.contains("deploy-image") && l.contains("rolled back"))
+                .any(|l| l.contains("deploy-image") && l.contains("superseded"))
     }));
     pty.key_down();
     ok(pty.wait_for(
