@@ -107,6 +107,7 @@ fn state() -> State {
         read_only: false,
         audit_log_group: None,
         refresh: None,
+        health_checks: Vec::new(),
     };
     let e = EnvState::from_config(&env, &config.refresh, false);
     let keymap = Keymap::from_config(&config).expect("keys");

@@ -114,6 +114,17 @@ pub enum Action {
         at: Timestamp,
         result: Result<Vec<String>, BackendError>,
     },
+    // --- probes
+    /// A health check's interval elapsed.
+    ProbeDue { env: usize, probe: usize },
+    /// A health check's probe answered (or failed).
+    ProbeDone {
+        env: usize,
+        probe: usize,
+        generation: u64,
+        at: Timestamp,
+        report: crate::probe::ProbeReport,
+    },
 }
 
 /// What the API returned for an accepted operation.

@@ -69,6 +69,7 @@ impl App {
                 | Action::TaskDefinitionLoaded { .. }
                 | Action::RevisionsLoaded { .. }
                 | Action::OperationDone { .. }
+                | Action::ProbeDone { .. }
         ) {
             self.pending = self.pending.saturating_sub(1);
         }
@@ -102,6 +103,7 @@ impl App {
         let cancel = CancellationToken::new();
         let pollers: Vec<_> = self.runner_envs().into_iter().enumerate().collect();
         start_pollers(&pollers, &self.tx, &cancel);
+        crate::probe::start_probes(&self.state, &self.tx, &cancel);
 
         let size = terminal.size()?;
         self.dispatch(Action::Resize(size.width, size.height));

@@ -48,4 +48,11 @@ pub enum Effect {
     },
     /// Leave the console.
     Quit,
+    // --- probes
+    /// Probe one health check of an environment.
+    Probe {
+        env: usize,
+        probe: usize,
+        generation: u64,
+    },
 }

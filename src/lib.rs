@@ -13,6 +13,7 @@ pub mod effect;
 pub mod logging;
 pub mod ops;
 pub mod paths;
+pub mod probe;
 pub mod runner;
 pub mod setup;
 pub mod state;

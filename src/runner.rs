@@ -29,6 +29,9 @@ use crate::ops::Operation;
 pub struct EnvRuntime {
     pub config: EnvironmentConfig,
     pub backend: Arc<dyn Backend>,
+    // --- probes
+    /// Answers the environment's health checks.
+    pub prober: Arc<dyn crate::probe::Prober>,
 }
 
 /// Carries out effects; cheap to clone.
@@ -229,6 +232,37 @@ impl Runner {
                             generation,
                             at: runner.clock.now(),
                             result,
+                        });
+                    }
+                    .instrument(span),
+                );
+            }
+            // --- probes
+            Effect::Probe {
+                env,
+                probe,
+                generation,
+            } => {
+                let Some(rt) = self.envs.get(env) else {
+                    return;
+                };
+                let Some(check) = rt.config.health_checks.get(probe).cloned() else {
+                    return;
+                };
+                let prober = rt.prober.clone();
+                let span = tracing::info_span!("probe", env, probe, url = %check.url);
+                tokio::spawn(
+                    async move {
+                        let report = crate::probe::run(prober.as_ref(), &check).await;
+                        if let Err(e) = &report.outcome {
+                            tracing::debug!(error = %e, "probe failed");
+                        }
+                        let _ = runner.tx.send(Action::ProbeDone {
+                            env,
+                            probe,
+                            generation,
+                            at: runner.clock.now(),
+                            report,
                         });
                     }
                     .instrument(span),

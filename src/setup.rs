@@ -64,7 +64,11 @@ pub async fn build(
     }
     let seed = options.seed.unwrap_or_else(|| fastrand::u64(..));
     let mut runtimes = Vec::with_capacity(envs.len());
+    let http_prober: Arc<dyn crate::probe::Prober> = Arc::new(crate::probe::HttpProber::new());
     for (i, env) in envs.iter().enumerate() {
+        // --- probes: health checks of a simulated environment are answered
+        // by its simulation, the others over HTTP.
+        let mut prober: Arc<dyn crate::probe::Prober> = http_prober.clone();
         let backend: Arc<dyn crate::backend::Backend> = match env.source {
             Source::Sim => {
                 let world = env.sim_world.clone().unwrap_or_else(|| env.name.clone());
@@ -73,7 +77,9 @@ pub async fn build(
                         name: env.name.clone(),
                         message: e.to_string(),
                     })?;
-                Arc::new(sim)
+                let sim = Arc::new(sim);
+                prober = Arc::new(crate::backend::sim::SimProber::new(sim.clone(), &world));
+                sim
             }
             Source::Aws => Arc::new(AwsBackend::connect(env, options.aws.clone()).await),
         };
@@ -88,6 +94,7 @@ pub async fn build(
         runtimes.push(EnvRuntime {
             config: env.clone(),
             backend,
+            prober,
         });
     }
     let read_only = options.read_only || config.read_only;

@@ -123,6 +123,9 @@ pub struct EnvState {
     pub revisions: BTreeMap<String, Panel<Vec<String>>>,
     /// Requests sent by the backend, by `service:Operation`.
     pub request_stats: BTreeMap<String, crate::backend::OpStats>,
+    // --- probes
+    /// The HTTP health checks, in configuration order.
+    pub probes: Vec<crate::probe::ProbeState>,
 }
 
 impl EnvState {
@@ -151,6 +154,12 @@ impl EnvState {
             task_definitions_requested: HashSet::new(),
             revisions: BTreeMap::new(),
             request_stats: BTreeMap::new(),
+            // --- probes
+            probes: cfg
+                .health_checks
+                .iter()
+                .map(crate::probe::ProbeState::from_config)
+                .collect(),
         }
     }
 

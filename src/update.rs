@@ -128,6 +128,15 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 None => Vec::new(),
             }
         }
+        // --- probes
+        Action::ProbeDue { env, probe } => probes::due(state, env, probe, false),
+        Action::ProbeDone {
+            env,
+            probe,
+            generation,
+            at,
+            report,
+        } => probes::done(state, env, probe, generation, at, &report),
     }
 }
 
@@ -611,6 +620,7 @@ fn refresh_all(state: &mut State) -> Vec<Effect> {
     for r in Resource::ALL {
         effects.extend(poll(state, env, r, true));
     }
+    effects.extend(probes::refresh(state, env));
     flash(state, "refreshing…", Severity::Info);
     effects
 }
@@ -818,6 +828,7 @@ fn clamp_selection(state: &mut State) {
 
 mod operate;
 pub use operate::watched_resource;
+mod probes;
 
 #[cfg(test)]
 mod tests;

@@ -53,6 +53,10 @@ async fn poll_all(app: &mut App, env: usize) {
     for resource in Resource::ALL {
         app.dispatch(Action::PollDue { env, resource });
     }
+    // --- probes
+    for probe in 0..app.state.envs.get(env).map_or(0, |e| e.probes.len()) {
+        app.dispatch(Action::ProbeDue { env, probe });
+    }
     app.settle().await;
 }
 

@@ -52,6 +52,7 @@ fn env_config(name: &str, endpoint: &str, cluster: &str) -> EnvironmentConfig {
         read_only: false,
         audit_log_group: None,
         refresh: None,
+        health_checks: Vec::new(),
     }
 }
 
@@ -405,6 +406,7 @@ async fn expired_credentials_show_a_banner_and_recover() {
         vec![EnvRuntime {
             config: cfg,
             backend: std::sync::Arc::new(backend),
+            prober: std::sync::Arc::new(honban::probe::HttpProber::new()),
         }],
         clock.clone(),
     );

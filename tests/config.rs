@@ -10,7 +10,7 @@ use honban::config::load::{
     BUILTIN_CONFIG_NAME, ConfigError, load_config, parse_config, validate_environment_name,
 };
 use honban::config::theme::{Theme, load_theme, theme_names};
-use honban::config::{Config, DEFAULT_CONFIG, RefreshIntervals, Source};
+use honban::config::{Config, DEFAULT_CONFIG, HealthCheckConfig, RefreshIntervals, Source};
 use ratatui::style::{Color, Modifier};
 
 fn fixture(name: &str) -> PathBuf {
@@ -111,7 +111,26 @@ fn the_example_config_parses() {
             alarms_secs: 10,
         }
     );
+    // --- probes
+    assert_eq!(
+        prod.health_checks,
+        [
+            HealthCheckConfig {
+                name: Some("app".into()),
+                ..HealthCheckConfig::new("https://works-logue.com/api/health")
+            },
+            HealthCheckConfig {
+                name: Some("ready".into()),
+                interval_secs: 30,
+                ..HealthCheckConfig::new("https://works-logue.com/api/health/ready")
+            },
+        ]
+    );
+    assert_eq!(prod.health_checks[0].interval_secs, 15);
+    assert_eq!(prod.health_checks[0].timeout_secs, 5);
+    assert_eq!(prod.health_checks[0].expect_status, None);
     let stg = &config.environments[1];
+    assert!(stg.health_checks.is_empty());
     assert_eq!(stg.profile.as_deref(), Some("stg"));
     assert!(!stg.protected);
     assert_eq!(stg.intervals(&config.refresh), config.refresh);
@@ -644,5 +663,49 @@ fn user_themes_add_and_override() {
             "{}:1:9: unknown theme \"yours\"; available: default, light, high-contrast, broken, mine",
             config_path.display()
         )
+    );
+}
+
+// --------------------------------------------------------------- probes
+
+#[test]
+fn health_check_urls_must_be_http_or_https() {
+    assert_reported(
+        "health_check_bad_scheme.toml",
+        "7:7",
+        "environment \"production\", health check 1: \"ftp://works-logue.com/api/health\": the scheme must be http or https, found \"ftp\" (health_checks.url)",
+    );
+    assert_reported(
+        "health_check_no_scheme.toml",
+        "6:7",
+        "environment \"production\", health check 1: \"works-logue.com/api/health\" has no scheme; write e.g. \"https://works-logue.com/api/health\" (health_checks.url)",
+    );
+    assert_reported(
+        "health_check_missing_url.toml",
+        "5:1",
+        "missing required key \"url\" in [[environment.health_checks]]",
+    );
+}
+
+#[test]
+fn health_check_intervals_and_timeouts_are_at_least_a_second() {
+    assert_reported(
+        "health_check_zero_interval.toml",
+        "10:17",
+        "environment \"staging\", health check 2: must be at least 1 second, found 0 (health_checks.interval_secs)",
+    );
+    assert_reported(
+        "health_check_zero_timeout.toml",
+        "7:16",
+        "environment \"production\", health check 1: must be at least 1 second, found 0 (health_checks.timeout_secs)",
+    );
+}
+
+#[test]
+fn health_check_expected_status_is_an_http_status() {
+    assert_reported(
+        "health_check_bad_status.toml",
+        "8:17",
+        "environment \"production\", health check 1: an HTTP status is 100 to 599, found 2000 (health_checks.expect_status)",
     );
 }

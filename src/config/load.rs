@@ -302,6 +302,7 @@ pub fn parse_config_in(
     check.theme(&config, theme_dir)?;
     check.refresh(&config)?;
     check.environments(&config)?;
+    check.health_checks(&config)?;
     check.default_environment(&config)?;
     check.keys(&config)?;
     inherit_refresh(&mut config, &doc);
@@ -797,6 +798,63 @@ impl<'de> Deserialize<'de> for KeyList {
         }
 
         deserializer.deserialize_any(KeyListVisitor)
+    }
+}
+
+// --- probes
+impl Checker<'_, '_> {
+    /// `[[environment.health_checks]]`: a URL that can be probed, intervals
+    /// and timeouts of at least a second, a status code that exists.
+    fn health_checks(&self, config: &Config) -> Result<(), ConfigError> {
+        let tables = self.environment_tables();
+        for (i, env) in config.environments.iter().enumerate() {
+            let env_table = tables.get(i).map(|(_, t)| *t);
+            let checks: Vec<(Range<usize>, &DeTable<'_>)> = match env_table
+                .and_then(|t| get(t, "health_checks"))
+                .map(|(_, v)| v.get_ref())
+            {
+                Some(DeValue::Array(items)) => items
+                    .iter()
+                    .filter_map(|item| as_table(item).map(|t| (item.span(), t)))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for (j, check) in env.health_checks.iter().enumerate() {
+                let table = checks.get(j).map(|(_, t)| *t);
+                let table_span = checks.get(j).map(|(s, _)| s.clone());
+                let at = |key: &str| value_span(table, key).or(table_span.clone());
+                let place = format!("environment \"{}\", health check {}", env.name, j + 1);
+                if let Some(problem) = check.url_problem() {
+                    return Err(
+                        self.error(at("url"), format!("{place}: {problem} (health_checks.url)"))
+                    );
+                }
+                for (field, value) in [
+                    ("interval_secs", check.interval_secs),
+                    ("timeout_secs", check.timeout_secs),
+                ] {
+                    if value == 0 {
+                        return Err(self.error(
+                            at(field),
+                            format!(
+                                "{place}: must be at least 1 second, found 0 (health_checks.{field})"
+                            ),
+                        ));
+                    }
+                }
+                if let Some(status) = check.expect_status
+                    && !(100..=599).contains(&status)
+                {
+                    return Err(self.error(
+                        at("expect_status"),
+                        format!(
+                            "{place}: an HTTP status is 100 to 599, found {status} (health_checks.expect_status)"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -88,6 +88,10 @@ pub struct EnvironmentConfig {
     pub audit_log_group: Option<String>,
     #[serde(default)]
     pub refresh: Option<RefreshIntervals>,
+    // --- probes
+    /// HTTP health endpoints probed on their own intervals.
+    #[serde(default)]
+    pub health_checks: Vec<HealthCheckConfig>,
 }
 
 /// Where an environment's data comes from.
@@ -166,5 +170,96 @@ impl EnvironmentConfig {
     /// The refresh intervals in force for this environment.
     pub fn intervals(&self, defaults: &RefreshIntervals) -> RefreshIntervals {
         self.refresh.unwrap_or(*defaults)
+    }
+}
+
+// --- probes
+
+/// One HTTP health endpoint of an environment, probed with a GET.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckConfig {
+    /// Shown on screen; defaults to the URL's host and path.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// An `http://` or `https://` URL.
+    pub url: String,
+    #[serde(default = "d_probe_interval")]
+    pub interval_secs: u64,
+    #[serde(default = "d_probe_timeout")]
+    pub timeout_secs: u64,
+    /// The status that means healthy; any 2xx when unset.
+    #[serde(default)]
+    pub expect_status: Option<u16>,
+}
+
+fn d_probe_interval() -> u64 {
+    15
+}
+fn d_probe_timeout() -> u64 {
+    5
+}
+
+impl HealthCheckConfig {
+    /// A check of `url` with the default interval and timeout.
+    pub fn new(url: &str) -> Self {
+        Self {
+            name: None,
+            url: url.to_string(),
+            interval_secs: d_probe_interval(),
+            timeout_secs: d_probe_timeout(),
+            expect_status: None,
+        }
+    }
+
+    /// The name shown: the configured one, else the URL's host and path.
+    pub fn display_name(&self) -> String {
+        if let Some(n) = self.name.as_deref().filter(|n| !n.trim().is_empty()) {
+            return n.to_string();
+        }
+        match self.url.parse::<http::Uri>() {
+            Ok(uri) => format!(
+                "{}{}",
+                uri.host().unwrap_or(""),
+                uri.path().trim_end_matches('/')
+            ),
+            Err(_) => self.url.clone(),
+        }
+    }
+
+    pub fn interval(&self) -> Duration {
+        Duration::from_secs(self.interval_secs.max(1))
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs.max(1))
+    }
+
+    /// Why the URL cannot be probed, if it cannot.
+    pub fn url_problem(&self) -> Option<String> {
+        let uri = match self.url.parse::<http::Uri>() {
+            Ok(u) => u,
+            Err(e) => return Some(format!("\"{}\" is not a URL ({e})", self.url)),
+        };
+        match uri.scheme_str() {
+            Some("http" | "https") => {}
+            Some(other) => {
+                return Some(format!(
+                    "\"{}\": the scheme must be http or https, found \"{other}\"",
+                    self.url
+                ));
+            }
+            None => {
+                return Some(format!(
+                    "\"{}\" has no scheme; write e.g. \"https://{}\"",
+                    self.url,
+                    self.url.trim_start_matches('/')
+                ));
+            }
+        }
+        if uri.host().is_none_or(str::is_empty) {
+            return Some(format!("\"{}\" has no host", self.url));
+        }
+        None
     }
 }

@@ -93,6 +93,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 } else {
                     Span::styled("0", theme.ok)
                 }),
+                // --- probes
+                Cell::from(super::probes::fleet_cell(e, theme)),
             ];
             if wide {
                 cells.push(Cell::from(if e.read_only { "read-only" } else { "" }));
@@ -108,6 +110,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         "TASKS",
         "DB",
         "ALARMS",
+        "HTTP",
     ];
     let mut widths = vec![
         Constraint::Length(16),
@@ -116,6 +119,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Constraint::Length(7),
         Constraint::Length(5),
         Constraint::Length(8),
+        Constraint::Length(5),
     ];
     if wide {
         header.push("MODE");

@@ -15,6 +15,7 @@ mod footer;
 mod header;
 mod help;
 mod overview;
+mod probes;
 mod service_detail;
 mod services;
 mod tasks;

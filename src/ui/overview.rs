@@ -27,23 +27,27 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let svc_rows = services.len().max(1) as u16 + 3;
     let db_rows = dbs.len().max(1) as u16 + 3;
     let side_by_side = area.width >= 110;
+    // --- probes: the health checks follow the services (none: no panel).
+    let probe_rows = super::probes::height(env);
     let mut constraints = vec![Constraint::Length(1)];
     if side_by_side {
         constraints.push(Constraint::Length(svc_rows.max(db_rows)));
+        constraints.push(Constraint::Length(probe_rows));
     } else {
         constraints.push(Constraint::Length(svc_rows));
+        constraints.push(Constraint::Length(probe_rows));
         constraints.push(Constraint::Length(db_rows));
     }
     constraints.push(Constraint::Length(alarm_rows));
     constraints.push(Constraint::Fill(1));
     let areas = Layout::vertical(constraints).split(area);
     let summary_area = areas[0];
-    let (svc_area, db_area, alarms_area, events_area) = if side_by_side {
+    let (svc_area, probes_area, db_area, alarms_area, events_area) = if side_by_side {
         let [a, b] = Layout::horizontal([Constraint::Percentage(56), Constraint::Percentage(44)])
             .areas(areas[1]);
-        (a, b, areas[2], areas[3])
+        (a, areas[2], b, areas[3], areas[4])
     } else {
-        (areas[1], areas[2], areas[3], areas[4])
+        (areas[1], areas[2], areas[3], areas[4], areas[5])
     };
 
     // Counts by health.
@@ -100,7 +104,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme.unknown,
         ));
     }
+    spans.extend(super::probes::summary(env, theme));
     frame.render_widget(Paragraph::new(Line::from(spans)), summary_area);
+    super::probes::draw(frame, probes_area, state, env, theme);
 
     // Services.
     let block = panel(

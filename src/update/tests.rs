@@ -35,6 +35,7 @@ fn env_config(name: &str) -> EnvironmentConfig {
         read_only: false,
         audit_log_group: None,
         refresh: None,
+        health_checks: Vec::new(),
     }
 }
 

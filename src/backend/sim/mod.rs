@@ -17,6 +17,7 @@ mod alarms;
 mod clock;
 mod ecs;
 mod engine;
+mod health;
 mod metrics;
 mod rds;
 mod world;
@@ -29,6 +30,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use async_trait::async_trait;
 
 pub use clock::SimClock;
+pub use health::SimProber;
 
 use self::engine::World;
 use self::world::Description;
@@ -92,6 +94,11 @@ pub fn demo_environments() -> Vec<EnvironmentConfig> {
             // The team's shared trail, as a production setup would have it.
             audit_log_group: w.protected.then(|| "/honban/audit".to_string()),
             refresh: None,
+            health_checks: w
+                .health_checks
+                .iter()
+                .map(health::HealthCheckDesc::config)
+                .collect(),
         })
         .collect()
 }

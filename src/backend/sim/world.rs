@@ -61,6 +61,10 @@ pub(crate) struct WorldDesc {
     /// Tasks that stopped shortly before the simulation starts.
     #[serde(default, rename = "stopped_task")]
     pub stopped_tasks: Vec<StoppedTaskDesc>,
+    // --- probes
+    /// The health endpoints of the world's services.
+    #[serde(default, rename = "health_check")]
+    pub health_checks: Vec<super::health::HealthCheckDesc>,
 }
 
 fn default_session() -> String {
