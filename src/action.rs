@@ -23,11 +23,13 @@ pub enum Resource {
     Snapshots,
     Alarms,
     Targets,
+    // --- metrics
+    Metrics,
 }
 
 impl Resource {
     /// Every polled resource kind.
-    pub const ALL: [Resource; 8] = [
+    pub const ALL: [Resource; 9] = [
         Resource::Identity,
         Resource::Services,
         Resource::Scaling,
@@ -36,6 +38,8 @@ impl Resource {
         Resource::Snapshots,
         Resource::Alarms,
         Resource::Targets,
+        // --- metrics
+        Resource::Metrics,
     ];
 
     pub fn label(self) -> &'static str {
@@ -48,6 +52,8 @@ impl Resource {
             Self::Snapshots => "snapshots",
             Self::Alarms => "alarms",
             Self::Targets => "target health",
+            // --- metrics
+            Self::Metrics => "metrics",
         }
     }
 }
@@ -63,6 +69,8 @@ pub enum Data {
     Snapshots(Vec<DbSnapshot>),
     Alarms(Vec<Alarm>),
     Targets(Vec<TargetGroup>),
+    // --- metrics
+    Metrics(crate::metrics::MetricsData),
 }
 
 /// Something that happened.
@@ -124,6 +132,15 @@ pub enum Action {
         generation: u64,
         at: Timestamp,
         report: crate::probe::ProbeReport,
+    },
+    // --- metrics
+    /// The history of an alarm was fetched (`DescribeAlarmHistory`).
+    AlarmHistoryLoaded {
+        env: usize,
+        alarm: String,
+        generation: u64,
+        at: Timestamp,
+        result: Result<Vec<crate::domain::AlarmHistoryItem>, BackendError>,
     },
 }
 

@@ -70,6 +70,8 @@ impl App {
                 | Action::RevisionsLoaded { .. }
                 | Action::OperationDone { .. }
                 | Action::ProbeDone { .. }
+                // --- metrics
+                | Action::AlarmHistoryLoaded { .. }
         ) {
             self.pending = self.pending.saturating_sub(1);
         }

@@ -521,6 +521,52 @@ pub struct MetricSeries {
     pub points: Vec<(Timestamp, f64)>,
 }
 
+// --- metrics
+
+/// One query of a batched `GetMetricData` request: a metric, a statistic
+/// and a period. `id` is unique within the request (`^[a-z][a-zA-Z0-9_]*$`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricQuery {
+    pub id: String,
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: Vec<(String, String)>,
+    /// `Average`, `Sum`, `Minimum`, `Maximum`, `SampleCount`.
+    pub statistic: String,
+    pub period_seconds: u32,
+}
+
+impl MetricQuery {
+    /// Whether this queries `namespace/name` with exactly `dimensions` (in
+    /// any order) and `statistic`.
+    pub fn is(
+        &self,
+        namespace: &str,
+        name: &str,
+        dimensions: &[(String, String)],
+        statistic: &str,
+    ) -> bool {
+        self.namespace == namespace
+            && self.name == name
+            && self.statistic == statistic
+            && self.dimensions.len() == dimensions.len()
+            && dimensions.iter().all(|d| self.dimensions.contains(d))
+    }
+}
+
+/// One entry of an alarm's history (`DescribeAlarmHistory`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmHistoryItem {
+    pub timestamp: Timestamp,
+    /// `StateUpdate`, `ConfigurationUpdate`, `Action`.
+    pub kind: String,
+    pub summary: String,
+    /// For state updates: from → to, and why.
+    pub old_state: Option<AlarmState>,
+    pub new_state: Option<AlarmState>,
+    pub reason: Option<String>,
+}
+
 // --------------------------------------------------------------- health
 
 /// How healthy a thing is, as the console colours it.

@@ -55,4 +55,20 @@ pub enum Effect {
         probe: usize,
         generation: u64,
     },
+    // --- metrics
+    /// One batched `GetMetricData` of everything an environment charts.
+    FetchMetrics {
+        env: usize,
+        generation: u64,
+        range: crate::metrics::MetricRange,
+        start: crate::domain::Timestamp,
+        end: crate::domain::Timestamp,
+        queries: Vec<crate::domain::MetricQuery>,
+    },
+    /// The history of one alarm.
+    FetchAlarmHistory {
+        env: usize,
+        alarm: String,
+        generation: u64,
+    },
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod domain;
 pub mod effect;
 pub mod logging;
+pub mod metrics;
 pub mod ops;
 pub mod paths;
 pub mod probe;

@@ -214,6 +214,72 @@ impl Runner {
                     .instrument(span),
                 );
             }
+            // --- metrics
+            Effect::FetchMetrics {
+                env,
+                generation,
+                range,
+                start,
+                end,
+                queries,
+            } => {
+                let span = tracing::info_span!("metrics", env, generation, queries = queries.len());
+                tokio::spawn(
+                    async move {
+                        let result = match runner.backend(env) {
+                            Ok(b) => runner
+                                .bounded(b.metric_data(&queries, start, end))
+                                .await
+                                .map(|series| {
+                                    Data::Metrics(crate::metrics::MetricsData {
+                                        range,
+                                        start,
+                                        end,
+                                        queries,
+                                        series,
+                                    })
+                                }),
+                            Err(e) => Err(e),
+                        };
+                        if let Err(e) = &result {
+                            tracing::warn!(error = %e, "metrics fetch failed");
+                        }
+                        let _ = runner.tx.send(Action::Loaded {
+                            env,
+                            resource: Resource::Metrics,
+                            generation,
+                            at: runner.clock.now(),
+                            result,
+                        });
+                        runner.send_stats(env);
+                    }
+                    .instrument(span),
+                );
+            }
+            Effect::FetchAlarmHistory {
+                env,
+                alarm,
+                generation,
+            } => {
+                let span = tracing::info_span!("alarm_history", env, %alarm);
+                tokio::spawn(
+                    async move {
+                        let result = match runner.backend(env) {
+                            Ok(b) => runner.bounded(b.alarm_history(&alarm)).await,
+                            Err(e) => Err(e),
+                        };
+                        let _ = runner.tx.send(Action::AlarmHistoryLoaded {
+                            env,
+                            alarm,
+                            generation,
+                            at: runner.clock.now(),
+                            result,
+                        });
+                        runner.send_stats(env);
+                    }
+                    .instrument(span),
+                );
+            }
             Effect::FetchRevisions {
                 env,
                 family,
@@ -558,6 +624,12 @@ impl Runner {
                 Data::Snapshots(self.bounded(b.db_snapshots(&cfg.rds_instances)).await?)
             }
             Resource::Alarms => Data::Alarms(self.bounded(b.alarms(&cfg.alarm_prefixes)).await?),
+            // --- metrics
+            Resource::Metrics => {
+                return Err(BackendError::Other {
+                    message: "metrics are fetched in one batch: Effect::FetchMetrics".to_string(),
+                });
+            }
             Resource::Targets => {
                 // Target groups are named by the services: Effect::FetchTargets.
                 return Err(BackendError::Other {
@@ -613,6 +685,8 @@ pub fn interval_of(resource: Resource, intervals: &RefreshIntervals) -> Duration
         Resource::Tasks => intervals.tasks(),
         Resource::Databases | Resource::Snapshots => intervals.databases(),
         Resource::Alarms => intervals.alarms(),
+        // --- metrics
+        Resource::Metrics => intervals.metrics(),
     }
 }
 

@@ -126,6 +126,11 @@ pub struct EnvState {
     // --- probes
     /// The HTTP health checks, in configuration order.
     pub probes: Vec<crate::probe::ProbeState>,
+    // --- metrics
+    /// Every chart's data: one batched request per interval.
+    pub metrics: Panel<crate::metrics::MetricsData>,
+    /// Alarm histories by alarm name, fetched when an alarm is opened.
+    pub alarm_history: BTreeMap<String, Panel<Vec<crate::domain::AlarmHistoryItem>>>,
 }
 
 impl EnvState {
@@ -160,6 +165,9 @@ impl EnvState {
                 .iter()
                 .map(crate::probe::ProbeState::from_config)
                 .collect(),
+            // --- metrics
+            metrics: Panel::default(),
+            alarm_history: BTreeMap::new(),
         }
     }
 
@@ -190,6 +198,8 @@ impl EnvState {
             Resource::Snapshots => meta!(self.snapshots),
             Resource::Alarms => meta!(self.alarms),
             Resource::Targets => meta!(self.targets),
+            // --- metrics
+            Resource::Metrics => meta!(self.metrics),
         }
     }
 
@@ -329,6 +339,8 @@ pub enum View {
     Databases,
     Alarms,
     Activity,
+    // --- metrics
+    AlarmDetail { alarm: String },
 }
 
 /// The kind of a view, for per-view selection and filters.
@@ -343,6 +355,8 @@ pub enum ViewKind {
     Databases,
     Alarms,
     Activity,
+    // --- metrics
+    AlarmDetail,
 }
 
 impl View {
@@ -357,6 +371,8 @@ impl View {
             Self::Databases => ViewKind::Databases,
             Self::Alarms => ViewKind::Alarms,
             Self::Activity => ViewKind::Activity,
+            // --- metrics
+            Self::AlarmDetail { .. } => ViewKind::AlarmDetail,
         }
     }
 
@@ -371,6 +387,8 @@ impl View {
             Self::Databases => "Databases".into(),
             Self::Alarms => "Alarms".into(),
             Self::Activity => "Activity".into(),
+            // --- metrics
+            Self::AlarmDetail { alarm } => format!("Alarm {alarm}"),
         }
     }
 }
@@ -485,6 +503,9 @@ pub struct State {
     pub audit_path: Option<String>,
     /// Prefix of this session's operation ids.
     pub session: String,
+    // --- metrics
+    /// How far back the charts look (every environment).
+    pub metric_range: crate::metrics::MetricRange,
 }
 
 impl State {
@@ -508,6 +529,8 @@ impl State {
             history: Vec::new(),
             audit_path: None,
             session: now.format("%Y%m%dT%H%M%S").to_string(),
+            // --- metrics
+            metric_range: crate::metrics::MetricRange::default(),
         }
     }
 
@@ -676,6 +699,8 @@ impl State {
             View::Databases => self.visible_databases().len(),
             View::Alarms => self.visible_alarms().len(),
             View::Activity => self.activity.len() + self.history.len(),
+            // --- metrics
+            View::AlarmDetail { .. } => 0,
         }
     }
 

@@ -137,6 +137,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             at,
             report,
         } => probes::done(state, env, probe, generation, at, &report),
+        // --- metrics
+        Action::AlarmHistoryLoaded {
+            env,
+            alarm,
+            generation,
+            at,
+            result,
+        } => metrics::on_history(state, env, &alarm, generation, at, result),
     }
 }
 
@@ -171,6 +179,15 @@ fn visible_clock_label(state: &State) -> Vec<String> {
 /// flight (a poller tick is skipped then; a manual refresh supersedes a
 /// request that has been in flight for a while).
 fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<Effect> {
+    // --- metrics
+    if resource == Resource::Metrics {
+        let trigger = if manual {
+            metrics::Trigger::Manual
+        } else {
+            metrics::Trigger::Poller
+        };
+        return metrics::poll(state, env, trigger);
+    }
     let now = state.now;
     let Some(e) = state.envs.get_mut(env) else {
         return Vec::new();
@@ -218,6 +235,8 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
             Resource::Snapshots => begin!(e.snapshots),
             Resource::Alarms => begin!(e.alarms),
             Resource::Targets => begin!(e.targets),
+            // --- metrics: started above.
+            Resource::Metrics => return Vec::new(),
         }
     };
     if env == state.active {
@@ -319,12 +338,16 @@ fn on_loaded(
         Resource::Snapshots => take!(e.snapshots, Snapshots, |v| (v, Vec::new())),
         Resource::Alarms => take!(e.alarms, Alarms, |v| (v, Vec::new())),
         Resource::Targets => take!(e.targets, Targets, |v| (v, Vec::new())),
+        // --- metrics
+        Resource::Metrics => take!(e.metrics, Metrics, |v| (v, Vec::new())),
     }
     let mut effects = Vec::new();
     if resource == Resource::Services {
         effects.extend(request_task_definitions(e, env));
     }
     operate::advance_watches(state, env);
+    // --- metrics
+    effects.extend(metrics::after_load(state, env, resource));
     if env == state.active {
         state.dirty = true;
         clamp_selection(state);
@@ -527,6 +550,8 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::Snapshot
         | Command::Reboot
         | Command::MuteAlarm => return operate::start(state, cmd),
+        // --- metrics
+        Command::MetricRange => return metrics::switch_range(state),
     }
     Vec::new()
 }
@@ -556,28 +581,10 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
                 return open_service(state, service);
             }
         }
-        View::Alarms => {
-            // An alarm on an ECS service metric leads to the service.
-            let target = state.visible_alarms().get(sel).and_then(|a| {
-                let m = a.metric.as_ref()?;
-                m.dimensions
-                    .iter()
-                    .find(|(k, _)| k == "ServiceName")
-                    .map(|(_, v)| v.clone())
-            });
-            match target {
-                Some(service) if state.service(&service).is_some() => {
-                    return open_service(state, service);
-                }
-                _ => {
-                    flash(
-                        state,
-                        "this alarm does not watch an ECS service",
-                        Severity::Info,
-                    );
-                }
-            }
-        }
+        // --- metrics: an alarm opens its detail (chart, history), from
+        // which `enter` jumps to the resource it watches.
+        View::Alarms => return metrics::open_alarm(state),
+        View::AlarmDetail { alarm } => return metrics::jump(state, &alarm),
         View::ServiceDetail { .. }
         | View::Tasks
         | View::Databases
@@ -633,7 +640,7 @@ fn switch_env(state: &mut State, index: usize) -> Vec<Effect> {
     // Detail views refer to resources of the previous environment.
     state
         .views
-        .retain(|v| !matches!(v, View::ServiceDetail { .. }));
+        .retain(|v| !matches!(v, View::ServiceDetail { .. } | View::AlarmDetail { .. }));
     if state.views.is_empty() {
         state.views.push(View::Overview);
     }
@@ -826,7 +833,9 @@ fn clamp_selection(state: &mut State) {
     }
 }
 
+mod metrics;
 mod operate;
+pub use metrics::window as metric_window;
 pub use operate::watched_resource;
 mod probes;
 

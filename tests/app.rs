@@ -270,6 +270,11 @@ async fn snapshot_views(w: u16, h: u16) {
     insta::assert_snapshot!(format!("databases_{size}"), render(&app, w, h));
     command(&mut app, "alarms");
     insta::assert_snapshot!(format!("alarms_{size}"), render(&app, w, h));
+    // --- metrics: the alarm detail (chart, history), then back.
+    app.dispatch(Action::Command(Command::Select));
+    app.settle().await;
+    insta::assert_snapshot!(format!("alarm_detail_{size}"), render(&app, w, h));
+    app.dispatch(Action::Command(Command::Back));
     app.dispatch(key('?'));
     insta::assert_snapshot!(format!("help_{size}"), render(&app, w, h));
     app.dispatch(key('x'));
@@ -560,4 +565,66 @@ async fn a_bad_image_fails_and_the_offered_rollback_restores_the_service() {
             ("rollback", honban::audit::Phase::Result),
         ]
     );
+}
+
+// --- metrics
+
+#[tokio::test]
+async fn an_alarm_is_followed_to_its_chart_and_to_the_service_in_a_few_keys() {
+    let (mut app, _) = demo(42).await;
+    let metrics = app.state.envs[0]
+        .metrics
+        .data
+        .clone()
+        .expect("metrics loaded");
+    let cpu = metrics
+        .service_cpu("works-logue-prod", "web")
+        .expect("web CPU is queried");
+    assert!(
+        cpu.points.len() >= 55,
+        "an hour of minutes: {}",
+        cpu.points.len()
+    );
+    command(&mut app, "alarms");
+    let index = app
+        .state
+        .visible_alarms()
+        .iter()
+        .position(|a| a.name == "works-logue-prod-web-5xx")
+        .expect("listed");
+    for _ in 0..index {
+        app.dispatch(key('j'));
+    }
+    app.dispatch(Action::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    app.settle().await;
+    assert_eq!(
+        app.state.view(),
+        &View::AlarmDetail {
+            alarm: "works-logue-prod-web-5xx".into()
+        }
+    );
+    let screen = render(&app, 160, 48);
+    assert!(screen.contains("threshold 10"), "{screen}");
+    assert!(screen.contains("History"), "{screen}");
+    // The 5XX alarm watches the target group: enter leads to web.
+    app.dispatch(Action::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    app.settle().await;
+    assert_eq!(
+        app.state.view(),
+        &View::ServiceDetail {
+            service: "web".into()
+        }
+    );
+    // R: three hours, fetched at once.
+    app.dispatch(key('R'));
+    app.settle().await;
+    let data = app.state.envs[0].metrics.data.as_ref().expect("metrics");
+    assert_eq!(data.range, honban::metrics::MetricRange::ThreeHours);
+    assert!(render(&app, 160, 48).contains("CPU · last 3h"));
 }

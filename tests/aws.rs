@@ -2507,3 +2507,181 @@ async fn audit_records_also_go_to_the_shared_log_group() {
     assert!(told, "{}", flash_text(&app));
     assert!(flash_text(&app).contains("local audit log has the record"));
 }
+
+// --------------------------------------------------------------------------
+// --- metrics: GetMetricData in one batched request, alarm triage.
+
+/// Puts `points` (minutes before `end`, value) of the web service's CPU.
+fn put_web_cpu(
+    moto: &Moto,
+    account: &str,
+    cluster: &str,
+    end: chrono::DateTime<chrono::Utc>,
+    points: &[(i64, f64)],
+) {
+    let data: Vec<String> = points
+        .iter()
+        .map(|(ago, v)| {
+            let t = end - chrono::TimeDelta::minutes(*ago);
+            format!(
+                r#"{{"MetricName": "CPUUtilization", "Dimensions": [{{"Name": "ClusterName", "Value": "{cluster}"}}, {{"Name": "ServiceName", "Value": "web"}}], "Timestamp": "{}", "Value": {v}, "Unit": "Percent"}}"#,
+                t.format("%Y-%m-%dT%H:%M:%SZ")
+            )
+        })
+        .collect();
+    moto.aws(
+        account,
+        "cloudwatch",
+        "put_metric_data",
+        &format!(
+            r#"{{"Namespace": "AWS/ECS", "MetricData": [{}]}}"#,
+            data.join(", ")
+        ),
+    );
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("terminal");
+    let theme = honban::config::theme::load_theme("default", None, false).expect("theme");
+    terminal
+        .draw(|f| honban::ui::draw(f, &app.state, &theme))
+        .expect("draw");
+    let buf = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[tokio::test]
+async fn metric_data_is_what_was_put_and_a_gap_stays_a_gap() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "mx"]);
+    let (start, end) =
+        honban::update::metric_window(chrono::Utc::now(), honban::metrics::MetricRange::Hour);
+    put_web_cpu(
+        moto,
+        &account,
+        "mx",
+        end,
+        &[(10, 12.5), (9, 40.0), (7, 90.0)],
+    );
+    let b = backend(moto, &account, "mx").await;
+    let q = |id: &str, name: &str| honban::domain::MetricQuery {
+        id: id.to_string(),
+        namespace: "AWS/ECS".to_string(),
+        name: name.to_string(),
+        dimensions: vec![
+            ("ClusterName".to_string(), "mx".to_string()),
+            ("ServiceName".to_string(), "web".to_string()),
+        ],
+        statistic: "Average".to_string(),
+        period_seconds: 60,
+    };
+    moto.reset_counts(&account);
+    let series = b
+        .metric_data(
+            &[q("m0", "CPUUtilization"), q("m1", "MemoryUtilization")],
+            start,
+            end,
+        )
+        .await
+        .expect("metric data");
+    assert_eq!(moto.count(&account, "cloudwatch:GetMetricData"), 1);
+    assert_eq!(series.len(), 2);
+    assert_eq!(series[0].id, "m0");
+    let minute = |ago: i64| end - chrono::TimeDelta::minutes(ago);
+    assert_eq!(
+        series[0].points,
+        vec![(minute(10), 12.5), (minute(9), 40.0), (minute(7), 90.0)],
+        "values and timestamps as put; the minute without data is absent"
+    );
+    assert!(
+        series[1].points.is_empty(),
+        "nothing was put: no points, not zeros"
+    );
+}
+
+#[tokio::test]
+async fn the_console_charts_what_was_put_with_one_request_per_refresh_and_triages_an_alarm() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "works-logue-prod"]);
+    let (_, end) =
+        honban::update::metric_window(chrono::Utc::now(), honban::metrics::MetricRange::Hour);
+    put_web_cpu(
+        moto,
+        &account,
+        "works-logue-prod",
+        end,
+        &[(30, 20.0), (20, 35.0), (3, 91.0), (2, 93.0)],
+    );
+    moto.reset_counts(&account);
+    let mut c = console(
+        &account,
+        env_config("production", &moto.endpoint, "works-logue-prod"),
+        |_, _| {},
+        None,
+    )
+    .await;
+    // Every panel loaded: one GetMetricData for everything.
+    assert_eq!(moto.count(&account, "cloudwatch:GetMetricData"), 1);
+    let data = c.app.state.envs[0].metrics.data.clone().expect("metrics");
+    let cpu = data
+        .service_cpu("works-logue-prod", "web")
+        .expect("web CPU queried");
+    assert_eq!(cpu.points.len(), 4, "{:?}", cpu.points);
+    assert_eq!(cpu.points.last().map(|p| p.1), Some(93.0));
+    assert!(
+        data.queries.iter().any(|q| q.namespace == "AWS/RDS"),
+        "the databases are in the same request"
+    );
+
+    // A poller tick: exactly one more request, whatever is on screen.
+    c.app.dispatch(Action::PollDue {
+        env: 0,
+        resource: Resource::Metrics,
+    });
+    c.app.settle().await;
+    assert_eq!(moto.count(&account, "cloudwatch:GetMetricData"), 2);
+
+    // The services table draws the trend and the latest value.
+    press(&mut c.app, KeyCode::Char('2'));
+    let s = screen(&c.app, 160, 48);
+    assert!(s.contains("93%"), "{s}");
+
+    // Alarm triage: the alarm, its chart, its history (moto has none: a
+    // panel state), and enter to the service.
+    let alarm = "works-logue-prod-web-cpu-high";
+    select(&mut c.app, '5', alarm).await;
+    press(&mut c.app, KeyCode::Enter);
+    c.app.settle().await;
+    assert_eq!(
+        c.app.state.view(),
+        &honban::state::View::AlarmDetail {
+            alarm: alarm.to_string()
+        }
+    );
+    let history = &c.app.state.envs[0].alarm_history[alarm];
+    assert!(history.error().is_some(), "{:?}", history.load);
+    let s = screen(&c.app, 160, 48);
+    assert!(s.contains("history not available from this server"), "{s}");
+    assert!(s.contains("threshold 80%"), "{s}");
+    assert!(s.contains("93%"), "the chart's latest value: {s}");
+    press(&mut c.app, KeyCode::Enter);
+    c.app.settle().await;
+    assert_eq!(
+        c.app.state.view(),
+        &honban::state::View::ServiceDetail {
+            service: "web".to_string()
+        }
+    );
+    let s = screen(&c.app, 160, 48);
+    assert!(s.contains("CPU · last 1h"), "{s}");
+}

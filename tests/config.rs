@@ -75,6 +75,7 @@ fn the_example_config_parses() {
             tasks_secs: 10,
             databases_secs: 30,
             alarms_secs: 15,
+            metrics_secs: 60,
         }
     );
     assert_eq!(
@@ -109,6 +110,7 @@ fn the_example_config_parses() {
             tasks_secs: 10,
             databases_secs: 30,
             alarms_secs: 10,
+            metrics_secs: 60,
         }
     );
     // --- probes
@@ -199,13 +201,13 @@ fn environment_refresh_inherits_the_top_level_refresh() {
 
 #[test]
 fn keys_may_be_a_single_string() {
-    let config = parse_config("[keys]\nrefresh = \"R\"\nquit = []\n", "user.toml").expect("parses");
+    let config = parse_config("[keys]\nrefresh = \"L\"\nquit = []\n", "user.toml").expect("parses");
     let map = Keymap::from_config(&config).expect("keymap");
     assert_eq!(
         map.keys_for(Command::Refresh),
-        [KeyBinding::parse("R").expect("R")]
+        [KeyBinding::parse("L").expect("L")]
     );
-    let r = KeyEvent::new(KeyCode::Char('R'), KeyModifiers::NONE);
+    let r = KeyEvent::new(KeyCode::Char('L'), KeyModifiers::NONE);
     assert_eq!(map.command_for(&r), Some(Command::Refresh));
     // `quit = []` still leaves ctrl-c.
     assert_eq!(map.help_rows()[0], ("ctrl-c".to_string(), "Quit"));
@@ -360,7 +362,7 @@ fn unknown_key() {
     assert_reported(
         "unknown_key.toml",
         "5:1",
-        "unknown key \"servcies_secs\" in [refresh]; allowed keys: services_secs, tasks_secs, databases_secs, alarms_secs",
+        "unknown key \"servcies_secs\" in [refresh]; allowed keys: services_secs, tasks_secs, databases_secs, alarms_secs, metrics_secs",
     );
 }
 
@@ -475,7 +477,7 @@ fn unknown_command() {
     assert_reported(
         "unknown_command.toml",
         "3:1",
-        "unknown command \"reload\" in [keys]; commands: quit, back, up, down, top, bottom, page_up, page_down, select, filter, command, help, refresh, next_environment, overview, services, tasks, databases, alarms, fleet, activity, scale, scaling_bounds, deploy_image, rollback, restart, snapshot, reboot, mute_alarm",
+        "unknown command \"reload\" in [keys]; commands: quit, back, up, down, top, bottom, page_up, page_down, select, filter, command, help, refresh, next_environment, overview, services, tasks, databases, alarms, fleet, activity, scale, scaling_bounds, deploy_image, rollback, restart, snapshot, reboot, mute_alarm, metric_range",
     );
 }
 

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 
 use super::{Backend, BackendError, BackendResult, ImageChange, OpStats, ServiceUpdate};
 use crate::domain::{
-    Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, ScalableTarget, Service,
-    TargetGroup, Task, TaskDefinition, Timestamp,
+    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
+    MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
 
 /// A backend that refuses every mutating call.
@@ -72,6 +72,18 @@ impl Backend for ReadOnly {
     }
     async fn alarms(&self, prefixes: &[String]) -> BackendResult<Vec<Alarm>> {
         self.inner.alarms(prefixes).await
+    }
+    // --- metrics
+    async fn metric_data(
+        &self,
+        queries: &[MetricQuery],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> BackendResult<Vec<MetricSeries>> {
+        self.inner.metric_data(queries, start, end).await
+    }
+    async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>> {
+        self.inner.alarm_history(name).await
     }
 
     async fn update_service(&self, _: &str, _: &str, _: ServiceUpdate) -> BackendResult<Service> {

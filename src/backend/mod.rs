@@ -18,8 +18,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::domain::{
-    Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, ScalableTarget, Service,
-    TargetGroup, Task, TaskDefinition, Timestamp,
+    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
+    MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
 
 /// Why a backend call failed, in the terms an operator acts on.
@@ -145,6 +145,23 @@ pub trait Backend: Send + Sync {
     /// names start with one of the prefixes (all when empty).
     async fn alarms(&self, prefixes: &[String]) -> BackendResult<Vec<Alarm>>;
 
+    // --- metrics
+
+    /// CloudWatch `GetMetricData`: every query in ONE request (at most
+    /// [`METRIC_QUERIES_PER_REQUEST`]; further requests only for the
+    /// `NextToken` pages of the same queries). One series per query, in the
+    /// order of the queries, with the query's id; a period without data is
+    /// absent from the points, never zero.
+    async fn metric_data(
+        &self,
+        queries: &[MetricQuery],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> BackendResult<Vec<MetricSeries>>;
+
+    /// CloudWatch `DescribeAlarmHistory` of one alarm, newest first.
+    async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>>;
+
     // ------------------------------------------------------- mutating
 
     /// ECS `UpdateService`; returns the updated service.
@@ -209,6 +226,9 @@ pub struct OpStats {
     /// Duration of the last call, in milliseconds.
     pub last_ms: u64,
 }
+
+/// The most queries one `GetMetricData` request may carry.
+pub const METRIC_QUERIES_PER_REQUEST: usize = 500;
 
 /// The default timeout of one backend call made by the console.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);

@@ -264,11 +264,13 @@ pub enum Command {
     Snapshot,
     Reboot,
     MuteAlarm,
+    // --- metrics
+    MetricRange,
 }
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 29] = [
+    pub const ALL: [Command; 30] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -298,6 +300,8 @@ impl Command {
         Command::Snapshot,
         Command::Reboot,
         Command::MuteAlarm,
+        // --- metrics
+        Command::MetricRange,
     ];
 
     /// The name used in the `[keys]` table of the config file.
@@ -332,6 +336,8 @@ impl Command {
             Command::Snapshot => "snapshot",
             Command::Reboot => "reboot",
             Command::MuteAlarm => "mute_alarm",
+            // --- metrics
+            Command::MetricRange => "metric_range",
         }
     }
 
@@ -372,6 +378,8 @@ impl Command {
             Command::Snapshot => "Snapshot DB",
             Command::Reboot => "Reboot (failover)",
             Command::MuteAlarm => "Mute/unmute alarm",
+            // --- metrics
+            Command::MetricRange => "Chart time range",
         }
     }
 
@@ -407,6 +415,8 @@ impl Command {
             Command::Snapshot => &["n"],
             Command::Reboot => &["F"],
             Command::MuteAlarm => &["m"],
+            // --- metrics
+            Command::MetricRange => &["R"],
         }
     }
 
@@ -839,12 +849,12 @@ mod tests {
         let mut user = BTreeMap::new();
         user.insert(
             "refresh".to_string(),
-            vec!["R".to_string(), "f5".to_string()],
+            vec!["L".to_string(), "f5".to_string()],
         );
         user.insert("quit".to_string(), vec!["ctrl-q".to_string()]);
         let map = build_keymap(&user).expect("keymap");
         assert_eq!(
-            map.command_for(&ev(KeyCode::Char('R'), KeyModifiers::NONE)),
+            map.command_for(&ev(KeyCode::Char('L'), KeyModifiers::NONE)),
             Some(Command::Refresh)
         );
         assert_eq!(
@@ -867,7 +877,7 @@ mod tests {
             .iter()
             .position(|c| *c == Command::Refresh)
             .expect("refresh");
-        assert_eq!(rows[refresh], ("R, f5".to_string(), "Refresh now"));
+        assert_eq!(rows[refresh], ("L, f5".to_string(), "Refresh now"));
     }
 
     #[test]

@@ -624,6 +624,8 @@ impl<'i> Checker<'_, 'i> {
             ("tasks_secs", refresh.tasks_secs),
             ("databases_secs", refresh.databases_secs),
             ("alarms_secs", refresh.alarms_secs),
+            // --- metrics
+            ("metrics_secs", refresh.metrics_secs),
         ];
         for (field, value) in fields {
             if value == 0 {
@@ -755,6 +757,10 @@ fn inherit_refresh(config: &mut Config, doc: &DeTable<'_>) {
         }
         if !set("alarms_secs") {
             refresh.alarms_secs = defaults.alarms_secs;
+        }
+        // --- metrics
+        if !set("metrics_secs") {
+            refresh.metrics_secs = defaults.metrics_secs;
         }
     }
 }

@@ -125,6 +125,10 @@ pub struct RefreshIntervals {
     pub databases_secs: u64,
     #[serde(default = "d_alarms")]
     pub alarms_secs: u64,
+    // --- metrics
+    /// Metric history for the charts: one batched request per interval.
+    #[serde(default = "d_metrics")]
+    pub metrics_secs: u64,
 }
 
 fn d_services() -> u64 {
@@ -139,6 +143,9 @@ fn d_databases() -> u64 {
 fn d_alarms() -> u64 {
     15
 }
+fn d_metrics() -> u64 {
+    60
+}
 
 impl Default for RefreshIntervals {
     fn default() -> Self {
@@ -147,6 +154,7 @@ impl Default for RefreshIntervals {
             tasks_secs: d_tasks(),
             databases_secs: d_databases(),
             alarms_secs: d_alarms(),
+            metrics_secs: d_metrics(),
         }
     }
 }
@@ -163,6 +171,9 @@ impl RefreshIntervals {
     }
     pub fn alarms(&self) -> Duration {
         Duration::from_secs(self.alarms_secs.max(1))
+    }
+    pub fn metrics(&self) -> Duration {
+        Duration::from_secs(self.metrics_secs.max(1))
     }
 }
 

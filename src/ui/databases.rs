@@ -19,9 +19,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let dbs = state.visible_databases();
     let rows_h = (dbs.len().max(1) as u16 + 3).min(area.height / 2);
-    let [db_area, detail_area, snap_area] = Layout::vertical([
+    // --- metrics: charts of the selected instance where there is room.
+    let charts_h = area.height.saturating_sub(rows_h + 5 + 4).min(10);
+    let charts_h = if charts_h >= 5 { charts_h } else { 0 };
+    let [db_area, detail_area, charts_area, snap_area] = Layout::vertical([
         Constraint::Length(rows_h),
         Constraint::Length(5),
+        Constraint::Length(charts_h),
         Constraint::Min(4),
     ])
     .areas(area);
@@ -58,6 +62,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     Cell::from(format!("{} GiB", d.allocated_storage_gib)),
                     Cell::from(format!("{}d", d.backup_retention_days)),
                 ]);
+                // --- metrics (narrow: the charts below show it)
+                if wide {
+                    cells.push(Cell::from(super::chart::trend_cell(
+                        env,
+                        |m| m.db(&d.id, "CPUUtilization"),
+                        16,
+                        theme,
+                    )));
+                }
                 Row::new(cells)
             })
             .collect();
@@ -75,6 +88,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Constraint::Length(8),
             Constraint::Length(6),
         ]);
+        if wide {
+            header.push("CPU");
+            widths.push(Constraint::Length(16));
+        }
         draw_table(
             frame,
             inner,
@@ -98,6 +115,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(block, detail_area);
     if let Some(d) = selected {
         frame.render_widget(Paragraph::new(detail_lines(d, state, theme)), inner);
+    }
+
+    // --- metrics
+    if charts_h > 0
+        && let Some(d) = selected
+    {
+        draw_charts(frame, charts_area, env, d, theme);
     }
 
     let smeta = env.panel_meta(Resource::Snapshots);
@@ -228,4 +252,62 @@ fn detail_lines<'a>(d: &DbInstance, state: &State, theme: &Theme) -> Vec<Line<'a
         ));
     }
     vec![Line::from(first), Line::from(endpoint), Line::from(third)]
+}
+
+// --- metrics
+
+/// CPU, connections and free storage (replication lag for a replica) of
+/// an instance over the chart range, with the thresholds of its alarms.
+fn draw_charts(
+    frame: &mut Frame,
+    area: Rect,
+    env: &crate::state::EnvState,
+    d: &DbInstance,
+    theme: &Theme,
+) {
+    let third = Layout::horizontal([
+        Constraint::Ratio(1, 3),
+        Constraint::Ratio(1, 3),
+        Constraint::Ratio(1, 3),
+    ])
+    .split(area);
+    let metrics: [(&str, &str); 3] = match d.role() {
+        DbRole::Primary => [
+            ("CPU", "CPUUtilization"),
+            ("connections", "DatabaseConnections"),
+            ("free storage", "FreeStorageSpace"),
+        ],
+        DbRole::Replica => [
+            ("CPU", "CPUUtilization"),
+            ("connections", "DatabaseConnections"),
+            ("replica lag", "ReplicaLag"),
+        ],
+    };
+    let Some(data) = &env.metrics.data else {
+        for (i, (title, _)) in metrics.iter().enumerate() {
+            super::chart::draw_unloaded(frame, third[i], title, env, theme);
+        }
+        return;
+    };
+    for (i, (title, metric)) in metrics.iter().enumerate() {
+        let threshold = env.alarms.data.iter().flatten().find_map(|a| {
+            let m = a.metric.as_ref()?;
+            let on = m.namespace == "AWS/RDS"
+                && m.name == *metric
+                && m.dimensions
+                    .iter()
+                    .any(|(k, v)| k == "DBInstanceIdentifier" && *v == d.id);
+            if on { a.threshold } else { None }
+        });
+        let spec = super::chart::ChartSpec {
+            title: format!("{title} · {}", data.range.label()),
+            series: data.db(&d.id, metric),
+            period_seconds: data.range.period_seconds(),
+            start: data.start,
+            end: data.end,
+            threshold,
+            alarm_periods: &[],
+        };
+        super::chart::draw_chart(frame, third[i], &spec, theme);
+    }
 }

@@ -155,5 +155,7 @@ fn panel_backoff(env: &crate::state::EnvState, r: Resource, state: &State) -> (S
         Resource::Snapshots => of!(env.snapshots),
         Resource::Alarms => of!(env.alarms),
         Resource::Targets => of!(env.targets),
+        // --- metrics
+        Resource::Metrics => of!(env.metrics),
     }
 }

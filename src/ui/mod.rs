@@ -6,7 +6,9 @@
 //! a "terminal too small" message replaces everything.
 
 mod activity;
+mod alarm_detail;
 mod alarms;
+pub mod chart;
 mod databases;
 mod diagnostics;
 mod dialog;
@@ -61,6 +63,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Databases => databases::draw(frame, body, state, theme),
         View::Alarms => alarms::draw(frame, body, state, theme),
         View::Activity => activity::draw(frame, body, state, theme),
+        // --- metrics
+        View::AlarmDetail { alarm } => alarm_detail::draw(frame, body, state, theme, alarm),
     }
     if let Some(bar) = bar {
         frame.render_widget(Paragraph::new(bar), bar_area);

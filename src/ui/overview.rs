@@ -133,6 +133,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Row::new(vec![
                     Cell::from(s.name.clone()),
                     Cell::from(health_span(s.health(), theme)),
+                    // --- metrics: the CPU trend at a glance.
+                    Cell::from(super::chart::trend_cell(
+                        env,
+                        |m| m.service_cpu(crate::domain::short_id(&s.cluster_arn), &s.name),
+                        14,
+                        theme,
+                    )),
                     Cell::from(format!("{}/{}", s.running_count, s.desired_count)),
                     Cell::from(Span::styled(
                         s.rollout().as_str(),
@@ -144,11 +151,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         draw_table(
             frame,
             inner,
-            &["NAME", "HEALTH", "TASKS", "ROLLOUT"],
+            &["NAME", "HEALTH", "CPU", "TASKS", "ROLLOUT"],
             rows,
             &[
                 Constraint::Fill(2),
                 Constraint::Length(9),
+                Constraint::Length(14),
                 Constraint::Length(5),
                 Constraint::Length(11),
             ],
@@ -183,18 +191,26 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     Cell::from(d.id.clone()),
                     Cell::from(d.role().to_string()),
                     Cell::from(Span::styled(d.status.clone(), theme.health(d.health()))),
+                    // --- metrics
+                    Cell::from(super::chart::trend_cell(
+                        env,
+                        |m| m.db(&d.id, "CPUUtilization"),
+                        12,
+                        theme,
+                    )),
                 ])
             })
             .collect();
         draw_table(
             frame,
             inner,
-            &["ID", "ROLE", "STATUS"],
+            &["ID", "ROLE", "STATUS", "CPU"],
             rows,
             &[
                 Constraint::Fill(1),
                 Constraint::Length(7),
                 Constraint::Length(10),
+                Constraint::Length(12),
             ],
             None,
             theme,

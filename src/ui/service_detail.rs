@@ -11,6 +11,7 @@ use crate::config::theme::Theme;
 use crate::domain::{Service, task_definition_label};
 use crate::state::{EnvState, State, ViewKind};
 
+use super::chart::{ChartSpec, draw_chart, draw_unloaded, format_value, trend_cell};
 use super::tasks::draw_task_table;
 use super::widgets::{
     age_since, draw_table, health_span, panel, placeholder, progress_bar, rollout_style,
@@ -49,9 +50,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     let deployments = service.deployments.len().max(1) as u16;
     let wide = area.width >= 140;
     let info = info_lines(env, service, theme, area.width < 120);
-    let [info_area, deploy_area, rest] = Layout::vertical([
+    // --- metrics: charts with axes where there is room, else sparklines
+    // beside the events.
+    let charts_h = if area.height >= 34 { 10 } else { 0 };
+    let [info_area, deploy_area, charts_area, rest] = Layout::vertical([
         Constraint::Length(info.len() as u16 + 2),
         Constraint::Length(deployments + 3),
+        Constraint::Length(charts_h),
         Constraint::Min(4),
     ])
     .areas(area);
@@ -163,6 +168,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
             Some(state.selected(ViewKind::ServiceDetail)),
         );
     }
+
+    // --- metrics
+    let events_area = if charts_h > 0 {
+        draw_charts(frame, charts_area, env, service, theme);
+        events_area
+    } else {
+        let [metrics_area, events_area] =
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
+                .areas(events_area);
+        draw_trends(frame, metrics_area, state, env, service, theme);
+        events_area
+    };
 
     // Events, newest first.
     let block = panel("Events", None, state.now, theme, false);
@@ -323,4 +340,109 @@ fn without_registry(image: &str) -> &str {
         Some((host, rest)) if host.contains('.') || host.contains(':') => rest,
         _ => image,
     }
+}
+
+// --- metrics
+
+/// CPU and memory of the service over the chart range, side by side, with
+/// the thresholds of the alarms on them.
+fn draw_charts(frame: &mut Frame, area: Rect, env: &EnvState, s: &Service, theme: &Theme) {
+    let [cpu_area, mem_area] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+    let cluster = crate::domain::short_id(&s.cluster_arn);
+    let Some(data) = &env.metrics.data else {
+        draw_unloaded(frame, cpu_area, "CPU", env, theme);
+        draw_unloaded(frame, mem_area, "memory", env, theme);
+        return;
+    };
+    for (area, title, metric, series) in [
+        (
+            cpu_area,
+            "CPU",
+            "CPUUtilization",
+            data.service_cpu(cluster, &s.name),
+        ),
+        (
+            mem_area,
+            "memory",
+            "MemoryUtilization",
+            data.service_memory(cluster, &s.name),
+        ),
+    ] {
+        let spec = ChartSpec {
+            title: format!("{title} · last {}", data.range.label()),
+            series,
+            period_seconds: data.range.period_seconds(),
+            start: data.start,
+            end: data.end,
+            threshold: alarm_threshold(env, metric, &s.name),
+            alarm_periods: &[],
+        };
+        draw_chart(frame, area, &spec, theme);
+    }
+}
+
+/// The threshold of the first alarm on an ECS metric of a service.
+fn alarm_threshold(env: &EnvState, metric: &str, service: &str) -> Option<f64> {
+    env.alarms.data.iter().flatten().find_map(|a| {
+        let m = a.metric.as_ref()?;
+        let on = m.namespace == "AWS/ECS"
+            && m.name == metric
+            && m.dimensions
+                .iter()
+                .any(|(k, v)| k == "ServiceName" && v == service);
+        if on { a.threshold } else { None }
+    })
+}
+
+/// Where a chart does not fit: one sparkline line per metric.
+fn draw_trends(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    env: &EnvState,
+    s: &Service,
+    theme: &Theme,
+) {
+    let range = env
+        .metrics
+        .data
+        .as_ref()
+        .map_or(state.metric_range, |d| d.range);
+    let block = panel(
+        &format!("Metrics · last {}", range.label()),
+        Some(env.panel_meta(Resource::Metrics)),
+        state.now,
+        theme,
+        false,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let cluster = crate::domain::short_id(&s.cluster_arn).to_string();
+    let width = usize::from(inner.width.saturating_sub(5));
+    let mut lines = Vec::new();
+    for (label, metric) in [("cpu", "CPUUtilization"), ("mem", "MemoryUtilization")] {
+        let cell = trend_cell(
+            env,
+            |m| {
+                if metric == "CPUUtilization" {
+                    m.service_cpu(&cluster, &s.name)
+                } else {
+                    m.service_memory(&cluster, &s.name)
+                }
+            },
+            width,
+            theme,
+        );
+        let mut spans = vec![Span::styled(format!("{label:<4} "), theme.dim)];
+        spans.extend(cell.spans);
+        lines.push(Line::from(spans));
+        if let Some(t) = alarm_threshold(env, metric, &s.name) {
+            lines.push(Line::styled(
+                format!("     alarm above {}", format_value(t, Some("Percent"))),
+                theme.dim,
+            ));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
 }

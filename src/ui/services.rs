@@ -42,6 +42,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     }
     let wide = area.width >= 120;
+    // --- metrics: the CPU trend of the chart range.
+    let trend_w = if wide { 24 } else { 10 };
     let (start, end, selected) = super::widgets::window(
         services.len(),
         Some(state.selected(ViewKind::Services)),
@@ -62,6 +64,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             let mut cells = vec![
                 Cell::from(s.name.clone()),
                 Cell::from(health_span(s.health(), theme)),
+                Cell::from(super::chart::trend_cell(
+                    env,
+                    |m| m.service_cpu(crate::domain::short_id(&s.cluster_arn), &s.name),
+                    trend_w,
+                    theme,
+                )),
                 Cell::from(format!("{}/{}", s.running_count, s.desired_count)),
                 Cell::from(s.pending_count.to_string()),
                 Cell::from(Span::styled(
@@ -86,11 +94,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         })
         .collect();
     let mut header = vec![
-        "NAME", "HEALTH", "RUN/DES", "PEND", "ROLLOUT", "TASK DEF", "SCALE", "IMAGE",
+        "NAME", "HEALTH", "CPU", "RUN/DES", "PEND", "ROLLOUT", "TASK DEF", "SCALE", "IMAGE",
     ];
     let mut widths = vec![
         Constraint::Fill(2),
         Constraint::Length(9),
+        Constraint::Length(trend_w as u16),
         Constraint::Length(7),
         Constraint::Length(4),
         Constraint::Length(11),

@@ -15,6 +15,7 @@ mod ecs;
 pub mod error;
 pub mod limits;
 mod logs;
+mod metrics;
 mod other;
 mod rds;
 mod watch;
@@ -45,8 +46,8 @@ use self::limits::{Limits, Stats};
 use crate::backend::{Backend, BackendError, BackendResult, ImageChange, OpStats, ServiceUpdate};
 use crate::config::EnvironmentConfig;
 use crate::domain::{
-    Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, ScalableTarget, Service,
-    TargetGroup, Task, TaskDefinition, Timestamp,
+    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
+    MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
 
 /// How an [`AwsBackend`] is built, beyond the environment's config.
@@ -308,6 +309,21 @@ impl Backend for AwsBackend {
 
     async fn alarms(&self, prefixes: &[String]) -> BackendResult<Vec<Alarm>> {
         watch::alarms(self, prefixes).await
+    }
+
+    // --- metrics
+
+    async fn metric_data(
+        &self,
+        queries: &[MetricQuery],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> BackendResult<Vec<MetricSeries>> {
+        metrics::metric_data(self, queries, start, end).await
+    }
+
+    async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>> {
+        metrics::alarm_history(self, name).await
     }
 
     async fn update_service(

@@ -4,7 +4,10 @@ use chrono::DateTime;
 
 use super::metrics::Metric;
 use super::world::AlarmDesc;
-use crate::domain::{Alarm, AlarmState, Timestamp};
+use crate::domain::{Alarm, AlarmHistoryItem, AlarmState, Timestamp};
+
+/// State changes kept per alarm (CloudWatch keeps two weeks).
+const HISTORY_KEPT: usize = 200;
 
 /// One simulated metric alarm.
 #[derive(Debug, Clone)]
@@ -24,6 +27,8 @@ pub(crate) struct SimAlarm {
     pub state: AlarmState,
     pub reason: String,
     pub updated_at: Timestamp,
+    /// State changes, oldest first (`DescribeAlarmHistory`).
+    pub history: Vec<AlarmHistoryItem>,
 }
 
 impl SimAlarm {
@@ -43,6 +48,7 @@ impl SimAlarm {
             state: AlarmState::InsufficientData,
             reason: "Unchecked: Initial alarm creation".to_string(),
             updated_at: created,
+            history: Vec::new(),
         }
     }
 
@@ -132,9 +138,21 @@ impl SimAlarm {
         if state == self.state {
             return false;
         }
+        let old = self.state;
         self.state = state;
         self.reason = reason;
         self.updated_at = DateTime::from_timestamp(end, 0).unwrap_or(at);
+        self.history.push(AlarmHistoryItem {
+            timestamp: self.updated_at,
+            kind: "StateUpdate".to_string(),
+            summary: format!("Alarm updated from {} to {}", old.as_str(), state.as_str()),
+            old_state: Some(old),
+            new_state: Some(state),
+            reason: Some(self.reason.clone()),
+        });
+        if self.history.len() > HISTORY_KEPT {
+            self.history.remove(0);
+        }
         true
     }
 
@@ -168,7 +186,7 @@ impl SimAlarm {
 }
 
 /// The statistic of one period's one-minute datapoints.
-fn aggregate(statistic: &str, values: &[f64]) -> Option<f64> {
+pub(crate) fn aggregate(statistic: &str, values: &[f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }

@@ -18,6 +18,7 @@ mod clock;
 mod ecs;
 mod engine;
 mod health;
+mod metric_data;
 mod metrics;
 mod rds;
 mod world;
@@ -37,8 +38,9 @@ use self::world::Description;
 use crate::backend::{Backend, BackendError, BackendResult, ImageChange, ServiceUpdate};
 use crate::config::{ClusterConfig, EnvironmentConfig, Source};
 use crate::domain::{
-    Alarm, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricSeries, ScalableTarget,
-    Service, TargetGroup, TargetHealth, Task, TaskDefinition, Timestamp,
+    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
+    MetricSeries, ScalableTarget, Service, TargetGroup, TargetHealth, Task, TaskDefinition,
+    Timestamp,
 };
 
 /// Why a simulation could not be built.
@@ -264,6 +266,42 @@ impl Backend for SimBackend {
 
     async fn alarms(&self, prefixes: &[String]) -> BackendResult<Vec<Alarm>> {
         Ok(self.with(|w| w.alarms(prefixes)))
+    }
+
+    // --- metrics
+
+    async fn metric_data(
+        &self,
+        queries: &[MetricQuery],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> BackendResult<Vec<MetricSeries>> {
+        if queries.len() > crate::backend::METRIC_QUERIES_PER_REQUEST {
+            return Err(BackendError::Invalid {
+                message: format!(
+                    "GetMetricData takes at most {} queries, not {}",
+                    crate::backend::METRIC_QUERIES_PER_REQUEST,
+                    queries.len()
+                ),
+            });
+        }
+        Ok(self.with(|w| {
+            queries
+                .iter()
+                .map(|q| metric_data::query(&w.metrics, q, start, end))
+                .collect()
+        }))
+    }
+
+    async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>> {
+        // CloudWatch answers an unknown name with an empty history.
+        Ok(self.with(|w| {
+            w.alarms
+                .iter()
+                .find(|a| a.name == name)
+                .map(|a| a.history.iter().rev().cloned().collect())
+                .unwrap_or_default()
+        }))
     }
 
     async fn update_service(

@@ -1,0 +1,343 @@
+//! Metric widgets: a chart with time and value axes, units, a threshold
+//! line and ALARM periods marked; a sparkline for table cells and compact
+//! panels. A period without data is drawn as missing (a gap, `·`), never
+//! as zero.
+
+use chrono::TimeDelta;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Wrap};
+
+use crate::config::theme::Theme;
+use crate::domain::{MetricSeries, Timestamp};
+use crate::metrics::MetricsData;
+use crate::state::{EnvState, LoadState};
+
+use super::widgets::{human_bytes, num};
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A value with its unit, compactly: `34%`, `0.21s`, `60.1 GB`, `1450`.
+pub fn format_value(v: f64, unit: Option<&str>) -> String {
+    match unit {
+        Some("Percent") => format!("{v:.0}%"),
+        Some("Bytes") => human_bytes(v),
+        Some("Seconds") if v < 1.0 => format!("{:.0}ms", v * 1000.0),
+        Some("Seconds") => format!("{v:.1}s"),
+        _ if v.abs() >= 10_000.0 => format!("{:.1}k", v / 1000.0),
+        _ => num(v),
+    }
+}
+
+/// The series' points bucketed into `width` columns over `[start, end)`:
+/// the mean of each column's points, `None` where there are none.
+pub fn buckets(
+    series: &MetricSeries,
+    start: Timestamp,
+    end: Timestamp,
+    width: usize,
+) -> Vec<Option<f64>> {
+    let span = (end - start).num_seconds().max(1) as f64;
+    let mut sums = vec![(0.0, 0u32); width];
+    for (t, v) in &series.points {
+        if *t < start || *t >= end || width == 0 {
+            continue;
+        }
+        let x = ((*t - start).num_seconds() as f64 / span * width as f64) as usize;
+        if let Some(slot) = sums.get_mut(x.min(width - 1)) {
+            slot.0 += v;
+            slot.1 += 1;
+        }
+    }
+    sums.into_iter()
+        .map(|(s, n)| (n > 0).then(|| s / f64::from(n)))
+        .collect()
+}
+
+/// A one-line sparkline of `width` cells: `▂▃▅·▃` (`·` where a period had
+/// no data), scaled 0..100 for percentages and 0..max otherwise.
+pub fn sparkline<'a>(
+    series: &MetricSeries,
+    start: Timestamp,
+    end: Timestamp,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Span<'a>> {
+    let values = buckets(series, start, end, width);
+    let top = if series.unit.as_deref() == Some("Percent") {
+        100.0
+    } else {
+        values.iter().flatten().copied().fold(0.0, f64::max)
+    };
+    let mut text = String::new();
+    let mut spans = Vec::new();
+    let mut missing = false;
+    for v in values {
+        let (c, is_missing) = match v {
+            None => ('·', true),
+            Some(v) => {
+                let level = if top > 0.0 {
+                    ((v.max(0.0) / top) * 7.0).round() as usize
+                } else {
+                    0
+                };
+                (BARS[level.min(7)], false)
+            }
+        };
+        if is_missing != missing && !text.is_empty() {
+            let style = if missing { theme.dim } else { theme.gauge };
+            spans.push(Span::styled(std::mem::take(&mut text), style));
+        }
+        missing = is_missing;
+        text.push(c);
+    }
+    if !text.is_empty() {
+        spans.push(Span::styled(
+            text,
+            if missing { theme.dim } else { theme.gauge },
+        ));
+    }
+    spans
+}
+
+/// The last value of a series, formatted.
+pub fn latest(series: &MetricSeries) -> Option<String> {
+    series
+        .points
+        .last()
+        .map(|(_, v)| format_value(*v, series.unit.as_deref()))
+}
+
+/// A table cell: a sparkline of the range and the latest value, or `-`
+/// when the metric has no data (or `…` while loading).
+pub fn trend_cell<'a>(
+    env: &EnvState,
+    series: impl FnOnce(&MetricsData) -> Option<&MetricSeries>,
+    width: usize,
+    theme: &Theme,
+) -> Line<'a> {
+    let Some(data) = &env.metrics.data else {
+        return Line::styled(
+            if matches!(env.metrics.load, LoadState::Failed(_)) {
+                "?"
+            } else {
+                "…"
+            },
+            theme.dim,
+        );
+    };
+    match series(data) {
+        Some(s) if !s.points.is_empty() => {
+            let value = latest(s).unwrap_or_default();
+            let bars = width.saturating_sub(value.chars().count() + 1).max(1);
+            let mut spans = sparkline(s, data.start, data.end, bars, theme);
+            spans.push(Span::raw(format!(" {value}")));
+            Line::from(spans)
+        }
+        _ => Line::styled("no data", theme.dim),
+    }
+}
+
+/// What one chart draws.
+pub struct ChartSpec<'a> {
+    pub title: String,
+    pub series: Option<&'a MetricSeries>,
+    pub period_seconds: u32,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// The alarm threshold, drawn as a line.
+    pub threshold: Option<f64>,
+    /// Periods in ALARM, marked along the top.
+    pub alarm_periods: &'a [(Timestamp, Timestamp)],
+}
+
+/// Draws a bordered chart with time (UTC) and value axes. Gaps in the data
+/// stay gaps; a series without data says so.
+pub fn draw_chart(frame: &mut Frame, area: Rect, spec: &ChartSpec<'_>, theme: &Theme) {
+    let unit = spec.series.and_then(|s| s.unit.as_deref());
+    let mut title = vec![Span::styled(format!(" {} ", spec.title), theme.title)];
+    if let Some(s) = spec.series
+        && let Some(v) = latest(s)
+    {
+        title.push(Span::styled(format!("{v} "), theme.base));
+    }
+    if let Some(t) = spec.threshold {
+        title.push(Span::styled(
+            format!("─ threshold {} ", format_value(t, unit)),
+            theme.critical,
+        ));
+    }
+    if !spec.alarm_periods.is_empty() {
+        title.push(Span::styled("▀ ALARM ", theme.critical));
+    }
+    let block = Block::bordered()
+        .border_style(theme.border(false))
+        .title(Line::from(title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(series) = spec.series.filter(|s| !s.points.is_empty()) else {
+        let hours = (spec.end - spec.start).num_hours();
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                format!("no data in the last {hours}h"),
+                theme.dim,
+            ))
+            .wrap(Wrap { trim: true }),
+            inner,
+        );
+        return;
+    };
+    let span = (spec.end - spec.start).num_seconds().max(1) as f64;
+    let x = |t: Timestamp| (t - spec.start).num_seconds() as f64;
+    // Contiguous runs of datapoints; a missing period breaks the line.
+    let gap = f64::from(spec.period_seconds.max(1)) * 1.5;
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut last_x = f64::NEG_INFINITY;
+    for (t, v) in &series.points {
+        let px = x(*t);
+        if !(0.0..=span).contains(&px) {
+            continue;
+        }
+        if px - last_x > gap || runs.is_empty() {
+            runs.push(Vec::new());
+        }
+        if let Some(run) = runs.last_mut() {
+            run.push((px, *v));
+        }
+        last_x = px;
+    }
+    let max = series
+        .points
+        .iter()
+        .map(|p| p.1)
+        .chain(spec.threshold)
+        .fold(0.0_f64, f64::max);
+    let min = series
+        .points
+        .iter()
+        .map(|p| p.1)
+        .chain(spec.threshold)
+        .fold(0.0_f64, f64::min);
+    let top = if unit == Some("Percent") && max <= 100.0 {
+        100.0
+    } else if max > 0.0 {
+        max * 1.1
+    } else {
+        1.0
+    };
+    let threshold_line: Vec<(f64, f64)> = spec
+        .threshold
+        .map(|t| vec![(0.0, t), (span, t)])
+        .unwrap_or_default();
+    let alarm_lines: Vec<Vec<(f64, f64)>> = spec
+        .alarm_periods
+        .iter()
+        .map(|(a, b)| {
+            let (a, b) = (x(*a).clamp(0.0, span), x(*b).clamp(0.0, span));
+            vec![(a, top), (b.max(a), top)]
+        })
+        .collect();
+    let mut datasets = Vec::new();
+    for line in &alarm_lines {
+        datasets.push(line_set(line, theme.critical));
+    }
+    if !threshold_line.is_empty() {
+        datasets.push(line_set(&threshold_line, theme.critical));
+    }
+    for run in &runs {
+        let set = if run.len() == 1 {
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Scatter)
+                .style(theme.gauge)
+                .data(run)
+        } else {
+            line_set(run, theme.gauge)
+        };
+        datasets.push(set);
+    }
+    let time = |t: Timestamp| Span::styled(t.format("%H:%M").to_string(), theme.dim);
+    let mid = spec.start + TimeDelta::seconds((span / 2.0) as i64);
+    let value = |v: f64| Span::styled(format_value(v, unit), theme.dim);
+    let chart = Chart::new(datasets)
+        .x_axis(
+            Axis::default()
+                .style(theme.dim)
+                .bounds([0.0, span])
+                .labels(vec![time(spec.start), time(mid), time(spec.end)]),
+        )
+        .y_axis(
+            Axis::default()
+                .style(theme.dim)
+                .bounds([min, top])
+                .labels(vec![value(min), value((min + top) / 2.0), value(top)]),
+        );
+    frame.render_widget(chart, inner);
+}
+
+fn line_set<'a>(data: &'a [(f64, f64)], style: Style) -> Dataset<'a> {
+    Dataset::default()
+        .marker(Marker::Braille)
+        .graph_type(GraphType::Line)
+        .style(style)
+        .data(data)
+}
+
+/// What a chart shows while the metrics have not loaded.
+pub fn draw_unloaded(frame: &mut Frame, area: Rect, title: &str, env: &EnvState, theme: &Theme) {
+    let block = Block::bordered()
+        .border_style(theme.border(false))
+        .title(Line::styled(format!(" {title} "), theme.title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let line = match &env.metrics.load {
+        LoadState::Failed(err) => Line::styled(format!("cannot load metrics: {err}"), theme.error),
+        _ => Line::styled("loading metrics…", theme.dim),
+    };
+    frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), inner);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn t(min: i64) -> Timestamp {
+        Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
+            .single()
+            .expect("time")
+            + TimeDelta::minutes(min)
+    }
+
+    #[test]
+    fn missing_periods_stay_missing() {
+        let s = MetricSeries {
+            id: "m0".into(),
+            label: "CPU".into(),
+            unit: Some("Percent".into()),
+            points: vec![(t(0), 10.0), (t(1), 30.0), (t(3), 100.0)],
+        };
+        assert_eq!(
+            buckets(&s, t(0), t(4), 4),
+            vec![Some(10.0), Some(30.0), None, Some(100.0)]
+        );
+        let theme = crate::config::theme::Theme::builtin("default").expect("theme");
+        let text: String = sparkline(&s, t(0), t(4), 4, &theme)
+            .iter()
+            .map(|s| s.content.to_string())
+            .collect();
+        assert_eq!(text, "▂▃·█");
+    }
+
+    #[test]
+    fn values_have_units() {
+        assert_eq!(format_value(34.4, Some("Percent")), "34%");
+        assert_eq!(format_value(0.21, Some("Seconds")), "210ms");
+        assert_eq!(format_value(3.0, Some("Seconds")), "3.0s");
+        assert_eq!(format_value(64_424_509_440.0, Some("Bytes")), "64.4 GB");
+        assert_eq!(format_value(12.0, Some("Count")), "12");
+    }
+}
