@@ -54,12 +54,11 @@ async fn server() -> String {
                     _ => ("404 Not Found", "no such page".to_string()),
                 };
                 let response = format!(
-                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\ncontent-type: text/plain\r\n\r\n{body}",
+                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 let _ = socket.write_all(response.as_bytes()).await;
-                // Keep the connection for reuse until the client closes it.
-                let _ = socket.read(&mut buf).await;
+                let _ = socket.shutdown().await;
             });
         }
     });

@@ -248,6 +248,13 @@ impl HealthCheckConfig {
 
     /// Why the URL cannot be probed, if it cannot.
     pub fn url_problem(&self) -> Option<String> {
+        if !self.url.contains("://") {
+            return Some(format!(
+                "\"{}\" has no scheme; write e.g. \"https://{}\"",
+                self.url,
+                self.url.trim_start_matches('/')
+            ));
+        }
         let uri = match self.url.parse::<http::Uri>() {
             Ok(u) => u,
             Err(e) => return Some(format!("\"{}\" is not a URL ({e})", self.url)),
@@ -260,13 +267,7 @@ impl HealthCheckConfig {
                     self.url
                 ));
             }
-            None => {
-                return Some(format!(
-                    "\"{}\" has no scheme; write e.g. \"https://{}\"",
-                    self.url,
-                    self.url.trim_start_matches('/')
-                ));
-            }
+            None => return Some(format!("\"{}\" has no scheme", self.url)),
         }
         if uri.host().is_none_or(str::is_empty) {
             return Some(format!("\"{}\" has no host", self.url));

@@ -104,7 +104,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme.unknown,
         ));
     }
-    spans.extend(super::probes::summary(env, theme));
+    // --- probes: before the alarms (a long alarm count is cut, not these).
+    let at = spans
+        .iter()
+        .position(|s| s.content == "  alarms ")
+        .unwrap_or(spans.len());
+    spans.splice(at..at, super::probes::summary(env, theme));
     frame.render_widget(Paragraph::new(Line::from(spans)), summary_area);
     super::probes::draw(frame, probes_area, state, env, theme);
 

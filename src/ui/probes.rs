@@ -1,6 +1,6 @@
 //! The health checks panel of the overview: per HTTP endpoint its status,
 //! latency now, a latency sparkline of the recent probes (failures marked
-//! `×`), failures in a row and in total, and under a failing one why.
+//! `×`), failures in a row and in total, and then why each failing one fails.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -164,6 +164,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, env: &EnvState, theme:
         theme.table_header,
     )]);
     lines.push(Line::from(header));
+    // Why each failing check fails, after every check's row (a panel
+    // squeezed by a short terminal loses these lines first).
+    let mut errors = Vec::new();
     for p in &env.probes {
         let last = p.last();
         let (status, style): (String, Style) = match last {
@@ -214,10 +217,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, env: &EnvState, theme:
                 .failing_since
                 .map(|t| format!("failing for {}: ", format_age(state.now - t)))
                 .unwrap_or_default();
-            let text = format!("  └ {since}{err}");
-            lines.push(Line::styled(fit(&text, width), theme.critical));
+            let text = format!("{} {since}{err}", p.name);
+            errors.push(Line::styled(fit(&text, width), theme.critical));
         }
     }
+    lines.extend(errors);
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
