@@ -273,6 +273,7 @@ mod tests {
             read_only: false,
             audit_log_group: None,
             refresh: None,
+            health_checks: Vec::new(),
         };
         let env = EnvState::from_config(&cfg, &RefreshIntervals::default(), false);
         State::new(vec![env], 0, keymap, t0())
