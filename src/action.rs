@@ -142,6 +142,13 @@ pub enum Action {
         at: Timestamp,
         result: Result<Vec<crate::domain::AlarmHistoryItem>, BackendError>,
     },
+    // --- logs
+    /// A poll of the logs view finished.
+    LogsLoaded {
+        generation: u64,
+        at: Timestamp,
+        result: Result<crate::logs::LogBatch, BackendError>,
+    },
 }
 
 /// What the API returned for an accepted operation.

@@ -624,3 +624,45 @@ mod tests {
         );
     }
 }
+
+// --- logs
+
+/// A CloudWatch Logs `FilterLogEvents` request: one log group, optionally
+/// narrowed to the streams starting with a prefix, to events matching a
+/// filter pattern and to a time range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogQuery {
+    pub group: String,
+    /// `logStreamNamePrefix`: `<prefix>/<container>/` for a service,
+    /// `<prefix>/<container>/<task id>` for one task.
+    pub stream_prefix: Option<String>,
+    /// A CloudWatch Logs filter pattern, evaluated by the server.
+    pub filter_pattern: Option<String>,
+    /// Events at or after this time.
+    pub start: Timestamp,
+    /// Events before this time; `None` means up to now.
+    pub end: Option<Timestamp>,
+    /// The most events of one page.
+    pub limit: u32,
+    /// The token of the next page of the same query.
+    pub next_token: Option<String>,
+}
+
+/// One log event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEvent {
+    /// `eventId`: unique within the group; the key of de-duplication.
+    pub id: String,
+    pub timestamp: Timestamp,
+    pub ingested: Option<Timestamp>,
+    pub stream: String,
+    pub message: String,
+}
+
+/// One page of `FilterLogEvents`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogPage {
+    pub events: Vec<LogEvent>,
+    /// More events of the same query may follow.
+    pub next_token: Option<String>,
+}

@@ -71,4 +71,11 @@ pub enum Effect {
         alarm: String,
         generation: u64,
     },
+    // --- logs
+    /// One poll of the logs view: a few pages of each query.
+    FetchLogs {
+        env: usize,
+        generation: u64,
+        queries: Vec<crate::domain::LogQuery>,
+    },
 }

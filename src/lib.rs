@@ -12,6 +12,8 @@ pub mod domain;
 pub mod effect;
 pub mod logging;
 pub mod metrics;
+// --- logs
+pub mod logs;
 pub mod ops;
 pub mod paths;
 pub mod probe;

@@ -122,6 +122,29 @@ impl Runner {
         let runner = self.clone();
         match effect {
             Effect::Quit => {}
+            // --- logs
+            Effect::FetchLogs {
+                env,
+                generation,
+                queries,
+            } => {
+                let span = tracing::info_span!("logs", env, generation);
+                tokio::spawn(
+                    async move {
+                        let result = runner.fetch_logs(env, queries).await;
+                        if let Err(e) = &result {
+                            tracing::warn!(error = %e, "logs fetch failed");
+                        }
+                        let _ = runner.tx.send(Action::LogsLoaded {
+                            generation,
+                            at: runner.clock.now(),
+                            result,
+                        });
+                        runner.send_stats(env);
+                    }
+                    .instrument(span),
+                );
+            }
             Effect::Fetch {
                 env,
                 resource,
@@ -345,6 +368,38 @@ impl Runner {
                 let _ = self.tx.send(Action::Stats { env, stats });
             }
         }
+    }
+
+    // --- logs
+    /// One poll of the logs view: up to `MAX_PAGES_PER_POLL` pages of each
+    /// query; a query cut off there keeps its token for the next poll.
+    async fn fetch_logs(
+        &self,
+        env: usize,
+        queries: Vec<crate::domain::LogQuery>,
+    ) -> BackendResult<crate::logs::LogBatch> {
+        let b = self.backend(env)?;
+        let mut events = Vec::new();
+        let mut tokens = Vec::with_capacity(queries.len());
+        for mut q in queries {
+            let mut left = None;
+            for _ in 0..crate::logs::MAX_PAGES_PER_POLL {
+                let page = self.bounded(b.log_events(&q)).await?;
+                events.extend(page.events);
+                match page.next_token {
+                    Some(t) => {
+                        left = Some((t.clone(), q.start));
+                        q.next_token = Some(t);
+                    }
+                    None => {
+                        left = None;
+                        break;
+                    }
+                }
+            }
+            tokens.push(left);
+        }
+        Ok(crate::logs::LogBatch { events, tokens })
     }
 
     fn backend(&self, env: usize) -> BackendResult<&Arc<dyn Backend>> {

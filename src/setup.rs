@@ -128,6 +128,8 @@ pub async fn build(
     };
     let mut state = State::new(states, active, keymap, now);
     state.dry_run = options.dry_run;
+    // --- logs
+    state.logs_buffer_lines = config.logs_buffer_lines.max(1);
     // Operation ids are `<session>-<n>`: the start time alone could be
     // shared by two consoles writing one audit log.
     state.session = format!("{}-{}", state.session, std::process::id());

@@ -334,13 +334,20 @@ pub enum View {
     Diagnostics,
     Overview,
     Services,
-    ServiceDetail { service: String },
+    ServiceDetail {
+        service: String,
+    },
     Tasks,
     Databases,
     Alarms,
     Activity,
     // --- metrics
-    AlarmDetail { alarm: String },
+    AlarmDetail {
+        alarm: String,
+    },
+    // --- logs
+    /// The logs of a service or a task ([`State::logs`]).
+    Logs,
 }
 
 /// The kind of a view, for per-view selection and filters.
@@ -357,6 +364,8 @@ pub enum ViewKind {
     Activity,
     // --- metrics
     AlarmDetail,
+    // --- logs
+    Logs,
 }
 
 impl View {
@@ -373,6 +382,8 @@ impl View {
             Self::Activity => ViewKind::Activity,
             // --- metrics
             Self::AlarmDetail { .. } => ViewKind::AlarmDetail,
+            // --- logs
+            Self::Logs => ViewKind::Logs,
         }
     }
 
@@ -389,6 +400,8 @@ impl View {
             Self::Activity => "Activity".into(),
             // --- metrics
             Self::AlarmDetail { alarm } => format!("Alarm {alarm}"),
+            // --- logs
+            Self::Logs => "Logs".into(),
         }
     }
 }
@@ -506,6 +519,11 @@ pub struct State {
     // --- metrics
     /// How far back the charts look (every environment).
     pub metric_range: crate::metrics::MetricRange,
+    // --- logs
+    /// The logs view (one at a time).
+    pub logs: Option<crate::logs::LogsState>,
+    /// Lines the logs view keeps (config `logs_buffer_lines`).
+    pub logs_buffer_lines: usize,
 }
 
 impl State {
@@ -531,6 +549,9 @@ impl State {
             session: now.format("%Y%m%dT%H%M%S").to_string(),
             // --- metrics
             metric_range: crate::metrics::MetricRange::default(),
+            // --- logs
+            logs: None,
+            logs_buffer_lines: crate::logs::DEFAULT_BUFFER_LINES,
         }
     }
 
@@ -701,6 +722,8 @@ impl State {
             View::Activity => self.activity.len() + self.history.len(),
             // --- metrics
             View::AlarmDetail { .. } => 0,
+            // --- logs
+            View::Logs => self.logs.as_ref().map_or(0, |l| l.lines.len()),
         }
     }
 

@@ -145,6 +145,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             at,
             result,
         } => metrics::on_history(state, env, &alarm, generation, at, result),
+        // --- logs
+        Action::LogsLoaded {
+            generation,
+            at,
+            result,
+        } => logs::on_loaded(state, generation, at, result),
     }
 }
 
@@ -160,7 +166,10 @@ fn on_tick(state: &mut State, now: chrono::DateTime<chrono::Utc>) -> Vec<Effect>
     if visible_clock_label(state) != before {
         state.dirty = true;
     }
-    operate::on_tick(state)
+    let mut effects = operate::on_tick(state);
+    // --- logs
+    effects.extend(logs::on_tick(state));
+    effects
 }
 
 /// What the screen shows that depends on the clock: the data ages.
@@ -391,6 +400,13 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return quit(state);
     }
     match state.mode.clone() {
+        // --- logs: the logs view's own keys come first.
+        Mode::Normal
+            if state.view() == &View::Logs
+                && let Some(effects) = logs::on_key(state, key) =>
+        {
+            effects
+        }
         Mode::Normal => match state.keymap.command_for(&key) {
             Some(cmd) => on_command(state, cmd),
             None => Vec::new(),
@@ -482,6 +498,12 @@ fn quit(state: &mut State) -> Vec<Effect> {
 
 fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
     state.dirty = true;
+    // --- logs
+    if state.view() == &View::Logs
+        && let Some(effects) = logs::on_command(state, cmd)
+    {
+        return effects;
+    }
     let kind = state.view().kind();
     let rows = state.row_count();
     let sel = state.selected(kind);
@@ -552,6 +574,8 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::MuteAlarm => return operate::start(state, cmd),
         // --- metrics
         Command::MetricRange => return metrics::switch_range(state),
+        // --- logs
+        Command::Logs => return logs::open(state),
     }
     Vec::new()
 }
@@ -589,7 +613,8 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
         | View::Tasks
         | View::Databases
         | View::Diagnostics
-        | View::Activity => {}
+        | View::Activity
+        | View::Logs => {}
     }
     Vec::new()
 }
@@ -834,6 +859,8 @@ fn clamp_selection(state: &mut State) {
 }
 
 mod metrics;
+// --- logs
+mod logs;
 mod operate;
 pub use metrics::window as metric_window;
 pub use operate::watched_resource;

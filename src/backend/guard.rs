@@ -124,6 +124,14 @@ impl Backend for ReadOnly {
         self.refuse("logs:PutLogEvents")
     }
 
+    // --- logs
+    async fn log_events(
+        &self,
+        query: &crate::domain::LogQuery,
+    ) -> BackendResult<crate::domain::LogPage> {
+        self.inner.log_events(query).await
+    }
+
     fn request_stats(&self) -> BTreeMap<String, OpStats> {
         self.inner.request_stats()
     }

@@ -21,6 +21,7 @@ use crate::domain::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
     MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
+use crate::domain::{LogPage, LogQuery};
 
 /// Why a backend call failed, in the terms an operator acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,6 +210,11 @@ pub trait Backend: Send + Sync {
         stream: &str,
         records: &[(Timestamp, String)],
     ) -> BackendResult<()>;
+
+    // --- logs
+    /// CloudWatch Logs `FilterLogEvents`: one page of the events of
+    /// `query.group` (a read).
+    async fn log_events(&self, query: &LogQuery) -> BackendResult<LogPage>;
 
     /// Requests sent so far, by `service:Operation` (empty for backends
     /// that send none).

@@ -266,11 +266,13 @@ pub enum Command {
     MuteAlarm,
     // --- metrics
     MetricRange,
+    // --- logs
+    Logs,
 }
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 30] = [
+    pub const ALL: [Command; 31] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -302,6 +304,8 @@ impl Command {
         Command::MuteAlarm,
         // --- metrics
         Command::MetricRange,
+        // --- logs
+        Command::Logs,
     ];
 
     /// The name used in the `[keys]` table of the config file.
@@ -338,6 +342,8 @@ impl Command {
             Command::MuteAlarm => "mute_alarm",
             // --- metrics
             Command::MetricRange => "metric_range",
+            // --- logs
+            Command::Logs => "logs",
         }
     }
 
@@ -357,7 +363,7 @@ impl Command {
             Command::Bottom => "Go to the bottom",
             Command::PageUp => "Page up",
             Command::PageDown => "Page down",
-            Command::Select => "Open / drill down",
+            Command::Select => "Open, drill down",
             Command::Filter => "Filter the list",
             Command::CommandLine => "Command line",
             Command::Help => "Show this help",
@@ -367,19 +373,21 @@ impl Command {
             Command::Services => "ECS services",
             Command::Tasks => "ECS tasks",
             Command::Databases => "RDS databases",
-            Command::Alarms => "CloudWatch alarms",
-            Command::Fleet => "Every environment side by side",
+            Command::Alarms => "Alarms",
+            Command::Fleet => "All environments",
             Command::Activity => "Operations log",
             Command::Scale => "Scale a service",
             Command::ScalingBounds => "Scaling min/max",
             Command::DeployImage => "Deploy new image",
-            Command::Rollback => "Roll back service",
+            Command::Rollback => "Roll back",
             Command::Restart => "Restart service",
             Command::Snapshot => "Snapshot DB",
-            Command::Reboot => "Reboot (failover)",
-            Command::MuteAlarm => "Mute/unmute alarm",
+            Command::Reboot => "Reboot DB",
+            Command::MuteAlarm => "Mute / unmute",
             // --- metrics
             Command::MetricRange => "Chart time range",
+            // --- logs
+            Command::Logs => "Logs",
         }
     }
 
@@ -417,6 +425,8 @@ impl Command {
             Command::MuteAlarm => &["m"],
             // --- metrics
             Command::MetricRange => &["R"],
+            // --- logs
+            Command::Logs => &["l"],
         }
     }
 

@@ -42,6 +42,14 @@ pub struct Config {
     pub keys: std::collections::BTreeMap<String, Vec<String>>,
     #[serde(default, rename = "environment")]
     pub environments: Vec<EnvironmentConfig>,
+    // --- logs
+    /// Lines the logs view keeps (a ring buffer).
+    #[serde(default = "default_logs_buffer_lines")]
+    pub logs_buffer_lines: usize,
+}
+
+fn default_logs_buffer_lines() -> usize {
+    crate::logs::DEFAULT_BUFFER_LINES
 }
 
 fn default_theme() -> String {

@@ -10,29 +10,42 @@ use crate::state::State;
 use crate::update::COMMANDS;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let rows = state.keymap.help_rows();
-    // Two columns, so that the whole list fits an 80×24 terminal.
-    let half = rows.len().div_ceil(2);
+    let mut rows = state.keymap.help_rows();
+    // Below 110 columns: three columns with the first key of each command,
+    // so that the whole list fits an 80×24 terminal; else two with all keys.
+    let columns = if area.width < 110 { 3 } else { 2 };
+    if columns == 3 {
+        for (keys, _) in &mut rows {
+            if let Some((first, _)) = keys.split_once(", ") {
+                *keys = first.to_string();
+            }
+            *keys = keys.replace("pagedown", "pgdn").replace("pageup", "pgup");
+        }
+    }
+    let per_column = rows.len().div_ceil(columns);
     let key_w = rows
         .iter()
         .map(|(k, _)| k.chars().count())
         .max()
         .unwrap_or(4)
         .min(16);
-    let col_w = usize::from(area.width.saturating_sub(6).min(110) / 2);
+    // The popup's inner width, shared by the columns.
+    let col_w = usize::from(area.width.saturating_sub(4).min(112)) / columns;
     let cell = |(keys, what): &(String, &'static str)| -> Vec<Span<'static>> {
-        let text_w = col_w.saturating_sub(key_w + 4);
+        let text_w = col_w.saturating_sub(key_w + 3);
         let what: String = what.chars().take(text_w).collect();
         vec![
-            Span::styled(format!(" {keys:<key_w$}  "), theme.key),
+            Span::styled(format!(" {keys:<key_w$} "), theme.key),
             Span::styled(format!("{what:<text_w$} "), theme.base),
         ]
     };
     let mut lines: Vec<Line> = Vec::new();
-    for i in 0..half {
-        let mut spans = cell(&rows[i]);
-        if let Some(right) = rows.get(i + half) {
-            spans.extend(cell(right));
+    for i in 0..per_column {
+        let mut spans = Vec::new();
+        for c in 0..columns {
+            if let Some(row) = rows.get(i + c * per_column) {
+                spans.extend(cell(row));
+            }
         }
         lines.push(Line::from(spans));
     }

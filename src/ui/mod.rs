@@ -16,6 +16,8 @@ mod fleet;
 mod footer;
 mod header;
 mod help;
+// --- logs
+mod logs;
 mod overview;
 mod probes;
 mod service_detail;
@@ -65,6 +67,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Activity => activity::draw(frame, body, state, theme),
         // --- metrics
         View::AlarmDetail { alarm } => alarm_detail::draw(frame, body, state, theme, alarm),
+        // --- logs
+        View::Logs => logs::draw(frame, body, state, theme),
     }
     if let Some(bar) = bar {
         frame.render_widget(Paragraph::new(bar), bar_area);

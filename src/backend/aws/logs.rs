@@ -75,3 +75,67 @@ pub async fn put_records(
         Err(e) => Err(e),
     }
 }
+
+// --- logs
+
+/// CloudWatch Logs allows at most 10,000 events a page.
+const MAX_PAGE: u32 = 10_000;
+
+/// One page of `FilterLogEvents` for `query`.
+pub async fn filter_events(
+    b: &AwsBackend,
+    query: &crate::domain::LogQuery,
+) -> BackendResult<crate::domain::LogPage> {
+    let out = b
+        .call(
+            "logs",
+            "FilterLogEvents",
+            b.clients
+                .logs
+                .filter_log_events()
+                .log_group_name(&query.group)
+                .set_log_stream_name_prefix(query.stream_prefix.clone())
+                .set_filter_pattern(
+                    query
+                        .filter_pattern
+                        .clone()
+                        .filter(|p| !p.trim().is_empty()),
+                )
+                .start_time(query.start.timestamp_millis())
+                .set_end_time(query.end.map(|t| t.timestamp_millis()))
+                .limit(i32::try_from(query.limit.clamp(1, MAX_PAGE)).unwrap_or(10_000))
+                .set_next_token(query.next_token.clone())
+                .send(),
+        )
+        .await?;
+    let millis = |ms: i64| chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms);
+    let events = out
+        .events()
+        .iter()
+        .filter_map(|e| {
+            let timestamp = millis(e.timestamp()?)?;
+            Some(crate::domain::LogEvent {
+                // An event without an id cannot be de-duplicated: derive one.
+                id: e.event_id().map_or_else(
+                    || {
+                        format!(
+                            "{}:{}:{}",
+                            e.log_stream_name().unwrap_or_default(),
+                            timestamp.timestamp_millis(),
+                            e.message().unwrap_or_default().len()
+                        )
+                    },
+                    str::to_string,
+                ),
+                timestamp,
+                ingested: e.ingestion_time().and_then(millis),
+                stream: e.log_stream_name().unwrap_or_default().to_string(),
+                message: e.message().unwrap_or_default().to_string(),
+            })
+        })
+        .collect();
+    Ok(crate::domain::LogPage {
+        events,
+        next_token: out.next_token().map(str::to_string),
+    })
+}

@@ -378,6 +378,14 @@ impl Backend for AwsBackend {
         logs::put_records(self, group, stream, records).await
     }
 
+    // --- logs
+    async fn log_events(
+        &self,
+        query: &crate::domain::LogQuery,
+    ) -> BackendResult<crate::domain::LogPage> {
+        logs::filter_events(self, query).await
+    }
+
     fn request_stats(&self) -> BTreeMap<String, OpStats> {
         self.stats.snapshot()
     }

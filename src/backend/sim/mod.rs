@@ -18,6 +18,7 @@ mod clock;
 mod ecs;
 mod engine;
 mod health;
+mod logs;
 mod metric_data;
 mod metrics;
 mod rds;
@@ -369,6 +370,14 @@ impl Backend for SimBackend {
                 .map(|(_, m)| (group.to_string(), stream.to_string(), m.clone())),
         );
         Ok(())
+    }
+
+    // --- logs
+    async fn log_events(
+        &self,
+        query: &crate::domain::LogQuery,
+    ) -> BackendResult<crate::domain::LogPage> {
+        self.with(|w| logs::filter_events(w, query))
     }
 }
 
