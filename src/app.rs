@@ -72,6 +72,8 @@ impl App {
                 | Action::ProbeDone { .. }
                 // --- metrics
                 | Action::AlarmHistoryLoaded { .. }
+                // --- logs
+                | Action::LogsLoaded { .. }
         ) {
             self.pending = self.pending.saturating_sub(1);
         }
