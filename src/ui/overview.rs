@@ -10,7 +10,13 @@ use crate::config::theme::Theme;
 use crate::domain::{AlarmState, Health};
 use crate::state::{State, ViewKind};
 
-use super::widgets::{age_since, draw_table, health_span, panel, placeholder, rollout_style};
+use super::widgets::{
+    age_since, draw_table, health_span, keep_end, panel, placeholder, rollout_style,
+};
+
+/// The recent-events panel is worth drawing from this height (borders and
+/// three events).
+const MIN_EVENT_ROWS: u16 = 5;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(env) = state.env() else {
@@ -23,12 +29,31 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .collect();
     let services = state.visible_services();
     let dbs = state.visible_databases();
-    let alarm_rows = firing.len().clamp(1, 6) as u16 + 3;
+    let mut alarm_rows = firing.len().clamp(1, 6) as u16 + 3;
     let svc_rows = services.len().max(1) as u16 + 3;
     let db_rows = dbs.len().max(1) as u16 + 3;
     let side_by_side = area.width >= 110;
     // --- probes: the health checks follow the services (none: no panel).
-    let probe_rows = super::probes::height(env);
+    let mut probe_rows = super::probes::height(env);
+    // A short terminal keeps a few lines of recent events: an empty alarms
+    // panel takes one line, then passing health checks fold into the
+    // summary line (`http 2/2`); what is failing always keeps its panel.
+    let panels = |probe_rows: u16, alarm_rows: u16| {
+        1 + alarm_rows
+            + probe_rows
+            + if side_by_side {
+                svc_rows.max(db_rows)
+            } else {
+                svc_rows + db_rows
+            }
+    };
+    let room = |rows: u16| area.height.saturating_sub(rows) >= MIN_EVENT_ROWS;
+    if !room(panels(probe_rows, alarm_rows)) && firing.is_empty() {
+        alarm_rows = 3;
+    }
+    if !room(panels(probe_rows, alarm_rows)) && !super::probes::any_failing(env) {
+        probe_rows = 0;
+    }
     let mut constraints = vec![Constraint::Length(1)];
     if side_by_side {
         constraints.push(Constraint::Length(svc_rows.max(db_rows)));
@@ -189,11 +214,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme,
         );
     } else {
+        // The ID column takes what the others leave (spacing included).
+        let id_width = usize::from(inner.width.saturating_sub(7 + 10 + 12 + 3));
         let rows = dbs
             .iter()
             .map(|d| {
                 Row::new(vec![
-                    Cell::from(d.id.clone()),
+                    Cell::from(keep_end(&d.id, id_width)),
                     Cell::from(d.role().to_string()),
                     Cell::from(Span::styled(d.status.clone(), theme.health(d.health()))),
                     // --- metrics

@@ -31,6 +31,11 @@ pub fn height(env: &EnvState) -> u16 {
     (env.probes.len() + failing + 3).min(20) as u16
 }
 
+/// Whether a health check is failing now (its panel must stay on screen).
+pub fn any_failing(env: &EnvState) -> bool {
+    env.probes.iter().any(|p| p.current_error().is_some())
+}
+
 /// `  http 2/2` for the overview's summary line.
 pub fn summary<'a>(env: &EnvState, theme: &Theme) -> Vec<Span<'a>> {
     if env.probes.is_empty() {

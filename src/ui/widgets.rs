@@ -134,6 +134,21 @@ pub fn image_tag(image: &str) -> &str {
 }
 
 /// Bytes as GB/MB for display.
+/// `s` cut to `width` columns from the left, `…` marking the cut: of names
+/// that share a long prefix (`works-logue-prod-db`, `…-prod-db-replica`)
+/// the end is what tells them apart.
+pub fn keep_end(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width {
+        return s.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let tail: String = s.chars().skip(n - (width - 1)).collect();
+    format!("…{tail}")
+}
+
 pub fn human_bytes(v: f64) -> String {
     if v >= 1e9 {
         format!("{:.1} GB", v / 1e9)
@@ -169,6 +184,17 @@ pub fn progress_bar(running: u32, desired: u32, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_keep_their_end() {
+        assert_eq!(keep_end("works-logue-prod-db", 30), "works-logue-prod-db");
+        assert_eq!(
+            keep_end("works-logue-prod-db-replica", 19),
+            "…ue-prod-db-replica"
+        );
+        assert_eq!(keep_end("abcdef", 4), "…def");
+        assert_eq!(keep_end("abc", 0), "");
+    }
 
     #[test]
     fn image_tags() {
