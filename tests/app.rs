@@ -628,3 +628,28 @@ async fn an_alarm_is_followed_to_its_chart_and_to_the_service_in_a_few_keys() {
     assert_eq!(data.range, honban::metrics::MetricRange::ThreeHours);
     assert!(render(&app, 160, 48).contains("CPU · last 3h"));
 }
+
+#[tokio::test]
+async fn a_short_terminal_keeps_a_failing_health_check_on_the_overview() {
+    let (mut app, _) = demo(42).await;
+    // Passing checks fold into the summary line; recent events stay.
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("http 2/2"), "{screen}");
+    assert!(!screen.contains("Health checks"), "{screen}");
+    assert!(screen.contains("Recent events"), "{screen}");
+
+    // One check fails: its panel comes back, with the error.
+    let probe = 0;
+    let generation = app.state.envs[0].probes[probe].generation;
+    app.dispatch(Action::ProbeDone {
+        env: 0,
+        probe,
+        generation,
+        at: app.state.now,
+        report: honban::probe::ProbeReport::failed(honban::probe::ProbeError::Timeout { secs: 5 }),
+    });
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Health checks"), "{screen}");
+    assert!(screen.contains("http 1/2"), "{screen}");
+    assert!(screen.contains("timeout"), "{screen}");
+}
