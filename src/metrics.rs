@@ -280,7 +280,7 @@ pub fn queries(env: &EnvState, range: MetricRange, limit: usize) -> Vec<MetricQu
             env = %env.name,
             queries = out.len(),
             limit,
-            "more metrics than one GetMetricData request carries; the rest are not charted"
+            "more metrics than one poll asks for; the rest are not charted"
         );
         out.truncate(limit);
     }

@@ -2609,6 +2609,56 @@ async fn metric_data_is_what_was_put_and_a_gap_stays_a_gap() {
 }
 
 #[tokio::test]
+async fn more_than_500_queries_are_split_into_requests_of_500() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "mx", "--minimal"]);
+    let (start, end) =
+        honban::update::metric_window(chrono::Utc::now(), honban::metrics::MetricRange::Hour);
+    put_web_cpu(moto, &account, "mx", end, &[(10, 12.5), (5, 30.0)]);
+    let b = backend(moto, &account, "mx").await;
+    // 501 queries: the web CPU first and last, services without data between.
+    let queries: Vec<_> = (0..501)
+        .map(|i| {
+            let service = if i == 0 || i == 500 {
+                "web".to_string()
+            } else {
+                format!("svc-{i}")
+            };
+            honban::domain::MetricQuery {
+                id: format!("m{i}"),
+                namespace: "AWS/ECS".to_string(),
+                name: "CPUUtilization".to_string(),
+                dimensions: vec![
+                    ("ClusterName".to_string(), "mx".to_string()),
+                    ("ServiceName".to_string(), service),
+                ],
+                statistic: "Average".to_string(),
+                period_seconds: 60,
+            }
+        })
+        .collect();
+    moto.reset_counts(&account);
+    let series = b
+        .metric_data(&queries, start, end)
+        .await
+        .expect("the proxy refuses more than 500 queries in one request");
+    assert_eq!(
+        moto.count(&account, "cloudwatch:GetMetricData"),
+        2,
+        "500 + 1"
+    );
+    assert_eq!(series.len(), 501);
+    let minute = |ago: i64| end - chrono::TimeDelta::minutes(ago);
+    let put = vec![(minute(10), 12.5), (minute(5), 30.0)];
+    assert_eq!(series[0].id, "m0");
+    assert_eq!(series[0].points, put, "from the first request");
+    assert_eq!(series[500].id, "m500");
+    assert_eq!(series[500].points, put, "from the second request");
+    assert!(series[1..500].iter().all(|s| s.points.is_empty()));
+}
+
+#[tokio::test]
 async fn the_console_charts_what_was_put_with_one_request_per_refresh_and_triages_an_alarm() {
     let moto = Moto::shared();
     let account = fresh_account();

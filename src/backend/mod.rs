@@ -148,11 +148,11 @@ pub trait Backend: Send + Sync {
 
     // --- metrics
 
-    /// CloudWatch `GetMetricData`: every query in ONE request (at most
-    /// [`METRIC_QUERIES_PER_REQUEST`]; further requests only for the
-    /// `NextToken` pages of the same queries). One series per query, in the
-    /// order of the queries, with the query's id; a period without data is
-    /// absent from the points, never zero.
+    /// CloudWatch `GetMetricData`: the queries in as few requests as the API
+    /// allows — one while they fit in [`METRIC_QUERIES_PER_REQUEST`], one
+    /// per 500 beyond — plus the `NextToken` pages of each. One series per
+    /// query, in the order of the queries, with the query's id; a period
+    /// without data is absent from the points, never zero.
     async fn metric_data(
         &self,
         queries: &[MetricQuery],
@@ -235,6 +235,10 @@ pub struct OpStats {
 
 /// The most queries one `GetMetricData` request may carry.
 pub const METRIC_QUERIES_PER_REQUEST: usize = 500;
+
+/// The most metric queries of one environment's poll (four requests): an
+/// account with more charts the first ones and logs the rest as cut.
+pub const METRIC_QUERIES_PER_POLL: usize = 4 * METRIC_QUERIES_PER_REQUEST;
 
 /// The default timeout of one backend call made by the console.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);

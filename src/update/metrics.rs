@@ -7,7 +7,7 @@ use chrono::{DurationRound, TimeDelta};
 
 use super::{SUPERSEDE_AFTER_SECS, apply, flash, open_service};
 use crate::action::Resource;
-use crate::backend::{BackendError, METRIC_QUERIES_PER_REQUEST};
+use crate::backend::{BackendError, METRIC_QUERIES_PER_POLL};
 use crate::domain::{AlarmHistoryItem, Timestamp};
 use crate::effect::Effect;
 use crate::metrics::{Watched, queries, watched};
@@ -48,7 +48,7 @@ pub(super) fn poll(state: &mut State, env: usize, trigger: Trigger) -> Vec<Effec
     if trigger == Trigger::Poller && !sources_settled(e) {
         return Vec::new();
     }
-    let queries = queries(e, range, METRIC_QUERIES_PER_REQUEST);
+    let queries = queries(e, range, METRIC_QUERIES_PER_POLL);
     if queries.is_empty() {
         return Vec::new();
     }

@@ -17,6 +17,8 @@ to moto unchanged (method, path, query, headers including
   are enforced (see PAGED_JSON, PAGED_XML and the ECS batch limits below).
   The proxy asks moto for the whole list once per request and slices it; its
   next-tokens are opaque (an offset plus a hash of the request).
+* GetMetricData: at most 500 ``MetricDataQueries`` a request (a
+  ValidationError beyond, as on AWS).
 * ListTasks: ``serviceName`` (ignored by moto) filters by the task's group
   ``service:<name>``; ``desiredStatus`` defaults to RUNNING, as on AWS.
 * ListTaskDefinitions: sorted by family and revision, ``sort: DESC``
@@ -659,6 +661,10 @@ def alarms_post(params: dict):
     return post
 
 
+# GetMetricData carries at most this many queries (moto takes any number).
+METRIC_DATA_QUERIES_MAX = 500
+
+
 def handle_json_op(req: Request, op: str, params: dict) -> tuple[Response, dict | None]:
     """Runs one JSON operation with the proxy's rules; returns moto's response
     and, when the proxy rewrote the result, the new result."""
@@ -667,6 +673,13 @@ def handle_json_op(req: Request, op: str, params: dict) -> tuple[Response, dict 
         given = params.get(key) or []
         if isinstance(given, list) and len(given) > limit:
             raise ApiError("InvalidParameterException", f"{key} can have at most {limit} items.")
+    if (req.service, op) == ("cloudwatch", "GetMetricData"):
+        queries = params.get("MetricDataQueries") or []
+        if isinstance(queries, list) and len(queries) > METRIC_DATA_QUERIES_MAX:
+            raise ApiError(
+                "ValidationError",
+                f"The collection MetricDataQueries must not have a size greater than {METRIC_DATA_QUERIES_MAX}.",
+            )
     paging = PAGED_JSON.get((req.service, op))
     if paging is None:
         return json_call(req, op, params), None

@@ -1,6 +1,7 @@
 //! CloudWatch metric data and alarm history: `GetMetricData` with every
-//! query of an environment in one request (pages only when the API returns
-//! a `NextToken`), and `DescribeAlarmHistory` of one alarm.
+//! query of an environment in one request while they fit (500 a request;
+//! pages only when the API returns a `NextToken`), and
+//! `DescribeAlarmHistory` of one alarm.
 
 use aws_sdk_cloudwatch::types::{
     Dimension, HistoryItemType, Metric, MetricDataQuery, MetricStat, ScanBy,
@@ -9,7 +10,7 @@ use aws_smithy_types::DateTime;
 
 use super::AwsBackend;
 use super::convert::{opt_time, string, time};
-use crate::backend::{BackendError, BackendResult, METRIC_QUERIES_PER_REQUEST};
+use crate::backend::{BackendResult, METRIC_QUERIES_PER_REQUEST};
 use crate::domain::{AlarmHistoryItem, AlarmState, MetricQuery, MetricSeries, Timestamp};
 
 /// The largest page of DescribeAlarmHistory.
@@ -26,15 +27,6 @@ pub async fn metric_data(
     if queries.is_empty() {
         return Ok(Vec::new());
     }
-    if queries.len() > METRIC_QUERIES_PER_REQUEST {
-        return Err(BackendError::Invalid {
-            message: format!(
-                "GetMetricData takes at most {METRIC_QUERIES_PER_REQUEST} queries, not {}",
-                queries.len()
-            ),
-        });
-    }
-    let sdk_queries: Vec<MetricDataQuery> = queries.iter().map(sdk_query).collect();
     let mut series: Vec<MetricSeries> = queries
         .iter()
         .map(|q| MetricSeries {
@@ -44,6 +36,27 @@ pub async fn metric_data(
             points: Vec::new(),
         })
         .collect();
+    for chunk in queries.chunks(METRIC_QUERIES_PER_REQUEST) {
+        request(b, chunk, start, end, &mut series).await?;
+    }
+    for s in &mut series {
+        // Oldest first, one point per timestamp, whatever the server did.
+        s.points.sort_by_key(|(t, _)| *t);
+        s.points.dedup_by_key(|(t, _)| *t);
+    }
+    Ok(series)
+}
+
+/// One `GetMetricData` request (and its `NextToken` pages) of at most
+/// [`METRIC_QUERIES_PER_REQUEST`] queries, its points added to `series`.
+async fn request(
+    b: &AwsBackend,
+    queries: &[MetricQuery],
+    start: Timestamp,
+    end: Timestamp,
+    series: &mut [MetricSeries],
+) -> BackendResult<()> {
+    let sdk_queries: Vec<MetricDataQuery> = queries.iter().map(sdk_query).collect();
     let mut token: Option<String> = None;
     loop {
         let page = b
@@ -80,15 +93,9 @@ pub async fn metric_data(
         }
         token = page.next_token().map(str::to_string);
         if token.is_none() {
-            break;
+            return Ok(());
         }
     }
-    for s in &mut series {
-        // Oldest first, one point per timestamp, whatever the server did.
-        s.points.sort_by_key(|(t, _)| *t);
-        s.points.dedup_by_key(|(t, _)| *t);
-    }
-    Ok(series)
 }
 
 fn sdk_query(q: &MetricQuery) -> MetricDataQuery {

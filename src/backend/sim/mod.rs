@@ -277,15 +277,6 @@ impl Backend for SimBackend {
         start: Timestamp,
         end: Timestamp,
     ) -> BackendResult<Vec<MetricSeries>> {
-        if queries.len() > crate::backend::METRIC_QUERIES_PER_REQUEST {
-            return Err(BackendError::Invalid {
-                message: format!(
-                    "GetMetricData takes at most {} queries, not {}",
-                    crate::backend::METRIC_QUERIES_PER_REQUEST,
-                    queries.len()
-                ),
-            });
-        }
         Ok(self.with(|w| {
             queries
                 .iter()
