@@ -75,6 +75,12 @@ fn hints<'a>(state: &State, theme: &Theme) -> Line<'a> {
         ],
         View::Databases => &[(Command::Snapshot, "snapshot"), (Command::Reboot, "reboot")],
         View::Alarms => &[(Command::MuteAlarm, "mute")],
+        View::AlarmDetail { .. } => &[
+            (Command::Select, "go to"),
+            (Command::MuteAlarm, "mute"),
+            (Command::MetricRange, "range"),
+            (Command::Back, "back"),
+        ],
         _ => &[],
     };
     if ops.is_empty() {

@@ -487,6 +487,39 @@ mod tests {
     }
 
     #[test]
+    fn mute_from_the_alarm_detail_confirms_that_alarm() {
+        let (mut s, _) = loaded();
+        update(
+            &mut s,
+            Action::Command(crate::config::keys::Command::Alarms),
+        );
+        update(
+            &mut s,
+            Action::Command(crate::config::keys::Command::Select),
+        );
+        assert_eq!(
+            s.view(),
+            &View::AlarmDetail {
+                alarm: "web-5xx".into()
+            }
+        );
+        update(
+            &mut s,
+            Action::Command(crate::config::keys::Command::MuteAlarm),
+        );
+        match &s.mode {
+            crate::state::Mode::Dialog(crate::state::Dialog::Confirm {
+                op: crate::ops::Operation::AlarmActions { alarm, enable },
+                ..
+            }) => {
+                assert_eq!(alarm, "web-5xx");
+                assert!(!enable, "actions are enabled: m disables them");
+            }
+            other => panic!("expected the mute confirmation, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn an_alarm_opens_its_detail_and_enter_jumps_to_what_it_watches() {
         let (mut s, _) = loaded();
         update(

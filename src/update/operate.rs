@@ -102,6 +102,11 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
                     .visible_alarms()
                     .get(state.selected(state.view().kind()))
                     .map(|a| (a.name.clone(), a.actions_enabled)),
+                View::AlarmDetail { alarm } => state
+                    .env()
+                    .and_then(|e| e.alarms.data.as_ref())
+                    .and_then(|v| v.iter().find(|a| &a.name == alarm))
+                    .map(|a| (a.name.clone(), a.actions_enabled)),
                 _ => None,
             };
             let Some((name, enabled)) = alarm else {
