@@ -42,13 +42,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     theme.dim
                 },
             ),
-            None => hints(state, theme),
+            None => hints(state, area.width, theme),
         },
     };
     frame.render_widget(Paragraph::new(line), area);
 }
 
-fn hints<'a>(state: &State, theme: &Theme) -> Line<'a> {
+/// The key hints of the view, as many as fit `width`: what operates on the
+/// view first; `filter`, `cmd` and `quit` give way on a narrow terminal,
+/// `help` (which lists everything) stays.
+fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
     let key = |c: Command| {
         state
             .keymap
@@ -56,13 +59,11 @@ fn hints<'a>(state: &State, theme: &Theme) -> Line<'a> {
             .first()
             .map_or_else(|| "-".to_string(), ToString::to_string)
     };
-    let mut spans = Vec::new();
-    let mut push = |k: String, what: &str| {
-        spans.push(Span::styled(format!(" {k}"), theme.key));
-        spans.push(Span::styled(format!(" {what} "), theme.dim));
-    };
-    push(key(Command::CommandLine), "cmd");
-    push(key(Command::Filter), "filter");
+    // (key, what, drop rank: 0 stays, higher goes first).
+    let mut items: Vec<(String, &str, u8)> = vec![
+        (key(Command::CommandLine), "cmd", 2),
+        (key(Command::Filter), "filter", 3),
+    ];
     // Where operations apply, their keys replace the navigation hints.
     let read_only = state.env().is_none_or(|e| e.read_only);
     let ops: &[(Command, &str)] = match state.view() {
@@ -72,6 +73,7 @@ fn hints<'a>(state: &State, theme: &Theme) -> Line<'a> {
             (Command::DeployImage, "image"),
             (Command::Rollback, "rollback"),
             (Command::Restart, "restart"),
+            (Command::Logs, "logs"),
         ],
         View::Databases => &[(Command::Snapshot, "snapshot"), (Command::Reboot, "reboot")],
         View::Alarms => &[(Command::MuteAlarm, "mute")],
@@ -84,23 +86,35 @@ fn hints<'a>(state: &State, theme: &Theme) -> Line<'a> {
         _ => &[],
     };
     if ops.is_empty() {
-        push(key(Command::Select), "open");
-        push(key(Command::Back), "back");
-        push(key(Command::Refresh), "refresh");
+        items.push((key(Command::Select), "open", 0));
+        items.push((key(Command::Back), "back", 0));
+        items.push((key(Command::Refresh), "refresh", 0));
         if state.envs.len() > 1 {
-            push(key(Command::NextEnvironment), "env");
+            items.push((key(Command::NextEnvironment), "env", 0));
         }
     } else {
-        for (c, what) in ops {
-            push(key(*c), what);
-        }
+        items.extend(ops.iter().map(|(c, what)| (key(*c), *what, 0)));
     }
     if read_only {
-        push("·".to_string(), "read-only");
+        items.push(("·".to_string(), "read-only", 0));
     }
-    push(key(Command::Help), "help");
-    push(key(Command::Quit), "quit");
-    if let Some(filter) = state.filters.get(&state.view().kind()) {
+    items.push((key(Command::Help), "help", 0));
+    items.push((key(Command::Quit), "quit", 1));
+    let filter = state.filters.get(&state.view().kind());
+    let cost = |(k, what, _): &(String, &str, u8)| k.chars().count() + what.chars().count() + 3;
+    let room = usize::from(width).saturating_sub(filter.map_or(0, |f| f.chars().count() + 10));
+    for rank in [3, 2, 1] {
+        if items.iter().map(cost).sum::<usize>() <= room {
+            break;
+        }
+        items.retain(|i| i.2 != rank);
+    }
+    let mut spans = Vec::new();
+    for (k, what, _) in items {
+        spans.push(Span::styled(format!(" {k}"), theme.key));
+        spans.push(Span::styled(format!(" {what} "), theme.dim));
+    }
+    if let Some(filter) = filter {
         spans.push(Span::styled(format!("  filter: {filter}"), theme.filter));
     }
     Line::from(spans)
