@@ -118,6 +118,24 @@ impl MetricsData {
         )
     }
 
+    /// One of the load-balancer metrics of a target group (see
+    /// [`ALB_METRICS`]) by its `targetgroup/NAME/ID` dimension, at the
+    /// range's period (an alarm's own query may use another).
+    pub fn target_group(&self, target_group: &str, name: &str) -> Option<&MetricSeries> {
+        let (_, stat) = ALB_METRICS.iter().find(|(n, _)| *n == name)?;
+        let period = self.range.period_seconds();
+        let q = self.queries.iter().find(|q| {
+            q.namespace == "AWS/ApplicationELB"
+                && q.name == name
+                && q.statistic == *stat
+                && q.period_seconds == period
+                && q.dimensions
+                    .iter()
+                    .any(|(k, v)| k == "TargetGroup" && v == target_group)
+        })?;
+        self.series.iter().find(|s| s.id == q.id)
+    }
+
     /// One of the standard metrics of a DB instance (see [`DB_METRICS`]).
     pub fn db(&self, instance: &str, name: &str) -> Option<&MetricSeries> {
         let (_, stat) = DB_METRICS.iter().find(|(n, _)| *n == name)?;

@@ -165,10 +165,16 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, spec: &ChartSpec<'_>, theme: &T
         title.push(Span::styled(format!("{v} "), theme.base));
     }
     if let Some(t) = spec.threshold {
-        title.push(Span::styled(
-            format!("─ threshold {} ", format_value(t, unit)),
-            theme.critical,
-        ));
+        // The word gives way before the value does on a narrow chart.
+        let used: usize = title.iter().map(|s| s.content.chars().count()).sum();
+        let value = format_value(t, unit);
+        let long = format!("─ threshold {value} ");
+        let text = if used + long.chars().count() + 2 <= usize::from(area.width) {
+            long
+        } else {
+            format!("─ {value} ")
+        };
+        title.push(Span::styled(text, theme.critical));
     }
     if !spec.alarm_periods.is_empty() {
         title.push(Span::styled("▀ ALARM ", theme.critical));

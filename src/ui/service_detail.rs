@@ -344,55 +344,116 @@ fn without_registry(image: &str) -> &str {
 
 // --- metrics
 
-/// CPU and memory of the service over the chart range, side by side, with
-/// the thresholds of the alarms on them.
-fn draw_charts(frame: &mut Frame, area: Rect, env: &EnvState, s: &Service, theme: &Theme) {
-    let [cpu_area, mem_area] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
-    let cluster = crate::domain::short_id(&s.cluster_arn);
-    let Some(data) = &env.metrics.data else {
-        draw_unloaded(frame, cpu_area, "CPU", env, theme);
-        draw_unloaded(frame, mem_area, "memory", env, theme);
-        return;
-    };
-    for (area, title, metric, series) in [
-        (
-            cpu_area,
-            "CPU",
-            "CPUUtilization",
-            data.service_cpu(cluster, &s.name),
-        ),
-        (
-            mem_area,
-            "memory",
-            "MemoryUtilization",
-            data.service_memory(cluster, &s.name),
-        ),
-    ] {
-        let spec = ChartSpec {
-            title: format!("{title} · last {}", data.range.label()),
-            series,
-            period_seconds: data.range.period_seconds(),
-            start: data.start,
-            end: data.end,
-            threshold: alarm_threshold(env, metric, &s.name),
-            alarm_periods: &[],
-        };
-        draw_chart(frame, area, &spec, theme);
+/// One metric of a service on its charts and trends.
+struct ServiceMetric {
+    /// Chart title / trend label.
+    title: &'static str,
+    label: &'static str,
+    namespace: &'static str,
+    name: &'static str,
+    /// The dimension that names the resource (alarms on it are matched by it).
+    dimension: (&'static str, String),
+}
+
+/// CPU and memory of the service, then (behind a load balancer) the 5XX,
+/// response time and requests of its target group, most useful first.
+fn service_metrics(s: &Service) -> Vec<ServiceMetric> {
+    let mut out = vec![
+        ServiceMetric {
+            title: "CPU",
+            label: "cpu",
+            namespace: "AWS/ECS",
+            name: "CPUUtilization",
+            dimension: ("ServiceName", s.name.clone()),
+        },
+        ServiceMetric {
+            title: "memory",
+            label: "mem",
+            namespace: "AWS/ECS",
+            name: "MemoryUtilization",
+            dimension: ("ServiceName", s.name.clone()),
+        },
+    ];
+    if let Some(tg) = s
+        .load_balancers
+        .iter()
+        .find_map(|lb| lb.target_group_arn.as_deref())
+    {
+        let tg = crate::metrics::target_group_dimension(tg).to_string();
+        for (title, label, name) in [
+            ("5XX", "5xx", "HTTPCode_Target_5XX_Count"),
+            ("latency", "lat", "TargetResponseTime"),
+            ("requests", "req", "RequestCount"),
+        ] {
+            out.push(ServiceMetric {
+                title,
+                label,
+                namespace: "AWS/ApplicationELB",
+                name,
+                dimension: ("TargetGroup", tg.clone()),
+            });
+        }
+    }
+    out
+}
+
+impl ServiceMetric {
+    fn series<'a>(
+        &self,
+        data: &'a crate::metrics::MetricsData,
+        s: &Service,
+    ) -> Option<&'a crate::domain::MetricSeries> {
+        let cluster = crate::domain::short_id(&s.cluster_arn);
+        match self.name {
+            "CPUUtilization" => data.service_cpu(cluster, &s.name),
+            "MemoryUtilization" => data.service_memory(cluster, &s.name),
+            name => data.target_group(&self.dimension.1, name),
+        }
+    }
+
+    /// The threshold of the first alarm on this metric of this resource.
+    fn threshold(&self, env: &EnvState) -> Option<f64> {
+        env.alarms.data.iter().flatten().find_map(|a| {
+            let m = a.metric.as_ref()?;
+            let on = m.namespace == self.namespace
+                && m.name == self.name
+                && m.dimensions
+                    .iter()
+                    .any(|(k, v)| k == self.dimension.0 && *v == self.dimension.1);
+            if on { a.threshold } else { None }
+        })
+    }
+
+    fn unit(&self) -> Option<&'static str> {
+        crate::metrics::known_unit(self.namespace, self.name)
     }
 }
 
-/// The threshold of the first alarm on an ECS metric of a service.
-fn alarm_threshold(env: &EnvState, metric: &str, service: &str) -> Option<f64> {
-    env.alarms.data.iter().flatten().find_map(|a| {
-        let m = a.metric.as_ref()?;
-        let on = m.namespace == "AWS/ECS"
-            && m.name == metric
-            && m.dimensions
-                .iter()
-                .any(|(k, v)| k == "ServiceName" && v == service);
-        if on { a.threshold } else { None }
-    })
+/// The metrics of the service over the chart range, side by side (as many
+/// as fit, about 40 columns each), with the thresholds of the alarms on them.
+fn draw_charts(frame: &mut Frame, area: Rect, env: &EnvState, s: &Service, theme: &Theme) {
+    let mut metrics = service_metrics(s);
+    // Requests stay a trend line; the charts are for what alarms watch.
+    metrics.retain(|m| m.name != "RequestCount");
+    let n = usize::from(area.width / 40).clamp(2, metrics.len());
+    metrics.truncate(n);
+    let areas = Layout::horizontal(vec![Constraint::Ratio(1, n as u32); n]).split(area);
+    for (m, area) in metrics.iter().zip(areas.iter()) {
+        let Some(data) = &env.metrics.data else {
+            draw_unloaded(frame, *area, m.title, env, theme);
+            continue;
+        };
+        let spec = ChartSpec {
+            title: format!("{} · last {}", m.title, data.range.label()),
+            series: m.series(data, s),
+            period_seconds: data.range.period_seconds(),
+            start: data.start,
+            end: data.end,
+            threshold: m.threshold(env),
+            alarm_periods: &[],
+        };
+        draw_chart(frame, *area, &spec, theme);
+    }
 }
 
 /// Where a chart does not fit: one sparkline line per metric.
@@ -418,28 +479,23 @@ fn draw_trends(
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let cluster = crate::domain::short_id(&s.cluster_arn).to_string();
     let width = usize::from(inner.width.saturating_sub(5));
+    let metrics = service_metrics(s);
+    // The alarm thresholds get their own lines only where there is room.
+    let thresholds: Vec<Option<f64>> = metrics.iter().map(|m| m.threshold(env)).collect();
+    let with_thresholds =
+        metrics.len() + thresholds.iter().flatten().count() <= usize::from(inner.height);
     let mut lines = Vec::new();
-    for (label, metric) in [("cpu", "CPUUtilization"), ("mem", "MemoryUtilization")] {
-        let cell = trend_cell(
-            env,
-            |m| {
-                if metric == "CPUUtilization" {
-                    m.service_cpu(&cluster, &s.name)
-                } else {
-                    m.service_memory(&cluster, &s.name)
-                }
-            },
-            width,
-            theme,
-        );
-        let mut spans = vec![Span::styled(format!("{label:<4} "), theme.dim)];
+    for (m, threshold) in metrics.iter().zip(thresholds) {
+        let cell = trend_cell(env, |d| m.series(d, s), width, theme);
+        let mut spans = vec![Span::styled(format!("{:<4} ", m.label), theme.dim)];
         spans.extend(cell.spans);
         lines.push(Line::from(spans));
-        if let Some(t) = alarm_threshold(env, metric, &s.name) {
+        if let Some(t) = threshold
+            && with_thresholds
+        {
             lines.push(Line::styled(
-                format!("     alarm above {}", format_value(t, Some("Percent"))),
+                format!("     alarm above {}", format_value(t, m.unit())),
                 theme.dim,
             ));
         }

@@ -240,7 +240,9 @@ mod tests {
     use crate::action::{Action, Data};
     use crate::config::keys::Keymap;
     use crate::config::{ClusterConfig, Config, EnvironmentConfig, RefreshIntervals, Source};
-    use crate::domain::{Alarm, AlarmState, DbInstance, LoadBalancerRef, MetricRef, Service};
+    use crate::domain::{
+        Alarm, AlarmState, DbInstance, LoadBalancerRef, MetricRef, MetricSeries, Service,
+    };
     use crate::metrics::MetricRange;
     use crate::update::update;
 
@@ -484,6 +486,45 @@ mod tests {
             );
         }
         assert_eq!(s.metric_range, MetricRange::Hour, "wraps around");
+    }
+
+    #[test]
+    fn a_target_groups_series_are_found_by_its_dimension() {
+        let (s, _) = loaded();
+        let queries = crate::metrics::queries(&s.envs[0], MetricRange::Hour, 2000);
+        let series: Vec<MetricSeries> = queries
+            .iter()
+            .enumerate()
+            .map(|(i, q)| MetricSeries {
+                id: q.id.clone(),
+                label: q.name.clone(),
+                unit: None,
+                points: vec![(t0(), i as f64)],
+            })
+            .collect();
+        let data = crate::metrics::MetricsData {
+            range: MetricRange::Hour,
+            start: t0() - TimeDelta::hours(1),
+            end: t0(),
+            queries: queries.clone(),
+            series,
+        };
+        let dim = crate::metrics::target_group_dimension(TG);
+        for (name, stat) in crate::metrics::ALB_METRICS {
+            let found = data.target_group(dim, name).expect(name);
+            let q = queries.iter().find(|q| q.id == found.id).expect("query");
+            assert_eq!((q.name.as_str(), q.statistic.as_str()), (name, stat));
+            assert_eq!(q.period_seconds, 60);
+            assert!(
+                q.dimensions
+                    .contains(&("TargetGroup".to_string(), dim.to_string()))
+            );
+        }
+        assert!(
+            data.target_group("targetgroup/other/1", "RequestCount")
+                .is_none()
+        );
+        assert!(data.target_group(dim, "CPUUtilization").is_none());
     }
 
     #[test]
