@@ -169,12 +169,14 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, spec: &ChartSpec<'_>, theme: &T
         let used: usize = title.iter().map(|s| s.content.chars().count()).sum();
         let value = format_value(t, unit);
         let long = format!("─ threshold {value} ");
-        let text = if used + long.chars().count() + 2 <= usize::from(area.width) {
-            long
-        } else {
-            format!("─ {value} ")
-        };
-        title.push(Span::styled(text, theme.critical));
+        let short = format!("─ {value} ");
+        let fits = |t: &str| used + t.chars().count() + 2 <= usize::from(area.width);
+        // Cut, a value would mislead (`─ 1` of 136): the line alone then.
+        if fits(&long) {
+            title.push(Span::styled(long, theme.critical));
+        } else if fits(&short) {
+            title.push(Span::styled(short, theme.critical));
+        }
     }
     if !spec.alarm_periods.is_empty() {
         title.push(Span::styled("▀ ALARM ", theme.critical));
