@@ -50,6 +50,8 @@ pub(crate) struct World {
     incidents: Vec<Incident>,
     active_incident: Option<(usize, Timestamp)>,
     next_incident: Option<Timestamp>,
+    /// The incident the first one must be (then they are drawn by weight).
+    first_incident: Option<usize>,
     pub ecs: Ecs,
     pub rds: Rds,
     pub metrics: Vec<Metric>,
@@ -131,7 +133,7 @@ impl World {
             }
             alarms.push(alarm);
         }
-        let incidents = desc
+        let incidents: Vec<Incident> = desc
             .incidents
             .iter()
             .map(|i| Incident {
@@ -146,8 +148,14 @@ impl World {
             })
             .collect();
         let incident_gap = desc.chaos.incident_gap.map(|[lo, hi]| (lo.0, hi.0));
-        let next_incident =
-            incident_gap.map(|(lo, hi)| start + TimeDelta::seconds(rng.i64(lo..=hi)));
+        let first = desc.chaos.first_incident.as_ref();
+        let next_incident = incident_gap.map(|(lo, hi)| {
+            let (lo, hi) = first.map_or((lo, hi), |f| (f.after[0].0, f.after[1].0));
+            start + TimeDelta::seconds(rng.i64(lo..=hi))
+        });
+        let first_incident = first
+            .and_then(|f| f.name.as_ref())
+            .and_then(|name| incidents.iter().position(|i| &i.name == name));
         Self {
             account: desc.account.clone(),
             region: desc.region.clone(),
@@ -163,6 +171,7 @@ impl World {
             incidents,
             active_incident: None,
             next_incident,
+            first_incident,
             ecs,
             rds,
             metrics,
@@ -279,15 +288,21 @@ impl World {
             self.next_incident = None;
             return;
         }
-        let mut pick = self.rng.u32(..total);
-        let Some(index) = self.incidents.iter().position(|i| {
-            if pick < i.weight {
-                true
-            } else {
-                pick -= i.weight;
-                false
+        let index = match self.first_incident.take() {
+            Some(first) => Some(first),
+            None => {
+                let mut pick = self.rng.u32(..total);
+                self.incidents.iter().position(|i| {
+                    if pick < i.weight {
+                        true
+                    } else {
+                        pick -= i.weight;
+                        false
+                    }
+                })
             }
-        }) else {
+        };
+        let Some(index) = index else {
             return;
         };
         let Some(incident) = self.incidents.get(index) else {

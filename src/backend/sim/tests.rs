@@ -548,6 +548,28 @@ async fn an_alarm_fires_and_clears() {
     );
 }
 
+#[tokio::test]
+async fn the_demo_fires_its_first_alarm_within_minutes() {
+    // production's first incident is the api 5XX spike, 60-90 s in; its
+    // alarm (Sum > 10 over one minute) fires at the next evaluation.
+    for seed in [SEED, 1, 2, 3] {
+        let (b, clock) = sim("production", seed);
+        let mut fired = None;
+        for _ in 0..(4 * 6) {
+            clock.advance(secs(10));
+            let alarms = b.alarms(&[]).await.expect("alarms");
+            fired = alarms
+                .into_iter()
+                .find(|a| a.state == AlarmState::Alarm && a.name.ends_with("api-5xx"));
+            if fired.is_some() {
+                break;
+            }
+        }
+        let fired = fired.unwrap_or_else(|| panic!("seed {seed}: no api 5XX alarm in 4 minutes"));
+        assert!(fired.state_reason.starts_with("Threshold Crossed: "));
+    }
+}
+
 // -------------------------------------------------------------- mutations
 
 #[tokio::test]

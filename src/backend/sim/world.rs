@@ -88,6 +88,19 @@ pub(crate) struct ChaosDesc {
     /// Share of replacement tasks that fail to start (secrets, ENI, ...).
     #[serde(default)]
     pub start_failure_rate: f64,
+    /// The first incident, sooner than `incident_gap` (so that a new user of
+    /// the demo sees an alarm fire in the first minutes).
+    #[serde(default)]
+    pub first_incident: Option<FirstIncidentDesc>,
+}
+
+/// When the first incident starts, and which one (else one by weight).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FirstIncidentDesc {
+    pub after: [Span; 2],
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// An ECS service and its task-definition family.
@@ -428,6 +441,22 @@ fn check_world(w: &WorldDesc) -> Result<(), String> {
     {
         return Err("chaos.incident_gap must be [min, max] with 0 < min <= max".into());
     }
+    if let Some(first) = &w.chaos.first_incident {
+        let [lo, hi] = first.after;
+        if lo.0 < 1 || hi.0 < lo.0 {
+            return Err("chaos.first_incident.after must be [min, max] with 0 < min <= max".into());
+        }
+        if w.chaos.incident_gap.is_none() {
+            return Err("chaos.first_incident needs chaos.incident_gap".into());
+        }
+        if let Some(name) = &first.name
+            && !w.incidents.iter().any(|i| &i.name == name)
+        {
+            return Err(format!(
+                "chaos.first_incident names {name:?}, which is not an incident of this world"
+            ));
+        }
+    }
     if w.chaos.task_stop_every.is_some_and(|s| s.0 < 1) {
         return Err("chaos.task_stop_every must be positive".into());
     }
@@ -629,5 +658,14 @@ mod tests {
         let err = parse(&text).expect_err("a broken reference").to_string();
         assert!(err.contains("no-such"), "{err}");
         assert!(parse("[[world]]\nname = 1").is_err());
+        let text = WORLD_TOML.replacen("name = \"api 5XX spike\" }", "name = \"no such\" }", 1);
+        assert!(text != WORLD_TOML);
+        let err = parse(&text)
+            .expect_err("an unknown first incident")
+            .to_string();
+        assert!(
+            err.contains("first_incident") && err.contains("no such"),
+            "{err}"
+        );
     }
 }
