@@ -74,6 +74,7 @@ pub fn draw_task_table(
             } else {
                 format!("{}→{}", t.last_status, t.desired_status)
             };
+            let stopped = t.last_status == "STOPPED";
             let reason = match (&t.stop_code, &t.stopped_reason) {
                 (_, Some(r)) => r.clone(),
                 (Some(c), None) => c.clone(),
@@ -85,10 +86,13 @@ pub fn draw_task_table(
             }
             cells.extend([
                 Cell::from(Span::styled(status, theme.health(t.health()))),
-                Cell::from(Span::styled(
-                    t.health_status.clone(),
-                    theme.health(t.health()),
-                )),
+                // A stopped task has no health and no uptime, whatever the
+                // API still reports for it.
+                Cell::from(if stopped {
+                    Span::styled("-", theme.dim)
+                } else {
+                    Span::styled(t.health_status.clone(), theme.health(t.health()))
+                }),
                 Cell::from(
                     t.availability_zone
                         .as_deref()
@@ -96,7 +100,11 @@ pub fn draw_task_table(
                         .to_string(),
                 ),
                 Cell::from(revision_of(&t.task_definition).to_string()),
-                Cell::from(age_since(state.now, t.started_at)),
+                Cell::from(if stopped {
+                    "-".to_string()
+                } else {
+                    age_since(state.now, t.started_at)
+                }),
                 Cell::from(Span::styled(reason, theme.dim)),
             ]);
             Row::new(cells)
