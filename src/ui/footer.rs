@@ -86,7 +86,10 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
         _ => &[],
     };
     if ops.is_empty() {
-        items.push((key(Command::Select), "open", 0));
+        // The logs view lists its own keys; enter opens nothing there.
+        if !matches!(state.view(), View::Logs) {
+            items.push((key(Command::Select), "open", 0));
+        }
         items.push((key(Command::Back), "back", 0));
         items.push((key(Command::Refresh), "refresh", 0));
         if state.envs.len() > 1 {
