@@ -321,3 +321,788 @@ pub(super) fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>>
     state.dirty = true;
     Some(Vec::new())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::action::{Action, Data, Resource};
+    use crate::config::keys::Keymap;
+    use crate::config::{ClusterConfig, Config, EnvironmentConfig, RefreshIntervals, Source};
+    use crate::domain::{
+        ContainerDefinition, Listing, LogEvent, LogQuery, Service, Task, TaskDefinition,
+    };
+    use crate::logs::{DEFAULT_LOOKBACK_MINS, OVERLAP_SECS, PAGE_LIMIT};
+    use crate::state::EnvState;
+    use crate::update::update;
+
+    const TD: &str = "arn:aws:ecs:ap-northeast-1:1:task-definition/web:7";
+    const GROUP: &str = "/ecs/works-logue-prod/web";
+    const TASK: &str = "arn:aws:ecs:ap-northeast-1:1:task/prod/0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+    fn t0() -> Timestamp {
+        Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
+            .single()
+            .expect("valid time")
+    }
+
+    fn secs(n: i64) -> Timestamp {
+        t0() + TimeDelta::seconds(n)
+    }
+
+    fn state() -> State {
+        let config: Config = toml::from_str("").expect("empty config parses");
+        let keymap = Keymap::from_config(&config).expect("default keymap");
+        let cfg = EnvironmentConfig {
+            name: "production".into(),
+            source: Source::Sim,
+            sim_world: None,
+            profile: None,
+            region: Some("ap-northeast-1".into()),
+            role_arn: None,
+            endpoint_url: None,
+            clusters: vec![ClusterConfig {
+                name: "prod".into(),
+                services: Vec::new(),
+            }],
+            rds_instances: Vec::new(),
+            alarm_prefixes: Vec::new(),
+            protected: true,
+            read_only: false,
+            audit_log_group: None,
+            refresh: None,
+            health_checks: Vec::new(),
+        };
+        let env = EnvState::from_config(&cfg, &RefreshIntervals::default(), false);
+        State::new(vec![env], 0, keymap, t0())
+    }
+
+    fn service() -> Service {
+        Service {
+            arn: "arn:aws:ecs:ap-northeast-1:1:service/prod/web".into(),
+            name: "web".into(),
+            cluster_arn: "arn:aws:ecs:ap-northeast-1:1:cluster/prod".into(),
+            status: "ACTIVE".into(),
+            desired_count: 2,
+            running_count: 2,
+            pending_count: 0,
+            launch_type: Some("FARGATE".into()),
+            task_definition: TD.into(),
+            deployments: Vec::new(),
+            events: Vec::new(),
+            load_balancers: Vec::new(),
+            created_at: None,
+            circuit_breaker: None,
+        }
+    }
+
+    fn container(name: &str, group: Option<&str>, prefix: Option<&str>) -> ContainerDefinition {
+        ContainerDefinition {
+            name: name.into(),
+            image: format!("example/{name}:1"),
+            essential: true,
+            cpu: None,
+            memory: None,
+            port_mappings: Vec::new(),
+            secrets: Vec::new(),
+            log_group: group.map(Into::into),
+            log_stream_prefix: prefix.map(Into::into),
+        }
+    }
+
+    /// `app` logs to the group with prefix `ecs`; `nginx` to the same
+    /// group; `xray` has no awslogs configuration.
+    fn task_definition() -> TaskDefinition {
+        TaskDefinition {
+            arn: TD.into(),
+            family: "web".into(),
+            revision: 7,
+            status: "ACTIVE".into(),
+            cpu: None,
+            memory: None,
+            network_mode: Some("awsvpc".into()),
+            requires_compatibilities: vec!["FARGATE".into()],
+            task_role_arn: None,
+            execution_role_arn: None,
+            containers: vec![
+                container("app", Some(GROUP), Some("ecs")),
+                container("nginx", Some(GROUP), Some("ecs")),
+                container("xray", None, None),
+            ],
+            registered_at: None,
+        }
+    }
+
+    fn task(group: Option<&str>) -> Task {
+        Task {
+            arn: TASK.into(),
+            cluster_arn: "arn:aws:ecs:ap-northeast-1:1:cluster/prod".into(),
+            task_definition: TD.into(),
+            group: group.map(Into::into),
+            last_status: "RUNNING".into(),
+            desired_status: "RUNNING".into(),
+            health_status: "HEALTHY".into(),
+            availability_zone: None,
+            launch_type: Some("FARGATE".into()),
+            cpu: None,
+            memory: None,
+            created_at: None,
+            started_at: None,
+            stopped_at: None,
+            stop_code: None,
+            stopped_reason: None,
+            containers: Vec::new(),
+        }
+    }
+
+    fn load(state: &mut State, resource: Resource, data: Data) -> Vec<Effect> {
+        let mut effects = update(state, Action::PollDue { env: 0, resource });
+        let generation = match resource {
+            Resource::Tasks => state.envs[0].tasks.generation,
+            _ => state.envs[0].services.generation,
+        };
+        effects.extend(update(
+            state,
+            Action::Loaded {
+                env: 0,
+                resource,
+                generation,
+                at: state.now,
+                result: Ok(data),
+            },
+        ));
+        effects
+    }
+
+    fn td_loaded(state: &mut State) -> Vec<Effect> {
+        update(
+            state,
+            Action::TaskDefinitionLoaded {
+                env: 0,
+                arn: TD.into(),
+                result: Ok(task_definition()),
+            },
+        )
+    }
+
+    /// The services view with `web` and its task definition loaded.
+    fn on_services() -> State {
+        let mut s = state();
+        load(
+            &mut s,
+            Resource::Services,
+            Data::Services(Listing::complete(vec![service()])),
+        );
+        td_loaded(&mut s);
+        update(&mut s, Action::Command(Command::Services));
+        s
+    }
+
+    fn press(state: &mut State, code: KeyCode) -> Vec<Effect> {
+        update(state, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    fn key(state: &mut State, c: char) -> Vec<Effect> {
+        press(state, KeyCode::Char(c))
+    }
+
+    fn type_text(state: &mut State, text: &str) -> Vec<Effect> {
+        text.chars().flat_map(|c| key(state, c)).collect()
+    }
+
+    fn tick(state: &mut State, at: Timestamp) -> Vec<Effect> {
+        update(state, Action::Tick(at))
+    }
+
+    /// The one logs fetch among `effects`: its generation and queries.
+    fn fetch(effects: &[Effect]) -> (u64, Vec<LogQuery>) {
+        let fetches: Vec<_> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::FetchLogs {
+                    env: 0,
+                    generation,
+                    queries,
+                } => Some((*generation, queries.clone())),
+                _ => None,
+            })
+            .collect();
+        match fetches.as_slice() {
+            [one] => one.clone(),
+            other => panic!("expected one logs fetch, got {other:?} in {effects:?}"),
+        }
+    }
+
+    fn no_fetch(effects: &[Effect]) -> bool {
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::FetchLogs { .. }))
+    }
+
+    fn event(id: &str, at: Timestamp, message: &str) -> LogEvent {
+        LogEvent {
+            id: id.into(),
+            timestamp: at,
+            ingested: Some(at),
+            stream: "ecs/app/0f1e2d3c4b5a69788796a5b4c3d2e1f0".into(),
+            message: message.into(),
+        }
+    }
+
+    fn answer(state: &mut State, generation: u64, at: Timestamp, events: Vec<LogEvent>) {
+        let tokens = vec![None; state.logs.as_ref().map_or(0, |l| l.sources.len())];
+        let effects = update(
+            state,
+            Action::LogsLoaded {
+                generation,
+                at,
+                result: Ok(LogBatch { events, tokens }),
+            },
+        );
+        assert!(effects.is_empty(), "a result asks for nothing: {effects:?}");
+    }
+
+    fn logs(state: &State) -> &LogsState {
+        state.logs.as_ref().expect("a logs view")
+    }
+
+    fn ids(state: &State) -> Vec<&str> {
+        logs(state).lines.iter().map(|e| e.id.as_str()).collect()
+    }
+
+    fn query(prefix: &str, pattern: Option<&str>, start: Timestamp) -> LogQuery {
+        LogQuery {
+            group: GROUP.into(),
+            stream_prefix: Some(prefix.into()),
+            filter_pattern: pattern.map(Into::into),
+            start,
+            end: None,
+            limit: PAGE_LIMIT,
+            next_token: None,
+        }
+    }
+
+    /// The logs of `web`, opened from the services view, first poll sent.
+    fn opened() -> (State, u64) {
+        let mut s = on_services();
+        let (generation, _) = fetch(&key(&mut s, 'l'));
+        (s, generation)
+    }
+
+    #[test]
+    fn a_service_is_read_from_each_awslogs_container_of_its_task_definition() {
+        let mut s = on_services();
+        let effects = key(&mut s, 'l');
+        assert_eq!(s.view(), &View::Logs);
+        assert_eq!(s.views, vec![View::Overview, View::Services, View::Logs]);
+        let start = t0() - TimeDelta::minutes(DEFAULT_LOOKBACK_MINS);
+        assert_eq!(
+            effects,
+            vec![Effect::FetchLogs {
+                env: 0,
+                generation: 1,
+                queries: vec![
+                    query("ecs/app/", None, start),
+                    query("ecs/nginx/", None, start),
+                ],
+            }],
+            "one query per container with awslogs, none for xray"
+        );
+        let l = logs(&s);
+        assert_eq!(l.target.service, "web");
+        assert_eq!(l.target.task, None);
+        assert!(l.in_flight);
+        assert!(l.follow);
+        // No second poll while the first is in flight.
+        assert!(no_fetch(&tick(&mut s, secs(5))));
+    }
+
+    #[test]
+    fn a_task_is_read_from_its_own_streams() {
+        let mut s = state();
+        load(
+            &mut s,
+            Resource::Services,
+            Data::Services(Listing::complete(vec![service()])),
+        );
+        td_loaded(&mut s);
+        load(
+            &mut s,
+            Resource::Tasks,
+            Data::Tasks(Listing::complete(vec![task(Some("service:web"))])),
+        );
+        update(&mut s, Action::Command(Command::Tasks));
+        let (_, queries) = fetch(&key(&mut s, 'l'));
+        let id = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+        let start = t0() - TimeDelta::minutes(DEFAULT_LOOKBACK_MINS);
+        assert_eq!(
+            queries,
+            vec![
+                query(&format!("ecs/app/{id}"), None, start),
+                query(&format!("ecs/nginx/{id}"), None, start),
+            ]
+        );
+        assert_eq!(logs(&s).target.task.as_deref(), Some(id));
+        assert_eq!(logs(&s).target.service, "web");
+    }
+
+    #[test]
+    fn a_task_started_outside_a_service_has_no_logs_view() {
+        let mut s = state();
+        load(
+            &mut s,
+            Resource::Tasks,
+            Data::Tasks(Listing::complete(vec![task(None)])),
+        );
+        update(&mut s, Action::Command(Command::Tasks));
+        let effects = key(&mut s, 'l');
+        assert!(effects.is_empty(), "{effects:?}");
+        assert_eq!(s.view(), &View::Tasks);
+        assert!(s.logs.is_none());
+        assert!(
+            s.flash
+                .as_ref()
+                .is_some_and(|f| f.text.contains("select a service")),
+            "{:?}",
+            s.flash
+        );
+    }
+
+    #[test]
+    fn an_unknown_task_definition_is_fetched_then_polled_on_the_next_tick() {
+        let mut s = state();
+        // The services listing asks for the task definition once...
+        let effects = load(
+            &mut s,
+            Resource::Services,
+            Data::Services(Listing::complete(vec![service()])),
+        );
+        assert!(effects.contains(&Effect::FetchTaskDefinition {
+            env: 0,
+            arn: TD.into()
+        }));
+        update(&mut s, Action::Command(Command::Services));
+        // ...so opening the logs waits for that answer and asks nothing.
+        let effects = key(&mut s, 'l');
+        assert!(effects.is_empty(), "{effects:?}");
+        assert!(logs(&s).sources.is_empty());
+        assert!(no_fetch(&tick(&mut s, secs(1))));
+        td_loaded(&mut s);
+        let (_, queries) = fetch(&tick(&mut s, secs(2)));
+        assert_eq!(queries.len(), 2);
+        assert_eq!(logs(&s).sources.len(), 2);
+    }
+
+    #[test]
+    fn an_unrequested_task_definition_is_asked_for_by_the_view() {
+        let mut s = state();
+        load(
+            &mut s,
+            Resource::Services,
+            Data::Services(Listing::complete(vec![service()])),
+        );
+        // The listing's fetch failed: nothing is pending any more.
+        update(
+            &mut s,
+            Action::TaskDefinitionLoaded {
+                env: 0,
+                arn: TD.into(),
+                result: Err(BackendError::Throttled {
+                    message: "Rate exceeded".into(),
+                }),
+            },
+        );
+        update(&mut s, Action::Command(Command::Services));
+        let effects = key(&mut s, 'l');
+        assert_eq!(
+            effects,
+            vec![Effect::FetchTaskDefinition {
+                env: 0,
+                arn: TD.into()
+            }]
+        );
+        // Asked once: the next tick does not ask again while it is pending.
+        assert!(tick(&mut s, secs(1)).is_empty());
+    }
+
+    #[test]
+    fn results_are_appended_once_each_across_polls() {
+        let (mut s, g1) = opened();
+        answer(
+            &mut s,
+            g1,
+            secs(0),
+            vec![
+                event("e2", secs(-30), "GET /api/works 200"),
+                event("e1", secs(-40), "GET /health 200"),
+            ],
+        );
+        assert_eq!(ids(&s), ["e1", "e2"], "in time order");
+        assert_eq!(logs(&s).loaded_at, Some(secs(0)));
+        assert!(!logs(&s).in_flight);
+        // The next poll waits for POLL_SECS.
+        assert!(no_fetch(&tick(&mut s, secs(1))));
+        let (g2, queries) = fetch(&tick(&mut s, secs(POLL_SECS)));
+        assert!(g2 > g1);
+        // Follow: the start moves up to just before the newest event.
+        assert!(
+            queries
+                .iter()
+                .all(|q| q.start == secs(-30 - OVERLAP_SECS) && q.next_token.is_none()),
+            "{queries:?}"
+        );
+        // The overlap brings e2 again: it is not added twice.
+        answer(
+            &mut s,
+            g2,
+            secs(POLL_SECS),
+            vec![
+                event("e2", secs(-30), "GET /api/works 200"),
+                event("e3", secs(1), "POST /api/login 302"),
+            ],
+        );
+        assert_eq!(ids(&s), ["e1", "e2", "e3"]);
+        assert_eq!(logs(&s).cursor, 2, "following: the newest line");
+        let (_, queries) = fetch(&tick(&mut s, secs(2 * POLL_SECS)));
+        assert_eq!(queries[0].start, secs(1 - OVERLAP_SECS));
+    }
+
+    #[test]
+    fn a_result_for_an_older_poll_is_dropped() {
+        let (mut s, g1) = opened();
+        // A new pattern supersedes the poll in flight.
+        let (g2, _) = fetch(&key(&mut s, 'e'));
+        answer(&mut s, g1, secs(0), vec![event("old", secs(-5), "GET /")]);
+        assert!(logs(&s).lines.is_empty());
+        assert!(logs(&s).in_flight, "still waiting for the newer poll");
+        answer(&mut s, g2, secs(0), vec![event("new", secs(-5), "ERROR x")]);
+        assert_eq!(ids(&s), ["new"]);
+    }
+
+    #[test]
+    fn a_capped_poll_continues_at_once_with_its_token() {
+        let (mut s, g1) = opened();
+        let from = t0() - TimeDelta::minutes(DEFAULT_LOOKBACK_MINS);
+        update(
+            &mut s,
+            Action::LogsLoaded {
+                generation: g1,
+                at: secs(0),
+                result: Ok(LogBatch {
+                    events: vec![event("e1", secs(-600), "GET /")],
+                    tokens: vec![Some(("page-5".into(), from)), None],
+                }),
+            },
+        );
+        assert!(logs(&s).behind());
+        // No waiting for POLL_SECS while catching up.
+        let (_, queries) = fetch(&tick(&mut s, secs(0)));
+        assert_eq!(queries[0].next_token.as_deref(), Some("page-5"));
+        assert_eq!(queries[0].start, from, "the token's own query");
+        assert_eq!(queries[1].next_token, None);
+        assert_eq!(queries[1].start, secs(-600 - OVERLAP_SECS));
+    }
+
+    #[test]
+    fn pause_stops_polling_and_resume_polls_at_once() {
+        let (mut s, g1) = opened();
+        answer(&mut s, g1, secs(0), vec![event("e1", secs(-1), "GET /")]);
+        assert!(key(&mut s, ' ').is_empty());
+        assert!(logs(&s).paused);
+        for n in 1..30 {
+            assert!(no_fetch(&tick(&mut s, secs(n))), "paused at +{n}s");
+        }
+        // ctrl-r does not poll either while paused.
+        assert!(no_fetch(&update(&mut s, Action::Command(Command::Refresh))));
+        let (_, queries) = fetch(&key(&mut s, ' '));
+        assert!(!logs(&s).paused);
+        assert_eq!(
+            queries[0].start,
+            secs(-1 - OVERLAP_SECS),
+            "from where it was"
+        );
+        assert_eq!(ids(&s), ["e1"], "pause and resume keep the lines");
+    }
+
+    #[test]
+    fn a_pattern_is_sent_with_the_next_query_and_reads_the_window_again() {
+        let (mut s, g1) = opened();
+        answer(&mut s, g1, secs(0), vec![event("e1", secs(-1), "GET /")]);
+        key(&mut s, 'f');
+        assert!(!logs(&s).follow);
+        // `/` opens the prompt with the current pattern; esc cancels.
+        key(&mut s, '/');
+        assert_eq!(logs(&s).prompt, Some(Prompt::Pattern(String::new())));
+        type_text(&mut s, "abc");
+        press(&mut s, KeyCode::Esc);
+        assert_eq!(logs(&s).prompt, None);
+        assert_eq!(logs(&s).pattern, "");
+        assert_eq!(s.view(), &View::Logs, "esc in the prompt stays in the view");
+        assert_eq!(ids(&s), ["e1"]);
+        // Typed keys go to the prompt, not to the view (`e`, space, `q`).
+        key(&mut s, '/');
+        assert!(type_text(&mut s, "\"time out\" -q").is_empty());
+        press(&mut s, KeyCode::Backspace);
+        key(&mut s, 'e');
+        assert!(!s.quit);
+        assert!(!logs(&s).paused);
+        assert_eq!(
+            logs(&s).prompt,
+            Some(Prompt::Pattern("\"time out\" -e".into()))
+        );
+        let (_, queries) = fetch(&press(&mut s, KeyCode::Enter));
+        let start = t0() - TimeDelta::minutes(DEFAULT_LOOKBACK_MINS);
+        assert_eq!(
+            queries[0],
+            query("ecs/app/", Some("\"time out\" -e"), start),
+            "the whole window again, with the pattern"
+        );
+        let l = logs(&s);
+        assert!(l.lines.is_empty(), "lines of the old pattern are dropped");
+        assert_eq!(l.seen_len(), 0);
+        assert!(l.follow, "a new pattern follows again");
+        assert_eq!(l.prompt, None);
+        // An empty pattern removes it.
+        let g = logs(&s).generation;
+        answer(&mut s, g, secs(0), vec![event("t1", secs(-2), "time out")]);
+        key(&mut s, '/');
+        for _ in 0.."\"time out\" -e".len() {
+            press(&mut s, KeyCode::Backspace);
+        }
+        type_text(&mut s, "   ");
+        let (_, queries) = fetch(&press(&mut s, KeyCode::Enter));
+        assert_eq!(queries[0].filter_pattern, None);
+        assert_eq!(logs(&s).pattern, "");
+    }
+
+    #[test]
+    fn the_errors_key_toggles_the_error_pattern() {
+        let (mut s, g1) = opened();
+        answer(&mut s, g1, secs(0), vec![event("e1", secs(-1), "GET /")]);
+        let (_, queries) = fetch(&key(&mut s, 'e'));
+        assert!(
+            queries
+                .iter()
+                .all(|q| q.filter_pattern.as_deref() == Some(ERROR_PATTERN))
+        );
+        assert_eq!(logs(&s).pattern, ERROR_PATTERN);
+        assert!(logs(&s).lines.is_empty());
+        let g = logs(&s).generation;
+        answer(&mut s, g, secs(0), vec![event("x", secs(-3), "ERROR boom")]);
+        // Again: every line.
+        let (_, queries) = fetch(&key(&mut s, 'e'));
+        assert!(queries.iter().all(|q| q.filter_pattern.is_none()));
+        assert_eq!(logs(&s).pattern, "");
+        // From a custom pattern, `e` switches to the errors preset.
+        key(&mut s, '/');
+        type_text(&mut s, "timeout");
+        press(&mut s, KeyCode::Enter);
+        let (_, queries) = fetch(&key(&mut s, 'e'));
+        assert_eq!(queries[0].filter_pattern.as_deref(), Some(ERROR_PATTERN));
+    }
+
+    #[test]
+    fn jumping_to_a_time_reads_from_there_without_following() {
+        let (mut s, g1) = opened();
+        answer(&mut s, g1, secs(0), vec![event("e1", secs(-1), "GET /")]);
+        key(&mut s, 't');
+        assert_eq!(logs(&s).prompt, Some(Prompt::Time(String::new())));
+        let (_, queries) = {
+            type_text(&mut s, "2h");
+            fetch(&press(&mut s, KeyCode::Enter))
+        };
+        let two_hours_ago = t0() - TimeDelta::hours(2);
+        assert!(queries.iter().all(|q| q.start == two_hours_ago));
+        let l = logs(&s);
+        assert_eq!(l.start, two_hours_ago);
+        assert!(!l.follow, "a jump shows the lines from that time");
+        assert!(l.lines.is_empty());
+        let g = l.generation;
+        answer(
+            &mut s,
+            g,
+            secs(0),
+            vec![
+                event("a", two_hours_ago, "first"),
+                event("b", secs(-60), "later"),
+            ],
+        );
+        assert_eq!(logs(&s).cursor, 0, "the view stays at the jumped-to time");
+        // HH:MM is a UTC time of day, the last such moment.
+        key(&mut s, 't');
+        type_text(&mut s, "02:30");
+        fetch(&press(&mut s, KeyCode::Enter));
+        assert_eq!(logs(&s).start, t0() - TimeDelta::minutes(30));
+        key(&mut s, 't');
+        type_text(&mut s, "04:00");
+        fetch(&press(&mut s, KeyCode::Enter));
+        assert_eq!(
+            logs(&s).start,
+            t0() - TimeDelta::hours(23),
+            "a time later today means yesterday"
+        );
+    }
+
+    #[test]
+    fn a_time_that_does_not_parse_keeps_the_view_and_says_why() {
+        let (mut s, g1) = opened();
+        answer(&mut s, g1, secs(0), vec![event("e1", secs(-1), "GET /")]);
+        let before = logs(&s).clone();
+        for text in ["soon", "25:00", "99999d", ""] {
+            key(&mut s, 't');
+            type_text(&mut s, text);
+            let effects = press(&mut s, KeyCode::Enter);
+            assert!(effects.is_empty(), "{text}: {effects:?}");
+            assert_eq!(logs(&s), &before, "{text}: nothing changes");
+            assert!(
+                s.flash
+                    .as_ref()
+                    .is_some_and(|f| f.severity == Severity::Error),
+                "{text}: {:?}",
+                s.flash
+            );
+        }
+    }
+
+    #[test]
+    fn the_buffer_keeps_the_newest_logs_buffer_lines() {
+        let mut s = on_services();
+        s.logs_buffer_lines = 3;
+        let (g1, _) = fetch(&key(&mut s, 'l'));
+        answer(
+            &mut s,
+            g1,
+            secs(0),
+            (1..=5)
+                .map(|i| event(&format!("e{i}"), secs(i - 10), "x"))
+                .collect(),
+        );
+        assert_eq!(ids(&s), ["e3", "e4", "e5"]);
+        assert_eq!(logs(&s).evicted, 2);
+        let (g2, _) = fetch(&tick(&mut s, secs(POLL_SECS)));
+        answer(
+            &mut s,
+            g2,
+            secs(POLL_SECS),
+            (5..=8)
+                .map(|i| event(&format!("e{i}"), secs(i - 10), "x"))
+                .collect(),
+        );
+        assert_eq!(ids(&s), ["e6", "e7", "e8"], "e5 once, the oldest dropped");
+        assert_eq!(logs(&s).evicted, 5);
+        assert_eq!(logs(&s).cursor, 2);
+        // Scrolled up, the cursor stays on its line as older ones go.
+        update(&mut s, Action::Command(Command::Up));
+        assert_eq!(logs(&s).cursor, 1);
+        let (g3, _) = fetch(&tick(&mut s, secs(2 * POLL_SECS)));
+        answer(&mut s, g3, secs(4), vec![event("e9", secs(0), "x")]);
+        assert_eq!(ids(&s), ["e7", "e8", "e9"]);
+        assert_eq!(logs(&s).lines[logs(&s).cursor].id, "e7");
+    }
+
+    #[test]
+    fn a_failed_poll_is_shown_keeps_the_lines_and_retries_later() {
+        let (mut s, g1) = opened();
+        answer(&mut s, g1, secs(0), vec![event("e1", secs(-1), "GET /")]);
+        let (g2, _) = fetch(&tick(&mut s, secs(POLL_SECS)));
+        s.dirty = false;
+        update(
+            &mut s,
+            Action::LogsLoaded {
+                generation: g2,
+                at: secs(POLL_SECS),
+                result: Err(BackendError::Unauthorized {
+                    message: "ExpiredToken".into(),
+                    hint: Some("run `aws sso login`".into()),
+                }),
+            },
+        );
+        assert!(s.dirty, "the error is drawn");
+        let l = logs(&s);
+        assert!(matches!(l.error, Some(BackendError::Unauthorized { .. })));
+        assert_eq!(ids(&s), ["e1"], "the lines stay");
+        assert!(!logs(&s).in_flight);
+        assert_eq!(logs(&s).loaded_at, Some(secs(0)), "the last good poll");
+        // No hammering: the retry waits RETRY_SECS.
+        assert!(no_fetch(&tick(&mut s, secs(POLL_SECS + 2))));
+        let (g3, _) = fetch(&tick(&mut s, secs(POLL_SECS + RETRY_SECS)));
+        answer(&mut s, g3, secs(12), vec![event("e2", secs(11), "GET /")]);
+        assert_eq!(logs(&s).error, None, "a good poll clears the error");
+        assert_eq!(ids(&s), ["e1", "e2"]);
+    }
+
+    #[test]
+    fn esc_goes_back_and_polling_stops() {
+        let (mut s, g1) = opened();
+        answer(&mut s, g1, secs(0), vec![event("e1", secs(-1), "GET /")]);
+        press(&mut s, KeyCode::Esc);
+        assert_eq!(s.view(), &View::Services);
+        for n in 1..10 {
+            assert!(no_fetch(&tick(&mut s, secs(n))));
+        }
+        // A result arriving after leaving is harmless.
+        update(
+            &mut s,
+            Action::LogsLoaded {
+                generation: 99,
+                at: secs(9),
+                result: Ok(LogBatch {
+                    events: Vec::new(),
+                    tokens: Vec::new(),
+                }),
+            },
+        );
+        assert_eq!(s.view(), &View::Services);
+        // Opening again starts afresh.
+        let (_, queries) = fetch(&key(&mut s, 'l'));
+        assert!(logs(&s).lines.is_empty());
+        assert_eq!(
+            queries[0].start,
+            secs(9) - TimeDelta::minutes(DEFAULT_LOOKBACK_MINS)
+        );
+    }
+
+    #[test]
+    fn esc_from_a_service_detail_goes_back_to_it() {
+        let mut s = on_services();
+        update(&mut s, Action::Command(Command::Select));
+        let detail = View::ServiceDetail {
+            service: "web".into(),
+        };
+        assert_eq!(s.view(), &detail);
+        fetch(&key(&mut s, 'l'));
+        assert_eq!(logs(&s).target.service, "web");
+        // `l` again in the logs view does not stack a second view.
+        assert!(key(&mut s, 'l').is_empty());
+        press(&mut s, KeyCode::Esc);
+        assert_eq!(s.view(), &detail);
+    }
+
+    #[test]
+    fn moving_up_leaves_follow_and_bottom_resumes_it() {
+        let (mut s, g1) = opened();
+        answer(
+            &mut s,
+            g1,
+            secs(0),
+            (1..=4)
+                .map(|i| event(&format!("e{i}"), secs(-i), "x"))
+                .collect(),
+        );
+        assert_eq!(logs(&s).cursor, 3);
+        key(&mut s, 'k');
+        assert!(!logs(&s).follow);
+        assert_eq!(logs(&s).cursor, 2);
+        key(&mut s, 'g');
+        assert_eq!(logs(&s).cursor, 0);
+        // New lines do not move a scrolled view.
+        let (g2, _) = fetch(&tick(&mut s, secs(POLL_SECS)));
+        answer(&mut s, g2, secs(2), vec![event("e5", secs(1), "x")]);
+        assert_eq!(logs(&s).cursor, 0);
+        key(&mut s, 'G');
+        assert!(logs(&s).follow);
+        assert_eq!(logs(&s).cursor, 4);
+    }
+}
