@@ -662,10 +662,14 @@ fn switch_env(state: &mut State, index: usize) -> Vec<Effect> {
         return Vec::new();
     }
     state.active = index;
-    // Detail views refer to resources of the previous environment.
-    state
-        .views
-        .retain(|v| !matches!(v, View::ServiceDetail { .. } | View::AlarmDetail { .. }));
+    // Detail views (and the logs view) refer to resources of the previous
+    // environment.
+    state.views.retain(|v| {
+        !matches!(
+            v,
+            View::ServiceDetail { .. } | View::AlarmDetail { .. } | View::Logs
+        )
+    });
     if state.views.is_empty() {
         state.views.push(View::Overview);
     }

@@ -227,7 +227,15 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Option<Vec<Effect>> {
     match key.code {
         KeyCode::Char(' ') => {
             logs.paused = !logs.paused;
-            if !logs.paused {
+            if logs.paused {
+                // A paused view does not move: a poll in flight is
+                // dropped (the next one after resuming asks again from
+                // the newest line).
+                if logs.in_flight {
+                    logs.generation += 1;
+                    logs.in_flight = false;
+                }
+            } else {
                 logs.next_poll = Some(now);
             }
             state.dirty = true;
@@ -1104,5 +1112,44 @@ mod tests {
         key(&mut s, 'G');
         assert!(logs(&s).follow);
         assert_eq!(logs(&s).cursor, 4);
+    }
+
+    #[test]
+    fn a_poll_in_flight_when_pausing_does_not_move_the_view() {
+        let (mut s, g1) = opened();
+        answer(&mut s, g1, secs(0), vec![event("e1", secs(-1), "GET /")]);
+        let (g2, _) = fetch(&tick(&mut s, secs(POLL_SECS)));
+        key(&mut s, ' ');
+        answer(&mut s, g2, secs(3), vec![event("e2", secs(2), "GET /")]);
+        assert_eq!(ids(&s), ["e1"], "paused: nothing is added");
+        // Resuming asks again from the newest line seen: e2 comes back.
+        let (g3, queries) = fetch(&key(&mut s, ' '));
+        assert_eq!(queries[0].start, secs(-1 - OVERLAP_SECS));
+        answer(&mut s, g3, secs(4), vec![event("e2", secs(2), "GET /")]);
+        assert_eq!(ids(&s), ["e1", "e2"]);
+    }
+
+    #[test]
+    fn switching_environment_closes_the_logs_of_the_previous_one() {
+        let mut s = state();
+        let mut staging = s.envs[0].clone();
+        staging.name = "staging".into();
+        s.envs.push(staging);
+        load(
+            &mut s,
+            Resource::Services,
+            Data::Services(Listing::complete(vec![service()])),
+        );
+        td_loaded(&mut s);
+        update(&mut s, Action::Command(Command::Services));
+        fetch(&key(&mut s, 'l'));
+        update(&mut s, Action::Command(Command::NextEnvironment));
+        assert_eq!(s.active, 1);
+        assert_eq!(
+            s.view(),
+            &View::Services,
+            "production's logs are not shown under staging"
+        );
+        assert!(no_fetch(&tick(&mut s, secs(5))));
     }
 }
