@@ -59,11 +59,13 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
             .first()
             .map_or_else(|| "-".to_string(), ToString::to_string)
     };
+    // The logs view shows its own keys (`/` is its pattern) in its panel.
+    let logs = state.view() == &View::Logs;
     // (key, what, drop rank: 0 stays, higher goes first).
-    let mut items: Vec<(String, &str, u8)> = vec![
-        (key(Command::CommandLine), "cmd", 2),
-        (key(Command::Filter), "filter", 3),
-    ];
+    let mut items: Vec<(String, &str, u8)> = vec![(key(Command::CommandLine), "cmd", 2)];
+    if !logs {
+        items.push((key(Command::Filter), "filter", 3));
+    }
     // Where operations apply, their keys replace the navigation hints.
     let read_only = state.env().is_none_or(|e| e.read_only);
     let ops: &[(Command, &str)] = match state.view() {
@@ -86,11 +88,11 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
         _ => &[],
     };
     if ops.is_empty() {
-        // The logs view lists its own keys; enter opens nothing there.
-        if !matches!(state.view(), View::Logs) {
+        // enter opens nothing in the logs view, esc is in its panel.
+        if !logs {
             items.push((key(Command::Select), "open", 0));
+            items.push((key(Command::Back), "back", 0));
         }
-        items.push((key(Command::Back), "back", 0));
         items.push((key(Command::Refresh), "refresh", 0));
         if state.envs.len() > 1 {
             items.push((key(Command::NextEnvironment), "env", 0));

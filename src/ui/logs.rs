@@ -8,6 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::config::keys::Command;
 use crate::config::theme::Theme;
 use crate::logs::{LogsState, Pattern, Prompt, highlight};
 use crate::state::State;
@@ -33,6 +34,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ("scrolled", theme.dim)
     };
     let mut status = vec![Span::styled(format!(" {word} "), style)];
+    if let Some(e) = &logs.error {
+        status.push(Span::styled(format!("{} ", e.kind()), theme.error));
+    }
     if logs.behind() {
         status.push(Span::styled("catching up… ", theme.progressing));
     }
@@ -54,52 +58,68 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(inner);
-    frame.render_widget(Paragraph::new(info_line(logs, state, theme)), info_area);
+    let width = usize::from(inner.width);
+    frame.render_widget(Paragraph::new(info_line(logs, width, theme)), info_area);
     draw_lines(frame, body, logs, state, theme);
-    frame.render_widget(Paragraph::new(hint_line(logs, theme)), hint_area);
+    frame.render_widget(
+        Paragraph::new(hint_line(logs, state, width, theme)),
+        hint_area,
+    );
 }
 
-fn info_line<'a>(logs: &LogsState, state: &State, theme: &Theme) -> Line<'a> {
-    let mut spans = Vec::new();
-    match logs.sources.as_slice() {
-        [] => {}
-        [one] => spans.push(Span::styled(
-            format!(
-                "{} {}",
-                one.group,
-                one.stream_prefix.as_deref().unwrap_or("")
-            ),
-            theme.base,
-        )),
-        [first, rest @ ..] => spans.push(Span::styled(
-            format!("{} (+{} more)", first.group, rest.len()),
-            theme.base,
-        )),
-    }
-    spans.push(Span::styled(
+/// Where the lines come from, since when, how many and the pattern; the
+/// source is shortened first so that the rest stays readable.
+fn info_line<'a>(logs: &LogsState, width: usize, theme: &Theme) -> Line<'a> {
+    let source = match logs.sources.as_slice() {
+        [] => String::new(),
+        [one] => format!(
+            "{} {}",
+            one.group,
+            one.stream_prefix.as_deref().unwrap_or("")
+        )
+        .trim_end()
+        .to_string(),
+        [first, rest @ ..] => format!("{} (+{} more)", first.group, rest.len()),
+    };
+    let mut tail = vec![Span::styled(
         format!(" · from {} UTC", logs.start.format("%H:%M")),
         theme.dim,
-    ));
-    if !logs.pattern.is_empty() {
-        spans.push(Span::styled(" · pattern ", theme.dim));
-        spans.push(Span::styled(logs.pattern.clone(), theme.filter));
-    }
+    )];
     let count = if logs.evicted > 0 {
         format!(
-            " · {} lines (last {}; {} older dropped)",
+            " · {} lines, {} older dropped",
             logs.lines.len(),
-            logs.capacity,
             logs.evicted
         )
     } else {
         format!(" · {} lines", logs.lines.len())
     };
-    spans.push(Span::styled(count, theme.dim));
-    let _ = state;
+    tail.push(Span::styled(count, theme.dim));
+    if !logs.pattern.is_empty() {
+        tail.push(Span::styled(" · pattern ", theme.dim));
+        tail.push(Span::styled(logs.pattern.clone(), theme.filter));
+    }
+    let room = width.saturating_sub(tail.iter().map(Span::width).sum());
+    let mut spans = vec![Span::styled(shorten(&source, room), theme.base)];
+    spans.extend(tail);
     Line::from(spans)
 }
 
-fn hint_line<'a>(logs: &LogsState, theme: &Theme) -> Line<'a> {
+/// `text` cut to `room` columns, an ellipsis marking the cut.
+fn shorten(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(room.saturating_sub(1)).collect();
+    if room > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// The prompt being typed, or the view's keys: as many as fit the width,
+/// the least needed dropped first.
+fn hint_line<'a>(logs: &LogsState, state: &State, width: usize, theme: &Theme) -> Line<'a> {
     match &logs.prompt {
         Some(Prompt::Pattern(text)) => Line::from(vec![
             Span::styled("pattern: ", theme.key),
@@ -112,17 +132,50 @@ fn hint_line<'a>(logs: &LogsState, theme: &Theme) -> Line<'a> {
             Span::styled("  15m · 2h · HH:MM (UTC)", theme.dim),
         ]),
         None => {
+            let key = |c: Command, default: &str| {
+                state
+                    .keymap
+                    .keys_for(c)
+                    .first()
+                    .map_or_else(|| default.to_string(), ToString::to_string)
+            };
+            // (key, what, priority: the lowest is dropped first)
+            let mut hints = vec![
+                (
+                    "space".to_string(),
+                    if logs.paused { "resume" } else { "pause" },
+                    5,
+                ),
+                ("f".to_string(), "follow", 1),
+                ("e".to_string(), "errors", 3),
+                (key(Command::Filter, "/"), "pattern", 2),
+                ("t".to_string(), "time", 0),
+                (key(Command::Back, "esc"), "back", 4),
+            ];
+            let fits = |hints: &[(String, &str, u8)], sep: usize| {
+                hints
+                    .iter()
+                    .map(|(k, what, _)| k.chars().count() + 1 + what.len())
+                    .sum::<usize>()
+                    + sep * hints.len().saturating_sub(1)
+                    <= width
+            };
+            let sep = if fits(&hints, 2) { 2 } else { 1 };
+            while !fits(&hints, sep) && hints.len() > 1 {
+                let lowest = hints
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, h)| h.2)
+                    .map_or(0, |(i, _)| i);
+                hints.remove(lowest);
+            }
             let mut spans = Vec::new();
-            for (k, what) in [
-                ("space", if logs.paused { "resume" } else { "pause" }),
-                ("f", "follow"),
-                ("e", "errors"),
-                ("/", "pattern"),
-                ("t", "time"),
-                ("esc", "back"),
-            ] {
-                spans.push(Span::styled(k.to_string(), theme.key));
-                spans.push(Span::styled(format!(" {what}  "), theme.dim));
+            for (i, (k, what, _)) in hints.into_iter().enumerate() {
+                if i > 0 {
+                    spans.push(Span::raw(" ".repeat(sep)));
+                }
+                spans.push(Span::styled(k, theme.key));
+                spans.push(Span::styled(format!(" {what}"), theme.dim));
             }
             Line::from(spans)
         }
@@ -132,9 +185,12 @@ fn hint_line<'a>(logs: &LogsState, theme: &Theme) -> Line<'a> {
 fn draw_lines(frame: &mut Frame, area: Rect, logs: &LogsState, state: &State, theme: &Theme) {
     let height = usize::from(area.height);
     if logs.lines.is_empty() {
-        let text = if let Some(e) = &logs.error {
-            Line::styled(format!("{e}"), theme.error)
-        } else if logs.sources.is_empty() {
+        if let Some(e) = &logs.error {
+            let lines = error_lines(e, usize::from(area.width), height, theme);
+            frame.render_widget(Paragraph::new(lines), area);
+            return;
+        }
+        let text = if logs.sources.is_empty() {
             let known = state.envs.get(logs.target.env).is_some_and(|e| {
                 e.task_definitions
                     .contains_key(&logs.target.task_definition)
@@ -163,28 +219,23 @@ fn draw_lines(frame: &mut Frame, area: Rect, logs: &LogsState, state: &State, th
     }
     let len = logs.lines.len();
     let cursor = logs.cursor.min(len - 1);
-    let first = if cursor >= height {
-        cursor + 1 - height
-    } else {
-        0
-    };
     let pattern = Pattern::parse(&logs.pattern);
     let terms = pattern.highlights();
     let mark = theme
         .filter
         .add_modifier(Modifier::REVERSED | Modifier::BOLD);
     let width = usize::from(area.width);
-    let mut lines: Vec<Line> = Vec::with_capacity(height);
-    // An error line (if any) takes the first row, above the newest lines.
-    let mut rows = height;
-    if let Some(e) = &logs.error {
-        lines.push(Line::styled(format!("{e}"), theme.error));
-        rows = rows.saturating_sub(1);
-    }
-    let first = if logs.error.is_some() && cursor >= rows {
+    // An error (if any) takes the first rows (two at most while there is
+    // room for lines), above the lines kept from the last good polls.
+    let mut lines: Vec<Line> = match &logs.error {
+        Some(e) => error_lines(e, width, if height >= 6 { 2 } else { 1 }, theme),
+        None => Vec::new(),
+    };
+    let rows = height.saturating_sub(lines.len());
+    let first = if cursor >= rows {
         cursor + 1 - rows.max(1)
     } else {
-        first
+        0
     };
     for (i, e) in logs.lines.iter().enumerate().skip(first).take(rows) {
         let task = e.stream.rsplit('/').next().unwrap_or("");
@@ -223,4 +274,59 @@ fn draw_lines(frame: &mut Frame, area: Rect, logs: &LogsState, state: &State, th
         lines.push(Line::from(spans).style(row_style));
     }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// A backend error, wrapped at spaces to `width` on at most `max_rows`
+/// rows (the last one ending in an ellipsis when cut).
+fn error_lines<'a>(
+    e: &crate::backend::BackendError,
+    width: usize,
+    max_rows: usize,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    let width = width.max(1);
+    let max_rows = max_rows.max(1);
+    let text: String = e
+        .to_string()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut rows: Vec<String> = Vec::new();
+    let mut row = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let used = row.chars().count();
+            let gap = usize::from(used > 0);
+            if used + gap + word.len() <= width {
+                if gap > 0 {
+                    row.push(' ');
+                }
+                row.extend(word.iter());
+                break;
+            }
+            if used > 0 {
+                rows.push(std::mem::take(&mut row));
+                continue;
+            }
+            // A word longer than the row: cut it.
+            let rest = word.split_off(width);
+            rows.push(word.iter().collect());
+            word = rest;
+        }
+    }
+    if !row.is_empty() {
+        rows.push(row);
+    }
+    if rows.len() > max_rows {
+        rows.truncate(max_rows);
+        if let Some(last) = rows.last_mut() {
+            let mut cut: String = last.chars().take(width.saturating_sub(1)).collect();
+            cut.push('…');
+            *last = cut;
+        }
+    }
+    rows.into_iter()
+        .map(|r| Line::styled(r, theme.error))
+        .collect()
 }
