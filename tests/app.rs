@@ -653,3 +653,146 @@ async fn a_short_terminal_keeps_a_failing_health_check_on_the_overview() {
     assert!(screen.contains("http 1/2"), "{screen}");
     assert!(screen.contains("timeout"), "{screen}");
 }
+
+// --- logs
+
+/// The demo's logs view of `web` at `w`×`h`, its first poll answered.
+async fn logs_of_web(w: u16, h: u16) -> App {
+    let (mut app, _) = demo(42).await;
+    app.dispatch(Action::Resize(w, h));
+    app.dispatch(Action::Command(Command::Services));
+    let index = app
+        .state
+        .visible_services()
+        .iter()
+        .position(|s| s.name == "web")
+        .expect("web is listed");
+    for _ in 0..index {
+        app.dispatch(Action::Command(Command::Down));
+    }
+    app.dispatch(key('l'));
+    app.settle().await;
+    assert_eq!(app.state.view(), &View::Logs);
+    app
+}
+
+/// Where `term` is drawn highlighted (reversed) on the screen.
+fn highlighted(app: &App, w: u16, h: u16, term: &str) -> usize {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    let theme = theme();
+    terminal
+        .draw(|f| honban::ui::draw(f, &app.state, &theme))
+        .expect("draw");
+    let buf = terminal.backend().buffer().clone();
+    let mut hits = 0;
+    for y in 0..h {
+        let row: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        let mut from = 0;
+        while let Some(i) = row[from..].find(term) {
+            let x = u16::try_from(row[..from + i].chars().count()).expect("column");
+            if (0..term.len()).all(|d| {
+                buf[(x + u16::try_from(d).expect("offset"), y)]
+                    .modifier
+                    .contains(ratatui::style::Modifier::REVERSED)
+            }) {
+                hits += 1;
+            }
+            from += i + term.len();
+        }
+    }
+    hits
+}
+
+async fn snapshot_logs(w: u16, h: u16) {
+    let size = format!("{w}x{h}");
+    let mut app = logs_of_web(w, h).await;
+    let logs = app.state.logs.as_ref().expect("logs");
+    assert!(!logs.lines.is_empty(), "the demo's web service logs");
+    let screen = render(&app, w, h);
+    assert!(screen.contains("following"), "{screen}");
+    insta::assert_snapshot!(format!("logs_{size}"), screen);
+    // `e`: errors only, the term highlighted; space: paused.
+    app.dispatch(key('e'));
+    app.settle().await;
+    app.dispatch(key(' '));
+    let screen = render(&app, w, h);
+    assert!(screen.contains("PAUSED"), "{screen}");
+    assert!(screen.contains("pattern ERROR"), "{screen}");
+    assert!(screen.contains("space resume"), "{screen}");
+    assert!(
+        highlighted(&app, w, h, "ERROR") > 0,
+        "ERROR is highlighted:\n{screen}"
+    );
+    insta::assert_snapshot!(format!("logs_errors_paused_{size}"), screen);
+}
+
+#[tokio::test]
+async fn logs_at_80x24() {
+    snapshot_logs(80, 24).await;
+}
+
+#[tokio::test]
+async fn logs_at_160x48() {
+    snapshot_logs(160, 48).await;
+}
+
+#[tokio::test]
+async fn a_failed_logs_poll_is_shown_above_the_lines_it_keeps() {
+    let mut app = logs_of_web(80, 24).await;
+    let before = app.state.logs.as_ref().expect("logs").lines.len();
+    let generation = app.state.logs.as_ref().expect("logs").generation;
+    app.dispatch(Action::LogsLoaded {
+        generation,
+        at: start(),
+        result: Err(honban::backend::BackendError::Unauthorized {
+            message: "AccessDeniedException: not authorized to perform logs:FilterLogEvents".into(),
+            hint: None,
+        }),
+    });
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("FilterLogEvents"), "{screen}");
+    assert!(screen.contains("unauthorized"), "{screen}");
+    assert_eq!(
+        app.state.logs.as_ref().expect("logs").lines.len(),
+        before,
+        "the lines stay"
+    );
+    insta::assert_snapshot!("logs_error_80x24", screen);
+}
+
+#[tokio::test]
+async fn a_pattern_matching_nothing_says_so() {
+    let mut app = logs_of_web(80, 24).await;
+    app.dispatch(key('/'));
+    for c in "NoSuchTerm".chars() {
+        app.dispatch(key(c));
+    }
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("pattern: NoSuchTerm"), "{screen}");
+    app.dispatch(Action::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    app.settle().await;
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("no events since"), "{screen}");
+    insta::assert_snapshot!("logs_empty_80x24", screen);
+}
+
+#[tokio::test]
+async fn the_logs_view_fits_small_terminals() {
+    let mut app = logs_of_web(60, 15).await;
+    let screen = render(&app, 60, 15);
+    assert!(screen.contains("esc back"), "the hints fit:\n{screen}");
+    assert!(screen.contains(" lines"), "the count is kept:\n{screen}");
+    insta::assert_snapshot!("logs_60x15", screen);
+    app.dispatch(key('t'));
+    assert!(render(&app, 60, 15).contains("jump to:"));
+    for (w, h) in [(40, 10), (59, 14), (20, 5), (1, 1), (0, 0)] {
+        app.dispatch(Action::Resize(w, h));
+        let screen = render(&app, w, h);
+        if w >= 20 && h >= 3 {
+            assert!(screen.contains("terminal too small"), "{w}x{h}:\n{screen}");
+        }
+    }
+}
