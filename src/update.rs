@@ -69,6 +69,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 }
                 Err(err) => {
                     tracing::warn!(env = %e.name, %arn, error = %err, "task definition fetch failed");
+                    // --- logs
+                    logs::on_task_definition_failed(state, env, &arn, err);
                 }
             }
             state.dirty = true;

@@ -61,6 +61,7 @@ pub(super) fn open(state: &mut State) -> Vec<Effect> {
 
 /// Finds the sources in the cached task definition, or asks for it.
 fn resolve(state: &mut State) -> Vec<Effect> {
+    let now = state.now;
     let Some(logs) = state.logs.as_mut() else {
         return Vec::new();
     };
@@ -75,8 +76,11 @@ fn resolve(state: &mut State) -> Vec<Effect> {
         Some(td) => {
             logs.sources = sources_of(td, logs.target.task.as_deref());
             logs.tokens = vec![None; logs.sources.len()];
+            logs.error = None;
             Vec::new()
         }
+        // After a failed fetch: again once the retry is due, not every tick.
+        None if logs.error.is_some() && logs.next_poll.is_some_and(|t| now < t) => Vec::new(),
         None => {
             if e.task_definitions_requested
                 .contains(&logs.target.task_definition)
@@ -90,6 +94,25 @@ fn resolve(state: &mut State) -> Vec<Effect> {
             effects
         }
     }
+}
+
+/// The task definition the view is waiting for could not be fetched: the
+/// view says why and asks again after `RETRY_SECS`.
+pub(super) fn on_task_definition_failed(
+    state: &mut State,
+    env: usize,
+    arn: &str,
+    err: BackendError,
+) {
+    let now = state.now;
+    let Some(logs) = state.logs.as_mut() else {
+        return;
+    };
+    if logs.target.env != env || logs.target.task_definition != arn || !logs.sources.is_empty() {
+        return;
+    }
+    logs.error = Some(err);
+    logs.next_poll = Some(now + TimeDelta::seconds(RETRY_SECS));
 }
 
 /// Starts a poll if the view is on screen, not paused, not waiting for
@@ -1151,5 +1174,44 @@ mod tests {
             "production's logs are not shown under staging"
         );
         assert!(no_fetch(&tick(&mut s, secs(5))));
+    }
+
+    #[test]
+    fn a_task_definition_that_cannot_be_read_is_shown_and_retried_later() {
+        let mut s = state();
+        load(
+            &mut s,
+            Resource::Services,
+            Data::Services(Listing::complete(vec![service()])),
+        );
+        let denied = || Action::TaskDefinitionLoaded {
+            env: 0,
+            arn: TD.into(),
+            result: Err(BackendError::Unauthorized {
+                message: "not authorized to perform ecs:DescribeTaskDefinition".into(),
+                hint: None,
+            }),
+        };
+        update(&mut s, denied());
+        update(&mut s, Action::Command(Command::Services));
+        assert_eq!(key(&mut s, 'l').len(), 1, "asked again on opening");
+        update(&mut s, denied());
+        assert!(
+            matches!(logs(&s).error, Some(BackendError::Unauthorized { .. })),
+            "the view says why it has no lines"
+        );
+        let fetches_td = |effects: &[Effect]| {
+            effects
+                .iter()
+                .any(|e| matches!(e, Effect::FetchTaskDefinition { .. }))
+        };
+        for n in 1..RETRY_SECS {
+            assert!(!fetches_td(&tick(&mut s, secs(n))), "no retry at +{n}s");
+        }
+        assert!(fetches_td(&tick(&mut s, secs(RETRY_SECS))));
+        td_loaded(&mut s);
+        let (_, queries) = fetch(&tick(&mut s, secs(RETRY_SECS + 1)));
+        assert_eq!(queries.len(), 2);
+        assert_eq!(logs(&s).error, None);
     }
 }
