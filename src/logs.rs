@@ -89,9 +89,11 @@ impl LogTarget {
         })
     }
 
+    /// `web`, or `web task 0f1e2d3c` (the task id shortened as the tasks
+    /// view shows it, so that the title leaves room for the status).
     pub fn label(&self) -> String {
         match &self.task {
-            Some(t) => format!("{} task {}", self.service, crate::domain::short_id(t)),
+            Some(t) => format!("{} task {}", self.service, t.get(..8).unwrap_or(t)),
             None => self.service.clone(),
         }
     }

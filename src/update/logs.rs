@@ -676,6 +676,7 @@ mod tests {
             ]
         );
         assert_eq!(logs(&s).target.task.as_deref(), Some(id));
+        assert_eq!(logs(&s).target.label(), "web task 0f1e2d3c");
         assert_eq!(logs(&s).target.service, "web");
     }
 
