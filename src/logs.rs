@@ -143,6 +143,8 @@ pub struct LogsState {
     pub prompt: Option<Prompt>,
     /// The first line shown (the view scrolls by itself around the cursor).
     pub cursor: usize,
+    /// Long lines wrapped onto further rows (`w`), else cut at the width.
+    pub wrap: bool,
 }
 
 impl LogsState {
@@ -167,6 +169,7 @@ impl LogsState {
             evicted: 0,
             prompt: None,
             cursor: 0,
+            wrap: false,
         }
     }
 

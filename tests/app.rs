@@ -796,3 +796,45 @@ async fn the_logs_view_fits_small_terminals() {
         }
     }
 }
+
+#[tokio::test]
+async fn w_wraps_long_log_lines_and_the_newest_stays_in_view() {
+    let mut app = logs_of_web(60, 15).await;
+    let newest = app
+        .state
+        .logs
+        .as_ref()
+        .and_then(|l| l.lines.back())
+        .map(|e| e.message.clone())
+        .expect("lines");
+    // Cut: one row a line, the end of a long message is not on screen.
+    let cut = render(&app, 60, 15);
+    app.dispatch(key('w'));
+    assert!(app.state.logs.as_ref().is_some_and(|l| l.wrap));
+    let wrapped = render(&app, 60, 15);
+    assert!(wrapped.contains("w cut"), "{wrapped}");
+    // The newest message is drawn whole, its rest on indented rows.
+    let flat: String = wrapped
+        .lines()
+        .map(|l| l.trim_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join("");
+    let tail: String = newest
+        .chars()
+        .rev()
+        .take(12)
+        .collect::<String>()
+        .chars()
+        .rev()
+        .collect();
+    assert!(flat.contains(tail.trim()), "{tail:?} not in\n{wrapped}");
+    assert!(
+        wrapped
+            .lines()
+            .any(|l| l.starts_with("│                  ")),
+        "a continuation row is indented under the message:\n{wrapped}"
+    );
+    assert_ne!(cut, wrapped);
+    app.dispatch(key('w'));
+    assert_eq!(render(&app, 60, 15), cut, "w again cuts");
+}

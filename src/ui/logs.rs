@@ -150,6 +150,7 @@ fn hint_line<'a>(logs: &LogsState, state: &State, width: usize, theme: &Theme) -
                 ("e".to_string(), "errors", 3),
                 (key(Command::Filter, "/"), "pattern", 2),
                 ("t".to_string(), "time", 0),
+                ("w".to_string(), if logs.wrap { "cut" } else { "wrap" }, 0),
                 (key(Command::Back, "esc"), "back", 4),
             ];
             let fits = |hints: &[(String, &str, u8)], sep: usize| {
@@ -232,14 +233,47 @@ fn draw_lines(frame: &mut Frame, area: Rect, logs: &LogsState, state: &State, th
         None => Vec::new(),
     };
     let rows = height.saturating_sub(lines.len());
-    let first = if cursor >= rows {
-        cursor + 1 - rows.max(1)
-    } else {
-        0
+    // Several containers log into the view: each line names its own.
+    let containers = logs.sources.len() > 1;
+    let prefix_of = |e: &crate::domain::LogEvent| {
+        let mut parts = e.stream.rsplit('/');
+        let task: String = parts.next().unwrap_or("").chars().take(8).collect();
+        let container = if containers {
+            parts.next().map(|c| format!("{c} ")).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        (task, container)
     };
-    for (i, e) in logs.lines.iter().enumerate().skip(first).take(rows) {
-        let task = e.stream.rsplit('/').next().unwrap_or("");
-        let task: String = task.chars().take(8).collect();
+    // Time, task and the container (if shown) before each message.
+    let prefix_w = |e: &crate::domain::LogEvent| 18 + prefix_of(e).1.chars().count();
+    let room_of = |e: &crate::domain::LogEvent| width.saturating_sub(prefix_w(e)).max(1);
+    // Rows an event takes: one, or (wrapped) as many as its message needs.
+    let rows_of = |e: &crate::domain::LogEvent| {
+        if logs.wrap {
+            e.message.chars().count().div_ceil(room_of(e)).max(1)
+        } else {
+            1
+        }
+    };
+    // The first event shown: the cursor's line at the bottom when the lines
+    // below it do not all fit.
+    let mut first = cursor;
+    let mut used = logs.lines.get(cursor).map_or(1, rows_of);
+    while first > 0 {
+        let more = logs.lines.get(first - 1).map_or(1, rows_of);
+        if used + more > rows {
+            break;
+        }
+        used += more;
+        first -= 1;
+    }
+    let mut drawn = 0;
+    for (i, e) in logs.lines.iter().enumerate().skip(first) {
+        if drawn >= rows {
+            break;
+        }
+        let (task, container) = prefix_of(e);
         let level = if e.message.contains("ERROR") || e.message.contains("FATAL") {
             theme.critical
         } else if e.message.contains("WARN") {
@@ -256,22 +290,40 @@ fn draw_lines(frame: &mut Frame, area: Rect, logs: &LogsState, state: &State, th
         let mut spans = vec![
             Span::styled(format!("{} ", e.timestamp.format("%H:%M:%S")), theme.dim),
             Span::styled(format!("{task:<8} "), theme.dim),
+            Span::styled(container, theme.dim),
         ];
-        // Only what fits the width is styled and drawn.
-        let room = width.saturating_sub(18);
-        let message: String = e
+        // Only what is drawn is styled: the first row's worth, or (wrapped)
+        // the rows that are left.
+        let room = room_of(e);
+        let take = room * rows_of(e).min(rows - drawn);
+        let message: Vec<char> = e
             .message
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
-            .take(room)
+            .take(take)
             .collect();
-        for (text, hit) in highlight(&message, &terms) {
-            spans.push(Span::styled(
-                text.to_string(),
-                if hit { mark } else { level },
-            ));
+        let indent = " ".repeat(prefix_w(e));
+        for (n, chunk) in message.chunks(room).enumerate() {
+            if drawn >= rows {
+                break;
+            }
+            let chunk: String = chunk.iter().collect();
+            if n > 0 {
+                spans = vec![Span::raw(indent.clone())];
+            }
+            for (text, hit) in highlight(&chunk, &terms) {
+                spans.push(Span::styled(
+                    text.to_string(),
+                    if hit { mark } else { level },
+                ));
+            }
+            lines.push(Line::from(std::mem::take(&mut spans)).style(row_style));
+            drawn += 1;
         }
-        lines.push(Line::from(spans).style(row_style));
+        if message.is_empty() {
+            lines.push(Line::from(spans).style(row_style));
+            drawn += 1;
+        }
     }
     frame.render_widget(Paragraph::new(lines), area);
 }

@@ -200,7 +200,7 @@ pub(super) fn on_loaded(
     Vec::new()
 }
 
-/// The view's own keys (space, f, t, e) and the prompt's text; `None`
+/// The view's own keys (space, f, t, e, w) and the prompt's text; `None`
 /// lets the keymap have the key.
 pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Option<Vec<Effect>> {
     let now = state.now;
@@ -269,6 +269,11 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Option<Vec<Effect>> {
             if logs.follow {
                 logs.cursor = logs.lines.len().saturating_sub(1);
             }
+            state.dirty = true;
+            Some(Vec::new())
+        }
+        KeyCode::Char('w') => {
+            logs.wrap = !logs.wrap;
             state.dirty = true;
             Some(Vec::new())
         }
