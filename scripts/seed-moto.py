@@ -3,8 +3,8 @@
 
     .venv/bin/python scripts/seed-moto.py --endpoint http://127.0.0.1:5000 \\
         [--account 123456789012] [--region ap-northeast-1] [--name works-logue-prod] \\
-        [--minimal] [--extra-services N] [--extra-tasks N] [--extra-alarms N] \\
-        [--extra-dbs N] [--extra-snapshots N]
+        [--minimal | --activity] [--extra-services N] [--extra-tasks N] \\
+        [--extra-alarms N] [--extra-dbs N] [--extra-snapshots N]
 
 Works Logue as in assets/sim/world.toml: Next.js on ECS Fargate behind an ALB
 whose target groups check /api/health, auto scaling on CPU 70 %, RDS
@@ -31,6 +31,21 @@ Seeded (NAME = --name):
   (summary: autoscaling_alarms; they are not in alarm_names or alarms).
 --minimal: only the cluster, task definition NAME-web (1 revision), service
   web (no tasks, no load balancer) and the alarm NAME-web-cpu-high.
+--activity (not with --minimal): the last three hours of a production that
+  has just started failing, as the console reads it (summary: activity):
+  two IP targets (in the default VPC's subnets) registered in each target
+  group; one-minute datapoints up to the last whole minute of the ECS CPU
+  and memory of web, api and worker, the ALB 5XX count, response time and
+  request count of both target groups (the alarms' dimensions) and the RDS
+  CPU, connections and free storage of NAME-db and the ReplicaLag of
+  NAME-db-replica; web's 5XX count over the threshold of NAME-web-5xx for
+  the last 8 minutes (the database pool runs dry: connections, response
+  time and CPU rise with it, no other alarm's threshold is crossed), and
+  NAME-web-5xx set to ALARM at the first breaching datapoint (instead of
+  NAME-api-5xx); the log group /ecs/NAME-web with one stream
+  ecs/web/<task id> per running web task, INFO access lines every 10 s per
+  task for three hours and one ERROR line per 5XX counted (same minutes),
+  oldest first.
 Scale, for pagination tests (added to either):
   --extra-services N  services svc-000... (desired 1, no load balancer)
   --extra-tasks N     RUNNING tasks in group service:svc-000 (or, without
@@ -48,11 +63,14 @@ server-wide. Needs boto3 (installed with moto[server]).
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
+import random
 import sys
 import time
 import urllib.request
+from datetime import datetime, timedelta, timezone
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -112,6 +130,26 @@ ALARMS = [
     ("db-replica-lag", "RDS replica: replication lag above 30 s for 2 minutes", "AWS/RDS", "ReplicaLag", "db:replica", "Maximum", "GreaterThanThreshold", 30.0, 60, 2),
 ]
 IN_ALARM = ["api-5xx"]
+# With --activity: the alarm the seeded 5XX spike breaches, instead of IN_ALARM.
+IN_ALARM_ACTIVITY = ["web-5xx"]
+
+# --activity: how many minutes of datapoints (up to the last whole minute),
+# web's 5XX count in the last minutes (oldest first; the alarm's threshold is
+# 10), and how often each web task logs an access line.
+ACTIVITY_MINUTES = 180
+WEB_5XX_SPIKE = [14, 23, 31, 37, 34, 28, 22, 18]
+ACCESS_LINE_EVERY_S = 10
+# Per service: a quiet CPU % and memory % (the spike adds to web's and api's).
+ECS_BASELINE = {"web": (34.0, 58.0), "api": (27.0, 49.0), "worker": (12.0, 36.0)}
+# Per target group: requests a minute, response time in seconds.
+ALB_BASELINE = {"web": (420.0, 0.18), "api": (260.0, 0.09)}
+PATHS = ["/", "/articles", "/articles/{n}", "/api/articles/{n}/comments", "/users/{n}", "/api/search?q=ecs", "/api/health"]
+ERRORS = [
+    "PrismaClientKnownRequestError: Timed out fetching a new connection from the connection pool (connection limit: 20)",
+    "Error: connect ETIMEDOUT 172.31.40.12:5432",
+    "PrismaClientKnownRequestError: Timed out fetching a new connection from the connection pool (connection limit: 20)",
+    "Error: Connection terminated due to connection timeout",
+]
 
 
 def main() -> int:
@@ -121,11 +159,16 @@ def main() -> int:
     parser.add_argument("--region", default="ap-northeast-1")
     parser.add_argument("--name", default="works-logue-prod", help="prefix of every name")
     parser.add_argument("--minimal", action="store_true", help="cluster, one service, one alarm")
+    parser.add_argument(
+        "--activity", action="store_true", help="targets, three hours of metrics and web logs, web-5xx firing"
+    )
     for opt in ("services", "tasks", "alarms", "dbs", "snapshots"):
         parser.add_argument(f"--extra-{opt}", type=int, default=0, metavar="N")
     args = parser.parse_args()
     if args.account is not None and (len(args.account) != 12 or not args.account.isdigit()):
         parser.error("--account must be 12 digits")
+    if args.minimal and args.activity:
+        parser.error("--activity needs the full seed (not --minimal)")
     started = time.monotonic()
     summary = Seeder(args).run()
     summary["seconds"] = round(time.monotonic() - started, 2)
@@ -154,6 +197,7 @@ class Seeder:
         self.aas = client("application-autoscaling")
         self.rds = client("rds")
         self.cw = client("cloudwatch")
+        self.logs = client("logs")
         self.summary: dict = {
             "account": self.account,
             "region": self.region,
@@ -174,6 +218,8 @@ class Seeder:
             "alarms_in_alarm": [],
             "autoscaling_alarms": [],
         }
+        self.task_arns: dict[str, list[str]] = {}
+        self.first_breach: tuple[float, datetime] = (0.0, datetime.now(timezone.utc))
 
     def _add_header(self, request, **_kwargs) -> None:
         request.headers["x-moto-account-id"] = self.args.account
@@ -200,6 +246,8 @@ class Seeder:
             self.service_tasks(["web", "api", "worker"], per_service=2)
             self.autoscaling()
             dbs = self.databases()
+            if a.activity:
+                self.activity(tgs, lb_dim, dbs)
             self.alarms(ALARMS, tgs, dbs, lb_dim)
         self.extras()
         if not a.minimal:
@@ -366,6 +414,7 @@ class Seeder:
             resp = self.ecs.run_task(**kwargs)
             if resp.get("failures"):
                 raise SystemExit(f"RunTask failed: {resp['failures']}")
+            self.task_arns.setdefault(group, []).extend(t["taskArn"] for t in resp["tasks"])
             left -= batch
         self.summary["tasks"] += count
         by_group = self.summary["tasks_by_group"]
@@ -524,7 +573,10 @@ class Seeder:
                 OKActions=[f"arn:aws:sns:{self.region}:{self.account}:{self.name}-oncall"],
             )
             self.summary["alarm_names"].append(name)
-            if suffix in IN_ALARM:
+            if self.args.activity and suffix in IN_ALARM_ACTIVITY:
+                self.cw.set_alarm_state(AlarmName=name, StateValue="ALARM", **self.breach_reason(threshold))
+                self.summary["alarms_in_alarm"].append(name)
+            elif not self.args.activity and suffix in IN_ALARM:
                 self.cw.set_alarm_state(
                     AlarmName=name,
                     StateValue="ALARM",
@@ -534,6 +586,173 @@ class Seeder:
                     StateReasonData=json.dumps({"version": "1.0", "queryDate": "2026-11-23T03:12:00.000+0000"}),
                 )
                 self.summary["alarms_in_alarm"].append(name)
+
+    def breach_reason(self, threshold: float) -> dict:
+        """StateReason and StateReasonData as CloudWatch writes them, for the
+        first datapoint of the seeded spike."""
+        value, when = self.first_breach
+        stamp = when.strftime("%d/%m/%y %H:%M:%S")
+        iso = when.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        return {
+            "StateReason": (
+                f"Threshold Crossed: 1 out of the last 1 datapoints [{value} ({stamp})] was greater than "
+                f"the threshold ({threshold}) (minimum 1 datapoint for OK -> ALARM transition)."
+            ),
+            "StateReasonData": json.dumps(
+                {
+                    "version": "1.0",
+                    "queryDate": (when + timedelta(minutes=1, seconds=8)).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+                    "startDate": iso,
+                    "statistic": "Sum",
+                    "period": 60,
+                    "recentDatapoints": [value],
+                    "threshold": threshold,
+                    "evaluatedDatapoints": [{"timestamp": iso, "sampleCount": 1.0, "value": value}],
+                }
+            ),
+        }
+
+    # ------------------------------------------------------------------ activity
+
+    def activity(self, tgs: dict[str, str], lb_dim: dict[str, str], dbs: dict[str, str]) -> None:
+        now = datetime.now(timezone.utc)
+        # The last whole minute is the newest datapoint (the console's window
+        # ends at the current minute).
+        last = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
+        minutes = [last - timedelta(minutes=ACTIVITY_MINUTES - 1 - i) for i in range(ACTIVITY_MINUTES)]
+        rng = random.Random(self.name)
+        spike_from = len(minutes) - len(WEB_5XX_SPIKE)
+        # How bad each minute is, 0 (quiet) to 1 (the worst of the spike).
+        worst = max(WEB_5XX_SPIKE)
+        load = [0.0] * spike_from + [v / worst for v in WEB_5XX_SPIKE]
+        web_5xx = [float(rng.choice([0, 0, 0, 0, 1, 1, 2])) for _ in range(spike_from)]
+        web_5xx += [float(v) for v in WEB_5XX_SPIKE]
+        self.summary["activity"] = {
+            "first_minute": minutes[0].strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "last_minute": last.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "web_5xx_spike": [float(v) for v in WEB_5XX_SPIKE],
+        }
+        first = next(i for i, v in enumerate(web_5xx) if v > 10.0)
+        self.first_breach = (web_5xx[first], minutes[first])
+        self.targets(tgs)
+        self.metrics(minutes, load, web_5xx, rng, lb_dim, dbs)
+        self.web_logs(minutes, web_5xx, rng)
+
+    def targets(self, tgs: dict[str, str]) -> None:
+        """Two IP targets a group, one per subnet (AZ), as ECS registers
+        awsvpc tasks. moto reports every registered target healthy."""
+        subnets = self.ec2.describe_subnets(SubnetIds=self.subnets[:2])["Subnets"]
+        subnets.sort(key=lambda s: s["AvailabilityZone"])
+        registered = {}
+        for n, (svc, arn) in enumerate(sorted(tgs.items(), key=lambda kv: kv[0] != "web")):
+            targets = []
+            for i, subnet in enumerate(subnets):
+                net = ipaddress.ip_network(subnet["CidrBlock"])
+                ip = str(net.network_address + 100 + 10 * n + i * 7)
+                targets.append({"Id": ip, "Port": PORTS[svc], "AvailabilityZone": subnet["AvailabilityZone"]})
+            self.elb.register_targets(TargetGroupArn=arn, Targets=targets)
+            registered[svc] = [t["Id"] for t in targets]
+        self.summary["activity"]["targets"] = registered
+
+    def metrics(self, minutes, load, web_5xx, rng, lb_dim, dbs) -> None:
+        by_namespace: dict[str, list[dict]] = {}
+
+        def put(namespace: str, name: str, dims: list[tuple[str, str]], unit: str, values: list[float]) -> None:
+            dimensions = [{"Name": k, "Value": v} for k, v in dims]
+            by_namespace.setdefault(namespace, []).extend(
+                {"MetricName": name, "Dimensions": dimensions, "Timestamp": t, "Value": v, "Unit": unit}
+                for t, v in zip(minutes, values)
+            )
+
+        def wobble(base: float, spread: float, spike: float = 0.0, digits: int = 1) -> list[float]:
+            # A slow drift (the day's traffic), noise, and the spike on top.
+            out = []
+            for i, x in enumerate(load):
+                drift = 1.0 + 0.12 * ((i / len(load)) - 0.5)
+                out.append(round(max(0.0, base * drift + rng.uniform(-spread, spread) + spike * x), digits))
+            return out
+
+        for svc, (cpu, memory) in ECS_BASELINE.items():
+            dims = [("ClusterName", self.name), ("ServiceName", svc)]
+            extra = {"web": 36.0, "api": 12.0}.get(svc, 0.0)
+            put("AWS/ECS", "CPUUtilization", dims, "Percent", wobble(cpu, 4.0, extra))
+            put("AWS/ECS", "MemoryUtilization", dims, "Percent", wobble(memory, 1.5, extra / 3))
+        for svc, (requests, latency) in ALB_BASELINE.items():
+            dims = [("LoadBalancer", lb_dim["lb"]), ("TargetGroup", lb_dim[svc])]
+            if svc == "web":
+                errors = web_5xx
+                slow = 2.1
+            else:
+                errors = [float(rng.choice([0, 0, 0, 0, 0, 1])) for _ in minutes]
+                slow = 0.3
+            put("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", dims, "Count", errors)
+            put("AWS/ApplicationELB", "RequestCount", dims, "Count", wobble(requests, requests * 0.08, 0.0, 0))
+            put("AWS/ApplicationELB", "TargetResponseTime", dims, "Seconds", wobble(latency, latency * 0.15, slow, 3))
+        primary = [("DBInstanceIdentifier", dbs["primary"])]
+        put("AWS/RDS", "CPUUtilization", primary, "Percent", wobble(24.0, 3.0, 47.0))
+        put("AWS/RDS", "DatabaseConnections", primary, "Count", wobble(48.0, 5.0, 104.0, 0))
+        # 100 GiB allocated, about 62 GiB free, a little less every minute.
+        free = [round(62.4e9 - i * 2.1e6 + rng.uniform(-1e6, 1e6)) for i in range(len(minutes))]
+        put("AWS/RDS", "FreeStorageSpace", primary, "Bytes", [float(v) for v in free])
+        replica = [("DBInstanceIdentifier", dbs["replica"])]
+        put("AWS/RDS", "ReplicaLag", replica, "Seconds", wobble(0.4, 0.3, 2.5, 1))
+        count = 0
+        calls = 0
+        for namespace, data in by_namespace.items():
+            for i in range(0, len(data), 1000):  # PutMetricData's limit on AWS
+                self.cw.put_metric_data(Namespace=namespace, MetricData=data[i : i + 1000])
+                count += len(data[i : i + 1000])
+                calls += 1
+        self.summary["activity"]["metric_datums"] = count
+        self.summary["activity"]["put_metric_data_calls"] = calls
+
+    def web_logs(self, minutes, web_5xx, rng) -> None:
+        """web's awslogs: /ecs/NAME-web, a stream ecs/web/<task id> per
+        running task; access lines and, in the same minutes as the 5XX
+        count, one ERROR line per 5XX."""
+        group = f"/ecs/{self.name}-web"
+        tasks = [arn.rsplit("/", 1)[1] for arn in self.task_arns.get("service:web", [])]
+        if not tasks:
+            raise SystemExit("--activity: the web service has no tasks to log")
+        self.logs.create_log_group(logGroupName=group)
+        self.logs.put_retention_policy(logGroupName=group, retentionInDays=30)
+        streams = [f"ecs/web/{task}" for task in tasks]
+        events: list[list[tuple[int, str]]] = [[] for _ in tasks]
+
+        def path() -> str:
+            return rng.choice(PATHS).replace("{n}", str(rng.randint(1, 4800)))
+
+        errors = 0
+        for minute, fives in zip(minutes, web_5xx):
+            start = int(minute.timestamp() * 1000)
+            for k in range(len(tasks)):
+                for s in range(0, 60, ACCESS_LINE_EVERY_S):
+                    t = start + s * 1000 + rng.randint(0, ACCESS_LINE_EVERY_S * 1000 - 1)
+                    ms = rng.randint(12, 240)
+                    status = rng.choice([200, 200, 200, 200, 200, 304, 200, 404])
+                    events[k].append((t, f"INFO GET {path()} {status} {ms}ms"))
+            for e in range(int(fives)):
+                k = e % len(tasks)
+                t = start + rng.randint(0, 59_999)
+                ms = rng.randint(5000, 10000)
+                msg = rng.choice(ERRORS)
+                events[k].append((t, f"ERROR GET {path()} 500 {ms}ms {msg}"))
+                errors += 1
+        count = 0
+        for stream, evs in zip(streams, events):
+            self.logs.create_log_stream(logGroupName=group, logStreamName=stream)
+            evs.sort(key=lambda e: e[0])
+            for i in range(0, len(evs), 10000):  # PutLogEvents' limit on AWS
+                batch = evs[i : i + 10000]
+                self.logs.put_log_events(
+                    logGroupName=group,
+                    logStreamName=stream,
+                    logEvents=[{"timestamp": t, "message": m} for t, m in batch],
+                )
+            count += len(evs)
+        self.summary["activity"].update(
+            {"log_group": group, "log_streams": streams, "log_events": count, "error_lines": errors}
+        )
 
     # ------------------------------------------------------------------ scale
 
