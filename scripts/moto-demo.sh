@@ -8,9 +8,12 @@
 # Starts moto and, in front of it, tests/moto/proxy.py (CloudWatch's CBOR
 # protocol, the real AWS page sizes and limits) on 127.0.0.1, seeds
 # works-logue-prod and works-logue-stg into moto's default account
-# 123456789012 (honban cannot pick another moto account), writes a honban
-# config with the environments `production` (protected) and `staging`, prints
-# how to start honban, and runs until Ctrl-C, then stops both servers.
+# 123456789012 (honban cannot pick another moto account) with their last
+# three hours of activity (seed-moto.py --activity: target health, metrics,
+# web's logs, and a 5XX spike that has set off the web 5XX alarm), writes a
+# honban config with the environments `production` (protected) and
+# `staging`, prints how to start honban and what to try, and runs until
+# Ctrl-C, then stops both servers.
 #
 # Needs the virtualenv .venv (scripts/test.sh creates it, or:
 #   python3 -m venv .venv && .venv/bin/pip install 'moto[server]==5.2.5' cbor2).
@@ -25,7 +28,7 @@ config_out=/tmp/honban-moto.toml
 verbose=()
 
 usage() {
-    sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 while [[ $# -gt 0 ]]; do
@@ -109,12 +112,15 @@ endpoint="http://127.0.0.1:$proxy_port"
 echo "moto-demo: moto on $moto_url, the proxy on $endpoint"
 for env in works-logue-prod works-logue-stg; do
     printf 'moto-demo: seeding %s … ' "$env"
-    "$venv/bin/python" scripts/seed-moto.py --endpoint "$moto_url" --name "$env" >"$logdir/seed-$env.json"
+    "$venv/bin/python" scripts/seed-moto.py --endpoint "$moto_url" --name "$env" --activity \
+        >"$logdir/seed-$env.json"
     "$venv/bin/python" - "$logdir/seed-$env.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
+a = s["activity"]
 print(f"{len(s['services'])} services, {s['tasks']} tasks, {len(s['db_instances'])} DB instances, "
-      f"{s['alarms']} alarms ({len(s['alarms_in_alarm'])} in ALARM), {s['seconds']} s")
+      f"{s['alarms']} alarms ({len(s['alarms_in_alarm'])} in ALARM), "
+      f"{a['metric_datums']} datapoints, {a['log_events']} log lines, {s['seconds']} s")
 PY
 done
 
@@ -157,6 +163,12 @@ moto-demo: wrote $config_out
 Run honban against it (in another terminal, from $root):
 
     AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing cargo run -- --config $config_out
+
+Follow the firing alarm: 5 (alarms; works-logue-prod-web-5xx is first),
+enter (its chart: the 5XX spike of the last minutes), enter (the web
+service and its target health), l (its last 15 minutes of logs), e (only
+the ERROR lines). The seeded activity ends at the minute the demo started:
+the charts and logs stand still after that.
 
 Request counts so far:  curl -s '$endpoint/__proxy/counts'
 Throttle the next 3 ListServices:
