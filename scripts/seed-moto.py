@@ -36,16 +36,17 @@ Seeded (NAME = --name):
   two IP targets (in the default VPC's subnets) registered in each target
   group; one-minute datapoints up to the last whole minute of the ECS CPU
   and memory of web, api and worker, the ALB 5XX count, response time and
-  request count of both target groups (the alarms' dimensions) and the RDS
-  CPU, connections and free storage of NAME-db and the ReplicaLag of
-  NAME-db-replica; web's 5XX count over the threshold of NAME-web-5xx for
-  the last 8 minutes (the database pool runs dry: connections, response
-  time and CPU rise with it, no other alarm's threshold is crossed), and
-  NAME-web-5xx set to ALARM at the first breaching datapoint (instead of
-  NAME-api-5xx); the log group /ecs/NAME-web with one stream
-  ecs/web/<task id> per running web task, INFO access lines every 10 s per
-  task for three hours and one ERROR line per 5XX counted (same minutes),
-  oldest first.
+  request count of both target groups (the alarms' dimensions), the RDS
+  CPU, connections and free storage of NAME-db and NAME-db-replica and the
+  ReplicaLag of the replica; web's 5XX count over the threshold of
+  NAME-web-5xx for the last 8 minutes (the database pool runs dry:
+  connections, response time and CPU rise with it, no other alarm's
+  threshold is crossed), and NAME-web-5xx set to ALARM (instead of
+  NAME-api-5xx) with the reason CloudWatch gives for the first breaching
+  datapoint (moto dates the change now); the log group /ecs/NAME-web with
+  one stream ecs/web/<task id> per web task started above, INFO access
+  lines every 10 s per task for three hours and one ERROR line per 5XX
+  counted (in the same minutes), oldest first.
 Scale, for pagination tests (added to either):
   --extra-services N  services svc-000... (desired 1, no load balancer)
   --extra-tasks N     RUNNING tasks in group service:svc-000 (or, without
@@ -143,7 +144,8 @@ ACCESS_LINE_EVERY_S = 10
 ECS_BASELINE = {"web": (34.0, 58.0), "api": (27.0, 49.0), "worker": (12.0, 36.0)}
 # Per target group: requests a minute, response time in seconds.
 ALB_BASELINE = {"web": (420.0, 0.18), "api": (260.0, 0.09)}
-PATHS = ["/", "/articles", "/articles/{n}", "/api/articles/{n}/comments", "/users/{n}", "/api/search?q=ecs", "/api/health"]
+# Requests of the access lines (the ALB's health checks are not logged).
+PATHS = ["/", "/articles", "/articles/{n}", "/api/articles/{n}/comments", "/users/{n}", "/api/search?q=ecs"]
 ERRORS = [
     "PrismaClientKnownRequestError: Timed out fetching a new connection from the connection pool (connection limit: 20)",
     "Error: connect ETIMEDOUT 172.31.40.12:5432",
@@ -690,11 +692,14 @@ class Seeder:
             put("AWS/ApplicationELB", "TargetResponseTime", dims, "Seconds", wobble(latency, latency * 0.15, slow, 3))
         primary = [("DBInstanceIdentifier", dbs["primary"])]
         put("AWS/RDS", "CPUUtilization", primary, "Percent", wobble(24.0, 3.0, 47.0))
-        put("AWS/RDS", "DatabaseConnections", primary, "Count", wobble(48.0, 5.0, 104.0, 0))
+        put("AWS/RDS", "DatabaseConnections", primary, "Count", wobble(48.0, 5.0, 96.0, 0))
         # 100 GiB allocated, about 62 GiB free, a little less every minute.
         free = [round(62.4e9 - i * 2.1e6 + rng.uniform(-1e6, 1e6)) for i in range(len(minutes))]
         put("AWS/RDS", "FreeStorageSpace", primary, "Bytes", [float(v) for v in free])
         replica = [("DBInstanceIdentifier", dbs["replica"])]
+        put("AWS/RDS", "CPUUtilization", replica, "Percent", wobble(15.0, 2.0, 9.0))
+        put("AWS/RDS", "DatabaseConnections", replica, "Count", wobble(22.0, 3.0, 6.0, 0))
+        put("AWS/RDS", "FreeStorageSpace", replica, "Bytes", [float(v + 3.1e8) for v in free])
         put("AWS/RDS", "ReplicaLag", replica, "Seconds", wobble(0.4, 0.3, 2.5, 1))
         count = 0
         calls = 0
