@@ -168,7 +168,9 @@ Follow the firing alarm: 5 (alarms; works-logue-prod-web-5xx is first),
 enter (its chart: the 5XX spike of the last minutes), enter (the web
 service and its target health), l (its last 15 minutes of logs), e (only
 the ERROR lines). The seeded activity ends at the minute the demo started:
-the charts and logs stand still after that.
+the charts and logs stand still after that, and the logs view reads the
+last 15 minutes: later than ~5 minutes from now, press t and type 1h (enter)
+there to read from an hour back.
 
 Request counts so far:  curl -s '$endpoint/__proxy/counts'
 Throttle the next 3 ListServices:
