@@ -146,6 +146,11 @@ ECS_BASELINE = {"web": (34.0, 58.0), "api": (27.0, 49.0), "worker": (12.0, 36.0)
 ALB_BASELINE = {"web": (420.0, 0.18), "api": (260.0, 0.09)}
 # Requests of the access lines (the ALB's health checks are not logged).
 PATHS = ["/", "/articles", "/articles/{n}", "/api/articles/{n}/comments", "/users/{n}", "/api/search?q=ecs"]
+# The odd 5XX of a quiet day, and those of the spike (the pool runs dry).
+QUIET_ERRORS = [
+    "TypeError: Cannot read properties of undefined (reading 'slug')",
+    "Error: upstream image optimizer returned 502",
+]
 ERRORS = [
     "PrismaClientKnownRequestError: Timed out fetching a new connection from the connection pool (connection limit: 20)",
     "Error: connect ETIMEDOUT 172.31.40.12:5432",
@@ -638,7 +643,7 @@ class Seeder:
         self.first_breach = (web_5xx[first], minutes[first])
         self.targets(tgs)
         self.metrics(minutes, load, web_5xx, rng, lb_dim, dbs)
-        self.web_logs(minutes, web_5xx, rng)
+        self.web_logs(minutes, load, web_5xx, rng)
 
     def targets(self, tgs: dict[str, str]) -> None:
         """Two IP targets a group, one per subnet (AZ), as ECS registers
@@ -711,7 +716,7 @@ class Seeder:
         self.summary["activity"]["metric_datums"] = count
         self.summary["activity"]["put_metric_data_calls"] = calls
 
-    def web_logs(self, minutes, web_5xx, rng) -> None:
+    def web_logs(self, minutes, load, web_5xx, rng) -> None:
         """web's awslogs: /ecs/NAME-web, a stream ecs/web/<task id> per
         running task; access lines and, in the same minutes as the 5XX
         count, one ERROR line per 5XX."""
@@ -728,7 +733,7 @@ class Seeder:
             return rng.choice(PATHS).replace("{n}", str(rng.randint(1, 4800)))
 
         errors = 0
-        for minute, fives in zip(minutes, web_5xx):
+        for minute, bad, fives in zip(minutes, load, web_5xx):
             start = int(minute.timestamp() * 1000)
             for k in range(len(tasks)):
                 for s in range(0, 60, ACCESS_LINE_EVERY_S):
@@ -739,8 +744,8 @@ class Seeder:
             for e in range(int(fives)):
                 k = e % len(tasks)
                 t = start + rng.randint(0, 59_999)
-                ms = rng.randint(5000, 10000)
-                msg = rng.choice(ERRORS)
+                ms = rng.randint(5000, 10000) if bad else rng.randint(40, 900)
+                msg = rng.choice(ERRORS if bad else QUIET_ERRORS)
                 events[k].append((t, f"ERROR GET {path()} 500 {ms}ms {msg}"))
                 errors += 1
         count = 0
