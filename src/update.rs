@@ -355,6 +355,13 @@ fn on_loaded(
     let mut effects = Vec::new();
     if resource == Resource::Services {
         effects.extend(request_task_definitions(e, env));
+        // Target health waits for the services (they name the groups): the
+        // first time they are known it is asked for at once, not at the
+        // poller's next turn.
+        let first_targets = e.targets.requested_at.is_none() && !e.target_group_arns().is_empty();
+        if first_targets {
+            effects.extend(poll(state, env, Resource::Targets, false));
+        }
     }
     operate::advance_watches(state, env);
     // --- metrics

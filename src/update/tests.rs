@@ -217,6 +217,32 @@ fn a_failed_refresh_keeps_the_data_and_marks_it_stale() {
 }
 
 #[test]
+fn target_health_is_asked_for_as_soon_as_the_services_name_their_groups() {
+    let tg = "arn:aws:elasticloadbalancing:ap-northeast-1:1:targetgroup/web/1";
+    let mut web = service("web", 42, 2, 2);
+    web.load_balancers = vec![crate::domain::LoadBalancerRef {
+        target_group_arn: Some(tg.into()),
+        container_name: Some("web".into()),
+        container_port: Some(3000),
+    }];
+    let mut s = state();
+    let targets = |effects: &[Effect]| -> Vec<Vec<String>> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::FetchTargets { arns, .. } => Some(arns.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let effects = load_services(&mut s, vec![web.clone()]);
+    assert_eq!(targets(&effects), vec![vec![tg.to_string()]]);
+    // Later refreshes leave target health to its own poller.
+    let effects = load_services(&mut s, vec![web]);
+    assert!(targets(&effects).is_empty(), "{effects:?}");
+}
+
+#[test]
 fn task_definitions_are_requested_once_per_arn() {
     let mut s = state();
     let effects = load_services(
