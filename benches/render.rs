@@ -9,7 +9,8 @@ use honban::action::{Action, Data, Resource};
 use honban::config::keys::{Command, Keymap};
 use honban::config::theme::load_theme;
 use honban::config::{ClusterConfig, Config, EnvironmentConfig, Source};
-use honban::domain::{Deployment, Listing, RolloutState, Service, Task, Timestamp};
+use honban::domain::{Deployment, Listing, MetricSeries, RolloutState, Service, Task, Timestamp};
+use honban::metrics::MetricsData;
 use honban::state::{EnvState, State};
 use honban::update::update;
 use ratatui::Terminal;
@@ -132,6 +133,64 @@ fn load(state: &mut State, resource: Resource, data: Data) {
     );
 }
 
+/// Answers the console's metric request with an hour of one-minute points
+/// per query (1 000 series for 500 services).
+fn load_metrics(state: &mut State) {
+    load(state, Resource::Databases, Data::Databases(Vec::new()));
+    load(state, Resource::Alarms, Data::Alarms(Vec::new()));
+    let effects = update(
+        state,
+        Action::PollDue {
+            env: 0,
+            resource: Resource::Metrics,
+        },
+    );
+    let Some(honban::effect::Effect::FetchMetrics {
+        generation,
+        range,
+        start,
+        end,
+        queries,
+        ..
+    }) = effects.into_iter().next()
+    else {
+        panic!("no metric request");
+    };
+    let series = queries
+        .iter()
+        .enumerate()
+        .map(|(i, q)| MetricSeries {
+            id: q.id.clone(),
+            label: q.name.clone(),
+            unit: Some("Percent".into()),
+            points: (0..60)
+                .map(|m| {
+                    (
+                        start + chrono::TimeDelta::minutes(m),
+                        ((i as i64 * 7 + m * 13) % 100) as f64,
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    update(
+        state,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Metrics,
+            generation,
+            at: t0(),
+            result: Ok(Data::Metrics(MetricsData {
+                range,
+                start,
+                end,
+                queries,
+                series,
+            })),
+        },
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let theme = load_theme("default", None, false).expect("theme");
     let mut s = state();
@@ -161,6 +220,33 @@ fn bench(c: &mut Criterion) {
             });
         });
     }
+
+    // --- metrics: the same views with a CPU trend in every row, and the
+    // service detail with its charts.
+    load_metrics(&mut s);
+    assert!(s.envs[0].metrics.data.is_some(), "metrics loaded");
+    for (name, cmd) in [
+        ("draw services 500 with CPU trends", Command::Services),
+        ("draw service detail with charts", Command::Select),
+    ] {
+        update(&mut s, Action::Command(cmd));
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                terminal
+                    .draw(|f| honban::ui::draw(f, black_box(&s), &theme))
+                    .expect("draw");
+            });
+        });
+    }
+    c.bench_function("metric queries of 500 services", |b| {
+        b.iter(|| {
+            honban::metrics::queries(
+                black_box(&s.envs[0]),
+                honban::metrics::MetricRange::Hour,
+                2_000,
+            )
+        });
+    });
 
     let big = tasks();
     c.bench_function("apply 5000 tasks", |b| {
