@@ -115,7 +115,7 @@ fn state() -> State {
     State::new(vec![e], 0, keymap, t0())
 }
 
-fn load(state: &mut State, resource: Resource, data: Data) {
+fn load(state: &mut State, resource: Resource, data: Data) -> Vec<honban::effect::Effect> {
     let effects = update(state, Action::PollDue { env: 0, resource });
     let generation = match effects.first() {
         Some(honban::effect::Effect::Fetch { generation, .. }) => *generation,
@@ -130,29 +130,28 @@ fn load(state: &mut State, resource: Resource, data: Data) {
             at: t0(),
             result: Ok(data),
         },
-    );
+    )
 }
 
 /// Answers the console's metric request with an hour of one-minute points
 /// per query (1 000 series for 500 services).
 fn load_metrics(state: &mut State) {
-    load(state, Resource::Databases, Data::Databases(Vec::new()));
-    load(state, Resource::Alarms, Data::Alarms(Vec::new()));
-    let effects = update(
-        state,
-        Action::PollDue {
-            env: 0,
-            resource: Resource::Metrics,
-        },
-    );
-    let Some(honban::effect::Effect::FetchMetrics {
-        generation,
-        range,
-        start,
-        end,
-        queries,
-        ..
-    }) = effects.into_iter().next()
+    // The request starts once its sources (services, databases, alarms)
+    // have answered.
+    let mut effects = load(state, Resource::Databases, Data::Databases(Vec::new()));
+    effects.extend(load(state, Resource::Alarms, Data::Alarms(Vec::new())));
+    let Some((generation, range, start, end, queries)) =
+        effects.into_iter().find_map(|e| match e {
+            honban::effect::Effect::FetchMetrics {
+                generation,
+                range,
+                start,
+                end,
+                queries,
+                ..
+            } => Some((generation, range, start, end, queries)),
+            _ => None,
+        })
     else {
         panic!("no metric request");
     };
@@ -252,7 +251,9 @@ fn bench(c: &mut Criterion) {
     c.bench_function("apply 5000 tasks", |b| {
         b.iter_batched(
             || (state(), big.clone()),
-            |(mut s, t)| load(&mut s, Resource::Tasks, Data::Tasks(Listing::complete(t))),
+            |(mut s, t)| {
+                load(&mut s, Resource::Tasks, Data::Tasks(Listing::complete(t)));
+            },
             criterion::BatchSize::LargeInput,
         );
     });
