@@ -141,6 +141,22 @@ pub fn trend_cell<'a>(
     }
 }
 
+/// The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ⁿ)
+/// at or above `v`: the top of a value axis, so that its labels (top, half,
+/// zero) read as round numbers.
+fn nice_ceiling(v: f64) -> f64 {
+    if !v.is_finite() || v <= 0.0 {
+        return 1.0;
+    }
+    let scale = 10f64.powf(v.log10().floor());
+    let f = v / scale;
+    let step = [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
+        .into_iter()
+        .find(|s| *s >= f - 1e-9)
+        .unwrap_or(10.0);
+    step * scale
+}
+
 /// What one chart draws.
 pub struct ChartSpec<'a> {
     pub title: String,
@@ -231,10 +247,8 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, spec: &ChartSpec<'_>, theme: &T
         .fold(0.0_f64, f64::min);
     let top = if unit == Some("Percent") && max <= 100.0 {
         100.0
-    } else if max > 0.0 {
-        max * 1.1
     } else {
-        1.0
+        nice_ceiling(max * 1.05)
     };
     let threshold_line: Vec<(f64, f64)> = spec
         .threshold
@@ -311,6 +325,18 @@ pub fn draw_unloaded(frame: &mut Frame, area: Rect, title: &str, env: &EnvState,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn value_axes_end_on_round_numbers() {
+        assert_eq!(nice_ceiling(10.5), 12.0);
+        assert_eq!(nice_ceiling(42.7), 50.0);
+        assert_eq!(nice_ceiling(3.3), 4.0);
+        assert_eq!(nice_ceiling(100.0), 100.0);
+        assert!((nice_ceiling(0.021) - 0.025).abs() < 1e-12);
+        assert_eq!(nice_ceiling(6.76e10), 8e10);
+        assert_eq!(nice_ceiling(0.0), 1.0);
+        assert_eq!(nice_ceiling(f64::NAN), 1.0);
+    }
     use chrono::{TimeZone, Utc};
 
     fn t(min: i64) -> Timestamp {

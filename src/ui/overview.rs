@@ -323,6 +323,13 @@ fn draw_events(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .cmp(&a.created_at)
             .then_with(|| a.id.cmp(&b.id))
     });
+    if events.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Line::styled("no service events", theme.dim)),
+            inner,
+        );
+        return;
+    }
     let lines: Vec<Line> = events
         .iter()
         .take(usize::from(inner.height))
