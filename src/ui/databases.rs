@@ -11,7 +11,7 @@ use crate::config::theme::Theme;
 use crate::domain::{DbInstance, DbRole};
 use crate::state::{State, ViewKind};
 
-use super::widgets::{age_since, draw_table, panel, placeholder};
+use super::widgets::{age_since, draw_table, keep_end, panel, placeholder};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(env) = state.env() else {
@@ -44,12 +44,37 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         placeholder(frame, inner, meta, "databases", theme);
     } else {
         let wide = area.width >= 110;
+        let mut header = vec!["ID", "ROLE"];
+        let mut widths = vec![Constraint::Fill(3), Constraint::Length(7)];
+        if wide {
+            header.push("ENGINE");
+            widths.push(Constraint::Fill(1));
+        }
+        header.extend(["CLASS", "STATUS", "MULTI-AZ", "STORAGE", "BACKUP"]);
+        widths.extend([
+            Constraint::Length(11),
+            Constraint::Length(10),
+            Constraint::Length(8),
+            Constraint::Length(8),
+            Constraint::Length(6),
+        ]);
+        if wide {
+            header.push("CPU");
+            widths.push(Constraint::Length(16));
+        }
+        // The ID column's width, as the table will lay it out: a long id
+        // keeps its end (replicas share the primary's prefix).
+        let id_width = Layout::horizontal(widths.clone())
+            .spacing(1)
+            .split(Rect::new(0, 0, inner.width, 1))
+            .first()
+            .map_or(0, |r| usize::from(r.width));
         let rows = dbs
             .iter()
             .map(|d| {
                 let id = match d.role() {
-                    DbRole::Primary => d.id.clone(),
-                    DbRole::Replica => format!("└ {}", d.id),
+                    DbRole::Primary => keep_end(&d.id, id_width),
+                    DbRole::Replica => format!("└ {}", keep_end(&d.id, id_width.saturating_sub(2))),
                 };
                 let mut cells = vec![Cell::from(id), Cell::from(d.role().to_string())];
                 if wide {
@@ -74,24 +99,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Row::new(cells)
             })
             .collect();
-        let mut header = vec!["ID", "ROLE"];
-        let mut widths = vec![Constraint::Fill(3), Constraint::Length(7)];
-        if wide {
-            header.push("ENGINE");
-            widths.push(Constraint::Fill(1));
-        }
-        header.extend(["CLASS", "STATUS", "MULTI-AZ", "STORAGE", "BACKUP"]);
-        widths.extend([
-            Constraint::Length(11),
-            Constraint::Length(10),
-            Constraint::Length(8),
-            Constraint::Length(8),
-            Constraint::Length(6),
-        ]);
-        if wide {
-            header.push("CPU");
-            widths.push(Constraint::Length(16));
-        }
         draw_table(
             frame,
             inner,
