@@ -585,6 +585,13 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::MetricRange => return metrics::switch_range(state),
         // --- logs
         Command::Logs => return logs::open(state),
+        // The logs view's own keys mean nothing elsewhere (and other views
+        // may bind the same keys to their own commands).
+        Command::LogsPause
+        | Command::LogsFollow
+        | Command::LogsErrors
+        | Command::LogsJump
+        | Command::LogsWrap => state.dirty = false,
     }
     Vec::new()
 }

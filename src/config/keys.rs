@@ -268,11 +268,17 @@ pub enum Command {
     MetricRange,
     // --- logs
     Logs,
+    /// The logs view's own keys (they act there only).
+    LogsPause,
+    LogsFollow,
+    LogsErrors,
+    LogsJump,
+    LogsWrap,
 }
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 31] = [
+    pub const ALL: [Command; 36] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -306,6 +312,11 @@ impl Command {
         Command::MetricRange,
         // --- logs
         Command::Logs,
+        Command::LogsPause,
+        Command::LogsFollow,
+        Command::LogsErrors,
+        Command::LogsJump,
+        Command::LogsWrap,
     ];
 
     /// The name used in the `[keys]` table of the config file.
@@ -344,6 +355,11 @@ impl Command {
             Command::MetricRange => "metric_range",
             // --- logs
             Command::Logs => "logs",
+            Command::LogsPause => "logs_pause",
+            Command::LogsFollow => "logs_follow",
+            Command::LogsErrors => "logs_errors",
+            Command::LogsJump => "logs_jump",
+            Command::LogsWrap => "logs_wrap",
         }
     }
 
@@ -388,6 +404,11 @@ impl Command {
             Command::MetricRange => "Chart time range",
             // --- logs
             Command::Logs => "Logs",
+            Command::LogsPause => "Logs: pause",
+            Command::LogsFollow => "Logs: follow",
+            Command::LogsErrors => "Logs: errors",
+            Command::LogsJump => "Logs: jump to",
+            Command::LogsWrap => "Logs: wrap",
         }
     }
 
@@ -427,6 +448,11 @@ impl Command {
             Command::MetricRange => &["R"],
             // --- logs
             Command::Logs => &["l"],
+            Command::LogsPause => &["space"],
+            Command::LogsFollow => &["f"],
+            Command::LogsErrors => &["e"],
+            Command::LogsJump => &["t"],
+            Command::LogsWrap => &["w"],
         }
     }
 

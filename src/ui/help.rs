@@ -77,10 +77,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         " Filters: words match any column; svc:web status:stopped health:unhealthy az:1a",
         theme.dim,
     ));
-    lines.push(Line::styled(
-        " Logs (l): space pause · f follow · e errors · / pattern · t time · w wrap",
-        theme.dim,
-    ));
 
     let width = area.width.saturating_sub(2).min(114);
     let height = area.height.saturating_sub(2).min(lines.len() as u16 + 2);

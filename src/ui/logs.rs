@@ -142,15 +142,19 @@ fn hint_line<'a>(logs: &LogsState, state: &State, width: usize, theme: &Theme) -
             // (key, what, priority: the lowest is dropped first)
             let mut hints = vec![
                 (
-                    "space".to_string(),
+                    key(Command::LogsPause, "space"),
                     if logs.paused { "resume" } else { "pause" },
                     5,
                 ),
-                ("f".to_string(), "follow", 1),
-                ("e".to_string(), "errors", 3),
+                (key(Command::LogsFollow, "f"), "follow", 1),
+                (key(Command::LogsErrors, "e"), "errors", 3),
                 (key(Command::Filter, "/"), "pattern", 2),
-                ("t".to_string(), "time", 0),
-                ("w".to_string(), if logs.wrap { "cut" } else { "wrap" }, 0),
+                (key(Command::LogsJump, "t"), "time", 0),
+                (
+                    key(Command::LogsWrap, "w"),
+                    if logs.wrap { "cut" } else { "wrap" },
+                    0,
+                ),
                 (key(Command::Back, "esc"), "back", 4),
             ];
             let fits = |hints: &[(String, &str, u8)], sep: usize| {

@@ -200,8 +200,8 @@ pub(super) fn on_loaded(
     Vec::new()
 }
 
-/// The view's own keys (space, f, t, e, w) and the prompt's text; `None`
-/// lets the keymap have the key.
+/// The text typed into the view's prompt (pattern, time); `None` lets the
+/// keymap have the key.
 pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Option<Vec<Effect>> {
     let now = state.now;
     let logs = state.logs.as_mut()?;
@@ -247,51 +247,7 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Option<Vec<Effect>> {
         }
         return Some(Vec::new());
     }
-    match key.code {
-        KeyCode::Char(' ') => {
-            logs.paused = !logs.paused;
-            if logs.paused {
-                // A paused view does not move: a poll in flight is
-                // dropped (the next one after resuming asks again from
-                // the newest line).
-                if logs.in_flight {
-                    logs.generation += 1;
-                    logs.in_flight = false;
-                }
-            } else {
-                logs.next_poll = Some(now);
-            }
-            state.dirty = true;
-            Some(poll_if_due(state))
-        }
-        KeyCode::Char('f') => {
-            logs.follow = !logs.follow;
-            if logs.follow {
-                logs.cursor = logs.lines.len().saturating_sub(1);
-            }
-            state.dirty = true;
-            Some(Vec::new())
-        }
-        KeyCode::Char('w') => {
-            logs.wrap = !logs.wrap;
-            state.dirty = true;
-            Some(Vec::new())
-        }
-        KeyCode::Char('t') => {
-            logs.prompt = Some(Prompt::Time(String::new()));
-            state.dirty = true;
-            Some(Vec::new())
-        }
-        KeyCode::Char('e') => {
-            let pattern = if logs.pattern == ERROR_PATTERN {
-                String::new()
-            } else {
-                ERROR_PATTERN.to_string()
-            };
-            Some(set_pattern(state, pattern))
-        }
-        _ => None,
-    }
+    None
 }
 
 fn wrap(text: String, is_time: bool) -> Prompt {
@@ -350,6 +306,39 @@ pub(super) fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>>
             }
             state.dirty = true;
             return Some(poll_if_due(state));
+        }
+        // --- the view's own commands (space, f, e, t, w by default)
+        Command::LogsPause => {
+            logs.paused = !logs.paused;
+            if logs.paused {
+                // A paused view does not move: a poll in flight is dropped
+                // (the next one after resuming asks again from the newest
+                // line).
+                if logs.in_flight {
+                    logs.generation += 1;
+                    logs.in_flight = false;
+                }
+            } else {
+                logs.next_poll = Some(state.now);
+            }
+            state.dirty = true;
+            return Some(poll_if_due(state));
+        }
+        Command::LogsFollow => {
+            logs.follow = !logs.follow;
+            if logs.follow {
+                logs.cursor = last;
+            }
+        }
+        Command::LogsJump => logs.prompt = Some(Prompt::Time(String::new())),
+        Command::LogsWrap => logs.wrap = !logs.wrap,
+        Command::LogsErrors => {
+            let pattern = if logs.pattern == ERROR_PATTERN {
+                String::new()
+            } else {
+                ERROR_PATTERN.to_string()
+            };
+            return Some(set_pattern(state, pattern));
         }
         Command::Logs | Command::Select => {}
         _ => return None,
@@ -912,6 +901,33 @@ mod tests {
         let (_, queries) = fetch(&press(&mut s, KeyCode::Enter));
         assert_eq!(queries[0].filter_pattern, None);
         assert_eq!(logs(&s).pattern, "");
+    }
+
+    #[test]
+    fn the_views_keys_follow_the_keymap() {
+        let (mut s, g1) = opened();
+        answer(&mut s, g1, secs(0), vec![event("e1", secs(-1), "GET /")]);
+        let config: Config = toml::from_str(
+            "[keys]\nlogs_errors = [\"x\"]\nlogs_pause = [\"p\"]\nlogs_wrap = [\"W\"]",
+        )
+        .expect("config");
+        s.keymap = Keymap::from_config(&config).expect("keymap");
+        // The default keys no longer act.
+        assert!(no_fetch(&key(&mut s, 'e')));
+        assert_eq!(logs(&s).pattern, "");
+        key(&mut s, ' ');
+        assert!(!logs(&s).paused);
+        // Their new keys do.
+        let (_, queries) = fetch(&key(&mut s, 'x'));
+        assert_eq!(queries[0].filter_pattern.as_deref(), Some(ERROR_PATTERN));
+        key(&mut s, 'p');
+        assert!(logs(&s).paused);
+        key(&mut s, 'W');
+        assert!(logs(&s).wrap);
+        // Elsewhere the view's keys do nothing.
+        press(&mut s, KeyCode::Esc);
+        assert_ne!(s.view(), &View::Logs);
+        assert!(key(&mut s, 'x').is_empty());
     }
 
     #[test]
