@@ -8,7 +8,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use honban::action::{Action, Data, Resource};
 use honban::config::keys::{Command, Keymap};
 use honban::config::theme::load_theme;
-use honban::config::{ClusterConfig, Config, EnvironmentConfig, Source};
+use honban::config::{ClusterConfig, Config, EnvironmentConfig};
 use honban::domain::{Deployment, Listing, MetricSeries, RolloutState, Service, Task, Timestamp};
 use honban::metrics::MetricsData;
 use honban::state::{EnvState, State};
@@ -92,23 +92,13 @@ fn state() -> State {
     let config: Config = toml::from_str("").expect("config");
     let env = EnvironmentConfig {
         name: "production".into(),
-        source: Source::Aws,
-        sim_world: None,
-        profile: None,
         region: Some("ap-northeast-1".into()),
-        role_arn: None,
-        endpoint_url: None,
         clusters: vec![ClusterConfig {
             name: "big".into(),
             services: Vec::new(),
         }],
-        rds_instances: Vec::new(),
-        alarm_prefixes: Vec::new(),
         protected: true,
-        read_only: false,
-        audit_log_group: None,
-        refresh: None,
-        health_checks: Vec::new(),
+        ..Default::default()
     };
     let e = EnvState::from_config(&env, &config.refresh, false);
     let keymap = Keymap::from_config(&config).expect("keys");

@@ -22,7 +22,7 @@ use honban::audit::{AuditLog, Outcome, Phase, Record};
 use honban::backend::aws::{AwsBackend, ConnectOptions};
 use honban::backend::sim::SimClock;
 use honban::backend::{Backend, BackendError, ImageChange, ServiceUpdate};
-use honban::config::{ClusterConfig, Config, EnvironmentConfig, Source};
+use honban::config::{ClusterConfig, Config, EnvironmentConfig};
 use honban::domain::{AlarmState, DbRole, Service};
 use honban::ops::Operation;
 use honban::runner::EnvRuntime;
@@ -36,23 +36,13 @@ const REGION: &str = "ap-northeast-1";
 fn env_config(name: &str, endpoint: &str, cluster: &str) -> EnvironmentConfig {
     EnvironmentConfig {
         name: name.to_string(),
-        source: Source::Aws,
-        sim_world: None,
-        profile: None,
         region: Some(REGION.to_string()),
-        role_arn: None,
         endpoint_url: Some(endpoint.to_string()),
         clusters: vec![ClusterConfig {
             name: cluster.to_string(),
             services: Vec::new(),
         }],
-        rds_instances: Vec::new(),
-        alarm_prefixes: Vec::new(),
-        protected: false,
-        read_only: false,
-        audit_log_group: None,
-        refresh: None,
-        health_checks: Vec::new(),
+        ..Default::default()
     }
 }
 

@@ -57,7 +57,7 @@ fn default_theme() -> String {
 }
 
 /// One environment: where it is and how careful to be with it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentConfig {
     pub name: String,

@@ -383,22 +383,13 @@ mod tests {
         let cfg = EnvironmentConfig {
             name: "production".into(),
             source: Source::Sim,
-            sim_world: None,
-            profile: None,
             region: Some("ap-northeast-1".into()),
-            role_arn: None,
-            endpoint_url: None,
             clusters: vec![ClusterConfig {
                 name: "prod".into(),
                 services: Vec::new(),
             }],
-            rds_instances: Vec::new(),
-            alarm_prefixes: Vec::new(),
             protected: true,
-            read_only: false,
-            audit_log_group: None,
-            refresh: None,
-            health_checks: Vec::new(),
+            ..Default::default()
         };
         let env = EnvState::from_config(&cfg, &RefreshIntervals::default(), false);
         State::new(vec![env], 0, keymap, t0())

@@ -20,22 +20,13 @@ fn env_config(name: &str) -> EnvironmentConfig {
     EnvironmentConfig {
         name: name.to_string(),
         source: Source::Sim,
-        sim_world: None,
-        profile: None,
         region: Some("ap-northeast-1".into()),
-        role_arn: None,
-        endpoint_url: None,
         clusters: vec![ClusterConfig {
             name: "prod".into(),
             services: Vec::new(),
         }],
-        rds_instances: Vec::new(),
-        alarm_prefixes: Vec::new(),
         protected: name == "production",
-        read_only: false,
-        audit_log_group: None,
-        refresh: None,
-        health_checks: Vec::new(),
+        ..Default::default()
     }
 }
 

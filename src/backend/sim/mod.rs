@@ -78,10 +78,7 @@ pub fn demo_environments() -> Vec<EnvironmentConfig> {
             name: w.name.clone(),
             source: Source::Sim,
             sim_world: Some(w.name.clone()),
-            profile: None,
             region: Some(w.region.clone()),
-            role_arn: None,
-            endpoint_url: None,
             clusters: w
                 .clusters
                 .iter()
@@ -90,18 +87,15 @@ pub fn demo_environments() -> Vec<EnvironmentConfig> {
                     services: Vec::new(),
                 })
                 .collect(),
-            rds_instances: Vec::new(),
-            alarm_prefixes: Vec::new(),
             protected: w.protected,
-            read_only: false,
             // The team's shared trail, as a production setup would have it.
             audit_log_group: w.protected.then(|| "/honban/audit".to_string()),
-            refresh: None,
             health_checks: w
                 .health_checks
                 .iter()
                 .map(health::HealthCheckDesc::config)
                 .collect(),
+            ..Default::default()
         })
         .collect()
 }
