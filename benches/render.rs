@@ -180,6 +180,23 @@ fn load_metrics(state: &mut State) {
     );
 }
 
+/// One frame of whatever `s` shows.
+fn bench_draw(
+    c: &mut Criterion,
+    name: &str,
+    terminal: &mut Terminal<TestBackend>,
+    s: &State,
+    theme: &honban::config::theme::Theme,
+) {
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            terminal
+                .draw(|f| honban::ui::draw(f, black_box(s), theme))
+                .expect("draw");
+        });
+    });
+}
+
 fn bench(c: &mut Criterion) {
     let theme = load_theme("default", None, false).expect("theme");
     let mut s = state();
@@ -201,13 +218,7 @@ fn bench(c: &mut Criterion) {
         ("draw tasks 5000", Command::Tasks),
     ] {
         update(&mut s, Action::Command(cmd));
-        c.bench_function(name, |b| {
-            b.iter(|| {
-                terminal
-                    .draw(|f| honban::ui::draw(f, black_box(&s), &theme))
-                    .expect("draw");
-            });
-        });
+        bench_draw(c, name, &mut terminal, &s, &theme);
     }
 
     // --- metrics: the same views with a CPU trend in every row, and the
@@ -219,13 +230,7 @@ fn bench(c: &mut Criterion) {
         ("draw service detail with charts", Command::Select),
     ] {
         update(&mut s, Action::Command(cmd));
-        c.bench_function(name, |b| {
-            b.iter(|| {
-                terminal
-                    .draw(|f| honban::ui::draw(f, black_box(&s), &theme))
-                    .expect("draw");
-            });
-        });
+        bench_draw(c, name, &mut terminal, &s, &theme);
     }
     c.bench_function("metric queries of 500 services", |b| {
         b.iter(|| {
