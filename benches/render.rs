@@ -9,7 +9,10 @@ use honban::action::{Action, Data, Resource};
 use honban::config::keys::{Command, Keymap};
 use honban::config::theme::load_theme;
 use honban::config::{ClusterConfig, Config, EnvironmentConfig};
-use honban::domain::{Deployment, Listing, MetricSeries, RolloutState, Service, Task, Timestamp};
+use honban::domain::{
+    Deployment, Listing, LogEvent, MetricSeries, RolloutState, Service, Task, Timestamp,
+};
+use honban::logs::{LogTarget, LogsState};
 use honban::metrics::MetricsData;
 use honban::state::{EnvState, State};
 use honban::update::update;
@@ -241,6 +244,40 @@ fn bench(c: &mut Criterion) {
             )
         });
     });
+
+    // --- logs: a high-volume group, a page of 10 000 events into a full
+    // 5 000-line buffer (de-duplication and eviction included).
+    let events: Vec<LogEvent> = (0..10_000)
+        .map(|i| LogEvent {
+            id: format!("{i:020}"),
+            timestamp: t0() + chrono::TimeDelta::milliseconds(i * 10),
+            ingested: None,
+            stream: "ecs/web/0f1e2d3c4b5a69788796a5b4c3d2e1f0".into(),
+            message: format!("INFO GET /api/articles/{i} 200 12ms req={i:08x}"),
+        })
+        .collect();
+    let target = LogTarget {
+        env: 0,
+        service: "web".into(),
+        task: None,
+        task_definition: "arn:aws:ecs:ap-northeast-1:1:task-definition/web:7".into(),
+    };
+    let mut full = LogsState::new(target, 5_000, t0());
+    full.ingest(events[..5_000].to_vec());
+    c.bench_function(
+        "ingest 10000 log events into a full 5000-line buffer",
+        |b| {
+            b.iter_batched(
+                || (full.clone(), events.clone()),
+                |(mut logs, events)| logs.ingest(events),
+                criterion::BatchSize::LargeInput,
+            );
+        },
+    );
+    // The logs view of that buffer.
+    s.logs = Some(full);
+    s.views.push(honban::state::View::Logs);
+    bench_draw(c, "draw logs view of 5000 lines", &mut terminal, &s, &theme);
 
     let big = tasks();
     c.bench_function("apply 5000 tasks", |b| {
