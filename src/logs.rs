@@ -16,6 +16,8 @@ use crate::domain::{LogEvent, LogQuery, Task, TaskDefinition, Timestamp};
 
 /// The default size of the ring buffer (config `logs_buffer_lines`).
 pub const DEFAULT_BUFFER_LINES: usize = 5000;
+/// What `logs_buffer_lines` may be (a screenful; about 200 MB of lines).
+pub const BUFFER_LINES_RANGE: std::ops::RangeInclusive<usize> = 100..=1_000_000;
 /// How far back a new logs view starts.
 pub const DEFAULT_LOOKBACK_MINS: i64 = 15;
 /// Seconds between two polls while following.

@@ -115,8 +115,21 @@ fn main() -> ExitCode {
         Err(e) => tracing::warn!(error = %e, "cannot read the audit log"),
     }
 
+    // Without a terminal (a pipe, cron, ssh without a tty) say so and leave:
+    // ratatui::init would panic.
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = ratatui::crossterm::terminal::disable_raw_mode();
+            tracing::error!(error = %e, "no terminal");
+            eprintln!(
+                "honban: cannot open the terminal ({e}): honban is interactive, run it in a terminal (ssh -t for a remote one)"
+            );
+            runtime.shutdown_background();
+            return ExitCode::FAILURE;
+        }
+    };
     let result = runtime.block_on(async {
-        let mut terminal = ratatui::init();
         let app = App::new(state, runtimes, SimClock::Wall).with_audit(audit);
         let r = app.run(&mut terminal, &theme).await;
         ratatui::restore();

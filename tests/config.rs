@@ -542,6 +542,22 @@ fn aws_environment_without_region() {
 }
 
 #[test]
+fn a_logs_buffer_out_of_range() {
+    for (value, col) in [("0", 21), ("50", 21), ("5000000", 21)] {
+        let err = parse_config(&format!("logs_buffer_lines = {value}\n"), "c.toml")
+            .expect_err("out of range");
+        assert_eq!(
+            err.headline(),
+            format!(
+                "c.toml:1:{col}: logs_buffer_lines must be between 100 and 1000000, found {value}"
+            )
+        );
+    }
+    let ok = parse_config("logs_buffer_lines = 100\n", "c.toml").expect("the smallest");
+    assert_eq!(ok.logs_buffer_lines, 100);
+}
+
+#[test]
 fn zero_refresh_interval() {
     assert_reported(
         "zero_refresh.toml",

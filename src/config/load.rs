@@ -301,6 +301,7 @@ pub fn parse_config_in(
     };
     check.theme(&config, theme_dir)?;
     check.refresh(&config)?;
+    check.logs_buffer(&config)?;
     check.environments(&config)?;
     check.health_checks(&config)?;
     check.default_environment(&config)?;
@@ -597,6 +598,24 @@ impl<'i> Checker<'_, 'i> {
                 "unknown theme \"{}\"; available: {}",
                 config.theme,
                 names.join(", ")
+            ),
+        ))
+    }
+
+    /// The logs view's ring buffer: big enough to be useful, small enough
+    /// to stay a bounded amount of memory.
+    fn logs_buffer(&self, config: &Config) -> Result<(), ConfigError> {
+        let range = crate::logs::BUFFER_LINES_RANGE;
+        if range.contains(&config.logs_buffer_lines) {
+            return Ok(());
+        }
+        Err(self.error(
+            value_span(Some(self.doc), "logs_buffer_lines"),
+            format!(
+                "logs_buffer_lines must be between {} and {}, found {}",
+                range.start(),
+                range.end(),
+                config.logs_buffer_lines
             ),
         ))
     }
