@@ -838,3 +838,37 @@ async fn w_wraps_long_log_lines_and_the_newest_stays_in_view() {
     app.dispatch(key('w'));
     assert_eq!(render(&app, 60, 15), cut, "w again cuts");
 }
+
+#[tokio::test]
+async fn the_service_detail_lists_each_target_with_its_state_and_why() {
+    let (mut app, _) = demo(42).await;
+    open_service(&mut app, "web").await;
+    let screen = render(&app, 160, 48);
+    assert!(screen.contains("targets 2/2 healthy"), "{screen}");
+    // One target fails its health checks (as ELBv2 would report it).
+    let groups = app.state.envs[0]
+        .targets
+        .data
+        .as_mut()
+        .expect("target groups");
+    let web = groups
+        .iter_mut()
+        .find(|g| g.name.contains("web"))
+        .expect("web's group");
+    let bad = web.targets.first_mut().expect("a target");
+    bad.state = "unhealthy".into();
+    bad.reason = Some("Target.ResponseCodeMismatch".into());
+    bad.description = Some("Health checks failed with these codes: [503]".into());
+    let id = bad.id.clone();
+    app.state.dirty = true;
+    let screen = render(&app, 160, 48);
+    assert!(screen.contains("targets 1/2 healthy"), "{screen}");
+    let line = screen
+        .lines()
+        .find(|l| l.contains(&id) && l.contains("unhealthy"))
+        .unwrap_or_else(|| panic!("no line for {id}:\n{screen}"));
+    assert!(
+        line.contains("Target.ResponseCodeMismatch: Health checks failed with these codes: [503]"),
+        "{line}"
+    );
+}

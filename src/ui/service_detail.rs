@@ -311,27 +311,53 @@ fn info_lines<'a>(env: &EnvState, s: &Service, theme: &Theme, narrow: bool) -> V
                 theme.dim,
             ),
         ];
-        for t in tg.targets.iter().filter(|t| t.state != "healthy") {
-            spans.push(Span::styled(
-                format!(
-                    "  {} {}{}",
-                    t.id,
-                    t.state,
-                    t.reason
-                        .as_deref()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default()
-                ),
-                theme.health(if t.state == "unhealthy" {
-                    crate::domain::Health::Critical
-                } else {
-                    crate::domain::Health::Progressing
-                }),
-            ));
+        // The healthy targets on the same line (the count says how many if
+        // it is cut), each other one on its own line with why.
+        for t in tg.targets.iter().filter(|t| t.state == "healthy") {
+            spans.push(Span::styled(format!("  {}", target_label(t)), theme.dim));
         }
         lines.push(Line::from(spans));
+        let others: Vec<_> = tg.targets.iter().filter(|t| t.state != "healthy").collect();
+        for t in others.iter().take(MAX_TARGET_LINES) {
+            let style = theme.health(if t.state == "unhealthy" {
+                crate::domain::Health::Critical
+            } else {
+                crate::domain::Health::Progressing
+            });
+            let why = match (t.reason.as_deref(), t.description.as_deref()) {
+                (Some(r), Some(d)) => format!("{r}: {d}"),
+                (Some(r), None) => r.to_string(),
+                (None, Some(d)) => d.to_string(),
+                (None, None) => String::new(),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {} ", target_label(t)), theme.dim),
+                Span::styled(t.state.clone(), style),
+                Span::styled(format!("  {why}"), theme.dim),
+            ]));
+        }
+        if others.len() > MAX_TARGET_LINES {
+            lines.push(Line::styled(
+                format!("  +{} more not healthy", others.len() - MAX_TARGET_LINES),
+                theme.dim,
+            ));
+        }
     }
     lines
+}
+
+/// Targets not healthy listed one a line, at most.
+const MAX_TARGET_LINES: usize = 4;
+
+/// `10.0.3.41:3000 1a`: a target's address, port and zone.
+fn target_label(t: &crate::domain::TargetHealth) -> String {
+    let port = t.port.map(|p| format!(":{p}")).unwrap_or_default();
+    let az = t
+        .availability_zone
+        .as_deref()
+        .map(|z| format!(" {}", z.rsplit('-').next().unwrap_or(z)))
+        .unwrap_or_default();
+    format!("{}{port}{az}", t.id)
 }
 
 /// `123.dkr.ecr.ap-northeast-1.amazonaws.com/app/web:1` → `app/web:1`.
