@@ -66,11 +66,29 @@ pub fn sparkline<'a>(
     width: usize,
     theme: &Theme,
 ) -> Vec<Span<'a>> {
+    sparkline_up_to(series, start, end, width, None, theme)
+}
+
+/// A sparkline whose scale reaches at least `ceiling` (an alarm threshold:
+/// 2 errors under a threshold of 10 are low bars, not full ones).
+pub fn sparkline_up_to<'a>(
+    series: &MetricSeries,
+    start: Timestamp,
+    end: Timestamp,
+    width: usize,
+    ceiling: Option<f64>,
+    theme: &Theme,
+) -> Vec<Span<'a>> {
     let values = buckets(series, start, end, width);
     let top = if series.unit.as_deref() == Some("Percent") {
         100.0
     } else {
-        values.iter().flatten().copied().fold(0.0, f64::max)
+        values
+            .iter()
+            .flatten()
+            .copied()
+            .chain(ceiling.filter(|c| c.is_finite()))
+            .fold(0.0, f64::max)
     };
     let mut text = String::new();
     let mut spans = Vec::new();
@@ -119,6 +137,17 @@ pub fn trend_cell<'a>(
     width: usize,
     theme: &Theme,
 ) -> Line<'a> {
+    trend_cell_up_to(env, series, width, None, theme)
+}
+
+/// [`trend_cell`] with the sparkline's scale reaching at least `ceiling`.
+pub fn trend_cell_up_to<'a>(
+    env: &EnvState,
+    series: impl FnOnce(&MetricsData) -> Option<&MetricSeries>,
+    width: usize,
+    ceiling: Option<f64>,
+    theme: &Theme,
+) -> Line<'a> {
     let Some(data) = &env.metrics.data else {
         return Line::styled(
             if matches!(env.metrics.load, LoadState::Failed(_)) {
@@ -133,7 +162,7 @@ pub fn trend_cell<'a>(
         Some(s) if !s.points.is_empty() => {
             let value = latest(s).unwrap_or_default();
             let bars = width.saturating_sub(value.chars().count() + 1).max(1);
-            let mut spans = sparkline(s, data.start, data.end, bars, theme);
+            let mut spans = sparkline_up_to(s, data.start, data.end, bars, ceiling, theme);
             spans.push(Span::raw(format!(" {value}")));
             Line::from(spans)
         }
@@ -364,6 +393,26 @@ mod tests {
             .map(|s| s.content.to_string())
             .collect();
         assert_eq!(text, "▂▃·█");
+    }
+
+    #[test]
+    fn a_threshold_raises_the_sparkline_scale() {
+        let s = MetricSeries {
+            id: "m0".into(),
+            label: "5XX".into(),
+            unit: Some("Count".into()),
+            points: vec![(t(0), 0.0), (t(1), 1.0), (t(2), 2.0)],
+        };
+        let theme = crate::config::theme::Theme::builtin("default").expect("theme");
+        let text = |ceiling| -> String {
+            sparkline_up_to(&s, t(0), t(3), 3, ceiling, &theme)
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect()
+        };
+        assert_eq!(text(None), "▁▅█", "scaled to its own maximum");
+        assert_eq!(text(Some(10.0)), "▁▂▂", "2 of a threshold of 10 is low");
+        assert_eq!(text(Some(1.0)), "▁▅█", "a lower threshold changes nothing");
     }
 
     #[test]

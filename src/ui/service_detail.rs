@@ -11,7 +11,7 @@ use crate::config::theme::Theme;
 use crate::domain::{Service, task_definition_label};
 use crate::state::{EnvState, State, ViewKind};
 
-use super::chart::{ChartSpec, draw_chart, draw_unloaded, format_value, trend_cell};
+use super::chart::{ChartSpec, draw_chart, draw_unloaded, format_value, trend_cell_up_to};
 use super::tasks::draw_task_table;
 use super::widgets::{
     age_since, draw_table, health_span, panel, placeholder, progress_bar, rollout_style,
@@ -66,6 +66,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
         let [a, b] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
             .areas(rest);
         (a, b)
+    } else if rest.height < task_rows + 3 {
+        // A short terminal: the tasks only (events and trends need rows).
+        (rest, Rect::new(rest.x, rest.y + rest.height, rest.width, 0))
     } else {
         let [a, b] =
             Layout::vertical([Constraint::Length(task_rows), Constraint::Min(3)]).areas(rest);
@@ -513,7 +516,7 @@ fn draw_trends(
         metrics.len() + thresholds.iter().flatten().count() <= usize::from(inner.height);
     let mut lines = Vec::new();
     for (m, threshold) in metrics.iter().zip(thresholds) {
-        let cell = trend_cell(env, |d| m.series(d, s), width, theme);
+        let cell = trend_cell_up_to(env, |d| m.series(d, s), width, threshold, theme);
         let mut spans = vec![Span::styled(format!("{:<4} ", m.label), theme.dim)];
         spans.extend(cell.spans);
         lines.push(Line::from(spans));
