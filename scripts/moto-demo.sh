@@ -62,10 +62,12 @@ done
 logdir="$(mktemp -d "${TMPDIR:-/tmp}/honban-moto-demo.XXXXXX")"
 moto_pid=""
 proxy_pid=""
+feed_pids=()
 cleanup() {
     trap - EXIT INT TERM
     echo
     echo "moto-demo: stopping moto and the proxy"
+    for pid in "${feed_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     [[ -n "$proxy_pid" ]] && kill "$proxy_pid" 2>/dev/null || true
     [[ -n "$moto_pid" ]] && kill "$moto_pid" 2>/dev/null || true
     wait 2>/dev/null || true
@@ -122,6 +124,10 @@ print(f"{len(s['services'])} services, {s['tasks']} tasks, {len(s['db_instances'
       f"{s['alarms']} alarms ({len(s['alarms_in_alarm'])} in ALARM), "
       f"{a['metric_datums']} datapoints, {a['log_events']} log lines, {s['seconds']} s")
 PY
+    # Keeps it live: a new minute of metrics and web's logs every minute.
+    "$venv/bin/python" scripts/seed-moto.py --endpoint "$moto_url" --name "$env" --feed \
+        >"$logdir/feed-$env.log" 2>&1 &
+    feed_pids+=("$!")
 done
 
 cat >"$config_out" <<EOF
@@ -167,10 +173,11 @@ Run honban against it (in another terminal, from $root):
 Follow the firing alarm: 5 (alarms; works-logue-prod-web-5xx is first),
 enter (its chart: the 5XX spike of the last minutes), enter (the web
 service and its target health), l (its last 15 minutes of logs), e (only
-the ERROR lines). The seeded activity ends at the minute the demo started:
-the charts and logs stand still after that, and the logs view reads the
-last 15 minutes: later than ~5 minutes from now, press t and type 1h (enter)
-there to read from an hour back.
+the ERROR lines). The environments stay live: every minute a quiet minute
+of metrics and web's log lines is added (the spike is over), and ten
+minutes from now the 5XX alarm goes back to OK. The spike's error lines
+leave the logs view's 15 minutes after a few minutes: press t and type 1h
+(enter) there to read from an hour back.
 
 Request counts so far:  curl -s '$endpoint/__proxy/counts'
 Throttle the next 3 ListServices:

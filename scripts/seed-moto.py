@@ -3,7 +3,7 @@
 
     .venv/bin/python scripts/seed-moto.py --endpoint http://127.0.0.1:5000 \\
         [--account 123456789012] [--region ap-northeast-1] [--name works-logue-prod] \\
-        [--minimal | --activity] [--extra-services N] [--extra-tasks N] \\
+        [--minimal | --activity | --feed] [--extra-services N] [--extra-tasks N] \\
         [--extra-alarms N] [--extra-dbs N] [--extra-snapshots N]
 
 Works Logue as in assets/sim/world.toml: Next.js on ECS Fargate behind an ALB
@@ -47,6 +47,11 @@ Seeded (NAME = --name):
   one stream ecs/web/<task id> per web task started above, INFO access
   lines every 10 s per task for three hours and one ERROR line per 5XX
   counted (in the same minutes), oldest first.
+--feed (after --activity, instead of seeding): keeps that environment live
+  until killed: at the start of every minute the previous minute's
+  datapoints of the same series (quiet: the spike is over) and web's log
+  lines for it; ten quiet minutes after it starts NAME-web-5xx goes back to
+  OK, as CloudWatch would have it. moto evaluates no alarm itself.
 Scale, for pagination tests (added to either):
   --extra-services N  services svc-000... (desired 1, no load balancer)
   --extra-tasks N     RUNNING tasks in group service:svc-000 (or, without
@@ -169,6 +174,9 @@ def main() -> int:
     parser.add_argument(
         "--activity", action="store_true", help="targets, three hours of metrics and web logs, web-5xx firing"
     )
+    parser.add_argument(
+        "--feed", action="store_true", help="after --activity: a new minute of metrics and logs every minute"
+    )
     for opt in ("services", "tasks", "alarms", "dbs", "snapshots"):
         parser.add_argument(f"--extra-{opt}", type=int, default=0, metavar="N")
     args = parser.parse_args()
@@ -176,6 +184,11 @@ def main() -> int:
         parser.error("--account must be 12 digits")
     if args.minimal and args.activity:
         parser.error("--activity needs the full seed (not --minimal)")
+    if args.feed:
+        if args.minimal or args.activity:
+            parser.error("--feed runs alone, after a seed with --activity")
+        Feeder(Seeder(args)).run()
+        return 0
     started = time.monotonic()
     summary = Seeder(args).run()
     summary["seconds"] = round(time.monotonic() - started, 2)
@@ -814,6 +827,121 @@ class Seeder:
                 ident = f"{self.name}-snap-{i:03d}"
                 self.rds.create_db_snapshot(DBSnapshotIdentifier=ident, DBInstanceIdentifier=primary)
                 self.summary["db_snapshots"].append(ident)
+
+
+class Feeder:
+    """--feed: one quiet minute of the --activity series and web's log lines
+    a minute, for as long as it runs (moto-demo.sh runs one per
+    environment)."""
+
+    # Quiet minutes after which the web 5XX alarm is set back to OK.
+    OK_AFTER_MINUTES = 10
+
+    def __init__(self, seeder: "Seeder"):
+        self.s = seeder
+        self.name = seeder.name
+        self.rng = random.Random(f"{self.name}-feed")
+        groups = seeder.elb.describe_target_groups(Names=[f"{self.name}-web"[:32], f"{self.name}-api"[:32]])
+        self.lb_dim: dict[str, str] = {}
+        for tg in groups["TargetGroups"]:
+            svc = "web" if tg["TargetGroupName"].endswith("-web") else "api"
+            self.lb_dim[svc] = tg["TargetGroupArn"].split(":", 5)[5]
+            if tg.get("LoadBalancerArns"):
+                self.lb_dim["lb"] = tg["LoadBalancerArns"][0].split(":loadbalancer/", 1)[1]
+        if "lb" not in self.lb_dim:
+            raise SystemExit(f"--feed: {self.name} has no load balancer (seed it with --activity first)")
+        self.group = f"/ecs/{self.name}-web"
+        streams = seeder.logs.describe_log_streams(logGroupName=self.group, logStreamNamePrefix="ecs/web/")
+        self.streams = [x["logStreamName"] for x in streams["logStreams"]]
+        if not self.streams:
+            raise SystemExit(f"--feed: {self.group} has no streams (seed it with --activity first)")
+        self.dbs = {"primary": f"{self.name}-db", "replica": f"{self.name}-db-replica"}
+        self.free = 62.4e9
+
+    def run(self) -> None:
+        started = datetime.now(timezone.utc)
+        fed = 0
+        while True:
+            # Just after the next minute starts (the seed wrote the minutes
+            # before this one), the minute that has just ended.
+            nxt = datetime.now(timezone.utc).replace(second=0, microsecond=0) + timedelta(minutes=1, seconds=2)
+            time.sleep(max(1.0, (nxt - datetime.now(timezone.utc)).total_seconds()))
+            now = datetime.now(timezone.utc)
+            minute = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
+            self.metrics(minute)
+            self.web_logs(minute)
+            fed += 1
+            if fed == self.OK_AFTER_MINUTES:
+                self.s.cw.set_alarm_state(
+                    AlarmName=f"{self.name}-web-5xx",
+                    StateValue="OK",
+                    StateReason=(
+                        "Threshold Crossed: 1 out of the last 1 datapoints "
+                        f"[0.0 ({minute.strftime('%d/%m/%y %H:%M:%S')})] was not greater than the threshold (10.0) "
+                        "(minimum 1 datapoint for ALARM -> OK transition)."
+                    ),
+                )
+            print(f"feed {self.name}: {minute:%H:%M} UTC ({fed} since {started:%H:%M})", flush=True)
+
+    def metrics(self, minute: datetime) -> None:
+        data: dict[str, list[dict]] = {}
+        rng = self.rng
+
+        def put(namespace: str, name: str, dims: list[tuple[str, str]], unit: str, value: float) -> None:
+            data.setdefault(namespace, []).append(
+                {
+                    "MetricName": name,
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in dims],
+                    "Timestamp": minute,
+                    "Value": value,
+                    "Unit": unit,
+                }
+            )
+
+        def wobble(base: float, spread: float, digits: int = 1) -> float:
+            return round(max(0.0, base + rng.uniform(-spread, spread)), digits)
+
+        for svc, (cpu, memory) in ECS_BASELINE.items():
+            dims = [("ClusterName", self.name), ("ServiceName", svc)]
+            put("AWS/ECS", "CPUUtilization", dims, "Percent", wobble(cpu, 4.0))
+            put("AWS/ECS", "MemoryUtilization", dims, "Percent", wobble(memory, 1.5))
+        for svc, (requests, latency) in ALB_BASELINE.items():
+            dims = [("LoadBalancer", self.lb_dim["lb"]), ("TargetGroup", self.lb_dim[svc])]
+            put("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", dims, "Count", float(rng.choice([0, 0, 0, 0, 1])))
+            put("AWS/ApplicationELB", "RequestCount", dims, "Count", wobble(requests, requests * 0.08, 0))
+            put("AWS/ApplicationELB", "TargetResponseTime", dims, "Seconds", wobble(latency, latency * 0.15, 3))
+        primary = [("DBInstanceIdentifier", self.dbs["primary"])]
+        replica = [("DBInstanceIdentifier", self.dbs["replica"])]
+        self.free -= 2.1e6
+        put("AWS/RDS", "CPUUtilization", primary, "Percent", wobble(24.0, 3.0))
+        put("AWS/RDS", "DatabaseConnections", primary, "Count", wobble(48.0, 5.0, 0))
+        put("AWS/RDS", "FreeStorageSpace", primary, "Bytes", float(round(self.free)))
+        put("AWS/RDS", "CPUUtilization", replica, "Percent", wobble(15.0, 2.0))
+        put("AWS/RDS", "DatabaseConnections", replica, "Count", wobble(22.0, 3.0, 0))
+        put("AWS/RDS", "FreeStorageSpace", replica, "Bytes", float(round(self.free + 3.1e8)))
+        put("AWS/RDS", "ReplicaLag", replica, "Seconds", wobble(0.4, 0.3))
+        for namespace, items in data.items():
+            self.s.cw.put_metric_data(Namespace=namespace, MetricData=items)
+
+    def web_logs(self, minute: datetime) -> None:
+        rng = self.rng
+        start = int(minute.timestamp() * 1000)
+        for stream in self.streams:
+            events = []
+            for sec in range(0, 60, ACCESS_LINE_EVERY_S):
+                t = start + sec * 1000 + rng.randint(0, ACCESS_LINE_EVERY_S * 1000 - 1)
+                path = rng.choice(PATHS).replace("{n}", str(rng.randint(1, 4800)))
+                status = rng.choice([200, 200, 200, 200, 200, 304, 200, 404])
+                events.append((t, f"INFO GET {path} {status} {rng.randint(12, 240)}ms"))
+            if rng.random() < 0.1:
+                t = start + rng.randint(0, 59_999)
+                events.append((t, f"ERROR GET / 500 {rng.randint(40, 900)}ms {rng.choice(QUIET_ERRORS)}"))
+            events.sort(key=lambda e: e[0])
+            self.s.logs.put_log_events(
+                logGroupName=self.group,
+                logStreamName=stream,
+                logEvents=[{"timestamp": t, "message": m} for t, m in events],
+            )
 
 
 if __name__ == "__main__":
