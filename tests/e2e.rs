@@ -131,6 +131,18 @@ fn bad_config_exits_2_naming_the_file_and_line() {
 }
 
 #[test]
+fn without_a_terminal_it_says_so_and_does_not_panic() {
+    let out = support::run_detached(honban(), &["--demo"], &[], STEP);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.stderr.contains("cannot open the terminal")
+            && out.stderr.contains("run it in a terminal"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("panicked"), "{out}");
+}
+
+#[test]
 fn version_prints_version_and_paths() {
     let out = run(honban(), &["--version"], &[], STEP);
     assert_eq!(out.code, Some(0), "{out}");

@@ -47,6 +47,22 @@ impl std::fmt::Display for Output {
     }
 }
 
+/// [`run`] in a session of its own (util-linux `setsid --wait`): no
+/// controlling terminal at all, not even /dev/tty, as under cron or `ssh`
+/// without `-t`.
+#[allow(dead_code)] // not every test binary uses it
+pub fn run_detached(
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> Output {
+    let program = program.to_str().expect("a UTF-8 path");
+    let mut all = vec!["--wait", program];
+    all.extend_from_slice(args);
+    run(Path::new("setsid"), &all, env, timeout)
+}
+
 /// Runs `program args…` without a terminal (stdin is /dev/null), in the same
 /// kind of clean sandbox as [`pty::Pty::spawn`], killing it after `timeout`.
 pub fn run(program: &Path, args: &[&str], env: &[(&str, &str)], timeout: Duration) -> Output {
