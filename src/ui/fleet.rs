@@ -105,7 +105,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .collect();
     let mut header = vec![
         "ENVIRONMENT",
-        "ACCOUNT / REGION",
+        // Narrow: the account only (the region is cut from the cells too).
+        if wide { "ACCOUNT / REGION" } else { "ACCOUNT" },
         "SVC OK",
         "TASKS",
         "DB",
