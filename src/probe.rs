@@ -16,7 +16,6 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tokio::sync::mpsc::UnboundedSender;
-use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use crate::action::Action;
@@ -433,22 +432,9 @@ pub fn start_probes(state: &State, tx: &UnboundedSender<Action>, cancel: &Cancel
             let period = Duration::from_secs(p.interval_secs.max(1));
             // Spread the first probes out a little.
             let delay = Duration::from_millis((env * 150 + probe * 40 + 300) as u64);
-            let tx = tx.clone();
-            let cancel = cancel.clone();
-            tokio::spawn(async move {
-                let start = tokio::time::Instant::now() + delay;
-                let mut ticker = tokio::time::interval_at(start, period);
-                ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-                loop {
-                    tokio::select! {
-                        () = cancel.cancelled() => break,
-                        _ = ticker.tick() => {
-                            if tx.send(Action::ProbeDue { env, probe }).is_err() {
-                                break;
-                            }
-                        }
-                    }
-                }
+            crate::runner::tick(tx, cancel, delay, period, move || Action::ProbeDue {
+                env,
+                probe,
             });
         }
     }

@@ -758,24 +758,39 @@ pub fn start_pollers(
         for (j, resource) in Resource::ALL.into_iter().enumerate() {
             let period = interval_of(resource, intervals);
             let delay = Duration::from_millis((i * 150 + j * 20) as u64);
-            let tx = tx.clone();
-            let cancel = cancel.clone();
             let env = *env;
-            tokio::spawn(async move {
-                let start = tokio::time::Instant::now() + delay;
-                let mut ticker = tokio::time::interval_at(start, period);
-                ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-                loop {
-                    tokio::select! {
-                        () = cancel.cancelled() => break,
-                        _ = ticker.tick() => {
-                            if tx.send(Action::PollDue { env, resource }).is_err() {
-                                break;
-                            }
-                        }
-                    }
-                }
+            tick(tx, cancel, delay, period, move || Action::PollDue {
+                env,
+                resource,
             });
         }
     }
+}
+
+/// Sends `action()` every `period`, the first after `delay`, until `cancel`
+/// or the receiver is gone; a late tick is delayed, never bunched.
+pub fn tick(
+    tx: &UnboundedSender<Action>,
+    cancel: &CancellationToken,
+    delay: Duration,
+    period: Duration,
+    action: impl Fn() -> Action + Send + 'static,
+) {
+    let tx = tx.clone();
+    let cancel = cancel.clone();
+    tokio::spawn(async move {
+        let start = tokio::time::Instant::now() + delay;
+        let mut ticker = tokio::time::interval_at(start, period);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                _ = ticker.tick() => {
+                    if tx.send(action()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
 }

@@ -872,3 +872,23 @@ async fn the_service_detail_lists_each_target_with_its_state_and_why() {
         "{line}"
     );
 }
+
+#[tokio::test]
+async fn a_detail_whose_resource_is_gone_says_so() {
+    let (mut app, _) = demo(42).await;
+    open_service(&mut app, "web").await;
+    if let Some(services) = app.state.envs[0].services.data.as_mut() {
+        services.retain(|s| s.name != "web");
+    }
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Service web"), "{screen}");
+    assert!(
+        screen.contains("service web is no longer listed in this environment"),
+        "{screen}"
+    );
+    // Not loaded yet: loading, not gone.
+    app.state.envs[0].services.data = None;
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("the service"), "{screen}");
+    assert!(!screen.contains("no longer listed"), "{screen}");
+}

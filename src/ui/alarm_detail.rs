@@ -14,7 +14,7 @@ use crate::metrics::{Watched, alarm_periods, watched};
 use crate::state::{LoadState, State};
 
 use super::chart::{ChartSpec, draw_chart, draw_unloaded};
-use super::widgets::{age_since, panel, placeholder};
+use super::widgets::{age_since, missing_detail, panel};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &str) {
     let Some(env) = state.env() else {
@@ -22,20 +22,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     };
     let meta = env.panel_meta(Resource::Alarms);
     let Some(alarm) = env.alarms.data.iter().flatten().find(|a| a.name == name) else {
-        let block = panel(&format!("Alarm {name}"), Some(meta), state.now, theme, true);
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        if env.alarms.data.is_some() {
-            frame.render_widget(
-                Paragraph::new(Line::styled(
-                    format!("alarm {name} is no longer listed in this environment"),
-                    theme.warning,
-                )),
-                inner,
-            );
-        } else {
-            placeholder(frame, inner, meta, "the alarm", theme);
-        }
+        let listed = env.alarms.data.is_some();
+        missing_detail(frame, area, ("alarm", name), listed, meta, state.now, theme);
         return;
     };
     let history = env.alarm_history.get(name);

@@ -14,7 +14,8 @@ use crate::state::{EnvState, State, ViewKind};
 use super::chart::{ChartSpec, draw_chart, draw_unloaded, format_value, trend_cell_up_to};
 use super::tasks::draw_task_table;
 use super::widgets::{
-    age_since, draw_table, health_span, panel, placeholder, progress_bar, rollout_style,
+    age_since, draw_table, health_span, missing_detail, panel, placeholder, progress_bar,
+    rollout_style,
 };
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &str) {
@@ -23,26 +24,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     };
     let meta = env.panel_meta(Resource::Services);
     let Some(service) = state.service(name) else {
-        let block = panel(
-            &format!("Service {name}"),
-            Some(meta),
+        let listed = env.services.data.is_some();
+        missing_detail(
+            frame,
+            area,
+            ("service", name),
+            listed,
+            meta,
             state.now,
             theme,
-            true,
         );
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        if env.services.data.is_some() {
-            frame.render_widget(
-                Paragraph::new(Line::styled(
-                    format!("service {name} is no longer listed in this environment"),
-                    theme.warning,
-                )),
-                inner,
-            );
-        } else {
-            placeholder(frame, inner, meta, "the service", theme);
-        }
         return;
     };
 

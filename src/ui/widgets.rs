@@ -68,6 +68,40 @@ pub fn placeholder(frame: &mut Frame, area: Rect, meta: PanelMeta<'_>, what: &st
     frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), area);
 }
 
+/// The whole panel of a detail view whose resource is not in the data:
+/// gone (`listed`: the list has loaded without it), else loading / failed.
+pub fn missing_detail(
+    frame: &mut Frame,
+    area: Rect,
+    (kind, name): (&str, &str),
+    listed: bool,
+    meta: PanelMeta<'_>,
+    now: Timestamp,
+    theme: &Theme,
+) {
+    let mut letters = kind.chars();
+    let capital: String = letters
+        .next()
+        .into_iter()
+        .flat_map(char::to_uppercase)
+        .collect();
+    let title = format!("{capital}{} {name}", letters.as_str());
+    let block = panel(&title, Some(meta), now, theme, true);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if listed {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                format!("{kind} {name} is no longer listed in this environment"),
+                theme.warning,
+            )),
+            inner,
+        );
+    } else {
+        placeholder(frame, inner, meta, &format!("the {kind}"), theme);
+    }
+}
+
 /// A table with our header and selection styles, drawn with the selection
 /// kept in view.
 pub fn draw_table(

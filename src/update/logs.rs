@@ -354,13 +354,12 @@ mod tests {
 
     use super::*;
     use crate::action::{Action, Data, Resource};
+    use crate::config::Config;
     use crate::config::keys::Keymap;
-    use crate::config::{ClusterConfig, Config, EnvironmentConfig, RefreshIntervals, Source};
     use crate::domain::{
         ContainerDefinition, Listing, LogEvent, LogQuery, Service, Task, TaskDefinition,
     };
     use crate::logs::{DEFAULT_LOOKBACK_MINS, OVERLAP_SECS, PAGE_LIMIT};
-    use crate::state::EnvState;
     use crate::update::update;
 
     const TD: &str = "arn:aws:ecs:ap-northeast-1:1:task-definition/web:7";
@@ -378,21 +377,7 @@ mod tests {
     }
 
     fn state() -> State {
-        let config: Config = toml::from_str("").expect("empty config parses");
-        let keymap = Keymap::from_config(&config).expect("default keymap");
-        let cfg = EnvironmentConfig {
-            name: "production".into(),
-            source: Source::Sim,
-            region: Some("ap-northeast-1".into()),
-            clusters: vec![ClusterConfig {
-                name: "prod".into(),
-                services: Vec::new(),
-            }],
-            protected: true,
-            ..Default::default()
-        };
-        let env = EnvState::from_config(&cfg, &RefreshIntervals::default(), false);
-        State::new(vec![env], 0, keymap, t0())
+        crate::update::tests::state_of(&["production"], t0())
     }
 
     fn service() -> Service {

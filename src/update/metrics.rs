@@ -238,8 +238,6 @@ mod tests {
 
     use super::*;
     use crate::action::{Action, Data};
-    use crate::config::keys::Keymap;
-    use crate::config::{ClusterConfig, Config, EnvironmentConfig, RefreshIntervals, Source};
     use crate::domain::{
         Alarm, AlarmState, DbInstance, LoadBalancerRef, MetricRef, MetricSeries, Service,
     };
@@ -255,21 +253,7 @@ mod tests {
     const TG: &str = "arn:aws:elasticloadbalancing:ap-northeast-1:1:targetgroup/prod-web/73e2";
 
     fn state() -> State {
-        let config: Config = toml::from_str("").expect("empty config parses");
-        let keymap = Keymap::from_config(&config).expect("default keymap");
-        let cfg = EnvironmentConfig {
-            name: "production".into(),
-            source: Source::Sim,
-            region: Some("ap-northeast-1".into()),
-            clusters: vec![ClusterConfig {
-                name: "prod".into(),
-                services: Vec::new(),
-            }],
-            protected: true,
-            ..Default::default()
-        };
-        let env = EnvState::from_config(&cfg, &RefreshIntervals::default(), false);
-        State::new(vec![env], 0, keymap, t0())
+        crate::update::tests::state_of(&["production"], t0())
     }
 
     fn service(name: &str, tg: Option<&str>) -> Service {

@@ -16,7 +16,7 @@ fn t0() -> Timestamp {
         .expect("valid time")
 }
 
-fn env_config(name: &str) -> EnvironmentConfig {
+pub(super) fn env_config(name: &str) -> EnvironmentConfig {
     EnvironmentConfig {
         name: name.to_string(),
         source: Source::Sim,
@@ -31,13 +31,20 @@ fn env_config(name: &str) -> EnvironmentConfig {
 }
 
 fn state() -> State {
+    state_of(&["production", "staging"], t0())
+}
+
+/// A console state at `now` with the simulated environments `names`
+/// (cluster `prod`; `production` protected) and the default keymap; the
+/// fixture of the reducer tests in the submodules too.
+pub(super) fn state_of(names: &[&str], now: Timestamp) -> State {
     let config: Config = toml::from_str("").expect("empty config parses");
     let keymap = Keymap::from_config(&config).expect("default keymap");
-    let envs = ["production", "staging"]
+    let envs = names
         .iter()
         .map(|n| EnvState::from_config(&env_config(n), &RefreshIntervals::default(), false))
         .collect();
-    State::new(envs, 0, keymap, t0())
+    State::new(envs, 0, keymap, now)
 }
 
 fn service(name: &str, rev: u32, running: u32, desired: u32) -> Service {
