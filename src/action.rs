@@ -78,6 +78,12 @@ pub enum Data {
 pub enum Action {
     /// A key press from the terminal.
     Key(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste): one action however
+    /// long, never a flood of keys.
+    Paste(String),
+    /// A frame was drawn: what is on screen has been shown to the operator
+    /// (a confirmation only accepts keys read after it was drawn).
+    Drawn,
     /// A bindable command (from the keymap, or sent directly in tests).
     Command(Command),
     /// The terminal was resized.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 use color_eyre::Result;
 use crossterm::event::{Event, EventStream};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use ratatui::Terminal;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
@@ -25,7 +25,7 @@ use crate::update::update;
 
 /// Time between clock ticks (data ages on screen move by seconds).
 const TICK: Duration = Duration::from_secs(1);
-/// At most this many frames a second, however fast results arrive.
+/// At most this many frames a second, however fast results and keys arrive.
 const FRAME: Duration = Duration::from_millis(33);
 
 /// The console: state, the effect runner and the channel results come back on.
@@ -118,39 +118,66 @@ impl App {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_draw = tokio::time::Instant::now() - FRAME;
 
-        loop {
-            if self.state.quit {
-                break;
-            }
-            if self.state.dirty {
-                let since = last_draw.elapsed();
-                if since < FRAME {
-                    // Coalesce bursts of results into one frame.
-                    tokio::time::sleep(FRAME - since).await;
-                    self.drain();
-                }
+        while !self.state.quit {
+            let next_frame = last_draw + FRAME;
+            if self.state.dirty && tokio::time::Instant::now() >= next_frame {
                 terminal.draw(|frame| ui::draw(frame, &self.state, theme))?;
                 self.state.dirty = false;
                 last_draw = tokio::time::Instant::now();
+                // What is on screen now has been shown (a confirmation
+                // starts accepting keys).
+                self.dispatch(Action::Drawn);
+                continue;
             }
+            // Keys are read and applied as they arrive, never one per frame:
+            // a draw waits for the frame (bursts of results and keys
+            // coalesce into one), input never waits for a draw.
             tokio::select! {
-                event = events.next() => match event {
-                    Some(Ok(Event::Key(key))) => self.dispatch(Action::Key(key)),
-                    Some(Ok(Event::Resize(w, h))) => self.dispatch(Action::Resize(w, h)),
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => {
-                        tracing::error!(error = %e, "terminal input failed");
+                biased;
+                event = events.next() => {
+                    if !self.on_event(event) {
                         break;
                     }
-                    None => break,
-                },
-                Some(action) = self.rx.recv() => self.dispatch(action),
+                    // Every event already waiting is applied before the next
+                    // draw; ctrl-c stops it at once whatever is queued.
+                    while !self.state.quit {
+                        match events.next().now_or_never() {
+                            Some(event) => {
+                                if !self.on_event(event) {
+                                    cancel.cancel();
+                                    return Ok(());
+                                }
+                            }
+                            None => break,
+                        }
+                    }
+                }
+                Some(action) = self.rx.recv() => {
+                    self.dispatch(action);
+                    self.drain();
+                }
                 _ = tick.tick() => self.dispatch(Action::Tick(Utc::now())),
+                _ = tokio::time::sleep_until(next_frame), if self.state.dirty => {}
             }
-            self.drain();
         }
         cancel.cancel();
         Ok(())
+    }
+
+    /// Applies one terminal event; `false` when the terminal is gone.
+    fn on_event(&mut self, event: Option<std::io::Result<Event>>) -> bool {
+        match event {
+            Some(Ok(Event::Key(key))) => self.dispatch(Action::Key(key)),
+            Some(Ok(Event::Paste(text))) => self.dispatch(Action::Paste(text)),
+            Some(Ok(Event::Resize(w, h))) => self.dispatch(Action::Resize(w, h)),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "terminal input failed");
+                return false;
+            }
+            None => return false,
+        }
+        true
     }
 
     /// Applies every action already waiting (before the next draw; tests

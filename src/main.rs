@@ -129,9 +129,19 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // A paste arrives as one event (inserted into a prompt), not as a flood
+    // of keys that could reach a confirmation.
+    let _ = ratatui::crossterm::execute!(
+        std::io::stdout(),
+        ratatui::crossterm::event::EnableBracketedPaste
+    );
     let result = runtime.block_on(async {
         let app = App::new(state, runtimes, SimClock::Wall).with_audit(audit);
         let r = app.run(&mut terminal, &theme).await;
+        let _ = ratatui::crossterm::execute!(
+            std::io::stdout(),
+            ratatui::crossterm::event::DisableBracketedPaste
+        );
         ratatui::restore();
         r
     });

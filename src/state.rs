@@ -424,6 +424,17 @@ pub enum Mode {
     Dialog(Dialog),
 }
 
+impl Mode {
+    /// A dialog that sends an operation when answered (the confirmation,
+    /// and the rollback dialog, which is also its confirmation).
+    pub fn is_confirmation(&self) -> bool {
+        matches!(
+            self,
+            Mode::Dialog(Dialog::Confirm { .. } | Dialog::Rollback { .. })
+        )
+    }
+}
+
 /// The dialogs of an operation: a value to type, a container to pick, a
 /// revision to roll back to, and the confirmation every operation ends in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -494,9 +505,22 @@ pub struct State {
     /// The view stack; the last is on screen. Never empty.
     pub views: Vec<View>,
     pub mode: Mode,
+    /// Whether the confirmation open in `mode` has been drawn. Keys read
+    /// before that (typed ahead, or queued behind a slow frame) never
+    /// answer it.
+    pub confirm_shown: bool,
     pub keymap: Keymap,
-    /// Selected row per view kind.
+    /// Position of the selected row per view kind, as drawn. It follows
+    /// [`selected_id`](Self::selected_id): see [`State::anchor_selection`].
     pub selected: HashMap<ViewKind, usize>,
+    /// Identity (ARN, id or name) of the selected row per view kind. The
+    /// selection is the resource, never the row number: re-sorts, filters,
+    /// refreshes, new and vanished rows leave it on the same resource.
+    pub selected_id: HashMap<ViewKind, String>,
+    /// The selected resource is no longer listed: (view, identity). The
+    /// highlight keeps its position, and keys that act on a resource refuse
+    /// (naming it) until the operator selects a row again.
+    pub selection_lost: Option<(ViewKind, String)>,
     /// Filter text per view kind.
     pub filters: HashMap<ViewKind, String>,
     pub flash: Option<Flash>,
@@ -534,8 +558,11 @@ impl State {
             active,
             views: vec![View::Overview],
             mode: Mode::Normal,
+            confirm_shown: false,
             keymap,
             selected: HashMap::new(),
+            selected_id: HashMap::new(),
+            selection_lost: None,
             filters: HashMap::new(),
             flash: None,
             now,
@@ -566,6 +593,154 @@ impl State {
 
     pub fn selected(&self, kind: ViewKind) -> usize {
         self.selected.get(&kind).copied().unwrap_or(0)
+    }
+
+    /// The identities of the current view's rows, in display order; `None`
+    /// for views without selectable resources (the logs view keeps its own
+    /// cursor).
+    pub fn row_ids(&self) -> Option<Vec<String>> {
+        let ids = match self.view() {
+            View::Fleet => self.envs.iter().map(|e| e.name.clone()).collect(),
+            View::Overview | View::Services => self
+                .visible_services()
+                .iter()
+                .map(|s| s.arn.clone())
+                .collect(),
+            View::ServiceDetail { service } => self
+                .service_tasks(service)
+                .iter()
+                .map(|t| t.arn.clone())
+                .collect(),
+            View::Tasks => self.visible_tasks().iter().map(|t| t.arn.clone()).collect(),
+            View::Databases => self
+                .visible_databases()
+                .iter()
+                .map(|d| d.id.clone())
+                .collect(),
+            View::Alarms => self
+                .visible_alarms()
+                .iter()
+                .map(|a| a.name.clone())
+                .collect(),
+            View::Activity => self
+                .activity
+                .iter()
+                .rev()
+                .map(|a| format!("live:{}", a.id))
+                .chain((0..self.history.len()).map(|i| format!("past:{i}")))
+                .collect(),
+            View::Diagnostics | View::AlarmDetail { .. } | View::Logs => return None,
+        };
+        Some(ids)
+    }
+
+    /// Selects row `index` of the current view (clamped): its position and
+    /// its identity. Moving the selection ends a lost one.
+    pub fn select_row(&mut self, index: usize) {
+        let kind = self.view().kind();
+        let ids = self.row_ids().unwrap_or_default();
+        let index = index.min(ids.len().saturating_sub(1));
+        self.selected.insert(kind, index);
+        match ids.into_iter().nth(index) {
+            Some(id) => {
+                self.selected_id.insert(kind, id);
+            }
+            None => {
+                self.selected_id.remove(&kind);
+            }
+        }
+        if self
+            .selection_lost
+            .as_ref()
+            .is_some_and(|(k, _)| *k == kind)
+        {
+            self.selection_lost = None;
+        }
+    }
+
+    /// Keeps the selected resource selected when the rows changed under a
+    /// filter the operator typed: where it still is, else the first row.
+    pub fn reselect_or_top(&mut self) {
+        let kind = self.view().kind();
+        let ids = self.row_ids().unwrap_or_default();
+        let at = self
+            .selected_id
+            .get(&kind)
+            .and_then(|id| ids.iter().position(|x| x == id));
+        self.select_row(at.unwrap_or(0));
+    }
+
+    /// Puts the current view's highlight on its selected resource after
+    /// anything changed (data, order, health, clock). A selected resource
+    /// that is no longer listed is never replaced by its neighbour: the
+    /// highlight keeps its position and the selection is marked lost.
+    /// Returns the identity when it has just been lost.
+    pub fn anchor_selection(&mut self) -> Option<String> {
+        let kind = self.view().kind();
+        let ids = self.row_ids()?;
+        let pos = self.selected(kind);
+        match self.selected_id.get(&kind).cloned() {
+            Some(id) => match ids.iter().position(|x| *x == id) {
+                Some(i) => {
+                    self.selected.insert(kind, i);
+                    if self
+                        .selection_lost
+                        .as_ref()
+                        .is_some_and(|(k, _)| *k == kind)
+                    {
+                        self.selection_lost = None;
+                    }
+                    None
+                }
+                None => {
+                    self.selected
+                        .insert(kind, pos.min(ids.len().saturating_sub(1)));
+                    let already = self
+                        .selection_lost
+                        .as_ref()
+                        .is_some_and(|(k, lost)| *k == kind && *lost == id);
+                    if already {
+                        None
+                    } else {
+                        self.selection_lost = Some((kind, id.clone()));
+                        Some(id)
+                    }
+                }
+            },
+            None => {
+                if !ids.is_empty() {
+                    self.select_row(pos);
+                }
+                None
+            }
+        }
+    }
+
+    /// What the current view's selection refers to, by identity.
+    pub fn selection(&self) -> Selection {
+        let kind = self.view().kind();
+        if let Some((k, id)) = &self.selection_lost
+            && *k == kind
+        {
+            return Selection::Lost(id.clone());
+        }
+        match self.selected_id.get(&kind) {
+            Some(id) => Selection::Id(id.clone()),
+            None => Selection::None,
+        }
+    }
+
+    /// The service the current view's selection refers to (overview,
+    /// services): found by its ARN, never by row position.
+    pub fn selected_service_row(&self) -> Result<&Service, Selection> {
+        match self.selection() {
+            Selection::Id(arn) => self
+                .env()
+                .and_then(|e| e.services.data.as_ref())
+                .and_then(|v| v.iter().find(|s| s.arn == arn))
+                .ok_or(Selection::Lost(arn)),
+            other => Err(other),
+        }
     }
 
     pub fn filter(&self, kind: ViewKind) -> &str {
@@ -753,6 +928,30 @@ impl State {
             .as_ref()?
             .iter()
             .find(|s| s.name == name)
+    }
+}
+
+/// What a view's selection refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// Nothing is selected (no rows yet).
+    None,
+    /// The identity of the selected resource.
+    Id(String),
+    /// The selected resource is no longer listed.
+    Lost(String),
+}
+
+impl Selection {
+    /// What to tell an operator whose key found no resource to act on.
+    pub fn refusal(&self, what: &str, hint: &str) -> String {
+        match self {
+            Selection::Lost(id) => format!(
+                "{} is no longer listed: nothing was done; select a row again (j/k)",
+                crate::domain::short_id(id)
+            ),
+            _ => format!("select {what} first ({hint})"),
+        }
     }
 }
 

@@ -39,9 +39,37 @@ pub const COMMANDS: &[(&str, &str)] = &[
 ];
 
 /// Applies one action to the state and returns the effects it asks for.
+///
+/// Afterwards the current view's highlight is put back on its selected
+/// resource (by identity): whatever re-sorted or refreshed, a key acts on
+/// the resource the operator sees highlighted.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    let was_confirming = state.mode.is_confirmation();
+    let effects = apply_action(state, action);
+    if state.mode.is_confirmation() && !was_confirming {
+        // A new confirmation: only keys read after it is drawn answer it.
+        state.confirm_shown = false;
+    }
+    if let Some(id) = state.anchor_selection() {
+        let text = format!(
+            "{} is no longer listed; the highlight stays in place — select a row (j/k) before acting",
+            crate::domain::short_id(&id)
+        );
+        flash(state, &text, Severity::Error);
+    }
+    effects
+}
+
+fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(key) => on_key(state, key),
+        Action::Paste(text) => on_paste(state, &text),
+        Action::Drawn => {
+            if state.mode.is_confirmation() {
+                state.confirm_shown = true;
+            }
+            Vec::new()
+        }
         Action::Command(cmd) => on_command(state, cmd),
         Action::Resize(_, h) => {
             // Header, panel borders, footer and table header take ~8 rows.
@@ -368,7 +396,6 @@ fn on_loaded(
     effects.extend(metrics::after_load(state, env, resource));
     if env == state.active {
         state.dirty = true;
-        clamp_selection(state);
     }
     effects
 }
@@ -407,6 +434,17 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     // ctrl-c always quits, whatever the mode and the keymap.
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
         return quit(state);
+    }
+    // A confirmation answers only keys read after the operator could see
+    // it: keys typed ahead (or queued behind a frame) are dropped, esc
+    // excepted (cancelling is always safe).
+    if state.mode.is_confirmation() && !state.confirm_shown && key.code != KeyCode::Esc {
+        flash(
+            state,
+            "a key typed before the confirmation was on screen was ignored: read it, then answer",
+            Severity::Error,
+        );
+        return Vec::new();
     }
     match state.mode.clone() {
         // --- logs: the logs view's own keys come first.
@@ -492,12 +530,76 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 }
                 _ => return Vec::new(),
             }
-            state.selected.insert(kind, 0);
-            clamp_selection(state);
+            state.reselect_or_top();
             state.dirty = true;
             Vec::new()
         }
     }
+}
+
+/// The longest text a paste may put into a prompt.
+pub const PASTE_MAX_CHARS: usize = 300;
+
+/// A bracketed paste: inserted into the prompt being typed (control
+/// characters and surrounding blanks removed, cut at [`PASTE_MAX_CHARS`]),
+/// ignored with a message anywhere else.
+fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
+    state.dirty = true;
+    let clean: String = text
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let total = clean.chars().count();
+    let room = |input: &str| PASTE_MAX_CHARS.saturating_sub(input.chars().count());
+    let insert = |input: &mut String| -> usize {
+        let n = room(input).min(total);
+        input.extend(clean.chars().take(n));
+        n
+    };
+    let inserted = match &mut state.mode {
+        Mode::Command { input } | Mode::Filter { input } => Some(insert(input)),
+        Mode::Dialog(Dialog::Input { input, error, .. }) => {
+            *error = None;
+            Some(insert(input))
+        }
+        Mode::Dialog(Dialog::Confirm { .. } | Dialog::Rollback { .. }) => {
+            flash(
+                state,
+                "paste ignored: type the confirmation yourself",
+                Severity::Error,
+            );
+            return Vec::new();
+        }
+        Mode::Dialog(Dialog::PickContainer { .. }) | Mode::Help => None,
+        Mode::Normal => match state.logs.as_mut().and_then(|l| l.prompt.as_mut()) {
+            Some(crate::logs::Prompt::Pattern(input) | crate::logs::Prompt::Time(input))
+                if state.views.last() == Some(&View::Logs) =>
+            {
+                Some(insert(input))
+            }
+            _ => None,
+        },
+    };
+    match inserted {
+        None => {
+            let text = format!(
+                "paste ignored ({total} characters): paste into a prompt (: / or a dialog's value)"
+            );
+            flash(state, &text, Severity::Info);
+        }
+        Some(n) if n < total => {
+            let text = format!(
+                "pasted {n} of {total} characters: a prompt holds at most {PASTE_MAX_CHARS}"
+            );
+            flash(state, &text, Severity::Error);
+        }
+        Some(_) => {}
+    }
+    if matches!(state.mode, Mode::Filter { .. }) {
+        state.reselect_or_top();
+    }
+    Vec::new()
 }
 
 fn quit(state: &mut State) -> Vec<Effect> {
@@ -521,33 +623,17 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::Quit => return quit(state),
         Command::Back => {
             if state.filters.remove(&kind).is_some() {
-                state.selected.insert(kind, 0);
+                state.reselect_or_top();
             } else if state.views.len() > 1 {
                 state.views.pop();
             }
         }
-        Command::Up => {
-            state.selected.insert(kind, sel.saturating_sub(1));
-        }
-        Command::Down => {
-            state.selected.insert(kind, (sel + 1).min(last));
-        }
-        Command::Top => {
-            state.selected.insert(kind, 0);
-        }
-        Command::Bottom => {
-            state.selected.insert(kind, last);
-        }
-        Command::PageUp => {
-            state
-                .selected
-                .insert(kind, sel.saturating_sub(state.page_rows));
-        }
-        Command::PageDown => {
-            state
-                .selected
-                .insert(kind, (sel + state.page_rows).min(last));
-        }
+        Command::Up => state.select_row(sel.saturating_sub(1)),
+        Command::Down => state.select_row((sel + 1).min(last)),
+        Command::Top => state.select_row(0),
+        Command::Bottom => state.select_row(last),
+        Command::PageUp => state.select_row(sel.saturating_sub(state.page_rows)),
+        Command::PageDown => state.select_row((sel + state.page_rows).min(last)),
         Command::Select => return drill_down(state),
         Command::Filter => {
             let input = state.filters.get(&kind).cloned().unwrap_or_default();
@@ -603,20 +689,24 @@ fn go(state: &mut State, view: View) {
         state.views.push(view);
     }
     state.mode = Mode::Normal;
-    clamp_selection(state);
 }
 
 fn drill_down(state: &mut State) -> Vec<Effect> {
-    let kind = state.view().kind();
-    let sel = state.selected(kind);
     match state.view().clone() {
         View::Fleet => {
-            let effects = switch_env(state, sel);
+            let index = match state.selection() {
+                crate::state::Selection::Id(name) => state.envs.iter().position(|e| e.name == name),
+                _ => None,
+            };
+            let Some(index) = index else {
+                return Vec::new();
+            };
+            let effects = switch_env(state, index);
             go(state, View::Overview);
             return effects;
         }
         View::Overview | View::Services => {
-            let name = state.visible_services().get(sel).map(|s| s.name.clone());
+            let name = state.selected_service_row().ok().map(|s| s.name.clone());
             if let Some(service) = name {
                 return open_service(state, service);
             }
@@ -639,7 +729,7 @@ fn open_service(state: &mut State, service: String) -> Vec<Effect> {
     state.views.push(View::ServiceDetail {
         service: service.clone(),
     });
-    state.selected.insert(ViewKind::ServiceDetail, 0);
+    state.select_row(0);
     let env = state.active;
     let mut effects = Vec::new();
     let family = state.service(&service).map(|s| {
@@ -690,6 +780,8 @@ fn switch_env(state: &mut State, index: usize) -> Vec<Effect> {
         state.views.push(View::Overview);
     }
     state.selected.clear();
+    state.selected_id.clear();
+    state.selection_lost = None;
     let name = state.envs[index].name.clone();
     flash(state, &format!("environment {name}"), Severity::Info);
     // Show fresh data at once for a panel that never loaded.
@@ -866,16 +958,6 @@ fn flash(state: &mut State, text: &str, severity: Severity) {
         at: state.now,
     });
     state.dirty = true;
-}
-
-/// Keeps the selection of the current view within its rows.
-fn clamp_selection(state: &mut State) {
-    let kind = state.view().kind();
-    let rows = state.row_count();
-    let sel = state.selected(kind);
-    if sel >= rows {
-        state.selected.insert(kind, rows.saturating_sub(1));
-    }
 }
 
 mod metrics;

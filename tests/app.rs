@@ -336,7 +336,10 @@ async fn a_failed_refresh_is_shown_with_stale_data() {
 
 // ------------------------------------------------------------ operations
 
+/// A key pressed by an operator who reads the screen first: a frame is
+/// drawn before it (so an open confirmation accepts it).
 fn press(app: &mut App, code: KeyCode) {
+    app.dispatch(Action::Drawn);
     app.dispatch(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
 }
 

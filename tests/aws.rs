@@ -1467,7 +1467,10 @@ async fn console(
     }
 }
 
+/// A key pressed by an operator who reads the screen first: a frame is
+/// drawn before it (so an open confirmation accepts it).
 fn press(app: &mut App, code: KeyCode) {
+    app.dispatch(Action::Drawn);
     app.dispatch(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
 }
 

@@ -22,9 +22,9 @@ const RETRY_SECS: i64 = 10;
 /// `l`: the logs of the selected service (or task, in the tasks view).
 pub(super) fn open(state: &mut State) -> Vec<Effect> {
     let env = state.active;
-    let sel = state.selected(state.view().kind());
+    let selection = state.selection();
     let target = match state.view().clone() {
-        View::Overview | View::Services => state.visible_services().get(sel).map(|s| LogTarget {
+        View::Overview | View::Services => state.selected_service_row().ok().map(|s| LogTarget {
             env,
             service: s.name.clone(),
             task: None,
@@ -36,19 +36,20 @@ pub(super) fn open(state: &mut State) -> Vec<Effect> {
             task: None,
             task_definition: s.task_definition.clone(),
         }),
-        View::Tasks => state
-            .visible_tasks()
-            .get(sel)
-            .and_then(|t| LogTarget::of_task(env, t)),
+        View::Tasks => match &selection {
+            crate::state::Selection::Id(arn) => state
+                .visible_tasks()
+                .into_iter()
+                .find(|t| &t.arn == arn)
+                .and_then(|t| LogTarget::of_task(env, t)),
+            _ => None,
+        },
         View::Logs => return Vec::new(),
         _ => None,
     };
     let Some(target) = target else {
-        flash(
-            state,
-            "logs: select a service (or a task in the tasks view)",
-            Severity::Info,
-        );
+        let text = selection.refusal("a service (or a task in the tasks view)", "logs");
+        flash(state, &text, Severity::Info);
         return Vec::new();
     };
     state.logs = Some(LogsState::new(target, state.logs_buffer_lines, state.now));

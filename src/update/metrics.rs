@@ -119,10 +119,12 @@ pub(super) fn switch_range(state: &mut State) -> Vec<Effect> {
 
 /// `enter` on an alarm: its detail view, with its history fetched.
 pub(super) fn open_alarm(state: &mut State) -> Vec<Effect> {
-    let sel = state.selected(ViewKind::Alarms);
-    let Some(name) = state.visible_alarms().get(sel).map(|a| a.name.clone()) else {
+    let crate::state::Selection::Id(name) = state.selection() else {
         return Vec::new();
     };
+    if !state.visible_alarms().iter().any(|a| a.name == name) {
+        return Vec::new();
+    }
     state.views.push(View::AlarmDetail {
         alarm: name.clone(),
     });
@@ -209,9 +211,7 @@ pub(super) fn jump(state: &mut State, alarm: &str) -> Vec<Effect> {
             state.filters.remove(&ViewKind::Databases);
             state.views.push(View::Databases);
             match state.visible_databases().iter().position(|d| d.id == id) {
-                Some(i) => {
-                    state.selected.insert(ViewKind::Databases, i);
-                }
+                Some(i) => state.select_row(i),
                 None => flash(
                     state,
                     &format!("database {id} is not listed in this environment"),

@@ -19,7 +19,9 @@ use crate::config::keys::Command;
 use crate::domain::{Timestamp, short_id, task_definition_label};
 use crate::effect::{AuditContext, Effect};
 use crate::ops::{self, Operation};
-use crate::state::{Dialog, InputPurpose, Mode, Severity, State, View, previous_revision_index};
+use crate::state::{
+    Dialog, InputPurpose, Mode, Selection, Severity, State, View, previous_revision_index,
+};
 use crate::watch::{Activity, OpStatus, Watch, WatchTarget};
 
 /// How many revisions of a family the rollback dialog describes (image and
@@ -49,13 +51,13 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::DeployImage
         | Command::Rollback
         | Command::Restart => {
-            let Some(service) = selected_service(state) else {
-                flash(
-                    state,
-                    "select a service first (:svc, or the overview)",
-                    Severity::Info,
-                );
-                return Vec::new();
+            let service = match selected_service(state) {
+                Ok(service) => service,
+                Err(selection) => {
+                    let text = selection.refusal("a service", ":svc, or the overview");
+                    flash(state, &text, Severity::Error);
+                    return Vec::new();
+                }
             };
             if refuse_busy(state, &service) {
                 return Vec::new();
@@ -63,16 +65,23 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
             service_operation(state, env, cmd, &service)
         }
         Command::Snapshot | Command::Reboot => {
-            let db = match state.view() {
-                View::Databases => state
-                    .visible_databases()
-                    .get(state.selected(state.view().kind()))
-                    .map(|d| (*d).clone()),
-                _ => None,
+            let db = match (state.view(), state.selection()) {
+                (View::Databases, Selection::Id(id)) => state
+                    .env()
+                    .and_then(|e| e.databases.data.as_ref())
+                    .and_then(|v| v.iter().find(|d| d.id == id))
+                    .cloned()
+                    .ok_or(Selection::Lost(id)),
+                (View::Databases, other) => Err(other),
+                _ => Err(Selection::None),
             };
-            let Some(db) = db else {
-                flash(state, "select a database first (:db)", Severity::Info);
-                return Vec::new();
+            let db = match db {
+                Ok(db) => db,
+                Err(selection) => {
+                    let text = selection.refusal("a database", ":db");
+                    flash(state, &text, Severity::Error);
+                    return Vec::new();
+                }
             };
             if refuse_busy(state, &db.id) {
                 return Vec::new();
@@ -97,21 +106,28 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
             Vec::new()
         }
         Command::MuteAlarm => {
-            let alarm = match state.view() {
-                View::Alarms => state
-                    .visible_alarms()
-                    .get(state.selected(state.view().kind()))
-                    .map(|a| (a.name.clone(), a.actions_enabled)),
-                View::AlarmDetail { alarm } => state
+            let find = |name: &str| {
+                state
                     .env()
                     .and_then(|e| e.alarms.data.as_ref())
-                    .and_then(|v| v.iter().find(|a| &a.name == alarm))
-                    .map(|a| (a.name.clone(), a.actions_enabled)),
-                _ => None,
+                    .and_then(|v| v.iter().find(|a| a.name == name))
+                    .map(|a| (a.name.clone(), a.actions_enabled))
             };
-            let Some((name, enabled)) = alarm else {
-                flash(state, "select an alarm first (:alarms)", Severity::Info);
-                return Vec::new();
+            let alarm = match (state.view(), state.selection()) {
+                (View::Alarms, Selection::Id(name)) => find(&name).ok_or(Selection::Lost(name)),
+                (View::Alarms, other) => Err(other),
+                (View::AlarmDetail { alarm }, _) => {
+                    find(alarm).ok_or_else(|| Selection::Lost(alarm.clone()))
+                }
+                _ => Err(Selection::None),
+            };
+            let (name, enabled) = match alarm {
+                Ok(found) => found,
+                Err(selection) => {
+                    let text = selection.refusal("an alarm", ":alarms");
+                    flash(state, &text, Severity::Error);
+                    return Vec::new();
+                }
             };
             if refuse_busy(state, &name) {
                 return Vec::new();
@@ -130,15 +146,13 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
     }
 }
 
-/// The service the current view points at.
-fn selected_service(state: &State) -> Option<String> {
+/// The service the current view points at: the detail's service, or the
+/// selected row's service found by its ARN (never by row position).
+fn selected_service(state: &State) -> Result<String, Selection> {
     match state.view() {
-        View::ServiceDetail { service } => Some(service.clone()),
-        View::Overview | View::Services => state
-            .visible_services()
-            .get(state.selected(state.view().kind()))
-            .map(|s| s.name.clone()),
-        _ => None,
+        View::ServiceDetail { service } => Ok(service.clone()),
+        View::Overview | View::Services => state.selected_service_row().map(|s| s.name.clone()),
+        _ => Err(Selection::None),
     }
 }
 

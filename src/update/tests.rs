@@ -87,10 +87,17 @@ fn code(code: KeyCode) -> Action {
     Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
+/// A key pressed by an operator who reads the screen first: a frame is
+/// drawn before it (so an open confirmation accepts it).
+fn press(state: &mut State, action: Action) -> Vec<Effect> {
+    update(state, Action::Drawn);
+    update(state, action)
+}
+
 fn typed(state: &mut State, text: &str) -> Vec<Effect> {
     let mut effects = Vec::new();
     for c in text.chars() {
-        effects.extend(update(state, key(c)));
+        effects.extend(press(state, key(c)));
     }
     effects
 }
@@ -267,7 +274,7 @@ fn task_definitions_are_requested_once_per_arn() {
 #[test]
 fn command_line_opens_views_and_completes() {
     let mut s = state();
-    update(&mut s, key(':'));
+    press(&mut s, key(':'));
     assert_eq!(
         s.mode,
         Mode::Command {
@@ -275,27 +282,27 @@ fn command_line_opens_views_and_completes() {
         }
     );
     typed(&mut s, "sv");
-    update(&mut s, code(KeyCode::Tab));
+    press(&mut s, code(KeyCode::Tab));
     assert_eq!(
         s.mode,
         Mode::Command {
             input: "svc".into()
         }
     );
-    update(&mut s, code(KeyCode::Enter));
+    press(&mut s, code(KeyCode::Enter));
     assert_eq!(s.mode, Mode::Normal);
     assert_eq!(s.view(), &View::Services);
 
-    update(&mut s, key(':'));
+    press(&mut s, key(':'));
     typed(&mut s, "env s");
-    update(&mut s, code(KeyCode::Tab));
+    press(&mut s, code(KeyCode::Tab));
     assert_eq!(
         s.mode,
         Mode::Command {
             input: "env staging".into()
         }
     );
-    let effects = update(&mut s, code(KeyCode::Enter));
+    let effects = press(&mut s, code(KeyCode::Enter));
     assert_eq!(s.active, 1);
     // Never-loaded panels of the new environment are fetched at once.
     assert!(effects.iter().any(|e| matches!(
@@ -311,9 +318,9 @@ fn command_line_opens_views_and_completes() {
 #[test]
 fn unknown_commands_and_environments_say_so() {
     let mut s = state();
-    update(&mut s, key(':'));
+    press(&mut s, key(':'));
     typed(&mut s, "bogus");
-    update(&mut s, code(KeyCode::Enter));
+    press(&mut s, code(KeyCode::Enter));
     let flash = s.flash.clone().expect("a message");
     assert_eq!(flash.severity, crate::state::Severity::Error);
     assert!(
@@ -322,9 +329,9 @@ fn unknown_commands_and_environments_say_so() {
         flash.text
     );
 
-    update(&mut s, key(':'));
+    press(&mut s, key(':'));
     typed(&mut s, "env prod");
-    update(&mut s, code(KeyCode::Enter));
+    press(&mut s, code(KeyCode::Enter));
     let text = s.flash.clone().expect("a message").text;
     assert!(text.contains("configured: production, staging"), "{text}");
     assert_eq!(s.active, 0);
@@ -342,15 +349,15 @@ fn selection_moves_within_bounds() {
         ],
     );
     update(&mut s, Action::Command(Command::Services));
-    update(&mut s, key('k'));
+    press(&mut s, key('k'));
     assert_eq!(s.selected(ViewKind::Services), 0);
-    update(&mut s, key('j'));
-    update(&mut s, key('j'));
-    update(&mut s, key('j'));
+    press(&mut s, key('j'));
+    press(&mut s, key('j'));
+    press(&mut s, key('j'));
     assert_eq!(s.selected(ViewKind::Services), 2);
-    update(&mut s, key('g'));
+    press(&mut s, key('g'));
     assert_eq!(s.selected(ViewKind::Services), 0);
-    update(&mut s, key('G'));
+    press(&mut s, key('G'));
     assert_eq!(s.selected(ViewKind::Services), 2);
 }
 
@@ -359,7 +366,7 @@ fn enter_drills_into_a_service_and_esc_comes_back() {
     let mut s = state();
     load_services(&mut s, vec![service("web", 42, 2, 2)]);
     update(&mut s, Action::Command(Command::Services));
-    let effects = update(&mut s, code(KeyCode::Enter));
+    let effects = press(&mut s, code(KeyCode::Enter));
     assert_eq!(
         s.view(),
         &View::ServiceDetail {
@@ -370,12 +377,12 @@ fn enter_drills_into_a_service_and_esc_comes_back() {
         e,
         Effect::FetchRevisions { family, .. } if family == "web"
     )));
-    update(&mut s, code(KeyCode::Esc));
+    press(&mut s, code(KeyCode::Esc));
     assert_eq!(s.view(), &View::Services);
-    update(&mut s, code(KeyCode::Esc));
+    press(&mut s, code(KeyCode::Esc));
     assert_eq!(s.view(), &View::Overview);
     // esc at the root stays there.
-    update(&mut s, code(KeyCode::Esc));
+    press(&mut s, code(KeyCode::Esc));
     assert_eq!(s.view(), &View::Overview);
 }
 
@@ -402,17 +409,17 @@ fn filter_narrows_rows_live_and_esc_clears_it() {
         vec![service("api", 1, 2, 2), service("web", 1, 2, 2)],
     );
     update(&mut s, Action::Command(Command::Services));
-    update(&mut s, key('/'));
+    press(&mut s, key('/'));
     typed(&mut s, "we");
     assert_eq!(s.visible_services().len(), 1, "filter applies while typing");
-    update(&mut s, code(KeyCode::Enter));
+    press(&mut s, code(KeyCode::Enter));
     assert_eq!(
         s.filters.get(&ViewKind::Services).map(String::as_str),
         Some("we")
     );
     assert_eq!(s.visible_services().len(), 1);
     // esc first clears the filter, then goes back.
-    update(&mut s, code(KeyCode::Esc));
+    press(&mut s, code(KeyCode::Esc));
     assert_eq!(s.visible_services().len(), 2);
     assert_eq!(s.view(), &View::Services);
 }
@@ -420,7 +427,7 @@ fn filter_narrows_rows_live_and_esc_clears_it() {
 #[test]
 fn ctrl_c_quits_from_any_mode() {
     let mut s = state();
-    update(&mut s, key(':'));
+    press(&mut s, key(':'));
     let effects = update(
         &mut s,
         Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
@@ -432,9 +439,9 @@ fn ctrl_c_quits_from_any_mode() {
 #[test]
 fn help_opens_and_any_key_closes_it() {
     let mut s = state();
-    update(&mut s, key('?'));
+    press(&mut s, key('?'));
     assert_eq!(s.mode, Mode::Help);
-    update(&mut s, key('x'));
+    press(&mut s, key('x'));
     assert_eq!(s.mode, Mode::Normal);
     assert!(!s.quit);
 }
@@ -503,9 +510,9 @@ fn manual_refresh_supersedes_only_old_requests() {
 #[test]
 fn next_environment_cycles() {
     let mut s = state();
-    update(&mut s, code(KeyCode::Tab));
+    press(&mut s, code(KeyCode::Tab));
     assert_eq!(s.active, 1);
-    update(&mut s, code(KeyCode::Tab));
+    press(&mut s, code(KeyCode::Tab));
     assert_eq!(s.active, 0);
 }
 
@@ -547,19 +554,19 @@ fn operations(effects: &[Effect]) -> Vec<(&Operation, bool)> {
 #[test]
 fn scale_in_a_protected_environment_needs_the_resource_name_typed() {
     let mut s = on_services(true);
-    update(&mut s, key('s'));
+    press(&mut s, key('s'));
     match &s.mode {
         Mode::Dialog(Dialog::Input { input, .. }) => assert_eq!(input, "2", "prefilled"),
         other => panic!("expected the scale prompt, got {other:?}"),
     }
-    update(&mut s, code(KeyCode::Backspace));
+    press(&mut s, code(KeyCode::Backspace));
     typed(&mut s, "4");
-    assert!(update(&mut s, code(KeyCode::Enter)).is_empty());
+    assert!(press(&mut s, code(KeyCode::Enter)).is_empty());
     assert!(matches!(s.mode, Mode::Dialog(Dialog::Confirm { .. })));
     // Enter without the name, or with a wrong one, sends nothing.
-    assert!(operations(&update(&mut s, code(KeyCode::Enter))).is_empty());
+    assert!(operations(&press(&mut s, code(KeyCode::Enter))).is_empty());
     typed(&mut s, "we");
-    assert!(operations(&update(&mut s, code(KeyCode::Enter))).is_empty());
+    assert!(operations(&press(&mut s, code(KeyCode::Enter))).is_empty());
     assert!(matches!(s.mode, Mode::Dialog(Dialog::Confirm { .. })));
     assert!(
         s.flash
@@ -568,7 +575,7 @@ fn scale_in_a_protected_environment_needs_the_resource_name_typed() {
     );
     // `y` is a letter of the name in a protected environment, not a yes.
     typed(&mut s, "b");
-    let effects = update(&mut s, code(KeyCode::Enter));
+    let effects = press(&mut s, code(KeyCode::Enter));
     let sent = operations(&effects);
     assert_eq!(sent.len(), 1, "{effects:?}");
     assert!(matches!(sent[0].0, Operation::Scale { from: 2, to: 4, .. }));
@@ -576,22 +583,22 @@ fn scale_in_a_protected_environment_needs_the_resource_name_typed() {
     assert_eq!(s.activity.len(), 1);
     assert_eq!(s.activity[0].status, OpStatus::Sending);
     // A second Enter (a double key press) finds no dialog: nothing more.
-    assert!(operations(&update(&mut s, code(KeyCode::Enter))).is_empty());
+    assert!(operations(&press(&mut s, code(KeyCode::Enter))).is_empty());
 }
 
 #[test]
 fn a_count_that_is_not_a_number_keeps_the_prompt_with_the_reason() {
     let mut s = on_services(false);
-    update(&mut s, key('s'));
+    press(&mut s, key('s'));
     typed(&mut s, "x");
-    update(&mut s, code(KeyCode::Enter));
+    press(&mut s, code(KeyCode::Enter));
     match &s.mode {
         Mode::Dialog(Dialog::Input { error: Some(e), .. }) => {
             assert!(e.contains("not a task count"))
         }
         other => panic!("expected the prompt with an error, got {other:?}"),
     }
-    update(&mut s, code(KeyCode::Esc));
+    press(&mut s, code(KeyCode::Esc));
     assert_eq!(s.mode, Mode::Normal);
     assert!(
         s.flash
@@ -605,7 +612,7 @@ fn a_read_only_environment_refuses_with_the_reason_and_opens_nothing() {
     let mut s = on_services(false);
     s.envs[0].read_only = true;
     for c in ['s', 'A', 'i', 'b', 'r'] {
-        let effects = update(&mut s, key(c));
+        let effects = press(&mut s, key(c));
         assert!(effects.is_empty(), "{c}: {effects:?}");
         assert_eq!(s.mode, Mode::Normal, "{c}");
         assert!(
@@ -622,7 +629,7 @@ fn a_read_only_environment_refuses_with_the_reason_and_opens_nothing() {
 fn restart_confirms_with_y_elsewhere_and_dry_run_is_carried() {
     let mut s = on_services(false);
     s.dry_run = true;
-    update(&mut s, key('r'));
+    press(&mut s, key('r'));
     assert!(matches!(
         &s.mode,
         Mode::Dialog(Dialog::Confirm {
@@ -630,22 +637,22 @@ fn restart_confirms_with_y_elsewhere_and_dry_run_is_carried() {
             ..
         })
     ));
-    let effects = update(&mut s, key('y'));
+    let effects = press(&mut s, key('y'));
     let sent = operations(&effects);
     assert_eq!(sent.len(), 1);
     assert!(sent[0].1, "dry run flag");
     // `n` cancels another one.
-    update(&mut s, key('r'));
-    update(&mut s, key('n'));
+    press(&mut s, key('r'));
+    press(&mut s, key('n'));
     assert_eq!(s.mode, Mode::Normal);
 }
 
 #[test]
 fn an_operation_on_a_resource_still_being_sent_is_refused() {
     let mut s = on_services(false);
-    update(&mut s, key('r'));
-    assert_eq!(operations(&update(&mut s, key('y'))).len(), 1);
-    let effects = update(&mut s, key('r'));
+    press(&mut s, key('r'));
+    assert_eq!(operations(&press(&mut s, key('y'))).len(), 1);
+    let effects = press(&mut s, key('r'));
     assert!(effects.is_empty());
     assert_eq!(s.mode, Mode::Normal);
     assert!(
@@ -676,8 +683,8 @@ fn deployment(id: &str, status: &str, rev: u32, running: u32, state: RolloutStat
 /// A restart of `web` sent and accepted, with deployment `new` primary.
 fn restarted() -> State {
     let mut s = on_services(false);
-    update(&mut s, key('r'));
-    update(&mut s, key('y'));
+    press(&mut s, key('r'));
+    press(&mut s, key('y'));
     let id = s.activity[0].id.clone();
     let mut svc = service("web", 42, 2, 2);
     svc.deployments = vec![
@@ -801,8 +808,8 @@ fn a_failed_rollout_offers_the_rollback_key() {
 #[test]
 fn a_rejected_operation_is_failed_with_the_error() {
     let mut s = on_services(false);
-    update(&mut s, key('r'));
-    update(&mut s, key('y'));
+    press(&mut s, key('r'));
+    press(&mut s, key('y'));
     let id = s.activity[0].id.clone();
     update(
         &mut s,
@@ -817,14 +824,14 @@ fn a_rejected_operation_is_failed_with_the_error() {
     );
     assert_eq!(s.flash.as_ref().map(|f| f.severity), Some(Severity::Error));
     // The resource is free for the next attempt.
-    update(&mut s, key('r'));
+    press(&mut s, key('r'));
     assert!(matches!(s.mode, Mode::Dialog(Dialog::Confirm { .. })));
 }
 
 #[test]
 fn rollback_preselects_the_previous_revision_and_arrows_choose_another() {
     let mut s = on_services(false);
-    let effects = update(&mut s, key('b'));
+    let effects = press(&mut s, key('b'));
     let generation = effects
         .iter()
         .find_map(|e| match e {
@@ -852,14 +859,14 @@ fn rollback_preselects_the_previous_revision_and_arrows_choose_another() {
             .any(|e| matches!(e, Effect::FetchTaskDefinition { arn: a, .. } if *a == arn(41)))
     );
     // 43 is newer than the running 42; the previous one is 41.
-    let sent = update(&mut s, key('y'));
+    let sent = press(&mut s, key('y'));
     match operations(&sent).as_slice() {
         [(Operation::Rollback { to, .. }, false)] => assert_eq!(*to, arn(41)),
         other => panic!("expected a rollback to 41, got {other:?}"),
     }
     // Another time, ↓ picks 40.
     let mut s2 = on_services(false);
-    update(&mut s2, key('b'));
+    press(&mut s2, key('b'));
     let generation = s2.envs[0].revisions["web"].generation;
     update(
         &mut s2,
@@ -871,8 +878,8 @@ fn rollback_preselects_the_previous_revision_and_arrows_choose_another() {
             result: Ok(vec![arn(43), arn(42), arn(41), arn(40)]),
         },
     );
-    update(&mut s2, code(KeyCode::Down));
-    match operations(&update(&mut s2, code(KeyCode::Enter))).as_slice() {
+    press(&mut s2, code(KeyCode::Down));
+    match operations(&press(&mut s2, code(KeyCode::Enter))).as_slice() {
         [(Operation::Rollback { to, .. }, false)] => assert_eq!(*to, arn(40)),
         other => panic!("expected a rollback to 40, got {other:?}"),
     }
@@ -882,7 +889,7 @@ fn rollback_preselects_the_previous_revision_and_arrows_choose_another() {
 fn operations_need_the_right_view() {
     let mut s = on_services(false);
     for c in ['n', 'F', 'm'] {
-        assert!(update(&mut s, key(c)).is_empty());
+        assert!(press(&mut s, key(c)).is_empty());
         assert_eq!(s.mode, Mode::Normal);
         assert!(
             s.flash.as_ref().is_some_and(|f| f.text.contains("select")),
@@ -890,7 +897,7 @@ fn operations_need_the_right_view() {
         );
     }
     update(&mut s, Action::Command(Command::Tasks));
-    update(&mut s, key('s'));
+    press(&mut s, key('s'));
     assert_eq!(s.mode, Mode::Normal);
 }
 
@@ -898,8 +905,8 @@ fn operations_need_the_right_view() {
 fn a_rollout_replaced_by_the_operators_next_change_is_superseded_not_failed() {
     let mut s = restarted();
     // The operator restarts again while the first one rolls out.
-    update(&mut s, key('r'));
-    update(&mut s, key('y'));
+    press(&mut s, key('r'));
+    press(&mut s, key('y'));
     assert_eq!(s.activity.len(), 2);
     services_loaded_later(
         &mut s,
@@ -918,3 +925,5 @@ fn a_rollout_replaced_by_the_operators_next_change_is_superseded_not_failed() {
     assert!(!w.status.is_failure());
     assert_eq!(s.flash.as_ref().map(|f| f.severity), Some(Severity::Info));
 }
+
+mod input;
