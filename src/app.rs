@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use color_eyre::Result;
-use crossterm::event::{Event, EventStream};
-use futures_util::{FutureExt, StreamExt};
+use crossterm::event::Event;
 use ratatui::Terminal;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
@@ -113,7 +112,7 @@ impl App {
         self.dispatch(Action::Resize(size.width, size.height));
         self.dispatch(Action::Tick(Utc::now()));
 
-        let mut events = EventStream::new();
+        let mut events = spawn_input_reader();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_draw = tokio::time::Instant::now() - FRAME;
@@ -134,21 +133,21 @@ impl App {
             // coalesce into one), input never waits for a draw.
             tokio::select! {
                 biased;
-                event = events.next() => {
+                event = events.recv() => {
                     if !self.on_event(event) {
                         break;
                     }
                     // Every event already waiting is applied before the next
                     // draw; ctrl-c stops it at once whatever is queued.
                     while !self.state.quit {
-                        match events.next().now_or_never() {
-                            Some(event) => {
-                                if !self.on_event(event) {
+                        match events.try_recv() {
+                            Ok(event) => {
+                                if !self.on_event(Some(event)) {
                                     cancel.cancel();
                                     return Ok(());
                                 }
                             }
-                            None => break,
+                            Err(_) => break,
                         }
                     }
                 }
@@ -191,4 +190,27 @@ impl App {
     fn runner_envs(&self) -> Vec<crate::config::RefreshIntervals> {
         self.state.envs.iter().map(|e| e.intervals).collect()
     }
+}
+
+/// Reads terminal events on a thread of its own and hands them over as
+/// they arrive, so that the loop can take every waiting one at once. The
+/// thread ends with the process (it blocks in `read`), or when the loop
+/// has gone and a send fails.
+fn spawn_input_reader() -> UnboundedReceiver<std::io::Result<Event>> {
+    let (tx, rx) = unbounded_channel();
+    let spawned = std::thread::Builder::new()
+        .name("honban-input".into())
+        .spawn(move || {
+            loop {
+                let event = crossterm::event::read();
+                let failed = event.is_err();
+                if tx.send(event).is_err() || failed {
+                    break;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the input thread");
+    }
+    rx
 }
