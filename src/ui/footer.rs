@@ -11,28 +11,35 @@ use crate::state::{Mode, Severity, State, View};
 use crate::update::completions;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    // An error said while a prompt is open (a paste cut to the prompt's
+    // size, say) is shown beside it rather than hidden until it closes.
+    let prompt_error = state
+        .flash
+        .as_ref()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| f.text.as_str());
     let line = match &state.mode {
         Mode::Command { input } => {
-            let mut spans = vec![
-                Span::styled(":", theme.key),
-                Span::styled(input.clone(), theme.command_line),
-                Span::styled("█", theme.command_line),
-            ];
             let hints = completions(state, input);
-            if !hints.is_empty() && (hints.len() != 1 || hints[0] != *input) {
-                spans.push(Span::styled(format!("   {}", hints.join("  ")), theme.dim));
-            }
-            Line::from(spans)
+            let tail = match prompt_error {
+                Some(text) => Span::styled(format!("   {text}"), theme.error),
+                None if !hints.is_empty() && (hints.len() != 1 || hints[0] != *input) => {
+                    Span::styled(format!("   {}", hints.join("  ")), theme.dim)
+                }
+                None => Span::raw(""),
+            };
+            prompt_line(":", input, theme.command_line, tail, area.width, theme)
         }
-        Mode::Filter { input } => Line::from(vec![
-            Span::styled("/", theme.key),
-            Span::styled(input.clone(), theme.filter),
-            Span::styled("█", theme.filter),
-            Span::styled(
-                "   enter keep · esc clear · svc: status: health: az:",
-                theme.dim,
-            ),
-        ]),
+        Mode::Filter { input } => {
+            let tail = match prompt_error {
+                Some(text) => Span::styled(format!("   {text}"), theme.error),
+                None => Span::styled(
+                    "   enter keep · esc clear · svc: status: health: az:",
+                    theme.dim,
+                ),
+            };
+            prompt_line("/", input, theme.filter, tail, area.width, theme)
+        }
         _ => match &state.flash {
             Some(f) => Line::styled(
                 format!(" {}", f.text),
@@ -46,6 +53,50 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         },
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// A prompt: its sign, the input with the cursor at its end (the end kept
+/// in view when the input is wider than the line: `…` marks what is cut),
+/// then `tail` (hints or an error) where there is room.
+fn prompt_line<'a>(
+    sign: &'a str,
+    input: &str,
+    style: ratatui::style::Style,
+    tail: Span<'a>,
+    width: u16,
+    theme: &Theme,
+) -> Line<'a> {
+    use unicode_width::UnicodeWidthStr;
+    let width = usize::from(width);
+    // Room for the input: the sign and the cursor take one column each;
+    // an error keeps at least half of the line.
+    let keep_for_tail = if tail.style == theme.error {
+        tail.content.width().min(width / 2)
+    } else {
+        0
+    };
+    let room = width.saturating_sub(2 + keep_for_tail).max(1);
+    let shown = if input.width() <= room {
+        input.to_string()
+    } else {
+        let mut kept: Vec<char> = Vec::new();
+        let mut used = 1; // the `…`
+        for c in input.chars().rev() {
+            let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            if used + w > room {
+                break;
+            }
+            used += w;
+            kept.push(c);
+        }
+        std::iter::once('…').chain(kept.into_iter().rev()).collect()
+    };
+    Line::from(vec![
+        Span::styled(sign, theme.key),
+        Span::styled(shown, style),
+        Span::styled("█", style),
+        tail,
+    ])
 }
 
 /// The key hints of the view, as many as fit `width`: what operates on the
