@@ -279,6 +279,40 @@ fn bench(c: &mut Criterion) {
     s.views.push(honban::state::View::Logs);
     bench_draw(c, "draw logs view of 5000 lines", &mut terminal, &s, &theme);
 
+    // --- input: a burst of 1 000 queued movement keys (and the frame's
+    // `Drawn`, which reads the selection's identity once), in the services
+    // table of 500 and the tasks table of 5 000.
+    let burst: Vec<Action> = (0..1_000)
+        .map(|i| {
+            let c = if i % 2 == 0 { 'j' } else { 'k' };
+            Action::Key(crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Char(c),
+                crossterm::event::KeyModifiers::NONE,
+            ))
+        })
+        .collect();
+    for (name, cmd) in [
+        ("apply 1000 queued keys, services 500", Command::Services),
+        ("apply 1000 queued keys, tasks 5000", Command::Tasks),
+    ] {
+        s.views.truncate(1);
+        s.logs = None;
+        update(&mut s, Action::Command(cmd));
+        c.bench_function(name, |b| {
+            b.iter_batched(
+                || (s.clone(), burst.clone()),
+                |(mut s, keys)| {
+                    for k in keys {
+                        update(&mut s, k);
+                    }
+                    update(&mut s, Action::Drawn);
+                    s
+                },
+                criterion::BatchSize::LargeInput,
+            );
+        });
+    }
+
     let big = tasks();
     c.bench_function("apply 5000 tasks", |b| {
         b.iter_batched(

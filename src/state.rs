@@ -517,6 +517,11 @@ pub struct State {
     /// selection is the resource, never the row number: re-sorts, filters,
     /// refreshes, new and vanished rows leave it on the same resource.
     pub selected_id: HashMap<ViewKind, String>,
+    /// The selection was moved by keys and its identity is not yet read
+    /// from the rows: a burst of movement keys costs no sort per key; the
+    /// identity is settled before anything else happens
+    /// ([`State::settle_selection`]).
+    pub selection_moved: bool,
     /// The selected resource is no longer listed: (view, identity). The
     /// highlight keeps its position, and keys that act on a resource refuse
     /// (naming it) until the operator selects a row again.
@@ -562,6 +567,7 @@ impl State {
             keymap,
             selected: HashMap::new(),
             selected_id: HashMap::new(),
+            selection_moved: false,
             selection_lost: None,
             filters: HashMap::new(),
             flash: None,
@@ -634,6 +640,30 @@ impl State {
         Some(ids)
     }
 
+    /// Moves the current view's highlight to row `index` (clamped to
+    /// `rows`); its identity is read when it is next needed
+    /// ([`settle_selection`](Self::settle_selection)). Moving the selection
+    /// ends a lost one.
+    pub fn move_selection(&mut self, index: usize, rows: usize) {
+        let kind = self.view().kind();
+        self.selected
+            .insert(kind, index.min(rows.saturating_sub(1)));
+        self.selection_moved = true;
+        if self.selection_lost.as_ref().is_some_and(|(k, _)| *k == kind) {
+            self.selection_lost = None;
+        }
+    }
+
+    /// After movement keys: the identity of the row they left the highlight
+    /// on (before any new data can reorder the rows).
+    pub fn settle_selection(&mut self) {
+        if self.selection_moved {
+            self.selection_moved = false;
+            let pos = self.selected(self.view().kind());
+            self.select_row(pos);
+        }
+    }
+
     /// Selects row `index` of the current view (clamped): its position and
     /// its identity. Moving the selection ends a lost one.
     pub fn select_row(&mut self, index: usize) {
@@ -676,6 +706,10 @@ impl State {
     /// highlight keeps its position and the selection is marked lost.
     /// Returns the identity when it has just been lost.
     pub fn anchor_selection(&mut self) -> Option<String> {
+        if self.selection_moved {
+            // The position is what the operator chose; nothing else happened.
+            return None;
+        }
         let kind = self.view().kind();
         let ids = self.row_ids()?;
         let pos = self.selected(kind);
@@ -889,11 +923,44 @@ impl State {
         match self.view() {
             View::Fleet => self.envs.len(),
             View::Diagnostics => 0,
-            View::Overview | View::Services => self.visible_services().len(),
-            View::ServiceDetail { service } => self.service_tasks(service).len(),
-            View::Tasks => self.visible_tasks().len(),
-            View::Databases => self.visible_databases().len(),
-            View::Alarms => self.visible_alarms().len(),
+            // Counted without sorting: a burst of movement keys costs a
+            // filter pass each, not a sort.
+            View::Overview => self
+                .env()
+                .and_then(|e| e.services.data.as_ref())
+                .map_or(0, Vec::len),
+            View::Services => {
+                let filter = Filter::parse(self.filter(ViewKind::Services));
+                self.env()
+                    .and_then(|e| e.services.data.as_ref())
+                    .map_or(0, |v| v.iter().filter(|s| filter.matches_service(s)).count())
+            }
+            View::ServiceDetail { service } => self
+                .env()
+                .and_then(|e| e.tasks.data.as_ref())
+                .map_or(0, |v| {
+                    v.iter()
+                        .filter(|t| t.service_name() == Some(service.as_str()))
+                        .count()
+                }),
+            View::Tasks => {
+                let filter = Filter::parse(self.filter(ViewKind::Tasks));
+                self.env()
+                    .and_then(|e| e.tasks.data.as_ref())
+                    .map_or(0, |v| v.iter().filter(|t| filter.matches_task(t)).count())
+            }
+            View::Databases => {
+                let filter = Filter::parse(self.filter(ViewKind::Databases));
+                self.env()
+                    .and_then(|e| e.databases.data.as_ref())
+                    .map_or(0, |v| v.iter().filter(|d| filter.matches_db(d)).count())
+            }
+            View::Alarms => {
+                let filter = Filter::parse(self.filter(ViewKind::Alarms));
+                self.env()
+                    .and_then(|e| e.alarms.data.as_ref())
+                    .map_or(0, |v| v.iter().filter(|a| filter.matches_alarm(a)).count())
+            }
             View::Activity => self.activity.len() + self.history.len(),
             // --- metrics
             View::AlarmDetail { .. } => 0,

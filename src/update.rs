@@ -45,6 +45,11 @@ pub const COMMANDS: &[(&str, &str)] = &[
 /// the resource the operator sees highlighted.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let was_confirming = state.mode.is_confirmation();
+    // Movement keys leave the identity of the selection to be read once
+    // (see `State::settle_selection`); anything else reads it first.
+    if !matches!(action, Action::Key(_) | Action::Command(_)) {
+        state.settle_selection();
+    }
     let effects = apply_action(state, action);
     if state.mode.is_confirmation() && !was_confirming {
         // A new confirmation: only keys read after it is drawn answer it.
@@ -435,6 +440,9 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
         return quit(state);
     }
+    if state.mode != Mode::Normal {
+        state.settle_selection();
+    }
     // A confirmation answers only keys read after the operator could see
     // it: keys typed ahead (or queued behind a frame) are dropped, esc
     // excepted (cancelling is always safe).
@@ -615,8 +623,20 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
     {
         return effects;
     }
+    let movement = matches!(
+        cmd,
+        Command::Up
+            | Command::Down
+            | Command::Top
+            | Command::Bottom
+            | Command::PageUp
+            | Command::PageDown
+    );
+    if !movement {
+        state.settle_selection();
+    }
     let kind = state.view().kind();
-    let rows = state.row_count();
+    let rows = if movement { state.row_count() } else { 0 };
     let sel = state.selected(kind);
     let last = rows.saturating_sub(1);
     match cmd {
@@ -628,12 +648,12 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
                 state.views.pop();
             }
         }
-        Command::Up => state.select_row(sel.saturating_sub(1)),
-        Command::Down => state.select_row((sel + 1).min(last)),
-        Command::Top => state.select_row(0),
-        Command::Bottom => state.select_row(last),
-        Command::PageUp => state.select_row(sel.saturating_sub(state.page_rows)),
-        Command::PageDown => state.select_row((sel + state.page_rows).min(last)),
+        Command::Up => state.move_selection(sel.saturating_sub(1), rows),
+        Command::Down => state.move_selection((sel + 1).min(last), rows),
+        Command::Top => state.move_selection(0, rows),
+        Command::Bottom => state.move_selection(last, rows),
+        Command::PageUp => state.move_selection(sel.saturating_sub(state.page_rows), rows),
+        Command::PageDown => state.move_selection((sel + state.page_rows).min(last), rows),
         Command::Select => return drill_down(state),
         Command::Filter => {
             let input = state.filters.get(&kind).cloned().unwrap_or_default();

@@ -239,3 +239,17 @@ fn ctrl_c_quits_from_a_confirmation_whatever_was_typed_ahead() {
     assert!(s.quit);
     assert_eq!(effects, vec![Effect::Quit]);
 }
+
+#[test]
+fn a_move_then_new_data_in_one_burst_keeps_the_row_moved_to() {
+    let mut s = state();
+    load_services(&mut s, three_ok());
+    update(&mut s, Action::Command(Command::Services));
+    // `j` and a refresh that re-sorts arrive before any frame.
+    update(&mut s, key('j'));
+    let mut services = three_ok();
+    services[1].running_count = 1;
+    services[1].deployments[0].running_count = 1;
+    load_services(&mut s, services);
+    assert_eq!(highlighted(&s), "web", "the row j moved to, re-sorted");
+}
