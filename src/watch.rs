@@ -29,6 +29,9 @@ pub struct Activity {
     pub dry_run: bool,
     pub status: OpStatus,
     pub watch: Option<Watch>,
+    /// Who acted where, as the intent recorded it: the final record of the
+    /// change says the same.
+    pub context: crate::effect::AuditContext,
 }
 
 impl Activity {

@@ -1528,6 +1528,16 @@ fn confirming(app: &App) -> Option<&Operation> {
     }
 }
 
+/// The error line of the open confirmation ("" without one).
+fn dialog_error(app: &App) -> String {
+    match &app.state.mode {
+        Mode::Dialog(Dialog::Confirm { error, .. } | Dialog::Rollback { error, .. }) => {
+            error.clone().unwrap_or_default()
+        }
+        _ => String::new(),
+    }
+}
+
 fn flash_text(app: &App) -> String {
     app.state
         .flash
@@ -1551,10 +1561,15 @@ fn audit_records(path: &std::path::Path) -> Vec<Record> {
 
 /// The intent and result records of operation `id`: exactly two, intent
 /// first, describing the same operation by the same caller; returns them.
+/// (A final record, once the change was followed to its end, is checked by
+/// the tests that wait for it.) Every record of a real environment says it
+/// is not simulated.
 fn audited(app: &App, path: &std::path::Path, id: &str) -> (Record, Record) {
     let records: Vec<Record> = audit_records(path)
         .into_iter()
         .filter(|r| r.id == id)
+        .inspect(|r| assert!(!r.simulated, "a real environment: {r:?}"))
+        .filter(|r| r.phase != Phase::Final)
         .collect();
     let [intent, result] = records.as_slice() else {
         panic!("expected an intent and a result for {id}: {records:?}");
@@ -1635,17 +1650,17 @@ async fn scaling_by_keys_in_a_protected_environment_is_typed_sent_once_and_audit
         "{op:?}"
     );
 
-    // Enter with no name, then with the wrong one: the dialog stays, nothing
-    // is sent, and `y` is typed text here, not a confirmation.
+    // Enter with no name, with the service's name alone (the same in every
+    // environment), then with `y` added: the dialog stays and says why in
+    // the dialog, nothing is sent, and `y` is typed text here.
     press(&mut app, KeyCode::Enter);
     assert!(confirming(&app).is_some(), "still confirming");
-    assert!(
-        flash_text(&app).contains("type web exactly"),
-        "{}",
-        flash_text(&app)
-    );
-    type_text(&mut app, "api");
+    let error = dialog_error(&app);
+    assert!(error.contains("type production/web"), "{error}");
+    type_text(&mut app, "web");
     press(&mut app, KeyCode::Enter);
+    let error = dialog_error(&app);
+    assert!(error.contains("\"web\" is not production/web"), "{error}");
     type_text(&mut app, "y");
     press(&mut app, KeyCode::Enter);
     assert!(confirming(&app).is_some(), "still confirming");
@@ -1654,11 +1669,12 @@ async fn scaling_by_keys_in_a_protected_environment_is_typed_sent_once_and_audit
     assert_eq!(mutating_counts(moto, &account), ops(&[]), "nothing sent");
     assert!(audit_records(&audit).is_empty(), "nothing audited");
 
-    // The right name; then Enter again and `y` (a double press).
+    // ENV/NAME; then Enter again and `y` (a double press).
     for _ in 0..4 {
         press(&mut app, KeyCode::Backspace);
     }
-    type_text(&mut app, "web");
+    type_text(&mut app, "production/web");
+    assert_eq!(dialog_error(&app), "", "typing clears the error");
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('y'));
@@ -1767,6 +1783,7 @@ async fn read_only_refuses_operation_keys_and_the_guard_refuses_a_forced_confirm
                 env: 0,
                 op: op.clone(),
                 typed: String::new(),
+                error: None,
             });
             press(&mut app, KeyCode::Char('y'));
             app.settle().await;
