@@ -5,10 +5,13 @@
 //! Safety lives in layers: a read-only environment refuses here with the
 //! reason (and its backend refuses again below, without touching the
 //! network); every operation ends in a confirmation that shows what will be
-//! sent, and a protected environment wants the resource name typed; a
+//! sent (what it takes down first) and wants its own key — `y`, never the
+//! enter that ended the step before, or in a protected environment
+//! `ENV/RESOURCE` typed — and says in the dialog why a key did not send; a
 //! confirmation closes the dialog before the effect is emitted, so a second
 //! key press cannot send it twice; an operation on a resource whose previous
-//! one is still being sent is refused.
+//! one is still being sent is refused. How a followed change ended goes to
+//! the audit log too.
 
 use chrono::TimeDelta;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
