@@ -1250,3 +1250,39 @@ fn a_rollout_replaced_by_the_operators_next_change_is_superseded_not_failed() {
     assert!(!w.status.is_failure());
     assert_eq!(s.flash.as_ref().map(|f| f.severity), Some(Severity::Info));
 }
+
+#[test]
+fn a_scale_down_ends_when_the_surplus_tasks_have_stopped() {
+    let mut s = on_services(false);
+    update(&mut s, key('s'));
+    update(&mut s, code(KeyCode::Backspace));
+    typed(&mut s, "0");
+    update(&mut s, code(KeyCode::Enter));
+    update(&mut s, key('y'));
+    let id = s.activity[0].id.clone();
+    s.now = t0() + chrono::TimeDelta::seconds(5);
+    let at = s.now;
+    update(
+        &mut s,
+        Action::OperationDone {
+            id,
+            at,
+            result: Ok(OpOutcome::Service(Box::new(service("web", 42, 2, 0)))),
+        },
+    );
+    // ECS already says COMPLETED while a task still runs.
+    let mut d = deployment("ecs-svc/web", "PRIMARY", 42, 1, RolloutState::Completed);
+    d.desired_count = 0;
+    d.pending_count = 0;
+    services_loaded_later(&mut s, vec![d.clone()], 10);
+    let w = s.activity[0].watch.as_ref().expect("watched");
+    assert!(!w.status.is_final(), "{:?}", w.status);
+    d.running_count = 0;
+    services_loaded_later(&mut s, vec![d], 20);
+    let w = s.activity[0].watch.as_ref().expect("watched");
+    assert!(
+        matches!(&w.status, WatchStatus::Completed(t) if t.contains("0/0 running")),
+        "{:?}",
+        w.status
+    );
+}
