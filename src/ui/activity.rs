@@ -224,7 +224,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                      check the resource",
                     theme.warning,
                 ));
-            } else if !r.result.is_null() {
+            } else if r.phase == Phase::Result && r.outcome == Some(Outcome::Success) {
+                l.push(Line::styled(
+                    "accepted; how it ended was not recorded (the console did not follow it to the end)",
+                    theme.warning,
+                ));
+            }
+            if r.error.is_none() && !r.result.is_null() {
                 l.push(Line::raw(r.result.to_string()));
             }
             for call in &r.calls {

@@ -1085,7 +1085,8 @@ pub(super) fn may_quit(state: &mut State) -> bool {
     state.quit_asked_at = Some(now);
     flash(
         state,
-        &format!("a change is being followed ({what}); {key} again to quit"),
+        // The key first: the message may be cut on a narrow terminal.
+        &format!("{key} again to quit: a change is being followed ({what})"),
         Severity::Error,
     );
     false

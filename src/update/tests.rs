@@ -1004,8 +1004,7 @@ fn q_while_a_change_is_followed_asks_once_more() {
     assert!(!s.quit);
     let text = s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
     assert!(
-        text.starts_with("a change is being followed (Restart web")
-            && text.ends_with("q again to quit"),
+        text.starts_with("q again to quit: a change is being followed (Restart web"),
         "{text}"
     );
     assert_eq!(update(&mut s, key('q')), vec![Effect::Quit]);
@@ -1161,6 +1160,10 @@ fn a_real_environments_activity_hides_the_simulated_records() {
     assert!(screen.contains("real-db"), "{screen}");
     assert!(!screen.contains("practice-db"), "{screen}");
     assert!(screen.contains("2 not shown"), "{screen}");
+    assert!(
+        screen.contains("accepted; how it ended was not recorded"),
+        "a result without a final record says so: {screen}"
+    );
 
     // The demo (both simulated): only the practice.
     let mut s = state();
