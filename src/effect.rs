@@ -55,7 +55,6 @@ pub enum Effect {
         env: usize,
         op: Box<crate::ops::Operation>,
         context: Box<AuditContext>,
-        at: crate::domain::Timestamp,
         /// The status word: "completed", "rolled back", …
         ended: String,
         /// What was seen at the end.

@@ -242,7 +242,6 @@ impl Runner {
                 env,
                 op,
                 context,
-                at,
                 ended,
                 detail,
                 failure,
@@ -250,7 +249,9 @@ impl Runner {
                 let span = tracing::info_span!("audit-outcome", env, %id, ended = %ended);
                 tokio::spawn(
                     async move {
-                        let mut record = record_of(&id, &op, &context, at);
+                        // Stamped like the intent and the result, so that it
+                        // sorts after them.
+                        let mut record = record_of(&id, &op, &context, runner.clock.now());
                         record.phase = audit::Phase::Final;
                         record.outcome = Some(if failure {
                             audit::Outcome::Error

@@ -2175,10 +2175,38 @@ async fn service_operations_by_keys_are_sent_once_read_back_and_audited() {
     assert_eq!(result.outcome, Some(Outcome::Success));
 
     assert_eq!(app.state.activity.len(), 4);
+    assert_only_intents_results_and_finals(&app, &audit, 4);
+}
+
+/// `n` operations of this session audited: an intent and a result each,
+/// and at most one final record each (for those followed to their end by
+/// now), every one of a real environment.
+fn assert_only_intents_results_and_finals(app: &App, path: &std::path::Path, n: usize) {
+    let records = audit_records(path);
+    let finals: Vec<&Record> = records.iter().filter(|r| r.phase == Phase::Final).collect();
     assert_eq!(
-        audit_records(&audit).len(),
-        8,
-        "an intent and a result each"
+        records.len() - finals.len(),
+        2 * n,
+        "an intent and a result each: {records:#?}"
+    );
+    for f in &finals {
+        let a = app
+            .state
+            .activity
+            .iter()
+            .find(|a| a.id == f.id)
+            .expect("a final record of this session's operation");
+        let w = a.watch.as_ref().expect("followed");
+        assert!(w.status.is_final(), "{f:?}");
+        assert_eq!(f.ended.as_deref(), Some(w.status.word()), "{f:?}");
+        assert!(!f.simulated, "{f:?}");
+    }
+    let mut ids: Vec<&str> = finals.iter().map(|f| f.id.as_str()).collect();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        finals.len(),
+        "one final record each: {finals:#?}"
     );
 }
 
@@ -2302,11 +2330,7 @@ async fn database_and_alarm_operations_by_keys_are_sent_once_read_back_and_audit
     assert_eq!(intent.parameters["actionsEnabled"], false);
     assert_eq!(result.outcome, Some(Outcome::Success));
 
-    assert_eq!(
-        audit_records(&audit).len(),
-        6,
-        "an intent and a result each"
-    );
+    assert_only_intents_results_and_finals(&app, &audit, 3);
 }
 
 /// The server refuses: a scale fails with the typed error (throttled), and a
@@ -2454,12 +2478,13 @@ async fn audit_records_also_go_to_the_shared_log_group() {
     let mut events = Vec::new();
     for _ in 0..100 {
         events = log_events(moto, &account, "/honban/audit");
-        if events.len() >= 2 {
+        if events.len() >= 3 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(events.len(), 2, "{events:?}");
+    // Intent, result, and (the mute reads back at once) how it ended.
+    assert_eq!(events.len(), 3, "{events:?}");
     assert!(
         events.iter().all(
             |(stream, _)| stream.starts_with("honban/") && stream.ends_with(&app.state.session)
@@ -2471,12 +2496,14 @@ async fn audit_records_also_go_to_the_shared_log_group() {
         .collect();
     assert_eq!(shared[0]["phase"], "intent");
     assert_eq!(shared[1]["phase"], "result");
+    assert_eq!(shared[2]["phase"], "final");
+    assert_eq!(shared[2]["ended"], "completed");
     assert!(shared.iter().all(|r| r["id"] == id.as_str()));
     assert_eq!(shared[1]["outcome"], "success");
     assert_eq!(shared[0]["operation"], "alarm-mute");
     // The same records as the local log.
     let local = audit_records(&audit);
-    assert_eq!(local.len(), 2);
+    assert_eq!(local.len(), 3);
     assert_eq!(
         serde_json::to_value(&local[0]).expect("json"),
         shared[0].clone()
@@ -2485,7 +2512,7 @@ async fn audit_records_also_go_to_the_shared_log_group() {
     assert_eq!(counts.get("logs:CreateLogStream"), Some(&1), "{counts:?}");
     assert_eq!(
         counts.get("logs:PutLogEvents").copied(),
-        Some(3),
+        Some(4),
         "{counts:?}"
     );
 
@@ -2501,7 +2528,8 @@ async fn audit_records_also_go_to_the_shared_log_group() {
     press(&mut app, KeyCode::Char('y'));
     app.settle().await;
     assert!(accepted(last_activity(&app)));
-    assert_eq!(audit_records(&audit).len(), 2);
+    // Intent, result and final record, all in the local log.
+    assert_eq!(audit_records(&audit).len(), 3);
     let mut told = false;
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -1003,7 +1003,6 @@ pub(super) fn advance_watches(state: &mut State, env: usize) -> Vec<Effect> {
                         env: a.env,
                         op: Box::new(a.op.clone()),
                         context: Box::new(a.context.clone()),
-                        at: w.finished_at.unwrap_or(now),
                         ended: w.status.word().to_string(),
                         detail: w.status.text().to_string(),
                         failure: w.status.is_failure(),

@@ -1075,7 +1075,6 @@ fn the_end_of_a_followed_change_is_audited_once_with_its_word() {
                 id,
                 op,
                 context,
-                at,
                 ended,
                 detail,
                 failure,
@@ -1087,7 +1086,6 @@ fn the_end_of_a_followed_change_is_audited_once_with_its_word() {
             assert_eq!(ended, "rolled back");
             assert!(detail.contains("circuit breaker"), "{detail}");
             assert!(*failure);
-            assert_eq!(*at, now);
             assert_eq!(context.environment, "production");
             assert!(
                 context.simulated,
