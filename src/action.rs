@@ -117,6 +117,12 @@ pub enum Action {
         at: Timestamp,
         result: Result<OpOutcome, String>,
     },
+    /// The final record of a followed change was written to the audit log
+    /// (or could not be).
+    OutcomeAudited {
+        id: String,
+        result: Result<(), String>,
+    },
     /// Something the operator should read, from outside `update` (e.g. the
     /// shared audit trail could not be written).
     Notice { text: String, error: bool },

@@ -68,6 +68,7 @@ impl App {
                 | Action::TaskDefinitionLoaded { .. }
                 | Action::RevisionsLoaded { .. }
                 | Action::OperationDone { .. }
+                | Action::OutcomeAudited { .. }
                 | Action::ProbeDone { .. }
                 // --- metrics
                 | Action::AlarmHistoryLoaded { .. }

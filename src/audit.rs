@@ -1,7 +1,13 @@
 //! The append-only audit log: one JSON object per line, an *intent* record
-//! written, flushed and synced to disk before a mutating call is sent, and a
-//! *result* record after it (success with the ids returned, or the error).
-//! A crash mid-operation still leaves the intent.
+//! written, flushed and synced to disk before a mutating call is sent, a
+//! *result* record after it (success with the ids returned, or the error),
+//! and, for a change the console followed, a *final* record of how it ended
+//! (completed, failed, rolled back by the circuit breaker, superseded, not
+//! finished). A crash mid-operation still leaves the intent.
+//!
+//! Every record says whether its environment is simulated, so the demo's
+//! practice never passes for a real change: the activity view shows only
+//! the records of this session's environments, each of its own kind.
 //!
 //! The file is `audit.jsonl` in the state directory. Records carry names,
 //! counts and image references, never secret values.
@@ -22,6 +28,19 @@ use crate::domain::Timestamp;
 pub enum Phase {
     Intent,
     Result,
+    /// How a followed change ended (written when its watch ends).
+    Final,
+}
+
+impl Phase {
+    /// Later phases replace earlier ones in [`latest_per_operation`].
+    fn rank(self) -> u8 {
+        match self {
+            Self::Intent => 0,
+            Self::Result => 1,
+            Self::Final => 2,
+        }
+    }
 }
 
 /// How an operation ended.
@@ -39,9 +58,14 @@ pub enum Outcome {
 pub struct Record {
     pub time: Timestamp,
     pub phase: Phase,
-    /// Pairs an intent with its result.
+    /// Pairs an intent with its result (and its final record).
     pub id: String,
     pub environment: String,
+    /// The environment is simulated (`--demo`, `source = "sim"`): nothing
+    /// real was touched. Lines written before this field existed are real
+    /// unless their caller is the simulation's (see [`Record::is_simulated`]).
+    #[serde(default)]
+    pub simulated: bool,
     pub account: Option<String>,
     pub region: Option<String>,
     /// The caller identity ARN the request is (or was to be) signed as.
@@ -64,6 +88,28 @@ pub struct Record {
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub result: Value,
     pub error: Option<String>,
+    /// Final records: how the change ended, as the console words it
+    /// ("completed", "failed", "rolled back", "superseded", "not finished").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<String>,
+    /// Final records: what was seen at the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The caller session name of the simulated environments' identity.
+const SIM_CALLER_SESSION: &str = "/honban-demo";
+
+impl Record {
+    /// Whether the record is of a simulated environment: its flag, or for a
+    /// line written before the flag existed, the simulation's caller.
+    pub fn is_simulated(&self) -> bool {
+        self.simulated
+            || self
+                .caller
+                .as_deref()
+                .is_some_and(|c| c.ends_with(SIM_CALLER_SESSION))
+    }
 }
 
 /// The audit log file. Appends are serialised by a mutex and synced.
@@ -155,16 +201,22 @@ impl AuditLog {
     }
 }
 
-/// One line per operation, newest first: the result record where there is
-/// one, else the intent (an operation whose result was never recorded: the
-/// console stopped while it was being sent).
+/// One line per operation, newest first: the final record where there is
+/// one (how a followed change ended, keeping what the API returned), else
+/// the result, else the intent (an operation whose result was never
+/// recorded: the console stopped while it was being sent).
 pub fn latest_per_operation(records: Vec<Record>) -> Vec<Record> {
     let mut out: Vec<Record> = Vec::with_capacity(records.len() / 2 + 1);
-    for r in records {
+    for mut r in records {
         match out.iter_mut().find(|o| o.id == r.id) {
             Some(o) => {
-                if r.phase == Phase::Result || o.phase == Phase::Intent {
+                if r.phase.rank() >= o.phase.rank() {
+                    if r.result.is_null() {
+                        r.result = std::mem::take(&mut o.result);
+                    }
                     *o = r;
+                } else if o.result.is_null() {
+                    o.result = r.result;
                 }
             }
             None => out.push(r),
@@ -172,6 +224,24 @@ pub fn latest_per_operation(records: Vec<Record>) -> Vec<Record> {
     }
     out.sort_by_key(|r| std::cmp::Reverse(r.time));
     out
+}
+
+/// The records of this session's environments, each of its own kind:
+/// those whose environment is open under the same name and is simulated
+/// exactly when the record is. So the demo never lists a real change, a
+/// real environment never lists the demo's practice, and environments no
+/// longer configured are left out. Also returns how many were left out.
+pub fn of_environments(records: Vec<Record>, envs: &[(&str, bool)]) -> (Vec<Record>, usize) {
+    let total = records.len();
+    let kept: Vec<Record> = records
+        .into_iter()
+        .filter(|r| {
+            envs.iter()
+                .any(|(name, simulated)| *name == r.environment && *simulated == r.is_simulated())
+        })
+        .collect();
+    let left_out = total - kept.len();
+    (kept, left_out)
 }
 
 /// The CloudWatch Logs stream of this session in a shared trail group:
@@ -217,6 +287,9 @@ mod tests {
             outcome: None,
             result: Value::Null,
             error: None,
+            simulated: false,
+            ended: None,
+            detail: None,
         }
     }
 
@@ -256,6 +329,67 @@ mod tests {
         assert_eq!(merged[0].id, "b");
         assert_eq!(merged[0].phase, Phase::Intent);
         assert_eq!(merged[1].outcome, Some(Outcome::Success));
+    }
+
+    #[test]
+    fn a_final_record_tells_how_the_change_ended_and_keeps_the_result() {
+        let mut intent = record("a", Phase::Intent);
+        let mut result = record("a", Phase::Result);
+        let mut end = record("a", Phase::Final);
+        intent.time -= chrono::TimeDelta::seconds(100);
+        result.time -= chrono::TimeDelta::seconds(99);
+        result.outcome = Some(Outcome::Success);
+        result.result = serde_json::json!({"deployment": "ecs-svc/1"});
+        end.outcome = Some(Outcome::Error);
+        end.ended = Some("rolled back".into());
+        end.detail = Some("web:43 did not finish: circuit breaker".into());
+        // However the lines are ordered, the final record wins.
+        for order in [
+            vec![intent.clone(), result.clone(), end.clone()],
+            vec![intent.clone(), end.clone(), result.clone()],
+        ] {
+            let merged = latest_per_operation(order);
+            assert_eq!(merged.len(), 1);
+            assert_eq!(merged[0].phase, Phase::Final);
+            assert_eq!(merged[0].ended.as_deref(), Some("rolled back"));
+            assert_eq!(merged[0].outcome, Some(Outcome::Error));
+            assert_eq!(merged[0].result["deployment"], "ecs-svc/1");
+        }
+        // It round-trips; an old line without the new fields still reads.
+        let line = serde_json::to_string(&end).expect("json");
+        assert!(line.contains("\"phase\":\"final\""), "{line}");
+        assert!(line.contains("\"ended\":\"rolled back\""), "{line}");
+        let back: Record = serde_json::from_str(&line).expect("parse");
+        assert_eq!(back, end);
+        let mut old = serde_json::to_value(&intent).expect("value");
+        if let Some(o) = old.as_object_mut() {
+            o.remove("simulated");
+        }
+        let old: Record = serde_json::from_value(old).expect("an old line parses");
+        assert!(!old.simulated && old.ended.is_none());
+    }
+
+    #[test]
+    fn simulated_and_real_records_stay_apart() {
+        let real = record("real", Phase::Result);
+        let mut sim = record("sim", Phase::Result);
+        sim.simulated = true;
+        // A demo line written before the flag: known by its caller.
+        let mut old_demo = record("old-demo", Phase::Result);
+        old_demo.caller =
+            Some("arn:aws:sts::538291746102:assumed-role/OnCallOperator/honban-demo".into());
+        let mut gone = record("gone", Phase::Result);
+        gone.environment = "legacy".into();
+        let all = vec![real, sim, old_demo, gone];
+
+        let (shown, left_out) = of_environments(all.clone(), &[("production", false)]);
+        let ids: Vec<&str> = shown.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, vec!["real"]);
+        assert_eq!(left_out, 3);
+
+        let (shown, _) = of_environments(all, &[("production", true), ("staging", true)]);
+        let ids: Vec<&str> = shown.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, vec!["sim", "old-demo"]);
     }
 
     #[test]

@@ -10,6 +10,8 @@ pub struct AuditContext {
     pub account: Option<String>,
     pub region: Option<String>,
     pub caller: Option<String>,
+    /// The environment is simulated: nothing real is touched.
+    pub simulated: bool,
     /// What the operator saw before (as the dialog showed it).
     pub before: String,
     pub after: String,
@@ -45,6 +47,20 @@ pub enum Effect {
         op: Box<crate::ops::Operation>,
         dry_run: bool,
         context: Box<AuditContext>,
+    },
+    /// Record in the audit log how a followed change ended (its watch's
+    /// final status); answered with `Action::OutcomeAudited`.
+    AuditOutcome {
+        id: String,
+        env: usize,
+        op: Box<crate::ops::Operation>,
+        context: Box<AuditContext>,
+        /// The status word: "completed", "rolled back", …
+        ended: String,
+        /// What was seen at the end.
+        detail: String,
+        /// Failed, rolled back or given up on.
+        failure: bool,
     },
     /// Leave the console.
     Quit,

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use honban::app::App;
-use honban::audit::{AuditLog, latest_per_operation};
+use honban::audit::AuditLog;
 use honban::backend::sim::SimClock;
 use honban::cli::Cli;
 use honban::config::{load_config, theme::load_theme};
@@ -110,7 +110,7 @@ fn main() -> ExitCode {
             if skipped > 0 {
                 tracing::warn!(skipped, "unreadable lines in the audit log");
             }
-            state.history = latest_per_operation(records);
+            setup::set_history(&mut state, records);
         }
         Err(e) => tracing::warn!(error = %e, "cannot read the audit log"),
     }

@@ -145,10 +145,66 @@ impl Operation {
         }
     }
 
-    /// Whether the operation interrupts traffic or undoes a release: the
-    /// dialog shows it in the danger style.
+    /// Whether the operation interrupts traffic, undoes a release or takes
+    /// something down: the dialog shows it in the danger style.
     pub fn is_dangerous(&self) -> bool {
-        matches!(self, Self::Rollback { .. } | Self::Reboot { .. })
+        matches!(self, Self::Rollback { .. } | Self::Reboot { .. }) || self.outage().is_some()
+    }
+
+    /// What this takes down, when it does: a service scaled (or bounded) to
+    /// no task, a database rebooted with no standby to fail over to. The
+    /// confirmation shows it above everything else.
+    pub fn outage(&self) -> Option<String> {
+        match self {
+            Self::Scale { service, to: 0, .. } => Some(format!(
+                "desired 0 stops every task of {service}: it serves nothing until it is \
+                 scaled up again"
+            )),
+            Self::ScalingBounds { service, to, .. } if to.1 == 0 => Some(format!(
+                "max 0: auto scaling stops every task of {service}: it serves nothing until \
+                 the bounds are raised"
+            )),
+            Self::Reboot {
+                instance,
+                failover: false,
+            } => Some(format!(
+                "no Multi-AZ standby, so no failover: {instance} is down while it reboots \
+                 (downtime, usually minutes)"
+            )),
+            _ => None,
+        }
+    }
+
+    /// What else an operator should know before confirming.
+    pub fn notes(&self) -> Vec<String> {
+        match self {
+            Self::Scale {
+                scaling: Some((min, max)),
+                to,
+                ..
+            } => {
+                let mut v = vec![format!(
+                    "auto scaling ({min}–{max}) manages this service and may override the \
+                     count; esc and A change min/max instead"
+                )];
+                if to < min || to > max {
+                    v.push(format!(
+                        "{to} is outside {min}–{max}: the scaler will move it back"
+                    ));
+                }
+                v
+            }
+            Self::Reboot { failover: true, .. } => vec![
+                "Multi-AZ: the standby is promoted; connections drop for about a minute"
+                    .to_string(),
+            ],
+            Self::AlarmActions { enable: false, .. } => vec![
+                "while muted the alarm still changes state, but notifies no one: unmute after \
+                 the maintenance"
+                    .to_string(),
+            ],
+            _ => Vec::new(),
+        }
     }
 
     /// Before → after, as the operator reads it.
@@ -340,6 +396,13 @@ impl Operation {
     }
 }
 
+/// What a protected environment wants typed to confirm an operation on
+/// `resource`: `ENV/RESOURCE` (e.g. `production/web`), so that the name
+/// alone, the same in every environment, does not confirm in the wrong one.
+pub fn confirmation_text(environment: &str, resource: &str) -> String {
+    format!("{environment}/{resource}")
+}
+
 /// The image to deploy from what the operator typed: a tag (`v1.4.3`)
 /// replaces the tag of the current image, a digest (`@sha256:…`) replaces
 /// its tag or digest, anything with a `/` or `:` is a full image reference.
@@ -528,6 +591,45 @@ mod tests {
         assert_eq!(parse_bounds("2,8"), Ok((2, 8)));
         assert!(parse_bounds("10 2").is_err());
         assert!(parse_bounds("3").is_err());
+    }
+
+    #[test]
+    fn what_takes_a_service_or_a_database_down_is_said_first() {
+        let scale = |to| Operation::Scale {
+            cluster: "prod".into(),
+            service: "web".into(),
+            from: 2,
+            to,
+            scaling: None,
+        };
+        let down = scale(0).outage().expect("desired 0 warns");
+        assert!(down.contains("stops every task of web"), "{down}");
+        assert!(scale(0).is_dangerous());
+        assert_eq!(scale(1).outage(), None);
+        assert!(!scale(1).is_dangerous());
+        let bounds = |to| Operation::ScalingBounds {
+            cluster: "prod".into(),
+            service: "web".into(),
+            from: (2, 10),
+            to,
+        };
+        assert!(bounds((0, 0)).outage().is_some());
+        assert_eq!(bounds((0, 4)).outage(), None, "min 0 alone keeps tasks");
+        let reboot = |failover| Operation::Reboot {
+            instance: "db".into(),
+            failover,
+        };
+        let down = reboot(false).outage().expect("single-AZ reboot warns");
+        assert!(
+            down.contains("no failover") && down.contains("downtime"),
+            "{down}"
+        );
+        assert_eq!(reboot(true).outage(), None);
+        assert!(
+            !reboot(true).notes().is_empty(),
+            "failover drops connections"
+        );
+        assert_eq!(confirmation_text("production", "web"), "production/web");
     }
 
     #[test]

@@ -237,6 +237,48 @@ impl Runner {
                     .instrument(span),
                 );
             }
+            Effect::AuditOutcome {
+                id,
+                env,
+                op,
+                context,
+                ended,
+                detail,
+                failure,
+            } => {
+                let span = tracing::info_span!("audit-outcome", env, %id, ended = %ended);
+                tokio::spawn(
+                    async move {
+                        // Stamped like the intent and the result, so that it
+                        // sorts after them.
+                        let mut record = record_of(&id, &op, &context, runner.clock.now());
+                        record.phase = audit::Phase::Final;
+                        record.outcome = Some(if failure {
+                            audit::Outcome::Error
+                        } else {
+                            audit::Outcome::Success
+                        });
+                        record.ended = Some(ended);
+                        record.detail = Some(detail);
+                        let result = match runner.audit.clone() {
+                            Some(audit) => append(&audit, record.clone())
+                                .await
+                                .map_err(|e| format!("{}: {e}", audit.path().display())),
+                            None => Err("no audit log is open".to_string()),
+                        };
+                        match &result {
+                            Ok(()) => {
+                                runner.ship(env, &record, None);
+                            }
+                            Err(e) => {
+                                tracing::error!(error = %e, "the outcome was not recorded");
+                            }
+                        }
+                        let _ = runner.tx.send(Action::OutcomeAudited { id, result });
+                    }
+                    .instrument(span),
+                );
+            }
             // --- metrics
             Effect::FetchMetrics {
                 env,
@@ -434,25 +476,8 @@ impl Runner {
         let Some(audit) = self.audit.clone() else {
             return Err("no audit log is open, so nothing was sent".to_string());
         };
-        let mut record = audit::Record {
-            time: self.clock.now(),
-            phase: audit::Phase::Intent,
-            id: id.to_string(),
-            environment: ctx.environment.clone(),
-            account: ctx.account.clone(),
-            region: ctx.region.clone(),
-            caller: ctx.caller.clone(),
-            operation: op.name().to_string(),
-            resource: op.resource().to_string(),
-            calls: op.calls(),
-            parameters: op.parameters(),
-            before: Some(ctx.before.clone()),
-            after: Some(ctx.after.clone()),
-            dry_run,
-            outcome: None,
-            result: serde_json::Value::Null,
-            error: None,
-        };
+        let mut record = record_of(id, op, ctx, self.clock.now());
+        record.dry_run = dry_run;
         if let Err(e) = append(&audit, record.clone()).await {
             return Err(format!(
                 "the audit log {} cannot be written ({e}), so nothing was sent",
@@ -692,6 +717,38 @@ impl Runner {
                 });
             }
         })
+    }
+}
+
+/// An intent record of an operation: who, where, what and the exact calls.
+/// Results and final records are made from it.
+fn record_of(
+    id: &str,
+    op: &Operation,
+    ctx: &AuditContext,
+    time: crate::domain::Timestamp,
+) -> audit::Record {
+    audit::Record {
+        time,
+        phase: audit::Phase::Intent,
+        id: id.to_string(),
+        environment: ctx.environment.clone(),
+        simulated: ctx.simulated,
+        account: ctx.account.clone(),
+        region: ctx.region.clone(),
+        caller: ctx.caller.clone(),
+        operation: op.name().to_string(),
+        resource: op.resource().to_string(),
+        calls: op.calls(),
+        parameters: op.parameters(),
+        before: Some(ctx.before.clone()),
+        after: Some(ctx.after.clone()),
+        dry_run: false,
+        outcome: None,
+        result: serde_json::Value::Null,
+        error: None,
+        ended: None,
+        detail: None,
     }
 }
 

@@ -135,3 +135,19 @@ pub async fn build(
     state.session = format!("{}-{}", state.session, std::process::id());
     Ok((state, runtimes))
 }
+
+/// The activity view's history from the audit records read at start: one
+/// line per operation, and only those of this session's environments, each
+/// of its own kind, so the demo's practice never shows as a real change in
+/// a real environment, nor a real change in the demo.
+pub fn set_history(state: &mut State, records: Vec<crate::audit::Record>) {
+    let envs: Vec<(&str, bool)> = state
+        .envs
+        .iter()
+        .map(|e| (e.name.as_str(), e.source == Source::Sim))
+        .collect();
+    let (shown, hidden) =
+        crate::audit::of_environments(crate::audit::latest_per_operation(records), &envs);
+    state.history = shown;
+    state.history_hidden = hidden;
+}

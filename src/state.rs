@@ -463,13 +463,17 @@ pub enum Dialog {
         /// (then the previous revision is meant).
         index: Option<usize>,
         typed: String,
+        /// Why the last confirming key did not send (shown in the dialog).
+        error: Option<String>,
     },
-    /// The confirmation: what will be sent, and the typed resource name in
-    /// a protected environment.
+    /// The confirmation: what will be sent; `y` sends, or in a protected
+    /// environment `ENV/RESOURCE` typed and enter.
     Confirm {
         env: usize,
         op: crate::ops::Operation,
         typed: String,
+        /// Why the last confirming key did not send (shown in the dialog).
+        error: Option<String>,
     },
 }
 
@@ -535,12 +539,21 @@ pub struct State {
     /// Set by `update` when the screen must be redrawn.
     pub dirty: bool,
     pub quit: bool,
+    /// When `q` was pressed while a change was being followed: a second
+    /// `q` soon after quits.
+    pub quit_asked_at: Option<Timestamp>,
     /// `--dry-run`: operations are previewed and recorded, never sent.
     pub dry_run: bool,
     /// Operations of this session, oldest first.
     pub activity: Vec<crate::watch::Activity>,
-    /// Audit records of earlier sessions (and this one's, as read at start).
+    /// Audit records of earlier sessions (and this one's, as read at start)
+    /// on this session's environments, each of its own kind (simulated or
+    /// real): see [`crate::audit::of_environments`].
     pub history: Vec<crate::audit::Record>,
+    /// Records read at start but not shown: of simulated environments in a
+    /// real one's history (or the other way round), or of environments not
+    /// open in this session.
+    pub history_hidden: usize,
     /// Where the audit log is, for the activity view.
     pub audit_path: Option<String>,
     /// Prefix of this session's operation ids.
@@ -575,9 +588,11 @@ impl State {
             page_rows: 10,
             dirty: true,
             quit: false,
+            quit_asked_at: None,
             dry_run: false,
             activity: Vec::new(),
             history: Vec::new(),
+            history_hidden: 0,
             audit_path: None,
             session: now.format("%Y%m%dT%H%M%S").to_string(),
             // --- metrics

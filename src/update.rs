@@ -119,6 +119,7 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::OperationDone { id, at, result } => operate::on_done(state, &id, at, result),
+        Action::OutcomeAudited { id, result } => operate::on_outcome_audited(state, &id, result),
         Action::Notice { text, error } => {
             let severity = if error {
                 Severity::Error
@@ -396,7 +397,7 @@ fn on_loaded(
             effects.extend(poll(state, env, Resource::Targets, false));
         }
     }
-    operate::advance_watches(state, env);
+    effects.extend(operate::advance_watches(state, env));
     // --- metrics
     effects.extend(metrics::after_load(state, env, resource));
     if env == state.active {
@@ -472,7 +473,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             state.mode = Mode::Normal;
             state.dirty = true;
             match state.keymap.command_for(&key) {
-                Some(Command::Quit) => quit(state),
+                Some(Command::Quit) => quit_asked(state),
                 _ => Vec::new(),
             }
         }
@@ -615,6 +616,15 @@ fn quit(state: &mut State) -> Vec<Effect> {
     vec![Effect::Quit]
 }
 
+/// `q` / `:q`: asks again while a change is being followed.
+fn quit_asked(state: &mut State) -> Vec<Effect> {
+    if operate::may_quit(state) {
+        quit(state)
+    } else {
+        Vec::new()
+    }
+}
+
 fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
     state.dirty = true;
     // --- logs
@@ -640,7 +650,7 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
     let sel = state.selected(kind);
     let last = rows.saturating_sub(1);
     match cmd {
-        Command::Quit => return quit(state),
+        Command::Quit => return quit_asked(state),
         Command::Back => {
             if state.filters.remove(&kind).is_some() {
                 state.reselect_or_top();
@@ -822,7 +832,8 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
     let arg: Vec<&str> = words.collect();
     let arg = arg.join(" ");
     match cmd {
-        "q" | "quit" | "q!" => quit(state),
+        "q" | "quit" => quit_asked(state),
+        "q!" | "quit!" => quit(state),
         "overview" | "o" | "home" => {
             go(state, View::Overview);
             Vec::new()

@@ -29,6 +29,9 @@ pub struct Activity {
     pub dry_run: bool,
     pub status: OpStatus,
     pub watch: Option<Watch>,
+    /// Who acted where, as the intent recorded it: the final record of the
+    /// change says the same.
+    pub context: crate::effect::AuditContext,
 }
 
 impl Activity {
@@ -269,7 +272,16 @@ pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> W
                         .as_deref()
                         .unwrap_or("the deployment failed")
                 )),
-                RolloutState::Completed if running >= want && d.pending_count == 0 => {
+                // A scale is done when the count is reached, down as well
+                // as up: ECS says COMPLETED while the surplus still runs.
+                RolloutState::Completed
+                    if desired.is_some() && running == want && d.pending_count == 0 =>
+                {
+                    WatchStatus::Completed(format!("{td}: {running}/{want} running{note}"))
+                }
+                RolloutState::Completed
+                    if desired.is_none() && running >= want && d.pending_count == 0 =>
+                {
                     WatchStatus::Completed(format!(
                         "{td} rolled out: {running}/{want} running{note}"
                     ))

@@ -440,8 +440,8 @@ async fn a_deploy_is_confirmed_audited_shared_and_watched_to_completion() {
     press(&mut app, KeyCode::Enter);
     type_text(&mut app, "v2");
     press(&mut app, KeyCode::Enter);
-    // Production is protected: the name, then enter.
-    type_text(&mut app, "web");
+    // Production is protected: environment/name, then enter.
+    type_text(&mut app, "production/web");
     press(&mut app, KeyCode::Enter);
     app.settle().await;
     let a = &app.state.activity[0];
@@ -465,13 +465,17 @@ async fn a_deploy_is_confirmed_audited_shared_and_watched_to_completion() {
         .map(|c| c.image.clone());
     assert!(image.is_some_and(|i| i.ends_with(":v2")));
 
-    // The local audit log: intent, then result, for the same operation.
+    // The local audit log: intent, result, and how it ended, for the same
+    // operation, each saying it happened in a simulation.
     let (records, skipped) = audit.read_recent(10).expect("audit log");
     assert_eq!(skipped, 0);
-    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records.len(), 3, "{records:?}");
     assert_eq!(records[0].phase, honban::audit::Phase::Intent);
     assert_eq!(records[1].phase, honban::audit::Phase::Result);
-    assert_eq!(records[0].id, records[1].id);
+    assert_eq!(records[2].phase, honban::audit::Phase::Final);
+    assert_eq!(records[2].ended.as_deref(), Some("completed"));
+    assert_eq!(records[2].outcome, Some(honban::audit::Outcome::Success));
+    assert!(records.iter().all(|r| r.simulated && r.id == records[0].id));
     assert_eq!(records[0].operation, "deploy-image");
     assert_eq!(records[0].environment, "production");
     assert!(
@@ -489,13 +493,13 @@ async fn a_deploy_is_confirmed_audited_shared_and_watched_to_completion() {
     // The shared trail (production has an audit log group in the demo).
     let mut trail = sim.audit_trail();
     for _ in 0..100 {
-        if trail.len() >= 2 {
+        if trail.len() >= 3 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
         trail = sim.audit_trail();
     }
-    assert_eq!(trail.len(), 2, "{trail:?}");
+    assert_eq!(trail.len(), 3, "{trail:?}");
     assert!(
         trail
             .iter()
@@ -503,6 +507,7 @@ async fn a_deploy_is_confirmed_audited_shared_and_watched_to_completion() {
     );
     assert!(trail[0].2.contains("\"phase\":\"intent\""));
     assert!(trail[1].2.contains("\"phase\":\"result\""));
+    assert!(trail[2].2.contains("\"phase\":\"final\""));
 }
 
 #[tokio::test]
@@ -519,11 +524,15 @@ async fn a_bad_image_fails_and_the_offered_rollback_restores_the_service() {
     press(&mut app, KeyCode::Char('i'));
     type_text(&mut app, "bad-1");
     press(&mut app, KeyCode::Enter);
-    type_text(&mut app, "api");
+    type_text(&mut app, "production/api");
     press(&mut app, KeyCode::Enter);
     app.settle().await;
     let end = until_watch_ends(&mut app, &clock).await;
-    assert!(end.is_failure(), "{end:?}");
+    // production api has the circuit breaker with rollback.
+    assert!(
+        matches!(end, honban::watch::WatchStatus::RolledBack(_)),
+        "{end:?}"
+    );
 
     // One key and the confirmation roll back.
     app.state.activity.clear();
@@ -535,7 +544,7 @@ async fn a_bad_image_fails_and_the_offered_rollback_restores_the_service() {
         .clone();
     press(&mut app, KeyCode::Char('b'));
     app.settle().await;
-    type_text(&mut app, "api");
+    type_text(&mut app, "production/api");
     press(&mut app, KeyCode::Enter);
     app.settle().await;
     let a = &app.state.activity[0];
@@ -564,10 +573,122 @@ async fn a_bad_image_fails_and_the_offered_rollback_restores_the_service() {
         vec![
             ("deploy-image", honban::audit::Phase::Intent),
             ("deploy-image", honban::audit::Phase::Result),
+            ("deploy-image", honban::audit::Phase::Final),
             ("rollback", honban::audit::Phase::Intent),
             ("rollback", honban::audit::Phase::Result),
+            ("rollback", honban::audit::Phase::Final),
         ]
     );
+    // The deploy was accepted ("success" as a request) but it did not
+    // last: its final record says the circuit breaker rolled it back.
+    let deploy = &records[2];
+    assert_eq!(records[1].outcome, Some(honban::audit::Outcome::Success));
+    assert_eq!(deploy.ended.as_deref(), Some("rolled back"));
+    assert_eq!(deploy.outcome, Some(honban::audit::Outcome::Error));
+    assert!(
+        deploy
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("circuit breaker")),
+        "{deploy:?}"
+    );
+    assert_eq!(records[5].ended.as_deref(), Some("completed"));
+    assert!(records.iter().all(|r| r.simulated));
+    // Read back for the activity view of a later demo session: one line,
+    // with how it ended.
+    let history = honban::audit::latest_per_operation(records[..3].to_vec());
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].ended.as_deref(), Some("rolled back"));
+    assert_eq!(history[0].phase, honban::audit::Phase::Final);
+}
+
+/// The dialog titled `title`, border included, without the view around it.
+fn dialog_text(screen: &str, title: &str) -> String {
+    let lines: Vec<&str> = screen.lines().collect();
+    let Some((top, x)) = lines.iter().enumerate().find_map(|(i, l)| {
+        let at = l.find(&format!(" {title} "))?;
+        let before: Vec<char> = l[..at].chars().collect();
+        let x = before.iter().rposition(|c| *c == '┏' || *c == '┌')?;
+        Some((i, x))
+    }) else {
+        return String::new();
+    };
+    let width = lines[top]
+        .chars()
+        .skip(x)
+        .position(|c| c == '┓' || c == '┐')
+        .map_or(usize::MAX, |w| w + 1);
+    let mut out = Vec::new();
+    for l in &lines[top..] {
+        let part: String = l.chars().skip(x).take(width).collect();
+        let done = part.starts_with('┗') || part.starts_with('└');
+        out.push(part);
+        if done {
+            break;
+        }
+    }
+    out.join("\n")
+}
+
+#[tokio::test]
+async fn confirmations_warn_of_downtime_and_want_env_slash_name_at_80x24() {
+    let (mut app, _) = demo(42).await;
+    // Production's read replica is single-AZ: a reboot has no failover.
+    command(&mut app, "db");
+    let index = app
+        .state
+        .visible_databases()
+        .iter()
+        .position(|d| d.id == "works-logue-prod-db-replica")
+        .expect("the replica is listed");
+    for _ in 0..index {
+        app.dispatch(Action::Command(Command::Down));
+    }
+    press(&mut app, KeyCode::Char('F'));
+    let title = "Reboot works-logue-prod-db-replica";
+    let text = dialog_text(&render(&app, 80, 24), title);
+    assert!(
+        text.contains("!! no Multi-AZ standby, so no failover"),
+        "{text}"
+    );
+    assert!(
+        text.contains("type production/works-logue-prod-db-replica to confirm:"),
+        "{text}"
+    );
+    // The name alone is wrong, and the dialog says so.
+    type_text(&mut app, "works-logue-prod-db-replica");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.state.activity.is_empty());
+    let text = dialog_text(&render(&app, 80, 24), title);
+    insta::assert_snapshot!("confirm_reboot_wrong_entry_80x24", text);
+    assert!(text.contains("is not"), "{text}");
+    press(&mut app, KeyCode::Esc);
+
+    // Staging: scaling api to 0 takes it down; enter does not send.
+    command(&mut app, "env staging");
+    command(&mut app, "svc");
+    let index = app
+        .state
+        .visible_services()
+        .iter()
+        .position(|s| s.name == "api")
+        .expect("api is listed");
+    for _ in 0..index {
+        app.dispatch(Action::Command(Command::Down));
+    }
+    press(&mut app, KeyCode::Char('s'));
+    press(&mut app, KeyCode::Backspace);
+    type_text(&mut app, "0");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    assert!(app.state.activity.is_empty(), "enter sent nothing");
+    let text = dialog_text(&render(&app, 80, 24), "Scale service api");
+    insta::assert_snapshot!("confirm_scale_to_0_80x24", text);
+    assert!(
+        text.contains("!! desired 0 stops every task of api"),
+        "{text}"
+    );
+    assert!(text.contains("enter does not send: press y"), "{text}");
 }
 
 // --- metrics

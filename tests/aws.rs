@@ -1531,6 +1531,16 @@ fn confirming(app: &App) -> Option<&Operation> {
     }
 }
 
+/// The error line of the open confirmation ("" without one).
+fn dialog_error(app: &App) -> String {
+    match &app.state.mode {
+        Mode::Dialog(Dialog::Confirm { error, .. } | Dialog::Rollback { error, .. }) => {
+            error.clone().unwrap_or_default()
+        }
+        _ => String::new(),
+    }
+}
+
 fn flash_text(app: &App) -> String {
     app.state
         .flash
@@ -1554,10 +1564,15 @@ fn audit_records(path: &std::path::Path) -> Vec<Record> {
 
 /// The intent and result records of operation `id`: exactly two, intent
 /// first, describing the same operation by the same caller; returns them.
+/// (A final record, once the change was followed to its end, is checked by
+/// the tests that wait for it.) Every record of a real environment says it
+/// is not simulated.
 fn audited(app: &App, path: &std::path::Path, id: &str) -> (Record, Record) {
     let records: Vec<Record> = audit_records(path)
         .into_iter()
         .filter(|r| r.id == id)
+        .inspect(|r| assert!(!r.simulated, "a real environment: {r:?}"))
+        .filter(|r| r.phase != Phase::Final)
         .collect();
     let [intent, result] = records.as_slice() else {
         panic!("expected an intent and a result for {id}: {records:?}");
@@ -1638,17 +1653,17 @@ async fn scaling_by_keys_in_a_protected_environment_is_typed_sent_once_and_audit
         "{op:?}"
     );
 
-    // Enter with no name, then with the wrong one: the dialog stays, nothing
-    // is sent, and `y` is typed text here, not a confirmation.
+    // Enter with no name, with the service's name alone (the same in every
+    // environment), then with `y` added: the dialog stays and says why in
+    // the dialog, nothing is sent, and `y` is typed text here.
     press(&mut app, KeyCode::Enter);
     assert!(confirming(&app).is_some(), "still confirming");
-    assert!(
-        flash_text(&app).contains("type web exactly"),
-        "{}",
-        flash_text(&app)
-    );
-    type_text(&mut app, "api");
+    let error = dialog_error(&app);
+    assert!(error.contains("type production/web"), "{error}");
+    type_text(&mut app, "web");
     press(&mut app, KeyCode::Enter);
+    let error = dialog_error(&app);
+    assert!(error.contains("\"web\" is not production/web"), "{error}");
     type_text(&mut app, "y");
     press(&mut app, KeyCode::Enter);
     assert!(confirming(&app).is_some(), "still confirming");
@@ -1657,11 +1672,12 @@ async fn scaling_by_keys_in_a_protected_environment_is_typed_sent_once_and_audit
     assert_eq!(mutating_counts(moto, &account), ops(&[]), "nothing sent");
     assert!(audit_records(&audit).is_empty(), "nothing audited");
 
-    // The right name; then Enter again and `y` (a double press).
+    // ENV/NAME; then Enter again and `y` (a double press).
     for _ in 0..4 {
         press(&mut app, KeyCode::Backspace);
     }
-    type_text(&mut app, "web");
+    type_text(&mut app, "production/web");
+    assert_eq!(dialog_error(&app), "", "typing clears the error");
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Char('y'));
@@ -1770,6 +1786,7 @@ async fn read_only_refuses_operation_keys_and_the_guard_refuses_a_forced_confirm
                 env: 0,
                 op: op.clone(),
                 typed: String::new(),
+                error: None,
             });
             press(&mut app, KeyCode::Char('y'));
             app.settle().await;
@@ -2161,10 +2178,38 @@ async fn service_operations_by_keys_are_sent_once_read_back_and_audited() {
     assert_eq!(result.outcome, Some(Outcome::Success));
 
     assert_eq!(app.state.activity.len(), 4);
+    assert_only_intents_results_and_finals(&app, &audit, 4);
+}
+
+/// `n` operations of this session audited: an intent and a result each,
+/// and at most one final record each (for those followed to their end by
+/// now), every one of a real environment.
+fn assert_only_intents_results_and_finals(app: &App, path: &std::path::Path, n: usize) {
+    let records = audit_records(path);
+    let finals: Vec<&Record> = records.iter().filter(|r| r.phase == Phase::Final).collect();
     assert_eq!(
-        audit_records(&audit).len(),
-        8,
-        "an intent and a result each"
+        records.len() - finals.len(),
+        2 * n,
+        "an intent and a result each: {records:#?}"
+    );
+    for f in &finals {
+        let a = app
+            .state
+            .activity
+            .iter()
+            .find(|a| a.id == f.id)
+            .expect("a final record of this session's operation");
+        let w = a.watch.as_ref().expect("followed");
+        assert!(w.status.is_final(), "{f:?}");
+        assert_eq!(f.ended.as_deref(), Some(w.status.word()), "{f:?}");
+        assert!(!f.simulated, "{f:?}");
+    }
+    let mut ids: Vec<&str> = finals.iter().map(|f| f.id.as_str()).collect();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        finals.len(),
+        "one final record each: {finals:#?}"
     );
 }
 
@@ -2288,11 +2333,7 @@ async fn database_and_alarm_operations_by_keys_are_sent_once_read_back_and_audit
     assert_eq!(intent.parameters["actionsEnabled"], false);
     assert_eq!(result.outcome, Some(Outcome::Success));
 
-    assert_eq!(
-        audit_records(&audit).len(),
-        6,
-        "an intent and a result each"
-    );
+    assert_only_intents_results_and_finals(&app, &audit, 3);
 }
 
 /// The server refuses: a scale fails with the typed error (throttled), and a
@@ -2440,12 +2481,13 @@ async fn audit_records_also_go_to_the_shared_log_group() {
     let mut events = Vec::new();
     for _ in 0..100 {
         events = log_events(moto, &account, "/honban/audit");
-        if events.len() >= 2 {
+        if events.len() >= 3 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(events.len(), 2, "{events:?}");
+    // Intent, result, and (the mute reads back at once) how it ended.
+    assert_eq!(events.len(), 3, "{events:?}");
     assert!(
         events.iter().all(
             |(stream, _)| stream.starts_with("honban/") && stream.ends_with(&app.state.session)
@@ -2457,12 +2499,14 @@ async fn audit_records_also_go_to_the_shared_log_group() {
         .collect();
     assert_eq!(shared[0]["phase"], "intent");
     assert_eq!(shared[1]["phase"], "result");
+    assert_eq!(shared[2]["phase"], "final");
+    assert_eq!(shared[2]["ended"], "completed");
     assert!(shared.iter().all(|r| r["id"] == id.as_str()));
     assert_eq!(shared[1]["outcome"], "success");
     assert_eq!(shared[0]["operation"], "alarm-mute");
     // The same records as the local log.
     let local = audit_records(&audit);
-    assert_eq!(local.len(), 2);
+    assert_eq!(local.len(), 3);
     assert_eq!(
         serde_json::to_value(&local[0]).expect("json"),
         shared[0].clone()
@@ -2471,7 +2515,7 @@ async fn audit_records_also_go_to_the_shared_log_group() {
     assert_eq!(counts.get("logs:CreateLogStream"), Some(&1), "{counts:?}");
     assert_eq!(
         counts.get("logs:PutLogEvents").copied(),
-        Some(3),
+        Some(4),
         "{counts:?}"
     );
 
@@ -2487,7 +2531,8 @@ async fn audit_records_also_go_to_the_shared_log_group() {
     press(&mut app, KeyCode::Char('y'));
     app.settle().await;
     assert!(accepted(last_activity(&app)));
-    assert_eq!(audit_records(&audit).len(), 2);
+    // Intent, result and final record, all in the local log.
+    assert_eq!(audit_records(&audit).len(), 3);
     let mut told = false;
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -329,6 +329,21 @@ fn audit_records(pty: &Pty) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The audit records once one of `operation` on `resource` says how it
+/// ended (written as its watch ends, beside what the screen shows).
+fn audit_records_with_final(pty: &Pty, operation: &str, resource: &str) -> Vec<serde_json::Value> {
+    let deadline = std::time::Instant::now() + STEP;
+    loop {
+        let records = audit_records(pty);
+        if !audit_phase(&records, operation, resource, "final").is_empty()
+            || std::time::Instant::now() > deadline
+        {
+            return records;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// The `phase` records of `operation` on `resource`.
 fn audit_phase<'a>(
     records: &'a [serde_json::Value],
@@ -342,10 +357,11 @@ fn audit_phase<'a>(
         .collect()
 }
 
-/// A deploy of a good image in protected production, typed name and all,
-/// followed by the bar to "completed"; the service then runs the new
-/// revision, the Activity view lists it, and the audit log holds its intent
-/// and its result.
+/// A deploy of a good image in protected production, `production/api` typed
+/// and all, followed by the bar to "completed" (`q` meanwhile asks once
+/// more instead of quitting); the service then runs the new revision, the
+/// Activity view lists it, and the audit log holds its intent, its result
+/// and how it ended, each marked simulated.
 #[test]
 fn deploy_in_production_is_watched_to_completion_and_audited() {
     let mut pty = start_demo(100, 30);
@@ -363,8 +379,11 @@ fn deploy_in_production_is_watched_to_completion_and_audited() {
     ok(pty.wait_for_all(&["Deploy a new image to api", "tag or image:"], STEP));
     pty.type_str("v2");
     pty.key_enter();
-    ok(pty.wait_for_all(&["works-logue/api:v2", "type api to confirm"], STEP));
-    pty.type_str("api");
+    ok(pty.wait_for_all(
+        &["works-logue/api:v2", "type production/api to confirm"],
+        STEP,
+    ));
+    pty.type_str("production/api");
     pty.key_enter();
 
     // Under way: the bar follows the new revision task by task…
@@ -372,6 +391,12 @@ fn deploy_in_production_is_watched_to_completion_and_audited() {
         let bar = ops_bar(s);
         bar.contains("deploy-image api") && bar.contains("works-logue-prod-api:28")
     }));
+    // …and q does not leave it unseen: it asks once more.
+    pty.send_str("q");
+    ok(pty.wait_until("q to ask again", STEP, |s| {
+        footer(s).contains("a change is being followed")
+    }));
+    assert!(pty.is_running(), "one q did not quit\n{}", pty.dump());
     // …to its end.
     ok(
         pty.wait_until("the bar to say the deploy completed", ROLLOUT, |s| {
@@ -405,17 +430,22 @@ fn deploy_in_production_is_watched_to_completion_and_audited() {
         }),
     );
 
-    let records = audit_records(&pty);
+    let records = audit_records_with_final(&pty, "deploy-image", "api");
     let intents = audit_phase(&records, "deploy-image", "api", "intent");
     let results = audit_phase(&records, "deploy-image", "api", "result");
     assert_eq!(intents.len(), 1, "one intent: {records:#?}");
     assert_eq!(results.len(), 1, "one result: {records:#?}");
-    let (intent, result) = (intents[0], results[0]);
+    let finals = audit_phase(&records, "deploy-image", "api", "final");
+    assert_eq!(finals.len(), 1, "how it ended: {records:#?}");
+    let (intent, result, end) = (intents[0], results[0], finals[0]);
     assert_eq!(intent["id"], result["id"], "intent and result pair up");
+    assert_eq!(intent["id"], end["id"], "and the final record");
     assert!(intent["outcome"].is_null(), "{intent:#}");
     assert_eq!(result["outcome"], "success", "{result:#}");
-    for r in [intent, result] {
+    assert_eq!(end["ended"], "completed", "{end:#}");
+    for r in [intent, result, end] {
         assert_eq!(r["environment"], "production", "{r:#}");
+        assert_eq!(r["simulated"], true, "{r:#}");
         assert_eq!(r["dry_run"], false, "{r:#}");
         let after = r["after"].as_str().unwrap_or_default();
         assert!(after.ends_with("works-logue/api:v2"), "{r:#}");
@@ -431,8 +461,8 @@ fn deploy_in_production_is_watched_to_completion_and_audited() {
 
 /// Staging `api` has no circuit breaker: a "bad" image fails to pull again
 /// and again, the screen says so, and `b` (the previous revision is
-/// preselected, `y` confirms in an unprotected environment) rolls it back;
-/// the bar follows the rollback to "completed".
+/// preselected, `y` confirms in an unprotected environment; enter only
+/// says so) rolls it back; the bar follows the rollback to "completed".
 #[test]
 fn failed_deploy_is_shown_and_rolled_back_with_b() {
     let mut pty = start_demo_with(&["--env", "staging"], 100, 30);
@@ -451,7 +481,7 @@ fn failed_deploy_is_shown_and_rolled_back_with_b() {
     ok(pty.wait_for("tag or image:", STEP));
     pty.type_str("bad1");
     pty.key_enter();
-    ok(pty.wait_for_all(&["works-logue/api:bad1", "y/enter send"], STEP));
+    ok(pty.wait_for_all(&["works-logue/api:bad1", "y send · n/esc cancel"], STEP));
     pty.send_str("y");
 
     // The failure: tasks of the new revision fail to pull their image.
@@ -476,6 +506,8 @@ fn failed_deploy_is_shown_and_rolled_back_with_b() {
         ],
         STEP,
     ));
+    pty.key_enter();
+    ok(pty.wait_for("enter does not send: press y", STEP));
     pty.send_str("y");
     ok(pty.wait_until("the bar to follow the rollback", STEP, |s| {
         ops_bar(s).contains("rollback api")
@@ -515,17 +547,33 @@ fn failed_deploy_is_shown_and_rolled_back_with_b() {
         STEP,
     ));
 
-    let records = audit_records(&pty);
+    let records = audit_records_with_final(&pty, "rollback", "api");
     let rollback = audit_phase(&records, "rollback", "api", "result");
     assert_eq!(rollback.len(), 1, "{records:#?}");
     assert_eq!(rollback[0]["outcome"], "success", "{:#}", rollback[0]);
+    let ends: Vec<(&str, &str)> = ["deploy-image", "rollback"]
+        .iter()
+        .flat_map(|op| audit_phase(&records, op, "api", "final"))
+        .map(|r| {
+            (
+                r["operation"].as_str().unwrap_or_default(),
+                r["ended"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ends,
+        vec![("deploy-image", "superseded"), ("rollback", "completed")],
+        "{records:#?}"
+    );
 
     quit_cleanly(&mut pty);
 }
 
 /// In protected production Enter alone does not send: the dialog stays and
-/// says to type the name; a wrong name does not send either; Esc cancels,
-/// and nothing reached Activity or the audit log.
+/// says, in the dialog, to type `production/api`; the name alone is a wrong
+/// entry and the dialog says so; Esc cancels, and nothing reached Activity
+/// or the audit log.
 #[test]
 fn protected_confirmation_wants_the_name_typed() {
     let mut pty = start_demo(100, 30);
@@ -537,41 +585,31 @@ fn protected_confirmation_wants_the_name_typed() {
     pty.key_backspace();
     pty.type_str("3");
     pty.key_enter();
-    ok(pty.wait_for_all(&["desired count 3", "type api to confirm"], STEP));
+    let ask = "type production/api to confirm";
+    ok(pty.wait_for_all(&["desired count 3", ask], STEP));
 
     // Enter without the name.
     pty.key_enter();
-    ok(pty.wait_until("the footer to ask for the name", STEP, |s| {
-        footer(s).contains("type api exactly to confirm")
-    }));
+    ok(pty.wait_for("type production/api (environment/name) to send", STEP));
     let screen = pty.screen_text();
-    assert!(
-        screen.contains("type api to confirm"),
-        "the dialog stays\n{}",
-        pty.dump()
-    );
+    assert!(screen.contains(ask), "the dialog stays\n{}", pty.dump());
     assert!(
         !ops_bar(&screen).contains("scale api"),
         "nothing sent\n{}",
         pty.dump()
     );
 
-    // A wrong name.
-    pty.type_str("ap");
-    ok(pty.wait_for("type api to confirm: ap", STEP));
+    // The name alone, as before: a wrong entry, said in the dialog.
+    pty.type_str("api");
+    ok(pty.wait_for(&format!("{ask}: api"), STEP));
     pty.key_enter();
-    std::thread::sleep(Duration::from_millis(500));
-    let screen = pty.screen_text();
-    assert!(
-        screen.contains("type api to confirm: ap") && footer(&screen).contains("type api exactly"),
-        "a wrong name is refused and the dialog stays\n{}",
-        pty.dump()
-    );
+    ok(pty.wait_for("\"api\" is not production/api: nothing was sent", STEP));
+    assert!(pty.screen_text().contains(ask), "{}", pty.dump());
 
     // Esc cancels.
     pty.key_esc();
     ok(pty.wait_until("the dialog to close, cancelled", STEP, |s| {
-        footer(s).contains("cancelled: nothing was sent") && !s.contains("type api to confirm")
+        footer(s).contains("cancelled: nothing was sent") && !s.contains(ask)
     }));
     ok(pty.wait_for("2 running / 2 desired", STEP));
 
@@ -600,7 +638,7 @@ fn dry_run_records_without_changing_anything() {
     pty.key_backspace();
     pty.type_str("3");
     pty.key_enter();
-    ok(pty.wait_for_all(&["desired count 3", "y/enter record (dry run)"], STEP));
+    ok(pty.wait_for_all(&["desired count 3", "y record (dry run)"], STEP));
     pty.send_str("y");
     ok(pty.wait_until("the bar to say dry run", STEP, |s| {
         let bar = ops_bar(s);
@@ -681,8 +719,14 @@ fn circuit_breaker_rolls_a_bad_production_deploy_back() {
     ok(pty.wait_for("tag or image:", STEP));
     pty.type_str("bad-build");
     pty.key_enter();
-    ok(pty.wait_for_all(&["works-logue/api:bad-build", "type api to confirm"], STEP));
-    pty.type_str("api");
+    ok(pty.wait_for_all(
+        &[
+            "works-logue/api:bad-build",
+            "type production/api to confirm",
+        ],
+        STEP,
+    ));
+    pty.type_str("production/api");
     pty.key_enter();
 
     ok(
@@ -699,6 +743,15 @@ fn circuit_breaker_rolls_a_bad_production_deploy_back() {
         pty.dump()
     );
     ok(pty.wait_for("task def works-logue-prod-api:27", STEP));
+    // The audit log says so too: accepted ("success"), then rolled back.
+    let records = audit_records_with_final(&pty, "deploy-image", "api");
+    let result = audit_phase(&records, "deploy-image", "api", "result");
+    let end = audit_phase(&records, "deploy-image", "api", "final");
+    assert_eq!((result.len(), end.len()), (1, 1), "{records:#?}");
+    assert_eq!(result[0]["outcome"], "success", "{:#}", result[0]);
+    assert_eq!(end[0]["ended"], "rolled back", "{:#}", end[0]);
+    assert_eq!(end[0]["outcome"], "error", "{:#}", end[0]);
+    assert_eq!(end[0]["simulated"], true, "{:#}", end[0]);
 
     pty.send_str("b");
     ok(pty.wait_until("the rollback dialog around :27", STEP, |s| {

@@ -82,8 +82,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let rows = items(state);
     let [list_area, detail_area] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(7)]).areas(area);
+    let hidden = if state.history_hidden > 0 {
+        format!(", {} not shown", state.history_hidden)
+    } else {
+        String::new()
+    };
     let title = format!(
-        "Activity ({} this session, {} earlier)",
+        "Activity ({} this session, {} earlier{hidden})",
         state.activity.len(),
         state.history.len()
     );
@@ -204,7 +209,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     theme.dim,
                 ),
             ])];
-            if let Some(e) = &r.error {
+            if let (Some(ended), Some(detail)) = (&r.ended, &r.detail) {
+                let style = if r.outcome == Some(Outcome::Error) {
+                    theme.error
+                } else {
+                    theme.base
+                };
+                l.push(Line::styled(format!("{ended}: {detail}"), style));
+            } else if let Some(e) = &r.error {
                 l.push(Line::styled(e.clone(), theme.error));
             } else if r.phase == Phase::Intent {
                 l.push(Line::styled(
@@ -212,7 +224,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                      check the resource",
                     theme.warning,
                 ));
-            } else if !r.result.is_null() {
+            } else if r.phase == Phase::Result && r.outcome == Some(Outcome::Success) {
+                l.push(Line::styled(
+                    "accepted; how it ended was not recorded (the console did not follow it to the end)",
+                    theme.warning,
+                ));
+            }
+            if r.error.is_none() && !r.result.is_null() {
                 l.push(Line::raw(r.result.to_string()));
             }
             for call in &r.calls {
@@ -234,6 +252,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 fn past_status(r: &Record, theme: &Theme) -> (String, Style) {
     match (r.phase, r.outcome) {
         (Phase::Intent, _) => ("no result".to_string(), theme.warning),
+        // How a followed change ended: its own word, not just "sent".
+        (Phase::Final, outcome) => {
+            let word = r.ended.clone().unwrap_or_else(|| "ended".to_string());
+            let style = if outcome == Some(Outcome::Error) {
+                theme.critical
+            } else {
+                theme.ok
+            };
+            (word, style)
+        }
         (_, Some(Outcome::Success)) => ("sent".to_string(), theme.ok),
         (_, Some(Outcome::DryRun)) => ("dry run".to_string(), theme.dim),
         (_, Some(Outcome::Error)) => ("FAILED".to_string(), theme.critical),

@@ -69,11 +69,26 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, dialog:
             family,
             index,
             typed,
-        } => rollback_lines(state, theme, *env, service, family, *index, typed, inner_w),
-        Dialog::Confirm { env, op, typed } => (
+            error,
+        } => rollback_lines(
+            state,
+            theme,
+            *env,
+            service,
+            family,
+            *index,
+            (typed, error.as_deref()),
+            inner_w,
+        ),
+        Dialog::Confirm {
+            env,
+            op,
+            typed,
+            error,
+        } => (
             op.title(),
             op.is_dangerous(),
-            confirm_lines(state, theme, *env, op, typed, inner_w),
+            confirm_lines(state, theme, *env, op, (typed, error.as_deref()), inner_w),
         ),
     };
     // On a short terminal the last lines (the prompt) must stay: lines
@@ -170,12 +185,16 @@ fn calls_lines<'a>(op: &Operation, theme: &Theme, w: usize) -> Vec<Line<'a>> {
     lines
 }
 
+/// What has been typed in a confirmation, and why its last key did not
+/// send.
+type Typed<'t> = (&'t str, Option<&'t str>);
+
 fn confirm_lines<'a>(
     state: &State,
     theme: &Theme,
     env: usize,
     op: &Operation,
-    typed: &str,
+    typed: Typed<'_>,
     w: usize,
 ) -> Vec<Line<'a>> {
     let Some(e) = state.envs.get(env) else {
@@ -209,85 +228,79 @@ fn confirm_lines<'a>(
             },
         ),
     ]));
-    for warning in warnings(op) {
-        for part in wrap(&format!("! {warning}"), w) {
+    if let Some(outage) = op.outage() {
+        for part in wrap(&format!("!! {outage}"), w) {
+            lines.push(Line::styled(part, theme.danger));
+        }
+    }
+    for note in op.notes() {
+        for part in wrap(&format!("! {note}"), w) {
             lines.push(Line::styled(part, theme.warning));
         }
     }
     lines.extend(calls_lines(op, theme, w));
     lines.push(Line::default());
-    lines.push(prompt_line(
+    lines.extend(prompt_lines(
         theme,
-        e.protected,
+        e,
         state.dry_run,
         op.resource(),
         typed,
+        w,
     ));
     lines
 }
 
-/// What an operator should know before confirming.
-fn warnings(op: &Operation) -> Vec<String> {
-    match op {
-        Operation::Scale {
-            scaling: Some((min, max)),
-            to,
-            ..
-        } => {
-            let mut v = vec![format!(
-                "auto scaling ({min}–{max}) manages this service and may override the count; \
-                 esc and A change min/max instead"
-            )];
-            if to < min || to > max {
-                v.push(format!(
-                    "{to} is outside {min}–{max}: the scaler will move it back"
-                ));
-            }
-            v
-        }
-        Operation::Reboot { failover: true, .. } => vec![
-            "Multi-AZ: the standby is promoted; connections drop for about a minute".to_string(),
-        ],
-        Operation::Reboot { .. } => {
-            vec!["single-AZ: the database is unavailable while it reboots".to_string()]
-        }
-        Operation::AlarmActions { enable: false, .. } => vec![
-            "while muted the alarm still changes state, but notifies no one: unmute after the \
-             maintenance"
-                .to_string(),
-        ],
-        _ => Vec::new(),
-    }
-}
-
-fn prompt_line<'a>(
+/// The confirmation's last lines: what confirms (`ENV/RESOURCE` typed in
+/// a protected environment, else `y`), then why the last key did not send,
+/// or the keys.
+fn prompt_lines<'a>(
     theme: &Theme,
-    protected: bool,
+    env: &EnvState,
     dry_run: bool,
     resource: &str,
-    typed: &str,
-) -> Line<'a> {
+    (typed, error): Typed<'_>,
+    w: usize,
+) -> Vec<Line<'a>> {
     let verb = if dry_run { "record (dry run)" } else { "send" };
-    if protected {
-        let matches = typed == resource;
-        Line::from(vec![
-            Span::styled(format!("type {resource} to confirm: "), theme.warning),
-            Span::styled(
-                format!("{typed}█"),
-                if matches {
-                    theme.ok
-                } else {
-                    theme.command_line
-                },
-            ),
-            Span::styled(format!("  enter {verb} · esc cancel"), theme.dim),
-        ])
+    let mut lines = Vec::new();
+    let keys = if env.protected {
+        let wanted = crate::ops::confirmation_text(&env.name, resource);
+        let ask = format!("type {wanted} to confirm: ");
+        let field = Span::styled(
+            format!("{typed}█"),
+            if typed == wanted {
+                theme.ok
+            } else {
+                theme.command_line
+            },
+        );
+        // The typed text must stay in view: on a line of its own when the
+        // question and the answer would not fit on one.
+        if ask.chars().count() + wanted.chars().count() < w {
+            lines.push(Line::from(vec![Span::styled(ask, theme.warning), field]));
+        } else {
+            lines.push(Line::styled(ask.trim_end().to_string(), theme.warning));
+            lines.push(Line::from(vec![Span::styled("> ", theme.dim), field]));
+        }
+        Some(format!("then enter {verb} · esc cancel"))
     } else {
-        Line::from(vec![
-            Span::styled(format!("y/enter {verb}"), theme.key),
+        lines.push(Line::from(vec![
+            Span::styled(format!("y {verb}"), theme.key),
             Span::styled(" · n/esc cancel", theme.dim),
-        ])
+        ]));
+        None
+    };
+    match (error, keys) {
+        (Some(err), _) => {
+            for part in wrap(err, w) {
+                lines.push(Line::styled(part, theme.error));
+            }
+        }
+        (None, Some(keys)) => lines.push(hint_line(theme, &keys)),
+        (None, None) => {}
     }
+    lines
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -298,7 +311,7 @@ fn rollback_lines<'a>(
     service: &str,
     family: &str,
     index: Option<usize>,
-    typed: &str,
+    typed: Typed<'_>,
     w: usize,
 ) -> (String, bool, Vec<Line<'a>>) {
     let title = format!("Roll back {service}");
@@ -407,13 +420,7 @@ fn rollback_lines<'a>(
         };
         lines.extend(calls_lines(&op, theme, w));
     }
-    lines.push(prompt_line(
-        theme,
-        e.protected,
-        state.dry_run,
-        service,
-        typed,
-    ));
+    lines.extend(prompt_lines(theme, e, state.dry_run, service, typed, w));
     (title, true, lines)
 }
 

@@ -5,16 +5,20 @@
 //! Safety lives in layers: a read-only environment refuses here with the
 //! reason (and its backend refuses again below, without touching the
 //! network); every operation ends in a confirmation that shows what will be
-//! sent, and a protected environment wants the resource name typed; a
+//! sent (what it takes down first) and wants its own key — `y`, never the
+//! enter that ended the step before, or in a protected environment
+//! `ENV/RESOURCE` typed — and says in the dialog why a key did not send; a
 //! confirmation closes the dialog before the effect is emitted, so a second
 //! key press cannot send it twice; an operation on a resource whose previous
-//! one is still being sent is refused.
+//! one is still being sent is refused. How a followed change ended goes to
+//! the audit log too.
 
 use chrono::TimeDelta;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{flash, poll};
 use crate::action::{OpOutcome, Resource};
+use crate::config::Source;
 use crate::config::keys::Command;
 use crate::domain::{Timestamp, short_id, task_definition_label};
 use crate::effect::{AuditContext, Effect};
@@ -265,6 +269,7 @@ fn service_operation(state: &mut State, env: usize, cmd: Command, name: &str) ->
                 family: family.clone(),
                 index: None,
                 typed: String::new(),
+                error: None,
             });
             let mut effects = Vec::new();
             let now = state.now;
@@ -315,6 +320,7 @@ fn confirm(state: &mut State, env: usize, op: Operation) {
         env,
         op,
         typed: String::new(),
+        error: None,
     });
 }
 
@@ -451,6 +457,7 @@ pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Ef
             family,
             index,
             mut typed,
+            error,
         } => {
             let Some(current) = state.service(&service).map(|s| s.task_definition.clone()) else {
                 state.mode = Mode::Normal;
@@ -465,46 +472,28 @@ pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Ef
                 .rollback_candidates(env, &family, &current)
                 .unwrap_or_default();
             let chosen = index.or_else(|| previous_revision_index(&candidates, &current));
-            let protected = state.envs.get(env).is_some_and(|e| e.protected);
             let mut new_index = index;
-            match key.code {
-                KeyCode::Up => new_index = Some(chosen.unwrap_or(0).saturating_sub(1)),
-                KeyCode::Down => {
-                    new_index =
-                        Some(chosen.map_or(0, |i| (i + 1).min(candidates.len().saturating_sub(1))));
+            let mut error = error;
+            match confirm_key(state, env, &service, &typed, key.code, text_char) {
+                ConfirmKey::Send => {
+                    match confirm_rollback(state, env, &service, &current, &candidates, chosen) {
+                        Ok(effects) => return effects,
+                        Err(e) => error = Some(e),
+                    }
                 }
-                KeyCode::Backspace => {
-                    typed.pop();
+                ConfirmKey::Cancel => return cancel(state),
+                ConfirmKey::Refused(e) => error = Some(e),
+                ConfirmKey::Edit(t) => {
+                    typed = t;
+                    error = None;
                 }
-                KeyCode::Enter => {
-                    return confirm_rollback(
-                        state,
-                        env,
-                        &service,
-                        &current,
-                        &candidates,
-                        chosen,
-                        &typed,
-                    );
-                }
-                _ => match text_char {
-                    Some('y') if !protected => {
-                        return confirm_rollback(
-                            state,
-                            env,
-                            &service,
-                            &current,
-                            &candidates,
-                            chosen,
-                            &typed,
+                ConfirmKey::Other => match key.code {
+                    KeyCode::Up => new_index = Some(chosen.unwrap_or(0).saturating_sub(1)),
+                    KeyCode::Down => {
+                        new_index = Some(
+                            chosen.map_or(0, |i| (i + 1).min(candidates.len().saturating_sub(1))),
                         );
                     }
-                    Some('n') if !protected => {
-                        state.mode = Mode::Normal;
-                        flash(state, "cancelled: nothing was sent", Severity::Info);
-                        return Vec::new();
-                    }
-                    Some(c) if protected && typed.chars().count() < 300 => typed.push(c),
                     _ => return Vec::new(),
                 },
             }
@@ -521,44 +510,98 @@ pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Ef
                 family,
                 index: new_index,
                 typed,
+                error,
             });
             return effects;
         }
-        Dialog::Confirm { env, op, mut typed } => {
-            let protected = state.envs.get(env).is_some_and(|e| e.protected);
-            match key.code {
-                KeyCode::Enter => {
-                    if protected && typed != op.resource() {
-                        let text = format!(
-                            "type {} exactly to confirm (production is protected)",
-                            op.resource()
-                        );
-                        flash(state, &text, Severity::Error);
-                        state.mode = Mode::Dialog(Dialog::Confirm { env, op, typed });
-                        return Vec::new();
-                    }
-                    return send(state, env, op);
-                }
-                KeyCode::Backspace => {
-                    typed.pop();
-                }
-                _ => match text_char {
-                    Some('y') if !protected => return send(state, env, op),
-                    Some('n') if !protected => {
-                        state.mode = Mode::Normal;
-                        flash(state, "cancelled: nothing was sent", Severity::Info);
-                        return Vec::new();
-                    }
-                    Some(c) if protected && typed.chars().count() < 300 => typed.push(c),
-                    _ => return Vec::new(),
-                },
-            }
-            state.mode = Mode::Dialog(Dialog::Confirm { env, op, typed });
+        Dialog::Confirm { env, op, typed, .. } => {
+            let (typed, error) =
+                match confirm_key(state, env, op.resource(), &typed, key.code, text_char) {
+                    ConfirmKey::Send => return send(state, env, op),
+                    ConfirmKey::Cancel => return cancel(state),
+                    ConfirmKey::Refused(e) => (typed, Some(e)),
+                    ConfirmKey::Edit(t) => (t, None),
+                    ConfirmKey::Other => return Vec::new(),
+                };
+            state.mode = Mode::Dialog(Dialog::Confirm {
+                env,
+                op,
+                typed,
+                error,
+            });
         }
     }
     Vec::new()
 }
 
+/// What a key does in a confirmation.
+enum ConfirmKey {
+    Send,
+    Cancel,
+    /// Not sent; the reason is shown in the dialog.
+    Refused(String),
+    /// The typed confirmation text changed.
+    Edit(String),
+    /// Not a confirmation key (the rollback dialog's arrows).
+    Other,
+}
+
+/// The keys of a confirmation. Sending always wants its own deliberate
+/// key, never the enter that ended the step before: in a protected
+/// environment `ENV/RESOURCE` typed and enter, elsewhere `y` (enter there
+/// only says so, so `s 0 ⏎ ⏎` sends nothing).
+fn confirm_key(
+    state: &State,
+    env: usize,
+    resource: &str,
+    typed: &str,
+    code: KeyCode,
+    text_char: Option<char>,
+) -> ConfirmKey {
+    let Some(e) = state.envs.get(env) else {
+        return ConfirmKey::Cancel;
+    };
+    let verb = if state.dry_run { "record" } else { "send" };
+    if e.protected {
+        let wanted = ops::confirmation_text(&e.name, resource);
+        match code {
+            KeyCode::Enter if typed == wanted => ConfirmKey::Send,
+            KeyCode::Enter if typed.is_empty() => ConfirmKey::Refused(format!(
+                "type {wanted} (environment/name) to {verb} — {} is protected",
+                e.name
+            )),
+            KeyCode::Enter => {
+                ConfirmKey::Refused(format!("\"{typed}\" is not {wanted}: nothing was sent"))
+            }
+            KeyCode::Backspace => {
+                let mut t = typed.to_string();
+                t.pop();
+                ConfirmKey::Edit(t)
+            }
+            _ => match text_char {
+                Some(c) if typed.chars().count() < 300 => ConfirmKey::Edit(format!("{typed}{c}")),
+                _ => ConfirmKey::Other,
+            },
+        }
+    } else {
+        match (code, text_char) {
+            (_, Some('y')) => ConfirmKey::Send,
+            (_, Some('n')) => ConfirmKey::Cancel,
+            (KeyCode::Enter, _) => ConfirmKey::Refused(format!(
+                "enter does not {verb}: press y to {verb}, n or esc to cancel"
+            )),
+            _ => ConfirmKey::Other,
+        }
+    }
+}
+
+fn cancel(state: &mut State) -> Vec<Effect> {
+    state.mode = Mode::Normal;
+    flash(state, "cancelled: nothing was sent", Severity::Info);
+    Vec::new()
+}
+
+/// The rollback confirmed: the chosen revision, or why there is none.
 fn confirm_rollback(
     state: &mut State,
     env: usize,
@@ -566,28 +609,19 @@ fn confirm_rollback(
     current: &str,
     candidates: &[String],
     chosen: Option<usize>,
-    typed: &str,
-) -> Vec<Effect> {
+) -> Result<Vec<Effect>, String> {
     let Some(to) = chosen.and_then(|i| candidates.get(i)).cloned() else {
-        let text = if candidates.is_empty() {
+        return Err(if candidates.is_empty() {
             format!("no other revision of {service} is listed to roll back to")
         } else {
             format!(
                 "no revision older than {} is listed; pick one with ↑/↓",
                 task_definition_label(current)
             )
-        };
-        flash(state, &text, Severity::Error);
-        return Vec::new();
+        });
     };
-    let protected = state.envs.get(env).is_some_and(|e| e.protected);
-    if protected && typed != service {
-        let text = format!("type {service} exactly to confirm (production is protected)");
-        flash(state, &text, Severity::Error);
-        return Vec::new();
-    }
     let Some(s) = state.service(service) else {
-        return Vec::new();
+        return Err(format!("service {service} is no longer listed"));
     };
     let op = Operation::Rollback {
         cluster: short_id(&s.cluster_arn).to_string(),
@@ -595,7 +629,7 @@ fn confirm_rollback(
         from: current.to_string(),
         to,
     };
-    send(state, env, op)
+    Ok(send(state, env, op))
 }
 
 /// Enter in an input dialog: check the value, then confirm.
@@ -694,6 +728,7 @@ fn send(state: &mut State, env: usize, op: Operation) -> Vec<Effect> {
         account: e.account().map(str::to_string),
         region: e.region.clone(),
         caller: e.identity.data.as_ref().map(|i| i.arn.clone()),
+        simulated: e.source == Source::Sim,
         before,
         after,
     };
@@ -713,6 +748,7 @@ fn send(state: &mut State, env: usize, op: Operation) -> Vec<Effect> {
         dry_run,
         status: OpStatus::Sending,
         watch: None,
+        context: context.clone(),
     });
     flash(state, &text, Severity::Info);
     vec![Effect::Operate {
@@ -918,10 +954,12 @@ pub fn watched_resource(target: &WatchTarget) -> Resource {
     }
 }
 
-/// After new data for `env`: moves its watches on and says when one ends.
-pub(super) fn advance_watches(state: &mut State, env: usize) {
+/// After new data for `env`: moves its watches on and says when one ends;
+/// the end of each is recorded in the audit log (the effects returned).
+pub(super) fn advance_watches(state: &mut State, env: usize) -> Vec<Effect> {
     let now = state.now;
     let mut ended: Vec<(String, bool, bool)> = Vec::new();
+    let mut effects = Vec::new();
     // Operations followed by a later change of this session to the same
     // service: when theirs is replaced, it was by the operator's own hand.
     let superseded: Vec<bool> = state
@@ -943,7 +981,7 @@ pub(super) fn advance_watches(state: &mut State, env: usize) {
         .collect();
     {
         let Some(e) = state.envs.get(env) else {
-            return;
+            return Vec::new();
         };
         for (i, a) in state.activity.iter_mut().enumerate() {
             if a.env != env {
@@ -974,6 +1012,15 @@ pub(super) fn advance_watches(state: &mut State, env: usize) {
                         w.status.is_failure(),
                         service_change,
                     ));
+                    effects.push(Effect::AuditOutcome {
+                        id: a.id.clone(),
+                        env: a.env,
+                        op: Box::new(a.op.clone()),
+                        context: Box::new(a.context.clone()),
+                        ended: w.status.word().to_string(),
+                        detail: w.status.text().to_string(),
+                        failure: w.status.is_failure(),
+                    });
                 }
             }
         }
@@ -991,6 +1038,71 @@ pub(super) fn advance_watches(state: &mut State, env: usize) {
             flash(state, &text, Severity::Info);
         }
     }
+    effects
+}
+
+/// The final record of a change was written (or not: say so, the audit
+/// log is then missing how it ended).
+pub(super) fn on_outcome_audited(
+    state: &mut State,
+    id: &str,
+    result: Result<(), String>,
+) -> Vec<Effect> {
+    if let Err(e) = result {
+        let title = state
+            .activity
+            .iter()
+            .find(|a| a.id == id)
+            .map_or_else(|| id.to_string(), |a| a.op.title());
+        flash(
+            state,
+            &format!("how \"{title}\" ended could not be recorded in the audit log: {e}"),
+            Severity::Error,
+        );
+    }
+    Vec::new()
+}
+
+/// The quit key (or `:q`): at once, unless a change is being followed (an
+/// operation still being sent, or accepted and not yet ended). Then the
+/// first press says so and a second one while that message shows quits.
+/// Returns whether to quit now. (ctrl-c and `:q!` always quit at once.)
+pub(super) fn may_quit(state: &mut State) -> bool {
+    let following: Vec<String> = state
+        .activity
+        .iter()
+        .filter(|a| a.is_active())
+        .map(|a| format!("{} in {}", a.op.title(), a.env_name))
+        .collect();
+    let Some(first) = following.first() else {
+        return true;
+    };
+    let now = state.now;
+    if state
+        .quit_asked_at
+        .is_some_and(|t| now - t <= TimeDelta::seconds(super::FLASH_SECS))
+    {
+        return true;
+    }
+    let key = state
+        .keymap
+        .keys_for(Command::Quit)
+        .iter()
+        .map(ToString::to_string)
+        .find(|k| k != "ctrl-c")
+        .unwrap_or_else(|| ":q".to_string());
+    let what = match following.len() {
+        1 => first.clone(),
+        n => format!("{first} and {} more", n - 1),
+    };
+    state.quit_asked_at = Some(now);
+    flash(
+        state,
+        // The key first: the message may be cut on a narrow terminal.
+        &format!("{key} again to quit: a change is being followed ({what})"),
+        Severity::Error,
+    );
+    false
 }
 
 /// On the clock: keeps watched data fresh (every few seconds rather than
@@ -1024,7 +1136,7 @@ pub(super) fn on_tick(state: &mut State) -> Vec<Effect> {
         if due {
             effects.extend(poll(state, env, r, false));
         }
-        advance_watches(state, env);
+        effects.extend(advance_watches(state, env));
     }
     effects
 }

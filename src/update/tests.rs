@@ -563,18 +563,31 @@ fn scale_in_a_protected_environment_needs_the_resource_name_typed() {
     typed(&mut s, "4");
     assert!(press(&mut s, code(KeyCode::Enter)).is_empty());
     assert!(matches!(s.mode, Mode::Dialog(Dialog::Confirm { .. })));
-    // Enter without the name, or with a wrong one, sends nothing.
+    // Enter without the name says, in the dialog, what to type.
     assert!(operations(&press(&mut s, code(KeyCode::Enter))).is_empty());
-    typed(&mut s, "we");
+    assert!(
+        dialog_error(&s).contains("type production/web"),
+        "{}",
+        dialog_error(&s)
+    );
+    // The name alone (the same in every environment) is a wrong entry,
+    // and the dialog says so.
+    typed(&mut s, "web");
+    assert_eq!(dialog_error(&s), "", "typing clears the error");
     assert!(operations(&press(&mut s, code(KeyCode::Enter))).is_empty());
     assert!(matches!(s.mode, Mode::Dialog(Dialog::Confirm { .. })));
     assert!(
-        s.flash
-            .as_ref()
-            .is_some_and(|f| f.text.contains("type web"))
+        dialog_error(&s).contains("\"web\" is not production/web"),
+        "{}",
+        dialog_error(&s)
     );
-    // `y` is a letter of the name in a protected environment, not a yes.
-    typed(&mut s, "b");
+    // `y` is a letter of the text in a protected environment, not a yes.
+    typed(&mut s, "y");
+    assert!(operations(&press(&mut s, code(KeyCode::Enter))).is_empty());
+    for _ in 0.."webby".len() {
+        press(&mut s, code(KeyCode::Backspace));
+    }
+    typed(&mut s, "production/web");
     let effects = press(&mut s, code(KeyCode::Enter));
     let sent = operations(&effects);
     assert_eq!(sent.len(), 1, "{effects:?}");
@@ -879,10 +892,330 @@ fn rollback_preselects_the_previous_revision_and_arrows_choose_another() {
         },
     );
     press(&mut s2, code(KeyCode::Down));
-    match operations(&press(&mut s2, code(KeyCode::Enter))).as_slice() {
+    // Enter does not confirm in an unprotected environment: `y` does.
+    assert!(operations(&press(&mut s2, code(KeyCode::Enter))).is_empty());
+    assert!(
+        dialog_error(&s2).contains("press y"),
+        "{}",
+        dialog_error(&s2)
+    );
+    match operations(&press(&mut s2, key('y'))).as_slice() {
         [(Operation::Rollback { to, .. }, false)] => assert_eq!(*to, arn(40)),
         other => panic!("expected a rollback to 40, got {other:?}"),
     }
+}
+
+/// Lists revisions 43..40 of `web` (running 42) in an open rollback dialog.
+fn rollback_dialog(s: &mut State) {
+    update(s, key('b'));
+    let generation = s.envs[0].revisions["web"].generation;
+    let arn = |r: u32| format!("arn:aws:ecs:ap-northeast-1:123456789012:task-definition/web:{r}");
+    update(
+        s,
+        Action::RevisionsLoaded {
+            env: 0,
+            family: "web".into(),
+            generation,
+            at: t0(),
+            result: Ok(vec![arn(43), arn(42), arn(41), arn(40)]),
+        },
+    );
+    assert!(matches!(s.mode, Mode::Dialog(Dialog::Rollback { .. })));
+}
+
+#[test]
+fn a_protected_rollback_wants_env_slash_service_and_says_what_was_wrong() {
+    let mut s = on_services(true);
+    rollback_dialog(&mut s);
+    // `y` is text here; the service's name alone is not enough.
+    typed(&mut s, "web");
+    assert!(operations(&press(&mut s, code(KeyCode::Enter))).is_empty());
+    assert!(
+        dialog_error(&s).contains("\"web\" is not production/web"),
+        "{}",
+        dialog_error(&s)
+    );
+    assert!(matches!(s.mode, Mode::Dialog(Dialog::Rollback { .. })));
+    for _ in 0..3 {
+        press(&mut s, code(KeyCode::Backspace));
+    }
+    typed(&mut s, "production/web");
+    match operations(&press(&mut s, code(KeyCode::Enter))).as_slice() {
+        [(Operation::Rollback { to, .. }, false)] => assert!(to.ends_with("web:41"), "{to}"),
+        other => panic!("expected a rollback to 41, got {other:?}"),
+    }
+    assert_eq!(s.mode, Mode::Normal);
+}
+
+/// The open confirmation's error line ("" without one).
+fn dialog_error(s: &State) -> String {
+    match &s.mode {
+        Mode::Dialog(Dialog::Confirm { error, .. } | Dialog::Rollback { error, .. }) => {
+            error.clone().unwrap_or_default()
+        }
+        _ => String::new(),
+    }
+}
+
+#[test]
+fn enter_never_both_ends_the_value_step_and_confirms() {
+    // `s 0 ⏎ ⏎` in an unprotected environment: the first enter opens the
+    // confirmation, the second only says that y sends.
+    let mut s = on_services(false);
+    let mut effects = press(&mut s, key('s'));
+    effects.extend(press(&mut s, code(KeyCode::Backspace)));
+    effects.extend(typed(&mut s, "0"));
+    effects.extend(press(&mut s, code(KeyCode::Enter)));
+    assert!(matches!(
+        &s.mode,
+        Mode::Dialog(Dialog::Confirm {
+            op: Operation::Scale { to: 0, .. },
+            ..
+        })
+    ));
+    effects.extend(press(&mut s, code(KeyCode::Enter)));
+    effects.extend(press(&mut s, code(KeyCode::Enter)));
+    assert!(operations(&effects).is_empty(), "{effects:?}");
+    assert!(s.activity.is_empty());
+    assert!(matches!(s.mode, Mode::Dialog(Dialog::Confirm { .. })));
+    assert!(
+        dialog_error(&s).contains("enter does not send: press y"),
+        "{}",
+        dialog_error(&s)
+    );
+    // Other keys (but n and esc, which cancel) do nothing.
+    for c in ['x', 'Y', ' '] {
+        assert!(press(&mut s, key(c)).is_empty());
+        assert!(matches!(s.mode, Mode::Dialog(Dialog::Confirm { .. })));
+    }
+    // Its own key sends it, once.
+    let sent = press(&mut s, key('y'));
+    assert!(matches!(
+        operations(&sent).as_slice(),
+        [(Operation::Scale { to: 0, .. }, false)]
+    ));
+    assert_eq!(s.mode, Mode::Normal);
+}
+
+#[test]
+fn q_while_a_change_is_followed_asks_once_more() {
+    // Nothing followed: q quits at once.
+    let mut s = on_services(false);
+    assert_eq!(press(&mut s, key('q')), vec![Effect::Quit]);
+
+    // Being sent: the first q says so, a second one quits.
+    let mut s = on_services(false);
+    press(&mut s, key('r'));
+    press(&mut s, key('y'));
+    assert!(press(&mut s, key('q')).is_empty());
+    assert!(!s.quit);
+    let text = s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert!(
+        text.starts_with("q again to quit: a change is being followed (Restart web"),
+        "{text}"
+    );
+    assert_eq!(press(&mut s, key('q')), vec![Effect::Quit]);
+    assert!(s.quit);
+
+    // Accepted and rolling out: the same; `:q` too. Once the message is
+    // gone, q asks again; `:q!` and ctrl-c quit at once.
+    let mut s = restarted();
+    assert!(s.activity[0].is_active());
+    assert!(press(&mut s, key('q')).is_empty());
+    let later = s.now + chrono::TimeDelta::seconds(30);
+    update(&mut s, Action::Tick(later));
+    assert!(s.flash.as_ref().is_none_or(|f| !f.text.contains("q again")));
+    assert!(press(&mut s, key('q')).is_empty(), "asks again");
+    assert!(!s.quit);
+    typed(&mut s, ":q");
+    assert_eq!(press(&mut s, code(KeyCode::Enter)), vec![Effect::Quit]);
+    let mut s = restarted();
+    typed(&mut s, ":q!");
+    assert_eq!(press(&mut s, code(KeyCode::Enter)), vec![Effect::Quit]);
+    let mut s = restarted();
+    let ctrl_c = Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(update(&mut s, ctrl_c), vec![Effect::Quit]);
+
+    // Ended: q quits at once again.
+    let mut s = restarted();
+    services_loaded_later(
+        &mut s,
+        vec![deployment("new", "PRIMARY", 42, 2, RolloutState::Completed)],
+        40,
+    );
+    assert!(!s.activity[0].is_active());
+    assert_eq!(press(&mut s, key('q')), vec![Effect::Quit]);
+}
+
+#[test]
+fn the_end_of_a_followed_change_is_audited_once_with_its_word() {
+    let mut s = restarted();
+    let mut failed = deployment("new", "ACTIVE", 42, 0, RolloutState::Failed);
+    failed.rollout_state_reason =
+        Some("ECS deployment circuit breaker: tasks failed to start".into());
+    let now = t0() + chrono::TimeDelta::seconds(30);
+    s.now = now;
+    let mut svc = service("web", 41, 1, 2);
+    svc.deployments = vec![
+        deployment("rb", "PRIMARY", 41, 1, RolloutState::InProgress),
+        failed,
+    ];
+    let generation = s.envs[0].services.generation;
+    s.envs[0].services.in_flight = true;
+    let effects = update(
+        &mut s,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Services,
+            generation,
+            at: now,
+            result: Ok(Data::Services(Listing::complete(vec![svc]))),
+        },
+    );
+    let finals: Vec<&Effect> = effects
+        .iter()
+        .filter(|e| matches!(e, Effect::AuditOutcome { .. }))
+        .collect();
+    match finals.as_slice() {
+        [
+            Effect::AuditOutcome {
+                id,
+                op,
+                context,
+                ended,
+                detail,
+                failure,
+                ..
+            },
+        ] => {
+            assert_eq!(id, &s.activity[0].id);
+            assert!(matches!(op.as_ref(), Operation::Restart { .. }));
+            assert_eq!(ended, "rolled back");
+            assert!(detail.contains("circuit breaker"), "{detail}");
+            assert!(*failure);
+            assert_eq!(context.environment, "production");
+            assert!(
+                context.simulated,
+                "the fixture's environments are simulated"
+            );
+        }
+        other => panic!("expected one final record, got {other:?}"),
+    }
+    // Later loads do not record it again.
+    let later = s.now + chrono::TimeDelta::seconds(10);
+    let effects = update(&mut s, Action::Tick(later));
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::AuditOutcome { .. }))
+    );
+    // A log that could not take it: the operator is told.
+    let id = s.activity[0].id.clone();
+    update(
+        &mut s,
+        Action::OutcomeAudited {
+            id,
+            result: Err("disk full".into()),
+        },
+    );
+    let f = s.flash.as_ref().expect("a message");
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.text.contains("disk full"), "{}", f.text);
+}
+
+#[test]
+fn a_real_environments_activity_hides_the_simulated_records() {
+    use crate::audit::{Outcome, Phase, Record};
+    let record = |id: &str, environment: &str, simulated: bool| Record {
+        time: t0(),
+        phase: Phase::Result,
+        id: id.to_string(),
+        environment: environment.to_string(),
+        simulated,
+        account: Some("123456789012".into()),
+        region: Some("ap-northeast-1".into()),
+        caller: None,
+        operation: "db-reboot".into(),
+        resource: format!("{id}-db"),
+        calls: Vec::new(),
+        parameters: serde_json::Value::Null,
+        before: None,
+        after: None,
+        dry_run: false,
+        outcome: Some(Outcome::Success),
+        result: serde_json::Value::Null,
+        error: None,
+        ended: None,
+        detail: None,
+    };
+    let records = vec![
+        record("real", "production", false),
+        record("practice", "production", true),
+        record("elsewhere", "staging", false),
+    ];
+    // production is real here, staging simulated.
+    let mut s = state();
+    s.envs[0].source = Source::Aws;
+    crate::setup::set_history(&mut s, records.clone());
+    let ids: Vec<&str> = s.history.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, vec!["real"]);
+    assert_eq!(s.history_hidden, 2);
+    update(&mut s, Action::Command(Command::Activity));
+    let screen = render(&s, 100, 30);
+    assert!(screen.contains("real-db"), "{screen}");
+    assert!(!screen.contains("practice-db"), "{screen}");
+    assert!(screen.contains("2 not shown"), "{screen}");
+    assert!(
+        screen.contains("accepted; how it ended was not recorded"),
+        "a result without a final record says so: {screen}"
+    );
+
+    // The demo (both simulated): only the practice.
+    let mut s = state();
+    crate::setup::set_history(&mut s, records);
+    let ids: Vec<&str> = s.history.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, vec!["practice"]);
+}
+
+/// The screen as text.
+fn render(s: &State, w: u16, h: u16) -> String {
+    let theme = crate::config::theme::load_theme("default", None, false).expect("theme");
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("terminal");
+    terminal
+        .draw(|f| crate::ui::draw(f, s, &theme))
+        .expect("draw");
+    let buf = terminal.backend().buffer().clone();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_confirmation_that_takes_something_down_says_so_first() {
+    let mut s = on_services(false);
+    s.page_rows = 20;
+    press(&mut s, key('s'));
+    press(&mut s, code(KeyCode::Backspace));
+    typed(&mut s, "0");
+    press(&mut s, code(KeyCode::Enter));
+    let screen = render(&s, 80, 24);
+    assert!(
+        screen.contains("!! desired 0 stops every task of web"),
+        "{screen}"
+    );
+    assert!(screen.contains("y send · n/esc cancel"), "{screen}");
+    press(&mut s, code(KeyCode::Enter));
+    let screen = render(&s, 80, 24);
+    assert!(
+        screen.contains("enter does not send: press y to send"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -924,6 +1257,42 @@ fn a_rollout_replaced_by_the_operators_next_change_is_superseded_not_failed() {
     );
     assert!(!w.status.is_failure());
     assert_eq!(s.flash.as_ref().map(|f| f.severity), Some(Severity::Info));
+}
+
+#[test]
+fn a_scale_down_ends_when_the_surplus_tasks_have_stopped() {
+    let mut s = on_services(false);
+    press(&mut s, key('s'));
+    press(&mut s, code(KeyCode::Backspace));
+    typed(&mut s, "0");
+    press(&mut s, code(KeyCode::Enter));
+    press(&mut s, key('y'));
+    let id = s.activity[0].id.clone();
+    s.now = t0() + chrono::TimeDelta::seconds(5);
+    let at = s.now;
+    update(
+        &mut s,
+        Action::OperationDone {
+            id,
+            at,
+            result: Ok(OpOutcome::Service(Box::new(service("web", 42, 2, 0)))),
+        },
+    );
+    // ECS already says COMPLETED while a task still runs.
+    let mut d = deployment("ecs-svc/web", "PRIMARY", 42, 1, RolloutState::Completed);
+    d.desired_count = 0;
+    d.pending_count = 0;
+    services_loaded_later(&mut s, vec![d.clone()], 10);
+    let w = s.activity[0].watch.as_ref().expect("watched");
+    assert!(!w.status.is_final(), "{:?}", w.status);
+    d.running_count = 0;
+    services_loaded_later(&mut s, vec![d], 20);
+    let w = s.activity[0].watch.as_ref().expect("watched");
+    assert!(
+        matches!(&w.status, WatchStatus::Completed(t) if t.contains("0/0 running")),
+        "{:?}",
+        w.status
+    );
 }
 
 mod input;
