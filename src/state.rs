@@ -664,7 +664,11 @@ impl State {
         self.selected
             .insert(kind, index.min(rows.saturating_sub(1)));
         self.selection_moved = true;
-        if self.selection_lost.as_ref().is_some_and(|(k, _)| *k == kind) {
+        if self
+            .selection_lost
+            .as_ref()
+            .is_some_and(|(k, _)| *k == kind)
+        {
             self.selection_lost = None;
         }
     }
@@ -948,7 +952,9 @@ impl State {
                 let filter = Filter::parse(self.filter(ViewKind::Services));
                 self.env()
                     .and_then(|e| e.services.data.as_ref())
-                    .map_or(0, |v| v.iter().filter(|s| filter.matches_service(s)).count())
+                    .map_or(0, |v| {
+                        v.iter().filter(|s| filter.matches_service(s)).count()
+                    })
             }
             View::ServiceDetail { service } => self
                 .env()
@@ -1002,6 +1008,51 @@ impl State {
         )
     }
 
+    /// The operation the operations bar is about: the newest one still
+    /// under way, or one that ended a moment ago (a failure stays longer);
+    /// with the number of others still under way.
+    pub fn bar_activity(&self) -> Option<(&crate::watch::Activity, usize)> {
+        let recent = |a: &&crate::watch::Activity| match a.finished_at() {
+            None => true,
+            Some(t) => {
+                let failed = matches!(a.status, crate::watch::OpStatus::Failed { .. })
+                    || a.watch.as_ref().is_some_and(|w| w.status.is_failure());
+                let keep = if failed {
+                    BAR_FAILED_SECS
+                } else {
+                    BAR_DONE_SECS
+                };
+                self.now - t <= TimeDelta::seconds(keep)
+            }
+        };
+        let shown: Vec<&crate::watch::Activity> =
+            self.activity.iter().rev().filter(recent).collect();
+        let a = shown
+            .iter()
+            .find(|a| a.is_active())
+            .or_else(|| shown.first())?;
+        let others = shown.iter().filter(|x| x.is_active()).count() - usize::from(a.is_active());
+        Some((a, others))
+    }
+
+    /// The rollback the operations bar offers: (environment, service) of a
+    /// followed rollout of the active environment that is failing (tasks
+    /// fail, with or without a circuit breaker to end it) or failed. The
+    /// rollback key acts on that service while it is offered, whatever row
+    /// is selected, and the bar names it.
+    pub fn offered_rollback(&self) -> Option<(usize, String)> {
+        let (a, _) = self.bar_activity()?;
+        let service = a.op.service()?;
+        let failing = !matches!(a.op, crate::ops::Operation::Scale { .. })
+            && a.watch.as_ref().is_some_and(|w| match &w.status {
+                crate::watch::WatchStatus::InProgress { failed_tasks, .. } => *failed_tasks > 0,
+                crate::watch::WatchStatus::Failed(_) => true,
+                _ => false,
+            });
+        let env = self.envs.get(a.env)?;
+        (failing && a.env == self.active && !env.read_only).then(|| (a.env, service.to_string()))
+    }
+
     /// The service named, in the active environment.
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.env()?
@@ -1012,6 +1063,11 @@ impl State {
             .find(|s| s.name == name)
     }
 }
+
+/// How long a finished operation stays in the operations bar (a failure
+/// longer).
+pub const BAR_DONE_SECS: i64 = 60;
+pub const BAR_FAILED_SECS: i64 = 600;
 
 /// What a view's selection refers to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -81,59 +81,33 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     }
 }
 
-/// How long a finished operation stays in the bar (a failure longer).
-const BAR_DONE_SECS: i64 = 60;
-const BAR_FAILED_SECS: i64 = 600;
-
 /// One line about the operation that matters now: the newest one still
 /// under way, or one that ended a moment ago. `None` hides the bar.
 fn ops_bar<'a>(state: &State, theme: &Theme) -> Option<Line<'a>> {
-    let recent = |a: &&crate::watch::Activity| match a.finished_at() {
-        None => true,
-        Some(t) => {
-            let failed = matches!(a.status, crate::watch::OpStatus::Failed { .. })
-                || a.watch.as_ref().is_some_and(|w| w.status.is_failure());
-            let keep = if failed {
-                BAR_FAILED_SECS
-            } else {
-                BAR_DONE_SECS
-            };
-            state.now - t <= chrono::TimeDelta::seconds(keep)
-        }
-    };
-    let shown: Vec<&crate::watch::Activity> = state.activity.iter().rev().filter(recent).collect();
-    let a = shown
-        .iter()
-        .find(|a| a.is_active())
-        .or_else(|| shown.first())?;
+    let (a, others) = state.bar_activity()?;
     let (word, style) = activity::live_status(a, theme);
     let mut spans = vec![
         Span::styled(format!(" {} ", a.op.name()), theme.title),
         Span::styled(format!("{} ", a.op.resource()), theme.base),
         Span::styled(format!("{word} "), style),
     ];
-    // A rollout that is failing (tasks fail, with or without a circuit
-    // breaker to end it) or failed: the way back first.
-    let failing = a.op.service().is_some()
-        && !matches!(a.op, crate::ops::Operation::Scale { .. })
-        && a.watch.as_ref().is_some_and(|w| match &w.status {
-            crate::watch::WatchStatus::InProgress { failed_tasks, .. } => *failed_tasks > 0,
-            crate::watch::WatchStatus::Failed(_) => true,
-            _ => false,
-        });
-    if failing && state.env().is_some_and(|e| !e.read_only) {
+    // A rollout that is failing or failed: the way back first, naming the
+    // service it acts on (the key acts on it, whatever is selected).
+    if let Some((_, service)) = state.offered_rollback() {
         let key = state
             .keymap
             .keys_for(crate::config::keys::Command::Rollback)
             .first()
             .map_or_else(|| ":".to_string(), ToString::to_string);
-        spans.push(Span::styled(format!("{key} rolls back · "), theme.key));
+        spans.push(Span::styled(
+            format!("{key} rolls back {service} · "),
+            theme.key,
+        ));
     }
     spans.push(Span::styled(activity::live_detail(a), theme.dim));
     if a.env != state.active {
         spans.insert(1, Span::styled(format!("[{}] ", a.env_name), theme.dim));
     }
-    let others = shown.iter().filter(|x| x.is_active()).count() - usize::from(a.is_active());
     if others > 0 {
         spans.push(Span::styled(format!("  (+{others} more: 6)"), theme.dim));
     }

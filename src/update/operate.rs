@@ -55,7 +55,13 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::DeployImage
         | Command::Rollback
         | Command::Restart => {
-            let service = match selected_service(state) {
+            // The rollback the operations bar offers acts on the service it
+            // names (the one being followed), not on the selected row.
+            let offered = match cmd {
+                Command::Rollback => state.offered_rollback().map(|(_, s)| s),
+                _ => None,
+            };
+            let service = match offered.map_or_else(|| selected_service(state), Ok) {
                 Ok(service) => service,
                 Err(selection) => {
                     let text = selection.refusal("a service", ":svc, or the overview");
@@ -958,7 +964,7 @@ pub fn watched_resource(target: &WatchTarget) -> Resource {
 /// the end of each is recorded in the audit log (the effects returned).
 pub(super) fn advance_watches(state: &mut State, env: usize) -> Vec<Effect> {
     let now = state.now;
-    let mut ended: Vec<(String, bool, bool)> = Vec::new();
+    let mut ended: Vec<(String, bool, Option<String>)> = Vec::new();
     let mut effects = Vec::new();
     // Operations followed by a later change of this session to the same
     // service: when theirs is replaced, it was by the operator's own hand.
@@ -999,9 +1005,12 @@ pub(super) fn advance_watches(state: &mut State, env: usize) -> Vec<Effect> {
                 }
                 if w.status.is_final() {
                     // A failed rollout that nothing rolled back yet.
-                    let service_change = matches!(w.target, WatchTarget::Service { .. })
+                    let service_change = (matches!(w.target, WatchTarget::Service { .. })
                         && !matches!(a.op, Operation::Scale { .. })
-                        && matches!(w.status, crate::watch::WatchStatus::Failed(_));
+                        && matches!(w.status, crate::watch::WatchStatus::Failed(_))
+                        && a.env == state.active)
+                        .then(|| a.op.service().map(str::to_string))
+                        .flatten();
                     ended.push((
                         format!(
                             "{}: {} — {}",
@@ -1025,13 +1034,18 @@ pub(super) fn advance_watches(state: &mut State, env: usize) -> Vec<Effect> {
             }
         }
     }
+    let rollback_key = state
+        .keymap
+        .keys_for(Command::Rollback)
+        .first()
+        .map(ToString::to_string);
     for (text, failed, service_change) in ended {
         if failed {
             // The key first: the message may be cut on a narrow terminal.
-            let hint = if service_change {
-                "b rolls back · "
-            } else {
-                ""
+            // It names the service the key acts on (the bar offers the same).
+            let hint = match (&service_change, &rollback_key) {
+                (Some(service), Some(key)) => format!("{key} rolls back {service} · "),
+                _ => String::new(),
             };
             flash(state, &format!("{hint}{text}"), Severity::Error);
         } else {
