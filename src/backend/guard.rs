@@ -46,6 +46,10 @@ impl Backend for ReadOnly {
     async fn clusters(&self, names: &[String]) -> BackendResult<Listing<Cluster>> {
         self.inner.clusters(names).await
     }
+
+    async fn list_clusters(&self) -> BackendResult<Vec<String>> {
+        self.inner.list_clusters().await
+    }
     async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
         self.inner.services(cluster).await
     }

@@ -116,6 +116,10 @@ pub trait Backend: Send + Sync {
     /// ECS `DescribeClusters`.
     async fn clusters(&self, names: &[String]) -> BackendResult<Listing<Cluster>>;
 
+    /// ECS `ListClusters`, every page: the names of every cluster of the
+    /// account in the region, sorted (for an environment that names none).
+    async fn list_clusters(&self) -> BackendResult<Vec<String>>;
+
     /// Every service of a cluster (ListServices, every page; DescribeServices
     /// in batches of 10).
     async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>>;

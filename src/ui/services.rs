@@ -10,7 +10,7 @@ use crate::config::theme::Theme;
 use crate::domain::task_definition_label;
 use crate::state::{State, ViewKind};
 
-use super::widgets::{draw_table, health_span, image_tag, panel, placeholder, rollout_style};
+use super::widgets::{draw_table, ecs_placeholder, health_span, image_tag, panel, rollout_style};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(env) = state.env() else {
@@ -37,7 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 inner,
             );
         } else {
-            placeholder(frame, inner, meta, "services", theme);
+            ecs_placeholder(frame, inner, env, Resource::Services, "services", theme);
         }
         return;
     }

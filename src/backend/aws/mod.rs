@@ -267,6 +267,10 @@ impl Backend for AwsBackend {
         ecs::clusters(self, names).await
     }
 
+    async fn list_clusters(&self) -> BackendResult<Vec<String>> {
+        ecs::list_clusters(self).await
+    }
+
     async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
         ecs::services(self, cluster).await
     }

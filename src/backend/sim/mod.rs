@@ -208,6 +208,10 @@ impl Backend for SimBackend {
         Ok(self.with(|w| w.ecs.clusters(names)))
     }
 
+    async fn list_clusters(&self) -> BackendResult<Vec<String>> {
+        Ok(self.with(|w| w.ecs.cluster_names()))
+    }
+
     async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
         self.with(|w| w.ecs.services(cluster))
     }

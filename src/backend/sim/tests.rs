@@ -181,6 +181,10 @@ async fn the_initial_production_world_matches_the_description() {
         ),
         (PROD, 3, 6, 0)
     );
+    assert_eq!(
+        b.list_clusters().await.expect("list clusters"),
+        vec![PROD.to_string()]
+    );
 
     let all = services(&b, PROD).await;
     let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
