@@ -672,16 +672,9 @@ impl Runner {
                 Data::Services(all)
             }
             Resource::Scaling => {
-                let mut all = Vec::new();
-                for c in clusters {
-                    let mut v = match self.bounded(b.scalable_targets(c)).await {
-                        Err(e) if gone(&e) => continue,
-                        r => r?,
-                    };
-                    let only = only(c);
-                    v.retain(|t| wanted(only, t.service_name()));
-                    all.extend(v);
-                }
+                // One pass for every cluster (the API lists the region's).
+                let mut all = self.bounded(b.scalable_targets(clusters)).await?;
+                all.retain(|t| wanted(only(t.cluster_name().unwrap_or("")), t.service_name()));
                 Data::Scaling(all)
             }
             Resource::Tasks => {

@@ -141,7 +141,7 @@ async fn every_view_reads_what_was_seeded() {
     );
 
     let targets = b
-        .scalable_targets("works-logue-prod")
+        .scalable_targets(&["works-logue-prod".into()])
         .await
         .expect("scaling");
     let bounds = |svc: &str| {
@@ -744,7 +744,10 @@ async fn scaling_bounds_are_registered_once_and_read_back() {
     assert_eq!(sent.get("MinCapacity").as_u64(), Some(3));
     assert_eq!(sent.get("MaxCapacity").as_u64(), Some(12));
 
-    let targets = b.scalable_targets("bounds").await.expect("targets");
+    let targets = b
+        .scalable_targets(&["bounds".into()])
+        .await
+        .expect("targets");
     let bounds = |svc: &str| {
         targets
             .iter()
@@ -770,7 +773,10 @@ async fn scaling_bounds_are_registered_once_and_read_back() {
         other => panic!("expected invalid, got {other:?}"),
     }
     assert!(mutating_counts(moto, &account).is_empty());
-    let targets = b.scalable_targets("bounds").await.expect("targets");
+    let targets = b
+        .scalable_targets(&["bounds".into()])
+        .await
+        .expect("targets");
     let web = targets
         .iter()
         .find(|t| t.service_name() == Some("web"))
@@ -3272,6 +3278,50 @@ async fn an_environment_without_clusters_reads_every_cluster_of_the_account() {
         moto.count(&account, "ecs:ListServices"),
         expected.len() as u64 + 1
     );
+    // Auto scaling of every cluster in one pass (the API lists the region's).
+    assert_eq!(
+        moto.count(&account, "application-autoscaling:DescribeScalableTargets"),
+        1
+    );
+
+    // Configured clusters are read as configured: only the services listed
+    // for a cluster (its tasks and scaling too), never a ListClusters.
+    let mut cfg = env_config("configured", &moto.endpoint, "disc-a");
+    cfg.clusters[0].services = vec!["api".to_string()];
+    cfg.clusters.push(ClusterConfig {
+        name: "disc-b".to_string(),
+        services: Vec::new(),
+    });
+    moto.reset_counts(&account);
+    let Console { app, .. } = console(&account, cfg, |_, _| {}, None).await;
+    let e = &app.state.envs[0];
+    let mut services: Vec<&str> = e
+        .services
+        .data
+        .iter()
+        .flatten()
+        .map(|s| s.arn.rsplit(':').next().unwrap_or_default())
+        .collect();
+    services.sort();
+    assert_eq!(services, ["service/disc-a/api", "service/disc-b/web"]);
+    assert!(
+        e.tasks
+            .data
+            .iter()
+            .flatten()
+            .all(|t| t.service_name() == Some("api")),
+        "{:?}",
+        e.tasks.data
+    );
+    let scaling: Vec<&str> = e
+        .scaling
+        .data
+        .iter()
+        .flatten()
+        .map(|t| t.resource_id.as_str())
+        .collect();
+    assert_eq!(scaling, ["service/disc-a/api"]);
+    assert_eq!(moto.count(&account, "ecs:ListClusters"), 0);
 }
 
 #[tokio::test]

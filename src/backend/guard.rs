@@ -62,8 +62,8 @@ impl Backend for ReadOnly {
     async fn task_definition_revisions(&self, family: &str) -> BackendResult<Vec<String>> {
         self.inner.task_definition_revisions(family).await
     }
-    async fn scalable_targets(&self, cluster: &str) -> BackendResult<Vec<ScalableTarget>> {
-        self.inner.scalable_targets(cluster).await
+    async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>> {
+        self.inner.scalable_targets(clusters).await
     }
     async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {
         self.inner.target_groups(arns).await

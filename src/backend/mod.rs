@@ -134,8 +134,9 @@ pub trait Backend: Send + Sync {
     /// Every ACTIVE revision ARN of a family, newest first.
     async fn task_definition_revisions(&self, family: &str) -> BackendResult<Vec<String>>;
 
-    /// Application Auto Scaling targets and policies of the cluster's services.
-    async fn scalable_targets(&self, cluster: &str) -> BackendResult<Vec<ScalableTarget>>;
+    /// Application Auto Scaling targets and policies of the services of
+    /// these clusters (read in one pass whatever their number; none: none).
+    async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>>;
 
     /// ELBv2 target groups by ARN with the health of their targets.
     async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>>;

@@ -295,8 +295,8 @@ impl Backend for AwsBackend {
         ecs::revisions(self, family).await
     }
 
-    async fn scalable_targets(&self, cluster: &str) -> BackendResult<Vec<ScalableTarget>> {
-        other::scalable_targets(self, cluster).await
+    async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>> {
+        other::scalable_targets(self, clusters).await
     }
 
     async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {

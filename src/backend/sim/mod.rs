@@ -228,8 +228,14 @@ impl Backend for SimBackend {
         Ok(self.with(|w| w.ecs.revisions(family)))
     }
 
-    async fn scalable_targets(&self, cluster: &str) -> BackendResult<Vec<ScalableTarget>> {
-        self.with(|w| w.ecs.scalable_targets(cluster))
+    async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>> {
+        self.with(|w| {
+            let mut all = Vec::new();
+            for c in clusters {
+                all.extend(w.ecs.scalable_targets(c)?);
+            }
+            Ok(all)
+        })
     }
 
     async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {
