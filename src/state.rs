@@ -226,6 +226,15 @@ impl EnvState {
         }
     }
 
+    /// The scalable target of this service of this cluster, when it has one
+    /// (the same name may be a service of another cluster too).
+    pub fn scaling_of(&self, service: &Service) -> Option<&ScalableTarget> {
+        let cluster = crate::domain::short_id(&service.cluster_arn);
+        self.scaling.data.as_ref()?.iter().find(|t| {
+            t.cluster_name() == Some(cluster) && t.service_name() == Some(service.name.as_str())
+        })
+    }
+
     /// The scalable target of a service, when it has one.
     pub fn scaling_for(&self, service: &str) -> Option<&ScalableTarget> {
         self.scaling

@@ -12,7 +12,7 @@ use crate::state::{State, ViewKind};
 
 use super::widgets::{
     age_since, draw_table, ecs_placeholder, health_span, keep_end, panel, placeholder,
-    rollout_style,
+    rollout_style, service_label,
 };
 
 /// The recent-events panel is worth drawing from this height (borders and
@@ -156,7 +156,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .iter()
             .map(|s| {
                 Row::new(vec![
-                    Cell::from(s.name.clone()),
+                    Cell::from(service_label(env, s)),
                     Cell::from(health_span(s.health(), theme)),
                     // --- metrics: the CPU trend at a glance.
                     Cell::from(super::chart::trend_cell(

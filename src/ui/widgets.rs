@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::action::Resource;
 use crate::config::theme::Theme;
-use crate::domain::{Health, RolloutState, Timestamp};
+use crate::domain::{Health, RolloutState, Service, Timestamp};
 use crate::state::{EnvState, LoadState, PanelMeta, format_age};
 
 /// A bordered panel whose title shows the data's age, or that it is loading,
@@ -107,6 +107,16 @@ pub fn ecs_placeholder(
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
         }
         Some(_) => placeholder(frame, area, env.panel_meta(resource), what, theme),
+    }
+}
+
+/// A service's name in a table; `cluster/name` where the environment reads
+/// more than one cluster (two of them may well have a service `web`).
+pub fn service_label(env: &EnvState, s: &Service) -> String {
+    if env.ecs_clusters().is_some_and(|c| c.len() > 1) {
+        format!("{}/{}", crate::domain::short_id(&s.cluster_arn), s.name)
+    } else {
+        s.name.clone()
     }
 }
 

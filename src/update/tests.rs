@@ -1099,3 +1099,40 @@ fn a_failed_discovery_is_an_error_and_retried_with_backoff() {
         }
     )));
 }
+
+#[test]
+fn an_operation_on_a_service_name_in_two_clusters_is_refused() {
+    let mut s = discovering();
+    poll_due(&mut s, Resource::Clusters);
+    clusters_loaded(&mut s, Ok(vec!["prod".into(), "stg".into()]));
+    let mut stg_web = service("web", 1, 2, 2);
+    stg_web.arn = stg_web.arn.replace("/prod/", "/stg/");
+    stg_web.cluster_arn = stg_web.cluster_arn.replace("/prod", "/stg");
+    let generation = s.envs[0].services.generation;
+    update(
+        &mut s,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Services,
+            generation,
+            at: t0(),
+            result: Ok(Data::Services(Listing::complete(vec![
+                service("web", 1, 2, 2),
+                stg_web,
+            ]))),
+        },
+    );
+    update(&mut s, Action::Command(Command::Services));
+    update(&mut s, key('j'));
+    assert!(update(&mut s, key('s')).is_empty());
+    assert_eq!(s.mode, Mode::Normal, "no dialog");
+    let flash = s
+        .flash
+        .as_ref()
+        .map(|f| f.text.as_str())
+        .unwrap_or_default();
+    assert!(
+        flash.contains("web is in 2 clusters (prod, stg)"),
+        "{flash}"
+    );
+}
