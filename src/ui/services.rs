@@ -11,7 +11,8 @@ use crate::domain::task_definition_label;
 use crate::state::{State, ViewKind};
 
 use super::widgets::{
-    draw_table, ecs_placeholder, health_span, image_tag, panel, rollout_style, service_label,
+    draw_table, ecs_placeholder, health_span, image_tag, many_clusters, panel, rollout_style,
+    service_label,
 };
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -99,7 +100,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         "NAME", "HEALTH", "CPU", "RUN/DES", "PEND", "ROLLOUT", "TASK DEF", "SCALE", "IMAGE",
     ];
     let mut widths = vec![
-        Constraint::Fill(2),
+        // The cluster is part of the name where there are several.
+        Constraint::Fill(if many_clusters(env) { 3 } else { 2 }),
         Constraint::Length(9),
         Constraint::Length(trend_w as u16),
         Constraint::Length(7),

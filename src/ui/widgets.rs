@@ -110,11 +110,17 @@ pub fn ecs_placeholder(
     }
 }
 
-/// A service's name in a table; `cluster/name` where the environment reads
-/// more than one cluster (two of them may well have a service `web`).
+/// Whether an environment's services come from more than one cluster.
+pub fn many_clusters(env: &EnvState) -> bool {
+    env.ecs_clusters().is_some_and(|c| c.len() > 1)
+}
+
+/// A service's name in a table; `name (cluster)` where the environment
+/// reads more than one cluster (two of them may well have a service `web`),
+/// the name first so that a narrow column still shows it.
 pub fn service_label(env: &EnvState, s: &Service) -> String {
-    if env.ecs_clusters().is_some_and(|c| c.len() > 1) {
-        format!("{}/{}", crate::domain::short_id(&s.cluster_arn), s.name)
+    if many_clusters(env) {
+        format!("{} ({})", s.name, crate::domain::short_id(&s.cluster_arn))
     } else {
         s.name.clone()
     }

@@ -171,9 +171,8 @@ fn service_operation(state: &mut State, env: usize, cmd: Command, name: &str) ->
     clusters.dedup();
     if clusters.len() > 1 {
         let text = format!(
-            "refused: {name} is in {} clusters ({}); configure the clusters to act on one",
-            clusters.len(),
-            clusters.join(", ")
+            "refused: {name} is in {} clusters; name its cluster in the config to act on it",
+            clusters.len()
         );
         flash(state, &text, Severity::Error);
         return Vec::new();

@@ -1132,7 +1132,7 @@ fn an_operation_on_a_service_name_in_two_clusters_is_refused() {
         .map(|f| f.text.as_str())
         .unwrap_or_default();
     assert!(
-        flash.contains("web is in 2 clusters (prod, stg)"),
+        flash.contains("refused: web is in 2 clusters; name its cluster"),
         "{flash}"
     );
 }
