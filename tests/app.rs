@@ -892,3 +892,38 @@ async fn a_detail_whose_resource_is_gone_says_so() {
     assert!(screen.contains("the service"), "{screen}");
     assert!(!screen.contains("no longer listed"), "{screen}");
 }
+
+/// A simulated environment configured without clusters reads the world's
+/// clusters (ListClusters) and then their services and tasks.
+#[tokio::test]
+async fn a_simulated_environment_without_clusters_discovers_them() {
+    let config: Config = toml::from_str(
+        r#"
+[[environment]]
+name = "drill"
+source = "sim"
+sim_world = "production"
+"#,
+    )
+    .expect("config");
+    let clock = SimClock::manual(start());
+    let options = Options {
+        seed: Some(7),
+        ..Options::default()
+    };
+    let (state, envs) = setup::build(&config, &options, clock.clone(), "config.toml")
+        .await
+        .expect("builds");
+    let mut app = App::new(state, envs, clock);
+    app.dispatch(Action::Tick(start()));
+    poll_all(&mut app, 0).await;
+    let e = &app.state.envs[0];
+    assert!(e.errors().is_empty(), "{:?}", e.errors());
+    assert_eq!(
+        e.ecs_clusters(),
+        Some(&["works-logue-prod".to_string()][..])
+    );
+    assert_eq!(e.services.data.as_ref().map(Vec::len), Some(3));
+    assert!(e.tasks.data.as_ref().is_some_and(|t| !t.is_empty()));
+    assert!(e.scaling.data.as_ref().is_some_and(|t| !t.is_empty()));
+}
