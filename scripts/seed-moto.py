@@ -4,7 +4,7 @@
     .venv/bin/python scripts/seed-moto.py --endpoint http://127.0.0.1:5000 \\
         [--account 123456789012] [--region ap-northeast-1] [--name works-logue-prod] \\
         [--minimal | --activity | --feed] [--extra-services N] [--extra-tasks N] \\
-        [--extra-alarms N] [--extra-dbs N] [--extra-snapshots N]
+        [--extra-alarms N] [--extra-dbs N] [--extra-snapshots N] [--extra-clusters N]
 
 Works Logue as in assets/sim/world.toml: Next.js on ECS Fargate behind an ALB
 whose target groups check /api/health, auto scaling on CPU 70 %, RDS
@@ -60,6 +60,7 @@ Scale, for pagination tests (added to either):
   --extra-dbs N       instances NAME-extra-db-000... (db.t4g.micro)
   --extra-snapshots N manual snapshots NAME-snap-000... of NAME-db (created
                       first when --minimal)
+  --extra-clusters N  empty clusters NAME-extra-000...
 
 Prints a JSON summary on stdout. Sets moto's ecs::task state transition to
 manual (a billion describes) so that tasks stay RUNNING; that setting is
@@ -177,7 +178,7 @@ def main() -> int:
     parser.add_argument(
         "--feed", action="store_true", help="after --activity: a new minute of metrics and logs every minute"
     )
-    for opt in ("services", "tasks", "alarms", "dbs", "snapshots"):
+    for opt in ("services", "tasks", "alarms", "dbs", "snapshots", "clusters"):
         parser.add_argument(f"--extra-{opt}", type=int, default=0, metavar="N")
     args = parser.parse_args()
     if args.account is not None and (len(args.account) != 12 or not args.account.isdigit()):
@@ -223,6 +224,7 @@ class Seeder:
             "region": self.region,
             "name": self.name,
             "cluster": self.name,
+            "extra_clusters": [],
             "services": [],
             "task_definitions": {},
             "tasks": 0,
@@ -781,6 +783,11 @@ class Seeder:
 
     def extras(self) -> None:
         a = self.args
+        # Empty clusters (NAME-extra-000, ...): ListClusters takes more than one page.
+        for i in range(a.extra_clusters):
+            cluster = f"{self.name}-extra-{i:03d}"
+            self.ecs.create_cluster(clusterName=cluster)
+            self.summary["extra_clusters"].append(cluster)
         family_web = self.latest.get("web")
         for i in range(a.extra_services):
             self.service(f"svc-{i:03d}", desired=1, tg=None, task_definition=family_web)

@@ -16,6 +16,8 @@ use crate::domain::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Resource {
     Identity,
+    /// The ECS clusters of an environment that names none (ListClusters).
+    Clusters,
     Services,
     Scaling,
     Tasks,
@@ -29,8 +31,9 @@ pub enum Resource {
 
 impl Resource {
     /// Every polled resource kind.
-    pub const ALL: [Resource; 9] = [
+    pub const ALL: [Resource; 10] = [
         Resource::Identity,
+        Resource::Clusters,
         Resource::Services,
         Resource::Scaling,
         Resource::Tasks,
@@ -45,6 +48,7 @@ impl Resource {
     pub fn label(self) -> &'static str {
         match self {
             Self::Identity => "identity",
+            Self::Clusters => "ECS clusters",
             Self::Services => "services",
             Self::Scaling => "auto scaling",
             Self::Tasks => "tasks",
@@ -62,6 +66,8 @@ impl Resource {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Data {
     Identity(CallerIdentity),
+    /// Cluster names, sorted.
+    Clusters(Vec<String>),
     Services(Listing<Service>),
     Scaling(Vec<ScalableTarget>),
     Tasks(Listing<Task>),

@@ -304,6 +304,11 @@ impl ScalableTarget {
     pub fn service_name(&self) -> Option<&str> {
         self.resource_id.rsplit('/').next()
     }
+
+    /// The cluster of `service/CLUSTER/SERVICE`.
+    pub fn cluster_name(&self) -> Option<&str> {
+        self.resource_id.strip_prefix("service/")?.split('/').next()
+    }
 }
 
 /// A target-tracking scaling policy.

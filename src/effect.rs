@@ -24,6 +24,9 @@ pub enum Effect {
         env: usize,
         resource: Resource,
         generation: u64,
+        /// The ECS clusters to read services, auto scaling or tasks of (the
+        /// configured ones, else those discovered); empty for other kinds.
+        clusters: Vec<String>,
     },
     /// Fetch the target groups (and their targets' health) of the services.
     FetchTargets {

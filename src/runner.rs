@@ -149,12 +149,13 @@ impl Runner {
                 env,
                 resource,
                 generation,
+                clusters,
             } => {
                 let span =
                     tracing::info_span!("fetch", env, resource = resource.label(), generation);
                 tokio::spawn(
                     async move {
-                        let result = runner.fetch(env, resource).await;
+                        let result = runner.fetch(env, resource, &clusters).await;
                         if let Err(e) = &result {
                             tracing::warn!(error = %e, "fetch failed");
                         }
@@ -647,51 +648,69 @@ impl Runner {
         }
     }
 
-    /// Fetches one resource kind of an environment, across its clusters.
-    async fn fetch(&self, env: usize, resource: Resource) -> BackendResult<Data> {
+    /// Fetches one resource kind of an environment; services, scaling and
+    /// tasks across `clusters` (the configured ones, else those
+    /// discovered), each filtered to the services configured for its
+    /// cluster.
+    async fn fetch(
+        &self,
+        env: usize,
+        resource: Resource,
+        clusters: &[String],
+    ) -> BackendResult<Data> {
         let rt = self.envs.get(env).ok_or_else(|| BackendError::Other {
             message: format!("no environment #{env}"),
         })?;
         let b = &rt.backend;
         let cfg = &rt.config;
+        // The services configured for a cluster; empty: all of them.
+        let only = |cluster: &str| -> &[String] {
+            cfg.clusters
+                .iter()
+                .find(|c| c.name == cluster)
+                .map_or(&[], |c| c.services.as_slice())
+        };
+        let wanted = |only: &[String], service: Option<&str>| {
+            only.is_empty() || service.is_some_and(|n| only.iter().any(|s| s == n))
+        };
+        // A discovered cluster deleted since it was listed has nothing left
+        // to show (the next ListClusters drops it); a configured one that
+        // is missing is an error the operator must see.
+        let gone = |r: &BackendError| {
+            cfg.clusters.is_empty() && matches!(r, BackendError::NotFound { .. })
+        };
         Ok(match resource {
             Resource::Identity => Data::Identity(self.bounded(b.caller_identity()).await?),
+            Resource::Clusters => Data::Clusters(self.bounded(b.list_clusters()).await?),
             Resource::Services => {
                 let mut all = Listing::default();
-                for c in &cfg.clusters {
-                    let mut l = self.bounded(b.services(&c.name)).await?;
-                    if !c.services.is_empty() {
-                        l.items.retain(|s| c.services.contains(&s.name));
-                    }
+                for c in clusters {
+                    let mut l = match self.bounded(b.services(c)).await {
+                        Err(e) if gone(&e) => continue,
+                        r => r?,
+                    };
+                    let only = only(c);
+                    l.items.retain(|s| wanted(only, Some(&s.name)));
                     all.items.extend(l.items);
                     all.failures.extend(l.failures);
                 }
                 Data::Services(all)
             }
             Resource::Scaling => {
-                let mut all = Vec::new();
-                for c in &cfg.clusters {
-                    let mut v = self.bounded(b.scalable_targets(&c.name)).await?;
-                    if !c.services.is_empty() {
-                        v.retain(|t| {
-                            t.service_name()
-                                .is_some_and(|n| c.services.iter().any(|s| s == n))
-                        });
-                    }
-                    all.extend(v);
-                }
+                // One pass for every cluster (the API lists the region's).
+                let mut all = self.bounded(b.scalable_targets(clusters)).await?;
+                all.retain(|t| wanted(only(t.cluster_name().unwrap_or("")), t.service_name()));
                 Data::Scaling(all)
             }
             Resource::Tasks => {
                 let mut all = Listing::default();
-                for c in &cfg.clusters {
-                    let mut l = self.bounded(b.tasks(&c.name)).await?;
-                    if !c.services.is_empty() {
-                        l.items.retain(|t| {
-                            t.service_name()
-                                .is_some_and(|n| c.services.iter().any(|s| s == n))
-                        });
-                    }
+                for c in clusters {
+                    let mut l = match self.bounded(b.tasks(c)).await {
+                        Err(e) if gone(&e) => continue,
+                        r => r?,
+                    };
+                    let only = only(c);
+                    l.items.retain(|t| wanted(only, t.service_name()));
                     all.items.extend(l.items);
                     all.failures.extend(l.failures);
                 }
@@ -793,6 +812,8 @@ pub fn interval_of(resource: Resource, intervals: &RefreshIntervals) -> Duration
     match resource {
         // The caller identity changes only when credentials do.
         Resource::Identity => Duration::from_secs(300),
+        // Discovered clusters are refreshed as often as their services.
+        Resource::Clusters => intervals.services(),
         Resource::Services | Resource::Scaling | Resource::Targets => intervals.services(),
         Resource::Tasks => intervals.tasks(),
         Resource::Databases | Resource::Snapshots => intervals.databases(),

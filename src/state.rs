@@ -106,8 +106,12 @@ pub struct EnvState {
     pub protected: bool,
     pub read_only: bool,
     pub intervals: RefreshIntervals,
+    /// The ECS clusters named in the configuration; none means every
+    /// cluster of the account and region (see [`EnvState::ecs_clusters`]).
     pub clusters: Vec<String>,
     pub identity: Panel<CallerIdentity>,
+    /// The clusters ListClusters found, when the configuration names none.
+    pub discovered_clusters: Panel<Vec<String>>,
     pub services: Panel<Vec<Service>>,
     pub scaling: Panel<Vec<ScalableTarget>>,
     pub tasks: Panel<Vec<Task>>,
@@ -148,6 +152,7 @@ impl EnvState {
             intervals: cfg.intervals(defaults),
             clusters: cfg.clusters.iter().map(|c| c.name.clone()).collect(),
             identity: Panel::default(),
+            discovered_clusters: Panel::default(),
             services: Panel::default(),
             scaling: Panel::default(),
             tasks: Panel::default(),
@@ -191,6 +196,7 @@ impl EnvState {
         }
         match r {
             Resource::Identity => meta!(self.identity),
+            Resource::Clusters => meta!(self.discovered_clusters),
             Resource::Services => meta!(self.services),
             Resource::Scaling => meta!(self.scaling),
             Resource::Tasks => meta!(self.tasks),
@@ -201,6 +207,32 @@ impl EnvState {
             // --- metrics
             Resource::Metrics => meta!(self.metrics),
         }
+    }
+
+    /// Whether the environment reads every ECS cluster of its account and
+    /// region (its configuration names none).
+    pub fn discovers_clusters(&self) -> bool {
+        self.clusters.is_empty()
+    }
+
+    /// The ECS clusters whose services, tasks and scaling are read: the
+    /// configured ones, else the last list discovered (kept while a
+    /// refresh fails); `None` until the first discovery has answered.
+    pub fn ecs_clusters(&self) -> Option<&[String]> {
+        if self.discovers_clusters() {
+            self.discovered_clusters.data.as_deref()
+        } else {
+            Some(&self.clusters)
+        }
+    }
+
+    /// The scalable target of this service of this cluster, when it has one
+    /// (the same name may be a service of another cluster too).
+    pub fn scaling_of(&self, service: &Service) -> Option<&ScalableTarget> {
+        let cluster = crate::domain::short_id(&service.cluster_arn);
+        self.scaling.data.as_ref()?.iter().find(|t| {
+            t.cluster_name() == Some(cluster) && t.service_name() == Some(service.name.as_str())
+        })
     }
 
     /// The scalable target of a service, when it has one.

@@ -237,14 +237,17 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
     let Some(e) = state.envs.get_mut(env) else {
         return Vec::new();
     };
-    if e.clusters.is_empty()
-        && matches!(
-            resource,
-            Resource::Services | Resource::Scaling | Resource::Tasks | Resource::Targets
-        )
-    {
-        return Vec::new();
-    }
+    // Services, scaling and tasks are read per cluster: the configured
+    // ones, else those discovered (an environment that names none polls
+    // `Resource::Clusters`, whose first answer starts these at once).
+    let clusters = match resource {
+        Resource::Clusters if !e.discovers_clusters() => return Vec::new(),
+        Resource::Services | Resource::Scaling | Resource::Tasks => match e.ecs_clusters() {
+            Some(c) => c.to_vec(),
+            None => return Vec::new(),
+        },
+        _ => Vec::new(),
+    };
     let target_arns = if resource == Resource::Targets {
         let arns = e.target_group_arns();
         if arns.is_empty() {
@@ -273,6 +276,7 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
         }
         match resource {
             Resource::Identity => begin!(e.identity),
+            Resource::Clusters => begin!(e.discovered_clusters),
             Resource::Services => begin!(e.services),
             Resource::Scaling => begin!(e.scaling),
             Resource::Tasks => begin!(e.tasks),
@@ -298,6 +302,7 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
         env,
         resource,
         generation,
+        clusters,
     }]
 }
 
@@ -352,6 +357,10 @@ fn on_loaded(
     let Some(e) = state.envs.get_mut(env) else {
         return Vec::new();
     };
+    let clusters_before = match resource {
+        Resource::Clusters => e.discovered_clusters.data.clone(),
+        _ => None,
+    };
     macro_rules! take {
         ($panel:expr, $variant:ident, $conv:expr) => {{
             let panel = &mut $panel;
@@ -372,6 +381,7 @@ fn on_loaded(
     }
     match resource {
         Resource::Identity => take!(e.identity, Identity, |v| (v, Vec::new())),
+        Resource::Clusters => take!(e.discovered_clusters, Clusters, |v| (v, Vec::new())),
         Resource::Services => take!(e.services, Services, |l: crate::domain::Listing<_>| (
             l.items, l.failures
         )),
@@ -395,6 +405,12 @@ fn on_loaded(
         let first_targets = e.targets.requested_at.is_none() && !e.target_group_arns().is_empty();
         if first_targets {
             effects.extend(poll(state, env, Resource::Targets, false));
+        }
+    } else if resource == Resource::Clusters && e.discovered_clusters.data != clusters_before {
+        // The first cluster list, or a changed one, is read at once rather
+        // than at the pollers' next turn (a new cluster shows up promptly).
+        for r in [Resource::Services, Resource::Scaling, Resource::Tasks] {
+            effects.extend(poll(state, env, r, false));
         }
     }
     effects.extend(operate::advance_watches(state, env));

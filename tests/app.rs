@@ -1016,3 +1016,90 @@ async fn a_detail_whose_resource_is_gone_says_so() {
     assert!(screen.contains("the service"), "{screen}");
     assert!(!screen.contains("no longer listed"), "{screen}");
 }
+
+/// A simulated environment configured without clusters reads the world's
+/// clusters (ListClusters) and then their services and tasks.
+#[tokio::test]
+async fn a_simulated_environment_without_clusters_discovers_them() {
+    let config: Config = toml::from_str(
+        r#"
+[[environment]]
+name = "drill"
+source = "sim"
+sim_world = "production"
+"#,
+    )
+    .expect("config");
+    let clock = SimClock::manual(start());
+    let options = Options {
+        seed: Some(7),
+        ..Options::default()
+    };
+    let (state, envs) = setup::build(&config, &options, clock.clone(), "config.toml")
+        .await
+        .expect("builds");
+    let mut app = App::new(state, envs, clock);
+    app.dispatch(Action::Tick(start()));
+    poll_all(&mut app, 0).await;
+    let e = &app.state.envs[0];
+    assert!(e.errors().is_empty(), "{:?}", e.errors());
+    assert_eq!(
+        e.ecs_clusters(),
+        Some(&["works-logue-prod".to_string()][..])
+    );
+    assert_eq!(e.services.data.as_ref().map(Vec::len), Some(3));
+    assert!(e.tasks.data.as_ref().is_some_and(|t| !t.is_empty()));
+    assert!(e.scaling.data.as_ref().is_some_and(|t| !t.is_empty()));
+
+    // A discovered cluster deleted before the next discovery (the
+    // simulation answers NotFound for it) has nothing left to show: not an
+    // error of the whole panel.
+    app.state.envs[0].discovered_clusters.data =
+        Some(vec!["works-logue-prod".to_string(), "deleted".to_string()]);
+    for resource in [Resource::Services, Resource::Tasks] {
+        app.dispatch(Action::PollDue { env: 0, resource });
+    }
+    app.settle().await;
+    let e = &app.state.envs[0];
+    assert!(e.errors().is_empty(), "{:?}", e.errors());
+    assert_eq!(e.services.data.as_ref().map(Vec::len), Some(3));
+}
+
+/// A configured cluster that does not exist is an error the operator sees.
+#[tokio::test]
+async fn a_configured_cluster_that_does_not_exist_is_an_error() {
+    let config: Config = toml::from_str(
+        r#"
+[[environment]]
+name = "drill"
+source = "sim"
+sim_world = "production"
+
+[[environment.clusters]]
+name = "works-logue-prod"
+
+[[environment.clusters]]
+name = "deleted"
+"#,
+    )
+    .expect("config");
+    let clock = SimClock::manual(start());
+    let options = Options {
+        seed: Some(7),
+        ..Options::default()
+    };
+    let (state, envs) = setup::build(&config, &options, clock.clone(), "config.toml")
+        .await
+        .expect("builds");
+    let mut app = App::new(state, envs, clock);
+    app.dispatch(Action::Tick(start()));
+    poll_all(&mut app, 0).await;
+    let e = &app.state.envs[0];
+    assert!(
+        e.errors()
+            .iter()
+            .any(|(r, err)| *r == Resource::Services && err.kind() == "not found"),
+        "{:?}",
+        e.errors()
+    );
+}

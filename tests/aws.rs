@@ -141,7 +141,7 @@ async fn every_view_reads_what_was_seeded() {
     );
 
     let targets = b
-        .scalable_targets("works-logue-prod")
+        .scalable_targets(&["works-logue-prod".into()])
         .await
         .expect("scaling");
     let bounds = |svc: &str| {
@@ -744,7 +744,10 @@ async fn scaling_bounds_are_registered_once_and_read_back() {
     assert_eq!(sent.get("MinCapacity").as_u64(), Some(3));
     assert_eq!(sent.get("MaxCapacity").as_u64(), Some(12));
 
-    let targets = b.scalable_targets("bounds").await.expect("targets");
+    let targets = b
+        .scalable_targets(&["bounds".into()])
+        .await
+        .expect("targets");
     let bounds = |svc: &str| {
         targets
             .iter()
@@ -770,7 +773,10 @@ async fn scaling_bounds_are_registered_once_and_read_back() {
         other => panic!("expected invalid, got {other:?}"),
     }
     assert!(mutating_counts(moto, &account).is_empty());
-    let targets = b.scalable_targets("bounds").await.expect("targets");
+    let targets = b
+        .scalable_targets(&["bounds".into()])
+        .await
+        .expect("targets");
     let web = targets
         .iter()
         .find(|t| t.service_name() == Some("web"))
@@ -3179,4 +3185,249 @@ async fn the_seeded_alarm_leads_to_its_metric_the_service_targets_and_the_error_
     assert_eq!(targets(&c.app), healthy(&ips[1..]));
     let s = screen(&c.app, 160, 48);
     assert!(s.contains("targets 1/1 healthy"), "{s}");
+}
+
+// ------------------------------------------------ clusters discovered
+
+/// An environment that names no cluster: it reads every one of the account.
+fn account_wide(endpoint: &str) -> EnvironmentConfig {
+    EnvironmentConfig {
+        clusters: Vec::new(),
+        ..env_config("account", endpoint, "unused")
+    }
+}
+
+/// The console for `env`, every view polled once, without asserting what
+/// loaded (for the environments whose panels are expected to fail).
+async fn console_as_is(account: &str, env: EnvironmentConfig) -> App {
+    let mut config: Config = toml::from_str("").expect("empty config");
+    config.environments.push(env);
+    let opts = Options {
+        aws: options(account),
+        ..Options::default()
+    };
+    let clock = SimClock::Wall;
+    let (state, runtimes) = honban::setup::build(&config, &opts, clock.clone(), "test.toml")
+        .await
+        .expect("setup");
+    let mut app = App::new(state, runtimes, clock);
+    app.dispatch(Action::Resize(80, 24));
+    for resource in Resource::ALL {
+        app.dispatch(Action::PollDue { env: 0, resource });
+    }
+    app.settle().await;
+    app
+}
+
+#[tokio::test]
+async fn every_cluster_of_the_account_is_listed_on_every_page() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    let seeded = moto.seed(
+        &account,
+        &["--name", "pages", "--minimal", "--extra-clusters", "100"],
+    );
+    let mut expected = vec!["pages".to_string()];
+    expected.extend(seeded.get("extra_clusters").strings());
+    expected.sort();
+    assert_eq!(expected.len(), 101, "more than one page of 100");
+    let b = backend(moto, &account, "unused").await;
+    moto.reset_counts(&account);
+    // Names (from the ARNs), sorted, from two pages of ListClusters.
+    assert_eq!(b.list_clusters().await.expect("clusters"), expected);
+    assert_eq!(moto.count(&account, "ecs:ListClusters"), 2);
+}
+
+#[tokio::test]
+async fn an_environment_without_clusters_reads_every_cluster_of_the_account() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    let a = moto.seed(&account, &["--name", "disc-a"]);
+    let b = moto.seed(&account, &["--name", "disc-b", "--minimal"]);
+    let expected = ["disc-a".to_string(), "disc-b".to_string()];
+
+    // The console: services, tasks, scaling and targets of every cluster.
+    let Console { mut app, .. } =
+        console(&account, account_wide(&moto.endpoint), |_, _| {}, None).await;
+    let e = &app.state.envs[0];
+    assert_eq!(e.ecs_clusters(), Some(&expected[..]));
+    let mut services: Vec<(String, String)> = e
+        .services
+        .data
+        .iter()
+        .flatten()
+        .map(|s| {
+            let cluster = s.cluster_arn.rsplit('/').next().unwrap_or_default();
+            (cluster.to_string(), s.name.clone())
+        })
+        .collect();
+    services.sort();
+    let mut want: Vec<(String, String)> = a
+        .get("services")
+        .strings()
+        .into_iter()
+        .map(|s| ("disc-a".to_string(), s))
+        .chain(
+            b.get("services")
+                .strings()
+                .into_iter()
+                .map(|s| ("disc-b".to_string(), s)),
+        )
+        .collect();
+    want.sort();
+    assert_eq!(services, want);
+    assert_eq!(
+        e.tasks.data.as_ref().map(Vec::len),
+        Some((a.get("tasks").u64() + b.get("tasks").u64()) as usize)
+    );
+    let mut scaling: Vec<String> = e
+        .scaling
+        .data
+        .iter()
+        .flatten()
+        .map(|t| t.resource_id.clone())
+        .collect();
+    scaling.sort();
+    let mut seeded_scaling = a.get("scalable_targets").strings();
+    seeded_scaling.extend(b.get("scalable_targets").strings());
+    seeded_scaling.sort();
+    assert_eq!(scaling, seeded_scaling);
+    assert!(e.targets.data.as_ref().is_some_and(|t| !t.is_empty()));
+    // Counted like every other request (the diagnostics view shows it).
+    assert_eq!(
+        e.request_stats.get("ecs:ListClusters").map(|s| s.calls),
+        Some(1)
+    );
+
+    // A cluster created later shows up at the next discovery, its
+    // services read at once.
+    moto.aws(
+        &account,
+        "ecs",
+        "create_cluster",
+        r#"{"clusterName": "disc-c"}"#,
+    );
+    moto.reset_counts(&account);
+    app.dispatch(Action::PollDue {
+        env: 0,
+        resource: Resource::Clusters,
+    });
+    app.settle().await;
+    let e = &app.state.envs[0];
+    assert!(
+        e.ecs_clusters()
+            .is_some_and(|c| c.iter().any(|n| n == "disc-c")),
+        "{:?}",
+        e.ecs_clusters()
+    );
+    assert!(e.errors().is_empty(), "{:?}", e.errors());
+    // Every cluster's services were read again, the new one's included.
+    assert_eq!(
+        moto.count(&account, "ecs:ListServices"),
+        expected.len() as u64 + 1
+    );
+    // Auto scaling of every cluster in one pass (the API lists the region's).
+    assert_eq!(
+        moto.count(&account, "application-autoscaling:DescribeScalableTargets"),
+        1
+    );
+
+    // Configured clusters are read as configured: only the services listed
+    // for a cluster (its tasks and scaling too), never a ListClusters.
+    let mut cfg = env_config("configured", &moto.endpoint, "disc-a");
+    cfg.clusters[0].services = vec!["api".to_string()];
+    cfg.clusters.push(ClusterConfig {
+        name: "disc-b".to_string(),
+        services: Vec::new(),
+    });
+    moto.reset_counts(&account);
+    let Console { app, .. } = console(&account, cfg, |_, _| {}, None).await;
+    let e = &app.state.envs[0];
+    let mut services: Vec<&str> = e
+        .services
+        .data
+        .iter()
+        .flatten()
+        .map(|s| s.arn.rsplit(':').next().unwrap_or_default())
+        .collect();
+    services.sort();
+    assert_eq!(services, ["service/disc-a/api", "service/disc-b/web"]);
+    assert!(
+        e.tasks
+            .data
+            .iter()
+            .flatten()
+            .all(|t| t.service_name() == Some("api")),
+        "{:?}",
+        e.tasks.data
+    );
+    let scaling: Vec<&str> = e
+        .scaling
+        .data
+        .iter()
+        .flatten()
+        .map(|t| t.resource_id.as_str())
+        .collect();
+    assert_eq!(scaling, ["service/disc-a/api"]);
+    assert_eq!(moto.count(&account, "ecs:ListClusters"), 0);
+}
+
+#[tokio::test]
+async fn an_account_without_clusters_says_so_instead_of_loading() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    let Console { mut app, .. } =
+        console(&account, account_wide(&moto.endpoint), |_, _| {}, None).await;
+    let e = &app.state.envs[0];
+    assert_eq!(e.ecs_clusters(), Some(&[][..]));
+    assert_eq!(e.services.data.as_deref(), Some(&[][..]));
+    assert_eq!(e.tasks.data.as_deref(), Some(&[][..]));
+    // One ListClusters; nothing asked of clusters that do not exist.
+    assert_eq!(moto.count(&account, "ecs:ListClusters"), 1);
+    assert_eq!(moto.count(&account, "ecs:ListServices"), 0);
+    let overview = screen(&app, 80, 24);
+    assert!(
+        overview.contains("no ECS clusters in this account/region"),
+        "{overview}"
+    );
+    assert!(!overview.contains("loading services"), "{overview}");
+    press(&mut app, KeyCode::Char('3'));
+    let tasks = screen(&app, 80, 24);
+    assert!(
+        tasks.contains("no ECS clusters in this account/region"),
+        "{tasks}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_discovery_of_clusters_shows_its_error_not_loading() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "disc-f", "--minimal"]);
+    moto.inject_fault(&account, "ecs:ListClusters", "expired", 1);
+    let mut app = console_as_is(&account, account_wide(&moto.endpoint)).await;
+    let e = &app.state.envs[0];
+    assert_eq!(e.ecs_clusters(), None);
+    assert!(
+        matches!(
+            e.errors().as_slice(),
+            [(Resource::Clusters, BackendError::Unauthorized { .. })]
+        ),
+        "{:?}",
+        e.errors()
+    );
+    let overview = screen(&app, 80, 24);
+    assert!(overview.contains("cannot load ECS clusters"), "{overview}");
+    assert!(!overview.contains("loading services"), "{overview}");
+
+    // The next try (ctrl-r) finds the cluster and its services.
+    app.dispatch(Action::Key(KeyEvent::new(
+        KeyCode::Char('r'),
+        KeyModifiers::CONTROL,
+    )));
+    app.settle().await;
+    let e = &app.state.envs[0];
+    assert!(e.errors().is_empty(), "{:?}", e.errors());
+    assert_eq!(e.ecs_clusters(), Some(&["disc-f".to_string()][..]));
+    assert_eq!(e.services.data.as_ref().map(Vec::len), Some(1));
 }

@@ -46,6 +46,10 @@ impl Backend for ReadOnly {
     async fn clusters(&self, names: &[String]) -> BackendResult<Listing<Cluster>> {
         self.inner.clusters(names).await
     }
+
+    async fn list_clusters(&self) -> BackendResult<Vec<String>> {
+        self.inner.list_clusters().await
+    }
     async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
         self.inner.services(cluster).await
     }
@@ -58,8 +62,8 @@ impl Backend for ReadOnly {
     async fn task_definition_revisions(&self, family: &str) -> BackendResult<Vec<String>> {
         self.inner.task_definition_revisions(family).await
     }
-    async fn scalable_targets(&self, cluster: &str) -> BackendResult<Vec<ScalableTarget>> {
-        self.inner.scalable_targets(cluster).await
+    async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>> {
+        self.inner.scalable_targets(clusters).await
     }
     async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {
         self.inner.target_groups(arns).await

@@ -116,6 +116,10 @@ pub trait Backend: Send + Sync {
     /// ECS `DescribeClusters`.
     async fn clusters(&self, names: &[String]) -> BackendResult<Listing<Cluster>>;
 
+    /// ECS `ListClusters`, every page: the names of every cluster of the
+    /// account in the region, sorted (for an environment that names none).
+    async fn list_clusters(&self) -> BackendResult<Vec<String>>;
+
     /// Every service of a cluster (ListServices, every page; DescribeServices
     /// in batches of 10).
     async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>>;
@@ -130,8 +134,9 @@ pub trait Backend: Send + Sync {
     /// Every ACTIVE revision ARN of a family, newest first.
     async fn task_definition_revisions(&self, family: &str) -> BackendResult<Vec<String>>;
 
-    /// Application Auto Scaling targets and policies of the cluster's services.
-    async fn scalable_targets(&self, cluster: &str) -> BackendResult<Vec<ScalableTarget>>;
+    /// Application Auto Scaling targets and policies of the services of
+    /// these clusters (read in one pass whatever their number; none: none).
+    async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>>;
 
     /// ELBv2 target groups by ARN with the health of their targets.
     async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>>;

@@ -16,8 +16,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(env) = state.env() else {
         return;
     };
+    // Cluster discovery is a panel only where no cluster is configured.
+    let resources: Vec<Resource> = Resource::ALL
+        .into_iter()
+        .filter(|r| *r != Resource::Clusters || env.discovers_clusters())
+        .collect();
     let [panels_area, requests_area] = Layout::vertical([
-        Constraint::Length(Resource::ALL.len() as u16 + 3),
+        Constraint::Length(resources.len() as u16 + 3),
         Constraint::Min(3),
     ])
     .areas(area);
@@ -31,7 +36,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     );
     let inner = block.inner(panels_area);
     frame.render_widget(block, panels_area);
-    let rows = Resource::ALL
+    let rows = resources
         .iter()
         .map(|r| {
             let m = env.panel_meta(*r);
@@ -148,6 +153,7 @@ fn panel_backoff(env: &crate::state::EnvState, r: Resource, state: &State) -> (S
     }
     match r {
         Resource::Identity => of!(env.identity),
+        Resource::Clusters => of!(env.discovered_clusters),
         Resource::Services => of!(env.services),
         Resource::Scaling => of!(env.scaling),
         Resource::Tasks => of!(env.tasks),

@@ -11,7 +11,8 @@ use crate::domain::{AlarmState, Health};
 use crate::state::{State, ViewKind};
 
 use super::widgets::{
-    age_since, draw_table, health_span, keep_end, panel, placeholder, rollout_style,
+    age_since, draw_table, ecs_placeholder, health_span, keep_end, panel, placeholder,
+    rollout_style, service_label,
 };
 
 /// The recent-events panel is worth drawing from this height (borders and
@@ -149,19 +150,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let inner = block.inner(svc_area);
     frame.render_widget(block, svc_area);
     if services.is_empty() {
-        placeholder(
-            frame,
-            inner,
-            env.panel_meta(Resource::Services),
-            "services",
-            theme,
-        );
+        ecs_placeholder(frame, inner, env, Resource::Services, "services", theme);
     } else {
         let rows = services
             .iter()
             .map(|s| {
                 Row::new(vec![
-                    Cell::from(s.name.clone()),
+                    Cell::from(service_label(env, s)),
                     Cell::from(health_span(s.health(), theme)),
                     // --- metrics: the CPU trend at a glance.
                     Cell::from(super::chart::trend_cell(

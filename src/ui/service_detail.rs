@@ -261,7 +261,7 @@ fn info_lines<'a>(env: &EnvState, s: &Service, theme: &Theme, narrow: bool) -> V
         None => lines.push(Line::styled("image …", theme.dim)),
     }
     let mut scaling = vec![Span::styled("auto scaling ", theme.dim)];
-    match env.scaling_for(&s.name) {
+    match env.scaling_of(s) {
         Some(t) => {
             scaling.push(Span::raw(format!("{}–{}", t.min_capacity, t.max_capacity)));
             for p in &t.policies {

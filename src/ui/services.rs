@@ -10,7 +10,10 @@ use crate::config::theme::Theme;
 use crate::domain::task_definition_label;
 use crate::state::{State, ViewKind};
 
-use super::widgets::{draw_table, health_span, image_tag, panel, placeholder, rollout_style};
+use super::widgets::{
+    draw_table, ecs_placeholder, health_span, image_tag, many_clusters, panel, rollout_style,
+    service_label,
+};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(env) = state.env() else {
@@ -37,7 +40,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 inner,
             );
         } else {
-            placeholder(frame, inner, meta, "services", theme);
+            ecs_placeholder(frame, inner, env, Resource::Services, "services", theme);
         }
         return;
     }
@@ -57,12 +60,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .get(&s.task_definition)
                 .map(|td| td.containers.iter().map(|c| image_tag(&c.image)).collect())
                 .unwrap_or_default();
-            let scaling = env.scaling_for(&s.name).map_or_else(
+            let scaling = env.scaling_of(s).map_or_else(
                 || "-".to_string(),
                 |t| format!("{}–{}", t.min_capacity, t.max_capacity),
             );
             let mut cells = vec![
-                Cell::from(s.name.clone()),
+                Cell::from(service_label(env, s)),
                 Cell::from(health_span(s.health(), theme)),
                 Cell::from(super::chart::trend_cell(
                     env,
@@ -97,7 +100,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         "NAME", "HEALTH", "CPU", "RUN/DES", "PEND", "ROLLOUT", "TASK DEF", "SCALE", "IMAGE",
     ];
     let mut widths = vec![
-        Constraint::Fill(2),
+        // The cluster is part of the name where there are several.
+        Constraint::Fill(if many_clusters(env) { 3 } else { 2 }),
         Constraint::Length(9),
         Constraint::Length(trend_w as u16),
         Constraint::Length(7),

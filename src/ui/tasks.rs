@@ -16,7 +16,7 @@ pub fn revision_of(arn: &str) -> &str {
 }
 use crate::state::{State, ViewKind};
 
-use super::widgets::{age_since, draw_table, panel, placeholder};
+use super::widgets::{age_since, draw_table, ecs_placeholder, panel};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(env) = state.env() else {
@@ -40,7 +40,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 inner,
             );
         } else {
-            placeholder(frame, inner, meta, "tasks", theme);
+            ecs_placeholder(frame, inner, env, Resource::Tasks, "tasks", theme);
         }
         return;
     }

@@ -8,9 +8,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
+use crate::action::Resource;
 use crate::config::theme::Theme;
-use crate::domain::{Health, RolloutState, Timestamp};
-use crate::state::{LoadState, PanelMeta, format_age};
+use crate::domain::{Health, RolloutState, Service, Timestamp};
+use crate::state::{EnvState, LoadState, PanelMeta, format_age};
 
 /// A bordered panel whose title shows the data's age, or that it is loading,
 /// or stale with the error.
@@ -66,6 +67,63 @@ pub fn placeholder(frame: &mut Frame, area: Rect, meta: PanelMeta<'_>, what: &st
         _ => vec![Line::styled(format!("loading {what}…"), theme.dim)],
     };
     frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), area);
+}
+
+/// What an ECS panel (services, tasks) shows without data. In an
+/// environment that names no cluster that depends on the discovery first:
+/// clusters still being listed (or failing to be), or none at all — said
+/// plainly, never "loading" for ever.
+pub fn ecs_placeholder(
+    frame: &mut Frame,
+    area: Rect,
+    env: &EnvState,
+    resource: Resource,
+    what: &str,
+    theme: &Theme,
+) {
+    if !env.discovers_clusters() {
+        return placeholder(frame, area, env.panel_meta(resource), what, theme);
+    }
+    match env.ecs_clusters() {
+        None => placeholder(
+            frame,
+            area,
+            env.panel_meta(Resource::Clusters),
+            "ECS clusters",
+            theme,
+        ),
+        Some([]) => {
+            let mut lines = vec![Line::styled(
+                "no ECS clusters in this account/region",
+                theme.warning,
+            )];
+            let place: Vec<&str> = [env.account(), env.region.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            if !place.is_empty() {
+                lines.push(Line::styled(place.join(" · "), theme.dim));
+            }
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+        }
+        Some(_) => placeholder(frame, area, env.panel_meta(resource), what, theme),
+    }
+}
+
+/// Whether an environment's services come from more than one cluster.
+pub fn many_clusters(env: &EnvState) -> bool {
+    env.ecs_clusters().is_some_and(|c| c.len() > 1)
+}
+
+/// A service's name in a table; `name (cluster)` where the environment
+/// reads more than one cluster (two of them may well have a service `web`),
+/// the name first so that a narrow column still shows it.
+pub fn service_label(env: &EnvState, s: &Service) -> String {
+    if many_clusters(env) {
+        format!("{} ({})", s.name, crate::domain::short_id(&s.cluster_arn))
+    } else {
+        s.name.clone()
+    }
 }
 
 /// The whole panel of a detail view whose resource is not in the data:

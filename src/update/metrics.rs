@@ -32,9 +32,14 @@ fn sources_settled(e: &EnvState) -> bool {
         let m = e.panel_meta(r);
         m.loaded_at.is_some() || matches!(m.load, LoadState::Failed(_))
     };
-    (e.clusters.is_empty() || settled(Resource::Services))
-        && settled(Resource::Databases)
-        && settled(Resource::Alarms)
+    // The services name most charts: wait for them, unless there is no
+    // cluster to read them from or finding the clusters failed.
+    let ecs = match e.ecs_clusters() {
+        Some([]) => true,
+        Some(_) => settled(Resource::Services),
+        None => settled(Resource::Clusters),
+    };
+    ecs && settled(Resource::Databases) && settled(Resource::Alarms)
 }
 
 /// Starts the one `GetMetricData` of an environment for everything it
@@ -92,7 +97,7 @@ pub fn window(now: Timestamp, range: crate::metrics::MetricRange) -> (Timestamp,
 pub(super) fn after_load(state: &mut State, env: usize, resource: Resource) -> Vec<Effect> {
     if !matches!(
         resource,
-        Resource::Services | Resource::Databases | Resource::Alarms
+        Resource::Clusters | Resource::Services | Resource::Databases | Resource::Alarms
     ) {
         return Vec::new();
     }

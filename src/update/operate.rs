@@ -179,6 +179,28 @@ fn refuse_busy(state: &mut State, resource: &str) -> bool {
 }
 
 fn service_operation(state: &mut State, env: usize, cmd: Command, name: &str) -> Vec<Effect> {
+    // Services are named per cluster, and views and operations find a
+    // service by its name: where one name is in two clusters (an
+    // environment that reads every cluster of its account, say production
+    // and staging), no operation guesses which one is meant.
+    let mut clusters: Vec<&str> = state
+        .env()
+        .and_then(|e| e.services.data.as_ref())
+        .into_iter()
+        .flatten()
+        .filter(|s| s.name == name)
+        .map(|s| short_id(&s.cluster_arn))
+        .collect();
+    clusters.sort_unstable();
+    clusters.dedup();
+    if clusters.len() > 1 {
+        let text = format!(
+            "refused: {name} is in {} clusters; name its cluster in the config to act on it",
+            clusters.len()
+        );
+        flash(state, &text, Severity::Error);
+        return Vec::new();
+    }
     let Some(s) = state.service(name).cloned() else {
         flash(
             state,

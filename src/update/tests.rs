@@ -143,7 +143,8 @@ fn a_poll_starts_one_fetch_and_skips_while_in_flight() {
         vec![Effect::Fetch {
             env: 0,
             resource: Resource::Alarms,
-            generation: 1
+            generation: 1,
+            clusters: Vec::new(),
         }]
     );
     assert!(s.envs[0].alarms.in_flight);
@@ -490,7 +491,8 @@ fn manual_refresh_supersedes_only_old_requests() {
     assert!(effects.contains(&Effect::Fetch {
         env: 0,
         resource: Resource::Tasks,
-        generation: 2
+        generation: 2,
+        clusters: vec!["prod".into()],
     }));
     let now = s.now;
     update(
@@ -1292,6 +1294,223 @@ fn a_scale_down_ends_when_the_surplus_tasks_have_stopped() {
         matches!(&w.status, WatchStatus::Completed(t) if t.contains("0/0 running")),
         "{:?}",
         w.status
+    );
+}
+
+
+/// The fixture's state with one environment that names no cluster.
+fn discovering() -> State {
+    let config: Config = toml::from_str("").expect("empty config parses");
+    let keymap = Keymap::from_config(&config).expect("default keymap");
+    let cfg = EnvironmentConfig {
+        clusters: Vec::new(),
+        ..env_config("account")
+    };
+    let env = EnvState::from_config(&cfg, &RefreshIntervals::default(), false);
+    State::new(vec![env], 0, keymap, t0())
+}
+
+fn poll_due(s: &mut State, resource: Resource) -> Vec<Effect> {
+    update(s, Action::PollDue { env: 0, resource })
+}
+
+fn clusters_loaded(s: &mut State, result: Result<Vec<String>, BackendError>) -> Vec<Effect> {
+    let generation = s.envs[0].discovered_clusters.generation;
+    let at = s.now;
+    update(
+        s,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Clusters,
+            generation,
+            at,
+            result: result.map(Data::Clusters),
+        },
+    )
+}
+
+/// The ECS fetches among `effects`: (resource, clusters).
+fn ecs_fetches(effects: &[Effect]) -> Vec<(Resource, Vec<String>)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Fetch {
+                resource: r @ (Resource::Services | Resource::Scaling | Resource::Tasks),
+                clusters,
+                ..
+            } => Some((*r, clusters.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn configured_clusters_are_fetched_and_never_discovered() {
+    let mut s = state();
+    assert!(poll_due(&mut s, Resource::Clusters).is_empty());
+    assert_eq!(
+        ecs_fetches(&poll_due(&mut s, Resource::Services)),
+        vec![(Resource::Services, vec!["prod".to_string()])]
+    );
+    assert_eq!(s.envs[0].ecs_clusters(), Some(&["prod".to_string()][..]));
+}
+
+#[test]
+fn without_clusters_every_cluster_is_discovered_then_read_and_refreshed() {
+    let mut s = discovering();
+    // Nothing to read services of until the clusters are known.
+    for r in [
+        Resource::Services,
+        Resource::Scaling,
+        Resource::Tasks,
+        Resource::Targets,
+    ] {
+        assert!(poll_due(&mut s, r).is_empty(), "{r:?}");
+    }
+    assert_eq!(s.envs[0].ecs_clusters(), None);
+    let effects = poll_due(&mut s, Resource::Clusters);
+    assert_eq!(
+        effects,
+        vec![Effect::Fetch {
+            env: 0,
+            resource: Resource::Clusters,
+            generation: 1,
+            clusters: Vec::new(),
+        }]
+    );
+    assert_eq!(s.envs[0].discovered_clusters.load, LoadState::Loading);
+
+    // The first answer starts services, scaling and tasks of every cluster at once.
+    let ab = vec!["a".to_string(), "b".to_string()];
+    let effects = clusters_loaded(&mut s, Ok(ab.clone()));
+    assert_eq!(
+        ecs_fetches(&effects),
+        vec![
+            (Resource::Services, ab.clone()),
+            (Resource::Scaling, ab.clone()),
+            (Resource::Tasks, ab.clone()),
+        ]
+    );
+    let generation = s.envs[0].services.generation;
+    update(
+        &mut s,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Services,
+            generation,
+            at: t0(),
+            result: Ok(Data::Services(Listing::complete(vec![service(
+                "web", 1, 1, 1,
+            )]))),
+        },
+    );
+
+    // A refresh with the same list asks for nothing more.
+    s.now = t0() + chrono::TimeDelta::seconds(30);
+    assert_eq!(poll_due(&mut s, Resource::Clusters).len(), 1);
+    assert!(ecs_fetches(&clusters_loaded(&mut s, Ok(ab.clone()))).is_empty());
+
+    // A new cluster is read at once (tasks and scaling are still in
+    // flight: their pollers' next turn takes it).
+    poll_due(&mut s, Resource::Clusters);
+    let abc = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+    assert_eq!(
+        ecs_fetches(&clusters_loaded(&mut s, Ok(abc.clone()))),
+        vec![(Resource::Services, abc.clone())]
+    );
+    assert_eq!(s.envs[0].ecs_clusters(), Some(&abc[..]));
+
+    // A failed refresh keeps the list it had, stale, and shows the error.
+    poll_due(&mut s, Resource::Clusters);
+    let denied = BackendError::Unauthorized {
+        message: "ecs:ListClusters denied".into(),
+        hint: None,
+    };
+    assert!(ecs_fetches(&clusters_loaded(&mut s, Err(denied.clone()))).is_empty());
+    let e = &s.envs[0];
+    assert_eq!(e.ecs_clusters(), Some(&abc[..]));
+    assert!(e.discovered_clusters.is_stale());
+    assert_eq!(e.errors(), vec![(Resource::Clusters, &denied)]);
+}
+
+#[test]
+fn an_account_without_clusters_loads_empty_panels() {
+    let mut s = discovering();
+    poll_due(&mut s, Resource::Clusters);
+    let effects = clusters_loaded(&mut s, Ok(Vec::new()));
+    // Known to be none: the panels load (empty, no request sent), never
+    // "loading" for ever.
+    assert_eq!(
+        ecs_fetches(&effects),
+        vec![
+            (Resource::Services, Vec::new()),
+            (Resource::Scaling, Vec::new()),
+            (Resource::Tasks, Vec::new()),
+        ]
+    );
+    let e = &s.envs[0];
+    assert_eq!(e.ecs_clusters(), Some(&[][..]));
+    assert_eq!(e.discovered_clusters.load, LoadState::Loaded);
+}
+
+#[test]
+fn a_failed_discovery_is_an_error_and_retried_with_backoff() {
+    let mut s = discovering();
+    poll_due(&mut s, Resource::Clusters);
+    let down = BackendError::Unavailable {
+        message: "connection refused".into(),
+    };
+    assert!(ecs_fetches(&clusters_loaded(&mut s, Err(down.clone()))).is_empty());
+    let e = &s.envs[0];
+    assert_eq!(e.ecs_clusters(), None);
+    assert_eq!(e.errors(), vec![(Resource::Clusters, &down)]);
+    // The services wait for the clusters; the poller backs off; ctrl-r retries.
+    assert!(poll_due(&mut s, Resource::Services).is_empty());
+    assert!(poll_due(&mut s, Resource::Clusters).is_empty());
+    let ctrl_r = Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
+    assert!(update(&mut s, ctrl_r).iter().any(|e| matches!(
+        e,
+        Effect::Fetch {
+            resource: Resource::Clusters,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn an_operation_on_a_service_name_in_two_clusters_is_refused() {
+    let mut s = discovering();
+    poll_due(&mut s, Resource::Clusters);
+    clusters_loaded(&mut s, Ok(vec!["prod".into(), "stg".into()]));
+    let mut stg_web = service("web", 1, 2, 2);
+    stg_web.arn = stg_web.arn.replace("/prod/", "/stg/");
+    stg_web.cluster_arn = stg_web.cluster_arn.replace("/prod", "/stg");
+    let generation = s.envs[0].services.generation;
+    update(
+        &mut s,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Services,
+            generation,
+            at: t0(),
+            result: Ok(Data::Services(Listing::complete(vec![
+                service("web", 1, 2, 2),
+                stg_web,
+            ]))),
+        },
+    );
+    update(&mut s, Action::Command(Command::Services));
+    press(&mut s, key('j'));
+    assert!(press(&mut s, key('s')).is_empty());
+    assert_eq!(s.mode, Mode::Normal, "no dialog");
+    let flash = s
+        .flash
+        .as_ref()
+        .map(|f| f.text.as_str())
+        .unwrap_or_default();
+    assert!(
+        flash.contains("refused: web is in 2 clusters; name its cluster"),
+        "{flash}"
     );
 }
 

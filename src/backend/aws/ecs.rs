@@ -1,6 +1,6 @@
 //! ECS: clusters, services, tasks, task definitions; every page, batched to
-//! the API limits (ListServices/ListTasks 100 a page, DescribeServices 10,
-//! DescribeTasks 100).
+//! the API limits (ListClusters/ListServices/ListTasks 100 a page,
+//! DescribeServices 10, DescribeTasks 100).
 
 use aws_sdk_ecs::types::{self as t, DesiredStatus, TaskDefinitionField};
 
@@ -16,7 +16,8 @@ use crate::domain::{
 pub const DESCRIBE_SERVICES_BATCH: usize = 10;
 /// The most tasks one DescribeTasks call takes.
 pub const DESCRIBE_TASKS_BATCH: usize = 100;
-/// The largest page of ListServices / ListTasks / ListTaskDefinitions.
+/// The largest page of ListClusters / ListServices / ListTasks /
+/// ListTaskDefinitions.
 pub const LIST_PAGE: i32 = 100;
 
 pub async fn clusters(b: &AwsBackend, names: &[String]) -> BackendResult<Listing<Cluster>> {
@@ -46,6 +47,42 @@ pub async fn clusters(b: &AwsBackend, names: &[String]) -> BackendResult<Listing
             .collect(),
         failures: failures(out.failures()),
     })
+}
+
+pub async fn list_clusters(b: &AwsBackend) -> BackendResult<Vec<String>> {
+    let mut names = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = b
+            .call(
+                "ecs",
+                "ListClusters",
+                b.clients
+                    .ecs
+                    .list_clusters()
+                    .max_results(LIST_PAGE)
+                    .set_next_token(token.clone())
+                    .send(),
+            )
+            .await?;
+        names.extend(page.cluster_arns().iter().map(|arn| cluster_name(arn)));
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// A cluster's name from its ARN (`arn:aws:ecs:REGION:ACCOUNT:cluster/NAME`):
+/// what the other ECS calls, the scaling resource ids and the metric
+/// dimensions use.
+fn cluster_name(arn: &str) -> String {
+    arn.split_once(":cluster/")
+        .map_or(arn, |(_, name)| name)
+        .to_string()
 }
 
 fn failures(f: &[t::Failure]) -> Vec<Failure> {
@@ -482,4 +519,18 @@ pub async fn register_task_definition(
 /// not sent as an empty list.
 fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
     if v.is_empty() { None } else { Some(v) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cluster_name;
+
+    #[test]
+    fn a_cluster_is_named_by_the_end_of_its_arn() {
+        assert_eq!(
+            cluster_name("arn:aws:ecs:ap-northeast-1:123456789012:cluster/works-logue-prod"),
+            "works-logue-prod"
+        );
+        assert_eq!(cluster_name("plain"), "plain");
+    }
 }

@@ -267,6 +267,10 @@ impl Backend for AwsBackend {
         ecs::clusters(self, names).await
     }
 
+    async fn list_clusters(&self) -> BackendResult<Vec<String>> {
+        ecs::list_clusters(self).await
+    }
+
     async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
         ecs::services(self, cluster).await
     }
@@ -291,8 +295,8 @@ impl Backend for AwsBackend {
         ecs::revisions(self, family).await
     }
 
-    async fn scalable_targets(&self, cluster: &str) -> BackendResult<Vec<ScalableTarget>> {
-        other::scalable_targets(self, cluster).await
+    async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>> {
+        other::scalable_targets(self, clusters).await
     }
 
     async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {

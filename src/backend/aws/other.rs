@@ -28,8 +28,16 @@ pub async fn caller_identity(b: &AwsBackend) -> BackendResult<CallerIdentity> {
     })
 }
 
-pub async fn scalable_targets(b: &AwsBackend, cluster: &str) -> BackendResult<Vec<ScalableTarget>> {
-    let prefix = format!("service/{cluster}/");
+pub async fn scalable_targets(
+    b: &AwsBackend,
+    clusters: &[String],
+) -> BackendResult<Vec<ScalableTarget>> {
+    if clusters.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The describes list every ECS target of the region: one pass serves
+    // every cluster.
+    let prefixes: Vec<String> = clusters.iter().map(|c| format!("service/{c}/")).collect();
     let mut targets = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -47,7 +55,7 @@ pub async fn scalable_targets(b: &AwsBackend, cluster: &str) -> BackendResult<Ve
             )
             .await?;
         for t in page.scalable_targets() {
-            if t.resource_id().starts_with(&prefix)
+            if prefixes.iter().any(|p| t.resource_id().starts_with(p))
                 && *t.scalable_dimension() == ScalableDimension::EcsServiceDesiredCount
             {
                 targets.push(ScalableTarget {
@@ -141,7 +149,7 @@ pub async fn set_scaling_bounds(
             .send(),
     )
     .await?;
-    scalable_targets(b, cluster)
+    scalable_targets(b, &[cluster.to_string()])
         .await?
         .into_iter()
         .find(|t| t.resource_id == resource_id)

@@ -593,6 +593,13 @@ impl Ecs {
             })
     }
 
+    /// Every cluster's name, sorted (ListClusters).
+    pub fn cluster_names(&self) -> Vec<String> {
+        let mut names = self.clusters.clone();
+        names.sort();
+        names
+    }
+
     pub fn clusters(&self, names: &[String]) -> Listing<Cluster> {
         let wanted: Vec<&String> = if names.is_empty() {
             self.clusters.iter().collect()

@@ -208,6 +208,10 @@ impl Backend for SimBackend {
         Ok(self.with(|w| w.ecs.clusters(names)))
     }
 
+    async fn list_clusters(&self) -> BackendResult<Vec<String>> {
+        Ok(self.with(|w| w.ecs.cluster_names()))
+    }
+
     async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
         self.with(|w| w.ecs.services(cluster))
     }
@@ -224,8 +228,14 @@ impl Backend for SimBackend {
         Ok(self.with(|w| w.ecs.revisions(family)))
     }
 
-    async fn scalable_targets(&self, cluster: &str) -> BackendResult<Vec<ScalableTarget>> {
-        self.with(|w| w.ecs.scalable_targets(cluster))
+    async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>> {
+        self.with(|w| {
+            let mut all = Vec::new();
+            for c in clusters {
+                all.extend(w.ecs.scalable_targets(c)?);
+            }
+            Ok(all)
+        })
     }
 
     async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {

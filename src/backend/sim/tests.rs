@@ -181,6 +181,10 @@ async fn the_initial_production_world_matches_the_description() {
         ),
         (PROD, 3, 6, 0)
     );
+    assert_eq!(
+        b.list_clusters().await.expect("list clusters"),
+        vec![PROD.to_string()]
+    );
 
     let all = services(&b, PROD).await;
     let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
@@ -306,7 +310,7 @@ async fn the_initial_production_world_matches_the_description() {
         .collect();
     assert_eq!(numbers, ["42", "41", "40", "39", "38"]);
 
-    let targets = b.scalable_targets(PROD).await.expect("targets");
+    let targets = b.scalable_targets(&[PROD.into()]).await.expect("targets");
     assert_eq!(targets.len(), 2);
     assert_eq!(targets[0].resource_id, format!("service/{PROD}/web"));
     assert_eq!((targets[0].min_capacity, targets[0].max_capacity), (2, 10));
@@ -948,7 +952,13 @@ async fn scaling_bounds_clamp_the_desired_count() {
         .expect("bounds");
     assert!(t.policies.is_empty());
     assert_eq!(service(&b, PROD, "worker").await.desired_count, 1);
-    assert_eq!(b.scalable_targets(PROD).await.expect("targets").len(), 3);
+    assert_eq!(
+        b.scalable_targets(&[PROD.into()])
+            .await
+            .expect("targets")
+            .len(),
+        3
+    );
     let err = b
         .set_scaling_bounds(PROD, "web", 5, 2)
         .await
@@ -1058,7 +1068,9 @@ async fn unknown_names_are_errors() {
     let not_found = |r: BackendResult<()>| matches!(r, Err(BackendError::NotFound { .. }));
     assert!(not_found(b.services("nope").await.map(|_| ())));
     assert!(not_found(b.tasks("nope").await.map(|_| ())));
-    assert!(not_found(b.scalable_targets("nope").await.map(|_| ())));
+    assert!(not_found(
+        b.scalable_targets(&["nope".into()]).await.map(|_| ())
+    ));
     assert!(not_found(
         b.update_service(PROD, "nope", ServiceUpdate::default())
             .await
