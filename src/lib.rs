@@ -17,6 +17,7 @@ pub mod logs;
 pub mod ops;
 pub mod paths;
 pub mod probe;
+pub mod prompt;
 pub mod runner;
 pub mod setup;
 pub mod state;

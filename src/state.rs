@@ -545,6 +545,9 @@ pub struct State {
     /// before that (typed ahead, or queued behind a slow frame) never
     /// answer it.
     pub confirm_shown: bool,
+    /// The cursor of the prompt being typed, in characters from the end of
+    /// its text (see [`crate::prompt`]); 0 when a prompt opens.
+    pub prompt_back: usize,
     pub keymap: Keymap,
     /// Position of the selected row per view kind, as drawn. It follows
     /// [`selected_id`](Self::selected_id): see [`State::anchor_selection`].
@@ -609,6 +612,7 @@ impl State {
             views: vec![View::Overview],
             mode: Mode::Normal,
             confirm_shown: false,
+            prompt_back: 0,
             keymap,
             selected: HashMap::new(),
             selected_id: HashMap::new(),

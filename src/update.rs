@@ -45,6 +45,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
 /// the resource the operator sees highlighted.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let was_confirming = state.mode.is_confirmation();
+    let prompt_before = prompt_slot(state);
     // Movement keys leave the identity of the selection to be read once
     // (see `State::settle_selection`); anything else reads it first.
     if !matches!(action, Action::Key(_) | Action::Command(_)) {
@@ -55,6 +56,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         // A new confirmation: only keys read after it is drawn answer it.
         state.confirm_shown = false;
     }
+    if prompt_slot(state) != prompt_before {
+        // Another prompt: its cursor starts at the end of its text.
+        state.prompt_back = 0;
+    }
     if let Some(id) = state.anchor_selection() {
         let text = format!(
             "{} is no longer listed; the highlight stays in place — select a row (j/k) before acting",
@@ -63,6 +68,25 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         flash(state, &text, Severity::Error);
     }
     effects
+}
+
+/// Which prompt is open, if any (its cursor is reset when this changes).
+fn prompt_slot(state: &State) -> Option<(u8, Option<crate::state::InputPurpose>)> {
+    match &state.mode {
+        Mode::Command { .. } => Some((1, None)),
+        Mode::Filter { .. } => Some((2, None)),
+        Mode::Dialog(Dialog::Input { purpose, .. }) => Some((3, Some(purpose.clone()))),
+        Mode::Dialog(Dialog::Confirm { .. }) => Some((4, None)),
+        Mode::Dialog(Dialog::Rollback { .. }) => Some((5, None)),
+        Mode::Normal if state.views.last() == Some(&View::Logs) => {
+            match state.logs.as_ref().and_then(|l| l.prompt.as_ref()) {
+                Some(crate::logs::Prompt::Pattern(_)) => Some((6, None)),
+                Some(crate::logs::Prompt::Time(_)) => Some((7, None)),
+                None => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
@@ -505,18 +529,12 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                     input = complete(state, &input);
                     state.mode = Mode::Command { input };
                 }
-                KeyCode::Backspace => {
-                    if input.pop().is_none() {
-                        state.mode = Mode::Normal;
-                    } else {
-                        state.mode = Mode::Command { input };
-                    }
-                }
-                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    input.push(c);
-                    state.mode = Mode::Command { input };
-                }
-                _ => return Vec::new(),
+                // Backspace on an empty line closes it.
+                KeyCode::Backspace if input.is_empty() => state.mode = Mode::Normal,
+                _ => match crate::prompt::edit(&mut input, &mut state.prompt_back, &key) {
+                    crate::prompt::Edit::NotAnEdit => return Vec::new(),
+                    _ => state.mode = Mode::Command { input },
+                },
             }
             state.dirty = true;
             Vec::new()
@@ -536,14 +554,6 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                     }
                     state.mode = Mode::Normal;
                 }
-                KeyCode::Backspace => {
-                    input.pop();
-                    state.mode = Mode::Filter { input };
-                }
-                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    input.push(c);
-                    state.mode = Mode::Filter { input };
-                }
                 KeyCode::Down | KeyCode::Up => {
                     // Move the selection while typing.
                     let cmd = if key.code == KeyCode::Down {
@@ -553,7 +563,10 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                     };
                     return on_command(state, cmd);
                 }
-                _ => return Vec::new(),
+                _ => match crate::prompt::edit(&mut input, &mut state.prompt_back, &key) {
+                    crate::prompt::Edit::NotAnEdit => return Vec::new(),
+                    _ => state.mode = Mode::Filter { input },
+                },
             }
             state.reselect_or_top();
             state.dirty = true;
@@ -563,7 +576,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 }
 
 /// The longest text a paste may put into a prompt.
-pub const PASTE_MAX_CHARS: usize = 300;
+pub const PASTE_MAX_CHARS: usize = crate::prompt::MAX_CHARS;
 
 /// A bracketed paste: inserted into the prompt being typed (control
 /// characters and surrounding blanks removed, cut at [`PASTE_MAX_CHARS`]),
@@ -576,12 +589,8 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     let total = clean.chars().count();
-    let room = |input: &str| PASTE_MAX_CHARS.saturating_sub(input.chars().count());
-    let insert = |input: &mut String| -> usize {
-        let n = room(input).min(total);
-        input.extend(clean.chars().take(n));
-        n
-    };
+    let back = state.prompt_back;
+    let insert = |input: &mut String| -> usize { crate::prompt::insert_str(input, back, &clean) };
     let inserted = match &mut state.mode {
         Mode::Command { input } | Mode::Filter { input } => Some(insert(input)),
         Mode::Dialog(Dialog::Input { input, error, .. }) => {

@@ -243,7 +243,7 @@ fn confirm_lines<'a>(
     lines.extend(prompt_lines(
         theme,
         e,
-        state.dry_run,
+        (state.dry_run, state.prompt_back),
         op.resource(),
         typed,
         w,
@@ -257,7 +257,7 @@ fn confirm_lines<'a>(
 fn prompt_lines<'a>(
     theme: &Theme,
     env: &EnvState,
-    dry_run: bool,
+    (dry_run, back): (bool, usize),
     resource: &str,
     (typed, error): Typed<'_>,
     w: usize,
@@ -267,8 +267,9 @@ fn prompt_lines<'a>(
     let keys = if env.protected {
         let wanted = crate::ops::confirmation_text(&env.name, resource);
         let ask = format!("type {wanted} to confirm: ");
-        let field = Span::styled(
-            format!("{typed}█"),
+        let field = super::widgets::cursor_spans(
+            typed,
+            back,
             if typed == wanted {
                 theme.ok
             } else {
@@ -278,10 +279,14 @@ fn prompt_lines<'a>(
         // The typed text must stay in view: on a line of its own when the
         // question and the answer would not fit on one.
         if ask.chars().count() + wanted.chars().count() < w {
-            lines.push(Line::from(vec![Span::styled(ask, theme.warning), field]));
+            let mut spans = vec![Span::styled(ask, theme.warning)];
+            spans.extend(field);
+            lines.push(Line::from(spans));
         } else {
             lines.push(Line::styled(ask.trim_end().to_string(), theme.warning));
-            lines.push(Line::from(vec![Span::styled("> ", theme.dim), field]));
+            let mut spans = vec![Span::styled("> ", theme.dim)];
+            spans.extend(field);
+            lines.push(Line::from(spans));
         }
         Some(format!("then enter {verb} · esc cancel"))
     } else {
@@ -420,7 +425,14 @@ fn rollback_lines<'a>(
         };
         lines.extend(calls_lines(&op, theme, w));
     }
-    lines.extend(prompt_lines(theme, e, state.dry_run, service, typed, w));
+    lines.extend(prompt_lines(
+        theme,
+        e,
+        (state.dry_run, state.prompt_back),
+        service,
+        typed,
+        w,
+    ));
     (title, true, lines)
 }
 
@@ -509,10 +521,13 @@ fn input_lines<'a>(
         }
     };
     lines.push(Line::default());
-    lines.push(Line::from(vec![
-        Span::styled(prompt, theme.base),
-        Span::styled(format!("{input}█"), theme.command_line),
-    ]));
+    let mut spans = vec![Span::styled(prompt, theme.base)];
+    spans.extend(super::widgets::cursor_spans(
+        input,
+        state.prompt_back,
+        theme.command_line,
+    ));
+    lines.push(Line::from(spans));
     if let Some(err) = error {
         for part in wrap(err, w) {
             lines.push(Line::styled(part, theme.error));

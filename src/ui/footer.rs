@@ -28,7 +28,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 }
                 None => Span::raw(""),
             };
-            prompt_line(":", input, theme.command_line, tail, area.width, theme)
+            prompt_line(
+                ":",
+                input,
+                state.prompt_back,
+                theme.command_line,
+                tail,
+                area.width,
+                theme,
+            )
         }
         Mode::Filter { input } => {
             let tail = match prompt_error {
@@ -38,7 +46,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     theme.dim,
                 ),
             };
-            prompt_line("/", input, theme.filter, tail, area.width, theme)
+            prompt_line(
+                "/",
+                input,
+                state.prompt_back,
+                theme.filter,
+                tail,
+                area.width,
+                theme,
+            )
         }
         _ => match &state.flash {
             Some(f) => Line::styled(
@@ -55,18 +71,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// A prompt: its sign, the input with the cursor at its end (the end kept
-/// in view when the input is wider than the line: `…` marks what is cut),
-/// then `tail` (hints or an error) where there is room.
+/// A prompt: its sign, the input with its cursor (the cursor kept in view
+/// when the input is wider than the line: `…` marks what is cut), then
+/// `tail` (hints or an error) where there is room.
 fn prompt_line<'a>(
     sign: &'a str,
     input: &str,
+    back: usize,
     style: ratatui::style::Style,
     tail: Span<'a>,
     width: u16,
     theme: &Theme,
 ) -> Line<'a> {
-    use unicode_width::UnicodeWidthStr;
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
     let width = usize::from(width);
     // Room for the input: the sign and the cursor take one column each;
     // an error keeps at least half of the line.
@@ -76,27 +93,44 @@ fn prompt_line<'a>(
         0
     };
     let room = width.saturating_sub(2 + keep_for_tail).max(1);
-    let shown = if input.width() <= room {
-        input.to_string()
+    let (before, after) = crate::prompt::split(input, back);
+    let (before, after) = if input.width() <= room {
+        (before.to_string(), after.to_string())
     } else {
+        // What is before the cursor, from its end, as much as fits (one
+        // column for the `…`), then what follows it in what is left.
         let mut kept: Vec<char> = Vec::new();
-        let mut used = 1; // the `…`
-        for c in input.chars().rev() {
-            let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        let mut used = 1;
+        for c in before.chars().rev() {
+            let w = c.width().unwrap_or(0);
             if used + w > room {
                 break;
             }
             used += w;
             kept.push(c);
         }
-        std::iter::once('…').chain(kept.into_iter().rev()).collect()
+        let shown_before: String = if kept.len() < before.chars().count() {
+            std::iter::once('…').chain(kept.into_iter().rev()).collect()
+        } else {
+            kept.into_iter().rev().collect()
+        };
+        let mut shown_after = String::new();
+        for c in after.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w > room {
+                break;
+            }
+            used += w;
+            shown_after.push(c);
+        }
+        (shown_before, shown_after)
     };
-    Line::from(vec![
-        Span::styled(sign, theme.key),
-        Span::styled(shown, style),
-        Span::styled("█", style),
-        tail,
-    ])
+    let shown = format!("{before}{after}");
+    let back = after.chars().count();
+    let mut spans = vec![Span::styled(sign, theme.key)];
+    spans.extend(super::widgets::cursor_spans(&shown, back, style));
+    spans.push(tail);
+    Line::from(spans)
 }
 
 /// The key hints of the view, as many as fit `width`: what operates on the

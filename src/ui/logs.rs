@@ -121,16 +121,28 @@ fn shorten(text: &str, room: usize) -> String {
 /// the least needed dropped first.
 fn hint_line<'a>(logs: &LogsState, state: &State, width: usize, theme: &Theme) -> Line<'a> {
     match &logs.prompt {
-        Some(Prompt::Pattern(text)) => Line::from(vec![
-            Span::styled("pattern: ", theme.key),
-            Span::styled(format!("{text}▏"), theme.command_line),
-            Span::styled("  enter apply · esc cancel", theme.dim),
-        ]),
-        Some(Prompt::Time(text)) => Line::from(vec![
-            Span::styled("jump to: ", theme.key),
-            Span::styled(format!("{text}▏"), theme.command_line),
-            Span::styled("  15m · 2h · HH:MM (UTC)", theme.dim),
-        ]),
+        Some(Prompt::Pattern(text)) => Line::from(
+            vec![Span::styled("pattern: ", theme.key)]
+                .into_iter()
+                .chain(super::widgets::cursor_spans(
+                    text,
+                    state.prompt_back,
+                    theme.command_line,
+                ))
+                .chain([Span::styled("  enter apply · esc cancel", theme.dim)])
+                .collect::<Vec<_>>(),
+        ),
+        Some(Prompt::Time(text)) => Line::from(
+            vec![Span::styled("jump to: ", theme.key)]
+                .into_iter()
+                .chain(super::widgets::cursor_spans(
+                    text,
+                    state.prompt_back,
+                    theme.command_line,
+                ))
+                .chain([Span::styled("  15m · 2h · HH:MM (UTC)", theme.dim)])
+                .collect::<Vec<_>>(),
+        ),
         None => {
             let key = |c: Command, default: &str| {
                 state

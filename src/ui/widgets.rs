@@ -273,6 +273,28 @@ pub fn progress_bar(running: u32, desired: u32, width: usize) -> String {
     )
 }
 
+/// A prompt's text with its cursor (`back` characters from the end, see
+/// [`crate::prompt`]): the character under the cursor in reverse video, or
+/// a block after the last one.
+pub fn cursor_spans<'a>(text: &str, back: usize, style: ratatui::style::Style) -> Vec<Span<'a>> {
+    let (before, after) = crate::prompt::split(text, back);
+    let mut rest = after.chars();
+    match rest.next() {
+        None => vec![
+            Span::styled(before.to_string(), style),
+            Span::styled("█", style),
+        ],
+        Some(c) => vec![
+            Span::styled(before.to_string(), style),
+            Span::styled(
+                c.to_string(),
+                style.add_modifier(ratatui::style::Modifier::REVERSED),
+            ),
+            Span::styled(rest.as_str().to_string(), style),
+        ],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

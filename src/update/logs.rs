@@ -236,15 +236,13 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent) -> Option<Vec<Effect>> {
                     set_pattern(state, text.trim().to_string())
                 });
             }
-            KeyCode::Backspace => {
-                text.pop();
-                logs.prompt = Some(wrap(text, is_time));
+            _ => {
+                if crate::prompt::edit(&mut text, &mut state.prompt_back, &key)
+                    != crate::prompt::Edit::NotAnEdit
+                {
+                    logs.prompt = Some(wrap(text, is_time));
+                }
             }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                text.push(c);
-                logs.prompt = Some(wrap(text, is_time));
-            }
-            _ => {}
         }
         return Some(Vec::new());
     }

@@ -402,9 +402,6 @@ pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Ef
         } => {
             match key.code {
                 KeyCode::Enter => return submit_input(state, env, purpose, &input),
-                KeyCode::Backspace => {
-                    input.pop();
-                }
                 KeyCode::Tab => {
                     // From the scale prompt to the bounds, when the service
                     // has auto scaling (the scaler would undo a new count).
@@ -427,10 +424,13 @@ pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Ef
                     }
                     return Vec::new();
                 }
-                _ => match text_char {
-                    Some(c) if input.chars().count() < 300 => input.push(c),
-                    _ => return Vec::new(),
-                },
+                _ => {
+                    if crate::prompt::edit(&mut input, &mut state.prompt_back, &key)
+                        == crate::prompt::Edit::NotAnEdit
+                    {
+                        return Vec::new();
+                    }
+                }
             }
             let _ = error;
             state.mode = Mode::Dialog(Dialog::Input {
@@ -502,7 +502,7 @@ pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Ef
             let chosen = index.or_else(|| previous_revision_index(&candidates, &current));
             let mut new_index = index;
             let mut error = error;
-            match confirm_key(state, env, &service, &typed, key.code, text_char) {
+            match confirm_key(state, env, &service, &typed, &key, text_char) {
                 ConfirmKey::Send => {
                     match confirm_rollback(state, env, &service, &current, &candidates, chosen) {
                         Ok(effects) => return effects,
@@ -511,8 +511,9 @@ pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Ef
                 }
                 ConfirmKey::Cancel => return cancel(state),
                 ConfirmKey::Refused(e) => error = Some(e),
-                ConfirmKey::Edit(t) => {
+                ConfirmKey::Edit(t, back) => {
                     typed = t;
+                    state.prompt_back = back;
                     error = None;
                 }
                 ConfirmKey::Other => match key.code {
@@ -544,11 +545,14 @@ pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Ef
         }
         Dialog::Confirm { env, op, typed, .. } => {
             let (typed, error) =
-                match confirm_key(state, env, op.resource(), &typed, key.code, text_char) {
+                match confirm_key(state, env, op.resource(), &typed, &key, text_char) {
                     ConfirmKey::Send => return send(state, env, op),
                     ConfirmKey::Cancel => return cancel(state),
                     ConfirmKey::Refused(e) => (typed, Some(e)),
-                    ConfirmKey::Edit(t) => (t, None),
+                    ConfirmKey::Edit(t, back) => {
+                        state.prompt_back = back;
+                        (t, None)
+                    }
                     ConfirmKey::Other => return Vec::new(),
                 };
             state.mode = Mode::Dialog(Dialog::Confirm {
@@ -568,8 +572,9 @@ enum ConfirmKey {
     Cancel,
     /// Not sent; the reason is shown in the dialog.
     Refused(String),
-    /// The typed confirmation text changed.
-    Edit(String),
+    /// The typed confirmation text changed (or its cursor moved): the
+    /// text and the cursor.
+    Edit(String, usize),
     /// Not a confirmation key (the rollback dialog's arrows).
     Other,
 }
@@ -583,9 +588,10 @@ fn confirm_key(
     env: usize,
     resource: &str,
     typed: &str,
-    code: KeyCode,
+    key: &KeyEvent,
     text_char: Option<char>,
 ) -> ConfirmKey {
+    let code = key.code;
     let Some(e) = state.envs.get(env) else {
         return ConfirmKey::Cancel;
     };
@@ -601,15 +607,14 @@ fn confirm_key(
             KeyCode::Enter => {
                 ConfirmKey::Refused(format!("\"{typed}\" is not {wanted}: nothing was sent"))
             }
-            KeyCode::Backspace => {
+            _ => {
                 let mut t = typed.to_string();
-                t.pop();
-                ConfirmKey::Edit(t)
+                let mut back = state.prompt_back;
+                match crate::prompt::edit(&mut t, &mut back, key) {
+                    crate::prompt::Edit::NotAnEdit => ConfirmKey::Other,
+                    _ => ConfirmKey::Edit(t, back),
+                }
             }
-            _ => match text_char {
-                Some(c) if typed.chars().count() < 300 => ConfirmKey::Edit(format!("{typed}{c}")),
-                _ => ConfirmKey::Other,
-            },
         }
     } else {
         match (code, text_char) {

@@ -1297,7 +1297,6 @@ fn a_scale_down_ends_when_the_surplus_tasks_have_stopped() {
     );
 }
 
-
 /// The fixture's state with one environment that names no cluster.
 fn discovering() -> State {
     let config: Config = toml::from_str("").expect("empty config parses");

@@ -253,3 +253,62 @@ fn a_move_then_new_data_in_one_burst_keeps_the_row_moved_to() {
     load_services(&mut s, services);
     assert_eq!(highlighted(&s), "web", "the row j moved to, re-sorted");
 }
+
+#[test]
+fn prompts_edit_at_the_cursor_with_readline_keys() {
+    let mut s = state();
+    load_services(&mut s, three_ok());
+    update(&mut s, Action::Command(Command::Services));
+    let ctrl = |c| Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+    // The command line: a typo fixed in the middle.
+    press(&mut s, key(':'));
+    typed(&mut s, "tsks web");
+    for _ in 0.." web".len() + 3 {
+        press(&mut s, code(KeyCode::Left));
+    }
+    typed(&mut s, "a");
+    assert_eq!(
+        s.mode,
+        Mode::Command {
+            input: "tasks web".into()
+        }
+    );
+    // ctrl-w deletes the word before the cursor, ctrl-u all before it.
+    press(&mut s, code(KeyCode::End));
+    press(&mut s, ctrl('w'));
+    assert_eq!(
+        s.mode,
+        Mode::Command {
+            input: "tasks ".into()
+        }
+    );
+    press(&mut s, ctrl('u'));
+    assert_eq!(
+        s.mode,
+        Mode::Command {
+            input: String::new()
+        }
+    );
+    press(&mut s, code(KeyCode::Esc));
+    // A prefilled dialog value: home, then a digit before it.
+    press(&mut s, key('s'));
+    press(&mut s, code(KeyCode::Home));
+    typed(&mut s, "1");
+    match &s.mode {
+        Mode::Dialog(Dialog::Input { input, .. }) => assert_eq!(input, "12"),
+        other => panic!("expected the scale prompt, got {other:?}"),
+    }
+    // The next prompt starts with its cursor at the end.
+    press(&mut s, code(KeyCode::Esc));
+    press(&mut s, key('/'));
+    typed(&mut s, "web");
+    assert_eq!(s.prompt_back, 0);
+    let alt_backspace = Action::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::ALT));
+    press(&mut s, alt_backspace);
+    assert_eq!(
+        s.mode,
+        Mode::Filter {
+            input: String::new()
+        }
+    );
+}
