@@ -133,6 +133,10 @@ impl App {
                 self.state.dirty = false;
                 last_draw = tokio::time::Instant::now();
             }
+            // An alarm fired where the bell is on: the frame shows which.
+            if std::mem::take(&mut self.state.bell) {
+                ring_bell();
+            }
             tokio::select! {
                 event = events.next() => match event {
                     Some(Ok(Event::Key(key))) => self.dispatch(Action::Key(key)),
@@ -163,5 +167,14 @@ impl App {
 
     fn runner_envs(&self) -> Vec<crate::config::RefreshIntervals> {
         self.state.envs.iter().map(|e| e.intervals).collect()
+    }
+}
+
+/// The terminal bell (BEL), written to the terminal the frames go to.
+fn ring_bell() {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    if let Err(e) = out.write_all(b"\x07").and_then(|()| out.flush()) {
+        tracing::warn!(error = %e, "the bell could not be rung");
     }
 }

@@ -40,6 +40,13 @@ pub const COMMANDS: &[(&str, &str)] = &[
 
 /// Applies one action to the state and returns the effects it asks for.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    let effects = reduce(state, action);
+    // An alarm on screen has been seen, however the view was reached.
+    health::mark_seen(state);
+    effects
+}
+
+fn reduce(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(key) => on_key(state, key),
         Action::Command(cmd) => on_command(state, cmd),
@@ -364,6 +371,8 @@ fn on_loaded(
         }
     }
     operate::advance_watches(state, env);
+    // --- health: shortfalls, fired and resolved alarms, the bell.
+    effects.extend(health::after_load(state, env, resource, at));
     // --- metrics
     effects.extend(metrics::after_load(state, env, resource));
     if env == state.active {
@@ -879,6 +888,8 @@ fn clamp_selection(state: &mut State) {
 }
 
 mod metrics;
+// --- health
+mod health;
 // --- logs
 mod logs;
 mod operate;

@@ -11,6 +11,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Wrap};
 
+use crate::action::Resource;
 use crate::config::theme::Theme;
 use crate::domain::{MetricSeries, Timestamp};
 use crate::metrics::MetricsData;
@@ -197,6 +198,14 @@ pub struct ChartSpec<'a> {
     pub threshold: Option<f64>,
     /// Periods in ALARM, marked along the top.
     pub alarm_periods: &'a [(Timestamp, Timestamp)],
+    /// How old the data is (`12s ago`, `stale 2m …`): [`data_age`].
+    pub age: Line<'a>,
+}
+
+/// The age of an environment's metric data as a chart's corner shows it:
+/// `12s ago`, or `stale 3m unavailable` after failed polls.
+pub fn data_age<'a>(env: &EnvState, now: Timestamp, theme: &Theme) -> Line<'a> {
+    super::widgets::status_line(env.panel_meta(Resource::Metrics), now, theme)
 }
 
 /// Draws a bordered chart with time (UTC) and value axes. Gaps in the data
@@ -210,8 +219,13 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, spec: &ChartSpec<'_>, theme: &T
         title.push(Span::styled(format!("{v} "), theme.base));
     }
     if let Some(t) = spec.threshold {
-        // The word gives way before the value does on a narrow chart.
-        let used: usize = title.iter().map(|s| s.content.chars().count()).sum();
+        // The word gives way before the value does on a narrow chart; the
+        // data's age in the right corner stays.
+        let used: usize = title
+            .iter()
+            .map(|s| s.content.chars().count())
+            .sum::<usize>()
+            + spec.age.width();
         let value = format_value(t, unit);
         let long = format!("─ threshold {value} ");
         let short = format!("─ {value} ");
@@ -228,7 +242,8 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, spec: &ChartSpec<'_>, theme: &T
     }
     let block = Block::bordered()
         .border_style(theme.border(false))
-        .title(Line::from(title));
+        .title(Line::from(title))
+        .title(spec.age.clone().right_aligned());
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(series) = spec.series.filter(|s| !s.points.is_empty()) else {

@@ -52,10 +52,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         left.push(Span::styled(" simulated ", theme.dim));
     }
     let errors = env.errors();
-    let right = if let Some(t) = env.oldest_loaded_at() {
+    // Narrow: the age without the word, so that the account keeps a little.
+    let updated = if area.width < 100 { "" } else { "updated " };
+    let age = if let Some(t) = env.oldest_loaded_at() {
         let age = format_age(state.now - t);
         if errors.is_empty() {
-            Span::styled(format!(" updated {age} ago "), theme.header)
+            Span::styled(format!(" {updated}{age} ago "), theme.header)
         } else {
             Span::styled(format!(" stale data · {age} "), theme.stale)
         }
@@ -64,10 +66,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         Span::styled(" no data ", theme.error)
     };
+    // The alarms of this environment and of the fleet, in every view.
+    let mut right = alarm_badge(state, theme);
+    right.push(age);
+    let right = Line::from(right);
     let right_w = right.width() as u16;
     let [l, r] = Layout::horizontal([Constraint::Min(1), Constraint::Length(right_w)]).areas(top);
     frame.render_widget(Paragraph::new(Line::from(left)).style(theme.header), l);
-    frame.render_widget(Paragraph::new(Line::from(right)).style(theme.header), r);
+    frame.render_widget(Paragraph::new(right).style(theme.header), r);
 
     // Line 2: the first error if any, else where we are and the other
     // environments.
@@ -120,4 +126,45 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         _ => frame.render_widget(Paragraph::new(Line::from(spans)), bottom),
     }
+}
+
+/// ` ALARM 2 (1 new) · fleet 3 ` — alarms in ALARM (muted ones too) in the
+/// environment on screen and in all environments, and how many of them
+/// fired since the operator last looked. Red while anything in the fleet
+/// is in ALARM.
+pub fn alarm_badge<'a>(state: &State, theme: &Theme) -> Vec<Span<'a>> {
+    let count = |e: &crate::state::EnvState| {
+        let s = e.summary(state.now);
+        (s.alarms_firing, s.alarms_new, e.alarms.data.is_some())
+    };
+    let new = |n: usize| {
+        if n > 0 {
+            format!(" ({n} new)")
+        } else {
+            String::new()
+        }
+    };
+    let Some((firing, fresh, loaded)) = state.env().map(count) else {
+        return Vec::new();
+    };
+    let (fleet, fleet_new) = state
+        .envs
+        .iter()
+        .map(count)
+        .fold((0, 0), |(f, n), (a, b, _)| (f + a, n + b));
+    let mut text = if loaded {
+        format!(" ALARM {firing}{}", new(fresh))
+    } else {
+        " ALARM …".to_string()
+    };
+    if state.envs.len() > 1 {
+        text.push_str(&format!(" · fleet {fleet}{}", new(fleet_new)));
+    }
+    text.push(' ');
+    let style = if fleet > 0 {
+        theme.production
+    } else {
+        theme.header
+    };
+    vec![Span::raw(" "), Span::styled(text, style)]
 }

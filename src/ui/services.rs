@@ -63,7 +63,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             );
             let mut cells = vec![
                 Cell::from(s.name.clone()),
-                Cell::from(health_span(s.health(), theme)),
+                Cell::from(health_span(env.service_health(s, state.now), theme)),
                 Cell::from(super::chart::trend_cell(
                     env,
                     |m| m.service_cpu(crate::domain::short_id(&s.cluster_arn), &s.name),
@@ -98,7 +98,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     ];
     let mut widths = vec![
         Constraint::Fill(2),
-        Constraint::Length(9),
+        Constraint::Length(11),
         Constraint::Length(trend_w as u16),
         Constraint::Length(7),
         Constraint::Length(4),

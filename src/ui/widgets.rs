@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::config::theme::Theme;
-use crate::domain::{Health, RolloutState, Timestamp};
+use crate::domain::{RolloutState, Timestamp};
 use crate::state::{LoadState, PanelMeta, format_age};
 
 /// A bordered panel whose title shows the data's age, or that it is loading,
@@ -136,9 +136,9 @@ pub fn window(len: usize, selected: Option<usize>, area: Rect) -> (usize, usize,
     (start, end, sel.map(|s| s - start))
 }
 
-/// A health word with its style.
-pub fn health_span<'a>(h: Health, theme: &Theme) -> Span<'a> {
-    Span::styled(crate::state::health_word(h), theme.health(h))
+/// A service's health word with its style.
+pub fn health_span<'a>(h: crate::state::ServiceHealth, theme: &Theme) -> Span<'a> {
+    Span::styled(crate::state::health_word(h), theme.health(h.style()))
 }
 
 pub fn rollout_style(r: RolloutState, theme: &Theme) -> Style {
