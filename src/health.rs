@@ -9,7 +9,8 @@
 
 use chrono::TimeDelta;
 
-use crate::domain::{Health, RolloutState, Service, Timestamp};
+use crate::domain::{AlarmState, Health, RolloutState, Service, Timestamp};
+use crate::metrics::{Watched, watched};
 use crate::state::EnvState;
 
 /// How long a service may run fewer tasks than desired (a task being
@@ -26,8 +27,9 @@ pub enum ServiceHealth {
     /// Its rollout fails (failed tasks, the circuit breaker), nothing runs,
     /// or it has been short of tasks beyond the grace period.
     Failing,
-    /// Running, but some targets are unhealthy, its HTTP check fails, it is
-    /// briefly short of tasks, or it is not ACTIVE.
+    /// Running, but some targets are unhealthy, an alarm on its metrics is
+    /// in ALARM, its HTTP check fails, it is briefly short of tasks, or it
+    /// is not ACTIVE.
     Degraded,
     /// A rollout in progress, nothing wrong with it so far.
     Deploying,
@@ -176,6 +178,17 @@ impl EnvState {
             });
         if unhealthy > 0 && degraded.is_none() {
             degraded = Some(format!("{unhealthy}/{total} targets unhealthy"));
+        }
+        // An alarm on one of its metrics (or its target group's) in ALARM.
+        if degraded.is_none()
+            && let Some(a) = self.alarms.data.iter().flatten().find(|a| {
+                a.state == AlarmState::Alarm
+                    && a.metric.as_ref().is_some_and(
+                        |m| matches!(watched(self, m), Watched::Service(name) if name == s.name),
+                    )
+            })
+        {
+            degraded = Some(format!("alarm {} in ALARM", a.name));
         }
         // The HTTP checks of its endpoint.
         if degraded.is_none()

@@ -159,7 +159,9 @@ pub fn alarm_badge<'a>(state: &State, theme: &Theme) -> Vec<Span<'a>> {
     };
     // Nothing in ALARM anywhere: one short word says so for the fleet.
     if state.envs.len() > 1 && fleet > 0 {
-        text.push_str(&format!(" · fleet {fleet}{}", new(fleet_new)));
+        // What is new elsewhere; no repeat when it is all here.
+        let elsewhere = if fleet_new == fresh { 0 } else { fleet_new };
+        text.push_str(&format!(" · fleet {fleet}{}", new(elsewhere)));
     }
     text.push(' ');
     let style = if fleet > 0 {

@@ -362,6 +362,22 @@ mod tests {
         assert_eq!(s.envs[0].summary(s.now).services_degraded, 1);
     }
 
+    #[test]
+    fn an_alarm_on_a_services_metric_makes_it_degraded() {
+        let mut s = state();
+        services(&mut s, vec![service("web", 2, 2), service("api", 2, 2)]);
+        alarms(&mut s, 0, vec![alarm("web-cpu", AlarmState::Ok, false)]);
+        assert_eq!(health_of(&s, "web"), ServiceHealth::Ok);
+        // Muted or not, it is in ALARM.
+        alarms(&mut s, 0, vec![alarm("web-cpu", AlarmState::Alarm, true)]);
+        assert_eq!(health_of(&s, "web"), ServiceHealth::Degraded);
+        assert_eq!(health_of(&s, "api"), ServiceHealth::Ok);
+        let why = s.envs[0]
+            .service_verdict(s.service("web").expect("web"), s.now)
+            .why;
+        assert_eq!(why.as_deref(), Some("alarm web-cpu in ALARM"));
+    }
+
     /// A state whose production has an HTTP check of service `web`.
     fn with_probe() -> State {
         let mut s = state();
