@@ -39,15 +39,16 @@ pub fn resolved(env: &EnvState, now: Timestamp) -> Vec<(&Alarm, Timestamp)> {
     rows
 }
 
-/// An alarm's name, after `NEW` while it fired unseen and before `MUTED`
-/// while its actions are disabled (it is counted all the same).
-pub fn name_line<'a>(env: &EnvState, a: &Alarm, theme: &Theme) -> Line<'a> {
+/// An alarm's name, after `NEW` while it fired unseen and, with `muted`,
+/// before `MUTED` while its actions are disabled (it is counted all the
+/// same; the alarms view has a column for that).
+pub fn name_line<'a>(env: &EnvState, a: &Alarm, muted: bool, theme: &Theme) -> Line<'a> {
     let mut spans = Vec::new();
     if env.alarm_watch.is_new(&a.name) {
         spans.push(Span::styled("NEW ", theme.critical));
     }
     spans.push(Span::raw(a.name.clone()));
-    if !a.actions_enabled && a.state != AlarmState::Ok {
+    if muted && !a.actions_enabled && a.state != AlarmState::Ok {
         spans.push(Span::styled(" MUTED", theme.warning));
     }
     Line::from(spans)
@@ -123,7 +124,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     Some(_) if a.state == AlarmState::Ok => Span::styled(RESOLVED, theme.ok),
                     _ => Span::styled(short_state(a.state), theme.alarm_state(a.state)),
                 };
-                let mut cells = vec![Cell::from(state_cell), Cell::from(name_line(env, a, theme))];
+                let mut cells = vec![
+                    Cell::from(state_cell),
+                    Cell::from(name_line(env, a, false, theme)),
+                ];
                 if wide {
                     cells.push(Cell::from(condition(a)));
                 }

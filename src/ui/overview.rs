@@ -292,7 +292,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                         super::alarms::short_state(a.state),
                         theme.alarm_state(a.state),
                     )),
-                    Cell::from(super::alarms::name_line(env, a, theme)),
+                    Cell::from(super::alarms::name_line(env, a, true, theme)),
                     Cell::from(age_since(state.now, Some(a.state_updated_at))),
                     Cell::from(a.state_reason.clone()),
                 ])
