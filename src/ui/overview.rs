@@ -259,9 +259,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
     }
 
-    // Alarms not OK, ALARM first.
+    // Alarms not OK, ALARM first, then those resolved within the hour.
     let block = panel(
-        "Alarms not OK",
+        if resolved.is_empty() {
+            "Alarms not OK"
+        } else {
+            "Alarms not OK · resolved in 1h"
+        },
         Some(env.panel_meta(Resource::Alarms)),
         state.now,
         theme,
