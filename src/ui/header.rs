@@ -133,9 +133,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 /// fired since the operator last looked. Red while anything in the fleet
 /// is in ALARM.
 pub fn alarm_badge<'a>(state: &State, theme: &Theme) -> Vec<Span<'a>> {
+    // Counted here, not with `summary` (which weighs every service's
+    // health too): the header is drawn with every frame.
     let count = |e: &crate::state::EnvState| {
-        let s = e.summary(state.now);
-        (s.alarms_firing, s.alarms_new, e.alarms.data.is_some())
+        let firing = e
+            .alarms
+            .data
+            .iter()
+            .flatten()
+            .filter(|a| a.state == crate::domain::AlarmState::Alarm)
+            .count();
+        (firing, e.alarm_watch.unseen.len(), e.alarms.data.is_some())
     };
     let new = |n: usize| {
         if n > 0 {
