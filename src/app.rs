@@ -127,6 +127,10 @@ impl App {
                 // What is on screen now has been shown (a confirmation
                 // starts accepting keys).
                 self.dispatch(Action::Drawn);
+                // An alarm fired where the bell is on: the frame shows which.
+                if std::mem::take(&mut self.state.bell) {
+                    ring_bell();
+                }
                 continue;
             }
             // Keys are read and applied as they arrive, never one per frame:
@@ -214,4 +218,14 @@ fn spawn_input_reader() -> UnboundedReceiver<std::io::Result<Event>> {
         tracing::error!(error = %e, "cannot start the input thread");
     }
     rx
+}
+
+/// Rings the terminal bell (written straight to the terminal, after a
+/// frame: ratatui draws only cells).
+fn ring_bell() {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    if let Err(e) = out.write_all(b"\x07").and_then(|()| out.flush()) {
+        tracing::warn!(error = %e, "the bell could not be rung");
+    }
 }

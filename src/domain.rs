@@ -103,7 +103,9 @@ impl Service {
         }
     }
 
-    /// Whether the service needs an operator's attention.
+    /// What the service's own fields say (status, rollout, counts). The
+    /// console shows and counts `EnvState::service_health` instead, which
+    /// also weighs failed tasks, targets, HTTP checks and time.
     pub fn health(&self) -> Health {
         if self.status != "ACTIVE" {
             return Health::Warning;

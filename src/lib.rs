@@ -3,6 +3,7 @@
 //! See `ARCHITECTURE.md` for the module map.
 
 pub mod action;
+pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod backend;
@@ -10,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod effect;
+pub mod health;
 pub mod logging;
 pub mod metrics;
 // --- logs

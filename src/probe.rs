@@ -320,6 +320,8 @@ pub struct ProbeState {
     pub url: String,
     pub interval_secs: u64,
     pub expect_status: Option<u16>,
+    /// The ECS service behind the endpoint (config `service`).
+    pub service: Option<String>,
     /// The newest [`HISTORY`] answers, oldest first.
     pub history: VecDeque<Sample>,
     pub generation: u64,
@@ -342,6 +344,7 @@ impl ProbeState {
             url: c.url.clone(),
             interval_secs: c.interval_secs,
             expect_status: c.expect_status,
+            service: c.service.clone(),
             history: VecDeque::with_capacity(HISTORY),
             generation: 0,
             in_flight: false,

@@ -13,9 +13,10 @@ use crate::backend::BackendError;
 use crate::config::keys::Keymap;
 use crate::config::{EnvironmentConfig, RefreshIntervals, Source};
 use crate::domain::{
-    Alarm, CallerIdentity, DbInstance, DbSnapshot, Failure, Health, ScalableTarget, Service,
-    TargetGroup, Task, TaskDefinition, Timestamp,
+    Alarm, CallerIdentity, DbInstance, DbSnapshot, Failure, ScalableTarget, Service, TargetGroup,
+    Task, TaskDefinition, Timestamp,
 };
+pub use crate::health::ServiceHealth;
 
 /// How far a panel's data has got.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +136,14 @@ pub struct EnvState {
     pub metrics: Panel<crate::metrics::MetricsData>,
     /// Alarm histories by alarm name, fetched when an alarm is opened.
     pub alarm_history: BTreeMap<String, Panel<Vec<crate::domain::AlarmHistoryItem>>>,
+    // --- health
+    /// Since when each service short of tasks has been so (this session's
+    /// data; see [`crate::health`]).
+    pub shortfall_since: BTreeMap<String, Timestamp>,
+    /// Alarms that fired unseen, and those resolved lately.
+    pub alarm_watch: crate::alerts::AlarmWatch,
+    /// Ring the bell when an alarm here fires (config `bell_on_alarm`).
+    pub bell_on_alarm: bool,
 }
 
 impl EnvState {
@@ -173,6 +182,10 @@ impl EnvState {
             // --- metrics
             metrics: Panel::default(),
             alarm_history: BTreeMap::new(),
+            // --- health
+            shortfall_since: BTreeMap::new(),
+            alarm_watch: crate::alerts::AlarmWatch::default(),
+            bell_on_alarm: cfg.bell_on_alarm(),
         }
     }
 
@@ -272,16 +285,21 @@ impl EnvState {
         arns
     }
 
-    /// Counts of things by health for the overview.
-    pub fn summary(&self) -> EnvSummary {
+    /// Counts of things by health for the overview and the fleet, services
+    /// by [`EnvState::service_health`] at `now`.
+    pub fn summary(&self, now: Timestamp) -> EnvSummary {
         let mut s = EnvSummary::default();
         if let Some(services) = &self.services.data {
             s.services_total = services.len();
-            s.services_healthy = services.iter().filter(|x| x.health() == Health::Ok).count();
-            s.services_deploying = services
-                .iter()
-                .filter(|x| x.health() == Health::Progressing)
-                .count();
+            for x in services {
+                match self.service_health(x, now) {
+                    ServiceHealth::Failing => s.services_failing += 1,
+                    ServiceHealth::Degraded => s.services_degraded += 1,
+                    ServiceHealth::Deploying => s.services_deploying += 1,
+                    ServiceHealth::ScaledToZero => s.services_scaled_to_zero += 1,
+                    ServiceHealth::Ok => s.services_healthy += 1,
+                }
+            }
             s.tasks_running = services.iter().map(|x| x.running_count as usize).sum();
             s.tasks_desired = services.iter().map(|x| x.desired_count as usize).sum();
         }
@@ -299,6 +317,12 @@ impl EnvState {
                 .iter()
                 .filter(|a| a.state == crate::domain::AlarmState::InsufficientData)
                 .count();
+            // Muted alarms are counted like the others, and also apart.
+            s.alarms_muted = alarms
+                .iter()
+                .filter(|a| a.state == crate::domain::AlarmState::Alarm && !a.actions_enabled)
+                .count();
+            s.alarms_new = self.alarm_watch.unseen.len();
         }
         s
     }
@@ -348,15 +372,40 @@ impl PanelMeta<'_> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EnvSummary {
     pub services_total: usize,
+    /// Services by health ([`ServiceHealth`]); they add up to the total.
     pub services_healthy: usize,
+    pub services_failing: usize,
+    pub services_degraded: usize,
     pub services_deploying: usize,
+    pub services_scaled_to_zero: usize,
     pub tasks_running: usize,
     pub tasks_desired: usize,
     pub databases_total: usize,
     pub databases_available: usize,
     pub alarms_total: usize,
+    /// In ALARM, muted ones included.
     pub alarms_firing: usize,
     pub alarms_insufficient: usize,
+    /// In ALARM with their actions disabled.
+    pub alarms_muted: usize,
+    /// Fired in this session and not seen yet.
+    pub alarms_new: usize,
+}
+
+impl EnvSummary {
+    /// The worst health among the services, if any is listed.
+    pub fn worst_service_health(&self) -> Option<ServiceHealth> {
+        [
+            (self.services_failing, ServiceHealth::Failing),
+            (self.services_degraded, ServiceHealth::Degraded),
+            (self.services_deploying, ServiceHealth::Deploying),
+            (self.services_scaled_to_zero, ServiceHealth::ScaledToZero),
+            (self.services_healthy, ServiceHealth::Ok),
+        ]
+        .into_iter()
+        .find(|(n, _)| *n > 0)
+        .map(|(_, h)| h)
+    }
 }
 
 /// A screen of the console.
@@ -579,6 +628,9 @@ pub struct State {
     pub quit_asked_at: Option<Timestamp>,
     /// `--dry-run`: operations are previewed and recorded, never sent.
     pub dry_run: bool,
+    /// Set by `update` when an alarm fired in an environment that rings
+    /// the bell; the event loop rings it after drawing and clears it.
+    pub bell: bool,
     /// Operations of this session, oldest first.
     pub activity: Vec<crate::watch::Activity>,
     /// Audit records of earlier sessions (and this one's, as read at start)
@@ -626,6 +678,7 @@ impl State {
             quit: false,
             quit_asked_at: None,
             dry_run: false,
+            bell: false,
             activity: Vec::new(),
             history: Vec::new(),
             history_hidden: 0,
@@ -857,16 +910,14 @@ impl State {
         } else {
             ""
         });
-        let mut rows: Vec<&Service> = services
+        let now = self.now;
+        let mut rows: Vec<(ServiceHealth, &Service)> = services
             .iter()
-            .filter(|s| filter.matches_service(s))
+            .map(|s| (env.service_health(s, now), s))
+            .filter(|(h, s)| filter.matches_service(s, *h))
             .collect();
-        rows.sort_by(|a, b| {
-            a.health()
-                .cmp(&b.health())
-                .then_with(|| a.name.cmp(&b.name))
-        });
-        rows
+        rows.sort_by(|(ha, a), (hb, b)| ha.cmp(hb).then_with(|| a.name.cmp(&b.name)));
+        rows.into_iter().map(|(_, s)| s).collect()
     }
 
     /// Tasks of the active environment, filtered: running first, then by
@@ -986,11 +1037,17 @@ impl State {
                 .map_or(0, Vec::len),
             View::Services => {
                 let filter = Filter::parse(self.filter(ViewKind::Services));
-                self.env()
-                    .and_then(|e| e.services.data.as_ref())
-                    .map_or(0, |v| {
-                        v.iter().filter(|s| filter.matches_service(s)).count()
-                    })
+                let Some(env) = self.env() else {
+                    return 0;
+                };
+                env.services.data.as_ref().map_or(0, |v| {
+                    v.iter()
+                        .filter(|s| {
+                            filter.is_empty()
+                                || filter.matches_service(s, env.service_health(s, self.now))
+                        })
+                        .count()
+                })
             }
             View::ServiceDetail { service } => self
                 .env()
@@ -1168,7 +1225,8 @@ impl Filter {
         })
     }
 
-    pub fn matches_service(&self, s: &Service) -> bool {
+    /// `health` is the service's [`EnvState::service_health`].
+    pub fn matches_service(&self, s: &Service, health: ServiceHealth) -> bool {
         if self.is_empty() {
             return true;
         }
@@ -1180,7 +1238,7 @@ impl Filter {
                 &["td", "taskdef", "rev"],
                 crate::domain::task_definition_label(&s.task_definition).to_string(),
             ),
-            (&["health"], health_word(s.health()).to_string()),
+            (&["health"], health_word(health).to_string()),
         ])
     }
 
@@ -1276,15 +1334,9 @@ pub fn previous_revision_index(candidates: &[String], current: &str) -> Option<u
         .position(|a| revision_number(a).is_some_and(|n| n < cur))
 }
 
-/// A word for a health value, as filters and the UI use it.
-pub fn health_word(h: Health) -> &'static str {
-    match h {
-        Health::Critical => "critical",
-        Health::Warning => "degraded",
-        Health::Progressing => "deploying",
-        Health::Unknown => "unknown",
-        Health::Ok => "ok",
-    }
+/// A word for a service's health, as filters and the UI use it.
+pub fn health_word(h: ServiceHealth) -> &'static str {
+    h.word()
 }
 
 /// A data age as the screen shows it: `4s`, `12m`, `3h`, `2d`.

@@ -67,6 +67,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         );
         flash(state, &text, Severity::Error);
     }
+    // An alarm on screen has been seen, however the view was reached.
+    health::mark_seen(state);
     effects
 }
 
@@ -438,6 +440,8 @@ fn on_loaded(
         }
     }
     effects.extend(operate::advance_watches(state, env));
+    // --- health: shortfalls, fired and resolved alarms, the bell.
+    effects.extend(health::after_load(state, env, resource, at));
     // --- metrics
     effects.extend(metrics::after_load(state, env, resource));
     if env == state.active {
@@ -1017,6 +1021,8 @@ fn flash(state: &mut State, text: &str, severity: Severity) {
 }
 
 mod metrics;
+// --- health
+mod health;
 // --- logs
 mod logs;
 mod operate;

@@ -184,7 +184,7 @@ async fn the_simulation_moves_and_the_console_follows() {
     let mut saw_alarm = false;
     for _ in 0..60 {
         advance(&mut app, &clock, Duration::from_secs(60)).await;
-        saw_alarm |= app.state.envs[0].summary().alarms_firing > 0;
+        saw_alarm |= app.state.envs[0].summary(app.state.now).alarms_firing > 0;
     }
     let last_alarm_change = app.state.envs[0]
         .alarms

@@ -119,6 +119,7 @@ fn the_example_config_parses() {
         [
             HealthCheckConfig {
                 name: Some("app".into()),
+                service: Some("works-logue-web".into()),
                 ..HealthCheckConfig::new("https://works-logue.com/api/health")
             },
             HealthCheckConfig {
@@ -131,7 +132,11 @@ fn the_example_config_parses() {
     assert_eq!(prod.health_checks[0].interval_secs, 15);
     assert_eq!(prod.health_checks[0].timeout_secs, 5);
     assert_eq!(prod.health_checks[0].expect_status, None);
+    // The bell: on by default in the protected environment only.
+    assert_eq!(prod.bell_on_alarm, None);
+    assert!(prod.bell_on_alarm());
     let stg = &config.environments[1];
+    assert!(!stg.bell_on_alarm());
     assert!(stg.health_checks.is_empty());
     assert_eq!(stg.profile.as_deref(), Some("stg"));
     assert!(!stg.protected);
@@ -726,4 +731,58 @@ fn health_check_expected_status_is_an_http_status() {
         "8:17",
         "environment \"production\", health check 1: an HTTP status is 100 to 599, found 2000 (health_checks.expect_status)",
     );
+}
+
+#[test]
+fn a_health_check_names_a_service_the_environment_shows() {
+    assert_reported(
+        "health_check_unknown_service.toml",
+        "11:11",
+        "environment \"production\", health check 1: \"works-logue-wbe\" is not a service this environment shows; its clusters list works-logue-web, works-logue-api (health_checks.service)",
+    );
+    // A cluster without a service list may have any service.
+    let config = parse_config(
+        "[[environment]]\nname = \"p\"\nregion = \"r\"\n[[environment.clusters]]\nname = \"c\"\n\
+         [[environment.health_checks]]\nurl = \"https://x/health\"\nservice = \"web\"\n",
+        "c.toml",
+    )
+    .expect("parses");
+    assert_eq!(
+        config.environments[0].health_checks[0].service.as_deref(),
+        Some("web")
+    );
+    let err = parse_config(
+        "[[environment]]\nname = \"p\"\nregion = \"r\"\n\
+         [[environment.health_checks]]\nurl = \"https://x/health\"\nservice = \" \"\n",
+        "c.toml",
+    )
+    .expect_err("blank service");
+    assert_eq!(
+        err.headline(),
+        "c.toml:6:11: environment \"p\", health check 1: the service name is empty (health_checks.service)"
+    );
+}
+
+// ------------------------------------------------------------------ bell
+
+#[test]
+fn bell_on_alarm_is_a_boolean_defaulting_to_protected() {
+    assert_reported(
+        "bell_on_alarm_wrong_type.toml",
+        "6:17",
+        "invalid type: found string \"loud\", expected a boolean (environment.bell_on_alarm)",
+    );
+    let config = parse_config(
+        "[[environment]]\nname = \"a\"\nregion = \"r\"\nprotected = true\nbell_on_alarm = false\n\
+         [[environment]]\nname = \"b\"\nregion = \"r\"\nbell_on_alarm = true\n\
+         [[environment]]\nname = \"c\"\nregion = \"r\"\n",
+        "c.toml",
+    )
+    .expect("parses");
+    let bells: Vec<bool> = config
+        .environments
+        .iter()
+        .map(|e| e.bell_on_alarm())
+        .collect();
+    assert_eq!(bells, [false, true, false]);
 }

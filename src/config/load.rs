@@ -867,6 +867,14 @@ impl Checker<'_, '_> {
                         ));
                     }
                 }
+                if let Some(service) = &check.service
+                    && let Some(problem) = service_problem(env, service)
+                {
+                    return Err(self.error(
+                        at("service"),
+                        format!("{place}: {problem} (health_checks.service)"),
+                    ));
+                }
                 if let Some(status) = check.expect_status
                     && !(100..=599).contains(&status)
                 {
@@ -881,6 +889,29 @@ impl Checker<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// Why a health check's `service` cannot name a service of `env`: blank,
+/// or not among the services every cluster of the environment lists.
+fn service_problem(env: &super::EnvironmentConfig, service: &str) -> Option<String> {
+    if service.trim().is_empty() {
+        return Some("the service name is empty".to_string());
+    }
+    // A cluster without a list shows all its services: any name may exist.
+    let listed: Vec<&str> = env
+        .clusters
+        .iter()
+        .flat_map(|c| c.services.iter().map(String::as_str))
+        .collect();
+    let all_listed =
+        !env.clusters.is_empty() && env.clusters.iter().all(|c| !c.services.is_empty());
+    if all_listed && !listed.contains(&service) {
+        return Some(format!(
+            "\"{service}\" is not a service this environment shows; its clusters list {}",
+            listed.join(", ")
+        ));
+    }
+    None
 }
 
 #[cfg(test)]

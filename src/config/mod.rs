@@ -96,6 +96,10 @@ pub struct EnvironmentConfig {
     pub audit_log_group: Option<String>,
     #[serde(default)]
     pub refresh: Option<RefreshIntervals>,
+    /// Ring the terminal bell when an alarm of this environment goes into
+    /// ALARM. Unset: on for a protected environment, off otherwise.
+    #[serde(default)]
+    pub bell_on_alarm: Option<bool>,
     // --- probes
     /// HTTP health endpoints probed on their own intervals.
     #[serde(default)]
@@ -190,6 +194,12 @@ impl EnvironmentConfig {
     pub fn intervals(&self, defaults: &RefreshIntervals) -> RefreshIntervals {
         self.refresh.unwrap_or(*defaults)
     }
+
+    /// Whether a newly fired alarm rings the bell: `bell_on_alarm`, or by
+    /// default only in a protected environment.
+    pub fn bell_on_alarm(&self) -> bool {
+        self.bell_on_alarm.unwrap_or(self.protected)
+    }
 }
 
 // --- probes
@@ -210,6 +220,10 @@ pub struct HealthCheckConfig {
     /// The status that means healthy; any 2xx when unset.
     #[serde(default)]
     pub expect_status: Option<u16>,
+    /// The ECS service that answers this endpoint: while the check fails,
+    /// that service counts as degraded.
+    #[serde(default)]
+    pub service: Option<String>,
 }
 
 fn d_probe_interval() -> u64 {
@@ -228,6 +242,7 @@ impl HealthCheckConfig {
             interval_secs: d_probe_interval(),
             timeout_secs: d_probe_timeout(),
             expect_status: None,
+            service: None,
         }
     }
 

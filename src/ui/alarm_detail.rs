@@ -132,6 +132,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
                 end: data.end,
                 threshold: alarm.threshold,
                 alarm_periods: &periods,
+                age: super::chart::data_age(env, state.now, theme),
             };
             draw_chart(frame, chart_area, &spec, theme);
         }

@@ -7,8 +7,8 @@ use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
 
 use crate::action::Resource;
 use crate::config::theme::Theme;
-use crate::domain::{Alarm, AlarmState};
-use crate::state::{State, ViewKind};
+use crate::domain::{Alarm, AlarmState, Timestamp};
+use crate::state::{EnvState, State, ViewKind};
 
 use super::widgets::{age_since, draw_table, num, panel, placeholder};
 
@@ -19,6 +19,39 @@ pub fn short_state(s: AlarmState) -> &'static str {
         AlarmState::InsufficientData => "NO DATA",
         AlarmState::Ok => "OK",
     }
+}
+
+/// The state label of an alarm that went from ALARM back to OK lately.
+pub const RESOLVED: &str = "RESOLVED";
+
+/// Alarms of `env` that this session saw going from ALARM back to OK
+/// within the last hour, with when; the most recent first.
+pub fn resolved(env: &EnvState, now: Timestamp) -> Vec<(&Alarm, Timestamp)> {
+    let mut rows: Vec<(&Alarm, Timestamp)> = env
+        .alarms
+        .data
+        .iter()
+        .flatten()
+        .filter(|a| a.state == AlarmState::Ok)
+        .filter_map(|a| Some((a, env.alarm_watch.resolved_at(&a.name, now)?)))
+        .collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.name.cmp(&b.0.name)));
+    rows
+}
+
+/// An alarm's name, after `NEW` while it fired unseen and, with `muted`,
+/// before `MUTED` while its actions are disabled (it is counted all the
+/// same; the alarms view has a column for that).
+pub fn name_line<'a>(env: &EnvState, a: &Alarm, muted: bool, theme: &Theme) -> Line<'a> {
+    let mut spans = Vec::new();
+    if env.alarm_watch.is_new(&a.name) {
+        spans.push(Span::styled("NEW ", theme.critical));
+    }
+    spans.push(Span::raw(a.name.clone()));
+    if muted && !a.actions_enabled && a.state != AlarmState::Ok {
+        spans.push(Span::styled(" MUTED", theme.warning));
+    }
+    Line::from(spans)
 }
 
 /// `CPUUtilization > 80` (or the composite rule).
@@ -49,19 +82,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let total = env.alarms.data.as_ref().map_or(0, Vec::len);
     let [list_area, detail_area] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(6)]).areas(area);
-    let firing = alarms
-        .iter()
-        .filter(|a| a.state == AlarmState::Alarm)
-        .count();
-    let title = format!(
-        "Alarms ({}{}) · {firing} in ALARM",
+    // The counts are the environment's, whatever the filter shows.
+    let s = env.summary(state.now);
+    let mut title = format!(
+        "Alarms ({}{}) · {} in ALARM",
         alarms.len(),
         if alarms.len() == total {
             String::new()
         } else {
             format!("/{total}")
-        }
+        },
+        s.alarms_firing
     );
+    if s.alarms_muted > 0 {
+        title.push_str(&format!(" ({} muted)", s.alarms_muted));
+    }
+    let resolved = resolved(env, state.now).len();
+    if resolved > 0 {
+        title.push_str(&format!(" · {resolved} resolved in 1h"));
+    }
     let block = panel(&title, Some(meta), state.now, theme, true);
     let inner = block.inner(list_area);
     frame.render_widget(block, list_area);
@@ -81,12 +120,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let rows = alarms[start..end]
             .iter()
             .map(|a| {
+                let state_cell = match env.alarm_watch.resolved_at(&a.name, state.now) {
+                    Some(_) if a.state == AlarmState::Ok => Span::styled(RESOLVED, theme.ok),
+                    _ => Span::styled(short_state(a.state), theme.alarm_state(a.state)),
+                };
                 let mut cells = vec![
-                    Cell::from(Span::styled(
-                        short_state(a.state),
-                        theme.alarm_state(a.state),
-                    )),
-                    Cell::from(a.name.clone()),
+                    Cell::from(state_cell),
+                    Cell::from(name_line(env, a, false, theme)),
                 ];
                 if wide {
                     cells.push(Cell::from(condition(a)));
@@ -106,7 +146,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             (
                 vec!["STATE", "NAME", "CONDITION", "SINCE", "ACTIONS"],
                 vec![
-                    Constraint::Length(7),
+                    Constraint::Length(8),
                     Constraint::Fill(3),
                     Constraint::Fill(2),
                     Constraint::Length(5),
@@ -117,7 +157,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             (
                 vec!["STATE", "NAME", "SINCE", "ACTIONS"],
                 vec![
-                    Constraint::Length(7),
+                    Constraint::Length(8),
                     Constraint::Fill(1),
                     Constraint::Length(5),
                     Constraint::Length(7),
@@ -140,6 +180,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if let Some(a) = selected {
         let mut lines = vec![Line::from(vec![
             Span::styled(a.state.as_str(), theme.alarm_state(a.state)),
+            if !a.actions_enabled && a.state != AlarmState::Ok {
+                Span::styled(" MUTED", theme.warning)
+            } else {
+                Span::raw("")
+            },
             Span::raw(format!("  {}", condition(a))),
             Span::styled(
                 format!(

@@ -11,6 +11,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Wrap};
 
+use crate::action::Resource;
 use crate::config::theme::Theme;
 use crate::domain::{MetricSeries, Timestamp};
 use crate::metrics::MetricsData;
@@ -197,6 +198,49 @@ pub struct ChartSpec<'a> {
     pub threshold: Option<f64>,
     /// Periods in ALARM, marked along the top.
     pub alarm_periods: &'a [(Timestamp, Timestamp)],
+    /// How old the data is, for the right corner: [`data_age`].
+    pub age: DataAge<'a>,
+}
+
+/// How old a chart's data is: `12s ago` (`12s` on a narrow chart), or
+/// `stale 3m unavailable` after failed polls.
+pub struct DataAge<'a> {
+    pub full: Line<'a>,
+    pub short: Line<'a>,
+}
+
+/// The age of an environment's metric data, as a chart's corner shows it.
+pub fn data_age<'a>(env: &EnvState, now: Timestamp, theme: &Theme) -> DataAge<'a> {
+    let meta = env.panel_meta(Resource::Metrics);
+    let short = match meta.loaded_at.map(|t| crate::state::format_age(now - t)) {
+        Some(age) if meta.is_stale() => Line::styled(format!(" stale {age} "), theme.stale),
+        Some(age) => Line::styled(format!(" {age} "), theme.dim),
+        None => Line::default(),
+    };
+    DataAge {
+        full: super::widgets::status_line(meta, now, theme),
+        short,
+    }
+}
+
+/// Cuts title spans to `width` columns, ending in `…` when cut.
+fn cut_spans(spans: Vec<Span<'_>>, width: usize) -> Vec<Span<'_>> {
+    let total: usize = spans.iter().map(Span::width).sum();
+    if total <= width {
+        return spans;
+    }
+    let mut out = Vec::new();
+    let mut left = width.saturating_sub(1);
+    for s in spans {
+        if left == 0 {
+            break;
+        }
+        let text: String = s.content.chars().take(left).collect();
+        left -= text.chars().count();
+        out.push(Span::styled(text, s.style));
+    }
+    out.push(Span::raw("…"));
+    out
 }
 
 /// Draws a bordered chart with time (UTC) and value axes. Gaps in the data
@@ -209,9 +253,18 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, spec: &ChartSpec<'_>, theme: &T
     {
         title.push(Span::styled(format!("{v} "), theme.base));
     }
+    // The data's age stays in the right corner: the short form where the
+    // title needs the room, the title cut where even that does not fit.
+    let avail = usize::from(area.width.saturating_sub(2));
+    let title_w = |t: &[Span]| t.iter().map(Span::width).sum::<usize>();
+    let age = if title_w(&title) + spec.age.full.width() <= avail {
+        spec.age.full.clone()
+    } else {
+        spec.age.short.clone()
+    };
     if let Some(t) = spec.threshold {
         // The word gives way before the value does on a narrow chart.
-        let used: usize = title.iter().map(|s| s.content.chars().count()).sum();
+        let used: usize = title_w(&title) + age.width();
         let value = format_value(t, unit);
         let long = format!("─ threshold {value} ");
         let short = format!("─ {value} ");
@@ -226,9 +279,11 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, spec: &ChartSpec<'_>, theme: &T
     if !spec.alarm_periods.is_empty() {
         title.push(Span::styled("▀ ALARM ", theme.critical));
     }
+    let title = cut_spans(title, avail.saturating_sub(age.width()));
     let block = Block::bordered()
         .border_style(theme.border(false))
-        .title(Line::from(title));
+        .title(Line::from(title))
+        .title(age.right_aligned());
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(series) = spec.series.filter(|s| !s.points.is_empty()) else {

@@ -128,7 +128,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if charts_h > 0
         && let Some(d) = selected
     {
-        draw_charts(frame, charts_area, env, d, theme);
+        draw_charts(frame, charts_area, env, d, state.now, theme);
     }
 
     let smeta = env.panel_meta(Resource::Snapshots);
@@ -270,6 +270,7 @@ fn draw_charts(
     area: Rect,
     env: &crate::state::EnvState,
     d: &DbInstance,
+    now: crate::domain::Timestamp,
     theme: &Theme,
 ) {
     let third = Layout::horizontal([
@@ -314,6 +315,7 @@ fn draw_charts(
             end: data.end,
             threshold,
             alarm_periods: &[],
+            age: super::chart::data_age(env, now, theme),
         };
         super::chart::draw_chart(frame, third[i], &spec, theme);
     }

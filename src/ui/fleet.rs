@@ -6,7 +6,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
 use crate::config::theme::Theme;
-use crate::state::{State, ViewKind, format_age};
+use crate::state::{EnvSummary, ServiceHealth, State, ViewKind, format_age};
 
 use super::widgets::{draw_table, panel};
 
@@ -26,7 +26,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            let s = e.summary();
+            let s = e.summary(state.now);
             let ratio = |ok: usize, total: usize, loaded: bool| {
                 if !loaded {
                     Span::styled("…", theme.dim)
@@ -71,11 +71,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 } else {
                     e.account().unwrap_or("?").to_string()
                 }),
-                Cell::from(ratio(
-                    s.services_healthy,
-                    s.services_total,
-                    e.services.data.is_some(),
-                )),
+                Cell::from(services_cell(&s, e.services.data.is_some(), theme)),
                 Cell::from(ratio(
                     s.tasks_running.min(s.tasks_desired),
                     s.tasks_desired,
@@ -89,7 +85,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Cell::from(if e.alarms.data.is_none() {
                     Span::styled("…", theme.dim)
                 } else if s.alarms_firing > 0 {
+                    // Muted ones included: they are in ALARM all the same.
                     Span::styled(format!("{} ALARM", s.alarms_firing), theme.critical)
+                } else if s.alarms_insufficient > 0 {
+                    Span::styled(format!("{} no data", s.alarms_insufficient), theme.unknown)
                 } else {
                     Span::styled("0", theme.ok)
                 }),
@@ -116,10 +115,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut widths = vec![
         Constraint::Length(16),
         Constraint::Length(if wide { 28 } else { 14 }),
-        Constraint::Length(6),
+        Constraint::Length(7),
         Constraint::Length(7),
         Constraint::Length(5),
-        Constraint::Length(8),
+        Constraint::Length(9),
         Constraint::Length(5),
     ];
     if wide {
@@ -137,4 +136,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some(state.selected(ViewKind::Fleet)),
         theme,
     );
+}
+
+/// `2/3` ok of all services, in the style of the worst; `1 FAIL` when a
+/// service is failing (a ratio would hide which way it is off).
+fn services_cell<'a>(s: &EnvSummary, loaded: bool, theme: &Theme) -> Span<'a> {
+    if !loaded {
+        return Span::styled("…", theme.dim);
+    }
+    if s.services_failing > 0 {
+        return Span::styled(format!("{} FAIL", s.services_failing), theme.critical);
+    }
+    let worst = s.worst_service_health().unwrap_or(ServiceHealth::Ok);
+    Span::styled(
+        format!("{}/{}", s.services_healthy, s.services_total),
+        theme.health(worst.style()),
+    )
 }

@@ -7,8 +7,8 @@ use ratatui::widgets::{Cell, Paragraph, Row};
 
 use crate::action::Resource;
 use crate::config::theme::Theme;
-use crate::domain::{AlarmState, Health};
-use crate::state::{State, ViewKind};
+use crate::domain::{Alarm, AlarmState, Health};
+use crate::state::{EnvSummary, ServiceHealth, State, ViewKind};
 
 use super::widgets::{
     age_since, draw_table, ecs_placeholder, health_span, keep_end, panel, placeholder,
@@ -23,14 +23,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(env) = state.env() else {
         return;
     };
-    let firing: Vec<_> = state
-        .visible_alarms()
-        .into_iter()
+    // Every alarm not OK, whatever the alarms view's filter hides: ALARM
+    // first, then INSUFFICIENT_DATA, the newest change first.
+    let mut firing: Vec<&Alarm> = env
+        .alarms
+        .data
+        .iter()
+        .flatten()
         .filter(|a| a.state != AlarmState::Ok)
         .collect();
+    firing.sort_by(|a, b| {
+        a.state
+            .cmp(&b.state)
+            .then_with(|| b.state_updated_at.cmp(&a.state_updated_at))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    let resolved = super::alarms::resolved(env, state.now);
     let services = state.visible_services();
     let dbs = state.visible_databases();
-    let mut alarm_rows = firing.len().clamp(1, 6) as u16 + 3;
+    let mut alarm_rows = (firing.len() + resolved.len()).clamp(1, 6) as u16 + 3;
     let svc_rows = services.len().max(1) as u16 + 3;
     let db_rows = dbs.len().max(1) as u16 + 3;
     let side_by_side = area.width >= 110;
@@ -49,7 +60,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             }
     };
     let room = |rows: u16| area.height.saturating_sub(rows) >= MIN_EVENT_ROWS;
-    if !room(panels(probe_rows, alarm_rows)) && firing.is_empty() {
+    if !room(panels(probe_rows, alarm_rows)) && firing.is_empty() && resolved.is_empty() {
         alarm_rows = 3;
     }
     if !room(panels(probe_rows, alarm_rows)) && !super::probes::any_failing(env) {
@@ -77,7 +88,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
 
     // Counts by health.
-    let s = env.summary();
+    let s = env.summary(state.now);
     let count = |ok: usize, total: usize| {
         if ok == total {
             theme.ok
@@ -85,23 +96,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme.critical
         }
     };
-    let mut spans = vec![
-        Span::styled(" svc ", theme.dim),
-        Span::styled(
-            format!("{}/{} ok", s.services_healthy, s.services_total),
-            if s.services_healthy + s.services_deploying == s.services_total {
-                theme.ok
-            } else {
-                theme.critical
-            },
-        ),
-    ];
-    if s.services_deploying > 0 {
-        spans.push(Span::styled(
-            format!(" +{} deploying", s.services_deploying),
-            theme.progressing,
-        ));
-    }
+    let mut spans = vec![Span::styled(" svc ", theme.dim)];
+    spans.extend(service_counts(&s, theme));
+    // A narrow line keeps the alarms: `db 2/2` says enough.
+    let narrow = area.width < 100;
     spans.extend([
         Span::styled("  tasks ", theme.dim),
         Span::styled(
@@ -110,7 +108,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ),
         Span::styled("  db ", theme.dim),
         Span::styled(
-            format!("{}/{} available", s.databases_available, s.databases_total),
+            if narrow {
+                format!("{}/{}", s.databases_available, s.databases_total)
+            } else {
+                format!("{}/{} available", s.databases_available, s.databases_total)
+            },
             count(s.databases_available, s.databases_total),
         ),
         Span::styled("  alarms ", theme.dim),
@@ -120,6 +122,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             format!("{} ALARM", s.alarms_firing),
             theme.critical,
         ));
+        if s.alarms_muted > 0 {
+            spans.push(Span::styled(
+                format!(" ({} MUTED)", s.alarms_muted),
+                theme.warning,
+            ));
+        }
+    } else if s.alarms_insufficient > 0 {
+        spans.push(Span::styled("0 ALARM", theme.unknown));
     } else {
         spans.push(Span::styled("0 ALARM", theme.ok));
     }
@@ -157,7 +167,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .map(|s| {
                 Row::new(vec![
                     Cell::from(service_label(env, s)),
-                    Cell::from(health_span(s.health(), theme)),
+                    Cell::from(health_span(env.service_health(s, state.now), theme)),
                     // --- metrics: the CPU trend at a glance.
                     Cell::from(super::chart::trend_cell(
                         env,
@@ -180,7 +190,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             rows,
             &[
                 Constraint::Fill(2),
-                Constraint::Length(9),
+                Constraint::Length(11),
                 Constraint::Length(14),
                 Constraint::Length(5),
                 Constraint::Length(11),
@@ -244,9 +254,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
     }
 
-    // Alarms not OK, ALARM first.
+    // Alarms not OK, ALARM first, then those resolved within the hour.
     let block = panel(
-        "Alarms not OK",
+        if resolved.is_empty() {
+            "Alarms not OK"
+        } else {
+            "Alarms not OK · resolved in 1h"
+        },
         Some(env.panel_meta(Resource::Alarms)),
         state.now,
         theme,
@@ -262,13 +276,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             "alarms",
             theme,
         );
-    } else if firing.is_empty() {
+    } else if firing.is_empty() && resolved.is_empty() {
+        // Only said when it is true: every alarm listed is OK.
         frame.render_widget(
             Paragraph::new(Line::styled("every alarm is OK", theme.health(Health::Ok))),
             inner,
         );
     } else {
-        let rows = firing
+        let mut rows: Vec<Row> = firing
             .iter()
             .map(|a| {
                 Row::new(vec![
@@ -276,19 +291,28 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                         super::alarms::short_state(a.state),
                         theme.alarm_state(a.state),
                     )),
-                    Cell::from(a.name.clone()),
+                    Cell::from(super::alarms::name_line(env, a, true, theme)),
                     Cell::from(age_since(state.now, Some(a.state_updated_at))),
                     Cell::from(a.state_reason.clone()),
                 ])
             })
             .collect();
+        // Then what went back to OK within the hour.
+        rows.extend(resolved.iter().map(|(a, at)| {
+            Row::new(vec![
+                Cell::from(Span::styled(super::alarms::RESOLVED, theme.ok)),
+                Cell::from(a.name.clone()),
+                Cell::from(age_since(state.now, Some(*at))),
+                Cell::from(Span::styled(a.state_reason.clone(), theme.dim)),
+            ])
+        }));
         draw_table(
             frame,
             inner,
             &["STATE", "NAME", "SINCE", "REASON"],
             rows,
             &[
-                Constraint::Length(7),
+                Constraint::Length(8),
                 Constraint::Fill(3),
                 Constraint::Length(5),
                 Constraint::Fill(2),
@@ -298,6 +322,29 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
     }
     draw_events(frame, events_area, state, theme);
+}
+
+/// `2/4 ok 1 FAILING 1 deploying`: services by health, the worst first.
+fn service_counts<'a>(s: &EnvSummary, theme: &Theme) -> Vec<Span<'a>> {
+    let worst = s.worst_service_health().unwrap_or(ServiceHealth::Ok);
+    let mut spans = vec![Span::styled(
+        format!("{}/{} ok", s.services_healthy, s.services_total),
+        theme.health(worst.style()),
+    )];
+    for (n, h) in [
+        (s.services_failing, ServiceHealth::Failing),
+        (s.services_degraded, ServiceHealth::Degraded),
+        (s.services_deploying, ServiceHealth::Deploying),
+        (s.services_scaled_to_zero, ServiceHealth::ScaledToZero),
+    ] {
+        if n > 0 {
+            spans.push(Span::styled(
+                format!(" {n} {}", h.word()),
+                theme.health(h.style()),
+            ));
+        }
+    }
+    spans
 }
 
 /// The newest service events across the environment: what changed lately.

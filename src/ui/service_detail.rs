@@ -40,7 +40,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     let tasks = state.service_tasks(name);
     let deployments = service.deployments.len().max(1) as u16;
     let wide = area.width >= 140;
-    let info = info_lines(env, service, theme, area.width < 120);
+    let info = info_lines(env, service, state.now, theme, area.width < 120);
     // --- metrics: charts with axes where there is room, else sparklines
     // beside the events.
     let charts_h = if area.height >= 34 { 10 } else { 0 };
@@ -165,7 +165,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
 
     // --- metrics
     let events_area = if charts_h > 0 {
-        draw_charts(frame, charts_area, env, service, theme);
+        draw_charts(frame, charts_area, env, service, state.now, theme);
         events_area
     } else {
         let [metrics_area, events_area] =
@@ -200,20 +200,41 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     }
 }
 
-fn info_lines<'a>(env: &EnvState, s: &Service, theme: &Theme, narrow: bool) -> Vec<Line<'a>> {
+fn info_lines<'a>(
+    env: &EnvState,
+    s: &Service,
+    now: crate::domain::Timestamp,
+    theme: &Theme,
+    narrow: bool,
+) -> Vec<Line<'a>> {
     let td = env.task_definitions.get(&s.task_definition);
+    let verdict = env.service_verdict(s, now);
     let mut lines = Vec::new();
-    lines.push(Line::from(vec![
+    let mut first = vec![
         Span::styled("health ", theme.dim),
-        health_span(s.health(), theme),
-        Span::styled("  status ", theme.dim),
+        health_span(verdict.health, theme),
+    ];
+    // Why it is not ok comes first: the counts are on the next line then.
+    if let Some(why) = &verdict.why {
+        first.push(Span::styled(
+            format!(": {why}"),
+            theme.health(verdict.health.style()),
+        ));
+        lines.push(Line::from(first));
+        first = Vec::new();
+    } else {
+        first.push(Span::raw("  "));
+    }
+    first.extend([
+        Span::styled("status ", theme.dim),
         Span::raw(s.status.clone()),
         Span::styled("  tasks ", theme.dim),
         Span::raw(format!(
             "{} running / {} desired / {} pending",
             s.running_count, s.desired_count, s.pending_count
         )),
-    ]));
+    ]);
+    lines.push(Line::from(first));
     let mut rev = vec![
         Span::styled("task def ", theme.dim),
         Span::raw(task_definition_label(&s.task_definition).to_string()),
@@ -451,7 +472,14 @@ impl ServiceMetric {
 
 /// The metrics of the service over the chart range, side by side (as many
 /// as fit, about 40 columns each), with the thresholds of the alarms on them.
-fn draw_charts(frame: &mut Frame, area: Rect, env: &EnvState, s: &Service, theme: &Theme) {
+fn draw_charts(
+    frame: &mut Frame,
+    area: Rect,
+    env: &EnvState,
+    s: &Service,
+    now: crate::domain::Timestamp,
+    theme: &Theme,
+) {
     let mut metrics = service_metrics(s);
     // Requests stay a trend line; the charts are for what alarms watch.
     metrics.retain(|m| m.name != "RequestCount");
@@ -471,6 +499,7 @@ fn draw_charts(frame: &mut Frame, area: Rect, env: &EnvState, s: &Service, theme
             end: data.end,
             threshold: m.threshold(env),
             alarm_periods: &[],
+            age: super::chart::data_age(env, now, theme),
         };
         draw_chart(frame, *area, &spec, theme);
     }

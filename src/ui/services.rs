@@ -66,7 +66,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             );
             let mut cells = vec![
                 Cell::from(service_label(env, s)),
-                Cell::from(health_span(s.health(), theme)),
+                Cell::from(health_span(env.service_health(s, state.now), theme)),
                 Cell::from(super::chart::trend_cell(
                     env,
                     |m| m.service_cpu(crate::domain::short_id(&s.cluster_arn), &s.name),
@@ -102,7 +102,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut widths = vec![
         // The cluster is part of the name where there are several.
         Constraint::Fill(if many_clusters(env) { 3 } else { 2 }),
-        Constraint::Length(9),
+        Constraint::Length(11),
         Constraint::Length(trend_w as u16),
         Constraint::Length(7),
         Constraint::Length(4),

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::action::Resource;
 use crate::config::theme::Theme;
-use crate::domain::{Health, RolloutState, Service, Timestamp};
+use crate::domain::{RolloutState, Service, Timestamp};
 use crate::state::{EnvState, LoadState, PanelMeta, format_age};
 
 /// A bordered panel whose title shows the data's age, or that it is loading,
@@ -194,9 +194,9 @@ pub fn window(len: usize, selected: Option<usize>, area: Rect) -> (usize, usize,
     (start, end, sel.map(|s| s - start))
 }
 
-/// A health word with its style.
-pub fn health_span<'a>(h: Health, theme: &Theme) -> Span<'a> {
-    Span::styled(crate::state::health_word(h), theme.health(h))
+/// A service's health word with its style.
+pub fn health_span<'a>(h: crate::state::ServiceHealth, theme: &Theme) -> Span<'a> {
+    Span::styled(crate::state::health_word(h), theme.health(h.style()))
 }
 
 pub fn rollout_style(r: RolloutState, theme: &Theme) -> Style {

@@ -23,6 +23,9 @@ pub(super) enum Trigger {
     Manual,
     /// The range changed: the data in flight is for the old range.
     Range,
+    /// An alarm changed state: its metric is wanted now, not at the next
+    /// interval (a request in flight may predate the change).
+    AlarmChanged,
 }
 
 /// Whether what the query set is derived from has been answered (or has
@@ -59,7 +62,7 @@ pub(super) fn poll(state: &mut State, env: usize, trigger: Trigger) -> Vec<Effec
     }
     let p = &mut e.metrics;
     let supersede = match trigger {
-        Trigger::Range => true,
+        Trigger::Range | Trigger::AlarmChanged => true,
         Trigger::Manual => p
             .requested_at
             .is_some_and(|t| now - t > TimeDelta::seconds(SUPERSEDE_AFTER_SECS)),

@@ -45,6 +45,7 @@ impl HealthCheckDesc {
     pub fn config(&self) -> HealthCheckConfig {
         HealthCheckConfig {
             name: Some(self.name.clone()),
+            service: Some(self.service.clone()),
             ..HealthCheckConfig::new(&self.url)
         }
     }
