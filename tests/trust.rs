@@ -183,3 +183,46 @@ fn ctrl_c_quits_behind_a_flood_of_keys() {
     assert_eq!(code, 0, "{}", pty.dump());
     ok(pty.check_restored());
 }
+
+/// The repro of the second wrong-target defect: after a broken deploy in
+/// staging the operations bar offers the rollback of the service being
+/// followed, and `b` rolls back that service, named in the bar and the
+/// dialog, wherever the highlight has moved since.
+#[test]
+fn the_offered_rollback_acts_on_the_followed_service() {
+    let mut pty = start(&["--env", "staging"], 100, 30);
+    ok(pty.wait_for_all(&["Overview", "staging", "api"], START));
+    pty.send_str("2");
+    ok(pty.wait_for("Services (", STEP));
+    assert_eq!(
+        first_service_listed(&pty.screen_text()),
+        Some("api"),
+        "{}",
+        pty.dump()
+    );
+    pty.send_str("i");
+    ok(pty.wait_for("tag or image:", STEP));
+    pty.type_str("v3-broken");
+    pty.key_enter();
+    ok(pty.wait_for("y send", STEP));
+    pty.send_str("y");
+    ok(pty.wait_until(
+        "the bar to offer the rollback of api",
+        Duration::from_secs(60),
+        |s| s.contains("b rolls back api"),
+    ));
+    // The highlight moves to the other service; `b` still means api.
+    pty.send_str("j");
+    std::thread::sleep(Duration::from_millis(300));
+    pty.send_str("b");
+    ok(pty.wait_for("Roll back api", STEP));
+    assert!(
+        !pty.screen_text().contains("Roll back web"),
+        "{}",
+        pty.dump()
+    );
+    pty.key_esc();
+    pty.ctrl('c');
+    ok(pty.wait_exit(EXIT));
+    ok(pty.check_restored());
+}
