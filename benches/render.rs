@@ -311,6 +311,15 @@ fn bench(c: &mut Criterion) {
                 criterion::BatchSize::LargeInput,
             );
         });
+        // The baseline: the same burst if every key read the sorted rows
+        // (what a key cost before movement stopped sorting).
+        c.bench_function(&format!("{name}, baseline: rows sorted per key"), |b| {
+            b.iter(|| {
+                for _ in 0..1_000 {
+                    black_box(s.row_ids());
+                }
+            });
+        });
     }
 
     let big = tasks();

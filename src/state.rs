@@ -1036,17 +1036,11 @@ impl State {
                 .and_then(|e| e.services.data.as_ref())
                 .map_or(0, Vec::len),
             View::Services => {
-                let filter = Filter::parse(self.filter(ViewKind::Services));
                 let Some(env) = self.env() else {
                     return 0;
                 };
-                env.services.data.as_ref().map_or(0, |v| {
-                    v.iter()
-                        .filter(|s| {
-                            filter.is_empty()
-                                || filter.matches_service(s, env.service_health(s, self.now))
-                        })
-                        .count()
+                self.count_matching(ViewKind::Services, env.services.data.as_ref(), |f, s| {
+                    f.matches_service(s, env.service_health(s, self.now))
                 })
             }
             View::ServiceDetail { service } => self
@@ -1057,29 +1051,45 @@ impl State {
                         .filter(|t| t.service_name() == Some(service.as_str()))
                         .count()
                 }),
-            View::Tasks => {
-                let filter = Filter::parse(self.filter(ViewKind::Tasks));
-                self.env()
-                    .and_then(|e| e.tasks.data.as_ref())
-                    .map_or(0, |v| v.iter().filter(|t| filter.matches_task(t)).count())
-            }
-            View::Databases => {
-                let filter = Filter::parse(self.filter(ViewKind::Databases));
-                self.env()
-                    .and_then(|e| e.databases.data.as_ref())
-                    .map_or(0, |v| v.iter().filter(|d| filter.matches_db(d)).count())
-            }
-            View::Alarms => {
-                let filter = Filter::parse(self.filter(ViewKind::Alarms));
-                self.env()
-                    .and_then(|e| e.alarms.data.as_ref())
-                    .map_or(0, |v| v.iter().filter(|a| filter.matches_alarm(a)).count())
-            }
+            View::Tasks => self.count_matching(
+                ViewKind::Tasks,
+                self.env().and_then(|e| e.tasks.data.as_ref()),
+                Filter::matches_task,
+            ),
+            View::Databases => self.count_matching(
+                ViewKind::Databases,
+                self.env().and_then(|e| e.databases.data.as_ref()),
+                Filter::matches_db,
+            ),
+            View::Alarms => self.count_matching(
+                ViewKind::Alarms,
+                self.env().and_then(|e| e.alarms.data.as_ref()),
+                Filter::matches_alarm,
+            ),
             View::Activity => self.activity.len() + self.history.len(),
             // --- metrics
             View::AlarmDetail { .. } => 0,
             // --- logs
             View::Logs => self.logs.as_ref().map_or(0, |l| l.lines.len()),
+        }
+    }
+
+    /// How many of `rows` the filter of view `kind` lets through (all of
+    /// them without a filter, without looking at one).
+    fn count_matching<T>(
+        &self,
+        kind: ViewKind,
+        rows: Option<&Vec<T>>,
+        matches: impl Fn(&Filter, &T) -> bool,
+    ) -> usize {
+        let Some(rows) = rows else {
+            return 0;
+        };
+        let filter = Filter::parse(self.filter(kind));
+        if filter.is_empty() {
+            rows.len()
+        } else {
+            rows.iter().filter(|r| matches(&filter, r)).count()
         }
     }
 

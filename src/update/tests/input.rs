@@ -3,6 +3,16 @@
 
 use super::*;
 
+/// The flash message says `text`.
+#[track_caller]
+fn assert_flash(s: &State, text: &str) {
+    assert!(
+        s.flash.as_ref().is_some_and(|f| f.text.contains(text)),
+        "{:?}",
+        s.flash
+    );
+}
+
 /// The name of the service the current view has highlighted.
 fn highlighted(s: &State) -> String {
     let rows = s.visible_services();
@@ -50,24 +60,12 @@ fn a_vanished_selection_keeps_its_place_and_refuses_to_retarget() {
     let services = vec![service("api", 7, 2, 2), service("worker", 3, 2, 2)];
     load_services(&mut s, services);
     assert_eq!(s.selected(ViewKind::Services), 1, "the position is kept");
-    assert!(
-        s.flash
-            .as_ref()
-            .is_some_and(|f| f.text.contains("web is no longer listed")),
-        "{:?}",
-        s.flash
-    );
+    assert_flash(&s, "web is no longer listed");
     // An operation key does not act on worker, now under the highlight.
     let effects = press(&mut s, key('r'));
     assert!(effects.is_empty());
     assert_eq!(s.mode, Mode::Normal, "no dialog opened");
-    assert!(
-        s.flash
-            .as_ref()
-            .is_some_and(|f| f.text.contains("web is no longer listed")),
-        "{:?}",
-        s.flash
-    );
+    assert_flash(&s, "web is no longer listed");
     // Moving the selection selects a resource again.
     press(&mut s, key('k'));
     press(&mut s, key('j'));
@@ -125,13 +123,7 @@ fn keys_typed_ahead_into_a_confirmation_are_dropped() {
     let effects = update(&mut s, key('y'));
     assert!(effects.is_empty(), "nothing is sent: {effects:?}");
     assert!(s.mode.is_confirmation(), "the confirmation stays open");
-    assert!(
-        s.flash
-            .as_ref()
-            .is_some_and(|f| f.text.contains("before the confirmation was on screen")),
-        "{:?}",
-        s.flash
-    );
+    assert_flash(&s, "before the confirmation was on screen");
     // Once drawn, the answer counts.
     update(&mut s, Action::Drawn);
     let effects = update(&mut s, key('y'));
@@ -192,13 +184,7 @@ fn a_paste_goes_into_the_prompt_capped() {
         Mode::Command { input } => assert_eq!(input.chars().count(), PASTE_MAX_CHARS),
         other => panic!("expected the command line, got {other:?}"),
     }
-    assert!(
-        s.flash
-            .as_ref()
-            .is_some_and(|f| f.text.contains("of 5000 characters")),
-        "{:?}",
-        s.flash
-    );
+    assert_flash(&s, "of 5000 characters");
 }
 
 #[test]
@@ -209,13 +195,7 @@ fn a_paste_outside_a_prompt_or_into_a_confirmation_is_ignored() {
     let effects = update(&mut s, Action::Paste("rrrr yyyy".into()));
     assert!(effects.is_empty());
     assert_eq!(s.mode, Mode::Normal);
-    assert!(
-        s.flash
-            .as_ref()
-            .is_some_and(|f| f.text.contains("paste ignored")),
-        "{:?}",
-        s.flash
-    );
+    assert_flash(&s, "paste ignored");
     s.envs[0].protected = true;
     press(&mut s, key('r'));
     update(&mut s, Action::Drawn);
