@@ -60,6 +60,14 @@ impl App {
         self
     }
 
+    /// Timeline events are appended to `recorder` (this session's
+    /// recording).
+    pub fn with_recorder(mut self, recorder: std::sync::Arc<crate::recording::Recorder>) -> Self {
+        self.state.recording_path = Some(recorder.path().display().to_string());
+        self.runner.set_recorder(recorder);
+        self
+    }
+
     /// Applies an action and starts the effects it asks for.
     pub fn dispatch(&mut self, action: Action) {
         if matches!(
@@ -78,9 +86,14 @@ impl App {
             self.pending = self.pending.saturating_sub(1);
         }
         for effect in update(&mut self.state, action) {
-            if effect != Effect::Quit {
-                self.pending += 1;
-                self.runner.spawn(effect);
+            match effect {
+                Effect::Quit => {}
+                // Handed to the recorder; nothing comes back.
+                Effect::Record { .. } => self.runner.spawn(effect),
+                _ => {
+                    self.pending += 1;
+                    self.runner.spawn(effect);
+                }
             }
         }
     }

@@ -19,6 +19,8 @@ pub struct AuditContext {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
+    /// Append timeline events to this session's recording (no answer).
+    Record { events: Vec<crate::timeline::Event> },
     /// Fetch one resource kind of an environment.
     Fetch {
         env: usize,

@@ -135,8 +135,24 @@ fn main() -> ExitCode {
         std::io::stdout(),
         ratatui::crossterm::event::EnableBracketedPaste
     );
+    // This session's recording of the timeline (older ones pruned first).
+    let recordings = honban::recording::dir(&paths.state_dir);
+    let pruned = honban::recording::prune(&recordings, config.recordings_keep_days);
+    if pruned > 0 {
+        tracing::info!(pruned, "old recordings removed");
+    }
+    let recorder = match honban::recording::Recorder::start(&recordings, &state.session) {
+        Ok(r) => Some(std::sync::Arc::new(r)),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot record this session's timeline");
+            None
+        }
+    };
     let result = runtime.block_on(async {
-        let app = App::new(state, runtimes, SimClock::Wall).with_audit(audit);
+        let mut app = App::new(state, runtimes, SimClock::Wall).with_audit(audit);
+        if let Some(r) = recorder {
+            app = app.with_recorder(r);
+        }
         let r = app.run(&mut terminal, &theme).await;
         let _ = ratatui::crossterm::execute!(
             std::io::stdout(),

@@ -46,6 +46,8 @@ pub struct Runner {
     audit: Option<Arc<AuditLog>>,
     /// This session's stream in an environment's shared audit log group.
     audit_stream: String,
+    /// This session's recording of the timeline.
+    recorder: Option<Arc<crate::recording::Recorder>>,
 }
 
 impl Runner {
@@ -57,7 +59,13 @@ impl Runner {
             clock,
             audit: None,
             audit_stream: String::new(),
+            recorder: None,
         }
+    }
+
+    /// Sets the recording timeline events are appended to.
+    pub fn set_recorder(&mut self, recorder: Arc<crate::recording::Recorder>) {
+        self.recorder = Some(recorder);
     }
 
     /// Sets the audit log operations are recorded in, and the stream name
@@ -122,6 +130,11 @@ impl Runner {
         let runner = self.clone();
         match effect {
             Effect::Quit => {}
+            Effect::Record { events } => {
+                if let Some(r) = &self.recorder {
+                    r.record(events);
+                }
+            }
             // --- logs
             Effect::FetchLogs {
                 env,

@@ -136,6 +136,14 @@ pub struct EnvState {
     pub metrics: Panel<crate::metrics::MetricsData>,
     /// Alarm histories by alarm name, fetched when an alarm is opened.
     pub alarm_history: BTreeMap<String, Panel<Vec<crate::domain::AlarmHistoryItem>>>,
+    // --- timeline
+    /// What happened in this environment this session, oldest first (the
+    /// newest [`crate::timeline::KEEP`]; the recording keeps all).
+    pub timeline: std::collections::VecDeque<crate::timeline::Event>,
+    /// Events dropped from the front of `timeline` (row identities stay).
+    pub timeline_dropped: u64,
+    /// The incident's marks (TTD / TTM / TTR).
+    pub incident: crate::timeline::Incident,
     // --- health
     /// Since when each service short of tasks has been so (this session's
     /// data; see [`crate::health`]).
@@ -182,6 +190,10 @@ impl EnvState {
             // --- metrics
             metrics: Panel::default(),
             alarm_history: BTreeMap::new(),
+            // --- timeline
+            timeline: std::collections::VecDeque::new(),
+            timeline_dropped: 0,
+            incident: crate::timeline::Incident::default(),
             // --- health
             shortfall_since: BTreeMap::new(),
             alarm_watch: crate::alerts::AlarmWatch::default(),
@@ -429,6 +441,9 @@ pub enum View {
     // --- logs
     /// The logs of a service or a task ([`State::logs`]).
     Logs,
+    // --- timeline
+    /// Events, operations, notes and marks of the environment.
+    Timeline,
 }
 
 /// The kind of a view, for per-view selection and filters.
@@ -447,6 +462,8 @@ pub enum ViewKind {
     AlarmDetail,
     // --- logs
     Logs,
+    // --- timeline
+    Timeline,
 }
 
 impl View {
@@ -465,6 +482,7 @@ impl View {
             Self::AlarmDetail { .. } => ViewKind::AlarmDetail,
             // --- logs
             Self::Logs => ViewKind::Logs,
+            Self::Timeline => ViewKind::Timeline,
         }
     }
 
@@ -483,6 +501,7 @@ impl View {
             Self::AlarmDetail { alarm } => format!("Alarm {alarm}"),
             // --- logs
             Self::Logs => "Logs".into(),
+            Self::Timeline => "Timeline".into(),
         }
     }
 }
@@ -643,6 +662,8 @@ pub struct State {
     pub history_hidden: usize,
     /// Where the audit log is, for the activity view.
     pub audit_path: Option<String>,
+    /// Where this session's recording is, for the timeline view.
+    pub recording_path: Option<String>,
     /// Prefix of this session's operation ids.
     pub session: String,
     // --- metrics
@@ -683,6 +704,7 @@ impl State {
             history: Vec::new(),
             history_hidden: 0,
             audit_path: None,
+            recording_path: None,
             session: now.format("%Y%m%dT%H%M%S").to_string(),
             // --- metrics
             metric_range: crate::metrics::MetricRange::default(),
@@ -738,6 +760,11 @@ impl State {
                 .rev()
                 .map(|a| format!("live:{}", a.id))
                 .chain((0..self.history.len()).map(|i| format!("past:{i}")))
+                .collect(),
+            View::Timeline => self
+                .visible_timeline()
+                .iter()
+                .map(|(id, _)| id.to_string())
                 .collect(),
             View::Diagnostics | View::AlarmDetail { .. } | View::Logs => return None,
         };
@@ -1024,10 +1051,27 @@ impl State {
         rows
     }
 
+    /// The timeline of the active environment, filtered, newest first, each
+    /// with its identity (its number since the session started).
+    pub fn visible_timeline(&self) -> Vec<(u64, &crate::timeline::Event)> {
+        let Some(env) = self.env() else {
+            return Vec::new();
+        };
+        let filter = Filter::parse(self.filter(ViewKind::Timeline));
+        env.timeline
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, e)| filter.matches_event(e))
+            .map(|(i, e)| (env.timeline_dropped + i as u64, e))
+            .collect()
+    }
+
     /// The number of selectable rows of the current view.
     pub fn row_count(&self) -> usize {
         match self.view() {
             View::Fleet => self.envs.len(),
+            View::Timeline => self.visible_timeline().len(),
             View::Diagnostics => 0,
             // Counted without sorting: a burst of movement keys costs a
             // filter pass each, not a sort.
@@ -1286,6 +1330,18 @@ impl Filter {
                     t.stopped_reason.as_deref().unwrap_or("")
                 ),
             ),
+        ])
+    }
+
+    pub fn matches_event(&self, e: &crate::timeline::Event) -> bool {
+        if self.is_empty() {
+            return true;
+        }
+        self.matches(&[
+            (&["kind", "type", "what"], e.kind.clone()),
+            (&["resource", "svc", "service", "name"], e.resource.clone()),
+            (&["text", "reason"], e.text.clone()),
+            (&["severity"], format!("{:?}", e.severity)),
         ])
     }
 

@@ -33,6 +33,15 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("fleet", "every environment side by side"),
     ("diag", "requests, errors and throttles per API"),
     ("activity", "operations of this session and the audit log"),
+    (
+        "timeline",
+        "events, operations, notes and marks (TTD/TTM/TTR)",
+    ),
+    ("note", "a note on the timeline (:note TEXT)"),
+    (
+        "mark",
+        "an incident mark (:mark impact [HH:MM] | mitigated | recovered)",
+    ),
     ("help", "key bindings"),
     ("q", "quit"),
     ("quit", "quit"),
@@ -51,7 +60,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     if !matches!(action, Action::Key(_) | Action::Command(_)) {
         state.settle_selection();
     }
-    let effects = apply_action(state, action);
+    let phases = timeline::phases(state);
+    let mut effects = apply_action(state, action);
+    // --- timeline: operations whose status moved.
+    effects.extend(timeline::operations(state, &phases));
     if state.mode.is_confirmation() && !was_confirming {
         // A new confirmation: only keys read after it is drawn answer it.
         state.confirm_shown = false;
@@ -198,7 +210,17 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
             generation,
             at,
             report,
-        } => probes::done(state, env, probe, generation, at, &report),
+        } => {
+            let was_failing = state
+                .envs
+                .get(env)
+                .and_then(|e| e.probes.get(probe))
+                .is_some_and(|p| p.consecutive_failures > 0);
+            let mut effects = probes::done(state, env, probe, generation, at, &report);
+            // --- timeline
+            effects.extend(timeline::check_changed(state, env, probe, was_failing));
+            effects
+        }
         // --- metrics
         Action::AlarmHistoryLoaded {
             env,
@@ -387,6 +409,9 @@ fn on_loaded(
         Resource::Clusters => e.discovered_clusters.data.clone(),
         _ => None,
     };
+    // --- timeline: what changed, read before the new data replaces the old
+    // (kept only if the result is applied).
+    let events = timeline::derive(e, resource, at, &result);
     macro_rules! take {
         ($panel:expr, $variant:ident, $conv:expr) => {{
             let panel = &mut $panel;
@@ -444,6 +469,8 @@ fn on_loaded(
     effects.extend(health::after_load(state, env, resource, at));
     // --- metrics
     effects.extend(metrics::after_load(state, env, resource));
+    // --- timeline
+    effects.extend(timeline::record(state, env, events));
     if env == state.active {
         state.dirty = true;
     }
@@ -718,6 +745,13 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::Alarms => go(state, View::Alarms),
         Command::Fleet => go(state, View::Fleet),
         Command::Activity => go(state, View::Activity),
+        // --- timeline
+        Command::Timeline => go(state, View::Timeline),
+        Command::Note => {
+            state.mode = Mode::Command {
+                input: "note ".to_string(),
+            };
+        }
         Command::Scale
         | Command::ScalingBounds
         | Command::DeployImage
@@ -773,6 +807,8 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
         // --- metrics: an alarm opens its detail (chart, history), from
         // which `enter` jumps to the resource it watches.
         View::Alarms => return metrics::open_alarm(state),
+        // --- timeline: an event leads to its resource.
+        View::Timeline => return timeline::open_event(state),
         View::AlarmDetail { alarm } => return metrics::jump(state, &alarm),
         View::ServiceDetail { .. }
         | View::Tasks
@@ -899,6 +935,13 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
             go(state, View::Activity);
             Vec::new()
         }
+        // --- timeline
+        "timeline" | "tl" => {
+            go(state, View::Timeline);
+            Vec::new()
+        }
+        "note" => timeline::note(state, &arg),
+        "mark" => timeline::mark(state, &arg),
         "diag" | "diagnostics" | "stats" => {
             go(state, View::Diagnostics);
             Vec::new()
@@ -1021,6 +1064,8 @@ fn flash(state: &mut State, text: &str, severity: Severity) {
 }
 
 mod metrics;
+// --- timeline
+mod timeline;
 // --- health
 mod health;
 // --- logs

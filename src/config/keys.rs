@@ -256,6 +256,10 @@ pub enum Command {
     Alarms,
     Fleet,
     Activity,
+    /// The timeline: events, operations, notes and marks.
+    Timeline,
+    /// A note on the timeline (opens `:note `).
+    Note,
     Scale,
     ScalingBounds,
     DeployImage,
@@ -278,7 +282,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 36] = [
+    pub const ALL: [Command; 38] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -300,6 +304,8 @@ impl Command {
         Command::Alarms,
         Command::Fleet,
         Command::Activity,
+        Command::Timeline,
+        Command::Note,
         Command::Scale,
         Command::ScalingBounds,
         Command::DeployImage,
@@ -343,6 +349,8 @@ impl Command {
             Command::Alarms => "alarms",
             Command::Fleet => "fleet",
             Command::Activity => "activity",
+            Command::Timeline => "timeline",
+            Command::Note => "note",
             Command::Scale => "scale",
             Command::ScalingBounds => "scaling_bounds",
             Command::DeployImage => "deploy_image",
@@ -392,6 +400,8 @@ impl Command {
             Command::Alarms => "Alarms",
             Command::Fleet => "All environments",
             Command::Activity => "Operations log",
+            Command::Timeline => "Timeline (events, notes, marks)",
+            Command::Note => "Add a note to the timeline",
             Command::Scale => "Scale a service",
             Command::ScalingBounds => "Scaling min/max",
             Command::DeployImage => "Deploy new image",
@@ -436,6 +446,8 @@ impl Command {
             Command::Alarms => &["5"],
             Command::Fleet => &["0"],
             Command::Activity => &["6"],
+            Command::Timeline => &["7"],
+            Command::Note => &["N"],
             Command::Scale => &["s"],
             Command::ScalingBounds => &["A"],
             Command::DeployImage => &["i"],

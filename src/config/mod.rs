@@ -46,6 +46,14 @@ pub struct Config {
     /// Lines the logs view keeps (a ring buffer).
     #[serde(default = "default_logs_buffer_lines")]
     pub logs_buffer_lines: usize,
+    // --- timeline
+    /// Recordings older than this many days are removed at start.
+    #[serde(default = "default_recordings_keep_days")]
+    pub recordings_keep_days: u64,
+}
+
+fn default_recordings_keep_days() -> u64 {
+    30
 }
 
 fn default_logs_buffer_lines() -> usize {

@@ -23,6 +23,7 @@ mod probes;
 mod service_detail;
 mod services;
 mod tasks;
+mod timeline;
 pub mod widgets;
 
 use ratatui::Frame;
@@ -69,6 +70,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         View::AlarmDetail { alarm } => alarm_detail::draw(frame, body, state, theme, alarm),
         // --- logs
         View::Logs => logs::draw(frame, body, state, theme),
+        // --- timeline
+        View::Timeline => timeline::draw(frame, body, state, theme),
     }
     if let Some(bar) = bar {
         frame.render_widget(Paragraph::new(bar), bar_area);

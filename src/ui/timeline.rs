@@ -1,0 +1,180 @@
+//! The timeline of the active environment: the incident's marks with TTD /
+//! TTM / TTR, then events, operations, notes and marks, newest first, and
+//! the selected one in full.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
+
+use crate::config::theme::Theme;
+use crate::state::{State, ViewKind};
+use crate::timeline::{Event, Incident, MarkKind, Severity, format_duration};
+
+use super::widgets::{draw_table, panel, window};
+
+fn style_of(e: &Event, theme: &Theme) -> Style {
+    match (e.mark.is_some(), e.severity) {
+        (true, _) => theme.warning,
+        (_, Severity::Error) => theme.critical,
+        (_, Severity::Warning) => theme.warning,
+        (_, Severity::Info) => theme.base,
+    }
+}
+
+/// `detected 03:12:04 · first action 03:15:40 · TTD 4m 02s · TTM …`, or
+/// what to do while nothing was detected.
+pub fn incident_line<'a>(
+    incident: &Incident,
+    now: crate::domain::Timestamp,
+    theme: &Theme,
+) -> Line<'a> {
+    if incident.marks.is_empty() {
+        return Line::styled(
+            "no incident: the first ALARM or failing check marks one · :mark impact [HH:MM] · N adds a note",
+            theme.dim,
+        );
+    }
+    let mut spans = Vec::new();
+    let state = if incident.is_open() {
+        "OPEN "
+    } else {
+        "closed "
+    };
+    spans.push(Span::styled(
+        state,
+        if incident.is_open() {
+            theme.critical
+        } else {
+            theme.ok
+        },
+    ));
+    for m in [
+        MarkKind::ImpactStarted,
+        MarkKind::Detected,
+        MarkKind::FirstAction,
+        MarkKind::Mitigated,
+        MarkKind::Recovered,
+    ] {
+        if let Some(t) = incident.get(m) {
+            spans.push(Span::styled(
+                format!("{} {} · ", m.label(), t.format("%H:%M:%S")),
+                theme.base,
+            ));
+        }
+    }
+    let ttd = incident.ttd().map_or_else(
+        || "TTD ? (:mark impact HH:MM)".to_string(),
+        |d| format!("TTD {}", format_duration(d)),
+    );
+    let ttm = incident
+        .ttm(now)
+        .map_or_else(String::new, |d| format!(" · TTM {}", format_duration(d)));
+    let ttr = incident
+        .ttr(now)
+        .map_or_else(String::new, |d| format!(" · TTR {}", format_duration(d)));
+    spans.push(Span::styled(format!("{ttd}{ttm}{ttr}"), theme.key));
+    Line::from(spans)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let Some(env) = state.env() else {
+        return;
+    };
+    let [summary_area, list_area, detail_area] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(4),
+        Constraint::Length(4),
+    ])
+    .areas(area);
+    let recording = state
+        .recording_path
+        .as_deref()
+        .map_or_else(|| "not recorded".to_string(), |p| format!("recording: {p}"));
+    frame.render_widget(
+        Paragraph::new(vec![
+            incident_line(&env.incident, state.now, theme),
+            Line::styled(recording, theme.dim),
+        ]),
+        summary_area,
+    );
+
+    let rows = state.visible_timeline();
+    let title = format!("Timeline of {} ({} events)", env.name, env.timeline.len());
+    let block = panel(&title, None, state.now, theme, true);
+    let inner = block.inner(list_area);
+    frame.render_widget(block, list_area);
+    if rows.is_empty() {
+        let text = if env.timeline.is_empty() {
+            "nothing yet: deployments, scaling, stopped tasks, alarm and DB changes, \
+             health checks and operations appear here as they happen"
+        } else {
+            "no event matches the filter (esc clears it)"
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, theme.dim)).wrap(Wrap { trim: true }),
+            inner,
+        );
+    } else {
+        let selected = state.selected(ViewKind::Timeline);
+        let (start, end, sel) = window(rows.len(), Some(selected), inner);
+        let table_rows = rows[start..end]
+            .iter()
+            .map(|(_, e)| {
+                let style = style_of(e, theme);
+                Row::new(vec![
+                    Cell::from(e.time.format("%H:%M:%S").to_string()),
+                    Cell::from(Span::styled(e.kind.replace('_', " "), style)),
+                    Cell::from(crate::timeline::resource_label(&e.resource).to_string()),
+                    Cell::from(Span::styled(e.text.clone(), style)),
+                ])
+            })
+            .collect();
+        let widths = [
+            Constraint::Length(8),
+            Constraint::Length(20),
+            Constraint::Length(22),
+            Constraint::Fill(1),
+        ];
+        draw_table(
+            frame,
+            inner,
+            &["UTC", "WHAT", "RESOURCE", "DETAIL"],
+            table_rows,
+            &widths,
+            sel,
+            theme,
+        );
+    }
+    let detail: Vec<Line> = match rows.get(state.selected(ViewKind::Timeline)) {
+        Some((_, e)) => {
+            let mut lines = vec![Line::styled(
+                format!(
+                    "{} UTC · {} · {}",
+                    e.time.format("%Y-%m-%d %H:%M:%S"),
+                    e.kind.replace('_', " "),
+                    if e.resource.is_empty() {
+                        &e.env
+                    } else {
+                        &e.resource
+                    }
+                ),
+                theme.title,
+            )];
+            lines.push(Line::styled(e.text.clone(), style_of(e, theme)));
+            if let Some(c) = &e.caller {
+                lines.push(Line::styled(format!("by {c}"), theme.dim));
+            }
+            for call in &e.calls {
+                lines.push(Line::styled(call.clone(), theme.dim));
+            }
+            lines
+        }
+        None => Vec::new(),
+    };
+    frame.render_widget(
+        Paragraph::new(detail).wrap(Wrap { trim: true }),
+        detail_area,
+    );
+}
