@@ -23,6 +23,7 @@ pub mod prompt;
 pub mod runner;
 pub mod setup;
 pub mod state;
+pub mod status;
 pub mod ui;
 pub mod update;
 pub mod watch;
