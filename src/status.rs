@@ -871,6 +871,7 @@ pub fn nagios(report: &Report) -> String {
         perf.push(of("services_ok", c.services_ok, c.services));
         perf.push(of("services_failing", c.services_failing, c.services));
         perf.push(of("services_degraded", c.services_degraded, c.services));
+        perf.push(of("services_deploying", c.services_deploying, c.services));
         perf.push(format!(
             "{}={};;;0",
             label("tasks_running"),

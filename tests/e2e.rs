@@ -358,6 +358,94 @@ fn status_that_cannot_read_is_unknown_with_the_errors() {
     );
 }
 
+/// The real binary against a seeded moto: OK (0), then CRITICAL (2) once an
+/// alarm is in ALARM, in the nagios format a monitoring system reads.
+#[test]
+fn status_of_a_seeded_aws_environment_ok_then_critical() {
+    use support::moto::{DEFAULT_ACCOUNT, Moto};
+    let moto = Moto::shared();
+    let name = "e2e-status";
+    let seeded = moto.seed(DEFAULT_ACCOUNT, &["--name", name]);
+    // moto starts no service task; UpdateService makes running = desired.
+    for service in seeded.get("services").strings() {
+        moto.aws(
+            DEFAULT_ACCOUNT,
+            "ecs",
+            "update_service",
+            &format!(r#"{{"cluster": "{name}", "service": "{service}", "desiredCount": 2}}"#),
+        );
+    }
+    let set_alarm = |alarm: &str, state: &str| {
+        moto.aws(
+            DEFAULT_ACCOUNT,
+            "cloudwatch",
+            "set_alarm_state",
+            &format!(
+                r#"{{"AlarmName": "{alarm}", "StateValue": "{state}", "StateReason": "e2e"}}"#
+            ),
+        );
+    };
+    for alarm in seeded.get("alarms_in_alarm").strings() {
+        set_alarm(&alarm, "OK");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[[environment]]
+name = "production"
+region = "ap-northeast-1"
+endpoint_url = "{endpoint}"
+alarm_prefixes = ["{name}-"]
+rds_instances = ["{name}-db", "{name}-db-replica"]
+[[environment.clusters]]
+name = "{name}"
+"#,
+            endpoint = moto.endpoint
+        ),
+    )
+    .expect("write the config");
+    let path = path.to_str().expect("utf-8 temp path");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    let args = ["--config", path, "status", "--output", "nagios"];
+    let out = status(&args, &env);
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(
+        out.stdout
+            .starts_with("HONBAN OK - production: 3 services, 2 databases, "),
+        "{out}"
+    );
+    // moto's rollouts stay IN_PROGRESS: deploying, which is not a fault.
+    assert!(out.stdout.contains(" services_failing=0;;;0;3 "), "{out}");
+    assert!(out.stdout.contains(" services_deploying=3;;;0;3 "), "{out}");
+    assert!(
+        out.stdout.contains(" databases_available=2;;;0;2 "),
+        "{out}"
+    );
+
+    set_alarm(&format!("{name}-api-5xx"), "ALARM");
+    let out = status(&args, &env);
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stdout
+            .starts_with("HONBAN CRITICAL - production: 1 alarm in ALARM"),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains(&format!(
+            "\nproduction: CRITICAL alarm {name}-api-5xx: ALARM"
+        )),
+        "the alarm on a line of its own\n{out}"
+    );
+    assert!(out.stdout.contains(" alarms_alarm=1;;;0;"), "{out}");
+}
+
 /// The shipped example is a valid document of the shipped schema, and the
 /// schema's checker catches what is missing or wrong.
 #[test]
