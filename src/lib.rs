@@ -24,6 +24,7 @@ pub mod recording;
 pub mod runner;
 pub mod setup;
 pub mod state;
+pub mod status;
 pub mod timeline;
 pub mod ui;
 pub mod update;

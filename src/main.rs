@@ -6,7 +6,7 @@ use clap::Parser;
 use honban::app::App;
 use honban::audit::AuditLog;
 use honban::backend::sim::SimClock;
-use honban::cli::Cli;
+use honban::cli::{Cli, CliCommand, EX_CONFIG, EX_USAGE};
 use honban::config::{load_config, theme::load_theme};
 use honban::paths::Paths;
 use honban::setup::{self, Options};
@@ -18,7 +18,14 @@ fn main() -> ExitCode {
     if let Err(e) = color_eyre::install() {
         eprintln!("honban: {e}");
     }
-    let cli = Cli::parse();
+    // A command-line mistake exits 64 (sysexits EX_USAGE); --help 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EX_USAGE } else { 0 });
+        }
+    };
     let paths = Paths::discover();
     let config_file = paths.config_file();
 
@@ -37,6 +44,29 @@ fn main() -> ExitCode {
         Err(e) => return config_error(&e),
     };
     let mut config = loaded.config;
+    // Without --demo a config file is needed: the compiled-in one only
+    // documents the options.
+    if !cli.demo && loaded.path.is_none() {
+        eprintln!(
+            "honban: no config file at {}\n  write one (see config.example.toml), pass --config PATH, or try `honban --demo`",
+            config_file.display()
+        );
+        return ExitCode::from(EX_CONFIG);
+    }
+    let shown_path = loaded.path.as_ref().map_or_else(
+        || config_file.display().to_string(),
+        |p| p.display().to_string(),
+    );
+    // `honban status`: read once, print, exit with the verdict.
+    if let Some(CliCommand::Status(args)) = &cli.command {
+        return ExitCode::from(honban::status::run(
+            &cli,
+            args,
+            &config,
+            &shown_path,
+            &paths.log_dir(),
+        ));
+    }
     if let Some(theme) = &cli.theme {
         config.theme.clone_from(theme);
     }
@@ -45,19 +75,6 @@ fn main() -> ExitCode {
         Ok(t) => t,
         Err(e) => return config_error(&e),
     };
-    // Without --demo a config file is needed: the compiled-in one only
-    // documents the options.
-    if !cli.demo && loaded.path.is_none() {
-        eprintln!(
-            "honban: no config file at {}\n  write one (see config.example.toml), pass --config PATH, or try `honban --demo`",
-            config_file.display()
-        );
-        return ExitCode::from(2);
-    }
-    let shown_path = loaded.path.as_ref().map_or_else(
-        || config_file.display().to_string(),
-        |p| p.display().to_string(),
-    );
     let options = Options {
         demo: cli.demo,
         env: cli.env.clone(),
@@ -98,7 +115,7 @@ fn main() -> ExitCode {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("honban: {e}");
-                return ExitCode::from(2);
+                return ExitCode::from(e.exit_code());
             }
         };
 
@@ -176,7 +193,8 @@ fn main() -> ExitCode {
     }
 }
 
+/// A configuration mistake exits 78 (sysexits EX_CONFIG).
 fn config_error(e: &honban::config::ConfigError) -> ExitCode {
     eprintln!("{e}");
-    ExitCode::from(2)
+    ExitCode::from(EX_CONFIG)
 }

@@ -27,6 +27,18 @@ pub enum SetupError {
     Keys(String),
 }
 
+impl SetupError {
+    /// The process exit code: an unknown `--env` is a command-line mistake
+    /// (64, `EX_USAGE`), the rest are configuration mistakes (78,
+    /// `EX_CONFIG`).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::UnknownEnvironment { .. } => crate::cli::EX_USAGE,
+            Self::NoEnvironments { .. } | Self::Sim { .. } | Self::Keys(_) => crate::cli::EX_CONFIG,
+        }
+    }
+}
+
 /// Options that come from the command line.
 #[derive(Clone, Default)]
 pub struct Options {

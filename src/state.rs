@@ -647,6 +647,10 @@ pub struct State {
     pub quit_asked_at: Option<Timestamp>,
     /// `--dry-run`: operations are previewed and recorded, never sent.
     pub dry_run: bool,
+    /// `honban status`: read only what health is judged from (see
+    /// [`State::polls`]); no charts' metrics, tasks, snapshots, auto
+    /// scaling or task definitions.
+    pub health_only: bool,
     /// Set by `update` when an alarm fired in an environment that rings
     /// the bell; the event loop rings it after drawing and clears it.
     pub bell: bool,
@@ -699,6 +703,7 @@ impl State {
             quit: false,
             quit_asked_at: None,
             dry_run: false,
+            health_only: false,
             bell: false,
             activity: Vec::new(),
             history: Vec::new(),
@@ -712,6 +717,22 @@ impl State {
             logs: None,
             logs_buffer_lines: crate::logs::DEFAULT_BUFFER_LINES,
         }
+    }
+
+    /// Whether `resource` is read at all: everything in the console; under
+    /// [`health_only`](Self::health_only) only what
+    /// [`EnvState::service_health`] and `honban status` judge from.
+    pub fn polls(&self, resource: Resource) -> bool {
+        !self.health_only
+            || matches!(
+                resource,
+                Resource::Identity
+                    | Resource::Clusters
+                    | Resource::Services
+                    | Resource::Databases
+                    | Resource::Alarms
+                    | Resource::Targets
+            )
     }
 
     pub fn view(&self) -> &View {

@@ -272,6 +272,9 @@ fn visible_clock_label(state: &State) -> Vec<String> {
 /// flight (a poller tick is skipped then; a manual refresh supersedes a
 /// request that has been in flight for a while).
 fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<Effect> {
+    if !state.polls(resource) {
+        return Vec::new();
+    }
     // --- metrics
     if resource == Resource::Metrics {
         let trigger = if manual {
@@ -402,6 +405,7 @@ fn on_loaded(
     at: chrono::DateTime<chrono::Utc>,
     result: Result<Data, crate::backend::BackendError>,
 ) -> Vec<Effect> {
+    let health_only = state.health_only;
     let Some(e) = state.envs.get_mut(env) else {
         return Vec::new();
     };
@@ -449,7 +453,9 @@ fn on_loaded(
     }
     let mut effects = Vec::new();
     if resource == Resource::Services {
-        effects.extend(request_task_definitions(e, env));
+        if !health_only {
+            effects.extend(request_task_definitions(e, env));
+        }
         // Target health waits for the services (they name the groups): the
         // first time they are known it is asked for at once, not at the
         // poller's next turn.

@@ -3431,3 +3431,178 @@ async fn a_failed_discovery_of_clusters_shows_its_error_not_loading() {
     assert_eq!(e.ecs_clusters(), Some(&["disc-f".to_string()][..]));
     assert_eq!(e.services.data.as_ref().map(Vec::len), Some(1));
 }
+
+// ---- honban status ------------------------------------------------------
+
+/// `honban status` of one environment, as the binary runs it (the same
+/// `status::collect`), with the test's moto account.
+async fn status_of(account: &str, env: EnvironmentConfig) -> honban::status::Report {
+    let mut config: Config = toml::from_str("").expect("empty config");
+    config.environments.push(env);
+    let opts = Options {
+        aws: options(account),
+        read_only: true,
+        ..Options::default()
+    };
+    honban::status::collect(
+        &config,
+        &opts,
+        SimClock::Wall,
+        "test.toml",
+        Duration::from_secs(60),
+    )
+    .await
+    .expect("setup")
+}
+
+fn set_alarm(moto: &Moto, account: &str, alarm: &str, state: &str) {
+    moto.aws(
+        account,
+        "cloudwatch",
+        "set_alarm_state",
+        &format!(r#"{{"AlarmName": "{alarm}", "StateValue": "{state}", "StateReason": "test"}}"#),
+    );
+}
+
+/// A seeded production read completely (more than one page of alarms) is
+/// OK; an alarm set to ALARM makes it CRITICAL; a throttled read or
+/// expired credentials make it UNKNOWN, with the errors in the JSON.
+#[tokio::test]
+async fn status_of_a_seeded_environment_ok_critical_and_unknown() {
+    use honban::status::Level;
+    let moto = Moto::shared();
+    let account = fresh_account();
+    let name = "status-prod";
+    let seeded = moto.seed(&account, &["--name", name, "--extra-alarms", "120"]);
+    // moto never starts a service's tasks; an UpdateService makes running
+    // jump to desired. The seed sets api's 5xx alarm to ALARM: back to OK.
+    for service in seeded.get("services").strings() {
+        moto.aws(
+            &account,
+            "ecs",
+            "update_service",
+            &format!(r#"{{"cluster": "{name}", "service": "{service}", "desiredCount": 2}}"#),
+        );
+    }
+    for alarm in seeded.get("alarms_in_alarm").strings() {
+        set_alarm(moto, &account, &alarm, "OK");
+    }
+    let mut env = env_config("production", &moto.endpoint, name);
+    env.alarm_prefixes = vec![format!("{name}-")];
+    env.protected = true;
+
+    let report = status_of(&account, env.clone()).await;
+    let e = &report.environments[0];
+    assert_eq!(report.overall, Level::Ok, "{:?} {:?}", e.reasons, e.errors);
+    assert!(!e.partial && e.errors.is_empty(), "{:?}", e.errors);
+    assert_eq!(e.account.as_deref(), Some(account.as_str()));
+    let alarms = seeded.get("alarms").u64() as usize;
+    assert!(alarms > 100, "more than a page of alarms: {alarms}");
+    assert_eq!(e.counts.alarms, alarms, "every page of alarms");
+    assert_eq!(e.counts.services, 3);
+    assert_eq!((e.counts.tasks_running, e.counts.tasks_desired), (6, 6));
+    assert_eq!((e.counts.databases, e.counts.databases_available), (2, 2));
+    assert_eq!(e.counts.target_groups, 2, "web's and api's");
+    let doc = honban::status::to_json(&report);
+    support::schema::assert_valid_status(&doc);
+    assert_eq!(doc["exit_code"], 0);
+    assert_eq!(doc["environments"][0]["account"], account.as_str());
+
+    let web_5xx = format!("{name}-web-5xx");
+    set_alarm(moto, &account, &web_5xx, "ALARM");
+    let report = status_of(&account, env.clone()).await;
+    let e = &report.environments[0];
+    assert_eq!(report.overall, Level::Critical, "{:?}", e.reasons);
+    assert_eq!(report.overall.exit_code(), 2);
+    // As in the console, web is degraded by the alarm on its metrics.
+    assert_eq!(
+        e.reasons,
+        [
+            "1 alarm in ALARM".to_string(),
+            format!("web degraded: alarm {web_5xx} in ALARM")
+        ]
+    );
+    assert_eq!(e.checks[0].name, web_5xx, "the worst first");
+    let line = honban::status::nagios(&report);
+    assert!(
+        line.starts_with(&format!(
+            "HONBAN CRITICAL - production: 1 alarm in ALARM, web degraded: alarm {web_5xx} in ALARM | services_ok="
+        )),
+        "{line}"
+    );
+
+    // Throttled alarms (no retries here): the rest is read, the verdict is
+    // UNKNOWN, not OK, and says what was not read.
+    set_alarm(moto, &account, &web_5xx, "OK");
+    moto.inject_fault(&account, "cloudwatch:DescribeAlarms", "throttle", 0);
+    let report = status_of(&account, env.clone()).await;
+    let e = &report.environments[0];
+    assert_eq!(report.overall, Level::Unknown, "{:?}", e.reasons);
+    assert!(e.partial);
+    assert_eq!(e.counts.services, 3, "the rest was read");
+    assert_eq!(e.errors.len(), 1, "{:?}", e.errors);
+    assert_eq!(
+        (e.errors[0].resource.as_str(), e.errors[0].kind.as_str()),
+        ("alarms", "throttled")
+    );
+    moto.clear_faults(&account);
+
+    // Expired credentials: nothing is read, UNKNOWN with every error.
+    moto.inject_fault(&account, "*", "expired", 0);
+    let report = status_of(&account, env).await;
+    moto.clear_faults(&account);
+    let e = &report.environments[0];
+    assert_eq!(report.overall, Level::Unknown);
+    assert_eq!(report.overall.exit_code(), 3);
+    assert!(e.checks.is_empty(), "{:?}", e.checks);
+    let doc = honban::status::to_json(&report);
+    support::schema::assert_valid_status(&doc);
+    let errors = doc["environments"][0]["errors"].as_array().expect("errors");
+    let resources: Vec<&str> = errors
+        .iter()
+        .filter_map(|x| x["resource"].as_str())
+        .collect();
+    assert_eq!(resources, ["identity", "services", "databases", "alarms"]);
+    assert!(
+        errors.iter().all(|x| x["kind"] == "unauthorized"
+            && x["message"].as_str().is_some_and(|m| m.contains("expired"))),
+        "{errors:?}"
+    );
+}
+
+/// `status` reads only what health is judged from: no tasks, snapshots,
+/// auto scaling, task definitions or metrics (GetMetricData is billed).
+#[tokio::test]
+async fn status_reads_only_what_health_needs() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    let name = "status-reads";
+    moto.seed(&account, &["--name", name]);
+    moto.reset_counts(&account);
+    let report = status_of(&account, env_config("production", &moto.endpoint, name)).await;
+    assert!(!report.partial(), "{:?}", report.environments[0].errors);
+    let counts = moto.counts(&account);
+    for op in [
+        "ecs:ListTasks",
+        "ecs:DescribeTasks",
+        "ecs:DescribeTaskDefinition",
+        "rds:DescribeDBSnapshots",
+        "application-autoscaling:DescribeScalableTargets",
+        "cloudwatch:GetMetricData",
+    ] {
+        assert_eq!(counts.get(op), None, "{op} was read: {counts:?}");
+    }
+    for op in [
+        "sts:GetCallerIdentity",
+        "ecs:ListServices",
+        "ecs:DescribeServices",
+        "rds:DescribeDBInstances",
+        "cloudwatch:DescribeAlarms",
+        "elasticloadbalancing:DescribeTargetHealth",
+    ] {
+        assert!(
+            counts.get(op).is_some_and(|n| *n >= 1),
+            "{op} not read: {counts:?}"
+        );
+    }
+}

@@ -109,14 +109,18 @@ fn too_small_terminal_says_so_and_still_quits() {
 }
 
 #[test]
-fn bad_config_exits_2_naming_the_file_and_line() {
+fn bad_config_exits_78_naming_the_file_and_line() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("broken-config.toml");
     std::fs::write(&path, "theme = \"default\"\n[envs\nname = 1\n").expect("write the config");
     let path_str = path.to_str().expect("utf-8 temp path");
 
     let out = run(honban(), &["--config", path_str], &[], STEP);
-    assert_eq!(out.code, Some(2), "expected exit code 2\n{out}");
+    assert_eq!(
+        out.code,
+        Some(78),
+        "expected exit code 78 (EX_CONFIG)\n{out}"
+    );
     let text = out.all();
     assert!(
         text.contains("broken-config.toml"),
@@ -159,6 +163,312 @@ fn version_prints_version_and_paths() {
     assert!(
         out.stdout.contains(home),
         "paths should be under the sandbox {home}\n{out}"
+    );
+}
+
+// ---- honban status ------------------------------------------------------
+
+/// `honban status` never needs a terminal: every run here is in a session
+/// of its own, without a controlling terminal, as under cron.
+fn status(args: &[&str], env: &[(&str, &str)]) -> support::Output {
+    support::run_detached(honban(), args, env, Duration::from_secs(60))
+}
+
+#[test]
+fn status_on_the_demo_prints_each_format_and_exits_with_the_verdict() {
+    let demo = ["--demo", "--seed", "7", "status"];
+    let json_out = status(&[&demo[..], &["--output", "json"]].concat(), &[]);
+    let doc: serde_json::Value = serde_json::from_str(&json_out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e})\n{json_out}"));
+    support::schema::assert_valid_status(&doc);
+    let code = doc["exit_code"].as_i64().expect("exit_code");
+    assert_eq!(json_out.code, Some(code as i32), "{json_out}");
+    assert_eq!(doc["schema"], "honban.status/v1");
+    assert_eq!(doc["partial"], false, "the simulation reads completely");
+    let names: Vec<&str> = doc["environments"]
+        .as_array()
+        .expect("environments")
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(names.len(), 2, "every demo environment: {names:?}");
+    for name in ["production", "staging"] {
+        assert!(names.contains(&name), "{name}: {names:?}");
+    }
+    let production = doc["environments"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["name"] == "production"))
+        .expect("production");
+    let kinds: Vec<&str> = production["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter_map(|c| c["kind"].as_str())
+        .collect();
+    for kind in ["service", "database", "alarm", "target_group", "http"] {
+        assert!(kinds.contains(&kind), "a {kind} check: {kinds:?}");
+    }
+    // The demo's staging has an alarm without data: a WARNING.
+    assert_eq!(
+        (doc["overall"].as_str(), code),
+        (Some("WARNING"), 1),
+        "{doc:#}"
+    );
+
+    // The same verdict as text: 80 columns, the worst environment first.
+    let text = status(&demo, &[]);
+    assert_eq!(text.code, Some(1), "{text}");
+    assert!(
+        text.stdout
+            .starts_with("honban WARNING — staging: 1 alarm INSUFFICIENT_DATA\n"),
+        "{text}"
+    );
+    for line in text.stdout.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "wider than 80 columns: {line:?}"
+        );
+    }
+    let first_env = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("WARNING ") || l.starts_with("OK "))
+        .unwrap_or_default();
+    assert!(first_env.contains("staging"), "{text}");
+
+    // And as a monitoring-plugin line with performance data.
+    let nagios = status(
+        &[&demo[..], &["--output", "nagios", "--env", "production"]].concat(),
+        &[],
+    );
+    assert_eq!(nagios.code, Some(0), "{nagios}");
+    let line = nagios.stdout.lines().next().unwrap_or_default();
+    assert!(
+        line.starts_with("HONBAN OK - production: 3 services"),
+        "{nagios}"
+    );
+    assert!(line.contains(" | services_ok=3;;;0;3 "), "{nagios}");
+    assert!(line.contains(" http_ok=2;;;0;2 "), "{nagios}");
+
+    // Nothing but the output: no terminal control, nothing on stderr.
+    for out in [&json_out, &text, &nagios] {
+        assert!(out.stderr.is_empty(), "{out}");
+        assert!(!out.stdout.contains('\x1b'), "{out}");
+    }
+}
+
+#[test]
+fn status_usage_mistakes_exit_64_and_config_mistakes_78() {
+    for args in [
+        &["status", "--bogus"][..],
+        &["--demo", "status", "--output", "xml"],
+        &["--demo", "status", "--env", "production", "--all"],
+        &["--demo", "status", "--timeout", "0"],
+        &["--demo", "status", "--env", "nowhere"],
+        &["--no-such-flag"],
+        &["stauts"],
+    ] {
+        let out = status(args, &[]);
+        assert_eq!(out.code, Some(64), "{args:?}\n{out}");
+        assert!(out.stdout.is_empty(), "{args:?}\n{out}");
+        assert!(!out.stderr.is_empty(), "{args:?} says why\n{out}");
+    }
+    let unknown = status(&["--demo", "status", "--env", "nowhere"], &[]);
+    assert!(
+        unknown.stderr.contains("unknown environment \"nowhere\""),
+        "{unknown}"
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("broken.toml");
+    std::fs::write(&path, "[[environment]]\nname = \"p\"\nregoin = \"x\"\n").expect("write");
+    let path = path.to_str().expect("utf-8 temp path");
+    let out = status(&["--config", path, "status"], &[]);
+    assert_eq!(out.code, Some(78), "{out}");
+    assert!(out.stderr.contains("broken.toml:3"), "{out}");
+    // No config file at all (and no --demo): a configuration mistake too.
+    let out = status(&["status"], &[]);
+    assert_eq!(out.code, Some(78), "{out}");
+    assert!(out.stderr.contains("no config file"), "{out}");
+}
+
+/// Neither reachable nor with credentials: UNKNOWN (3), never an empty OK,
+/// with what failed in the JSON.
+#[test]
+fn status_that_cannot_read_is_unknown_with_the_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "[[environment]]\nname = \"production\"\nregion = \"ap-northeast-1\"\n\
+         endpoint_url = \"http://127.0.0.1:9\"\n\
+         [[environment.clusters]]\nname = \"prod\"\n",
+    )
+    .expect("write the config");
+    let path = path.to_str().expect("utf-8 temp path");
+    let args = [
+        "--config",
+        path,
+        "status",
+        "--output",
+        "json",
+        "--timeout",
+        "40",
+    ];
+    // No credentials anywhere in the sandbox (and no instance role).
+    let no_credentials = status(&args, &[("AWS_EC2_METADATA_DISABLED", "true")]);
+    // Credentials, but nothing listens at the endpoint.
+    let unreachable = status(
+        &args,
+        &[
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ],
+    );
+    for (out, kind) in [
+        (&no_credentials, "unauthorized"),
+        (&unreachable, "unavailable"),
+    ] {
+        assert_eq!(out.code, Some(3), "{out}");
+        let doc: serde_json::Value =
+            serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e})\n{out}"));
+        support::schema::assert_valid_status(&doc);
+        assert_eq!(doc["overall"], "UNKNOWN");
+        assert_eq!(doc["partial"], true);
+        let env = &doc["environments"][0];
+        let errors = env["errors"].as_array().expect("errors");
+        let resources: Vec<&str> = errors
+            .iter()
+            .filter_map(|e| e["resource"].as_str())
+            .collect();
+        assert_eq!(
+            resources,
+            ["identity", "services", "databases", "alarms"],
+            "{doc:#}"
+        );
+        assert!(errors.iter().all(|e| e["kind"] == kind), "{doc:#}");
+        assert_eq!(env["checks"].as_array().map(Vec::len), Some(0));
+    }
+    assert!(
+        no_credentials
+            .stdout
+            .contains("aws sts get-caller-identity"),
+        "says how to check the credentials\n{no_credentials}"
+    );
+}
+
+/// The real binary against a seeded moto: OK (0), then CRITICAL (2) once an
+/// alarm is in ALARM, in the nagios format a monitoring system reads.
+#[test]
+fn status_of_a_seeded_aws_environment_ok_then_critical() {
+    use support::moto::{DEFAULT_ACCOUNT, Moto};
+    let moto = Moto::shared();
+    let name = "e2e-status";
+    let seeded = moto.seed(DEFAULT_ACCOUNT, &["--name", name]);
+    // moto starts no service task; UpdateService makes running = desired.
+    for service in seeded.get("services").strings() {
+        moto.aws(
+            DEFAULT_ACCOUNT,
+            "ecs",
+            "update_service",
+            &format!(r#"{{"cluster": "{name}", "service": "{service}", "desiredCount": 2}}"#),
+        );
+    }
+    let set_alarm = |alarm: &str, state: &str| {
+        moto.aws(
+            DEFAULT_ACCOUNT,
+            "cloudwatch",
+            "set_alarm_state",
+            &format!(
+                r#"{{"AlarmName": "{alarm}", "StateValue": "{state}", "StateReason": "e2e"}}"#
+            ),
+        );
+    };
+    for alarm in seeded.get("alarms_in_alarm").strings() {
+        set_alarm(&alarm, "OK");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[[environment]]
+name = "production"
+region = "ap-northeast-1"
+endpoint_url = "{endpoint}"
+alarm_prefixes = ["{name}-"]
+rds_instances = ["{name}-db", "{name}-db-replica"]
+[[environment.clusters]]
+name = "{name}"
+"#,
+            endpoint = moto.endpoint
+        ),
+    )
+    .expect("write the config");
+    let path = path.to_str().expect("utf-8 temp path");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    let args = ["--config", path, "status", "--output", "nagios"];
+    let out = status(&args, &env);
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(
+        out.stdout
+            .starts_with("HONBAN OK - production: 3 services, 2 databases, "),
+        "{out}"
+    );
+    // moto's rollouts stay IN_PROGRESS: deploying, which is not a fault.
+    assert!(out.stdout.contains(" services_failing=0;;;0;3 "), "{out}");
+    assert!(out.stdout.contains(" services_deploying=3;;;0;3 "), "{out}");
+    assert!(
+        out.stdout.contains(" databases_available=2;;;0;2 "),
+        "{out}"
+    );
+
+    set_alarm(&format!("{name}-api-5xx"), "ALARM");
+    let out = status(&args, &env);
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stdout
+            .starts_with("HONBAN CRITICAL - production: 1 alarm in ALARM"),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains(&format!(
+            "\nproduction: CRITICAL alarm {name}-api-5xx: ALARM"
+        )),
+        "the alarm on a line of its own\n{out}"
+    );
+    assert!(out.stdout.contains(" alarms_alarm=1;;;0;"), "{out}");
+}
+
+/// The shipped example is a valid document of the shipped schema, and the
+/// schema's checker catches what is missing or wrong.
+#[test]
+fn the_status_example_follows_the_schema() {
+    let example = support::schema::shipped("status.example.json");
+    support::schema::assert_valid_status(&example);
+    let schema = support::schema::shipped("status.schema.json");
+    let mut broken = example.clone();
+    if let Some(o) = broken.as_object_mut() {
+        o.remove("overall");
+        o.insert("exit_code".into(), serde_json::json!(5));
+    }
+    broken["environments"][0]["checks"][0]["state"] = serde_json::json!("BAD");
+    let v = support::schema::violations(&schema, &broken);
+    assert!(
+        v.iter().any(|x| x.contains("`overall` is required")),
+        "{v:?}"
+    );
+    assert!(v.iter().any(|x| x.starts_with("$.exit_code")), "{v:?}");
+    assert!(
+        v.iter()
+            .any(|x| x.starts_with("$.environments[0].checks[0].state")),
+        "{v:?}"
     );
 }
 

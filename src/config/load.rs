@@ -57,7 +57,7 @@ impl LoadedConfig {
 ///     |                 ^^^^^^
 /// ```
 ///
-/// The caller prints it as it is (to stderr) and exits with code 2;
+/// The caller prints it as it is (to stderr) and exits with code 78;
 /// [`ConfigError::headline`] is the first line without `error: `.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {

@@ -48,6 +48,9 @@ fn sources_settled(e: &EnvState) -> bool {
 /// Starts the one `GetMetricData` of an environment for everything it
 /// charts, unless there is nothing to ask for.
 pub(super) fn poll(state: &mut State, env: usize, trigger: Trigger) -> Vec<Effect> {
+    if !state.polls(Resource::Metrics) {
+        return Vec::new();
+    }
     let now = state.now;
     let range = state.metric_range;
     let Some(e) = state.envs.get_mut(env) else {

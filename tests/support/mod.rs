@@ -7,6 +7,7 @@
 
 pub mod moto;
 pub mod pty;
+pub mod schema;
 
 use std::io::Read;
 use std::path::Path;
