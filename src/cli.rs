@@ -57,6 +57,46 @@ pub enum CliCommand {
     /// 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (for scripts, chat-ops and
     /// monitoring; no terminal needed).
     Status(StatusArgs),
+    /// The recorded timelines of earlier sessions.
+    #[command(subcommand)]
+    Timeline(TimelineCommand),
+}
+
+/// `honban timeline …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TimelineCommand {
+    /// Print the recorded timeline: a postmortem skeleton (markdown, after
+    /// the Google SRE template, with TTD/TTM/TTR) or CloudEvents JSON Lines.
+    Export(ExportArgs),
+}
+
+/// `honban timeline export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Only this session (its id, as the recording's file name says).
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+
+    /// From this time: RFC 3339 (`2026-12-01T03:00:00Z`), `YYYY-MM-DD HH:MM`
+    /// (UTC), or an age (`90m`, `6h`, `2d`).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Up to this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// `markdown` (a postmortem per environment) or `json` (CloudEvents,
+    /// one a line).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ExportFormat::Markdown)]
+    pub format: ExportFormat,
+}
+
+/// How `honban timeline export` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Markdown,
+    Json,
 }
 
 /// `honban status`.

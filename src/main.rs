@@ -6,7 +6,7 @@ use clap::Parser;
 use honban::app::App;
 use honban::audit::AuditLog;
 use honban::backend::sim::SimClock;
-use honban::cli::{Cli, CliCommand, EX_CONFIG, EX_USAGE};
+use honban::cli::{Cli, CliCommand, EX_CONFIG, EX_USAGE, TimelineCommand};
 use honban::config::{load_config, theme::load_theme};
 use honban::paths::Paths;
 use honban::setup::{self, Options};
@@ -37,6 +37,23 @@ fn main() -> ExitCode {
         println!("state:  {}", paths.state_dir.display());
         println!("audit:  {}", paths.audit_file().display());
         return ExitCode::SUCCESS;
+    }
+
+    // `honban timeline export`: the recordings, no config needed.
+    if let Some(CliCommand::Timeline(TimelineCommand::Export(args))) = &cli.command {
+        let dir = honban::recording::dir(&paths.state_dir);
+        return match honban::recording::export(&dir, cli.env.as_deref(), args, chrono::Utc::now()) {
+            Ok(text) => {
+                use std::io::Write;
+                // A closed pipe (`| head`) is not an error worth a panic.
+                let _ = std::io::stdout().write_all(text.as_bytes());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("honban: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
 
     let loaded = match load_config(cli.config.as_deref(), Some(&config_file)) {

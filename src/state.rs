@@ -1079,13 +1079,16 @@ impl State {
             return Vec::new();
         };
         let filter = Filter::parse(self.filter(ViewKind::Timeline));
-        env.timeline
+        let mut rows: Vec<(u64, &crate::timeline::Event)> = env
+            .timeline
             .iter()
             .enumerate()
-            .rev()
             .filter(|(_, e)| filter.matches_event(e))
             .map(|(i, e)| (env.timeline_dropped + i as u64, e))
-            .collect()
+            .collect();
+        // Newest first by time (a mark set for an earlier time sorts there).
+        rows.sort_by(|(ia, a), (ib, b)| b.time.cmp(&a.time).then_with(|| ib.cmp(ia)));
+        rows
     }
 
     /// The number of selectable rows of the current view.

@@ -1077,3 +1077,60 @@ fn circuit_breaker_rolls_a_bad_production_deploy_back() {
     }));
     quit_cleanly(&mut pty);
 }
+
+/// A note typed in the console survives the session: `honban timeline
+/// export` prints it in the postmortem and as a CloudEvent.
+#[test]
+fn a_note_is_recorded_and_exported_after_the_session() {
+    let mut pty = start_demo(100, 30);
+    ok(pty.wait_for_all(&["Overview", "PRODUCTION", "worker"], START));
+    pty.send_str("2");
+    ok(pty.wait_for("Services (", STEP));
+    pty.send_str("N");
+    ok(pty.wait_for(":note", STEP));
+    pty.type_str("checked the api, all good");
+    pty.key_enter();
+    ok(pty.wait_for("note added to the timeline", STEP));
+    pty.send_str("7");
+    ok(pty.wait_for_all(
+        &["Timeline of production", "checked the api, all good"],
+        STEP,
+    ));
+    pty.ctrl('c');
+    ok(pty.wait_exit(EXIT));
+    ok(pty.check_restored());
+
+    let state = pty.state_home();
+    let state = state.to_str().expect("UTF-8 path");
+    let out = run(
+        honban(),
+        &["timeline", "export"],
+        &[("XDG_STATE_HOME", state)],
+        STEP,
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let md = &out.stdout;
+    assert!(md.contains("# Postmortem: production"), "{md}");
+    assert!(
+        md.contains("| note | api | checked the api, all good |"),
+        "{md}"
+    );
+    let out = run(
+        honban(),
+        &["timeline", "export", "--format", "json"],
+        &[("XDG_STATE_HOME", state)],
+        STEP,
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let json = &out.stdout;
+    let note = json
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
+        .find(|v| v["type"] == "honban.note")
+        .unwrap_or_else(|| panic!("no note in {json}"));
+    assert_eq!(note["data"]["text"], "checked the api, all good");
+    // Nothing recorded: a clear error, not an empty postmortem.
+    let out = run(honban(), &["timeline", "export"], &[], STEP);
+    assert_ne!(out.code, Some(0), "{out:?}");
+    assert!(out.stderr.contains("no recorded event"), "{out:?}");
+}

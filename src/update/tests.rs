@@ -1514,3 +1514,4 @@ fn an_operation_on_a_service_name_in_two_clusters_is_refused() {
 }
 
 mod input;
+mod timeline;

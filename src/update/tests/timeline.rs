@@ -1,0 +1,210 @@
+//! Reducer tests of the timeline: derived events, operations, notes,
+//! marks and the incident's TTD / TTM / TTR.
+
+use super::*;
+use crate::domain::{Alarm, AlarmState};
+use crate::timeline::MarkKind;
+
+fn alarm(name: &str, state: AlarmState, at: Timestamp) -> Alarm {
+    Alarm {
+        name: name.into(),
+        arn: format!("arn:aws:cloudwatch:ap-northeast-1:1:alarm:{name}"),
+        description: None,
+        state,
+        state_reason: "Threshold Crossed: 1 datapoint [14.0] > 10".into(),
+        state_updated_at: at,
+        actions_enabled: true,
+        composite: false,
+        metric: None,
+        comparison: Some("GreaterThanThreshold".into()),
+        threshold: Some(10.0),
+        period_seconds: Some(60),
+        evaluation_periods: Some(1),
+    }
+}
+
+fn load_alarms(state: &mut State, alarms: Vec<Alarm>) -> Vec<Effect> {
+    let now = state.now;
+    let generation = match update(
+        state,
+        Action::PollDue {
+            env: 0,
+            resource: Resource::Alarms,
+        },
+    )
+    .as_slice()
+    {
+        [Effect::Fetch { generation, .. }, ..] => *generation,
+        other => panic!("expected a fetch, got {other:?}"),
+    };
+    update(
+        state,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Alarms,
+            generation,
+            at: now,
+            result: Ok(Data::Alarms(alarms)),
+        },
+    )
+}
+
+fn recorded(effects: &[Effect]) -> Vec<&crate::timeline::Event> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Record { events } => Some(events.iter()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+fn at(secs: i64) -> Timestamp {
+    t0() + chrono::TimeDelta::seconds(secs)
+}
+
+#[test]
+fn an_incident_is_detected_mitigated_and_recovered_with_its_durations() {
+    let mut s = state();
+    load_services(&mut s, vec![service("web", 42, 2, 2)]);
+    // The first load says nothing (no earlier data to compare with).
+    let first = load_alarms(&mut s, vec![alarm("web-5xx", AlarmState::Ok, t0())]);
+    assert!(recorded(&first).is_empty());
+    assert!(s.envs[0].timeline.is_empty());
+
+    // The alarm fires: an event, and the incident is detected.
+    s.now = at(120);
+    let effects = load_alarms(&mut s, vec![alarm("web-5xx", AlarmState::Alarm, at(110))]);
+    let events = recorded(&effects);
+    assert_eq!(events.len(), 2, "{events:#?}");
+    assert_eq!(events[0].kind, "alarm_state");
+    assert!(
+        events[0].text.starts_with("OK → ALARM"),
+        "{}",
+        events[0].text
+    );
+    assert_eq!(events[0].session, s.session);
+    assert_eq!(events[1].mark, Some(MarkKind::Detected));
+    assert!(s.envs[0].incident.is_open());
+
+    // The operator marks the impact's start at 03:01 (the demo's clock is
+    // 03:00): TTD is 50 s.
+    s.now = at(150);
+    typed_command(&mut s, "mark impact 03:01");
+    let incident = &s.envs[0].incident;
+    assert_eq!(incident.get(MarkKind::ImpactStarted), Some(at(60)));
+    assert_eq!(incident.ttd(), Some(chrono::TimeDelta::seconds(50)));
+
+    // The alarm clears and every service is healthy: mitigated and
+    // recovered, TTM and TTR from the impact's start.
+    s.now = at(600);
+    let effects = load_alarms(&mut s, vec![alarm("web-5xx", AlarmState::Ok, at(590))]);
+    let marks: Vec<MarkKind> = recorded(&effects).iter().filter_map(|e| e.mark).collect();
+    assert_eq!(marks, vec![MarkKind::Mitigated, MarkKind::Recovered]);
+    let incident = &s.envs[0].incident;
+    assert!(!incident.is_open());
+    assert_eq!(incident.ttr(s.now), Some(chrono::TimeDelta::seconds(540)));
+}
+
+/// `:TEXT` typed on the command line and entered.
+fn typed_command(s: &mut State, text: &str) -> Vec<Effect> {
+    let mut effects = press(s, key(':'));
+    effects.extend(typed(s, text));
+    effects.extend(press(s, code(KeyCode::Enter)));
+    effects
+}
+
+#[test]
+fn deployments_and_desired_counts_are_derived_from_the_services() {
+    let mut s = state();
+    load_services(&mut s, vec![service("web", 42, 2, 2)]);
+    let mut scaled = service("web", 42, 2, 4);
+    scaled.deployments[0].rollout_state = RolloutState::InProgress;
+    let effects = load_services(&mut s, vec![scaled.clone()]);
+    let events = recorded(&effects);
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == "desired_changed" && e.text == "desired count 2 → 4"),
+        "{events:#?}"
+    );
+    let mut failed = scaled;
+    failed.deployments[0].rollout_state = RolloutState::Failed;
+    failed.deployments[0].rollout_state_reason = Some("circuit breaker: rolled back".into());
+    let effects = load_services(&mut s, vec![failed]);
+    let events = recorded(&effects);
+    assert!(
+        events.iter().any(|e| e.kind == "deployment_failed"
+            && e.severity == crate::timeline::Severity::Error
+            && e.text.contains("circuit breaker: rolled back")),
+        "{events:#?}"
+    );
+}
+
+#[test]
+fn operations_notes_and_the_first_action_are_on_the_timeline() {
+    let mut s = state();
+    s.envs[0].protected = false;
+    load_services(&mut s, vec![service("web", 42, 2, 2)]);
+    load_alarms(&mut s, vec![alarm("web-5xx", AlarmState::Ok, t0())]);
+    s.now = at(60);
+    load_alarms(&mut s, vec![alarm("web-5xx", AlarmState::Alarm, at(60))]);
+    update(&mut s, Action::Command(Command::Services));
+    s.now = at(90);
+    press(&mut s, key('r'));
+    let effects = press(&mut s, key('y'));
+    let events = recorded(&effects);
+    assert_eq!(events[0].kind, "operation");
+    assert!(
+        events[0].text.starts_with("sent: Restart web"),
+        "{}",
+        events[0].text
+    );
+    assert!(!events[0].calls.is_empty(), "the exact API calls");
+    assert_eq!(events[1].mark, Some(MarkKind::FirstAction));
+
+    // N opens `:note `; the note is on the selected service.
+    press(&mut s, key('N'));
+    assert_eq!(
+        s.mode,
+        Mode::Command {
+            input: "note ".into()
+        }
+    );
+    let effects = typed(&mut s, "restarted web, 5xx from one task");
+    assert!(recorded(&effects).is_empty());
+    let effects = press(&mut s, code(KeyCode::Enter));
+    let events = recorded(&effects);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "note");
+    assert_eq!(events[0].resource, "web");
+    assert_eq!(events[0].text, "restarted web, 5xx from one task");
+
+    // The timeline view lists it first (newest), and enter goes to web.
+    update(&mut s, Action::Command(Command::Timeline));
+    let rows = s.visible_timeline();
+    assert_eq!(rows[0].1.kind, "note");
+    press(&mut s, code(KeyCode::Enter));
+    assert_eq!(
+        s.view(),
+        &View::ServiceDetail {
+            service: "web".into()
+        }
+    );
+}
+
+#[test]
+fn a_bad_mark_says_what_to_write() {
+    let mut s = state();
+    let effects = typed_command(&mut s, "mark sometime");
+    assert!(recorded(&effects).is_empty());
+    assert!(
+        s.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains(":mark impact"))
+    );
+    let effects = typed_command(&mut s, "mark impact 3pm");
+    assert!(recorded(&effects).is_empty());
+    assert!(s.flash.as_ref().is_some_and(|f| f.text.contains("HH:MM")));
+}
