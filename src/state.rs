@@ -49,6 +49,9 @@ pub struct Panel<T> {
     /// Failed requests in a row, and when a poller may try again.
     pub failures_in_row: u32,
     pub retry_at: Option<Timestamp>,
+    /// The request in flight is a manual refresh (ctrl-r): its failure
+    /// does not push the pollers' schedule back.
+    pub manual: bool,
 }
 
 impl<T> Default for Panel<T> {
@@ -64,6 +67,7 @@ impl<T> Default for Panel<T> {
             failures: Vec::new(),
             failures_in_row: 0,
             retry_at: None,
+            manual: false,
         }
     }
 }
@@ -73,6 +77,7 @@ impl<T> Panel<T> {
     pub fn begin(&mut self, now: Timestamp) -> u64 {
         self.generation += 1;
         self.in_flight = true;
+        self.manual = false;
         self.requested_at = Some(now);
         if !matches!(self.load, LoadState::Failed(_)) {
             self.load = LoadState::Loading;
