@@ -642,6 +642,9 @@ pub struct State {
     /// on this session's environments, each of its own kind (simulated or
     /// real): see [`crate::audit::of_environments`].
     pub history: Vec<crate::audit::Record>,
+    /// Ids of earlier operations without a result whose resource is being
+    /// read back (at start-up).
+    pub history_checking: Vec<String>,
     /// Records read at start but not shown: of simulated environments in a
     /// real one's history (or the other way round), or of environments not
     /// open in this session.
@@ -686,6 +689,7 @@ impl State {
             bell: false,
             activity: Vec::new(),
             history: Vec::new(),
+            history_checking: Vec::new(),
             history_hidden: 0,
             audit_path: None,
             session: now.format("%Y%m%dT%H%M%S").to_string(),
@@ -1113,8 +1117,12 @@ impl State {
         let recent = |a: &&crate::watch::Activity| match a.finished_at() {
             None => true,
             Some(t) => {
-                let failed = matches!(a.status, crate::watch::OpStatus::Failed { .. })
-                    || a.watch.as_ref().is_some_and(|w| w.status.is_failure());
+                let failed = matches!(
+                    a.status,
+                    crate::watch::OpStatus::Failed { .. }
+                        | crate::watch::OpStatus::NotApplied { .. }
+                        | crate::watch::OpStatus::Unknown { .. }
+                ) || a.watch.as_ref().is_some_and(|w| w.status.is_failure());
                 let keep = if failed {
                     BAR_FAILED_SECS
                 } else {

@@ -146,7 +146,17 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Action::OperationDone { id, at, result } => operate::on_done(state, &id, at, result),
+        Action::OperationDone {
+            id,
+            at,
+            result,
+            read_back,
+        } => operate::on_done(state, &id, at, result, read_back),
+        Action::OperationUnanswered { id, at, error } => {
+            operate::on_unanswered(state, &id, at, error)
+        }
+        Action::Start => operate::reconcile_earlier(state),
+        Action::Reconciled { id, result } => operate::on_reconciled(state, &id, result),
         Action::OutcomeAudited { id, result } => operate::on_outcome_audited(state, &id, result),
         Action::Notice { text, error } => {
             let severity = if error {
@@ -337,7 +347,10 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
 
 /// Whether a request started at `requested_at` has been in flight so long
 /// that its answer is lost.
-pub(crate) fn is_stuck(requested_at: Option<crate::domain::Timestamp>, now: crate::domain::Timestamp) -> bool {
+pub(crate) fn is_stuck(
+    requested_at: Option<crate::domain::Timestamp>,
+    now: crate::domain::Timestamp,
+) -> bool {
     requested_at.is_some_and(|t| now - t > TimeDelta::seconds(STUCK_AFTER_SECS))
 }
 

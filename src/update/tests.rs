@@ -538,7 +538,11 @@ fn a_burst_of_manual_refreshes_sends_each_request_once() {
         let effects = update(&mut s, ctrl_r.clone());
         sent += effects.len();
     }
-    assert_eq!(sent, first.len(), "ctrl-r while in flight sends nothing more");
+    assert_eq!(
+        sent,
+        first.len(),
+        "ctrl-r while in flight sends nothing more"
+    );
 }
 
 /// Throttled: the pollers back off; failing manual refreshes in between do
@@ -601,7 +605,11 @@ fn a_failed_manual_refresh_does_not_push_the_pollers_back() {
     let alarms = &s.envs[0].alarms;
     assert!(alarms.error().is_some(), "the failure is shown");
     assert_eq!(alarms.failures_in_row, 1, "manual failures are not counted");
-    assert_eq!(alarms.retry_at, Some(retry_at), "the retry is not pushed out");
+    assert_eq!(
+        alarms.retry_at,
+        Some(retry_at),
+        "the retry is not pushed out"
+    );
     // The poller comes back at its time.
     s.now = retry_at + chrono::TimeDelta::seconds(1);
     assert!(fetch_generation(&update(&mut s, due)).is_some());
@@ -812,6 +820,7 @@ fn restarted() -> State {
             id,
             at,
             result: Ok(OpOutcome::Service(Box::new(svc))),
+            read_back: None,
         },
     );
     // Fresh service data is asked for at once.
@@ -930,6 +939,7 @@ fn a_rejected_operation_is_failed_with_the_error() {
             id,
             at: t0(),
             result: Err("read-only: ecs:UpdateService was not sent".into()),
+            read_back: None,
         },
     );
     assert!(
@@ -1247,6 +1257,7 @@ fn a_real_environments_activity_hides_the_simulated_records() {
         error: None,
         ended: None,
         detail: None,
+        read_back: None,
     };
     let records = vec![
         record("real", "production", false),
@@ -1376,6 +1387,7 @@ fn a_scale_down_ends_when_the_surplus_tasks_have_stopped() {
             id,
             at,
             result: Ok(OpOutcome::Service(Box::new(service("web", 42, 2, 0)))),
+            read_back: None,
         },
     );
     // ECS already says COMPLETED while a task still runs.
