@@ -118,10 +118,30 @@ pub enum Action {
         stats: std::collections::BTreeMap<String, crate::backend::OpStats>,
     },
     /// An operation finished sending (or failed, or was only recorded).
+    /// `read_back` is set when its request went unanswered and the result
+    /// was read back from the resource (`Ok`: applied).
     OperationDone {
         id: String,
         at: Timestamp,
         result: Result<OpOutcome, String>,
+        read_back: Option<crate::reconcile::ReadBack>,
+    },
+    /// An operation's request went unanswered (`error` says how): the
+    /// resource is being read back before anything else is said or sent.
+    OperationUnanswered {
+        id: String,
+        at: Timestamp,
+        error: String,
+    },
+    /// The console has started (after the first frame's setup): intents of
+    /// earlier sessions without a result are read back.
+    Start,
+    /// An intent of an earlier session without a result was read back at
+    /// start-up: its new result record (also appended to the audit log),
+    /// or why it could not be checked.
+    Reconciled {
+        id: String,
+        result: Result<Box<crate::audit::Record>, String>,
     },
     /// The final record of a followed change was written to the audit log
     /// (or could not be).

@@ -68,6 +68,18 @@ impl App {
         self
     }
 
+    /// Sets the deadline of a mutating request (tests shorten it; the
+    /// default is [`MUTATION_TIMEOUT`](crate::backend::MUTATION_TIMEOUT)).
+    pub fn set_mutation_timeout(&mut self, timeout: Duration) {
+        self.runner.set_mutation_timeout(timeout);
+    }
+
+    /// Sets the pauses between reads back of an unanswered change that does
+    /// not show yet (tests shorten them).
+    pub fn set_read_back_pauses(&mut self, pauses: Vec<Duration>) {
+        self.runner.set_read_back_pauses(pauses);
+    }
+
     /// Applies an action and starts the effects it asks for.
     pub fn dispatch(&mut self, action: Action) {
         if matches!(
@@ -77,6 +89,7 @@ impl App {
                 | Action::RevisionsLoaded { .. }
                 | Action::OperationDone { .. }
                 | Action::OutcomeAudited { .. }
+                | Action::Reconciled { .. }
                 | Action::ProbeDone { .. }
                 // --- metrics
                 | Action::AlarmHistoryLoaded { .. }
@@ -125,6 +138,8 @@ impl App {
         let size = terminal.size()?;
         self.dispatch(Action::Resize(size.width, size.height));
         self.dispatch(Action::Tick(Utc::now()));
+        // Intents of earlier sessions without a result are read back.
+        self.dispatch(Action::Start);
 
         let mut events = spawn_input_reader();
         let mut tick = tokio::time::interval(TICK);

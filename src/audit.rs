@@ -51,10 +51,13 @@ pub enum Outcome {
     Error,
     /// `--dry-run`: previewed and recorded, nothing sent.
     DryRun,
+    /// The request went unanswered and reading the resource back could
+    /// not tell whether it was applied (see [`Record::read_back`]).
+    Unknown,
 }
 
 /// One line of the audit log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     pub time: Timestamp,
     pub phase: Phase,
@@ -95,6 +98,12 @@ pub struct Record {
     /// Final records: what was seen at the end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Result records of a request that went unanswered (or of an intent
+    /// found without a result at start-up): what reading the resource back
+    /// showed. The outcome is then success (applied), error (not applied)
+    /// or unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_back: Option<crate::reconcile::ReadBack>,
 }
 
 /// The caller session name of the simulated environments' identity.
@@ -214,9 +223,17 @@ pub fn latest_per_operation(records: Vec<Record>) -> Vec<Record> {
                     if r.result.is_null() {
                         r.result = std::mem::take(&mut o.result);
                     }
+                    if r.read_back.is_none() {
+                        r.read_back = o.read_back.take();
+                    }
                     *o = r;
-                } else if o.result.is_null() {
-                    o.result = r.result;
+                } else {
+                    if o.result.is_null() {
+                        o.result = r.result;
+                    }
+                    if o.read_back.is_none() {
+                        o.read_back = r.read_back;
+                    }
                 }
             }
             None => out.push(r),
@@ -290,6 +307,7 @@ mod tests {
             simulated: false,
             ended: None,
             detail: None,
+            read_back: None,
         }
     }
 

@@ -67,6 +67,13 @@ pub enum Effect {
         /// Failed, rolled back or given up on.
         failure: bool,
     },
+    /// Read back the resource of an intent of an earlier session that has
+    /// no result (the console stopped before it came) and record what it
+    /// shows; answered with `Action::Reconciled`.
+    Reconcile {
+        env: usize,
+        record: Box<crate::audit::Record>,
+    },
     /// Leave the console.
     Quit,
     // --- probes

@@ -163,6 +163,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // A panic inside an effect's task is shown in the console; only one
+    // that brings the process down restores the terminal (ratatui's hook).
+    honban::supervise::contain_task_panics();
     // A paste arrives as one event (inserted into a prompt), not as a flood
     // of keys that could reach a confirmation.
     let _ = ratatui::crossterm::execute!(

@@ -396,6 +396,74 @@ impl Operation {
     }
 }
 
+impl Operation {
+    /// The operation an audit record describes, from its name and
+    /// parameters (as [`name`](Self::name) and
+    /// [`parameters`](Self::parameters) wrote them); `None` when the record
+    /// does not say enough.
+    pub fn from_audit(name: &str, p: &Value) -> Option<Operation> {
+        let text = |v: &Value| v.as_str().map(str::to_string);
+        let count = |v: &Value| v.as_u64().and_then(|n| u32::try_from(n).ok());
+        let cluster = || text(&p["cluster"]);
+        let service = || text(&p["service"]);
+        Some(match name {
+            "scale" => Operation::Scale {
+                cluster: cluster()?,
+                service: service()?,
+                from: count(&p["before"]["desiredCount"])?,
+                to: count(&p["desiredCount"])?,
+                scaling: count(&p["autoScaling"]["min"]).zip(count(&p["autoScaling"]["max"])),
+            },
+            "scaling-bounds" => {
+                let id = text(&p["resourceId"])?;
+                let mut parts = id.splitn(3, '/');
+                let (_, cluster, service) = (parts.next()?, parts.next()?, parts.next()?);
+                Operation::ScalingBounds {
+                    cluster: cluster.to_string(),
+                    service: service.to_string(),
+                    from: (
+                        count(&p["before"]["minCapacity"])?,
+                        count(&p["before"]["maxCapacity"])?,
+                    ),
+                    to: (count(&p["minCapacity"])?, count(&p["maxCapacity"])?),
+                }
+            }
+            "deploy-image" => Operation::DeployImage {
+                cluster: cluster()?,
+                service: service()?,
+                base: text(&p["baseTaskDefinition"])?,
+                container: text(&p["container"])?,
+                from: text(&p["before"]["image"])?,
+                to: text(&p["image"])?,
+            },
+            "rollback" => Operation::Rollback {
+                cluster: cluster()?,
+                service: service()?,
+                from: text(&p["before"]["taskDefinition"])?,
+                to: text(&p["taskDefinition"])?,
+            },
+            "restart" => Operation::Restart {
+                cluster: cluster()?,
+                service: service()?,
+                task_definition: text(&p["before"]["taskDefinition"])?,
+            },
+            "db-snapshot" => Operation::Snapshot {
+                instance: text(&p["DBInstanceIdentifier"])?,
+                snapshot_id: text(&p["DBSnapshotIdentifier"])?,
+            },
+            "db-reboot" | "db-reboot-failover" => Operation::Reboot {
+                instance: text(&p["DBInstanceIdentifier"])?,
+                failover: p["ForceFailover"].as_bool()?,
+            },
+            "alarm-mute" | "alarm-unmute" => Operation::AlarmActions {
+                alarm: text(&p["AlarmNames"][0])?,
+                enable: p["actionsEnabled"].as_bool()?,
+            },
+            _ => return None,
+        })
+    }
+}
+
 /// What a protected environment wants typed to confirm an operation on
 /// `resource`: `ENV/RESOURCE` (e.g. `production/web`), so that the name
 /// alone, the same in every environment, does not confirm in the wrong one.
@@ -536,6 +604,83 @@ mod tests {
             .with_ymd_and_hms(2026, 11, 24, 3, 4, 5)
             .single()
             .expect("time")
+    }
+
+    #[test]
+    fn every_operation_is_read_back_from_its_audit_parameters() {
+        let td = |r: u32| format!("arn:aws:ecs:ap-northeast-1:1:task-definition/web:{r}");
+        let service = |s: &str| (String::from("prod"), s.to_string());
+        let (cluster, svc) = service("web");
+        let ops = vec![
+            Operation::Scale {
+                cluster: cluster.clone(),
+                service: svc.clone(),
+                from: 2,
+                to: 3,
+                scaling: Some((1, 6)),
+            },
+            Operation::Scale {
+                cluster: cluster.clone(),
+                service: svc.clone(),
+                from: 2,
+                to: 0,
+                scaling: None,
+            },
+            Operation::ScalingBounds {
+                cluster: cluster.clone(),
+                service: svc.clone(),
+                from: (1, 4),
+                to: (2, 8),
+            },
+            Operation::DeployImage {
+                cluster: cluster.clone(),
+                service: svc.clone(),
+                base: td(42),
+                container: "app".into(),
+                from: "repo/web:v1".into(),
+                to: "repo/web:v2".into(),
+            },
+            Operation::Rollback {
+                cluster: cluster.clone(),
+                service: svc.clone(),
+                from: td(43),
+                to: td(42),
+            },
+            Operation::Restart {
+                cluster,
+                service: svc,
+                task_definition: td(42),
+            },
+            Operation::Snapshot {
+                instance: "db".into(),
+                snapshot_id: "db-honban-1".into(),
+            },
+            Operation::Reboot {
+                instance: "db".into(),
+                failover: true,
+            },
+            Operation::Reboot {
+                instance: "db".into(),
+                failover: false,
+            },
+            Operation::AlarmActions {
+                alarm: "web-5xx".into(),
+                enable: false,
+            },
+            Operation::AlarmActions {
+                alarm: "web-5xx".into(),
+                enable: true,
+            },
+        ];
+        for op in ops {
+            assert_eq!(
+                Operation::from_audit(op.name(), &op.parameters()),
+                Some(op.clone()),
+                "{op:?}"
+            );
+        }
+        assert_eq!(Operation::from_audit("scale", &json!({})), None);
+        assert_eq!(Operation::from_audit("launch-missiles", &json!({})), None);
     }
 
     #[test]

@@ -15,14 +15,17 @@ use tracing::Instrument;
 use crate::action::{Action, Data, OpOutcome, Resource};
 use crate::audit::{self, AuditLog};
 use crate::backend::sim::SimClock;
-use crate::backend::{Backend, BackendError, BackendResult, CALL_TIMEOUT};
+use crate::backend::{Backend, BackendError, BackendResult, CALL_TIMEOUT, MUTATION_TIMEOUT};
 use crate::backend::{ImageChange, ServiceUpdate};
 use crate::config::{EnvironmentConfig, RefreshIntervals};
 use crate::domain::Listing;
+use crate::domain::Timestamp;
 use crate::domain::task_definition_label;
 use crate::effect::AuditContext;
 use crate::effect::Effect;
 use crate::ops::Operation;
+use crate::reconcile::{self, ReadBack, Verdict};
+use crate::supervise::{contained, join_error};
 
 /// One environment as the runner sees it: its configuration and backend.
 #[derive(Clone)]
@@ -40,6 +43,11 @@ pub struct Runner {
     envs: Arc<Vec<EnvRuntime>>,
     tx: UnboundedSender<Action>,
     timeout: Duration,
+    /// The one deadline of a mutating request.
+    mutation_timeout: Duration,
+    /// Pauses between reads back of an unanswered change that does not
+    /// show yet.
+    recheck: Vec<Duration>,
     /// Stamps results; a manual clock in tests makes data ages reproducible.
     clock: SimClock,
     /// Where operations are recorded before they are sent.
@@ -56,6 +64,8 @@ impl Runner {
             envs: Arc::new(envs),
             tx,
             timeout: CALL_TIMEOUT,
+            mutation_timeout: MUTATION_TIMEOUT,
+            recheck: vec![Duration::from_secs(2), Duration::from_secs(5)],
             clock,
             audit: None,
             audit_stream: String::new(),
@@ -66,6 +76,16 @@ impl Runner {
     /// Sets the recording timeline events are appended to.
     pub fn set_recorder(&mut self, recorder: Arc<crate::recording::Recorder>) {
         self.recorder = Some(recorder);
+    }
+
+    /// Sets the deadline of a mutating request (tests shorten it).
+    pub fn set_mutation_timeout(&mut self, timeout: Duration) {
+        self.mutation_timeout = timeout;
+    }
+
+    /// Sets the pauses between reads back of an unanswered change.
+    pub fn set_read_back_pauses(&mut self, pauses: Vec<Duration>) {
+        self.recheck = pauses;
     }
 
     /// Sets the audit log operations are recorded in, and the stream name
@@ -125,9 +145,40 @@ impl Runner {
         }))
     }
 
+    /// Runs `work` on a task of its own and sends the action it returns. A
+    /// panic in it (caught as the task's `JoinError`, see
+    /// [`supervise`](crate::supervise)) is logged and answered with
+    /// `on_panic(message)` instead, so every effect gets its one answer and
+    /// the console goes on. The counters of `stats_env` are sent after.
+    fn supervise<W, P>(&self, span: tracing::Span, stats_env: Option<usize>, work: W, on_panic: P)
+    where
+        W: Future<Output = Action> + Send + 'static,
+        P: FnOnce(String) -> Action + Send + 'static,
+    {
+        let runner = self.clone();
+        tokio::spawn(async move {
+            let task = tokio::spawn(contained(work.instrument(span.clone())));
+            let action = match task.await {
+                Ok(action) => action,
+                Err(e) => {
+                    let text = join_error(e);
+                    tracing::error!(parent: &span, error = %text, "an effect failed");
+                    on_panic(text)
+                }
+            };
+            let _ = runner.tx.send(action);
+            if let Some(env) = stats_env {
+                // Reading the counters runs the backend's code too.
+                let r = runner.clone();
+                let _ = tokio::spawn(contained(async move { r.send_stats(env) })).await;
+            }
+        });
+    }
+
     /// Starts one effect on its own task. `Quit` is handled by the loop.
     pub fn spawn(&self, effect: Effect) {
         let runner = self.clone();
+        let internal = |text: String| BackendError::Other { message: text };
         match effect {
             Effect::Quit => {}
             Effect::Record { events } => {
@@ -142,20 +193,26 @@ impl Runner {
                 queries,
             } => {
                 let span = tracing::info_span!("logs", env, generation);
-                tokio::spawn(
+                let at = self.clock.clone();
+                self.supervise(
+                    span,
+                    Some(env),
                     async move {
                         let result = runner.fetch_logs(env, queries).await;
                         if let Err(e) = &result {
                             tracing::warn!(error = %e, "logs fetch failed");
                         }
-                        let _ = runner.tx.send(Action::LogsLoaded {
+                        Action::LogsLoaded {
                             generation,
                             at: runner.clock.now(),
                             result,
-                        });
-                        runner.send_stats(env);
-                    }
-                    .instrument(span),
+                        }
+                    },
+                    move |text| Action::LogsLoaded {
+                        generation,
+                        at: at.now(),
+                        result: Err(internal(text)),
+                    },
                 );
             }
             Effect::Fetch {
@@ -166,22 +223,30 @@ impl Runner {
             } => {
                 let span =
                     tracing::info_span!("fetch", env, resource = resource.label(), generation);
-                tokio::spawn(
+                let at = self.clock.clone();
+                self.supervise(
+                    span,
+                    Some(env),
                     async move {
                         let result = runner.fetch(env, resource, &clusters).await;
                         if let Err(e) = &result {
                             tracing::warn!(error = %e, "fetch failed");
                         }
-                        let _ = runner.tx.send(Action::Loaded {
+                        Action::Loaded {
                             env,
                             resource,
                             generation,
                             at: runner.clock.now(),
                             result,
-                        });
-                        runner.send_stats(env);
-                    }
-                    .instrument(span),
+                        }
+                    },
+                    move |text| Action::Loaded {
+                        env,
+                        resource,
+                        generation,
+                        at: at.now(),
+                        result: Err(internal(text)),
+                    },
                 );
             }
             Effect::FetchTargets {
@@ -190,7 +255,10 @@ impl Runner {
                 arns,
             } => {
                 let span = tracing::info_span!("targets", env, generation);
-                tokio::spawn(
+                let at = self.clock.clone();
+                self.supervise(
+                    span,
+                    Some(env),
                     async move {
                         let result = match runner.backend(env) {
                             Ok(b) => runner
@@ -199,31 +267,41 @@ impl Runner {
                                 .map(Data::Targets),
                             Err(e) => Err(e),
                         };
-                        let _ = runner.tx.send(Action::Loaded {
+                        Action::Loaded {
                             env,
                             resource: Resource::Targets,
                             generation,
                             at: runner.clock.now(),
                             result,
-                        });
-                        runner.send_stats(env);
-                    }
-                    .instrument(span),
+                        }
+                    },
+                    move |text| Action::Loaded {
+                        env,
+                        resource: Resource::Targets,
+                        generation,
+                        at: at.now(),
+                        result: Err(internal(text)),
+                    },
                 );
             }
             Effect::FetchTaskDefinition { env, arn } => {
                 let span = tracing::info_span!("task_definition", env, %arn);
-                tokio::spawn(
+                let failed_arn = arn.clone();
+                self.supervise(
+                    span,
+                    None,
                     async move {
                         let result = match runner.backend(env) {
                             Ok(b) => runner.bounded(b.task_definition(&arn)).await,
                             Err(e) => Err(e),
                         };
-                        let _ = runner
-                            .tx
-                            .send(Action::TaskDefinitionLoaded { env, arn, result });
-                    }
-                    .instrument(span),
+                        Action::TaskDefinitionLoaded { env, arn, result }
+                    },
+                    move |text| Action::TaskDefinitionLoaded {
+                        env,
+                        arn: failed_arn,
+                        result: Err(internal(text)),
+                    },
                 );
             }
             Effect::Operate {
@@ -234,21 +312,54 @@ impl Runner {
                 context,
             } => {
                 let span = tracing::info_span!("operate", env, %id, operation = op.name(), resource = op.resource());
-                tokio::spawn(
+                let at = self.clock.clone();
+                let failed_id = id.clone();
+                self.supervise(
+                    span,
+                    Some(env),
                     async move {
-                        let result = runner.operate(&id, env, &op, dry_run, &context).await;
+                        let (result, read_back) =
+                            runner.operate(&id, env, &op, dry_run, &context).await;
                         match &result {
                             Ok(_) => tracing::info!("operation accepted"),
                             Err(e) => tracing::warn!(error = %e, "operation failed"),
                         }
-                        let _ = runner.tx.send(Action::OperationDone {
+                        Action::OperationDone {
                             id,
                             at: runner.clock.now(),
                             result,
-                        });
-                        runner.send_stats(env);
-                    }
-                    .instrument(span),
+                            read_back,
+                        }
+                    },
+                    move |text| Action::OperationDone {
+                        id: failed_id,
+                        at: at.now(),
+                        result: Err(format!(
+                            "{text}; the change may or may not have been applied: check it \
+                             before retrying"
+                        )),
+                        read_back: None,
+                    },
+                );
+            }
+            Effect::Reconcile { env, record } => {
+                let span = tracing::info_span!("reconcile", env, id = %record.id);
+                let failed_id = record.id.clone();
+                self.supervise(
+                    span,
+                    Some(env),
+                    async move {
+                        let id = record.id.clone();
+                        let result = runner.reconcile_earlier(env, *record).await;
+                        Action::Reconciled {
+                            id,
+                            result: result.map(Box::new),
+                        }
+                    },
+                    move |text| Action::Reconciled {
+                        id: failed_id,
+                        result: Err(text),
+                    },
                 );
             }
             Effect::AuditOutcome {
@@ -261,7 +372,10 @@ impl Runner {
                 failure,
             } => {
                 let span = tracing::info_span!("audit-outcome", env, %id, ended = %ended);
-                tokio::spawn(
+                let failed_id = id.clone();
+                self.supervise(
+                    span,
+                    None,
                     async move {
                         // Stamped like the intent and the result, so that it
                         // sorts after them.
@@ -288,9 +402,12 @@ impl Runner {
                                 tracing::error!(error = %e, "the outcome was not recorded");
                             }
                         }
-                        let _ = runner.tx.send(Action::OutcomeAudited { id, result });
-                    }
-                    .instrument(span),
+                        Action::OutcomeAudited { id, result }
+                    },
+                    move |text| Action::OutcomeAudited {
+                        id: failed_id,
+                        result: Err(text),
+                    },
                 );
             }
             // --- metrics
@@ -303,7 +420,10 @@ impl Runner {
                 queries,
             } => {
                 let span = tracing::info_span!("metrics", env, generation, queries = queries.len());
-                tokio::spawn(
+                let at = self.clock.clone();
+                self.supervise(
+                    span,
+                    Some(env),
                     async move {
                         let result = match runner.backend(env) {
                             Ok(b) => runner
@@ -323,16 +443,21 @@ impl Runner {
                         if let Err(e) = &result {
                             tracing::warn!(error = %e, "metrics fetch failed");
                         }
-                        let _ = runner.tx.send(Action::Loaded {
+                        Action::Loaded {
                             env,
                             resource: Resource::Metrics,
                             generation,
                             at: runner.clock.now(),
                             result,
-                        });
-                        runner.send_stats(env);
-                    }
-                    .instrument(span),
+                        }
+                    },
+                    move |text| Action::Loaded {
+                        env,
+                        resource: Resource::Metrics,
+                        generation,
+                        at: at.now(),
+                        result: Err(internal(text)),
+                    },
                 );
             }
             Effect::FetchAlarmHistory {
@@ -341,22 +466,31 @@ impl Runner {
                 generation,
             } => {
                 let span = tracing::info_span!("alarm_history", env, %alarm);
-                tokio::spawn(
+                let at = self.clock.clone();
+                let failed_alarm = alarm.clone();
+                self.supervise(
+                    span,
+                    Some(env),
                     async move {
                         let result = match runner.backend(env) {
                             Ok(b) => runner.bounded(b.alarm_history(&alarm)).await,
                             Err(e) => Err(e),
                         };
-                        let _ = runner.tx.send(Action::AlarmHistoryLoaded {
+                        Action::AlarmHistoryLoaded {
                             env,
                             alarm,
                             generation,
                             at: runner.clock.now(),
                             result,
-                        });
-                        runner.send_stats(env);
-                    }
-                    .instrument(span),
+                        }
+                    },
+                    move |text| Action::AlarmHistoryLoaded {
+                        env,
+                        alarm: failed_alarm,
+                        generation,
+                        at: at.now(),
+                        result: Err(internal(text)),
+                    },
                 );
             }
             Effect::FetchRevisions {
@@ -365,21 +499,31 @@ impl Runner {
                 generation,
             } => {
                 let span = tracing::info_span!("revisions", env, %family);
-                tokio::spawn(
+                let at = self.clock.clone();
+                let failed_family = family.clone();
+                self.supervise(
+                    span,
+                    None,
                     async move {
                         let result = match runner.backend(env) {
                             Ok(b) => runner.bounded(b.task_definition_revisions(&family)).await,
                             Err(e) => Err(e),
                         };
-                        let _ = runner.tx.send(Action::RevisionsLoaded {
+                        Action::RevisionsLoaded {
                             env,
                             family,
                             generation,
                             at: runner.clock.now(),
                             result,
-                        });
-                    }
-                    .instrument(span),
+                        }
+                    },
+                    move |text| Action::RevisionsLoaded {
+                        env,
+                        family: failed_family,
+                        generation,
+                        at: at.now(),
+                        result: Err(internal(text)),
+                    },
                 );
             }
             // --- probes
@@ -396,21 +540,32 @@ impl Runner {
                 };
                 let prober = rt.prober.clone();
                 let span = tracing::info_span!("probe", env, probe, url = %check.url);
-                tokio::spawn(
+                let at = self.clock.clone();
+                self.supervise(
+                    span,
+                    None,
                     async move {
                         let report = crate::probe::run(prober.as_ref(), &check).await;
                         if let Err(e) = &report.outcome {
                             tracing::debug!(error = %e, "probe failed");
                         }
-                        let _ = runner.tx.send(Action::ProbeDone {
+                        Action::ProbeDone {
                             env,
                             probe,
                             generation,
                             at: runner.clock.now(),
                             report,
-                        });
-                    }
-                    .instrument(span),
+                        }
+                    },
+                    move |text| Action::ProbeDone {
+                        env,
+                        probe,
+                        generation,
+                        at: at.now(),
+                        report: crate::probe::ProbeReport::failed(
+                            crate::probe::ProbeError::Connect(text),
+                        ),
+                    },
                 );
             }
         }
@@ -478,7 +633,9 @@ impl Runner {
 
     /// Records the intent (synced to disk), sends the operation unless this
     /// is a dry run, records the result. Nothing is sent when the intent
-    /// cannot be recorded.
+    /// cannot be recorded. A request that goes unanswered is never sent
+    /// again: its resource is read back, and the result (and the audit
+    /// record) says applied, not applied or unknown.
     async fn operate(
         &self,
         id: &str,
@@ -486,26 +643,34 @@ impl Runner {
         op: &Operation,
         dry_run: bool,
         ctx: &AuditContext,
-    ) -> Result<OpOutcome, String> {
+    ) -> (Result<OpOutcome, String>, Option<ReadBack>) {
         let Some(audit) = self.audit.clone() else {
-            return Err("no audit log is open, so nothing was sent".to_string());
+            return (
+                Err("no audit log is open, so nothing was sent".to_string()),
+                None,
+            );
         };
         let mut record = record_of(id, op, ctx, self.clock.now());
         record.dry_run = dry_run;
         if let Err(e) = append(&audit, record.clone()).await {
-            return Err(format!(
-                "the audit log {} cannot be written ({e}), so nothing was sent",
-                audit.path().display()
-            ));
+            return (
+                Err(format!(
+                    "the audit log {} cannot be written ({e}), so nothing was sent",
+                    audit.path().display()
+                )),
+                None,
+            );
         }
         let shipped_intent = self.ship(env, &record, None);
-        let result = if dry_run {
-            Ok(OpOutcome::DryRun)
+        let since = record.time;
+        let (result, read_back) = if dry_run {
+            (Ok(OpOutcome::DryRun), None)
         } else {
-            self.send(env, op).await
+            self.send(id, env, op, since).await
         };
         record.time = self.clock.now();
         record.phase = audit::Phase::Result;
+        record.read_back.clone_from(&read_back);
         match &result {
             Ok(OpOutcome::DryRun) => record.outcome = Some(audit::Outcome::DryRun),
             Ok(outcome) => {
@@ -513,7 +678,10 @@ impl Runner {
                 record.result = outcome_json(outcome);
             }
             Err(e) => {
-                record.outcome = Some(audit::Outcome::Error);
+                record.outcome = Some(match &read_back {
+                    Some(rb) if rb.verdict == Verdict::Unknown => audit::Outcome::Unknown,
+                    _ => audit::Outcome::Error,
+                });
                 record.error = Some(e.clone());
             }
         }
@@ -523,142 +691,413 @@ impl Runner {
             // The call was made: report its result, and the log's failure.
             tracing::error!(error = %e, "the result could not be recorded in the audit log");
             return match result {
-                Ok(o) => Ok(o),
-                Err(err) => Err(format!(
-                    "{err} (and the audit log could not record it: {e})"
-                )),
+                Ok(o) => (Ok(o), read_back),
+                Err(err) => (
+                    Err(format!(
+                        "{err} (and the audit log could not record it: {e})"
+                    )),
+                    read_back,
+                ),
             };
         }
-        result
+        (result, read_back)
     }
 
-    /// Sends an operation's requests.
-    async fn send(&self, env: usize, op: &Operation) -> Result<OpOutcome, String> {
-        let b = self.backend(env).map_err(|e| e.to_string())?;
-        // A timeout on a mutating call leaves its effect unknown: say so.
-        let unknown = |e: BackendError| match e {
-            BackendError::Unavailable { message } if message.starts_with("no answer") => format!(
-                "{message}; the change may or may not have been applied: check before retrying"
-            ),
-            other => other.to_string(),
+    /// Sends one mutating request, once: on a task of its own (a panic in
+    /// it is an unanswered request, not a crash) and bounded by the one
+    /// deadline of a mutation. `Err(Ok(e))`: refused, not applied;
+    /// `Err(Err(text))`: unanswered, it may have been applied.
+    async fn mutate<T, F>(&self, call: &str, fut: F) -> Result<T, Result<BackendError, String>>
+    where
+        T: Send + 'static,
+        F: Future<Output = BackendResult<T>> + Send + 'static,
+    {
+        let deadline = self.mutation_timeout;
+        let task = tokio::spawn(contained(tokio::time::timeout(deadline, fut)));
+        match task.await {
+            Ok(Ok(Ok(v))) => Ok(v),
+            Ok(Ok(Err(e))) if reconcile::may_have_applied(&e) => Err(Err(e.to_string())),
+            Ok(Ok(Err(e))) => Err(Ok(e)),
+            Ok(Err(_)) => Err(Err(format!(
+                "{call}: no answer within {}s",
+                deadline.as_secs()
+            ))),
+            Err(e) => Err(Err(format!("{call}: {}", join_error(e)))),
+        }
+    }
+
+    /// Says an operation went unanswered (the console shows that it is
+    /// being read back).
+    fn unanswered(&self, id: &str, error: &str) {
+        tracing::warn!(%error, "no answer: reading the change back");
+        let _ = self.tx.send(Action::OperationUnanswered {
+            id: id.to_string(),
+            at: self.clock.now(),
+            error: error.to_string(),
+        });
+    }
+
+    /// Reads `op`'s resource back after an unanswered request: at once and,
+    /// while the change does not show, again after each of `recheck` (a
+    /// request may reach the server after the console gave up on it).
+    async fn check(
+        &self,
+        env: usize,
+        op: &Operation,
+        since: Timestamp,
+        registered: Option<&str>,
+        unanswered: String,
+    ) -> (Option<OpOutcome>, ReadBack) {
+        let mut last = None;
+        let pauses = std::iter::once(Duration::ZERO).chain(self.recheck.iter().copied());
+        for pause in pauses {
+            tokio::time::sleep(pause).await;
+            let found = match self.backend(env) {
+                Ok(b) => {
+                    self.bounded(reconcile::read_back(b.as_ref(), op, since, registered))
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            match found {
+                Ok(f) if f.verdict == Verdict::Applied => {
+                    last = Some(Ok(f));
+                    break;
+                }
+                Ok(f) if f.verdict == Verdict::Unknown => {
+                    last = Some(Ok(f));
+                    break;
+                }
+                other => last = Some(other),
+            }
+        }
+        let found = match last {
+            Some(Ok(f)) => f,
+            Some(Err(e)) => reconcile::Found {
+                verdict: Verdict::Unknown,
+                evidence: format!("it could not be read back: {e}"),
+                outcome: None,
+            },
+            None => reconcile::Found {
+                verdict: Verdict::Unknown,
+                evidence: "it was not read back".to_string(),
+                outcome: None,
+            },
         };
-        let update = |cluster: &str, service: &str, u: ServiceUpdate| {
-            let (c, s) = (cluster.to_string(), service.to_string());
-            async move { self.bounded(b.update_service(&c, &s, u)).await }
+        let read_back = ReadBack {
+            unanswered,
+            verdict: found.verdict,
+            evidence: found.evidence,
         };
-        match op {
+        (found.outcome, read_back)
+    }
+
+    /// Sends an operation's requests; an unanswered one is read back.
+    async fn send(
+        &self,
+        id: &str,
+        env: usize,
+        op: &Operation,
+        since: Timestamp,
+    ) -> (Result<OpOutcome, String>, Option<ReadBack>) {
+        let b = match self.backend(env) {
+            Ok(b) => b.clone(),
+            Err(e) => return (Err(e.to_string()), None),
+        };
+        // The answer of the (last) request, or what reading it back showed.
+        let verdict = |(outcome, rb): (Option<OpOutcome>, ReadBack)| match outcome {
+            Some(o) if rb.verdict == Verdict::Applied => (Ok(o), Some(rb)),
+            _ => (Err(rb.summary()), Some(rb)),
+        };
+        if let Operation::DeployImage {
+            cluster,
+            service,
+            base,
+            container,
+            to,
+            ..
+        } = op
+        {
+            let change = ImageChange {
+                base: base.clone(),
+                images: vec![(container.clone(), to.clone())],
+            };
+            let b2 = b.clone();
+            let registered = self
+                .mutate("ecs:RegisterTaskDefinition", async move {
+                    b2.register_task_definition(change).await
+                })
+                .await;
+            // A registration that went unanswered: the revision it may have
+            // registered is looked for before anything else is sent.
+            let (td, registration_read_back) = match registered {
+                Ok(td) => (td, None),
+                Err(Ok(e)) => return (Err(format!("{e}; the service was not changed")), None),
+                Err(Err(why)) => {
+                    self.unanswered(id, &why);
+                    match self.find_registration(env, op, since).await {
+                        Ok(Some(td)) => {
+                            let rb = ReadBack {
+                                unanswered: why,
+                                verdict: Verdict::Applied,
+                                evidence: format!(
+                                    "{} was registered with {to} (ListTaskDefinitions); \
+                                     UpdateService is sent to it",
+                                    task_definition_label(&td.arn)
+                                ),
+                            };
+                            (td, Some(rb))
+                        }
+                        Ok(None) => {
+                            let rb = ReadBack {
+                                unanswered: why,
+                                verdict: Verdict::NotApplied,
+                                evidence: format!(
+                                    "no revision after {} has {to} (ListTaskDefinitions): \
+                                     nothing was registered, the service was not changed",
+                                    task_definition_label(base)
+                                ),
+                            };
+                            return (Err(rb.summary()), Some(rb));
+                        }
+                        Err(e) => {
+                            let rb = ReadBack {
+                                unanswered: why,
+                                verdict: Verdict::Unknown,
+                                evidence: format!(
+                                    "the revisions of the family could not be read ({e}); \
+                                     UpdateService was not sent"
+                                ),
+                            };
+                            return (Err(rb.summary()), Some(rb));
+                        }
+                    }
+                }
+            };
+            let label = task_definition_label(&td.arn).to_string();
+            let (c, s, arn) = (cluster.clone(), service.clone(), td.arn.clone());
+            let b2 = b.clone();
+            let updated = self
+                .mutate("ecs:UpdateService", async move {
+                    b2.update_service(
+                        &c,
+                        &s,
+                        ServiceUpdate {
+                            task_definition: Some(arn),
+                            ..ServiceUpdate::default()
+                        },
+                    )
+                    .await
+                })
+                .await;
+            return match updated {
+                Ok(s) => (
+                    Ok(OpOutcome::Deployed {
+                        task_definition: td.arn,
+                        service: Box::new(s),
+                    }),
+                    registration_read_back,
+                ),
+                Err(Ok(e)) => (
+                    Err(format!(
+                        "registered {label}, but UpdateService failed: {e}; {service} still runs {} \
+                         (b can roll it to {label} once the cause is fixed)",
+                        task_definition_label(base)
+                    )),
+                    None,
+                ),
+                Err(Err(why)) => {
+                    self.unanswered(id, &why);
+                    verdict(self.check(env, op, since, Some(&td.arn), why).await)
+                }
+            };
+        }
+        let sent = match op.clone() {
             Operation::Scale {
                 cluster,
                 service,
                 to,
                 ..
-            } => update(
-                cluster,
-                service,
-                ServiceUpdate {
-                    desired_count: Some(*to),
-                    ..ServiceUpdate::default()
-                },
-            )
-            .await
-            .map(|s| OpOutcome::Service(Box::new(s)))
-            .map_err(unknown),
+            } => {
+                self.mutate("ecs:UpdateService", async move {
+                    let u = ServiceUpdate {
+                        desired_count: Some(to),
+                        ..ServiceUpdate::default()
+                    };
+                    b.update_service(&cluster, &service, u)
+                        .await
+                        .map(|s| OpOutcome::Service(Box::new(s)))
+                })
+                .await
+            }
             Operation::ScalingBounds {
                 cluster,
                 service,
                 to,
                 ..
-            } => self
-                .bounded(b.set_scaling_bounds(cluster, service, to.0, to.1))
-                .await
-                .map(OpOutcome::Scaling)
-                .map_err(unknown),
-            Operation::DeployImage {
-                cluster,
-                service,
-                base,
-                container,
-                to,
-                ..
             } => {
-                let td = self
-                    .bounded(b.register_task_definition(ImageChange {
-                        base: base.clone(),
-                        images: vec![(container.clone(), to.clone())],
-                    }))
-                    .await
-                    .map_err(|e| format!("{}; the service was not changed", unknown(e)))?;
-                let label = task_definition_label(&td.arn).to_string();
-                let s = update(
-                    cluster,
-                    service,
-                    ServiceUpdate {
-                        task_definition: Some(td.arn.clone()),
-                        ..ServiceUpdate::default()
+                self.mutate(
+                    "application-autoscaling:RegisterScalableTarget",
+                    async move {
+                        b.set_scaling_bounds(&cluster, &service, to.0, to.1)
+                            .await
+                            .map(OpOutcome::Scaling)
                     },
                 )
                 .await
-                .map_err(|e| {
-                    format!(
-                        "registered {label}, but UpdateService failed: {}; {service} still runs {} \
-                         (b can roll it to {label} once the cause is fixed)",
-                        unknown(e),
-                        task_definition_label(base)
-                    )
-                })?;
-                Ok(OpOutcome::Deployed {
-                    task_definition: td.arn,
-                    service: Box::new(s),
-                })
             }
             Operation::Rollback {
                 cluster,
                 service,
                 to,
                 ..
-            } => update(
-                cluster,
-                service,
-                ServiceUpdate {
-                    task_definition: Some(to.clone()),
-                    ..ServiceUpdate::default()
-                },
-            )
-            .await
-            .map(|s| OpOutcome::Service(Box::new(s)))
-            .map_err(unknown),
+            } => {
+                self.mutate("ecs:UpdateService", async move {
+                    let u = ServiceUpdate {
+                        task_definition: Some(to),
+                        ..ServiceUpdate::default()
+                    };
+                    b.update_service(&cluster, &service, u)
+                        .await
+                        .map(|s| OpOutcome::Service(Box::new(s)))
+                })
+                .await
+            }
             Operation::Restart {
                 cluster, service, ..
-            } => update(
-                cluster,
-                service,
-                ServiceUpdate {
-                    force_new_deployment: true,
-                    ..ServiceUpdate::default()
-                },
-            )
-            .await
-            .map(|s| OpOutcome::Service(Box::new(s)))
-            .map_err(unknown),
+            } => {
+                self.mutate("ecs:UpdateService", async move {
+                    let u = ServiceUpdate {
+                        force_new_deployment: true,
+                        ..ServiceUpdate::default()
+                    };
+                    b.update_service(&cluster, &service, u)
+                        .await
+                        .map(|s| OpOutcome::Service(Box::new(s)))
+                })
+                .await
+            }
             Operation::Snapshot {
                 instance,
                 snapshot_id,
-            } => self
-                .bounded(b.create_db_snapshot(instance, snapshot_id))
+            } => {
+                self.mutate("rds:CreateDBSnapshot", async move {
+                    b.create_db_snapshot(&instance, &snapshot_id)
+                        .await
+                        .map(OpOutcome::Snapshot)
+                })
                 .await
-                .map(OpOutcome::Snapshot)
-                .map_err(unknown),
-            Operation::Reboot { instance, failover } => self
-                .bounded(b.reboot_db_instance(instance, *failover))
+            }
+            Operation::Reboot { instance, failover } => {
+                self.mutate("rds:RebootDBInstance", async move {
+                    b.reboot_db_instance(&instance, failover)
+                        .await
+                        .map(|d| OpOutcome::Database(Box::new(d)))
+                })
                 .await
-                .map(|d| OpOutcome::Database(Box::new(d)))
-                .map_err(unknown),
-            Operation::AlarmActions { alarm, enable } => self
-                .bounded(b.set_alarm_actions(std::slice::from_ref(alarm), *enable))
+            }
+            Operation::AlarmActions { alarm, enable } => {
+                let call = if enable {
+                    "cloudwatch:EnableAlarmActions"
+                } else {
+                    "cloudwatch:DisableAlarmActions"
+                };
+                self.mutate(call, async move {
+                    b.set_alarm_actions(std::slice::from_ref(&alarm), enable)
+                        .await
+                        .map(|()| OpOutcome::AlarmActions)
+                })
                 .await
-                .map(|()| OpOutcome::AlarmActions)
-                .map_err(unknown),
+            }
+            // Sent above.
+            Operation::DeployImage { .. } => Err(Ok(BackendError::Other {
+                message: "a deploy is sent in two steps".to_string(),
+            })),
+        };
+        match sent {
+            Ok(outcome) => (Ok(outcome), None),
+            Err(Ok(e)) => (Err(e.to_string()), None),
+            Err(Err(why)) => {
+                self.unanswered(id, &why);
+                verdict(self.check(env, op, since, None, why).await)
+            }
         }
+    }
+
+    /// The revision an unanswered deploy may have registered, read back at
+    /// once and after each of `recheck` while it does not show.
+    async fn find_registration(
+        &self,
+        env: usize,
+        op: &Operation,
+        since: Timestamp,
+    ) -> BackendResult<Option<crate::domain::TaskDefinition>> {
+        let b = self.backend(env)?;
+        let mut last = Ok(None);
+        let pauses = std::iter::once(Duration::ZERO).chain(self.recheck.iter().copied());
+        for pause in pauses {
+            tokio::time::sleep(pause).await;
+            last = self
+                .bounded(reconcile::find_registration(b.as_ref(), op, since))
+                .await;
+            if matches!(last, Ok(Some(_))) {
+                break;
+            }
+        }
+        last
+    }
+
+    /// An intent of an earlier session without a result: reads its resource
+    /// back, and records (and returns) the result it shows. Nothing is
+    /// recorded when it cannot be read (the next start tries again).
+    async fn reconcile_earlier(
+        &self,
+        env: usize,
+        intent: audit::Record,
+    ) -> Result<audit::Record, String> {
+        let op = Operation::from_audit(&intent.operation, &intent.parameters).ok_or_else(|| {
+            format!(
+                "{} {}: the audit record does not say enough to read it back",
+                intent.operation, intent.resource
+            )
+        })?;
+        let b = self.backend(env).map_err(|e| e.to_string())?;
+        let found = self
+            .bounded(reconcile::read_back(b.as_ref(), &op, intent.time, None))
+            .await
+            .map_err(|e| format!("{} could not be read back: {e}", op.resource()))?;
+        let read_back = ReadBack {
+            unanswered: "the console stopped before the result was recorded".to_string(),
+            verdict: found.verdict,
+            evidence: found.evidence,
+        };
+        let mut record = intent;
+        record.phase = audit::Phase::Result;
+        record.time = self.clock.now();
+        match (&found.outcome, found.verdict) {
+            (Some(outcome), Verdict::Applied) => {
+                record.outcome = Some(audit::Outcome::Success);
+                record.result = outcome_json(outcome);
+            }
+            (_, Verdict::Unknown) => {
+                record.outcome = Some(audit::Outcome::Unknown);
+                record.error = Some(read_back.summary());
+            }
+            _ => {
+                record.outcome = Some(audit::Outcome::Error);
+                record.error = Some(read_back.summary());
+            }
+        }
+        record.read_back = Some(read_back);
+        let audit = self
+            .audit
+            .clone()
+            .ok_or_else(|| "no audit log is open".to_string())?;
+        append(&audit, record.clone())
+            .await
+            .map_err(|e| format!("{}: {e}", audit.path().display()))?;
+        self.ship(env, &record, None);
+        Ok(record)
     }
 
     /// Fetches one resource kind of an environment; services, scaling and
@@ -781,6 +1220,7 @@ fn record_of(
         error: None,
         ended: None,
         detail: None,
+        read_back: None,
     }
 }
 

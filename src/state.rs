@@ -49,6 +49,9 @@ pub struct Panel<T> {
     /// Failed requests in a row, and when a poller may try again.
     pub failures_in_row: u32,
     pub retry_at: Option<Timestamp>,
+    /// The request in flight is a manual refresh (ctrl-r): its failure
+    /// does not push the pollers' schedule back.
+    pub manual: bool,
 }
 
 impl<T> Default for Panel<T> {
@@ -64,6 +67,7 @@ impl<T> Default for Panel<T> {
             failures: Vec::new(),
             failures_in_row: 0,
             retry_at: None,
+            manual: false,
         }
     }
 }
@@ -73,6 +77,7 @@ impl<T> Panel<T> {
     pub fn begin(&mut self, now: Timestamp) -> u64 {
         self.generation += 1;
         self.in_flight = true;
+        self.manual = false;
         self.requested_at = Some(now);
         if !matches!(self.load, LoadState::Failed(_)) {
             self.load = LoadState::Loading;
@@ -660,6 +665,9 @@ pub struct State {
     /// on this session's environments, each of its own kind (simulated or
     /// real): see [`crate::audit::of_environments`].
     pub history: Vec<crate::audit::Record>,
+    /// Ids of earlier operations without a result whose resource is being
+    /// read back (at start-up).
+    pub history_checking: Vec<String>,
     /// Records read at start but not shown: of simulated environments in a
     /// real one's history (or the other way round), or of environments not
     /// open in this session.
@@ -707,6 +715,7 @@ impl State {
             bell: false,
             activity: Vec::new(),
             history: Vec::new(),
+            history_checking: Vec::new(),
             history_hidden: 0,
             audit_path: None,
             recording_path: None,
@@ -1186,8 +1195,12 @@ impl State {
         let recent = |a: &&crate::watch::Activity| match a.finished_at() {
             None => true,
             Some(t) => {
-                let failed = matches!(a.status, crate::watch::OpStatus::Failed { .. })
-                    || a.watch.as_ref().is_some_and(|w| w.status.is_failure());
+                let failed = matches!(
+                    a.status,
+                    crate::watch::OpStatus::Failed { .. }
+                        | crate::watch::OpStatus::NotApplied { .. }
+                        | crate::watch::OpStatus::Unknown { .. }
+                ) || a.watch.as_ref().is_some_and(|w| w.status.is_failure());
                 let keep = if failed {
                     BAR_FAILED_SECS
                 } else {

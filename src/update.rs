@@ -17,8 +17,10 @@ use crate::state::{
 
 /// How long a flash message stays.
 const FLASH_SECS: i64 = 6;
-/// A manual refresh supersedes a request in flight only when it is older.
-const SUPERSEDE_AFTER_SECS: i64 = 3;
+/// A request in flight longer than this has been lost (every call is
+/// bounded well below it): a manual refresh may then start another. Until
+/// then ctrl-r does nothing more for a panel whose request is in flight.
+pub(crate) const STUCK_AFTER_SECS: i64 = 60;
 
 /// The `:` commands and what they complete to.
 pub const COMMANDS: &[(&str, &str)] = &[
@@ -156,7 +158,17 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Action::OperationDone { id, at, result } => operate::on_done(state, &id, at, result),
+        Action::OperationDone {
+            id,
+            at,
+            result,
+            read_back,
+        } => operate::on_done(state, &id, at, result, read_back),
+        Action::OperationUnanswered { id, at, error } => {
+            operate::on_unanswered(state, &id, at, error)
+        }
+        Action::Start => operate::reconcile_earlier(state),
+        Action::Reconciled { id, result } => operate::on_reconciled(state, &id, result),
         Action::OutcomeAudited { id, result } => operate::on_outcome_audited(state, &id, result),
         Action::Notice { text, error } => {
             let severity = if error {
@@ -269,8 +281,10 @@ fn visible_clock_label(state: &State) -> Vec<String> {
 }
 
 /// Starts a fetch of `resource` for environment `env` unless one is in
-/// flight (a poller tick is skipped then; a manual refresh supersedes a
-/// request that has been in flight for a while).
+/// flight (a poller tick and a manual refresh are both skipped then, unless
+/// the request has been lost: [`STUCK_AFTER_SECS`]). A poller also waits
+/// out the backoff after failures; a manual refresh does not, and its
+/// failure does not add to it.
 fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<Effect> {
     if !state.polls(resource) {
         return Vec::new();
@@ -312,17 +326,16 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
         macro_rules! begin {
             ($p:expr) => {{
                 let p = &mut $p;
-                let supersede = manual
-                    && p.requested_at
-                        .is_some_and(|t| now - t > TimeDelta::seconds(SUPERSEDE_AFTER_SECS));
-                if p.in_flight && !supersede {
+                if p.in_flight && !is_stuck(p.requested_at, now) {
                     return Vec::new();
                 }
                 // After failures a poller backs off (a manual refresh does not).
                 if !manual && p.retry_at.is_some_and(|t| now < t) {
                     return Vec::new();
                 }
-                p.begin(now)
+                let generation = p.begin(now);
+                p.manual = manual;
+                generation
             }};
         }
         match resource {
@@ -355,6 +368,15 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
         generation,
         clusters,
     }]
+}
+
+/// Whether a request started at `requested_at` has been in flight so long
+/// that its answer is lost.
+pub(crate) fn is_stuck(
+    requested_at: Option<crate::domain::Timestamp>,
+    now: crate::domain::Timestamp,
+) -> bool {
+    requested_at.is_some_and(|t| now - t > TimeDelta::seconds(STUCK_AFTER_SECS))
 }
 
 /// How long a poller waits after `n` failures in a row: exponential from
@@ -391,8 +413,12 @@ fn apply<T>(
         Err(err) => {
             panel.failed_at = Some(at);
             panel.load = LoadState::Failed(err);
-            panel.failures_in_row = panel.failures_in_row.saturating_add(1);
-            panel.retry_at = Some(at + backoff(panel.failures_in_row, panel.generation));
+            // A manual refresh that failed leaves the pollers' schedule
+            // (and its backoff) as it was.
+            if !panel.manual {
+                panel.failures_in_row = panel.failures_in_row.saturating_add(1);
+                panel.retry_at = Some(at + backoff(panel.failures_in_row, panel.generation));
+            }
         }
     }
 }

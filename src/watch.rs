@@ -38,7 +38,7 @@ impl Activity {
     /// Still sending, or sent and not yet finished.
     pub fn is_active(&self) -> bool {
         match &self.status {
-            OpStatus::Sending => true,
+            OpStatus::Sending | OpStatus::Checking { .. } => true,
             OpStatus::Accepted { .. } => self.watch.as_ref().is_some_and(|w| !w.status.is_final()),
             _ => false,
         }
@@ -47,12 +47,15 @@ impl Activity {
     /// When the operation (or its watch) ended.
     pub fn finished_at(&self) -> Option<Timestamp> {
         match &self.status {
-            OpStatus::Sending => None,
+            OpStatus::Sending | OpStatus::Checking { .. } => None,
             OpStatus::Accepted { at, .. } => match &self.watch {
                 Some(w) => w.finished_at,
                 None => Some(*at),
             },
-            OpStatus::Failed { at, .. } | OpStatus::DryRun { at } => Some(*at),
+            OpStatus::Failed { at, .. }
+            | OpStatus::DryRun { at }
+            | OpStatus::NotApplied { at, .. }
+            | OpStatus::Unknown { at, .. } => Some(*at),
         }
     }
 }
@@ -66,6 +69,13 @@ pub enum OpStatus {
     Accepted { at: Timestamp, detail: String },
     /// The request failed (or the intent could not be recorded).
     Failed { at: Timestamp, error: String },
+    /// The request went unanswered (`error` says how): the change is being
+    /// read back; nothing is sent again.
+    Checking { since: Timestamp, error: String },
+    /// Unanswered, and reading it back showed the change not applied.
+    NotApplied { at: Timestamp, detail: String },
+    /// Unanswered, and reading it back could not tell: check by hand.
+    Unknown { at: Timestamp, detail: String },
     /// `--dry-run`: recorded, nothing sent.
     DryRun { at: Timestamp },
 }

@@ -1103,3 +1103,208 @@ name = "deleted"
         e.errors()
     );
 }
+
+// ------------------------------------------------------------ panics
+
+/// The simulation, except that reading the alarms and updating a service
+/// panic (as the SDK may on a bad endpoint).
+struct Panicky(std::sync::Arc<dyn honban::backend::Backend>);
+
+type R<T> = honban::backend::BackendResult<T>;
+
+#[async_trait::async_trait]
+impl honban::backend::Backend for Panicky {
+    async fn caller_identity(&self) -> R<honban::domain::CallerIdentity> {
+        self.0.caller_identity().await
+    }
+    async fn clusters(
+        &self,
+        names: &[String],
+    ) -> R<honban::domain::Listing<honban::domain::Cluster>> {
+        self.0.clusters(names).await
+    }
+    async fn list_clusters(&self) -> R<Vec<String>> {
+        self.0.list_clusters().await
+    }
+    async fn services(&self, c: &str) -> R<honban::domain::Listing<honban::domain::Service>> {
+        self.0.services(c).await
+    }
+    async fn tasks(&self, c: &str) -> R<honban::domain::Listing<honban::domain::Task>> {
+        self.0.tasks(c).await
+    }
+    async fn task_definition(&self, arn: &str) -> R<honban::domain::TaskDefinition> {
+        self.0.task_definition(arn).await
+    }
+    async fn task_definition_revisions(&self, family: &str) -> R<Vec<String>> {
+        self.0.task_definition_revisions(family).await
+    }
+    async fn scalable_targets(&self, c: &[String]) -> R<Vec<honban::domain::ScalableTarget>> {
+        self.0.scalable_targets(c).await
+    }
+    async fn target_groups(&self, arns: &[String]) -> R<Vec<honban::domain::TargetGroup>> {
+        self.0.target_groups(arns).await
+    }
+    async fn db_instances(&self, ids: &[String]) -> R<Vec<honban::domain::DbInstance>> {
+        self.0.db_instances(ids).await
+    }
+    async fn db_snapshots(&self, ids: &[String]) -> R<Vec<honban::domain::DbSnapshot>> {
+        self.0.db_snapshots(ids).await
+    }
+    async fn alarms(&self, _prefixes: &[String]) -> R<Vec<honban::domain::Alarm>> {
+        panic!("invalid endpoint: cannot build a URI for DescribeAlarms")
+    }
+    async fn metric_data(
+        &self,
+        q: &[honban::domain::MetricQuery],
+        start: honban::domain::Timestamp,
+        end: honban::domain::Timestamp,
+    ) -> R<Vec<honban::domain::MetricSeries>> {
+        self.0.metric_data(q, start, end).await
+    }
+    async fn alarm_history(&self, name: &str) -> R<Vec<honban::domain::AlarmHistoryItem>> {
+        self.0.alarm_history(name).await
+    }
+    async fn update_service(
+        &self,
+        _cluster: &str,
+        _service: &str,
+        _update: honban::backend::ServiceUpdate,
+    ) -> R<honban::domain::Service> {
+        panic!("invalid endpoint: cannot build a URI for UpdateService")
+    }
+    async fn register_task_definition(
+        &self,
+        change: honban::backend::ImageChange,
+    ) -> R<honban::domain::TaskDefinition> {
+        self.0.register_task_definition(change).await
+    }
+    async fn set_scaling_bounds(
+        &self,
+        c: &str,
+        s: &str,
+        min: u32,
+        max: u32,
+    ) -> R<honban::domain::ScalableTarget> {
+        self.0.set_scaling_bounds(c, s, min, max).await
+    }
+    async fn create_db_snapshot(&self, i: &str, s: &str) -> R<honban::domain::DbSnapshot> {
+        self.0.create_db_snapshot(i, s).await
+    }
+    async fn reboot_db_instance(&self, i: &str, f: bool) -> R<honban::domain::DbInstance> {
+        self.0.reboot_db_instance(i, f).await
+    }
+    async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> R<()> {
+        self.0.set_alarm_actions(names, enabled).await
+    }
+    async fn put_audit_records(
+        &self,
+        group: &str,
+        stream: &str,
+        records: &[(honban::domain::Timestamp, String)],
+    ) -> R<()> {
+        self.0.put_audit_records(group, stream, records).await
+    }
+    async fn log_events(&self, q: &honban::domain::LogQuery) -> R<honban::domain::LogPage> {
+        self.0.log_events(q).await
+    }
+}
+
+/// Every effect answers, a panicking one too (else this times out).
+async fn settle_within(app: &mut App) {
+    tokio::time::timeout(Duration::from_secs(20), app.settle())
+        .await
+        .expect("every effect answers, a panicking one too");
+}
+
+/// Set by the panic hook that stands for ratatui's (which restores the
+/// terminal): a panic that reaches it tears the console down.
+static TORN_DOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A backend that panics inside an effect: the panel shows the error, the
+/// operation is read back (not applied), the terminal is never restored
+/// mid-session, and the console goes on.
+#[tokio::test]
+async fn a_panicking_backend_is_an_error_in_the_console_not_a_crash() {
+    // The hooks as in `honban`: ratatui's restore (here: a flag), wrapped.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        TORN_DOWN.store(true, std::sync::atomic::Ordering::SeqCst);
+        report(info);
+    }));
+    honban::supervise::contain_task_panics();
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config: Config = toml::from_str("").expect("empty config");
+    let clock = SimClock::manual(start());
+    let options = Options {
+        demo: true,
+        seed: Some(11),
+        ..Options::default()
+    };
+    let (state, mut envs) = setup::build(&config, &options, clock.clone(), "config.toml")
+        .await
+        .expect("demo builds");
+    let sim = envs[0].backend.clone();
+    envs[0].backend = std::sync::Arc::new(Panicky(sim.clone()));
+    let audit = std::sync::Arc::new(honban::audit::AuditLog::in_dir(dir.path()));
+    let mut app = App::new(state, envs, clock.clone()).with_audit(audit);
+    app.dispatch(Action::Resize(100, 30));
+    app.dispatch(Action::Tick(start()));
+    app.set_read_back_pauses(Vec::new());
+
+    for resource in Resource::ALL {
+        app.dispatch(Action::PollDue { env: 0, resource });
+    }
+    settle_within(&mut app).await;
+    let error = app.state.envs[0]
+        .alarms
+        .error()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(
+        error.contains("internal error") && error.contains("cannot build a URI for DescribeAlarms"),
+        "{error}"
+    );
+    assert!(app.state.envs[0].services.data.is_some(), "the rest loads");
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains("internal error"), "{screen}");
+
+    // An operation whose request panics: unanswered, read back, not applied.
+    open_service(&mut app, "web").await;
+    let web = app.state.service("web").expect("web");
+    let (desired, cluster) = (web.desired_count, web.cluster_arn.clone());
+    press(&mut app, KeyCode::Char('s'));
+    for _ in 0..4 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, &(desired + 1).to_string());
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "production/web");
+    press(&mut app, KeyCode::Enter);
+    settle_within(&mut app).await;
+    let a = app.state.activity.last().expect("an operation");
+    match &a.status {
+        honban::watch::OpStatus::NotApplied { detail, .. } => {
+            assert!(detail.contains("a panic"), "{detail}");
+            assert!(detail.contains("not applied"), "{detail}");
+        }
+        other => panic!("expected not applied, got {other:?}"),
+    }
+    assert_eq!(
+        sim.services(honban::domain::short_id(&cluster))
+            .await
+            .ok()
+            .and_then(|l| l.items.into_iter().find(|s| s.name == "web"))
+            .map(|s| s.desired_count),
+        Some(desired)
+    );
+
+    // The console goes on: it still draws and answers keys.
+    app.dispatch(Action::Command(Command::Services));
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains("web"), "{screen}");
+    assert!(
+        !TORN_DOWN.load(std::sync::atomic::Ordering::SeqCst),
+        "a task's panic reached the hook that restores the terminal"
+    );
+}

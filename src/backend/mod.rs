@@ -247,3 +247,9 @@ pub const METRIC_QUERIES_PER_POLL: usize = 4 * METRIC_QUERIES_PER_REQUEST;
 
 /// The default timeout of one backend call made by the console.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The one deadline of a mutating request. Mutations are sent once (no
+/// automatic retry) and the SDK's own timeouts for them are longer than
+/// this, so it is the console that gives up: the result is then unknown,
+/// and the change is read back before anything else is said or sent.
+pub const MUTATION_TIMEOUT: Duration = Duration::from_secs(30);

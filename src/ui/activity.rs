@@ -9,6 +9,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
 
 use crate::audit::{Outcome, Phase, Record};
 use crate::config::theme::Theme;
+use crate::reconcile::Verdict;
 use crate::state::{State, ViewKind};
 use crate::watch::{Activity, OpStatus};
 
@@ -36,6 +37,9 @@ pub fn live_status(a: &Activity, theme: &Theme) -> (String, Style) {
         (OpStatus::Sending, _) => ("sending…".to_string(), theme.progressing),
         (OpStatus::DryRun { .. }, _) => ("dry run".to_string(), theme.dim),
         (OpStatus::Failed { .. }, _) => ("FAILED".to_string(), theme.critical),
+        (OpStatus::Checking { .. }, _) => ("reading back…".to_string(), theme.warning),
+        (OpStatus::NotApplied { .. }, _) => ("not applied".to_string(), theme.critical),
+        (OpStatus::Unknown { .. }, _) => ("UNKNOWN".to_string(), theme.critical),
         (OpStatus::Accepted { .. }, None) => ("accepted".to_string(), theme.ok),
         (OpStatus::Accepted { .. }, Some(w)) => {
             let style = if w.status.is_failure() {
@@ -71,6 +75,12 @@ pub fn live_detail(a: &Activity) -> String {
             "previewed and recorded in the audit log; nothing was sent".to_string()
         }
         (OpStatus::Failed { error, .. }, _) => error.clone(),
+        (OpStatus::Checking { error, .. }, _) => {
+            format!("{error}: reading the change back; nothing is sent again")
+        }
+        (OpStatus::NotApplied { detail, .. } | OpStatus::Unknown { detail, .. }, _) => {
+            detail.clone()
+        }
         (OpStatus::Accepted { detail, .. }, None) => detail.clone(),
         (OpStatus::Accepted { detail, .. }, Some(w)) => {
             format!("{} · {detail}", w.status.text())
@@ -135,7 +145,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     Row::new(cells)
                 }
                 Item::Past(r) => {
-                    let (word, style) = past_status(r, theme);
+                    let (word, style) = if state.history_checking.contains(&r.id) {
+                        ("reading back…".to_string(), theme.warning)
+                    } else {
+                        past_status(r, theme)
+                    };
                     let mut cells = vec![
                         Cell::from(age_since(state.now, Some(r.time))),
                         Cell::from(r.environment.clone()),
@@ -209,6 +223,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     theme.dim,
                 ),
             ])];
+            if let Some(rb) = &r.read_back {
+                let style = if rb.verdict == Verdict::Applied {
+                    theme.warning
+                } else {
+                    theme.error
+                };
+                l.push(Line::styled(rb.summary(), style));
+            }
             if let (Some(ended), Some(detail)) = (&r.ended, &r.detail) {
                 let style = if r.outcome == Some(Outcome::Error) {
                     theme.error
@@ -216,8 +238,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     theme.base
                 };
                 l.push(Line::styled(format!("{ended}: {detail}"), style));
-            } else if let Some(e) = &r.error {
+            } else if let Some(e) = r.error.as_ref().filter(|_| r.read_back.is_none()) {
                 l.push(Line::styled(e.clone(), theme.error));
+            } else if r.phase == Phase::Intent && state.history_checking.contains(&r.id) {
+                l.push(Line::styled(
+                    "only the intent was recorded (the console stopped before the result): \
+                     reading the resource back…",
+                    theme.warning,
+                ));
             } else if r.phase == Phase::Intent {
                 l.push(Line::styled(
                     "only the intent was recorded: the console stopped before the result came back; \
@@ -252,6 +280,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 fn past_status(r: &Record, theme: &Theme) -> (String, Style) {
     match (r.phase, r.outcome) {
         (Phase::Intent, _) => ("no result".to_string(), theme.warning),
+        // Unanswered, then read back: what the resource showed.
+        (Phase::Result, _) if r.read_back.is_some() => {
+            let verdict = r
+                .read_back
+                .as_ref()
+                .map_or(Verdict::Unknown, |rb| rb.verdict);
+            let style = if verdict == Verdict::Applied {
+                theme.ok
+            } else {
+                theme.critical
+            };
+            (verdict.word().to_string(), style)
+        }
         // How a followed change ended: its own word, not just "sent".
         (Phase::Final, outcome) => {
             let word = r.ended.clone().unwrap_or_else(|| "ended".to_string());
@@ -265,6 +306,7 @@ fn past_status(r: &Record, theme: &Theme) -> (String, Style) {
         (_, Some(Outcome::Success)) => ("sent".to_string(), theme.ok),
         (_, Some(Outcome::DryRun)) => ("dry run".to_string(), theme.dim),
         (_, Some(Outcome::Error)) => ("FAILED".to_string(), theme.critical),
+        (_, Some(Outcome::Unknown)) => ("UNKNOWN".to_string(), theme.critical),
         (_, None) => ("?".to_string(), theme.dim),
     }
 }

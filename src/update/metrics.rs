@@ -5,7 +5,7 @@
 
 use chrono::{DurationRound, TimeDelta};
 
-use super::{SUPERSEDE_AFTER_SECS, apply, flash, open_service};
+use super::{apply, flash, open_service};
 use crate::action::Resource;
 use crate::backend::{BackendError, METRIC_QUERIES_PER_POLL};
 use crate::domain::{AlarmHistoryItem, Timestamp};
@@ -19,7 +19,8 @@ pub(super) enum Trigger {
     /// The poller's interval (skipped while a request is in flight or the
     /// panel backs off after failures).
     Poller,
-    /// `ctrl-r`: supersedes a request in flight for a while.
+    /// `ctrl-r`: skipped while a request is in flight; its failure does
+    /// not push the poller's backoff.
     Manual,
     /// The range changed: the data in flight is for the old range.
     Range,
@@ -66,10 +67,8 @@ pub(super) fn poll(state: &mut State, env: usize, trigger: Trigger) -> Vec<Effec
     let p = &mut e.metrics;
     let supersede = match trigger {
         Trigger::Range | Trigger::AlarmChanged => true,
-        Trigger::Manual => p
-            .requested_at
-            .is_some_and(|t| now - t > TimeDelta::seconds(SUPERSEDE_AFTER_SECS)),
-        Trigger::Poller => false,
+        // ctrl-r does nothing more while a request is in flight.
+        Trigger::Manual | Trigger::Poller => super::is_stuck(p.requested_at, now),
     };
     if p.in_flight && !supersede {
         return Vec::new();
@@ -78,6 +77,7 @@ pub(super) fn poll(state: &mut State, env: usize, trigger: Trigger) -> Vec<Effec
         return Vec::new();
     }
     let generation = p.begin(now);
+    p.manual = trigger == Trigger::Manual;
     let (start, end) = window(now, range);
     if env == state.active {
         state.dirty = true;

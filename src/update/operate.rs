@@ -23,6 +23,7 @@ use crate::config::keys::Command;
 use crate::domain::{Timestamp, short_id, task_definition_label};
 use crate::effect::{AuditContext, Effect};
 use crate::ops::{self, Operation};
+use crate::reconcile::{ReadBack, Verdict};
 use crate::state::{
     Dialog, InputPurpose, Mode, Selection, Severity, State, View, previous_revision_index,
 };
@@ -169,10 +170,13 @@ fn selected_service(state: &State) -> Result<String, Selection> {
 /// Refuses (with a message) while an operation on `resource` is being sent.
 fn refuse_busy(state: &mut State, resource: &str) -> bool {
     let busy = state.activity.iter().any(|a| {
-        a.env == state.active && a.op.resource() == resource && a.status == OpStatus::Sending
+        a.env == state.active
+            && a.op.resource() == resource
+            && matches!(a.status, OpStatus::Sending | OpStatus::Checking { .. })
     });
     if busy {
-        let text = format!("an operation on {resource} is being sent; wait for its result");
+        let text =
+            format!("an operation on {resource} is being sent or read back; wait for its result");
         flash(state, &text, Severity::Error);
     }
     busy
@@ -793,12 +797,34 @@ fn send(state: &mut State, env: usize, op: Operation) -> Vec<Effect> {
     }]
 }
 
+/// An operation's request went unanswered: it is being read back.
+pub(super) fn on_unanswered(
+    state: &mut State,
+    id: &str,
+    at: Timestamp,
+    error: String,
+) -> Vec<Effect> {
+    let Some(i) = state.activity.iter().position(|a| a.id == id) else {
+        return Vec::new();
+    };
+    state.dirty = true;
+    let title = state.activity[i].op.title();
+    flash(
+        state,
+        &format!("{title}: {error}; reading it back (nothing is sent again)…"),
+        Severity::Error,
+    );
+    state.activity[i].status = OpStatus::Checking { since: at, error };
+    Vec::new()
+}
+
 /// The runner's answer for an operation.
 pub(super) fn on_done(
     state: &mut State,
     id: &str,
     at: Timestamp,
     result: Result<OpOutcome, String>,
+    read_back: Option<ReadBack>,
 ) -> Vec<Effect> {
     let Some(i) = state.activity.iter().position(|a| a.id == id) else {
         return Vec::new();
@@ -807,6 +833,20 @@ pub(super) fn on_done(
     let title = state.activity[i].op.title();
     let env = state.activity[i].env;
     let outcome = match result {
+        // Unanswered, and read back: not applied, or nobody can tell.
+        Err(_) if read_back.is_some() => {
+            let Some(rb) = read_back else {
+                return Vec::new();
+            };
+            let detail = rb.summary();
+            state.activity[i].status = match rb.verdict {
+                Verdict::Unknown => OpStatus::Unknown { at, detail },
+                _ => OpStatus::NotApplied { at, detail },
+            };
+            let text = format!("{title}: {} — {}", rb.verdict.word(), rb.summary());
+            flash(state, &text, Severity::Error);
+            return Vec::new();
+        }
         Err(error) => {
             state.activity[i].status = OpStatus::Failed {
                 at,
@@ -902,13 +942,22 @@ pub(super) fn on_done(
     };
     let resource = watched_resource(&target);
     let a = &mut state.activity[i];
+    let (detail, text) = match &read_back {
+        Some(rb) => (
+            format!("applied (read back) · {detail} · {}", rb.summary()),
+            format!(
+                "{title}: applied — {}; following it to the end",
+                rb.summary()
+            ),
+        ),
+        None => (
+            detail,
+            format!("{title}: accepted; following it to the end"),
+        ),
+    };
     a.status = OpStatus::Accepted { at, detail };
     a.watch = Some(Watch::new(target, at));
-    flash(
-        state,
-        &format!("{title}: accepted; following it to the end"),
-        Severity::Info,
-    );
+    flash(state, &text, Severity::Info);
     // Fresh data at once, so the watch starts from the new state.
     let mut effects = poll(state, env, resource, true);
     // A deploy added a revision: the rollback list must show it.
@@ -1006,7 +1055,9 @@ pub(super) fn advance_watches(state: &mut State, env: usize) -> Vec<Effect> {
                         && later.op.service() == Some(svc)
                         && !matches!(
                             later.status,
-                            OpStatus::Failed { .. } | OpStatus::DryRun { .. }
+                            OpStatus::Failed { .. }
+                                | OpStatus::DryRun { .. }
+                                | OpStatus::NotApplied { .. }
                         )
                 })
             })
@@ -1180,4 +1231,88 @@ pub(super) fn on_tick(state: &mut State) -> Vec<Effect> {
         effects.extend(advance_watches(state, env));
     }
     effects
+}
+
+/// At start-up: every intent of an earlier session without a result (the
+/// console was killed between the intent and the answer) is read back from
+/// its resource, instead of staying "no result".
+pub(super) fn reconcile_earlier(state: &mut State) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for r in &state.history {
+        if r.phase != crate::audit::Phase::Intent
+            || r.dry_run
+            || state.history_checking.contains(&r.id)
+        {
+            continue;
+        }
+        let env = state
+            .envs
+            .iter()
+            .position(|e| e.name == r.environment && (e.source == Source::Sim) == r.is_simulated());
+        let Some(env) = env else {
+            continue;
+        };
+        state.history_checking.push(r.id.clone());
+        effects.push(Effect::Reconcile {
+            env,
+            record: Box::new(r.clone()),
+        });
+    }
+    if !effects.is_empty() {
+        let n = effects.len();
+        let text = if n == 1 {
+            "an operation of an earlier session has no result: reading it back…".to_string()
+        } else {
+            format!("{n} operations of earlier sessions have no result: reading them back…")
+        };
+        flash(state, &text, Severity::Error);
+    }
+    effects
+}
+
+/// An earlier intent was read back (and its result recorded), or could not
+/// be: the activity view shows the result, the flash line says it.
+pub(super) fn on_reconciled(
+    state: &mut State,
+    id: &str,
+    result: Result<Box<crate::audit::Record>, String>,
+) -> Vec<Effect> {
+    state.history_checking.retain(|c| c != id);
+    state.dirty = true;
+    let Some(i) = state.history.iter().position(|r| r.id == id) else {
+        return Vec::new();
+    };
+    let what = format!(
+        "{} {} ({}, {})",
+        state.history[i].operation,
+        state.history[i].resource,
+        state.history[i].environment,
+        state.history[i].time.format("%Y-%m-%d %H:%M UTC")
+    );
+    match result {
+        Ok(record) => {
+            let text = match &record.read_back {
+                Some(rb) => format!(
+                    "earlier {what} had no result; read back: {} — {}",
+                    rb.verdict.word(),
+                    rb.evidence
+                ),
+                None => format!("earlier {what}: result recorded"),
+            };
+            let severity = match record.outcome {
+                Some(crate::audit::Outcome::Success) => Severity::Info,
+                _ => Severity::Error,
+            };
+            state.history[i] = *record;
+            flash(state, &text, severity);
+        }
+        Err(e) => {
+            flash(
+                state,
+                &format!("earlier {what} has no result and could not be checked: {e}"),
+                Severity::Error,
+            );
+        }
+    }
+    Vec::new()
 }

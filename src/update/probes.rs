@@ -7,11 +7,8 @@ use crate::effect::Effect;
 use crate::probe::ProbeReport;
 use crate::state::{State, View};
 
-/// A manual refresh supersedes a probe in flight only when it is older.
-const SUPERSEDE_AFTER_SECS: i64 = 3;
-
 /// Starts a probe of `probe` in environment `env`, unless one is in flight
-/// (a manual refresh supersedes one that has been in flight a while).
+/// (a manual refresh too waits for it, unless it has been lost).
 pub(super) fn due(state: &mut State, env: usize, probe: usize, manual: bool) -> Vec<Effect> {
     let now = state.now;
     let Some(p) = state
@@ -21,10 +18,7 @@ pub(super) fn due(state: &mut State, env: usize, probe: usize, manual: bool) -> 
     else {
         return Vec::new();
     };
-    let supersede = manual
-        && p.requested_at
-            .is_some_and(|t| now - t > chrono::TimeDelta::seconds(SUPERSEDE_AFTER_SECS));
-    if p.in_flight && !supersede {
+    if p.in_flight && !(manual && super::is_stuck(p.requested_at, now)) {
         return Vec::new();
     }
     p.generation += 1;
@@ -241,10 +235,24 @@ mod tests {
             [Effect::Probe { generation, .. }] => *generation,
             other => panic!("{other:?}"),
         };
-        // A manual refresh later supersedes the probe in flight.
+        // A manual refresh soon after leaves the probe in flight alone;
+        // once its answer is lost, it starts another.
         s.now = t0() + TimeDelta::seconds(10);
+        let soon = refresh(&mut s, 0);
+        assert!(
+            !soon
+                .iter()
+                .any(|e| matches!(e, Effect::Probe { probe: 0, .. })),
+            "{soon:?}"
+        );
+        s.now = t0() + TimeDelta::seconds(crate::update::STUCK_AFTER_SECS + 1);
         let refreshed = refresh(&mut s, 0);
-        assert_eq!(refreshed.len(), 2);
+        assert!(
+            refreshed
+                .iter()
+                .any(|e| matches!(e, Effect::Probe { probe: 0, .. })),
+            "{refreshed:?}"
+        );
         update(
             &mut s,
             Action::ProbeDone {

@@ -466,7 +466,7 @@ fn ticks_redraw_only_when_a_visible_age_changes() {
 }
 
 #[test]
-fn manual_refresh_supersedes_only_old_requests() {
+fn manual_refresh_supersedes_only_lost_requests() {
     let mut s = state();
     update(
         &mut s,
@@ -475,7 +475,7 @@ fn manual_refresh_supersedes_only_old_requests() {
             resource: Resource::Tasks,
         },
     );
-    // In flight for less than the threshold: ctrl-r leaves it alone.
+    // In flight (even for a while): ctrl-r leaves it alone.
     let ctrl_r = Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
     let effects = update(&mut s, ctrl_r.clone());
     assert!(!effects.iter().any(|e| matches!(
@@ -485,8 +485,18 @@ fn manual_refresh_supersedes_only_old_requests() {
             ..
         }
     )));
-    // Long in flight: superseded by a new generation; the old answer is dropped.
-    s.now = t0() + chrono::TimeDelta::seconds(10);
+    s.now = t0() + chrono::TimeDelta::seconds(20);
+    let effects = update(&mut s, ctrl_r.clone());
+    assert!(!effects.iter().any(|e| matches!(
+        e,
+        Effect::Fetch {
+            resource: Resource::Tasks,
+            ..
+        }
+    )));
+    // In flight beyond any call's timeout, its answer lost: a new
+    // generation; the old answer is dropped.
+    s.now = t0() + chrono::TimeDelta::seconds(super::STUCK_AFTER_SECS + 1);
     let effects = update(&mut s, ctrl_r);
     assert!(effects.contains(&Effect::Fetch {
         env: 0,
@@ -507,6 +517,102 @@ fn manual_refresh_supersedes_only_old_requests() {
     );
     assert!(s.envs[0].tasks.data.is_none(), "generation 1 is stale");
     assert!(s.envs[0].tasks.in_flight);
+}
+
+/// What a burst of ctrl-r sends: one request per panel (and per probe and
+/// the metrics), whatever the number of presses while they are in flight.
+#[test]
+fn a_burst_of_manual_refreshes_sends_each_request_once() {
+    let mut s = state();
+    // The panels have their sources, so every kind is fetched.
+    let ctrl_r = Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
+    let first = update(&mut s, ctrl_r.clone());
+    assert!(
+        first.iter().any(|e| matches!(e, Effect::Fetch { .. })),
+        "{first:?}"
+    );
+    let mut sent = first.len();
+    // 100 presses in 13 s, nothing answered yet (a slow or throttled API).
+    for i in 1..100 {
+        s.now = t0() + chrono::TimeDelta::milliseconds(i * 130);
+        let effects = update(&mut s, ctrl_r.clone());
+        sent += effects.len();
+    }
+    assert_eq!(
+        sent,
+        first.len(),
+        "ctrl-r while in flight sends nothing more"
+    );
+}
+
+/// Throttled: the pollers back off; failing manual refreshes in between do
+/// not push the automatic retry further out.
+#[test]
+fn a_failed_manual_refresh_does_not_push_the_pollers_back() {
+    let mut s = state();
+    let throttled = || {
+        Err(BackendError::Throttled {
+            message: "Rate exceeded".into(),
+        })
+    };
+    let due = Action::PollDue {
+        env: 0,
+        resource: Resource::Alarms,
+    };
+    let fetch_generation = |effects: &[Effect]| {
+        effects.iter().find_map(|e| match e {
+            Effect::Fetch {
+                resource: Resource::Alarms,
+                generation,
+                ..
+            } => Some(*generation),
+            _ => None,
+        })
+    };
+    let generation = fetch_generation(&update(&mut s, due.clone())).expect("polled");
+    let at = s.now;
+    update(
+        &mut s,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Alarms,
+            generation,
+            at,
+            result: throttled(),
+        },
+    );
+    let alarms = &s.envs[0].alarms;
+    assert_eq!(alarms.failures_in_row, 1);
+    let retry_at = alarms.retry_at.expect("backing off");
+    // The operator presses ctrl-r again and again; every one fails.
+    let ctrl_r = Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
+    for i in 1..=10 {
+        s.now = at + chrono::TimeDelta::milliseconds(i * 300);
+        let generation = fetch_generation(&update(&mut s, ctrl_r.clone()))
+            .expect("a manual refresh does not wait for the backoff");
+        let now = s.now;
+        update(
+            &mut s,
+            Action::Loaded {
+                env: 0,
+                resource: Resource::Alarms,
+                generation,
+                at: now,
+                result: throttled(),
+            },
+        );
+    }
+    let alarms = &s.envs[0].alarms;
+    assert!(alarms.error().is_some(), "the failure is shown");
+    assert_eq!(alarms.failures_in_row, 1, "manual failures are not counted");
+    assert_eq!(
+        alarms.retry_at,
+        Some(retry_at),
+        "the retry is not pushed out"
+    );
+    // The poller comes back at its time.
+    s.now = retry_at + chrono::TimeDelta::seconds(1);
+    assert!(fetch_generation(&update(&mut s, due)).is_some());
 }
 
 #[test]
@@ -714,6 +820,7 @@ fn restarted() -> State {
             id,
             at,
             result: Ok(OpOutcome::Service(Box::new(svc))),
+            read_back: None,
         },
     );
     // Fresh service data is asked for at once.
@@ -832,6 +939,7 @@ fn a_rejected_operation_is_failed_with_the_error() {
             id,
             at: t0(),
             result: Err("read-only: ecs:UpdateService was not sent".into()),
+            read_back: None,
         },
     );
     assert!(
@@ -1149,6 +1257,7 @@ fn a_real_environments_activity_hides_the_simulated_records() {
         error: None,
         ended: None,
         detail: None,
+        read_back: None,
     };
     let records = vec![
         record("real", "production", false),
@@ -1278,6 +1387,7 @@ fn a_scale_down_ends_when_the_surplus_tasks_have_stopped() {
             id,
             at,
             result: Ok(OpOutcome::Service(Box::new(service("web", 42, 2, 0)))),
+            read_back: None,
         },
     );
     // ECS already says COMPLETED while a task still runs.

@@ -141,6 +141,9 @@ fn phase(a: &Activity) -> String {
         OpStatus::Sending => "sent".to_string(),
         OpStatus::DryRun { .. } => "dry run (nothing sent)".to_string(),
         OpStatus::Failed { error, .. } => format!("failed: {error}"),
+        OpStatus::Checking { error, .. } => format!("unanswered ({error}): reading back"),
+        OpStatus::NotApplied { detail, .. } => format!("failed: not applied — {detail}"),
+        OpStatus::Unknown { detail, .. } => format!("unknown: {detail}"),
         OpStatus::Accepted { detail, .. } => match &a.watch {
             Some(w) if w.status.is_final() => {
                 format!("{} — {}", w.status.word(), w.status.text())

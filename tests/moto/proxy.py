@@ -49,8 +49,10 @@ moto's default account 123456789012:
 Operations are named ``<service>:<Operation>`` with the IAM service prefix:
 ecs, cloudwatch, rds, application-autoscaling, elasticloadbalancing, sts,
 ec2, logs. A fault's ``operation`` is such a name, ``<service>:*`` or ``*``;
-``kind`` is ``throttle``, ``expired``, ``500`` or ``hang`` (waits
-``seconds``, default 30, then answers normally); ``count`` is how many
+``kind`` is ``throttle``, ``expired``, ``500``, ``hang`` (waits
+``seconds``, default 30, then answers normally) or ``slow`` (forwards the
+request at once, so it is applied, then holds the answer ``seconds``: a
+lost or late answer); ``count`` is how many
 matching requests it hits (default 1; 0 or less: every one until cleared).
 
 Python 3.11 standard library plus cbor2 (and botocore's model files).
@@ -1041,8 +1043,8 @@ def control(handler: "Handler", method: str, path: str, query: str, body: bytes)
             seconds = float(spec.get("seconds", 30))
         except (ValueError, TypeError, AttributeError) as exc:
             return as_json({"error": f"bad fault: {exc}"}, 400)
-        if kind not in ("throttle", "expired", "500", "hang"):
-            return as_json({"error": f"unknown kind {kind!r}: throttle, expired, 500 or hang"}, 400)
+        if kind not in ("throttle", "expired", "500", "hang", "slow"):
+            return as_json({"error": f"unknown kind {kind!r}: throttle, expired, 500, hang or slow"}, 400)
         fault = {"operation": operation, "kind": kind, "count": count if count > 0 else -1, "seconds": seconds}
         STATE.add_fault(account, fault)
         return as_json(fault)
@@ -1116,6 +1118,10 @@ class Handler(BaseHTTPRequestHandler):
                     resp = handle_query(req)
                 else:
                     resp = forward(req.method, req.target, req.headers, req.body)
+            if fault is not None and fault["kind"] == "slow":
+                # Applied already; the answer comes late (or never, to a
+                # client that gave up).
+                time.sleep(float(fault.get("seconds", 30)))
         except ApiError as err:
             resp = error_response(req, err) if req else Response(400, [], err.message.encode())
         except Exception as exc:  # never crash: answer 502 with the reason

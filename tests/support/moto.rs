@@ -251,6 +251,21 @@ impl Moto {
         );
     }
 
+    /// Makes `count` requests of `operation` slow to answer: each is
+    /// forwarded to moto at once (so it is applied), and its answer held
+    /// for `seconds` (a client that gives up first never sees it).
+    pub fn inject_slow(&self, account: &str, operation: &str, seconds: f64, count: u32) {
+        let body = format!(
+            r#"{{"operation": {}, "kind": "slow", "count": {count}, "seconds": {seconds}}}"#,
+            json_string(operation),
+        );
+        self.control(
+            "POST",
+            &format!("/__proxy/fault?account={account}"),
+            Some(&body),
+        );
+    }
+
     /// Disarms every fault of `account`.
     pub fn clear_faults(&self, account: &str) {
         self.control("DELETE", &format!("/__proxy/fault?account={account}"), None);

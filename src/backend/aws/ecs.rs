@@ -422,6 +422,8 @@ pub async fn update_service(
                 .set_desired_count(desired)
                 .set_task_definition(update.task_definition)
                 .force_new_deployment(update.force_new_deployment)
+                .customize()
+                .config_override(super::once!(aws_sdk_ecs))
                 .send(),
         )
         .await?;
@@ -504,6 +506,8 @@ pub async fn register_task_definition(
                 .set_runtime_platform(td.runtime_platform().cloned())
                 .set_enable_fault_injection(td.enable_fault_injection())
                 .set_tags(non_empty(tags))
+                .customize()
+                .config_override(super::once!(aws_sdk_ecs))
                 .send(),
         )
         .await?;

@@ -40,6 +40,8 @@ pub async fn put_records(
                 .log_group_name(group)
                 .log_stream_name(stream)
                 .set_log_events(Some(events.clone()))
+                .customize()
+                .config_override(super::once!(aws_sdk_cloudwatchlogs))
                 .send(),
         )
     };

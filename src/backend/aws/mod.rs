@@ -78,6 +78,32 @@ impl Default for ConnectOptions {
     }
 }
 
+/// The SDK's timeouts of a mutating request: longer than the console's
+/// [`MUTATION_TIMEOUT`](crate::backend::MUTATION_TIMEOUT), so that the
+/// console, not the SDK, decides when a mutation has gone unanswered.
+fn mutation_timeouts() -> TimeoutConfig {
+    let beyond = crate::backend::MUTATION_TIMEOUT + Duration::from_secs(10);
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .read_timeout(beyond)
+        .operation_attempt_timeout(beyond)
+        .operation_timeout(beyond)
+        .build()
+}
+
+/// The per-request configuration of a mutating call of the SDK crate
+/// `$krate`: sent once, never retried by the SDK (a retry after a timeout
+/// sends the change a second time), with [`mutation_timeouts`]. For
+/// `.customize().config_override(once!(aws_sdk_ecs))`.
+macro_rules! once {
+    ($krate:ident) => {
+        $krate::config::Builder::default()
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .timeout_config($crate::backend::aws::mutation_timeouts())
+    };
+}
+pub(crate) use once;
+
 /// Adds fixed headers to every request.
 #[derive(Debug, Clone)]
 struct StaticHeaders(Vec<(String, String)>);

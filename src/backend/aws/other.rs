@@ -146,6 +146,8 @@ pub async fn set_scaling_bounds(
             .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
             .min_capacity(to_i32(min)?)
             .max_capacity(to_i32(max)?)
+            .customize()
+            .config_override(super::once!(aws_sdk_applicationautoscaling))
             .send(),
     )
     .await?;

@@ -204,6 +204,8 @@ pub async fn create_snapshot(
                 .create_db_snapshot()
                 .db_instance_identifier(instance_id)
                 .db_snapshot_identifier(snapshot_id)
+                .customize()
+                .config_override(super::once!(aws_sdk_rds))
                 .send(),
         )
         .await?;
@@ -228,6 +230,8 @@ pub async fn reboot(
                 .reboot_db_instance()
                 .db_instance_identifier(instance_id)
                 .set_force_failover(force_failover.then_some(true))
+                .customize()
+                .config_override(super::once!(aws_sdk_rds))
                 .send(),
         )
         .await?;

@@ -123,6 +123,8 @@ pub async fn set_alarm_actions(
                 .cloudwatch
                 .enable_alarm_actions()
                 .set_alarm_names(Some(names.to_vec()))
+                .customize()
+                .config_override(super::once!(aws_sdk_cloudwatch))
                 .send(),
         )
         .await?;
@@ -134,6 +136,8 @@ pub async fn set_alarm_actions(
                 .cloudwatch
                 .disable_alarm_actions()
                 .set_alarm_names(Some(names.to_vec()))
+                .customize()
+                .config_override(super::once!(aws_sdk_cloudwatch))
                 .send(),
         )
         .await?;
