@@ -676,6 +676,8 @@ pub struct State {
     pub audit_path: Option<String>,
     /// Where this session's recording is, for the timeline view.
     pub recording_path: Option<String>,
+    /// The timeline view shows every environment (`:timeline fleet`).
+    pub timeline_fleet: bool,
     /// Prefix of this session's operation ids.
     pub session: String,
     // --- metrics
@@ -719,6 +721,7 @@ impl State {
             history_hidden: 0,
             audit_path: None,
             recording_path: None,
+            timeline_fleet: false,
             session: now.format("%Y%m%dT%H%M%S").to_string(),
             // --- metrics
             metric_range: crate::metrics::MetricRange::default(),
@@ -1084,16 +1087,22 @@ impl State {
     /// The timeline of the active environment, filtered, newest first, each
     /// with its identity (its number since the session started).
     pub fn visible_timeline(&self) -> Vec<(u64, &crate::timeline::Event)> {
-        let Some(env) = self.env() else {
-            return Vec::new();
-        };
         let filter = Filter::parse(self.filter(ViewKind::Timeline));
-        let mut rows: Vec<(u64, &crate::timeline::Event)> = env
-            .timeline
+        let mut rows: Vec<(u64, &crate::timeline::Event)> = self
+            .envs
             .iter()
             .enumerate()
+            .filter(|(i, _)| self.timeline_fleet || *i == self.active)
+            .flat_map(|(k, env)| {
+                // The environment's index in the high bits keeps identities
+                // apart in the fleet's timeline.
+                let base = ((k as u64) << 48) + env.timeline_dropped;
+                env.timeline
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, e)| (base + i as u64, e))
+            })
             .filter(|(_, e)| filter.matches_event(e))
-            .map(|(i, e)| (env.timeline_dropped + i as u64, e))
             .collect();
         // Newest first by time (a mark set for an earlier time sorts there).
         rows.sort_by(|(ia, a), (ib, b)| b.time.cmp(&a.time).then_with(|| ib.cmp(ia)));

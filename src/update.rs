@@ -37,7 +37,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("activity", "operations of this session and the audit log"),
     (
         "timeline",
-        "events, operations, notes and marks (TTD/TTM/TTR)",
+        "events, operations, notes and marks (:timeline fleet: every environment)",
     ),
     ("note", "a note on the timeline (:note TEXT)"),
     (
@@ -778,7 +778,11 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::Fleet => go(state, View::Fleet),
         Command::Activity => go(state, View::Activity),
         // --- timeline
-        Command::Timeline => go(state, View::Timeline),
+        Command::Timeline => {
+            // From the fleet view, the fleet's timeline.
+            state.timeline_fleet = state.view() == &View::Fleet;
+            go(state, View::Timeline);
+        }
         Command::Note => {
             state.mode = Mode::Command {
                 input: "note ".to_string(),
@@ -969,6 +973,7 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
         }
         // --- timeline
         "timeline" | "tl" => {
+            state.timeline_fleet = matches!(arg.as_str(), "fleet" | "all");
             go(state, View::Timeline);
             Vec::new()
         }

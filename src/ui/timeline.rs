@@ -92,16 +92,36 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .recording_path
         .as_deref()
         .map_or_else(|| "not recorded".to_string(), |p| format!("recording: {p}"));
-    frame.render_widget(
-        Paragraph::new(vec![
-            incident_line(&env.incident, state.now, theme),
-            Line::styled(recording, theme.dim),
-        ]),
-        summary_area,
-    );
+    let mut summary = Vec::new();
+    if state.timeline_fleet {
+        // The environment with an incident (an open one first).
+        let mut with: Vec<&crate::state::EnvState> = state
+            .envs
+            .iter()
+            .filter(|e| !e.incident.marks.is_empty())
+            .collect();
+        with.sort_by_key(|e| !e.incident.is_open());
+        match with.first() {
+            Some(e) => {
+                let mut line = incident_line(&e.incident, state.now, theme);
+                line.spans
+                    .insert(0, Span::styled(format!("{}: ", e.name), theme.title));
+                summary.push(line);
+            }
+            None => summary.push(incident_line(&env.incident, state.now, theme)),
+        }
+    } else {
+        summary.push(incident_line(&env.incident, state.now, theme));
+    }
+    summary.push(Line::styled(recording, theme.dim));
+    frame.render_widget(Paragraph::new(summary), summary_area);
 
     let rows = state.visible_timeline();
-    let title = format!("Timeline of {} ({} events)", env.name, env.timeline.len());
+    let title = if state.timeline_fleet {
+        format!("Timeline of the fleet ({} events)", rows.len())
+    } else {
+        format!("Timeline of {} ({} events)", env.name, env.timeline.len())
+    };
     let block = panel(&title, None, state.now, theme, true);
     let inner = block.inner(list_area);
     frame.render_widget(block, list_area);
@@ -123,10 +143,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .iter()
             .map(|(_, e)| {
                 let style = style_of(e, theme);
+                let resource = crate::timeline::resource_label(&e.resource);
+                let resource = if state.timeline_fleet {
+                    format!("{}/{resource}", e.env)
+                } else {
+                    resource.to_string()
+                };
                 Row::new(vec![
                     Cell::from(e.time.format("%H:%M:%S").to_string()),
                     Cell::from(Span::styled(e.kind.replace('_', " "), style)),
-                    Cell::from(crate::timeline::resource_label(&e.resource).to_string()),
+                    Cell::from(resource),
                     Cell::from(Span::styled(e.text.clone(), style)),
                 ])
             })

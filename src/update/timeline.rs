@@ -330,6 +330,19 @@ pub(super) fn open_event(state: &mut State) -> Vec<Effect> {
     else {
         return Vec::new();
     };
+    // An event of another environment (the fleet's timeline) switches to it.
+    if state.env().is_some_and(|e| e.name != event.env)
+        && let Some(i) = state.envs.iter().position(|e| e.name == event.env)
+    {
+        let mut effects = super::switch_env(state, i);
+        state.views.push(View::Timeline);
+        effects.extend(open_event_in_env(state, &event));
+        return effects;
+    }
+    open_event_in_env(state, &event)
+}
+
+fn open_event_in_env(state: &mut State, event: &Event) -> Vec<Effect> {
     let Some(e) = state.env() else {
         return Vec::new();
     };

@@ -208,3 +208,34 @@ fn a_bad_mark_says_what_to_write() {
     assert!(recorded(&effects).is_empty());
     assert!(s.flash.as_ref().is_some_and(|f| f.text.contains("HH:MM")));
 }
+
+#[test]
+fn the_fleet_timeline_lists_every_environment_and_leads_to_the_right_one() {
+    let mut s = state();
+    load_services(&mut s, vec![service("web", 42, 2, 2)]);
+    update(&mut s, Action::Command(Command::Services));
+    s.now = at(10);
+    typed_command(&mut s, "note production first");
+    update(&mut s, Action::Command(Command::NextEnvironment));
+    s.now = at(20);
+    typed_command(&mut s, "note staging second");
+    typed_command(&mut s, "timeline");
+    assert_eq!(s.visible_timeline().len(), 1, "this environment only");
+    typed_command(&mut s, "timeline fleet");
+    let rows: Vec<(String, String)> = s
+        .visible_timeline()
+        .iter()
+        .map(|(_, e)| (e.env.clone(), e.text.clone()))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("staging".to_string(), "staging second".to_string()),
+            ("production".to_string(), "production first".to_string()),
+        ]
+    );
+    // enter on production's note switches to production.
+    press(&mut s, key('j'));
+    press(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.env().map(|e| e.name.as_str()), Some("production"));
+}
