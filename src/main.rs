@@ -36,6 +36,11 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return config_error(&e),
     };
+    if !cli.demo
+        && let Err(e) = loaded.require_environments()
+    {
+        return config_error(&e);
+    }
     let mut config = loaded.config;
     if let Some(theme) = &cli.theme {
         config.theme.clone_from(theme);
