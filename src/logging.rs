@@ -175,6 +175,11 @@ const SECRET_NAMES: &[&str] = &[
     "password",
 ];
 
+/// Names whose value is redacted when it is a list or table: a task
+/// definition's container environment (`"environment":[{"name":…,
+/// "value":…}]`, `environment: Some([KeyValuePair {…}])`).
+const SECRET_GROUPS: &[&str] = &["environment", "secrets"];
+
 /// Names whose value runs to the end of the quoted string or line
 /// (`Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…,
 /// Signature=…`).
@@ -184,13 +189,17 @@ const SECRET_LINES: &[&str] = &["authorization"];
 pub fn redact(line: &str) -> Cow<'_, str> {
     let lower = line.to_ascii_lowercase();
     let mut cuts: Vec<(usize, usize)> = Vec::new();
-    for (names, whole) in [(SECRET_NAMES, false), (SECRET_LINES, true)] {
+    for (names, kind) in [
+        (SECRET_NAMES, Kind::Value),
+        (SECRET_LINES, Kind::Line),
+        (SECRET_GROUPS, Kind::Group),
+    ] {
         for name in names {
             let mut from = 0;
             while let Some(i) = lower[from..].find(name) {
                 let start = from + i + name.len();
                 from = start;
-                if let Some(span) = value_after(line, start, whole) {
+                if let Some(span) = value_after(line, start, kind) {
                     cuts.push(span);
                 }
             }
@@ -216,12 +225,24 @@ pub fn redact(line: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// What of the value after a secret name is redacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// One word (or a Debug wrapper around it).
+    Value,
+    /// The rest of the quoted string or line.
+    Line,
+    /// Only a bracketed group (`[…]`, `{…}`, `Some([…])`).
+    Group,
+}
+
 /// The byte range of the value after a name ending at `start`: past
-/// quotes, backslashes, `:`, `=` and spaces; then up to a delimiter (or,
-/// for `whole`, up to a quote or the end of the line). `None` if nothing
+/// quotes, backslashes, `:`, `=` and spaces; then up to a delimiter (for
+/// [`Kind::Line`], up to a quote or the end of the line). `None` if nothing
 /// separates it from the name (the name was part of a longer word) or the
 /// value is empty or already redacted.
-fn value_after(line: &str, start: usize, whole: bool) -> Option<(usize, usize)> {
+fn value_after(line: &str, start: usize, kind: Kind) -> Option<(usize, usize)> {
+    let whole = kind == Kind::Line;
     let bytes = line.as_bytes();
     let mut i = start;
     let mut separated = false;
@@ -233,24 +254,69 @@ fn value_after(line: &str, start: usize, whole: bool) -> Option<(usize, usize)> 
         return None;
     }
     let value_start = i;
+    if kind == Kind::Group && matches!(bytes.get(i), Some(b'[' | b'{')) {
+        return Some((i, closing(bytes, i)));
+    }
     while i < bytes.len() {
         let b = bytes[i];
         let end = if whole {
             matches!(b, b'"' | b'\'' | b'\\' | b'\n' | b'\r')
         } else {
             b.is_ascii_whitespace()
-                || matches!(b, b'"' | b'\'' | b'\\' | b',' | b'&' | b'}' | b')' | b';')
+                || matches!(
+                    b,
+                    b'"' | b'\'' | b'\\' | b',' | b'&' | b'}' | b')' | b';' | b'(' | b'{'
+                )
         };
         if end {
             break;
         }
         i += 1;
     }
+    // A Debug wrapper (`Some("…")`, `HeaderValue { _private: H1("…") }`):
+    // the whole of it, to its closing bracket.
+    let word = &line[value_start..i];
+    let rest = line[i..].trim_start();
+    if !whole
+        && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && (rest.starts_with('{') || rest.starts_with('('))
+    {
+        let open = line.len() - rest.len();
+        return Some((value_start, closing(bytes, open)));
+    }
+    if kind == Kind::Group {
+        return None;
+    }
     let value = &line[value_start..i];
     if value.is_empty() || value.starts_with("**") || value.starts_with('[') {
         return None;
     }
     Some((value_start, i))
+}
+
+/// The end (exclusive) of the bracketed group opened at `open`, skipping
+/// quoted text; the end of the line if it is not closed.
+fn closing(bytes: &[u8], open: usize) -> usize {
+    let mut depth = 0usize;
+    let mut quoted = false;
+    let mut i = open;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quoted => i += 1,
+            b'"' => quoted = !quoted,
+            b'{' | b'(' | b'[' if !quoted => depth += 1,
+            b'}' | b')' | b']' if !quoted => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            b'\n' => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    bytes.len()
 }
 
 /// Anything shaped like an AWS access key id: `AKIA`/`ASIA` (and the other
@@ -296,11 +362,22 @@ mod tests {
             format!("{{\"SessionToken\": \"{token}\", \"Version\": 1}}"),
             format!("session_token: Some(\"{token}\")"),
             format!("\"Token\" : \"{token}\""),
+            format!(
+                "headers: Headers {{ headers: {{\"x-amz-security-token\": HeaderValue {{ _private: H1(\"{token}\") }}, \"host\": HeaderValue {{ _private: H1(\"ecs\") }} }} }}"
+            ),
         ];
         for case in &cases {
             let clean = redact(case);
             assert!(!clean.contains("MARKER"), "{case} → {clean}");
             assert!(clean.contains(REDACTED), "{clean}");
+        }
+        for body in [
+            "{\"containerDefinitions\":[{\"name\":\"web\",\"environment\":[{\"name\":\"DB_PASSWORD\",\"value\":\"hunter2\"}],\"image\":\"x\"}]}",
+            "ContainerDefinition { environment: Some([KeyValuePair { name: Some(\"DB_PASSWORD\"), value: Some(\"hunter2\") }]), image: Some(\"x\") }",
+        ] {
+            let clean = redact(body);
+            assert!(!clean.contains("hunter2"), "{clean}");
+            assert!(clean.contains("image"), "{clean}");
         }
         let auth = "authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261123/ap-northeast-1/ecs/aws4_request, SignedHeaders=host;x-amz-date, Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024";
         let clean = redact(auth);
@@ -319,6 +396,7 @@ mod tests {
     fn ordinary_lines_are_left_alone() {
         for line in [
             "2026-11-23T03:00:00Z  INFO honban: starting version=\"0.1.0\"",
+            "unknown environment: staging; environment = \"production\"",
             "WARN honban::backend::aws: request failed env=prod op=ecs:DescribeServices kind=unauthorized",
             "the token bucket is empty; credentials expired at 03:00",
             "AKIA is a prefix; ASIA too",

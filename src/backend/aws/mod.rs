@@ -240,6 +240,7 @@ impl AwsBackend {
         match result {
             Ok(v) => {
                 self.stats.record(&name, true, false, started.elapsed());
+                tracing::debug!(env = %self.name, op = %name, ms = started.elapsed().as_millis(), "request done");
                 Ok(v)
             }
             Err(e) => {
