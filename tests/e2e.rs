@@ -850,3 +850,65 @@ name = "e2e-secrets"
         );
     }
 }
+
+/// A `credential_process` that hands out expired credentials: the banner
+/// says they expired from the first requests on, they are never sent (the
+/// endpoint would answer "connection refused"), and the process is spawned
+/// a couple of times in 25 s, not once per request.
+#[test]
+fn expired_credentials_are_said_at_once_and_not_asked_for_again_and_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spawns = dir.path().join("spawns");
+    let script = dir.path().join("creds.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho spawn >> '{}'\necho '{{\"Version\": 1, \"AccessKeyId\": \"AKIAEXPIREDEXAMPLE01\", \"SecretAccessKey\": \"s\", \"SessionToken\": \"t\", \"Expiration\": \"2020-01-01T00:00:00Z\"}}'\n",
+            spawns.display()
+        ),
+    )
+    .expect("script");
+    let aws_config = dir.path().join("aws-config");
+    std::fs::write(
+        &aws_config,
+        format!(
+            "[profile expired]\ncredential_process = /bin/sh {}\n",
+            script.display()
+        ),
+    )
+    .expect("aws config");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[[environment]]\nname = \"expired\"\nprofile = \"expired\"\nregion = \"ap-northeast-1\"\nendpoint_url = \"http://127.0.0.1:1\"\n[[environment.clusters]]\nname = \"c\"\n",
+    )
+    .expect("config");
+    let started = std::time::Instant::now();
+    let mut pty = Pty::spawn(
+        honban(),
+        &["--config", &config.to_string_lossy()],
+        300,
+        30,
+        &[
+            ("AWS_CONFIG_FILE", &aws_config.to_string_lossy()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    ok(pty.wait_for("expired at 2020-01-01 00:00:00 UTC", START));
+    assert!(
+        !pty.screen_text().contains("refused"),
+        "the expired keys were sent\n{}",
+        pty.dump()
+    );
+    std::thread::sleep(Duration::from_secs(25).saturating_sub(started.elapsed()));
+    let count = std::fs::read_to_string(&spawns)
+        .unwrap_or_default()
+        .lines()
+        .count();
+    assert!(
+        (1..=3).contains(&count),
+        "credential_process spawned {count} times in 25 s"
+    );
+    quit_cleanly(&mut pty);
+}
