@@ -27,6 +27,64 @@ const TICK: Duration = Duration::from_secs(1);
 /// At most this many frames a second, however fast results and keys arrive.
 const FRAME: Duration = Duration::from_millis(33);
 
+/// How the interactive console ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The operator quit (or the terminal went away).
+    Quit,
+    /// A signal asked the process to end: its number (SIGHUP 1, SIGINT 2,
+    /// SIGTERM 15). The caller restores the terminal and exits 128 + n.
+    Signal(i32),
+}
+
+/// The signals that end the console cleanly: SIGTERM (a service manager,
+/// `kill`), SIGHUP (the SSH session or terminal went away) and SIGINT
+/// (`kill -INT`; ctrl-c in the console is a key). Installed just before
+/// the terminal is taken over: until then their default action is right.
+pub struct Signals {
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Must be called within the tokio runtime.
+    pub fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// The number of the next signal received.
+    pub async fn recv(&mut self) -> i32 {
+        tokio::select! {
+            _ = self.hup.recv() => SIGHUP,
+            _ = self.term.recv() => SIGTERM,
+            _ = self.int.recv() => SIGINT,
+        }
+    }
+}
+
+pub const SIGHUP: i32 = 1;
+pub const SIGINT: i32 = 2;
+pub const SIGTERM: i32 = 15;
+
+/// After the terminal's input ends, how long a hang-up signal is waited
+/// for (an SSH session that drops closes the terminal and sends SIGHUP,
+/// in either order).
+const HANGUP_GRACE: Duration = Duration::from_millis(200);
+
+/// The next signal, or never without [`Signals`].
+async fn next_signal(signals: Option<&mut Signals>) -> i32 {
+    match signals {
+        Some(s) => s.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// The console: state, the effect runner and the channel results come back on.
 pub struct App {
     pub state: State,
@@ -35,6 +93,7 @@ pub struct App {
     rx: UnboundedReceiver<Action>,
     /// Effects started whose results have not come back yet.
     pending: usize,
+    signals: Option<Signals>,
 }
 
 impl App {
@@ -48,7 +107,15 @@ impl App {
             tx,
             rx,
             pending: 0,
+            signals: None,
         }
+    }
+
+    /// SIGTERM, SIGHUP and SIGINT end [`run`](Self::run) with
+    /// [`Ended::Signal`].
+    pub fn with_signals(mut self, signals: Signals) -> Self {
+        self.signals = Some(signals);
+        self
     }
 
     /// Operations are recorded in `audit` before they are sent. Without an
@@ -121,19 +188,38 @@ impl App {
         }
     }
 
-    /// Runs the interactive console on a terminal until the user quits.
+    /// Runs the interactive console on a terminal until the user quits or
+    /// a signal ends it. The terminal is left as it is: the caller restores
+    /// it.
     pub async fn run<B: ratatui::backend::Backend>(
         mut self,
         terminal: &mut Terminal<B>,
         theme: &Theme,
-    ) -> Result<()>
+    ) -> Result<Ended>
     where
         B::Error: Send + Sync + 'static,
     {
         let cancel = CancellationToken::new();
+        let result = self.event_loop(terminal, theme, &cancel).await;
+        cancel.cancel();
+        if let Ok(Ended::Signal(n)) = result {
+            tracing::info!(signal = n, "ended by a signal");
+        }
+        result
+    }
+
+    async fn event_loop<B: ratatui::backend::Backend>(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        theme: &Theme,
+        cancel: &CancellationToken,
+    ) -> Result<Ended>
+    where
+        B::Error: Send + Sync + 'static,
+    {
         let pollers: Vec<_> = self.runner_envs().into_iter().enumerate().collect();
-        start_pollers(&pollers, &self.tx, &cancel);
-        crate::probe::start_probes(&self.state, &self.tx, &cancel);
+        start_pollers(&pollers, &self.tx, cancel);
+        crate::probe::start_probes(&self.state, &self.tx, cancel);
 
         let size = terminal.size()?;
         self.dispatch(Action::Resize(size.width, size.height));
@@ -166,9 +252,10 @@ impl App {
             // coalesce into one), input never waits for a draw.
             tokio::select! {
                 biased;
+                n = next_signal(self.signals.as_mut()) => return Ok(Ended::Signal(n)),
                 event = events.recv() => {
                     if !self.on_event(event) {
-                        break;
+                        return Ok(self.input_ended().await);
                     }
                     // Every event already waiting is applied before the next
                     // draw; ctrl-c stops it at once whatever is queued.
@@ -176,8 +263,7 @@ impl App {
                         match events.try_recv() {
                             Ok(event) => {
                                 if !self.on_event(Some(event)) {
-                                    cancel.cancel();
-                                    return Ok(());
+                                    return Ok(self.input_ended().await);
                                 }
                             }
                             Err(_) => break,
@@ -192,8 +278,19 @@ impl App {
                 _ = tokio::time::sleep_until(next_frame), if self.state.dirty => {}
             }
         }
-        cancel.cancel();
-        Ok(())
+        Ok(Ended::Quit)
+    }
+
+    /// The terminal's input has ended: a hang-up that closed it is told
+    /// from a plain end by the SIGHUP that comes with it.
+    async fn input_ended(&mut self) -> Ended {
+        if self.signals.is_none() {
+            return Ended::Quit;
+        }
+        match tokio::time::timeout(HANGUP_GRACE, next_signal(self.signals.as_mut())).await {
+            Ok(n) => Ended::Signal(n),
+            Err(_) => Ended::Quit,
+        }
     }
 
     /// Applies one terminal event; `false` when the terminal is gone.

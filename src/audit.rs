@@ -12,7 +12,7 @@
 //! The file is `audit.jsonl` in the state directory. Records carry names,
 //! counts and image references, never secret values.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -160,13 +160,9 @@ impl AuditLog {
             if let Some(dir) = self.path.parent()
                 && !dir.as_os_str().is_empty()
             {
-                std::fs::create_dir_all(dir)?;
+                crate::paths::create_private_dir(dir)?;
             }
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)?;
-            *guard = Some(file);
+            *guard = Some(crate::paths::open_private_append(&self.path)?);
         }
         let Some(file) = guard.as_mut() else {
             return Err(std::io::Error::other("the audit log is not open"));
@@ -179,6 +175,19 @@ impl AuditLog {
             *guard = None;
         }
         written
+    }
+
+    /// Waits for an append in progress and syncs the file to disk (before
+    /// the process ends on a signal).
+    pub fn sync(&self) -> std::io::Result<()> {
+        let guard = self
+            .file
+            .lock()
+            .map_err(|_| std::io::Error::other("the audit log lock is poisoned"))?;
+        match guard.as_ref() {
+            Some(file) => file.sync_all(),
+            None => Ok(()),
+        }
     }
 
     /// The last `limit` records of the file, oldest first. Lines that do not

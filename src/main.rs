@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use honban::app::App;
+use honban::app::{App, Ended};
 use honban::audit::AuditLog;
 use honban::backend::sim::SimClock;
 use honban::cli::{Cli, CliCommand, EX_CONFIG, EX_USAGE, TimelineCommand};
@@ -60,6 +60,11 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return config_error(&e),
     };
+    if !cli.demo
+        && let Err(e) = loaded.require_environments()
+    {
+        return config_error(&e);
+    }
     let mut config = loaded.config;
     // Without --demo a config file is needed: the compiled-in one only
     // documents the options.
@@ -149,6 +154,16 @@ fn main() -> ExitCode {
         Err(e) => tracing::warn!(error = %e, "cannot read the audit log"),
     }
 
+    // From here on SIGTERM, SIGHUP and SIGINT end the console through the
+    // same path as quitting: the terminal is restored, the audit log synced
+    // and the exit code is 128 + the signal.
+    let signals = match runtime.block_on(async { honban::app::Signals::install() }) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot handle signals");
+            None
+        }
+    };
     // Without a terminal (a pipe, cron, ssh without a tty) say so and leave:
     // ratatui::init would panic.
     let mut terminal = match ratatui::try_init() {
@@ -186,9 +201,12 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let mut app = App::new(state, runtimes, SimClock::Wall).with_audit(audit);
+        let mut app = App::new(state, runtimes, SimClock::Wall).with_audit(audit.clone());
         if let Some(r) = recorder {
             app = app.with_recorder(r);
+        }
+        if let Some(signals) = signals {
+            app = app.with_signals(signals);
         }
         let r = app.run(&mut terminal, &theme).await;
         let _ = ratatui::crossterm::execute!(
@@ -200,11 +218,15 @@ fn main() -> ExitCode {
     });
     // Do not wait for requests still in flight.
     runtime.shutdown_background();
+    if let Err(e) = audit.sync() {
+        tracing::warn!(error = %e, "cannot sync the audit log");
+    }
     match result {
-        Ok(()) => {
+        Ok(Ended::Quit) => {
             tracing::info!("bye");
             ExitCode::SUCCESS
         }
+        Ok(Ended::Signal(n)) => ExitCode::from(u8::try_from(128 + n).unwrap_or(u8::MAX)),
         Err(e) => {
             tracing::error!(error = %e, "console failed");
             eprintln!("honban: {e:?}");

@@ -305,7 +305,12 @@ impl EnvState {
     /// Counts of things by health for the overview and the fleet, services
     /// by [`EnvState::service_health`] at `now`.
     pub fn summary(&self, now: Timestamp) -> EnvSummary {
-        let mut s = EnvSummary::default();
+        let mut s = EnvSummary {
+            services_known: self.services.data.is_some(),
+            databases_known: self.databases.data.is_some(),
+            alarms_known: self.alarms.data.is_some(),
+            ..EnvSummary::default()
+        };
         if let Some(services) = &self.services.data {
             s.services_total = services.len();
             for x in services {
@@ -388,6 +393,11 @@ impl PanelMeta<'_> {
 /// Counts by health of an environment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EnvSummary {
+    /// Whether services, databases and alarms have loaded at least once
+    /// (before that the counts below are zeros that mean nothing).
+    pub services_known: bool,
+    pub databases_known: bool,
+    pub alarms_known: bool,
     pub services_total: usize,
     /// Services by health ([`ServiceHealth`]); they add up to the total.
     pub services_healthy: usize,

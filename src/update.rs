@@ -432,6 +432,7 @@ fn on_loaded(
     result: Result<Data, crate::backend::BackendError>,
 ) -> Vec<Effect> {
     let health_only = state.health_only;
+    let succeeded = result.is_ok();
     let Some(e) = state.envs.get_mut(env) else {
         return Vec::new();
     };
@@ -496,6 +497,9 @@ fn on_loaded(
             effects.extend(poll(state, env, r, false));
         }
     }
+    if succeeded && resource != Resource::Identity {
+        effects.extend(reread_identity(state, env));
+    }
     effects.extend(operate::advance_watches(state, env));
     // --- health: shortfalls, fired and resolved alarms, the bell.
     effects.extend(health::after_load(state, env, resource, at));
@@ -507,6 +511,31 @@ fn on_loaded(
         state.dirty = true;
     }
     effects
+}
+
+/// At most this often is the caller identity re-read because other calls
+/// succeed while it stays unauthorized.
+const IDENTITY_REREAD_SECS: i64 = 10;
+
+/// A call of the environment succeeded while its caller identity had failed
+/// for want of credentials: they have been fixed, so the identity (the
+/// account, the "unauthorized" banner) is read again at once rather than at
+/// its next poll minutes later.
+fn reread_identity(state: &mut State, env: usize) -> Vec<Effect> {
+    let Some(id) = state.envs.get(env).map(|e| &e.identity) else {
+        return Vec::new();
+    };
+    let unauthorized = matches!(
+        id.load,
+        LoadState::Failed(crate::backend::BackendError::Unauthorized { .. })
+    );
+    let lately = id
+        .requested_at
+        .is_some_and(|t| state.now - t < TimeDelta::seconds(IDENTITY_REREAD_SECS));
+    if !unauthorized || id.in_flight || lately {
+        return Vec::new();
+    }
+    poll(state, env, Resource::Identity, true)
 }
 
 /// Asks for every task definition the services refer to that is not cached.

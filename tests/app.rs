@@ -1308,3 +1308,30 @@ async fn a_panicking_backend_is_an_error_in_the_console_not_a_crash() {
         "a task's panic reached the hook that restores the terminal"
     );
 }
+
+/// Before anything has loaded the overview says so, rather than counting
+/// zeros (`svc 0/0 ok … alarms 0 ALARM of 0` reads as an empty account).
+#[tokio::test]
+async fn before_anything_loads_the_summary_says_loading() {
+    let config: Config = toml::from_str("").expect("empty config");
+    let clock = SimClock::manual(start());
+    let options = Options {
+        demo: true,
+        seed: Some(1),
+        ..Options::default()
+    };
+    let (state, envs) = setup::build(&config, &options, clock.clone(), "config.toml")
+        .await
+        .expect("demo builds");
+    let mut app = App::new(state, envs, clock.clone());
+    app.dispatch(Action::Resize(100, 30));
+    app.dispatch(Action::Tick(start()));
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains("loading…"), "{screen}");
+    assert!(!screen.contains("svc 0/0"), "{screen}");
+    assert!(!screen.contains("0 ALARM of 0"), "{screen}");
+    poll_all(&mut app, 0).await;
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains("svc "), "{screen}");
+    assert!(screen.contains("ALARM of"), "{screen}");
+}

@@ -786,3 +786,310 @@ fn bell_on_alarm_is_a_boolean_defaulting_to_protected() {
         .collect();
     assert_eq!(bells, [false, true, false]);
 }
+
+// ------------------------------------------------------------ connections
+
+#[test]
+fn endpoint_urls_regions_and_role_arns_are_checked_where_they_are_written() {
+    let env = |line: &str| {
+        format!("[[environment]]\nname = \"prod\"\nregion = \"ap-northeast-1\"\n{line}\n")
+    };
+    for (line, message) in [
+        ("endpoint_url = \"\"", "the endpoint URL is empty"),
+        ("endpoint_url = \"not a url\"", "is not a URL"),
+        (
+            "endpoint_url = \"file:///etc/passwd\"",
+            "the scheme must be http or https",
+        ),
+        ("endpoint_url = \"http://[\"", "is not a URL"),
+        ("endpoint_url = \"http://\"", "is not a URL"),
+        (
+            "endpoint_url = \"https://user:pw@example.com\"",
+            "user name or password",
+        ),
+        (
+            "endpoint_url = \"http://127.0.0.1:99999\"",
+            "the port must be 1 to 65535",
+        ),
+        (
+            "endpoint_url = \"http://moto.internal:5000\"",
+            "plain http to another machine",
+        ),
+        ("role_arn = \"admin\"", "is not an IAM role ARN"),
+        (
+            "role_arn = \"arn:aws:iam::12345:role/x\"",
+            "is not an IAM role ARN",
+        ),
+        (
+            "role_arn = \"arn:aws:s3:::bucket\"",
+            "is not an IAM role ARN",
+        ),
+        ("profile = \"\"", "is not a profile name"),
+    ] {
+        let source = env(line);
+        let err = parse_config(&source, "c.toml").expect_err(line);
+        assert_eq!(err.line(), Some(4), "{line}: {err}");
+        assert_eq!(
+            err.column(),
+            Some(line.find('"').expect("a value") + 1),
+            "{err}"
+        );
+        assert!(err.message().contains(message), "{line}: {err}");
+        assert!(err.message().starts_with("environment \"prod\": "), "{err}");
+    }
+    for region in [
+        "../../",
+        "",
+        "AP-NORTHEAST-1",
+        "ap_northeast_1",
+        "us-east-1-",
+        "a b",
+    ] {
+        let source =
+            format!("[[environment]]\nname = \"prod\"\nsource = \"sim\"\nregion = {region:?}\n");
+        let err = parse_config(&source, "c.toml").expect_err(region);
+        assert_eq!((err.line(), err.column()), (Some(4), Some(10)), "{err}");
+        assert!(err.message().contains("region"), "{err}");
+    }
+    // What is accepted: https anywhere, http to this machine, http elsewhere
+    // when allowed, role ARNs of every partition, with a path.
+    for line in [
+        "endpoint_url = \"https://ecs.example.com\"",
+        "endpoint_url = \"http://127.0.0.1:5000\"",
+        "endpoint_url = \"http://localhost:4566/\"",
+        "endpoint_url = \"http://[::1]:5000\"",
+        "endpoint_url = \"http://moto.internal:5000\"\nallow_insecure_endpoint = true",
+        "role_arn = \"arn:aws:iam::123456789012:role/honban-operator\"",
+        "role_arn = \"arn:aws-cn:iam::123456789012:role/ops/honban.reader\"",
+        "profile = \"prod\"",
+    ] {
+        let config = parse_config(&env(line), "c.toml").unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert_eq!(config.environments.len(), 1);
+    }
+    let config = parse_config(
+        &env("endpoint_url = \"http://10.0.0.5:5000\"\nallow_insecure_endpoint = true"),
+        "c.toml",
+    )
+    .expect("allowed");
+    assert!(config.environments[0].allow_insecure_endpoint);
+}
+
+#[test]
+fn connection_fixtures() {
+    assert_reported(
+        "endpoint_url_empty.toml",
+        "5:16",
+        "environment \"moto\": the endpoint URL is empty; write e.g. \"http://127.0.0.1:5000\" for an emulator, or remove endpoint_url to use AWS (endpoint_url)",
+    );
+    assert_reported(
+        "endpoint_url_plain_http.toml",
+        "5:16",
+        "environment \"prod\": \"http://ecs.internal.example:8080\" is plain http to another machine: requests and the data they return would cross the network unencrypted; use https, or set allow_insecure_endpoint = true in this environment if that is really meant (endpoint_url)",
+    );
+    assert_reported(
+        "region_not_a_region.toml",
+        "3:10",
+        "environment \"prod\": \"../../\" is not a region: a region is lowercase letters, digits and hyphens; write e.g. \"ap-northeast-1\" (region)",
+    );
+    assert_reported(
+        "role_arn_not_an_arn.toml",
+        "4:12",
+        "environment \"prod\": \"honban-operator\" is not an IAM role ARN; expected arn:aws:iam::123456789012:role/NAME (role_arn)",
+    );
+    assert_reported(
+        "unknown_sim_world.toml",
+        "4:13",
+        "environment \"drill\": unknown simulated world \"mars\"; available: production, staging (sim_world)",
+    );
+}
+
+#[test]
+fn an_unknown_simulated_world_lists_the_worlds() {
+    let err = parse_config(
+        "[[environment]]\nname = \"drill\"\nsource = \"sim\"\nsim_world = \"mars\"\n",
+        "c.toml",
+    )
+    .expect_err("unknown world");
+    assert_eq!((err.line(), err.column()), (Some(4), Some(13)), "{err}");
+    assert!(
+        err.message()
+            .contains("unknown simulated world \"mars\"; available: production, staging"),
+        "{err}"
+    );
+    // Without sim_world the name is the world: the name is pointed at.
+    let err = parse_config(
+        "[[environment]]\nname = \"drill\"\nsource = \"sim\"\n",
+        "c.toml",
+    )
+    .expect_err("unknown world");
+    assert_eq!((err.line(), err.column()), (Some(2), Some(8)), "{err}");
+    assert!(
+        err.message().contains("sim_world defaults to the name"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_config_that_is_not_utf8_says_where() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, b"theme = \"default\"\n# caf\xe9 au lait\n").expect("write");
+    let err = load_config(Some(&path), None).expect_err("not UTF-8");
+    assert_eq!((err.line(), err.column()), (Some(2), Some(6)), "{err}");
+    assert!(
+        err.message().contains("not valid UTF-8 (byte 0xE9)"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("2 | # caf"), "{err}");
+}
+
+#[test]
+fn a_config_without_environments_points_at_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "theme = \"default\"\nread_only = true\n").expect("write");
+    let loaded = load_config(Some(&path), None).expect("loads: --demo needs no environments");
+    let err = loaded.require_environments().expect_err("none");
+    assert_eq!(err.file(), Some(path.display().to_string().as_str()));
+    assert_eq!((err.line(), err.column()), (Some(3), Some(1)), "{err}");
+    assert!(
+        err.message().starts_with("no environments are configured"),
+        "{err}"
+    );
+    std::fs::write(&path, "theme = \"default\"\nenvironment = []\n").expect("write");
+    let err = load_config(Some(&path), None)
+        .expect("loads")
+        .require_environments()
+        .expect_err("none");
+    assert_eq!((err.line(), err.column()), (Some(2), Some(1)), "{err}");
+    let example = load_config(None, None).expect("built in");
+    assert_eq!(example.require_environments(), Ok(()));
+}
+
+/// Tiny mutations of valid and broken configs, generated from a fixed
+/// seed: the loader never panics, and every rejection names the file, a
+/// line and a column.
+#[test]
+fn mutated_configs_never_panic_and_every_rejection_is_positioned() {
+    const CASES: usize = 3000;
+    let mut seeds: Vec<Vec<u8>> = vec![
+        DEFAULT_CONFIG.as_bytes().to_vec(),
+        b"[[environment]]\nname = \"drill\"\nsource = \"sim\"\nsim_world = \"production\"\n".to_vec(),
+        b"[[environment]]\nname = \"moto\"\nregion = \"us-east-1\"\nendpoint_url = \"http://127.0.0.1:5000\"\nrole_arn = \"arn:aws:iam::123456789012:role/r\"\n[[environment.clusters]]\nname = \"c\"\nservices = [\"web\"]\n[[environment.health_checks]]\nurl = \"https://x.example/health\"\nservice = \"web\"\n".to_vec(),
+    ];
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs");
+    for entry in std::fs::read_dir(dir).expect("fixtures") {
+        seeds.push(std::fs::read(entry.expect("entry").path()).expect("fixture"));
+    }
+    const TOKENS: &[&[u8]] = &[
+        b"\"\"",
+        b"\"not a url\"",
+        b"\"file:///etc/passwd\"",
+        b"\"http://[\"",
+        b"\"../../\"",
+        b"\"http://10.1.2.3\"",
+        b"-1",
+        b"0",
+        b"99999999999999999999",
+        b"true",
+        b"[]",
+        b"{}",
+        b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+        b"{a={a={a={a={a={a={a={a={a={a={a={a={a={a={a={a={a={a={a={a={a={a={a={a={a={a={a=",
+        b"[[environment]]\n",
+        b"[environment]\n",
+        b"name = \"x\"\n",
+        b"sim_world = \"mars\"\n",
+        b"source = \"sim\"\n",
+        b"endpoint_url = ",
+        b"region = ",
+        b"\xff",
+        b"\xe3\x81",
+        b"\xc0\x80",
+        b"\x00",
+        b"\r\n",
+        b"\"",
+        b"'''",
+        b"=",
+        b"#",
+        b"\t",
+        "日本語".as_bytes(),
+        b"\xef\xbb\xbf",
+    ];
+    // Deep nesting, balanced (valid TOML, a deserializer's recursion
+    // limit) and not.
+    let deep: Vec<Vec<u8>> = [30, 200, 1000]
+        .iter()
+        .flat_map(|n| {
+            [
+                format!("{}1{}", "[".repeat(*n), "]".repeat(*n)).into_bytes(),
+                format!("{}1{}", "{a=".repeat(*n), "}".repeat(*n)).into_bytes(),
+                format!("x = {}1{}\n", "[".repeat(*n), "]".repeat(*n)).into_bytes(),
+                "[".repeat(*n).into_bytes(),
+            ]
+        })
+        .collect();
+    let tokens: Vec<&[u8]> = TOKENS
+        .iter()
+        .copied()
+        .chain(deep.iter().map(Vec::as_slice))
+        .collect();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("fuzz.toml");
+    let name = path.display().to_string();
+    let mut rng = fastrand::Rng::with_seed(0x686f_6e62_616e);
+    let (mut accepted, mut rejected) = (0, 0);
+    for case in 0..CASES {
+        // Mostly the valid seeds (the first three), so that mutations
+        // reach the checks behind the syntax.
+        let seed = if rng.u8(..10) < 7 {
+            rng.usize(..3)
+        } else {
+            rng.usize(..seeds.len())
+        };
+        let mut bytes = seeds[seed].clone();
+        for _ in 0..rng.usize(1..3) {
+            let at = rng.usize(..=bytes.len());
+            match rng.u8(..5) {
+                0 => {
+                    let end = (at + rng.usize(..20)).min(bytes.len());
+                    bytes.drain(at..end);
+                }
+                1 | 2 => {
+                    let token = tokens[rng.usize(..tokens.len())];
+                    bytes.splice(at..at, token.iter().copied());
+                }
+                3 => {
+                    let end = (at + rng.usize(..8)).min(bytes.len());
+                    let token = tokens[rng.usize(..tokens.len())];
+                    bytes.splice(at..end, token.iter().copied());
+                }
+                _ => {
+                    if at < bytes.len() {
+                        bytes[at] = rng.u8(..);
+                    }
+                }
+            }
+        }
+        std::fs::write(&path, &bytes).expect("write");
+        let result = load_config(Some(&path), None).and_then(|l| l.require_environments());
+        match result {
+            Ok(()) => accepted += 1,
+            Err(e) => {
+                rejected += 1;
+                let shown = String::from_utf8_lossy(&bytes);
+                assert_eq!(e.file(), Some(name.as_str()), "case {case}: {e}\n{shown}");
+                assert!(
+                    e.line().is_some() && e.column().is_some(),
+                    "case {case}: no position: {e}\n--- input ---\n{shown}"
+                );
+                assert!(e.to_string().starts_with(&format!("error: {name}:")), "{e}");
+            }
+        }
+    }
+    // The corpus exercises both sides.
+    assert!(
+        accepted > 100 && rejected > 1000,
+        "{accepted} accepted, {rejected} rejected"
+    );
+}

@@ -1134,3 +1134,148 @@ fn a_note_is_recorded_and_exported_after_the_session() {
     assert_ne!(out.code, Some(0), "{out:?}");
     assert!(out.stderr.contains("no recorded event"), "{out:?}");
 }
+
+/// With `HONBAN_LOG=trace` against a seeded moto, nothing secret reaches
+/// the log: not the session token, the secret key or the access key id the
+/// requests are signed with, nor the environment values of the task
+/// definitions read. The log directory is 0700 and its files 0600.
+#[test]
+fn a_trace_log_holds_no_secret_and_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    use support::moto::{DEFAULT_ACCOUNT, Moto};
+    const KEY_ID: &str = "AKIAHONBANKEYMARKER7";
+    const SECRET: &str = "honbanSecretKeyMarker";
+    const TOKEN: &str = "honbanSessionTokenMarker";
+    let moto = Moto::shared();
+    moto.seed(DEFAULT_ACCOUNT, &["--name", "e2e-secrets", "--minimal"]);
+    let config = tempfile::NamedTempFile::new().expect("temp file");
+    let text = format!(
+        r#"
+[[environment]]
+name = "secrets"
+region = "ap-northeast-1"
+endpoint_url = "{endpoint}"
+alarm_prefixes = ["e2e-secrets-"]
+[[environment.clusters]]
+name = "e2e-secrets"
+"#,
+        endpoint = moto.endpoint
+    );
+    std::fs::write(config.path(), text).expect("write config");
+    let path = config.path().to_string_lossy().to_string();
+    let mut pty = Pty::spawn(
+        honban(),
+        &["--config", &path],
+        120,
+        40,
+        &[
+            ("AWS_ACCESS_KEY_ID", KEY_ID),
+            ("AWS_SECRET_ACCESS_KEY", SECRET),
+            ("AWS_SESSION_TOKEN", TOKEN),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("HONBAN_LOG", "trace"),
+        ],
+    );
+    ok(pty.wait_for_all(&[DEFAULT_ACCOUNT, "web"], START));
+    // The task definitions (with their environment) are read too.
+    pty.type_str(":svc");
+    pty.key_enter();
+    ok(pty.wait_for("Services (", STEP));
+    std::thread::sleep(Duration::from_secs(2));
+    quit_cleanly(&mut pty);
+
+    let dir = pty.state_home().join("honban/logs");
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "log directory");
+    assert_eq!(
+        mode(&pty.state_home().join("honban")),
+        0o700,
+        "state directory"
+    );
+    let mut log = String::new();
+    for entry in std::fs::read_dir(&dir).expect("log dir").flatten() {
+        assert_eq!(mode(&entry.path()), 0o600, "{}", entry.path().display());
+        log.push_str(&std::fs::read_to_string(entry.path()).expect("read log"));
+    }
+    // Trace was on: our own debug lines are there, requests were made.
+    assert!(
+        log.contains("DEBUG") && log.contains("request done"),
+        "{log}"
+    );
+    for secret in [KEY_ID, SECRET, TOKEN, "Asia/Tokyo"] {
+        assert!(
+            !log.contains(secret),
+            "{secret} is in the log ({} times), e.g.\n{}",
+            log.matches(secret).count(),
+            log.lines()
+                .filter(|l| l.contains(secret))
+                .take(3)
+                .map(|l| l.chars().take(600).collect::<String>())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
+
+/// A `credential_process` that hands out expired credentials: the banner
+/// says they expired from the first requests on, they are never sent (the
+/// endpoint would answer "connection refused"), and the process is spawned
+/// a couple of times in 25 s, not once per request.
+#[test]
+fn expired_credentials_are_said_at_once_and_not_asked_for_again_and_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spawns = dir.path().join("spawns");
+    let script = dir.path().join("creds.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho spawn >> '{}'\necho '{{\"Version\": 1, \"AccessKeyId\": \"AKIAEXPIREDEXAMPLE01\", \"SecretAccessKey\": \"s\", \"SessionToken\": \"t\", \"Expiration\": \"2020-01-01T00:00:00Z\"}}'\n",
+            spawns.display()
+        ),
+    )
+    .expect("script");
+    let aws_config = dir.path().join("aws-config");
+    std::fs::write(
+        &aws_config,
+        format!(
+            "[profile expired]\ncredential_process = /bin/sh {}\n",
+            script.display()
+        ),
+    )
+    .expect("aws config");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[[environment]]\nname = \"expired\"\nprofile = \"expired\"\nregion = \"ap-northeast-1\"\nendpoint_url = \"http://127.0.0.1:1\"\n[[environment.clusters]]\nname = \"c\"\n",
+    )
+    .expect("config");
+    let started = std::time::Instant::now();
+    let mut pty = Pty::spawn(
+        honban(),
+        &["--config", &config.to_string_lossy()],
+        300,
+        30,
+        &[
+            ("AWS_CONFIG_FILE", &aws_config.to_string_lossy()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    ok(pty.wait_for("expired at 2020-01-01 00:00:00 UTC", START));
+    assert!(
+        !pty.screen_text().contains("refused"),
+        "the expired keys were sent\n{}",
+        pty.dump()
+    );
+    std::thread::sleep(Duration::from_secs(25).saturating_sub(started.elapsed()));
+    let count = std::fs::read_to_string(&spawns)
+        .unwrap_or_default()
+        .lines()
+        .count();
+    assert!(
+        (1..=3).contains(&count),
+        "credential_process spawned {count} times in 25 s"
+    );
+    quit_cleanly(&mut pty);
+}

@@ -226,3 +226,37 @@ fn the_offered_rollback_acts_on_the_followed_service() {
     ok(pty.wait_exit(EXIT));
     ok(pty.check_restored());
 }
+
+/// A hang-up (the SSH session to the bastion dropped), a `kill` and a
+/// `kill -INT` end the console as quitting does: raw mode, the alternate
+/// screen, the hidden cursor and bracketed paste are undone, and the exit
+/// code is 128 + the signal.
+#[test]
+fn sigterm_sighup_and_sigint_restore_the_terminal_and_exit_128_plus_n() {
+    for (signal, code) in [("TERM", 143), ("HUP", 129), ("INT", 130)] {
+        let mut pty = start(&[], 100, 30);
+        ok(pty.wait_for_all(&["Overview", "PRODUCTION", "worker"], START));
+        pty.kill(signal);
+        let exit = pty
+            .wait_exit(EXIT)
+            .unwrap_or_else(|e| panic!("SIG{signal}: {e}"));
+        assert_eq!(exit, code, "SIG{signal}\n{}", pty.dump());
+        pty.check_restored()
+            .unwrap_or_else(|e| panic!("SIG{signal}: {e}"));
+        let raw = pty.raw_output();
+        let enabled = raw
+            .rfind("\x1b[?2004h")
+            .expect("bracketed paste was enabled");
+        let disabled = raw.rfind("\x1b[?2004l");
+        assert!(
+            disabled.is_some_and(|d| d > enabled),
+            "SIG{signal}: bracketed paste left on"
+        );
+        let log = std::fs::read_dir(pty.state_home().join("honban/logs"))
+            .expect("log dir")
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .collect::<String>();
+        assert!(log.contains("ended by a signal"), "SIG{signal}: {log}");
+    }
+}

@@ -37,9 +37,39 @@ pub struct LoadedConfig {
     /// Where user themes are looked for: `<config dir>/themes`, the config
     /// dir being the directory of the default (XDG) config path.
     pub theme_dir: Option<PathBuf>,
+    /// The text the configuration was read from.
+    pub source: String,
 }
 
 impl LoadedConfig {
+    /// The name of the file read, as errors show it.
+    pub fn file_name(&self) -> String {
+        self.path.as_ref().map_or_else(
+            || BUILTIN_CONFIG_NAME.to_string(),
+            |p| p.display().to_string(),
+        )
+    }
+
+    /// Refuses a configuration without environments (nothing to show
+    /// outside `--demo`), pointing at `environment = [...]` if the file has
+    /// one, else at its end, where an `[[environment]]` table would go.
+    pub fn require_environments(&self) -> Result<(), ConfigError> {
+        if !self.config.environments.is_empty() {
+            return Ok(());
+        }
+        let name = self.file_name();
+        let span = parse_document(&self.source, &name)
+            .ok()
+            .and_then(|doc| get(&doc, "environment").map(|(k, _)| k))
+            .unwrap_or(self.source.len()..self.source.len());
+        Err(ConfigError::at(
+            &self.source,
+            &name,
+            span,
+            "no environments are configured: add an [[environment]] table with a name and a region (see config.example.toml), or try `honban --demo`",
+        ))
+    }
+
     /// Loads the configured theme (see [`theme::load_theme`]).
     pub fn theme(&self, no_color: bool) -> Result<theme::Theme, ConfigError> {
         theme::load_theme(&self.config.theme, self.theme_dir.as_deref(), no_color)
@@ -247,25 +277,51 @@ pub fn load_config(
     let (config, path) = match chosen {
         Some(p) => {
             let name = p.display().to_string();
-            let source = std::fs::read_to_string(p).map_err(|e| {
+            let bytes = std::fs::read(p).map_err(|e| {
                 ConfigError::new(
                     Some(&name),
                     format!("cannot read the config file: {}", describe_io_error(&e)),
                 )
             })?;
+            let source = utf8(bytes, &name)?;
             let config = parse_config_in(&source, &name, theme_dir.as_deref())?;
-            (config, Some(p.to_path_buf()))
+            (config, Some((p.to_path_buf(), source)))
         }
         None => (
             parse_config_in(DEFAULT_CONFIG, BUILTIN_CONFIG_NAME, theme_dir.as_deref())?,
             None,
         ),
     };
+    let (path, source) = match path {
+        Some((p, s)) => (Some(p), s),
+        None => (None, DEFAULT_CONFIG.to_string()),
+    };
     Ok(LoadedConfig {
         config,
         path,
         theme_dir,
+        source,
     })
+}
+
+/// The text of a file, or where its first byte that is not UTF-8 is.
+pub(crate) fn utf8(bytes: Vec<u8>, file_name: &str) -> Result<String, ConfigError> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let byte = e.as_bytes().get(at).copied().unwrap_or_default();
+            // The lossy text equals the original up to `at`, where the
+            // replacement character (3 bytes) stands for the bad byte.
+            let lossy = String::from_utf8_lossy(e.as_bytes());
+            Err(ConfigError::at(
+                &lossy,
+                file_name,
+                at..at + 3,
+                format!("the file is not valid UTF-8 (byte 0x{byte:02X}); save it as UTF-8"),
+            ))
+        }
+    }
 }
 
 pub(crate) fn describe_io_error(e: &std::io::Error) -> String {
@@ -303,6 +359,7 @@ pub fn parse_config_in(
     check.refresh(&config)?;
     check.logs_buffer(&config)?;
     check.environments(&config)?;
+    check.connections(&config)?;
     check.health_checks(&config)?;
     check.default_environment(&config)?;
     check.keys(&config)?;
@@ -823,6 +880,213 @@ impl<'de> Deserialize<'de> for KeyList {
         }
 
         deserializer.deserialize_any(KeyListVisitor)
+    }
+}
+
+// ------------------------------------------------------------ connections
+
+impl Checker<'_, '_> {
+    /// How each environment is reached: a region AWS could have, an
+    /// endpoint URL the SDK can send to (and not in clear text across the
+    /// network unless allowed), a role ARN STS would take, a simulated
+    /// world that exists. A value the SDK cannot use would otherwise fail,
+    /// or panic, on every request.
+    fn connections(&self, config: &Config) -> Result<(), ConfigError> {
+        let tables = self.environment_tables();
+        for (i, env) in config.environments.iter().enumerate() {
+            let table = tables.get(i).map(|(_, t)| *t);
+            let table_span = tables.get(i).map(|(s, _)| s.clone());
+            let at = |key: &str| value_span(table, key).or(table_span.clone());
+            let place = format!("environment \"{}\"", env.name);
+            if let Some(region) = &env.region
+                && let Some(problem) = region_problem(region)
+            {
+                return Err(self.error(at("region"), format!("{place}: {problem} (region)")));
+            }
+            if let Some(url) = &env.endpoint_url
+                && let Some(problem) = endpoint_problem(url, env.allow_insecure_endpoint)
+            {
+                return Err(self.error(
+                    at("endpoint_url"),
+                    format!("{place}: {problem} (endpoint_url)"),
+                ));
+            }
+            if let Some(arn) = &env.role_arn
+                && let Some(problem) = role_arn_problem(arn)
+            {
+                return Err(self.error(at("role_arn"), format!("{place}: {problem} (role_arn)")));
+            }
+            if let Some(profile) = &env.profile
+                && (profile.trim().is_empty() || profile.trim() != profile)
+            {
+                return Err(self.error(
+                    at("profile"),
+                    format!(
+                        "{place}: profile {profile:?} is not a profile name; remove it to use the default credential chain (profile)"
+                    ),
+                ));
+            }
+            if env.source == Source::Sim {
+                let world = env.sim_world.as_deref().unwrap_or(&env.name);
+                let worlds = crate::backend::sim::world_names();
+                if !worlds.iter().any(|w| w == world) {
+                    let (key, how) = if env.sim_world.is_some() {
+                        ("sim_world", "")
+                    } else {
+                        ("name", " (sim_world defaults to the name)")
+                    };
+                    return Err(self.error(
+                        at(key),
+                        format!(
+                            "{place}: unknown simulated world \"{world}\"{how}; available: {} (sim_world)",
+                            worlds.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why `region` cannot be an AWS region: regions are lowercase letters,
+/// digits and single hyphens between them (`ap-northeast-1`,
+/// `us-gov-west-1`); the SDK puts them into host names and signatures.
+pub fn region_problem(region: &str) -> Option<String> {
+    let example = "write e.g. \"ap-northeast-1\"";
+    if region.trim().is_empty() {
+        return Some(format!("the region is empty; {example}"));
+    }
+    let well_formed = region.len() <= 63
+        && region.starts_with(|c: char| c.is_ascii_lowercase())
+        && !region.ends_with('-')
+        && !region.contains("--")
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if well_formed {
+        None
+    } else {
+        Some(format!(
+            "{region:?} is not a region: a region is lowercase letters, digits and hyphens; {example}"
+        ))
+    }
+}
+
+/// Why `url` cannot be an endpoint URL: it must be `http://` or `https://`
+/// with a host, no user name or password, a valid port; plain `http://` only
+/// to this machine (loopback) unless `allow_insecure` says otherwise.
+pub fn endpoint_problem(url: &str, allow_insecure: bool) -> Option<String> {
+    let example =
+        "write e.g. \"http://127.0.0.1:5000\" for an emulator, or remove endpoint_url to use AWS";
+    if url.trim().is_empty() {
+        return Some(format!("the endpoint URL is empty; {example}"));
+    }
+    if url.trim() != url {
+        return Some(format!("{url:?} has spaces around it; {example}"));
+    }
+    let Some((scheme, _)) = url.split_once("://") else {
+        return Some(format!("{url:?} is not a URL (no scheme); {example}"));
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Some(format!(
+            "{url:?}: the scheme must be http or https, found \"{scheme}\""
+        ));
+    }
+    let uri = match url.parse::<http::Uri>() {
+        Ok(u) => u,
+        Err(e) => return Some(format!("{url:?} is not a URL ({e}); {example}")),
+    };
+    let https = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        Some(other) => {
+            return Some(format!(
+                "{url:?}: the scheme must be http or https, found \"{other}\""
+            ));
+        }
+        None => return Some(format!("{url:?} has no scheme; {example}")),
+    };
+    let Some(authority) = uri.authority() else {
+        return Some(format!("{url:?} has no host; {example}"));
+    };
+    if authority.as_str().contains('@') {
+        return Some(format!(
+            "{url:?} carries a user name or password: credentials come from the profile, never from the URL"
+        ));
+    }
+    let host = authority.host();
+    if host.is_empty() || host == "[]" {
+        return Some(format!("{url:?} has no host; {example}"));
+    }
+    let port_text = authority
+        .as_str()
+        .rsplit_once(']')
+        .map_or(authority.as_str(), |(_, rest)| rest)
+        .rsplit_once(':')
+        .map(|(_, p)| p);
+    if let Some(port) = port_text
+        && port.parse::<u16>().map_or(true, |p| p == 0)
+    {
+        return Some(format!(
+            "{url:?}: the port must be 1 to 65535, found \"{port}\""
+        ));
+    }
+    if uri.query().is_some() {
+        return Some(format!("{url:?}: an endpoint URL has no query (?...)"));
+    }
+    if !https && !allow_insecure && !is_loopback(host) {
+        return Some(format!(
+            "{url:?} is plain http to another machine: requests and the data they return would cross the network unencrypted; use https, or set allow_insecure_endpoint = true in this environment if that is really meant"
+        ));
+    }
+    None
+}
+
+/// `localhost`, `127.0.0.0/8` and `::1`.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Why `arn` cannot be the ARN of an IAM role:
+/// `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`.
+pub fn role_arn_problem(arn: &str) -> Option<String> {
+    let expected = "expected arn:aws:iam::123456789012:role/NAME";
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
+        return Some(format!("{arn:?} is not an IAM role ARN; {expected}"));
+    };
+    let name_ok = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+    };
+    let path_ok = |s: &str| {
+        s.split('/')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_graphic()))
+    };
+    let ok = *prefix == "arn"
+        && partition.starts_with("aws")
+        && partition
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '-')
+        && *service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && resource.strip_prefix("role/").is_some_and(|rest| {
+            let (path, name) = rest.rsplit_once('/').unwrap_or(("", rest));
+            name_ok(name) && (path.is_empty() || path_ok(path))
+        });
+    if ok {
+        None
+    } else {
+        Some(format!("{arn:?} is not an IAM role ARN; {expected}"))
     }
 }
 

@@ -83,6 +83,11 @@ pub struct EnvironmentConfig {
     pub role_arn: Option<String>,
     #[serde(default)]
     pub endpoint_url: Option<String>,
+    /// Lets `endpoint_url` be plain `http://` on a host other than this
+    /// machine (requests, signatures and data then cross the network
+    /// unencrypted).
+    #[serde(default)]
+    pub allow_insecure_endpoint: bool,
     #[serde(default)]
     pub clusters: Vec<ClusterConfig>,
     /// RDS instance identifiers; empty means all.

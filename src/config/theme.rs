@@ -413,12 +413,13 @@ fn load_theme_colored(name: &str, user_theme_dir: Option<&Path>) -> Result<Theme
         let path = dir.join(format!("{name}.toml"));
         if path.is_file() {
             let file = path.display().to_string();
-            let source = std::fs::read_to_string(&path).map_err(|e| {
+            let bytes = std::fs::read(&path).map_err(|e| {
                 ConfigError::new(
                     Some(&file),
                     format!("cannot read the theme file: {}", describe_io_error(&e)),
                 )
             })?;
+            let source = super::load::utf8(bytes, &file)?;
             return parse_theme(&source, &file, name);
         }
     }

@@ -146,7 +146,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .position(|s| s.content == "  alarms ")
         .unwrap_or(spans.len());
     spans.splice(at..at, super::probes::summary(env, theme));
-    frame.render_widget(Paragraph::new(Line::from(spans)), summary_area);
+    // Nothing loaded yet: zeros would read as "nothing there".
+    let line = if s.services_known || s.databases_known || s.alarms_known {
+        Line::from(spans)
+    } else if env.errors().is_empty() {
+        Line::from(Span::styled(" loading…", theme.dim))
+    } else {
+        Line::from(Span::styled(
+            " no data yet (see the error above)",
+            theme.error,
+        ))
+    };
+    frame.render_widget(Paragraph::new(line), summary_area);
     super::probes::draw(frame, probes_area, state, env, theme);
 
     // Services.

@@ -1623,5 +1623,74 @@ fn an_operation_on_a_service_name_in_two_clusters_is_refused() {
     );
 }
 
+/// Credentials fixed: the first call that succeeds after the identity was
+/// refused re-reads it at once, so the banner and `account ?` clear with
+/// the data rather than minutes later; never more than every few seconds.
+#[test]
+fn a_success_after_an_auth_error_re_reads_the_identity_at_once() {
+    let mut s = state();
+    let loaded = |s: &mut State, resource: Resource, result: Result<Data, BackendError>| {
+        let generation = match resource {
+            Resource::Identity => s.envs[0].identity.generation,
+            _ => s.envs[0].alarms.generation,
+        };
+        let at = s.now;
+        update(
+            s,
+            Action::Loaded {
+                env: 0,
+                resource,
+                generation,
+                at,
+                result,
+            },
+        )
+    };
+    let identity_fetches = |effects: &[Effect]| {
+        effects
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    Effect::Fetch {
+                        resource: Resource::Identity,
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    poll_due(&mut s, Resource::Identity);
+    poll_due(&mut s, Resource::Alarms);
+    let expired = BackendError::Unauthorized {
+        message: "sts:GetCallerIdentity: no usable credentials (expired)".into(),
+        hint: None,
+    };
+    loaded(&mut s, Resource::Identity, Err(expired.clone()));
+    assert!(s.envs[0].identity.retry_at.is_some(), "backing off");
+    // Fixed half a minute later: an alarms load succeeds, the identity is
+    // asked for at once (despite its backoff).
+    s.now += chrono::TimeDelta::seconds(30);
+    let effects = loaded(&mut s, Resource::Alarms, Ok(Data::Alarms(Vec::new())));
+    assert_eq!(identity_fetches(&effects), 1, "{effects:?}");
+    // Still refused (say, only STS is denied): not again on every success.
+    loaded(&mut s, Resource::Identity, Err(expired));
+    s.now += chrono::TimeDelta::seconds(5);
+    poll_due(&mut s, Resource::Alarms);
+    let effects = loaded(&mut s, Resource::Alarms, Ok(Data::Alarms(Vec::new())));
+    assert_eq!(identity_fetches(&effects), 0);
+    // A failure that is not about credentials does not re-read it either.
+    let mut s = state();
+    poll_due(&mut s, Resource::Identity);
+    poll_due(&mut s, Resource::Alarms);
+    let down = BackendError::Unavailable {
+        message: "connection refused".into(),
+    };
+    loaded(&mut s, Resource::Identity, Err(down));
+    s.now += chrono::TimeDelta::seconds(30);
+    let effects = loaded(&mut s, Resource::Alarms, Ok(Data::Alarms(Vec::new())));
+    assert_eq!(identity_fetches(&effects), 0);
+}
+
 mod input;
 mod timeline;

@@ -427,6 +427,18 @@ impl Pty {
         }
     }
 
+    /// Sends `signal` (`"TERM"`, `"HUP"`, `"INT"`…) to the program, as
+    /// `kill -SIGNAL PID` would.
+    pub fn kill(&mut self, signal: &str) {
+        let pid = self.child.process_id().expect("the program has a pid");
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} {pid} failed");
+    }
+
     /// Whether the program is still running.
     pub fn is_running(&mut self) -> bool {
         self.exit_code.is_none() && matches!(self.child.try_wait(), Ok(None))

@@ -11,6 +11,7 @@
 //! leaves this module.
 
 mod convert;
+pub mod credentials;
 mod ecs;
 pub mod error;
 pub mod limits;
@@ -193,6 +194,21 @@ impl AwsBackend {
             ));
         }
         let mut sdk: SdkConfig = loader.load().await;
+        // Expired credentials are never used, and their source is asked at
+        // most once per window (see `credentials`): the profile's, and the
+        // role's assumed with them.
+        if let Some(provider) = sdk.credentials_provider() {
+            sdk = sdk
+                .into_builder()
+                .credentials_provider(credentials::ExpiryGuard::shared(
+                    provider,
+                    env.profile.as_deref().map_or_else(
+                        || "the default credential chain".to_string(),
+                        |p| format!("profile {p}"),
+                    ),
+                ))
+                .build();
+        }
         if let Some(role) = &env.role_arn {
             let user = std::env::var("USER").unwrap_or_else(|_| "operator".to_string());
             let session: String = format!("honban-{user}")
@@ -207,7 +223,10 @@ impl AwsBackend {
                 .await;
             sdk = sdk
                 .into_builder()
-                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .credentials_provider(credentials::ExpiryGuard::shared(
+                    SharedCredentialsProvider::new(provider),
+                    format!("role {role}"),
+                ))
                 .build();
         }
         let headers = StaticHeaders(options.extra_headers.clone());
@@ -266,6 +285,7 @@ impl AwsBackend {
         match result {
             Ok(v) => {
                 self.stats.record(&name, true, false, started.elapsed());
+                tracing::debug!(env = %self.name, op = %name, ms = started.elapsed().as_millis(), "request done");
                 Ok(v)
             }
             Err(e) => {
