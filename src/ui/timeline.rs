@@ -38,9 +38,9 @@ pub fn incident_line<'a>(
     }
     let mut spans = Vec::new();
     let state = if incident.is_open() {
-        "OPEN "
+        "OPEN · "
     } else {
-        "closed "
+        "closed · "
     };
     spans.push(Span::styled(
         state,
