@@ -60,6 +60,27 @@ pub enum CliCommand {
     /// The recorded timelines of earlier sessions.
     #[command(subcommand)]
     Timeline(TimelineCommand),
+    /// The configuration file: check it.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff; `honban man > honban.1`).
+    Man,
+}
+
+/// `honban config …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ConfigCommand {
+    /// Check a config file (the one honban would read, or FILE): exit 0
+    /// when it is good, 78 with the positioned message when not.
+    Check {
+        /// The file to check (default: --config, else the config directory's).
+        file: Option<PathBuf>,
+    },
 }
 
 /// `honban timeline …`.
@@ -112,11 +133,50 @@ pub struct StatusArgs {
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 
-    /// Stop waiting after this many seconds: what has not answered by then
-    /// is UNKNOWN.
-    #[arg(long, value_name = "SECS", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
+    /// How long to wait: for the reads (what has not answered by then is
+    /// UNKNOWN), or with --wait for the environment to get there. Seconds,
+    /// or with a unit: 90s, 10m, 1h.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+
+    /// Poll until the environments are `healthy` (OK) or `stable` (OK with
+    /// no rollout in progress), then exit 0; at --timeout exit with the
+    /// status then (for deploy pipelines).
+    #[arg(long, value_enum, value_name = "UNTIL")]
+    pub wait: Option<WaitFor>,
+}
+
+/// What `honban status --wait` waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WaitFor {
+    /// Every judged environment OK.
+    Healthy,
+    /// OK, and no rollout in progress.
+    Stable,
+}
+
+/// `30`, `90s`, `10m`, `1h` (1 s to 24 h).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("\"{t}\" is not a duration: write 30, 90s, 10m or 1h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => {
+            return Err(format!(
+                "\"{t}\" is not a duration: write 30, 90s, 10m or 1h"
+            ));
+        }
+    };
+    if !(1..=86_400).contains(&secs) {
+        return Err(format!("\"{t}\" is out of range: 1 s to 24 h"));
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 /// How `honban status` prints.

@@ -6,7 +6,7 @@ use clap::Parser;
 use honban::app::{App, Ended};
 use honban::audit::AuditLog;
 use honban::backend::sim::SimClock;
-use honban::cli::{Cli, CliCommand, EX_CONFIG, EX_USAGE, TimelineCommand};
+use honban::cli::{Cli, CliCommand, ConfigCommand, EX_CONFIG, EX_USAGE, TimelineCommand};
 use honban::config::{load_config, theme::load_theme};
 use honban::paths::Paths;
 use honban::setup::{self, Options};
@@ -37,6 +37,56 @@ fn main() -> ExitCode {
         println!("state:  {}", paths.state_dir.display());
         println!("audit:  {}", paths.audit_file().display());
         return ExitCode::SUCCESS;
+    }
+
+    // Completions and the man page come from the same clap definition.
+    match &cli.command {
+        Some(CliCommand::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "honban", &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Some(CliCommand::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            return match clap_mangen::Man::new(cmd).render(&mut out) {
+                Ok(()) => {
+                    use std::io::Write;
+                    let _ = std::io::stdout().write_all(&out);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("honban: cannot render the man page: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        // `honban config check [FILE]`: 0, or 78 with the positioned message.
+        Some(CliCommand::Config(ConfigCommand::Check { file })) => {
+            let path = file.as_deref().or(cli.config.as_deref());
+            return match load_config(path, Some(&config_file)) {
+                Ok(loaded) => match (&loaded.path, loaded.require_environments()) {
+                    (None, _) => {
+                        eprintln!(
+                            "honban: no config file at {} (pass FILE or --config PATH)",
+                            config_file.display()
+                        );
+                        ExitCode::from(EX_CONFIG)
+                    }
+                    (Some(_), Err(e)) => config_error(&e),
+                    (Some(p), Ok(())) => {
+                        println!(
+                            "{}: ok ({} environments)",
+                            p.display(),
+                            loaded.config.environments.len()
+                        );
+                        ExitCode::SUCCESS
+                    }
+                },
+                Err(e) => config_error(&e),
+            };
+        }
+        _ => {}
     }
 
     // `honban timeline export`: the recordings, no config needed.

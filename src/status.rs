@@ -25,7 +25,7 @@ use unicode_width::UnicodeWidthChar;
 use crate::action::{Action, Resource};
 use crate::app::App;
 use crate::backend::sim::SimClock;
-use crate::cli::{Cli, OutputFormat, StatusArgs};
+use crate::cli::{Cli, OutputFormat, StatusArgs, WaitFor};
 use crate::config::{Config, Source};
 use crate::domain::{AlarmState, RolloutState, Timestamp, short_id};
 use crate::health::{ROLLOUT_GRACE, ServiceHealth};
@@ -244,6 +244,24 @@ pub async fn collect(
     config_path: &str,
     timeout: Duration,
 ) -> Result<Report, SetupError> {
+    collect_until(config, options, clock, config_path, timeout, None).await
+}
+
+/// How often `--wait` reads the environments again.
+const WAIT_POLL: Duration = Duration::from_secs(5);
+
+/// [`collect`], and with `wait` again every few seconds (the same console,
+/// so a rollout moves on between reads) until the environments are healthy
+/// or stable, or `timeout` has passed: the report of the last read.
+pub async fn collect_until(
+    config: &Config,
+    options: &Options,
+    clock: SimClock,
+    config_path: &str,
+    timeout: Duration,
+    wait: Option<WaitFor>,
+) -> Result<Report, SetupError> {
+    let deadline = tokio::time::Instant::now() + timeout;
     let (mut state, runtimes) =
         crate::setup::build(config, options, clock.clone(), config_path).await?;
     state.health_only = true;
@@ -253,24 +271,50 @@ pub async fn collect(
         None => (0..state.envs.len()).collect(),
     };
     let mut app = App::new(state, runtimes, clock.clone());
-    for &env in &selected {
-        // `health_only` leaves out what health is not judged from; target
-        // health follows the services (they name the groups).
-        for resource in Resource::ALL {
-            app.dispatch(Action::PollDue { env, resource });
+    loop {
+        app.dispatch(Action::Tick(clock.now()));
+        for &env in &selected {
+            // `health_only` leaves out what health is not judged from; target
+            // health follows the services (they name the groups).
+            for resource in Resource::ALL {
+                app.dispatch(Action::PollDue { env, resource });
+            }
+            let probes = app.state.envs.get(env).map_or(0, |e| e.probes.len());
+            for probe in 0..probes {
+                app.dispatch(Action::ProbeDue { env, probe });
+            }
         }
-        let probes = app.state.envs.get(env).map_or(0, |e| e.probes.len());
-        for probe in 0..probes {
-            app.dispatch(Action::ProbeDue { env, probe });
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if tokio::time::timeout(left, app.settle()).await.is_err() {
+            tracing::warn!(
+                secs = timeout.as_secs(),
+                "status: some reads did not answer in time"
+            );
         }
+        let report = judge(&app.state, &selected, clock.now(), timeout);
+        let done = wait.is_none_or(|w| reached(&app.state, &selected, &report, w));
+        let now = tokio::time::Instant::now();
+        if done || now >= deadline {
+            return Ok(report);
+        }
+        tokio::time::sleep(WAIT_POLL.min(deadline - now)).await;
     }
-    if tokio::time::timeout(timeout, app.settle()).await.is_err() {
-        tracing::warn!(
-            secs = timeout.as_secs(),
-            "status: some reads did not answer in time"
-        );
+}
+
+/// Whether `--wait` is over: every judged environment OK, and for `stable`
+/// no service with a rollout in progress.
+fn reached(state: &State, selected: &[usize], report: &Report, wait: WaitFor) -> bool {
+    if report.overall != Level::Ok {
+        return false;
     }
-    Ok(judge(&app.state, &selected, clock.now(), timeout))
+    match wait {
+        WaitFor::Healthy => true,
+        WaitFor::Stable => selected
+            .iter()
+            .filter_map(|&i| state.envs.get(i))
+            .flat_map(|e| e.services.data.iter().flatten())
+            .all(|s| s.deployments.len() <= 1 && s.rollout() != RolloutState::InProgress),
+    }
 }
 
 // ------------------------------------------------------------- judging
@@ -1046,12 +1090,13 @@ pub fn run(
         seed: cli.seed,
         ..Options::default()
     };
-    let result = runtime.block_on(collect(
+    let result = runtime.block_on(collect_until(
         config,
         &options,
         SimClock::Wall,
         config_path,
-        Duration::from_secs(args.timeout),
+        args.timeout,
+        args.wait,
     ));
     // Requests still in flight after the timeout are not waited for.
     runtime.shutdown_background();

@@ -1279,3 +1279,89 @@ fn expired_credentials_are_said_at_once_and_not_asked_for_again_and_again() {
     );
     quit_cleanly(&mut pty);
 }
+
+/// `status --wait`: an environment already stable answers at once (0); one
+/// that stays WARNING is read again until the timeout, then exits with
+/// the status then (1), having waited.
+#[test]
+fn status_wait_returns_when_reached_or_with_the_status_at_the_timeout() {
+    let started = std::time::Instant::now();
+    let out = run(
+        honban(),
+        &[
+            "--demo",
+            "--env",
+            "production",
+            "status",
+            "--wait",
+            "stable",
+            "--timeout",
+            "30s",
+        ],
+        &[],
+        STEP,
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{out:?}");
+
+    let started = std::time::Instant::now();
+    let out = run(
+        honban(),
+        &[
+            "--demo",
+            "--env",
+            "staging",
+            "status",
+            "--wait",
+            "healthy",
+            "--timeout",
+            "6s",
+        ],
+        &[],
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "waited: {out:?}"
+    );
+    assert!(out.stdout.contains("WARNING"), "{out:?}");
+
+    let out = run(
+        honban(),
+        &["--demo", "status", "--timeout", "10x"],
+        &[],
+        STEP,
+    );
+    assert_eq!(out.code, Some(64), "{out:?}");
+}
+
+/// Completions and the man page come from the clap definition; `config
+/// check` says ok (0) or the positioned mistake (78).
+#[test]
+fn completions_man_page_and_config_check() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = run(honban(), &["completions", shell], &[], STEP);
+        assert_eq!(out.code, Some(0), "{shell}: {out:?}");
+        assert!(out.stdout.contains("status"), "{shell}: {out:?}");
+    }
+    let out = run(honban(), &["man"], &[], STEP);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stdout.contains(".TH honban 1"), "{out:?}");
+
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
+    let out = run(honban(), &["config", "check", example], &[], STEP);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stdout.contains("ok (2 environments)"), "{out:?}");
+    let bad = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/invalid_configs/endpoint_url_empty.toml"
+    );
+    let out = run(honban(), &["config", "check", bad], &[], STEP);
+    assert_eq!(out.code, Some(78), "{out:?}");
+    assert!(out.stderr.contains("endpoint_url_empty.toml:"), "{out:?}");
+    // No file at all: said, 78.
+    let out = run(honban(), &["config", "check"], &[], STEP);
+    assert_eq!(out.code, Some(78), "{out:?}");
+    assert!(out.stderr.contains("no config file"), "{out:?}");
+}
