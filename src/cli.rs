@@ -81,7 +81,14 @@ pub enum ConfigCommand {
         /// The file to check (default: --config, else the config directory's).
         file: Option<PathBuf>,
     },
+    /// Print the JSON Schema (draft 7) of config.toml, for editors (taplo,
+    /// the VS Code "Even Better TOML" extension) to complete and check it.
+    Schema,
 }
+
+/// The JSON Schema of the config file (`assets/config.schema.json`; a test
+/// keeps it equal to what the loader accepts).
+pub const CONFIG_SCHEMA: &str = include_str!("../assets/config.schema.json");
 
 /// `honban timeline …`.
 #[derive(Debug, Clone, Subcommand)]

@@ -61,6 +61,11 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Some(CliCommand::Config(ConfigCommand::Schema)) => {
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(honban::cli::CONFIG_SCHEMA.as_bytes());
+            return ExitCode::SUCCESS;
+        }
         // `honban config check [FILE]`: 0, or 78 with the positioned message.
         Some(CliCommand::Config(ConfigCommand::Check { file })) => {
             let path = file.as_deref().or(cli.config.as_deref());

@@ -1093,3 +1093,126 @@ fn mutated_configs_never_panic_and_every_rejection_is_positioned() {
         "{accepted} accepted, {rejected} rejected"
     );
 }
+
+// ---- the JSON Schema of the config (`honban config schema`) -------------
+
+fn config_schema() -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/config.schema.json");
+    let text = std::fs::read_to_string(&path).expect("read the schema");
+    serde_json::from_str(&text).expect("the schema is JSON")
+}
+
+/// The property names of `schema` at a JSON pointer, sorted.
+fn schema_keys(schema: &serde_json::Value, pointer: &str) -> Vec<String> {
+    let mut keys: Vec<String> = schema
+        .pointer(pointer)
+        .and_then(serde_json::Value::as_object)
+        .unwrap_or_else(|| panic!("no object at {pointer}"))
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// The keys the loader allows where `source` puts an unknown one.
+fn allowed_keys(source: &str) -> Vec<String> {
+    let err = parse_config(source, "c.toml").expect_err("an unknown key");
+    let headline = err.headline();
+    let list = headline
+        .split("allowed keys: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no allowed keys in {headline}"));
+    let mut keys: Vec<String> = list.split(", ").map(str::to_string).collect();
+    keys.sort();
+    keys
+}
+
+/// The shipped schema names exactly the keys the loader accepts, at every
+/// level, and every command of the keymap: it cannot drift from the code.
+#[test]
+fn the_config_schema_matches_what_the_loader_accepts() {
+    let schema = config_schema();
+    let env = "[[environment]]\nname = \"p\"\nsource = \"sim\"\n";
+    for (pointer, source) in [
+        ("/properties", "zzz = 1\n".to_string()),
+        (
+            "/definitions/refresh/properties",
+            "[refresh]\nzzz = 1\n".to_string(),
+        ),
+        (
+            "/definitions/environment/properties",
+            format!("{env}zzz = 1\n"),
+        ),
+        (
+            "/definitions/cluster/properties",
+            format!("{env}[[environment.clusters]]\nname = \"c\"\nzzz = 1\n"),
+        ),
+        (
+            "/definitions/health_check/properties",
+            format!("{env}[[environment.health_checks]]\nurl = \"http://127.0.0.1/\"\nzzz = 1\n"),
+        ),
+    ] {
+        assert_eq!(
+            schema_keys(&schema, pointer),
+            allowed_keys(&source),
+            "{pointer}"
+        );
+    }
+    let mut commands: Vec<String> = Command::ALL.iter().map(|c| c.name().to_string()).collect();
+    commands.sort();
+    assert_eq!(
+        schema_keys(&schema, "/properties/keys/properties"),
+        commands
+    );
+    assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+}
+
+/// The example config, as JSON, has only keys and types the schema allows.
+#[test]
+fn the_example_config_fits_the_schema() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml"))
+        .expect("read the example");
+    let value: toml::Value = toml::from_str(&text).expect("TOML");
+    let json = serde_json::to_value(&value).expect("as JSON");
+    fn check(
+        schema: &serde_json::Value,
+        root: &serde_json::Value,
+        x: &serde_json::Value,
+        path: &str,
+    ) {
+        let schema = match schema.get("$ref").and_then(serde_json::Value::as_str) {
+            Some(r) => root
+                .pointer(r.trim_start_matches('#'))
+                .unwrap_or_else(|| panic!("{path}: unresolvable {r}")),
+            None => schema,
+        };
+        if let Some(t) = schema.get("type").and_then(serde_json::Value::as_str) {
+            let ok = match t {
+                "object" => x.is_object(),
+                "array" => x.is_array(),
+                "string" => x.is_string(),
+                "integer" => x.is_i64() || x.is_u64(),
+                "boolean" => x.is_boolean(),
+                _ => true,
+            };
+            assert!(ok, "{path}: {x} is not {t}");
+        }
+        if let Some(obj) = x.as_object() {
+            let props = schema.get("properties");
+            for (k, v) in obj {
+                let sub = props
+                    .and_then(|p| p.get(k))
+                    .unwrap_or_else(|| panic!("{path}.{k}: not in the schema"));
+                check(sub, root, v, &format!("{path}.{k}"));
+            }
+        }
+        if let (Some(items), Some(list)) = (schema.get("items"), x.as_array()) {
+            for (i, v) in list.iter().enumerate() {
+                check(items, root, v, &format!("{path}[{i}]"));
+            }
+        }
+    }
+    let schema = config_schema();
+    check(&schema, &schema, &json, "$");
+}

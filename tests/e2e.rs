@@ -1345,6 +1345,10 @@ fn completions_man_page_and_config_check() {
         assert_eq!(out.code, Some(0), "{shell}: {out:?}");
         assert!(out.stdout.contains("status"), "{shell}: {out:?}");
     }
+    let out = run(honban(), &["config", "schema"], &[], STEP);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let schema: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
     let out = run(honban(), &["man"], &[], STEP);
     assert_eq!(out.code, Some(0), "{out:?}");
     assert!(out.stdout.contains(".TH honban 1"), "{out:?}");
