@@ -436,6 +436,10 @@ pub enum View {
         service: String,
     },
     Tasks,
+    /// One task: its containers, times, network and stop reason.
+    TaskDetail {
+        task: String,
+    },
     Databases,
     Alarms,
     Activity,
@@ -460,6 +464,7 @@ pub enum ViewKind {
     Services,
     ServiceDetail,
     Tasks,
+    TaskDetail,
     Databases,
     Alarms,
     Activity,
@@ -480,6 +485,7 @@ impl View {
             Self::Services => ViewKind::Services,
             Self::ServiceDetail { .. } => ViewKind::ServiceDetail,
             Self::Tasks => ViewKind::Tasks,
+            Self::TaskDetail { .. } => ViewKind::TaskDetail,
             Self::Databases => ViewKind::Databases,
             Self::Alarms => ViewKind::Alarms,
             Self::Activity => ViewKind::Activity,
@@ -499,6 +505,10 @@ impl View {
             Self::Services => "Services".into(),
             Self::ServiceDetail { service } => format!("Service {service}"),
             Self::Tasks => "Tasks".into(),
+            Self::TaskDetail { task } => {
+                let id = crate::domain::short_id(task);
+                format!("Task {}", id.get(..8).unwrap_or(id))
+            }
             Self::Databases => "Databases".into(),
             Self::Alarms => "Alarms".into(),
             Self::Activity => "Activity".into(),
@@ -796,7 +806,9 @@ impl State {
                 .iter()
                 .map(|(id, _)| id.to_string())
                 .collect(),
-            View::Diagnostics | View::AlarmDetail { .. } | View::Logs => return None,
+            View::Diagnostics | View::AlarmDetail { .. } | View::TaskDetail { .. } | View::Logs => {
+                return None;
+            }
         };
         Some(ids)
     }
@@ -995,6 +1007,13 @@ impl State {
         rows
     }
 
+    /// A task of the active environment, by its ARN.
+    pub fn task(&self, arn: &str) -> Option<&Task> {
+        self.env()
+            .and_then(|e| e.tasks.data.as_ref())
+            .and_then(|v| v.iter().find(|t| t.arn == arn))
+    }
+
     /// Tasks of one service, running first.
     pub fn service_tasks(&self, service: &str) -> Vec<&Task> {
         let Some(tasks) = self.env().and_then(|e| e.tasks.data.as_ref()) else {
@@ -1144,6 +1163,7 @@ impl State {
                 Filter::matches_alarm,
             ),
             View::Activity => self.activity.len() + self.history.len(),
+            View::TaskDetail { .. } => 0,
             // --- metrics
             View::AlarmDetail { .. } => 0,
             // --- logs

@@ -842,14 +842,30 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
         // --- timeline: an event leads to its resource.
         View::Timeline => return timeline::open_event(state),
         View::AlarmDetail { alarm } => return metrics::jump(state, &alarm),
-        View::ServiceDetail { .. }
-        | View::Tasks
+        // A task (of the tasks view or a service's) opens its detail.
+        View::ServiceDetail { .. } | View::Tasks => open_task(state),
+        View::TaskDetail { .. }
         | View::Databases
         | View::Diagnostics
         | View::Activity
         | View::Logs => {}
     }
     Vec::new()
+}
+
+/// `enter` on a task: its detail, by its ARN. A lost selection is refused
+/// like an operation's.
+fn open_task(state: &mut State) {
+    let selection = state.selection();
+    match &selection {
+        crate::state::Selection::Id(arn) if state.task(arn).is_some() => {
+            state.views.push(View::TaskDetail { task: arn.clone() });
+        }
+        _ => {
+            let text = selection.refusal("a task", "enter opens its detail");
+            flash(state, &text, Severity::Info);
+        }
+    }
 }
 
 fn open_service(state: &mut State, service: String) -> Vec<Effect> {
@@ -900,7 +916,10 @@ fn switch_env(state: &mut State, index: usize) -> Vec<Effect> {
     state.views.retain(|v| {
         !matches!(
             v,
-            View::ServiceDetail { .. } | View::AlarmDetail { .. } | View::Logs
+            View::ServiceDetail { .. }
+                | View::TaskDetail { .. }
+                | View::AlarmDetail { .. }
+                | View::Logs
         )
     });
     if state.views.is_empty() {

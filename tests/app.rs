@@ -266,6 +266,10 @@ async fn snapshot_views(w: u16, h: u16) {
     insta::assert_snapshot!(format!("service_detail_{size}"), render(&app, w, h));
     command(&mut app, "tasks");
     insta::assert_snapshot!(format!("tasks_{size}"), render(&app, w, h));
+    // The last task (a stopped one) in detail.
+    app.dispatch(Action::Command(Command::Bottom));
+    app.dispatch(Action::Command(Command::Select));
+    insta::assert_snapshot!(format!("task_detail_{size}"), render(&app, w, h));
     command(&mut app, "db");
     insta::assert_snapshot!(format!("databases_{size}"), render(&app, w, h));
     command(&mut app, "alarms");
@@ -1307,4 +1311,68 @@ async fn a_panicking_backend_is_an_error_in_the_console_not_a_crash() {
         !TORN_DOWN.load(std::sync::atomic::Ordering::SeqCst),
         "a task's panic reached the hook that restores the terminal"
     );
+}
+
+// ------------------------------------------------------------ task detail
+
+/// From a failed deploy, the tasks view and `enter` on the crashed task
+/// show its container's exit code and the whole stopped reason; `l` opens
+/// that task's logs.
+#[tokio::test]
+async fn a_crashed_task_shows_its_exit_code_and_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut app, clock, _, _) = demo_with_audit(dir.path()).await;
+    open_service(&mut app, "api").await;
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, "v3-broken");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "production/api");
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    let crashed = |app: &App| {
+        app.state.envs[0]
+            .tasks
+            .data
+            .iter()
+            .flatten()
+            .find(|t| {
+                t.stop_code.as_deref() == Some("EssentialContainerExited")
+                    && t.task_definition.contains("api")
+                    && t.last_status == "STOPPED"
+                    && t.containers.iter().any(|c| c.image.ends_with("v3-broken"))
+            })
+            .map(|t| t.arn.clone())
+    };
+    for _ in 0..60 {
+        if crashed(&app).is_some() {
+            break;
+        }
+        advance(&mut app, &clock, Duration::from_secs(5)).await;
+    }
+    let arn = crashed(&app).expect("a v3-broken task crashed");
+    press(&mut app, KeyCode::Char('3'));
+    let index = app
+        .state
+        .visible_tasks()
+        .iter()
+        .position(|t| t.arn == arn)
+        .expect("listed");
+    for _ in 0..index {
+        app.dispatch(Action::Command(Command::Down));
+    }
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.state.view(), &View::TaskDetail { task: arn.clone() });
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("exit 1"), "{screen}");
+    assert!(screen.contains("EssentialContainerExited"), "{screen}");
+    assert!(
+        screen.contains("Essential container in task exited"),
+        "{screen}"
+    );
+    assert!(screen.contains("works-logue/api:v3"), "{screen}");
+    press(&mut app, KeyCode::Char('l'));
+    app.settle().await;
+    assert_eq!(app.state.view(), &View::Logs);
+    let target = &app.state.logs.as_ref().expect("logs").target;
+    assert_eq!(target.task.as_deref(), Some(honban::domain::short_id(&arn)));
 }

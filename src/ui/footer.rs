@@ -154,6 +154,7 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
     // Where operations apply, their keys replace the navigation hints.
     let read_only = state.env().is_none_or(|e| e.read_only);
     let ops: &[(Command, &str)] = match state.view() {
+        View::TaskDetail { .. } if read_only => &[(Command::Logs, "logs"), (Command::Back, "back")],
         _ if read_only => &[],
         View::Overview | View::Services | View::ServiceDetail { .. } => &[
             (Command::Scale, "scale"),
@@ -162,6 +163,7 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
             (Command::Restart, "restart"),
             (Command::Logs, "logs"),
         ],
+        View::TaskDetail { .. } => &[(Command::Logs, "logs"), (Command::Back, "back")],
         View::Databases => &[(Command::Snapshot, "snapshot"), (Command::Reboot, "reboot")],
         View::Alarms => &[(Command::MuteAlarm, "mute")],
         View::AlarmDetail { .. } => &[

@@ -123,6 +123,8 @@ pub(crate) struct SimTask {
     fate: Fate,
     crash_at: Option<Timestamp>,
     stop: Option<StopInfo>,
+    /// When the stop began (set with `stop`, once).
+    stopping_at: Option<Timestamp>,
     stopped_at: Option<Timestamp>,
 }
 
@@ -476,6 +478,7 @@ impl Ecs {
                 }
                 t.health = health;
                 t.stop = Some(info);
+                t.stopping_at = Some(stopped_at - TimeDelta::seconds(30));
                 t.stopped_at = Some(stopped_at);
             }
             // One of the running tasks is the replacement.
@@ -944,9 +947,12 @@ impl Ecs {
                 } else {
                     ("RUNNING", None, None)
                 };
+                // An image that never pulled has no digest.
+                let pulled = t.started_at.is_some() || t.phase == Phase::Activating;
                 Container {
                     name: name.clone(),
                     image: image.clone(),
+                    image_digest: pulled.then(|| digest_of(image)),
                     last_status: last_status.to_string(),
                     health_status: Some(if *hc { t.health } else { "UNKNOWN" }.to_string()),
                     exit_code,
@@ -979,6 +985,10 @@ impl Ecs {
             stopped_at: t.stopped_at,
             stop_code: t.stop.as_ref().map(|s| s.code.to_string()),
             stopped_reason: t.stop.as_ref().map(|s| s.reason.clone()),
+            stopping_at: t.stopping_at,
+            platform_version: Some("1.4.0".to_string()),
+            private_ip: Some(private_ip_of(&t.id)),
+            eni: Some(eni_of(&t.id)),
             containers,
         }
     }
@@ -1078,6 +1088,36 @@ pub(crate) fn split_image(image: &str) -> (&str, &str) {
 
 fn secs(rng: &mut Rng, lo: i64, hi: i64) -> TimeDelta {
     TimeDelta::seconds(rng.i64(lo..=hi))
+}
+
+/// FNV-1a: a stable number from a string (addresses and digests of the
+/// simulated world must not depend on the RNG's draw order).
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The private address of a simulated task (in `10.0.0.0/16`).
+fn private_ip_of(task_id: &str) -> String {
+    let h = fnv(task_id);
+    format!("10.0.{}.{}", (h >> 8) % 256, h % 254 + 1)
+}
+
+/// The network interface of a simulated task: `eni-` and 17 hex digits.
+fn eni_of(task_id: &str) -> String {
+    format!("eni-{:017x}", fnv(task_id))
+}
+
+/// The digest a simulated image resolves to.
+fn digest_of(image: &str) -> String {
+    let a = fnv(image);
+    let b = fnv(&format!("{image}#"));
+    format!(
+        "sha256:{a:016x}{b:016x}{:016x}{:016x}",
+        a.rotate_left(17),
+        b.rotate_left(29)
+    )
 }
 
 /// A task id: 32 hex digits.
