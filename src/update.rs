@@ -791,7 +791,8 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::Restart
         | Command::Snapshot
         | Command::Reboot
-        | Command::MuteAlarm => return operate::start(state, cmd),
+        | Command::MuteAlarm
+        | Command::StopTask => return operate::start(state, cmd),
         // --- metrics
         Command::MetricRange => return metrics::switch_range(state),
         // --- logs

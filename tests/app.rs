@@ -1194,6 +1194,9 @@ impl honban::backend::Backend for Panicky {
     async fn create_db_snapshot(&self, i: &str, s: &str) -> R<honban::domain::DbSnapshot> {
         self.0.create_db_snapshot(i, s).await
     }
+    async fn stop_task(&self, c: &str, t: &str, r: &str) -> R<honban::domain::Task> {
+        self.0.stop_task(c, t, r).await
+    }
     async fn reboot_db_instance(&self, i: &str, f: bool) -> R<honban::domain::DbInstance> {
         self.0.reboot_db_instance(i, f).await
     }
@@ -1375,4 +1378,87 @@ async fn a_crashed_task_shows_its_exit_code_and_reason() {
     assert_eq!(app.state.view(), &View::Logs);
     let target = &app.state.logs.as_ref().expect("logs").target;
     assert_eq!(target.task.as_deref(), Some(honban::domain::short_id(&arn)));
+}
+
+// ------------------------------------------------------------ stop a task
+
+/// `ctrl-k` on a running task of api in production: the preview names the
+/// exact StopTask call with the caller, the confirmation wants
+/// `production/<task>`, and the change is followed until the task is
+/// STOPPED and its replacement RUNNING; the audit log has the intent, the
+/// result and the final record.
+#[tokio::test]
+async fn a_stopped_task_is_followed_until_its_replacement_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut app, clock, sim, audit) = demo_with_audit(dir.path()).await;
+    press(&mut app, KeyCode::Char('3'));
+    let (index, arn) = app
+        .state
+        .visible_tasks()
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.service_name() == Some("api") && t.last_status == "RUNNING")
+        .map(|(i, t)| (i, t.arn.clone()))
+        .expect("a running api task");
+    for _ in 0..index {
+        app.dispatch(Action::Command(Command::Down));
+    }
+    app.dispatch(Action::Drawn);
+    app.dispatch(Action::Key(KeyEvent::new(
+        KeyCode::Char('k'),
+        KeyModifiers::CONTROL,
+    )));
+    let label = honban::ops::task_label(&arn).to_string();
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains("ecs:StopTask"), "{screen}");
+    assert!(screen.contains("honban-demo via"), "{screen}");
+    assert!(screen.contains(&format!("production/{label}")), "{screen}");
+    // `y` does not confirm in a protected environment.
+    press(&mut app, KeyCode::Char('y'));
+    assert!(app.state.activity.is_empty());
+    press(&mut app, KeyCode::Backspace);
+    type_text(&mut app, &format!("production/{label}"));
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    let end = until_watch_ends(&mut app, &clock).await;
+    match &end {
+        honban::watch::WatchStatus::Completed(text) => {
+            assert!(text.contains("replacement"), "{text}");
+        }
+        other => panic!("expected completed, got {other:?}"),
+    }
+    let cluster = honban::domain::short_id(
+        &app.state.envs[0].tasks.data.as_ref().expect("tasks")[0].cluster_arn,
+    )
+    .to_string();
+    let tasks = honban::backend::Backend::tasks(sim.as_ref(), &cluster)
+        .await
+        .expect("tasks");
+    let stopped = tasks.items.iter().find(|t| t.arn == arn).expect("listed");
+    assert_eq!(stopped.last_status, "STOPPED");
+    assert_eq!(stopped.stop_code.as_deref(), Some("UserInitiated"));
+    let caller = app.state.envs[0]
+        .identity
+        .data
+        .as_ref()
+        .map(|i| i.arn.clone())
+        .expect("identity");
+    assert_eq!(
+        stopped.stopped_reason.as_deref(),
+        Some(format!("stopped by {caller} via honban").as_str())
+    );
+    let (records, _) = audit.read_recent(10).expect("audit log");
+    let phases: Vec<(&str, honban::audit::Phase)> = records
+        .iter()
+        .map(|r| (r.operation.as_str(), r.phase))
+        .collect();
+    assert_eq!(
+        phases,
+        vec![
+            ("stop-task", honban::audit::Phase::Intent),
+            ("stop-task", honban::audit::Phase::Result),
+            ("stop-task", honban::audit::Phase::Final),
+        ]
+    );
+    assert_eq!(records[2].ended.as_deref(), Some("completed"));
 }

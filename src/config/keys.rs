@@ -268,6 +268,8 @@ pub enum Command {
     Snapshot,
     Reboot,
     MuteAlarm,
+    /// ECS `StopTask` of the selected task.
+    StopTask,
     // --- metrics
     MetricRange,
     // --- logs
@@ -282,7 +284,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 38] = [
+    pub const ALL: [Command; 39] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -314,6 +316,7 @@ impl Command {
         Command::Snapshot,
         Command::Reboot,
         Command::MuteAlarm,
+        Command::StopTask,
         // --- metrics
         Command::MetricRange,
         // --- logs
@@ -359,6 +362,7 @@ impl Command {
             Command::Snapshot => "snapshot",
             Command::Reboot => "reboot",
             Command::MuteAlarm => "mute_alarm",
+            Command::StopTask => "stop_task",
             // --- metrics
             Command::MetricRange => "metric_range",
             // --- logs
@@ -410,6 +414,7 @@ impl Command {
             Command::Snapshot => "Snapshot DB",
             Command::Reboot => "Reboot DB",
             Command::MuteAlarm => "Mute / unmute",
+            Command::StopTask => "Stop a task",
             // --- metrics
             Command::MetricRange => "Chart time range",
             // --- logs
@@ -456,6 +461,7 @@ impl Command {
             Command::Snapshot => &["n"],
             Command::Reboot => &["F"],
             Command::MuteAlarm => &["m"],
+            Command::StopTask => &["ctrl-k"],
             // --- metrics
             Command::MetricRange => &["R"],
             // --- logs

@@ -163,7 +163,16 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
             (Command::Restart, "restart"),
             (Command::Logs, "logs"),
         ],
-        View::TaskDetail { .. } => &[(Command::Logs, "logs"), (Command::Back, "back")],
+        View::Tasks => &[
+            (Command::Select, "detail"),
+            (Command::Logs, "logs"),
+            (Command::StopTask, "stop"),
+        ],
+        View::TaskDetail { .. } => &[
+            (Command::Logs, "logs"),
+            (Command::StopTask, "stop"),
+            (Command::Back, "back"),
+        ],
         View::Databases => &[(Command::Snapshot, "snapshot"), (Command::Reboot, "reboot")],
         View::Alarms => &[(Command::MuteAlarm, "mute")],
         View::AlarmDetail { .. } => &[

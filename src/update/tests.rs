@@ -732,8 +732,10 @@ fn a_count_that_is_not_a_number_keeps_the_prompt_with_the_reason() {
 fn a_read_only_environment_refuses_with_the_reason_and_opens_nothing() {
     let mut s = on_services(false);
     s.envs[0].read_only = true;
-    for c in ['s', 'A', 'i', 'b', 'r'] {
-        let effects = press(&mut s, key(c));
+    let stop = Action::Key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::CONTROL));
+    let keys = ['s', 'A', 'i', 'b', 'r'].map(|c| (c, key(c)));
+    for (c, k) in keys.into_iter().chain([('^', stop)]) {
+        let effects = press(&mut s, k);
         assert!(effects.is_empty(), "{c}: {effects:?}");
         assert_eq!(s.mode, Mode::Normal, "{c}");
         assert!(

@@ -455,6 +455,33 @@ pub async fn update_service(
         })
 }
 
+/// `StopTask`, sent once (no retry: an unanswered stop is read back).
+pub async fn stop_task(
+    b: &AwsBackend,
+    cluster: &str,
+    arn: &str,
+    reason: &str,
+) -> BackendResult<Task> {
+    let out = b
+        .call(
+            "ecs",
+            "StopTask",
+            b.clients
+                .ecs
+                .stop_task()
+                .cluster(cluster)
+                .task(arn)
+                .reason(reason)
+                .customize()
+                .config_override(super::once!(aws_sdk_ecs))
+                .send(),
+        )
+        .await?;
+    out.task().map(task).ok_or_else(|| BackendError::Other {
+        message: "StopTask returned no task".to_string(),
+    })
+}
+
 /// Registers a copy of `change.base` with only the images changed: every
 /// other field (containers, secrets references, logging, cpu/memory, roles,
 /// network mode, volumes, placement, runtime platform, tags) is carried over.

@@ -20,7 +20,7 @@ use crate::backend::{BackendError, BackendResult, ImageChange, ServiceUpdate};
 use crate::domain::{
     CircuitBreaker, Cluster, Container, ContainerDefinition, Deployment, Failure, Listing,
     LoadBalancerRef, RolloutState, ScalableTarget, ScalingPolicy, Service, ServiceEvent, Task,
-    TaskDefinition, Timestamp,
+    TaskDefinition, Timestamp, short_id,
 };
 
 /// ECS keeps the last 100 events of a service.
@@ -710,6 +710,68 @@ impl Ecs {
     }
 
     // ------------------------------------------------------ mutations
+
+    /// ECS `StopTask`: the task drains (behind a load balancer) or stops at
+    /// once with the stop code `UserInitiated`; its service's scheduler
+    /// then starts a replacement. A task already stopped is returned as it
+    /// is, as ECS does.
+    pub fn stop_task(
+        &mut self,
+        cluster: &str,
+        task: &str,
+        reason: &str,
+        now: Timestamp,
+        rng: &mut Rng,
+    ) -> BackendResult<Task> {
+        self.check_cluster(cluster)?;
+        let id = short_id(task);
+        let found = self.tasks.iter().position(|t| {
+            t.id == id
+                && self
+                    .services
+                    .get(t.service)
+                    .is_some_and(|s| s.cluster == cluster)
+        });
+        let Some(i) = found else {
+            return Err(BackendError::Invalid {
+                message: format!(
+                    "InvalidParameterException: The referenced task was not found: {task}"
+                ),
+            });
+        };
+        let lb = self
+            .tasks
+            .get(i)
+            .and_then(|t| self.services.get(t.service))
+            .is_some_and(|s| s.lb.is_some());
+        if let Some(t) = self.tasks.get_mut(i)
+            && t.phase.live()
+        {
+            let was_running = t.phase == Phase::Running;
+            t.stopping_at = Some(now);
+            t.stop = Some(StopInfo {
+                code: "UserInitiated",
+                reason: reason.to_string(),
+                container: None,
+                // SIGTERM: 128 + 15.
+                others_exit: t.started_at.map(|_| 143),
+            });
+            t.crash_at = None;
+            if was_running && lb {
+                t.phase = Phase::Deactivating;
+                t.next_at = now + secs(rng, 5, 10);
+            } else {
+                t.phase = Phase::Stopping;
+                t.next_at = now + secs(rng, 1, 4);
+            }
+        }
+        self.tasks
+            .get(i)
+            .map(|t| self.task_to_domain(t))
+            .ok_or_else(|| BackendError::NotFound {
+                resource: format!("task {task}"),
+            })
+    }
 
     pub fn update_service(
         &mut self,
