@@ -669,6 +669,9 @@ pub struct State {
     /// Set by `update` when an alarm fired in an environment that rings
     /// the bell; the event loop rings it after drawing and clears it.
     pub bell: bool,
+    /// Text `y` copied: the event loop writes it to the terminal's
+    /// clipboard (OSC 52) after drawing and clears it.
+    pub clipboard: Option<String>,
     /// Operations of this session, oldest first.
     pub activity: Vec<crate::watch::Activity>,
     /// Audit records of earlier sessions (and this one's, as read at start)
@@ -723,6 +726,7 @@ impl State {
             dry_run: false,
             health_only: false,
             bell: false,
+            clipboard: None,
             activity: Vec::new(),
             history: Vec::new(),
             history_checking: Vec::new(),

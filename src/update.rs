@@ -795,6 +795,7 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::StopTask => return operate::start(state, cmd),
         // --- metrics
         Command::MetricRange => return metrics::switch_range(state),
+        Command::Copy => copy::copy(state),
         // --- logs
         Command::Logs => return logs::open(state),
         // The logs view's own keys mean nothing elsewhere (and other views
@@ -1115,6 +1116,7 @@ fn flash(state: &mut State, text: &str, severity: Severity) {
     state.dirty = true;
 }
 
+mod copy;
 mod metrics;
 // --- timeline
 mod timeline;

@@ -1462,3 +1462,68 @@ async fn a_stopped_task_is_followed_until_its_replacement_runs() {
     );
     assert_eq!(records[2].ended.as_deref(), Some("completed"));
 }
+
+// ------------------------------------------------------------ copy
+
+/// `y` copies the selected task's ARN (and a log line in the logs view);
+/// the message says what; the text waits in the state for the event loop
+/// to write it (OSC 52). Where nothing can be copied, nothing is.
+#[tokio::test]
+async fn y_copies_the_selected_arn_or_log_line_and_says_what() {
+    let (mut app, clock) = demo(42).await;
+    press(&mut app, KeyCode::Char('3'));
+    app.dispatch(Action::Command(Command::Down));
+    // The second row, by identity (the selection settles on the next key).
+    let arn = app.state.visible_tasks()[1].arn.clone();
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.state.clipboard.as_deref(), Some(arn.as_str()));
+    let flash = app
+        .state
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    assert!(
+        flash.contains(&format!(
+            "the ARN of task {}",
+            honban::ops::task_label(&arn)
+        )),
+        "{flash}"
+    );
+    assert_eq!(app.state.mode, honban::state::Mode::Normal);
+
+    // The logs of that task: the newest line.
+    press(&mut app, KeyCode::Char('l'));
+    app.settle().await;
+    for _ in 0..5 {
+        if app.state.logs.as_ref().is_some_and(|l| !l.lines.is_empty()) {
+            break;
+        }
+        clock.advance(Duration::from_secs(3));
+        app.dispatch(Action::Tick(clock.now()));
+        app.settle().await;
+    }
+    app.state.clipboard = None;
+    press(&mut app, KeyCode::Char('y'));
+    let newest = app
+        .state
+        .logs
+        .as_ref()
+        .and_then(|l| l.lines.back())
+        .map(|e| e.message.clone())
+        .expect("log lines");
+    assert_eq!(app.state.clipboard.as_deref(), Some(newest.as_str()));
+
+    // The activity view has nothing to copy.
+    app.state.clipboard = None;
+    press(&mut app, KeyCode::Char('6'));
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.state.clipboard, None);
+    let flash = app
+        .state
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    assert!(flash.contains("nothing to copy"), "{flash}");
+}

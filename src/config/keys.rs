@@ -270,6 +270,8 @@ pub enum Command {
     MuteAlarm,
     /// ECS `StopTask` of the selected task.
     StopTask,
+    /// The selected resource's ARN (a log line) to the clipboard.
+    Copy,
     // --- metrics
     MetricRange,
     // --- logs
@@ -284,7 +286,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 39] = [
+    pub const ALL: [Command; 40] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -317,6 +319,7 @@ impl Command {
         Command::Reboot,
         Command::MuteAlarm,
         Command::StopTask,
+        Command::Copy,
         // --- metrics
         Command::MetricRange,
         // --- logs
@@ -363,6 +366,7 @@ impl Command {
             Command::Reboot => "reboot",
             Command::MuteAlarm => "mute_alarm",
             Command::StopTask => "stop_task",
+            Command::Copy => "copy",
             // --- metrics
             Command::MetricRange => "metric_range",
             // --- logs
@@ -415,6 +419,7 @@ impl Command {
             Command::Reboot => "Reboot DB",
             Command::MuteAlarm => "Mute / unmute",
             Command::StopTask => "Stop a task",
+            Command::Copy => "Copy ARN / line",
             // --- metrics
             Command::MetricRange => "Chart time range",
             // --- logs
@@ -462,6 +467,7 @@ impl Command {
             Command::Reboot => &["F"],
             Command::MuteAlarm => &["m"],
             Command::StopTask => &["ctrl-k"],
+            Command::Copy => &["y"],
             // --- metrics
             Command::MetricRange => &["R"],
             // --- logs
