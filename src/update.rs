@@ -604,6 +604,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         Mode::Filter { mut input } => {
             let kind = state.view().kind();
+            let replace = std::mem::take(&mut state.filter_replace);
             match key.code {
                 KeyCode::Esc => {
                     state.filters.remove(&kind);
@@ -618,7 +619,9 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                     state.mode = Mode::Normal;
                 }
                 KeyCode::Down | KeyCode::Up => {
-                    // Move the selection while typing.
+                    // Move the selection while typing (the old text is
+                    // still replaced by what is typed next).
+                    state.filter_replace = replace;
                     let cmd = if key.code == KeyCode::Down {
                         Command::Down
                     } else {
@@ -626,14 +629,50 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                     };
                     return on_command(state, cmd);
                 }
-                _ => match crate::prompt::edit(&mut input, &mut state.prompt_back, &key) {
-                    crate::prompt::Edit::NotAnEdit => return Vec::new(),
-                    _ => state.mode = Mode::Filter { input },
-                },
+                _ => {
+                    // `/` starts a new filter: a character typed first
+                    // replaces the old one.
+                    if replace
+                        && matches!(key.code, KeyCode::Char(_))
+                        && !key
+                            .modifiers
+                            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+                    {
+                        input.clear();
+                        state.prompt_back = 0;
+                    }
+                    match crate::prompt::edit(&mut input, &mut state.prompt_back, &key) {
+                        crate::prompt::Edit::NotAnEdit => {
+                            state.filter_replace = replace;
+                            return Vec::new();
+                        }
+                        _ => state.mode = Mode::Filter { input },
+                    }
+                }
             }
+            check_filter(state, kind);
             state.reselect_or_top();
             state.dirty = true;
             Vec::new()
+        }
+    }
+}
+
+/// A filter naming a field its view does not have says which fields
+/// exist (beside the filter line while typing, after it closes too); the
+/// message goes once the filter is right.
+fn check_filter(state: &mut State, kind: ViewKind) {
+    const PREFIX: &str = "unknown filter field";
+    match crate::state::Filter::parse(state.filter(kind)).unknown_field(kind) {
+        Some(text) => flash(state, &text, Severity::Error),
+        None => {
+            if state
+                .flash
+                .as_ref()
+                .is_some_and(|f| f.text.starts_with(PREFIX))
+            {
+                state.flash = None;
+            }
         }
     }
 }
@@ -654,8 +693,15 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
     let total = clean.chars().count();
     let back = state.prompt_back;
     let insert = |input: &mut String| -> usize { crate::prompt::insert_str(input, back, &clean) };
+    let replace = std::mem::take(&mut state.filter_replace);
     let inserted = match &mut state.mode {
-        Mode::Command { input } | Mode::Filter { input } => Some(insert(input)),
+        Mode::Command { input } => Some(insert(input)),
+        Mode::Filter { input } => {
+            if replace {
+                input.clear();
+            }
+            Some(insert(input))
+        }
         Mode::Dialog(Dialog::Input { input, error, .. }) => {
             *error = None;
             Some(insert(input))
@@ -694,6 +740,8 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
         Some(_) => {}
     }
     if matches!(state.mode, Mode::Filter { .. }) {
+        let kind = state.view().kind();
+        check_filter(state, kind);
         state.reselect_or_top();
     }
     Vec::new()
@@ -755,6 +803,7 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::Select => return drill_down(state),
         Command::Filter => {
             let input = state.filters.get(&kind).cloned().unwrap_or_default();
+            state.filter_replace = !input.is_empty();
             state.mode = Mode::Filter { input };
         }
         Command::CommandLine => {

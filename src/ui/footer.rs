@@ -41,8 +41,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Mode::Filter { input } => {
             let tail = match prompt_error {
                 Some(text) => Span::styled(format!("   {text}"), theme.error),
+                None if state.filter_replace => Span::styled(
+                    "   typing replaces it · ← edits · enter keep · esc clear",
+                    theme.dim,
+                ),
                 None => Span::styled(
-                    "   enter keep · esc clear · svc: status: health: az:",
+                    "   enter keep · esc clear · !word excludes · svc: status: health: az:",
                     theme.dim,
                 ),
             };

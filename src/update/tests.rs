@@ -426,6 +426,68 @@ fn filter_narrows_rows_live_and_esc_clears_it() {
 }
 
 #[test]
+fn slash_starts_a_new_filter_bang_excludes_and_an_unknown_field_names_the_fields() {
+    let mut s = state();
+    load_services(
+        &mut s,
+        vec![
+            service("api", 1, 2, 2),
+            service("web", 1, 2, 2),
+            service("worker", 1, 2, 2),
+        ],
+    );
+    update(&mut s, Action::Command(Command::Services));
+    press(&mut s, key('/'));
+    typed(&mut s, "api");
+    press(&mut s, code(KeyCode::Enter));
+    // `/` again: typing replaces the old text rather than appending to it.
+    press(&mut s, key('/'));
+    assert_eq!(
+        s.mode,
+        Mode::Filter {
+            input: "api".into()
+        }
+    );
+    typed(&mut s, "w");
+    assert_eq!(s.mode, Mode::Filter { input: "w".into() });
+    typed(&mut s, "eb");
+    press(&mut s, code(KeyCode::Enter));
+    assert_eq!(
+        s.filters.get(&ViewKind::Services).map(String::as_str),
+        Some("web")
+    );
+    // ... but backspace edits it.
+    press(&mut s, key('/'));
+    press(&mut s, code(KeyCode::Backspace));
+    assert_eq!(s.mode, Mode::Filter { input: "we".into() });
+    press(&mut s, code(KeyCode::Esc));
+
+    // `!term` excludes.
+    press(&mut s, key('/'));
+    typed(&mut s, "!api !svc:worker");
+    let names: Vec<_> = s
+        .visible_services()
+        .iter()
+        .map(|x| x.name.clone())
+        .collect();
+    assert_eq!(names, vec!["web"]);
+    press(&mut s, code(KeyCode::Esc));
+
+    // An unknown field says which exist, and the message goes once fixed.
+    press(&mut s, key('/'));
+    typed(&mut s, "colour:red");
+    let text = s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert!(text.contains("unknown filter field \"colour\""), "{text}");
+    assert!(text.contains("svc") && text.contains("health"), "{text}");
+    for _ in 0.."colour:red".len() {
+        press(&mut s, code(KeyCode::Backspace));
+    }
+    typed(&mut s, "svc:web");
+    assert!(s.flash.is_none(), "{:?}", s.flash);
+    assert_eq!(s.visible_services().len(), 1);
+}
+
+#[test]
 fn ctrl_c_quits_from_any_mode() {
     let mut s = state();
     press(&mut s, key(':'));
