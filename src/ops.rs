@@ -71,6 +71,9 @@ pub enum Operation {
         service: Option<String>,
         /// Its status when the operation was resolved.
         status: String,
+        /// RUNNING tasks of its service then, this one included (0 without
+        /// a service): stopping the last one takes the service down.
+        running: u32,
         /// What ECS records as the stopped reason: who stopped it.
         reason: String,
     },
@@ -185,6 +188,15 @@ impl Operation {
             Self::ScalingBounds { service, to, .. } if to.1 == 0 => Some(format!(
                 "max 0: auto scaling stops every task of {service}: it serves nothing until \
                  the bounds are raised"
+            )),
+            Self::StopTask {
+                service: Some(service),
+                running: 1,
+                status,
+                ..
+            } if status == "RUNNING" => Some(format!(
+                "this is the only RUNNING task of {service}: it serves nothing until the \
+                 replacement runs"
             )),
             Self::Reboot {
                 instance,
@@ -446,10 +458,11 @@ impl Operation {
                 task,
                 service,
                 status,
+                running,
                 reason,
             } => json!({
                 "cluster": cluster, "task": task, "service": service, "reason": reason,
-                "before": { "lastStatus": status },
+                "before": { "lastStatus": status, "serviceRunning": running },
             }),
         }
     }
@@ -523,6 +536,7 @@ impl Operation {
                 task: text(&p["task"])?,
                 service: service(),
                 status: text(&p["before"]["lastStatus"])?,
+                running: count(&p["before"]["serviceRunning"]).unwrap_or(0),
                 reason: text(&p["reason"])?,
             },
             _ => return None,
@@ -758,6 +772,7 @@ mod tests {
                 task: "arn:aws:ecs:ap-northeast-1:1:task/prod/0123456789abcdef".into(),
                 service: Some("web".into()),
                 status: "RUNNING".into(),
+                running: 2,
                 reason: stop_reason(Some("arn:aws:sts::1:assumed-role/OnCall/me")),
             },
             Operation::StopTask {
@@ -765,6 +780,7 @@ mod tests {
                 task: "arn:aws:ecs:ap-northeast-1:1:task/prod/fedcba9876543210".into(),
                 service: None,
                 status: "PENDING".into(),
+                running: 0,
                 reason: stop_reason(None),
             },
         ];
@@ -786,8 +802,10 @@ mod tests {
             task: "arn:aws:ecs:ap-northeast-1:1:task/prod/0123456789abcdef".into(),
             service: Some("web".into()),
             status: "RUNNING".into(),
+            running: 2,
             reason: stop_reason(Some("arn:aws:sts::1:assumed-role/OnCall/me")),
         };
+        assert_eq!(op.outage(), None);
         assert_eq!(op.resource(), "01234567");
         assert_eq!(op.title(), "Stop task 01234567 of web");
         assert_eq!(
@@ -799,6 +817,22 @@ mod tests {
             ]
         );
         assert!(op.notes()[0].contains("replacement"), "{:?}", op.notes());
+        // The last RUNNING task of its service: an outage, said first.
+        let last = Operation::StopTask {
+            cluster: "prod".into(),
+            task: "arn:aws:ecs:ap-northeast-1:1:task/prod/0123456789abcdef".into(),
+            service: Some("web".into()),
+            status: "RUNNING".into(),
+            running: 1,
+            reason: stop_reason(None),
+        };
+        assert!(
+            last.outage()
+                .is_some_and(|o| o.contains("only RUNNING task of web")),
+            "{:?}",
+            last.outage()
+        );
+        assert!(last.is_dangerous());
         // ECS keeps 255 characters of a reason.
         let long = "x".repeat(400);
         assert_eq!(stop_reason(Some(&long)).chars().count(), 255);

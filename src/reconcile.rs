@@ -711,6 +711,7 @@ mod tests {
             task: arn.into(),
             service: Some("web".into()),
             status: "RUNNING".into(),
+            running: 2,
             reason: "stopped by me via honban".into(),
         };
         let task = |last: &str, desired: &str| Task {

@@ -3960,6 +3960,7 @@ async fn a_stop_reaches_moto_once_and_the_task_reads_stopped() {
         task: task.arn.clone(),
         service: Some("web".into()),
         status: "RUNNING".into(),
+        running: 2,
         reason,
     };
     let found = honban::reconcile::read_back(&b, &op, chrono::Utc::now(), None)

@@ -149,7 +149,15 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
                 flash(state, &text, Severity::Info);
                 return Vec::new();
             }
+            let running = task.service_name().map_or(0, |service| {
+                state
+                    .service_tasks(service)
+                    .iter()
+                    .filter(|t| t.last_status == "RUNNING" && t.desired_status == "RUNNING")
+                    .count()
+            });
             let op = Operation::StopTask {
+                running: u32::try_from(running).unwrap_or(u32::MAX),
                 cluster: short_id(&task.cluster_arn).to_string(),
                 service: task.service_name().map(str::to_string),
                 status: task.last_status.clone(),
