@@ -821,7 +821,10 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         }
         Command::Overview => go(state, View::Overview),
         Command::Services => go(state, View::Services),
-        Command::Tasks => go(state, View::Tasks),
+        Command::Tasks => {
+            go(state, View::Tasks);
+            select_failed_task(state);
+        }
         Command::Databases => go(state, View::Databases),
         Command::Alarms => go(state, View::Alarms),
         Command::Fleet => go(state, View::Fleet),
@@ -902,6 +905,43 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
         | View::Logs => {}
     }
     Vec::new()
+}
+
+/// While a followed rollout is failing (the bar offers its rollback), the
+/// tasks view opens on the newest task of that service that failed, so
+/// that `enter` shows why: `3`, `enter` from a failed deploy to the exit
+/// code and the reason.
+fn select_failed_task(state: &mut State) {
+    let Some((_, service)) = state.offered_rollback() else {
+        return;
+    };
+    let failed = state
+        .visible_tasks()
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| {
+            t.service_name() == Some(service.as_str())
+                && t.last_status == "STOPPED"
+                && matches!(
+                    t.stop_code.as_deref(),
+                    Some("EssentialContainerExited" | "TaskFailedToStart")
+                )
+        })
+        .max_by_key(|(_, t)| t.stopped_at)
+        .map(|(i, t)| (i, crate::ops::task_label(&t.arn).to_string()));
+    if let Some((index, label)) = failed {
+        state.select_row(index);
+        let key = state
+            .keymap
+            .keys_for(Command::Select)
+            .first()
+            .map_or_else(|| "enter".to_string(), ToString::to_string);
+        flash(
+            state,
+            &format!("task {label} of {service} failed: {key} shows why"),
+            Severity::Info,
+        );
+    }
 }
 
 /// `enter` on a task: its detail, by its ARN. A lost selection is refused
