@@ -3934,6 +3934,19 @@ async fn a_stop_reaches_moto_once_and_the_task_reads_stopped() {
         .find(|t| t.last_status == "RUNNING" && t.service_name() == Some("web"))
         .expect("a running web task")
         .clone();
+    // What the task detail shows of its network (awsvpc attachment).
+    assert!(
+        task.eni.as_deref().is_some_and(|e| e.starts_with("eni-")),
+        "{:?}",
+        task.eni
+    );
+    assert!(
+        task.private_ip
+            .as_deref()
+            .is_some_and(|ip| ip.parse::<std::net::Ipv4Addr>().is_ok()),
+        "{:?}",
+        task.private_ip
+    );
 
     moto.reset_counts(&account);
     let reason = honban::ops::stop_reason(Some("arn:aws:sts::123456789012:assumed-role/OnCall/me"));
