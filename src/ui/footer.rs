@@ -158,7 +158,15 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
     // Where operations apply, their keys replace the navigation hints.
     let read_only = state.env().is_none_or(|e| e.read_only);
     let ops: &[(Command, &str)] = match state.view() {
-        View::TaskDetail { .. } if read_only => &[(Command::Logs, "logs"), (Command::Back, "back")],
+        // A stopped (or stopping) task has nothing left to stop.
+        View::TaskDetail { task }
+            if read_only
+                || state
+                    .task(task)
+                    .is_none_or(|t| t.desired_status == "STOPPED") =>
+        {
+            &[(Command::Logs, "logs"), (Command::Back, "back")]
+        }
         _ if read_only => &[],
         View::Overview | View::Services | View::ServiceDetail { .. } => &[
             (Command::Scale, "scale"),
