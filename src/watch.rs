@@ -80,6 +80,10 @@ pub enum OpStatus {
     DryRun { at: Timestamp },
 }
 
+/// How much earlier than the accepted stop (by the console's clock) a
+/// task may have been created by AWS's and still count as its replacement.
+const REPLACEMENT_SKEW_SECS: i64 = 10;
+
 /// What a watch follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WatchTarget {
@@ -444,13 +448,16 @@ pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> W
             let Some(service) = service else {
                 return WatchStatus::Completed(format!("task {label} stopped"));
             };
-            // Its replacement: a task of the service started after the stop.
+            // Its replacement: a task of the service created after the stop
+            // was accepted (allowing for the clocks of the console and AWS
+            // to differ by a few seconds).
+            let after = since - chrono::TimeDelta::seconds(REPLACEMENT_SKEW_SECS);
             let replacements: Vec<&crate::domain::Task> = tasks
                 .iter()
                 .filter(|t| {
                     t.service_name() == Some(service.as_str())
                         && &t.arn != task
-                        && t.created_at.is_some_and(|c| c >= since)
+                        && t.created_at.is_some_and(|c| c >= after)
                 })
                 .collect();
             match replacements.iter().find(|t| t.last_status == "RUNNING") {

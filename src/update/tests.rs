@@ -1689,3 +1689,80 @@ fn an_operation_on_a_service_name_in_two_clusters_is_refused() {
 
 mod input;
 mod timeline;
+
+#[test]
+fn a_stopped_task_is_followed_to_its_replacement_allowing_for_clock_skew() {
+    use crate::domain::Task;
+    use crate::watch::{WatchTarget, evaluate};
+    let mut s = state();
+    let now = s.now;
+    let task = |id: &str, last: &str, created: Timestamp| Task {
+        arn: format!("arn:aws:ecs:ap-northeast-1:1:task/prod/{id}"),
+        cluster_arn: "arn:aws:ecs:ap-northeast-1:1:cluster/prod".into(),
+        task_definition: "arn:aws:ecs:ap-northeast-1:1:task-definition/web:1".into(),
+        group: Some("service:web".into()),
+        last_status: last.into(),
+        desired_status: if last == "STOPPED" {
+            "STOPPED"
+        } else {
+            "RUNNING"
+        }
+        .into(),
+        health_status: "UNKNOWN".into(),
+        availability_zone: None,
+        launch_type: None,
+        cpu: None,
+        memory: None,
+        created_at: Some(created),
+        started_at: None,
+        stopped_at: None,
+        stop_code: None,
+        stopped_reason: None,
+        stopping_at: None,
+        platform_version: None,
+        private_ip: None,
+        eni: None,
+        containers: Vec::new(),
+    };
+    let old = now - chrono::TimeDelta::hours(2);
+    let mut target = WatchTarget::StopTask {
+        task: "arn:aws:ecs:ap-northeast-1:1:task/prod/aaaaaaaa11".into(),
+        service: Some("web".into()),
+        stopped: false,
+    };
+    let mut at = |s: &mut State, tasks: Vec<Task>| {
+        s.envs[0].tasks.data = Some(tasks);
+        s.envs[0].tasks.loaded_at = Some(now);
+        evaluate(&mut target, &s.envs[0], now)
+    };
+    let status = at(
+        &mut s,
+        vec![
+            task("aaaaaaaa11", "DEPROVISIONING", old),
+            task("bbbbbbbb22", "RUNNING", old),
+        ],
+    );
+    assert!(status.text().contains("DEPROVISIONING"), "{status:?}");
+    assert!(!status.is_final());
+    // Stopped; an old task of the service is not its replacement.
+    let status = at(
+        &mut s,
+        vec![
+            task("aaaaaaaa11", "STOPPED", old),
+            task("bbbbbbbb22", "RUNNING", old),
+        ],
+    );
+    assert!(status.text().contains("waiting for web"), "{status:?}");
+    // AWS's clock a few seconds behind the console's: still the replacement.
+    let skewed = now - chrono::TimeDelta::seconds(4);
+    let status = at(
+        &mut s,
+        vec![
+            task("aaaaaaaa11", "STOPPED", old),
+            task("bbbbbbbb22", "RUNNING", old),
+            task("cccccccc33", "RUNNING", skewed),
+        ],
+    );
+    assert!(status.is_final() && !status.is_failure(), "{status:?}");
+    assert!(status.text().contains("replacement cccccccc"), "{status:?}");
+}
