@@ -86,6 +86,10 @@ fn tasks() -> Vec<Task> {
             stopped_at: None,
             stop_code: None,
             stopped_reason: None,
+            stopping_at: None,
+            platform_version: None,
+            private_ip: None,
+            eni: None,
             containers: Vec::new(),
         })
         .collect()

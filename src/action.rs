@@ -206,4 +206,6 @@ pub enum OpOutcome {
     Snapshot(DbSnapshot),
     Database(Box<DbInstance>),
     AlarmActions,
+    /// `StopTask` returned the task.
+    Task(Box<crate::domain::Task>),
 }

@@ -245,6 +245,10 @@ impl App {
                 if std::mem::take(&mut self.state.bell) {
                     ring_bell();
                 }
+                // `y` copied something: to the clipboard, through the terminal.
+                if let Some(text) = self.state.clipboard.take() {
+                    write_clipboard(&text);
+                }
                 continue;
             }
             // Keys are read and applied as they arrive, never one per frame:
@@ -343,6 +347,17 @@ fn spawn_input_reader() -> UnboundedReceiver<std::io::Result<Event>> {
         tracing::error!(error = %e, "cannot start the input thread");
     }
     rx
+}
+
+/// Sets the clipboard through the terminal (OSC 52; tmux passes it on with
+/// `set-clipboard on`), written straight to it after a frame.
+fn write_clipboard(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    let seq = crate::clipboard::osc52(text);
+    if let Err(e) = out.write_all(seq.as_bytes()).and_then(|()| out.flush()) {
+        tracing::warn!(error = %e, "the clipboard could not be written");
+    }
 }
 
 /// Rings the terminal bell (written straight to the terminal, after a

@@ -215,6 +215,14 @@ pub struct Task {
     pub stopped_at: Option<Timestamp>,
     pub stop_code: Option<String>,
     pub stopped_reason: Option<String>,
+    /// When ECS began stopping it (`stoppingAt`).
+    pub stopping_at: Option<Timestamp>,
+    /// Fargate platform version (`1.4.0`), if any.
+    pub platform_version: Option<String>,
+    /// The private IPv4 address of its network interface (awsvpc).
+    pub private_ip: Option<String>,
+    /// The id of its elastic network interface (awsvpc).
+    pub eni: Option<String>,
     pub containers: Vec<Container>,
 }
 
@@ -253,6 +261,8 @@ impl Task {
 pub struct Container {
     pub name: String,
     pub image: String,
+    /// The digest the image resolved to (`sha256:…`), once pulled.
+    pub image_digest: Option<String>,
     pub last_status: String,
     pub health_status: Option<String>,
     pub exit_code: Option<i32>,

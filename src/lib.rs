@@ -8,6 +8,7 @@ pub mod app;
 pub mod audit;
 pub mod backend;
 pub mod cli;
+pub mod clipboard;
 pub mod config;
 pub mod domain;
 pub mod effect;

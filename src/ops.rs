@@ -9,7 +9,7 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::{Timestamp, task_definition_label};
+use crate::domain::{Timestamp, short_id, task_definition_label};
 
 /// One operation on one environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,21 @@ pub enum Operation {
     Reboot { instance: String, failover: bool },
     /// CloudWatch `EnableAlarmActions` / `DisableAlarmActions`.
     AlarmActions { alarm: String, enable: bool },
+    /// ECS `StopTask`; a service's scheduler starts a replacement.
+    StopTask {
+        cluster: String,
+        /// The task's ARN.
+        task: String,
+        /// The service that started it (and replaces it), if any.
+        service: Option<String>,
+        /// Its status when the operation was resolved.
+        status: String,
+        /// RUNNING tasks of its service then, this one included (0 without
+        /// a service): stopping the last one takes the service down.
+        running: u32,
+        /// What ECS records as the stopped reason: who stopped it.
+        reason: String,
+    },
 }
 
 impl Operation {
@@ -79,6 +94,7 @@ impl Operation {
             Self::Reboot { .. } => "db-reboot",
             Self::AlarmActions { enable: true, .. } => "alarm-unmute",
             Self::AlarmActions { .. } => "alarm-mute",
+            Self::StopTask { .. } => "stop-task",
         }
     }
 
@@ -103,6 +119,11 @@ impl Operation {
                 enable: true,
             } => format!("Unmute {alarm}"),
             Self::AlarmActions { alarm, .. } => format!("Mute {alarm}"),
+            Self::StopTask {
+                service: Some(service),
+                ..
+            } => format!("Stop task {} of {service}", self.resource()),
+            Self::StopTask { .. } => format!("Stop task {}", self.resource()),
         }
     }
 
@@ -117,6 +138,9 @@ impl Operation {
             | Self::Restart { service, .. } => service,
             Self::Snapshot { instance, .. } | Self::Reboot { instance, .. } => instance,
             Self::AlarmActions { alarm, .. } => alarm,
+            // The task id as the tasks view shows it (what a protected
+            // environment asks to be typed).
+            Self::StopTask { task, .. } => task_label(task),
         }
     }
 
@@ -130,6 +154,7 @@ impl Operation {
             | Self::Restart { .. } => "ECS service",
             Self::Snapshot { .. } | Self::Reboot { .. } => "DB instance",
             Self::AlarmActions { .. } => "alarm",
+            Self::StopTask { .. } => "ECS task",
         }
     }
 
@@ -163,6 +188,15 @@ impl Operation {
             Self::ScalingBounds { service, to, .. } if to.1 == 0 => Some(format!(
                 "max 0: auto scaling stops every task of {service}: it serves nothing until \
                  the bounds are raised"
+            )),
+            Self::StopTask {
+                service: Some(service),
+                running: 1,
+                status,
+                ..
+            } if status == "RUNNING" => Some(format!(
+                "this is the only RUNNING task of {service}: it serves nothing until the \
+                 replacement runs"
             )),
             Self::Reboot {
                 instance,
@@ -203,6 +237,15 @@ impl Operation {
                  the maintenance"
                     .to_string(),
             ],
+            Self::StopTask {
+                service: Some(service),
+                ..
+            } => vec![format!(
+                "{service} starts a replacement; until it runs, {service} has one task fewer"
+            )],
+            Self::StopTask { service: None, .. } => {
+                vec!["this task belongs to no service: nothing replaces it".to_string()]
+            }
             _ => Vec::new(),
         }
     }
@@ -251,6 +294,15 @@ impl Operation {
                     (a.to_string(), b.to_string())
                 }
             }
+            Self::StopTask {
+                status, service, ..
+            } => (
+                status.clone(),
+                match service {
+                    Some(service) => format!("STOPPED; {service} starts a replacement"),
+                    None => "STOPPED".to_string(),
+                },
+            ),
         }
     }
 
@@ -326,6 +378,15 @@ impl Operation {
                 "cloudwatch:{}AlarmActions AlarmNames=[{alarm}]",
                 if *enable { "Enable" } else { "Disable" }
             )],
+            Self::StopTask {
+                cluster,
+                task,
+                reason,
+                ..
+            } => vec![format!(
+                "ecs:StopTask cluster={cluster} task={} reason=\"{reason}\"",
+                short_id(task)
+            )],
         }
     }
 
@@ -392,6 +453,17 @@ impl Operation {
             Self::AlarmActions { alarm, enable } => {
                 json!({ "AlarmNames": [alarm], "actionsEnabled": enable })
             }
+            Self::StopTask {
+                cluster,
+                task,
+                service,
+                status,
+                running,
+                reason,
+            } => json!({
+                "cluster": cluster, "task": task, "service": service, "reason": reason,
+                "before": { "lastStatus": status, "serviceRunning": running },
+            }),
         }
     }
 }
@@ -459,9 +531,33 @@ impl Operation {
                 alarm: text(&p["AlarmNames"][0])?,
                 enable: p["actionsEnabled"].as_bool()?,
             },
+            "stop-task" => Operation::StopTask {
+                cluster: cluster()?,
+                task: text(&p["task"])?,
+                service: service(),
+                status: text(&p["before"]["lastStatus"])?,
+                running: count(&p["before"]["serviceRunning"]).unwrap_or(0),
+                reason: text(&p["reason"])?,
+            },
             _ => return None,
         })
     }
+}
+
+/// The most ECS keeps of a stopped reason.
+const STOP_REASON_MAX: usize = 255;
+
+/// The reason a task is stopped with: who stopped it, through what.
+pub fn stop_reason(caller: Option<&str>) -> String {
+    let who = caller.unwrap_or("an operator (caller unknown)");
+    let text = format!("stopped by {who} via honban");
+    text.chars().take(STOP_REASON_MAX).collect()
+}
+
+/// A task's id as the tasks view shows it: its first 8 characters.
+pub fn task_label(arn: &str) -> &str {
+    let id = short_id(arn);
+    id.get(..8).unwrap_or(id)
 }
 
 /// What a protected environment wants typed to confirm an operation on
@@ -671,6 +767,22 @@ mod tests {
                 alarm: "web-5xx".into(),
                 enable: true,
             },
+            Operation::StopTask {
+                cluster: "prod".into(),
+                task: "arn:aws:ecs:ap-northeast-1:1:task/prod/0123456789abcdef".into(),
+                service: Some("web".into()),
+                status: "RUNNING".into(),
+                running: 2,
+                reason: stop_reason(Some("arn:aws:sts::1:assumed-role/OnCall/me")),
+            },
+            Operation::StopTask {
+                cluster: "prod".into(),
+                task: "arn:aws:ecs:ap-northeast-1:1:task/prod/fedcba9876543210".into(),
+                service: None,
+                status: "PENDING".into(),
+                running: 0,
+                reason: stop_reason(None),
+            },
         ];
         for op in ops {
             assert_eq!(
@@ -681,6 +793,50 @@ mod tests {
         }
         assert_eq!(Operation::from_audit("scale", &json!({})), None);
         assert_eq!(Operation::from_audit("launch-missiles", &json!({})), None);
+    }
+
+    #[test]
+    fn a_stop_names_the_caller_and_previews_the_exact_call() {
+        let op = Operation::StopTask {
+            cluster: "prod".into(),
+            task: "arn:aws:ecs:ap-northeast-1:1:task/prod/0123456789abcdef".into(),
+            service: Some("web".into()),
+            status: "RUNNING".into(),
+            running: 2,
+            reason: stop_reason(Some("arn:aws:sts::1:assumed-role/OnCall/me")),
+        };
+        assert_eq!(op.outage(), None);
+        assert_eq!(op.resource(), "01234567");
+        assert_eq!(op.title(), "Stop task 01234567 of web");
+        assert_eq!(
+            op.calls(),
+            vec![
+                "ecs:StopTask cluster=prod task=0123456789abcdef \
+                 reason=\"stopped by arn:aws:sts::1:assumed-role/OnCall/me via honban\""
+                    .to_string()
+            ]
+        );
+        assert!(op.notes()[0].contains("replacement"), "{:?}", op.notes());
+        // The last RUNNING task of its service: an outage, said first.
+        let last = Operation::StopTask {
+            cluster: "prod".into(),
+            task: "arn:aws:ecs:ap-northeast-1:1:task/prod/0123456789abcdef".into(),
+            service: Some("web".into()),
+            status: "RUNNING".into(),
+            running: 1,
+            reason: stop_reason(None),
+        };
+        assert!(
+            last.outage()
+                .is_some_and(|o| o.contains("only RUNNING task of web")),
+            "{:?}",
+            last.outage()
+        );
+        assert!(last.is_dangerous());
+        // ECS keeps 255 characters of a reason.
+        let long = "x".repeat(400);
+        assert_eq!(stop_reason(Some(&long)).chars().count(), 255);
+        assert!(stop_reason(None).contains("caller unknown"));
     }
 
     #[test]

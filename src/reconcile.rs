@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::action::OpOutcome;
 use crate::backend::{Backend, BackendError, BackendResult};
 use crate::domain::{
-    Alarm, DbInstance, DbSnapshot, ScalableTarget, Service, TaskDefinition, Timestamp,
+    Alarm, DbInstance, DbSnapshot, ScalableTarget, Service, Task, TaskDefinition, Timestamp,
     task_definition_label,
 };
 use crate::ops::Operation;
@@ -141,6 +141,8 @@ pub enum Evidence<'a> {
     Snapshots(&'a [DbSnapshot]),
     Database(Option<&'a DbInstance>),
     Alarm(Option<&'a Alarm>),
+    /// The task, `None` when it is not listed.
+    Task(Option<&'a Task>),
 }
 
 /// Whether the change of `op`, whose intent was recorded at `since`, shows
@@ -284,6 +286,35 @@ pub fn judge(op: &Operation, since: Timestamp, evidence: Evidence<'_>) -> Found 
                 }
             }
             None => Found::unknown(format!("{alarm} is not there (DescribeAlarms)")),
+        },
+        (Operation::StopTask { task, .. }, Evidence::Task(t)) => match t {
+            // Stopping or stopped: the stop was applied (the reason says
+            // whether it was ours).
+            Some(t) if t.desired_status == "STOPPED" || t.last_status == "STOPPED" => {
+                Found::applied(
+                    format!(
+                        "task {} is {} (DescribeTasks){}",
+                        crate::ops::task_label(task),
+                        t.last_status,
+                        t.stopped_reason
+                            .as_deref()
+                            .map(|r| format!(": {r}"))
+                            .unwrap_or_default()
+                    ),
+                    OpOutcome::Task(Box::new(t.clone())),
+                )
+            }
+            Some(t) => Found::not_applied(format!(
+                "task {} is {} and desired {} (DescribeTasks)",
+                crate::ops::task_label(task),
+                t.last_status,
+                t.desired_status
+            )),
+            // ECS forgets stopped tasks after about an hour.
+            None => Found::unknown(format!(
+                "task {} is no longer listed (ListTasks, DescribeTasks)",
+                crate::ops::task_label(task)
+            )),
         },
         _ => Found::unknown("what was read does not describe this operation".to_string()),
     }
@@ -466,6 +497,11 @@ pub async fn read_back<B: Backend + ?Sized>(
             let dbs = b.db_instances(std::slice::from_ref(instance)).await?;
             let db = dbs.iter().find(|d| &d.id == instance);
             judge(op, since, Evidence::Database(db))
+        }
+        Operation::StopTask { cluster, task, .. } => {
+            let tasks = b.tasks(cluster).await?;
+            let t = tasks.items.iter().find(|t| &t.arn == task);
+            judge(op, since, Evidence::Task(t))
         }
         Operation::AlarmActions { alarm, .. } => {
             let alarms = b.alarms(std::slice::from_ref(alarm)).await?;
@@ -665,6 +701,60 @@ mod tests {
             "repo/web:v2",
             t(0)
         ));
+    }
+
+    #[test]
+    fn a_stop_is_applied_when_the_task_reads_stopping_or_stopped() {
+        let arn = "arn:aws:ecs:ap-northeast-1:1:task/prod/0123456789abcdef";
+        let op = Operation::StopTask {
+            cluster: "prod".into(),
+            task: arn.into(),
+            service: Some("web".into()),
+            status: "RUNNING".into(),
+            running: 2,
+            reason: "stopped by me via honban".into(),
+        };
+        let task = |last: &str, desired: &str| Task {
+            arn: arn.into(),
+            cluster_arn: "arn:aws:ecs:ap-northeast-1:1:cluster/prod".into(),
+            task_definition: TD42.into(),
+            group: Some("service:web".into()),
+            last_status: last.into(),
+            desired_status: desired.into(),
+            health_status: "UNKNOWN".into(),
+            availability_zone: None,
+            launch_type: None,
+            cpu: None,
+            memory: None,
+            created_at: None,
+            started_at: None,
+            stopped_at: None,
+            stop_code: Some("UserInitiated".into()),
+            stopped_reason: Some("stopped by me via honban".into()),
+            stopping_at: None,
+            platform_version: None,
+            private_ip: None,
+            eni: None,
+            containers: Vec::new(),
+        };
+        for (last, desired) in [("RUNNING", "STOPPED"), ("STOPPED", "STOPPED")] {
+            let t = task(last, desired);
+            let found = judge(&op, t0(), Evidence::Task(Some(&t)));
+            assert_eq!(found.verdict, Verdict::Applied, "{last}");
+            assert!(found.evidence.contains("via honban"), "{found:?}");
+            assert!(matches!(found.outcome, Some(OpOutcome::Task(_))));
+        }
+        let running = task("RUNNING", "RUNNING");
+        let found = judge(&op, t0(), Evidence::Task(Some(&running)));
+        assert_eq!(found.verdict, Verdict::NotApplied, "{found:?}");
+        assert_eq!(
+            judge(&op, t0(), Evidence::Task(None)).verdict,
+            Verdict::Unknown
+        );
+    }
+
+    fn t0() -> Timestamp {
+        t(0)
     }
 
     #[test]

@@ -988,6 +988,19 @@ impl Runner {
                 })
                 .await
             }
+            Operation::StopTask {
+                cluster,
+                task,
+                reason,
+                ..
+            } => {
+                self.mutate("ecs:StopTask", async move {
+                    b.stop_task(&cluster, &task, &reason)
+                        .await
+                        .map(|t| OpOutcome::Task(Box::new(t)))
+                })
+                .await
+            }
             Operation::Reboot { instance, failover } => {
                 self.mutate("rds:RebootDBInstance", async move {
                     b.reboot_db_instance(&instance, failover)
@@ -1257,6 +1270,9 @@ fn outcome_json(outcome: &OpOutcome) -> serde_json::Value {
             "DBSnapshotArn": s.arn, "DBSnapshotIdentifier": s.id, "status": s.status,
         }),
         OpOutcome::Database(d) => json!({ "DBInstanceArn": d.arn, "status": d.status }),
+        OpOutcome::Task(t) => json!({
+            "taskArn": t.arn, "lastStatus": t.last_status, "desiredStatus": t.desired_status,
+        }),
     }
 }
 

@@ -446,6 +446,10 @@ pub enum View {
         service: String,
     },
     Tasks,
+    /// One task: its containers, times, network and stop reason.
+    TaskDetail {
+        task: String,
+    },
     Databases,
     Alarms,
     Activity,
@@ -470,6 +474,7 @@ pub enum ViewKind {
     Services,
     ServiceDetail,
     Tasks,
+    TaskDetail,
     Databases,
     Alarms,
     Activity,
@@ -490,6 +495,7 @@ impl View {
             Self::Services => ViewKind::Services,
             Self::ServiceDetail { .. } => ViewKind::ServiceDetail,
             Self::Tasks => ViewKind::Tasks,
+            Self::TaskDetail { .. } => ViewKind::TaskDetail,
             Self::Databases => ViewKind::Databases,
             Self::Alarms => ViewKind::Alarms,
             Self::Activity => ViewKind::Activity,
@@ -509,6 +515,10 @@ impl View {
             Self::Services => "Services".into(),
             Self::ServiceDetail { service } => format!("Service {service}"),
             Self::Tasks => "Tasks".into(),
+            Self::TaskDetail { task } => {
+                let id = crate::domain::short_id(task);
+                format!("Task {}", id.get(..8).unwrap_or(id))
+            }
             Self::Databases => "Databases".into(),
             Self::Alarms => "Alarms".into(),
             Self::Activity => "Activity".into(),
@@ -669,6 +679,12 @@ pub struct State {
     /// Set by `update` when an alarm fired in an environment that rings
     /// the bell; the event loop rings it after drawing and clears it.
     pub bell: bool,
+    /// Text `y` copied: the event loop writes it to the terminal's
+    /// clipboard (OSC 52) after drawing and clears it.
+    pub clipboard: Option<String>,
+    /// `/` opened the filter line with the current filter: the first
+    /// character typed replaces it (a cursor key or backspace edits it).
+    pub filter_replace: bool,
     /// Operations of this session, oldest first.
     pub activity: Vec<crate::watch::Activity>,
     /// Audit records of earlier sessions (and this one's, as read at start)
@@ -725,6 +741,8 @@ impl State {
             dry_run: false,
             health_only: false,
             bell: false,
+            clipboard: None,
+            filter_replace: false,
             activity: Vec::new(),
             history: Vec::new(),
             history_checking: Vec::new(),
@@ -809,7 +827,9 @@ impl State {
                 .iter()
                 .map(|(id, _)| id.to_string())
                 .collect(),
-            View::Diagnostics | View::AlarmDetail { .. } | View::Logs => return None,
+            View::Diagnostics | View::AlarmDetail { .. } | View::TaskDetail { .. } | View::Logs => {
+                return None;
+            }
         };
         Some(ids)
     }
@@ -1008,6 +1028,13 @@ impl State {
         rows
     }
 
+    /// A task of the active environment, by its ARN.
+    pub fn task(&self, arn: &str) -> Option<&Task> {
+        self.env()
+            .and_then(|e| e.tasks.data.as_ref())
+            .and_then(|v| v.iter().find(|t| t.arn == arn))
+    }
+
     /// Tasks of one service, running first.
     pub fn service_tasks(&self, service: &str) -> Vec<&Task> {
         let Some(tasks) = self.env().and_then(|e| e.tasks.data.as_ref()) else {
@@ -1163,6 +1190,7 @@ impl State {
                 Filter::matches_alarm,
             ),
             View::Activity => self.activity.len() + self.history.len(),
+            View::TaskDetail { .. } => 0,
             // --- metrics
             View::AlarmDetail { .. } => 0,
             // --- logs
@@ -1297,22 +1325,75 @@ impl Selection {
 }
 
 /// A parsed filter: `key:value` terms for specific columns and bare words
-/// matched against every column, all case-insensitive, all required.
+/// matched against every column, all case-insensitive, all required; a
+/// term starting with `!` must not match.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Filter {
-    terms: Vec<(Option<String>, String)>,
+    terms: Vec<Term>,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Term {
+    negated: bool,
+    key: Option<String>,
+    needle: String,
+}
+
+/// The columns of each filtered view: the names each answers to, in the
+/// order the `matches_*` functions give their values.
+const SERVICE_COLUMNS: [&[&str]; 5] = [
+    &["name", "svc", "service"],
+    &["status"],
+    &["rollout"],
+    &["td", "taskdef", "rev"],
+    &["health"],
+];
+const TASK_COLUMNS: [&[&str]; 8] = [
+    &["id", "task"],
+    &["svc", "service"],
+    &["status", "last"],
+    &["health"],
+    &["az", "zone"],
+    &["td", "taskdef", "rev"],
+    &["started", "start"],
+    &["reason", "stopped"],
+];
+const EVENT_COLUMNS: [&[&str]; 4] = [
+    &["kind", "type", "what"],
+    &["resource", "svc", "service", "name"],
+    &["text", "reason"],
+    &["severity"],
+];
+const DB_COLUMNS: [&[&str]; 6] = [
+    &["id", "name", "db"],
+    &["engine"],
+    &["class"],
+    &["status"],
+    &["role"],
+    &["az", "zone"],
+];
+const ALARM_COLUMNS: [&[&str]; 4] = [&["name", "alarm"], &["state"], &["reason"], &["metric"]];
 
 impl Filter {
     pub fn parse(text: &str) -> Self {
         let terms = text
             .split_whitespace()
-            .map(|w| {
+            .filter_map(|w| {
                 let w = w.to_lowercase();
-                match w.split_once(':') {
+                let (negated, w) = match w.strip_prefix('!') {
+                    Some(rest) => (true, rest.to_string()),
+                    None => (false, w),
+                };
+                let (key, needle) = match w.split_once(':') {
                     Some((k, v)) if !k.is_empty() => (Some(k.to_string()), v.to_string()),
                     _ => (None, w),
-                }
+                };
+                // A lone `!` (being typed) excludes nothing yet.
+                (!(negated && needle.is_empty() && key.is_none())).then_some(Term {
+                    negated,
+                    key,
+                    needle,
+                })
             })
             .collect();
         Self { terms }
@@ -1322,16 +1403,49 @@ impl Filter {
         self.terms.is_empty()
     }
 
-    /// `fields` are `(names this column answers to, value)`.
-    fn matches(&self, fields: &[(&[&str], String)]) -> bool {
-        self.terms.iter().all(|(key, needle)| match key {
-            None => fields
-                .iter()
-                .any(|(_, v)| v.to_lowercase().contains(needle.as_str())),
-            Some(k) => fields
-                .iter()
-                .filter(|(names, _)| names.contains(&k.as_str()))
-                .any(|(_, v)| v.to_lowercase().contains(needle.as_str())),
+    /// The columns a view's filter knows, `None` for views without one.
+    fn columns(kind: ViewKind) -> Option<&'static [&'static [&'static str]]> {
+        Some(match kind {
+            ViewKind::Services => &SERVICE_COLUMNS,
+            ViewKind::Tasks => &TASK_COLUMNS,
+            ViewKind::Databases => &DB_COLUMNS,
+            ViewKind::Alarms => &ALARM_COLUMNS,
+            ViewKind::Timeline => &EVENT_COLUMNS,
+            _ => return None,
+        })
+    }
+
+    /// A `key:` this view's filter does not know: a message naming the
+    /// fields that exist.
+    pub fn unknown_field(&self, kind: ViewKind) -> Option<String> {
+        let columns = Self::columns(kind)?;
+        let known = |k: &str| columns.iter().any(|names| names.contains(&k));
+        let key = self
+            .terms
+            .iter()
+            .filter_map(|t| t.key.as_deref())
+            .find(|k| !known(k))?;
+        let fields: Vec<&str> = columns
+            .iter()
+            .flat_map(|names| names.iter().copied())
+            .collect();
+        Some(format!(
+            "unknown filter field \"{key}\": fields are {}",
+            fields.join(" ")
+        ))
+    }
+
+    /// `values` are the view's column values, in the order of `columns`.
+    fn matches(&self, columns: &[&[&str]], values: &[String]) -> bool {
+        let fields = || columns.iter().zip(values);
+        self.terms.iter().all(|t| {
+            let hit = match &t.key {
+                None => fields().any(|(_, v)| v.to_lowercase().contains(t.needle.as_str())),
+                Some(k) => fields()
+                    .filter(|(names, _)| names.contains(&k.as_str()))
+                    .any(|(_, v)| v.to_lowercase().contains(t.needle.as_str())),
+            };
+            hit != t.negated
         })
     }
 
@@ -1340,100 +1454,91 @@ impl Filter {
         if self.is_empty() {
             return true;
         }
-        self.matches(&[
-            (&["name", "svc", "service"], s.name.clone()),
-            (&["status"], s.status.clone()),
-            (&["rollout"], s.rollout().as_str().to_string()),
-            (
-                &["td", "taskdef", "rev"],
+        self.matches(
+            &SERVICE_COLUMNS,
+            &[
+                s.name.clone(),
+                s.status.clone(),
+                s.rollout().as_str().to_string(),
                 crate::domain::task_definition_label(&s.task_definition).to_string(),
-            ),
-            (&["health"], health_word(health).to_string()),
-        ])
+                health_word(health).to_string(),
+            ],
+        )
     }
 
     pub fn matches_task(&self, t: &Task) -> bool {
         if self.is_empty() {
             return true;
         }
-        self.matches(&[
-            (&["id", "task"], t.id().to_string()),
-            (
-                &["svc", "service"],
+        self.matches(
+            &TASK_COLUMNS,
+            &[
+                t.id().to_string(),
                 t.service_name().unwrap_or("").to_string(),
-            ),
-            (&["status", "last"], t.last_status.clone()),
-            (&["health"], t.health_status.clone()),
-            (
-                &["az", "zone"],
+                t.last_status.clone(),
+                t.health_status.clone(),
                 t.availability_zone.clone().unwrap_or_default(),
-            ),
-            (
-                &["td", "taskdef", "rev"],
                 crate::domain::task_definition_label(&t.task_definition).to_string(),
-            ),
-            (
-                &["started", "start"],
                 t.started_at
                     .map(|s| s.format("%Y-%m-%d %H:%M:%S").to_string())
                     .unwrap_or_default(),
-            ),
-            (
-                &["reason", "stopped"],
                 format!(
                     "{} {}",
                     t.stop_code.as_deref().unwrap_or(""),
                     t.stopped_reason.as_deref().unwrap_or("")
                 ),
-            ),
-        ])
+            ],
+        )
     }
 
     pub fn matches_event(&self, e: &crate::timeline::Event) -> bool {
         if self.is_empty() {
             return true;
         }
-        self.matches(&[
-            (&["kind", "type", "what"], e.kind.clone()),
-            (&["resource", "svc", "service", "name"], e.resource.clone()),
-            (&["text", "reason"], e.text.clone()),
-            (&["severity"], format!("{:?}", e.severity)),
-        ])
+        self.matches(
+            &EVENT_COLUMNS,
+            &[
+                e.kind.clone(),
+                e.resource.clone(),
+                e.text.clone(),
+                format!("{:?}", e.severity),
+            ],
+        )
     }
 
     pub fn matches_db(&self, d: &DbInstance) -> bool {
         if self.is_empty() {
             return true;
         }
-        self.matches(&[
-            (&["id", "name", "db"], d.id.clone()),
-            (&["engine"], format!("{} {}", d.engine, d.engine_version)),
-            (&["class"], d.class.clone()),
-            (&["status"], d.status.clone()),
-            (&["role"], d.role().to_string()),
-            (
-                &["az", "zone"],
+        self.matches(
+            &DB_COLUMNS,
+            &[
+                d.id.clone(),
+                format!("{} {}", d.engine, d.engine_version),
+                d.class.clone(),
+                d.status.clone(),
+                d.role().to_string(),
                 d.availability_zone.clone().unwrap_or_default(),
-            ),
-        ])
+            ],
+        )
     }
 
     pub fn matches_alarm(&self, a: &Alarm) -> bool {
         if self.is_empty() {
             return true;
         }
-        self.matches(&[
-            (&["name", "alarm"], a.name.clone()),
-            (&["state"], a.state.as_str().to_string()),
-            (&["reason"], a.state_reason.clone()),
-            (
-                &["metric"],
+        self.matches(
+            &ALARM_COLUMNS,
+            &[
+                a.name.clone(),
+                a.state.as_str().to_string(),
+                a.state_reason.clone(),
                 a.metric
                     .as_ref()
                     .map(|m| format!("{} {}", m.namespace, m.name))
                     .unwrap_or_default(),
-            ),
-        ])
+            ],
+        )
     }
 }
 

@@ -633,6 +633,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         Mode::Filter { mut input } => {
             let kind = state.view().kind();
+            let replace = std::mem::take(&mut state.filter_replace);
             match key.code {
                 KeyCode::Esc => {
                     state.filters.remove(&kind);
@@ -647,7 +648,9 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                     state.mode = Mode::Normal;
                 }
                 KeyCode::Down | KeyCode::Up => {
-                    // Move the selection while typing.
+                    // Move the selection while typing (the old text is
+                    // still replaced by what is typed next).
+                    state.filter_replace = replace;
                     let cmd = if key.code == KeyCode::Down {
                         Command::Down
                     } else {
@@ -655,14 +658,50 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                     };
                     return on_command(state, cmd);
                 }
-                _ => match crate::prompt::edit(&mut input, &mut state.prompt_back, &key) {
-                    crate::prompt::Edit::NotAnEdit => return Vec::new(),
-                    _ => state.mode = Mode::Filter { input },
-                },
+                _ => {
+                    // `/` starts a new filter: a character typed first
+                    // replaces the old one.
+                    if replace
+                        && matches!(key.code, KeyCode::Char(_))
+                        && !key
+                            .modifiers
+                            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+                    {
+                        input.clear();
+                        state.prompt_back = 0;
+                    }
+                    match crate::prompt::edit(&mut input, &mut state.prompt_back, &key) {
+                        crate::prompt::Edit::NotAnEdit => {
+                            state.filter_replace = replace;
+                            return Vec::new();
+                        }
+                        _ => state.mode = Mode::Filter { input },
+                    }
+                }
             }
+            check_filter(state, kind);
             state.reselect_or_top();
             state.dirty = true;
             Vec::new()
+        }
+    }
+}
+
+/// A filter naming a field its view does not have says which fields
+/// exist (beside the filter line while typing, after it closes too); the
+/// message goes once the filter is right.
+fn check_filter(state: &mut State, kind: ViewKind) {
+    const PREFIX: &str = "unknown filter field";
+    match crate::state::Filter::parse(state.filter(kind)).unknown_field(kind) {
+        Some(text) => flash(state, &text, Severity::Error),
+        None => {
+            if state
+                .flash
+                .as_ref()
+                .is_some_and(|f| f.text.starts_with(PREFIX))
+            {
+                state.flash = None;
+            }
         }
     }
 }
@@ -683,8 +722,15 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
     let total = clean.chars().count();
     let back = state.prompt_back;
     let insert = |input: &mut String| -> usize { crate::prompt::insert_str(input, back, &clean) };
+    let replace = std::mem::take(&mut state.filter_replace);
     let inserted = match &mut state.mode {
-        Mode::Command { input } | Mode::Filter { input } => Some(insert(input)),
+        Mode::Command { input } => Some(insert(input)),
+        Mode::Filter { input } => {
+            if replace {
+                input.clear();
+            }
+            Some(insert(input))
+        }
         Mode::Dialog(Dialog::Input { input, error, .. }) => {
             *error = None;
             Some(insert(input))
@@ -723,6 +769,8 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
         Some(_) => {}
     }
     if matches!(state.mode, Mode::Filter { .. }) {
+        let kind = state.view().kind();
+        check_filter(state, kind);
         state.reselect_or_top();
     }
     Vec::new()
@@ -784,6 +832,7 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::Select => return drill_down(state),
         Command::Filter => {
             let input = state.filters.get(&kind).cloned().unwrap_or_default();
+            state.filter_replace = !input.is_empty();
             state.mode = Mode::Filter { input };
         }
         Command::CommandLine => {
@@ -801,7 +850,10 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         }
         Command::Overview => go(state, View::Overview),
         Command::Services => go(state, View::Services),
-        Command::Tasks => go(state, View::Tasks),
+        Command::Tasks => {
+            go(state, View::Tasks);
+            select_failed_task(state);
+        }
         Command::Databases => go(state, View::Databases),
         Command::Alarms => go(state, View::Alarms),
         Command::Fleet => go(state, View::Fleet),
@@ -824,9 +876,11 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::Restart
         | Command::Snapshot
         | Command::Reboot
-        | Command::MuteAlarm => return operate::start(state, cmd),
+        | Command::MuteAlarm
+        | Command::StopTask => return operate::start(state, cmd),
         // --- metrics
         Command::MetricRange => return metrics::switch_range(state),
+        Command::Copy => copy::copy(state),
         // --- logs
         Command::Logs => return logs::open(state),
         // The logs view's own keys mean nothing elsewhere (and other views
@@ -875,14 +929,67 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
         // --- timeline: an event leads to its resource.
         View::Timeline => return timeline::open_event(state),
         View::AlarmDetail { alarm } => return metrics::jump(state, &alarm),
-        View::ServiceDetail { .. }
-        | View::Tasks
+        // A task (of the tasks view or a service's) opens its detail.
+        View::ServiceDetail { .. } | View::Tasks => open_task(state),
+        View::TaskDetail { .. }
         | View::Databases
         | View::Diagnostics
         | View::Activity
         | View::Logs => {}
     }
     Vec::new()
+}
+
+/// While a followed rollout is failing (the bar offers its rollback), the
+/// tasks view opens on the newest task of that service that failed, so
+/// that `enter` shows why: `3`, `enter` from a failed deploy to the exit
+/// code and the reason.
+fn select_failed_task(state: &mut State) {
+    let Some((_, service)) = state.offered_rollback() else {
+        return;
+    };
+    let failed = state
+        .visible_tasks()
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| {
+            t.service_name() == Some(service.as_str())
+                && t.last_status == "STOPPED"
+                && matches!(
+                    t.stop_code.as_deref(),
+                    Some("EssentialContainerExited" | "TaskFailedToStart")
+                )
+        })
+        .max_by_key(|(_, t)| t.stopped_at)
+        .map(|(i, t)| (i, crate::ops::task_label(&t.arn).to_string()));
+    if let Some((index, label)) = failed {
+        state.select_row(index);
+        let key = state
+            .keymap
+            .keys_for(Command::Select)
+            .first()
+            .map_or_else(|| "enter".to_string(), ToString::to_string);
+        flash(
+            state,
+            &format!("task {label} of {service} failed: {key} shows why"),
+            Severity::Info,
+        );
+    }
+}
+
+/// `enter` on a task: its detail, by its ARN. A lost selection is refused
+/// like an operation's.
+fn open_task(state: &mut State) {
+    let selection = state.selection();
+    match &selection {
+        crate::state::Selection::Id(arn) if state.task(arn).is_some() => {
+            state.views.push(View::TaskDetail { task: arn.clone() });
+        }
+        _ => {
+            let text = selection.refusal("a task", "enter opens its detail");
+            flash(state, &text, Severity::Info);
+        }
+    }
 }
 
 fn open_service(state: &mut State, service: String) -> Vec<Effect> {
@@ -933,7 +1040,10 @@ fn switch_env(state: &mut State, index: usize) -> Vec<Effect> {
     state.views.retain(|v| {
         !matches!(
             v,
-            View::ServiceDetail { .. } | View::AlarmDetail { .. } | View::Logs
+            View::ServiceDetail { .. }
+                | View::TaskDetail { .. }
+                | View::AlarmDetail { .. }
+                | View::Logs
         )
     });
     if state.views.is_empty() {
@@ -1129,6 +1239,7 @@ fn flash(state: &mut State, text: &str, severity: Severity) {
     state.dirty = true;
 }
 
+mod copy;
 mod metrics;
 // --- timeline
 mod timeline;

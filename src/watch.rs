@@ -80,6 +80,10 @@ pub enum OpStatus {
     DryRun { at: Timestamp },
 }
 
+/// How much earlier than the accepted stop (by the console's clock) a
+/// task may have been created by AWS's and still count as its replacement.
+const REPLACEMENT_SKEW_SECS: i64 = 10;
+
 /// What a watch follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WatchTarget {
@@ -99,6 +103,14 @@ pub enum WatchTarget {
     Reboot { instance: String, seen_busy: bool },
     /// An alarm's actions being switched.
     Alarm { name: String, enabled: bool },
+    /// A task being stopped (`task`: its ARN) and, when a service started
+    /// it, that service's replacement starting; `stopped` once it was seen
+    /// STOPPED.
+    StopTask {
+        task: String,
+        service: Option<String>,
+        stopped: bool,
+    },
 }
 
 /// A change being followed.
@@ -410,6 +422,63 @@ pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> W
                     }
                 }
                 None => WatchStatus::Failed(format!("{instance} is no longer listed")),
+            }
+        }
+        WatchTarget::StopTask {
+            task,
+            service,
+            stopped,
+        } => {
+            if !fresh(env.tasks.loaded_at) {
+                return waiting("task data");
+            }
+            let label = crate::ops::task_label(task).to_string();
+            let tasks = env.tasks.data.as_deref().unwrap_or_default();
+            match tasks.iter().find(|t| &t.arn == task) {
+                Some(t) if t.last_status != "STOPPED" => {
+                    return WatchStatus::InProgress {
+                        text: format!("task {label} {}", t.last_status),
+                        progress: None,
+                        failed_tasks: 0,
+                    };
+                }
+                // Stopped, or already forgotten by ECS (about an hour).
+                _ => *stopped = true,
+            }
+            let Some(service) = service else {
+                return WatchStatus::Completed(format!("task {label} stopped"));
+            };
+            // Its replacement: a task of the service created after the stop
+            // was accepted (allowing for the clocks of the console and AWS
+            // to differ by a few seconds).
+            let after = since - chrono::TimeDelta::seconds(REPLACEMENT_SKEW_SECS);
+            let replacements: Vec<&crate::domain::Task> = tasks
+                .iter()
+                .filter(|t| {
+                    t.service_name() == Some(service.as_str())
+                        && &t.arn != task
+                        && t.created_at.is_some_and(|c| c >= after)
+                })
+                .collect();
+            match replacements.iter().find(|t| t.last_status == "RUNNING") {
+                Some(r) => WatchStatus::Completed(format!(
+                    "task {label} stopped; {service} runs its replacement {}",
+                    crate::ops::task_label(&r.arn)
+                )),
+                None => WatchStatus::InProgress {
+                    text: match replacements.first() {
+                        Some(r) => format!(
+                            "task {label} stopped; replacement {} {}",
+                            crate::ops::task_label(&r.arn),
+                            r.last_status
+                        ),
+                        None => {
+                            format!("task {label} stopped; waiting for {service} to replace it")
+                        }
+                    },
+                    progress: None,
+                    failed_tasks: 0,
+                },
             }
         }
         WatchTarget::Alarm { name, enabled } => {

@@ -266,6 +266,10 @@ async fn snapshot_views(w: u16, h: u16) {
     insta::assert_snapshot!(format!("service_detail_{size}"), render(&app, w, h));
     command(&mut app, "tasks");
     insta::assert_snapshot!(format!("tasks_{size}"), render(&app, w, h));
+    // The last task (a stopped one) in detail.
+    app.dispatch(Action::Command(Command::Bottom));
+    app.dispatch(Action::Command(Command::Select));
+    insta::assert_snapshot!(format!("task_detail_{size}"), render(&app, w, h));
     command(&mut app, "db");
     insta::assert_snapshot!(format!("databases_{size}"), render(&app, w, h));
     command(&mut app, "alarms");
@@ -1190,6 +1194,9 @@ impl honban::backend::Backend for Panicky {
     async fn create_db_snapshot(&self, i: &str, s: &str) -> R<honban::domain::DbSnapshot> {
         self.0.create_db_snapshot(i, s).await
     }
+    async fn stop_task(&self, c: &str, t: &str, r: &str) -> R<honban::domain::Task> {
+        self.0.stop_task(c, t, r).await
+    }
     async fn reboot_db_instance(&self, i: &str, f: bool) -> R<honban::domain::DbInstance> {
         self.0.reboot_db_instance(i, f).await
     }
@@ -1334,4 +1341,209 @@ async fn before_anything_loads_the_summary_says_loading() {
     let screen = render(&app, 100, 30);
     assert!(screen.contains("svc "), "{screen}");
     assert!(screen.contains("ALARM of"), "{screen}");
+}
+
+// ------------------------------------------------------------ task detail
+
+/// From a failed deploy, the tasks view and `enter` on the crashed task
+/// show its container's exit code and the whole stopped reason; `l` opens
+/// that task's logs.
+#[tokio::test]
+async fn a_crashed_task_shows_its_exit_code_and_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut app, clock, _, _) = demo_with_audit(dir.path()).await;
+    open_service(&mut app, "api").await;
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, "v3-broken");
+    press(&mut app, KeyCode::Enter);
+    type_text(&mut app, "production/api");
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    let crashed = |app: &App| {
+        app.state.envs[0]
+            .tasks
+            .data
+            .iter()
+            .flatten()
+            .find(|t| {
+                t.stop_code.as_deref() == Some("EssentialContainerExited")
+                    && t.task_definition.contains("api")
+                    && t.last_status == "STOPPED"
+                    && t.containers.iter().any(|c| c.image.ends_with("v3-broken"))
+            })
+            .map(|t| t.arn.clone())
+    };
+    for _ in 0..60 {
+        if crashed(&app).is_some() {
+            break;
+        }
+        advance(&mut app, &clock, Duration::from_secs(5)).await;
+    }
+    let arn = crashed(&app).expect("a v3-broken task crashed");
+    // Two keys: the tasks view opens on the newest failed task of the
+    // failing rollout, and enter shows why.
+    press(&mut app, KeyCode::Char('3'));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.state.view(), &View::TaskDetail { task: arn.clone() });
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("exit 1"), "{screen}");
+    assert!(screen.contains("EssentialContainerExited"), "{screen}");
+    assert!(
+        screen.contains("Essential container in task exited"),
+        "{screen}"
+    );
+    assert!(screen.contains("works-logue/api:v3"), "{screen}");
+    press(&mut app, KeyCode::Char('l'));
+    app.settle().await;
+    assert_eq!(app.state.view(), &View::Logs);
+    let target = &app.state.logs.as_ref().expect("logs").target;
+    assert_eq!(target.task.as_deref(), Some(honban::domain::short_id(&arn)));
+}
+
+// ------------------------------------------------------------ stop a task
+
+/// `ctrl-k` on a running task of api in production: the preview names the
+/// exact StopTask call with the caller, the confirmation wants
+/// `production/<task>`, and the change is followed until the task is
+/// STOPPED and its replacement RUNNING; the audit log has the intent, the
+/// result and the final record.
+#[tokio::test]
+async fn a_stopped_task_is_followed_until_its_replacement_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut app, clock, sim, audit) = demo_with_audit(dir.path()).await;
+    press(&mut app, KeyCode::Char('3'));
+    let (index, arn) = app
+        .state
+        .visible_tasks()
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.service_name() == Some("api") && t.last_status == "RUNNING")
+        .map(|(i, t)| (i, t.arn.clone()))
+        .expect("a running api task");
+    for _ in 0..index {
+        app.dispatch(Action::Command(Command::Down));
+    }
+    app.dispatch(Action::Drawn);
+    app.dispatch(Action::Key(KeyEvent::new(
+        KeyCode::Char('k'),
+        KeyModifiers::CONTROL,
+    )));
+    let label = honban::ops::task_label(&arn).to_string();
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains("ecs:StopTask"), "{screen}");
+    assert!(screen.contains("honban-demo via"), "{screen}");
+    assert!(screen.contains(&format!("production/{label}")), "{screen}");
+    // `y` does not confirm in a protected environment.
+    press(&mut app, KeyCode::Char('y'));
+    assert!(app.state.activity.is_empty());
+    press(&mut app, KeyCode::Backspace);
+    type_text(&mut app, &format!("production/{label}"));
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    let end = until_watch_ends(&mut app, &clock).await;
+    match &end {
+        honban::watch::WatchStatus::Completed(text) => {
+            assert!(text.contains("replacement"), "{text}");
+        }
+        other => panic!("expected completed, got {other:?}"),
+    }
+    let cluster = honban::domain::short_id(
+        &app.state.envs[0].tasks.data.as_ref().expect("tasks")[0].cluster_arn,
+    )
+    .to_string();
+    let tasks = honban::backend::Backend::tasks(sim.as_ref(), &cluster)
+        .await
+        .expect("tasks");
+    let stopped = tasks.items.iter().find(|t| t.arn == arn).expect("listed");
+    assert_eq!(stopped.last_status, "STOPPED");
+    assert_eq!(stopped.stop_code.as_deref(), Some("UserInitiated"));
+    let caller = app.state.envs[0]
+        .identity
+        .data
+        .as_ref()
+        .map(|i| i.arn.clone())
+        .expect("identity");
+    assert_eq!(
+        stopped.stopped_reason.as_deref(),
+        Some(format!("stopped by {caller} via honban").as_str())
+    );
+    let (records, _) = audit.read_recent(10).expect("audit log");
+    let phases: Vec<(&str, honban::audit::Phase)> = records
+        .iter()
+        .map(|r| (r.operation.as_str(), r.phase))
+        .collect();
+    assert_eq!(
+        phases,
+        vec![
+            ("stop-task", honban::audit::Phase::Intent),
+            ("stop-task", honban::audit::Phase::Result),
+            ("stop-task", honban::audit::Phase::Final),
+        ]
+    );
+    assert_eq!(records[2].ended.as_deref(), Some("completed"));
+}
+
+// ------------------------------------------------------------ copy
+
+/// `y` copies the selected task's ARN (and a log line in the logs view);
+/// the message says what; the text waits in the state for the event loop
+/// to write it (OSC 52). Where nothing can be copied, nothing is.
+#[tokio::test]
+async fn y_copies_the_selected_arn_or_log_line_and_says_what() {
+    let (mut app, clock) = demo(42).await;
+    press(&mut app, KeyCode::Char('3'));
+    app.dispatch(Action::Command(Command::Down));
+    // The second row, by identity (the selection settles on the next key).
+    let arn = app.state.visible_tasks()[1].arn.clone();
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.state.clipboard.as_deref(), Some(arn.as_str()));
+    let flash = app
+        .state
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    assert!(
+        flash.contains(&format!(
+            "the ARN of task {}",
+            honban::ops::task_label(&arn)
+        )),
+        "{flash}"
+    );
+    assert_eq!(app.state.mode, honban::state::Mode::Normal);
+
+    // The logs of that task: the newest line.
+    press(&mut app, KeyCode::Char('l'));
+    app.settle().await;
+    for _ in 0..5 {
+        if app.state.logs.as_ref().is_some_and(|l| !l.lines.is_empty()) {
+            break;
+        }
+        clock.advance(Duration::from_secs(3));
+        app.dispatch(Action::Tick(clock.now()));
+        app.settle().await;
+    }
+    app.state.clipboard = None;
+    press(&mut app, KeyCode::Char('y'));
+    let newest = app
+        .state
+        .logs
+        .as_ref()
+        .and_then(|l| l.lines.back())
+        .map(|e| e.message.clone())
+        .expect("log lines");
+    assert_eq!(app.state.clipboard.as_deref(), Some(newest.as_str()));
+
+    // The activity view has nothing to copy.
+    app.state.clipboard = None;
+    press(&mut app, KeyCode::Char('6'));
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.state.clipboard, None);
+    let flash = app
+        .state
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    assert!(flash.contains("nothing to copy"), "{flash}");
 }

@@ -511,6 +511,10 @@ async fn read_only_sends_no_mutating_request() {
             .err(),
         guarded.reboot_db_instance("ro-db", true).await.err(),
         guarded
+            .stop_task("ro", "arn:aws:ecs:us-east-1:1:task/ro/0", "stopped by test")
+            .await
+            .err(),
+        guarded
             .set_alarm_actions(&["ro-web-cpu-high".into()], false)
             .await
             .err(),
@@ -524,6 +528,7 @@ async fn read_only_sends_no_mutating_request() {
         .filter(|op| {
             [
                 "Update", "Register", "Create", "Reboot", "Enable", "Disable", "Put", "Delete",
+                "Stop",
             ]
             .iter()
             .any(|verb| op.split(':').nth(1).is_some_and(|o| o.starts_with(verb)))
@@ -3914,4 +3919,71 @@ async fn an_intent_without_a_result_is_read_back_at_the_next_start() {
     honban::setup::set_history(&mut app.state, records);
     app.dispatch(Action::Start);
     assert!(app.state.history_checking.is_empty());
+}
+
+#[tokio::test]
+async fn a_stop_reaches_moto_once_and_the_task_reads_stopped() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "stp"]);
+    let b = backend(moto, &account, "stp").await;
+    let tasks = b.tasks("stp").await.expect("tasks");
+    let task = tasks
+        .items
+        .iter()
+        .find(|t| t.last_status == "RUNNING" && t.service_name() == Some("web"))
+        .expect("a running web task")
+        .clone();
+    // What the task detail shows of its network (awsvpc attachment).
+    assert!(
+        task.eni.as_deref().is_some_and(|e| e.starts_with("eni-")),
+        "{:?}",
+        task.eni
+    );
+    assert!(
+        task.private_ip
+            .as_deref()
+            .is_some_and(|ip| ip.parse::<std::net::Ipv4Addr>().is_ok()),
+        "{:?}",
+        task.private_ip
+    );
+
+    moto.reset_counts(&account);
+    let reason = honban::ops::stop_reason(Some("arn:aws:sts::123456789012:assumed-role/OnCall/me"));
+    let stopped = b.stop_task("stp", &task.arn, &reason).await.expect("stop");
+    assert_eq!(stopped.arn, task.arn);
+    assert_eq!(stopped.desired_status, "STOPPED");
+    assert_eq!(mutating_counts(moto, &account), ops(&[("ecs:StopTask", 1)]));
+    let sent = the_request(moto, &account, "ecs:StopTask");
+    assert_eq!(sent.get("cluster").as_str(), Some("stp"));
+    assert_eq!(sent.get("task").as_str(), Some(task.arn.as_str()));
+    assert_eq!(sent.get("reason").as_str(), Some(reason.as_str()));
+
+    // Read back (as after an unanswered request): STOPPED, applied.
+    let after = b.tasks("stp").await.expect("tasks");
+    let t = after
+        .items
+        .iter()
+        .find(|t| t.arn == task.arn)
+        .expect("still listed");
+    assert_eq!(t.last_status, "STOPPED");
+    assert_eq!(t.stopped_reason.as_deref(), Some(reason.as_str()));
+    let op = Operation::StopTask {
+        cluster: "stp".into(),
+        task: task.arn.clone(),
+        service: Some("web".into()),
+        status: "RUNNING".into(),
+        running: 2,
+        reason,
+    };
+    let found = honban::reconcile::read_back(&b, &op, chrono::Utc::now(), None)
+        .await
+        .expect("read back");
+    assert_eq!(
+        found.verdict,
+        honban::reconcile::Verdict::Applied,
+        "{found:?}"
+    );
+    // Nothing was sent again.
+    assert_eq!(mutating_counts(moto, &account), ops(&[("ecs:StopTask", 1)]));
 }

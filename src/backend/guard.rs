@@ -108,6 +108,9 @@ impl Backend for ReadOnly {
     async fn create_db_snapshot(&self, _: &str, _: &str) -> BackendResult<DbSnapshot> {
         self.refuse("rds:CreateDBSnapshot")
     }
+    async fn stop_task(&self, _: &str, _: &str, _: &str) -> BackendResult<Task> {
+        self.refuse("ecs:StopTask")
+    }
     async fn reboot_db_instance(&self, _: &str, _: bool) -> BackendResult<DbInstance> {
         self.refuse("rds:RebootDBInstance")
     }
@@ -178,6 +181,21 @@ mod tests {
             guard.set_alarm_actions(&["a".into()], false).await,
             Err(BackendError::ReadOnly { .. })
         ));
+        let tasks = sim.tasks("works-logue-prod").await.expect("tasks");
+        let running = tasks
+            .items
+            .iter()
+            .find(|t| t.last_status == "RUNNING")
+            .expect("a running task");
+        assert!(matches!(
+            guard
+                .stop_task("works-logue-prod", &running.arn, "stopped by test")
+                .await,
+            Err(BackendError::ReadOnly { .. })
+        ));
+        let again = sim.tasks("works-logue-prod").await.expect("tasks");
+        let same = again.items.iter().find(|t| t.arn == running.arn);
+        assert_eq!(same.map(|t| t.desired_status.as_str()), Some("RUNNING"));
         // Nothing changed behind the guard; reads still work through it.
         let after = guard.services("works-logue-prod").await.expect("services");
         let web_after = after.items.iter().find(|s| s.name == "web").expect("web");

@@ -197,6 +197,9 @@ pub trait Backend: Send + Sync {
         snapshot_id: &str,
     ) -> BackendResult<DbSnapshot>;
 
+    /// ECS `StopTask` with the reason ECS records; returns the task.
+    async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task>;
+
     /// RDS `RebootDBInstance`, with failover for Multi-AZ instances.
     async fn reboot_db_instance(
         &self,

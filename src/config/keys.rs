@@ -268,6 +268,10 @@ pub enum Command {
     Snapshot,
     Reboot,
     MuteAlarm,
+    /// ECS `StopTask` of the selected task.
+    StopTask,
+    /// The selected resource's ARN (a log line) to the clipboard.
+    Copy,
     // --- metrics
     MetricRange,
     // --- logs
@@ -282,7 +286,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 38] = [
+    pub const ALL: [Command; 40] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -314,6 +318,8 @@ impl Command {
         Command::Snapshot,
         Command::Reboot,
         Command::MuteAlarm,
+        Command::StopTask,
+        Command::Copy,
         // --- metrics
         Command::MetricRange,
         // --- logs
@@ -359,6 +365,8 @@ impl Command {
             Command::Snapshot => "snapshot",
             Command::Reboot => "reboot",
             Command::MuteAlarm => "mute_alarm",
+            Command::StopTask => "stop_task",
+            Command::Copy => "copy",
             // --- metrics
             Command::MetricRange => "metric_range",
             // --- logs
@@ -410,6 +418,8 @@ impl Command {
             Command::Snapshot => "Snapshot DB",
             Command::Reboot => "Reboot DB",
             Command::MuteAlarm => "Mute / unmute",
+            Command::StopTask => "Stop a task",
+            Command::Copy => "Copy ARN / line",
             // --- metrics
             Command::MetricRange => "Chart time range",
             // --- logs
@@ -456,6 +466,8 @@ impl Command {
             Command::Snapshot => &["n"],
             Command::Reboot => &["F"],
             Command::MuteAlarm => &["m"],
+            Command::StopTask => &["ctrl-k"],
+            Command::Copy => &["y"],
             // --- metrics
             Command::MetricRange => &["R"],
             // --- logs

@@ -41,8 +41,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Mode::Filter { input } => {
             let tail = match prompt_error {
                 Some(text) => Span::styled(format!("   {text}"), theme.error),
+                None if state.filter_replace => Span::styled(
+                    "   typing replaces it · ← edits · enter keep · esc clear",
+                    theme.dim,
+                ),
                 None => Span::styled(
-                    "   enter keep · esc clear · svc: status: health: az:",
+                    "   enter keep · esc clear · !word excludes · svc: status: health: az:",
                     theme.dim,
                 ),
             };
@@ -154,6 +158,15 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
     // Where operations apply, their keys replace the navigation hints.
     let read_only = state.env().is_none_or(|e| e.read_only);
     let ops: &[(Command, &str)] = match state.view() {
+        // A stopped (or stopping) task has nothing left to stop.
+        View::TaskDetail { task }
+            if read_only
+                || state
+                    .task(task)
+                    .is_none_or(|t| t.desired_status == "STOPPED") =>
+        {
+            &[(Command::Logs, "logs"), (Command::Back, "back")]
+        }
         _ if read_only => &[],
         View::Overview | View::Services | View::ServiceDetail { .. } => &[
             (Command::Scale, "scale"),
@@ -161,6 +174,16 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
             (Command::Rollback, "rollback"),
             (Command::Restart, "restart"),
             (Command::Logs, "logs"),
+        ],
+        View::Tasks => &[
+            (Command::Select, "detail"),
+            (Command::Logs, "logs"),
+            (Command::StopTask, "stop"),
+        ],
+        View::TaskDetail { .. } => &[
+            (Command::Logs, "logs"),
+            (Command::StopTask, "stop"),
+            (Command::Back, "back"),
         ],
         View::Databases => &[(Command::Snapshot, "snapshot"), (Command::Reboot, "reboot")],
         View::Alarms => &[(Command::MuteAlarm, "mute")],

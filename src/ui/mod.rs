@@ -22,6 +22,7 @@ mod overview;
 mod probes;
 mod service_detail;
 mod services;
+mod task_detail;
 mod tasks;
 mod timeline;
 pub mod widgets;
@@ -63,6 +64,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Services => services::draw(frame, body, state, theme),
         View::ServiceDetail { service } => service_detail::draw(frame, body, state, theme, service),
         View::Tasks => tasks::draw(frame, body, state, theme),
+        View::TaskDetail { task } => task_detail::draw(frame, body, state, theme, task),
         View::Databases => databases::draw(frame, body, state, theme),
         View::Alarms => alarms::draw(frame, body, state, theme),
         View::Activity => activity::draw(frame, body, state, theme),

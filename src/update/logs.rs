@@ -44,6 +44,7 @@ pub(super) fn open(state: &mut State) -> Vec<Effect> {
                 .and_then(|t| LogTarget::of_task(env, t)),
             _ => None,
         },
+        View::TaskDetail { task } => state.task(&task).and_then(|t| LogTarget::of_task(env, t)),
         View::Logs => return Vec::new(),
         _ => None,
     };
@@ -453,6 +454,10 @@ mod tests {
             stopped_at: None,
             stop_code: None,
             stopped_reason: None,
+            stopping_at: None,
+            platform_version: None,
+            private_ip: None,
+            eni: None,
             containers: Vec::new(),
         }
     }

@@ -116,6 +116,65 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
             confirm(state, env, op);
             Vec::new()
         }
+        Command::StopTask => {
+            let task = match (state.view(), state.selection()) {
+                (View::TaskDetail { task }, _) => state
+                    .task(task)
+                    .cloned()
+                    .ok_or_else(|| Selection::Lost(task.clone())),
+                (View::Tasks | View::ServiceDetail { .. }, Selection::Id(arn)) => {
+                    state.task(&arn).cloned().ok_or(Selection::Lost(arn))
+                }
+                (View::Tasks | View::ServiceDetail { .. }, other) => Err(other),
+                _ => Err(Selection::None),
+            };
+            let task = match task {
+                Ok(task) => task,
+                Err(selection) => {
+                    let text = selection.refusal("a task", ":tasks, or a service's detail");
+                    flash(state, &text, Severity::Error);
+                    return Vec::new();
+                }
+            };
+            if task.last_status == "STOPPED" || task.desired_status == "STOPPED" {
+                let text = format!(
+                    "task {} is already {}: nothing to stop",
+                    ops::task_label(&task.arn),
+                    if task.last_status == "STOPPED" {
+                        "stopped"
+                    } else {
+                        "stopping"
+                    }
+                );
+                flash(state, &text, Severity::Info);
+                return Vec::new();
+            }
+            let running = task.service_name().map_or(0, |service| {
+                state
+                    .service_tasks(service)
+                    .iter()
+                    .filter(|t| t.last_status == "RUNNING" && t.desired_status == "RUNNING")
+                    .count()
+            });
+            let op = Operation::StopTask {
+                running: u32::try_from(running).unwrap_or(u32::MAX),
+                cluster: short_id(&task.cluster_arn).to_string(),
+                service: task.service_name().map(str::to_string),
+                status: task.last_status.clone(),
+                reason: ops::stop_reason(
+                    state
+                        .env()
+                        .and_then(|e| e.identity.data.as_ref())
+                        .map(|i| i.arn.as_str()),
+                ),
+                task: task.arn,
+            };
+            if refuse_busy(state, op.resource()) {
+                return Vec::new();
+            }
+            confirm(state, env, op);
+            Vec::new()
+        }
         Command::MuteAlarm => {
             let find = |name: &str| {
                 state
@@ -938,6 +997,10 @@ pub(super) fn on_done(
                 enabled: *enable,
             },
         ),
+        (Operation::StopTask { .. }, OpOutcome::Task(t)) => (
+            format!("task {} {}", ops::task_label(&t.arn), t.last_status),
+            watch_target_of(&op),
+        ),
         _ => ("accepted".to_string(), watch_target_of(&op)),
     };
     let resource = watched_resource(&target);
@@ -1022,6 +1085,11 @@ fn watch_target_of(op: &Operation) -> WatchTarget {
             name: alarm.clone(),
             enabled: *enable,
         },
+        Operation::StopTask { task, service, .. } => WatchTarget::StopTask {
+            task: task.clone(),
+            service: service.clone(),
+            stopped: false,
+        },
     }
 }
 
@@ -1033,6 +1101,7 @@ pub fn watched_resource(target: &WatchTarget) -> Resource {
         WatchTarget::Snapshot { .. } => Resource::Snapshots,
         WatchTarget::Reboot { .. } => Resource::Databases,
         WatchTarget::Alarm { .. } => Resource::Alarms,
+        WatchTarget::StopTask { .. } => Resource::Tasks,
     }
 }
 

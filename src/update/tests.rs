@@ -426,6 +426,68 @@ fn filter_narrows_rows_live_and_esc_clears_it() {
 }
 
 #[test]
+fn slash_starts_a_new_filter_bang_excludes_and_an_unknown_field_names_the_fields() {
+    let mut s = state();
+    load_services(
+        &mut s,
+        vec![
+            service("api", 1, 2, 2),
+            service("web", 1, 2, 2),
+            service("worker", 1, 2, 2),
+        ],
+    );
+    update(&mut s, Action::Command(Command::Services));
+    press(&mut s, key('/'));
+    typed(&mut s, "api");
+    press(&mut s, code(KeyCode::Enter));
+    // `/` again: typing replaces the old text rather than appending to it.
+    press(&mut s, key('/'));
+    assert_eq!(
+        s.mode,
+        Mode::Filter {
+            input: "api".into()
+        }
+    );
+    typed(&mut s, "w");
+    assert_eq!(s.mode, Mode::Filter { input: "w".into() });
+    typed(&mut s, "eb");
+    press(&mut s, code(KeyCode::Enter));
+    assert_eq!(
+        s.filters.get(&ViewKind::Services).map(String::as_str),
+        Some("web")
+    );
+    // ... but backspace edits it.
+    press(&mut s, key('/'));
+    press(&mut s, code(KeyCode::Backspace));
+    assert_eq!(s.mode, Mode::Filter { input: "we".into() });
+    press(&mut s, code(KeyCode::Esc));
+
+    // `!term` excludes.
+    press(&mut s, key('/'));
+    typed(&mut s, "!api !svc:worker");
+    let names: Vec<_> = s
+        .visible_services()
+        .iter()
+        .map(|x| x.name.clone())
+        .collect();
+    assert_eq!(names, vec!["web"]);
+    press(&mut s, code(KeyCode::Esc));
+
+    // An unknown field says which exist, and the message goes once fixed.
+    press(&mut s, key('/'));
+    typed(&mut s, "colour:red");
+    let text = s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert!(text.contains("unknown filter field \"colour\""), "{text}");
+    assert!(text.contains("svc") && text.contains("health"), "{text}");
+    for _ in 0.."colour:red".len() {
+        press(&mut s, code(KeyCode::Backspace));
+    }
+    typed(&mut s, "svc:web");
+    assert!(s.flash.is_none(), "{:?}", s.flash);
+    assert_eq!(s.visible_services().len(), 1);
+}
+
+#[test]
 fn ctrl_c_quits_from_any_mode() {
     let mut s = state();
     press(&mut s, key(':'));
@@ -732,8 +794,10 @@ fn a_count_that_is_not_a_number_keeps_the_prompt_with_the_reason() {
 fn a_read_only_environment_refuses_with_the_reason_and_opens_nothing() {
     let mut s = on_services(false);
     s.envs[0].read_only = true;
-    for c in ['s', 'A', 'i', 'b', 'r'] {
-        let effects = press(&mut s, key(c));
+    let stop = Action::Key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::CONTROL));
+    let keys = ['s', 'A', 'i', 'b', 'r'].map(|c| (c, key(c)));
+    for (c, k) in keys.into_iter().chain([('^', stop)]) {
+        let effects = press(&mut s, k);
         assert!(effects.is_empty(), "{c}: {effects:?}");
         assert_eq!(s.mode, Mode::Normal, "{c}");
         assert!(
@@ -1694,3 +1758,80 @@ fn a_success_after_an_auth_error_re_reads_the_identity_at_once() {
 
 mod input;
 mod timeline;
+
+#[test]
+fn a_stopped_task_is_followed_to_its_replacement_allowing_for_clock_skew() {
+    use crate::domain::Task;
+    use crate::watch::{WatchTarget, evaluate};
+    let mut s = state();
+    let now = s.now;
+    let task = |id: &str, last: &str, created: Timestamp| Task {
+        arn: format!("arn:aws:ecs:ap-northeast-1:1:task/prod/{id}"),
+        cluster_arn: "arn:aws:ecs:ap-northeast-1:1:cluster/prod".into(),
+        task_definition: "arn:aws:ecs:ap-northeast-1:1:task-definition/web:1".into(),
+        group: Some("service:web".into()),
+        last_status: last.into(),
+        desired_status: if last == "STOPPED" {
+            "STOPPED"
+        } else {
+            "RUNNING"
+        }
+        .into(),
+        health_status: "UNKNOWN".into(),
+        availability_zone: None,
+        launch_type: None,
+        cpu: None,
+        memory: None,
+        created_at: Some(created),
+        started_at: None,
+        stopped_at: None,
+        stop_code: None,
+        stopped_reason: None,
+        stopping_at: None,
+        platform_version: None,
+        private_ip: None,
+        eni: None,
+        containers: Vec::new(),
+    };
+    let old = now - chrono::TimeDelta::hours(2);
+    let mut target = WatchTarget::StopTask {
+        task: "arn:aws:ecs:ap-northeast-1:1:task/prod/aaaaaaaa11".into(),
+        service: Some("web".into()),
+        stopped: false,
+    };
+    let mut at = |s: &mut State, tasks: Vec<Task>| {
+        s.envs[0].tasks.data = Some(tasks);
+        s.envs[0].tasks.loaded_at = Some(now);
+        evaluate(&mut target, &s.envs[0], now)
+    };
+    let status = at(
+        &mut s,
+        vec![
+            task("aaaaaaaa11", "DEPROVISIONING", old),
+            task("bbbbbbbb22", "RUNNING", old),
+        ],
+    );
+    assert!(status.text().contains("DEPROVISIONING"), "{status:?}");
+    assert!(!status.is_final());
+    // Stopped; an old task of the service is not its replacement.
+    let status = at(
+        &mut s,
+        vec![
+            task("aaaaaaaa11", "STOPPED", old),
+            task("bbbbbbbb22", "RUNNING", old),
+        ],
+    );
+    assert!(status.text().contains("waiting for web"), "{status:?}");
+    // AWS's clock a few seconds behind the console's: still the replacement.
+    let skewed = now - chrono::TimeDelta::seconds(4);
+    let status = at(
+        &mut s,
+        vec![
+            task("aaaaaaaa11", "STOPPED", old),
+            task("bbbbbbbb22", "RUNNING", old),
+            task("cccccccc33", "RUNNING", skewed),
+        ],
+    );
+    assert!(status.is_final() && !status.is_failure(), "{status:?}");
+    assert!(status.text().contains("replacement cccccccc"), "{status:?}");
+}

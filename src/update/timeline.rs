@@ -235,6 +235,7 @@ pub(super) fn note(state: &mut State, text: &str) -> Vec<Effect> {
     let resource = match (state.view().clone(), state.selection()) {
         (View::ServiceDetail { service }, _) => service,
         (View::AlarmDetail { alarm }, _) => alarm,
+        (View::TaskDetail { task }, _) => crate::domain::short_id(&task).to_string(),
         (
             View::Overview | View::Services | View::Tasks | View::Databases | View::Alarms,
             Selection::Id(id),

@@ -271,12 +271,22 @@ fn task(x: &t::Task) -> Task {
         stopped_at: opt_time(x.stopped_at()),
         stop_code: x.stop_code().map(|c| c.as_str().to_string()),
         stopped_reason: opt_string(x.stopped_reason()),
+        stopping_at: opt_time(x.stopping_at()),
+        platform_version: opt_string(x.platform_version()),
+        private_ip: eni_detail(x, "privateIPv4Address").or_else(|| {
+            x.containers()
+                .iter()
+                .flat_map(|c| c.network_interfaces())
+                .find_map(|n| opt_string(n.private_ipv4_address()))
+        }),
+        eni: eni_detail(x, "networkInterfaceId"),
         containers: x
             .containers()
             .iter()
             .map(|c| Container {
                 name: string(c.name()),
                 image: string(c.image()),
+                image_digest: opt_string(c.image_digest()),
                 last_status: string(c.last_status()),
                 health_status: c.health_status().map(|h| h.as_str().to_string()),
                 exit_code: c.exit_code(),
@@ -284,6 +294,17 @@ fn task(x: &t::Task) -> Task {
             })
             .collect(),
     }
+}
+
+/// A detail (`networkInterfaceId`, `privateIPv4Address`) of the task's
+/// elastic network interface attachment.
+fn eni_detail(x: &t::Task, name: &str) -> Option<String> {
+    x.attachments()
+        .iter()
+        .filter(|a| a.r#type() == Some("ElasticNetworkInterface"))
+        .flat_map(|a| a.details())
+        .find(|d| d.name() == Some(name))
+        .and_then(|d| opt_string(d.value()))
 }
 
 pub async fn task_definition(b: &AwsBackend, arn: &str) -> BackendResult<TaskDefinition> {
@@ -432,6 +453,33 @@ pub async fn update_service(
         .ok_or_else(|| BackendError::Other {
             message: "UpdateService returned no service".to_string(),
         })
+}
+
+/// `StopTask`, sent once (no retry: an unanswered stop is read back).
+pub async fn stop_task(
+    b: &AwsBackend,
+    cluster: &str,
+    arn: &str,
+    reason: &str,
+) -> BackendResult<Task> {
+    let out = b
+        .call(
+            "ecs",
+            "StopTask",
+            b.clients
+                .ecs
+                .stop_task()
+                .cluster(cluster)
+                .task(arn)
+                .reason(reason)
+                .customize()
+                .config_override(super::once!(aws_sdk_ecs))
+                .send(),
+        )
+        .await?;
+    out.task().map(task).ok_or_else(|| BackendError::Other {
+        message: "StopTask returned no task".to_string(),
+    })
 }
 
 /// Registers a copy of `change.base` with only the images changed: every

@@ -407,6 +407,10 @@ impl Backend for AwsBackend {
         rds::create_snapshot(self, instance_id, snapshot_id).await
     }
 
+    async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task> {
+        ecs::stop_task(self, cluster, task, reason).await
+    }
+
     async fn reboot_db_instance(
         &self,
         instance_id: &str,

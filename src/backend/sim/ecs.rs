@@ -20,7 +20,7 @@ use crate::backend::{BackendError, BackendResult, ImageChange, ServiceUpdate};
 use crate::domain::{
     CircuitBreaker, Cluster, Container, ContainerDefinition, Deployment, Failure, Listing,
     LoadBalancerRef, RolloutState, ScalableTarget, ScalingPolicy, Service, ServiceEvent, Task,
-    TaskDefinition, Timestamp,
+    TaskDefinition, Timestamp, short_id,
 };
 
 /// ECS keeps the last 100 events of a service.
@@ -123,6 +123,8 @@ pub(crate) struct SimTask {
     fate: Fate,
     crash_at: Option<Timestamp>,
     stop: Option<StopInfo>,
+    /// When the stop began (set with `stop`, once).
+    stopping_at: Option<Timestamp>,
     stopped_at: Option<Timestamp>,
 }
 
@@ -476,6 +478,7 @@ impl Ecs {
                 }
                 t.health = health;
                 t.stop = Some(info);
+                t.stopping_at = Some(stopped_at - TimeDelta::seconds(30));
                 t.stopped_at = Some(stopped_at);
             }
             // One of the running tasks is the replacement.
@@ -707,6 +710,68 @@ impl Ecs {
     }
 
     // ------------------------------------------------------ mutations
+
+    /// ECS `StopTask`: the task drains (behind a load balancer) or stops at
+    /// once with the stop code `UserInitiated`; its service's scheduler
+    /// then starts a replacement. A task already stopped is returned as it
+    /// is, as ECS does.
+    pub fn stop_task(
+        &mut self,
+        cluster: &str,
+        task: &str,
+        reason: &str,
+        now: Timestamp,
+        rng: &mut Rng,
+    ) -> BackendResult<Task> {
+        self.check_cluster(cluster)?;
+        let id = short_id(task);
+        let found = self.tasks.iter().position(|t| {
+            t.id == id
+                && self
+                    .services
+                    .get(t.service)
+                    .is_some_and(|s| s.cluster == cluster)
+        });
+        let Some(i) = found else {
+            return Err(BackendError::Invalid {
+                message: format!(
+                    "InvalidParameterException: The referenced task was not found: {task}"
+                ),
+            });
+        };
+        let lb = self
+            .tasks
+            .get(i)
+            .and_then(|t| self.services.get(t.service))
+            .is_some_and(|s| s.lb.is_some());
+        if let Some(t) = self.tasks.get_mut(i)
+            && t.phase.live()
+        {
+            let was_running = t.phase == Phase::Running;
+            t.stopping_at = Some(now);
+            t.stop = Some(StopInfo {
+                code: "UserInitiated",
+                reason: reason.to_string(),
+                container: None,
+                // SIGTERM: 128 + 15.
+                others_exit: t.started_at.map(|_| 143),
+            });
+            t.crash_at = None;
+            if was_running && lb {
+                t.phase = Phase::Deactivating;
+                t.next_at = now + secs(rng, 5, 10);
+            } else {
+                t.phase = Phase::Stopping;
+                t.next_at = now + secs(rng, 1, 4);
+            }
+        }
+        self.tasks
+            .get(i)
+            .map(|t| self.task_to_domain(t))
+            .ok_or_else(|| BackendError::NotFound {
+                resource: format!("task {task}"),
+            })
+    }
 
     pub fn update_service(
         &mut self,
@@ -944,9 +1009,12 @@ impl Ecs {
                 } else {
                     ("RUNNING", None, None)
                 };
+                // An image that never pulled has no digest.
+                let pulled = t.started_at.is_some() || t.phase == Phase::Activating;
                 Container {
                     name: name.clone(),
                     image: image.clone(),
+                    image_digest: pulled.then(|| digest_of(image)),
                     last_status: last_status.to_string(),
                     health_status: Some(if *hc { t.health } else { "UNKNOWN" }.to_string()),
                     exit_code,
@@ -979,6 +1047,10 @@ impl Ecs {
             stopped_at: t.stopped_at,
             stop_code: t.stop.as_ref().map(|s| s.code.to_string()),
             stopped_reason: t.stop.as_ref().map(|s| s.reason.clone()),
+            stopping_at: t.stopping_at,
+            platform_version: Some("1.4.0".to_string()),
+            private_ip: Some(private_ip_of(&t.id)),
+            eni: Some(eni_of(&t.id)),
             containers,
         }
     }
@@ -1078,6 +1150,36 @@ pub(crate) fn split_image(image: &str) -> (&str, &str) {
 
 fn secs(rng: &mut Rng, lo: i64, hi: i64) -> TimeDelta {
     TimeDelta::seconds(rng.i64(lo..=hi))
+}
+
+/// FNV-1a: a stable number from a string (addresses and digests of the
+/// simulated world must not depend on the RNG's draw order).
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The private address of a simulated task (in `10.0.0.0/16`).
+fn private_ip_of(task_id: &str) -> String {
+    let h = fnv(task_id);
+    format!("10.0.{}.{}", (h >> 8) % 256, h % 254 + 1)
+}
+
+/// The network interface of a simulated task: `eni-` and 17 hex digits.
+fn eni_of(task_id: &str) -> String {
+    format!("eni-{:017x}", fnv(task_id))
+}
+
+/// The digest a simulated image resolves to.
+fn digest_of(image: &str) -> String {
+    let a = fnv(image);
+    let b = fnv(&format!("{image}#"));
+    format!(
+        "sha256:{a:016x}{b:016x}{:016x}{:016x}",
+        a.rotate_left(17),
+        b.rotate_left(29)
+    )
 }
 
 /// A task id: 32 hex digits.

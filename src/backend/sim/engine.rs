@@ -10,7 +10,7 @@ use super::metrics::Metric;
 use super::rds::Rds;
 use super::world::WorldDesc;
 use crate::backend::{BackendResult, ServiceUpdate};
-use crate::domain::{Alarm, CallerIdentity, DbInstance, DbSnapshot, Service, Timestamp};
+use crate::domain::{Alarm, CallerIdentity, DbInstance, DbSnapshot, Service, Task, Timestamp};
 
 /// The most simulated seconds one call catches up; a longer gap is jumped
 /// over and only its end is simulated.
@@ -354,6 +354,11 @@ impl World {
     ) -> BackendResult<Service> {
         self.ecs
             .update_service(cluster, service, update, self.now, &mut self.rng)
+    }
+
+    pub fn stop_task(&mut self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task> {
+        self.ecs
+            .stop_task(cluster, task, reason, self.now, &mut self.rng)
     }
 
     pub fn create_db_snapshot(

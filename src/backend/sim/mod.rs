@@ -337,6 +337,10 @@ impl Backend for SimBackend {
         self.with(|w| w.create_db_snapshot(instance_id, snapshot_id))
     }
 
+    async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task> {
+        self.with(|w| w.stop_task(cluster, task, reason))
+    }
+
     async fn reboot_db_instance(
         &self,
         instance_id: &str,

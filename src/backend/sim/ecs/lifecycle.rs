@@ -64,6 +64,7 @@ impl Ecs {
                     && let Fate::Crashes { container } = t.fate.clone()
                 {
                     t.crash_at = None;
+                    t.stopping_at = Some(now);
                     t.stop = Some(StopInfo {
                         code: "EssentialContainerExited",
                         reason: "Essential container in task exited".to_string(),
@@ -101,6 +102,7 @@ impl Ecs {
                             let reason = format!(
                                 "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref {image}: {why}"
                             );
+                            t.stopping_at = Some(now);
                             t.stop = Some(StopInfo {
                                 code: "TaskFailedToStart",
                                 reason: reason.clone(),
@@ -125,6 +127,7 @@ impl Ecs {
                                      the task definition."
                                 .to_string(),
                         };
+                            t.stopping_at = Some(now);
                             t.stop = Some(StopInfo {
                                 code: "TaskFailedToStart",
                                 reason,
@@ -504,6 +507,7 @@ impl Ecs {
             fate,
             crash_at: None,
             stop: None,
+            stopping_at: None,
             stopped_at: None,
         };
         self.tasks.push(task);
@@ -560,6 +564,7 @@ impl Ecs {
             return;
         };
         let was_running = t.phase == Phase::Running;
+        t.stopping_at = Some(now);
         t.stop = Some(StopInfo {
             code: "ServiceSchedulerInitiated",
             reason: format!(
@@ -621,6 +626,7 @@ impl Ecs {
         let Some(t) = self.tasks.get_mut(i) else {
             return;
         };
+        t.stopping_at = Some(now);
         t.stop = Some(info);
         t.health = health;
         let id = t.id.clone();

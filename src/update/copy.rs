@@ -1,0 +1,102 @@
+//! `y`: the selected resource's ARN (or id), or in the logs view the line,
+//! to the operator's clipboard. The reducer only says what; the event loop
+//! writes it to the terminal (OSC 52) after the next frame.
+
+use super::flash;
+use crate::state::{Selection, Severity, State, View};
+
+pub(super) fn copy(state: &mut State) {
+    match what(state) {
+        Ok((what, text)) => {
+            state.clipboard = Some(text);
+            flash(
+                state,
+                &format!("copied {what} to the clipboard (OSC 52)"),
+                Severity::Info,
+            );
+        }
+        Err(text) => flash(state, &text, Severity::Info),
+    }
+}
+
+/// What `y` copies here: a description for the message and the text.
+fn what(state: &State) -> Result<(String, String), String> {
+    let selection = state.selection();
+    let env = state.env();
+    let task = |arn: &str| {
+        state.task(arn).map(|t| {
+            (
+                format!("the ARN of task {}", crate::ops::task_label(&t.arn)),
+                t.arn.clone(),
+            )
+        })
+    };
+    let found = match state.view() {
+        View::Overview | View::Services => state
+            .selected_service_row()
+            .ok()
+            .map(|s| (format!("the ARN of service {}", s.name), s.arn.clone())),
+        View::ServiceDetail { service } => match &selection {
+            Selection::Id(arn) => task(arn),
+            _ => state
+                .service(service)
+                .map(|s| (format!("the ARN of service {}", s.name), s.arn.clone())),
+        },
+        View::Tasks => match &selection {
+            Selection::Id(arn) => task(arn),
+            _ => None,
+        },
+        View::TaskDetail { task: arn } => task(arn),
+        View::Databases => match &selection {
+            Selection::Id(id) => env
+                .and_then(|e| e.databases.data.as_ref())
+                .and_then(|v| v.iter().find(|d| &d.id == id))
+                .map(|d| (format!("the ARN of database {}", d.id), d.arn.clone())),
+            _ => None,
+        },
+        View::Alarms | View::AlarmDetail { .. } => {
+            let name = match (state.view(), &selection) {
+                (View::AlarmDetail { alarm }, _) => Some(alarm.clone()),
+                (_, Selection::Id(name)) => Some(name.clone()),
+                _ => None,
+            };
+            name.and_then(|name| {
+                env.and_then(|e| e.alarms.data.as_ref())
+                    .and_then(|v| v.iter().find(|a| a.name == name))
+                    .map(|a| (format!("the ARN of alarm {}", a.name), a.arn.clone()))
+            })
+        }
+        View::Fleet => match &selection {
+            Selection::Id(name) => state.envs.iter().find(|e| &e.name == name).and_then(|e| {
+                e.account()
+                    .map(|a| (format!("the account id of {name}"), a.to_string()))
+            }),
+            _ => None,
+        },
+        View::Logs => state.logs.as_ref().and_then(|l| {
+            let len = l.lines.len();
+            let at = if l.follow {
+                len.checked_sub(1)?
+            } else {
+                l.cursor.min(len.checked_sub(1)?)
+            };
+            l.lines.get(at).map(|e| {
+                (
+                    format!("the log line of {} UTC", e.timestamp.format("%H:%M:%S")),
+                    e.message.clone(),
+                )
+            })
+        }),
+        View::Activity | View::Timeline | View::Diagnostics => {
+            return Err(
+                "nothing to copy here: y copies a service's, task's, database's or alarm's \
+                 ARN, or a log line"
+                    .to_string(),
+            );
+        }
+    };
+    found.ok_or_else(|| match selection {
+        Selection::Lost(_) => selection.refusal("a row", "j/k"),
+        _ => "nothing selected to copy (select a row first: j/k)".to_string(),
+    })
+}
