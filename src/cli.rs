@@ -151,6 +151,11 @@ pub struct StatusArgs {
     /// status then (for deploy pipelines).
     #[arg(long, value_enum, value_name = "UNTIL")]
     pub wait: Option<WaitFor>,
+
+    /// With --wait: wait for this service only (healthy, or stable: its
+    /// rollout finished), whatever the rest of the environment does.
+    #[arg(long, value_name = "NAME", requires = "wait")]
+    pub service: Option<String>,
 }
 
 /// What `honban status --wait` waits for.

@@ -244,7 +244,9 @@ pub async fn collect(
     config_path: &str,
     timeout: Duration,
 ) -> Result<Report, SetupError> {
-    collect_until(config, options, clock, config_path, timeout, None).await
+    collect_until(config, options, clock, config_path, timeout, None)
+        .await
+        .map(|(report, _)| report)
 }
 
 /// How often `--wait` reads the environments again.
@@ -259,8 +261,8 @@ pub async fn collect_until(
     clock: SimClock,
     config_path: &str,
     timeout: Duration,
-    wait: Option<WaitFor>,
-) -> Result<Report, SetupError> {
+    wait: Option<(WaitFor, Option<&str>)>,
+) -> Result<(Report, Wait), SetupError> {
     let deadline = tokio::time::Instant::now() + timeout;
     let (mut state, runtimes) =
         crate::setup::build(config, options, clock.clone(), config_path).await?;
@@ -292,29 +294,70 @@ pub async fn collect_until(
             );
         }
         let report = judge(&app.state, &selected, clock.now(), timeout);
-        let done = wait.is_none_or(|w| reached(&app.state, &selected, &report, w));
+        let outcome = match wait {
+            None => Wait::Reached,
+            Some((w, service)) => reached(&app.state, &selected, &report, w, service),
+        };
         let now = tokio::time::Instant::now();
-        if done || now >= deadline {
-            return Ok(report);
+        if outcome != Wait::NotYet || now >= deadline {
+            return Ok((report, outcome));
         }
         tokio::time::sleep(WAIT_POLL.min(deadline - now)).await;
     }
 }
 
-/// Whether `--wait` is over: every judged environment OK, and for `stable`
-/// no service with a rollout in progress.
-fn reached(state: &State, selected: &[usize], report: &Report, wait: WaitFor) -> bool {
-    if report.overall != Level::Ok {
-        return false;
-    }
-    match wait {
-        WaitFor::Healthy => true,
-        WaitFor::Stable => selected
-            .iter()
-            .filter_map(|&i| state.envs.get(i))
-            .flat_map(|e| e.services.data.iter().flatten())
-            .all(|s| s.deployments.len() <= 1 && s.rollout() != RolloutState::InProgress),
-    }
+/// Where `--wait` has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    Reached,
+    NotYet,
+    /// `--service` names no service of the judged environments (once they
+    /// were read).
+    NoSuchService,
+}
+
+/// Whether `--wait` is over: every judged environment OK (or, with
+/// `service`, that service healthy), and for `stable` no rollout in
+/// progress.
+fn reached(
+    state: &State,
+    selected: &[usize],
+    report: &Report,
+    wait: WaitFor,
+    service: Option<&str>,
+) -> Wait {
+    let steady = |s: &crate::domain::Service| {
+        s.deployments.len() <= 1 && s.rollout() != RolloutState::InProgress
+    };
+    let envs = || selected.iter().filter_map(|&i| state.envs.get(i));
+    let ok = match service {
+        Some(name) => {
+            let found: Vec<(&EnvState, &crate::domain::Service)> = envs()
+                .flat_map(|e| e.services.data.iter().flatten().map(move |s| (e, s)))
+                .filter(|(_, s)| s.name == name)
+                .collect();
+            let read = envs().all(|e| e.services.data.is_some());
+            if found.is_empty() {
+                return if read {
+                    Wait::NoSuchService
+                } else {
+                    Wait::NotYet
+                };
+            }
+            found.iter().all(|(e, s)| {
+                e.service_health(s, state.now) == ServiceHealth::Ok
+                    && (wait == WaitFor::Healthy || steady(s))
+            })
+        }
+        None => {
+            report.overall == Level::Ok
+                && (wait == WaitFor::Healthy
+                    || envs()
+                        .flat_map(|e| e.services.data.iter().flatten())
+                        .all(steady))
+        }
+    };
+    if ok { Wait::Reached } else { Wait::NotYet }
 }
 
 // ------------------------------------------------------------- judging
@@ -1096,12 +1139,19 @@ pub fn run(
         SimClock::Wall,
         config_path,
         args.timeout,
-        args.wait,
+        args.wait.map(|w| (w, args.service.as_deref())),
     ));
     // Requests still in flight after the timeout are not waited for.
     runtime.shutdown_background();
     match result {
-        Ok(report) => {
+        Ok((_, Wait::NoSuchService)) => {
+            eprintln!(
+                "honban: no service \"{}\" in the judged environments",
+                args.service.as_deref().unwrap_or("")
+            );
+            crate::cli::EX_USAGE
+        }
+        Ok((report, outcome)) => {
             let out = render(&report, args.output);
             let mut stdout = std::io::stdout().lock();
             // A closed pipe (`| head`) is not a reason to panic.
@@ -1112,7 +1162,12 @@ pub fn run(
                 tracing::warn!(error = %e, "status: stdout closed");
             }
             tracing::info!(overall = report.overall.word(), "status done");
-            report.overall.exit_code()
+            // `--wait` reached (the environment, or the one service): 0.
+            if args.wait.is_some() && outcome == Wait::Reached {
+                0
+            } else {
+                report.overall.exit_code()
+            }
         }
         Err(e) => {
             eprintln!("honban: {e}");

@@ -1327,6 +1327,43 @@ fn status_wait_returns_when_reached_or_with_the_status_at_the_timeout() {
     );
     assert!(out.stdout.contains("WARNING"), "{out:?}");
 
+    // One service: staging's api is healthy and steady though the
+    // environment stays WARNING: 0 at once.
+    let out = run(
+        honban(),
+        &[
+            "--demo",
+            "--env",
+            "staging",
+            "status",
+            "--wait",
+            "stable",
+            "--service",
+            "api",
+        ],
+        &[],
+        STEP,
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    // A service that is not there: said, 64, no waiting.
+    let out = run(
+        honban(),
+        &[
+            "--demo",
+            "--env",
+            "staging",
+            "status",
+            "--wait",
+            "stable",
+            "--service",
+            "nope",
+        ],
+        &[],
+        STEP,
+    );
+    assert_eq!(out.code, Some(64), "{out:?}");
+    assert!(out.stderr.contains("no service \"nope\""), "{out:?}");
+
     let out = run(
         honban(),
         &["--demo", "status", "--timeout", "10x"],
