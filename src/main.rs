@@ -176,11 +176,7 @@ fn main() -> ExitCode {
         "starting"
     );
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match setup::runtime() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("honban: cannot start the runtime: {e}");

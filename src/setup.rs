@@ -163,3 +163,12 @@ pub fn set_history(state: &mut State, records: Vec<crate::audit::Record>) {
     state.history = shown;
     state.history_hidden = hidden;
 }
+
+/// The tokio runtime of the console and of `honban status`: two workers
+/// (the effects are I/O; the loop does the work).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}

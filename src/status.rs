@@ -1114,11 +1114,7 @@ pub fn run(
         demo = cli.demo,
         "status"
     );
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::setup::runtime() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("honban: cannot start the runtime: {e}");

@@ -55,6 +55,12 @@ pub const COMMANDS: &[(&str, &str)] = &[
 /// resource (by identity): whatever re-sorted or refreshed, a key acts on
 /// the resource the operator sees highlighted.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    // A frame was drawn: nothing changed but what the operator has seen
+    // (and a movement burst's selection is read once per frame).
+    if matches!(action, Action::Drawn) {
+        state.settle_selection();
+        return apply_action(state, action);
+    }
     let was_confirming = state.mode.is_confirmation();
     let prompt_before = prompt_slot(state);
     // Movement keys leave the identity of the selection to be read once
