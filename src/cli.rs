@@ -118,6 +118,13 @@ pub struct ExportArgs {
     /// one a line).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ExportFormat::Markdown)]
     pub format: ExportFormat,
+
+    /// Read the team's shared timeline from each environment's
+    /// `audit_log_group` in CloudWatch Logs (every console's events and
+    /// notes, one story) instead of this machine's recordings. Needs the
+    /// config and credentials; --since defaults to 24 hours ago.
+    #[arg(long)]
+    pub from_cloudwatch: bool,
 }
 
 /// How `honban timeline export` prints.

@@ -29,6 +29,7 @@ pub mod state;
 pub mod status;
 pub mod supervise;
 pub mod timeline;
+pub mod trail;
 pub mod ui;
 pub mod update;
 pub mod watch;

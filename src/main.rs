@@ -95,7 +95,9 @@ fn main() -> ExitCode {
     }
 
     // `honban timeline export`: the recordings, no config needed.
-    if let Some(CliCommand::Timeline(TimelineCommand::Export(args))) = &cli.command {
+    if let Some(CliCommand::Timeline(TimelineCommand::Export(args))) = &cli.command
+        && !args.from_cloudwatch
+    {
         let dir = honban::recording::dir(&paths.state_dir);
         return match honban::recording::export(&dir, cli.env.as_deref(), args, chrono::Utc::now()) {
             Ok(text) => {
@@ -143,6 +145,10 @@ fn main() -> ExitCode {
             &shown_path,
             &paths.log_dir(),
         ));
+    }
+    // `honban timeline export --from-cloudwatch`: the team's shared trail.
+    if let Some(CliCommand::Timeline(TimelineCommand::Export(args))) = &cli.command {
+        return ExitCode::from(honban::trail::export(&cli, args, &config, &shown_path));
     }
     if let Some(theme) = &cli.theme {
         config.theme.clone_from(theme);

@@ -212,6 +212,28 @@ pub fn export(
     args: &crate::cli::ExportArgs,
     now: crate::domain::Timestamp,
 ) -> Result<String, String> {
+    let read = read_all(dir, args.session.as_deref())
+        .map_err(|e| format!("cannot read the recordings in {}: {e}", dir.display()))?;
+    for (path, line, why) in &read.damaged {
+        eprintln!("honban: {}:{line}: skipped ({why})", path.display());
+    }
+    let shown = format!(
+        "recordings: {}; sessions are recorded while the console runs",
+        dir.display()
+    );
+    render_export(&read.events, env, args, now, &shown)
+}
+
+/// Filters `events` (by environment, `--session`, `--since`, `--until`)
+/// and prints them as `honban timeline export` does; `source` says where
+/// they came from when none matches.
+pub fn render_export(
+    events: &[Event],
+    env: Option<&str>,
+    args: &crate::cli::ExportArgs,
+    now: crate::domain::Timestamp,
+    source: &str,
+) -> Result<String, String> {
     let since = args
         .since
         .as_deref()
@@ -222,23 +244,15 @@ pub fn export(
         .as_deref()
         .map(|t| parse_time(t, now))
         .transpose()?;
-    let read = read_all(dir, args.session.as_deref())
-        .map_err(|e| format!("cannot read the recordings in {}: {e}", dir.display()))?;
-    for (path, line, why) in &read.damaged {
-        eprintln!("honban: {}:{line}: skipped ({why})", path.display());
-    }
-    let events: Vec<&Event> = read
-        .events
+    let events: Vec<&Event> = events
         .iter()
+        .filter(|e| args.session.as_deref().is_none_or(|s| e.session == s))
         .filter(|e| env.is_none_or(|n| e.env == n))
         .filter(|e| since.is_none_or(|t| e.time >= t))
         .filter(|e| until.is_none_or(|t| e.time <= t))
         .collect();
     if events.is_empty() {
-        return Err(format!(
-            "no recorded event matches (recordings: {}; sessions are recorded while the console runs)",
-            dir.display()
-        ));
+        return Err(format!("no recorded event matches ({source})"));
     }
     let mut out = String::new();
     match args.format {
@@ -300,6 +314,7 @@ mod tests {
             since: None,
             until: None,
             format,
+            from_cloudwatch: false,
         }
     }
 

@@ -56,6 +56,8 @@ pub struct Runner {
     audit_stream: String,
     /// This session's recording of the timeline.
     recorder: Option<Arc<crate::recording::Recorder>>,
+    /// The shared timeline failed once this session (said once).
+    trail_warned: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Runner {
@@ -70,6 +72,7 @@ impl Runner {
             audit: None,
             audit_stream: String::new(),
             recorder: None,
+            trail_warned: Arc::default(),
         }
     }
 
@@ -145,6 +148,64 @@ impl Runner {
         }))
     }
 
+    /// Also puts timeline events (derived events, operations, notes and
+    /// marks) into their environment's shared audit log group, if it has
+    /// one, so `timeline export --from-cloudwatch` tells the team one story
+    /// (see [`trail`](crate::trail)). Best effort, like the audit records:
+    /// the local recording is the one that must be written; the first
+    /// failure of a session is shown to the operator.
+    fn ship_timeline(&self, events: &[crate::timeline::Event]) {
+        // The session's stream is named with the audit log (no audit, no
+        // shared trail: nothing is sent without one).
+        if self.audit_stream.is_empty() {
+            return;
+        }
+        for rt in self.envs.iter() {
+            let Some(group) = rt.config.audit_log_group.clone() else {
+                continue;
+            };
+            let mut records: Vec<(Timestamp, String)> = events
+                .iter()
+                .filter(|e| e.env == rt.config.name)
+                .filter_map(|e| crate::trail::message(e).map(|m| (e.time, m)))
+                .collect();
+            if records.is_empty() {
+                continue;
+            }
+            // PutLogEvents wants a batch in time order.
+            records.sort_by_key(|(time, _)| *time);
+            let backend = rt.backend.clone();
+            let stream = self.audit_stream.clone();
+            let tx = self.tx.clone();
+            let timeout = self.timeout;
+            let warned = self.trail_warned.clone();
+            tokio::spawn(contained(async move {
+                let put = backend.put_audit_records(&group, &stream, &records);
+                let result = match tokio::time::timeout(timeout, put).await {
+                    Ok(r) => r,
+                    Err(_) => Err(BackendError::Unavailable {
+                        message: format!("no answer within {}s", timeout.as_secs()),
+                    }),
+                };
+                match result {
+                    // A read-only environment sends nothing, this included.
+                    Ok(()) | Err(BackendError::ReadOnly { .. }) => {}
+                    Err(e) => {
+                        tracing::warn!(%group, error = %e, "the shared timeline was not written");
+                        if !warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                            let _ = tx.send(Action::Notice {
+                                text: format!(
+                                    "shared timeline {group} (CloudWatch Logs) not written: {e}; the local recording has it"
+                                ),
+                                error: true,
+                            });
+                        }
+                    }
+                }
+            }));
+        }
+    }
+
     /// Runs `work` on a task of its own and sends the action it returns. A
     /// panic in it (caught as the task's `JoinError`, see
     /// [`supervise`](crate::supervise)) is logged and answered with
@@ -182,6 +243,7 @@ impl Runner {
         match effect {
             Effect::Quit => {}
             Effect::Record { events } => {
+                self.ship_timeline(&events);
                 if let Some(r) = &self.recorder {
                     r.record(events);
                 }

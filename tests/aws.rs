@@ -2467,6 +2467,71 @@ fn log_events(moto: &Moto, account: &str, group: &str) -> Vec<(String, String)> 
     out
 }
 
+/// The timeline (derived events, the operation, a note, marks) goes to the
+/// shared group too, and reading it back (`timeline export
+/// --from-cloudwatch`) tells the same story as the local recording: the
+/// same events and the same postmortem.
+#[tokio::test]
+async fn the_shared_timeline_reads_back_as_the_local_one() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "story"]);
+    moto.aws(
+        &account,
+        "logs",
+        "create_log_group",
+        r#"{"logGroupName":"/honban/audit"}"#,
+    );
+    let mut env = env_config("production", &moto.endpoint, "story");
+    env.audit_log_group = Some("/honban/audit".into());
+    let since = chrono::Utc::now() - chrono::TimeDelta::minutes(5);
+    let Console { mut app, .. } = console(&account, env.clone(), |_, _| {}, None).await;
+    select(&mut app, '5', "story-web-cpu-high").await;
+    press(&mut app, KeyCode::Char('m'));
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    assert!(accepted(last_activity(&app)));
+    press(&mut app, KeyCode::Char(':'));
+    type_text(&mut app, "note muted the CPU alarm while web scales");
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    let local: Vec<honban::timeline::Event> = app.state.envs[0].timeline.iter().cloned().collect();
+    assert!(local.iter().any(|e| e.kind == "note"), "{local:?}");
+    assert!(local.iter().any(|e| e.kind == "operation"), "{local:?}");
+
+    let backend = AwsBackend::connect(&env, options(&account)).await;
+    let mut shared = Vec::new();
+    for _ in 0..100 {
+        shared = honban::trail::fetch(&backend, "/honban/audit", "production", since, None)
+            .await
+            .expect("the shared timeline reads");
+        if shared.len() >= local.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let shared = honban::trail::merge(shared);
+    let mut local_sorted = local.clone();
+    local_sorted.sort_by_key(|e| e.time);
+    assert_eq!(shared, local_sorted);
+
+    // The same postmortem from either source.
+    let args = honban::cli::ExportArgs {
+        session: None,
+        since: None,
+        until: None,
+        format: honban::cli::ExportFormat::Markdown,
+        from_cloudwatch: false,
+    };
+    let now = chrono::Utc::now();
+    let from_local = honban::recording::render_export(&local_sorted, None, &args, now, "local")
+        .expect("local export");
+    let from_shared = honban::recording::render_export(&shared, None, &args, now, "shared")
+        .expect("shared export");
+    assert_eq!(from_local, from_shared);
+    assert!(from_shared.contains("muted the CPU alarm"), "{from_shared}");
+}
+
 /// With `audit_log_group` the audit records also go to CloudWatch Logs: the
 /// team's shared trail. A group that does not exist is reported, and the
 /// operation and the local log are unaffected.
@@ -2493,10 +2558,12 @@ async fn audit_records_also_go_to_the_shared_log_group() {
     assert!(accepted(a), "{:?}", a.status);
     let id = a.id.clone();
 
-    // Shipping runs beside the operation: wait for both records.
+    // Shipping runs beside the operation: wait for both records. (The
+    // shared timeline's events share the group: not audit records.)
     let mut events = Vec::new();
     for _ in 0..100 {
         events = log_events(moto, &account, "/honban/audit");
+        events.retain(|(_, m)| !m.starts_with("{\"honban_timeline\""));
         if events.len() >= 3 {
             break;
         }
@@ -2527,13 +2594,11 @@ async fn audit_records_also_go_to_the_shared_log_group() {
         serde_json::to_value(&local[0]).expect("json"),
         shared[0].clone()
     );
+    // The session's stream is created once (twice at most, when the
+    // timeline's first put races the audit's), never per record.
     let counts = moto.counts(&account);
-    assert_eq!(counts.get("logs:CreateLogStream"), Some(&1), "{counts:?}");
-    assert_eq!(
-        counts.get("logs:PutLogEvents").copied(),
-        Some(4),
-        "{counts:?}"
-    );
+    let created = counts.get("logs:CreateLogStream").copied().unwrap_or(0);
+    assert!((1..=2).contains(&created), "{counts:?}");
 
     // A group that does not exist: the operator is told; the operation and
     // the local log are unaffected.
