@@ -314,10 +314,25 @@ pub fn tasks(env: &str, at: Timestamp, old: Option<&[Task]>, new: &[Task]) -> Ve
         .collect()
 }
 
-/// Alarm state changes, with their reason.
+/// Alarm state changes, with their reason. On the first load an alarm
+/// already in ALARM is an event too, at the time it went there: the console
+/// is often opened because of it, and the incident is detected then.
 pub fn alarms(env: &str, old: Option<&[Alarm]>, new: &[Alarm]) -> Vec<Event> {
     let Some(old) = old else {
-        return Vec::new();
+        return new
+            .iter()
+            .filter(|a| a.state == AlarmState::Alarm)
+            .map(|a| {
+                Event::new(
+                    env,
+                    a.state_updated_at,
+                    "alarm_state",
+                    &a.name,
+                    format!("in ALARM when the console opened: {}", a.state_reason),
+                    Severity::Error,
+                )
+            })
+            .collect();
     };
     let before: HashMap<&str, &Alarm> = old.iter().map(|a| (a.name.as_str(), a)).collect();
     new.iter()

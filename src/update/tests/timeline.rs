@@ -107,6 +107,42 @@ fn an_incident_is_detected_mitigated_and_recovered_with_its_durations() {
     assert_eq!(incident.ttr(s.now), Some(chrono::TimeDelta::seconds(540)));
 }
 
+/// Opened because of a page: an alarm already in ALARM at the first load
+/// is on the timeline at the time it went there, and the incident is
+/// detected then (TTD counts from it, not from the console's start).
+#[test]
+fn an_alarm_already_firing_at_the_first_load_opens_the_incident_when_it_fired() {
+    let mut s = state();
+    load_services(&mut s, vec![service("web", 42, 2, 2)]);
+    s.now = at(300);
+    let effects = load_alarms(
+        &mut s,
+        vec![
+            alarm("web-5xx", AlarmState::Alarm, at(-240)),
+            alarm("db-cpu", AlarmState::Ok, at(-900)),
+        ],
+    );
+    let events = recorded(&effects);
+    assert_eq!(events.len(), 2, "{events:#?}");
+    assert_eq!(events[0].resource, "web-5xx");
+    assert_eq!(events[0].time, at(-240));
+    assert!(
+        events[0]
+            .text
+            .starts_with("in ALARM when the console opened"),
+        "{}",
+        events[0].text
+    );
+    assert_eq!(events[1].mark, Some(MarkKind::Detected));
+    let incident = &s.envs[0].incident;
+    assert!(incident.is_open());
+    assert_eq!(incident.get(MarkKind::Detected), Some(at(-240)));
+    // The same alarm still firing at the next load is not news.
+    s.now = at(330);
+    let again = load_alarms(&mut s, vec![alarm("web-5xx", AlarmState::Alarm, at(-240))]);
+    assert!(recorded(&again).is_empty());
+}
+
 /// `:TEXT` typed on the command line and entered.
 fn typed_command(s: &mut State, text: &str) -> Vec<Effect> {
     let mut effects = press(s, key(':'));
