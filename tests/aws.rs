@@ -2595,10 +2595,11 @@ async fn audit_records_also_go_to_the_shared_log_group() {
         shared[0].clone()
     );
     // The session's stream is created once (twice at most, when the
-    // timeline's first put races the audit's), never per record.
+    // timeline's first put races the audit's; perhaps already by the first
+    // load's timeline before counting started), never per record.
     let counts = moto.counts(&account);
     let created = counts.get("logs:CreateLogStream").copied().unwrap_or(0);
-    assert!((1..=2).contains(&created), "{counts:?}");
+    assert!(created <= 2, "{counts:?}");
 
     // A group that does not exist: the operator is told; the operation and
     // the local log are unaffected.
