@@ -139,6 +139,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         let selected = state.selected(ViewKind::Timeline);
         let (start, end, sel) = window(rows.len(), Some(selected), inner);
+        // Over a day old: the date too.
+        let old = rows[start..end]
+            .iter()
+            .any(|(_, e)| state.now - e.time >= chrono::TimeDelta::days(1));
+        let zone = super::widgets::zone_label(state.timezone, state.now);
         let table_rows = rows[start..end]
             .iter()
             .map(|(_, e)| {
@@ -150,7 +155,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     resource.to_string()
                 };
                 Row::new(vec![
-                    Cell::from(e.time.format("%H:%M:%S").to_string()),
+                    Cell::from(super::widgets::clock(state, e.time)),
                     Cell::from(Span::styled(e.kind.replace('_', " "), style)),
                     Cell::from(resource),
                     Cell::from(Span::styled(e.text.clone(), style)),
@@ -158,7 +163,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             })
             .collect();
         let widths = [
-            Constraint::Length(8),
+            Constraint::Length(if old { 19 } else { 8 }),
             Constraint::Length(20),
             Constraint::Length(22),
             Constraint::Fill(1),
@@ -166,7 +171,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         draw_table(
             frame,
             inner,
-            &["UTC", "WHAT", "RESOURCE", "DETAIL"],
+            &[zone.as_str(), "WHAT", "RESOURCE", "DETAIL"],
             table_rows,
             &widths,
             sel,
@@ -177,8 +182,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some((_, e)) => {
             let mut lines = vec![Line::styled(
                 format!(
-                    "{} UTC · {} · {}",
-                    e.time.format("%Y-%m-%d %H:%M:%S"),
+                    "{} {} · {} · {}",
+                    super::widgets::in_zone(state.timezone, e.time, "%Y-%m-%d %H:%M:%S"),
+                    super::widgets::zone_label(state.timezone, state.now),
                     e.kind.replace('_', " "),
                     if e.resource.is_empty() {
                         &e.env
