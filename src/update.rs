@@ -1140,7 +1140,8 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
                 && let Some(services) = &env.services.data
                 && !services.iter().any(|s| s.name == arg)
             {
-                let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+                let mut names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+                names.sort_unstable();
                 let text = format!(
                     "no service \"{arg}\" in {}; services: {}",
                     env.name,

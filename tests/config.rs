@@ -1216,3 +1216,18 @@ fn the_example_config_fits_the_schema() {
     let schema = config_schema();
     check(&schema, &schema, &json, "$");
 }
+
+#[test]
+fn timezone_is_utc_or_local_and_anything_else_says_which() {
+    let default = parse_config("", "c.toml").expect("empty config");
+    assert_eq!(default.timezone, honban::config::TimeZone::Utc);
+    let utc = parse_config("timezone = \"UTC\"\n", "c.toml").expect("UTC");
+    assert_eq!(utc.timezone, honban::config::TimeZone::Utc);
+    let local = parse_config("timezone = \"local\"\n", "c.toml").expect("local");
+    assert_eq!(local.timezone, honban::config::TimeZone::Local);
+    let err = parse_config("timezone = \"Asia/Tokyo\"\n", "c.toml").expect_err("a zone name");
+    assert_eq!(
+        err.headline(),
+        "c.toml:1:12: unknown value \"Asia/Tokyo\", expected \"UTC\" or \"local\" (timezone)"
+    );
+}

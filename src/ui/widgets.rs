@@ -555,6 +555,31 @@ mod tests {
     }
 
     #[test]
+    fn times_show_their_date_once_over_a_day_old_in_the_zone_chosen() {
+        use chrono::TimeZone;
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
+            .single()
+            .expect("valid");
+        let mut state =
+            crate::state::State::new(Vec::new(), 0, crate::config::keys::Keymap::defaults(), now);
+        let hours = |h: i64| now - TimeDelta::hours(h);
+        assert_eq!(clock(&state, hours(5)), "22:00:00");
+        assert_eq!(clock(&state, hours(23)), "04:00:00");
+        assert_eq!(clock(&state, hours(25)), "2026-11-22 02:00:00");
+        assert_eq!(stamp(&state, hours(25)), "2026-11-22 02:00:00 UTC");
+        assert_eq!(zone_label(state.timezone, now), "UTC");
+        // Local: the machine's offset, named in the label.
+        state.timezone = crate::config::TimeZone::Local;
+        let local = hours(5).with_timezone(&chrono::Local);
+        assert_eq!(
+            clock(&state, hours(5)),
+            local.format("%H:%M:%S").to_string()
+        );
+        assert!(zone_label(state.timezone, now).starts_with("UTC"));
+    }
+
+    #[test]
     fn column_widths_are_the_tables() {
         let w = column_widths(
             40,
