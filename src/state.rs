@@ -1751,8 +1751,15 @@ fn alarm_value(a: &Alarm, column: &str, now: Timestamp) -> crate::sort::Value {
     match column {
         "STATE" => Value::Num(a.state as i64),
         "NAME" => Value::text(&a.name),
+        // By metric, then by threshold as a number (zero-padded text).
         "CONDITION" => a.metric.as_ref().map_or(Value::Missing, |m| {
-            Value::text(&format!("{} {}", m.name, a.threshold.unwrap_or_default()))
+            let t = a.threshold.unwrap_or_default();
+            Value::text(&format!(
+                "{} {}{:020.3}",
+                m.name,
+                if t < 0.0 { '-' } else { '+' },
+                t.abs()
+            ))
         }),
         // How long since it changed: the newest change first when ascending.
         "SINCE" => Value::Num((now - a.state_updated_at).num_seconds()),

@@ -639,7 +639,8 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 Some(Command::Bottom) => Some(max),
                 _ => None,
             };
-            if let Some(to) = moved {
+            // A help that fits has nothing to scroll: any key closes it.
+            if let Some(to) = moved.filter(|_| max > 0) {
                 state.help_scroll = to.min(max);
                 return Vec::new();
             }

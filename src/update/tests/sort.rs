@@ -342,6 +342,8 @@ fn help_scrolls_when_it_does_not_fit_and_other_keys_close_it() {
     press(&mut s, key('?'));
     assert_eq!(s.help_scroll, 0);
     assert_eq!(crate::ui::help_max_scroll(&s), 0);
+    // It fits: j is any key, and closes it, as the title says.
     press(&mut s, key('j'));
     assert_eq!(s.help_scroll, 0);
+    assert_eq!(s.mode, Mode::Normal);
 }
