@@ -166,6 +166,8 @@ pub enum Value {
     Missing,
     Num(i64),
     Text(String),
+    /// Text, then a number (a metric, then its threshold).
+    TextNum(String, i64),
 }
 
 impl Value {

@@ -1751,15 +1751,10 @@ fn alarm_value(a: &Alarm, column: &str, now: Timestamp) -> crate::sort::Value {
     match column {
         "STATE" => Value::Num(a.state as i64),
         "NAME" => Value::text(&a.name),
-        // By metric, then by threshold as a number (zero-padded text).
+        // By metric, then by threshold as a number.
         "CONDITION" => a.metric.as_ref().map_or(Value::Missing, |m| {
-            let t = a.threshold.unwrap_or_default();
-            Value::text(&format!(
-                "{} {}{:020.3}",
-                m.name,
-                if t < 0.0 { '-' } else { '+' },
-                t.abs()
-            ))
+            let t = (a.threshold.unwrap_or_default() * 1000.0).round() as i64;
+            Value::TextNum(m.name.to_lowercase(), t)
         }),
         // How long since it changed: the newest change first when ascending.
         "SINCE" => Value::Num((now - a.state_updated_at).num_seconds()),
