@@ -1631,3 +1631,14 @@ async fn y_copies_the_selected_arn_or_log_line_and_says_what() {
         .unwrap_or_default();
     assert!(flash.contains("nothing to copy"), "{flash}");
 }
+
+#[tokio::test]
+async fn the_help_at_60x15_scrolls_and_keeps_its_descriptions_readable() {
+    let (mut app, _) = demo(42).await;
+    app.dispatch(Action::Resize(60, 15));
+    app.dispatch(key('?'));
+    let screen = render(&app, 60, 15);
+    assert!(screen.contains("Back / close"), "{screen}");
+    assert!(screen.contains("more · j/k"), "{screen}");
+    insta::assert_snapshot!("help_60x15", screen);
+}

@@ -12,10 +12,12 @@ use crate::update::COMMANDS;
 /// The help's lines for a body `width` columns wide.
 fn lines<'a>(state: &State, width: u16, theme: &Theme) -> Vec<Line<'a>> {
     let mut rows = state.keymap.help_rows();
-    // Below 110 columns: three columns with the first key of each command,
-    // so that the whole list fits an 80×24 terminal; else two with all keys.
-    let columns = if width < 110 { 3 } else { 2 };
-    if columns == 3 {
+    // From 80 to 110 columns: three columns with the first key of each
+    // command, so that most of the list fits an 80×24 terminal; else two
+    // (with all keys from 110; below 80 the first key, so that the
+    // descriptions stay readable — the help scrolls).
+    let columns = if (80..110).contains(&width) { 3 } else { 2 };
+    if width < 110 {
         for (keys, _) in &mut rows {
             if let Some((first, _)) = keys.split_once(", ") {
                 *keys = first.to_string();
