@@ -12,7 +12,7 @@ use crate::config::theme::Theme;
 use crate::state::{State, ViewKind};
 use crate::timeline::{Event, Incident, MarkKind, Severity, format_duration};
 
-use super::widgets::{draw_table, panel, window};
+use super::widgets::{Keep, draw_table, fit, panel, window};
 
 fn style_of(e: &Event, theme: &Theme) -> Style {
     match (e.mark.is_some(), e.severity) {
@@ -144,6 +144,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .iter()
             .any(|(_, e)| state.now - e.time >= chrono::TimeDelta::days(1));
         let zone = super::widgets::zone_label(state.timezone, state.now);
+        let widths = [
+            Constraint::Length(if old { 19 } else { 8 }),
+            Constraint::Length(20),
+            Constraint::Length(22),
+            Constraint::Fill(1),
+        ];
+        let cols = super::widgets::column_widths(inner.width, &widths);
+        let col = |i: usize| cols.get(i).copied().unwrap_or(0);
         let table_rows = rows[start..end]
             .iter()
             .map(|(_, e)| {
@@ -157,17 +165,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Row::new(vec![
                     Cell::from(super::widgets::clock(state, e.time)),
                     Cell::from(Span::styled(e.kind.replace('_', " "), style)),
-                    Cell::from(resource),
-                    Cell::from(Span::styled(e.text.clone(), style)),
+                    // Alarm and database names share their start: the
+                    // end tells them apart. The detail reads from the left
+                    // (the panel below has it whole).
+                    Cell::from(fit(&resource, col(2), Keep::End)),
+                    Cell::from(Span::styled(fit(&e.text, col(3), Keep::Start), style)),
                 ])
             })
             .collect();
-        let widths = [
-            Constraint::Length(if old { 19 } else { 8 }),
-            Constraint::Length(20),
-            Constraint::Length(22),
-            Constraint::Fill(1),
-        ];
         draw_table(
             frame,
             inner,
