@@ -25,6 +25,7 @@ pub mod reconcile;
 pub mod recording;
 pub mod runner;
 pub mod setup;
+pub mod sort;
 pub mod state;
 pub mod status;
 pub mod supervise;

@@ -660,6 +660,17 @@ pub struct State {
     pub selection_lost: Option<(ViewKind, String)>,
     /// Filter text per view kind.
     pub filters: HashMap<ViewKind, String>,
+    /// The column each view's table is sorted by (shift + its letter or
+    /// `:sort`), kept for the session; none is the view's default order.
+    pub sorts: HashMap<ViewKind, crate::sort::Sort>,
+    /// The first line of the help overlay on screen (it scrolls when it
+    /// does not fit).
+    pub help_scroll: usize,
+    /// The terminal's size, as last reported (the help overlay's scrolling
+    /// is bounded by what fits).
+    pub screen: (u16, u16),
+    /// Times are shown in UTC or in the local zone (config `timezone`).
+    pub timezone: crate::config::TimeZone,
     pub flash: Option<Flash>,
     pub now: Timestamp,
     /// Rows a page key moves (set from the terminal height).
@@ -732,6 +743,10 @@ impl State {
             selection_moved: false,
             selection_lost: None,
             filters: HashMap::new(),
+            sorts: HashMap::new(),
+            help_scroll: 0,
+            screen: (80, 24),
+            timezone: crate::config::TimeZone::default(),
             flash: None,
             now,
             page_rows: 10,
@@ -800,7 +815,7 @@ impl State {
                 .map(|s| s.arn.clone())
                 .collect(),
             View::ServiceDetail { service } => self
-                .service_tasks(service)
+                .visible_service_tasks(service)
                 .iter()
                 .map(|t| t.arn.clone())
                 .collect(),
@@ -1007,7 +1022,16 @@ impl State {
             .filter(|(h, s)| filter.matches_service(s, *h))
             .collect();
         rows.sort_by(|(ha, a), (hb, b)| ha.cmp(hb).then_with(|| a.name.cmp(&b.name)));
+        let sort = self.sort(kind);
+        crate::sort::apply(&mut rows, sort, |(h, s), column| {
+            service_value(env, s, *h, column)
+        });
         rows.into_iter().map(|(_, s)| s).collect()
+    }
+
+    /// The order of a view's table, when the operator chose one.
+    pub fn sort(&self, kind: ViewKind) -> Option<crate::sort::Sort> {
+        self.sorts.get(&kind).copied()
     }
 
     /// Tasks of the active environment, filtered: running first, then by
@@ -1025,6 +1049,9 @@ impl State {
                 .then_with(|| b.started_at.cmp(&a.started_at))
                 .then_with(|| a.arn.cmp(&b.arn))
         });
+        crate::sort::apply(&mut rows, self.sort(ViewKind::Tasks), |t, c| {
+            task_value(t, c, self.now)
+        });
         rows
     }
 
@@ -1035,7 +1062,21 @@ impl State {
             .and_then(|v| v.iter().find(|t| t.arn == arn))
     }
 
-    /// Tasks of one service, running first.
+    /// The service detail's tasks: those of `service` its filter lets
+    /// through, in its order (running first, else the column chosen).
+    pub fn visible_service_tasks(&self, service: &str) -> Vec<&Task> {
+        let filter = Filter::parse(self.filter(ViewKind::ServiceDetail));
+        let mut rows = self.service_tasks(service);
+        if !filter.is_empty() {
+            rows.retain(|t| filter.matches_detail_task(t));
+        }
+        crate::sort::apply(&mut rows, self.sort(ViewKind::ServiceDetail), |t, c| {
+            task_value(t, c, self.now)
+        });
+        rows
+    }
+
+    /// Tasks of one service, running first (every one: no filter).
     pub fn service_tasks(&self, service: &str) -> Vec<&Task> {
         let Some(tasks) = self.env().and_then(|e| e.tasks.data.as_ref()) else {
             return Vec::new();
@@ -1085,6 +1126,10 @@ impl State {
         orphans.sort_by(|a, b| a.id.cmp(&b.id));
         rows.extend(orphans);
         rows.retain(|d| filter.matches_db(d));
+        let env = self.env();
+        crate::sort::apply(&mut rows, self.sort(ViewKind::Databases), |d, c| {
+            db_value(env, d, c)
+        });
         rows
     }
 
@@ -1117,6 +1162,9 @@ impl State {
                 .cmp(&b.state)
                 .then_with(|| b.state_updated_at.cmp(&a.state_updated_at))
                 .then_with(|| a.name.cmp(&b.name))
+        });
+        crate::sort::apply(&mut rows, self.sort(ViewKind::Alarms), |a, c| {
+            alarm_value(a, c, self.now)
         });
         rows
     }
@@ -1166,14 +1214,19 @@ impl State {
                     f.matches_service(s, env.service_health(s, self.now))
                 })
             }
-            View::ServiceDetail { service } => self
-                .env()
-                .and_then(|e| e.tasks.data.as_ref())
-                .map_or(0, |v| {
-                    v.iter()
-                        .filter(|t| t.service_name() == Some(service.as_str()))
-                        .count()
-                }),
+            View::ServiceDetail { service } => {
+                let filter = Filter::parse(self.filter(ViewKind::ServiceDetail));
+                self.env()
+                    .and_then(|e| e.tasks.data.as_ref())
+                    .map_or(0, |v| {
+                        v.iter()
+                            .filter(|t| {
+                                t.service_name() == Some(service.as_str())
+                                    && filter.matches_detail_task(t)
+                            })
+                            .count()
+                    })
+            }
             View::Tasks => self.count_matching(
                 ViewKind::Tasks,
                 self.env().and_then(|e| e.tasks.data.as_ref()),
@@ -1358,6 +1411,18 @@ const TASK_COLUMNS: [&[&str]; 8] = [
     &["started", "start"],
     &["reason", "stopped"],
 ];
+/// The service detail: its tasks' columns, and its events' message.
+const DETAIL_COLUMNS: [&[&str]; 9] = [
+    TASK_COLUMNS[0],
+    TASK_COLUMNS[1],
+    TASK_COLUMNS[2],
+    TASK_COLUMNS[3],
+    TASK_COLUMNS[4],
+    TASK_COLUMNS[5],
+    TASK_COLUMNS[6],
+    TASK_COLUMNS[7],
+    &["event", "message"],
+];
 const EVENT_COLUMNS: [&[&str]; 4] = [
     &["kind", "type", "what"],
     &["resource", "svc", "service", "name"],
@@ -1411,6 +1476,7 @@ impl Filter {
             ViewKind::Databases => &DB_COLUMNS,
             ViewKind::Alarms => &ALARM_COLUMNS,
             ViewKind::Timeline => &EVENT_COLUMNS,
+            ViewKind::ServiceDetail => &DETAIL_COLUMNS,
             _ => return None,
         })
     }
@@ -1491,6 +1557,32 @@ impl Filter {
         )
     }
 
+    /// A service event's message in the service detail, whose filter is
+    /// also its tasks': words and `event:` / `message:` terms apply to the
+    /// message, terms naming a task's field (`status:stopped`) only to the
+    /// tasks.
+    pub fn matches_event_message(&self, message: &str) -> bool {
+        let message = message.to_lowercase();
+        self.terms.iter().all(|t| match t.key.as_deref() {
+            None | Some("event" | "message") => message.contains(t.needle.as_str()) != t.negated,
+            Some(_) => true,
+        })
+    }
+
+    /// The service detail's tasks: `event:` / `message:` terms are the
+    /// events' only.
+    pub fn matches_detail_task(&self, t: &Task) -> bool {
+        let tasks_only = Filter {
+            terms: self
+                .terms
+                .iter()
+                .filter(|x| !matches!(x.key.as_deref(), Some("event" | "message")))
+                .cloned()
+                .collect(),
+        };
+        tasks_only.matches_task(t)
+    }
+
     pub fn matches_event(&self, e: &crate::timeline::Event) -> bool {
         if self.is_empty() {
             return true;
@@ -1539,6 +1631,135 @@ impl Filter {
                     .unwrap_or_default(),
             ],
         )
+    }
+}
+
+/// The latest value of a metric series, for sorting (thousandths).
+fn latest_value(series: Option<&crate::domain::MetricSeries>) -> crate::sort::Value {
+    use crate::sort::Value;
+    series
+        .and_then(|s| s.points.last())
+        .map_or(Value::Missing, |(_, v)| {
+            Value::Num((v * 1000.0).round() as i64)
+        })
+}
+
+/// What a service shows in `column` (of the overview's or the services
+/// table), to sort by.
+fn service_value(
+    env: &EnvState,
+    s: &Service,
+    health: ServiceHealth,
+    column: &str,
+) -> crate::sort::Value {
+    use crate::sort::Value;
+    match column {
+        "NAME" => Value::text(&s.name),
+        "HEALTH" => Value::Num(health as i64),
+        "CPU" => latest_value(
+            env.metrics
+                .data
+                .as_ref()
+                .and_then(|m| m.service_cpu(crate::domain::short_id(&s.cluster_arn), &s.name)),
+        ),
+        "TASKS" | "RUN/DES" => {
+            Value::Num(i64::from(s.running_count) * 100_000 + i64::from(s.desired_count))
+        }
+        "PEND" => Value::Num(i64::from(s.pending_count)),
+        "ROLLOUT" => Value::text(s.rollout().as_str()),
+        "TASK DEF" => Value::text(crate::domain::task_definition_label(&s.task_definition)),
+        "SCALE" => Value::opt_num(
+            env.scaling_of(s)
+                .map(|t| i64::from(t.min_capacity) * 100_000 + i64::from(t.max_capacity)),
+        ),
+        "IMAGE" => env
+            .task_definitions
+            .get(&s.task_definition)
+            .map_or(Value::Missing, |td| {
+                let tags: Vec<&str> = td
+                    .containers
+                    .iter()
+                    .map(|c| image_tag_of(&c.image))
+                    .collect();
+                Value::text(&tags.join(","))
+            }),
+        "DEPLOYS" => Value::Num(s.deployments.len() as i64),
+        "LAUNCH" => s.launch_type.as_deref().map_or(Value::Missing, Value::text),
+        _ => Value::Missing,
+    }
+}
+
+/// The tag of an image reference (as the services table shows it).
+fn image_tag_of(image: &str) -> &str {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    if let Some((_, digest)) = last.split_once('@') {
+        return digest;
+    }
+    last.split_once(':').map_or("latest", |(_, tag)| tag)
+}
+
+/// What a task shows in `column` (of the tasks tables), to sort by.
+fn task_value(t: &Task, column: &str, now: Timestamp) -> crate::sort::Value {
+    use crate::sort::Value;
+    let stopped = t.last_status == "STOPPED";
+    match column {
+        "TASK" => Value::text(t.id()),
+        "SERVICE" => t.service_name().map_or(Value::Missing, Value::text),
+        "STATUS" => Value::text(&format!("{} {}", t.last_status, t.desired_status)),
+        "HEALTH" if stopped => Value::Missing,
+        "HEALTH" => Value::text(&t.health_status),
+        "AZ" => t
+            .availability_zone
+            .as_deref()
+            .map_or(Value::Missing, Value::text),
+        "REV" => Value::opt_num(revision_number(&t.task_definition).map(i64::from)),
+        // Uptime: the youngest first when ascending.
+        "UP" if stopped => Value::Missing,
+        "UP" => Value::opt_num(t.started_at.map(|s| (now - s).num_seconds())),
+        "STOPPED REASON" => match (&t.stop_code, &t.stopped_reason) {
+            (_, Some(r)) => Value::text(r),
+            (Some(c), None) => Value::text(c),
+            _ => Value::Missing,
+        },
+        _ => Value::Missing,
+    }
+}
+
+/// What a database shows in `column`, to sort by.
+fn db_value(env: Option<&EnvState>, d: &DbInstance, column: &str) -> crate::sort::Value {
+    use crate::sort::Value;
+    match column {
+        "ID" => Value::text(&d.id),
+        "ROLE" => Value::text(&d.role().to_string()),
+        "ENGINE" => Value::text(&format!("{} {}", d.engine, d.engine_version)),
+        "CLASS" => Value::text(&d.class),
+        "STATUS" => Value::text(&d.status),
+        "MULTI-AZ" => Value::Num(i64::from(d.multi_az)),
+        "STORAGE" => Value::Num(i64::from(d.allocated_storage_gib)),
+        "BACKUP" => Value::Num(i64::from(d.backup_retention_days)),
+        "CPU" => latest_value(
+            env.and_then(|e| e.metrics.data.as_ref())
+                .and_then(|m| m.db(&d.id, "CPUUtilization")),
+        ),
+        _ => Value::Missing,
+    }
+}
+
+/// What an alarm shows in `column`, to sort by.
+fn alarm_value(a: &Alarm, column: &str, now: Timestamp) -> crate::sort::Value {
+    use crate::sort::Value;
+    match column {
+        "STATE" => Value::Num(a.state as i64),
+        "NAME" => Value::text(&a.name),
+        // By metric, then by threshold as a number.
+        "CONDITION" => a.metric.as_ref().map_or(Value::Missing, |m| {
+            let t = (a.threshold.unwrap_or_default() * 1000.0).round() as i64;
+            Value::TextNum(m.name.to_lowercase(), t)
+        }),
+        // How long since it changed: the newest change first when ascending.
+        "SINCE" => Value::Num((now - a.state_updated_at).num_seconds()),
+        "ACTIONS" => Value::Num(i64::from(!a.actions_enabled)),
+        _ => Value::Missing,
     }
 }
 

@@ -44,6 +44,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "mark",
         "an incident mark (:mark impact [HH:MM] | mitigated | recovered)",
     ),
+    (
+        "sort",
+        "sort the table (:sort COLUMN [asc|desc]; :sort alone: default order)",
+    ),
     ("help", "key bindings"),
     ("q", "quit"),
     ("quit", "quit"),
@@ -122,9 +126,13 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Command(cmd) => on_command(state, cmd),
-        Action::Resize(_, h) => {
+        Action::Resize(w, h) => {
             // Header, panel borders, footer and table header take ~8 rows.
             state.page_rows = usize::from(h.saturating_sub(8)).max(1);
+            state.screen = (w, h);
+            if state.mode == Mode::Help {
+                state.help_scroll = state.help_scroll.min(crate::ui::help_max_scroll(state));
+            }
             state.dirty = true;
             Vec::new()
         }
@@ -283,6 +291,8 @@ fn visible_clock_label(state: &State) -> Vec<String> {
         .iter()
         .filter_map(|r| env.panel_meta(*r).loaded_at)
         .map(|t| crate::state::format_age(state.now - t))
+        // The header's clock (HH:MM).
+        .chain(std::iter::once(state.now.format("%H:%M").to_string()))
         .collect()
 }
 
@@ -603,13 +613,38 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         Mode::Normal => match state.keymap.command_for(&key) {
             Some(cmd) => on_command(state, cmd),
-            None => Vec::new(),
+            // k9s habit: shift + a column's letter sorts by it.
+            None => {
+                let kind = state.view().kind();
+                match crate::sort::column_for_key(kind, &state.keymap, &key) {
+                    Some(column) => sort_by(state, column, None),
+                    None => Vec::new(),
+                }
+            }
         },
         Mode::Dialog(dialog) => operate::on_key(state, dialog, key),
         Mode::Help => {
-            // Any key closes help; a command key also acts.
-            state.mode = Mode::Normal;
             state.dirty = true;
+            // Movement keys scroll a help that does not fit; any other key
+            // closes it (quit also quits).
+            let max = crate::ui::help_max_scroll(state);
+            let page = state.page_rows.max(1);
+            let scroll = state.help_scroll;
+            let moved = match state.keymap.command_for(&key) {
+                Some(Command::Down) => Some(scroll + 1),
+                Some(Command::Up) => Some(scroll.saturating_sub(1)),
+                Some(Command::PageDown) => Some(scroll + page),
+                Some(Command::PageUp) => Some(scroll.saturating_sub(page)),
+                Some(Command::Top) => Some(0),
+                Some(Command::Bottom) => Some(max),
+                _ => None,
+            };
+            // A help that fits has nothing to scroll: any key closes it.
+            if let Some(to) = moved.filter(|_| max > 0) {
+                state.help_scroll = to.min(max);
+                return Vec::new();
+            }
+            state.mode = Mode::Normal;
             match state.keymap.command_for(&key) {
                 Some(Command::Quit) => quit_asked(state),
                 _ => Vec::new(),
@@ -846,7 +881,15 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
                 input: String::new(),
             };
         }
-        Command::Help => state.mode = Mode::Help,
+        Command::Help => {
+            state.help_scroll = 0;
+            state.mode = Mode::Help;
+        }
+        Command::Sort => {
+            state.mode = Mode::Command {
+                input: "sort ".to_string(),
+            };
+        }
         Command::Refresh => return refresh_all(state),
         Command::NextEnvironment => {
             if !state.envs.is_empty() {
@@ -1092,6 +1135,26 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
             Vec::new()
         }
         "tasks" | "task" | "t" => {
+            // A service that is not there is said, not shown as no tasks.
+            if !arg.is_empty()
+                && let Some(env) = state.env()
+                && let Some(services) = &env.services.data
+                && !services.iter().any(|s| s.name == arg)
+            {
+                let mut names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+                names.sort_unstable();
+                let text = format!(
+                    "no service \"{arg}\" in {}; services: {}",
+                    env.name,
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                );
+                flash(state, &text, Severity::Error);
+                return Vec::new();
+            }
             go(state, View::Tasks);
             if arg.is_empty() {
                 state.filters.remove(&ViewKind::Tasks);
@@ -1129,9 +1192,11 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
             Vec::new()
         }
         "help" | "h" => {
+            state.help_scroll = 0;
             state.mode = Mode::Help;
             Vec::new()
         }
+        "sort" | "order" => sort_command(state, &arg),
         "env" | "ctx" => {
             if arg.is_empty() {
                 let names: Vec<&str> = state.envs.iter().map(|e| e.name.as_str()).collect();
@@ -1171,6 +1236,15 @@ pub fn completions(state: &State, input: &str) -> Vec<String> {
             .map(|e| format!("env {}", e.name))
             .collect();
     }
+    if let Some(rest) = trimmed.strip_prefix("sort ") {
+        let rest = rest.trim_start().to_lowercase();
+        return crate::sort::columns(state.view().kind())
+            .iter()
+            .map(|c| c.to_lowercase().replace(' ', "-"))
+            .filter(|c| c.starts_with(&rest))
+            .map(|c| format!("sort {c}"))
+            .collect();
+    }
     if let Some(rest) = trimmed.strip_prefix("tasks ") {
         return state
             .env()
@@ -1196,7 +1270,7 @@ fn complete(state: &State, input: &str) -> String {
     match candidates.as_slice() {
         [] => input.to_string(),
         [only] => {
-            if only == "env" || only == "tasks" {
+            if only == "env" || only == "tasks" || only == "sort" {
                 format!("{only} ")
             } else {
                 only.clone()
@@ -1234,6 +1308,75 @@ fn common_prefix(words: &[String]) -> String {
         );
     }
     first[..len].to_string()
+}
+
+/// Sorts the current view's table by `column`: `descending` as asked, or
+/// (from a key) ascending, and flipped when it is already sorted by it.
+/// The highlighted resource stays highlighted (the selection is an
+/// identity, anchored after every action).
+fn sort_by(state: &mut State, column: &'static str, descending: Option<bool>) -> Vec<Effect> {
+    let kind = state.view().kind();
+    state.settle_selection();
+    let descending = descending.unwrap_or_else(|| {
+        state
+            .sort(kind)
+            .is_some_and(|s| s.column == column && !s.descending)
+    });
+    let sort = crate::sort::Sort { column, descending };
+    state.sorts.insert(kind, sort);
+    flash(
+        state,
+        &format!("sorted by {}", sort.describe()),
+        Severity::Info,
+    );
+    Vec::new()
+}
+
+/// `:sort COLUMN [asc|desc]`; `:sort` alone goes back to the default order.
+fn sort_command(state: &mut State, arg: &str) -> Vec<Effect> {
+    let kind = state.view().kind();
+    let columns = crate::sort::columns(kind);
+    if columns.is_empty() {
+        flash(state, "this view has no table to sort", Severity::Error);
+        return Vec::new();
+    }
+    let mut words: Vec<&str> = arg.split_whitespace().collect();
+    let descending = match words.last().map(|w| w.to_ascii_lowercase()).as_deref() {
+        Some("asc" | "ascending" | "up") => Some(false),
+        Some("desc" | "descending" | "down") => Some(true),
+        _ => None,
+    };
+    if descending.is_some() {
+        words.pop();
+    }
+    let name = words.join(" ");
+    // `:sort desc`: the column sorted by now, the other way.
+    if name.is_empty()
+        && let (Some(d), Some(current)) = (descending, state.sort(kind))
+    {
+        return sort_by(state, current.column, Some(d));
+    }
+    if name.is_empty() && descending.is_none() {
+        state.settle_selection();
+        state.sorts.remove(&kind);
+        flash(state, "default order", Severity::Info);
+        return Vec::new();
+    }
+    match crate::sort::column(kind, &name) {
+        Some(column) => sort_by(state, column, descending),
+        None => {
+            let names: Vec<String> = columns
+                .iter()
+                .map(|c| c.to_lowercase().replace(' ', "-"))
+                .collect();
+            let text = format!(
+                "no column \"{name}\" to sort by here: columns are {}",
+                names.join(" ")
+            );
+            flash(state, &text, Severity::Error);
+            Vec::new()
+        }
+    }
 }
 
 fn flash(state: &mut State, text: &str, severity: Severity) {

@@ -301,6 +301,90 @@ async fn views_at_160x48() {
     snapshot_views(160, 48).await;
 }
 
+fn shift(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::SHIFT))
+}
+
+/// Sorted tables (▲/▼ in the sorted column's header), cut columns that
+/// keep their meaningful end, the service detail's filter.
+async fn snapshot_sorted(w: u16, h: u16) {
+    let (mut app, _) = demo(42).await;
+    app.dispatch(Action::Resize(w, h));
+    let size = format!("{w}x{h}");
+    command(&mut app, "svc");
+    // C is the CPU column's letter: twice, the busiest first.
+    app.dispatch(shift('C'));
+    app.dispatch(shift('C'));
+    let screen = render(&app, w, h);
+    assert!(screen.contains("CPU▼"), "{screen}");
+    insta::assert_snapshot!(format!("services_sorted_cpu_{size}"), screen);
+    command(&mut app, "tasks");
+    command(&mut app, "sort rev desc");
+    let screen = render(&app, w, h);
+    assert!(screen.contains("REV▼"), "{screen}");
+    insta::assert_snapshot!(format!("tasks_sorted_rev_{size}"), screen);
+    // The worker's detail, its tasks filtered to the stopped one.
+    command(&mut app, "svc");
+    command(&mut app, "sort name desc");
+    app.dispatch(Action::Command(Command::Top));
+    app.dispatch(Action::Command(Command::Select));
+    app.settle().await;
+    app.dispatch(key('/'));
+    for c in "stopped".chars() {
+        app.dispatch(key(c));
+    }
+    app.dispatch(Action::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    let screen = render(&app, w, h);
+    assert!(screen.contains("Service worker"), "{screen}");
+    insta::assert_snapshot!(format!("service_detail_filtered_{size}"), screen);
+}
+
+#[tokio::test]
+async fn sorted_and_cut_at_80x24() {
+    snapshot_sorted(80, 24).await;
+}
+
+#[tokio::test]
+async fn sorted_and_cut_at_160x48() {
+    snapshot_sorted(160, 48).await;
+}
+
+#[tokio::test]
+async fn the_help_scrolls_where_it_does_not_fit() {
+    let (mut app, _) = demo(42).await;
+    app.dispatch(Action::Resize(80, 24));
+    app.dispatch(key('?'));
+    let top = render(&app, 80, 24);
+    assert!(top.contains("more · j/k"), "{top}");
+    app.dispatch(key('G'));
+    let bottom = render(&app, 80, 24);
+    assert!(bottom.contains("Filters: words match"), "{bottom}");
+    assert!(
+        !bottom.contains(" q      Quit"),
+        "scrolled past the first line"
+    );
+    insta::assert_snapshot!("help_scrolled_80x24", bottom);
+    app.dispatch(key('x'));
+    assert!(!render(&app, 80, 24).contains("Help ·"));
+}
+
+#[tokio::test]
+async fn the_overview_at_60x15_shows_its_services() {
+    let (mut app, _) = demo(42).await;
+    app.dispatch(Action::Resize(60, 15));
+    let screen = render(&app, 60, 15);
+    for name in ["api", "web", "worker"] {
+        assert!(
+            screen.lines().any(|l| l.starts_with(&format!("│{name} "))),
+            "{name}:\n{screen}"
+        );
+    }
+    insta::assert_snapshot!("overview_60x15", screen);
+}
+
 #[tokio::test]
 async fn a_tiny_terminal_gets_a_message_not_a_panic() {
     let (app, _) = demo(42).await;
@@ -1546,4 +1630,15 @@ async fn y_copies_the_selected_arn_or_log_line_and_says_what() {
         .map(|f| f.text.clone())
         .unwrap_or_default();
     assert!(flash.contains("nothing to copy"), "{flash}");
+}
+
+#[tokio::test]
+async fn the_help_at_60x15_scrolls_and_keeps_its_descriptions_readable() {
+    let (mut app, _) = demo(42).await;
+    app.dispatch(Action::Resize(60, 15));
+    app.dispatch(key('?'));
+    let screen = render(&app, 60, 15);
+    assert!(screen.contains("Back / close"), "{screen}");
+    assert!(screen.contains("more · j/k"), "{screen}");
+    insta::assert_snapshot!("help_60x15", screen);
 }

@@ -385,7 +385,7 @@ fn unknown_top_level_key() {
     let err = parse_config("theme = \"light\"\nthem = \"dark\"\n", "c.toml").expect_err("typo");
     assert_eq!(
         err.headline(),
-        "c.toml:2:1: unknown key \"them\" at the top level; allowed keys: theme, default_environment, read_only, refresh, keys, environment, logs_buffer_lines, recordings_keep_days"
+        "c.toml:2:1: unknown key \"them\" at the top level; allowed keys: theme, default_environment, read_only, refresh, keys, environment, logs_buffer_lines, recordings_keep_days, timezone"
     );
 }
 
@@ -482,7 +482,7 @@ fn unknown_command() {
     assert_reported(
         "unknown_command.toml",
         "3:1",
-        "unknown command \"reload\" in [keys]; commands: quit, back, up, down, top, bottom, page_up, page_down, select, filter, command, help, refresh, next_environment, overview, services, tasks, databases, alarms, fleet, activity, timeline, note, scale, scaling_bounds, deploy_image, rollback, restart, snapshot, reboot, mute_alarm, stop_task, copy, metric_range, logs, logs_pause, logs_follow, logs_errors, logs_jump, logs_wrap",
+        "unknown command \"reload\" in [keys]; commands: quit, back, up, down, top, bottom, page_up, page_down, select, filter, command, help, refresh, next_environment, overview, services, tasks, databases, alarms, fleet, activity, timeline, note, scale, scaling_bounds, deploy_image, rollback, restart, snapshot, reboot, mute_alarm, stop_task, copy, sort, metric_range, logs, logs_pause, logs_follow, logs_errors, logs_jump, logs_wrap",
     );
 }
 
@@ -1215,4 +1215,19 @@ fn the_example_config_fits_the_schema() {
     }
     let schema = config_schema();
     check(&schema, &schema, &json, "$");
+}
+
+#[test]
+fn timezone_is_utc_or_local_and_anything_else_says_which() {
+    let default = parse_config("", "c.toml").expect("empty config");
+    assert_eq!(default.timezone, honban::config::TimeZone::Utc);
+    let utc = parse_config("timezone = \"UTC\"\n", "c.toml").expect("UTC");
+    assert_eq!(utc.timezone, honban::config::TimeZone::Utc);
+    let local = parse_config("timezone = \"local\"\n", "c.toml").expect("local");
+    assert_eq!(local.timezone, honban::config::TimeZone::Local);
+    let err = parse_config("timezone = \"Asia/Tokyo\"\n", "c.toml").expect_err("a zone name");
+    assert_eq!(
+        err.headline(),
+        "c.toml:1:12: unknown value \"Asia/Tokyo\", expected \"UTC\" or \"local\" (timezone)"
+    );
 }

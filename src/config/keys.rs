@@ -272,6 +272,8 @@ pub enum Command {
     StopTask,
     /// The selected resource's ARN (a log line) to the clipboard.
     Copy,
+    /// Opens `:sort ` (shift + a column's letter sorts directly).
+    Sort,
     // --- metrics
     MetricRange,
     // --- logs
@@ -286,7 +288,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 40] = [
+    pub const ALL: [Command; 41] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -320,6 +322,7 @@ impl Command {
         Command::MuteAlarm,
         Command::StopTask,
         Command::Copy,
+        Command::Sort,
         // --- metrics
         Command::MetricRange,
         // --- logs
@@ -367,6 +370,7 @@ impl Command {
             Command::MuteAlarm => "mute_alarm",
             Command::StopTask => "stop_task",
             Command::Copy => "copy",
+            Command::Sort => "sort",
             // --- metrics
             Command::MetricRange => "metric_range",
             // --- logs
@@ -420,6 +424,7 @@ impl Command {
             Command::MuteAlarm => "Mute / unmute",
             Command::StopTask => "Stop a task",
             Command::Copy => "Copy ARN / line",
+            Command::Sort => "Sort by a column",
             // --- metrics
             Command::MetricRange => "Chart time range",
             // --- logs
@@ -468,6 +473,7 @@ impl Command {
             Command::MuteAlarm => &["m"],
             Command::StopTask => &["ctrl-k"],
             Command::Copy => &["y"],
+            Command::Sort => &["o"],
             // --- metrics
             Command::MetricRange => &["R"],
             // --- logs

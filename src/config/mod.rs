@@ -50,6 +50,21 @@ pub struct Config {
     /// Recordings older than this many days are removed at start.
     #[serde(default = "default_recordings_keep_days")]
     pub recordings_keep_days: u64,
+    /// Times on screen: `UTC` (the default) or the machine's `local` zone.
+    #[serde(default)]
+    pub timezone: TimeZone,
+}
+
+/// The zone times are shown in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum TimeZone {
+    #[default]
+    #[serde(rename = "UTC")]
+    Utc,
+    /// The zone of the machine the console runs on (`TZ`, else
+    /// `/etc/localtime`).
+    #[serde(rename = "local")]
+    Local,
 }
 
 fn default_recordings_keep_days() -> u64 {

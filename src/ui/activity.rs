@@ -216,7 +216,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Span::styled(
                     format!(
                         "  {} · {} · {}",
-                        r.time.format("%Y-%m-%d %H:%M:%S UTC"),
+                        super::widgets::stamp(state, r.time),
                         r.account.as_deref().unwrap_or("?"),
                         r.caller.as_deref().unwrap_or("caller ?")
                     ),

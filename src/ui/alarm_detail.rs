@@ -172,7 +172,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
             .take(usize::from(inner.height))
             .map(|i| {
                 let mut spans = vec![Span::styled(
-                    format!("{} ", i.timestamp.format("%m-%d %H:%M")),
+                    format!(
+                        "{} ",
+                        super::widgets::in_zone(state.timezone, i.timestamp, "%m-%d %H:%M")
+                    ),
                     theme.dim,
                 )];
                 match (i.old_state, i.new_state) {

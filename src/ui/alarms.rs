@@ -10,7 +10,7 @@ use crate::config::theme::Theme;
 use crate::domain::{Alarm, AlarmState, Timestamp};
 use crate::state::{EnvState, State, ViewKind};
 
-use super::widgets::{age_since, draw_table, num, panel, placeholder};
+use super::widgets::{age_since, num, panel, placeholder};
 
 /// A state label that fits a narrow column.
 pub fn short_state(s: AlarmState) -> &'static str {
@@ -164,7 +164,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ],
             )
         };
-        draw_table(frame, inner, &header, rows, &widths, selected, theme);
+        super::widgets::draw_sorted_table(
+            frame,
+            inner,
+            state,
+            ViewKind::Alarms,
+            &header,
+            rows,
+            &widths,
+            selected,
+            theme,
+        );
     }
 
     let selected = alarms.get(state.selected(ViewKind::Alarms)).copied();
@@ -189,7 +199,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled(
                 format!(
                     " since {}",
-                    a.state_updated_at.format("%Y-%m-%d %H:%M:%S UTC")
+                    super::widgets::stamp(state, a.state_updated_at)
                 ),
                 theme.dim,
             ),

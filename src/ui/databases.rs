@@ -99,9 +99,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Row::new(cells)
             })
             .collect();
-        draw_table(
+        super::widgets::draw_sorted_table(
             frame,
             inner,
+            state,
+            ViewKind::Databases,
             &header,
             rows,
             &widths,
@@ -183,7 +185,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             if wide {
                 cells.push(Cell::from(s.created_at.map_or_else(
                     || "-".into(),
-                    |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    |t| {
+                        format!(
+                            "{} {}",
+                            super::widgets::in_zone(state.timezone, t, "%Y-%m-%d %H:%M"),
+                            super::widgets::zone_label(state.timezone, state.now)
+                        )
+                    },
                 )));
             }
             cells.push(Cell::from(age_since(state.now, s.created_at)));

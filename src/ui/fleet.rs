@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Row};
 use crate::config::theme::Theme;
 use crate::state::{EnvSummary, ServiceHealth, State, ViewKind, format_age};
 
-use super::widgets::{draw_table, panel};
+use super::widgets::{Keep, draw_table, fit, panel};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let block = panel(
@@ -21,6 +21,34 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let wide = area.width >= 110;
+    let mut header = vec![
+        "ENVIRONMENT",
+        // Narrow: the account only (the region is cut from the cells too).
+        if wide { "ACCOUNT / REGION" } else { "ACCOUNT" },
+        "SVC OK",
+        "TASKS",
+        "DB",
+        "ALARMS",
+        "HTTP",
+    ];
+    let mut widths = vec![
+        Constraint::Length(16),
+        Constraint::Length(if wide { 28 } else { 14 }),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(5),
+        Constraint::Length(9),
+        Constraint::Length(5),
+    ];
+    if wide {
+        header.push("MODE");
+        widths.push(Constraint::Length(9));
+    }
+    header.push("STATUS");
+    widths.push(Constraint::Fill(1));
+    let cols = super::widgets::column_widths(inner.width, &widths);
+    let name_w = cols.first().copied().unwrap_or(0);
+    let status_w = cols.last().copied().unwrap_or(0);
     let rows = state
         .envs
         .iter()
@@ -43,16 +71,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             };
             let errors = e.errors();
             let status = match (errors.first(), e.oldest_loaded_at()) {
-                (Some((r, err)), _) => Span::styled(format!("{}: {err}", r.label()), theme.error),
+                (Some((r, err)), _) => Span::styled(
+                    fit(&format!("{}: {err}", r.label()), status_w, Keep::Start),
+                    theme.error,
+                ),
                 (None, Some(t)) => {
                     Span::styled(format!("{} ago", format_age(state.now - t)), theme.dim)
                 }
                 (None, None) => Span::styled("loading…", theme.dim),
             };
-            let mut name = e.name.clone();
-            if i == state.active {
-                name.insert_str(0, "▸ ");
-            }
+            // The start of a name is what tells environments apart.
+            let name = if i == state.active {
+                format!("▸ {}", fit(&e.name, name_w.saturating_sub(2), Keep::Start))
+            } else {
+                fit(&e.name, name_w, Keep::Start)
+            };
             let mut cells = vec![
                 Cell::from(Span::styled(
                     name,
@@ -102,31 +135,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Row::new(cells)
         })
         .collect();
-    let mut header = vec![
-        "ENVIRONMENT",
-        // Narrow: the account only (the region is cut from the cells too).
-        if wide { "ACCOUNT / REGION" } else { "ACCOUNT" },
-        "SVC OK",
-        "TASKS",
-        "DB",
-        "ALARMS",
-        "HTTP",
-    ];
-    let mut widths = vec![
-        Constraint::Length(16),
-        Constraint::Length(if wide { 28 } else { 14 }),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(5),
-        Constraint::Length(9),
-        Constraint::Length(5),
-    ];
-    if wide {
-        header.push("MODE");
-        widths.push(Constraint::Length(9));
-    }
-    header.push("STATUS");
-    widths.push(Constraint::Fill(1));
     draw_table(
         frame,
         inner,

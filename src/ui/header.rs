@@ -113,19 +113,43 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         spans.extend(envs);
     }
-    let who = who.map(|w| Span::styled(format!(" as {w} "), theme.dim));
-    match who {
-        Some(who)
-            if bottom.width as usize > Line::from(spans.clone()).width() + who.width() + 2 =>
-        {
-            let w = who.width() as u16;
-            let [l, r] =
-                Layout::horizontal([Constraint::Min(1), Constraint::Length(w)]).areas(bottom);
-            frame.render_widget(Paragraph::new(Line::from(spans)), l);
-            frame.render_widget(Paragraph::new(Line::from(who)), r);
+    // The time now in the zone every time on screen is in (config
+    // `timezone`), then who we are, where there is room.
+    let clock = Span::styled(
+        format!(
+            " {} {} ",
+            super::widgets::in_zone(state.timezone, state.now, "%H:%M"),
+            super::widgets::zone_label(state.timezone, state.now)
+        ),
+        theme.header,
+    );
+    let left_w = Line::from(spans.clone()).width();
+    let mut right = Vec::new();
+    if let Some(w) = who {
+        // Where the whole identity does not fit, the role alone
+        // (`assumed-role/Developer/session` → `Developer`).
+        let role = w
+            .strip_prefix("assumed-role/")
+            .and_then(|r| r.split('/').next());
+        let room = usize::from(bottom.width).saturating_sub(left_w + clock.width() + 2);
+        let full = Span::styled(format!(" as {w} "), theme.dim);
+        if full.width() < room {
+            right.push(full);
+        } else if let Some(role) = role {
+            let short = Span::styled(format!(" as {role} "), theme.dim);
+            if short.width() < room {
+                right.push(short);
+            }
         }
-        _ => frame.render_widget(Paragraph::new(Line::from(spans)), bottom),
     }
+    if usize::from(bottom.width) > left_w + clock.width() + 1 {
+        right.push(clock);
+    }
+    let right = Line::from(right);
+    let w = u16::try_from(right.width()).unwrap_or(0);
+    let [l, r] = Layout::horizontal([Constraint::Min(1), Constraint::Length(w)]).areas(bottom);
+    frame.render_widget(Paragraph::new(Line::from(spans)), l);
+    frame.render_widget(Paragraph::new(right), r);
 }
 
 /// ` ALARM 2 (1 new) · fleet 3 ` — alarms in ALARM (muted ones too) in the

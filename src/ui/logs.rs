@@ -59,7 +59,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     ])
     .areas(inner);
     let width = usize::from(inner.width);
-    frame.render_widget(Paragraph::new(info_line(logs, width, theme)), info_area);
+    frame.render_widget(
+        Paragraph::new(info_line(logs, state, width, theme)),
+        info_area,
+    );
     draw_lines(frame, body, logs, state, theme);
     frame.render_widget(
         Paragraph::new(hint_line(logs, state, width, theme)),
@@ -69,7 +72,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 /// Where the lines come from, since when, how many and the pattern; the
 /// source is shortened first so that the rest stays readable.
-fn info_line<'a>(logs: &LogsState, width: usize, theme: &Theme) -> Line<'a> {
+fn info_line<'a>(logs: &LogsState, state: &State, width: usize, theme: &Theme) -> Line<'a> {
     let source = match logs.sources.as_slice() {
         [] => String::new(),
         [one] => format!(
@@ -82,7 +85,11 @@ fn info_line<'a>(logs: &LogsState, width: usize, theme: &Theme) -> Line<'a> {
         [first, rest @ ..] => format!("{} (+{} more)", first.group, rest.len()),
     };
     let mut tail = vec![Span::styled(
-        format!(" · from {} UTC", logs.start.format("%H:%M")),
+        format!(
+            " · from {} {}",
+            super::widgets::in_zone(state.timezone, logs.start, "%H:%M"),
+            super::widgets::zone_label(state.timezone, state.now)
+        ),
         theme.dim,
     )];
     let count = if logs.evicted > 0 {
@@ -227,7 +234,11 @@ fn draw_lines(frame: &mut Frame, area: Rect, logs: &LogsState, state: &State, th
             Line::styled("loading…", theme.dim)
         } else {
             Line::styled(
-                format!("no events since {} UTC", logs.start.format("%H:%M")),
+                format!(
+                    "no events since {} {}",
+                    super::widgets::in_zone(state.timezone, logs.start, "%H:%M"),
+                    super::widgets::zone_label(state.timezone, state.now)
+                ),
                 theme.dim,
             )
         };
@@ -304,7 +315,13 @@ fn draw_lines(frame: &mut Frame, area: Rect, logs: &LogsState, state: &State, th
             Style::default()
         };
         let mut spans = vec![
-            Span::styled(format!("{} ", e.timestamp.format("%H:%M:%S")), theme.dim),
+            Span::styled(
+                format!(
+                    "{} ",
+                    super::widgets::in_zone(state.timezone, e.timestamp, "%H:%M:%S")
+                ),
+                theme.dim,
+            ),
             Span::styled(format!("{task:<8} "), theme.dim),
             Span::styled(container, theme.dim),
         ];

@@ -35,6 +35,11 @@ use ratatui::widgets::{Paragraph, Wrap};
 use crate::config::theme::Theme;
 use crate::state::{Mode, State, View};
 
+/// How far the help overlay can scroll (see [`help::max_scroll`]).
+pub fn help_max_scroll(state: &State) -> usize {
+    help::max_scroll(state)
+}
+
 /// Smallest terminal the console draws its views in.
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 15;

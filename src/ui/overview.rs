@@ -11,8 +11,8 @@ use crate::domain::{Alarm, AlarmState, Health};
 use crate::state::{EnvSummary, ServiceHealth, State, ViewKind};
 
 use super::widgets::{
-    age_since, draw_table, ecs_placeholder, health_span, keep_end, panel, placeholder,
-    rollout_style, service_label,
+    Keep, age_since, column_widths, draw_sorted_table, draw_table, ecs_placeholder, fit,
+    health_span, keep_end, panel, placeholder, rollout_style, service_label,
 };
 
 /// The recent-events panel is worth drawing from this height (borders and
@@ -66,14 +66,41 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if !room(panels(probe_rows, alarm_rows)) && !super::probes::any_failing(env) {
         probe_rows = 0;
     }
+    // Still too short (60×15): the panels get their rows in the order of
+    // what matters (services, failing alarms and checks, databases, an
+    // all-OK alarms line); one too short to show a row is left out rather
+    // than drawn as an empty frame.
+    let (mut svc_h, mut db_h) = (svc_rows, db_rows);
+    if !side_by_side && panels(probe_rows, alarm_rows) > area.height {
+        let mut left = area.height.saturating_sub(1);
+        let mut take = |want: u16, least: u16| -> u16 {
+            let got = want.min(left);
+            if got < least {
+                0
+            } else {
+                left -= got;
+                got
+            }
+        };
+        let urgent = !firing.is_empty() || !resolved.is_empty();
+        svc_h = take(svc_rows, 4);
+        let alarm_first = if urgent { take(alarm_rows, 3) } else { 0 };
+        probe_rows = if super::probes::any_failing(env) {
+            take(probe_rows, 3)
+        } else {
+            0
+        };
+        db_h = take(db_rows, 4);
+        alarm_rows = if urgent { alarm_first } else { take(3, 3) };
+    }
     let mut constraints = vec![Constraint::Length(1)];
     if side_by_side {
         constraints.push(Constraint::Length(svc_rows.max(db_rows)));
         constraints.push(Constraint::Length(probe_rows));
     } else {
-        constraints.push(Constraint::Length(svc_rows));
+        constraints.push(Constraint::Length(svc_h));
         constraints.push(Constraint::Length(probe_rows));
-        constraints.push(Constraint::Length(db_rows));
+        constraints.push(Constraint::Length(db_h));
     }
     constraints.push(Constraint::Length(alarm_rows));
     constraints.push(Constraint::Fill(1));
@@ -173,11 +200,22 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if services.is_empty() {
         ecs_placeholder(frame, inner, env, Resource::Services, "services", theme);
     } else {
+        let widths = [
+            Constraint::Fill(2),
+            Constraint::Length(11),
+            Constraint::Length(14),
+            Constraint::Length(5),
+            Constraint::Length(11),
+        ];
+        let name_w = column_widths(inner.width, &widths)
+            .first()
+            .copied()
+            .unwrap_or(0);
         let rows = services
             .iter()
             .map(|s| {
                 Row::new(vec![
-                    Cell::from(service_label(env, s)),
+                    Cell::from(fit(&service_label(env, s), name_w, Keep::Start)),
                     Cell::from(health_span(env.service_health(s, state.now), theme)),
                     // --- metrics: the CPU trend at a glance.
                     Cell::from(super::chart::trend_cell(
@@ -194,18 +232,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ])
             })
             .collect();
-        draw_table(
+        draw_sorted_table(
             frame,
             inner,
+            state,
+            ViewKind::Overview,
             &["NAME", "HEALTH", "CPU", "TASKS", "ROLLOUT"],
             rows,
-            &[
-                Constraint::Fill(2),
-                Constraint::Length(11),
-                Constraint::Length(14),
-                Constraint::Length(5),
-                Constraint::Length(11),
-            ],
+            &widths,
             Some(state.selected(ViewKind::Overview)),
             theme,
         );

@@ -13,7 +13,7 @@ use crate::config::theme::Theme;
 use crate::probe::{ProbeState, counts, format_latency};
 use crate::state::{EnvState, State, format_age};
 
-use super::widgets::panel;
+use super::widgets::{Keep, panel};
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -71,22 +71,10 @@ pub fn fleet_cell<'a>(env: &EnvState, theme: &Theme) -> Span<'a> {
 }
 
 /// Cuts `text` to `width` columns (with `…`) and pads it to `width`.
-fn fit(text: &str, width: usize) -> String {
-    let mut out = String::new();
-    if text.width() <= width {
-        out.push_str(text);
-    } else if width > 0 {
-        let mut used = 0;
-        for c in text.chars() {
-            let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-            if used + w + 1 > width {
-                break;
-            }
-            used += w;
-            out.push(c);
-        }
-        out.push('…');
-    }
+/// `text` fitted into `width` columns (see [`widgets::fit`]) and padded
+/// to it: the columns of the panel line up.
+fn fit(text: &str, width: usize, keep: Keep) -> String {
+    let mut out = super::widgets::fit(text, width, keep);
     let pad = width.saturating_sub(out.width());
     out.push_str(&" ".repeat(pad));
     out
@@ -151,20 +139,23 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, env: &EnvState, theme:
     let fixed = name_w + url_w + status_w + now_w + fail_w + if wide { 5 } else { 4 };
     let spark_w = width.saturating_sub(fixed).min(crate::probe::HISTORY);
     let mut lines = Vec::new();
-    let mut header = vec![Span::styled(fit("NAME", name_w), theme.table_header)];
+    let mut header = vec![Span::styled(
+        fit("NAME", name_w, Keep::Start),
+        theme.table_header,
+    )];
     if wide {
         header.push(Span::styled(
-            format!(" {}", fit("URL", url_w)),
+            format!(" {}", fit("URL", url_w, Keep::Start)),
             theme.table_header,
         ));
     }
     header.extend([Span::styled(
         format!(
             " {} {} {} {}",
-            fit("STATUS", status_w),
-            fit("NOW", now_w),
-            fit("LATENCY", spark_w),
-            fit("FAIL", fail_w)
+            fit("STATUS", status_w, Keep::Start),
+            fit("NOW", now_w, Keep::Start),
+            fit("LATENCY", spark_w, Keep::Start),
+            fit("FAIL", fail_w, Keep::Start)
         ),
         theme.table_header,
     )]);
@@ -204,16 +195,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, env: &EnvState, theme:
         } else {
             theme.dim
         };
-        let mut spans = vec![Span::styled(fit(&p.name, name_w), theme.base)];
+        let mut spans = vec![Span::styled(fit(&p.name, name_w, Keep::Start), theme.base)];
         if wide {
-            spans.push(Span::styled(format!(" {}", fit(&p.url, url_w)), theme.dim));
+            spans.push(Span::styled(
+                format!(" {}", fit(&p.url, url_w, Keep::Path)),
+                theme.dim,
+            ));
         }
-        spans.push(Span::styled(format!(" {}", fit(&status, status_w)), style));
-        spans.push(Span::styled(format!(" {}", fit(&now, now_w)), theme.base));
+        spans.push(Span::styled(
+            format!(" {}", fit(&status, status_w, Keep::Start)),
+            style,
+        ));
+        spans.push(Span::styled(
+            format!(" {}", fit(&now, now_w, Keep::Start)),
+            theme.base,
+        ));
         spans.push(Span::raw(" "));
         spans.extend(sparkline(p, spark_w, theme));
         spans.push(Span::styled(
-            format!(" {}", fit(&fails, fail_w)),
+            format!(" {}", fit(&fails, fail_w, Keep::Start)),
             fail_style,
         ));
         lines.push(Line::from(spans));
@@ -223,7 +223,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, env: &EnvState, theme:
                 .map(|t| format!("failing for {}: ", format_age(state.now - t)))
                 .unwrap_or_default();
             let text = format!("{} {since}{err}", p.name);
-            errors.push(Line::styled(fit(&text, width), theme.critical));
+            errors.push(Line::styled(fit(&text, width, Keep::Start), theme.critical));
         }
     }
     lines.extend(errors);

@@ -14,8 +14,8 @@ use crate::state::{EnvState, State, ViewKind};
 use super::chart::{ChartSpec, draw_chart, draw_unloaded, format_value, trend_cell_up_to};
 use super::tasks::draw_task_table;
 use super::widgets::{
-    age_since, draw_table, health_span, missing_detail, panel, placeholder, progress_bar,
-    rollout_style,
+    Keep, age_since, column_widths, draw_table, fit, health_span, missing_detail, panel,
+    placeholder, progress_bar, rollout_style,
 };
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &str) {
@@ -37,10 +37,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
         return;
     };
 
-    let tasks = state.service_tasks(name);
+    let tasks = state.visible_service_tasks(name);
+    let all_tasks = state.service_tasks(name).len();
+    // The view's filter applies to its tasks and its events.
+    let filter = crate::state::Filter::parse(state.filter(ViewKind::ServiceDetail));
+    let events: Vec<&crate::domain::ServiceEvent> = service
+        .events
+        .iter()
+        .filter(|e| filter.matches_event_message(&e.message))
+        .collect();
     let deployments = service.deployments.len().max(1) as u16;
     let wide = area.width >= 140;
-    let info = info_lines(env, service, state.now, theme, area.width < 120);
+    let info = info_lines(
+        env,
+        service,
+        state.now,
+        theme,
+        (area.width < 120, usize::from(area.width.saturating_sub(2))),
+    );
     // --- metrics: charts with axes where there is room, else sparklines
     // beside the events.
     let charts_h = if area.height >= 34 { 10 } else { 0 };
@@ -82,14 +96,35 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     let block = panel("Deployments", None, state.now, theme, false);
     let inner = block.inner(deploy_area);
     frame.render_widget(block, deploy_area);
+    let deploy_widths = [
+        Constraint::Length(8),
+        Constraint::Length(24),
+        Constraint::Length(11),
+        Constraint::Length(14),
+        Constraint::Length(4),
+        Constraint::Length(4),
+        Constraint::Length(4),
+        Constraint::Fill(1),
+    ];
+    let cols = column_widths(inner.width, &deploy_widths);
+    let col = |i: usize| cols.get(i).copied().unwrap_or(0);
     let rows = service
         .deployments
         .iter()
         .map(|d| {
-            let reason = d.rollout_state_reason.clone().unwrap_or_default();
+            let reason = fit(
+                d.rollout_state_reason.as_deref().unwrap_or_default(),
+                col(7),
+                Keep::Start,
+            );
             Row::new(vec![
                 Cell::from(d.status.clone()),
-                Cell::from(task_definition_label(&d.task_definition).to_string()),
+                // The revision is what tells two deployments apart.
+                Cell::from(fit(
+                    task_definition_label(&d.task_definition),
+                    col(1),
+                    Keep::End,
+                )),
                 Cell::from(Span::styled(
                     d.rollout_state.as_str(),
                     rollout_style(d.rollout_state, theme),
@@ -119,23 +154,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
             "STATUS", "TASK DEF", "ROLLOUT", "RUNNING", "PEND", "FAIL", "UPD", "REASON",
         ],
         rows,
-        &[
-            Constraint::Length(8),
-            Constraint::Length(24),
-            Constraint::Length(11),
-            Constraint::Length(14),
-            Constraint::Length(4),
-            Constraint::Length(4),
-            Constraint::Length(4),
-            Constraint::Fill(1),
-        ],
+        &deploy_widths,
         None,
         theme,
     );
 
     // Tasks of the service.
     let block = panel(
-        &format!("Tasks ({})", tasks.len()),
+        &if tasks.len() == all_tasks {
+            format!("Tasks ({all_tasks})")
+        } else {
+            format!("Tasks ({}/{all_tasks})", tasks.len())
+        },
         Some(env.panel_meta(Resource::Tasks)),
         state.now,
         theme,
@@ -143,7 +173,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     );
     let inner = block.inner(tasks_area);
     frame.render_widget(block, tasks_area);
-    if tasks.is_empty() {
+    if tasks.is_empty() && all_tasks > 0 {
+        frame.render_widget(
+            Paragraph::new(Span::styled("no task matches the filter", theme.dim)),
+            inner,
+        );
+    } else if tasks.is_empty() {
         placeholder(
             frame,
             inner,
@@ -158,7 +193,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
             state,
             theme,
             &tasks,
-            false,
+            ViewKind::ServiceDetail,
             Some(state.selected(ViewKind::ServiceDetail)),
         );
     }
@@ -176,11 +211,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     };
 
     // Events, newest first.
-    let block = panel("Events", None, state.now, theme, false);
+    let title = if events.len() == service.events.len() {
+        "Events".to_string()
+    } else {
+        format!("Events ({}/{})", events.len(), service.events.len())
+    };
+    let block = panel(&title, None, state.now, theme, false);
     let inner = block.inner(events_area);
     frame.render_widget(block, events_area);
-    let lines: Vec<Line> = service
-        .events
+    let lines: Vec<Line> = events
         .iter()
         .take(usize::from(inner.height))
         .map(|e| {
@@ -194,7 +233,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
         })
         .collect();
     if lines.is_empty() {
-        frame.render_widget(Paragraph::new(Line::styled("no events", theme.dim)), inner);
+        let text = if service.events.is_empty() {
+            "no events"
+        } else {
+            "no event matches the filter"
+        };
+        frame.render_widget(Paragraph::new(Line::styled(text, theme.dim)), inner);
     } else {
         frame.render_widget(Paragraph::new(lines), inner);
     }
@@ -205,7 +249,7 @@ fn info_lines<'a>(
     s: &Service,
     now: crate::domain::Timestamp,
     theme: &Theme,
-    narrow: bool,
+    (narrow, width): (bool, usize),
 ) -> Vec<Line<'a>> {
     let td = env.task_definitions.get(&s.task_definition);
     let verdict = env.service_verdict(s, now);
@@ -269,13 +313,17 @@ fn info_lines<'a>(
     match td {
         Some(td) => {
             for c in &td.containers {
+                let label = format!("image {} ", c.name);
+                let room = width.saturating_sub(label.chars().count());
+                let image = if narrow {
+                    without_registry(&c.image)
+                } else {
+                    c.image.as_str()
+                };
+                // The tag is what matters: a cut keeps the end.
                 lines.push(Line::from(vec![
-                    Span::styled(format!("image {} ", c.name), theme.dim),
-                    Span::raw(if narrow {
-                        without_registry(&c.image).to_string()
-                    } else {
-                        c.image.clone()
-                    }),
+                    Span::styled(label, theme.dim),
+                    Span::raw(fit(image, room, Keep::End)),
                 ]));
             }
         }

@@ -11,8 +11,8 @@ use crate::domain::task_definition_label;
 use crate::state::{State, ViewKind};
 
 use super::widgets::{
-    draw_table, ecs_placeholder, health_span, image_tag, many_clusters, panel, rollout_style,
-    service_label,
+    Keep, column_widths, draw_sorted_table, ecs_placeholder, fit, health_span, image_tag,
+    many_clusters, panel, rollout_style, service_label,
 };
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -52,50 +52,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some(state.selected(ViewKind::Services)),
         inner,
     );
-    let rows = services[start..end]
-        .iter()
-        .map(|s| {
-            let images: Vec<&str> = env
-                .task_definitions
-                .get(&s.task_definition)
-                .map(|td| td.containers.iter().map(|c| image_tag(&c.image)).collect())
-                .unwrap_or_default();
-            let scaling = env.scaling_of(s).map_or_else(
-                || "-".to_string(),
-                |t| format!("{}–{}", t.min_capacity, t.max_capacity),
-            );
-            let mut cells = vec![
-                Cell::from(service_label(env, s)),
-                Cell::from(health_span(env.service_health(s, state.now), theme)),
-                Cell::from(super::chart::trend_cell(
-                    env,
-                    |m| m.service_cpu(crate::domain::short_id(&s.cluster_arn), &s.name),
-                    trend_w,
-                    theme,
-                )),
-                Cell::from(format!("{}/{}", s.running_count, s.desired_count)),
-                Cell::from(s.pending_count.to_string()),
-                Cell::from(Span::styled(
-                    s.rollout().as_str(),
-                    rollout_style(s.rollout(), theme),
-                )),
-                Cell::from(task_definition_label(&s.task_definition).to_string()),
-                Cell::from(scaling),
-                Cell::from(if images.is_empty() {
-                    "…".to_string()
-                } else {
-                    images.join(",")
-                }),
-            ];
-            if wide {
-                cells.push(Cell::from(s.deployments.len().to_string()));
-                cells.push(Cell::from(
-                    s.launch_type.clone().unwrap_or_else(|| "-".into()),
-                ));
-            }
-            Row::new(cells)
-        })
-        .collect();
     let mut header = vec![
         "NAME", "HEALTH", "CPU", "RUN/DES", "PEND", "ROLLOUT", "TASK DEF", "SCALE", "IMAGE",
     ];
@@ -115,5 +71,66 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         header.extend(["DEPLOYS", "LAUNCH"]);
         widths.extend([Constraint::Length(7), Constraint::Length(7)]);
     }
-    draw_table(frame, inner, &header, rows, &widths, selected, theme);
+    let cols = column_widths(inner.width, &widths);
+    let col = |i: usize| cols.get(i).copied().unwrap_or(0);
+    let rows = services[start..end]
+        .iter()
+        .map(|s| {
+            let images: Vec<&str> = env
+                .task_definitions
+                .get(&s.task_definition)
+                .map(|td| td.containers.iter().map(|c| image_tag(&c.image)).collect())
+                .unwrap_or_default();
+            let scaling = env.scaling_of(s).map_or_else(
+                || "-".to_string(),
+                |t| format!("{}–{}", t.min_capacity, t.max_capacity),
+            );
+            let mut cells = vec![
+                Cell::from(fit(&service_label(env, s), col(0), Keep::Start)),
+                Cell::from(health_span(env.service_health(s, state.now), theme)),
+                Cell::from(super::chart::trend_cell(
+                    env,
+                    |m| m.service_cpu(crate::domain::short_id(&s.cluster_arn), &s.name),
+                    trend_w,
+                    theme,
+                )),
+                Cell::from(format!("{}/{}", s.running_count, s.desired_count)),
+                Cell::from(s.pending_count.to_string()),
+                Cell::from(Span::styled(
+                    s.rollout().as_str(),
+                    rollout_style(s.rollout(), theme),
+                )),
+                // The revision and the tag are what tell deploys apart.
+                Cell::from(fit(
+                    task_definition_label(&s.task_definition),
+                    col(6),
+                    Keep::End,
+                )),
+                Cell::from(scaling),
+                Cell::from(if images.is_empty() {
+                    "…".to_string()
+                } else {
+                    fit(&images.join(","), col(8), Keep::End)
+                }),
+            ];
+            if wide {
+                cells.push(Cell::from(s.deployments.len().to_string()));
+                cells.push(Cell::from(
+                    s.launch_type.clone().unwrap_or_else(|| "-".into()),
+                ));
+            }
+            Row::new(cells)
+        })
+        .collect();
+    draw_sorted_table(
+        frame,
+        inner,
+        state,
+        ViewKind::Services,
+        &header,
+        rows,
+        &widths,
+        selected,
+        theme,
+    );
 }

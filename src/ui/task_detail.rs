@@ -181,19 +181,14 @@ fn lines<'a>(t: &Task, state: &State, theme: &Theme, width: usize) -> Vec<Line<'
         }
     }
 
-    // When (UTC; with the date once it is not today's).
+    // When (in the configured zone; with the date once over a day old).
     let time = |name: &str, at: Option<Timestamp>| -> Vec<Span<'a>> {
         let Some(at) = at else {
             return Vec::new();
         };
-        let format = if at.date_naive() == state.now.date_naive() {
-            "%H:%M:%S"
-        } else {
-            "%Y-%m-%d %H:%M:%S"
-        };
         vec![
             Span::styled(format!("{name} "), theme.dim),
-            Span::raw(at.format(format).to_string()),
+            Span::raw(super::widgets::clock(state, at)),
             Span::styled(
                 format!(" ({} ago)  ", age_since(state.now, Some(at))),
                 theme.dim,
@@ -203,7 +198,8 @@ fn lines<'a>(t: &Task, state: &State, theme: &Theme, width: usize) -> Vec<Line<'
     let mut started = time("created", t.created_at);
     started.extend(time("started", t.started_at));
     if !started.is_empty() {
-        field(&mut out, label("UTC"), started, width);
+        let zone = super::widgets::zone_label(state.timezone, state.now);
+        field(&mut out, label(&zone), started, width);
     }
     let mut ended = time("stopping", t.stopping_at);
     ended.extend(time("stopped", t.stopped_at));

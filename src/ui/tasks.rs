@@ -16,7 +16,9 @@ pub fn revision_of(arn: &str) -> &str {
 }
 use crate::state::{State, ViewKind};
 
-use super::widgets::{age_since, draw_table, ecs_placeholder, panel};
+use super::widgets::{
+    Keep, age_since, column_widths, draw_sorted_table, ecs_placeholder, fit, panel,
+};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(env) = state.env() else {
@@ -50,22 +52,47 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         state,
         theme,
         &tasks,
-        true,
+        ViewKind::Tasks,
         Some(state.selected(ViewKind::Tasks)),
     );
 }
 
-/// A table of tasks, shared with the service detail view.
+/// A table of tasks, shared with the service detail view (`kind`, which
+/// leaves the service out).
 pub fn draw_task_table(
     frame: &mut Frame,
     area: Rect,
     state: &State,
     theme: &Theme,
     tasks: &[&Task],
-    with_service: bool,
+    kind: ViewKind,
     selected: Option<usize>,
 ) {
+    let with_service = kind == ViewKind::Tasks;
     let (start, end, selected) = super::widgets::window(tasks.len(), selected, area);
+    let mut header = vec!["TASK"];
+    let mut widths = vec![Constraint::Length(8)];
+    if with_service {
+        header.push("SERVICE");
+        widths.push(Constraint::Length(10));
+    }
+    header.extend(["STATUS", "HEALTH", "AZ", "REV", "UP", "STOPPED REASON"]);
+    widths.extend([
+        Constraint::Length(12),
+        Constraint::Length(9),
+        Constraint::Length(3),
+        Constraint::Length(4),
+        Constraint::Length(4),
+        // The stopped reason gets what the others leave.
+        Constraint::Fill(1),
+    ]);
+    let cols = column_widths(area.width, &widths);
+    let reason_w = cols.last().copied().unwrap_or(0);
+    let service_w = if with_service {
+        cols.get(1).copied().unwrap_or(0)
+    } else {
+        0
+    };
     let rows = tasks[start..end]
         .iter()
         .map(|t| {
@@ -82,7 +109,11 @@ pub fn draw_task_table(
             };
             let mut cells = vec![Cell::from(t.id().get(..8).unwrap_or(t.id()).to_string())];
             if with_service {
-                cells.push(Cell::from(t.service_name().unwrap_or("-").to_string()));
+                cells.push(Cell::from(fit(
+                    t.service_name().unwrap_or("-"),
+                    service_w,
+                    Keep::Start,
+                )));
             }
             cells.extend([
                 Cell::from(Span::styled(status, theme.health(t.health()))),
@@ -105,25 +136,13 @@ pub fn draw_task_table(
                 } else {
                     age_since(state.now, t.started_at)
                 }),
-                Cell::from(Span::styled(reason, theme.dim)),
+                // Read from the left; the task detail has it whole.
+                Cell::from(Span::styled(fit(&reason, reason_w, Keep::Start), theme.dim)),
             ]);
             Row::new(cells)
         })
         .collect();
-    let mut header = vec!["TASK"];
-    let mut widths = vec![Constraint::Length(8)];
-    if with_service {
-        header.push("SERVICE");
-        widths.push(Constraint::Length(10));
-    }
-    header.extend(["STATUS", "HEALTH", "AZ", "REV", "UP", "STOPPED REASON"]);
-    widths.extend([
-        Constraint::Length(12),
-        Constraint::Length(9),
-        Constraint::Length(3),
-        Constraint::Length(4),
-        Constraint::Length(4),
-        Constraint::Fill(1),
-    ]);
-    draw_table(frame, area, &header, rows, &widths, selected, theme);
+    draw_sorted_table(
+        frame, area, state, kind, &header, rows, &widths, selected, theme,
+    );
 }

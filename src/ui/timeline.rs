@@ -12,7 +12,7 @@ use crate::config::theme::Theme;
 use crate::state::{State, ViewKind};
 use crate::timeline::{Event, Incident, MarkKind, Severity, format_duration};
 
-use super::widgets::{draw_table, panel, window};
+use super::widgets::{Keep, draw_table, fit, panel, window};
 
 fn style_of(e: &Event, theme: &Theme) -> Style {
     match (e.mark.is_some(), e.severity) {
@@ -139,6 +139,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         let selected = state.selected(ViewKind::Timeline);
         let (start, end, sel) = window(rows.len(), Some(selected), inner);
+        // Over a day old: the date too.
+        let old = rows[start..end]
+            .iter()
+            .any(|(_, e)| state.now - e.time >= chrono::TimeDelta::days(1));
+        let zone = super::widgets::zone_label(state.timezone, state.now);
+        let widths = [
+            Constraint::Length(if old { 19 } else { 8 }),
+            Constraint::Length(20),
+            Constraint::Length(22),
+            Constraint::Fill(1),
+        ];
+        let cols = super::widgets::column_widths(inner.width, &widths);
+        let col = |i: usize| cols.get(i).copied().unwrap_or(0);
         let table_rows = rows[start..end]
             .iter()
             .map(|(_, e)| {
@@ -150,23 +163,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     resource.to_string()
                 };
                 Row::new(vec![
-                    Cell::from(e.time.format("%H:%M:%S").to_string()),
+                    Cell::from(super::widgets::clock(state, e.time)),
                     Cell::from(Span::styled(e.kind.replace('_', " "), style)),
-                    Cell::from(resource),
-                    Cell::from(Span::styled(e.text.clone(), style)),
+                    // Alarm and database names share their start: the
+                    // end tells them apart. The detail reads from the left
+                    // (the panel below has it whole).
+                    Cell::from(fit(&resource, col(2), Keep::End)),
+                    Cell::from(Span::styled(fit(&e.text, col(3), Keep::Start), style)),
                 ])
             })
             .collect();
-        let widths = [
-            Constraint::Length(8),
-            Constraint::Length(20),
-            Constraint::Length(22),
-            Constraint::Fill(1),
-        ];
         draw_table(
             frame,
             inner,
-            &["UTC", "WHAT", "RESOURCE", "DETAIL"],
+            &[zone.as_str(), "WHAT", "RESOURCE", "DETAIL"],
             table_rows,
             &widths,
             sel,
@@ -177,8 +187,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Some((_, e)) => {
             let mut lines = vec![Line::styled(
                 format!(
-                    "{} UTC · {} · {}",
-                    e.time.format("%Y-%m-%d %H:%M:%S"),
+                    "{} {} · {} · {}",
+                    super::widgets::in_zone(state.timezone, e.time, "%Y-%m-%d %H:%M:%S"),
+                    super::widgets::zone_label(state.timezone, state.now),
                     e.kind.replace('_', " "),
                     if e.resource.is_empty() {
                         &e.env

@@ -172,6 +172,18 @@ pub fn draw_table(
     theme: &Theme,
 ) {
     let header = Row::new(header.iter().map(|h| Cell::from(*h))).style(theme.table_header);
+    table_with_header(frame, area, header, rows, widths, selected, theme);
+}
+
+fn table_with_header(
+    frame: &mut Frame,
+    area: Rect,
+    header: Row<'_>,
+    rows: Vec<Row<'_>>,
+    widths: &[Constraint],
+    selected: Option<usize>,
+    theme: &Theme,
+) {
     let table = Table::new(rows, widths.to_vec())
         .header(header)
         .column_spacing(1)
@@ -225,22 +237,214 @@ pub fn image_tag(image: &str) -> &str {
     last.split_once(':').map_or("latest", |(_, tag)| tag)
 }
 
-/// Bytes as GB/MB for display.
-/// `s` cut to `width` columns from the left, `…` marking the cut: of names
-/// that share a long prefix (`works-logue-prod-db`, `…-prod-db-replica`)
-/// the end is what tells them apart.
-pub fn keep_end(s: &str, width: usize) -> String {
-    let n = s.chars().count();
-    if n <= width {
+/// Which part of a value that must be cut is kept (the `…` marks the cut).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The start: names whose start tells them apart (`api`, `web`), task
+    /// ids, reasons and messages read from the left.
+    Start,
+    /// The end: a task-definition label keeps its revision
+    /// (`…prod-api:27`), an image its tag, ids that share a long prefix
+    /// (`…-prod-db-replica`) what tells them apart.
+    End,
+    /// A URL keeps its path (`https://api.exa…/api/health`): as much of the
+    /// start as fits beside the whole path, else the end.
+    Path,
+}
+
+/// `s` fitted into `width` display columns (wide characters count two),
+/// cut where `keep` says with a `…`. Never wider than `width`.
+pub fn fit(s: &str, width: usize, keep: Keep) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let cw = |c: char| c.width().unwrap_or(0);
+    let total: usize = s.chars().map(cw).sum();
+    if total <= width {
         return s.to_string();
     }
     if width == 0 {
         return String::new();
     }
-    let tail: String = s.chars().skip(n - (width - 1)).collect();
-    format!("…{tail}")
+    // Characters from the start (or end) that fill `room` columns.
+    let head = |room: usize| -> String {
+        let mut used = 0;
+        s.chars()
+            .take_while(|c| {
+                used += cw(*c);
+                used <= room
+            })
+            .collect()
+    };
+    let tail = |text: &str, room: usize| -> String {
+        let mut used = 0;
+        let mut out: Vec<char> = text
+            .chars()
+            .rev()
+            .take_while(|c| {
+                used += cw(*c);
+                used <= room
+            })
+            .collect();
+        out.reverse();
+        out.into_iter().collect()
+    };
+    let room = width - 1;
+    match keep {
+        Keep::Start => format!("{}…", head(room)),
+        Keep::End => format!("…{}", tail(s, room)),
+        Keep::Path => {
+            // The path starts at the first `/` after `scheme://host`.
+            let after_scheme = s.find("://").map_or(0, |i| i + 3);
+            let path = s
+                .get(after_scheme..)
+                .and_then(|rest| rest.find('/'))
+                .and_then(|i| s.get(after_scheme + i..))
+                .unwrap_or("");
+            let path_w: usize = path.chars().map(cw).sum();
+            if path.is_empty() || path_w >= room {
+                return format!("…{}", tail(s, room));
+            }
+            let host = s.get(..s.len() - path.len()).unwrap_or("");
+            let host_room = room - path_w;
+            let mut used = 0;
+            let start: String = host
+                .chars()
+                .take_while(|c| {
+                    used += cw(*c);
+                    used <= host_room
+                })
+                .collect();
+            format!("{start}…{path}")
+        }
+    }
 }
 
+/// `s` cut to `width` columns keeping its end (see [`fit`]).
+pub fn keep_end(s: &str, width: usize) -> String {
+    fit(s, width, Keep::End)
+}
+
+/// The widths of a table's columns in `width` columns, as [`draw_table`]
+/// lays them out (one column between them), so that cells can be fitted
+/// with [`fit`] before the table would cut them blindly.
+pub fn column_widths(width: u16, widths: &[Constraint]) -> Vec<usize> {
+    ratatui::layout::Layout::horizontal(widths.to_vec())
+        .flex(ratatui::layout::Flex::Start)
+        .spacing(1)
+        .split(Rect::new(0, 0, width, 1))
+        .iter()
+        .map(|r| usize::from(r.width))
+        .collect()
+}
+
+/// A table's header row with the sort of view `kind`: each sortable
+/// column's letter underlined (shift + it sorts), the sorted column marked
+/// `▲` / `▼` (in place of its last letter when the column is too narrow).
+pub fn header_row<'a>(
+    state: &crate::state::State,
+    kind: crate::state::ViewKind,
+    header: &[&str],
+    widths: &[usize],
+    theme: &Theme,
+) -> Row<'a> {
+    use ratatui::style::Modifier;
+    let letters = crate::sort::letters(kind, &state.keymap);
+    let sort = state.sort(kind);
+    let cells = header.iter().enumerate().map(|(i, h)| {
+        let width = widths.get(i).copied().unwrap_or(usize::MAX);
+        let mut label = (*h).to_string();
+        if let Some(s) = sort.filter(|s| s.column == *h) {
+            if label.chars().count() + 1 > width {
+                label = label.chars().take(width.saturating_sub(1)).collect();
+            }
+            label.push(s.arrow());
+        }
+        let letter = letters.iter().find(|(c, _)| c == h).and_then(|(_, l)| *l);
+        let Some(at) = letter.and_then(|l| label.find(l)) else {
+            return Cell::from(label);
+        };
+        let (before, rest) = label.split_at(at);
+        let mut chars = rest.chars();
+        let first = chars.next().map(String::from).unwrap_or_default();
+        Cell::from(Line::from(vec![
+            Span::raw(before.to_string()),
+            Span::styled(first, Style::default().add_modifier(Modifier::UNDERLINED)),
+            Span::raw(chars.as_str().to_string()),
+        ]))
+    });
+    Row::new(cells.collect::<Vec<_>>()).style(theme.table_header)
+}
+
+/// [`draw_table`] for a sortable view: its header from [`header_row`].
+#[allow(clippy::too_many_arguments)]
+pub fn draw_sorted_table(
+    frame: &mut Frame,
+    area: Rect,
+    state: &crate::state::State,
+    kind: crate::state::ViewKind,
+    header: &[&str],
+    rows: Vec<Row<'_>>,
+    widths: &[Constraint],
+    selected: Option<usize>,
+    theme: &Theme,
+) {
+    let header = header_row(
+        state,
+        kind,
+        header,
+        &column_widths(area.width, widths),
+        theme,
+    );
+    table_with_header(frame, area, header, rows, widths, selected, theme);
+}
+
+/// A time as the screen shows it, in the configured zone: `14:03:07`
+/// within a day of `now`, else with its date (`2026-11-20 14:03:07`).
+pub fn clock(state: &crate::state::State, t: Timestamp) -> String {
+    let recent = (state.now - t).abs() < TimeDelta::days(1);
+    let format = if recent {
+        "%H:%M:%S"
+    } else {
+        "%Y-%m-%d %H:%M:%S"
+    };
+    in_zone(state.timezone, t, format)
+}
+
+/// A full date and time with its zone (`2026-11-20 14:03:07 UTC`).
+pub fn stamp(state: &crate::state::State, t: Timestamp) -> String {
+    format!(
+        "{} {}",
+        in_zone(state.timezone, t, "%Y-%m-%d %H:%M:%S"),
+        zone_label(state.timezone, state.now)
+    )
+}
+
+/// `t` formatted in `zone`.
+pub fn in_zone(zone: crate::config::TimeZone, t: Timestamp, format: &str) -> String {
+    match zone {
+        crate::config::TimeZone::Utc => t.format(format).to_string(),
+        crate::config::TimeZone::Local => {
+            t.with_timezone(&chrono::Local).format(format).to_string()
+        }
+    }
+}
+
+/// The zone's name for labels: `UTC`, or the local offset (`UTC+09:00`).
+pub fn zone_label(zone: crate::config::TimeZone, now: Timestamp) -> String {
+    match zone {
+        crate::config::TimeZone::Utc => "UTC".to_string(),
+        crate::config::TimeZone::Local => {
+            let local = now.with_timezone(&chrono::Local);
+            let offset = local.offset().to_string();
+            if offset == "+00:00" {
+                "UTC (local)".to_string()
+            } else {
+                format!("UTC{offset}")
+            }
+        }
+    }
+}
+
+/// Bytes as GB/MB for display.
 pub fn human_bytes(v: f64) -> String {
     if v >= 1e9 {
         format!("{:.1} GB", v / 1e9)
@@ -308,6 +512,85 @@ mod tests {
         );
         assert_eq!(keep_end("abcdef", 4), "…def");
         assert_eq!(keep_end("abc", 0), "");
+    }
+
+    #[test]
+    fn fit_keeps_the_meaningful_part_in_display_columns() {
+        // Fits: unchanged.
+        assert_eq!(fit("api", 10, Keep::End), "api");
+        assert_eq!(fit("api", 3, Keep::Start), "api");
+        // A task-definition label keeps its revision, an image its tag.
+        assert_eq!(
+            fit("works-logue-prod-api:27", 12, Keep::End),
+            "…prod-api:27"
+        );
+        assert_eq!(
+            fit("works-logue/api:2026.11.20-3f8a6d5", 23, Keep::End),
+            "…api:2026.11.20-3f8a6d5"
+        );
+        // Names and reasons read from the left.
+        assert_eq!(
+            fit("Essential container in task exited", 20, Keep::Start),
+            "Essential container…"
+        );
+        // A URL keeps its whole path and what fits of its host.
+        assert_eq!(
+            fit("https://works-logue.example.com/api/health", 25, Keep::Path),
+            "https://works…/api/health"
+        );
+        // A path too long for the room: the end, like any other.
+        assert_eq!(fit("https://h/aaaaaaaaaa/bbbb", 6, Keep::Path), "…/bbbb");
+        // Wide characters count two columns: never wider than asked.
+        use unicode_width::UnicodeWidthStr;
+        for keep in [Keep::Start, Keep::End, Keep::Path] {
+            for w in 0..12 {
+                let out = fit("本番-api-サービス:27", w, keep);
+                assert!(out.width() <= w, "{keep:?} {w}: {out}");
+            }
+        }
+        assert_eq!(fit("本番本番", 5, Keep::Start), "本番…");
+        assert_eq!(fit("本番本番", 5, Keep::End), "…本番");
+        assert_eq!(fit("abc", 0, Keep::End), "");
+        assert_eq!(fit("abc", 1, Keep::End), "…");
+    }
+
+    #[test]
+    fn times_show_their_date_once_over_a_day_old_in_the_zone_chosen() {
+        use chrono::TimeZone;
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
+            .single()
+            .expect("valid");
+        let mut state =
+            crate::state::State::new(Vec::new(), 0, crate::config::keys::Keymap::defaults(), now);
+        let hours = |h: i64| now - TimeDelta::hours(h);
+        assert_eq!(clock(&state, hours(5)), "22:00:00");
+        assert_eq!(clock(&state, hours(23)), "04:00:00");
+        assert_eq!(clock(&state, hours(25)), "2026-11-22 02:00:00");
+        assert_eq!(stamp(&state, hours(25)), "2026-11-22 02:00:00 UTC");
+        assert_eq!(zone_label(state.timezone, now), "UTC");
+        // Local: the machine's offset, named in the label.
+        state.timezone = crate::config::TimeZone::Local;
+        let local = hours(5).with_timezone(&chrono::Local);
+        assert_eq!(
+            clock(&state, hours(5)),
+            local.format("%H:%M:%S").to_string()
+        );
+        assert!(zone_label(state.timezone, now).starts_with("UTC"));
+    }
+
+    #[test]
+    fn column_widths_are_the_tables() {
+        let w = column_widths(
+            40,
+            &[
+                Constraint::Length(8),
+                Constraint::Fill(1),
+                Constraint::Length(4),
+            ],
+        );
+        // 40 = 8 + 1 + fill + 1 + 4
+        assert_eq!(w, vec![8, 26, 4]);
     }
 
     #[test]

@@ -1757,6 +1757,7 @@ fn a_success_after_an_auth_error_re_reads_the_identity_at_once() {
 }
 
 mod input;
+mod sort;
 mod timeline;
 
 #[test]
