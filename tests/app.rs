@@ -578,16 +578,30 @@ async fn a_deploy_is_confirmed_audited_shared_and_watched_to_completion() {
         Some(after.task_definition.as_str())
     );
 
-    // The shared trail (production has an audit log group in the demo).
-    let mut trail = sim.audit_trail();
+    // The shared trail (production has an audit log group in the demo):
+    // the audit records, and the timeline's events beside them.
+    let audit_only = |sim: &honban::backend::sim::SimBackend| {
+        let (timeline, audit): (Vec<_>, Vec<_>) = sim
+            .audit_trail()
+            .into_iter()
+            .partition(|(_, _, m)| m.starts_with("{\"honban_timeline\""));
+        (audit, timeline)
+    };
+    let (mut trail, mut shared_timeline) = audit_only(&sim);
     for _ in 0..100 {
         if trail.len() >= 3 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-        trail = sim.audit_trail();
+        (trail, shared_timeline) = audit_only(&sim);
     }
     assert_eq!(trail.len(), 3, "{trail:?}");
+    assert!(
+        shared_timeline
+            .iter()
+            .any(|(_, _, m)| m.contains("deployment_completed")),
+        "{shared_timeline:?}"
+    );
     assert!(
         trail
             .iter()
