@@ -160,6 +160,13 @@ pub enum Action {
         at: Timestamp,
         result: Result<Vec<String>, BackendError>,
     },
+    /// An image about to be deployed was checked in its registry (or the
+    /// check failed: then whether it exists is not known).
+    ImageChecked {
+        env: usize,
+        image: String,
+        result: Result<crate::images::ImageLookup, BackendError>,
+    },
     // --- probes
     /// A health check's interval elapsed.
     ProbeDue { env: usize, probe: usize },

@@ -158,6 +158,7 @@ impl App {
                 | Action::OutcomeAudited { .. }
                 | Action::Reconciled { .. }
                 | Action::ProbeDone { .. }
+                | Action::ImageChecked { .. }
                 // --- metrics
                 | Action::AlarmHistoryLoaded { .. }
                 // --- logs

@@ -13,6 +13,7 @@ pub mod config;
 pub mod domain;
 pub mod effect;
 pub mod health;
+pub mod images;
 pub mod logging;
 pub mod metrics;
 // --- logs

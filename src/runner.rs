@@ -342,6 +342,29 @@ impl Runner {
                     },
                 );
             }
+            Effect::CheckImage { env, image, ecr } => {
+                let span = tracing::info_span!("check-image", env, %image);
+                let failed_image = image.clone();
+                self.supervise(
+                    span,
+                    Some(env),
+                    async move {
+                        let result = match runner.backend(env) {
+                            Ok(b) => runner.bounded(b.describe_image(&ecr)).await,
+                            Err(e) => Err(e),
+                        };
+                        if let Err(e) = &result {
+                            tracing::warn!(error = %e, "image check failed");
+                        }
+                        Action::ImageChecked { env, image, result }
+                    },
+                    move |text| Action::ImageChecked {
+                        env,
+                        image: failed_image,
+                        result: Err(internal(text)),
+                    },
+                );
+            }
             Effect::Reconcile { env, record } => {
                 let span = tracing::info_span!("reconcile", env, id = %record.id);
                 let failed_id = record.id.clone();

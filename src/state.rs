@@ -682,6 +682,9 @@ pub struct State {
     /// Text `y` copied: the event loop writes it to the terminal's
     /// clipboard (OSC 52) after drawing and clears it.
     pub clipboard: Option<String>,
+    /// Checks of the images deploys are previewed with, by environment and
+    /// image reference (answered asynchronously; the preview never waits).
+    pub image_checks: std::collections::BTreeMap<(usize, String), crate::images::ImageCheck>,
     /// `/` opened the filter line with the current filter: the first
     /// character typed replaces it (a cursor key or backspace edits it).
     pub filter_replace: bool,
@@ -742,6 +745,7 @@ impl State {
             health_only: false,
             bell: false,
             clipboard: None,
+            image_checks: std::collections::BTreeMap::new(),
             filter_replace: false,
             activity: Vec::new(),
             history: Vec::new(),

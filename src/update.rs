@@ -176,6 +176,9 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Start => operate::reconcile_earlier(state),
         Action::Reconciled { id, result } => operate::on_reconciled(state, &id, result),
         Action::OutcomeAudited { id, result } => operate::on_outcome_audited(state, &id, result),
+        Action::ImageChecked { env, image, result } => {
+            operate::on_image_checked(state, env, image, result)
+        }
         Action::Notice { text, error } => {
             let severity = if error {
                 Severity::Error

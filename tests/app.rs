@@ -12,7 +12,7 @@ use honban::config::Config;
 use honban::config::keys::Command;
 use honban::config::theme::{Theme, load_theme};
 use honban::setup::{self, Options};
-use honban::state::View;
+use honban::state::{Dialog, Mode, View};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -528,6 +528,21 @@ async fn a_bad_image_fails_and_the_offered_rollback_restores_the_service() {
     press(&mut app, KeyCode::Char('i'));
     type_text(&mut app, "bad-1");
     press(&mut app, KeyCode::Enter);
+    // The preview checks the image: the simulated registry has no such
+    // tag, and says so before anything is sent (the operator goes on).
+    app.settle().await;
+    let Mode::Dialog(Dialog::Confirm {
+        op: honban::ops::Operation::DeployImage { to, .. },
+        ..
+    }) = &app.state.mode
+    else {
+        panic!("expected the deploy preview: {:?}", app.state.mode);
+    };
+    let check = app.state.image_checks.get(&(0, to.clone()));
+    assert!(
+        check.is_some_and(honban::images::ImageCheck::is_missing),
+        "{check:?}"
+    );
     type_text(&mut app, "production/api");
     press(&mut app, KeyCode::Enter);
     app.settle().await;
@@ -1167,6 +1182,12 @@ impl honban::backend::Backend for Panicky {
     }
     async fn alarm_history(&self, name: &str) -> R<Vec<honban::domain::AlarmHistoryItem>> {
         self.0.alarm_history(name).await
+    }
+    async fn describe_image(
+        &self,
+        image: &honban::images::EcrImage,
+    ) -> R<honban::images::ImageLookup> {
+        self.0.describe_image(image).await
     }
     async fn update_service(
         &self,

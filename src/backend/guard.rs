@@ -15,6 +15,7 @@ use crate::domain::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
     MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
+use crate::images::{EcrImage, ImageLookup};
 
 /// A backend that refuses every mutating call.
 pub struct ReadOnly {
@@ -88,6 +89,9 @@ impl Backend for ReadOnly {
     }
     async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>> {
         self.inner.alarm_history(name).await
+    }
+    async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup> {
+        self.inner.describe_image(image).await
     }
 
     async fn update_service(&self, _: &str, _: &str, _: ServiceUpdate) -> BackendResult<Service> {

@@ -22,6 +22,7 @@ use crate::domain::{
     MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
 use crate::domain::{LogPage, LogQuery};
+use crate::images::{EcrImage, ImageLookup};
 
 /// Why a backend call failed, in the terms an operator acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +168,12 @@ pub trait Backend: Send + Sync {
 
     /// CloudWatch `DescribeAlarmHistory` of one alarm, newest first.
     async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>>;
+
+    /// ECR `DescribeImages` of one image (a read, in the image's own
+    /// registry and region): found with its digest and push time, or
+    /// missing (the tag, digest or repository does not exist). Access
+    /// denied and network failures are errors, never "missing".
+    async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup>;
 
     // ------------------------------------------------------- mutating
 

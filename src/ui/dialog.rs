@@ -11,6 +11,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use crate::config::theme::Theme;
 use crate::domain::task_definition_label;
+use crate::images::{ImageCheck, ImageLookup};
 use crate::ops::Operation;
 use crate::state::{Dialog, EnvState, InputPurpose, State, previous_revision_index};
 
@@ -87,7 +88,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, dialog:
             error,
         } => (
             op.title(),
-            op.is_dangerous(),
+            op.is_dangerous() || deploys_missing_image(state, *env, op),
             confirm_lines(state, theme, *env, op, (typed, error.as_deref()), inner_w),
         ),
     };
@@ -228,6 +229,9 @@ fn confirm_lines<'a>(
             },
         ),
     ]));
+    if let Operation::DeployImage { to, .. } = op {
+        lines.extend(image_check_lines(state, theme, env, to, w));
+    }
     if let Some(outage) = op.outage() {
         for part in wrap(&format!("!! {outage}"), w) {
             lines.push(Line::styled(part, theme.danger));
@@ -248,6 +252,80 @@ fn confirm_lines<'a>(
         typed,
         w,
     ));
+    lines
+}
+
+/// A deploy of an image its registry says does not exist.
+fn deploys_missing_image(state: &State, env: usize, op: &Operation) -> bool {
+    match op {
+        Operation::DeployImage { to, .. } => state
+            .image_checks
+            .get(&(env, to.clone()))
+            .is_some_and(ImageCheck::is_missing),
+        _ => false,
+    }
+}
+
+/// What the image's registry says about the image a deploy would run:
+/// exists (digest, push time), does not exist (a warning: the operator may
+/// still send it), could not be checked, or cannot be (not ECR).
+fn image_check_lines<'a>(
+    state: &State,
+    theme: &Theme,
+    env: usize,
+    image: &str,
+    w: usize,
+) -> Vec<Line<'a>> {
+    let check = state.image_checks.get(&(env, image.to_string()));
+    let mut lines = Vec::new();
+    let mut push = |text: String, style: Style| {
+        for (i, part) in wrap(&text, w.saturating_sub(13)).into_iter().enumerate() {
+            let head = if i == 0 {
+                label("image", theme)
+            } else {
+                Span::raw(" ".repeat(13))
+            };
+            lines.push(Line::from(vec![head, Span::styled(part, style)]));
+        }
+    };
+    match check {
+        None | Some(ImageCheck::Checking) => push(
+            "checking in ECR (ecr:DescribeImages)…".to_string(),
+            theme.dim,
+        ),
+        Some(ImageCheck::NotEcr) => push(
+            "cannot check: not in an Amazon ECR registry (only ECR images are checked)".to_string(),
+            theme.dim,
+        ),
+        Some(ImageCheck::Failed(e)) => push(
+            format!("could not check: {e} — whether it exists is not known"),
+            theme.warning,
+        ),
+        Some(ImageCheck::Done(ImageLookup::Found(d))) => {
+            let pushed = d.pushed_at.map_or_else(
+                || "push time unknown".to_string(),
+                |t| {
+                    format!(
+                        "pushed {} ({} ago)",
+                        t.format("%Y-%m-%d %H:%M UTC"),
+                        age_since(state.now, Some(t))
+                    )
+                },
+            );
+            push(format!("exists in ECR · {pushed}"), theme.ok);
+            push(format!("digest {}", d.digest), theme.dim);
+        }
+        Some(ImageCheck::Done(ImageLookup::Missing { what })) => {
+            push(format!("NOT FOUND in ECR: {what}"), theme.danger);
+            for part in wrap(
+                "!! its tasks would fail to pull it (CannotPullContainerError). You can \
+                 still confirm (if you know it is being pushed now), or esc and check the tag",
+                w,
+            ) {
+                lines.push(Line::styled(part, theme.danger));
+            }
+        }
+    }
     lines
 }
 

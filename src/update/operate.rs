@@ -22,6 +22,7 @@ use crate::config::Source;
 use crate::config::keys::Command;
 use crate::domain::{Timestamp, short_id, task_definition_label};
 use crate::effect::{AuditContext, Effect};
+use crate::images::{ImageCheck, ImageLookup};
 use crate::ops::{self, Operation};
 use crate::reconcile::{ReadBack, Verdict};
 use crate::state::{
@@ -796,7 +797,14 @@ fn submit_input(state: &mut State, env: usize, purpose: InputPurpose, input: &st
         }
     };
     match built {
-        Ok(op) => confirm(state, env, op),
+        Ok(op) => {
+            let check = match &op {
+                Operation::DeployImage { to, .. } => check_image(state, env, to),
+                _ => Vec::new(),
+            };
+            confirm(state, env, op);
+            return check;
+        }
         Err(error) => {
             state.mode = Mode::Dialog(Dialog::Input {
                 env,
@@ -806,6 +814,40 @@ fn submit_input(state: &mut State, env: usize, purpose: InputPurpose, input: &st
             });
         }
     }
+    Vec::new()
+}
+
+/// A deploy is previewed: ask the image's registry whether it exists (ECR
+/// only; the preview says that other registries cannot be checked). The
+/// preview opens at once and shows the answer when it comes.
+fn check_image(state: &mut State, env: usize, image: &str) -> Vec<Effect> {
+    let key = (env, image.to_string());
+    let Some(ecr) = crate::images::EcrImage::parse(image) else {
+        state.image_checks.insert(key, ImageCheck::NotEcr);
+        return Vec::new();
+    };
+    // Asked again at every preview: a tag may have been pushed meanwhile.
+    state.image_checks.insert(key, ImageCheck::Checking);
+    vec![Effect::CheckImage {
+        env,
+        image: image.to_string(),
+        ecr,
+    }]
+}
+
+/// The registry answered (or the check failed).
+pub(super) fn on_image_checked(
+    state: &mut State,
+    env: usize,
+    image: String,
+    result: Result<ImageLookup, crate::backend::BackendError>,
+) -> Vec<Effect> {
+    let check = match result {
+        Ok(lookup) => ImageCheck::Done(lookup),
+        Err(e) => ImageCheck::Failed(e.to_string()),
+    };
+    state.image_checks.insert((env, image), check);
+    state.dirty = true;
     Vec::new()
 }
 

@@ -47,8 +47,8 @@ moto's default account 123456789012:
                                            as {key: value}); cleared by reset
 
 Operations are named ``<service>:<Operation>`` with the IAM service prefix:
-ecs, cloudwatch, rds, application-autoscaling, elasticloadbalancing, sts,
-ec2, logs. A fault's ``operation`` is such a name, ``<service>:*`` or ``*``;
+ecs, ecr, cloudwatch, rds, application-autoscaling, elasticloadbalancing,
+sts, ec2, logs. A fault's ``operation`` is such a name, ``<service>:*`` or ``*``;
 ``kind`` is ``throttle``, ``expired``, ``500``, ``hang`` (waits
 ``seconds``, default 30, then answers normally) or ``slow`` (forwards the
 request at once, so it is applied, then holds the answer ``seconds``: a
@@ -86,6 +86,7 @@ MOTO: urllib.parse.SplitResult | None = None
 # X-Amz-Target prefix -> service name used in counts and faults.
 TARGET_PREFIXES = {
     "AmazonEC2ContainerServiceV20141113": "ecs",
+    "AmazonEC2ContainerRegistry_V20150921": "ecr",
     "AnyScaleFrontendService": "application-autoscaling",
     "GraniteServiceVersion20100801": "cloudwatch",
     "Logs_20140328": "logs",

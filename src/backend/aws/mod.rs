@@ -12,6 +12,7 @@
 
 mod convert;
 pub mod credentials;
+mod ecr;
 mod ecs;
 pub mod error;
 pub mod limits;
@@ -50,6 +51,7 @@ use crate::domain::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
     MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
+use crate::images::{EcrImage, ImageLookup};
 
 /// How an [`AwsBackend`] is built, beyond the environment's config.
 #[derive(Clone)]
@@ -134,6 +136,7 @@ impl Intercept for StaticHeaders {
 #[derive(Clone, Debug)]
 struct Clients {
     ecs: aws_sdk_ecs::Client,
+    ecr: aws_sdk_ecr::Client,
     rds: aws_sdk_rds::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
@@ -241,6 +244,7 @@ impl AwsBackend {
         }
         let clients = Clients {
             ecs: client!(aws_sdk_ecs),
+            ecr: client!(aws_sdk_ecr),
             rds: client!(aws_sdk_rds),
             cloudwatch: client!(aws_sdk_cloudwatch),
             logs: client!(aws_sdk_cloudwatchlogs),
@@ -374,6 +378,10 @@ impl Backend for AwsBackend {
 
     async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>> {
         metrics::alarm_history(self, name).await
+    }
+
+    async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup> {
+        ecr::describe_image(self, image).await
     }
 
     async fn update_service(

@@ -43,6 +43,7 @@ use crate::domain::{
     MetricSeries, ScalableTarget, Service, TargetGroup, TargetHealth, Task, TaskDefinition,
     Timestamp,
 };
+use crate::images::{EcrImage, ImageLookup};
 
 /// Why a simulation could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -297,6 +298,13 @@ impl Backend for SimBackend {
                 .find(|a| a.name == name)
                 .map(|a| a.history.iter().rev().cloned().collect())
                 .unwrap_or_default()
+        }))
+    }
+
+    async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup> {
+        Ok(self.with(|w| {
+            let now = w.now;
+            w.ecs.describe_image(image, now)
         }))
     }
 
