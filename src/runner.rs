@@ -56,6 +56,8 @@ pub struct Runner {
     audit_stream: String,
     /// This session's recording of the timeline.
     recorder: Option<Arc<crate::recording::Recorder>>,
+    /// Where the session-manager-plugin is looked for (`None`: `PATH`).
+    plugin_search: Option<std::ffi::OsString>,
 }
 
 impl Runner {
@@ -70,7 +72,14 @@ impl Runner {
             audit: None,
             audit_stream: String::new(),
             recorder: None,
+            plugin_search: None,
         }
+    }
+
+    /// Where the session-manager-plugin is looked for instead of `PATH`
+    /// (tests).
+    pub fn set_plugin_search(&mut self, search: std::ffi::OsString) {
+        self.plugin_search = Some(search);
     }
 
     /// Sets the recording timeline events are appended to.
@@ -1011,6 +1020,42 @@ impl Runner {
                 })
                 .await
             }
+            Operation::Exec {
+                cluster,
+                task,
+                container,
+                command,
+                ..
+            } => {
+                // The plugin first, as the CLI does: no session is opened
+                // that nothing here could attach to.
+                let search = self.plugin_search.clone();
+                match tokio::task::spawn_blocking(move || crate::exec::check_plugin(search)).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => return (Err(e), None),
+                    Err(e) => return (Err(join_error(e)), None),
+                }
+                let sent = self
+                    .mutate("ecs:ExecuteCommand", async move {
+                        b.execute_command(&cluster, &task, &container, &command)
+                            .await
+                            .map(|s| OpOutcome::Exec(Box::new(s)))
+                    })
+                    .await;
+                // An unanswered one is not read back: a session leaves
+                // nothing to read, and one never attached ends by itself.
+                return match sent {
+                    Ok(outcome) => (Ok(outcome), None),
+                    Err(Ok(e)) => (Err(e.to_string()), None),
+                    Err(Err(why)) => (
+                        Err(format!(
+                            "{why}; no session was attached here (one opened and never attached \
+                             ends by itself)"
+                        )),
+                        None,
+                    ),
+                };
+            }
             Operation::StopTask {
                 cluster,
                 task,
@@ -1295,6 +1340,11 @@ fn outcome_json(outcome: &OpOutcome) -> serde_json::Value {
         OpOutcome::Database(d) => json!({ "DBInstanceArn": d.arn, "status": d.status }),
         OpOutcome::Task(t) => json!({
             "taskArn": t.arn, "lastStatus": t.last_status, "desiredStatus": t.desired_status,
+        }),
+        // Never the session's token.
+        OpOutcome::Exec(s) => json!({
+            "sessionId": s.session_id, "taskArn": s.task_arn, "container": s.container,
+            "target": s.target(),
         }),
     }
 }

@@ -1218,6 +1218,15 @@ impl honban::backend::Backend for Panicky {
     async fn stop_task(&self, c: &str, t: &str, r: &str) -> R<honban::domain::Task> {
         self.0.stop_task(c, t, r).await
     }
+    async fn execute_command(
+        &self,
+        c: &str,
+        t: &str,
+        k: &str,
+        cmd: &str,
+    ) -> R<honban::exec::ExecSession> {
+        self.0.execute_command(c, t, k, cmd).await
+    }
     async fn reboot_db_instance(&self, i: &str, f: bool) -> R<honban::domain::DbInstance> {
         self.0.reboot_db_instance(i, f).await
     }

@@ -115,6 +115,15 @@ impl Backend for ReadOnly {
     async fn stop_task(&self, _: &str, _: &str, _: &str) -> BackendResult<Task> {
         self.refuse("ecs:StopTask")
     }
+    async fn execute_command(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: &str,
+    ) -> BackendResult<crate::exec::ExecSession> {
+        self.refuse("ecs:ExecuteCommand")
+    }
     async fn reboot_db_instance(&self, _: &str, _: bool) -> BackendResult<DbInstance> {
         self.refuse("rds:RebootDBInstance")
     }
@@ -194,6 +203,12 @@ mod tests {
         assert!(matches!(
             guard
                 .stop_task("works-logue-prod", &running.arn, "stopped by test")
+                .await,
+            Err(BackendError::ReadOnly { .. })
+        ));
+        assert!(matches!(
+            guard
+                .execute_command("works-logue-prod", &running.arn, "web", "/bin/sh")
                 .await,
             Err(BackendError::ReadOnly { .. })
         ));

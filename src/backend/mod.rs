@@ -207,6 +207,18 @@ pub trait Backend: Send + Sync {
     /// ECS `StopTask` with the reason ECS records; returns the task.
     async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task>;
 
+    /// ECS `ExecuteCommand`, interactive: opens an ECS Exec session running
+    /// `command` in `container` of `task` (then the container's runtime id
+    /// is read with DescribeTasks, as the CLI does). Returns what the
+    /// `session-manager-plugin` needs; nothing is attached yet.
+    async fn execute_command(
+        &self,
+        cluster: &str,
+        task: &str,
+        container: &str,
+        command: &str,
+    ) -> BackendResult<crate::exec::ExecSession>;
+
     /// RDS `RebootDBInstance`, with failover for Multi-AZ instances.
     async fn reboot_db_instance(
         &self,

@@ -270,6 +270,8 @@ pub enum Command {
     MuteAlarm,
     /// ECS `StopTask` of the selected task.
     StopTask,
+    /// ECS Exec: a shell in a container of the selected task.
+    Exec,
     /// The selected resource's ARN (a log line) to the clipboard.
     Copy,
     // --- metrics
@@ -286,7 +288,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 40] = [
+    pub const ALL: [Command; 41] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -319,6 +321,7 @@ impl Command {
         Command::Reboot,
         Command::MuteAlarm,
         Command::StopTask,
+        Command::Exec,
         Command::Copy,
         // --- metrics
         Command::MetricRange,
@@ -366,6 +369,7 @@ impl Command {
             Command::Reboot => "reboot",
             Command::MuteAlarm => "mute_alarm",
             Command::StopTask => "stop_task",
+            Command::Exec => "exec",
             Command::Copy => "copy",
             // --- metrics
             Command::MetricRange => "metric_range",
@@ -419,6 +423,7 @@ impl Command {
             Command::Reboot => "Reboot DB",
             Command::MuteAlarm => "Mute / unmute",
             Command::StopTask => "Stop a task",
+            Command::Exec => "Shell (ECS Exec)",
             Command::Copy => "Copy ARN / line",
             // --- metrics
             Command::MetricRange => "Chart time range",
@@ -467,6 +472,8 @@ impl Command {
             Command::Reboot => &["F"],
             Command::MuteAlarm => &["m"],
             Command::StopTask => &["ctrl-k"],
+            // k9s and e1s use `s` for a shell; here `s` scales.
+            Command::Exec => &["x"],
             Command::Copy => &["y"],
             // --- metrics
             Command::MetricRange => &["R"],
@@ -892,7 +899,7 @@ mod tests {
             assert_eq!(map.command_for(&ev(code, modifiers)), Some(cmd), "{code:?}");
         }
         assert_eq!(
-            map.command_for(&ev(KeyCode::Char('x'), KeyModifiers::NONE)),
+            map.command_for(&ev(KeyCode::Char('z'), KeyModifiers::NONE)),
             None
         );
         let release = KeyEvent {

@@ -64,6 +64,38 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, dialog:
             lines.push(hint_line(theme, "↑/↓ choose · enter next · esc cancel"));
             (format!("Deploy a new image to {service}"), false, lines)
         }
+        Dialog::ExecContainer {
+            task,
+            containers,
+            index,
+            ..
+        } => {
+            let mut lines = vec![Line::styled(
+                "Which container gets the shell? (those whose exec agent runs)",
+                theme.base,
+            )];
+            for (i, (name, image)) in containers.iter().enumerate() {
+                let style = if i == *index {
+                    theme.selected
+                } else {
+                    theme.base
+                };
+                lines.push(Line::styled(
+                    format!(
+                        " {name:<16} {}",
+                        clip_start(image, inner_w.saturating_sub(18))
+                    ),
+                    style,
+                ));
+            }
+            lines.push(Line::default());
+            lines.push(hint_line(theme, "↑/↓ choose · enter next · esc cancel"));
+            (
+                format!("Exec into task {}", crate::ops::task_label(task)),
+                false,
+                lines,
+            )
+        }
         Dialog::Rollback {
             env,
             service,
@@ -596,6 +628,30 @@ fn input_lines<'a>(
                 theme.dim,
             ));
             (format!("Deploy a new image to {service}"), "tag or image: ")
+        }
+        InputPurpose::ExecCommand { task, container } => {
+            lines.push(Line::from(vec![
+                label("ECS task", theme),
+                Span::styled(crate::ops::task_label(task).to_string(), theme.title),
+            ]));
+            lines.push(Line::from(vec![
+                label("container", theme),
+                Span::styled(container.clone(), theme.title),
+            ]));
+            for part in wrap(
+                "ECS Exec (interactive): the session-manager-plugin takes this terminal until \
+                 the command exits",
+                w,
+            ) {
+                lines.push(Line::styled(part, theme.dim));
+            }
+            (
+                format!(
+                    "Exec into {container} of task {}",
+                    crate::ops::task_label(task)
+                ),
+                "command: ",
+            )
         }
     };
     lines.push(Line::default());

@@ -156,6 +156,15 @@ fn lines<'a>(t: &Task, state: &State, theme: &Theme, width: usize) -> Vec<Line<'
         if let Some(h) = c.health_status.as_deref().filter(|_| !stopped) {
             head.push(Span::styled(format!("  health {h}"), theme.dim));
         }
+        // ECS Exec's agent: whether a shell can be opened here.
+        if let Some(agent) = c.exec_agent.as_deref().filter(|_| !stopped) {
+            let style = if agent == "RUNNING" {
+                theme.ok
+            } else {
+                theme.dim
+            };
+            head.push(Span::styled(format!("  exec agent {agent}"), style));
+        }
         field(&mut out, label("container"), head, width);
         if let Some(reason) = &c.reason {
             field(

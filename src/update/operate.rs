@@ -176,6 +176,7 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
             confirm(state, env, op);
             Vec::new()
         }
+        Command::Exec => super::exec::start(state, env),
         Command::MuteAlarm => {
             let find = |name: &str| {
                 state
@@ -543,6 +544,12 @@ pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Ef
             }
             _ => {}
         },
+        Dialog::ExecContainer {
+            env,
+            task,
+            containers,
+            index,
+        } => super::exec::on_container_key(state, env, task, containers, index, &key),
         Dialog::Rollback {
             env,
             service,
@@ -735,6 +742,20 @@ fn submit_input(state: &mut State, env: usize, purpose: InputPurpose, input: &st
         InputPurpose::Scale { service }
         | InputPurpose::Bounds { service }
         | InputPurpose::Image { service, .. } => service.clone(),
+        InputPurpose::ExecCommand { task, container } => {
+            match super::exec::submit_command(state, env, task, container, input) {
+                Ok(op) => confirm(state, env, op),
+                Err(error) => {
+                    state.mode = Mode::Dialog(Dialog::Input {
+                        env,
+                        purpose: purpose.clone(),
+                        input: input.to_string(),
+                        error: Some(error),
+                    });
+                }
+            }
+            return Vec::new();
+        }
     };
     let Some(s) = state.service(&service_name).cloned() else {
         state.mode = Mode::Normal;
@@ -795,6 +816,8 @@ fn submit_input(state: &mut State, env: usize, purpose: InputPurpose, input: &st
                 }),
             }
         }
+        // Handled above.
+        InputPurpose::ExecCommand { .. } => return Vec::new(),
     };
     match built {
         Ok(op) => {
@@ -965,6 +988,9 @@ pub(super) fn on_done(
             );
             return Vec::new();
         }
+        Ok(OpOutcome::Exec(session)) => {
+            return super::exec::on_session_opened(state, i, at, *session);
+        }
         Ok(o) => o,
     };
     let op = state.activity[i].op.clone();
@@ -1039,11 +1065,27 @@ pub(super) fn on_done(
                 enabled: *enable,
             },
         ),
-        (Operation::StopTask { .. }, OpOutcome::Task(t)) => (
-            format!("task {} {}", ops::task_label(&t.arn), t.last_status),
-            watch_target_of(&op),
-        ),
-        _ => ("accepted".to_string(), watch_target_of(&op)),
+        (Operation::StopTask { .. }, OpOutcome::Task(t)) => {
+            let Some(target) = watch_target_of(&op) else {
+                return Vec::new();
+            };
+            (
+                format!("task {} {}", ops::task_label(&t.arn), t.last_status),
+                target,
+            )
+        }
+        _ => {
+            let Some(target) = watch_target_of(&op) else {
+                // Nothing to follow (an exec session is followed by the
+                // event loop, not by polling).
+                state.activity[i].status = OpStatus::Accepted {
+                    at,
+                    detail: "accepted".to_string(),
+                };
+                return Vec::new();
+            };
+            ("accepted".to_string(), target)
+        }
     };
     let resource = watched_resource(&target);
     let a = &mut state.activity[i];
@@ -1086,8 +1128,8 @@ pub(super) fn on_done(
     effects
 }
 
-fn watch_target_of(op: &Operation) -> WatchTarget {
-    match op {
+fn watch_target_of(op: &Operation) -> Option<WatchTarget> {
+    Some(match op {
         Operation::Scale { service, to, .. } => WatchTarget::Service {
             service: service.clone(),
             deployment: None,
@@ -1132,7 +1174,8 @@ fn watch_target_of(op: &Operation) -> WatchTarget {
             service: service.clone(),
             stopped: false,
         },
-    }
+        Operation::Exec { .. } => return None,
+    })
 }
 
 /// The resource kind whose data tells how a watch is doing.

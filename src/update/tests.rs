@@ -1791,6 +1791,7 @@ fn a_stopped_task_is_followed_to_its_replacement_allowing_for_clock_skew() {
         platform_version: None,
         private_ip: None,
         eni: None,
+        enable_execute_command: false,
         containers: Vec::new(),
     };
     let old = now - chrono::TimeDelta::hours(2);

@@ -149,6 +149,10 @@ struct Clients {
 pub struct AwsBackend {
     name: String,
     region: String,
+    /// The environment's profile and endpoint URL (for the
+    /// session-manager-plugin of an ECS Exec session).
+    profile: Option<String>,
+    endpoint_url: Option<String>,
     clients: Clients,
     limits: Arc<Limits>,
     stats: Stats,
@@ -259,6 +263,8 @@ impl AwsBackend {
         Self {
             name: env.name.clone(),
             region,
+            profile: env.profile.clone(),
+            endpoint_url: env.endpoint_url.clone(),
             clients,
             limits: options.limits,
             stats: Stats::default(),
@@ -417,6 +423,16 @@ impl Backend for AwsBackend {
 
     async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task> {
         ecs::stop_task(self, cluster, task, reason).await
+    }
+
+    async fn execute_command(
+        &self,
+        cluster: &str,
+        task: &str,
+        container: &str,
+        command: &str,
+    ) -> BackendResult<crate::exec::ExecSession> {
+        ecs::execute_command(self, cluster, task, container, command).await
     }
 
     async fn reboot_db_instance(

@@ -1075,6 +1075,10 @@ impl Ecs {
                     health_status: Some(if *hc { t.health } else { "UNKNOWN" }.to_string()),
                     exit_code,
                     reason,
+                    // Simulated tasks have no container runtime and no
+                    // ECS Exec agent: nothing to open a shell in.
+                    runtime_id: None,
+                    exec_agent: None,
                 }
             })
             .collect();
@@ -1107,6 +1111,7 @@ impl Ecs {
             platform_version: Some("1.4.0".to_string()),
             private_ip: Some(private_ip_of(&t.id)),
             eni: Some(eni_of(&t.id)),
+            enable_execute_command: false,
             containers,
         }
     }

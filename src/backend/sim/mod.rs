@@ -301,6 +301,22 @@ impl Backend for SimBackend {
         }))
     }
 
+    async fn execute_command(
+        &self,
+        _cluster: &str,
+        task: &str,
+        _container: &str,
+        _command: &str,
+    ) -> BackendResult<crate::exec::ExecSession> {
+        Err(BackendError::Invalid {
+            message: format!(
+                "ECS Exec is not available in the simulation: simulated tasks (here {}) have no \
+                 container and no shell to open",
+                crate::domain::short_id(task)
+            ),
+        })
+    }
+
     async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup> {
         Ok(self.with(|w| {
             let now = w.now;
