@@ -266,7 +266,7 @@ impl Operation {
                 "the session-manager-plugin takes over this terminal; leave the shell (exit) \
                  to come back to the console"
                     .to_string(),
-                "a live shell in a production container: what you type runs there. The audit \
+                "a live shell in a running container: what you type runs there. The audit \
                  log records the session's start, end and exit status, never its content"
                     .to_string(),
             ],

@@ -309,30 +309,25 @@ fn image_check_lines<'a>(
     w: usize,
 ) -> Vec<Line<'a>> {
     let check = state.image_checks.get(&(env, image.to_string()));
-    let mut lines = Vec::new();
-    let mut push = |text: String, style: Style| {
-        for (i, part) in wrap(&text, w.saturating_sub(13)).into_iter().enumerate() {
-            let head = if i == 0 {
-                label("image", theme)
-            } else {
-                Span::raw(" ".repeat(13))
-            };
-            lines.push(Line::from(vec![head, Span::styled(part, style)]));
-        }
-    };
+    // (label, text, style) of each field.
+    let mut fields: Vec<(&str, String, Style)> = Vec::new();
+    let mut warning = None;
     match check {
-        None | Some(ImageCheck::Checking) => push(
+        None | Some(ImageCheck::Checking) => fields.push((
+            "image",
             "checking in ECR (ecr:DescribeImages)…".to_string(),
             theme.dim,
-        ),
-        Some(ImageCheck::NotEcr) => push(
+        )),
+        Some(ImageCheck::NotEcr) => fields.push((
+            "image",
             "cannot check: not in an Amazon ECR registry (only ECR images are checked)".to_string(),
             theme.dim,
-        ),
-        Some(ImageCheck::Failed(e)) => push(
+        )),
+        Some(ImageCheck::Failed(e)) => fields.push((
+            "image",
             format!("could not check: {e} — whether it exists is not known"),
             theme.warning,
-        ),
+        )),
         Some(ImageCheck::Done(ImageLookup::Found(d))) => {
             let pushed = d.pushed_at.map_or_else(
                 || "push time unknown".to_string(),
@@ -344,18 +339,31 @@ fn image_check_lines<'a>(
                     )
                 },
             );
-            push(format!("exists in ECR · {pushed}"), theme.ok);
-            push(format!("digest {}", d.digest), theme.dim);
+            fields.push(("image", format!("exists in ECR · {pushed}"), theme.ok));
+            fields.push(("digest", d.digest.clone(), theme.dim));
         }
         Some(ImageCheck::Done(ImageLookup::Missing { what })) => {
-            push(format!("NOT FOUND in ECR: {what}"), theme.danger);
-            for part in wrap(
-                "!! its tasks would fail to pull it (CannotPullContainerError). You can \
-                 still confirm (if you know it is being pushed now), or esc and check the tag",
-                w,
-            ) {
-                lines.push(Line::styled(part, theme.danger));
-            }
+            fields.push(("image", format!("NOT FOUND in ECR: {what}"), theme.danger));
+            warning = Some(
+                "!! its tasks would fail to pull it (CannotPullContainerError). You can still \
+                 confirm (if you know it is being pushed now), or esc and check the tag",
+            );
+        }
+    }
+    let mut lines = Vec::new();
+    for (name, text, style) in fields {
+        for (i, part) in wrap(&text, w.saturating_sub(13)).into_iter().enumerate() {
+            let head = if i == 0 {
+                label(name, theme)
+            } else {
+                Span::raw(" ".repeat(13))
+            };
+            lines.push(Line::from(vec![head, Span::styled(part, style)]));
+        }
+    }
+    if let Some(text) = warning {
+        for part in wrap(text, w) {
+            lines.push(Line::styled(part, theme.danger));
         }
     }
     lines
