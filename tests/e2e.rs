@@ -1451,6 +1451,7 @@ name = "e2e-exec"
         "#!/bin/sh\n\
          if [ \"$1\" = \"--version\" ]; then echo 1.2.707.0; exit 0; fi\n\
          for a in \"$@\"; do printf 'ARG %s\\n' \"$a\" >> {log}; done\n\
+         printf 'ENV %s\\n' \"$AWS_SSM_START_SESSION_RESPONSE\" >> {log}\n\
          printf 'STAND-IN SHELL> '\n\
          read line\n\
          printf 'READ %s\\n' \"$line\" >> {log}\n\
@@ -1523,6 +1524,29 @@ name = "e2e-exec"
         calls.contains(&format!("\"Target\":\"ecs:e2e-exec_{task_id}_")),
         "{calls}"
     );
+    // The session's token went to the plugin only: no file honban wrote
+    // (audit log, logs, recording) holds it.
+    let token = calls
+        .lines()
+        .find_map(|l| l.strip_prefix("ENV "))
+        .and_then(|json| json.split("\"tokenValue\":\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .expect("the session in the plugin's environment")
+        .to_string();
+    assert!(token.len() > 20, "{token}");
+    let mut stack = vec![pty.state_home()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default())
+                    .into_owned();
+                assert!(!text.contains(&token), "the token is in {}", path.display());
+            }
+        }
+    }
     let audit = std::fs::read_to_string(pty.state_home().join("honban").join("audit.jsonl"))
         .unwrap_or_default();
     let exec_lines: Vec<&str> = audit
