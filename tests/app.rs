@@ -600,6 +600,15 @@ async fn a_bad_image_fails_and_the_offered_rollback_restores_the_service() {
     );
     // The deploy was accepted ("success" as a request) but it did not
     // last: its final record says the circuit breaker rolled it back.
+    // The intent says what the registry said when it was confirmed.
+    assert!(
+        records[0]
+            .after
+            .as_deref()
+            .is_some_and(|a| a.contains("(ECR check: NOT FOUND: works-logue/api:bad-1")),
+        "{:?}",
+        records[0]
+    );
     let deploy = &records[2];
     assert_eq!(records[1].outcome, Some(honban::audit::Outcome::Success));
     assert_eq!(deploy.ended.as_deref(), Some("rolled back"));

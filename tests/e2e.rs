@@ -1541,8 +1541,8 @@ name = "e2e-exec"
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default())
-                    .into_owned();
+                let text =
+                    String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned();
                 assert!(!text.contains(&token), "the token is in {}", path.display());
             }
         }

@@ -883,7 +883,21 @@ fn send(state: &mut State, env: usize, op: Operation) -> Vec<Effect> {
     };
     let n = state.activity.len() + 1;
     let id = format!("{}-{n}", state.session);
-    let (before, after) = op.before_after();
+    let (before, mut after) = op.before_after();
+    // What the registry said of the image when the operator confirmed: the
+    // audit log tells a deploy of a missing tag from an unchecked one.
+    if let Operation::DeployImage { to, .. } = &op {
+        let said = match state.image_checks.get(&(env, to.clone())) {
+            Some(ImageCheck::Done(ImageLookup::Found(d))) => format!("exists, {}", d.digest),
+            Some(ImageCheck::Done(ImageLookup::Missing { what })) => {
+                format!("NOT FOUND: {what}")
+            }
+            Some(ImageCheck::Failed(e)) => format!("could not check: {e}"),
+            Some(ImageCheck::NotEcr) => "not an ECR image, not checked".to_string(),
+            Some(ImageCheck::Checking) | None => "no answer yet".to_string(),
+        };
+        after = format!("{after} (ECR check: {said})");
+    }
     let context = AuditContext {
         environment: e.name.clone(),
         account: e.account().map(str::to_string),
