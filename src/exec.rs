@@ -107,6 +107,80 @@ impl ExecSession {
     }
 }
 
+/// Why a shell cannot be opened in a task: a short sentence for the
+/// message line (what is wrong first) and the whole of it, with what to do,
+/// for the task's detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unready {
+    pub short: String,
+    pub detail: String,
+}
+
+/// The containers of `task` a shell can be opened in (`(name, image)`:
+/// RUNNING, exec enabled when it started, the ExecuteCommandAgent RUNNING,
+/// a runtime id), or why none.
+pub fn readiness(task: &crate::domain::Task) -> Result<Vec<(String, String)>, Unready> {
+    let id = crate::ops::task_label(&task.arn);
+    if task.last_status != "RUNNING" || task.desired_status != "RUNNING" {
+        let status = if task.desired_status == "STOPPED" && task.last_status != "STOPPED" {
+            format!("{} and stopping", task.last_status)
+        } else {
+            task.last_status.clone()
+        };
+        return Err(Unready {
+            short: format!("task {id} is {status}: a shell opens only in a RUNNING task"),
+            detail: format!("the task is {status}: a shell opens only in a RUNNING task"),
+        });
+    }
+    if !task.enable_execute_command {
+        let enable = match task.service_name() {
+            Some(service) => format!(
+                "enable it on {service}: aws ecs update-service --cluster {} --service \
+                 {service} --enable-execute-command --force-new-deployment, then open a shell \
+                 in one of the new tasks",
+                short_id(&task.cluster_arn)
+            ),
+            None => "run a new task with --enable-execute-command".to_string(),
+        };
+        return Err(Unready {
+            short: format!("no ECS Exec on task {id}: not enabled when it started"),
+            detail: format!(
+                "not enabled (enableExecuteCommand is false; it is set when a task starts) — \
+                 {enable}; the task role needs the ssmmessages:* permissions"
+            ),
+        });
+    }
+    let ready: Vec<(String, String)> = task
+        .containers
+        .iter()
+        .filter(|c| c.exec_agent.as_deref() == Some("RUNNING") && c.runtime_id.is_some())
+        .map(|c| (c.name.clone(), c.image.clone()))
+        .collect();
+    if ready.is_empty() {
+        let agents: Vec<String> = task
+            .containers
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c.name,
+                    c.exec_agent.as_deref().unwrap_or("no agent")
+                )
+            })
+            .collect();
+        return Err(Unready {
+            short: format!("no ECS Exec agent RUNNING in task {id}"),
+            detail: format!(
+                "no container's ExecuteCommandAgent is RUNNING ({}): it may still be starting \
+                 (try again in a minute), or it cannot reach Systems Manager (the task role's \
+                 ssmmessages:* permissions, a route to the ssmmessages endpoint)",
+                agents.join(", ")
+            ),
+        });
+    }
+    Ok(ready)
+}
+
 /// `ecs:<cluster>_<task id>_<runtime id>`.
 pub fn target(cluster_arn: &str, task_arn: &str, runtime_id: &str) -> String {
     format!(

@@ -4436,8 +4436,15 @@ async fn exec_refuses_with_the_reason_and_sends_nothing_it_should_not() {
     press(&mut app, KeyCode::Char('x'));
     assert!(is_normal(&app), "{:?}", app.state.mode);
     let text = flash_text(&app);
-    assert!(text.contains("exec is not enabled on task"), "{text}");
-    assert!(text.contains("--enable-execute-command"), "{text}");
+    assert!(
+        text.contains("not enabled when it started — enter shows how"),
+        "{text}"
+    );
+    // The detail says it whole.
+    press(&mut app, KeyCode::Enter);
+    let screen = draw(&app);
+    assert!(screen.contains("--enable-execute-command"), "{screen}");
+    press(&mut app, KeyCode::Esc);
 
     // No plugin on PATH: nothing is sent; how to install it.
     select_task(&mut app, &exec_task).await;

@@ -1484,7 +1484,10 @@ name = "e2e-exec"
     pty.key_enter();
     std::thread::sleep(Duration::from_millis(300));
     pty.key_enter();
-    ok(pty.wait_for("exec agent RUNNING", STEP));
+    ok(pty.wait_for_all(
+        &["exec agent RUNNING", "ready — x opens a shell in web"],
+        STEP,
+    ));
     pty.send_str("x");
     ok(pty.wait_for("command: /bin/sh", STEP));
     pty.key_enter();

@@ -190,6 +190,34 @@ fn lines<'a>(t: &Task, state: &State, theme: &Theme, width: usize) -> Vec<Line<'
         }
     }
 
+    // ECS Exec: whether a shell can be opened here, else why and what to do
+    // (wrapped: the message line has room for the first words only).
+    let simulated = state
+        .env()
+        .is_none_or(|e| e.source == crate::config::Source::Sim);
+    if !simulated && !stopped {
+        let (text, style) = match crate::exec::readiness(t) {
+            Ok(ready) => {
+                let names: Vec<&str> = ready.iter().map(|(n, _)| n.as_str()).collect();
+                (
+                    format!(
+                        "ready — {} opens a shell in {}",
+                        key(Command::Exec),
+                        names.join(", ")
+                    ),
+                    theme.ok,
+                )
+            }
+            Err(u) => (u.detail, theme.dim),
+        };
+        field(
+            &mut out,
+            label("exec"),
+            vec![Span::styled(text, style)],
+            width,
+        );
+    }
+
     // When (UTC; with the date once it is not today's).
     let time = |name: &str, at: Option<Timestamp>| -> Vec<Span<'a>> {
         let Some(at) = at else {

@@ -63,73 +63,31 @@ pub(super) fn start(state: &mut State, env: usize) -> Vec<Effect> {
 }
 
 /// The containers of `task` a shell can be opened in (name, image), or why
-/// there is none, in words that say what to do.
+/// there is none: first what is wrong, then where the whole reason is (the
+/// message line is one line on an 80-column terminal).
 fn exec_containers(
     state: &State,
     env: usize,
     task: &Task,
 ) -> Result<Vec<(String, String)>, String> {
-    let id = ops::task_label(&task.arn);
     let Some(e) = state.envs.get(env) else {
         return Err("the environment is gone".to_string());
     };
     if e.source == Source::Sim {
         return Err(format!(
-            "exec is not available in the simulation: simulated tasks have no container to open \
-             a shell in (task {id} of {}). Against AWS, x opens one with ECS Exec",
-            e.name
+            "no exec in the simulation: simulated tasks have no shell (task {}); against AWS, \
+             ECS Exec opens one",
+            ops::task_label(&task.arn)
         ));
     }
-    if task.last_status != "RUNNING" || task.desired_status != "RUNNING" {
-        return Err(format!(
-            "task {id} is {}{}: a shell opens only in a RUNNING task",
-            task.last_status,
-            if task.desired_status == "STOPPED" && task.last_status != "STOPPED" {
-                " and stopping"
-            } else {
-                ""
-            }
-        ));
-    }
-    if !task.enable_execute_command {
-        let enable = match task.service_name() {
-            Some(service) => format!(
-                "enable it on the service and start new tasks: aws ecs update-service --cluster \
-                 {} --service {service} --enable-execute-command --force-new-deployment",
-                short_id(&task.cluster_arn)
-            ),
-            None => "run a new task with --enable-execute-command".to_string(),
-        };
-        return Err(format!(
-            "exec is not enabled on task {id} (enableExecuteCommand is false: it is set when a \
-             task starts) — {enable}; the task role also needs ssmmessages:* permissions"
-        ));
-    }
-    let ready: Vec<(String, String)> = task
-        .containers
-        .iter()
-        .filter(|c| c.exec_agent.as_deref() == Some("RUNNING") && c.runtime_id.is_some())
-        .map(|c| (c.name.clone(), c.image.clone()))
-        .collect();
-    if ready.is_empty() {
-        let agents: Vec<String> = task
-            .containers
-            .iter()
-            .map(|c| {
-                format!(
-                    "{} {}",
-                    c.name,
-                    c.exec_agent.as_deref().unwrap_or("no agent")
-                )
-            })
-            .collect();
-        return Err(format!(
-            "no container of task {id} has its ExecuteCommandAgent RUNNING ({}): the agent may \
-             still be starting — try again in a minute — or cannot reach Systems Manager",
-            agents.join(", ")
-        ));
-    }
-    Ok(ready)
+    crate::exec::readiness(task).map_err(|u| {
+        let more = u.detail != u.short && !u.detail.starts_with("the task is");
+        match state.view() {
+            _ if !more => u.short,
+            View::TaskDetail { .. } => format!("{} — see exec below", u.short),
+            _ => format!("{} — enter shows how", u.short),
+        }
+    })
 }
 
 fn open_command(state: &mut State, env: usize, task: &str, container: &str) {

@@ -78,7 +78,7 @@ fn exec_says_why_not_before_anything_is_sent() {
     let cases = [
         (
             showing(task("RUNNING", true, agent()), Source::Sim),
-            "not available in the simulation",
+            "no exec in the simulation",
         ),
         (
             showing(task("STOPPED", true, agent()), Source::Aws),
@@ -86,7 +86,7 @@ fn exec_says_why_not_before_anything_is_sent() {
         ),
         (
             showing(task("RUNNING", false, agent()), Source::Aws),
-            "--enable-execute-command",
+            "no ECS Exec on task 01234567: not enabled when it started — see exec below",
         ),
         (
             showing(
@@ -97,7 +97,7 @@ fn exec_says_why_not_before_anything_is_sent() {
                 ),
                 Source::Aws,
             ),
-            "ExecuteCommandAgent RUNNING (web PENDING, log no agent)",
+            "no ECS Exec agent RUNNING in task 01234567 — see exec below",
         ),
     ];
     for (mut s, why) in cases {
@@ -107,6 +107,26 @@ fn exec_says_why_not_before_anything_is_sent() {
         let text = flash_of(&s);
         assert!(text.contains(why), "{why}: {text}");
     }
+    // The detail says it whole: what to do.
+    let not_enabled =
+        crate::exec::readiness(&task("RUNNING", false, agent())).expect_err("not enabled");
+    assert!(
+        not_enabled.detail.contains(
+            "aws ecs update-service --cluster prod --service web --enable-execute-command \
+             --force-new-deployment"
+        ),
+        "{not_enabled:?}"
+    );
+    let no_agent = crate::exec::readiness(&task(
+        "RUNNING",
+        true,
+        vec![container("web", Some("PENDING")), container("log", None)],
+    ))
+    .expect_err("no agent");
+    assert!(
+        no_agent.detail.contains("(web PENDING, log no agent)"),
+        "{no_agent:?}"
+    );
     // Read-only: refused by the key (and below, by the backend's guard).
     let mut s = showing(task("RUNNING", true, agent()), Source::Aws);
     s.envs[0].read_only = true;
