@@ -44,6 +44,10 @@ pub(super) fn start(state: &mut State, env: usize) -> Vec<Effect> {
             return Vec::new();
         }
     };
+    // One session at a time per task while its request is being sent.
+    if super::operate::refuse_busy(state, ops::task_label(&task.arn)) {
+        return Vec::new();
+    }
     match exec_containers(state, env, &task) {
         Ok(containers) => match containers.as_slice() {
             [] => {}

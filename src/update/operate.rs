@@ -229,7 +229,7 @@ fn selected_service(state: &State) -> Result<String, Selection> {
 }
 
 /// Refuses (with a message) while an operation on `resource` is being sent.
-fn refuse_busy(state: &mut State, resource: &str) -> bool {
+pub(super) fn refuse_busy(state: &mut State, resource: &str) -> bool {
     let busy = state.activity.iter().any(|a| {
         a.env == state.active
             && a.op.resource() == resource

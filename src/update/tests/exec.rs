@@ -229,6 +229,11 @@ fn exec_asks_the_container_and_command_confirms_hands_over_and_records_the_end()
         other => panic!("expected one Operate: {other:?}"),
     };
 
+    // A second exec into the task waits for the first's answer.
+    assert!(update(&mut s, Action::Command(Command::Exec)).is_empty());
+    assert!(matches!(s.mode, Mode::Normal), "{:?}", s.mode);
+    assert!(flash_of(&s).contains("being sent"), "{}", flash_of(&s));
+
     // The session opened: handed over after the next frame, no watch.
     let session = ExecSession {
         cluster_arn: "arn:aws:ecs:ap-northeast-1:123456789012:cluster/prod".into(),
