@@ -90,6 +90,7 @@ fn tasks() -> Vec<Task> {
             platform_version: None,
             private_ip: None,
             eni: None,
+            enable_execute_command: false,
             containers: Vec::new(),
         })
         .collect()

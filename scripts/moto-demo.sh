@@ -114,8 +114,10 @@ endpoint="http://127.0.0.1:$proxy_port"
 echo "moto-demo: moto on $moto_url, the proxy on $endpoint"
 for env in works-logue-prod works-logue-stg; do
     printf 'moto-demo: seeding %s … ' "$env"
+    # ECS Exec on web (one task started with it), sent through the proxy:
+    # moto keeps no ECS Exec state, the proxy does (and answers ExecuteCommand).
     "$venv/bin/python" scripts/seed-moto.py --endpoint "$moto_url" --name "$env" --activity \
-        >"$logdir/seed-$env.json"
+        --exec-through "$endpoint" >"$logdir/seed-$env.json"
     "$venv/bin/python" - "$logdir/seed-$env.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -178,6 +180,12 @@ of metrics and web's log lines is added (the spike is over), and ten
 minutes from now the 5XX alarm goes back to OK. The spike's error lines
 leave the logs view's 15 minutes after a few minutes: press t and type 1h
 (enter) there to read from an hour back.
+
+ECS Exec: web has one task started with exec enabled (3, the task whose
+detail says "exec agent RUNNING", x). The proxy answers ExecuteCommand with
+a well-formed session that no agent serves: put a stand-in
+session-manager-plugin first on PATH to see the hand-over (a real plugin
+would fail to connect), e.g. one that prints its arguments and reads a line.
 
 Request counts so far:  curl -s '$endpoint/__proxy/counts'
 Throttle the next 3 ListServices:

@@ -178,6 +178,12 @@ def main() -> int:
     parser.add_argument(
         "--feed", action="store_true", help="after --activity: a new minute of metrics and logs every minute"
     )
+    parser.add_argument(
+        "--exec-through",
+        metavar="URL",
+        help="ECS Exec: enable it on web and start one web task with it, sent through URL (the test "
+        "proxy, which keeps the ECS Exec state moto lacks); summary: exec_tasks",
+    )
     for opt in ("services", "tasks", "alarms", "dbs", "snapshots", "clusters"):
         parser.add_argument(f"--extra-{opt}", type=int, default=0, metavar="N")
     args = parser.parse_args()
@@ -272,6 +278,8 @@ class Seeder:
                 self.activity(tgs, lb_dim, dbs)
             self.alarms(ALARMS, tgs, dbs, lb_dim)
         self.extras()
+        if a.exec_through:
+            self.exec_task(a.exec_through)
         if not a.minimal:
             # Target tracking creates its own alarms (moto does, as AWS does).
             prefix = f"TargetTracking-service/{self.name}/"
@@ -441,6 +449,37 @@ class Seeder:
         self.summary["tasks"] += count
         by_group = self.summary["tasks_by_group"]
         by_group[group] = by_group.get(group, 0) + count
+
+    def exec_task(self, through: str) -> None:
+        """ECS Exec enabled on web (as `update-service --enable-execute-command`
+        does) and one more web task started with it; web's earlier tasks
+        started without it, as on AWS. Sent through the proxy: moto itself
+        keeps no ECS Exec state."""
+        config = Config(retries={"max_attempts": 1, "mode": "standard"})
+        ecs = boto3.client("ecs", endpoint_url=through, region_name=self.region, config=config)
+        if self.args.account:
+            ecs.meta.events.register("before-sign.*.*", self._add_header)
+        ecs.update_service(cluster=self.name, service="web", enableExecuteCommand=True)
+        s = ecs.describe_services(cluster=self.name, services=["web"])["services"][0]
+        deployment = (s.get("deployments") or [{}])[0].get("id")
+        kwargs = {
+            "cluster": self.name,
+            "taskDefinition": s["taskDefinition"],
+            "count": 1,
+            "launchType": "FARGATE",
+            "group": "service:web",
+            "networkConfiguration": self.awsvpc,
+            "enableExecuteCommand": True,
+        }
+        if deployment:
+            kwargs["startedBy"] = deployment
+        resp = ecs.run_task(**kwargs)
+        if resp.get("failures"):
+            raise SystemExit(f"RunTask failed: {resp['failures']}")
+        self.summary["exec_tasks"] = [t["taskArn"] for t in resp["tasks"]]
+        self.summary["tasks"] += 1
+        by_group = self.summary["tasks_by_group"]
+        by_group["service:web"] = by_group.get("service:web", 0) + 1
 
     def service_tasks(self, services: list[str], per_service: int) -> None:
         described = self.ecs.describe_services(cluster=self.name, services=services)["services"]

@@ -160,6 +160,19 @@ pub enum Action {
         at: Timestamp,
         result: Result<Vec<String>, BackendError>,
     },
+    /// The `session-manager-plugin` of an ECS Exec session exited (or could
+    /// not be run): the console has the terminal again.
+    ExecEnded {
+        id: String,
+        end: crate::exec::SessionEnd,
+    },
+    /// An image about to be deployed was checked in its registry (or the
+    /// check failed: then whether it exists is not known).
+    ImageChecked {
+        env: usize,
+        image: String,
+        result: Result<crate::images::ImageLookup, BackendError>,
+    },
     // --- probes
     /// A health check's interval elapsed.
     ProbeDue { env: usize, probe: usize },
@@ -208,4 +221,6 @@ pub enum OpOutcome {
     AlarmActions,
     /// `StopTask` returned the task.
     Task(Box<crate::domain::Task>),
+    /// `ExecuteCommand` opened a session (the plugin attaches to it).
+    Exec(Box<crate::exec::ExecSession>),
 }

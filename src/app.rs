@@ -4,6 +4,7 @@
 //! as `Action`s → draw from `&State` when something changed. The loop never
 //! awaits the network: it only waits for the next event, result or tick.
 
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -17,6 +18,7 @@ use crate::action::Action;
 use crate::backend::sim::SimClock;
 use crate::config::theme::Theme;
 use crate::effect::Effect;
+use crate::exec::SessionEnd;
 use crate::runner::{EnvRuntime, Runner, start_pollers};
 use crate::state::State;
 use crate::ui;
@@ -58,6 +60,12 @@ impl Signals {
         })
     }
 
+    /// Drops the SIGINTs received so far: a ctrl-c typed while the
+    /// terminal belonged to an ECS Exec session was meant for it.
+    pub async fn discard_interrupts(&mut self) {
+        while let Ok(Some(())) = tokio::time::timeout(Duration::ZERO, self.int.recv()).await {}
+    }
+
     /// The number of the next signal received.
     pub async fn recv(&mut self) -> i32 {
         tokio::select! {
@@ -94,6 +102,8 @@ pub struct App {
     /// Effects started whose results have not come back yet.
     pending: usize,
     signals: Option<Signals>,
+    /// Where the session-manager-plugin is looked for (`None`: `PATH`).
+    plugin_search: Option<std::ffi::OsString>,
 }
 
 impl App {
@@ -108,6 +118,7 @@ impl App {
             rx,
             pending: 0,
             signals: None,
+            plugin_search: None,
         }
     }
 
@@ -141,6 +152,13 @@ impl App {
         self.runner.set_mutation_timeout(timeout);
     }
 
+    /// Looks for the session-manager-plugin in `search` (a `PATH`-style
+    /// list) instead of `PATH` (tests).
+    pub fn set_plugin_search(&mut self, search: std::ffi::OsString) {
+        self.runner.set_plugin_search(search.clone());
+        self.plugin_search = Some(search);
+    }
+
     /// Sets the pauses between reads back of an unanswered change that does
     /// not show yet (tests shorten them).
     pub fn set_read_back_pauses(&mut self, pauses: Vec<Duration>) {
@@ -158,6 +176,7 @@ impl App {
                 | Action::OutcomeAudited { .. }
                 | Action::Reconciled { .. }
                 | Action::ProbeDone { .. }
+                | Action::ImageChecked { .. }
                 // --- metrics
                 | Action::AlarmHistoryLoaded { .. }
                 // --- logs
@@ -227,7 +246,8 @@ impl App {
         // Intents of earlier sessions without a result are read back.
         self.dispatch(Action::Start);
 
-        let mut events = spawn_input_reader();
+        let gate = Arc::new(InputGate::default());
+        let mut events = spawn_input_reader(gate.clone());
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_draw = tokio::time::Instant::now() - FRAME;
@@ -248,6 +268,16 @@ impl App {
                 // `y` copied something: to the clipboard, through the terminal.
                 if let Some(text) = self.state.clipboard.take() {
                     write_clipboard(&text);
+                }
+                // An ECS Exec session is open: the terminal is its until
+                // the plugin exits.
+                if let Some(h) = self.state.handover.take() {
+                    let id = h.id.clone();
+                    let end = self.hand_over(&gate, h).await;
+                    terminal.clear()?;
+                    let size = terminal.size()?;
+                    self.dispatch(Action::Resize(size.width, size.height));
+                    self.dispatch(Action::ExecEnded { id, end });
                 }
                 continue;
             }
@@ -313,6 +343,94 @@ impl App {
         true
     }
 
+    /// Hands the terminal to the `session-manager-plugin` of an ECS Exec
+    /// session and takes it back when the plugin exits: the input thread
+    /// stops reading the terminal (the plugin's keystrokes are its own),
+    /// raw mode and the alternate screen are left, signals a user types
+    /// (ctrl-c, ctrl-\\, ctrl-z) go to the plugin and not to the console,
+    /// then everything is put back as it was.
+    async fn hand_over(&mut self, gate: &InputGate, h: crate::exec::Handover) -> SessionEnd {
+        use crossterm::{cursor, event, execute, terminal};
+        use tokio::signal::unix::{SignalKind, signal};
+        gate.pause();
+        let mut out = std::io::stdout();
+        let _ = execute!(
+            out,
+            event::DisableBracketedPaste,
+            terminal::LeaveAlternateScreen,
+            cursor::Show
+        );
+        let _ = terminal::disable_raw_mode();
+        // Held for the session: these signals no longer end or stop the
+        // console (the plugin gets them, as with the AWS CLI).
+        let held: Vec<_> = [
+            SignalKind::interrupt(),
+            SignalKind::quit(),
+            SignalKind::from_raw(libc::SIGTSTP),
+        ]
+        .into_iter()
+        .filter_map(|k| signal(k).ok())
+        .collect();
+        {
+            use std::io::Write;
+            let _ = writeln!(
+                out,
+                "honban: ECS Exec — {} in {} of task {} ({}); the console comes back when it exits",
+                h.command,
+                h.session.container,
+                crate::ops::task_label(&h.session.task_arn),
+                self.state.envs.get(h.env).map_or("?", |e| e.name.as_str()),
+            );
+            let _ = out.flush();
+        }
+        tracing::info!(id = %h.id, session = %h.session.session_id, "terminal handed to session-manager-plugin");
+        let search = self.plugin_search.clone();
+        let end =
+            match tokio::task::spawn_blocking(move || crate::exec::run_plugin(&h, search)).await {
+                Ok(end) => end,
+                Err(e) => SessionEnd {
+                    code: None,
+                    error: Some(crate::supervise::join_error(e)),
+                    seconds: 0,
+                },
+            };
+        tracing::info!(end = %end.describe(), "terminal back from session-manager-plugin");
+        drop(held);
+        if let Some(s) = self.signals.as_mut() {
+            s.discard_interrupts().await;
+        }
+        let _ = terminal::enable_raw_mode();
+        let _ = execute!(
+            out,
+            terminal::EnterAlternateScreen,
+            event::EnableBracketedPaste,
+            cursor::Hide
+        );
+        gate.resume();
+        end
+    }
+
+    /// Without a terminal (tests): runs the plugin of an ECS Exec session
+    /// that is waiting for it, as the event loop does after a frame, and
+    /// applies its end. `None` when no session is waiting.
+    pub async fn run_handover_headless(&mut self) -> Option<SessionEnd> {
+        let h = self.state.handover.take()?;
+        let id = h.id.clone();
+        let search = self.plugin_search.clone();
+        let end = tokio::task::spawn_blocking(move || crate::exec::run_plugin(&h, search))
+            .await
+            .unwrap_or_else(|e| SessionEnd {
+                code: None,
+                error: Some(crate::supervise::join_error(e)),
+                seconds: 0,
+            });
+        self.dispatch(Action::ExecEnded {
+            id,
+            end: end.clone(),
+        });
+        Some(end)
+    }
+
     /// Applies every action already waiting (before the next draw; tests
     /// use it for results that come back outside [`settle`](Self::settle)).
     pub fn drain(&mut self) {
@@ -326,16 +444,96 @@ impl App {
     }
 }
 
+/// How often the input thread looks up from the terminal to see whether
+/// it must pause.
+const INPUT_POLL: Duration = Duration::from_millis(100);
+
+/// Pauses the input thread: while an ECS Exec session has the terminal,
+/// nothing in the console may read it (the plugin's keystrokes would be
+/// stolen). `pause` returns once the thread has stopped reading.
+#[derive(Default)]
+struct InputGate {
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    /// The loop asks the thread to stop reading.
+    paused: bool,
+    /// The thread has stopped reading and waits.
+    parked: bool,
+}
+
+impl InputGate {
+    fn lock(&self) -> MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Asks the thread to stop and waits (a bounded time) until it has.
+    fn pause(&self) {
+        let mut g = self.lock();
+        g.paused = true;
+        self.changed.notify_all();
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while !g.parked {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                tracing::warn!("the input thread did not pause in time");
+                break;
+            }
+            g = self
+                .changed
+                .wait_timeout(g, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+    }
+
+    fn resume(&self) {
+        let mut g = self.lock();
+        g.paused = false;
+        self.changed.notify_all();
+    }
+
+    /// The thread's side: waits here while paused.
+    fn wait_while_paused(&self) {
+        let mut g = self.lock();
+        if !g.paused {
+            return;
+        }
+        g.parked = true;
+        self.changed.notify_all();
+        while g.paused {
+            g = self.changed.wait(g).unwrap_or_else(PoisonError::into_inner);
+        }
+        g.parked = false;
+    }
+}
+
 /// Reads terminal events on a thread of its own and hands them over as
-/// they arrive, so that the loop can take every waiting one at once. The
-/// thread ends with the process (it blocks in `read`), or when the loop
-/// has gone and a send fails.
-fn spawn_input_reader() -> UnboundedReceiver<std::io::Result<Event>> {
+/// they arrive, so that the loop can take every waiting one at once. It
+/// looks up every [`INPUT_POLL`] to pause when `gate` says so (an ECS Exec
+/// session has the terminal). The thread ends when the loop has gone (or
+/// the terminal fails).
+fn spawn_input_reader(gate: Arc<InputGate>) -> UnboundedReceiver<std::io::Result<Event>> {
     let (tx, rx) = unbounded_channel();
     let spawned = std::thread::Builder::new()
         .name("honban-input".into())
         .spawn(move || {
             loop {
+                gate.wait_while_paused();
+                if tx.is_closed() {
+                    break;
+                }
+                match crossterm::event::poll(INPUT_POLL) {
+                    Ok(false) => continue,
+                    Ok(true) => {}
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                }
                 let event = crossterm::event::read();
                 let failed = event.is_err();
                 if tx.send(event).is_err() || failed {

@@ -223,6 +223,9 @@ pub struct Task {
     pub private_ip: Option<String>,
     /// The id of its elastic network interface (awsvpc).
     pub eni: Option<String>,
+    /// ECS Exec was enabled when the task was started (only then can a
+    /// shell be opened in its containers).
+    pub enable_execute_command: bool,
     pub containers: Vec<Container>,
 }
 
@@ -267,6 +270,11 @@ pub struct Container {
     pub health_status: Option<String>,
     pub exit_code: Option<i32>,
     pub reason: Option<String>,
+    /// The container runtime's id: with the cluster and task ids, the
+    /// target of an ECS Exec session.
+    pub runtime_id: Option<String>,
+    /// `lastStatus` of its ExecuteCommandAgent (ECS Exec), when it has one.
+    pub exec_agent: Option<String>,
 }
 
 /// A task-definition revision (`DescribeTaskDefinition`). Immutable once

@@ -74,6 +74,14 @@ pub enum Effect {
         env: usize,
         record: Box<crate::audit::Record>,
     },
+    /// Ask the registry whether an image about to be deployed exists
+    /// (ECR `DescribeImages`); answered with `Action::ImageChecked`.
+    CheckImage {
+        env: usize,
+        /// The image reference as it will be deployed.
+        image: String,
+        ecr: crate::images::EcrImage,
+    },
     /// Leave the console.
     Quit,
     // --- probes

@@ -12,7 +12,9 @@ pub mod clipboard;
 pub mod config;
 pub mod domain;
 pub mod effect;
+pub mod exec;
 pub mod health;
+pub mod images;
 pub mod logging;
 pub mod metrics;
 // --- logs

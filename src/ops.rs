@@ -77,6 +77,18 @@ pub enum Operation {
         /// What ECS records as the stopped reason: who stopped it.
         reason: String,
     },
+    /// ECS `ExecuteCommand` (interactive), then the terminal is handed to
+    /// the `session-manager-plugin` until the session ends.
+    Exec {
+        cluster: String,
+        /// The task's ARN.
+        task: String,
+        service: Option<String>,
+        container: String,
+        /// The container's runtime id: the session's target.
+        runtime_id: String,
+        command: String,
+    },
 }
 
 impl Operation {
@@ -95,6 +107,7 @@ impl Operation {
             Self::AlarmActions { enable: true, .. } => "alarm-unmute",
             Self::AlarmActions { .. } => "alarm-mute",
             Self::StopTask { .. } => "stop-task",
+            Self::Exec { .. } => "exec",
         }
     }
 
@@ -124,6 +137,9 @@ impl Operation {
                 ..
             } => format!("Stop task {} of {service}", self.resource()),
             Self::StopTask { .. } => format!("Stop task {}", self.resource()),
+            Self::Exec { container, .. } => {
+                format!("Exec into {container} of task {}", self.resource())
+            }
         }
     }
 
@@ -140,7 +156,7 @@ impl Operation {
             Self::AlarmActions { alarm, .. } => alarm,
             // The task id as the tasks view shows it (what a protected
             // environment asks to be typed).
-            Self::StopTask { task, .. } => task_label(task),
+            Self::StopTask { task, .. } | Self::Exec { task, .. } => task_label(task),
         }
     }
 
@@ -154,7 +170,7 @@ impl Operation {
             | Self::Restart { .. } => "ECS service",
             Self::Snapshot { .. } | Self::Reboot { .. } => "DB instance",
             Self::AlarmActions { .. } => "alarm",
-            Self::StopTask { .. } => "ECS task",
+            Self::StopTask { .. } | Self::Exec { .. } => "ECS task",
         }
     }
 
@@ -246,6 +262,14 @@ impl Operation {
             Self::StopTask { service: None, .. } => {
                 vec!["this task belongs to no service: nothing replaces it".to_string()]
             }
+            Self::Exec { .. } => vec![
+                "the session-manager-plugin takes over this terminal; leave the shell (exit) \
+                 to come back to the console"
+                    .to_string(),
+                "a live shell in a running container: what you type runs there. The audit \
+                 log records the session's start, end and exit status, never its content"
+                    .to_string(),
+            ],
             _ => Vec::new(),
         }
     }
@@ -302,6 +326,12 @@ impl Operation {
                     Some(service) => format!("STOPPED; {service} starts a replacement"),
                     None => "STOPPED".to_string(),
                 },
+            ),
+            Self::Exec {
+                container, command, ..
+            } => (
+                format!("{container} RUNNING"),
+                format!("an interactive session running {command} in {container}"),
             ),
         }
     }
@@ -387,6 +417,25 @@ impl Operation {
                 "ecs:StopTask cluster={cluster} task={} reason=\"{reason}\"",
                 short_id(task)
             )],
+            Self::Exec {
+                cluster,
+                task,
+                container,
+                runtime_id,
+                command,
+                ..
+            } => vec![
+                format!(
+                    "ecs:ExecuteCommand cluster={cluster} task={} container={container} \
+                     interactive=true command=\"{command}\"",
+                    short_id(task)
+                ),
+                format!(
+                    "then session-manager-plugin StartSession \
+                     Target={} (this terminal)",
+                    crate::exec::target(cluster, task, runtime_id)
+                ),
+            ],
         }
     }
 
@@ -464,6 +513,19 @@ impl Operation {
                 "cluster": cluster, "task": task, "service": service, "reason": reason,
                 "before": { "lastStatus": status, "serviceRunning": running },
             }),
+            Self::Exec {
+                cluster,
+                task,
+                service,
+                container,
+                runtime_id,
+                command,
+            } => json!({
+                "cluster": cluster, "task": task, "service": service,
+                "container": container, "runtimeId": runtime_id, "command": command,
+                "interactive": true,
+                "target": crate::exec::target(cluster, task, runtime_id),
+            }),
         }
     }
 }
@@ -538,6 +600,14 @@ impl Operation {
                 status: text(&p["before"]["lastStatus"])?,
                 running: count(&p["before"]["serviceRunning"]).unwrap_or(0),
                 reason: text(&p["reason"])?,
+            },
+            "exec" => Operation::Exec {
+                cluster: cluster()?,
+                task: text(&p["task"])?,
+                service: service(),
+                container: text(&p["container"])?,
+                runtime_id: text(&p["runtimeId"])?,
+                command: text(&p["command"])?,
             },
             _ => return None,
         })

@@ -503,6 +503,15 @@ pub async fn read_back<B: Backend + ?Sized>(
             let t = tasks.items.iter().find(|t| &t.arn == task);
             judge(op, since, Evidence::Task(t))
         }
+        // A session leaves nothing to read: one opened and never attached
+        // ends by itself.
+        Operation::Exec { .. } => Found {
+            verdict: Verdict::Unknown,
+            evidence: "an ECS Exec session cannot be read back (one that was opened and never \
+                       attached to ends by itself)"
+                .to_string(),
+            outcome: None,
+        },
         Operation::AlarmActions { alarm, .. } => {
             let alarms = b.alarms(std::slice::from_ref(alarm)).await?;
             let a = alarms.iter().find(|a| &a.name == alarm);
@@ -735,6 +744,7 @@ mod tests {
             platform_version: None,
             private_ip: None,
             eni: None,
+            enable_execute_command: false,
             containers: Vec::new(),
         };
         for (last, desired) in [("RUNNING", "STOPPED"), ("STOPPED", "STOPPED")] {

@@ -58,6 +58,8 @@ pub struct Runner {
     recorder: Option<Arc<crate::recording::Recorder>>,
     /// The shared timeline failed once this session (said once).
     trail_warned: Arc<std::sync::atomic::AtomicBool>,
+    /// Where the session-manager-plugin is looked for (`None`: `PATH`).
+    plugin_search: Option<std::ffi::OsString>,
 }
 
 impl Runner {
@@ -73,7 +75,14 @@ impl Runner {
             audit_stream: String::new(),
             recorder: None,
             trail_warned: Arc::default(),
+            plugin_search: None,
         }
+    }
+
+    /// Where the session-manager-plugin is looked for instead of `PATH`
+    /// (tests).
+    pub fn set_plugin_search(&mut self, search: std::ffi::OsString) {
+        self.plugin_search = Some(search);
     }
 
     /// Sets the recording timeline events are appended to.
@@ -401,6 +410,29 @@ impl Runner {
                              before retrying"
                         )),
                         read_back: None,
+                    },
+                );
+            }
+            Effect::CheckImage { env, image, ecr } => {
+                let span = tracing::info_span!("check-image", env, %image);
+                let failed_image = image.clone();
+                self.supervise(
+                    span,
+                    Some(env),
+                    async move {
+                        let result = match runner.backend(env) {
+                            Ok(b) => runner.bounded(b.describe_image(&ecr)).await,
+                            Err(e) => Err(e),
+                        };
+                        if let Err(e) = &result {
+                            tracing::warn!(error = %e, "image check failed");
+                        }
+                        Action::ImageChecked { env, image, result }
+                    },
+                    move |text| Action::ImageChecked {
+                        env,
+                        image: failed_image,
+                        result: Err(internal(text)),
                     },
                 );
             }
@@ -1050,6 +1082,42 @@ impl Runner {
                 })
                 .await
             }
+            Operation::Exec {
+                cluster,
+                task,
+                container,
+                command,
+                ..
+            } => {
+                // The plugin first, as the CLI does: no session is opened
+                // that nothing here could attach to.
+                let search = self.plugin_search.clone();
+                match tokio::task::spawn_blocking(move || crate::exec::check_plugin(search)).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => return (Err(e), None),
+                    Err(e) => return (Err(join_error(e)), None),
+                }
+                let sent = self
+                    .mutate("ecs:ExecuteCommand", async move {
+                        b.execute_command(&cluster, &task, &container, &command)
+                            .await
+                            .map(|s| OpOutcome::Exec(Box::new(s)))
+                    })
+                    .await;
+                // An unanswered one is not read back: a session leaves
+                // nothing to read, and one never attached ends by itself.
+                return match sent {
+                    Ok(outcome) => (Ok(outcome), None),
+                    Err(Ok(e)) => (Err(e.to_string()), None),
+                    Err(Err(why)) => (
+                        Err(format!(
+                            "{why}; no session was attached here (one opened and never attached \
+                             ends by itself)"
+                        )),
+                        None,
+                    ),
+                };
+            }
             Operation::StopTask {
                 cluster,
                 task,
@@ -1334,6 +1402,11 @@ fn outcome_json(outcome: &OpOutcome) -> serde_json::Value {
         OpOutcome::Database(d) => json!({ "DBInstanceArn": d.arn, "status": d.status }),
         OpOutcome::Task(t) => json!({
             "taskArn": t.arn, "lastStatus": t.last_status, "desiredStatus": t.desired_status,
+        }),
+        // Never the session's token.
+        OpOutcome::Exec(s) => json!({
+            "sessionId": s.session_id, "taskArn": s.task_arn, "container": s.container,
+            "target": s.target(),
         }),
     }
 }

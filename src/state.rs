@@ -578,6 +578,16 @@ pub enum Dialog {
         containers: Vec<(String, String)>,
         index: usize,
     },
+    /// The container of a task to open a shell in (ECS Exec), when the
+    /// task has more than one that can.
+    ExecContainer {
+        env: usize,
+        /// The task's ARN.
+        task: String,
+        /// `(name, image)` of each container whose exec agent runs.
+        containers: Vec<(String, String)>,
+        index: usize,
+    },
     /// The revision to roll back to (the previous one preselected); also
     /// the confirmation of the rollback.
     Rollback {
@@ -605,9 +615,21 @@ pub enum Dialog {
 /// What an input dialog asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputPurpose {
-    Scale { service: String },
-    Bounds { service: String },
-    Image { service: String, container: String },
+    Scale {
+        service: String,
+    },
+    Bounds {
+        service: String,
+    },
+    Image {
+        service: String,
+        container: String,
+    },
+    /// The command an ECS Exec session runs in a task's container.
+    ExecCommand {
+        task: String,
+        container: String,
+    },
 }
 
 /// How serious a flash message is.
@@ -693,6 +715,12 @@ pub struct State {
     /// Text `y` copied: the event loop writes it to the terminal's
     /// clipboard (OSC 52) after drawing and clears it.
     pub clipboard: Option<String>,
+    /// An ECS Exec session ExecuteCommand opened: the event loop hands it
+    /// the terminal after drawing, and clears it.
+    pub handover: Option<crate::exec::Handover>,
+    /// Checks of the images deploys are previewed with, by environment and
+    /// image reference (answered asynchronously; the preview never waits).
+    pub image_checks: std::collections::BTreeMap<(usize, String), crate::images::ImageCheck>,
     /// `/` opened the filter line with the current filter: the first
     /// character typed replaces it (a cursor key or backspace edits it).
     pub filter_replace: bool,
@@ -757,6 +785,8 @@ impl State {
             health_only: false,
             bell: false,
             clipboard: None,
+            handover: None,
+            image_checks: std::collections::BTreeMap::new(),
             filter_replace: false,
             activity: Vec::new(),
             history: Vec::new(),

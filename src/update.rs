@@ -184,6 +184,10 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Start => operate::reconcile_earlier(state),
         Action::Reconciled { id, result } => operate::on_reconciled(state, &id, result),
         Action::OutcomeAudited { id, result } => operate::on_outcome_audited(state, &id, result),
+        Action::ExecEnded { id, end } => exec::on_session_ended(state, &id, &end),
+        Action::ImageChecked { env, image, result } => {
+            operate::on_image_checked(state, env, image, result)
+        }
         Action::Notice { text, error } => {
             let severity = if error {
                 Severity::Error
@@ -784,7 +788,9 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
             );
             return Vec::new();
         }
-        Mode::Dialog(Dialog::PickContainer { .. }) | Mode::Help => None,
+        Mode::Dialog(Dialog::PickContainer { .. } | Dialog::ExecContainer { .. }) | Mode::Help => {
+            None
+        }
         Mode::Normal => match state.logs.as_mut().and_then(|l| l.prompt.as_mut()) {
             Some(crate::logs::Prompt::Pattern(input) | crate::logs::Prompt::Time(input))
                 if state.views.last() == Some(&View::Logs) =>
@@ -926,7 +932,8 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::Snapshot
         | Command::Reboot
         | Command::MuteAlarm
-        | Command::StopTask => return operate::start(state, cmd),
+        | Command::StopTask
+        | Command::Exec => return operate::start(state, cmd),
         // --- metrics
         Command::MetricRange => return metrics::switch_range(state),
         Command::Copy => copy::copy(state),
@@ -1389,6 +1396,7 @@ fn flash(state: &mut State, text: &str, severity: Severity) {
 }
 
 mod copy;
+mod exec;
 mod metrics;
 // --- timeline
 mod timeline;

@@ -12,7 +12,7 @@ use honban::config::Config;
 use honban::config::keys::Command;
 use honban::config::theme::{Theme, load_theme};
 use honban::setup::{self, Options};
-use honban::state::View;
+use honban::state::{Dialog, Mode, View};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -626,6 +626,21 @@ async fn a_bad_image_fails_and_the_offered_rollback_restores_the_service() {
     press(&mut app, KeyCode::Char('i'));
     type_text(&mut app, "bad-1");
     press(&mut app, KeyCode::Enter);
+    // The preview checks the image: the simulated registry has no such
+    // tag, and says so before anything is sent (the operator goes on).
+    app.settle().await;
+    let Mode::Dialog(Dialog::Confirm {
+        op: honban::ops::Operation::DeployImage { to, .. },
+        ..
+    }) = &app.state.mode
+    else {
+        panic!("expected the deploy preview: {:?}", app.state.mode);
+    };
+    let check = app.state.image_checks.get(&(0, to.clone()));
+    assert!(
+        check.is_some_and(honban::images::ImageCheck::is_missing),
+        "{check:?}"
+    );
     type_text(&mut app, "production/api");
     press(&mut app, KeyCode::Enter);
     app.settle().await;
@@ -683,6 +698,15 @@ async fn a_bad_image_fails_and_the_offered_rollback_restores_the_service() {
     );
     // The deploy was accepted ("success" as a request) but it did not
     // last: its final record says the circuit breaker rolled it back.
+    // The intent says what the registry said when it was confirmed.
+    assert!(
+        records[0]
+            .after
+            .as_deref()
+            .is_some_and(|a| a.contains("(ECR check: NOT FOUND: works-logue/api:bad-1")),
+        "{:?}",
+        records[0]
+    );
     let deploy = &records[2];
     assert_eq!(records[1].outcome, Some(honban::audit::Outcome::Success));
     assert_eq!(deploy.ended.as_deref(), Some("rolled back"));
@@ -1266,6 +1290,12 @@ impl honban::backend::Backend for Panicky {
     async fn alarm_history(&self, name: &str) -> R<Vec<honban::domain::AlarmHistoryItem>> {
         self.0.alarm_history(name).await
     }
+    async fn describe_image(
+        &self,
+        image: &honban::images::EcrImage,
+    ) -> R<honban::images::ImageLookup> {
+        self.0.describe_image(image).await
+    }
     async fn update_service(
         &self,
         _cluster: &str,
@@ -1294,6 +1324,15 @@ impl honban::backend::Backend for Panicky {
     }
     async fn stop_task(&self, c: &str, t: &str, r: &str) -> R<honban::domain::Task> {
         self.0.stop_task(c, t, r).await
+    }
+    async fn execute_command(
+        &self,
+        c: &str,
+        t: &str,
+        k: &str,
+        cmd: &str,
+    ) -> R<honban::exec::ExecSession> {
+        self.0.execute_command(c, t, k, cmd).await
     }
     async fn reboot_db_instance(&self, i: &str, f: bool) -> R<honban::domain::DbInstance> {
         self.0.reboot_db_instance(i, f).await

@@ -4053,3 +4053,570 @@ async fn a_stop_reaches_moto_once_and_the_task_reads_stopped() {
     // Nothing was sent again.
     assert_eq!(mutating_counts(moto, &account), ops(&[("ecs:StopTask", 1)]));
 }
+
+// --- the image check of a deploy's preview (ecr:DescribeImages)
+
+/// Pushes an image (a manifest; moto computes its digest) to `repo` in
+/// `account`, creating the repository; returns the digest.
+fn push_image(moto: &Moto, account: &str, repo: &str, tag: &str) -> String {
+    let _ = moto.aws(
+        account,
+        "ecr",
+        "create_repository",
+        &format!(r#"{{"repositoryName": "{repo}"}}"#),
+    );
+    let manifest = format!(
+        r#"{{\"schemaVersion\": 2, \"mediaType\": \"application/vnd.docker.distribution.manifest.v2+json\", \"config\": {{\"digest\": \"sha256:{tag}\"}}, \"layers\": []}}"#
+    );
+    let out = moto.aws(
+        account,
+        "ecr",
+        "put_image",
+        &format!(
+            r#"{{"repositoryName": "{repo}", "imageTag": "{tag}", "imageManifest": "{manifest}"}}"#
+        ),
+    );
+    out.get("image")
+        .get("imageId")
+        .get("imageDigest")
+        .as_str()
+        .expect("a digest")
+        .to_string()
+}
+
+#[tokio::test]
+async fn an_image_is_checked_in_its_ecr_registry_found_missing_or_failed() {
+    use honban::images::{EcrImage, ImageLookup};
+    let moto = Moto::shared();
+    let account = fresh_account();
+    let digest = push_image(moto, &account, "works-logue/web", "v1.4.3");
+    let b = backend(moto, &account, "none").await;
+    let registry = format!("{account}.dkr.ecr.{REGION}.amazonaws.com");
+    let image = |reference: &str| {
+        EcrImage::parse(&format!("{registry}/{reference}")).expect("an ECR image")
+    };
+    moto.reset_counts(&account);
+
+    // The tag exists: its digest and push time.
+    let found = b
+        .describe_image(&image("works-logue/web:v1.4.3"))
+        .await
+        .expect("checked");
+    let ImageLookup::Found(detail) = found else {
+        panic!("expected the image: {found:?}");
+    };
+    assert_eq!(detail.digest, digest);
+    assert!(detail.pushed_at.is_some(), "{detail:?}");
+    assert_eq!(detail.tags, vec!["v1.4.3".to_string()]);
+    // By digest too.
+    let by_digest = b
+        .describe_image(&image(&format!("works-logue/web@{digest}")))
+        .await
+        .expect("checked");
+    assert!(matches!(by_digest, ImageLookup::Found(_)), "{by_digest:?}");
+
+    // A tag that was never pushed, and a repository that does not exist.
+    let missing = b
+        .describe_image(&image("works-logue/web:v9.9.9"))
+        .await
+        .expect("checked");
+    match &missing {
+        ImageLookup::Missing { what } => assert!(what.contains("works-logue/web:v9.9.9"), "{what}"),
+        other => panic!("expected missing: {other:?}"),
+    }
+    let no_repo = b
+        .describe_image(&image("works-logue/nope:v1"))
+        .await
+        .expect("checked");
+    match &no_repo {
+        ImageLookup::Missing { what } => {
+            assert!(what.contains("repository works-logue/nope"), "{what}");
+        }
+        other => panic!("expected a missing repository: {other:?}"),
+    }
+    assert_eq!(moto.count(&account, "ecr:DescribeImages"), 4);
+    // The request names the registry, the repository and the tag.
+    let raw = moto.counts(&account);
+    assert_eq!(raw.len(), 1, "only DescribeImages was sent: {raw:?}");
+
+    // A failure is an error, never "missing" (nor found).
+    moto.inject_fault(&account, "ecr:DescribeImages", "expired", 1);
+    let failed = b.describe_image(&image("works-logue/web:v1.4.3")).await;
+    assert!(
+        matches!(failed, Err(BackendError::Unauthorized { .. })),
+        "{failed:?}"
+    );
+    moto.inject_fault(&account, "ecr:DescribeImages", "throttle", 1);
+    let throttled = b.describe_image(&image("works-logue/web:v1.4.3")).await;
+    assert!(
+        matches!(throttled, Err(BackendError::Throttled { .. })),
+        "{throttled:?}"
+    );
+    moto.clear_faults(&account);
+}
+
+#[tokio::test]
+async fn the_deploy_preview_says_whether_the_image_exists_without_waiting() {
+    use honban::images::{ImageCheck, ImageLookup};
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "imgcheck"]);
+    let digest = push_image(moto, &account, "works-logue/web", "v2.0.0");
+    let env = env_config("staging", &moto.endpoint, "imgcheck");
+    let Console { mut app, .. } = console(&account, env, |_, _| {}, None).await;
+    select(&mut app, '2', "web").await;
+    let registry = format!("{account}.dkr.ecr.{REGION}.amazonaws.com");
+    let check =
+        |app: &App, image: &str| app.state.image_checks.get(&(0, image.to_string())).cloned();
+
+    // A pushed tag: the preview opens at once (checking), then says it exists.
+    moto.reset_counts(&account);
+    let pushed = format!("{registry}/works-logue/web:v2.0.0");
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, &pushed);
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(
+        confirming(&app),
+        Some(Operation::DeployImage { .. })
+    ));
+    assert_eq!(check(&app, &pushed), Some(ImageCheck::Checking));
+    app.settle().await;
+    match check(&app, &pushed) {
+        Some(ImageCheck::Done(ImageLookup::Found(d))) => assert_eq!(d.digest, digest),
+        other => panic!("expected found: {other:?}"),
+    }
+    let screen = draw(&app);
+    assert!(screen.contains("exists in ECR"), "{screen}");
+    assert!(screen.contains(&digest[..20]), "{screen}");
+    press(&mut app, KeyCode::Esc);
+
+    // A tag never pushed: a clear warning; the operator may still confirm.
+    let typo = format!("{registry}/works-logue/web:v2.0.O");
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, &typo);
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    assert!(
+        check(&app, &typo).is_some_and(|c| c.is_missing()),
+        "{:?}",
+        check(&app, &typo)
+    );
+    let screen = draw(&app);
+    assert!(screen.contains("NOT FOUND in ECR"), "{screen}");
+    assert!(screen.contains("still confirm"), "{screen}");
+    assert!(confirming(&app).is_some(), "the preview stays open");
+    press(&mut app, KeyCode::Esc);
+
+    // A check that fails says so, never "exists".
+    moto.inject_fault(&account, "ecr:DescribeImages", "500", 1);
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, &pushed);
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    assert!(
+        matches!(check(&app, &pushed), Some(ImageCheck::Failed(_))),
+        "{:?}",
+        check(&app, &pushed)
+    );
+    let screen = draw(&app);
+    assert!(screen.contains("could not check"), "{screen}");
+    assert!(!screen.contains("exists in ECR"), "{screen}");
+    press(&mut app, KeyCode::Esc);
+    moto.clear_faults(&account);
+
+    // Not in ECR: nothing is asked, and the preview says it cannot check.
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, "nginx:1.27");
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    assert_eq!(check(&app, "nginx:1.27"), Some(ImageCheck::NotEcr));
+    let screen = draw(&app);
+    assert!(screen.contains("cannot check"), "{screen}");
+    press(&mut app, KeyCode::Esc);
+
+    assert_eq!(moto.count(&account, "ecr:DescribeImages"), 3);
+    assert_eq!(
+        mutating_counts(moto, &account),
+        ops(&[]),
+        "nothing was deployed"
+    );
+}
+
+/// The console drawn at 100×40, as text.
+fn draw(app: &App) -> String {
+    let theme = honban::config::theme::Theme::default();
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 40)).expect("terminal");
+    terminal
+        .draw(|f| honban::ui::draw(f, &app.state, &theme))
+        .expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+// --- ECS Exec: ExecuteCommand (answered by the test proxy: moto has none)
+// and the terminal handed to a stand-in session-manager-plugin
+
+/// A stand-in `session-manager-plugin` in `dir`: answers `--version` with
+/// `version`, records its arguments (one a line) and the session it finds
+/// in `AWS_SSM_START_SESSION_RESPONSE` to `dir/calls.log`, and exits with
+/// `exit`.
+fn stand_in_plugin(dir: &std::path::Path, version: &str, exit: i32) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = format!(
+        "#!/bin/sh\n\
+         here=$(dirname \"$0\")\n\
+         if [ \"$1\" = \"--version\" ]; then echo {version}; exit 0; fi\n\
+         {{ for a in \"$@\"; do printf 'ARG %s\\n' \"$a\"; done; \
+         printf 'ENV %s\\n' \"$AWS_SSM_START_SESSION_RESPONSE\"; }} > \"$here/calls.log\"\n\
+         exit {exit}\n"
+    );
+    let path = dir.join("session-manager-plugin");
+    std::fs::write(&path, script).expect("write the stand-in plugin");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// What the stand-in recorded: its arguments and the session from the
+/// environment.
+fn plugin_calls(dir: &std::path::Path) -> (Vec<String>, String) {
+    let text = std::fs::read_to_string(dir.join("calls.log")).expect("the plugin ran");
+    let args = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("ARG "))
+        .map(str::to_string)
+        .collect();
+    let env = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ENV "))
+        .unwrap_or_default()
+        .to_string();
+    (args, env)
+}
+
+/// Opens the tasks view and moves to the task `arn`.
+async fn select_task(app: &mut App, arn: &str) {
+    press(app, KeyCode::Char('3'));
+    app.settle().await;
+    let arns: Vec<String> = app
+        .state
+        .visible_tasks()
+        .iter()
+        .map(|t| t.arn.clone())
+        .collect();
+    let i = arns
+        .iter()
+        .position(|a| a == arn)
+        .unwrap_or_else(|| panic!("{arn} not in {arns:?}"));
+    press(app, KeyCode::Char('g'));
+    for _ in 0..i {
+        press(app, KeyCode::Char('j'));
+    }
+}
+
+/// Seeds `name` with ECS Exec on web (one task started with it, through
+/// the proxy) and opens the console on it: the console, the exec task's ARN
+/// and another RUNNING web task (started before exec was enabled).
+async fn exec_console(
+    moto: &Moto,
+    account: &str,
+    name: &str,
+    read_only: bool,
+) -> (Console, String, String) {
+    let summary = moto.seed(account, &["--name", name, "--exec-through", &moto.endpoint]);
+    let exec_task = summary.get("exec_tasks").strings()[0].clone();
+    let mut env = env_config(name, &moto.endpoint, name);
+    env.read_only = read_only;
+    let console = console(account, env, |_, _| {}, None).await;
+    let other = console.app.state.envs[0]
+        .tasks
+        .data
+        .as_ref()
+        .expect("tasks")
+        .iter()
+        .find(|t| {
+            t.service_name() == Some("web") && t.arn != exec_task && t.last_status == "RUNNING"
+        })
+        .expect("another running web task")
+        .arn
+        .clone();
+    (console, exec_task, other)
+}
+
+#[tokio::test]
+async fn exec_by_keys_opens_a_session_hands_the_plugin_the_cli_arguments_and_audits_it() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    let (Console { mut app, audit, .. }, exec_task, _) =
+        exec_console(moto, &account, "execok", false).await;
+    let plugin = tempfile::tempdir().expect("dir");
+    stand_in_plugin(plugin.path(), "1.2.707.0", 0);
+    app.set_plugin_search(plugin.path().as_os_str().to_owned());
+
+    // What DescribeTasks says of the task (through the proxy's ECS Exec
+    // fields): exec on, the agent running, a runtime id.
+    let task = app.state.envs[0]
+        .tasks
+        .data
+        .as_ref()
+        .and_then(|v| v.iter().find(|t| t.arn == exec_task))
+        .expect("the exec task")
+        .clone();
+    assert!(task.enable_execute_command);
+    let web = &task.containers[0];
+    assert_eq!(web.exec_agent.as_deref(), Some("RUNNING"));
+    let runtime_id = web.runtime_id.clone().expect("a runtime id");
+
+    // From the task detail: x, the command (default /bin/sh), the preview.
+    select_task(&mut app, &exec_task).await;
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(
+        app.state.view(),
+        honban::state::View::TaskDetail { .. }
+    ));
+    moto.reset_counts(&account);
+    press(&mut app, KeyCode::Char('x'));
+    match &app.state.mode {
+        Mode::Dialog(Dialog::Input { input, .. }) => assert_eq!(input, "/bin/sh"),
+        other => panic!("expected the command prompt, got {other:?}"),
+    }
+    press(&mut app, KeyCode::Enter);
+    let Some(op @ Operation::Exec { .. }) = confirming(&app).cloned() else {
+        panic!("expected the exec confirmation: {:?}", app.state.mode);
+    };
+    let screen = draw(&app);
+    assert!(screen.contains("ecs:ExecuteCommand"), "{screen}");
+    assert!(screen.contains("takes over this terminal"), "{screen}");
+    // Enter does not send; y does, once.
+    press(&mut app, KeyCode::Enter);
+    assert!(confirming(&app).is_some());
+    press(&mut app, KeyCode::Char('y'));
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    assert_eq!(
+        mutating_counts(moto, &account),
+        ops(&[("ecs:ExecuteCommand", 1)])
+    );
+    let sent = the_request(moto, &account, "ecs:ExecuteCommand");
+    assert_eq!(sent.get("cluster").as_str(), Some("execok"));
+    assert_eq!(sent.get("task").as_str(), Some(exec_task.as_str()));
+    assert_eq!(sent.get("container").as_str(), Some("web"));
+    assert_eq!(sent.get("command").as_str(), Some("/bin/sh"));
+    assert_eq!(sent.get("interactive").as_bool(), Some(true));
+    let a = last_activity(&app);
+    assert_eq!(a.op, op);
+    assert!(accepted(a), "{:?}", a.status);
+    let id = a.id.clone();
+
+    // The session waits for the terminal; the plugin runs and exits.
+    assert!(app.state.handover.is_some());
+    let end = app.run_handover_headless().await.expect("a session");
+    assert_eq!(end.code, Some(0), "{end:?}");
+    assert!(end.error.is_none());
+    app.settle().await;
+    assert!(
+        flash_text(&app).contains("session ended"),
+        "{}",
+        flash_text(&app)
+    );
+
+    // The arguments the AWS CLI passes: the session (in the environment for
+    // a plugin newer than 1.2.497.0), region, StartSession, profile (none),
+    // the target, the endpoint.
+    let (args, env) = plugin_calls(plugin.path());
+    let task_id = exec_task.rsplit('/').next().expect("id");
+    assert_eq!(
+        args,
+        vec![
+            "AWS_SSM_START_SESSION_RESPONSE".to_string(),
+            REGION.to_string(),
+            "StartSession".to_string(),
+            String::new(),
+            format!(r#"{{"Target":"ecs:execok_{task_id}_{runtime_id}"}}"#),
+            moto.endpoint.clone(),
+        ]
+    );
+    let session = Json::parse(&env).expect("the session JSON");
+    let session_id = session.get("sessionId").as_str().expect("id").to_string();
+    let token = session
+        .get("tokenValue")
+        .as_str()
+        .expect("token")
+        .to_string();
+    assert!(
+        session_id.starts_with("ecs-execute-command-"),
+        "{session_id}"
+    );
+    assert!(
+        session
+            .get("streamUrl")
+            .as_str()
+            .is_some_and(|u| u.starts_with("wss://"))
+    );
+
+    // The audit log tells the session: intent, result (the session id),
+    // and its end; never the token.
+    let (intent, result) = audited(&app, &audit, &id);
+    assert_eq!(intent.operation, "exec");
+    assert_eq!(intent.parameters["container"], "web");
+    assert_eq!(intent.parameters["command"], "/bin/sh");
+    assert_eq!(result.outcome, Some(Outcome::Success));
+    assert_eq!(result.result["sessionId"], session_id.as_str());
+    let end_record = audit_records(&audit)
+        .into_iter()
+        .find(|r| r.id == id && r.phase == Phase::Final)
+        .expect("the session's end");
+    assert_eq!(end_record.ended.as_deref(), Some("session ended"));
+    assert!(
+        end_record
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.starts_with("exit status 0")),
+        "{end_record:?}"
+    );
+    let text = std::fs::read_to_string(&audit).expect("audit log");
+    assert!(
+        !text.contains(&token),
+        "the session token is never recorded"
+    );
+}
+
+#[tokio::test]
+async fn exec_refuses_with_the_reason_and_sends_nothing_it_should_not() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    let (Console { mut app, audit, .. }, exec_task, other) =
+        exec_console(moto, &account, "execno", false).await;
+    let empty = tempfile::tempdir().expect("dir");
+    app.set_plugin_search(empty.path().as_os_str().to_owned());
+    moto.reset_counts(&account);
+
+    // A task started before exec was enabled: says so, and how to enable.
+    select_task(&mut app, &other).await;
+    press(&mut app, KeyCode::Char('x'));
+    assert!(is_normal(&app), "{:?}", app.state.mode);
+    let text = flash_text(&app);
+    assert!(
+        text.contains("not enabled when it started — enter shows how"),
+        "{text}"
+    );
+    // The detail says it whole.
+    press(&mut app, KeyCode::Enter);
+    let screen = draw(&app);
+    assert!(screen.contains("--enable-execute-command"), "{screen}");
+    press(&mut app, KeyCode::Esc);
+
+    // No plugin on PATH: nothing is sent; how to install it.
+    select_task(&mut app, &exec_task).await;
+    press(&mut app, KeyCode::Char('x'));
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    let a = last_activity(&app);
+    let error = failed_with(a);
+    assert!(
+        error.contains("session-manager-plugin is not on PATH"),
+        "{error}"
+    );
+    assert!(error.contains("install"), "{error}");
+    assert!(
+        flash_text(&app).contains("session-manager-plugin"),
+        "{}",
+        flash_text(&app)
+    );
+    let (intent, result) = audited(&app, &audit, &a.id);
+    assert_eq!(intent.operation, "exec");
+    assert_eq!(result.outcome, Some(Outcome::Error));
+    assert!(app.state.handover.is_none());
+    assert_eq!(mutating_counts(moto, &account), ops(&[]));
+
+    // ECS's own refusal (the proxy answers as ECS does) reads as what to do.
+    let plugin = tempfile::tempdir().expect("dir");
+    stand_in_plugin(plugin.path(), "1.2.707.0", 0);
+    app.set_plugin_search(plugin.path().as_os_str().to_owned());
+    let task = app.state.task(&other).expect("task").clone();
+    app.state.mode = Mode::Dialog(Dialog::Confirm {
+        env: 0,
+        op: Operation::Exec {
+            cluster: "execno".into(),
+            task: other.clone(),
+            service: Some("web".into()),
+            container: "web".into(),
+            runtime_id: task.containers[0].runtime_id.clone().unwrap_or_default(),
+            command: "/bin/sh".into(),
+        },
+        typed: String::new(),
+        error: None,
+    });
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    let error = failed_with(last_activity(&app));
+    assert!(error.contains("execute command was not enabled"), "{error}");
+    assert!(error.contains("--enable-execute-command"), "{error}");
+    assert!(app.state.handover.is_none());
+    assert_eq!(
+        mutating_counts(moto, &account),
+        ops(&[("ecs:ExecuteCommand", 1)]),
+        "sent once, refused by ECS"
+    );
+    assert!(
+        !plugin.path().join("calls.log").exists(),
+        "no session to attach to"
+    );
+}
+
+#[tokio::test]
+async fn exec_in_read_only_is_refused_by_the_key_and_by_the_guard() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    let (Console { mut app, audit, .. }, exec_task, _) =
+        exec_console(moto, &account, "execro", true).await;
+    let plugin = tempfile::tempdir().expect("dir");
+    stand_in_plugin(plugin.path(), "1.2.707.0", 0);
+    app.set_plugin_search(plugin.path().as_os_str().to_owned());
+    moto.reset_counts(&account);
+    select_task(&mut app, &exec_task).await;
+    press(&mut app, KeyCode::Char('x'));
+    assert!(is_normal(&app));
+    assert!(
+        flash_text(&app).contains("read-only"),
+        "{}",
+        flash_text(&app)
+    );
+    assert!(audit_records(&audit).is_empty());
+
+    // Past the reducer: the backend's guard refuses, nothing is sent.
+    let task = app.state.task(&exec_task).expect("task").clone();
+    app.state.mode = Mode::Dialog(Dialog::Confirm {
+        env: 0,
+        op: Operation::Exec {
+            cluster: "execro".into(),
+            task: exec_task.clone(),
+            service: Some("web".into()),
+            container: "web".into(),
+            runtime_id: task.containers[0].runtime_id.clone().expect("runtime id"),
+            command: "/bin/sh".into(),
+        },
+        typed: String::new(),
+        error: None,
+    });
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    let a = last_activity(&app);
+    let error = failed_with(a);
+    assert!(
+        error.contains("read-only: ecs:ExecuteCommand was not sent"),
+        "{error}"
+    );
+    let (_, result) = audited(&app, &audit, &a.id);
+    assert_eq!(result.outcome, Some(Outcome::Error));
+    assert!(app.state.handover.is_none());
+    assert_eq!(mutating_counts(moto, &account), ops(&[]));
+    assert!(!plugin.path().join("calls.log").exists());
+}

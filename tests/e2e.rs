@@ -1406,3 +1406,180 @@ fn completions_man_page_and_config_check() {
     assert_eq!(out.code, Some(78), "{out:?}");
     assert!(out.stderr.contains("no config file"), "{out:?}");
 }
+
+// ---- ECS Exec: the terminal handed to the session-manager-plugin ---------
+
+/// The real binary against a seeded moto (ECS Exec on web, ExecuteCommand
+/// answered by the test proxy) with a stand-in `session-manager-plugin`
+/// first on PATH: `x` in a task's detail opens a session, the plugin gets
+/// the terminal (and the keys typed: the console's input thread stops
+/// reading), and when it exits the console is back, redrawn, in raw mode
+/// on the alternate screen, and answers keys. The audit log has the
+/// session. A second run without the plugin says how to install it.
+#[test]
+fn exec_hands_the_terminal_to_the_plugin_and_takes_it_back() {
+    use std::os::unix::fs::PermissionsExt;
+    use support::moto::{DEFAULT_ACCOUNT, Moto};
+    let moto = Moto::shared();
+    let seeded = moto.seed(
+        DEFAULT_ACCOUNT,
+        &["--name", "e2e-exec", "--exec-through", &moto.endpoint],
+    );
+    let task = seeded.get("exec_tasks").strings()[0].clone();
+    let task_id = task.rsplit('/').next().expect("an id").to_string();
+    let config = tempfile::NamedTempFile::new().expect("temp file");
+    let text = format!(
+        r#"
+[[environment]]
+name = "staging"
+source = "aws"
+region = "ap-northeast-1"
+endpoint_url = "{endpoint}"
+[[environment.clusters]]
+name = "e2e-exec"
+"#,
+        endpoint = moto.endpoint
+    );
+    std::fs::write(config.path(), text).expect("write config");
+    let config_path = config.path().to_string_lossy().to_string();
+
+    // The stand-in: records its arguments, shows a prompt, reads one line
+    // from the terminal, and exits 0.
+    let bin = tempfile::tempdir().expect("dir");
+    let log = bin.path().join("calls.log");
+    let script = format!(
+        "#!/bin/sh\n\
+         if [ \"$1\" = \"--version\" ]; then echo 1.2.707.0; exit 0; fi\n\
+         for a in \"$@\"; do printf 'ARG %s\\n' \"$a\" >> {log}; done\n\
+         printf 'ENV %s\\n' \"$AWS_SSM_START_SESSION_RESPONSE\" >> {log}\n\
+         printf 'STAND-IN SHELL> '\n\
+         read line\n\
+         printf 'READ %s\\n' \"$line\" >> {log}\n\
+         exit 0\n",
+        log = log.display()
+    );
+    let plugin = bin.path().join("session-manager-plugin");
+    std::fs::write(&plugin, script).expect("write the stand-in");
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let aws_env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    let mut env = aws_env.to_vec();
+    env.push(("PATH", &path));
+
+    let mut pty = Pty::spawn(honban(), &["--config", &config_path], 100, 30, &env);
+    ok(pty.wait_for_all(&["staging", "web"], START));
+    pty.type_str(":tasks");
+    pty.key_enter();
+    ok(pty.wait_for("Tasks (", STEP));
+    pty.send_str("/");
+    pty.type_str(&task_id[..12]);
+    pty.key_enter();
+    std::thread::sleep(Duration::from_millis(300));
+    pty.key_enter();
+    ok(pty.wait_for_all(
+        &["exec agent RUNNING", "ready — x opens a shell in web"],
+        STEP,
+    ));
+    pty.send_str("x");
+    ok(pty.wait_for("command: /bin/sh", STEP));
+    pty.key_enter();
+    ok(pty.wait_for("ecs:ExecuteCommand", STEP));
+    pty.send_str("y");
+    // The plugin has the terminal: off the alternate screen, cooked mode.
+    ok(pty.wait_for("STAND-IN SHELL>", STEP));
+    assert!(
+        !pty.with_screen(|s| s.alternate_screen()),
+        "the plugin runs on the normal screen\n{}",
+        pty.dump()
+    );
+    assert_eq!(pty.cooked_mode(), Some(true), "{}", pty.dump());
+    pty.type_str("typed-into-the-plugin");
+    pty.key_enter();
+    // The console is back: redrawn, raw, on the alternate screen.
+    ok(pty.wait_for("session ended (exit status 0", STEP));
+    assert!(pty.with_screen(|s| s.alternate_screen()), "{}", pty.dump());
+    assert_eq!(pty.cooked_mode(), Some(false), "{}", pty.dump());
+    ok(pty.wait_for("exec agent RUNNING", STEP));
+    // Keys are answered again.
+    pty.send_str("?");
+    ok(pty.wait_for("Shell (ECS Exec)", STEP));
+    pty.key_esc();
+
+    let calls = std::fs::read_to_string(&log).expect("the plugin ran");
+    assert!(
+        calls.contains("READ typed-into-the-plugin"),
+        "the plugin got the keys: {calls}"
+    );
+    assert!(
+        calls.contains("ARG AWS_SSM_START_SESSION_RESPONSE\n"),
+        "{calls}"
+    );
+    assert!(calls.contains("ARG StartSession\n"), "{calls}");
+    assert!(
+        calls.contains(&format!("\"Target\":\"ecs:e2e-exec_{task_id}_")),
+        "{calls}"
+    );
+    // The session's token went to the plugin only: no file honban wrote
+    // (audit log, logs, recording) holds it.
+    let token = calls
+        .lines()
+        .find_map(|l| l.strip_prefix("ENV "))
+        .and_then(|json| json.split("\"tokenValue\":\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .expect("the session in the plugin's environment")
+        .to_string();
+    assert!(token.len() > 20, "{token}");
+    let mut stack = vec![pty.state_home()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let text =
+                    String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned();
+                assert!(!text.contains(&token), "the token is in {}", path.display());
+            }
+        }
+    }
+    let audit = std::fs::read_to_string(pty.state_home().join("honban").join("audit.jsonl"))
+        .unwrap_or_default();
+    let exec_lines: Vec<&str> = audit
+        .lines()
+        .filter(|l| l.contains("\"operation\":\"exec\""))
+        .collect();
+    assert_eq!(exec_lines.len(), 3, "intent, result, end: {audit}");
+    assert!(exec_lines[2].contains("session ended"), "{audit}");
+    assert!(exec_lines[2].contains("exit status 0"), "{audit}");
+    quit_cleanly(&mut pty);
+
+    // Without the plugin: nothing is sent, and the message says how to
+    // install it.
+    let mut env = aws_env.to_vec();
+    env.push(("PATH", "/usr/bin:/bin"));
+    let mut pty = Pty::spawn(honban(), &["--config", &config_path], 100, 30, &env);
+    ok(pty.wait_for_all(&["staging", "web"], START));
+    pty.type_str(":tasks");
+    pty.key_enter();
+    ok(pty.wait_for("Tasks (", STEP));
+    pty.send_str("/");
+    pty.type_str(&task_id[..12]);
+    pty.key_enter();
+    std::thread::sleep(Duration::from_millis(300));
+    pty.send_str("x");
+    ok(pty.wait_for("command: /bin/sh", STEP));
+    pty.key_enter();
+    ok(pty.wait_for("ecs:ExecuteCommand", STEP));
+    pty.send_str("y");
+    ok(pty.wait_for("session-manager-plugin is not on PATH", STEP));
+    assert!(pty.with_screen(|s| s.alternate_screen()), "{}", pty.dump());
+    quit_cleanly(&mut pty);
+}

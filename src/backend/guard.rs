@@ -15,6 +15,7 @@ use crate::domain::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
     MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
+use crate::images::{EcrImage, ImageLookup};
 
 /// A backend that refuses every mutating call.
 pub struct ReadOnly {
@@ -89,6 +90,9 @@ impl Backend for ReadOnly {
     async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>> {
         self.inner.alarm_history(name).await
     }
+    async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup> {
+        self.inner.describe_image(image).await
+    }
 
     async fn update_service(&self, _: &str, _: &str, _: ServiceUpdate) -> BackendResult<Service> {
         self.refuse("ecs:UpdateService")
@@ -110,6 +114,15 @@ impl Backend for ReadOnly {
     }
     async fn stop_task(&self, _: &str, _: &str, _: &str) -> BackendResult<Task> {
         self.refuse("ecs:StopTask")
+    }
+    async fn execute_command(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: &str,
+    ) -> BackendResult<crate::exec::ExecSession> {
+        self.refuse("ecs:ExecuteCommand")
     }
     async fn reboot_db_instance(&self, _: &str, _: bool) -> BackendResult<DbInstance> {
         self.refuse("rds:RebootDBInstance")
@@ -190,6 +203,12 @@ mod tests {
         assert!(matches!(
             guard
                 .stop_task("works-logue-prod", &running.arn, "stopped by test")
+                .await,
+            Err(BackendError::ReadOnly { .. })
+        ));
+        assert!(matches!(
+            guard
+                .execute_command("works-logue-prod", &running.arn, "web", "/bin/sh")
                 .await,
             Err(BackendError::ReadOnly { .. })
         ));

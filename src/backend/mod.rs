@@ -22,6 +22,7 @@ use crate::domain::{
     MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
 use crate::domain::{LogPage, LogQuery};
+use crate::images::{EcrImage, ImageLookup};
 
 /// Why a backend call failed, in the terms an operator acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +169,12 @@ pub trait Backend: Send + Sync {
     /// CloudWatch `DescribeAlarmHistory` of one alarm, newest first.
     async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>>;
 
+    /// ECR `DescribeImages` of one image (a read, in the image's own
+    /// registry and region): found with its digest and push time, or
+    /// missing (the tag, digest or repository does not exist). Access
+    /// denied and network failures are errors, never "missing".
+    async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup>;
+
     // ------------------------------------------------------- mutating
 
     /// ECS `UpdateService`; returns the updated service.
@@ -199,6 +206,18 @@ pub trait Backend: Send + Sync {
 
     /// ECS `StopTask` with the reason ECS records; returns the task.
     async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task>;
+
+    /// ECS `ExecuteCommand`, interactive: opens an ECS Exec session running
+    /// `command` in `container` of `task` (then the container's runtime id
+    /// is read with DescribeTasks, as the CLI does). Returns what the
+    /// `session-manager-plugin` needs; nothing is attached yet.
+    async fn execute_command(
+        &self,
+        cluster: &str,
+        task: &str,
+        container: &str,
+        command: &str,
+    ) -> BackendResult<crate::exec::ExecSession>;
 
     /// RDS `RebootDBInstance`, with failover for Multi-AZ instances.
     async fn reboot_db_instance(

@@ -270,6 +270,8 @@ pub enum Command {
     MuteAlarm,
     /// ECS `StopTask` of the selected task.
     StopTask,
+    /// ECS Exec: a shell in a container of the selected task.
+    Exec,
     /// The selected resource's ARN (a log line) to the clipboard.
     Copy,
     /// Opens `:sort ` (shift + a column's letter sorts directly).
@@ -288,7 +290,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 41] = [
+    pub const ALL: [Command; 42] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -321,6 +323,7 @@ impl Command {
         Command::Reboot,
         Command::MuteAlarm,
         Command::StopTask,
+        Command::Exec,
         Command::Copy,
         Command::Sort,
         // --- metrics
@@ -369,6 +372,7 @@ impl Command {
             Command::Reboot => "reboot",
             Command::MuteAlarm => "mute_alarm",
             Command::StopTask => "stop_task",
+            Command::Exec => "exec",
             Command::Copy => "copy",
             Command::Sort => "sort",
             // --- metrics
@@ -423,6 +427,7 @@ impl Command {
             Command::Reboot => "Reboot DB",
             Command::MuteAlarm => "Mute / unmute",
             Command::StopTask => "Stop a task",
+            Command::Exec => "Shell (ECS Exec)",
             Command::Copy => "Copy ARN / line",
             Command::Sort => "Sort by a column",
             // --- metrics
@@ -472,6 +477,8 @@ impl Command {
             Command::Reboot => &["F"],
             Command::MuteAlarm => &["m"],
             Command::StopTask => &["ctrl-k"],
+            // k9s and e1s use `s` for a shell; here `s` scales.
+            Command::Exec => &["x"],
             Command::Copy => &["y"],
             Command::Sort => &["o"],
             // --- metrics
@@ -898,7 +905,7 @@ mod tests {
             assert_eq!(map.command_for(&ev(code, modifiers)), Some(cmd), "{code:?}");
         }
         assert_eq!(
-            map.command_for(&ev(KeyCode::Char('x'), KeyModifiers::NONE)),
+            map.command_for(&ev(KeyCode::Char('z'), KeyModifiers::NONE)),
             None
         );
         let release = KeyEvent {

@@ -111,7 +111,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Line::styled("no operations yet", theme.dim),
             Line::styled(
                 "from a service: s scale · A bounds · i image · b rollback · r restart; \
-                 from a database: n snapshot · F reboot; from an alarm: m mute",
+                 from a database: n snapshot · F reboot; from an alarm: m mute; from a \
+                 task: ctrl-k stop · x exec (a shell)",
                 theme.dim,
             ),
             Line::styled(

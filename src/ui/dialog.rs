@@ -11,6 +11,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use crate::config::theme::Theme;
 use crate::domain::task_definition_label;
+use crate::images::{ImageCheck, ImageLookup};
 use crate::ops::Operation;
 use crate::state::{Dialog, EnvState, InputPurpose, State, previous_revision_index};
 
@@ -63,6 +64,38 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, dialog:
             lines.push(hint_line(theme, "↑/↓ choose · enter next · esc cancel"));
             (format!("Deploy a new image to {service}"), false, lines)
         }
+        Dialog::ExecContainer {
+            task,
+            containers,
+            index,
+            ..
+        } => {
+            let mut lines = vec![Line::styled(
+                "Which container gets the shell? (those whose exec agent runs)",
+                theme.base,
+            )];
+            for (i, (name, image)) in containers.iter().enumerate() {
+                let style = if i == *index {
+                    theme.selected
+                } else {
+                    theme.base
+                };
+                lines.push(Line::styled(
+                    format!(
+                        " {name:<16} {}",
+                        clip_start(image, inner_w.saturating_sub(18))
+                    ),
+                    style,
+                ));
+            }
+            lines.push(Line::default());
+            lines.push(hint_line(theme, "↑/↓ choose · enter next · esc cancel"));
+            (
+                format!("Exec into task {}", crate::ops::task_label(task)),
+                false,
+                lines,
+            )
+        }
         Dialog::Rollback {
             env,
             service,
@@ -87,7 +120,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, dialog:
             error,
         } => (
             op.title(),
-            op.is_dangerous(),
+            op.is_dangerous() || deploys_missing_image(state, *env, op),
             confirm_lines(state, theme, *env, op, (typed, error.as_deref()), inner_w),
         ),
     };
@@ -228,6 +261,9 @@ fn confirm_lines<'a>(
             },
         ),
     ]));
+    if let Operation::DeployImage { to, .. } = op {
+        lines.extend(image_check_lines(state, theme, env, to, w));
+    }
     if let Some(outage) = op.outage() {
         for part in wrap(&format!("!! {outage}"), w) {
             lines.push(Line::styled(part, theme.danger));
@@ -248,6 +284,88 @@ fn confirm_lines<'a>(
         typed,
         w,
     ));
+    lines
+}
+
+/// A deploy of an image its registry says does not exist.
+fn deploys_missing_image(state: &State, env: usize, op: &Operation) -> bool {
+    match op {
+        Operation::DeployImage { to, .. } => state
+            .image_checks
+            .get(&(env, to.clone()))
+            .is_some_and(ImageCheck::is_missing),
+        _ => false,
+    }
+}
+
+/// What the image's registry says about the image a deploy would run:
+/// exists (digest, push time), does not exist (a warning: the operator may
+/// still send it), could not be checked, or cannot be (not ECR).
+fn image_check_lines<'a>(
+    state: &State,
+    theme: &Theme,
+    env: usize,
+    image: &str,
+    w: usize,
+) -> Vec<Line<'a>> {
+    let check = state.image_checks.get(&(env, image.to_string()));
+    // (label, text, style) of each field.
+    let mut fields: Vec<(&str, String, Style)> = Vec::new();
+    let mut warning = None;
+    match check {
+        None | Some(ImageCheck::Checking) => fields.push((
+            "image",
+            "checking in ECR (ecr:DescribeImages)…".to_string(),
+            theme.dim,
+        )),
+        Some(ImageCheck::NotEcr) => fields.push((
+            "image",
+            "cannot check: not in an Amazon ECR registry (only ECR images are checked)".to_string(),
+            theme.dim,
+        )),
+        Some(ImageCheck::Failed(e)) => fields.push((
+            "image",
+            format!("could not check: {e} — whether it exists is not known"),
+            theme.warning,
+        )),
+        Some(ImageCheck::Done(ImageLookup::Found(d))) => {
+            let pushed = d.pushed_at.map_or_else(
+                || "push time unknown".to_string(),
+                |t| {
+                    format!(
+                        "pushed {} ({} ago)",
+                        t.format("%Y-%m-%d %H:%M UTC"),
+                        age_since(state.now, Some(t))
+                    )
+                },
+            );
+            fields.push(("image", format!("exists in ECR · {pushed}"), theme.ok));
+            fields.push(("digest", d.digest.clone(), theme.dim));
+        }
+        Some(ImageCheck::Done(ImageLookup::Missing { what })) => {
+            fields.push(("image", format!("NOT FOUND in ECR: {what}"), theme.danger));
+            warning = Some(
+                "!! its tasks would fail to pull it (CannotPullContainerError). You can still \
+                 confirm (if you know it is being pushed now), or esc and check the tag",
+            );
+        }
+    }
+    let mut lines = Vec::new();
+    for (name, text, style) in fields {
+        for (i, part) in wrap(&text, w.saturating_sub(13)).into_iter().enumerate() {
+            let head = if i == 0 {
+                label(name, theme)
+            } else {
+                Span::raw(" ".repeat(13))
+            };
+            lines.push(Line::from(vec![head, Span::styled(part, style)]));
+        }
+    }
+    if let Some(text) = warning {
+        for part in wrap(text, w) {
+            lines.push(Line::styled(part, theme.danger));
+        }
+    }
     lines
 }
 
@@ -518,6 +636,30 @@ fn input_lines<'a>(
                 theme.dim,
             ));
             (format!("Deploy a new image to {service}"), "tag or image: ")
+        }
+        InputPurpose::ExecCommand { task, container } => {
+            lines.push(Line::from(vec![
+                label("ECS task", theme),
+                Span::styled(crate::ops::task_label(task).to_string(), theme.title),
+            ]));
+            lines.push(Line::from(vec![
+                label("container", theme),
+                Span::styled(container.clone(), theme.title),
+            ]));
+            for part in wrap(
+                "ECS Exec (interactive): the session-manager-plugin takes this terminal until \
+                 the command exits",
+                w,
+            ) {
+                lines.push(Line::styled(part, theme.dim));
+            }
+            (
+                format!(
+                    "Exec into {container} of task {}",
+                    crate::ops::task_label(task)
+                ),
+                "command: ",
+            )
         }
     };
     lines.push(Line::default());

@@ -157,6 +157,10 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
     }
     // Where operations apply, their keys replace the navigation hints.
     let read_only = state.env().is_none_or(|e| e.read_only);
+    // ECS Exec: only where tasks are real (simulated ones have no shell).
+    let exec = state
+        .env()
+        .is_some_and(|e| e.source != crate::config::Source::Sim);
     let ops: &[(Command, &str)] = match state.view() {
         // A stopped (or stopping) task has nothing left to stop.
         View::TaskDetail { task }
@@ -175,10 +179,22 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
             (Command::Restart, "restart"),
             (Command::Logs, "logs"),
         ],
+        View::Tasks if exec => &[
+            (Command::Select, "detail"),
+            (Command::Logs, "logs"),
+            (Command::Exec, "exec"),
+            (Command::StopTask, "stop"),
+        ],
         View::Tasks => &[
             (Command::Select, "detail"),
             (Command::Logs, "logs"),
             (Command::StopTask, "stop"),
+        ],
+        View::TaskDetail { .. } if exec => &[
+            (Command::Logs, "logs"),
+            (Command::Exec, "exec"),
+            (Command::StopTask, "stop"),
+            (Command::Back, "back"),
         ],
         View::TaskDetail { .. } => &[
             (Command::Logs, "logs"),

@@ -156,6 +156,15 @@ fn lines<'a>(t: &Task, state: &State, theme: &Theme, width: usize) -> Vec<Line<'
         if let Some(h) = c.health_status.as_deref().filter(|_| !stopped) {
             head.push(Span::styled(format!("  health {h}"), theme.dim));
         }
+        // ECS Exec's agent: whether a shell can be opened here.
+        if let Some(agent) = c.exec_agent.as_deref().filter(|_| !stopped) {
+            let style = if agent == "RUNNING" {
+                theme.ok
+            } else {
+                theme.dim
+            };
+            head.push(Span::styled(format!("  exec agent {agent}"), style));
+        }
         field(&mut out, label("container"), head, width);
         if let Some(reason) = &c.reason {
             field(
@@ -179,6 +188,34 @@ fn lines<'a>(t: &Task, state: &State, theme: &Theme, width: usize) -> Vec<Line<'
                 width,
             );
         }
+    }
+
+    // ECS Exec: whether a shell can be opened here, else why and what to do
+    // (wrapped: the message line has room for the first words only).
+    let simulated = state
+        .env()
+        .is_none_or(|e| e.source == crate::config::Source::Sim);
+    if !simulated && !stopped {
+        let (text, style) = match crate::exec::readiness(t) {
+            Ok(ready) => {
+                let names: Vec<&str> = ready.iter().map(|(n, _)| n.as_str()).collect();
+                (
+                    format!(
+                        "ready — {} opens a shell in {}",
+                        key(Command::Exec),
+                        names.join(", ")
+                    ),
+                    theme.ok,
+                )
+            }
+            Err(u) => (u.detail, theme.dim),
+        };
+        field(
+            &mut out,
+            label("exec"),
+            vec![Span::styled(text, style)],
+            width,
+        );
     }
 
     // When (in the configured zone; with the date once over a day old).

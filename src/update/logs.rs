@@ -458,6 +458,7 @@ mod tests {
             platform_version: None,
             private_ip: None,
             eni: None,
+            enable_execute_command: false,
             containers: Vec::new(),
         }
     }
@@ -888,7 +889,7 @@ mod tests {
         let (mut s, g1) = opened();
         answer(&mut s, g1, secs(0), vec![event("e1", secs(-1), "GET /")]);
         let config: Config = toml::from_str(
-            "[keys]\nlogs_errors = [\"x\"]\nlogs_pause = [\"p\"]\nlogs_wrap = [\"W\"]",
+            "[keys]\nlogs_errors = [\"z\"]\nlogs_pause = [\"p\"]\nlogs_wrap = [\"W\"]",
         )
         .expect("config");
         s.keymap = Keymap::from_config(&config).expect("keymap");
@@ -898,7 +899,7 @@ mod tests {
         key(&mut s, ' ');
         assert!(!logs(&s).paused);
         // Their new keys do.
-        let (_, queries) = fetch(&key(&mut s, 'x'));
+        let (_, queries) = fetch(&key(&mut s, 'z'));
         assert_eq!(queries[0].filter_pattern.as_deref(), Some(ERROR_PATTERN));
         key(&mut s, 'p');
         assert!(logs(&s).paused);
@@ -907,7 +908,7 @@ mod tests {
         // Elsewhere the view's keys do nothing.
         press(&mut s, KeyCode::Esc);
         assert_ne!(s.view(), &View::Logs);
-        assert!(key(&mut s, 'x').is_empty());
+        assert!(key(&mut s, 'z').is_empty());
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::config::Source;
 use crate::config::keys::Command;
 use crate::domain::{Timestamp, short_id, task_definition_label};
 use crate::effect::{AuditContext, Effect};
+use crate::images::{ImageCheck, ImageLookup};
 use crate::ops::{self, Operation};
 use crate::reconcile::{ReadBack, Verdict};
 use crate::state::{
@@ -175,6 +176,7 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
             confirm(state, env, op);
             Vec::new()
         }
+        Command::Exec => super::exec::start(state, env),
         Command::MuteAlarm => {
             let find = |name: &str| {
                 state
@@ -227,7 +229,7 @@ fn selected_service(state: &State) -> Result<String, Selection> {
 }
 
 /// Refuses (with a message) while an operation on `resource` is being sent.
-fn refuse_busy(state: &mut State, resource: &str) -> bool {
+pub(super) fn refuse_busy(state: &mut State, resource: &str) -> bool {
     let busy = state.activity.iter().any(|a| {
         a.env == state.active
             && a.op.resource() == resource
@@ -542,6 +544,12 @@ pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Ef
             }
             _ => {}
         },
+        Dialog::ExecContainer {
+            env,
+            task,
+            containers,
+            index,
+        } => super::exec::on_container_key(state, env, task, containers, index, &key),
         Dialog::Rollback {
             env,
             service,
@@ -734,6 +742,20 @@ fn submit_input(state: &mut State, env: usize, purpose: InputPurpose, input: &st
         InputPurpose::Scale { service }
         | InputPurpose::Bounds { service }
         | InputPurpose::Image { service, .. } => service.clone(),
+        InputPurpose::ExecCommand { task, container } => {
+            match super::exec::submit_command(state, env, task, container, input) {
+                Ok(op) => confirm(state, env, op),
+                Err(error) => {
+                    state.mode = Mode::Dialog(Dialog::Input {
+                        env,
+                        purpose: purpose.clone(),
+                        input: input.to_string(),
+                        error: Some(error),
+                    });
+                }
+            }
+            return Vec::new();
+        }
     };
     let Some(s) = state.service(&service_name).cloned() else {
         state.mode = Mode::Normal;
@@ -794,9 +816,18 @@ fn submit_input(state: &mut State, env: usize, purpose: InputPurpose, input: &st
                 }),
             }
         }
+        // Handled above.
+        InputPurpose::ExecCommand { .. } => return Vec::new(),
     };
     match built {
-        Ok(op) => confirm(state, env, op),
+        Ok(op) => {
+            let check = match &op {
+                Operation::DeployImage { to, .. } => check_image(state, env, to),
+                _ => Vec::new(),
+            };
+            confirm(state, env, op);
+            return check;
+        }
         Err(error) => {
             state.mode = Mode::Dialog(Dialog::Input {
                 env,
@@ -809,6 +840,40 @@ fn submit_input(state: &mut State, env: usize, purpose: InputPurpose, input: &st
     Vec::new()
 }
 
+/// A deploy is previewed: ask the image's registry whether it exists (ECR
+/// only; the preview says that other registries cannot be checked). The
+/// preview opens at once and shows the answer when it comes.
+fn check_image(state: &mut State, env: usize, image: &str) -> Vec<Effect> {
+    let key = (env, image.to_string());
+    let Some(ecr) = crate::images::EcrImage::parse(image) else {
+        state.image_checks.insert(key, ImageCheck::NotEcr);
+        return Vec::new();
+    };
+    // Asked again at every preview: a tag may have been pushed meanwhile.
+    state.image_checks.insert(key, ImageCheck::Checking);
+    vec![Effect::CheckImage {
+        env,
+        image: image.to_string(),
+        ecr,
+    }]
+}
+
+/// The registry answered (or the check failed).
+pub(super) fn on_image_checked(
+    state: &mut State,
+    env: usize,
+    image: String,
+    result: Result<ImageLookup, crate::backend::BackendError>,
+) -> Vec<Effect> {
+    let check = match result {
+        Ok(lookup) => ImageCheck::Done(lookup),
+        Err(e) => ImageCheck::Failed(e.to_string()),
+    };
+    state.image_checks.insert((env, image), check);
+    state.dirty = true;
+    Vec::new()
+}
+
 /// Confirmed: record the activity and ask the runner to audit and send.
 fn send(state: &mut State, env: usize, op: Operation) -> Vec<Effect> {
     // The dialog closes first: a second key press finds nothing to confirm.
@@ -818,7 +883,21 @@ fn send(state: &mut State, env: usize, op: Operation) -> Vec<Effect> {
     };
     let n = state.activity.len() + 1;
     let id = format!("{}-{n}", state.session);
-    let (before, after) = op.before_after();
+    let (before, mut after) = op.before_after();
+    // What the registry said of the image when the operator confirmed: the
+    // audit log tells a deploy of a missing tag from an unchecked one.
+    if let Operation::DeployImage { to, .. } = &op {
+        let said = match state.image_checks.get(&(env, to.clone())) {
+            Some(ImageCheck::Done(ImageLookup::Found(d))) => format!("exists, {}", d.digest),
+            Some(ImageCheck::Done(ImageLookup::Missing { what })) => {
+                format!("NOT FOUND: {what}")
+            }
+            Some(ImageCheck::Failed(e)) => format!("could not check: {e}"),
+            Some(ImageCheck::NotEcr) => "not an ECR image, not checked".to_string(),
+            Some(ImageCheck::Checking) | None => "no answer yet".to_string(),
+        };
+        after = format!("{after} (ECR check: {said})");
+    }
     let context = AuditContext {
         environment: e.name.clone(),
         account: e.account().map(str::to_string),
@@ -923,6 +1002,9 @@ pub(super) fn on_done(
             );
             return Vec::new();
         }
+        Ok(OpOutcome::Exec(session)) => {
+            return super::exec::on_session_opened(state, i, at, *session);
+        }
         Ok(o) => o,
     };
     let op = state.activity[i].op.clone();
@@ -997,11 +1079,27 @@ pub(super) fn on_done(
                 enabled: *enable,
             },
         ),
-        (Operation::StopTask { .. }, OpOutcome::Task(t)) => (
-            format!("task {} {}", ops::task_label(&t.arn), t.last_status),
-            watch_target_of(&op),
-        ),
-        _ => ("accepted".to_string(), watch_target_of(&op)),
+        (Operation::StopTask { .. }, OpOutcome::Task(t)) => {
+            let Some(target) = watch_target_of(&op) else {
+                return Vec::new();
+            };
+            (
+                format!("task {} {}", ops::task_label(&t.arn), t.last_status),
+                target,
+            )
+        }
+        _ => {
+            let Some(target) = watch_target_of(&op) else {
+                // Nothing to follow (an exec session is followed by the
+                // event loop, not by polling).
+                state.activity[i].status = OpStatus::Accepted {
+                    at,
+                    detail: "accepted".to_string(),
+                };
+                return Vec::new();
+            };
+            ("accepted".to_string(), target)
+        }
     };
     let resource = watched_resource(&target);
     let a = &mut state.activity[i];
@@ -1044,8 +1142,8 @@ pub(super) fn on_done(
     effects
 }
 
-fn watch_target_of(op: &Operation) -> WatchTarget {
-    match op {
+fn watch_target_of(op: &Operation) -> Option<WatchTarget> {
+    Some(match op {
         Operation::Scale { service, to, .. } => WatchTarget::Service {
             service: service.clone(),
             deployment: None,
@@ -1090,7 +1188,8 @@ fn watch_target_of(op: &Operation) -> WatchTarget {
             service: service.clone(),
             stopped: false,
         },
-    }
+        Operation::Exec { .. } => return None,
+    })
 }
 
 /// The resource kind whose data tells how a watch is doing.

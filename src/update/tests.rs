@@ -1756,6 +1756,7 @@ fn a_success_after_an_auth_error_re_reads_the_identity_at_once() {
     assert_eq!(identity_fetches(&effects), 0);
 }
 
+mod exec;
 mod input;
 mod sort;
 mod timeline;
@@ -1792,6 +1793,7 @@ fn a_stopped_task_is_followed_to_its_replacement_allowing_for_clock_skew() {
         platform_version: None,
         private_ip: None,
         eni: None,
+        enable_execute_command: false,
         containers: Vec::new(),
     };
     let old = now - chrono::TimeDelta::hours(2);

@@ -23,6 +23,10 @@ to moto unchanged (method, path, query, headers including
   ``service:<name>``; ``desiredStatus`` defaults to RUNNING, as on AWS.
 * ListTaskDefinitions: sorted by family and revision, ``sort: DESC``
   reversed (moto ignores ``sort``).
+* ECS Exec, which moto lacks (see ``ecs_exec_request``): enableExecuteCommand
+  of RunTask / CreateService / UpdateService is remembered, DescribeTasks
+  gets enableExecuteCommand, runtimeId and the ExecuteCommandAgent, and
+  ExecuteCommand is answered with ECS's checks and a well-formed session.
 * DescribeAlarms: ``StateValue``, ``AlarmNamePrefix`` and ``AlarmNames``
   are all applied (moto applies only the first it finds), alarms come sorted
   by name, and composite alarms only when ``AlarmTypes`` asks for them.
@@ -47,8 +51,8 @@ moto's default account 123456789012:
                                            as {key: value}); cleared by reset
 
 Operations are named ``<service>:<Operation>`` with the IAM service prefix:
-ecs, cloudwatch, rds, application-autoscaling, elasticloadbalancing, sts,
-ec2, logs. A fault's ``operation`` is such a name, ``<service>:*`` or ``*``;
+ecs, ecr, cloudwatch, rds, application-autoscaling, elasticloadbalancing,
+sts, ec2, logs. A fault's ``operation`` is such a name, ``<service>:*`` or ``*``;
 ``kind`` is ``throttle``, ``expired``, ``500``, ``hang`` (waits
 ``seconds``, default 30, then answers normally) or ``slow`` (forwards the
 request at once, so it is applied, then holds the answer ``seconds``: a
@@ -86,6 +90,7 @@ MOTO: urllib.parse.SplitResult | None = None
 # X-Amz-Target prefix -> service name used in counts and faults.
 TARGET_PREFIXES = {
     "AmazonEC2ContainerServiceV20141113": "ecs",
+    "AmazonEC2ContainerRegistry_V20150921": "ecr",
     "AnyScaleFrontendService": "application-autoscaling",
     "GraniteServiceVersion20100801": "cloudwatch",
     "Logs_20140328": "logs",
@@ -698,7 +703,174 @@ def handle_json_op(req: Request, op: str, params: dict) -> tuple[Response, dict 
     return paged_json(req, op, params, paging, post)
 
 
+# --------------------------------------------------------------------------
+# ECS Exec: a test double of the AWS API where moto has none.
+#
+# moto 5.2.5 has no ExecuteCommand and drops enableExecuteCommand (RunTask,
+# CreateService, UpdateService); its DescribeTasks has no
+# enableExecuteCommand, and its containers no runtimeId or managedAgents.
+# The proxy keeps what ECS would from the requests that pass through it:
+# which services have exec enabled (CreateService / UpdateService) and which
+# tasks were started with it (RunTask's flag, or its service's when the task
+# is started in the service's group) and adds those fields to DescribeTasks
+# (the ExecuteCommandAgent RUNNING on every container of a RUNNING task
+# started with exec). ExecuteCommand is answered as ECS answers it: the
+# same checks, in the same order, with the same error codes, and for an
+# accepted call a well-formed interactive session (sessionId, streamUrl,
+# tokenValue) that no agent will ever serve. It tests what the console
+# sends and how it reads the answer; nothing here stands in for honban.
+EXEC_LOCK = threading.Lock()
+EXEC_SERVICES: dict[str, set[tuple[str, str]]] = {}  # account -> {(cluster, service)}
+EXEC_TASKS: dict[str, set[str]] = {}  # account -> task ARNs started with exec
+
+
+def _short(value: str | None, default: str = "default") -> str:
+    return (value or default).rsplit("/", 1)[-1]
+
+
+def runtime_id(task_arn: str, container: str) -> str:
+    """A container's runtime id, as ECS reports it on Fargate:
+    `<task id>-<10 digits>`; stable for a task and container."""
+    digits = int(hashlib.sha256(f"{task_arn}/{container}".encode()).hexdigest(), 16) % 10**10
+    return f"{_short(task_arn)}-{digits:010d}"
+
+
+def ecs_exec_request(req: Request) -> Response | None:
+    """RunTask, CreateService, UpdateService: forwarded, and what they say
+    about ECS Exec remembered. ExecuteCommand: answered here. Anything else:
+    None (handled as usual)."""
+    if req.service != "ecs" or req.operation not in ("RunTask", "CreateService", "UpdateService", "ExecuteCommand"):
+        return None
+    try:
+        params = json.loads(req.body.decode("utf-8") or "{}")
+    except ValueError:
+        return None
+    if not isinstance(params, dict):
+        return None
+    if req.operation == "ExecuteCommand":
+        return execute_command(req, params)
+    resp = forward(req.method, req.target, req.headers, req.body)
+    if resp.status != 200:
+        return resp
+    cluster = _short(params.get("cluster"))
+    with EXEC_LOCK:
+        services = EXEC_SERVICES.setdefault(req.account, set())
+        if req.operation in ("CreateService", "UpdateService") and "enableExecuteCommand" in params:
+            key = (cluster, _short(params.get("serviceName") or params.get("service"), ""))
+            if params["enableExecuteCommand"]:
+                services.add(key)
+            else:
+                services.discard(key)
+        if req.operation == "RunTask":
+            group = params.get("group") or ""
+            service = group[len("service:"):] if group.startswith("service:") else None
+            enabled = params.get("enableExecuteCommand")
+            if enabled is None:
+                enabled = service is not None and (cluster, service) in services
+            if enabled:
+                tasks = EXEC_TASKS.setdefault(req.account, set())
+                for task in (resp.json() or {}).get("tasks") or []:
+                    tasks.add(task.get("taskArn"))
+    return resp
+
+
+def decorate_tasks(req: Request, resp: Response) -> Response:
+    """DescribeTasks with the ECS Exec fields moto leaves out."""
+    if resp.status != 200:
+        return resp
+    body = resp.json()
+    if not isinstance(body, dict):
+        return resp
+    with EXEC_LOCK:
+        enabled = set(EXEC_TASKS.get(req.account, set()))
+    for task in body.get("tasks") or []:
+        arn = task.get("taskArn") or ""
+        on = arn in enabled
+        task["enableExecuteCommand"] = on
+        for c in task.get("containers") or []:
+            c.setdefault("runtimeId", runtime_id(arn, c.get("name") or ""))
+            if on:
+                running = task.get("lastStatus") == "RUNNING"
+                c["managedAgents"] = [
+                    {
+                        "name": "ExecuteCommandAgent",
+                        "lastStatus": "RUNNING" if running else "STOPPED",
+                        "lastStartedAt": task.get("startedAt") or task.get("createdAt"),
+                    }
+                ]
+    return json_ok(resp, body)
+
+
+def execute_command(req: Request, params: dict) -> Response:
+    cluster = _short(params.get("cluster"))
+    task_ref = params.get("task") or ""
+    command = params.get("command") or ""
+    if not task_ref or not command:
+        raise ApiError("InvalidParameterException", "task and command are required.")
+    if params.get("interactive") is not True:
+        raise ApiError(
+            "InvalidParameterException",
+            "Interactive is the only mode supported currently.",
+        )
+    described = json_call(req, "DescribeTasks", {"cluster": cluster, "tasks": [task_ref]})
+    if described.status != 200:
+        return described
+    tasks = (decorate_tasks(req, described).json() or {}).get("tasks") or []
+    if not tasks:
+        raise ApiError("InvalidParameterException", "The specified task is not found.")
+    task = tasks[0]
+    containers = task.get("containers") or []
+    name = params.get("container")
+    if name is None:
+        if len(containers) != 1:
+            raise ApiError(
+                "InvalidParameterException",
+                "The container name must be specified when the task has more than one container.",
+            )
+        name = containers[0].get("name")
+    container = next((c for c in containers if c.get("name") == name), None)
+    if container is None:
+        raise ApiError("InvalidParameterException", f"The container {name} does not exist in the task.")
+    agent = next((a for a in container.get("managedAgents") or [] if a.get("name") == "ExecuteCommandAgent"), None)
+    if not task.get("enableExecuteCommand") or task.get("lastStatus") != "RUNNING" or agent is None or agent.get("lastStatus") != "RUNNING":
+        raise ApiError(
+            "InvalidParameterException",
+            "The execute command failed because execute command was not enabled when the task was run "
+            "or the execute command agent isn’t running. Wait and try again or run a new task with "
+            "execute command enabled and try again.",
+        )
+    scope = CREDENTIAL_SCOPE.search(req.header("authorization") or "")
+    region = scope.group(1) if scope else "us-east-1"
+    session_id = f"ecs-execute-command-{uuid.uuid4().hex[:17]}"
+    result = {
+        "clusterArn": task.get("clusterArn"),
+        "containerArn": container.get("containerArn"),
+        "containerName": name,
+        "interactive": True,
+        "session": {
+            "sessionId": session_id,
+            "streamUrl": f"wss://ssmmessages.{region}.amazonaws.com/v1/data-channel/{session_id}?role=publish_subscribe&cell-number=AAEAAQ",
+            "tokenValue": base64.b64encode(hashlib.sha256(session_id.encode()).digest() * 4).decode(),
+        },
+        "taskArn": task.get("taskArn"),
+    }
+    return Response(
+        200,
+        [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id())],
+        json.dumps(result).encode(),
+    )
+
+
 def handle_json(req: Request) -> Response:
+    exec_resp = ecs_exec_request(req)
+    if exec_resp is not None:
+        return exec_resp
+    if (req.service, req.operation) == ("ecs", "DescribeTasks"):
+        return decorate_tasks(req, handle_json_plain(req))
+    return handle_json_plain(req)
+
+
+def handle_json_plain(req: Request) -> Response:
     special = (req.service == "ecs" and req.operation in ECS_BATCH_LIMITS) or (
         req.service,
         req.operation,

@@ -9,7 +9,7 @@ use super::convert::{count, opt_string, opt_time, port, string};
 use crate::backend::{BackendError, BackendResult, ImageChange, ServiceUpdate};
 use crate::domain::{
     CircuitBreaker, Cluster, Container, ContainerDefinition, Deployment, Failure, Listing,
-    LoadBalancerRef, RolloutState, Service, ServiceEvent, Task, TaskDefinition,
+    LoadBalancerRef, RolloutState, Service, ServiceEvent, Task, TaskDefinition, short_id,
 };
 
 /// The most services one DescribeServices call takes.
@@ -280,6 +280,7 @@ fn task(x: &t::Task) -> Task {
                 .find_map(|n| opt_string(n.private_ipv4_address()))
         }),
         eni: eni_detail(x, "networkInterfaceId"),
+        enable_execute_command: x.enable_execute_command(),
         containers: x
             .containers()
             .iter()
@@ -291,6 +292,12 @@ fn task(x: &t::Task) -> Task {
                 health_status: c.health_status().map(|h| h.as_str().to_string()),
                 exit_code: c.exit_code(),
                 reason: opt_string(c.reason()),
+                runtime_id: opt_string(c.runtime_id()),
+                exec_agent: c
+                    .managed_agents()
+                    .iter()
+                    .find(|a| a.name().map(|n| n.as_str()) == Some("ExecuteCommandAgent"))
+                    .map(|a| string(a.last_status())),
             })
             .collect(),
     }
@@ -480,6 +487,113 @@ pub async fn stop_task(
     out.task().map(task).ok_or_else(|| BackendError::Other {
         message: "StopTask returned no task".to_string(),
     })
+}
+
+/// `ExecuteCommand` (interactive), sent once, then the container's runtime
+/// id from DescribeTasks (what the CLI does too: ExecuteCommand does not
+/// return it, and it is part of the session's target).
+pub async fn execute_command(
+    b: &AwsBackend,
+    cluster: &str,
+    task_arn: &str,
+    container: &str,
+    command: &str,
+) -> BackendResult<crate::exec::ExecSession> {
+    let out = b
+        .call(
+            "ecs",
+            "ExecuteCommand",
+            b.clients
+                .ecs
+                .execute_command()
+                .cluster(cluster)
+                .task(task_arn)
+                .container(container)
+                .command(command)
+                .interactive(true)
+                .customize()
+                .config_override(super::once!(aws_sdk_ecs))
+                .send(),
+        )
+        .await
+        .map_err(explain_exec_error)?;
+    let Some(session) = out.session() else {
+        return Err(BackendError::Other {
+            message: "ExecuteCommand returned no session".to_string(),
+        });
+    };
+    let cluster_arn = out
+        .cluster_arn()
+        .map_or_else(|| cluster.to_string(), str::to_string);
+    let task = out.task_arn().unwrap_or(task_arn).to_string();
+    let container = out.container_name().unwrap_or(container).to_string();
+    let described = b
+        .call(
+            "ecs",
+            "DescribeTasks",
+            b.clients
+                .ecs
+                .describe_tasks()
+                .cluster(cluster)
+                .tasks(&task)
+                .send(),
+        )
+        .await?;
+    let runtime_id = described
+        .tasks()
+        .first()
+        .and_then(|t| t.containers().iter().find(|c| c.name() == Some(&container)))
+        .and_then(|c| c.runtime_id())
+        .map(str::to_string)
+        .ok_or_else(|| BackendError::Other {
+            message: format!(
+                "the session was opened but DescribeTasks gives no runtime id for container \
+                 {container} of {} (the task may have stopped meanwhile)",
+                short_id(&task)
+            ),
+        })?;
+    Ok(crate::exec::ExecSession {
+        cluster_arn,
+        task_arn: task,
+        container,
+        runtime_id,
+        session_id: string(session.session_id()),
+        stream_url: string(session.stream_url()),
+        token_value: string(session.token_value()),
+        region: b.region.clone(),
+        profile: b.profile.clone().unwrap_or_default(),
+        ssm_endpoint: crate::exec::ssm_endpoint(&b.region, b.endpoint_url.as_deref()),
+    })
+}
+
+/// ECS's refusals of an exec, in the operator's terms (what to do).
+fn explain_exec_error(e: BackendError) -> BackendError {
+    match e {
+        BackendError::Invalid { message }
+            if message.contains("execute command was not enabled") =>
+        {
+            BackendError::Invalid {
+                message: format!(
+                    "{message} — ECS Exec must be on when a task starts: enable it on the service \
+                     (aws ecs update-service --enable-execute-command --force-new-deployment) \
+                     and open a shell in one of the new tasks; the task role also needs the \
+                     ssmmessages:* permissions"
+                ),
+            }
+        }
+        BackendError::Other { message } | BackendError::Invalid { message }
+            if message.contains("TargetNotConnectedException") =>
+        {
+            BackendError::Invalid {
+                message: format!(
+                    "{message} — the ExecuteCommandAgent in the container is not connected \
+                     (the task role lacks ssmmessages:* permissions, or no route to Systems \
+                     Manager); amazon-ecs-exec-checker tells which"
+                ),
+            }
+        }
+        other => other,
+    }
 }
 
 /// Registers a copy of `change.base` with only the images changed: every

@@ -12,6 +12,7 @@
 
 mod convert;
 pub mod credentials;
+mod ecr;
 mod ecs;
 pub mod error;
 pub mod limits;
@@ -50,6 +51,7 @@ use crate::domain::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
     MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
+use crate::images::{EcrImage, ImageLookup};
 
 /// How an [`AwsBackend`] is built, beyond the environment's config.
 #[derive(Clone)]
@@ -134,6 +136,7 @@ impl Intercept for StaticHeaders {
 #[derive(Clone, Debug)]
 struct Clients {
     ecs: aws_sdk_ecs::Client,
+    ecr: aws_sdk_ecr::Client,
     rds: aws_sdk_rds::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
@@ -146,6 +149,10 @@ struct Clients {
 pub struct AwsBackend {
     name: String,
     region: String,
+    /// The environment's profile and endpoint URL (for the
+    /// session-manager-plugin of an ECS Exec session).
+    profile: Option<String>,
+    endpoint_url: Option<String>,
     clients: Clients,
     limits: Arc<Limits>,
     stats: Stats,
@@ -241,6 +248,7 @@ impl AwsBackend {
         }
         let clients = Clients {
             ecs: client!(aws_sdk_ecs),
+            ecr: client!(aws_sdk_ecr),
             rds: client!(aws_sdk_rds),
             cloudwatch: client!(aws_sdk_cloudwatch),
             logs: client!(aws_sdk_cloudwatchlogs),
@@ -255,6 +263,8 @@ impl AwsBackend {
         Self {
             name: env.name.clone(),
             region,
+            profile: env.profile.clone(),
+            endpoint_url: env.endpoint_url.clone(),
             clients,
             limits: options.limits,
             stats: Stats::default(),
@@ -376,6 +386,10 @@ impl Backend for AwsBackend {
         metrics::alarm_history(self, name).await
     }
 
+    async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup> {
+        ecr::describe_image(self, image).await
+    }
+
     async fn update_service(
         &self,
         cluster: &str,
@@ -409,6 +423,16 @@ impl Backend for AwsBackend {
 
     async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task> {
         ecs::stop_task(self, cluster, task, reason).await
+    }
+
+    async fn execute_command(
+        &self,
+        cluster: &str,
+        task: &str,
+        container: &str,
+        command: &str,
+    ) -> BackendResult<crate::exec::ExecSession> {
+        ecs::execute_command(self, cluster, task, container, command).await
     }
 
     async fn reboot_db_instance(

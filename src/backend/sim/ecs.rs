@@ -22,6 +22,7 @@ use crate::domain::{
     LoadBalancerRef, RolloutState, ScalableTarget, ScalingPolicy, Service, ServiceEvent, Task,
     TaskDefinition, Timestamp, short_id,
 };
+use crate::images::{EcrImage, ImageDetail, ImageId, ImageLookup};
 
 /// ECS keeps the last 100 events of a service.
 const MAX_EVENTS: usize = 100;
@@ -689,6 +690,61 @@ impl Ecs {
             })
     }
 
+    /// ECR `DescribeImages` in the simulated account: every image of a
+    /// repository the world's services use exists (the digest their tasks
+    /// report), except a tag containing `bad` — the one whose tasks cannot
+    /// pull it. An image that no revision uses yet was pushed by the
+    /// team's CI shortly before, which the simulation puts 20 minutes ago.
+    pub fn describe_image(&self, image: &EcrImage, now: Timestamp) -> ImageLookup {
+        let repository = format!(
+            "{}.dkr.ecr.{}.amazonaws.com/{}",
+            image.account, image.region, image.repository
+        );
+        if !self.known_repositories.contains(&repository) {
+            return ImageLookup::Missing {
+                what: format!(
+                    "repository {} does not exist in {} ({})",
+                    image.repository, image.account, image.region
+                ),
+            };
+        }
+        // Every image of the repository that a revision uses, oldest first.
+        let mut used: Vec<(Timestamp, String)> = self
+            .task_defs
+            .iter()
+            .flat_map(|td| {
+                td.containers
+                    .iter()
+                    .filter(|c| split_image(&c.image).0 == repository)
+                    .map(|c| (td.registered_at.unwrap_or(now), c.image.clone()))
+            })
+            .collect();
+        used.sort();
+        let missing = || ImageLookup::Missing {
+            what: format!("{} does not exist", image.label()),
+        };
+        let reference = match &image.reference {
+            ImageId::Tag(tag) if tag.contains("bad") => return missing(),
+            ImageId::Tag(tag) => format!("{repository}:{tag}"),
+            ImageId::Digest(digest) => match used.iter().find(|(_, i)| digest_of(i) == *digest) {
+                Some((_, i)) => i.clone(),
+                None => return missing(),
+            },
+        };
+        let pushed_at = used
+            .iter()
+            .find(|(_, i)| *i == reference)
+            .map_or(now - TimeDelta::minutes(20), |(at, _)| *at);
+        ImageLookup::Found(ImageDetail {
+            digest: digest_of(&reference),
+            pushed_at: Some(pushed_at),
+            tags: vec![split_image(&reference).1.to_string()],
+            size_bytes: i64::try_from(fnv(&reference) % 200_000_000)
+                .ok()
+                .map(|n| n + 50_000_000),
+        })
+    }
+
     pub fn revisions(&self, family: &str) -> Vec<String> {
         let mut tds: Vec<&TaskDefinition> = self
             .task_defs
@@ -1019,6 +1075,10 @@ impl Ecs {
                     health_status: Some(if *hc { t.health } else { "UNKNOWN" }.to_string()),
                     exit_code,
                     reason,
+                    // Simulated tasks have no container runtime and no
+                    // ECS Exec agent: nothing to open a shell in.
+                    runtime_id: None,
+                    exec_agent: None,
                 }
             })
             .collect();
@@ -1051,6 +1111,7 @@ impl Ecs {
             platform_version: Some("1.4.0".to_string()),
             private_ip: Some(private_ip_of(&t.id)),
             eni: Some(eni_of(&t.id)),
+            enable_execute_command: false,
             containers,
         }
     }

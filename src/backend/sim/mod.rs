@@ -43,6 +43,7 @@ use crate::domain::{
     MetricSeries, ScalableTarget, Service, TargetGroup, TargetHealth, Task, TaskDefinition,
     Timestamp,
 };
+use crate::images::{EcrImage, ImageLookup};
 
 /// Why a simulation could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -297,6 +298,29 @@ impl Backend for SimBackend {
                 .find(|a| a.name == name)
                 .map(|a| a.history.iter().rev().cloned().collect())
                 .unwrap_or_default()
+        }))
+    }
+
+    async fn execute_command(
+        &self,
+        _cluster: &str,
+        task: &str,
+        _container: &str,
+        _command: &str,
+    ) -> BackendResult<crate::exec::ExecSession> {
+        Err(BackendError::Invalid {
+            message: format!(
+                "ECS Exec is not available in the simulation: simulated tasks (here {}) have no \
+                 container and no shell to open",
+                crate::domain::short_id(task)
+            ),
+        })
+    }
+
+    async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup> {
+        Ok(self.with(|w| {
+            let now = w.now;
+            w.ecs.describe_image(image, now)
         }))
     }
 

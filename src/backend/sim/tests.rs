@@ -1162,3 +1162,58 @@ async fn a_long_gap_is_jumped_over() {
             .is_some_and(|(t, _)| *t > clock.now() - chrono::TimeDelta::minutes(2))
     );
 }
+
+#[tokio::test]
+async fn images_of_the_simulated_registry_exist_except_a_bad_tag() {
+    use crate::images::{EcrImage, ImageLookup};
+    let (b, _clock) = quiet("production");
+    let td_arn = service(&b, PROD, "web").await.task_definition;
+    let td = b.task_definition(&td_arn).await.expect("definition");
+    let current = td.containers[0].image.clone();
+    let parse = |image: &str| EcrImage::parse(image).expect("an ECR image");
+    let repo = crate::ops::image_repository(&current).to_string();
+
+    // The image running now: the digest its tasks report, pushed when its
+    // revision was registered.
+    let found = b.describe_image(&parse(&current)).await.expect("answered");
+    let ImageLookup::Found(detail) = found else {
+        panic!("expected the running image: {found:?}");
+    };
+    let tasks = b.tasks(PROD).await.expect("tasks");
+    let running = tasks
+        .items
+        .iter()
+        .flat_map(|t| &t.containers)
+        .find(|c| c.image == current && c.image_digest.is_some())
+        .expect("a task running the image");
+    assert_eq!(
+        running.image_digest.as_deref(),
+        Some(detail.digest.as_str())
+    );
+    assert_eq!(detail.pushed_at, td.registered_at);
+    // By that digest too.
+    let by_digest = b
+        .describe_image(&parse(&format!("{repo}@{}", detail.digest)))
+        .await
+        .expect("answered");
+    assert!(matches!(by_digest, ImageLookup::Found(_)), "{by_digest:?}");
+
+    // A new tag of a known repository exists (CI pushed it); a `bad` one
+    // does not (its tasks cannot pull it), nor an unknown repository.
+    let new = b
+        .describe_image(&parse(&format!("{repo}:2026.11.23-5e6f7a8")))
+        .await
+        .expect("answered");
+    assert!(matches!(new, ImageLookup::Found(_)), "{new:?}");
+    for missing in [
+        format!("{repo}:bad-build"),
+        format!("{repo}@sha256:0000"),
+        current.replace("/web:", "/nope:"),
+    ] {
+        let answer = b.describe_image(&parse(&missing)).await.expect("answered");
+        assert!(
+            matches!(answer, ImageLookup::Missing { .. }),
+            "{missing}: {answer:?}"
+        );
+    }
+}

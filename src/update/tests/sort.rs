@@ -176,6 +176,7 @@ fn task(id: &str, service: &str, last: &str, reason: Option<&str>) -> Task {
         private_ip: None,
         eni: None,
         containers: Vec::new(),
+        enable_execute_command: false,
     }
 }
 
