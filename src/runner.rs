@@ -58,6 +58,8 @@ pub struct Runner {
     recorder: Option<Arc<crate::recording::Recorder>>,
     /// The shared timeline failed once this session (said once).
     trail_warned: Arc<std::sync::atomic::AtomicBool>,
+    /// The simulation a drill runs on.
+    drill: Option<Arc<crate::backend::sim::SimBackend>>,
 }
 
 impl Runner {
@@ -73,12 +75,18 @@ impl Runner {
             audit_stream: String::new(),
             recorder: None,
             trail_warned: Arc::default(),
+            drill: None,
         }
     }
 
     /// Sets the recording timeline events are appended to.
     pub fn set_recorder(&mut self, recorder: Arc<crate::recording::Recorder>) {
         self.recorder = Some(recorder);
+    }
+
+    /// The simulation a drill runs on (answers `Effect::DrillCheck`).
+    pub fn set_drill(&mut self, sim: Arc<crate::backend::sim::SimBackend>) {
+        self.drill = Some(sim);
     }
 
     /// Sets the deadline of a mutating request (tests shorten it).
@@ -242,6 +250,11 @@ impl Runner {
         let internal = |text: String| BackendError::Other { message: text };
         match effect {
             Effect::Quit => {}
+            // --- drills: a read of the simulation's own state (no I/O).
+            Effect::DrillCheck { .. } => {
+                let status = self.drill.as_ref().and_then(|d| d.drill_status());
+                let _ = self.tx.send(Action::DrillChecked(status));
+            }
             Effect::Record { events } => {
                 self.ship_timeline(&events);
                 if let Some(r) = &self.recorder {

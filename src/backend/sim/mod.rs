@@ -17,6 +17,7 @@ mod alarms;
 mod clock;
 mod ecs;
 mod engine;
+mod faults;
 mod health;
 mod logs;
 mod metric_data;
@@ -32,6 +33,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use async_trait::async_trait;
 
 pub use clock::SimClock;
+pub use faults::DrillStatus;
 pub use health::SimProber;
 
 use self::engine::World;
@@ -105,6 +107,30 @@ pub fn world_names() -> Vec<String> {
     description()
         .map(|d| d.worlds.iter().map(|w| w.name.clone()).collect())
         .unwrap_or_default()
+}
+
+/// What a world contains, by name: for checking a drill scenario.
+#[derive(Debug, Clone, Default)]
+pub struct WorldCatalog {
+    pub name: String,
+    pub services: Vec<String>,
+    pub dbs: Vec<String>,
+    pub alarms: Vec<String>,
+    pub metrics: Vec<String>,
+    pub azs: Vec<String>,
+}
+
+/// The names of what world `name` contains, if there is such a world.
+pub fn world_catalog(name: &str) -> Option<WorldCatalog> {
+    let w = description().ok()?.worlds.iter().find(|w| w.name == name)?;
+    Some(WorldCatalog {
+        name: w.name.clone(),
+        services: w.services.iter().map(|s| s.name.clone()).collect(),
+        dbs: w.dbs.iter().map(|d| d.id.clone()).collect(),
+        alarms: w.alarms.iter().map(|a| a.name.clone()).collect(),
+        metrics: w.metrics.iter().map(|m| m.id.clone()).collect(),
+        azs: w.availability_zones.clone(),
+    })
 }
 
 /// A simulated AWS environment (one world) behind the [`Backend`] trait.
@@ -183,6 +209,18 @@ impl SimBackend {
     /// or off; on by default. Operators' changes still play out either way.
     pub fn set_chaos(&self, enabled: bool) {
         self.with(|w| w.chaos = enabled);
+    }
+
+    /// Starts a drill now: the scenario's faults are scheduled and
+    /// spontaneous trouble stops (only the scenario happens).
+    pub fn start_drill(&self, scenario: &crate::drill::scenario::Scenario) {
+        self.with(|w| w.start_drill(scenario));
+    }
+
+    /// The drill's state, brought up to the clock's time (None outside a
+    /// drill).
+    pub fn drill_status(&self) -> Option<DrillStatus> {
+        self.with(|w| w.drill_status())
     }
 
     fn lock(&self) -> MutexGuard<'_, World> {
