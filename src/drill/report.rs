@@ -117,7 +117,7 @@ impl Report {
         if let Some(t) = d.recovered_at {
             events.push((t, "drill", "objectives: recovered".into()));
         }
-        events.sort_by(|a, b| a.0.cmp(&b.0));
+        events.sort_by_key(|e| e.0);
         let operations = activity
             .iter()
             .map(|a| (a.started_at, a.op.title(), outcome(a)))

@@ -119,6 +119,10 @@ pub struct Scenario {
     /// The time to mitigate a good response stays under.
     #[serde(default)]
     pub target_ttm: Option<Spanned<String>>,
+    /// The services and DB instances the operator should look at (for
+    /// "time to first look"); else those the injects target.
+    #[serde(default)]
+    pub affected: Vec<Spanned<String>>,
     #[serde(rename = "inject")]
     pub injects: Vec<Inject>,
     #[serde(default, rename = "expect")]
@@ -343,6 +347,9 @@ impl Scenario {
     /// The services and DB instances the faults hit (for "time to first
     /// look"; an AZ is not a resource one opens).
     pub fn affected(&self) -> Vec<String> {
+        if !self.affected.is_empty() {
+            return self.affected.iter().map(|a| a.get_ref().clone()).collect();
+        }
         let mut out: Vec<String> = Vec::new();
         for i in &self.injects {
             let t = i.target.get_ref();
@@ -446,6 +453,18 @@ fn check(s: &Scenario) -> Result<(), Problem> {
     }
     for i in &s.injects {
         check_inject(i, &world)?;
+    }
+    for a in &s.affected {
+        if !world.services.contains(a.get_ref()) && !world.dbs.contains(a.get_ref()) {
+            return Err((
+                a.span(),
+                format!(
+                    "affected: {:?} is neither a service nor a DB instance of world {}",
+                    a.get_ref(),
+                    world.name
+                ),
+            ));
+        }
     }
     for (n, at) in s.inject_offsets().iter().enumerate() {
         if *at >= limit {
