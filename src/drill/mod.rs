@@ -21,6 +21,10 @@ use crate::domain::{Timestamp, short_id};
 use crate::effect::Effect;
 use crate::state::{Selection, Severity, State, View};
 
+/// Once recovered, how long a change still being followed is waited for
+/// before the drill ends.
+const WATCH_GRACE_SECS: i64 = 60;
+
 /// How a drill ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndReason {
@@ -128,6 +132,9 @@ pub fn on_tick(state: &mut State) -> Vec<Effect> {
 /// The simulation answered: note when the objectives were first met, and
 /// end the drill once recovered.
 pub fn on_checked(state: &mut State, status: Option<DrillStatus>) -> Vec<Effect> {
+    let env = state.drill.as_ref().map_or(0, |d| d.env);
+    // A change still followed is seen to its end first (at most a while).
+    let busy = state.activity.iter().any(|a| a.env == env && a.is_active());
     let Some(d) = state.drill.as_mut() else {
         return Vec::new();
     };
@@ -145,7 +152,9 @@ pub fn on_checked(state: &mut State, status: Option<DrillStatus>) -> Vec<Effect>
         d.recovered_at = Some(status.now);
     }
     let now = status.now;
-    let done = d.recovered_at.is_some() && d.ended.is_none();
+    let done = d.ended.is_none()
+        && d.recovered_at
+            .is_some_and(|at| !busy || now - at >= TimeDelta::seconds(WATCH_GRACE_SECS));
     d.status = Some(status);
     if done {
         d.end(now, EndReason::Objectives);
