@@ -611,6 +611,40 @@ async fn az_outage_failing_back_is_forbidden() {
     );
 }
 
+// ------------------------------------------------------------- screen
+
+fn render(app: &App, w: u16, h: u16) -> String {
+    let theme = honban::config::theme::load_theme("default", None, false).expect("theme");
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("terminal");
+    terminal
+        .draw(|f| honban::ui::draw(f, &app.state, &theme))
+        .expect("draw");
+    let buf = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_drill_banner_shows_the_time_left_at_80_columns() {
+    let mut run = begin("bad-deploy").await;
+    assert!(run.until(|a| service_failing(a, "web")).await);
+    run.open_service("web").await;
+    let screen = render(&run.app, 80, 24);
+    let first = screen.lines().next().unwrap_or_default();
+    assert!(first.contains("DRILL 19:10 left"), "{first}");
+    assert!(first.contains("drill-bad-deploy"), "{first}");
+    insta::assert_snapshot!("bad_deploy_web_80x24", screen);
+}
+
 // -------------------------------------------------------------- parser
 
 #[test]
