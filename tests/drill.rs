@@ -611,6 +611,80 @@ async fn az_outage_failing_back_is_forbidden() {
     );
 }
 
+// --------------------------------------------------- expired-credentials
+
+fn fault_fired(app: &App, n: usize) -> bool {
+    app.state
+        .drill
+        .as_ref()
+        .and_then(|d| d.status.as_ref())
+        .is_some_and(|s| s.fired.get(n).is_some_and(Option::is_some))
+}
+
+fn fault_cleared(app: &App, n: usize) -> bool {
+    app.state
+        .drill
+        .as_ref()
+        .and_then(|d| d.status.as_ref())
+        .is_some_and(|s| s.cleared.get(n).is_some_and(Option::is_some))
+}
+
+#[tokio::test]
+async fn expired_credentials_a_rollback_sent_again_once_they_are_back() {
+    let mut run = begin("expired-credentials").await;
+    assert!(run.until(|a| service_failing(a, "api")).await);
+    assert!(run.until(|a| fault_fired(a, 1)).await);
+    run.step().await;
+    // Reads fail: the console keeps the last data and says why.
+    let errors = run.app.state.envs[0].errors();
+    assert!(
+        errors
+            .iter()
+            .any(|(_, e)| e.to_string().contains("ExpiredToken")),
+        "{errors:?}"
+    );
+    run.open_service("api").await;
+    run.app.dispatch(Action::Drawn);
+    run.app.dispatch(Action::Command(Command::Rollback));
+    run.app.settle().await;
+    type_text(&mut run.app, &format!("{}/api", run.env));
+    press(&mut run.app, KeyCode::Enter);
+    run.app.settle().await;
+    // Nothing can be sent: the revisions cannot be listed, and the dialog
+    // says why (not "no revision").
+    assert!(run.app.state.activity.is_empty());
+    match &run.app.state.mode {
+        honban::state::Mode::Dialog(honban::state::Dialog::Rollback { error: Some(e), .. }) => {
+            assert!(
+                e.contains("cannot list the revisions of api") && e.contains("ExpiredToken"),
+                "{e}"
+            )
+        }
+        other => panic!("the rollback dialog with its error, not {other:?}"),
+    }
+    press(&mut run.app, KeyCode::Esc);
+    assert!(run.until(|a| fault_cleared(a, 1)).await);
+    run.step().await;
+    run.open_service("api").await;
+    run.operate(Command::Rollback, "api").await;
+    run.run_out().await;
+    assert_eq!(ended(&run), EndReason::Objectives);
+    let r = run.report();
+    assert!(r.recovered.is_some());
+    assert_eq!(r.operations.len(), 1);
+    assert!(
+        r.events
+            .iter()
+            .any(|(_, who, t)| *who == "fault" && t.contains("credentials expired"))
+    );
+    assert!(r.score >= 90, "{}", r.markdown());
+}
+
+#[tokio::test]
+async fn expired_credentials_left_alone_keeps_failing() {
+    left_alone_fails("expired-credentials", Some("works-logue-prod-api-5xx")).await;
+}
+
 // ------------------------------------------------------------- screen
 
 fn render(app: &App, w: u16, h: u16) -> String {

@@ -28,10 +28,10 @@ pub fn user_dir(paths: &Paths) -> PathBuf {
 
 /// The list `honban drill` prints.
 pub fn listing(all: &[Scenario]) -> String {
-    let mut out = String::from("ID                 DIFFICULTY  TITLE\n");
+    let mut out = String::from("ID                   DIFFICULTY  TITLE\n");
     for s in all {
         out.push_str(&format!(
-            "{:<18} {:<11} {}\n",
+            "{:<20} {:<11} {}\n",
             s.id(),
             s.difficulty.word(),
             s.title

@@ -14,7 +14,7 @@ use crate::backend::sim::{WorldCatalog, world_catalog};
 use crate::config::ConfigError;
 
 /// The shipped scenarios: (file name, text).
-pub const SHIPPED: [(&str, &str); 8] = [
+pub const SHIPPED: [(&str, &str); 9] = [
     (
         "bad-deploy.toml",
         include_str!("../../assets/scenarios/bad-deploy.toml"),
@@ -47,11 +47,17 @@ pub const SHIPPED: [(&str, &str); 8] = [
         "az-outage.toml",
         include_str!("../../assets/scenarios/az-outage.toml"),
     ),
+    (
+        "expired-credentials.toml",
+        include_str!("../../assets/scenarios/expired-credentials.toml"),
+    ),
 ];
 
 /// The fault names a scenario may inject (AWS FIS action names where one
 /// exists, `honban:` otherwise).
-pub const FAULTS: [&str; 9] = [
+pub const FAULTS: [&str; 11] = [
+    "aws:fis:inject-api-throttle-error",
+    "honban:sts:credentials-expire",
     "aws:ecs:stop-task",
     "aws:ecs:task-cpu-stress",
     "aws:rds:reboot-db-instances",
@@ -61,6 +67,12 @@ pub const FAULTS: [&str; 9] = [
     "honban:ecs:stale-connections",
     "honban:rds:replica-lag",
     "honban:metric:offset",
+];
+
+/// The faults on the API itself: they take no target.
+pub const API_FAULTS: [&str; 2] = [
+    "aws:fis:inject-api-throttle-error",
+    "honban:sts:credentials-expire",
 ];
 
 /// The operations a `[[forbidden]]` entry may name (as the audit log
@@ -148,7 +160,9 @@ pub struct Inject {
     #[serde(default)]
     pub after: Option<Spanned<String>>,
     pub fault: Spanned<String>,
-    pub target: Spanned<Target>,
+    /// What it acts on (none for the API faults: every call).
+    #[serde(default)]
+    pub target: Option<Spanned<Target>>,
     /// How long it lasts (else until its cause is fixed, or for good).
     #[serde(default)]
     pub duration: Option<Spanned<String>>,
@@ -166,7 +180,8 @@ pub struct Inject {
     /// `aws:rds:reboot-db-instances`: fail over to the standby.
     #[serde(default)]
     pub force_failover: bool,
-    /// `aws:ecs:task-cpu-stress`: CPU points added.
+    /// `aws:ecs:task-cpu-stress`: CPU points added;
+    /// `aws:fis:inject-api-throttle-error`: the share of calls throttled.
     #[serde(default)]
     pub percent: Option<f64>,
     /// `aws:ecs:stop-task`: how many tasks.
@@ -175,6 +190,16 @@ pub struct Inject {
     /// Metrics the fault moves while it holds.
     #[serde(default)]
     pub effects: Vec<EffectSpec>,
+}
+
+impl Inject {
+    /// Its target (empty when it has none).
+    pub fn target(&self) -> Target {
+        self.target
+            .as_ref()
+            .map(|t| t.get_ref().clone())
+            .unwrap_or_default()
+    }
 }
 
 fn yes() -> bool {
@@ -352,7 +377,7 @@ impl Scenario {
         }
         let mut out: Vec<String> = Vec::new();
         for i in &self.injects {
-            let t = i.target.get_ref();
+            let t = i.target();
             if let Some(n) = t.service.as_deref().or(t.db.as_deref())
                 && !out.iter().any(|o| o == n)
             {
@@ -547,14 +572,30 @@ fn check_inject(i: &Inject, world: &WorldCatalog) -> Result<(), Problem> {
     if let Some(d) = &i.duration {
         duration(d, "duration")?;
     }
-    let target = i.target.get_ref();
+    let api = API_FAULTS.contains(&fault);
+    if api && i.duration.is_none() {
+        return Err((i.fault.span(), format!("{fault} needs a duration")));
+    }
+    let Some(spanned) = &i.target else {
+        if api {
+            return Ok(());
+        }
+        return Err((i.fault.span(), format!("{fault} needs a target")));
+    };
+    if api {
+        return Err((
+            spanned.span(),
+            format!("{fault} acts on every API call: give it no target"),
+        ));
+    }
+    let target = spanned.get_ref();
     let subjects = [&target.service, &target.db, &target.az]
         .iter()
         .filter(|x| x.is_some())
         .count();
     if subjects != 1 {
         return Err((
-            i.target.span(),
+            spanned.span(),
             "a target names exactly one of service, db, az".into(),
         ));
     }
@@ -588,7 +629,7 @@ fn check_inject(i: &Inject, world: &WorldCatalog) -> Result<(), Problem> {
         };
         let what = if wants == "any" { "service" } else { wants };
         return Err((
-            i.target.span(),
+            spanned.span(),
             format!(
                 "{fault} needs a {what} of world {} as its target (known: {known})",
                 world.name
@@ -612,6 +653,11 @@ fn check_inject(i: &Inject, world: &WorldCatalog) -> Result<(), Problem> {
             cb.span(),
             "circuit_breaker is for honban:ecs:bad-image: as-configured, no-rollback or off".into(),
         ));
+    }
+    if fault == "aws:fis:inject-api-throttle-error"
+        && i.percent.is_some_and(|p| !(1.0..=100.0).contains(&p))
+    {
+        return Err((i.fault.span(), "percent must be 1 to 100".into()));
     }
     if fault == "aws:ecs:task-cpu-stress" && i.percent.is_none_or(|p| !(1.0..=100.0).contains(&p)) {
         return Err((

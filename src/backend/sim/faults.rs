@@ -262,7 +262,7 @@ impl World {
 
     /// Does what the fault does; returns what happened.
     fn fire(&mut self, f: &mut Fault, now: Timestamp) -> String {
-        let target = f.spec.target.get_ref().clone();
+        let target = f.spec.target();
         let service = target
             .service
             .as_ref()
@@ -387,8 +387,46 @@ impl World {
                 }
                 format!("{what}: {} tasks lost", victims.len())
             }
+            "aws:fis:inject-api-throttle-error" => format!(
+                "{what}: {:.0} % of API calls answer ThrottlingException",
+                f.spec.percent.unwrap_or(100.0)
+            ),
+            "honban:sts:credentials-expire" => {
+                format!("{what}: the operator's session credentials expired")
+            }
             _ => what,
         }
+    }
+
+    /// The error an API call gets from a drill's API fault, if any.
+    pub(crate) fn api_fault(&mut self) -> Option<crate::backend::BackendError> {
+        use crate::backend::BackendError;
+        let drill = self.drill.as_ref()?;
+        let mut throttle: Option<f64> = None;
+        for f in drill.faults.iter().filter(|f| f.phase == Phase::Holding) {
+            match f.spec.fault.get_ref().as_str() {
+                "honban:sts:credentials-expire" => {
+                    return Some(BackendError::Unauthorized {
+                        message: "ExpiredTokenException: The security token included in the \
+                                  request is expired"
+                            .to_string(),
+                        hint: Some(
+                            "aws sso login --profile prod (in a drill they come back when \
+                             the fault ends)"
+                                .to_string(),
+                        ),
+                    });
+                }
+                "aws:fis:inject-api-throttle-error" => {
+                    throttle = Some(f.spec.percent.unwrap_or(100.0));
+                }
+                _ => {}
+            }
+        }
+        let share = throttle?;
+        (self.rng.f64() * 100.0 < share).then(|| BackendError::Throttled {
+            message: "ThrottlingException: Rate exceeded".to_string(),
+        })
     }
 
     fn bad_image(&mut self, f: &mut Fault, s: usize, now: Timestamp) -> String {
@@ -468,11 +506,9 @@ impl World {
         }
         let service = f
             .spec
-            .target
-            .get_ref()
+            .target()
             .service
-            .as_ref()
-            .and_then(|n| self.ecs.services.iter().position(|s| &s.name == n));
+            .and_then(|n| self.ecs.services.iter().position(|s| s.name == n));
         let live = |id: &String| self.ecs.tasks.iter().any(|t| &t.id == id && t.phase.live());
         match f.spec.fault.get_ref().as_str() {
             "honban:ecs:bad-image" => {
@@ -487,7 +523,7 @@ impl World {
             }
             "honban:ecs:bad-task" | "honban:ecs:stale-connections" => f.tasks.iter().any(live),
             "aws:rds:reboot-db-instances" => {
-                let id = f.spec.target.get_ref().db.clone().unwrap_or_default();
+                let id = f.spec.target().db.unwrap_or_default();
                 self.rds
                     .instances
                     .iter()
@@ -506,7 +542,7 @@ impl World {
 
     fn end_fault(&mut self, f: &Fault) {
         if f.spec.fault.get_ref() == "aws:network:disrupt-connectivity"
-            && let Some(az) = &f.spec.target.get_ref().az
+            && let Some(az) = &f.spec.target().az
         {
             self.ecs.impaired_azs.remove(az);
         }
@@ -542,5 +578,8 @@ fn offset(fired: Option<Timestamp>, now: Timestamp, add: f64, per_minute: f64) -
 
 /// `honban:ecs:bad-image on service web`.
 fn describe(i: &Inject) -> String {
-    format!("{} on {}", i.fault.get_ref(), i.target.get_ref().label())
+    match i.target().label() {
+        l if l.is_empty() => i.fault.get_ref().clone(),
+        l => format!("{} on {l}", i.fault.get_ref()),
+    }
 }

@@ -223,6 +223,15 @@ impl SimBackend {
         self.with(|w| w.drill_status())
     }
 
+    /// A drill's API fault answers the call instead (expired
+    /// credentials, throttling).
+    fn gate(&self) -> BackendResult<()> {
+        match self.with(World::api_fault) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -239,34 +248,42 @@ impl SimBackend {
 #[async_trait]
 impl Backend for SimBackend {
     async fn caller_identity(&self) -> BackendResult<CallerIdentity> {
+        self.gate()?;
         Ok(self.with(|w| w.caller_identity()))
     }
 
     async fn clusters(&self, names: &[String]) -> BackendResult<Listing<Cluster>> {
+        self.gate()?;
         Ok(self.with(|w| w.ecs.clusters(names)))
     }
 
     async fn list_clusters(&self) -> BackendResult<Vec<String>> {
+        self.gate()?;
         Ok(self.with(|w| w.ecs.cluster_names()))
     }
 
     async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
+        self.gate()?;
         self.with(|w| w.ecs.services(cluster))
     }
 
     async fn tasks(&self, cluster: &str) -> BackendResult<Listing<Task>> {
+        self.gate()?;
         self.with(|w| w.ecs.tasks(cluster))
     }
 
     async fn task_definition(&self, arn: &str) -> BackendResult<TaskDefinition> {
+        self.gate()?;
         self.with(|w| w.ecs.task_definition(arn))
     }
 
     async fn task_definition_revisions(&self, family: &str) -> BackendResult<Vec<String>> {
+        self.gate()?;
         Ok(self.with(|w| w.ecs.revisions(family)))
     }
 
     async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>> {
+        self.gate()?;
         self.with(|w| {
             let mut all = Vec::new();
             for c in clusters {
@@ -277,6 +294,7 @@ impl Backend for SimBackend {
     }
 
     async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {
+        self.gate()?;
         Ok(self.with(|w| {
             let clusters: Vec<String> = w
                 .ecs
@@ -300,14 +318,17 @@ impl Backend for SimBackend {
     }
 
     async fn db_instances(&self, ids: &[String]) -> BackendResult<Vec<DbInstance>> {
+        self.gate()?;
         self.with(|w| w.rds.instances(ids, w.now))
     }
 
     async fn db_snapshots(&self, instance_ids: &[String]) -> BackendResult<Vec<DbSnapshot>> {
+        self.gate()?;
         Ok(self.with(|w| w.rds.snapshots(instance_ids, w.now)))
     }
 
     async fn alarms(&self, prefixes: &[String]) -> BackendResult<Vec<Alarm>> {
+        self.gate()?;
         Ok(self.with(|w| w.alarms(prefixes)))
     }
 
@@ -319,6 +340,7 @@ impl Backend for SimBackend {
         start: Timestamp,
         end: Timestamp,
     ) -> BackendResult<Vec<MetricSeries>> {
+        self.gate()?;
         Ok(self.with(|w| {
             queries
                 .iter()
@@ -328,6 +350,7 @@ impl Backend for SimBackend {
     }
 
     async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>> {
+        self.gate()?;
         // CloudWatch answers an unknown name with an empty history.
         Ok(self.with(|w| {
             w.alarms
@@ -344,10 +367,12 @@ impl Backend for SimBackend {
         service: &str,
         update: ServiceUpdate,
     ) -> BackendResult<Service> {
+        self.gate()?;
         self.with(|w| w.update_service(cluster, service, &update))
     }
 
     async fn register_task_definition(&self, change: ImageChange) -> BackendResult<TaskDefinition> {
+        self.gate()?;
         self.with(|w| {
             let now = w.now;
             w.ecs.register_task_definition(&change, now)
@@ -361,6 +386,7 @@ impl Backend for SimBackend {
         min: u32,
         max: u32,
     ) -> BackendResult<ScalableTarget> {
+        self.gate()?;
         self.with(|w| {
             let now = w.now;
             w.ecs.set_scaling_bounds(cluster, service, min, max, now)
@@ -372,10 +398,12 @@ impl Backend for SimBackend {
         instance_id: &str,
         snapshot_id: &str,
     ) -> BackendResult<DbSnapshot> {
+        self.gate()?;
         self.with(|w| w.create_db_snapshot(instance_id, snapshot_id))
     }
 
     async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task> {
+        self.gate()?;
         self.with(|w| w.stop_task(cluster, task, reason))
     }
 
@@ -384,10 +412,12 @@ impl Backend for SimBackend {
         instance_id: &str,
         force_failover: bool,
     ) -> BackendResult<DbInstance> {
+        self.gate()?;
         self.with(|w| w.reboot_db_instance(instance_id, force_failover))
     }
 
     async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()> {
+        self.gate()?;
         self.with(|w| w.set_alarm_actions(names, enabled));
         Ok(())
     }
@@ -398,6 +428,7 @@ impl Backend for SimBackend {
         stream: &str,
         records: &[(Timestamp, String)],
     ) -> BackendResult<()> {
+        self.gate()?;
         let mut trail = self.trail.lock().map_err(|_| BackendError::Other {
             message: "the simulated log store is poisoned".to_string(),
         })?;
@@ -414,6 +445,7 @@ impl Backend for SimBackend {
         &self,
         query: &crate::domain::LogQuery,
     ) -> BackendResult<crate::domain::LogPage> {
+        self.gate()?;
         self.with(|w| logs::filter_events(w, query))
     }
 }
