@@ -772,3 +772,66 @@ fn a_user_scenario_overrides_a_shipped_one_and_a_bad_one_is_refused() {
         err.headline()
     );
 }
+
+// ------------------------------------------------------------ the binary
+
+fn honban(home: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_honban"))
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("honban runs")
+}
+
+#[test]
+fn honban_drill_lists_refuses_unknown_names_and_bad_user_files() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = honban(home.path(), &["drill"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for s in scenario::load_all(None).expect("shipped") {
+        assert!(text.contains(s.id()), "{text}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("bad-deploy") && l.contains("easy"))
+    );
+
+    let out = honban(home.path(), &["drill", "no-such-drill"]);
+    assert_eq!(out.status.code(), Some(64));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown scenario \"no-such-drill\"") && err.contains("bad-deploy"));
+
+    // Without a terminal and input, the briefing is shown and nothing starts.
+    let out = honban(home.path(), &["drill", "db-failover"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Press enter to start"));
+
+    let dir = home.path().join("config/honban/scenarios");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("mine.toml"), "id = \"mine\"\ntitle = 3\n").expect("write");
+    let out = honban(home.path(), &["drill"]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mine.toml:2:"), "{err}");
+}
+
+#[tokio::test]
+async fn a_drill_never_loads_a_configured_environment() {
+    let config: Config = toml::from_str(
+        "[[environment]]\nname = \"production\"\nsource = \"aws\"\nregion = \"ap-northeast-1\"\n",
+    )
+    .expect("config");
+    assert_eq!(config.environments.len(), 1);
+    let clock = SimClock::manual(start());
+    let (state, envs, _) =
+        honban::drill::run::build(&scenario("bad-deploy"), &config, &clock).expect("builds");
+    assert_eq!(state.envs.len(), 1);
+    assert_eq!(envs.len(), 1);
+    assert_eq!(state.envs[0].name, "drill-bad-deploy");
+    assert_eq!(state.envs[0].source, honban::config::Source::Sim);
+    assert_eq!(envs[0].config.source, honban::config::Source::Sim);
+}
