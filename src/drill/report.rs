@@ -398,24 +398,25 @@ fn faster(r: &Report, d: &Drill) -> Vec<String> {
     let mut out = Vec::new();
     let hint = d.scenario.hint.as_deref().map(one_line);
     let affected = d.scenario.affected().join(", ");
-    match (r.detected, r.impact) {
-        (None, Some(_)) => out.push(
+    if r.detected.is_none() && r.impact.is_some() && !d.scenario.expected.is_empty() {
+        out.push(
             "The console never showed an ALARM or a failing check while you watched: \
              keep the overview open (the ALARM badge) and :alarms."
                 .to_string(),
-        ),
-        (Some(det), _) => match &r.first_look {
-            Some((look, ..)) if (*look - det).num_seconds() > 90 => out.push(format!(
+        );
+    }
+    match (&r.first_look, r.detected) {
+        (Some((look, ..)), Some(det)) if (*look - det).num_seconds() > 90 => {
+            out.push(format!(
                 "{} passed between the detection and the first look at {affected}: \
                  from the alarm, enter opens its detail and the resource behind it.",
                 format_duration(*look - det)
-            )),
-            None if !affected.is_empty() => out.push(format!(
-                "You never opened {affected}: the detail (enter on its row) shows its \
-                 deployments, events and tasks."
-            )),
-            _ => {}
-        },
+            ));
+        }
+        (None, _) if r.impact.is_some() && !affected.is_empty() => out.push(format!(
+            "You never opened {affected}: the detail (enter on its row) shows its \
+             deployments, events and tasks."
+        )),
         _ => {}
     }
     if let (Some((look, ..)), Some(act)) = (&r.first_look, r.first_action)
