@@ -583,3 +583,98 @@ fn describe(i: &Inject) -> String {
         l => format!("{} on {l}", i.fault.get_ref()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drill::scenario;
+
+    fn start() -> Timestamp {
+        "2026-11-23T03:00:00Z".parse().expect("a time")
+    }
+
+    fn world() -> World {
+        let desc = super::super::description().expect("the world description");
+        let w = desc
+            .worlds
+            .iter()
+            .find(|w| w.name == "production")
+            .expect("production");
+        World::new(w, 3, start())
+    }
+
+    const TEXT: &str = r#"
+id = "unit"
+title = "unit"
+difficulty = "easy"
+briefing = "b"
+world = "production"
+seed = 3
+time_limit = "10m"
+
+[[inject]]
+at = "30s"
+fault = "aws:ecs:stop-task"
+target = { service = "worker" }
+count = 2
+
+[[inject]]
+at = "40s"
+fault = "honban:rds:replica-lag"
+target = { db = "works-logue-prod-db-replica" }
+duration = "2m"
+effects = [{ metric = "replica-lag", add = 50.0 }]
+
+[[inject]]
+at = "50s"
+fault = "honban:sts:credentials-expire"
+duration = "1m"
+
+[objectives]
+mitigated = [{ cleared = 1 }, { cleared = 2 }]
+recovered = [{ service = "worker", steady = true }]
+"#;
+
+    #[test]
+    fn stopped_tasks_are_replaced_and_timed_faults_end_with_their_effects() {
+        let s = scenario::parse(TEXT, "unit.toml").expect("parses");
+        let mut w = world();
+        w.start_drill(&s);
+        let lag = w
+            .metrics
+            .iter()
+            .position(|m| m.id == "replica-lag")
+            .expect("metric");
+        w.advance_to(start() + TimeDelta::seconds(31));
+        let worker = w
+            .ecs
+            .services
+            .iter()
+            .position(|x| x.name == "worker")
+            .expect("worker");
+        let stopping = w
+            .ecs
+            .tasks
+            .iter()
+            .filter(|t| t.service == worker && !t.phase.live())
+            .count();
+        assert!(stopping >= 2, "{stopping}");
+        w.advance_to(start() + TimeDelta::seconds(45));
+        assert!((w.metrics[lag].drill_effect - 50.0).abs() < 1e-9);
+        // Credentials expired: every call is refused for a minute.
+        w.advance_to(start() + TimeDelta::seconds(55));
+        assert!(matches!(
+            w.api_fault(),
+            Some(crate::backend::BackendError::Unauthorized { .. })
+        ));
+        w.advance_to(start() + TimeDelta::seconds(115));
+        assert!(w.api_fault().is_none());
+        w.advance_to(start() + TimeDelta::minutes(4));
+        let status = w.drill_status().expect("a drill");
+        assert!(status.fired.iter().all(Option::is_some));
+        assert!(status.cleared.iter().all(Option::is_some), "{status:?}");
+        assert!(w.metrics[lag].drill_effect.abs() < 1e-9);
+        assert!(status.mitigated && status.recovered);
+        assert_eq!(status.log.len(), 6, "{:?}", status.log);
+    }
+}
