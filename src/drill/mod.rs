@@ -59,6 +59,9 @@ pub struct Drill {
     pub checking: bool,
     pub mitigated_at: Option<Timestamp>,
     pub recovered_at: Option<Timestamp>,
+    /// The objectives were seen not met after the first fault (objectives
+    /// that held before it count only once they broke).
+    pub broken: bool,
     /// The first time the operator looked at each affected resource:
     /// `(time, resource, where)`.
     pub looks: Vec<(Timestamp, String, String)>,
@@ -75,6 +78,7 @@ impl Drill {
             checking: false,
             mitigated_at: None,
             recovered_at: None,
+            broken: false,
             looks: Vec::new(),
             ended: None,
         }
@@ -143,6 +147,10 @@ pub fn on_checked(state: &mut State, status: Option<DrillStatus>) -> Vec<Effect>
         return Vec::new();
     };
     let started = d.impact_at().is_some() || status.fired.iter().any(Option::is_some);
+    if started && !status.mitigated {
+        d.broken = true;
+    }
+    let started = started && d.broken;
     let mut flash_text = None;
     if started && status.mitigated && d.mitigated_at.is_none() {
         d.mitigated_at = Some(status.now);
@@ -221,5 +229,85 @@ pub fn observe(state: &mut State) {
         && !d.looks.iter().any(|l| l.1 == resource)
     {
         d.looks.push((now, resource, place));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::sim::SimClock;
+    use crate::config::Config;
+
+    fn t(secs: i64) -> Timestamp {
+        "2026-11-23T03:00:00Z"
+            .parse::<Timestamp>()
+            .map(|t| t + TimeDelta::seconds(secs))
+            .unwrap_or_default()
+    }
+
+    fn drill_state() -> State {
+        let s = scenario::load_all(None)
+            .ok()
+            .and_then(|all| all.into_iter().find(|s| s.id() == "az-outage"));
+        let s = s.expect("shipped");
+        let config: Config = toml::from_str("").expect("the default config");
+        let (state, ..) =
+            run::build(&s, &config, &SimClock::manual(t(0))).expect("the drill builds");
+        state
+    }
+
+    fn status(now: i64, fired: bool, mitigated: bool, recovered: bool) -> DrillStatus {
+        DrillStatus {
+            now: t(now),
+            start: t(0),
+            fired: vec![fired.then(|| t(40))],
+            mitigated,
+            recovered,
+            ..DrillStatus::default()
+        }
+    }
+
+    #[test]
+    fn objectives_count_once_broken_by_a_fault_and_end_the_drill() {
+        let mut state = drill_state();
+        state.now = t(1);
+        assert_eq!(on_tick(&mut state), vec![Effect::DrillCheck { env: 0 }]);
+        // A second tick while the check is out asks nothing more.
+        assert!(on_tick(&mut state).is_empty());
+        // Before any fault, objectives that hold do not count.
+        on_checked(&mut state, Some(status(1, false, true, true)));
+        // The fault fired but has not broken them yet: still nothing.
+        on_checked(&mut state, Some(status(41, true, true, true)));
+        let d = state.drill.as_ref().expect("a drill");
+        assert!(d.mitigated_at.is_none() && d.ended.is_none());
+        on_checked(&mut state, Some(status(45, true, false, false)));
+        on_checked(&mut state, Some(status(90, true, true, false)));
+        let d = state.drill.as_ref().expect("a drill");
+        assert_eq!(d.mitigated_at, Some(t(90)));
+        assert!(!state.quit);
+        let effects = on_checked(&mut state, Some(status(120, true, true, true)));
+        assert_eq!(effects, vec![Effect::Quit]);
+        assert!(state.quit);
+        let d = state.drill.as_ref().expect("a drill");
+        assert_eq!(d.recovered_at, Some(t(120)));
+        assert_eq!(d.ended, Some((t(120), EndReason::Objectives)));
+    }
+
+    #[test]
+    fn the_time_limit_ends_the_drill_and_a_quit_is_the_operators() {
+        let mut state = drill_state();
+        state.now = t(25 * 60);
+        assert_eq!(on_tick(&mut state), vec![Effect::Quit]);
+        assert_eq!(
+            state.drill.as_ref().and_then(|d| d.ended),
+            Some((t(25 * 60), EndReason::TimeLimit))
+        );
+        let mut state = drill_state();
+        state.now = t(60);
+        on_quit(&mut state);
+        assert_eq!(
+            state.drill.as_ref().and_then(|d| d.ended),
+            Some((t(60), EndReason::Operator))
+        );
     }
 }
