@@ -200,6 +200,10 @@ pub enum Action {
         at: Timestamp,
         result: Result<crate::logs::LogBatch, BackendError>,
     },
+    // --- drills
+    /// The simulation's answer to `Effect::DrillCheck` (None: no drill
+    /// runs in that environment).
+    DrillChecked(Option<crate::backend::sim::DrillStatus>),
 }
 
 /// What the API returned for an accepted operation.

@@ -146,6 +146,13 @@ impl App {
         self
     }
 
+    /// The simulation of a drill: `Effect::DrillCheck` asks it how the
+    /// drill stands.
+    pub fn with_drill(mut self, sim: std::sync::Arc<crate::backend::sim::SimBackend>) -> Self {
+        self.runner.set_drill(sim);
+        self
+    }
+
     /// Sets the deadline of a mutating request (tests shorten it; the
     /// default is [`MUTATION_TIMEOUT`](crate::backend::MUTATION_TIMEOUT)).
     pub fn set_mutation_timeout(&mut self, timeout: Duration) {
@@ -181,6 +188,8 @@ impl App {
                 | Action::AlarmHistoryLoaded { .. }
                 // --- logs
                 | Action::LogsLoaded { .. }
+                // --- drills
+                | Action::DrillChecked(_)
         ) {
             self.pending = self.pending.saturating_sub(1);
         }
@@ -212,6 +221,18 @@ impl App {
     /// it.
     pub async fn run<B: ratatui::backend::Backend>(
         mut self,
+        terminal: &mut Terminal<B>,
+        theme: &Theme,
+    ) -> Result<Ended>
+    where
+        B::Error: Send + Sync + 'static,
+    {
+        self.run_here(terminal, theme).await
+    }
+
+    /// [`run`](Self::run), keeping the app (a drill reads its state after).
+    pub async fn run_here<B: ratatui::backend::Backend>(
+        &mut self,
         terminal: &mut Terminal<B>,
         theme: &Theme,
     ) -> Result<Ended>

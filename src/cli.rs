@@ -70,6 +70,13 @@ pub enum CliCommand {
     },
     /// Print the man page (roff; `honban man > honban.1`).
     Man,
+    /// Practise on a scripted incident in the simulated environment:
+    /// without NAME list the scenarios; with it, show the briefing, run
+    /// the console on the simulation and print (and save) the report.
+    Drill {
+        /// The scenario's id (as `honban drill` lists them).
+        name: Option<String>,
+    },
 }
 
 /// `honban config …`.

@@ -107,6 +107,10 @@ pub enum Effect {
         alarm: String,
         generation: u64,
     },
+    // --- drills
+    /// Ask the drill's simulation how it stands; answered with
+    /// `Action::DrillChecked`.
+    DrillCheck { env: usize },
     // --- logs
     /// One poll of the logs view: a few pages of each query.
     FetchLogs {

@@ -11,6 +11,8 @@ pub mod cli;
 pub mod clipboard;
 pub mod config;
 pub mod domain;
+// --- drills
+pub mod drill;
 pub mod effect;
 pub mod exec;
 pub mod health;

@@ -94,6 +94,11 @@ fn main() -> ExitCode {
         _ => {}
     }
 
+    // `honban drill [NAME]`: the simulation only, never a configured environment.
+    if let Some(CliCommand::Drill { name }) = &cli.command {
+        return honban::drill::run::run(&cli, name.as_deref(), &paths);
+    }
+
     // `honban timeline export`: the recordings, no config needed.
     if let Some(CliCommand::Timeline(TimelineCommand::Export(args))) = &cli.command
         && !args.from_cloudwatch

@@ -60,6 +60,8 @@ pub struct Runner {
     trail_warned: Arc<std::sync::atomic::AtomicBool>,
     /// Where the session-manager-plugin is looked for (`None`: `PATH`).
     plugin_search: Option<std::ffi::OsString>,
+    /// The simulation a drill runs on.
+    drill: Option<Arc<crate::backend::sim::SimBackend>>,
 }
 
 impl Runner {
@@ -76,6 +78,7 @@ impl Runner {
             recorder: None,
             trail_warned: Arc::default(),
             plugin_search: None,
+            drill: None,
         }
     }
 
@@ -88,6 +91,11 @@ impl Runner {
     /// Sets the recording timeline events are appended to.
     pub fn set_recorder(&mut self, recorder: Arc<crate::recording::Recorder>) {
         self.recorder = Some(recorder);
+    }
+
+    /// The simulation a drill runs on (answers `Effect::DrillCheck`).
+    pub fn set_drill(&mut self, sim: Arc<crate::backend::sim::SimBackend>) {
+        self.drill = Some(sim);
     }
 
     /// Sets the deadline of a mutating request (tests shorten it).
@@ -251,6 +259,11 @@ impl Runner {
         let internal = |text: String| BackendError::Other { message: text };
         match effect {
             Effect::Quit => {}
+            // --- drills: a read of the simulation's own state (no I/O).
+            Effect::DrillCheck { .. } => {
+                let status = self.drill.as_ref().and_then(|d| d.drill_status());
+                let _ = self.tx.send(Action::DrillChecked(status));
+            }
             Effect::Record { events } => {
                 self.ship_timeline(&events);
                 if let Some(r) = &self.recorder {

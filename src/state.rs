@@ -753,6 +753,9 @@ pub struct State {
     pub logs: Option<crate::logs::LogsState>,
     /// Lines the logs view keeps (config `logs_buffer_lines`).
     pub logs_buffer_lines: usize,
+    // --- drills
+    /// The drill being run (`honban drill NAME`).
+    pub drill: Option<crate::drill::Drill>,
 }
 
 impl State {
@@ -801,6 +804,7 @@ impl State {
             // --- logs
             logs: None,
             logs_buffer_lines: crate::logs::DEFAULT_BUFFER_LINES,
+            drill: None,
         }
     }
 

@@ -93,6 +93,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     }
     // An alarm on screen has been seen, however the view was reached.
     health::mark_seen(state);
+    // --- drills: the first look at an affected resource.
+    crate::drill::observe(state);
     effects
 }
 
@@ -136,7 +138,13 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
             state.dirty = true;
             Vec::new()
         }
-        Action::Tick(now) => on_tick(state, now),
+        Action::Tick(now) => {
+            let mut effects = on_tick(state, now);
+            effects.extend(crate::drill::on_tick(state));
+            effects
+        }
+        // --- drills
+        Action::DrillChecked(status) => crate::drill::on_checked(state, status),
         Action::PollDue { env, resource } => poll(state, env, resource, false),
         Action::Loaded {
             env,
@@ -825,6 +833,7 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
 
 fn quit(state: &mut State) -> Vec<Effect> {
     state.quit = true;
+    crate::drill::on_quit(state);
     vec![Effect::Quit]
 }
 
@@ -1386,7 +1395,7 @@ fn sort_command(state: &mut State, arg: &str) -> Vec<Effect> {
     }
 }
 
-fn flash(state: &mut State, text: &str, severity: Severity) {
+pub(crate) fn flash(state: &mut State, text: &str, severity: Severity) {
     state.flash = Some(Flash {
         text: text.to_string(),
         severity,

@@ -1583,3 +1583,32 @@ name = "e2e-exec"
     assert!(pty.with_screen(|s| s.alternate_screen()), "{}", pty.dump());
     quit_cleanly(&mut pty);
 }
+
+/// `honban drill NAME` on the real binary: the briefing, enter, the
+/// console with its DRILL banner at 80×24, `q`, the terminal restored, and
+/// the report printed and saved in `drills/` of the state directory.
+#[test]
+fn a_drill_shows_its_briefing_runs_and_saves_its_report() {
+    let mut pty = Pty::spawn(honban(), &["drill", "bad-deploy"], 80, 24, &[]);
+    ok(pty.wait_for_all(
+        &["A deploy that crash-loops", "Press enter to start"],
+        START,
+    ));
+    pty.key_enter();
+    ok(pty.wait_for_all(&["DRILL", "drill-bad-deploy", "PRODUCTION"], START));
+    pty.send_str("q");
+    let code = ok(pty.wait_exit(EXIT));
+    assert_eq!(code, 0, "honban exited with {code}\n{}", pty.dump());
+    ok(pty.check_restored());
+    let out = pty.raw_output();
+    assert!(out.contains("ended by the operator"), "{}", pty.dump());
+    assert!(out.contains("Report saved to"), "{}", pty.dump());
+    let dir = pty.state_home().join("honban/drills");
+    let reports: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the drills directory")
+        .filter_map(Result::ok)
+        .collect();
+    assert_eq!(reports.len(), 1, "{dir:?}");
+    let md = std::fs::read_to_string(reports[0].path()).expect("the report");
+    assert!(md.starts_with("# Drill report: bad-deploy"), "{md}");
+}

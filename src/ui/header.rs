@@ -24,10 +24,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     // Line 1: name, account/region, markers — and the data age on the right.
     // The markers come before the account: on a narrow terminal it is the
     // account that gets cut, never PRODUCTION, READ-ONLY or DRY RUN.
-    let mut left = vec![
-        Span::styled(" honban ", theme.header),
-        Span::styled(format!(" {} ", env.name), theme.title),
-    ];
+    let mut left = vec![Span::styled(" honban ", theme.header)];
+    // --- drills: a practice, said first, with the time left.
+    if let Some(d) = &state.drill {
+        let left_s = d.remaining(state.now);
+        left.push(Span::styled(
+            format!(" DRILL {}:{:02} left ", left_s / 60, left_s % 60),
+            theme.read_only,
+        ));
+        left.push(Span::styled(" ", theme.header));
+    }
+    left.push(Span::styled(format!(" {} ", env.name), theme.title));
     if env.protected {
         left.push(Span::styled(" ", theme.header));
         left.push(Span::styled(" PRODUCTION ", theme.production));

@@ -577,7 +577,24 @@ pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Ef
                 ConfirmKey::Send => {
                     match confirm_rollback(state, env, &service, &current, &candidates, chosen) {
                         Ok(effects) => return effects,
-                        Err(e) => error = Some(e),
+                        Err(e) => {
+                            // The list could not be read (expired credentials,
+                            // throttling): say that, not "no revision".
+                            let failed = state
+                                .envs
+                                .get(env)
+                                .and_then(|e| e.revisions.get(&family))
+                                .and_then(|p| match &p.load {
+                                    crate::state::LoadState::Failed(err) => Some(err.to_string()),
+                                    _ => None,
+                                });
+                            error = Some(match failed {
+                                Some(err) if candidates.is_empty() => format!(
+                                    "cannot list the revisions of {service}: {err} (nothing was sent; try again when reads work)"
+                                ),
+                                _ => e,
+                            });
+                        }
                     }
                 }
                 ConfirmKey::Cancel => return cancel(state),

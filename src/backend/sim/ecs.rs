@@ -110,12 +110,12 @@ pub(crate) struct SimTask {
     pub service: usize,
     pub deployment: String,
     pub task_definition: String,
-    az: String,
+    pub az: String,
     cpu: Option<String>,
     memory: Option<String>,
     /// `(name, image, has a health check)`.
     containers: Vec<(String, String, bool)>,
-    created_at: Timestamp,
+    pub created_at: Timestamp,
     pub phase: Phase,
     next_at: Timestamp,
     started_at: Option<Timestamp>,
@@ -178,11 +178,11 @@ pub(crate) struct SimService {
     /// Newest first.
     events: VecDeque<ServiceEvent>,
     lb: Option<LoadBalancerRef>,
-    circuit_breaker: CircuitBreaker,
+    pub circuit_breaker: CircuitBreaker,
     pub scaling: Option<Scaling>,
     /// The last deployment that completed (id, task definition).
     last_completed: Option<(String, String)>,
-    steady: bool,
+    pub steady: bool,
     last_steady_event: Option<Timestamp>,
     last_capacity_change: Timestamp,
     /// The desired count of the description: the load metrics are spread
@@ -204,6 +204,8 @@ pub(crate) struct Ecs {
     health_checked: BTreeMap<String, BTreeSet<String>>,
     /// Image repositories that exist (everything else fails to pull).
     known_repositories: BTreeSet<String>,
+    /// Availability zones cut off (a drill's AZ outage): nothing is placed there.
+    pub impaired_azs: BTreeSet<String>,
     start_failure_rate: f64,
 }
 
@@ -219,6 +221,7 @@ impl Ecs {
             task_defs: Vec::new(),
             health_checked: BTreeMap::new(),
             known_repositories: BTreeSet::new(),
+            impaired_azs: BTreeSet::new(),
             start_failure_rate: w.chaos.start_failure_rate,
         };
         for d in &w.services {
@@ -528,7 +531,7 @@ impl Ecs {
     }
 
     /// The container the load balancer points at, or the first essential one.
-    fn main_container(&self, s: usize) -> String {
+    pub(crate) fn main_container(&self, s: usize) -> String {
         let Some(svc) = self.services.get(s) else {
             return String::new();
         };
@@ -544,7 +547,7 @@ impl Ecs {
             .unwrap_or_default()
     }
 
-    fn event(&mut self, s: usize, at: Timestamp, rng: &mut Rng, message: String) {
+    pub(crate) fn event(&mut self, s: usize, at: Timestamp, rng: &mut Rng, message: String) {
         let id = uuid(rng);
         if let Some(svc) = self.services.get_mut(s) {
             svc.events.push_front(ServiceEvent {

@@ -39,7 +39,7 @@ pub(crate) struct World {
     operator_role: String,
     role_id: String,
     session: String,
-    rng: Rng,
+    pub(crate) rng: Rng,
     /// Simulated up to here.
     pub now: Timestamp,
     start: Timestamp,
@@ -62,6 +62,8 @@ pub(crate) struct World {
     metric_db: Vec<Option<usize>>,
     /// Per service: its ECS CPU metric.
     service_cpu: Vec<Option<usize>>,
+    /// The drill being run in this world, if any (`faults.rs`).
+    pub(crate) drill: Option<super::faults::DrillScript>,
 }
 
 impl World {
@@ -179,6 +181,7 @@ impl World {
             metric_service,
             metric_db,
             service_cpu,
+            drill: None,
         }
     }
 
@@ -199,6 +202,7 @@ impl World {
     /// Simulates the second starting at `self.now`.
     fn step(&mut self) {
         let now = self.now;
+        self.run_drill(now);
         self.run_incidents(now);
         if self.chaos
             && now >= self.start + TimeDelta::seconds(CALM_START_SECS)
@@ -261,6 +265,7 @@ impl World {
                 tracing::debug!(alarm = %a.name, state = a.state.as_str(), "sim: alarm state changed");
             }
         }
+        self.note_alarms(now);
     }
 
     fn run_incidents(&mut self, now: Timestamp) {

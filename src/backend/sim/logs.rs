@@ -31,6 +31,8 @@ struct Stream {
     to: Option<Timestamp>,
     /// The service's requests and 5XX per minute (start of minute → value).
     service: usize,
+    /// A drill's bad task: its peers' errors are all its own.
+    bad: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -58,6 +60,7 @@ pub(crate) fn filter_events(w: &World, q: &LogQuery) -> BackendResult<LogPage> {
         })?),
     };
     let mut streams = Vec::new();
+    let bad = w.bad_tasks();
     let mut rates: Vec<Rates> = Vec::new();
     let mut group_exists = false;
     let day_ago = w.now - TimeDelta::days(1);
@@ -110,6 +113,7 @@ pub(crate) fn filter_events(w: &World, q: &LogQuery) -> BackendResult<LogPage> {
                     from: started,
                     to: t.stopped_at,
                     service: si,
+                    bad: bad.iter().any(|b| b == t.id()),
                 });
                 has_streams = Some(si);
             }
@@ -317,6 +321,10 @@ fn minute_events(
             let mut my_errors = total_errors / n as u32;
             if (me as u32) < total_errors % n as u32 {
                 my_errors += 1;
+            }
+            // One bad task serves the failing requests (a drill's fault).
+            if peers.iter().any(|o| o.bad) {
+                my_errors = if s.bad { total_errors } else { 0 };
             }
             for _ in 0..access {
                 let path =

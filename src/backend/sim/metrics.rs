@@ -34,6 +34,8 @@ pub(crate) struct Metric {
     deviation: f64,
     /// What a running incident adds.
     pub effect: f64,
+    /// What a drill's faults add (set every second while one runs).
+    pub drill_effect: f64,
     acc_sum: f64,
     acc_count: u32,
     acc_minute: i64,
@@ -64,6 +66,7 @@ impl Metric {
             reversion_secs: d.reversion.0.max(1) as f64,
             deviation: 0.0,
             effect: 0.0,
+            drill_effect: 0.0,
             acc_sum: 0.0,
             acc_count: 0,
             acc_minute: 0,
@@ -147,7 +150,8 @@ impl Metric {
         let (true, Some(factor)) = (self.reporting, factor) else {
             return;
         };
-        let v = self.clamp((self.baseline(t) + self.deviation + self.effect) * factor);
+        let v = self
+            .clamp((self.baseline(t) + self.deviation + self.effect + self.drill_effect) * factor);
         self.acc_sum += v;
         self.acc_count += 1;
     }

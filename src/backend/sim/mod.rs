@@ -17,6 +17,7 @@ mod alarms;
 mod clock;
 mod ecs;
 mod engine;
+mod faults;
 mod health;
 mod logs;
 mod metric_data;
@@ -32,6 +33,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use async_trait::async_trait;
 
 pub use clock::SimClock;
+pub use faults::DrillStatus;
 pub use health::SimProber;
 
 use self::engine::World;
@@ -106,6 +108,30 @@ pub fn world_names() -> Vec<String> {
     description()
         .map(|d| d.worlds.iter().map(|w| w.name.clone()).collect())
         .unwrap_or_default()
+}
+
+/// What a world contains, by name: for checking a drill scenario.
+#[derive(Debug, Clone, Default)]
+pub struct WorldCatalog {
+    pub name: String,
+    pub services: Vec<String>,
+    pub dbs: Vec<String>,
+    pub alarms: Vec<String>,
+    pub metrics: Vec<String>,
+    pub azs: Vec<String>,
+}
+
+/// The names of what world `name` contains, if there is such a world.
+pub fn world_catalog(name: &str) -> Option<WorldCatalog> {
+    let w = description().ok()?.worlds.iter().find(|w| w.name == name)?;
+    Some(WorldCatalog {
+        name: w.name.clone(),
+        services: w.services.iter().map(|s| s.name.clone()).collect(),
+        dbs: w.dbs.iter().map(|d| d.id.clone()).collect(),
+        alarms: w.alarms.iter().map(|a| a.name.clone()).collect(),
+        metrics: w.metrics.iter().map(|m| m.id.clone()).collect(),
+        azs: w.availability_zones.clone(),
+    })
 }
 
 /// A simulated AWS environment (one world) behind the [`Backend`] trait.
@@ -186,6 +212,27 @@ impl SimBackend {
         self.with(|w| w.chaos = enabled);
     }
 
+    /// Starts a drill now: the scenario's faults are scheduled and
+    /// spontaneous trouble stops (only the scenario happens).
+    pub fn start_drill(&self, scenario: &crate::drill::scenario::Scenario) {
+        self.with(|w| w.start_drill(scenario));
+    }
+
+    /// The drill's state, brought up to the clock's time (None outside a
+    /// drill).
+    pub fn drill_status(&self) -> Option<DrillStatus> {
+        self.with(|w| w.drill_status())
+    }
+
+    /// A drill's API fault answers the call instead (expired
+    /// credentials, throttling).
+    fn gate(&self) -> BackendResult<()> {
+        match self.with(World::api_fault) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -202,34 +249,42 @@ impl SimBackend {
 #[async_trait]
 impl Backend for SimBackend {
     async fn caller_identity(&self) -> BackendResult<CallerIdentity> {
+        self.gate()?;
         Ok(self.with(|w| w.caller_identity()))
     }
 
     async fn clusters(&self, names: &[String]) -> BackendResult<Listing<Cluster>> {
+        self.gate()?;
         Ok(self.with(|w| w.ecs.clusters(names)))
     }
 
     async fn list_clusters(&self) -> BackendResult<Vec<String>> {
+        self.gate()?;
         Ok(self.with(|w| w.ecs.cluster_names()))
     }
 
     async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
+        self.gate()?;
         self.with(|w| w.ecs.services(cluster))
     }
 
     async fn tasks(&self, cluster: &str) -> BackendResult<Listing<Task>> {
+        self.gate()?;
         self.with(|w| w.ecs.tasks(cluster))
     }
 
     async fn task_definition(&self, arn: &str) -> BackendResult<TaskDefinition> {
+        self.gate()?;
         self.with(|w| w.ecs.task_definition(arn))
     }
 
     async fn task_definition_revisions(&self, family: &str) -> BackendResult<Vec<String>> {
+        self.gate()?;
         Ok(self.with(|w| w.ecs.revisions(family)))
     }
 
     async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>> {
+        self.gate()?;
         self.with(|w| {
             let mut all = Vec::new();
             for c in clusters {
@@ -240,6 +295,7 @@ impl Backend for SimBackend {
     }
 
     async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {
+        self.gate()?;
         Ok(self.with(|w| {
             let clusters: Vec<String> = w
                 .ecs
@@ -263,14 +319,17 @@ impl Backend for SimBackend {
     }
 
     async fn db_instances(&self, ids: &[String]) -> BackendResult<Vec<DbInstance>> {
+        self.gate()?;
         self.with(|w| w.rds.instances(ids, w.now))
     }
 
     async fn db_snapshots(&self, instance_ids: &[String]) -> BackendResult<Vec<DbSnapshot>> {
+        self.gate()?;
         Ok(self.with(|w| w.rds.snapshots(instance_ids, w.now)))
     }
 
     async fn alarms(&self, prefixes: &[String]) -> BackendResult<Vec<Alarm>> {
+        self.gate()?;
         Ok(self.with(|w| w.alarms(prefixes)))
     }
 
@@ -282,6 +341,7 @@ impl Backend for SimBackend {
         start: Timestamp,
         end: Timestamp,
     ) -> BackendResult<Vec<MetricSeries>> {
+        self.gate()?;
         Ok(self.with(|w| {
             queries
                 .iter()
@@ -291,6 +351,7 @@ impl Backend for SimBackend {
     }
 
     async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>> {
+        self.gate()?;
         // CloudWatch answers an unknown name with an empty history.
         Ok(self.with(|w| {
             w.alarms
@@ -330,10 +391,12 @@ impl Backend for SimBackend {
         service: &str,
         update: ServiceUpdate,
     ) -> BackendResult<Service> {
+        self.gate()?;
         self.with(|w| w.update_service(cluster, service, &update))
     }
 
     async fn register_task_definition(&self, change: ImageChange) -> BackendResult<TaskDefinition> {
+        self.gate()?;
         self.with(|w| {
             let now = w.now;
             w.ecs.register_task_definition(&change, now)
@@ -347,6 +410,7 @@ impl Backend for SimBackend {
         min: u32,
         max: u32,
     ) -> BackendResult<ScalableTarget> {
+        self.gate()?;
         self.with(|w| {
             let now = w.now;
             w.ecs.set_scaling_bounds(cluster, service, min, max, now)
@@ -358,10 +422,12 @@ impl Backend for SimBackend {
         instance_id: &str,
         snapshot_id: &str,
     ) -> BackendResult<DbSnapshot> {
+        self.gate()?;
         self.with(|w| w.create_db_snapshot(instance_id, snapshot_id))
     }
 
     async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task> {
+        self.gate()?;
         self.with(|w| w.stop_task(cluster, task, reason))
     }
 
@@ -370,10 +436,12 @@ impl Backend for SimBackend {
         instance_id: &str,
         force_failover: bool,
     ) -> BackendResult<DbInstance> {
+        self.gate()?;
         self.with(|w| w.reboot_db_instance(instance_id, force_failover))
     }
 
     async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()> {
+        self.gate()?;
         self.with(|w| w.set_alarm_actions(names, enabled));
         Ok(())
     }
@@ -384,6 +452,7 @@ impl Backend for SimBackend {
         stream: &str,
         records: &[(Timestamp, String)],
     ) -> BackendResult<()> {
+        self.gate()?;
         let mut trail = self.trail.lock().map_err(|_| BackendError::Other {
             message: "the simulated log store is poisoned".to_string(),
         })?;
@@ -400,6 +469,7 @@ impl Backend for SimBackend {
         &self,
         query: &crate::domain::LogQuery,
     ) -> BackendResult<crate::domain::LogPage> {
+        self.gate()?;
         self.with(|w| logs::filter_events(w, query))
     }
 }

@@ -160,7 +160,7 @@ impl Rds {
     }
 
     /// The status RDS would report.
-    fn status(&self, db: &SimDb, now: Timestamp) -> &'static str {
+    pub(crate) fn status(&self, db: &SimDb, now: Timestamp) -> &'static str {
         if db.reboot.is_some_and(|(until, _)| until > now) {
             "rebooting"
         } else if self

@@ -543,8 +543,16 @@ impl Ecs {
                 .filter(|t| t.service == s && t.phase.live() && &t.az == az)
                 .count()
         };
-        let fewest = self.azs.iter().map(count).min().unwrap_or(0);
-        let candidates: Vec<&String> = self.azs.iter().filter(|az| count(az) == fewest).collect();
+        let usable: Vec<&String> = self
+            .azs
+            .iter()
+            .filter(|az| !self.impaired_azs.contains(*az))
+            .collect();
+        let fewest = usable.iter().map(|az| count(az)).min().unwrap_or(0);
+        let candidates: Vec<&String> = usable
+            .into_iter()
+            .filter(|az| count(az) == fewest)
+            .collect();
         if candidates.is_empty() {
             return String::new();
         }
@@ -659,7 +667,7 @@ impl Ecs {
         tracing::debug!(service = %name, task = %id, kind, "sim: task stopped");
     }
 
-    pub(super) fn new_deployment(
+    pub(crate) fn new_deployment(
         &mut self,
         s: usize,
         task_definition: String,

@@ -1,0 +1,805 @@
+//! Drill scenarios: `assets/scenarios/*.toml` (compiled in) and the user's
+//! `scenarios/` in the config directory (overriding by id), parsed and
+//! checked against the simulated world they run in. Every mistake is a
+//! [`ConfigError`] with file, line and column. The format is documented in
+//! `assets/scenarios/README.md`.
+
+use std::ops::Range;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::backend::sim::{WorldCatalog, world_catalog};
+use crate::config::ConfigError;
+
+/// The shipped scenarios: (file name, text).
+pub const SHIPPED: [(&str, &str); 9] = [
+    (
+        "bad-deploy.toml",
+        include_str!("../../assets/scenarios/bad-deploy.toml"),
+    ),
+    (
+        "cpu-spike.toml",
+        include_str!("../../assets/scenarios/cpu-spike.toml"),
+    ),
+    (
+        "db-failover.toml",
+        include_str!("../../assets/scenarios/db-failover.toml"),
+    ),
+    (
+        "bad-task-5xx.toml",
+        include_str!("../../assets/scenarios/bad-task-5xx.toml"),
+    ),
+    (
+        "replica-lag.toml",
+        include_str!("../../assets/scenarios/replica-lag.toml"),
+    ),
+    (
+        "stuck-deploy.toml",
+        include_str!("../../assets/scenarios/stuck-deploy.toml"),
+    ),
+    (
+        "storage-falling.toml",
+        include_str!("../../assets/scenarios/storage-falling.toml"),
+    ),
+    (
+        "az-outage.toml",
+        include_str!("../../assets/scenarios/az-outage.toml"),
+    ),
+    (
+        "expired-credentials.toml",
+        include_str!("../../assets/scenarios/expired-credentials.toml"),
+    ),
+];
+
+/// The fault names a scenario may inject (AWS FIS action names where one
+/// exists, `honban:` otherwise).
+pub const FAULTS: [&str; 11] = [
+    "aws:fis:inject-api-throttle-error",
+    "honban:sts:credentials-expire",
+    "aws:ecs:stop-task",
+    "aws:ecs:task-cpu-stress",
+    "aws:rds:reboot-db-instances",
+    "aws:network:disrupt-connectivity",
+    "honban:ecs:bad-image",
+    "honban:ecs:bad-task",
+    "honban:ecs:stale-connections",
+    "honban:rds:replica-lag",
+    "honban:metric:offset",
+];
+
+/// The faults on the API itself: they take no target.
+pub const API_FAULTS: [&str; 2] = [
+    "aws:fis:inject-api-throttle-error",
+    "honban:sts:credentials-expire",
+];
+
+/// The operations a `[[forbidden]]` entry may name (as the audit log
+/// names them), plus `scale-to-zero` and `scale-in`.
+pub const ACTIONS: [&str; 12] = [
+    "scale",
+    "scale-to-zero",
+    "scale-in",
+    "scaling-bounds",
+    "deploy-image",
+    "rollback",
+    "restart",
+    "db-snapshot",
+    "db-reboot",
+    "db-reboot-failover",
+    "alarm-mute",
+    "stop-task",
+];
+
+/// How hard a scenario is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Difficulty {
+    Easy,
+    Medium,
+    Hard,
+}
+
+impl Difficulty {
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Easy => "easy",
+            Self::Medium => "medium",
+            Self::Hard => "hard",
+        }
+    }
+}
+
+/// One scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub id: Spanned<String>,
+    pub title: String,
+    pub difficulty: Difficulty,
+    /// The page the operator receives (shown before the drill starts).
+    pub briefing: String,
+    /// The simulated world (`assets/sim/world.toml`).
+    pub world: Spanned<String>,
+    pub seed: u64,
+    /// The drill ends here, objectives met or not.
+    pub time_limit: Spanned<String>,
+    /// What a good response looks like, for "what could have been faster".
+    #[serde(default)]
+    pub hint: Option<String>,
+    /// The time to mitigate a good response stays under.
+    #[serde(default)]
+    pub target_ttm: Option<Spanned<String>>,
+    /// The services and DB instances the operator should look at (for
+    /// "time to first look"); else those the injects target.
+    #[serde(default)]
+    pub affected: Vec<Spanned<String>>,
+    #[serde(rename = "inject")]
+    pub injects: Vec<Inject>,
+    #[serde(default, rename = "expect")]
+    pub expected: Vec<Signal>,
+    pub objectives: Objectives,
+    #[serde(default)]
+    pub forbidden: Vec<Forbidden>,
+    #[serde(default)]
+    pub debrief: Vec<String>,
+    /// Where it was read from (not in the file).
+    #[serde(skip)]
+    pub source: String,
+}
+
+/// One fault, injected at a time.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inject {
+    /// Seconds after the drill starts (`90s`, `2m`).
+    #[serde(default)]
+    pub at: Option<Spanned<String>>,
+    /// Or: after the previous inject.
+    #[serde(default)]
+    pub after: Option<Spanned<String>>,
+    pub fault: Spanned<String>,
+    /// What it acts on (none for the API faults: every call).
+    #[serde(default)]
+    pub target: Option<Spanned<Target>>,
+    /// How long it lasts (else until its cause is fixed, or for good).
+    #[serde(default)]
+    pub duration: Option<Spanned<String>>,
+    /// Whether its metric effects go away when it ends (else they stay:
+    /// used storage stays used).
+    #[serde(default = "yes")]
+    pub auto_revert: bool,
+    /// `honban:ecs:bad-image`: `crash` (exits at once), `pull` (the image
+    /// does not exist) or `runs` (runs, and misbehaves through `effects`).
+    #[serde(default)]
+    pub mode: Option<Spanned<String>>,
+    /// `honban:ecs:bad-image`: `as-configured`, `no-rollback` or `off`.
+    #[serde(default)]
+    pub circuit_breaker: Option<Spanned<String>>,
+    /// `aws:rds:reboot-db-instances`: fail over to the standby.
+    #[serde(default)]
+    pub force_failover: bool,
+    /// `aws:ecs:task-cpu-stress`: CPU points added;
+    /// `aws:fis:inject-api-throttle-error`: the share of calls throttled.
+    #[serde(default)]
+    pub percent: Option<f64>,
+    /// `aws:ecs:stop-task`: how many tasks.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// Metrics the fault moves while it holds.
+    #[serde(default)]
+    pub effects: Vec<EffectSpec>,
+}
+
+impl Inject {
+    /// Its target (empty when it has none).
+    pub fn target(&self) -> Target {
+        self.target
+            .as_ref()
+            .map(|t| t.get_ref().clone())
+            .unwrap_or_default()
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What a fault acts on: exactly one of these.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    #[serde(default)]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub db: Option<String>,
+    #[serde(default)]
+    pub az: Option<String>,
+}
+
+impl Target {
+    /// `service web`, `db works-logue-prod-db`, `AZ ap-northeast-1a`.
+    pub fn label(&self) -> String {
+        match (&self.service, &self.db, &self.az) {
+            (Some(s), _, _) => format!("service {s}"),
+            (_, Some(d), _) => format!("DB {d}"),
+            (_, _, Some(a)) => format!("AZ {a}"),
+            _ => String::new(),
+        }
+    }
+
+    /// The resource's name as the console lists it.
+    pub fn name(&self) -> Option<&str> {
+        self.service
+            .as_deref()
+            .or(self.db.as_deref())
+            .or(self.az.as_deref())
+    }
+}
+
+/// A metric a fault moves: `add` at once, then `per_minute` more.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectSpec {
+    pub metric: Spanned<String>,
+    #[serde(default)]
+    pub add: f64,
+    #[serde(default)]
+    pub per_minute: f64,
+}
+
+/// A signal the scenario expects the console to show.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signal {
+    pub alarm: Spanned<String>,
+    /// At the latest this long after the drill starts.
+    pub by: Spanned<String>,
+}
+
+/// What counts as mitigated and as recovered: every condition holds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Objectives {
+    pub mitigated: Vec<Spanned<Condition>>,
+    pub recovered: Vec<Spanned<Condition>>,
+}
+
+/// One condition on the simulated world: exactly one subject.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// Inject N (1-based) no longer holds.
+    #[serde(default)]
+    pub cleared: Option<usize>,
+    #[serde(default)]
+    pub service: Option<String>,
+    /// With `service`: its rollout completed, all desired tasks running
+    /// and healthy.
+    #[serde(default)]
+    pub steady: Option<bool>,
+    /// With `service`: at least this many tasks desired.
+    #[serde(default)]
+    pub min_desired: Option<u32>,
+    #[serde(default)]
+    pub alarm: Option<String>,
+    #[serde(default)]
+    pub db: Option<String>,
+    /// With `alarm` (`OK`, `ALARM`) or `db` (`available`).
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+impl Condition {
+    /// How the report words it.
+    pub fn label(&self) -> String {
+        if let Some(n) = self.cleared {
+            return format!("fault {n} cleared");
+        }
+        if let Some(s) = &self.service {
+            let mut parts = Vec::new();
+            if self.steady == Some(true) {
+                parts.push("steady".to_string());
+            }
+            if let Some(n) = self.min_desired {
+                parts.push(format!("at least {n} tasks desired"));
+            }
+            return format!("service {s} {}", parts.join(", "));
+        }
+        if let Some(a) = &self.alarm {
+            return format!("alarm {a} {}", self.state.as_deref().unwrap_or("OK"));
+        }
+        if let Some(d) = &self.db {
+            return format!("DB {d} {}", self.state.as_deref().unwrap_or("available"));
+        }
+        String::new()
+    }
+}
+
+/// An action the operator should not take here.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Forbidden {
+    pub action: Spanned<String>,
+    /// Only on this service (else any).
+    #[serde(default)]
+    pub service: Option<Spanned<String>>,
+    /// Only on this DB instance (else any).
+    #[serde(default)]
+    pub db: Option<Spanned<String>>,
+    /// Why it is unsafe here (the report says it).
+    pub why: String,
+}
+
+impl Scenario {
+    pub fn id(&self) -> &str {
+        self.id.get_ref()
+    }
+
+    pub fn world(&self) -> &str {
+        self.world.get_ref()
+    }
+
+    /// The time limit in seconds (checked when parsed).
+    pub fn time_limit_secs(&self) -> i64 {
+        span_secs(self.time_limit.get_ref()).unwrap_or(0)
+    }
+
+    pub fn target_ttm_secs(&self) -> Option<i64> {
+        self.target_ttm
+            .as_ref()
+            .and_then(|t| span_secs(t.get_ref()))
+    }
+
+    /// When each inject fires, in seconds after the start.
+    pub fn inject_offsets(&self) -> Vec<i64> {
+        let mut last = 0;
+        self.injects
+            .iter()
+            .map(|i| {
+                let at = match (&i.at, &i.after) {
+                    (Some(at), _) => span_secs(at.get_ref()).unwrap_or(0),
+                    (None, Some(after)) => last + span_secs(after.get_ref()).unwrap_or(0),
+                    (None, None) => last,
+                };
+                last = at;
+                at
+            })
+            .collect()
+    }
+
+    /// The services and DB instances the faults hit (for "time to first
+    /// look"; an AZ is not a resource one opens).
+    pub fn affected(&self) -> Vec<String> {
+        if !self.affected.is_empty() {
+            return self.affected.iter().map(|a| a.get_ref().clone()).collect();
+        }
+        let mut out: Vec<String> = Vec::new();
+        for i in &self.injects {
+            let t = i.target();
+            if let Some(n) = t.service.as_deref().or(t.db.as_deref())
+                && !out.iter().any(|o| o == n)
+            {
+                out.push(n.to_string());
+            }
+        }
+        out
+    }
+}
+
+/// `90s`, `5m`, `1h`, `2m30s` in seconds.
+pub fn span_secs(s: &str) -> Option<i64> {
+    let mut total: i64 = 0;
+    let mut number = String::new();
+    let mut any = false;
+    for c in s.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3_600,
+            _ => return None,
+        };
+        let n: i64 = number.parse().ok()?;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        number.clear();
+        any = true;
+    }
+    (any && number.is_empty() && total <= 24 * 3_600).then_some(total)
+}
+
+/// Parses and checks one scenario file.
+pub fn parse(text: &str, file: &str) -> Result<Scenario, ConfigError> {
+    let mut scenario: Scenario = toml::from_str(text).map_err(|e| {
+        let message = e.message().trim().to_string();
+        match e.span() {
+            Some(span) => ConfigError::at(text, file, span, message),
+            None => ConfigError::new(Some(file), message),
+        }
+    })?;
+    let at = |span: Range<usize>, message: String| ConfigError::at(text, file, span, message);
+    check(&scenario).map_err(|(span, m)| at(span, m))?;
+    scenario.source = file.to_string();
+    Ok(scenario)
+}
+
+type Problem = (Range<usize>, String);
+
+fn duration(s: &Spanned<String>, what: &str) -> Result<i64, Problem> {
+    span_secs(s.get_ref()).ok_or_else(|| {
+        (
+            s.span(),
+            format!(
+                "bad {what} {:?}: write e.g. 90s, 5m, 1h or 2m30s (at most 24h)",
+                s.get_ref()
+            ),
+        )
+    })
+}
+
+fn check(s: &Scenario) -> Result<(), Problem> {
+    let id = s.id.get_ref();
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err((
+            s.id.span(),
+            format!("bad id {id:?}: lower-case letters, digits and hyphens"),
+        ));
+    }
+    let Some(world) = world_catalog(s.world.get_ref()) else {
+        return Err((
+            s.world.span(),
+            format!(
+                "unknown world {:?} (known: {})",
+                s.world.get_ref(),
+                crate::backend::sim::world_names().join(", ")
+            ),
+        ));
+    };
+    let limit = duration(&s.time_limit, "time_limit")?;
+    if limit < 60 {
+        return Err((s.time_limit.span(), "time_limit must be at least 1m".into()));
+    }
+    if let Some(t) = &s.target_ttm {
+        duration(t, "target_ttm")?;
+    }
+    if s.injects.is_empty() {
+        return Err((
+            s.id.span(),
+            "a scenario needs at least one [[inject]]".into(),
+        ));
+    }
+    for i in &s.injects {
+        check_inject(i, &world)?;
+    }
+    for a in &s.affected {
+        if !world.services.contains(a.get_ref()) && !world.dbs.contains(a.get_ref()) {
+            return Err((
+                a.span(),
+                format!(
+                    "affected: {:?} is neither a service nor a DB instance of world {}",
+                    a.get_ref(),
+                    world.name
+                ),
+            ));
+        }
+    }
+    for (n, at) in s.inject_offsets().iter().enumerate() {
+        if *at >= limit {
+            let span = s
+                .injects
+                .get(n)
+                .map_or_else(|| s.time_limit.span(), |i| i.fault.span());
+            return Err((span, format!("inject {} comes after the time limit", n + 1)));
+        }
+    }
+    for sig in &s.expected {
+        if !world.alarms.contains(sig.alarm.get_ref()) {
+            return Err((
+                sig.alarm.span(),
+                format!(
+                    "unknown alarm {:?} in world {}",
+                    sig.alarm.get_ref(),
+                    world.name
+                ),
+            ));
+        }
+        duration(&sig.by, "by")?;
+    }
+    if s.objectives.mitigated.is_empty() || s.objectives.recovered.is_empty() {
+        return Err((
+            s.id.span(),
+            "objectives need at least one mitigated and one recovered condition".into(),
+        ));
+    }
+    for c in s.objectives.mitigated.iter().chain(&s.objectives.recovered) {
+        check_condition(c.get_ref(), s.injects.len(), &world).map_err(|m| (c.span(), m))?;
+    }
+    for f in &s.forbidden {
+        if !ACTIONS.contains(&f.action.get_ref().as_str()) {
+            return Err((
+                f.action.span(),
+                format!(
+                    "unknown action {:?} (known: {})",
+                    f.action.get_ref(),
+                    ACTIONS.join(", ")
+                ),
+            ));
+        }
+        if let Some(svc) = &f.service
+            && !world.services.contains(svc.get_ref())
+        {
+            return Err((svc.span(), format!("unknown service {:?}", svc.get_ref())));
+        }
+        if let Some(db) = &f.db
+            && !world.dbs.contains(db.get_ref())
+        {
+            return Err((db.span(), format!("unknown DB instance {:?}", db.get_ref())));
+        }
+    }
+    Ok(())
+}
+
+fn check_inject(i: &Inject, world: &WorldCatalog) -> Result<(), Problem> {
+    let fault = i.fault.get_ref().as_str();
+    if !FAULTS.contains(&fault) {
+        return Err((
+            i.fault.span(),
+            format!("unknown fault {fault:?} (known: {})", FAULTS.join(", ")),
+        ));
+    }
+    match (&i.at, &i.after) {
+        (Some(_), Some(a)) => {
+            return Err((a.span(), "give `at` or `after`, not both".into()));
+        }
+        (None, None) => {
+            return Err((i.fault.span(), "an inject needs `at` or `after`".into()));
+        }
+        (Some(t), None) => {
+            duration(t, "at")?;
+        }
+        (None, Some(t)) => {
+            duration(t, "after")?;
+        }
+    }
+    if let Some(d) = &i.duration {
+        duration(d, "duration")?;
+    }
+    let api = API_FAULTS.contains(&fault);
+    if api && i.duration.is_none() {
+        return Err((i.fault.span(), format!("{fault} needs a duration")));
+    }
+    let Some(spanned) = &i.target else {
+        if api {
+            return Ok(());
+        }
+        return Err((i.fault.span(), format!("{fault} needs a target")));
+    };
+    if api {
+        return Err((
+            spanned.span(),
+            format!("{fault} acts on every API call: give it no target"),
+        ));
+    }
+    let target = spanned.get_ref();
+    let subjects = [&target.service, &target.db, &target.az]
+        .iter()
+        .filter(|x| x.is_some())
+        .count();
+    if subjects != 1 {
+        return Err((
+            spanned.span(),
+            "a target names exactly one of service, db, az".into(),
+        ));
+    }
+    let wants = match fault {
+        "aws:rds:reboot-db-instances" | "honban:rds:replica-lag" => "db",
+        "aws:network:disrupt-connectivity" => "az",
+        "honban:metric:offset" => "any",
+        _ => "service",
+    };
+    let ok = match wants {
+        "db" => target.db.as_ref().is_some_and(|d| world.dbs.contains(d)),
+        "az" => target.az.as_ref().is_some_and(|a| world.azs.contains(a)),
+        "service" => target
+            .service
+            .as_ref()
+            .is_some_and(|s| world.services.contains(s)),
+        _ => {
+            target
+                .service
+                .as_ref()
+                .is_none_or(|s| world.services.contains(s))
+                && target.db.as_ref().is_none_or(|d| world.dbs.contains(d))
+                && target.az.as_ref().is_none_or(|a| world.azs.contains(a))
+        }
+    };
+    if !ok {
+        let known = match wants {
+            "db" => world.dbs.join(", "),
+            "az" => world.azs.join(", "),
+            _ => world.services.join(", "),
+        };
+        let what = if wants == "any" { "service" } else { wants };
+        return Err((
+            spanned.span(),
+            format!(
+                "{fault} needs a {what} of world {} as its target (known: {known})",
+                world.name
+            ),
+        ));
+    }
+    if let Some(mode) = &i.mode
+        && (fault != "honban:ecs:bad-image"
+            || !["crash", "pull", "runs"].contains(&mode.get_ref().as_str()))
+    {
+        return Err((
+            mode.span(),
+            "mode is for honban:ecs:bad-image: crash, pull or runs".into(),
+        ));
+    }
+    if let Some(cb) = &i.circuit_breaker
+        && (fault != "honban:ecs:bad-image"
+            || !["as-configured", "no-rollback", "off"].contains(&cb.get_ref().as_str()))
+    {
+        return Err((
+            cb.span(),
+            "circuit_breaker is for honban:ecs:bad-image: as-configured, no-rollback or off".into(),
+        ));
+    }
+    if fault == "aws:fis:inject-api-throttle-error"
+        && i.percent.is_some_and(|p| !(1.0..=100.0).contains(&p))
+    {
+        return Err((i.fault.span(), "percent must be 1 to 100".into()));
+    }
+    if fault == "aws:ecs:task-cpu-stress" && i.percent.is_none_or(|p| !(1.0..=100.0).contains(&p)) {
+        return Err((
+            i.fault.span(),
+            "aws:ecs:task-cpu-stress needs percent (1 to 100)".into(),
+        ));
+    }
+    let timed = [
+        "aws:ecs:task-cpu-stress",
+        "aws:network:disrupt-connectivity",
+        "honban:rds:replica-lag",
+        "honban:metric:offset",
+    ];
+    if timed.contains(&fault) && i.duration.is_none() {
+        return Err((i.fault.span(), format!("{fault} needs a duration")));
+    }
+    for e in &i.effects {
+        if !world.metrics.contains(e.metric.get_ref()) {
+            return Err((
+                e.metric.span(),
+                format!(
+                    "unknown metric {:?} in world {} (known: {})",
+                    e.metric.get_ref(),
+                    world.name,
+                    world.metrics.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_condition(c: &Condition, injects: usize, world: &WorldCatalog) -> Result<(), String> {
+    let subjects = [
+        c.cleared.is_some(),
+        c.service.is_some(),
+        c.alarm.is_some(),
+        c.db.is_some(),
+    ]
+    .iter()
+    .filter(|x| **x)
+    .count();
+    if subjects != 1 {
+        return Err("a condition names exactly one of cleared, service, alarm, db".into());
+    }
+    if let Some(n) = c.cleared
+        && (n == 0 || n > injects)
+    {
+        return Err(format!(
+            "cleared = {n}: there are {injects} injects (numbered from 1)"
+        ));
+    }
+    if let Some(s) = &c.service {
+        if !world.services.contains(s) {
+            return Err(format!("unknown service {s:?}"));
+        }
+        if c.steady.is_none() && c.min_desired.is_none() {
+            return Err(format!(
+                "service {s:?}: say what must hold (steady = true, min_desired = N)"
+            ));
+        }
+    }
+    if let Some(a) = &c.alarm {
+        if !world.alarms.contains(a) {
+            return Err(format!("unknown alarm {a:?}"));
+        }
+        if !matches!(c.state.as_deref(), Some("OK" | "ALARM")) {
+            return Err(format!("alarm {a:?}: state must be \"OK\" or \"ALARM\""));
+        }
+    }
+    if let Some(d) = &c.db {
+        if !world.dbs.contains(d) {
+            return Err(format!("unknown DB instance {d:?}"));
+        }
+        if c.state.as_deref().is_some_and(|s| s != "available") {
+            return Err(format!("DB {d:?}: state must be \"available\""));
+        }
+    }
+    Ok(())
+}
+
+/// The shipped scenarios overridden by the user's (`dir/*.toml`, by id),
+/// sorted by difficulty then id.
+pub fn load_all(user_dir: Option<&Path>) -> Result<Vec<Scenario>, ConfigError> {
+    let mut all = Vec::new();
+    for (name, text) in SHIPPED {
+        all.push(parse(text, &format!("assets/scenarios/{name}"))?);
+    }
+    if let Some(dir) = user_dir
+        && let Ok(entries) = std::fs::read_dir(dir)
+    {
+        let mut files: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        for path in files {
+            let shown = path.display().to_string();
+            let bytes = std::fs::read(&path).map_err(|e| {
+                ConfigError::new(
+                    Some(&shown),
+                    format!(
+                        "cannot read it: {}",
+                        crate::config::load::describe_io_error(&e)
+                    ),
+                )
+            })?;
+            let text = crate::config::load::utf8(bytes, &shown)?;
+            let s = parse(&text, &shown)?;
+            all.retain(|o: &Scenario| o.id() != s.id());
+            all.push(s);
+        }
+    }
+    all.sort_by(|a, b| {
+        a.difficulty
+            .cmp(&b.difficulty)
+            .then_with(|| a.id().cmp(b.id()))
+    });
+    Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_parse() {
+        assert_eq!(span_secs("90s"), Some(90));
+        assert_eq!(span_secs("2m30s"), Some(150));
+        assert_eq!(span_secs("1h"), Some(3600));
+        assert_eq!(span_secs("5"), None);
+        assert_eq!(span_secs("25h"), None);
+    }
+
+    #[test]
+    fn every_shipped_scenario_parses() {
+        let all = load_all(None).expect("the shipped scenarios parse");
+        assert_eq!(all.len(), SHIPPED.len());
+        let mut ids: Vec<&str> = all.iter().map(Scenario::id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), SHIPPED.len(), "ids are unique");
+    }
+}
