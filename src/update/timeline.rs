@@ -54,7 +54,11 @@ pub(super) fn record(state: &mut State, env: usize, events: Vec<Event>) -> Vec<E
             && matches!(event.kind.as_str(), "alarm_state" | "check_failing");
         let first_action = event.kind == "operation" && event.text.starts_with("sent");
         all.push(event.clone());
-        if detects && !e.incident.is_open() {
+        // Detected once per incident: an impact marked by hand before the
+        // first alarm leaves the detection still to come.
+        let detected = e.incident.get(MarkKind::Detected).is_some()
+            && e.incident.get(MarkKind::Recovered).is_none();
+        if detects && !detected {
             if e.incident.get(MarkKind::Recovered).is_some() {
                 e.incident = tl::Incident::default();
             }

@@ -143,6 +143,26 @@ fn an_alarm_already_firing_at_the_first_load_opens_the_incident_when_it_fired() 
     assert!(recorded(&again).is_empty());
 }
 
+/// The operator marks the impact before anything fires (a customer
+/// report): the first alarm still marks the detection, and TTD is known.
+#[test]
+fn an_impact_marked_before_the_first_alarm_still_gets_its_detection() {
+    let mut s = state();
+    load_services(&mut s, vec![service("web", 42, 2, 2)]);
+    load_alarms(&mut s, vec![alarm("web-5xx", AlarmState::Ok, t0())]);
+    s.now = at(120);
+    typed_command(&mut s, "mark impact 03:01");
+    assert!(s.envs[0].incident.is_open());
+    assert_eq!(s.envs[0].incident.get(MarkKind::Detected), None);
+    s.now = at(200);
+    let effects = load_alarms(&mut s, vec![alarm("web-5xx", AlarmState::Alarm, at(190))]);
+    let marks: Vec<MarkKind> = recorded(&effects).iter().filter_map(|e| e.mark).collect();
+    assert_eq!(marks, vec![MarkKind::Detected]);
+    let incident = &s.envs[0].incident;
+    assert_eq!(incident.get(MarkKind::Detected), Some(at(190)));
+    assert_eq!(incident.ttd(), Some(chrono::TimeDelta::seconds(130)));
+}
+
 /// `:TEXT` typed on the command line and entered.
 fn typed_command(s: &mut State, text: &str) -> Vec<Effect> {
     let mut effects = press(s, key(':'));
