@@ -1231,3 +1231,73 @@ fn timezone_is_utc_or_local_and_anything_else_says_which() {
         "c.toml:1:12: unknown value \"Asia/Tokyo\", expected \"UTC\" or \"local\" (timezone)"
     );
 }
+
+/// Every AWS API call the SDK backend makes is allowed by one of the IAM
+/// policies the README hands out (read by the console in read-only, or the
+/// operator's on top): a call missing from them is an AccessDenied that an
+/// operator meets only in production.
+#[test]
+fn the_iam_policies_allow_every_call_the_backend_makes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut allowed = std::collections::BTreeSet::new();
+    for file in ["iam-readonly-policy.json", "iam-operator-policy.json"] {
+        let text = std::fs::read_to_string(root.join("assets").join(file)).expect("policy");
+        let policy: serde_json::Value = serde_json::from_str(&text).expect("policy JSON");
+        for statement in policy["Statement"].as_array().expect("statements") {
+            match &statement["Action"] {
+                serde_json::Value::String(a) => {
+                    allowed.insert(a.clone());
+                }
+                serde_json::Value::Array(list) => {
+                    allowed.extend(list.iter().filter_map(|a| a.as_str().map(str::to_string)));
+                }
+                other => panic!("{file}: Action {other}"),
+            }
+        }
+    }
+    // The backend names each call `b.call("<service>", "<Operation>", …)`.
+    let prefix = |service: &str| {
+        match service {
+            "autoscaling" => "application-autoscaling",
+            "elbv2" => "elasticloadbalancing",
+            other => other,
+        }
+        .to_string()
+    };
+    let mut called = std::collections::BTreeSet::new();
+    let dir = root.join("src/backend/aws");
+    for entry in std::fs::read_dir(&dir).expect("src/backend/aws") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("source");
+        let words: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || c == '(')
+            .filter(|w| !w.is_empty())
+            .collect();
+        for pair in words.windows(3) {
+            if pair[0].ends_with(".call")
+                && let (Some(service), Some(op)) = (
+                    pair[1]
+                        .strip_prefix('"')
+                        .and_then(|s| s.strip_suffix("\",")),
+                    pair[2]
+                        .strip_prefix('"')
+                        .and_then(|s| s.strip_suffix("\",")),
+                )
+            {
+                called.insert(format!("{}:{op}", prefix(service)));
+            }
+        }
+    }
+    assert!(
+        called.len() >= 25,
+        "the call sites were not found: {called:?}"
+    );
+    let missing: Vec<&String> = called.difference(&allowed).collect();
+    assert!(
+        missing.is_empty(),
+        "not in assets/iam-*-policy.json: {missing:?}"
+    );
+}
