@@ -94,6 +94,8 @@ pub struct App {
     /// Effects started whose results have not come back yet.
     pending: usize,
     signals: Option<Signals>,
+    /// This session's recording (the data loaded goes there).
+    recorder: Option<std::sync::Arc<crate::recording::Recorder>>,
 }
 
 impl App {
@@ -108,6 +110,7 @@ impl App {
             rx,
             pending: 0,
             signals: None,
+            recorder: None,
         }
     }
 
@@ -131,7 +134,8 @@ impl App {
     /// recording).
     pub fn with_recorder(mut self, recorder: std::sync::Arc<crate::recording::Recorder>) -> Self {
         self.state.recording_path = Some(recorder.path().display().to_string());
-        self.runner.set_recorder(recorder);
+        self.runner.set_recorder(recorder.clone());
+        self.recorder = Some(recorder);
         self
     }
 
@@ -164,6 +168,12 @@ impl App {
                 | Action::LogsLoaded { .. }
         ) {
             self.pending = self.pending.saturating_sub(1);
+        }
+        // The data this action brings is recorded as `update` will see it.
+        if let Some(recorder) = &self.recorder
+            && let Some(capture) = crate::recording::capture(&self.state, &action)
+        {
+            recorder.data(capture);
         }
         for effect in update(&mut self.state, action) {
             match effect {
@@ -330,7 +340,7 @@ impl App {
 /// they arrive, so that the loop can take every waiting one at once. The
 /// thread ends with the process (it blocks in `read`), or when the loop
 /// has gone and a send fails.
-fn spawn_input_reader() -> UnboundedReceiver<std::io::Result<Event>> {
+pub(crate) fn spawn_input_reader() -> UnboundedReceiver<std::io::Result<Event>> {
     let (tx, rx) = unbounded_channel();
     let spawned = std::thread::Builder::new()
         .name("honban-input".into())

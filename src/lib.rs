@@ -23,6 +23,8 @@ pub mod probe;
 pub mod prompt;
 pub mod reconcile;
 pub mod recording;
+// --- replay
+pub mod replay;
 pub mod runner;
 pub mod setup;
 pub mod state;

@@ -1,47 +1,599 @@
-//! This session's recording: the timeline events of every environment,
-//! appended as JSON Lines to `recordings/<session>.jsonl` in the state
-//! directory by a thread of its own (writing never blocks the console;
-//! each batch is flushed as it arrives, so a crash loses at most the batch
-//! being written). `honban timeline export` reads them back.
+//! This session's recording: the timeline events of every environment and
+//! the data the console loaded, appended as JSON Lines to
+//! `recordings/<session>.jsonl` in the state directory by a thread of its
+//! own (writing never blocks the console; each message is written and
+//! flushed as it arrives, so a crash or `kill -9` loses at most what was
+//! still in the channel: well under a second).
+//!
+//! The first line is a [`Header`] (format version, honban version, the
+//! environments). Then, in the order they happened:
+//! - timeline events, one [`Event`] a line (no `rec` field: `honban
+//!   timeline export` reads these);
+//! - `{"rec":"load",…}`: a load of one resource kind of an environment —
+//!   the first in full, then only what changed, keyed by identity
+//!   ([`Load`]); an unchanged load is a short line (its time moves the
+//!   data's age);
+//! - task definitions, health-check answers, audit records of operations
+//!   (intent, result, final) and the number of log lines read (never the
+//!   lines themselves).
+//!
+//! Nothing secret is written: the data types hold secret *references*
+//! only, and a health check's URL is kept without its query string or
+//! credentials. `honban replay` reads it back ([`crate::replay`]).
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Sender, channel};
 
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::action::{Action, Data, Resource};
+use crate::backend::BackendError;
+use crate::domain::{TaskDefinition, Timestamp};
+use crate::state::State;
 use crate::timeline::Event;
+
+/// The version of the recording format (the header's `format`). A reader
+/// refuses a recording of a newer format.
+pub const FORMAT: u32 = 2;
 
 /// Where the recordings of a state directory are.
 pub fn dir(state_dir: &Path) -> PathBuf {
     state_dir.join("recordings")
 }
 
+/// The first line of a recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// [`FORMAT`] of the honban that wrote it.
+    pub format: u32,
+    /// The honban version that wrote it.
+    pub honban: String,
+    pub session: String,
+    pub started: Timestamp,
+    /// The environments, in the console's order.
+    pub envs: Vec<EnvHeader>,
+    /// What was kept of log lines: `counts`.
+    pub logs: String,
+}
+
+/// One environment as a replay needs it to lay out the views.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvHeader {
+    pub name: String,
+    pub simulated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub protected: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clusters: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckHeader>,
+}
+
+/// A health check of an environment (its URL without query or
+/// credentials).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckHeader {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub url: String,
+    pub interval_secs: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+}
+
+impl Header {
+    /// The header of a session of `state` (its environments as configured).
+    pub fn of(state: &State, started: Timestamp) -> Self {
+        Self {
+            format: FORMAT,
+            honban: env!("CARGO_PKG_VERSION").to_string(),
+            session: state.session.clone(),
+            started,
+            envs: state
+                .envs
+                .iter()
+                .map(|e| EnvHeader {
+                    name: e.name.clone(),
+                    simulated: e.source == crate::config::Source::Sim,
+                    region: e.region.clone(),
+                    protected: e.protected,
+                    clusters: e.clusters.clone(),
+                    checks: e
+                        .probes
+                        .iter()
+                        .map(|p| CheckHeader {
+                            name: Some(p.name.clone()),
+                            url: public_url(&p.url),
+                            interval_secs: p.interval_secs,
+                            expect_status: p.expect_status,
+                            service: p.service.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            logs: "counts".to_string(),
+        }
+    }
+}
+
+/// A URL without its credentials, query and fragment.
+fn public_url(url: &str) -> String {
+    let cut = url.find(['?', '#']).unwrap_or(url.len());
+    let url = &url[..cut];
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let host_end = url[scheme + 3..]
+                .find('/')
+                .map_or(url.len(), |i| i + scheme + 3);
+            if at < host_end {
+                return format!("{}{}", &url[..scheme + 3], &url[at + 1..]);
+            }
+            url.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// One line of a recording other than a timeline event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "rec", rename_all = "snake_case")]
+pub enum Line {
+    Header(Header),
+    Load(Load),
+    TaskDefinition {
+        t: Timestamp,
+        env: String,
+        def: Box<TaskDefinition>,
+    },
+    Probe {
+        t: Timestamp,
+        env: String,
+        probe: usize,
+        report: crate::probe::ProbeReport,
+    },
+    Audit {
+        t: Timestamp,
+        record: Box<crate::audit::Record>,
+    },
+    /// A poll of the logs view read this many lines (not kept).
+    Logs {
+        t: Timestamp,
+        env: String,
+        lines: usize,
+    },
+    /// The size cap was reached: data is no longer recorded (timeline
+    /// events still are).
+    Capped {
+        t: Timestamp,
+        bytes: u64,
+    },
+}
+
+/// A load of one resource kind: what changed since the previous one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Load {
+    pub t: Timestamp,
+    pub env: String,
+    /// [`resource_key`].
+    pub kind: String,
+    /// `set` holds every item (the first load, or after a reset).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub full: bool,
+    /// Items added or changed, whole.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set: Vec<Value>,
+    /// Identities of the items removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub del: Vec<String>,
+    /// The order of the identities, when it is not the previous order with
+    /// removals dropped and additions appended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<Vec<String>>,
+    /// What is not an item (partial failures of a listing, the metrics'
+    /// range), when it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest: Option<Value>,
+    /// The load failed: the data stays, the panel says why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<BackendError>,
+}
+
+/// The name of a resource kind in a recording.
+pub fn resource_key(r: Resource) -> &'static str {
+    match r {
+        Resource::Identity => "identity",
+        Resource::Clusters => "clusters",
+        Resource::Services => "services",
+        Resource::Scaling => "scaling",
+        Resource::Tasks => "tasks",
+        Resource::Databases => "databases",
+        Resource::Snapshots => "snapshots",
+        Resource::Alarms => "alarms",
+        Resource::Targets => "targets",
+        Resource::Metrics => "metrics",
+    }
+}
+
+/// The resource kind of a recording's name.
+pub fn resource_of(key: &str) -> Option<Resource> {
+    Resource::ALL.into_iter().find(|r| resource_key(*r) == key)
+}
+
+/// The identity of an item: its ARN, else its resource id, id or name; a
+/// string is itself.
+fn identity(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(m) => ["arn", "resource_id", "id", "name"]
+            .iter()
+            .find_map(|k| m.get(*k).and_then(Value::as_str))
+            .unwrap_or_default()
+            .to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Data as keyed items and the rest.
+pub(crate) fn split(data: &Data) -> serde_json::Result<(Vec<(String, Value)>, Value)> {
+    fn keyed<T: Serialize>(items: &[T]) -> serde_json::Result<Vec<(String, Value)>> {
+        items
+            .iter()
+            .map(|i| serde_json::to_value(i).map(|v| (identity(&v), v)))
+            .collect()
+    }
+    fn failures(f: &[crate::domain::Failure]) -> serde_json::Result<Value> {
+        if f.is_empty() {
+            Ok(Value::Null)
+        } else {
+            serde_json::to_value(f)
+        }
+    }
+    Ok(match data {
+        Data::Identity(v) => (
+            vec![("identity".into(), serde_json::to_value(v)?)],
+            Value::Null,
+        ),
+        Data::Clusters(v) => (keyed(v)?, Value::Null),
+        Data::Services(l) => (keyed(&l.items)?, failures(&l.failures)?),
+        Data::Tasks(l) => (keyed(&l.items)?, failures(&l.failures)?),
+        Data::Scaling(v) => (keyed(v)?, Value::Null),
+        Data::Databases(v) => (keyed(v)?, Value::Null),
+        Data::Snapshots(v) => (keyed(v)?, Value::Null),
+        Data::Alarms(v) => (keyed(v)?, Value::Null),
+        Data::Targets(v) => (keyed(v)?, Value::Null),
+        Data::Metrics(m) => {
+            let mut items = Vec::with_capacity(m.queries.len() + m.series.len());
+            for q in &m.queries {
+                items.push((format!("q:{}", q.id), serde_json::to_value(q)?));
+            }
+            for s in &m.series {
+                items.push((format!("s:{}", s.id), serde_json::to_value(s)?));
+            }
+            let rest = serde_json::json!({"range": m.range, "start": m.start, "end": m.end});
+            (items, rest)
+        }
+    })
+}
+
+/// Data of kind `resource` from its keyed items and the rest (the inverse
+/// of [`split`]).
+pub(crate) fn join(
+    resource: Resource,
+    items: &[(String, Value)],
+    rest: &Value,
+) -> serde_json::Result<Data> {
+    fn list<T: serde::de::DeserializeOwned>(
+        items: &[(String, Value)],
+    ) -> serde_json::Result<Vec<T>> {
+        items
+            .iter()
+            .map(|(_, v)| T::deserialize(v))
+            .collect::<Result<Vec<T>, _>>()
+    }
+    fn failures(rest: &Value) -> serde_json::Result<Vec<crate::domain::Failure>> {
+        if rest.is_null() {
+            Ok(Vec::new())
+        } else {
+            Vec::deserialize(rest)
+        }
+    }
+    Ok(match resource {
+        Resource::Identity => {
+            let v = items.first().map_or(&Value::Null, |(_, v)| v);
+            Data::Identity(crate::domain::CallerIdentity::deserialize(v)?)
+        }
+        Resource::Clusters => Data::Clusters(list(items)?),
+        Resource::Services => Data::Services(crate::domain::Listing {
+            items: list(items)?,
+            failures: failures(rest)?,
+        }),
+        Resource::Tasks => Data::Tasks(crate::domain::Listing {
+            items: list(items)?,
+            failures: failures(rest)?,
+        }),
+        Resource::Scaling => Data::Scaling(list(items)?),
+        Resource::Databases => Data::Databases(list(items)?),
+        Resource::Snapshots => Data::Snapshots(list(items)?),
+        Resource::Alarms => Data::Alarms(list(items)?),
+        Resource::Targets => Data::Targets(list(items)?),
+        Resource::Metrics => {
+            let mut queries = Vec::new();
+            let mut series = Vec::new();
+            for (k, v) in items {
+                if k.starts_with("q:") {
+                    queries.push(crate::domain::MetricQuery::deserialize(v)?);
+                } else {
+                    series.push(crate::domain::MetricSeries::deserialize(v)?);
+                }
+            }
+            #[derive(Deserialize)]
+            struct Meta {
+                range: crate::metrics::MetricRange,
+                start: Timestamp,
+                end: Timestamp,
+            }
+            let meta = Meta::deserialize(rest)?;
+            Data::Metrics(crate::metrics::MetricsData {
+                range: meta.range,
+                start: meta.start,
+                end: meta.end,
+                queries,
+                series,
+            })
+        }
+    })
+}
+
+/// The last data of one resource kind of one environment, as keyed items
+/// in order: what the writer diffs against and the reader patches.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Mirror {
+    pub items: Vec<(String, Value)>,
+    pub rest: Value,
+}
+
+impl Mirror {
+    /// What turns this mirror into `items` / `rest` (and does so).
+    fn diff(&mut self, items: Vec<(String, Value)>, rest: Value, load: &mut Load) {
+        let old: HashMap<&str, &Value> = self.items.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let new_ids: std::collections::HashSet<&str> =
+            items.iter().map(|(k, _)| k.as_str()).collect();
+        for (k, v) in &items {
+            if old.get(k.as_str()) != Some(&v) {
+                load.set.push(v.clone());
+            }
+        }
+        load.del = self
+            .items
+            .iter()
+            .filter(|(k, _)| !new_ids.contains(k.as_str()))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut expected: Vec<&str> = self
+            .items
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| new_ids.contains(k))
+            .collect();
+        expected.extend(
+            items
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .filter(|k| !old.contains_key(k)),
+        );
+        if expected.len() != items.len() || expected.iter().zip(&items).any(|(a, (b, _))| a != b) {
+            load.order = Some(items.iter().map(|(k, _)| k.clone()).collect());
+        }
+        if rest != self.rest {
+            load.rest = Some(rest.clone());
+        }
+        self.items = items;
+        self.rest = rest;
+    }
+
+    /// Applies a load's changes (the reader's side of [`diff`](Self::diff));
+    /// `key` names the items of `set` the way the writer did.
+    pub fn apply(&mut self, load: &Load, resource: Resource) {
+        let key = |v: &Value| -> String {
+            if resource == Resource::Metrics {
+                let prefix = if v.get("points").is_some() { "s" } else { "q" };
+                format!("{prefix}:{}", identity(v))
+            } else if resource == Resource::Identity {
+                "identity".to_string()
+            } else {
+                identity(v)
+            }
+        };
+        if load.full {
+            self.items = load.set.iter().map(|v| (key(v), v.clone())).collect();
+        } else {
+            if !load.del.is_empty() {
+                let del: std::collections::HashSet<&str> =
+                    load.del.iter().map(String::as_str).collect();
+                self.items.retain(|(k, _)| !del.contains(k.as_str()));
+            }
+            let mut at: HashMap<String, usize> = self
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.clone(), i))
+                .collect();
+            for v in &load.set {
+                let k = key(v);
+                match at.get(&k) {
+                    Some(&i) => self.items[i].1 = v.clone(),
+                    None => {
+                        at.insert(k.clone(), self.items.len());
+                        self.items.push((k, v.clone()));
+                    }
+                }
+            }
+            if let Some(order) = &load.order {
+                let mut by_key: HashMap<String, Value> =
+                    std::mem::take(&mut self.items).into_iter().collect();
+                self.items = order
+                    .iter()
+                    .filter_map(|k| by_key.remove(k).map(|v| (k.clone(), v)))
+                    .collect();
+            }
+        }
+        if let Some(rest) = &load.rest {
+            self.rest = rest.clone();
+        } else if load.full {
+            self.rest = Value::Null;
+        }
+    }
+}
+
+/// What the console hands to the writer thread.
+#[derive(Debug)]
+enum Msg {
+    Events(Vec<Event>),
+    Load {
+        t: Timestamp,
+        env: String,
+        resource: Resource,
+        result: Result<Data, BackendError>,
+    },
+    Line(Box<Line>),
+}
+
+/// What of an action goes into the recording, read before `update` applies
+/// it (a result for an older request than the one waited for is dropped by
+/// `update`, and so it is here).
+#[derive(Debug)]
+pub struct Capture(Msg);
+
+/// The part of `action` a recording keeps, if any.
+pub fn capture(state: &State, action: &Action) -> Option<Capture> {
+    match action {
+        Action::Loaded {
+            env,
+            resource,
+            generation,
+            at,
+            result,
+        } => {
+            let e = state.envs.get(*env)?;
+            if e.generation_of(*resource) != *generation {
+                return None;
+            }
+            Some(Capture(Msg::Load {
+                t: *at,
+                env: e.name.clone(),
+                resource: *resource,
+                result: result.clone(),
+            }))
+        }
+        Action::TaskDefinitionLoaded {
+            env,
+            result: Ok(def),
+            ..
+        } => {
+            let e = state.envs.get(*env)?;
+            Some(Capture(Msg::Line(Box::new(Line::TaskDefinition {
+                t: state.now,
+                env: e.name.clone(),
+                def: Box::new(def.clone()),
+            }))))
+        }
+        Action::ProbeDone {
+            env,
+            probe,
+            generation,
+            at,
+            report,
+        } => {
+            let e = state.envs.get(*env)?;
+            if e.probes.get(*probe)?.generation != *generation {
+                return None;
+            }
+            let mut report = report.clone();
+            // The start of a body could hold anything: not kept.
+            report.body = String::new();
+            Some(Capture(Msg::Line(Box::new(Line::Probe {
+                t: *at,
+                env: e.name.clone(),
+                probe: *probe,
+                report,
+            }))))
+        }
+        Action::LogsLoaded {
+            at,
+            result: Ok(batch),
+            ..
+        } => {
+            let env = state
+                .logs
+                .as_ref()
+                .and_then(|l| state.envs.get(l.target.env))
+                .map(|e| e.name.clone())?;
+            Some(Capture(Msg::Line(Box::new(Line::Logs {
+                t: *at,
+                env,
+                lines: batch.events.len(),
+            }))))
+        }
+        _ => None,
+    }
+}
+
 /// The writer of one session's recording.
 #[derive(Debug)]
 pub struct Recorder {
     path: PathBuf,
-    tx: Sender<Vec<Event>>,
+    tx: Sender<Msg>,
 }
 
 impl Recorder {
-    /// Opens (creates) `dir/<session>.jsonl` and starts its writer thread.
-    pub fn start(dir: &Path, session: &str) -> std::io::Result<Self> {
+    /// Opens (creates) `dir/<session>.jsonl`, writes `header` and starts
+    /// the writer thread. Data stops being recorded once the file reaches
+    /// `cap_bytes` (timeline events go on).
+    pub fn start(dir: &Path, header: &Header, cap_bytes: u64) -> std::io::Result<Self> {
         create_private_dir(dir)?;
-        let path = dir.join(format!("{session}.jsonl"));
-        let file = open_append(&path)?;
-        let (tx, rx) = channel::<Vec<Event>>();
+        let path = dir.join(format!("{}.jsonl", header.session));
+        let mut file = open_append(&path)?;
+        let mut first = serde_json::to_vec(&Line::Header(header.clone()))?;
+        first.push(b'\n');
+        file.write_all(&first)?;
+        file.flush()?;
+        let (tx, rx) = channel::<Msg>();
         let shown = path.display().to_string();
+        let mut written = first.len() as u64;
         std::thread::Builder::new()
             .name("honban-recorder".into())
             .spawn(move || {
-                let mut file = file;
-                for batch in rx {
-                    let mut buf = Vec::new();
-                    for e in &batch {
-                        if serde_json::to_writer(&mut buf, e).is_ok() {
+                let mut mirrors: HashMap<(String, Resource), Mirror> = HashMap::new();
+                let mut capped = false;
+                let mut buf = Vec::new();
+                for msg in rx {
+                    buf.clear();
+                    let data = !matches!(msg, Msg::Events(_));
+                    if capped && data {
+                        continue;
+                    }
+                    encode(msg, &mut mirrors, &mut buf);
+                    if data && written + buf.len() as u64 > cap_bytes {
+                        capped = true;
+                        buf.clear();
+                        let line = Line::Capped {
+                            t: chrono::Utc::now(),
+                            bytes: written,
+                        };
+                        if serde_json::to_writer(&mut buf, &line).is_ok() {
                             buf.push(b'\n');
                         }
+                        tracing::warn!(path = %shown, written, "the recording reached its size cap: data no longer recorded");
                     }
+                    written += buf.len() as u64;
                     if let Err(e) = file.write_all(&buf).and_then(|()| file.flush()) {
                         tracing::error!(path = %shown, error = %e, "cannot write the recording");
                     }
@@ -54,10 +606,83 @@ impl Recorder {
         &self.path
     }
 
-    /// Hands a batch to the writer (never blocks).
+    /// Hands a batch of timeline events to the writer (never blocks).
     pub fn record(&self, events: Vec<Event>) {
-        if self.tx.send(events).is_err() {
+        self.send(Msg::Events(events));
+    }
+
+    /// Hands captured data to the writer (never blocks).
+    pub fn data(&self, capture: Capture) {
+        self.send(capture.0);
+    }
+
+    /// Hands an audit record (an operation's intent, result or end).
+    pub fn audit(&self, record: &crate::audit::Record) {
+        self.send(Msg::Line(Box::new(Line::Audit {
+            t: record.time,
+            record: Box::new(record.clone()),
+        })));
+    }
+
+    fn send(&self, msg: Msg) {
+        if self.tx.send(msg).is_err() {
             tracing::error!("the recording's writer has stopped");
+        }
+    }
+}
+
+/// Appends the lines of `msg` to `buf` (a load diffed against `mirrors`).
+fn encode(msg: Msg, mirrors: &mut HashMap<(String, Resource), Mirror>, buf: &mut Vec<u8>) {
+    let put = |buf: &mut Vec<u8>, r: serde_json::Result<()>| match r {
+        Ok(()) => buf.push(b'\n'),
+        Err(e) => tracing::error!(error = %e, "a recording line could not be encoded"),
+    };
+    match msg {
+        Msg::Events(events) => {
+            for e in &events {
+                let r = serde_json::to_writer(&mut *buf, e);
+                put(buf, r);
+            }
+        }
+        Msg::Line(line) => {
+            let r = serde_json::to_writer(&mut *buf, &line);
+            put(buf, r);
+        }
+        Msg::Load {
+            t,
+            env,
+            resource,
+            result,
+        } => {
+            let mut load = Load {
+                t,
+                env: env.clone(),
+                kind: resource_key(resource).to_string(),
+                ..Load::default()
+            };
+            match result {
+                Err(e) => load.error = Some(e),
+                Ok(data) => match split(&data) {
+                    Ok((items, rest)) => match mirrors.entry((env, resource)) {
+                        std::collections::hash_map::Entry::Occupied(mut m) => {
+                            m.get_mut().diff(items, rest, &mut load);
+                        }
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            load.full = true;
+                            let m = v.insert(Mirror::default());
+                            m.diff(items, rest, &mut load);
+                            load.del.clear();
+                            load.order = None;
+                        }
+                    },
+                    Err(e) => {
+                        tracing::error!(error = %e, "data could not be encoded for the recording");
+                        return;
+                    }
+                },
+            }
+            let r = serde_json::to_writer(&mut *buf, &Line::Load(load));
+            put(buf, r);
         }
     }
 }
@@ -125,6 +750,23 @@ pub fn read_all(dir: &Path, session: Option<&str>) -> std::io::Result<ReadBack> 
             if line.trim().is_empty() {
                 continue;
             }
+            // Data lines and the header carry `rec`; events do not.
+            if line.starts_with("{\"rec\":") {
+                if let Ok(Line::Header(h)) = serde_json::from_str::<Line>(&line)
+                    && h.format > FORMAT
+                {
+                    out.damaged.push((
+                        path.clone(),
+                        i + 1,
+                        format!(
+                            "written by a newer honban ({}, format {})",
+                            h.honban, h.format
+                        ),
+                    ));
+                    break;
+                }
+                continue;
+            }
             match serde_json::from_str::<Event>(&line) {
                 Ok(e) if e.v <= crate::timeline::FORMAT_VERSION => out.events.push(e),
                 Ok(e) => out.damaged.push((
@@ -140,28 +782,32 @@ pub fn read_all(dir: &Path, session: Option<&str>) -> std::io::Result<ReadBack> 
     Ok(out)
 }
 
-/// Removes recordings last written more than `keep_days` ago, oldest
-/// first; returns how many.
-pub fn prune(dir: &Path, keep_days: u64) -> usize {
+/// Removes recordings last written more than `keep_days` ago, then, oldest
+/// first, as many as it takes for the rest to fit in `max_bytes` (leaving
+/// room for a new one of up to `reserve` bytes); returns how many.
+pub fn prune(dir: &Path, keep_days: u64, max_bytes: u64, reserve: u64) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
     let limit = std::time::Duration::from_secs(keep_days.saturating_mul(86_400));
     let now = std::time::SystemTime::now();
+    let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            Some((m.modified().ok()?, m.len(), e.path()))
+        })
+        .collect();
+    files.sort();
+    let mut total: u64 = files.iter().map(|(_, len, _)| len).sum();
+    let budget = max_bytes.saturating_sub(reserve.min(max_bytes / 2));
     let mut removed = 0;
-    for entry in entries.filter_map(Result::ok) {
-        let path = entry.path();
-        if path.extension().is_none_or(|x| x != "jsonl") {
-            continue;
-        }
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| now.duration_since(t).ok())
-            .is_some_and(|age| age > limit);
-        if old && std::fs::remove_file(&path).is_ok() {
+    for (modified, len, path) in files {
+        let old = now.duration_since(modified).is_ok_and(|age| age > limit);
+        if (old || total > budget) && std::fs::remove_file(&path).is_ok() {
             removed += 1;
+            total = total.saturating_sub(len);
         }
     }
     removed
@@ -306,7 +952,15 @@ mod tests {
     #[test]
     fn a_recording_exports_a_postmortem_and_cloud_events() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let rec = Recorder::start(dir.path(), "20261201T030000").expect("recorder");
+        let header = Header {
+            format: FORMAT,
+            honban: "test".into(),
+            session: "20261201T030000".into(),
+            started: t(0),
+            envs: Vec::new(),
+            logs: "counts".into(),
+        };
+        let rec = Recorder::start(dir.path(), &header, u64::MAX).expect("recorder");
         rec.record(vec![
             event(
                 0,
@@ -327,16 +981,17 @@ mod tests {
         ]);
         let path = rec.path().to_path_buf();
         drop(rec);
-        // The writer thread flushes each batch; wait for the six lines.
+        // The writer thread flushes each batch; wait for the header and
+        // the six events.
         let mut lines = 0;
         for _ in 0..200 {
             lines = std::fs::read_to_string(&path).map_or(0, |s| s.lines().count());
-            if lines == 6 {
+            if lines == 7 {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        assert_eq!(lines, 6);
+        assert_eq!(lines, 7);
 
         let md = export(dir.path(), None, &args(ExportFormat::Markdown), t(30)).expect("markdown");
         assert!(md.contains("# Postmortem: production"), "{md}");

@@ -282,11 +282,22 @@ pub enum Command {
     LogsErrors,
     LogsJump,
     LogsWrap,
+    // --- replay (`honban replay`; elsewhere they say so)
+    /// Pause / resume the replay.
+    ReplayPause,
+    ReplayFaster,
+    ReplaySlower,
+    /// Seek to a time (a prompt: HH:MM[:SS] UTC or +/-offset).
+    ReplaySeek,
+    ReplayNextEvent,
+    ReplayPreviousEvent,
+    ReplayNextMark,
+    ReplayPreviousMark,
 }
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 40] = [
+    pub const ALL: [Command; 48] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -329,6 +340,15 @@ impl Command {
         Command::LogsErrors,
         Command::LogsJump,
         Command::LogsWrap,
+        // --- replay
+        Command::ReplayPause,
+        Command::ReplayFaster,
+        Command::ReplaySlower,
+        Command::ReplaySeek,
+        Command::ReplayNextEvent,
+        Command::ReplayPreviousEvent,
+        Command::ReplayNextMark,
+        Command::ReplayPreviousMark,
     ];
 
     /// The name used in the `[keys]` table of the config file.
@@ -376,6 +396,15 @@ impl Command {
             Command::LogsErrors => "logs_errors",
             Command::LogsJump => "logs_jump",
             Command::LogsWrap => "logs_wrap",
+            // --- replay
+            Command::ReplayPause => "replay_pause",
+            Command::ReplayFaster => "replay_faster",
+            Command::ReplaySlower => "replay_slower",
+            Command::ReplaySeek => "replay_seek",
+            Command::ReplayNextEvent => "replay_next_event",
+            Command::ReplayPreviousEvent => "replay_previous_event",
+            Command::ReplayNextMark => "replay_next_mark",
+            Command::ReplayPreviousMark => "replay_previous_mark",
         }
     }
 
@@ -429,6 +458,15 @@ impl Command {
             Command::LogsErrors => "Logs: errors",
             Command::LogsJump => "Logs: jump to",
             Command::LogsWrap => "Logs: wrap",
+            // --- replay
+            Command::ReplayPause => "Replay: pause / resume",
+            Command::ReplayFaster => "Replay: faster (to 60×)",
+            Command::ReplaySlower => "Replay: slower (to 1×)",
+            Command::ReplaySeek => "Replay: go to a time",
+            Command::ReplayNextEvent => "Replay: next event",
+            Command::ReplayPreviousEvent => "Replay: previous event",
+            Command::ReplayNextMark => "Replay: next mark",
+            Command::ReplayPreviousMark => "Replay: previous mark",
         }
     }
 
@@ -477,6 +515,15 @@ impl Command {
             Command::LogsErrors => &["e"],
             Command::LogsJump => &["t"],
             Command::LogsWrap => &["w"],
+            // --- replay
+            Command::ReplayPause => &["p"],
+            Command::ReplayFaster => &[">"],
+            Command::ReplaySlower => &["<"],
+            Command::ReplaySeek => &["@"],
+            Command::ReplayNextEvent => &["]"],
+            Command::ReplayPreviousEvent => &["["],
+            Command::ReplayNextMark => &["}"],
+            Command::ReplayPreviousMark => &["{"],
         }
     }
 

@@ -28,6 +28,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Span::styled(" honban ", theme.header),
         Span::styled(format!(" {} ", env.name), theme.title),
     ];
+    // A replay says so first, with the recorded time (not the current one).
+    if let Some(replay) = &state.replay {
+        let play = if replay.paused {
+            "paused".to_string()
+        } else {
+            format!("▶ {}×", replay.speed)
+        };
+        left.push(Span::styled(
+            format!(" REPLAY {} UTC {play} ", state.now.format("%H:%M:%S")),
+            theme.production,
+        ));
+    }
     if env.protected {
         left.push(Span::styled(" ", theme.header));
         left.push(Span::styled(" PRODUCTION ", theme.production));
