@@ -257,6 +257,7 @@ fn main() -> ExitCode {
             None
         }
     };
+    let recording = recorder.clone();
     let result = runtime.block_on(async {
         let mut app = App::new(state, runtimes, SimClock::Wall).with_audit(audit.clone());
         if let Some(r) = recorder {
@@ -275,6 +276,12 @@ fn main() -> ExitCode {
     });
     // Do not wait for requests still in flight.
     runtime.shutdown_background();
+    // What the console saw last is written before the process ends.
+    if let Some(r) = recording
+        && !r.sync(std::time::Duration::from_secs(1))
+    {
+        tracing::warn!("the recording's last lines may not have been written");
+    }
     if let Err(e) = audit.sync() {
         tracing::warn!(error = %e, "cannot sync the audit log");
     }

@@ -464,6 +464,8 @@ enum Msg {
         result: Result<Data, BackendError>,
     },
     Line(Box<Line>),
+    /// Answered once everything handed over before it is written.
+    Sync(Sender<()>),
 }
 
 /// What of an action goes into the recording, read before `update` applies
@@ -575,6 +577,10 @@ impl Recorder {
                 let mut capped = false;
                 let mut buf = Vec::new();
                 for msg in rx {
+                    if let Msg::Sync(done) = msg {
+                        let _ = done.send(());
+                        continue;
+                    }
                     buf.clear();
                     let data = !matches!(msg, Msg::Events(_));
                     if capped && data {
@@ -624,6 +630,15 @@ impl Recorder {
         })));
     }
 
+    /// Waits (at most `timeout`) until everything handed over so far is
+    /// written: at the end of a session, and in tests. `false` when it
+    /// was not in time.
+    pub fn sync(&self, timeout: std::time::Duration) -> bool {
+        let (tx, rx) = channel();
+        self.send(Msg::Sync(tx));
+        rx.recv_timeout(timeout).is_ok()
+    }
+
     fn send(&self, msg: Msg) {
         if self.tx.send(msg).is_err() {
             tracing::error!("the recording's writer has stopped");
@@ -648,6 +663,7 @@ fn encode(msg: Msg, mirrors: &mut HashMap<(String, Resource), Mirror>, buf: &mut
             let r = serde_json::to_writer(&mut *buf, &line);
             put(buf, r);
         }
+        Msg::Sync(_) => {}
         Msg::Load {
             t,
             env,
