@@ -310,3 +310,216 @@ fn a_truncated_recording_is_replayed_up_to_the_damage() {
     assert!(err.to_string().contains("format 99"), "{err}");
     assert_eq!(err.exit_code(), honban::cli::EX_DATAERR);
 }
+
+/// A recorded demo session through production's first alarm and a minute
+/// on; its path and the moment the alarm was seen in ALARM.
+async fn record_incident(dir: &std::path::Path) -> (std::path::PathBuf, Timestamp) {
+    let (mut app, clock, recorder) = recorded_demo(dir).await;
+    let mut fired_at = None;
+    for _ in 0..60 {
+        clock.advance(Duration::from_secs(10));
+        app.dispatch(Action::Tick(clock.now()));
+        poll_all(&mut app, 0).await;
+        let alarming = app.state.envs[0]
+            .alarms
+            .data
+            .iter()
+            .flatten()
+            .any(|a| a.state == AlarmState::Alarm);
+        if alarming && fired_at.is_none() {
+            fired_at = Some(clock.now());
+        }
+        if fired_at.is_some_and(|t| clock.now() - t >= chrono::TimeDelta::seconds(60)) {
+            break;
+        }
+    }
+    assert!(recorder.sync(Duration::from_secs(10)));
+    (
+        recorder.path().to_path_buf(),
+        fired_at.expect("the first alarm fired"),
+    )
+}
+
+/// Start-up of the binary, including the first frame (a busy machine).
+const START: Duration = Duration::from_secs(20);
+/// One key's effect on the screen.
+const STEP: Duration = Duration::from_secs(10);
+
+#[track_caller]
+fn ok<T>(r: Result<T, String>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn the_binary_replays_a_recording_with_seek_and_next_event() {
+    use support::pty::Pty;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (path, fired_at) = runtime.block_on(record_incident(dir.path()));
+    let file = path.to_str().expect("UTF-8 path");
+    for (cols, rows) in [(100, 30), (80, 24)] {
+        let mut pty = Pty::spawn(support::honban(), &["replay", file], cols, rows, &[]);
+        ok(pty.wait_for_all(&["REPLAY 03:00:0", "Overview"], START));
+        // Paused, the clock stays where it is.
+        pty.send_str("p");
+        ok(pty.wait_for("paused", STEP));
+        // Seek to the moment the alarm was seen: the alarms view has it in ALARM.
+        pty.send_str("@");
+        ok(pty.wait_for(":seek ", STEP));
+        pty.type_str(&fired_at.format("%H:%M:%S").to_string());
+        pty.key_enter();
+        let banner = format!("REPLAY {}", fired_at.format("%H:%M:%S"));
+        ok(pty.wait_for(&banner, STEP));
+        pty.send_str("5");
+        ok(pty.wait_until("api-5xx in ALARM", STEP, |s| {
+            s.lines()
+                .any(|l| l.contains("ALARM") && l.contains("works-logue-prod-api-5xx"))
+        }));
+        // Back to the start: the alarm is OK there.
+        pty.send_str("@");
+        ok(pty.wait_for(":seek ", STEP));
+        pty.type_str("03:00");
+        pty.key_enter();
+        ok(pty.wait_for("REPLAY 03:00:0", STEP));
+        ok(pty.wait_until("api-5xx OK", STEP, |s| {
+            s.lines()
+                .any(|l| l.contains("OK") && l.contains("works-logue-prod-api-5xx"))
+        }));
+        // The next timeline event (and the one after) moves the clock to it.
+        // The next timeline event: the clock goes to it and the footer
+        // says what it was; `[` comes back to an earlier one.
+        let at_event = |s: &str| {
+            let banner = s.find("REPLAY ").map(|i| &s[i + 7..i + 15]);
+            banner.is_some_and(|t| {
+                t != "03:00:00"
+                    && s.lines()
+                        .any(|l| l.trim_start().starts_with(&format!("{t} UTC  production")))
+            })
+        };
+        pty.send_str("]");
+        ok(pty.wait_until("the clock at the next event", STEP, at_event));
+        pty.send_str("]");
+        pty.send_str("[");
+        ok(pty.wait_until("the clock at an event", STEP, at_event));
+        // An operation key is refused.
+        pty.send_str("2");
+        ok(pty.wait_for("Services", STEP));
+        pty.send_str("s");
+        ok(pty.wait_for("not available in a replay", STEP));
+        // Help lists the replay keys.
+        pty.send_str("?");
+        ok(pty.wait_for_all(&["Replay: seek", "Next event"], STEP));
+        pty.key_esc();
+        pty.send_str("q");
+        let code = ok(pty.wait_exit(STEP));
+        assert_eq!(code, 0, "{}", pty.dump());
+        ok(pty.check_restored());
+    }
+}
+
+#[test]
+fn replay_lists_recordings_and_exits_64_or_65_on_bad_targets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (path, _) = runtime.block_on(record_incident(dir.path()));
+    let state = dir.path().join("state");
+    let recordings = state.join("honban").join("recordings");
+    std::fs::create_dir_all(&recordings).expect("mkdir");
+    let session = path
+        .file_stem()
+        .expect("stem")
+        .to_string_lossy()
+        .to_string();
+    std::fs::copy(&path, recordings.join(format!("{session}.jsonl"))).expect("copy");
+    let env = [("XDG_STATE_HOME", state.to_str().expect("UTF-8"))];
+    let out = support::run(support::honban(), &["replay"], &env, STEP);
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(out.stdout.contains(&session), "{out}");
+    assert!(out.stdout.contains("production,staging"), "{out}");
+    assert!(out.stdout.contains("DURATION"), "{out}");
+    let out = support::run(support::honban(), &["replay", "nope"], &env, STEP);
+    assert_eq!(out.code, Some(64), "{out}");
+    assert!(out.stderr.contains("no recording \"nope\""), "{out}");
+    let newer =
+        std::fs::read_to_string(&path)
+            .expect("read")
+            .replacen("\"format\":2", "\"format\":7", 1);
+    let newer_path = dir.path().join("newer.jsonl");
+    std::fs::write(&newer_path, newer).expect("write");
+    let out = support::run(
+        support::honban(),
+        &["replay", newer_path.to_str().expect("UTF-8")],
+        &env,
+        STEP,
+    );
+    assert_eq!(out.code, Some(65), "{out}");
+    assert!(out.stderr.contains("format 7"), "{out}");
+}
+
+#[test]
+fn kill_9_while_recording_loses_at_most_the_last_second() {
+    use support::pty::Pty;
+    // Everything polled every second, so that a second lost would show.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[refresh]\nservices_secs = 1\ntasks_secs = 1\ndatabases_secs = 1\nalarms_secs = 1\n",
+    )
+    .expect("config");
+    let args = [
+        "--demo",
+        "--seed",
+        "5",
+        "--config",
+        config.to_str().expect("UTF-8"),
+    ];
+    let mut pty = Pty::spawn(support::honban(), &args, 100, 30, &[]);
+    ok(pty.wait_for_all(&["Overview", "worker"], START));
+    let recordings = pty.state_home().join("honban").join("recordings");
+    let file = || {
+        std::fs::read_dir(&recordings)
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+    };
+    // Recording for a while: a few seconds of loads on disk.
+    let started = std::time::Instant::now();
+    let mut loads = 0;
+    while started.elapsed() < Duration::from_secs(30) && loads < 40 {
+        loads = file()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map_or(0, |t| t.matches("\"rec\":\"load\"").count());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(loads >= 40, "only {loads} loads recorded:\n{}", pty.dump());
+    let killed_at = Utc::now();
+    pty.kill("KILL");
+    let _ = pty.wait_exit(STEP);
+    let path = file().expect("the recording");
+    let rec = Recording::open(&path).expect("opens after kill -9");
+    // At most the line being written is torn.
+    if let Some((line, why)) = &rec.damage {
+        let lines = std::fs::read_to_string(&path).map_or(0, |t| t.split('\n').count());
+        assert_eq!(*line, lines, "only the last line may be torn: {why}");
+    }
+    let last_load = rec
+        .steps
+        .iter()
+        .filter(|s| matches!(s.what, honban::replay::What::Load { .. }))
+        .map(|s| s.at)
+        .max()
+        .expect("loads");
+    let lost = killed_at - last_load;
+    // Polled every second: a load at most a second (plus scheduling) old
+    // was already on disk when the process died.
+    assert!(
+        lost <= chrono::TimeDelta::milliseconds(2000),
+        "the newest load on disk is {lost} older than the kill"
+    );
+    // And the recording replays.
+    let mut player = Player::new(rec, Keymap::defaults());
+    player.seek(last_load);
+    assert!(player.state.envs[0].services.data.is_some());
+}

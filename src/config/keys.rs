@@ -459,14 +459,14 @@ impl Command {
             Command::LogsJump => "Logs: jump to",
             Command::LogsWrap => "Logs: wrap",
             // --- replay
-            Command::ReplayPause => "Replay: pause / resume",
-            Command::ReplayFaster => "Replay: faster (to 60×)",
-            Command::ReplaySlower => "Replay: slower (to 1×)",
-            Command::ReplaySeek => "Replay: go to a time",
-            Command::ReplayNextEvent => "Replay: next event",
-            Command::ReplayPreviousEvent => "Replay: previous event",
-            Command::ReplayNextMark => "Replay: next mark",
-            Command::ReplayPreviousMark => "Replay: previous mark",
+            Command::ReplayPause => "Replay: pause",
+            Command::ReplayFaster => "Replay: faster",
+            Command::ReplaySlower => "Replay: slower",
+            Command::ReplaySeek => "Replay: seek",
+            Command::ReplayNextEvent => "Next event",
+            Command::ReplayPreviousEvent => "Previous event",
+            Command::ReplayNextMark => "Next mark",
+            Command::ReplayPreviousMark => "Previous mark",
         }
     }
 
