@@ -201,9 +201,68 @@ pub struct Load {
     /// range), when it changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rest: Option<Value>,
+    /// Metric series whose window moved on: the points kept and those
+    /// added (instead of the whole series in `set`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points: Vec<PointsDelta>,
     /// The load failed: the data stays, the panel says why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<BackendError>,
+}
+
+/// A metric series' points after a load: the previous points from `drop`,
+/// `keep` of them, then `add`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PointsDelta {
+    /// The series' id.
+    pub id: String,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub drop: usize,
+    pub keep: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add: Vec<Value>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// `new` as a [`PointsDelta`] of `old`, when both are series differing in
+/// their points only and the delta is smaller than the series.
+fn points_delta(old: &Value, new: &Value) -> Option<PointsDelta> {
+    let (Value::Object(o), Value::Object(n)) = (old, new) else {
+        return None;
+    };
+    let (Some(Value::Array(op)), Some(Value::Array(np))) = (o.get("points"), n.get("points"))
+    else {
+        return None;
+    };
+    if o.len() != n.len() || o.iter().any(|(k, v)| k != "points" && n.get(k) != Some(v)) {
+        return None;
+    }
+    let first_time = np.first().and_then(|p| p.get(0));
+    let drop = match first_time {
+        Some(t) => op
+            .iter()
+            .position(|p| p.get(0) == Some(t))
+            .unwrap_or(op.len()),
+        None => op.len(),
+    };
+    let keep = op[drop..]
+        .iter()
+        .zip(np.iter())
+        .take_while(|(a, b)| a == b)
+        .count();
+    if keep == 0 {
+        return None;
+    }
+    Some(PointsDelta {
+        id: identity(new),
+        drop,
+        keep,
+        add: np[keep..].to_vec(),
+    })
 }
 
 /// The name of a resource kind in a recording.
@@ -367,8 +426,13 @@ impl Mirror {
         let new_ids: std::collections::HashSet<&str> =
             items.iter().map(|(k, _)| k.as_str()).collect();
         for (k, v) in &items {
-            if old.get(k.as_str()) != Some(&v) {
-                load.set.push(v.clone());
+            match old.get(k.as_str()) {
+                Some(o) if *o == v => {}
+                Some(o) => match points_delta(o, v) {
+                    Some(delta) => load.points.push(delta),
+                    None => load.set.push(v.clone()),
+                },
+                None => load.set.push(v.clone()),
             }
         }
         load.del = self
@@ -433,6 +497,26 @@ impl Mirror {
                     None => {
                         at.insert(k.clone(), self.items.len());
                         self.items.push((k, v.clone()));
+                    }
+                }
+            }
+            if !load.points.is_empty() {
+                let at: HashMap<String, usize> = self
+                    .items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (k.clone(), i))
+                    .collect();
+                for delta in &load.points {
+                    let Some(&i) = at.get(&format!("s:{}", delta.id)) else {
+                        continue;
+                    };
+                    if let Some(Value::Array(points)) = self.items[i].1.get_mut("points") {
+                        let from = delta.drop.min(points.len());
+                        let to = (from + delta.keep).min(points.len());
+                        let mut next: Vec<Value> = points[from..to].to_vec();
+                        next.extend(delta.add.iter().cloned());
+                        *points = next;
                     }
                 }
             }
@@ -1065,6 +1149,76 @@ mod tests {
         assert_eq!(read.damaged[0].1, 2);
         assert!(read.damaged[0].2.contains("newer honban"));
         assert_eq!(read.damaged[1].1, 3);
+    }
+
+    /// What the writer diffs, the reader patches back to the same data:
+    /// changed, added, removed and re-ordered items, a window of metric
+    /// points that moved on.
+    #[test]
+    fn loads_round_trip_through_their_changes() {
+        use serde_json::json;
+        let series = |id: &str, from: i64, n: i64| {
+            json!({"id": id, "label": id, "unit": null,
+                   "points": (from..from + n).map(|m| json!([t(m), m as f64])).collect::<Vec<_>>()})
+        };
+        let rounds: Vec<Vec<(String, Value)>> = vec![
+            vec![
+                ("a".into(), json!({"arn": "a", "n": 1})),
+                ("b".into(), json!({"arn": "b", "n": 1})),
+            ],
+            vec![
+                ("b".into(), json!({"arn": "b", "n": 2})),
+                ("a".into(), json!({"arn": "a", "n": 1})),
+                ("c".into(), json!({"arn": "c"})),
+            ],
+            vec![("c".into(), json!({"arn": "c"}))],
+            vec![
+                ("s:x".into(), series("x", 0, 60)),
+                ("q:x".into(), json!({"id": "x"})),
+            ],
+            vec![
+                ("s:x".into(), series("x", 1, 60)),
+                ("q:x".into(), json!({"id": "x"})),
+            ],
+            vec![
+                ("s:x".into(), series("x", 5, 58)),
+                ("q:x".into(), json!({"id": "x"})),
+            ],
+        ];
+        let mut writer = Mirror::default();
+        let mut reader = Mirror::default();
+        for (i, items) in rounds.into_iter().enumerate() {
+            let resource = if i >= 3 {
+                Resource::Metrics
+            } else {
+                Resource::Services
+            };
+            let mut load = Load {
+                full: i == 0 || i == 3,
+                ..Load::default()
+            };
+            if load.full {
+                writer = Mirror::default();
+            }
+            writer.diff(items.clone(), Value::Null, &mut load);
+            if i == 4 {
+                assert!(load.set.is_empty() && load.points.len() == 1, "{load:?}");
+                assert_eq!(
+                    (
+                        load.points[0].drop,
+                        load.points[0].keep,
+                        load.points[0].add.len()
+                    ),
+                    (1, 59, 1)
+                );
+            }
+            let line = serde_json::to_string(&Line::Load(load)).expect("json");
+            let Ok(Line::Load(load)) = serde_json::from_str::<Line>(&line) else {
+                panic!("not a load: {line}");
+            };
+            reader.apply(&load, resource);
+            assert_eq!(reader.items, items, "round {i}");
+        }
     }
 
     #[test]

@@ -523,3 +523,262 @@ fn kill_9_while_recording_loses_at_most_the_last_second() {
     player.seek(last_load);
     assert!(player.state.envs[0].services.data.is_some());
 }
+
+// ------------------------------------------------------------ measurement
+
+/// A world of 3 clusters, 300 services of 10 tasks (3 000 tasks), a CPU
+/// and a memory metric per service and 500 alarms on them, in the format
+/// of `assets/sim/world.toml`.
+fn large_world() -> String {
+    let clusters = ["big-a", "big-b", "big-c"];
+    let mut t = String::from(
+        r#"[[world]]
+name = "large"
+account = "111122223333"
+region = "ap-northeast-1"
+protected = true
+clusters = ["big-a", "big-b", "big-c"]
+availability_zones = ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]
+operator_role = "OnCallOperator"
+role_id = "AROAEXAMPLELARGE00001"
+rds_endpoint_id = "abcdefghijkl"
+
+[world.chaos]
+task_stop_every = "1m"
+incident_gap = ["10m", "20m"]
+"#,
+    );
+    for i in 0..300 {
+        let c = clusters[i % 3];
+        t.push_str(&format!(
+            r#"
+[[world.service]]
+name = "svc-{i:03}"
+cluster = "{c}"
+family = "large-svc-{i:03}"
+desired_count = 10
+cpu = "256"
+memory = "512"
+execution_role = "ecsTaskExecutionRole"
+created_ago = "100d"
+circuit_breaker = {{ enable = true, rollback = true }}
+
+[[world.service.container]]
+name = "app"
+repository = "large/svc-{i:03}"
+ports = [8080]
+
+[[world.service.revision]]
+revision = 1
+tag = "v1.0.0"
+registered_ago = "10d"
+
+[[world.metric]]
+id = "svc-{i:03}-cpu"
+namespace = "AWS/ECS"
+name = "CPUUtilization"
+dimensions = {{ ClusterName = "{c}", ServiceName = "svc-{i:03}" }}
+unit = "Percent"
+mean = 30.0
+noise = 4.0
+max = 100.0
+
+[[world.metric]]
+id = "svc-{i:03}-memory"
+namespace = "AWS/ECS"
+name = "MemoryUtilization"
+dimensions = {{ ClusterName = "{c}", ServiceName = "svc-{i:03}" }}
+unit = "Percent"
+mean = 50.0
+noise = 1.5
+max = 100.0
+
+[[world.alarm]]
+name = "svc-{i:03}-cpu-high"
+metric = "svc-{i:03}-cpu"
+statistic = "Average"
+comparison = "GreaterThanThreshold"
+threshold = 80.0
+period = 60
+evaluation_periods = 2
+"#
+        ));
+        if i < 200 {
+            t.push_str(&format!(
+                r#"
+[[world.alarm]]
+name = "svc-{i:03}-memory-high"
+metric = "svc-{i:03}-memory"
+statistic = "Average"
+comparison = "GreaterThanThreshold"
+threshold = 85.0
+period = 60
+evaluation_periods = 3
+"#
+            ));
+        }
+    }
+    t.push_str(
+        r#"
+[[world.incident]]
+name = "svc-007 CPU surge"
+duration = ["120s", "240s"]
+effects = [{ metric = "svc-007-cpu", add = 60.0 }]
+"#,
+    );
+    t
+}
+
+/// Runs `app` for `secs` seconds of simulated time, polling every
+/// environment at the default intervals (and its health checks at theirs).
+async fn run_for(app: &mut App, clock: &SimClock, secs: u64) {
+    let intervals = honban::config::RefreshIntervals::default();
+    for s in 1..=secs {
+        clock.advance(Duration::from_secs(1));
+        app.dispatch(Action::Tick(clock.now()));
+        for env in 0..app.state.envs.len() {
+            for resource in Resource::ALL {
+                let every = honban::runner::interval_of(resource, &intervals).as_secs();
+                if s % every == 0 {
+                    app.dispatch(Action::PollDue { env, resource });
+                }
+            }
+            let checks: Vec<u64> = app.state.envs[env]
+                .probes
+                .iter()
+                .map(|p| p.interval_secs.max(1))
+                .collect();
+            for (probe, every) in checks.into_iter().enumerate() {
+                if s % every == 0 {
+                    app.dispatch(Action::ProbeDue { env, probe });
+                }
+            }
+        }
+        app.settle().await;
+    }
+}
+
+/// Bytes per hour of recording, for the demo and for a large environment,
+/// and what replaying the large one costs (open, play through, seek back).
+/// `cargo test --release --test replay -- --ignored --nocapture measure`
+#[tokio::test]
+#[ignore = "a measurement: run it on purpose (see BENCHMARKS.md)"]
+async fn measure_recording_size_and_replay() {
+    let minutes: u64 = std::env::var("MEASURE_MINUTES")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(60);
+    let secs = minutes * 60;
+    // The demo (both environments, their health checks).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut app, clock, recorder) = recorded_demo(dir.path()).await;
+    run_for(&mut app, &clock, secs).await;
+    assert!(recorder.sync(Duration::from_secs(30)));
+    let demo_bytes = std::fs::metadata(recorder.path()).expect("file").len();
+    println!(
+        "demo: {demo_bytes} bytes in {minutes} min = {:.0} kB/hour",
+        demo_bytes as f64 / 1024.0 * 60.0 / minutes as f64
+    );
+
+    // The large environment.
+    let clock = SimClock::manual(start());
+    let sim = honban::backend::sim::SimBackend::from_description(
+        &large_world(),
+        "large",
+        9,
+        clock.clone(),
+    )
+    .expect("the large world builds");
+    let cfg = honban::config::EnvironmentConfig {
+        name: "large".into(),
+        source: honban::config::Source::Sim,
+        region: Some("ap-northeast-1".into()),
+        protected: true,
+        clusters: ["big-a", "big-b", "big-c"]
+            .iter()
+            .map(|c| honban::config::ClusterConfig {
+                name: (*c).to_string(),
+                services: Vec::new(),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let env = honban::state::EnvState::from_config(
+        &cfg,
+        &honban::config::RefreshIntervals::default(),
+        false,
+    );
+    let state = State::new(vec![env], 0, Keymap::defaults(), start());
+    let runtime = honban::runner::EnvRuntime {
+        config: cfg,
+        backend: Arc::new(sim),
+        prober: Arc::new(honban::probe::HttpProber::new()),
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let header = Header::of(&state, start());
+    let recorder = Arc::new(Recorder::start(dir.path(), &header, u64::MAX).expect("recorder"));
+    let mut app = App::new(state, vec![runtime], clock.clone()).with_recorder(recorder.clone());
+    app.dispatch(Action::Resize(160, 48));
+    app.dispatch(Action::Tick(start()));
+    poll_all(&mut app, 0).await;
+    let e = &app.state.envs[0];
+    println!(
+        "large: {} services, {} tasks, {} alarms",
+        e.services.data.as_ref().map_or(0, Vec::len),
+        e.tasks.data.as_ref().map_or(0, Vec::len),
+        e.alarms.data.as_ref().map_or(0, Vec::len)
+    );
+    assert!(recorder.sync(Duration::from_secs(30)));
+    let first = std::fs::metadata(recorder.path()).expect("file").len();
+    run_for(&mut app, &clock, secs).await;
+    assert!(recorder.sync(Duration::from_secs(60)));
+    let bytes = std::fs::metadata(recorder.path()).expect("file").len();
+    println!(
+        "large: first load {first} bytes; {bytes} bytes in {minutes} min = {:.0} kB/hour after the first load",
+        (bytes - first) as f64 / 1024.0 * 60.0 / minutes as f64
+    );
+    if let Ok(keep) = std::env::var("MEASURE_KEEP") {
+        std::fs::copy(recorder.path(), keep).expect("copy the recording");
+    }
+    let text = std::fs::read_to_string(recorder.path()).expect("read");
+    let mut by_kind: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json");
+        let kind = format!(
+            "{}{}",
+            v["rec"].as_str().unwrap_or("event"),
+            v["kind"]
+                .as_str()
+                .map(|k| format!(":{k}"))
+                .unwrap_or_default()
+        );
+        let entry = by_kind.entry(kind).or_default();
+        entry.0 += 1;
+        entry.1 += line.len() + 1;
+    }
+    for (kind, (n, b)) in &by_kind {
+        println!("  {kind:<20} {n:>6} lines {b:>10} bytes");
+    }
+
+    // Replaying it.
+    let t = std::time::Instant::now();
+    let rec = Recording::open(recorder.path()).expect("opens");
+    let opened = t.elapsed();
+    let end = rec.end();
+    let t = std::time::Instant::now();
+    let mut player = Player::new(rec, Keymap::defaults());
+    player.seek(end);
+    let played = t.elapsed();
+    let middle = start() + (end - start()) / 2;
+    let t = std::time::Instant::now();
+    player.seek(middle);
+    let back = t.elapsed();
+    let t = std::time::Instant::now();
+    player.seek(start());
+    player.seek(end);
+    let again = t.elapsed();
+    println!(
+        "replay of the large hour: open {opened:?}; play to the end {played:?}; seek back to the middle {back:?}; to the start and to the end again {again:?}"
+    );
+    assert_eq!(player.now(), end);
+}
