@@ -193,34 +193,58 @@ pub struct Load {
     /// Identities of the items removed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub del: Vec<String>,
-    /// The order of the identities, when it is not the previous order with
-    /// removals dropped and additions appended.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Vec<String>>,
+    /// Items added or moved, with their index in the new order (ascending),
+    /// unless the only change of order is additions appended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub place: Vec<(String, usize)>,
     /// What is not an item (partial failures of a listing, the metrics'
     /// range), when it changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rest: Option<Value>,
-    /// Metric series whose window moved on: the points kept and those
-    /// added (instead of the whole series in `set`).
+    /// Items changed in a few fields: those fields (a list that moved on,
+    /// like a metric's points or a service's events, as its change).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub points: Vec<PointsDelta>,
+    pub patch: Vec<Patch>,
     /// The load failed: the data stays, the panel says why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<BackendError>,
 }
 
-/// A metric series' points after a load: the previous points from `drop`,
-/// `keep` of them, then `add`.
+/// The changed fields of one item.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PointsDelta {
-    /// The series' id.
+pub struct Patch {
+    /// The item's identity (as `del` and `place` name it).
     pub id: String,
+    /// Fields replaced whole.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub set: serde_json::Map<String, Value>,
+    /// List fields as their change.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub list: std::collections::BTreeMap<String, ListDelta>,
+}
+
+/// A list after a load: `head`, then `keep` of the previous items from
+/// `drop`, then `tail` (a window that moved on, items put in front).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListDelta {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub head: Vec<Value>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub drop: usize,
     pub keep: usize,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub add: Vec<Value>,
+    pub tail: Vec<Value>,
+}
+
+impl ListDelta {
+    fn apply(&self, old: &[Value]) -> Vec<Value> {
+        let from = self.drop.min(old.len());
+        let to = (from + self.keep).min(old.len());
+        let mut out = self.head.clone();
+        out.extend_from_slice(&old[from..to]);
+        out.extend(self.tail.iter().cloned());
+        out
+    }
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if
@@ -228,41 +252,97 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// `new` as a [`PointsDelta`] of `old`, when both are series differing in
-/// their points only and the delta is smaller than the series.
-fn points_delta(old: &Value, new: &Value) -> Option<PointsDelta> {
+/// `new` as a change of `old`: items dropped from the front and added at
+/// the back, or added in front and dropped from the back; `None` when
+/// neither keeps anything.
+fn list_delta(old: &[Value], new: &[Value]) -> Option<ListDelta> {
+    let run = |o: &[Value], n: &[Value]| o.iter().zip(n).take_while(|(a, b)| a == b).count();
+    let mut best: Option<ListDelta> = None;
+    // The window moved on: new starts inside old.
+    if let Some(first) = new.first()
+        && let Some(drop) = old.iter().position(|v| v == first)
+    {
+        let keep = run(&old[drop..], new);
+        best = Some(ListDelta {
+            head: Vec::new(),
+            drop,
+            keep,
+            tail: new[keep..].to_vec(),
+        });
+    }
+    // Items put in front: old starts inside new.
+    if let Some(first) = old.first()
+        && let Some(at) = new.iter().position(|v| v == first)
+    {
+        let keep = run(old, &new[at..]);
+        let d = ListDelta {
+            head: new[..at].to_vec(),
+            drop: 0,
+            keep,
+            tail: new[at + keep..].to_vec(),
+        };
+        if best
+            .as_ref()
+            .is_none_or(|b| d.head.len() + d.tail.len() < b.head.len() + b.tail.len())
+        {
+            best = Some(d);
+        }
+    }
+    best.filter(|d| d.keep > 0)
+}
+
+/// The fields in which `new` differs from `old` (both objects with the
+/// same fields), lists as their change; `None` when that is not smaller
+/// than the item.
+fn patch_of(id: &str, old: &Value, new: &Value) -> Option<Patch> {
     let (Value::Object(o), Value::Object(n)) = (old, new) else {
         return None;
     };
-    let (Some(Value::Array(op)), Some(Value::Array(np))) = (o.get("points"), n.get("points"))
-    else {
-        return None;
-    };
-    if o.len() != n.len() || o.iter().any(|(k, v)| k != "points" && n.get(k) != Some(v)) {
+    if o.len() != n.len() || o.keys().any(|k| !n.contains_key(k)) {
         return None;
     }
-    let first_time = np.first().and_then(|p| p.get(0));
-    let drop = match first_time {
-        Some(t) => op
-            .iter()
-            .position(|p| p.get(0) == Some(t))
-            .unwrap_or(op.len()),
-        None => op.len(),
+    let mut patch = Patch {
+        id: id.to_string(),
+        ..Patch::default()
     };
-    let keep = op[drop..]
-        .iter()
-        .zip(np.iter())
-        .take_while(|(a, b)| a == b)
-        .count();
-    if keep == 0 {
-        return None;
+    for (k, v) in n {
+        let before = o.get(k);
+        if before == Some(v) {
+            continue;
+        }
+        if let (Some(Value::Array(a)), Value::Array(b)) = (before, v)
+            && let Some(d) = list_delta(a, b)
+        {
+            patch.list.insert(k.clone(), d);
+            continue;
+        }
+        patch.set.insert(k.clone(), v.clone());
     }
-    Some(PointsDelta {
-        id: identity(new),
-        drop,
-        keep,
-        add: np[keep..].to_vec(),
-    })
+    (patch.set.len() + patch.list.len() < n.len()).then_some(patch)
+}
+
+/// Of `(new index, old index)` pairs in new order, the new indices of a
+/// longest run whose old indices increase (patience sorting).
+fn longest_increasing(pairs: &[(usize, usize)]) -> std::collections::HashSet<usize> {
+    // tails[k]: the pair index ending the best run of length k + 1.
+    let mut tails: Vec<usize> = Vec::new();
+    let mut prev: Vec<Option<usize>> = vec![None; pairs.len()];
+    for (p, &(_, old)) in pairs.iter().enumerate() {
+        let k = tails.partition_point(|&t| pairs[t].1 < old);
+        prev[p] = k.checked_sub(1).map(|j| tails[j]);
+        if k == tails.len() {
+            tails.push(p);
+        } else {
+            tails[k] = p;
+        }
+    }
+    let mut out = std::collections::HashSet::new();
+    let mut at = tails.last().copied();
+    while let Some(p) = at {
+        out.insert(pairs[p].0);
+        at = prev[p];
+    }
+    out
 }
 
 /// The name of a resource kind in a recording.
@@ -428,8 +508,8 @@ impl Mirror {
         for (k, v) in &items {
             match old.get(k.as_str()) {
                 Some(o) if *o == v => {}
-                Some(o) => match points_delta(o, v) {
-                    Some(delta) => load.points.push(delta),
+                Some(o) => match patch_of(k, o, v) {
+                    Some(patch) => load.patch.push(patch),
                     None => load.set.push(v.clone()),
                 },
                 None => load.set.push(v.clone()),
@@ -441,20 +521,32 @@ impl Mirror {
             .filter(|(k, _)| !new_ids.contains(k.as_str()))
             .map(|(k, _)| k.clone())
             .collect();
-        let mut expected: Vec<&str> = self
+        // The items that keep their relative order (the longest such run)
+        // stay; added and moved ones are placed (none when only appended).
+        let old_pos: HashMap<&str, usize> = self
             .items
             .iter()
-            .map(|(k, _)| k.as_str())
-            .filter(|k| new_ids.contains(k))
+            .enumerate()
+            .map(|(i, (k, _))| (k.as_str(), i))
             .collect();
-        expected.extend(
-            items
-                .iter()
-                .map(|(k, _)| k.as_str())
-                .filter(|k| !old.contains_key(k)),
-        );
-        if expected.len() != items.len() || expected.iter().zip(&items).any(|(a, (b, _))| a != b) {
-            load.order = Some(items.iter().map(|(k, _)| k.clone()).collect());
+        let kept: Vec<(usize, usize)> = items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (k, _))| old_pos.get(k.as_str()).map(|&o| (i, o)))
+            .collect();
+        let stay = longest_increasing(&kept);
+        let placed: Vec<(String, usize)> = items
+            .iter()
+            .enumerate()
+            .filter(|(i, (k, _))| !old_pos.contains_key(k.as_str()) || !stay.contains(i))
+            .map(|(i, (k, _))| (k.clone(), i))
+            .collect();
+        let appended = placed
+            .iter()
+            .enumerate()
+            .all(|(n, (k, i))| !old_pos.contains_key(k.as_str()) && *i == stay.len() + n);
+        if !appended {
+            load.place = placed;
         }
         if rest != self.rest {
             load.rest = Some(rest.clone());
@@ -490,43 +582,64 @@ impl Mirror {
                 .enumerate()
                 .map(|(i, (k, _))| (k.clone(), i))
                 .collect();
+            let mut added: HashMap<String, Value> = HashMap::new();
+            let mut appended = Vec::new();
             for v in &load.set {
                 let k = key(v);
                 match at.get(&k) {
                     Some(&i) => self.items[i].1 = v.clone(),
+                    None if load.place.is_empty() => appended.push((k, v.clone())),
                     None => {
-                        at.insert(k.clone(), self.items.len());
-                        self.items.push((k, v.clone()));
+                        added.insert(k, v.clone());
                     }
                 }
             }
-            if !load.points.is_empty() {
+            self.items.extend(appended);
+            if !load.place.is_empty() {
+                // Moved items leave their place; then each placed item goes
+                // to its index in the new order, the lowest first.
+                let moving: std::collections::HashSet<&str> =
+                    load.place.iter().map(|(k, _)| k.as_str()).collect();
+                let mut moved: HashMap<String, Value> = HashMap::new();
+                let mut stay = Vec::with_capacity(self.items.len());
+                for (k, v) in std::mem::take(&mut self.items) {
+                    if moving.contains(k.as_str()) {
+                        moved.insert(k, v);
+                    } else {
+                        stay.push((k, v));
+                    }
+                }
+                self.items = stay;
+                for (k, i) in &load.place {
+                    let v = moved.remove(k).or_else(|| added.remove(k));
+                    if let Some(v) = v {
+                        let i = (*i).min(self.items.len());
+                        self.items.insert(i, (k.clone(), v));
+                    }
+                }
+            }
+            if !load.patch.is_empty() {
                 let at: HashMap<String, usize> = self
                     .items
                     .iter()
                     .enumerate()
                     .map(|(i, (k, _))| (k.clone(), i))
                     .collect();
-                for delta in &load.points {
-                    let Some(&i) = at.get(&format!("s:{}", delta.id)) else {
+                for patch in &load.patch {
+                    let Some(Value::Object(item)) =
+                        at.get(&patch.id).map(|&i| &mut self.items[i].1)
+                    else {
                         continue;
                     };
-                    if let Some(Value::Array(points)) = self.items[i].1.get_mut("points") {
-                        let from = delta.drop.min(points.len());
-                        let to = (from + delta.keep).min(points.len());
-                        let mut next: Vec<Value> = points[from..to].to_vec();
-                        next.extend(delta.add.iter().cloned());
-                        *points = next;
+                    for (k, v) in &patch.set {
+                        item.insert(k.clone(), v.clone());
+                    }
+                    for (k, delta) in &patch.list {
+                        if let Some(Value::Array(list)) = item.get_mut(k) {
+                            *list = delta.apply(list);
+                        }
                     }
                 }
-            }
-            if let Some(order) = &load.order {
-                let mut by_key: HashMap<String, Value> =
-                    std::mem::take(&mut self.items).into_iter().collect();
-                self.items = order
-                    .iter()
-                    .filter_map(|k| by_key.remove(k).map(|v| (k.clone(), v)))
-                    .collect();
             }
         }
         if let Some(rest) = &load.rest {
@@ -772,7 +885,7 @@ fn encode(msg: Msg, mirrors: &mut HashMap<(String, Resource), Mirror>, buf: &mut
                             let m = v.insert(Mirror::default());
                             m.diff(items, rest, &mut load);
                             load.del.clear();
-                            load.order = None;
+                            load.place.clear();
                         }
                     },
                     Err(e) => {
@@ -1173,6 +1286,31 @@ mod tests {
             ],
             vec![("c".into(), json!({"arn": "c"}))],
             vec![
+                ("d".into(), json!({"arn": "d"})),
+                ("c".into(), json!({"arn": "c", "n": 3})),
+                ("e".into(), json!({"arn": "e"})),
+            ],
+            vec![
+                ("d".into(), json!({"arn": "d"})),
+                ("f".into(), json!({"arn": "f"})),
+                ("c".into(), json!({"arn": "c", "n": 3})),
+                ("g".into(), json!({"arn": "g"})),
+                ("e".into(), json!({"arn": "e"})),
+            ],
+            vec![
+                ("e".into(), json!({"arn": "e"})),
+                ("d".into(), json!({"arn": "d"})),
+                ("c".into(), json!({"arn": "c", "n": 3})),
+                ("f".into(), json!({"arn": "f"})),
+                ("g".into(), json!({"arn": "g", "n": 1})),
+            ],
+            vec![
+                ("g".into(), json!({"arn": "g", "n": 1})),
+                ("h".into(), json!({"arn": "h"})),
+                ("e".into(), json!({"arn": "e"})),
+                ("c".into(), json!({"arn": "c", "n": 4})),
+            ],
+            vec![
                 ("s:x".into(), series("x", 0, 60)),
                 ("q:x".into(), json!({"id": "x"})),
             ],
@@ -1188,13 +1326,13 @@ mod tests {
         let mut writer = Mirror::default();
         let mut reader = Mirror::default();
         for (i, items) in rounds.into_iter().enumerate() {
-            let resource = if i >= 3 {
+            let resource = if i >= 7 {
                 Resource::Metrics
             } else {
                 Resource::Services
             };
             let mut load = Load {
-                full: i == 0 || i == 3,
+                full: i == 0 || i == 7,
                 ..Load::default()
             };
             if load.full {
@@ -1202,15 +1340,16 @@ mod tests {
             }
             writer.diff(items.clone(), Value::Null, &mut load);
             if i == 4 {
-                assert!(load.set.is_empty() && load.points.len() == 1, "{load:?}");
-                assert_eq!(
-                    (
-                        load.points[0].drop,
-                        load.points[0].keep,
-                        load.points[0].add.len()
-                    ),
-                    (1, 59, 1)
-                );
+                assert_eq!(load.place, [("f".to_string(), 1), ("g".to_string(), 3)]);
+            }
+            if i == 5 {
+                // Two moved (e, and c or f): two places, not the whole order.
+                assert_eq!(load.place.len(), 2, "{load:?}");
+            }
+            if i == 8 {
+                assert!(load.set.is_empty() && load.patch.len() == 1, "{load:?}");
+                let d = &load.patch[0].list["points"];
+                assert_eq!((d.drop, d.keep, d.tail.len()), (1, 59, 1));
             }
             let line = serde_json::to_string(&Line::Load(load)).expect("json");
             let Ok(Line::Load(load)) = serde_json::from_str::<Line>(&line) else {
@@ -1219,6 +1358,31 @@ mod tests {
             reader.apply(&load, resource);
             assert_eq!(reader.items, items, "round {i}");
         }
+    }
+
+    #[test]
+    fn a_list_is_recorded_as_its_change() {
+        use serde_json::json;
+        let list = |r: std::ops::Range<i64>| r.map(|i| json!(i)).collect::<Vec<_>>();
+        // Events put in front, the oldest dropped (ECS service events).
+        let (old, new) = (list(0..100), [list(100..102), list(0..98)].concat());
+        let d = list_delta(&old, &new).expect("a delta");
+        assert_eq!((d.head.len(), d.drop, d.keep, d.tail.len()), (2, 0, 98, 0));
+        assert_eq!(d.apply(&old), new);
+        // A window that moved on (metric points).
+        let (old, new) = (list(0..60), list(3..63));
+        let d = list_delta(&old, &new).expect("a delta");
+        assert_eq!((d.head.len(), d.drop, d.keep, d.tail.len()), (0, 3, 57, 3));
+        assert_eq!(d.apply(&old), new);
+        // Nothing in common: no delta.
+        assert_eq!(list_delta(&list(0..3), &list(5..8)), None);
+        // An item changed in one field is patched, not rewritten.
+        let old = json!({"arn": "a", "events": list(0..100), "running": 1});
+        let events = [list(100..101), list(0..99)].concat();
+        let new = json!({"arn": "a", "events": events, "running": 2});
+        let p = patch_of("a", &old, &new).expect("a patch");
+        assert_eq!(p.set.get("running"), Some(&json!(2)));
+        assert_eq!(p.list["events"].head, [json!(100)]);
     }
 
     #[test]

@@ -919,6 +919,11 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::MetricRange => return metrics::switch_range(state),
         Command::Copy => copy::copy(state),
         // --- logs
+        Command::Logs if state.replay.is_some() => flash(
+            state,
+            "a recording keeps only how many log lines were read, not the lines: read them live (l in the console) or in CloudWatch Logs",
+            Severity::Info,
+        ),
         Command::Logs => return logs::open(state),
         // The logs view's own keys mean nothing elsewhere (and other views
         // may bind the same keys to their own commands).

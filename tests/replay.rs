@@ -196,7 +196,7 @@ async fn a_recorded_session_replays_to_the_screens_shown_then() {
             shot.screen.join("\n")
         );
         assert!(
-            replayed[0].contains(&format!("REPLAY {}", shot.at.format("%H:%M:%S"))),
+            replayed[0].contains(&format!("REPLAY {} UTC", shot.at.format("%H:%M:%S"))),
             "{}",
             replayed[0]
         );
@@ -360,9 +360,11 @@ fn the_binary_replays_a_recording_with_seek_and_next_event() {
     for (cols, rows) in [(100, 30), (80, 24)] {
         let mut pty = Pty::spawn(support::honban(), &["replay", file], cols, rows, &[]);
         ok(pty.wait_for_all(&["REPLAY 03:00:0", "Overview"], START));
+        // The replay marker never pushes PRODUCTION off the header.
+        ok(pty.wait_for(" PRODUCTION ", STEP));
         // Paused, the clock stays where it is.
         pty.send_str("p");
-        ok(pty.wait_for("paused", STEP));
+        ok(pty.wait_until("paused", STEP, |s| s.contains("paused") || s.contains("‖")));
         // Seek to the moment the alarm was seen: the alarms view has it in ALARM.
         pty.send_str("@");
         ok(pty.wait_for(":seek ", STEP));

@@ -30,13 +30,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     ];
     // A replay says so first, with the recorded time (not the current one).
     if let Some(replay) = &state.replay {
-        let play = if replay.paused {
-            "paused".to_string()
-        } else {
-            format!("▶ {}×", replay.speed)
+        // Narrow: short enough for PRODUCTION to stay whole at 80 columns.
+        let wide = area.width >= 100;
+        let play = match (replay.paused, wide) {
+            (true, true) => "paused".to_string(),
+            (true, false) => "‖".to_string(),
+            (false, true) => format!("▶ {}×", replay.speed),
+            (false, false) => format!("{}×", replay.speed),
         };
+        let utc = if wide { " UTC" } else { "" };
         left.push(Span::styled(
-            format!(" REPLAY {} UTC {play} ", state.now.format("%H:%M:%S")),
+            format!(" REPLAY {}{utc} {play} ", state.now.format("%H:%M:%S")),
             theme.production,
         ));
     }
