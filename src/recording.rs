@@ -576,7 +576,7 @@ impl Mirror {
                     load.del.iter().map(String::as_str).collect();
                 self.items.retain(|(k, _)| !del.contains(k.as_str()));
             }
-            let mut at: HashMap<String, usize> = self
+            let at: HashMap<String, usize> = self
                 .items
                 .iter()
                 .enumerate()

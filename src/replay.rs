@@ -29,9 +29,13 @@ use crate::recording::{FORMAT, Header, Line, Load, Mirror, resource_of};
 use crate::state::{EnvState, ReplayRequest, ReplayStatus, State};
 use crate::timeline::Event;
 
-/// Recorded time between keyframes (seeking backward restores the last one
-/// before the target and plays on from there).
+/// Recorded time between keyframes at first (seeking backward restores the
+/// last one before the target and plays on from there).
 pub const KEYFRAME_SECS: i64 = 120;
+/// At most this many keyframes are kept (each is a copy of the state):
+/// past it every other one goes and the interval doubles, so a long
+/// recording of a large account stays within a bounded memory.
+pub const KEYFRAMES_MAX: usize = 12;
 /// The speeds `>` and `<` step through (recorded seconds per second).
 pub const SPEEDS: [u32; 6] = [1, 2, 5, 10, 30, 60];
 
@@ -359,6 +363,8 @@ pub struct Player {
     mirrors: HashMap<(usize, Resource), Mirror>,
     initial: Box<State>,
     keyframes: Vec<Keyframe>,
+    /// Recorded time between keyframes (doubles when they are thinned).
+    keyframe_every: TimeDelta,
 }
 
 impl Player {
@@ -388,10 +394,16 @@ impl Player {
             mirrors: HashMap::new(),
             initial,
             keyframes: Vec::new(),
+            keyframe_every: TimeDelta::seconds(KEYFRAME_SECS),
         };
         let start = player.rec.start();
         player.advance_to(start);
         player
+    }
+
+    /// How many keyframes are kept now.
+    pub fn keyframes(&self) -> usize {
+        self.keyframes.len()
     }
 
     /// The replayed moment.
@@ -411,7 +423,7 @@ impl Player {
             let due = self
                 .keyframes
                 .last()
-                .is_none_or(|k| at - k.at >= TimeDelta::seconds(KEYFRAME_SECS));
+                .is_none_or(|k| at - k.at >= self.keyframe_every);
             if due && self.keyframes.last().is_none_or(|k| k.next < self.next) {
                 self.keyframes.push(Keyframe {
                     next: self.next,
@@ -419,6 +431,14 @@ impl Player {
                     state: Box::new(self.state.clone()),
                     mirrors: self.mirrors.clone(),
                 });
+                if self.keyframes.len() > KEYFRAMES_MAX {
+                    let mut i = 0;
+                    self.keyframes.retain(|_| {
+                        i += 1;
+                        i % 2 == 1
+                    });
+                    self.keyframe_every = self.keyframe_every * 2;
+                }
             }
             if self.state.now < at {
                 self.dispatch(Action::Tick(at));
@@ -448,7 +468,7 @@ impl Player {
                 }
                 None => {
                     self.keyframes.clear();
-                    ((0), (*self.initial).clone(), HashMap::new())
+                    (0, (*self.initial).clone(), HashMap::new())
                 }
             };
             let mut state = state;
@@ -550,7 +570,7 @@ impl Player {
         let pick = if forward {
             found.find(|(at, _)| *at > now)
         } else {
-            found.filter(|(at, _)| *at < now).last()
+            found.rfind(|(at, _)| *at < now)
         };
         pick.map(|(at, e)| {
             let resource = if e.resource.is_empty() {
@@ -921,7 +941,14 @@ where
                         if let Some(r) = &mut player.state.replay {
                             r.paused = true;
                         }
-                        player.notice("the end of the recording (p plays it again from the start)", false);
+                        let key = player
+                            .state
+                            .keymap
+                            .keys_for(crate::config::keys::Command::ReplayPause)
+                            .first()
+                            .map_or_else(|| "replay_pause".to_string(), ToString::to_string);
+                        let text = format!("the end of the recording ({key} plays it again from the start)");
+                        player.notice(&text, false);
                     }
                 }
             }

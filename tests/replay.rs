@@ -363,7 +363,7 @@ fn the_binary_replays_a_recording_with_seek_and_next_event() {
         // The replay marker never pushes PRODUCTION off the header.
         ok(pty.wait_for(" PRODUCTION ", STEP));
         // Paused, the clock stays where it is.
-        pty.send_str("p");
+        pty.send_str("P");
         ok(pty.wait_until("paused", STEP, |s| s.contains("paused") || s.contains("‖")));
         // Seek to the moment the alarm was seen: the alarms view has it in ALARM.
         pty.send_str("@");
@@ -410,7 +410,12 @@ fn the_binary_replays_a_recording_with_seek_and_next_event() {
         ok(pty.wait_for("not available in a replay", STEP));
         // Help lists the replay keys.
         pty.send_str("?");
-        ok(pty.wait_for_all(&["Replay: seek", "Next event"], STEP));
+        ok(pty.wait_for_all(&["Replay: seek", "Next event", ":seek"], STEP));
+        assert!(
+            !pty.screen_text().contains("Scale a service"),
+            "a replay's help lists no operation:\n{}",
+            pty.dump()
+        );
         pty.key_esc();
         pty.send_str("q");
         let code = ok(pty.wait_exit(STEP));
@@ -780,7 +785,8 @@ async fn measure_recording_size_and_replay() {
     player.seek(end);
     let again = t.elapsed();
     println!(
-        "replay of the large hour: open {opened:?}; play to the end {played:?}; seek back to the middle {back:?}; to the start and to the end again {again:?}"
+        "replay of the large recording: open {opened:?}; play to the end {played:?}; seek back to the middle {back:?}; to the start and to the end again {again:?}; {} keyframes",
+        player.keyframes()
     );
     assert_eq!(player.now(), end);
 }

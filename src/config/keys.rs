@@ -408,6 +408,37 @@ impl Command {
         }
     }
 
+    /// A key of `honban replay` (pause, speed, seek, events, marks).
+    pub fn is_replay(self) -> bool {
+        matches!(
+            self,
+            Command::ReplayPause
+                | Command::ReplayFaster
+                | Command::ReplaySlower
+                | Command::ReplaySeek
+                | Command::ReplayNextEvent
+                | Command::ReplayPreviousEvent
+                | Command::ReplayNextMark
+                | Command::ReplayPreviousMark
+        )
+    }
+
+    /// A key that starts an operation (refused in a replay).
+    pub fn is_operation(self) -> bool {
+        matches!(
+            self,
+            Command::Scale
+                | Command::ScalingBounds
+                | Command::DeployImage
+                | Command::Rollback
+                | Command::Restart
+                | Command::Snapshot
+                | Command::Reboot
+                | Command::MuteAlarm
+                | Command::StopTask
+        )
+    }
+
     /// The command of a `[keys]` name.
     pub fn from_name(name: &str) -> Option<Command> {
         Command::ALL.into_iter().find(|c| c.name() == name)
@@ -516,7 +547,7 @@ impl Command {
             Command::LogsJump => &["t"],
             Command::LogsWrap => &["w"],
             // --- replay
-            Command::ReplayPause => &["p"],
+            Command::ReplayPause => &["P"],
             Command::ReplayFaster => &[">"],
             Command::ReplaySlower => &["<"],
             Command::ReplaySeek => &["@"],
@@ -660,8 +691,14 @@ impl Keymap {
     /// Rows for the help overlay: the keys joined with ", " and the
     /// description, in [`Command::ALL`] order.
     pub fn help_rows(&self) -> Vec<(String, &'static str)> {
+        self.help_rows_of(|_| true)
+    }
+
+    /// [`help_rows`](Self::help_rows) of the commands `keep` keeps.
+    pub fn help_rows_of(&self, keep: impl Fn(Command) -> bool) -> Vec<(String, &'static str)> {
         Command::ALL
             .into_iter()
+            .filter(|c| keep(*c))
             .map(|cmd| {
                 let keys: Vec<String> = self.keys_for(cmd).iter().map(|k| k.to_string()).collect();
                 (keys.join(", "), cmd.description())

@@ -10,7 +10,16 @@ use crate::state::State;
 use crate::update::COMMANDS;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let mut rows = state.keymap.help_rows();
+    // A replay's keys in a replay, in place of the operations (refused
+    // there); elsewhere not at all.
+    let replay = state.replay.is_some();
+    let mut rows: Vec<(String, &str)> = state.keymap.help_rows_of(|cmd| {
+        if cmd.is_replay() {
+            replay
+        } else {
+            !(replay && cmd.is_operation())
+        }
+    });
     // Below 110 columns: three columns with the first key of each command,
     // so that the whole list fits an 80×24 terminal; else two with all keys.
     let columns = if area.width < 110 { 3 } else { 2 };
@@ -53,7 +62,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut commands: Vec<String> = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     for (cmd, what) in COMMANDS {
-        if !seen.contains(what) {
+        // :seek moves a replay; :note and :mark add to a live timeline.
+        let shown = if *cmd == "seek" {
+            replay
+        } else {
+            !(replay && matches!(*cmd, "note" | "mark"))
+        };
+        if shown && !seen.contains(what) {
             seen.push(what);
             commands.push(if *cmd == "env" {
                 ":env NAME".to_string()
