@@ -163,6 +163,13 @@ pub enum Line {
         t: Timestamp,
         record: Box<crate::audit::Record>,
     },
+    /// An alarm's history, read when its detail was opened.
+    AlarmHistory {
+        t: Timestamp,
+        env: String,
+        alarm: String,
+        items: Vec<crate::domain::AlarmHistoryItem>,
+    },
     /// A poll of the logs view read this many lines (not kept).
     Logs {
         t: Timestamp,
@@ -723,6 +730,24 @@ pub fn capture(state: &State, action: &Action) -> Option<Capture> {
                 env: e.name.clone(),
                 probe: *probe,
                 report,
+            }))))
+        }
+        Action::AlarmHistoryLoaded {
+            env,
+            alarm,
+            generation,
+            at,
+            result: Ok(items),
+        } => {
+            let e = state.envs.get(*env)?;
+            if e.alarm_history.get(alarm)?.generation != *generation {
+                return None;
+            }
+            Some(Capture(Msg::Line(Box::new(Line::AlarmHistory {
+                t: *at,
+                env: e.name.clone(),
+                alarm: alarm.clone(),
+                items: items.clone(),
             }))))
         }
         Action::LogsLoaded {

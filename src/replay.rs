@@ -113,6 +113,14 @@ pub struct Recording {
     pub skipped: usize,
     /// The size cap stopped the data at this moment.
     pub capped_at: Option<Timestamp>,
+    /// Alarm histories read in the session (when an alarm's detail was
+    /// opened): a replay answers its alarm details from them.
+    pub histories: Vec<(
+        Timestamp,
+        usize,
+        String,
+        Vec<crate::domain::AlarmHistoryItem>,
+    )>,
 }
 
 impl Recording {
@@ -185,6 +193,7 @@ impl Recording {
         let mut damage = None;
         let mut skipped = 0;
         let mut capped_at = None;
+        let mut histories = Vec::new();
         // Steps are kept in the order they were written; their moments
         // never go back (a mark set for an earlier time shows when set).
         let mut latest = header.started;
@@ -235,6 +244,17 @@ impl Recording {
                             .map(|&env| What::Probe { env, probe, report }),
                     )),
                     Ok(Line::Audit { t, record }) => Ok((t, Some(What::Audit(record)))),
+                    Ok(Line::AlarmHistory {
+                        t,
+                        env,
+                        alarm,
+                        items,
+                    }) => {
+                        if let Some(&env) = env_index.get(env.as_str()) {
+                            histories.push((t, env, alarm, items));
+                        }
+                        Ok((t, None))
+                    }
                     Ok(Line::Logs { t, .. }) => Ok((t, None)),
                     Ok(Line::Capped { t, .. }) => {
                         capped_at = Some(t);
@@ -279,6 +299,7 @@ impl Recording {
             damage,
             skipped,
             capped_at,
+            histories,
         })
     }
 
@@ -588,6 +609,42 @@ impl Player {
         drop(crate::update::update(&mut self.state, action));
         // A fired alarm rang the bell then; a replay does not.
         self.state.bell = false;
+        self.answer_histories();
+    }
+
+    /// An alarm detail opened in the replay asks for the alarm's history:
+    /// the one the session read last (up to this moment), if it did.
+    fn answer_histories(&mut self) {
+        let now = self.state.now;
+        let mut answers = Vec::new();
+        for (env, e) in self.state.envs.iter().enumerate() {
+            for (alarm, panel) in &e.alarm_history {
+                if !panel.in_flight {
+                    continue;
+                }
+                let recorded = self
+                    .rec
+                    .histories
+                    .iter()
+                    .rfind(|(t, i, a, _)| *i == env && a == alarm && *t <= now)
+                    .map(|(_, _, _, items)| items.clone());
+                let result = recorded.ok_or_else(|| crate::backend::BackendError::Other {
+                    message:
+                        "not read in the recorded session by this moment (a replay reads nothing)"
+                            .to_string(),
+                });
+                answers.push(Action::AlarmHistoryLoaded {
+                    env,
+                    alarm: alarm.clone(),
+                    generation: panel.generation,
+                    at: now,
+                    result,
+                });
+            }
+        }
+        for action in answers {
+            drop(crate::update::update(&mut self.state, action));
+        }
     }
 
     fn notice(&mut self, text: &str, error: bool) {

@@ -111,7 +111,8 @@ fn command(app: &mut App, text: &str) {
 /// What was on screen at a moment of the session.
 struct Shot {
     at: Timestamp,
-    view: Command,
+    /// The commands that opened the view.
+    view: Vec<Command>,
     screen: Vec<String>,
 }
 
@@ -136,7 +137,7 @@ async fn a_recorded_session_replays_to_the_screens_shown_then() {
             app.dispatch(Action::Command(Command::Services));
             shots.push(Shot {
                 at: clock.now(),
-                view: Command::Services,
+                view: vec![Command::Services],
                 screen: render(&app.state, 100, 30),
             });
         }
@@ -151,9 +152,24 @@ async fn a_recorded_session_replays_to_the_screens_shown_then() {
             );
             shots.push(Shot {
                 at: clock.now(),
-                view: Command::Alarms,
+                view: vec![Command::Alarms],
                 screen,
             });
+            // Its detail, with the history read then.
+            app.dispatch(Action::Command(Command::Select));
+            app.settle().await;
+            let screen = render(&app.state, 100, 30);
+            assert!(
+                screen.iter().any(|l| l.contains("History")),
+                "{}",
+                screen.join("\n")
+            );
+            shots.push(Shot {
+                at: clock.now(),
+                view: vec![Command::Alarms, Command::Select],
+                screen,
+            });
+            app.dispatch(Action::Command(Command::Back));
             command(&mut app, "note paged: api 5XX");
         }
         if fired_at.is_some_and(|t| clock.now() - t >= chrono::TimeDelta::seconds(60)) {
@@ -164,7 +180,7 @@ async fn a_recorded_session_replays_to_the_screens_shown_then() {
     app.dispatch(Action::Command(Command::Timeline));
     shots.push(Shot {
         at: clock.now(),
-        view: Command::Timeline,
+        view: vec![Command::Timeline],
         screen: render(&app.state, 100, 30),
     });
     assert!(
@@ -184,7 +200,9 @@ async fn a_recorded_session_replays_to_the_screens_shown_then() {
         // selection made at another moment follows its resource).
         player.state.selected.clear();
         player.state.selected_id.clear();
-        player.dispatch(Action::Command(shot.view));
+        for cmd in &shot.view {
+            player.dispatch(Action::Command(*cmd));
+        }
         let replayed = render(&player.state, 100, 30);
         assert_eq!(
             body(&replayed),
