@@ -1411,6 +1411,73 @@ mod tests {
     }
 
     #[test]
+    fn past_its_cap_a_recording_keeps_its_timeline_not_its_data() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let header = Header {
+            format: FORMAT,
+            honban: "test".into(),
+            session: "capped".into(),
+            started: t(0),
+            envs: Vec::new(),
+            logs: "counts".into(),
+        };
+        let rec = Recorder::start(dir.path(), &header, 2_000).expect("recorder");
+        for i in 0..20 {
+            let clusters: Vec<String> = (0..10).map(|c| format!("cluster-{i}-{c}")).collect();
+            rec.send(Msg::Load {
+                t: t(i),
+                env: "production".into(),
+                resource: Resource::Clusters,
+                result: Ok(Data::Clusters(clusters)),
+            });
+        }
+        rec.record(vec![event(30, "note", "still recorded", None)]);
+        assert!(rec.sync(std::time::Duration::from_secs(10)));
+        let text = std::fs::read_to_string(rec.path()).expect("read");
+        let lines: Vec<&str> = text.lines().collect();
+        let capped = lines
+            .iter()
+            .position(|l| l.starts_with("{\"rec\":\"capped\""))
+            .expect("a capped line");
+        assert!(
+            lines[capped + 1..]
+                .iter()
+                .all(|l| !l.contains("\"rec\":\"load\""))
+        );
+        assert!(lines.last().is_some_and(|l| l.contains("still recorded")));
+        let before: usize = lines[..capped].iter().map(|l| l.len() + 1).sum();
+        assert!(before <= 2_000, "{before} bytes before the cap");
+    }
+
+    #[test]
+    fn prune_removes_the_old_then_the_oldest_until_the_rest_fits() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let now = std::time::SystemTime::now();
+        let day = std::time::Duration::from_secs(86_400);
+        // (name, age in days, size)
+        for (name, age, size) in [("a", 40, 100), ("b", 3, 400), ("c", 2, 400), ("d", 1, 400)] {
+            let path = dir.path().join(format!("{name}.jsonl"));
+            std::fs::write(&path, vec![b'x'; size]).expect("write");
+            let file = std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .expect("open");
+            file.set_modified(now - day * age).expect("mtime");
+        }
+        std::fs::write(dir.path().join("notes.txt"), "not a recording").expect("write");
+        // 30 days; 1 000 bytes with room for a new one of 200: a (too old)
+        // and b (the oldest left) go.
+        assert_eq!(prune(dir.path(), 30, 1_000, 200), 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("read")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["c.jsonl", "d.jsonl", "notes.txt"]);
+    }
+
+    #[test]
     fn times_parse_in_every_form_or_say_how_to_write_them() {
         let now = t(60);
         assert_eq!(parse_time("2026-12-01T03:10:00Z", now), Ok(t(10)));
