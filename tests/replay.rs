@@ -683,6 +683,29 @@ async fn run_for(app: &mut App, clock: &SimClock, secs: u64) {
     }
 }
 
+/// Lines and bytes of a recording by kind.
+fn breakdown(path: &std::path::Path) {
+    let text = std::fs::read_to_string(path).expect("read");
+    let mut by_kind: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json");
+        let kind = format!(
+            "{}{}",
+            v["rec"].as_str().unwrap_or("event"),
+            v["kind"]
+                .as_str()
+                .map(|k| format!(":{k}"))
+                .unwrap_or_default()
+        );
+        let entry = by_kind.entry(kind).or_default();
+        entry.0 += 1;
+        entry.1 += line.len() + 1;
+    }
+    for (kind, (n, b)) in &by_kind {
+        println!("  {kind:<24} {n:>6} lines {b:>10} bytes");
+    }
+}
+
 /// Bytes per hour of recording, for the demo and for a large environment,
 /// and what replaying the large one costs (open, play through, seek back).
 /// `cargo test --release --test replay -- --ignored --nocapture measure`
@@ -697,13 +720,16 @@ async fn measure_recording_size_and_replay() {
     // The demo (both environments, their health checks).
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut app, clock, recorder) = recorded_demo(dir.path()).await;
+    assert!(recorder.sync(Duration::from_secs(30)));
+    let first = std::fs::metadata(recorder.path()).expect("file").len();
     run_for(&mut app, &clock, secs).await;
     assert!(recorder.sync(Duration::from_secs(30)));
     let demo_bytes = std::fs::metadata(recorder.path()).expect("file").len();
     println!(
-        "demo: {demo_bytes} bytes in {minutes} min = {:.0} kB/hour",
-        demo_bytes as f64 / 1024.0 * 60.0 / minutes as f64
+        "demo: first load {first} bytes; {demo_bytes} bytes in {minutes} min = {:.0} kB/hour after the first load",
+        (demo_bytes - first) as f64 / 1024.0 * 60.0 / minutes as f64
     );
+    breakdown(recorder.path());
 
     // The large environment.
     let clock = SimClock::manual(start());
@@ -765,25 +791,7 @@ async fn measure_recording_size_and_replay() {
     if let Ok(keep) = std::env::var("MEASURE_KEEP") {
         std::fs::copy(recorder.path(), keep).expect("copy the recording");
     }
-    let text = std::fs::read_to_string(recorder.path()).expect("read");
-    let mut by_kind: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
-    for line in text.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).expect("json");
-        let kind = format!(
-            "{}{}",
-            v["rec"].as_str().unwrap_or("event"),
-            v["kind"]
-                .as_str()
-                .map(|k| format!(":{k}"))
-                .unwrap_or_default()
-        );
-        let entry = by_kind.entry(kind).or_default();
-        entry.0 += 1;
-        entry.1 += line.len() + 1;
-    }
-    for (kind, (n, b)) in &by_kind {
-        println!("  {kind:<20} {n:>6} lines {b:>10} bytes");
-    }
+    breakdown(recorder.path());
 
     // Replaying it.
     let t = std::time::Instant::now();
