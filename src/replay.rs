@@ -532,16 +532,17 @@ impl Player {
                 }
             }
             ReplayRequest::Seek(t) => {
-                if t < self.rec.start() || t > self.rec.end() {
+                // Past either end: to that end, and say so.
+                let (start, end) = (self.rec.start(), self.rec.end());
+                self.seek(t);
+                if t < start || t > end {
                     let text = format!(
-                        "{} UTC is outside the recording ({} – {} UTC)",
-                        t.format("%Y-%m-%d %H:%M:%S"),
-                        self.rec.start().format("%H:%M:%S"),
-                        self.rec.end().format("%H:%M:%S"),
+                        "the recording runs from {} to {} UTC: at its {}",
+                        start.format("%H:%M:%S"),
+                        end.format("%H:%M:%S"),
+                        if t < start { "start" } else { "end" }
                     );
-                    self.notice(&text, true);
-                } else {
-                    self.seek(t);
+                    self.notice(&text, false);
                 }
             }
             ReplayRequest::NextEvent
@@ -1004,7 +1005,14 @@ where
                             .keys_for(crate::config::keys::Command::ReplayPause)
                             .first()
                             .map_or_else(|| "replay_pause".to_string(), ToString::to_string);
-                        let text = format!("the end of the recording ({key} plays it again from the start)");
+                        let text = match &player.rec.damage {
+                            Some((line, _)) => format!(
+                                "the recording breaks at line {line}: replayed up to there ({key} plays it again from the start)"
+                            ),
+                            None => format!(
+                                "the end of the recording ({key} plays it again from the start)"
+                            ),
+                        };
                         player.notice(&text, false);
                     }
                 }
