@@ -217,6 +217,19 @@ pub struct Load {
     pub error: Option<BackendError>,
 }
 
+impl Load {
+    /// A load that found everything as it was.
+    pub fn is_unchanged(&self) -> bool {
+        !self.full
+            && self.error.is_none()
+            && self.set.is_empty()
+            && self.del.is_empty()
+            && self.place.is_empty()
+            && self.patch.is_empty()
+            && self.rest.is_none()
+    }
+}
+
 /// The changed fields of one item.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Patch {

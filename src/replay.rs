@@ -382,6 +382,8 @@ pub struct Player {
     next: usize,
     /// The data of each environment's resource kinds, as last recorded.
     mirrors: HashMap<(usize, Resource), Mirror>,
+    /// The data of each mirror as last read (an unchanged load reuses it).
+    typed: HashMap<(usize, Resource), Data>,
     initial: Box<State>,
     keyframes: Vec<Keyframe>,
     /// Recorded time between keyframes (doubles when they are thinned).
@@ -413,6 +415,7 @@ impl Player {
             state,
             next: 0,
             mirrors: HashMap::new(),
+            typed: HashMap::new(),
             initial,
             keyframes: Vec::new(),
             keyframe_every: TimeDelta::seconds(KEYFRAME_SECS),
@@ -497,6 +500,8 @@ impl Player {
             self.state = state;
             self.next = next;
             self.mirrors = mirrors;
+            // Read again from the mirrors at the next change or load.
+            self.typed.clear();
         }
         self.advance_to(t);
         self.state.dirty = true;
@@ -665,11 +670,21 @@ impl Player {
             } => {
                 let result = match &load.error {
                     Some(e) => Err(e.clone()),
+                    // Nothing changed: the data read last, without reading
+                    // it again.
+                    None if load.is_unchanged()
+                        && let Some(data) = self.typed.get(&(env, resource)) =>
+                    {
+                        Ok(data.clone())
+                    }
                     None => {
                         let mirror = self.mirrors.entry((env, resource)).or_default();
                         mirror.apply(&load, resource);
                         match crate::recording::join(resource, &mirror.items, &mirror.rest) {
-                            Ok(data) => Ok(data),
+                            Ok(data) => {
+                                self.typed.insert((env, resource), data.clone());
+                                Ok(data)
+                            }
                             Err(e) => {
                                 tracing::warn!(error = %e, kind = %load.kind, "a recorded load could not be read");
                                 return;
