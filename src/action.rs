@@ -193,6 +193,15 @@ pub enum Action {
         at: Timestamp,
         result: Result<Vec<crate::domain::AlarmHistoryItem>, BackendError>,
     },
+    // --- replay
+    /// A recorded timeline event of environment `env` (a replay shows the
+    /// recorded events rather than deriving them again).
+    TimelineReplayed {
+        env: usize,
+        event: Box<crate::timeline::Event>,
+    },
+    /// A recorded audit record (an operation's intent, result or end).
+    AuditReplayed(Box<crate::audit::Record>),
     // --- logs
     /// A poll of the logs view finished.
     LogsLoaded {

@@ -104,6 +104,8 @@ pub struct App {
     signals: Option<Signals>,
     /// Where the session-manager-plugin is looked for (`None`: `PATH`).
     plugin_search: Option<std::ffi::OsString>,
+    /// This session's recording (the data loaded goes there).
+    recorder: Option<std::sync::Arc<crate::recording::Recorder>>,
 }
 
 impl App {
@@ -119,6 +121,7 @@ impl App {
             pending: 0,
             signals: None,
             plugin_search: None,
+            recorder: None,
         }
     }
 
@@ -142,7 +145,8 @@ impl App {
     /// recording).
     pub fn with_recorder(mut self, recorder: std::sync::Arc<crate::recording::Recorder>) -> Self {
         self.state.recording_path = Some(recorder.path().display().to_string());
-        self.runner.set_recorder(recorder);
+        self.runner.set_recorder(recorder.clone());
+        self.recorder = Some(recorder);
         self
     }
 
@@ -192,6 +196,12 @@ impl App {
                 | Action::DrillChecked(_)
         ) {
             self.pending = self.pending.saturating_sub(1);
+        }
+        // The data this action brings is recorded as `update` will see it.
+        if let Some(recorder) = &self.recorder
+            && let Some(capture) = crate::recording::capture(&self.state, &action)
+        {
+            recorder.data(capture);
         }
         for effect in update(&mut self.state, action) {
             match effect {
@@ -473,7 +483,7 @@ const INPUT_POLL: Duration = Duration::from_millis(100);
 /// nothing in the console may read it (the plugin's keystrokes would be
 /// stolen). `pause` returns once the thread has stopped reading.
 #[derive(Default)]
-struct InputGate {
+pub(crate) struct InputGate {
     state: Mutex<GateState>,
     changed: Condvar,
 }
@@ -537,7 +547,9 @@ impl InputGate {
 /// looks up every [`INPUT_POLL`] to pause when `gate` says so (an ECS Exec
 /// session has the terminal). The thread ends when the loop has gone (or
 /// the terminal fails).
-fn spawn_input_reader(gate: Arc<InputGate>) -> UnboundedReceiver<std::io::Result<Event>> {
+pub(crate) fn spawn_input_reader(
+    gate: Arc<InputGate>,
+) -> UnboundedReceiver<std::io::Result<Event>> {
     let (tx, rx) = unbounded_channel();
     let spawned = std::thread::Builder::new()
         .name("honban-input".into())

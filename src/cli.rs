@@ -6,6 +6,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Exit code of a command-line mistake (sysexits `EX_USAGE`).
 pub const EX_USAGE: u8 = 64;
+/// Exit code of data that cannot be used, e.g. a recording of a newer
+/// format (sysexits `EX_DATAERR`).
+pub const EX_DATAERR: u8 = 65;
+/// Exit code of an input file that cannot be read (sysexits `EX_NOINPUT`).
+pub const EX_NOINPUT: u8 = 66;
 /// Exit code of a configuration mistake (sysexits `EX_CONFIG`).
 pub const EX_CONFIG: u8 = 78;
 
@@ -60,6 +65,14 @@ pub enum CliCommand {
     /// The recorded timelines of earlier sessions.
     #[command(subcommand)]
     Timeline(TimelineCommand),
+    /// Play a recorded session back in the console (no argument: list the
+    /// recordings). Nothing is sent: a replay has no backend.
+    Replay {
+        /// A session id (or the start of one) from the list, or a
+        /// recording's path.
+        #[arg(value_name = "SESSION|FILE")]
+        target: Option<String>,
+    },
     /// The configuration file: check it.
     #[command(subcommand)]
     Config(ConfigCommand),

@@ -23,7 +23,7 @@ pub struct CallerIdentity {
 
 /// The result of a describe call that may partly fail, like ECS
 /// `DescribeServices` / `DescribeTasks` with their `failures` list.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Listing<T> {
     pub items: Vec<T>,
     pub failures: Vec<Failure>,
@@ -58,7 +58,7 @@ pub struct Failure {
 // ---------------------------------------------------------------- ECS
 
 /// An ECS cluster (`DescribeClusters`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Cluster {
     pub arn: String,
     pub name: String,
@@ -69,7 +69,7 @@ pub struct Cluster {
 }
 
 /// An ECS service (`DescribeServices`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Service {
     pub arn: String,
     pub name: String,
@@ -126,14 +126,14 @@ impl Service {
 }
 
 /// ECS deployment circuit breaker settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CircuitBreaker {
     pub enable: bool,
     pub rollback: bool,
 }
 
 /// The rollout state of an ECS deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RolloutState {
     Completed,
     InProgress,
@@ -162,7 +162,7 @@ impl RolloutState {
 }
 
 /// One deployment of a service (`Service.deployments`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Deployment {
     pub id: String,
     /// `PRIMARY`, `ACTIVE` or `INACTIVE`.
@@ -179,7 +179,7 @@ pub struct Deployment {
 }
 
 /// A service event message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceEvent {
     pub id: String,
     pub created_at: Timestamp,
@@ -187,7 +187,7 @@ pub struct ServiceEvent {
 }
 
 /// A load balancer attachment of a service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LoadBalancerRef {
     pub target_group_arn: Option<String>,
     pub container_name: Option<String>,
@@ -195,7 +195,7 @@ pub struct LoadBalancerRef {
 }
 
 /// An ECS task (`DescribeTasks`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Task {
     pub arn: String,
     pub cluster_arn: String,
@@ -260,7 +260,7 @@ impl Task {
 }
 
 /// A container of a task.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Container {
     pub name: String,
     pub image: String,
@@ -279,7 +279,7 @@ pub struct Container {
 
 /// A task-definition revision (`DescribeTaskDefinition`). Immutable once
 /// registered, so it is fetched once per ARN and cached.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskDefinition {
     pub arn: String,
     pub family: String,
@@ -296,7 +296,7 @@ pub struct TaskDefinition {
 }
 
 /// One container definition of a task definition.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ContainerDefinition {
     pub name: String,
     pub image: String,
@@ -311,7 +311,7 @@ pub struct ContainerDefinition {
 }
 
 /// An Application Auto Scaling scalable target of an ECS service.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScalableTarget {
     /// `service/CLUSTER/SERVICE`.
     pub resource_id: String,
@@ -332,7 +332,7 @@ impl ScalableTarget {
 }
 
 /// A target-tracking scaling policy.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScalingPolicy {
     pub name: String,
     pub metric: String,
@@ -343,7 +343,7 @@ pub struct ScalingPolicy {
 
 /// A load-balancer target group and the health of its targets
 /// (`DescribeTargetGroups` + `DescribeTargetHealth`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TargetGroup {
     pub arn: String,
     pub name: String,
@@ -362,7 +362,7 @@ impl TargetGroup {
 }
 
 /// One registered target and its health state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TargetHealth {
     /// The target id (an IP address for Fargate tasks).
     pub id: String,
@@ -377,7 +377,7 @@ pub struct TargetHealth {
 // ---------------------------------------------------------------- RDS
 
 /// An RDS DB instance (`DescribeDBInstances`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DbInstance {
     pub id: String,
     pub arn: String,
@@ -436,7 +436,7 @@ impl DbInstance {
 }
 
 /// Whether a DB instance is a primary or a read replica.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DbRole {
     Primary,
     Replica,
@@ -452,7 +452,7 @@ impl fmt::Display for DbRole {
 }
 
 /// An RDS snapshot (`DescribeDBSnapshots`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DbSnapshot {
     pub id: String,
     pub arn: String,
@@ -469,7 +469,9 @@ pub struct DbSnapshot {
 // ---------------------------------------------------------- CloudWatch
 
 /// The state of a CloudWatch alarm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum AlarmState {
     // Order matters: ALARM sorts first.
     Alarm,
@@ -496,7 +498,7 @@ impl AlarmState {
 }
 
 /// A CloudWatch metric or composite alarm (`DescribeAlarms`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Alarm {
     pub name: String,
     pub arn: String,
@@ -527,7 +529,7 @@ impl Alarm {
 }
 
 /// The metric an alarm watches.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MetricRef {
     pub namespace: String,
     pub name: String,
@@ -537,7 +539,7 @@ pub struct MetricRef {
 }
 
 /// A metric time series (`GetMetricData` result).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MetricSeries {
     pub id: String,
     pub label: String,
@@ -550,7 +552,7 @@ pub struct MetricSeries {
 
 /// One query of a batched `GetMetricData` request: a metric, a statistic
 /// and a period. `id` is unique within the request (`^[a-z][a-zA-Z0-9_]*$`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MetricQuery {
     pub id: String,
     pub namespace: String,
@@ -580,7 +582,7 @@ impl MetricQuery {
 }
 
 /// One entry of an alarm's history (`DescribeAlarmHistory`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AlarmHistoryItem {
     pub timestamp: Timestamp,
     /// `StateUpdate`, `ConfigurationUpdate`, `Action`.
@@ -595,7 +597,9 @@ pub struct AlarmHistoryItem {
 // --------------------------------------------------------------- health
 
 /// How healthy a thing is, as the console colours it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Health {
     Critical,
     Warning,

@@ -27,6 +27,8 @@ pub mod probe;
 pub mod prompt;
 pub mod reconcile;
 pub mod recording;
+// --- replay
+pub mod replay;
 pub mod runner;
 pub mod setup;
 pub mod sort;

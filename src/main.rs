@@ -122,6 +122,10 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return config_error(&e),
     };
+    // `honban replay [SESSION|FILE]`: the config gives keys and theme only.
+    if let Some(CliCommand::Replay { target }) = &cli.command {
+        return replay(&cli, target.as_deref(), &loaded.config, &paths);
+    }
     if !cli.demo
         && let Err(e) = loaded.require_environments()
     {
@@ -251,17 +255,20 @@ fn main() -> ExitCode {
     );
     // This session's recording of the timeline (older ones pruned first).
     let recordings = honban::recording::dir(&paths.state_dir);
-    let pruned = honban::recording::prune(&recordings, config.recordings_keep_days);
+    let cap = config.recordings_max_mb.saturating_mul(1024 * 1024);
+    let pruned = honban::recording::prune(&recordings, config.recordings_keep_days, cap, cap / 4);
     if pruned > 0 {
         tracing::info!(pruned, "old recordings removed");
     }
-    let recorder = match honban::recording::Recorder::start(&recordings, &state.session) {
+    let header = honban::recording::Header::of(&state, chrono::Utc::now());
+    let recorder = match honban::recording::Recorder::start(&recordings, &header, cap) {
         Ok(r) => Some(std::sync::Arc::new(r)),
         Err(e) => {
             tracing::warn!(error = %e, "cannot record this session's timeline");
             None
         }
     };
+    let recording = recorder.clone();
     let result = runtime.block_on(async {
         let mut app = App::new(state, runtimes, SimClock::Wall).with_audit(audit.clone());
         if let Some(r) = recorder {
@@ -280,6 +287,12 @@ fn main() -> ExitCode {
     });
     // Do not wait for requests still in flight.
     runtime.shutdown_background();
+    // What the console saw last is written before the process ends.
+    if let Some(r) = recording
+        && !r.sync(std::time::Duration::from_secs(1))
+    {
+        tracing::warn!("the recording's last lines may not have been written");
+    }
     if let Err(e) = audit.sync() {
         tracing::warn!(error = %e, "cannot sync the audit log");
     }
@@ -301,4 +314,121 @@ fn main() -> ExitCode {
 fn config_error(e: &honban::config::ConfigError) -> ExitCode {
     eprintln!("{e}");
     ExitCode::from(EX_CONFIG)
+}
+
+/// `honban replay`: the list of recordings, or one played back.
+fn replay(
+    cli: &Cli,
+    target: Option<&str>,
+    config: &honban::config::Config,
+    paths: &Paths,
+) -> ExitCode {
+    use std::io::Write;
+    let dir = honban::recording::dir(&paths.state_dir);
+    let Some(target) = target else {
+        return match honban::replay::list(&dir) {
+            Ok(listed) => {
+                let _ = std::io::stdout()
+                    .write_all(honban::replay::list_text(&listed, &dir).as_bytes());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("honban: cannot read {}: {e}", dir.display());
+                ExitCode::from(honban::cli::EX_NOINPUT)
+            }
+        };
+    };
+    let path = match honban::replay::resolve(&dir, target) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("honban: {e}");
+            return ExitCode::from(EX_USAGE);
+        }
+    };
+    let recording = match honban::replay::Recording::open(&path) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("honban: {e}");
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let damage = recording.damage_text();
+    if let Some(d) = &damage {
+        eprintln!("honban: {d}");
+    }
+    let mut config = config.clone();
+    if let Some(theme) = &cli.theme {
+        config.theme.clone_from(theme);
+    }
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = match load_theme(&config.theme, Some(&paths.themes_dir()), no_color) {
+        Ok(t) => t,
+        Err(e) => return config_error(&e),
+    };
+    let keymap = match honban::config::keys::Keymap::from_config(&config) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("honban: keys: {e}");
+            return ExitCode::from(EX_CONFIG);
+        }
+    };
+    let _log_guard = honban::logging::init(&paths.log_dir()).ok();
+    tracing::info!(path = %path.display(), steps = recording.steps.len(), "replay");
+    let mut player = honban::replay::Player::new(recording, keymap);
+    if let Some(name) = &cli.env {
+        match player.state.envs.iter().position(|e| &e.name == name) {
+            Some(i) => player.state.active = i,
+            None => {
+                let known: Vec<&str> = player.state.envs.iter().map(|e| e.name.as_str()).collect();
+                eprintln!(
+                    "honban: the recording has no environment \"{name}\"; it has: {}",
+                    known.join(", ")
+                );
+                return ExitCode::from(EX_USAGE);
+            }
+        }
+    }
+    let runtime = match setup::runtime() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("honban: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let signals = runtime
+        .block_on(async { honban::app::Signals::install() })
+        .ok();
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = ratatui::crossterm::terminal::disable_raw_mode();
+            eprintln!(
+                "honban: cannot open the terminal ({e}): honban replay is interactive, run it in a terminal"
+            );
+            runtime.shutdown_background();
+            return ExitCode::FAILURE;
+        }
+    };
+    let _ = ratatui::crossterm::execute!(
+        std::io::stdout(),
+        ratatui::crossterm::event::EnableBracketedPaste
+    );
+    let result = runtime.block_on(honban::replay::run(player, &mut terminal, &theme, signals));
+    let _ = ratatui::crossterm::execute!(
+        std::io::stdout(),
+        ratatui::crossterm::event::DisableBracketedPaste
+    );
+    ratatui::restore();
+    runtime.shutdown_background();
+    if let Some(d) = damage {
+        eprintln!("honban: {d}");
+    }
+    match result {
+        Ok(Ended::Quit) => ExitCode::SUCCESS,
+        Ok(Ended::Signal(n)) => ExitCode::from(u8::try_from(128 + n).unwrap_or(u8::MAX)),
+        Err(e) => {
+            eprintln!("honban: {e:?}");
+            ExitCode::FAILURE
+        }
+    }
 }

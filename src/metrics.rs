@@ -8,7 +8,9 @@ use crate::domain::{Alarm, AlarmState, MetricQuery, MetricRef, MetricSeries, Tim
 use crate::state::EnvState;
 
 /// How far back the charts look; `R` switches.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum MetricRange {
     #[default]
     Hour,
@@ -65,7 +67,7 @@ impl MetricRange {
 
 /// What the metrics panel of an environment holds: the request and its
 /// answer (one series per query, in the same order).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MetricsData {
     pub range: MetricRange,
     pub start: Timestamp,

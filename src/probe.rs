@@ -30,7 +30,7 @@ pub const HISTORY: usize = 120;
 const BODY_LIMIT: usize = 64 * 1024;
 
 /// Why a probe got no HTTP answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ProbeError {
     /// No answer within the timeout.
     Timeout { secs: u64 },
@@ -74,7 +74,7 @@ impl ProbeError {
 }
 
 /// What one probe got back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProbeReport {
     /// Time to the response's headers.
     pub latency: Option<Duration>,

@@ -1,47 +1,840 @@
-//! This session's recording: the timeline events of every environment,
-//! appended as JSON Lines to `recordings/<session>.jsonl` in the state
-//! directory by a thread of its own (writing never blocks the console;
-//! each batch is flushed as it arrives, so a crash loses at most the batch
-//! being written). `honban timeline export` reads them back.
+//! This session's recording: the timeline events of every environment and
+//! the data the console loaded, appended as JSON Lines to
+//! `recordings/<session>.jsonl` in the state directory by a thread of its
+//! own (writing never blocks the console; each message is written and
+//! flushed as it arrives, so a crash or `kill -9` loses at most what was
+//! still in the channel: well under a second).
+//!
+//! The first line is a [`Header`] (format version, honban version, the
+//! environments). Then, in the order they happened:
+//! - timeline events, one [`Event`] a line (no `rec` field: `honban
+//!   timeline export` reads these);
+//! - `{"rec":"load",…}`: a load of one resource kind of an environment —
+//!   the first in full, then only what changed, keyed by identity
+//!   ([`Load`]); an unchanged load is a short line (its time moves the
+//!   data's age);
+//! - task definitions, health-check answers, audit records of operations
+//!   (intent, result, final) and the number of log lines read (never the
+//!   lines themselves).
+//!
+//! Nothing secret is written: the data types hold secret *references*
+//! only, and a health check's URL is kept without its query string or
+//! credentials. `honban replay` reads it back ([`crate::replay`]).
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Sender, channel};
 
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::action::{Action, Data, Resource};
+use crate::backend::BackendError;
+use crate::domain::{TaskDefinition, Timestamp};
+use crate::state::State;
 use crate::timeline::Event;
+
+/// The version of the recording format (the header's `format`). A reader
+/// refuses a recording of a newer format.
+pub const FORMAT: u32 = 2;
 
 /// Where the recordings of a state directory are.
 pub fn dir(state_dir: &Path) -> PathBuf {
     state_dir.join("recordings")
 }
 
+/// The first line of a recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// [`FORMAT`] of the honban that wrote it.
+    pub format: u32,
+    /// The honban version that wrote it.
+    pub honban: String,
+    pub session: String,
+    pub started: Timestamp,
+    /// The environments, in the console's order.
+    pub envs: Vec<EnvHeader>,
+    /// What was kept of log lines: `counts`.
+    pub logs: String,
+}
+
+/// One environment as a replay needs it to lay out the views.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvHeader {
+    pub name: String,
+    pub simulated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub protected: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clusters: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckHeader>,
+}
+
+/// A health check of an environment (its URL without query or
+/// credentials).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckHeader {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub url: String,
+    pub interval_secs: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+}
+
+impl Header {
+    /// The header of a session of `state` (its environments as configured).
+    pub fn of(state: &State, started: Timestamp) -> Self {
+        Self {
+            format: FORMAT,
+            honban: env!("CARGO_PKG_VERSION").to_string(),
+            session: state.session.clone(),
+            started,
+            envs: state
+                .envs
+                .iter()
+                .map(|e| EnvHeader {
+                    name: e.name.clone(),
+                    simulated: e.source == crate::config::Source::Sim,
+                    region: e.region.clone(),
+                    protected: e.protected,
+                    clusters: e.clusters.clone(),
+                    checks: e
+                        .probes
+                        .iter()
+                        .map(|p| CheckHeader {
+                            name: Some(p.name.clone()),
+                            url: public_url(&p.url),
+                            interval_secs: p.interval_secs,
+                            expect_status: p.expect_status,
+                            service: p.service.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            logs: "counts".to_string(),
+        }
+    }
+}
+
+/// A URL without its credentials, query and fragment.
+fn public_url(url: &str) -> String {
+    let cut = url.find(['?', '#']).unwrap_or(url.len());
+    let url = &url[..cut];
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let host_end = url[scheme + 3..]
+                .find('/')
+                .map_or(url.len(), |i| i + scheme + 3);
+            if at < host_end {
+                return format!("{}{}", &url[..scheme + 3], &url[at + 1..]);
+            }
+            url.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// One line of a recording other than a timeline event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "rec", rename_all = "snake_case")]
+pub enum Line {
+    Header(Header),
+    Load(Load),
+    TaskDefinition {
+        t: Timestamp,
+        env: String,
+        def: Box<TaskDefinition>,
+    },
+    Probe {
+        t: Timestamp,
+        env: String,
+        probe: usize,
+        report: crate::probe::ProbeReport,
+    },
+    Audit {
+        t: Timestamp,
+        record: Box<crate::audit::Record>,
+    },
+    /// An alarm's history, read when its detail was opened.
+    AlarmHistory {
+        t: Timestamp,
+        env: String,
+        alarm: String,
+        items: Vec<crate::domain::AlarmHistoryItem>,
+    },
+    /// A poll of the logs view read this many lines (not kept).
+    Logs {
+        t: Timestamp,
+        env: String,
+        lines: usize,
+    },
+    /// The size cap was reached: data is no longer recorded (timeline
+    /// events still are).
+    Capped {
+        t: Timestamp,
+        bytes: u64,
+    },
+}
+
+/// A load of one resource kind: what changed since the previous one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Load {
+    pub t: Timestamp,
+    pub env: String,
+    /// [`resource_key`].
+    pub kind: String,
+    /// `set` holds every item (the first load, or after a reset).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub full: bool,
+    /// Items added or changed, whole.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set: Vec<Value>,
+    /// Identities of the items removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub del: Vec<String>,
+    /// Items added or moved, with their index in the new order (ascending),
+    /// unless the only change of order is additions appended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub place: Vec<(String, usize)>,
+    /// What is not an item (partial failures of a listing, the metrics'
+    /// range), when it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest: Option<Value>,
+    /// Items changed in a few fields: those fields (a list that moved on,
+    /// like a metric's points or a service's events, as its change).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patch: Vec<Patch>,
+    /// The load failed: the data stays, the panel says why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<BackendError>,
+}
+
+impl Load {
+    /// A load that found everything as it was.
+    pub fn is_unchanged(&self) -> bool {
+        !self.full
+            && self.error.is_none()
+            && self.set.is_empty()
+            && self.del.is_empty()
+            && self.place.is_empty()
+            && self.patch.is_empty()
+            && self.rest.is_none()
+    }
+}
+
+/// The changed fields of one item.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Patch {
+    /// The item's identity (as `del` and `place` name it).
+    pub id: String,
+    /// Fields replaced whole.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub set: serde_json::Map<String, Value>,
+    /// List fields as their change.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub list: std::collections::BTreeMap<String, ListDelta>,
+}
+
+/// A list after a load: `head`, then `keep` of the previous items from
+/// `drop`, then `tail` (a window that moved on, items put in front).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListDelta {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub head: Vec<Value>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub drop: usize,
+    pub keep: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tail: Vec<Value>,
+}
+
+impl ListDelta {
+    fn apply(&self, old: &[Value]) -> Vec<Value> {
+        let from = self.drop.min(old.len());
+        let to = (from + self.keep).min(old.len());
+        let mut out = self.head.clone();
+        out.extend_from_slice(&old[from..to]);
+        out.extend(self.tail.iter().cloned());
+        out
+    }
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// `new` as a change of `old`: items dropped from the front and added at
+/// the back, or added in front and dropped from the back; `None` when
+/// neither keeps anything.
+fn list_delta(old: &[Value], new: &[Value]) -> Option<ListDelta> {
+    let run = |o: &[Value], n: &[Value]| o.iter().zip(n).take_while(|(a, b)| a == b).count();
+    let mut best: Option<ListDelta> = None;
+    // The window moved on: new starts inside old.
+    if let Some(first) = new.first()
+        && let Some(drop) = old.iter().position(|v| v == first)
+    {
+        let keep = run(&old[drop..], new);
+        best = Some(ListDelta {
+            head: Vec::new(),
+            drop,
+            keep,
+            tail: new[keep..].to_vec(),
+        });
+    }
+    // Items put in front: old starts inside new.
+    if let Some(first) = old.first()
+        && let Some(at) = new.iter().position(|v| v == first)
+    {
+        let keep = run(old, &new[at..]);
+        let d = ListDelta {
+            head: new[..at].to_vec(),
+            drop: 0,
+            keep,
+            tail: new[at + keep..].to_vec(),
+        };
+        if best
+            .as_ref()
+            .is_none_or(|b| d.head.len() + d.tail.len() < b.head.len() + b.tail.len())
+        {
+            best = Some(d);
+        }
+    }
+    best.filter(|d| d.keep > 0)
+}
+
+/// The fields in which `new` differs from `old` (both objects with the
+/// same fields), lists as their change; `None` when that is not smaller
+/// than the item.
+fn patch_of(id: &str, old: &Value, new: &Value) -> Option<Patch> {
+    let (Value::Object(o), Value::Object(n)) = (old, new) else {
+        return None;
+    };
+    if o.len() != n.len() || o.keys().any(|k| !n.contains_key(k)) {
+        return None;
+    }
+    let mut patch = Patch {
+        id: id.to_string(),
+        ..Patch::default()
+    };
+    for (k, v) in n {
+        let before = o.get(k);
+        if before == Some(v) {
+            continue;
+        }
+        if let (Some(Value::Array(a)), Value::Array(b)) = (before, v)
+            && let Some(d) = list_delta(a, b)
+        {
+            patch.list.insert(k.clone(), d);
+            continue;
+        }
+        patch.set.insert(k.clone(), v.clone());
+    }
+    (patch.set.len() + patch.list.len() < n.len()).then_some(patch)
+}
+
+/// Of `(new index, old index)` pairs in new order, the new indices of a
+/// longest run whose old indices increase (patience sorting).
+fn longest_increasing(pairs: &[(usize, usize)]) -> std::collections::HashSet<usize> {
+    // tails[k]: the pair index ending the best run of length k + 1.
+    let mut tails: Vec<usize> = Vec::new();
+    let mut prev: Vec<Option<usize>> = vec![None; pairs.len()];
+    for (p, &(_, old)) in pairs.iter().enumerate() {
+        let k = tails.partition_point(|&t| pairs[t].1 < old);
+        prev[p] = k.checked_sub(1).map(|j| tails[j]);
+        if k == tails.len() {
+            tails.push(p);
+        } else {
+            tails[k] = p;
+        }
+    }
+    let mut out = std::collections::HashSet::new();
+    let mut at = tails.last().copied();
+    while let Some(p) = at {
+        out.insert(pairs[p].0);
+        at = prev[p];
+    }
+    out
+}
+
+/// The name of a resource kind in a recording.
+pub fn resource_key(r: Resource) -> &'static str {
+    match r {
+        Resource::Identity => "identity",
+        Resource::Clusters => "clusters",
+        Resource::Services => "services",
+        Resource::Scaling => "scaling",
+        Resource::Tasks => "tasks",
+        Resource::Databases => "databases",
+        Resource::Snapshots => "snapshots",
+        Resource::Alarms => "alarms",
+        Resource::Targets => "targets",
+        Resource::Metrics => "metrics",
+    }
+}
+
+/// The resource kind of a recording's name.
+pub fn resource_of(key: &str) -> Option<Resource> {
+    Resource::ALL.into_iter().find(|r| resource_key(*r) == key)
+}
+
+/// The identity of an item: its ARN, else its resource id, id or name; a
+/// string is itself.
+fn identity(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(m) => ["arn", "resource_id", "id", "name"]
+            .iter()
+            .find_map(|k| m.get(*k).and_then(Value::as_str))
+            .unwrap_or_default()
+            .to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Data as keyed items and the rest.
+pub(crate) fn split(data: &Data) -> serde_json::Result<(Vec<(String, Value)>, Value)> {
+    fn keyed<T: Serialize>(items: &[T]) -> serde_json::Result<Vec<(String, Value)>> {
+        items
+            .iter()
+            .map(|i| serde_json::to_value(i).map(|v| (identity(&v), v)))
+            .collect()
+    }
+    fn failures(f: &[crate::domain::Failure]) -> serde_json::Result<Value> {
+        if f.is_empty() {
+            Ok(Value::Null)
+        } else {
+            serde_json::to_value(f)
+        }
+    }
+    Ok(match data {
+        Data::Identity(v) => (
+            vec![("identity".into(), serde_json::to_value(v)?)],
+            Value::Null,
+        ),
+        Data::Clusters(v) => (keyed(v)?, Value::Null),
+        Data::Services(l) => (keyed(&l.items)?, failures(&l.failures)?),
+        Data::Tasks(l) => (keyed(&l.items)?, failures(&l.failures)?),
+        Data::Scaling(v) => (keyed(v)?, Value::Null),
+        Data::Databases(v) => (keyed(v)?, Value::Null),
+        Data::Snapshots(v) => (keyed(v)?, Value::Null),
+        Data::Alarms(v) => (keyed(v)?, Value::Null),
+        Data::Targets(v) => (keyed(v)?, Value::Null),
+        Data::Metrics(m) => {
+            let mut items = Vec::with_capacity(m.queries.len() + m.series.len());
+            for q in &m.queries {
+                items.push((format!("q:{}", q.id), serde_json::to_value(q)?));
+            }
+            for s in &m.series {
+                items.push((format!("s:{}", s.id), serde_json::to_value(s)?));
+            }
+            let rest = serde_json::json!({"range": m.range, "start": m.start, "end": m.end});
+            (items, rest)
+        }
+    })
+}
+
+/// Data of kind `resource` from its keyed items and the rest (the inverse
+/// of [`split`]).
+pub(crate) fn join(
+    resource: Resource,
+    items: &[(String, Value)],
+    rest: &Value,
+) -> serde_json::Result<Data> {
+    fn list<T: serde::de::DeserializeOwned>(
+        items: &[(String, Value)],
+    ) -> serde_json::Result<Vec<T>> {
+        items
+            .iter()
+            .map(|(_, v)| T::deserialize(v))
+            .collect::<Result<Vec<T>, _>>()
+    }
+    fn failures(rest: &Value) -> serde_json::Result<Vec<crate::domain::Failure>> {
+        if rest.is_null() {
+            Ok(Vec::new())
+        } else {
+            Vec::deserialize(rest)
+        }
+    }
+    Ok(match resource {
+        Resource::Identity => {
+            let v = items.first().map_or(&Value::Null, |(_, v)| v);
+            Data::Identity(crate::domain::CallerIdentity::deserialize(v)?)
+        }
+        Resource::Clusters => Data::Clusters(list(items)?),
+        Resource::Services => Data::Services(crate::domain::Listing {
+            items: list(items)?,
+            failures: failures(rest)?,
+        }),
+        Resource::Tasks => Data::Tasks(crate::domain::Listing {
+            items: list(items)?,
+            failures: failures(rest)?,
+        }),
+        Resource::Scaling => Data::Scaling(list(items)?),
+        Resource::Databases => Data::Databases(list(items)?),
+        Resource::Snapshots => Data::Snapshots(list(items)?),
+        Resource::Alarms => Data::Alarms(list(items)?),
+        Resource::Targets => Data::Targets(list(items)?),
+        Resource::Metrics => {
+            let mut queries = Vec::new();
+            let mut series = Vec::new();
+            for (k, v) in items {
+                if k.starts_with("q:") {
+                    queries.push(crate::domain::MetricQuery::deserialize(v)?);
+                } else {
+                    series.push(crate::domain::MetricSeries::deserialize(v)?);
+                }
+            }
+            #[derive(Deserialize)]
+            struct Meta {
+                range: crate::metrics::MetricRange,
+                start: Timestamp,
+                end: Timestamp,
+            }
+            let meta = Meta::deserialize(rest)?;
+            Data::Metrics(crate::metrics::MetricsData {
+                range: meta.range,
+                start: meta.start,
+                end: meta.end,
+                queries,
+                series,
+            })
+        }
+    })
+}
+
+/// The last data of one resource kind of one environment, as keyed items
+/// in order: what the writer diffs against and the reader patches.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Mirror {
+    pub items: Vec<(String, Value)>,
+    pub rest: Value,
+}
+
+impl Mirror {
+    /// What turns this mirror into `items` / `rest` (and does so).
+    fn diff(&mut self, items: Vec<(String, Value)>, rest: Value, load: &mut Load) {
+        let old: HashMap<&str, &Value> = self.items.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let new_ids: std::collections::HashSet<&str> =
+            items.iter().map(|(k, _)| k.as_str()).collect();
+        for (k, v) in &items {
+            match old.get(k.as_str()) {
+                Some(o) if *o == v => {}
+                Some(o) => match patch_of(k, o, v) {
+                    Some(patch) => load.patch.push(patch),
+                    None => load.set.push(v.clone()),
+                },
+                None => load.set.push(v.clone()),
+            }
+        }
+        load.del = self
+            .items
+            .iter()
+            .filter(|(k, _)| !new_ids.contains(k.as_str()))
+            .map(|(k, _)| k.clone())
+            .collect();
+        // The items that keep their relative order (the longest such run)
+        // stay; added and moved ones are placed (none when only appended).
+        let old_pos: HashMap<&str, usize> = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| (k.as_str(), i))
+            .collect();
+        let kept: Vec<(usize, usize)> = items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (k, _))| old_pos.get(k.as_str()).map(|&o| (i, o)))
+            .collect();
+        let stay = longest_increasing(&kept);
+        let placed: Vec<(String, usize)> = items
+            .iter()
+            .enumerate()
+            .filter(|(i, (k, _))| !old_pos.contains_key(k.as_str()) || !stay.contains(i))
+            .map(|(i, (k, _))| (k.clone(), i))
+            .collect();
+        let appended = placed
+            .iter()
+            .enumerate()
+            .all(|(n, (k, i))| !old_pos.contains_key(k.as_str()) && *i == stay.len() + n);
+        if !appended {
+            load.place = placed;
+        }
+        if rest != self.rest {
+            load.rest = Some(rest.clone());
+        }
+        self.items = items;
+        self.rest = rest;
+    }
+
+    /// Applies a load's changes (the reader's side of [`diff`](Self::diff));
+    /// `key` names the items of `set` the way the writer did.
+    pub fn apply(&mut self, load: &Load, resource: Resource) {
+        let key = |v: &Value| -> String {
+            if resource == Resource::Metrics {
+                let prefix = if v.get("points").is_some() { "s" } else { "q" };
+                format!("{prefix}:{}", identity(v))
+            } else if resource == Resource::Identity {
+                "identity".to_string()
+            } else {
+                identity(v)
+            }
+        };
+        if load.full {
+            self.items = load.set.iter().map(|v| (key(v), v.clone())).collect();
+        } else {
+            if !load.del.is_empty() {
+                let del: std::collections::HashSet<&str> =
+                    load.del.iter().map(String::as_str).collect();
+                self.items.retain(|(k, _)| !del.contains(k.as_str()));
+            }
+            let at: HashMap<String, usize> = self
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.clone(), i))
+                .collect();
+            let mut added: HashMap<String, Value> = HashMap::new();
+            let mut appended = Vec::new();
+            for v in &load.set {
+                let k = key(v);
+                match at.get(&k) {
+                    Some(&i) => self.items[i].1 = v.clone(),
+                    None if load.place.is_empty() => appended.push((k, v.clone())),
+                    None => {
+                        added.insert(k, v.clone());
+                    }
+                }
+            }
+            self.items.extend(appended);
+            if !load.place.is_empty() {
+                // Moved items leave their place; then each placed item goes
+                // to its index in the new order, the lowest first.
+                let moving: std::collections::HashSet<&str> =
+                    load.place.iter().map(|(k, _)| k.as_str()).collect();
+                let mut moved: HashMap<String, Value> = HashMap::new();
+                let mut stay = Vec::with_capacity(self.items.len());
+                for (k, v) in std::mem::take(&mut self.items) {
+                    if moving.contains(k.as_str()) {
+                        moved.insert(k, v);
+                    } else {
+                        stay.push((k, v));
+                    }
+                }
+                self.items = stay;
+                for (k, i) in &load.place {
+                    let v = moved.remove(k).or_else(|| added.remove(k));
+                    if let Some(v) = v {
+                        let i = (*i).min(self.items.len());
+                        self.items.insert(i, (k.clone(), v));
+                    }
+                }
+            }
+            if !load.patch.is_empty() {
+                let at: HashMap<String, usize> = self
+                    .items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (k.clone(), i))
+                    .collect();
+                for patch in &load.patch {
+                    let Some(Value::Object(item)) =
+                        at.get(&patch.id).map(|&i| &mut self.items[i].1)
+                    else {
+                        continue;
+                    };
+                    for (k, v) in &patch.set {
+                        item.insert(k.clone(), v.clone());
+                    }
+                    for (k, delta) in &patch.list {
+                        if let Some(Value::Array(list)) = item.get_mut(k) {
+                            *list = delta.apply(list);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(rest) = &load.rest {
+            self.rest = rest.clone();
+        } else if load.full {
+            self.rest = Value::Null;
+        }
+    }
+}
+
+/// What the console hands to the writer thread.
+#[derive(Debug)]
+enum Msg {
+    Events(Vec<Event>),
+    Load {
+        t: Timestamp,
+        env: String,
+        resource: Resource,
+        result: Result<Data, BackendError>,
+    },
+    Line(Box<Line>),
+    /// Answered once everything handed over before it is written.
+    Sync(Sender<()>),
+}
+
+/// What of an action goes into the recording, read before `update` applies
+/// it (a result for an older request than the one waited for is dropped by
+/// `update`, and so it is here).
+#[derive(Debug)]
+pub struct Capture(Msg);
+
+/// The part of `action` a recording keeps, if any.
+pub fn capture(state: &State, action: &Action) -> Option<Capture> {
+    match action {
+        Action::Loaded {
+            env,
+            resource,
+            generation,
+            at,
+            result,
+        } => {
+            let e = state.envs.get(*env)?;
+            if e.generation_of(*resource) != *generation {
+                return None;
+            }
+            Some(Capture(Msg::Load {
+                t: *at,
+                env: e.name.clone(),
+                resource: *resource,
+                result: result.clone(),
+            }))
+        }
+        Action::TaskDefinitionLoaded {
+            env,
+            result: Ok(def),
+            ..
+        } => {
+            let e = state.envs.get(*env)?;
+            Some(Capture(Msg::Line(Box::new(Line::TaskDefinition {
+                t: state.now,
+                env: e.name.clone(),
+                def: Box::new(def.clone()),
+            }))))
+        }
+        Action::ProbeDone {
+            env,
+            probe,
+            generation,
+            at,
+            report,
+        } => {
+            let e = state.envs.get(*env)?;
+            if e.probes.get(*probe)?.generation != *generation {
+                return None;
+            }
+            let mut report = report.clone();
+            // The start of a body could hold anything: not kept.
+            report.body = String::new();
+            Some(Capture(Msg::Line(Box::new(Line::Probe {
+                t: *at,
+                env: e.name.clone(),
+                probe: *probe,
+                report,
+            }))))
+        }
+        Action::AlarmHistoryLoaded {
+            env,
+            alarm,
+            generation,
+            at,
+            result: Ok(items),
+        } => {
+            let e = state.envs.get(*env)?;
+            if e.alarm_history.get(alarm)?.generation != *generation {
+                return None;
+            }
+            Some(Capture(Msg::Line(Box::new(Line::AlarmHistory {
+                t: *at,
+                env: e.name.clone(),
+                alarm: alarm.clone(),
+                items: items.clone(),
+            }))))
+        }
+        Action::LogsLoaded {
+            at,
+            result: Ok(batch),
+            ..
+        } => {
+            let env = state
+                .logs
+                .as_ref()
+                .and_then(|l| state.envs.get(l.target.env))
+                .map(|e| e.name.clone())?;
+            Some(Capture(Msg::Line(Box::new(Line::Logs {
+                t: *at,
+                env,
+                lines: batch.events.len(),
+            }))))
+        }
+        _ => None,
+    }
+}
+
 /// The writer of one session's recording.
 #[derive(Debug)]
 pub struct Recorder {
     path: PathBuf,
-    tx: Sender<Vec<Event>>,
+    tx: Sender<Msg>,
 }
 
 impl Recorder {
-    /// Opens (creates) `dir/<session>.jsonl` and starts its writer thread.
-    pub fn start(dir: &Path, session: &str) -> std::io::Result<Self> {
+    /// Opens (creates) `dir/<session>.jsonl`, writes `header` and starts
+    /// the writer thread. Data stops being recorded once the file reaches
+    /// `cap_bytes` (timeline events go on).
+    pub fn start(dir: &Path, header: &Header, cap_bytes: u64) -> std::io::Result<Self> {
         create_private_dir(dir)?;
-        let path = dir.join(format!("{session}.jsonl"));
-        let file = open_append(&path)?;
-        let (tx, rx) = channel::<Vec<Event>>();
+        let path = dir.join(format!("{}.jsonl", header.session));
+        let mut file = open_append(&path)?;
+        let mut first = serde_json::to_vec(&Line::Header(header.clone()))?;
+        first.push(b'\n');
+        file.write_all(&first)?;
+        file.flush()?;
+        let (tx, rx) = channel::<Msg>();
         let shown = path.display().to_string();
+        let mut written = first.len() as u64;
         std::thread::Builder::new()
             .name("honban-recorder".into())
             .spawn(move || {
-                let mut file = file;
-                for batch in rx {
-                    let mut buf = Vec::new();
-                    for e in &batch {
-                        if serde_json::to_writer(&mut buf, e).is_ok() {
+                let mut mirrors: HashMap<(String, Resource), Mirror> = HashMap::new();
+                let mut capped = false;
+                let mut buf = Vec::new();
+                for msg in rx {
+                    if let Msg::Sync(done) = msg {
+                        let _ = done.send(());
+                        continue;
+                    }
+                    buf.clear();
+                    let data = !matches!(msg, Msg::Events(_));
+                    if capped && data {
+                        continue;
+                    }
+                    encode(msg, &mut mirrors, &mut buf);
+                    if data && written + buf.len() as u64 > cap_bytes {
+                        capped = true;
+                        buf.clear();
+                        let line = Line::Capped {
+                            t: chrono::Utc::now(),
+                            bytes: written,
+                        };
+                        if serde_json::to_writer(&mut buf, &line).is_ok() {
                             buf.push(b'\n');
                         }
+                        tracing::warn!(path = %shown, written, "the recording reached its size cap: data no longer recorded");
                     }
+                    written += buf.len() as u64;
                     if let Err(e) = file.write_all(&buf).and_then(|()| file.flush()) {
                         tracing::error!(path = %shown, error = %e, "cannot write the recording");
                     }
@@ -54,10 +847,93 @@ impl Recorder {
         &self.path
     }
 
-    /// Hands a batch to the writer (never blocks).
+    /// Hands a batch of timeline events to the writer (never blocks).
     pub fn record(&self, events: Vec<Event>) {
-        if self.tx.send(events).is_err() {
+        self.send(Msg::Events(events));
+    }
+
+    /// Hands captured data to the writer (never blocks).
+    pub fn data(&self, capture: Capture) {
+        self.send(capture.0);
+    }
+
+    /// Hands an audit record (an operation's intent, result or end).
+    pub fn audit(&self, record: &crate::audit::Record) {
+        self.send(Msg::Line(Box::new(Line::Audit {
+            t: record.time,
+            record: Box::new(record.clone()),
+        })));
+    }
+
+    /// Waits (at most `timeout`) until everything handed over so far is
+    /// written: at the end of a session, and in tests. `false` when it
+    /// was not in time.
+    pub fn sync(&self, timeout: std::time::Duration) -> bool {
+        let (tx, rx) = channel();
+        self.send(Msg::Sync(tx));
+        rx.recv_timeout(timeout).is_ok()
+    }
+
+    fn send(&self, msg: Msg) {
+        if self.tx.send(msg).is_err() {
             tracing::error!("the recording's writer has stopped");
+        }
+    }
+}
+
+/// Appends the lines of `msg` to `buf` (a load diffed against `mirrors`).
+fn encode(msg: Msg, mirrors: &mut HashMap<(String, Resource), Mirror>, buf: &mut Vec<u8>) {
+    let put = |buf: &mut Vec<u8>, r: serde_json::Result<()>| match r {
+        Ok(()) => buf.push(b'\n'),
+        Err(e) => tracing::error!(error = %e, "a recording line could not be encoded"),
+    };
+    match msg {
+        Msg::Events(events) => {
+            for e in &events {
+                let r = serde_json::to_writer(&mut *buf, e);
+                put(buf, r);
+            }
+        }
+        Msg::Line(line) => {
+            let r = serde_json::to_writer(&mut *buf, &line);
+            put(buf, r);
+        }
+        Msg::Sync(_) => {}
+        Msg::Load {
+            t,
+            env,
+            resource,
+            result,
+        } => {
+            let mut load = Load {
+                t,
+                env: env.clone(),
+                kind: resource_key(resource).to_string(),
+                ..Load::default()
+            };
+            match result {
+                Err(e) => load.error = Some(e),
+                Ok(data) => match split(&data) {
+                    Ok((items, rest)) => match mirrors.entry((env, resource)) {
+                        std::collections::hash_map::Entry::Occupied(mut m) => {
+                            m.get_mut().diff(items, rest, &mut load);
+                        }
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            load.full = true;
+                            let m = v.insert(Mirror::default());
+                            m.diff(items, rest, &mut load);
+                            load.del.clear();
+                            load.place.clear();
+                        }
+                    },
+                    Err(e) => {
+                        tracing::error!(error = %e, "data could not be encoded for the recording");
+                        return;
+                    }
+                },
+            }
+            let r = serde_json::to_writer(&mut *buf, &Line::Load(load));
+            put(buf, r);
         }
     }
 }
@@ -125,6 +1001,23 @@ pub fn read_all(dir: &Path, session: Option<&str>) -> std::io::Result<ReadBack> 
             if line.trim().is_empty() {
                 continue;
             }
+            // Data lines and the header carry `rec`; events do not.
+            if line.starts_with("{\"rec\":") {
+                if let Ok(Line::Header(h)) = serde_json::from_str::<Line>(&line)
+                    && h.format > FORMAT
+                {
+                    out.damaged.push((
+                        path.clone(),
+                        i + 1,
+                        format!(
+                            "written by a newer honban ({}, format {})",
+                            h.honban, h.format
+                        ),
+                    ));
+                    break;
+                }
+                continue;
+            }
             match serde_json::from_str::<Event>(&line) {
                 Ok(e) if e.v <= crate::timeline::FORMAT_VERSION => out.events.push(e),
                 Ok(e) => out.damaged.push((
@@ -140,28 +1033,32 @@ pub fn read_all(dir: &Path, session: Option<&str>) -> std::io::Result<ReadBack> 
     Ok(out)
 }
 
-/// Removes recordings last written more than `keep_days` ago, oldest
-/// first; returns how many.
-pub fn prune(dir: &Path, keep_days: u64) -> usize {
+/// Removes recordings last written more than `keep_days` ago, then, oldest
+/// first, as many as it takes for the rest to fit in `max_bytes` (leaving
+/// room for a new one of up to `reserve` bytes); returns how many.
+pub fn prune(dir: &Path, keep_days: u64, max_bytes: u64, reserve: u64) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
     let limit = std::time::Duration::from_secs(keep_days.saturating_mul(86_400));
     let now = std::time::SystemTime::now();
+    let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            Some((m.modified().ok()?, m.len(), e.path()))
+        })
+        .collect();
+    files.sort();
+    let mut total: u64 = files.iter().map(|(_, len, _)| len).sum();
+    let budget = max_bytes.saturating_sub(reserve.min(max_bytes / 2));
     let mut removed = 0;
-    for entry in entries.filter_map(Result::ok) {
-        let path = entry.path();
-        if path.extension().is_none_or(|x| x != "jsonl") {
-            continue;
-        }
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| now.duration_since(t).ok())
-            .is_some_and(|age| age > limit);
-        if old && std::fs::remove_file(&path).is_ok() {
+    for (modified, len, path) in files {
+        let old = now.duration_since(modified).is_ok_and(|age| age > limit);
+        if (old || total > budget) && std::fs::remove_file(&path).is_ok() {
             removed += 1;
+            total = total.saturating_sub(len);
         }
     }
     removed
@@ -321,7 +1218,15 @@ mod tests {
     #[test]
     fn a_recording_exports_a_postmortem_and_cloud_events() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let rec = Recorder::start(dir.path(), "20261201T030000").expect("recorder");
+        let header = Header {
+            format: FORMAT,
+            honban: "test".into(),
+            session: "20261201T030000".into(),
+            started: t(0),
+            envs: Vec::new(),
+            logs: "counts".into(),
+        };
+        let rec = Recorder::start(dir.path(), &header, u64::MAX).expect("recorder");
         rec.record(vec![
             event(
                 0,
@@ -342,16 +1247,17 @@ mod tests {
         ]);
         let path = rec.path().to_path_buf();
         drop(rec);
-        // The writer thread flushes each batch; wait for the six lines.
+        // The writer thread flushes each batch; wait for the header and
+        // the six events.
         let mut lines = 0;
         for _ in 0..200 {
             lines = std::fs::read_to_string(&path).map_or(0, |s| s.lines().count());
-            if lines == 6 {
+            if lines == 7 {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        assert_eq!(lines, 6);
+        assert_eq!(lines, 7);
 
         let md = export(dir.path(), None, &args(ExportFormat::Markdown), t(30)).expect("markdown");
         assert!(md.contains("# Postmortem: production"), "{md}");
@@ -409,6 +1315,194 @@ mod tests {
         assert_eq!(read.damaged[0].1, 2);
         assert!(read.damaged[0].2.contains("newer honban"));
         assert_eq!(read.damaged[1].1, 3);
+    }
+
+    /// What the writer diffs, the reader patches back to the same data:
+    /// changed, added, removed and re-ordered items, a window of metric
+    /// points that moved on.
+    #[test]
+    fn loads_round_trip_through_their_changes() {
+        use serde_json::json;
+        let series = |id: &str, from: i64, n: i64| {
+            json!({"id": id, "label": id, "unit": null,
+                   "points": (from..from + n).map(|m| json!([t(m), m as f64])).collect::<Vec<_>>()})
+        };
+        let rounds: Vec<Vec<(String, Value)>> = vec![
+            vec![
+                ("a".into(), json!({"arn": "a", "n": 1})),
+                ("b".into(), json!({"arn": "b", "n": 1})),
+            ],
+            vec![
+                ("b".into(), json!({"arn": "b", "n": 2})),
+                ("a".into(), json!({"arn": "a", "n": 1})),
+                ("c".into(), json!({"arn": "c"})),
+            ],
+            vec![("c".into(), json!({"arn": "c"}))],
+            vec![
+                ("d".into(), json!({"arn": "d"})),
+                ("c".into(), json!({"arn": "c", "n": 3})),
+                ("e".into(), json!({"arn": "e"})),
+            ],
+            vec![
+                ("d".into(), json!({"arn": "d"})),
+                ("f".into(), json!({"arn": "f"})),
+                ("c".into(), json!({"arn": "c", "n": 3})),
+                ("g".into(), json!({"arn": "g"})),
+                ("e".into(), json!({"arn": "e"})),
+            ],
+            vec![
+                ("e".into(), json!({"arn": "e"})),
+                ("d".into(), json!({"arn": "d"})),
+                ("c".into(), json!({"arn": "c", "n": 3})),
+                ("f".into(), json!({"arn": "f"})),
+                ("g".into(), json!({"arn": "g", "n": 1})),
+            ],
+            vec![
+                ("g".into(), json!({"arn": "g", "n": 1})),
+                ("h".into(), json!({"arn": "h"})),
+                ("e".into(), json!({"arn": "e"})),
+                ("c".into(), json!({"arn": "c", "n": 4})),
+            ],
+            vec![
+                ("s:x".into(), series("x", 0, 60)),
+                ("q:x".into(), json!({"id": "x"})),
+            ],
+            vec![
+                ("s:x".into(), series("x", 1, 60)),
+                ("q:x".into(), json!({"id": "x"})),
+            ],
+            vec![
+                ("s:x".into(), series("x", 5, 58)),
+                ("q:x".into(), json!({"id": "x"})),
+            ],
+        ];
+        let mut writer = Mirror::default();
+        let mut reader = Mirror::default();
+        for (i, items) in rounds.into_iter().enumerate() {
+            let resource = if i >= 7 {
+                Resource::Metrics
+            } else {
+                Resource::Services
+            };
+            let mut load = Load {
+                full: i == 0 || i == 7,
+                ..Load::default()
+            };
+            if load.full {
+                writer = Mirror::default();
+            }
+            writer.diff(items.clone(), Value::Null, &mut load);
+            if i == 4 {
+                assert_eq!(load.place, [("f".to_string(), 1), ("g".to_string(), 3)]);
+            }
+            if i == 5 {
+                // Two moved (e, and c or f): two places, not the whole order.
+                assert_eq!(load.place.len(), 2, "{load:?}");
+            }
+            if i == 8 {
+                assert!(load.set.is_empty() && load.patch.len() == 1, "{load:?}");
+                let d = &load.patch[0].list["points"];
+                assert_eq!((d.drop, d.keep, d.tail.len()), (1, 59, 1));
+            }
+            let line = serde_json::to_string(&Line::Load(load)).expect("json");
+            let Ok(Line::Load(load)) = serde_json::from_str::<Line>(&line) else {
+                panic!("not a load: {line}");
+            };
+            reader.apply(&load, resource);
+            assert_eq!(reader.items, items, "round {i}");
+        }
+    }
+
+    #[test]
+    fn a_list_is_recorded_as_its_change() {
+        use serde_json::json;
+        let list = |r: std::ops::Range<i64>| r.map(|i| json!(i)).collect::<Vec<_>>();
+        // Events put in front, the oldest dropped (ECS service events).
+        let (old, new) = (list(0..100), [list(100..102), list(0..98)].concat());
+        let d = list_delta(&old, &new).expect("a delta");
+        assert_eq!((d.head.len(), d.drop, d.keep, d.tail.len()), (2, 0, 98, 0));
+        assert_eq!(d.apply(&old), new);
+        // A window that moved on (metric points).
+        let (old, new) = (list(0..60), list(3..63));
+        let d = list_delta(&old, &new).expect("a delta");
+        assert_eq!((d.head.len(), d.drop, d.keep, d.tail.len()), (0, 3, 57, 3));
+        assert_eq!(d.apply(&old), new);
+        // Nothing in common: no delta.
+        assert_eq!(list_delta(&list(0..3), &list(5..8)), None);
+        // An item changed in one field is patched, not rewritten.
+        let old = json!({"arn": "a", "events": list(0..100), "running": 1});
+        let events = [list(100..101), list(0..99)].concat();
+        let new = json!({"arn": "a", "events": events, "running": 2});
+        let p = patch_of("a", &old, &new).expect("a patch");
+        assert_eq!(p.set.get("running"), Some(&json!(2)));
+        assert_eq!(p.list["events"].head, [json!(100)]);
+    }
+
+    #[test]
+    fn past_its_cap_a_recording_keeps_its_timeline_not_its_data() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let header = Header {
+            format: FORMAT,
+            honban: "test".into(),
+            session: "capped".into(),
+            started: t(0),
+            envs: Vec::new(),
+            logs: "counts".into(),
+        };
+        let rec = Recorder::start(dir.path(), &header, 2_000).expect("recorder");
+        for i in 0..20 {
+            let clusters: Vec<String> = (0..10).map(|c| format!("cluster-{i}-{c}")).collect();
+            rec.send(Msg::Load {
+                t: t(i),
+                env: "production".into(),
+                resource: Resource::Clusters,
+                result: Ok(Data::Clusters(clusters)),
+            });
+        }
+        rec.record(vec![event(30, "note", "still recorded", None)]);
+        assert!(rec.sync(std::time::Duration::from_secs(10)));
+        let text = std::fs::read_to_string(rec.path()).expect("read");
+        let lines: Vec<&str> = text.lines().collect();
+        let capped = lines
+            .iter()
+            .position(|l| l.starts_with("{\"rec\":\"capped\""))
+            .expect("a capped line");
+        assert!(
+            lines[capped + 1..]
+                .iter()
+                .all(|l| !l.contains("\"rec\":\"load\""))
+        );
+        assert!(lines.last().is_some_and(|l| l.contains("still recorded")));
+        let before: usize = lines[..capped].iter().map(|l| l.len() + 1).sum();
+        assert!(before <= 2_000, "{before} bytes before the cap");
+    }
+
+    #[test]
+    fn prune_removes_the_old_then_the_oldest_until_the_rest_fits() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let now = std::time::SystemTime::now();
+        let day = std::time::Duration::from_secs(86_400);
+        // (name, age in days, size)
+        for (name, age, size) in [("a", 40, 100), ("b", 3, 400), ("c", 2, 400), ("d", 1, 400)] {
+            let path = dir.path().join(format!("{name}.jsonl"));
+            std::fs::write(&path, vec![b'x'; size]).expect("write");
+            let file = std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .expect("open");
+            file.set_modified(now - day * age).expect("mtime");
+        }
+        std::fs::write(dir.path().join("notes.txt"), "not a recording").expect("write");
+        // 30 days; 1 000 bytes with room for a new one of 200: a (too old)
+        // and b (the oldest left) go.
+        assert_eq!(prune(dir.path(), 30, 1_000, 200), 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("read")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["c.jsonl", "d.jsonl", "notes.txt"]);
     }
 
     #[test]

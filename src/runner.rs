@@ -496,7 +496,7 @@ impl Runner {
                         record.ended = Some(ended);
                         record.detail = Some(detail);
                         let result = match runner.audit.clone() {
-                            Some(audit) => append(&audit, record.clone())
+                            Some(audit) => append(&audit, record.clone(), runner.recorder.as_ref())
                                 .await
                                 .map_err(|e| format!("{}: {e}", audit.path().display())),
                             None => Err("no audit log is open".to_string()),
@@ -759,7 +759,7 @@ impl Runner {
         };
         let mut record = record_of(id, op, ctx, self.clock.now());
         record.dry_run = dry_run;
-        if let Err(e) = append(&audit, record.clone()).await {
+        if let Err(e) = append(&audit, record.clone(), self.recorder.as_ref()).await {
             return (
                 Err(format!(
                     "the audit log {} cannot be written ({e}), so nothing was sent",
@@ -792,7 +792,7 @@ impl Runner {
                 record.error = Some(e.clone());
             }
         }
-        let appended = append(&audit, record.clone()).await;
+        let appended = append(&audit, record.clone(), self.recorder.as_ref()).await;
         self.ship(env, &record, shipped_intent);
         if let Err(e) = appended {
             // The call was made: report its result, and the log's failure.
@@ -1249,7 +1249,7 @@ impl Runner {
             .audit
             .clone()
             .ok_or_else(|| "no audit log is open".to_string())?;
-        append(&audit, record.clone())
+        append(&audit, record.clone(), self.recorder.as_ref())
             .await
             .map_err(|e| format!("{}: {e}", audit.path().display()))?;
         self.ship(env, &record, None);
@@ -1381,11 +1381,21 @@ fn record_of(
 }
 
 /// Appends a record on a blocking thread (it syncs to disk).
-async fn append(audit: &Arc<AuditLog>, record: audit::Record) -> std::io::Result<()> {
+/// Once written it goes into this session's recording too.
+async fn append(
+    audit: &Arc<AuditLog>,
+    record: audit::Record,
+    recorder: Option<&Arc<crate::recording::Recorder>>,
+) -> std::io::Result<()> {
     let audit = audit.clone();
+    let copy = recorder.map(|_| record.clone());
     tokio::task::spawn_blocking(move || audit.append(&record))
         .await
-        .map_err(std::io::Error::other)?
+        .map_err(std::io::Error::other)??;
+    if let (Some(r), Some(record)) = (recorder, copy) {
+        r.audit(&record);
+    }
+    Ok(())
 }
 
 /// What the API returned, for the audit log's result record.

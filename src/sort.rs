@@ -239,6 +239,8 @@ mod tests {
         assert_eq!(of("ROLLOUT"), Some('O'));
         assert_eq!(of("TASK DEF"), Some('T'));
         assert_eq!(of("IMAGE"), Some('I'));
+        // P is the replay's pause: PEND takes its next free letter.
+        assert_eq!(of("PEND"), Some('E'));
         let mut all: Vec<char> = services.iter().filter_map(|(_, l)| *l).collect();
         let n = all.len();
         all.sort_unstable();

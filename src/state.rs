@@ -206,6 +206,22 @@ impl EnvState {
         }
     }
 
+    /// The generation of the request the panel of `r` waits for.
+    pub fn generation_of(&self, r: Resource) -> u64 {
+        match r {
+            Resource::Identity => self.identity.generation,
+            Resource::Clusters => self.discovered_clusters.generation,
+            Resource::Services => self.services.generation,
+            Resource::Scaling => self.scaling.generation,
+            Resource::Tasks => self.tasks.generation,
+            Resource::Databases => self.databases.generation,
+            Resource::Snapshots => self.snapshots.generation,
+            Resource::Alarms => self.alarms.generation,
+            Resource::Targets => self.targets.generation,
+            Resource::Metrics => self.metrics.generation,
+        }
+    }
+
     /// The account id, once the caller identity is known.
     pub fn account(&self) -> Option<&str> {
         self.identity.data.as_ref().map(|i| i.account.as_str())
@@ -756,6 +772,38 @@ pub struct State {
     // --- drills
     /// The drill being run (`honban drill NAME`).
     pub drill: Option<crate::drill::Drill>,
+    // --- replay
+    /// Set in `honban replay`: the console shows a recording (no backend
+    /// exists; operations, notes and refreshes are refused).
+    pub replay: Option<ReplayStatus>,
+    /// What a replay key asked of the player (taken after each action).
+    pub replay_request: Option<ReplayRequest>,
+}
+
+/// Where a replay is and how it plays (the header shows it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayStatus {
+    /// The recording's first and last moments.
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub paused: bool,
+    /// Recorded seconds per second.
+    pub speed: u32,
+    /// Where the recording is damaged (it is replayed up to there).
+    pub damage: Option<String>,
+}
+
+/// What a replay key asks of the player.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayRequest {
+    Pause,
+    Faster,
+    Slower,
+    Seek(Timestamp),
+    NextEvent,
+    PreviousEvent,
+    NextMark,
+    PreviousMark,
 }
 
 impl State {
@@ -805,6 +853,9 @@ impl State {
             logs: None,
             logs_buffer_lines: crate::logs::DEFAULT_BUFFER_LINES,
             drill: None,
+            // --- replay
+            replay: None,
+            replay_request: None,
         }
     }
 

@@ -41,6 +41,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("note", "a note on the timeline (:note TEXT)"),
     (
+        "seek",
+        "replay: go to a time (:seek HH:MM[:SS] UTC, +5m, -90s)",
+    ),
+    (
         "mark",
         "an incident mark (:mark impact [HH:MM] | mitigated | recovered)",
     ),
@@ -190,6 +194,18 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
             operate::on_unanswered(state, &id, at, error)
         }
         Action::Start => operate::reconcile_earlier(state),
+        // --- replay
+        Action::TimelineReplayed { env, event } => {
+            timeline::replayed(state, env, *event);
+            Vec::new()
+        }
+        Action::AuditReplayed(record) => {
+            let mut records = std::mem::take(&mut state.history);
+            records.push(*record);
+            state.history = crate::audit::latest_per_operation(records);
+            state.dirty = true;
+            Vec::new()
+        }
         Action::Reconciled { id, result } => operate::on_reconciled(state, &id, result),
         Action::OutcomeAudited { id, result } => operate::on_outcome_audited(state, &id, result),
         Action::ExecEnded { id, end } => exec::on_session_ended(state, &id, &end),
@@ -460,6 +476,8 @@ fn on_loaded(
     result: Result<Data, crate::backend::BackendError>,
 ) -> Vec<Effect> {
     let health_only = state.health_only;
+    // A replay shows the recorded events instead of deriving them again.
+    let replaying = state.replay.is_some();
     let succeeded = result.is_ok();
     let Some(e) = state.envs.get_mut(env) else {
         return Vec::new();
@@ -470,7 +488,11 @@ fn on_loaded(
     };
     // --- timeline: what changed, read before the new data replaces the old
     // (kept only if the result is applied).
-    let events = timeline::derive(e, resource, at, &result);
+    let events = if replaying {
+        Vec::new()
+    } else {
+        timeline::derive(e, resource, at, &result)
+    };
     macro_rules! take {
         ($panel:expr, $variant:ident, $conv:expr) => {{
             let panel = &mut $panel;
@@ -534,7 +556,9 @@ fn on_loaded(
     // --- metrics
     effects.extend(metrics::after_load(state, env, resource));
     // --- timeline
-    effects.extend(timeline::record(state, env, events));
+    if !replaying {
+        effects.extend(timeline::record(state, env, events));
+    }
     if env == state.active {
         state.dirty = true;
     }
@@ -905,6 +929,13 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
                 input: "sort ".to_string(),
             };
         }
+        Command::Refresh if state.replay.is_some() => {
+            flash(
+                state,
+                "a replay reads nothing: the data is the recording's",
+                Severity::Info,
+            );
+        }
         Command::Refresh => return refresh_all(state),
         Command::NextEnvironment => {
             if !state.envs.is_empty() {
@@ -947,6 +978,11 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::MetricRange => return metrics::switch_range(state),
         Command::Copy => copy::copy(state),
         // --- logs
+        Command::Logs if state.replay.is_some() => flash(
+            state,
+            "a recording keeps only how many log lines were read, not the lines: read them live (l in the console) or in CloudWatch Logs",
+            Severity::Info,
+        ),
         Command::Logs => return logs::open(state),
         // The logs view's own keys mean nothing elsewhere (and other views
         // may bind the same keys to their own commands).
@@ -955,8 +991,100 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::LogsErrors
         | Command::LogsJump
         | Command::LogsWrap => state.dirty = false,
+        // --- replay
+        Command::ReplayPause
+        | Command::ReplayFaster
+        | Command::ReplaySlower
+        | Command::ReplaySeek
+        | Command::ReplayNextEvent
+        | Command::ReplayPreviousEvent
+        | Command::ReplayNextMark
+        | Command::ReplayPreviousMark => replay_command(state, cmd),
     }
     Vec::new()
+}
+
+/// A replay key: a request for the player, or (outside a replay) why not.
+fn replay_command(state: &mut State, cmd: Command) {
+    use crate::state::ReplayRequest as R;
+    if state.replay.is_none() {
+        let text = format!(
+            "\"{}\" works in a replay: honban replay [SESSION] plays a recorded session",
+            cmd.description()
+        );
+        flash(state, &text, Severity::Info);
+        return;
+    }
+    state.replay_request = Some(match cmd {
+        Command::ReplayPause => R::Pause,
+        Command::ReplayFaster => R::Faster,
+        Command::ReplaySlower => R::Slower,
+        Command::ReplayNextEvent => R::NextEvent,
+        Command::ReplayPreviousEvent => R::PreviousEvent,
+        Command::ReplayNextMark => R::NextMark,
+        Command::ReplayPreviousMark => R::PreviousMark,
+        _ => {
+            state.mode = Mode::Command {
+                input: "seek ".to_string(),
+            };
+            return;
+        }
+    });
+    state.dirty = true;
+}
+
+/// `:seek TIME` in a replay: `HH:MM[:SS]` (UTC, the recorded day), or an
+/// offset from the replayed moment (`+5m`, `-90s`, `+1h`).
+fn seek(state: &mut State, arg: &str) {
+    if state.replay.is_none() {
+        flash(
+            state,
+            "seek works in a replay (honban replay)",
+            Severity::Info,
+        );
+        return;
+    }
+    match parse_seek(arg, state.now) {
+        Some(t) => {
+            state.replay_request = Some(crate::state::ReplayRequest::Seek(t));
+            state.dirty = true;
+        }
+        None => {
+            let text = format!(
+                "\"{arg}\" is not a time: write HH:MM or HH:MM:SS (UTC) or an offset like +5m, -90s, +1h"
+            );
+            flash(state, &text, Severity::Error);
+        }
+    }
+}
+
+/// A seek target: `HH:MM[:SS]` on the day of `now` (UTC), or `now` ±
+/// an offset in s, m or h.
+pub fn parse_seek(text: &str, now: crate::domain::Timestamp) -> Option<crate::domain::Timestamp> {
+    let t = text.trim();
+    if let Some(sign) = t.chars().next().filter(|c| *c == '+' || *c == '-') {
+        let body = &t[1..];
+        let split = body
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(body.len());
+        let (digits, unit) = body.split_at(split);
+        let n: i64 = digits.parse().ok()?;
+        let d = match unit {
+            "" | "s" => TimeDelta::try_seconds(n)?,
+            "m" => TimeDelta::try_minutes(n)?,
+            "h" => TimeDelta::try_hours(n)?,
+            _ => return None,
+        };
+        return if sign == '+' {
+            now.checked_add_signed(d)
+        } else {
+            now.checked_sub_signed(d)
+        };
+    }
+    let time = chrono::NaiveTime::parse_from_str(t, "%H:%M:%S")
+        .or_else(|_| chrono::NaiveTime::parse_from_str(t, "%H:%M"))
+        .ok()?;
+    Some(now.date_naive().and_time(time).and_utc())
 }
 
 /// Opens a top-level view (replacing the stack above the overview).
@@ -1201,8 +1329,20 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
             go(state, View::Timeline);
             Vec::new()
         }
+        "note" | "mark" if state.replay.is_some() => {
+            flash(
+                state,
+                "a replay shows the recorded notes and marks; add yours in the console",
+                Severity::Info,
+            );
+            Vec::new()
+        }
         "note" => timeline::note(state, &arg),
         "mark" => timeline::mark(state, &arg),
+        "seek" | "goto" => {
+            seek(state, &arg);
+            Vec::new()
+        }
         "diag" | "diagnostics" | "stats" => {
             go(state, View::Diagnostics);
             Vec::new()

@@ -25,7 +25,7 @@ use crate::domain::{LogPage, LogQuery};
 use crate::images::{EcrImage, ImageLookup};
 
 /// Why a backend call failed, in the terms an operator acts on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum BackendError {
     /// The API throttled us; retry later.
     Throttled { message: String },

@@ -286,11 +286,22 @@ pub enum Command {
     LogsErrors,
     LogsJump,
     LogsWrap,
+    // --- replay (`honban replay`; elsewhere they say so)
+    /// Pause / resume the replay.
+    ReplayPause,
+    ReplayFaster,
+    ReplaySlower,
+    /// Seek to a time (a prompt: HH:MM[:SS] UTC or +/-offset).
+    ReplaySeek,
+    ReplayNextEvent,
+    ReplayPreviousEvent,
+    ReplayNextMark,
+    ReplayPreviousMark,
 }
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 42] = [
+    pub const ALL: [Command; 50] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -335,6 +346,15 @@ impl Command {
         Command::LogsErrors,
         Command::LogsJump,
         Command::LogsWrap,
+        // --- replay
+        Command::ReplayPause,
+        Command::ReplayFaster,
+        Command::ReplaySlower,
+        Command::ReplaySeek,
+        Command::ReplayNextEvent,
+        Command::ReplayPreviousEvent,
+        Command::ReplayNextMark,
+        Command::ReplayPreviousMark,
     ];
 
     /// The name used in the `[keys]` table of the config file.
@@ -384,7 +404,47 @@ impl Command {
             Command::LogsErrors => "logs_errors",
             Command::LogsJump => "logs_jump",
             Command::LogsWrap => "logs_wrap",
+            // --- replay
+            Command::ReplayPause => "replay_pause",
+            Command::ReplayFaster => "replay_faster",
+            Command::ReplaySlower => "replay_slower",
+            Command::ReplaySeek => "replay_seek",
+            Command::ReplayNextEvent => "replay_next_event",
+            Command::ReplayPreviousEvent => "replay_previous_event",
+            Command::ReplayNextMark => "replay_next_mark",
+            Command::ReplayPreviousMark => "replay_previous_mark",
         }
+    }
+
+    /// A key of `honban replay` (pause, speed, seek, events, marks).
+    pub fn is_replay(self) -> bool {
+        matches!(
+            self,
+            Command::ReplayPause
+                | Command::ReplayFaster
+                | Command::ReplaySlower
+                | Command::ReplaySeek
+                | Command::ReplayNextEvent
+                | Command::ReplayPreviousEvent
+                | Command::ReplayNextMark
+                | Command::ReplayPreviousMark
+        )
+    }
+
+    /// A key that starts an operation (refused in a replay).
+    pub fn is_operation(self) -> bool {
+        matches!(
+            self,
+            Command::Scale
+                | Command::ScalingBounds
+                | Command::DeployImage
+                | Command::Rollback
+                | Command::Restart
+                | Command::Snapshot
+                | Command::Reboot
+                | Command::MuteAlarm
+                | Command::StopTask
+        )
     }
 
     /// The command of a `[keys]` name.
@@ -439,6 +499,15 @@ impl Command {
             Command::LogsErrors => "Logs: errors",
             Command::LogsJump => "Logs: jump to",
             Command::LogsWrap => "Logs: wrap",
+            // --- replay
+            Command::ReplayPause => "Replay: pause",
+            Command::ReplayFaster => "Replay: faster",
+            Command::ReplaySlower => "Replay: slower",
+            Command::ReplaySeek => "Replay: seek",
+            Command::ReplayNextEvent => "Next event",
+            Command::ReplayPreviousEvent => "Previous event",
+            Command::ReplayNextMark => "Next mark",
+            Command::ReplayPreviousMark => "Previous mark",
         }
     }
 
@@ -490,6 +559,15 @@ impl Command {
             Command::LogsErrors => &["e"],
             Command::LogsJump => &["t"],
             Command::LogsWrap => &["w"],
+            // --- replay
+            Command::ReplayPause => &["P"],
+            Command::ReplayFaster => &[">"],
+            Command::ReplaySlower => &["<"],
+            Command::ReplaySeek => &["@"],
+            Command::ReplayNextEvent => &["]"],
+            Command::ReplayPreviousEvent => &["["],
+            Command::ReplayNextMark => &["}"],
+            Command::ReplayPreviousMark => &["{"],
         }
     }
 
@@ -626,8 +704,14 @@ impl Keymap {
     /// Rows for the help overlay: the keys joined with ", " and the
     /// description, in [`Command::ALL`] order.
     pub fn help_rows(&self) -> Vec<(String, &'static str)> {
+        self.help_rows_of(|_| true)
+    }
+
+    /// [`help_rows`](Self::help_rows) of the commands `keep` keeps.
+    pub fn help_rows_of(&self, keep: impl Fn(Command) -> bool) -> Vec<(String, &'static str)> {
         Command::ALL
             .into_iter()
+            .filter(|c| keep(*c))
             .map(|cmd| {
                 let keys: Vec<String> = self.keys_for(cmd).iter().map(|k| k.to_string()).collect();
                 (keys.join(", "), cmd.description())

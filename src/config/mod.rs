@@ -50,9 +50,18 @@ pub struct Config {
     /// Recordings older than this many days are removed at start.
     #[serde(default = "default_recordings_keep_days")]
     pub recordings_keep_days: u64,
+    /// The recordings together take at most this many megabytes: the
+    /// oldest are removed first at start, and a session stops recording
+    /// data (not its timeline) when it alone reaches it.
+    #[serde(default = "default_recordings_max_mb")]
+    pub recordings_max_mb: u64,
     /// Times on screen: `UTC` (the default) or the machine's `local` zone.
     #[serde(default)]
     pub timezone: TimeZone,
+}
+
+fn default_recordings_max_mb() -> u64 {
+    1024
 }
 
 /// The zone times are shown in.

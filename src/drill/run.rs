@@ -183,7 +183,10 @@ pub fn run(cli: &Cli, name: Option<&str>, paths: &Paths) -> ExitCode {
     };
     let audit = Arc::new(AuditLog::new(paths.audit_file()));
     let recordings = crate::recording::dir(&paths.state_dir);
-    let recorder = crate::recording::Recorder::start(&recordings, &state.session)
+    let cap = config.recordings_max_mb.saturating_mul(1024 * 1024);
+    crate::recording::prune(&recordings, config.recordings_keep_days, cap, cap / 4);
+    let header = crate::recording::Header::of(&state, chrono::Utc::now());
+    let recorder = crate::recording::Recorder::start(&recordings, &header, cap)
         .map(Arc::new)
         .map_err(|e| tracing::warn!(error = %e, "cannot record the drill's timeline"))
         .ok();
@@ -207,6 +210,7 @@ pub fn run(cli: &Cli, name: Option<&str>, paths: &Paths) -> ExitCode {
     let mut app = App::new(state, envs, clock)
         .with_audit(audit.clone())
         .with_drill(sim);
+    let recording = recorder.clone();
     if let Some(r) = recorder {
         app = app.with_recorder(r);
     }
@@ -223,6 +227,13 @@ pub fn run(cli: &Cli, name: Option<&str>, paths: &Paths) -> ExitCode {
         r
     });
     runtime.shutdown_background();
+    // What the drill saw last is written before the report (and `honban
+    // replay` of it) reads it.
+    if let Some(r) = recording
+        && !r.sync(std::time::Duration::from_secs(1))
+    {
+        tracing::warn!("the drill's recording may miss its last lines");
+    }
     let _ = audit.sync();
     super::on_quit(&mut app.state);
     if let Some(report) = Report::of(&app.state) {

@@ -155,6 +155,38 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
     if !logs {
         items.push((key(Command::Filter), "filter", 3));
     }
+    // A replay: its own keys (operations are refused there).
+    if state.replay.is_some() {
+        let paused = state.replay.as_ref().is_some_and(|r| r.paused);
+        let pair = |a: Command, b: Command| format!("{}{}", key(a), key(b));
+        items.push((key(Command::Select), "open", 4));
+        items.extend([
+            (
+                key(Command::ReplayPause),
+                if paused { "play" } else { "pause" },
+                0,
+            ),
+            (
+                pair(Command::ReplaySlower, Command::ReplayFaster),
+                "speed",
+                0,
+            ),
+            (key(Command::ReplaySeek), "seek", 0),
+            (
+                pair(Command::ReplayPreviousEvent, Command::ReplayNextEvent),
+                "event",
+                0,
+            ),
+            (
+                pair(Command::ReplayPreviousMark, Command::ReplayNextMark),
+                "mark",
+                1,
+            ),
+        ]);
+        items.push((key(Command::Help), "help", 0));
+        items.push((key(Command::Quit), "quit", 1));
+        return hint_line(state, items, width, theme);
+    }
     // Where operations apply, their keys replace the navigation hints.
     let read_only = state.env().is_none_or(|e| e.read_only);
     // ECS Exec: only where tasks are real (simulated ones have no shell).
@@ -229,10 +261,20 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
     }
     items.push((key(Command::Help), "help", 0));
     items.push((key(Command::Quit), "quit", 1));
+    hint_line(state, items, width, theme)
+}
+
+/// The hints that fit `width`, dropping the highest ranks first.
+fn hint_line<'a>(
+    state: &State,
+    mut items: Vec<(String, &str, u8)>,
+    width: u16,
+    theme: &Theme,
+) -> Line<'a> {
     let filter = state.filters.get(&state.view().kind());
     let cost = |(k, what, _): &(String, &str, u8)| k.chars().count() + what.chars().count() + 3;
     let room = usize::from(width).saturating_sub(filter.map_or(0, |f| f.chars().count() + 10));
-    for rank in [3, 2, 1] {
+    for rank in [4, 3, 2, 1] {
         if items.iter().map(cost).sum::<usize>() <= room {
             break;
         }

@@ -35,6 +35,22 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         left.push(Span::styled(" ", theme.header));
     }
     left.push(Span::styled(format!(" {} ", env.name), theme.title));
+    // A replay says so first, with the recorded time (not the current one).
+    if let Some(replay) = &state.replay {
+        // Narrow: short enough for PRODUCTION to stay whole at 80 columns.
+        let wide = area.width >= 100;
+        let play = match (replay.paused, wide) {
+            (true, true) => "paused".to_string(),
+            (true, false) => "‖".to_string(),
+            (false, true) => format!("▶ {}×", replay.speed),
+            (false, false) => format!("{}×", replay.speed),
+        };
+        let utc = if wide { " UTC" } else { "" };
+        left.push(Span::styled(
+            format!(" REPLAY {}{utc} {play} ", state.now.format("%H:%M:%S")),
+            theme.production,
+        ));
+    }
     if env.protected {
         left.push(Span::styled(" ", theme.header));
         left.push(Span::styled(" PRODUCTION ", theme.production));

@@ -11,7 +11,16 @@ use crate::update::COMMANDS;
 
 /// The help's lines for a body `width` columns wide.
 fn lines<'a>(state: &State, width: u16, theme: &Theme) -> Vec<Line<'a>> {
-    let mut rows = state.keymap.help_rows();
+    // A replay's keys in a replay, in place of the operations (refused
+    // there); elsewhere not at all.
+    let replay = state.replay.is_some();
+    let mut rows = state.keymap.help_rows_of(|cmd| {
+        if cmd.is_replay() {
+            replay
+        } else {
+            !(replay && cmd.is_operation())
+        }
+    });
     // From 80 to 110 columns: three columns with the first key of each
     // command, so that most of the list fits an 80×24 terminal; else two
     // (with all keys from 110; below 80 the first key, so that the
@@ -70,7 +79,13 @@ fn lines<'a>(state: &State, width: u16, theme: &Theme) -> Vec<Line<'a>> {
     let mut commands: Vec<String> = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     for (cmd, what) in COMMANDS {
-        if !seen.contains(what) {
+        // :seek moves a replay; :note and :mark add to a live timeline.
+        let shown = if *cmd == "seek" {
+            replay
+        } else {
+            !(replay && matches!(*cmd, "note" | "mark"))
+        };
+        if shown && !seen.contains(what) {
             seen.push(what);
             commands.push(match *cmd {
                 "env" => ":env NAME".to_string(),

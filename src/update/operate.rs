@@ -43,6 +43,13 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
         return Vec::new();
     };
     let what = cmd.description().to_lowercase();
+    if state.replay.is_some() {
+        let text = format!(
+            "\"{what}\" is not available in a replay: it shows a recording and sends nothing"
+        );
+        flash(state, &text, Severity::Error);
+        return Vec::new();
+    }
     if e.read_only {
         let text = format!(
             "\"{what}\" is not available: {} is read-only (--read-only or read_only = true)",

@@ -123,6 +123,29 @@ pub(super) fn record(state: &mut State, env: usize, events: Vec<Event>) -> Vec<E
     vec![Effect::Record { events: all }]
 }
 
+/// A recorded event, replayed: kept in the timeline as it was, its mark
+/// set (a detection after recovery opens a new incident, as it did then).
+pub(super) fn replayed(state: &mut State, env: usize, event: Event) {
+    let active = env == state.active;
+    let Some(e) = state.envs.get_mut(env) else {
+        return;
+    };
+    if let Some(kind) = event.mark {
+        if kind == MarkKind::Detected && e.incident.get(MarkKind::Recovered).is_some() {
+            e.incident = tl::Incident::default();
+        }
+        e.incident.marks.insert(kind, event.time);
+    }
+    e.timeline.push_back(event);
+    while e.timeline.len() > tl::KEEP {
+        e.timeline.pop_front();
+        e.timeline_dropped += 1;
+    }
+    if active {
+        state.dirty = true;
+    }
+}
+
 /// Sets mark `kind` at `at` and returns its event.
 fn mark_event(e: &mut EnvState, kind: MarkKind, at: Timestamp, why: &str, session: &str) -> Event {
     e.incident.marks.insert(kind, at);

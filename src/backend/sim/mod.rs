@@ -174,6 +174,37 @@ impl SimBackend {
         })
     }
 
+    /// Builds the simulation of `world` from a description of the same
+    /// format as `assets/sim/world.toml` (measurements build large worlds
+    /// this way).
+    pub fn from_description(
+        text: &str,
+        world: &str,
+        seed: u64,
+        clock: SimClock,
+    ) -> Result<Self, SimError> {
+        let desc = world::parse(text)?;
+        let Some(w) = desc.worlds.iter().find(|w| w.name == world) else {
+            return Err(SimError::UnknownWorld {
+                name: world.to_string(),
+                known: desc
+                    .worlds
+                    .iter()
+                    .map(|w| w.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        let state = World::new(w, seed, clock.now());
+        Ok(Self {
+            account: state.account.clone(),
+            region: state.region.clone(),
+            clock,
+            world: Mutex::new(state),
+            trail: Mutex::new(Vec::new()),
+        })
+    }
+
     /// The audit records put into simulated CloudWatch Logs so far:
     /// `(group, stream, message)`.
     pub fn audit_trail(&self) -> Vec<(String, String, String)> {

@@ -295,3 +295,76 @@ fn the_fleet_timeline_lists_every_environment_and_leads_to_the_right_one() {
     press(&mut s, code(KeyCode::Enter));
     assert_eq!(s.env().map(|e| e.name.as_str()), Some("production"));
 }
+
+// --- replay
+
+#[test]
+fn replay_keys_outside_a_replay_say_where_they_work() {
+    let mut s = state();
+    for cmd in [
+        Command::ReplayPause,
+        Command::ReplaySeek,
+        Command::ReplayNextEvent,
+    ] {
+        let effects = update(&mut s, Action::Command(cmd));
+        assert!(effects.is_empty());
+        assert_eq!(s.replay_request, None);
+        let flash = s.flash.clone().expect("a hint");
+        assert!(flash.text.contains("honban replay"), "{}", flash.text);
+        assert_eq!(s.mode, Mode::Normal);
+    }
+}
+
+#[test]
+fn in_a_replay_keys_ask_the_player_and_seek_takes_a_time_or_an_offset() {
+    let mut s = state();
+    s.replay = Some(crate::state::ReplayStatus {
+        start: t0(),
+        end: t0() + chrono::TimeDelta::hours(1),
+        paused: false,
+        speed: 1,
+        damage: None,
+    });
+    update(&mut s, Action::Command(Command::ReplayNextMark));
+    assert_eq!(
+        s.replay_request.take(),
+        Some(crate::state::ReplayRequest::NextMark)
+    );
+    // @ opens the prompt; a time of the recorded day, or an offset.
+    update(&mut s, Action::Command(Command::ReplaySeek));
+    assert!(matches!(&s.mode, Mode::Command { input } if input == "seek "));
+    typed(&mut s, "03:10:30");
+    press(&mut s, code(KeyCode::Enter));
+    let at = t0()
+        .date_naive()
+        .and_hms_opt(3, 10, 30)
+        .expect("time")
+        .and_utc();
+    assert_eq!(
+        s.replay_request.take(),
+        Some(crate::state::ReplayRequest::Seek(at))
+    );
+    assert_eq!(
+        super::super::parse_seek("-90s", t0()),
+        Some(t0() - chrono::TimeDelta::seconds(90))
+    );
+    assert_eq!(
+        super::super::parse_seek("+2h", t0()),
+        Some(t0() + chrono::TimeDelta::hours(2))
+    );
+    assert_eq!(super::super::parse_seek("soon", t0()), None);
+    // A bad time is said, nothing is asked.
+    update(&mut s, Action::Command(Command::ReplaySeek));
+    typed(&mut s, "25:99");
+    press(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.replay_request, None);
+    assert!(s.flash.as_ref().is_some_and(|f| f.text.contains("+5m")));
+    // Notes, refreshes and operations are refused.
+    for cmd in [Command::Refresh, Command::Scale] {
+        assert!(update(&mut s, Action::Command(cmd)).is_empty());
+    }
+    update(&mut s, Action::Command(Command::Note));
+    typed(&mut s, "x");
+    press(&mut s, code(KeyCode::Enter));
+    assert!(s.envs[0].timeline.is_empty());
+}
