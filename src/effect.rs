@@ -15,6 +15,9 @@ pub struct AuditContext {
     /// What the operator saw before (as the dialog showed it).
     pub before: String,
     pub after: String,
+    /// A deploy's image as its registry answered when the operator
+    /// confirmed (`parameters.imageCheck` in the audit record).
+    pub image_check: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

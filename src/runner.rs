@@ -1367,7 +1367,16 @@ fn record_of(
         operation: op.name().to_string(),
         resource: op.resource().to_string(),
         calls: op.calls(),
-        parameters: op.parameters(),
+        parameters: {
+            let mut p = op.parameters();
+            if let (Some(check), Some(map)) = (&ctx.image_check, p.as_object_mut()) {
+                map.insert(
+                    "imageCheck".into(),
+                    serde_json::Value::String(check.clone()),
+                );
+            }
+            p
+        },
         before: Some(ctx.before.clone()),
         after: Some(ctx.after.clone()),
         dry_run: false,

@@ -700,11 +700,18 @@ async fn a_bad_image_fails_and_the_offered_rollback_restores_the_service() {
     // last: its final record says the circuit breaker rolled it back.
     // The intent says what the registry said when it was confirmed.
     assert!(
+        records[0].parameters["imageCheck"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("NOT FOUND: works-logue/api:bad-1")),
+        "{:?}",
+        records[0]
+    );
+    assert!(
         records[0]
             .after
             .as_deref()
-            .is_some_and(|a| a.contains("(ECR check: NOT FOUND: works-logue/api:bad-1")),
-        "{:?}",
+            .is_some_and(|a| a.ends_with("works-logue/api:bad-1")),
+        "the state asked for, nothing else: {:?}",
         records[0]
     );
     let deploy = &records[2];

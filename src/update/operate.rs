@@ -907,10 +907,10 @@ fn send(state: &mut State, env: usize, op: Operation) -> Vec<Effect> {
     };
     let n = state.activity.len() + 1;
     let id = format!("{}-{n}", state.session);
-    let (before, mut after) = op.before_after();
+    let (before, after) = op.before_after();
     // What the registry said of the image when the operator confirmed: the
     // audit log tells a deploy of a missing tag from an unchecked one.
-    if let Operation::DeployImage { to, .. } = &op {
+    let image_check = if let Operation::DeployImage { to, .. } = &op {
         let said = match state.image_checks.get(&(env, to.clone())) {
             Some(ImageCheck::Done(ImageLookup::Found(d))) => format!("exists, {}", d.digest),
             Some(ImageCheck::Done(ImageLookup::Missing { what })) => {
@@ -920,8 +920,10 @@ fn send(state: &mut State, env: usize, op: Operation) -> Vec<Effect> {
             Some(ImageCheck::NotEcr) => "not an ECR image, not checked".to_string(),
             Some(ImageCheck::Checking) | None => "no answer yet".to_string(),
         };
-        after = format!("{after} (ECR check: {said})");
-    }
+        Some(said)
+    } else {
+        None
+    };
     let context = AuditContext {
         environment: e.name.clone(),
         account: e.account().map(str::to_string),
@@ -930,6 +932,7 @@ fn send(state: &mut State, env: usize, op: Operation) -> Vec<Effect> {
         simulated: e.source == Source::Sim,
         before,
         after,
+        image_check,
     };
     let env_name = e.name.clone();
     let dry_run = state.dry_run;
