@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""The contenders of scripts/bench-first-screen.sh, one run each.
+
+    python first_screen.py boto3-sequential --endpoint URL --cluster NAME
+    python first_screen.py floor --endpoint URL --cluster NAME
+    python first_screen.py cli-script --cluster NAME > script.sh
+    python first_screen.py bench --endpoint URL --cluster NAME --config TOML \
+        --honban BIN [--baseline BIN] [--aws-venv DIR] [--rounds N]
+
+Each gathers the facts `honban status` judges an environment from: the
+caller identity, every service of the cluster (ListServices, every page;
+DescribeServices in batches of 10), the target groups the services name
+(DescribeTargetGroups in batches of 20, DescribeTargetHealth per group),
+every DB instance (DescribeDBInstances, every page) and every alarm
+(DescribeAlarms, metric and composite, every page), and prints one JSON
+line: how many of each it found and how long the calls took (seconds,
+clients already made).
+
+- boto3-sequential: one call after the other, as a plain script is written.
+- floor: the same calls with the least waiting the APIs allow: pages one
+  after the other (each needs the token of the one before), batches and
+  independent chains at once (a thread each).
+- cli-script: prints the AWS CLI script a user would write for the same
+  facts (one `aws` process per call; the CLI reads every page itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+REGION = "ap-northeast-1"
+
+
+def clients(endpoint: str):
+    import boto3
+    from botocore.config import Config
+
+    cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, max_pool_connections=50)
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+    return {
+        name: session.client(name, endpoint_url=endpoint, config=cfg)
+        for name in ("sts", "ecs", "rds", "cloudwatch", "elbv2")
+    }
+
+
+def chunks(items, n):
+    return [items[i : i + n] for i in range(0, len(items), n)]
+
+
+def pages(call, list_key, token_in, token_out, **kwargs):
+    """Every page of a listing, one request after the other."""
+    out, token = [], None
+    while True:
+        args = dict(kwargs)
+        if token:
+            args[token_in] = token
+        page = call(**args)
+        for key in list_key:
+            out += page.get(key, [])
+        token = page.get(token_out)
+        if not token:
+            return out
+
+
+def gather(c, cluster: str, parallel: bool) -> dict:
+    pool = ThreadPoolExecutor(max_workers=32) if parallel else None
+
+    def each(fn, items):
+        if pool is None:
+            return [fn(x) for x in items]
+        return list(pool.map(fn, items))
+
+    def services_chain():
+        arns = pages(
+            c["ecs"].list_services, ["serviceArns"], "nextToken", "nextToken",
+            cluster=cluster, maxResults=100,
+        )
+        described = each(
+            lambda batch: c["ecs"].describe_services(cluster=cluster, services=batch)["services"],
+            chunks(arns, 10),
+        )
+        services = [s for batch in described for s in batch]
+        tg_arns = sorted(
+            {lb["targetGroupArn"] for s in services for lb in s.get("loadBalancers", []) if lb.get("targetGroupArn")}
+        )
+        groups = [
+            g
+            for batch in each(
+                lambda b: c["elbv2"].describe_target_groups(TargetGroupArns=b)["TargetGroups"],
+                chunks(tg_arns, 20),
+            )
+            for g in batch
+        ]
+        health = each(
+            lambda g: c["elbv2"].describe_target_health(TargetGroupArn=g["TargetGroupArn"])[
+                "TargetHealthDescriptions"
+            ],
+            groups,
+        )
+        return {"services": len(services), "target_groups": len(groups), "targets": sum(map(len, health))}
+
+    def identity():
+        return {"account": c["sts"].get_caller_identity()["Account"]}
+
+    def databases():
+        dbs = pages(c["rds"].describe_db_instances, ["DBInstances"], "Marker", "Marker", MaxRecords=100)
+        return {"databases": len(dbs)}
+
+    def alarms():
+        found = pages(
+            c["cloudwatch"].describe_alarms,
+            ["MetricAlarms", "CompositeAlarms"],
+            "NextToken",
+            "NextToken",
+            AlarmTypes=["MetricAlarm", "CompositeAlarm"],
+            MaxRecords=100,
+        )
+        return {"alarms": len(found)}
+
+    chains = [identity, services_chain, databases, alarms]
+    started = time.perf_counter()
+    if pool is None:
+        parts = [f() for f in chains]
+    else:
+        with ThreadPoolExecutor(max_workers=len(chains)) as outer:
+            parts = list(outer.map(lambda f: f(), chains))
+    took = time.perf_counter() - started
+    if pool is not None:
+        pool.shutdown()
+    result = {"seconds": round(took, 4)}
+    for p in parts:
+        result.update(p)
+    return result
+
+
+CLI_SCRIPT = r"""#!/usr/bin/env bash
+# What an operator would write to see the same facts with the AWS CLI.
+set -euo pipefail
+export AWS_DEFAULT_REGION=ap-northeast-1
+cluster="$1"
+aws sts get-caller-identity --query Account --output text
+# The CLI reads every page itself.
+services=$(aws ecs list-services --cluster "$cluster" --query 'serviceArns[]' --output text)
+tgs=""
+set -- $services
+while [ $# -gt 0 ]; do
+    batch=("${@:1:10}")
+    shift $(( $# < 10 ? $# : 10 ))
+    out=$(aws ecs describe-services --cluster "$cluster" --services "${batch[@]}" \
+        --query 'services[].[serviceName,status,desiredCount,runningCount,join(`,`,loadBalancers[].targetGroupArn)]' \
+        --output text)
+    echo "$out"
+    tgs="$tgs $(echo "$out" | grep -o 'arn:aws:elasticloadbalancing[^[:space:],]*' || true)"
+done
+for tg in $(echo $tgs | tr ' ' '\n' | sort -u); do
+    aws elbv2 describe-target-health --target-group-arn "$tg" \
+        --query 'TargetHealthDescriptions[].[Target.Id,TargetHealth.State]' --output text
+done
+aws rds describe-db-instances --query 'DBInstances[].[DBInstanceIdentifier,DBInstanceStatus,MultiAZ]' --output text
+aws cloudwatch describe-alarms --alarm-types MetricAlarm CompositeAlarm \
+    --query '[MetricAlarms[].[AlarmName,StateValue],CompositeAlarms[].[AlarmName,StateValue]]' --output text
+"""
+
+
+def run_timed(argv, env, expect_ok=True):
+    """Runs argv; its wall time from process start to exit, and its stdout."""
+    import subprocess
+
+    started = time.perf_counter()
+    out = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    took = time.perf_counter() - started
+    if expect_ok and out.returncode not in (0, 1, 2):
+        raise SystemExit(f"{argv[0]} failed ({out.returncode}):\n{out.stderr.decode(errors='replace')[-2000:]}")
+    return took, out.stdout.decode(errors="replace")
+
+
+def honban_complete(stdout: str) -> str:
+    """What `honban status --output json` read, or why it is not complete."""
+    report = json.loads(stdout)
+    env = report["environments"][0]
+    kinds = {}
+    for check in env["checks"]:
+        kinds[check.get("kind", "?")] = kinds.get(check.get("kind", "?"), 0) + 1
+    if env["partial"] or env["errors"] or not env["account"]:
+        raise SystemExit(f"honban's read was not complete: {env['errors']}")
+    return " ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def bench(args) -> int:
+    import os
+
+    base_env = {
+        k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("HONBAN_LOG",)
+    }
+    base_env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    )
+    cli_script = os.path.join(args.workdir, "cli-script.sh")
+    with open(cli_script, "w") as f:
+        f.write(CLI_SCRIPT)
+    cli_env = dict(base_env)
+    cli_env["PATH"] = os.path.join(args.aws_venv, "bin") + os.pathsep + base_env.get("PATH", "")
+    cli_env["AWS_ENDPOINT_URL"] = args.endpoint
+    honban_env = dict(base_env, HOME=args.workdir, XDG_STATE_HOME=os.path.join(args.workdir, "state"))
+    me = os.path.abspath(__file__)
+    contenders = [("honban", args.honban)]
+    if args.baseline:
+        contenders.append(("honban (baseline)", args.baseline))
+    times = {name: [] for name, _ in contenders}
+    times.update({"floor (calls only)": [], "boto3 sequential (process)": [], "boto3 sequential (calls only)": [], "AWS CLI script": []})
+    seen = {}
+    for r in range(args.rounds):
+        for name, binary in contenders:
+            took, out = run_timed([binary, "--config", args.config, "status", "--output", "json"], honban_env)
+            seen[name] = honban_complete(out)
+            times[name].append(took)
+        took, out = run_timed([sys.executable, me, "floor", "--endpoint", args.endpoint, "--cluster", args.cluster], base_env)
+        floor = json.loads(out)
+        times["floor (calls only)"].append(floor.pop("seconds"))
+        seen["floor"] = floor
+        took, out = run_timed(
+            [sys.executable, me, "boto3-sequential", "--endpoint", args.endpoint, "--cluster", args.cluster], base_env
+        )
+        seq = json.loads(out)
+        times["boto3 sequential (process)"].append(took)
+        times["boto3 sequential (calls only)"].append(seq.pop("seconds"))
+        seen["boto3"] = seq
+        if r < args.cli_rounds:
+            took, out = run_timed(["bash", cli_script, args.cluster], cli_env)
+            times["AWS CLI script"].append(took)
+        print(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{k} {v[-1]:.3f}s" for k, v in times.items() if v), file=sys.stderr, flush=True)
+    for k, v in seen.items():
+        print(f"read by {k}: {v}", file=sys.stderr)
+    floor_m = median(times["floor (calls only)"])
+    cli_m = median(times["AWS CLI script"]) if times["AWS CLI script"] else None
+    print(f"\n| contender | median | min | max | runs | × floor | CLI ÷ it |")
+    print("|---|---|---|---|---|---|---|")
+    for k, v in times.items():
+        if not v:
+            continue
+        m = median(v)
+        vs_cli = f"{cli_m / m:.1f}×" if cli_m else "-"
+        print(f"| {k} | {m * 1000:.0f} ms | {min(v) * 1000:.0f} ms | {max(v) * 1000:.0f} ms | {len(v)} | {m / floor_m:.2f} | {vs_cli} |")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("mode", choices=["boto3-sequential", "floor", "cli-script", "bench"])
+    parser.add_argument("--endpoint")
+    parser.add_argument("--cluster", required=True)
+    parser.add_argument("--config", help="bench: the honban config of the environment")
+    parser.add_argument("--honban", help="bench: the honban binary")
+    parser.add_argument("--baseline", help="bench: another honban binary to compare")
+    parser.add_argument("--aws-venv", help="bench: the virtualenv with awscli")
+    parser.add_argument("--workdir", help="bench: a scratch directory")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--cli-rounds", type=int, default=3, help="bench: rounds that also run the (slow) CLI script")
+    args = parser.parse_args()
+    if args.mode == "bench":
+        return bench(args)
+    if args.mode == "cli-script":
+        sys.stdout.write(CLI_SCRIPT)
+        return 0
+    c = clients(args.endpoint)
+    result = gather(c, args.cluster, parallel=args.mode == "floor")
+    print(json.dumps(result, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
