@@ -87,31 +87,40 @@ for _ in $(seq 100); do
 done
 proxy="http://127.0.0.1:$(awk '/^READY/ {print $2}' "$work/proxy.out")"
 
-name=bench-001
-seed=(--extra-services 102 --extra-tasks 102 --extra-dbs 1 --extra-alarms 102)
+# seed 001: 3 + 102 services, 6 + 102 tasks, 2 + 1 databases, 14 + 4 + 102
+# alarms. --large (300 services, 3 000 tasks, 20 databases, 500 alarms):
+# three clusters of 3 + 97 services and 6 + 994 tasks, 2 + 4 databases
+# (+ 2 in the first) and 18 + 148 alarms (+ 2 in the first).
+names=(bench-001)
+seeds=("--extra-services 102 --extra-tasks 102 --extra-dbs 1 --extra-alarms 102")
 if [[ "$large" == 1 ]]; then
-    name=bench-large
-    seed=(--extra-services 297 --extra-tasks 2994 --extra-dbs 18 --extra-alarms 482)
+    names=(large-a large-b large-c)
+    seeds=("--extra-services 97 --extra-tasks 994 --extra-dbs 6 --extra-alarms 150"
+           "--extra-services 97 --extra-tasks 994 --extra-dbs 4 --extra-alarms 148"
+           "--extra-services 97 --extra-tasks 994 --extra-dbs 4 --extra-alarms 148")
 fi
-echo "==> seeding $name (${seed[*]})" >&2
-"$venv/bin/python" scripts/seed-moto.py --endpoint "http://127.0.0.1:$moto_port" --name "$name" "${seed[@]}" >"$work/seed.json"
-
-cat >"$work/config.toml" <<EOF
-[[environment]]
-name = "bench"
-region = "ap-northeast-1"
-endpoint_url = "$proxy"
-[[environment.clusters]]
-name = "$name"
-EOF
+clusters=""
+{
+    echo '[[environment]]'
+    echo 'name = "bench"'
+    echo 'region = "ap-northeast-1"'
+    echo "endpoint_url = \"$proxy\""
+} >"$work/config.toml"
+for i in "${!names[@]}"; do
+    echo "==> seeding ${names[$i]} (${seeds[$i]})" >&2
+    # shellcheck disable=SC2086 # the seed arguments are words
+    "$venv/bin/python" scripts/seed-moto.py --endpoint "http://127.0.0.1:$moto_port" \
+        --name "${names[$i]}" ${seeds[$i]} >"$work/seed-$i.json"
+    printf '[[environment.clusters]]\nname = "%s"\n' "${names[$i]}" >>"$work/config.toml"
+    clusters="${clusters:+$clusters,}${names[$i]}"
+done
 
 echo "==> $rounds interleaved rounds, ${latency} ms a request" >&2
-args=(bench --endpoint "$proxy" --cluster "$name" --config "$work/config.toml" --honban "$honban"
+args=(bench --endpoint "$proxy" --cluster "$clusters" --config "$work/config.toml" --honban "$honban"
       --aws-venv "$bench_venv" --workdir "$work" --rounds "$rounds")
 if [[ -n "$baseline" ]]; then
     args+=(--baseline "$baseline")
 fi
 "$bench_venv/bin/python" scripts/bench/first_screen.py "${args[@]}"
 echo "" >&2
-echo "requests per API (all rounds, every contender; proxy counts):" >&2
-"$venv/bin/python" -c "import json,urllib.request; print(json.dumps(json.load(urllib.request.urlopen('$proxy/__proxy/counts')), indent=1))" >&2
+

@@ -76,16 +76,20 @@ def gather(c, cluster: str, parallel: bool) -> dict:
             return [fn(x) for x in items]
         return list(pool.map(fn, items))
 
-    def services_chain():
+    def cluster_services(name):
         arns = pages(
             c["ecs"].list_services, ["serviceArns"], "nextToken", "nextToken",
-            cluster=cluster, maxResults=100,
+            cluster=name, maxResults=100,
         )
         described = each(
-            lambda batch: c["ecs"].describe_services(cluster=cluster, services=batch)["services"],
+            lambda batch: c["ecs"].describe_services(cluster=name, services=batch)["services"],
             chunks(arns, 10),
         )
-        services = [s for batch in described for s in batch]
+        return [s for batch in described for s in batch]
+
+    def services_chain():
+        # Every cluster at once (each its own chain).
+        services = [s for part in each(cluster_services, cluster.split(",")) for s in part]
         tg_arns = sorted(
             {lb["targetGroupArn"] for s in services for lb in s.get("loadBalancers", []) if lb.get("targetGroupArn")}
         )
@@ -143,11 +147,12 @@ CLI_SCRIPT = r"""#!/usr/bin/env bash
 # What an operator would write to see the same facts with the AWS CLI.
 set -euo pipefail
 export AWS_DEFAULT_REGION=ap-northeast-1
-cluster="$1"
+clusters="$1"
 aws sts get-caller-identity --query Account --output text
+tgs=""
+for cluster in ${clusters//,/ }; do
 # The CLI reads every page itself.
 services=$(aws ecs list-services --cluster "$cluster" --query 'serviceArns[]' --output text)
-tgs=""
 set -- $services
 while [ $# -gt 0 ]; do
     batch=("${@:1:10}")
@@ -157,6 +162,7 @@ while [ $# -gt 0 ]; do
         --output text)
     echo "$out"
     tgs="$tgs $(echo "$out" | grep -o 'arn:aws:elasticloadbalancing[^[:space:],]*' || true)"
+done
 done
 for tg in $(echo $tgs | tr ' ' '\n' | sort -u); do
     aws elbv2 describe-target-health --target-group-arn "$tg" \
@@ -226,15 +232,29 @@ def bench(args) -> int:
     times = {name: [] for name, _ in contenders}
     times.update({"floor (calls only)": [], "boto3 sequential (process)": [], "boto3 sequential (calls only)": [], "AWS CLI script": []})
     seen = {}
+    requests = {}
+
+    def counted(name, r):
+        """The proxy's counts of the run just made (first round only)."""
+        import urllib.request
+
+        if r == 0:
+            with urllib.request.urlopen(f"{args.endpoint}/__proxy/counts") as f:
+                requests[name] = json.load(f)
+        urllib.request.urlopen(urllib.request.Request(f"{args.endpoint}/__proxy/reset", data=b"", method="POST")).read()
+
+    counted("-", 1)
     for r in range(args.rounds):
         for name, binary in contenders:
             took, out = run_timed([binary, "--config", args.config, "status", "--output", "json"], honban_env)
             seen[name] = honban_complete(out)
             times[name].append(took)
+            counted(name, r)
         took, out = run_timed([sys.executable, me, "floor", "--endpoint", args.endpoint, "--cluster", args.cluster], base_env)
         floor = json.loads(out)
         times["floor (calls only)"].append(floor.pop("seconds"))
         seen["floor"] = floor
+        counted("floor", r)
         took, out = run_timed(
             [sys.executable, me, "boto3-sequential", "--endpoint", args.endpoint, "--cluster", args.cluster], base_env
         )
@@ -242,9 +262,11 @@ def bench(args) -> int:
         times["boto3 sequential (process)"].append(took)
         times["boto3 sequential (calls only)"].append(seq.pop("seconds"))
         seen["boto3"] = seq
+        counted("boto3", r)
         if r < args.cli_rounds:
             took, out = run_timed(["bash", cli_script, args.cluster], cli_env)
             times["AWS CLI script"].append(took)
+            counted("AWS CLI", r)
         print(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{k} {v[-1]:.3f}s" for k, v in times.items() if v), file=sys.stderr, flush=True)
     for k, v in seen.items():
         print(f"read by {k}: {v}", file=sys.stderr)
@@ -258,6 +280,13 @@ def bench(args) -> int:
         m = median(v)
         vs_cli = f"{cli_m / m:.1f}×" if cli_m else "-"
         print(f"| {k} | {m * 1000:.0f} ms | {min(v) * 1000:.0f} ms | {max(v) * 1000:.0f} ms | {len(v)} | {m / floor_m:.2f} | {vs_cli} |")
+    names = [n for n in requests if n != "-"]
+    ops = sorted({op for n in names for op in requests[n]})
+    print(f"\n| requests of one read | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for op in ops:
+        print(f"| {op} | " + " | ".join(str(requests[n].get(op, 0)) for n in names) + " |")
+    print("| total | " + " | ".join(str(sum(requests[n].values())) for n in names) + " |")
     return 0
 
 
@@ -265,7 +294,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("mode", choices=["boto3-sequential", "floor", "cli-script", "bench"])
     parser.add_argument("--endpoint")
-    parser.add_argument("--cluster", required=True)
+    parser.add_argument("--cluster", required=True, help="a cluster, or several separated by commas")
     parser.add_argument("--config", help="bench: the honban config of the environment")
     parser.add_argument("--honban", help="bench: the honban binary")
     parser.add_argument("--baseline", help="bench: another honban binary to compare")
