@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -280,6 +281,28 @@ def bench(args) -> int:
         m = median(v)
         vs_cli = f"{cli_m / m:.1f}×" if cli_m else "-"
         print(f"| {k} | {m * 1000:.0f} ms | {min(v) * 1000:.0f} ms | {max(v) * 1000:.0f} ms | {len(v)} | {m / floor_m:.2f} | {vs_cli} |")
+    # Peak resident memory of one more (untimed) read by each honban.
+    import subprocess
+
+    for name, binary in contenders:
+        probe = (
+            "import resource, subprocess, sys; "
+            "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", probe, binary, "--config", args.config, "status", "--output", "json"],
+            env=honban_env, stdout=subprocess.PIPE, check=True,
+        )
+        print(f"peak RSS of {name} status: {int(out.stdout) / 1024:.1f} MB")
+    # The console itself: the requests of its first refresh (everything,
+    # tasks, task definitions, scaling, snapshots and metrics included).
+    refresh = console_refresh(args, honban_env)
+    print("\n| requests of the console's first refresh | honban | fewest the APIs allow |")
+    print("|---|---|---|")
+    for op, n in sorted(refresh.items()):
+        print(f"| {op} | {n} | {floor_of(op, args, n)} |")
+    print(f"| total | {sum(refresh.values())} | |")
     names = [n for n in requests if n != "-"]
     ops = sorted({op for n in names for op in requests[n]})
     print(f"\n| requests of one read | " + " | ".join(names) + " |")
@@ -288,6 +311,85 @@ def bench(args) -> int:
         print(f"| {op} | " + " | ".join(str(requests[n].get(op, 0)) for n in names) + " |")
     print("| total | " + " | ".join(str(sum(requests[n].values())) for n in names) + " |")
     return 0
+
+
+def console_refresh(args, env) -> dict:
+    """Runs the console in a pseudo-terminal (intervals of 10 minutes, so
+    one refresh), waits until its requests stop for 3 s, quits with `q`,
+    and returns the proxy's counts of that refresh."""
+    import os
+    import pty
+    import select
+    import urllib.request
+
+    def counts():
+        with urllib.request.urlopen(f"{args.endpoint}/__proxy/counts") as f:
+            return json.load(f)
+
+    urllib.request.urlopen(urllib.request.Request(f"{args.endpoint}/__proxy/reset", data=b"", method="POST")).read()
+    config = os.path.join(args.workdir, "console.toml")
+    with open(args.config) as f:
+        text = f.read()
+    with open(config, "w") as f:
+        f.write(
+            "[refresh]\nservices_secs = 600\ntasks_secs = 600\ndatabases_secs = 600\n"
+            "alarms_secs = 600\nmetrics_secs = 600\n\n" + text
+        )
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ.clear()
+        os.environ.update(env, TERM="xterm-256color", COLUMNS="160", LINES="48")
+        os.execv(args.honban, [args.honban, "--config", config])
+    last, quiet_since, started = None, time.monotonic(), time.monotonic()
+    while True:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                os.read(fd, 65536)
+            except OSError:
+                break
+        now = counts()
+        if now != last:
+            last, quiet_since = now, time.monotonic()
+        elif now and time.monotonic() - quiet_since > 3.0:
+            break
+        if time.monotonic() - started > 120:
+            break
+    os.write(fd, b"q")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        try:
+            if select.select([fd], [], [], 0.2)[0]:
+                os.read(fd, 65536)
+        except OSError:
+            pass
+    else:
+        os.kill(pid, 9)
+    return last or {}
+
+
+def floor_of(op: str, args, n: int) -> str:
+    """The fewest requests of `op` a refresh of the seeded clusters needs,
+    from the seed summaries (pages of 100; 10 services / 100 tasks a
+    describe; ListTasks for RUNNING and STOPPED); "-" where the seed does
+    not say."""
+    import glob
+    import math
+
+    seeds = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(args.workdir, "seed-*.json")))]
+    clusters = [(len(s.get("services", [])), int(s.get("tasks", 0))) for s in seeds]
+    if op == "ecs:ListServices":
+        return str(sum(max(1, math.ceil(sv / 100)) for sv, _ in clusters))
+    if op == "ecs:DescribeServices":
+        return str(sum(math.ceil(sv / 10) for sv, _ in clusters))
+    if op == "ecs:ListTasks":
+        return str(sum(max(1, math.ceil(t / 100)) + 1 for _, t in clusters))
+    if op == "ecs:DescribeTasks":
+        return str(sum(math.ceil(t / 100) for _, t in clusters))
+    return "-"
 
 
 def main() -> int:
