@@ -1,8 +1,9 @@
 //! The fault suite: the real binary in a pseudo-terminal, against moto
 //! behind a proxy of each test's own (tests/moto/proxy.py) that the test
 //! stops, starts again, throttles or slows down, or against a server that
-//! never answers. Each test waits for what it expects with a deadline,
-//! never a fixed sleep before an assertion. These run in CI with the rest
+//! never answers. Each test waits for what it expects with a deadline;
+//! the only sleeps are the windows request rates are measured over and the
+//! time a fault is kept up. These run in CI with the rest
 //! (moto is required there: `tests/support/moto.rs` panics without it).
 //!
 //! Faults covered elsewhere: server errors, throttles and expired
@@ -385,7 +386,6 @@ fn kill_9_during_an_operation_keeps_the_intent_and_the_next_start_reads_it_back(
     pty.send_str("3");
     pty.key_enter();
     ok(pty.wait_until("the confirmation", KEY, |s| s.contains("UpdateService")));
-    std::thread::sleep(Duration::from_millis(300));
     pty.send_str("y");
     let audit = pty.state_home().join("honban/audit.jsonl");
     let read = |path: &std::path::Path| -> Vec<serde_json::Value> {
