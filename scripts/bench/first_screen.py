@@ -268,7 +268,7 @@ def bench(args) -> int:
             took, out = run_timed(["bash", cli_script, args.cluster], cli_env)
             times["AWS CLI script"].append(took)
             counted("AWS CLI", r)
-        print(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{k} {v[-1]:.3f}s" for k, v in times.items() if v), file=sys.stderr, flush=True)
+        print(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{k} {v[-1]:.3f}s" for k, v in times.items() if len(v) == r + 1), file=sys.stderr, flush=True)
     for k, v in seen.items():
         print(f"read by {k}: {v}", file=sys.stderr)
     floor_m = median(times["floor (calls only)"])
