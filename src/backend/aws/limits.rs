@@ -1,4 +1,4 @@
-//! Request rates per AWS API after the services' published limits, shared
+//! Request rates per AWS API after the services' documented limits, shared
 //! by every poller of every environment that reaches the same account and
 //! region, adapting down when AWS throttles and back up when it stops
 //! (AIMD), and the request counters of the diagnostics view.
@@ -62,32 +62,30 @@ const fn q(burst: f64, rate: f64) -> Quota {
     Quota { burst, rate }
 }
 
-/// The bucket an API shares and its published limit, by the service names
-/// of [`AwsBackend::call`](super::AwsBackend) and the operation.
+/// The bucket an API shares and the limit we keep to, by the service names
+/// of [`AwsBackend::call`](super::AwsBackend) and the operation. Each is
+/// at or below what AWS documents for an account's defaults (an account
+/// with raised quotas is only used below them); where AWS publishes no
+/// figure for an API we use a conservative one and say so.
 ///
-/// Sources (the account's defaults; an account with raised quotas is only
-/// used below them):
 /// - ECS, <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html>:
-///   every API belongs to a group with a token bucket per account and
-///   region; cluster read actions (DescribeClusters, ListClusters) have a
-///   bucket of 50 refilled at 20 a second. We use the same 50 / 20 for the
-///   service, task and task-definition read groups (AWS publishes these
-///   groups at or above the cluster reads) and 20 / 1 for the
-///   mutating calls we make one at a time anyway.
+///   a token bucket per account, region and group of APIs; its example,
+///   the cluster read actions (DescribeClusters, ListClusters), has a
+///   bucket of 50 refilled at 20 a second. We keep the service, task and
+///   task-definition reads to the same 50 / 20, and our changes (sent one
+///   at a time anyway) to 20 / 1.
 /// - CloudWatch, <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html>:
-///   DescribeAlarms and DescribeAlarmHistory 9 TPS, GetMetricData 50 TPS,
-///   Enable/DisableAlarmActions 3 TPS.
+///   DescribeAlarms and DescribeAlarmHistory 9 TPS, GetMetricData 50 TPS;
+///   Enable/DisableAlarmActions we keep to 3 a second.
 /// - CloudWatch Logs, <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html>:
-///   FilterLogEvents 5 TPS per account and region, PutLogEvents 800 TPS.
+///   FilterLogEvents 5 TPS per account and region; PutLogEvents (far
+///   higher) we keep to 50.
 /// - STS, <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>:
-///   600 requests a second per account and region.
-/// - RDS, <https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#USER_Limits.Throttling>:
-///   throttled by a token bucket per account and region; the describes we
-///   use at 40 burst / 10 a second (below the published per-API figures).
-/// - ELBv2, <https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/Welcome.html>
-///   and Application Auto Scaling,
-///   <https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-limits.html>:
-///   describes at 40 burst / 10 a second, registrations 10 / 1.
+///   600 requests a second per account and region; we keep to 100.
+/// - RDS (<https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html>),
+///   ELBv2 and Application Auto Scaling throttle per account and region
+///   without a per-API figure we could cite: their reads at 40 burst / 10 a
+///   second, their changes at 10 / 1.
 ///
 /// An API not listed here gets 8 / 2: safe for anything.
 pub fn quota(service: &str, op: &str) -> (&'static str, Quota) {
@@ -350,8 +348,7 @@ impl Stats {
         self.lock().entry(op.to_string()).or_default().sent += 1;
     }
 
-    /// An attempt answered with a throttling error; `rate` is what the
-    /// API is allowed now.
+    /// An attempt answered with a throttling error.
     pub fn throttled(&self, op: &str) {
         self.lock().entry(op.to_string()).or_default().throttles += 1;
     }
@@ -359,7 +356,7 @@ impl Stats {
     /// The rate `op` is allowed now, in requests a minute.
     pub fn set_rate(&self, op: &str, per_sec: f64) {
         let per_min = (per_sec * 60.0).round().max(0.0);
-        // At most 600 a second × 60: well inside u32.
+        // Rates are at most a few hundred a second: well inside u32.
         self.lock().entry(op.to_string()).or_default().rate_per_min = per_min as u32;
     }
 
