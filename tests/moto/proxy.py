@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A thin, AWS-faithful layer in front of a moto server, for honban's tests.
 
-    python tests/moto/proxy.py --listen 127.0.0.1:0 --moto http://127.0.0.1:5000
+    python tests/moto/proxy.py --listen 127.0.0.1:0 --moto http://127.0.0.1:5000 [--latency-ms 25]
 
 Prints ``READY <port>`` on stdout once it listens. Every request is forwarded
 to moto unchanged (method, path, query, headers including
