@@ -292,6 +292,8 @@ impl App {
                 // What is on screen now has been shown (a confirmation
                 // starts accepting keys).
                 self.dispatch(Action::Drawn);
+                #[cfg(debug_assertions)]
+                injected_panic();
                 // An alarm fired where the bell is on: the frame shows which.
                 if std::mem::take(&mut self.state.bell) {
                     ring_bell();
@@ -598,5 +600,16 @@ fn ring_bell() {
     let mut out = std::io::stdout();
     if let Err(e) = out.write_all(b"\x07").and_then(|()| out.flush()) {
         tracing::warn!(error = %e, "the bell could not be rung");
+    }
+}
+
+/// Debug builds only, for the fault suite: `HONBAN_TEST_PANIC=after-draw`
+/// panics in the event loop once a frame is drawn, outside any contained
+/// task, to prove that the panic hook gives the terminal back. A release
+/// build has no such switch.
+#[cfg(debug_assertions)]
+fn injected_panic() {
+    if std::env::var_os("HONBAN_TEST_PANIC").is_some_and(|v| v == "after-draw") {
+        panic!("injected by HONBAN_TEST_PANIC=after-draw (a test of the terminal's restoration)");
     }
 }

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::join_all;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
@@ -1291,9 +1292,11 @@ impl Runner {
             Resource::Identity => Data::Identity(self.bounded(b.caller_identity()).await?),
             Resource::Clusters => Data::Clusters(self.bounded(b.list_clusters()).await?),
             Resource::Services => {
+                // Every cluster at once.
+                let reads = clusters.iter().map(|c| self.bounded(b.services(c)));
                 let mut all = Listing::default();
-                for c in clusters {
-                    let mut l = match self.bounded(b.services(c)).await {
+                for (c, r) in clusters.iter().zip(join_all(reads).await) {
+                    let mut l = match r {
                         Err(e) if gone(&e) => continue,
                         r => r?,
                     };
@@ -1311,9 +1314,10 @@ impl Runner {
                 Data::Scaling(all)
             }
             Resource::Tasks => {
+                let reads = clusters.iter().map(|c| self.bounded(b.tasks(c)));
                 let mut all = Listing::default();
-                for c in clusters {
-                    let mut l = match self.bounded(b.tasks(c)).await {
+                for (c, r) in clusters.iter().zip(join_all(reads).await) {
+                    let mut l = match r {
                         Err(e) if gone(&e) => continue,
                         r => r?,
                     };
@@ -1460,18 +1464,19 @@ pub fn interval_of(resource: Resource, intervals: &RefreshIntervals) -> Duration
 }
 
 /// Starts one poller per environment and resource kind. Each sends
-/// `PollDue` on its interval (the first at once); `update` skips a tick
-/// while a request is in flight. Pollers of later environments start a
-/// little later so their requests are spread out.
+/// `PollDue` on its interval, the first at once: every chain of the first
+/// screen starts together (the backend's per-API limits, not a stagger
+/// here, keep the requests within what AWS allows); `update` skips a tick
+/// while a request is in flight.
 pub fn start_pollers(
     envs: &[(usize, RefreshIntervals)],
     tx: &UnboundedSender<Action>,
     cancel: &CancellationToken,
 ) {
-    for (i, (env, intervals)) in envs.iter().enumerate() {
-        for (j, resource) in Resource::ALL.into_iter().enumerate() {
+    for (env, intervals) in envs {
+        for resource in Resource::ALL {
             let period = interval_of(resource, intervals);
-            let delay = Duration::from_millis((i * 150 + j * 20) as u64);
+            let delay = Duration::ZERO;
             let env = *env;
             tick(tx, cancel, delay, period, move || Action::PollDue {
                 env,

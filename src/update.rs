@@ -467,6 +467,57 @@ fn apply<T>(
     }
 }
 
+/// A panel whose server could not be reached (refused, timed out, a
+/// server error) tries again at its own interval, never later: it is the
+/// probe that notices the server is back within one interval. Its
+/// requests stay at the steady rate (one per interval, one in flight).
+/// Throttling and credential errors keep their exponential backoff.
+fn cap_outage_backoff<T>(panel: &mut Panel<T>, at: crate::domain::Timestamp, interval: TimeDelta) {
+    if matches!(
+        panel.load,
+        LoadState::Failed(crate::backend::BackendError::Unavailable { .. })
+    ) && let Some(t) = panel.retry_at
+    {
+        panel.retry_at = Some(t.min(at + interval));
+    }
+}
+
+/// An answer from the environment: its other panels backing off after an
+/// outage or a credentials error try again at their pollers' next turn,
+/// each at its own interval: recovery within one interval, and no burst
+/// (the pollers keep their rhythm). A throttled API stays backed off
+/// (another API's answer says nothing of it), and so does a panel whose
+/// request was refused as invalid or not found.
+fn release_backoffs(e: &mut EnvState) {
+    macro_rules! release {
+        ($($p:ident),*) => {$(
+            if e.$p.retry_at.is_some()
+                && matches!(
+                    e.$p.load,
+                    LoadState::Failed(
+                        crate::backend::BackendError::Unavailable { .. }
+                            | crate::backend::BackendError::Unauthorized { .. }
+                    )
+                )
+            {
+                e.$p.retry_at = None;
+            }
+        )*};
+    }
+    release!(
+        identity,
+        discovered_clusters,
+        services,
+        scaling,
+        tasks,
+        databases,
+        snapshots,
+        alarms,
+        targets,
+        metrics
+    );
+}
+
 fn on_loaded(
     state: &mut State,
     env: usize,
@@ -493,6 +544,8 @@ fn on_loaded(
     } else {
         timeline::derive(e, resource, at, &result)
     };
+    let interval = TimeDelta::from_std(crate::runner::interval_of(resource, &e.intervals))
+        .unwrap_or(TimeDelta::MAX);
     macro_rules! take {
         ($panel:expr, $variant:ident, $conv:expr) => {{
             let panel = &mut $panel;
@@ -509,6 +562,7 @@ fn on_loaded(
                 Err(err) => Err(err),
             };
             apply(panel, at, result);
+            cap_outage_backoff(panel, at, interval);
         }};
     }
     match resource {
@@ -546,6 +600,9 @@ fn on_loaded(
         for r in [Resource::Services, Resource::Scaling, Resource::Tasks] {
             effects.extend(poll(state, env, r, false));
         }
+    }
+    if succeeded && let Some(e) = state.envs.get_mut(env) {
+        release_backoffs(e);
     }
     if succeeded && resource != Resource::Identity {
         effects.extend(reread_identity(state, env));

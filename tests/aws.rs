@@ -4620,3 +4620,35 @@ async fn exec_in_read_only_is_refused_by_the_key_and_by_the_guard() {
     assert_eq!(mutating_counts(moto, &account), ops(&[]));
     assert!(!plugin.path().join("calls.log").exists());
 }
+
+/// The SDK's own retries are real requests: counted (the diagnostics
+/// view's SENT), throttles counted per attempt, and the API's allowed rate
+/// halved by them and given back by the answers that follow.
+#[tokio::test]
+async fn sdk_retries_are_counted_and_throttles_slow_the_api_down() {
+    let moto = Moto::shared();
+    let account = fresh_account();
+    moto.seed(&account, &["--name", "retries", "--minimal"]);
+    let b = AwsBackend::connect(
+        &env_config("retries", &moto.endpoint, "retries"),
+        ConnectOptions {
+            max_attempts: 3,
+            ..options(&account)
+        },
+    )
+    .await;
+    moto.inject_fault(&account, "ecs:ListServices", "throttle", 2);
+    b.services("retries")
+        .await
+        .expect("the third attempt answers");
+    assert_eq!(moto.count(&account, "ecs:ListServices"), 3);
+    let s = b.request_stats()["ecs:ListServices"];
+    assert_eq!((s.calls, s.sent, s.throttles, s.errors), (1, 3, 2, 0));
+    // Two throttles within a second are one signal: half of 20/s, and the
+    // answer after them gives a twentieth back: 11/s.
+    assert_eq!(s.rate_per_min, 11 * 60, "{s:?}");
+    // DescribeServices shares the bucket of ListServices.
+    let d = b.request_stats()["ecs:DescribeServices"];
+    assert_eq!(d.sent, d.calls);
+    assert!(d.rate_per_min > 11 * 60, "{d:?}");
+}

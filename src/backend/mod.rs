@@ -253,11 +253,20 @@ pub trait Backend: Send + Sync {
 /// Counters of one API operation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OpStats {
+    /// Calls the console made.
     pub calls: u64,
+    /// Requests that went out for them: each call's attempts, the SDK's
+    /// own retries included.
+    pub sent: u64,
+    /// Calls that failed.
     pub errors: u64,
+    /// Requests answered with a throttling error.
     pub throttles: u64,
     /// Duration of the last call, in milliseconds.
     pub last_ms: u64,
+    /// The rate the API is allowed now (requests a minute; 0: not known
+    /// yet), lower than published while AWS throttles.
+    pub rate_per_min: u32,
 }
 
 /// The most queries one `GetMetricData` request may carry.

@@ -1,5 +1,7 @@
 //! The console's own view of its requests: per environment and API, the
-//! calls, errors and throttles, and each panel's load state and backoff.
+//! calls, the requests sent for them (SDK retries included), errors,
+//! throttles and the rate each API is allowed now, and each panel's load
+//! state and backoff.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -77,9 +79,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         theme,
     );
 
-    let total: u64 = env.request_stats.values().map(|s| s.calls).sum();
+    let calls: u64 = env.request_stats.values().map(|s| s.calls).sum();
+    let sent: u64 = env.request_stats.values().map(|s| s.sent).sum();
     let block = panel(
-        &format!("Requests of {} ({total} sent)", env.name),
+        &format!(
+            "Requests of {} ({sent} sent for {calls} calls, SDK retries included)",
+            env.name
+        ),
         None,
         state.now,
         theme,
@@ -100,9 +106,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .request_stats
         .iter()
         .map(|(op, s)| {
+            // Below the published rate: slowed down after throttles.
+            let rate = if s.rate_per_min == 0 {
+                String::new()
+            } else {
+                format!("{:.1}/s", f64::from(s.rate_per_min) / 60.0)
+            };
             Row::new(vec![
                 Cell::from(op.clone()),
                 Cell::from(s.calls.to_string()),
+                Cell::from(s.sent.to_string()),
                 Cell::from(Span::styled(
                     s.errors.to_string(),
                     if s.errors > 0 { theme.error } else { theme.dim },
@@ -116,20 +129,31 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     },
                 )),
                 Cell::from(format!("{} ms", s.last_ms)),
+                Cell::from(rate),
             ])
         })
         .collect();
     draw_table(
         frame,
         inner,
-        &["API", "CALLS", "ERRORS", "THROTTLED", "LAST"],
+        &[
+            "API",
+            "CALLS",
+            "SENT",
+            "ERRORS",
+            "THROTTLED",
+            "LAST",
+            "RATE",
+        ],
         rows,
         &[
             Constraint::Fill(1),
-            Constraint::Length(7),
-            Constraint::Length(7),
+            Constraint::Length(6),
+            Constraint::Length(6),
+            Constraint::Length(6),
             Constraint::Length(9),
             Constraint::Length(8),
+            Constraint::Length(7),
         ],
         None,
         theme,

@@ -677,6 +677,100 @@ fn a_failed_manual_refresh_does_not_push_the_pollers_back() {
     assert!(fetch_generation(&update(&mut s, due)).is_some());
 }
 
+/// An outage: a panel that cannot reach the server tries again at its own
+/// interval however often it failed (the probe that sees the server come
+/// back), throttling still backs off exponentially, and the first answer
+/// after the outage releases the other panels' backoff, but not a
+/// throttled one's.
+#[test]
+fn an_outage_is_retried_at_the_interval_and_an_answer_releases_the_others() {
+    let mut s = state();
+    let fetch = |s: &mut State, resource: Resource| {
+        update(s, Action::PollDue { env: 0, resource })
+            .iter()
+            .find_map(|e| match e {
+                Effect::Fetch {
+                    resource: r,
+                    generation,
+                    ..
+                } if *r == resource => Some(*generation),
+                _ => None,
+            })
+    };
+    let answer = |s: &mut State, resource: Resource, generation: u64, result| {
+        let at = s.now;
+        update(
+            s,
+            Action::Loaded {
+                env: 0,
+                resource,
+                generation,
+                at,
+                result,
+            },
+        );
+    };
+    let refused = || {
+        Err(BackendError::Unavailable {
+            message: "connection refused".into(),
+        })
+    };
+    let interval = |s: &State, r: Resource| {
+        chrono::TimeDelta::from_std(crate::runner::interval_of(r, &s.envs[0].intervals))
+            .expect("an interval")
+    };
+    // Ten failures in a row: the services are asked again after one
+    // interval, not after minutes.
+    for _ in 0..10 {
+        let g = fetch(&mut s, Resource::Services).expect("polled");
+        answer(&mut s, Resource::Services, g, refused());
+        let retry = s.envs[0].services.retry_at.expect("backing off");
+        assert!(retry - s.now <= interval(&s, Resource::Services));
+        s.now = retry;
+    }
+    assert_eq!(s.envs[0].services.failures_in_row, 10);
+    // Databases fail too; alarms are throttled (backed off for longer).
+    let g = fetch(&mut s, Resource::Databases).expect("polled");
+    answer(&mut s, Resource::Databases, g, refused());
+    let start = s.now;
+    for _ in 0..4 {
+        s.now = s.envs[0].alarms.retry_at.unwrap_or(s.now);
+        let g = fetch(&mut s, Resource::Alarms).expect("polled");
+        answer(
+            &mut s,
+            Resource::Alarms,
+            g,
+            Err(BackendError::Throttled {
+                message: "Rate exceeded".into(),
+            }),
+        );
+    }
+    let throttled_until = s.envs[0].alarms.retry_at;
+    let gap = throttled_until.expect("backing off") - s.now;
+    assert!(
+        gap > interval(&s, Resource::Alarms) * 2,
+        "throttling backs off exponentially: {gap}"
+    );
+    s.now = start;
+    // The server is back: the services answer.
+    let g = fetch(&mut s, Resource::Services).expect("polled");
+    answer(
+        &mut s,
+        Resource::Services,
+        g,
+        Ok(Data::Services(crate::domain::Listing::default())),
+    );
+    assert_eq!(s.envs[0].services.retry_at, None);
+    assert_eq!(
+        s.envs[0].databases.retry_at, None,
+        "released: polled at its next turn"
+    );
+    assert_eq!(
+        s.envs[0].alarms.retry_at, throttled_until,
+        "a throttled API stays backed off"
+    );
+}
+
 #[test]
 fn next_environment_cycles() {
     let mut s = state();

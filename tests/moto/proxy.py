@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A thin, AWS-faithful layer in front of a moto server, for honban's tests.
 
-    python tests/moto/proxy.py --listen 127.0.0.1:0 --moto http://127.0.0.1:5000
+    python tests/moto/proxy.py --listen 127.0.0.1:0 --moto http://127.0.0.1:5000 [--latency-ms 25]
 
 Prints ``READY <port>`` on stdout once it listens. Every request is forwarded
 to moto unchanged (method, path, query, headers including
@@ -41,6 +41,9 @@ moto's default account 123456789012:
                                             "kind": "throttle", "count": 2}
     DELETE /__proxy/fault?account=ID       -> clears that account's faults
     GET    /__proxy/faults?account=ID      -> the faults still armed
+    POST   /__proxy/latency                {"ms": 25}: every AWS request
+                                           waits that long before it is
+                                           handled (all accounts; 0: none)
     GET    /__proxy/requests?account=ID[&operation=ecs:UpdateService]
                                         -> [{"operation": ..., "params": {...}}]
                                            every mutating request (any
@@ -85,6 +88,9 @@ import cbor2
 
 DEFAULT_ACCOUNT = "123456789012"
 VERBOSE = False
+# Seconds every AWS request waits before it is handled, like a round trip
+# to a real region (--latency-ms, or POST /__proxy/latency {"ms": 25}).
+LATENCY = 0.0
 MOTO: urllib.parse.SplitResult | None = None
 
 # X-Amz-Target prefix -> service name used in counts and faults.
@@ -1203,6 +1209,13 @@ def control(handler: "Handler", method: str, path: str, query: str, body: bytes)
         return as_json(STATE.get_requests(account, params.get("operation")))
     if path == "/__proxy/faults" and method == "GET":
         return as_json(STATE.get_faults(account))
+    if path == "/__proxy/latency" and method == "POST":
+        global LATENCY
+        try:
+            LATENCY = max(0.0, float(json.loads(body.decode("utf-8") or "{}").get("ms", 0)) / 1000.0)
+        except (ValueError, TypeError, AttributeError) as exc:
+            return as_json({"error": f"bad latency: {exc}"}, 400)
+        return as_json({"ms": LATENCY * 1000.0})
     if path == "/__proxy/fault" and method == "DELETE":
         STATE.clear_faults(account)
         return as_json({"cleared": account})
@@ -1276,6 +1289,8 @@ class Handler(BaseHTTPRequestHandler):
                 if is_mutating(req.operation):
                     STATE.record(req.account, req.name, request_params(req))
             log(f"{req.account} {req.name} ({req.protocol})")
+            if LATENCY > 0 and not split.path.startswith("/moto-api"):
+                time.sleep(LATENCY)
             resp = None
             fault = STATE.take_fault(req.account, req.name)
             if fault is not None:
@@ -1323,13 +1338,17 @@ class Server(ThreadingHTTPServer):
 
 
 def main() -> int:
-    global VERBOSE, MOTO
+    global VERBOSE, MOTO, LATENCY
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--listen", default="127.0.0.1:0", help="HOST:PORT (port 0: a free one)")
     parser.add_argument("--moto", required=True, help="moto server URL, e.g. http://127.0.0.1:5000")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="delay every AWS request by this much (a region's round trip)"
+    )
     args = parser.parse_args()
     VERBOSE = args.verbose
+    LATENCY = max(0.0, args.latency_ms / 1000.0)
     MOTO = urllib.parse.urlsplit(args.moto)
     if MOTO.scheme != "http" or not MOTO.hostname:
         parser.error("--moto must be an http:// URL")

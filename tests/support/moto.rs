@@ -390,6 +390,174 @@ json.dump(out, sys.stdout, default=str, sort_keys=True)
     }
 }
 
+/// A proxy of one test's own in front of the shared moto, that the test
+/// may stop and start again on the same port (an outage) and whose request
+/// counts and faults are the test's alone (the real binary can only use
+/// moto's default account, which every such test shares).
+pub struct OwnProxy {
+    /// What the console is pointed at: the same URL across restarts.
+    pub endpoint: String,
+    addr: SocketAddr,
+    python: PathBuf,
+    moto_endpoint: String,
+    log: PathBuf,
+    args: Vec<String>,
+    child: Option<Child>,
+    stdout: Option<BufReader<ChildStdout>>,
+}
+
+impl Moto {
+    /// Starts a proxy of the calling test's own (see [`OwnProxy`]), with
+    /// `extra` arguments (`--latency-ms 25`).
+    pub fn own_proxy(&self, extra: &[&str]) -> OwnProxy {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let logs = Path::new(env!("CARGO_TARGET_TMPDIR")).join("moto");
+        let _ = std::fs::create_dir_all(&logs);
+        let port = free_port();
+        let mut proxy = OwnProxy {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            python: self.python.clone(),
+            moto_endpoint: self.moto_endpoint.clone(),
+            log: logs.join(format!("own-proxy-{}-{n}.log", std::process::id())),
+            args: extra.iter().map(|s| s.to_string()).collect(),
+            child: None,
+            stdout: None,
+        };
+        proxy.start();
+        proxy
+    }
+}
+
+impl OwnProxy {
+    /// Starts the proxy (again) on its port and waits until it answers.
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "the proxy is running already");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/moto/proxy.py");
+        let listen = self.addr.to_string();
+        let mut args = vec![
+            script.to_str().expect("a UTF-8 path").to_string(),
+            "--listen".into(),
+            listen,
+            "--moto".into(),
+            self.moto_endpoint.clone(),
+        ];
+        args.extend(self.args.iter().cloned());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let mut child = watched(&self.python, &args, &self.log, true);
+            let stdout = child.stdout.take().expect("the proxy's stdout is piped");
+            let (port, stdout) = read_ready(stdout, &self.log);
+            assert_eq!(port, self.addr.port());
+            if matches!(
+                http(self.addr, "GET", "/__proxy/health", None),
+                Ok((200, _))
+            ) {
+                self.child = Some(child);
+                self.stdout = Some(stdout);
+                return;
+            }
+            stop_watched(&mut child);
+            assert!(
+                Instant::now() < deadline,
+                "the proxy does not start again on {}:\n{}",
+                self.addr,
+                tail(&self.log, 4000)
+            );
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Stops the proxy: from now on connections to it are refused.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            stop_watched(&mut child);
+        }
+        self.stdout = None;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
+            assert!(Instant::now() < deadline, "the proxy does not stop");
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Requests this proxy has seen (since it last started) for `account`.
+    pub fn counts(&self, account: &str) -> BTreeMap<String, u64> {
+        let body = self.control("GET", &format!("/__proxy/counts?account={account}"), None);
+        match Json::parse(&body) {
+            Ok(Json::Object(map)) => map
+                .into_iter()
+                .map(|(k, v)| (k, v.as_u64().unwrap_or(0)))
+                .collect(),
+            other => panic!("the proxy's counts are not a JSON object: {other:?}: {body}"),
+        }
+    }
+
+    /// Every request this proxy has seen for `account`.
+    pub fn total(&self, account: &str) -> u64 {
+        self.counts(account).values().sum()
+    }
+
+    /// Like [`Moto::inject_fault`], on this proxy.
+    pub fn inject_fault(&self, account: &str, operation: &str, kind: &str, count: u32) {
+        let body = format!(
+            r#"{{"operation": {}, "kind": {}, "count": {count}}}"#,
+            json_string(operation),
+            json_string(kind)
+        );
+        self.control(
+            "POST",
+            &format!("/__proxy/fault?account={account}"),
+            Some(&body),
+        );
+    }
+
+    /// Like [`Moto::inject_slow`], on this proxy.
+    pub fn inject_slow(&self, account: &str, operation: &str, seconds: f64, count: u32) {
+        let body = format!(
+            r#"{{"operation": {}, "kind": "slow", "count": {count}, "seconds": {seconds}}}"#,
+            json_string(operation),
+        );
+        self.control(
+            "POST",
+            &format!("/__proxy/fault?account={account}"),
+            Some(&body),
+        );
+    }
+
+    /// Disarms every fault of `account` on this proxy.
+    pub fn clear_faults(&self, account: &str) {
+        self.control("DELETE", &format!("/__proxy/fault?account={account}"), None);
+    }
+
+    fn control(&self, method: &str, path: &str, body: Option<&str>) -> String {
+        match http(self.addr, method, path, body) {
+            Ok((200, body)) => body,
+            Ok((status, body)) => panic!("proxy {method} {path}: {status} {body}"),
+            Err(e) => panic!("proxy {method} {path}: {e}\n{}", tail(&self.log, 4000)),
+        }
+    }
+}
+
+impl Drop for OwnProxy {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            stop_watched(&mut child);
+        }
+    }
+}
+
+/// Ends a program started by [`watched`]: its watchdog kills it on TERM.
+fn stop_watched(child: &mut Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+}
+
 /// A new 12-digit account id, unique within this process (and, through the
 /// process id, across test binaries sharing a machine): a fresh, empty moto
 /// account for one test.

@@ -214,9 +214,11 @@ impl Pty {
         self.send(&[byte & 0x1f]);
     }
 
-    /// Resizes the terminal (the program gets SIGWINCH).
+    /// Resizes the terminal (the program gets SIGWINCH). The emulator keeps
+    /// at least 2 columns: vt100 overflows placing a wide character (what
+    /// the program drew for the size before) in a 1-column screen.
     pub fn resize(&mut self, cols: u16, rows: u16) {
-        lock(&self.parser).screen_mut().set_size(rows, cols);
+        lock(&self.parser).screen_mut().set_size(rows, cols.max(2));
         self.master
             .resize(PtySize {
                 rows,

@@ -3,6 +3,7 @@
 //! DescribeServices 10, DescribeTasks 100).
 
 use aws_sdk_ecs::types::{self as t, DesiredStatus, TaskDefinitionField};
+use futures_util::future::try_join_all;
 
 use super::AwsBackend;
 use super::convert::{count, opt_string, opt_time, port, string};
@@ -118,20 +119,22 @@ pub async fn services(b: &AwsBackend, cluster: &str) -> BackendResult<Listing<Se
             break;
         }
     }
+    // The batches go out together (each waits for its token), answers in
+    // the order asked.
+    let batches = arns.chunks(DESCRIBE_SERVICES_BATCH).map(|batch| {
+        b.call(
+            "ecs",
+            "DescribeServices",
+            b.clients
+                .ecs
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(batch.to_vec()))
+                .send(),
+        )
+    });
     let mut listing = Listing::default();
-    for batch in arns.chunks(DESCRIBE_SERVICES_BATCH) {
-        let out = b
-            .call(
-                "ecs",
-                "DescribeServices",
-                b.clients
-                    .ecs
-                    .describe_services()
-                    .cluster(cluster)
-                    .set_services(Some(batch.to_vec()))
-                    .send(),
-            )
-            .await?;
+    for out in try_join_all(batches).await? {
         listing.items.extend(out.services().iter().map(service));
         listing.failures.extend(failures(out.failures()));
     }
@@ -202,53 +205,105 @@ fn deployment(d: &t::Deployment) -> Deployment {
 
 /// Running tasks and the recently stopped ones (ECS keeps those about an hour).
 pub async fn tasks(b: &AwsBackend, cluster: &str) -> BackendResult<Listing<Task>> {
-    let mut arns: Vec<String> = Vec::new();
-    for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
-        let mut token: Option<String> = None;
-        loop {
-            let page = b
-                .call(
-                    "ecs",
-                    "ListTasks",
-                    b.clients
-                        .ecs
-                        .list_tasks()
-                        .cluster(cluster)
-                        .desired_status(status.clone())
-                        .max_results(LIST_PAGE)
-                        .set_next_token(token.clone())
-                        .send(),
-                )
-                .await?;
-            for arn in page.task_arns() {
-                if !arns.contains(arn) {
-                    arns.push(arn.clone());
-                }
-            }
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
+    // Both listings at once, each page after the one before; each page's
+    // tasks are described as soon as it arrives.
+    let (running, stopped) = futures_util::future::try_join(
+        task_chain(b, cluster, DesiredStatus::Running),
+        task_chain(b, cluster, DesiredStatus::Stopped),
+    )
+    .await?;
+    let mut seen = std::collections::HashSet::new();
+    let mut listing = Listing::default();
+    for part in running.into_iter().chain(stopped) {
+        for t in part.items {
+            if seen.insert(t.arn.clone()) {
+                listing.items.push(t);
             }
         }
-    }
-    let mut listing = Listing::default();
-    for batch in arns.chunks(DESCRIBE_TASKS_BATCH) {
-        let out = b
-            .call(
-                "ecs",
-                "DescribeTasks",
-                b.clients
-                    .ecs
-                    .describe_tasks()
-                    .cluster(cluster)
-                    .set_tasks(Some(batch.to_vec()))
-                    .send(),
-            )
-            .await?;
-        listing.items.extend(out.tasks().iter().map(task));
-        listing.failures.extend(failures(out.failures()));
+        listing.failures.extend(part.failures);
     }
     Ok(listing)
+}
+
+/// The tasks of one desired status: ListTasks page by page (100 a page,
+/// what one DescribeTasks takes), each page described while the next one
+/// is listed.
+async fn task_chain(
+    b: &AwsBackend,
+    cluster: &str,
+    status: DesiredStatus,
+) -> BackendResult<Vec<Listing<Task>>> {
+    let mut done = Vec::new();
+    let mut describing = None;
+    let mut token: Option<String> = None;
+    loop {
+        let list = b.call(
+            "ecs",
+            "ListTasks",
+            b.clients
+                .ecs
+                .list_tasks()
+                .cluster(cluster)
+                .desired_status(status.clone())
+                .max_results(LIST_PAGE)
+                .set_next_token(token.clone())
+                .send(),
+        );
+        let page = match describing.take() {
+            Some(previous) => {
+                let (page, described) = futures_util::future::try_join(list, previous).await?;
+                done.extend(described);
+                page
+            }
+            None => list.await?,
+        };
+        describing = Some(describe_page(b, cluster, page.task_arns().to_vec()));
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    if let Some(last) = describing {
+        done.extend(last.await?);
+    }
+    Ok(done)
+}
+
+/// The tasks of one ListTasks page, in batches of what DescribeTasks takes
+/// (sent together).
+async fn describe_page(
+    b: &AwsBackend,
+    cluster: &str,
+    arns: Vec<String>,
+) -> BackendResult<Vec<Listing<Task>>> {
+    try_join_all(
+        arns.chunks(DESCRIBE_TASKS_BATCH)
+            .map(|batch| describe_tasks(b, cluster, batch.to_vec())),
+    )
+    .await
+}
+
+async fn describe_tasks(
+    b: &AwsBackend,
+    cluster: &str,
+    arns: Vec<String>,
+) -> BackendResult<Listing<Task>> {
+    let out = b
+        .call(
+            "ecs",
+            "DescribeTasks",
+            b.clients
+                .ecs
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(arns))
+                .send(),
+        )
+        .await?;
+    Ok(Listing {
+        items: out.tasks().iter().map(task).collect(),
+        failures: failures(out.failures()),
+    })
 }
 
 fn task(x: &t::Task) -> Task {

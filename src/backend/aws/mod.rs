@@ -44,8 +44,8 @@ use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use self::error::CredentialContext;
-use self::limits::{Limits, Stats};
-use crate::backend::{Backend, BackendError, BackendResult, ImageChange, OpStats, ServiceUpdate};
+use self::limits::{AttemptCounter, Limits, Stats};
+use crate::backend::{Backend, BackendResult, ImageChange, OpStats, ServiceUpdate};
 use crate::config::EnvironmentConfig;
 use crate::domain::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
@@ -132,6 +132,23 @@ impl Intercept for StaticHeaders {
     }
 }
 
+/// The account and region an environment's requests count against, as
+/// far as it is known before anything is sent: environments with the same
+/// credentials (profile and role), endpoint and region share their limits.
+/// (Test accounts picked by a header are accounts of their own.)
+fn scope_of(env: &EnvironmentConfig, region: &str, headers: &[(String, String)]) -> String {
+    let mut scope = format!(
+        "{}|{}|{}|{region}",
+        env.profile.as_deref().unwrap_or("-"),
+        env.role_arn.as_deref().unwrap_or("-"),
+        env.endpoint_url.as_deref().unwrap_or("-"),
+    );
+    for (k, v) in headers {
+        scope.push_str(&format!("|{k}={v}"));
+    }
+    scope
+}
+
 /// The SDK clients of one environment.
 #[derive(Clone, Debug)]
 struct Clients {
@@ -155,7 +172,9 @@ pub struct AwsBackend {
     endpoint_url: Option<String>,
     clients: Clients,
     limits: Arc<Limits>,
-    stats: Stats,
+    /// The account and region the limits are shared in.
+    scope: String,
+    stats: Arc<Stats>,
     creds: CredentialContext,
     task_definitions: Mutex<HashMap<String, TaskDefinition>>,
 }
@@ -236,29 +255,37 @@ impl AwsBackend {
                 ))
                 .build();
         }
+        let region = sdk
+            .region()
+            .map_or_else(|| "us-east-1".to_string(), ToString::to_string);
+        let scope = scope_of(env, &region, &options.extra_headers);
+        let stats = Arc::new(Stats::default());
         let headers = StaticHeaders(options.extra_headers.clone());
         macro_rules! client {
-            ($krate:ident) => {{
+            ($krate:ident, $service:literal) => {{
                 let mut b = $krate::config::Builder::from(&sdk);
                 if !headers.0.is_empty() {
                     b = b.interceptor(headers.clone());
                 }
+                b = b.interceptor(AttemptCounter {
+                    service: $service,
+                    scope: scope.clone(),
+                    limits: options.limits.clone(),
+                    stats: stats.clone(),
+                });
                 $krate::Client::from_conf(b.build())
             }};
         }
         let clients = Clients {
-            ecs: client!(aws_sdk_ecs),
-            ecr: client!(aws_sdk_ecr),
-            rds: client!(aws_sdk_rds),
-            cloudwatch: client!(aws_sdk_cloudwatch),
-            logs: client!(aws_sdk_cloudwatchlogs),
-            sts: client!(aws_sdk_sts),
-            autoscaling: client!(aws_sdk_applicationautoscaling),
-            elb: client!(aws_sdk_elasticloadbalancingv2),
+            ecs: client!(aws_sdk_ecs, "ecs"),
+            ecr: client!(aws_sdk_ecr, "ecr"),
+            rds: client!(aws_sdk_rds, "rds"),
+            cloudwatch: client!(aws_sdk_cloudwatch, "cloudwatch"),
+            logs: client!(aws_sdk_cloudwatchlogs, "logs"),
+            sts: client!(aws_sdk_sts, "sts"),
+            autoscaling: client!(aws_sdk_applicationautoscaling, "autoscaling"),
+            elb: client!(aws_sdk_elasticloadbalancingv2, "elbv2"),
         };
-        let region = sdk
-            .region()
-            .map_or_else(|| "us-east-1".to_string(), ToString::to_string);
         tracing::info!(env = %env.name, %region, profile = ?env.profile, endpoint = ?env.endpoint_url, "AWS backend ready");
         Self {
             name: env.name.clone(),
@@ -267,7 +294,8 @@ impl AwsBackend {
             endpoint_url: env.endpoint_url.clone(),
             clients,
             limits: options.limits,
-            stats: Stats::default(),
+            scope,
+            stats,
             creds: CredentialContext {
                 profile: env.profile.clone(),
                 role_arn: env.role_arn.clone(),
@@ -276,8 +304,9 @@ impl AwsBackend {
         }
     }
 
-    /// Sends one request: waits for a slot of the service's limit, counts
-    /// it, and maps its error.
+    /// Sends one request: waits for a slot and a token of its API's limit,
+    /// counts it (its attempts are counted by the clients'
+    /// [`AttemptCounter`]), and maps its error.
     async fn call<T, E, F>(
         &self,
         service: &'static str,
@@ -288,24 +317,19 @@ impl AwsBackend {
         F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        let _permit = self.limits.acquire(service, &self.region).await;
+        let _permit = self.limits.acquire(&self.scope, service, op).await;
         let started = std::time::Instant::now();
         let result = request.await;
         let name = format!("{service}:{op}");
         match result {
             Ok(v) => {
-                self.stats.record(&name, true, false, started.elapsed());
+                self.stats.record(&name, true, started.elapsed());
                 tracing::debug!(env = %self.name, op = %name, ms = started.elapsed().as_millis(), "request done");
                 Ok(v)
             }
             Err(e) => {
                 let err = error::map(&name, e, &self.creds);
-                self.stats.record(
-                    &name,
-                    false,
-                    matches!(err, BackendError::Throttled { .. }),
-                    started.elapsed(),
-                );
+                self.stats.record(&name, false, started.elapsed());
                 tracing::warn!(env = %self.name, op = %name, kind = err.kind(), "request failed");
                 Err(err)
             }

@@ -2,6 +2,7 @@
 //! ELBv2 target groups with target health.
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+use futures_util::future::try_join_all;
 
 use super::AwsBackend;
 use super::convert::{opt_count, opt_string, port, string};
@@ -161,19 +162,20 @@ pub async fn set_scaling_bounds(
 }
 
 pub async fn target_groups(b: &AwsBackend, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {
+    // The batches together, then every group's health together.
+    let batches = arns.chunks(TARGET_GROUPS_BATCH).map(|batch| {
+        b.call(
+            "elbv2",
+            "DescribeTargetGroups",
+            b.clients
+                .elb
+                .describe_target_groups()
+                .set_target_group_arns(Some(batch.to_vec()))
+                .send(),
+        )
+    });
     let mut groups = Vec::new();
-    for batch in arns.chunks(TARGET_GROUPS_BATCH) {
-        let out = b
-            .call(
-                "elbv2",
-                "DescribeTargetGroups",
-                b.clients
-                    .elb
-                    .describe_target_groups()
-                    .set_target_group_arns(Some(batch.to_vec()))
-                    .send(),
-            )
-            .await?;
+    for out in try_join_all(batches).await? {
         for g in out.target_groups() {
             groups.push(TargetGroup {
                 arn: string(g.target_group_arn()),
@@ -187,18 +189,19 @@ pub async fn target_groups(b: &AwsBackend, arns: &[String]) -> BackendResult<Vec
         }
     }
     // DescribeTargetHealth has no batch form: one call per group.
-    for g in &mut groups {
-        let out = b
-            .call(
-                "elbv2",
-                "DescribeTargetHealth",
-                b.clients
-                    .elb
-                    .describe_target_health()
-                    .target_group_arn(&g.arn)
-                    .send(),
-            )
-            .await?;
+    let healths = groups.iter().map(|g| {
+        b.call(
+            "elbv2",
+            "DescribeTargetHealth",
+            b.clients
+                .elb
+                .describe_target_health()
+                .target_group_arn(&g.arn)
+                .send(),
+        )
+    });
+    let healths = try_join_all(healths).await?;
+    for (g, out) in groups.iter_mut().zip(healths) {
         g.targets = out
             .target_health_descriptions()
             .iter()

@@ -1,6 +1,7 @@
 //! CloudWatch alarms: metric and composite, every page, by name prefix.
 
 use aws_sdk_cloudwatch::types::{self as t, AlarmType};
+use futures_util::future::try_join_all;
 
 use super::AwsBackend;
 use super::convert::{opt_count, opt_string, opt_time, string};
@@ -11,40 +12,46 @@ use crate::domain::{Alarm, AlarmState, MetricRef};
 pub const PAGE: i32 = 100;
 
 pub async fn alarms(b: &AwsBackend, prefixes: &[String]) -> BackendResult<Vec<Alarm>> {
-    let mut out: Vec<Alarm> = Vec::new();
     let scopes: Vec<Option<&str>> = if prefixes.is_empty() {
         vec![None]
     } else {
         prefixes.iter().map(|p| Some(p.as_str())).collect()
     };
-    for prefix in scopes {
-        let mut token: Option<String> = None;
-        loop {
-            let page = b
-                .call(
-                    "cloudwatch",
-                    "DescribeAlarms",
-                    b.clients
-                        .cloudwatch
-                        .describe_alarms()
-                        .set_alarm_name_prefix(prefix.map(str::to_string))
-                        .alarm_types(AlarmType::MetricAlarm)
-                        .alarm_types(AlarmType::CompositeAlarm)
-                        .max_records(PAGE)
-                        .set_next_token(token.clone())
-                        .send(),
-                )
-                .await?;
-            for a in page.metric_alarms() {
-                push_unique(&mut out, metric_alarm(a));
-            }
-            for a in page.composite_alarms() {
-                push_unique(&mut out, composite_alarm(a));
-            }
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
+    // Every prefix at once, each page after the one before.
+    let chains = scopes.into_iter().map(|prefix| alarm_pages(b, prefix));
+    let mut out: Vec<Alarm> = Vec::new();
+    for found in try_join_all(chains).await? {
+        for a in found {
+            push_unique(&mut out, a);
+        }
+    }
+    Ok(out)
+}
+
+async fn alarm_pages(b: &AwsBackend, prefix: Option<&str>) -> BackendResult<Vec<Alarm>> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = b
+            .call(
+                "cloudwatch",
+                "DescribeAlarms",
+                b.clients
+                    .cloudwatch
+                    .describe_alarms()
+                    .set_alarm_name_prefix(prefix.map(str::to_string))
+                    .alarm_types(AlarmType::MetricAlarm)
+                    .alarm_types(AlarmType::CompositeAlarm)
+                    .max_records(PAGE)
+                    .set_next_token(token.clone())
+                    .send(),
+            )
+            .await?;
+        out.extend(page.metric_alarms().iter().map(metric_alarm));
+        out.extend(page.composite_alarms().iter().map(composite_alarm));
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
         }
     }
     Ok(out)
