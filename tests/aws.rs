@@ -2510,9 +2510,17 @@ async fn the_shared_timeline_reads_back_as_the_local_one() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let shared = honban::trail::merge(shared);
+    // Events of one instant may come back in any order (CloudWatch Logs
+    // orders by time only): compare them in one order.
+    let order = |events: &mut Vec<honban::timeline::Event>| {
+        events.sort_by(|a, b| {
+            (a.time, &a.kind, &a.resource, &a.text).cmp(&(b.time, &b.kind, &b.resource, &b.text))
+        });
+    };
+    let mut shared = honban::trail::merge(shared);
+    order(&mut shared);
     let mut local_sorted = local.clone();
-    local_sorted.sort_by_key(|e| e.time);
+    order(&mut local_sorted);
     assert_eq!(shared, local_sorted);
 
     // The same postmortem from either source.
