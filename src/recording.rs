@@ -119,7 +119,7 @@ impl Header {
                         .collect(),
                 })
                 .collect(),
-            logs: "counts".to_string(),
+            logs: state.recording_logs.word().to_string(),
         }
     }
 }
@@ -170,11 +170,14 @@ pub enum Line {
         alarm: String,
         items: Vec<crate::domain::AlarmHistoryItem>,
     },
-    /// A poll of the logs view read this many lines (not kept).
+    /// A poll of the logs view read this many lines; `kept` holds those
+    /// the config's `recording_logs` keeps (by default the error lines).
     Logs {
         t: Timestamp,
         env: String,
         lines: usize,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        kept: Vec<KeptLine>,
     },
     /// The size cap was reached: data is no longer recorded (timeline
     /// events still are).
@@ -182,6 +185,14 @@ pub enum Line {
         t: Timestamp,
         bytes: u64,
     },
+}
+
+/// A log line kept by the recording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptLine {
+    pub t: Timestamp,
+    pub stream: String,
+    pub message: String,
 }
 
 /// A load of one resource kind: what changed since the previous one.
@@ -691,6 +702,22 @@ enum Msg {
 #[derive(Debug)]
 pub struct Capture(Msg);
 
+impl Capture {
+    /// The log lines this capture keeps (tests look inside).
+    #[cfg(test)]
+    pub(crate) fn kept_log_lines(&self) -> Option<(usize, Vec<String>)> {
+        match &self.0 {
+            Msg::Line(line) => match line.as_ref() {
+                Line::Logs { lines, kept, .. } => {
+                    Some((*lines, kept.iter().map(|k| k.message.clone()).collect()))
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 /// The part of `action` a recording keeps, if any.
 pub fn capture(state: &State, action: &Action) -> Option<Capture> {
     match action {
@@ -773,10 +800,22 @@ pub fn capture(state: &State, action: &Action) -> Option<Capture> {
                 .as_ref()
                 .and_then(|l| state.envs.get(l.target.env))
                 .map(|e| e.name.clone())?;
+            let keep = state.recording_logs;
+            let kept = batch
+                .events
+                .iter()
+                .filter(|l| keep.keeps(&l.message))
+                .map(|l| KeptLine {
+                    t: l.timestamp,
+                    stream: l.stream.clone(),
+                    message: l.message.clone(),
+                })
+                .collect();
             Some(Capture(Msg::Line(Box::new(Line::Logs {
                 t: *at,
                 env,
                 lines: batch.events.len(),
+                kept,
             }))))
         }
         _ => None,

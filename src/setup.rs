@@ -142,6 +142,7 @@ pub async fn build(
     state.dry_run = options.dry_run;
     // --- logs
     state.logs_buffer_lines = config.logs_buffer_lines.max(1);
+    state.recording_logs = config.recording_logs;
     state.timezone = config.timezone;
     // Operation ids are `<session>-<n>`: the start time alone could be
     // shared by two consoles writing one audit log.

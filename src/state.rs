@@ -769,6 +769,8 @@ pub struct State {
     pub logs: Option<crate::logs::LogsState>,
     /// Lines the logs view keeps (config `logs_buffer_lines`).
     pub logs_buffer_lines: usize,
+    /// What the recording keeps of log lines (config `recording_logs`).
+    pub recording_logs: crate::config::RecordingLogs,
     // --- drills
     /// The drill being run (`honban drill NAME`).
     pub drill: Option<crate::drill::Drill>,
@@ -852,6 +854,7 @@ impl State {
             // --- logs
             logs: None,
             logs_buffer_lines: crate::logs::DEFAULT_BUFFER_LINES,
+            recording_logs: crate::config::RecordingLogs::default(),
             drill: None,
             // --- replay
             replay: None,

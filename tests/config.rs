@@ -385,7 +385,7 @@ fn unknown_top_level_key() {
     let err = parse_config("theme = \"light\"\nthem = \"dark\"\n", "c.toml").expect_err("typo");
     assert_eq!(
         err.headline(),
-        "c.toml:2:1: unknown key \"them\" at the top level; allowed keys: theme, default_environment, read_only, refresh, keys, environment, logs_buffer_lines, recordings_keep_days, recordings_max_mb, timezone"
+        "c.toml:2:1: unknown key \"them\" at the top level; allowed keys: theme, default_environment, read_only, refresh, keys, environment, logs_buffer_lines, recordings_keep_days, recordings_max_mb, recording_logs, timezone"
     );
 }
 

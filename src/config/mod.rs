@@ -55,6 +55,10 @@ pub struct Config {
     /// data (not its timeline) when it alone reaches it.
     #[serde(default = "default_recordings_max_mb")]
     pub recordings_max_mb: u64,
+    /// What a recording keeps of the log lines the logs view reads:
+    /// `counts`, the `errors` among them (the default), or `all`.
+    #[serde(default)]
+    pub recording_logs: RecordingLogs,
     /// Times on screen: `UTC` (the default) or the machine's `local` zone.
     #[serde(default)]
     pub timezone: TimeZone,
@@ -62,6 +66,40 @@ pub struct Config {
 
 fn default_recordings_max_mb() -> u64 {
     1024
+}
+
+/// What a recording keeps of the log lines read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordingLogs {
+    /// How many were read, nothing of their text.
+    Counts,
+    /// The counts, and the lines that match the logs view's error filter
+    /// (`ERROR`).
+    #[default]
+    Errors,
+    /// Every line read (what the applications log, secrets included if
+    /// they log any: choose it knowingly).
+    All,
+}
+
+impl RecordingLogs {
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Counts => "counts",
+            Self::Errors => "errors",
+            Self::All => "all",
+        }
+    }
+
+    /// Whether a line of this text is kept.
+    pub fn keeps(self, message: &str) -> bool {
+        match self {
+            Self::Counts => false,
+            Self::Errors => message.contains(crate::logs::ERROR_PATTERN),
+            Self::All => true,
+        }
+    }
 }
 
 /// The zone times are shown in.

@@ -76,6 +76,7 @@ pub fn build(
     let envs = vec![EnvState::from_config(&env, &config.refresh, false)];
     let mut state = State::new(envs, 0, keymap, now);
     state.logs_buffer_lines = config.logs_buffer_lines.max(1);
+    state.recording_logs = config.recording_logs;
     // Recognisable as a drill in the audit log and the recordings.
     state.session = format!(
         "drill-{}-{}-{}",

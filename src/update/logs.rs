@@ -788,6 +788,35 @@ mod tests {
         assert_eq!(ids(&s), ["new"]);
     }
 
+    /// A recording keeps the error lines read by default, nothing of the
+    /// text with `recording_logs = "counts"`, every line with "all".
+    #[test]
+    fn a_recording_keeps_the_log_lines_its_config_says() {
+        use crate::config::RecordingLogs;
+        let (mut s, g1) = opened();
+        let action = Action::LogsLoaded {
+            generation: g1,
+            at: secs(0),
+            result: Ok(LogBatch {
+                events: vec![
+                    event("a", secs(-5), "GET / 200"),
+                    event("b", secs(-4), "ERROR db timeout"),
+                ],
+                tokens: vec![None],
+            }),
+        };
+        let kept = |s: &State| {
+            crate::recording::capture(s, &action)
+                .and_then(|c| c.kept_log_lines())
+                .expect("a logs line")
+        };
+        assert_eq!(kept(&s), (2, vec!["ERROR db timeout".to_string()]));
+        s.recording_logs = RecordingLogs::Counts;
+        assert_eq!(kept(&s), (2, Vec::new()));
+        s.recording_logs = RecordingLogs::All;
+        assert_eq!(kept(&s).1.len(), 2);
+    }
+
     #[test]
     fn a_capped_poll_continues_at_once_with_its_token() {
         let (mut s, g1) = opened();
