@@ -1037,7 +1037,7 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         // --- logs
         Command::Logs if state.replay.is_some() => flash(
             state,
-            "a recording keeps only how many log lines were read, not the lines: read them live (l in the console) or in CloudWatch Logs",
+            "the logs view is not replayed (a recording keeps at most the error lines read): read the logs live (l in the console) or in CloudWatch Logs",
             Severity::Info,
         ),
         Command::Logs => return logs::open(state),
