@@ -886,8 +886,28 @@ pub fn list_text(listed: &[Listed], dir: &Path) -> String {
             dir.display()
         );
     }
+    let envs_of = |l: &Listed| {
+        if l.envs.is_empty() {
+            "-".to_string()
+        } else {
+            l.envs.join(",")
+        }
+    };
+    // Columns as wide as their longest value (a drill's session id is long).
+    let sw = listed
+        .iter()
+        .map(|l| l.session.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("SESSION".len());
+    let ew = listed
+        .iter()
+        .map(|l| envs_of(l).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("ENVIRONMENTS".len());
     let mut out = format!(
-        "{:<28} {:<28} {:<17} {:>9} {:>9}\n",
+        "{:<sw$} {:<ew$} {:<17} {:>9} {:>9}\n",
         "SESSION", "ENVIRONMENTS", "START (UTC)", "DURATION", "SIZE"
     );
     for l in listed {
@@ -899,13 +919,9 @@ pub fn list_text(listed: &[Listed], dir: &Path) -> String {
             || "-".to_string(),
             |s| s.format("%Y-%m-%d %H:%M").to_string(),
         );
-        let envs = if l.envs.is_empty() {
-            "-".to_string()
-        } else {
-            l.envs.join(",")
-        };
+        let envs = envs_of(l);
         out.push_str(&format!(
-            "{:<28} {:<28} {:<17} {:>9} {:>9}",
+            "{:<sw$} {:<ew$} {:<17} {:>9} {:>9}",
             l.session,
             envs,
             start,
