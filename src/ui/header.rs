@@ -21,9 +21,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     };
 
-    // Line 1: name, account/region, markers — and the data age on the right.
-    // The markers come before the account: on a narrow terminal it is the
-    // account that gets cut, never PRODUCTION, READ-ONLY or DRY RUN.
+    // Line 1: name, markers, account/region — and the data age on the
+    // right. The markers come first: on a narrow terminal the account and
+    // region give way, never PRODUCTION, READ-ONLY or DRY RUN.
     let mut left = vec![Span::styled(" honban ", theme.header)];
     // --- drills: a practice, said first, with the time left.
     if let Some(d) = &state.drill {
@@ -63,17 +63,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         left.push(Span::styled(" ", theme.header));
         left.push(Span::styled(" DRY RUN ", theme.read_only));
     }
-    left.push(Span::styled(
-        format!(
-            " {} · {} ",
-            env.account().unwrap_or("account ?"),
-            env.region.as_deref().unwrap_or("region ?")
-        ),
-        theme.header,
-    ));
-    if env.source == crate::config::Source::Sim {
-        left.push(Span::styled(" simulated ", theme.dim));
-    }
     let errors = env.errors();
     // Narrow: the age without the word, so that the account keeps a little.
     let updated = if area.width < 100 { "" } else { "updated " };
@@ -94,6 +83,31 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     right.push(age);
     let right = Line::from(right);
     let right_w = right.width() as u16;
+    // Where it is: the account and region whole, or the region alone, or
+    // neither — never a number or a region cut in the middle
+    // (`ap-northeast-` could be any of three). "simulated" goes before
+    // both: nothing simulated may pass for the real thing.
+    let room = usize::from(area.width.saturating_sub(right_w));
+    let used: usize = left.iter().map(Span::width).sum();
+    let region = env.region.as_deref().unwrap_or("region ?");
+    let simulated = if env.source != crate::config::Source::Sim {
+        ""
+    } else if used + " simulated ".len() <= room {
+        " simulated "
+    } else {
+        " sim "
+    };
+    let whole = format!(" {} · {region} ", env.account().unwrap_or("account ?"));
+    let short = format!(" {region} ");
+    let fits = |where_: &str| used + where_.chars().count() + simulated.chars().count() <= room;
+    if fits(&whole) {
+        left.push(Span::styled(whole, theme.header));
+    } else if fits(&short) {
+        left.push(Span::styled(short, theme.header));
+    }
+    if !simulated.is_empty() {
+        left.push(Span::styled(simulated, theme.dim));
+    }
     let [l, r] = Layout::horizontal([Constraint::Min(1), Constraint::Length(right_w)]).areas(top);
     frame.render_widget(Paragraph::new(Line::from(left)).style(theme.header), l);
     frame.render_widget(Paragraph::new(right).style(theme.header), r);
