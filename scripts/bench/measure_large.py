@@ -117,6 +117,9 @@ class Console:
         self.stream = pyte.ByteStream(self.screen)
         self.bytes = 0
         self.alive = True
+        # When the last chunk was read, before the emulator parsed it (the
+        # emulator is slow; its time is not the console's).
+        self.read_at = self.started
 
     def pump(self, timeout: float) -> bool:
         """Reads what the console wrote within `timeout`; True if anything."""
@@ -132,6 +135,7 @@ class Console:
         if not data:
             self.alive = False
             return False
+        self.read_at = time.perf_counter()
         self.bytes += len(data)
         self.stream.feed(data)
         return True
@@ -140,17 +144,17 @@ class Console:
         return "\n".join(self.screen.display)
 
     def wait(self, cond, limit: float) -> float | None:
-        """Seconds (perf_counter) at which `cond(text)` first held, or None."""
+        """When (perf_counter) the console's output that made `cond(text)`
+        hold was read, or None. The screen is looked at after each chunk."""
         deadline = time.perf_counter() + limit
+        if cond(self.text()):
+            return time.perf_counter()
         while True:
-            if cond(self.text()):
-                return time.perf_counter()
             left = deadline - time.perf_counter()
             if left <= 0 or not self.alive:
                 return None
-            self.pump(min(left, 0.05))
-            while self.pump(0):
-                pass
+            if self.pump(min(left, 0.05)) and cond(self.text()):
+                return self.read_at
 
     def cpu_ticks(self) -> int:
         with open(f"/proc/{self.pid}/stat") as f:
@@ -264,6 +268,7 @@ def complete(seed: dict):
     def check(text: str) -> bool:
         return all(w.search(text) for w in wants)
 
+    check.parts = wants
     return check
 
 
@@ -281,14 +286,17 @@ def startup(args, contenders, seed, env) -> tuple[dict, dict]:
             # quiet ends the wait).
             shown = complete(seed)
             shown_at, last, last_change = None, None, time.perf_counter()
+            parts = {}
             deadline = time.perf_counter() + 120
             next_count = 0.0
             while time.perf_counter() < deadline:
-                c.pump(0.01)
-                while c.pump(0):
-                    pass
-                if shown_at is None and shown(c.text()):
-                    shown_at = time.perf_counter()
+                if c.pump(0.01) and shown_at is None:
+                    text = c.text()
+                    for w in shown.parts:
+                        if w.pattern not in parts and w.search(text):
+                            parts[w.pattern] = c.read_at - c.started
+                    if shown(text):
+                        shown_at = c.read_at
                 if time.perf_counter() >= next_count:
                     now = counts(proxy)
                     if now != last:
@@ -310,7 +318,8 @@ def startup(args, contenders, seed, env) -> tuple[dict, dict]:
             c.quit()
             log(
                 f"start-up round {r + 1}/{args.rounds}: {name} first frame {times[name]['first'][-1] * 1000:.0f} ms, "
-                f"complete overview {times[name]['complete'][-1] * 1000:.0f} ms, last request {times[name]['quiet'][-1] * 1000:.0f} ms"
+                f"complete overview {times[name]['complete'][-1] * 1000:.0f} ms, last request {times[name]['quiet'][-1] * 1000:.0f} ms "
+                "(" + ", ".join(f"{k}: {v * 1000:.0f} ms" for k, v in parts.items()) + ")"
             )
     return times, refresh
 
