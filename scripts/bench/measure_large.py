@@ -488,6 +488,7 @@ def main() -> int:
         f"{x / 1024:.1f}" for x in (r["rss"][1][1], median([v for _, v in r["rss"]]), max(v for _, v in r["rss"]), r["rss"][-1][1])
     ) + " MB")
     row("CPU (utime+stime) per refresh", lambda r: f"{r['cpu_ms_per_refresh']:.0f} ms")
+    row("CPU per AWS request sent (the same CPU over the requests)", lambda r: f"{r['cpu_ms_per_refresh'] / max(1e-9, sum(r['requests_per_refresh'].values())):.2f} ms")
     row("bytes written to the terminal per idle minute (per minute: min–max)", lambda r: f"{r['bytes_per_minute'] / 1024:.1f} KB ({min(r['bytes_minutes']) / 1024:.1f}–{max(r['bytes_minutes']) / 1024:.1f})" if r["bytes_minutes"] else f"{r['bytes_per_minute'] / 1024:.1f} KB")
     print("\nRSS samples (s: MB): " + "; ".join(n + ": " + ", ".join(f"{t}: {v / 1024:.1f}" for t, v in result[n]["rss"][::6]) for n in names))
     print(f"\n### Requests per refresh in the idle window (every poller at {args.interval} s)\n")
