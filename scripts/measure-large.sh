@@ -19,7 +19,7 @@
 #
 #   scripts/measure-large.sh [--baseline /path/to/old/honban] [--rounds 5]
 #       [--minutes 5] [--interval 10] [--keys 60] [--latency-ms 25]
-#       [--key-latency-ms 2000] [--skip startup|idle|keys,...]
+#       [--key-latency-ms 2000] [--skip startup,idle,keys] (keys need idle)
 #
 # The consoles run in pseudo-terminals of python's `pty` module, their
 # screens read by the `pyte` terminal emulator: no tmux. Builds honban
