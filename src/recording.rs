@@ -29,6 +29,7 @@ use std::sync::mpsc::{Sender, channel};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::action::{Action, Data, Resource};
 use crate::backend::BackendError;
@@ -411,12 +412,22 @@ fn identity(v: &Value) -> String {
     }
 }
 
-/// Data as keyed items and the rest.
-pub(crate) fn split(data: &Data) -> serde_json::Result<(Vec<(String, Value)>, Value)> {
-    fn keyed<T: Serialize>(items: &[T]) -> serde_json::Result<Vec<(String, Value)>> {
+/// Items keyed by their identity, each as its JSON text.
+type RawItems = Vec<(String, Box<RawValue>)>;
+
+/// Data as keyed items, each as its JSON text (what a `Value` of it would
+/// print: the fields sorted), and the rest.
+pub(crate) fn split(data: &Data) -> serde_json::Result<(RawItems, Value)> {
+    fn raw(v: &Value) -> serde_json::Result<Box<RawValue>> {
+        serde_json::value::to_raw_value(v)
+    }
+    fn keyed<T: Serialize>(items: &[T]) -> serde_json::Result<RawItems> {
         items
             .iter()
-            .map(|i| serde_json::to_value(i).map(|v| (identity(&v), v)))
+            .map(|i| {
+                let v = serde_json::to_value(i)?;
+                Ok((identity(&v), raw(&v)?))
+            })
             .collect()
     }
     fn failures(f: &[crate::domain::Failure]) -> serde_json::Result<Value> {
@@ -428,7 +439,7 @@ pub(crate) fn split(data: &Data) -> serde_json::Result<(Vec<(String, Value)>, Va
     }
     Ok(match data {
         Data::Identity(v) => (
-            vec![("identity".into(), serde_json::to_value(v)?)],
+            vec![("identity".into(), raw(&serde_json::to_value(v)?)?)],
             Value::Null,
         ),
         Data::Clusters(v) => (keyed(v)?, Value::Null),
@@ -442,10 +453,10 @@ pub(crate) fn split(data: &Data) -> serde_json::Result<(Vec<(String, Value)>, Va
         Data::Metrics(m) => {
             let mut items = Vec::with_capacity(m.queries.len() + m.series.len());
             for q in &m.queries {
-                items.push((format!("q:{}", q.id), serde_json::to_value(q)?));
+                items.push((format!("q:{}", q.id), raw(&serde_json::to_value(q)?)?));
             }
             for s in &m.series {
-                items.push((format!("s:{}", s.id), serde_json::to_value(s)?));
+                items.push((format!("s:{}", s.id), raw(&serde_json::to_value(s)?)?));
             }
             let rest = serde_json::json!({"range": m.range, "start": m.start, "end": m.end});
             (items, rest)
@@ -530,62 +541,122 @@ pub struct Mirror {
     pub rest: Value,
 }
 
-impl Mirror {
-    /// What turns this mirror into `items` / `rest` (and does so).
-    fn diff(&mut self, items: Vec<(String, Value)>, rest: Value, load: &mut Load) {
-        let old: HashMap<&str, &Value> = self.items.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        let new_ids: std::collections::HashSet<&str> =
-            items.iter().map(|(k, _)| k.as_str()).collect();
+/// The writer's copy of the last data of one resource kind of one
+/// environment: each item as its JSON text, not as a `Value` (the 3 000
+/// tasks of a large environment are ~3 MB of text but ~20 MB of `Value`s,
+/// and the copy lives as long as the session).
+#[derive(Debug, Default)]
+struct Written {
+    items: RawItems,
+    rest: Value,
+}
+
+impl Written {
+    /// What turns this copy into `items` / `rest` (and does so): `load`
+    /// gets the removals, places, patches and rest; the items to set
+    /// whole are returned, as their text (see [`write_load`]). Only an
+    /// item whose text changed is read into `Value`s, to patch it.
+    fn diff(&mut self, items: RawItems, rest: Value, load: &mut Load) -> Vec<Box<RawValue>> {
+        let mut set = Vec::new();
+        let old: HashMap<&str, &RawValue> = self
+            .items
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_ref()))
+            .collect();
         for (k, v) in &items {
             match old.get(k.as_str()) {
-                Some(o) if *o == v => {}
-                Some(o) => match patch_of(k, o, v) {
-                    Some(patch) => load.patch.push(patch),
-                    None => load.set.push(v.clone()),
-                },
-                None => load.set.push(v.clone()),
+                Some(o) if o.get() == v.get() => {}
+                Some(o) => {
+                    let read = |r: &RawValue| serde_json::from_str::<Value>(r.get());
+                    let patch = match (read(o), read(v)) {
+                        (Ok(o), Ok(n)) => patch_of(k, &o, &n),
+                        _ => None,
+                    };
+                    match patch {
+                        Some(patch) => load.patch.push(patch),
+                        None => set.push(v.clone()),
+                    }
+                }
+                None => set.push(v.clone()),
             }
         }
-        load.del = self
-            .items
-            .iter()
-            .filter(|(k, _)| !new_ids.contains(k.as_str()))
-            .map(|(k, _)| k.clone())
-            .collect();
-        // The items that keep their relative order (the longest such run)
-        // stay; added and moved ones are placed (none when only appended).
-        let old_pos: HashMap<&str, usize> = self
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, (k, _))| (k.as_str(), i))
-            .collect();
-        let kept: Vec<(usize, usize)> = items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (k, _))| old_pos.get(k.as_str()).map(|&o| (i, o)))
-            .collect();
-        let stay = longest_increasing(&kept);
-        let placed: Vec<(String, usize)> = items
-            .iter()
-            .enumerate()
-            .filter(|(i, (k, _))| !old_pos.contains_key(k.as_str()) || !stay.contains(i))
-            .map(|(i, (k, _))| (k.clone(), i))
-            .collect();
-        let appended = placed
-            .iter()
-            .enumerate()
-            .all(|(n, (k, i))| !old_pos.contains_key(k.as_str()) && *i == stay.len() + n);
-        if !appended {
-            load.place = placed;
-        }
+        let (del, place) = order_delta(&self.items, &items);
+        load.del = del;
+        load.place = place;
         if rest != self.rest {
             load.rest = Some(rest.clone());
         }
         self.items = items;
         self.rest = rest;
+        set
     }
+}
 
+/// The identities of `old` not in `new`, and the items of `new` to place
+/// (added or moved, with their index): the items that keep their relative
+/// order (the longest such run) stay; none are placed when the only change
+/// of order is additions appended.
+fn order_delta<A, B>(
+    old: &[(String, A)],
+    new: &[(String, B)],
+) -> (Vec<String>, Vec<(String, usize)>) {
+    let new_ids: std::collections::HashSet<&str> = new.iter().map(|(k, _)| k.as_str()).collect();
+    let del = old
+        .iter()
+        .filter(|(k, _)| !new_ids.contains(k.as_str()))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let old_pos: HashMap<&str, usize> = old
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (k.as_str(), i))
+        .collect();
+    let kept: Vec<(usize, usize)> = new
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (k, _))| old_pos.get(k.as_str()).map(|&o| (i, o)))
+        .collect();
+    let stay = longest_increasing(&kept);
+    let placed: Vec<(String, usize)> = new
+        .iter()
+        .enumerate()
+        .filter(|(i, (k, _))| !old_pos.contains_key(k.as_str()) || !stay.contains(i))
+        .map(|(i, (k, _))| (k.clone(), i))
+        .collect();
+    let appended = placed
+        .iter()
+        .enumerate()
+        .all(|(n, (k, i))| !old_pos.contains_key(k.as_str()) && *i == stay.len() + n);
+    (del, if appended { Vec::new() } else { placed })
+}
+
+/// Writes the line of `load` (whose own `set` is empty) with `set`, the
+/// items to set whole, copied from their text: a first load of a large
+/// environment is never held as `Value`s. Read back, it is a `Line::Load`.
+fn write_load(buf: &mut Vec<u8>, load: &Load, set: &[Box<RawValue>]) -> serde_json::Result<()> {
+    #[derive(Serialize)]
+    struct LoadLine<'a> {
+        rec: &'static str,
+        #[serde(flatten)]
+        load: &'a Load,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        set: &'a [Box<RawValue>],
+    }
+    debug_assert!(
+        load.set.is_empty(),
+        "the set of a written load is given apart"
+    );
+    serde_json::to_writer(
+        buf,
+        &LoadLine {
+            rec: "load",
+            load,
+            set,
+        },
+    )
+}
+
+impl Mirror {
     /// Applies a load's changes (the reader's side of [`diff`](Self::diff));
     /// `key` names the items of `set` the way the writer did.
     pub fn apply(&mut self, load: &Load, resource: Resource) {
@@ -847,7 +918,7 @@ impl Recorder {
         std::thread::Builder::new()
             .name("honban-recorder".into())
             .spawn(move || {
-                let mut mirrors: HashMap<(String, Resource), Mirror> = HashMap::new();
+                let mut mirrors: HashMap<(String, Resource), Written> = HashMap::new();
                 let mut capped = false;
                 let mut buf = Vec::new();
                 for msg in rx {
@@ -921,7 +992,7 @@ impl Recorder {
 }
 
 /// Appends the lines of `msg` to `buf` (a load diffed against `mirrors`).
-fn encode(msg: Msg, mirrors: &mut HashMap<(String, Resource), Mirror>, buf: &mut Vec<u8>) {
+fn encode(msg: Msg, mirrors: &mut HashMap<(String, Resource), Written>, buf: &mut Vec<u8>) {
     let put = |buf: &mut Vec<u8>, r: serde_json::Result<()>| match r {
         Ok(()) => buf.push(b'\n'),
         Err(e) => tracing::error!(error = %e, "a recording line could not be encoded"),
@@ -950,17 +1021,18 @@ fn encode(msg: Msg, mirrors: &mut HashMap<(String, Resource), Mirror>, buf: &mut
                 kind: resource_key(resource).to_string(),
                 ..Load::default()
             };
+            let mut set = Vec::new();
             match result {
                 Err(e) => load.error = Some(e),
                 Ok(data) => match split(&data) {
                     Ok((items, rest)) => match mirrors.entry((env, resource)) {
                         std::collections::hash_map::Entry::Occupied(mut m) => {
-                            m.get_mut().diff(items, rest, &mut load);
+                            set = m.get_mut().diff(items, rest, &mut load);
                         }
                         std::collections::hash_map::Entry::Vacant(v) => {
                             load.full = true;
-                            let m = v.insert(Mirror::default());
-                            m.diff(items, rest, &mut load);
+                            let m = v.insert(Written::default());
+                            set = m.diff(items, rest, &mut load);
                             load.del.clear();
                             load.place.clear();
                         }
@@ -971,7 +1043,7 @@ fn encode(msg: Msg, mirrors: &mut HashMap<(String, Resource), Mirror>, buf: &mut
                     }
                 },
             }
-            let r = serde_json::to_writer(&mut *buf, &Line::Load(load));
+            let r = write_load(&mut *buf, &load, &set);
             put(buf, r);
         }
     }
@@ -1415,7 +1487,7 @@ mod tests {
                 ("q:x".into(), json!({"id": "x"})),
             ],
         ];
-        let mut writer = Mirror::default();
+        let mut writer = Written::default();
         let mut reader = Mirror::default();
         for (i, items) in rounds.into_iter().enumerate() {
             let resource = if i >= 7 {
@@ -1428,9 +1500,13 @@ mod tests {
                 ..Load::default()
             };
             if load.full {
-                writer = Mirror::default();
+                writer = Written::default();
             }
-            writer.diff(items.clone(), Value::Null, &mut load);
+            let raw = items
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::value::to_raw_value(v).expect("raw")))
+                .collect();
+            let set = writer.diff(raw, Value::Null, &mut load);
             if i == 4 {
                 assert_eq!(load.place, [("f".to_string(), 1), ("g".to_string(), 3)]);
             }
@@ -1439,11 +1515,13 @@ mod tests {
                 assert_eq!(load.place.len(), 2, "{load:?}");
             }
             if i == 8 {
-                assert!(load.set.is_empty() && load.patch.len() == 1, "{load:?}");
+                assert!(set.is_empty() && load.patch.len() == 1, "{load:?}");
                 let d = &load.patch[0].list["points"];
                 assert_eq!((d.drop, d.keep, d.tail.len()), (1, 59, 1));
             }
-            let line = serde_json::to_string(&Line::Load(load)).expect("json");
+            let mut line = Vec::new();
+            write_load(&mut line, &load, &set).expect("json");
+            let line = String::from_utf8(line).expect("utf-8");
             let Ok(Line::Load(load)) = serde_json::from_str::<Line>(&line) else {
                 panic!("not a load: {line}");
             };
