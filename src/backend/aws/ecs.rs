@@ -698,6 +698,10 @@ pub async fn register_task_definition(
         })
         .cloned()
         .collect();
+    // Elastic Inference accelerators are deprecated by the SDK (the service
+    // no longer offers them); a revision that has them still carries them
+    // over, as before, so that a deploy changes nothing but the image.
+    #[allow(deprecated)]
     let registered = b
         .call(
             "ecs",
