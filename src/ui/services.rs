@@ -76,10 +76,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let rows = services[start..end]
         .iter()
         .map(|s| {
+            // The essential containers' tags first (the application's,
+            // not its log router's, when they must be cut).
             let images: Vec<&str> = env
                 .task_definitions
                 .get(&s.task_definition)
-                .map(|td| td.containers.iter().map(|c| image_tag(&c.image)).collect())
+                .map(|td| {
+                    let mut c: Vec<_> = td.containers.iter().collect();
+                    c.sort_by_key(|c| !c.essential);
+                    c.iter().map(|c| image_tag(&c.image)).collect()
+                })
                 .unwrap_or_default();
             let scaling = env.scaling_of(s).map_or_else(
                 || "-".to_string(),
@@ -110,7 +116,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Cell::from(if images.is_empty() {
                     "…".to_string()
                 } else {
-                    fit(&images.join(","), col(8), Keep::End)
+                    images_cell(&images, col(8))
                 }),
             ];
             if wide {
@@ -133,4 +139,36 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         selected,
         theme,
     );
+}
+
+/// The IMAGE cell: every tag when they fit, else the first (an essential
+/// container's) with its end kept and how many more (`…7c1e9a2+1`), so a
+/// sidecar's tag never stands in for the application's.
+fn images_cell(images: &[&str], width: usize) -> String {
+    let all = images.join(",");
+    if images.len() < 2 || unicode_width::UnicodeWidthStr::width(all.as_str()) <= width {
+        return fit(&all, width, Keep::End);
+    }
+    let more = format!("+{}", images.len() - 1);
+    let first = images.first().copied().unwrap_or_default();
+    format!(
+        "{}{more}",
+        fit(first, width.saturating_sub(more.len()), Keep::End)
+    )
+}
+
+#[cfg(test)]
+mod image_tests {
+    use super::images_cell;
+
+    #[test]
+    fn a_cut_image_cell_keeps_the_first_tag_and_counts_the_rest() {
+        assert_eq!(images_cell(&["v1", "2.32.4"], 20), "v1,2.32.4");
+        assert_eq!(
+            images_cell(&["2026.11.21-7c1e9a2", "2.32.4"], 10),
+            "…7c1e9a2+1"
+        );
+        assert_eq!(images_cell(&["2026.11.21-7c1e9a2"], 10), "…1-7c1e9a2");
+        assert_eq!(images_cell(&["a", "b", "c"], 3), "a+2");
+    }
 }
