@@ -717,14 +717,17 @@ fn breakdown(path: &std::path::Path) {
 
 /// Bytes per hour of recording, for the demo and for a large environment,
 /// and what replaying the large one costs (open, play through, seek back).
-/// `cargo test --release --test replay -- --ignored --nocapture measure`
+/// In the suite it records two simulated minutes and holds the recording
+/// to ten times the measured rates; as a measurement (BENCHMARKS.md):
+/// `MEASURE_MINUTES=60 cargo test --release --test replay -- --nocapture measure`
 #[tokio::test]
-#[ignore = "a measurement: run it on purpose (see BENCHMARKS.md)"]
 async fn measure_recording_size_and_replay() {
     let minutes: u64 = std::env::var("MEASURE_MINUTES")
         .ok()
         .and_then(|m| m.parse().ok())
-        .unwrap_or(60);
+        .unwrap_or(2)
+        .max(1);
+    let per_hour = |bytes: u64| bytes as f64 * 60.0 / minutes as f64;
     let secs = minutes * 60;
     // The demo (both environments, their health checks).
     let dir = tempfile::tempdir().expect("tempdir");
@@ -739,6 +742,16 @@ async fn measure_recording_size_and_replay() {
         (demo_bytes - first) as f64 / 1024.0 * 60.0 / minutes as f64
     );
     breakdown(recorder.path());
+    // Measured: 136 KB first, 0.9 MB an hour after it.
+    assert!(
+        first > 0 && first < 1_500_000,
+        "demo first load {first} bytes"
+    );
+    assert!(
+        per_hour(demo_bytes - first) < 9_000_000.0,
+        "the demo records {} bytes an hour",
+        per_hour(demo_bytes - first)
+    );
 
     // The large environment.
     let clock = SimClock::manual(start());
@@ -801,6 +814,13 @@ async fn measure_recording_size_and_replay() {
         std::fs::copy(recorder.path(), keep).expect("copy the recording");
     }
     breakdown(recorder.path());
+    // Measured: 7.5 MB first, 4.2 MB an hour after it.
+    assert!(first < 75_000_000, "large first load {first} bytes");
+    assert!(
+        per_hour(bytes - first) < 42_000_000.0,
+        "the large environment records {} bytes an hour",
+        per_hour(bytes - first)
+    );
 
     // Replaying it.
     let t = std::time::Instant::now();
@@ -824,4 +844,12 @@ async fn measure_recording_size_and_replay() {
         player.keyframes()
     );
     assert_eq!(player.now(), end);
+    // A moment of it shows the environment as it was.
+    player.seek(middle);
+    let services = player.state.envs[0]
+        .services
+        .data
+        .as_ref()
+        .map_or(0, Vec::len);
+    assert_eq!(services, 300, "the large world's services at the middle");
 }
