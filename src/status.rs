@@ -273,6 +273,8 @@ pub async fn collect_until(
         None => (0..state.envs.len()).collect(),
     };
     let mut app = App::new(state, runtimes, clock.clone());
+    // `--wait`: the last read that answered in full.
+    let mut last: Option<(Report, Wait)> = None;
     loop {
         app.dispatch(Action::Tick(clock.now()));
         for &env in &selected {
@@ -287,7 +289,13 @@ pub async fn collect_until(
             }
         }
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        if tokio::time::timeout(left, app.settle()).await.is_err() {
+        let cut = tokio::time::timeout(left, app.settle()).await.is_err();
+        if cut {
+            // A read again cut by the timeout says nothing new: the status
+            // then is the last read that answered in full.
+            if let Some(last) = last {
+                return Ok(last);
+            }
             tracing::warn!(
                 secs = timeout.as_secs(),
                 "status: some reads did not answer in time"
@@ -303,6 +311,10 @@ pub async fn collect_until(
             return Ok((report, outcome));
         }
         tokio::time::sleep(WAIT_POLL.min(deadline - now)).await;
+        if tokio::time::Instant::now() >= deadline {
+            return Ok((report, outcome));
+        }
+        last = Some((report, outcome));
     }
 }
 
