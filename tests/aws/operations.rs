@@ -394,7 +394,7 @@ async fn service_operations_by_keys_are_sent_once_read_back_and_audited() {
             .map(str::to_string)
     };
     assert_ne!(deployment(&after), deployment(&before), "a new deployment");
-    assert_eq!(after.get("taskDefinition"), before.get("taskDefinition"));
+    assert_eq!(after.at("taskDefinition"), before.at("taskDefinition"));
     let a = last_activity(&app);
     assert!(accepted(a), "{:?}", a.status);
     let (intent, result) = audited(&app, &audit, &a.id);
