@@ -33,7 +33,7 @@ cargo fmt --all -- --check
 step "lint: cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
 
-# --- Python test tools: moto (an AWS-protocol server) for tests/aws.rs -------
+# --- Python test tools: moto (an AWS-protocol server) for tests/aws/ --------
 # Installed into .venv at the repository root; pinned so that the request
 # counts the tests assert do not move under us. Reused when already there.
 step "python: .venv with moto[server]==5.2.5 and cbor2"

@@ -367,7 +367,7 @@ fn status_of_a_seeded_aws_environment_ok_then_critical() {
     let name = "e2e-status";
     let seeded = moto.seed(DEFAULT_ACCOUNT, &["--name", name]);
     // moto starts no service task; UpdateService makes running = desired.
-    for service in seeded.get("services").strings() {
+    for service in &seeded.services {
         moto.aws(
             DEFAULT_ACCOUNT,
             "ecs",
@@ -385,7 +385,7 @@ fn status_of_a_seeded_aws_environment_ok_then_critical() {
             ),
         );
     };
-    for alarm in seeded.get("alarms_in_alarm").strings() {
+    for alarm in seeded.alarms_in_alarm.clone() {
         set_alarm(&alarm, "OK");
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -542,7 +542,7 @@ name = "e2e-stg"
         ],
     );
     // Overview: account, services, databases, the alarm in ALARM.
-    let firing = prod.get("alarms_in_alarm").strings();
+    let firing = prod.alarms_in_alarm.clone();
     let mut wanted: Vec<&str> = vec![
         DEFAULT_ACCOUNT,
         "PRODUCTION",
@@ -558,7 +558,7 @@ name = "e2e-stg"
     // Tasks: six seeded service tasks, listed with their services.
     pty.type_str(":tasks");
     pty.key_enter();
-    ok(pty.wait_for(&format!("Tasks ({})", prod.get("tasks").u64()), STEP));
+    ok(pty.wait_for(&format!("Tasks ({})", prod.tasks), STEP));
 
     // Databases with the snapshots of the primary.
     pty.type_str(":db");
@@ -568,7 +568,7 @@ name = "e2e-stg"
     // Alarms, all of them, ALARM first.
     pty.type_str(":alarms");
     pty.key_enter();
-    ok(pty.wait_for(&format!("Alarms ({})", prod.get("alarms").u64()), STEP));
+    ok(pty.wait_for(&format!("Alarms ({})", prod.alarms), STEP));
 
     // The fleet: both environments side by side, both loaded.
     pty.send_str("0");
@@ -1425,7 +1425,7 @@ fn exec_hands_the_terminal_to_the_plugin_and_takes_it_back() {
         DEFAULT_ACCOUNT,
         &["--name", "e2e-exec", "--exec-through", &moto.endpoint],
     );
-    let task = seeded.get("exec_tasks").strings()[0].clone();
+    let task = seeded.exec_tasks[0].clone();
     let task_id = task.rsplit('/').next().expect("an id").to_string();
     let config = tempfile::NamedTempFile::new().expect("temp file");
     let text = format!(

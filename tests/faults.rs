@@ -9,7 +9,7 @@
 //! Faults covered elsewhere: server errors, throttles and expired
 //! credentials as typed errors, a hang that times out, SDK retries counted,
 //! unanswered changes sent once and read back, an intent without a result
-//! read back at the next start (tests/aws.rs); a panicking backend contained
+//! read back at the next start (tests/aws/); a panicking backend contained
 //! (tests/app.rs); 1 000 keys, a 5 000-character paste, signals
 //! (tests/trust.rs); a trace log without secrets, a credential_process
 //! handing out expired keys (tests/e2e.rs); fuzzed configs (tests/config.rs).
@@ -146,6 +146,7 @@ fn a_server_that_goes_away_and_comes_back() {
     assert!(pty.screen_text().contains("web"), "the data it had is kept");
     // Keys are answered while the server is away.
     answers_keys(&mut pty);
+    // Deliberately lets the outage last (nothing to wait for): still answering.
     std::thread::sleep(Duration::from_secs(3));
     answers_keys(&mut pty);
     assert!(pty.is_running());
@@ -167,6 +168,7 @@ fn a_server_that_goes_away_and_comes_back() {
     // No burst: the requests since the return, at most what the same time
     // took before the outage (plus one poll of each panel).
     let since_back = back.elapsed().max(WINDOW);
+    // Deliberately lets a whole window pass since the return: the count over it.
     std::thread::sleep(since_back.saturating_sub(back.elapsed()));
     let after = proxy.total(DEFAULT_ACCOUNT);
     let allowed = steady * since_back.as_secs().div_ceil(WINDOW.as_secs()) + 8;

@@ -48,6 +48,55 @@ fn confirmation_text(screen: &str) -> Option<String> {
     Some(rest[..end].to_string())
 }
 
+/// The simulated service whose table row is highlighted (drawn in reverse
+/// video: the selection, in the default theme), if one is on screen.
+fn highlighted_service(pty: &Pty) -> Option<&'static str> {
+    pty.with_screen(|screen| {
+        let (rows, cols) = screen.size();
+        (0..rows).find_map(|row| {
+            let reversed: String = (0..cols)
+                .map(|col| match screen.cell(row, col) {
+                    Some(cell) if cell.inverse() && !cell.contents().is_empty() => cell.contents(),
+                    _ => " ",
+                })
+                .collect();
+            first_service_listed(&reversed)
+        })
+    })
+}
+
+/// Waits until `done` holds for the highlighted service (a key's effect on
+/// the selection: the screen text alone does not show it).
+fn wait_for_highlight(
+    pty: &Pty,
+    what: &str,
+    done: impl Fn(Option<&str>) -> bool,
+) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + STEP;
+    loop {
+        let highlighted = highlighted_service(pty);
+        if done(highlighted) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "waited {STEP:?} for {what}; highlighted: {highlighted:?}\n{}",
+                pty.dump()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The command line is open (the footer's prompt starts with `:`).
+fn command_line_open(screen: &str) -> bool {
+    screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| l.trim_start().starts_with(':'))
+}
+
 fn audit_text(pty: &Pty) -> String {
     let path = pty.state_home().join("honban").join("audit.jsonl");
     std::fs::read_to_string(path).unwrap_or_default()
@@ -70,7 +119,9 @@ fn after_a_re_sort_r_restarts_the_highlighted_service() {
             pty.dump()
         );
         pty.send_str("j");
-        std::thread::sleep(Duration::from_millis(200));
+        ok(wait_for_highlight(&pty, "web highlighted", |s| {
+            s == Some("web")
+        }));
         pty.send_str("s");
         ok(pty.wait_for("Scale service web", STEP));
         pty.key_backspace();
@@ -130,6 +181,8 @@ fn keys_typed_ahead_never_reach_a_confirmation() {
     pty.send_str(&burst);
     ok(pty.wait_for("Restart", STEP));
     ok(pty.wait_for("ignored", STEP));
+    // Deliberately lets time pass (no condition to wait for): the keys
+    // behind the `r` must not confirm it later either.
     std::thread::sleep(Duration::from_millis(500));
     assert!(
         pty.screen_text().contains("Restart"),
@@ -153,7 +206,7 @@ fn a_long_paste_is_capped_and_the_console_stays_responsive() {
     let mut pty = start(&[], 100, 30);
     ok(pty.wait_for_all(&["Overview", "PRODUCTION", "worker"], START));
     pty.send_str(":");
-    std::thread::sleep(Duration::from_millis(200));
+    ok(pty.wait_until("the command line", STEP, command_line_open));
     let mut paste = b"\x1b[200~".to_vec();
     paste.extend(std::iter::repeat_n(b'x', 5_000));
     paste.extend_from_slice(b"\x1b[201~");
@@ -213,7 +266,11 @@ fn the_offered_rollback_acts_on_the_followed_service() {
     ));
     // The highlight moves to the other service; `b` still means api.
     pty.send_str("j");
-    std::thread::sleep(Duration::from_millis(300));
+    ok(wait_for_highlight(
+        &pty,
+        "another service highlighted",
+        |s| s.is_some_and(|s| s != "api"),
+    ));
     pty.send_str("b");
     ok(pty.wait_for("Roll back api", STEP));
     assert!(

@@ -8,6 +8,7 @@
 //! // point the SDK clients at `moto.endpoint` and send the header
 //! // `x-moto-account-id: <account>` with every request (an interceptor)
 //! assert_eq!(moto.counts(&account)["ecs:ListServices"], 3);
+//! assert!(seeded.services.contains(&"web".to_string()));
 //! ```
 //!
 //! The servers come from the virtualenv `.venv` at the crate root (or
@@ -23,7 +24,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -31,6 +32,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::json;
+
+/// A JSON value: what boto3 answers and what the proxy recorded.
+pub use serde_json::Value as Json;
 
 /// The account moto uses when a request names none.
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
@@ -49,7 +56,7 @@ pub struct Moto {
     /// moto's own URL, bypassing the proxy (no limits, no counting): for
     /// seeding and for checking state behind the product's back.
     pub moto_endpoint: String,
-    proxy_addr: SocketAddr,
+    control: Control,
     moto_addr: SocketAddr,
     python: PathBuf,
     moto_log: PathBuf,
@@ -175,7 +182,10 @@ impl Moto {
         Moto {
             endpoint: format!("http://{proxy_addr}"),
             moto_endpoint,
-            proxy_addr,
+            control: Control {
+                addr: proxy_addr,
+                log: proxy_log.clone(),
+            },
             moto_addr,
             python,
             moto_log,
@@ -189,20 +199,12 @@ impl Moto {
     /// (`ecs:ListServices`, `cloudwatch:DescribeAlarms`, `rds:DescribeDBInstances`,
     /// `application-autoscaling:…`, `elasticloadbalancing:…`, `sts:…`).
     /// Operations never called are absent.
+    /// Requests the proxy has seen for `account`, by `service:Operation`
+    /// (`ecs:ListServices`, `cloudwatch:DescribeAlarms`, `rds:DescribeDBInstances`,
+    /// `application-autoscaling:…`, `elasticloadbalancing:…`, `sts:…`).
+    /// Operations never called are absent.
     pub fn counts(&self, account: &str) -> BTreeMap<String, u64> {
-        let body = self.control("GET", &format!("/__proxy/counts?account={account}"), None);
-        match Json::parse(&body) {
-            Ok(Json::Object(map)) => map
-                .into_iter()
-                .map(|(k, v)| {
-                    let n = v
-                        .as_u64()
-                        .unwrap_or_else(|| panic!("count of {k} is not a number: {body}"));
-                    (k, n)
-                })
-                .collect(),
-            other => panic!("the proxy's counts are not a JSON object: {other:?}: {body}"),
-        }
+        self.control.counts(account)
     }
 
     /// How many `operation` requests (`ecs:ListServices`) `account` made.
@@ -212,11 +214,8 @@ impl Moto {
 
     /// Forgets the request counts of `account`.
     pub fn reset_counts(&self, account: &str) {
-        self.control(
-            "POST",
-            &format!("/__proxy/reset?account={account}"),
-            Some(""),
-        );
+        self.control
+            .call("POST", &format!("/__proxy/reset?account={account}"), None);
     }
 
     /// The next `count` requests of `account` matching `operation`
@@ -226,28 +225,17 @@ impl Moto {
     /// `hang` (30 s, then the normal answer; see [`Moto::inject_hang`]).
     /// `count` 0 means every matching request until [`Moto::clear_faults`].
     pub fn inject_fault(&self, account: &str, operation: &str, kind: &str, count: u32) {
-        let body = format!(
-            r#"{{"operation": {}, "kind": {}, "count": {count}}}"#,
-            json_string(operation),
-            json_string(kind)
-        );
-        self.control(
-            "POST",
-            &format!("/__proxy/fault?account={account}"),
-            Some(&body),
+        self.control.fault(
+            account,
+            json!({"operation": operation, "kind": kind, "count": count}),
         );
     }
 
     /// Like [`Moto::inject_fault`] with `hang`, for `seconds` instead of 30.
     pub fn inject_hang(&self, account: &str, operation: &str, seconds: f64, count: u32) {
-        let body = format!(
-            r#"{{"operation": {}, "kind": "hang", "count": {count}, "seconds": {seconds}}}"#,
-            json_string(operation),
-        );
-        self.control(
-            "POST",
-            &format!("/__proxy/fault?account={account}"),
-            Some(&body),
+        self.control.fault(
+            account,
+            json!({"operation": operation, "kind": "hang", "count": count, "seconds": seconds}),
         );
     }
 
@@ -255,27 +243,18 @@ impl Moto {
     /// forwarded to moto at once (so it is applied), and its answer held
     /// for `seconds` (a client that gives up first never sees it).
     pub fn inject_slow(&self, account: &str, operation: &str, seconds: f64, count: u32) {
-        let body = format!(
-            r#"{{"operation": {}, "kind": "slow", "count": {count}, "seconds": {seconds}}}"#,
-            json_string(operation),
-        );
-        self.control(
-            "POST",
-            &format!("/__proxy/fault?account={account}"),
-            Some(&body),
-        );
+        self.control.slow(account, operation, seconds, count);
     }
 
     /// Disarms every fault of `account`.
     pub fn clear_faults(&self, account: &str) {
-        self.control("DELETE", &format!("/__proxy/fault?account={account}"), None);
+        self.control.clear_faults(account);
     }
 
     /// Seeds `account` with `scripts/seed-moto.py --endpoint <moto, not the
-    /// proxy> --account <account> <args>` and returns its JSON summary
-    /// (`cluster`, `services`, `tasks`, `alarm_names`, `db_instances`, …).
+    /// proxy> --account <account> <args>` and returns its summary.
     /// Panics with the script's stderr when it fails.
-    pub fn seed(&self, account: &str, args: &[&str]) -> Json {
+    pub fn seed(&self, account: &str, args: &[&str]) -> Seeded {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/seed-moto.py");
         let output = Command::new(&self.python)
             .arg(&script)
@@ -293,8 +272,8 @@ impl Moto {
                 String::from_utf8_lossy(&output.stderr)
             );
         }
-        Json::parse(&stdout)
-            .unwrap_or_else(|e| panic!("seed-moto.py printed no JSON summary ({e}):\n{stdout}"))
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("seed-moto.py printed no summary ({e}):\n{stdout}"))
     }
 
     /// The decoded parameters of every mutating request (any operation not
@@ -303,15 +282,19 @@ impl Moto {
     /// [`Moto::reset_counts`]: JSON and CBOR bodies as JSON objects, query
     /// forms (RDS) as `{"Key": "value"}`.
     pub fn requests(&self, account: &str, operation: &str) -> Vec<Json> {
-        let body = self.control(
+        #[derive(Deserialize)]
+        struct Sent {
+            params: Json,
+        }
+        let body = self.control.call(
             "GET",
             &format!("/__proxy/requests?account={account}&operation={operation}"),
             None,
         );
-        match Json::parse(&body) {
-            Ok(Json::Array(items)) => items.iter().map(|r| r.get("params").clone()).collect(),
-            other => panic!("the proxy's requests are not a JSON array: {other:?}: {body}"),
-        }
+        let sent: Vec<Sent> = serde_json::from_str(&body).unwrap_or_else(|e| {
+            panic!("the proxy's requests are not a list of requests ({e}): {body}")
+        });
+        sent.into_iter().map(|s| s.params).collect()
     }
 
     /// Calls boto3 `<service>.<method>(**params)` against moto itself (not
@@ -366,7 +349,7 @@ json.dump(out, sys.stdout, default=str, sort_keys=True)
                 String::from_utf8_lossy(&output.stderr)
             );
         }
-        Json::parse(&stdout)
+        serde_json::from_str(&stdout)
             .unwrap_or_else(|e| panic!("boto3 {service}.{method} printed no JSON ({e}):\n{stdout}"))
     }
 
@@ -380,12 +363,108 @@ json.dump(out, sys.stdout, default=str, sort_keys=True)
             tail(&self.proxy_log, 4000)
         )
     }
+}
 
-    fn control(&self, method: &str, path: &str, body: Option<&str>) -> String {
-        match http(self.proxy_addr, method, path, body) {
+/// What `scripts/seed-moto.py` made, from its JSON summary.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Seeded {
+    /// The cluster (the seed's `--name`).
+    pub cluster: String,
+    /// The service names.
+    pub services: Vec<String>,
+    /// Revision ARNs by family, oldest first.
+    pub task_definitions: BTreeMap<String, Vec<String>>,
+    /// How many tasks were started.
+    pub tasks: u64,
+    /// Target group ARNs by service.
+    pub target_groups: BTreeMap<String, String>,
+    /// Auto scaling resource ids (`service/CLUSTER/SERVICE`).
+    pub scalable_targets: Vec<String>,
+    pub db_instances: Vec<String>,
+    pub db_snapshots: Vec<String>,
+    /// How many alarms the seed made (`alarm_names.len()`).
+    pub alarms: u64,
+    /// Sorted.
+    pub alarm_names: Vec<String>,
+    pub alarms_in_alarm: Vec<String>,
+    /// `--extra-clusters`.
+    #[serde(default)]
+    pub extra_clusters: Vec<String>,
+    /// `--exec-through`: the tasks started with ECS Exec.
+    #[serde(default)]
+    pub exec_tasks: Vec<String>,
+    /// `--activity`.
+    #[serde(default)]
+    pub activity: Option<Activity>,
+}
+
+/// The seeded activity (`seed-moto.py --activity`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Activity {
+    /// The last whole minute with datapoints.
+    pub last_minute: chrono::DateTime<chrono::Utc>,
+    /// The web service's 5XX counts of the spike's minutes, ending at `last_minute`.
+    pub web_5xx_spike: Vec<f64>,
+    /// The IP targets registered, by service.
+    pub targets: BTreeMap<String, Vec<String>>,
+    /// The log streams written to.
+    pub log_streams: Vec<String>,
+}
+
+impl Seeded {
+    /// The seeded activity (panics unless seeded with `--activity`).
+    pub fn activity(&self) -> &Activity {
+        self.activity
+            .as_ref()
+            .expect("seeded with --activity (there is no activity)")
+    }
+}
+
+/// The control endpoints (`/__proxy/…`) of one proxy.
+struct Control {
+    addr: SocketAddr,
+    /// The proxy's log, for failure messages.
+    log: PathBuf,
+}
+
+impl Control {
+    fn counts(&self, account: &str) -> BTreeMap<String, u64> {
+        let body = self.call("GET", &format!("/__proxy/counts?account={account}"), None);
+        serde_json::from_str(&body).unwrap_or_else(|e| {
+            panic!("the proxy's counts are not counts by operation ({e}): {body}")
+        })
+    }
+
+    fn fault(&self, account: &str, fault: Json) {
+        self.call(
+            "POST",
+            &format!("/__proxy/fault?account={account}"),
+            Some(&fault),
+        );
+    }
+
+    fn slow(&self, account: &str, operation: &str, seconds: f64, count: u32) {
+        self.fault(
+            account,
+            json!({"operation": operation, "kind": "slow", "count": count, "seconds": seconds}),
+        );
+    }
+
+    fn clear_faults(&self, account: &str) {
+        self.call("DELETE", &format!("/__proxy/fault?account={account}"), None);
+    }
+
+    /// Sends one request; panics unless the answer is a 200.
+    fn call(&self, method: &str, path: &str, body: Option<&Json>) -> String {
+        let body = body.map(Json::to_string);
+        match http(self.addr, method, path, body.as_deref()) {
             Ok((200, body)) => body,
             Ok((status, body)) => panic!("proxy {method} {path}: {status} {body}"),
-            Err(e) => panic!("proxy {method} {path}: {e}\n{}", self.logs()),
+            Err(e) => panic!(
+                "proxy {method} {path}: {e}\n--- proxy log ({}) ---\n{}",
+                self.log.display(),
+                tail(&self.log, 4000)
+            ),
         }
     }
 }
@@ -397,15 +476,13 @@ json.dump(out, sys.stdout, default=str, sort_keys=True)
 pub struct OwnProxy {
     /// What the console is pointed at: the same URL across restarts.
     pub endpoint: String,
-    addr: SocketAddr,
+    control: Control,
     python: PathBuf,
     moto_endpoint: String,
-    log: PathBuf,
     args: Vec<String>,
     child: Option<Child>,
     stdout: Option<BufReader<ChildStdout>>,
 }
-
 impl Moto {
     /// Starts a proxy of the calling test's own (see [`OwnProxy`]), with
     /// `extra` arguments (`--latency-ms 25`).
@@ -417,10 +494,12 @@ impl Moto {
         let port = free_port();
         let mut proxy = OwnProxy {
             endpoint: format!("http://127.0.0.1:{port}"),
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            control: Control {
+                addr: SocketAddr::from(([127, 0, 0, 1], port)),
+                log: logs.join(format!("own-proxy-{}-{n}.log", std::process::id())),
+            },
             python: self.python.clone(),
             moto_endpoint: self.moto_endpoint.clone(),
-            log: logs.join(format!("own-proxy-{}-{n}.log", std::process::id())),
             args: extra.iter().map(|s| s.to_string()).collect(),
             child: None,
             stdout: None,
@@ -435,7 +514,7 @@ impl OwnProxy {
     pub fn start(&mut self) {
         assert!(self.child.is_none(), "the proxy is running already");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/moto/proxy.py");
-        let listen = self.addr.to_string();
+        let listen = self.control.addr.to_string();
         let mut args = vec![
             script.to_str().expect("a UTF-8 path").to_string(),
             "--listen".into(),
@@ -447,12 +526,12 @@ impl OwnProxy {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            let mut child = watched(&self.python, &args, &self.log, true);
+            let mut child = watched(&self.python, &args, &self.control.log, true);
             let stdout = child.stdout.take().expect("the proxy's stdout is piped");
-            let (port, stdout) = read_ready(stdout, &self.log);
-            assert_eq!(port, self.addr.port());
+            let (port, stdout) = read_ready(stdout, &self.control.log);
+            assert_eq!(port, self.control.addr.port());
             if matches!(
-                http(self.addr, "GET", "/__proxy/health", None),
+                http(self.control.addr, "GET", "/__proxy/health", None),
                 Ok((200, _))
             ) {
                 self.child = Some(child);
@@ -463,8 +542,8 @@ impl OwnProxy {
             assert!(
                 Instant::now() < deadline,
                 "the proxy does not start again on {}:\n{}",
-                self.addr,
-                tail(&self.log, 4000)
+                self.control.addr,
+                tail(&self.control.log, 4000)
             );
             thread::sleep(Duration::from_millis(200));
         }
@@ -477,22 +556,16 @@ impl OwnProxy {
         }
         self.stdout = None;
         let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
+        while TcpStream::connect_timeout(&self.control.addr, Duration::from_millis(200)).is_ok() {
             assert!(Instant::now() < deadline, "the proxy does not stop");
             thread::sleep(Duration::from_millis(50));
         }
     }
 
     /// Requests this proxy has seen (since it last started) for `account`.
+    /// Requests this proxy has seen (since it last started) for `account`.
     pub fn counts(&self, account: &str) -> BTreeMap<String, u64> {
-        let body = self.control("GET", &format!("/__proxy/counts?account={account}"), None);
-        match Json::parse(&body) {
-            Ok(Json::Object(map)) => map
-                .into_iter()
-                .map(|(k, v)| (k, v.as_u64().unwrap_or(0)))
-                .collect(),
-            other => panic!("the proxy's counts are not a JSON object: {other:?}: {body}"),
-        }
+        self.control.counts(account)
     }
 
     /// Every request this proxy has seen for `account`.
@@ -502,42 +575,20 @@ impl OwnProxy {
 
     /// Like [`Moto::inject_fault`], on this proxy.
     pub fn inject_fault(&self, account: &str, operation: &str, kind: &str, count: u32) {
-        let body = format!(
-            r#"{{"operation": {}, "kind": {}, "count": {count}}}"#,
-            json_string(operation),
-            json_string(kind)
-        );
-        self.control(
-            "POST",
-            &format!("/__proxy/fault?account={account}"),
-            Some(&body),
+        self.control.fault(
+            account,
+            json!({"operation": operation, "kind": kind, "count": count}),
         );
     }
 
     /// Like [`Moto::inject_slow`], on this proxy.
     pub fn inject_slow(&self, account: &str, operation: &str, seconds: f64, count: u32) {
-        let body = format!(
-            r#"{{"operation": {}, "kind": "slow", "count": {count}, "seconds": {seconds}}}"#,
-            json_string(operation),
-        );
-        self.control(
-            "POST",
-            &format!("/__proxy/fault?account={account}"),
-            Some(&body),
-        );
+        self.control.slow(account, operation, seconds, count);
     }
 
     /// Disarms every fault of `account` on this proxy.
     pub fn clear_faults(&self, account: &str) {
-        self.control("DELETE", &format!("/__proxy/fault?account={account}"), None);
-    }
-
-    fn control(&self, method: &str, path: &str, body: Option<&str>) -> String {
-        match http(self.addr, method, path, body) {
-            Ok((200, body)) => body,
-            Ok((status, body)) => panic!("proxy {method} {path}: {status} {body}"),
-            Err(e) => panic!("proxy {method} {path}: {e}\n{}", tail(&self.log, 4000)),
-        }
+        self.control.clear_faults(account);
     }
 }
 
@@ -692,351 +743,72 @@ fn tail(path: &Path, max: usize) -> String {
 }
 
 // --------------------------------------------------------------------------
-// A tiny HTTP/1.1 client, for the proxy's control endpoints.
+// HTTP, for the control endpoints of the proxy and moto: hyper's client (the
+// one the AWS SDK and the probes use) on a small runtime of its own, so that
+// synchronous tests and asynchronous ones (whose runtime must not be blocked
+// on itself) call it alike.
 
+/// One request to `http://ADDR/PATH`, answered within 30 s: the status and
+/// the body. A connection of its own (no pool: a restarted proxy on the same
+/// port must not be reached through a connection to the last one).
 fn http(
     addr: SocketAddr,
     method: &str,
     path: &str,
     body: Option<&str>,
 ) -> Result<(u16, String), String> {
-    let timeout = Duration::from_secs(30);
-    let mut stream =
-        TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(|e| e.to_string())?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .and_then(|()| stream.set_write_timeout(Some(timeout)))
-        .map_err(|e| e.to_string())?;
-    let body = body.unwrap_or("");
-    let mut request =
-        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: */*\r\n");
-    if !body.is_empty() || method == "POST" {
-        request.push_str("Content-Type: application/json\r\n");
-        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|e| e.to_string())?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, rest) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| format!("not an HTTP response: {text:?}"))?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("no status in {head:?}"))?;
-    let length = head.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim()
-            .eq_ignore_ascii_case("content-length")
-            .then(|| v.trim().parse::<usize>().ok())
-            .flatten()
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Bytes;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use hyper_util::rt::TokioExecutor;
+
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    let runtime = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("moto-control")
+            .enable_all()
+            .build()
+            .expect("a runtime for the moto control requests")
     });
-    let body = match length {
-        Some(n) if n <= rest.len() => rest[..n].to_string(),
-        _ => rest.to_string(),
-    };
-    Ok((status, body))
-}
-
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
+    if body.is_some() || method == "POST" {
+        request = request.header(hyper::header::CONTENT_TYPE, "application/json");
     }
-    out.push('"');
-    out
-}
-
-// --------------------------------------------------------------------------
-// A small JSON reader, for the proxy's answers and the seed summary (no
-// serde_json among the dependencies).
-
-/// A parsed JSON value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Json {
-    Null,
-    Bool(bool),
-    Number(f64),
-    String(String),
-    Array(Vec<Json>),
-    Object(BTreeMap<String, Json>),
-}
-
-impl Json {
-    pub fn parse(text: &str) -> Result<Json, String> {
-        let mut p = Parser {
-            s: text.as_bytes(),
-            i: 0,
+    let request = request
+        .body(Full::new(Bytes::from(body.unwrap_or("").to_owned())))
+        .map_err(|e| e.to_string())?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    runtime.spawn(async move {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(Duration::from_secs(2)));
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(0)
+            .build(connector);
+        let exchange = async {
+            let response = client
+                .request(request)
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            let status = response.status().as_u16();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?
+                .to_bytes();
+            Ok((status, String::from_utf8_lossy(&body).into_owned()))
         };
-        let value = p.value()?;
-        p.ws();
-        if p.i != p.s.len() {
-            return Err(format!("trailing characters at byte {}", p.i));
-        }
-        Ok(value)
-    }
-
-    /// The member `key` of an object (panics if absent or not an object).
-    pub fn get(&self, key: &str) -> &Json {
-        match self {
-            Json::Object(map) => map
-                .get(key)
-                .unwrap_or_else(|| panic!("no {key:?} in {self:?}")),
-            _ => panic!("not a JSON object (looking for {key:?}): {self:?}"),
-        }
-    }
-
-    /// The member `key` of an object, mutable (panics if absent or not an object).
-    pub fn get_mut(&mut self, key: &str) -> &mut Json {
-        match self {
-            Json::Object(map) => {
-                let keys: Vec<String> = map.keys().cloned().collect();
-                map.get_mut(key)
-                    .unwrap_or_else(|| panic!("no {key:?} among {keys:?}"))
-            }
-            other => panic!("not a JSON object (looking for {key:?}): {other:?}"),
-        }
-    }
-
-    /// The member `key` of an object, if it is an object and has one.
-    pub fn field(&self, key: &str) -> Option<&Json> {
-        match self {
-            Json::Object(map) => map.get(key),
-            _ => None,
-        }
-    }
-
-    /// Removes and returns the member `key` of an object (panics if not an object).
-    pub fn remove(&mut self, key: &str) -> Option<Json> {
-        match self {
-            Json::Object(map) => map.remove(key),
-            other => panic!("not a JSON object (removing {key:?}): {other:?}"),
-        }
-    }
-
-    pub fn as_bool(&self) -> Option<bool> {
-        match self {
-            Json::Bool(b) => Some(*b),
-            _ => None,
-        }
-    }
-
-    pub fn as_array_mut(&mut self) -> Option<&mut Vec<Json>> {
-        match self {
-            Json::Array(a) => Some(a),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Json::String(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    pub fn as_u64(&self) -> Option<u64> {
-        match self {
-            Json::Number(n) if *n >= 0.0 && n.fract() == 0.0 => Some(*n as u64),
-            _ => None,
-        }
-    }
-
-    pub fn as_array(&self) -> Option<&[Json]> {
-        match self {
-            Json::Array(a) => Some(a),
-            _ => None,
-        }
-    }
-
-    /// An array of strings (panics otherwise): `seeded.get("services").strings()`.
-    pub fn strings(&self) -> Vec<String> {
-        self.as_array()
-            .unwrap_or_else(|| panic!("not a JSON array: {self:?}"))
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .unwrap_or_else(|| panic!("not a string: {v:?}"))
-                    .to_string()
-            })
-            .collect()
-    }
-
-    /// A non-negative integer (panics otherwise): `seeded.get("tasks").u64()`.
-    pub fn u64(&self) -> u64 {
-        self.as_u64()
-            .unwrap_or_else(|| panic!("not a non-negative integer: {self:?}"))
-    }
-}
-
-struct Parser<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl Parser<'_> {
-    fn ws(&mut self) {
-        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
-            self.i += 1;
-        }
-    }
-
-    fn err<T>(&self, what: &str) -> Result<T, String> {
-        Err(format!("{what} at byte {}", self.i))
-    }
-
-    fn eat(&mut self, word: &str) -> bool {
-        if self.s[self.i..].starts_with(word.as_bytes()) {
-            self.i += word.len();
-            true
-        } else {
-            false
-        }
-    }
-
-    fn value(&mut self) -> Result<Json, String> {
-        self.ws();
-        match self.s.get(self.i) {
-            None => self.err("unexpected end"),
-            Some(b'{') => {
-                self.i += 1;
-                let mut map = BTreeMap::new();
-                self.ws();
-                if self.eat("}") {
-                    return Ok(Json::Object(map));
-                }
-                loop {
-                    self.ws();
-                    let key = self.string()?;
-                    self.ws();
-                    if !self.eat(":") {
-                        return self.err("expected ':'");
-                    }
-                    let value = self.value()?;
-                    map.insert(key, value);
-                    self.ws();
-                    if self.eat(",") {
-                        continue;
-                    }
-                    if self.eat("}") {
-                        return Ok(Json::Object(map));
-                    }
-                    return self.err("expected ',' or '}'");
-                }
-            }
-            Some(b'[') => {
-                self.i += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.eat("]") {
-                    return Ok(Json::Array(items));
-                }
-                loop {
-                    items.push(self.value()?);
-                    self.ws();
-                    if self.eat(",") {
-                        continue;
-                    }
-                    if self.eat("]") {
-                        return Ok(Json::Array(items));
-                    }
-                    return self.err("expected ',' or ']'");
-                }
-            }
-            Some(b'"') => self.string().map(Json::String),
-            Some(_) if self.eat("true") => Ok(Json::Bool(true)),
-            Some(_) if self.eat("false") => Ok(Json::Bool(false)),
-            Some(_) if self.eat("null") => Ok(Json::Null),
-            Some(_) => {
-                let start = self.i;
-                while self.i < self.s.len()
-                    && matches!(
-                        self.s[self.i],
-                        b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
-                    )
-                {
-                    self.i += 1;
-                }
-                std::str::from_utf8(&self.s[start..self.i])
-                    .ok()
-                    .and_then(|t| t.parse().ok())
-                    .map(Json::Number)
-                    .map_or_else(|| self.err("expected a value"), Ok)
-            }
-        }
-    }
-
-    fn string(&mut self) -> Result<String, String> {
-        if !self.eat("\"") {
-            return self.err("expected a string");
-        }
-        let mut out = Vec::new();
-        loop {
-            let Some(&c) = self.s.get(self.i) else {
-                return self.err("unterminated string");
-            };
-            self.i += 1;
-            match c {
-                b'"' => break,
-                b'\\' => {
-                    let Some(&e) = self.s.get(self.i) else {
-                        return self.err("unterminated escape");
-                    };
-                    self.i += 1;
-                    match e {
-                        b'n' => out.push(b'\n'),
-                        b't' => out.push(b'\t'),
-                        b'r' => out.push(b'\r'),
-                        b'b' => out.push(8),
-                        b'f' => out.push(12),
-                        b'u' => {
-                            let mut code = self.hex4()?;
-                            if (0xD800..0xDC00).contains(&code) && self.eat("\\u") {
-                                let low = self.hex4()?;
-                                code = 0x10000
-                                    + ((code - 0xD800) << 10)
-                                    + (low.wrapping_sub(0xDC00) & 0x3FF);
-                            }
-                            let ch = char::from_u32(code).unwrap_or('\u{FFFD}');
-                            let mut buf = [0; 4];
-                            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                        }
-                        other => out.push(other),
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        String::from_utf8(out).map_err(|e| e.to_string())
-    }
-
-    fn hex4(&mut self) -> Result<u32, String> {
-        let digits = self
-            .s
-            .get(self.i..self.i + 4)
-            .and_then(|d| std::str::from_utf8(d).ok())
-            .and_then(|d| u32::from_str_radix(d, 16).ok());
-        match digits {
-            Some(n) => {
-                self.i += 4;
-                Ok(n)
-            }
-            None => self.err("bad \\u escape"),
-        }
-    }
+        let answer = tokio::time::timeout(Duration::from_secs(30), exchange)
+            .await
+            .unwrap_or_else(|_| Err("no answer within 30s".to_string()));
+        let _ = tx.send(answer);
+    });
+    rx.recv()
+        .map_err(|_| "the request was dropped unanswered".to_string())?
 }
 
 #[cfg(test)]
@@ -1044,18 +816,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn json_reader_reads_the_seed_summary_shape() {
-        let j = Json::parse(
-            r#"{"cluster": "c", "services": ["web", "api"], "tasks": 6,
-                "x": {"a": [true, false, null, -1.5e2]}, "s": "\u00e9\"\\"}"#,
+    fn the_seed_summary_reads_into_seeded() {
+        let seeded: Seeded = serde_json::from_str(
+            r#"{"account": "123456789012", "cluster": "c", "services": ["web", "api"],
+                "task_definitions": {"c-web": ["arn:1", "arn:2"]}, "tasks": 6,
+                "tasks_by_group": {}, "load_balancer": null,
+                "target_groups": {"web": "arn:tg"}, "scalable_targets": [],
+                "scaling_policies": [], "db_instances": ["c-db"], "db_snapshots": [],
+                "alarms": 1, "alarm_names": ["c-web-5xx"], "alarms_in_alarm": [],
+                "autoscaling_alarms": [], "extra_clusters": [],
+                "activity": {"first_minute": "2026-11-24T00:00:00Z",
+                             "last_minute": "2026-11-24T03:00:00Z",
+                             "web_5xx_spike": [12.0, 30.5], "targets": {"web": ["10.0.0.1"]},
+                             "log_group": "/ecs/c", "log_streams": ["s"]},
+                "seconds": 1.5}"#,
         )
-        .expect("valid JSON");
-        assert_eq!(j.get("cluster").as_str(), Some("c"));
-        assert_eq!(j.get("services").strings(), ["web", "api"]);
-        assert_eq!(j.get("tasks").u64(), 6);
-        assert_eq!(j.get("s").as_str(), Some("é\"\\"));
-        assert!(Json::parse("{").is_err());
-        assert!(Json::parse("[1,]").is_err());
+        .expect("the summary's shape");
+        assert_eq!(seeded.services, ["web", "api"]);
+        assert_eq!(seeded.tasks, 6);
+        assert_eq!(seeded.task_definitions["c-web"], ["arn:1", "arn:2"]);
+        assert!(
+            seeded.exec_tasks.is_empty(),
+            "absent without --exec-through"
+        );
+        let activity = seeded.activity();
+        assert_eq!(activity.web_5xx_spike, [12.0, 30.5]);
+        assert_eq!(
+            activity.last_minute.to_rfc3339(),
+            "2026-11-24T03:00:00+00:00"
+        );
+        assert!(serde_json::from_str::<Seeded>(r#"{"cluster": "c"}"#).is_err());
     }
 
     #[test]
