@@ -15,7 +15,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
 use crate::action::Action;
-use crate::backend::sim::SimClock;
+use crate::clock::Clock;
 use crate::config::theme::Theme;
 use crate::effect::Effect;
 use crate::exec::SessionEnd;
@@ -110,7 +110,7 @@ pub struct App {
 
 impl App {
     /// `clock` stamps fetched data (the wall clock, or a manual one in tests).
-    pub fn new(state: State, envs: Vec<EnvRuntime>, clock: SimClock) -> Self {
+    pub fn new(state: State, envs: Vec<EnvRuntime>, clock: Clock) -> Self {
         let (tx, rx) = unbounded_channel();
         let runner = Runner::new(envs, tx.clone(), clock);
         Self {

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use honban::app::{App, Ended};
 use honban::audit::AuditLog;
-use honban::backend::sim::SimClock;
 use honban::cli::{Cli, CliCommand, ConfigCommand, EX_CONFIG, EX_USAGE, TimelineCommand};
+use honban::clock::Clock;
 use honban::config::{load_config, theme::load_theme};
 use honban::paths::Paths;
 use honban::setup::{self, Options};
@@ -199,7 +199,7 @@ fn main() -> ExitCode {
         }
     };
     let (mut state, runtimes) =
-        match runtime.block_on(setup::build(&config, &options, SimClock::Wall, &shown_path)) {
+        match runtime.block_on(setup::build(&config, &options, Clock::Wall, &shown_path)) {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("honban: {e}");
@@ -270,7 +270,7 @@ fn main() -> ExitCode {
     };
     let recording = recorder.clone();
     let result = runtime.block_on(async {
-        let mut app = App::new(state, runtimes, SimClock::Wall).with_audit(audit.clone());
+        let mut app = App::new(state, runtimes, Clock::Wall).with_audit(audit.clone());
         if let Some(r) = recorder {
             app = app.with_recorder(r);
         }

@@ -3,10 +3,9 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
-
 use crate::backend::aws::{AwsBackend, ConnectOptions};
-use crate::backend::sim::{SimBackend, SimClock};
+use crate::backend::sim::SimBackend;
+use crate::clock::Clock;
 use crate::config::keys::Keymap;
 use crate::config::{Config, EnvironmentConfig, Source};
 use crate::runner::EnvRuntime;
@@ -65,7 +64,7 @@ pub fn environments(config: &Config, demo: bool) -> Vec<EnvironmentConfig> {
 pub async fn build(
     config: &Config,
     options: &Options,
-    clock: SimClock,
+    clock: Clock,
     config_path: &str,
 ) -> Result<(State, Vec<EnvRuntime>), SetupError> {
     let envs = environments(config, options.demo);
@@ -134,11 +133,7 @@ pub async fn build(
         None => 0,
     };
     let keymap = Keymap::from_config(config).map_err(SetupError::Keys)?;
-    let now = match &clock {
-        SimClock::Wall => Utc::now(),
-        SimClock::Manual(_) => clock.now(),
-    };
-    let mut state = State::new(states, active, keymap, now);
+    let mut state = State::new(states, active, keymap, clock.now());
     state.dry_run = options.dry_run;
     // --- logs
     state.logs_buffer_lines = config.logs_buffer_lines.max(1);

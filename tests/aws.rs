@@ -20,8 +20,8 @@ use honban::action::{Action, Resource};
 use honban::app::App;
 use honban::audit::{AuditLog, Outcome, Phase, Record};
 use honban::backend::aws::{AwsBackend, ConnectOptions};
-use honban::backend::sim::SimClock;
 use honban::backend::{Backend, BackendError, ImageChange, ServiceUpdate};
+use honban::clock::Clock;
 use honban::config::{ClusterConfig, Config, EnvironmentConfig};
 use honban::domain::{AlarmState, DbRole, Service};
 use honban::ops::Operation;
@@ -389,7 +389,7 @@ async fn expired_credentials_show_a_banner_and_recover() {
     let backend = AwsBackend::connect(&cfg, options(&account)).await;
     let env = EnvState::from_config(&cfg, &config.refresh, false);
     let keymap = honban::config::keys::Keymap::from_config(&config).expect("keys");
-    let clock = SimClock::Wall;
+    let clock = Clock::Wall;
     let state = State::new(vec![env], 0, keymap, clock.now());
     let mut app = App::new(
         state,
@@ -1456,7 +1456,7 @@ async fn console(
         ..Options::default()
     };
     tweak(&mut config, &mut opts);
-    let clock = SimClock::Wall;
+    let clock = Clock::Wall;
     let (state, runtimes) = honban::setup::build(&config, &opts, clock.clone(), "test.toml")
         .await
         .expect("setup");
@@ -3290,7 +3290,7 @@ async fn console_as_is(account: &str, env: EnvironmentConfig) -> App {
         aws: options(account),
         ..Options::default()
     };
-    let clock = SimClock::Wall;
+    let clock = Clock::Wall;
     let (state, runtimes) = honban::setup::build(&config, &opts, clock.clone(), "test.toml")
         .await
         .expect("setup");
@@ -3531,7 +3531,7 @@ async fn status_of(account: &str, env: EnvironmentConfig) -> honban::status::Rep
     honban::status::collect(
         &config,
         &opts,
-        SimClock::Wall,
+        Clock::Wall,
         "test.toml",
         Duration::from_secs(60),
     )

@@ -160,12 +160,13 @@ impl Backend for ReadOnly {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::sim::{SimBackend, SimClock};
+    use crate::backend::sim::SimBackend;
+    use crate::clock::Clock;
     use chrono::{TimeZone, Utc};
 
     #[tokio::test]
     async fn mutations_are_refused_and_reads_pass() {
-        let clock = SimClock::manual(
+        let clock = Clock::manual(
             Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
                 .single()
                 .expect("time"),

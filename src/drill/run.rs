@@ -12,8 +12,9 @@ use super::report::Report;
 use super::scenario::{Scenario, load_all};
 use crate::app::{App, Ended};
 use crate::audit::AuditLog;
-use crate::backend::sim::{SimBackend, SimClock, SimProber, demo_environments};
+use crate::backend::sim::{SimBackend, SimProber, demo_environments};
 use crate::cli::{Cli, EX_CONFIG, EX_USAGE};
+use crate::clock::Clock;
 use crate::config::keys::Keymap;
 use crate::config::{Config, load_config, theme::load_theme};
 use crate::paths::Paths;
@@ -48,7 +49,7 @@ pub fn listing(all: &[Scenario]) -> String {
 pub fn build(
     scenario: &Scenario,
     config: &Config,
-    clock: &SimClock,
+    clock: &Clock,
 ) -> Result<(State, Vec<EnvRuntime>, Arc<SimBackend>), SetupError> {
     let world = scenario.world().to_string();
     let name = format!("drill-{}", scenario.id());
@@ -174,7 +175,7 @@ pub fn run(cli: &Cli, name: Option<&str>, paths: &Paths) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let clock = SimClock::Wall;
+    let clock = Clock::Wall;
     let (state, envs, sim) = match build(scenario, &config, &clock) {
         Ok(x) => x,
         Err(e) => {

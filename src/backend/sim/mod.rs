@@ -14,7 +14,6 @@
 //! `broken` image tag fails, and the circuit breaker rolls back).
 
 mod alarms;
-mod clock;
 mod ecs;
 mod engine;
 mod faults;
@@ -32,13 +31,13 @@ use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use async_trait::async_trait;
 
-pub use clock::SimClock;
 pub use faults::DrillStatus;
 pub use health::SimProber;
 
 use self::engine::World;
 use self::world::Description;
 use crate::backend::{Backend, BackendError, BackendResult, ImageChange, ServiceUpdate};
+use crate::clock::Clock;
 use crate::config::{ClusterConfig, EnvironmentConfig, Source};
 use crate::domain::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
@@ -136,7 +135,7 @@ pub fn world_catalog(name: &str) -> Option<WorldCatalog> {
 
 /// A simulated AWS environment (one world) behind the [`Backend`] trait.
 pub struct SimBackend {
-    clock: SimClock,
+    clock: Clock,
     account: String,
     region: String,
     world: Mutex<World>,
@@ -156,7 +155,7 @@ impl std::fmt::Debug for SimBackend {
 impl SimBackend {
     /// Builds the simulation of one world (e.g. "production", "staging")
     /// from the embedded description.
-    pub fn new(world: &str, seed: u64, clock: SimClock) -> Result<Self, SimError> {
+    pub fn new(world: &str, seed: u64, clock: Clock) -> Result<Self, SimError> {
         let desc = description()?;
         let Some(w) = desc.worlds.iter().find(|w| w.name == world) else {
             return Err(SimError::UnknownWorld {
@@ -181,7 +180,7 @@ impl SimBackend {
         text: &str,
         world: &str,
         seed: u64,
-        clock: SimClock,
+        clock: Clock,
     ) -> Result<Self, SimError> {
         let desc = world::parse(text)?;
         let Some(w) = desc.worlds.iter().find(|w| w.name == world) else {

@@ -15,14 +15,14 @@ fn start() -> Timestamp {
     "2026-11-23T03:00:00Z".parse().expect("a time")
 }
 
-fn sim(world: &str, seed: u64) -> (SimBackend, SimClock) {
-    let clock = SimClock::manual(start());
+fn sim(world: &str, seed: u64) -> (SimBackend, Clock) {
+    let clock = Clock::manual(start());
     let backend = SimBackend::new(world, seed, clock.clone()).expect("the world exists");
     (backend, clock)
 }
 
 /// A quiet world: only what the test does happens.
-fn quiet(world: &str) -> (SimBackend, SimClock) {
+fn quiet(world: &str) -> (SimBackend, Clock) {
     let (b, clock) = sim(world, SEED);
     b.set_chaos(false);
     (b, clock)
@@ -152,7 +152,7 @@ fn worlds_are_listed_as_demo_environments() {
 
 #[test]
 fn an_unknown_world_is_an_error() {
-    let err = SimBackend::new("nowhere", 1, SimClock::manual(start())).expect_err("no such world");
+    let err = SimBackend::new("nowhere", 1, Clock::manual(start())).expect_err("no such world");
     assert!(matches!(err, SimError::UnknownWorld { .. }));
     assert!(err.to_string().contains("production"), "{err}");
 }
