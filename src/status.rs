@@ -1144,7 +1144,7 @@ pub fn run(
     let result = runtime.block_on(collect_until(
         config,
         &options,
-        Clock::Wall,
+        cli.clock(),
         config_path,
         args.timeout,
         args.wait.map(|w| (w, args.service.as_deref())),

@@ -175,7 +175,7 @@ pub fn run(cli: &Cli, name: Option<&str>, paths: &Paths) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let clock = Clock::Wall;
+    let clock = cli.clock();
     let (state, envs, sim) = match build(scenario, &config, &clock) {
         Ok(x) => x,
         Err(e) => {
