@@ -307,12 +307,13 @@ async fn the_demo_has_health_checks_answered_by_the_simulation() {
 
 #[tokio::test]
 async fn a_simulated_endpoint_fails_while_its_service_has_no_task() {
-    use honban::backend::sim::{SimBackend, SimProber};
+    use honban::backend::sim::SimBackend;
     use honban::backend::{Backend, ServiceUpdate};
+    use honban::probe::SimProber;
     let clock = Clock::manual(start());
     let sim = Arc::new(SimBackend::new("production", 3, clock.clone()).expect("sim"));
     sim.set_chaos(false);
-    let prober = SimProber::new(sim.clone(), "production");
+    let prober = SimProber::new(sim.clone());
     let app = check("https://works-logue.com/api/health", 5);
     let healthy = probe::run(&prober, &app).await;
     assert_eq!(healthy.outcome, Ok(200), "{healthy:?}");

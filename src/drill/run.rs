@@ -12,7 +12,7 @@ use super::report::Report;
 use super::scenario::{Scenario, load_all};
 use crate::app::{App, Ended};
 use crate::audit::AuditLog;
-use crate::backend::sim::{SimBackend, SimProber, demo_environments};
+use crate::backend::sim::SimBackend;
 use crate::cli::{Cli, EX_CONFIG, EX_USAGE};
 use crate::clock::Clock;
 use crate::config::keys::Keymap;
@@ -57,7 +57,7 @@ pub fn build(
         name: name.clone(),
         message,
     };
-    let mut env = demo_environments()
+    let mut env = crate::setup::demo_environments()
         .into_iter()
         .find(|e| e.sim_world.as_deref() == Some(world.as_str()))
         .ok_or_else(|| sim_err(format!("unknown simulated world {world:?}")))?;
@@ -70,7 +70,7 @@ pub fn build(
     let runtime = EnvRuntime {
         config: env.clone(),
         backend: sim.clone(),
-        prober: Arc::new(SimProber::new(sim.clone(), &world)),
+        prober: Arc::new(crate::probe::SimProber::new(sim.clone())),
     };
     let keymap = Keymap::from_config(config).map_err(SetupError::Keys)?;
     let now = clock.now();

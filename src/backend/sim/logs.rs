@@ -15,8 +15,8 @@ use fastrand::Rng;
 
 use super::engine::World;
 use crate::backend::{BackendError, BackendResult};
+use crate::domain::Pattern;
 use crate::domain::{LogEvent, LogPage, LogQuery, Task, Timestamp};
-use crate::logs::Pattern;
 
 /// Access-log lines are a sample: one per this many requests.
 const SAMPLE: f64 = 50.0;

@@ -32,19 +32,17 @@ use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use async_trait::async_trait;
 
 pub use faults::DrillStatus;
-pub use health::SimProber;
 
 use self::engine::World;
 use self::world::Description;
 use crate::backend::{Backend, BackendError, BackendResult, ImageChange, ServiceUpdate};
 use crate::clock::Clock;
-use crate::config::{ClusterConfig, EnvironmentConfig, Source};
 use crate::domain::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
     MetricSeries, ScalableTarget, Service, TargetGroup, TargetHealth, Task, TaskDefinition,
     Timestamp,
 };
-use crate::images::{EcrImage, ImageLookup};
+use crate::domain::{EcrImage, ImageLookup};
 
 /// Why a simulation could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -64,9 +62,20 @@ fn description() -> Result<&'static Description, SimError> {
         .map_err(|e| SimError::Description(e.clone()))
 }
 
-/// The environments the built-in world describes, as config entries
-/// (source = Sim).
-pub fn demo_environments() -> Vec<EnvironmentConfig> {
+/// A world of the embedded description, as the console's environments
+/// need it (`setup::demo_environments` makes them config entries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorldSummary {
+    pub name: String,
+    pub region: String,
+    pub clusters: Vec<String>,
+    pub protected: bool,
+    /// Its HTTP health endpoints: `(name, URL, the service behind it)`.
+    pub health_checks: Vec<(String, String, String)>,
+}
+
+/// The worlds the built-in description holds, in its order.
+pub fn worlds() -> Vec<WorldSummary> {
     let desc = match description() {
         Ok(d) => d,
         Err(e) => {
@@ -76,28 +85,16 @@ pub fn demo_environments() -> Vec<EnvironmentConfig> {
     };
     desc.worlds
         .iter()
-        .map(|w| EnvironmentConfig {
+        .map(|w| WorldSummary {
             name: w.name.clone(),
-            source: Source::Sim,
-            sim_world: Some(w.name.clone()),
-            region: Some(w.region.clone()),
-            clusters: w
-                .clusters
-                .iter()
-                .map(|c| ClusterConfig {
-                    name: c.clone(),
-                    services: Vec::new(),
-                })
-                .collect(),
+            region: w.region.clone(),
+            clusters: w.clusters.clone(),
             protected: w.protected,
-            // The team's shared trail, as a production setup would have it.
-            audit_log_group: w.protected.then(|| "/honban/audit".to_string()),
             health_checks: w
                 .health_checks
                 .iter()
-                .map(health::HealthCheckDesc::config)
+                .map(|h| (h.name.clone(), h.url.clone(), h.service.clone()))
                 .collect(),
-            ..Default::default()
         })
         .collect()
 }
@@ -136,8 +133,11 @@ pub fn world_catalog(name: &str) -> Option<WorldCatalog> {
 /// A simulated AWS environment (one world) behind the [`Backend`] trait.
 pub struct SimBackend {
     clock: Clock,
+    world_name: String,
     account: String,
     region: String,
+    /// The world's HTTP health endpoints ([`SimBackend::probe`]).
+    health_checks: Vec<health::HealthCheckDesc>,
     world: Mutex<World>,
     /// Audit records put into simulated CloudWatch Logs: (group, stream, message).
     trail: Mutex<Vec<(String, String, String)>>,
@@ -165,8 +165,10 @@ impl SimBackend {
         };
         let state = World::new(w, seed, clock.now());
         Ok(Self {
+            world_name: w.name.clone(),
             account: state.account.clone(),
             region: state.region.clone(),
+            health_checks: w.health_checks.clone(),
             clock,
             world: Mutex::new(state),
             trail: Mutex::new(Vec::new()),
@@ -196,8 +198,10 @@ impl SimBackend {
         };
         let state = World::new(w, seed, clock.now());
         Ok(Self {
+            world_name: w.name.clone(),
             account: state.account.clone(),
             region: state.region.clone(),
+            health_checks: w.health_checks.clone(),
             clock,
             world: Mutex::new(state),
             trail: Mutex::new(Vec::new()),
@@ -398,7 +402,7 @@ impl Backend for SimBackend {
         task: &str,
         _container: &str,
         _command: &str,
-    ) -> BackendResult<crate::exec::ExecSession> {
+    ) -> BackendResult<crate::domain::ExecSession> {
         Err(BackendError::Invalid {
             message: format!(
                 "ECS Exec is not available in the simulation: simulated tasks (here {}) have no \

@@ -134,20 +134,18 @@ fn is_hex32(id: &str) -> bool {
 // ------------------------------------------------------------------ worlds
 
 #[test]
-fn worlds_are_listed_as_demo_environments() {
+fn worlds_are_listed_with_what_the_console_needs() {
     assert_eq!(world_names(), vec!["production", "staging"]);
-    let envs = demo_environments();
-    assert_eq!(envs.len(), 2);
-    let prod = &envs[0];
+    let worlds = worlds();
+    assert_eq!(worlds.len(), 2);
+    let prod = &worlds[0];
     assert_eq!(prod.name, "production");
-    assert_eq!(prod.source, Source::Sim);
-    assert_eq!(prod.sim_world.as_deref(), Some("production"));
-    assert_eq!(prod.region.as_deref(), Some("ap-northeast-1"));
-    assert_eq!(prod.clusters.len(), 1);
-    assert_eq!(prod.clusters[0].name, PROD);
+    assert_eq!(prod.region, "ap-northeast-1");
+    assert_eq!(prod.clusters, vec![PROD.to_string()]);
     assert!(prod.protected);
-    assert!(!envs[1].protected);
-    assert_eq!(envs[1].clusters[0].name, STG);
+    assert!(!prod.health_checks.is_empty());
+    assert!(!worlds[1].protected);
+    assert_eq!(worlds[1].clusters, vec![STG.to_string()]);
 }
 
 #[test]
@@ -1165,7 +1163,7 @@ async fn a_long_gap_is_jumped_over() {
 
 #[tokio::test]
 async fn images_of_the_simulated_registry_exist_except_a_bad_tag() {
-    use crate::images::{EcrImage, ImageLookup};
+    use crate::domain::{EcrImage, ImageLookup};
     let (b, _clock) = quiet("production");
     let td_arn = service(&b, PROD, "web").await.task_definition;
     let td = b.task_definition(&td_arn).await.expect("definition");
