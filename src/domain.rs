@@ -14,6 +14,7 @@ mod exec;
 mod images;
 mod pattern;
 mod probe;
+pub mod scenario;
 
 pub use exec::ExecSession;
 pub use images::{EcrImage, ImageDetail, ImageId, ImageLookup};

@@ -248,7 +248,7 @@ impl SimBackend {
 
     /// Starts a drill now: the scenario's faults are scheduled and
     /// spontaneous trouble stops (only the scenario happens).
-    pub fn start_drill(&self, scenario: &crate::drill::scenario::Scenario) {
+    pub fn start_drill(&self, scenario: &crate::domain::scenario::Scenario) {
         self.with(|w| w.start_drill(scenario));
     }
 

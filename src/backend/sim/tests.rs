@@ -1169,7 +1169,11 @@ async fn images_of_the_simulated_registry_exist_except_a_bad_tag() {
     let td = b.task_definition(&td_arn).await.expect("definition");
     let current = td.containers[0].image.clone();
     let parse = |image: &str| EcrImage::parse(image).expect("an ECR image");
-    let repo = crate::ops::image_repository(&current).to_string();
+    // The reference without its tag (the registry has no port).
+    let repo = current
+        .rsplit_once(':')
+        .map_or(current.as_str(), |(repo, _)| repo)
+        .to_string();
 
     // The image running now: the digest its tasks report, pushed when its
     // revision was registered.
