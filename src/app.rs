@@ -7,7 +7,6 @@
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use chrono::Utc;
 use color_eyre::Result;
 use crossterm::event::Event;
 use ratatui::Terminal;
@@ -15,7 +14,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
 use crate::action::Action;
-use crate::backend::sim::SimClock;
+use crate::clock::Clock;
 use crate::config::theme::Theme;
 use crate::effect::Effect;
 use crate::exec::SessionEnd;
@@ -106,13 +105,17 @@ pub struct App {
     plugin_search: Option<std::ffi::OsString>,
     /// This session's recording (the data loaded goes there).
     recorder: Option<std::sync::Arc<crate::recording::Recorder>>,
+    /// The time of the clock ticks (sped up with the simulation's).
+    clock: Clock,
 }
 
 impl App {
-    /// `clock` stamps fetched data (the wall clock, or a manual one in tests).
-    pub fn new(state: State, envs: Vec<EnvRuntime>, clock: SimClock) -> Self {
+    /// `clock` stamps fetched data and gives the clock ticks their time
+    /// (the wall clock, a manual one in tests, or the wall clock sped up
+    /// with the simulation's).
+    pub fn new(state: State, envs: Vec<EnvRuntime>, clock: Clock) -> Self {
         let (tx, rx) = unbounded_channel();
-        let runner = Runner::new(envs, tx.clone(), clock);
+        let runner = Runner::new(envs, tx.clone(), clock.clone());
         Self {
             state,
             runner,
@@ -122,6 +125,7 @@ impl App {
             signals: None,
             plugin_search: None,
             recorder: None,
+            clock,
         }
     }
 
@@ -273,7 +277,7 @@ impl App {
 
         let size = terminal.size()?;
         self.dispatch(Action::Resize(size.width, size.height));
-        self.dispatch(Action::Tick(Utc::now()));
+        self.dispatch(Action::Tick(self.clock.now()));
         // Intents of earlier sessions without a result are read back.
         self.dispatch(Action::Start);
 
@@ -341,7 +345,7 @@ impl App {
                     self.dispatch(action);
                     self.drain();
                 }
-                _ = tick.tick() => self.dispatch(Action::Tick(Utc::now())),
+                _ = tick.tick() => self.dispatch(Action::Tick(self.clock.now())),
                 _ = tokio::time::sleep_until(next_frame), if self.state.dirty => {}
             }
         }

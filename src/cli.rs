@@ -47,12 +47,42 @@ pub struct Cli {
     #[arg(long, value_name = "N", hide = true, global = true)]
     pub seed: Option<u64>,
 
+    /// Run the simulated world N times as fast as the wall clock (1 to
+    /// 100; `--demo` and `drill` only): rollouts, alarms and task starts
+    /// come N times sooner, the console's own clock with them. For tests.
+    #[arg(long, value_name = "N", hide = true, global = true,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::clock::MAX_SPEED)))]
+    pub sim_speed: Option<u32>,
+
     /// Print the version and where config, logs and state live.
     #[arg(short = 'V', long)]
     pub version: bool,
 
     #[command(subcommand)]
     pub command: Option<CliCommand>,
+}
+
+impl Cli {
+    /// The application's clock: the wall clock, or under `--sim-speed N`
+    /// the wall clock sped up N times.
+    pub fn clock(&self) -> crate::clock::Clock {
+        crate::clock::Clock::sped_up(self.sim_speed.unwrap_or(1))
+    }
+
+    /// Why `--sim-speed` cannot be used here, if it cannot: it speeds up
+    /// the simulated world, so it needs one (the console or `status` with
+    /// `--demo`, or a drill).
+    pub fn sim_speed_refused(&self) -> Option<String> {
+        self.sim_speed?;
+        let simulated = match &self.command {
+            None | Some(CliCommand::Status(_)) => self.demo,
+            Some(CliCommand::Drill { name }) => name.is_some(),
+            Some(_) => false,
+        };
+        (!simulated).then(|| {
+            "--sim-speed speeds up the simulated world: use it with --demo (the console or `status`) or `drill NAME`".to_string()
+        })
+    }
 }
 
 /// What to do instead of opening the console.

@@ -10,6 +10,17 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod exec;
+mod images;
+mod pattern;
+mod probe;
+pub mod scenario;
+
+pub use exec::ExecSession;
+pub use images::{EcrImage, ImageDetail, ImageId, ImageLookup};
+pub use pattern::{Pattern, TermRef};
+pub use probe::{ProbeError, ProbeReport};
+
 /// A point in time, always UTC.
 pub type Timestamp = DateTime<Utc>;
 

@@ -10,7 +10,6 @@
 //! thread) is in [`app`](crate::app); the audit records in the runner.
 
 use std::ffi::OsString;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -36,39 +35,8 @@ pub const SESSION_ENV: &str = "AWS_SSM_START_SESSION_RESPONSE";
 /// The last plugin version that only takes the session as an argument.
 const LAST_VERSION_WITHOUT_ENV: [u32; 4] = [1, 2, 497, 0];
 
-/// The session `ExecuteCommand` opened, and where it was opened: what the
-/// plugin needs. `Debug` leaves the token out: it lets anyone holding it
-/// into the container until the session ends.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ExecSession {
-    pub cluster_arn: String,
-    pub task_arn: String,
-    pub container: String,
-    /// The container's runtime id (from DescribeTasks): with the cluster
-    /// and task ids, the session's target.
-    pub runtime_id: String,
-    pub session_id: String,
-    pub stream_url: String,
-    pub token_value: String,
-    /// The region the call was made in.
-    pub region: String,
-    /// The AWS profile of the environment ("" for none, as the CLI passes).
-    pub profile: String,
-    /// The Systems Manager endpoint the plugin talks to (its own SSM calls:
-    /// ending or resuming the session).
-    pub ssm_endpoint: String,
-}
-
-impl fmt::Debug for ExecSession {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExecSession")
-            .field("task_arn", &self.task_arn)
-            .field("container", &self.container)
-            .field("session_id", &self.session_id)
-            .field("region", &self.region)
-            .finish_non_exhaustive()
-    }
-}
+/// The session type, shared with the backends that open one.
+pub use crate::domain::ExecSession;
 
 impl ExecSession {
     /// `ecs:<cluster>_<task id>_<runtime id>`: the Session Manager target.

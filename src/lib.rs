@@ -9,6 +9,7 @@ pub mod audit;
 pub mod backend;
 pub mod cli;
 pub mod clipboard;
+pub mod clock;
 pub mod config;
 pub mod domain;
 // --- drills

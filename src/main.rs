@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use honban::app::{App, Ended};
 use honban::audit::AuditLog;
-use honban::backend::sim::SimClock;
 use honban::cli::{Cli, CliCommand, ConfigCommand, EX_CONFIG, EX_USAGE, TimelineCommand};
 use honban::config::{load_config, theme::load_theme};
 use honban::paths::Paths;
@@ -26,6 +25,10 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EX_USAGE } else { 0 });
         }
     };
+    if let Some(why) = cli.sim_speed_refused() {
+        eprintln!("honban: {why}");
+        return ExitCode::from(EX_USAGE);
+    }
     let paths = Paths::discover();
     let config_file = paths.config_file();
 
@@ -198,8 +201,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let clock = cli.clock();
     let (mut state, runtimes) =
-        match runtime.block_on(setup::build(&config, &options, SimClock::Wall, &shown_path)) {
+        match runtime.block_on(setup::build(&config, &options, clock.clone(), &shown_path)) {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("honban: {e}");
@@ -270,7 +274,7 @@ fn main() -> ExitCode {
     };
     let recording = recorder.clone();
     let result = runtime.block_on(async {
-        let mut app = App::new(state, runtimes, SimClock::Wall).with_audit(audit.clone());
+        let mut app = App::new(state, runtimes, clock).with_audit(audit.clone());
         if let Some(r) = recorder {
             app = app.with_recorder(r);
         }

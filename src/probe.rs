@@ -3,7 +3,7 @@
 //!
 //! A [`Prober`] answers one probe: the real one ([`HttpProber`], hyper with
 //! rustls and the system's CA certificates) for AWS environments, the
-//! simulation's ([`crate::backend::sim::SimProber`]) for simulated ones. The
+//! simulation's ([`SimProber`]) for simulated ones. The
 //! runner bounds every probe by its timeout; `update` keeps the history
 //! ([`ProbeState`]) and decides what counts as a failure ([`judge`]).
 
@@ -21,6 +21,8 @@ use tokio_util::sync::CancellationToken;
 use crate::action::Action;
 use crate::config::HealthCheckConfig;
 use crate::domain::Timestamp;
+/// What a probe got back, shared with the simulation that answers probes.
+pub use crate::domain::{ProbeError, ProbeReport};
 use crate::state::State;
 
 /// Samples of latency kept per probe (30 minutes at the default 15 s).
@@ -29,76 +31,30 @@ pub const HISTORY: usize = 120;
 /// Body bytes read (for the error text of an unexpected status).
 const BODY_LIMIT: usize = 64 * 1024;
 
-/// Why a probe got no HTTP answer.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum ProbeError {
-    /// No answer within the timeout.
-    Timeout { secs: u64 },
-    /// The host name did not resolve.
-    Dns(String),
-    /// The connection was refused (nothing listens there).
-    Refused(String),
-    /// The TLS handshake failed (certificate, protocol).
-    Tls(String),
-    /// Any other connection or protocol failure.
-    Connect(String),
-    /// The URL cannot be requested.
-    BadUrl(String),
-}
-
-impl std::fmt::Display for ProbeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Timeout { secs } => write!(f, "timeout: no answer within {secs}s"),
-            Self::Dns(m) => write!(f, "DNS: {m}"),
-            Self::Refused(m) => write!(f, "connection refused: {m}"),
-            Self::Tls(m) => write!(f, "TLS: {m}"),
-            Self::Connect(m) => write!(f, "connection failed: {m}"),
-            Self::BadUrl(m) => write!(f, "bad URL: {m}"),
-        }
-    }
-}
-
-impl ProbeError {
-    /// A short word for a narrow status column.
-    pub fn short(&self) -> &'static str {
-        match self {
-            Self::Timeout { .. } => "timeout",
-            Self::Dns(_) => "dns",
-            Self::Refused(_) => "refused",
-            Self::Tls(_) => "tls",
-            Self::Connect(_) => "conn",
-            Self::BadUrl(_) => "url",
-        }
-    }
-}
-
-/// What one probe got back.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ProbeReport {
-    /// Time to the response's headers.
-    pub latency: Option<Duration>,
-    /// The HTTP status, or why there was none.
-    pub outcome: Result<u16, ProbeError>,
-    /// The start of the body (for the error text of an unexpected status).
-    pub body: String,
-}
-
-impl ProbeReport {
-    pub fn failed(e: ProbeError) -> Self {
-        Self {
-            latency: None,
-            outcome: Err(e),
-            body: String::new(),
-        }
-    }
-}
-
 /// Answers probes of health endpoints.
 #[async_trait]
 pub trait Prober: Send + Sync {
     /// GETs the check's URL once. The caller bounds it by the timeout.
     async fn probe(&self, check: &HealthCheckConfig) -> ProbeReport;
+}
+
+/// Answers probes of a simulated environment from its world instead of
+/// the network.
+pub struct SimProber {
+    sim: std::sync::Arc<crate::backend::sim::SimBackend>,
+}
+
+impl SimProber {
+    pub fn new(sim: std::sync::Arc<crate::backend::sim::SimBackend>) -> Self {
+        Self { sim }
+    }
+}
+
+#[async_trait]
+impl Prober for SimProber {
+    async fn probe(&self, check: &HealthCheckConfig) -> ProbeReport {
+        self.sim.probe(&check.url, check.timeout())
+    }
 }
 
 /// Whether a report is healthy, and if not, the error text to show.

@@ -15,9 +15,9 @@ use tracing::Instrument;
 
 use crate::action::{Action, Data, OpOutcome, Resource};
 use crate::audit::{self, AuditLog};
-use crate::backend::sim::SimClock;
 use crate::backend::{Backend, BackendError, BackendResult, CALL_TIMEOUT, MUTATION_TIMEOUT};
 use crate::backend::{ImageChange, ServiceUpdate};
+use crate::clock::Clock;
 use crate::config::{EnvironmentConfig, RefreshIntervals};
 use crate::domain::Listing;
 use crate::domain::Timestamp;
@@ -50,7 +50,7 @@ pub struct Runner {
     /// show yet.
     recheck: Vec<Duration>,
     /// Stamps results; a manual clock in tests makes data ages reproducible.
-    clock: SimClock,
+    clock: Clock,
     /// Where operations are recorded before they are sent.
     audit: Option<Arc<AuditLog>>,
     /// This session's stream in an environment's shared audit log group.
@@ -66,7 +66,7 @@ pub struct Runner {
 }
 
 impl Runner {
-    pub fn new(envs: Vec<EnvRuntime>, tx: UnboundedSender<Action>, clock: SimClock) -> Self {
+    pub fn new(envs: Vec<EnvRuntime>, tx: UnboundedSender<Action>, clock: Clock) -> Self {
         Self {
             envs: Arc::new(envs),
             tx,

@@ -3,12 +3,11 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
-
 use crate::backend::aws::{AwsBackend, ConnectOptions};
-use crate::backend::sim::{SimBackend, SimClock};
+use crate::backend::sim::SimBackend;
+use crate::clock::Clock;
 use crate::config::keys::Keymap;
-use crate::config::{Config, EnvironmentConfig, Source};
+use crate::config::{ClusterConfig, Config, EnvironmentConfig, HealthCheckConfig, Source};
 use crate::runner::EnvRuntime;
 use crate::state::{EnvState, State};
 
@@ -55,17 +54,52 @@ pub struct Options {
 /// The environments to run: the config's, or the simulated ones for `--demo`.
 pub fn environments(config: &Config, demo: bool) -> Vec<EnvironmentConfig> {
     if demo {
-        crate::backend::sim::demo_environments()
+        demo_environments()
     } else {
         config.environments.clone()
     }
+}
+
+/// The environments the built-in simulated worlds describe, as config
+/// entries (source = Sim).
+pub fn demo_environments() -> Vec<EnvironmentConfig> {
+    crate::backend::sim::worlds()
+        .into_iter()
+        .map(|w| EnvironmentConfig {
+            name: w.name.clone(),
+            source: Source::Sim,
+            sim_world: Some(w.name),
+            region: Some(w.region),
+            clusters: w
+                .clusters
+                .into_iter()
+                .map(|name| ClusterConfig {
+                    name,
+                    services: Vec::new(),
+                })
+                .collect(),
+            protected: w.protected,
+            // The team's shared trail, as a production setup would have it.
+            audit_log_group: w.protected.then(|| "/honban/audit".to_string()),
+            health_checks: w
+                .health_checks
+                .into_iter()
+                .map(|(name, url, service)| HealthCheckConfig {
+                    name: Some(name),
+                    service: Some(service),
+                    ..HealthCheckConfig::new(&url)
+                })
+                .collect(),
+            ..Default::default()
+        })
+        .collect()
 }
 
 /// Builds a backend per environment and the initial state.
 pub async fn build(
     config: &Config,
     options: &Options,
-    clock: SimClock,
+    clock: Clock,
     config_path: &str,
 ) -> Result<(State, Vec<EnvRuntime>), SetupError> {
     let envs = environments(config, options.demo);
@@ -90,7 +124,7 @@ pub async fn build(
                         message: e.to_string(),
                     })?;
                 let sim = Arc::new(sim);
-                prober = Arc::new(crate::backend::sim::SimProber::new(sim.clone(), &world));
+                prober = Arc::new(crate::probe::SimProber::new(sim.clone()));
                 sim
             }
             Source::Aws => Arc::new(AwsBackend::connect(env, options.aws.clone()).await),
@@ -134,11 +168,7 @@ pub async fn build(
         None => 0,
     };
     let keymap = Keymap::from_config(config).map_err(SetupError::Keys)?;
-    let now = match &clock {
-        SimClock::Wall => Utc::now(),
-        SimClock::Manual(_) => clock.now(),
-    };
-    let mut state = State::new(states, active, keymap, now);
+    let mut state = State::new(states, active, keymap, clock.now());
     state.dry_run = options.dry_run;
     // --- logs
     state.logs_buffer_lines = config.logs_buffer_lines.max(1);
@@ -173,4 +203,28 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .worker_threads(2)
         .enable_all()
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_environments_are_the_simulated_worlds() {
+        let envs = demo_environments();
+        assert_eq!(envs.len(), 2);
+        let prod = &envs[0];
+        assert_eq!(prod.name, "production");
+        assert_eq!(prod.source, Source::Sim);
+        assert_eq!(prod.sim_world.as_deref(), Some("production"));
+        assert_eq!(prod.region.as_deref(), Some("ap-northeast-1"));
+        assert_eq!(prod.clusters.len(), 1);
+        assert_eq!(prod.clusters[0].name, "works-logue-prod");
+        assert!(prod.protected);
+        assert_eq!(prod.audit_log_group.as_deref(), Some("/honban/audit"));
+        assert!(prod.health_checks.iter().all(|h| h.service.is_some()));
+        assert!(!envs[1].protected);
+        assert_eq!(envs[1].audit_log_group, None);
+        assert_eq!(envs[1].clusters[0].name, "works-logue-stg");
+    }
 }

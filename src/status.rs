@@ -24,8 +24,8 @@ use unicode_width::UnicodeWidthChar;
 
 use crate::action::{Action, Resource};
 use crate::app::App;
-use crate::backend::sim::SimClock;
 use crate::cli::{Cli, OutputFormat, StatusArgs, WaitFor};
+use crate::clock::Clock;
 use crate::config::{Config, Source};
 use crate::domain::{AlarmState, RolloutState, Timestamp, short_id};
 use crate::health::{ROLLOUT_GRACE, ServiceHealth};
@@ -240,7 +240,7 @@ impl Report {
 pub async fn collect(
     config: &Config,
     options: &Options,
-    clock: SimClock,
+    clock: Clock,
     config_path: &str,
     timeout: Duration,
 ) -> Result<Report, SetupError> {
@@ -258,7 +258,7 @@ const WAIT_POLL: Duration = Duration::from_secs(5);
 pub async fn collect_until(
     config: &Config,
     options: &Options,
-    clock: SimClock,
+    clock: Clock,
     config_path: &str,
     timeout: Duration,
     wait: Option<(WaitFor, Option<&str>)>,
@@ -1144,7 +1144,7 @@ pub fn run(
     let result = runtime.block_on(collect_until(
         config,
         &options,
-        SimClock::Wall,
+        cli.clock(),
         config_path,
         args.timeout,
         args.wait.map(|w| (w, args.service.as_deref())),

@@ -7,7 +7,7 @@ use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use honban::action::{Action, Resource};
 use honban::app::App;
-use honban::backend::sim::SimClock;
+use honban::clock::Clock;
 use honban::config::Config;
 use honban::config::keys::Command;
 use honban::config::theme::{Theme, load_theme};
@@ -28,9 +28,9 @@ fn theme() -> Theme {
 
 /// A demo console on a manual clock, with every panel of every
 /// environment loaded once.
-async fn demo(seed: u64) -> (App, SimClock) {
+async fn demo(seed: u64) -> (App, Clock) {
     let config: Config = toml::from_str("").expect("empty config");
-    let clock = SimClock::manual(start());
+    let clock = Clock::manual(start());
     let options = Options {
         demo: true,
         seed: Some(seed),
@@ -61,7 +61,7 @@ async fn poll_all(app: &mut App, env: usize) {
 }
 
 /// Moves the simulated world and the console's clock on, and refreshes.
-async fn advance(app: &mut App, clock: &SimClock, by: Duration) {
+async fn advance(app: &mut App, clock: &Clock, by: Duration) {
     clock.advance(by);
     app.dispatch(Action::Tick(clock.now()));
     let env = app.state.active;
@@ -443,12 +443,12 @@ async fn demo_with_audit(
     dir: &std::path::Path,
 ) -> (
     App,
-    SimClock,
+    Clock,
     std::sync::Arc<honban::backend::sim::SimBackend>,
     std::sync::Arc<honban::audit::AuditLog>,
 ) {
     let config: Config = toml::from_str("").expect("empty config");
-    let clock = SimClock::manual(start());
+    let clock = Clock::manual(start());
     let options = Options {
         demo: true,
         seed: Some(11),
@@ -492,7 +492,7 @@ async fn open_service(app: &mut App, name: &str) {
 }
 
 /// Advances the world until the first activity's watch has ended.
-async fn until_watch_ends(app: &mut App, clock: &SimClock) -> honban::watch::WatchStatus {
+async fn until_watch_ends(app: &mut App, clock: &Clock) -> honban::watch::WatchStatus {
     for _ in 0..120 {
         if let Some(w) = app.state.activity.first().and_then(|a| a.watch.as_ref())
             && w.status.is_final()
@@ -1163,7 +1163,7 @@ sim_world = "production"
 "#,
     )
     .expect("config");
-    let clock = SimClock::manual(start());
+    let clock = Clock::manual(start());
     let options = Options {
         seed: Some(7),
         ..Options::default()
@@ -1216,7 +1216,7 @@ name = "deleted"
 "#,
     )
     .expect("config");
-    let clock = SimClock::manual(start());
+    let clock = Clock::manual(start());
     let options = Options {
         seed: Some(7),
         ..Options::default()
@@ -1386,7 +1386,7 @@ async fn a_panicking_backend_is_an_error_in_the_console_not_a_crash() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let config: Config = toml::from_str("").expect("empty config");
-    let clock = SimClock::manual(start());
+    let clock = Clock::manual(start());
     let options = Options {
         demo: true,
         seed: Some(11),
@@ -1465,7 +1465,7 @@ async fn a_panicking_backend_is_an_error_in_the_console_not_a_crash() {
 #[tokio::test]
 async fn before_anything_loads_the_summary_says_loading() {
     let config: Config = toml::from_str("").expect("empty config");
-    let clock = SimClock::manual(start());
+    let clock = Clock::manual(start());
     let options = Options {
         demo: true,
         seed: Some(1),

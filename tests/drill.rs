@@ -10,7 +10,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use honban::action::{Action, Resource};
 use honban::app::App;
 use honban::backend::Backend;
-use honban::backend::sim::{SimBackend, SimClock};
+use honban::backend::sim::SimBackend;
+use honban::clock::Clock;
 use honban::config::Config;
 use honban::config::keys::Command;
 use honban::drill::EndReason;
@@ -37,7 +38,7 @@ fn scenario(id: &str) -> Scenario {
 
 struct Run {
     app: App,
-    clock: SimClock,
+    clock: Clock,
     sim: std::sync::Arc<SimBackend>,
     env: String,
     _dir: tempfile::TempDir,
@@ -45,7 +46,7 @@ struct Run {
 
 async fn begin(id: &str) -> Run {
     let config: Config = toml::from_str("").expect("empty config");
-    let clock = SimClock::manual(start());
+    let clock = Clock::manual(start());
     let s = scenario(id);
     let (state, envs, sim) = honban::drill::run::build(&s, &config, &clock).expect("drill builds");
     let env = state.envs[0].name.clone();
@@ -852,7 +853,7 @@ async fn a_drill_never_loads_a_configured_environment() {
     )
     .expect("config");
     assert_eq!(config.environments.len(), 1);
-    let clock = SimClock::manual(start());
+    let clock = Clock::manual(start());
     let (state, envs, _) =
         honban::drill::run::build(&scenario("bad-deploy"), &config, &clock).expect("builds");
     assert_eq!(state.envs.len(), 1);

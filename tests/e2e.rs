@@ -292,6 +292,33 @@ fn status_usage_mistakes_exit_64_and_config_mistakes_78() {
     assert!(out.stderr.contains("no config file"), "{out}");
 }
 
+/// The hidden `--sim-speed` speeds up a simulated world only: without one
+/// (no `--demo`, a replay, a drill's list), or out of 1..=100, it is a
+/// usage mistake (64) that says why; with `status --demo` it is accepted.
+#[test]
+fn sim_speed_is_for_the_simulation_only() {
+    for args in [
+        &["--sim-speed", "10"][..],
+        &["--sim-speed", "10", "status"],
+        &["--demo", "--sim-speed", "10", "replay"],
+        &["--demo", "--sim-speed", "10", "timeline", "export"],
+        &["--sim-speed", "10", "drill"],
+        &["--demo", "--sim-speed", "0"],
+        &["--demo", "--sim-speed", "101"],
+        &["--demo", "--sim-speed", "fast"],
+    ] {
+        let out = status(args, &[]);
+        assert_eq!(out.code, Some(64), "{args:?}\n{out}");
+        assert!(out.stdout.is_empty(), "{args:?}\n{out}");
+        assert!(out.stderr.contains("sim-speed"), "{args:?} says why\n{out}");
+    }
+    let out = status(&["--demo", "--sim-speed", "100", "status"], &[]);
+    assert!(matches!(out.code, Some(0..=3)), "{out}");
+    assert!(out.stdout.contains("production"), "{out}");
+    let help = status(&["--help"], &[]);
+    assert!(!help.stdout.contains("sim-speed"), "hidden\n{help}");
+}
+
 /// Neither reachable nor with credentials: UNKNOWN (3), never an empty OK,
 /// with what failed in the JSON.
 #[test]
@@ -581,19 +608,35 @@ name = "e2e-stg"
 
 // ---- operations ---------------------------------------------------------
 //
-// The simulation rolls deployments out task by task on the wall clock: a
-// good image reaches 2/2 in production in about 75 s (1/1 in staging in
-// about 40 s), a "bad" tag fails to pull in about 15 s per task. Production
-// services have the circuit breaker with rollback; staging `api` has none,
-// so a bad deploy there keeps failing until the operator rolls it back.
+// The simulation rolls deployments out task by task: a good image reaches
+// 2/2 in production in about 75 simulated seconds (1/1 in staging in about
+// 40), a "bad" tag fails to pull in about 15 per task. Production services
+// have the circuit breaker with rollback; staging `api` has none, so a bad
+// deploy there keeps failing until the operator rolls it back. The tests
+// that wait for a rollout run the simulation ten times as fast (the hidden
+// `--sim-speed`): a rollout takes seconds, and each wait is for the screen
+// to show its end, never a fixed time.
 
-/// From confirming a deployment to the bar saying how it ended.
-const ROLLOUT: Duration = Duration::from_secs(180);
+/// How much faster than the wall clock the simulation runs in the tests
+/// that wait for rollouts (fast enough for seconds, slow enough that a
+/// rollout is still under way when the test presses `q` during it).
+const SIM_SPEED: &str = "10";
+
+/// From confirming a deployment to the bar saying how it ended (a few
+/// seconds at [`SIM_SPEED`]; the bound is for a busy machine).
+const ROLLOUT: Duration = Duration::from_secs(60);
 
 fn start_demo_with(args: &[&str], cols: u16, rows: u16) -> Pty {
     let mut all = vec!["--demo", "--seed", "7"];
     all.extend_from_slice(args);
     Pty::spawn(honban(), &all, cols, rows, &[])
+}
+
+/// The demo with its simulation at [`SIM_SPEED`].
+fn start_fast_demo(args: &[&str], cols: u16, rows: u16) -> Pty {
+    let mut all = vec!["--sim-speed", SIM_SPEED];
+    all.extend_from_slice(args);
+    start_demo_with(&all, cols, rows)
 }
 
 /// The one-line operations bar just above the footer (empty if hidden).
@@ -674,7 +717,7 @@ fn audit_phase<'a>(
 /// and how it ended, each marked simulated.
 #[test]
 fn deploy_in_production_is_watched_to_completion_and_audited() {
-    let mut pty = start_demo(100, 30);
+    let mut pty = start_fast_demo(&[], 100, 30);
     ok(pty.wait_for_all(&["Overview", "PRODUCTION", "api"], START));
     open_service(
         &mut pty,
@@ -775,7 +818,7 @@ fn deploy_in_production_is_watched_to_completion_and_audited() {
 /// says so) rolls it back; the bar follows the rollback to "completed".
 #[test]
 fn failed_deploy_is_shown_and_rolled_back_with_b() {
-    let mut pty = start_demo_with(&["--env", "staging"], 100, 30);
+    let mut pty = start_fast_demo(&["--env", "staging"], 100, 30);
     ok(pty.wait_for_all(&["Overview", "staging", "api"], START));
     open_service(
         &mut pty,
@@ -955,10 +998,14 @@ fn dry_run_records_without_changing_anything() {
         bar.contains("scale api") && bar.contains("dry run") && bar.contains("nothing was sent")
     }));
 
-    // Fresh data still wants one task.
+    // Fresh data (every panel read again: the header's age starts over)
+    // still wants one task.
     pty.ctrl('r');
-    std::thread::sleep(Duration::from_secs(2));
-    ok(pty.wait_for("1 running / 1 desired", STEP));
+    ok(pty.wait_until("the data read again", STEP, |s| {
+        let header = s.lines().next().unwrap_or_default();
+        (header.contains("updated 0s ago") || header.contains("updated 1s ago"))
+            && s.contains("1 running / 1 desired")
+    }));
     assert!(!pty.screen_text().contains("/ 3 desired"), "{}", pty.dump());
 
     let records = audit_records(&pty);
@@ -1017,7 +1064,7 @@ fn read_only_refuses_operations_without_a_dialog() {
 /// marked newer); Esc sends nothing.
 #[test]
 fn circuit_breaker_rolls_a_bad_production_deploy_back() {
-    let mut pty = start_demo(100, 30);
+    let mut pty = start_fast_demo(&[], 100, 30);
     ok(pty.wait_for_all(&["Overview", "PRODUCTION", "api"], START));
     open_service(
         &mut pty,
@@ -1181,7 +1228,8 @@ name = "e2e-secrets"
     pty.type_str(":svc");
     pty.key_enter();
     ok(pty.wait_for("Services (", STEP));
-    std::thread::sleep(Duration::from_secs(2));
+    // The IMAGE column shows web's tag once its task definition is read.
+    ok(pty.wait_for("7c1e9a2", STEP));
     quit_cleanly(&mut pty);
 
     let dir = pty.state_home().join("honban/logs");
@@ -1482,7 +1530,7 @@ name = "e2e-exec"
     pty.send_str("/");
     pty.type_str(&task_id[..12]);
     pty.key_enter();
-    std::thread::sleep(Duration::from_millis(300));
+    ok(pty.wait_for("Tasks (1/", STEP));
     pty.key_enter();
     ok(pty.wait_for_all(
         &["exec agent RUNNING", "ready — x opens a shell in web"],
@@ -1573,7 +1621,7 @@ name = "e2e-exec"
     pty.send_str("/");
     pty.type_str(&task_id[..12]);
     pty.key_enter();
-    std::thread::sleep(Duration::from_millis(300));
+    ok(pty.wait_for("Tasks (1/", STEP));
     pty.send_str("x");
     ok(pty.wait_for("command: /bin/sh", STEP));
     pty.key_enter();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use honban::action::Action;
 use honban::app::App;
-use honban::backend::sim::SimClock;
+use honban::clock::Clock;
 use honban::config::{Config, HealthCheckConfig};
 use honban::probe::{self, HttpProber, ProbeError, Prober};
 use honban::runner::EnvRuntime;
@@ -158,7 +158,7 @@ timeout_secs = 1
     let cfg = config.environments[0].clone();
     let env = EnvState::from_config(&cfg, &config.refresh, false);
     let keymap = honban::config::keys::Keymap::from_config(&config).expect("keys");
-    let clock = SimClock::Wall;
+    let clock = Clock::Wall;
     let state = State::new(vec![env], 0, keymap, clock.now());
     // The backend is never called here: only the health checks run.
     let backend =
@@ -245,9 +245,9 @@ fn render(app: &App, w: u16, h: u16) -> String {
 
 /// The demo on a manual clock, every panel loaded, then `rounds` probes of
 /// every health check 15 s apart.
-async fn demo(seed: u64, rounds: usize) -> (App, SimClock) {
+async fn demo(seed: u64, rounds: usize) -> (App, Clock) {
     let config: Config = toml::from_str("").expect("empty config");
-    let clock = SimClock::manual(start());
+    let clock = Clock::manual(start());
     let options = honban::setup::Options {
         demo: true,
         seed: Some(seed),
@@ -307,12 +307,13 @@ async fn the_demo_has_health_checks_answered_by_the_simulation() {
 
 #[tokio::test]
 async fn a_simulated_endpoint_fails_while_its_service_has_no_task() {
-    use honban::backend::sim::{SimBackend, SimProber};
+    use honban::backend::sim::SimBackend;
     use honban::backend::{Backend, ServiceUpdate};
-    let clock = SimClock::manual(start());
+    use honban::probe::SimProber;
+    let clock = Clock::manual(start());
     let sim = Arc::new(SimBackend::new("production", 3, clock.clone()).expect("sim"));
     sim.set_chaos(false);
-    let prober = SimProber::new(sim.clone(), "production");
+    let prober = SimProber::new(sim.clone());
     let app = check("https://works-logue.com/api/health", 5);
     let healthy = probe::run(&prober, &app).await;
     assert_eq!(healthy.outcome, Ok(200), "{healthy:?}");

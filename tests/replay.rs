@@ -13,7 +13,7 @@ use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use honban::action::{Action, Resource};
 use honban::app::App;
-use honban::backend::sim::SimClock;
+use honban::clock::Clock;
 use honban::config::Config;
 use honban::config::keys::{Command, Keymap};
 use honban::config::theme::load_theme;
@@ -66,9 +66,9 @@ async fn poll_all(app: &mut App, env: usize) {
 }
 
 /// The demo on a manual clock, recorded into `dir`.
-async fn recorded_demo(dir: &std::path::Path) -> (App, SimClock, Arc<Recorder>) {
+async fn recorded_demo(dir: &std::path::Path) -> (App, Clock, Arc<Recorder>) {
     let config: Config = toml::from_str("").expect("empty config");
-    let clock = SimClock::manual(start());
+    let clock = Clock::manual(start());
     let options = Options {
         demo: true,
         seed: Some(3),
@@ -675,7 +675,7 @@ effects = [{ metric = "svc-007-cpu", add = 60.0 }]
 
 /// Runs `app` for `secs` seconds of simulated time, polling every
 /// environment at the default intervals (and its health checks at theirs).
-async fn run_for(app: &mut App, clock: &SimClock, secs: u64) {
+async fn run_for(app: &mut App, clock: &Clock, secs: u64) {
     let intervals = honban::config::RefreshIntervals::default();
     for s in 1..=secs {
         clock.advance(Duration::from_secs(1));
@@ -764,7 +764,7 @@ async fn measure_recording_size_and_replay() {
     );
 
     // The large environment.
-    let clock = SimClock::manual(start());
+    let clock = Clock::manual(start());
     let sim = honban::backend::sim::SimBackend::from_description(
         &large_world(),
         "large",

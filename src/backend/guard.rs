@@ -15,7 +15,7 @@ use crate::domain::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
     MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
-use crate::images::{EcrImage, ImageLookup};
+use crate::domain::{EcrImage, ImageLookup};
 
 /// A backend that refuses every mutating call.
 pub struct ReadOnly {
@@ -121,7 +121,7 @@ impl Backend for ReadOnly {
         _: &str,
         _: &str,
         _: &str,
-    ) -> BackendResult<crate::exec::ExecSession> {
+    ) -> BackendResult<crate::domain::ExecSession> {
         self.refuse("ecs:ExecuteCommand")
     }
     async fn reboot_db_instance(&self, _: &str, _: bool) -> BackendResult<DbInstance> {
@@ -160,12 +160,13 @@ impl Backend for ReadOnly {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::sim::{SimBackend, SimClock};
+    use crate::backend::sim::SimBackend;
+    use crate::clock::Clock;
     use chrono::{TimeZone, Utc};
 
     #[tokio::test]
     async fn mutations_are_refused_and_reads_pass() {
-        let clock = SimClock::manual(
+        let clock = Clock::manual(
             Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
                 .single()
                 .expect("time"),

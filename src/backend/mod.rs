@@ -21,8 +21,8 @@ use crate::domain::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
     MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
+use crate::domain::{EcrImage, ImageLookup};
 use crate::domain::{LogPage, LogQuery};
-use crate::images::{EcrImage, ImageLookup};
 
 /// Why a backend call failed, in the terms an operator acts on.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -217,7 +217,7 @@ pub trait Backend: Send + Sync {
         task: &str,
         container: &str,
         command: &str,
-    ) -> BackendResult<crate::exec::ExecSession>;
+    ) -> BackendResult<crate::domain::ExecSession>;
 
     /// RDS `RebootDBInstance`, with failover for Multi-AZ instances.
     async fn reboot_db_instance(

@@ -235,7 +235,7 @@ pub fn observe(state: &mut State) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::sim::SimClock;
+    use crate::clock::Clock;
     use crate::config::Config;
 
     fn t(secs: i64) -> Timestamp {
@@ -251,8 +251,7 @@ mod tests {
             .and_then(|all| all.into_iter().find(|s| s.id() == "az-outage"));
         let s = s.expect("shipped");
         let config: Config = toml::from_str("").expect("the default config");
-        let (state, ..) =
-            run::build(&s, &config, &SimClock::manual(t(0))).expect("the drill builds");
+        let (state, ..) = run::build(&s, &config, &Clock::manual(t(0))).expect("the drill builds");
         state
     }
 

@@ -12,8 +12,9 @@ use super::report::Report;
 use super::scenario::{Scenario, load_all};
 use crate::app::{App, Ended};
 use crate::audit::AuditLog;
-use crate::backend::sim::{SimBackend, SimClock, SimProber, demo_environments};
+use crate::backend::sim::SimBackend;
 use crate::cli::{Cli, EX_CONFIG, EX_USAGE};
+use crate::clock::Clock;
 use crate::config::keys::Keymap;
 use crate::config::{Config, load_config, theme::load_theme};
 use crate::paths::Paths;
@@ -48,7 +49,7 @@ pub fn listing(all: &[Scenario]) -> String {
 pub fn build(
     scenario: &Scenario,
     config: &Config,
-    clock: &SimClock,
+    clock: &Clock,
 ) -> Result<(State, Vec<EnvRuntime>, Arc<SimBackend>), SetupError> {
     let world = scenario.world().to_string();
     let name = format!("drill-{}", scenario.id());
@@ -56,7 +57,7 @@ pub fn build(
         name: name.clone(),
         message,
     };
-    let mut env = demo_environments()
+    let mut env = crate::setup::demo_environments()
         .into_iter()
         .find(|e| e.sim_world.as_deref() == Some(world.as_str()))
         .ok_or_else(|| sim_err(format!("unknown simulated world {world:?}")))?;
@@ -69,7 +70,7 @@ pub fn build(
     let runtime = EnvRuntime {
         config: env.clone(),
         backend: sim.clone(),
-        prober: Arc::new(SimProber::new(sim.clone(), &world)),
+        prober: Arc::new(crate::probe::SimProber::new(sim.clone())),
     };
     let keymap = Keymap::from_config(config).map_err(SetupError::Keys)?;
     let now = clock.now();
@@ -174,7 +175,7 @@ pub fn run(cli: &Cli, name: Option<&str>, paths: &Paths) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let clock = SimClock::Wall;
+    let clock = cli.clock();
     let (state, envs, sim) = match build(scenario, &config, &clock) {
         Ok(x) => x,
         Err(e) => {

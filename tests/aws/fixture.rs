@@ -12,7 +12,7 @@ use honban::action::{Action, Resource};
 use honban::app::App;
 use honban::audit::AuditLog;
 use honban::backend::aws::{AwsBackend, ConnectOptions};
-use honban::backend::sim::SimClock;
+use honban::clock::Clock;
 use honban::config::{ClusterConfig, Config, EnvironmentConfig};
 use honban::setup::Options;
 
@@ -126,7 +126,7 @@ impl MotoAccount {
             ..Options::default()
         };
         tweak(&mut config, &mut opts);
-        let clock = SimClock::Wall;
+        let clock = Clock::Wall;
         let (state, runtimes) = honban::setup::build(&config, &opts, clock.clone(), "test.toml")
             .await
             .expect("setup");
@@ -157,7 +157,7 @@ impl MotoAccount {
             aws: self.options(),
             ..Options::default()
         };
-        let clock = SimClock::Wall;
+        let clock = Clock::Wall;
         let (state, runtimes) = honban::setup::build(&config, &opts, clock.clone(), "test.toml")
             .await
             .expect("setup");
@@ -183,7 +183,7 @@ impl MotoAccount {
         honban::status::collect(
             &config,
             &opts,
-            SimClock::Wall,
+            Clock::Wall,
             "test.toml",
             Duration::from_secs(60),
         )

@@ -39,8 +39,8 @@ mod prelude {
     pub use honban::app::App;
     pub use honban::audit::{AuditLog, Outcome, Phase, Record};
     pub use honban::backend::aws::{AwsBackend, ConnectOptions};
-    pub use honban::backend::sim::SimClock;
     pub use honban::backend::{Backend, BackendError, ImageChange, ServiceUpdate};
+    pub use honban::clock::Clock;
     pub use honban::config::{ClusterConfig, Config, EnvironmentConfig};
     pub use honban::domain::{AlarmState, DbRole, Service};
     pub use honban::ops::Operation;

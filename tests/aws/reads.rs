@@ -314,7 +314,7 @@ async fn expired_credentials_show_a_banner_and_recover() {
     let backend = AwsBackend::connect(&cfg, moto.options()).await;
     let env = EnvState::from_config(&cfg, &config.refresh, false);
     let keymap = honban::config::keys::Keymap::from_config(&config).expect("keys");
-    let clock = SimClock::Wall;
+    let clock = Clock::Wall;
     let state = State::new(vec![env], 0, keymap, clock.now());
     let mut app = App::new(
         state,

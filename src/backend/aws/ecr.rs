@@ -6,7 +6,7 @@ use aws_sdk_ecr::types::ImageIdentifier;
 use super::AwsBackend;
 use super::convert::opt_time;
 use crate::backend::{BackendError, BackendResult};
-use crate::images::{EcrImage, ImageDetail, ImageId, ImageLookup};
+use crate::domain::{EcrImage, ImageDetail, ImageId, ImageLookup};
 
 /// The error codes with which ECR says that an image is not there (the tag
 /// or digest, or its whole repository). Anything else (access denied,

@@ -553,7 +553,7 @@ pub async fn execute_command(
     task_arn: &str,
     container: &str,
     command: &str,
-) -> BackendResult<crate::exec::ExecSession> {
+) -> BackendResult<crate::domain::ExecSession> {
     let out = b
         .call(
             "ecs",
@@ -607,7 +607,7 @@ pub async fn execute_command(
                 short_id(&task)
             ),
         })?;
-    Ok(crate::exec::ExecSession {
+    Ok(crate::domain::ExecSession {
         cluster_arn,
         task_arn: task,
         container,

@@ -51,7 +51,7 @@ use crate::domain::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
     MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
-use crate::images::{EcrImage, ImageLookup};
+use crate::domain::{EcrImage, ImageLookup};
 
 /// How an [`AwsBackend`] is built, beyond the environment's config.
 #[derive(Clone)]
@@ -455,7 +455,7 @@ impl Backend for AwsBackend {
         task: &str,
         container: &str,
         command: &str,
-    ) -> BackendResult<crate::exec::ExecSession> {
+    ) -> BackendResult<crate::domain::ExecSession> {
         ecs::execute_command(self, cluster, task, container, command).await
     }
 

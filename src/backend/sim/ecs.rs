@@ -22,7 +22,7 @@ use crate::domain::{
     LoadBalancerRef, RolloutState, ScalableTarget, ScalingPolicy, Service, ServiceEvent, Task,
     TaskDefinition, Timestamp, short_id,
 };
-use crate::images::{EcrImage, ImageDetail, ImageId, ImageLookup};
+use crate::domain::{EcrImage, ImageDetail, ImageId, ImageLookup};
 
 /// ECS keeps the last 100 events of a service.
 const MAX_EVENTS: usize = 100;

@@ -1,6 +1,6 @@
 //! Health endpoints of the simulated world: `[[world.health_check]]`, and
-//! the [`Prober`] that answers them from the simulation instead of the
-//! network.
+//! their answers from the simulation instead of the network
+//! ([`SimBackend::probe`]; `probe::SimProber` asks it).
 //!
 //! The service behind a URL answers 503 while it has no healthy task
 //! (all stopped, or every new task of a bad deploy crashing), sometimes
@@ -9,16 +9,13 @@
 //! `TargetResponseTime` (or a base value) and grows with its CPU; beyond
 //! the timeout the probe times out.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::SimBackend;
 use super::engine::World;
-use crate::config::HealthCheckConfig;
-use crate::probe::{ProbeError, ProbeReport, Prober};
+use crate::domain::{ProbeError, ProbeReport};
 
 /// `[[world.health_check]]`: an endpoint and the service that answers it.
 #[derive(Debug, Clone, Deserialize)]
@@ -40,65 +37,34 @@ fn default_base_latency() -> u32 {
     60
 }
 
-impl HealthCheckDesc {
-    /// The check as an environment's configuration has it.
-    pub fn config(&self) -> HealthCheckConfig {
-        HealthCheckConfig {
-            name: Some(self.name.clone()),
-            service: Some(self.service.clone()),
-            ..HealthCheckConfig::new(&self.url)
-        }
-    }
-}
-
-/// Answers probes of a simulated environment from its world.
-pub struct SimProber {
-    sim: Arc<SimBackend>,
-    world: String,
-}
-
-impl SimProber {
-    pub fn new(sim: Arc<SimBackend>, world: &str) -> Self {
-        Self {
-            sim,
-            world: world.to_string(),
-        }
-    }
-}
-
-#[async_trait]
-impl Prober for SimProber {
-    async fn probe(&self, check: &HealthCheckConfig) -> ProbeReport {
-        let desc = super::description().ok().and_then(|d| {
-            let w = d.worlds.iter().find(|w| w.name == self.world)?;
-            // The endpoint of that URL, or of that path on another host,
-            // or else the first one the world has.
-            let path = |u: &str| u.parse::<http::Uri>().ok().map(|u| u.path().to_string());
-            w.health_checks
-                .iter()
-                .find(|h| h.url == check.url)
-                .or_else(|| {
-                    w.health_checks
-                        .iter()
-                        .find(|h| path(&h.url).is_some() && path(&h.url) == path(&check.url))
-                })
-                .or_else(|| w.health_checks.first())
-                .cloned()
-        });
+impl SimBackend {
+    /// Answers a GET of `url` from the world (its endpoint of that URL, or
+    /// of that path on another host, or else the first one the world has),
+    /// as a probe with `timeout` would get it.
+    pub fn probe(&self, url: &str, timeout: Duration) -> ProbeReport {
+        let path = |u: &str| u.parse::<http::Uri>().ok().map(|u| u.path().to_string());
+        let desc = self
+            .health_checks
+            .iter()
+            .find(|h| h.url == url)
+            .or_else(|| {
+                self.health_checks
+                    .iter()
+                    .find(|h| path(&h.url).is_some() && path(&h.url) == path(url))
+            })
+            .or_else(|| self.health_checks.first());
         let Some(desc) = desc else {
-            let host = check
-                .url
+            let host = url
                 .parse::<http::Uri>()
                 .ok()
                 .and_then(|u| u.host().map(str::to_string))
                 .unwrap_or_default();
             return ProbeReport::failed(ProbeError::Dns(format!(
                 "{host}: the simulated world \"{}\" has no such endpoint",
-                self.world
+                self.world_name
             )));
         };
-        let timeout = check.timeout();
-        self.sim.with(|w| answer(w, &desc, &check.url, timeout))
+        self.with(|w| answer(w, desc, url, timeout))
     }
 }
 

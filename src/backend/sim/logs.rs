@@ -15,8 +15,8 @@ use fastrand::Rng;
 
 use super::engine::World;
 use crate::backend::{BackendError, BackendResult};
+use crate::domain::Pattern;
 use crate::domain::{LogEvent, LogPage, LogQuery, Task, Timestamp};
-use crate::logs::Pattern;
 
 /// Access-log lines are a sample: one per this many requests.
 const SAMPLE: f64 = 50.0;
@@ -394,7 +394,8 @@ fn minute_events(
 mod tests {
     use super::*;
     use crate::backend::Backend;
-    use crate::backend::sim::{SimBackend, SimClock};
+    use crate::backend::sim::SimBackend;
+    use crate::clock::Clock;
     use chrono::TimeZone;
 
     fn t0() -> Timestamp {
@@ -417,7 +418,7 @@ mod tests {
 
     #[tokio::test]
     async fn streams_follow_the_tasks_and_pages_chain() {
-        let clock = SimClock::manual(t0());
+        let clock = Clock::manual(t0());
         let sim = SimBackend::new("production", 7, clock.clone()).expect("world");
         clock.advance(std::time::Duration::from_secs(600));
         let all = sim.log_events(&query(t0())).await.expect("events");

@@ -14,7 +14,6 @@
 //! `broken` image tag fails, and the circuit breaker rolls back).
 
 mod alarms;
-mod clock;
 mod ecs;
 mod engine;
 mod faults;
@@ -32,20 +31,18 @@ use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use async_trait::async_trait;
 
-pub use clock::SimClock;
 pub use faults::DrillStatus;
-pub use health::SimProber;
 
 use self::engine::World;
 use self::world::Description;
 use crate::backend::{Backend, BackendError, BackendResult, ImageChange, ServiceUpdate};
-use crate::config::{ClusterConfig, EnvironmentConfig, Source};
+use crate::clock::Clock;
 use crate::domain::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
     MetricSeries, ScalableTarget, Service, TargetGroup, TargetHealth, Task, TaskDefinition,
     Timestamp,
 };
-use crate::images::{EcrImage, ImageLookup};
+use crate::domain::{EcrImage, ImageLookup};
 
 /// Why a simulation could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -65,9 +62,20 @@ fn description() -> Result<&'static Description, SimError> {
         .map_err(|e| SimError::Description(e.clone()))
 }
 
-/// The environments the built-in world describes, as config entries
-/// (source = Sim).
-pub fn demo_environments() -> Vec<EnvironmentConfig> {
+/// A world of the embedded description, as the console's environments
+/// need it (`setup::demo_environments` makes them config entries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorldSummary {
+    pub name: String,
+    pub region: String,
+    pub clusters: Vec<String>,
+    pub protected: bool,
+    /// Its HTTP health endpoints: `(name, URL, the service behind it)`.
+    pub health_checks: Vec<(String, String, String)>,
+}
+
+/// The worlds the built-in description holds, in its order.
+pub fn worlds() -> Vec<WorldSummary> {
     let desc = match description() {
         Ok(d) => d,
         Err(e) => {
@@ -77,28 +85,16 @@ pub fn demo_environments() -> Vec<EnvironmentConfig> {
     };
     desc.worlds
         .iter()
-        .map(|w| EnvironmentConfig {
+        .map(|w| WorldSummary {
             name: w.name.clone(),
-            source: Source::Sim,
-            sim_world: Some(w.name.clone()),
-            region: Some(w.region.clone()),
-            clusters: w
-                .clusters
-                .iter()
-                .map(|c| ClusterConfig {
-                    name: c.clone(),
-                    services: Vec::new(),
-                })
-                .collect(),
+            region: w.region.clone(),
+            clusters: w.clusters.clone(),
             protected: w.protected,
-            // The team's shared trail, as a production setup would have it.
-            audit_log_group: w.protected.then(|| "/honban/audit".to_string()),
             health_checks: w
                 .health_checks
                 .iter()
-                .map(health::HealthCheckDesc::config)
+                .map(|h| (h.name.clone(), h.url.clone(), h.service.clone()))
                 .collect(),
-            ..Default::default()
         })
         .collect()
 }
@@ -136,9 +132,12 @@ pub fn world_catalog(name: &str) -> Option<WorldCatalog> {
 
 /// A simulated AWS environment (one world) behind the [`Backend`] trait.
 pub struct SimBackend {
-    clock: SimClock,
+    clock: Clock,
+    world_name: String,
     account: String,
     region: String,
+    /// The world's HTTP health endpoints ([`SimBackend::probe`]).
+    health_checks: Vec<health::HealthCheckDesc>,
     world: Mutex<World>,
     /// Audit records put into simulated CloudWatch Logs: (group, stream, message).
     trail: Mutex<Vec<(String, String, String)>>,
@@ -156,7 +155,7 @@ impl std::fmt::Debug for SimBackend {
 impl SimBackend {
     /// Builds the simulation of one world (e.g. "production", "staging")
     /// from the embedded description.
-    pub fn new(world: &str, seed: u64, clock: SimClock) -> Result<Self, SimError> {
+    pub fn new(world: &str, seed: u64, clock: Clock) -> Result<Self, SimError> {
         let desc = description()?;
         let Some(w) = desc.worlds.iter().find(|w| w.name == world) else {
             return Err(SimError::UnknownWorld {
@@ -166,8 +165,10 @@ impl SimBackend {
         };
         let state = World::new(w, seed, clock.now());
         Ok(Self {
+            world_name: w.name.clone(),
             account: state.account.clone(),
             region: state.region.clone(),
+            health_checks: w.health_checks.clone(),
             clock,
             world: Mutex::new(state),
             trail: Mutex::new(Vec::new()),
@@ -181,7 +182,7 @@ impl SimBackend {
         text: &str,
         world: &str,
         seed: u64,
-        clock: SimClock,
+        clock: Clock,
     ) -> Result<Self, SimError> {
         let desc = world::parse(text)?;
         let Some(w) = desc.worlds.iter().find(|w| w.name == world) else {
@@ -197,8 +198,10 @@ impl SimBackend {
         };
         let state = World::new(w, seed, clock.now());
         Ok(Self {
+            world_name: w.name.clone(),
             account: state.account.clone(),
             region: state.region.clone(),
+            health_checks: w.health_checks.clone(),
             clock,
             world: Mutex::new(state),
             trail: Mutex::new(Vec::new()),
@@ -245,7 +248,7 @@ impl SimBackend {
 
     /// Starts a drill now: the scenario's faults are scheduled and
     /// spontaneous trouble stops (only the scenario happens).
-    pub fn start_drill(&self, scenario: &crate::drill::scenario::Scenario) {
+    pub fn start_drill(&self, scenario: &crate::domain::scenario::Scenario) {
         self.with(|w| w.start_drill(scenario));
     }
 
@@ -399,7 +402,7 @@ impl Backend for SimBackend {
         task: &str,
         _container: &str,
         _command: &str,
-    ) -> BackendResult<crate::exec::ExecSession> {
+    ) -> BackendResult<crate::domain::ExecSession> {
         Err(BackendError::Invalid {
             message: format!(
                 "ECS Exec is not available in the simulation: simulated tasks (here {}) have no \

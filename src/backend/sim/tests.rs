@@ -15,14 +15,14 @@ fn start() -> Timestamp {
     "2026-11-23T03:00:00Z".parse().expect("a time")
 }
 
-fn sim(world: &str, seed: u64) -> (SimBackend, SimClock) {
-    let clock = SimClock::manual(start());
+fn sim(world: &str, seed: u64) -> (SimBackend, Clock) {
+    let clock = Clock::manual(start());
     let backend = SimBackend::new(world, seed, clock.clone()).expect("the world exists");
     (backend, clock)
 }
 
 /// A quiet world: only what the test does happens.
-fn quiet(world: &str) -> (SimBackend, SimClock) {
+fn quiet(world: &str) -> (SimBackend, Clock) {
     let (b, clock) = sim(world, SEED);
     b.set_chaos(false);
     (b, clock)
@@ -134,25 +134,23 @@ fn is_hex32(id: &str) -> bool {
 // ------------------------------------------------------------------ worlds
 
 #[test]
-fn worlds_are_listed_as_demo_environments() {
+fn worlds_are_listed_with_what_the_console_needs() {
     assert_eq!(world_names(), vec!["production", "staging"]);
-    let envs = demo_environments();
-    assert_eq!(envs.len(), 2);
-    let prod = &envs[0];
+    let worlds = worlds();
+    assert_eq!(worlds.len(), 2);
+    let prod = &worlds[0];
     assert_eq!(prod.name, "production");
-    assert_eq!(prod.source, Source::Sim);
-    assert_eq!(prod.sim_world.as_deref(), Some("production"));
-    assert_eq!(prod.region.as_deref(), Some("ap-northeast-1"));
-    assert_eq!(prod.clusters.len(), 1);
-    assert_eq!(prod.clusters[0].name, PROD);
+    assert_eq!(prod.region, "ap-northeast-1");
+    assert_eq!(prod.clusters, vec![PROD.to_string()]);
     assert!(prod.protected);
-    assert!(!envs[1].protected);
-    assert_eq!(envs[1].clusters[0].name, STG);
+    assert!(!prod.health_checks.is_empty());
+    assert!(!worlds[1].protected);
+    assert_eq!(worlds[1].clusters, vec![STG.to_string()]);
 }
 
 #[test]
 fn an_unknown_world_is_an_error() {
-    let err = SimBackend::new("nowhere", 1, SimClock::manual(start())).expect_err("no such world");
+    let err = SimBackend::new("nowhere", 1, Clock::manual(start())).expect_err("no such world");
     assert!(matches!(err, SimError::UnknownWorld { .. }));
     assert!(err.to_string().contains("production"), "{err}");
 }
@@ -1165,13 +1163,17 @@ async fn a_long_gap_is_jumped_over() {
 
 #[tokio::test]
 async fn images_of_the_simulated_registry_exist_except_a_bad_tag() {
-    use crate::images::{EcrImage, ImageLookup};
+    use crate::domain::{EcrImage, ImageLookup};
     let (b, _clock) = quiet("production");
     let td_arn = service(&b, PROD, "web").await.task_definition;
     let td = b.task_definition(&td_arn).await.expect("definition");
     let current = td.containers[0].image.clone();
     let parse = |image: &str| EcrImage::parse(image).expect("an ECR image");
-    let repo = crate::ops::image_repository(&current).to_string();
+    // The reference without its tag (the registry has no port).
+    let repo = current
+        .rsplit_once(':')
+        .map_or(current.as_str(), |(repo, _)| repo)
+        .to_string();
 
     // The image running now: the digest its tasks report, pushed when its
     // revision was registered.
