@@ -27,6 +27,7 @@ pub mod probe;
 pub mod prompt;
 pub mod reconcile;
 pub mod recording;
+pub mod request;
 // --- replay
 pub mod replay;
 pub mod runner;

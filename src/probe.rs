@@ -324,9 +324,9 @@ pub struct ProbeState {
     pub service: Option<String>,
     /// The newest [`HISTORY`] answers, oldest first.
     pub history: VecDeque<Sample>,
-    pub generation: u64,
-    pub in_flight: bool,
-    pub requested_at: Option<Timestamp>,
+    /// The probes' generation and the one in flight (read as the check's
+    /// own fields through `Deref`).
+    pub request: crate::request::Request,
     /// Failed probes in a row (0 when the last one succeeded).
     pub consecutive_failures: u32,
     pub total_failures: u64,
@@ -335,6 +335,19 @@ pub struct ProbeState {
     pub last_error: Option<(Timestamp, String)>,
     /// When the current run of failures began.
     pub failing_since: Option<Timestamp>,
+}
+
+impl std::ops::Deref for ProbeState {
+    type Target = crate::request::Request;
+    fn deref(&self) -> &crate::request::Request {
+        &self.request
+    }
+}
+
+impl std::ops::DerefMut for ProbeState {
+    fn deref_mut(&mut self) -> &mut crate::request::Request {
+        &mut self.request
+    }
 }
 
 impl ProbeState {
@@ -346,9 +359,7 @@ impl ProbeState {
             expect_status: c.expect_status,
             service: c.service.clone(),
             history: VecDeque::with_capacity(HISTORY),
-            generation: 0,
-            in_flight: false,
-            requested_at: None,
+            request: crate::request::Request::default(),
             consecutive_failures: 0,
             total_failures: 0,
             total: 0,

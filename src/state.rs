@@ -17,6 +17,7 @@ use crate::domain::{
     Task, TaskDefinition, Timestamp,
 };
 pub use crate::health::ServiceHealth;
+use crate::request::{Ask, Request};
 
 /// How far a panel's data has got.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,27 +32,20 @@ pub enum LoadState {
     Failed(BackendError),
 }
 
-/// One panel of data with its load state and age.
+/// One panel of data with its load state and age, and the bookkeeping of
+/// the requests that load it ([`Request`]: generation, in flight, backoff;
+/// its fields read as the panel's own through `Deref`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel<T> {
     pub data: Option<T>,
     pub load: LoadState,
-    /// The generation of the newest request; older results are dropped.
-    pub generation: u64,
-    pub in_flight: bool,
-    pub requested_at: Option<Timestamp>,
+    pub request: Request,
     /// When the data on screen was fetched.
     pub loaded_at: Option<Timestamp>,
     /// When the last failure happened.
     pub failed_at: Option<Timestamp>,
     /// Resources a describe call could not return.
     pub failures: Vec<Failure>,
-    /// Failed requests in a row, and when a poller may try again.
-    pub failures_in_row: u32,
-    pub retry_at: Option<Timestamp>,
-    /// The request in flight is a manual refresh (ctrl-r): its failure
-    /// does not push the pollers' schedule back.
-    pub manual: bool,
 }
 
 impl<T> Default for Panel<T> {
@@ -59,30 +53,65 @@ impl<T> Default for Panel<T> {
         Self {
             data: None,
             load: LoadState::Idle,
-            generation: 0,
-            in_flight: false,
-            requested_at: None,
+            request: Request::default(),
             loaded_at: None,
             failed_at: None,
             failures: Vec::new(),
-            failures_in_row: 0,
-            retry_at: None,
-            manual: false,
         }
     }
 }
 
+impl<T> std::ops::Deref for Panel<T> {
+    type Target = Request;
+    fn deref(&self) -> &Request {
+        &self.request
+    }
+}
+
+impl<T> std::ops::DerefMut for Panel<T> {
+    fn deref_mut(&mut self) -> &mut Request {
+        &mut self.request
+    }
+}
+
 impl<T> Panel<T> {
-    /// Starts a request: a new generation, marked in flight.
-    pub fn begin(&mut self, now: Timestamp) -> u64 {
-        self.generation += 1;
-        self.in_flight = true;
-        self.manual = false;
-        self.requested_at = Some(now);
+    /// Starts a request if `ask` may ([`Request::try_begin`]): its
+    /// generation, the panel marked loading.
+    pub fn try_begin(&mut self, now: Timestamp, ask: Ask) -> Option<u64> {
+        let generation = self.request.try_begin(now, ask)?;
         if !matches!(self.load, LoadState::Failed(_)) {
             self.load = LoadState::Loading;
         }
-        self.generation
+        Some(generation)
+    }
+
+    /// Applies the answer of `generation` received at `at`, unless it is
+    /// stale (then `false`, nothing changed). A failure keeps the old data,
+    /// marked stale, and backs the pollers off.
+    pub fn apply(
+        &mut self,
+        generation: u64,
+        at: Timestamp,
+        result: Result<(T, Vec<Failure>), BackendError>,
+    ) -> bool {
+        if !self.request.accept(generation) {
+            return false;
+        }
+        match result {
+            Ok((data, failures)) => {
+                self.data = Some(data);
+                self.failures = failures;
+                self.loaded_at = Some(at);
+                self.load = LoadState::Loaded;
+                self.request.succeeded();
+            }
+            Err(err) => {
+                self.failed_at = Some(at);
+                self.load = LoadState::Failed(err);
+                self.request.failed(at);
+            }
+        }
+        true
     }
 
     /// Whether the data shown failed to refresh.
