@@ -17,7 +17,6 @@ use tokio_util::sync::CancellationToken;
 use crate::action::Action;
 use crate::backend::sim::SimClock;
 use crate::config::theme::Theme;
-use crate::effect::Effect;
 use crate::exec::SessionEnd;
 use crate::runner::{EnvRuntime, Runner, start_pollers};
 use crate::state::State;
@@ -178,23 +177,7 @@ impl App {
 
     /// Applies an action and starts the effects it asks for.
     pub fn dispatch(&mut self, action: Action) {
-        if matches!(
-            action,
-            Action::Loaded { .. }
-                | Action::TaskDefinitionLoaded { .. }
-                | Action::RevisionsLoaded { .. }
-                | Action::OperationDone { .. }
-                | Action::OutcomeAudited { .. }
-                | Action::Reconciled { .. }
-                | Action::ProbeDone { .. }
-                | Action::ImageChecked { .. }
-                // --- metrics
-                | Action::AlarmHistoryLoaded { .. }
-                // --- logs
-                | Action::LogsLoaded { .. }
-                // --- drills
-                | Action::DrillChecked(_)
-        ) {
+        if action.completes().is_some() {
             self.pending = self.pending.saturating_sub(1);
         }
         // The data this action brings is recorded as `update` will see it.
@@ -204,15 +187,12 @@ impl App {
             recorder.data(capture);
         }
         for effect in update(&mut self.state, action) {
-            match effect {
-                Effect::Quit => {}
-                // Handed to the recorder; nothing comes back.
-                Effect::Record { .. } => self.runner.spawn(effect),
-                _ => {
-                    self.pending += 1;
-                    self.runner.spawn(effect);
-                }
+            // Each answered effect gets one action that completes it
+            // (`Action::completes`); `Quit` is the loop's own.
+            if effect.is_answered() {
+                self.pending += 1;
             }
+            self.runner.spawn(effect);
         }
     }
 
