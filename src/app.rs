@@ -249,7 +249,7 @@ impl App {
     {
         let pollers: Vec<_> = self.runner_envs().into_iter().enumerate().collect();
         start_pollers(&pollers, &self.tx, cancel);
-        crate::probe::start_probes(&self.state, &self.tx, cancel);
+        crate::runner::start_probes(&self.state, &self.tx, cancel);
 
         let size = terminal.size()?;
         self.dispatch(Action::Resize(size.width, size.height));

@@ -3,6 +3,7 @@
 //! See `ARCHITECTURE.md` for the module map.
 
 pub mod action;
+pub mod activity;
 pub mod alerts;
 pub mod app;
 pub mod audit;

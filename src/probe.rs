@@ -15,13 +15,9 @@ use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use tokio::sync::mpsc::UnboundedSender;
-use tokio_util::sync::CancellationToken;
 
-use crate::action::Action;
 use crate::config::HealthCheckConfig;
 use crate::domain::Timestamp;
-use crate::state::State;
 
 /// Samples of latency kept per probe (30 minutes at the default 15 s).
 pub const HISTORY: usize = 120;
@@ -432,25 +428,6 @@ pub fn format_latency(ms: u32) -> String {
         format!("{ms}ms")
     } else {
         format!("{:.1}s", f64::from(ms) / 1000.0)
-    }
-}
-
-// ---------------------------------------------------------------- pollers
-
-/// Starts one poller per health check of every environment: each sends
-/// `ProbeDue` on its own interval (the first soon after start); `update`
-/// skips a tick while that probe is in flight. Cancelled with `cancel`.
-pub fn start_probes(state: &State, tx: &UnboundedSender<Action>, cancel: &CancellationToken) {
-    for (env, e) in state.envs.iter().enumerate() {
-        for (probe, p) in e.probes.iter().enumerate() {
-            let period = Duration::from_secs(p.interval_secs.max(1));
-            // Spread the first probes out a little.
-            let delay = Duration::from_millis((env * 150 + probe * 40 + 300) as u64);
-            crate::runner::tick(tx, cancel, delay, period, move || Action::ProbeDue {
-                env,
-                probe,
-            });
-        }
     }
 }
 

@@ -1340,6 +1340,28 @@ pub fn start_pollers(
     }
 }
 
+// --- probes
+/// Starts one poller per health check of every environment: each sends
+/// `ProbeDue` on its own interval (the first soon after start); `update`
+/// skips a tick while that probe is in flight. Cancelled with `cancel`.
+pub fn start_probes(
+    state: &crate::state::State,
+    tx: &UnboundedSender<Action>,
+    cancel: &CancellationToken,
+) {
+    for (env, e) in state.envs.iter().enumerate() {
+        for (probe, p) in e.probes.iter().enumerate() {
+            let period = Duration::from_secs(p.interval_secs.max(1));
+            // Spread the first probes out a little.
+            let delay = Duration::from_millis((env * 150 + probe * 40 + 300) as u64);
+            tick(tx, cancel, delay, period, move || Action::ProbeDue {
+                env,
+                probe,
+            });
+        }
+    }
+}
+
 /// Sends `action()` every `period`, the first after `delay`, until `cancel`
 /// or the receiver is gone; a late tick is delayed, never bunched.
 pub fn tick(

@@ -419,6 +419,24 @@ impl EnvState {
     }
 }
 
+impl crate::metrics::Sources for EnvState {
+    fn env_name(&self) -> &str {
+        &self.name
+    }
+    fn services(&self) -> &[Service] {
+        self.services.data.as_deref().unwrap_or_default()
+    }
+    fn databases(&self) -> &[DbInstance] {
+        self.databases.data.as_deref().unwrap_or_default()
+    }
+    fn target_groups(&self) -> &[TargetGroup] {
+        self.targets.data.as_deref().unwrap_or_default()
+    }
+    fn alarms(&self) -> &[Alarm] {
+        self.alarms.data.as_deref().unwrap_or_default()
+    }
+}
+
 /// Bookkeeping of a panel, independent of its data type.
 #[derive(Debug, Clone, Copy)]
 pub struct PanelMeta<'a> {
@@ -770,7 +788,7 @@ pub struct State {
     /// character typed replaces it (a cursor key or backspace edits it).
     pub filter_replace: bool,
     /// Operations of this session, oldest first.
-    pub activity: Vec<crate::watch::Activity>,
+    pub activity: Vec<crate::activity::Activity>,
     /// Audit records of earlier sessions (and this one's, as read at start)
     /// on this session's environments, each of its own kind (simulated or
     /// real): see [`crate::audit::of_environments`].
@@ -1408,15 +1426,15 @@ impl State {
     /// The operation the operations bar is about: the newest one still
     /// under way, or one that ended a moment ago (a failure stays longer);
     /// with the number of others still under way.
-    pub fn bar_activity(&self) -> Option<(&crate::watch::Activity, usize)> {
-        let recent = |a: &&crate::watch::Activity| match a.finished_at() {
+    pub fn bar_activity(&self) -> Option<(&crate::activity::Activity, usize)> {
+        let recent = |a: &&crate::activity::Activity| match a.finished_at() {
             None => true,
             Some(t) => {
                 let failed = matches!(
                     a.status,
-                    crate::watch::OpStatus::Failed { .. }
-                        | crate::watch::OpStatus::NotApplied { .. }
-                        | crate::watch::OpStatus::Unknown { .. }
+                    crate::activity::OpStatus::Failed { .. }
+                        | crate::activity::OpStatus::NotApplied { .. }
+                        | crate::activity::OpStatus::Unknown { .. }
                 ) || a.watch.as_ref().is_some_and(|w| w.status.is_failure());
                 let keep = if failed {
                     BAR_FAILED_SECS
@@ -1426,7 +1444,7 @@ impl State {
                 self.now - t <= TimeDelta::seconds(keep)
             }
         };
-        let shown: Vec<&crate::watch::Activity> =
+        let shown: Vec<&crate::activity::Activity> =
             self.activity.iter().rev().filter(recent).collect();
         let a = shown
             .iter()
@@ -1446,8 +1464,8 @@ impl State {
         let service = a.op.service()?;
         let failing = !matches!(a.op, crate::ops::Operation::Scale { .. })
             && a.watch.as_ref().is_some_and(|w| match &w.status {
-                crate::watch::WatchStatus::InProgress { failed_tasks, .. } => *failed_tasks > 0,
-                crate::watch::WatchStatus::Failed(_) => true,
+                crate::activity::WatchStatus::InProgress { failed_tasks, .. } => *failed_tasks > 0,
+                crate::activity::WatchStatus::Failed(_) => true,
                 _ => false,
             });
         let env = self.envs.get(a.env)?;
