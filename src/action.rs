@@ -46,6 +46,23 @@ impl Resource {
         Resource::Metrics,
     ];
 
+    /// How often a poller asks for this kind.
+    pub fn interval(self, intervals: &crate::config::RefreshIntervals) -> std::time::Duration {
+        use std::time::Duration;
+        match self {
+            // The caller identity changes only when credentials do.
+            Self::Identity => Duration::from_secs(300),
+            // Discovered clusters are refreshed as often as their services.
+            Self::Clusters => intervals.services(),
+            Self::Services | Self::Scaling | Self::Targets => intervals.services(),
+            Self::Tasks => intervals.tasks(),
+            Self::Databases | Self::Snapshots => intervals.databases(),
+            Self::Alarms => intervals.alarms(),
+            // --- metrics
+            Self::Metrics => intervals.metrics(),
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Identity => "identity",

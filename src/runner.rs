@@ -1301,20 +1301,9 @@ fn outcome_json(outcome: &OpOutcome) -> serde_json::Value {
     }
 }
 
-/// The polling interval of a resource kind.
+/// The polling interval of a resource kind ([`Resource::interval`]).
 pub fn interval_of(resource: Resource, intervals: &RefreshIntervals) -> Duration {
-    match resource {
-        // The caller identity changes only when credentials do.
-        Resource::Identity => Duration::from_secs(300),
-        // Discovered clusters are refreshed as often as their services.
-        Resource::Clusters => intervals.services(),
-        Resource::Services | Resource::Scaling | Resource::Targets => intervals.services(),
-        Resource::Tasks => intervals.tasks(),
-        Resource::Databases | Resource::Snapshots => intervals.databases(),
-        Resource::Alarms => intervals.alarms(),
-        // --- metrics
-        Resource::Metrics => intervals.metrics(),
-    }
+    resource.interval(intervals)
 }
 
 /// Starts one poller per environment and resource kind. Each sends

@@ -476,8 +476,7 @@ fn on_loaded(
     } else {
         timeline::derive(e, resource, at, &result)
     };
-    let interval = TimeDelta::from_std(crate::runner::interval_of(resource, &e.intervals))
-        .unwrap_or(TimeDelta::MAX);
+    let interval = TimeDelta::from_std(resource.interval(&e.intervals)).unwrap_or(TimeDelta::MAX);
     macro_rules! take {
         ($panel:expr, $variant:ident, $conv:expr) => {{
             let panel = &mut $panel;
