@@ -1378,3 +1378,65 @@ pub fn tick(
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every answered effect gets the one action that completes it, even
+    /// when its environment or health check is not there (the headless
+    /// driver's `settle` would otherwise wait for ever).
+    #[tokio::test]
+    async fn every_answered_effect_gets_its_one_answer() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let runner = Runner::new(Vec::new(), tx, SimClock::Wall);
+        let effects = [
+            Effect::Probe {
+                env: 3,
+                probe: 1,
+                generation: 7,
+            },
+            Effect::Fetch {
+                env: 3,
+                resource: Resource::Alarms,
+                generation: 1,
+                clusters: Vec::new(),
+            },
+            Effect::FetchTargets {
+                env: 3,
+                generation: 1,
+                arns: Vec::new(),
+            },
+            Effect::FetchTaskDefinition {
+                env: 3,
+                arn: "arn".into(),
+            },
+            Effect::FetchRevisions {
+                env: 3,
+                family: "web".into(),
+                generation: 2,
+            },
+            Effect::FetchAlarmHistory {
+                env: 3,
+                alarm: "cpu".into(),
+                generation: 2,
+            },
+            Effect::FetchLogs {
+                env: 3,
+                generation: 1,
+                queries: Vec::new(),
+            },
+            Effect::DrillCheck { env: 3 },
+        ];
+        for effect in effects {
+            let kind = effect.kind();
+            assert!(effect.is_answered());
+            runner.spawn(effect);
+            let answer = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .expect("answered in time")
+                .expect("an answer");
+            assert_eq!(answer.completes(), Some(kind), "{answer:?}");
+        }
+    }
+}
