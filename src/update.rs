@@ -20,7 +20,6 @@ use crate::state::{
 const FLASH_SECS: i64 = 6;
 #[cfg(test)]
 pub(crate) use crate::request::STUCK_AFTER_SECS;
-pub use crate::request::backoff;
 
 /// The `:` commands and what they complete to.
 pub const COMMANDS: &[(&str, &str)] = &[
