@@ -148,12 +148,7 @@ impl Runner {
             }
             let records = [(time, message)];
             let put = backend.put_audit_records(&group, &stream, &records);
-            let result = match tokio::time::timeout(timeout, put).await {
-                Ok(r) => r,
-                Err(_) => Err(BackendError::Unavailable {
-                    message: format!("no answer within {}s", timeout.as_secs()),
-                }),
-            };
+            let result = read::bounded(timeout, put).await;
             match result {
                 Ok(()) => {}
                 // A read-only environment sends nothing, this included.
@@ -204,12 +199,7 @@ impl Runner {
             let warned = self.trail_warned.clone();
             tokio::spawn(contained(async move {
                 let put = backend.put_audit_records(&group, &stream, &records);
-                let result = match tokio::time::timeout(timeout, put).await {
-                    Ok(r) => r,
-                    Err(_) => Err(BackendError::Unavailable {
-                        message: format!("no answer within {}s", timeout.as_secs()),
-                    }),
-                };
+                let result = read::bounded(timeout, put).await;
                 match result {
                     // A read-only environment sends nothing, this included.
                     Ok(()) | Err(BackendError::ReadOnly { .. }) => {}
