@@ -11,6 +11,7 @@ use crate::domain::{
     Alarm, CallerIdentity, DbInstance, DbSnapshot, Listing, ScalableTarget, Service, TargetGroup,
     Task, TaskDefinition, Timestamp,
 };
+use crate::effect::EffectKind;
 
 /// The kinds of resource the console polls, each on its own interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,6 +45,23 @@ impl Resource {
         // --- metrics
         Resource::Metrics,
     ];
+
+    /// How often a poller asks for this kind.
+    pub fn interval(self, intervals: &crate::config::RefreshIntervals) -> std::time::Duration {
+        use std::time::Duration;
+        match self {
+            // The caller identity changes only when credentials do.
+            Self::Identity => Duration::from_secs(300),
+            // Discovered clusters are refreshed as often as their services.
+            Self::Clusters => intervals.services(),
+            Self::Services | Self::Scaling | Self::Targets => intervals.services(),
+            Self::Tasks => intervals.tasks(),
+            Self::Databases | Self::Snapshots => intervals.databases(),
+            Self::Alarms => intervals.alarms(),
+            // --- metrics
+            Self::Metrics => intervals.metrics(),
+        }
+    }
 
     pub fn label(self) -> &'static str {
         match self {
@@ -236,4 +254,54 @@ pub enum OpOutcome {
     Task(Box<crate::domain::Task>),
     /// `ExecuteCommand` opened a session (the plugin attaches to it).
     Exec(Box<crate::exec::ExecSession>),
+}
+
+impl Action {
+    /// The effect this action answers (its result), if it is one: every
+    /// answered [`Effect`](crate::effect::Effect) gets exactly one. No
+    /// wildcard: a new action must say.
+    pub const fn completes(&self) -> Option<EffectKind> {
+        match self {
+            Self::Loaded { resource, .. } => Some(match resource {
+                Resource::Targets => EffectKind::FetchTargets,
+                Resource::Metrics => EffectKind::FetchMetrics,
+                Resource::Identity
+                | Resource::Clusters
+                | Resource::Services
+                | Resource::Scaling
+                | Resource::Tasks
+                | Resource::Databases
+                | Resource::Snapshots
+                | Resource::Alarms => EffectKind::Fetch,
+            }),
+            Self::TaskDefinitionLoaded { .. } => Some(EffectKind::FetchTaskDefinition),
+            Self::RevisionsLoaded { .. } => Some(EffectKind::FetchRevisions),
+            Self::OperationDone { .. } => Some(EffectKind::Operate),
+            Self::OutcomeAudited { .. } => Some(EffectKind::AuditOutcome),
+            Self::Reconciled { .. } => Some(EffectKind::Reconcile),
+            Self::ImageChecked { .. } => Some(EffectKind::CheckImage),
+            Self::ProbeDone { .. } => Some(EffectKind::Probe),
+            Self::AlarmHistoryLoaded { .. } => Some(EffectKind::FetchAlarmHistory),
+            Self::LogsLoaded { .. } => Some(EffectKind::FetchLogs),
+            Self::DrillChecked(_) => Some(EffectKind::DrillCheck),
+            // Input, the clock and pollers, and what the runner sends
+            // besides an answer (counters, notices, an operation's request
+            // going unanswered before its answer), and a replay's records.
+            Self::Key(_)
+            | Self::Paste(_)
+            | Self::Drawn
+            | Self::Command(_)
+            | Self::Resize(..)
+            | Self::Tick(_)
+            | Self::PollDue { .. }
+            | Self::Stats { .. }
+            | Self::OperationUnanswered { .. }
+            | Self::Start
+            | Self::Notice { .. }
+            | Self::ExecEnded { .. }
+            | Self::ProbeDue { .. }
+            | Self::TimelineReplayed { .. }
+            | Self::AuditReplayed(_) => None,
+        }
+    }
 }

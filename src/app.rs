@@ -16,7 +16,6 @@ use tokio_util::sync::CancellationToken;
 use crate::action::Action;
 use crate::clock::Clock;
 use crate::config::theme::Theme;
-use crate::effect::Effect;
 use crate::exec::SessionEnd;
 use crate::runner::{EnvRuntime, Runner, start_pollers};
 use crate::state::State;
@@ -182,23 +181,7 @@ impl App {
 
     /// Applies an action and starts the effects it asks for.
     pub fn dispatch(&mut self, action: Action) {
-        if matches!(
-            action,
-            Action::Loaded { .. }
-                | Action::TaskDefinitionLoaded { .. }
-                | Action::RevisionsLoaded { .. }
-                | Action::OperationDone { .. }
-                | Action::OutcomeAudited { .. }
-                | Action::Reconciled { .. }
-                | Action::ProbeDone { .. }
-                | Action::ImageChecked { .. }
-                // --- metrics
-                | Action::AlarmHistoryLoaded { .. }
-                // --- logs
-                | Action::LogsLoaded { .. }
-                // --- drills
-                | Action::DrillChecked(_)
-        ) {
+        if action.completes().is_some() {
             self.pending = self.pending.saturating_sub(1);
         }
         // The data this action brings is recorded as `update` will see it.
@@ -208,15 +191,12 @@ impl App {
             recorder.data(capture);
         }
         for effect in update(&mut self.state, action) {
-            match effect {
-                Effect::Quit => {}
-                // Handed to the recorder; nothing comes back.
-                Effect::Record { .. } => self.runner.spawn(effect),
-                _ => {
-                    self.pending += 1;
-                    self.runner.spawn(effect);
-                }
+            // Each answered effect gets one action that completes it
+            // (`Action::completes`); `Quit` is the loop's own.
+            if effect.is_answered() {
+                self.pending += 1;
             }
+            self.runner.spawn(effect);
         }
     }
 
@@ -273,7 +253,7 @@ impl App {
     {
         let pollers: Vec<_> = self.runner_envs().into_iter().enumerate().collect();
         start_pollers(&pollers, &self.tx, cancel);
-        crate::probe::start_probes(&self.state, &self.tx, cancel);
+        crate::runner::start_probes(&self.state, &self.tx, cancel);
 
         let size = terminal.size()?;
         self.dispatch(Action::Resize(size.width, size.height));

@@ -3,6 +3,7 @@
 //! See `ARCHITECTURE.md` for the module map.
 
 pub mod action;
+pub mod activity;
 pub mod alerts;
 pub mod app;
 pub mod audit;
@@ -28,6 +29,7 @@ pub mod probe;
 pub mod prompt;
 pub mod reconcile;
 pub mod recording;
+pub mod request;
 // --- replay
 pub mod replay;
 pub mod runner;

@@ -137,8 +137,9 @@ pub struct LogsState {
     pub paused: bool,
     /// The view sticks to the newest line.
     pub follow: bool,
-    pub generation: u64,
-    pub in_flight: bool,
+    /// The polls' generation and the one in flight (read as the view's
+    /// own fields through `Deref`).
+    pub request: crate::request::Request,
     /// When the next poll is due.
     pub next_poll: Option<Timestamp>,
     pub loaded_at: Option<Timestamp>,
@@ -150,6 +151,19 @@ pub struct LogsState {
     pub cursor: usize,
     /// Long lines wrapped onto further rows (`w`), else cut at the width.
     pub wrap: bool,
+}
+
+impl std::ops::Deref for LogsState {
+    type Target = crate::request::Request;
+    fn deref(&self) -> &crate::request::Request {
+        &self.request
+    }
+}
+
+impl std::ops::DerefMut for LogsState {
+    fn deref_mut(&mut self) -> &mut crate::request::Request {
+        &mut self.request
+    }
 }
 
 impl LogsState {
@@ -166,8 +180,7 @@ impl LogsState {
             pattern: String::new(),
             paused: false,
             follow: true,
-            generation: 0,
-            in_flight: false,
+            request: crate::request::Request::default(),
             next_poll: Some(now),
             loaded_at: None,
             error: None,
@@ -185,8 +198,7 @@ impl LogsState {
         self.seen.clear();
         self.newest = None;
         self.tokens = vec![None; self.sources.len()];
-        self.generation += 1;
-        self.in_flight = false;
+        self.request.supersede();
         self.next_poll = Some(now);
         self.error = None;
         self.cursor = 0;

@@ -4,8 +4,22 @@
 
 use chrono::TimeDelta;
 
-use crate::domain::{Alarm, AlarmState, MetricQuery, MetricRef, MetricSeries, Timestamp};
-use crate::state::EnvState;
+use crate::domain::{
+    Alarm, AlarmState, DbInstance, MetricQuery, MetricRef, MetricSeries, Service, TargetGroup,
+    Timestamp,
+};
+
+/// What the query set and an alarm's jump are derived from: an
+/// environment's data as it stands (the state implements it; this module
+/// does not depend on the state).
+pub trait Sources {
+    /// The environment's name (for the log).
+    fn env_name(&self) -> &str;
+    fn services(&self) -> &[Service];
+    fn databases(&self) -> &[DbInstance];
+    fn target_groups(&self) -> &[TargetGroup];
+    fn alarms(&self) -> &[Alarm];
+}
 
 /// How far back the charts look; `R` switches.
 #[derive(
@@ -210,7 +224,7 @@ pub fn target_group_dimension(arn: &str) -> &str {
 /// groups, the RDS metrics of its instances and the metric of every alarm
 /// (with the alarm's statistic and period). At most `limit` queries; the
 /// ones on the main views come first.
-pub fn queries(env: &EnvState, range: MetricRange, limit: usize) -> Vec<MetricQuery> {
+pub fn queries(env: &impl Sources, range: MetricRange, limit: usize) -> Vec<MetricQuery> {
     let period = range.period_seconds();
     let mut out: Vec<MetricQuery> = Vec::new();
     // What is already asked for (a linear search made 500 services cost 7 ms).
@@ -233,7 +247,7 @@ pub fn queries(env: &EnvState, range: MetricRange, limit: usize) -> Vec<MetricQu
                 period_seconds: p,
             });
         };
-    let mut services: Vec<_> = env.services.data.iter().flatten().collect();
+    let mut services: Vec<_> = env.services().iter().collect();
     services.sort_by(|a, b| a.name.cmp(&b.name));
     for s in &services {
         let cluster = crate::domain::short_id(&s.cluster_arn);
@@ -247,7 +261,7 @@ pub fn queries(env: &EnvState, range: MetricRange, limit: usize) -> Vec<MetricQu
             );
         }
     }
-    let mut dbs: Vec<_> = env.databases.data.iter().flatten().collect();
+    let mut dbs: Vec<_> = env.databases().iter().collect();
     dbs.sort_by(|a, b| a.id.cmp(&b.id));
     for d in &dbs {
         for (name, stat) in DB_METRICS {
@@ -261,14 +275,14 @@ pub fn queries(env: &EnvState, range: MetricRange, limit: usize) -> Vec<MetricQu
     // Target groups with their load balancer: from ELBv2, and from the
     // dimensions of the alarms on them.
     let mut pairs: Vec<(String, String)> = Vec::new();
-    for tg in env.targets.data.iter().flatten() {
+    for tg in env.target_groups().iter() {
         for lb in &tg.load_balancer_arns {
             if let Some(lb) = load_balancer_dimension(lb) {
                 pairs.push((lb.to_string(), target_group_dimension(&tg.arn).to_string()));
             }
         }
     }
-    for a in env.alarms.data.iter().flatten() {
+    for a in env.alarms().iter() {
         let Some(m) = &a.metric else { continue };
         if m.namespace != "AWS/ApplicationELB" {
             continue;
@@ -289,7 +303,7 @@ pub fn queries(env: &EnvState, range: MetricRange, limit: usize) -> Vec<MetricQu
             push("AWS/ApplicationELB", name, dims, stat, period);
         }
     }
-    let mut alarms: Vec<_> = env.alarms.data.iter().flatten().collect();
+    let mut alarms: Vec<_> = env.alarms().iter().collect();
     alarms.sort_by(|a, b| a.name.cmp(&b.name));
     for a in alarms {
         let Some(m) = &a.metric else { continue };
@@ -300,7 +314,7 @@ pub fn queries(env: &EnvState, range: MetricRange, limit: usize) -> Vec<MetricQu
     }
     if out.len() > limit {
         tracing::warn!(
-            env = %env.name,
+            env = %env.env_name(),
             queries = out.len(),
             limit,
             "more metrics than one poll asks for; the rest are not charted"
@@ -322,7 +336,7 @@ pub enum Watched {
 /// What the alarm's metric dimensions point at: `ServiceName` → the
 /// service; `TargetGroup` (or `LoadBalancer`) → the service behind that
 /// target group; `DBInstanceIdentifier` → the instance.
-pub fn watched(env: &EnvState, metric: &MetricRef) -> Watched {
+pub fn watched(env: &impl Sources, metric: &MetricRef) -> Watched {
     let dim = |k: &str| {
         metric
             .dimensions
@@ -336,7 +350,7 @@ pub fn watched(env: &EnvState, metric: &MetricRef) -> Watched {
     if let Some(db) = dim("DBInstanceIdentifier") {
         return Watched::Database(db.to_string());
     }
-    let services = env.services.data.iter().flatten();
+    let services = env.services().iter();
     if let Some(tg) = dim("TargetGroup") {
         let behind = services.clone().find(|s| {
             s.load_balancers.iter().any(|lb| {
@@ -353,10 +367,8 @@ pub fn watched(env: &EnvState, metric: &MetricRef) -> Watched {
     if let Some(lb) = dim("LoadBalancer") {
         // The services behind target groups of this load balancer.
         let groups: Vec<&str> = env
-            .targets
-            .data
+            .target_groups()
             .iter()
-            .flatten()
             .filter(|g| {
                 g.load_balancer_arns
                     .iter()

@@ -15,15 +15,11 @@ use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use tokio::sync::mpsc::UnboundedSender;
-use tokio_util::sync::CancellationToken;
 
-use crate::action::Action;
 use crate::config::HealthCheckConfig;
 use crate::domain::Timestamp;
 /// What a probe got back, shared with the simulation that answers probes.
 pub use crate::domain::{ProbeError, ProbeReport};
-use crate::state::State;
 
 /// Samples of latency kept per probe (30 minutes at the default 15 s).
 pub const HISTORY: usize = 120;
@@ -280,9 +276,9 @@ pub struct ProbeState {
     pub service: Option<String>,
     /// The newest [`HISTORY`] answers, oldest first.
     pub history: VecDeque<Sample>,
-    pub generation: u64,
-    pub in_flight: bool,
-    pub requested_at: Option<Timestamp>,
+    /// The probes' generation and the one in flight (read as the check's
+    /// own fields through `Deref`).
+    pub request: crate::request::Request,
     /// Failed probes in a row (0 when the last one succeeded).
     pub consecutive_failures: u32,
     pub total_failures: u64,
@@ -291,6 +287,19 @@ pub struct ProbeState {
     pub last_error: Option<(Timestamp, String)>,
     /// When the current run of failures began.
     pub failing_since: Option<Timestamp>,
+}
+
+impl std::ops::Deref for ProbeState {
+    type Target = crate::request::Request;
+    fn deref(&self) -> &crate::request::Request {
+        &self.request
+    }
+}
+
+impl std::ops::DerefMut for ProbeState {
+    fn deref_mut(&mut self) -> &mut crate::request::Request {
+        &mut self.request
+    }
 }
 
 impl ProbeState {
@@ -302,9 +311,7 @@ impl ProbeState {
             expect_status: c.expect_status,
             service: c.service.clone(),
             history: VecDeque::with_capacity(HISTORY),
-            generation: 0,
-            in_flight: false,
-            requested_at: None,
+            request: crate::request::Request::default(),
             consecutive_failures: 0,
             total_failures: 0,
             total: 0,
@@ -377,25 +384,6 @@ pub fn format_latency(ms: u32) -> String {
         format!("{ms}ms")
     } else {
         format!("{:.1}s", f64::from(ms) / 1000.0)
-    }
-}
-
-// ---------------------------------------------------------------- pollers
-
-/// Starts one poller per health check of every environment: each sends
-/// `ProbeDue` on its own interval (the first soon after start); `update`
-/// skips a tick while that probe is in flight. Cancelled with `cancel`.
-pub fn start_probes(state: &State, tx: &UnboundedSender<Action>, cancel: &CancellationToken) {
-    for (env, e) in state.envs.iter().enumerate() {
-        for (probe, p) in e.probes.iter().enumerate() {
-            let period = Duration::from_secs(p.interval_secs.max(1));
-            // Spread the first probes out a little.
-            let delay = Duration::from_millis((env * 150 + probe * 40 + 300) as u64);
-            crate::runner::tick(tx, cancel, delay, period, move || Action::ProbeDue {
-                env,
-                probe,
-            });
-        }
     }
 }
 

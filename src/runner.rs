@@ -7,7 +7,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::join_all;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
@@ -16,10 +15,9 @@ use tracing::Instrument;
 use crate::action::{Action, Data, OpOutcome, Resource};
 use crate::audit::{self, AuditLog};
 use crate::backend::{Backend, BackendError, BackendResult, CALL_TIMEOUT, MUTATION_TIMEOUT};
-use crate::backend::{ImageChange, ServiceUpdate};
+use crate::backend::{ImageChange, ServiceUpdate, read};
 use crate::clock::Clock;
 use crate::config::{EnvironmentConfig, RefreshIntervals};
-use crate::domain::Listing;
 use crate::domain::Timestamp;
 use crate::domain::task_definition_label;
 use crate::effect::AuditContext;
@@ -36,6 +34,13 @@ pub struct EnvRuntime {
     // --- probes
     /// Answers the environment's health checks.
     pub prober: Arc<dyn crate::probe::Prober>,
+}
+
+/// Whether the backend's request counters are sent after an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counters {
+    Send,
+    Skip,
 }
 
 /// Carries out effects; cheap to clone.
@@ -143,12 +148,7 @@ impl Runner {
             }
             let records = [(time, message)];
             let put = backend.put_audit_records(&group, &stream, &records);
-            let result = match tokio::time::timeout(timeout, put).await {
-                Ok(r) => r,
-                Err(_) => Err(BackendError::Unavailable {
-                    message: format!("no answer within {}s", timeout.as_secs()),
-                }),
-            };
+            let result = read::bounded(timeout, put).await;
             match result {
                 Ok(()) => {}
                 // A read-only environment sends nothing, this included.
@@ -199,12 +199,7 @@ impl Runner {
             let warned = self.trail_warned.clone();
             tokio::spawn(contained(async move {
                 let put = backend.put_audit_records(&group, &stream, &records);
-                let result = match tokio::time::timeout(timeout, put).await {
-                    Ok(r) => r,
-                    Err(_) => Err(BackendError::Unavailable {
-                        message: format!("no answer within {}s", timeout.as_secs()),
-                    }),
-                };
+                let result = read::bounded(timeout, put).await;
                 match result {
                     // A read-only environment sends nothing, this included.
                     Ok(()) | Err(BackendError::ReadOnly { .. }) => {}
@@ -224,29 +219,40 @@ impl Runner {
         }
     }
 
-    /// Runs `work` on a task of its own and sends the action it returns. A
-    /// panic in it (caught as the task's `JoinError`, see
-    /// [`supervise`](crate::supervise)) is logged and answered with
+    /// Runs `work` on a task of its own and sends `answer(at, output)`, `at`
+    /// read from the clock when it is done; then, with
+    /// [`Counters::Send`], the backend's request counters of `env`. A panic
+    /// in `work` (caught as the task's `JoinError`, see
+    /// [`supervise`](crate::supervise)) is logged and its output is
     /// `on_panic(message)` instead, so every effect gets its one answer and
-    /// the console goes on. The counters of `stats_env` are sent after.
-    fn supervise<W, P>(&self, span: tracing::Span, stats_env: Option<usize>, work: W, on_panic: P)
-    where
-        W: Future<Output = Action> + Send + 'static,
-        P: FnOnce(String) -> Action + Send + 'static,
+    /// the console goes on.
+    fn run<O, W, P, A>(
+        &self,
+        span: tracing::Span,
+        env: usize,
+        counters: Counters,
+        work: W,
+        on_panic: P,
+        answer: A,
+    ) where
+        O: Send + 'static,
+        W: Future<Output = O> + Send + 'static,
+        P: FnOnce(String) -> O + Send + 'static,
+        A: FnOnce(Timestamp, O) -> Action + Send + 'static,
     {
         let runner = self.clone();
         tokio::spawn(async move {
             let task = tokio::spawn(contained(work.instrument(span.clone())));
-            let action = match task.await {
-                Ok(action) => action,
+            let output = match task.await {
+                Ok(output) => output,
                 Err(e) => {
                     let text = join_error(e);
                     tracing::error!(parent: &span, error = %text, "an effect failed");
                     on_panic(text)
                 }
             };
-            let _ = runner.tx.send(action);
-            if let Some(env) = stats_env {
+            let _ = runner.tx.send(answer(runner.clock.now(), output));
+            if counters == Counters::Send {
                 // Reading the counters runs the backend's code too.
                 let r = runner.clone();
                 let _ = tokio::spawn(contained(async move { r.send_stats(env) })).await;
@@ -254,13 +260,41 @@ impl Runner {
         });
     }
 
+    /// [`run`](Self::run) for backend calls: `work` (each call in it
+    /// bounded by the timeout) answers a `BackendResult`; its failure is
+    /// logged as `failure` says (`None`: the reducer says it), a panic is
+    /// an internal error.
+    fn call<T, W, A>(
+        &self,
+        span: tracing::Span,
+        env: usize,
+        counters: Counters,
+        failure: Option<&'static str>,
+        work: W,
+        answer: A,
+    ) where
+        T: Send + 'static,
+        W: Future<Output = BackendResult<T>> + Send + 'static,
+        A: FnOnce(Timestamp, BackendResult<T>) -> Action + Send + 'static,
+    {
+        let work = async move {
+            let result = work.await;
+            if let (Err(e), Some(what)) = (&result, failure) {
+                tracing::warn!(error = %e, "{what} failed");
+            }
+            result
+        };
+        let on_panic = |message: String| Err(BackendError::Other { message });
+        self.run(span, env, counters, work, on_panic, answer);
+    }
+
     /// Starts one effect on its own task. `Quit` is handled by the loop.
     pub fn spawn(&self, effect: Effect) {
         let runner = self.clone();
-        let internal = |text: String| BackendError::Other { message: text };
         match effect {
             Effect::Quit => {}
-            // --- drills: a read of the simulation's own state (no I/O).
+            // --- drills: a read of the simulation's own state (no I/O),
+            // answered at once.
             Effect::DrillCheck { .. } => {
                 let status = self.drill.as_ref().and_then(|d| d.drill_status());
                 let _ = self.tx.send(Action::DrillChecked(status));
@@ -276,197 +310,132 @@ impl Runner {
                 env,
                 generation,
                 queries,
-            } => {
-                let span = tracing::info_span!("logs", env, generation);
-                let at = self.clock.clone();
-                self.supervise(
-                    span,
-                    Some(env),
-                    async move {
-                        let result = runner.fetch_logs(env, queries).await;
-                        if let Err(e) = &result {
-                            tracing::warn!(error = %e, "logs fetch failed");
-                        }
-                        Action::LogsLoaded {
-                            generation,
-                            at: runner.clock.now(),
-                            result,
-                        }
-                    },
-                    move |text| Action::LogsLoaded {
-                        generation,
-                        at: at.now(),
-                        result: Err(internal(text)),
-                    },
-                );
-            }
+            } => self.call(
+                tracing::info_span!("logs", env, generation),
+                env,
+                Counters::Send,
+                Some("logs fetch"),
+                async move {
+                    let b = runner.backend(env)?;
+                    read::log_batch(b.as_ref(), queries, runner.timeout).await
+                },
+                move |at, result| Action::LogsLoaded {
+                    generation,
+                    at,
+                    result,
+                },
+            ),
             Effect::Fetch {
                 env,
                 resource,
                 generation,
                 clusters,
-            } => {
-                let span =
-                    tracing::info_span!("fetch", env, resource = resource.label(), generation);
-                let at = self.clock.clone();
-                self.supervise(
-                    span,
-                    Some(env),
-                    async move {
-                        let result = runner.fetch(env, resource, &clusters).await;
-                        if let Err(e) = &result {
-                            tracing::warn!(error = %e, "fetch failed");
-                        }
-                        Action::Loaded {
-                            env,
-                            resource,
-                            generation,
-                            at: runner.clock.now(),
-                            result,
-                        }
-                    },
-                    move |text| Action::Loaded {
-                        env,
-                        resource,
-                        generation,
-                        at: at.now(),
-                        result: Err(internal(text)),
-                    },
-                );
-            }
+            } => self.call(
+                tracing::info_span!("fetch", env, resource = resource.label(), generation),
+                env,
+                Counters::Send,
+                Some("fetch"),
+                async move { runner.fetch(env, resource, &clusters).await },
+                move |at, result| Action::Loaded {
+                    env,
+                    resource,
+                    generation,
+                    at,
+                    result,
+                },
+            ),
             Effect::FetchTargets {
                 env,
                 generation,
                 arns,
-            } => {
-                let span = tracing::info_span!("targets", env, generation);
-                let at = self.clock.clone();
-                self.supervise(
-                    span,
-                    Some(env),
+            } => self.call(
+                tracing::info_span!("targets", env, generation),
+                env,
+                Counters::Send,
+                None,
+                async move {
+                    let b = runner.backend(env)?;
+                    runner.bounded(b.target_groups(&arns)).await.map(Data::Targets)
+                },
+                move |at, result| Action::Loaded {
+                    env,
+                    resource: Resource::Targets,
+                    generation,
+                    at,
+                    result,
+                },
+            ),
+            Effect::FetchTaskDefinition { env, arn } => self.call(
+                tracing::info_span!("task_definition", env, %arn),
+                env,
+                Counters::Skip,
+                None,
+                {
+                    let arn = arn.clone();
                     async move {
-                        let result = match runner.backend(env) {
-                            Ok(b) => runner
-                                .bounded(b.target_groups(&arns))
-                                .await
-                                .map(Data::Targets),
-                            Err(e) => Err(e),
-                        };
-                        Action::Loaded {
-                            env,
-                            resource: Resource::Targets,
-                            generation,
-                            at: runner.clock.now(),
-                            result,
-                        }
-                    },
-                    move |text| Action::Loaded {
-                        env,
-                        resource: Resource::Targets,
-                        generation,
-                        at: at.now(),
-                        result: Err(internal(text)),
-                    },
-                );
-            }
-            Effect::FetchTaskDefinition { env, arn } => {
-                let span = tracing::info_span!("task_definition", env, %arn);
-                let failed_arn = arn.clone();
-                self.supervise(
-                    span,
-                    None,
-                    async move {
-                        let result = match runner.backend(env) {
-                            Ok(b) => runner.bounded(b.task_definition(&arn)).await,
-                            Err(e) => Err(e),
-                        };
-                        Action::TaskDefinitionLoaded { env, arn, result }
-                    },
-                    move |text| Action::TaskDefinitionLoaded {
-                        env,
-                        arn: failed_arn,
-                        result: Err(internal(text)),
-                    },
-                );
-            }
+                        let b = runner.backend(env)?;
+                        runner.bounded(b.task_definition(&arn)).await
+                    }
+                },
+                move |_, result| Action::TaskDefinitionLoaded { env, arn, result },
+            ),
             Effect::Operate {
                 id,
                 env,
                 op,
                 dry_run,
                 context,
-            } => {
-                let span = tracing::info_span!("operate", env, %id, operation = op.name(), resource = op.resource());
-                let at = self.clock.clone();
-                let failed_id = id.clone();
-                self.supervise(
-                    span,
-                    Some(env),
+            } => self.run(
+                tracing::info_span!("operate", env, %id, operation = op.name(), resource = op.resource()),
+                env,
+                Counters::Send,
+                {
+                    let id = id.clone();
                     async move {
-                        let (result, read_back) =
-                            runner.operate(&id, env, &op, dry_run, &context).await;
-                        match &result {
+                        let done = runner.operate(&id, env, &op, dry_run, &context).await;
+                        match &done.0 {
                             Ok(_) => tracing::info!("operation accepted"),
                             Err(e) => tracing::warn!(error = %e, "operation failed"),
                         }
-                        Action::OperationDone {
-                            id,
-                            at: runner.clock.now(),
-                            result,
-                            read_back,
-                        }
-                    },
-                    move |text| Action::OperationDone {
-                        id: failed_id,
-                        at: at.now(),
-                        result: Err(format!(
-                            "{text}; the change may or may not have been applied: check it \
-                             before retrying"
-                        )),
-                        read_back: None,
-                    },
-                );
-            }
-            Effect::CheckImage { env, image, ecr } => {
-                let span = tracing::info_span!("check-image", env, %image);
-                let failed_image = image.clone();
-                self.supervise(
-                    span,
-                    Some(env),
-                    async move {
-                        let result = match runner.backend(env) {
-                            Ok(b) => runner.bounded(b.describe_image(&ecr)).await,
-                            Err(e) => Err(e),
-                        };
-                        if let Err(e) = &result {
-                            tracing::warn!(error = %e, "image check failed");
-                        }
-                        Action::ImageChecked { env, image, result }
-                    },
-                    move |text| Action::ImageChecked {
-                        env,
-                        image: failed_image,
-                        result: Err(internal(text)),
-                    },
-                );
-            }
+                        done
+                    }
+                },
+                |text| {
+                    let result = Err(format!(
+                        "{text}; the change may or may not have been applied: check it \
+                         before retrying"
+                    ));
+                    (result, None)
+                },
+                move |at, (result, read_back)| Action::OperationDone {
+                    id,
+                    at,
+                    result,
+                    read_back,
+                },
+            ),
+            Effect::CheckImage { env, image, ecr } => self.call(
+                tracing::info_span!("check-image", env, %image),
+                env,
+                Counters::Send,
+                Some("image check"),
+                async move {
+                    let b = runner.backend(env)?;
+                    runner.bounded(b.describe_image(&ecr)).await
+                },
+                move |_, result| Action::ImageChecked { env, image, result },
+            ),
             Effect::Reconcile { env, record } => {
-                let span = tracing::info_span!("reconcile", env, id = %record.id);
-                let failed_id = record.id.clone();
-                self.supervise(
-                    span,
-                    Some(env),
-                    async move {
-                        let id = record.id.clone();
-                        let result = runner.reconcile_earlier(env, *record).await;
-                        Action::Reconciled {
-                            id,
-                            result: result.map(Box::new),
-                        }
-                    },
-                    move |text| Action::Reconciled {
-                        id: failed_id,
-                        result: Err(text),
+                let id = record.id.clone();
+                self.run(
+                    tracing::info_span!("reconcile", env, %id),
+                    env,
+                    Counters::Send,
+                    async move { runner.reconcile_earlier(env, *record).await },
+                    Err,
+                    move |_, result| Action::Reconciled {
+                        id,
+                        result: result.map(Box::new),
                     },
                 );
             }
@@ -478,12 +447,12 @@ impl Runner {
                 ended,
                 detail,
                 failure,
-            } => {
-                let span = tracing::info_span!("audit-outcome", env, %id, ended = %ended);
-                let failed_id = id.clone();
-                self.supervise(
-                    span,
-                    None,
+            } => self.run(
+                tracing::info_span!("audit-outcome", env, %id, ended = %ended),
+                env,
+                Counters::Skip,
+                {
+                    let id = id.clone();
                     async move {
                         // Stamped like the intent and the result, so that it
                         // sorts after them.
@@ -510,14 +479,12 @@ impl Runner {
                                 tracing::error!(error = %e, "the outcome was not recorded");
                             }
                         }
-                        Action::OutcomeAudited { id, result }
-                    },
-                    move |text| Action::OutcomeAudited {
-                        id: failed_id,
-                        result: Err(text),
-                    },
-                );
-            }
+                        result
+                    }
+                },
+                Err,
+                move |_, result| Action::OutcomeAudited { id, result },
+            ),
             // --- metrics
             Effect::FetchMetrics {
                 env,
@@ -526,153 +493,114 @@ impl Runner {
                 start,
                 end,
                 queries,
-            } => {
-                let span = tracing::info_span!("metrics", env, generation, queries = queries.len());
-                let at = self.clock.clone();
-                self.supervise(
-                    span,
-                    Some(env),
-                    async move {
-                        let result = match runner.backend(env) {
-                            Ok(b) => runner
-                                .bounded(b.metric_data(&queries, start, end))
-                                .await
-                                .map(|series| {
-                                    Data::Metrics(crate::metrics::MetricsData {
-                                        range,
-                                        start,
-                                        end,
-                                        queries,
-                                        series,
-                                    })
-                                }),
-                            Err(e) => Err(e),
-                        };
-                        if let Err(e) = &result {
-                            tracing::warn!(error = %e, "metrics fetch failed");
-                        }
-                        Action::Loaded {
-                            env,
-                            resource: Resource::Metrics,
-                            generation,
-                            at: runner.clock.now(),
-                            result,
-                        }
-                    },
-                    move |text| Action::Loaded {
-                        env,
-                        resource: Resource::Metrics,
-                        generation,
-                        at: at.now(),
-                        result: Err(internal(text)),
-                    },
-                );
-            }
+            } => self.call(
+                tracing::info_span!("metrics", env, generation, queries = queries.len()),
+                env,
+                Counters::Send,
+                Some("metrics fetch"),
+                async move {
+                    let b = runner.backend(env)?;
+                    let series = runner.bounded(b.metric_data(&queries, start, end)).await?;
+                    Ok(Data::Metrics(crate::metrics::MetricsData {
+                        range,
+                        start,
+                        end,
+                        queries,
+                        series,
+                    }))
+                },
+                move |at, result| Action::Loaded {
+                    env,
+                    resource: Resource::Metrics,
+                    generation,
+                    at,
+                    result,
+                },
+            ),
             Effect::FetchAlarmHistory {
                 env,
                 alarm,
                 generation,
-            } => {
-                let span = tracing::info_span!("alarm_history", env, %alarm);
-                let at = self.clock.clone();
-                let failed_alarm = alarm.clone();
-                self.supervise(
-                    span,
-                    Some(env),
+            } => self.call(
+                tracing::info_span!("alarm_history", env, %alarm),
+                env,
+                Counters::Send,
+                None,
+                {
+                    let alarm = alarm.clone();
                     async move {
-                        let result = match runner.backend(env) {
-                            Ok(b) => runner.bounded(b.alarm_history(&alarm)).await,
-                            Err(e) => Err(e),
-                        };
-                        Action::AlarmHistoryLoaded {
-                            env,
-                            alarm,
-                            generation,
-                            at: runner.clock.now(),
-                            result,
-                        }
-                    },
-                    move |text| Action::AlarmHistoryLoaded {
-                        env,
-                        alarm: failed_alarm,
-                        generation,
-                        at: at.now(),
-                        result: Err(internal(text)),
-                    },
-                );
-            }
+                        let b = runner.backend(env)?;
+                        runner.bounded(b.alarm_history(&alarm)).await
+                    }
+                },
+                move |at, result| Action::AlarmHistoryLoaded {
+                    env,
+                    alarm,
+                    generation,
+                    at,
+                    result,
+                },
+            ),
             Effect::FetchRevisions {
                 env,
                 family,
                 generation,
-            } => {
-                let span = tracing::info_span!("revisions", env, %family);
-                let at = self.clock.clone();
-                let failed_family = family.clone();
-                self.supervise(
-                    span,
-                    None,
+            } => self.call(
+                tracing::info_span!("revisions", env, %family),
+                env,
+                Counters::Skip,
+                None,
+                {
+                    let family = family.clone();
                     async move {
-                        let result = match runner.backend(env) {
-                            Ok(b) => runner.bounded(b.task_definition_revisions(&family)).await,
-                            Err(e) => Err(e),
-                        };
-                        Action::RevisionsLoaded {
-                            env,
-                            family,
-                            generation,
-                            at: runner.clock.now(),
-                            result,
-                        }
-                    },
-                    move |text| Action::RevisionsLoaded {
-                        env,
-                        family: failed_family,
-                        generation,
-                        at: at.now(),
-                        result: Err(internal(text)),
-                    },
-                );
-            }
+                        let b = runner.backend(env)?;
+                        runner.bounded(b.task_definition_revisions(&family)).await
+                    }
+                },
+                move |at, result| Action::RevisionsLoaded {
+                    env,
+                    family,
+                    generation,
+                    at,
+                    result,
+                },
+            ),
             // --- probes
             Effect::Probe {
                 env,
                 probe,
                 generation,
             } => {
-                let Some(rt) = self.envs.get(env) else {
-                    return;
+                let rt = self.envs.get(env);
+                let check = rt.and_then(|rt| rt.config.health_checks.get(probe).cloned());
+                let url = check.as_ref().map(|c| c.url.clone()).unwrap_or_default();
+                let prober = rt.map(|rt| rt.prober.clone());
+                let failed = |text: String| {
+                    crate::probe::ProbeReport::failed(crate::probe::ProbeError::Connect(text))
                 };
-                let Some(check) = rt.config.health_checks.get(probe).cloned() else {
-                    return;
-                };
-                let prober = rt.prober.clone();
-                let span = tracing::info_span!("probe", env, probe, url = %check.url);
-                let at = self.clock.clone();
-                self.supervise(
-                    span,
-                    None,
+                self.run(
+                    tracing::info_span!("probe", env, probe, %url),
+                    env,
+                    Counters::Skip,
                     async move {
+                        // Every probe is answered, even one of a check
+                        // that is not configured (the reducer ignores it).
+                        let (Some(prober), Some(check)) = (prober, check) else {
+                            return failed(format!("no health check #{probe} in environment #{env}"));
+                        };
                         let report = crate::probe::run(prober.as_ref(), &check).await;
                         if let Err(e) = &report.outcome {
                             tracing::debug!(error = %e, "probe failed");
                         }
-                        Action::ProbeDone {
-                            env,
-                            probe,
-                            generation,
-                            at: runner.clock.now(),
-                            report,
-                        }
+                        report
                     },
-                    move |text| Action::ProbeDone {
+                    failed,
+                    move |at, report| Action::ProbeDone {
                         env,
                         probe,
                         generation,
-                        at: at.now(),
-                        report: crate::probe::ProbeReport::failed(
-                            crate::probe::ProbeError::Connect(text),
-                        ),
+                        at,
+                        report,
                     },
                 );
             }
@@ -689,38 +617,6 @@ impl Runner {
         }
     }
 
-    // --- logs
-    /// One poll of the logs view: up to `MAX_PAGES_PER_POLL` pages of each
-    /// query; a query cut off there keeps its token for the next poll.
-    async fn fetch_logs(
-        &self,
-        env: usize,
-        queries: Vec<crate::domain::LogQuery>,
-    ) -> BackendResult<crate::logs::LogBatch> {
-        let b = self.backend(env)?;
-        let mut events = Vec::new();
-        let mut tokens = Vec::with_capacity(queries.len());
-        for mut q in queries {
-            let mut left = None;
-            for _ in 0..crate::logs::MAX_PAGES_PER_POLL {
-                let page = self.bounded(b.log_events(&q)).await?;
-                events.extend(page.events);
-                match page.next_token {
-                    Some(t) => {
-                        left = Some((t.clone(), q.start));
-                        q.next_token = Some(t);
-                    }
-                    None => {
-                        left = None;
-                        break;
-                    }
-                }
-            }
-            tokens.push(left);
-        }
-        Ok(crate::logs::LogBatch { events, tokens })
-    }
-
     fn backend(&self, env: usize) -> BackendResult<&Arc<dyn Backend>> {
         self.envs
             .get(env)
@@ -731,12 +627,7 @@ impl Runner {
     }
 
     async fn bounded<T>(&self, fut: impl Future<Output = BackendResult<T>>) -> BackendResult<T> {
-        match tokio::time::timeout(self.timeout, fut).await {
-            Ok(r) => r,
-            Err(_) => Err(BackendError::Unavailable {
-                message: format!("no answer within {}s", self.timeout.as_secs()),
-            }),
-        }
+        read::bounded(self.timeout, fut).await
     }
 
     /// Records the intent (synced to disk), sends the operation unless this
@@ -1270,64 +1161,17 @@ impl Runner {
         let rt = self.envs.get(env).ok_or_else(|| BackendError::Other {
             message: format!("no environment #{env}"),
         })?;
-        let b = &rt.backend;
+        let b = rt.backend.as_ref();
         let cfg = &rt.config;
-        // The services configured for a cluster; empty: all of them.
-        let only = |cluster: &str| -> &[String] {
-            cfg.clusters
-                .iter()
-                .find(|c| c.name == cluster)
-                .map_or(&[], |c| c.services.as_slice())
-        };
-        let wanted = |only: &[String], service: Option<&str>| {
-            only.is_empty() || service.is_some_and(|n| only.iter().any(|s| s == n))
-        };
-        // A discovered cluster deleted since it was listed has nothing left
-        // to show (the next ListClusters drops it); a configured one that
-        // is missing is an error the operator must see.
-        let gone = |r: &BackendError| {
-            cfg.clusters.is_empty() && matches!(r, BackendError::NotFound { .. })
-        };
+        let timeout = self.timeout;
         Ok(match resource {
             Resource::Identity => Data::Identity(self.bounded(b.caller_identity()).await?),
             Resource::Clusters => Data::Clusters(self.bounded(b.list_clusters()).await?),
-            Resource::Services => {
-                // Every cluster at once.
-                let reads = clusters.iter().map(|c| self.bounded(b.services(c)));
-                let mut all = Listing::default();
-                for (c, r) in clusters.iter().zip(join_all(reads).await) {
-                    let mut l = match r {
-                        Err(e) if gone(&e) => continue,
-                        r => r?,
-                    };
-                    let only = only(c);
-                    l.items.retain(|s| wanted(only, Some(&s.name)));
-                    all.items.extend(l.items);
-                    all.failures.extend(l.failures);
-                }
-                Data::Services(all)
-            }
+            Resource::Services => Data::Services(read::services(b, cfg, clusters, timeout).await?),
             Resource::Scaling => {
-                // One pass for every cluster (the API lists the region's).
-                let mut all = self.bounded(b.scalable_targets(clusters)).await?;
-                all.retain(|t| wanted(only(t.cluster_name().unwrap_or("")), t.service_name()));
-                Data::Scaling(all)
+                Data::Scaling(read::scalable_targets(b, cfg, clusters, timeout).await?)
             }
-            Resource::Tasks => {
-                let reads = clusters.iter().map(|c| self.bounded(b.tasks(c)));
-                let mut all = Listing::default();
-                for (c, r) in clusters.iter().zip(join_all(reads).await) {
-                    let mut l = match r {
-                        Err(e) if gone(&e) => continue,
-                        r => r?,
-                    };
-                    let only = only(c);
-                    l.items.retain(|t| wanted(only, t.service_name()));
-                    all.items.extend(l.items);
-                    all.failures.extend(l.failures);
-                }
-                Data::Tasks(all)
-            }
+            Resource::Tasks => Data::Tasks(read::tasks(b, cfg, clusters, timeout).await?),
             Resource::Databases => {
                 Data::Databases(self.bounded(b.db_instances(&cfg.rds_instances)).await?)
             }
@@ -1447,20 +1291,9 @@ fn outcome_json(outcome: &OpOutcome) -> serde_json::Value {
     }
 }
 
-/// The polling interval of a resource kind.
+/// The polling interval of a resource kind ([`Resource::interval`]).
 pub fn interval_of(resource: Resource, intervals: &RefreshIntervals) -> Duration {
-    match resource {
-        // The caller identity changes only when credentials do.
-        Resource::Identity => Duration::from_secs(300),
-        // Discovered clusters are refreshed as often as their services.
-        Resource::Clusters => intervals.services(),
-        Resource::Services | Resource::Scaling | Resource::Targets => intervals.services(),
-        Resource::Tasks => intervals.tasks(),
-        Resource::Databases | Resource::Snapshots => intervals.databases(),
-        Resource::Alarms => intervals.alarms(),
-        // --- metrics
-        Resource::Metrics => intervals.metrics(),
-    }
+    resource.interval(intervals)
 }
 
 /// Starts one poller per environment and resource kind. Each sends
@@ -1481,6 +1314,28 @@ pub fn start_pollers(
             tick(tx, cancel, delay, period, move || Action::PollDue {
                 env,
                 resource,
+            });
+        }
+    }
+}
+
+// --- probes
+/// Starts one poller per health check of every environment: each sends
+/// `ProbeDue` on its own interval (the first soon after start); `update`
+/// skips a tick while that probe is in flight. Cancelled with `cancel`.
+pub fn start_probes(
+    state: &crate::state::State,
+    tx: &UnboundedSender<Action>,
+    cancel: &CancellationToken,
+) {
+    for (env, e) in state.envs.iter().enumerate() {
+        for (probe, p) in e.probes.iter().enumerate() {
+            let period = Duration::from_secs(p.interval_secs.max(1));
+            // Spread the first probes out a little.
+            let delay = Duration::from_millis((env * 150 + probe * 40 + 300) as u64);
+            tick(tx, cancel, delay, period, move || Action::ProbeDue {
+                env,
+                probe,
             });
         }
     }
@@ -1512,4 +1367,66 @@ pub fn tick(
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every answered effect gets the one action that completes it, even
+    /// when its environment or health check is not there (the headless
+    /// driver's `settle` would otherwise wait for ever).
+    #[tokio::test]
+    async fn every_answered_effect_gets_its_one_answer() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let runner = Runner::new(Vec::new(), tx, Clock::Wall);
+        let effects = [
+            Effect::Probe {
+                env: 3,
+                probe: 1,
+                generation: 7,
+            },
+            Effect::Fetch {
+                env: 3,
+                resource: Resource::Alarms,
+                generation: 1,
+                clusters: Vec::new(),
+            },
+            Effect::FetchTargets {
+                env: 3,
+                generation: 1,
+                arns: Vec::new(),
+            },
+            Effect::FetchTaskDefinition {
+                env: 3,
+                arn: "arn".into(),
+            },
+            Effect::FetchRevisions {
+                env: 3,
+                family: "web".into(),
+                generation: 2,
+            },
+            Effect::FetchAlarmHistory {
+                env: 3,
+                alarm: "cpu".into(),
+                generation: 2,
+            },
+            Effect::FetchLogs {
+                env: 3,
+                generation: 1,
+                queries: Vec::new(),
+            },
+            Effect::DrillCheck { env: 3 },
+        ];
+        for effect in effects {
+            let kind = effect.kind();
+            assert!(effect.is_answered());
+            runner.spawn(effect);
+            let answer = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .expect("answered in time")
+                .expect("an answer");
+            assert_eq!(answer.completes(), Some(kind), "{answer:?}");
+        }
+    }
 }

@@ -17,6 +17,7 @@ use crate::domain::{
     Task, TaskDefinition, Timestamp,
 };
 pub use crate::health::ServiceHealth;
+use crate::request::{Ask, Request};
 
 /// How far a panel's data has got.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,27 +32,20 @@ pub enum LoadState {
     Failed(BackendError),
 }
 
-/// One panel of data with its load state and age.
+/// One panel of data with its load state and age, and the bookkeeping of
+/// the requests that load it ([`Request`]: generation, in flight, backoff;
+/// its fields read as the panel's own through `Deref`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel<T> {
     pub data: Option<T>,
     pub load: LoadState,
-    /// The generation of the newest request; older results are dropped.
-    pub generation: u64,
-    pub in_flight: bool,
-    pub requested_at: Option<Timestamp>,
+    pub request: Request,
     /// When the data on screen was fetched.
     pub loaded_at: Option<Timestamp>,
     /// When the last failure happened.
     pub failed_at: Option<Timestamp>,
     /// Resources a describe call could not return.
     pub failures: Vec<Failure>,
-    /// Failed requests in a row, and when a poller may try again.
-    pub failures_in_row: u32,
-    pub retry_at: Option<Timestamp>,
-    /// The request in flight is a manual refresh (ctrl-r): its failure
-    /// does not push the pollers' schedule back.
-    pub manual: bool,
 }
 
 impl<T> Default for Panel<T> {
@@ -59,30 +53,65 @@ impl<T> Default for Panel<T> {
         Self {
             data: None,
             load: LoadState::Idle,
-            generation: 0,
-            in_flight: false,
-            requested_at: None,
+            request: Request::default(),
             loaded_at: None,
             failed_at: None,
             failures: Vec::new(),
-            failures_in_row: 0,
-            retry_at: None,
-            manual: false,
         }
     }
 }
 
+impl<T> std::ops::Deref for Panel<T> {
+    type Target = Request;
+    fn deref(&self) -> &Request {
+        &self.request
+    }
+}
+
+impl<T> std::ops::DerefMut for Panel<T> {
+    fn deref_mut(&mut self) -> &mut Request {
+        &mut self.request
+    }
+}
+
 impl<T> Panel<T> {
-    /// Starts a request: a new generation, marked in flight.
-    pub fn begin(&mut self, now: Timestamp) -> u64 {
-        self.generation += 1;
-        self.in_flight = true;
-        self.manual = false;
-        self.requested_at = Some(now);
+    /// Starts a request if `ask` may ([`Request::try_begin`]): its
+    /// generation, the panel marked loading.
+    pub fn try_begin(&mut self, now: Timestamp, ask: Ask) -> Option<u64> {
+        let generation = self.request.try_begin(now, ask)?;
         if !matches!(self.load, LoadState::Failed(_)) {
             self.load = LoadState::Loading;
         }
-        self.generation
+        Some(generation)
+    }
+
+    /// Applies the answer of `generation` received at `at`, unless it is
+    /// stale (then `false`, nothing changed). A failure keeps the old data,
+    /// marked stale, and backs the pollers off.
+    pub fn apply(
+        &mut self,
+        generation: u64,
+        at: Timestamp,
+        result: Result<(T, Vec<Failure>), BackendError>,
+    ) -> bool {
+        if !self.request.accept(generation) {
+            return false;
+        }
+        match result {
+            Ok((data, failures)) => {
+                self.data = Some(data);
+                self.failures = failures;
+                self.loaded_at = Some(at);
+                self.load = LoadState::Loaded;
+                self.request.succeeded();
+            }
+            Err(err) => {
+                self.failed_at = Some(at);
+                self.load = LoadState::Failed(err);
+                self.request.failed(at);
+            }
+        }
+        true
     }
 
     /// Whether the data shown failed to refresh.
@@ -387,6 +416,24 @@ impl EnvState {
         .iter()
         .filter_map(|r| self.panel_meta(*r).loaded_at)
         .min()
+    }
+}
+
+impl crate::metrics::Sources for EnvState {
+    fn env_name(&self) -> &str {
+        &self.name
+    }
+    fn services(&self) -> &[Service] {
+        self.services.data.as_deref().unwrap_or_default()
+    }
+    fn databases(&self) -> &[DbInstance] {
+        self.databases.data.as_deref().unwrap_or_default()
+    }
+    fn target_groups(&self) -> &[TargetGroup] {
+        self.targets.data.as_deref().unwrap_or_default()
+    }
+    fn alarms(&self) -> &[Alarm] {
+        self.alarms.data.as_deref().unwrap_or_default()
     }
 }
 
@@ -741,7 +788,7 @@ pub struct State {
     /// character typed replaces it (a cursor key or backspace edits it).
     pub filter_replace: bool,
     /// Operations of this session, oldest first.
-    pub activity: Vec<crate::watch::Activity>,
+    pub activity: Vec<crate::activity::Activity>,
     /// Audit records of earlier sessions (and this one's, as read at start)
     /// on this session's environments, each of its own kind (simulated or
     /// real): see [`crate::audit::of_environments`].
@@ -1379,15 +1426,15 @@ impl State {
     /// The operation the operations bar is about: the newest one still
     /// under way, or one that ended a moment ago (a failure stays longer);
     /// with the number of others still under way.
-    pub fn bar_activity(&self) -> Option<(&crate::watch::Activity, usize)> {
-        let recent = |a: &&crate::watch::Activity| match a.finished_at() {
+    pub fn bar_activity(&self) -> Option<(&crate::activity::Activity, usize)> {
+        let recent = |a: &&crate::activity::Activity| match a.finished_at() {
             None => true,
             Some(t) => {
                 let failed = matches!(
                     a.status,
-                    crate::watch::OpStatus::Failed { .. }
-                        | crate::watch::OpStatus::NotApplied { .. }
-                        | crate::watch::OpStatus::Unknown { .. }
+                    crate::activity::OpStatus::Failed { .. }
+                        | crate::activity::OpStatus::NotApplied { .. }
+                        | crate::activity::OpStatus::Unknown { .. }
                 ) || a.watch.as_ref().is_some_and(|w| w.status.is_failure());
                 let keep = if failed {
                     BAR_FAILED_SECS
@@ -1397,7 +1444,7 @@ impl State {
                 self.now - t <= TimeDelta::seconds(keep)
             }
         };
-        let shown: Vec<&crate::watch::Activity> =
+        let shown: Vec<&crate::activity::Activity> =
             self.activity.iter().rev().filter(recent).collect();
         let a = shown
             .iter()
@@ -1417,8 +1464,8 @@ impl State {
         let service = a.op.service()?;
         let failing = !matches!(a.op, crate::ops::Operation::Scale { .. })
             && a.watch.as_ref().is_some_and(|w| match &w.status {
-                crate::watch::WatchStatus::InProgress { failed_tasks, .. } => *failed_tasks > 0,
-                crate::watch::WatchStatus::Failed(_) => true,
+                crate::activity::WatchStatus::InProgress { failed_tasks, .. } => *failed_tasks > 0,
+                crate::activity::WatchStatus::Failed(_) => true,
                 _ => false,
             });
         let env = self.envs.get(a.env)?;

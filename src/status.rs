@@ -1586,7 +1586,10 @@ mod tests {
         let mut e = healthy();
         e.databases = Panel {
             load: LoadState::Loading,
-            in_flight: true,
+            request: crate::request::Request {
+                in_flight: true,
+                ..Default::default()
+            },
             ..Panel::default()
         };
         let r = judged(&e);

@@ -11,16 +11,15 @@ use crate::action::{Action, Data, Resource};
 use crate::config::keys::Command;
 use crate::domain::task_definition_label;
 use crate::effect::Effect;
+use crate::request::Ask;
 use crate::state::{
     Dialog, EnvState, Flash, LoadState, Mode, Panel, Severity, State, View, ViewKind,
 };
 
 /// How long a flash message stays.
 const FLASH_SECS: i64 = 6;
-/// A request in flight longer than this has been lost (every call is
-/// bounded well below it): a manual refresh may then start another. Until
-/// then ctrl-r does nothing more for a panel whose request is in flight.
-pub(crate) const STUCK_AFTER_SECS: i64 = 60;
+#[cfg(test)]
+pub(crate) use crate::request::STUCK_AFTER_SECS;
 
 /// The `:` commands and what they complete to.
 pub const COMMANDS: &[(&str, &str)] = &[
@@ -234,10 +233,9 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
             let Some(panel) = e.revisions.get_mut(&family) else {
                 return Vec::new();
             };
-            if generation != panel.generation {
+            if !panel.apply(generation, at, result.map(|v| (v, Vec::new()))) {
                 return Vec::new();
             }
-            apply(panel, at, result.map(|v| (v, Vec::new())));
             state.dirty = true;
             // An open rollback dialog shows the image and age of each revision.
             let current = match &state.mode {
@@ -326,7 +324,7 @@ fn visible_clock_label(state: &State) -> Vec<String> {
 
 /// Starts a fetch of `resource` for environment `env` unless one is in
 /// flight (a poller tick and a manual refresh are both skipped then, unless
-/// the request has been lost: [`STUCK_AFTER_SECS`]). A poller also waits
+/// the request has been lost: [`crate::request::STUCK_AFTER_SECS`]). A poller also waits
 /// out the backoff after failures; a manual refresh does not, and its
 /// failure does not add to it.
 fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<Effect> {
@@ -366,35 +364,23 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
     } else {
         Vec::new()
     };
-    let generation = {
-        macro_rules! begin {
-            ($p:expr) => {{
-                let p = &mut $p;
-                if p.in_flight && !is_stuck(p.requested_at, now) {
-                    return Vec::new();
-                }
-                // After failures a poller backs off (a manual refresh does not).
-                if !manual && p.retry_at.is_some_and(|t| now < t) {
-                    return Vec::new();
-                }
-                let generation = p.begin(now);
-                p.manual = manual;
-                generation
-            }};
-        }
-        match resource {
-            Resource::Identity => begin!(e.identity),
-            Resource::Clusters => begin!(e.discovered_clusters),
-            Resource::Services => begin!(e.services),
-            Resource::Scaling => begin!(e.scaling),
-            Resource::Tasks => begin!(e.tasks),
-            Resource::Databases => begin!(e.databases),
-            Resource::Snapshots => begin!(e.snapshots),
-            Resource::Alarms => begin!(e.alarms),
-            Resource::Targets => begin!(e.targets),
-            // --- metrics: started above.
-            Resource::Metrics => return Vec::new(),
-        }
+    // After failures a poller backs off (a manual refresh does not).
+    let ask = if manual { Ask::Manual } else { Ask::Poller };
+    let begun = match resource {
+        Resource::Identity => e.identity.try_begin(now, ask),
+        Resource::Clusters => e.discovered_clusters.try_begin(now, ask),
+        Resource::Services => e.services.try_begin(now, ask),
+        Resource::Scaling => e.scaling.try_begin(now, ask),
+        Resource::Tasks => e.tasks.try_begin(now, ask),
+        Resource::Databases => e.databases.try_begin(now, ask),
+        Resource::Snapshots => e.snapshots.try_begin(now, ask),
+        Resource::Alarms => e.alarms.try_begin(now, ask),
+        Resource::Targets => e.targets.try_begin(now, ask),
+        // --- metrics: started above.
+        Resource::Metrics => None,
+    };
+    let Some(generation) = begun else {
+        return Vec::new();
     };
     if env == state.active {
         state.dirty = true;
@@ -414,59 +400,6 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
     }]
 }
 
-/// Whether a request started at `requested_at` has been in flight so long
-/// that its answer is lost.
-pub(crate) fn is_stuck(
-    requested_at: Option<crate::domain::Timestamp>,
-    now: crate::domain::Timestamp,
-) -> bool {
-    requested_at.is_some_and(|t| now - t > TimeDelta::seconds(STUCK_AFTER_SECS))
-}
-
-/// How long a poller waits after `n` failures in a row: exponential from
-/// 5 s to 5 min, with ±25 % jitter so that pollers (and environments) that
-/// failed together do not come back together.
-pub fn backoff(n: u32, salt: u64) -> TimeDelta {
-    let base_ms = 5_000_i64
-        .saturating_mul(1_i64 << n.saturating_sub(1).min(6))
-        .min(300_000);
-    // A cheap deterministic hash keeps `update` pure and tests reproducible.
-    let h = salt
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(u64::from(n))
-        .rotate_left(17);
-    let jitter = (h % 501) as i64 - 250; // -250..=250 per mille / 1000 * 25%
-    TimeDelta::milliseconds(base_ms + base_ms * jitter / 1000)
-}
-
-fn apply<T>(
-    panel: &mut Panel<T>,
-    at: chrono::DateTime<chrono::Utc>,
-    result: Result<(T, Vec<crate::domain::Failure>), crate::backend::BackendError>,
-) {
-    panel.in_flight = false;
-    match result {
-        Ok((data, failures)) => {
-            panel.data = Some(data);
-            panel.failures = failures;
-            panel.loaded_at = Some(at);
-            panel.load = LoadState::Loaded;
-            panel.failures_in_row = 0;
-            panel.retry_at = None;
-        }
-        Err(err) => {
-            panel.failed_at = Some(at);
-            panel.load = LoadState::Failed(err);
-            // A manual refresh that failed leaves the pollers' schedule
-            // (and its backoff) as it was.
-            if !panel.manual {
-                panel.failures_in_row = panel.failures_in_row.saturating_add(1);
-                panel.retry_at = Some(at + backoff(panel.failures_in_row, panel.generation));
-            }
-        }
-    }
-}
-
 /// A panel whose server could not be reached (refused, timed out, a
 /// server error) tries again at its own interval, never later: it is the
 /// probe that notices the server is back within one interval. Its
@@ -476,9 +409,8 @@ fn cap_outage_backoff<T>(panel: &mut Panel<T>, at: crate::domain::Timestamp, int
     if matches!(
         panel.load,
         LoadState::Failed(crate::backend::BackendError::Unavailable { .. })
-    ) && let Some(t) = panel.retry_at
-    {
-        panel.retry_at = Some(t.min(at + interval));
+    ) {
+        panel.request.cap_backoff(at, interval);
     }
 }
 
@@ -491,8 +423,7 @@ fn cap_outage_backoff<T>(panel: &mut Panel<T>, at: crate::domain::Timestamp, int
 fn release_backoffs(e: &mut EnvState) {
     macro_rules! release {
         ($($p:ident),*) => {$(
-            if e.$p.retry_at.is_some()
-                && matches!(
+            if matches!(
                     e.$p.load,
                     LoadState::Failed(
                         crate::backend::BackendError::Unavailable { .. }
@@ -500,7 +431,7 @@ fn release_backoffs(e: &mut EnvState) {
                     )
                 )
             {
-                e.$p.retry_at = None;
+                e.$p.request.release();
             }
         )*};
     }
@@ -544,12 +475,11 @@ fn on_loaded(
     } else {
         timeline::derive(e, resource, at, &result)
     };
-    let interval = TimeDelta::from_std(crate::runner::interval_of(resource, &e.intervals))
-        .unwrap_or(TimeDelta::MAX);
+    let interval = TimeDelta::from_std(resource.interval(&e.intervals)).unwrap_or(TimeDelta::MAX);
     macro_rules! take {
         ($panel:expr, $variant:ident, $conv:expr) => {{
             let panel = &mut $panel;
-            if generation != panel.generation {
+            if !panel.request.is_current(generation) {
                 tracing::debug!(env, ?resource, generation, "dropping a stale result");
                 return Vec::new();
             }
@@ -561,7 +491,7 @@ fn on_loaded(
                 }
                 Err(err) => Err(err),
             };
-            apply(panel, at, result);
+            panel.apply(generation, at, result);
             cap_outage_backoff(panel, at, interval);
         }};
     }
@@ -1256,8 +1186,7 @@ fn open_service(state: &mut State, service: String) -> Vec<Effect> {
     if let (Some(family), Some(e)) = (family, state.envs.get_mut(env)) {
         let now = state.now;
         let panel = e.revisions.entry(family.clone()).or_default();
-        if !panel.in_flight {
-            let generation = panel.begin(now);
+        if let Some(generation) = panel.try_begin(now, Ask::WhenIdle) {
             effects.push(Effect::FetchRevisions {
                 env,
                 family,

@@ -9,6 +9,7 @@
 
 pub mod aws;
 pub mod guard;
+pub mod read;
 pub mod sim;
 
 use std::collections::BTreeMap;

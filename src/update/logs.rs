@@ -14,6 +14,7 @@ use crate::effect::Effect;
 use crate::logs::{
     ERROR_PATTERN, LogBatch, LogTarget, LogsState, POLL_SECS, Prompt, parse_jump, sources_of,
 };
+use crate::request::Ask;
 use crate::state::{Severity, State, View};
 
 /// How long the view waits after a failed poll.
@@ -127,23 +128,17 @@ fn poll_if_due(state: &mut State) -> Vec<Effect> {
     let Some(logs) = state.logs.as_mut() else {
         return Vec::new();
     };
-    if logs.paused
-        || logs.in_flight
-        || logs.sources.is_empty()
-        || logs.next_poll.is_some_and(|t| now < t)
-    {
+    if logs.paused || logs.sources.is_empty() || logs.next_poll.is_some_and(|t| now < t) {
         return Vec::new();
     }
-    poll(logs)
-}
-
-fn poll(logs: &mut LogsState) -> Vec<Effect> {
-    logs.generation += 1;
-    logs.in_flight = true;
+    // One poll at a time, however long it takes (each is bounded).
+    let Some(generation) = logs.request.try_begin(now, Ask::WhenIdle) else {
+        return Vec::new();
+    };
     logs.next_poll = None;
     vec![Effect::FetchLogs {
         env: logs.target.env,
-        generation: logs.generation,
+        generation,
         queries: logs.queries(),
     }]
 }
@@ -174,10 +169,9 @@ pub(super) fn on_loaded(
     let Some(logs) = state.logs.as_mut() else {
         return Vec::new();
     };
-    if generation != logs.generation {
+    if !logs.request.accept(generation) {
         return Vec::new();
     }
-    logs.in_flight = false;
     match result {
         Ok(batch) => {
             logs.tokens = batch.tokens;
@@ -315,8 +309,7 @@ pub(super) fn on_command(state: &mut State, cmd: Command) -> Option<Vec<Effect>>
                 // (the next one after resuming asks again from the newest
                 // line).
                 if logs.in_flight {
-                    logs.generation += 1;
-                    logs.in_flight = false;
+                    logs.request.supersede();
                 }
             } else {
                 logs.next_poll = Some(state.now);

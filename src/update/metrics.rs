@@ -5,12 +5,13 @@
 
 use chrono::{DurationRound, TimeDelta};
 
-use super::{apply, flash, open_service};
+use super::{flash, open_service};
 use crate::action::Resource;
 use crate::backend::{BackendError, METRIC_QUERIES_PER_POLL};
 use crate::domain::{AlarmHistoryItem, Timestamp};
 use crate::effect::Effect;
 use crate::metrics::{Watched, queries, watched};
+use crate::request::Ask;
 use crate::state::{EnvState, LoadState, Severity, State, View, ViewKind};
 
 /// Who asks for the metrics.
@@ -64,20 +65,15 @@ pub(super) fn poll(state: &mut State, env: usize, trigger: Trigger) -> Vec<Effec
     if queries.is_empty() {
         return Vec::new();
     }
-    let p = &mut e.metrics;
-    let supersede = match trigger {
-        Trigger::Range | Trigger::AlarmChanged => true,
+    let ask = match trigger {
+        Trigger::Range | Trigger::AlarmChanged => Ask::Supersede,
         // ctrl-r does nothing more while a request is in flight.
-        Trigger::Manual | Trigger::Poller => super::is_stuck(p.requested_at, now),
+        Trigger::Manual => Ask::Manual,
+        Trigger::Poller => Ask::Poller,
     };
-    if p.in_flight && !supersede {
+    let Some(generation) = e.metrics.try_begin(now, ask) else {
         return Vec::new();
-    }
-    if trigger == Trigger::Poller && p.retry_at.is_some_and(|t| now < t) {
-        return Vec::new();
-    }
-    let generation = p.begin(now);
-    p.manual = trigger == Trigger::Manual;
+    };
     let (start, end) = window(now, range);
     if env == state.active {
         state.dirty = true;
@@ -148,10 +144,9 @@ fn fetch_history(state: &mut State, env: usize, alarm: &str) -> Vec<Effect> {
         return Vec::new();
     };
     let panel = e.alarm_history.entry(alarm.to_string()).or_default();
-    if panel.in_flight {
+    let Some(generation) = panel.try_begin(now, Ask::WhenIdle) else {
         return Vec::new();
-    }
-    let generation = panel.begin(now);
+    };
     vec![Effect::FetchAlarmHistory {
         env,
         alarm: alarm.to_string(),
@@ -174,13 +169,13 @@ pub(super) fn on_history(
     else {
         return Vec::new();
     };
-    if generation != panel.generation {
+    if !panel.request.is_current(generation) {
         return Vec::new();
     }
     if let Err(err) = &result {
         tracing::warn!(env, alarm, error = %err, "alarm history fetch failed");
     }
-    apply(panel, at, result.map(|v| (v, Vec::new())));
+    panel.apply(generation, at, result.map(|v| (v, Vec::new())));
     if env == state.active {
         state.dirty = true;
     }

@@ -25,6 +25,7 @@ use crate::effect::{AuditContext, Effect};
 use crate::images::{ImageCheck, ImageLookup};
 use crate::ops::{self, Operation};
 use crate::reconcile::{ReadBack, Verdict};
+use crate::request::Ask;
 use crate::state::{
     Dialog, InputPurpose, Mode, Selection, Severity, State, View, previous_revision_index,
 };
@@ -380,8 +381,7 @@ fn service_operation(state: &mut State, env: usize, cmd: Command, name: &str) ->
                 let old = panel
                     .loaded_at
                     .is_none_or(|t| now - t > TimeDelta::seconds(60));
-                if old && !panel.in_flight {
-                    let generation = panel.begin(now);
+                if old && let Some(generation) = panel.try_begin(now, Ask::WhenIdle) {
                     effects.push(Effect::FetchRevisions {
                         env,
                         family: family.clone(),
@@ -1155,12 +1155,13 @@ pub(super) fn on_done(
         let now = state.now;
         if let Some(e) = state.envs.get_mut(env) {
             let panel = e.revisions.entry(family.clone()).or_default();
-            let generation = panel.begin(now);
-            effects.push(Effect::FetchRevisions {
-                env,
-                family,
-                generation,
-            });
+            if let Some(generation) = panel.try_begin(now, Ask::Supersede) {
+                effects.push(Effect::FetchRevisions {
+                    env,
+                    family,
+                    generation,
+                });
+            }
         }
     }
     if resource == Resource::Services {

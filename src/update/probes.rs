@@ -5,6 +5,7 @@
 use crate::domain::Timestamp;
 use crate::effect::Effect;
 use crate::probe::ProbeReport;
+use crate::request::Ask;
 use crate::state::{State, View};
 
 /// Starts a probe of `probe` in environment `env`, unless one is in flight
@@ -18,16 +19,16 @@ pub(super) fn due(state: &mut State, env: usize, probe: usize, manual: bool) -> 
     else {
         return Vec::new();
     };
-    if p.in_flight && !(manual && super::is_stuck(p.requested_at, now)) {
+    // A poller waits for the probe in flight however long; a manual
+    // refresh not for one whose answer is lost.
+    let ask = if manual { Ask::Manual } else { Ask::WhenIdle };
+    let Some(generation) = p.request.try_begin(now, ask) else {
         return Vec::new();
-    }
-    p.generation += 1;
-    p.in_flight = true;
-    p.requested_at = Some(now);
+    };
     vec![Effect::Probe {
         env,
         probe,
-        generation: p.generation,
+        generation,
     }]
 }
 
@@ -48,11 +49,10 @@ pub(super) fn done(
     else {
         return Vec::new();
     };
-    if generation != p.generation {
+    if !p.request.accept(generation) {
         tracing::debug!(env, probe, generation, "dropping a stale probe answer");
         return Vec::new();
     }
-    p.in_flight = false;
     p.record(at, report);
     if env == state.active || matches!(state.view(), View::Fleet) {
         state.dirty = true;
