@@ -10,7 +10,7 @@ use chrono::TimeDelta;
 
 use crate::action::Resource;
 use crate::backend::BackendError;
-use crate::config::keys::Keymap;
+use crate::config::keys::{Command, KeyContext, Keymap};
 use crate::config::{EnvironmentConfig, RefreshIntervals, Source};
 use crate::domain::{
     Alarm, CallerIdentity, DbInstance, DbSnapshot, Failure, ScalableTarget, Service, TargetGroup,
@@ -885,6 +885,20 @@ impl State {
 
     pub fn env(&self) -> Option<&EnvState> {
         self.envs.get(self.active)
+    }
+
+    /// Where keys are read now: the view on screen, in a replay or not.
+    pub fn key_context(&self) -> KeyContext {
+        KeyContext {
+            view: self.view().kind(),
+            replay: self.replay.is_some(),
+        }
+    }
+
+    /// The first key that runs `cmd` here, as the help writes it (for
+    /// hints and messages that name a key); `None` when nothing does.
+    pub fn key_for(&self, cmd: Command) -> Option<String> {
+        self.keymap.key_for(cmd, self.key_context())
     }
 
     pub fn selected(&self, kind: ViewKind) -> usize {

@@ -704,16 +704,13 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         {
             effects
         }
-        Mode::Normal => match state.keymap.command_for(&key) {
+        Mode::Normal => match state.keymap.command_for(&key, state.key_context()) {
             Some(cmd) => on_command(state, cmd),
             // k9s habit: shift + a column's letter sorts by it.
-            None => {
-                let kind = state.view().kind();
-                match crate::sort::column_for_key(kind, &state.keymap, &key) {
-                    Some(column) => sort_by(state, column, None),
-                    None => Vec::new(),
-                }
-            }
+            None => match crate::sort::column_for_key(state.key_context(), &state.keymap, &key) {
+                Some(column) => sort_by(state, column, None),
+                None => Vec::new(),
+            },
         },
         Mode::Dialog(dialog) => operate::on_key(state, dialog, key),
         Mode::Help => {
@@ -723,7 +720,8 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             let max = crate::ui::help_max_scroll(state);
             let page = state.page_rows.max(1);
             let scroll = state.help_scroll;
-            let moved = match state.keymap.command_for(&key) {
+            let ctx = state.key_context();
+            let moved = match state.keymap.command_for(&key, ctx) {
                 Some(Command::Down) => Some(scroll + 1),
                 Some(Command::Up) => Some(scroll.saturating_sub(1)),
                 Some(Command::PageDown) => Some(scroll + page),
@@ -738,7 +736,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
             state.mode = Mode::Normal;
-            match state.keymap.command_for(&key) {
+            match state.keymap.command_for(&key, ctx) {
                 Some(Command::Quit) => quit_asked(state),
                 _ => Vec::new(),
             }
@@ -1215,10 +1213,8 @@ fn select_failed_task(state: &mut State) {
     if let Some((index, label)) = failed {
         state.select_row(index);
         let key = state
-            .keymap
-            .keys_for(Command::Select)
-            .first()
-            .map_or_else(|| "enter".to_string(), ToString::to_string);
+            .key_for(Command::Select)
+            .unwrap_or_else(|| "enter".to_string());
         flash(
             state,
             &format!("task {label} of {service} failed: {key} shows why"),

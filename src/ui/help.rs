@@ -14,7 +14,7 @@ fn lines<'a>(state: &State, width: u16, theme: &Theme) -> Vec<Line<'a>> {
     // A replay's keys in a replay, in place of the operations (refused
     // there); elsewhere not at all.
     let replay = state.replay.is_some();
-    let mut rows = state.keymap.help_rows_of(|cmd| {
+    let mut rows = state.keymap.help_rows_of(state.key_context(), |cmd| {
         if cmd.is_replay() {
             replay
         } else {
@@ -96,7 +96,7 @@ fn lines<'a>(state: &State, width: u16, theme: &Theme) -> Vec<Line<'a>> {
     }
     wrapped(" Commands (tab completes):", commands, theme.key);
     // The sort keys of the view under the help.
-    let letters = crate::sort::letters(state.view().kind(), &state.keymap);
+    let letters = crate::sort::letters(state.key_context(), &state.keymap);
     if !letters.is_empty() {
         let n = letters.len();
         let keys: Vec<String> = letters

@@ -105,10 +105,8 @@ fn ops_bar<'a>(state: &State, theme: &Theme) -> Option<Line<'a>> {
     // service it acts on (the key acts on it, whatever is selected).
     if let Some((_, service)) = state.offered_rollback() {
         let key = state
-            .keymap
-            .keys_for(crate::config::keys::Command::Rollback)
-            .first()
-            .map_or_else(|| ":".to_string(), ToString::to_string);
+            .key_for(crate::config::keys::Command::Rollback)
+            .unwrap_or_else(|| ":".to_string());
         spans.push(Span::styled(
             format!("{key} rolls back {service} · "),
             theme.key,

@@ -1307,11 +1307,7 @@ pub(super) fn advance_watches(state: &mut State, env: usize) -> Vec<Effect> {
             }
         }
     }
-    let rollback_key = state
-        .keymap
-        .keys_for(Command::Rollback)
-        .first()
-        .map(ToString::to_string);
+    let rollback_key = state.key_for(Command::Rollback);
     for (text, failed, service_change) in ended {
         if failed {
             // The key first: the message may be cut on a narrow terminal.
@@ -1373,7 +1369,7 @@ pub(super) fn may_quit(state: &mut State) -> bool {
     }
     let key = state
         .keymap
-        .keys_for(Command::Quit)
+        .keys_for(Command::Quit, state.key_context())
         .iter()
         .map(ToString::to_string)
         .find(|k| k != "ctrl-c")
