@@ -1009,6 +1009,7 @@ pub(super) fn on_done(
                 _ => OpStatus::NotApplied { at, detail },
             };
             let text = format!("{title}: {} — {}", rb.verdict.word(), rb.summary());
+            let text = name_the_rollback_key(state, &text);
             flash(state, &text, Severity::Error);
             return Vec::new();
         }
@@ -1017,7 +1018,8 @@ pub(super) fn on_done(
                 at,
                 error: error.clone(),
             };
-            flash(state, &format!("{title} failed: {error}"), Severity::Error);
+            let text = name_the_rollback_key(state, &format!("{title} failed: {error}"));
+            flash(state, &text, Severity::Error);
             return Vec::new();
         }
         Ok(OpOutcome::DryRun) => {
@@ -1322,6 +1324,19 @@ pub(super) fn advance_watches(state: &mut State, env: usize) -> Vec<Effect> {
         }
     }
     effects
+}
+
+/// What the runner and the read-back say of a deploy that registered a
+/// revision but did not move the service to it (they know no keys).
+const ROLLBACK_LATER: &str = "a rollback can move it to";
+
+/// `text` with the rollback key named where it advises a rollback (the
+/// key of this view, so a remapped key shows as remapped).
+fn name_the_rollback_key(state: &State, text: &str) -> String {
+    match state.key_for(Command::Rollback) {
+        Some(key) => text.replace(ROLLBACK_LATER, &format!("{key} can roll it to")),
+        None => text.to_string(),
+    }
 }
 
 /// The final record of a change was written (or not: say so, the audit
