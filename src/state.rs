@@ -901,6 +901,21 @@ impl State {
         self.keymap.key_for(cmd, self.key_context())
     }
 
+    /// The first key of `cmd` here, or `fallback` (a command line, a
+    /// name) when no key runs it.
+    pub fn key_or(&self, cmd: Command, fallback: &str) -> String {
+        self.key_for(cmd).unwrap_or_else(|| fallback.to_string())
+    }
+
+    /// `j/k`: the keys that move the selection down and up here.
+    pub fn move_keys(&self) -> String {
+        format!(
+            "{}/{}",
+            self.key_or(Command::Down, "down"),
+            self.key_or(Command::Up, "up")
+        )
+    }
+
     pub fn selected(&self, kind: ViewKind) -> usize {
         self.selected.get(&kind).copied().unwrap_or(0)
     }
@@ -1468,10 +1483,11 @@ pub enum Selection {
 
 impl Selection {
     /// What to tell an operator whose key found no resource to act on.
-    pub fn refusal(&self, what: &str, hint: &str) -> String {
+    /// `move_keys` are the keys that move the selection (`j/k`).
+    pub fn refusal(&self, what: &str, hint: &str, move_keys: &str) -> String {
         match self {
             Selection::Lost(id) => format!(
-                "{} is no longer listed: nothing was done; select a row again (j/k)",
+                "{} is no longer listed: nothing was done; select a row again ({move_keys})",
                 crate::domain::short_id(id)
             ),
             _ => format!("select {what} first ({hint})"),

@@ -8,7 +8,7 @@ use chrono::TimeDelta;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::action::{Action, Data, Resource};
-use crate::config::keys::Command;
+use crate::config::keys::{Command, KeyContext};
 use crate::domain::task_definition_label;
 use crate::effect::Effect;
 use crate::state::{
@@ -90,8 +90,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     }
     if let Some(id) = state.anchor_selection() {
         let text = format!(
-            "{} is no longer listed; the highlight stays in place — select a row (j/k) before acting",
-            crate::domain::short_id(&id)
+            "{} is no longer listed; the highlight stays in place — select a row ({}) before acting",
+            crate::domain::short_id(&id),
+            state.move_keys()
         );
         flash(state, &text, Severity::Error);
     }
@@ -1033,11 +1034,16 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::MetricRange => return metrics::switch_range(state),
         Command::Copy => copy::copy(state),
         // --- logs
-        Command::Logs if state.replay.is_some() => flash(
-            state,
-            "the logs view is not replayed (a recording keeps at most the error lines read): read the logs live (l in the console) or in CloudWatch Logs",
-            Severity::Info,
-        ),
+        Command::Logs if state.replay.is_some() => {
+            let key = state
+                .keymap
+                .key_for(Command::Logs, KeyContext::live(kind))
+                .map_or_else(String::new, |k| format!(" ({k} in the console)"));
+            let text = format!(
+                "the logs view is not replayed (a recording keeps at most the error lines read): read the logs live{key} or in CloudWatch Logs"
+            );
+            flash(state, &text, Severity::Info);
+        }
         Command::Logs => return logs::open(state),
         // The logs view's own keys mean nothing elsewhere (and other views
         // may bind the same keys to their own commands).
@@ -1232,7 +1238,14 @@ fn open_task(state: &mut State) {
             state.views.push(View::TaskDetail { task: arn.clone() });
         }
         _ => {
-            let text = selection.refusal("a task", "enter opens its detail");
+            let text = selection.refusal(
+                "a task",
+                &format!(
+                    "{} opens its detail",
+                    state.key_or(Command::Select, "enter")
+                ),
+                &state.move_keys(),
+            );
             flash(state, &text, Severity::Info);
         }
     }
@@ -1427,7 +1440,10 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
             }
         }
         other => {
-            let text = format!("unknown command \"{other}\" (tab completes; ? for help)");
+            let text = format!(
+                "unknown command \"{other}\" (tab completes; {} for help)",
+                state.key_or(Command::Help, ":help")
+            );
             flash(state, &text, Severity::Error);
             Vec::new()
         }

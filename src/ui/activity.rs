@@ -109,12 +109,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if rows.is_empty() {
         let text = vec![
             Line::styled("no operations yet", theme.dim),
-            Line::styled(
-                "from a service: s scale · A bounds · i image · b rollback · r restart; \
-                 from a database: n snapshot · F reboot; from an alarm: m mute; from a \
-                 task: ctrl-k stop · x exec (a shell)",
-                theme.dim,
-            ),
+            Line::styled(operation_keys(state), theme.dim),
             Line::styled(
                 format!(
                     "audit log: {}",
@@ -310,4 +305,55 @@ fn past_status(r: &Record, theme: &Theme) -> (String, Style) {
         (_, Some(Outcome::Unknown)) => ("UNKNOWN".to_string(), theme.critical),
         (_, None) => ("?".to_string(), theme.dim),
     }
+}
+
+/// Where the operations start, with their keys in those views (from the
+/// keymap: a remapped key shows as remapped; an unbound one is left out).
+fn operation_keys(state: &State) -> String {
+    use crate::config::keys::{Command, KeyContext};
+    let place = |view: ViewKind, what: &str, ops: &[(Command, &str)]| {
+        let ctx = KeyContext::live(view);
+        let keys: Vec<String> = ops
+            .iter()
+            .filter_map(|(cmd, name)| {
+                state
+                    .keymap
+                    .key_for(*cmd, ctx)
+                    .map(|k| format!("{k} {name}"))
+            })
+            .collect();
+        format!("from {what}: {}", keys.join(" · "))
+    };
+    [
+        place(
+            ViewKind::Services,
+            "a service",
+            &[
+                (Command::Scale, "scale"),
+                (Command::ScalingBounds, "bounds"),
+                (Command::DeployImage, "image"),
+                (Command::Rollback, "rollback"),
+                (Command::Restart, "restart"),
+            ],
+        ),
+        place(
+            ViewKind::Databases,
+            "a database",
+            &[(Command::Snapshot, "snapshot"), (Command::Reboot, "reboot")],
+        ),
+        place(
+            ViewKind::Alarms,
+            "an alarm",
+            &[(Command::MuteAlarm, "mute")],
+        ),
+        place(
+            ViewKind::Tasks,
+            "a task",
+            &[
+                (Command::StopTask, "stop"),
+                (Command::Exec, "exec (a shell)"),
+            ],
+        ),
+    ]
+    .join("; ")
 }

@@ -117,7 +117,11 @@ fn ops_bar<'a>(state: &State, theme: &Theme) -> Option<Line<'a>> {
         spans.insert(1, Span::styled(format!("[{}] ", a.env_name), theme.dim));
     }
     if others > 0 {
-        spans.push(Span::styled(format!("  (+{others} more: 6)"), theme.dim));
+        let key = state.key_or(crate::config::keys::Command::Activity, ":activity");
+        spans.push(Span::styled(
+            format!("  (+{others} more: {key})"),
+            theme.dim,
+        ));
     }
     Some(Line::from(spans))
 }

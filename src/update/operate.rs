@@ -73,7 +73,8 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
             let service = match offered.map_or_else(|| selected_service(state), Ok) {
                 Ok(service) => service,
                 Err(selection) => {
-                    let text = selection.refusal("a service", ":svc, or the overview");
+                    let text =
+                        selection.refusal("a service", ":svc, or the overview", &state.move_keys());
                     flash(state, &text, Severity::Error);
                     return Vec::new();
                 }
@@ -97,7 +98,7 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
             let db = match db {
                 Ok(db) => db,
                 Err(selection) => {
-                    let text = selection.refusal("a database", ":db");
+                    let text = selection.refusal("a database", ":db", &state.move_keys());
                     flash(state, &text, Severity::Error);
                     return Vec::new();
                 }
@@ -139,7 +140,11 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
             let task = match task {
                 Ok(task) => task,
                 Err(selection) => {
-                    let text = selection.refusal("a task", ":tasks, or a service's detail");
+                    let text = selection.refusal(
+                        "a task",
+                        ":tasks, or a service's detail",
+                        &state.move_keys(),
+                    );
                     flash(state, &text, Severity::Error);
                     return Vec::new();
                 }
@@ -203,7 +208,7 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
             let (name, enabled) = match alarm {
                 Ok(found) => found,
                 Err(selection) => {
-                    let text = selection.refusal("an alarm", ":alarms");
+                    let text = selection.refusal("an alarm", ":alarms", &state.move_keys());
                     flash(state, &text, Severity::Error);
                     return Vec::new();
                 }
