@@ -357,3 +357,35 @@ fn operation_keys(state: &State) -> String {
     ]
     .join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::config::keys::Keymap;
+
+    fn state_with(keys: &str) -> State {
+        let config: Config = toml::from_str(keys).expect("config");
+        let keymap = Keymap::from_config(&config).expect("keymap");
+        State::new(Vec::new(), 0, keymap, chrono::Utc::now())
+    }
+
+    #[test]
+    fn the_operation_keys_come_from_the_keymap() {
+        assert_eq!(
+            operation_keys(&state_with("")),
+            "from a service: s scale · A bounds · i image · b rollback · r restart; \
+             from a database: n snapshot · F reboot; from an alarm: m mute; from a \
+             task: ctrl-k stop · x exec (a shell)"
+        );
+        // Remapped (globally, or in the view the operation starts from).
+        let s =
+            state_with("[keys]\nrollback = \"B\"\nscale = []\n\n[keys.view.tasks]\nexec = \"e\"\n");
+        let text = operation_keys(&s);
+        assert!(
+            text.starts_with("from a service: A bounds · i image · B rollback · r restart;"),
+            "{text}"
+        );
+        assert!(text.ends_with("ctrl-k stop · e exec (a shell)"), "{text}");
+    }
+}
