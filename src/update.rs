@@ -1242,7 +1242,7 @@ fn open_task(state: &mut State) {
                 "a task",
                 &format!(
                     "{} opens its detail",
-                    state.key_or(Command::Select, "enter")
+                    state.key_or(Command::Select, "select (no key bound)")
                 ),
                 &state.move_keys(),
             );

@@ -15,7 +15,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         &format!(
             "Fleet ({} environments) · {} opens",
             state.envs.len(),
-            state.key_or(crate::config::keys::Command::Select, "enter")
+            state.key_or(crate::config::keys::Command::Select, ":env NAME")
         ),
         None,
         state.now,

@@ -133,7 +133,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else {
             format!(
                 "no event matches the filter ({} clears it)",
-                state.key_or(crate::config::keys::Command::Back, ":filter")
+                state.key_or(crate::config::keys::Command::Back, "/ then esc")
             )
         };
         frame.render_widget(

@@ -92,7 +92,7 @@ fn what(state: &State) -> Result<(String, String), String> {
             return Err(format!(
                 "nothing to copy here: {} copies a service's, task's, database's or alarm's \
                  ARN, or a log line",
-                state.key_or(Command::Copy, ":copy")
+                state.key_or(Command::Copy, "copy (no key bound)")
             ));
         }
     };

@@ -313,7 +313,10 @@ fn service_operation(state: &mut State, env: usize, cmd: Command, name: &str) ->
                 let text = if state.env().is_some_and(|e| e.scaling.data.is_none()) {
                     format!("auto scaling of {name} is not loaded yet")
                 } else {
-                    format!("{name} has no auto scaling (no scalable target); s scales it")
+                    format!(
+                        "{name} has no auto scaling (no scalable target); {} scales it",
+                        state.key_or(Command::Scale, "scale (no key bound)")
+                    )
                 };
                 flash(state, &text, Severity::Info);
             }
