@@ -197,8 +197,8 @@ pub fn judge(op: &Operation, since: Timestamp, evidence: Evidence<'_>) -> Found 
                 if found.verdict == Verdict::NotApplied {
                     let new = task_definition_label(td);
                     found.evidence = format!(
-                        "{new} was registered, but {} still runs {} (DescribeServices); b can \
-                         roll it to {new} once the cause is fixed",
+                        "{new} was registered, but {} still runs {} (DescribeServices); a \
+                         rollback can move it to {new} once the cause is fixed",
                         s.name,
                         task_definition_label(&s.task_definition)
                     );

@@ -1032,10 +1032,8 @@ where
                         }
                         let key = player
                             .state
-                            .keymap
-                            .keys_for(crate::config::keys::Command::ReplayPause)
-                            .first()
-                            .map_or_else(|| "replay_pause".to_string(), ToString::to_string);
+            .key_for(crate::config::keys::Command::ReplayPause)
+            .unwrap_or_else(|| "replay_pause".to_string());
                         let text = match &player.rec.damage {
                             Some((line, _)) => format!(
                                 "the recording breaks at line {line}: replayed up to there ({key} plays it again from the start)"

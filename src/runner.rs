@@ -900,7 +900,7 @@ impl Runner {
                 Err(Ok(e)) => (
                     Err(format!(
                         "registered {label}, but UpdateService failed: {e}; {service} still runs {} \
-                         (b can roll it to {label} once the cause is fixed)",
+                         (a rollback can move it to {label} once the cause is fixed)",
                         task_definition_label(base)
                     )),
                     None,

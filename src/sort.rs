@@ -2,18 +2,19 @@
 //!
 //! k9s habit: shift + a letter of the column's name sorts by that column,
 //! pressing it again flips the order. The letter of a column is the first
-//! letter of its header that no command of the keymap is bound to (with
-//! the default keys `NAME` sorts on `M`, since `N` is the note): the
-//! header underlines it, and `:sort COLUMN [asc|desc]` names any column.
-//! Remapping a command away from an uppercase letter frees that letter for
-//! the columns. The order is kept per view for the session; rows equal in
+//! letter of its header that no command of the keymap is bound to in that
+//! view (with the default keys `NAME` sorts on `M`, since `N` is the note;
+//! `PEND` sorts on `P` in the console and on `E` in a replay, whose pause
+//! is `P`): the header underlines it, and `:sort COLUMN [asc|desc]` names
+//! any column. Remapping a command away from an uppercase letter frees that
+//! letter for the columns. The order is kept per view for the session; rows equal in
 //! the sorted column keep the view's default order.
 
 use std::cmp::Ordering;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::config::keys::Keymap;
+use crate::config::keys::{KeyContext, Keymap};
 use crate::state::ViewKind;
 
 /// The order of a view's table.
@@ -107,25 +108,28 @@ pub fn column(kind: ViewKind, name: &str) -> Option<&'static str> {
     }
 }
 
-/// Whether shift + `letter` runs a command of the keymap.
-fn bound(keymap: &Keymap, letter: char) -> bool {
+/// Whether shift + `letter` runs a command of the keymap in `ctx`.
+fn bound(keymap: &Keymap, ctx: KeyContext, letter: char) -> bool {
     keymap
-        .command_for(&KeyEvent::new(KeyCode::Char(letter), KeyModifiers::SHIFT))
+        .command_for(
+            &KeyEvent::new(KeyCode::Char(letter), KeyModifiers::SHIFT),
+            ctx,
+        )
         .is_some()
 }
 
-/// Each sortable column of `kind` with the letter that sorts by it (shift
-/// + the letter), `None` when every letter of its name is taken.
-pub fn letters(kind: ViewKind, keymap: &Keymap) -> Vec<(&'static str, Option<char>)> {
+/// Each sortable column of the view of `ctx` with the letter that sorts by
+/// it (shift + the letter), `None` when every letter of its name is taken.
+pub fn letters(ctx: KeyContext, keymap: &Keymap) -> Vec<(&'static str, Option<char>)> {
     let mut used: Vec<char> = Vec::new();
-    columns(kind)
+    columns(ctx.view)
         .iter()
         .map(|col| {
             let letter = col
                 .chars()
                 .filter(char::is_ascii_alphabetic)
                 .map(|c| c.to_ascii_uppercase())
-                .find(|c| !used.contains(c) && !bound(keymap, *c));
+                .find(|c| !used.contains(c) && !bound(keymap, ctx, *c));
             if let Some(c) = letter {
                 used.push(c);
             }
@@ -134,8 +138,8 @@ pub fn letters(kind: ViewKind, keymap: &Keymap) -> Vec<(&'static str, Option<cha
         .collect()
 }
 
-/// The column an unbound shift + letter key sorts by in view `kind`.
-pub fn column_for_key(kind: ViewKind, keymap: &Keymap, key: &KeyEvent) -> Option<&'static str> {
+/// The column an unbound shift + letter key sorts by in the view of `ctx`.
+pub fn column_for_key(ctx: KeyContext, keymap: &Keymap, key: &KeyEvent) -> Option<&'static str> {
     if key
         .modifiers
         .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
@@ -153,7 +157,7 @@ pub fn column_for_key(kind: ViewKind, keymap: &Keymap, key: &KeyEvent) -> Option
     } else {
         return None;
     };
-    letters(kind, keymap)
+    letters(ctx, keymap)
         .into_iter()
         .find(|(_, l)| *l == Some(letter))
         .map(|(col, _)| col)
@@ -221,10 +225,15 @@ mod tests {
         assert_eq!(column(ViewKind::Logs, "name"), None);
     }
 
+    const SERVICES: KeyContext = KeyContext {
+        view: ViewKind::Services,
+        replay: false,
+    };
+
     #[test]
     fn letters_avoid_bound_keys_and_each_other() {
         let keymap = Keymap::defaults();
-        let services = letters(ViewKind::Services, &keymap);
+        let services = letters(SERVICES, &keymap);
         let of = |name: &str| {
             services
                 .iter()
@@ -239,39 +248,47 @@ mod tests {
         assert_eq!(of("ROLLOUT"), Some('O'));
         assert_eq!(of("TASK DEF"), Some('T'));
         assert_eq!(of("IMAGE"), Some('I'));
-        // P is the replay's pause: PEND takes its next free letter.
-        assert_eq!(of("PEND"), Some('E'));
+        // P is the replay's pause in a replay only: live, PEND has it.
+        assert_eq!(of("PEND"), Some('P'));
         let mut all: Vec<char> = services.iter().filter_map(|(_, l)| *l).collect();
         let n = all.len();
         all.sort_unstable();
         all.dedup();
         assert_eq!(all.len(), n, "no letter twice");
         for l in all {
-            assert!(!bound(&keymap, l), "{l} is a command's key");
+            assert!(!bound(&keymap, SERVICES, l), "{l} is a command's key");
         }
+        // In a replay PEND takes its next free letter.
+        let replay = KeyContext {
+            replay: true,
+            ..SERVICES
+        };
+        let pend = letters(replay, &keymap)
+            .into_iter()
+            .find(|(c, _)| *c == "PEND")
+            .and_then(|(_, l)| l);
+        assert_eq!(pend, Some('E'));
+        let key = KeyEvent::new(KeyCode::Char('P'), KeyModifiers::SHIFT);
+        assert_eq!(column_for_key(SERVICES, &keymap, &key), Some("PEND"));
+        assert_eq!(column_for_key(replay, &keymap, &key), None);
     }
 
     #[test]
     fn a_freed_letter_goes_to_its_column() {
-        let mut user = std::collections::BTreeMap::new();
-        user.insert("note".to_string(), vec!["ctrl-n".to_string()]);
+        let mut user = crate::config::keys::KeysConfig::default();
+        user.commands
+            .insert("note".to_string(), vec!["ctrl-n".to_string()]);
         let keymap = crate::config::keys::build_keymap(&user).expect("keymap");
         let key = KeyEvent::new(KeyCode::Char('N'), KeyModifiers::SHIFT);
-        assert_eq!(
-            column_for_key(ViewKind::Services, &keymap, &key),
-            Some("NAME")
-        );
+        assert_eq!(column_for_key(SERVICES, &keymap, &key), Some("NAME"));
         // With the defaults, shift-N is the note's, not a column's.
-        assert_eq!(
-            column_for_key(ViewKind::Services, &Keymap::defaults(), &key),
-            None
-        );
+        assert_eq!(column_for_key(SERVICES, &Keymap::defaults(), &key), None);
         // Lowercase without shift, or with ctrl, is never a sort key.
         let plain = KeyEvent::new(KeyCode::Char('m'), KeyModifiers::NONE);
-        assert_eq!(column_for_key(ViewKind::Services, &keymap, &plain), None);
+        assert_eq!(column_for_key(SERVICES, &keymap, &plain), None);
         let shifted = KeyEvent::new(KeyCode::Char('m'), KeyModifiers::SHIFT);
         assert_eq!(
-            column_for_key(ViewKind::Services, &Keymap::defaults(), &shifted),
+            column_for_key(SERVICES, &Keymap::defaults(), &shifted),
             Some("NAME")
         );
     }

@@ -10,7 +10,7 @@ use chrono::TimeDelta;
 
 use crate::action::Resource;
 use crate::backend::BackendError;
-use crate::config::keys::Keymap;
+use crate::config::keys::{Command, KeyContext, Keymap};
 use crate::config::{EnvironmentConfig, RefreshIntervals, Source};
 use crate::domain::{
     Alarm, CallerIdentity, DbInstance, DbSnapshot, Failure, ScalableTarget, Service, TargetGroup,
@@ -934,6 +934,35 @@ impl State {
         self.envs.get(self.active)
     }
 
+    /// Where keys are read now: the view on screen, in a replay or not.
+    pub fn key_context(&self) -> KeyContext {
+        KeyContext {
+            view: self.view().kind(),
+            replay: self.replay.is_some(),
+        }
+    }
+
+    /// The first key that runs `cmd` here, as the help writes it (for
+    /// hints and messages that name a key); `None` when nothing does.
+    pub fn key_for(&self, cmd: Command) -> Option<String> {
+        self.keymap.key_for(cmd, self.key_context())
+    }
+
+    /// The first key of `cmd` here, or `fallback` (a command line, a
+    /// name) when no key runs it.
+    pub fn key_or(&self, cmd: Command, fallback: &str) -> String {
+        self.key_for(cmd).unwrap_or_else(|| fallback.to_string())
+    }
+
+    /// `j/k`: the keys that move the selection down and up here.
+    pub fn move_keys(&self) -> String {
+        format!(
+            "{}/{}",
+            self.key_or(Command::Down, "down"),
+            self.key_or(Command::Up, "up")
+        )
+    }
+
     pub fn selected(&self, kind: ViewKind) -> usize {
         self.selected.get(&kind).copied().unwrap_or(0)
     }
@@ -1501,10 +1530,11 @@ pub enum Selection {
 
 impl Selection {
     /// What to tell an operator whose key found no resource to act on.
-    pub fn refusal(&self, what: &str, hint: &str) -> String {
+    /// `move_keys` are the keys that move the selection (`j/k`).
+    pub fn refusal(&self, what: &str, hint: &str, move_keys: &str) -> String {
         match self {
             Selection::Lost(id) => format!(
-                "{} is no longer listed: nothing was done; select a row again (j/k)",
+                "{} is no longer listed: nothing was done; select a row again ({move_keys})",
                 crate::domain::short_id(id)
             ),
             _ => format!("select {what} first ({hint})"),

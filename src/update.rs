@@ -8,7 +8,7 @@ use chrono::TimeDelta;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::action::{Action, Data, Resource};
-use crate::config::keys::Command;
+use crate::config::keys::{Command, KeyContext};
 use crate::domain::task_definition_label;
 use crate::effect::Effect;
 use crate::request::Ask;
@@ -89,8 +89,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     }
     if let Some(id) = state.anchor_selection() {
         let text = format!(
-            "{} is no longer listed; the highlight stays in place — select a row (j/k) before acting",
-            crate::domain::short_id(&id)
+            "{} is no longer listed; the highlight stays in place — select a row ({}) before acting",
+            crate::domain::short_id(&id),
+            state.move_keys()
         );
         flash(state, &text, Severity::Error);
     }
@@ -634,16 +635,13 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         {
             effects
         }
-        Mode::Normal => match state.keymap.command_for(&key) {
+        Mode::Normal => match state.keymap.command_for(&key, state.key_context()) {
             Some(cmd) => on_command(state, cmd),
             // k9s habit: shift + a column's letter sorts by it.
-            None => {
-                let kind = state.view().kind();
-                match crate::sort::column_for_key(kind, &state.keymap, &key) {
-                    Some(column) => sort_by(state, column, None),
-                    None => Vec::new(),
-                }
-            }
+            None => match crate::sort::column_for_key(state.key_context(), &state.keymap, &key) {
+                Some(column) => sort_by(state, column, None),
+                None => Vec::new(),
+            },
         },
         Mode::Dialog(dialog) => operate::on_key(state, dialog, key),
         Mode::Help => {
@@ -653,7 +651,8 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             let max = crate::ui::help_max_scroll(state);
             let page = state.page_rows.max(1);
             let scroll = state.help_scroll;
-            let moved = match state.keymap.command_for(&key) {
+            let ctx = state.key_context();
+            let moved = match state.keymap.command_for(&key, ctx) {
                 Some(Command::Down) => Some(scroll + 1),
                 Some(Command::Up) => Some(scroll.saturating_sub(1)),
                 Some(Command::PageDown) => Some(scroll + page),
@@ -668,7 +667,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
             state.mode = Mode::Normal;
-            match state.keymap.command_for(&key) {
+            match state.keymap.command_for(&key, ctx) {
                 Some(Command::Quit) => quit_asked(state),
                 _ => Vec::new(),
             }
@@ -965,11 +964,16 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::MetricRange => return metrics::switch_range(state),
         Command::Copy => copy::copy(state),
         // --- logs
-        Command::Logs if state.replay.is_some() => flash(
-            state,
-            "the logs view is not replayed (a recording keeps at most the error lines read): read the logs live (l in the console) or in CloudWatch Logs",
-            Severity::Info,
-        ),
+        Command::Logs if state.replay.is_some() => {
+            let key = state
+                .keymap
+                .key_for(Command::Logs, KeyContext::live(kind))
+                .map_or_else(String::new, |k| format!(" ({k} in the console)"));
+            let text = format!(
+                "the logs view is not replayed (a recording keeps at most the error lines read): read the logs live{key} or in CloudWatch Logs"
+            );
+            flash(state, &text, Severity::Info);
+        }
         Command::Logs => return logs::open(state),
         // The logs view's own keys mean nothing elsewhere (and other views
         // may bind the same keys to their own commands).
@@ -1145,10 +1149,8 @@ fn select_failed_task(state: &mut State) {
     if let Some((index, label)) = failed {
         state.select_row(index);
         let key = state
-            .keymap
-            .keys_for(Command::Select)
-            .first()
-            .map_or_else(|| "enter".to_string(), ToString::to_string);
+            .key_for(Command::Select)
+            .unwrap_or_else(|| "enter".to_string());
         flash(
             state,
             &format!("task {label} of {service} failed: {key} shows why"),
@@ -1166,7 +1168,14 @@ fn open_task(state: &mut State) {
             state.views.push(View::TaskDetail { task: arn.clone() });
         }
         _ => {
-            let text = selection.refusal("a task", "enter opens its detail");
+            let text = selection.refusal(
+                "a task",
+                &format!(
+                    "{} opens its detail",
+                    state.key_or(Command::Select, "select (no key bound)")
+                ),
+                &state.move_keys(),
+            );
             flash(state, &text, Severity::Info);
         }
     }
@@ -1360,7 +1369,10 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
             }
         }
         other => {
-            let text = format!("unknown command \"{other}\" (tab completes; ? for help)");
+            let text = format!(
+                "unknown command \"{other}\" (tab completes; {} for help)",
+                state.key_or(Command::Help, ":help")
+            );
             flash(state, &text, Severity::Error);
             Vec::new()
         }

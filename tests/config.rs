@@ -5,12 +5,13 @@
 use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use honban::config::keys::{Command, KeyBinding, Keymap};
+use honban::config::keys::{Command, KeyBinding, KeyContext, Keymap};
 use honban::config::load::{
     BUILTIN_CONFIG_NAME, ConfigError, load_config, parse_config, validate_environment_name,
 };
 use honban::config::theme::{Theme, load_theme, theme_names};
 use honban::config::{Config, DEFAULT_CONFIG, HealthCheckConfig, RefreshIntervals, Source};
+use honban::state::ViewKind;
 use ratatui::style::{Color, Modifier};
 
 fn fixture(name: &str) -> PathBuf {
@@ -79,7 +80,7 @@ fn the_example_config_parses() {
         }
     );
     assert_eq!(
-        config.keys.len(),
+        config.keys.commands.len(),
         Command::ALL.len(),
         "every command is listed"
     );
@@ -159,7 +160,7 @@ fn serde_defaults_equal_the_example() {
     assert_eq!(Keymap::from_config(&empty), Ok(Keymap::defaults()));
     // And the example's keys are exactly Command::default_keys.
     for cmd in Command::ALL {
-        let listed: Vec<&str> = example.keys[cmd.name()]
+        let listed: Vec<&str> = example.keys.commands[cmd.name()]
             .iter()
             .map(String::as_str)
             .collect();
@@ -208,16 +209,94 @@ fn environment_refresh_inherits_the_top_level_refresh() {
 fn keys_may_be_a_single_string() {
     let config = parse_config("[keys]\nrefresh = \"L\"\nquit = []\n", "user.toml").expect("parses");
     let map = Keymap::from_config(&config).expect("keymap");
+    let ctx = KeyContext::live(ViewKind::Overview);
     assert_eq!(
-        map.keys_for(Command::Refresh),
+        map.keys_for(Command::Refresh, ctx),
         [KeyBinding::parse("L").expect("L")]
     );
     let r = KeyEvent::new(KeyCode::Char('L'), KeyModifiers::NONE);
-    assert_eq!(map.command_for(&r), Some(Command::Refresh));
+    assert_eq!(map.command_for(&r, ctx), Some(Command::Refresh));
     // `quit = []` still leaves ctrl-c.
     assert_eq!(map.help_rows()[0], ("ctrl-c".to_string(), "Quit"));
     let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
-    assert_eq!(map.command_for(&q), None);
+    assert_eq!(map.command_for(&q, ctx), None);
+}
+
+/// `[keys.view.VIEW]` binds a command in one view, on top of its global keys;
+/// the flat `[keys]` entries keep working (the logs view's and the
+/// replay's keys are bound where they act).
+#[test]
+fn keys_of_a_view() {
+    let config = parse_config(
+        "[keys]\nrestart = [\"r\", \"P\"]\nlogs_wrap = \"W\"\n\n\
+         [keys.view.services]\nexec = \"e\"\n\n\
+         [keys.view.tasks]\ncopy = [\"e\", \"y\"]\n\n\
+         [keys.view.logs]\nlogs_follow = \"L\"\nfleet = \"f\"\n\n\
+         [keys.replay]\nreplay_pause = \"space\"\n",
+        "user.toml",
+    )
+    .expect("parses");
+    let map = Keymap::from_config(&config).expect("keymap");
+    let ev = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+    let services = KeyContext::live(ViewKind::Services);
+    let tasks = KeyContext::live(ViewKind::Tasks);
+    let logs = KeyContext::live(ViewKind::Logs);
+    let replay = KeyContext {
+        view: ViewKind::Services,
+        replay: true,
+    };
+    assert_eq!(map.command_for(&ev('e'), services), Some(Command::Exec));
+    assert_eq!(map.command_for(&ev('e'), tasks), Some(Command::Copy));
+    assert_eq!(map.command_for(&ev('e'), logs), Some(Command::LogsErrors));
+    assert_eq!(map.command_for(&ev('f'), logs), Some(Command::Fleet));
+    assert_eq!(map.command_for(&ev('L'), logs), Some(Command::LogsFollow));
+    assert_eq!(map.command_for(&ev('W'), logs), Some(Command::LogsWrap));
+    // Outside the logs view its keys do nothing.
+    assert_eq!(map.command_for(&ev('L'), services), None);
+    // P restarts in the console; a replay pauses on space.
+    assert_eq!(map.command_for(&ev('P'), services), Some(Command::Restart));
+    assert_eq!(
+        map.command_for(&ev(' '), replay),
+        Some(Command::ReplayPause)
+    );
+    // (P is then the restart there too, which a replay refuses.)
+    assert_eq!(map.command_for(&ev('P'), replay), Some(Command::Restart));
+}
+
+#[test]
+fn a_conflict_inside_a_view_names_both_commands_and_the_place() {
+    assert_reported(
+        "key_conflict_in_view.toml",
+        "3:14",
+        "in the services view, key \"s\" is bound to both scale (by default) and exec in [keys.view.services]; give one of them other keys in [keys] or [keys.view.services]",
+    );
+}
+
+#[test]
+fn a_conflict_with_a_replay_key() {
+    assert_reported(
+        "key_conflict_with_replay.toml",
+        "3:18",
+        "in a replay, key \"P\" is bound to both timeline and replay_pause (by default); give one of them other keys in [keys] or [keys.replay]",
+    );
+}
+
+#[test]
+fn an_unknown_view_in_keys() {
+    assert_reported(
+        "unknown_key_view.toml",
+        "5:12",
+        "unknown table [keys.view.servcies]; the tables of [keys] are [keys.replay] and [keys.view.VIEW] for one of the views: overview, services, service_detail, tasks, task_detail, databases, alarms, alarm_detail, activity, timeline, fleet, diagnostics, logs",
+    );
+}
+
+#[test]
+fn a_key_in_a_view_where_its_command_does_nothing() {
+    assert_reported(
+        "key_in_wrong_view.toml",
+        "3:1",
+        "logs_follow acts in the logs view only, so [keys.view.services] cannot bind it; bind it in [keys] or [keys.view.logs]",
+    );
 }
 
 #[test]
@@ -1162,8 +1241,22 @@ fn the_config_schema_matches_what_the_loader_accepts() {
     let mut commands: Vec<String> = Command::ALL.iter().map(|c| c.name().to_string()).collect();
     commands.sort();
     assert_eq!(
-        schema_keys(&schema, "/properties/keys/properties"),
+        schema_keys(&schema, "/definitions/key_section/properties"),
         commands
+    );
+    // `[keys]`: the commands, `[keys.replay]` and `[keys.view.VIEW]`.
+    let mut keys = commands.clone();
+    keys.extend(["replay".to_string(), "view".to_string()]);
+    keys.sort();
+    assert_eq!(schema_keys(&schema, "/properties/keys/properties"), keys);
+    let mut views: Vec<String> = honban::config::keys::SECTIONS
+        .iter()
+        .filter_map(|(name, _)| name.strip_prefix("view.").map(str::to_string))
+        .collect();
+    views.sort();
+    assert_eq!(
+        schema_keys(&schema, "/properties/keys/properties/view/properties"),
+        views
     );
     assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
 }

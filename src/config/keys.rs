@@ -1,6 +1,15 @@
 //! Key bindings: the key syntax of the config file, the bindable commands and
 //! the keymap built from the defaults and the `[keys]` table.
 //!
+//! Bindings have a scope: global, one view, or a replay. `[keys]` binds a
+//! command where it acts (the logs view's keys in the logs view, the
+//! replay's in a replay, the others everywhere); `[keys.view.VIEW]` (e.g.
+//! `[keys.view.services]`, `[keys.view.logs]`) and `[keys.replay]` bind a
+//! command in that view (or in a replay) only, on top of its global keys. A key is looked up in the
+//! replay's bindings, then the view's, then the global ones, so one key may
+//! mean different commands in views that are never in use together; a key
+//! bound twice where both would apply is a conflict.
+//!
 //! Key syntax: a single character (`"q"`, `"G"`, `":"`, `"/"`, `"?"`; an
 //! uppercase letter implies shift), a named key (`enter`, `esc`, `tab`,
 //! `backtab`, `space`, `backspace`, `up`, `down`, `left`, `right`, `pageup`,
@@ -13,6 +22,7 @@ use std::fmt;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::Config;
+use crate::state::ViewKind;
 
 /// A short reminder of the key syntax, appended to key errors.
 pub const KEY_SYNTAX_HINT: &str = "keys look like \"q\", \"G\", \"?\", \"ctrl-r\", \"alt-x\", \"shift-up\", \
@@ -589,41 +599,238 @@ pub const CTRL_C: KeyBinding = KeyBinding {
     modifiers: KeyModifiers::CONTROL,
 };
 
-/// Which command each key runs.
+/// Where a binding acts: in every view, in one view, or in a replay.
+///
+/// A key is looked up in the replay's bindings (in a replay), then the
+/// view's, then the global ones; a key may so mean different commands in
+/// places that are never on screen together (two views, the logs view and
+/// a replay).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// Every view: the fallback of the others (`[keys]`).
+    Global,
+    /// One view (`[keys.view.services]`, `[keys.view.logs]`, ...).
+    View(ViewKind),
+    /// `honban replay`, whichever view it shows (`[keys.replay]`).
+    Replay,
+}
+
+/// The tables of `[keys]` (`[keys.view.NAME]`, `[keys.replay]`) by their
+/// path under `[keys]`, in the order error messages list them. (A view's
+/// table is under `view` because `[keys]` has commands named like views.)
+pub const SECTIONS: [(&str, Scope); 14] = [
+    ("view.overview", Scope::View(ViewKind::Overview)),
+    ("view.services", Scope::View(ViewKind::Services)),
+    ("view.service_detail", Scope::View(ViewKind::ServiceDetail)),
+    ("view.tasks", Scope::View(ViewKind::Tasks)),
+    ("view.task_detail", Scope::View(ViewKind::TaskDetail)),
+    ("view.databases", Scope::View(ViewKind::Databases)),
+    ("view.alarms", Scope::View(ViewKind::Alarms)),
+    ("view.alarm_detail", Scope::View(ViewKind::AlarmDetail)),
+    ("view.activity", Scope::View(ViewKind::Activity)),
+    ("view.timeline", Scope::View(ViewKind::Timeline)),
+    ("view.fleet", Scope::View(ViewKind::Fleet)),
+    ("view.diagnostics", Scope::View(ViewKind::Diagnostics)),
+    ("view.logs", Scope::View(ViewKind::Logs)),
+    ("replay", Scope::Replay),
+];
+
+impl Scope {
+    /// The `[keys.SECTION]` of a view or the replay (`None`: `[keys]`).
+    pub fn section(self) -> Option<&'static str> {
+        SECTIONS.iter().find(|(_, s)| *s == self).map(|(n, _)| *n)
+    }
+
+    /// The scope of a `[keys.SECTION]` name.
+    pub fn from_section(name: &str) -> Option<Scope> {
+        SECTIONS.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+    }
+
+    /// `the logs view`, `a replay`, for messages.
+    pub fn describe(self) -> String {
+        match self {
+            Scope::Global => "every view".to_string(),
+            Scope::Replay => "a replay".to_string(),
+            Scope::View(_) => format!(
+                "the {} view",
+                self.section()
+                    .and_then(|s| s.strip_prefix("view."))
+                    .unwrap_or("")
+                    .replace('_', " ")
+            ),
+        }
+    }
+
+    /// Whether the bindings of both scopes can be in use at once.
+    fn meets(self, other: Scope) -> bool {
+        match (self, other) {
+            (a, b) if a == b => true,
+            (Scope::Global, _) | (_, Scope::Global) => true,
+            // The logs view is not replayed.
+            (Scope::View(v), Scope::Replay) | (Scope::Replay, Scope::View(v)) => {
+                v != ViewKind::Logs
+            }
+            (Scope::View(_), Scope::View(_)) | (Scope::Replay, Scope::Replay) => false,
+        }
+    }
+}
+
+impl Command {
+    /// Where the command's `[keys]` entry (and its default keys) bind it:
+    /// the logs view's keys in the logs view, the replay's in a replay,
+    /// every other command everywhere.
+    pub fn home(self) -> Scope {
+        match self {
+            Command::LogsPause
+            | Command::LogsFollow
+            | Command::LogsErrors
+            | Command::LogsJump
+            | Command::LogsWrap => Scope::View(ViewKind::Logs),
+            c if c.is_replay() => Scope::Replay,
+            _ => Scope::Global,
+        }
+    }
+
+    /// Whether the command does anything in a replay (operations, ECS
+    /// Exec, refresh, notes and the logs view are refused there, so a
+    /// replay key may share their keys).
+    pub fn applies_in_replay(self) -> bool {
+        !(self.is_operation()
+            || matches!(
+                self,
+                Command::Exec | Command::Refresh | Command::Note | Command::Logs
+            )
+            || self.home() == Scope::View(ViewKind::Logs))
+    }
+
+    /// Whether `[keys.SECTION]` of `scope` may bind the command.
+    fn bindable_in(self, scope: Scope) -> bool {
+        let home = self.home();
+        home == scope
+            || (home == Scope::Global && (scope != Scope::Replay || self.applies_in_replay()))
+    }
+}
+
+/// Where keys are read: the view on screen, and whether it is a replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyContext {
+    pub view: ViewKind,
+    pub replay: bool,
+}
+
+impl KeyContext {
+    /// A view of the live console.
+    pub fn live(view: ViewKind) -> Self {
+        KeyContext {
+            view,
+            replay: false,
+        }
+    }
+
+    /// The scopes looked up, first to last.
+    pub fn scopes(self) -> impl Iterator<Item = Scope> {
+        [
+            self.replay.then_some(Scope::Replay),
+            Some(Scope::View(self.view)),
+            Some(Scope::Global),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// Whether `scope`'s bindings are looked up here.
+    pub fn has(self, scope: Scope) -> bool {
+        self.scopes().any(|s| s == scope)
+    }
+}
+
+/// The `[keys]` table as written: `command = keys` entries (each in the
+/// command's [`home`](Command::home) scope) and the `[keys.view.VIEW]` and
+/// `[keys.replay]` tables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeysConfig {
+    /// `command = keys` at the top of `[keys]`.
+    pub commands: BTreeMap<String, Vec<String>>,
+    /// The tables of `[keys]` by their path (`view.services`, `replay`):
+    /// their `command = keys` entries.
+    pub sections: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+}
+
+/// Which command each key runs, per scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keymap {
-    bindings: BTreeMap<Command, Vec<KeyBinding>>,
+    bindings: BTreeMap<(Scope, Command), Vec<KeyBinding>>,
+}
+
+/// Where a key of the file is: its `[keys.SECTION]` (`None`: `[keys]`) and
+/// its index in the command's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Origin {
+    pub section: Option<&'static str>,
+    pub index: usize,
+}
+
+/// One binding, for a conflict's message: `at` is `None` for a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bound {
+    pub command: Command,
+    pub scope: Scope,
+    pub at: Option<Origin>,
 }
 
 /// What is wrong with a `[keys]` table, with indices to find the place in
 /// the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum KeymapError {
-    /// A `[keys]` entry whose name is not a command.
-    UnknownCommand(String),
+    /// An entry whose name is not a command (in `[keys.SECTION]` when
+    /// `section` is set).
+    UnknownCommand {
+        section: Option<String>,
+        name: String,
+    },
+    /// A `[keys.SECTION]` that names no view.
+    UnknownSection(String),
     /// Key `index` of command `command` does not parse.
     BadKey {
+        section: Option<String>,
         command: String,
         index: usize,
         key: String,
         reason: String,
     },
-    /// The same key is bound to two commands. `index` is `Some` for keys
-    /// written in the file (the place to point at), `None` for defaults.
+    /// A command bound in a section where it does nothing.
+    Misplaced { section: String, command: Command },
+    /// A command bound both in `[keys]` and in the section of its scope.
+    Twice { section: String, command: Command },
+    /// The same key is bound to two commands where both are in use.
     Conflict {
         key: KeyBinding,
-        first: (Command, Option<usize>),
-        second: (Command, Option<usize>),
+        first: Bound,
+        second: Bound,
     },
 }
 
 impl fmt::Display for KeymapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let table = |section: &Option<String>| match section {
+            Some(s) => format!("[keys.{s}]"),
+            None => "[keys]".to_string(),
+        };
         match self {
-            KeymapError::UnknownCommand(name) => write!(
+            KeymapError::UnknownCommand { section, name } => write!(
                 f,
-                "unknown command \"{name}\" in [keys]; commands: {}",
+                "unknown command \"{name}\" in {}; commands: {}",
+                table(section),
                 Command::names().join(", ")
+            ),
+            KeymapError::UnknownSection(name) => write!(
+                f,
+                "unknown table [keys.{name}]; the tables of [keys] are [keys.replay] and [keys.view.VIEW] for one of the views: {}",
+                SECTIONS
+                    .iter()
+                    .filter_map(|(n, _)| n.strip_prefix("view."))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             KeymapError::BadKey {
                 command,
@@ -634,22 +841,63 @@ impl fmt::Display for KeymapError {
                 f,
                 "invalid key \"{key}\" for {command}: {reason}; {KEY_SYNTAX_HINT}"
             ),
+            KeymapError::Misplaced { section, command } => {
+                let home = command.home();
+                let where_ = match home.section() {
+                    Some(s) => format!("in [keys] or [keys.{s}]"),
+                    None => "in [keys] or a view's [keys.view.VIEW]".to_string(),
+                };
+                if home == Scope::Global {
+                    write!(
+                        f,
+                        "{command} does nothing in a replay, so [keys.{section}] cannot bind it; bind it {where_}"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "{command} acts in {} only, so [keys.{section}] cannot bind it; bind it {where_}",
+                        home.describe()
+                    )
+                }
+            }
+            KeymapError::Twice { section, command } => write!(
+                f,
+                "{command} is bound both in [keys] and in [keys.{section}]; keep one of them"
+            ),
             KeymapError::Conflict { key, first, second } => {
                 if *key == CTRL_C {
-                    let other = if first.0 == Command::Quit {
-                        second.0
+                    let other = if first.command == Command::Quit {
+                        second.command
                     } else {
-                        first.0
+                        first.command
                     };
                     return write!(f, "\"ctrl-c\" always quits and cannot be bound to {other}");
                 }
-                let describe = |(cmd, index): &(Command, Option<usize>)| match index {
-                    Some(_) => cmd.name().to_string(),
-                    None => format!("{} (by default)", cmd.name()),
+                let describe = |b: &Bound| match b.at {
+                    None => format!("{} (by default)", b.command),
+                    Some(Origin {
+                        section: Some(s), ..
+                    }) if Scope::from_section(s) != Some(b.command.home()) => {
+                        format!("{} in [keys.{s}]", b.command)
+                    }
+                    Some(_) => b.command.to_string(),
+                };
+                // Where both are in use: the narrower scope.
+                let place = if first.scope == Scope::Global {
+                    second.scope
+                } else {
+                    first.scope
+                };
+                let (prefix, tables) = match place.section() {
+                    Some(s) => (
+                        format!("in {}, ", place.describe()),
+                        format!("[keys] or [keys.{s}]"),
+                    ),
+                    None => (String::new(), "[keys]".to_string()),
                 };
                 write!(
                     f,
-                    "key \"{key}\" is bound to both {} and {}; give one of them other keys in [keys]",
+                    "{prefix}key \"{key}\" is bound to both {} and {}; give one of them other keys in {tables}",
                     describe(first),
                     describe(second)
                 )
@@ -668,7 +916,7 @@ impl Keymap {
                 .iter()
                 .filter_map(|k| KeyBinding::parse(k).ok())
                 .collect();
-            bindings.insert(cmd, keys);
+            bindings.insert((cmd.home(), cmd), keys);
         }
         Keymap { bindings }
     }
@@ -682,42 +930,98 @@ impl Keymap {
         build_keymap(&config.keys).map_err(|e| e.to_string())
     }
 
-    /// The command a key event runs, if any. Key releases run nothing;
-    /// `ctrl-c` is always [`Command::Quit`].
-    pub fn command_for(&self, ev: &KeyEvent) -> Option<Command> {
+    /// The command a key event runs in `ctx`, if any: the replay's
+    /// bindings first (in a replay), then the view's, then the global
+    /// ones. Key releases run nothing; `ctrl-c` is always
+    /// [`Command::Quit`].
+    pub fn command_for(&self, ev: &KeyEvent, ctx: KeyContext) -> Option<Command> {
         if ev.kind == KeyEventKind::Release {
             return None;
         }
         if CTRL_C.matches(ev) {
             return Some(Command::Quit);
         }
+        self.resolve(ctx, |k| k.matches(ev))
+    }
+
+    /// The command of the first scope of `ctx` with a key `hit` accepts.
+    fn resolve(&self, ctx: KeyContext, hit: impl Fn(&KeyBinding) -> bool) -> Option<Command> {
+        ctx.scopes().find_map(|scope| {
+            self.bindings
+                .iter()
+                .filter(|((s, _), _)| *s == scope)
+                .find(|(_, keys)| keys.iter().any(&hit))
+                .map(|((_, cmd), _)| *cmd)
+        })
+    }
+
+    /// The keys that run `cmd` in `ctx` (possibly none): the view's or the
+    /// replay's own first, then the global ones.
+    pub fn keys_for(&self, cmd: Command, ctx: KeyContext) -> Vec<KeyBinding> {
+        let mut keys: Vec<KeyBinding> = Vec::new();
+        for scope in ctx.scopes() {
+            for k in self.bindings.get(&(scope, cmd)).into_iter().flatten() {
+                let runs = *k == CTRL_C || self.resolve(ctx, |b| b == k) == Some(cmd);
+                if runs && !keys.contains(k) {
+                    keys.push(*k);
+                }
+            }
+        }
+        keys
+    }
+
+    /// The first key of `cmd` in `ctx`, as the help writes it: for hints
+    /// and messages that name a key.
+    pub fn key_for(&self, cmd: Command, ctx: KeyContext) -> Option<String> {
+        self.keys_for(cmd, ctx).first().map(ToString::to_string)
+    }
+
+    /// The keys of a command in its [`home`](Command::home) scope (where
+    /// `[keys]` binds it), whether or not that scope is in use.
+    pub fn home_keys(&self, cmd: Command) -> &[KeyBinding] {
+        self.bindings
+            .get(&(cmd.home(), cmd))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Rows for the help overlay: each command's keys in its home scope
+    /// joined with ", " and the description, in [`Command::ALL`] order.
+    pub fn help_rows(&self) -> Vec<(String, &'static str)> {
         Command::ALL
             .into_iter()
-            .find(|cmd| self.keys_for(*cmd).iter().any(|k| k.matches(ev)))
+            .map(|cmd| (join(self.home_keys(cmd)), cmd.description()))
+            .collect()
     }
 
-    /// The keys of a command (possibly none).
-    pub fn keys_for(&self, cmd: Command) -> &[KeyBinding] {
-        self.bindings.get(&cmd).map(Vec::as_slice).unwrap_or(&[])
-    }
-
-    /// Rows for the help overlay: the keys joined with ", " and the
-    /// description, in [`Command::ALL`] order.
-    pub fn help_rows(&self) -> Vec<(String, &'static str)> {
-        self.help_rows_of(|_| true)
-    }
-
-    /// [`help_rows`](Self::help_rows) of the commands `keep` keeps.
-    pub fn help_rows_of(&self, keep: impl Fn(Command) -> bool) -> Vec<(String, &'static str)> {
+    /// The help's rows in `ctx` for the commands `keep` keeps: the keys
+    /// that run each there (a command of a scope not in use, like the
+    /// logs view's, shows the keys it has in its own).
+    pub fn help_rows_of(
+        &self,
+        ctx: KeyContext,
+        keep: impl Fn(Command) -> bool,
+    ) -> Vec<(String, &'static str)> {
         Command::ALL
             .into_iter()
             .filter(|c| keep(*c))
             .map(|cmd| {
-                let keys: Vec<String> = self.keys_for(cmd).iter().map(|k| k.to_string()).collect();
-                (keys.join(", "), cmd.description())
+                let keys = if ctx.has(cmd.home()) {
+                    join(&self.keys_for(cmd, ctx))
+                } else {
+                    join(self.home_keys(cmd))
+                };
+                (keys, cmd.description())
             })
             .collect()
     }
+}
+
+fn join(keys: &[KeyBinding]) -> String {
+    keys.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Default for Keymap {
@@ -726,30 +1030,78 @@ impl Default for Keymap {
     }
 }
 
+/// Keys, each with its place in the file (`None`: a default).
+type Placed = Vec<(KeyBinding, Option<Origin>)>;
+
+/// The parsed keys of one entry, each with its place in the file.
+fn parse_entry(
+    section: Option<&'static str>,
+    name: &str,
+    keys: &[String],
+) -> Result<Placed, KeymapError> {
+    keys.iter()
+        .enumerate()
+        .map(|(index, key)| {
+            KeyBinding::parse(key)
+                .map(|b| (b, Some(Origin { section, index })))
+                .map_err(|reason| KeymapError::BadKey {
+                    section: section.map(str::to_string),
+                    command: name.to_string(),
+                    index,
+                    key: key.clone(),
+                    reason,
+                })
+        })
+        .collect()
+}
+
 /// Builds the keymap of a `[keys]` table, reporting the first mistake.
-pub(crate) fn build_keymap(user: &BTreeMap<String, Vec<String>>) -> Result<Keymap, KeymapError> {
-    let mut user_keys: BTreeMap<Command, Vec<(KeyBinding, usize)>> = BTreeMap::new();
-    for (name, keys) in user {
-        let cmd =
-            Command::from_name(name).ok_or_else(|| KeymapError::UnknownCommand(name.clone()))?;
-        let mut parsed = Vec::with_capacity(keys.len());
-        for (index, key) in keys.iter().enumerate() {
-            let binding = KeyBinding::parse(key).map_err(|reason| KeymapError::BadKey {
-                command: name.clone(),
-                index,
-                key: key.clone(),
-                reason,
+///
+/// A conflict is the same key bound to two commands whose scopes are in
+/// use together ([`Scope::meets`]); a replay binding does not conflict
+/// with a command that does nothing in a replay.
+pub(crate) fn build_keymap(user: &KeysConfig) -> Result<Keymap, KeymapError> {
+    // The user's entries: (scope, command) → keys with their places.
+    let mut entries: BTreeMap<(Scope, Command), Placed> = BTreeMap::new();
+    for (name, keys) in &user.commands {
+        let cmd = Command::from_name(name).ok_or_else(|| KeymapError::UnknownCommand {
+            section: None,
+            name: name.clone(),
+        })?;
+        entries.insert((cmd.home(), cmd), parse_entry(None, name, keys)?);
+    }
+    for (section, table) in &user.sections {
+        let Some((section, scope)) = SECTIONS.iter().find(|(n, _)| n == section).copied() else {
+            return Err(KeymapError::UnknownSection(section.clone()));
+        };
+        for (name, keys) in table {
+            let cmd = Command::from_name(name).ok_or_else(|| KeymapError::UnknownCommand {
+                section: Some(section.to_string()),
+                name: name.clone(),
             })?;
-            parsed.push((binding, index));
+            if !cmd.bindable_in(scope) {
+                return Err(KeymapError::Misplaced {
+                    section: section.to_string(),
+                    command: cmd,
+                });
+            }
+            if cmd.home() == scope && user.commands.contains_key(name) {
+                return Err(KeymapError::Twice {
+                    section: section.to_string(),
+                    command: cmd,
+                });
+            }
+            entries.insert((scope, cmd), parse_entry(Some(section), name, keys)?);
         }
-        user_keys.insert(cmd, parsed);
     }
 
-    let mut bindings: BTreeMap<Command, Vec<KeyBinding>> = BTreeMap::new();
-    let mut owner: HashMap<KeyBinding, (Command, Option<usize>)> = HashMap::new();
+    // Every command in its home scope (the user's keys or the defaults),
+    // in the help's order, then the sections' extra bindings.
+    let mut order: Vec<((Scope, Command), Placed)> = Vec::new();
     for cmd in Command::ALL {
-        let mut keys: Vec<(KeyBinding, Option<usize>)> = match user_keys.get(&cmd) {
-            Some(list) => list.iter().map(|(k, i)| (*k, Some(*i))).collect(),
+        let at = (cmd.home(), cmd);
+        let mut keys = match entries.remove(&at) {
+            Some(list) => list,
             None => cmd
                 .default_keys()
                 .iter()
@@ -760,26 +1112,57 @@ pub(crate) fn build_keymap(user: &BTreeMap<String, Vec<String>>) -> Result<Keyma
         if cmd == Command::Quit && !keys.iter().any(|(k, _)| *k == CTRL_C) {
             keys.push((CTRL_C, None));
         }
+        order.push((at, keys));
+    }
+    order.extend(entries);
+
+    let mut bindings: BTreeMap<(Scope, Command), Vec<KeyBinding>> = BTreeMap::new();
+    let mut owners: HashMap<KeyBinding, Vec<Bound>> = HashMap::new();
+    for ((scope, cmd), keys) in order {
         let mut list: Vec<KeyBinding> = Vec::with_capacity(keys.len());
-        for (key, index) in keys {
-            match owner.get(&key) {
-                Some((other, _)) if *other == cmd => continue,
-                Some(first) => {
-                    return Err(KeymapError::Conflict {
-                        key,
-                        first: *first,
-                        second: (cmd, index),
-                    });
-                }
-                None => {
-                    owner.insert(key, (cmd, index));
-                    list.push(key);
-                }
+        for (key, at) in keys {
+            if list.contains(&key) {
+                continue;
             }
+            let this = Bound {
+                command: cmd,
+                scope,
+                at,
+            };
+            let seen = owners.entry(key).or_default();
+            if let Some(first) = seen.iter().find(|b| clash(key, b, &this)) {
+                return Err(KeymapError::Conflict {
+                    key,
+                    first: *first,
+                    second: this,
+                });
+            }
+            seen.push(this);
+            list.push(key);
         }
-        bindings.insert(cmd, list);
+        bindings.insert((scope, cmd), list);
     }
     Ok(Keymap { bindings })
+}
+
+/// Whether two bindings of `key` cannot both stand.
+fn clash(key: KeyBinding, a: &Bound, b: &Bound) -> bool {
+    if a.command == b.command {
+        return false;
+    }
+    if key == CTRL_C {
+        return true;
+    }
+    if !a.scope.meets(b.scope) {
+        return false;
+    }
+    // In a replay the replay's key wins over a command refused there.
+    match (a.scope, b.scope) {
+        (Scope::Replay, Scope::Replay) => true,
+        (Scope::Replay, _) => b.command.applies_in_replay(),
+        (_, Scope::Replay) => a.command.applies_in_replay(),
+        _ => true,
+    }
 }
 
 #[cfg(test)]
@@ -957,10 +1340,49 @@ mod tests {
         assert_eq!(Command::from_name("nope"), None);
     }
 
+    const SERVICES: KeyContext = KeyContext {
+        view: ViewKind::Services,
+        replay: false,
+    };
+    const LOGS: KeyContext = KeyContext {
+        view: ViewKind::Logs,
+        replay: false,
+    };
+    const REPLAY: KeyContext = KeyContext {
+        view: ViewKind::Services,
+        replay: true,
+    };
+
+    fn key(text: &str) -> KeyBinding {
+        KeyBinding::parse(text).expect(text)
+    }
+
+    /// The event a terminal sends for a key of the config syntax.
+    fn press(text: &str) -> KeyEvent {
+        let k = key(text);
+        ev(k.code, k.modifiers)
+    }
+
+    /// `[keys]` entries, then `[keys.SECTION]` entries.
+    fn config(commands: &[(&str, &[&str])], sections: &[(&str, &str, &[&str])]) -> KeysConfig {
+        let list = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        let mut c = KeysConfig::default();
+        for (name, keys) in commands {
+            c.commands.insert(name.to_string(), list(keys));
+        }
+        for (section, name, keys) in sections {
+            c.sections
+                .entry(section.to_string())
+                .or_default()
+                .insert(name.to_string(), list(keys));
+        }
+        c
+    }
+
     #[test]
     fn default_keymap() {
         let map = Keymap::defaults();
-        assert_eq!(build_keymap(&BTreeMap::new()), Ok(map.clone()));
+        assert_eq!(build_keymap(&KeysConfig::default()), Ok(map.clone()));
         let cases = [
             (KeyCode::Char('q'), KeyModifiers::NONE, Command::Quit),
             (KeyCode::Char('c'), KeyModifiers::CONTROL, Command::Quit),
@@ -986,45 +1408,256 @@ mod tests {
             (KeyCode::Char('0'), KeyModifiers::NONE, Command::Fleet),
         ];
         for (code, modifiers, cmd) in cases {
-            assert_eq!(map.command_for(&ev(code, modifiers)), Some(cmd), "{code:?}");
+            for ctx in [SERVICES, LOGS, REPLAY] {
+                assert_eq!(
+                    map.command_for(&ev(code, modifiers), ctx),
+                    Some(cmd),
+                    "{code:?}"
+                );
+            }
         }
-        assert_eq!(
-            map.command_for(&ev(KeyCode::Char('z'), KeyModifiers::NONE)),
-            None
-        );
+        assert_eq!(map.command_for(&press("z"), SERVICES), None);
         let release = KeyEvent {
             code: KeyCode::Char('q'),
             modifiers: KeyModifiers::NONE,
             kind: KeyEventKind::Release,
             state: KeyEventState::NONE,
         };
-        assert_eq!(map.command_for(&release), None);
+        assert_eq!(map.command_for(&release, SERVICES), None);
+    }
+
+    #[test]
+    fn the_logs_and_replay_keys_act_in_their_scope_only() {
+        let map = Keymap::defaults();
+        // The logs view's keys: there only.
+        assert_eq!(
+            map.command_for(&press("f"), LOGS),
+            Some(Command::LogsFollow)
+        );
+        assert_eq!(
+            map.command_for(&press("space"), LOGS),
+            Some(Command::LogsPause)
+        );
+        assert_eq!(map.command_for(&press("f"), SERVICES), None);
+        assert_eq!(map.command_for(&press("space"), REPLAY), None);
+        // The replay's keys: in a replay only.
+        assert_eq!(
+            map.command_for(&press("P"), REPLAY),
+            Some(Command::ReplayPause)
+        );
+        assert_eq!(
+            map.command_for(&press("]"), REPLAY),
+            Some(Command::ReplayNextEvent)
+        );
+        assert_eq!(map.command_for(&press("P"), SERVICES), None);
+        assert_eq!(map.command_for(&press("["), LOGS), None);
+        // Global keys everywhere.
+        assert_eq!(map.command_for(&press("s"), LOGS), Some(Command::Scale));
+        // Hints name the keys that act where they are asked for.
+        assert_eq!(map.key_for(Command::LogsWrap, LOGS).as_deref(), Some("w"));
+        assert_eq!(map.key_for(Command::LogsWrap, SERVICES), None);
+        assert_eq!(
+            map.key_for(Command::ReplaySeek, REPLAY).as_deref(),
+            Some("@")
+        );
+        assert_eq!(map.key_for(Command::ReplaySeek, SERVICES), None);
+        assert_eq!(map.key_for(Command::Quit, LOGS).as_deref(), Some("q"));
+    }
+
+    #[test]
+    fn a_view_section_binds_a_command_in_that_view_on_top_of_its_global_keys() {
+        let map = build_keymap(&config(&[], &[("view.services", "exec", &["e"])])).expect("keymap");
+        assert_eq!(map.command_for(&press("e"), SERVICES), Some(Command::Exec));
+        assert_eq!(map.command_for(&press("x"), SERVICES), Some(Command::Exec));
+        // In the logs view `e` is still the errors filter; elsewhere nothing.
+        assert_eq!(
+            map.command_for(&press("e"), LOGS),
+            Some(Command::LogsErrors)
+        );
+        let tasks = KeyContext::live(ViewKind::Tasks);
+        assert_eq!(map.command_for(&press("e"), tasks), None);
+        // The view's own key comes first in its hints.
+        assert_eq!(map.key_for(Command::Exec, SERVICES).as_deref(), Some("e"));
+        assert_eq!(map.key_for(Command::Exec, tasks).as_deref(), Some("x"));
+        // `[keys.view.logs]` is the same as the flat entry for the logs keys.
+        let a = build_keymap(&config(&[("logs_follow", &["L"])], &[])).expect("flat");
+        let b =
+            build_keymap(&config(&[], &[("view.logs", "logs_follow", &["L"])])).expect("section");
+        assert_eq!(a, b);
+        // A replay key of a global command: in a replay only.
+        let map = build_keymap(&config(&[], &[("replay", "timeline", &["T"])])).expect("replay");
+        assert_eq!(
+            map.command_for(&press("T"), REPLAY),
+            Some(Command::Timeline)
+        );
+        assert_eq!(map.command_for(&press("T"), SERVICES), None);
+    }
+
+    #[test]
+    fn replay_keys_no_longer_reserve_their_keys_in_the_console() {
+        // `P` for a command that does nothing in a replay: fine, and the
+        // replay's pause wins in a replay.
+        let map = build_keymap(&config(&[("restart", &["P"])], &[])).expect("keymap");
+        assert_eq!(
+            map.command_for(&press("P"), SERVICES),
+            Some(Command::Restart)
+        );
+        assert_eq!(
+            map.command_for(&press("P"), REPLAY),
+            Some(Command::ReplayPause)
+        );
+        assert_eq!(map.key_for(Command::Restart, REPLAY), None);
+        assert_eq!(
+            map.key_for(Command::Restart, SERVICES).as_deref(),
+            Some("P")
+        );
+        // `[` in the logs view (never replayed) is fine too.
+        let map = build_keymap(&config(&[], &[("view.logs", "top", &["["])])).expect("logs");
+        assert_eq!(map.command_for(&press("["), LOGS), Some(Command::Top));
+        assert_eq!(
+            map.command_for(&press("["), REPLAY),
+            Some(Command::ReplayPreviousEvent)
+        );
+        // Two views may give one key to different commands.
+        let map = build_keymap(&config(
+            &[],
+            &[
+                ("view.services", "exec", &["e"]),
+                ("view.tasks", "copy", &["e"]),
+            ],
+        ))
+        .expect("two views");
+        let tasks = KeyContext::live(ViewKind::Tasks);
+        assert_eq!(map.command_for(&press("e"), tasks), Some(Command::Copy));
+        assert_eq!(map.command_for(&press("e"), SERVICES), Some(Command::Exec));
+    }
+
+    #[test]
+    fn conflicts_are_per_scope() {
+        let conflict = |c: &KeysConfig| match build_keymap(c) {
+            Err(e @ KeymapError::Conflict { .. }) => e.to_string(),
+            other => panic!("{other:?}"),
+        };
+        // A global key and the logs view's: both in use in the logs view.
+        assert_eq!(
+            conflict(&config(&[("fleet", &["0", "f"])], &[])),
+            "in the logs view, key \"f\" is bound to both fleet and logs_follow (by default); \
+             give one of them other keys in [keys] or [keys.view.logs]"
+        );
+        // A view's key and a global one.
+        assert_eq!(
+            conflict(&config(&[], &[("view.services", "exec", &["s"])])),
+            "in the services view, key \"s\" is bound to both scale (by default) and \
+             exec in [keys.view.services]; give one of them other keys in [keys] or [keys.view.services]"
+        );
+        // A replay key and a global command that works in a replay.
+        assert_eq!(
+            conflict(&config(&[("timeline", &["P"])], &[])),
+            "in a replay, key \"P\" is bound to both timeline and replay_pause (by default); \
+             give one of them other keys in [keys] or [keys.replay]"
+        );
+        // A view's key and a replay key (the view is replayed).
+        assert!(
+            conflict(&config(&[], &[("view.services", "timeline", &["P"])]))
+                .starts_with("in a replay, key \"P\" is bound to both")
+        );
+        // Two keys inside one view.
+        assert!(
+            conflict(&config(&[], &[("view.logs", "logs_wrap", &["f"])]))
+                .starts_with("in the logs view, key \"f\" is bound to both logs_follow")
+        );
+        // The place of the conflict is the one written in the file.
+        let Err(KeymapError::Conflict { second, .. }) =
+            build_keymap(&config(&[], &[("view.services", "exec", &["x", "s"])]))
+        else {
+            panic!("conflict");
+        };
+        assert_eq!(
+            second.at,
+            Some(Origin {
+                section: Some("view.services"),
+                index: 1
+            })
+        );
+        // ctrl-c, in a section too.
+        assert_eq!(
+            build_keymap(&config(&[], &[("replay", "replay_pause", &["ctrl-c"])]))
+                .map_err(|e| e.to_string()),
+            Err("\"ctrl-c\" always quits and cannot be bound to replay_pause".to_string())
+        );
+    }
+
+    #[test]
+    fn section_mistakes_are_reported() {
+        let err = |c: &KeysConfig| build_keymap(c).expect_err("error").to_string();
+        assert!(
+            err(&config(&[], &[("view.servcies", "exec", &["e"])])).starts_with(
+                "unknown table [keys.view.servcies]; the tables of [keys] are [keys.replay] and \
+                 [keys.view.VIEW] for one of the views: overview, services,"
+            )
+        );
+        assert!(
+            err(&config(&[], &[("view.logs", "reload", &["e"])]))
+                .starts_with("unknown command \"reload\" in [keys.view.logs]; commands: quit,")
+        );
+        assert_eq!(
+            err(&config(&[], &[("view.services", "logs_follow", &["F"])])),
+            "logs_follow acts in the logs view only, so [keys.view.services] cannot bind it; \
+             bind it in [keys] or [keys.view.logs]"
+        );
+        assert_eq!(
+            err(&config(&[], &[("replay", "scale", &["S"])])),
+            "scale does nothing in a replay, so [keys.replay] cannot bind it; \
+             bind it in [keys] or a view's [keys.view.VIEW]"
+        );
+        assert_eq!(
+            err(&config(
+                &[("logs_pause", &["p"])],
+                &[("view.logs", "logs_pause", &["P"])]
+            )),
+            "logs_pause is bound both in [keys] and in [keys.view.logs]; keep one of them"
+        );
+        assert_eq!(
+            build_keymap(&config(&[], &[("view.logs", "logs_jump", &["f99"])])),
+            Err(KeymapError::BadKey {
+                section: Some("view.logs".into()),
+                command: "logs_jump".into(),
+                index: 0,
+                key: "f99".into(),
+                reason: "there is no function key \"f99\" (f1 to f12)".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn help_rows_in_a_context() {
+        let map = build_keymap(&config(&[], &[("view.services", "exec", &["e"])])).expect("keymap");
+        let exec = |ctx| {
+            map.help_rows_of(ctx, |c| c == Command::Exec)
+                .first()
+                .map(|(k, _)| k.clone())
+        };
+        assert_eq!(exec(SERVICES).as_deref(), Some("e, x"));
+        assert_eq!(exec(LOGS).as_deref(), Some("x"));
+        // The logs view's keys are shown (as they are in the logs view)
+        // from any view.
+        let pause = map.help_rows_of(SERVICES, |c| c == Command::LogsPause);
+        assert_eq!(pause, [("space".to_string(), "Logs: pause")]);
     }
 
     #[test]
     fn user_keys_replace_the_defaults_of_their_command() {
-        let mut user = BTreeMap::new();
-        user.insert(
-            "refresh".to_string(),
-            vec!["L".to_string(), "f5".to_string()],
-        );
-        user.insert("quit".to_string(), vec!["ctrl-q".to_string()]);
+        let user = config(&[("refresh", &["L", "f5"]), ("quit", &["ctrl-q"])], &[]);
         let map = build_keymap(&user).expect("keymap");
         assert_eq!(
-            map.command_for(&ev(KeyCode::Char('L'), KeyModifiers::NONE)),
+            map.command_for(&press("L"), SERVICES),
             Some(Command::Refresh)
         );
-        assert_eq!(
-            map.command_for(&ev(KeyCode::Char('r'), KeyModifiers::CONTROL)),
-            None
-        );
-        assert_eq!(
-            map.command_for(&ev(KeyCode::Char('q'), KeyModifiers::NONE)),
-            None
-        );
+        assert_eq!(map.command_for(&press("ctrl-r"), SERVICES), None);
+        assert_eq!(map.command_for(&press("q"), SERVICES), None);
         // ctrl-c always quits, and the help shows it.
         assert_eq!(
-            map.command_for(&ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            map.command_for(&press("ctrl-c"), SERVICES),
             Some(Command::Quit)
         );
         let rows = map.help_rows();
@@ -1046,21 +1679,31 @@ mod tests {
 
     #[test]
     fn conflicts_and_mistakes_are_reported() {
-        let one = |name: &str, keys: &[&str]| {
-            let mut user = BTreeMap::new();
-            user.insert(
-                name.to_string(),
-                keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
-            );
-            build_keymap(&user)
-        };
+        let one = |name: &str, keys: &[&str]| build_keymap(&config(&[(name, keys)], &[]));
         assert_eq!(
             one("overview", &["1", "g"]),
             Err(KeymapError::Conflict {
-                key: KeyBinding::parse("g").expect("g"),
-                first: (Command::Top, None),
-                second: (Command::Overview, Some(1)),
+                key: key("g"),
+                first: Bound {
+                    command: Command::Top,
+                    scope: Scope::Global,
+                    at: None
+                },
+                second: Bound {
+                    command: Command::Overview,
+                    scope: Scope::Global,
+                    at: Some(Origin {
+                        section: None,
+                        index: 1
+                    })
+                },
             })
+        );
+        assert_eq!(
+            one("overview", &["1", "g"]).map_err(|e| e.to_string()),
+            Err("key \"g\" is bound to both top (by default) and overview; \
+                 give one of them other keys in [keys]"
+                .to_string())
         );
         let err = one("refresh", &["ctrl-c"]).expect_err("ctrl-c");
         assert_eq!(
@@ -1075,6 +1718,7 @@ mod tests {
         assert_eq!(
             one("help", &["?", "f99"]),
             Err(KeymapError::BadKey {
+                section: None,
                 command: "help".into(),
                 index: 1,
                 key: "f99".into(),
@@ -1085,6 +1729,6 @@ mod tests {
         assert!(one("help", &["?", "?", "f1"]).is_ok());
         // Unbinding is allowed.
         let map = one("help", &[]).expect("unbound");
-        assert!(map.keys_for(Command::Help).is_empty());
+        assert!(map.keys_for(Command::Help, SERVICES).is_empty());
     }
 }

@@ -18,7 +18,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use unicode_width::UnicodeWidthChar;
 
-use super::keys::{self, Command, KeymapError};
+use super::keys::{self, KeymapError, KeysConfig};
 use super::theme;
 use super::{Config, DEFAULT_CONFIG, RefreshIntervals, Source};
 
@@ -783,21 +783,50 @@ impl<'i> Checker<'_, 'i> {
         let Err(err) = keys::build_keymap(&config.keys) else {
             return Ok(());
         };
-        let table = get(self.doc, "keys").and_then(|(_, v)| as_table(v));
-        let key_span = |name: &str| table.and_then(|t| get(t, name)).map(|(k, _)| k);
-        let entry_span = |name: &str, index: usize| {
-            let (_, value) = table.and_then(|t| get(t, name))?;
+        let keys_table = get(self.doc, "keys").and_then(|(_, v)| as_table(v));
+        // The table at a path under `[keys]` (`view.services`), or
+        // `[keys]` itself.
+        let table = |section: Option<&str>| {
+            section
+                .into_iter()
+                .flat_map(|s| s.split('.'))
+                .try_fold(keys_table?, |t, name| {
+                    get(t, name).and_then(|(_, v)| as_table(v))
+                })
+        };
+        let key_span = |section: Option<&str>, name: &str| {
+            table(section).and_then(|t| get(t, name)).map(|(k, _)| k)
+        };
+        let entry_span = |section: Option<&str>, name: &str, index: usize| {
+            let (_, value) = table(section).and_then(|t| get(t, name))?;
             match value.get_ref() {
                 DeValue::Array(items) => items.get(index).map(Spanned::span),
                 _ => Some(value.span()),
             }
         };
         let span = match &err {
-            KeymapError::UnknownCommand(name) => key_span(name),
-            KeymapError::BadKey { command, index, .. } => entry_span(command, *index),
+            KeymapError::UnknownCommand { section, name } => key_span(section.as_deref(), name),
+            KeymapError::UnknownSection(path) => {
+                // The last name of the path, in the table that holds it.
+                let (parent, name) = match path.rsplit_once('.') {
+                    Some((p, n)) => (Some(p), n),
+                    None => (None, path.as_str()),
+                };
+                key_span(parent, name)
+            }
+            KeymapError::BadKey {
+                section,
+                command,
+                index,
+                ..
+            } => entry_span(section.as_deref(), command, *index),
+            KeymapError::Misplaced { section, command }
+            | KeymapError::Twice { section, command } => key_span(Some(section), command.name()),
             KeymapError::Conflict { first, second, .. } => {
-                let (cmd, index) = if second.1.is_some() { second } else { first };
-                index.and_then(|i| entry_span(Command::name(*cmd), i))
+                let bound = if second.at.is_some() { second } else { first };
+                bound
+                    .at
+                    .and_then(|at| entry_span(at.section, bound.command.name(), at.index))
             }
         };
         let span = span.or_else(|| get(self.doc, "keys").map(|(k, _)| k));
@@ -844,42 +873,97 @@ fn inherit_refresh(config: &mut Config, doc: &DeTable<'_>) {
 // ------------------------------------------------------------ serde helpers
 
 /// Deserializes the `[keys]` table, whose values are a key or a list of
-/// keys (`quit = "q"` or `quit = ["q", "ctrl-c"]`).
-pub(crate) fn key_lists<'de, D>(deserializer: D) -> Result<BTreeMap<String, Vec<String>>, D::Error>
+/// keys (`quit = "q"` or `quit = ["q", "ctrl-c"]`), or tables of such
+/// entries (`[keys.replay]`, `[keys.view.services]`), kept by their path.
+pub(crate) fn key_tables<'de, D>(deserializer: D) -> Result<KeysConfig, D::Error>
 where
     D: Deserializer<'de>,
 {
-    let map: BTreeMap<String, KeyList> = BTreeMap::deserialize(deserializer)?;
-    Ok(map.into_iter().map(|(k, v)| (k, v.0)).collect())
+    fn flatten(keys: &mut KeysConfig, path: &str, table: BTreeMap<String, KeyNode>) {
+        for (name, node) in table {
+            match node {
+                KeyNode::Keys(list) if path.is_empty() => {
+                    keys.commands.insert(name, list);
+                }
+                KeyNode::Keys(list) => {
+                    keys.sections
+                        .entry(path.to_string())
+                        .or_default()
+                        .insert(name, list);
+                }
+                KeyNode::Table(t) if path.is_empty() => flatten(keys, &name, t),
+                KeyNode::Table(t) => flatten(keys, &format!("{path}.{name}"), t),
+            }
+        }
+    }
+    let map: BTreeMap<String, KeyNode> = BTreeMap::deserialize(deserializer)?;
+    let mut keys = KeysConfig::default();
+    flatten(&mut keys, "", map);
+    Ok(keys)
+}
+
+/// A value in `[keys]`: keys, or a table.
+enum KeyNode {
+    Keys(Vec<String>),
+    Table(BTreeMap<String, KeyNode>),
+}
+
+impl<'de> Deserialize<'de> for KeyNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyNodeVisitor;
+
+        impl<'de> Visitor<'de> for KeyNodeVisitor {
+            type Value = KeyNode;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key name or a list of key names")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyNode, E> {
+                KeyListVisitor.visit_str(v).map(|l| KeyNode::Keys(l.0))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<KeyNode, A::Error> {
+                KeyListVisitor.visit_seq(seq).map(|l| KeyNode::Keys(l.0))
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<KeyNode, A::Error> {
+                BTreeMap::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(KeyNode::Table)
+            }
+        }
+
+        deserializer.deserialize_any(KeyNodeVisitor)
+    }
 }
 
 struct KeyList(Vec<String>);
 
 impl<'de> Deserialize<'de> for KeyList {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyListVisitor;
-
-        impl<'de> Visitor<'de> for KeyListVisitor {
-            type Value = KeyList;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key name or a list of key names")
-            }
-
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyList, E> {
-                Ok(KeyList(vec![v.to_string()]))
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KeyList, A::Error> {
-                let mut keys = Vec::new();
-                while let Some(key) = seq.next_element::<String>()? {
-                    keys.push(key);
-                }
-                Ok(KeyList(keys))
-            }
-        }
-
         deserializer.deserialize_any(KeyListVisitor)
+    }
+}
+
+struct KeyListVisitor;
+
+impl<'de> Visitor<'de> for KeyListVisitor {
+    type Value = KeyList;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key name or a list of key names")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyList, E> {
+        Ok(KeyList(vec![v.to_string()]))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KeyList, A::Error> {
+        let mut keys = Vec::new();
+        while let Some(key) = seq.next_element::<String>()? {
+            keys.push(key);
+        }
+        Ok(KeyList(keys))
     }
 }
 

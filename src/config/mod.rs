@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub use keys::{Command, KeyBinding, Keymap};
+pub use keys::{Command, KeyBinding, KeyContext, Keymap, KeysConfig, Scope};
 pub use load::{ConfigError, LoadedConfig, load_config, parse_config, validate_environment_name};
 pub use theme::{Theme, load_theme, theme_names};
 
@@ -37,9 +37,10 @@ pub struct Config {
     #[serde(default)]
     pub refresh: RefreshIntervals,
     /// Key bindings: command name → list of keys (replaces the default keys
-    /// of that command). A single key may be written without the list.
-    #[serde(default, deserialize_with = "load::key_lists")]
-    pub keys: std::collections::BTreeMap<String, Vec<String>>,
+    /// of that command), and `[keys.VIEW]` tables of a view's own bindings.
+    /// A single key may be written without the list.
+    #[serde(default, deserialize_with = "load::key_tables")]
+    pub keys: keys::KeysConfig,
     #[serde(default, rename = "environment")]
     pub environments: Vec<EnvironmentConfig>,
     // --- logs

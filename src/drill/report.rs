@@ -163,7 +163,15 @@ impl Report {
             score: 0,
             debrief: s.debrief.clone(),
         };
-        r.faster = faster(&r, d);
+        // The key that opens a row's detail, as the operator has it bound.
+        let select = state
+            .keymap
+            .key_for(
+                crate::config::keys::Command::Select,
+                crate::config::keys::KeyContext::live(crate::state::ViewKind::Alarms),
+            )
+            .unwrap_or_else(|| "select (no key bound)".to_string());
+        r.faster = faster(&r, d, &select);
         r.score = score(&r);
         Some(r)
     }
@@ -396,7 +404,8 @@ fn attempts(s: &Scenario, activity: &[&Activity]) -> Vec<Attempt> {
 }
 
 /// Where the response lost time, from what was recorded.
-fn faster(r: &Report, d: &Drill) -> Vec<String> {
+/// `select` is the key that opens a row's detail.
+fn faster(r: &Report, d: &Drill, select: &str) -> Vec<String> {
     let mut out = Vec::new();
     let hint = d.scenario.hint.as_deref().map(one_line);
     let affected = d.scenario.affected().join(", ");
@@ -411,12 +420,12 @@ fn faster(r: &Report, d: &Drill) -> Vec<String> {
         (Some((look, ..)), Some(det)) if (*look - det).num_seconds() > 90 => {
             out.push(format!(
                 "{} passed between the detection and the first look at {affected}: \
-                 from the alarm, enter opens its detail and the resource behind it.",
+                 from the alarm, {select} opens its detail and the resource behind it.",
                 format_duration(*look - det)
             ));
         }
         (None, _) if r.impact.is_some() && !affected.is_empty() => out.push(format!(
-            "You never opened {affected}: the detail (enter on its row) shows its \
+            "You never opened {affected}: the detail ({select} on its row) shows its \
              deployments, events and tasks."
         )),
         _ => {}

@@ -109,12 +109,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if rows.is_empty() {
         let text = vec![
             Line::styled("no operations yet", theme.dim),
-            Line::styled(
-                "from a service: s scale · A bounds · i image · b rollback · r restart; \
-                 from a database: n snapshot · F reboot; from an alarm: m mute; from a \
-                 task: ctrl-k stop · x exec (a shell)",
-                theme.dim,
-            ),
+            Line::styled(operation_keys(state), theme.dim),
             Line::styled(
                 format!(
                     "audit log: {}",
@@ -309,5 +304,88 @@ fn past_status(r: &Record, theme: &Theme) -> (String, Style) {
         (_, Some(Outcome::Error)) => ("FAILED".to_string(), theme.critical),
         (_, Some(Outcome::Unknown)) => ("UNKNOWN".to_string(), theme.critical),
         (_, None) => ("?".to_string(), theme.dim),
+    }
+}
+
+/// Where the operations start, with their keys in those views (from the
+/// keymap: a remapped key shows as remapped; an unbound one is left out).
+fn operation_keys(state: &State) -> String {
+    use crate::config::keys::{Command, KeyContext};
+    let place = |view: ViewKind, what: &str, ops: &[(Command, &str)]| {
+        let ctx = KeyContext::live(view);
+        let keys: Vec<String> = ops
+            .iter()
+            .filter_map(|(cmd, name)| {
+                state
+                    .keymap
+                    .key_for(*cmd, ctx)
+                    .map(|k| format!("{k} {name}"))
+            })
+            .collect();
+        format!("from {what}: {}", keys.join(" · "))
+    };
+    [
+        place(
+            ViewKind::Services,
+            "a service",
+            &[
+                (Command::Scale, "scale"),
+                (Command::ScalingBounds, "bounds"),
+                (Command::DeployImage, "image"),
+                (Command::Rollback, "rollback"),
+                (Command::Restart, "restart"),
+            ],
+        ),
+        place(
+            ViewKind::Databases,
+            "a database",
+            &[(Command::Snapshot, "snapshot"), (Command::Reboot, "reboot")],
+        ),
+        place(
+            ViewKind::Alarms,
+            "an alarm",
+            &[(Command::MuteAlarm, "mute")],
+        ),
+        place(
+            ViewKind::Tasks,
+            "a task",
+            &[
+                (Command::StopTask, "stop"),
+                (Command::Exec, "exec (a shell)"),
+            ],
+        ),
+    ]
+    .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::config::keys::Keymap;
+
+    fn state_with(keys: &str) -> State {
+        let config: Config = toml::from_str(keys).expect("config");
+        let keymap = Keymap::from_config(&config).expect("keymap");
+        State::new(Vec::new(), 0, keymap, chrono::Utc::now())
+    }
+
+    #[test]
+    fn the_operation_keys_come_from_the_keymap() {
+        assert_eq!(
+            operation_keys(&state_with("")),
+            "from a service: s scale · A bounds · i image · b rollback · r restart; \
+             from a database: n snapshot · F reboot; from an alarm: m mute; from a \
+             task: ctrl-k stop · x exec (a shell)"
+        );
+        // Remapped (globally, or in the view the operation starts from).
+        let s =
+            state_with("[keys]\nrollback = \"B\"\nscale = []\n\n[keys.view.tasks]\nexec = \"e\"\n");
+        let text = operation_keys(&s);
+        assert!(
+            text.starts_with("from a service: A bounds · i image · B rollback · r restart;"),
+            "{text}"
+        );
+        assert!(text.ends_with("ctrl-k stop · e exec (a shell)"), "{text}");
     }
 }

@@ -39,13 +39,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     .areas(area);
 
     // What, why, and where enter leads.
-    let key = |c: Command| {
-        state
-            .keymap
-            .keys_for(c)
-            .first()
-            .map_or_else(|| "-".to_string(), ToString::to_string)
-    };
+    let key = |c: Command| state.key_for(c).unwrap_or_else(|| "-".to_string());
     let mut lines = vec![Line::from(vec![
         Span::styled(alarm.state.as_str(), theme.alarm_state(alarm.state)),
         Span::raw(format!("  {}", super::alarms::condition(alarm))),

@@ -12,7 +12,11 @@ use super::widgets::{Keep, draw_table, fit, panel};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let block = panel(
-        &format!("Fleet ({} environments) · enter opens", state.envs.len()),
+        &format!(
+            "Fleet ({} environments) · {} opens",
+            state.envs.len(),
+            state.key_or(crate::config::keys::Command::Select, ":env NAME")
+        ),
         None,
         state.now,
         theme,

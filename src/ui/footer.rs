@@ -141,13 +141,7 @@ fn prompt_line<'a>(
 /// view first; `filter`, `cmd` and `quit` give way on a narrow terminal,
 /// `help` (which lists everything) stays.
 fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
-    let key = |c: Command| {
-        state
-            .keymap
-            .keys_for(c)
-            .first()
-            .map_or_else(|| "-".to_string(), ToString::to_string)
-    };
+    let key = |c: Command| state.key_for(c).unwrap_or_else(|| "-".to_string());
     // The logs view shows its own keys (`/` is its pattern) in its panel.
     let logs = state.view() == &View::Logs;
     // (key, what, drop rank: 0 stays, higher goes first).

@@ -5,6 +5,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
+use crate::config::keys::Command;
 use crate::config::theme::Theme;
 use crate::state::State;
 use crate::update::COMMANDS;
@@ -14,7 +15,7 @@ fn lines<'a>(state: &State, width: u16, theme: &Theme) -> Vec<Line<'a>> {
     // A replay's keys in a replay, in place of the operations (refused
     // there); elsewhere not at all.
     let replay = state.replay.is_some();
-    let mut rows = state.keymap.help_rows_of(|cmd| {
+    let mut rows = state.keymap.help_rows_of(state.key_context(), |cmd| {
         if cmd.is_replay() {
             replay
         } else {
@@ -96,7 +97,7 @@ fn lines<'a>(state: &State, width: u16, theme: &Theme) -> Vec<Line<'a>> {
     }
     wrapped(" Commands (tab completes):", commands, theme.key);
     // The sort keys of the view under the help.
-    let letters = crate::sort::letters(state.view().kind(), &state.keymap);
+    let letters = crate::sort::letters(state.key_context(), &state.keymap);
     if !letters.is_empty() {
         let n = letters.len();
         let keys: Vec<String> = letters
@@ -162,9 +163,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let scroll = state.help_scroll.min(total.saturating_sub(visible));
     let fits = total <= visible;
     let closes = if fits {
-        "any key closes"
+        "any key closes".to_string()
     } else {
-        "j/k scroll · esc closes"
+        format!(
+            "{} scroll · {} closes",
+            state.move_keys(),
+            state.key_or(Command::Back, "any other key")
+        )
     };
     let title = match state.env() {
         Some(e) if e.read_only => format!(
@@ -179,9 +184,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut block = super::widgets::panel(&title, None, state.now, theme, true);
     if !fits {
         let below = total - scroll - visible.min(total - scroll);
+        let key = |c: Command| {
+            state
+                .key_or(c, "")
+                .replace("pagedown", "pgdn")
+                .replace("pageup", "pgup")
+        };
         let more = match (scroll > 0, below > 0) {
-            (_, true) => format!(" ↓ {below} more · j/k pgdn/pgup "),
-            (true, false) => format!(" ↑ {scroll} above · k pgup g "),
+            (_, true) => format!(
+                " ↓ {below} more · {} {}/{} ",
+                state.move_keys(),
+                key(Command::PageDown),
+                key(Command::PageUp)
+            ),
+            (true, false) => format!(
+                " ↑ {scroll} above · {} {} {} ",
+                key(Command::Up),
+                key(Command::PageUp),
+                key(Command::Top)
+            ),
             (false, false) => String::new(),
         };
         block = block.title_bottom(Line::styled(more, theme.key).right_aligned());

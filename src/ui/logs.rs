@@ -151,13 +151,8 @@ fn hint_line<'a>(logs: &LogsState, state: &State, width: usize, theme: &Theme) -
                 .collect::<Vec<_>>(),
         ),
         None => {
-            let key = |c: Command, default: &str| {
-                state
-                    .keymap
-                    .keys_for(c)
-                    .first()
-                    .map_or_else(|| default.to_string(), ToString::to_string)
-            };
+            let key =
+                |c: Command, default: &str| state.key_for(c).unwrap_or_else(|| default.to_string());
             // (key, what, priority: the lowest is dropped first)
             let mut hints = vec![
                 (

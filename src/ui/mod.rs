@@ -105,10 +105,8 @@ fn ops_bar<'a>(state: &State, theme: &Theme) -> Option<Line<'a>> {
     // service it acts on (the key acts on it, whatever is selected).
     if let Some((_, service)) = state.offered_rollback() {
         let key = state
-            .keymap
-            .keys_for(crate::config::keys::Command::Rollback)
-            .first()
-            .map_or_else(|| ":".to_string(), ToString::to_string);
+            .key_for(crate::config::keys::Command::Rollback)
+            .unwrap_or_else(|| ":".to_string());
         spans.push(Span::styled(
             format!("{key} rolls back {service} · "),
             theme.key,
@@ -119,7 +117,11 @@ fn ops_bar<'a>(state: &State, theme: &Theme) -> Option<Line<'a>> {
         spans.insert(1, Span::styled(format!("[{}] ", a.env_name), theme.dim));
     }
     if others > 0 {
-        spans.push(Span::styled(format!("  (+{others} more: 6)"), theme.dim));
+        let key = state.key_or(crate::config::keys::Command::Activity, ":activity");
+        spans.push(Span::styled(
+            format!("  (+{others} more: {key})"),
+            theme.dim,
+        ));
     }
     Some(Line::from(spans))
 }

@@ -94,13 +94,7 @@ fn field<'a>(out: &mut Vec<Line<'a>>, label: Span<'a>, value: Vec<Span<'a>>, wid
 
 /// The detail, most important first.
 fn lines<'a>(t: &Task, state: &State, theme: &Theme, width: usize) -> Vec<Line<'a>> {
-    let key = |c: Command| {
-        state
-            .keymap
-            .keys_for(c)
-            .first()
-            .map_or_else(|| "-".to_string(), ToString::to_string)
-    };
+    let key = |c: Command| state.key_for(c).unwrap_or_else(|| "-".to_string());
     let label = |s: &str| Span::styled(format!("{s:<LABEL$}"), theme.dim);
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
     let stopped = t.last_status == "STOPPED";

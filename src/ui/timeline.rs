@@ -129,8 +129,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let text = if env.timeline.is_empty() {
             "nothing yet: deployments, scaling, stopped tasks, alarm and DB changes, \
              health checks and operations appear here as they happen"
+                .to_string()
         } else {
-            "no event matches the filter (esc clears it)"
+            format!(
+                "no event matches the filter ({} clears it)",
+                state.key_or(crate::config::keys::Command::Back, "/ then esc")
+            )
         };
         frame.render_widget(
             Paragraph::new(Line::styled(text, theme.dim)).wrap(Wrap { trim: true }),

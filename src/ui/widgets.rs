@@ -347,7 +347,11 @@ pub fn header_row<'a>(
     theme: &Theme,
 ) -> Row<'a> {
     use ratatui::style::Modifier;
-    let letters = crate::sort::letters(kind, &state.keymap);
+    let ctx = crate::config::keys::KeyContext {
+        view: kind,
+        replay: state.replay.is_some(),
+    };
+    let letters = crate::sort::letters(ctx, &state.keymap);
     let sort = state.sort(kind);
     let cells = header.iter().enumerate().map(|(i, h)| {
         let width = widths.get(i).copied().unwrap_or(usize::MAX);

@@ -3,6 +3,7 @@
 //! writes it to the terminal (OSC 52) after the next frame.
 
 use super::flash;
+use crate::config::keys::Command;
 use crate::state::{Selection, Severity, State, View};
 
 pub(super) fn copy(state: &mut State) {
@@ -88,15 +89,18 @@ fn what(state: &State) -> Result<(String, String), String> {
             })
         }),
         View::Activity | View::Timeline | View::Diagnostics => {
-            return Err(
-                "nothing to copy here: y copies a service's, task's, database's or alarm's \
-                 ARN, or a log line"
-                    .to_string(),
-            );
+            return Err(format!(
+                "nothing to copy here: {} copies a service's, task's, database's or alarm's \
+                 ARN, or a log line",
+                state.key_or(Command::Copy, "copy (no key bound)")
+            ));
         }
     };
     found.ok_or_else(|| match selection {
-        Selection::Lost(_) => selection.refusal("a row", "j/k"),
-        _ => "nothing selected to copy (select a row first: j/k)".to_string(),
+        Selection::Lost(_) => selection.refusal("a row", "j/k", &state.move_keys()),
+        _ => format!(
+            "nothing selected to copy (select a row first: {})",
+            state.move_keys()
+        ),
     })
 }

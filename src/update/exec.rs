@@ -39,7 +39,11 @@ pub(super) fn start(state: &mut State, env: usize) -> Vec<Effect> {
     let task = match task {
         Ok(task) => task,
         Err(selection) => {
-            let text = selection.refusal("a task", ":tasks, or a service's detail");
+            let text = selection.refusal(
+                "a task",
+                ":tasks, or a service's detail",
+                &state.move_keys(),
+            );
             flash(state, &text, Severity::Error);
             return Vec::new();
         }
@@ -89,7 +93,11 @@ fn exec_containers(
         match state.view() {
             _ if !more => u.short,
             View::TaskDetail { .. } => format!("{} — see exec below", u.short),
-            _ => format!("{} — enter shows how", u.short),
+            _ => format!(
+                "{} — {} shows how",
+                u.short,
+                state.key_or(crate::config::keys::Command::Select, "the task's detail")
+            ),
         }
     })
 }

@@ -50,7 +50,11 @@ pub(super) fn open(state: &mut State) -> Vec<Effect> {
         _ => None,
     };
     let Some(target) = target else {
-        let text = selection.refusal("a service (or a task in the tasks view)", "logs");
+        let text = selection.refusal(
+            "a service (or a task in the tasks view)",
+            "logs",
+            &state.move_keys(),
+        );
         flash(state, &text, Severity::Info);
         return Vec::new();
     };

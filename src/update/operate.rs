@@ -74,7 +74,8 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
             let service = match offered.map_or_else(|| selected_service(state), Ok) {
                 Ok(service) => service,
                 Err(selection) => {
-                    let text = selection.refusal("a service", ":svc, or the overview");
+                    let text =
+                        selection.refusal("a service", ":svc, or the overview", &state.move_keys());
                     flash(state, &text, Severity::Error);
                     return Vec::new();
                 }
@@ -98,7 +99,7 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
             let db = match db {
                 Ok(db) => db,
                 Err(selection) => {
-                    let text = selection.refusal("a database", ":db");
+                    let text = selection.refusal("a database", ":db", &state.move_keys());
                     flash(state, &text, Severity::Error);
                     return Vec::new();
                 }
@@ -140,7 +141,11 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
             let task = match task {
                 Ok(task) => task,
                 Err(selection) => {
-                    let text = selection.refusal("a task", ":tasks, or a service's detail");
+                    let text = selection.refusal(
+                        "a task",
+                        ":tasks, or a service's detail",
+                        &state.move_keys(),
+                    );
                     flash(state, &text, Severity::Error);
                     return Vec::new();
                 }
@@ -204,7 +209,7 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
             let (name, enabled) = match alarm {
                 Ok(found) => found,
                 Err(selection) => {
-                    let text = selection.refusal("an alarm", ":alarms");
+                    let text = selection.refusal("an alarm", ":alarms", &state.move_keys());
                     flash(state, &text, Severity::Error);
                     return Vec::new();
                 }
@@ -309,7 +314,10 @@ fn service_operation(state: &mut State, env: usize, cmd: Command, name: &str) ->
                 let text = if state.env().is_some_and(|e| e.scaling.data.is_none()) {
                     format!("auto scaling of {name} is not loaded yet")
                 } else {
-                    format!("{name} has no auto scaling (no scalable target); s scales it")
+                    format!(
+                        "{name} has no auto scaling (no scalable target); {} scales it",
+                        state.key_or(Command::Scale, "scale (no key bound)")
+                    )
                 };
                 flash(state, &text, Severity::Info);
             }
@@ -1009,6 +1017,7 @@ pub(super) fn on_done(
                 _ => OpStatus::NotApplied { at, detail },
             };
             let text = format!("{title}: {} — {}", rb.verdict.word(), rb.summary());
+            let text = name_the_rollback_key(state, &text);
             flash(state, &text, Severity::Error);
             return Vec::new();
         }
@@ -1017,7 +1026,8 @@ pub(super) fn on_done(
                 at,
                 error: error.clone(),
             };
-            flash(state, &format!("{title} failed: {error}"), Severity::Error);
+            let text = name_the_rollback_key(state, &format!("{title} failed: {error}"));
+            flash(state, &text, Severity::Error);
             return Vec::new();
         }
         Ok(OpOutcome::DryRun) => {
@@ -1308,11 +1318,7 @@ pub(super) fn advance_watches(state: &mut State, env: usize) -> Vec<Effect> {
             }
         }
     }
-    let rollback_key = state
-        .keymap
-        .keys_for(Command::Rollback)
-        .first()
-        .map(ToString::to_string);
+    let rollback_key = state.key_for(Command::Rollback);
     for (text, failed, service_change) in ended {
         if failed {
             // The key first: the message may be cut on a narrow terminal.
@@ -1327,6 +1333,19 @@ pub(super) fn advance_watches(state: &mut State, env: usize) -> Vec<Effect> {
         }
     }
     effects
+}
+
+/// What the runner and the read-back say of a deploy that registered a
+/// revision but did not move the service to it (they know no keys).
+const ROLLBACK_LATER: &str = "a rollback can move it to";
+
+/// `text` with the rollback key named where it advises a rollback (the
+/// key of this view, so a remapped key shows as remapped).
+fn name_the_rollback_key(state: &State, text: &str) -> String {
+    match state.key_for(Command::Rollback) {
+        Some(key) => text.replace(ROLLBACK_LATER, &format!("{key} can roll it to")),
+        None => text.to_string(),
+    }
 }
 
 /// The final record of a change was written (or not: say so, the audit
@@ -1374,7 +1393,7 @@ pub(super) fn may_quit(state: &mut State) -> bool {
     }
     let key = state
         .keymap
-        .keys_for(Command::Quit)
+        .keys_for(Command::Quit, state.key_context())
         .iter()
         .map(ToString::to_string)
         .find(|k| k != "ctrl-c")

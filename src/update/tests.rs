@@ -1085,6 +1085,41 @@ fn a_failed_rollout_offers_the_rollback_key() {
     );
 }
 
+/// The runner and the read-back know no keys: the message names the
+/// rollback key of the keymap (remapped: the remapped one), the audit
+/// record and the activity keep the runner's words.
+#[test]
+fn a_half_done_deploy_names_the_rollback_key_of_the_keymap() {
+    for (keys, expected) in [
+        ("", "b can roll it to web:43"),
+        ("[keys]\nrollback = \"B\"\n", "B can roll it to web:43"),
+    ] {
+        let mut s = on_services(false);
+        let config: Config = toml::from_str(keys).expect("config");
+        s.keymap = Keymap::from_config(&config).expect("keymap");
+        press(&mut s, key('r'));
+        press(&mut s, key('y'));
+        let id = s.activity[0].id.clone();
+        let error = "registered web:43, but UpdateService failed: boom; web still runs web:42 \
+                     (a rollback can move it to web:43 once the cause is fixed)";
+        update(
+            &mut s,
+            Action::OperationDone {
+                id,
+                at: t0(),
+                result: Err(error.into()),
+                read_back: None,
+            },
+        );
+        let text = s.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+        assert!(
+            text.contains(&format!("({expected} once the cause is fixed)")),
+            "{text}"
+        );
+        assert!(matches!(&s.activity[0].status, OpStatus::Failed { error: e, .. } if e == error));
+    }
+}
+
 #[test]
 fn a_rejected_operation_is_failed_with_the_error() {
     let mut s = on_services(false);

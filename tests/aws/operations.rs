@@ -689,7 +689,7 @@ async fn refused_service_operations_fail_with_the_typed_error_and_are_audited() 
     assert!(
         error.contains(
             "read back: not applied — refuse-web:2 was registered, but web still runs \
-             refuse-web:1 (DescribeServices); b can roll it to refuse-web:2 once the cause is fixed"
+             refuse-web:1 (DescribeServices); a rollback can move it to refuse-web:2 once the cause is fixed"
         ),
         "{error:?}"
     );

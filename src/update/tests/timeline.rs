@@ -368,3 +368,59 @@ fn in_a_replay_keys_ask_the_player_and_seek_takes_a_time_or_an_offset() {
     press(&mut s, code(KeyCode::Enter));
     assert!(s.envs[0].timeline.is_empty());
 }
+
+/// The replay's keys act in a replay only: `P` pauses there, and sorts the
+/// services by PEND in the console; a user's `[keys]` binding of a replay
+/// key for a command a replay refuses loads.
+#[test]
+fn replay_keys_act_in_a_replay_only() {
+    let mut s = state();
+    update(&mut s, Action::Command(Command::Services));
+    press(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('P'), KeyModifiers::SHIFT)),
+    );
+    assert_eq!(s.replay_request, None);
+    assert_eq!(
+        s.sort(ViewKind::Services).map(|o| o.column),
+        Some("PEND"),
+        "P sorts in the console"
+    );
+    press(&mut s, code(KeyCode::Char(']')));
+    assert_eq!(s.replay_request, None);
+    assert!(s.flash.as_ref().is_none_or(|f| !f.text.contains("replay")));
+
+    s.replay = Some(crate::state::ReplayStatus {
+        start: t0(),
+        end: t0() + chrono::TimeDelta::hours(1),
+        paused: false,
+        speed: 1,
+        damage: None,
+    });
+    press(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('P'), KeyModifiers::SHIFT)),
+    );
+    assert_eq!(
+        s.replay_request.take(),
+        Some(crate::state::ReplayRequest::Pause)
+    );
+    press(&mut s, code(KeyCode::Char(']')));
+    assert_eq!(
+        s.replay_request.take(),
+        Some(crate::state::ReplayRequest::NextEvent)
+    );
+
+    // restart on P: P restarts in the console, pauses in a replay.
+    let config: crate::config::Config =
+        toml::from_str("[keys]\nrestart = [\"r\", \"P\"]\n").expect("config");
+    s.keymap = crate::config::keys::Keymap::from_config(&config).expect("keymap");
+    press(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('P'), KeyModifiers::SHIFT)),
+    );
+    assert_eq!(
+        s.replay_request.take(),
+        Some(crate::state::ReplayRequest::Pause)
+    );
+}
