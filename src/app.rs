@@ -18,7 +18,7 @@ use crate::clock::Clock;
 use crate::config::theme::Theme;
 use crate::exec::SessionEnd;
 use crate::runner::{EnvRuntime, Runner, start_pollers};
-use crate::state::State;
+use crate::state::{Mode, State};
 use crate::ui;
 use crate::update::update;
 
@@ -26,6 +26,12 @@ use crate::update::update;
 const TICK: Duration = Duration::from_secs(1);
 /// At most this many frames a second, however fast results and keys arrive.
 const FRAME: Duration = Duration::from_millis(33);
+/// A confirmation accepts keys only once it has been on screen this long
+/// (a key pressed sooner was on its way before the operator could read it)…
+const CONFIRM_READ: Duration = Duration::from_millis(250);
+/// …and no key has come for this long (a held or typed-ahead burst that
+/// started before it was drawn is not an answer).
+const CONFIRM_QUIET: Duration = Duration::from_millis(150);
 
 /// How the interactive console ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -266,6 +272,10 @@ impl App {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_draw = tokio::time::Instant::now() - FRAME;
+        // A confirmation drawn but not yet accepting keys: since when, and
+        // which one (another confirmation starts again).
+        let mut unarmed: Option<(tokio::time::Instant, Mode)> = None;
+        let mut last_key = tokio::time::Instant::now() - CONFIRM_QUIET;
 
         while !self.state.quit {
             let next_frame = last_draw + FRAME;
@@ -273,9 +283,16 @@ impl App {
                 terminal.draw(|frame| ui::draw(frame, &self.state, theme))?;
                 self.state.dirty = false;
                 last_draw = tokio::time::Instant::now();
-                // What is on screen now has been shown (a confirmation
-                // starts accepting keys).
-                self.dispatch(Action::Drawn);
+                // What is on screen now has been shown; a confirmation
+                // starts accepting keys only once it could have been read.
+                if self.state.mode.is_confirmation() && !self.state.confirm_shown {
+                    if unarmed.as_ref().is_none_or(|(_, m)| *m != self.state.mode) {
+                        unarmed = Some((last_draw, self.state.mode.clone()));
+                    }
+                } else {
+                    unarmed = None;
+                    self.dispatch(Action::Drawn);
+                }
                 #[cfg(debug_assertions)]
                 injected_panic();
                 // An alarm fired where the bell is on: the frame shows which.
@@ -305,6 +322,9 @@ impl App {
                 biased;
                 n = next_signal(self.signals.as_mut()) => return Ok(Ended::Signal(n)),
                 event = events.recv() => {
+                    if matches!(event, Some(Ok(Event::Key(_)))) {
+                        last_key = tokio::time::Instant::now();
+                    }
                     if !self.on_event(event) {
                         return Ok(self.input_ended().await);
                     }
@@ -313,6 +333,9 @@ impl App {
                     while !self.state.quit {
                         match events.try_recv() {
                             Ok(event) => {
+                                if matches!(event, Ok(Event::Key(_))) {
+                                    last_key = tokio::time::Instant::now();
+                                }
                                 if !self.on_event(Some(event)) {
                                     return Ok(self.input_ended().await);
                                 }
@@ -327,6 +350,19 @@ impl App {
                 }
                 _ = tick.tick() => self.dispatch(Action::Tick(self.clock.now())),
                 _ = tokio::time::sleep_until(next_frame), if self.state.dirty => {}
+                _ = tokio::time::sleep_until(armed_at(unarmed.as_ref(), last_key)), if unarmed.is_some() => {
+                    if let Some((since, mode)) = unarmed.take()
+                        && self.state.mode == mode
+                        && !self.state.confirm_shown
+                    {
+                        if tokio::time::Instant::now() >= armed_at(Some(&(since, mode.clone())), last_key) {
+                            // Read long enough, no burst behind it: keys answer.
+                            self.dispatch(Action::Drawn);
+                        } else {
+                            unarmed = Some((since, mode));
+                        }
+                    }
+                }
             }
         }
         Ok(Ended::Quit)
@@ -595,5 +631,18 @@ fn ring_bell() {
 fn injected_panic() {
     if std::env::var_os("HONBAN_TEST_PANIC").is_some_and(|v| v == "after-draw") {
         panic!("injected by HONBAN_TEST_PANIC=after-draw (a test of the terminal's restoration)");
+    }
+}
+
+/// When a confirmation drawn at `since` starts accepting keys: once it has
+/// been on screen [`CONFIRM_READ`] and no key has come for
+/// [`CONFIRM_QUIET`].
+fn armed_at(
+    unarmed: Option<&(tokio::time::Instant, Mode)>,
+    last_key: tokio::time::Instant,
+) -> tokio::time::Instant {
+    match unarmed {
+        Some((since, _)) => (*since + CONFIRM_READ).max(last_key + CONFIRM_QUIET),
+        None => tokio::time::Instant::now() + Duration::from_secs(3600),
     }
 }

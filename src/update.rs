@@ -126,8 +126,10 @@ fn apply_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Key(key) => on_key(state, key),
         Action::Paste(text) => on_paste(state, &text),
         Action::Drawn => {
-            if state.mode.is_confirmation() {
+            if state.mode.is_confirmation() && !state.confirm_shown {
+                // It accepts keys now, and says so.
                 state.confirm_shown = true;
+                state.dirty = true;
             }
             Vec::new()
         }
@@ -622,7 +624,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if state.mode.is_confirmation() && !state.confirm_shown && key.code != KeyCode::Esc {
         flash(
             state,
-            "a key typed before the confirmation was on screen was ignored: read it, then answer",
+            "a key pressed before the confirmation could be read was ignored: read it, then answer",
             Severity::Error,
         );
         return Vec::new();

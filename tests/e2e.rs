@@ -733,7 +733,11 @@ fn deploy_in_production_is_watched_to_completion_and_audited() {
     pty.type_str("v2");
     pty.key_enter();
     ok(pty.wait_for_all(
-        &["works-logue/api:v2", "type production/api to confirm"],
+        &[
+            "works-logue/api:v2",
+            "type production/api to confirm",
+            "then enter send",
+        ],
         STEP,
     ));
     pty.type_str("production/api");
@@ -856,6 +860,7 @@ fn failed_deploy_is_shown_and_rolled_back_with_b() {
             "Roll back api",
             "> works-logue-stg-api:31",
             "taskDefinition=works-logue-stg-api:31",
+            "y send",
         ],
         STEP,
     ));
@@ -939,7 +944,7 @@ fn protected_confirmation_wants_the_name_typed() {
     pty.type_str("3");
     pty.key_enter();
     let ask = "type production/api to confirm";
-    ok(pty.wait_for_all(&["desired count 3", ask], STEP));
+    ok(pty.wait_for_all(&["desired count 3", ask, "then enter send"], STEP));
 
     // Enter without the name.
     pty.key_enter();
@@ -1080,6 +1085,7 @@ fn circuit_breaker_rolls_a_bad_production_deploy_back() {
         &[
             "works-logue/api:bad-build",
             "type production/api to confirm",
+            "then enter send",
         ],
         STEP,
     ));
@@ -1539,7 +1545,7 @@ name = "e2e-exec"
     pty.send_str("x");
     ok(pty.wait_for("command: /bin/sh", STEP));
     pty.key_enter();
-    ok(pty.wait_for("ecs:ExecuteCommand", STEP));
+    ok(pty.wait_for_all(&["ecs:ExecuteCommand", "y send"], STEP));
     pty.send_str("y");
     // The plugin has the terminal: off the alternate screen, cooked mode.
     ok(pty.wait_for("STAND-IN SHELL>", STEP));
@@ -1625,7 +1631,7 @@ name = "e2e-exec"
     pty.send_str("x");
     ok(pty.wait_for("command: /bin/sh", STEP));
     pty.key_enter();
-    ok(pty.wait_for("ecs:ExecuteCommand", STEP));
+    ok(pty.wait_for_all(&["ecs:ExecuteCommand", "y send"], STEP));
     pty.send_str("y");
     ok(pty.wait_for("session-manager-plugin is not on PATH", STEP));
     assert!(pty.with_screen(|s| s.alternate_screen()), "{}", pty.dump());

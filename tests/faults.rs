@@ -408,7 +408,9 @@ fn kill_9_during_an_operation_keeps_the_intent_and_the_next_start_reads_it_back(
     }
     pty.send_str("3");
     pty.key_enter();
-    ok(pty.wait_until("the confirmation", KEY, |s| s.contains("UpdateService")));
+    ok(pty.wait_until("the confirmation", KEY, |s| {
+        s.contains("UpdateService") && s.contains("y send")
+    }));
     pty.send_str("y");
     let audit = pty.state_home().join("honban/audit.jsonl");
     let read = |path: &std::path::Path| -> Vec<serde_json::Value> {

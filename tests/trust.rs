@@ -127,7 +127,7 @@ fn after_a_re_sort_r_restarts_the_highlighted_service() {
         pty.key_backspace();
         pty.type_str("6");
         pty.key_enter();
-        ok(pty.wait_for("to confirm", STEP));
+        ok(pty.wait_for_all(&["to confirm", "then enter send"], STEP));
         let typed = confirmation_text(&pty.screen_text())
             .unwrap_or_else(|| panic!("no text to type\n{}", pty.dump()));
         assert!(typed.ends_with("web"), "{typed}\n{}", pty.dump());
@@ -189,6 +189,32 @@ fn keys_typed_ahead_never_reach_a_confirmation() {
         "the confirmation stays open\n{}",
         pty.dump()
     );
+    assert_eq!(audit_text(&pty), "", "nothing was sent\n{}", pty.dump());
+    pty.key_esc();
+    ok(pty.wait_for("cancelled: nothing was sent", STEP));
+    assert_eq!(audit_text(&pty), "");
+    pty.ctrl('c');
+    ok(pty.wait_exit(EXIT));
+    ok(pty.check_restored());
+}
+
+/// A quick "r, y" (a double tap, or `y` typed a moment after `r`): the `y`
+/// comes after the confirmation was drawn but before anyone could read it,
+/// so it is ignored; the dialog offers `y` only once it accepts it.
+#[test]
+fn a_key_pressed_right_after_a_confirmation_appears_is_not_its_answer() {
+    let mut pty = start(&["--env", "staging"], 100, 30);
+    ok(pty.wait_for_all(&["Overview", "staging", "api"], START));
+    pty.send_str("2");
+    ok(pty.wait_for("Services (", STEP));
+    pty.send_str("r");
+    // Deliberately a short pause, not a wait for the screen: the `y`
+    // must land inside the moment the dialog is being read.
+    std::thread::sleep(Duration::from_millis(60));
+    pty.send_str("y");
+    ok(pty.wait_for("ignored", STEP));
+    ok(pty.wait_for("y send · n/esc cancel", STEP));
+    assert!(pty.screen_text().contains("Restart"), "{}", pty.dump());
     assert_eq!(audit_text(&pty), "", "nothing was sent\n{}", pty.dump());
     pty.key_esc();
     ok(pty.wait_for("cancelled: nothing was sent", STEP));

@@ -279,7 +279,7 @@ fn confirm_lines<'a>(
     lines.extend(prompt_lines(
         theme,
         e,
-        (state.dry_run, state.prompt_back),
+        (state.dry_run, state.prompt_back, state.confirm_shown),
         op.resource(),
         typed,
         w,
@@ -369,13 +369,17 @@ fn image_check_lines<'a>(
     lines
 }
 
+/// What a confirmation says in the moment before it accepts keys.
+const NOT_ARMED: &str = "read it first: keys answer in a moment · esc cancel";
+
 /// The confirmation's last lines: what confirms (`ENV/RESOURCE` typed in
 /// a protected environment, else `y`), then why the last key did not send,
-/// or the keys.
+/// or the keys. Until the confirmation has been on screen long enough to
+/// be read (`armed`), it says so instead of offering the keys.
 fn prompt_lines<'a>(
     theme: &Theme,
     env: &EnvState,
-    (dry_run, back): (bool, usize),
+    (dry_run, back, armed): (bool, usize, bool),
     resource: &str,
     (typed, error): Typed<'_>,
     w: usize,
@@ -406,12 +410,19 @@ fn prompt_lines<'a>(
             spans.extend(field);
             lines.push(Line::from(spans));
         }
-        Some(format!("then enter {verb} · esc cancel"))
-    } else {
+        if armed {
+            Some(format!("then enter {verb} · esc cancel"))
+        } else {
+            Some(NOT_ARMED.to_string())
+        }
+    } else if armed {
         lines.push(Line::from(vec![
             Span::styled(format!("y {verb}"), theme.key),
             Span::styled(" · n/esc cancel", theme.dim),
         ]));
+        None
+    } else {
+        lines.push(Line::styled(NOT_ARMED, theme.dim));
         None
     };
     match (error, keys) {
@@ -546,7 +557,7 @@ fn rollback_lines<'a>(
     lines.extend(prompt_lines(
         theme,
         e,
-        (state.dry_run, state.prompt_back),
+        (state.dry_run, state.prompt_back, state.confirm_shown),
         service,
         typed,
         w,

@@ -1508,11 +1508,19 @@ fn a_confirmation_that_takes_something_down_says_so_first() {
     press(&mut s, code(KeyCode::Backspace));
     typed(&mut s, "0");
     press(&mut s, code(KeyCode::Enter));
+    // Until it could be read, it offers no key but esc.
     let screen = render(&s, 80, 24);
     assert!(
         screen.contains("!! desired 0 stops every task of web"),
         "{screen}"
     );
+    assert!(
+        screen.contains("read it first: keys answer in a moment"),
+        "{screen}"
+    );
+    assert!(!screen.contains("y send"), "{screen}");
+    update(&mut s, Action::Drawn);
+    let screen = render(&s, 80, 24);
     assert!(screen.contains("y send · n/esc cancel"), "{screen}");
     press(&mut s, code(KeyCode::Enter));
     let screen = render(&s, 80, 24);

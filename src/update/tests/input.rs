@@ -123,7 +123,7 @@ fn keys_typed_ahead_into_a_confirmation_are_dropped() {
     let effects = update(&mut s, key('y'));
     assert!(effects.is_empty(), "nothing is sent: {effects:?}");
     assert!(s.mode.is_confirmation(), "the confirmation stays open");
-    assert_flash(&s, "before the confirmation was on screen");
+    assert_flash(&s, "before the confirmation could be read");
     // Once drawn, the answer counts.
     update(&mut s, Action::Drawn);
     let effects = update(&mut s, key('y'));
