@@ -339,3 +339,59 @@ impl Kind for Metrics {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `with_kind!` gives each resource its own kind, and the kind's data
+    /// comes back from `Data` as it went in (and only for that kind).
+    #[test]
+    fn every_resource_is_its_kind_and_its_data_round_trips() {
+        for r in Resource::ALL {
+            assert_eq!(with_kind!(r, K => K::RESOURCE), r);
+        }
+        let data = Databases::wrap(Vec::new());
+        assert!(matches!(data, Data::Databases(_)));
+        assert_eq!(Databases::unwrap(data.clone()), Ok(Vec::new()));
+        assert_eq!(Snapshots::unwrap(data.clone()), Err(data));
+    }
+
+    #[test]
+    fn labels_are_distinct_and_the_registry_is_in_order() {
+        let mut labels: Vec<&str> = Resource::ALL.iter().map(|r| r.label()).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), Resource::ALL.len());
+        assert!(Resource::ALL.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(Resource::ALL.first(), Some(&Resource::Identity));
+    }
+
+    /// What `honban status` judges from, and what is read per cluster.
+    #[test]
+    fn health_and_cluster_kinds() {
+        let health: Vec<Resource> = Resource::ALL
+            .into_iter()
+            .filter(|r| r.for_health())
+            .collect();
+        assert_eq!(
+            health,
+            [
+                Resource::Identity,
+                Resource::Clusters,
+                Resource::Services,
+                Resource::Databases,
+                Resource::Alarms,
+                Resource::Targets
+            ]
+        );
+        let per_cluster: Vec<Resource> = Resource::ALL
+            .into_iter()
+            .filter(|r| r.per_cluster())
+            .collect();
+        assert_eq!(
+            per_cluster,
+            [Resource::Services, Resource::Scaling, Resource::Tasks]
+        );
+    }
+}

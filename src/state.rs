@@ -132,6 +132,17 @@ impl EnvState {
         with_kind!(r, K => &K::panel(&self.panels).request)
     }
 
+    /// Whether this environment reads `r` at all: the cluster list only
+    /// where the configuration names no cluster, target health only where
+    /// a service names a target group.
+    pub fn reads(&self, r: Resource) -> bool {
+        match r {
+            Resource::Clusters => self.discovers_clusters(),
+            Resource::Targets => !self.target_group_arns().is_empty(),
+            _ => true,
+        }
+    }
+
     /// The account id, once the caller identity is known.
     pub fn account(&self) -> Option<&str> {
         self.identity.data.as_ref().map(|i| i.account.as_str())

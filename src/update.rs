@@ -346,12 +346,13 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
     let Some(e) = state.envs.get_mut(env) else {
         return Vec::new();
     };
+    if !e.reads(resource) {
+        return Vec::new();
+    }
     // Services, scaling and tasks are read per cluster: the configured
     // ones, else those discovered (an environment that names none polls
     // `Resource::Clusters`, whose first answer starts these at once).
-    let clusters = if resource == Resource::Clusters && !e.discovers_clusters() {
-        return Vec::new();
-    } else if resource.per_cluster() {
+    let clusters = if resource.per_cluster() {
         match e.ecs_clusters() {
             Some(c) => c.to_vec(),
             None => return Vec::new(),
@@ -360,11 +361,7 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
         Vec::new()
     };
     let target_arns = if resource == Resource::Targets {
-        let arns = e.target_group_arns();
-        if arns.is_empty() {
-            return Vec::new();
-        }
-        arns
+        e.target_group_arns()
     } else {
         Vec::new()
     };
