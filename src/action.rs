@@ -177,17 +177,12 @@ impl Action {
     /// wildcard: a new action must say.
     pub const fn completes(&self) -> Option<EffectKind> {
         match self {
+            // Every kind is read by `Effect::Fetch` (its `Kind::read`)
+            // but the two whose requests need more than the scope.
             Self::Loaded { resource, .. } => Some(match resource {
                 Resource::Targets => EffectKind::FetchTargets,
                 Resource::Metrics => EffectKind::FetchMetrics,
-                Resource::Identity
-                | Resource::Clusters
-                | Resource::Services
-                | Resource::Scaling
-                | Resource::Tasks
-                | Resource::Databases
-                | Resource::Snapshots
-                | Resource::Alarms => EffectKind::Fetch,
+                _ => EffectKind::Fetch,
             }),
             Self::TaskDefinitionLoaded { .. } => Some(EffectKind::FetchTaskDefinition),
             Self::RevisionsLoaded { .. } => Some(EffectKind::FetchRevisions),
