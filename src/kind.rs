@@ -120,7 +120,6 @@ macro_rules! kinds {
                 fn unwrap(data: Data) -> Result<$data, Data> {
                     match data {
                         Data::$kind(d) => Ok(d),
-                        #[allow(unreachable_patterns)]
                         other => Err(other),
                     }
                 }
