@@ -7,95 +7,10 @@ use crossterm::event::KeyEvent;
 
 use crate::backend::BackendError;
 use crate::config::keys::Command;
-use crate::domain::{
-    Alarm, CallerIdentity, DbInstance, DbSnapshot, Listing, ScalableTarget, Service, TargetGroup,
-    Task, TaskDefinition, Timestamp,
-};
+use crate::domain::{DbInstance, DbSnapshot, ScalableTarget, Service, TaskDefinition, Timestamp};
 use crate::effect::EffectKind;
 
-/// The kinds of resource the console polls, each on its own interval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Resource {
-    Identity,
-    /// The ECS clusters of an environment that names none (ListClusters).
-    Clusters,
-    Services,
-    Scaling,
-    Tasks,
-    Databases,
-    Snapshots,
-    Alarms,
-    Targets,
-    // --- metrics
-    Metrics,
-}
-
-impl Resource {
-    /// Every polled resource kind.
-    pub const ALL: [Resource; 10] = [
-        Resource::Identity,
-        Resource::Clusters,
-        Resource::Services,
-        Resource::Scaling,
-        Resource::Tasks,
-        Resource::Databases,
-        Resource::Snapshots,
-        Resource::Alarms,
-        Resource::Targets,
-        // --- metrics
-        Resource::Metrics,
-    ];
-
-    /// How often a poller asks for this kind.
-    pub fn interval(self, intervals: &crate::config::RefreshIntervals) -> std::time::Duration {
-        use std::time::Duration;
-        match self {
-            // The caller identity changes only when credentials do.
-            Self::Identity => Duration::from_secs(300),
-            // Discovered clusters are refreshed as often as their services.
-            Self::Clusters => intervals.services(),
-            Self::Services | Self::Scaling | Self::Targets => intervals.services(),
-            Self::Tasks => intervals.tasks(),
-            Self::Databases | Self::Snapshots => intervals.databases(),
-            Self::Alarms => intervals.alarms(),
-            // --- metrics
-            Self::Metrics => intervals.metrics(),
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Identity => "identity",
-            Self::Clusters => "ECS clusters",
-            Self::Services => "services",
-            Self::Scaling => "auto scaling",
-            Self::Tasks => "tasks",
-            Self::Databases => "databases",
-            Self::Snapshots => "snapshots",
-            Self::Alarms => "alarms",
-            Self::Targets => "target health",
-            // --- metrics
-            Self::Metrics => "metrics",
-        }
-    }
-}
-
-/// The data a fetch of one [`Resource`] returns.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Data {
-    Identity(CallerIdentity),
-    /// Cluster names, sorted.
-    Clusters(Vec<String>),
-    Services(Listing<Service>),
-    Scaling(Vec<ScalableTarget>),
-    Tasks(Listing<Task>),
-    Databases(Vec<DbInstance>),
-    Snapshots(Vec<DbSnapshot>),
-    Alarms(Vec<Alarm>),
-    Targets(Vec<TargetGroup>),
-    // --- metrics
-    Metrics(crate::metrics::MetricsData),
-}
+pub use crate::kind::{Data, Resource};
 
 /// Something that happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -262,17 +177,12 @@ impl Action {
     /// wildcard: a new action must say.
     pub const fn completes(&self) -> Option<EffectKind> {
         match self {
+            // Every kind is read by `Effect::Fetch` (its `Kind::read`)
+            // but the two whose requests need more than the scope.
             Self::Loaded { resource, .. } => Some(match resource {
                 Resource::Targets => EffectKind::FetchTargets,
                 Resource::Metrics => EffectKind::FetchMetrics,
-                Resource::Identity
-                | Resource::Clusters
-                | Resource::Services
-                | Resource::Scaling
-                | Resource::Tasks
-                | Resource::Databases
-                | Resource::Snapshots
-                | Resource::Alarms => EffectKind::Fetch,
+                _ => EffectKind::Fetch,
             }),
             Self::TaskDefinitionLoaded { .. } => Some(EffectKind::FetchTaskDefinition),
             Self::RevisionsLoaded { .. } => Some(EffectKind::FetchRevisions),

@@ -214,7 +214,7 @@ impl EnvState {
     /// Records since when each service has been short of tasks (first seen
     /// in this session's data at `at`), forgetting those that are not.
     pub fn track_shortfalls(&mut self, at: Timestamp) {
-        let Some(services) = &self.services.data else {
+        let Some(services) = &self.panels.services.data else {
             return;
         };
         let short: Vec<&str> = services

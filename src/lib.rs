@@ -19,11 +19,13 @@ pub mod effect;
 pub mod exec;
 pub mod health;
 pub mod images;
+pub mod kind;
 pub mod logging;
 pub mod metrics;
 // --- logs
 pub mod logs;
 pub mod ops;
+pub mod panel;
 pub mod paths;
 pub mod probe;
 pub mod prompt;

@@ -22,6 +22,7 @@ use crate::domain::Timestamp;
 use crate::domain::task_definition_label;
 use crate::effect::AuditContext;
 use crate::effect::Effect;
+use crate::kind::{Kind, Registered, Scope, with_kind};
 use crate::ops::Operation;
 use crate::reconcile::{self, ReadBack, Verdict};
 use crate::supervise::{contained, join_error};
@@ -1148,10 +1149,10 @@ impl Runner {
         Ok(record)
     }
 
-    /// Fetches one resource kind of an environment; services, scaling and
-    /// tasks across `clusters` (the configured ones, else those
-    /// discovered), each filtered to the services configured for its
-    /// cluster.
+    /// Fetches one resource kind of an environment ([`Kind::read`]);
+    /// services, scaling and tasks across `clusters` (the configured ones,
+    /// else those discovered), each filtered to the services configured
+    /// for its cluster.
     async fn fetch(
         &self,
         env: usize,
@@ -1161,37 +1162,12 @@ impl Runner {
         let rt = self.envs.get(env).ok_or_else(|| BackendError::Other {
             message: format!("no environment #{env}"),
         })?;
-        let b = rt.backend.as_ref();
-        let cfg = &rt.config;
-        let timeout = self.timeout;
-        Ok(match resource {
-            Resource::Identity => Data::Identity(self.bounded(b.caller_identity()).await?),
-            Resource::Clusters => Data::Clusters(self.bounded(b.list_clusters()).await?),
-            Resource::Services => Data::Services(read::services(b, cfg, clusters, timeout).await?),
-            Resource::Scaling => {
-                Data::Scaling(read::scalable_targets(b, cfg, clusters, timeout).await?)
-            }
-            Resource::Tasks => Data::Tasks(read::tasks(b, cfg, clusters, timeout).await?),
-            Resource::Databases => {
-                Data::Databases(self.bounded(b.db_instances(&cfg.rds_instances)).await?)
-            }
-            Resource::Snapshots => {
-                Data::Snapshots(self.bounded(b.db_snapshots(&cfg.rds_instances)).await?)
-            }
-            Resource::Alarms => Data::Alarms(self.bounded(b.alarms(&cfg.alarm_prefixes)).await?),
-            // --- metrics
-            Resource::Metrics => {
-                return Err(BackendError::Other {
-                    message: "metrics are fetched in one batch: Effect::FetchMetrics".to_string(),
-                });
-            }
-            Resource::Targets => {
-                // Target groups are named by the services: Effect::FetchTargets.
-                return Err(BackendError::Other {
-                    message: "target health is fetched per target group".to_string(),
-                });
-            }
-        })
+        let scope = Scope {
+            config: &rt.config,
+            clusters,
+            timeout: self.timeout,
+        };
+        with_kind!(resource, K => K::read(rt.backend.as_ref(), scope).await.map(K::wrap))
     }
 }
 

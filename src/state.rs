@@ -13,124 +13,12 @@ use crate::backend::BackendError;
 use crate::config::keys::{Command, KeyContext, Keymap};
 use crate::config::{EnvironmentConfig, RefreshIntervals, Source};
 use crate::domain::{
-    Alarm, CallerIdentity, DbInstance, DbSnapshot, Failure, ScalableTarget, Service, TargetGroup,
-    Task, TaskDefinition, Timestamp,
+    Alarm, DbInstance, DbSnapshot, ScalableTarget, Service, TargetGroup, Task, TaskDefinition,
+    Timestamp,
 };
 pub use crate::health::ServiceHealth;
-use crate::request::{Ask, Request};
-
-/// How far a panel's data has got.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LoadState {
-    /// Never requested.
-    Idle,
-    /// A request is in flight (the data, if any, is from an earlier one).
-    Loading,
-    /// The last request succeeded.
-    Loaded,
-    /// The last request failed; the data, if any, is stale.
-    Failed(BackendError),
-}
-
-/// One panel of data with its load state and age, and the bookkeeping of
-/// the requests that load it ([`Request`]: generation, in flight, backoff;
-/// its fields read as the panel's own through `Deref`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Panel<T> {
-    pub data: Option<T>,
-    pub load: LoadState,
-    pub request: Request,
-    /// When the data on screen was fetched.
-    pub loaded_at: Option<Timestamp>,
-    /// When the last failure happened.
-    pub failed_at: Option<Timestamp>,
-    /// Resources a describe call could not return.
-    pub failures: Vec<Failure>,
-}
-
-impl<T> Default for Panel<T> {
-    fn default() -> Self {
-        Self {
-            data: None,
-            load: LoadState::Idle,
-            request: Request::default(),
-            loaded_at: None,
-            failed_at: None,
-            failures: Vec::new(),
-        }
-    }
-}
-
-impl<T> std::ops::Deref for Panel<T> {
-    type Target = Request;
-    fn deref(&self) -> &Request {
-        &self.request
-    }
-}
-
-impl<T> std::ops::DerefMut for Panel<T> {
-    fn deref_mut(&mut self) -> &mut Request {
-        &mut self.request
-    }
-}
-
-impl<T> Panel<T> {
-    /// Starts a request if `ask` may ([`Request::try_begin`]): its
-    /// generation, the panel marked loading.
-    pub fn try_begin(&mut self, now: Timestamp, ask: Ask) -> Option<u64> {
-        let generation = self.request.try_begin(now, ask)?;
-        if !matches!(self.load, LoadState::Failed(_)) {
-            self.load = LoadState::Loading;
-        }
-        Some(generation)
-    }
-
-    /// Applies the answer of `generation` received at `at`, unless it is
-    /// stale (then `false`, nothing changed). A failure keeps the old data,
-    /// marked stale, and backs the pollers off.
-    pub fn apply(
-        &mut self,
-        generation: u64,
-        at: Timestamp,
-        result: Result<(T, Vec<Failure>), BackendError>,
-    ) -> bool {
-        if !self.request.accept(generation) {
-            return false;
-        }
-        match result {
-            Ok((data, failures)) => {
-                self.data = Some(data);
-                self.failures = failures;
-                self.loaded_at = Some(at);
-                self.load = LoadState::Loaded;
-                self.request.succeeded();
-            }
-            Err(err) => {
-                self.failed_at = Some(at);
-                self.load = LoadState::Failed(err);
-                self.request.failed(at);
-            }
-        }
-        true
-    }
-
-    /// Whether the data shown failed to refresh.
-    pub fn is_stale(&self) -> bool {
-        matches!(self.load, LoadState::Failed(_)) && self.data.is_some()
-    }
-
-    pub fn error(&self) -> Option<&BackendError> {
-        match &self.load {
-            LoadState::Failed(e) => Some(e),
-            _ => None,
-        }
-    }
-
-    /// Age of the data on screen.
-    pub fn age(&self, now: Timestamp) -> Option<TimeDelta> {
-        self.loaded_at.map(|t| (now - t).max(TimeDelta::zero()))
-    }
-}
+use crate::kind::{Panels, Registered, with_kind};
+pub use crate::panel::{LoadState, Panel, PanelMeta};
 
 /// Everything known about one environment.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,16 +32,9 @@ pub struct EnvState {
     /// The ECS clusters named in the configuration; none means every
     /// cluster of the account and region (see [`EnvState::ecs_clusters`]).
     pub clusters: Vec<String>,
-    pub identity: Panel<CallerIdentity>,
-    /// The clusters ListClusters found, when the configuration names none.
-    pub discovered_clusters: Panel<Vec<String>>,
-    pub services: Panel<Vec<Service>>,
-    pub scaling: Panel<Vec<ScalableTarget>>,
-    pub tasks: Panel<Vec<Task>>,
-    pub databases: Panel<Vec<DbInstance>>,
-    pub snapshots: Panel<Vec<DbSnapshot>>,
-    pub alarms: Panel<Vec<Alarm>>,
-    pub targets: Panel<Vec<TargetGroup>>,
+    /// The panel of every polled kind ([`crate::kind`]), read and written
+    /// as the environment's own fields (`env.services`) through `Deref`.
+    pub panels: Panels,
     /// Task definitions by ARN (immutable, so never refetched).
     pub task_definitions: HashMap<String, TaskDefinition>,
     /// Task definition ARNs requested and not yet answered.
@@ -166,8 +47,6 @@ pub struct EnvState {
     /// The HTTP health checks, in configuration order.
     pub probes: Vec<crate::probe::ProbeState>,
     // --- metrics
-    /// Every chart's data: one batched request per interval.
-    pub metrics: Panel<crate::metrics::MetricsData>,
     /// Alarm histories by alarm name, fetched when an alarm is opened.
     pub alarm_history: BTreeMap<String, Panel<Vec<crate::domain::AlarmHistoryItem>>>,
     // --- timeline
@@ -188,6 +67,22 @@ pub struct EnvState {
     pub bell_on_alarm: bool,
 }
 
+/// The panels read as the environment's own fields: `env.services` is
+/// `env.panels.services` (a split borrow of a panel and another field
+/// names `panels`).
+impl std::ops::Deref for EnvState {
+    type Target = Panels;
+    fn deref(&self) -> &Panels {
+        &self.panels
+    }
+}
+
+impl std::ops::DerefMut for EnvState {
+    fn deref_mut(&mut self) -> &mut Panels {
+        &mut self.panels
+    }
+}
+
 impl EnvState {
     pub fn from_config(
         cfg: &EnvironmentConfig,
@@ -202,15 +97,7 @@ impl EnvState {
             read_only: read_only || cfg.read_only,
             intervals: cfg.intervals(defaults),
             clusters: cfg.clusters.iter().map(|c| c.name.clone()).collect(),
-            identity: Panel::default(),
-            discovered_clusters: Panel::default(),
-            services: Panel::default(),
-            scaling: Panel::default(),
-            tasks: Panel::default(),
-            databases: Panel::default(),
-            snapshots: Panel::default(),
-            alarms: Panel::default(),
-            targets: Panel::default(),
+            panels: Panels::default(),
             task_definitions: HashMap::new(),
             task_definitions_requested: HashSet::new(),
             revisions: BTreeMap::new(),
@@ -222,7 +109,6 @@ impl EnvState {
                 .map(crate::probe::ProbeState::from_config)
                 .collect(),
             // --- metrics
-            metrics: Panel::default(),
             alarm_history: BTreeMap::new(),
             // --- timeline
             timeline: std::collections::VecDeque::new(),
@@ -237,17 +123,23 @@ impl EnvState {
 
     /// The generation of the request the panel of `r` waits for.
     pub fn generation_of(&self, r: Resource) -> u64 {
+        with_kind!(r, K => K::panel(&self.panels).generation)
+    }
+
+    /// The request bookkeeping of the panel of `r` (generation, in flight,
+    /// backoff).
+    pub fn request_of(&self, r: Resource) -> &crate::request::Request {
+        with_kind!(r, K => &K::panel(&self.panels).request)
+    }
+
+    /// Whether this environment reads `r` at all: the cluster list only
+    /// where the configuration names no cluster, target health only where
+    /// a service names a target group.
+    pub fn reads(&self, r: Resource) -> bool {
         match r {
-            Resource::Identity => self.identity.generation,
-            Resource::Clusters => self.discovered_clusters.generation,
-            Resource::Services => self.services.generation,
-            Resource::Scaling => self.scaling.generation,
-            Resource::Tasks => self.tasks.generation,
-            Resource::Databases => self.databases.generation,
-            Resource::Snapshots => self.snapshots.generation,
-            Resource::Alarms => self.alarms.generation,
-            Resource::Targets => self.targets.generation,
-            Resource::Metrics => self.metrics.generation,
+            Resource::Clusters => self.discovers_clusters(),
+            Resource::Targets => !self.target_group_arns().is_empty(),
+            _ => true,
         }
     }
 
@@ -258,30 +150,7 @@ impl EnvState {
 
     /// Generic access to a polled panel's bookkeeping.
     pub fn panel_meta(&self, r: Resource) -> PanelMeta<'_> {
-        macro_rules! meta {
-            ($p:expr) => {
-                PanelMeta {
-                    load: &$p.load,
-                    in_flight: $p.in_flight,
-                    has_data: $p.data.is_some(),
-                    loaded_at: $p.loaded_at,
-                    failures: &$p.failures,
-                }
-            };
-        }
-        match r {
-            Resource::Identity => meta!(self.identity),
-            Resource::Clusters => meta!(self.discovered_clusters),
-            Resource::Services => meta!(self.services),
-            Resource::Scaling => meta!(self.scaling),
-            Resource::Tasks => meta!(self.tasks),
-            Resource::Databases => meta!(self.databases),
-            Resource::Snapshots => meta!(self.snapshots),
-            Resource::Alarms => meta!(self.alarms),
-            Resource::Targets => meta!(self.targets),
-            // --- metrics
-            Resource::Metrics => meta!(self.metrics),
-        }
+        with_kind!(r, K => K::panel(&self.panels).meta())
     }
 
     /// Whether the environment reads every ECS cluster of its account and
@@ -434,22 +303,6 @@ impl crate::metrics::Sources for EnvState {
     }
     fn alarms(&self) -> &[Alarm] {
         self.alarms.data.as_deref().unwrap_or_default()
-    }
-}
-
-/// Bookkeeping of a panel, independent of its data type.
-#[derive(Debug, Clone, Copy)]
-pub struct PanelMeta<'a> {
-    pub load: &'a LoadState,
-    pub in_flight: bool,
-    pub has_data: bool,
-    pub loaded_at: Option<Timestamp>,
-    pub failures: &'a [Failure],
-}
-
-impl PanelMeta<'_> {
-    pub fn is_stale(&self) -> bool {
-        matches!(self.load, LoadState::Failed(_)) && self.has_data
     }
 }
 
@@ -913,16 +766,7 @@ impl State {
     /// [`health_only`](Self::health_only) only what
     /// [`EnvState::service_health`] and `honban status` judge from.
     pub fn polls(&self, resource: Resource) -> bool {
-        !self.health_only
-            || matches!(
-                resource,
-                Resource::Identity
-                    | Resource::Clusters
-                    | Resource::Services
-                    | Resource::Databases
-                    | Resource::Alarms
-                    | Resource::Targets
-            )
+        !self.health_only || resource.for_health()
     }
 
     pub fn view(&self) -> &View {

@@ -454,14 +454,9 @@ pub fn judge_env(e: &EnvState, now: Timestamp, timeout: Duration) -> EnvReport {
 
 /// Every read that health depends on and that did not succeed.
 fn read_errors(e: &EnvState, timeout: Duration) -> Vec<ReadError> {
-    let mut needed = vec![Resource::Identity];
-    if e.discovers_clusters() {
-        needed.push(Resource::Clusters);
-    }
-    needed.extend([Resource::Services, Resource::Databases, Resource::Alarms]);
-    if !e.target_group_arns().is_empty() {
-        needed.push(Resource::Targets);
-    }
+    let needed = Resource::ALL
+        .into_iter()
+        .filter(|r| r.for_health() && e.reads(*r));
     let mut errors = Vec::new();
     for r in needed {
         let meta = e.panel_meta(r);

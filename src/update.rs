@@ -11,6 +11,7 @@ use crate::action::{Action, Data, Resource};
 use crate::config::keys::{Command, KeyContext};
 use crate::domain::task_definition_label;
 use crate::effect::Effect;
+use crate::kind::{Kind, Registered, with_kind};
 use crate::request::Ask;
 use crate::state::{
     Dialog, EnvState, Flash, LoadState, Mode, Panel, Severity, State, View, ViewKind,
@@ -347,41 +348,28 @@ fn poll(state: &mut State, env: usize, resource: Resource, manual: bool) -> Vec<
     let Some(e) = state.envs.get_mut(env) else {
         return Vec::new();
     };
+    if !e.reads(resource) {
+        return Vec::new();
+    }
     // Services, scaling and tasks are read per cluster: the configured
     // ones, else those discovered (an environment that names none polls
     // `Resource::Clusters`, whose first answer starts these at once).
-    let clusters = match resource {
-        Resource::Clusters if !e.discovers_clusters() => return Vec::new(),
-        Resource::Services | Resource::Scaling | Resource::Tasks => match e.ecs_clusters() {
+    let clusters = if resource.per_cluster() {
+        match e.ecs_clusters() {
             Some(c) => c.to_vec(),
             None => return Vec::new(),
-        },
-        _ => Vec::new(),
+        }
+    } else {
+        Vec::new()
     };
     let target_arns = if resource == Resource::Targets {
-        let arns = e.target_group_arns();
-        if arns.is_empty() {
-            return Vec::new();
-        }
-        arns
+        e.target_group_arns()
     } else {
         Vec::new()
     };
     // After failures a poller backs off (a manual refresh does not).
     let ask = if manual { Ask::Manual } else { Ask::Poller };
-    let begun = match resource {
-        Resource::Identity => e.identity.try_begin(now, ask),
-        Resource::Clusters => e.discovered_clusters.try_begin(now, ask),
-        Resource::Services => e.services.try_begin(now, ask),
-        Resource::Scaling => e.scaling.try_begin(now, ask),
-        Resource::Tasks => e.tasks.try_begin(now, ask),
-        Resource::Databases => e.databases.try_begin(now, ask),
-        Resource::Snapshots => e.snapshots.try_begin(now, ask),
-        Resource::Alarms => e.alarms.try_begin(now, ask),
-        Resource::Targets => e.targets.try_begin(now, ask),
-        // --- metrics: started above.
-        Resource::Metrics => None,
-    };
+    let begun = with_kind!(resource, K => K::panel_mut(&mut e.panels).try_begin(now, ask));
     let Some(generation) = begun else {
         return Vec::new();
     };
@@ -424,32 +412,49 @@ fn cap_outage_backoff<T>(panel: &mut Panel<T>, at: crate::domain::Timestamp, int
 /// (another API's answer says nothing of it), and so does a panel whose
 /// request was refused as invalid or not found.
 fn release_backoffs(e: &mut EnvState) {
-    macro_rules! release {
-        ($($p:ident),*) => {$(
-            if matches!(
-                    e.$p.load,
-                    LoadState::Failed(
-                        crate::backend::BackendError::Unavailable { .. }
-                            | crate::backend::BackendError::Unauthorized { .. }
-                    )
-                )
-            {
-                e.$p.request.release();
-            }
-        )*};
+    fn release<T>(panel: &mut Panel<T>) {
+        if matches!(
+            panel.load,
+            LoadState::Failed(
+                crate::backend::BackendError::Unavailable { .. }
+                    | crate::backend::BackendError::Unauthorized { .. }
+            )
+        ) {
+            panel.request.release();
+        }
     }
-    release!(
-        identity,
-        discovered_clusters,
-        services,
-        scaling,
-        tasks,
-        databases,
-        snapshots,
-        alarms,
-        targets,
-        metrics
-    );
+    for r in Resource::ALL {
+        with_kind!(r, K => release(K::panel_mut(&mut e.panels)));
+    }
+}
+
+/// Applies a fetch's answer to the panel of kind `K` (unless it is stale
+/// or of another kind: then `false`, nothing changed); a panel whose
+/// server could not be reached tries again within its `interval`.
+fn take<K: Kind>(
+    e: &mut EnvState,
+    env: usize,
+    generation: u64,
+    at: chrono::DateTime<chrono::Utc>,
+    result: Result<Data, crate::backend::BackendError>,
+    interval: TimeDelta,
+) -> bool {
+    let panel = K::panel_mut(&mut e.panels);
+    if !panel.request.is_current(generation) {
+        tracing::debug!(env, resource = ?K::RESOURCE, generation, "dropping a stale result");
+        return false;
+    }
+    let result = match result.map(K::unwrap) {
+        Ok(Ok(data)) => Ok(K::held(data)),
+        Ok(Err(other)) => {
+            tracing::error!(resource = ?K::RESOURCE, got = ?std::mem::discriminant(&other), "result of the wrong kind");
+            return false;
+        }
+        Err(err) => Err(err),
+    };
+    panel.apply(generation, at, result);
+    cap_outage_backoff(panel, at, interval);
+    true
 }
 
 fn on_loaded(
@@ -479,41 +484,8 @@ fn on_loaded(
         timeline::derive(e, resource, at, &result)
     };
     let interval = TimeDelta::from_std(resource.interval(&e.intervals)).unwrap_or(TimeDelta::MAX);
-    macro_rules! take {
-        ($panel:expr, $variant:ident, $conv:expr) => {{
-            let panel = &mut $panel;
-            if !panel.request.is_current(generation) {
-                tracing::debug!(env, ?resource, generation, "dropping a stale result");
-                return Vec::new();
-            }
-            let result = match result {
-                Ok(Data::$variant(v)) => Ok($conv(v)),
-                Ok(other) => {
-                    tracing::error!(?resource, got = ?std::mem::discriminant(&other), "result of the wrong kind");
-                    return Vec::new();
-                }
-                Err(err) => Err(err),
-            };
-            panel.apply(generation, at, result);
-            cap_outage_backoff(panel, at, interval);
-        }};
-    }
-    match resource {
-        Resource::Identity => take!(e.identity, Identity, |v| (v, Vec::new())),
-        Resource::Clusters => take!(e.discovered_clusters, Clusters, |v| (v, Vec::new())),
-        Resource::Services => take!(e.services, Services, |l: crate::domain::Listing<_>| (
-            l.items, l.failures
-        )),
-        Resource::Scaling => take!(e.scaling, Scaling, |v| (v, Vec::new())),
-        Resource::Tasks => take!(e.tasks, Tasks, |l: crate::domain::Listing<_>| (
-            l.items, l.failures
-        )),
-        Resource::Databases => take!(e.databases, Databases, |v| (v, Vec::new())),
-        Resource::Snapshots => take!(e.snapshots, Snapshots, |v| (v, Vec::new())),
-        Resource::Alarms => take!(e.alarms, Alarms, |v| (v, Vec::new())),
-        Resource::Targets => take!(e.targets, Targets, |v| (v, Vec::new())),
-        // --- metrics
-        Resource::Metrics => take!(e.metrics, Metrics, |v| (v, Vec::new())),
+    if !with_kind!(resource, K => take::<K>(e, env, generation, at, result, interval)) {
+        return Vec::new();
     }
     let mut effects = Vec::new();
     if resource == Resource::Services {

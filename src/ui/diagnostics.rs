@@ -161,31 +161,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn panel_backoff(env: &crate::state::EnvState, r: Resource, state: &State) -> (String, String) {
-    macro_rules! of {
-        ($p:expr) => {
-            (
-                if $p.failures_in_row > 0 {
-                    $p.failures_in_row.to_string()
-                } else {
-                    String::new()
-                },
-                $p.retry_at
-                    .filter(|t| *t > state.now)
-                    .map_or(String::new(), |t| format_age(t - state.now)),
-            )
-        };
-    }
-    match r {
-        Resource::Identity => of!(env.identity),
-        Resource::Clusters => of!(env.discovered_clusters),
-        Resource::Services => of!(env.services),
-        Resource::Scaling => of!(env.scaling),
-        Resource::Tasks => of!(env.tasks),
-        Resource::Databases => of!(env.databases),
-        Resource::Snapshots => of!(env.snapshots),
-        Resource::Alarms => of!(env.alarms),
-        Resource::Targets => of!(env.targets),
-        // --- metrics
-        Resource::Metrics => of!(env.metrics),
-    }
+    let request = env.request_of(r);
+    (
+        if request.failures_in_row > 0 {
+            request.failures_in_row.to_string()
+        } else {
+            String::new()
+        },
+        request
+            .retry_at
+            .filter(|t| *t > state.now)
+            .map_or(String::new(), |t| format_age(t - state.now)),
+    )
 }

@@ -26,7 +26,7 @@ pub(super) fn after_load(
             Vec::new()
         }
         Resource::Alarms => {
-            let Some(alarms) = &e.alarms.data else {
+            let Some(alarms) = &e.panels.alarms.data else {
                 return Vec::new();
             };
             let changes = e.alarm_watch.observe(alarms, at);
