@@ -668,14 +668,16 @@ impl Written {
     /// it is unchanged, or that it is the next of `items` (an empty `same`:
     /// every item is in `items`). `load` gets the removals, places,
     /// patches and rest; the items to set whole are returned, as their
-    /// text (see [`write_load`]). Each item is a `Value` only while it is
-    /// compared.
+    /// text (see [`write_load`]), if `texts` (a load in full is written
+    /// from its data: [`write_full`]). Each item is a `Value` only while
+    /// it is compared.
     fn diff(
         &mut self,
         same: &[Option<u32>],
         mut items: Items<'_>,
         rest: Value,
         load: &mut Load,
+        texts: bool,
     ) -> Result<Vec<Box<RawValue>>, DiffError> {
         /// An item of the new data: the same as the old one at that index,
         /// or kept anew.
@@ -735,12 +737,15 @@ impl Written {
                         let kept = Kept::new(&mut self.shapes, id, hash, &v);
                         match patch_of(&kept.id, &old[i], &kept, &v) {
                             Some(patch) => load.patch.push(patch),
-                            None => set.push(serde_json::value::to_raw_value(&v)?),
+                            None if texts => set.push(serde_json::value::to_raw_value(&v)?),
+                            None => {}
                         }
                         next.push(Next::New(kept));
                     }
                     None => {
-                        set.push(serde_json::value::to_raw_value(&v)?);
+                        if texts {
+                            set.push(serde_json::value::to_raw_value(&v)?);
+                        }
                         next.push(Next::New(Kept::new(&mut self.shapes, id, hash, &v)));
                     }
                 }
@@ -827,6 +832,75 @@ fn write_load(buf: &mut Vec<u8>, load: &Load, set: &[Box<RawValue>]) -> serde_js
             set,
         },
     )
+}
+
+/// Writes the line of a load in full (`load` without its items) with
+/// every item of `data` as `set`, each made a `Value` only while it is
+/// written: the first load of a large environment's tasks is megabytes,
+/// never held as text or `Value`s. The same line as [`write_load`]'s.
+fn write_full<W: Write>(w: W, load: &Load, data: &Data) -> serde_json::Result<()> {
+    /// The items of the data, as a list.
+    struct Every<'a>(&'a Data);
+    impl Serialize for Every<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::{Error as _, SerializeSeq as _};
+            let (items, _) = split(self.0).map_err(S::Error::custom)?;
+            let mut seq = s.serialize_seq(None)?;
+            for item in items {
+                let (_, v) = item.map_err(S::Error::custom)?;
+                seq.serialize_element(&v)?;
+            }
+            seq.end()
+        }
+    }
+    #[derive(Serialize)]
+    struct FullLine<'a> {
+        rec: &'static str,
+        #[serde(flatten)]
+        load: &'a Load,
+        #[serde(skip_serializing_if = "is_empty")]
+        set: Every<'a>,
+    }
+    fn is_empty(every: &Every<'_>) -> bool {
+        item_count(every.0) == 0
+    }
+    serde_json::to_writer(
+        w,
+        &FullLine {
+            rec: "load",
+            load,
+            set: Every(data),
+        },
+    )
+}
+
+/// How many items `data` has ([`split`]'s).
+fn item_count(data: &Data) -> usize {
+    match data {
+        Data::Identity(_) => 1,
+        Data::Clusters(v) => v.len(),
+        Data::Services(l) => l.items.len(),
+        Data::Tasks(l) => l.items.len(),
+        Data::Scaling(v) => v.len(),
+        Data::Databases(v) => v.len(),
+        Data::Snapshots(v) => v.len(),
+        Data::Alarms(v) => v.len(),
+        Data::Targets(v) => v.len(),
+        Data::Metrics(m) => m.queries.len() + m.series.len(),
+    }
+}
+
+/// A writer that only counts: the length of a line before it is written.
+struct Count(u64);
+
+impl Write for Count {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0 += b.len() as u64;
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Mirror {
@@ -1135,9 +1209,28 @@ impl Recorder {
                     if capped && data {
                         continue;
                     }
-                    encode(msg, &mut mirrors, &mut buf, &lost_here);
-                    if data && written + buf.len() as u64 > cap_bytes {
+                    let mut full = encode(msg, &mut mirrors, &mut buf, &lost_here);
+                    let mut size = buf.len() as u64;
+                    if let Some((load, data)) = full.take() {
+                        let mut count = Count(1);
+                        match write_full(&mut count, &load, &data) {
+                            Ok(()) => {
+                                size = count.0;
+                                full = Some((load, data));
+                            }
+                            Err(e) => {
+                                tracing::error!(error = %e, "a recording line could not be encoded");
+                                // The copy holds what was not written: dropped.
+                                mirrors.retain(|(env, r), _| {
+                                    *env != load.env || resource_key(*r) != load.kind
+                                });
+                                lost_here.store(true, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                    if data && written + size > cap_bytes {
                         capped = true;
+                        full = None;
                         buf.clear();
                         let line = Line::Capped {
                             t: chrono::Utc::now(),
@@ -1148,8 +1241,22 @@ impl Recorder {
                         }
                         tracing::warn!(path = %shown, written, "the recording reached its size cap: data no longer recorded");
                     }
-                    written += buf.len() as u64;
-                    if let Err(e) = file.write_all(&buf).and_then(|()| file.flush()) {
+                    let line = match &full {
+                        // Written as it is made, a piece at a time.
+                        Some((load, data)) => {
+                            let mut w = std::io::BufWriter::with_capacity(64 * 1024, &mut file);
+                            write_full(&mut w, load, data)
+                                .map_err(std::io::Error::from)
+                                .and_then(|()| w.write_all(b"\n"))
+                                .and_then(|()| w.flush())
+                        }
+                        None => {
+                            size = buf.len() as u64;
+                            file.write_all(&buf).and_then(|()| file.flush())
+                        }
+                    };
+                    written += size;
+                    if let Err(e) = line {
                         tracing::error!(path = %shown, error = %e, "cannot write the recording");
                     }
                     // The line of a first load in full is megabytes: a
@@ -1336,14 +1443,18 @@ fn pick(data: &Data, same: &[Option<u32>]) -> Data {
     }
 }
 
+/// A load in full, to be written from its data ([`write_full`]).
+type Full = (Load, Data);
+
 /// Appends the lines of `msg` to `buf` (a load diffed against `mirrors`;
-/// `lost` is set when a copy had to be dropped).
+/// `lost` is set when a copy had to be dropped), or returns the load in
+/// full that is its line.
 fn encode(
     msg: Msg,
     mirrors: &mut HashMap<(String, Resource), Written>,
     buf: &mut Vec<u8>,
     lost: &AtomicBool,
-) {
+) -> Option<Full> {
     let put = |buf: &mut Vec<u8>, r: serde_json::Result<()>| match r {
         Ok(()) => buf.push(b'\n'),
         Err(e) => tracing::error!(error = %e, "a recording line could not be encoded"),
@@ -1388,7 +1499,8 @@ fn encode(
                                     v.insert(Written::default())
                                 }
                             };
-                            m.diff(&same, items, rest, &mut load)
+                            let texts = !load.full;
+                            m.diff(&same, items, rest, &mut load, texts)
                         });
                     match diffed {
                         Ok(s) => set = s,
@@ -1399,12 +1511,13 @@ fn encode(
                             mirrors.remove(&key);
                             lost.store(true, Ordering::Relaxed);
                             tracing::error!(error = %e, "data could not be encoded for the recording");
-                            return;
+                            return None;
                         }
                     }
                     if load.full {
                         load.del.clear();
                         load.place.clear();
+                        return Some((load, data));
                     }
                 }
             }
@@ -1412,6 +1525,7 @@ fn encode(
             put(buf, r);
         }
     }
+    None
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
@@ -1869,7 +1983,7 @@ mod tests {
             }
             let values = Box::new(items.clone().into_iter().map(Ok));
             let set = writer
-                .diff(&[], values, Value::Null, &mut load)
+                .diff(&[], values, Value::Null, &mut load, true)
                 .expect("diff");
             if i == 4 {
                 assert_eq!(load.place, [("f".to_string(), 1), ("g".to_string(), 3)]);
@@ -2004,6 +2118,45 @@ mod tests {
         assert_eq!(a, b);
         // The second load of each kind found nothing changed.
         assert!(a.lines().nth(2).is_some_and(|l| !l.contains("\"set\"")));
+    }
+
+    /// A load in full written from its data is the line written from its
+    /// items' text (with items, and with none).
+    #[test]
+    fn a_load_in_full_is_written_as_its_items_text_would_be() {
+        let series = crate::domain::MetricSeries {
+            id: "x".into(),
+            label: "x \"quoted\"".into(),
+            unit: Some("Percent".into()),
+            points: vec![(t(0), 1.5), (t(1), -0.0)],
+        };
+        for data in [
+            Data::Metrics(crate::metrics::MetricsData {
+                range: crate::metrics::MetricRange::Hour,
+                start: t(0),
+                end: t(60),
+                queries: Vec::new(),
+                series: vec![series],
+            }),
+            Data::Clusters(vec!["a".into(), "b".into()]),
+            Data::Clusters(Vec::new()),
+        ] {
+            let mut load = Load {
+                t: t(0),
+                env: "production".into(),
+                kind: "metrics".into(),
+                full: true,
+                ..Load::default()
+            };
+            let (items, rest) = split(&data).expect("split");
+            let set = Written::default()
+                .diff(&[], items, rest, &mut load, true)
+                .expect("diff");
+            let (mut text, mut full) = (Vec::new(), Vec::new());
+            write_load(&mut text, &load, &set).expect("json");
+            write_full(&mut full, &load, &data).expect("json");
+            assert_eq!(String::from_utf8(full), String::from_utf8(text));
+        }
     }
 
     #[test]
