@@ -25,7 +25,9 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -37,9 +39,14 @@ use crate::domain::{TaskDefinition, Timestamp};
 use crate::state::State;
 use crate::timeline::Event;
 
+mod hash;
+
 /// The version of the recording format (the header's `format`). A reader
 /// refuses a recording of a newer format.
 pub const FORMAT: u32 = 2;
+
+/// The writer's buffer is kept between lines up to this capacity.
+const KEPT_BUFFER: usize = 256 * 1024;
 
 /// Where the recordings of a state directory are.
 pub fn dir(state_dir: &Path) -> PathBuf {
@@ -287,19 +294,49 @@ fn is_zero(n: &usize) -> bool {
 /// `new` as a change of `old`: items dropped from the front and added at
 /// the back, or added in front and dropped from the back; `None` when
 /// neither keeps anything.
+#[cfg(test)]
 fn list_delta(old: &[Value], new: &[Value]) -> Option<ListDelta> {
-    let run = |o: &[Value], n: &[Value]| o.iter().zip(n).take_while(|(a, b)| a == b).count();
-    let mut best: Option<ListDelta> = None;
+    list_change(old, new).map(|c| c.of(new))
+}
+
+/// How a list became another: `new[..head]`, then `keep` items of the old
+/// list from `drop`, then `new[tail..]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ListChange {
+    head: usize,
+    drop: usize,
+    keep: usize,
+    tail: usize,
+}
+
+impl ListChange {
+    /// The change as it is written, its new items taken from `new`.
+    fn of(self, new: &[Value]) -> ListDelta {
+        ListDelta {
+            head: new[..self.head].to_vec(),
+            drop: self.drop,
+            keep: self.keep,
+            tail: new[self.tail..].to_vec(),
+        }
+    }
+}
+
+/// [`list_delta`] of lists of anything compared (the writer compares the
+/// items' hashes): the window moved on, or items were put in front;
+/// whichever writes fewer items; `None` when neither keeps anything.
+fn list_change<T: PartialEq>(old: &[T], new: &[T]) -> Option<ListChange> {
+    let run = |o: &[T], n: &[T]| o.iter().zip(n).take_while(|(a, b)| a == b).count();
+    let mut best: Option<ListChange> = None;
     // The window moved on: new starts inside old.
     if let Some(first) = new.first()
         && let Some(drop) = old.iter().position(|v| v == first)
     {
         let keep = run(&old[drop..], new);
-        best = Some(ListDelta {
-            head: Vec::new(),
+        best = Some(ListChange {
+            head: 0,
             drop,
             keep,
-            tail: new[keep..].to_vec(),
+            tail: keep,
         });
     }
     // Items put in front: old starts inside new.
@@ -307,45 +344,45 @@ fn list_delta(old: &[Value], new: &[Value]) -> Option<ListDelta> {
         && let Some(at) = new.iter().position(|v| v == first)
     {
         let keep = run(old, &new[at..]);
-        let d = ListDelta {
-            head: new[..at].to_vec(),
+        let c = ListChange {
+            head: at,
             drop: 0,
             keep,
-            tail: new[at + keep..].to_vec(),
+            tail: at + keep,
         };
-        if best
-            .as_ref()
-            .is_none_or(|b| d.head.len() + d.tail.len() < b.head.len() + b.tail.len())
-        {
-            best = Some(d);
+        let written = |c: &ListChange| c.head + (new.len() - c.tail);
+        if best.as_ref().is_none_or(|b| written(&c) < written(b)) {
+            best = Some(c);
         }
     }
-    best.filter(|d| d.keep > 0)
+    best.filter(|c| c.keep > 0)
 }
 
 /// The fields in which `new` differs from `old` (both objects with the
 /// same fields), lists as their change; `None` when that is not smaller
-/// than the item.
-fn patch_of(id: &str, old: &Value, new: &Value) -> Option<Patch> {
-    let (Value::Object(o), Value::Object(n)) = (old, new) else {
+/// than the item. `Kept` holds only hashes of the old item's fields and
+/// of its lists' items: enough to tell what changed, and the new values
+/// are taken from `new`.
+fn patch_of(id: &str, old: &Kept, kept: &Kept, new: &Value) -> Option<Patch> {
+    let Value::Object(n) = new else {
         return None;
     };
-    if o.len() != n.len() || o.keys().any(|k| !n.contains_key(k)) {
+    if old.shape.is_none() || old.shape != kept.shape {
         return None;
     }
     let mut patch = Patch {
         id: id.to_string(),
         ..Patch::default()
     };
-    for (k, v) in n {
-        let before = o.get(k);
-        if before == Some(v) {
+    for (i, (k, v)) in n.iter().enumerate() {
+        if old.fields.get(i) == kept.fields.get(i) {
             continue;
         }
-        if let (Some(Value::Array(a)), Value::Array(b)) = (before, v)
-            && let Some(d) = list_delta(a, b)
+        if let Value::Array(b) = v
+            && let (Some(before), Some(after)) = (old.list(i), kept.list(i))
+            && let Some(c) = list_change(before, after)
         {
-            patch.list.insert(k.clone(), d);
+            patch.list.insert(k.clone(), c.of(b));
             continue;
         }
         patch.set.insert(k.clone(), v.clone());
@@ -412,23 +449,20 @@ fn identity(v: &Value) -> String {
     }
 }
 
-/// Items keyed by their identity, each as its JSON text.
-type RawItems = Vec<(String, Box<RawValue>)>;
+/// Items keyed by their identity, each made a `Value` only when it is
+/// reached (the 3 000 tasks of a large environment are ~20 MB as `Value`s).
+type Items<'a> = Box<dyn Iterator<Item = serde_json::Result<(String, Value)>> + 'a>;
 
-/// Data as keyed items, each as its JSON text (what a `Value` of it would
-/// print: the fields sorted), and the rest.
-pub(crate) fn split(data: &Data) -> serde_json::Result<(RawItems, Value)> {
-    fn raw(v: &Value) -> serde_json::Result<Box<RawValue>> {
-        serde_json::value::to_raw_value(v)
+/// Data as keyed items and the rest.
+pub(crate) fn split(data: &Data) -> serde_json::Result<(Items<'_>, Value)> {
+    fn one<T: Serialize>(key: String, item: &T) -> serde_json::Result<(String, Value)> {
+        Ok((key, serde_json::to_value(item)?))
     }
-    fn keyed<T: Serialize>(items: &[T]) -> serde_json::Result<RawItems> {
-        items
-            .iter()
-            .map(|i| {
-                let v = serde_json::to_value(i)?;
-                Ok((identity(&v), raw(&v)?))
-            })
-            .collect()
+    fn keyed<T: Serialize>(items: &[T]) -> Items<'_> {
+        Box::new(items.iter().map(|i| {
+            let v = serde_json::to_value(i)?;
+            Ok((identity(&v), v))
+        }))
     }
     fn failures(f: &[crate::domain::Failure]) -> serde_json::Result<Value> {
         if f.is_empty() {
@@ -439,27 +473,22 @@ pub(crate) fn split(data: &Data) -> serde_json::Result<(RawItems, Value)> {
     }
     Ok(match data {
         Data::Identity(v) => (
-            vec![("identity".into(), raw(&serde_json::to_value(v)?)?)],
+            Box::new(std::iter::once(one("identity".into(), v))),
             Value::Null,
         ),
-        Data::Clusters(v) => (keyed(v)?, Value::Null),
-        Data::Services(l) => (keyed(&l.items)?, failures(&l.failures)?),
-        Data::Tasks(l) => (keyed(&l.items)?, failures(&l.failures)?),
-        Data::Scaling(v) => (keyed(v)?, Value::Null),
-        Data::Databases(v) => (keyed(v)?, Value::Null),
-        Data::Snapshots(v) => (keyed(v)?, Value::Null),
-        Data::Alarms(v) => (keyed(v)?, Value::Null),
-        Data::Targets(v) => (keyed(v)?, Value::Null),
+        Data::Clusters(v) => (keyed(v), Value::Null),
+        Data::Services(l) => (keyed(&l.items), failures(&l.failures)?),
+        Data::Tasks(l) => (keyed(&l.items), failures(&l.failures)?),
+        Data::Scaling(v) => (keyed(v), Value::Null),
+        Data::Databases(v) => (keyed(v), Value::Null),
+        Data::Snapshots(v) => (keyed(v), Value::Null),
+        Data::Alarms(v) => (keyed(v), Value::Null),
+        Data::Targets(v) => (keyed(v), Value::Null),
         Data::Metrics(m) => {
-            let mut items = Vec::with_capacity(m.queries.len() + m.series.len());
-            for q in &m.queries {
-                items.push((format!("q:{}", q.id), raw(&serde_json::to_value(q)?)?));
-            }
-            for s in &m.series {
-                items.push((format!("s:{}", s.id), raw(&serde_json::to_value(s)?)?));
-            }
+            let queries = m.queries.iter().map(|q| one(format!("q:{}", q.id), q));
+            let series = m.series.iter().map(|s| one(format!("s:{}", s.id), s));
             let rest = serde_json::json!({"range": m.range, "start": m.start, "end": m.end});
-            (items, rest)
+            (Box::new(queries.chain(series)), rest)
         }
     })
 }
@@ -542,53 +571,209 @@ pub struct Mirror {
 }
 
 /// The writer's copy of the last data of one resource kind of one
-/// environment: each item as its JSON text, not as a `Value` (the 3 000
-/// tasks of a large environment are ~3 MB of text but ~20 MB of `Value`s,
-/// and the copy lives as long as the session).
+/// environment: what it needs to tell what changed, not the data. Each
+/// item is kept as hashes ([`Kept`]): the 3 000 tasks of a large
+/// environment would be ~3 MB as text and ~20 MB as `Value`s, for the
+/// whole session, and twice that while a load is compared.
 #[derive(Debug, Default)]
 struct Written {
-    items: RawItems,
+    items: Vec<Kept>,
     rest: Value,
+    /// The field names of the items, each list once (the items of a kind
+    /// have a few).
+    shapes: Vec<Box<[String]>>,
+}
+
+/// One item as the writer keeps it: its identity, a 128-bit hash of the
+/// whole (does it differ?) and, for an object, a hash of each field and of
+/// each item of its list fields (which fields differ, how a list moved on:
+/// [`patch_of`]). Equal values hash equal; a change goes unseen only if
+/// the hashes of both collide.
+#[derive(Debug, Clone, Default)]
+struct Kept {
+    id: String,
+    hash: u128,
+    /// Its field names (`Written::shapes`); `None` for what is not an
+    /// object.
+    shape: Option<u32>,
+    /// A hash of each field, in the order of the shape's names.
+    fields: Box<[u64]>,
+    /// For each field that is a list (by its place among the fields), a
+    /// hash of each of its items.
+    lists: Box<[(u32, Box<[u64]>)]>,
+}
+
+impl Kept {
+    fn new(shapes: &mut Vec<Box<[String]>>, id: String, hash: u128, v: &Value) -> Self {
+        let Value::Object(m) = v else {
+            return Self {
+                id,
+                hash,
+                ..Self::default()
+            };
+        };
+        let shape = match shapes
+            .iter()
+            .position(|s| s.len() == m.len() && s.iter().zip(m.keys()).all(|(a, b)| a == b))
+        {
+            Some(i) => i,
+            None => {
+                shapes.push(m.keys().cloned().collect());
+                shapes.len() - 1
+            }
+        };
+        let lists = m
+            .values()
+            .enumerate()
+            .filter_map(|(i, v)| match v {
+                Value::Array(items) => Some((
+                    u32::try_from(i).ok()?,
+                    items.iter().map(hash::value64).collect(),
+                )),
+                _ => None,
+            })
+            .collect();
+        Self {
+            id,
+            hash,
+            shape: u32::try_from(shape).ok(),
+            fields: m.values().map(hash::value64).collect(),
+            lists,
+        }
+    }
+
+    /// The hashes of the items of field `i`, if it is a list.
+    fn list(&self, i: usize) -> Option<&[u64]> {
+        self.lists
+            .iter()
+            .find(|(f, _)| usize::try_from(*f).is_ok_and(|f| f == i))
+            .map(|(_, h)| h.as_ref())
+    }
+}
+
+/// Why a load could not be compared with the writer's copy.
+#[derive(Debug, thiserror::Error)]
+enum DiffError {
+    #[error("an item could not be encoded: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The console named an item of a previous load the copy does not
+    /// have (it was lost to an earlier error).
+    #[error("the load names items the recording does not have")]
+    Unknown,
 }
 
 impl Written {
-    /// What turns this copy into `items` / `rest` (and does so): `load`
-    /// gets the removals, places, patches and rest; the items to set
-    /// whole are returned, as their text (see [`write_load`]). Only an
-    /// item whose text changed is read into `Value`s, to patch it.
-    fn diff(&mut self, items: RawItems, rest: Value, load: &mut Load) -> Vec<Box<RawValue>> {
+    /// What turns this copy into the new data (and does so): `same` says,
+    /// for each item of the new data in order, at which place of the copy
+    /// it is unchanged, or that it is the next of `items` (an empty `same`:
+    /// every item is in `items`). `load` gets the removals, places,
+    /// patches and rest; the items to set whole are returned, as their
+    /// text (see [`write_load`]), if `texts` (a load in full is written
+    /// from its data: [`write_full`]). Each item is a `Value` only while
+    /// it is compared.
+    fn diff(
+        &mut self,
+        same: &[Option<u32>],
+        mut items: Items<'_>,
+        rest: Value,
+        load: &mut Load,
+        texts: bool,
+    ) -> Result<Vec<Box<RawValue>>, DiffError> {
+        /// An item of the new data: the same as the old one at that index,
+        /// or kept anew.
+        enum Next {
+            Same(usize),
+            New(Kept),
+        }
+        let mut old = std::mem::take(&mut self.items);
         let mut set = Vec::new();
-        let old: HashMap<&str, &RawValue> = self
-            .items
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_ref()))
-            .collect();
-        for (k, v) in &items {
-            match old.get(k.as_str()) {
-                Some(o) if o.get() == v.get() => {}
-                Some(o) => {
-                    let read = |r: &RawValue| serde_json::from_str::<Value>(r.get());
-                    let patch = match (read(o), read(v)) {
-                        (Ok(o), Ok(n)) => patch_of(k, &o, &n),
-                        _ => None,
-                    };
-                    match patch {
-                        Some(patch) => load.patch.push(patch),
-                        None => set.push(v.clone()),
+        let mut next = Vec::new();
+        {
+            let at: HashMap<&str, usize> = old
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k.id.as_str(), i))
+                .collect();
+            let mut used = vec![false; old.len()];
+            let mut refs = same.iter();
+            loop {
+                let place = if same.is_empty() {
+                    None
+                } else {
+                    match refs.next() {
+                        Some(r) => *r,
+                        None => break,
+                    }
+                };
+                if let Some(i) = place {
+                    let i = usize::try_from(i).map_err(|_| DiffError::Unknown)?;
+                    let kept = old.get(i).ok_or(DiffError::Unknown)?;
+                    if used[i] {
+                        next.push(Next::New(kept.clone()));
+                    } else {
+                        used[i] = true;
+                        next.push(Next::Same(i));
+                    }
+                    continue;
+                }
+                let Some(item) = items.next() else {
+                    if same.is_empty() {
+                        break;
+                    }
+                    return Err(DiffError::Unknown);
+                };
+                let (id, v) = item?;
+                let hash = hash::value128(&v);
+                match at.get(id.as_str()).copied() {
+                    Some(i) if old[i].hash == hash => {
+                        if used[i] {
+                            next.push(Next::New(Kept::new(&mut self.shapes, id, hash, &v)));
+                        } else {
+                            used[i] = true;
+                            next.push(Next::Same(i));
+                        }
+                    }
+                    Some(i) => {
+                        let kept = Kept::new(&mut self.shapes, id, hash, &v);
+                        match patch_of(&kept.id, &old[i], &kept, &v) {
+                            Some(patch) => load.patch.push(patch),
+                            None if texts => set.push(serde_json::value::to_raw_value(&v)?),
+                            None => {}
+                        }
+                        next.push(Next::New(kept));
+                    }
+                    None => {
+                        if texts {
+                            set.push(serde_json::value::to_raw_value(&v)?);
+                        }
+                        next.push(Next::New(Kept::new(&mut self.shapes, id, hash, &v)));
                     }
                 }
-                None => set.push(v.clone()),
             }
+            let old_ids: Vec<&str> = old.iter().map(|k| k.id.as_str()).collect();
+            let new_ids: Vec<&str> = next
+                .iter()
+                .map(|n| match n {
+                    Next::Same(i) => old[*i].id.as_str(),
+                    Next::New(k) => k.id.as_str(),
+                })
+                .collect();
+            let (del, place) = order_delta(&old_ids, &new_ids);
+            load.del = del;
+            load.place = place;
         }
-        let (del, place) = order_delta(&self.items, &items);
-        load.del = del;
-        load.place = place;
+        self.items = next
+            .into_iter()
+            .map(|n| match n {
+                Next::Same(i) => std::mem::take(&mut old[i]),
+                Next::New(k) => k,
+            })
+            .collect();
         if rest != self.rest {
             load.rest = Some(rest.clone());
         }
-        self.items = items;
         self.rest = rest;
-        set
+        Ok(set)
     }
 }
 
@@ -596,32 +781,25 @@ impl Written {
 /// (added or moved, with their index): the items that keep their relative
 /// order (the longest such run) stay; none are placed when the only change
 /// of order is additions appended.
-fn order_delta<A, B>(
-    old: &[(String, A)],
-    new: &[(String, B)],
-) -> (Vec<String>, Vec<(String, usize)>) {
-    let new_ids: std::collections::HashSet<&str> = new.iter().map(|(k, _)| k.as_str()).collect();
+fn order_delta(old: &[&str], new: &[&str]) -> (Vec<String>, Vec<(String, usize)>) {
+    let new_ids: std::collections::HashSet<&str> = new.iter().copied().collect();
     let del = old
         .iter()
-        .filter(|(k, _)| !new_ids.contains(k.as_str()))
-        .map(|(k, _)| k.clone())
+        .filter(|k| !new_ids.contains(*k))
+        .map(|k| (*k).to_string())
         .collect();
-    let old_pos: HashMap<&str, usize> = old
-        .iter()
-        .enumerate()
-        .map(|(i, (k, _))| (k.as_str(), i))
-        .collect();
+    let old_pos: HashMap<&str, usize> = old.iter().enumerate().map(|(i, k)| (*k, i)).collect();
     let kept: Vec<(usize, usize)> = new
         .iter()
         .enumerate()
-        .filter_map(|(i, (k, _))| old_pos.get(k.as_str()).map(|&o| (i, o)))
+        .filter_map(|(i, k)| old_pos.get(k).map(|&o| (i, o)))
         .collect();
     let stay = longest_increasing(&kept);
     let placed: Vec<(String, usize)> = new
         .iter()
         .enumerate()
-        .filter(|(i, (k, _))| !old_pos.contains_key(k.as_str()) || !stay.contains(i))
-        .map(|(i, (k, _))| (k.clone(), i))
+        .filter(|(i, k)| !old_pos.contains_key(*k) || !stay.contains(i))
+        .map(|(i, k)| ((*k).to_string(), i))
         .collect();
     let appended = placed
         .iter()
@@ -654,6 +832,75 @@ fn write_load(buf: &mut Vec<u8>, load: &Load, set: &[Box<RawValue>]) -> serde_js
             set,
         },
     )
+}
+
+/// Writes the line of a load in full (`load` without its items) with
+/// every item of `data` as `set`, each made a `Value` only while it is
+/// written: the first load of a large environment's tasks is megabytes,
+/// never held as text or `Value`s. The same line as [`write_load`]'s.
+fn write_full<W: Write>(w: W, load: &Load, data: &Data) -> serde_json::Result<()> {
+    /// The items of the data, as a list.
+    struct Every<'a>(&'a Data);
+    impl Serialize for Every<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::{Error as _, SerializeSeq as _};
+            let (items, _) = split(self.0).map_err(S::Error::custom)?;
+            let mut seq = s.serialize_seq(None)?;
+            for item in items {
+                let (_, v) = item.map_err(S::Error::custom)?;
+                seq.serialize_element(&v)?;
+            }
+            seq.end()
+        }
+    }
+    #[derive(Serialize)]
+    struct FullLine<'a> {
+        rec: &'static str,
+        #[serde(flatten)]
+        load: &'a Load,
+        #[serde(skip_serializing_if = "is_empty")]
+        set: Every<'a>,
+    }
+    fn is_empty(every: &Every<'_>) -> bool {
+        item_count(every.0) == 0
+    }
+    serde_json::to_writer(
+        w,
+        &FullLine {
+            rec: "load",
+            load,
+            set: Every(data),
+        },
+    )
+}
+
+/// How many items `data` has ([`split`]'s).
+fn item_count(data: &Data) -> usize {
+    match data {
+        Data::Identity(_) => 1,
+        Data::Clusters(v) => v.len(),
+        Data::Services(l) => l.items.len(),
+        Data::Tasks(l) => l.items.len(),
+        Data::Scaling(v) => v.len(),
+        Data::Databases(v) => v.len(),
+        Data::Snapshots(v) => v.len(),
+        Data::Alarms(v) => v.len(),
+        Data::Targets(v) => v.len(),
+        Data::Metrics(m) => m.queries.len() + m.series.len(),
+    }
+}
+
+/// A writer that only counts: the length of a line before it is written.
+struct Count(u64);
+
+impl Write for Count {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0 += b.len() as u64;
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Mirror {
@@ -760,7 +1007,13 @@ enum Msg {
         t: Timestamp,
         env: String,
         resource: Resource,
+        /// The items that changed since the load handed over before (all
+        /// of them without `same`).
         result: Result<Data, BackendError>,
+        /// For each item of the load, in order: its place in the previous
+        /// load, where it is unchanged, or `None`: the next of `result`'s.
+        /// Empty: `result` holds every item.
+        same: Vec<Option<u32>>,
     },
     Line(Box<Line>),
     /// Answered once everything handed over before it is written.
@@ -769,16 +1022,28 @@ enum Msg {
 
 /// What of an action goes into the recording, read before `update` applies
 /// it (a result for an older request than the one waited for is dropped by
-/// `update`, and so it is here).
+/// `update`, and so it is here). A load is borrowed: [`Recorder::data`]
+/// copies only what changed.
 #[derive(Debug)]
-pub struct Capture(Msg);
+pub struct Capture<'a>(Captured<'a>);
 
-impl Capture {
+#[derive(Debug)]
+enum Captured<'a> {
+    Load {
+        t: Timestamp,
+        env: String,
+        resource: Resource,
+        result: &'a Result<Data, BackendError>,
+    },
+    Msg(Msg),
+}
+
+impl Capture<'_> {
     /// The log lines this capture keeps (tests look inside).
     #[cfg(test)]
     pub(crate) fn kept_log_lines(&self) -> Option<(usize, Vec<String>)> {
         match &self.0 {
-            Msg::Line(line) => match line.as_ref() {
+            Captured::Msg(Msg::Line(line)) => match line.as_ref() {
                 Line::Logs { lines, kept, .. } => {
                     Some((*lines, kept.iter().map(|k| k.message.clone()).collect()))
                 }
@@ -790,7 +1055,7 @@ impl Capture {
 }
 
 /// The part of `action` a recording keeps, if any.
-pub fn capture(state: &State, action: &Action) -> Option<Capture> {
+pub fn capture<'a>(state: &State, action: &'a Action) -> Option<Capture<'a>> {
     match action {
         Action::Loaded {
             env,
@@ -803,11 +1068,11 @@ pub fn capture(state: &State, action: &Action) -> Option<Capture> {
             if e.generation_of(*resource) != *generation {
                 return None;
             }
-            Some(Capture(Msg::Load {
+            Some(Capture(Captured::Load {
                 t: *at,
                 env: e.name.clone(),
                 resource: *resource,
-                result: result.clone(),
+                result,
             }))
         }
         Action::TaskDefinitionLoaded {
@@ -816,11 +1081,13 @@ pub fn capture(state: &State, action: &Action) -> Option<Capture> {
             ..
         } => {
             let e = state.envs.get(*env)?;
-            Some(Capture(Msg::Line(Box::new(Line::TaskDefinition {
-                t: state.now,
-                env: e.name.clone(),
-                def: Box::new(def.clone()),
-            }))))
+            Some(Capture(Captured::Msg(Msg::Line(Box::new(
+                Line::TaskDefinition {
+                    t: state.now,
+                    env: e.name.clone(),
+                    def: Box::new(def.clone()),
+                },
+            )))))
         }
         Action::ProbeDone {
             env,
@@ -836,12 +1103,12 @@ pub fn capture(state: &State, action: &Action) -> Option<Capture> {
             let mut report = report.clone();
             // The start of a body could hold anything: not kept.
             report.body = String::new();
-            Some(Capture(Msg::Line(Box::new(Line::Probe {
+            Some(Capture(Captured::Msg(Msg::Line(Box::new(Line::Probe {
                 t: *at,
                 env: e.name.clone(),
                 probe: *probe,
                 report,
-            }))))
+            })))))
         }
         Action::AlarmHistoryLoaded {
             env,
@@ -854,12 +1121,14 @@ pub fn capture(state: &State, action: &Action) -> Option<Capture> {
             if e.alarm_history.get(alarm)?.generation != *generation {
                 return None;
             }
-            Some(Capture(Msg::Line(Box::new(Line::AlarmHistory {
-                t: *at,
-                env: e.name.clone(),
-                alarm: alarm.clone(),
-                items: items.clone(),
-            }))))
+            Some(Capture(Captured::Msg(Msg::Line(Box::new(
+                Line::AlarmHistory {
+                    t: *at,
+                    env: e.name.clone(),
+                    alarm: alarm.clone(),
+                    items: items.clone(),
+                },
+            )))))
         }
         Action::LogsLoaded {
             at,
@@ -882,12 +1151,12 @@ pub fn capture(state: &State, action: &Action) -> Option<Capture> {
                     message: l.message.clone(),
                 })
                 .collect();
-            Some(Capture(Msg::Line(Box::new(Line::Logs {
+            Some(Capture(Captured::Msg(Msg::Line(Box::new(Line::Logs {
                 t: *at,
                 env,
                 lines: batch.events.len(),
                 kept,
-            }))))
+            })))))
         }
         _ => None,
     }
@@ -898,6 +1167,13 @@ pub fn capture(state: &State, action: &Action) -> Option<Capture> {
 pub struct Recorder {
     path: PathBuf,
     tx: Sender<Msg>,
+    /// Of each environment's resource kinds, a hash of each item of the
+    /// load last handed to the writer, in order: a load hands over only
+    /// the items that changed (and where the others were).
+    handed: Mutex<HashMap<(String, Resource), Vec<u128>>>,
+    /// Set by the writer when it lost its copy of a kind (an item it could
+    /// not encode): then every kind is handed over whole again.
+    lost: Arc<AtomicBool>,
 }
 
 impl Recorder {
@@ -915,6 +1191,8 @@ impl Recorder {
         let (tx, rx) = channel::<Msg>();
         let shown = path.display().to_string();
         let mut written = first.len() as u64;
+        let lost = Arc::new(AtomicBool::new(false));
+        let lost_here = lost.clone();
         std::thread::Builder::new()
             .name("honban-recorder".into())
             .spawn(move || {
@@ -931,9 +1209,28 @@ impl Recorder {
                     if capped && data {
                         continue;
                     }
-                    encode(msg, &mut mirrors, &mut buf);
-                    if data && written + buf.len() as u64 > cap_bytes {
+                    let mut full = encode(msg, &mut mirrors, &mut buf, &lost_here);
+                    let mut size = buf.len() as u64;
+                    if let Some((load, data)) = full.take() {
+                        let mut count = Count(1);
+                        match write_full(&mut count, &load, &data) {
+                            Ok(()) => {
+                                size = count.0;
+                                full = Some((load, data));
+                            }
+                            Err(e) => {
+                                tracing::error!(error = %e, "a recording line could not be encoded");
+                                // The copy holds what was not written: dropped.
+                                mirrors.retain(|(env, r), _| {
+                                    *env != load.env || resource_key(*r) != load.kind
+                                });
+                                lost_here.store(true, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                    if data && written + size > cap_bytes {
                         capped = true;
+                        full = None;
                         buf.clear();
                         let line = Line::Capped {
                             t: chrono::Utc::now(),
@@ -944,13 +1241,37 @@ impl Recorder {
                         }
                         tracing::warn!(path = %shown, written, "the recording reached its size cap: data no longer recorded");
                     }
-                    written += buf.len() as u64;
-                    if let Err(e) = file.write_all(&buf).and_then(|()| file.flush()) {
+                    let line = match &full {
+                        // Written as it is made, a piece at a time.
+                        Some((load, data)) => {
+                            let mut w = std::io::BufWriter::with_capacity(64 * 1024, &mut file);
+                            write_full(&mut w, load, data)
+                                .map_err(std::io::Error::from)
+                                .and_then(|()| w.write_all(b"\n"))
+                                .and_then(|()| w.flush())
+                        }
+                        None => {
+                            size = buf.len() as u64;
+                            file.write_all(&buf).and_then(|()| file.flush())
+                        }
+                    };
+                    written += size;
+                    if let Err(e) = line {
                         tracing::error!(path = %shown, error = %e, "cannot write the recording");
+                    }
+                    // The line of a first load in full is megabytes: a
+                    // buffer that large is not kept for the next one.
+                    if buf.capacity() > KEPT_BUFFER {
+                        buf = Vec::new();
                     }
                 }
             })?;
-        Ok(Self { path, tx })
+        Ok(Self {
+            path,
+            tx,
+            handed: Mutex::new(HashMap::new()),
+            lost,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -962,9 +1283,76 @@ impl Recorder {
         self.send(Msg::Events(events));
     }
 
-    /// Hands captured data to the writer (never blocks).
-    pub fn data(&self, capture: Capture) {
-        self.send(capture.0);
+    /// Hands captured data to the writer (never blocks). Of a load, only
+    /// the items that changed since the load of its kind handed over
+    /// before are copied (compared by a hash of each): most of a large
+    /// environment's 3 000 tasks are the same from one load to the next.
+    pub fn data(&self, capture: Capture<'_>) {
+        let msg = match capture.0 {
+            Captured::Msg(msg) => msg,
+            Captured::Load {
+                t,
+                env,
+                resource,
+                result: Err(e),
+            } => Msg::Load {
+                t,
+                env,
+                resource,
+                result: Err(e.clone()),
+                same: Vec::new(),
+            },
+            Captured::Load {
+                t,
+                env,
+                resource,
+                result: Ok(data),
+            } => {
+                let (data, same) = self.changed(&env, resource, data);
+                Msg::Load {
+                    t,
+                    env,
+                    resource,
+                    result: Ok(data),
+                    same,
+                }
+            }
+        };
+        self.send(msg);
+    }
+
+    /// Of `data`, the items that changed since the last load of its kind
+    /// handed over, and where the others were in it ([`Msg::Load`]).
+    fn changed(&self, env: &str, resource: Resource, data: &Data) -> (Data, Vec<Option<u32>>) {
+        let hashes = item_hashes(data);
+        let mut handed = self
+            .handed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.lost.swap(false, Ordering::Relaxed) {
+            handed.clear();
+        }
+        let key = (env.to_string(), resource);
+        let Some(hashes) = hashes else {
+            handed.remove(&key);
+            return (data.clone(), Vec::new());
+        };
+        let before: HashMap<u128, u32> = handed
+            .get(&key)
+            .map(|old| {
+                old.iter()
+                    .enumerate()
+                    .filter_map(|(i, h)| Some((*h, u32::try_from(i).ok()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let same: Vec<Option<u32>> = hashes.iter().map(|h| before.get(h).copied()).collect();
+        handed.insert(key, hashes);
+        drop(handed);
+        if same.iter().all(Option::is_none) {
+            return (data.clone(), Vec::new());
+        }
+        (pick(data, &same), same)
     }
 
     /// Hands an audit record (an operation's intent, result or end).
@@ -991,8 +1379,82 @@ impl Recorder {
     }
 }
 
-/// Appends the lines of `msg` to `buf` (a load diffed against `mirrors`).
-fn encode(msg: Msg, mirrors: &mut HashMap<(String, Resource), Written>, buf: &mut Vec<u8>) {
+/// A hash of each item of `data`, in the order of [`split`]; `None` for
+/// the caller identity (one item: always handed over) or an item serde
+/// refuses.
+fn item_hashes(data: &Data) -> Option<Vec<u128>> {
+    fn of<T: Serialize>(items: &[T]) -> impl Iterator<Item = Option<u128>> + '_ {
+        items.iter().map(hash::item128)
+    }
+    match data {
+        Data::Identity(_) => None,
+        Data::Clusters(v) => of(v).collect(),
+        Data::Services(l) => of(&l.items).collect(),
+        Data::Tasks(l) => of(&l.items).collect(),
+        Data::Scaling(v) => of(v).collect(),
+        Data::Databases(v) => of(v).collect(),
+        Data::Snapshots(v) => of(v).collect(),
+        Data::Alarms(v) => of(v).collect(),
+        Data::Targets(v) => of(v).collect(),
+        Data::Metrics(m) => of(&m.queries).chain(of(&m.series)).collect(),
+    }
+}
+
+/// A copy of `data` with only the items `same` does not place (the rest
+/// whole: failures, the metrics' range).
+fn pick(data: &Data, same: &[Option<u32>]) -> Data {
+    fn of<T: Clone>(items: &[T], same: &[Option<u32>]) -> Vec<T> {
+        items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| same.get(*i).is_none_or(Option::is_none))
+            .map(|(_, item)| item.clone())
+            .collect()
+    }
+    fn listing<T: Clone>(
+        l: &crate::domain::Listing<T>,
+        same: &[Option<u32>],
+    ) -> crate::domain::Listing<T> {
+        crate::domain::Listing {
+            items: of(&l.items, same),
+            failures: l.failures.clone(),
+        }
+    }
+    match data {
+        Data::Identity(_) => data.clone(),
+        Data::Clusters(v) => Data::Clusters(of(v, same)),
+        Data::Services(l) => Data::Services(listing(l, same)),
+        Data::Tasks(l) => Data::Tasks(listing(l, same)),
+        Data::Scaling(v) => Data::Scaling(of(v, same)),
+        Data::Databases(v) => Data::Databases(of(v, same)),
+        Data::Snapshots(v) => Data::Snapshots(of(v, same)),
+        Data::Alarms(v) => Data::Alarms(of(v, same)),
+        Data::Targets(v) => Data::Targets(of(v, same)),
+        Data::Metrics(m) => {
+            let (queries, series) = same.split_at(m.queries.len().min(same.len()));
+            Data::Metrics(crate::metrics::MetricsData {
+                range: m.range,
+                start: m.start,
+                end: m.end,
+                queries: of(&m.queries, queries),
+                series: of(&m.series, series),
+            })
+        }
+    }
+}
+
+/// A load in full, to be written from its data ([`write_full`]).
+type Full = (Load, Data);
+
+/// Appends the lines of `msg` to `buf` (a load diffed against `mirrors`;
+/// `lost` is set when a copy had to be dropped), or returns the load in
+/// full that is its line.
+fn encode(
+    msg: Msg,
+    mirrors: &mut HashMap<(String, Resource), Written>,
+    buf: &mut Vec<u8>,
+    lost: &AtomicBool,
+) -> Option<Full> {
     let put = |buf: &mut Vec<u8>, r: serde_json::Result<()>| match r {
         Ok(()) => buf.push(b'\n'),
         Err(e) => tracing::error!(error = %e, "a recording line could not be encoded"),
@@ -1014,6 +1476,7 @@ fn encode(msg: Msg, mirrors: &mut HashMap<(String, Resource), Written>, buf: &mu
             env,
             resource,
             result,
+            same,
         } => {
             let mut load = Load {
                 t,
@@ -1024,29 +1487,45 @@ fn encode(msg: Msg, mirrors: &mut HashMap<(String, Resource), Written>, buf: &mu
             let mut set = Vec::new();
             match result {
                 Err(e) => load.error = Some(e),
-                Ok(data) => match split(&data) {
-                    Ok((items, rest)) => match mirrors.entry((env, resource)) {
-                        std::collections::hash_map::Entry::Occupied(mut m) => {
-                            set = m.get_mut().diff(items, rest, &mut load);
+                Ok(data) => {
+                    let key = (env, resource);
+                    let diffed = split(&data)
+                        .map_err(DiffError::from)
+                        .and_then(|(items, rest)| {
+                            let m = match mirrors.entry(key.clone()) {
+                                std::collections::hash_map::Entry::Occupied(m) => m.into_mut(),
+                                std::collections::hash_map::Entry::Vacant(v) => {
+                                    load.full = true;
+                                    v.insert(Written::default())
+                                }
+                            };
+                            let texts = !load.full;
+                            m.diff(&same, items, rest, &mut load, texts)
+                        });
+                    match diffed {
+                        Ok(s) => set = s,
+                        Err(e) => {
+                            // What the copy holds is unknown now: the
+                            // console hands every kind over whole again
+                            // and this one is written in full.
+                            mirrors.remove(&key);
+                            lost.store(true, Ordering::Relaxed);
+                            tracing::error!(error = %e, "data could not be encoded for the recording");
+                            return None;
                         }
-                        std::collections::hash_map::Entry::Vacant(v) => {
-                            load.full = true;
-                            let m = v.insert(Written::default());
-                            set = m.diff(items, rest, &mut load);
-                            load.del.clear();
-                            load.place.clear();
-                        }
-                    },
-                    Err(e) => {
-                        tracing::error!(error = %e, "data could not be encoded for the recording");
-                        return;
                     }
-                },
+                    if load.full {
+                        load.del.clear();
+                        load.place.clear();
+                        return Some((load, data));
+                    }
+                }
             }
             let r = write_load(&mut *buf, &load, &set);
             put(buf, r);
         }
     }
+    None
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
@@ -1502,11 +1981,10 @@ mod tests {
             if load.full {
                 writer = Written::default();
             }
-            let raw = items
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::value::to_raw_value(v).expect("raw")))
-                .collect();
-            let set = writer.diff(raw, Value::Null, &mut load);
+            let values = Box::new(items.clone().into_iter().map(Ok));
+            let set = writer
+                .diff(&[], values, Value::Null, &mut load, true)
+                .expect("diff");
             if i == 4 {
                 assert_eq!(load.place, [("f".to_string(), 1), ("g".to_string(), 3)]);
             }
@@ -1550,9 +2028,135 @@ mod tests {
         let old = json!({"arn": "a", "events": list(0..100), "running": 1});
         let events = [list(100..101), list(0..99)].concat();
         let new = json!({"arn": "a", "events": events, "running": 2});
-        let p = patch_of("a", &old, &new).expect("a patch");
+        let mut shapes = Vec::new();
+        let before = Kept::new(&mut shapes, "a".into(), hash::value128(&old), &old);
+        let after = Kept::new(&mut shapes, "a".into(), hash::value128(&new), &new);
+        let p = patch_of("a", &before, &after, &new).expect("a patch");
         assert_eq!(p.set.get("running"), Some(&json!(2)));
         assert_eq!(p.list["events"].head, [json!(100)]);
+    }
+
+    /// Handing the writer only the items that changed (and where the
+    /// others were) records what handing it every item records: items
+    /// unchanged, changed in a field, added, removed and moved; a window
+    /// of metric points that moved on.
+    #[test]
+    fn a_load_handed_over_by_its_changes_is_recorded_as_a_whole_one() {
+        let series = |id: &str, from: i64, n: i64| crate::domain::MetricSeries {
+            id: id.into(),
+            label: id.into(),
+            unit: None,
+            points: (from..from + n).map(|m| (t(m), m as f64)).collect(),
+        };
+        let metrics = |series: Vec<crate::domain::MetricSeries>| {
+            Data::Metrics(crate::metrics::MetricsData {
+                range: crate::metrics::MetricRange::Hour,
+                start: t(0),
+                end: t(60),
+                queries: Vec::new(),
+                series,
+            })
+        };
+        let clusters = |names: &[&str]| Data::Clusters(names.iter().map(|n| (*n).into()).collect());
+        let loads = [
+            (Resource::Clusters, clusters(&["a", "b", "c"])),
+            (Resource::Clusters, clusters(&["a", "b", "c"])),
+            (Resource::Clusters, clusters(&["c", "a", "d"])),
+            (Resource::Clusters, clusters(&["d", "c"])),
+            (
+                Resource::Metrics,
+                metrics(vec![series("x", 0, 60), series("y", 0, 60)]),
+            ),
+            (
+                Resource::Metrics,
+                metrics(vec![series("x", 1, 60), series("y", 0, 60)]),
+            ),
+            (
+                Resource::Metrics,
+                metrics(vec![series("y", 0, 60), series("x", 1, 60)]),
+            ),
+            (
+                Resource::Metrics,
+                metrics(vec![series("x", 3, 58), series("z", 0, 2)]),
+            ),
+        ];
+        let header = Header {
+            format: FORMAT,
+            honban: "test".into(),
+            session: "handed".into(),
+            started: t(0),
+            envs: Vec::new(),
+            logs: "counts".into(),
+        };
+        let (by_changes, whole) = (
+            tempfile::tempdir().expect("temp dir"),
+            tempfile::tempdir().expect("temp dir"),
+        );
+        let a = Recorder::start(by_changes.path(), &header, u64::MAX).expect("recorder");
+        let b = Recorder::start(whole.path(), &header, u64::MAX).expect("recorder");
+        for (i, (resource, data)) in loads.iter().enumerate() {
+            let result = Ok(data.clone());
+            a.data(Capture(Captured::Load {
+                t: t(i64::try_from(i).expect("small")),
+                env: "production".into(),
+                resource: *resource,
+                result: &result,
+            }));
+            b.send(Msg::Load {
+                t: t(i64::try_from(i).expect("small")),
+                env: "production".into(),
+                resource: *resource,
+                result,
+                same: Vec::new(),
+            });
+        }
+        assert!(a.sync(std::time::Duration::from_secs(10)));
+        assert!(b.sync(std::time::Duration::from_secs(10)));
+        let a = std::fs::read_to_string(a.path()).expect("read");
+        let b = std::fs::read_to_string(b.path()).expect("read");
+        assert_eq!(a.lines().count(), 1 + loads.len());
+        assert_eq!(a, b);
+        // The second load of each kind found nothing changed.
+        assert!(a.lines().nth(2).is_some_and(|l| !l.contains("\"set\"")));
+    }
+
+    /// A load in full written from its data is the line written from its
+    /// items' text (with items, and with none).
+    #[test]
+    fn a_load_in_full_is_written_as_its_items_text_would_be() {
+        let series = crate::domain::MetricSeries {
+            id: "x".into(),
+            label: "x \"quoted\"".into(),
+            unit: Some("Percent".into()),
+            points: vec![(t(0), 1.5), (t(1), -0.0)],
+        };
+        for data in [
+            Data::Metrics(crate::metrics::MetricsData {
+                range: crate::metrics::MetricRange::Hour,
+                start: t(0),
+                end: t(60),
+                queries: Vec::new(),
+                series: vec![series],
+            }),
+            Data::Clusters(vec!["a".into(), "b".into()]),
+            Data::Clusters(Vec::new()),
+        ] {
+            let mut load = Load {
+                t: t(0),
+                env: "production".into(),
+                kind: "metrics".into(),
+                full: true,
+                ..Load::default()
+            };
+            let (items, rest) = split(&data).expect("split");
+            let set = Written::default()
+                .diff(&[], items, rest, &mut load, true)
+                .expect("diff");
+            let (mut text, mut full) = (Vec::new(), Vec::new());
+            write_load(&mut text, &load, &set).expect("json");
+            write_full(&mut full, &load, &data).expect("json");
+            assert_eq!(String::from_utf8(full), String::from_utf8(text));
+        }
     }
 
     #[test]
@@ -1574,6 +2178,7 @@ mod tests {
                 env: "production".into(),
                 resource: Resource::Clusters,
                 result: Ok(Data::Clusters(clusters)),
+                same: Vec::new(),
             });
         }
         rec.record(vec![event(30, "note", "still recorded", None)]);
