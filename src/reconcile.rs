@@ -269,6 +269,39 @@ pub fn judge(op: &Operation, since: Timestamp, evidence: Evidence<'_>) -> Found 
             )),
             None => Found::unknown(format!("{instance} is not there (DescribeDBInstances)")),
         },
+        (
+            Operation::RestoreSnapshot { target, .. } | Operation::RestoreTime { target, .. },
+            Evidence::Database(db),
+        ) => match db {
+            // The identifier did not exist when the restore was confirmed.
+            Some(d) => Found::applied(
+                format!("{} exists, {} (DescribeDBInstances)", d.id, d.status),
+                OpOutcome::Database(Box::new(d.clone())),
+            ),
+            None => Found::not_applied(format!(
+                "there is no instance {target} (DescribeDBInstances)"
+            )),
+        },
+        (Operation::Promote { instance, .. }, Evidence::Database(db)) => match db {
+            Some(d) if d.replica_source.is_none() || d.status == "modifying" => Found::applied(
+                format!(
+                    "{} is {}{} (DescribeDBInstances)",
+                    d.id,
+                    d.status,
+                    if d.replica_source.is_none() {
+                        ", no longer a replica"
+                    } else {
+                        ", being promoted"
+                    }
+                ),
+                OpOutcome::Database(Box::new(d.clone())),
+            ),
+            Some(d) => Found::not_applied(format!(
+                "{} is {} and still a replica (DescribeDBInstances)",
+                d.id, d.status
+            )),
+            None => Found::unknown(format!("{instance} is not there (DescribeDBInstances)")),
+        },
         (Operation::AlarmActions { alarm, enable }, Evidence::Alarm(a)) => match a {
             Some(a) => {
                 let text = format!(
@@ -494,6 +527,20 @@ pub async fn read_back<B: Backend + ?Sized>(
             judge(op, since, Evidence::Snapshots(&snapshots))
         }
         Operation::Reboot { instance, .. } => {
+            let dbs = b.db_instances(std::slice::from_ref(instance)).await?;
+            let db = dbs.iter().find(|d| &d.id == instance);
+            judge(op, since, Evidence::Database(db))
+        }
+        Operation::RestoreSnapshot { target, .. } | Operation::RestoreTime { target, .. } => {
+            // Not there is an answer here, not a failure to read.
+            let dbs = match b.db_instances(std::slice::from_ref(target)).await {
+                Err(BackendError::NotFound { .. }) => Vec::new(),
+                other => other?,
+            };
+            let db = dbs.iter().find(|d| &d.id == target);
+            judge(op, since, Evidence::Database(db))
+        }
+        Operation::Promote { instance, .. } => {
             let dbs = b.db_instances(std::slice::from_ref(instance)).await?;
             let db = dbs.iter().find(|d| &d.id == instance);
             judge(op, since, Evidence::Database(db))

@@ -63,6 +63,10 @@ pub struct Runner {
     plugin_search: Option<std::ffi::OsString>,
     /// The simulation a drill runs on.
     drill: Option<Arc<crate::backend::sim::SimBackend>>,
+    /// Instances restored this session, by environment: read with the
+    /// configured `rds_instances` (which cannot name them yet), so that a
+    /// restore is followed to its end and stays in view.
+    restored: Arc<std::sync::Mutex<std::collections::BTreeMap<usize, Vec<String>>>>,
 }
 
 impl Runner {
@@ -80,6 +84,7 @@ impl Runner {
             trail_warned: Arc::default(),
             plugin_search: None,
             drill: None,
+            restored: Arc::default(),
         }
     }
 
@@ -405,6 +410,14 @@ impl Runner {
                     async move {
                         let (result, read_back) =
                             runner.operate(&id, env, &op, dry_run, &context).await;
+                        if let (
+                            Ok(OpOutcome::Database(_)),
+                            Operation::RestoreSnapshot { target, .. }
+                            | Operation::RestoreTime { target, .. },
+                        ) = (&result, op.as_ref())
+                        {
+                            runner.note_restored(env, target);
+                        }
                         match &result {
                             Ok(_) => tracing::info!("operation accepted"),
                             Err(e) => tracing::warn!(error = %e, "operation failed"),
@@ -1153,6 +1166,50 @@ impl Runner {
                 })
                 .await
             }
+            Operation::RestoreSnapshot {
+                snapshot,
+                target,
+                settings,
+                ..
+            } => {
+                let restore = crate::backend::DbRestore {
+                    target,
+                    from: crate::backend::RestoreFrom::Snapshot(snapshot),
+                    settings,
+                };
+                self.mutate(restore.api(), async move {
+                    b.restore_db_instance(&restore)
+                        .await
+                        .map(|d| OpOutcome::Database(Box::new(d)))
+                })
+                .await
+            }
+            Operation::RestoreTime {
+                source,
+                time,
+                target,
+                settings,
+            } => {
+                let restore = crate::backend::DbRestore {
+                    target,
+                    from: crate::backend::RestoreFrom::PointInTime { source, time },
+                    settings,
+                };
+                self.mutate(restore.api(), async move {
+                    b.restore_db_instance(&restore)
+                        .await
+                        .map(|d| OpOutcome::Database(Box::new(d)))
+                })
+                .await
+            }
+            Operation::Promote { instance, .. } => {
+                self.mutate("rds:PromoteReadReplica", async move {
+                    b.promote_read_replica(&instance)
+                        .await
+                        .map(|d| OpOutcome::Database(Box::new(d)))
+                })
+                .await
+            }
             Operation::AlarmActions { alarm, enable } => {
                 let call = if enable {
                     "cloudwatch:EnableAlarmActions"
@@ -1177,6 +1234,17 @@ impl Runner {
             Err(Err(why)) => {
                 self.unanswered(id, &why);
                 verdict(self.check(env, op, since, None, why).await)
+            }
+        }
+    }
+
+    /// A restore created `target` in `env`: the databases read it from now
+    /// on, even where `rds_instances` names the instances to read.
+    fn note_restored(&self, env: usize, target: &str) {
+        if let Ok(mut m) = self.restored.lock() {
+            let list = m.entry(env).or_default();
+            if !list.iter().any(|t| t == target) {
+                list.push(target.to_string());
             }
         }
     }
@@ -1329,7 +1397,20 @@ impl Runner {
                 Data::Tasks(all)
             }
             Resource::Databases => {
-                Data::Databases(self.bounded(b.db_instances(&cfg.rds_instances)).await?)
+                let mut ids = cfg.rds_instances.clone();
+                if !ids.is_empty() {
+                    let restored = self
+                        .restored
+                        .lock()
+                        .map(|m| m.get(&env).cloned().unwrap_or_default())
+                        .unwrap_or_default();
+                    for r in restored {
+                        if !ids.contains(&r) {
+                            ids.push(r);
+                        }
+                    }
+                }
+                Data::Databases(self.bounded(b.db_instances(&ids)).await?)
             }
             Resource::Snapshots => {
                 Data::Snapshots(self.bounded(b.db_snapshots(&cfg.rds_instances)).await?)

@@ -13,7 +13,7 @@ use crate::config::theme::Theme;
 use crate::domain::task_definition_label;
 use crate::images::{ImageCheck, ImageLookup};
 use crate::ops::Operation;
-use crate::state::{Dialog, EnvState, InputPurpose, State, previous_revision_index};
+use crate::state::{Dialog, EnvState, InputPurpose, RestorePick, State, previous_revision_index};
 
 use super::widgets::age_since;
 
@@ -111,6 +111,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, dialog:
             family,
             *index,
             (typed, error.as_deref()),
+            inner_w,
+        ),
+        Dialog::Restore {
+            env,
+            instance,
+            from,
+            target,
+            error,
+        } => restore_lines(
+            state,
+            theme,
+            *env,
+            instance,
+            from,
+            (target, error.as_deref()),
             inner_w,
         ),
         Dialog::Confirm {
@@ -263,6 +278,16 @@ fn confirm_lines<'a>(
     ]));
     if let Operation::DeployImage { to, .. } = op {
         lines.extend(image_check_lines(state, theme, env, to, w));
+    }
+    if let Operation::RestoreSnapshot { settings, .. } | Operation::RestoreTime { settings, .. } =
+        op
+    {
+        for (name, text) in crate::ops::settings_preview(settings) {
+            lines.push(Line::from(vec![
+                label(name, theme),
+                Span::raw(clip(&text, w.saturating_sub(13))),
+            ]));
+        }
     }
     if let Some(outage) = op.outage() {
         for part in wrap(&format!("!! {outage}"), w) {
@@ -424,6 +449,146 @@ fn prompt_lines<'a>(
         (None, None) => {}
     }
     lines
+}
+
+/// The restore dialog: the source instance, the snapshot to start from
+/// (or the point in time), the new identifier, and the keys.
+fn restore_lines<'a>(
+    state: &State,
+    theme: &Theme,
+    env: usize,
+    instance: &str,
+    from: &RestorePick,
+    (target, error): (&str, Option<&str>),
+    w: usize,
+) -> (String, bool, Vec<Line<'a>>) {
+    let title = format!("Restore {instance} to a new instance");
+    let Some(e) = state.envs.get(env) else {
+        return (title, false, Vec::new());
+    };
+    let mut lines = where_lines(e, state, theme, w);
+    let db = e.databases.data.iter().flatten().find(|d| d.id == instance);
+    lines.push(Line::from(vec![
+        label("source", theme),
+        Span::styled(instance.to_string(), theme.title),
+        Span::styled(
+            db.map(|d| format!("  {} · {}", d.class, d.status))
+                .unwrap_or_default(),
+            theme.dim,
+        ),
+    ]));
+    let back = state.prompt_back;
+    let field = |text: &str, focused: bool| -> Vec<Span<'a>> {
+        if focused {
+            super::widgets::cursor_spans(text, back, theme.command_line)
+        } else {
+            vec![Span::raw(text.to_string())]
+        }
+    };
+    match from {
+        RestorePick::Snapshot { id } => {
+            let snaps = state.restorable_snapshots(instance);
+            lines.push(Line::styled(
+                "from the snapshot (↑/↓ choose · tab: a point in time instead)",
+                theme.dim,
+            ));
+            if snaps.is_empty() {
+                lines.push(Line::styled(
+                    if e.snapshots.data.is_some() {
+                        "  no available snapshot of this instance"
+                    } else {
+                        "  loading the snapshots…"
+                    },
+                    theme.warning,
+                ));
+            }
+            let chosen = id
+                .as_ref()
+                .and_then(|id| snaps.iter().position(|s| &s.id == id))
+                .unwrap_or(0);
+            let shown = 4usize;
+            let start = chosen
+                .saturating_sub(shown / 2)
+                .min(snaps.len().saturating_sub(shown));
+            for (i, snap) in snaps.iter().enumerate().skip(start).take(shown) {
+                let mark = if i == chosen { ">" } else { " " };
+                let when = snap.created_at.map_or_else(
+                    || "-".to_string(),
+                    |t| {
+                        format!(
+                            "{} ({} ago)",
+                            t.format("%Y-%m-%d %H:%M UTC"),
+                            age_since(state.now, Some(t))
+                        )
+                    },
+                );
+                lines.push(Line::styled(
+                    clip(
+                        &format!("{mark} {when}  {:<9} {}", snap.snapshot_type, snap.id),
+                        w,
+                    ),
+                    if i == chosen {
+                        theme.selected
+                    } else {
+                        theme.base
+                    },
+                ));
+            }
+        }
+        RestorePick::PointInTime { time, on_time } => {
+            lines.push(Line::styled(
+                "to a point in time (tab: from a snapshot instead)",
+                theme.dim,
+            ));
+            let window = db.and_then(|d| {
+                let latest = d.latest_restorable_time?;
+                let earliest = crate::update::restorable_from(state, d, latest);
+                Some(format!(
+                    "restorable from {} to {}",
+                    earliest.format("%Y-%m-%d %H:%M"),
+                    latest.format("%Y-%m-%d %H:%M:%S UTC")
+                ))
+            });
+            lines.push(Line::styled(
+                clip(
+                    &window.unwrap_or_else(|| "no restorable window reported".to_string()),
+                    w,
+                ),
+                theme.dim,
+            ));
+            let mut spans = vec![label("time (UTC)", theme)];
+            spans.extend(field(time, *on_time));
+            if time.is_empty() && !*on_time {
+                spans.push(Span::styled("latest restorable time", theme.dim));
+            } else if time.is_empty() {
+                spans.push(Span::styled(
+                    " empty: the latest restorable time",
+                    theme.dim,
+                ));
+            }
+            lines.push(Line::from(spans));
+        }
+    }
+    let on_target = !matches!(from, RestorePick::PointInTime { on_time: true, .. });
+    let mut spans = vec![label("new id", theme)];
+    spans.extend(field(target, on_target));
+    lines.push(Line::from(spans));
+    if let Some(err) = error {
+        for part in wrap(err, w) {
+            lines.push(Line::styled(part, theme.error));
+        }
+    } else {
+        let keys = match from {
+            RestorePick::Snapshot { .. } => {
+                "type to edit the id · enter preview · tab point in time · esc cancel"
+            }
+            RestorePick::PointInTime { .. } => {
+                "↑/↓ time or id · enter preview · tab snapshot · esc cancel"
+            }
+        };
+        lines.push(hint_line(theme, keys));
+    }
+    (title, false, lines)
 }
 
 #[allow(clippy::too_many_arguments)]

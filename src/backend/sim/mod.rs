@@ -471,6 +471,19 @@ impl Backend for SimBackend {
         self.with(|w| w.reboot_db_instance(instance_id, force_failover))
     }
 
+    async fn restore_db_instance(
+        &self,
+        restore: &crate::backend::DbRestore,
+    ) -> BackendResult<DbInstance> {
+        self.gate()?;
+        self.with(|w| w.restore_db_instance(restore))
+    }
+
+    async fn promote_read_replica(&self, instance_id: &str) -> BackendResult<DbInstance> {
+        self.gate()?;
+        self.with(|w| w.promote_read_replica(instance_id))
+    }
+
     async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()> {
         self.gate()?;
         self.with(|w| w.set_alarm_actions(names, enabled));

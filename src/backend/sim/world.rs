@@ -224,6 +224,19 @@ pub(crate) struct DbDesc {
     #[serde(default)]
     pub replica_of: Option<String>,
     pub created_ago: Span,
+    #[serde(default)]
+    pub subnet_group: Option<String>,
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    #[serde(default)]
+    pub parameter_group: Option<String>,
+    #[serde(default)]
+    pub option_group: Option<String>,
+    #[serde(default)]
+    pub deletion_protection: bool,
+    /// Tags, `{ key = "value" }`.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 fn default_engine() -> String {
