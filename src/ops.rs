@@ -68,7 +68,7 @@ pub enum Operation {
         /// When the snapshot was taken: what the restore holds (the RPO).
         snapshot_time: Option<Timestamp>,
         target: String,
-        settings: RestoreSettings,
+        settings: Box<RestoreSettings>,
     },
     /// RDS `RestoreDBInstanceToPointInTime`: a new instance `target` from
     /// `source` as it was at `time` (`None`: its latest restorable time).
@@ -76,7 +76,7 @@ pub enum Operation {
         source: String,
         time: Option<Timestamp>,
         target: String,
-        settings: RestoreSettings,
+        settings: Box<RestoreSettings>,
     },
     /// RDS `PromoteReadReplica`: `instance` stops replicating from
     /// `source`, for good.
@@ -191,6 +191,16 @@ impl Operation {
         }
     }
 
+    /// What a protected environment asks to be typed after its name: the
+    /// resource, except for a restore, whose new identifier was typed a
+    /// moment before: there the instance being restored.
+    pub fn confirmed_name(&self) -> &str {
+        match self {
+            Self::RestoreSnapshot { source, .. } | Self::RestoreTime { source, .. } => source,
+            _ => self.resource(),
+        }
+    }
+
     /// What kind of resource [`resource`](Self::resource) is.
     pub fn resource_kind(&self) -> &'static str {
         match self {
@@ -293,34 +303,29 @@ impl Operation {
                 target,
                 snapshot_time,
                 ..
-            } => {
-                let mut v = vec![restore_note(source, target)];
-                if let Some(t) = snapshot_time {
-                    v.push(format!(
-                        "it holds the data of {} (when the snapshot was taken): what was \
-                         written after that is not in it",
-                        t.format("%Y-%m-%d %H:%M UTC")
-                    ));
-                }
-                v
-            }
+            } => vec![match snapshot_time {
+                Some(t) => format!(
+                    "data as of {} (the snapshot); {}",
+                    t.format("%Y-%m-%d %H:%M UTC"),
+                    restore_note(source, target)
+                ),
+                None => restore_note(source, target),
+            }],
             Self::RestoreTime {
                 source,
                 target,
                 time,
                 ..
-            } => vec![
-                restore_note(source, target),
+            } => vec![format!(
+                "{}; {}",
                 match time {
-                    Some(t) => format!(
-                        "it holds the data of {}: what was written after that is not in it",
-                        t.format("%Y-%m-%d %H:%M:%S UTC")
-                    ),
-                    None => "it holds the data of the latest restorable time (usually within \
-                             five minutes of now)"
+                    Some(t) => format!("data as of {}", t.format("%Y-%m-%d %H:%M:%S UTC")),
+                    None => "data as of the latest restorable time (within about five \
+                             minutes of now)"
                         .to_string(),
                 },
-            ],
+                restore_note(source, target)
+            )],
             Self::Promote { instance, .. } => vec![
                 format!(
                     "{instance} reboots during the promotion: its reads stop for a minute or two"
@@ -393,13 +398,12 @@ impl Operation {
                 },
             ),
             Self::RestoreSnapshot {
-                source,
                 snapshot,
                 target,
                 settings,
                 ..
             } => (
-                format!("snapshot {snapshot} of {source}"),
+                format!("snapshot {snapshot}"),
                 format!("new instance {target} ({})", settings.class),
             ),
             Self::RestoreTime {
@@ -791,11 +795,8 @@ impl Operation {
 
 /// What every restore's preview says first: a new instance, the source
 /// untouched, the switch-over the operator's.
-fn restore_note(source: &str, target: &str) -> String {
-    format!(
-        "{target} is a new instance with its own endpoint: {source} is not changed, and the \
-         application keeps using {source} until it is pointed at {target}"
-    )
+fn restore_note(source: &str, _target: &str) -> String {
+    format!("{source} is not changed: point the application at the new endpoint")
 }
 
 /// The carried settings as the API's parameters, in the preview's order.
@@ -1237,6 +1238,29 @@ mod tests {
                 running: 0,
                 reason: stop_reason(None),
             },
+            Operation::RestoreSnapshot {
+                source: "db".into(),
+                snapshot: "rds:db-2026-11-23-18-00".into(),
+                snapshot_time: Some(at()),
+                target: "db-restored-20261124-030405".into(),
+                settings: Box::new(settings()),
+            },
+            Operation::RestoreTime {
+                source: "db".into(),
+                time: Some(at()),
+                target: "db-pitr".into(),
+                settings: Box::new(settings()),
+            },
+            Operation::RestoreTime {
+                source: "db".into(),
+                time: None,
+                target: "db-pitr".into(),
+                settings: Box::default(),
+            },
+            Operation::Promote {
+                instance: "db-replica".into(),
+                source: "db".into(),
+            },
         ];
         for op in ops {
             assert_eq!(
@@ -1247,6 +1271,152 @@ mod tests {
         }
         assert_eq!(Operation::from_audit("scale", &json!({})), None);
         assert_eq!(Operation::from_audit("launch-missiles", &json!({})), None);
+    }
+
+    fn settings() -> RestoreSettings {
+        RestoreSettings {
+            class: "db.r6g.large".into(),
+            multi_az: true,
+            storage_type: Some("gp3".into()),
+            subnet_group: Some("prod-db-subnets".into()),
+            security_groups: vec!["sg-1".into(), "sg-2".into()],
+            parameter_group: Some("pg16".into()),
+            option_group: None,
+            deletion_protection: true,
+            tags: vec![("Project".into(), "wl".into())],
+        }
+    }
+
+    #[test]
+    fn a_restore_previews_every_carried_value_in_its_exact_call() {
+        let op = Operation::RestoreSnapshot {
+            source: "db".into(),
+            snapshot: "snap-1".into(),
+            snapshot_time: Some(at()),
+            target: "db-restored".into(),
+            settings: Box::new(settings()),
+        };
+        assert_eq!(
+            op.calls(),
+            vec![
+                "rds:RestoreDBInstanceFromDBSnapshot DBInstanceIdentifier=db-restored \
+                 DBSnapshotIdentifier=snap-1 DBInstanceClass=db.r6g.large MultiAZ=true \
+                 StorageType=gp3 DBSubnetGroupName=prod-db-subnets \
+                 VpcSecurityGroupIds=[sg-1,sg-2] DBParameterGroupName=pg16 \
+                 DeletionProtection=true Tags=[Project=wl]"
+                    .to_string()
+            ]
+        );
+        assert_eq!(op.resource(), "db-restored");
+        assert_eq!(op.confirmed_name(), "db", "the instance restored is typed");
+        assert!(!op.is_dangerous(), "nothing existing changes");
+        assert!(
+            op.notes()[0].contains("db is not changed"),
+            "{:?}",
+            op.notes()
+        );
+        assert!(
+            op.notes()[0].contains("as of 2026-11-24 03:04 UTC"),
+            "{:?}",
+            op.notes()
+        );
+        let preview = settings_preview(&settings());
+        assert_eq!(
+            preview[0].1,
+            "db.r6g.large · Multi-AZ · gp3 · deletion protection on"
+        );
+        assert_eq!(preview[2].1, "parameter pg16 · option the engine's default");
+        let latest = Operation::RestoreTime {
+            source: "db".into(),
+            time: None,
+            target: "db-pitr".into(),
+            settings: Box::new(settings()),
+        };
+        assert!(
+            latest.calls()[0].starts_with(
+                "rds:RestoreDBInstanceToPointInTime SourceDBInstanceIdentifier=db \
+                 TargetDBInstanceIdentifier=db-pitr UseLatestRestorableTime=true \
+                 DBInstanceClass=db.r6g.large"
+            ),
+            "{:?}",
+            latest.calls()
+        );
+        let at_time = Operation::RestoreTime {
+            source: "db".into(),
+            time: Some(at()),
+            target: "db-pitr".into(),
+            settings: Box::new(settings()),
+        };
+        assert!(at_time.calls()[0].contains(" RestoreTime=2026-11-24T03:04:05Z "));
+        let promote = Operation::Promote {
+            instance: "db-replica".into(),
+            source: "db".into(),
+        };
+        assert_eq!(
+            promote.calls(),
+            vec!["rds:PromoteReadReplica DBInstanceIdentifier=db-replica".to_string()]
+        );
+        assert!(promote.is_dangerous());
+        assert!(
+            promote
+                .outage()
+                .is_some_and(|o| o.contains("replication from db stops for good")),
+            "{:?}",
+            promote.outage()
+        );
+    }
+
+    #[test]
+    fn restore_identifiers_are_proposed_valid_and_checked() {
+        let id = restore_identifier("works-logue-prod-db", at(), &[]);
+        assert_eq!(id, "works-logue-prod-db-restored-20261124-030405");
+        assert!(valid_instance_identifier(&id));
+        let again = restore_identifier("works-logue-prod-db", at(), &[id.as_str()]);
+        assert_eq!(again, format!("{id}-2"));
+        let long = restore_identifier(&"a".repeat(80), at(), &[]);
+        assert!(
+            valid_instance_identifier(&long) && long.len() <= 63,
+            "{long}"
+        );
+        assert_eq!(
+            check_restore_target(" New-DB ", &[]),
+            Ok("new-db".to_string())
+        );
+        for bad in ["", "1db", "db--x", "db-", "db_x", &"a".repeat(64)] {
+            let e = check_restore_target(bad, &[]).expect_err(bad);
+            assert!(e.contains("identifier"), "{bad}: {e}");
+        }
+        let e = check_restore_target("db", &["db"]).expect_err("exists");
+        assert!(e.contains("db already exists"), "{e}");
+    }
+
+    #[test]
+    fn restore_times_parse_in_utc_within_the_window() {
+        let latest = at();
+        let earliest = latest - chrono::TimeDelta::days(7);
+        assert_eq!(parse_restore_time("", earliest, latest), Ok(None));
+        assert_eq!(parse_restore_time(" latest ", earliest, latest), Ok(None));
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 23, 12, 30, 0)
+            .single()
+            .expect("time");
+        for text in [
+            "2026-11-23 12:30",
+            "2026-11-23T12:30:00Z",
+            "2026-11-23 12:30:00 UTC",
+        ] {
+            assert_eq!(
+                parse_restore_time(text, earliest, latest),
+                Ok(Some(t)),
+                "{text}"
+            );
+        }
+        let e = parse_restore_time("2026-11-24 04:00", earliest, latest).expect_err("future");
+        assert!(e.contains("after the latest restorable time"), "{e}");
+        let e = parse_restore_time("2026-11-01 00:00", earliest, latest).expect_err("old");
+        assert!(e.contains("before the restorable window"), "{e}");
+        let e = parse_restore_time("yesterday", earliest, latest).expect_err("words");
+        assert!(e.contains("not a UTC time"), "{e}");
     }
 
     #[test]

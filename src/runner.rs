@@ -1175,7 +1175,7 @@ impl Runner {
                 let restore = crate::backend::DbRestore {
                     target,
                     from: crate::backend::RestoreFrom::Snapshot(snapshot),
-                    settings,
+                    settings: *settings,
                 };
                 self.mutate(restore.api(), async move {
                     b.restore_db_instance(&restore)
@@ -1193,7 +1193,7 @@ impl Runner {
                 let restore = crate::backend::DbRestore {
                     target,
                     from: crate::backend::RestoreFrom::PointInTime { source, time },
-                    settings,
+                    settings: *settings,
                 };
                 self.mutate(restore.api(), async move {
                     b.restore_db_instance(&restore)

@@ -552,7 +552,7 @@ pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> W
                     return WatchStatus::Failed(format!("{instance} is no longer listed"));
                 }
                 return WatchStatus::InProgress {
-                    text: format!("{instance} not listed yet · {timing}"),
+                    text: format!("not listed yet · {timing}"),
                     progress: None,
                     failed_tasks: 0,
                 };
@@ -567,9 +567,9 @@ pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> W
                     *seen_busy = true;
                 }
                 let what = if *promote && d.status == "available" {
-                    format!("{instance} still replicates from its source")
+                    "still a replica".to_string()
                 } else {
-                    format!("{instance} {}", d.status)
+                    d.status.clone()
                 };
                 return WatchStatus::InProgress {
                     text: format!("{what} · {timing}"),
@@ -583,12 +583,8 @@ pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> W
                 _ => "no endpoint reported".to_string(),
             };
             WatchStatus::Completed(format!(
-                "{instance} is available{} at {endpoint} · {timing}",
-                if *promote {
-                    " as a standalone instance"
-                } else {
-                    ""
-                }
+                "{instance} available{} at {endpoint} · {timing}",
+                if *promote { ", standalone," } else { "" }
             ))
         }
         WatchTarget::Alarm { name, enabled } => {

@@ -20,6 +20,7 @@ use super::widgets::age_since;
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, dialog: &Dialog) {
     let width = area.width.saturating_sub(4).min(100);
     let inner_w = usize::from(width.saturating_sub(4)).max(10);
+    let room = usize::from(area.height.saturating_sub(2));
     let (title, danger, lines) = match dialog {
         Dialog::Input {
             env,
@@ -136,19 +137,32 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, dialog:
         } => (
             op.title(),
             op.is_dangerous() || deploys_missing_image(state, *env, op),
-            confirm_lines(state, theme, *env, op, (typed, error.as_deref()), inner_w),
+            confirm_lines(
+                state,
+                theme,
+                *env,
+                op,
+                (typed, error.as_deref()),
+                (inner_w, room),
+            ),
         ),
     };
-    // On a short terminal the last lines (the prompt) must stay: lines
-    // just above them (call details) give way, marked with an ellipsis.
+    // On a short terminal the last lines (the prompt: those after the
+    // blank line before it, else the last two) must stay: lines just above
+    // them (call details) give way, marked with an ellipsis.
     let mut lines = lines;
-    let room = usize::from(area.height.saturating_sub(2));
-    if lines.len() > room && room >= 3 {
+    let keep = lines
+        .iter()
+        .rposition(|l| l.width() == 0)
+        .map(|i| lines.len() - i - 1)
+        .filter(|k| (1..=4).contains(k))
+        .unwrap_or(2);
+    if lines.len() > room && room >= keep + 2 {
         while lines.len() > room {
-            let at = lines.len().saturating_sub(3);
+            let at = lines.len().saturating_sub(keep + 1);
             lines.remove(at);
         }
-        let at = lines.len().saturating_sub(3);
+        let at = lines.len().saturating_sub(keep + 1);
         lines[at] = Line::styled("  …", theme.dim);
     }
     let height = (lines.len() as u16 + 2).min(area.height);
@@ -243,7 +257,7 @@ fn confirm_lines<'a>(
     env: usize,
     op: &Operation,
     typed: Typed<'_>,
-    w: usize,
+    (w, room): (usize, usize),
 ) -> Vec<Line<'a>> {
     let Some(e) = state.envs.get(env) else {
         return vec![Line::styled("the environment is gone", theme.error)];
@@ -261,34 +275,57 @@ fn confirm_lines<'a>(
     }
     let (before, after) = op.before_after();
     // Cut at the start: the end of an image (its tag) is what differs.
-    lines.push(Line::from(vec![
+    let before = Line::from(vec![
         label("before", theme),
         Span::raw(clip_start(&before, w.saturating_sub(13))),
-    ]));
-    lines.push(Line::from(vec![
-        label("after", theme),
-        Span::styled(
-            clip_start(&after, w.saturating_sub(13)),
-            if op.is_dangerous() {
-                theme.danger
-            } else {
-                theme.ok
-            },
-        ),
-    ]));
+    ]);
+    // A restore's after is the new instance (named above) with the
+    // settings listed below it; its before (what it starts from) is in
+    // its call too, so on a short terminal it gives way first.
+    let restore = matches!(
+        op,
+        Operation::RestoreSnapshot { .. } | Operation::RestoreTime { .. }
+    );
+    let before_at = lines.len();
+    let before = if restore {
+        Some(before)
+    } else {
+        lines.push(before);
+        None
+    };
+    if !restore {
+        lines.push(Line::from(vec![
+            label("after", theme),
+            Span::styled(
+                clip_start(&after, w.saturating_sub(13)),
+                if op.is_dangerous() {
+                    theme.danger
+                } else {
+                    theme.ok
+                },
+            ),
+        ]));
+    }
     if let Operation::DeployImage { to, .. } = op {
         lines.extend(image_check_lines(state, theme, env, to, w));
     }
-    if let Operation::RestoreSnapshot { settings, .. } | Operation::RestoreTime { settings, .. } =
-        op
-    {
-        for (name, text) in crate::ops::settings_preview(settings) {
-            lines.push(Line::from(vec![
-                label(name, theme),
-                Span::raw(clip(&text, w.saturating_sub(13))),
-            ]));
+    // A restore's settings, in words, go here where there is room (the
+    // exact call below carries every one of them in any case).
+    let settings_at = lines.len();
+    let settings: Vec<Line<'a>> = match op {
+        Operation::RestoreSnapshot { settings, .. } | Operation::RestoreTime { settings, .. } => {
+            crate::ops::settings_preview(settings)
+                .into_iter()
+                .map(|(name, text)| {
+                    Line::from(vec![
+                        label(name, theme),
+                        Span::raw(clip(&text, w.saturating_sub(13))),
+                    ])
+                })
+                .collect()
         }
-    }
+        _ => Vec::new(),
+    };
     if let Some(outage) = op.outage() {
         for part in wrap(&format!("!! {outage}"), w) {
             lines.push(Line::styled(part, theme.danger));
@@ -305,10 +342,18 @@ fn confirm_lines<'a>(
         theme,
         e,
         (state.dry_run, state.prompt_back),
-        op.resource(),
+        op.confirmed_name(),
         typed,
         w,
     ));
+    if let Some(before) = before
+        && lines.len() < room
+    {
+        lines.insert(before_at, before);
+        if lines.len() + settings.len() <= room {
+            lines.splice(settings_at + 1..settings_at + 1, settings);
+        }
+    }
     lines
 }
 
@@ -489,7 +534,7 @@ fn restore_lines<'a>(
         RestorePick::Snapshot { id } => {
             let snaps = state.restorable_snapshots(instance);
             lines.push(Line::styled(
-                "from the snapshot (↑/↓ choose · tab: a point in time instead)",
+                "from the snapshot (UTC; ↑/↓ choose · tab: a point in time instead)",
                 theme.dim,
             ));
             if snaps.is_empty() {
@@ -512,20 +557,15 @@ fn restore_lines<'a>(
                 .min(snaps.len().saturating_sub(shown));
             for (i, snap) in snaps.iter().enumerate().skip(start).take(shown) {
                 let mark = if i == chosen { ">" } else { " " };
-                let when = snap.created_at.map_or_else(
-                    || "-".to_string(),
-                    |t| {
-                        format!(
-                            "{} ({} ago)",
-                            t.format("%Y-%m-%d %H:%M UTC"),
-                            age_since(state.now, Some(t))
-                        )
-                    },
-                );
+                let when = snap
+                    .created_at
+                    .map_or_else(|| "-".to_string(), |t| t.format("%m-%d %H:%M").to_string());
+                let age = format!("{} ago", age_since(state.now, snap.created_at));
+                let head = format!("{mark} {when} {age:>8} {:<9} ", snap.snapshot_type);
                 lines.push(Line::styled(
-                    clip(
-                        &format!("{mark} {when}  {:<9} {}", snap.snapshot_type, snap.id),
-                        w,
+                    format!(
+                        "{head}{}",
+                        super::widgets::keep_end(&snap.id, w.saturating_sub(head.chars().count()))
                     ),
                     if i == chosen {
                         theme.selected

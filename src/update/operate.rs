@@ -581,7 +581,7 @@ fn restore_operation(
     let existing = instance_ids(state);
     let existing: Vec<&str> = existing.iter().map(String::as_str).collect();
     let target = ops::check_restore_target(target, &existing)?;
-    let settings = crate::domain::RestoreSettings::of(db);
+    let settings = Box::new(crate::domain::RestoreSettings::of(db));
     match from {
         RestorePick::Snapshot { id } => {
             let snapshots = state.restorable_snapshots(&db.id);
@@ -894,7 +894,7 @@ pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Ef
         }
         Dialog::Confirm { env, op, typed, .. } => {
             let (typed, error) =
-                match confirm_key(state, env, op.resource(), &typed, &key, text_char) {
+                match confirm_key(state, env, op.confirmed_name(), &typed, &key, text_char) {
                     ConfirmKey::Send => return send(state, env, op),
                     ConfirmKey::Cancel => return cancel(state),
                     ConfirmKey::Refused(e) => (typed, Some(e)),
