@@ -31,6 +31,10 @@ pub(crate) struct WorldDesc {
     pub region: String,
     #[serde(default)]
     pub protected: bool,
+    /// The recovery time objective the demo's environment is configured
+    /// with (`rto_minutes`).
+    #[serde(default)]
+    pub rto_minutes: Option<u32>,
     pub clusters: Vec<String>,
     pub availability_zones: Vec<String>,
     /// The IAM role the operator assumes (for `GetCallerIdentity`).

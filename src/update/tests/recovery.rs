@@ -252,7 +252,27 @@ fn a_restore_from_the_newest_snapshot_is_checked_confirmed_sent_once_and_timed()
             failed_tasks: 0,
         }
     );
+    // An incident is open: the restore's end is recorded as its recovery.
+    s.envs[0]
+        .incident
+        .marks
+        .insert(crate::timeline::MarkKind::Detected, t0());
     let effects = databases_loaded(&mut s, 72, listed("available"));
+    let recovery: Vec<&crate::timeline::Event> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Record { events } => Some(events),
+            _ => None,
+        })
+        .flatten()
+        .filter(|e| e.kind == "recovery")
+        .collect();
+    assert_eq!(recovery.len(), 1, "{effects:?}");
+    assert!(
+        recovery[0].text.contains("OVER the 60-minute RTO"),
+        "{}",
+        recovery[0].text
+    );
     let w = s.activity[0].watch.as_ref().expect("watched");
     assert_eq!(
         w.status,
