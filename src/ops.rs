@@ -267,9 +267,8 @@ impl Operation {
                 "no Multi-AZ standby, so no failover: {instance} is down while it reboots \
                  (downtime, usually minutes)"
             )),
-            Self::Promote { instance, source } => Some(format!(
-                "replication from {source} stops for good: {instance} can never become its \
-                 replica again (a new replica would have to be created)"
+            Self::Promote { source, .. } => Some(format!(
+                "replication from {source} stops for good: this can never be its replica again"
             )),
             _ => None,
         }
@@ -326,14 +325,10 @@ impl Operation {
                 },
                 restore_note(source, target)
             )],
-            Self::Promote { instance, .. } => vec![
-                format!(
-                    "{instance} reboots during the promotion: its reads stop for a minute or two"
-                ),
-                format!(
-                    "its endpoint stays the same; point the application's writes at it to \
-                     switch over"
-                ),
+            Self::Promote { .. } => vec![
+                "it reboots while promoted (its reads stop a minute or two); its endpoint \
+                 stays: point the application's writes at it"
+                    .to_string(),
             ],
             Self::AlarmActions { enable: false, .. } => vec![
                 "while muted the alarm still changes state, but notifies no one: unmute after \

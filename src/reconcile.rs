@@ -836,4 +836,62 @@ mod tests {
              reads 2 (DescribeServices); nothing was sent again"
         );
     }
+
+    #[test]
+    fn a_restore_is_applied_when_its_instance_exists_a_promotion_when_it_is_no_replica() {
+        let db = |id: &str, status: &str, source: Option<&str>| DbInstance {
+            id: id.into(),
+            arn: format!("arn:aws:rds:ap-northeast-1:1:db:{id}"),
+            engine: "postgres".into(),
+            engine_version: "16.4".into(),
+            class: "db.r6g.large".into(),
+            status: status.into(),
+            multi_az: false,
+            availability_zone: None,
+            secondary_availability_zone: None,
+            allocated_storage_gib: 100,
+            storage_type: None,
+            backup_retention_days: 7,
+            endpoint: None,
+            port: None,
+            replica_source: source.map(str::to_string),
+            replicas: Vec::new(),
+            pending_modifications: Vec::new(),
+            latest_restorable_time: None,
+            created_at: None,
+            settings: crate::domain::DbSettings::default(),
+        };
+        let restore = Operation::RestoreSnapshot {
+            source: "db".into(),
+            snapshot: "snap".into(),
+            snapshot_time: None,
+            target: "db-restored".into(),
+            settings: Box::default(),
+        };
+        let created = db("db-restored", "creating", None);
+        let found = judge(&restore, t(0), Evidence::Database(Some(&created)));
+        assert_eq!(found.verdict, Verdict::Applied, "{}", found.evidence);
+        let found = judge(&restore, t(0), Evidence::Database(None));
+        assert_eq!(found.verdict, Verdict::NotApplied, "{}", found.evidence);
+        assert!(found.evidence.contains("no instance db-restored"));
+
+        let promote = Operation::Promote {
+            instance: "db-replica".into(),
+            source: "db".into(),
+        };
+        let cases = [
+            (db("db-replica", "modifying", Some("db")), Verdict::Applied),
+            (db("db-replica", "available", None), Verdict::Applied),
+            (
+                db("db-replica", "available", Some("db")),
+                Verdict::NotApplied,
+            ),
+        ];
+        for (d, want) in cases {
+            let found = judge(&promote, t(0), Evidence::Database(Some(&d)));
+            assert_eq!(found.verdict, want, "{d:?}: {}", found.evidence);
+        }
+        let found = judge(&promote, t(0), Evidence::Database(None));
+        assert_eq!(found.verdict, Verdict::Unknown);
+    }
 }

@@ -279,53 +279,78 @@ fn confirm_lines<'a>(
         label("before", theme),
         Span::raw(clip_start(&before, w.saturating_sub(13))),
     ]);
-    // A restore's after is the new instance (named above) with the
-    // settings listed below it; its before (what it starts from) is in
-    // its call too, so on a short terminal it gives way first.
-    let restore = matches!(
-        op,
-        Operation::RestoreSnapshot { .. } | Operation::RestoreTime { .. }
-    );
-    let before_at = lines.len();
-    let before = if restore {
-        Some(before)
-    } else {
-        lines.push(before);
-        None
+    let tail = |lines: &mut Vec<Line<'a>>| {
+        lines.extend(calls_lines(op, theme, w));
+        lines.push(Line::default());
+        lines.extend(prompt_lines(
+            theme,
+            e,
+            (state.dry_run, state.prompt_back),
+            op.confirmed_name(),
+            typed,
+            w,
+        ));
     };
-    if !restore {
-        lines.push(Line::from(vec![
-            label("after", theme),
-            Span::styled(
-                clip_start(&after, w.saturating_sub(13)),
-                if op.is_dangerous() {
-                    theme.danger
-                } else {
-                    theme.ok
-                },
-            ),
-        ]));
+    if let Operation::RestoreSnapshot { settings, .. } | Operation::RestoreTime { settings, .. } =
+        op
+    {
+        // A restore's exact call carries every value and always shows;
+        // what it starts from, the notes and the settings in words come
+        // (in that order) where there is room for them.
+        let notes: Vec<Line<'a>> = op
+            .notes()
+            .iter()
+            .flat_map(|note| wrap(&format!("! {note}"), w))
+            .map(|part| Line::styled(part, theme.warning))
+            .collect();
+        let settings: Vec<Line<'a>> = crate::ops::settings_preview(settings)
+            .into_iter()
+            .map(|(name, text)| {
+                Line::from(vec![
+                    label(name, theme),
+                    Span::raw(clip(&text, w.saturating_sub(13))),
+                ])
+            })
+            .collect();
+        let mut rest = Vec::new();
+        tail(&mut rest);
+        let mut used = lines.len() + rest.len();
+        let mut fits = |n: usize| {
+            let ok = used + n <= room;
+            if ok {
+                used += n;
+            }
+            ok
+        };
+        let (with_before, with_notes) = (fits(1), fits(notes.len()));
+        let with_settings = fits(settings.len());
+        if with_before {
+            lines.push(before);
+        }
+        if with_settings {
+            lines.extend(settings);
+        }
+        if with_notes {
+            lines.extend(notes);
+        }
+        lines.extend(rest);
+        return lines;
     }
+    lines.push(before);
+    lines.push(Line::from(vec![
+        label("after", theme),
+        Span::styled(
+            clip_start(&after, w.saturating_sub(13)),
+            if op.is_dangerous() {
+                theme.danger
+            } else {
+                theme.ok
+            },
+        ),
+    ]));
     if let Operation::DeployImage { to, .. } = op {
         lines.extend(image_check_lines(state, theme, env, to, w));
     }
-    // A restore's settings, in words, go here where there is room (the
-    // exact call below carries every one of them in any case).
-    let settings_at = lines.len();
-    let settings: Vec<Line<'a>> = match op {
-        Operation::RestoreSnapshot { settings, .. } | Operation::RestoreTime { settings, .. } => {
-            crate::ops::settings_preview(settings)
-                .into_iter()
-                .map(|(name, text)| {
-                    Line::from(vec![
-                        label(name, theme),
-                        Span::raw(clip(&text, w.saturating_sub(13))),
-                    ])
-                })
-                .collect()
-        }
-        _ => Vec::new(),
-    };
     if let Some(outage) = op.outage() {
         for part in wrap(&format!("!! {outage}"), w) {
             lines.push(Line::styled(part, theme.danger));
@@ -336,24 +361,7 @@ fn confirm_lines<'a>(
             lines.push(Line::styled(part, theme.warning));
         }
     }
-    lines.extend(calls_lines(op, theme, w));
-    lines.push(Line::default());
-    lines.extend(prompt_lines(
-        theme,
-        e,
-        (state.dry_run, state.prompt_back),
-        op.confirmed_name(),
-        typed,
-        w,
-    ));
-    if let Some(before) = before
-        && lines.len() < room
-    {
-        lines.insert(before_at, before);
-        if lines.len() + settings.len() <= room {
-            lines.splice(settings_at + 1..settings_at + 1, settings);
-        }
-    }
+    tail(&mut lines);
     lines
 }
 
