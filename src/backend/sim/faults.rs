@@ -698,7 +698,7 @@ recovered = [{ service = "worker", steady = true }]
                 .expect("restore");
             assert_eq!(created.status, "creating");
             (1..=20)
-                .find(|m| {
+                .find(|_| {
                     w.advance_to(w.now + TimeDelta::minutes(1));
                     w.rds
                         .instances(&["drill-restored".to_string()], w.now)
