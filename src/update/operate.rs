@@ -36,6 +36,9 @@ use crate::watch::{Activity, OpStatus, Watch, WatchTarget};
 const ROLLBACK_DESCRIBED: usize = 8;
 /// While a change is watched its data is refreshed at least this often.
 const WATCH_POLL_SECS: i64 = 3;
+/// A restore or a promotion takes minutes to hours: its instance is read
+/// this often while it is followed.
+const RECOVERY_POLL_SECS: i64 = 15;
 
 /// A key bound to an operation was pressed.
 pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
@@ -1695,7 +1698,15 @@ pub(super) fn may_quit(state: &mut State) -> bool {
 /// the poller's interval) and gives up on watches that never end.
 pub(super) fn on_tick(state: &mut State) -> Vec<Effect> {
     let now = state.now;
-    let mut wanted: Vec<(usize, Resource)> = Vec::new();
+    // Each resource a watch reads, at the shortest interval one asks for.
+    let mut wanted: Vec<(usize, Resource, i64)> = Vec::new();
+    let mut want = |env: usize, r: Resource, secs: i64| match wanted
+        .iter_mut()
+        .find(|(e, x, _)| *e == env && *x == r)
+    {
+        Some(w) => w.2 = w.2.min(secs),
+        None => wanted.push((env, r, secs)),
+    };
     for a in &state.activity {
         let Some(w) = &a.watch else {
             continue;
@@ -1704,20 +1715,22 @@ pub(super) fn on_tick(state: &mut State) -> Vec<Effect> {
             continue;
         }
         let r = watched_resource(&w.target);
-        if !wanted.contains(&(a.env, r)) {
-            wanted.push((a.env, r));
-        }
-        if r == Resource::Services && !wanted.contains(&(a.env, Resource::Tasks)) {
-            wanted.push((a.env, Resource::Tasks));
+        let secs = match w.target {
+            WatchTarget::Recovery { .. } => RECOVERY_POLL_SECS,
+            _ => WATCH_POLL_SECS,
+        };
+        want(a.env, r, secs);
+        if r == Resource::Services {
+            want(a.env, Resource::Tasks, secs);
         }
     }
     let mut effects = Vec::new();
-    for (env, r) in wanted {
+    for (env, r, secs) in wanted {
         let due = state.envs.get(env).is_some_and(|e| {
             let m = e.panel_meta(r);
             !m.in_flight
                 && m.loaded_at
-                    .is_none_or(|t| now - t >= TimeDelta::seconds(WATCH_POLL_SECS))
+                    .is_none_or(|t| now - t >= TimeDelta::seconds(secs))
         });
         if due {
             effects.extend(poll(state, env, r, false));

@@ -252,6 +252,25 @@ fn a_restore_from_the_newest_snapshot_is_checked_confirmed_sent_once_and_timed()
             failed_tasks: 0,
         }
     );
+    // Followed every 15 seconds (not every 3: it takes minutes to hours).
+    let fetches = |effects: &[Effect]| {
+        effects
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    Effect::Fetch {
+                        resource: Resource::Databases,
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    let at = |secs| t0() + chrono::TimeDelta::minutes(5) + chrono::TimeDelta::seconds(secs);
+    assert_eq!(fetches(&update(&mut s, Action::Tick(at(5)))), 0);
+    assert_eq!(fetches(&update(&mut s, Action::Tick(at(15)))), 1);
+    s.envs[0].databases.in_flight = false;
     // An incident is open: the restore's end is recorded as its recovery.
     s.envs[0]
         .incident
