@@ -440,6 +440,40 @@ async fn production_is_restored_from_the_console_and_the_story_is_audited() {
         other => panic!("expected the restore dialog, got {other:?}"),
     };
     assert!(target.starts_with("prod-db-restored-"), "{target}");
+    // A bad identifier, then a time outside the restorable window: said in
+    // the dialog, nothing sent.
+    let ctrl_u = |app: &mut App| {
+        app.dispatch(Action::Drawn);
+        app.dispatch(Action::Key(KeyEvent::new(
+            KeyCode::Char('u'),
+            KeyModifiers::CONTROL,
+        )));
+    };
+    let dialog_error = |app: &App| match &app.state.mode {
+        Mode::Dialog(Dialog::Restore { error, .. }) => error.clone().unwrap_or_default(),
+        other => panic!("expected the restore dialog, got {other:?}"),
+    };
+    ctrl_u(&mut app);
+    type_text(&mut app, "1-bad--id");
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        dialog_error(&app).contains("not a valid DB instance identifier"),
+        "{}",
+        dialog_error(&app)
+    );
+    ctrl_u(&mut app);
+    type_text(&mut app, &target);
+    press(&mut app, KeyCode::Tab);
+    type_text(&mut app, "2020-01-01 00:00");
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        dialog_error(&app).contains("before the restorable window"),
+        "{}",
+        dialog_error(&app)
+    );
+    press(&mut app, KeyCode::Tab);
+    app.settle().await;
+    assert_eq!(mutating_counts(moto, &account), BTreeMap::new());
     press(&mut app, KeyCode::Enter);
     match &app.state.mode {
         Mode::Dialog(Dialog::Confirm {
