@@ -47,7 +47,7 @@ pub struct Event {
     /// `deployment_failed`, `desired_changed`, `task_stopped`,
     /// `alarm_state`, `db_status`, `snapshot_completed`, `target_health`,
     /// `check_failing`, `check_recovered`, `operation`, `recovery` (a
-    /// restore or promotion that ended during an incident), `note`, `mark`.
+    /// restore or promotion that overlapped an incident), `note`, `mark`.
     pub kind: String,
     /// The resource it is about (a service, task, alarm, DB instance, …).
     pub resource: String,

@@ -219,9 +219,9 @@ pub(super) fn operations(state: &mut State, before: &[(String, String)]) -> Vec<
             event.calls = a.op.calls();
         }
         per_env.push((a.env, event));
-        // A restore or a promotion started during an incident (still open
-        // then) is its recovery: the new endpoint and the time taken
-        // against the RTO.
+        // A restore or a promotion that overlaps the incident (detected, and
+        // not recovered before it started) is its recovery: the new
+        // endpoint and the time taken against the RTO.
         let during_incident = state.envs.get(a.env).is_some_and(|e| {
             e.incident.get(MarkKind::Detected).is_some()
                 && e.incident
