@@ -148,6 +148,7 @@ endpoint_url = "$endpoint"
 rds_instances = ["works-logue-prod-db", "works-logue-prod-db-replica"]
 alarm_prefixes = ["works-logue-prod-"]
 protected = true
+rto_minutes = 60
 
 [[environment.clusters]]
 name = "works-logue-prod"

@@ -8,6 +8,9 @@ use crate::ops::Operation;
 
 /// How long a change is followed before the console stops watching it.
 pub const WATCH_LIMIT_MINUTES: i64 = 30;
+/// How long a restore or a promotion is followed: a large database takes
+/// hours to restore.
+pub const RECOVERY_WATCH_LIMIT_MINUTES: i64 = 6 * 60;
 
 /// One operation of this session.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +94,17 @@ pub enum WatchTarget {
     Reboot { instance: String, seen_busy: bool },
     /// An alarm's actions being switched.
     Alarm { name: String, enabled: bool },
+    /// A recovery: a restored instance (`promote` false) or a promoted
+    /// replica becoming available, timed from `started` (when it was
+    /// confirmed) against the environment's RTO; `seen_busy` once the
+    /// instance was seen not available.
+    Recovery {
+        instance: String,
+        promote: bool,
+        started: Timestamp,
+        rto_minutes: Option<u32>,
+        seen_busy: bool,
+    },
     /// A task being stopped (`task`: its ARN) and, when a service started
     /// it, that service's replacement starting; `stopped` once it was seen
     /// STOPPED.

@@ -412,6 +412,71 @@ pub struct DbInstance {
     pub pending_modifications: Vec<String>,
     pub latest_restorable_time: Option<Timestamp>,
     pub created_at: Option<Timestamp>,
+    /// Placement, groups, protection and tags: what a restore copies from
+    /// its source (a restored instance does not carry them by itself).
+    #[serde(default)]
+    pub settings: DbSettings,
+}
+
+/// The settings of a DB instance that a restore does not carry over by
+/// itself (`DescribeDBInstances`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DbSettings {
+    pub subnet_group: Option<String>,
+    /// VPC security group ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security_groups: Vec<String>,
+    pub parameter_group: Option<String>,
+    pub option_group: Option<String>,
+    #[serde(default)]
+    pub deletion_protection: bool,
+    /// `(key, value)`, in the order the API lists them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
+}
+
+/// What a restore sends besides its source and its new identifier: what
+/// the source instance has and a restored instance would not carry by
+/// itself. The engine's default parameter and option groups are left out:
+/// the restore assigns them anyway (and a default group cannot always be
+/// named).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RestoreSettings {
+    pub class: String,
+    pub multi_az: bool,
+    pub storage_type: Option<String>,
+    pub subnet_group: Option<String>,
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    pub parameter_group: Option<String>,
+    pub option_group: Option<String>,
+    pub deletion_protection: bool,
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+}
+
+impl RestoreSettings {
+    /// The settings of `source` a restore copies.
+    pub fn of(source: &DbInstance) -> Self {
+        let s = &source.settings;
+        Self {
+            class: source.class.clone(),
+            multi_az: source.multi_az,
+            storage_type: source.storage_type.clone(),
+            subnet_group: s.subnet_group.clone(),
+            security_groups: s.security_groups.clone(),
+            parameter_group: s
+                .parameter_group
+                .clone()
+                .filter(|g| !g.starts_with("default.")),
+            option_group: s
+                .option_group
+                .clone()
+                .filter(|g| !g.starts_with("default:")),
+            deletion_protection: s.deletion_protection,
+            tags: s.tags.clone(),
+        }
+    }
 }
 
 impl DbInstance {

@@ -33,6 +33,9 @@ use crate::panel::Panel;
 pub struct Scope<'a> {
     pub config: &'a EnvironmentConfig,
     pub clusters: &'a [String],
+    /// DB instances a restore of this session created: read with the
+    /// configured `rds_instances`, so they are followed and stay in view.
+    pub restored: &'a [String],
     pub timeout: Duration,
 }
 
@@ -273,7 +276,16 @@ impl Kind for Databases {
         whole(data)
     }
     async fn read(b: &dyn Backend, s: Scope<'_>) -> BackendResult<Vec<DbInstance>> {
-        bounded(s.timeout, b.db_instances(&s.config.rds_instances)).await
+        let mut ids = s.config.rds_instances.clone();
+        // No list configured reads every instance, the restored included.
+        if !ids.is_empty() {
+            for r in s.restored {
+                if !ids.contains(r) {
+                    ids.push(r.clone());
+                }
+            }
+        }
+        bounded(s.timeout, b.db_instances(&ids)).await
     }
 }
 

@@ -9,7 +9,7 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::{Timestamp, short_id, task_definition_label};
+use crate::domain::{RestoreSettings, Timestamp, short_id, task_definition_label};
 
 /// One operation on one environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +60,27 @@ pub enum Operation {
     },
     /// RDS `RebootDBInstance`, with failover for Multi-AZ instances.
     Reboot { instance: String, failover: bool },
+    /// RDS `RestoreDBInstanceFromDBSnapshot`: a new instance `target` from
+    /// `snapshot` (of `source`), with the settings copied from `source`.
+    RestoreSnapshot {
+        source: String,
+        snapshot: String,
+        /// When the snapshot was taken: what the restore holds (the RPO).
+        snapshot_time: Option<Timestamp>,
+        target: String,
+        settings: Box<RestoreSettings>,
+    },
+    /// RDS `RestoreDBInstanceToPointInTime`: a new instance `target` from
+    /// `source` as it was at `time` (`None`: its latest restorable time).
+    RestoreTime {
+        source: String,
+        time: Option<Timestamp>,
+        target: String,
+        settings: Box<RestoreSettings>,
+    },
+    /// RDS `PromoteReadReplica`: `instance` stops replicating from
+    /// `source`, for good.
+    Promote { instance: String, source: String },
     /// CloudWatch `EnableAlarmActions` / `DisableAlarmActions`.
     AlarmActions { alarm: String, enable: bool },
     /// ECS `StopTask`; a service's scheduler starts a replacement.
@@ -104,6 +125,9 @@ impl Operation {
             Self::Snapshot { .. } => "db-snapshot",
             Self::Reboot { failover: true, .. } => "db-reboot-failover",
             Self::Reboot { .. } => "db-reboot",
+            Self::RestoreSnapshot { .. } => "db-restore-snapshot",
+            Self::RestoreTime { .. } => "db-restore-time",
+            Self::Promote { .. } => "db-promote",
             Self::AlarmActions { enable: true, .. } => "alarm-unmute",
             Self::AlarmActions { .. } => "alarm-mute",
             Self::StopTask { .. } => "stop-task",
@@ -127,6 +151,9 @@ impl Operation {
                 failover: true,
             } => format!("Reboot {instance} with failover"),
             Self::Reboot { instance, .. } => format!("Reboot {instance}"),
+            Self::RestoreSnapshot { source, .. } => format!("Restore {source} from a snapshot"),
+            Self::RestoreTime { source, .. } => format!("Restore {source} to a point in time"),
+            Self::Promote { instance, .. } => format!("Promote replica {instance}"),
             Self::AlarmActions {
                 alarm,
                 enable: true,
@@ -152,11 +179,25 @@ impl Operation {
             | Self::DeployImage { service, .. }
             | Self::Rollback { service, .. }
             | Self::Restart { service, .. } => service,
-            Self::Snapshot { instance, .. } | Self::Reboot { instance, .. } => instance,
+            Self::Snapshot { instance, .. }
+            | Self::Reboot { instance, .. }
+            | Self::Promote { instance, .. } => instance,
+            // The instance the restore creates: what is typed to confirm.
+            Self::RestoreSnapshot { target, .. } | Self::RestoreTime { target, .. } => target,
             Self::AlarmActions { alarm, .. } => alarm,
             // The task id as the tasks view shows it (what a protected
             // environment asks to be typed).
             Self::StopTask { task, .. } | Self::Exec { task, .. } => task_label(task),
+        }
+    }
+
+    /// What a protected environment asks to be typed after its name: the
+    /// resource, except for a restore, whose new identifier was typed a
+    /// moment before: there the instance being restored.
+    pub fn confirmed_name(&self) -> &str {
+        match self {
+            Self::RestoreSnapshot { source, .. } | Self::RestoreTime { source, .. } => source,
+            _ => self.resource(),
         }
     }
 
@@ -169,6 +210,8 @@ impl Operation {
             | Self::Rollback { .. }
             | Self::Restart { .. } => "ECS service",
             Self::Snapshot { .. } | Self::Reboot { .. } => "DB instance",
+            Self::RestoreSnapshot { .. } | Self::RestoreTime { .. } => "new instance",
+            Self::Promote { .. } => "DB replica",
             Self::AlarmActions { .. } => "alarm",
             Self::StopTask { .. } | Self::Exec { .. } => "ECS task",
         }
@@ -189,7 +232,10 @@ impl Operation {
     /// Whether the operation interrupts traffic, undoes a release or takes
     /// something down: the dialog shows it in the danger style.
     pub fn is_dangerous(&self) -> bool {
-        matches!(self, Self::Rollback { .. } | Self::Reboot { .. }) || self.outage().is_some()
+        matches!(
+            self,
+            Self::Rollback { .. } | Self::Reboot { .. } | Self::Promote { .. }
+        ) || self.outage().is_some()
     }
 
     /// What this takes down, when it does: a service scaled (or bounded) to
@@ -221,6 +267,9 @@ impl Operation {
                 "no Multi-AZ standby, so no failover: {instance} is down while it reboots \
                  (downtime, usually minutes)"
             )),
+            Self::Promote { source, .. } => Some(format!(
+                "replication from {source} stops for good: this can never be its replica again"
+            )),
             _ => None,
         }
     }
@@ -246,6 +295,39 @@ impl Operation {
             }
             Self::Reboot { failover: true, .. } => vec![
                 "Multi-AZ: the standby is promoted; connections drop for about a minute"
+                    .to_string(),
+            ],
+            Self::RestoreSnapshot {
+                source,
+                target,
+                snapshot_time,
+                ..
+            } => vec![match snapshot_time {
+                Some(t) => format!(
+                    "data as of {} (the snapshot); {}",
+                    t.format("%Y-%m-%d %H:%M UTC"),
+                    restore_note(source, target)
+                ),
+                None => restore_note(source, target),
+            }],
+            Self::RestoreTime {
+                source,
+                target,
+                time,
+                ..
+            } => vec![format!(
+                "{}; {}",
+                match time {
+                    Some(t) => format!("data as of {}", t.format("%Y-%m-%d %H:%M:%S UTC")),
+                    None => "data as of the latest restorable time (within about five \
+                             minutes of now)"
+                        .to_string(),
+                },
+                restore_note(source, target)
+            )],
+            Self::Promote { .. } => vec![
+                "it reboots while promoted (its reads stop a minute or two); its endpoint \
+                 stays: point the application's writes at it"
                     .to_string(),
             ],
             Self::AlarmActions { enable: false, .. } => vec![
@@ -309,6 +391,31 @@ impl Operation {
                 } else {
                     "rebooting (connections drop)".to_string()
                 },
+            ),
+            Self::RestoreSnapshot {
+                snapshot,
+                target,
+                settings,
+                ..
+            } => (
+                format!("snapshot {snapshot}"),
+                format!("new instance {target} ({})", settings.class),
+            ),
+            Self::RestoreTime {
+                source,
+                time,
+                target,
+                settings,
+            } => (
+                match time {
+                    Some(t) => format!("{source} as of {}", t.format("%Y-%m-%d %H:%M:%S UTC")),
+                    None => format!("{source} as of its latest restorable time"),
+                },
+                format!("new instance {target} ({})", settings.class),
+            ),
+            Self::Promote { source, .. } => (
+                format!("read replica of {source}"),
+                "a standalone instance: replication stopped".to_string(),
             ),
             Self::AlarmActions { enable, .. } => {
                 let (a, b) = ("actions enabled", "actions disabled (muted)");
@@ -403,6 +510,33 @@ impl Operation {
             )],
             Self::Reboot { instance, failover } => vec![format!(
                 "rds:RebootDBInstance DBInstanceIdentifier={instance} ForceFailover={failover}"
+            )],
+            Self::RestoreSnapshot {
+                snapshot,
+                target,
+                settings,
+                ..
+            } => vec![format!(
+                "rds:RestoreDBInstanceFromDBSnapshot DBInstanceIdentifier={target} \
+                 DBSnapshotIdentifier={snapshot} {}",
+                settings_parameters(settings)
+            )],
+            Self::RestoreTime {
+                source,
+                time,
+                target,
+                settings,
+            } => vec![format!(
+                "rds:RestoreDBInstanceToPointInTime SourceDBInstanceIdentifier={source} \
+                 TargetDBInstanceIdentifier={target} {} {}",
+                match time {
+                    Some(t) => format!("RestoreTime={}", t.format("%Y-%m-%dT%H:%M:%SZ")),
+                    None => "UseLatestRestorableTime=true".to_string(),
+                },
+                settings_parameters(settings)
+            )],
+            Self::Promote { instance, .. } => vec![format!(
+                "rds:PromoteReadReplica DBInstanceIdentifier={instance}"
             )],
             Self::AlarmActions { alarm, enable } => vec![format!(
                 "cloudwatch:{}AlarmActions AlarmNames=[{alarm}]",
@@ -499,6 +633,29 @@ impl Operation {
             Self::Reboot { instance, failover } => {
                 json!({ "DBInstanceIdentifier": instance, "ForceFailover": failover })
             }
+            Self::RestoreSnapshot {
+                source,
+                snapshot,
+                snapshot_time,
+                target,
+                settings,
+            } => json!({
+                "DBInstanceIdentifier": target, "DBSnapshotIdentifier": snapshot,
+                "source": source, "snapshotCreateTime": snapshot_time, "settings": settings,
+            }),
+            Self::RestoreTime {
+                source,
+                time,
+                target,
+                settings,
+            } => json!({
+                "SourceDBInstanceIdentifier": source, "TargetDBInstanceIdentifier": target,
+                "RestoreTime": time, "UseLatestRestorableTime": time.is_none(),
+                "settings": settings,
+            }),
+            Self::Promote { instance, source } => {
+                json!({ "DBInstanceIdentifier": instance, "before": { "replicaOf": source } })
+            }
             Self::AlarmActions { alarm, enable } => {
                 json!({ "AlarmNames": [alarm], "actionsEnabled": enable })
             }
@@ -589,6 +746,23 @@ impl Operation {
                 instance: text(&p["DBInstanceIdentifier"])?,
                 failover: p["ForceFailover"].as_bool()?,
             },
+            "db-restore-snapshot" => Operation::RestoreSnapshot {
+                source: text(&p["source"])?,
+                snapshot: text(&p["DBSnapshotIdentifier"])?,
+                snapshot_time: serde_json::from_value(p["snapshotCreateTime"].clone()).ok()?,
+                target: text(&p["DBInstanceIdentifier"])?,
+                settings: serde_json::from_value(p["settings"].clone()).ok()?,
+            },
+            "db-restore-time" => Operation::RestoreTime {
+                source: text(&p["SourceDBInstanceIdentifier"])?,
+                time: serde_json::from_value(p["RestoreTime"].clone()).ok()?,
+                target: text(&p["TargetDBInstanceIdentifier"])?,
+                settings: serde_json::from_value(p["settings"].clone()).ok()?,
+            },
+            "db-promote" => Operation::Promote {
+                instance: text(&p["DBInstanceIdentifier"])?,
+                source: text(&p["before"]["replicaOf"])?,
+            },
             "alarm-mute" | "alarm-unmute" => Operation::AlarmActions {
                 alarm: text(&p["AlarmNames"][0])?,
                 enable: p["actionsEnabled"].as_bool()?,
@@ -612,6 +786,212 @@ impl Operation {
             _ => return None,
         })
     }
+}
+
+/// What every restore's preview says first: a new instance, the source
+/// untouched, the switch-over the operator's.
+fn restore_note(source: &str, _target: &str) -> String {
+    format!("{source} is not changed: point the application at the new endpoint")
+}
+
+/// The carried settings as the API's parameters, in the preview's order.
+fn settings_parameters(s: &RestoreSettings) -> String {
+    let mut v = vec![
+        format!("DBInstanceClass={}", s.class),
+        format!("MultiAZ={}", s.multi_az),
+    ];
+    if let Some(t) = &s.storage_type {
+        v.push(format!("StorageType={t}"));
+    }
+    if let Some(g) = &s.subnet_group {
+        v.push(format!("DBSubnetGroupName={g}"));
+    }
+    if !s.security_groups.is_empty() {
+        v.push(format!(
+            "VpcSecurityGroupIds=[{}]",
+            s.security_groups.join(",")
+        ));
+    }
+    if let Some(g) = &s.parameter_group {
+        v.push(format!("DBParameterGroupName={g}"));
+    }
+    if let Some(g) = &s.option_group {
+        v.push(format!("OptionGroupName={g}"));
+    }
+    v.push(format!("DeletionProtection={}", s.deletion_protection));
+    if !s.tags.is_empty() {
+        let tags: Vec<String> = s.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        v.push(format!("Tags=[{}]", tags.join(",")));
+    }
+    v.join(" ")
+}
+
+/// The settings a restore copies, as the preview lists them: label, text.
+pub fn settings_preview(s: &RestoreSettings) -> Vec<(&'static str, String)> {
+    let mut first = vec![
+        s.class.clone(),
+        if s.multi_az { "Multi-AZ" } else { "single-AZ" }.to_string(),
+    ];
+    if let Some(t) = &s.storage_type {
+        first.push(t.clone());
+    }
+    first.push(format!(
+        "deletion protection {}",
+        if s.deletion_protection { "on" } else { "off" }
+    ));
+    let network = format!(
+        "subnet group {} · security groups {}",
+        s.subnet_group.as_deref().unwrap_or("default"),
+        if s.security_groups.is_empty() {
+            "the VPC's default".to_string()
+        } else {
+            s.security_groups.join(", ")
+        }
+    );
+    let groups = format!(
+        "parameter {} · option {}",
+        s.parameter_group
+            .as_deref()
+            .unwrap_or("the engine's default"),
+        s.option_group.as_deref().unwrap_or("the engine's default")
+    );
+    let tags = if s.tags.is_empty() {
+        "none".to_string()
+    } else {
+        s.tags
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    vec![
+        ("copies", first.join(" · ")),
+        ("network", network),
+        ("groups", groups),
+        ("tags", tags),
+    ]
+}
+
+/// The most characters of an RDS DB instance identifier.
+pub const INSTANCE_ID_MAX: usize = 63;
+
+/// Whether an RDS DB instance identifier is valid: 1 to 63 letters, digits
+/// and hyphens, starting with a letter, no two hyphens in a row, not ending
+/// with one.
+pub fn valid_instance_identifier(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= INSTANCE_ID_MAX
+        && id.starts_with(|c: char| c.is_ascii_alphabetic())
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !id.contains("--")
+        && !id.ends_with('-')
+}
+
+/// The proposed identifier of a restored instance:
+/// `<db>-restored-<UTC timestamp>`, cut to fit 63 characters, not among
+/// `existing`.
+pub fn restore_identifier(instance: &str, now: Timestamp, existing: &[&str]) -> String {
+    let stamp = now.format("%Y%m%d-%H%M%S").to_string();
+    let suffix = format!("-restored-{stamp}");
+    let mut base: String = instance
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while base.contains("--") {
+        base = base.replace("--", "-");
+    }
+    let base = base.trim_matches('-');
+    let base = if base.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        base.to_string()
+    } else {
+        format!("db-{base}")
+    };
+    // Room for a uniqueness suffix (`-2`…) too.
+    let keep = INSTANCE_ID_MAX - suffix.len() - 4;
+    let base: String = base.chars().take(keep).collect();
+    let first = format!("{}{suffix}", base.trim_end_matches('-'));
+    if !existing.contains(&first.as_str()) {
+        return first;
+    }
+    (2..1000)
+        .map(|n| format!("{first}-{n}"))
+        .find(|id| !existing.contains(&id.as_str()))
+        .unwrap_or(first)
+}
+
+/// Checks the identifier typed for a restored instance.
+pub fn check_restore_target(input: &str, existing: &[&str]) -> Result<String, String> {
+    let id = input.trim();
+    if id.is_empty() {
+        return Err("type an identifier for the new instance".to_string());
+    }
+    if !valid_instance_identifier(id) {
+        return Err(format!(
+            "\"{id}\" is not a valid DB instance identifier: 1 to {INSTANCE_ID_MAX} letters, \
+             digits and hyphens, starting with a letter, no \"--\", not ending with \"-\""
+        ));
+    }
+    if existing.iter().any(|e| e.eq_ignore_ascii_case(id)) {
+        return Err(format!(
+            "{id} already exists: a restore creates a new instance; choose another identifier"
+        ));
+    }
+    // RDS stores identifiers in lower case.
+    Ok(id.to_ascii_lowercase())
+}
+
+/// Parses the time typed for a point-in-time restore: empty or `latest`
+/// for the latest restorable time, else a UTC time (`2026-11-24 03:04`,
+/// `2026-11-24T03:04:05Z`) within the restorable window
+/// `[earliest, latest]`.
+pub fn parse_restore_time(
+    input: &str,
+    earliest: Timestamp,
+    latest: Timestamp,
+) -> Result<Option<Timestamp>, String> {
+    let t = input.trim();
+    if t.is_empty() || t.eq_ignore_ascii_case("latest") {
+        return Ok(None);
+    }
+    let text = t.trim_end_matches(['Z', 'z']).trim_end_matches(" UTC");
+    let formats = [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ];
+    let parsed = formats
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+        .map(|n| n.and_utc())
+        .ok_or_else(|| {
+            format!(
+                "\"{t}\" is not a UTC time: type e.g. {} or latest",
+                latest.format("%Y-%m-%d %H:%M")
+            )
+        })?;
+    let fmt = |x: Timestamp| x.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    if parsed > latest {
+        return Err(format!(
+            "{} is after the latest restorable time {}",
+            fmt(parsed),
+            fmt(latest)
+        ));
+    }
+    if parsed < earliest {
+        return Err(format!(
+            "{} is before the restorable window (backups are kept from {})",
+            fmt(parsed),
+            fmt(earliest)
+        ));
+    }
+    Ok(Some(parsed))
 }
 
 /// The most ECS keeps of a stopped reason.
@@ -853,6 +1233,29 @@ mod tests {
                 running: 0,
                 reason: stop_reason(None),
             },
+            Operation::RestoreSnapshot {
+                source: "db".into(),
+                snapshot: "rds:db-2026-11-23-18-00".into(),
+                snapshot_time: Some(at()),
+                target: "db-restored-20261124-030405".into(),
+                settings: Box::new(settings()),
+            },
+            Operation::RestoreTime {
+                source: "db".into(),
+                time: Some(at()),
+                target: "db-pitr".into(),
+                settings: Box::new(settings()),
+            },
+            Operation::RestoreTime {
+                source: "db".into(),
+                time: None,
+                target: "db-pitr".into(),
+                settings: Box::default(),
+            },
+            Operation::Promote {
+                instance: "db-replica".into(),
+                source: "db".into(),
+            },
         ];
         for op in ops {
             assert_eq!(
@@ -863,6 +1266,152 @@ mod tests {
         }
         assert_eq!(Operation::from_audit("scale", &json!({})), None);
         assert_eq!(Operation::from_audit("launch-missiles", &json!({})), None);
+    }
+
+    fn settings() -> RestoreSettings {
+        RestoreSettings {
+            class: "db.r6g.large".into(),
+            multi_az: true,
+            storage_type: Some("gp3".into()),
+            subnet_group: Some("prod-db-subnets".into()),
+            security_groups: vec!["sg-1".into(), "sg-2".into()],
+            parameter_group: Some("pg16".into()),
+            option_group: None,
+            deletion_protection: true,
+            tags: vec![("Project".into(), "wl".into())],
+        }
+    }
+
+    #[test]
+    fn a_restore_previews_every_carried_value_in_its_exact_call() {
+        let op = Operation::RestoreSnapshot {
+            source: "db".into(),
+            snapshot: "snap-1".into(),
+            snapshot_time: Some(at()),
+            target: "db-restored".into(),
+            settings: Box::new(settings()),
+        };
+        assert_eq!(
+            op.calls(),
+            vec![
+                "rds:RestoreDBInstanceFromDBSnapshot DBInstanceIdentifier=db-restored \
+                 DBSnapshotIdentifier=snap-1 DBInstanceClass=db.r6g.large MultiAZ=true \
+                 StorageType=gp3 DBSubnetGroupName=prod-db-subnets \
+                 VpcSecurityGroupIds=[sg-1,sg-2] DBParameterGroupName=pg16 \
+                 DeletionProtection=true Tags=[Project=wl]"
+                    .to_string()
+            ]
+        );
+        assert_eq!(op.resource(), "db-restored");
+        assert_eq!(op.confirmed_name(), "db", "the instance restored is typed");
+        assert!(!op.is_dangerous(), "nothing existing changes");
+        assert!(
+            op.notes()[0].contains("db is not changed"),
+            "{:?}",
+            op.notes()
+        );
+        assert!(
+            op.notes()[0].contains("as of 2026-11-24 03:04 UTC"),
+            "{:?}",
+            op.notes()
+        );
+        let preview = settings_preview(&settings());
+        assert_eq!(
+            preview[0].1,
+            "db.r6g.large · Multi-AZ · gp3 · deletion protection on"
+        );
+        assert_eq!(preview[2].1, "parameter pg16 · option the engine's default");
+        let latest = Operation::RestoreTime {
+            source: "db".into(),
+            time: None,
+            target: "db-pitr".into(),
+            settings: Box::new(settings()),
+        };
+        assert!(
+            latest.calls()[0].starts_with(
+                "rds:RestoreDBInstanceToPointInTime SourceDBInstanceIdentifier=db \
+                 TargetDBInstanceIdentifier=db-pitr UseLatestRestorableTime=true \
+                 DBInstanceClass=db.r6g.large"
+            ),
+            "{:?}",
+            latest.calls()
+        );
+        let at_time = Operation::RestoreTime {
+            source: "db".into(),
+            time: Some(at()),
+            target: "db-pitr".into(),
+            settings: Box::new(settings()),
+        };
+        assert!(at_time.calls()[0].contains(" RestoreTime=2026-11-24T03:04:05Z "));
+        let promote = Operation::Promote {
+            instance: "db-replica".into(),
+            source: "db".into(),
+        };
+        assert_eq!(
+            promote.calls(),
+            vec!["rds:PromoteReadReplica DBInstanceIdentifier=db-replica".to_string()]
+        );
+        assert!(promote.is_dangerous());
+        assert!(
+            promote
+                .outage()
+                .is_some_and(|o| o.contains("replication from db stops for good")),
+            "{:?}",
+            promote.outage()
+        );
+    }
+
+    #[test]
+    fn restore_identifiers_are_proposed_valid_and_checked() {
+        let id = restore_identifier("works-logue-prod-db", at(), &[]);
+        assert_eq!(id, "works-logue-prod-db-restored-20261124-030405");
+        assert!(valid_instance_identifier(&id));
+        let again = restore_identifier("works-logue-prod-db", at(), &[id.as_str()]);
+        assert_eq!(again, format!("{id}-2"));
+        let long = restore_identifier(&"a".repeat(80), at(), &[]);
+        assert!(
+            valid_instance_identifier(&long) && long.len() <= 63,
+            "{long}"
+        );
+        assert_eq!(
+            check_restore_target(" New-DB ", &[]),
+            Ok("new-db".to_string())
+        );
+        for bad in ["", "1db", "db--x", "db-", "db_x", &"a".repeat(64)] {
+            let e = check_restore_target(bad, &[]).expect_err(bad);
+            assert!(e.contains("identifier"), "{bad}: {e}");
+        }
+        let e = check_restore_target("db", &["db"]).expect_err("exists");
+        assert!(e.contains("db already exists"), "{e}");
+    }
+
+    #[test]
+    fn restore_times_parse_in_utc_within_the_window() {
+        let latest = at();
+        let earliest = latest - chrono::TimeDelta::days(7);
+        assert_eq!(parse_restore_time("", earliest, latest), Ok(None));
+        assert_eq!(parse_restore_time(" latest ", earliest, latest), Ok(None));
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 23, 12, 30, 0)
+            .single()
+            .expect("time");
+        for text in [
+            "2026-11-23 12:30",
+            "2026-11-23T12:30:00Z",
+            "2026-11-23 12:30:00 UTC",
+        ] {
+            assert_eq!(
+                parse_restore_time(text, earliest, latest),
+                Ok(Some(t)),
+                "{text}"
+            );
+        }
+        let e = parse_restore_time("2026-11-24 04:00", earliest, latest).expect_err("future");
+        assert!(e.contains("after the latest restorable time"), "{e}");
+        let e = parse_restore_time("2026-11-01 00:00", earliest, latest).expect_err("old");
+        assert!(e.contains("before the restorable window"), "{e}");
+        let e = parse_restore_time("yesterday", earliest, latest).expect_err("words");
+        assert!(e.contains("not a UTC time"), "{e}");
     }
 
     #[test]

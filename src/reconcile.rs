@@ -269,6 +269,39 @@ pub fn judge(op: &Operation, since: Timestamp, evidence: Evidence<'_>) -> Found 
             )),
             None => Found::unknown(format!("{instance} is not there (DescribeDBInstances)")),
         },
+        (
+            Operation::RestoreSnapshot { target, .. } | Operation::RestoreTime { target, .. },
+            Evidence::Database(db),
+        ) => match db {
+            // The identifier did not exist when the restore was confirmed.
+            Some(d) => Found::applied(
+                format!("{} exists, {} (DescribeDBInstances)", d.id, d.status),
+                OpOutcome::Database(Box::new(d.clone())),
+            ),
+            None => Found::not_applied(format!(
+                "there is no instance {target} (DescribeDBInstances)"
+            )),
+        },
+        (Operation::Promote { instance, .. }, Evidence::Database(db)) => match db {
+            Some(d) if d.replica_source.is_none() || d.status == "modifying" => Found::applied(
+                format!(
+                    "{} is {}{} (DescribeDBInstances)",
+                    d.id,
+                    d.status,
+                    if d.replica_source.is_none() {
+                        ", no longer a replica"
+                    } else {
+                        ", being promoted"
+                    }
+                ),
+                OpOutcome::Database(Box::new(d.clone())),
+            ),
+            Some(d) => Found::not_applied(format!(
+                "{} is {} and still a replica (DescribeDBInstances)",
+                d.id, d.status
+            )),
+            None => Found::unknown(format!("{instance} is not there (DescribeDBInstances)")),
+        },
         (Operation::AlarmActions { alarm, enable }, Evidence::Alarm(a)) => match a {
             Some(a) => {
                 let text = format!(
@@ -494,6 +527,20 @@ pub async fn read_back<B: Backend + ?Sized>(
             judge(op, since, Evidence::Snapshots(&snapshots))
         }
         Operation::Reboot { instance, .. } => {
+            let dbs = b.db_instances(std::slice::from_ref(instance)).await?;
+            let db = dbs.iter().find(|d| &d.id == instance);
+            judge(op, since, Evidence::Database(db))
+        }
+        Operation::RestoreSnapshot { target, .. } | Operation::RestoreTime { target, .. } => {
+            // Not there is an answer here, not a failure to read.
+            let dbs = match b.db_instances(std::slice::from_ref(target)).await {
+                Err(BackendError::NotFound { .. }) => Vec::new(),
+                other => other?,
+            };
+            let db = dbs.iter().find(|d| &d.id == target);
+            judge(op, since, Evidence::Database(db))
+        }
+        Operation::Promote { instance, .. } => {
             let dbs = b.db_instances(std::slice::from_ref(instance)).await?;
             let db = dbs.iter().find(|d| &d.id == instance);
             judge(op, since, Evidence::Database(db))
@@ -788,5 +835,63 @@ mod tests {
             "ecs:UpdateService: no answer within 30s; read back: not applied — desired count \
              reads 2 (DescribeServices); nothing was sent again"
         );
+    }
+
+    #[test]
+    fn a_restore_is_applied_when_its_instance_exists_a_promotion_when_it_is_no_replica() {
+        let db = |id: &str, status: &str, source: Option<&str>| DbInstance {
+            id: id.into(),
+            arn: format!("arn:aws:rds:ap-northeast-1:1:db:{id}"),
+            engine: "postgres".into(),
+            engine_version: "16.4".into(),
+            class: "db.r6g.large".into(),
+            status: status.into(),
+            multi_az: false,
+            availability_zone: None,
+            secondary_availability_zone: None,
+            allocated_storage_gib: 100,
+            storage_type: None,
+            backup_retention_days: 7,
+            endpoint: None,
+            port: None,
+            replica_source: source.map(str::to_string),
+            replicas: Vec::new(),
+            pending_modifications: Vec::new(),
+            latest_restorable_time: None,
+            created_at: None,
+            settings: crate::domain::DbSettings::default(),
+        };
+        let restore = Operation::RestoreSnapshot {
+            source: "db".into(),
+            snapshot: "snap".into(),
+            snapshot_time: None,
+            target: "db-restored".into(),
+            settings: Box::default(),
+        };
+        let created = db("db-restored", "creating", None);
+        let found = judge(&restore, t(0), Evidence::Database(Some(&created)));
+        assert_eq!(found.verdict, Verdict::Applied, "{}", found.evidence);
+        let found = judge(&restore, t(0), Evidence::Database(None));
+        assert_eq!(found.verdict, Verdict::NotApplied, "{}", found.evidence);
+        assert!(found.evidence.contains("no instance db-restored"));
+
+        let promote = Operation::Promote {
+            instance: "db-replica".into(),
+            source: "db".into(),
+        };
+        let cases = [
+            (db("db-replica", "modifying", Some("db")), Verdict::Applied),
+            (db("db-replica", "available", None), Verdict::Applied),
+            (
+                db("db-replica", "available", Some("db")),
+                Verdict::NotApplied,
+            ),
+        ];
+        for (d, want) in cases {
+            let found = judge(&promote, t(0), Evidence::Database(Some(&d)));
+            assert_eq!(found.verdict, want, "{d:?}: {}", found.evidence);
+        }
+        let found = judge(&promote, t(0), Evidence::Database(None));
+        assert_eq!(found.verdict, Verdict::Unknown);
     }
 }

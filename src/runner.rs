@@ -69,6 +69,10 @@ pub struct Runner {
     plugin_search: Option<std::ffi::OsString>,
     /// The simulation a drill runs on.
     drill: Option<Arc<crate::backend::sim::SimBackend>>,
+    /// Instances restored this session, by environment: read with the
+    /// configured `rds_instances` (which cannot name them yet), so that a
+    /// restore is followed to its end and stays in view.
+    restored: Arc<std::sync::Mutex<std::collections::BTreeMap<usize, Vec<String>>>>,
 }
 
 impl Runner {
@@ -86,6 +90,7 @@ impl Runner {
             trail_warned: Arc::default(),
             plugin_search: None,
             drill: None,
+            restored: Arc::default(),
         }
     }
 
@@ -394,6 +399,14 @@ impl Runner {
                     let id = id.clone();
                     async move {
                         let done = runner.operate(&id, env, &op, dry_run, &context).await;
+                        if let (
+                            Ok(OpOutcome::Database(_)),
+                            Operation::RestoreSnapshot { target, .. }
+                            | Operation::RestoreTime { target, .. },
+                        ) = (&done.0, op.as_ref())
+                        {
+                            runner.note_restored(env, target);
+                        }
                         match &done.0 {
                             Ok(_) => tracing::info!("operation accepted"),
                             Err(e) => tracing::warn!(error = %e, "operation failed"),
@@ -1045,6 +1058,50 @@ impl Runner {
                 })
                 .await
             }
+            Operation::RestoreSnapshot {
+                snapshot,
+                target,
+                settings,
+                ..
+            } => {
+                let restore = crate::backend::DbRestore {
+                    target,
+                    from: crate::backend::RestoreFrom::Snapshot(snapshot),
+                    settings: *settings,
+                };
+                self.mutate(restore.api(), async move {
+                    b.restore_db_instance(&restore)
+                        .await
+                        .map(|d| OpOutcome::Database(Box::new(d)))
+                })
+                .await
+            }
+            Operation::RestoreTime {
+                source,
+                time,
+                target,
+                settings,
+            } => {
+                let restore = crate::backend::DbRestore {
+                    target,
+                    from: crate::backend::RestoreFrom::PointInTime { source, time },
+                    settings: *settings,
+                };
+                self.mutate(restore.api(), async move {
+                    b.restore_db_instance(&restore)
+                        .await
+                        .map(|d| OpOutcome::Database(Box::new(d)))
+                })
+                .await
+            }
+            Operation::Promote { instance, .. } => {
+                self.mutate("rds:PromoteReadReplica", async move {
+                    b.promote_read_replica(&instance)
+                        .await
+                        .map(|d| OpOutcome::Database(Box::new(d)))
+                })
+                .await
+            }
             Operation::AlarmActions { alarm, enable } => {
                 let call = if enable {
                     "cloudwatch:EnableAlarmActions"
@@ -1069,6 +1126,17 @@ impl Runner {
             Err(Err(why)) => {
                 self.unanswered(id, &why);
                 verdict(self.check(env, op, since, None, why).await)
+            }
+        }
+    }
+
+    /// A restore created `target` in `env`: the databases read it from now
+    /// on, even where `rds_instances` names the instances to read.
+    fn note_restored(&self, env: usize, target: &str) {
+        if let Ok(mut m) = self.restored.lock() {
+            let list = m.entry(env).or_default();
+            if !list.iter().any(|t| t == target) {
+                list.push(target.to_string());
             }
         }
     }
@@ -1162,9 +1230,15 @@ impl Runner {
         let rt = self.envs.get(env).ok_or_else(|| BackendError::Other {
             message: format!("no environment #{env}"),
         })?;
+        let restored = self
+            .restored
+            .lock()
+            .map(|m| m.get(&env).cloned().unwrap_or_default())
+            .unwrap_or_default();
         let scope = Scope {
             config: &rt.config,
             clusters,
+            restored: &restored,
             timeout: self.timeout,
         };
         with_kind!(resource, K => K::read(rt.backend.as_ref(), scope).await.map(K::wrap))

@@ -79,6 +79,7 @@ pub fn demo_environments() -> Vec<EnvironmentConfig> {
                 })
                 .collect(),
             protected: w.protected,
+            rto_minutes: w.rto_minutes,
             // The team's shared trail, as a production setup would have it.
             audit_log_group: w.protected.then(|| "/honban/audit".to_string()),
             health_checks: w

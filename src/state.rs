@@ -65,6 +65,8 @@ pub struct EnvState {
     pub alarm_watch: crate::alerts::AlarmWatch,
     /// Ring the bell when an alarm here fires (config `bell_on_alarm`).
     pub bell_on_alarm: bool,
+    /// The recovery time objective (config `rto_minutes`).
+    pub rto_minutes: Option<u32>,
 }
 
 /// The panels read as the environment's own fields: `env.services` is
@@ -118,6 +120,7 @@ impl EnvState {
             shortfall_since: BTreeMap::new(),
             alarm_watch: crate::alerts::AlarmWatch::default(),
             bell_on_alarm: cfg.bell_on_alarm(),
+            rto_minutes: cfg.rto_minutes,
         }
     }
 
@@ -517,6 +520,18 @@ pub enum Dialog {
         /// Why the last confirming key did not send (shown in the dialog).
         error: Option<String>,
     },
+    /// A restore of `instance` to a new instance `target`: from a snapshot
+    /// (↑/↓ choose it) or to a point in time (tab switches); the
+    /// identifier (and the time) typed; enter previews it.
+    Restore {
+        env: usize,
+        instance: String,
+        from: RestorePick,
+        /// The new instance's identifier (proposed, editable).
+        target: String,
+        /// Why enter did not go on (shown in the dialog).
+        error: Option<String>,
+    },
     /// The confirmation: what will be sent; `y` sends, or in a protected
     /// environment `ENV/RESOURCE` typed and enter.
     Confirm {
@@ -526,6 +541,16 @@ pub enum Dialog {
         /// Why the last confirming key did not send (shown in the dialog).
         error: Option<String>,
     },
+}
+
+/// What a restore starts from, as the dialog has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestorePick {
+    /// A snapshot, by its identifier (`None`: none is available).
+    Snapshot { id: Option<String> },
+    /// A point in time: `time` as typed (empty: the latest restorable
+    /// time); `on_time` while the keys edit the time, not the identifier.
+    PointInTime { time: String, on_time: bool },
 }
 
 /// What an input dialog asks for.
@@ -1139,6 +1164,14 @@ impl State {
             db_value(env, d, c)
         });
         rows
+    }
+
+    /// The snapshots a restore of `instance` can start from: available,
+    /// newest first.
+    pub fn restorable_snapshots(&self, instance_id: &str) -> Vec<&DbSnapshot> {
+        let mut v = self.snapshots_of(instance_id);
+        v.retain(|s| s.status == "available");
+        v
     }
 
     /// Snapshots of one instance, newest first.

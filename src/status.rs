@@ -1275,6 +1275,7 @@ mod tests {
             pending_modifications: Vec::new(),
             latest_restorable_time: None,
             created_at: None,
+            settings: crate::domain::DbSettings::default(),
         }
     }
 

@@ -46,7 +46,8 @@ pub struct Event {
     /// What happened: `deployment_started`, `deployment_completed`,
     /// `deployment_failed`, `desired_changed`, `task_stopped`,
     /// `alarm_state`, `db_status`, `snapshot_completed`, `target_health`,
-    /// `check_failing`, `check_recovered`, `operation`, `note`, `mark`.
+    /// `check_failing`, `check_recovered`, `operation`, `recovery` (a
+    /// restore or promotion that overlapped an incident), `note`, `mark`.
     pub kind: String,
     /// The resource it is about (a service, task, alarm, DB instance, …).
     pub resource: String,

@@ -40,7 +40,7 @@ pub fn parse(message: &str) -> Option<Event> {
 /// Events of what the console saw (not what an operator did or wrote):
 /// several consoles see them each, so they are merged.
 fn derived(e: &Event) -> bool {
-    !matches!(e.kind.as_str(), "operation" | "note" | "mark")
+    !matches!(e.kind.as_str(), "operation" | "recovery" | "note" | "mark")
 }
 
 /// One story from the events of several consoles: time order, and an

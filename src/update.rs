@@ -111,6 +111,11 @@ fn prompt_slot(state: &State) -> Option<(u8, Option<crate::state::InputPurpose>)
         Mode::Dialog(Dialog::Input { purpose, .. }) => Some((3, Some(purpose.clone()))),
         Mode::Dialog(Dialog::Confirm { .. }) => Some((4, None)),
         Mode::Dialog(Dialog::Rollback { .. }) => Some((5, None)),
+        // The identifier and the time are two prompts.
+        Mode::Dialog(Dialog::Restore { from, .. }) => match from {
+            crate::state::RestorePick::PointInTime { on_time: true, .. } => Some((9, None)),
+            _ => Some((8, None)),
+        },
         Mode::Normal if state.views.last() == Some(&View::Logs) => {
             match state.logs.as_ref().and_then(|l| l.prompt.as_ref()) {
                 Some(crate::logs::Prompt::Pattern(_)) => Some((6, None)),
@@ -772,6 +777,21 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
             *error = None;
             Some(insert(input))
         }
+        Mode::Dialog(Dialog::Restore {
+            from,
+            target,
+            error,
+            ..
+        }) => {
+            *error = None;
+            match from {
+                crate::state::RestorePick::PointInTime {
+                    time,
+                    on_time: true,
+                } => Some(insert(time)),
+                _ => Some(insert(target)),
+            }
+        }
         Mode::Dialog(Dialog::Confirm { .. } | Dialog::Rollback { .. }) => {
             flash(
                 state,
@@ -931,6 +951,8 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::Restart
         | Command::Snapshot
         | Command::Reboot
+        | Command::Restore
+        | Command::Promote
         | Command::MuteAlarm
         | Command::StopTask
         | Command::Exec => return operate::start(state, cmd),
@@ -1527,7 +1549,7 @@ mod health;
 mod logs;
 mod operate;
 pub use metrics::window as metric_window;
-pub use operate::watched_resource;
+pub use operate::{restorable_from, watched_resource};
 mod probes;
 
 #[cfg(test)]

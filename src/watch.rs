@@ -18,7 +18,8 @@ use crate::state::EnvState;
 const REPLACEMENT_SKEW_SECS: i64 = 10;
 
 pub use crate::activity::{
-    Activity, OpStatus, WATCH_LIMIT_MINUTES, Watch, WatchStatus, WatchTarget,
+    Activity, OpStatus, RECOVERY_WATCH_LIMIT_MINUTES, WATCH_LIMIT_MINUTES, Watch, WatchStatus,
+    WatchTarget,
 };
 
 impl Watch {
@@ -29,9 +30,13 @@ impl Watch {
             return false;
         }
         let mut status = evaluate(&mut self.target, env, self.since);
-        if !status.is_final() && now - self.since > TimeDelta::minutes(WATCH_LIMIT_MINUTES) {
+        let limit = match self.target {
+            WatchTarget::Recovery { .. } => RECOVERY_WATCH_LIMIT_MINUTES,
+            _ => WATCH_LIMIT_MINUTES,
+        };
+        if !status.is_final() && now - self.since > TimeDelta::minutes(limit) {
             status = WatchStatus::GaveUp(format!(
-                "still in progress after {WATCH_LIMIT_MINUTES} minutes ({}); no longer watched",
+                "still in progress after {limit} minutes ({}); no longer watched",
                 status.text()
             ));
         }
@@ -43,6 +48,36 @@ impl Watch {
         }
         self.status = status;
         true
+    }
+}
+
+/// The time a recovery has taken, and how it stands against the RTO:
+/// `12m 30s of the 60-minute RTO`, `1h 05m: 5m over the 60-minute RTO`.
+pub fn recovery_timing(elapsed: TimeDelta, rto_minutes: Option<u32>) -> String {
+    let took = duration_text(elapsed);
+    match rto_minutes {
+        None => format!("{took} (no RTO configured)"),
+        Some(rto) => {
+            let rto_delta = TimeDelta::minutes(i64::from(rto));
+            if elapsed <= rto_delta {
+                format!("{took}, within the {rto}-minute RTO")
+            } else {
+                format!(
+                    "{took}: {} OVER the {rto}-minute RTO",
+                    duration_text(elapsed - rto_delta)
+                )
+            }
+        }
+    }
+}
+
+/// `45s`, `12m 30s`, `1h 05m`.
+pub fn duration_text(d: TimeDelta) -> String {
+    let secs = d.num_seconds().max(0);
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m {:02}s", s / 60, s % 60),
+        s => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
     }
 }
 
@@ -311,6 +346,64 @@ pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> W
                     failed_tasks: 0,
                 },
             }
+        }
+        WatchTarget::Recovery {
+            instance,
+            promote,
+            started,
+            rto_minutes,
+            seen_busy,
+        } => {
+            let Some(loaded_at) = env.databases.loaded_at.filter(|t| *t >= since) else {
+                return waiting("database data");
+            };
+            let elapsed = loaded_at - *started;
+            let timing = recovery_timing(elapsed, *rto_minutes);
+            let Some(d) = env
+                .databases
+                .data
+                .iter()
+                .flatten()
+                .find(|d| &d.id == instance)
+            else {
+                if *promote {
+                    return WatchStatus::Failed(format!("{instance} is no longer listed"));
+                }
+                return WatchStatus::InProgress {
+                    text: format!("not listed yet · {timing}"),
+                    progress: None,
+                    failed_tasks: 0,
+                };
+            };
+            if d.health() == crate::domain::Health::Critical {
+                return WatchStatus::Failed(format!("{instance} is {} · {timing}", d.status));
+            }
+            // A promoted replica is done once it is no longer one.
+            let done = d.status == "available" && !(*promote && d.replica_source.is_some());
+            if !done {
+                if d.status != "available" {
+                    *seen_busy = true;
+                }
+                let what = if *promote && d.status == "available" {
+                    "still a replica".to_string()
+                } else {
+                    d.status.clone()
+                };
+                return WatchStatus::InProgress {
+                    text: format!("{what} · {timing}"),
+                    progress: None,
+                    failed_tasks: 0,
+                };
+            }
+            let endpoint = match (&d.endpoint, d.port) {
+                (Some(e), Some(p)) => format!("{e}:{p}"),
+                (Some(e), None) => e.clone(),
+                _ => "no endpoint reported".to_string(),
+            };
+            WatchStatus::Completed(format!(
+                "{instance} available{} at {endpoint} · {timing}",
+                if *promote { ", standalone," } else { "" }
+            ))
         }
         WatchTarget::Alarm { name, enabled } => {
             if !fresh(env.alarms.loaded_at) {

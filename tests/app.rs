@@ -1344,6 +1344,15 @@ impl honban::backend::Backend for Panicky {
     async fn reboot_db_instance(&self, i: &str, f: bool) -> R<honban::domain::DbInstance> {
         self.0.reboot_db_instance(i, f).await
     }
+    async fn restore_db_instance(
+        &self,
+        r: &honban::backend::DbRestore,
+    ) -> R<honban::domain::DbInstance> {
+        self.0.restore_db_instance(r).await
+    }
+    async fn promote_read_replica(&self, i: &str) -> R<honban::domain::DbInstance> {
+        self.0.promote_read_replica(i).await
+    }
     async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> R<()> {
         self.0.set_alarm_actions(names, enabled).await
     }

@@ -127,6 +127,17 @@ impl Backend for ReadOnly {
     async fn reboot_db_instance(&self, _: &str, _: bool) -> BackendResult<DbInstance> {
         self.refuse("rds:RebootDBInstance")
     }
+
+    async fn restore_db_instance(
+        &self,
+        restore: &crate::backend::DbRestore,
+    ) -> BackendResult<DbInstance> {
+        self.refuse(restore.api())
+    }
+
+    async fn promote_read_replica(&self, _: &str) -> BackendResult<DbInstance> {
+        self.refuse("rds:PromoteReadReplica")
+    }
     async fn set_alarm_actions(&self, _: &[String], enabled: bool) -> BackendResult<()> {
         self.refuse(if enabled {
             "cloudwatch:EnableAlarmActions"

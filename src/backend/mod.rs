@@ -227,6 +227,16 @@ pub trait Backend: Send + Sync {
         force_failover: bool,
     ) -> BackendResult<DbInstance>;
 
+    /// RDS `RestoreDBInstanceFromDBSnapshot` or
+    /// `RestoreDBInstanceToPointInTime`: a new instance (`restore.target`)
+    /// with the settings carried from its source; returns it as created
+    /// (usually `creating`, without an endpoint yet).
+    async fn restore_db_instance(&self, restore: &DbRestore) -> BackendResult<DbInstance>;
+
+    /// RDS `PromoteReadReplica`: the replica becomes a standalone instance
+    /// (replication stops for good).
+    async fn promote_read_replica(&self, instance_id: &str) -> BackendResult<DbInstance>;
+
     /// CloudWatch `EnableAlarmActions` / `DisableAlarmActions`.
     async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()>;
 
@@ -248,6 +258,38 @@ pub trait Backend: Send + Sync {
     /// that send none).
     fn request_stats(&self) -> BTreeMap<String, OpStats> {
         BTreeMap::new()
+    }
+}
+
+/// A restore: the new instance, what it is restored from, and the settings
+/// copied from the source instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbRestore {
+    pub target: String,
+    pub from: RestoreFrom,
+    pub settings: crate::domain::RestoreSettings,
+}
+
+/// What a restore starts from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestoreFrom {
+    /// A DB snapshot, by its identifier.
+    Snapshot(String),
+    /// The automated backups of `source` at `time` (`None`: the latest
+    /// restorable time).
+    PointInTime {
+        source: String,
+        time: Option<Timestamp>,
+    },
+}
+
+impl DbRestore {
+    /// The API call, `rds:<Operation>`.
+    pub fn api(&self) -> &'static str {
+        match self.from {
+            RestoreFrom::Snapshot(_) => "rds:RestoreDBInstanceFromDBSnapshot",
+            RestoreFrom::PointInTime { .. } => "rds:RestoreDBInstanceToPointInTime",
+        }
     }
 }
 

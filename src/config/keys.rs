@@ -277,6 +277,11 @@ pub enum Command {
     Restart,
     Snapshot,
     Reboot,
+    /// RDS restore of the selected instance to a new one: from a snapshot
+    /// or to a point in time.
+    Restore,
+    /// RDS `PromoteReadReplica` of the selected replica.
+    Promote,
     MuteAlarm,
     /// ECS `StopTask` of the selected task.
     StopTask,
@@ -311,7 +316,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 50] = [
+    pub const ALL: [Command; 52] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -342,6 +347,8 @@ impl Command {
         Command::Restart,
         Command::Snapshot,
         Command::Reboot,
+        Command::Restore,
+        Command::Promote,
         Command::MuteAlarm,
         Command::StopTask,
         Command::Exec,
@@ -400,6 +407,8 @@ impl Command {
             Command::Restart => "restart",
             Command::Snapshot => "snapshot",
             Command::Reboot => "reboot",
+            Command::Restore => "restore",
+            Command::Promote => "promote",
             Command::MuteAlarm => "mute_alarm",
             Command::StopTask => "stop_task",
             Command::Exec => "exec",
@@ -452,6 +461,8 @@ impl Command {
                 | Command::Restart
                 | Command::Snapshot
                 | Command::Reboot
+                | Command::Restore
+                | Command::Promote
                 | Command::MuteAlarm
                 | Command::StopTask
         )
@@ -495,6 +506,8 @@ impl Command {
             Command::Restart => "Restart service",
             Command::Snapshot => "Snapshot DB",
             Command::Reboot => "Reboot DB",
+            Command::Restore => "Restore DB (new)",
+            Command::Promote => "Promote replica",
             Command::MuteAlarm => "Mute / unmute",
             Command::StopTask => "Stop a task",
             Command::Exec => "Shell (ECS Exec)",
@@ -554,6 +567,8 @@ impl Command {
             Command::Restart => &["r"],
             Command::Snapshot => &["n"],
             Command::Reboot => &["F"],
+            Command::Restore => &["u"],
+            Command::Promote => &["ctrl-p"],
             Command::MuteAlarm => &["m"],
             Command::StopTask => &["ctrl-k"],
             // k9s and e1s use `s` for a shell; here `s` scales.

@@ -762,6 +762,15 @@ impl<'i> Checker<'_, 'i> {
                     ),
                 ));
             }
+            if env.rto_minutes == Some(0) {
+                return Err(self.error(
+                    value_span(table, "rto_minutes").or(table_span),
+                    format!(
+                        "environment \"{}\": rto_minutes must be at least 1 minute, found 0",
+                        env.name
+                    ),
+                ));
+            }
         }
         Ok(())
     }

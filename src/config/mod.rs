@@ -176,6 +176,10 @@ pub struct EnvironmentConfig {
     /// ALARM. Unset: on for a protected environment, off otherwise.
     #[serde(default)]
     pub bell_on_alarm: Option<bool>,
+    /// The recovery time objective, in minutes: a restore or a promotion
+    /// is timed against it (and says whether it made it).
+    #[serde(default)]
+    pub rto_minutes: Option<u32>,
     // --- probes
     /// HTTP health endpoints probed on their own intervals.
     #[serde(default)]

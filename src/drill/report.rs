@@ -371,9 +371,15 @@ fn names_of(op: &Operation) -> (Vec<&'static str>, Option<&str>, Option<&str>) {
         Operation::StopTask { service, .. } | Operation::Exec { service, .. } => {
             (vec![op.name()], service.as_deref(), None)
         }
-        Operation::Snapshot { instance, .. } | Operation::Reboot { instance, .. } => {
-            (vec![op.name()], None, Some(instance))
+        Operation::Snapshot { instance, .. }
+        | Operation::Reboot { instance, .. }
+        | Operation::Promote { instance, .. }
+        | Operation::RestoreSnapshot {
+            source: instance, ..
         }
+        | Operation::RestoreTime {
+            source: instance, ..
+        } => (vec![op.name()], None, Some(instance)),
         Operation::AlarmActions { .. } => (vec![op.name()], None, None),
     }
 }

@@ -81,7 +81,7 @@ pub const API_FAULTS: [&str; 2] = [
 
 /// The operations a `[[forbidden]]` entry may name (as the audit log
 /// names them), plus `scale-to-zero` and `scale-in`.
-pub const ACTIONS: [&str; 12] = [
+pub const ACTIONS: [&str; 15] = [
     "scale",
     "scale-to-zero",
     "scale-in",
@@ -92,6 +92,9 @@ pub const ACTIONS: [&str; 12] = [
     "db-snapshot",
     "db-reboot",
     "db-reboot-failover",
+    "db-restore-snapshot",
+    "db-restore-time",
+    "db-promote",
     "alarm-mute",
     "stop-task",
 ];

@@ -13,13 +13,14 @@ use crate::config::theme::Theme;
 use crate::domain::task_definition_label;
 use crate::images::{ImageCheck, ImageLookup};
 use crate::ops::Operation;
-use crate::state::{Dialog, EnvState, InputPurpose, State, previous_revision_index};
+use crate::state::{Dialog, EnvState, InputPurpose, RestorePick, State, previous_revision_index};
 
 use super::widgets::age_since;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, dialog: &Dialog) {
     let width = area.width.saturating_sub(4).min(100);
     let inner_w = usize::from(width.saturating_sub(4)).max(10);
+    let room = usize::from(area.height.saturating_sub(2));
     let (title, danger, lines) = match dialog {
         Dialog::Input {
             env,
@@ -113,6 +114,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, dialog:
             (typed, error.as_deref()),
             inner_w,
         ),
+        Dialog::Restore {
+            env,
+            instance,
+            from,
+            target,
+            error,
+        } => restore_lines(
+            state,
+            theme,
+            *env,
+            instance,
+            from,
+            (target, error.as_deref()),
+            inner_w,
+        ),
         Dialog::Confirm {
             env,
             op,
@@ -121,19 +137,32 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, dialog:
         } => (
             op.title(),
             op.is_dangerous() || deploys_missing_image(state, *env, op),
-            confirm_lines(state, theme, *env, op, (typed, error.as_deref()), inner_w),
+            confirm_lines(
+                state,
+                theme,
+                *env,
+                op,
+                (typed, error.as_deref()),
+                (inner_w, room),
+            ),
         ),
     };
-    // On a short terminal the last lines (the prompt) must stay: lines
-    // just above them (call details) give way, marked with an ellipsis.
+    // On a short terminal the last lines (the prompt: those after the
+    // blank line before it, else the last two) must stay: lines just above
+    // them (call details) give way, marked with an ellipsis.
     let mut lines = lines;
-    let room = usize::from(area.height.saturating_sub(2));
-    if lines.len() > room && room >= 3 {
+    let keep = lines
+        .iter()
+        .rposition(|l| l.width() == 0)
+        .map(|i| lines.len() - i - 1)
+        .filter(|k| (1..=4).contains(k))
+        .unwrap_or(2);
+    if lines.len() > room && room >= keep + 2 {
         while lines.len() > room {
-            let at = lines.len().saturating_sub(3);
+            let at = lines.len().saturating_sub(keep + 1);
             lines.remove(at);
         }
-        let at = lines.len().saturating_sub(3);
+        let at = lines.len().saturating_sub(keep + 1);
         lines[at] = Line::styled("  …", theme.dim);
     }
     let height = (lines.len() as u16 + 2).min(area.height);
@@ -228,7 +257,7 @@ fn confirm_lines<'a>(
     env: usize,
     op: &Operation,
     typed: Typed<'_>,
-    w: usize,
+    (w, room): (usize, usize),
 ) -> Vec<Line<'a>> {
     let Some(e) = state.envs.get(env) else {
         return vec![Line::styled("the environment is gone", theme.error)];
@@ -246,10 +275,68 @@ fn confirm_lines<'a>(
     }
     let (before, after) = op.before_after();
     // Cut at the start: the end of an image (its tag) is what differs.
-    lines.push(Line::from(vec![
+    let before = Line::from(vec![
         label("before", theme),
         Span::raw(clip_start(&before, w.saturating_sub(13))),
-    ]));
+    ]);
+    let tail = |lines: &mut Vec<Line<'a>>| {
+        lines.extend(calls_lines(op, theme, w));
+        lines.push(Line::default());
+        lines.extend(prompt_lines(
+            theme,
+            e,
+            (state.dry_run, state.prompt_back, state.confirm_shown),
+            op.confirmed_name(),
+            typed,
+            w,
+        ));
+    };
+    if let Operation::RestoreSnapshot { settings, .. } | Operation::RestoreTime { settings, .. } =
+        op
+    {
+        // A restore's exact call carries every value and always shows;
+        // what it starts from, the notes and the settings in words come
+        // (in that order) where there is room for them.
+        let notes: Vec<Line<'a>> = op
+            .notes()
+            .iter()
+            .flat_map(|note| wrap(&format!("! {note}"), w))
+            .map(|part| Line::styled(part, theme.warning))
+            .collect();
+        let settings: Vec<Line<'a>> = crate::ops::settings_preview(settings)
+            .into_iter()
+            .map(|(name, text)| {
+                Line::from(vec![
+                    label(name, theme),
+                    Span::raw(clip(&text, w.saturating_sub(13))),
+                ])
+            })
+            .collect();
+        let mut rest = Vec::new();
+        tail(&mut rest);
+        let mut used = lines.len() + rest.len();
+        let mut fits = |n: usize| {
+            let ok = used + n <= room;
+            if ok {
+                used += n;
+            }
+            ok
+        };
+        let (with_before, with_notes) = (fits(1), fits(notes.len()));
+        let with_settings = fits(settings.len());
+        if with_before {
+            lines.push(before);
+        }
+        if with_settings {
+            lines.extend(settings);
+        }
+        if with_notes {
+            lines.extend(notes);
+        }
+        lines.extend(rest);
+        return lines;
+    }
+    lines.push(before);
     lines.push(Line::from(vec![
         label("after", theme),
         Span::styled(
@@ -274,16 +361,7 @@ fn confirm_lines<'a>(
             lines.push(Line::styled(part, theme.warning));
         }
     }
-    lines.extend(calls_lines(op, theme, w));
-    lines.push(Line::default());
-    lines.extend(prompt_lines(
-        theme,
-        e,
-        (state.dry_run, state.prompt_back, state.confirm_shown),
-        op.resource(),
-        typed,
-        w,
-    ));
+    tail(&mut lines);
     lines
 }
 
@@ -435,6 +513,141 @@ fn prompt_lines<'a>(
         (None, None) => {}
     }
     lines
+}
+
+/// The restore dialog: the source instance, the snapshot to start from
+/// (or the point in time), the new identifier, and the keys.
+fn restore_lines<'a>(
+    state: &State,
+    theme: &Theme,
+    env: usize,
+    instance: &str,
+    from: &RestorePick,
+    (target, error): (&str, Option<&str>),
+    w: usize,
+) -> (String, bool, Vec<Line<'a>>) {
+    let title = format!("Restore {instance} to a new instance");
+    let Some(e) = state.envs.get(env) else {
+        return (title, false, Vec::new());
+    };
+    let mut lines = where_lines(e, state, theme, w);
+    let db = e.databases.data.iter().flatten().find(|d| d.id == instance);
+    lines.push(Line::from(vec![
+        label("source", theme),
+        Span::styled(instance.to_string(), theme.title),
+        Span::styled(
+            db.map(|d| format!("  {} · {}", d.class, d.status))
+                .unwrap_or_default(),
+            theme.dim,
+        ),
+    ]));
+    let back = state.prompt_back;
+    let field = |text: &str, focused: bool| -> Vec<Span<'a>> {
+        if focused {
+            super::widgets::cursor_spans(text, back, theme.command_line)
+        } else {
+            vec![Span::raw(text.to_string())]
+        }
+    };
+    match from {
+        RestorePick::Snapshot { id } => {
+            let snaps = state.restorable_snapshots(instance);
+            lines.push(Line::styled(
+                "from the snapshot (UTC; ↑/↓ choose · tab: a point in time instead)",
+                theme.dim,
+            ));
+            if snaps.is_empty() {
+                lines.push(Line::styled(
+                    if e.snapshots.data.is_some() {
+                        "  no available snapshot of this instance"
+                    } else {
+                        "  loading the snapshots…"
+                    },
+                    theme.warning,
+                ));
+            }
+            let chosen = id
+                .as_ref()
+                .and_then(|id| snaps.iter().position(|s| &s.id == id))
+                .unwrap_or(0);
+            let shown = 4usize;
+            let start = chosen
+                .saturating_sub(shown / 2)
+                .min(snaps.len().saturating_sub(shown));
+            for (i, snap) in snaps.iter().enumerate().skip(start).take(shown) {
+                let mark = if i == chosen { ">" } else { " " };
+                let when = snap
+                    .created_at
+                    .map_or_else(|| "-".to_string(), |t| t.format("%m-%d %H:%M").to_string());
+                let age = format!("{} ago", age_since(state.now, snap.created_at));
+                let head = format!("{mark} {when} {age:>8} {:<9} ", snap.snapshot_type);
+                lines.push(Line::styled(
+                    format!(
+                        "{head}{}",
+                        super::widgets::keep_end(&snap.id, w.saturating_sub(head.chars().count()))
+                    ),
+                    if i == chosen {
+                        theme.selected
+                    } else {
+                        theme.base
+                    },
+                ));
+            }
+        }
+        RestorePick::PointInTime { time, on_time } => {
+            lines.push(Line::styled(
+                "to a point in time (tab: from a snapshot instead)",
+                theme.dim,
+            ));
+            let window = db.and_then(|d| {
+                let latest = d.latest_restorable_time?;
+                let earliest = crate::update::restorable_from(state, d, latest);
+                Some(format!(
+                    "restorable from {} to {}",
+                    earliest.format("%Y-%m-%d %H:%M"),
+                    latest.format("%Y-%m-%d %H:%M:%S UTC")
+                ))
+            });
+            lines.push(Line::styled(
+                clip(
+                    &window.unwrap_or_else(|| "no restorable window reported".to_string()),
+                    w,
+                ),
+                theme.dim,
+            ));
+            let mut spans = vec![label("time (UTC)", theme)];
+            spans.extend(field(time, *on_time));
+            if time.is_empty() && !*on_time {
+                spans.push(Span::styled("latest restorable time", theme.dim));
+            } else if time.is_empty() {
+                spans.push(Span::styled(
+                    " empty: the latest restorable time",
+                    theme.dim,
+                ));
+            }
+            lines.push(Line::from(spans));
+        }
+    }
+    let on_target = !matches!(from, RestorePick::PointInTime { on_time: true, .. });
+    let mut spans = vec![label("new id", theme)];
+    spans.extend(field(target, on_target));
+    lines.push(Line::from(spans));
+    if let Some(err) = error {
+        for part in wrap(err, w) {
+            lines.push(Line::styled(part, theme.error));
+        }
+    } else {
+        let keys = match from {
+            RestorePick::Snapshot { .. } => {
+                "type to edit the id · enter preview · tab point in time · esc cancel"
+            }
+            RestorePick::PointInTime { .. } => {
+                "↑/↓ time or id · enter preview · tab snapshot · esc cancel"
+            }
+        };
+        lines.push(hint_line(theme, keys));
+    }
+    (title, false, lines)
 }
 
 #[allow(clippy::too_many_arguments)]

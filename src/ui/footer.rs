@@ -227,7 +227,12 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
             (Command::StopTask, "stop"),
             (Command::Back, "back"),
         ],
-        View::Databases => &[(Command::Snapshot, "snapshot"), (Command::Reboot, "reboot")],
+        View::Databases => &[
+            (Command::Snapshot, "snapshot"),
+            (Command::Reboot, "reboot"),
+            (Command::Restore, "restore"),
+            (Command::Promote, "promote"),
+        ],
         View::Alarms => &[(Command::MuteAlarm, "mute")],
         View::AlarmDetail { .. } => &[
             (Command::Select, "go to"),

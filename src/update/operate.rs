@@ -27,7 +27,8 @@ use crate::ops::{self, Operation};
 use crate::reconcile::{ReadBack, Verdict};
 use crate::request::Ask;
 use crate::state::{
-    Dialog, InputPurpose, Mode, Selection, Severity, State, View, previous_revision_index,
+    Dialog, InputPurpose, Mode, RestorePick, Selection, Severity, State, View,
+    previous_revision_index,
 };
 use crate::watch::{Activity, OpStatus, Watch, WatchTarget};
 
@@ -36,6 +37,9 @@ use crate::watch::{Activity, OpStatus, Watch, WatchTarget};
 const ROLLBACK_DESCRIBED: usize = 8;
 /// While a change is watched its data is refreshed at least this often.
 const WATCH_POLL_SECS: i64 = 3;
+/// A restore or a promotion takes minutes to hours: its instance is read
+/// this often while it is followed.
+const RECOVERY_POLL_SECS: i64 = 15;
 
 /// A key bound to an operation was pressed.
 pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
@@ -85,7 +89,7 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
             }
             service_operation(state, env, cmd, &service)
         }
-        Command::Snapshot | Command::Reboot => {
+        Command::Snapshot | Command::Reboot | Command::Restore | Command::Promote => {
             let db = match (state.view(), state.selection()) {
                 (View::Databases, Selection::Id(id)) => state
                     .env()
@@ -104,7 +108,35 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
                     return Vec::new();
                 }
             };
+            if cmd == Command::Restore {
+                open_restore(state, env, &db);
+                return Vec::new();
+            }
             if refuse_busy(state, &db.id) {
+                return Vec::new();
+            }
+            if cmd == Command::Promote {
+                let Some(source) = db.replica_source.as_deref() else {
+                    let text = format!(
+                        "{} is not a read replica: promote acts on a replica (└ in the list)",
+                        db.id
+                    );
+                    flash(state, &text, Severity::Error);
+                    return Vec::new();
+                };
+                if db.status != "available" {
+                    let text = format!(
+                        "{} is {}: a replica is promoted once it is available",
+                        db.id, db.status
+                    );
+                    flash(state, &text, Severity::Error);
+                    return Vec::new();
+                }
+                let op = Operation::Promote {
+                    instance: db.id.clone(),
+                    source: source.rsplit(':').next().unwrap_or(source).to_string(),
+                };
+                confirm(state, env, op);
                 return Vec::new();
             }
             let op = if cmd == Command::Snapshot {
@@ -414,6 +446,224 @@ fn service_operation(state: &mut State, env: usize, cmd: Command, name: &str) ->
     Vec::new()
 }
 
+/// The restore dialog of `db`: from its newest available snapshot (else
+/// to a point in time, when it keeps backups), to a proposed identifier.
+fn open_restore(state: &mut State, env: usize, db: &crate::domain::DbInstance) {
+    let existing = instance_ids(state);
+    let existing: Vec<&str> = existing.iter().map(String::as_str).collect();
+    let target = ops::restore_identifier(&db.id, state.now, &existing);
+    let newest = state
+        .restorable_snapshots(&db.id)
+        .first()
+        .map(|s| s.id.clone());
+    let from = match newest {
+        None if db.backup_retention_days > 0 && db.latest_restorable_time.is_some() => {
+            RestorePick::PointInTime {
+                time: String::new(),
+                on_time: false,
+            }
+        }
+        id => RestorePick::Snapshot { id },
+    };
+    state.prompt_back = 0;
+    state.mode = Mode::Dialog(Dialog::Restore {
+        env,
+        instance: db.id.clone(),
+        from,
+        target,
+        error: None,
+    });
+}
+
+/// The identifiers of the environment's listed DB instances.
+fn instance_ids(state: &State) -> Vec<String> {
+    state
+        .env()
+        .and_then(|e| e.databases.data.as_ref())
+        .map(|v| v.iter().map(|d| d.id.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// A key in the restore dialog: ↑/↓ choose the snapshot (or the field),
+/// tab switches between a snapshot and a point in time, enter previews,
+/// anything else edits the identifier (or the time).
+fn restore_key(
+    state: &mut State,
+    env: usize,
+    instance: String,
+    mut from: RestorePick,
+    mut target: String,
+    key: &KeyEvent,
+) -> Vec<Effect> {
+    let mut error = None;
+    let db = state
+        .env()
+        .and_then(|e| e.databases.data.as_ref())
+        .and_then(|v| v.iter().find(|d| d.id == instance))
+        .cloned();
+    let Some(db) = db else {
+        state.mode = Mode::Normal;
+        flash(
+            state,
+            &format!("{instance} is no longer listed: nothing was sent"),
+            Severity::Error,
+        );
+        return Vec::new();
+    };
+    match key.code {
+        KeyCode::Enter => match restore_operation(state, &db, &from, &target) {
+            Ok(op) => {
+                confirm(state, env, op);
+                return Vec::new();
+            }
+            Err(e) => error = Some(e),
+        },
+        KeyCode::Tab | KeyCode::BackTab => {
+            state.prompt_back = 0;
+            from = match from {
+                RestorePick::Snapshot { .. } => RestorePick::PointInTime {
+                    time: String::new(),
+                    on_time: true,
+                },
+                RestorePick::PointInTime { .. } => RestorePick::Snapshot {
+                    id: state
+                        .restorable_snapshots(&instance)
+                        .first()
+                        .map(|s| s.id.clone()),
+                },
+            };
+        }
+        KeyCode::Up | KeyCode::Down => match &mut from {
+            RestorePick::Snapshot { id } => {
+                let list: Vec<String> = state
+                    .restorable_snapshots(&instance)
+                    .iter()
+                    .map(|s| s.id.clone())
+                    .collect();
+                let at = id
+                    .as_ref()
+                    .and_then(|id| list.iter().position(|s| s == id))
+                    .unwrap_or(0);
+                let next = if key.code == KeyCode::Up {
+                    at.saturating_sub(1)
+                } else {
+                    (at + 1).min(list.len().saturating_sub(1))
+                };
+                *id = list.get(next).cloned();
+            }
+            RestorePick::PointInTime { on_time, .. } => {
+                *on_time = !*on_time;
+                state.prompt_back = 0;
+            }
+        },
+        _ => {
+            let field = match &mut from {
+                RestorePick::PointInTime {
+                    time,
+                    on_time: true,
+                } => time,
+                _ => &mut target,
+            };
+            if crate::prompt::edit(field, &mut state.prompt_back, key)
+                == crate::prompt::Edit::NotAnEdit
+            {
+                return Vec::new();
+            }
+        }
+    }
+    state.mode = Mode::Dialog(Dialog::Restore {
+        env,
+        instance,
+        from,
+        target,
+        error,
+    });
+    Vec::new()
+}
+
+/// The restore the dialog describes, checked: a valid new identifier, an
+/// available snapshot, a time within the restorable window.
+fn restore_operation(
+    state: &State,
+    db: &crate::domain::DbInstance,
+    from: &RestorePick,
+    target: &str,
+) -> Result<Operation, String> {
+    let existing = instance_ids(state);
+    let existing: Vec<&str> = existing.iter().map(String::as_str).collect();
+    let target = ops::check_restore_target(target, &existing)?;
+    let settings = Box::new(crate::domain::RestoreSettings::of(db));
+    match from {
+        RestorePick::Snapshot { id } => {
+            let snapshots = state.restorable_snapshots(&db.id);
+            let chosen = match id {
+                Some(id) => snapshots.iter().find(|s| &s.id == id),
+                None => snapshots.first(),
+            };
+            let Some(snap) = chosen else {
+                return Err(
+                    match (id, state.env().and_then(|e| e.snapshots.data.as_ref())) {
+                        (Some(id), _) => {
+                            format!("snapshot {id} is no longer available; choose another")
+                        }
+                        (None, None) => {
+                            "the snapshots are still loading; try again in a moment".to_string()
+                        }
+                        (None, Some(_)) => format!(
+                            "{} has no available snapshot: tab restores to a point in time",
+                            db.id
+                        ),
+                    },
+                );
+            };
+            Ok(Operation::RestoreSnapshot {
+                source: db.id.clone(),
+                snapshot: snap.id.clone(),
+                snapshot_time: snap.created_at,
+                target,
+                settings,
+            })
+        }
+        RestorePick::PointInTime { time, .. } => {
+            let (Some(latest), true) = (db.latest_restorable_time, db.backup_retention_days > 0)
+            else {
+                return Err(format!(
+                    "{} keeps no automated backups (retention {} days): it cannot be restored \
+                     to a point in time",
+                    db.id, db.backup_retention_days
+                ));
+            };
+            let earliest = restorable_from(state, db, latest);
+            let time = ops::parse_restore_time(time, earliest, latest)?;
+            Ok(Operation::RestoreTime {
+                source: db.id.clone(),
+                time,
+                target,
+                settings,
+            })
+        }
+    }
+}
+
+/// The start of an instance's restorable window: its oldest automated
+/// backup, else its retention back from the latest restorable time (never
+/// before it was created).
+pub fn restorable_from(
+    state: &State,
+    db: &crate::domain::DbInstance,
+    latest: Timestamp,
+) -> Timestamp {
+    let oldest = state
+        .snapshots_of(&db.id)
+        .iter()
+        .filter(|s| s.snapshot_type == "automated" && s.status == "available")
+        .filter_map(|s| s.created_at)
+        .min();
+    let by_retention = latest - TimeDelta::days(i64::from(db.backup_retention_days));
+    let from = oldest.map_or(by_retention, |o| o.max(by_retention));
+    db.created_at.map_or(from, |c| from.max(c))
+}
+
 fn open_input(state: &mut State, env: usize, purpose: InputPurpose, input: String) {
     state.mode = Mode::Dialog(Dialog::Input {
         env,
@@ -565,6 +815,13 @@ pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Ef
             containers,
             index,
         } => super::exec::on_container_key(state, env, task, containers, index, &key),
+        Dialog::Restore {
+            env,
+            instance,
+            from,
+            target,
+            ..
+        } => return restore_key(state, env, instance, from, target, &key),
         Dialog::Rollback {
             env,
             service,
@@ -648,7 +905,7 @@ pub(super) fn on_key(state: &mut State, dialog: Dialog, key: KeyEvent) -> Vec<Ef
         }
         Dialog::Confirm { env, op, typed, .. } => {
             let (typed, error) =
-                match confirm_key(state, env, op.resource(), &typed, &key, text_char) {
+                match confirm_key(state, env, op.confirmed_name(), &typed, &key, text_char) {
                     ConfirmKey::Send => return send(state, env, op),
                     ConfirmKey::Cancel => return cancel(state),
                     ConfirmKey::Refused(e) => (typed, Some(e)),
@@ -1109,6 +1366,29 @@ pub(super) fn on_done(
                 seen_busy: d.status != "available",
             },
         ),
+        (
+            Operation::RestoreSnapshot { target, .. } | Operation::RestoreTime { target, .. },
+            OpOutcome::Database(d),
+        ) => (
+            format!("{} {}", d.id, d.status),
+            WatchTarget::Recovery {
+                instance: target.clone(),
+                promote: false,
+                started: state.activity[i].started_at,
+                rto_minutes: state.envs.get(env).and_then(|e| e.rto_minutes),
+                seen_busy: d.status != "available",
+            },
+        ),
+        (Operation::Promote { instance, .. }, OpOutcome::Database(d)) => (
+            format!("{} {}", d.id, d.status),
+            WatchTarget::Recovery {
+                instance: instance.clone(),
+                promote: true,
+                started: state.activity[i].started_at,
+                rto_minutes: state.envs.get(env).and_then(|e| e.rto_minutes),
+                seen_busy: d.status != "available",
+            },
+        ),
         (Operation::AlarmActions { alarm, enable }, OpOutcome::AlarmActions) => (
             format!("actions {}", if *enable { "enabled" } else { "disabled" }),
             WatchTarget::Alarm {
@@ -1117,7 +1397,7 @@ pub(super) fn on_done(
             },
         ),
         (Operation::StopTask { .. }, OpOutcome::Task(t)) => {
-            let Some(target) = watch_target_of(&op) else {
+            let Some(target) = watch_target_of(&op, at, None) else {
                 return Vec::new();
             };
             (
@@ -1126,7 +1406,9 @@ pub(super) fn on_done(
             )
         }
         _ => {
-            let Some(target) = watch_target_of(&op) else {
+            let started = state.activity[i].started_at;
+            let rto = state.envs.get(env).and_then(|e| e.rto_minutes);
+            let Some(target) = watch_target_of(&op, started, rto) else {
                 // Nothing to follow (an exec session is followed by the
                 // event loop, not by polling).
                 state.activity[i].status = OpStatus::Accepted {
@@ -1180,7 +1462,11 @@ pub(super) fn on_done(
     effects
 }
 
-fn watch_target_of(op: &Operation) -> Option<WatchTarget> {
+fn watch_target_of(
+    op: &Operation,
+    started: Timestamp,
+    rto_minutes: Option<u32>,
+) -> Option<WatchTarget> {
     Some(match op {
         Operation::Scale { service, to, .. } => WatchTarget::Service {
             service: service.clone(),
@@ -1226,6 +1512,22 @@ fn watch_target_of(op: &Operation) -> Option<WatchTarget> {
             service: service.clone(),
             stopped: false,
         },
+        Operation::RestoreSnapshot { target, .. } | Operation::RestoreTime { target, .. } => {
+            WatchTarget::Recovery {
+                instance: target.clone(),
+                promote: false,
+                started,
+                rto_minutes,
+                seen_busy: false,
+            }
+        }
+        Operation::Promote { instance, .. } => WatchTarget::Recovery {
+            instance: instance.clone(),
+            promote: true,
+            started,
+            rto_minutes,
+            seen_busy: false,
+        },
         Operation::Exec { .. } => return None,
     })
 }
@@ -1236,7 +1538,7 @@ pub fn watched_resource(target: &WatchTarget) -> Resource {
         WatchTarget::Service { .. } => Resource::Services,
         WatchTarget::Bounds { .. } => Resource::Scaling,
         WatchTarget::Snapshot { .. } => Resource::Snapshots,
-        WatchTarget::Reboot { .. } => Resource::Databases,
+        WatchTarget::Reboot { .. } | WatchTarget::Recovery { .. } => Resource::Databases,
         WatchTarget::Alarm { .. } => Resource::Alarms,
         WatchTarget::StopTask { .. } => Resource::Tasks,
     }
@@ -1416,7 +1718,15 @@ pub(super) fn may_quit(state: &mut State) -> bool {
 /// the poller's interval) and gives up on watches that never end.
 pub(super) fn on_tick(state: &mut State) -> Vec<Effect> {
     let now = state.now;
-    let mut wanted: Vec<(usize, Resource)> = Vec::new();
+    // Each resource a watch reads, at the shortest interval one asks for.
+    let mut wanted: Vec<(usize, Resource, i64)> = Vec::new();
+    let mut want = |env: usize, r: Resource, secs: i64| match wanted
+        .iter_mut()
+        .find(|(e, x, _)| *e == env && *x == r)
+    {
+        Some(w) => w.2 = w.2.min(secs),
+        None => wanted.push((env, r, secs)),
+    };
     for a in &state.activity {
         let Some(w) = &a.watch else {
             continue;
@@ -1425,20 +1735,22 @@ pub(super) fn on_tick(state: &mut State) -> Vec<Effect> {
             continue;
         }
         let r = watched_resource(&w.target);
-        if !wanted.contains(&(a.env, r)) {
-            wanted.push((a.env, r));
-        }
-        if r == Resource::Services && !wanted.contains(&(a.env, Resource::Tasks)) {
-            wanted.push((a.env, Resource::Tasks));
+        let secs = match w.target {
+            WatchTarget::Recovery { .. } => RECOVERY_POLL_SECS,
+            _ => WATCH_POLL_SECS,
+        };
+        want(a.env, r, secs);
+        if r == Resource::Services {
+            want(a.env, Resource::Tasks, secs);
         }
     }
     let mut effects = Vec::new();
-    for (env, r) in wanted {
+    for (env, r, secs) in wanted {
         let due = state.envs.get(env).is_some_and(|e| {
             let m = e.panel_meta(r);
             !m.in_flight
                 && m.loaded_at
-                    .is_none_or(|t| now - t >= TimeDelta::seconds(WATCH_POLL_SECS))
+                    .is_none_or(|t| now - t >= TimeDelta::seconds(secs))
         });
         if due {
             effects.extend(poll(state, env, r, false));

@@ -219,6 +219,30 @@ pub(super) fn operations(state: &mut State, before: &[(String, String)]) -> Vec<
             event.calls = a.op.calls();
         }
         per_env.push((a.env, event));
+        // A restore or a promotion that overlaps the incident (detected, and
+        // not recovered before it started) is its recovery: the new
+        // endpoint and the time taken against the RTO.
+        let during_incident = state.envs.get(a.env).is_some_and(|e| {
+            e.incident.get(MarkKind::Detected).is_some()
+                && e.incident
+                    .get(MarkKind::Recovered)
+                    .is_none_or(|r| r >= a.started_at)
+        });
+        if let Some(w) = &a.watch
+            && matches!(w.target, crate::watch::WatchTarget::Recovery { .. })
+            && matches!(w.status, crate::watch::WatchStatus::Completed(_))
+            && during_incident
+        {
+            let event = Event::new(
+                &a.env_name,
+                state.now,
+                "recovery",
+                a.op.resource(),
+                format!("{}: {}", a.op.title(), w.status.text()),
+                tl::Severity::Info,
+            );
+            per_env.push((a.env, event));
+        }
     }
     let mut effects = Vec::new();
     for (env, event) in per_env {

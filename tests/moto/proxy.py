@@ -27,6 +27,12 @@ to moto unchanged (method, path, query, headers including
   of RunTask / CreateService / UpdateService is remembered, DescribeTasks
   gets enableExecuteCommand, runtimeId and the ExecuteCommandAgent, and
   ExecuteCommand is answered with ECS's checks and a well-formed session.
+* PromoteReadReplica and RestoreDBInstanceToPointInTime: moto 5.2.5 keeps
+  (or invents) a replica link: the promoted instance still names its
+  source and the source still lists it; an instance restored to a point in
+  time names its source as if it were its replica. The proxy remembers
+  such instances and drops that link from DescribeDBInstances, as RDS has
+  none for them.
 * DescribeAlarms: ``StateValue``, ``AlarmNamePrefix`` and ``AlarmNames``
   are all applied (moto applies only the first it finds), alarms come sorted
   by name, and composite alarms only when ``AlarmTypes`` asks for them.
@@ -146,6 +152,16 @@ class State:
         self.counts: dict[str, dict[str, int]] = {}
         self.faults: dict[str, list[dict]] = {}
         self.requests: dict[str, list[dict]] = {}
+        # Read replicas promoted, per account (moto keeps their link).
+        self.promoted: dict[str, set[str]] = {}
+
+    def promote(self, account: str, instance: str) -> None:
+        with self.lock:
+            self.promoted.setdefault(account, set()).add(instance)
+
+    def get_promoted(self, account: str) -> set[str]:
+        with self.lock:
+            return set(self.promoted.get(account, set()))
 
     def record(self, account: str, name: str, params) -> None:
         with self.lock:
@@ -1088,10 +1104,37 @@ def local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def unlink_promoted(req: Request, items: list) -> None:
+    """Drops the replica links of promoted instances from DescribeDBInstances
+    items (moto keeps them; RDS does not)."""
+    promoted = STATE.get_promoted(req.account)
+    if not promoted:
+        return
+    for item in items:
+        ident = next((c.text for c in item if local(c.tag) == "DBInstanceIdentifier"), None)
+        for child in list(item):
+            tag = local(child.tag)
+            if tag == "ReadReplicaSourceDBInstanceIdentifier" and ident in promoted:
+                item.remove(child)
+            elif tag == "ReadReplicaDBInstanceIdentifiers":
+                for member in list(child):
+                    if (member.text or "").rsplit(":", 1)[-1] in promoted:
+                        child.remove(member)
+
+
 def handle_query(req: Request) -> Response:
     paging = PAGED_XML.get((req.service, req.operation))
     if paging is None:
-        return forward(req.method, req.target, req.headers, req.body)
+        resp = forward(req.method, req.target, req.headers, req.body)
+        standalone = {
+            ("rds", "PromoteReadReplica"): "DBInstanceIdentifier",
+            ("rds", "RestoreDBInstanceToPointInTime"): "TargetDBInstanceIdentifier",
+        }.get((req.service, req.operation))
+        if standalone and resp.status == 200:
+            ident = req.form_value(standalone)
+            if ident:
+                STATE.promote(req.account, ident)
+        return resp
     size = page_size(req.form_value(paging.size_key), paging.default, paging.low, paging.high, paging.error)
     rest = [(k, v) for k, v in req.form if k not in (paging.size_key, "Marker")]
     digest = request_hash(sorted(rest))
@@ -1150,6 +1193,8 @@ def handle_query(req: Request) -> Response:
         lst = ET.SubElement(result, q(paging.list_tag))
     for child in list(lst):
         lst.remove(child)
+    if (req.service, req.operation) == ("rds", "DescribeDBInstances"):
+        unlink_promoted(req, items)
     for item in items[offset : offset + size]:
         lst.append(item)
     if offset + size < len(items):

@@ -467,6 +467,17 @@ impl Backend for AwsBackend {
         rds::reboot(self, instance_id, force_failover).await
     }
 
+    async fn restore_db_instance(
+        &self,
+        restore: &crate::backend::DbRestore,
+    ) -> BackendResult<DbInstance> {
+        rds::restore(self, restore).await
+    }
+
+    async fn promote_read_replica(&self, instance_id: &str) -> BackendResult<DbInstance> {
+        rds::promote(self, instance_id).await
+    }
+
     async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()> {
         watch::set_alarm_actions(self, names, enabled).await
     }

@@ -4,8 +4,8 @@ use aws_sdk_rds::types::{self as t, Filter};
 
 use super::AwsBackend;
 use super::convert::{count, opt_count, opt_string, opt_time, port, string};
-use crate::backend::{BackendError, BackendResult};
-use crate::domain::{DbInstance, DbSnapshot};
+use crate::backend::{BackendError, BackendResult, DbRestore, RestoreFrom};
+use crate::domain::{DbInstance, DbSettings, DbSnapshot, RestoreSettings};
 
 /// The largest page of DescribeDBInstances / DescribeDBSnapshots.
 pub const PAGE: i32 = 100;
@@ -116,6 +116,30 @@ fn instance(d: &t::DbInstance) -> DbInstance {
         pending_modifications: d.pending_modified_values().map(pending).unwrap_or_default(),
         latest_restorable_time: opt_time(d.latest_restorable_time()),
         created_at: opt_time(d.instance_create_time()),
+        settings: DbSettings {
+            subnet_group: d
+                .db_subnet_group()
+                .and_then(|g| opt_string(g.db_subnet_group_name())),
+            security_groups: d
+                .vpc_security_groups()
+                .iter()
+                .filter_map(|g| opt_string(g.vpc_security_group_id()))
+                .collect(),
+            parameter_group: d
+                .db_parameter_groups()
+                .iter()
+                .find_map(|g| opt_string(g.db_parameter_group_name())),
+            option_group: d
+                .option_group_memberships()
+                .iter()
+                .find_map(|g| opt_string(g.option_group_name())),
+            deletion_protection: d.deletion_protection().unwrap_or(false),
+            tags: d
+                .tag_list()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
+                .collect(),
+        },
     }
 }
 
@@ -242,6 +266,107 @@ pub async fn reboot(
         })
 }
 
+/// The settings a restore sends, as the SDK's tags.
+fn tags(settings: &RestoreSettings) -> Option<Vec<t::Tag>> {
+    (!settings.tags.is_empty()).then(|| {
+        settings
+            .tags
+            .iter()
+            .map(|(k, v)| t::Tag::builder().key(k).value(v).build())
+            .collect()
+    })
+}
+
+/// RestoreDBInstanceFromDBSnapshot or RestoreDBInstanceToPointInTime,
+/// sent once, with every carried setting.
+pub async fn restore(b: &AwsBackend, restore: &DbRestore) -> BackendResult<DbInstance> {
+    let st = &restore.settings;
+    let groups = (!st.security_groups.is_empty()).then(|| st.security_groups.clone());
+    let created =
+        match &restore.from {
+            RestoreFrom::Snapshot(snapshot) => {
+                let out = b
+                    .call(
+                        "rds",
+                        "RestoreDBInstanceFromDBSnapshot",
+                        b.clients
+                            .rds
+                            .restore_db_instance_from_db_snapshot()
+                            .db_instance_identifier(&restore.target)
+                            .db_snapshot_identifier(snapshot)
+                            .db_instance_class(&st.class)
+                            .multi_az(st.multi_az)
+                            .set_storage_type(st.storage_type.clone())
+                            .set_db_subnet_group_name(st.subnet_group.clone())
+                            .set_vpc_security_group_ids(groups)
+                            .set_db_parameter_group_name(st.parameter_group.clone())
+                            .set_option_group_name(st.option_group.clone())
+                            .deletion_protection(st.deletion_protection)
+                            .set_tags(tags(st))
+                            .customize()
+                            .config_override(super::once!(aws_sdk_rds))
+                            .send(),
+                    )
+                    .await?;
+                out.db_instance().map(instance)
+            }
+            RestoreFrom::PointInTime { source, time } => {
+                let out = b
+                    .call(
+                        "rds",
+                        "RestoreDBInstanceToPointInTime",
+                        b.clients
+                            .rds
+                            .restore_db_instance_to_point_in_time()
+                            .source_db_instance_identifier(source)
+                            .target_db_instance_identifier(&restore.target)
+                            .set_restore_time(time.map(|t| {
+                                aws_sdk_rds::primitives::DateTime::from_secs(t.timestamp())
+                            }))
+                            .set_use_latest_restorable_time(time.is_none().then_some(true))
+                            .db_instance_class(&st.class)
+                            .multi_az(st.multi_az)
+                            .set_storage_type(st.storage_type.clone())
+                            .set_db_subnet_group_name(st.subnet_group.clone())
+                            .set_vpc_security_group_ids(groups)
+                            .set_db_parameter_group_name(st.parameter_group.clone())
+                            .set_option_group_name(st.option_group.clone())
+                            .deletion_protection(st.deletion_protection)
+                            .set_tags(tags(st))
+                            .customize()
+                            .config_override(super::once!(aws_sdk_rds))
+                            .send(),
+                    )
+                    .await?;
+                out.db_instance().map(instance)
+            }
+        };
+    created.ok_or_else(|| BackendError::Other {
+        message: format!("{} returned no instance", restore.api()),
+    })
+}
+
+pub async fn promote(b: &AwsBackend, instance_id: &str) -> BackendResult<DbInstance> {
+    let out = b
+        .call(
+            "rds",
+            "PromoteReadReplica",
+            b.clients
+                .rds
+                .promote_read_replica()
+                .db_instance_identifier(instance_id)
+                .customize()
+                .config_override(super::once!(aws_sdk_rds))
+                .send(),
+        )
+        .await?;
+    out.db_instance()
+        .map(instance)
+        .ok_or_else(|| BackendError::Other {
+            message: "PromoteReadReplica returned no instance".to_string(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,6 +392,7 @@ mod tests {
             pending_modifications: Vec::new(),
             latest_restorable_time: None,
             created_at: None,
+            settings: crate::domain::DbSettings::default(),
         }
     }
 

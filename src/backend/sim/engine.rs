@@ -384,6 +384,19 @@ impl World {
             .reboot(instance_id, force_failover, self.now, &mut self.rng)
     }
 
+    pub fn restore_db_instance(
+        &mut self,
+        restore: &crate::backend::DbRestore,
+    ) -> BackendResult<DbInstance> {
+        let fast = self.drill.is_some();
+        self.rds.restore(restore, self.now, fast, &mut self.rng)
+    }
+
+    pub fn promote_read_replica(&mut self, instance_id: &str) -> BackendResult<DbInstance> {
+        let fast = self.drill.is_some();
+        self.rds.promote(instance_id, self.now, fast, &mut self.rng)
+    }
+
     /// Unknown names are ignored, as CloudWatch does.
     pub fn set_alarm_actions(&mut self, names: &[String], enabled: bool) {
         for a in &mut self.alarms {

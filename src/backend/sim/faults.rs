@@ -678,4 +678,41 @@ recovered = [{ service = "worker", steady = true }]
         assert!(status.mitigated && status.recovered);
         assert_eq!(status.log.len(), 6, "{:?}", status.log);
     }
+
+    #[test]
+    fn a_restore_is_faster_in_a_drill() {
+        let restore = |w: &mut World| {
+            let source = w
+                .rds
+                .instances(&["works-logue-prod-db".to_string()], w.now)
+                .expect("the primary")
+                .remove(0);
+            let created = w
+                .restore_db_instance(&crate::backend::DbRestore {
+                    target: "drill-restored".into(),
+                    from: crate::backend::RestoreFrom::PointInTime {
+                        source: source.id.clone(),
+                        time: None,
+                    },
+                    settings: crate::domain::RestoreSettings::of(&source),
+                })
+                .expect("restore");
+            assert_eq!(created.status, "creating");
+            (1..=20)
+                .find(|_| {
+                    w.advance_to(w.now + TimeDelta::minutes(1));
+                    w.rds
+                        .instances(&["drill-restored".to_string()], w.now)
+                        .is_ok_and(|v| v[0].status == "available")
+                })
+                .expect("available within 20 minutes")
+        };
+        let mut demo = world();
+        let mut drill = world();
+        let s: Scenario = toml::from_str(TEXT).expect("parses");
+        drill.start_drill(&s);
+        let (slow, fast) = (restore(&mut demo), restore(&mut drill));
+        assert!(slow >= 8, "the demo takes realistic minutes: {slow}");
+        assert!(fast <= 4, "a drill a fifth of them: {fast}");
+    }
 }

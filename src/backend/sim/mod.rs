@@ -70,6 +70,8 @@ pub struct WorldSummary {
     pub region: String,
     pub clusters: Vec<String>,
     pub protected: bool,
+    /// Its recovery time objective, in minutes.
+    pub rto_minutes: Option<u32>,
     /// Its HTTP health endpoints: `(name, URL, the service behind it)`.
     pub health_checks: Vec<(String, String, String)>,
 }
@@ -90,6 +92,7 @@ pub fn worlds() -> Vec<WorldSummary> {
             region: w.region.clone(),
             clusters: w.clusters.clone(),
             protected: w.protected,
+            rto_minutes: w.rto_minutes,
             health_checks: w
                 .health_checks
                 .iter()
@@ -472,6 +475,19 @@ impl Backend for SimBackend {
     ) -> BackendResult<DbInstance> {
         self.gate()?;
         self.with(|w| w.reboot_db_instance(instance_id, force_failover))
+    }
+
+    async fn restore_db_instance(
+        &self,
+        restore: &crate::backend::DbRestore,
+    ) -> BackendResult<DbInstance> {
+        self.gate()?;
+        self.with(|w| w.restore_db_instance(restore))
+    }
+
+    async fn promote_read_replica(&self, instance_id: &str) -> BackendResult<DbInstance> {
+        self.gate()?;
+        self.with(|w| w.promote_read_replica(instance_id))
     }
 
     async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()> {

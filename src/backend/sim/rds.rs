@@ -5,8 +5,8 @@ use chrono::{DateTime, TimeDelta, Timelike};
 use fastrand::Rng;
 
 use super::world::{DbDesc, SnapshotDesc, parse_hhmm};
-use crate::backend::{BackendError, BackendResult};
-use crate::domain::{DbInstance, DbSnapshot, Timestamp};
+use crate::backend::{BackendError, BackendResult, DbRestore, RestoreFrom};
+use crate::domain::{DbInstance, DbSettings, DbSnapshot, Timestamp};
 
 /// One simulated DB instance.
 #[derive(Debug, Clone)]
@@ -27,6 +27,13 @@ pub(crate) struct SimDb {
     created_at: Timestamp,
     /// A reboot in progress: when it ends and whether it fails over.
     reboot: Option<(Timestamp, bool)>,
+    settings: DbSettings,
+    /// A restore or a promotion under way: each status until its time.
+    phases: Vec<(&'static str, Timestamp)>,
+    /// No endpoint before this (a restore still creating the instance).
+    endpoint_at: Option<Timestamp>,
+    /// A promotion: replication from `replica_of` ends at this time.
+    promoted_at: Option<Timestamp>,
 }
 
 /// One simulated DB snapshot; its progress follows from the time.
@@ -78,6 +85,17 @@ impl Rds {
                 replica_of: d.replica_of.clone(),
                 created_at: start - d.created_ago.delta(),
                 reboot: None,
+                settings: DbSettings {
+                    subnet_group: d.subnet_group.clone(),
+                    security_groups: d.security_groups.clone(),
+                    parameter_group: d.parameter_group.clone(),
+                    option_group: d.option_group.clone(),
+                    deletion_protection: d.deletion_protection,
+                    tags: d.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                },
+                phases: Vec::new(),
+                endpoint_at: None,
+                promoted_at: None,
             })
             .collect();
         let mut snapshots = Vec::new();
@@ -128,9 +146,15 @@ impl Rds {
         }
     }
 
-    /// Moves reboots and the daily backup on to `now`.
+    /// Moves reboots, restores, promotions and the daily backup on to
+    /// `now`.
     pub fn step(&mut self, now: Timestamp, rng: &mut Rng) {
         for db in &mut self.instances {
+            db.phases.retain(|(_, until)| *until > now);
+            if db.promoted_at.is_some_and(|t| t <= now) {
+                db.promoted_at = None;
+                db.replica_of = None;
+            }
             if let Some((until, failover)) = db.reboot
                 && until <= now
             {
@@ -161,7 +185,9 @@ impl Rds {
 
     /// The status RDS would report.
     pub(crate) fn status(&self, db: &SimDb, now: Timestamp) -> &'static str {
-        if db.reboot.is_some_and(|(until, _)| until > now) {
+        if let Some((status, _)) = db.phases.iter().find(|(_, until)| *until > now) {
+            status
+        } else if db.reboot.is_some_and(|(until, _)| until > now) {
             "rebooting"
         } else if self
             .snapshots
@@ -271,6 +297,158 @@ impl Rds {
         Ok(self.instance_to_domain(&db, now))
     }
 
+    /// RestoreDBInstanceFromDBSnapshot / RestoreDBInstanceToPointInTime:
+    /// a new instance, `creating` for realistic minutes (a fifth of them in
+    /// a drill), then `backing-up`, then available with its endpoint.
+    pub fn restore(
+        &mut self,
+        restore: &DbRestore,
+        now: Timestamp,
+        fast: bool,
+        rng: &mut Rng,
+    ) -> BackendResult<DbInstance> {
+        let target = restore.target.as_str();
+        check_instance_id(target)?;
+        if self.instances.iter().any(|d| d.id == target) {
+            return Err(BackendError::Invalid {
+                message: "DBInstanceAlreadyExists: DB instance already exists".to_string(),
+            });
+        }
+        let (source, storage_gib, minutes) = match &restore.from {
+            RestoreFrom::Snapshot(id) => {
+                let snap = self
+                    .snapshots
+                    .iter()
+                    .find(|s| &s.id == id && s.started_at <= now)
+                    .ok_or_else(|| BackendError::NotFound {
+                        resource: format!("DB snapshot {id}"),
+                    })?;
+                if snap.done_at > now {
+                    return Err(BackendError::Invalid {
+                        message: format!(
+                            "InvalidDBSnapshotState: Snapshot {id} is not in the available state."
+                        ),
+                    });
+                }
+                (self.find(&snap.instance)?, snap.storage_gib, (6, 10))
+            }
+            RestoreFrom::PointInTime { source, time } => {
+                let db = self.find(source)?;
+                if db.retention_days == 0 {
+                    return Err(BackendError::Invalid {
+                        message: format!(
+                            "PointInTimeRestoreNotEnabled: Point-in-time restore is not enabled                              for DB instance {source} (backup retention is 0)."
+                        ),
+                    });
+                }
+                if let Some(t) = time {
+                    let latest = latest_restorable(now);
+                    let earliest = now - TimeDelta::days(i64::from(db.retention_days));
+                    if *t > latest || *t < earliest {
+                        return Err(BackendError::Invalid {
+                            message: format!(
+                                "InvalidRestoreFault: The restore time {} is not within the                                  restorable window of {source} ({} to {}).",
+                                t.format("%Y-%m-%dT%H:%M:%SZ"),
+                                earliest.format("%Y-%m-%dT%H:%M:%SZ"),
+                                latest.format("%Y-%m-%dT%H:%M:%SZ")
+                            ),
+                        });
+                    }
+                }
+                (db, db.storage_gib, (8, 12))
+            }
+        };
+        let scale = |secs: i64| if fast { (secs / 5).max(10) } else { secs };
+        let creating = now + TimeDelta::seconds(scale(rng.i64(minutes.0 * 60..=minutes.1 * 60)));
+        let backing_up = creating + TimeDelta::seconds(scale(rng.i64(60..=180)));
+        let st = &restore.settings;
+        let secondary_az = st.multi_az.then(|| {
+            source
+                .secondary_az
+                .clone()
+                .unwrap_or_else(|| source.az.clone())
+        });
+        let db = SimDb {
+            id: target.to_string(),
+            engine: source.engine.clone(),
+            engine_version: source.engine_version.clone(),
+            class: st.class.clone(),
+            multi_az: st.multi_az,
+            az: source.az.clone(),
+            secondary_az,
+            storage_gib,
+            storage_type: st
+                .storage_type
+                .clone()
+                .unwrap_or_else(|| source.storage_type.clone()),
+            retention_days: source.retention_days.max(1),
+            backup_window: source.backup_window,
+            port: source.port,
+            replica_of: None,
+            created_at: now,
+            reboot: None,
+            settings: DbSettings {
+                subnet_group: st.subnet_group.clone(),
+                security_groups: st.security_groups.clone(),
+                parameter_group: st
+                    .parameter_group
+                    .clone()
+                    .or_else(|| Some(format!("default.{}{}", source.engine, major(source)))),
+                option_group: st
+                    .option_group
+                    .clone()
+                    .or_else(|| Some(format!("default:{}-{}", source.engine, major(source)))),
+                deletion_protection: st.deletion_protection,
+                tags: st.tags.clone(),
+            },
+            phases: vec![("creating", creating), ("backing-up", backing_up)],
+            endpoint_at: Some(creating),
+            promoted_at: None,
+        };
+        let out = self.instance_to_domain(&db, now);
+        self.instances.push(db);
+        Ok(out)
+    }
+
+    /// PromoteReadReplica: `modifying`, then `rebooting`, then a standalone
+    /// instance (replication from its source ends with the reboot).
+    pub fn promote(
+        &mut self,
+        instance_id: &str,
+        now: Timestamp,
+        fast: bool,
+        rng: &mut Rng,
+    ) -> BackendResult<DbInstance> {
+        let db = self.find(instance_id)?;
+        if db.replica_of.is_none() {
+            return Err(BackendError::Invalid {
+                message: format!(
+                    "InvalidDBInstanceState: DB instance {instance_id} is not a read replica."
+                ),
+            });
+        }
+        if self.status(db, now) != "available" {
+            return Err(BackendError::Invalid {
+                message: format!(
+                    "InvalidDBInstanceState: DB instance {instance_id} is not in the available                      state."
+                ),
+            });
+        }
+        let scale = |secs: i64| if fast { (secs / 3).max(10) } else { secs };
+        let modifying = now + TimeDelta::seconds(scale(rng.i64(60..=120)));
+        let rebooting = modifying + TimeDelta::seconds(scale(rng.i64(30..=60)));
+        let Some(db) = self.instances.iter_mut().find(|d| d.id == instance_id) else {
+            return Err(not_found(instance_id));
+        };
+        db.phases = vec![("modifying", modifying), ("rebooting", rebooting)];
+        db.promoted_at = Some(rebooting);
+        // AWS turns automated backups on for a promoted replica (1 day by
+        // default).
+        db.retention_days = db.retention_days.max(1);
+        let db = db.clone();
+        Ok(self.instance_to_domain(&db, now))
+    }
+
     fn find(&self, id: &str) -> BackendResult<&SimDb> {
         self.instances
             .iter()
@@ -279,10 +457,8 @@ impl Rds {
     }
 
     fn instance_to_domain(&self, d: &SimDb, now: Timestamp) -> DbInstance {
-        let restorable = (d.retention_days > 0).then(|| {
-            let t = now.timestamp();
-            DateTime::from_timestamp(t - t.rem_euclid(300), 0).unwrap_or(now)
-        });
+        let restorable = (d.retention_days > 0 && d.phases.is_empty())
+            .then(|| latest_restorable(now).max(d.created_at));
         DbInstance {
             id: d.id.clone(),
             arn: format!("arn:aws:rds:{}:{}:db:{}", self.region, self.account, d.id),
@@ -296,11 +472,13 @@ impl Rds {
             allocated_storage_gib: d.storage_gib,
             storage_type: Some(d.storage_type.clone()),
             backup_retention_days: d.retention_days,
-            endpoint: Some(format!(
-                "{}.{}.{}.rds.amazonaws.com",
-                d.id, self.endpoint_id, self.region
-            )),
-            port: Some(d.port),
+            endpoint: d.endpoint_at.is_none_or(|t| t <= now).then(|| {
+                format!(
+                    "{}.{}.{}.rds.amazonaws.com",
+                    d.id, self.endpoint_id, self.region
+                )
+            }),
+            port: d.endpoint_at.is_none_or(|t| t <= now).then_some(d.port),
             replica_source: d.replica_of.clone(),
             replicas: self
                 .instances
@@ -311,6 +489,7 @@ impl Rds {
             pending_modifications: Vec::new(),
             latest_restorable_time: restorable,
             created_at: Some(d.created_at),
+            settings: d.settings.clone(),
         }
     }
 
@@ -346,6 +525,39 @@ fn automated(db: &SimDb, started_at: Timestamp, rng: &mut Rng) -> SimSnapshot {
         storage_gib: db.storage_gib,
         started_at,
         done_at: started_at + TimeDelta::seconds(rng.i64(60..=180)),
+    }
+}
+
+/// The latest restorable time: RDS uploads transaction logs every five
+/// minutes.
+fn latest_restorable(now: Timestamp) -> Timestamp {
+    let t = now.timestamp();
+    DateTime::from_timestamp(t - t.rem_euclid(300), 0).unwrap_or(now)
+}
+
+/// The major version of an instance's engine, as default group names
+/// spell it (`16.4` → `16`).
+fn major(db: &SimDb) -> &str {
+    db.engine_version
+        .split('.')
+        .next()
+        .unwrap_or(&db.engine_version)
+}
+
+/// RDS DB instance identifier rules: 1 to 63 letters, digits and hyphens,
+/// starting with a letter, no two hyphens in a row, not ending with one.
+fn check_instance_id(id: &str) -> BackendResult<()> {
+    if crate::ops::valid_instance_identifier(id) {
+        Ok(())
+    } else {
+        Err(BackendError::Invalid {
+            message: format!(
+                "InvalidParameterValue: The parameter DBInstanceIdentifier is not a valid \
+                 identifier ({id:?}). Identifiers must begin with a letter; must contain only \
+                 ASCII letters, digits, and hyphens; and must not end with a hyphen or contain \
+                 two consecutive hyphens (at most 63 characters)."
+            ),
+        })
     }
 }
 

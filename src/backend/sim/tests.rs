@@ -1219,3 +1219,188 @@ async fn images_of_the_simulated_registry_exist_except_a_bad_tag() {
         );
     }
 }
+
+/// A restore as the console sends it: the source's settings carried.
+fn restore_of(
+    source: &DbInstance,
+    target: &str,
+    from: crate::backend::RestoreFrom,
+) -> crate::backend::DbRestore {
+    crate::backend::DbRestore {
+        target: target.to_string(),
+        from,
+        settings: crate::domain::RestoreSettings::of(source),
+    }
+}
+
+#[tokio::test]
+async fn a_restore_from_a_snapshot_is_created_over_minutes_with_the_carried_settings() {
+    let (b, clock) = quiet("production");
+    let primary = db(&b, "works-logue-prod-db").await;
+    let snapshots = b
+        .db_snapshots(std::slice::from_ref(&primary.id))
+        .await
+        .expect("snapshots");
+    let newest = snapshots.first().expect("a snapshot").id.clone();
+    let target = "works-logue-prod-db-restored";
+    let from = crate::backend::RestoreFrom::Snapshot(newest.clone());
+    let created = b
+        .restore_db_instance(&restore_of(&primary, target, from.clone()))
+        .await
+        .expect("restore");
+    assert_eq!(created.status, "creating");
+    assert_eq!(created.endpoint, None, "no endpoint while creating");
+    assert_eq!(created.replica_source, None);
+    // The same identifier again, a bad one, a snapshot that is not there:
+    // refused as RDS refuses them.
+    let again = b
+        .restore_db_instance(&restore_of(&primary, target, from.clone()))
+        .await
+        .expect_err("exists");
+    assert!(
+        again.to_string().contains("DBInstanceAlreadyExists"),
+        "{again}"
+    );
+    let bad = b
+        .restore_db_instance(&restore_of(&primary, "1-bad--id", from))
+        .await
+        .expect_err("invalid identifier");
+    assert!(matches!(bad, BackendError::Invalid { .. }), "{bad}");
+    let missing = crate::backend::RestoreFrom::Snapshot("no-such-snapshot".into());
+    let missing = b
+        .restore_db_instance(&restore_of(&primary, "x-restored", missing))
+        .await
+        .expect_err("no snapshot");
+    assert!(
+        matches!(missing, BackendError::NotFound { .. }),
+        "{missing}"
+    );
+
+    // Realistic minutes: still creating after five, available within
+    // thirteen, with an endpoint and the settings of its source.
+    clock.advance(secs(5 * 60));
+    assert_eq!(db(&b, target).await.status, "creating");
+    let mut minutes = 5;
+    let restored = loop {
+        clock.advance(secs(60));
+        minutes += 1;
+        let d = db(&b, target).await;
+        if d.status == "available" {
+            break d;
+        }
+        assert!(
+            ["creating", "backing-up"].contains(&d.status.as_str()),
+            "{}",
+            d.status
+        );
+        assert!(minutes <= 13, "still {} after {minutes} minutes", d.status);
+    };
+    assert!(minutes >= 7, "available after {minutes} minutes only");
+    assert!(
+        restored
+            .endpoint
+            .as_deref()
+            .is_some_and(|e| e.starts_with("works-logue-prod-db-restored.")),
+        "{:?}",
+        restored.endpoint
+    );
+    assert_eq!(restored.port, Some(5432));
+    assert_eq!(restored.class, primary.class);
+    assert_eq!(restored.multi_az, primary.multi_az);
+    assert_eq!(restored.storage_type, primary.storage_type);
+    let (s, p) = (&restored.settings, &primary.settings);
+    assert_eq!(s.subnet_group, p.subnet_group);
+    assert_eq!(s.security_groups, p.security_groups);
+    assert_eq!(s.parameter_group, p.parameter_group);
+    assert_eq!(s.option_group, p.option_group, "the engine's default again");
+    assert!(s.deletion_protection);
+    assert_eq!(s.tags, p.tags);
+    // The source is untouched.
+    assert_eq!(db(&b, "works-logue-prod-db").await.status, "available");
+}
+
+#[tokio::test]
+async fn a_point_in_time_restore_is_checked_against_the_window() {
+    let (b, clock) = quiet("production");
+    clock.advance(secs(600));
+    let primary = db(&b, "works-logue-prod-db").await;
+    let latest = primary.latest_restorable_time.expect("backups are kept");
+    let at = |t| crate::backend::RestoreFrom::PointInTime {
+        source: primary.id.clone(),
+        time: Some(t),
+    };
+    let late = b
+        .restore_db_instance(&restore_of(
+            &primary,
+            "pitr-late",
+            at(latest + chrono::TimeDelta::minutes(10)),
+        ))
+        .await
+        .expect_err("after the latest restorable time");
+    assert!(late.to_string().contains("InvalidRestoreFault"), "{late}");
+    let early = b
+        .restore_db_instance(&restore_of(
+            &primary,
+            "pitr-early",
+            at(latest - chrono::TimeDelta::days(8)),
+        ))
+        .await
+        .expect_err("before the retention");
+    assert!(early.to_string().contains("restorable window"), "{early}");
+    let created = b
+        .restore_db_instance(&restore_of(
+            &primary,
+            "pitr",
+            at(latest - chrono::TimeDelta::hours(1)),
+        ))
+        .await
+        .expect("within the window");
+    assert_eq!(created.status, "creating");
+    // A replica keeps no backups of its own.
+    let replica = db(&b, "works-logue-prod-db-replica").await;
+    let none = crate::backend::RestoreFrom::PointInTime {
+        source: replica.id.clone(),
+        time: None,
+    };
+    let err = b
+        .restore_db_instance(&restore_of(&replica, "replica-pitr", none))
+        .await
+        .expect_err("no backups");
+    assert!(
+        err.to_string().contains("PointInTimeRestoreNotEnabled"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_promoted_replica_stops_replicating_after_modifying_and_rebooting() {
+    let (b, clock) = quiet("production");
+    let err = b
+        .promote_read_replica("works-logue-prod-db")
+        .await
+        .expect_err("a primary");
+    assert!(err.to_string().contains("not a read replica"), "{err}");
+    let replica = "works-logue-prod-db-replica";
+    let during = b.promote_read_replica(replica).await.expect("promote");
+    assert_eq!(during.status, "modifying");
+    assert_eq!(
+        during.replica_source.as_deref(),
+        Some("works-logue-prod-db")
+    );
+    let mut seen = vec![during.status.clone()];
+    let promoted = loop {
+        clock.advance(secs(15));
+        let d = db(&b, replica).await;
+        if seen.last() != Some(&d.status) {
+            seen.push(d.status.clone());
+        }
+        if d.status == "available" {
+            break d;
+        }
+        assert!(seen.len() < 4, "{seen:?}");
+    };
+    assert_eq!(seen, vec!["modifying", "rebooting", "available"]);
+    assert_eq!(promoted.replica_source, None, "no source any more");
+    assert!(promoted.backup_retention_days >= 1);
+    assert!(db(&b, "works-logue-prod-db").await.replicas.is_empty());
+}

@@ -31,6 +31,10 @@ pub(crate) struct WorldDesc {
     pub region: String,
     #[serde(default)]
     pub protected: bool,
+    /// The recovery time objective the demo's environment is configured
+    /// with (`rto_minutes`).
+    #[serde(default)]
+    pub rto_minutes: Option<u32>,
     pub clusters: Vec<String>,
     pub availability_zones: Vec<String>,
     /// The IAM role the operator assumes (for `GetCallerIdentity`).
@@ -224,6 +228,19 @@ pub(crate) struct DbDesc {
     #[serde(default)]
     pub replica_of: Option<String>,
     pub created_ago: Span,
+    #[serde(default)]
+    pub subnet_group: Option<String>,
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    #[serde(default)]
+    pub parameter_group: Option<String>,
+    #[serde(default)]
+    pub option_group: Option<String>,
+    #[serde(default)]
+    pub deletion_protection: bool,
+    /// Tags, `{ key = "value" }`.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 fn default_engine() -> String {
