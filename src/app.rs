@@ -349,8 +349,8 @@ impl App {
                     self.drain();
                 }
                 _ = tick.tick() => self.dispatch(Action::Tick(self.clock.now())),
-                _ = tokio::time::sleep_until(next_frame), if self.state.dirty => {}
-                _ = tokio::time::sleep_until(armed_at(unarmed.as_ref(), last_key)), if unarmed.is_some() => {
+                () = tokio::time::sleep_until(next_frame), if self.state.dirty => {}
+                () = tokio::time::sleep_until(armed_at(unarmed.as_ref(), last_key)), if unarmed.is_some() => {
                     if let Some((since, mode)) = unarmed.take()
                         && self.state.mode == mode
                         && !self.state.confirm_shown
@@ -538,8 +538,7 @@ impl InputGate {
             g = self
                 .changed
                 .wait_timeout(g, left)
-                .map(|(g, _)| g)
-                .unwrap_or_else(|e| e.into_inner().0);
+                .map_or_else(|e| e.into_inner().0, |(g, _)| g);
         }
     }
 
@@ -628,6 +627,10 @@ fn ring_bell() {
 /// task, to prove that the panic hook gives the terminal back. A release
 /// build has no such switch.
 #[cfg(debug_assertions)]
+#[allow(
+    clippy::manual_assert,
+    reason = "a deliberate panic on request, not an assertion"
+)]
 fn injected_panic() {
     if std::env::var_os("HONBAN_TEST_PANIC").is_some_and(|v| v == "after-draw") {
         panic!("injected by HONBAN_TEST_PANIC=after-draw (a test of the terminal's restoration)");
@@ -643,6 +646,6 @@ fn armed_at(
 ) -> tokio::time::Instant {
     match unarmed {
         Some((since, _)) => (*since + CONFIRM_READ).max(last_key + CONFIRM_QUIET),
-        None => tokio::time::Instant::now() + Duration::from_secs(3600),
+        None => tokio::time::Instant::now() + Duration::from_hours(1),
     }
 }

@@ -1009,17 +1009,14 @@ fn seek(state: &mut State, arg: &str) {
         );
         return;
     }
-    match parse_seek(arg, state.now) {
-        Some(t) => {
-            state.replay_request = Some(crate::state::ReplayRequest::Seek(t));
-            state.dirty = true;
-        }
-        None => {
-            let text = format!(
-                "\"{arg}\" is not a time: write HH:MM or HH:MM:SS (UTC) or an offset like +5m, -90s, +1h"
-            );
-            flash(state, &text, Severity::Error);
-        }
+    if let Some(t) = parse_seek(arg, state.now) {
+        state.replay_request = Some(crate::state::ReplayRequest::Seek(t));
+        state.dirty = true;
+    } else {
+        let text = format!(
+            "\"{arg}\" is not a time: write HH:MM or HH:MM:SS (UTC) or an offset like +5m, -90s, +1h"
+        );
+        flash(state, &text, Severity::Error);
     }
 }
 
@@ -1329,17 +1326,16 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
                 flash(state, &text, Severity::Info);
                 return Vec::new();
             }
-            match state.envs.iter().position(|e| e.name == arg) {
-                Some(i) => switch_env(state, i),
-                None => {
-                    let names: Vec<&str> = state.envs.iter().map(|e| e.name.as_str()).collect();
-                    let text = format!(
-                        "unknown environment \"{arg}\"; configured: {}",
-                        names.join(", ")
-                    );
-                    flash(state, &text, Severity::Error);
-                    Vec::new()
-                }
+            if let Some(i) = state.envs.iter().position(|e| e.name == arg) {
+                switch_env(state, i)
+            } else {
+                let names: Vec<&str> = state.envs.iter().map(|e| e.name.as_str()).collect();
+                let text = format!(
+                    "unknown environment \"{arg}\"; configured: {}",
+                    names.join(", ")
+                );
+                flash(state, &text, Severity::Error);
+                Vec::new()
             }
         }
         other => {
@@ -1490,20 +1486,19 @@ fn sort_command(state: &mut State, arg: &str) -> Vec<Effect> {
         flash(state, "default order", Severity::Info);
         return Vec::new();
     }
-    match crate::sort::column(kind, &name) {
-        Some(column) => sort_by(state, column, descending),
-        None => {
-            let names: Vec<String> = columns
-                .iter()
-                .map(|c| c.to_lowercase().replace(' ', "-"))
-                .collect();
-            let text = format!(
-                "no column \"{name}\" to sort by here: columns are {}",
-                names.join(" ")
-            );
-            flash(state, &text, Severity::Error);
-            Vec::new()
-        }
+    if let Some(column) = crate::sort::column(kind, &name) {
+        sort_by(state, column, descending)
+    } else {
+        let names: Vec<String> = columns
+            .iter()
+            .map(|c| c.to_lowercase().replace(' ', "-"))
+            .collect();
+        let text = format!(
+            "no column \"{name}\" to sort by here: columns are {}",
+            names.join(" ")
+        );
+        flash(state, &text, Severity::Error);
+        Vec::new()
     }
 }
 

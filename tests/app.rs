@@ -183,7 +183,7 @@ async fn the_simulation_moves_and_the_console_follows() {
     // An hour of simulated time in one-minute steps.
     let mut saw_alarm = false;
     for _ in 0..60 {
-        advance(&mut app, &clock, Duration::from_secs(60)).await;
+        advance(&mut app, &clock, Duration::from_mins(1)).await;
         saw_alarm |= app.state.envs[0].summary(app.state.now).alarms_firing > 0;
     }
     let last_alarm_change = app.state.envs[0]

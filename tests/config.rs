@@ -861,7 +861,7 @@ fn bell_on_alarm_is_a_boolean_defaulting_to_protected() {
     let bells: Vec<bool> = config
         .environments
         .iter()
-        .map(|e| e.bell_on_alarm())
+        .map(honban::config::EnvironmentConfig::bell_on_alarm)
         .collect();
     assert_eq!(bells, [false, true, false]);
 }

@@ -48,7 +48,7 @@ async fn server() -> String {
                     ),
                     "/created" => ("201 Created", String::new()),
                     "/hang" => {
-                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                        tokio::time::sleep(Duration::from_hours(1)).await;
                         return;
                     }
                     _ => ("404 Not Found", "no such page".to_string()),
@@ -193,7 +193,7 @@ timeout_secs = 1
         );
         assert_eq!(probes[1].healthy(), Some(false));
         assert_eq!(probes[1].last().and_then(|s| s.status), Some(500));
-        assert_eq!(probes[1].consecutive_failures as u64, round);
+        assert_eq!(u64::from(probes[1].consecutive_failures), round);
         assert_eq!(probes[1].total_failures, round);
         assert!(
             probes[1]
@@ -337,7 +337,7 @@ async fn a_simulated_endpoint_fails_while_its_service_has_no_task() {
     )
     .await
     .expect("scaled to 0");
-    clock.advance(Duration::from_secs(180));
+    clock.advance(Duration::from_mins(3));
     let down = probe::run(&prober, &app).await;
     assert_eq!(down.outcome, Ok(503), "{down:?}");
     let text = probe::judge(&down, None).expect_err("503 fails");

@@ -814,7 +814,7 @@ async fn measure_recording_size_and_replay() {
     assert!(recorder.sync(Duration::from_secs(30)));
     let first = std::fs::metadata(recorder.path()).expect("file").len();
     run_for(&mut app, &clock, secs).await;
-    assert!(recorder.sync(Duration::from_secs(60)));
+    assert!(recorder.sync(Duration::from_mins(1)));
     let bytes = std::fs::metadata(recorder.path()).expect("file").len();
     println!(
         "large: first load {first} bytes; {bytes} bytes in {minutes} min = {:.0} kB/hour after the first load",

@@ -308,9 +308,10 @@ pub(super) fn mark(state: &mut State, args: &str) -> Vec<Effect> {
     };
     let at = match words.next() {
         None => state.now,
-        Some(t) => match parse_hhmm(t, state.now) {
-            Some(at) => at,
-            None => {
+        Some(t) => {
+            if let Some(at) = parse_hhmm(t, state.now) {
+                at
+            } else {
                 flash(
                     state,
                     &format!("\"{t}\" is not a time: write HH:MM (UTC)"),
@@ -318,7 +319,7 @@ pub(super) fn mark(state: &mut State, args: &str) -> Vec<Effect> {
                 );
                 return Vec::new();
             }
-        },
+        }
     };
     let env = state.active;
     let session = state.session.clone();

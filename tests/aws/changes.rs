@@ -638,7 +638,7 @@ async fn a_manual_snapshot_is_created_once_and_listed() {
     // The same name again, or an instance that does not exist: typed errors.
     match b.create_db_snapshot(&db, "snap-db-before-deploy").await {
         Err(BackendError::Invalid { message }) => {
-            assert!(message.contains("AlreadyExists"), "{message}")
+            assert!(message.contains("AlreadyExists"), "{message}");
         }
         other => panic!("expected invalid, got {other:?}"),
     }
@@ -686,7 +686,7 @@ async fn a_failover_reboot_is_sent_once_and_a_missing_instance_is_a_typed_error(
     moto.reset_counts();
     match b.reboot_db_instance("boot-nope", true).await {
         Err(BackendError::NotFound { resource }) => {
-            assert!(resource.contains("RebootDBInstance"), "{resource}")
+            assert!(resource.contains("RebootDBInstance"), "{resource}");
         }
         other => panic!("expected not found, got {other:?}"),
     }
@@ -759,7 +759,7 @@ async fn updating_a_missing_service_is_a_typed_error() {
     moto.reset_counts();
     match b.update_service("miss", "nope", scale.clone()).await {
         Err(BackendError::NotFound { resource }) => {
-            assert!(resource.contains("ServiceNotFound"), "{resource}")
+            assert!(resource.contains("ServiceNotFound"), "{resource}");
         }
         other => panic!("expected not found, got {other:?}"),
     }
@@ -768,7 +768,7 @@ async fn updating_a_missing_service_is_a_typed_error() {
         .await
     {
         Err(BackendError::NotFound { resource }) => {
-            assert!(resource.contains("ClusterNotFound"), "{resource}")
+            assert!(resource.contains("ClusterNotFound"), "{resource}");
         }
         other => panic!("expected not found, got {other:?}"),
     }

@@ -185,7 +185,7 @@ impl MotoAccount {
             &opts,
             Clock::Wall,
             "test.toml",
-            Duration::from_secs(60),
+            Duration::from_mins(1),
         )
         .await
         .expect("setup")

@@ -47,7 +47,7 @@ pub const ACCOUNT_HEADER: &str = "x-moto-account-id";
 /// The pip line that installs what this module needs into `.venv`.
 const INSTALL: &str = "python3 -m venv .venv && .venv/bin/pip install 'moto[server]==5.2.5' cbor2";
 /// How long moto or the proxy may take to start (a busy 2-core CI machine).
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+const START_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// A running moto server and the proxy in front of it.
 pub struct Moto {
@@ -76,9 +76,8 @@ impl Moto {
 
     fn start() -> Moto {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let venv = std::env::var_os("HONBAN_MOTO_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join(".venv"));
+        let venv =
+            std::env::var_os("HONBAN_MOTO_VENV").map_or_else(|| root.join(".venv"), PathBuf::from);
         let moto_server = venv.join("bin/moto_server");
         let python = venv.join("bin/python");
         for tool in [&moto_server, &python] {
@@ -264,14 +263,13 @@ impl Moto {
             .output()
             .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
         let stdout = String::from_utf8_lossy(&output.stdout);
-        if !output.status.success() {
-            panic!(
-                "seed-moto.py {} failed ({}):\n{}",
-                args.join(" "),
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
+        assert!(
+            output.status.success(),
+            "seed-moto.py {} failed ({}):\n{}",
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
         serde_json::from_str(&stdout)
             .unwrap_or_else(|e| panic!("seed-moto.py printed no summary ({e}):\n{stdout}"))
     }
@@ -342,13 +340,12 @@ json.dump(out, sys.stdout, default=str, sort_keys=True)
             .output()
             .unwrap_or_else(|e| panic!("run boto3 {service}.{method}: {e}"));
         let stdout = String::from_utf8_lossy(&output.stdout);
-        if !output.status.success() {
-            panic!(
-                "boto3 {service}.{method}({params}) failed ({}):\n{}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
+        assert!(
+            output.status.success(),
+            "boto3 {service}.{method}({params}) failed ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
         serde_json::from_str(&stdout)
             .unwrap_or_else(|e| panic!("boto3 {service}.{method} printed no JSON ({e}):\n{stdout}"))
     }
@@ -500,7 +497,7 @@ impl Moto {
             },
             python: self.python.clone(),
             moto_endpoint: self.moto_endpoint.clone(),
-            args: extra.iter().map(|s| s.to_string()).collect(),
+            args: extra.iter().map(ToString::to_string).collect(),
             child: None,
             stdout: None,
         };

@@ -420,7 +420,7 @@ mod tests {
     async fn streams_follow_the_tasks_and_pages_chain() {
         let clock = Clock::manual(t0());
         let sim = SimBackend::new("production", 7, clock.clone()).expect("world");
-        clock.advance(std::time::Duration::from_secs(600));
+        clock.advance(std::time::Duration::from_mins(10));
         let all = sim.log_events(&query(t0())).await.expect("events");
         assert!(all.events.len() > 50, "{}", all.events.len());
         assert!(all.next_token.is_none());
