@@ -281,7 +281,7 @@ async fn demo(seed: u64, rounds: usize) -> (App, Clock) {
 
 #[tokio::test]
 async fn the_demo_has_health_checks_answered_by_the_simulation() {
-    let (app, _) = demo(7, 20).await;
+    let (app, _) = Box::pin(demo(7, 20)).await;
     let prod = &app.state.envs[0];
     assert_eq!(prod.name, "production");
     let names: Vec<&str> = prod.probes.iter().map(|p| p.name.as_str()).collect();
@@ -356,7 +356,7 @@ async fn a_simulated_endpoint_fails_while_its_service_has_no_task() {
 
 #[tokio::test]
 async fn the_overview_shows_the_health_checks() {
-    let (mut app, _) = demo(7, 24).await;
+    let (mut app, _) = Box::pin(demo(7, 24)).await;
     for (w, h) in [(80, 24), (160, 48)] {
         app.dispatch(Action::Resize(w, h));
         insta::assert_snapshot!(format!("overview_probes_{w}x{h}"), render(&app, w, h));

@@ -208,8 +208,8 @@ pub async fn tasks(b: &AwsBackend, cluster: &str) -> BackendResult<Listing<Task>
     // Both listings at once, each page after the one before; each page's
     // tasks are described as soon as it arrives.
     let (running, stopped) = futures_util::future::try_join(
-        task_chain(b, cluster, DesiredStatus::Running),
-        task_chain(b, cluster, DesiredStatus::Stopped),
+        Box::pin(task_chain(b, cluster, DesiredStatus::Running)),
+        Box::pin(task_chain(b, cluster, DesiredStatus::Stopped)),
     )
     .await?;
     let mut seen = std::collections::HashSet::new();
