@@ -136,6 +136,7 @@ impl App {
 
     /// SIGTERM, SIGHUP and SIGINT end [`run`](Self::run) with
     /// [`Ended::Signal`].
+    #[must_use]
     pub fn with_signals(mut self, signals: Signals) -> Self {
         self.signals = Some(signals);
         self
@@ -143,6 +144,7 @@ impl App {
 
     /// Operations are recorded in `audit` before they are sent. Without an
     /// audit log the console refuses to send any.
+    #[must_use]
     pub fn with_audit(mut self, audit: std::sync::Arc<crate::audit::AuditLog>) -> Self {
         self.state.audit_path = Some(audit.path().display().to_string());
         let stream = crate::audit::stream_name(&self.state.session);
@@ -152,6 +154,7 @@ impl App {
 
     /// Timeline events are appended to `recorder` (this session's
     /// recording).
+    #[must_use]
     pub fn with_recorder(mut self, recorder: std::sync::Arc<crate::recording::Recorder>) -> Self {
         self.state.recording_path = Some(recorder.path().display().to_string());
         self.runner.set_recorder(recorder.clone());
@@ -161,6 +164,7 @@ impl App {
 
     /// The simulation of a drill: `Effect::DrillCheck` asks it how the
     /// drill stands.
+    #[must_use]
     pub fn with_drill(mut self, sim: std::sync::Arc<crate::backend::sim::SimBackend>) -> Self {
         self.runner.set_drill(sim);
         self

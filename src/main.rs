@@ -381,7 +381,7 @@ fn replay(
     let mut player = honban::replay::Player::new(recording, keymap);
     if let Some(name) = &cli.env {
         if let Some(i) = player.state.envs.iter().position(|e| &e.name == name) {
-            player.state.active = i
+            player.state.active = i;
         } else {
             let known: Vec<&str> = player.state.envs.iter().map(|e| e.name.as_str()).collect();
             eprintln!(

@@ -42,6 +42,7 @@ impl MetricRange {
     ];
 
     /// The next range, wrapping around.
+    #[must_use]
     pub fn next(self) -> Self {
         match self {
             Self::Hour => Self::ThreeHours,

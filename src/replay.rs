@@ -812,9 +812,8 @@ fn summary(path: &Path) -> Result<(Header, Timestamp), String> {
     let mut reader = std::io::BufReader::new(file);
     let mut first = String::new();
     reader.read_line(&mut first).map_err(|e| e.to_string())?;
-    let header = match serde_json::from_str::<Line>(first.trim_end()) {
-        Ok(Line::Header(h)) => h,
-        _ => return Err("timeline only (no header)".to_string()),
+    let Ok(Line::Header(header)) = serde_json::from_str::<Line>(first.trim_end()) else {
+        return Err("timeline only (no header)".to_string());
     };
     let len = reader.get_ref().metadata().map_or(0, |m| m.len());
     let from = len.saturating_sub(256 * 1024);

@@ -565,6 +565,10 @@ pub struct Flash {
 
 /// The whole state of the console.
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent flags, not a state machine"
+)]
 pub struct State {
     pub envs: Vec<EnvState>,
     /// Index of the environment the detailed views show.

@@ -1075,7 +1075,7 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
         View::Overview | View::Services => {
             let name = state.selected_service_row().ok().map(|s| s.name.clone());
             if let Some(service) = name {
-                return open_service(state, service);
+                return open_service(state, &service);
             }
         }
         // --- metrics: an alarm opens its detail (chart, history), from
@@ -1152,14 +1152,14 @@ fn open_task(state: &mut State) {
     }
 }
 
-fn open_service(state: &mut State, service: String) -> Vec<Effect> {
+fn open_service(state: &mut State, service: &str) -> Vec<Effect> {
     state.views.push(View::ServiceDetail {
-        service: service.clone(),
+        service: service.to_string(),
     });
     state.select_row(0);
     let env = state.active;
     let mut effects = Vec::new();
-    let family = state.service(&service).map(|s| {
+    let family = state.service(service).map(|s| {
         let label = task_definition_label(&s.task_definition);
         label.split(':').next().unwrap_or(label).to_string()
     });

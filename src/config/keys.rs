@@ -982,7 +982,7 @@ impl Keymap {
         self.bindings
             .get(&(cmd.home(), cmd))
             .map(Vec::as_slice)
-            .unwrap_or(&[])
+            .unwrap_or_default()
     }
 
     /// Rows for the help overlay: each command's keys in its home scope

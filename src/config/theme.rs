@@ -320,6 +320,7 @@ impl Theme {
 
     /// The theme without any colour (NO_COLOR): modifiers are kept, so the
     /// selected row and the PRODUCTION marker stay visible.
+    #[must_use]
     pub fn without_colors(self) -> Theme {
         self.map_styles(|s| {
             Style::new()

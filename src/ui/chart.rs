@@ -407,6 +407,10 @@ pub fn draw_unloaded(frame: &mut Frame, area: Rect, title: &str, env: &EnvState,
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::float_cmp,
+    reason = "expected values are exact: rates, factors and round numbers"
+)]
 mod tests {
     use super::*;
 

@@ -377,7 +377,7 @@ fn open_event_in_env(state: &mut State, event: &Event) -> Vec<Effect> {
     };
     let name = event.resource.as_str();
     if e.services.data.iter().flatten().any(|s| s.name == name) {
-        return open_service(state, name.to_string());
+        return open_service(state, name);
     }
     if e.alarms.data.iter().flatten().any(|a| a.name == name) {
         state.views.push(View::AlarmDetail {

@@ -48,6 +48,10 @@ fn with_image(raw: &Json, container: &str, image: &str) -> Json {
 }
 
 /// The paths at which two JSON values differ, for readable failures.
+#[allow(
+    clippy::many_single_char_names,
+    reason = "the two sides of a comparison"
+)]
 fn json_diff(a: &Json, b: &Json, path: &str, out: &mut Vec<String>) {
     match (a, b) {
         (Json::Object(x), Json::Object(y)) => {

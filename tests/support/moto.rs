@@ -50,6 +50,10 @@ const INSTALL: &str = "python3 -m venv .venv && .venv/bin/pip install 'moto[serv
 const START_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// A running moto server and the proxy in front of it.
+#[allow(
+    clippy::struct_field_names,
+    reason = "moto's own address and log, beside the proxy's"
+)]
 pub struct Moto {
     /// The proxy's URL (`http://127.0.0.1:PORT`): what the SDK clients use.
     pub endpoint: String,
@@ -226,7 +230,7 @@ impl Moto {
     pub fn inject_fault(&self, account: &str, operation: &str, kind: &str, count: u32) {
         self.control.fault(
             account,
-            json!({"operation": operation, "kind": kind, "count": count}),
+            &json!({"operation": operation, "kind": kind, "count": count}),
         );
     }
 
@@ -234,7 +238,7 @@ impl Moto {
     pub fn inject_hang(&self, account: &str, operation: &str, seconds: f64, count: u32) {
         self.control.fault(
             account,
-            json!({"operation": operation, "kind": "hang", "count": count, "seconds": seconds}),
+            &json!({"operation": operation, "kind": "hang", "count": count, "seconds": seconds}),
         );
     }
 
@@ -432,18 +436,18 @@ impl Control {
         })
     }
 
-    fn fault(&self, account: &str, fault: Json) {
+    fn fault(&self, account: &str, fault: &Json) {
         self.call(
             "POST",
             &format!("/__proxy/fault?account={account}"),
-            Some(&fault),
+            Some(fault),
         );
     }
 
     fn slow(&self, account: &str, operation: &str, seconds: f64, count: u32) {
         self.fault(
             account,
-            json!({"operation": operation, "kind": "slow", "count": count, "seconds": seconds}),
+            &json!({"operation": operation, "kind": "slow", "count": count, "seconds": seconds}),
         );
     }
 
@@ -574,7 +578,7 @@ impl OwnProxy {
     pub fn inject_fault(&self, account: &str, operation: &str, kind: &str, count: u32) {
         self.control.fault(
             account,
-            json!({"operation": operation, "kind": kind, "count": count}),
+            &json!({"operation": operation, "kind": kind, "count": count}),
         );
     }
 
@@ -723,8 +727,8 @@ fn read_ready(stdout: ChildStdout, log: &Path) -> (u16, BufReader<ChildStdout>) 
             (port, reader)
         }
         Ok((Err(e), _)) => panic!("read the moto proxy's stdout: {e}"),
-        Err(_) => panic!(
-            "the moto proxy did not start within {START_TIMEOUT:?}; its log:\n{}",
+        Err(e) => panic!(
+            "the moto proxy did not start within {START_TIMEOUT:?} ({e}); its log:\n{}",
             tail(log, 4000)
         ),
     }

@@ -460,6 +460,10 @@ impl Intercept for AttemptCounter {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::float_cmp,
+    reason = "expected values are exact: rates, factors and round numbers"
+)]
 mod tests {
     use super::*;
 

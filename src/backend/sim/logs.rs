@@ -149,7 +149,7 @@ pub(crate) fn filter_events(w: &World, q: &LogQuery) -> BackendResult<LogPage> {
     while minute <= to {
         let mut batch: Vec<LogEvent> = Vec::new();
         for s in &streams {
-            let r = rates.get(s.service).map(Vec::as_slice).unwrap_or(&[]);
+            let r = rates.get(s.service).map(Vec::as_slice).unwrap_or_default();
             minute_events(s, minute, r, &streams, &mut batch);
         }
         batch.retain(|e| {
