@@ -136,6 +136,7 @@ impl App {
 
     /// SIGTERM, SIGHUP and SIGINT end [`run`](Self::run) with
     /// [`Ended::Signal`].
+    #[must_use]
     pub fn with_signals(mut self, signals: Signals) -> Self {
         self.signals = Some(signals);
         self
@@ -143,6 +144,7 @@ impl App {
 
     /// Operations are recorded in `audit` before they are sent. Without an
     /// audit log the console refuses to send any.
+    #[must_use]
     pub fn with_audit(mut self, audit: std::sync::Arc<crate::audit::AuditLog>) -> Self {
         self.state.audit_path = Some(audit.path().display().to_string());
         let stream = crate::audit::stream_name(&self.state.session);
@@ -152,6 +154,7 @@ impl App {
 
     /// Timeline events are appended to `recorder` (this session's
     /// recording).
+    #[must_use]
     pub fn with_recorder(mut self, recorder: std::sync::Arc<crate::recording::Recorder>) -> Self {
         self.state.recording_path = Some(recorder.path().display().to_string());
         self.runner.set_recorder(recorder.clone());
@@ -161,6 +164,7 @@ impl App {
 
     /// The simulation of a drill: `Effect::DrillCheck` asks it how the
     /// drill stands.
+    #[must_use]
     pub fn with_drill(mut self, sim: std::sync::Arc<crate::backend::sim::SimBackend>) -> Self {
         self.runner.set_drill(sim);
         self
@@ -349,8 +353,8 @@ impl App {
                     self.drain();
                 }
                 _ = tick.tick() => self.dispatch(Action::Tick(self.clock.now())),
-                _ = tokio::time::sleep_until(next_frame), if self.state.dirty => {}
-                _ = tokio::time::sleep_until(armed_at(unarmed.as_ref(), last_key)), if unarmed.is_some() => {
+                () = tokio::time::sleep_until(next_frame), if self.state.dirty => {}
+                () = tokio::time::sleep_until(armed_at(unarmed.as_ref(), last_key)), if unarmed.is_some() => {
                     if let Some((since, mode)) = unarmed.take()
                         && self.state.mode == mode
                         && !self.state.confirm_shown
@@ -538,8 +542,7 @@ impl InputGate {
             g = self
                 .changed
                 .wait_timeout(g, left)
-                .map(|(g, _)| g)
-                .unwrap_or_else(|e| e.into_inner().0);
+                .map_or_else(|e| e.into_inner().0, |(g, _)| g);
         }
     }
 
@@ -628,6 +631,10 @@ fn ring_bell() {
 /// task, to prove that the panic hook gives the terminal back. A release
 /// build has no such switch.
 #[cfg(debug_assertions)]
+#[allow(
+    clippy::manual_assert,
+    reason = "a deliberate panic on request, not an assertion"
+)]
 fn injected_panic() {
     if std::env::var_os("HONBAN_TEST_PANIC").is_some_and(|v| v == "after-draw") {
         panic!("injected by HONBAN_TEST_PANIC=after-draw (a test of the terminal's restoration)");
@@ -643,6 +650,6 @@ fn armed_at(
 ) -> tokio::time::Instant {
     match unarmed {
         Some((since, _)) => (*since + CONFIRM_READ).max(last_key + CONFIRM_QUIET),
-        None => tokio::time::Instant::now() + Duration::from_secs(3600),
+        None => tokio::time::Instant::now() + Duration::from_hours(1),
     }
 }

@@ -17,6 +17,7 @@ pub const EX_CONFIG: u8 = 78;
 /// honban (本番): a terminal console for running a production AWS environment.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "honban", disable_version_flag = true)]
+#[allow(clippy::struct_excessive_bools, reason = "command-line switches")]
 pub struct Cli {
     /// Run against the built-in simulated environment (no AWS account needed).
     #[arg(long, global = true)]

@@ -112,7 +112,7 @@ mod tests {
         clock.set(start);
         assert_eq!(shared.now(), start);
         let wall = Clock::Wall;
-        wall.advance(Duration::from_secs(3600));
+        wall.advance(Duration::from_hours(1));
         assert!(wall.now() < Utc::now() + TimeDelta::seconds(60));
     }
 
@@ -124,7 +124,9 @@ mod tests {
         let origin = Utc::now() - TimeDelta::seconds(1);
         let fast = Clock::Fast {
             origin,
-            since: Instant::now() - Duration::from_secs(2),
+            since: Instant::now()
+                .checked_sub(Duration::from_secs(2))
+                .expect("an instant two seconds ago"),
             speed: 10,
         };
         let now = fast.now();
@@ -132,7 +134,7 @@ mod tests {
         assert!(now >= origin + TimeDelta::seconds(20), "{now}");
         assert!(now < origin + TimeDelta::seconds(60), "{now}");
         assert!(fast.now() >= now, "never backwards");
-        fast.advance(Duration::from_secs(3600));
+        fast.advance(Duration::from_hours(1));
         assert!(fast.now() < origin + TimeDelta::seconds(60));
         assert_eq!(fast.speed(), 10);
     }

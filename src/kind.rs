@@ -198,7 +198,7 @@ impl Kind for Identity {
     const FOR_HEALTH: bool = true;
     // The caller identity changes only when credentials do.
     fn interval(_: &RefreshIntervals) -> Duration {
-        Duration::from_secs(300)
+        Duration::from_mins(5)
     }
     fn held(data: CallerIdentity) -> (CallerIdentity, Vec<Failure>) {
         whole(data)

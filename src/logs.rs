@@ -299,20 +299,17 @@ pub fn highlight<'a>(line: &'a str, terms: &[&str]) -> Vec<(&'a str, bool)> {
             .iter()
             .filter_map(|t| rest.find(t).map(|i| (i, t.len())))
             .min_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        match hit {
-            Some((i, len)) => {
-                if i > 0 {
-                    out.push((&rest[..i], false));
-                }
-                out.push((&rest[i..i + len], true));
-                rest = &rest[i + len..];
+        if let Some((i, len)) = hit {
+            if i > 0 {
+                out.push((&rest[..i], false));
             }
-            None => {
-                if !rest.is_empty() {
-                    out.push((rest, false));
-                }
-                break;
+            out.push((&rest[i..i + len], true));
+            rest = &rest[i + len..];
+        } else {
+            if !rest.is_empty() {
+                out.push((rest, false));
             }
+            break;
         }
     }
     out

@@ -380,16 +380,15 @@ fn replay(
     tracing::info!(path = %path.display(), steps = recording.steps.len(), "replay");
     let mut player = honban::replay::Player::new(recording, keymap);
     if let Some(name) = &cli.env {
-        match player.state.envs.iter().position(|e| &e.name == name) {
-            Some(i) => player.state.active = i,
-            None => {
-                let known: Vec<&str> = player.state.envs.iter().map(|e| e.name.as_str()).collect();
-                eprintln!(
-                    "honban: the recording has no environment \"{name}\"; it has: {}",
-                    known.join(", ")
-                );
-                return ExitCode::from(EX_USAGE);
-            }
+        if let Some(i) = player.state.envs.iter().position(|e| &e.name == name) {
+            player.state.active = i;
+        } else {
+            let known: Vec<&str> = player.state.envs.iter().map(|e| e.name.as_str()).collect();
+            eprintln!(
+                "honban: the recording has no environment \"{name}\"; it has: {}",
+                known.join(", ")
+            );
+            return ExitCode::from(EX_USAGE);
         }
     }
     let runtime = match setup::runtime() {

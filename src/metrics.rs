@@ -42,6 +42,7 @@ impl MetricRange {
     ];
 
     /// The next range, wrapping around.
+    #[must_use]
     pub fn next(self) -> Self {
         match self {
             Self::Hour => Self::ThreeHours,
@@ -275,14 +276,14 @@ pub fn queries(env: &impl Sources, range: MetricRange, limit: usize) -> Vec<Metr
     // Target groups with their load balancer: from ELBv2, and from the
     // dimensions of the alarms on them.
     let mut pairs: Vec<(String, String)> = Vec::new();
-    for tg in env.target_groups().iter() {
+    for tg in env.target_groups() {
         for lb in &tg.load_balancer_arns {
             if let Some(lb) = load_balancer_dimension(lb) {
                 pairs.push((lb.to_string(), target_group_dimension(&tg.arn).to_string()));
             }
         }
     }
-    for a in env.alarms().iter() {
+    for a in env.alarms() {
         let Some(m) = &a.metric else { continue };
         if m.namespace != "AWS/ApplicationELB" {
             continue;

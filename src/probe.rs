@@ -145,15 +145,17 @@ fn rustls_config_without_roots() -> rustls::ClientConfig {
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map(|b| {
-        b.with_root_certificates(rustls::RootCertStore::empty())
-            .with_no_client_auth()
-    })
-    .unwrap_or_else(|_| {
-        rustls::ClientConfig::builder()
-            .with_root_certificates(rustls::RootCertStore::empty())
-            .with_no_client_auth()
-    })
+    .map_or_else(
+        |_| {
+            rustls::ClientConfig::builder()
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth()
+        },
+        |b| {
+            b.with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth()
+        },
+    )
 }
 
 #[async_trait]
@@ -240,7 +242,9 @@ fn classify(e: &hyper_util::client::legacy::Error) -> ProbeError {
                     found = Some(ProbeError::Tls(tls.to_string()));
                 }
             } else if text.starts_with("dns error") {
-                let detail = err.source().map_or_else(|| text.clone(), |s| s.to_string());
+                let detail = err
+                    .source()
+                    .map_or_else(|| text.clone(), ToString::to_string);
                 found = Some(ProbeError::Dns(detail));
             }
         }

@@ -501,12 +501,11 @@ pub async fn read_back<B: Backend + ?Sized>(
             cluster, service, ..
         } => {
             let found;
-            let registered = match registered {
-                Some(arn) => Some(arn),
-                None => {
-                    found = find_registration(b, op, since).await?;
-                    found.as_ref().map(|td| td.arn.as_str())
-                }
+            let registered = if let Some(arn) = registered {
+                Some(arn)
+            } else {
+                found = find_registration(b, op, since).await?;
+                found.as_ref().map(|td| td.arn.as_str())
             };
             let s = service_of(cluster, service).await?;
             judge(

@@ -2203,7 +2203,7 @@ mod tests {
     fn prune_removes_the_old_then_the_oldest_until_the_rest_fits() {
         let dir = tempfile::tempdir().expect("temp dir");
         let now = std::time::SystemTime::now();
-        let day = std::time::Duration::from_secs(86_400);
+        let day = std::time::Duration::from_hours(24);
         // (name, age in days, size)
         for (name, age, size) in [("a", 40, 100), ("b", 3, 400), ("c", 2, 400), ("d", 1, 400)] {
             let path = dir.path().join(format!("{name}.jsonl"));

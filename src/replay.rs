@@ -484,16 +484,13 @@ impl Player {
         let t = t.clamp(self.rec.start(), self.rec.end());
         if t < self.state.now {
             let keyframe = self.keyframes.iter().rposition(|k| k.at <= t);
-            let (next, state, mirrors) = match keyframe {
-                Some(i) => {
-                    self.keyframes.truncate(i + 1);
-                    let k = &self.keyframes[i];
-                    (k.next, (*k.state).clone(), k.mirrors.clone())
-                }
-                None => {
-                    self.keyframes.clear();
-                    (0, (*self.initial).clone(), HashMap::new())
-                }
+            let (next, state, mirrors) = if let Some(i) = keyframe {
+                self.keyframes.truncate(i + 1);
+                let k = &self.keyframes[i];
+                (k.next, (*k.state).clone(), k.mirrors.clone())
+            } else {
+                self.keyframes.clear();
+                (0, (*self.initial).clone(), HashMap::new())
             };
             let mut state = state;
             carry_view(&self.state, &mut state);
@@ -559,16 +556,13 @@ impl Player {
                     ReplayRequest::NextMark | ReplayRequest::PreviousMark
                 );
                 let forward = matches!(request, ReplayRequest::NextEvent | ReplayRequest::NextMark);
-                match self.find_event(now, forward, marks) {
-                    Some((at, text)) => {
-                        self.seek(at);
-                        self.notice(&format!("{} UTC  {text}", at.format("%H:%M:%S")), false);
-                    }
-                    None => {
-                        let what = if marks { "mark" } else { "event" };
-                        let dir = if forward { "after" } else { "before" };
-                        self.notice(&format!("no {what} {dir} this moment"), false);
-                    }
+                if let Some((at, text)) = self.find_event(now, forward, marks) {
+                    self.seek(at);
+                    self.notice(&format!("{} UTC  {text}", at.format("%H:%M:%S")), false);
+                } else {
+                    let what = if marks { "mark" } else { "event" };
+                    let dir = if forward { "after" } else { "before" };
+                    self.notice(&format!("no {what} {dir} this moment"), false);
                 }
             }
         }
@@ -818,9 +812,8 @@ fn summary(path: &Path) -> Result<(Header, Timestamp), String> {
     let mut reader = std::io::BufReader::new(file);
     let mut first = String::new();
     reader.read_line(&mut first).map_err(|e| e.to_string())?;
-    let header = match serde_json::from_str::<Line>(first.trim_end()) {
-        Ok(Line::Header(h)) => h,
-        _ => return Err("timeline only (no header)".to_string()),
+    let Ok(Line::Header(header)) = serde_json::from_str::<Line>(first.trim_end()) else {
+        return Err("timeline only (no header)".to_string());
     };
     let len = reader.get_ref().metadata().map_or(0, |m| m.len());
     let from = len.saturating_sub(256 * 1024);
@@ -1046,7 +1039,7 @@ where
                     }
                 }
             }
-            _ = tokio::time::sleep_until(next_frame), if player.state.dirty => {}
+            () = tokio::time::sleep_until(next_frame), if player.state.dirty => {}
         }
     }
     Ok(crate::app::Ended::Quit)

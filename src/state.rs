@@ -590,6 +590,10 @@ pub struct Flash {
 
 /// The whole state of the console.
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent flags, not a state machine"
+)]
 pub struct State {
     pub envs: Vec<EnvState>,
     /// Index of the environment the detailed views show.
@@ -959,40 +963,36 @@ impl State {
         let kind = self.view().kind();
         let ids = self.row_ids()?;
         let pos = self.selected(kind);
-        match self.selected_id.get(&kind).cloned() {
-            Some(id) => match ids.iter().position(|x| *x == id) {
-                Some(i) => {
-                    self.selected.insert(kind, i);
-                    if self
-                        .selection_lost
-                        .as_ref()
-                        .is_some_and(|(k, _)| *k == kind)
-                    {
-                        self.selection_lost = None;
-                    }
-                    None
-                }
-                None => {
-                    self.selected
-                        .insert(kind, pos.min(ids.len().saturating_sub(1)));
-                    let already = self
-                        .selection_lost
-                        .as_ref()
-                        .is_some_and(|(k, lost)| *k == kind && *lost == id);
-                    if already {
-                        None
-                    } else {
-                        self.selection_lost = Some((kind, id.clone()));
-                        Some(id)
-                    }
-                }
-            },
-            None => {
-                if !ids.is_empty() {
-                    self.select_row(pos);
+        if let Some(id) = self.selected_id.get(&kind).cloned() {
+            if let Some(i) = ids.iter().position(|x| *x == id) {
+                self.selected.insert(kind, i);
+                if self
+                    .selection_lost
+                    .as_ref()
+                    .is_some_and(|(k, _)| *k == kind)
+                {
+                    self.selection_lost = None;
                 }
                 None
+            } else {
+                self.selected
+                    .insert(kind, pos.min(ids.len().saturating_sub(1)));
+                let already = self
+                    .selection_lost
+                    .as_ref()
+                    .is_some_and(|(k, lost)| *k == kind && *lost == id);
+                if already {
+                    None
+                } else {
+                    self.selection_lost = Some((kind, id.clone()));
+                    Some(id)
+                }
             }
+        } else {
+            if !ids.is_empty() {
+                self.select_row(pos);
+            }
+            None
         }
     }
 
@@ -1030,7 +1030,7 @@ impl State {
         {
             return input;
         }
-        self.filters.get(&kind).map(String::as_str).unwrap_or("")
+        self.filters.get(&kind).map_or("", String::as_str)
     }
 
     /// Services of the active environment, filtered, in display order

@@ -244,9 +244,16 @@ pub async fn collect(
     config_path: &str,
     timeout: Duration,
 ) -> Result<Report, SetupError> {
-    collect_until(config, options, clock, config_path, timeout, None)
-        .await
-        .map(|(report, _)| report)
+    Box::pin(collect_until(
+        config,
+        options,
+        clock,
+        config_path,
+        timeout,
+        None,
+    ))
+    .await
+    .map(|(report, _)| report)
 }
 
 /// How often `--wait` reads the environments again.

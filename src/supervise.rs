@@ -108,6 +108,10 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    #[allow(
+        clippy::manual_assert,
+        reason = "the panic under test, behind a condition only to keep the code after it reachable"
+    )]
     async fn a_panic_in_a_contained_task_is_a_join_error_with_its_message() {
         let handle = tokio::spawn(contained(async {
             assert!(is_contained());

@@ -1031,17 +1031,14 @@ fn seek(state: &mut State, arg: &str) {
         );
         return;
     }
-    match parse_seek(arg, state.now) {
-        Some(t) => {
-            state.replay_request = Some(crate::state::ReplayRequest::Seek(t));
-            state.dirty = true;
-        }
-        None => {
-            let text = format!(
-                "\"{arg}\" is not a time: write HH:MM or HH:MM:SS (UTC) or an offset like +5m, -90s, +1h"
-            );
-            flash(state, &text, Severity::Error);
-        }
+    if let Some(t) = parse_seek(arg, state.now) {
+        state.replay_request = Some(crate::state::ReplayRequest::Seek(t));
+        state.dirty = true;
+    } else {
+        let text = format!(
+            "\"{arg}\" is not a time: write HH:MM or HH:MM:SS (UTC) or an offset like +5m, -90s, +1h"
+        );
+        flash(state, &text, Severity::Error);
     }
 }
 
@@ -1100,7 +1097,7 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
         View::Overview | View::Services => {
             let name = state.selected_service_row().ok().map(|s| s.name.clone());
             if let Some(service) = name {
-                return open_service(state, service);
+                return open_service(state, &service);
             }
         }
         // --- metrics: an alarm opens its detail (chart, history), from
@@ -1177,14 +1174,14 @@ fn open_task(state: &mut State) {
     }
 }
 
-fn open_service(state: &mut State, service: String) -> Vec<Effect> {
+fn open_service(state: &mut State, service: &str) -> Vec<Effect> {
     state.views.push(View::ServiceDetail {
-        service: service.clone(),
+        service: service.to_string(),
     });
     state.select_row(0);
     let env = state.active;
     let mut effects = Vec::new();
-    let family = state.service(&service).map(|s| {
+    let family = state.service(service).map(|s| {
         let label = task_definition_label(&s.task_definition);
         label.split(':').next().unwrap_or(label).to_string()
     });
@@ -1351,17 +1348,16 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
                 flash(state, &text, Severity::Info);
                 return Vec::new();
             }
-            match state.envs.iter().position(|e| e.name == arg) {
-                Some(i) => switch_env(state, i),
-                None => {
-                    let names: Vec<&str> = state.envs.iter().map(|e| e.name.as_str()).collect();
-                    let text = format!(
-                        "unknown environment \"{arg}\"; configured: {}",
-                        names.join(", ")
-                    );
-                    flash(state, &text, Severity::Error);
-                    Vec::new()
-                }
+            if let Some(i) = state.envs.iter().position(|e| e.name == arg) {
+                switch_env(state, i)
+            } else {
+                let names: Vec<&str> = state.envs.iter().map(|e| e.name.as_str()).collect();
+                let text = format!(
+                    "unknown environment \"{arg}\"; configured: {}",
+                    names.join(", ")
+                );
+                flash(state, &text, Severity::Error);
+                Vec::new()
             }
         }
         other => {
@@ -1512,20 +1508,19 @@ fn sort_command(state: &mut State, arg: &str) -> Vec<Effect> {
         flash(state, "default order", Severity::Info);
         return Vec::new();
     }
-    match crate::sort::column(kind, &name) {
-        Some(column) => sort_by(state, column, descending),
-        None => {
-            let names: Vec<String> = columns
-                .iter()
-                .map(|c| c.to_lowercase().replace(' ', "-"))
-                .collect();
-            let text = format!(
-                "no column \"{name}\" to sort by here: columns are {}",
-                names.join(" ")
-            );
-            flash(state, &text, Severity::Error);
-            Vec::new()
-        }
+    if let Some(column) = crate::sort::column(kind, &name) {
+        sort_by(state, column, descending)
+    } else {
+        let names: Vec<String> = columns
+            .iter()
+            .map(|c| c.to_lowercase().replace(' ', "-"))
+            .collect();
+        let text = format!(
+            "no column \"{name}\" to sort by here: columns are {}",
+            names.join(" ")
+        );
+        flash(state, &text, Severity::Error);
+        Vec::new()
     }
 }
 

@@ -118,9 +118,10 @@ pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> W
             if let Some(d) = watched
                 && d.status != "PRIMARY"
             {
-                let now_on = primary
-                    .map(|p| task_definition_label(&p.task_definition).to_string())
-                    .unwrap_or_else(|| task_definition_label(&s.task_definition).to_string());
+                let now_on = primary.map_or_else(
+                    || task_definition_label(&s.task_definition).to_string(),
+                    |p| task_definition_label(&p.task_definition).to_string(),
+                );
                 // The reason says why only when the rollout failed; one
                 // still "in progress" was replaced by a newer deployment.
                 let why = match (d.rollout_state, d.rollout_state_reason.as_deref()) {

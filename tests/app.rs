@@ -183,7 +183,7 @@ async fn the_simulation_moves_and_the_console_follows() {
     // An hour of simulated time in one-minute steps.
     let mut saw_alarm = false;
     for _ in 0..60 {
-        advance(&mut app, &clock, Duration::from_secs(60)).await;
+        advance(&mut app, &clock, Duration::from_mins(1)).await;
         saw_alarm |= app.state.envs[0].summary(app.state.now).alarms_firing > 0;
     }
     let last_alarm_change = app.state.envs[0]
@@ -293,12 +293,12 @@ async fn snapshot_views(w: u16, h: u16) {
 
 #[tokio::test]
 async fn views_at_80x24() {
-    snapshot_views(80, 24).await;
+    Box::pin(snapshot_views(80, 24)).await;
 }
 
 #[tokio::test]
 async fn views_at_160x48() {
-    snapshot_views(160, 48).await;
+    Box::pin(snapshot_views(160, 48)).await;
 }
 
 fn shift(c: char) -> Action {
@@ -985,12 +985,12 @@ async fn snapshot_logs(w: u16, h: u16) {
 
 #[tokio::test]
 async fn logs_at_80x24() {
-    snapshot_logs(80, 24).await;
+    Box::pin(snapshot_logs(80, 24)).await;
 }
 
 #[tokio::test]
 async fn logs_at_160x48() {
-    snapshot_logs(160, 48).await;
+    Box::pin(snapshot_logs(160, 48)).await;
 }
 
 #[tokio::test]

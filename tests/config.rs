@@ -24,9 +24,8 @@ fn fixture(name: &str) -> PathBuf {
 /// file name as it appears in the message.
 fn fixture_error(name: &str) -> (String, ConfigError) {
     let path = fixture(name);
-    let err = match load_config(Some(&path), None) {
-        Ok(_) => panic!("{name} should not load"),
-        Err(e) => e,
+    let Err(err) = load_config(Some(&path), None) else {
+        panic!("{name} should not load");
     };
     (path.display().to_string(), err)
 }
@@ -861,7 +860,7 @@ fn bell_on_alarm_is_a_boolean_defaulting_to_protected() {
     let bells: Vec<bool> = config
         .environments
         .iter()
-        .map(|e| e.bell_on_alarm())
+        .map(honban::config::EnvironmentConfig::bell_on_alarm)
         .collect();
     assert_eq!(bells, [false, true, false]);
 }
@@ -1330,6 +1329,10 @@ fn timezone_is_utc_or_local_and_anything_else_says_which() {
 /// operator's on top): a call missing from them is an AccessDenied that an
 /// operator meets only in production.
 #[test]
+#[allow(
+    clippy::case_sensitive_file_extension_comparisons,
+    reason = "`.call` ends a method call in Rust source, not a file name"
+)]
 fn the_iam_policies_allow_every_call_the_backend_makes() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut allowed = std::collections::BTreeSet::new();

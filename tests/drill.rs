@@ -659,7 +659,7 @@ async fn expired_credentials_a_rollback_sent_again_once_they_are_back() {
             assert!(
                 e.contains("cannot list the revisions of api") && e.contains("ExpiredToken"),
                 "{e}"
-            )
+            );
         }
         other => panic!("the rollback dialog with its error, not {other:?}"),
     }

@@ -171,7 +171,7 @@ fn version_prints_version_and_paths() {
 /// `honban status` never needs a terminal: every run here is in a session
 /// of its own, without a controlling terminal, as under cron.
 fn status(args: &[&str], env: &[(&str, &str)]) -> support::Output {
-    support::run_detached(honban(), args, env, Duration::from_secs(60))
+    support::run_detached(honban(), args, env, Duration::from_mins(1))
 }
 
 #[test]
@@ -624,7 +624,7 @@ const SIM_SPEED: &str = "10";
 
 /// From confirming a deployment to the bar saying how it ended (a few
 /// seconds at [`SIM_SPEED`]; the bound is for a busy machine).
-const ROLLOUT: Duration = Duration::from_secs(60);
+const ROLLOUT: Duration = Duration::from_mins(1);
 
 fn start_demo_with(args: &[&str], cols: u16, rows: u16) -> Pty {
     let mut all = vec!["--demo", "--seed", "7"];
@@ -1550,7 +1550,7 @@ name = "e2e-exec"
     // The plugin has the terminal: off the alternate screen, cooked mode.
     ok(pty.wait_for("STAND-IN SHELL>", STEP));
     assert!(
-        !pty.with_screen(|s| s.alternate_screen()),
+        !pty.with_screen(vt100::Screen::alternate_screen),
         "the plugin runs on the normal screen\n{}",
         pty.dump()
     );
@@ -1559,7 +1559,11 @@ name = "e2e-exec"
     pty.key_enter();
     // The console is back: redrawn, raw, on the alternate screen.
     ok(pty.wait_for("session ended (exit status 0", STEP));
-    assert!(pty.with_screen(|s| s.alternate_screen()), "{}", pty.dump());
+    assert!(
+        pty.with_screen(vt100::Screen::alternate_screen),
+        "{}",
+        pty.dump()
+    );
     assert_eq!(pty.cooked_mode(), Some(false), "{}", pty.dump());
     ok(pty.wait_for("exec agent RUNNING", STEP));
     // Keys are answered again.
@@ -1634,7 +1638,11 @@ name = "e2e-exec"
     ok(pty.wait_for_all(&["ecs:ExecuteCommand", "y send"], STEP));
     pty.send_str("y");
     ok(pty.wait_for("session-manager-plugin is not on PATH", STEP));
-    assert!(pty.with_screen(|s| s.alternate_screen()), "{}", pty.dump());
+    assert!(
+        pty.with_screen(vt100::Screen::alternate_screen),
+        "{}",
+        pty.dump()
+    );
     quit_cleanly(&mut pty);
 }
 

@@ -23,7 +23,7 @@ use support::moto::{DEFAULT_ACCOUNT, Moto, OwnProxy};
 use support::pty::Pty;
 
 /// From start to the first data on screen (a cold, busy CI machine).
-const START: Duration = Duration::from_secs(60);
+const START: Duration = Duration::from_mins(1);
 /// A key → its effect on screen.
 const KEY: Duration = Duration::from_secs(3);
 const EXIT: Duration = Duration::from_secs(10);
@@ -275,11 +275,11 @@ fn throttling_for_a_while_backs_off_visibly_and_recovers() {
     pty.key_esc();
     ok(pty.wait_until("the overview", KEY, |s| !s.contains("Requests of")));
     pty.ctrl('r');
-    ok(pty.wait_until(
-        "the throttling error to go",
-        Duration::from_secs(120),
-        |s| !s.contains("throttled") && !s.contains("stale data"),
-    ));
+    ok(
+        pty.wait_until("the throttling error to go", Duration::from_mins(2), |s| {
+            !s.contains("throttled") && !s.contains("stale data")
+        }),
+    );
     answers_keys(&mut pty);
     quit_cleanly(&mut pty);
 }
@@ -549,7 +549,7 @@ fn credentials_that_fail_mid_session_show_the_fix_and_recover() {
     std::fs::write(&broken, "").expect("break the credentials");
     pty.send_str("1");
     ok(
-        pty.wait_until("the banner with the fix", Duration::from_secs(60), |s| {
+        pty.wait_until("the banner with the fix", Duration::from_mins(1), |s| {
             s.contains("unauthorized") && s.contains("aws sso login --profile sso")
         }),
     );

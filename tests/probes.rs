@@ -48,7 +48,7 @@ async fn server() -> String {
                     ),
                     "/created" => ("201 Created", String::new()),
                     "/hang" => {
-                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                        tokio::time::sleep(Duration::from_hours(1)).await;
                         return;
                     }
                     _ => ("404 Not Found", "no such page".to_string()),
@@ -193,7 +193,7 @@ timeout_secs = 1
         );
         assert_eq!(probes[1].healthy(), Some(false));
         assert_eq!(probes[1].last().and_then(|s| s.status), Some(500));
-        assert_eq!(probes[1].consecutive_failures as u64, round);
+        assert_eq!(u64::from(probes[1].consecutive_failures), round);
         assert_eq!(probes[1].total_failures, round);
         assert!(
             probes[1]
@@ -281,7 +281,7 @@ async fn demo(seed: u64, rounds: usize) -> (App, Clock) {
 
 #[tokio::test]
 async fn the_demo_has_health_checks_answered_by_the_simulation() {
-    let (app, _) = demo(7, 20).await;
+    let (app, _) = Box::pin(demo(7, 20)).await;
     let prod = &app.state.envs[0];
     assert_eq!(prod.name, "production");
     let names: Vec<&str> = prod.probes.iter().map(|p| p.name.as_str()).collect();
@@ -337,7 +337,7 @@ async fn a_simulated_endpoint_fails_while_its_service_has_no_task() {
     )
     .await
     .expect("scaled to 0");
-    clock.advance(Duration::from_secs(180));
+    clock.advance(Duration::from_mins(3));
     let down = probe::run(&prober, &app).await;
     assert_eq!(down.outcome, Ok(503), "{down:?}");
     let text = probe::judge(&down, None).expect_err("503 fails");
@@ -356,7 +356,7 @@ async fn a_simulated_endpoint_fails_while_its_service_has_no_task() {
 
 #[tokio::test]
 async fn the_overview_shows_the_health_checks() {
-    let (mut app, _) = demo(7, 24).await;
+    let (mut app, _) = Box::pin(demo(7, 24)).await;
     for (w, h) in [(80, 24), (160, 48)] {
         app.dispatch(Action::Resize(w, h));
         insta::assert_snapshot!(format!("overview_probes_{w}x{h}"), render(&app, w, h));

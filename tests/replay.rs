@@ -289,7 +289,7 @@ fn a_truncated_recording_is_replayed_up_to_the_damage() {
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines.len() > 20, "{} lines", lines.len());
     // Cut in the middle of line 20 (a torn write), and corrupt a copy at 12.
-    let mut torn: String = lines[..19].iter().map(|l| format!("{l}\n")).collect();
+    let mut torn = lines[..19].join("\n") + "\n";
     torn.push_str(&lines[19][..lines[19].len() / 2]);
     let torn_path = dir.path().join("torn.jsonl");
     std::fs::write(&torn_path, &torn).expect("write");
@@ -705,7 +705,8 @@ async fn run_for(app: &mut App, clock: &Clock, secs: u64) {
 /// Lines and bytes of a recording by kind.
 fn breakdown(path: &std::path::Path) {
     let text = std::fs::read_to_string(path).expect("read");
-    let mut by_kind: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    let mut by_kind: std::collections::BTreeMap<String, (usize, usize)> =
+        std::collections::BTreeMap::new();
     for line in text.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("json");
         let kind = format!(
@@ -814,7 +815,7 @@ async fn measure_recording_size_and_replay() {
     assert!(recorder.sync(Duration::from_secs(30)));
     let first = std::fs::metadata(recorder.path()).expect("file").len();
     run_for(&mut app, &clock, secs).await;
-    assert!(recorder.sync(Duration::from_secs(60)));
+    assert!(recorder.sync(Duration::from_mins(1)));
     let bytes = std::fs::metadata(recorder.path()).expect("file").len();
     println!(
         "large: first load {first} bytes; {bytes} bytes in {minutes} min = {:.0} kB/hour after the first load",
@@ -840,7 +841,7 @@ async fn measure_recording_size_and_replay() {
     let t = std::time::Instant::now();
     let mut player = Player::new(rec, Keymap::defaults());
     player.seek(end);
-    let played = t.elapsed();
+    let to_end = t.elapsed();
     let middle = start() + (end - start()) / 2;
     let t = std::time::Instant::now();
     player.seek(middle);
@@ -850,7 +851,7 @@ async fn measure_recording_size_and_replay() {
     player.seek(end);
     let again = t.elapsed();
     println!(
-        "replay of the large recording: open {opened:?}; play to the end {played:?}; seek back to the middle {back:?}; to the start and to the end again {again:?}; {} keyframes",
+        "replay of the large recording: open {opened:?}; play to the end {to_end:?}; seek back to the middle {back:?}; to the start and to the end again {again:?}; {} keyframes",
         player.keyframes()
     );
     assert_eq!(player.now(), end);

@@ -287,7 +287,7 @@ fn the_offered_rollback_acts_on_the_followed_service() {
     pty.send_str("y");
     ok(pty.wait_until(
         "the bar to offer the rollback of api",
-        Duration::from_secs(60),
+        Duration::from_mins(1),
         |s| s.contains("b rolls back api"),
     ));
     // The highlight moves to the other service; `b` still means api.

@@ -118,15 +118,12 @@ pub async fn log_batch(
         for _ in 0..MAX_PAGES_PER_POLL {
             let page = bounded(timeout, b.log_events(&q)).await?;
             events.extend(page.events);
-            match page.next_token {
-                Some(t) => {
-                    left = Some((t.clone(), q.start));
-                    q.next_token = Some(t);
-                }
-                None => {
-                    left = None;
-                    break;
-                }
+            if let Some(t) = page.next_token {
+                left = Some((t.clone(), q.start));
+                q.next_token = Some(t);
+            } else {
+                left = None;
+                break;
             }
         }
         tokens.push(left);

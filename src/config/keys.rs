@@ -110,7 +110,7 @@ impl KeyBinding {
         let code = match (chars.next(), chars.next()) {
             (Some(c), None) => {
                 if c.is_control() {
-                    return Err(format!("{:?} is a control character, not a key name", c));
+                    return Err(format!("{c:?} is a control character, not a key name"));
                 }
                 KeyCode::Char(c)
             }
@@ -997,7 +997,7 @@ impl Keymap {
         self.bindings
             .get(&(cmd.home(), cmd))
             .map(Vec::as_slice)
-            .unwrap_or(&[])
+            .unwrap_or_default()
     }
 
     /// Rows for the help overlay: each command's keys in its home scope
@@ -1380,7 +1380,7 @@ mod tests {
 
     /// `[keys]` entries, then `[keys.SECTION]` entries.
     fn config(commands: &[(&str, &[&str])], sections: &[(&str, &str, &[&str])]) -> KeysConfig {
-        let list = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        let list = |keys: &[&str]| keys.iter().map(ToString::to_string).collect::<Vec<_>>();
         let mut c = KeysConfig::default();
         for (name, keys) in commands {
             c.commands.insert(name.to_string(), list(keys));

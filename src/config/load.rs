@@ -457,7 +457,7 @@ fn contains(span: &Range<usize>, offset: usize) -> bool {
 
 /// Finds the deepest key or value at `offset`, pushing the keys on the way.
 fn find_in_table(table: &DeTable<'_>, offset: usize, path: &mut Vec<Seg>) -> bool {
-    for (key, value) in table.iter() {
+    for (key, value) in table {
         path.push(Seg {
             key: key.get_ref().to_string(),
             array: false,
@@ -474,7 +474,7 @@ fn find_in_value(value: &Spanned<DeValue<'_>>, offset: usize, path: &mut Vec<Seg
     match value.get_ref() {
         DeValue::Table(t) if find_in_table(t, offset, path) => return true,
         DeValue::Array(items) => {
-            for item in items.iter() {
+            for item in items {
                 if let Some(last) = path.last_mut() {
                     last.array = true;
                 }

@@ -150,15 +150,14 @@ pub fn parse_modifier(text: &str) -> Result<Modifier, String> {
         "reverse" => "reversed".to_string(),
         other => other.to_string(),
     };
-    match MODIFIER_NAMES.iter().find(|(n, _)| *n == name) {
-        Some((_, m)) => Ok(*m),
-        None => {
-            let names: Vec<&str> = MODIFIER_NAMES.iter().map(|(n, _)| *n).collect();
-            Err(format!(
-                "unknown modifier \"{text}\", expected one of {}",
-                names.join(", ")
-            ))
-        }
+    if let Some((_, m)) = MODIFIER_NAMES.iter().find(|(n, _)| *n == name) {
+        Ok(*m)
+    } else {
+        let names: Vec<&str> = MODIFIER_NAMES.iter().map(|(n, _)| *n).collect();
+        Err(format!(
+            "unknown modifier \"{text}\", expected one of {}",
+            names.join(", ")
+        ))
     }
 }
 
@@ -321,6 +320,7 @@ impl Theme {
 
     /// The theme without any colour (NO_COLOR): modifiers are kept, so the
     /// selected row and the PRODUCTION marker stay visible.
+    #[must_use]
     pub fn without_colors(self) -> Theme {
         self.map_styles(|s| {
             Style::new()
@@ -455,24 +455,23 @@ fn parse_theme_inner(
             .extends
             .as_ref()
             .map_or("default", |e| e.get_ref().as_str());
-        match BUILTIN_THEMES.iter().find(|(n, _)| *n == parent) {
-            Some((parent, parent_source)) => Some(parse_theme_inner(
+        if let Some((parent, parent_source)) = BUILTIN_THEMES.iter().find(|(n, _)| *n == parent) {
+            Some(parse_theme_inner(
                 parent_source,
                 &builtin_file_name(parent),
                 parent,
                 false,
-            )?),
-            None => {
-                let names: Vec<&str> = BUILTIN_THEMES.iter().map(|(n, _)| *n).collect();
-                let message = format!(
-                    "unknown theme \"{parent}\" in extends, expected a built-in theme: {}",
-                    names.join(", ")
-                );
-                return Err(match &file.extends {
-                    Some(e) => ConfigError::at(source, file_name, e.span(), message),
-                    None => ConfigError::new(Some(file_name), message),
-                });
-            }
+            )?)
+        } else {
+            let names: Vec<&str> = BUILTIN_THEMES.iter().map(|(n, _)| *n).collect();
+            let message = format!(
+                "unknown theme \"{parent}\" in extends, expected a built-in theme: {}",
+                names.join(", ")
+            );
+            return Err(match &file.extends {
+                Some(e) => ConfigError::at(source, file_name, e.span(), message),
+                None => ConfigError::new(Some(file_name), message),
+            });
         }
     } else {
         None

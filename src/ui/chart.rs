@@ -379,12 +379,12 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, spec: &ChartSpec<'_>, theme: &T
             Axis::default()
                 .style(theme.dim)
                 .bounds([min, top])
-                .labels(vec![value(min), value((min + top) / 2.0), value(top)]),
+                .labels(vec![value(min), value(f64::midpoint(min, top)), value(top)]),
         );
     frame.render_widget(chart, inner);
 }
 
-fn line_set<'a>(data: &'a [(f64, f64)], style: Style) -> Dataset<'a> {
+fn line_set(data: &[(f64, f64)], style: Style) -> Dataset<'_> {
     Dataset::default()
         .marker(Marker::Braille)
         .graph_type(GraphType::Line)
@@ -407,6 +407,10 @@ pub fn draw_unloaded(frame: &mut Frame, area: Rect, title: &str, env: &EnvState,
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::float_cmp,
+    reason = "expected values are exact: rates, factors and round numbers"
+)]
 mod tests {
     use super::*;
 

@@ -60,9 +60,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .map(|(i, e)| {
             let s = e.summary(state.now);
             let ratio = |ok: usize, total: usize, loaded: bool| {
-                if !loaded {
-                    Span::styled("…", theme.dim)
-                } else {
+                if loaded {
                     Span::styled(
                         format!("{ok}/{total}"),
                         if ok >= total {
@@ -71,6 +69,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                             theme.critical
                         },
                     )
+                } else {
+                    Span::styled("…", theme.dim)
                 }
             };
             let errors = e.errors();

@@ -127,7 +127,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         frame.render_widget(Paragraph::new(line), bottom);
         return;
     }
-    let crumbs: Vec<String> = state.views.iter().map(|v| v.title()).collect();
+    let crumbs: Vec<String> = state.views.iter().map(crate::state::View::title).collect();
     let mut spans = vec![Span::styled(format!(" {}", crumbs.join(" › ")), theme.dim)];
     // Who we are talking to AWS as (STS caller identity), shortened.
     let who = env.identity.data.as_ref().map(|i| {

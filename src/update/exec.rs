@@ -130,7 +130,7 @@ pub(super) fn on_container_key(
                 open_command(state, env, &task, &container);
             }
         }
-        KeyCode::Up | KeyCode::Char('k') | KeyCode::Down | KeyCode::Char('j') => {
+        KeyCode::Up | KeyCode::Char('k' | 'j') | KeyCode::Down => {
             let index = if matches!(key.code, KeyCode::Up | KeyCode::Char('k')) {
                 index.saturating_sub(1)
             } else {

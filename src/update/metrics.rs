@@ -204,7 +204,7 @@ pub(super) fn jump(state: &mut State, alarm: &str) -> Vec<Effect> {
         return Vec::new();
     };
     match watched(env, metric) {
-        Watched::Service(name) if state.service(&name).is_some() => open_service(state, name),
+        Watched::Service(name) if state.service(&name).is_some() => open_service(state, &name),
         Watched::Service(name) => {
             flash(
                 state,

@@ -333,16 +333,17 @@ fn service_operation(state: &mut State, env: usize, cmd: Command, name: &str) ->
             },
             s.desired_count.to_string(),
         ),
-        Command::ScalingBounds => match scaling {
-            Some((min, max)) => open_input(
-                state,
-                env,
-                InputPurpose::Bounds {
-                    service: name.to_string(),
-                },
-                format!("{min} {max}"),
-            ),
-            None => {
+        Command::ScalingBounds => {
+            if let Some((min, max)) = scaling {
+                open_input(
+                    state,
+                    env,
+                    InputPurpose::Bounds {
+                        service: name.to_string(),
+                    },
+                    format!("{min} {max}"),
+                );
+            } else {
                 let text = if state.env().is_some_and(|e| e.scaling.data.is_none()) {
                     format!("auto scaling of {name} is not loaded yet")
                 } else {
@@ -353,7 +354,7 @@ fn service_operation(state: &mut State, env: usize, cmd: Command, name: &str) ->
                 };
                 flash(state, &text, Severity::Info);
             }
-        },
+        }
         Command::DeployImage => {
             let td = state
                 .env()

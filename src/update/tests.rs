@@ -871,7 +871,7 @@ fn a_count_that_is_not_a_number_keeps_the_prompt_with_the_reason() {
     press(&mut s, code(KeyCode::Enter));
     match &s.mode {
         Mode::Dialog(Dialog::Input { error: Some(e), .. }) => {
-            assert!(e.contains("not a task count"))
+            assert!(e.contains("not a task count"));
         }
         other => panic!("expected the prompt with an error, got {other:?}"),
     }

@@ -332,9 +332,10 @@ pub(super) fn mark(state: &mut State, args: &str) -> Vec<Effect> {
     };
     let at = match words.next() {
         None => state.now,
-        Some(t) => match parse_hhmm(t, state.now) {
-            Some(at) => at,
-            None => {
+        Some(t) => {
+            if let Some(at) = parse_hhmm(t, state.now) {
+                at
+            } else {
                 flash(
                     state,
                     &format!("\"{t}\" is not a time: write HH:MM (UTC)"),
@@ -342,7 +343,7 @@ pub(super) fn mark(state: &mut State, args: &str) -> Vec<Effect> {
                 );
                 return Vec::new();
             }
-        },
+        }
     };
     let env = state.active;
     let session = state.session.clone();
@@ -400,7 +401,7 @@ fn open_event_in_env(state: &mut State, event: &Event) -> Vec<Effect> {
     };
     let name = event.resource.as_str();
     if e.services.data.iter().flatten().any(|s| s.name == name) {
-        return open_service(state, name.to_string());
+        return open_service(state, name);
     }
     if e.alarms.data.iter().flatten().any(|a| a.name == name) {
         state.views.push(View::AlarmDetail {

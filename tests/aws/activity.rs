@@ -11,6 +11,10 @@ use crate::prelude::*;
 /// only those (moto applies the pattern). Deregistering a target shows on
 /// the next refresh (moto drops it at once; AWS would report it draining).
 #[tokio::test]
+#[allow(
+    clippy::many_single_char_names,
+    reason = "`s` the screen, `e` the environment, as in the other tests"
+)]
 async fn the_seeded_alarm_leads_to_its_metric_the_service_targets_and_the_error_lines() {
     let moto = MotoAccount::seeded("works-logue-prod", &["--activity"]);
     let activity = moto.seeded.activity();

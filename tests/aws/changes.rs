@@ -48,6 +48,10 @@ fn with_image(raw: &Json, container: &str, image: &str) -> Json {
 }
 
 /// The paths at which two JSON values differ, for readable failures.
+#[allow(
+    clippy::many_single_char_names,
+    reason = "the two sides of a comparison"
+)]
 fn json_diff(a: &Json, b: &Json, path: &str, out: &mut Vec<String>) {
     match (a, b) {
         (Json::Object(x), Json::Object(y)) => {
@@ -638,7 +642,7 @@ async fn a_manual_snapshot_is_created_once_and_listed() {
     // The same name again, or an instance that does not exist: typed errors.
     match b.create_db_snapshot(&db, "snap-db-before-deploy").await {
         Err(BackendError::Invalid { message }) => {
-            assert!(message.contains("AlreadyExists"), "{message}")
+            assert!(message.contains("AlreadyExists"), "{message}");
         }
         other => panic!("expected invalid, got {other:?}"),
     }
@@ -686,7 +690,7 @@ async fn a_failover_reboot_is_sent_once_and_a_missing_instance_is_a_typed_error(
     moto.reset_counts();
     match b.reboot_db_instance("boot-nope", true).await {
         Err(BackendError::NotFound { resource }) => {
-            assert!(resource.contains("RebootDBInstance"), "{resource}")
+            assert!(resource.contains("RebootDBInstance"), "{resource}");
         }
         other => panic!("expected not found, got {other:?}"),
     }
@@ -759,7 +763,7 @@ async fn updating_a_missing_service_is_a_typed_error() {
     moto.reset_counts();
     match b.update_service("miss", "nope", scale.clone()).await {
         Err(BackendError::NotFound { resource }) => {
-            assert!(resource.contains("ServiceNotFound"), "{resource}")
+            assert!(resource.contains("ServiceNotFound"), "{resource}");
         }
         other => panic!("expected not found, got {other:?}"),
     }
@@ -768,7 +772,7 @@ async fn updating_a_missing_service_is_a_typed_error() {
         .await
     {
         Err(BackendError::NotFound { resource }) => {
-            assert!(resource.contains("ClusterNotFound"), "{resource}")
+            assert!(resource.contains("ClusterNotFound"), "{resource}");
         }
         other => panic!("expected not found, got {other:?}"),
     }

@@ -127,7 +127,7 @@ async fn an_environment_without_clusters_reads_every_cluster_of_the_account() {
         .flatten()
         .map(|s| s.arn.rsplit(':').next().unwrap_or_default())
         .collect();
-    services.sort();
+    services.sort_unstable();
     assert_eq!(services, ["service/disc-a/api", "service/disc-b/web"]);
     assert!(
         e.tasks

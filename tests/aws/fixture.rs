@@ -180,13 +180,13 @@ impl MotoAccount {
             read_only: true,
             ..Options::default()
         };
-        honban::status::collect(
+        Box::pin(honban::status::collect(
             &config,
             &opts,
             Clock::Wall,
             "test.toml",
-            Duration::from_secs(60),
-        )
+            Duration::from_mins(1),
+        ))
         .await
         .expect("setup")
     }

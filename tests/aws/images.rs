@@ -63,20 +63,18 @@ async fn an_image_is_checked_in_its_ecr_registry_found_missing_or_failed() {
         .describe_image(&image("works-logue/web:v9.9.9"))
         .await
         .expect("checked");
-    match &missing {
-        ImageLookup::Missing { what } => assert!(what.contains("works-logue/web:v9.9.9"), "{what}"),
-        other => panic!("expected missing: {other:?}"),
-    }
+    let ImageLookup::Missing { what } = &missing else {
+        panic!("expected missing: {missing:?}");
+    };
+    assert!(what.contains("works-logue/web:v9.9.9"), "{what}");
     let no_repo = b
         .describe_image(&image("works-logue/nope:v1"))
         .await
         .expect("checked");
-    match &no_repo {
-        ImageLookup::Missing { what } => {
-            assert!(what.contains("repository works-logue/nope"), "{what}");
-        }
-        other => panic!("expected a missing repository: {other:?}"),
-    }
+    let ImageLookup::Missing { what } = &no_repo else {
+        panic!("expected a missing repository: {no_repo:?}");
+    };
+    assert!(what.contains("repository works-logue/nope"), "{what}");
     assert_eq!(moto.count("ecr:DescribeImages"), 4);
     // The request names the registry, the repository and the tag.
     let raw = moto.counts();

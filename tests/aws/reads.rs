@@ -297,7 +297,7 @@ async fn a_dead_endpoint_or_a_hang_fails_fast() {
     let started = std::time::Instant::now();
     match b.services("slow").await {
         Err(BackendError::Unavailable { message }) => {
-            assert!(message.contains("timed out"), "{message}")
+            assert!(message.contains("timed out"), "{message}");
         }
         other => panic!("expected a timeout, got {other:?}"),
     }

@@ -47,9 +47,13 @@ pub const ACCOUNT_HEADER: &str = "x-moto-account-id";
 /// The pip line that installs what this module needs into `.venv`.
 const INSTALL: &str = "python3 -m venv .venv && .venv/bin/pip install 'moto[server]==5.2.5' cbor2";
 /// How long moto or the proxy may take to start (a busy 2-core CI machine).
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+const START_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// A running moto server and the proxy in front of it.
+#[allow(
+    clippy::struct_field_names,
+    reason = "moto's own address and log, beside the proxy's"
+)]
 pub struct Moto {
     /// The proxy's URL (`http://127.0.0.1:PORT`): what the SDK clients use.
     pub endpoint: String,
@@ -76,9 +80,8 @@ impl Moto {
 
     fn start() -> Moto {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let venv = std::env::var_os("HONBAN_MOTO_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join(".venv"));
+        let venv =
+            std::env::var_os("HONBAN_MOTO_VENV").map_or_else(|| root.join(".venv"), PathBuf::from);
         let moto_server = venv.join("bin/moto_server");
         let python = venv.join("bin/python");
         for tool in [&moto_server, &python] {
@@ -227,7 +230,7 @@ impl Moto {
     pub fn inject_fault(&self, account: &str, operation: &str, kind: &str, count: u32) {
         self.control.fault(
             account,
-            json!({"operation": operation, "kind": kind, "count": count}),
+            &json!({"operation": operation, "kind": kind, "count": count}),
         );
     }
 
@@ -235,7 +238,7 @@ impl Moto {
     pub fn inject_hang(&self, account: &str, operation: &str, seconds: f64, count: u32) {
         self.control.fault(
             account,
-            json!({"operation": operation, "kind": "hang", "count": count, "seconds": seconds}),
+            &json!({"operation": operation, "kind": "hang", "count": count, "seconds": seconds}),
         );
     }
 
@@ -264,14 +267,13 @@ impl Moto {
             .output()
             .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
         let stdout = String::from_utf8_lossy(&output.stdout);
-        if !output.status.success() {
-            panic!(
-                "seed-moto.py {} failed ({}):\n{}",
-                args.join(" "),
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
+        assert!(
+            output.status.success(),
+            "seed-moto.py {} failed ({}):\n{}",
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
         serde_json::from_str(&stdout)
             .unwrap_or_else(|e| panic!("seed-moto.py printed no summary ({e}):\n{stdout}"))
     }
@@ -342,13 +344,12 @@ json.dump(out, sys.stdout, default=str, sort_keys=True)
             .output()
             .unwrap_or_else(|e| panic!("run boto3 {service}.{method}: {e}"));
         let stdout = String::from_utf8_lossy(&output.stdout);
-        if !output.status.success() {
-            panic!(
-                "boto3 {service}.{method}({params}) failed ({}):\n{}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
+        assert!(
+            output.status.success(),
+            "boto3 {service}.{method}({params}) failed ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
         serde_json::from_str(&stdout)
             .unwrap_or_else(|e| panic!("boto3 {service}.{method} printed no JSON ({e}):\n{stdout}"))
     }
@@ -435,18 +436,18 @@ impl Control {
         })
     }
 
-    fn fault(&self, account: &str, fault: Json) {
+    fn fault(&self, account: &str, fault: &Json) {
         self.call(
             "POST",
             &format!("/__proxy/fault?account={account}"),
-            Some(&fault),
+            Some(fault),
         );
     }
 
     fn slow(&self, account: &str, operation: &str, seconds: f64, count: u32) {
         self.fault(
             account,
-            json!({"operation": operation, "kind": "slow", "count": count, "seconds": seconds}),
+            &json!({"operation": operation, "kind": "slow", "count": count, "seconds": seconds}),
         );
     }
 
@@ -500,7 +501,7 @@ impl Moto {
             },
             python: self.python.clone(),
             moto_endpoint: self.moto_endpoint.clone(),
-            args: extra.iter().map(|s| s.to_string()).collect(),
+            args: extra.iter().map(ToString::to_string).collect(),
             child: None,
             stdout: None,
         };
@@ -577,7 +578,7 @@ impl OwnProxy {
     pub fn inject_fault(&self, account: &str, operation: &str, kind: &str, count: u32) {
         self.control.fault(
             account,
-            json!({"operation": operation, "kind": kind, "count": count}),
+            &json!({"operation": operation, "kind": kind, "count": count}),
         );
     }
 
@@ -726,8 +727,8 @@ fn read_ready(stdout: ChildStdout, log: &Path) -> (u16, BufReader<ChildStdout>) 
             (port, reader)
         }
         Ok((Err(e), _)) => panic!("read the moto proxy's stdout: {e}"),
-        Err(_) => panic!(
-            "the moto proxy did not start within {START_TIMEOUT:?}; its log:\n{}",
+        Err(e) => panic!(
+            "the moto proxy did not start within {START_TIMEOUT:?} ({e}); its log:\n{}",
             tail(log, 4000)
         ),
     }

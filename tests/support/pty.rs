@@ -417,8 +417,8 @@ impl Pty {
         #[cfg(target_os = "linux")]
         {
             // On Linux the master's termios requests act on the slave.
-            const ICANON: u32 = 0o000002;
-            const ECHO: u32 = 0o000010;
+            const ICANON: u32 = 0o2;
+            const ECHO: u32 = 0o10;
             let termios = self.master.get_termios()?;
             let flags: u32 = termios.local_flags.bits();
             Some(flags & ICANON != 0 && flags & ECHO != 0)

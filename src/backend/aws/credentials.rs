@@ -183,7 +183,7 @@ mod tests {
 
     #[tokio::test]
     async fn expired_credentials_are_refused_and_the_source_is_not_asked_again_at_once() {
-        let past = SystemTime::now() - Duration::from_secs(600);
+        let past = SystemTime::now() - Duration::from_mins(10);
         let (guard, calls) = guarded(Some(past));
         for _ in 0..100 {
             let err = guard.provide_credentials().await.expect_err("expired");
@@ -200,7 +200,7 @@ mod tests {
 
     #[tokio::test]
     async fn good_credentials_are_kept_until_shortly_before_they_expire() {
-        let (guard, calls) = guarded(Some(SystemTime::now() + Duration::from_secs(3600)));
+        let (guard, calls) = guarded(Some(SystemTime::now() + Duration::from_hours(1)));
         for _ in 0..100 {
             guard.provide_credentials().await.expect("fresh");
         }

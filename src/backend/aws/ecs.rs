@@ -208,8 +208,8 @@ pub async fn tasks(b: &AwsBackend, cluster: &str) -> BackendResult<Listing<Task>
     // Both listings at once, each page after the one before; each page's
     // tasks are described as soon as it arrives.
     let (running, stopped) = futures_util::future::try_join(
-        task_chain(b, cluster, DesiredStatus::Running),
-        task_chain(b, cluster, DesiredStatus::Stopped),
+        Box::pin(task_chain(b, cluster, DesiredStatus::Running)),
+        Box::pin(task_chain(b, cluster, DesiredStatus::Stopped)),
     )
     .await?;
     let mut seen = std::collections::HashSet::new();
@@ -331,7 +331,7 @@ fn task(x: &t::Task) -> Task {
         private_ip: eni_detail(x, "privateIPv4Address").or_else(|| {
             x.containers()
                 .iter()
-                .flat_map(|c| c.network_interfaces())
+                .flat_map(t::Container::network_interfaces)
                 .find_map(|n| opt_string(n.private_ipv4_address()))
         }),
         eni: eni_detail(x, "networkInterfaceId"),
@@ -351,7 +351,9 @@ fn task(x: &t::Task) -> Task {
                 exec_agent: c
                     .managed_agents()
                     .iter()
-                    .find(|a| a.name().map(|n| n.as_str()) == Some("ExecuteCommandAgent"))
+                    .find(|a| {
+                        a.name().map(t::ManagedAgentName::as_str) == Some("ExecuteCommandAgent")
+                    })
                     .map(|a| string(a.last_status())),
             })
             .collect(),
@@ -364,7 +366,7 @@ fn eni_detail(x: &t::Task, name: &str) -> Option<String> {
     x.attachments()
         .iter()
         .filter(|a| a.r#type() == Some("ElasticNetworkInterface"))
-        .flat_map(|a| a.details())
+        .flat_map(t::Attachment::details)
         .find(|d| d.name() == Some(name))
         .and_then(|d| opt_string(d.value()))
 }

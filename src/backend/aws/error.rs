@@ -56,15 +56,15 @@ impl CredentialContext {
 /// Maps an SDK error of any service into a [`BackendError`].
 pub fn map<E>(
     operation: &str,
-    err: SdkError<E, HttpResponse>,
+    err: &SdkError<E, HttpResponse>,
     creds: &CredentialContext,
 ) -> BackendError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let detail = DisplayErrorContext(&err).to_string();
-    let cause = error_chain_cause(&err);
-    match &err {
+    let detail = DisplayErrorContext(err).to_string();
+    let cause = error_chain_cause(err);
+    match err {
         SdkError::ServiceError(se) => {
             let status = se.raw().status().as_u16();
             let code = se.err().code().unwrap_or("");

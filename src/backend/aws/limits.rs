@@ -287,7 +287,7 @@ impl Limits {
         };
         let slot = gate.acquire_owned().await.ok();
         loop {
-            match self.with_bucket(scope, service, op, |b, now| b.take(now)) {
+            match self.with_bucket(scope, service, op, Bucket::take) {
                 Ok(()) => return Permit { _slot: slot },
                 Err(wait) => {
                     tokio::time::sleep(Duration::from_secs_f64(wait.clamp(0.001, 60.0))).await;
@@ -298,17 +298,17 @@ impl Limits {
 
     /// A retry went out without a token: debit it.
     pub fn debit(&self, scope: &str, service: &str, op: &str) {
-        self.with_bucket(scope, service, op, |b, now| b.debit(now));
+        self.with_bucket(scope, service, op, Bucket::debit);
     }
 
     /// An attempt was throttled: slow its API down.
     pub fn throttled(&self, scope: &str, service: &str, op: &str) {
-        self.with_bucket(scope, service, op, |b, now| b.throttled(now));
+        self.with_bucket(scope, service, op, Bucket::throttled);
     }
 
     /// An attempt was answered: speed its API back up.
     pub fn succeeded(&self, scope: &str, service: &str, op: &str) {
-        self.with_bucket(scope, service, op, |b, now| b.succeeded(now));
+        self.with_bucket(scope, service, op, Bucket::succeeded);
     }
 
     /// Requests a second `service:op` may send in `scope` now.
@@ -420,7 +420,9 @@ impl Intercept for AttemptCounter {
     ) -> Result<(), BoxError> {
         let op = Self::operation(cfg);
         self.stats.attempt(&format!("{}:{op}", self.service));
-        let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+        let attempt = cfg
+            .load::<RequestAttempts>()
+            .map_or(1, RequestAttempts::attempts);
         if attempt > 1 {
             self.limits.debit(&self.scope, self.service, &op);
         }
@@ -458,6 +460,10 @@ impl Intercept for AttemptCounter {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::float_cmp,
+    reason = "expected values are exact: rates, factors and round numbers"
+)]
 mod tests {
     use super::*;
 

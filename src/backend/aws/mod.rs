@@ -328,7 +328,7 @@ impl AwsBackend {
                 Ok(v)
             }
             Err(e) => {
-                let err = error::map(&name, e, &self.creds);
+                let err = error::map(&name, &e, &self.creds);
                 self.stats.record(&name, false, started.elapsed());
                 tracing::warn!(env = %self.name, op = %name, kind = err.kind(), "request failed");
                 Err(err)

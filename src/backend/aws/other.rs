@@ -100,10 +100,10 @@ pub async fn scalable_targets(
             let Some(cfg) = p.target_tracking_scaling_policy_configuration() else {
                 continue;
             };
-            let metric = cfg
-                .predefined_metric_specification()
-                .map(|m| m.predefined_metric_type().as_str().to_string())
-                .unwrap_or_else(|| "custom metric".to_string());
+            let metric = cfg.predefined_metric_specification().map_or_else(
+                || "custom metric".to_string(),
+                |m| m.predefined_metric_type().as_str().to_string(),
+            );
             target.policies.push(ScalingPolicy {
                 name: p.policy_name().to_string(),
                 metric,

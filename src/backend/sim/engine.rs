@@ -293,19 +293,18 @@ impl World {
             self.next_incident = None;
             return;
         }
-        let index = match self.first_incident.take() {
-            Some(first) => Some(first),
-            None => {
-                let mut pick = self.rng.u32(..total);
-                self.incidents.iter().position(|i| {
-                    if pick < i.weight {
-                        true
-                    } else {
-                        pick -= i.weight;
-                        false
-                    }
-                })
-            }
+        let index = if let Some(first) = self.first_incident.take() {
+            Some(first)
+        } else {
+            let mut pick = self.rng.u32(..total);
+            self.incidents.iter().position(|i| {
+                if pick < i.weight {
+                    true
+                } else {
+                    pick -= i.weight;
+                    false
+                }
+            })
         };
         let Some(index) = index else {
             return;

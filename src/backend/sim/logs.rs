@@ -149,7 +149,7 @@ pub(crate) fn filter_events(w: &World, q: &LogQuery) -> BackendResult<LogPage> {
     while minute <= to {
         let mut batch: Vec<LogEvent> = Vec::new();
         for s in &streams {
-            let r = rates.get(s.service).map(Vec::as_slice).unwrap_or(&[]);
+            let r = rates.get(s.service).map(Vec::as_slice).unwrap_or_default();
             minute_events(s, minute, r, &streams, &mut batch);
         }
         batch.retain(|e| {
@@ -420,7 +420,7 @@ mod tests {
     async fn streams_follow_the_tasks_and_pages_chain() {
         let clock = Clock::manual(t0());
         let sim = SimBackend::new("production", 7, clock.clone()).expect("world");
-        clock.advance(std::time::Duration::from_secs(600));
+        clock.advance(std::time::Duration::from_mins(10));
         let all = sim.log_events(&query(t0())).await.expect("events");
         assert!(all.events.len() > 50, "{}", all.events.len());
         assert!(all.next_token.is_none());

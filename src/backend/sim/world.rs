@@ -423,15 +423,15 @@ pub(crate) fn parse(text: &str) -> Result<Description, SimError> {
         if !names.insert(w.name.as_str()) {
             return Err(bad(
                 &w.name,
-                format!("world {:?} is described twice", w.name),
+                &format!("world {:?} is described twice", w.name),
             ));
         }
-        check_world(w).map_err(|m| bad(&w.name, m))?;
+        check_world(w).map_err(|m| bad(&w.name, &m))?;
     }
     Ok(desc)
 }
 
-fn bad(world: &str, message: String) -> SimError {
+fn bad(world: &str, message: &str) -> SimError {
     SimError::Description(format!("world {world:?}: {message}"))
 }
 

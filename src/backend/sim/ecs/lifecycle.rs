@@ -32,7 +32,7 @@ impl Ecs {
         for s in 0..self.services.len() {
             self.reconcile(s, now, rng, chaos, &mut notes);
         }
-        self.flush_notes(notes, now, rng);
+        self.flush_notes(&notes, now, rng);
         for s in 0..self.services.len() {
             self.settle(s, now, rng);
         }
@@ -401,7 +401,7 @@ impl Ecs {
         }
     }
 
-    fn flush_notes(&mut self, notes: Notes, now: Timestamp, rng: &mut Rng) {
+    fn flush_notes(&mut self, notes: &Notes, now: Timestamp, rng: &mut Rng) {
         for s in 0..self.services.len() {
             let Some(svc) = self.services.get(s) else {
                 continue;
