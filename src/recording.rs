@@ -612,15 +612,14 @@ impl Kept {
                 ..Self::default()
             };
         };
-        let shape = match shapes
+        let shape = if let Some(i) = shapes
             .iter()
             .position(|s| s.len() == m.len() && s.iter().zip(m.keys()).all(|(a, b)| a == b))
         {
-            Some(i) => i,
-            None => {
-                shapes.push(m.keys().cloned().collect());
-                shapes.len() - 1
-            }
+            i
+        } else {
+            shapes.push(m.keys().cloned().collect());
+            shapes.len() - 1
         };
         let lists = m
             .values()
@@ -1241,19 +1240,17 @@ impl Recorder {
                         }
                         tracing::warn!(path = %shown, written, "the recording reached its size cap: data no longer recorded");
                     }
-                    let line = match &full {
-                        // Written as it is made, a piece at a time.
-                        Some((load, data)) => {
-                            let mut w = std::io::BufWriter::with_capacity(64 * 1024, &mut file);
-                            write_full(&mut w, load, data)
-                                .map_err(std::io::Error::from)
-                                .and_then(|()| w.write_all(b"\n"))
-                                .and_then(|()| w.flush())
-                        }
-                        None => {
-                            size = buf.len() as u64;
-                            file.write_all(&buf).and_then(|()| file.flush())
-                        }
+                    // A first load in full is written as it is made, a
+                    // piece at a time.
+                    let line = if let Some((load, data)) = &full {
+                        let mut w = std::io::BufWriter::with_capacity(64 * 1024, &mut file);
+                        write_full(&mut w, load, data)
+                            .map_err(std::io::Error::from)
+                            .and_then(|()| w.write_all(b"\n"))
+                            .and_then(|()| w.flush())
+                    } else {
+                        size = buf.len() as u64;
+                        file.write_all(&buf).and_then(|()| file.flush())
                     };
                     written += size;
                     if let Err(e) = line {

@@ -228,7 +228,7 @@ async fn a_restore_from_a_snapshot_is_sent_once_with_every_carried_setting() {
     // errors, and nothing more was created.
     match b.restore_db_instance(&restore).await {
         Err(BackendError::Invalid { message }) => {
-            assert!(message.contains("AlreadyExists"), "{message}")
+            assert!(message.contains("AlreadyExists"), "{message}");
         }
         other => panic!("expected invalid, got {other:?}"),
     }
