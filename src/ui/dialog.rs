@@ -544,7 +544,10 @@ fn restore_lines<'a>(
     let back = state.prompt_back;
     let field = |text: &str, focused: bool| -> Vec<Span<'a>> {
         if focused {
-            super::widgets::cursor_spans(text, back, theme.command_line)
+            // After a 13-column label; the cursor stays in view.
+            let room = w.saturating_sub(14).max(1);
+            let (shown, back) = super::widgets::input_window(text, back, room);
+            super::widgets::cursor_spans(&shown, back, theme.command_line)
         } else {
             vec![Span::raw(text.to_string())]
         }
@@ -888,9 +891,14 @@ fn input_lines<'a>(
     };
     lines.push(Line::default());
     let mut spans = vec![Span::styled(prompt, theme.base)];
+    // The cursor stays in view however long the value.
+    let room = w
+        .saturating_sub(unicode_width::UnicodeWidthStr::width(prompt) + 1)
+        .max(1);
+    let (shown, back) = super::widgets::input_window(input, state.prompt_back, room);
     spans.extend(super::widgets::cursor_spans(
-        input,
-        state.prompt_back,
+        &shown,
+        back,
         theme.command_line,
     ));
     lines.push(Line::from(spans));

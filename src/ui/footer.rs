@@ -87,7 +87,7 @@ fn prompt_line<'a>(
     width: u16,
     theme: &Theme,
 ) -> Line<'a> {
-    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    use unicode_width::UnicodeWidthStr;
     let width = usize::from(width);
     // Room for the input: the sign and the cursor take one column each;
     // an error keeps at least half of the line.
@@ -97,40 +97,7 @@ fn prompt_line<'a>(
         0
     };
     let room = width.saturating_sub(2 + keep_for_tail).max(1);
-    let (before, after) = crate::prompt::split(input, back);
-    let (before, after) = if input.width() <= room {
-        (before.to_string(), after.to_string())
-    } else {
-        // What is before the cursor, from its end, as much as fits (one
-        // column for the `…`), then what follows it in what is left.
-        let mut kept: Vec<char> = Vec::new();
-        let mut used = 1;
-        for c in before.chars().rev() {
-            let w = c.width().unwrap_or(0);
-            if used + w > room {
-                break;
-            }
-            used += w;
-            kept.push(c);
-        }
-        let shown_before: String = if kept.len() < before.chars().count() {
-            std::iter::once('…').chain(kept.into_iter().rev()).collect()
-        } else {
-            kept.into_iter().rev().collect()
-        };
-        let mut shown_after = String::new();
-        for c in after.chars() {
-            let w = c.width().unwrap_or(0);
-            if used + w > room {
-                break;
-            }
-            used += w;
-            shown_after.push(c);
-        }
-        (shown_before, shown_after)
-    };
-    let shown = format!("{before}{after}");
-    let back = after.chars().count();
+    let (shown, back) = super::widgets::input_window(input, back, room);
     let mut spans = vec![Span::styled(sign, theme.key)];
     spans.extend(super::widgets::cursor_spans(&shown, back, style));
     spans.push(tail);

@@ -484,6 +484,44 @@ pub fn progress_bar(running: u32, desired: u32, width: usize) -> String {
 /// A prompt's text with its cursor (`back` characters from the end, see
 /// [`crate::prompt`]): the character under the cursor in reverse video, or
 /// a block after the last one.
+/// `input` cut to `room` columns with its cursor (`back` characters from
+/// the end) in view: what is before the cursor from its end (`…` where it
+/// is cut), then what follows in what is left. Returns the text to show and
+/// its `back`.
+pub fn input_window(input: &str, back: usize, room: usize) -> (String, usize) {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    let (before, after) = crate::prompt::split(input, back);
+    if input.width() <= room {
+        return (input.to_string(), after.chars().count());
+    }
+    let mut kept: Vec<char> = Vec::new();
+    let mut used = 1;
+    for c in before.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room {
+            break;
+        }
+        used += w;
+        kept.push(c);
+    }
+    let shown_before: String = if kept.len() < before.chars().count() {
+        std::iter::once('…').chain(kept.into_iter().rev()).collect()
+    } else {
+        kept.into_iter().rev().collect()
+    };
+    let mut shown_after = String::new();
+    for c in after.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room {
+            break;
+        }
+        used += w;
+        shown_after.push(c);
+    }
+    let back = shown_after.chars().count();
+    (format!("{shown_before}{shown_after}"), back)
+}
+
 pub fn cursor_spans<'a>(text: &str, back: usize, style: ratatui::style::Style) -> Vec<Span<'a>> {
     let (before, after) = crate::prompt::split(text, back);
     let mut rest = after.chars();
@@ -506,6 +544,22 @@ pub fn cursor_spans<'a>(text: &str, back: usize, style: ratatui::style::Style) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_input_keeps_its_cursor_in_view() {
+        // Fits: as it is.
+        assert_eq!(input_window("abc", 1, 10), ("abc".to_string(), 1));
+        // At the end: the end, cut at its start.
+        assert_eq!(
+            input_window("works-logue-prod-db-restored-20261201-162526", 0, 12),
+            ("…1201-162526".to_string(), 0)
+        );
+        // In the middle: what is before it from its end, then what follows
+        // in the room left.
+        assert_eq!(input_window("abcdefghij", 3, 6), ("…cdefg".to_string(), 0));
+        // Near the start: the start, then what fits after the cursor.
+        assert_eq!(input_window("abcdefghij", 8, 6), ("abcde".to_string(), 3));
+    }
 
     #[test]
     fn long_names_keep_their_end() {
