@@ -891,38 +891,13 @@ pub fn valid_instance_identifier(id: &str) -> bool {
 /// `<db>-restored-<UTC timestamp>`, cut to fit 63 characters, not among
 /// `existing`.
 pub fn restore_identifier(instance: &str, now: Timestamp, existing: &[&str]) -> String {
-    let stamp = now.format("%Y%m%d-%H%M%S").to_string();
-    let suffix = format!("-restored-{stamp}");
-    let mut base: String = instance
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    while base.contains("--") {
-        base = base.replace("--", "-");
-    }
-    let base = base.trim_matches('-');
-    let base = if base.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        base.to_string()
-    } else {
-        format!("db-{base}")
-    };
-    // Room for a uniqueness suffix (`-2`…) too.
-    let keep = INSTANCE_ID_MAX - suffix.len() - 4;
-    let base: String = base.chars().take(keep).collect();
-    let first = format!("{}{suffix}", base.trim_end_matches('-'));
-    if !existing.contains(&first.as_str()) {
-        return first;
-    }
-    (2..1000)
-        .map(|n| format!("{first}-{n}"))
-        .find(|id| !existing.contains(&id.as_str()))
-        .unwrap_or(first)
+    let stamp = now.format("%Y%m%d-%H%M%S");
+    rds_identifier(
+        instance,
+        &format!("-restored-{stamp}"),
+        INSTANCE_ID_MAX,
+        existing,
+    )
 }
 
 /// Checks the identifier typed for a restored instance.
@@ -1070,6 +1045,14 @@ pub fn image_repository(image: &str) -> &str {
 /// RDS (letters, digits and single hyphens, starting with a letter, at most
 /// 255 characters) and not among `existing`.
 pub fn snapshot_identifier(instance: &str, now: Timestamp, existing: &[&str]) -> String {
+    let stamp = now.format("%Y%m%d-%H%M%S");
+    rds_identifier(instance, &format!("-honban-{stamp}"), 255, existing)
+}
+
+/// `<instance><suffix>` as RDS accepts an identifier (letters, digits and
+/// single hyphens, starting with a letter, at most `max` characters, with
+/// room for a uniqueness suffix `-2`…) and not among `existing`.
+fn rds_identifier(instance: &str, suffix: &str, max: usize, existing: &[&str]) -> String {
     let mut base: String = instance
         .chars()
         .map(|c| {
@@ -1089,12 +1072,9 @@ pub fn snapshot_identifier(instance: &str, now: Timestamp, existing: &[&str]) ->
     } else {
         format!("db-{base}")
     };
-    let stamp = now.format("%Y%m%d-%H%M%S").to_string();
-    // Room for the stamp and a uniqueness suffix within 255.
-    let keep = 255 - "-honban-".len() - stamp.len() - 4;
+    let keep = max.saturating_sub(suffix.len() + 4);
     let base: String = base.chars().take(keep).collect();
-    let base = base.trim_end_matches('-');
-    let first = format!("{base}-honban-{stamp}");
+    let first = format!("{}{suffix}", base.trim_end_matches('-'));
     if !existing.contains(&first.as_str()) {
         return first;
     }

@@ -55,18 +55,7 @@ pub async fn services(
     timeout: Duration,
 ) -> BackendResult<Listing<Service>> {
     let reads = clusters.iter().map(|c| bounded(timeout, b.services(c)));
-    let mut all = Listing::default();
-    for (c, r) in clusters.iter().zip(join_all(reads).await) {
-        let mut l = match r {
-            Err(e) if gone(cfg, &e) => continue,
-            r => r?,
-        };
-        let only = only(cfg, c);
-        l.items.retain(|s| wanted(only, Some(&s.name)));
-        all.items.extend(l.items);
-        all.failures.extend(l.failures);
-    }
-    Ok(all)
+    merged(cfg, clusters, join_all(reads).await, |s| Some(&s.name))
 }
 
 /// The tasks of every cluster, read at once.
@@ -77,14 +66,26 @@ pub async fn tasks(
     timeout: Duration,
 ) -> BackendResult<Listing<Task>> {
     let reads = clusters.iter().map(|c| bounded(timeout, b.tasks(c)));
+    merged(cfg, clusters, join_all(reads).await, Task::service_name)
+}
+
+/// The listings of `clusters` (in their order) as one, each kept to the
+/// services its configuration names (`service` of an item); a discovered
+/// cluster gone since it was listed is skipped.
+fn merged<T>(
+    cfg: &EnvironmentConfig,
+    clusters: &[String],
+    answers: Vec<BackendResult<Listing<T>>>,
+    service: impl Fn(&T) -> Option<&str>,
+) -> BackendResult<Listing<T>> {
     let mut all = Listing::default();
-    for (c, r) in clusters.iter().zip(join_all(reads).await) {
+    for (c, r) in clusters.iter().zip(answers) {
         let mut l = match r {
             Err(e) if gone(cfg, &e) => continue,
             r => r?,
         };
         let only = only(cfg, c);
-        l.items.retain(|t| wanted(only, t.service_name()));
+        l.items.retain(|i| wanted(only, service(i)));
         all.items.extend(l.items);
         all.failures.extend(l.failures);
     }
