@@ -58,6 +58,10 @@ pub trait Registered: Sized + 'static {
 pub trait Kind: Registered {
     /// Its name in the diagnostics, errors and logs.
     const LABEL: &'static str;
+    /// Its name in a recording (`Load::kind`,
+    /// [`crate::recording::resource_key`]): never changed, or the
+    /// recordings already written no longer load.
+    const KEY: &'static str;
     /// Read by `honban status` too ([`crate::state::State::health_only`]):
     /// what a service's health is judged from.
     const FOR_HEALTH: bool = false;
@@ -172,6 +176,11 @@ impl Resource {
         with_kind!(self, K => K::LABEL)
     }
 
+    /// Its name in a recording ([`Kind::KEY`]).
+    pub fn key(self) -> &'static str {
+        with_kind!(self, K => K::KEY)
+    }
+
     /// Whether `honban status` reads it too ([`Kind::FOR_HEALTH`]).
     pub fn for_health(self) -> bool {
         with_kind!(self, K => K::FOR_HEALTH)
@@ -195,6 +204,7 @@ fn listed<T>(l: Listing<T>) -> (Vec<T>, Vec<Failure>) {
 
 impl Kind for Identity {
     const LABEL: &'static str = "identity";
+    const KEY: &'static str = "identity";
     const FOR_HEALTH: bool = true;
     // The caller identity changes only when credentials do.
     fn interval(_: &RefreshIntervals) -> Duration {
@@ -210,6 +220,7 @@ impl Kind for Identity {
 
 impl Kind for Clusters {
     const LABEL: &'static str = "ECS clusters";
+    const KEY: &'static str = "clusters";
     const FOR_HEALTH: bool = true;
     // Discovered clusters are refreshed as often as their services.
     fn interval(i: &RefreshIntervals) -> Duration {
@@ -225,6 +236,7 @@ impl Kind for Clusters {
 
 impl Kind for Services {
     const LABEL: &'static str = "services";
+    const KEY: &'static str = "services";
     const FOR_HEALTH: bool = true;
     const PER_CLUSTER: bool = true;
     fn interval(i: &RefreshIntervals) -> Duration {
@@ -240,6 +252,7 @@ impl Kind for Services {
 
 impl Kind for Scaling {
     const LABEL: &'static str = "auto scaling";
+    const KEY: &'static str = "scaling";
     const PER_CLUSTER: bool = true;
     fn interval(i: &RefreshIntervals) -> Duration {
         i.services()
@@ -254,6 +267,7 @@ impl Kind for Scaling {
 
 impl Kind for Tasks {
     const LABEL: &'static str = "tasks";
+    const KEY: &'static str = "tasks";
     const PER_CLUSTER: bool = true;
     fn interval(i: &RefreshIntervals) -> Duration {
         i.tasks()
@@ -268,6 +282,7 @@ impl Kind for Tasks {
 
 impl Kind for Databases {
     const LABEL: &'static str = "databases";
+    const KEY: &'static str = "databases";
     const FOR_HEALTH: bool = true;
     fn interval(i: &RefreshIntervals) -> Duration {
         i.databases()
@@ -291,6 +306,7 @@ impl Kind for Databases {
 
 impl Kind for Snapshots {
     const LABEL: &'static str = "snapshots";
+    const KEY: &'static str = "snapshots";
     fn interval(i: &RefreshIntervals) -> Duration {
         i.databases()
     }
@@ -304,6 +320,7 @@ impl Kind for Snapshots {
 
 impl Kind for Alarms {
     const LABEL: &'static str = "alarms";
+    const KEY: &'static str = "alarms";
     const FOR_HEALTH: bool = true;
     fn interval(i: &RefreshIntervals) -> Duration {
         i.alarms()
@@ -318,6 +335,7 @@ impl Kind for Alarms {
 
 impl Kind for Targets {
     const LABEL: &'static str = "target health";
+    const KEY: &'static str = "targets";
     const FOR_HEALTH: bool = true;
     fn interval(i: &RefreshIntervals) -> Duration {
         i.services()
@@ -337,6 +355,7 @@ impl Kind for Targets {
 // --- metrics
 impl Kind for Metrics {
     const LABEL: &'static str = "metrics";
+    const KEY: &'static str = "metrics";
     fn interval(i: &RefreshIntervals) -> Duration {
         i.metrics()
     }

@@ -414,20 +414,9 @@ fn longest_increasing(pairs: &[(usize, usize)]) -> std::collections::HashSet<usi
     out
 }
 
-/// The name of a resource kind in a recording.
+/// The name of a resource kind in a recording ([`crate::kind::Kind::KEY`]).
 pub fn resource_key(r: Resource) -> &'static str {
-    match r {
-        Resource::Identity => "identity",
-        Resource::Clusters => "clusters",
-        Resource::Services => "services",
-        Resource::Scaling => "scaling",
-        Resource::Tasks => "tasks",
-        Resource::Databases => "databases",
-        Resource::Snapshots => "snapshots",
-        Resource::Alarms => "alarms",
-        Resource::Targets => "targets",
-        Resource::Metrics => "metrics",
-    }
+    r.key()
 }
 
 /// The resource kind of a recording's name.
@@ -1800,6 +1789,31 @@ mod tests {
             format,
             from_cloudwatch: false,
         }
+    }
+
+    /// Each kind keeps the name recordings already on disk give it, and
+    /// each name reads back as its kind.
+    #[test]
+    fn every_kind_keeps_its_recorded_name() {
+        let legacy = [
+            (Resource::Identity, "identity"),
+            (Resource::Clusters, "clusters"),
+            (Resource::Services, "services"),
+            (Resource::Scaling, "scaling"),
+            (Resource::Tasks, "tasks"),
+            (Resource::Databases, "databases"),
+            (Resource::Snapshots, "snapshots"),
+            (Resource::Alarms, "alarms"),
+            (Resource::Targets, "targets"),
+            (Resource::Metrics, "metrics"),
+        ];
+        for (r, key) in legacy {
+            assert_eq!(resource_key(r), key, "{r:?}");
+        }
+        for r in Resource::ALL {
+            assert_eq!(resource_of(resource_key(r)), Some(r), "{r:?}");
+        }
+        assert_eq!(resource_of("nothing"), None);
     }
 
     #[test]
