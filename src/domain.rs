@@ -58,6 +58,17 @@ impl<T> Listing<T> {
     }
 }
 
+/// An item of a polled kind's list that has an identity of its own: a
+/// recording keys the items of a `Vec<T>` or `Listing<T>` by it
+/// (`recording::Recorded`), so a load is written as what changed. It is,
+/// as the item is serialised, its `arn`, else its `resource_id`, `id` or
+/// `name` (the first that is a string); a string is itself. No two items
+/// of one list share it.
+pub trait Identified {}
+
+/// A name (a discovered ECS cluster's) is its own identity.
+impl Identified for String {}
+
 /// One resource a describe call could not return (`arn` + `reason`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
@@ -99,6 +110,8 @@ pub struct Service {
     pub created_at: Option<Timestamp>,
     pub circuit_breaker: Option<CircuitBreaker>,
 }
+
+impl Identified for Service {}
 
 impl Service {
     /// The PRIMARY deployment: the one the service is moving to.
@@ -240,6 +253,8 @@ pub struct Task {
     pub containers: Vec<Container>,
 }
 
+impl Identified for Task {}
+
 impl Task {
     /// The short id: the last segment of the ARN.
     pub fn id(&self) -> &str {
@@ -331,6 +346,8 @@ pub struct ScalableTarget {
     pub policies: Vec<ScalingPolicy>,
 }
 
+impl Identified for ScalableTarget {}
+
 impl ScalableTarget {
     pub fn service_name(&self) -> Option<&str> {
         self.resource_id.rsplit('/').next()
@@ -364,6 +381,8 @@ pub struct TargetGroup {
     pub load_balancer_arns: Vec<String>,
     pub targets: Vec<TargetHealth>,
 }
+
+impl Identified for TargetGroup {}
 
 impl TargetGroup {
     /// How many targets are `healthy`.
@@ -417,6 +436,8 @@ pub struct DbInstance {
     #[serde(default)]
     pub settings: DbSettings,
 }
+
+impl Identified for DbInstance {}
 
 /// The settings of a DB instance that a restore does not carry over by
 /// itself (`DescribeDBInstances`).
@@ -542,6 +563,8 @@ pub struct DbSnapshot {
     pub created_at: Option<Timestamp>,
 }
 
+impl Identified for DbSnapshot {}
+
 // ---------------------------------------------------------- CloudWatch
 
 /// The state of a CloudWatch alarm.
@@ -590,6 +613,8 @@ pub struct Alarm {
     pub period_seconds: Option<u32>,
     pub evaluation_periods: Option<u32>,
 }
+
+impl Identified for Alarm {}
 
 impl Alarm {
     /// The comparison as a symbol (`>`, `>=`, `<`, `<=`), for display.

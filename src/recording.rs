@@ -36,10 +36,14 @@ use serde_json::value::RawValue;
 use crate::action::{Action, Data, Resource};
 use crate::backend::BackendError;
 use crate::domain::{TaskDefinition, Timestamp};
+use crate::kind::{Registered, with_data, with_kind};
 use crate::state::State;
 use crate::timeline::Event;
 
 mod hash;
+mod recorded;
+
+pub use recorded::Recorded;
 
 /// The version of the recording format (the header's `format`). A reader
 /// refuses a recording of a newer format.
@@ -440,115 +444,21 @@ fn identity(v: &Value) -> String {
 
 /// Items keyed by their identity, each made a `Value` only when it is
 /// reached (the 3 000 tasks of a large environment are ~20 MB as `Value`s).
-type Items<'a> = Box<dyn Iterator<Item = serde_json::Result<(String, Value)>> + 'a>;
+pub type Items<'a> = Box<dyn Iterator<Item = serde_json::Result<(String, Value)>> + 'a>;
 
-/// Data as keyed items and the rest.
+/// Data as keyed items and the rest ([`Recorded::split`]).
 pub(crate) fn split(data: &Data) -> serde_json::Result<(Items<'_>, Value)> {
-    fn one<T: Serialize>(key: String, item: &T) -> serde_json::Result<(String, Value)> {
-        Ok((key, serde_json::to_value(item)?))
-    }
-    fn keyed<T: Serialize>(items: &[T]) -> Items<'_> {
-        Box::new(items.iter().map(|i| {
-            let v = serde_json::to_value(i)?;
-            Ok((identity(&v), v))
-        }))
-    }
-    fn failures(f: &[crate::domain::Failure]) -> serde_json::Result<Value> {
-        if f.is_empty() {
-            Ok(Value::Null)
-        } else {
-            serde_json::to_value(f)
-        }
-    }
-    Ok(match data {
-        Data::Identity(v) => (
-            Box::new(std::iter::once(one("identity".into(), v))),
-            Value::Null,
-        ),
-        Data::Clusters(v) => (keyed(v), Value::Null),
-        Data::Services(l) => (keyed(&l.items), failures(&l.failures)?),
-        Data::Tasks(l) => (keyed(&l.items), failures(&l.failures)?),
-        Data::Scaling(v) => (keyed(v), Value::Null),
-        Data::Databases(v) => (keyed(v), Value::Null),
-        Data::Snapshots(v) => (keyed(v), Value::Null),
-        Data::Alarms(v) => (keyed(v), Value::Null),
-        Data::Targets(v) => (keyed(v), Value::Null),
-        Data::Metrics(m) => {
-            let queries = m.queries.iter().map(|q| one(format!("q:{}", q.id), q));
-            let series = m.series.iter().map(|s| one(format!("s:{}", s.id), s));
-            let rest = serde_json::json!({"range": m.range, "start": m.start, "end": m.end});
-            (Box::new(queries.chain(series)), rest)
-        }
-    })
+    with_data!(data, K, d => <<K as Registered>::Data as Recorded>::split(d))
 }
 
 /// Data of kind `resource` from its keyed items and the rest (the inverse
-/// of [`split`]).
+/// of [`split`]: [`Recorded::join`]).
 pub(crate) fn join(
     resource: Resource,
     items: &[(String, Value)],
     rest: &Value,
 ) -> serde_json::Result<Data> {
-    fn list<T: serde::de::DeserializeOwned>(
-        items: &[(String, Value)],
-    ) -> serde_json::Result<Vec<T>> {
-        items
-            .iter()
-            .map(|(_, v)| T::deserialize(v))
-            .collect::<Result<Vec<T>, _>>()
-    }
-    fn failures(rest: &Value) -> serde_json::Result<Vec<crate::domain::Failure>> {
-        if rest.is_null() {
-            Ok(Vec::new())
-        } else {
-            Vec::deserialize(rest)
-        }
-    }
-    Ok(match resource {
-        Resource::Identity => {
-            let v = items.first().map_or(&Value::Null, |(_, v)| v);
-            Data::Identity(crate::domain::CallerIdentity::deserialize(v)?)
-        }
-        Resource::Clusters => Data::Clusters(list(items)?),
-        Resource::Services => Data::Services(crate::domain::Listing {
-            items: list(items)?,
-            failures: failures(rest)?,
-        }),
-        Resource::Tasks => Data::Tasks(crate::domain::Listing {
-            items: list(items)?,
-            failures: failures(rest)?,
-        }),
-        Resource::Scaling => Data::Scaling(list(items)?),
-        Resource::Databases => Data::Databases(list(items)?),
-        Resource::Snapshots => Data::Snapshots(list(items)?),
-        Resource::Alarms => Data::Alarms(list(items)?),
-        Resource::Targets => Data::Targets(list(items)?),
-        Resource::Metrics => {
-            let mut queries = Vec::new();
-            let mut series = Vec::new();
-            for (k, v) in items {
-                if k.starts_with("q:") {
-                    queries.push(crate::domain::MetricQuery::deserialize(v)?);
-                } else {
-                    series.push(crate::domain::MetricSeries::deserialize(v)?);
-                }
-            }
-            #[derive(Deserialize)]
-            struct Meta {
-                range: crate::metrics::MetricRange,
-                start: Timestamp,
-                end: Timestamp,
-            }
-            let meta = Meta::deserialize(rest)?;
-            Data::Metrics(crate::metrics::MetricsData {
-                range: meta.range,
-                start: meta.start,
-                end: meta.end,
-                queries,
-                series,
-            })
-        }
-    })
+    with_kind!(resource, K => <<K as Registered>::Data as Recorded>::join(items, rest).map(K::wrap))
 }
 
 /// The last data of one resource kind of one environment, as keyed items
@@ -864,18 +774,7 @@ fn write_full<W: Write>(w: W, load: &Load, data: &Data) -> serde_json::Result<()
 
 /// How many items `data` has ([`split`]'s).
 fn item_count(data: &Data) -> usize {
-    match data {
-        Data::Identity(_) => 1,
-        Data::Clusters(v) => v.len(),
-        Data::Services(l) => l.items.len(),
-        Data::Tasks(l) => l.items.len(),
-        Data::Scaling(v) => v.len(),
-        Data::Databases(v) => v.len(),
-        Data::Snapshots(v) => v.len(),
-        Data::Alarms(v) => v.len(),
-        Data::Targets(v) => v.len(),
-        Data::Metrics(m) => m.queries.len() + m.series.len(),
-    }
+    with_data!(data, K, d => <<K as Registered>::Data as Recorded>::item_count(d))
 }
 
 /// A writer that only counts: the length of a line before it is written.
@@ -895,16 +794,8 @@ impl Mirror {
     /// Applies a load's changes (the reader's side of [`diff`](Self::diff));
     /// `key` names the items of `set` the way the writer did.
     pub fn apply(&mut self, load: &Load, resource: Resource) {
-        let key = |v: &Value| -> String {
-            if resource == Resource::Metrics {
-                let prefix = if v.get("points").is_some() { "s" } else { "q" };
-                format!("{prefix}:{}", identity(v))
-            } else if resource == Resource::Identity {
-                "identity".to_string()
-            } else {
-                identity(v)
-            }
-        };
+        let key: fn(&Value) -> String =
+            with_kind!(resource, K => <<K as Registered>::Data as Recorded>::key);
         if load.full {
             self.items = load.set.iter().map(|v| (key(v), v.clone())).collect();
         } else {
@@ -1367,66 +1258,15 @@ impl Recorder {
 
 /// A hash of each item of `data`, in the order of [`split`]; `None` for
 /// the caller identity (one item: always handed over) or an item serde
-/// refuses.
+/// refuses ([`Recorded::item_hashes`]).
 fn item_hashes(data: &Data) -> Option<Vec<u128>> {
-    fn of<T: Serialize>(items: &[T]) -> impl Iterator<Item = Option<u128>> + '_ {
-        items.iter().map(hash::item128)
-    }
-    match data {
-        Data::Identity(_) => None,
-        Data::Clusters(v) => of(v).collect(),
-        Data::Services(l) => of(&l.items).collect(),
-        Data::Tasks(l) => of(&l.items).collect(),
-        Data::Scaling(v) => of(v).collect(),
-        Data::Databases(v) => of(v).collect(),
-        Data::Snapshots(v) => of(v).collect(),
-        Data::Alarms(v) => of(v).collect(),
-        Data::Targets(v) => of(v).collect(),
-        Data::Metrics(m) => of(&m.queries).chain(of(&m.series)).collect(),
-    }
+    with_data!(data, K, d => <<K as Registered>::Data as Recorded>::item_hashes(d))
 }
 
 /// A copy of `data` with only the items `same` does not place (the rest
-/// whole: failures, the metrics' range).
+/// whole: failures, the metrics' range; [`Recorded::pick`]).
 fn pick(data: &Data, same: &[Option<u32>]) -> Data {
-    fn of<T: Clone>(items: &[T], same: &[Option<u32>]) -> Vec<T> {
-        items
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| same.get(*i).is_none_or(Option::is_none))
-            .map(|(_, item)| item.clone())
-            .collect()
-    }
-    fn listing<T: Clone>(
-        l: &crate::domain::Listing<T>,
-        same: &[Option<u32>],
-    ) -> crate::domain::Listing<T> {
-        crate::domain::Listing {
-            items: of(&l.items, same),
-            failures: l.failures.clone(),
-        }
-    }
-    match data {
-        Data::Identity(_) => data.clone(),
-        Data::Clusters(v) => Data::Clusters(of(v, same)),
-        Data::Services(l) => Data::Services(listing(l, same)),
-        Data::Tasks(l) => Data::Tasks(listing(l, same)),
-        Data::Scaling(v) => Data::Scaling(of(v, same)),
-        Data::Databases(v) => Data::Databases(of(v, same)),
-        Data::Snapshots(v) => Data::Snapshots(of(v, same)),
-        Data::Alarms(v) => Data::Alarms(of(v, same)),
-        Data::Targets(v) => Data::Targets(of(v, same)),
-        Data::Metrics(m) => {
-            let (queries, series) = same.split_at(m.queries.len().min(same.len()));
-            Data::Metrics(crate::metrics::MetricsData {
-                range: m.range,
-                start: m.start,
-                end: m.end,
-                queries: of(&m.queries, queries),
-                series: of(&m.series, series),
-            })
-        }
-    }
+    with_data!(data, K, d => K::wrap(<<K as Registered>::Data as Recorded>::pick(d, same)))
 }
 
 /// A load in full, to be written from its data ([`write_full`]).
