@@ -233,7 +233,7 @@ impl Kind for Identity {
         whole(data)
     }
     async fn read(b: &dyn Backend, s: Scope<'_>) -> BackendResult<CallerIdentity> {
-        bounded(s.timeout, b.caller_identity()).await
+        bounded(s.timeout, b.sts()?.caller_identity()).await
     }
 }
 
@@ -249,7 +249,7 @@ impl Kind for Clusters {
         whole(data)
     }
     async fn read(b: &dyn Backend, s: Scope<'_>) -> BackendResult<Vec<String>> {
-        bounded(s.timeout, b.list_clusters()).await
+        bounded(s.timeout, b.ecs()?.list_clusters()).await
     }
 }
 
@@ -319,7 +319,7 @@ impl Kind for Databases {
                 }
             }
         }
-        bounded(s.timeout, b.db_instances(&ids)).await
+        bounded(s.timeout, b.rds()?.db_instances(&ids)).await
     }
 }
 
@@ -333,7 +333,7 @@ impl Kind for Snapshots {
         whole(data)
     }
     async fn read(b: &dyn Backend, s: Scope<'_>) -> BackendResult<Vec<DbSnapshot>> {
-        bounded(s.timeout, b.db_snapshots(&s.config.rds_instances)).await
+        bounded(s.timeout, b.rds()?.db_snapshots(&s.config.rds_instances)).await
     }
 }
 
@@ -348,7 +348,7 @@ impl Kind for Alarms {
         whole(data)
     }
     async fn read(b: &dyn Backend, s: Scope<'_>) -> BackendResult<Vec<Alarm>> {
-        bounded(s.timeout, b.alarms(&s.config.alarm_prefixes)).await
+        bounded(s.timeout, b.cloudwatch()?.alarms(&s.config.alarm_prefixes)).await
     }
 }
 

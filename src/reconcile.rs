@@ -124,6 +124,7 @@ pub fn may_have_applied(e: &BackendError) -> bool {
         | BackendError::Unauthorized { .. }
         | BackendError::NotFound { .. }
         | BackendError::ReadOnly { .. }
+        | BackendError::Missing { .. }
         | BackendError::Invalid { .. } => false,
     }
 }
@@ -444,6 +445,7 @@ pub async fn find_registration<B: Backend + ?Sized>(
     };
     let base_revision = revision_of(base);
     let newer: Vec<String> = b
+        .ecs()?
         .task_definition_revisions(family_of(base))
         .await?
         .into_iter()
@@ -454,7 +456,7 @@ pub async fn find_registration<B: Backend + ?Sized>(
         .take(NEWER_REVISIONS)
         .collect();
     for arn in newer {
-        let td = b.task_definition(&arn).await?;
+        let td = b.ecs()?.task_definition(&arn).await?;
         if is_registration(&td, base, container, to, since) {
             return Ok(Some(td));
         }
@@ -473,7 +475,7 @@ pub async fn read_back<B: Backend + ?Sized>(
     let service_of = |cluster: &str, name: &str| {
         let (cluster, name) = (cluster.to_string(), name.to_string());
         async move {
-            let listing = b.services(&cluster).await?;
+            let listing = b.ecs()?.services(&cluster).await?;
             Ok::<_, BackendError>(listing.items.into_iter().find(|s| s.name == name))
         }
     };
@@ -518,21 +520,30 @@ pub async fn read_back<B: Backend + ?Sized>(
             )
         }
         Operation::ScalingBounds { cluster, .. } => {
-            let targets = b.scalable_targets(std::slice::from_ref(cluster)).await?;
+            let targets = b
+                .scaling()?
+                .scalable_targets(std::slice::from_ref(cluster))
+                .await?;
             judge(op, since, Evidence::Scaling(&targets))
         }
         Operation::Snapshot { instance, .. } => {
-            let snapshots = b.db_snapshots(std::slice::from_ref(instance)).await?;
+            let snapshots = b
+                .rds()?
+                .db_snapshots(std::slice::from_ref(instance))
+                .await?;
             judge(op, since, Evidence::Snapshots(&snapshots))
         }
         Operation::Reboot { instance, .. } => {
-            let dbs = b.db_instances(std::slice::from_ref(instance)).await?;
+            let dbs = b
+                .rds()?
+                .db_instances(std::slice::from_ref(instance))
+                .await?;
             let db = dbs.iter().find(|d| &d.id == instance);
             judge(op, since, Evidence::Database(db))
         }
         Operation::RestoreSnapshot { target, .. } | Operation::RestoreTime { target, .. } => {
             // Not there is an answer here, not a failure to read.
-            let dbs = match b.db_instances(std::slice::from_ref(target)).await {
+            let dbs = match b.rds()?.db_instances(std::slice::from_ref(target)).await {
                 Err(BackendError::NotFound { .. }) => Vec::new(),
                 other => other?,
             };
@@ -540,12 +551,15 @@ pub async fn read_back<B: Backend + ?Sized>(
             judge(op, since, Evidence::Database(db))
         }
         Operation::Promote { instance, .. } => {
-            let dbs = b.db_instances(std::slice::from_ref(instance)).await?;
+            let dbs = b
+                .rds()?
+                .db_instances(std::slice::from_ref(instance))
+                .await?;
             let db = dbs.iter().find(|d| &d.id == instance);
             judge(op, since, Evidence::Database(db))
         }
         Operation::StopTask { cluster, task, .. } => {
-            let tasks = b.tasks(cluster).await?;
+            let tasks = b.ecs()?.tasks(cluster).await?;
             let t = tasks.items.iter().find(|t| &t.arn == task);
             judge(op, since, Evidence::Task(t))
         }
@@ -559,7 +573,7 @@ pub async fn read_back<B: Backend + ?Sized>(
             outcome: None,
         },
         Operation::AlarmActions { alarm, .. } => {
-            let alarms = b.alarms(std::slice::from_ref(alarm)).await?;
+            let alarms = b.cloudwatch()?.alarms(std::slice::from_ref(alarm)).await?;
             let a = alarms.iter().find(|a| &a.name == alarm);
             judge(op, since, Evidence::Alarm(a))
         }

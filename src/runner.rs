@@ -153,8 +153,11 @@ impl Runner {
                 let _ = h.await;
             }
             let records = [(time, message)];
-            let put = backend.put_audit_records(&group, &stream, &records);
-            let result = read::bounded(timeout, put).await;
+            let put = async {
+                let logs = backend.logs_changes()?;
+                read::bounded(timeout, logs.put_audit_records(&group, &stream, &records)).await
+            };
+            let result = put.await;
             match result {
                 Ok(()) => {}
                 // A read-only environment sends nothing, this included.
@@ -204,8 +207,11 @@ impl Runner {
             let timeout = self.timeout;
             let warned = self.trail_warned.clone();
             tokio::spawn(contained(async move {
-                let put = backend.put_audit_records(&group, &stream, &records);
-                let result = read::bounded(timeout, put).await;
+                let put = async {
+                    let logs = backend.logs_changes()?;
+                    read::bounded(timeout, logs.put_audit_records(&group, &stream, &records)).await
+                };
+                let result = put.await;
                 match result {
                     // A read-only environment sends nothing, this included.
                     Ok(()) | Err(BackendError::ReadOnly { .. }) => {}
@@ -361,7 +367,7 @@ impl Runner {
                 None,
                 async move {
                     let b = runner.backend(env)?;
-                    runner.bounded(b.target_groups(&arns)).await.map(Data::Targets)
+                    runner.bounded(b.elb()?.target_groups(&arns)).await.map(Data::Targets)
                 },
                 move |at, result| Action::Loaded {
                     env,
@@ -380,7 +386,7 @@ impl Runner {
                     let arn = arn.clone();
                     async move {
                         let b = runner.backend(env)?;
-                        runner.bounded(b.task_definition(&arn)).await
+                        runner.bounded(b.ecs()?.task_definition(&arn)).await
                     }
                 },
                 move |_, result| Action::TaskDefinitionLoaded { env, arn, result },
@@ -435,7 +441,7 @@ impl Runner {
                 Some("image check"),
                 async move {
                     let b = runner.backend(env)?;
-                    runner.bounded(b.describe_image(&ecr)).await
+                    runner.bounded(b.ecr()?.describe_image(&ecr)).await
                 },
                 move |_, result| Action::ImageChecked { env, image, result },
             ),
@@ -514,7 +520,7 @@ impl Runner {
                 Some("metrics fetch"),
                 async move {
                     let b = runner.backend(env)?;
-                    let series = runner.bounded(b.metric_data(&queries, start, end)).await?;
+                    let series = runner.bounded(b.cloudwatch()?.metric_data(&queries, start, end)).await?;
                     Ok(Data::Metrics(crate::metrics::MetricsData {
                         range,
                         start,
@@ -544,7 +550,7 @@ impl Runner {
                     let alarm = alarm.clone();
                     async move {
                         let b = runner.backend(env)?;
-                        runner.bounded(b.alarm_history(&alarm)).await
+                        runner.bounded(b.cloudwatch()?.alarm_history(&alarm)).await
                     }
                 },
                 move |at, result| Action::AlarmHistoryLoaded {
@@ -568,7 +574,7 @@ impl Runner {
                     let family = family.clone();
                     async move {
                         let b = runner.backend(env)?;
-                        runner.bounded(b.task_definition_revisions(&family)).await
+                        runner.bounded(b.ecs()?.task_definition_revisions(&family)).await
                     }
                 },
                 move |at, result| Action::RevisionsLoaded {
@@ -838,7 +844,7 @@ impl Runner {
             let b2 = b.clone();
             let registered = self
                 .mutate("ecs:RegisterTaskDefinition", async move {
-                    b2.register_task_definition(change).await
+                    b2.ecs_changes()?.register_task_definition(change).await
                 })
                 .await;
             // A registration that went unanswered: the revision it may have
@@ -892,15 +898,16 @@ impl Runner {
             let b2 = b.clone();
             let updated = self
                 .mutate("ecs:UpdateService", async move {
-                    b2.update_service(
-                        &c,
-                        &s,
-                        ServiceUpdate {
-                            task_definition: Some(arn),
-                            ..ServiceUpdate::default()
-                        },
-                    )
-                    .await
+                    b2.ecs_changes()?
+                        .update_service(
+                            &c,
+                            &s,
+                            ServiceUpdate {
+                                task_definition: Some(arn),
+                                ..ServiceUpdate::default()
+                            },
+                        )
+                        .await
                 })
                 .await;
             return match updated {
@@ -937,7 +944,8 @@ impl Runner {
                         desired_count: Some(to),
                         ..ServiceUpdate::default()
                     };
-                    b.update_service(&cluster, &service, u)
+                    b.ecs_changes()?
+                        .update_service(&cluster, &service, u)
                         .await
                         .map(|s| OpOutcome::Service(Box::new(s)))
                 })
@@ -952,7 +960,8 @@ impl Runner {
                 self.mutate(
                     "application-autoscaling:RegisterScalableTarget",
                     async move {
-                        b.set_scaling_bounds(&cluster, &service, to.0, to.1)
+                        b.scaling_changes()?
+                            .set_scaling_bounds(&cluster, &service, to.0, to.1)
                             .await
                             .map(OpOutcome::Scaling)
                     },
@@ -970,7 +979,8 @@ impl Runner {
                         task_definition: Some(to),
                         ..ServiceUpdate::default()
                     };
-                    b.update_service(&cluster, &service, u)
+                    b.ecs_changes()?
+                        .update_service(&cluster, &service, u)
                         .await
                         .map(|s| OpOutcome::Service(Box::new(s)))
                 })
@@ -984,7 +994,8 @@ impl Runner {
                         force_new_deployment: true,
                         ..ServiceUpdate::default()
                     };
-                    b.update_service(&cluster, &service, u)
+                    b.ecs_changes()?
+                        .update_service(&cluster, &service, u)
                         .await
                         .map(|s| OpOutcome::Service(Box::new(s)))
                 })
@@ -995,7 +1006,8 @@ impl Runner {
                 snapshot_id,
             } => {
                 self.mutate("rds:CreateDBSnapshot", async move {
-                    b.create_db_snapshot(&instance, &snapshot_id)
+                    b.rds_changes()?
+                        .create_db_snapshot(&instance, &snapshot_id)
                         .await
                         .map(OpOutcome::Snapshot)
                 })
@@ -1018,7 +1030,8 @@ impl Runner {
                 }
                 let sent = self
                     .mutate("ecs:ExecuteCommand", async move {
-                        b.execute_command(&cluster, &task, &container, &command)
+                        b.ecs_changes()?
+                            .execute_command(&cluster, &task, &container, &command)
                             .await
                             .map(|s| OpOutcome::Exec(Box::new(s)))
                     })
@@ -1044,7 +1057,8 @@ impl Runner {
                 ..
             } => {
                 self.mutate("ecs:StopTask", async move {
-                    b.stop_task(&cluster, &task, &reason)
+                    b.ecs_changes()?
+                        .stop_task(&cluster, &task, &reason)
                         .await
                         .map(|t| OpOutcome::Task(Box::new(t)))
                 })
@@ -1052,7 +1066,8 @@ impl Runner {
             }
             Operation::Reboot { instance, failover } => {
                 self.mutate("rds:RebootDBInstance", async move {
-                    b.reboot_db_instance(&instance, failover)
+                    b.rds_changes()?
+                        .reboot_db_instance(&instance, failover)
                         .await
                         .map(|d| OpOutcome::Database(Box::new(d)))
                 })
@@ -1070,7 +1085,8 @@ impl Runner {
                     settings: *settings,
                 };
                 self.mutate(restore.api(), async move {
-                    b.restore_db_instance(&restore)
+                    b.rds_changes()?
+                        .restore_db_instance(&restore)
                         .await
                         .map(|d| OpOutcome::Database(Box::new(d)))
                 })
@@ -1088,7 +1104,8 @@ impl Runner {
                     settings: *settings,
                 };
                 self.mutate(restore.api(), async move {
-                    b.restore_db_instance(&restore)
+                    b.rds_changes()?
+                        .restore_db_instance(&restore)
                         .await
                         .map(|d| OpOutcome::Database(Box::new(d)))
                 })
@@ -1096,7 +1113,8 @@ impl Runner {
             }
             Operation::Promote { instance, .. } => {
                 self.mutate("rds:PromoteReadReplica", async move {
-                    b.promote_read_replica(&instance)
+                    b.rds_changes()?
+                        .promote_read_replica(&instance)
                         .await
                         .map(|d| OpOutcome::Database(Box::new(d)))
                 })
@@ -1109,7 +1127,8 @@ impl Runner {
                     "cloudwatch:DisableAlarmActions"
                 };
                 self.mutate(call, async move {
-                    b.set_alarm_actions(std::slice::from_ref(&alarm), enable)
+                    b.cloudwatch_changes()?
+                        .set_alarm_actions(std::slice::from_ref(&alarm), enable)
                         .await
                         .map(|()| OpOutcome::AlarmActions)
                 })

@@ -94,8 +94,7 @@ pub async fn fetch(
     };
     let mut out = Vec::new();
     for _ in 0..MAX_PAGES {
-        let page = backend
-            .log_events(&query)
+        let page = async { backend.logs()?.log_events(&query).await }
             .await
             .map_err(|e| format!("cannot read {group} (CloudWatch Logs): {e}"))?;
         out.extend(

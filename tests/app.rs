@@ -7,6 +7,7 @@ use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use honban::action::{Action, Resource};
 use honban::app::App;
+use honban::backend::{self, Backend};
 use honban::clock::Clock;
 use honban::config::Config;
 use honban::config::keys::Command;
@@ -1245,44 +1246,51 @@ struct Panicky(std::sync::Arc<dyn honban::backend::Backend>);
 
 type R<T> = honban::backend::BackendResult<T>;
 
+/// The simulation's capabilities, but CloudWatch and ECS changes its own.
+impl Backend for Panicky {
+    fn sts(&self) -> R<&dyn backend::Sts> {
+        self.0.sts()
+    }
+    fn ecs(&self) -> R<&dyn backend::Ecs> {
+        self.0.ecs()
+    }
+    fn ecs_changes(&self) -> R<&dyn backend::EcsChanges> {
+        Ok(self)
+    }
+    fn ecr(&self) -> R<&dyn backend::Ecr> {
+        self.0.ecr()
+    }
+    fn scaling(&self) -> R<&dyn backend::Scaling> {
+        self.0.scaling()
+    }
+    fn scaling_changes(&self) -> R<&dyn backend::ScalingChanges> {
+        self.0.scaling_changes()
+    }
+    fn elb(&self) -> R<&dyn backend::Elb> {
+        self.0.elb()
+    }
+    fn rds(&self) -> R<&dyn backend::Rds> {
+        self.0.rds()
+    }
+    fn rds_changes(&self) -> R<&dyn backend::RdsChanges> {
+        self.0.rds_changes()
+    }
+    fn cloudwatch(&self) -> R<&dyn backend::CloudWatch> {
+        Ok(self)
+    }
+    fn cloudwatch_changes(&self) -> R<&dyn backend::CloudWatchChanges> {
+        self.0.cloudwatch_changes()
+    }
+    fn logs(&self) -> R<&dyn backend::Logs> {
+        self.0.logs()
+    }
+    fn logs_changes(&self) -> R<&dyn backend::LogsChanges> {
+        self.0.logs_changes()
+    }
+}
+
 #[async_trait::async_trait]
-impl honban::backend::Backend for Panicky {
-    async fn caller_identity(&self) -> R<honban::domain::CallerIdentity> {
-        self.0.caller_identity().await
-    }
-    async fn clusters(
-        &self,
-        names: &[String],
-    ) -> R<honban::domain::Listing<honban::domain::Cluster>> {
-        self.0.clusters(names).await
-    }
-    async fn list_clusters(&self) -> R<Vec<String>> {
-        self.0.list_clusters().await
-    }
-    async fn services(&self, c: &str) -> R<honban::domain::Listing<honban::domain::Service>> {
-        self.0.services(c).await
-    }
-    async fn tasks(&self, c: &str) -> R<honban::domain::Listing<honban::domain::Task>> {
-        self.0.tasks(c).await
-    }
-    async fn task_definition(&self, arn: &str) -> R<honban::domain::TaskDefinition> {
-        self.0.task_definition(arn).await
-    }
-    async fn task_definition_revisions(&self, family: &str) -> R<Vec<String>> {
-        self.0.task_definition_revisions(family).await
-    }
-    async fn scalable_targets(&self, c: &[String]) -> R<Vec<honban::domain::ScalableTarget>> {
-        self.0.scalable_targets(c).await
-    }
-    async fn target_groups(&self, arns: &[String]) -> R<Vec<honban::domain::TargetGroup>> {
-        self.0.target_groups(arns).await
-    }
-    async fn db_instances(&self, ids: &[String]) -> R<Vec<honban::domain::DbInstance>> {
-        self.0.db_instances(ids).await
-    }
-    async fn db_snapshots(&self, ids: &[String]) -> R<Vec<honban::domain::DbSnapshot>> {
-        self.0.db_snapshots(ids).await
-    }
+impl backend::CloudWatch for Panicky {
     async fn alarms(&self, _prefixes: &[String]) -> R<Vec<honban::domain::Alarm>> {
         panic!("invalid endpoint: cannot build a URI for DescribeAlarms")
     }
@@ -1292,80 +1300,43 @@ impl honban::backend::Backend for Panicky {
         start: honban::domain::Timestamp,
         end: honban::domain::Timestamp,
     ) -> R<Vec<honban::domain::MetricSeries>> {
-        self.0.metric_data(q, start, end).await
+        self.0.cloudwatch()?.metric_data(q, start, end).await
     }
     async fn alarm_history(&self, name: &str) -> R<Vec<honban::domain::AlarmHistoryItem>> {
-        self.0.alarm_history(name).await
+        self.0.cloudwatch()?.alarm_history(name).await
     }
-    async fn describe_image(
-        &self,
-        image: &honban::images::EcrImage,
-    ) -> R<honban::images::ImageLookup> {
-        self.0.describe_image(image).await
-    }
+}
+
+#[async_trait::async_trait]
+impl backend::EcsChanges for Panicky {
     async fn update_service(
         &self,
-        _cluster: &str,
-        _service: &str,
-        _update: honban::backend::ServiceUpdate,
+        _c: &str,
+        _s: &str,
+        _u: backend::ServiceUpdate,
     ) -> R<honban::domain::Service> {
         panic!("invalid endpoint: cannot build a URI for UpdateService")
     }
     async fn register_task_definition(
         &self,
-        change: honban::backend::ImageChange,
+        change: backend::ImageChange,
     ) -> R<honban::domain::TaskDefinition> {
-        self.0.register_task_definition(change).await
-    }
-    async fn set_scaling_bounds(
-        &self,
-        c: &str,
-        s: &str,
-        min: u32,
-        max: u32,
-    ) -> R<honban::domain::ScalableTarget> {
-        self.0.set_scaling_bounds(c, s, min, max).await
-    }
-    async fn create_db_snapshot(&self, i: &str, s: &str) -> R<honban::domain::DbSnapshot> {
-        self.0.create_db_snapshot(i, s).await
+        self.0.ecs_changes()?.register_task_definition(change).await
     }
     async fn stop_task(&self, c: &str, t: &str, r: &str) -> R<honban::domain::Task> {
-        self.0.stop_task(c, t, r).await
+        self.0.ecs_changes()?.stop_task(c, t, r).await
     }
     async fn execute_command(
         &self,
         c: &str,
         t: &str,
-        k: &str,
-        cmd: &str,
-    ) -> R<honban::exec::ExecSession> {
-        self.0.execute_command(c, t, k, cmd).await
-    }
-    async fn reboot_db_instance(&self, i: &str, f: bool) -> R<honban::domain::DbInstance> {
-        self.0.reboot_db_instance(i, f).await
-    }
-    async fn restore_db_instance(
-        &self,
-        r: &honban::backend::DbRestore,
-    ) -> R<honban::domain::DbInstance> {
-        self.0.restore_db_instance(r).await
-    }
-    async fn promote_read_replica(&self, i: &str) -> R<honban::domain::DbInstance> {
-        self.0.promote_read_replica(i).await
-    }
-    async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> R<()> {
-        self.0.set_alarm_actions(names, enabled).await
-    }
-    async fn put_audit_records(
-        &self,
-        group: &str,
-        stream: &str,
-        records: &[(honban::domain::Timestamp, String)],
-    ) -> R<()> {
-        self.0.put_audit_records(group, stream, records).await
-    }
-    async fn log_events(&self, q: &honban::domain::LogQuery) -> R<honban::domain::LogPage> {
-        self.0.log_events(q).await
+        container: &str,
+        command: &str,
+    ) -> R<honban::domain::ExecSession> {
+        self.0
+            .ecs_changes()?
+            .execute_command(c, t, container, command)
+            .await
     }
 }
 
@@ -1451,7 +1422,9 @@ async fn a_panicking_backend_is_an_error_in_the_console_not_a_crash() {
         other => panic!("expected not applied, got {other:?}"),
     }
     assert_eq!(
-        sim.services(honban::domain::short_id(&cluster))
+        sim.ecs()
+            .expect("capability")
+            .services(honban::domain::short_id(&cluster))
             .await
             .ok()
             .and_then(|l| l.items.into_iter().find(|s| s.name == "web"))
@@ -1604,7 +1577,10 @@ async fn a_stopped_task_is_followed_until_its_replacement_runs() {
         &app.state.envs[0].tasks.data.as_ref().expect("tasks")[0].cluster_arn,
     )
     .to_string();
-    let tasks = honban::backend::Backend::tasks(sim.as_ref(), &cluster)
+    let tasks = sim
+        .ecs()
+        .expect("capability")
+        .tasks(&cluster)
         .await
         .expect("tasks");
     let stopped = tasks.items.iter().find(|t| t.arn == arn).expect("listed");

@@ -18,6 +18,7 @@ use honban::action::{Action, Resource};
 use honban::app::App;
 use honban::audit::{AuditLog, Outcome, Phase, Record};
 use honban::backend::aws::{AwsBackend, ConnectOptions};
+use honban::backend::prelude::*;
 use honban::backend::{Backend, BackendError, DbRestore, RestoreFrom};
 use honban::clock::Clock;
 use honban::config::{Config, EnvironmentConfig};
@@ -344,19 +345,28 @@ async fn read_only_sends_no_restore_and_no_promotion() {
     };
     let refused = [
         guarded
+            .rds_changes()
+            .expect("capability")
             .restore_db_instance(&restore(RestoreFrom::Snapshot(
                 "ro-db-before-pg16-upgrade".into(),
             )))
             .await
             .err(),
         guarded
+            .rds_changes()
+            .expect("capability")
             .restore_db_instance(&restore(RestoreFrom::PointInTime {
                 source: "ro-db".into(),
                 time: None,
             }))
             .await
             .err(),
-        guarded.promote_read_replica("ro-db-replica").await.err(),
+        guarded
+            .rds_changes()
+            .expect("capability")
+            .promote_read_replica("ro-db-replica")
+            .await
+            .err(),
     ];
     let names: Vec<String> = refused
         .iter()

@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use honban::action::{Action, Resource};
 use honban::app::App;
-use honban::backend::Backend;
+use honban::backend::prelude::*;
 use honban::backend::sim::SimBackend;
 use honban::clock::Clock;
 use honban::config::Config;

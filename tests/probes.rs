@@ -307,8 +307,9 @@ async fn the_demo_has_health_checks_answered_by_the_simulation() {
 
 #[tokio::test]
 async fn a_simulated_endpoint_fails_while_its_service_has_no_task() {
+    use honban::backend::ServiceUpdate;
+    use honban::backend::prelude::*;
     use honban::backend::sim::SimBackend;
-    use honban::backend::{Backend, ServiceUpdate};
     use honban::probe::SimProber;
     let clock = Clock::manual(start());
     let sim = Arc::new(SimBackend::new("production", 3, clock.clone()).expect("sim"));

@@ -1,36 +1,108 @@
 //! Read-only enforcement where requests are made: a [`Backend`] wrapper
-//! whose mutating calls return [`BackendError::ReadOnly`] without reaching
-//! the wrapped backend (and so without touching the network). Reads pass
-//! through. It is applied in `setup` to every environment that is read-only
-//! (the `--read-only` flag, `read_only = true` at the top of the config or on
-//! the environment), so no key, view or later code path can bypass it.
+//! that hands out the wrapped backend's reads whole and, for every change
+//! capability the wrapped backend has, a [`Refuse`] whose calls return
+//! [`BackendError::ReadOnly`] without reaching it (and so without touching
+//! the network). It is applied in `setup` to every environment that is
+//! read-only (the `--read-only` flag, `read_only = true` at the top of the
+//! config or on the environment), so no key, view or later code path can
+//! bypass it. A read added to a capability passes through with no edit
+//! here; a change capability added to [`Backend`] gets its refusal here.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{Backend, BackendError, BackendResult, ImageChange, OpStats, ServiceUpdate};
-use crate::domain::{
-    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
-    MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
+use super::{
+    Backend, BackendError, BackendResult, CloudWatch, CloudWatchChanges, DbRestore, Ecr, Ecs,
+    EcsChanges, Elb, ImageChange, Logs, LogsChanges, OpStats, Rds, RdsChanges, Scaling,
+    ScalingChanges, ServiceUpdate, Sts,
 };
-use crate::domain::{EcrImage, ImageLookup};
+use crate::domain::{DbInstance, DbSnapshot, ExecSession, ScalableTarget, Service, Task};
+use crate::domain::{TaskDefinition, Timestamp};
 
-/// A backend that refuses every mutating call.
+/// A backend that refuses every change.
 pub struct ReadOnly {
     inner: Arc<dyn Backend>,
-    env: String,
+    refuse: Refuse,
 }
 
 impl ReadOnly {
     pub fn new(inner: Arc<dyn Backend>, env: &str) -> Self {
         Self {
             inner,
-            env: env.to_string(),
+            refuse: Refuse {
+                env: env.to_string(),
+            },
         }
     }
+}
 
+impl Backend for ReadOnly {
+    fn sts(&self) -> BackendResult<&dyn Sts> {
+        self.inner.sts()
+    }
+    fn ecs(&self) -> BackendResult<&dyn Ecs> {
+        self.inner.ecs()
+    }
+    fn ecr(&self) -> BackendResult<&dyn Ecr> {
+        self.inner.ecr()
+    }
+    fn scaling(&self) -> BackendResult<&dyn Scaling> {
+        self.inner.scaling()
+    }
+    fn elb(&self) -> BackendResult<&dyn Elb> {
+        self.inner.elb()
+    }
+    fn rds(&self) -> BackendResult<&dyn Rds> {
+        self.inner.rds()
+    }
+    fn cloudwatch(&self) -> BackendResult<&dyn CloudWatch> {
+        self.inner.cloudwatch()
+    }
+    fn logs(&self) -> BackendResult<&dyn Logs> {
+        self.inner.logs()
+    }
+
+    // Changes: refused, where the wrapped backend could make them (where
+    // it could not, its own `Missing` says so).
+    fn ecs_changes(&self) -> BackendResult<&dyn EcsChanges> {
+        self.inner
+            .ecs_changes()
+            .map(|_| &self.refuse as &dyn EcsChanges)
+    }
+    fn scaling_changes(&self) -> BackendResult<&dyn ScalingChanges> {
+        self.inner
+            .scaling_changes()
+            .map(|_| &self.refuse as &dyn ScalingChanges)
+    }
+    fn rds_changes(&self) -> BackendResult<&dyn RdsChanges> {
+        self.inner
+            .rds_changes()
+            .map(|_| &self.refuse as &dyn RdsChanges)
+    }
+    fn cloudwatch_changes(&self) -> BackendResult<&dyn CloudWatchChanges> {
+        self.inner
+            .cloudwatch_changes()
+            .map(|_| &self.refuse as &dyn CloudWatchChanges)
+    }
+    fn logs_changes(&self) -> BackendResult<&dyn LogsChanges> {
+        self.inner
+            .logs_changes()
+            .map(|_| &self.refuse as &dyn LogsChanges)
+    }
+
+    fn request_stats(&self) -> BTreeMap<String, OpStats> {
+        self.inner.request_stats()
+    }
+}
+
+/// Every change of a read-only environment: refused, logged, not sent.
+pub struct Refuse {
+    env: String,
+}
+
+impl Refuse {
     fn refuse<T>(&self, operation: &str) -> BackendResult<T> {
         tracing::warn!(env = %self.env, operation, "refused: the environment is read-only");
         Err(BackendError::ReadOnly {
@@ -40,77 +112,12 @@ impl ReadOnly {
 }
 
 #[async_trait]
-impl Backend for ReadOnly {
-    async fn caller_identity(&self) -> BackendResult<CallerIdentity> {
-        self.inner.caller_identity().await
-    }
-    async fn clusters(&self, names: &[String]) -> BackendResult<Listing<Cluster>> {
-        self.inner.clusters(names).await
-    }
-
-    async fn list_clusters(&self) -> BackendResult<Vec<String>> {
-        self.inner.list_clusters().await
-    }
-    async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
-        self.inner.services(cluster).await
-    }
-    async fn tasks(&self, cluster: &str) -> BackendResult<Listing<Task>> {
-        self.inner.tasks(cluster).await
-    }
-    async fn task_definition(&self, arn: &str) -> BackendResult<TaskDefinition> {
-        self.inner.task_definition(arn).await
-    }
-    async fn task_definition_revisions(&self, family: &str) -> BackendResult<Vec<String>> {
-        self.inner.task_definition_revisions(family).await
-    }
-    async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>> {
-        self.inner.scalable_targets(clusters).await
-    }
-    async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {
-        self.inner.target_groups(arns).await
-    }
-    async fn db_instances(&self, ids: &[String]) -> BackendResult<Vec<DbInstance>> {
-        self.inner.db_instances(ids).await
-    }
-    async fn db_snapshots(&self, instance_ids: &[String]) -> BackendResult<Vec<DbSnapshot>> {
-        self.inner.db_snapshots(instance_ids).await
-    }
-    async fn alarms(&self, prefixes: &[String]) -> BackendResult<Vec<Alarm>> {
-        self.inner.alarms(prefixes).await
-    }
-    // --- metrics
-    async fn metric_data(
-        &self,
-        queries: &[MetricQuery],
-        start: Timestamp,
-        end: Timestamp,
-    ) -> BackendResult<Vec<MetricSeries>> {
-        self.inner.metric_data(queries, start, end).await
-    }
-    async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>> {
-        self.inner.alarm_history(name).await
-    }
-    async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup> {
-        self.inner.describe_image(image).await
-    }
-
+impl EcsChanges for Refuse {
     async fn update_service(&self, _: &str, _: &str, _: ServiceUpdate) -> BackendResult<Service> {
         self.refuse("ecs:UpdateService")
     }
     async fn register_task_definition(&self, _: ImageChange) -> BackendResult<TaskDefinition> {
         self.refuse("ecs:RegisterTaskDefinition")
-    }
-    async fn set_scaling_bounds(
-        &self,
-        _: &str,
-        _: &str,
-        _: u32,
-        _: u32,
-    ) -> BackendResult<ScalableTarget> {
-        self.refuse("application-autoscaling:RegisterScalableTarget")
-    }
-    async fn create_db_snapshot(&self, _: &str, _: &str) -> BackendResult<DbSnapshot> {
-        self.refuse("rds:CreateDBSnapshot")
     }
     async fn stop_task(&self, _: &str, _: &str, _: &str) -> BackendResult<Task> {
         self.refuse("ecs:StopTask")
@@ -121,23 +128,42 @@ impl Backend for ReadOnly {
         _: &str,
         _: &str,
         _: &str,
-    ) -> BackendResult<crate::domain::ExecSession> {
+    ) -> BackendResult<ExecSession> {
         self.refuse("ecs:ExecuteCommand")
+    }
+}
+
+#[async_trait]
+impl ScalingChanges for Refuse {
+    async fn set_scaling_bounds(
+        &self,
+        _: &str,
+        _: &str,
+        _: u32,
+        _: u32,
+    ) -> BackendResult<ScalableTarget> {
+        self.refuse("application-autoscaling:RegisterScalableTarget")
+    }
+}
+
+#[async_trait]
+impl RdsChanges for Refuse {
+    async fn create_db_snapshot(&self, _: &str, _: &str) -> BackendResult<DbSnapshot> {
+        self.refuse("rds:CreateDBSnapshot")
     }
     async fn reboot_db_instance(&self, _: &str, _: bool) -> BackendResult<DbInstance> {
         self.refuse("rds:RebootDBInstance")
     }
-
-    async fn restore_db_instance(
-        &self,
-        restore: &crate::backend::DbRestore,
-    ) -> BackendResult<DbInstance> {
+    async fn restore_db_instance(&self, restore: &DbRestore) -> BackendResult<DbInstance> {
         self.refuse(restore.api())
     }
-
     async fn promote_read_replica(&self, _: &str) -> BackendResult<DbInstance> {
         self.refuse("rds:PromoteReadReplica")
     }
+}
+
+#[async_trait]
+impl CloudWatchChanges for Refuse {
     async fn set_alarm_actions(&self, _: &[String], enabled: bool) -> BackendResult<()> {
         self.refuse(if enabled {
             "cloudwatch:EnableAlarmActions"
@@ -145,7 +171,10 @@ impl Backend for ReadOnly {
             "cloudwatch:DisableAlarmActions"
         })
     }
+}
 
+#[async_trait]
+impl LogsChanges for Refuse {
     async fn put_audit_records(
         &self,
         _: &str,
@@ -153,18 +182,6 @@ impl Backend for ReadOnly {
         _: &[(Timestamp, String)],
     ) -> BackendResult<()> {
         self.refuse("logs:PutLogEvents")
-    }
-
-    // --- logs
-    async fn log_events(
-        &self,
-        query: &crate::domain::LogQuery,
-    ) -> BackendResult<crate::domain::LogPage> {
-        self.inner.log_events(query).await
-    }
-
-    fn request_stats(&self) -> BTreeMap<String, OpStats> {
-        self.inner.request_stats()
     }
 }
 
@@ -185,9 +202,16 @@ mod tests {
         let sim: Arc<dyn Backend> =
             Arc::new(SimBackend::new("production", 1, clock).expect("world"));
         let guard = ReadOnly::new(sim.clone(), "production");
-        let before = sim.services("works-logue-prod").await.expect("services");
+        let before = sim
+            .ecs()
+            .expect("ecs")
+            .services("works-logue-prod")
+            .await
+            .expect("services");
         let web = before.items.iter().find(|s| s.name == "web").expect("web");
         let r = guard
+            .ecs_changes()
+            .expect("ECS changes")
             .update_service(
                 "works-logue-prod",
                 "web",
@@ -199,14 +223,27 @@ mod tests {
             .await;
         assert!(matches!(r, Err(BackendError::ReadOnly { .. })), "{r:?}");
         assert!(matches!(
-            guard.create_db_snapshot("works-logue-prod-db", "x").await,
+            guard
+                .rds_changes()
+                .expect("rds")
+                .create_db_snapshot("works-logue-prod-db", "x")
+                .await,
             Err(BackendError::ReadOnly { .. })
         ));
         assert!(matches!(
-            guard.set_alarm_actions(&["a".into()], false).await,
+            guard
+                .cloudwatch_changes()
+                .expect("cw")
+                .set_alarm_actions(&["a".into()], false)
+                .await,
             Err(BackendError::ReadOnly { .. })
         ));
-        let tasks = sim.tasks("works-logue-prod").await.expect("tasks");
+        let tasks = sim
+            .ecs()
+            .expect("ecs")
+            .tasks("works-logue-prod")
+            .await
+            .expect("tasks");
         let running = tasks
             .items
             .iter()
@@ -214,21 +251,35 @@ mod tests {
             .expect("a running task");
         assert!(matches!(
             guard
+                .ecs_changes()
+                .expect("ECS changes")
                 .stop_task("works-logue-prod", &running.arn, "stopped by test")
                 .await,
             Err(BackendError::ReadOnly { .. })
         ));
         assert!(matches!(
             guard
+                .ecs_changes()
+                .expect("ECS changes")
                 .execute_command("works-logue-prod", &running.arn, "web", "/bin/sh")
                 .await,
             Err(BackendError::ReadOnly { .. })
         ));
-        let again = sim.tasks("works-logue-prod").await.expect("tasks");
+        let again = sim
+            .ecs()
+            .expect("ecs")
+            .tasks("works-logue-prod")
+            .await
+            .expect("tasks");
         let same = again.items.iter().find(|t| t.arn == running.arn);
         assert_eq!(same.map(|t| t.desired_status.as_str()), Some("RUNNING"));
         // Nothing changed behind the guard; reads still work through it.
-        let after = guard.services("works-logue-prod").await.expect("services");
+        let after = guard
+            .ecs()
+            .expect("ecs")
+            .services("works-logue-prod")
+            .await
+            .expect("services");
         let web_after = after.items.iter().find(|s| s.name == "web").expect("web");
         assert_eq!(web_after.desired_count, web.desired_count);
     }

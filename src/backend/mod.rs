@@ -1,16 +1,29 @@
-//! The backend trait: everything the console asks of an environment.
+//! The backend: everything the console asks of an environment.
 //!
 //! One backend instance serves one environment. Two implementations exist:
-//! the simulated environment ([`sim`]) and, later, the AWS SDK. Both return
-//! our own domain types and a typed [`BackendError`]; the UI never sees an SDK
-//! type. Listing calls return *complete* results (the implementation reads
-//! every page and batches describes to the API limits) with any per-resource
-//! failures reported alongside.
+//! the AWS SDK ([`aws`]) and the simulated environment ([`sim`]); the
+//! read-only guard ([`guard`]) wraps either. A backend is a set of
+//! capabilities ([`Backend`]: one per AWS service, reads apart from
+//! changes). All return our own domain types and a typed [`BackendError`];
+//! the UI never sees an SDK type. Listing calls return *complete* results
+//! (the implementation reads every page and batches describes to the API
+//! limits) with any per-resource failures reported alongside.
 
 pub mod aws;
 pub mod guard;
 pub mod read;
 pub mod sim;
+
+/// Every capability trait, unnamed: `use honban::backend::prelude::*;`
+/// lets a concrete backend's calls (`sim.services(..)`) be written as
+/// methods.
+pub mod prelude {
+    pub use super::{
+        CloudWatch as _, CloudWatchChanges as _, Ecr as _, Ecs as _, EcsChanges as _, Elb as _,
+        Logs as _, LogsChanges as _, Rds as _, RdsChanges as _, Scaling as _, ScalingChanges as _,
+        Sts as _,
+    };
+}
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -43,6 +56,10 @@ pub enum BackendError {
     ReadOnly { operation: String },
     /// The request was invalid (bad parameter, invalid state).
     Invalid { message: String },
+    /// The backend of this environment has no such capability (a
+    /// simulation without ECS Exec, a backend without RDS): nothing was
+    /// sent.
+    Missing { capability: String },
     /// Anything else.
     Other { message: String },
 }
@@ -57,7 +74,15 @@ impl BackendError {
             Self::Unavailable { .. } => "unavailable",
             Self::ReadOnly { .. } => "read-only",
             Self::Invalid { .. } => "invalid",
+            Self::Missing { .. } => "not available",
             Self::Other { .. } => "error",
+        }
+    }
+
+    /// A capability the backend does not have.
+    pub fn missing(capability: &str) -> Self {
+        Self::Missing {
+            capability: capability.to_string(),
         }
     }
 
@@ -82,6 +107,12 @@ impl fmt::Display for BackendError {
                 write!(f, "read-only: {operation} was not sent")
             }
             Self::Invalid { message } => write!(f, "invalid request: {message}"),
+            Self::Missing { capability } => {
+                write!(
+                    f,
+                    "not available: this environment's backend has no {capability}"
+                )
+            }
             Self::Other { message } => f.write_str(message),
         }
     }
@@ -109,12 +140,86 @@ pub struct ImageChange {
     pub images: Vec<(String, String)>,
 }
 
-/// What the console reads from and does to one environment.
-#[async_trait]
+/// What the console reads from and does to one environment: a set of
+/// capabilities, one per AWS service (its reads, and apart from them its
+/// changes), each optional. A backend implements those it has — each in
+/// its own file (`aws/ecs.rs`: `impl Ecs for AwsBackend`) — and returns
+/// them here; a capability it does not return answers
+/// [`BackendError::Missing`] (so a backend without RDS needs no stubs). The
+/// changes are separate capabilities so that the read-only guard
+/// ([`guard::ReadOnly`]) passes every read through whole and refuses every
+/// change, whatever is added later.
 pub trait Backend: Send + Sync {
+    /// STS: who the credentials are.
+    fn sts(&self) -> BackendResult<&dyn Sts> {
+        Err(BackendError::missing("STS"))
+    }
+    /// ECS reads: clusters, services, tasks, task definitions.
+    fn ecs(&self) -> BackendResult<&dyn Ecs> {
+        Err(BackendError::missing("ECS"))
+    }
+    /// ECS changes: deploy, scale, stop a task, ECS Exec.
+    fn ecs_changes(&self) -> BackendResult<&dyn EcsChanges> {
+        Err(BackendError::missing("ECS"))
+    }
+    /// ECR reads: an image's digest and push time.
+    fn ecr(&self) -> BackendResult<&dyn Ecr> {
+        Err(BackendError::missing("ECR"))
+    }
+    /// Application Auto Scaling reads: the services' scalable targets.
+    fn scaling(&self) -> BackendResult<&dyn Scaling> {
+        Err(BackendError::missing("Application Auto Scaling"))
+    }
+    /// Application Auto Scaling changes: a service's bounds.
+    fn scaling_changes(&self) -> BackendResult<&dyn ScalingChanges> {
+        Err(BackendError::missing("Application Auto Scaling"))
+    }
+    /// ELBv2 reads: target groups and their targets' health.
+    fn elb(&self) -> BackendResult<&dyn Elb> {
+        Err(BackendError::missing("Elastic Load Balancing"))
+    }
+    /// RDS reads: instances and snapshots.
+    fn rds(&self) -> BackendResult<&dyn Rds> {
+        Err(BackendError::missing("RDS"))
+    }
+    /// RDS changes: snapshot, reboot/failover, restore, promote.
+    fn rds_changes(&self) -> BackendResult<&dyn RdsChanges> {
+        Err(BackendError::missing("RDS"))
+    }
+    /// CloudWatch reads: alarms, their history, metric data.
+    fn cloudwatch(&self) -> BackendResult<&dyn CloudWatch> {
+        Err(BackendError::missing("CloudWatch"))
+    }
+    /// CloudWatch changes: alarm actions on and off.
+    fn cloudwatch_changes(&self) -> BackendResult<&dyn CloudWatchChanges> {
+        Err(BackendError::missing("CloudWatch"))
+    }
+    /// CloudWatch Logs reads: log events.
+    fn logs(&self) -> BackendResult<&dyn Logs> {
+        Err(BackendError::missing("CloudWatch Logs"))
+    }
+    /// CloudWatch Logs changes: the shared audit trail's records.
+    fn logs_changes(&self) -> BackendResult<&dyn LogsChanges> {
+        Err(BackendError::missing("CloudWatch Logs"))
+    }
+
+    /// Requests sent so far, by `service:Operation` (empty for backends
+    /// that send none).
+    fn request_stats(&self) -> BTreeMap<String, OpStats> {
+        BTreeMap::new()
+    }
+}
+
+/// STS.
+#[async_trait]
+pub trait Sts: Send + Sync {
     /// STS `GetCallerIdentity`.
     async fn caller_identity(&self) -> BackendResult<CallerIdentity>;
+}
 
+/// ECS reads.
+#[async_trait]
+pub trait Ecs: Send + Sync {
     /// ECS `DescribeClusters`.
     async fn clusters(&self, names: &[String]) -> BackendResult<Listing<Cluster>>;
 
@@ -135,20 +240,117 @@ pub trait Backend: Send + Sync {
 
     /// Every ACTIVE revision ARN of a family, newest first.
     async fn task_definition_revisions(&self, family: &str) -> BackendResult<Vec<String>>;
+}
 
+/// ECS changes (refused by the read-only guard).
+#[async_trait]
+pub trait EcsChanges: Send + Sync {
+    /// ECS `UpdateService`; returns the updated service.
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: ServiceUpdate,
+    ) -> BackendResult<Service>;
+
+    /// `RegisterTaskDefinition` copying `change.base` with new images.
+    async fn register_task_definition(&self, change: ImageChange) -> BackendResult<TaskDefinition>;
+
+    /// ECS `StopTask` with the reason ECS records; returns the task.
+    async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task>;
+
+    /// ECS `ExecuteCommand`, interactive: opens an ECS Exec session running
+    /// `command` in `container` of `task` (then the container's runtime id
+    /// is read with DescribeTasks, as the CLI does). Returns what the
+    /// `session-manager-plugin` needs; nothing is attached yet.
+    async fn execute_command(
+        &self,
+        cluster: &str,
+        task: &str,
+        container: &str,
+        command: &str,
+    ) -> BackendResult<crate::domain::ExecSession>;
+}
+
+/// ECR reads.
+#[async_trait]
+pub trait Ecr: Send + Sync {
+    /// ECR `DescribeImages` of one image (a read, in the image's own
+    /// registry and region): found with its digest and push time, or
+    /// missing (the tag, digest or repository does not exist). Access
+    /// denied and network failures are errors, never "missing".
+    async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup>;
+}
+
+/// Application Auto Scaling reads.
+#[async_trait]
+pub trait Scaling: Send + Sync {
     /// Application Auto Scaling targets and policies of the services of
     /// these clusters (read in one pass whatever their number; none: none).
     async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>>;
+}
 
+/// Application Auto Scaling changes (refused by the read-only guard).
+#[async_trait]
+pub trait ScalingChanges: Send + Sync {
+    /// Application Auto Scaling `RegisterScalableTarget` with new bounds.
+    async fn set_scaling_bounds(
+        &self,
+        cluster: &str,
+        service: &str,
+        min: u32,
+        max: u32,
+    ) -> BackendResult<ScalableTarget>;
+}
+
+/// Elastic Load Balancing (v2) reads.
+#[async_trait]
+pub trait Elb: Send + Sync {
     /// ELBv2 target groups by ARN with the health of their targets.
     async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>>;
+}
 
+/// RDS reads.
+#[async_trait]
+pub trait Rds: Send + Sync {
     /// RDS `DescribeDBInstances`, every page; `ids` empty means all.
     async fn db_instances(&self, ids: &[String]) -> BackendResult<Vec<DbInstance>>;
 
     /// RDS `DescribeDBSnapshots`, every page; `ids` empty means all instances.
     async fn db_snapshots(&self, instance_ids: &[String]) -> BackendResult<Vec<DbSnapshot>>;
+}
 
+/// RDS changes (refused by the read-only guard).
+#[async_trait]
+pub trait RdsChanges: Send + Sync {
+    /// RDS `CreateDBSnapshot`.
+    async fn create_db_snapshot(
+        &self,
+        instance_id: &str,
+        snapshot_id: &str,
+    ) -> BackendResult<DbSnapshot>;
+
+    /// RDS `RebootDBInstance`, with failover for Multi-AZ instances.
+    async fn reboot_db_instance(
+        &self,
+        instance_id: &str,
+        force_failover: bool,
+    ) -> BackendResult<DbInstance>;
+
+    /// RDS `RestoreDBInstanceFromDBSnapshot` or
+    /// `RestoreDBInstanceToPointInTime`: a new instance (`restore.target`)
+    /// with the settings carried from its source; returns it as created
+    /// (usually `creating`, without an endpoint yet).
+    async fn restore_db_instance(&self, restore: &DbRestore) -> BackendResult<DbInstance>;
+
+    /// RDS `PromoteReadReplica`: the replica becomes a standalone instance
+    /// (replication stops for good).
+    async fn promote_read_replica(&self, instance_id: &str) -> BackendResult<DbInstance>;
+}
+
+/// CloudWatch reads.
+#[async_trait]
+pub trait CloudWatch: Send + Sync {
     /// CloudWatch `DescribeAlarms`, every page, metric and composite, whose
     /// names start with one of the prefixes (all when empty).
     async fn alarms(&self, prefixes: &[String]) -> BackendResult<Vec<Alarm>>;
@@ -169,77 +371,26 @@ pub trait Backend: Send + Sync {
 
     /// CloudWatch `DescribeAlarmHistory` of one alarm, newest first.
     async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>>;
+}
 
-    /// ECR `DescribeImages` of one image (a read, in the image's own
-    /// registry and region): found with its digest and push time, or
-    /// missing (the tag, digest or repository does not exist). Access
-    /// denied and network failures are errors, never "missing".
-    async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup>;
-
-    // ------------------------------------------------------- mutating
-
-    /// ECS `UpdateService`; returns the updated service.
-    async fn update_service(
-        &self,
-        cluster: &str,
-        service: &str,
-        update: ServiceUpdate,
-    ) -> BackendResult<Service>;
-
-    /// `RegisterTaskDefinition` copying `change.base` with new images.
-    async fn register_task_definition(&self, change: ImageChange) -> BackendResult<TaskDefinition>;
-
-    /// Application Auto Scaling `RegisterScalableTarget` with new bounds.
-    async fn set_scaling_bounds(
-        &self,
-        cluster: &str,
-        service: &str,
-        min: u32,
-        max: u32,
-    ) -> BackendResult<ScalableTarget>;
-
-    /// RDS `CreateDBSnapshot`.
-    async fn create_db_snapshot(
-        &self,
-        instance_id: &str,
-        snapshot_id: &str,
-    ) -> BackendResult<DbSnapshot>;
-
-    /// ECS `StopTask` with the reason ECS records; returns the task.
-    async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task>;
-
-    /// ECS `ExecuteCommand`, interactive: opens an ECS Exec session running
-    /// `command` in `container` of `task` (then the container's runtime id
-    /// is read with DescribeTasks, as the CLI does). Returns what the
-    /// `session-manager-plugin` needs; nothing is attached yet.
-    async fn execute_command(
-        &self,
-        cluster: &str,
-        task: &str,
-        container: &str,
-        command: &str,
-    ) -> BackendResult<crate::domain::ExecSession>;
-
-    /// RDS `RebootDBInstance`, with failover for Multi-AZ instances.
-    async fn reboot_db_instance(
-        &self,
-        instance_id: &str,
-        force_failover: bool,
-    ) -> BackendResult<DbInstance>;
-
-    /// RDS `RestoreDBInstanceFromDBSnapshot` or
-    /// `RestoreDBInstanceToPointInTime`: a new instance (`restore.target`)
-    /// with the settings carried from its source; returns it as created
-    /// (usually `creating`, without an endpoint yet).
-    async fn restore_db_instance(&self, restore: &DbRestore) -> BackendResult<DbInstance>;
-
-    /// RDS `PromoteReadReplica`: the replica becomes a standalone instance
-    /// (replication stops for good).
-    async fn promote_read_replica(&self, instance_id: &str) -> BackendResult<DbInstance>;
-
+/// CloudWatch changes (refused by the read-only guard).
+#[async_trait]
+pub trait CloudWatchChanges: Send + Sync {
     /// CloudWatch `EnableAlarmActions` / `DisableAlarmActions`.
     async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()>;
+}
 
+/// CloudWatch Logs reads.
+#[async_trait]
+pub trait Logs: Send + Sync {
+    /// CloudWatch Logs `FilterLogEvents`: one page of the events of
+    /// `query.group`.
+    async fn log_events(&self, query: &LogQuery) -> BackendResult<LogPage>;
+}
+
+/// CloudWatch Logs changes (refused by the read-only guard).
+#[async_trait]
+pub trait LogsChanges: Send + Sync {
     /// CloudWatch Logs `PutLogEvents` of audit records (oldest first) into
     /// `group`/`stream`, creating the stream when it does not exist.
     async fn put_audit_records(
@@ -248,17 +399,6 @@ pub trait Backend: Send + Sync {
         stream: &str,
         records: &[(Timestamp, String)],
     ) -> BackendResult<()>;
-
-    // --- logs
-    /// CloudWatch Logs `FilterLogEvents`: one page of the events of
-    /// `query.group` (a read).
-    async fn log_events(&self, query: &LogQuery) -> BackendResult<LogPage>;
-
-    /// Requests sent so far, by `service:Operation` (empty for backends
-    /// that send none).
-    fn request_stats(&self) -> BTreeMap<String, OpStats> {
-        BTreeMap::new()
-    }
 }
 
 /// A restore: the new instance, what it is restored from, and the settings

@@ -54,7 +54,8 @@ pub async fn services(
     clusters: &[String],
     timeout: Duration,
 ) -> BackendResult<Listing<Service>> {
-    let reads = clusters.iter().map(|c| bounded(timeout, b.services(c)));
+    let ecs = b.ecs()?;
+    let reads = clusters.iter().map(|c| bounded(timeout, ecs.services(c)));
     merged(cfg, clusters, join_all(reads).await, |s| Some(&s.name))
 }
 
@@ -65,7 +66,8 @@ pub async fn tasks(
     clusters: &[String],
     timeout: Duration,
 ) -> BackendResult<Listing<Task>> {
-    let reads = clusters.iter().map(|c| bounded(timeout, b.tasks(c)));
+    let ecs = b.ecs()?;
+    let reads = clusters.iter().map(|c| bounded(timeout, ecs.tasks(c)));
     merged(cfg, clusters, join_all(reads).await, Task::service_name)
 }
 
@@ -100,7 +102,7 @@ pub async fn scalable_targets(
     clusters: &[String],
     timeout: Duration,
 ) -> BackendResult<Vec<ScalableTarget>> {
-    let mut all = bounded(timeout, b.scalable_targets(clusters)).await?;
+    let mut all = bounded(timeout, b.scaling()?.scalable_targets(clusters)).await?;
     all.retain(|t| wanted(only(cfg, t.cluster_name().unwrap_or("")), t.service_name()));
     Ok(all)
 }
@@ -117,7 +119,7 @@ pub async fn log_batch(
     for mut q in queries {
         let mut left = None;
         for _ in 0..MAX_PAGES_PER_POLL {
-            let page = bounded(timeout, b.log_events(&q)).await?;
+            let page = bounded(timeout, b.logs()?.log_events(&q)).await?;
             events.extend(page.events);
             if let Some(t) = page.next_token {
                 left = Some((t.clone(), q.start));

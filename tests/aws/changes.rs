@@ -2,6 +2,7 @@
 //! decoded at the proxy) and its effect read back from moto.
 
 use crate::prelude::*;
+use honban::backend::prelude::*;
 
 async fn service_named(b: &AwsBackend, cluster: &str, name: &str) -> Service {
     b.services(cluster)

@@ -2,6 +2,7 @@
 //! of the account, on every page.
 
 use crate::prelude::*;
+use honban::backend::prelude::*;
 
 /// An environment that names no cluster: it reads every one of the account.
 fn account_wide(endpoint: &str) -> EnvironmentConfig {

@@ -1,6 +1,7 @@
 //! The image check of a deploy's preview (ecr:DescribeImages).
 
 use crate::prelude::*;
+use honban::backend::prelude::*;
 
 /// Pushes an image (a manifest; moto computes its digest) to `repo`,
 /// creating the repository; returns the digest.

@@ -2,6 +2,7 @@
 //! the charts, and alarm triage.
 
 use crate::prelude::*;
+use honban::backend::prelude::*;
 
 /// Puts `points` (minutes before `end`, value) of the web service's CPU.
 pub fn put_web_cpu(

@@ -3,6 +3,7 @@
 //! throttles, expired credentials, a dead endpoint, a hang) as typed errors.
 
 use crate::prelude::*;
+use honban::backend::prelude::*;
 
 #[tokio::test]
 async fn every_view_reads_what_was_seeded() {
@@ -402,7 +403,12 @@ async fn read_only_sends_no_mutating_request() {
     let guarded = honban::backend::guard::ReadOnly::new(aws, "ro");
     assert!(config.environments.is_empty());
     moto.reset_counts();
-    let services = guarded.services("ro").await.expect("reads pass");
+    let services = guarded
+        .ecs()
+        .expect("capability")
+        .services("ro")
+        .await
+        .expect("reads pass");
     let web = services
         .items
         .iter()
@@ -410,6 +416,8 @@ async fn read_only_sends_no_mutating_request() {
         .expect("web");
     let refused = [
         guarded
+            .ecs_changes()
+            .expect("capability")
             .update_service(
                 "ro",
                 "web",
@@ -421,23 +429,41 @@ async fn read_only_sends_no_mutating_request() {
             .await
             .err(),
         guarded
+            .ecs_changes()
+            .expect("capability")
             .register_task_definition(honban::backend::ImageChange {
                 base: web.task_definition.clone(),
                 images: vec![("web".into(), "nginx:1".into())],
             })
             .await
             .err(),
-        guarded.set_scaling_bounds("ro", "web", 3, 9).await.err(),
         guarded
+            .scaling_changes()
+            .expect("capability")
+            .set_scaling_bounds("ro", "web", 3, 9)
+            .await
+            .err(),
+        guarded
+            .rds_changes()
+            .expect("capability")
             .create_db_snapshot("ro-db", "ro-db-snap")
             .await
             .err(),
-        guarded.reboot_db_instance("ro-db", true).await.err(),
         guarded
+            .rds_changes()
+            .expect("capability")
+            .reboot_db_instance("ro-db", true)
+            .await
+            .err(),
+        guarded
+            .ecs_changes()
+            .expect("capability")
             .stop_task("ro", "arn:aws:ecs:us-east-1:1:task/ro/0", "stopped by test")
             .await
             .err(),
         guarded
+            .cloudwatch_changes()
+            .expect("capability")
             .set_alarm_actions(&["ro-web-cpu-high".into()], false)
             .await
             .err(),

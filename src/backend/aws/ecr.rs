@@ -5,8 +5,17 @@ use aws_sdk_ecr::types::ImageIdentifier;
 
 use super::AwsBackend;
 use super::convert::opt_time;
+use crate::backend::Ecr;
 use crate::backend::{BackendError, BackendResult};
 use crate::domain::{EcrImage, ImageDetail, ImageId, ImageLookup};
+use async_trait::async_trait;
+
+#[async_trait]
+impl Ecr for AwsBackend {
+    async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup> {
+        describe_image(self, image).await
+    }
+}
 
 /// The error codes with which ECR says that an image is not there (the tag
 /// or digest, or its whole repository). Anything else (access denied,

@@ -8,10 +8,75 @@ use futures_util::future::try_join_all;
 use super::AwsBackend;
 use super::convert::{count, opt_string, opt_time, port, string};
 use crate::backend::{BackendError, BackendResult, ImageChange, ServiceUpdate};
+use crate::backend::{Ecs, EcsChanges};
 use crate::domain::{
     CircuitBreaker, Cluster, Container, ContainerDefinition, Deployment, Failure, Listing,
     LoadBalancerRef, RolloutState, Service, ServiceEvent, Task, TaskDefinition, short_id,
 };
+use async_trait::async_trait;
+
+#[async_trait]
+impl Ecs for AwsBackend {
+    async fn clusters(&self, names: &[String]) -> BackendResult<Listing<Cluster>> {
+        clusters(self, names).await
+    }
+
+    async fn list_clusters(&self) -> BackendResult<Vec<String>> {
+        list_clusters(self).await
+    }
+
+    async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
+        services(self, cluster).await
+    }
+
+    async fn tasks(&self, cluster: &str) -> BackendResult<Listing<Task>> {
+        tasks(self, cluster).await
+    }
+
+    /// Cached: a revision never changes.
+    async fn task_definition(&self, arn: &str) -> BackendResult<TaskDefinition> {
+        if let Some(td) = self.cached_task_definition(arn) {
+            return Ok(td);
+        }
+        let td = task_definition(self, arn).await?;
+        self.cache_task_definition(arn, &td);
+        Ok(td)
+    }
+
+    async fn task_definition_revisions(&self, family: &str) -> BackendResult<Vec<String>> {
+        revisions(self, family).await
+    }
+}
+
+#[async_trait]
+impl EcsChanges for AwsBackend {
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: ServiceUpdate,
+    ) -> BackendResult<Service> {
+        update_service(self, cluster, service, update).await
+    }
+
+    async fn register_task_definition(&self, change: ImageChange) -> BackendResult<TaskDefinition> {
+        register_task_definition(self, change).await
+    }
+
+    async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task> {
+        stop_task(self, cluster, task, reason).await
+    }
+
+    async fn execute_command(
+        &self,
+        cluster: &str,
+        task: &str,
+        container: &str,
+        command: &str,
+    ) -> BackendResult<crate::domain::ExecSession> {
+        execute_command(self, cluster, task, container, command).await
+    }
+}
 
 /// The most services one DescribeServices call takes.
 pub const DESCRIBE_SERVICES_BATCH: usize = 10;

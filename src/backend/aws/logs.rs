@@ -6,7 +6,29 @@ use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 
 use super::AwsBackend;
 use crate::backend::{BackendError, BackendResult};
+use crate::backend::{Logs, LogsChanges};
 use crate::domain::Timestamp;
+use crate::domain::{LogPage, LogQuery};
+use async_trait::async_trait;
+
+#[async_trait]
+impl Logs for AwsBackend {
+    async fn log_events(&self, query: &LogQuery) -> BackendResult<LogPage> {
+        filter_events(self, query).await
+    }
+}
+
+#[async_trait]
+impl LogsChanges for AwsBackend {
+    async fn put_audit_records(
+        &self,
+        group: &str,
+        stream: &str,
+        records: &[(Timestamp, String)],
+    ) -> BackendResult<()> {
+        put_records(self, group, stream, records).await
+    }
+}
 
 /// Puts `records` (oldest first) into `group`/`stream`; creates the stream
 /// when it does not exist yet (the group must exist: it is the team's).

@@ -1,4 +1,5 @@
-//! The AWS backend: the [`Backend`] trait through the AWS SDK for Rust.
+//! The AWS backend: the [`Backend`]'s capabilities through the AWS SDK for
+//! Rust, each in its service's file.
 //!
 //! One [`AwsBackend`] per environment, built from the default credential
 //! chain (environment, shared and SSO profiles, web identity, ECS/EC2
@@ -28,7 +29,6 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -45,13 +45,12 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use self::error::CredentialContext;
 use self::limits::{AttemptCounter, Limits, Stats};
-use crate::backend::{Backend, BackendResult, ImageChange, OpStats, ServiceUpdate};
-use crate::config::EnvironmentConfig;
-use crate::domain::{
-    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
-    MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
+use crate::backend::{
+    Backend, BackendResult, CloudWatch, CloudWatchChanges, Ecr, Ecs, EcsChanges, Elb, Logs,
+    LogsChanges, OpStats, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
 };
-use crate::domain::{EcrImage, ImageLookup};
+use crate::config::EnvironmentConfig;
+use crate::domain::TaskDefinition;
 
 /// How an [`AwsBackend`] is built, beyond the environment's config.
 #[derive(Clone)]
@@ -337,166 +336,47 @@ impl AwsBackend {
     }
 }
 
-#[async_trait]
+/// Every capability: each is implemented in its service's file
+/// (`ecs.rs`: `impl Ecs for AwsBackend`, ...).
 impl Backend for AwsBackend {
-    async fn caller_identity(&self) -> BackendResult<CallerIdentity> {
-        other::caller_identity(self).await
+    fn sts(&self) -> BackendResult<&dyn Sts> {
+        Ok(self)
     }
-
-    async fn clusters(&self, names: &[String]) -> BackendResult<Listing<Cluster>> {
-        ecs::clusters(self, names).await
+    fn ecs(&self) -> BackendResult<&dyn Ecs> {
+        Ok(self)
     }
-
-    async fn list_clusters(&self) -> BackendResult<Vec<String>> {
-        ecs::list_clusters(self).await
+    fn ecs_changes(&self) -> BackendResult<&dyn EcsChanges> {
+        Ok(self)
     }
-
-    async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
-        ecs::services(self, cluster).await
+    fn ecr(&self) -> BackendResult<&dyn Ecr> {
+        Ok(self)
     }
-
-    async fn tasks(&self, cluster: &str) -> BackendResult<Listing<Task>> {
-        ecs::tasks(self, cluster).await
+    fn scaling(&self) -> BackendResult<&dyn Scaling> {
+        Ok(self)
     }
-
-    async fn task_definition(&self, arn: &str) -> BackendResult<TaskDefinition> {
-        if let Some(td) = self.cached_task_definition(arn) {
-            return Ok(td);
-        }
-        let td = ecs::task_definition(self, arn).await?;
-        if let Ok(mut cache) = self.task_definitions.lock() {
-            cache.insert(arn.to_string(), td.clone());
-            cache.insert(td.arn.clone(), td.clone());
-        }
-        Ok(td)
+    fn scaling_changes(&self) -> BackendResult<&dyn ScalingChanges> {
+        Ok(self)
     }
-
-    async fn task_definition_revisions(&self, family: &str) -> BackendResult<Vec<String>> {
-        ecs::revisions(self, family).await
+    fn elb(&self) -> BackendResult<&dyn Elb> {
+        Ok(self)
     }
-
-    async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>> {
-        other::scalable_targets(self, clusters).await
+    fn rds(&self) -> BackendResult<&dyn Rds> {
+        Ok(self)
     }
-
-    async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {
-        other::target_groups(self, arns).await
+    fn rds_changes(&self) -> BackendResult<&dyn RdsChanges> {
+        Ok(self)
     }
-
-    async fn db_instances(&self, ids: &[String]) -> BackendResult<Vec<DbInstance>> {
-        rds::instances(self, ids).await
+    fn cloudwatch(&self) -> BackendResult<&dyn CloudWatch> {
+        Ok(self)
     }
-
-    async fn db_snapshots(&self, instance_ids: &[String]) -> BackendResult<Vec<DbSnapshot>> {
-        rds::snapshots(self, instance_ids).await
+    fn cloudwatch_changes(&self) -> BackendResult<&dyn CloudWatchChanges> {
+        Ok(self)
     }
-
-    async fn alarms(&self, prefixes: &[String]) -> BackendResult<Vec<Alarm>> {
-        watch::alarms(self, prefixes).await
+    fn logs(&self) -> BackendResult<&dyn Logs> {
+        Ok(self)
     }
-
-    // --- metrics
-
-    async fn metric_data(
-        &self,
-        queries: &[MetricQuery],
-        start: Timestamp,
-        end: Timestamp,
-    ) -> BackendResult<Vec<MetricSeries>> {
-        metrics::metric_data(self, queries, start, end).await
-    }
-
-    async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>> {
-        metrics::alarm_history(self, name).await
-    }
-
-    async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup> {
-        ecr::describe_image(self, image).await
-    }
-
-    async fn update_service(
-        &self,
-        cluster: &str,
-        service: &str,
-        update: ServiceUpdate,
-    ) -> BackendResult<Service> {
-        ecs::update_service(self, cluster, service, update).await
-    }
-
-    async fn register_task_definition(&self, change: ImageChange) -> BackendResult<TaskDefinition> {
-        ecs::register_task_definition(self, change).await
-    }
-
-    async fn set_scaling_bounds(
-        &self,
-        cluster: &str,
-        service: &str,
-        min: u32,
-        max: u32,
-    ) -> BackendResult<ScalableTarget> {
-        other::set_scaling_bounds(self, cluster, service, min, max).await
-    }
-
-    async fn create_db_snapshot(
-        &self,
-        instance_id: &str,
-        snapshot_id: &str,
-    ) -> BackendResult<DbSnapshot> {
-        rds::create_snapshot(self, instance_id, snapshot_id).await
-    }
-
-    async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task> {
-        ecs::stop_task(self, cluster, task, reason).await
-    }
-
-    async fn execute_command(
-        &self,
-        cluster: &str,
-        task: &str,
-        container: &str,
-        command: &str,
-    ) -> BackendResult<crate::domain::ExecSession> {
-        ecs::execute_command(self, cluster, task, container, command).await
-    }
-
-    async fn reboot_db_instance(
-        &self,
-        instance_id: &str,
-        force_failover: bool,
-    ) -> BackendResult<DbInstance> {
-        rds::reboot(self, instance_id, force_failover).await
-    }
-
-    async fn restore_db_instance(
-        &self,
-        restore: &crate::backend::DbRestore,
-    ) -> BackendResult<DbInstance> {
-        rds::restore(self, restore).await
-    }
-
-    async fn promote_read_replica(&self, instance_id: &str) -> BackendResult<DbInstance> {
-        rds::promote(self, instance_id).await
-    }
-
-    async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()> {
-        watch::set_alarm_actions(self, names, enabled).await
-    }
-
-    async fn put_audit_records(
-        &self,
-        group: &str,
-        stream: &str,
-        records: &[(Timestamp, String)],
-    ) -> BackendResult<()> {
-        logs::put_records(self, group, stream, records).await
-    }
-
-    // --- logs
-    async fn log_events(
-        &self,
-        query: &crate::domain::LogQuery,
-    ) -> BackendResult<crate::domain::LogPage> {
-        logs::filter_events(self, query).await
+    fn logs_changes(&self) -> BackendResult<&dyn LogsChanges> {
+        Ok(self)
     }
 
     fn request_stats(&self) -> BTreeMap<String, OpStats> {
@@ -507,5 +387,14 @@ impl Backend for AwsBackend {
 impl AwsBackend {
     fn cached_task_definition(&self, arn: &str) -> Option<TaskDefinition> {
         self.task_definitions.lock().ok()?.get(arn).cloned()
+    }
+
+    /// Keeps a revision read by `arn` (a family:revision or an ARN) under
+    /// both names.
+    fn cache_task_definition(&self, arn: &str, td: &TaskDefinition) {
+        if let Ok(mut cache) = self.task_definitions.lock() {
+            cache.insert(arn.to_string(), td.clone());
+            cache.insert(td.arn.clone(), td.clone());
+        }
     }
 }

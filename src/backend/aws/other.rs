@@ -7,7 +7,43 @@ use futures_util::future::try_join_all;
 use super::AwsBackend;
 use super::convert::{opt_count, opt_string, port, string};
 use crate::backend::{BackendError, BackendResult};
+use crate::backend::{Elb, Scaling, ScalingChanges, Sts};
 use crate::domain::{CallerIdentity, ScalableTarget, ScalingPolicy, TargetGroup, TargetHealth};
+use async_trait::async_trait;
+
+#[async_trait]
+impl Sts for AwsBackend {
+    async fn caller_identity(&self) -> BackendResult<CallerIdentity> {
+        caller_identity(self).await
+    }
+}
+
+#[async_trait]
+impl Scaling for AwsBackend {
+    async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>> {
+        scalable_targets(self, clusters).await
+    }
+}
+
+#[async_trait]
+impl ScalingChanges for AwsBackend {
+    async fn set_scaling_bounds(
+        &self,
+        cluster: &str,
+        service: &str,
+        min: u32,
+        max: u32,
+    ) -> BackendResult<ScalableTarget> {
+        set_scaling_bounds(self, cluster, service, min, max).await
+    }
+}
+
+#[async_trait]
+impl Elb for AwsBackend {
+    async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {
+        target_groups(self, arns).await
+    }
+}
 
 /// The largest page of the Application Auto Scaling describes.
 pub const SCALING_PAGE: i32 = 50;

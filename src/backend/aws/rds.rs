@@ -5,7 +5,47 @@ use aws_sdk_rds::types::{self as t, Filter};
 use super::AwsBackend;
 use super::convert::{count, opt_count, opt_string, opt_time, port, string};
 use crate::backend::{BackendError, BackendResult, DbRestore, RestoreFrom};
+use crate::backend::{Rds, RdsChanges};
 use crate::domain::{DbInstance, DbSettings, DbSnapshot, RestoreSettings};
+use async_trait::async_trait;
+
+#[async_trait]
+impl Rds for AwsBackend {
+    async fn db_instances(&self, ids: &[String]) -> BackendResult<Vec<DbInstance>> {
+        instances(self, ids).await
+    }
+
+    async fn db_snapshots(&self, instance_ids: &[String]) -> BackendResult<Vec<DbSnapshot>> {
+        snapshots(self, instance_ids).await
+    }
+}
+
+#[async_trait]
+impl RdsChanges for AwsBackend {
+    async fn create_db_snapshot(
+        &self,
+        instance_id: &str,
+        snapshot_id: &str,
+    ) -> BackendResult<DbSnapshot> {
+        create_snapshot(self, instance_id, snapshot_id).await
+    }
+
+    async fn reboot_db_instance(
+        &self,
+        instance_id: &str,
+        force_failover: bool,
+    ) -> BackendResult<DbInstance> {
+        reboot(self, instance_id, force_failover).await
+    }
+
+    async fn restore_db_instance(&self, r: &DbRestore) -> BackendResult<DbInstance> {
+        restore(self, r).await
+    }
+
+    async fn promote_read_replica(&self, instance_id: &str) -> BackendResult<DbInstance> {
+        promote(self, instance_id).await
+    }
+}
 
 /// The largest page of DescribeDBInstances / DescribeDBSnapshots.
 pub const PAGE: i32 = 100;

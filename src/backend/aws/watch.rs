@@ -6,7 +6,38 @@ use futures_util::future::try_join_all;
 use super::AwsBackend;
 use super::convert::{opt_count, opt_string, opt_time, string};
 use crate::backend::BackendResult;
+use crate::backend::{CloudWatch, CloudWatchChanges};
 use crate::domain::{Alarm, AlarmState, MetricRef};
+use crate::domain::{AlarmHistoryItem, MetricQuery, MetricSeries, Timestamp};
+use async_trait::async_trait;
+
+#[async_trait]
+impl CloudWatch for AwsBackend {
+    async fn alarms(&self, prefixes: &[String]) -> BackendResult<Vec<Alarm>> {
+        alarms(self, prefixes).await
+    }
+
+    // --- metrics
+    async fn metric_data(
+        &self,
+        queries: &[MetricQuery],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> BackendResult<Vec<MetricSeries>> {
+        super::metrics::metric_data(self, queries, start, end).await
+    }
+
+    async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>> {
+        super::metrics::alarm_history(self, name).await
+    }
+}
+
+#[async_trait]
+impl CloudWatchChanges for AwsBackend {
+    async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()> {
+        set_alarm_actions(self, names, enabled).await
+    }
+}
 
 /// The largest page of DescribeAlarms.
 pub const PAGE: i32 = 100;

@@ -2,9 +2,57 @@
 
 use chrono::DateTime;
 
+use super::SimBackend;
 use super::metrics::Metric;
 use super::world::AlarmDesc;
+use crate::backend::{BackendResult, CloudWatch, CloudWatchChanges};
 use crate::domain::{Alarm, AlarmHistoryItem, AlarmState, Timestamp};
+use crate::domain::{MetricQuery, MetricSeries};
+use async_trait::async_trait;
+
+#[async_trait]
+impl CloudWatch for SimBackend {
+    async fn alarms(&self, prefixes: &[String]) -> BackendResult<Vec<Alarm>> {
+        self.gate()?;
+        Ok(self.with(|w| w.alarms(prefixes)))
+    }
+
+    async fn metric_data(
+        &self,
+        queries: &[MetricQuery],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> BackendResult<Vec<MetricSeries>> {
+        self.gate()?;
+        Ok(self.with(|w| {
+            queries
+                .iter()
+                .map(|q| super::metric_data::query(&w.metrics, q, start, end))
+                .collect()
+        }))
+    }
+
+    async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>> {
+        self.gate()?;
+        // CloudWatch answers an unknown name with an empty history.
+        Ok(self.with(|w| {
+            w.alarms
+                .iter()
+                .find(|a| a.name == name)
+                .map(|a| a.history.iter().rev().cloned().collect())
+                .unwrap_or_default()
+        }))
+    }
+}
+
+#[async_trait]
+impl CloudWatchChanges for SimBackend {
+    async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()> {
+        self.gate()?;
+        self.with(|w| w.set_alarm_actions(names, enabled));
+        Ok(())
+    }
+}
 
 /// State changes kept per alarm (CloudWatch keeps two weeks).
 const HISTORY_KEPT: usize = 200;

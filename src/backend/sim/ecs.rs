@@ -15,14 +15,161 @@ use fastrand::Rng;
 
 mod lifecycle;
 
+use super::SimBackend;
 use super::world::{ServiceDesc, StoppedTaskDesc, WorldDesc};
 use crate::backend::{BackendError, BackendResult, ImageChange, ServiceUpdate};
+use crate::backend::{Ecr, EcsChanges, Elb, ScalingChanges};
+use crate::domain::TargetGroup;
 use crate::domain::{
     CircuitBreaker, Cluster, Container, ContainerDefinition, Deployment, Failure, Listing,
     LoadBalancerRef, RolloutState, ScalableTarget, ScalingPolicy, Service, ServiceEvent, Task,
     TaskDefinition, Timestamp, short_id,
 };
 use crate::domain::{EcrImage, ImageDetail, ImageId, ImageLookup};
+use async_trait::async_trait;
+
+#[async_trait]
+impl crate::backend::Ecs for SimBackend {
+    async fn clusters(&self, names: &[String]) -> BackendResult<Listing<Cluster>> {
+        self.gate()?;
+        Ok(self.with(|w| w.ecs.clusters(names)))
+    }
+
+    async fn list_clusters(&self) -> BackendResult<Vec<String>> {
+        self.gate()?;
+        Ok(self.with(|w| w.ecs.cluster_names()))
+    }
+
+    async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
+        self.gate()?;
+        self.with(|w| w.ecs.services(cluster))
+    }
+
+    async fn tasks(&self, cluster: &str) -> BackendResult<Listing<Task>> {
+        self.gate()?;
+        self.with(|w| w.ecs.tasks(cluster))
+    }
+
+    async fn task_definition(&self, arn: &str) -> BackendResult<TaskDefinition> {
+        self.gate()?;
+        self.with(|w| w.ecs.task_definition(arn))
+    }
+
+    async fn task_definition_revisions(&self, family: &str) -> BackendResult<Vec<String>> {
+        self.gate()?;
+        Ok(self.with(|w| w.ecs.revisions(family)))
+    }
+}
+
+#[async_trait]
+impl EcsChanges for SimBackend {
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: ServiceUpdate,
+    ) -> BackendResult<Service> {
+        self.gate()?;
+        self.with(|w| w.update_service(cluster, service, &update))
+    }
+
+    async fn register_task_definition(&self, change: ImageChange) -> BackendResult<TaskDefinition> {
+        self.gate()?;
+        self.with(|w| {
+            let now = w.now;
+            w.ecs.register_task_definition(&change, now)
+        })
+    }
+
+    async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task> {
+        self.gate()?;
+        self.with(|w| w.stop_task(cluster, task, reason))
+    }
+
+    async fn execute_command(
+        &self,
+        _cluster: &str,
+        task: &str,
+        _container: &str,
+        _command: &str,
+    ) -> BackendResult<crate::domain::ExecSession> {
+        Err(BackendError::Invalid {
+            message: format!(
+                "ECS Exec is not available in the simulation: simulated tasks (here {}) have no \
+                 container and no shell to open",
+                crate::domain::short_id(task)
+            ),
+        })
+    }
+}
+
+#[async_trait]
+impl Ecr for SimBackend {
+    async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup> {
+        Ok(self.with(|w| {
+            let now = w.now;
+            w.ecs.describe_image(image, now)
+        }))
+    }
+}
+
+#[async_trait]
+impl crate::backend::Scaling for SimBackend {
+    async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>> {
+        self.gate()?;
+        self.with(|w| {
+            let mut all = Vec::new();
+            for c in clusters {
+                all.extend(w.ecs.scalable_targets(c)?);
+            }
+            Ok(all)
+        })
+    }
+}
+
+#[async_trait]
+impl ScalingChanges for SimBackend {
+    async fn set_scaling_bounds(
+        &self,
+        cluster: &str,
+        service: &str,
+        min: u32,
+        max: u32,
+    ) -> BackendResult<ScalableTarget> {
+        self.gate()?;
+        self.with(|w| {
+            let now = w.now;
+            w.ecs.set_scaling_bounds(cluster, service, min, max, now)
+        })
+    }
+}
+
+#[async_trait]
+impl Elb for SimBackend {
+    async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {
+        self.gate()?;
+        Ok(self.with(|w| {
+            let clusters: Vec<String> = w
+                .ecs
+                .clusters(&[])
+                .items
+                .into_iter()
+                .map(|c| c.name)
+                .collect();
+            let mut services = Vec::new();
+            let mut tasks = Vec::new();
+            for c in &clusters {
+                if let Ok(l) = w.ecs.services(c) {
+                    services.extend(l.items);
+                }
+                if let Ok(l) = w.ecs.tasks(c) {
+                    tasks.extend(l.items);
+                }
+            }
+            super::target_groups_of(&services, &tasks, arns)
+        }))
+    }
+}
 
 /// ECS keeps the last 100 events of a service.
 const MAX_EVENTS: usize = 100;

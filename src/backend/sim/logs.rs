@@ -13,10 +13,45 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use fastrand::Rng;
 
+use super::SimBackend;
 use super::engine::World;
 use crate::backend::{BackendError, BackendResult};
+use crate::backend::{Logs, LogsChanges};
 use crate::domain::Pattern;
 use crate::domain::{LogEvent, LogPage, LogQuery, Task, Timestamp};
+use async_trait::async_trait;
+
+#[async_trait]
+impl Logs for SimBackend {
+    async fn log_events(
+        &self,
+        query: &crate::domain::LogQuery,
+    ) -> BackendResult<crate::domain::LogPage> {
+        self.gate()?;
+        self.with(|w| filter_events(w, query))
+    }
+}
+
+#[async_trait]
+impl LogsChanges for SimBackend {
+    async fn put_audit_records(
+        &self,
+        group: &str,
+        stream: &str,
+        records: &[(Timestamp, String)],
+    ) -> BackendResult<()> {
+        self.gate()?;
+        let mut trail = self.trail.lock().map_err(|_| BackendError::Other {
+            message: "the simulated log store is poisoned".to_string(),
+        })?;
+        trail.extend(
+            records
+                .iter()
+                .map(|(_, m)| (group.to_string(), stream.to_string(), m.clone())),
+        );
+        Ok(())
+    }
+}
 
 /// Access-log lines are a sample: one per this many requests.
 const SAMPLE: f64 = 50.0;
@@ -393,7 +428,8 @@ fn minute_events(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::Backend;
+    use crate::backend::prelude::*;
+
     use crate::backend::sim::SimBackend;
     use crate::clock::Clock;
     use chrono::TimeZone;

@@ -35,14 +35,12 @@ pub use faults::DrillStatus;
 
 use self::engine::World;
 use self::world::Description;
-use crate::backend::{Backend, BackendError, BackendResult, ImageChange, ServiceUpdate};
-use crate::clock::Clock;
-use crate::domain::{
-    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
-    MetricSeries, ScalableTarget, Service, TargetGroup, TargetHealth, Task, TaskDefinition,
-    Timestamp,
+use crate::backend::{
+    Backend, BackendResult, CloudWatch, CloudWatchChanges, Ecr, Ecs, EcsChanges, Elb, Logs,
+    LogsChanges, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
 };
-use crate::domain::{EcrImage, ImageLookup};
+use crate::clock::Clock;
+use crate::domain::{CallerIdentity, MetricSeries, Service, TargetGroup, TargetHealth, Task};
 
 /// Why a simulation could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -283,244 +281,55 @@ impl SimBackend {
     }
 }
 
-#[async_trait]
+/// Every capability, each implemented with the area of the world it
+/// asks (`ecs.rs`: `impl Ecs for SimBackend`, ...).
 impl Backend for SimBackend {
+    fn sts(&self) -> BackendResult<&dyn Sts> {
+        Ok(self)
+    }
+    fn ecs(&self) -> BackendResult<&dyn Ecs> {
+        Ok(self)
+    }
+    fn ecs_changes(&self) -> BackendResult<&dyn EcsChanges> {
+        Ok(self)
+    }
+    fn ecr(&self) -> BackendResult<&dyn Ecr> {
+        Ok(self)
+    }
+    fn scaling(&self) -> BackendResult<&dyn Scaling> {
+        Ok(self)
+    }
+    fn scaling_changes(&self) -> BackendResult<&dyn ScalingChanges> {
+        Ok(self)
+    }
+    fn elb(&self) -> BackendResult<&dyn Elb> {
+        Ok(self)
+    }
+    fn rds(&self) -> BackendResult<&dyn Rds> {
+        Ok(self)
+    }
+    fn rds_changes(&self) -> BackendResult<&dyn RdsChanges> {
+        Ok(self)
+    }
+    fn cloudwatch(&self) -> BackendResult<&dyn CloudWatch> {
+        Ok(self)
+    }
+    fn cloudwatch_changes(&self) -> BackendResult<&dyn CloudWatchChanges> {
+        Ok(self)
+    }
+    fn logs(&self) -> BackendResult<&dyn Logs> {
+        Ok(self)
+    }
+    fn logs_changes(&self) -> BackendResult<&dyn LogsChanges> {
+        Ok(self)
+    }
+}
+
+#[async_trait]
+impl Sts for SimBackend {
     async fn caller_identity(&self) -> BackendResult<CallerIdentity> {
         self.gate()?;
         Ok(self.with(|w| w.caller_identity()))
-    }
-
-    async fn clusters(&self, names: &[String]) -> BackendResult<Listing<Cluster>> {
-        self.gate()?;
-        Ok(self.with(|w| w.ecs.clusters(names)))
-    }
-
-    async fn list_clusters(&self) -> BackendResult<Vec<String>> {
-        self.gate()?;
-        Ok(self.with(|w| w.ecs.cluster_names()))
-    }
-
-    async fn services(&self, cluster: &str) -> BackendResult<Listing<Service>> {
-        self.gate()?;
-        self.with(|w| w.ecs.services(cluster))
-    }
-
-    async fn tasks(&self, cluster: &str) -> BackendResult<Listing<Task>> {
-        self.gate()?;
-        self.with(|w| w.ecs.tasks(cluster))
-    }
-
-    async fn task_definition(&self, arn: &str) -> BackendResult<TaskDefinition> {
-        self.gate()?;
-        self.with(|w| w.ecs.task_definition(arn))
-    }
-
-    async fn task_definition_revisions(&self, family: &str) -> BackendResult<Vec<String>> {
-        self.gate()?;
-        Ok(self.with(|w| w.ecs.revisions(family)))
-    }
-
-    async fn scalable_targets(&self, clusters: &[String]) -> BackendResult<Vec<ScalableTarget>> {
-        self.gate()?;
-        self.with(|w| {
-            let mut all = Vec::new();
-            for c in clusters {
-                all.extend(w.ecs.scalable_targets(c)?);
-            }
-            Ok(all)
-        })
-    }
-
-    async fn target_groups(&self, arns: &[String]) -> BackendResult<Vec<TargetGroup>> {
-        self.gate()?;
-        Ok(self.with(|w| {
-            let clusters: Vec<String> = w
-                .ecs
-                .clusters(&[])
-                .items
-                .into_iter()
-                .map(|c| c.name)
-                .collect();
-            let mut services = Vec::new();
-            let mut tasks = Vec::new();
-            for c in &clusters {
-                if let Ok(l) = w.ecs.services(c) {
-                    services.extend(l.items);
-                }
-                if let Ok(l) = w.ecs.tasks(c) {
-                    tasks.extend(l.items);
-                }
-            }
-            target_groups_of(&services, &tasks, arns)
-        }))
-    }
-
-    async fn db_instances(&self, ids: &[String]) -> BackendResult<Vec<DbInstance>> {
-        self.gate()?;
-        self.with(|w| w.rds.instances(ids, w.now))
-    }
-
-    async fn db_snapshots(&self, instance_ids: &[String]) -> BackendResult<Vec<DbSnapshot>> {
-        self.gate()?;
-        Ok(self.with(|w| w.rds.snapshots(instance_ids, w.now)))
-    }
-
-    async fn alarms(&self, prefixes: &[String]) -> BackendResult<Vec<Alarm>> {
-        self.gate()?;
-        Ok(self.with(|w| w.alarms(prefixes)))
-    }
-
-    // --- metrics
-
-    async fn metric_data(
-        &self,
-        queries: &[MetricQuery],
-        start: Timestamp,
-        end: Timestamp,
-    ) -> BackendResult<Vec<MetricSeries>> {
-        self.gate()?;
-        Ok(self.with(|w| {
-            queries
-                .iter()
-                .map(|q| metric_data::query(&w.metrics, q, start, end))
-                .collect()
-        }))
-    }
-
-    async fn alarm_history(&self, name: &str) -> BackendResult<Vec<AlarmHistoryItem>> {
-        self.gate()?;
-        // CloudWatch answers an unknown name with an empty history.
-        Ok(self.with(|w| {
-            w.alarms
-                .iter()
-                .find(|a| a.name == name)
-                .map(|a| a.history.iter().rev().cloned().collect())
-                .unwrap_or_default()
-        }))
-    }
-
-    async fn execute_command(
-        &self,
-        _cluster: &str,
-        task: &str,
-        _container: &str,
-        _command: &str,
-    ) -> BackendResult<crate::domain::ExecSession> {
-        Err(BackendError::Invalid {
-            message: format!(
-                "ECS Exec is not available in the simulation: simulated tasks (here {}) have no \
-                 container and no shell to open",
-                crate::domain::short_id(task)
-            ),
-        })
-    }
-
-    async fn describe_image(&self, image: &EcrImage) -> BackendResult<ImageLookup> {
-        Ok(self.with(|w| {
-            let now = w.now;
-            w.ecs.describe_image(image, now)
-        }))
-    }
-
-    async fn update_service(
-        &self,
-        cluster: &str,
-        service: &str,
-        update: ServiceUpdate,
-    ) -> BackendResult<Service> {
-        self.gate()?;
-        self.with(|w| w.update_service(cluster, service, &update))
-    }
-
-    async fn register_task_definition(&self, change: ImageChange) -> BackendResult<TaskDefinition> {
-        self.gate()?;
-        self.with(|w| {
-            let now = w.now;
-            w.ecs.register_task_definition(&change, now)
-        })
-    }
-
-    async fn set_scaling_bounds(
-        &self,
-        cluster: &str,
-        service: &str,
-        min: u32,
-        max: u32,
-    ) -> BackendResult<ScalableTarget> {
-        self.gate()?;
-        self.with(|w| {
-            let now = w.now;
-            w.ecs.set_scaling_bounds(cluster, service, min, max, now)
-        })
-    }
-
-    async fn create_db_snapshot(
-        &self,
-        instance_id: &str,
-        snapshot_id: &str,
-    ) -> BackendResult<DbSnapshot> {
-        self.gate()?;
-        self.with(|w| w.create_db_snapshot(instance_id, snapshot_id))
-    }
-
-    async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> BackendResult<Task> {
-        self.gate()?;
-        self.with(|w| w.stop_task(cluster, task, reason))
-    }
-
-    async fn reboot_db_instance(
-        &self,
-        instance_id: &str,
-        force_failover: bool,
-    ) -> BackendResult<DbInstance> {
-        self.gate()?;
-        self.with(|w| w.reboot_db_instance(instance_id, force_failover))
-    }
-
-    async fn restore_db_instance(
-        &self,
-        restore: &crate::backend::DbRestore,
-    ) -> BackendResult<DbInstance> {
-        self.gate()?;
-        self.with(|w| w.restore_db_instance(restore))
-    }
-
-    async fn promote_read_replica(&self, instance_id: &str) -> BackendResult<DbInstance> {
-        self.gate()?;
-        self.with(|w| w.promote_read_replica(instance_id))
-    }
-
-    async fn set_alarm_actions(&self, names: &[String], enabled: bool) -> BackendResult<()> {
-        self.gate()?;
-        self.with(|w| w.set_alarm_actions(names, enabled));
-        Ok(())
-    }
-
-    async fn put_audit_records(
-        &self,
-        group: &str,
-        stream: &str,
-        records: &[(Timestamp, String)],
-    ) -> BackendResult<()> {
-        self.gate()?;
-        let mut trail = self.trail.lock().map_err(|_| BackendError::Other {
-            message: "the simulated log store is poisoned".to_string(),
-        })?;
-        trail.extend(
-            records
-                .iter()
-                .map(|(_, m)| (group.to_string(), stream.to_string(), m.clone())),
-        );
-        Ok(())
-    }
-
-    // --- logs
-    async fn log_events(
-        &self,
-        query: &crate::domain::LogQuery,
-    ) -> BackendResult<crate::domain::LogPage> {
-        self.gate()?;
-        self.with(|w| logs::filter_events(w, query))
     }
 }
 

@@ -4,9 +4,59 @@
 use chrono::{DateTime, TimeDelta, Timelike};
 use fastrand::Rng;
 
+use super::SimBackend;
 use super::world::{DbDesc, SnapshotDesc, parse_hhmm};
+use crate::backend::RdsChanges;
 use crate::backend::{BackendError, BackendResult, DbRestore, RestoreFrom};
 use crate::domain::{DbInstance, DbSettings, DbSnapshot, Timestamp};
+use async_trait::async_trait;
+
+#[async_trait]
+impl crate::backend::Rds for SimBackend {
+    async fn db_instances(&self, ids: &[String]) -> BackendResult<Vec<DbInstance>> {
+        self.gate()?;
+        self.with(|w| w.rds.instances(ids, w.now))
+    }
+
+    async fn db_snapshots(&self, instance_ids: &[String]) -> BackendResult<Vec<DbSnapshot>> {
+        self.gate()?;
+        Ok(self.with(|w| w.rds.snapshots(instance_ids, w.now)))
+    }
+}
+
+#[async_trait]
+impl RdsChanges for SimBackend {
+    async fn create_db_snapshot(
+        &self,
+        instance_id: &str,
+        snapshot_id: &str,
+    ) -> BackendResult<DbSnapshot> {
+        self.gate()?;
+        self.with(|w| w.create_db_snapshot(instance_id, snapshot_id))
+    }
+
+    async fn reboot_db_instance(
+        &self,
+        instance_id: &str,
+        force_failover: bool,
+    ) -> BackendResult<DbInstance> {
+        self.gate()?;
+        self.with(|w| w.reboot_db_instance(instance_id, force_failover))
+    }
+
+    async fn restore_db_instance(
+        &self,
+        restore: &crate::backend::DbRestore,
+    ) -> BackendResult<DbInstance> {
+        self.gate()?;
+        self.with(|w| w.restore_db_instance(restore))
+    }
+
+    async fn promote_read_replica(&self, instance_id: &str) -> BackendResult<DbInstance> {
+        self.gate()?;
+        self.with(|w| w.promote_read_replica(instance_id))
+    }
+}
 
 /// One simulated DB instance.
 #[derive(Debug, Clone)]

@@ -4,7 +4,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::*;
-use crate::backend::BackendError;
+use crate::backend::{BackendError, ImageChange, ServiceUpdate};
+use crate::domain::{Alarm, DbInstance};
 use crate::domain::{AlarmState, CircuitBreaker, Deployment, Health, RolloutState, Timestamp};
 
 const PROD: &str = "works-logue-prod";
