@@ -40,8 +40,10 @@ pub struct Scenario {
     /// The drill ends here, objectives met or not.
     pub time_limit: Spanned<String>,
     /// What a good response looks like, for "what could have been faster".
+    /// `{key:COMMAND}` stands for the key the operator has bound to a
+    /// command (`{key:rollback}`), so the advice names the real key.
     #[serde(default)]
-    pub hint: Option<String>,
+    pub hint: Option<Spanned<String>>,
     /// The time to mitigate a good response stays under.
     #[serde(default)]
     pub target_ttm: Option<Spanned<String>>,

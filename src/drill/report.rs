@@ -10,8 +10,9 @@ use std::fmt::Write as _;
 
 use chrono::TimeDelta;
 
-use super::scenario::Scenario;
+use super::scenario::{Scenario, with_keys};
 use super::{Drill, EndReason};
+use crate::config::keys::Keymap;
 use crate::domain::Timestamp;
 use crate::ops::Operation;
 use crate::state::State;
@@ -171,7 +172,7 @@ impl Report {
                 crate::config::keys::KeyContext::live(crate::state::ViewKind::Alarms),
             )
             .unwrap_or_else(|| "select (no key bound)".to_string());
-        r.faster = faster(&r, d, &select);
+        r.faster = faster(&r, d, &select, &state.keymap);
         r.score = score(&r);
         Some(r)
     }
@@ -411,9 +412,13 @@ fn attempts(s: &Scenario, activity: &[&Activity]) -> Vec<Attempt> {
 
 /// Where the response lost time, from what was recorded.
 /// `select` is the key that opens a row's detail.
-fn faster(r: &Report, d: &Drill, select: &str) -> Vec<String> {
+fn faster(r: &Report, d: &Drill, select: &str, keymap: &Keymap) -> Vec<String> {
     let mut out = Vec::new();
-    let hint = d.scenario.hint.as_deref().map(one_line);
+    let hint = d
+        .scenario
+        .hint
+        .as_ref()
+        .map(|h| one_line(&with_keys(h.get_ref(), keymap)));
     let affected = d.scenario.affected().join(", ");
     if r.detected.is_none() && r.impact.is_some() && !d.scenario.expected.is_empty() {
         out.push(

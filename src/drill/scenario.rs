@@ -11,6 +11,7 @@ use toml::Spanned;
 
 use crate::backend::sim::{WorldCatalog, world_catalog};
 use crate::config::ConfigError;
+use crate::config::keys::{Command, Keymap};
 /// The scenario's types, shared with the simulation that runs its faults.
 pub use crate::domain::scenario::{
     Condition, Difficulty, EffectSpec, Forbidden, Inject, Objectives, Scenario, Signal, Target,
@@ -209,6 +210,19 @@ fn check(s: &Scenario) -> Result<(), Problem> {
     for c in s.objectives.mitigated.iter().chain(&s.objectives.recovered) {
         check_condition(c.get_ref(), s.injects.len(), &world).map_err(|m| (c.span(), m))?;
     }
+    if let Some(h) = &s.hint {
+        for name in key_refs(h.get_ref()) {
+            if Command::from_name(name).is_none() {
+                return Err((
+                    h.span(),
+                    format!(
+                        "hint: unknown command {{key:{name}}} (known: {})",
+                        Command::names().join(", ")
+                    ),
+                ));
+            }
+        }
+    }
     for f in &s.forbidden {
         if !ACTIONS.contains(&f.action.get_ref().as_str()) {
             return Err((
@@ -232,6 +246,43 @@ fn check(s: &Scenario) -> Result<(), Problem> {
         }
     }
     Ok(())
+}
+
+/// The command names of a text's `{key:COMMAND}` references.
+fn key_refs(text: &str) -> impl Iterator<Item = &str> {
+    text.split("{key:")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+}
+
+/// `text` with each `{key:COMMAND}` replaced by the first key the keymap
+/// binds to the command where `[keys]` binds it (its home scope), or by
+/// "COMMAND (no key bound)".
+pub fn with_keys(text: &str, keymap: &Keymap) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut parts = text.split("{key:");
+    out.push_str(parts.next().unwrap_or_default());
+    for part in parts {
+        match part.split_once('}') {
+            Some((name, rest)) => {
+                let key = Command::from_name(name)
+                    .and_then(|cmd| keymap.home_keys(cmd).first().map(ToString::to_string));
+                match key {
+                    Some(k) => out.push_str(&k),
+                    None => {
+                        out.push_str(name);
+                        out.push_str(" (no key bound)");
+                    }
+                }
+                out.push_str(rest);
+            }
+            None => {
+                out.push_str("{key:");
+                out.push_str(part);
+            }
+        }
+    }
+    out
 }
 
 fn check_inject(i: &Inject, world: &WorldCatalog) -> Result<(), Problem> {
@@ -488,5 +539,31 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), SHIPPED.len(), "ids are unique");
+    }
+
+    /// A hint names the keys the operator has, and a hint naming an
+    /// unknown command is refused where it is written.
+    #[test]
+    fn hints_name_the_bound_keys() {
+        let keys = Keymap::defaults();
+        assert_eq!(
+            with_keys("Roll web back ({key:rollback}), then {key:logs}.", &keys),
+            "Roll web back (b), then l."
+        );
+        assert_eq!(with_keys("no refs {key:", &keys), "no refs {key:");
+        for s in load_all(None).expect("the shipped scenarios parse") {
+            let hint = s.hint.as_ref().map(|h| with_keys(h.get_ref(), &keys));
+            assert!(
+                !hint.unwrap_or_default().contains("{key:"),
+                "{}: every reference is replaced",
+                s.id()
+            );
+        }
+        let text = SHIPPED[0].1.replace("{key:rollback}", "{key:rollbak}");
+        let err = parse(&text, "bad.toml").map(|_| ()).expect_err("refused");
+        assert!(
+            err.to_string().contains("unknown command {key:rollbak}"),
+            "{err}"
+        );
     }
 }
