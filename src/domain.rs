@@ -16,7 +16,7 @@ mod pattern;
 mod probe;
 pub mod scenario;
 
-pub use exec::ExecSession;
+pub use exec::{ExecSession, ssm_endpoint};
 pub use images::{EcrImage, ImageDetail, ImageId, ImageLookup};
 pub use pattern::{Pattern, TermRef};
 pub use probe::{ProbeError, ProbeReport};
@@ -795,4 +795,30 @@ pub struct LogPage {
     pub events: Vec<LogEvent>,
     /// More events of the same query may follow.
     pub next_token: Option<String>,
+}
+
+/// A data age as the screen shows it: `4s`, `12m`, `3h`, `2d`.
+pub fn format_age(age: chrono::TimeDelta) -> String {
+    let s = age.num_seconds().max(0);
+    if s < 60 {
+        format!("{s}s")
+    } else if s < 3600 {
+        format!("{}m", s / 60)
+    } else if s < 86_400 {
+        format!("{}h", s / 3600)
+    } else {
+        format!("{}d", s / 86_400)
+    }
+}
+
+/// The unit of a well-known AWS metric (GetMetricData does not say).
+pub fn known_unit(namespace: &str, name: &str) -> Option<&'static str> {
+    Some(match (namespace, name) {
+        (_, "CPUUtilization" | "MemoryUtilization") => "Percent",
+        ("AWS/RDS", "FreeStorageSpace" | "FreeableMemory") => "Bytes",
+        (_, "TargetResponseTime" | "ReplicaLag") => "Seconds",
+        (_, "DatabaseConnections" | "RequestCount") => "Count",
+        (_, n) if n.starts_with("HTTPCode_") => "Count",
+        _ => return None,
+    })
 }

@@ -158,15 +158,7 @@ pub fn target(cluster_arn: &str, task_arn: &str, runtime_id: &str) -> String {
     )
 }
 
-/// The Systems Manager endpoint of a region (or the configured endpoint,
-/// for an emulator).
-pub fn ssm_endpoint(region: &str, endpoint_url: Option<&str>) -> String {
-    match endpoint_url {
-        Some(url) => url.to_string(),
-        None if region.starts_with("cn-") => format!("https://ssm.{region}.amazonaws.com.cn"),
-        None => format!("https://ssm.{region}.amazonaws.com"),
-    }
-}
+pub use crate::domain::ssm_endpoint;
 
 /// The plugin found on `PATH`, or a message that says how to install it.
 pub fn find_plugin(path: Option<OsString>) -> Result<PathBuf, String> {

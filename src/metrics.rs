@@ -176,17 +176,7 @@ impl MetricsData {
     }
 }
 
-/// The unit of a well-known AWS metric (GetMetricData does not say).
-pub fn known_unit(namespace: &str, name: &str) -> Option<&'static str> {
-    Some(match (namespace, name) {
-        (_, "CPUUtilization" | "MemoryUtilization") => "Percent",
-        ("AWS/RDS", "FreeStorageSpace" | "FreeableMemory") => "Bytes",
-        (_, "TargetResponseTime" | "ReplicaLag") => "Seconds",
-        (_, "DatabaseConnections" | "RequestCount") => "Count",
-        (_, n) if n.starts_with("HTTPCode_") => "Count",
-        _ => return None,
-    })
-}
+pub use crate::domain::known_unit;
 
 /// The RDS metrics queried per instance, with their statistic.
 pub const DB_METRICS: [(&str, &str); 4] = [

@@ -1829,16 +1829,4 @@ pub fn health_word(h: ServiceHealth) -> &'static str {
     h.word()
 }
 
-/// A data age as the screen shows it: `4s`, `12m`, `3h`, `2d`.
-pub fn format_age(age: TimeDelta) -> String {
-    let s = age.num_seconds().max(0);
-    if s < 60 {
-        format!("{s}s")
-    } else if s < 3600 {
-        format!("{}m", s / 60)
-    } else if s < 86_400 {
-        format!("{}h", s / 3600)
-    } else {
-        format!("{}d", s / 86_400)
-    }
-}
+pub use crate::domain::format_age;

@@ -36,3 +36,13 @@ impl fmt::Debug for ExecSession {
             .finish_non_exhaustive()
     }
 }
+
+/// The Systems Manager endpoint of a region (or the configured endpoint,
+/// for an emulator).
+pub fn ssm_endpoint(region: &str, endpoint_url: Option<&str>) -> String {
+    match endpoint_url {
+        Some(url) => url.to_string(),
+        None if region.starts_with("cn-") => format!("https://ssm.{region}.amazonaws.com.cn"),
+        None => format!("https://ssm.{region}.amazonaws.com"),
+    }
+}

@@ -263,23 +263,19 @@ pub fn with_keys(text: &str, keymap: &Keymap) -> String {
     let mut parts = text.split("{key:");
     out.push_str(parts.next().unwrap_or_default());
     for part in parts {
-        match part.split_once('}') {
-            Some((name, rest)) => {
-                let key = Command::from_name(name)
-                    .and_then(|cmd| keymap.home_keys(cmd).first().map(ToString::to_string));
-                match key {
-                    Some(k) => out.push_str(&k),
-                    None => {
-                        out.push_str(name);
-                        out.push_str(" (no key bound)");
-                    }
-                }
-                out.push_str(rest);
+        if let Some((name, rest)) = part.split_once('}') {
+            let key = Command::from_name(name)
+                .and_then(|cmd| keymap.home_keys(cmd).first().map(ToString::to_string));
+            if let Some(k) = key {
+                out.push_str(&k);
+            } else {
+                out.push_str(name);
+                out.push_str(" (no key bound)");
             }
-            None => {
-                out.push_str("{key:");
-                out.push_str(part);
-            }
+            out.push_str(rest);
+        } else {
+            out.push_str("{key:");
+            out.push_str(part);
         }
     }
     out

@@ -127,7 +127,7 @@ fn expired_message(c: &Credentials, source: &str, now: SystemTime) -> String {
     match now.duration_since(at) {
         Ok(ago) => format!(
             "the credentials from {source} expired at {when} ({} ago); they were not used",
-            crate::state::format_age(chrono::TimeDelta::seconds(
+            crate::domain::format_age(chrono::TimeDelta::seconds(
                 i64::try_from(ago.as_secs()).unwrap_or(i64::MAX)
             ))
         ),

@@ -684,7 +684,7 @@ pub async fn execute_command(
         token_value: string(session.token_value()),
         region: b.region.clone(),
         profile: b.profile.clone().unwrap_or_default(),
-        ssm_endpoint: crate::exec::ssm_endpoint(&b.region, b.endpoint_url.as_deref()),
+        ssm_endpoint: crate::domain::ssm_endpoint(&b.region, b.endpoint_url.as_deref()),
     })
 }
 

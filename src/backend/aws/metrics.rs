@@ -32,7 +32,7 @@ pub async fn metric_data(
         .map(|q| MetricSeries {
             id: q.id.clone(),
             label: q.name.clone(),
-            unit: crate::metrics::known_unit(&q.namespace, &q.name).map(str::to_string),
+            unit: crate::domain::known_unit(&q.namespace, &q.name).map(str::to_string),
             points: Vec::new(),
         })
         .collect();
