@@ -67,6 +67,11 @@ pub struct EnvState {
     pub bell_on_alarm: bool,
     /// The recovery time objective (config `rto_minutes`).
     pub rto_minutes: Option<u32>,
+    // --- cloudfront
+    /// The CloudFront distributions in front of it (config
+    /// `cloudfront_distributions`): what an invalidation names, and the
+    /// services whose deploy offers it.
+    pub cloudfront: Vec<crate::config::CloudFrontConfig>,
 }
 
 /// The panels read as the environment's own fields: `env.services` is
@@ -121,6 +126,7 @@ impl EnvState {
             alarm_watch: crate::alerts::AlarmWatch::default(),
             bell_on_alarm: cfg.bell_on_alarm(),
             rto_minutes: cfg.rto_minutes,
+            cloudfront: cfg.cloudfront_distributions.clone(),
         }
     }
 
@@ -137,11 +143,13 @@ impl EnvState {
 
     /// Whether this environment reads `r` at all: the cluster list only
     /// where the configuration names no cluster, target health only where
-    /// a service names a target group.
+    /// a service names a target group, CloudFront only where distributions
+    /// are configured.
     pub fn reads(&self, r: Resource) -> bool {
         match r {
             Resource::Clusters => self.discovers_clusters(),
             Resource::Targets => !self.target_group_arns().is_empty(),
+            Resource::Distributions => !self.cloudfront.is_empty(),
             _ => true,
         }
     }
@@ -382,6 +390,9 @@ pub enum View {
     // --- timeline
     /// Events, operations, notes and marks of the environment.
     Timeline,
+    // --- cloudfront
+    /// The CloudFront distributions and their recent invalidations.
+    CloudFront,
 }
 
 /// The kind of a view, for per-view selection and filters.
@@ -403,6 +414,8 @@ pub enum ViewKind {
     Logs,
     // --- timeline
     Timeline,
+    // --- cloudfront
+    CloudFront,
 }
 
 impl View {
@@ -423,6 +436,7 @@ impl View {
             // --- logs
             Self::Logs => ViewKind::Logs,
             Self::Timeline => ViewKind::Timeline,
+            Self::CloudFront => ViewKind::CloudFront,
         }
     }
 
@@ -446,6 +460,7 @@ impl View {
             // --- logs
             Self::Logs => "Logs".into(),
             Self::Timeline => "Timeline".into(),
+            Self::CloudFront => "CloudFront".into(),
         }
     }
 }
@@ -879,6 +894,11 @@ impl State {
                 .iter()
                 .map(|(id, _)| id.to_string())
                 .collect(),
+            View::CloudFront => self
+                .env()
+                .and_then(|e| e.distributions.data.as_ref())
+                .map(|d| d.iter().map(|d| d.id.clone()).collect())
+                .unwrap_or_default(),
             View::Diagnostics | View::AlarmDetail { .. } | View::TaskDetail { .. } | View::Logs => {
                 return None;
             }
@@ -1289,6 +1309,10 @@ impl State {
             View::AlarmDetail { .. } => 0,
             // --- logs
             View::Logs => self.logs.as_ref().map_or(0, |l| l.lines.len()),
+            View::CloudFront => self
+                .env()
+                .and_then(|e| e.distributions.data.as_ref())
+                .map_or(0, Vec::len),
         }
     }
 

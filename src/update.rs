@@ -933,6 +933,7 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::Alarms => go(state, View::Alarms),
         Command::Fleet => go(state, View::Fleet),
         Command::Activity => go(state, View::Activity),
+        Command::CloudFront => go(state, View::CloudFront),
         // --- timeline
         Command::Timeline => {
             // From the fleet view, the fleet's timeline.
@@ -955,6 +956,7 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::Promote
         | Command::MuteAlarm
         | Command::StopTask
+        | Command::Invalidate
         | Command::Exec => return operate::start(state, cmd),
         // --- metrics
         Command::MetricRange => return metrics::switch_range(state),
@@ -1112,7 +1114,8 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
         | View::Databases
         | View::Diagnostics
         | View::Activity
-        | View::Logs => {}
+        | View::Logs
+        | View::CloudFront => {}
     }
     Vec::new()
 }
