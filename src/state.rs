@@ -1402,6 +1402,43 @@ impl State {
         (failing && a.env == self.active && !env.read_only).then(|| (a.env, service.to_string()))
     }
 
+    /// The CloudFront distribution an invalidation is offered for in the
+    /// active environment: the newest deploy, rollback or restart of this
+    /// session completed on a service a configured distribution links to,
+    /// and no invalidation of that distribution started since.
+    pub fn offered_invalidation(&self) -> Option<&crate::config::CloudFrontConfig> {
+        let env = self.env()?;
+        if env.read_only || env.cloudfront.is_empty() {
+            return None;
+        }
+        let mut offered: Option<(&crate::config::CloudFrontConfig, Timestamp)> = None;
+        for a in self.activity.iter().filter(|a| a.env == self.active) {
+            match &a.op {
+                crate::ops::Operation::DeployImage { service, .. }
+                | crate::ops::Operation::Rollback { service, .. }
+                | crate::ops::Operation::Restart { service, .. } => {
+                    let completed = a.watch.as_ref().is_some_and(|w| {
+                        matches!(w.status, crate::activity::WatchStatus::Completed(_))
+                    });
+                    if completed
+                        && let Some(d) =
+                            env.cloudfront.iter().find(|d| d.services.contains(service))
+                    {
+                        offered = Some((d, a.started_at));
+                    }
+                }
+                crate::ops::Operation::Invalidate { distribution, .. }
+                    if offered
+                        .is_some_and(|(d, at)| &d.id == distribution && a.started_at >= at) =>
+                {
+                    offered = None;
+                }
+                _ => {}
+            }
+        }
+        offered.map(|(d, _)| d)
+    }
+
     /// The service named, in the active environment.
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.env()?

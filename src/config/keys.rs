@@ -583,7 +583,7 @@ impl Command {
             Command::Promote => &["ctrl-p"],
             Command::MuteAlarm => &["m"],
             Command::StopTask => &["ctrl-k"],
-            Command::Invalidate => &["I"],
+            Command::Invalidate => &["V"],
             // k9s and e1s use `s` for a shell; here `s` scales.
             Command::Exec => &["x"],
             Command::Copy => &["y"],
