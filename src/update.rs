@@ -36,6 +36,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("diag", "requests, errors and throttles per API"),
     ("activity", "operations of this session and the audit log"),
     (
+        "cloudfront",
+        "CloudFront distributions and their invalidations",
+    ),
+    (
         "timeline",
         "events, operations, notes and marks (:timeline fleet: every environment)",
     ),
@@ -1312,6 +1316,10 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
         }
         "activity" | "audit" | "ops" => {
             go(state, View::Activity);
+            Vec::new()
+        }
+        "cloudfront" | "cf" | "cdn" => {
+            go(state, View::CloudFront);
             Vec::new()
         }
         // --- timeline

@@ -1687,3 +1687,43 @@ async fn the_help_at_60x15_scrolls_and_keeps_its_descriptions_readable() {
     assert!(screen.contains("more · j/k"), "{screen}");
     insta::assert_snapshot!("help_60x15", screen);
 }
+
+/// The CloudFront view of the demo's production and the invalidation's
+/// confirmation at 80×24: the exact call with its paths and caller
+/// reference (whose random suffix, from the session's id, is masked), the
+/// typed name a protected environment wants.
+#[tokio::test]
+async fn the_cloudfront_view_and_the_invalidation_confirmation_at_80x24() {
+    let (mut app, _) = demo(42).await;
+    command(&mut app, "cloudfront");
+    app.settle().await;
+    assert_eq!(app.state.view(), &View::CloudFront);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("E2WL7PRDX4K9QZ"), "{screen}");
+    assert!(screen.contains("Recent invalidations (3)"), "{screen}");
+    insta::assert_snapshot!("cloudfront_80x24", screen);
+
+    press(&mut app, KeyCode::Char('V'));
+    let reference = match &app.state.mode {
+        Mode::Dialog(Dialog::Confirm {
+            op:
+                honban::ops::Operation::Invalidate {
+                    caller_reference, ..
+                },
+            ..
+        }) => caller_reference.clone(),
+        other => panic!("expected the invalidation's confirmation, got {other:?}"),
+    };
+    let suffix = reference.rsplit('-').next().expect("suffix").to_string();
+    assert_eq!(suffix.len(), 8, "{reference}");
+    let title = "Invalidate CloudFront distribution E2WL7PRDX4K9QZ";
+    let text = dialog_text(&render(&app, 80, 24), title);
+    assert!(text.contains("cloudfront:CreateInvalidation"), "{text}");
+    assert!(text.contains("type production/E2WL7PRDX4K9QZ"), "{text}");
+    insta::assert_snapshot!(
+        "confirm_invalidate_80x24",
+        text.replace(&suffix, "########")
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(app.state.activity.is_empty(), "nothing sent");
+}

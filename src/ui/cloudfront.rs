@@ -151,7 +151,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let widths = [
         Constraint::Length(15),
         Constraint::Length(11),
-        Constraint::Length(9),
+        Constraint::Length(11),
         Constraint::Length(6),
         Constraint::Fill(1),
     ];
@@ -168,10 +168,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                         theme.progressing
                     },
                 )),
-                Cell::from(
-                    i.created_at
-                        .map_or_else(|| "-".to_string(), |t| super::widgets::clock(state, t)),
-                ),
+                Cell::from(i.created_at.map_or_else(
+                    || "-".to_string(),
+                    |t| super::widgets::in_zone(state.timezone, t, "%m-%d %H:%M"),
+                )),
                 Cell::from(age_since(state.now, i.created_at)),
                 Cell::from(if i.paths.is_empty() {
                     "-".to_string()
