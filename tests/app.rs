@@ -1727,3 +1727,68 @@ async fn the_cloudfront_view_and_the_invalidation_confirmation_at_80x24() {
     press(&mut app, KeyCode::Esc);
     assert!(app.state.activity.is_empty(), "nothing sent");
 }
+
+/// An invalidation of the demo's production distribution by keys: typed
+/// confirmation, sent once, InProgress in the simulation for one to three
+/// minutes, followed to Completed, audited as intent, result and final
+/// with its caller reference.
+#[tokio::test]
+async fn an_invalidation_is_confirmed_audited_and_followed_until_completed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut app, clock, sim, audit) = demo_with_audit(dir.path()).await;
+    command(&mut app, "cloudfront");
+    app.settle().await;
+    press(&mut app, KeyCode::Char('V'));
+    type_text(&mut app, "production/E2WL7PRDX4K9QZ");
+    press(&mut app, KeyCode::Enter);
+    let started = clock.now();
+    app.settle().await;
+    let a = &app.state.activity[0];
+    assert!(
+        matches!(a.status, honban::watch::OpStatus::Accepted { .. }),
+        "{:?}",
+        a.status
+    );
+    let Some(honban::ops::Operation::Invalidate {
+        caller_reference, ..
+    }) = app.state.activity.first().map(|a| a.op.clone())
+    else {
+        panic!("expected an invalidation");
+    };
+    // The simulation holds it, in progress.
+    use honban::backend::prelude::*;
+    let found = sim
+        .find_invalidation("E2WL7PRDX4K9QZ", &caller_reference)
+        .await
+        .expect("read")
+        .expect("sent");
+    assert_eq!(found.status, "InProgress");
+    assert_eq!(found.paths, vec!["/*".to_string()]);
+
+    let end = until_watch_ends(&mut app, &clock).await;
+    assert!(
+        matches!(end, honban::watch::WatchStatus::Completed(_)),
+        "{end:?}"
+    );
+    let took = clock.now() - started;
+    assert!(
+        (60..=190).contains(&took.num_seconds()),
+        "a realistic time: {took}"
+    );
+
+    let (records, _) = audit.read_recent(10).expect("audit log");
+    let ours: Vec<_> = records
+        .iter()
+        .filter(|r| r.operation == "cloudfront-invalidate")
+        .collect();
+    assert_eq!(ours.len(), 3, "{records:?}");
+    assert_eq!(ours[0].phase, honban::audit::Phase::Intent);
+    assert_eq!(
+        ours[0].parameters["CallerReference"].as_str(),
+        Some(caller_reference.as_str())
+    );
+    assert_eq!(ours[1].phase, honban::audit::Phase::Result);
+    assert_eq!(ours[1].result["Id"].as_str(), Some(found.id.as_str()));
+    assert_eq!(ours[2].phase, honban::audit::Phase::Final);
+    assert_eq!(ours[2].ended.as_deref(), Some("completed"));
+}
