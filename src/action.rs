@@ -167,6 +167,8 @@ pub enum OpOutcome {
     AlarmActions,
     /// `StopTask` returned the task.
     Task(Box<crate::domain::Task>),
+    /// `CreateInvalidation` returned the invalidation.
+    Invalidation(crate::domain::Invalidation),
     /// `ExecuteCommand` opened a session (the plugin attaches to it).
     Exec(Box<crate::exec::ExecSession>),
 }

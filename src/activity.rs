@@ -105,6 +105,8 @@ pub enum WatchTarget {
         rto_minutes: Option<u32>,
         seen_busy: bool,
     },
+    /// A CloudFront invalidation until CloudFront says Completed.
+    Invalidation { distribution: String, id: String },
     /// A task being stopped (`task`: its ARN) and, when a service started
     /// it, that service's replacement starting; `stopped` once it was seen
     /// STOPPED.

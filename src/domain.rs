@@ -10,12 +10,14 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod cloudfront;
 mod exec;
 mod images;
 mod pattern;
 mod probe;
 pub mod scenario;
 
+pub use cloudfront::{Distribution, Invalidation, caller_reference};
 pub use exec::{ExecSession, ssm_endpoint};
 pub use images::{EcrImage, ImageDetail, ImageId, ImageLookup};
 pub use pattern::{Pattern, TermRef};

@@ -21,8 +21,8 @@ use crate::backend::read::{self, bounded};
 use crate::backend::{Backend, BackendError, BackendResult};
 use crate::config::{EnvironmentConfig, RefreshIntervals};
 use crate::domain::{
-    Alarm, CallerIdentity, DbInstance, DbSnapshot, Failure, Listing, ScalableTarget, Service,
-    TargetGroup, Task,
+    Alarm, CallerIdentity, DbInstance, DbSnapshot, Distribution, Failure, Listing, ScalableTarget,
+    Service, TargetGroup, Task,
 };
 use crate::metrics::MetricsData;
 use crate::panel::Panel;
@@ -180,6 +180,9 @@ kinds! { $
     Snapshots(snapshots): Vec<DbSnapshot> => Vec<DbSnapshot>,
     Alarms(alarms): Vec<Alarm> => Vec<Alarm>,
     Targets(targets): Vec<TargetGroup> => Vec<TargetGroup>,
+    /// The configured CloudFront distributions with their recent
+    /// invalidations.
+    Distributions(distributions): Listing<Distribution> => Vec<Distribution>,
     // --- metrics
     Metrics(metrics): MetricsData => MetricsData,
 }
@@ -368,6 +371,22 @@ impl Kind for Targets {
         Err(BackendError::Other {
             message: "target health is fetched per target group".to_string(),
         })
+    }
+}
+
+impl Kind for Distributions {
+    const LABEL: &'static str = "CloudFront";
+    const KEY: &'static str = "distributions";
+    // As often as the services: an invalidation after a deploy is
+    // followed on it.
+    fn interval(i: &RefreshIntervals) -> Duration {
+        i.services().max(Duration::from_secs(15))
+    }
+    fn held(data: Listing<Distribution>) -> (Vec<Distribution>, Vec<Failure>) {
+        listed(data)
+    }
+    async fn read(b: &dyn Backend, s: Scope<'_>) -> BackendResult<Listing<Distribution>> {
+        read::distributions(b, s.config, s.timeout).await
     }
 }
 

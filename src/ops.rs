@@ -98,6 +98,14 @@ pub enum Operation {
         /// What ECS records as the stopped reason: who stopped it.
         reason: String,
     },
+    /// CloudFront `CreateInvalidation` of `paths` on `distribution`, with
+    /// a caller reference unique to this request (how it is found again
+    /// when the answer was lost).
+    Invalidate {
+        distribution: String,
+        paths: Vec<String>,
+        caller_reference: String,
+    },
     /// ECS `ExecuteCommand` (interactive), then the terminal is handed to
     /// the `session-manager-plugin` until the session ends.
     Exec {
@@ -131,6 +139,7 @@ impl Operation {
             Self::AlarmActions { enable: true, .. } => "alarm-unmute",
             Self::AlarmActions { .. } => "alarm-mute",
             Self::StopTask { .. } => "stop-task",
+            Self::Invalidate { .. } => "cloudfront-invalidate",
             Self::Exec { .. } => "exec",
         }
     }
@@ -167,6 +176,9 @@ impl Operation {
             Self::Exec { container, .. } => {
                 format!("Exec into {container} of task {}", self.resource())
             }
+            Self::Invalidate { distribution, .. } => {
+                format!("Invalidate CloudFront distribution {distribution}")
+            }
         }
     }
 
@@ -188,6 +200,7 @@ impl Operation {
             // The task id as the tasks view shows it (what a protected
             // environment asks to be typed).
             Self::StopTask { task, .. } | Self::Exec { task, .. } => task_label(task),
+            Self::Invalidate { distribution, .. } => distribution,
         }
     }
 
@@ -214,6 +227,7 @@ impl Operation {
             Self::Promote { .. } => "DB replica",
             Self::AlarmActions { .. } => "alarm",
             Self::StopTask { .. } | Self::Exec { .. } => "ECS task",
+            Self::Invalidate { .. } => "CloudFront distribution",
         }
     }
 
@@ -344,6 +358,16 @@ impl Operation {
             Self::StopTask { service: None, .. } => {
                 vec!["this task belongs to no service: nothing replaces it".to_string()]
             }
+            Self::Invalidate { paths, .. } => vec![
+                format!(
+                    "edge caches drop {}: the next requests for them go to the origin \
+                     (more origin load for a few minutes)",
+                    paths.join(" ")
+                ),
+                "it completes in a few minutes, followed here until Completed; AWS \
+                 charges per path beyond 1 000 a month (/* counts as one)"
+                    .to_string(),
+            ],
             Self::Exec { .. } => vec![
                 "the session-manager-plugin takes over this terminal; leave the shell (exit) \
                  to come back to the console"
@@ -434,6 +458,10 @@ impl Operation {
                     None => "STOPPED".to_string(),
                 },
             ),
+            Self::Invalidate { paths, .. } => (
+                format!("cached copies of {} served", paths.join(" ")),
+                "invalidated: fetched again from the origin".to_string(),
+            ),
             Self::Exec {
                 container, command, ..
             } => (
@@ -446,6 +474,15 @@ impl Operation {
     /// The exact API calls that will be sent, one line each.
     pub fn calls(&self) -> Vec<String> {
         match self {
+            Self::Invalidate {
+                distribution,
+                paths,
+                caller_reference,
+            } => vec![format!(
+                "cloudfront:CreateInvalidation DistributionId={distribution} \
+                 Paths=[{}] CallerReference={caller_reference}",
+                paths.join(",")
+            )],
             Self::Scale {
                 cluster,
                 service,
@@ -577,6 +614,14 @@ impl Operation {
     /// carry names, counts and image references only.
     pub fn parameters(&self) -> Value {
         match self {
+            Self::Invalidate {
+                distribution,
+                paths,
+                caller_reference,
+            } => json!({
+                "DistributionId": distribution, "Paths": paths,
+                "CallerReference": caller_reference,
+            }),
             Self::Scale {
                 cluster,
                 service,
@@ -737,6 +782,15 @@ impl Operation {
                 cluster: cluster()?,
                 service: service()?,
                 task_definition: text(&p["before"]["taskDefinition"])?,
+            },
+            "cloudfront-invalidate" => Operation::Invalidate {
+                distribution: text(&p["DistributionId"])?,
+                paths: p["Paths"]
+                    .as_array()?
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>()?,
+                caller_reference: text(&p["CallerReference"])?,
             },
             "db-snapshot" => Operation::Snapshot {
                 instance: text(&p["DBInstanceIdentifier"])?,

@@ -572,6 +572,31 @@ pub async fn read_back<B: Backend + ?Sized>(
                 .to_string(),
             outcome: None,
         },
+        // The caller reference is unique to this request: found, it was
+        // applied (and is followed as if answered); not among the newest,
+        // it was not.
+        Operation::Invalidate {
+            distribution,
+            caller_reference,
+            ..
+        } => match b
+            .cloudfront()?
+            .find_invalidation(distribution, caller_reference)
+            .await?
+        {
+            Some(i) => Found::applied(
+                format!(
+                    "invalidation {} with reference {caller_reference} is {} \
+                     (ListInvalidations, GetInvalidation)",
+                    i.id, i.status
+                ),
+                OpOutcome::Invalidation(i),
+            ),
+            None => Found::not_applied(format!(
+                "no invalidation of {distribution} has reference {caller_reference} \
+                 (ListInvalidations, GetInvalidation)"
+            )),
+        },
         Operation::AlarmActions { alarm, .. } => {
             let alarms = b.cloudwatch()?.alarms(std::slice::from_ref(alarm)).await?;
             let a = alarms.iter().find(|a| &a.name == alarm);

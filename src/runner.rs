@@ -1001,6 +1001,19 @@ impl Runner {
                 })
                 .await
             }
+            Operation::Invalidate {
+                distribution,
+                paths,
+                caller_reference,
+            } => {
+                self.mutate("cloudfront:CreateInvalidation", async move {
+                    b.cloudfront_changes()?
+                        .create_invalidation(&distribution, &paths, &caller_reference)
+                        .await
+                        .map(OpOutcome::Invalidation)
+                })
+                .await
+            }
             Operation::Snapshot {
                 instance,
                 snapshot_id,
@@ -1349,6 +1362,7 @@ fn outcome_json(outcome: &OpOutcome) -> serde_json::Value {
             "DBSnapshotArn": s.arn, "DBSnapshotIdentifier": s.id, "status": s.status,
         }),
         OpOutcome::Database(d) => json!({ "DBInstanceArn": d.arn, "status": d.status }),
+        OpOutcome::Invalidation(i) => json!({ "Id": i.id, "Status": i.status }),
         OpOutcome::Task(t) => json!({
             "taskArn": t.arn, "lastStatus": t.last_status, "desiredStatus": t.desired_status,
         }),

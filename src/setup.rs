@@ -7,7 +7,9 @@ use crate::backend::aws::{AwsBackend, ConnectOptions};
 use crate::backend::sim::SimBackend;
 use crate::clock::Clock;
 use crate::config::keys::Keymap;
-use crate::config::{ClusterConfig, Config, EnvironmentConfig, HealthCheckConfig, Source};
+use crate::config::{
+    CloudFrontConfig, ClusterConfig, Config, EnvironmentConfig, HealthCheckConfig, Source,
+};
 use crate::runner::EnvRuntime;
 use crate::state::{EnvState, State};
 
@@ -89,6 +91,15 @@ pub fn demo_environments() -> Vec<EnvironmentConfig> {
                     name: Some(name),
                     service: Some(service),
                     ..HealthCheckConfig::new(&url)
+                })
+                .collect(),
+            cloudfront_distributions: w
+                .distributions
+                .into_iter()
+                .map(|(id, services)| CloudFrontConfig {
+                    id,
+                    paths: vec!["/*".to_string()],
+                    services,
                 })
                 .collect(),
             ..Default::default()

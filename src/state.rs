@@ -67,6 +67,11 @@ pub struct EnvState {
     pub bell_on_alarm: bool,
     /// The recovery time objective (config `rto_minutes`).
     pub rto_minutes: Option<u32>,
+    // --- cloudfront
+    /// The CloudFront distributions in front of it (config
+    /// `cloudfront_distributions`): what an invalidation names, and the
+    /// services whose deploy offers it.
+    pub cloudfront: Vec<crate::config::CloudFrontConfig>,
 }
 
 /// The panels read as the environment's own fields: `env.services` is
@@ -121,6 +126,7 @@ impl EnvState {
             alarm_watch: crate::alerts::AlarmWatch::default(),
             bell_on_alarm: cfg.bell_on_alarm(),
             rto_minutes: cfg.rto_minutes,
+            cloudfront: cfg.cloudfront_distributions.clone(),
         }
     }
 
@@ -137,11 +143,13 @@ impl EnvState {
 
     /// Whether this environment reads `r` at all: the cluster list only
     /// where the configuration names no cluster, target health only where
-    /// a service names a target group.
+    /// a service names a target group, CloudFront only where distributions
+    /// are configured.
     pub fn reads(&self, r: Resource) -> bool {
         match r {
             Resource::Clusters => self.discovers_clusters(),
             Resource::Targets => !self.target_group_arns().is_empty(),
+            Resource::Distributions => !self.cloudfront.is_empty(),
             _ => true,
         }
     }
@@ -382,6 +390,9 @@ pub enum View {
     // --- timeline
     /// Events, operations, notes and marks of the environment.
     Timeline,
+    // --- cloudfront
+    /// The CloudFront distributions and their recent invalidations.
+    CloudFront,
 }
 
 /// The kind of a view, for per-view selection and filters.
@@ -403,6 +414,8 @@ pub enum ViewKind {
     Logs,
     // --- timeline
     Timeline,
+    // --- cloudfront
+    CloudFront,
 }
 
 impl View {
@@ -423,6 +436,7 @@ impl View {
             // --- logs
             Self::Logs => ViewKind::Logs,
             Self::Timeline => ViewKind::Timeline,
+            Self::CloudFront => ViewKind::CloudFront,
         }
     }
 
@@ -446,6 +460,7 @@ impl View {
             // --- logs
             Self::Logs => "Logs".into(),
             Self::Timeline => "Timeline".into(),
+            Self::CloudFront => "CloudFront".into(),
         }
     }
 }
@@ -879,6 +894,11 @@ impl State {
                 .iter()
                 .map(|(id, _)| id.to_string())
                 .collect(),
+            View::CloudFront => self
+                .env()
+                .and_then(|e| e.distributions.data.as_ref())
+                .map(|d| d.iter().map(|d| d.id.clone()).collect())
+                .unwrap_or_default(),
             View::Diagnostics | View::AlarmDetail { .. } | View::TaskDetail { .. } | View::Logs => {
                 return None;
             }
@@ -1289,6 +1309,10 @@ impl State {
             View::AlarmDetail { .. } => 0,
             // --- logs
             View::Logs => self.logs.as_ref().map_or(0, |l| l.lines.len()),
+            View::CloudFront => self
+                .env()
+                .and_then(|e| e.distributions.data.as_ref())
+                .map_or(0, Vec::len),
         }
     }
 
@@ -1376,6 +1400,43 @@ impl State {
             });
         let env = self.envs.get(a.env)?;
         (failing && a.env == self.active && !env.read_only).then(|| (a.env, service.to_string()))
+    }
+
+    /// The CloudFront distribution an invalidation is offered for in the
+    /// active environment: the newest deploy, rollback or restart of this
+    /// session completed on a service a configured distribution links to,
+    /// and no invalidation of that distribution started since.
+    pub fn offered_invalidation(&self) -> Option<&crate::config::CloudFrontConfig> {
+        let env = self.env()?;
+        if env.read_only || env.cloudfront.is_empty() {
+            return None;
+        }
+        let mut offered: Option<(&crate::config::CloudFrontConfig, Timestamp)> = None;
+        for a in self.activity.iter().filter(|a| a.env == self.active) {
+            match &a.op {
+                crate::ops::Operation::DeployImage { service, .. }
+                | crate::ops::Operation::Rollback { service, .. }
+                | crate::ops::Operation::Restart { service, .. } => {
+                    let completed = a.watch.as_ref().is_some_and(|w| {
+                        matches!(w.status, crate::activity::WatchStatus::Completed(_))
+                    });
+                    if completed
+                        && let Some(d) =
+                            env.cloudfront.iter().find(|d| d.services.contains(service))
+                    {
+                        offered = Some((d, a.started_at));
+                    }
+                }
+                crate::ops::Operation::Invalidate { distribution, .. }
+                    if offered
+                        .is_some_and(|(d, at)| &d.id == distribution && a.started_at >= at) =>
+                {
+                    offered = None;
+                }
+                _ => {}
+            }
+        }
+        offered.map(|(d, _)| d)
     }
 
     /// The service named, in the active environment.

@@ -36,6 +36,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("diag", "requests, errors and throttles per API"),
     ("activity", "operations of this session and the audit log"),
     (
+        "cloudfront",
+        "CloudFront distributions and their invalidations",
+    ),
+    (
         "timeline",
         "events, operations, notes and marks (:timeline fleet: every environment)",
     ),
@@ -933,6 +937,7 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::Alarms => go(state, View::Alarms),
         Command::Fleet => go(state, View::Fleet),
         Command::Activity => go(state, View::Activity),
+        Command::CloudFront => go(state, View::CloudFront),
         // --- timeline
         Command::Timeline => {
             // From the fleet view, the fleet's timeline.
@@ -955,6 +960,7 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::Promote
         | Command::MuteAlarm
         | Command::StopTask
+        | Command::Invalidate
         | Command::Exec => return operate::start(state, cmd),
         // --- metrics
         Command::MetricRange => return metrics::switch_range(state),
@@ -1112,7 +1118,8 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
         | View::Databases
         | View::Diagnostics
         | View::Activity
-        | View::Logs => {}
+        | View::Logs
+        | View::CloudFront => {}
     }
     Vec::new()
 }
@@ -1309,6 +1316,10 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
         }
         "activity" | "audit" | "ops" => {
             go(state, View::Activity);
+            Vec::new()
+        }
+        "cloudfront" | "cf" | "cdn" => {
+            go(state, View::CloudFront);
             Vec::new()
         }
         // --- timeline

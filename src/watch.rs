@@ -223,6 +223,33 @@ pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> W
                 None => WatchStatus::Failed(format!("{service} has no scalable target listed")),
             }
         }
+        WatchTarget::Invalidation { distribution, id } => {
+            if !fresh(env.distributions.loaded_at) {
+                return waiting("CloudFront data");
+            }
+            let found = env
+                .distributions
+                .data
+                .iter()
+                .flatten()
+                .find(|d| &d.id == distribution)
+                .and_then(|d| d.invalidations.iter().find(|i| &i.id == id));
+            match found {
+                Some(i) if i.is_completed() => {
+                    WatchStatus::Completed(format!("invalidation {id} of {distribution} completed"))
+                }
+                Some(i) => WatchStatus::InProgress {
+                    text: format!("invalidation {id} of {distribution} {}", i.status),
+                    progress: None,
+                    failed_tasks: 0,
+                },
+                None => WatchStatus::InProgress {
+                    text: format!("invalidation {id} not listed yet"),
+                    progress: None,
+                    failed_tasks: 0,
+                },
+            }
+        }
         WatchTarget::Snapshot { id } => {
             if !fresh(env.snapshots.loaded_at) {
                 return waiting("snapshot data");

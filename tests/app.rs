@@ -1687,3 +1687,108 @@ async fn the_help_at_60x15_scrolls_and_keeps_its_descriptions_readable() {
     assert!(screen.contains("more · j/k"), "{screen}");
     insta::assert_snapshot!("help_60x15", screen);
 }
+
+/// The CloudFront view of the demo's production and the invalidation's
+/// confirmation at 80×24: the exact call with its paths and caller
+/// reference (whose random suffix, from the session's id, is masked), the
+/// typed name a protected environment wants.
+#[tokio::test]
+async fn the_cloudfront_view_and_the_invalidation_confirmation_at_80x24() {
+    let (mut app, _) = demo(42).await;
+    command(&mut app, "cloudfront");
+    app.settle().await;
+    assert_eq!(app.state.view(), &View::CloudFront);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("E2WL7PRDX4K9QZ"), "{screen}");
+    assert!(screen.contains("Recent invalidations (3)"), "{screen}");
+    insta::assert_snapshot!("cloudfront_80x24", screen);
+
+    press(&mut app, KeyCode::Char('V'));
+    let reference = match &app.state.mode {
+        Mode::Dialog(Dialog::Confirm {
+            op:
+                honban::ops::Operation::Invalidate {
+                    caller_reference, ..
+                },
+            ..
+        }) => caller_reference.clone(),
+        other => panic!("expected the invalidation's confirmation, got {other:?}"),
+    };
+    let suffix = reference.rsplit('-').next().expect("suffix").to_string();
+    assert_eq!(suffix.len(), 8, "{reference}");
+    let title = "Invalidate CloudFront distribution E2WL7PRDX4K9QZ";
+    let text = dialog_text(&render(&app, 80, 24), title);
+    assert!(text.contains("cloudfront:CreateInvalidation"), "{text}");
+    assert!(text.contains("type production/E2WL7PRDX4K9QZ"), "{text}");
+    insta::assert_snapshot!(
+        "confirm_invalidate_80x24",
+        text.replace(&suffix, "########")
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(app.state.activity.is_empty(), "nothing sent");
+}
+
+/// An invalidation of the demo's production distribution by keys: typed
+/// confirmation, sent once, InProgress in the simulation for one to three
+/// minutes, followed to Completed, audited as intent, result and final
+/// with its caller reference.
+#[tokio::test]
+async fn an_invalidation_is_confirmed_audited_and_followed_until_completed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut app, clock, sim, audit) = demo_with_audit(dir.path()).await;
+    command(&mut app, "cloudfront");
+    app.settle().await;
+    press(&mut app, KeyCode::Char('V'));
+    type_text(&mut app, "production/E2WL7PRDX4K9QZ");
+    press(&mut app, KeyCode::Enter);
+    let started = clock.now();
+    app.settle().await;
+    let a = &app.state.activity[0];
+    assert!(
+        matches!(a.status, honban::watch::OpStatus::Accepted { .. }),
+        "{:?}",
+        a.status
+    );
+    let Some(honban::ops::Operation::Invalidate {
+        caller_reference, ..
+    }) = app.state.activity.first().map(|a| a.op.clone())
+    else {
+        panic!("expected an invalidation");
+    };
+    // The simulation holds it, in progress.
+    use honban::backend::prelude::*;
+    let found = sim
+        .find_invalidation("E2WL7PRDX4K9QZ", &caller_reference)
+        .await
+        .expect("read")
+        .expect("sent");
+    assert_eq!(found.status, "InProgress");
+    assert_eq!(found.paths, vec!["/*".to_string()]);
+
+    let end = until_watch_ends(&mut app, &clock).await;
+    assert!(
+        matches!(end, honban::watch::WatchStatus::Completed(_)),
+        "{end:?}"
+    );
+    let took = clock.now() - started;
+    assert!(
+        (60..=190).contains(&took.num_seconds()),
+        "a realistic time: {took}"
+    );
+
+    let (records, _) = audit.read_recent(10).expect("audit log");
+    let ours: Vec<_> = records
+        .iter()
+        .filter(|r| r.operation == "cloudfront-invalidate")
+        .collect();
+    assert_eq!(ours.len(), 3, "{records:?}");
+    assert_eq!(ours[0].phase, honban::audit::Phase::Intent);
+    assert_eq!(
+        ours[0].parameters["CallerReference"].as_str(),
+        Some(caller_reference.as_str())
+    );
+    assert_eq!(ours[1].phase, honban::audit::Phase::Result);
+    assert_eq!(ours[1].result["Id"].as_str(), Some(found.id.as_str()));
+    assert_eq!(ours[2].phase, honban::audit::Phase::Final);
+    assert_eq!(ours[2].ended.as_deref(), Some("completed"));
+}

@@ -1397,3 +1397,27 @@ fn the_iam_policies_allow_every_call_the_backend_makes() {
         "not in assets/iam-*-policy.json: {missing:?}"
     );
 }
+
+#[test]
+fn cloudfront_distributions_are_checked_where_they_are_written() {
+    assert_reported(
+        "cloudfront_bad_path.toml",
+        "7:9",
+        "environment \"production\", CloudFront distribution 1: a path starts with /, found \"assets/*\" (cloudfront_distributions.paths)",
+    );
+    assert_reported(
+        "cloudfront_bad_id.toml",
+        "6:6",
+        "environment \"production\", CloudFront distribution 1: a distribution id is upper-case letters and digits (E2ABCDEF123456), found \"e2wl7prdx4k9qz\" (cloudfront_distributions.id)",
+    );
+    let ok = parse_config(
+        "[[environment]]\nname = \"staging\"\nsource = \"sim\"\n\
+         [[environment.cloudfront_distributions]]\nid = \"E2WL7PRDX4K9QZ\"\n",
+        "c.toml",
+    )
+    .expect("a distribution with the default paths");
+    assert_eq!(
+        ok.environments[0].cloudfront_distributions[0].paths,
+        vec!["/*".to_string()]
+    );
+}

@@ -14,11 +14,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    Backend, BackendError, BackendResult, CloudWatch, CloudWatchChanges, DbRestore, Ecr, Ecs,
-    EcsChanges, Elb, ImageChange, Logs, LogsChanges, OpStats, Rds, RdsChanges, Scaling,
-    ScalingChanges, ServiceUpdate, Sts,
+    Backend, BackendError, BackendResult, CloudFront, CloudFrontChanges, CloudWatch,
+    CloudWatchChanges, DbRestore, Ecr, Ecs, EcsChanges, Elb, ImageChange, Logs, LogsChanges,
+    OpStats, Rds, RdsChanges, Scaling, ScalingChanges, ServiceUpdate, Sts,
 };
-use crate::domain::{DbInstance, DbSnapshot, ExecSession, ScalableTarget, Service, Task};
+use crate::domain::{
+    DbInstance, DbSnapshot, ExecSession, Invalidation, ScalableTarget, Service, Task,
+};
 use crate::domain::{TaskDefinition, Timestamp};
 
 /// A backend that refuses every change.
@@ -63,6 +65,9 @@ impl Backend for ReadOnly {
     fn logs(&self) -> BackendResult<&dyn Logs> {
         self.inner.logs()
     }
+    fn cloudfront(&self) -> BackendResult<&dyn CloudFront> {
+        self.inner.cloudfront()
+    }
 
     // Changes: refused, where the wrapped backend could make them (where
     // it could not, its own `Missing` says so).
@@ -90,6 +95,11 @@ impl Backend for ReadOnly {
         self.inner
             .logs_changes()
             .map(|_| &self.refuse as &dyn LogsChanges)
+    }
+    fn cloudfront_changes(&self) -> BackendResult<&dyn CloudFrontChanges> {
+        self.inner
+            .cloudfront_changes()
+            .map(|_| &self.refuse as &dyn CloudFrontChanges)
     }
 
     fn request_stats(&self) -> BTreeMap<String, OpStats> {
@@ -130,6 +140,18 @@ impl EcsChanges for Refuse {
         _: &str,
     ) -> BackendResult<ExecSession> {
         self.refuse("ecs:ExecuteCommand")
+    }
+}
+
+#[async_trait]
+impl CloudFrontChanges for Refuse {
+    async fn create_invalidation(
+        &self,
+        _: &str,
+        _: &[String],
+        _: &str,
+    ) -> BackendResult<Invalidation> {
+        self.refuse("cloudfront:CreateInvalidation")
     }
 }
 

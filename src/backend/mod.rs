@@ -19,9 +19,9 @@ pub mod sim;
 /// methods.
 pub mod prelude {
     pub use super::{
-        CloudWatch as _, CloudWatchChanges as _, Ecr as _, Ecs as _, EcsChanges as _, Elb as _,
-        Logs as _, LogsChanges as _, Rds as _, RdsChanges as _, Scaling as _, ScalingChanges as _,
-        Sts as _,
+        CloudFront as _, CloudFrontChanges as _, CloudWatch as _, CloudWatchChanges as _, Ecr as _,
+        Ecs as _, EcsChanges as _, Elb as _, Logs as _, LogsChanges as _, Rds as _,
+        RdsChanges as _, Scaling as _, ScalingChanges as _, Sts as _,
     };
 }
 
@@ -35,6 +35,7 @@ use crate::domain::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
     MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
+use crate::domain::{Distribution, Invalidation};
 use crate::domain::{EcrImage, ImageLookup};
 use crate::domain::{LogPage, LogQuery};
 
@@ -201,6 +202,14 @@ pub trait Backend: Send + Sync {
     /// CloudWatch Logs changes: the shared audit trail's records.
     fn logs_changes(&self) -> BackendResult<&dyn LogsChanges> {
         Err(BackendError::missing("CloudWatch Logs"))
+    }
+    /// CloudFront reads: distributions and their invalidations.
+    fn cloudfront(&self) -> BackendResult<&dyn CloudFront> {
+        Err(BackendError::missing("CloudFront"))
+    }
+    /// CloudFront changes: an invalidation.
+    fn cloudfront_changes(&self) -> BackendResult<&dyn CloudFrontChanges> {
+        Err(BackendError::missing("CloudFront"))
     }
 
     /// Requests sent so far, by `service:Operation` (empty for backends
@@ -399,6 +408,44 @@ pub trait LogsChanges: Send + Sync {
         stream: &str,
         records: &[(Timestamp, String)],
     ) -> BackendResult<()>;
+}
+
+/// How many of a distribution's invalidations are read (newest first).
+pub const RECENT_INVALIDATIONS: usize = 10;
+
+/// CloudFront reads.
+#[async_trait]
+pub trait CloudFront: Send + Sync {
+    /// CloudFront `GetDistribution`, then `ListInvalidations` (the
+    /// [`RECENT_INVALIDATIONS`] newest) and `GetInvalidation` of each one
+    /// in progress (its paths and caller reference).
+    async fn distribution(&self, id: &str) -> BackendResult<Distribution>;
+
+    /// CloudFront `GetInvalidation`.
+    async fn invalidation(&self, distribution: &str, id: &str) -> BackendResult<Invalidation>;
+
+    /// The invalidation sent with `caller_reference`, if any:
+    /// `ListInvalidations` (the newest) and `GetInvalidation` of each until
+    /// found. How a request whose answer was lost is read back.
+    async fn find_invalidation(
+        &self,
+        distribution: &str,
+        caller_reference: &str,
+    ) -> BackendResult<Option<Invalidation>>;
+}
+
+/// CloudFront changes (refused by the read-only guard).
+#[async_trait]
+pub trait CloudFrontChanges: Send + Sync {
+    /// CloudFront `CreateInvalidation` of `paths` with `caller_reference`
+    /// (unique per request: CloudFront answers a repeated reference with
+    /// the first invalidation, or refuses it with other paths).
+    async fn create_invalidation(
+        &self,
+        distribution: &str,
+        paths: &[String],
+        caller_reference: &str,
+    ) -> BackendResult<Invalidation>;
 }
 
 /// A restore: the new instance, what it is restored from, and the settings

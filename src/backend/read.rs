@@ -133,3 +133,36 @@ pub async fn log_batch(
     }
     Ok(LogBatch { events, tokens })
 }
+
+/// Every configured CloudFront distribution, read together: one that does
+/// not exist (or is not this account's) is a failure of the listing, any
+/// other error the read's.
+pub async fn distributions(
+    b: &dyn Backend,
+    config: &EnvironmentConfig,
+    timeout: Duration,
+) -> BackendResult<Listing<crate::domain::Distribution>> {
+    let cf = b.cloudfront()?;
+    let answers = join_all(
+        config
+            .cloudfront_distributions
+            .iter()
+            .map(|d| bounded(timeout, cf.distribution(&d.id))),
+    )
+    .await;
+    let mut listing = Listing::default();
+    for (d, answer) in config.cloudfront_distributions.iter().zip(answers) {
+        match answer {
+            Ok(dist) => listing.items.push(dist),
+            Err(BackendError::NotFound { resource }) => {
+                listing.failures.push(crate::domain::Failure {
+                    arn: d.id.clone(),
+                    reason: "MISSING".to_string(),
+                    detail: Some(format!("{resource} not found")),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(listing)
+}

@@ -268,6 +268,8 @@ pub enum Command {
     Activity,
     /// The timeline: events, operations, notes and marks.
     Timeline,
+    /// The CloudFront distributions and their invalidations.
+    CloudFront,
     /// A note on the timeline (opens `:note `).
     Note,
     Scale,
@@ -285,6 +287,8 @@ pub enum Command {
     MuteAlarm,
     /// ECS `StopTask` of the selected task.
     StopTask,
+    /// CloudFront `CreateInvalidation` of the selected distribution.
+    Invalidate,
     /// ECS Exec: a shell in a container of the selected task.
     Exec,
     /// The selected resource's ARN (a log line) to the clipboard.
@@ -316,7 +320,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 52] = [
+    pub const ALL: [Command; 54] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -339,6 +343,7 @@ impl Command {
         Command::Fleet,
         Command::Activity,
         Command::Timeline,
+        Command::CloudFront,
         Command::Note,
         Command::Scale,
         Command::ScalingBounds,
@@ -351,6 +356,7 @@ impl Command {
         Command::Promote,
         Command::MuteAlarm,
         Command::StopTask,
+        Command::Invalidate,
         Command::Exec,
         Command::Copy,
         Command::Sort,
@@ -399,6 +405,7 @@ impl Command {
             Command::Fleet => "fleet",
             Command::Activity => "activity",
             Command::Timeline => "timeline",
+            Command::CloudFront => "cloudfront",
             Command::Note => "note",
             Command::Scale => "scale",
             Command::ScalingBounds => "scaling_bounds",
@@ -411,6 +418,7 @@ impl Command {
             Command::Promote => "promote",
             Command::MuteAlarm => "mute_alarm",
             Command::StopTask => "stop_task",
+            Command::Invalidate => "invalidate",
             Command::Exec => "exec",
             Command::Copy => "copy",
             Command::Sort => "sort",
@@ -465,6 +473,7 @@ impl Command {
                 | Command::Promote
                 | Command::MuteAlarm
                 | Command::StopTask
+                | Command::Invalidate
         )
     }
 
@@ -498,6 +507,7 @@ impl Command {
             Command::Fleet => "All environments",
             Command::Activity => "Operations log",
             Command::Timeline => "Timeline",
+            Command::CloudFront => "CloudFront",
             Command::Note => "Note (timeline)",
             Command::Scale => "Scale a service",
             Command::ScalingBounds => "Scaling min/max",
@@ -510,6 +520,7 @@ impl Command {
             Command::Promote => "Promote replica",
             Command::MuteAlarm => "Mute / unmute",
             Command::StopTask => "Stop a task",
+            Command::Invalidate => "Invalidate cache",
             Command::Exec => "Shell (ECS Exec)",
             Command::Copy => "Copy ARN / line",
             Command::Sort => "Sort by a column",
@@ -559,6 +570,7 @@ impl Command {
             Command::Fleet => &["0"],
             Command::Activity => &["6"],
             Command::Timeline => &["7"],
+            Command::CloudFront => &["8"],
             Command::Note => &["N"],
             Command::Scale => &["s"],
             Command::ScalingBounds => &["A"],
@@ -571,6 +583,7 @@ impl Command {
             Command::Promote => &["ctrl-p"],
             Command::MuteAlarm => &["m"],
             Command::StopTask => &["ctrl-k"],
+            Command::Invalidate => &["V"],
             // k9s and e1s use `s` for a shell; here `s` scales.
             Command::Exec => &["x"],
             Command::Copy => &["y"],

@@ -361,6 +361,7 @@ pub fn parse_config_in(
     check.environments(&config)?;
     check.connections(&config)?;
     check.health_checks(&config)?;
+    check.cloudfront(&config)?;
     check.default_environment(&config)?;
     check.keys(&config)?;
     inherit_refresh(&mut config, &doc);
@@ -1241,6 +1242,84 @@ impl Checker<'_, '_> {
                             "{place}: an HTTP status is 100 to 599, found {status} (health_checks.expect_status)"
                         ),
                     ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Each environment's `cloudfront_distributions`: an id CloudFront
+    /// would take, once; paths it would take (at least one); services the
+    /// environment shows.
+    fn cloudfront(&self, config: &Config) -> Result<(), ConfigError> {
+        let tables = self.environment_tables();
+        for (i, env) in config.environments.iter().enumerate() {
+            let env_table = tables.get(i).map(|(_, t)| *t);
+            let items: Vec<(Range<usize>, &DeTable<'_>)> = match env_table
+                .and_then(|t| get(t, "cloudfront_distributions"))
+                .map(|(_, v)| v.get_ref())
+            {
+                Some(DeValue::Array(items)) => items
+                    .iter()
+                    .filter_map(|item| as_table(item).map(|t| (item.span(), t)))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let mut seen: Vec<&str> = Vec::new();
+            for (j, d) in env.cloudfront_distributions.iter().enumerate() {
+                let table = items.get(j).map(|(_, t)| *t);
+                let table_span = items.get(j).map(|(s, _)| s.clone());
+                let at = |key: &str| value_span(table, key).or(table_span.clone());
+                let place = format!(
+                    "environment \"{}\", CloudFront distribution {}",
+                    env.name,
+                    j + 1
+                );
+                if !super::is_distribution_id(&d.id) {
+                    return Err(self.error(
+                        at("id"),
+                        format!(
+                            "{place}: a distribution id is upper-case letters and digits \
+                             (E2ABCDEF123456), found \"{}\" (cloudfront_distributions.id)",
+                            d.id
+                        ),
+                    ));
+                }
+                if seen.contains(&d.id.as_str()) {
+                    return Err(self.error(
+                        at("id"),
+                        format!(
+                            "{place}: distribution {} is listed twice \
+                             (cloudfront_distributions.id)",
+                            d.id
+                        ),
+                    ));
+                }
+                seen.push(&d.id);
+                if d.paths.is_empty() {
+                    return Err(self.error(
+                        at("paths"),
+                        format!(
+                            "{place}: at least one path, e.g. [\"/*\"] \
+                             (cloudfront_distributions.paths)"
+                        ),
+                    ));
+                }
+                for path in &d.paths {
+                    if let Some(problem) = super::cloudfront_path_problem(path) {
+                        return Err(self.error(
+                            at("paths"),
+                            format!("{place}: {problem} (cloudfront_distributions.paths)"),
+                        ));
+                    }
+                }
+                for service in &d.services {
+                    if let Some(problem) = service_problem(env, service) {
+                        return Err(self.error(
+                            at("services"),
+                            format!("{place}: {problem} (cloudfront_distributions.services)"),
+                        ));
+                    }
                 }
             }
         }

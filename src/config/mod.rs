@@ -184,6 +184,62 @@ pub struct EnvironmentConfig {
     /// HTTP health endpoints probed on their own intervals.
     #[serde(default)]
     pub health_checks: Vec<HealthCheckConfig>,
+    // --- cloudfront
+    /// CloudFront distributions in front of this environment: their
+    /// recent invalidations are shown and an invalidation can be sent.
+    #[serde(default)]
+    pub cloudfront_distributions: Vec<CloudFrontConfig>,
+}
+
+/// A CloudFront distribution linked to an environment.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudFrontConfig {
+    /// The distribution's id (`E2ABCDEF123456`).
+    pub id: String,
+    /// The paths an invalidation names (each starting with `/`; `*` only
+    /// at the end).
+    #[serde(default = "d_cloudfront_paths")]
+    pub paths: Vec<String>,
+    /// ECS services whose completed deploy offers this invalidation.
+    #[serde(default)]
+    pub services: Vec<String>,
+}
+
+fn d_cloudfront_paths() -> Vec<String> {
+    vec!["/*".to_string()]
+}
+
+/// What is wrong with an invalidation path, if anything (CloudFront:
+/// starts with `/`, at most 4 000 characters, a `*` only as the last
+/// character).
+pub fn cloudfront_path_problem(path: &str) -> Option<String> {
+    if !path.starts_with('/') {
+        return Some(format!("a path starts with /, found \"{path}\""));
+    }
+    if path.len() > 4000 {
+        return Some("a path has at most 4000 characters".to_string());
+    }
+    if path.chars().any(char::is_control) || path.contains(' ') {
+        return Some(format!(
+            "a path has no spaces or control characters (URL-encode them), found \"{path}\""
+        ));
+    }
+    if path.find('*').is_some_and(|i| i + 1 != path.len()) {
+        return Some(format!(
+            "a * is allowed only at the end of a path, found \"{path}\""
+        ));
+    }
+    None
+}
+
+/// Whether `id` looks like a CloudFront distribution id (upper-case
+/// letters and digits, as `GetDistribution` takes it).
+pub fn is_distribution_id(id: &str) -> bool {
+    (1..=32).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 /// Where an environment's data comes from.

@@ -381,7 +381,9 @@ fn names_of(op: &Operation) -> (Vec<&'static str>, Option<&str>, Option<&str>) {
         | Operation::RestoreTime {
             source: instance, ..
         } => (vec![op.name()], None, Some(instance)),
-        Operation::AlarmActions { .. } => (vec![op.name()], None, None),
+        Operation::AlarmActions { .. } | Operation::Invalidate { .. } => {
+            (vec![op.name()], None, None)
+        }
     }
 }
 

@@ -201,6 +201,7 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
             (Command::Promote, "promote"),
         ],
         View::Alarms => &[(Command::MuteAlarm, "mute")],
+        View::CloudFront => &[(Command::Invalidate, "invalidate")],
         View::AlarmDetail { .. } => &[
             (Command::Select, "go to"),
             (Command::MuteAlarm, "mute"),

@@ -9,6 +9,7 @@ mod activity;
 mod alarm_detail;
 mod alarms;
 pub mod chart;
+mod cloudfront;
 mod databases;
 mod diagnostics;
 mod dialog;
@@ -79,6 +80,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Logs => logs::draw(frame, body, state, theme),
         // --- timeline
         View::Timeline => timeline::draw(frame, body, state, theme),
+        // --- cloudfront
+        View::CloudFront => cloudfront::draw(frame, body, state, theme),
     }
     if let Some(bar) = bar {
         frame.render_widget(Paragraph::new(bar), bar_area);

@@ -48,6 +48,18 @@ fn what(state: &State) -> Result<(String, String), String> {
             _ => None,
         },
         View::TaskDetail { task: arn } => task(arn),
+        View::CloudFront => match &selection {
+            Selection::Id(id) => env
+                .and_then(|e| e.distributions.data.as_ref())
+                .and_then(|v| v.iter().find(|d| &d.id == id))
+                .map(|d| {
+                    (
+                        format!("the domain name of {}", d.id),
+                        d.domain_name.clone(),
+                    )
+                }),
+            _ => None,
+        },
         View::Databases => match &selection {
             Selection::Id(id) => env
                 .and_then(|e| e.databases.data.as_ref())

@@ -221,6 +221,38 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
             confirm(state, env, op);
             Vec::new()
         }
+        Command::Invalidate => {
+            // The CloudFront view's selected distribution; elsewhere the
+            // one a completed deploy offers (the notice names it).
+            let config = match (state.view(), state.selection()) {
+                (View::CloudFront, Selection::Id(id)) => state
+                    .env()
+                    .and_then(|e| e.cloudfront.iter().find(|d| d.id == id))
+                    .cloned()
+                    .ok_or(Selection::Lost(id)),
+                (View::CloudFront, other) => Err(other),
+                _ => state.offered_invalidation().cloned().ok_or(Selection::None),
+            };
+            let config = match config {
+                Ok(config) => config,
+                Err(selection) => {
+                    let text =
+                        selection.refusal("a distribution", ":cloudfront", &state.move_keys());
+                    flash(state, &text, Severity::Error);
+                    return Vec::new();
+                }
+            };
+            if refuse_busy(state, &config.id) {
+                return Vec::new();
+            }
+            let op = Operation::Invalidate {
+                caller_reference: caller_reference(state, &config.id),
+                distribution: config.id,
+                paths: config.paths,
+            };
+            confirm(state, env, op);
+            Vec::new()
+        }
         Command::Exec => super::exec::start(state, env),
         Command::MuteAlarm => {
             let find = |name: &str| {
@@ -261,6 +293,24 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
         }
         _ => Vec::new(),
     }
+}
+
+/// A caller reference unique to this request: the environment, the time
+/// and a suffix from this session's id, the distribution and how many
+/// operations it has started (the reducer reads no random source).
+fn caller_reference(state: &State, distribution: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    state.session.hash(&mut h);
+    distribution.hash(&mut h);
+    state.activity.len().hash(&mut h);
+    state.now.timestamp_nanos_opt().hash(&mut h);
+    let env = state.env().map_or("", |e| e.name.as_str());
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "32 bits of the hash are enough"
+    )]
+    crate::domain::caller_reference(env, state.now, h.finish() as u32)
 }
 
 /// The service the current view points at: the detail's service, or the
@@ -1397,6 +1447,13 @@ pub(super) fn on_done(
                 enabled: *enable,
             },
         ),
+        (Operation::Invalidate { distribution, .. }, OpOutcome::Invalidation(inv)) => (
+            format!("invalidation {} {}", inv.id, inv.status),
+            WatchTarget::Invalidation {
+                distribution: distribution.clone(),
+                id: inv.id.clone(),
+            },
+        ),
         (Operation::StopTask { .. }, OpOutcome::Task(t)) => {
             let Some(target) = watch_target_of(&op, at, None) else {
                 return Vec::new();
@@ -1529,7 +1586,9 @@ fn watch_target_of(
             rto_minutes,
             seen_busy: false,
         },
-        Operation::Exec { .. } => return None,
+        // Its id is what CreateInvalidation answers (or the read-back
+        // finds): nothing to follow without it.
+        Operation::Exec { .. } | Operation::Invalidate { .. } => return None,
     })
 }
 
@@ -1542,6 +1601,7 @@ pub fn watched_resource(target: &WatchTarget) -> Resource {
         WatchTarget::Reboot { .. } | WatchTarget::Recovery { .. } => Resource::Databases,
         WatchTarget::Alarm { .. } => Resource::Alarms,
         WatchTarget::StopTask { .. } => Resource::Tasks,
+        WatchTarget::Invalidation { .. } => Resource::Distributions,
     }
 }
 
@@ -1550,6 +1610,8 @@ pub fn watched_resource(target: &WatchTarget) -> Resource {
 pub(super) fn advance_watches(state: &mut State, env: usize) -> Vec<Effect> {
     let now = state.now;
     let mut ended: Vec<(String, bool, Option<String>)> = Vec::new();
+    // A release (deploy, rollback, restart) that completed just now.
+    let mut released = false;
     let mut effects = Vec::new();
     // Operations followed by a later change of this session to the same
     // service: when theirs is replaced, it was by the operator's own hand.
@@ -1598,6 +1660,13 @@ pub(super) fn advance_watches(state: &mut State, env: usize) -> Vec<Effect> {
                         && a.env == state.active)
                         .then(|| a.op.service().map(str::to_string))
                         .flatten();
+                    released |= matches!(w.status, crate::watch::WatchStatus::Completed(_))
+                        && matches!(
+                            a.op,
+                            Operation::DeployImage { .. }
+                                | Operation::Rollback { .. }
+                                | Operation::Restart { .. }
+                        );
                     ended.push((
                         format!(
                             "{}: {} — {}",
@@ -1634,6 +1703,20 @@ pub(super) fn advance_watches(state: &mut State, env: usize) -> Vec<Effect> {
         } else {
             flash(state, &text, Severity::Info);
         }
+    }
+    // A release that completed on a service behind CloudFront: the
+    // invalidation is offered (named with its key), never sent by itself.
+    if released
+        && let Some(d) = state.offered_invalidation()
+        && let Some(key) = state.key_for(Command::Invalidate)
+    {
+        let text = format!(
+            "{key} invalidates CloudFront {} ({}) · {}",
+            d.id,
+            d.paths.join(" "),
+            state.flash.as_ref().map_or("", |m| m.text.as_str())
+        );
+        flash(state, &text, Severity::Info);
     }
     effects
 }

@@ -1893,6 +1893,7 @@ fn a_success_after_an_auth_error_re_reads_the_identity_at_once() {
     assert_eq!(identity_fetches(&effects), 0);
 }
 
+mod cloudfront;
 mod exec;
 mod input;
 mod recovery;

@@ -18,6 +18,7 @@ mod ui;
 
 mod activity;
 mod changes;
+mod cloudfront;
 mod clusters;
 mod exec;
 mod images;

@@ -282,6 +282,13 @@ class Request:
                 self.service = self.signing_service() or "unknown"
             else:
                 self.service = self.signing_service() or "unknown"
+                # CloudFront speaks REST-XML: the operation is the method
+                # and path, named here as the API reference names it.
+                if self.service == "cloudfront":
+                    for method, path, op in CLOUDFRONT_REST:
+                        if self.method == method and path.match(self.path):
+                            self.operation = op
+                            break
 
     @property
     def name(self) -> str:
@@ -289,6 +296,17 @@ class Request:
 
     def form_value(self, key: str) -> str | None:
         return next((v for k, v in self.form if k == key), None)
+
+
+# CloudFront's REST operations (API version 2020-05-31) by method and path.
+CLOUDFRONT_REST = [
+    ("POST", re.compile(r"^/2020-05-31/distribution$"), "CreateDistribution"),
+    ("GET", re.compile(r"^/2020-05-31/distribution$"), "ListDistributions"),
+    ("GET", re.compile(r"^/2020-05-31/distribution/[^/]+$"), "GetDistribution"),
+    ("POST", re.compile(r"^/2020-05-31/distribution/[^/]+/invalidation$"), "CreateInvalidation"),
+    ("GET", re.compile(r"^/2020-05-31/distribution/[^/]+/invalidation$"), "ListInvalidations"),
+    ("GET", re.compile(r"^/2020-05-31/distribution/[^/]+/invalidation/[^/]+$"), "GetInvalidation"),
+]
 
 
 class Response:

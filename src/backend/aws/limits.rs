@@ -86,6 +86,10 @@ const fn q(burst: f64, rate: f64) -> Quota {
 ///   ELBv2 and Application Auto Scaling throttle per account and region
 ///   without a per-API figure we could cite: their reads at 40 burst / 10 a
 ///   second, their changes at 10 / 1.
+/// - CloudFront (a global service: one bucket per account, whatever the
+///   environment's region; <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html>
+///   publishes no request rate): its reads at 10 / 5 a second, an
+///   invalidation at 3 / 1 (the console sends one at a time).
 ///
 /// An API not listed here gets 8 / 2: safe for anything.
 pub fn quota(service: &str, op: &str) -> (&'static str, Quota) {
@@ -110,6 +114,8 @@ pub fn quota(service: &str, op: &str) -> (&'static str, Quota) {
         ("elbv2", _) if read => ("elbv2:read", q(40.0, 10.0)),
         ("autoscaling", _) if read => ("autoscaling:read", q(40.0, 10.0)),
         ("elbv2" | "autoscaling", _) => ("write", q(10.0, 1.0)),
+        ("cloudfront", "CreateInvalidation") => ("cloudfront:write", q(3.0, 1.0)),
+        ("cloudfront", _) => ("cloudfront:read", q(10.0, 5.0)),
         _ => ("other", q(8.0, 2.0)),
     }
 }

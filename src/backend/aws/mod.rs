@@ -11,6 +11,7 @@
 //! limits; task definitions are cached (they are immutable). No SDK type
 //! leaves this module.
 
+mod cloudfront;
 mod convert;
 pub mod credentials;
 mod ecr;
@@ -46,8 +47,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use self::error::CredentialContext;
 use self::limits::{AttemptCounter, Limits, Stats};
 use crate::backend::{
-    Backend, BackendResult, CloudWatch, CloudWatchChanges, Ecr, Ecs, EcsChanges, Elb, Logs,
-    LogsChanges, OpStats, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
+    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ecr, Ecs,
+    EcsChanges, Elb, Logs, LogsChanges, OpStats, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
 };
 use crate::config::EnvironmentConfig;
 use crate::domain::TaskDefinition;
@@ -154,6 +155,7 @@ struct Clients {
     ecs: aws_sdk_ecs::Client,
     ecr: aws_sdk_ecr::Client,
     rds: aws_sdk_rds::Client,
+    cloudfront: aws_sdk_cloudfront::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
     sts: aws_sdk_sts::Client,
@@ -279,6 +281,25 @@ impl AwsBackend {
             ecs: client!(aws_sdk_ecs, "ecs"),
             ecr: client!(aws_sdk_ecr, "ecr"),
             rds: client!(aws_sdk_rds, "rds"),
+            cloudfront: {
+                // A global service: its endpoint is in us-east-1 whatever the
+                // environment's region (the China partition has its own),
+                // unless an endpoint URL points it elsewhere.
+                let mut b = aws_sdk_cloudfront::config::Builder::from(&sdk);
+                if env.endpoint_url.is_none() && !region.starts_with("cn-") {
+                    b = b.region(Region::new("us-east-1"));
+                }
+                if !headers.0.is_empty() {
+                    b = b.interceptor(headers.clone());
+                }
+                b = b.interceptor(AttemptCounter {
+                    service: "cloudfront",
+                    scope: scope.clone(),
+                    limits: options.limits.clone(),
+                    stats: stats.clone(),
+                });
+                aws_sdk_cloudfront::Client::from_conf(b.build())
+            },
             cloudwatch: client!(aws_sdk_cloudwatch, "cloudwatch"),
             logs: client!(aws_sdk_cloudwatchlogs, "logs"),
             sts: client!(aws_sdk_sts, "sts"),
@@ -376,6 +397,12 @@ impl Backend for AwsBackend {
         Ok(self)
     }
     fn logs_changes(&self) -> BackendResult<&dyn LogsChanges> {
+        Ok(self)
+    }
+    fn cloudfront(&self) -> BackendResult<&dyn CloudFront> {
+        Ok(self)
+    }
+    fn cloudfront_changes(&self) -> BackendResult<&dyn CloudFrontChanges> {
         Ok(self)
     }
 

@@ -54,6 +54,7 @@ pub(crate) struct World {
     first_incident: Option<usize>,
     pub ecs: Ecs,
     pub rds: Rds,
+    pub cloudfront: super::cloudfront::CloudFront,
     pub metrics: Vec<Metric>,
     pub alarms: Vec<SimAlarm>,
     /// Per metric: the service its load is spread over.
@@ -80,6 +81,7 @@ impl World {
             start,
             &mut rng,
         );
+        let cloudfront = super::cloudfront::CloudFront::new(&desc.distributions, seed, start);
         let mut metrics: Vec<Metric> = desc
             .metrics
             .iter()
@@ -165,6 +167,7 @@ impl World {
             role_id: desc.role_id.clone(),
             session: desc.session.clone(),
             rng,
+            cloudfront,
             now: start,
             start,
             chaos: true,

@@ -14,6 +14,7 @@
 //! `broken` image tag fails, and the circuit breaker rolls back).
 
 mod alarms;
+mod cloudfront;
 mod ecs;
 mod engine;
 mod faults;
@@ -36,8 +37,8 @@ pub use faults::DrillStatus;
 use self::engine::World;
 use self::world::Description;
 use crate::backend::{
-    Backend, BackendResult, CloudWatch, CloudWatchChanges, Ecr, Ecs, EcsChanges, Elb, Logs,
-    LogsChanges, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
+    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ecr, Ecs,
+    EcsChanges, Elb, Logs, LogsChanges, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
 };
 use crate::clock::Clock;
 use crate::domain::{CallerIdentity, MetricSeries, Service, TargetGroup, TargetHealth, Task};
@@ -72,6 +73,9 @@ pub struct WorldSummary {
     pub rto_minutes: Option<u32>,
     /// Its HTTP health endpoints: `(name, URL, the service behind it)`.
     pub health_checks: Vec<(String, String, String)>,
+    /// Its CloudFront distributions: `(id, the services whose deploy
+    /// offers an invalidation)`.
+    pub distributions: Vec<(String, Vec<String>)>,
 }
 
 /// The worlds the built-in description holds, in its order.
@@ -95,6 +99,11 @@ pub fn worlds() -> Vec<WorldSummary> {
                 .health_checks
                 .iter()
                 .map(|h| (h.name.clone(), h.url.clone(), h.service.clone()))
+                .collect(),
+            distributions: w
+                .distributions
+                .iter()
+                .map(|d| (d.id.clone(), d.services.clone()))
                 .collect(),
         })
         .collect()
@@ -321,6 +330,12 @@ impl Backend for SimBackend {
         Ok(self)
     }
     fn logs_changes(&self) -> BackendResult<&dyn LogsChanges> {
+        Ok(self)
+    }
+    fn cloudfront(&self) -> BackendResult<&dyn CloudFront> {
+        Ok(self)
+    }
+    fn cloudfront_changes(&self) -> BackendResult<&dyn CloudFrontChanges> {
         Ok(self)
     }
 }

@@ -69,6 +69,10 @@ pub(crate) struct WorldDesc {
     /// The health endpoints of the world's services.
     #[serde(default, rename = "health_check")]
     pub health_checks: Vec<super::health::HealthCheckDesc>,
+    // --- cloudfront
+    /// The CloudFront distributions in front of the world's services.
+    #[serde(default, rename = "distribution")]
+    pub distributions: Vec<super::cloudfront::DistributionDesc>,
 }
 
 fn default_session() -> String {
