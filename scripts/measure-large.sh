@@ -85,18 +85,24 @@ for _ in $(seq 100); do
     fi
     sleep 0.2
 done
+# Started here, not in a $(…) subshell, so that their pids reach the
+# cleanup (a subshell's `pids+=` is lost and the proxies outlived the run).
 start_proxy() {
     "$venv/bin/python" tests/moto/proxy.py --listen 127.0.0.1:0 --moto "http://127.0.0.1:$moto_port" \
         --latency-ms "$latency" >"$work/proxy-$1.out" 2>"$work/proxy-$1.log" &
     pids+=($!)
+}
+proxy_url() {
     for _ in $(seq 100); do
         grep -q '^READY' "$work/proxy-$1.out" 2>/dev/null && break
         sleep 0.1
     done
     echo "http://127.0.0.1:$(awk '/^READY/ {print $2}' "$work/proxy-$1.out")"
 }
-proxy="$(start_proxy honban)"
-proxy_baseline="$(start_proxy baseline)"
+start_proxy honban
+start_proxy baseline
+proxy="$(proxy_url honban)"
+proxy_baseline="$(proxy_url baseline)"
 
 # As bench-first-screen.sh --large: three clusters of 3 + 97 services and
 # 6 + 994 tasks, 2 + 4 databases (+ 2 in the first) and 18 + 148 alarms

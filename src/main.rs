@@ -13,6 +13,14 @@ use honban::setup::{self, Options};
 /// Audit records read at start for the activity view.
 const HISTORY_RECORDS: usize = 400;
 
+/// jemalloc instead of glibc's malloc: with one arena and freed pages
+/// returned at once (`.cargo/config.toml`), a console refreshing a large
+/// environment every 10 s holds ~12 MB less (BENCHMARKS.md, issue 16):
+/// glibc keeps an arena per thread and the freed middle of its heaps.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     if let Err(e) = color_eyre::install() {
         eprintln!("honban: {e}");
