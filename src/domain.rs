@@ -10,12 +10,14 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod ec2;
 mod exec;
 mod images;
 mod pattern;
 mod probe;
 pub mod scenario;
 
+pub use ec2::{CheckStatus, Instance, InstanceFilter, InstanceHealth};
 pub use exec::ExecSession;
 pub use images::{EcrImage, ImageDetail, ImageId, ImageLookup};
 pub use pattern::{Pattern, TermRef};

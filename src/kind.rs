@@ -21,8 +21,8 @@ use crate::backend::read::{self, bounded};
 use crate::backend::{Backend, BackendError, BackendResult};
 use crate::config::{EnvironmentConfig, RefreshIntervals};
 use crate::domain::{
-    Alarm, CallerIdentity, DbInstance, DbSnapshot, Failure, Listing, ScalableTarget, Service,
-    TargetGroup, Task,
+    Alarm, CallerIdentity, DbInstance, DbSnapshot, Failure, Instance, Listing, ScalableTarget,
+    Service, TargetGroup, Task,
 };
 use crate::metrics::MetricsData;
 use crate::panel::Panel;
@@ -180,6 +180,8 @@ kinds! { $
     Snapshots(snapshots): Vec<DbSnapshot> => Vec<DbSnapshot>,
     Alarms(alarms): Vec<Alarm> => Vec<Alarm>,
     Targets(targets): Vec<TargetGroup> => Vec<TargetGroup>,
+    /// The environment's EC2 hosts (`ec2_instances` / `ec2_tags`).
+    Instances(instances): Vec<Instance> => Vec<Instance>,
     // --- metrics
     Metrics(metrics): MetricsData => MetricsData,
 }
@@ -368,6 +370,28 @@ impl Kind for Targets {
         Err(BackendError::Other {
             message: "target health is fetched per target group".to_string(),
         })
+    }
+}
+
+impl Kind for Instances {
+    const LABEL: &'static str = "EC2 instances";
+    const KEY: &'static str = "instances";
+    const FOR_HEALTH: bool = true;
+    // The hosts the app runs on, as often as its tasks.
+    fn interval(i: &RefreshIntervals) -> Duration {
+        i.tasks()
+    }
+    fn held(data: Vec<Instance>) -> (Vec<Instance>, Vec<Failure>) {
+        whole(data)
+    }
+    /// An environment without EC2 configured is not polled for it
+    /// (`EnvState::reads`); asked anyway, it has none.
+    async fn read(b: &dyn Backend, s: Scope<'_>) -> BackendResult<Vec<Instance>> {
+        let filter = s.config.ec2_filter();
+        if filter.is_empty() {
+            return Ok(Vec::new());
+        }
+        bounded(s.timeout, b.ec2()?.instances(&filter)).await
     }
 }
 

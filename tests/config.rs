@@ -975,9 +975,19 @@ fn connection_fixtures() {
         "environment \"prod\": \"honban-operator\" is not an IAM role ARN; expected arn:aws:iam::123456789012:role/NAME (role_arn)",
     );
     assert_reported(
+        "ec2_instance_not_an_id.toml",
+        "4:17",
+        "environment \"prod\": \"app-prod-1\" is not an EC2 instance id; write e.g. \"i-0123456789abcdef0\" (ec2_instances)",
+    );
+    assert_reported(
+        "ec2_tag_empty_value.toml",
+        "4:12",
+        "environment \"prod\": tag \"Name\" = \"\": a tag filter needs a key and a value (\"*\" for any); write e.g. ec2_tags = { Name = \"app-*\" } (ec2_tags)",
+    );
+    assert_reported(
         "unknown_sim_world.toml",
         "4:13",
-        "environment \"drill\": unknown simulated world \"mars\"; available: production, staging (sim_world)",
+        "environment \"drill\": unknown simulated world \"mars\"; available: production, staging, ec2-prod (sim_world)",
     );
 }
 
@@ -991,7 +1001,7 @@ fn an_unknown_simulated_world_lists_the_worlds() {
     assert_eq!((err.line(), err.column()), (Some(4), Some(13)), "{err}");
     assert!(
         err.message()
-            .contains("unknown simulated world \"mars\"; available: production, staging"),
+            .contains("unknown simulated world \"mars\"; available: production, staging, ec2-prod"),
         "{err}"
     );
     // Without sim_world the name is the world: the name is pointed at.

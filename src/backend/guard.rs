@@ -14,7 +14,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    Backend, BackendError, BackendResult, CloudWatch, CloudWatchChanges, DbRestore, Ecr, Ecs,
+    Backend, BackendError, BackendResult, CloudWatch, CloudWatchChanges, DbRestore, Ec2, Ecr, Ecs,
     EcsChanges, Elb, ImageChange, Logs, LogsChanges, OpStats, Rds, RdsChanges, Scaling,
     ScalingChanges, ServiceUpdate, Sts,
 };
@@ -44,6 +44,9 @@ impl Backend for ReadOnly {
     }
     fn ecs(&self) -> BackendResult<&dyn Ecs> {
         self.inner.ecs()
+    }
+    fn ec2(&self) -> BackendResult<&dyn Ec2> {
+        self.inner.ec2()
     }
     fn ecr(&self) -> BackendResult<&dyn Ecr> {
         self.inner.ecr()

@@ -19,6 +19,7 @@ mod ui;
 mod activity;
 mod changes;
 mod clusters;
+mod ec2;
 mod exec;
 mod images;
 mod logs;

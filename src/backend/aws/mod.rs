@@ -13,6 +13,7 @@
 
 mod convert;
 pub mod credentials;
+mod ec2;
 mod ecr;
 mod ecs;
 pub mod error;
@@ -46,7 +47,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use self::error::CredentialContext;
 use self::limits::{AttemptCounter, Limits, Stats};
 use crate::backend::{
-    Backend, BackendResult, CloudWatch, CloudWatchChanges, Ecr, Ecs, EcsChanges, Elb, Logs,
+    Backend, BackendResult, CloudWatch, CloudWatchChanges, Ec2, Ecr, Ecs, EcsChanges, Elb, Logs,
     LogsChanges, OpStats, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
 };
 use crate::config::EnvironmentConfig;
@@ -151,6 +152,7 @@ fn scope_of(env: &EnvironmentConfig, region: &str, headers: &[(String, String)])
 /// The SDK clients of one environment.
 #[derive(Clone, Debug)]
 struct Clients {
+    ec2: aws_sdk_ec2::Client,
     ecs: aws_sdk_ecs::Client,
     ecr: aws_sdk_ecr::Client,
     rds: aws_sdk_rds::Client,
@@ -276,6 +278,7 @@ impl AwsBackend {
             }};
         }
         let clients = Clients {
+            ec2: client!(aws_sdk_ec2, "ec2"),
             ecs: client!(aws_sdk_ecs, "ecs"),
             ecr: client!(aws_sdk_ecr, "ecr"),
             rds: client!(aws_sdk_rds, "rds"),
@@ -346,6 +349,9 @@ impl Backend for AwsBackend {
         Ok(self)
     }
     fn ecs_changes(&self) -> BackendResult<&dyn EcsChanges> {
+        Ok(self)
+    }
+    fn ec2(&self) -> BackendResult<&dyn Ec2> {
         Ok(self)
     }
     fn ecr(&self) -> BackendResult<&dyn Ecr> {

@@ -54,6 +54,8 @@ pub(crate) struct World {
     first_incident: Option<usize>,
     pub ecs: Ecs,
     pub rds: Rds,
+    /// The EC2 hosts (`ec2.rs`).
+    pub ec2: Vec<super::ec2::SimInstance>,
     pub metrics: Vec<Metric>,
     pub alarms: Vec<SimAlarm>,
     /// Per metric: the service its load is spread over.
@@ -176,6 +178,11 @@ impl World {
             first_incident,
             ecs,
             rds,
+            ec2: desc
+                .instances
+                .iter()
+                .map(|i| super::ec2::SimInstance::new(i, start))
+                .collect(),
             metrics,
             alarms,
             metric_service,
@@ -266,6 +273,12 @@ impl World {
             }
         }
         self.note_alarms(now);
+    }
+
+    /// The name of the incident under way, if any.
+    pub fn incident_now(&self) -> Option<&str> {
+        let (i, _) = self.active_incident?;
+        self.incidents.get(i).map(|x| x.name.as_str())
     }
 
     fn run_incidents(&mut self, now: Timestamp) {

@@ -14,6 +14,7 @@
 //! `broken` image tag fails, and the circuit breaker rolls back).
 
 mod alarms;
+mod ec2;
 mod ecs;
 mod engine;
 mod faults;
@@ -36,7 +37,7 @@ pub use faults::DrillStatus;
 use self::engine::World;
 use self::world::Description;
 use crate::backend::{
-    Backend, BackendResult, CloudWatch, CloudWatchChanges, Ecr, Ecs, EcsChanges, Elb, Logs,
+    Backend, BackendResult, CloudWatch, CloudWatchChanges, Ec2, Ecr, Ecs, EcsChanges, Elb, Logs,
     LogsChanges, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
 };
 use crate::clock::Clock;
@@ -72,6 +73,10 @@ pub struct WorldSummary {
     pub rto_minutes: Option<u32>,
     /// Its HTTP health endpoints: `(name, URL, the service behind it)`.
     pub health_checks: Vec<(String, String, String)>,
+    /// Whether `--demo` opens it unasked (else only `--world NAME`).
+    pub demo: bool,
+    /// The tag filter of its EC2 hosts (empty: it has none).
+    pub ec2_tags: std::collections::BTreeMap<String, String>,
 }
 
 /// The worlds the built-in description holds, in its order.
@@ -96,6 +101,8 @@ pub fn worlds() -> Vec<WorldSummary> {
                 .iter()
                 .map(|h| (h.name.clone(), h.url.clone(), h.service.clone()))
                 .collect(),
+            demo: w.demo,
+            ec2_tags: w.ec2_tags.clone(),
         })
         .collect()
 }
@@ -291,6 +298,9 @@ impl Backend for SimBackend {
         Ok(self)
     }
     fn ecs_changes(&self) -> BackendResult<&dyn EcsChanges> {
+        Ok(self)
+    }
+    fn ec2(&self) -> BackendResult<&dyn Ec2> {
         Ok(self)
     }
     fn ecr(&self) -> BackendResult<&dyn Ecr> {
