@@ -455,7 +455,8 @@ mod tests {
                 Resource::Services,
                 Resource::Databases,
                 Resource::Alarms,
-                Resource::Targets
+                Resource::Targets,
+                Resource::Instances
             ]
         );
         let per_cluster: Vec<Resource> = Resource::ALL
