@@ -32,9 +32,9 @@ pub struct EnvState {
     /// The ECS clusters named in the configuration; none means every
     /// cluster of the account and region (see [`EnvState::ecs_clusters`]).
     pub clusters: Vec<String>,
-    /// Whether the configuration names EC2 hosts (`ec2_instances` /
-    /// `ec2_tags`): else they are neither read nor shown.
-    pub has_ec2: bool,
+    /// The EC2 hosts the configuration names (`ec2_instances` /
+    /// `ec2_tags`); empty: none are read or shown ([`EnvState::has_ec2`]).
+    pub ec2_hosts: crate::domain::InstanceFilter,
     /// The panel of every polled kind ([`crate::kind`]), read and written
     /// as the environment's own fields (`env.services`) through `Deref`.
     pub panels: Panels,
@@ -102,7 +102,7 @@ impl EnvState {
             read_only: read_only || cfg.read_only,
             intervals: cfg.intervals(defaults),
             clusters: cfg.clusters.iter().map(|c| c.name.clone()).collect(),
-            has_ec2: !cfg.ec2_filter().is_empty(),
+            ec2_hosts: cfg.ec2_filter(),
             panels: Panels::default(),
             task_definitions: HashMap::new(),
             task_definitions_requested: HashSet::new(),
@@ -147,9 +147,14 @@ impl EnvState {
         match r {
             Resource::Clusters => self.discovers_clusters(),
             Resource::Targets => !self.target_group_arns().is_empty(),
-            Resource::Instances => self.has_ec2,
+            Resource::Instances => self.has_ec2(),
             _ => true,
         }
+    }
+
+    /// Whether the configuration names EC2 hosts.
+    pub fn has_ec2(&self) -> bool {
+        !self.ec2_hosts.is_empty()
     }
 
     /// The account id, once the caller identity is known.

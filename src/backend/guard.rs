@@ -286,4 +286,28 @@ mod tests {
         let web_after = after.items.iter().find(|s| s.name == "web").expect("web");
         assert_eq!(web_after.desired_count, web.desired_count);
     }
+
+    /// A read capability added later (EC2) passes through the guard too:
+    /// a read-only environment sees its hosts, not `Missing`.
+    #[tokio::test]
+    async fn the_ec2_read_passes_through() {
+        let clock = Clock::manual(
+            Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
+                .single()
+                .expect("time"),
+        );
+        let sim: Arc<dyn Backend> = Arc::new(SimBackend::new("ec2-prod", 1, clock).expect("world"));
+        let guard = ReadOnly::new(sim, "ec2-prod");
+        let filter = crate::domain::InstanceFilter {
+            ids: Vec::new(),
+            tags: [("Name".to_string(), "app-prod-*".to_string())].into(),
+        };
+        let hosts = guard
+            .ec2()
+            .expect("EC2 passes through")
+            .instances(&filter)
+            .await
+            .expect("hosts");
+        assert_eq!(hosts.len(), 2);
+    }
 }

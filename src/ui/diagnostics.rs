@@ -23,7 +23,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let resources: Vec<Resource> = Resource::ALL
         .into_iter()
         .filter(|r| *r != Resource::Clusters || env.discovers_clusters())
-        .filter(|r| *r != Resource::Instances || env.has_ec2)
+        .filter(|r| *r != Resource::Instances || env.has_ec2())
         .collect();
     let [panels_area, requests_area] = Layout::vertical([
         Constraint::Length(resources.len() as u16 + 3),

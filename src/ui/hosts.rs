@@ -51,7 +51,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let inner = block.inner(table_area);
     frame.render_widget(block, table_area);
     if hosts.is_empty() {
-        if env.has_ec2 {
+        if env.has_ec2() {
             placeholder(frame, inner, meta, "EC2 hosts", theme);
         } else {
             frame.render_widget(

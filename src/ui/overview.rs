@@ -169,7 +169,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     // EC2 hosts, where the environment has some: running with both checks
     // ok of all (`ec2 1/2 ok`).
-    if env.has_ec2 {
+    if env.has_ec2() {
         let hosts = env.instances.data.as_deref().unwrap_or_default();
         let ok = hosts
             .iter()
