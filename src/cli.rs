@@ -23,6 +23,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub demo: bool,
 
+    /// With `--demo`: open this simulated world (repeat for several)
+    /// instead of the usual ones; `ec2-prod` is the EC2 hosts' world.
+    #[arg(long = "world", value_name = "NAME", global = true, requires = "demo")]
+    pub worlds: Vec<String>,
+
     /// The environment to open (a name from the config); with `status`, the
     /// only one judged.
     #[arg(long, value_name = "NAME", global = true)]

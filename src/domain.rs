@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 mod cloudfront;
+mod ec2;
 mod exec;
 mod images;
 mod pattern;
@@ -18,6 +19,7 @@ mod probe;
 pub mod scenario;
 
 pub use cloudfront::{Distribution, Invalidation, caller_reference};
+pub use ec2::{CheckStatus, Instance, InstanceFilter, InstanceHealth};
 pub use exec::{ExecSession, ssm_endpoint};
 pub use images::{EcrImage, ImageDetail, ImageId, ImageLookup};
 pub use pattern::{Pattern, TermRef};

@@ -21,8 +21,8 @@ use crate::backend::read::{self, bounded};
 use crate::backend::{Backend, BackendError, BackendResult};
 use crate::config::{EnvironmentConfig, RefreshIntervals};
 use crate::domain::{
-    Alarm, CallerIdentity, DbInstance, DbSnapshot, Distribution, Failure, Listing, ScalableTarget,
-    Service, TargetGroup, Task,
+    Alarm, CallerIdentity, DbInstance, DbSnapshot, Distribution, Failure, Instance, Listing,
+    ScalableTarget, Service, TargetGroup, Task,
 };
 use crate::metrics::MetricsData;
 use crate::panel::Panel;
@@ -183,6 +183,8 @@ kinds! { $
     /// The configured CloudFront distributions with their recent
     /// invalidations.
     Distributions(distributions): Listing<Distribution> => Vec<Distribution>,
+    /// The environment's EC2 hosts (`ec2_instances` / `ec2_tags`).
+    Instances(instances): Vec<Instance> => Vec<Instance>,
     // --- metrics
     Metrics(metrics): MetricsData => MetricsData,
 }
@@ -390,6 +392,28 @@ impl Kind for Distributions {
     }
 }
 
+impl Kind for Instances {
+    const LABEL: &'static str = "EC2 instances";
+    const KEY: &'static str = "instances";
+    const FOR_HEALTH: bool = true;
+    // The hosts the app runs on, as often as its tasks.
+    fn interval(i: &RefreshIntervals) -> Duration {
+        i.tasks()
+    }
+    fn held(data: Vec<Instance>) -> (Vec<Instance>, Vec<Failure>) {
+        whole(data)
+    }
+    /// An environment without EC2 configured is not polled for it
+    /// (`EnvState::reads`); asked anyway, it has none.
+    async fn read(b: &dyn Backend, s: Scope<'_>) -> BackendResult<Vec<Instance>> {
+        let filter = s.config.ec2_filter();
+        if filter.is_empty() {
+            return Ok(Vec::new());
+        }
+        bounded(s.timeout, b.ec2()?.instances(&filter)).await
+    }
+}
+
 // --- metrics
 impl Kind for Metrics {
     const LABEL: &'static str = "metrics";
@@ -450,7 +474,8 @@ mod tests {
                 Resource::Services,
                 Resource::Databases,
                 Resource::Alarms,
-                Resource::Targets
+                Resource::Targets,
+                Resource::Instances
             ]
         );
         let per_cluster: Vec<Resource> = Resource::ALL

@@ -137,6 +137,10 @@ fn main() -> ExitCode {
     if let Some(CliCommand::Replay { target }) = &cli.command {
         return replay(&cli, target.as_deref(), &loaded.config, &paths);
     }
+    if let Some(message) = setup::unknown_world(&cli.worlds) {
+        eprintln!("honban: {message}");
+        return ExitCode::from(EX_USAGE);
+    }
     if !cli.demo
         && let Err(e) = loaded.require_environments()
     {
@@ -180,6 +184,7 @@ fn main() -> ExitCode {
     };
     let options = Options {
         demo: cli.demo,
+        worlds: cli.worlds.clone(),
         env: cli.env.clone(),
         read_only: cli.read_only,
         dry_run: cli.dry_run,

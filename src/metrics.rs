@@ -320,13 +320,16 @@ pub fn queries(env: &impl Sources, range: MetricRange, limit: usize) -> Vec<Metr
 pub enum Watched {
     Service(String),
     Database(String),
+    /// An EC2 host, by instance id.
+    Host(String),
     /// A resource the console has no view of (described for the message).
     Other(String),
 }
 
 /// What the alarm's metric dimensions point at: `ServiceName` → the
 /// service; `TargetGroup` (or `LoadBalancer`) → the service behind that
-/// target group; `DBInstanceIdentifier` → the instance.
+/// target group; `DBInstanceIdentifier` → the instance; `InstanceId` → the
+/// EC2 host.
 pub fn watched(env: &impl Sources, metric: &MetricRef) -> Watched {
     let dim = |k: &str| {
         metric
@@ -340,6 +343,9 @@ pub fn watched(env: &impl Sources, metric: &MetricRef) -> Watched {
     }
     if let Some(db) = dim("DBInstanceIdentifier") {
         return Watched::Database(db.to_string());
+    }
+    if let Some(id) = dim("InstanceId") {
+        return Watched::Host(id.to_string());
     }
     let services = env.services().iter();
     if let Some(tg) = dim("TargetGroup") {

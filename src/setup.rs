@@ -44,6 +44,9 @@ impl SetupError {
 #[derive(Clone, Default)]
 pub struct Options {
     pub demo: bool,
+    /// `--world NAME`: the simulated worlds `--demo` opens (none: those
+    /// the description marks for the demo).
+    pub worlds: Vec<String>,
     pub env: Option<String>,
     pub read_only: bool,
     /// Operations are previewed and recorded, never sent.
@@ -53,18 +56,49 @@ pub struct Options {
     pub aws: ConnectOptions,
 }
 
-/// The environments to run: the config's, or the simulated ones for `--demo`.
-pub fn environments(config: &Config, demo: bool) -> Vec<EnvironmentConfig> {
-    if demo {
+/// The environments to run: the config's, or the simulated ones for
+/// `--demo` (`worlds`: those named by `--world`, else the demo's own).
+pub fn environments(config: &Config, demo: bool, worlds: &[String]) -> Vec<EnvironmentConfig> {
+    if !demo {
+        config.environments.clone()
+    } else if worlds.is_empty() {
         demo_environments()
     } else {
-        config.environments.clone()
+        let all = world_environments();
+        worlds
+            .iter()
+            .filter_map(|name| all.iter().find(|e| &e.name == name).cloned())
+            .collect()
     }
 }
 
-/// The environments the built-in simulated worlds describe, as config
-/// entries (source = Sim).
+/// Why `--world` cannot be used as given: a name that is not a simulated
+/// world (the message lists them).
+pub fn unknown_world(worlds: &[String]) -> Option<String> {
+    let known = crate::backend::sim::world_names();
+    let bad = worlds.iter().find(|w| !known.contains(w))?;
+    Some(format!(
+        "--world {bad}: no such simulated world; available: {}",
+        known.join(", ")
+    ))
+}
+
+/// The environments the built-in simulated worlds marked for the demo
+/// describe, as config entries (source = Sim).
 pub fn demo_environments() -> Vec<EnvironmentConfig> {
+    let demo: Vec<String> = crate::backend::sim::worlds()
+        .into_iter()
+        .filter(|w| w.demo)
+        .map(|w| w.name)
+        .collect();
+    world_environments()
+        .into_iter()
+        .filter(|e| demo.contains(&e.name))
+        .collect()
+}
+
+/// Every simulated world as a config entry.
+pub fn world_environments() -> Vec<EnvironmentConfig> {
     crate::backend::sim::worlds()
         .into_iter()
         .map(|w| EnvironmentConfig {
@@ -102,6 +136,7 @@ pub fn demo_environments() -> Vec<EnvironmentConfig> {
                     services,
                 })
                 .collect(),
+            ec2_tags: w.ec2_tags,
             ..Default::default()
         })
         .collect()
@@ -114,7 +149,7 @@ pub async fn build(
     clock: Clock,
     config_path: &str,
 ) -> Result<(State, Vec<EnvRuntime>), SetupError> {
-    let envs = environments(config, options.demo);
+    let envs = environments(config, options.demo, &options.worlds);
     if envs.is_empty() {
         return Err(SetupError::NoEnvironments {
             config: config_path.to_string(),
@@ -238,5 +273,37 @@ mod tests {
         assert!(!envs[1].protected);
         assert_eq!(envs[1].audit_log_group, None);
         assert_eq!(envs[1].clusters[0].name, "works-logue-stg");
+        assert!(envs.iter().all(|e| e.ec2_filter().is_empty()));
+    }
+
+    /// `--world NAME` opens the named worlds, in that order, those left
+    /// out of the demo too; a name that is no world is said with the list.
+    #[test]
+    fn world_opens_the_named_worlds_and_refuses_unknown_ones() {
+        let config: Config = toml::from_str("").expect("empty config");
+        let envs = environments(&config, true, &["ec2-prod".to_string()]);
+        assert_eq!(envs.len(), 1);
+        let ec2 = &envs[0];
+        assert_eq!(ec2.sim_world.as_deref(), Some("ec2-prod"));
+        assert!(ec2.clusters.is_empty());
+        assert!(ec2.protected);
+        assert_eq!(
+            ec2.ec2_tags.get("Name").map(String::as_str),
+            Some("app-prod-*")
+        );
+        let both = environments(
+            &config,
+            true,
+            &["staging".to_string(), "production".to_string()],
+        );
+        assert_eq!(
+            both.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+            ["staging", "production"]
+        );
+        assert_eq!(unknown_world(&["ec2-prod".to_string()]), None);
+        assert_eq!(
+            unknown_world(&["mars".to_string()]).as_deref(),
+            Some("--world mars: no such simulated world; available: production, staging, ec2-prod")
+        );
     }
 }

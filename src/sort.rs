@@ -76,6 +76,7 @@ pub fn columns(kind: ViewKind) -> &'static [&'static str] {
         ViewKind::Databases => &[
             "ID", "ROLE", "ENGINE", "CLASS", "STATUS", "MULTI-AZ", "STORAGE", "BACKUP", "CPU",
         ],
+        ViewKind::Hosts => &["NAME", "ID", "STATE", "TYPE", "AZ", "IP", "UP", "CHECKS"],
         ViewKind::Alarms => &["STATE", "NAME", "CONDITION", "SINCE", "ACTIONS"],
         _ => &[],
     }

@@ -13,8 +13,8 @@ use crate::backend::BackendError;
 use crate::config::keys::{Command, KeyContext, Keymap};
 use crate::config::{EnvironmentConfig, RefreshIntervals, Source};
 use crate::domain::{
-    Alarm, DbInstance, DbSnapshot, ScalableTarget, Service, TargetGroup, Task, TaskDefinition,
-    Timestamp,
+    Alarm, DbInstance, DbSnapshot, Instance, ScalableTarget, Service, TargetGroup, Task,
+    TaskDefinition, Timestamp,
 };
 pub use crate::health::ServiceHealth;
 use crate::kind::{Panels, Registered, with_kind};
@@ -32,6 +32,9 @@ pub struct EnvState {
     /// The ECS clusters named in the configuration; none means every
     /// cluster of the account and region (see [`EnvState::ecs_clusters`]).
     pub clusters: Vec<String>,
+    /// The EC2 hosts the configuration names (`ec2_instances` /
+    /// `ec2_tags`); empty: none are read or shown ([`EnvState::has_ec2`]).
+    pub ec2_hosts: crate::domain::InstanceFilter,
     /// The panel of every polled kind ([`crate::kind`]), read and written
     /// as the environment's own fields (`env.services`) through `Deref`.
     pub panels: Panels,
@@ -104,6 +107,7 @@ impl EnvState {
             read_only: read_only || cfg.read_only,
             intervals: cfg.intervals(defaults),
             clusters: cfg.clusters.iter().map(|c| c.name.clone()).collect(),
+            ec2_hosts: cfg.ec2_filter(),
             panels: Panels::default(),
             task_definitions: HashMap::new(),
             task_definitions_requested: HashSet::new(),
@@ -144,14 +148,20 @@ impl EnvState {
     /// Whether this environment reads `r` at all: the cluster list only
     /// where the configuration names no cluster, target health only where
     /// a service names a target group, CloudFront only where distributions
-    /// are configured.
+    /// are configured, EC2 hosts only where the configuration names some.
     pub fn reads(&self, r: Resource) -> bool {
         match r {
             Resource::Clusters => self.discovers_clusters(),
             Resource::Targets => !self.target_group_arns().is_empty(),
             Resource::Distributions => !self.cloudfront.is_empty(),
+            Resource::Instances => self.has_ec2(),
             _ => true,
         }
+    }
+
+    /// Whether the configuration names EC2 hosts.
+    pub fn has_ec2(&self) -> bool {
+        !self.ec2_hosts.is_empty()
     }
 
     /// The account id, once the caller identity is known.
@@ -378,6 +388,8 @@ pub enum View {
         task: String,
     },
     Databases,
+    /// The EC2 hosts.
+    Hosts,
     Alarms,
     Activity,
     // --- metrics
@@ -406,6 +418,7 @@ pub enum ViewKind {
     Tasks,
     TaskDetail,
     Databases,
+    Hosts,
     Alarms,
     Activity,
     // --- metrics
@@ -429,6 +442,7 @@ impl View {
             Self::Tasks => ViewKind::Tasks,
             Self::TaskDetail { .. } => ViewKind::TaskDetail,
             Self::Databases => ViewKind::Databases,
+            Self::Hosts => ViewKind::Hosts,
             Self::Alarms => ViewKind::Alarms,
             Self::Activity => ViewKind::Activity,
             // --- metrics
@@ -453,6 +467,7 @@ impl View {
                 format!("Task {}", id.get(..8).unwrap_or(id))
             }
             Self::Databases => "Databases".into(),
+            Self::Hosts => "Hosts".into(),
             Self::Alarms => "Alarms".into(),
             Self::Activity => "Activity".into(),
             // --- metrics
@@ -877,6 +892,11 @@ impl State {
                 .iter()
                 .map(|d| d.id.clone())
                 .collect(),
+            View::Hosts => self
+                .visible_instances()
+                .iter()
+                .map(|i| i.id.clone())
+                .collect(),
             View::Alarms => self
                 .visible_alarms()
                 .iter()
@@ -1186,6 +1206,27 @@ impl State {
         rows
     }
 
+    /// The EC2 hosts, filtered: failing first, then by name (or as
+    /// sorted).
+    pub fn visible_instances(&self) -> Vec<&Instance> {
+        let Some(all) = self.env().and_then(|e| e.instances.data.as_ref()) else {
+            return Vec::new();
+        };
+        let filter = Filter::parse(self.filter(ViewKind::Hosts));
+        let mut rows: Vec<&Instance> = all.iter().filter(|i| filter.matches_instance(i)).collect();
+        rows.sort_by(|a, b| {
+            b.health()
+                .cmp(&a.health())
+                .then_with(|| a.display_name().cmp(b.display_name()))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        let now = self.now;
+        crate::sort::apply(&mut rows, self.sort(ViewKind::Hosts), |i, c| {
+            instance_value(i, c, now)
+        });
+        rows
+    }
+
     /// The snapshots a restore of `instance` can start from: available,
     /// newest first.
     pub fn restorable_snapshots(&self, instance_id: &str) -> Vec<&DbSnapshot> {
@@ -1297,6 +1338,11 @@ impl State {
                 ViewKind::Databases,
                 self.env().and_then(|e| e.databases.data.as_ref()),
                 Filter::matches_db,
+            ),
+            View::Hosts => self.count_matching(
+                ViewKind::Hosts,
+                self.env().and_then(|e| e.instances.data.as_ref()),
+                Filter::matches_instance,
             ),
             View::Alarms => self.count_matching(
                 ViewKind::Alarms,
@@ -1540,6 +1586,14 @@ const DB_COLUMNS: [&[&str]; 6] = [
     &["role"],
     &["az", "zone"],
 ];
+const INSTANCE_COLUMNS: [&[&str]; 6] = [
+    &["name", "host"],
+    &["id", "instance"],
+    &["state"],
+    &["type"],
+    &["az", "zone"],
+    &["ip"],
+];
 const ALARM_COLUMNS: [&[&str]; 4] = [&["name", "alarm"], &["state"], &["reason"], &["metric"]];
 
 impl Filter {
@@ -1577,6 +1631,7 @@ impl Filter {
             ViewKind::Services => &SERVICE_COLUMNS,
             ViewKind::Tasks => &TASK_COLUMNS,
             ViewKind::Databases => &DB_COLUMNS,
+            ViewKind::Hosts => &INSTANCE_COLUMNS,
             ViewKind::Alarms => &ALARM_COLUMNS,
             ViewKind::Timeline => &EVENT_COLUMNS,
             ViewKind::ServiceDetail => &DETAIL_COLUMNS,
@@ -1718,6 +1773,23 @@ impl Filter {
         )
     }
 
+    pub fn matches_instance(&self, i: &Instance) -> bool {
+        if self.is_empty() {
+            return true;
+        }
+        self.matches(
+            &INSTANCE_COLUMNS,
+            &[
+                i.name.clone().unwrap_or_default(),
+                i.id.clone(),
+                i.state.clone(),
+                i.instance_type.clone(),
+                i.availability_zone.clone().unwrap_or_default(),
+                i.private_ip.clone().unwrap_or_default(),
+            ],
+        )
+    }
+
     pub fn matches_alarm(&self, a: &Alarm) -> bool {
         if self.is_empty() {
             return true;
@@ -1844,6 +1916,35 @@ fn db_value(env: Option<&EnvState>, d: &DbInstance, column: &str) -> crate::sort
             env.and_then(|e| e.metrics.data.as_ref())
                 .and_then(|m| m.db(&d.id, "CPUUtilization")),
         ),
+        _ => Value::Missing,
+    }
+}
+
+/// What a host shows in `column`, to sort by.
+fn instance_value(i: &Instance, column: &str, now: Timestamp) -> crate::sort::Value {
+    use crate::sort::Value;
+    match column {
+        "NAME" => Value::text(i.display_name()),
+        "ID" => Value::text(&i.id),
+        "STATE" => Value::text(&i.state),
+        "TYPE" => Value::text(&i.instance_type),
+        "AZ" => i
+            .availability_zone
+            .as_deref()
+            .map_or(Value::Missing, Value::text),
+        "IP" => i.private_ip.as_deref().map_or(Value::Missing, |ip| {
+            // By address, not by text: 10.0.2.5 before 10.0.10.5.
+            let n = ip
+                .split('.')
+                .filter_map(|p| p.parse::<i64>().ok())
+                .fold(0, |acc, p| acc * 256 + p);
+            Value::Num(n)
+        }),
+        // How long it has run: the newest launch first when ascending.
+        "UP" => i
+            .launched_at
+            .map_or(Value::Missing, |t| Value::Num((now - t).num_seconds())),
+        "CHECKS" => Value::Num(i.health() as i64),
         _ => Value::Missing,
     }
 }

@@ -27,7 +27,7 @@ use crate::app::App;
 use crate::cli::{Cli, OutputFormat, StatusArgs, WaitFor};
 use crate::clock::Clock;
 use crate::config::{Config, Source};
-use crate::domain::{AlarmState, RolloutState, Timestamp, short_id};
+use crate::domain::{AlarmState, CheckStatus, InstanceHealth, RolloutState, Timestamp, short_id};
 use crate::health::{ROLLOUT_GRACE, ServiceHealth};
 use crate::setup::{Options, SetupError};
 use crate::state::{EnvState, LoadState, State};
@@ -96,6 +96,8 @@ impl Level {
 pub enum Kind {
     Service,
     Database,
+    /// An EC2 host.
+    Instance,
     Alarm,
     TargetGroup,
     HealthCheck,
@@ -107,6 +109,7 @@ impl Kind {
         match self {
             Self::Service => "service",
             Self::Database => "database",
+            Self::Instance => "ec2_instance",
             Self::Alarm => "alarm",
             Self::TargetGroup => "target_group",
             Self::HealthCheck => "http",
@@ -117,6 +120,7 @@ impl Kind {
         match self {
             Self::TargetGroup => "target group",
             Self::HealthCheck => "health check",
+            Self::Instance => "EC2 instance",
             other => other.word(),
         }
     }
@@ -163,6 +167,12 @@ pub struct Counts {
     pub tasks_desired: usize,
     pub databases: usize,
     pub databases_available: usize,
+    /// EC2 hosts: all, running with both status checks ok, with a check
+    /// impaired, not running (stopped, stopping, ...).
+    pub instances: usize,
+    pub instances_ok: usize,
+    pub instances_impaired: usize,
+    pub instances_not_running: usize,
     pub alarms: usize,
     pub alarms_alarm: usize,
     pub alarms_muted: usize,
@@ -411,6 +421,7 @@ pub fn judge_env(e: &EnvState, now: Timestamp, timeout: Duration) -> EnvReport {
     let mut checks = Vec::new();
     checks.extend(service_checks(e, now));
     checks.extend(database_checks(e));
+    checks.extend(instance_checks(e));
     checks.extend(alarm_checks(e));
     checks.extend(target_checks(e));
     checks.extend(http_checks(e));
@@ -439,7 +450,7 @@ pub fn judge_env(e: &EnvState, now: Timestamp, timeout: Duration) -> EnvReport {
         state = Level::Unknown;
         reasons.push((
             Level::Unknown,
-            "nothing found: no services, databases, alarms or health checks".to_string(),
+            "nothing found: no services, databases, EC2 hosts, alarms or health checks".to_string(),
         ));
     }
     reasons.sort_by_key(|r| std::cmp::Reverse(r.0.severity()));
@@ -636,6 +647,63 @@ fn database_checks(e: &EnvState) -> Vec<Check> {
         .collect()
 }
 
+/// An EC2 host: a status check impaired, or not running, is CRITICAL
+/// (it does not serve; every host of the environment is meant to run), as
+/// a database not available is; starting, stopping or its checks not yet
+/// known, WARNING.
+fn instance_checks(e: &EnvState) -> Vec<Check> {
+    e.instances
+        .data
+        .iter()
+        .flatten()
+        .map(|i| {
+            let state = match i.health() {
+                InstanceHealth::Ok => Level::Ok,
+                InstanceHealth::Degraded => Level::Warning,
+                InstanceHealth::Failing => Level::Critical,
+            };
+            let impaired: Vec<&str> =
+                [("system", i.system_status), ("instance", i.instance_status)]
+                    .iter()
+                    .filter(|(_, c)| *c == CheckStatus::Impaired)
+                    .map(|(w, _)| *w)
+                    .collect();
+            let (status, detail) = if impaired.is_empty() {
+                (
+                    i.state.clone(),
+                    format!("state {}, status checks {}", i.state, i.checks_summary()),
+                )
+            } else {
+                (
+                    format!("{} impaired", impaired.join(" and ")),
+                    format!(
+                        "state {}, {} status check impaired",
+                        i.state,
+                        impaired.join(" and ")
+                    ),
+                )
+            };
+            let mut fields = Map::new();
+            fields.insert("instance_id".into(), json!(i.id));
+            fields.insert("instance_state".into(), json!(i.state));
+            fields.insert("instance_type".into(), json!(i.instance_type));
+            fields.insert("availability_zone".into(), json!(i.availability_zone));
+            fields.insert("system_status".into(), json!(i.system_status.word()));
+            fields.insert("instance_status".into(), json!(i.instance_status.word()));
+            let name = i.display_name().to_string();
+            Check {
+                kind: Kind::Instance,
+                phrase: format!("host {name} {status}"),
+                name,
+                state,
+                status,
+                detail: (state != Level::Ok).then_some(detail),
+                fields,
+            }
+        })
+        .collect()
+}
+
 fn alarm_checks(e: &EnvState) -> Vec<Check> {
     e.alarms
         .data
@@ -783,6 +851,7 @@ fn phrases(checks: &[Check]) -> Vec<(Level, String)> {
 fn counts(e: &EnvState, now: Timestamp) -> Counts {
     let s = e.summary(now);
     let groups = e.targets.data.as_deref().unwrap_or_default();
+    let hosts = e.instances.data.as_deref().unwrap_or_default();
     let (http_ok, http_failing, http_total) = crate::probe::counts(&e.probes);
     Counts {
         services: s.services_total,
@@ -795,6 +864,19 @@ fn counts(e: &EnvState, now: Timestamp) -> Counts {
         tasks_desired: s.tasks_desired,
         databases: s.databases_total,
         databases_available: s.databases_available,
+        instances: hosts.len(),
+        instances_ok: hosts
+            .iter()
+            .filter(|i| i.health() == InstanceHealth::Ok)
+            .count(),
+        instances_impaired: hosts
+            .iter()
+            .filter(|i| {
+                i.system_status == CheckStatus::Impaired
+                    || i.instance_status == CheckStatus::Impaired
+            })
+            .count(),
+        instances_not_running: hosts.iter().filter(|i| i.state != "running").count(),
         alarms: s.alarms_total,
         alarms_alarm: s.alarms_firing,
         alarms_muted: s.alarms_muted,
@@ -849,6 +931,7 @@ fn read(c: &Counts) -> String {
     let parts: Vec<String> = [
         (c.services, "service"),
         (c.databases, "database"),
+        (c.instances, "EC2 host"),
         (c.alarms, "alarm"),
         (c.target_groups, "target group"),
         (c.health_checks, "HTTP check"),
@@ -988,6 +1071,9 @@ pub fn nagios(report: &Report) -> String {
             c.databases_available,
             c.databases,
         ));
+        if c.instances > 0 {
+            perf.push(of("instances_ok", c.instances_ok, c.instances));
+        }
         perf.push(of("alarms_alarm", c.alarms_alarm, c.alarms));
         perf.push(of("alarms_insufficient", c.alarms_insufficient, c.alarms));
         perf.push(of("targets_unhealthy", c.targets_unhealthy, c.targets));
@@ -1081,6 +1167,10 @@ pub fn to_json(report: &Report) -> Value {
                     "tasks_desired": c.tasks_desired,
                     "databases": c.databases,
                     "databases_available": c.databases_available,
+                    "instances": c.instances,
+                    "instances_ok": c.instances_ok,
+                    "instances_impaired": c.instances_impaired,
+                    "instances_not_running": c.instances_not_running,
                     "alarms": c.alarms,
                     "alarms_alarm": c.alarms_alarm,
                     "alarms_muted": c.alarms_muted,
@@ -1137,6 +1227,7 @@ pub fn run(
     };
     let options = Options {
         demo: cli.demo,
+        worlds: cli.worlds.clone(),
         env: cli.env.clone(),
         // It only reads; the guard makes sure of it.
         read_only: true,
@@ -1194,8 +1285,8 @@ mod tests {
     use crate::backend::BackendError;
     use crate::config::{EnvironmentConfig, HealthCheckConfig, RefreshIntervals};
     use crate::domain::{
-        Alarm, CallerIdentity, DbInstance, Deployment, LoadBalancerRef, Service, TargetGroup,
-        TargetHealth,
+        Alarm, CallerIdentity, DbInstance, Deployment, Instance, LoadBalancerRef, Service,
+        TargetGroup, TargetHealth,
     };
     use crate::probe::{ProbeError, ProbeReport};
     use crate::state::Panel;
@@ -1542,6 +1633,58 @@ mod tests {
             assert_eq!(r.state, Level::Critical, "{status}");
             assert_eq!(r.reasons, [format!("database prod-db {status}")]);
         }
+    }
+
+    fn host(name: &str, state: &str, system: CheckStatus, own: CheckStatus) -> Instance {
+        Instance {
+            id: format!("i-0{name}"),
+            name: Some(name.to_string()),
+            state: state.to_string(),
+            instance_type: "t4g.medium".to_string(),
+            availability_zone: Some("ap-northeast-1a".to_string()),
+            private_ip: Some("10.0.1.24".to_string()),
+            launched_at: Some(t0()),
+            system_status: system,
+            instance_status: own,
+        }
+    }
+
+    /// As a database not available: an impaired check or a host not
+    /// running is CRITICAL; starting or checks initializing, WARNING.
+    #[test]
+    fn an_impaired_or_stopped_host_is_critical_an_initializing_one_a_warning() {
+        use CheckStatus::{Impaired, Initializing, NotApplicable, Ok as Fine};
+        let mut e = healthy();
+        e.instances = loaded(vec![host("app-1", "running", Fine, Fine)]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Ok, "{:?}", r.reasons);
+        assert_eq!((r.counts.instances, r.counts.instances_ok), (1, 1));
+        e.instances.data = Some(vec![host("app-1", "running", Initializing, Initializing)]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Warning);
+        assert_eq!(r.reasons, ["host app-1 running"]);
+        e.instances.data = Some(vec![host("app-1", "running", Fine, Impaired)]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Critical);
+        assert_eq!(r.reasons, ["host app-1 instance impaired"]);
+        assert_eq!(r.counts.instances_impaired, 1);
+        let check = &r.checks[0];
+        assert_eq!(check.kind, Kind::Instance);
+        assert_eq!(
+            check.detail.as_deref(),
+            Some("state running, instance status check impaired")
+        );
+        e.instances.data = Some(vec![host("app-1", "stopped", NotApplicable, NotApplicable)]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Critical);
+        assert_eq!(r.reasons, ["host app-1 stopped"]);
+        assert_eq!(r.counts.instances_not_running, 1);
+        // The JSON carries the host and the schema accepts it.
+        let doc = to_json(&judge_with(std::slice::from_ref(&e)));
+        let check = &doc["environments"][0]["checks"][0];
+        assert_eq!(check["kind"], "ec2_instance");
+        assert_eq!(check["system_status"], "not-applicable");
+        assert_eq!(doc["environments"][0]["counts"]["instances"], 1);
     }
 
     #[test]

@@ -154,7 +154,7 @@ pub fn export(
         Some(Ok(t)) => Some(t),
         None => None,
     };
-    let envs = crate::setup::environments(config, cli.demo);
+    let envs = crate::setup::environments(config, cli.demo, &cli.worlds);
     if let Some(name) = &cli.env
         && !envs.iter().any(|e| &e.name == name)
     {

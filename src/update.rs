@@ -30,6 +30,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("tasks", "tasks (optionally :tasks SERVICE)"),
     ("db", "databases and snapshots"),
     ("databases", "databases and snapshots"),
+    ("hosts", "EC2 hosts: state and status checks"),
     ("alarms", "CloudWatch alarms"),
     ("env", "switch environment (:env NAME)"),
     ("fleet", "every environment side by side"),
@@ -934,6 +935,7 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
             select_failed_task(state);
         }
         Command::Databases => go(state, View::Databases),
+        Command::Hosts => go(state, View::Hosts),
         Command::Alarms => go(state, View::Alarms),
         Command::Fleet => go(state, View::Fleet),
         Command::Activity => go(state, View::Activity),
@@ -1116,6 +1118,7 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
         View::ServiceDetail { .. } | View::Tasks => open_task(state),
         View::TaskDetail { .. }
         | View::Databases
+        | View::Hosts
         | View::Diagnostics
         | View::Activity
         | View::Logs
@@ -1304,6 +1307,10 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
         }
         "db" | "databases" | "rds" => {
             go(state, View::Databases);
+            Vec::new()
+        }
+        "hosts" | "host" | "ec2" => {
+            go(state, View::Hosts);
             Vec::new()
         }
         "alarms" | "alarm" | "al" => {

@@ -1792,3 +1792,81 @@ async fn an_invalidation_is_confirmed_audited_and_followed_until_completed() {
     assert_eq!(ours[2].phase, honban::audit::Phase::Final);
     assert_eq!(ours[2].ended.as_deref(), Some("completed"));
 }
+
+/// The EC2 hosts' world (`--demo --world ec2-prod`): the hosts view lists
+/// the two app hosts its tag filter selects (not the bastion), the
+/// overview counts them, and when the first incident makes app-prod-1's
+/// instance status check impaired, the row shows it failing and `honban
+/// status` judges the environment CRITICAL for it.
+#[tokio::test]
+async fn the_ec2_world_shows_its_hosts_and_an_impaired_one() {
+    let config: Config = toml::from_str("").expect("empty config");
+    let clock = Clock::manual(start());
+    let options = Options {
+        demo: true,
+        worlds: vec!["ec2-prod".to_string()],
+        seed: Some(7),
+        ..Options::default()
+    };
+    let (state, envs) = setup::build(&config, &options, clock.clone(), "config.toml")
+        .await
+        .expect("the EC2 world builds");
+    assert_eq!(state.envs.len(), 1);
+    let mut app = App::new(state, envs, clock.clone());
+    app.dispatch(Action::Resize(80, 24));
+    app.dispatch(Action::Tick(start()));
+    poll_all(&mut app, 0).await;
+
+    let overview = render(&app, 80, 24);
+    assert!(overview.contains("ec2 2/2"), "{overview}");
+    command(&mut app, "hosts");
+    assert_eq!(app.state.view(), &View::Hosts);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("app-prod-1") && screen.contains("app-prod-2"),
+        "{screen}"
+    );
+    assert!(!screen.contains("bastion"), "{screen}");
+    assert!(screen.contains("2/2 ok"), "{screen}");
+    insta::assert_snapshot!("hosts_80x24", screen);
+
+    // The first incident comes 2 to 4 minutes in.
+    let impaired = |app: &App| {
+        app.state.envs[0]
+            .instances
+            .data
+            .iter()
+            .flatten()
+            .any(|i| i.instance_status == honban::domain::CheckStatus::Impaired)
+    };
+    for _ in 0..12 {
+        if impaired(&app) {
+            break;
+        }
+        advance(&mut app, &clock, Duration::from_secs(30)).await;
+    }
+    assert!(impaired(&app), "app-prod-1 impaired within 6 minutes");
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("1/2 ok"), "{screen}");
+    insta::assert_snapshot!("hosts_impaired_80x24", screen);
+    let report =
+        honban::status::judge_env(&app.state.envs[0], clock.now(), Duration::from_secs(20));
+    assert_eq!(
+        report.state,
+        honban::status::Level::Critical,
+        "{:?}",
+        report.reasons
+    );
+    assert!(
+        report
+            .reasons
+            .iter()
+            .any(|r| r == "host app-prod-1 instance impaired"),
+        "{:?}",
+        report.reasons
+    );
+    assert_eq!(
+        (report.counts.instances, report.counts.instances_impaired),
+        (2, 1)
+    );
+}

@@ -285,7 +285,7 @@ fn an_unknown_view_in_keys() {
     assert_reported(
         "unknown_key_view.toml",
         "5:12",
-        "unknown table [keys.view.servcies]; the tables of [keys] are [keys.replay] and [keys.view.VIEW] for one of the views: overview, services, service_detail, tasks, task_detail, databases, alarms, alarm_detail, activity, timeline, fleet, diagnostics, logs",
+        "unknown table [keys.view.servcies]; the tables of [keys] are [keys.replay] and [keys.view.VIEW] for one of the views: overview, services, service_detail, tasks, task_detail, databases, hosts, alarms, alarm_detail, activity, timeline, fleet, diagnostics, logs",
     );
 }
 
@@ -560,7 +560,7 @@ fn unknown_command() {
     assert_reported(
         "unknown_command.toml",
         "3:1",
-        "unknown command \"reload\" in [keys]; commands: quit, back, up, down, top, bottom, page_up, page_down, select, filter, command, help, refresh, next_environment, overview, services, tasks, databases, alarms, fleet, activity, timeline, note, scale, scaling_bounds, deploy_image, rollback, restart, snapshot, reboot, restore, promote, mute_alarm, stop_task, exec, copy, sort, metric_range, logs, logs_pause, logs_follow, logs_errors, logs_jump, logs_wrap, replay_pause, replay_faster, replay_slower, replay_seek, replay_next_event, replay_previous_event, replay_next_mark, replay_previous_mark",
+        "unknown command \"reload\" in [keys]; commands: quit, back, up, down, top, bottom, page_up, page_down, select, filter, command, help, refresh, next_environment, overview, services, tasks, databases, hosts, alarms, fleet, activity, timeline, note, scale, scaling_bounds, deploy_image, rollback, restart, snapshot, reboot, restore, promote, mute_alarm, stop_task, exec, copy, sort, metric_range, logs, logs_pause, logs_follow, logs_errors, logs_jump, logs_wrap, replay_pause, replay_faster, replay_slower, replay_seek, replay_next_event, replay_previous_event, replay_next_mark, replay_previous_mark",
     );
 }
 
@@ -975,9 +975,19 @@ fn connection_fixtures() {
         "environment \"prod\": \"honban-operator\" is not an IAM role ARN; expected arn:aws:iam::123456789012:role/NAME (role_arn)",
     );
     assert_reported(
+        "ec2_instance_not_an_id.toml",
+        "4:17",
+        "environment \"prod\": \"app-prod-1\" is not an EC2 instance id; write e.g. \"i-0123456789abcdef0\" (ec2_instances)",
+    );
+    assert_reported(
+        "ec2_tag_empty_value.toml",
+        "4:12",
+        "environment \"prod\": tag \"Name\" = \"\": a tag filter needs a key and a value (\"*\" for any); write e.g. ec2_tags = { Name = \"app-*\" } (ec2_tags)",
+    );
+    assert_reported(
         "unknown_sim_world.toml",
         "4:13",
-        "environment \"drill\": unknown simulated world \"mars\"; available: production, staging (sim_world)",
+        "environment \"drill\": unknown simulated world \"mars\"; available: production, staging, ec2-prod (sim_world)",
     );
 }
 
@@ -991,7 +1001,7 @@ fn an_unknown_simulated_world_lists_the_worlds() {
     assert_eq!((err.line(), err.column()), (Some(4), Some(13)), "{err}");
     assert!(
         err.message()
-            .contains("unknown simulated world \"mars\"; available: production, staging"),
+            .contains("unknown simulated world \"mars\"; available: production, staging, ec2-prod"),
         "{err}"
     );
     // Without sim_world the name is the world: the name is pointed at.

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 
 use super::{
     Backend, BackendError, BackendResult, CloudFront, CloudFrontChanges, CloudWatch,
-    CloudWatchChanges, DbRestore, Ecr, Ecs, EcsChanges, Elb, ImageChange, Logs, LogsChanges,
+    CloudWatchChanges, DbRestore, Ec2, Ecr, Ecs, EcsChanges, Elb, ImageChange, Logs, LogsChanges,
     OpStats, Rds, RdsChanges, Scaling, ScalingChanges, ServiceUpdate, Sts,
 };
 use crate::domain::{
@@ -46,6 +46,9 @@ impl Backend for ReadOnly {
     }
     fn ecs(&self) -> BackendResult<&dyn Ecs> {
         self.inner.ecs()
+    }
+    fn ec2(&self) -> BackendResult<&dyn Ec2> {
+        self.inner.ec2()
     }
     fn ecr(&self) -> BackendResult<&dyn Ecr> {
         self.inner.ecr()
@@ -304,5 +307,29 @@ mod tests {
             .expect("services");
         let web_after = after.items.iter().find(|s| s.name == "web").expect("web");
         assert_eq!(web_after.desired_count, web.desired_count);
+    }
+
+    /// A read capability added later (EC2) passes through the guard too:
+    /// a read-only environment sees its hosts, not `Missing`.
+    #[tokio::test]
+    async fn the_ec2_read_passes_through() {
+        let clock = Clock::manual(
+            Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
+                .single()
+                .expect("time"),
+        );
+        let sim: Arc<dyn Backend> = Arc::new(SimBackend::new("ec2-prod", 1, clock).expect("world"));
+        let guard = ReadOnly::new(sim, "ec2-prod");
+        let filter = crate::domain::InstanceFilter {
+            ids: Vec::new(),
+            tags: [("Name".to_string(), "app-prod-*".to_string())].into(),
+        };
+        let hosts = guard
+            .ec2()
+            .expect("EC2 passes through")
+            .instances(&filter)
+            .await
+            .expect("hosts");
+        assert_eq!(hosts.len(), 2);
     }
 }

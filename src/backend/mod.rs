@@ -19,8 +19,8 @@ pub mod sim;
 /// methods.
 pub mod prelude {
     pub use super::{
-        CloudFront as _, CloudFrontChanges as _, CloudWatch as _, CloudWatchChanges as _, Ecr as _,
-        Ecs as _, EcsChanges as _, Elb as _, Logs as _, LogsChanges as _, Rds as _,
+        CloudFront as _, CloudFrontChanges as _, CloudWatch as _, CloudWatchChanges as _, Ec2 as _,
+        Ecr as _, Ecs as _, EcsChanges as _, Elb as _, Logs as _, LogsChanges as _, Rds as _,
         RdsChanges as _, Scaling as _, ScalingChanges as _, Sts as _,
     };
 }
@@ -37,6 +37,7 @@ use crate::domain::{
 };
 use crate::domain::{Distribution, Invalidation};
 use crate::domain::{EcrImage, ImageLookup};
+use crate::domain::{Instance, InstanceFilter};
 use crate::domain::{LogPage, LogQuery};
 
 /// Why a backend call failed, in the terms an operator acts on.
@@ -163,6 +164,10 @@ pub trait Backend: Send + Sync {
     fn ecs_changes(&self) -> BackendResult<&dyn EcsChanges> {
         Err(BackendError::missing("ECS"))
     }
+    /// EC2 reads: the environment's instances with their status checks.
+    fn ec2(&self) -> BackendResult<&dyn Ec2> {
+        Err(BackendError::missing("EC2"))
+    }
     /// ECR reads: an image's digest and push time.
     fn ecr(&self) -> BackendResult<&dyn Ecr> {
         Err(BackendError::missing("ECR"))
@@ -279,6 +284,16 @@ pub trait EcsChanges: Send + Sync {
         container: &str,
         command: &str,
     ) -> BackendResult<crate::domain::ExecSession>;
+}
+
+/// EC2 reads.
+#[async_trait]
+pub trait Ec2: Send + Sync {
+    /// EC2 `DescribeInstances`, every page, of the instances `filter`
+    /// selects (terminated ones left out), each with its status checks
+    /// (`DescribeInstanceStatus` with `IncludeAllInstances`, at most 100
+    /// ids a call). An empty filter reads nothing and answers none.
+    async fn instances(&self, filter: &InstanceFilter) -> BackendResult<Vec<Instance>>;
 }
 
 /// ECR reads.

@@ -263,6 +263,8 @@ pub enum Command {
     Services,
     Tasks,
     Databases,
+    /// The EC2 hosts of the environment.
+    Hosts,
     Alarms,
     Fleet,
     Activity,
@@ -320,7 +322,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 54] = [
+    pub const ALL: [Command; 55] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -339,6 +341,7 @@ impl Command {
         Command::Services,
         Command::Tasks,
         Command::Databases,
+        Command::Hosts,
         Command::Alarms,
         Command::Fleet,
         Command::Activity,
@@ -401,6 +404,7 @@ impl Command {
             Command::Services => "services",
             Command::Tasks => "tasks",
             Command::Databases => "databases",
+            Command::Hosts => "hosts",
             Command::Alarms => "alarms",
             Command::Fleet => "fleet",
             Command::Activity => "activity",
@@ -503,6 +507,7 @@ impl Command {
             Command::Services => "ECS services",
             Command::Tasks => "ECS tasks",
             Command::Databases => "RDS databases",
+            Command::Hosts => "EC2 hosts",
             Command::Alarms => "Alarms",
             Command::Fleet => "All environments",
             Command::Activity => "Operations log",
@@ -566,6 +571,7 @@ impl Command {
             Command::Services => &["2"],
             Command::Tasks => &["3"],
             Command::Databases => &["4"],
+            Command::Hosts => &["9"],
             Command::Alarms => &["5"],
             Command::Fleet => &["0"],
             Command::Activity => &["6"],
@@ -646,13 +652,14 @@ pub enum Scope {
 /// The tables of `[keys]` (`[keys.view.NAME]`, `[keys.replay]`) by their
 /// path under `[keys]`, in the order error messages list them. (A view's
 /// table is under `view` because `[keys]` has commands named like views.)
-pub const SECTIONS: [(&str, Scope); 14] = [
+pub const SECTIONS: [(&str, Scope); 15] = [
     ("view.overview", Scope::View(ViewKind::Overview)),
     ("view.services", Scope::View(ViewKind::Services)),
     ("view.service_detail", Scope::View(ViewKind::ServiceDetail)),
     ("view.tasks", Scope::View(ViewKind::Tasks)),
     ("view.task_detail", Scope::View(ViewKind::TaskDetail)),
     ("view.databases", Scope::View(ViewKind::Databases)),
+    ("view.hosts", Scope::View(ViewKind::Hosts)),
     ("view.alarms", Scope::View(ViewKind::Alarms)),
     ("view.alarm_detail", Scope::View(ViewKind::AlarmDetail)),
     ("view.activity", Scope::View(ViewKind::Activity)),

@@ -1020,6 +1020,26 @@ impl Checker<'_, '_> {
                     ),
                 ));
             }
+            if let Some(id) = env.ec2_instances.iter().find(|i| !is_instance_id(i)) {
+                return Err(self.error(
+                    at("ec2_instances"),
+                    format!(
+                        "{place}: {id:?} is not an EC2 instance id; write e.g. \"i-0123456789abcdef0\" (ec2_instances)"
+                    ),
+                ));
+            }
+            if let Some((key, value)) = env
+                .ec2_tags
+                .iter()
+                .find(|(k, v)| k.trim().is_empty() || v.is_empty())
+            {
+                return Err(self.error(
+                    at("ec2_tags"),
+                    format!(
+                        "{place}: tag {key:?} = {value:?}: a tag filter needs a key and a value (\"*\" for any); write e.g. ec2_tags = {{ Name = \"app-*\" }} (ec2_tags)"
+                    ),
+                ));
+            }
             if env.source == Source::Sim {
                 let world = env.sim_world.as_deref().unwrap_or(&env.name);
                 let worlds = crate::backend::sim::world_names();
@@ -1041,6 +1061,17 @@ impl Checker<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// Whether `id` is an EC2 instance id: `i-` and 8 or 17 lowercase hex
+/// digits.
+pub fn is_instance_id(id: &str) -> bool {
+    id.strip_prefix("i-").is_some_and(|hex| {
+        (hex.len() == 8 || hex.len() == 17)
+            && hex
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    })
 }
 
 /// Why `region` cannot be an AWS region: regions are lowercase letters,

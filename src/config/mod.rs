@@ -159,6 +159,14 @@ pub struct EnvironmentConfig {
     /// Alarm name prefixes; empty means all alarms.
     #[serde(default)]
     pub alarm_prefixes: Vec<String>,
+    /// EC2 instance ids of the environment's hosts.
+    #[serde(default)]
+    pub ec2_instances: Vec<String>,
+    /// EC2 tag filters, tag key → value (`*` and `?` wildcards): the
+    /// instances carrying every one. With `ec2_instances` too, an
+    /// instance must match both. Neither: no EC2 hosts are read.
+    #[serde(default)]
+    pub ec2_tags: std::collections::BTreeMap<String, String>,
     /// Shows the PRODUCTION marker and requires typed confirmations.
     #[serde(default)]
     pub protected: bool,
@@ -240,6 +248,16 @@ pub fn is_distribution_id(id: &str) -> bool {
         && id
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+impl EnvironmentConfig {
+    /// The EC2 instances of the environment (empty: it has none).
+    pub fn ec2_filter(&self) -> crate::domain::InstanceFilter {
+        crate::domain::InstanceFilter {
+            ids: self.ec2_instances.clone(),
+            tags: self.ec2_tags.clone(),
+        }
+    }
 }
 
 /// Where an environment's data comes from.

@@ -57,7 +57,7 @@ pub fn build(
         name: name.clone(),
         message,
     };
-    let mut env = crate::setup::demo_environments()
+    let mut env = crate::setup::world_environments()
         .into_iter()
         .find(|e| e.sim_world.as_deref() == Some(world.as_str()))
         .ok_or_else(|| sim_err(format!("unknown simulated world {world:?}")))?;

@@ -73,6 +73,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
         let target = match watched(env, m) {
             Watched::Service(s) => format!("service {s}"),
             Watched::Database(d) => format!("database {d}"),
+            Watched::Host(id) => format!("EC2 host {id}"),
             Watched::Other(what) => what,
         };
         lines.push(Line::from(vec![

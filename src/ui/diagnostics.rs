@@ -18,10 +18,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(env) = state.env() else {
         return;
     };
-    // Cluster discovery is a panel only where no cluster is configured.
+    // Cluster discovery is a panel only where no cluster is configured,
+    // EC2 hosts only where some are.
     let resources: Vec<Resource> = Resource::ALL
         .into_iter()
         .filter(|r| *r != Resource::Clusters || env.discovers_clusters())
+        .filter(|r| *r != Resource::Instances || env.has_ec2())
         .collect();
     let [panels_area, requests_area] = Layout::vertical([
         Constraint::Length(resources.len() as u16 + 3),

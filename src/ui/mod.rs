@@ -17,6 +17,7 @@ mod fleet;
 mod footer;
 mod header;
 mod help;
+mod hosts;
 // --- logs
 mod logs;
 mod overview;
@@ -72,6 +73,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Tasks => tasks::draw(frame, body, state, theme),
         View::TaskDetail { task } => task_detail::draw(frame, body, state, theme, task),
         View::Databases => databases::draw(frame, body, state, theme),
+        View::Hosts => hosts::draw(frame, body, state, theme),
         View::Alarms => alarms::draw(frame, body, state, theme),
         View::Activity => activity::draw(frame, body, state, theme),
         // --- metrics

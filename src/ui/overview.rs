@@ -167,6 +167,33 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme.unknown,
         ));
     }
+    // EC2 hosts, where the environment has some: running with both checks
+    // ok of all (`ec2 1/2 ok`).
+    if env.has_ec2() {
+        let hosts = env.instances.data.as_deref().unwrap_or_default();
+        let ok = hosts
+            .iter()
+            .filter(|i| i.health() == crate::domain::InstanceHealth::Ok)
+            .count();
+        let at = spans
+            .iter()
+            .position(|s| s.content == "  db ")
+            .unwrap_or(spans.len());
+        spans.splice(
+            at..at,
+            [
+                Span::styled("  ec2 ", theme.dim),
+                Span::styled(
+                    if narrow {
+                        format!("{ok}/{}", hosts.len())
+                    } else {
+                        format!("{ok}/{} ok", hosts.len())
+                    },
+                    count(ok, hosts.len()),
+                ),
+            ],
+        );
+    }
     // --- probes: before the alarms (a long alarm count is cut, not these).
     let at = spans
         .iter()

@@ -67,6 +67,14 @@ fn what(state: &State) -> Result<(String, String), String> {
                 .map(|d| (format!("the ARN of database {}", d.id), d.arn.clone())),
             _ => None,
         },
+        // An EC2 host's id (what `aws ssm start-session --target` takes).
+        View::Hosts => match &selection {
+            Selection::Id(id) => env
+                .and_then(|e| e.instances.data.as_ref())
+                .and_then(|v| v.iter().find(|i| &i.id == id))
+                .map(|i| (format!("the id of host {}", i.display_name()), i.id.clone())),
+            _ => None,
+        },
         View::Alarms | View::AlarmDetail { .. } => {
             let name = match (state.view(), &selection) {
                 (View::AlarmDetail { alarm }, _) => Some(alarm.clone()),

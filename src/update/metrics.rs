@@ -226,6 +226,19 @@ pub(super) fn jump(state: &mut State, alarm: &str) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Watched::Host(id) => {
+            state.filters.remove(&ViewKind::Hosts);
+            state.views.push(View::Hosts);
+            match state.visible_instances().iter().position(|i| i.id == id) {
+                Some(i) => state.select_row(i),
+                None => flash(
+                    state,
+                    &format!("EC2 host {id} is not listed in this environment"),
+                    Severity::Error,
+                ),
+            }
+            Vec::new()
+        }
         Watched::Other(what) => {
             flash(
                 state,

@@ -288,7 +288,12 @@ pub(super) fn note(state: &mut State, text: &str) -> Vec<Effect> {
         (View::AlarmDetail { alarm }, _) => alarm,
         (View::TaskDetail { task }, _) => crate::domain::short_id(&task).to_string(),
         (
-            View::Overview | View::Services | View::Tasks | View::Databases | View::Alarms,
+            View::Overview
+            | View::Services
+            | View::Tasks
+            | View::Databases
+            | View::Hosts
+            | View::Alarms,
             Selection::Id(id),
         ) => crate::domain::short_id(&id).to_string(),
         _ => String::new(),

@@ -20,6 +20,7 @@ mod activity;
 mod changes;
 mod cloudfront;
 mod clusters;
+mod ec2;
 mod exec;
 mod images;
 mod logs;

@@ -17,6 +17,10 @@ to moto unchanged (method, path, query, headers including
   are enforced (see PAGED_JSON, PAGED_XML and the ECS batch limits below).
   The proxy asks moto for the whole list once per request and slices it; its
   next-tokens are opaque (an offset plus a hash of the request).
+* EC2 DescribeInstances: MaxResults 5 to 1000 (not with instance ids), and
+  pages of at most EC2_PAGE_CAP instances with an opaque nextToken (EC2
+  answers "up to" MaxResults); DescribeInstanceStatus: at most 100 instance
+  ids (see ``handle_ec2``). EC2's errors in its own XML shape.
 * GetMetricData: at most 500 ``MetricDataQueries`` a request (a
   ValidationError beyond, as on AWS).
 * ListTasks: ``serviceName`` (ignored by moto) filters by the task's group
@@ -75,6 +79,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import copy
 import datetime as dt
 import gzip
 import hashlib
@@ -374,6 +379,14 @@ class ApiError(Exception):
 def error_response(req: Request, err: ApiError) -> Response:
     rid = request_id()
     kind = "Sender" if err.sender else "Receiver"
+    if req.protocol == "query" and req.service == "ec2":
+        # EC2's own query protocol: Response/Errors/Error, RequestID.
+        body = (
+            "<Response><Errors><Error>"
+            f"<Code>{xml_escape(err.code)}</Code><Message>{xml_escape(err.message)}</Message>"
+            f"</Error></Errors><RequestID>{rid}</RequestID></Response>"
+        ).encode()
+        return Response(err.status, [("Content-Type", "text/xml")], body)
     if req.protocol == "query":
         body = (
             "<ErrorResponse><Error>"
@@ -420,6 +433,8 @@ def fault_response(req: Request, fault: dict) -> Response | None:
     if kind == "500":
         return Response(500, [("Content-Type", "text/html; charset=utf-8")], HTML_500)
     if kind == "throttle":
+        if req.service == "ec2":
+            return error_response(req, ApiError("RequestLimitExceeded", "Request limit exceeded."))
         if req.protocol == "query":
             return error_response(req, ApiError("Throttling", "Rate exceeded"))
         if req.protocol == "cbor":
@@ -1140,7 +1155,109 @@ def unlink_promoted(req: Request, items: list) -> None:
                         child.remove(member)
 
 
+# EC2 (its own query protocol: no *Result wrapper, camelCase item sets).
+
+# EC2 answers "up to MaxResults" instances a page; the proxy answers at most
+# this many, so that a test of a few dozen instances reads several pages
+# (the product must follow nextToken whatever the page holds).
+EC2_PAGE_CAP = 25
+
+# DescribeInstanceStatus names at most this many instance ids.
+EC2_STATUS_IDS = 100
+
+
+def ec2_invalid(message: str) -> ApiError:
+    return ApiError("InvalidParameterValue", message)
+
+
+def handle_ec2(req: Request) -> Response:
+    if req.operation == "DescribeInstanceStatus":
+        ids = [v for k, v in req.form if k.startswith("InstanceId.")]
+        if len(ids) > EC2_STATUS_IDS:
+            raise ec2_invalid(
+                f"The maximum number of instance IDs that can be specified is {EC2_STATUS_IDS} (got {len(ids)})."
+            )
+        return forward(req.method, req.target, req.headers, req.body)
+    if req.operation != "DescribeInstances":
+        return forward(req.method, req.target, req.headers, req.body)
+    size_text = req.form_value("MaxResults")
+    ids = [v for k, v in req.form if k.startswith("InstanceId.")]
+    if size_text and ids:
+        raise ApiError(
+            "InvalidParameterCombination",
+            "The parameter instancesSet cannot be used with the parameter maxResults",
+        )
+    size = 1000
+    if size_text:
+        try:
+            size = int(size_text)
+        except ValueError:
+            raise ec2_invalid(f"Value ( {size_text} ) for parameter maxResults is invalid.")
+        if size < 5 or size > 1000:
+            raise ec2_invalid(
+                f"Value ( {size} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000."
+            )
+    rest = [(k, v) for k, v in req.form if k not in ("MaxResults", "NextToken")]
+    digest = request_hash(sorted(rest))
+    offset = 0
+    token = req.form_value("NextToken")
+    if token:
+        found = read_token(token, digest)
+        if found is None:
+            raise ec2_invalid("The token is invalid or expired.")
+        offset = found
+    body = urllib.parse.urlencode(rest).encode()
+    headers = [(k, v) for k, v in req.headers if k.lower() != "content-type"]
+    headers.append(("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"))
+    resp = forward("POST", req.path, headers, body)
+    if resp.status != 200:
+        return resp
+    try:
+        root = ET.fromstring(resp.body)
+    except ET.ParseError:
+        return resp
+    ns = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+    rset = next((c for c in root if local(c.tag) == "reservationSet"), None)
+    for child in list(root):
+        if local(child.tag) == "nextToken":
+            root.remove(child)
+    if rset is None:
+        return resp
+    # Every (reservation, instance), in moto's order; a page of instances
+    # keeps each one in (a copy of) its reservation.
+    flat = []
+    for reservation in list(rset):
+        iset = next((c for c in reservation if local(c.tag) == "instancesSet"), None)
+        for inst in list(iset) if iset is not None else []:
+            flat.append((reservation, inst))
+        rset.remove(reservation)
+    page = flat[offset : offset + min(size, EC2_PAGE_CAP)]
+    last = None
+    for reservation, inst in page:
+        if last is None or last[0] is not reservation:
+            shell = copy.deepcopy(reservation)
+            iset = next(c for c in shell if local(c.tag) == "instancesSet")
+            for child in list(iset):
+                iset.remove(child)
+            rset.append(shell)
+            last = (reservation, iset)
+        last[1].append(inst)
+    end = offset + len(page)
+    if end < len(flat):
+        q = (lambda t: f"{{{ns}}}{t}") if ns else (lambda t: t)
+        ET.SubElement(root, q("nextToken")).text = make_token(end, digest)
+    if ns:
+        data = ET.tostring(root, encoding="utf-8", default_namespace=ns)
+    else:
+        data = ET.tostring(root, encoding="utf-8")
+    headers = [(k, v) for k, v in resp.headers if k.lower() != "content-type"]
+    headers.append(("Content-Type", "text/xml"))
+    return Response(200, headers, data)
+
+
 def handle_query(req: Request) -> Response:
+    if req.service == "ec2":
+        return handle_ec2(req)
     paging = PAGED_XML.get((req.service, req.operation))
     if paging is None:
         resp = forward(req.method, req.target, req.headers, req.body)

@@ -91,6 +91,11 @@ const fn q(burst: f64, rate: f64) -> Quota {
 ///   publishes no request rate): its reads at 10 / 5 a second, an
 ///   invalidation at 3 / 1 (the console sends one at a time).
 ///
+/// - EC2, <https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html>:
+///   a token bucket per API, account and region; the non-mutating actions
+///   (DescribeInstances, DescribeInstanceStatus) 100 burst refilled at 20 a
+///   second, each its own bucket. Our changes we keep to 10 / 1.
+///
 /// An API not listed here gets 8 / 2: safe for anything.
 pub fn quota(service: &str, op: &str) -> (&'static str, Quota) {
     let read = op.starts_with("Describe") || op.starts_with("List") || op.starts_with("Get");
@@ -111,6 +116,10 @@ pub fn quota(service: &str, op: &str) -> (&'static str, Quota) {
         ("sts", _) => ("sts", q(100.0, 100.0)),
         ("rds", _) if read => ("rds:read", q(40.0, 10.0)),
         ("rds", _) => ("rds:write", q(10.0, 1.0)),
+        ("ec2", "DescribeInstances") => ("ec2:DescribeInstances", q(100.0, 20.0)),
+        ("ec2", "DescribeInstanceStatus") => ("ec2:DescribeInstanceStatus", q(100.0, 20.0)),
+        ("ec2", _) if read => ("ec2:read", q(100.0, 20.0)),
+        ("ec2", _) => ("ec2:write", q(10.0, 1.0)),
         ("elbv2", _) if read => ("elbv2:read", q(40.0, 10.0)),
         ("autoscaling", _) if read => ("autoscaling:read", q(40.0, 10.0)),
         ("elbv2" | "autoscaling", _) => ("write", q(10.0, 1.0)),

@@ -14,6 +14,7 @@
 mod cloudfront;
 mod convert;
 pub mod credentials;
+mod ec2;
 mod ecr;
 mod ecs;
 pub mod error;
@@ -47,8 +48,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use self::error::CredentialContext;
 use self::limits::{AttemptCounter, Limits, Stats};
 use crate::backend::{
-    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ecr, Ecs,
-    EcsChanges, Elb, Logs, LogsChanges, OpStats, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
+    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ec2, Ecr,
+    Ecs, EcsChanges, Elb, Logs, LogsChanges, OpStats, Rds, RdsChanges, Scaling, ScalingChanges,
+    Sts,
 };
 use crate::config::EnvironmentConfig;
 use crate::domain::TaskDefinition;
@@ -152,6 +154,7 @@ fn scope_of(env: &EnvironmentConfig, region: &str, headers: &[(String, String)])
 /// The SDK clients of one environment.
 #[derive(Clone, Debug)]
 struct Clients {
+    ec2: aws_sdk_ec2::Client,
     ecs: aws_sdk_ecs::Client,
     ecr: aws_sdk_ecr::Client,
     rds: aws_sdk_rds::Client,
@@ -278,6 +281,7 @@ impl AwsBackend {
             }};
         }
         let clients = Clients {
+            ec2: client!(aws_sdk_ec2, "ec2"),
             ecs: client!(aws_sdk_ecs, "ecs"),
             ecr: client!(aws_sdk_ecr, "ecr"),
             rds: client!(aws_sdk_rds, "rds"),
@@ -367,6 +371,9 @@ impl Backend for AwsBackend {
         Ok(self)
     }
     fn ecs_changes(&self) -> BackendResult<&dyn EcsChanges> {
+        Ok(self)
+    }
+    fn ec2(&self) -> BackendResult<&dyn Ec2> {
         Ok(self)
     }
     fn ecr(&self) -> BackendResult<&dyn Ecr> {

@@ -55,6 +55,8 @@ pub(crate) struct World {
     pub ecs: Ecs,
     pub rds: Rds,
     pub cloudfront: super::cloudfront::CloudFront,
+    /// The EC2 hosts (`ec2.rs`).
+    pub ec2: Vec<super::ec2::SimInstance>,
     pub metrics: Vec<Metric>,
     pub alarms: Vec<SimAlarm>,
     /// Per metric: the service its load is spread over.
@@ -179,6 +181,11 @@ impl World {
             first_incident,
             ecs,
             rds,
+            ec2: desc
+                .instances
+                .iter()
+                .map(|i| super::ec2::SimInstance::new(i, start))
+                .collect(),
             metrics,
             alarms,
             metric_service,
@@ -269,6 +276,12 @@ impl World {
             }
         }
         self.note_alarms(now);
+    }
+
+    /// The name of the incident under way, if any.
+    pub fn incident_now(&self) -> Option<&str> {
+        let (i, _) = self.active_incident?;
+        self.incidents.get(i).map(|x| x.name.as_str())
     }
 
     fn run_incidents(&mut self, now: Timestamp) {

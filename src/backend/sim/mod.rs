@@ -15,6 +15,7 @@
 
 mod alarms;
 mod cloudfront;
+mod ec2;
 mod ecs;
 mod engine;
 mod faults;
@@ -37,8 +38,8 @@ pub use faults::DrillStatus;
 use self::engine::World;
 use self::world::Description;
 use crate::backend::{
-    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ecr, Ecs,
-    EcsChanges, Elb, Logs, LogsChanges, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
+    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ec2, Ecr,
+    Ecs, EcsChanges, Elb, Logs, LogsChanges, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
 };
 use crate::clock::Clock;
 use crate::domain::{CallerIdentity, MetricSeries, Service, TargetGroup, TargetHealth, Task};
@@ -76,6 +77,10 @@ pub struct WorldSummary {
     /// Its CloudFront distributions: `(id, the services whose deploy
     /// offers an invalidation)`.
     pub distributions: Vec<(String, Vec<String>)>,
+    /// Whether `--demo` opens it unasked (else only `--world NAME`).
+    pub demo: bool,
+    /// The tag filter of its EC2 hosts (empty: it has none).
+    pub ec2_tags: std::collections::BTreeMap<String, String>,
 }
 
 /// The worlds the built-in description holds, in its order.
@@ -105,6 +110,8 @@ pub fn worlds() -> Vec<WorldSummary> {
                 .iter()
                 .map(|d| (d.id.clone(), d.services.clone()))
                 .collect(),
+            demo: w.demo,
+            ec2_tags: w.ec2_tags.clone(),
         })
         .collect()
 }
@@ -300,6 +307,9 @@ impl Backend for SimBackend {
         Ok(self)
     }
     fn ecs_changes(&self) -> BackendResult<&dyn EcsChanges> {
+        Ok(self)
+    }
+    fn ec2(&self) -> BackendResult<&dyn Ec2> {
         Ok(self)
     }
     fn ecr(&self) -> BackendResult<&dyn Ecr> {

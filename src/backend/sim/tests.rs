@@ -136,9 +136,19 @@ fn is_hex32(id: &str) -> bool {
 
 #[test]
 fn worlds_are_listed_with_what_the_console_needs() {
-    assert_eq!(world_names(), vec!["production", "staging"]);
+    assert_eq!(world_names(), vec!["production", "staging", "ec2-prod"]);
     let worlds = worlds();
-    assert_eq!(worlds.len(), 2);
+    assert_eq!(worlds.len(), 3);
+    // The EC2 hosts' world is opened by `--world ec2-prod` only.
+    assert_eq!(
+        worlds.iter().map(|w| w.demo).collect::<Vec<_>>(),
+        [true, true, false]
+    );
+    assert!(worlds[2].clusters.is_empty());
+    assert_eq!(
+        worlds[2].ec2_tags.get("Name").map(String::as_str),
+        Some("app-prod-*")
+    );
     let prod = &worlds[0];
     assert_eq!(prod.name, "production");
     assert_eq!(prod.region, "ap-northeast-1");
@@ -1405,4 +1415,52 @@ async fn a_promoted_replica_stops_replicating_after_modifying_and_rebooting() {
     assert_eq!(promoted.replica_source, None, "no source any more");
     assert!(promoted.backup_retention_days >= 1);
     assert!(db(&b, "works-logue-prod-db").await.replicas.is_empty());
+}
+
+// ------------------------------------------------------------------ EC2
+
+/// The EC2 world's tag filter selects its two app hosts (not the
+/// bastion), running with their checks ok; the first incident, 2 to 4
+/// minutes in, impairs app-prod-1's instance status check, and its end
+/// brings it back. A world without EC2 has none.
+#[tokio::test]
+async fn the_ec2_world_has_two_app_hosts_and_an_incident_impairs_one() {
+    use crate::backend::Ec2 as _;
+    use crate::domain::{CheckStatus, InstanceFilter};
+    let (b, clock) = sim("ec2-prod", SEED);
+    let filter = InstanceFilter {
+        ids: Vec::new(),
+        tags: [("Name".to_string(), "app-prod-*".to_string())].into(),
+    };
+    let hosts = b.instances(&filter).await.expect("instances");
+    let names: Vec<_> = hosts.iter().filter_map(|i| i.name.clone()).collect();
+    assert_eq!(names, ["app-prod-1", "app-prod-2"]);
+    assert!(hosts.iter().all(|i| i.state == "running"
+        && (i.system_status, i.instance_status) == (CheckStatus::Ok, CheckStatus::Ok)));
+    assert_eq!(hosts[0].private_ip.as_deref(), Some("10.0.1.24"));
+    assert_eq!(
+        hosts[0].launched_at,
+        Some(start() - chrono::TimeDelta::days(38))
+    );
+    let mut seen_impaired = false;
+    for _ in 0..(12 * 60 / 10) {
+        clock.advance(Duration::from_secs(10));
+        let hosts = b.instances(&filter).await.expect("instances");
+        let one = hosts[0].instance_status;
+        assert_eq!(
+            hosts[1].instance_status,
+            CheckStatus::Ok,
+            "app-prod-2 never"
+        );
+        if one == CheckStatus::Impaired {
+            seen_impaired = true;
+        } else if seen_impaired {
+            assert_eq!(one, CheckStatus::Ok, "back after the incident");
+            break;
+        }
+    }
+    assert!(seen_impaired, "the first incident impaired app-prod-1");
+
+    let (prod, _) = sim("production", SEED);
+    assert!(prod.instances(&filter).await.expect("none").is_empty());
 }

@@ -35,8 +35,20 @@ pub(crate) struct WorldDesc {
     /// with (`rto_minutes`).
     #[serde(default)]
     pub rto_minutes: Option<u32>,
+    /// ECS clusters (none: a world of EC2 hosts only).
+    #[serde(default)]
     pub clusters: Vec<String>,
     pub availability_zones: Vec<String>,
+    /// Whether `honban --demo` opens it without being asked
+    /// (`--world NAME` opens any world).
+    #[serde(default = "yes")]
+    pub demo: bool,
+    /// The tag filter its environment selects its EC2 hosts by
+    /// (`ec2_tags` of the config).
+    #[serde(default)]
+    pub ec2_tags: BTreeMap<String, String>,
+    #[serde(default, rename = "instance")]
+    pub instances: Vec<InstanceDesc>,
     /// The IAM role the operator assumes (for `GetCallerIdentity`).
     pub operator_role: String,
     /// The role's unique id (`AROA...`).
@@ -204,6 +216,31 @@ pub(crate) struct RevisionDesc {
     pub revision: u32,
     pub tag: String,
     pub registered_ago: Span,
+}
+
+/// An EC2 instance (a host running the app).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InstanceDesc {
+    pub id: String,
+    pub instance_type: String,
+    pub az: String,
+    pub private_ip: String,
+    pub launched_ago: Span,
+    /// `running` (the default), `stopped`, ...
+    #[serde(default = "default_instance_state")]
+    pub state: String,
+    /// The incident during which its instance status check is impaired
+    /// (the host stops answering: memory exhausted, the OS hung).
+    #[serde(default)]
+    pub impaired_during: Option<String>,
+    /// Tags, `{ Name = "app-1" }`.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+fn default_instance_state() -> String {
+    "running".to_string()
 }
 
 /// An RDS DB instance.
@@ -451,8 +488,28 @@ fn check_world(w: &WorldDesc) -> Result<(), String> {
     if w.account.len() != 12 || !w.account.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("account {:?} is not 12 digits", w.account));
     }
-    if w.clusters.is_empty() {
-        return Err("no cluster".into());
+    if w.clusters.is_empty() && w.instances.is_empty() {
+        return Err("no cluster and no EC2 instance".into());
+    }
+    let mut instances = BTreeSet::new();
+    for i in &w.instances {
+        if !instances.insert(i.id.as_str()) {
+            return Err(format!("EC2 instance {:?} is described twice", i.id));
+        }
+        if !matches!(i.state.as_str(), "running" | "stopped") {
+            return Err(format!(
+                "EC2 instance {:?}: state {:?} is not running or stopped",
+                i.id, i.state
+            ));
+        }
+        if let Some(name) = &i.impaired_during
+            && !w.incidents.iter().any(|x| &x.name == name)
+        {
+            return Err(format!(
+                "EC2 instance {:?}: impaired_during names {name:?}, which is not an incident of this world",
+                i.id
+            ));
+        }
     }
     if w.availability_zones.is_empty() {
         return Err("no availability zone".into());
