@@ -652,7 +652,7 @@ pub enum Scope {
 /// The tables of `[keys]` (`[keys.view.NAME]`, `[keys.replay]`) by their
 /// path under `[keys]`, in the order error messages list them. (A view's
 /// table is under `view` because `[keys]` has commands named like views.)
-pub const SECTIONS: [(&str, Scope); 15] = [
+pub const SECTIONS: [(&str, Scope); 16] = [
     ("view.overview", Scope::View(ViewKind::Overview)),
     ("view.services", Scope::View(ViewKind::Services)),
     ("view.service_detail", Scope::View(ViewKind::ServiceDetail)),
@@ -664,6 +664,7 @@ pub const SECTIONS: [(&str, Scope); 15] = [
     ("view.alarm_detail", Scope::View(ViewKind::AlarmDetail)),
     ("view.activity", Scope::View(ViewKind::Activity)),
     ("view.timeline", Scope::View(ViewKind::Timeline)),
+    ("view.cloudfront", Scope::View(ViewKind::CloudFront)),
     ("view.fleet", Scope::View(ViewKind::Fleet)),
     ("view.diagnostics", Scope::View(ViewKind::Diagnostics)),
     ("view.logs", Scope::View(ViewKind::Logs)),
