@@ -379,6 +379,8 @@ impl Kind for Targets {
 impl Kind for Distributions {
     const LABEL: &'static str = "CloudFront";
     const KEY: &'static str = "distributions";
+    // `honban status` judges them (disabled is CRITICAL).
+    const FOR_HEALTH: bool = true;
     // As often as the services: an invalidation after a deploy is
     // followed on it.
     fn interval(i: &RefreshIntervals) -> Duration {

@@ -101,6 +101,8 @@ pub enum Kind {
     Alarm,
     TargetGroup,
     HealthCheck,
+    /// A configured CloudFront distribution.
+    Distribution,
 }
 
 impl Kind {
@@ -113,6 +115,7 @@ impl Kind {
             Self::Alarm => "alarm",
             Self::TargetGroup => "target_group",
             Self::HealthCheck => "http",
+            Self::Distribution => "cloudfront_distribution",
         }
     }
 
@@ -121,6 +124,7 @@ impl Kind {
             Self::TargetGroup => "target group",
             Self::HealthCheck => "health check",
             Self::Instance => "EC2 instance",
+            Self::Distribution => "CloudFront distribution",
             other => other.word(),
         }
     }
@@ -183,6 +187,9 @@ pub struct Counts {
     pub health_checks: usize,
     pub health_checks_ok: usize,
     pub health_checks_failing: usize,
+    /// The configured CloudFront distributions, and those enabled.
+    pub distributions: usize,
+    pub distributions_enabled: usize,
 }
 
 /// One environment's verdict.
@@ -425,6 +432,7 @@ pub fn judge_env(e: &EnvState, now: Timestamp, timeout: Duration) -> EnvReport {
     checks.extend(alarm_checks(e));
     checks.extend(target_checks(e));
     checks.extend(http_checks(e));
+    checks.extend(distribution_checks(e));
     checks.sort_by(|a, b| {
         b.state
             .severity()
@@ -704,6 +712,62 @@ fn instance_checks(e: &EnvState) -> Vec<Check> {
         .collect()
 }
 
+/// A configured CloudFront distribution: disabled is CRITICAL (it was
+/// configured because it serves the environment's users, and a disabled
+/// distribution answers none of them). A configuration change propagating
+/// (`InProgress`) and invalidations running are normal after a release:
+/// OK, with what is under way in its status. One configured but not found
+/// is a partial read (`read_errors`), not a check.
+fn distribution_checks(e: &EnvState) -> Vec<Check> {
+    e.distributions
+        .data
+        .iter()
+        .flatten()
+        .map(|d| {
+            let state = if d.enabled {
+                Level::Ok
+            } else {
+                Level::Critical
+            };
+            let mut doing = Vec::new();
+            if d.status != "Deployed" {
+                doing.push(format!("config {}", d.status));
+            }
+            if d.in_progress > 0 {
+                doing.push(format!("{} invalidating", d.in_progress));
+            }
+            let status = if !d.enabled {
+                "disabled".to_string()
+            } else if doing.is_empty() {
+                "deployed".to_string()
+            } else {
+                doing.join(", ")
+            };
+            let name = d.alias.clone().unwrap_or_else(|| d.id.clone());
+            let mut fields = Map::new();
+            fields.insert("distribution_id".into(), json!(d.id));
+            fields.insert("domain_name".into(), json!(d.domain_name));
+            fields.insert("enabled".into(), json!(d.enabled));
+            fields.insert("distribution_status".into(), json!(d.status));
+            fields.insert("invalidations_in_progress".into(), json!(d.in_progress));
+            Check {
+                kind: Kind::Distribution,
+                phrase: format!("CloudFront {name} {status}"),
+                detail: (state != Level::Ok).then(|| {
+                    format!(
+                        "distribution {} ({}) is disabled: it serves no request",
+                        d.id, d.domain_name
+                    )
+                }),
+                name,
+                state,
+                status,
+                fields,
+            }
+        })
+        .collect()
+}
+
 fn alarm_checks(e: &EnvState) -> Vec<Check> {
     e.alarms
         .data
@@ -852,6 +916,7 @@ fn counts(e: &EnvState, now: Timestamp) -> Counts {
     let s = e.summary(now);
     let groups = e.targets.data.as_deref().unwrap_or_default();
     let hosts = e.instances.data.as_deref().unwrap_or_default();
+    let dists = e.distributions.data.as_deref().unwrap_or_default();
     let (http_ok, http_failing, http_total) = crate::probe::counts(&e.probes);
     Counts {
         services: s.services_total,
@@ -891,6 +956,8 @@ fn counts(e: &EnvState, now: Timestamp) -> Counts {
         health_checks: http_total,
         health_checks_ok: http_ok,
         health_checks_failing: http_failing,
+        distributions: dists.len(),
+        distributions_enabled: dists.iter().filter(|d| d.enabled).count(),
     }
 }
 
@@ -935,6 +1002,7 @@ fn read(c: &Counts) -> String {
         (c.alarms, "alarm"),
         (c.target_groups, "target group"),
         (c.health_checks, "HTTP check"),
+        (c.distributions, "CloudFront distribution"),
     ]
     .iter()
     .filter(|(n, _)| *n > 0)
@@ -1078,6 +1146,13 @@ pub fn nagios(report: &Report) -> String {
         perf.push(of("alarms_insufficient", c.alarms_insufficient, c.alarms));
         perf.push(of("targets_unhealthy", c.targets_unhealthy, c.targets));
         perf.push(of("http_ok", c.health_checks_ok, c.health_checks));
+        if c.distributions > 0 {
+            perf.push(of(
+                "distributions_enabled",
+                c.distributions_enabled,
+                c.distributions,
+            ));
+        }
         perf.push(format!("{}={};;;0", label("read_errors"), e.errors.len()));
     }
     let mut out = format!(
@@ -1181,6 +1256,8 @@ pub fn to_json(report: &Report) -> Value {
                     "health_checks": c.health_checks,
                     "health_checks_ok": c.health_checks_ok,
                     "health_checks_failing": c.health_checks_failing,
+                    "distributions": c.distributions,
+                    "distributions_enabled": c.distributions_enabled,
                 },
                 "checks": checks,
             })
@@ -1285,8 +1362,8 @@ mod tests {
     use crate::backend::BackendError;
     use crate::config::{EnvironmentConfig, HealthCheckConfig, RefreshIntervals};
     use crate::domain::{
-        Alarm, CallerIdentity, DbInstance, Deployment, Instance, LoadBalancerRef, Service,
-        TargetGroup, TargetHealth,
+        Alarm, CallerIdentity, DbInstance, Deployment, Distribution, Instance, LoadBalancerRef,
+        Service, TargetGroup, TargetHealth,
     };
     use crate::probe::{ProbeError, ProbeReport};
     use crate::state::Panel;
@@ -1685,6 +1762,63 @@ mod tests {
         assert_eq!(check["kind"], "ec2_instance");
         assert_eq!(check["system_status"], "not-applicable");
         assert_eq!(doc["environments"][0]["counts"]["instances"], 1);
+    }
+
+    fn distribution(id: &str, status: &str, enabled: bool, in_progress: u32) -> Distribution {
+        Distribution {
+            id: id.to_string(),
+            domain_name: format!("{}.cloudfront.net", id.to_lowercase()),
+            status: status.to_string(),
+            enabled,
+            alias: Some("www.example.jp".to_string()),
+            in_progress,
+            invalidations: Vec::new(),
+        }
+    }
+
+    /// A disabled distribution serves nobody: CRITICAL. A configuration
+    /// propagating or invalidations running after a release are normal.
+    #[test]
+    fn a_disabled_distribution_is_critical_one_propagating_is_ok() {
+        let mut e = healthy();
+        e.distributions = loaded(vec![distribution("E2ABC", "InProgress", true, 1)]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Ok, "{:?}", r.reasons);
+        assert_eq!(
+            (r.counts.distributions, r.counts.distributions_enabled),
+            (1, 1)
+        );
+        let check = r
+            .checks
+            .iter()
+            .find(|c| c.kind == Kind::Distribution)
+            .expect("a distribution check");
+        assert_eq!(check.status, "config InProgress, 1 invalidating");
+        assert_eq!(check.name, "www.example.jp");
+        e.distributions.data = Some(vec![distribution("E2ABC", "Deployed", false, 0)]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Critical);
+        assert_eq!(r.reasons, ["CloudFront www.example.jp disabled"]);
+        assert_eq!(r.counts.distributions_enabled, 0);
+        assert!(
+            r.checks[0]
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains("E2ABC"))
+        );
+        // The JSON carries it, and the nagios line its perfdata.
+        let report = judge_with(std::slice::from_ref(&e));
+        let doc = to_json(&report);
+        let check = &doc["environments"][0]["checks"][0];
+        assert_eq!(check["kind"], "cloudfront_distribution");
+        assert_eq!(check["distribution_id"], "E2ABC");
+        assert_eq!(check["enabled"], false);
+        assert_eq!(doc["environments"][0]["counts"]["distributions"], 1);
+        assert!(
+            nagios(&report).contains("distributions_enabled=0;;;0;1"),
+            "{}",
+            nagios(&report)
+        );
     }
 
     #[test]

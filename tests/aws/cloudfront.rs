@@ -174,3 +174,59 @@ async fn read_only_refuses_the_invalidation_and_nothing_reaches_the_server() {
     );
     assert_eq!(raw.at("InvalidationList").at("Quantity").as_i64(), Some(0));
 }
+
+/// `honban status` reads the configured distributions and judges them:
+/// enabled, OK; disabled behind the product's back, CRITICAL, with the
+/// distribution in the JSON.
+#[tokio::test]
+async fn status_judges_a_configured_distribution_disabled_is_critical() {
+    use honban::status::{Kind, Level};
+    let moto = MotoAccount::empty();
+    let id = create_distribution(&moto);
+    let mut env = moto.env("cf-status");
+    env.cloudfront_distributions = vec![CloudFrontConfig {
+        id: id.clone(),
+        paths: vec!["/*".into()],
+        services: Vec::new(),
+    }];
+    let report = moto.status(env.clone()).await;
+    let e = &report.environments[0];
+    let check = e
+        .checks
+        .iter()
+        .find(|c| c.kind == Kind::Distribution)
+        .unwrap_or_else(|| panic!("no distribution check: {:?} {:?}", e.checks, e.errors));
+    assert_eq!(check.state, Level::Ok);
+    assert_eq!(check.name, "works-logue.com");
+    assert_eq!(e.counts.distributions, 1);
+
+    let current = moto.aws(
+        "cloudfront",
+        "get_distribution_config",
+        &format!(r#"{{"Id": "{id}"}}"#),
+    );
+    let etag = current.at("ETag").as_str().expect("etag").to_string();
+    let mut config = current.at("DistributionConfig").clone();
+    config["Enabled"] = serde_json::Value::Bool(false);
+    let params = serde_json::json!({"Id": id, "IfMatch": etag, "DistributionConfig": config});
+    moto.aws("cloudfront", "update_distribution", &params.to_string());
+
+    let report = moto.status(env).await;
+    let e = &report.environments[0];
+    assert_eq!(report.overall, Level::Critical, "{:?}", e.reasons);
+    assert!(
+        e.reasons
+            .contains(&"CloudFront works-logue.com disabled".to_string()),
+        "{:?}",
+        e.reasons
+    );
+    let doc = honban::status::to_json(&report);
+    crate::support::schema::assert_valid_status(&doc);
+    let checks = doc["environments"][0]["checks"].as_array().expect("checks");
+    let dist = checks
+        .iter()
+        .find(|c| c["kind"] == "cloudfront_distribution")
+        .expect("the distribution in the JSON");
+    assert_eq!(dist["distribution_id"], id.as_str());
+    assert_eq!(dist["enabled"], false);
+}
