@@ -10,10 +10,12 @@
 # works-logue-prod and works-logue-stg into moto's default account
 # 123456789012 (honban cannot pick another moto account) with their last
 # three hours of activity (seed-moto.py --activity: target health, metrics,
-# web's logs, and a 5XX spike that has set off the web 5XX alarm), writes a
-# honban config with the environments `production` (protected) and
-# `staging`, prints how to start honban and what to try, and runs until
-# Ctrl-C, then stops both servers.
+# web's logs, and a 5XX spike that has set off the web 5XX alarm), each
+# behind a CloudFront distribution, staging with its Redis, and
+# works-logue-ec2 (seed 004's first phase: EC2 hosts, ALB, RDS) in
+# ap-northeast-3, writes a honban config with the environments `production`
+# (protected), `staging` and `ec2-prod` (protected), prints how to start
+# honban and what to try, and runs until Ctrl-C, then stops both servers.
 #
 # Needs the virtualenv .venv (scripts/test.sh creates it, or:
 #   python3 -m venv .venv && .venv/bin/pip install 'moto[server]==5.2.5' cbor2).
@@ -28,7 +30,7 @@ config_out=/tmp/honban-moto.toml
 verbose=()
 
 usage() {
-    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 while [[ $# -gt 0 ]]; do
@@ -116,8 +118,12 @@ for env in works-logue-prod works-logue-stg; do
     printf 'moto-demo: seeding %s … ' "$env"
     # ECS Exec on web (one task started with it), sent through the proxy:
     # moto keeps no ECS Exec state, the proxy does (and answers ExecuteCommand).
+    # Each behind a CloudFront distribution (seeds 000/001); staging with
+    # seed 003's Redis.
+    extra=(--cloudfront works-logue.com)
+    if [[ "$env" == works-logue-stg ]]; then extra=(--cloudfront stg.works-logue.com --redis); fi
     "$venv/bin/python" scripts/seed-moto.py --endpoint "$moto_url" --name "$env" --activity \
-        --exec-through "$endpoint" >"$logdir/seed-$env.json"
+        --exec-through "$endpoint" "${extra[@]}" >"$logdir/seed-$env.json"
     "$venv/bin/python" - "$logdir/seed-$env.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -131,6 +137,24 @@ PY
         >"$logdir/feed-$env.log" 2>&1 &
     feed_pids+=("$!")
 done
+# Seed 004's first phase: the app on two EC2 hosts behind an ALB, no ECS.
+# In ap-northeast-3, so that its environment (which names no ECS cluster)
+# discovers none of the other two's.
+printf 'moto-demo: seeding works-logue-ec2 (ap-northeast-3) … '
+"$venv/bin/python" scripts/seed-moto.py --endpoint "$moto_url" --name works-logue-ec2 \
+    --region ap-northeast-3 --hosts --cloudfront ec2.works-logue.com >"$logdir/seed-ec2.json"
+"$venv/bin/python" - "$logdir/seed-ec2.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(f"{len(s['instances'])} app hosts and a bastion, {len(s['db_instances'])} DB instance, "
+      f"{s['alarms']} alarms, {s['seconds']} s")
+PY
+dist() {
+    "$venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["distribution_id"])' "$1"
+}
+dist_prod="$(dist "$logdir/seed-works-logue-prod.json")"
+dist_stg="$(dist "$logdir/seed-works-logue-stg.json")"
+dist_ec2="$(dist "$logdir/seed-ec2.json")"
 
 cat >"$config_out" <<EOF
 # honban configuration for the local moto demo, written by scripts/moto-demo.sh.
@@ -153,6 +177,10 @@ rto_minutes = 60
 [[environment.clusters]]
 name = "works-logue-prod"
 
+[[environment.cloudfront_distributions]]
+id = "$dist_prod"
+services = ["web"]
+
 [[environment]]
 name = "staging"
 source = "aws"
@@ -164,6 +192,24 @@ protected = false
 
 [[environment.clusters]]
 name = "works-logue-stg"
+
+[[environment.cloudfront_distributions]]
+id = "$dist_stg"
+services = ["web"]
+
+# Seed 004's first phase: EC2 hosts (the bastion is left out by its tags).
+[[environment]]
+name = "ec2-prod"
+source = "aws"
+region = "ap-northeast-3"
+endpoint_url = "$endpoint"
+ec2_tags = { Role = "app", Environment = "works-logue-ec2" }
+rds_instances = ["works-logue-ec2-db"]
+alarm_prefixes = ["works-logue-ec2-"]
+protected = true
+
+[[environment.cloudfront_distributions]]
+id = "$dist_ec2"
 EOF
 
 cat <<EOF
@@ -181,6 +227,10 @@ of metrics and web's log lines is added (the spike is over), and ten
 minutes from now the 5XX alarm goes back to OK. The spike's error lines
 leave the logs view's 15 minutes after a few minutes: press t and type 1h
 (enter) there to read from an hour back.
+
+CloudFront (8): each environment's distribution; V sends an invalidation
+(a deploy of web offers one when it completes). EC2 hosts (tab to
+ec2-prod, 9): the two app hosts with their status checks.
 
 ECS Exec: web has one task started with exec enabled (3, the task whose
 detail says "exec agent RUNNING", x). The proxy answers ExecuteCommand with

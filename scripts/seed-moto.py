@@ -52,6 +52,21 @@ Seeded (NAME = --name):
   datapoints of the same series (quiet: the spike is over) and web's log
   lines for it; ten quiet minutes after it starts NAME-web-5xx goes back to
   OK, as CloudWatch would have it. moto evaluates no alarm itself.
+--cloudfront ALIAS (added to either): a CloudFront distribution whose alias
+  is ALIAS, in front of the ALB (summary: distribution_id), as seeds 000
+  and 001 invalidate after each release.
+--hosts (instead of the ECS seed; seed 004's first phase): EC2 hosts running
+  the app with PM2, no ECS: NAME-app-1 and NAME-app-2 (t4g.medium, two
+  zones, tags Name and Role=app, Environment=NAME), the bastion NAME-bastion
+  (Role=bastion), the ALB NAME-alb forwarding to the instance target group
+  NAME-app (:3000, both hosts registered), RDS NAME-db, the alarms
+  NAME-app-<n>-cpu-high (CPUUtilization > 80 %) and NAME-app-<n>-status-check
+  (StatusCheckFailed >= 1) of each host, and their last hour of CPU and
+  status-check datapoints (summary: instances, bastion, target_groups.app).
+--redis (added to the full seed; seed 003's cache): the ElastiCache Redis
+  replication group NAME-redis (cache.t3.medium, 2 nodes, Multi-AZ,
+  automatic failover; summary: replication_group) and its alarm
+  NAME-redis-memory-high.
 Scale, for pagination tests (added to either):
   --extra-services N  services svc-000... (desired 1, no load balancer)
   --extra-tasks N     RUNNING tasks in group service:svc-000 (or, without
@@ -184,6 +199,9 @@ def main() -> int:
         help="ECS Exec: enable it on web and start one web task with it, sent through URL (the test "
         "proxy, which keeps the ECS Exec state moto lacks); summary: exec_tasks",
     )
+    parser.add_argument("--cloudfront", metavar="ALIAS", help="a CloudFront distribution with this alias")
+    parser.add_argument("--hosts", action="store_true", help="seed 004 phase 1: EC2 hosts, ALB, RDS (no ECS)")
+    parser.add_argument("--redis", action="store_true", help="seed 003's ElastiCache Redis replication group")
     for opt in ("services", "tasks", "alarms", "dbs", "snapshots", "clusters"):
         parser.add_argument(f"--extra-{opt}", type=int, default=0, metavar="N")
     args = parser.parse_args()
@@ -191,6 +209,8 @@ def main() -> int:
         parser.error("--account must be 12 digits")
     if args.minimal and args.activity:
         parser.error("--activity needs the full seed (not --minimal)")
+    if args.hosts and (args.minimal or args.activity or args.feed or args.redis):
+        parser.error("--hosts is a seed of its own (not with --minimal, --activity, --feed or --redis)")
     if args.feed:
         if args.minimal or args.activity:
             parser.error("--feed runs alone, after a seed with --activity")
@@ -225,6 +245,8 @@ class Seeder:
         self.rds = client("rds")
         self.cw = client("cloudwatch")
         self.logs = client("logs")
+        self.cloudfront = client("cloudfront")
+        self.elasticache = client("elasticache")
         self.summary: dict = {
             "account": self.account,
             "region": self.region,
@@ -256,6 +278,14 @@ class Seeder:
 
     def run(self) -> dict:
         a = self.args
+        if a.hosts:
+            self.network()
+            self.hosts()
+            if a.cloudfront:
+                self.distribution(a.cloudfront)
+            self.summary["alarm_names"].sort()
+            self.summary["alarms"] = len(self.summary["alarm_names"])
+            return self.summary
         self.keep_tasks_running()
         self.network()
         self.ecs.create_cluster(clusterName=self.name)
@@ -278,6 +308,10 @@ class Seeder:
                 self.activity(tgs, lb_dim, dbs)
             self.alarms(ALARMS, tgs, dbs, lb_dim)
         self.extras()
+        if a.cloudfront:
+            self.distribution(a.cloudfront)
+        if a.redis:
+            self.redis()
         if a.exec_through:
             self.exec_task(a.exec_through)
         if not a.minimal:
@@ -560,6 +594,176 @@ class Seeder:
             )
             self.summary["scalable_targets"].append(resource)
             self.summary["scaling_policies"].append(policy)
+
+    # ------------------------------------------------------------------ CloudFront
+
+    def distribution(self, alias: str) -> None:
+        origin = f"{self.name}-alb.{self.region}.elb.amazonaws.com"
+        out = self.cloudfront.create_distribution(
+            DistributionConfig={
+                "CallerReference": f"{self.name}-seed",
+                "Comment": f"{self.name} web",
+                "Enabled": True,
+                "Aliases": {"Quantity": 1, "Items": [alias]},
+                "Origins": {
+                    "Quantity": 1,
+                    "Items": [
+                        {
+                            "Id": "alb",
+                            "DomainName": origin,
+                            "CustomOriginConfig": {
+                                "HTTPPort": 80,
+                                "HTTPSPort": 443,
+                                "OriginProtocolPolicy": "https-only",
+                            },
+                        }
+                    ],
+                },
+                "DefaultCacheBehavior": {
+                    "TargetOriginId": "alb",
+                    "ViewerProtocolPolicy": "redirect-to-https",
+                    "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+                    "MinTTL": 0,
+                },
+            }
+        )
+        self.summary["distribution_id"] = out["Distribution"]["Id"]
+
+    # ------------------------------------------------------------------ EC2 (seed 004, phase 1)
+
+    def hosts(self) -> None:
+        azs = sorted(
+            z["ZoneName"] for z in self.ec2.describe_availability_zones()["AvailabilityZones"]
+        )
+        subnets = self.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [self.vpc]}])["Subnets"]
+        by_az = {s["AvailabilityZone"]: s["SubnetId"] for s in subnets}
+
+        def launch(name: str, role: str, instance_type: str, az: str) -> str:
+            tags = [
+                {"Key": "Name", "Value": name},
+                {"Key": "Role", "Value": role},
+                {"Key": "Environment", "Value": self.name},
+            ]
+            kwargs = {
+                "ImageId": "ami-12345678",
+                "MinCount": 1,
+                "MaxCount": 1,
+                "InstanceType": instance_type,
+                "Placement": {"AvailabilityZone": az},
+                "TagSpecifications": [{"ResourceType": "instance", "Tags": tags}],
+            }
+            if az in by_az:
+                kwargs["SubnetId"] = by_az[az]
+            return self.ec2.run_instances(**kwargs)["Instances"][0]["InstanceId"]
+
+        app = [
+            launch(f"{self.name}-app-{n}", "app", "t4g.medium", azs[(n - 1) % len(azs)]) for n in (1, 2)
+        ]
+        self.summary["instances"] = app
+        self.summary["bastion"] = launch(f"{self.name}-bastion", "bastion", "t4g.nano", azs[0])
+        lb = self.elb.create_load_balancer(
+            Name=f"{self.name}-alb"[:32],
+            Subnets=self.subnets[:2],
+            SecurityGroups=self.security_groups,
+            Scheme="internet-facing",
+            Type="application",
+            IpAddressType="ipv4",
+        )["LoadBalancers"][0]
+        self.summary["load_balancer"] = lb["LoadBalancerArn"]
+        tg = self.elb.create_target_group(
+            Name=f"{self.name}-app"[:32],
+            Protocol="HTTP",
+            Port=3000,
+            VpcId=self.vpc,
+            TargetType="instance",
+            HealthCheckProtocol="HTTP",
+            HealthCheckPath="/api/health",
+            Matcher={"HttpCode": "200"},
+        )["TargetGroups"][0]["TargetGroupArn"]
+        self.summary["target_groups"]["app"] = tg
+        self.elb.create_listener(
+            LoadBalancerArn=lb["LoadBalancerArn"],
+            Protocol="HTTP",
+            Port=80,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+        )
+        self.elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": i, "Port": 3000} for i in app])
+        self.primary_db()
+        topic = f"arn:aws:sns:{self.region}:{self.account}:{self.name}-oncall"
+        now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        for n, instance in enumerate(app, start=1):
+            dims = [{"Name": "InstanceId", "Value": instance}]
+            for suffix, metric, comparison, threshold, description in (
+                ("cpu-high", "CPUUtilization", "GreaterThanThreshold", 80.0, "CPU > 80 % for 5 minutes"),
+                (
+                    "status-check",
+                    "StatusCheckFailed",
+                    "GreaterThanOrEqualToThreshold",
+                    1.0,
+                    "a status check failed",
+                ),
+            ):
+                name = f"{self.name}-app-{n}-{suffix}"
+                self.cw.put_metric_alarm(
+                    AlarmName=name,
+                    AlarmDescription=description,
+                    Namespace="AWS/EC2",
+                    MetricName=metric,
+                    Dimensions=dims,
+                    Statistic="Maximum" if metric == "StatusCheckFailed" else "Average",
+                    ComparisonOperator=comparison,
+                    Threshold=threshold,
+                    Period=60 if metric == "StatusCheckFailed" else 300,
+                    EvaluationPeriods=2 if metric == "StatusCheckFailed" else 1,
+                    TreatMissingData="missing",
+                    AlarmActions=[topic],
+                    OKActions=[topic],
+                )
+                self.summary["alarm_names"].append(name)
+            # The last hour: CPU around 20-40 %, status checks passing.
+            for chunk in range(0, 60, 20):
+                data = []
+                for m in range(chunk, chunk + 20):
+                    at = now - timedelta(minutes=60 - m)
+                    cpu = 25.0 + 10.0 * ((m * 7 + n * 3) % 10) / 10.0
+                    data.append({"MetricName": "CPUUtilization", "Dimensions": dims, "Timestamp": at,
+                                 "Value": round(cpu, 1), "Unit": "Percent"})
+                    data.append({"MetricName": "StatusCheckFailed", "Dimensions": dims, "Timestamp": at,
+                                 "Value": 0.0, "Unit": "Count"})
+                self.cw.put_metric_data(Namespace="AWS/EC2", MetricData=data)
+
+    # ------------------------------------------------------------------ ElastiCache (seed 003)
+
+    def redis(self) -> None:
+        group = f"{self.name}-redis"[:40]
+        self.elasticache.create_replication_group(
+            ReplicationGroupId=group,
+            ReplicationGroupDescription=f"{self.name} sessions and cache",
+            Engine="redis",
+            EngineVersion="7.1",
+            CacheNodeType="cache.t3.medium",
+            NumCacheClusters=2,
+            AutomaticFailoverEnabled=True,
+            MultiAZEnabled=True,
+            PreferredCacheClusterAZs=[f"{self.region}a", f"{self.region}c"],
+            Tags=[{"Key": "Environment", "Value": self.name}],
+        )
+        self.summary["replication_group"] = group
+        name = f"{self.name}-redis-memory-high"
+        self.cw.put_metric_alarm(
+            AlarmName=name,
+            AlarmDescription="Redis memory > 80 %",
+            Namespace="AWS/ElastiCache",
+            MetricName="DatabaseMemoryUsagePercentage",
+            Dimensions=[{"Name": "CacheClusterId", "Value": f"{group}-001"}],
+            Statistic="Average",
+            ComparisonOperator="GreaterThanThreshold",
+            Threshold=80.0,
+            Period=300,
+            EvaluationPeriods=1,
+            TreatMissingData="missing",
+        )
+        self.summary["alarm_names"].append(name)
 
     # ------------------------------------------------------------------ RDS
 

@@ -314,3 +314,56 @@ async fn status_judges_ec2_hosts_a_stopped_one_critical() {
     assert_eq!(check["instance_status"], "not-applicable");
     assert_eq!(doc["environments"][0]["counts"]["instances_not_running"], 1);
 }
+
+/// The moto demo's seed 004 environment (`seed-moto.py --hosts`): two app
+/// hosts behind an ALB, a bastion left out by its tags, RDS, the hosts'
+/// alarms and a CloudFront distribution — no ECS cluster. `honban status`
+/// reads it whole and OK; a host stopped behind the product's back makes
+/// it CRITICAL.
+#[tokio::test]
+async fn status_of_the_seed_004_hosts_environment() {
+    use honban::config::CloudFrontConfig;
+    use honban::status::Level;
+    let name = "wl-hosts";
+    let moto = MotoAccount::seeded(name, &["--hosts", "--cloudfront", "hosts.example.jp"]);
+    assert_eq!(moto.seeded.instances.len(), 2, "{:?}", moto.seeded);
+    let mut env = moto.env("ec2-prod");
+    env.clusters = Vec::new();
+    env.ec2_tags = [
+        ("Role".to_string(), "app".to_string()),
+        ("Environment".to_string(), name.to_string()),
+    ]
+    .into();
+    env.rds_instances = moto.seeded.db_instances.clone();
+    env.alarm_prefixes = vec![format!("{name}-")];
+    env.cloudfront_distributions = vec![CloudFrontConfig {
+        id: moto
+            .seeded
+            .distribution_id
+            .clone()
+            .expect("the distribution"),
+        paths: vec!["/*".into()],
+        services: Vec::new(),
+    }];
+
+    let report = moto.status(env.clone()).await;
+    let e = &report.environments[0];
+    assert_eq!(report.overall, Level::Ok, "{:?} {:?}", e.reasons, e.errors);
+    assert_eq!(e.counts.instances, 2, "the bastion is left out");
+    assert_eq!(e.counts.instances_ok, 2);
+    assert_eq!(e.counts.services, 0);
+    assert_eq!(e.counts.databases, 1);
+    assert_eq!(e.counts.alarms, 4);
+    assert_eq!(e.counts.distributions, 1);
+
+    let stopped = &moto.seeded.instances[1];
+    moto.aws(
+        "ec2",
+        "stop_instances",
+        &json!({"InstanceIds": [stopped]}).to_string(),
+    );
+    let report = moto.status(env).await;
+    let e = &report.environments[0];
+    assert_eq!(report.overall, Level::Critical, "{:?}", e.reasons);
+    assert_eq!(e.reasons, [format!("host {name}-app-2 stopped")]);
+}

@@ -397,6 +397,17 @@ pub struct Seeded {
     /// `--activity`.
     #[serde(default)]
     pub activity: Option<Activity>,
+    /// `--cloudfront ALIAS`: the distribution's id.
+    #[serde(default)]
+    pub distribution_id: Option<String>,
+    /// `--hosts`: the app hosts' instance ids (the bastion apart).
+    #[serde(default)]
+    pub instances: Vec<String>,
+    #[serde(default)]
+    pub bastion: Option<String>,
+    /// `--redis`: the replication group's id.
+    #[serde(default)]
+    pub replication_group: Option<String>,
 }
 
 /// The seeded activity (`seed-moto.py --activity`).
