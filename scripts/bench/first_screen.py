@@ -245,17 +245,21 @@ def bench(args) -> int:
         urllib.request.urlopen(urllib.request.Request(f"{args.endpoint}/__proxy/reset", data=b"", method="POST")).read()
 
     counted("-", 1)
-    for r in range(args.rounds):
-        for name, binary in contenders:
-            took, out = run_timed([binary, "--config", args.config, "status", "--output", "json"], honban_env)
-            seen[name] = honban_complete(out)
-            times[name].append(took)
-            counted(name, r)
+
+    def run_honban(name, binary, r):
+        took, out = run_timed([binary, "--config", args.config, "status", "--output", "json"], honban_env)
+        seen[name] = honban_complete(out)
+        times[name].append(took)
+        counted(name, r)
+
+    def run_floor(r):
         took, out = run_timed([sys.executable, me, "floor", "--endpoint", args.endpoint, "--cluster", args.cluster], base_env)
         floor = json.loads(out)
         times["floor (calls only)"].append(floor.pop("seconds"))
         seen["floor"] = floor
         counted("floor", r)
+
+    def run_boto3(r):
         took, out = run_timed(
             [sys.executable, me, "boto3-sequential", "--endpoint", args.endpoint, "--cluster", args.cluster], base_env
         )
@@ -264,10 +268,21 @@ def bench(args) -> int:
         times["boto3 sequential (calls only)"].append(seq.pop("seconds"))
         seen["boto3"] = seq
         counted("boto3", r)
+
+    def run_cli(r):
         if r < args.cli_rounds:
             took, out = run_timed(["bash", cli_script, args.cluster], cli_env)
             times["AWS CLI script"].append(took)
             counted("AWS CLI", r)
+
+    steps = [lambda r, n=name, b=binary: run_honban(n, b, r) for name, binary in contenders]
+    steps += [run_floor, run_boto3, run_cli]
+    for r in range(args.rounds):
+        # The order rotates from round to round, so that no contender always
+        # runs first (or always right after the Python ones).
+        k = r % len(steps)
+        for step in steps[k:] + steps[:k]:
+            step(r)
         print(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{k} {v[-1]:.3f}s" for k, v in times.items() if len(v) == r + 1), file=sys.stderr, flush=True)
     for k, v in seen.items():
         print(f"read by {k}: {v}", file=sys.stderr)
