@@ -995,7 +995,40 @@ fn found(c: &Counts) -> String {
 
 /// What was read: `3 services, 2 databases, 12 alarms`.
 fn read(c: &Counts) -> String {
-    let parts: Vec<String> = [
+    read_parts(c).join(", ")
+}
+
+/// `parts` joined by `, ` after `lead`, in lines of at most `width`
+/// columns, the next ones indented as far as `lead`.
+fn wrapped(lead: &str, parts: &[String], width: usize) -> Vec<String> {
+    let indent = " ".repeat(lead.chars().count());
+    let mut lines = Vec::new();
+    let mut line = lead.to_string();
+    let mut first = true;
+    for (i, part) in parts.iter().enumerate() {
+        let piece = if i + 1 < parts.len() {
+            format!("{part},")
+        } else {
+            part.clone()
+        };
+        let sep = if first { "" } else { " " };
+        if !first && line.chars().count() + sep.len() + piece.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, indent.clone()));
+            first = true;
+        }
+        if !first {
+            line.push(' ');
+        }
+        line.push_str(&piece);
+        first = false;
+    }
+    lines.push(line);
+    lines
+}
+
+/// What was read, one part per kind found.
+fn read_parts(c: &Counts) -> Vec<String> {
+    [
         (c.services, "service"),
         (c.databases, "database"),
         (c.instances, "EC2 host"),
@@ -1007,8 +1040,7 @@ fn read(c: &Counts) -> String {
     .iter()
     .filter(|(n, _)| *n > 0)
     .map(|(n, w)| plural(*n, w))
-    .collect();
-    parts.join(", ")
+    .collect()
 }
 
 // ------------------------------------------------------------- output
@@ -1068,7 +1100,12 @@ pub fn text(report: &Report) -> String {
             ));
         }
         if !e.checks.is_empty() {
-            lines.push(format!("  {:<9} {}", "read", read(&e.counts)));
+            // Wrapped rather than cut: every kind read is said.
+            lines.extend(wrapped(
+                &format!("  {:<9} ", "read"),
+                &read_parts(&e.counts),
+                TEXT_WIDTH,
+            ));
         }
     }
     let mut out = String::new();
@@ -1762,6 +1799,25 @@ mod tests {
         assert_eq!(check["kind"], "ec2_instance");
         assert_eq!(check["system_status"], "not-applicable");
         assert_eq!(doc["environments"][0]["counts"]["instances"], 1);
+    }
+
+    #[test]
+    fn the_read_line_wraps_under_itself_instead_of_being_cut() {
+        let parts: Vec<String> = ["3 services", "2 databases", "14 alarms", "2 target groups"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            wrapped("  read      ", &parts, 40),
+            [
+                "  read      3 services, 2 databases,",
+                "            14 alarms, 2 target groups"
+            ]
+        );
+        assert_eq!(
+            wrapped("  read      ", &parts[..1], 40),
+            ["  read      3 services"]
+        );
     }
 
     fn distribution(id: &str, status: &str, enabled: bool, in_progress: u32) -> Distribution {
