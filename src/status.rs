@@ -1805,7 +1805,7 @@ mod tests {
     fn the_read_line_wraps_under_itself_instead_of_being_cut() {
         let parts: Vec<String> = ["3 services", "2 databases", "14 alarms", "2 target groups"]
             .iter()
-            .map(|s| s.to_string())
+            .map(ToString::to_string)
             .collect();
         assert_eq!(
             wrapped("  read      ", &parts, 40),
