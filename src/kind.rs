@@ -26,7 +26,7 @@ use crate::domain::{
 };
 use crate::metrics::MetricsData;
 use crate::panel::Panel;
-use crate::recording::Recorded;
+use crate::recorded::Recorded;
 
 /// What one read of a kind works from: the environment's configuration
 /// (its services per cluster, RDS instances, alarm prefixes), the ECS

@@ -30,6 +30,7 @@ pub mod paths;
 pub mod probe;
 pub mod prompt;
 pub mod reconcile;
+pub mod recorded;
 pub mod recording;
 pub mod request;
 // --- replay

@@ -40,10 +40,8 @@ use crate::kind::{Registered, with_data, with_kind};
 use crate::state::State;
 use crate::timeline::Event;
 
-mod hash;
-mod recorded;
-
-pub use recorded::Recorded;
+pub use crate::recorded::Recorded;
+use crate::recorded::{Items, hash};
 
 /// The version of the recording format (the header's `format`). A reader
 /// refuses a recording of a newer format.
@@ -427,24 +425,6 @@ pub fn resource_key(r: Resource) -> &'static str {
 pub fn resource_of(key: &str) -> Option<Resource> {
     Resource::ALL.into_iter().find(|r| resource_key(*r) == key)
 }
-
-/// The identity of an item: its ARN, else its resource id, id or name; a
-/// string is itself.
-fn identity(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Object(m) => ["arn", "resource_id", "id", "name"]
-            .iter()
-            .find_map(|k| m.get(*k).and_then(Value::as_str))
-            .unwrap_or_default()
-            .to_string(),
-        _ => String::new(),
-    }
-}
-
-/// Items keyed by their identity, each made a `Value` only when it is
-/// reached (the 3 000 tasks of a large environment are ~20 MB as `Value`s).
-pub type Items<'a> = Box<dyn Iterator<Item = serde_json::Result<(String, Value)>> + 'a>;
 
 /// Data as keyed items and the rest ([`Recorded::split`]).
 pub(crate) fn split(data: &Data) -> serde_json::Result<(Items<'_>, Value)> {

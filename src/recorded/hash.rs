@@ -14,14 +14,14 @@ use siphasher::sip::SipHasher13;
 use siphasher::sip128::{Hasher128, SipHasher13 as SipHasher13x128};
 
 /// A 128-bit hash of `v`.
-pub(super) fn value128(v: &Value) -> u128 {
+pub(crate) fn value128(v: &Value) -> u128 {
     let mut h = SipHasher13x128::new();
     feed(v, &mut h);
     h.finish128().as_u128()
 }
 
 /// A 64-bit hash of `v` (a field of an item, an item of a list).
-pub(super) fn value64(v: &Value) -> u64 {
+pub(crate) fn value64(v: &Value) -> u64 {
     let mut h = SipHasher13::new();
     feed(v, &mut h);
     h.finish()
@@ -77,7 +77,7 @@ fn feed<H: Hasher>(v: &Value, h: &mut H) {
 /// items that changed. Equal items hash equal (a type's fields are always
 /// serialised in the same order; none of the recorded types holds a hash
 /// map). `None` if serde refuses it.
-pub(super) fn item128<T: Serialize + ?Sized>(item: &T) -> Option<u128> {
+pub(crate) fn item128<T: Serialize + ?Sized>(item: &T) -> Option<u128> {
     let mut h = Feed(SipHasher13x128::new());
     item.serialize(&mut h).ok()?;
     Some(h.0.finish128().as_u128())

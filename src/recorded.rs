@@ -3,14 +3,37 @@
 //! (`Vec<T>`), a listing (its items and the describes that failed), the
 //! caller identity (one object) and the metrics (queries, series and
 //! their range).
+//!
+//! Below both `kind` (a kind's data must be [`Recorded`]) and `recording`
+//! (which writes and reads it), so that neither depends on the other
+//! through it.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Items, hash, identity};
 use crate::domain::{CallerIdentity, Failure, Identified, Listing, MetricQuery, MetricSeries};
 use crate::metrics::{MetricRange, MetricsData};
+
+pub(crate) mod hash;
+
+/// The identity of an item: its ARN, else its resource id, id or name; a
+/// string is itself.
+fn identity(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(m) => ["arn", "resource_id", "id", "name"]
+            .iter()
+            .find_map(|k| m.get(*k).and_then(Value::as_str))
+            .unwrap_or_default()
+            .to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Items keyed by their identity, each made a `Value` only when it is
+/// reached (the 3 000 tasks of a large environment are ~20 MB as `Value`s).
+pub type Items<'a> = Box<dyn Iterator<Item = serde_json::Result<(String, Value)>> + 'a>;
 
 /// A kind's data as a recording writes and reads it: keyed items (what a
 /// load diffs and writes as its changes) and the rest. Required of every
