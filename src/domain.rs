@@ -64,7 +64,7 @@ impl<T> Listing<T> {
 
 /// An item of a polled kind's list that has an identity of its own: a
 /// recording keys the items of a `Vec<T>` or `Listing<T>` by it
-/// (`recording::Recorded`), so a load is written as what changed. It is,
+/// (`recorded::Recorded`), so a load is written as what changed. It is,
 /// as the item is serialised, its `arn`, else its `resource_id`, `id` or
 /// `name` (the first that is a string); a string is itself. No two items
 /// of one list share it.
