@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 mod cloudfront;
 mod ec2;
+mod elasticache;
 mod exec;
 mod images;
 mod pattern;
@@ -20,6 +21,7 @@ pub mod scenario;
 
 pub use cloudfront::{Distribution, Invalidation, caller_reference};
 pub use ec2::{CheckStatus, Instance, InstanceFilter, InstanceHealth};
+pub use elasticache::{CacheEndpoint, CacheHealth, CacheNode, ReplicationGroup};
 pub use exec::{ExecSession, ssm_endpoint};
 pub use images::{EcrImage, ImageDetail, ImageId, ImageLookup};
 pub use pattern::{Pattern, TermRef};

@@ -98,6 +98,8 @@ pub enum Kind {
     Database,
     /// An EC2 host.
     Instance,
+    /// An ElastiCache (Redis) replication group.
+    ReplicationGroup,
     Alarm,
     TargetGroup,
     HealthCheck,
@@ -110,6 +112,7 @@ impl Kind {
             Self::Service => "service",
             Self::Database => "database",
             Self::Instance => "ec2_instance",
+            Self::ReplicationGroup => "elasticache_replication_group",
             Self::Alarm => "alarm",
             Self::TargetGroup => "target_group",
             Self::HealthCheck => "http",
@@ -121,6 +124,7 @@ impl Kind {
             Self::TargetGroup => "target group",
             Self::HealthCheck => "health check",
             Self::Instance => "EC2 instance",
+            Self::ReplicationGroup => "Redis",
             other => other.word(),
         }
     }
@@ -173,6 +177,9 @@ pub struct Counts {
     pub instances_ok: usize,
     pub instances_impaired: usize,
     pub instances_not_running: usize,
+    /// ElastiCache replication groups: all, and those judged OK.
+    pub replication_groups: usize,
+    pub replication_groups_ok: usize,
     pub alarms: usize,
     pub alarms_alarm: usize,
     pub alarms_muted: usize,
@@ -422,6 +429,7 @@ pub fn judge_env(e: &EnvState, now: Timestamp, timeout: Duration) -> EnvReport {
     checks.extend(service_checks(e, now));
     checks.extend(database_checks(e));
     checks.extend(instance_checks(e));
+    checks.extend(replication_group_checks(e));
     checks.extend(alarm_checks(e));
     checks.extend(target_checks(e));
     checks.extend(http_checks(e));
@@ -704,6 +712,92 @@ fn instance_checks(e: &EnvState) -> Vec<Check> {
         .collect()
 }
 
+/// An ElastiCache replication group:
+/// - CRITICAL when it cannot be relied on: its status is not `available`
+///   nor a change under way (`create-failed`, `deleting`, ...), no member
+///   is an available primary (writes fail), or a member is broken
+///   (`failed`, `incompatible-network`, `restore-failed`: it does not come
+///   back by itself and the group has lost its redundancy);
+/// - WARNING when it serves but is exposed or changing: the group or a
+///   member `modifying` / `creating` / `snapshotting` / rebooting,
+///   automatic failover not `enabled` on a Multi-AZ group or one with
+///   replicas (losing the primary would need a person), or an alarm on its
+///   metrics in ALARM (the alarm itself is judged CRITICAL beside it);
+/// - OK otherwise. (Replication lag is judged through its alarms: `honban
+///   status` reads no metrics.)
+fn replication_group_checks(e: &EnvState) -> Vec<Check> {
+    use crate::domain::CacheHealth;
+    e.replication_groups
+        .data
+        .iter()
+        .flatten()
+        .map(|g| {
+            let health = e.redis_health(g);
+            let state = match health {
+                CacheHealth::Ok => Level::Ok,
+                CacheHealth::Degraded => Level::Warning,
+                CacheHealth::Failing => Level::Critical,
+            };
+            let mut why: Vec<String> = Vec::new();
+            if g.status != "available" {
+                why.push(format!("status {}", g.status));
+            }
+            if !g.cluster_mode && !g.members.iter().any(|m| m.is_primary()) {
+                why.push("no primary".to_string());
+            }
+            for m in g.troubled_members() {
+                why.push(format!("node {} {}", m.cluster_id, m.status));
+            }
+            if g.failover_missing() {
+                why.push(format!("automatic failover {}", g.automatic_failover));
+            }
+            for a in e.redis_alarms(g) {
+                if a.state == AlarmState::Alarm {
+                    why.push(format!("alarm {} in ALARM", a.name));
+                }
+            }
+            let available = g
+                .members
+                .iter()
+                .filter(|m| m.health() == CacheHealth::Ok)
+                .count();
+            let status = if g.status == "available" {
+                format!("{available}/{} nodes available", g.members.len())
+            } else {
+                g.status.clone()
+            };
+            let mut fields = Map::new();
+            fields.insert("engine".into(), json!(g.engine_label()));
+            fields.insert("node_type".into(), json!(g.node_type));
+            fields.insert("multi_az".into(), json!(g.multi_az));
+            fields.insert("automatic_failover".into(), json!(g.automatic_failover));
+            fields.insert(
+                "nodes".into(),
+                json!(
+                    g.members
+                        .iter()
+                        .map(|m| json!({
+                            "cache_cluster_id": m.cluster_id,
+                            "role": m.role,
+                            "availability_zone": m.availability_zone,
+                            "status": m.status,
+                        }))
+                        .collect::<Vec<_>>()
+                ),
+            );
+            Check {
+                kind: Kind::ReplicationGroup,
+                phrase: format!("redis {} {status}", g.id),
+                name: g.id.clone(),
+                state,
+                status,
+                detail: (state != Level::Ok).then(|| why.join(", ")),
+                fields,
+            }
+        })
+        .collect()
+}
+
 fn alarm_checks(e: &EnvState) -> Vec<Check> {
     e.alarms
         .data
@@ -852,6 +946,7 @@ fn counts(e: &EnvState, now: Timestamp) -> Counts {
     let s = e.summary(now);
     let groups = e.targets.data.as_deref().unwrap_or_default();
     let hosts = e.instances.data.as_deref().unwrap_or_default();
+    let redis = e.replication_groups.data.as_deref().unwrap_or_default();
     let (http_ok, http_failing, http_total) = crate::probe::counts(&e.probes);
     Counts {
         services: s.services_total,
@@ -877,6 +972,11 @@ fn counts(e: &EnvState, now: Timestamp) -> Counts {
             })
             .count(),
         instances_not_running: hosts.iter().filter(|i| i.state != "running").count(),
+        replication_groups: redis.len(),
+        replication_groups_ok: redis
+            .iter()
+            .filter(|g| e.redis_health(g) == crate::domain::CacheHealth::Ok)
+            .count(),
         alarms: s.alarms_total,
         alarms_alarm: s.alarms_firing,
         alarms_muted: s.alarms_muted,
@@ -932,6 +1032,7 @@ fn read(c: &Counts) -> String {
         (c.services, "service"),
         (c.databases, "database"),
         (c.instances, "EC2 host"),
+        (c.replication_groups, "Redis replication group"),
         (c.alarms, "alarm"),
         (c.target_groups, "target group"),
         (c.health_checks, "HTTP check"),
@@ -1074,6 +1175,13 @@ pub fn nagios(report: &Report) -> String {
         if c.instances > 0 {
             perf.push(of("instances_ok", c.instances_ok, c.instances));
         }
+        if c.replication_groups > 0 {
+            perf.push(of(
+                "redis_ok",
+                c.replication_groups_ok,
+                c.replication_groups,
+            ));
+        }
         perf.push(of("alarms_alarm", c.alarms_alarm, c.alarms));
         perf.push(of("alarms_insufficient", c.alarms_insufficient, c.alarms));
         perf.push(of("targets_unhealthy", c.targets_unhealthy, c.targets));
@@ -1171,6 +1279,8 @@ pub fn to_json(report: &Report) -> Value {
                     "instances_ok": c.instances_ok,
                     "instances_impaired": c.instances_impaired,
                     "instances_not_running": c.instances_not_running,
+                    "replication_groups": c.replication_groups,
+                    "replication_groups_ok": c.replication_groups_ok,
                     "alarms": c.alarms,
                     "alarms_alarm": c.alarms_alarm,
                     "alarms_muted": c.alarms_muted,

@@ -286,6 +286,7 @@ pub(super) fn note(state: &mut State, text: &str) -> Vec<Effect> {
     let resource = match (state.view().clone(), state.selection()) {
         (View::ServiceDetail { service }, _) => service,
         (View::AlarmDetail { alarm }, _) => alarm,
+        (View::RedisGroup { group }, _) => group,
         (View::TaskDetail { task }, _) => crate::domain::short_id(&task).to_string(),
         (
             View::Overview
@@ -293,6 +294,7 @@ pub(super) fn note(state: &mut State, text: &str) -> Vec<Effect> {
             | View::Tasks
             | View::Databases
             | View::Hosts
+            | View::Redis
             | View::Alarms,
             Selection::Id(id),
         ) => crate::domain::short_id(&id).to_string(),
