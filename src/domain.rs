@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 mod cloudfront;
 mod ec2;
 mod elasticache;
+#[cfg(test)]
+pub(crate) use elasticache::tests as elasticache_tests;
 mod exec;
 mod images;
 mod pattern;

@@ -1797,6 +1797,100 @@ mod tests {
         assert_eq!(doc["environments"][0]["counts"]["instances"], 1);
     }
 
+    /// A Redis replication group: OK when available with its nodes and
+    /// failover; WARNING while changing, without automatic failover, or
+    /// with an alarm on it in ALARM; CRITICAL without an available primary
+    /// or with a broken node.
+    #[test]
+    fn a_redis_group_is_judged_by_its_status_nodes_failover_and_alarms() {
+        use crate::domain::elasticache_tests::{group, node};
+        let mut e = healthy();
+        e.replication_group_ids = vec!["rg".to_string()];
+        let ok = || {
+            vec![
+                node("rg-001", "primary", "available"),
+                node("rg-002", "replica", "available"),
+            ]
+        };
+        e.replication_groups = loaded(vec![group("available", ok())]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Ok, "{:?}", r.reasons);
+        assert_eq!(
+            (r.counts.replication_groups, r.counts.replication_groups_ok),
+            (1, 1)
+        );
+        e.replication_groups.data = Some(vec![group("modifying", ok())]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Warning);
+        assert_eq!(r.reasons, ["redis rg modifying"]);
+        let mut no_failover = group("available", ok());
+        no_failover.automatic_failover = "disabled".to_string();
+        e.replication_groups.data = Some(vec![no_failover]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Warning);
+        assert_eq!(
+            r.checks[0].detail.as_deref(),
+            Some("automatic failover disabled")
+        );
+        // A broken replica: nothing brings it back by itself.
+        e.replication_groups.data = Some(vec![group(
+            "available",
+            vec![
+                node("rg-001", "primary", "available"),
+                node("rg-002", "replica", "incompatible-network"),
+            ],
+        )]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Critical);
+        assert_eq!(r.reasons, ["redis rg 1/2 nodes available"]);
+        assert_eq!(
+            r.checks[0].detail.as_deref(),
+            Some("node rg-002 incompatible-network")
+        );
+        // The primary failed: writes fail.
+        e.replication_groups.data = Some(vec![group(
+            "available",
+            vec![
+                node("rg-001", "primary", "failed"),
+                node("rg-002", "replica", "available"),
+            ],
+        )]);
+        assert_eq!(judged(&e).state, Level::Critical);
+        // A lag alarm on a member in ALARM: the group is a WARNING beside
+        // the alarm's CRITICAL.
+        e.replication_groups.data = Some(vec![group("available", ok())]);
+        let mut lag = alarm("rg-lag", AlarmState::Alarm, false);
+        lag.metric = Some(crate::domain::MetricRef {
+            namespace: "AWS/ElastiCache".into(),
+            name: "ReplicationLag".into(),
+            dimensions: vec![("CacheClusterId".into(), "rg-002".into())],
+            statistic: Some("Maximum".into()),
+            unit: None,
+        });
+        e.alarms.data = Some(vec![lag]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Critical);
+        let redis = r
+            .checks
+            .iter()
+            .find(|c| c.kind == Kind::ReplicationGroup)
+            .expect("the group is judged");
+        assert_eq!(redis.state, Level::Warning);
+        assert_eq!(redis.detail.as_deref(), Some("alarm rg-lag in ALARM"));
+        // The JSON carries the group with its nodes.
+        let doc = to_json(&judge_with(std::slice::from_ref(&e)));
+        let check = doc["environments"][0]["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["kind"] == "elasticache_replication_group")
+            .cloned()
+            .expect("the group's check");
+        assert_eq!(check["nodes"][1]["cache_cluster_id"], "rg-002");
+        assert_eq!(check["automatic_failover"], "enabled");
+        assert_eq!(doc["environments"][0]["counts"]["replication_groups"], 1);
+    }
+
     #[test]
     fn a_failing_health_check_is_critical() {
         let mut e = healthy();
