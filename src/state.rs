@@ -165,28 +165,50 @@ impl EnvState {
         }
     }
 
-    /// A node's replication lag, in seconds, as last charted (replicas).
-    pub fn redis_lag(&self, node: &CacheNode) -> Option<f64> {
+    /// The last charted value of one of a node's metrics
+    /// ([`crate::metrics::REDIS_METRICS`]).
+    pub fn redis_latest(&self, node: &CacheNode, metric: &str) -> Option<f64> {
         let series = self
             .metrics
             .data
             .as_ref()?
-            .redis(&node.cluster_id, "ReplicationLag")?;
+            .redis(&node.cluster_id, metric)?;
         series.points.last().map(|(_, v)| *v)
     }
 
-    /// A node's health as the console shows it: its status, and a replica
-    /// more than [`REDIS_LAG_DEGRADED_SECS`] behind is degraded (reads of
-    /// it are stale) whatever its status says.
+    /// A node's replication lag, in seconds, as last charted (replicas).
+    pub fn redis_lag(&self, node: &CacheNode) -> Option<f64> {
+        self.redis_latest(node, "ReplicationLag")
+    }
+
+    /// Why a node's metrics make it degraded: a replica more than
+    /// [`REDIS_LAG_DEGRADED_SECS`] behind (reads of it are stale), memory
+    /// above [`REDIS_MEMORY_DEGRADED_PERCENT`] (keys are being evicted or
+    /// soon will be).
+    pub fn redis_node_strain(&self, node: &CacheNode) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(lag) = self.redis_lag(node)
+            && lag > REDIS_LAG_DEGRADED_SECS
+        {
+            out.push(format!("{lag:.1} s behind"));
+        }
+        if let Some(memory) = self.redis_latest(node, "DatabaseMemoryUsagePercentage")
+            && memory > REDIS_MEMORY_DEGRADED_PERCENT
+        {
+            out.push(format!("memory {memory:.0}%"));
+        }
+        out
+    }
+
+    /// A node's health as the console shows it: its status, degraded
+    /// further by a strain its metrics show ([`Self::redis_node_strain`])
+    /// whatever its status says.
     pub fn redis_node_health(&self, node: &CacheNode) -> CacheHealth {
-        let lagging = self
-            .redis_lag(node)
-            .is_some_and(|lag| lag > REDIS_LAG_DEGRADED_SECS);
         let own = node.health();
-        if lagging {
-            own.max(CacheHealth::Degraded)
-        } else {
+        if self.redis_node_strain(node).is_empty() {
             own
+        } else {
+            own.max(CacheHealth::Degraded)
         }
     }
 
@@ -493,6 +515,11 @@ pub enum View {
 /// `honban status`) degraded: ElastiCache replicates asynchronously and
 /// a healthy replica is well under a second behind.
 pub const REDIS_LAG_DEGRADED_SECS: f64 = 5.0;
+
+/// Memory use (`DatabaseMemoryUsagePercentage`) beyond which a Redis node
+/// is shown degraded: past it, `maxmemory` evicts keys (or refuses
+/// writes under `noeviction`).
+pub const REDIS_MEMORY_DEGRADED_PERCENT: f64 = 90.0;
 
 /// The kind of a view, for per-view selection and filters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

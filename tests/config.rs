@@ -985,6 +985,11 @@ fn connection_fixtures() {
         "environment \"prod\": tag \"Name\" = \"\": a tag filter needs a key and a value (\"*\" for any); write e.g. ec2_tags = { Name = \"app-*\" } (ec2_tags)",
     );
     assert_reported(
+        "elasticache_not_a_group_id.toml",
+        "4:34",
+        "environment \"prod\": \"1st-redis\" is not an ElastiCache replication group id (1 to 40 letters, digits and single hyphens, starting with a letter); write e.g. \"app-prod-redis\" (elasticache_replication_groups)",
+    );
+    assert_reported(
         "unknown_sim_world.toml",
         "4:13",
         "environment \"drill\": unknown simulated world \"mars\"; available: production, staging, ec2-prod (sim_world)",

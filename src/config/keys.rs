@@ -517,7 +517,7 @@ impl Command {
             Command::Activity => "Operations log",
             Command::Timeline => "Timeline",
             Command::CloudFront => "CloudFront",
-            Command::Redis => "ElastiCache Redis",
+            Command::Redis => "Redis caches",
             Command::Note => "Note (timeline)",
             Command::Scale => "Scale a service",
             Command::ScalingBounds => "Scaling min/max",

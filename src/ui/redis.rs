@@ -271,10 +271,19 @@ fn problems<'a>(env: &EnvState, g: &ReplicationGroup, theme: &Theme) -> Vec<Span
         );
     }
     for m in &g.members {
-        if let Some(lag) = env.redis_lag(m)
-            && lag > crate::state::REDIS_LAG_DEGRADED_SECS
+        let mut strain = env.redis_node_strain(m);
+        if let Some(n) = env.redis_latest(m, "Evictions")
+            && n > 0.0
         {
-            say(format!("{} {lag:.1} s behind", m.cluster_id), theme.warning);
+            strain.push(format!("{n:.0} evicted"));
+        }
+        if !strain.is_empty() {
+            // `001` for `GROUP-001`: the group is named above.
+            let node = m
+                .cluster_id
+                .strip_prefix(&format!("{}-", g.id))
+                .unwrap_or(&m.cluster_id);
+            say(format!("{node} {}", strain.join(", ")), theme.warning);
         }
     }
     if g.failover_missing() {
