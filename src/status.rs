@@ -742,7 +742,7 @@ fn replication_group_checks(e: &EnvState) -> Vec<Check> {
             if g.status != "available" {
                 why.push(format!("status {}", g.status));
             }
-            if !g.cluster_mode && !g.members.iter().any(|m| m.is_primary()) {
+            if !g.cluster_mode && g.primary().is_none() {
                 why.push("no primary".to_string());
             }
             for m in g.troubled_members() {

@@ -1926,7 +1926,7 @@ async fn snapshot_redis(w: u16, h: u16) {
         if behind(&app) {
             break;
         }
-        advance(&mut app, &clock, Duration::from_secs(60)).await;
+        advance(&mut app, &clock, Duration::from_mins(1)).await;
     }
     assert!(behind(&app), "the replica fell behind within 3 hours");
     app.dispatch(Action::Command(Command::Back));
