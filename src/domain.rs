@@ -823,6 +823,9 @@ pub fn format_age(age: chrono::TimeDelta) -> String {
 pub fn known_unit(namespace: &str, name: &str) -> Option<&'static str> {
     Some(match (namespace, name) {
         (_, "CPUUtilization" | "MemoryUtilization") => "Percent",
+        ("AWS/ElastiCache", "EngineCPUUtilization" | "DatabaseMemoryUsagePercentage") => "Percent",
+        ("AWS/ElastiCache", "ReplicationLag") => "Seconds",
+        ("AWS/ElastiCache", "Evictions" | "CurrConnections") => "Count",
         ("AWS/RDS", "FreeStorageSpace" | "FreeableMemory") => "Bytes",
         (_, "TargetResponseTime" | "ReplicaLag") => "Seconds",
         (_, "DatabaseConnections" | "RequestCount") => "Count",

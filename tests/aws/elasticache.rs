@@ -295,3 +295,113 @@ async fn a_broken_member_is_read_back_and_judged_critical() {
     assert_eq!(check.state, honban::status::Level::Warning);
     assert_eq!(check.detail.as_deref(), Some("automatic failover disabled"));
 }
+
+/// Puts one `name` datapoint a minute for the last `values.len()` minutes
+/// of `cluster` (moto directly: CloudWatch is not the subject here).
+fn put_cache_metric(moto: &MotoAccount, cluster: &str, name: &str, unit: &str, values: &[f64]) {
+    let end = chrono::Utc::now();
+    let data: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let t = end - chrono::TimeDelta::minutes((values.len() - i) as i64);
+            format!(
+                r#"{{"MetricName": "{name}", "Dimensions": [{{"Name": "CacheClusterId", "Value": "{cluster}"}}], "Timestamp": "{}", "Value": {v}, "Unit": "{unit}"}}"#,
+                t.format("%Y-%m-%dT%H:%M:%SZ")
+            )
+        })
+        .collect();
+    moto.aws(
+        "cloudwatch",
+        "put_metric_data",
+        &format!(
+            r#"{{"Namespace": "AWS/ElastiCache", "MetricData": [{}]}}"#,
+            data.join(", ")
+        ),
+    );
+}
+
+/// The console on moto, as a new user would see seed 003's cache: the
+/// Redis view (`E`) lists the group with its nodes and their memory, CPU
+/// and lag from GetMetricData; the replica 12 s behind is shown, and the
+/// lag alarm on its cache cluster (in ALARM) leads from the alarms view to
+/// the group.
+#[tokio::test]
+async fn the_console_shows_the_group_its_metrics_and_the_alarm_on_it() {
+    let moto = MotoAccount::empty();
+    let c = client(&moto);
+    create(
+        &c,
+        "stg-redis",
+        2,
+        &["ap-northeast-1a", "ap-northeast-1c"],
+        true,
+    )
+    .await;
+    for cluster in ["stg-redis-001", "stg-redis-002"] {
+        put_cache_metric(
+            &moto,
+            cluster,
+            "DatabaseMemoryUsagePercentage",
+            "Percent",
+            &[40.0, 41.0, 42.0, 43.0],
+        );
+        put_cache_metric(
+            &moto,
+            cluster,
+            "EngineCPUUtilization",
+            "Percent",
+            &[5.0, 6.0, 7.0, 8.0],
+        );
+    }
+    put_cache_metric(
+        &moto,
+        "stg-redis-002",
+        "ReplicationLag",
+        "Seconds",
+        &[0.1, 0.2, 6.0, 12.0],
+    );
+    moto.aws(
+        "cloudwatch",
+        "put_metric_alarm",
+        r#"{"AlarmName": "stg-redis-replication-lag", "Namespace": "AWS/ElastiCache",
+            "MetricName": "ReplicationLag", "Statistic": "Maximum", "Period": 60,
+            "EvaluationPeriods": 2, "Threshold": 5.0,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Dimensions": [{"Name": "CacheClusterId", "Value": "stg-redis-002"}]}"#,
+    );
+    moto.set_alarm("stg-redis-replication-lag", "ALARM");
+
+    let mut app = moto.console_as_is(redis_env(&moto, &["stg-redis"])).await;
+    let e = &app.state.envs[0];
+    assert!(e.errors().is_empty(), "{:?}", e.errors());
+    // The metrics are asked once their sources answered: poll them again.
+    app.dispatch(Action::PollDue {
+        env: 0,
+        resource: Resource::Metrics,
+    });
+    app.settle().await;
+    press(&mut app, KeyCode::Char('E'));
+    assert_eq!(app.state.view(), &honban::state::View::Redis);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("stg-redis"), "{text}");
+    assert!(text.contains("redis 7.1"), "{text}");
+    assert!(text.contains("2/2"), "{text}");
+    assert!(text.contains("43%"), "the memory trend:\n{text}");
+    assert!(text.contains("12.0s"), "the replica's lag:\n{text}");
+    assert!(text.contains("002 12.0 s behind"), "{text}");
+    let e = &app.state.envs[0];
+    let g = &e.replication_groups.data.as_ref().expect("groups")[0];
+    assert_eq!(e.redis_health(g), CacheHealth::Degraded);
+
+    // From the alarm to the group it watches.
+    select(&mut app, '5', "stg-redis-replication-lag").await;
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.state.view(), &honban::state::View::Redis);
+    assert_eq!(
+        app.state.selection(),
+        honban::state::Selection::Id("stg-redis".into())
+    );
+}
