@@ -145,3 +145,42 @@ fn an_alarm_on_a_member_cluster_leads_to_its_group() {
         11
     );
 }
+
+/// A member's status and a failover land on the timeline, and `enter` on
+/// such an event opens the Redis view on its group.
+#[test]
+fn a_failover_and_a_broken_node_are_timeline_events_leading_to_the_group() {
+    let mut s = with_redis(vec![named("a-redis", "available")]);
+    let mut failed_over = named("a-redis", "available");
+    failed_over.members[0].role = Some("replica".into());
+    failed_over.members[0].status = "incompatible-network".into();
+    failed_over.members[1].role = Some("primary".into());
+    load_groups(&mut s, vec![failed_over]);
+    let texts: Vec<String> = s.envs[0]
+        .timeline
+        .iter()
+        .filter(|e| e.kind == "redis_status")
+        .map(|e| e.text.clone())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "node a-redis-001 available → incompatible-network",
+            "primary a-redis-001 → a-redis-002 (failover)",
+        ]
+    );
+    update(&mut s, Action::Command(Command::Timeline));
+    let Some(ids) = s.row_ids() else {
+        panic!("the timeline has rows")
+    };
+    let at = s
+        .visible_timeline()
+        .iter()
+        .position(|(_, e)| e.kind == "redis_status")
+        .expect("a redis event listed");
+    assert!(at < ids.len());
+    s.select_row(at);
+    press(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.view(), &View::Redis);
+    assert_eq!(s.selection(), Selection::Id("a-redis".into()));
+}
