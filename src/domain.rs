@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 
 mod cloudfront;
 mod ec2;
+mod elasticache;
+#[cfg(test)]
+pub(crate) use elasticache::tests as elasticache_tests;
 mod exec;
 mod images;
 mod pattern;
@@ -20,6 +23,7 @@ pub mod scenario;
 
 pub use cloudfront::{Distribution, Invalidation, caller_reference};
 pub use ec2::{CheckStatus, Instance, InstanceFilter, InstanceHealth};
+pub use elasticache::{CacheEndpoint, CacheHealth, CacheNode, ReplicationGroup};
 pub use exec::{ExecSession, ssm_endpoint};
 pub use images::{EcrImage, ImageDetail, ImageId, ImageLookup};
 pub use pattern::{Pattern, TermRef};
@@ -819,6 +823,9 @@ pub fn format_age(age: chrono::TimeDelta) -> String {
 pub fn known_unit(namespace: &str, name: &str) -> Option<&'static str> {
     Some(match (namespace, name) {
         (_, "CPUUtilization" | "MemoryUtilization") => "Percent",
+        ("AWS/ElastiCache", "EngineCPUUtilization" | "DatabaseMemoryUsagePercentage") => "Percent",
+        ("AWS/ElastiCache", "ReplicationLag") => "Seconds",
+        ("AWS/ElastiCache", "Evictions" | "CurrConnections") => "Count",
         ("AWS/RDS", "FreeStorageSpace" | "FreeableMemory") => "Bytes",
         (_, "TargetResponseTime" | "ReplicaLag") => "Seconds",
         (_, "DatabaseConnections" | "RequestCount") => "Count",

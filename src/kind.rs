@@ -22,7 +22,7 @@ use crate::backend::{Backend, BackendError, BackendResult};
 use crate::config::{EnvironmentConfig, RefreshIntervals};
 use crate::domain::{
     Alarm, CallerIdentity, DbInstance, DbSnapshot, Distribution, Failure, Instance, Listing,
-    ScalableTarget, Service, TargetGroup, Task,
+    ReplicationGroup, ScalableTarget, Service, TargetGroup, Task,
 };
 use crate::metrics::MetricsData;
 use crate::panel::Panel;
@@ -185,6 +185,9 @@ kinds! { $
     Distributions(distributions): Listing<Distribution> => Vec<Distribution>,
     /// The environment's EC2 hosts (`ec2_instances` / `ec2_tags`).
     Instances(instances): Vec<Instance> => Vec<Instance>,
+    /// The environment's ElastiCache replication groups
+    /// (`elasticache_replication_groups`) with their member clusters.
+    ReplicationGroups(replication_groups): Listing<ReplicationGroup> => Vec<ReplicationGroup>,
     // --- metrics
     Metrics(metrics): MetricsData => MetricsData,
 }
@@ -416,6 +419,28 @@ impl Kind for Instances {
     }
 }
 
+impl Kind for ReplicationGroups {
+    const LABEL: &'static str = "ElastiCache";
+    const KEY: &'static str = "replication_groups";
+    const FOR_HEALTH: bool = true;
+    // A cache the services depend on, as often as the databases.
+    fn interval(i: &RefreshIntervals) -> Duration {
+        i.databases()
+    }
+    fn held(data: Listing<ReplicationGroup>) -> (Vec<ReplicationGroup>, Vec<Failure>) {
+        listed(data)
+    }
+    /// An environment without replication groups configured is not polled
+    /// for them (`EnvState::reads`); asked anyway, it has none.
+    async fn read(b: &dyn Backend, s: Scope<'_>) -> BackendResult<Listing<ReplicationGroup>> {
+        let ids = &s.config.elasticache_replication_groups;
+        if ids.is_empty() {
+            return Ok(Listing::default());
+        }
+        bounded(s.timeout, b.elasticache()?.replication_groups(ids)).await
+    }
+}
+
 // --- metrics
 impl Kind for Metrics {
     const LABEL: &'static str = "metrics";
@@ -477,7 +502,9 @@ mod tests {
                 Resource::Databases,
                 Resource::Alarms,
                 Resource::Targets,
-                Resource::Instances
+                Resource::Distributions,
+                Resource::Instances,
+                Resource::ReplicationGroups
             ]
         );
         let per_cluster: Vec<Resource> = Resource::ALL

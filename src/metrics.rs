@@ -5,8 +5,8 @@
 use chrono::TimeDelta;
 
 use crate::domain::{
-    Alarm, AlarmState, DbInstance, MetricQuery, MetricRef, MetricSeries, Service, TargetGroup,
-    Timestamp,
+    Alarm, AlarmState, DbInstance, MetricQuery, MetricRef, MetricSeries, ReplicationGroup, Service,
+    TargetGroup, Timestamp,
 };
 
 /// What the query set and an alarm's jump are derived from: an
@@ -19,6 +19,8 @@ pub trait Sources {
     fn databases(&self) -> &[DbInstance];
     fn target_groups(&self) -> &[TargetGroup];
     fn alarms(&self) -> &[Alarm];
+    /// The ElastiCache replication groups (their member clusters' metrics).
+    fn replication_groups(&self) -> &[ReplicationGroup];
 }
 
 /// How far back the charts look; `R` switches.
@@ -164,6 +166,18 @@ impl MetricsData {
         )
     }
 
+    /// One of the standard metrics of an ElastiCache member cluster (see
+    /// [`REDIS_METRICS`]), by its `CacheClusterId`.
+    pub fn redis(&self, cluster: &str, name: &str) -> Option<&MetricSeries> {
+        let (_, stat) = REDIS_METRICS.iter().find(|(n, _)| *n == name)?;
+        self.find(
+            "AWS/ElastiCache",
+            name,
+            &[("CacheClusterId".to_string(), cluster.to_string())],
+            stat,
+        )
+    }
+
     /// The metric an alarm watches, with its statistic and period.
     pub fn alarm(&self, a: &Alarm) -> Option<&MetricSeries> {
         let m = a.metric.as_ref()?;
@@ -184,6 +198,18 @@ pub const DB_METRICS: [(&str, &str); 4] = [
     ("DatabaseConnections", "Average"),
     ("FreeStorageSpace", "Minimum"),
     ("ReplicaLag", "Maximum"),
+];
+
+/// The ElastiCache metrics queried per member cluster (dimension
+/// `CacheClusterId`), with their statistic; `ReplicationLag` for replicas
+/// only.
+pub const REDIS_METRICS: [(&str, &str); 6] = [
+    ("EngineCPUUtilization", "Average"),
+    ("CPUUtilization", "Average"),
+    ("DatabaseMemoryUsagePercentage", "Maximum"),
+    ("Evictions", "Sum"),
+    ("CurrConnections", "Maximum"),
+    ("ReplicationLag", "Maximum"),
 ];
 
 /// The ALB metrics queried per target group, with their statistic.
@@ -263,6 +289,20 @@ pub fn queries(env: &impl Sources, range: MetricRange, limit: usize) -> Vec<Metr
             push("AWS/RDS", name, dims, stat, period);
         }
     }
+    let mut groups: Vec<_> = env.replication_groups().iter().collect();
+    groups.sort_by(|a, b| a.id.cmp(&b.id));
+    for g in &groups {
+        for m in &g.members {
+            for (name, stat) in REDIS_METRICS {
+                // A primary has no replication lag (role unknown: asked).
+                if name == "ReplicationLag" && m.is_primary() {
+                    continue;
+                }
+                let dims = vec![("CacheClusterId".to_string(), m.cluster_id.clone())];
+                push("AWS/ElastiCache", name, dims, stat, period);
+            }
+        }
+    }
     // Target groups with their load balancer: from ELBv2, and from the
     // dimensions of the alarms on them.
     let mut pairs: Vec<(String, String)> = Vec::new();
@@ -322,6 +362,9 @@ pub enum Watched {
     Database(String),
     /// An EC2 host, by instance id.
     Host(String),
+    /// An ElastiCache replication group, by id (from its own dimension or
+    /// a member cluster's).
+    Redis(String),
     /// A resource the console has no view of (described for the message).
     Other(String),
 }
@@ -346,6 +389,9 @@ pub fn watched(env: &impl Sources, metric: &MetricRef) -> Watched {
     }
     if let Some(id) = dim("InstanceId") {
         return Watched::Host(id.to_string());
+    }
+    if let Some(group) = redis_group_of(env, metric) {
+        return Watched::Redis(group);
     }
     let services = env.services().iter();
     if let Some(tg) = dim("TargetGroup") {
@@ -386,6 +432,36 @@ pub fn watched(env: &impl Sources, metric: &MetricRef) -> Watched {
         return Watched::Other(format!("load balancer {lb}"));
     }
     Watched::Other(format!("{} {}", metric.namespace, metric.name))
+}
+
+/// The replication group an ElastiCache metric names: by its
+/// `ReplicationGroupId` dimension, or by a `CacheClusterId` that is one of
+/// a group's members (a member cluster of a group not read: the id up to
+/// its `-NNN` suffix, as ElastiCache names members).
+pub fn redis_group_of(env: &impl Sources, metric: &MetricRef) -> Option<String> {
+    let dim = |k: &str| {
+        metric
+            .dimensions
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+    };
+    if let Some(group) = dim("ReplicationGroupId") {
+        return Some(group.to_string());
+    }
+    let cluster = dim("CacheClusterId")?;
+    if let Some(g) = env
+        .replication_groups()
+        .iter()
+        .find(|g| g.id == cluster || g.members.iter().any(|m| m.cluster_id == cluster))
+    {
+        return Some(g.id.clone());
+    }
+    let (group, suffix) = cluster.rsplit_once('-')?;
+    (metric.namespace == "AWS/ElastiCache"
+        && suffix.len() == 3
+        && suffix.bytes().all(|b| b.is_ascii_digit()))
+    .then(|| group.to_string())
 }
 
 /// The periods an alarm was in ALARM within `[start, end)`: from its

@@ -137,6 +137,7 @@ pub fn world_environments() -> Vec<EnvironmentConfig> {
                 })
                 .collect(),
             ec2_tags: w.ec2_tags,
+            elasticache_replication_groups: w.replication_groups,
             ..Default::default()
         })
         .collect()

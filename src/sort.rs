@@ -77,6 +77,7 @@ pub fn columns(kind: ViewKind) -> &'static [&'static str] {
             "ID", "ROLE", "ENGINE", "CLASS", "STATUS", "MULTI-AZ", "STORAGE", "BACKUP", "CPU",
         ],
         ViewKind::Hosts => &["NAME", "ID", "STATE", "TYPE", "AZ", "IP", "UP", "CHECKS"],
+        ViewKind::Redis => &["ID", "STATUS", "ENGINE", "TYPE", "NODES"],
         ViewKind::Alarms => &["STATE", "NAME", "CONDITION", "SINCE", "ACTIONS"],
         _ => &[],
     }
@@ -259,7 +260,8 @@ mod tests {
         for l in all {
             assert!(!bound(&keymap, SERVICES, l), "{l} is a command's key");
         }
-        // In a replay PEND takes its next free letter.
+        // In a replay PEND takes its next free letter (E is the Redis
+        // view's).
         let replay = KeyContext {
             replay: true,
             ..SERVICES
@@ -268,7 +270,7 @@ mod tests {
             .into_iter()
             .find(|(c, _)| *c == "PEND")
             .and_then(|(_, l)| l);
-        assert_eq!(pend, Some('E'));
+        assert_eq!(pend, Some('D'));
         let key = KeyEvent::new(KeyCode::Char('P'), KeyModifiers::SHIFT);
         assert_eq!(column_for_key(SERVICES, &keymap, &key), Some("PEND"));
         assert_eq!(column_for_key(replay, &keymap, &key), None);

@@ -13,8 +13,8 @@ use crate::backend::BackendError;
 use crate::config::keys::{Command, KeyContext, Keymap};
 use crate::config::{EnvironmentConfig, RefreshIntervals, Source};
 use crate::domain::{
-    Alarm, DbInstance, DbSnapshot, Instance, ScalableTarget, Service, TargetGroup, Task,
-    TaskDefinition, Timestamp,
+    Alarm, CacheHealth, CacheNode, DbInstance, DbSnapshot, Instance, ReplicationGroup,
+    ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
 pub use crate::health::ServiceHealth;
 use crate::kind::{Panels, Registered, with_kind};
@@ -35,6 +35,10 @@ pub struct EnvState {
     /// The EC2 hosts the configuration names (`ec2_instances` /
     /// `ec2_tags`); empty: none are read or shown ([`EnvState::has_ec2`]).
     pub ec2_hosts: crate::domain::InstanceFilter,
+    /// The ElastiCache replication groups the configuration names
+    /// (`elasticache_replication_groups`); empty: none are read or shown
+    /// ([`EnvState::has_redis`]).
+    pub replication_group_ids: Vec<String>,
     /// The panel of every polled kind ([`crate::kind`]), read and written
     /// as the environment's own fields (`env.services`) through `Deref`.
     pub panels: Panels,
@@ -108,6 +112,7 @@ impl EnvState {
             intervals: cfg.intervals(defaults),
             clusters: cfg.clusters.iter().map(|c| c.name.clone()).collect(),
             ec2_hosts: cfg.ec2_filter(),
+            replication_group_ids: cfg.elasticache_replication_groups.clone(),
             panels: Panels::default(),
             task_definitions: HashMap::new(),
             task_definitions_requested: HashSet::new(),
@@ -155,8 +160,97 @@ impl EnvState {
             Resource::Targets => !self.target_group_arns().is_empty(),
             Resource::Distributions => !self.cloudfront.is_empty(),
             Resource::Instances => self.has_ec2(),
+            Resource::ReplicationGroups => self.has_redis(),
             _ => true,
         }
+    }
+
+    /// The last charted value of one of a node's metrics
+    /// ([`crate::metrics::REDIS_METRICS`]).
+    pub fn redis_latest(&self, node: &CacheNode, metric: &str) -> Option<f64> {
+        let series = self
+            .metrics
+            .data
+            .as_ref()?
+            .redis(&node.cluster_id, metric)?;
+        series.points.last().map(|(_, v)| *v)
+    }
+
+    /// A node's replication lag, in seconds, as last charted (replicas).
+    pub fn redis_lag(&self, node: &CacheNode) -> Option<f64> {
+        self.redis_latest(node, "ReplicationLag")
+    }
+
+    /// Why a node's metrics make it degraded: a replica more than
+    /// [`REDIS_LAG_DEGRADED_SECS`] behind (reads of it are stale), memory
+    /// above [`REDIS_MEMORY_DEGRADED_PERCENT`] (keys are being evicted or
+    /// soon will be).
+    pub fn redis_node_strain(&self, node: &CacheNode) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(lag) = self.redis_lag(node)
+            && lag > REDIS_LAG_DEGRADED_SECS
+        {
+            out.push(format!("{lag:.1} s behind"));
+        }
+        if let Some(memory) = self.redis_latest(node, "DatabaseMemoryUsagePercentage")
+            && memory > REDIS_MEMORY_DEGRADED_PERCENT
+        {
+            out.push(format!("memory {memory:.0}%"));
+        }
+        out
+    }
+
+    /// A node's health as the console shows it: its status, degraded
+    /// further by a strain its metrics show ([`Self::redis_node_strain`])
+    /// whatever its status says.
+    pub fn redis_node_health(&self, node: &CacheNode) -> CacheHealth {
+        let own = node.health();
+        if self.redis_node_strain(node).is_empty() {
+            own
+        } else {
+            own.max(CacheHealth::Degraded)
+        }
+    }
+
+    /// The alarms in ALARM on a replication group's metrics (its own
+    /// dimension or a member cluster's).
+    pub fn redis_alarms(&self, g: &ReplicationGroup) -> Vec<&Alarm> {
+        self.alarms
+            .data
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .filter(|a| {
+                a.metric.as_ref().is_some_and(|m| {
+                    crate::metrics::redis_group_of(self, m).as_deref() == Some(g.id.as_str())
+                })
+            })
+            .collect()
+    }
+
+    /// A replication group's health as the console shows it: its own
+    /// ([`ReplicationGroup::health`]), degraded further by a lagging
+    /// node or an alarm on it in ALARM.
+    pub fn redis_health(&self, g: &ReplicationGroup) -> CacheHealth {
+        let own = g.health();
+        let lagging = g
+            .members
+            .iter()
+            .any(|m| self.redis_node_health(m) > m.health());
+        let alarm = self
+            .redis_alarms(g)
+            .iter()
+            .any(|a| a.state == crate::domain::AlarmState::Alarm);
+        if lagging || alarm {
+            own.max(CacheHealth::Degraded)
+        } else {
+            own
+        }
+    }
+
+    /// Whether the configuration names ElastiCache replication groups.
+    pub fn has_redis(&self) -> bool {
+        !self.replication_group_ids.is_empty()
     }
 
     /// Whether the configuration names EC2 hosts.
@@ -325,6 +419,9 @@ impl crate::metrics::Sources for EnvState {
     fn alarms(&self) -> &[Alarm] {
         self.alarms.data.as_deref().unwrap_or_default()
     }
+    fn replication_groups(&self) -> &[crate::domain::ReplicationGroup] {
+        self.replication_groups.data.as_deref().unwrap_or_default()
+    }
 }
 
 /// Counts by health of an environment.
@@ -405,7 +502,24 @@ pub enum View {
     // --- cloudfront
     /// The CloudFront distributions and their recent invalidations.
     CloudFront,
+    // --- elasticache
+    /// The ElastiCache (Redis) replication groups and their nodes.
+    Redis,
+    /// One replication group: its nodes and their charts.
+    RedisGroup {
+        group: String,
+    },
 }
+
+/// Replication lag beyond which a Redis replica is shown (and judged by
+/// `honban status`) degraded: ElastiCache replicates asynchronously and
+/// a healthy replica is well under a second behind.
+pub const REDIS_LAG_DEGRADED_SECS: f64 = 5.0;
+
+/// Memory use (`DatabaseMemoryUsagePercentage`) beyond which a Redis node
+/// is shown degraded: past it, `maxmemory` evicts keys (or refuses
+/// writes under `noeviction`).
+pub const REDIS_MEMORY_DEGRADED_PERCENT: f64 = 90.0;
 
 /// The kind of a view, for per-view selection and filters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -429,6 +543,9 @@ pub enum ViewKind {
     Timeline,
     // --- cloudfront
     CloudFront,
+    // --- elasticache
+    Redis,
+    RedisGroup,
 }
 
 impl View {
@@ -451,6 +568,8 @@ impl View {
             Self::Logs => ViewKind::Logs,
             Self::Timeline => ViewKind::Timeline,
             Self::CloudFront => ViewKind::CloudFront,
+            Self::Redis => ViewKind::Redis,
+            Self::RedisGroup { .. } => ViewKind::RedisGroup,
         }
     }
 
@@ -476,6 +595,8 @@ impl View {
             Self::Logs => "Logs".into(),
             Self::Timeline => "Timeline".into(),
             Self::CloudFront => "CloudFront".into(),
+            Self::Redis => "Redis".into(),
+            Self::RedisGroup { group } => format!("Redis {group}"),
         }
     }
 }
@@ -919,6 +1040,15 @@ impl State {
                 .and_then(|e| e.distributions.data.as_ref())
                 .map(|d| d.iter().map(|d| d.id.clone()).collect())
                 .unwrap_or_default(),
+            View::Redis => self
+                .visible_replication_groups()
+                .iter()
+                .map(|g| g.id.clone())
+                .collect(),
+            View::RedisGroup { group } => self
+                .replication_group(group)
+                .map(|g| g.members.iter().map(|m| m.cluster_id.clone()).collect())
+                .unwrap_or_default(),
             View::Diagnostics | View::AlarmDetail { .. } | View::TaskDetail { .. } | View::Logs => {
                 return None;
             }
@@ -1227,6 +1357,36 @@ impl State {
         rows
     }
 
+    /// The ElastiCache replication groups, filtered: unhealthy first, then
+    /// by id (or as sorted).
+    pub fn visible_replication_groups(&self) -> Vec<&ReplicationGroup> {
+        let Some(all) = self.env().and_then(|e| e.replication_groups.data.as_ref()) else {
+            return Vec::new();
+        };
+        let filter = Filter::parse(self.filter(ViewKind::Redis));
+        let mut rows: Vec<&ReplicationGroup> = all
+            .iter()
+            .filter(|g| filter.matches_replication_group(g))
+            .collect();
+        let env = self.env();
+        let health = |g: &ReplicationGroup| env.map_or(g.health(), |e| e.redis_health(g));
+        rows.sort_by(|a, b| health(b).cmp(&health(a)).then_with(|| a.id.cmp(&b.id)));
+        crate::sort::apply(&mut rows, self.sort(ViewKind::Redis), |g, c| {
+            redis_value(g, c)
+        });
+        rows
+    }
+
+    /// A replication group of the current environment, by id.
+    pub fn replication_group(&self, id: &str) -> Option<&ReplicationGroup> {
+        self.env()?
+            .replication_groups
+            .data
+            .as_ref()?
+            .iter()
+            .find(|g| g.id == id)
+    }
+
     /// The snapshots a restore of `instance` can start from: available,
     /// newest first.
     pub fn restorable_snapshots(&self, instance_id: &str) -> Vec<&DbSnapshot> {
@@ -1359,6 +1519,14 @@ impl State {
                 .env()
                 .and_then(|e| e.distributions.data.as_ref())
                 .map_or(0, Vec::len),
+            View::Redis => self.count_matching(
+                ViewKind::Redis,
+                self.env().and_then(|e| e.replication_groups.data.as_ref()),
+                Filter::matches_replication_group,
+            ),
+            View::RedisGroup { group } => {
+                self.replication_group(group).map_or(0, |g| g.members.len())
+            }
         }
     }
 
@@ -1594,6 +1762,13 @@ const INSTANCE_COLUMNS: [&[&str]; 6] = [
     &["az", "zone"],
     &["ip"],
 ];
+const REDIS_COLUMNS: [&[&str]; 5] = [
+    &["id", "group"],
+    &["status"],
+    &["engine"],
+    &["type", "node"],
+    &["az", "zone"],
+];
 const ALARM_COLUMNS: [&[&str]; 4] = [&["name", "alarm"], &["state"], &["reason"], &["metric"]];
 
 impl Filter {
@@ -1632,6 +1807,7 @@ impl Filter {
             ViewKind::Tasks => &TASK_COLUMNS,
             ViewKind::Databases => &DB_COLUMNS,
             ViewKind::Hosts => &INSTANCE_COLUMNS,
+            ViewKind::Redis => &REDIS_COLUMNS,
             ViewKind::Alarms => &ALARM_COLUMNS,
             ViewKind::Timeline => &EVENT_COLUMNS,
             ViewKind::ServiceDetail => &DETAIL_COLUMNS,
@@ -1790,6 +1966,26 @@ impl Filter {
         )
     }
 
+    pub fn matches_replication_group(&self, g: &ReplicationGroup) -> bool {
+        if self.is_empty() {
+            return true;
+        }
+        self.matches(
+            &REDIS_COLUMNS,
+            &[
+                g.id.clone(),
+                g.status.clone(),
+                g.engine_label(),
+                g.node_type.clone().unwrap_or_default(),
+                g.members
+                    .iter()
+                    .filter_map(|m| m.availability_zone.clone())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ],
+        )
+    }
+
     pub fn matches_alarm(&self, a: &Alarm) -> bool {
         if self.is_empty() {
             return true;
@@ -1921,6 +2117,18 @@ fn db_value(env: Option<&EnvState>, d: &DbInstance, column: &str) -> crate::sort
 }
 
 /// What a host shows in `column`, to sort by.
+fn redis_value(g: &ReplicationGroup, column: &str) -> crate::sort::Value {
+    use crate::sort::Value;
+    match column {
+        "ID" => Value::text(&g.id),
+        "STATUS" => Value::text(&g.status),
+        "ENGINE" => Value::text(&g.engine_label()),
+        "TYPE" => g.node_type.as_deref().map_or(Value::Missing, Value::text),
+        "NODES" => Value::Num(g.members.len() as i64),
+        _ => Value::Missing,
+    }
+}
+
 fn instance_value(i: &Instance, column: &str, now: Timestamp) -> crate::sort::Value {
     use crate::sort::Value;
     match column {

@@ -98,6 +98,8 @@ pub enum Kind {
     Database,
     /// An EC2 host.
     Instance,
+    /// An ElastiCache (Redis) replication group.
+    ReplicationGroup,
     Alarm,
     TargetGroup,
     HealthCheck,
@@ -112,6 +114,7 @@ impl Kind {
             Self::Service => "service",
             Self::Database => "database",
             Self::Instance => "ec2_instance",
+            Self::ReplicationGroup => "elasticache_replication_group",
             Self::Alarm => "alarm",
             Self::TargetGroup => "target_group",
             Self::HealthCheck => "http",
@@ -125,6 +128,7 @@ impl Kind {
             Self::HealthCheck => "health check",
             Self::Instance => "EC2 instance",
             Self::Distribution => "CloudFront distribution",
+            Self::ReplicationGroup => "Redis",
             other => other.word(),
         }
     }
@@ -177,6 +181,9 @@ pub struct Counts {
     pub instances_ok: usize,
     pub instances_impaired: usize,
     pub instances_not_running: usize,
+    /// ElastiCache replication groups: all, and those judged OK.
+    pub replication_groups: usize,
+    pub replication_groups_ok: usize,
     pub alarms: usize,
     pub alarms_alarm: usize,
     pub alarms_muted: usize,
@@ -429,6 +436,7 @@ pub fn judge_env(e: &EnvState, now: Timestamp, timeout: Duration) -> EnvReport {
     checks.extend(service_checks(e, now));
     checks.extend(database_checks(e));
     checks.extend(instance_checks(e));
+    checks.extend(replication_group_checks(e));
     checks.extend(alarm_checks(e));
     checks.extend(target_checks(e));
     checks.extend(http_checks(e));
@@ -768,6 +776,92 @@ fn distribution_checks(e: &EnvState) -> Vec<Check> {
         .collect()
 }
 
+/// An ElastiCache replication group:
+/// - CRITICAL when it cannot be relied on: its status is not `available`
+///   nor a change under way (`create-failed`, `deleting`, ...), no member
+///   is an available primary (writes fail), or a member is broken
+///   (`failed`, `incompatible-network`, `restore-failed`: it does not come
+///   back by itself and the group has lost its redundancy);
+/// - WARNING when it serves but is exposed or changing: the group or a
+///   member `modifying` / `creating` / `snapshotting` / rebooting,
+///   automatic failover not `enabled` on a Multi-AZ group or one with
+///   replicas (losing the primary would need a person), or an alarm on its
+///   metrics in ALARM (the alarm itself is judged CRITICAL beside it);
+/// - OK otherwise. (Replication lag is judged through its alarms: `honban
+///   status` reads no metrics.)
+fn replication_group_checks(e: &EnvState) -> Vec<Check> {
+    use crate::domain::CacheHealth;
+    e.replication_groups
+        .data
+        .iter()
+        .flatten()
+        .map(|g| {
+            let health = e.redis_health(g);
+            let state = match health {
+                CacheHealth::Ok => Level::Ok,
+                CacheHealth::Degraded => Level::Warning,
+                CacheHealth::Failing => Level::Critical,
+            };
+            let mut why: Vec<String> = Vec::new();
+            if g.status != "available" {
+                why.push(format!("status {}", g.status));
+            }
+            if !g.cluster_mode && g.primary().is_none() {
+                why.push("no primary".to_string());
+            }
+            for m in g.troubled_members() {
+                why.push(format!("node {} {}", m.cluster_id, m.status));
+            }
+            if g.failover_missing() {
+                why.push(format!("automatic failover {}", g.automatic_failover));
+            }
+            for a in e.redis_alarms(g) {
+                if a.state == AlarmState::Alarm {
+                    why.push(format!("alarm {} in ALARM", a.name));
+                }
+            }
+            let available = g
+                .members
+                .iter()
+                .filter(|m| m.health() == CacheHealth::Ok)
+                .count();
+            let status = if g.status == "available" {
+                format!("{available}/{} nodes available", g.members.len())
+            } else {
+                g.status.clone()
+            };
+            let mut fields = Map::new();
+            fields.insert("engine".into(), json!(g.engine_label()));
+            fields.insert("node_type".into(), json!(g.node_type));
+            fields.insert("multi_az".into(), json!(g.multi_az));
+            fields.insert("automatic_failover".into(), json!(g.automatic_failover));
+            fields.insert(
+                "nodes".into(),
+                json!(
+                    g.members
+                        .iter()
+                        .map(|m| json!({
+                            "cache_cluster_id": m.cluster_id,
+                            "role": m.role,
+                            "availability_zone": m.availability_zone,
+                            "status": m.status,
+                        }))
+                        .collect::<Vec<_>>()
+                ),
+            );
+            Check {
+                kind: Kind::ReplicationGroup,
+                phrase: format!("redis {} {status}", g.id),
+                name: g.id.clone(),
+                state,
+                status,
+                detail: (state != Level::Ok).then(|| why.join(", ")),
+                fields,
+            }
+        })
+        .collect()
+}
+
 fn alarm_checks(e: &EnvState) -> Vec<Check> {
     e.alarms
         .data
@@ -917,6 +1011,7 @@ fn counts(e: &EnvState, now: Timestamp) -> Counts {
     let groups = e.targets.data.as_deref().unwrap_or_default();
     let hosts = e.instances.data.as_deref().unwrap_or_default();
     let dists = e.distributions.data.as_deref().unwrap_or_default();
+    let redis = e.replication_groups.data.as_deref().unwrap_or_default();
     let (http_ok, http_failing, http_total) = crate::probe::counts(&e.probes);
     Counts {
         services: s.services_total,
@@ -942,6 +1037,11 @@ fn counts(e: &EnvState, now: Timestamp) -> Counts {
             })
             .count(),
         instances_not_running: hosts.iter().filter(|i| i.state != "running").count(),
+        replication_groups: redis.len(),
+        replication_groups_ok: redis
+            .iter()
+            .filter(|g| e.redis_health(g) == crate::domain::CacheHealth::Ok)
+            .count(),
         alarms: s.alarms_total,
         alarms_alarm: s.alarms_firing,
         alarms_muted: s.alarms_muted,
@@ -1032,6 +1132,7 @@ fn read_parts(c: &Counts) -> Vec<String> {
         (c.services, "service"),
         (c.databases, "database"),
         (c.instances, "EC2 host"),
+        (c.replication_groups, "Redis replication group"),
         (c.alarms, "alarm"),
         (c.target_groups, "target group"),
         (c.health_checks, "HTTP check"),
@@ -1179,6 +1280,13 @@ pub fn nagios(report: &Report) -> String {
         if c.instances > 0 {
             perf.push(of("instances_ok", c.instances_ok, c.instances));
         }
+        if c.replication_groups > 0 {
+            perf.push(of(
+                "redis_ok",
+                c.replication_groups_ok,
+                c.replication_groups,
+            ));
+        }
         perf.push(of("alarms_alarm", c.alarms_alarm, c.alarms));
         perf.push(of("alarms_insufficient", c.alarms_insufficient, c.alarms));
         perf.push(of("targets_unhealthy", c.targets_unhealthy, c.targets));
@@ -1283,6 +1391,8 @@ pub fn to_json(report: &Report) -> Value {
                     "instances_ok": c.instances_ok,
                     "instances_impaired": c.instances_impaired,
                     "instances_not_running": c.instances_not_running,
+                    "replication_groups": c.replication_groups,
+                    "replication_groups_ok": c.replication_groups_ok,
                     "alarms": c.alarms,
                     "alarms_alarm": c.alarms_alarm,
                     "alarms_muted": c.alarms_muted,
@@ -1799,6 +1909,100 @@ mod tests {
         assert_eq!(check["kind"], "ec2_instance");
         assert_eq!(check["system_status"], "not-applicable");
         assert_eq!(doc["environments"][0]["counts"]["instances"], 1);
+    }
+
+    /// A Redis replication group: OK when available with its nodes and
+    /// failover; WARNING while changing, without automatic failover, or
+    /// with an alarm on it in ALARM; CRITICAL without an available primary
+    /// or with a broken node.
+    #[test]
+    fn a_redis_group_is_judged_by_its_status_nodes_failover_and_alarms() {
+        use crate::domain::elasticache_tests::{group, node};
+        let mut e = healthy();
+        e.replication_group_ids = vec!["rg".to_string()];
+        let ok = || {
+            vec![
+                node("rg-001", "primary", "available"),
+                node("rg-002", "replica", "available"),
+            ]
+        };
+        e.replication_groups = loaded(vec![group("available", ok())]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Ok, "{:?}", r.reasons);
+        assert_eq!(
+            (r.counts.replication_groups, r.counts.replication_groups_ok),
+            (1, 1)
+        );
+        e.replication_groups.data = Some(vec![group("modifying", ok())]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Warning);
+        assert_eq!(r.reasons, ["redis rg modifying"]);
+        let mut no_failover = group("available", ok());
+        no_failover.automatic_failover = "disabled".to_string();
+        e.replication_groups.data = Some(vec![no_failover]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Warning);
+        assert_eq!(
+            r.checks[0].detail.as_deref(),
+            Some("automatic failover disabled")
+        );
+        // A broken replica: nothing brings it back by itself.
+        e.replication_groups.data = Some(vec![group(
+            "available",
+            vec![
+                node("rg-001", "primary", "available"),
+                node("rg-002", "replica", "incompatible-network"),
+            ],
+        )]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Critical);
+        assert_eq!(r.reasons, ["redis rg 1/2 nodes available"]);
+        assert_eq!(
+            r.checks[0].detail.as_deref(),
+            Some("node rg-002 incompatible-network")
+        );
+        // The primary failed: writes fail.
+        e.replication_groups.data = Some(vec![group(
+            "available",
+            vec![
+                node("rg-001", "primary", "failed"),
+                node("rg-002", "replica", "available"),
+            ],
+        )]);
+        assert_eq!(judged(&e).state, Level::Critical);
+        // A lag alarm on a member in ALARM: the group is a WARNING beside
+        // the alarm's CRITICAL.
+        e.replication_groups.data = Some(vec![group("available", ok())]);
+        let mut lag = alarm("rg-lag", AlarmState::Alarm, false);
+        lag.metric = Some(crate::domain::MetricRef {
+            namespace: "AWS/ElastiCache".into(),
+            name: "ReplicationLag".into(),
+            dimensions: vec![("CacheClusterId".into(), "rg-002".into())],
+            statistic: Some("Maximum".into()),
+            unit: None,
+        });
+        e.alarms.data = Some(vec![lag]);
+        let r = judged(&e);
+        assert_eq!(r.state, Level::Critical);
+        let redis = r
+            .checks
+            .iter()
+            .find(|c| c.kind == Kind::ReplicationGroup)
+            .expect("the group is judged");
+        assert_eq!(redis.state, Level::Warning);
+        assert_eq!(redis.detail.as_deref(), Some("alarm rg-lag in ALARM"));
+        // The JSON carries the group with its nodes.
+        let doc = to_json(&judge_with(std::slice::from_ref(&e)));
+        let check = doc["environments"][0]["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["kind"] == "elasticache_replication_group")
+            .cloned()
+            .expect("the group's check");
+        assert_eq!(check["nodes"][1]["cache_cluster_id"], "rg-002");
+        assert_eq!(check["automatic_failover"], "enabled");
+        assert_eq!(doc["environments"][0]["counts"]["replication_groups"], 1);
     }
 
     #[test]

@@ -398,6 +398,71 @@ pub fn databases(
         .collect()
 }
 
+/// ElastiCache replication group changes: the group's status, a member's
+/// status, and a failover (another member became the primary).
+pub fn replication_groups(
+    env: &str,
+    at: Timestamp,
+    old: Option<&[crate::domain::ReplicationGroup]>,
+    new: &[crate::domain::ReplicationGroup],
+) -> Vec<Event> {
+    let Some(old) = old else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for g in new {
+        let Some(o) = old.iter().find(|o| o.id == g.id) else {
+            continue;
+        };
+        let severity = |status: &str| {
+            if status == "available" {
+                Severity::Info
+            } else {
+                Severity::Warning
+            }
+        };
+        if o.status != g.status {
+            out.push(Event::new(
+                env,
+                at,
+                "redis_status",
+                &g.id,
+                format!("status {} → {}", o.status, g.status),
+                severity(&g.status),
+            ));
+        }
+        for m in &g.members {
+            if let Some(before) = o.members.iter().find(|b| b.cluster_id == m.cluster_id)
+                && before.status != m.status
+            {
+                out.push(Event::new(
+                    env,
+                    at,
+                    "redis_status",
+                    &g.id,
+                    format!("node {} {} → {}", m.cluster_id, before.status, m.status),
+                    severity(&m.status),
+                ));
+            }
+        }
+        let primary =
+            |x: &crate::domain::ReplicationGroup| x.primary().map(|p| p.cluster_id.clone());
+        if let (Some(was), Some(now)) = (primary(o), primary(g))
+            && was != now
+        {
+            out.push(Event::new(
+                env,
+                at,
+                "redis_status",
+                &g.id,
+                format!("primary {was} → {now} (failover)"),
+                Severity::Warning,
+            ));
+        }
+    }
+    out
+}
+
 /// Snapshots that became available.
 pub fn snapshots(
     env: &str,

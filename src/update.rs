@@ -41,6 +41,14 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "CloudFront distributions and their invalidations",
     ),
     (
+        "redis",
+        "ElastiCache Redis: replication groups, nodes, metrics",
+    ),
+    (
+        "elasticache",
+        "ElastiCache Redis: replication groups, nodes, metrics",
+    ),
+    (
         "timeline",
         "events, operations, notes and marks (:timeline fleet: every environment)",
     ),
@@ -940,6 +948,7 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::Fleet => go(state, View::Fleet),
         Command::Activity => go(state, View::Activity),
         Command::CloudFront => go(state, View::CloudFront),
+        Command::Redis => go(state, View::Redis),
         // --- timeline
         Command::Timeline => {
             // From the fleet view, the fleet's timeline.
@@ -1122,7 +1131,16 @@ fn drill_down(state: &mut State) -> Vec<Effect> {
         | View::Diagnostics
         | View::Activity
         | View::Logs
-        | View::CloudFront => {}
+        | View::CloudFront
+        | View::RedisGroup { .. } => {}
+        // --- elasticache: a replication group opens its nodes and charts.
+        View::Redis => {
+            if let crate::state::Selection::Id(group) = state.selection()
+                && state.replication_group(&group).is_some()
+            {
+                state.views.push(View::RedisGroup { group });
+            }
+        }
     }
     Vec::new()
 }
@@ -1327,6 +1345,10 @@ fn run_command_line(state: &mut State, input: &str) -> Vec<Effect> {
         }
         "cloudfront" | "cf" | "cdn" => {
             go(state, View::CloudFront);
+            Vec::new()
+        }
+        "redis" | "elasticache" | "cache" => {
+            go(state, View::Redis);
             Vec::new()
         }
         // --- timeline

@@ -1870,3 +1870,78 @@ async fn the_ec2_world_shows_its_hosts_and_an_impaired_one() {
         (2, 1)
     );
 }
+
+/// Staging's Redis (after seed 003): the Redis view lists the replication
+/// group with its two nodes (primary and replica, two zones) and their
+/// trends, `enter` opens its detail with the alarms on it and the
+/// replica's charts, and when the memory-pressure incident makes the
+/// replica fall behind, the group is no longer shown ok (and its lag alarm
+/// fires).
+async fn snapshot_redis(w: u16, h: u16) {
+    let (mut app, clock) = demo(42).await;
+    app.dispatch(Action::Resize(w, h));
+    let size = format!("{w}x{h}");
+    command(&mut app, "env staging");
+    let overview = render(&app, w, h);
+    assert!(overview.contains("redis 1/1"), "{overview}");
+    app.dispatch(key('E'));
+    assert_eq!(app.state.view(), &View::Redis);
+    let screen = render(&app, w, h);
+    assert!(screen.contains("works-logue-stg-redis"), "{screen}");
+    assert!(screen.contains("2/2"), "{screen}");
+    insta::assert_snapshot!(format!("redis_{size}"), screen);
+    app.dispatch(Action::Command(Command::Select));
+    assert_eq!(
+        app.state.view(),
+        &View::RedisGroup {
+            group: "works-logue-stg-redis".to_string()
+        }
+    );
+    // The replica: its replication lag charted first.
+    app.dispatch(Action::Command(Command::Down));
+    let screen = render(&app, w, h);
+    assert!(screen.contains("replication lag"), "{screen}");
+    assert!(
+        screen.contains("works-logue-stg-redis-replication-lag"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(format!("redis_group_{size}"), screen);
+    if w != 80 {
+        return;
+    }
+    // The incident: memory, evictions, the replica behind.
+    let behind = |app: &App| {
+        let env = &app.state.envs[1];
+        env.replication_groups
+            .data
+            .iter()
+            .flatten()
+            .flat_map(|g| g.members.iter())
+            .any(|m| {
+                env.redis_lag(m)
+                    .is_some_and(|l| l > honban::state::REDIS_LAG_DEGRADED_SECS)
+            })
+    };
+    for _ in 0..(3 * 60) {
+        if behind(&app) {
+            break;
+        }
+        advance(&mut app, &clock, Duration::from_mins(1)).await;
+    }
+    assert!(behind(&app), "the replica fell behind within 3 hours");
+    app.dispatch(Action::Command(Command::Back));
+    let screen = render(&app, w, h);
+    assert!(screen.contains("s behind"), "{screen}");
+    assert!(!screen.contains("ok  2 nodes"), "{screen}");
+    insta::assert_snapshot!(format!("redis_behind_{size}"), screen);
+}
+
+#[tokio::test]
+async fn redis_at_80x24() {
+    Box::pin(snapshot_redis(80, 24)).await;
+}
+
+#[tokio::test]
+async fn redis_at_160x48() {
+    Box::pin(snapshot_redis(160, 48)).await;
+}

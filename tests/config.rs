@@ -285,7 +285,7 @@ fn an_unknown_view_in_keys() {
     assert_reported(
         "unknown_key_view.toml",
         "5:12",
-        "unknown table [keys.view.servcies]; the tables of [keys] are [keys.replay] and [keys.view.VIEW] for one of the views: overview, services, service_detail, tasks, task_detail, databases, hosts, alarms, alarm_detail, activity, timeline, cloudfront, fleet, diagnostics, logs",
+        "unknown table [keys.view.servcies]; the tables of [keys] are [keys.replay] and [keys.view.VIEW] for one of the views: overview, services, service_detail, tasks, task_detail, databases, hosts, alarms, alarm_detail, activity, timeline, cloudfront, redis, redis_group, fleet, diagnostics, logs",
     );
 }
 
@@ -560,7 +560,7 @@ fn unknown_command() {
     assert_reported(
         "unknown_command.toml",
         "3:1",
-        "unknown command \"reload\" in [keys]; commands: quit, back, up, down, top, bottom, page_up, page_down, select, filter, command, help, refresh, next_environment, overview, services, tasks, databases, hosts, alarms, fleet, activity, timeline, cloudfront, note, scale, scaling_bounds, deploy_image, rollback, restart, snapshot, reboot, restore, promote, mute_alarm, stop_task, invalidate, exec, copy, sort, metric_range, logs, logs_pause, logs_follow, logs_errors, logs_jump, logs_wrap, replay_pause, replay_faster, replay_slower, replay_seek, replay_next_event, replay_previous_event, replay_next_mark, replay_previous_mark",
+        "unknown command \"reload\" in [keys]; commands: quit, back, up, down, top, bottom, page_up, page_down, select, filter, command, help, refresh, next_environment, overview, services, tasks, databases, hosts, alarms, fleet, activity, timeline, cloudfront, redis, note, scale, scaling_bounds, deploy_image, rollback, restart, snapshot, reboot, restore, promote, mute_alarm, stop_task, invalidate, exec, copy, sort, metric_range, logs, logs_pause, logs_follow, logs_errors, logs_jump, logs_wrap, replay_pause, replay_faster, replay_slower, replay_seek, replay_next_event, replay_previous_event, replay_next_mark, replay_previous_mark",
     );
 }
 
@@ -983,6 +983,11 @@ fn connection_fixtures() {
         "ec2_tag_empty_value.toml",
         "4:12",
         "environment \"prod\": tag \"Name\" = \"\": a tag filter needs a key and a value (\"*\" for any); write e.g. ec2_tags = { Name = \"app-*\" } (ec2_tags)",
+    );
+    assert_reported(
+        "elasticache_not_a_group_id.toml",
+        "4:34",
+        "environment \"prod\": \"1st-redis\" is not an ElastiCache replication group id (1 to 40 letters, digits and single hyphens, starting with a letter); write e.g. \"app-prod-redis\" (elasticache_replication_groups)",
     );
     assert_reported(
         "unknown_sim_world.toml",

@@ -531,6 +531,23 @@ async fn replica_lag_left_alone_keeps_climbing() {
     left_alone_fails("replica-lag", Some("works-logue-prod-db-replica-lag")).await;
 }
 
+// ------------------------------------------------------------ redis-memory
+
+#[tokio::test]
+async fn redis_memory_fixed_by_rolling_the_api_back() {
+    roll_back_fixes(
+        "redis-memory",
+        "api",
+        Some("works-logue-stg-redis-memory-high"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn redis_memory_left_alone_keeps_evicting() {
+    left_alone_fails("redis-memory", Some("works-logue-stg-redis-memory-high")).await;
+}
+
 #[tokio::test]
 async fn stuck_deploy_fixed_by_rolling_api_back() {
     roll_back_fixes("stuck-deploy", "api", None).await;

@@ -15,8 +15,8 @@ use async_trait::async_trait;
 
 use super::{
     Backend, BackendError, BackendResult, CloudFront, CloudFrontChanges, CloudWatch,
-    CloudWatchChanges, DbRestore, Ec2, Ecr, Ecs, EcsChanges, Elb, ImageChange, Logs, LogsChanges,
-    OpStats, Rds, RdsChanges, Scaling, ScalingChanges, ServiceUpdate, Sts,
+    CloudWatchChanges, DbRestore, Ec2, Ecr, Ecs, EcsChanges, ElastiCache, Elb, ImageChange, Logs,
+    LogsChanges, OpStats, Rds, RdsChanges, Scaling, ScalingChanges, ServiceUpdate, Sts,
 };
 use crate::domain::{
     DbInstance, DbSnapshot, ExecSession, Invalidation, ScalableTarget, Service, Task,
@@ -49,6 +49,9 @@ impl Backend for ReadOnly {
     }
     fn ec2(&self) -> BackendResult<&dyn Ec2> {
         self.inner.ec2()
+    }
+    fn elasticache(&self) -> BackendResult<&dyn ElastiCache> {
+        self.inner.elasticache()
     }
     fn ecr(&self) -> BackendResult<&dyn Ecr> {
         self.inner.ecr()

@@ -20,8 +20,8 @@ pub mod sim;
 pub mod prelude {
     pub use super::{
         CloudFront as _, CloudFrontChanges as _, CloudWatch as _, CloudWatchChanges as _, Ec2 as _,
-        Ecr as _, Ecs as _, EcsChanges as _, Elb as _, Logs as _, LogsChanges as _, Rds as _,
-        RdsChanges as _, Scaling as _, ScalingChanges as _, Sts as _,
+        Ecr as _, Ecs as _, EcsChanges as _, ElastiCache as _, Elb as _, Logs as _,
+        LogsChanges as _, Rds as _, RdsChanges as _, Scaling as _, ScalingChanges as _, Sts as _,
     };
 }
 
@@ -37,7 +37,7 @@ use crate::domain::{
 };
 use crate::domain::{Distribution, Invalidation};
 use crate::domain::{EcrImage, ImageLookup};
-use crate::domain::{Instance, InstanceFilter};
+use crate::domain::{Instance, InstanceFilter, ReplicationGroup};
 use crate::domain::{LogPage, LogQuery};
 
 /// Why a backend call failed, in the terms an operator acts on.
@@ -168,6 +168,11 @@ pub trait Backend: Send + Sync {
     fn ec2(&self) -> BackendResult<&dyn Ec2> {
         Err(BackendError::missing("EC2"))
     }
+    /// ElastiCache reads: the environment's replication groups with their
+    /// member clusters.
+    fn elasticache(&self) -> BackendResult<&dyn ElastiCache> {
+        Err(BackendError::missing("ElastiCache"))
+    }
     /// ECR reads: an image's digest and push time.
     fn ecr(&self) -> BackendResult<&dyn Ecr> {
         Err(BackendError::missing("ECR"))
@@ -294,6 +299,17 @@ pub trait Ec2: Send + Sync {
     /// (`DescribeInstanceStatus` with `IncludeAllInstances`, at most 100
     /// ids a call). An empty filter reads nothing and answers none.
     async fn instances(&self, filter: &InstanceFilter) -> BackendResult<Vec<Instance>>;
+}
+
+/// ElastiCache reads.
+#[async_trait]
+pub trait ElastiCache: Send + Sync {
+    /// ElastiCache `DescribeReplicationGroups`, every page, of the groups
+    /// named by `ids` (a group that does not exist is a failure of the
+    /// listing), each with its member clusters as `DescribeCacheClusters`
+    /// with `ShowCacheNodeInfo` (every page) describes them. Empty `ids`
+    /// read nothing.
+    async fn replication_groups(&self, ids: &[String]) -> BackendResult<Listing<ReplicationGroup>>;
 }
 
 /// ECR reads.

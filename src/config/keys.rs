@@ -272,6 +272,8 @@ pub enum Command {
     Timeline,
     /// The CloudFront distributions and their invalidations.
     CloudFront,
+    /// The ElastiCache (Redis) replication groups and their nodes.
+    Redis,
     /// A note on the timeline (opens `:note `).
     Note,
     Scale,
@@ -322,7 +324,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 55] = [
+    pub const ALL: [Command; 56] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -347,6 +349,7 @@ impl Command {
         Command::Activity,
         Command::Timeline,
         Command::CloudFront,
+        Command::Redis,
         Command::Note,
         Command::Scale,
         Command::ScalingBounds,
@@ -410,6 +413,7 @@ impl Command {
             Command::Activity => "activity",
             Command::Timeline => "timeline",
             Command::CloudFront => "cloudfront",
+            Command::Redis => "redis",
             Command::Note => "note",
             Command::Scale => "scale",
             Command::ScalingBounds => "scaling_bounds",
@@ -513,6 +517,7 @@ impl Command {
             Command::Activity => "Operations log",
             Command::Timeline => "Timeline",
             Command::CloudFront => "CloudFront",
+            Command::Redis => "Redis caches",
             Command::Note => "Note (timeline)",
             Command::Scale => "Scale a service",
             Command::ScalingBounds => "Scaling min/max",
@@ -577,6 +582,7 @@ impl Command {
             Command::Activity => &["6"],
             Command::Timeline => &["7"],
             Command::CloudFront => &["8"],
+            Command::Redis => &["E"],
             Command::Note => &["N"],
             Command::Scale => &["s"],
             Command::ScalingBounds => &["A"],
@@ -652,7 +658,7 @@ pub enum Scope {
 /// The tables of `[keys]` (`[keys.view.NAME]`, `[keys.replay]`) by their
 /// path under `[keys]`, in the order error messages list them. (A view's
 /// table is under `view` because `[keys]` has commands named like views.)
-pub const SECTIONS: [(&str, Scope); 16] = [
+pub const SECTIONS: [(&str, Scope); 18] = [
     ("view.overview", Scope::View(ViewKind::Overview)),
     ("view.services", Scope::View(ViewKind::Services)),
     ("view.service_detail", Scope::View(ViewKind::ServiceDetail)),
@@ -665,6 +671,8 @@ pub const SECTIONS: [(&str, Scope); 16] = [
     ("view.activity", Scope::View(ViewKind::Activity)),
     ("view.timeline", Scope::View(ViewKind::Timeline)),
     ("view.cloudfront", Scope::View(ViewKind::CloudFront)),
+    ("view.redis", Scope::View(ViewKind::Redis)),
+    ("view.redis_group", Scope::View(ViewKind::RedisGroup)),
     ("view.fleet", Scope::View(ViewKind::Fleet)),
     ("view.diagnostics", Scope::View(ViewKind::Diagnostics)),
     ("view.logs", Scope::View(ViewKind::Logs)),

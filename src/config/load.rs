@@ -1040,6 +1040,18 @@ impl Checker<'_, '_> {
                     ),
                 ));
             }
+            if let Some(id) = env
+                .elasticache_replication_groups
+                .iter()
+                .find(|i| !is_replication_group_id(i))
+            {
+                return Err(self.error(
+                    at("elasticache_replication_groups"),
+                    format!(
+                        "{place}: {id:?} is not an ElastiCache replication group id (1 to 40 letters, digits and single hyphens, starting with a letter); write e.g. \"app-prod-redis\" (elasticache_replication_groups)"
+                    ),
+                ));
+            }
             if env.source == Source::Sim {
                 let world = env.sim_world.as_deref().unwrap_or(&env.name);
                 let worlds = crate::backend::sim::world_names();
@@ -1061,6 +1073,17 @@ impl Checker<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// Whether `id` is an ElastiCache replication group id: 1 to 40 letters,
+/// digits and hyphens, starting with a letter, no two hyphens in a row,
+/// not ending with one.
+pub fn is_replication_group_id(id: &str) -> bool {
+    (1..=40).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_alphabetic())
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !id.contains("--")
+        && !id.ends_with('-')
 }
 
 /// Whether `id` is an EC2 instance id: `i-` and 8 or 17 lowercase hex

@@ -167,6 +167,10 @@ pub struct EnvironmentConfig {
     /// instance must match both. Neither: no EC2 hosts are read.
     #[serde(default)]
     pub ec2_tags: std::collections::BTreeMap<String, String>,
+    /// ElastiCache replication group ids of the environment (its Redis);
+    /// empty: none are read.
+    #[serde(default)]
+    pub elasticache_replication_groups: Vec<String>,
     /// Shows the PRODUCTION marker and requires typed confirmations.
     #[serde(default)]
     pub protected: bool,

@@ -19,7 +19,7 @@ pub use crate::domain::scenario::{
 };
 
 /// The shipped scenarios: (file name, text).
-pub const SHIPPED: [(&str, &str); 9] = [
+pub const SHIPPED: [(&str, &str); 10] = [
     (
         "bad-deploy.toml",
         include_str!("../../assets/scenarios/bad-deploy.toml"),
@@ -55,6 +55,10 @@ pub const SHIPPED: [(&str, &str); 9] = [
     (
         "expired-credentials.toml",
         include_str!("../../assets/scenarios/expired-credentials.toml"),
+    ),
+    (
+        "redis-memory.toml",
+        include_str!("../../assets/scenarios/redis-memory.toml"),
     ),
 ];
 

@@ -74,6 +74,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
             Watched::Service(s) => format!("service {s}"),
             Watched::Database(d) => format!("database {d}"),
             Watched::Host(id) => format!("EC2 host {id}"),
+            Watched::Redis(id) => format!("Redis {id}"),
             Watched::Other(what) => what,
         };
         lines.push(Line::from(vec![

@@ -19,11 +19,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     };
     // Cluster discovery is a panel only where no cluster is configured,
-    // EC2 hosts only where some are.
+    // EC2 hosts and Redis only where some are.
     let resources: Vec<Resource> = Resource::ALL
         .into_iter()
         .filter(|r| *r != Resource::Clusters || env.discovers_clusters())
         .filter(|r| *r != Resource::Instances || env.has_ec2())
+        .filter(|r| *r != Resource::ReplicationGroups || env.has_redis())
         .collect();
     let [panels_area, requests_area] = Layout::vertical([
         Constraint::Length(resources.len() as u16 + 3),

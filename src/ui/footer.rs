@@ -202,6 +202,7 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
         ],
         View::Alarms => &[(Command::MuteAlarm, "mute")],
         View::CloudFront => &[(Command::Invalidate, "invalidate")],
+        View::RedisGroup { .. } => &[(Command::MetricRange, "range"), (Command::Back, "back")],
         View::AlarmDetail { .. } => &[
             (Command::Select, "go to"),
             (Command::MuteAlarm, "mute"),

@@ -18,6 +18,7 @@ mod footer;
 mod header;
 mod help;
 mod hosts;
+mod redis;
 // --- logs
 mod logs;
 mod overview;
@@ -84,6 +85,9 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Timeline => timeline::draw(frame, body, state, theme),
         // --- cloudfront
         View::CloudFront => cloudfront::draw(frame, body, state, theme),
+        // --- elasticache
+        View::Redis => redis::draw(frame, body, state, theme),
+        View::RedisGroup { group } => redis::draw_group(frame, body, state, group, theme),
     }
     if let Some(bar) = bar {
         frame.render_widget(Paragraph::new(bar), bar_area);

@@ -194,6 +194,33 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ],
         );
     }
+    // ElastiCache replication groups, where the environment has some:
+    // those healthy (lag and alarms counted) of all (`redis 1/1 ok`).
+    if env.has_redis() {
+        let groups = env.replication_groups.data.as_deref().unwrap_or_default();
+        let ok = groups
+            .iter()
+            .filter(|g| env.redis_health(g) == crate::domain::CacheHealth::Ok)
+            .count();
+        let at = spans
+            .iter()
+            .position(|s| s.content == "  alarms ")
+            .unwrap_or(spans.len());
+        spans.splice(
+            at..at,
+            [
+                Span::styled("  redis ", theme.dim),
+                Span::styled(
+                    if narrow {
+                        format!("{ok}/{}", groups.len())
+                    } else {
+                        format!("{ok}/{} ok", groups.len())
+                    },
+                    count(ok, groups.len()),
+                ),
+            ],
+        );
+    }
     // --- probes: before the alarms (a long alarm count is cut, not these).
     let at = spans
         .iter()

@@ -67,6 +67,26 @@ fn what(state: &State) -> Result<(String, String), String> {
                 .map(|d| (format!("the ARN of database {}", d.id), d.arn.clone())),
             _ => None,
         },
+        // A replication group's primary endpoint (what `redis-cli -h`
+        // takes), a node's own in a group's detail.
+        View::Redis => match &selection {
+            Selection::Id(id) => state.replication_group(id).and_then(|g| {
+                g.write_endpoint()
+                    .map(|e| (format!("the endpoint of {}", g.id), e.to_string()))
+            }),
+            _ => None,
+        },
+        View::RedisGroup { group } => match &selection {
+            Selection::Id(cluster) => state
+                .replication_group(group)
+                .and_then(|g| g.members.iter().find(|m| &m.cluster_id == cluster))
+                .and_then(|m| {
+                    m.endpoint
+                        .as_ref()
+                        .map(|e| (format!("the endpoint of {}", m.cluster_id), e.to_string()))
+                }),
+            _ => None,
+        },
         // An EC2 host's id (what `aws ssm start-session --target` takes).
         View::Hosts => match &selection {
             Selection::Id(id) => env

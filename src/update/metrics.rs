@@ -44,7 +44,8 @@ fn sources_settled(e: &EnvState) -> bool {
         Some(_) => settled(Resource::Services),
         None => settled(Resource::Clusters),
     };
-    ecs && settled(Resource::Databases) && settled(Resource::Alarms)
+    let redis = !e.reads(Resource::ReplicationGroups) || settled(Resource::ReplicationGroups);
+    ecs && settled(Resource::Databases) && settled(Resource::Alarms) && redis
 }
 
 /// Starts the one `GetMetricData` of an environment for everything it
@@ -99,7 +100,11 @@ pub fn window(now: Timestamp, range: crate::metrics::MetricRange) -> (Timestamp,
 pub(super) fn after_load(state: &mut State, env: usize, resource: Resource) -> Vec<Effect> {
     if !matches!(
         resource,
-        Resource::Clusters | Resource::Services | Resource::Databases | Resource::Alarms
+        Resource::Clusters
+            | Resource::Services
+            | Resource::Databases
+            | Resource::Alarms
+            | Resource::ReplicationGroups
     ) {
         return Vec::new();
     }
@@ -234,6 +239,23 @@ pub(super) fn jump(state: &mut State, alarm: &str) -> Vec<Effect> {
                 None => flash(
                     state,
                     &format!("EC2 host {id} is not listed in this environment"),
+                    Severity::Error,
+                ),
+            }
+            Vec::new()
+        }
+        Watched::Redis(id) => {
+            state.filters.remove(&ViewKind::Redis);
+            state.views.push(View::Redis);
+            match state
+                .visible_replication_groups()
+                .iter()
+                .position(|g| g.id == id)
+            {
+                Some(i) => state.select_row(i),
+                None => flash(
+                    state,
+                    &format!("replication group {id} is not listed in this environment"),
                     Severity::Error,
                 ),
             }

@@ -1897,6 +1897,7 @@ mod cloudfront;
 mod exec;
 mod input;
 mod recovery;
+mod redis;
 mod sort;
 mod timeline;
 

@@ -11,7 +11,7 @@ use crate::backend::BackendError;
 use crate::domain::{AlarmState, Timestamp};
 use crate::effect::Effect;
 use crate::health::ServiceHealth;
-use crate::state::{EnvState, Selection, Severity, State, View};
+use crate::state::{EnvState, Selection, Severity, State, View, ViewKind};
 use crate::timeline::{self as tl, Event, MarkKind};
 use crate::watch::{Activity, OpStatus};
 
@@ -35,6 +35,9 @@ pub(super) fn derive(
         Data::Databases(v) => tl::databases(env, at, e.databases.data.as_deref(), v),
         Data::Snapshots(v) => tl::snapshots(env, at, e.snapshots.data.as_deref(), v),
         Data::Targets(v) => tl::targets(env, at, e.targets.data.as_deref(), v),
+        Data::ReplicationGroups(l) => {
+            tl::replication_groups(env, at, e.replication_groups.data.as_deref(), &l.items)
+        }
         _ => Vec::new(),
     }
 }
@@ -286,6 +289,7 @@ pub(super) fn note(state: &mut State, text: &str) -> Vec<Effect> {
     let resource = match (state.view().clone(), state.selection()) {
         (View::ServiceDetail { service }, _) => service,
         (View::AlarmDetail { alarm }, _) => alarm,
+        (View::RedisGroup { group }, _) => group,
         (View::TaskDetail { task }, _) => crate::domain::short_id(&task).to_string(),
         (
             View::Overview
@@ -293,6 +297,7 @@ pub(super) fn note(state: &mut State, text: &str) -> Vec<Effect> {
             | View::Tasks
             | View::Databases
             | View::Hosts
+            | View::Redis
             | View::Alarms,
             Selection::Id(id),
         ) => crate::domain::short_id(&id).to_string(),
@@ -417,6 +422,25 @@ fn open_event_in_env(state: &mut State, event: &Event) -> Vec<Effect> {
     if let Some(i) = state.visible_databases().iter().position(|d| d.id == name) {
         state.views.push(View::Databases);
         state.select_row(i);
+        return Vec::new();
+    }
+    // --- elasticache: a replication group's event opens the Redis view on it.
+    if e.replication_groups
+        .data
+        .iter()
+        .flatten()
+        .any(|g| g.id == name)
+    {
+        let name = name.to_string();
+        state.filters.remove(&ViewKind::Redis);
+        state.views.push(View::Redis);
+        if let Some(i) = state
+            .visible_replication_groups()
+            .iter()
+            .position(|g| g.id == name)
+        {
+            state.select_row(i);
+        }
         return Vec::new();
     }
     let text = if name.is_empty() {

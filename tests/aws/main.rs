@@ -21,6 +21,7 @@ mod changes;
 mod cloudfront;
 mod clusters;
 mod ec2;
+mod elasticache;
 mod exec;
 mod images;
 mod logs;

@@ -37,6 +37,21 @@ to moto unchanged (method, path, query, headers including
   time names its source as if it were its replica. The proxy remembers
   such instances and drops that link from DescribeDBInstances, as RDS has
   none for them.
+* ElastiCache DescribeReplicationGroups / DescribeCacheClusters: MaxRecords
+  20 to 100 (InvalidParameterValue otherwise), pages of at most
+  ELASTICACHE_PAGE_CAP with an opaque Marker (ElastiCache answers "up to"
+  MaxRecords). What moto 5.2.5 lacks is answered in the shape of the API
+  reference (see ``complete_cache_clusters``): CreateReplicationGroup
+  creates no member cache clusters, so DescribeCacheClusters gets one per
+  member the groups name (its status the group's, engine, version and node
+  type as created, zone and role from the node group), and no cache
+  cluster has CacheNodes, so ShowCacheNodeInfo adds each cluster's node
+  (0001, its status, its endpoint); and CreateReplicationGroup's
+  NumCacheClusters, which moto ignores, is passed on as the
+  ReplicasPerNodeGroup moto counts; DescribeReplicationGroups gets the
+  ReaderEndpoint moto leaves out. ``POST /__proxy/elasticache-status``
+  sets a cache cluster's status (and its node's) as the API will report
+  it: the states moto never reaches (``incompatible-network``, ``failed``).
 * DescribeAlarms: ``StateValue``, ``AlarmNamePrefix`` and ``AlarmNames``
   are all applied (moto applies only the first it finds), alarms come sorted
   by name, and composite alarms only when ``AlarmTypes`` asks for them.
@@ -51,6 +66,11 @@ moto's default account 123456789012:
                                             "kind": "throttle", "count": 2}
     DELETE /__proxy/fault?account=ID       -> clears that account's faults
     GET    /__proxy/faults?account=ID      -> the faults still armed
+    POST   /__proxy/elasticache-status?account=ID
+                                           {"cluster": "rg-002", "status":
+                                           "incompatible-network"}: what
+                                           DescribeCacheClusters reports for
+                                           that cache cluster and its node
     POST   /__proxy/latency                {"ms": 25}: every AWS request
                                            waits that long before it is
                                            handled (all accounts; 0: none)
@@ -65,7 +85,7 @@ moto's default account 123456789012:
 
 Operations are named ``<service>:<Operation>`` with the IAM service prefix:
 ecs, ecr, cloudwatch, rds, application-autoscaling, elasticloadbalancing,
-sts, ec2, logs. A fault's ``operation`` is such a name, ``<service>:*`` or ``*``;
+sts, ec2, logs, elasticache. A fault's ``operation`` is such a name, ``<service>:*`` or ``*``;
 ``kind`` is ``throttle``, ``expired``, ``500``, ``hang`` (waits
 ``seconds``, default 30, then answers normally) or ``slow`` (forwards the
 request at once, so it is applied, then holds the answer ``seconds``: a
@@ -159,6 +179,27 @@ class State:
         self.requests: dict[str, list[dict]] = {}
         # Read replicas promoted, per account (moto keeps their link).
         self.promoted: dict[str, set[str]] = {}
+        # ElastiCache, per account: what each replication group was created
+        # with (moto does not describe it), and cache cluster statuses set
+        # by a test.
+        self.cache_groups: dict[str, dict[str, dict[str, str]]] = {}
+        self.cache_status: dict[str, dict[str, str]] = {}
+
+    def cache_group_created(self, account: str, group: str, params: dict[str, str]) -> None:
+        with self.lock:
+            self.cache_groups.setdefault(account, {})[group] = params
+
+    def get_cache_groups(self, account: str) -> dict[str, dict[str, str]]:
+        with self.lock:
+            return copy.deepcopy(self.cache_groups.get(account, {}))
+
+    def set_cache_status(self, account: str, cluster: str, status: str) -> None:
+        with self.lock:
+            self.cache_status.setdefault(account, {})[cluster] = status
+
+    def get_cache_status(self, account: str) -> dict[str, str]:
+        with self.lock:
+            return dict(self.cache_status.get(account, {}))
 
     def promote(self, account: str, instance: str) -> None:
         with self.lock:
@@ -1094,7 +1135,7 @@ def handle_cbor(req: Request) -> Response:
 
 
 class XmlPaging:
-    def __init__(self, list_tag, size_key, default, low, high, out_marker, error, token_error):
+    def __init__(self, list_tag, size_key, default, low, high, out_marker, error, token_error, cap=None):
         self.list_tag = list_tag
         self.size_key = size_key
         self.default = default
@@ -1103,10 +1144,25 @@ class XmlPaging:
         self.out_marker = out_marker  # Marker (RDS) or NextMarker (ELBv2)
         self.error = error
         self.token_error = token_error
+        # The most items a page holds whatever the size asked ("up to").
+        self.cap = cap
 
 
 def rds_size_error(value):
     return ApiError("InvalidParameterValue", f"Invalid value {value} for MaxRecords. Must be between 20 and 100")
+
+
+# ElastiCache answers "up to MaxRecords" items a page; the proxy answers at
+# most this many, so that a test of a few dozen cache clusters reads several
+# pages.
+ELASTICACHE_PAGE_CAP = 20
+
+
+def elasticache_size_error(value):
+    return ApiError(
+        "InvalidParameterValue",
+        f"The parameter MaxRecords must be between 20 and 100, inclusive (got {value}).",
+    )
 
 
 def elb_size_error(value):
@@ -1125,6 +1181,14 @@ PAGED_XML = {
     ("rds", "DescribeDBSnapshots"): XmlPaging(
         "DBSnapshots", "MaxRecords", 100, 20, 100, "Marker", rds_size_error,
         lambda: ApiError("InvalidParameterValue", "Invalid marker."),
+    ),
+    ("elasticache", "DescribeReplicationGroups"): XmlPaging(
+        "ReplicationGroups", "MaxRecords", 100, 20, 100, "Marker", elasticache_size_error,
+        lambda: ApiError("InvalidParameterValue", "Invalid marker."), cap=ELASTICACHE_PAGE_CAP,
+    ),
+    ("elasticache", "DescribeCacheClusters"): XmlPaging(
+        "CacheClusters", "MaxRecords", 100, 20, 100, "Marker", elasticache_size_error,
+        lambda: ApiError("InvalidParameterValue", "Invalid marker."), cap=ELASTICACHE_PAGE_CAP,
     ),
     ("elasticloadbalancing", "DescribeTargetGroups"): XmlPaging(
         "TargetGroups", "PageSize", 400, 1, 400, "NextMarker", elb_size_error,
@@ -1153,6 +1217,147 @@ def unlink_promoted(req: Request, items: list) -> None:
                 for member in list(child):
                     if (member.text or "").rsplit(":", 1)[-1] in promoted:
                         child.remove(member)
+
+
+# ElastiCache: what moto lacks of the member clusters.
+
+
+def child(elem: ET.Element, name: str) -> ET.Element | None:
+    return next((c for c in elem if local(c.tag) == name), None)
+
+
+def children(elem: ET.Element | None, name: str) -> list[ET.Element]:
+    found = child(elem, name) if elem is not None else None
+    return list(found) if found is not None else []
+
+
+def text_of(elem: ET.Element | None, name: str) -> str | None:
+    found = child(elem, name) if elem is not None else None
+    return found.text if found is not None else None
+
+
+def moto_replication_groups(req: Request) -> list[ET.Element]:
+    """Every replication group of the account, as moto describes them."""
+    ask = [("Action", "DescribeReplicationGroups"), ("Version", req.form_value("Version") or "2015-02-02")]
+    headers = [(k, v) for k, v in req.headers if k.lower() != "content-type"]
+    headers.append(("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"))
+    resp = forward("POST", req.path, headers, urllib.parse.urlencode(ask).encode())
+    if resp.status != 200:
+        return []
+    try:
+        root = ET.fromstring(resp.body)
+    except ET.ParseError:
+        return []
+    result = next((c for c in root if local(c.tag).endswith("Result")), None)
+    groups = child(result, "ReplicationGroups") if result is not None else None
+    return list(groups) if groups is not None else []
+
+
+def add_reader_endpoints(groups: list[ET.Element], q) -> None:
+    """The ReaderEndpoint of each node group without cluster mode, which
+    moto computes but does not describe: `replica.` where the primary
+    endpoint is `master.`, on its port."""
+    for group in groups:
+        for ng in children(group, "NodeGroups"):
+            primary = child(ng, "PrimaryEndpoint")
+            address = text_of(primary, "Address") or ""
+            if child(ng, "ReaderEndpoint") is not None or not address.startswith("master."):
+                continue
+            reader = ET.SubElement(ng, q("ReaderEndpoint"))
+            ET.SubElement(reader, q("Address")).text = "replica." + address.removeprefix("master.")
+            ET.SubElement(reader, q("Port")).text = text_of(primary, "Port") or "6379"
+
+
+def replication_group_nodes(req: Request) -> bytes:
+    """CreateReplicationGroup as moto 5.2.5 needs it for the nodes asked:
+    it ignores NumCacheClusters (a group without cluster mode gets one node)
+    and counts ReplicasPerNodeGroup instead, so NumCacheClusters N is sent
+    on as ReplicasPerNodeGroup N - 1 too."""
+    n = req.form_value("NumCacheClusters")
+    if not n or req.form_value("ReplicasPerNodeGroup"):
+        return req.body
+    try:
+        replicas = int(n) - 1
+    except ValueError:
+        return req.body
+    if replicas < 1:
+        return req.body
+    return urllib.parse.urlencode(list(req.form) + [("ReplicasPerNodeGroup", str(replicas))]).encode()
+
+
+def complete_cache_clusters(req: Request, items: list[ET.Element], q) -> list[ET.Element]:
+    """DescribeCacheClusters as ElastiCache answers it: a cache cluster for
+    every member of a replication group (moto creates none), each with its
+    node when ShowCacheNodeInfo asks (moto has none), and the statuses a test
+    set."""
+    only = req.form_value("CacheClusterId")
+    show_nodes = (req.form_value("ShowCacheNodeInfo") or "").lower() == "true"
+    created = STATE.get_cache_groups(req.account)
+    statuses = STATE.get_cache_status(req.account)
+    listed = {text_of(c, "CacheClusterId") for c in items}
+    # Where each member cluster stands in its group: (group, member element).
+    members: dict[str, tuple[ET.Element, ET.Element | None]] = {}
+    for group in moto_replication_groups(req):
+        for ng in children(group, "NodeGroups"):
+            for m in children(ng, "NodeGroupMembers"):
+                cid = text_of(m, "CacheClusterId")
+                if cid:
+                    members[cid] = (group, m)
+        for cid_elem in children(group, "MemberClusters"):
+            if cid_elem.text and cid_elem.text not in members:
+                members[cid_elem.text] = (group, None)
+
+    def add(parent: ET.Element, name: str, value) -> ET.Element:
+        elem = ET.SubElement(parent, q(name))
+        if value is not None:
+            elem.text = str(value)
+        return elem
+
+    out = list(items)
+    for cid, (group, member) in members.items():
+        if cid in listed or (only and cid != only):
+            continue
+        gid = text_of(group, "ReplicationGroupId") or ""
+        made = created.get(gid, {})
+        cluster = ET.Element(q("CacheCluster"))
+        add(cluster, "CacheClusterId", cid)
+        add(cluster, "CacheNodeType", text_of(group, "CacheNodeType") or made.get("CacheNodeType"))
+        add(cluster, "Engine", made.get("Engine") or text_of(group, "Engine") or "redis")
+        if made.get("EngineVersion"):
+            add(cluster, "EngineVersion", made["EngineVersion"])
+        add(cluster, "CacheClusterStatus", text_of(group, "Status") or "available")
+        add(cluster, "NumCacheNodes", 1)
+        zone = text_of(member, "PreferredAvailabilityZone")
+        if zone:
+            add(cluster, "PreferredAvailabilityZone", zone)
+        add(cluster, "ReplicationGroupId", gid)
+        if member is not None:
+            cluster.append(copy.deepcopy(member))  # kept aside for the node below
+        out.append(cluster)
+    for cluster in out:
+        cid = text_of(cluster, "CacheClusterId") or ""
+        status_elem = child(cluster, "CacheClusterStatus")
+        if cid in statuses:
+            if status_elem is None:
+                status_elem = add(cluster, "CacheClusterStatus", None)
+            status_elem.text = statuses[cid]
+        member = child(cluster, "NodeGroupMember")
+        if member is not None:
+            cluster.remove(member)
+        if not show_nodes or child(cluster, "CacheNodes") is not None:
+            continue
+        nodes = add(cluster, "CacheNodes", None)
+        node = add(nodes, "CacheNode", None)
+        add(node, "CacheNodeId", text_of(member, "CacheNodeId") or "0001")
+        add(node, "CacheNodeStatus", statuses.get(cid) or text_of(cluster, "CacheClusterStatus") or "available")
+        read = child(member, "ReadEndpoint") if member is not None else None
+        endpoint = add(node, "Endpoint", None)
+        add(endpoint, "Address", text_of(read, "Address") or f"{cid}.moto.use1.cache.amazonaws.com")
+        add(endpoint, "Port", text_of(read, "Port") or "6379")
+        zone = text_of(cluster, "PreferredAvailabilityZone")
+        if zone:
+            add(node, "CustomerAvailabilityZone", zone)
+    return out
 
 
 # EC2 (its own query protocol: no *Result wrapper, camelCase item sets).
@@ -1260,7 +1465,10 @@ def handle_query(req: Request) -> Response:
         return handle_ec2(req)
     paging = PAGED_XML.get((req.service, req.operation))
     if paging is None:
-        resp = forward(req.method, req.target, req.headers, req.body)
+        body = req.body
+        if (req.service, req.operation) == ("elasticache", "CreateReplicationGroup"):
+            body = replication_group_nodes(req)
+        resp = forward(req.method, req.target, req.headers, body)
         standalone = {
             ("rds", "PromoteReadReplica"): "DBInstanceIdentifier",
             ("rds", "RestoreDBInstanceToPointInTime"): "TargetDBInstanceIdentifier",
@@ -1269,6 +1477,14 @@ def handle_query(req: Request) -> Response:
             ident = req.form_value(standalone)
             if ident:
                 STATE.promote(req.account, ident)
+        if (req.service, req.operation) == ("elasticache", "CreateReplicationGroup") and resp.status == 200:
+            group = req.form_value("ReplicationGroupId")
+            if group:
+                STATE.cache_group_created(
+                    req.account,
+                    group,
+                    {k: v for k, v in req.form if k in ("Engine", "EngineVersion", "CacheNodeType")},
+                )
         return resp
     size = page_size(req.form_value(paging.size_key), paging.default, paging.low, paging.high, paging.error)
     rest = [(k, v) for k, v in req.form if k not in (paging.size_key, "Marker")]
@@ -1330,6 +1546,12 @@ def handle_query(req: Request) -> Response:
         lst.remove(child)
     if (req.service, req.operation) == ("rds", "DescribeDBInstances"):
         unlink_promoted(req, items)
+    if (req.service, req.operation) == ("elasticache", "DescribeCacheClusters"):
+        items = complete_cache_clusters(req, items, q)
+    if (req.service, req.operation) == ("elasticache", "DescribeReplicationGroups"):
+        add_reader_endpoints(items, q)
+    if paging.cap:
+        size = min(size, paging.cap)
     for item in items[offset : offset + size]:
         lst.append(item)
     if offset + size < len(items):
@@ -1389,6 +1611,13 @@ def control(handler: "Handler", method: str, path: str, query: str, body: bytes)
         return as_json(STATE.get_requests(account, params.get("operation")))
     if path == "/__proxy/faults" and method == "GET":
         return as_json(STATE.get_faults(account))
+    if path == "/__proxy/elasticache-status" and method == "POST":
+        try:
+            spec = json.loads(body.decode("utf-8") or "{}")
+            STATE.set_cache_status(account, str(spec["cluster"]), str(spec["status"]))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            return as_json({"error": f"bad status: {exc}"}, 400)
+        return as_json(spec)
     if path == "/__proxy/latency" and method == "POST":
         global LATENCY
         try:

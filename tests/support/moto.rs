@@ -234,6 +234,17 @@ impl Moto {
         );
     }
 
+    /// What DescribeCacheClusters reports as the status of `cluster` (and
+    /// of its node) in `account` from now on: the states moto never
+    /// reaches (`incompatible-network`, `failed`).
+    pub fn set_cache_status(&self, account: &str, cluster: &str, status: &str) {
+        self.control.call(
+            "POST",
+            &format!("/__proxy/elasticache-status?account={account}"),
+            Some(&json!({"cluster": cluster, "status": status})),
+        );
+    }
+
     /// Like [`Moto::inject_fault`] with `hang`, for `seconds` instead of 30.
     pub fn inject_hang(&self, account: &str, operation: &str, seconds: f64, count: u32) {
         self.control.fault(

@@ -95,6 +95,11 @@ const fn q(burst: f64, rate: f64) -> Quota {
 ///   a token bucket per API, account and region; the non-mutating actions
 ///   (DescribeInstances, DescribeInstanceStatus) 100 burst refilled at 20 a
 ///   second, each its own bucket. Our changes we keep to 10 / 1.
+/// - ElastiCache (<https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/quota-limits.html>
+///   lists no request rate; it throttles per account and region like RDS,
+///   whose API family it shares): its reads (DescribeReplicationGroups,
+///   DescribeCacheClusters) at 40 burst / 10 a second, like RDS's, its
+///   changes at 10 / 1.
 ///
 /// An API not listed here gets 8 / 2: safe for anything.
 pub fn quota(service: &str, op: &str) -> (&'static str, Quota) {
@@ -120,6 +125,8 @@ pub fn quota(service: &str, op: &str) -> (&'static str, Quota) {
         ("ec2", "DescribeInstanceStatus") => ("ec2:DescribeInstanceStatus", q(100.0, 20.0)),
         ("ec2", _) if read => ("ec2:read", q(100.0, 20.0)),
         ("ec2", _) => ("ec2:write", q(10.0, 1.0)),
+        ("elasticache", _) if read => ("elasticache:read", q(40.0, 10.0)),
+        ("elasticache", _) => ("elasticache:write", q(10.0, 1.0)),
         ("elbv2", _) if read => ("elbv2:read", q(40.0, 10.0)),
         ("autoscaling", _) if read => ("autoscaling:read", q(40.0, 10.0)),
         ("elbv2" | "autoscaling", _) => ("write", q(10.0, 1.0)),

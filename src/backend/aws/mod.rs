@@ -17,6 +17,7 @@ pub mod credentials;
 mod ec2;
 mod ecr;
 mod ecs;
+mod elasticache;
 pub mod error;
 pub mod limits;
 mod logs;
@@ -49,8 +50,8 @@ use self::error::CredentialContext;
 use self::limits::{AttemptCounter, Limits, Stats};
 use crate::backend::{
     Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ec2, Ecr,
-    Ecs, EcsChanges, Elb, Logs, LogsChanges, OpStats, Rds, RdsChanges, Scaling, ScalingChanges,
-    Sts,
+    Ecs, EcsChanges, ElastiCache, Elb, Logs, LogsChanges, OpStats, Rds, RdsChanges, Scaling,
+    ScalingChanges, Sts,
 };
 use crate::config::EnvironmentConfig;
 use crate::domain::TaskDefinition;
@@ -155,6 +156,7 @@ fn scope_of(env: &EnvironmentConfig, region: &str, headers: &[(String, String)])
 #[derive(Clone, Debug)]
 struct Clients {
     ec2: aws_sdk_ec2::Client,
+    elasticache: aws_sdk_elasticache::Client,
     ecs: aws_sdk_ecs::Client,
     ecr: aws_sdk_ecr::Client,
     rds: aws_sdk_rds::Client,
@@ -282,6 +284,7 @@ impl AwsBackend {
         }
         let clients = Clients {
             ec2: client!(aws_sdk_ec2, "ec2"),
+            elasticache: client!(aws_sdk_elasticache, "elasticache"),
             ecs: client!(aws_sdk_ecs, "ecs"),
             ecr: client!(aws_sdk_ecr, "ecr"),
             rds: client!(aws_sdk_rds, "rds"),
@@ -374,6 +377,9 @@ impl Backend for AwsBackend {
         Ok(self)
     }
     fn ec2(&self) -> BackendResult<&dyn Ec2> {
+        Ok(self)
+    }
+    fn elasticache(&self) -> BackendResult<&dyn ElastiCache> {
         Ok(self)
     }
     fn ecr(&self) -> BackendResult<&dyn Ecr> {

@@ -57,6 +57,8 @@ pub(crate) struct World {
     pub cloudfront: super::cloudfront::CloudFront,
     /// The EC2 hosts (`ec2.rs`).
     pub ec2: Vec<super::ec2::SimInstance>,
+    /// The Redis replication groups (`elasticache.rs`).
+    pub elasticache: Vec<super::elasticache::ReplicationGroupDesc>,
     pub metrics: Vec<Metric>,
     pub alarms: Vec<SimAlarm>,
     /// Per metric: the service its load is spread over.
@@ -186,6 +188,7 @@ impl World {
                 .iter()
                 .map(|i| super::ec2::SimInstance::new(i, start))
                 .collect(),
+            elasticache: desc.replication_groups.clone(),
             metrics,
             alarms,
             metric_service,

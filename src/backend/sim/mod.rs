@@ -17,6 +17,7 @@ mod alarms;
 mod cloudfront;
 mod ec2;
 mod ecs;
+mod elasticache;
 mod engine;
 mod faults;
 mod health;
@@ -39,7 +40,8 @@ use self::engine::World;
 use self::world::Description;
 use crate::backend::{
     Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ec2, Ecr,
-    Ecs, EcsChanges, Elb, Logs, LogsChanges, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
+    Ecs, EcsChanges, ElastiCache, Elb, Logs, LogsChanges, Rds, RdsChanges, Scaling, ScalingChanges,
+    Sts,
 };
 use crate::clock::Clock;
 use crate::domain::{CallerIdentity, MetricSeries, Service, TargetGroup, TargetHealth, Task};
@@ -81,6 +83,8 @@ pub struct WorldSummary {
     pub demo: bool,
     /// The tag filter of its EC2 hosts (empty: it has none).
     pub ec2_tags: std::collections::BTreeMap<String, String>,
+    /// Its ElastiCache replication group ids.
+    pub replication_groups: Vec<String>,
 }
 
 /// The worlds the built-in description holds, in its order.
@@ -112,6 +116,7 @@ pub fn worlds() -> Vec<WorldSummary> {
                 .collect(),
             demo: w.demo,
             ec2_tags: w.ec2_tags.clone(),
+            replication_groups: w.replication_groups.iter().map(|g| g.id.clone()).collect(),
         })
         .collect()
 }
@@ -310,6 +315,9 @@ impl Backend for SimBackend {
         Ok(self)
     }
     fn ec2(&self) -> BackendResult<&dyn Ec2> {
+        Ok(self)
+    }
+    fn elasticache(&self) -> BackendResult<&dyn ElastiCache> {
         Ok(self)
     }
     fn ecr(&self) -> BackendResult<&dyn Ecr> {

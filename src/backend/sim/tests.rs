@@ -1464,3 +1464,98 @@ async fn the_ec2_world_has_two_app_hosts_and_an_incident_impairs_one() {
     let (prod, _) = sim("production", SEED);
     assert!(prod.instances(&filter).await.expect("none").is_empty());
 }
+
+/// Staging's Redis after seed 003: one replication group, a primary and
+/// a replica in two zones (Multi-AZ, automatic failover), with endpoints
+/// as ElastiCache names them; a group not in the world is a failure of
+/// the listing. Its memory-pressure incident pushes memory, evictions and
+/// the replica's lag over their alarms, and they come back after it.
+#[tokio::test]
+async fn staging_has_redis_and_its_incident_fires_the_lag_alarm() {
+    use crate::backend::ElastiCache as _;
+    let (b, clock) = sim("staging", SEED);
+    let ids = [
+        "works-logue-stg-redis".to_string(),
+        "gone-redis".to_string(),
+    ];
+    let listing = b.replication_groups(&ids).await.expect("groups");
+    assert_eq!(listing.failures.len(), 1);
+    assert_eq!(listing.failures[0].arn, "gone-redis");
+    let g = &listing.items[0];
+    assert_eq!(g.id, "works-logue-stg-redis");
+    assert_eq!(g.node_type.as_deref(), Some("cache.t3.medium"));
+    assert!(g.multi_az && g.automatic_failover == "enabled");
+    assert_eq!(g.engine_label(), "redis 7.1.0");
+    let roles: Vec<(&str, Option<&str>, Option<&str>)> = g
+        .members
+        .iter()
+        .map(|m| {
+            (
+                m.cluster_id.as_str(),
+                m.role.as_deref(),
+                m.availability_zone.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            (
+                "works-logue-stg-redis-001",
+                Some("primary"),
+                Some("ap-northeast-1a")
+            ),
+            (
+                "works-logue-stg-redis-002",
+                Some("replica"),
+                Some("ap-northeast-1c")
+            ),
+        ]
+    );
+    assert_eq!(
+        g.primary_endpoint
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("master.works-logue-stg-redis.x7k2qd.apne1.cache.amazonaws.com:6379")
+    );
+    assert_eq!(g.health(), crate::domain::CacheHealth::Ok);
+    // Production has none.
+    let (prod, _) = sim("production", SEED);
+    assert!(
+        prod.replication_groups(&ids)
+            .await
+            .expect("none")
+            .items
+            .is_empty()
+    );
+
+    let state = |alarms: &[Alarm], name: &str| {
+        alarms
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.state)
+            .expect("the alarm")
+    };
+    let lag = "works-logue-stg-redis-replication-lag";
+    let memory = "works-logue-stg-redis-memory-high";
+    let alarms = b.alarms(&[]).await.expect("alarms");
+    assert_eq!(state(&alarms, lag), AlarmState::Ok);
+    let mut fired = (false, false);
+    // Incidents come every 20 to 40 minutes, two kinds: within a day.
+    for _ in 0..(24 * 60 * 2) {
+        clock.advance(secs(30));
+        let alarms = b.alarms(&[]).await.expect("alarms");
+        fired.0 |= state(&alarms, lag) == AlarmState::Alarm;
+        fired.1 |= state(&alarms, memory) == AlarmState::Alarm;
+        if fired == (true, true) {
+            break;
+        }
+    }
+    assert_eq!(fired, (true, true), "the incident fired both alarms");
+    for _ in 0..20 {
+        clock.advance(secs(60));
+    }
+    let alarms = b.alarms(&[]).await.expect("alarms");
+    assert_eq!(state(&alarms, lag), AlarmState::Ok, "back after it");
+}

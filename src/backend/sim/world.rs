@@ -85,6 +85,10 @@ pub(crate) struct WorldDesc {
     /// The CloudFront distributions in front of the world's services.
     #[serde(default, rename = "distribution")]
     pub distributions: Vec<super::cloudfront::DistributionDesc>,
+    // --- elasticache
+    /// The Redis replication groups of the world's services.
+    #[serde(default, rename = "replication_group")]
+    pub replication_groups: Vec<super::elasticache::ReplicationGroupDesc>,
 }
 
 fn default_session() -> String {
@@ -490,6 +494,21 @@ fn check_world(w: &WorldDesc) -> Result<(), String> {
     }
     if w.clusters.is_empty() && w.instances.is_empty() {
         return Err("no cluster and no EC2 instance".into());
+    }
+    let mut groups = BTreeSet::new();
+    for g in &w.replication_groups {
+        if !groups.insert(g.id.as_str()) {
+            return Err(format!("replication group {:?} is described twice", g.id));
+        }
+        if g.nodes.is_empty() {
+            return Err(format!("replication group {:?} has no node", g.id));
+        }
+        if let Some(az) = g.nodes.iter().find(|az| !w.availability_zones.contains(az)) {
+            return Err(format!(
+                "replication group {:?}: node zone {az:?} is not a zone of this world",
+                g.id
+            ));
+        }
     }
     let mut instances = BTreeSet::new();
     for i in &w.instances {
