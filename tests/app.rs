@@ -1890,6 +1890,15 @@ async fn snapshot_redis(w: u16, h: u16) {
     assert!(screen.contains("works-logue-stg-redis"), "{screen}");
     assert!(screen.contains("2/2"), "{screen}");
     insta::assert_snapshot!(format!("redis_{size}"), screen);
+    if w == 80 {
+        // The smallest screen: the id and the nodes keep their room.
+        app.dispatch(Action::Resize(60, 15));
+        let small = render(&app, 60, 15);
+        assert!(small.contains("works-logue-stg-redis"), "{small}");
+        assert!(small.contains("…-redis-002 replica"), "{small}");
+        insta::assert_snapshot!("redis_60x15", small);
+        app.dispatch(Action::Resize(w, h));
+    }
     app.dispatch(Action::Command(Command::Select));
     assert_eq!(
         app.state.view(),

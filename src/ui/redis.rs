@@ -108,6 +108,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             header.push("MEMORY");
             widths.push(Constraint::Length(18));
         }
+        // Narrower than 80 columns: the engine and Multi-AZ are in the
+        // detail below; the id keeps its room.
+        let narrow = area.width < 80;
+        drop_narrow(narrow, &mut header);
+        drop_narrow(narrow, &mut widths);
         let rows = groups
             .iter()
             .map(|g| {
@@ -172,6 +177,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                         None => Line::styled("-", theme.dim),
                     }));
                 }
+                drop_narrow(narrow, &mut cells);
                 Row::new(cells)
             })
             .collect();
@@ -216,7 +222,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
-/// Two lines: the endpoints, and what is wrong (or that nothing is).
+/// The groups table's ENGINE and MULTI-AZ columns left out where narrow.
+fn drop_narrow<T>(narrow: bool, columns: &mut Vec<T>) {
+    if narrow && columns.len() > 5 {
+        columns.remove(5);
+        columns.remove(2);
+    }
+}
+
+/// Two lines: what is wrong (or that nothing is), and the endpoints.
 fn summary_lines<'a>(
     env: &EnvState,
     g: &ReplicationGroup,
@@ -243,7 +257,8 @@ fn summary_lines<'a>(
         ]),
         (None, None) => Line::styled("no endpoint yet", theme.dim),
     };
-    vec![endpoint, Line::from(problems(env, g, theme))]
+    // What is wrong first: on a short screen it is the line that shows.
+    vec![Line::from(problems(env, g, theme)), endpoint]
 }
 
 /// What is wrong with a group, worst first; `ok` when nothing is.
@@ -331,7 +346,13 @@ fn draw_nodes(
         Constraint::Length(if wide { 15 } else { 3 }),
         Constraint::Length(if wide { 20 } else { 10 }),
     ];
-    for (label, _, _) in TRENDS {
+    // Narrower than 80 columns: memory and lag (CPU is charted in the
+    // detail).
+    let trends: Vec<(&str, &str, Option<f64>)> = TRENDS
+        .into_iter()
+        .filter(|(label, _, _)| area.width >= 76 || *label != "CPU")
+        .collect();
+    for (label, _, _) in &trends {
         header.push(label);
         widths.push(Constraint::Length(trend_w));
     }
@@ -362,7 +383,7 @@ fn draw_nodes(
                     status_style(&m.status, theme),
                 )),
             ];
-            for (_, metric, ceiling) in TRENDS {
+            for &(_, metric, ceiling) in &trends {
                 cells.push(Cell::from(
                     if metric == "ReplicationLag" && m.is_primary() {
                         Line::styled("-", theme.dim)
@@ -403,16 +424,30 @@ pub fn draw_group(frame: &mut Frame, area: Rect, state: &State, id: &str, theme:
     };
     let alarms = env.redis_alarms(g);
     let nodes_h = g.members.len().max(1) as u16 + 3;
-    let alarms_h = if alarms.is_empty() {
+    let wanted_alarms = if alarms.is_empty() {
         0
     } else {
         (alarms.len() as u16 + 2).min(5)
     };
-    let [info_area, nodes_area, alarms_area, charts_area] = Layout::vertical([
+    // The summary and the nodes first; then the charts where at least 6
+    // rows are left for them (beside the alarms where both fit), else the
+    // alarms.
+    let rest = area.height.saturating_sub(5 + nodes_h);
+    let (alarms_h, charts_h) = if rest >= wanted_alarms + 6 {
+        (wanted_alarms, rest - wanted_alarms)
+    } else if rest >= 6 {
+        (0, rest)
+    } else if rest >= 3 {
+        (wanted_alarms.min(rest), 0)
+    } else {
+        (0, 0)
+    };
+    let [info_area, nodes_area, alarms_area, charts_area, _] = Layout::vertical([
         Constraint::Length(5),
         Constraint::Length(nodes_h),
         Constraint::Length(alarms_h),
-        Constraint::Min(5),
+        Constraint::Length(charts_h),
+        Constraint::Min(0),
     ])
     .areas(area);
 
@@ -483,7 +518,9 @@ pub fn draw_group(frame: &mut Frame, area: Rect, state: &State, id: &str, theme:
         frame.render_widget(Paragraph::new(lines), inner);
     }
 
-    if let Some(m) = g.members.get(selected) {
+    if charts_h > 0
+        && let Some(m) = g.members.get(selected)
+    {
         draw_charts(frame, charts_area, env, m, state.now, theme);
     }
 }
