@@ -187,6 +187,7 @@ source = "aws"
 region = "ap-northeast-1"
 endpoint_url = "$endpoint"
 rds_instances = ["works-logue-stg-db", "works-logue-stg-db-replica"]
+elasticache_replication_groups = ["works-logue-stg-redis"]
 alarm_prefixes = ["works-logue-stg-"]
 protected = false
 
@@ -229,8 +230,9 @@ leave the logs view's 15 minutes after a few minutes: press t and type 1h
 (enter) there to read from an hour back.
 
 CloudFront (8): each environment's distribution; V sends an invalidation
-(a deploy of web offers one when it completes). EC2 hosts (tab to
-ec2-prod, 9): the two app hosts with their status checks.
+(a deploy of web offers one when it completes). Redis (tab to staging, E):
+the replication group, its two nodes (enter). EC2 hosts (tab to ec2-prod,
+9): the two app hosts with their status checks.
 
 ECS Exec: web has one task started with exec enabled (3, the task whose
 detail says "exec agent RUNNING", x). The proxy answers ExecuteCommand with
