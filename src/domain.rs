@@ -19,7 +19,7 @@ mod probe;
 pub mod scenario;
 
 pub use cloudfront::{Distribution, Invalidation, caller_reference};
-pub use ec2::{CheckStatus, Instance, InstanceFilter, InstanceHealth};
+pub use ec2::{CheckStatus, Instance, InstanceFilter, InstanceHealth, PowerAction};
 pub use exec::{ExecSession, ssm_endpoint};
 pub use images::{EcrImage, ImageDetail, ImageId, ImageLookup};
 pub use pattern::{Pattern, TermRef};

@@ -38,8 +38,9 @@ pub use faults::DrillStatus;
 use self::engine::World;
 use self::world::Description;
 use crate::backend::{
-    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ec2, Ecr,
-    Ecs, EcsChanges, Elb, Logs, LogsChanges, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
+    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ec2,
+    Ec2Changes, Ecr, Ecs, EcsChanges, Elb, Logs, LogsChanges, Rds, RdsChanges, Scaling,
+    ScalingChanges, Sts,
 };
 use crate::clock::Clock;
 use crate::domain::{CallerIdentity, MetricSeries, Service, TargetGroup, TargetHealth, Task};
@@ -310,6 +311,9 @@ impl Backend for SimBackend {
         Ok(self)
     }
     fn ec2(&self) -> BackendResult<&dyn Ec2> {
+        Ok(self)
+    }
+    fn ec2_changes(&self) -> BackendResult<&dyn Ec2Changes> {
         Ok(self)
     }
     fn ecr(&self) -> BackendResult<&dyn Ecr> {

@@ -1464,3 +1464,139 @@ async fn the_ec2_world_has_two_app_hosts_and_an_incident_impairs_one() {
     let (prod, _) = sim("production", SEED);
     assert!(prod.instances(&filter).await.expect("none").is_empty());
 }
+
+/// A simulated host stops (stopping, then stopped, its CPU no longer
+/// reported), starts (pending, then running with its checks initializing,
+/// then ok) and reboots (running, its checks run again); a start of a
+/// running host changes nothing and a reboot of a stopped one is refused,
+/// as EC2 answers.
+#[tokio::test]
+async fn an_ec2_host_stops_starts_and_reboots_over_simulated_minutes() {
+    use crate::backend::{Ec2 as _, Ec2Changes as _};
+    use crate::domain::{CheckStatus, InstanceFilter};
+    const APP2: &str = "i-07c1e6b94d2a8f350";
+    let (b, clock) = sim("ec2-prod", SEED);
+    b.set_chaos(false);
+    let filter = InstanceFilter {
+        ids: vec![APP2.to_string()],
+        tags: std::collections::BTreeMap::new(),
+    };
+    let read = || async {
+        b.instances(&filter)
+            .await
+            .expect("instances")
+            .into_iter()
+            .next()
+            .expect("app-prod-2")
+    };
+    // Until the host reads `state` with both checks `checks`, at most
+    // `limit` seconds; returns the seconds it took.
+    let wait = |state: &'static str, checks: CheckStatus, limit: u64| {
+        let clock = clock.clone();
+        let read = &read;
+        async move {
+            for s in 0..=limit {
+                let h = read().await;
+                if h.state == state && h.system_status == checks && h.instance_status == checks {
+                    return s;
+                }
+                clock.advance(Duration::from_secs(1));
+            }
+            panic!(
+                "not {state} with checks {checks:?} within {limit}s: {:?}",
+                read().await
+            );
+        }
+    };
+    let started = b.start_instance(APP2).await.expect("a no-op");
+    assert_eq!(started.state, "running", "a running host is left running");
+
+    let stopping = b.stop_instance(APP2).await.expect("stop");
+    assert_eq!(stopping.state, "stopping");
+    let took = wait("stopped", CheckStatus::NotApplicable, 90).await;
+    assert!((25..=61).contains(&took), "stopping took {took}s");
+    let refused = b.reboot_instance(APP2).await;
+    assert!(
+        matches!(&refused, Err(BackendError::Invalid { message }) if message.contains("IncorrectInstanceState")),
+        "{refused:?}"
+    );
+    // No CPU datapoint while it is stopped.
+    clock.advance(Duration::from_mins(3));
+    let cpu = b
+        .metric_history(
+            "AWS/EC2",
+            "CPUUtilization",
+            &[("InstanceId".to_string(), APP2.to_string())],
+        )
+        .expect("cpu");
+    let last = cpu.points.last().map(|(t, _)| *t).expect("a datapoint");
+    assert!(
+        clock.now() - last >= chrono::TimeDelta::seconds(120),
+        "{last}"
+    );
+
+    let pending = b.start_instance(APP2).await.expect("start");
+    assert_eq!(pending.state, "pending");
+    wait("running", CheckStatus::Initializing, 40).await;
+    let h = read().await;
+    let launched = h.launched_at.expect("a launch time");
+    assert!(
+        clock.now() - launched <= chrono::TimeDelta::seconds(1),
+        "a new launch time: {launched}"
+    );
+    wait("running", CheckStatus::Ok, 130).await;
+
+    let rebooting = b.reboot_instance(APP2).await.expect("reboot");
+    assert_eq!(
+        (rebooting.state.as_str(), rebooting.instance_status),
+        ("running", CheckStatus::Initializing)
+    );
+    wait("running", CheckStatus::Ok, 130).await;
+    let missing = b.stop_instance("i-0000000000000000f").await;
+    assert!(
+        matches!(missing, Err(BackendError::NotFound { .. })),
+        "{missing:?}"
+    );
+}
+
+/// Rebooting the host the incident impaired cures it: its checks run again
+/// and come back ok while the incident still runs.
+#[tokio::test]
+async fn a_reboot_cures_the_host_the_incident_impaired() {
+    use crate::backend::{Ec2 as _, Ec2Changes as _};
+    use crate::domain::{CheckStatus, InstanceFilter};
+    const APP1: &str = "i-0a3f9c27e81b4d5f6";
+    let (b, clock) = sim("ec2-prod", SEED);
+    let filter = InstanceFilter {
+        ids: vec![APP1.to_string()],
+        tags: std::collections::BTreeMap::new(),
+    };
+    let status = || async {
+        b.instances(&filter)
+            .await
+            .expect("instances")
+            .first()
+            .map(|h| h.instance_status)
+    };
+    let mut impaired = false;
+    for _ in 0..(6 * 60 / 5) {
+        clock.advance(Duration::from_secs(5));
+        if status().await == Some(CheckStatus::Impaired) {
+            impaired = true;
+            break;
+        }
+    }
+    assert!(impaired, "the first incident impairs app-prod-1");
+    b.reboot_instance(APP1).await.expect("reboot");
+    let mut ok_at = None;
+    for s in 0..150 {
+        clock.advance(Duration::from_secs(1));
+        let now = status().await;
+        assert_ne!(now, Some(CheckStatus::Impaired), "cured at {s}s");
+        if now == Some(CheckStatus::Ok) {
+            ok_at = Some(s);
+            break;
+        }
+    }
+    assert!(ok_at.is_some(), "its checks passed again");
+}
