@@ -1869,4 +1869,25 @@ async fn the_ec2_world_shows_its_hosts_and_an_impaired_one() {
         (report.counts.instances, report.counts.instances_impaired),
         (2, 1)
     );
+
+    // The status check metric follows the impaired check: its alarm goes
+    // to ALARM within about two minutes, and the header counts it.
+    let firing = |app: &App| {
+        app.state.envs[0].alarms.data.iter().flatten().any(|a| {
+            a.name == "app-prod-1-status-check-failed"
+                && a.state == honban::domain::AlarmState::Alarm
+        })
+    };
+    for _ in 0..6 {
+        if firing(&app) {
+            break;
+        }
+        advance(&mut app, &clock, Duration::from_secs(30)).await;
+    }
+    assert!(firing(&app), "the status check alarm fires");
+    assert!(impaired(&app), "while the host is still impaired");
+    command(&mut app, "overview");
+    let screen = render(&app, 80, 24);
+    assert!(!screen.contains("alarms 0 ALARM"), "{screen}");
+    assert!(screen.contains("ALARM"), "{screen}");
 }

@@ -83,12 +83,6 @@ impl SimInstance {
         &self.instance.id
     }
 
-    /// Whether it is up and serving: running with its checks done (its
-    /// metrics report only while it runs).
-    pub fn is_running(&self) -> bool {
-        self.instance.state == "running"
-    }
-
     /// As DescribeInstances and DescribeInstanceStatus answer it while
     /// `incident` is under way.
     pub fn answer(&self, incident: IncidentNow<'_>) -> Instance {
@@ -194,6 +188,38 @@ impl SimInstance {
             return Ok(true);
         }
         Ok(false)
+    }
+}
+
+/// Whether `name` is one of EC2's status check metrics, which follow the
+/// host's checks ([`status_metric`]) rather than walk.
+pub(crate) fn is_status_metric(name: &str) -> bool {
+    matches!(
+        name,
+        "StatusCheckFailed" | "StatusCheckFailed_Instance" | "StatusCheckFailed_System"
+    )
+}
+
+/// What EC2 publishes this second for the status check metric `name` of a
+/// host whose checks read as `i` does: `StatusCheckFailed` 1 when either
+/// check is impaired, `StatusCheckFailed_Instance` / `_System` when that
+/// one is, 0 when it passed; nothing while it is not known (not running,
+/// initializing) or for another metric.
+pub(crate) fn status_metric(name: &str, i: &Instance) -> Option<f64> {
+    let checks: &[CheckStatus] = match name {
+        "StatusCheckFailed" => &[i.system_status, i.instance_status],
+        "StatusCheckFailed_Instance" => &[i.instance_status],
+        "StatusCheckFailed_System" => &[i.system_status],
+        _ => return None,
+    };
+    if i.state != "running" {
+        None
+    } else if checks.contains(&CheckStatus::Impaired) {
+        Some(1.0)
+    } else if checks.iter().all(|c| *c == CheckStatus::Ok) {
+        Some(0.0)
+    } else {
+        None
     }
 }
 

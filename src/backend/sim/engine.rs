@@ -240,7 +240,19 @@ impl World {
             host.step(now, &mut self.rng);
         }
         let running = self.ecs.running_per_service();
+        // The hosts as DescribeInstanceStatus answers now: their status
+        // check metrics follow them.
+        let incident = self.incident_key();
+        let hosts: Vec<crate::domain::Instance> =
+            self.ec2.iter().map(|h| h.answer(incident)).collect();
         for (i, m) in self.metrics.iter_mut().enumerate() {
+            let host = self.metric_host.get(i).copied().flatten();
+            if let Some(h) = host.and_then(|h| hosts.get(h))
+                && super::ec2::is_status_metric(&m.name)
+            {
+                m.record(now, super::ec2::status_metric(&m.name, h));
+                continue;
+            }
             let mut factor = match self.metric_service.get(i).copied().flatten() {
                 Some(s) => {
                     let baseline = self.ecs.services.get(s).map_or(1, |x| x.baseline_tasks);
@@ -257,11 +269,8 @@ impl World {
                 factor = None;
             }
             // A host that is not running publishes nothing.
-            if let Some(h) = self.metric_host.get(i).copied().flatten()
-                && !self
-                    .ec2
-                    .get(h)
-                    .is_some_and(super::ec2::SimInstance::is_running)
+            if let Some(h) = host
+                && hosts.get(h).is_none_or(|h| h.state != "running")
             {
                 factor = None;
             }

@@ -1600,3 +1600,69 @@ async fn a_reboot_cures_the_host_the_incident_impaired() {
     }
     assert!(ok_at.is_some(), "its checks passed again");
 }
+
+/// The status check metrics follow the simulated checks: while the
+/// incident impairs app-prod-1's instance check, its StatusCheckFailed and
+/// StatusCheckFailed_Instance read 1 (the system check's metric 0) and the
+/// alarm on it goes to ALARM within two minutes; app-prod-2's stay 0; once
+/// the incident is over they read 0 and the alarm returns to OK.
+#[tokio::test]
+async fn the_status_check_metrics_and_their_alarm_follow_the_impaired_check() {
+    use crate::backend::{CloudWatch as _, Ec2 as _};
+    use crate::domain::{CheckStatus, InstanceFilter};
+    const APP1: &str = "i-0a3f9c27e81b4d5f6";
+    let (b, clock) = sim("ec2-prod", SEED);
+    let filter = InstanceFilter {
+        ids: vec![APP1.to_string()],
+        tags: std::collections::BTreeMap::new(),
+    };
+    let last = |name: &str, id: &str| {
+        b.metric_history(
+            "AWS/EC2",
+            name,
+            &[("InstanceId".to_string(), id.to_string())],
+        )
+        .and_then(|m| m.points.last().map(|p| p.1))
+    };
+    let alarm_state = || async {
+        b.alarms(&["app-prod-1-status".to_string()])
+            .await
+            .expect("alarms")
+            .first()
+            .map(|a| a.state)
+    };
+    assert_eq!(alarm_state().await, Some(AlarmState::Ok));
+    let mut impaired_at = None;
+    let mut alarm_at = None;
+    let mut recovered = false;
+    for s in (0..20 * 60).step_by(5) {
+        clock.advance(Duration::from_secs(5));
+        let impaired =
+            b.instances(&filter).await.expect("hosts")[0].instance_status == CheckStatus::Impaired;
+        if impaired && impaired_at.is_none() {
+            impaired_at = Some(s);
+        }
+        if alarm_state().await == Some(AlarmState::Alarm) && alarm_at.is_none() {
+            alarm_at = Some(s);
+            assert!(impaired, "the alarm fires while the check is impaired");
+            assert_eq!(last("StatusCheckFailed", APP1), Some(1.0));
+            assert_eq!(last("StatusCheckFailed_Instance", APP1), Some(1.0));
+            assert_eq!(last("StatusCheckFailed_System", APP1), Some(0.0));
+            assert_eq!(last("StatusCheckFailed", "i-07c1e6b94d2a8f350"), Some(0.0));
+        }
+        if alarm_at.is_some() && !impaired && alarm_state().await == Some(AlarmState::Ok) {
+            assert_eq!(last("StatusCheckFailed", APP1), Some(0.0));
+            recovered = true;
+            break;
+        }
+    }
+    let (Some(impaired_at), Some(alarm_at)) = (impaired_at, alarm_at) else {
+        panic!("impaired at {impaired_at:?}, ALARM at {alarm_at:?}");
+    };
+    assert!(
+        alarm_at - impaired_at <= 125,
+        "ALARM {}s after the check failed",
+        alarm_at - impaired_at
+    );
+    assert!(recovered, "back to OK after the incident");
+}
