@@ -408,6 +408,21 @@ pub struct TargetHealth {
     pub description: Option<String>,
 }
 
+impl TargetHealth {
+    /// How bad its state is, to find the worst of several: `healthy` 0,
+    /// `unused` 1 (not registered on a port in use, or its host not
+    /// running), `initial` / `draining` 2, anything else (`unhealthy`,
+    /// `unavailable`) 3.
+    pub fn rank(&self) -> u8 {
+        match self.state.as_str() {
+            "healthy" => 0,
+            "unused" => 1,
+            "initial" | "draining" => 2,
+            _ => 3,
+        }
+    }
+}
+
 // ---------------------------------------------------------------- RDS
 
 /// An RDS DB instance (`DescribeDBInstances`).

@@ -5,8 +5,8 @@
 use chrono::TimeDelta;
 
 use crate::domain::{
-    Alarm, AlarmState, DbInstance, MetricQuery, MetricRef, MetricSeries, Service, TargetGroup,
-    Timestamp,
+    Alarm, AlarmState, DbInstance, Instance, MetricQuery, MetricRef, MetricSeries, Service,
+    TargetGroup, Timestamp,
 };
 
 /// What the query set and an alarm's jump are derived from: an
@@ -19,6 +19,10 @@ pub trait Sources {
     fn databases(&self) -> &[DbInstance];
     fn target_groups(&self) -> &[TargetGroup];
     fn alarms(&self) -> &[Alarm];
+    /// The EC2 hosts (none where the environment has none).
+    fn instances(&self) -> &[Instance] {
+        &[]
+    }
 }
 
 /// How far back the charts look; `R` switches.
@@ -153,6 +157,16 @@ impl MetricsData {
         self.series.iter().find(|s| s.id == q.id)
     }
 
+    /// The CPU of an EC2 host (Average), by instance id.
+    pub fn host_cpu(&self, instance: &str) -> Option<&MetricSeries> {
+        self.find(
+            "AWS/EC2",
+            "CPUUtilization",
+            &[("InstanceId".to_string(), instance.to_string())],
+            "Average",
+        )
+    }
+
     /// One of the standard metrics of a DB instance (see [`DB_METRICS`]).
     pub fn db(&self, instance: &str, name: &str) -> Option<&MetricSeries> {
         let (_, stat) = DB_METRICS.iter().find(|(n, _)| *n == name)?;
@@ -262,6 +276,12 @@ pub fn queries(env: &impl Sources, range: MetricRange, limit: usize) -> Vec<Metr
             let dims = vec![("DBInstanceIdentifier".to_string(), d.id.clone())];
             push("AWS/RDS", name, dims, stat, period);
         }
+    }
+    let mut hosts: Vec<_> = env.instances().iter().collect();
+    hosts.sort_by(|a, b| a.id.cmp(&b.id));
+    for h in &hosts {
+        let dims = vec![("InstanceId".to_string(), h.id.clone())];
+        push("AWS/EC2", "CPUUtilization", dims, "Average", period);
     }
     // Target groups with their load balancer: from ELBv2, and from the
     // dimensions of the alarms on them.

@@ -137,6 +137,7 @@ pub fn world_environments() -> Vec<EnvironmentConfig> {
                 })
                 .collect(),
             ec2_tags: w.ec2_tags,
+            ec2_target_groups: w.ec2_target_groups,
             ..Default::default()
         })
         .collect()

@@ -985,6 +985,11 @@ fn connection_fixtures() {
         "environment \"prod\": tag \"Name\" = \"\": a tag filter needs a key and a value (\"*\" for any); write e.g. ec2_tags = { Name = \"app-*\" } (ec2_tags)",
     );
     assert_reported(
+        "ec2_target_group_not_an_arn.toml",
+        "4:21",
+        "environment \"prod\": \"app-prod-web\" is not a target group ARN; write e.g. \"arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/app-web/93c4a1e7d6b20f58\" (ec2_target_groups)",
+    );
+    assert_reported(
         "unknown_sim_world.toml",
         "4:13",
         "environment \"drill\": unknown simulated world \"mars\"; available: production, staging, ec2-prod (sim_world)",

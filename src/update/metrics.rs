@@ -44,7 +44,9 @@ fn sources_settled(e: &EnvState) -> bool {
         Some(_) => settled(Resource::Services),
         None => settled(Resource::Clusters),
     };
-    ecs && settled(Resource::Databases) && settled(Resource::Alarms)
+    // The hosts name their CPU charts, where the environment has some.
+    let hosts = !e.reads(Resource::Instances) || settled(Resource::Instances);
+    ecs && hosts && settled(Resource::Databases) && settled(Resource::Alarms)
 }
 
 /// Starts the one `GetMetricData` of an environment for everything it
@@ -99,7 +101,11 @@ pub fn window(now: Timestamp, range: crate::metrics::MetricRange) -> (Timestamp,
 pub(super) fn after_load(state: &mut State, env: usize, resource: Resource) -> Vec<Effect> {
     if !matches!(
         resource,
-        Resource::Clusters | Resource::Services | Resource::Databases | Resource::Alarms
+        Resource::Clusters
+            | Resource::Services
+            | Resource::Databases
+            | Resource::Alarms
+            | Resource::Instances
     ) {
         return Vec::new();
     }

@@ -565,3 +565,94 @@ async fn a_host_stopped_and_started_by_keys_is_audited_and_followed_to_its_end()
         w.status
     );
 }
+
+/// The hosts' target group (`ec2_target_groups`): read with the other
+/// target groups (DescribeTargetGroups, DescribeTargetHealth), each host
+/// found there by its instance id with its health, shown in the hosts
+/// view; the hosts' CPU is asked for in the one GetMetricData.
+#[tokio::test]
+async fn the_hosts_target_health_and_cpu_are_read_with_the_environment() {
+    let moto = MotoAccount::empty();
+    let one = launch(
+        &moto,
+        1,
+        "t4g.medium",
+        "ap-northeast-1a",
+        &[("Name", "app-prod-1")],
+    );
+    let vpcs = moto.aws(
+        "ec2",
+        "describe_vpcs",
+        r#"{"Filters": [{"Name": "isDefault", "Values": ["true"]}]}"#,
+    );
+    let vpc = vpcs.at("Vpcs")[0]
+        .at("VpcId")
+        .as_str()
+        .expect("default VPC")
+        .to_string();
+    let tg = moto.aws(
+        "elbv2",
+        "create_target_group",
+        &json!({
+            "Name": "app-prod-web", "Protocol": "HTTP", "Port": 3000, "VpcId": vpc,
+            "TargetType": "instance", "HealthCheckPath": "/health",
+        })
+        .to_string(),
+    );
+    let arn = tg.at("TargetGroups")[0]
+        .at("TargetGroupArn")
+        .as_str()
+        .expect("arn")
+        .to_string();
+    moto.aws(
+        "elbv2",
+        "register_targets",
+        &json!({"TargetGroupArn": arn, "Targets": [{"Id": one[0], "Port": 3000}]}).to_string(),
+    );
+    let env = EnvironmentConfig {
+        name: "ec2-prod".to_string(),
+        region: Some(REGION.to_string()),
+        endpoint_url: Some(moto.endpoint().to_string()),
+        ec2_tags: [("Name".to_string(), "app-prod-*".to_string())].into(),
+        ec2_target_groups: vec![arn.clone()],
+        ..Default::default()
+    };
+    moto.reset_counts();
+    let Console { mut app, .. } = moto.console(env).await;
+    assert!(
+        moto.count("elasticloadbalancing:DescribeTargetHealth") >= 1,
+        "{:?}",
+        moto.counts()
+    );
+    let e = &app.state.envs[0];
+    let targets = e.host_targets(&one[0]);
+    assert_eq!(targets.len(), 1, "{:?}", e.targets.data);
+    assert_eq!(targets[0].0.arn, arn);
+    assert_eq!(targets[0].1.id, one[0]);
+    let raw = moto.aws(
+        "elbv2",
+        "describe_target_health",
+        &json!({"TargetGroupArn": arn}).to_string(),
+    );
+    let raw_state = raw.at("TargetHealthDescriptions")[0]
+        .at("TargetHealth")
+        .at("State")
+        .as_str()
+        .expect("state")
+        .to_string();
+    assert_eq!(targets[0].1.state, raw_state);
+    let metrics = e.metrics.data.as_ref().expect("metrics asked");
+    assert!(
+        metrics.queries.iter().any(|q| q.namespace == "AWS/EC2"
+            && q.name == "CPUUtilization"
+            && q.dimensions == [("InstanceId".to_string(), one[0].clone())]),
+        "{:?}",
+        metrics.queries
+    );
+    press(&mut app, KeyCode::Char('9'));
+    let screen = draw(&app);
+    assert!(
+        screen.contains(&format!("target app-prod-web {raw_state}")),
+        "{screen}"
+    );
+}

@@ -17,7 +17,9 @@ use fastrand::Rng;
 use super::SimBackend;
 use super::world::InstanceDesc;
 use crate::backend::{BackendError, BackendResult, Ec2, Ec2Changes};
-use crate::domain::{CheckStatus, Instance, InstanceFilter, PowerAction, Timestamp};
+use crate::domain::{
+    CheckStatus, Instance, InstanceFilter, PowerAction, TargetGroup, TargetHealth, Timestamp,
+};
 
 /// How long `stopping` lasts, in seconds.
 const STOPPING_SECS: (i64, i64) = (30, 60);
@@ -220,6 +222,73 @@ pub(crate) fn status_metric(name: &str, i: &Instance) -> Option<f64> {
         Some(0.0)
     } else {
         None
+    }
+}
+
+/// The target groups of instance targets among `arns`, as ELBv2 reports
+/// them: each registered host's state follows it (running with its checks
+/// ok `healthy`; impaired `unhealthy`; its checks initializing `initial`;
+/// stopping `draining`; pending or stopped `unused`).
+pub(crate) fn host_target_groups(w: &super::engine::World, arns: &[String]) -> Vec<TargetGroup> {
+    let incident = w.incident_key();
+    w.host_target_groups
+        .iter()
+        .filter(|g| arns.contains(&g.arn))
+        .map(|g| {
+            let mut targets: Vec<TargetHealth> = g
+                .instances
+                .iter()
+                .filter_map(|id| w.ec2.iter().find(|h| h.id() == id))
+                .map(|h| target_of(&h.answer(incident), g.port))
+                .collect();
+            targets.sort_by(|a, b| a.id.cmp(&b.id));
+            TargetGroup {
+                arn: g.arn.clone(),
+                name: g.arn.split('/').nth(1).unwrap_or(&g.arn).to_string(),
+                protocol: Some("HTTP".to_string()),
+                port: Some(g.port),
+                health_check_path: g.health_check_path.clone(),
+                load_balancer_arns: g.load_balancer.iter().cloned().collect(),
+                targets,
+            }
+        })
+        .collect()
+}
+
+fn target_of(i: &Instance, port: u16) -> TargetHealth {
+    let impaired =
+        i.system_status == CheckStatus::Impaired || i.instance_status == CheckStatus::Impaired;
+    let checks_ok = i.system_status == CheckStatus::Ok && i.instance_status == CheckStatus::Ok;
+    let (state, reason, description) = match i.state.as_str() {
+        "running" if impaired => (
+            "unhealthy",
+            Some("Target.Timeout"),
+            Some("Request timed out".to_string()),
+        ),
+        "running" if checks_ok => ("healthy", None, None),
+        "running" => (
+            "initial",
+            Some("Elb.InitialHealthChecking"),
+            Some("Initial health checks in progress".to_string()),
+        ),
+        "stopping" => (
+            "draining",
+            Some("Target.DeregistrationInProgress"),
+            Some("Target deregistration is in progress".to_string()),
+        ),
+        other => (
+            "unused",
+            Some("Target.InvalidState"),
+            Some(format!("Target is in the {other} state")),
+        ),
+    };
+    TargetHealth {
+        id: i.id.clone(),
+        port: Some(port),
+        availability_zone: i.availability_zone.clone(),
+        state: state.to_string(),
+        reason: reason.map(str::to_string),
+        description,
     }
 }
 

@@ -57,6 +57,8 @@ pub(crate) struct World {
     pub cloudfront: super::cloudfront::CloudFront,
     /// The EC2 hosts (`ec2.rs`).
     pub ec2: Vec<super::ec2::SimInstance>,
+    /// The target groups the hosts are registered in.
+    pub host_target_groups: Vec<super::world::HostTargetGroupDesc>,
     pub metrics: Vec<Metric>,
     pub alarms: Vec<SimAlarm>,
     /// Per metric: the service its load is spread over.
@@ -198,6 +200,7 @@ impl World {
                 .iter()
                 .map(|i| super::ec2::SimInstance::new(i, start))
                 .collect(),
+            host_target_groups: desc.host_target_groups.clone(),
             metrics,
             alarms,
             metric_service,

@@ -82,6 +82,8 @@ pub struct WorldSummary {
     pub demo: bool,
     /// The tag filter of its EC2 hosts (empty: it has none).
     pub ec2_tags: std::collections::BTreeMap<String, String>,
+    /// The target groups its EC2 hosts are registered in.
+    pub ec2_target_groups: Vec<String>,
 }
 
 /// The worlds the built-in description holds, in its order.
@@ -113,6 +115,7 @@ pub fn worlds() -> Vec<WorldSummary> {
                 .collect(),
             demo: w.demo,
             ec2_tags: w.ec2_tags.clone(),
+            ec2_target_groups: w.host_target_groups.iter().map(|g| g.arn.clone()).collect(),
         })
         .collect()
 }

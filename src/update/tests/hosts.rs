@@ -434,3 +434,167 @@ fn a_lost_answer_read_back_as_applied_is_followed_like_an_answer() {
         }
     ));
 }
+
+const TG: &str = "arn:aws:elasticloadbalancing:ap-northeast-1:271839465024:targetgroup/app-prod-web/93c4a1e7d6b20f58";
+
+fn target_group(states: &[(&str, &str)]) -> crate::domain::TargetGroup {
+    crate::domain::TargetGroup {
+        arn: TG.into(),
+        name: "app-prod-web".into(),
+        protocol: Some("HTTP".into()),
+        port: Some(3000),
+        health_check_path: Some("/health".into()),
+        load_balancer_arns: Vec::new(),
+        targets: states
+            .iter()
+            .map(|(id, state)| crate::domain::TargetHealth {
+                id: (*id).into(),
+                port: Some(3000),
+                availability_zone: None,
+                state: (*state).into(),
+                reason: None,
+                description: None,
+            })
+            .collect(),
+    }
+}
+
+fn load_targets(s: &mut State, groups: Vec<crate::domain::TargetGroup>) {
+    let generation = s.envs[0].targets.generation;
+    s.envs[0].targets.in_flight = true;
+    let at = s.now;
+    update(
+        s,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Targets,
+            generation,
+            at,
+            result: Ok(Data::Targets(groups)),
+        },
+    );
+}
+
+/// A host that runs with both checks ok but is unhealthy in its target
+/// group does not look healthy: failing, listed first, not counted ok by
+/// the overview and the fleet; draining is degraded; healthy is ok.
+#[test]
+fn a_running_host_unhealthy_in_its_target_group_does_not_look_healthy() {
+    let mut s = on_hosts("staging", "running");
+    s.envs[0].ec2_target_groups = vec![TG.into()];
+    assert_eq!(s.envs[0].target_group_arns(), vec![TG.to_string()]);
+    assert!(s.envs[0].reads(Resource::Targets));
+    load_targets(
+        &mut s,
+        vec![target_group(&[(APP1, "healthy"), (APP2, "unhealthy")])],
+    );
+    let e = &s.envs[0];
+    let hosts = e.instances.data.clone().unwrap_or_default();
+    let app2 = hosts.iter().find(|i| i.id == APP2).expect("app-prod-2");
+    assert_eq!(
+        app2.health(),
+        crate::domain::InstanceHealth::Ok,
+        "its checks"
+    );
+    assert_eq!(
+        e.host_health(app2),
+        crate::domain::InstanceHealth::Failing,
+        "its target"
+    );
+    let summary = e.summary(s.now);
+    assert_eq!((summary.hosts_ok, summary.hosts_total), (1, 2));
+    let first = s.visible_instances().first().map(|i| i.id.clone());
+    assert_eq!(first.as_deref(), Some(APP2), "failing first");
+    let report = crate::status::judge_env(&s.envs[0], s.now, std::time::Duration::from_secs(20));
+    assert!(
+        report
+            .reasons
+            .iter()
+            .any(|r| r == "host app-prod-2 unhealthy in app-prod-web"),
+        "{:?}",
+        report.reasons
+    );
+    assert_eq!(report.state, crate::status::Level::Critical);
+    let where_ = s.envs[0].host_targets(APP2);
+    assert_eq!(where_.len(), 1);
+    assert_eq!(where_[0].0.name, "app-prod-web");
+
+    load_targets(
+        &mut s,
+        vec![target_group(&[(APP1, "healthy"), (APP2, "draining")])],
+    );
+    let app2 = hosts.iter().find(|i| i.id == APP2).expect("app-prod-2");
+    assert_eq!(
+        s.envs[0].host_health(app2),
+        crate::domain::InstanceHealth::Degraded
+    );
+    load_targets(
+        &mut s,
+        vec![target_group(&[(APP1, "healthy"), (APP2, "healthy")])],
+    );
+    assert_eq!(s.envs[0].summary(s.now).hosts_ok, 2);
+}
+
+/// The one GetMetricData of the environment asks for each host's CPU, once
+/// the hosts have answered.
+#[test]
+fn the_metrics_poll_asks_for_each_hosts_cpu() {
+    let mut s = on_hosts("staging", "running");
+    let queries = crate::metrics::queries(
+        &s.envs[0],
+        crate::metrics::MetricRange::Hour,
+        crate::backend::METRIC_QUERIES_PER_POLL,
+    );
+    for id in [APP1, APP2] {
+        assert!(
+            queries.iter().any(|q| q.is(
+                "AWS/EC2",
+                "CPUUtilization",
+                &[("InstanceId".to_string(), id.to_string())],
+                "Average"
+            )),
+            "{id}: {queries:?}"
+        );
+    }
+    // Not before the hosts answered, in an environment that has hosts.
+    s.envs[0].instances = crate::panel::Panel::default();
+    load_services(&mut s, Vec::new());
+    let generation = s.envs[0].databases.generation;
+    s.envs[0].databases.in_flight = true;
+    let at = s.now;
+    update(
+        &mut s,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Databases,
+            generation,
+            at,
+            result: Ok(Data::Databases(Vec::new())),
+        },
+    );
+    let generation = s.envs[0].alarms.generation;
+    s.envs[0].alarms.in_flight = true;
+    let effects = update(
+        &mut s,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::Alarms,
+            generation,
+            at,
+            result: Ok(Data::Alarms(Vec::new())),
+        },
+    );
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::FetchMetrics { .. })),
+        "waits for the hosts: {effects:?}"
+    );
+    let effects = load_hosts(&mut s, two_hosts("running"), 5);
+    let asked = effects.iter().find_map(|e| match e {
+        Effect::FetchMetrics { queries, .. } => Some(queries.clone()),
+        _ => None,
+    });
+    let asked = asked.expect("asked once the hosts answered");
+    assert!(asked.iter().any(|q| q.namespace == "AWS/EC2"), "{asked:?}");
+}
