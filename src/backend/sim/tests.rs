@@ -1472,11 +1472,25 @@ async fn the_ec2_world_has_two_app_hosts_and_an_incident_impairs_one() {
 /// as EC2 answers.
 #[tokio::test]
 async fn an_ec2_host_stops_starts_and_reboots_over_simulated_minutes() {
-    use crate::backend::{Ec2 as _, Ec2Changes as _};
+    use crate::backend::{Ec2 as _, Ec2Changes as _, Elb as _};
     use crate::domain::{CheckStatus, InstanceFilter};
     const APP2: &str = "i-07c1e6b94d2a8f350";
+    const TG: &str = "arn:aws:elasticloadbalancing:ap-northeast-1:271839465024:targetgroup/app-prod-web/93c4a1e7d6b20f58";
     let (b, clock) = sim("ec2-prod", SEED);
     b.set_chaos(false);
+    // app-prod-2's health in the ALB's target group.
+    let target = || async {
+        let groups = b.target_groups(&[TG.to_string()]).await.expect("groups");
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].targets.len(), 2, "both hosts");
+        groups[0]
+            .targets
+            .iter()
+            .find(|t| t.id == APP2)
+            .map(|t| t.state.clone())
+            .expect("app-prod-2 is a target")
+    };
+    assert_eq!(target().await, "healthy");
     let filter = InstanceFilter {
         ids: vec![APP2.to_string()],
         tags: std::collections::BTreeMap::new(),
@@ -1513,7 +1527,9 @@ async fn an_ec2_host_stops_starts_and_reboots_over_simulated_minutes() {
 
     let stopping = b.stop_instance(APP2).await.expect("stop");
     assert_eq!(stopping.state, "stopping");
+    assert_eq!(target().await, "draining");
     let took = wait("stopped", CheckStatus::NotApplicable, 90).await;
+    assert_eq!(target().await, "unused");
     assert!((25..=61).contains(&took), "stopping took {took}s");
     let refused = b.reboot_instance(APP2).await;
     assert!(
@@ -1538,6 +1554,7 @@ async fn an_ec2_host_stops_starts_and_reboots_over_simulated_minutes() {
     let pending = b.start_instance(APP2).await.expect("start");
     assert_eq!(pending.state, "pending");
     wait("running", CheckStatus::Initializing, 40).await;
+    assert_eq!(target().await, "initial");
     let h = read().await;
     let launched = h.launched_at.expect("a launch time");
     assert!(
@@ -1545,6 +1562,7 @@ async fn an_ec2_host_stops_starts_and_reboots_over_simulated_minutes() {
         "a new launch time: {launched}"
     );
     wait("running", CheckStatus::Ok, 130).await;
+    assert_eq!(target().await, "healthy");
 
     let rebooting = b.reboot_instance(APP2).await.expect("reboot");
     assert_eq!(
