@@ -49,6 +49,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if ec2 {
         header.insert(5, "EC2");
         widths.insert(5, Constraint::Length(5));
+        if !wide {
+            // Room for the status (an error, the data's age) at 80
+            // columns: the name, the services and tasks give a little.
+            widths[0] = Constraint::Length(14);
+            widths[2] = Constraint::Length(6);
+            widths[3] = Constraint::Length(6);
+        }
     }
     if wide {
         header.push("MODE");
