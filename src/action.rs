@@ -167,6 +167,8 @@ pub enum OpOutcome {
     AlarmActions,
     /// `StopTask` returned the task.
     Task(Box<crate::domain::Task>),
+    /// The EC2 instance as read back after its reboot, stop or start.
+    Instance(Box<crate::domain::Instance>),
     /// `CreateInvalidation` returned the invalidation.
     Invalidation(crate::domain::Invalidation),
     /// `ExecuteCommand` opened a session (the plugin attaches to it).

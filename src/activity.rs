@@ -105,6 +105,15 @@ pub enum WatchTarget {
         rto_minutes: Option<u32>,
         seen_busy: bool,
     },
+    /// An EC2 instance rebooted, stopped or started until it reaches the
+    /// action's end: running with both status checks ok, or stopped;
+    /// `seen_busy` once it was seen changing (not running with checks ok,
+    /// for a reboot or start).
+    Host {
+        instance: String,
+        action: crate::domain::PowerAction,
+        seen_busy: bool,
+    },
     /// A CloudFront invalidation until CloudFront says Completed.
     Invalidation { distribution: String, id: String },
     /// A task being stopped (`task`: its ARN) and, when a service started

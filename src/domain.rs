@@ -22,7 +22,7 @@ mod probe;
 pub mod scenario;
 
 pub use cloudfront::{Distribution, Invalidation, caller_reference};
-pub use ec2::{CheckStatus, Instance, InstanceFilter, InstanceHealth};
+pub use ec2::{CheckStatus, Instance, InstanceFilter, InstanceHealth, PowerAction};
 pub use elasticache::{CacheEndpoint, CacheHealth, CacheNode, ReplicationGroup};
 pub use exec::{ExecSession, ssm_endpoint};
 pub use images::{EcrImage, ImageDetail, ImageId, ImageLookup};
@@ -410,6 +410,21 @@ pub struct TargetHealth {
     pub state: String,
     pub reason: Option<String>,
     pub description: Option<String>,
+}
+
+impl TargetHealth {
+    /// How bad its state is, to find the worst of several: `healthy` 0,
+    /// `unused` 1 (not registered on a port in use, or its host not
+    /// running), `initial` / `draining` 2, anything else (`unhealthy`,
+    /// `unavailable`) 3.
+    pub fn rank(&self) -> u8 {
+        match self.state.as_str() {
+            "healthy" => 0,
+            "unused" => 1,
+            "initial" | "draining" => 2,
+            _ => 3,
+        }
+    }
 }
 
 // ---------------------------------------------------------------- RDS

@@ -5,8 +5,8 @@
 use chrono::TimeDelta;
 
 use crate::domain::{
-    Alarm, AlarmState, DbInstance, MetricQuery, MetricRef, MetricSeries, ReplicationGroup, Service,
-    TargetGroup, Timestamp,
+    Alarm, AlarmState, DbInstance, Instance, MetricQuery, MetricRef, MetricSeries,
+    ReplicationGroup, Service, TargetGroup, Timestamp,
 };
 
 /// What the query set and an alarm's jump are derived from: an
@@ -21,6 +21,10 @@ pub trait Sources {
     fn alarms(&self) -> &[Alarm];
     /// The ElastiCache replication groups (their member clusters' metrics).
     fn replication_groups(&self) -> &[ReplicationGroup];
+    /// The EC2 hosts (none where the environment has none).
+    fn instances(&self) -> &[Instance] {
+        &[]
+    }
 }
 
 /// How far back the charts look; `R` switches.
@@ -153,6 +157,16 @@ impl MetricsData {
                     .any(|(k, v)| k == "TargetGroup" && v == target_group)
         })?;
         self.series.iter().find(|s| s.id == q.id)
+    }
+
+    /// The CPU of an EC2 host (Average), by instance id.
+    pub fn host_cpu(&self, instance: &str) -> Option<&MetricSeries> {
+        self.find(
+            "AWS/EC2",
+            "CPUUtilization",
+            &[("InstanceId".to_string(), instance.to_string())],
+            "Average",
+        )
     }
 
     /// One of the standard metrics of a DB instance (see [`DB_METRICS`]).
@@ -302,6 +316,12 @@ pub fn queries(env: &impl Sources, range: MetricRange, limit: usize) -> Vec<Metr
                 push("AWS/ElastiCache", name, dims, stat, period);
             }
         }
+    }
+    let mut hosts: Vec<_> = env.instances().iter().collect();
+    hosts.sort_by(|a, b| a.id.cmp(&b.id));
+    for h in &hosts {
+        let dims = vec![("InstanceId".to_string(), h.id.clone())];
+        push("AWS/EC2", "CPUUtilization", dims, "Average", period);
     }
     // Target groups with their load balancer: from ELBv2, and from the
     // dimensions of the alarms on them.

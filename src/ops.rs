@@ -9,7 +9,7 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::{RestoreSettings, Timestamp, short_id, task_definition_label};
+use crate::domain::{PowerAction, RestoreSettings, Timestamp, short_id, task_definition_label};
 
 /// One operation on one environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +106,18 @@ pub enum Operation {
         paths: Vec<String>,
         caller_reference: String,
     },
+    /// EC2 `RebootInstances`, `StopInstances` or `StartInstances` of one
+    /// instance, by its id.
+    Host {
+        /// The instance id.
+        instance: String,
+        /// Its Name tag when no other host of the environment has it: what
+        /// a protected environment asks to be typed (else the id).
+        name: Option<String>,
+        action: PowerAction,
+        /// Its state when the operation was resolved.
+        state: String,
+    },
     /// ECS `ExecuteCommand` (interactive), then the terminal is handed to
     /// the `session-manager-plugin` until the session ends.
     Exec {
@@ -140,6 +152,18 @@ impl Operation {
             Self::AlarmActions { .. } => "alarm-mute",
             Self::StopTask { .. } => "stop-task",
             Self::Invalidate { .. } => "cloudfront-invalidate",
+            Self::Host {
+                action: PowerAction::Reboot,
+                ..
+            } => "ec2-reboot",
+            Self::Host {
+                action: PowerAction::Stop,
+                ..
+            } => "ec2-stop",
+            Self::Host {
+                action: PowerAction::Start,
+                ..
+            } => "ec2-start",
             Self::Exec { .. } => "exec",
         }
     }
@@ -179,6 +203,22 @@ impl Operation {
             Self::Invalidate { distribution, .. } => {
                 format!("Invalidate CloudFront distribution {distribution}")
             }
+            Self::Host {
+                instance,
+                name,
+                action,
+                ..
+            } => {
+                let verb = match action {
+                    PowerAction::Reboot => "Reboot",
+                    PowerAction::Stop => "Stop",
+                    PowerAction::Start => "Start",
+                };
+                match name {
+                    Some(name) => format!("{verb} host {name} ({instance})"),
+                    None => format!("{verb} host {instance}"),
+                }
+            }
         }
     }
 
@@ -201,6 +241,7 @@ impl Operation {
             // environment asks to be typed).
             Self::StopTask { task, .. } | Self::Exec { task, .. } => task_label(task),
             Self::Invalidate { distribution, .. } => distribution,
+            Self::Host { instance, .. } => instance,
         }
     }
 
@@ -210,6 +251,9 @@ impl Operation {
     pub fn confirmed_name(&self) -> &str {
         match self {
             Self::RestoreSnapshot { source, .. } | Self::RestoreTime { source, .. } => source,
+            Self::Host {
+                name: Some(name), ..
+            } => name,
             _ => self.resource(),
         }
     }
@@ -228,6 +272,7 @@ impl Operation {
             Self::AlarmActions { .. } => "alarm",
             Self::StopTask { .. } | Self::Exec { .. } => "ECS task",
             Self::Invalidate { .. } => "CloudFront distribution",
+            Self::Host { .. } => "EC2 instance",
         }
     }
 
@@ -248,7 +293,13 @@ impl Operation {
     pub fn is_dangerous(&self) -> bool {
         matches!(
             self,
-            Self::Rollback { .. } | Self::Reboot { .. } | Self::Promote { .. }
+            Self::Rollback { .. }
+                | Self::Reboot { .. }
+                | Self::Promote { .. }
+                | Self::Host {
+                    action: PowerAction::Reboot | PowerAction::Stop,
+                    ..
+                }
         ) || self.outage().is_some()
     }
 
@@ -283,6 +334,21 @@ impl Operation {
             )),
             Self::Promote { source, .. } => Some(format!(
                 "replication from {source} stops for good: this can never be its replica again"
+            )),
+            Self::Host {
+                action: PowerAction::Stop,
+                ..
+            } => Some(format!(
+                "{} stops serving until it is started again: its share of the traffic goes \
+                 to the other hosts behind the load balancer, if any",
+                self.confirmed_name()
+            )),
+            Self::Host {
+                action: PowerAction::Reboot,
+                ..
+            } => Some(format!(
+                "{} is down while it reboots (usually a minute or two)",
+                self.confirmed_name()
             )),
             _ => None,
         }
@@ -366,6 +432,32 @@ impl Operation {
                 ),
                 "it completes in a few minutes, followed here until Completed; AWS \
                  charges per path beyond 1 000 a month (/* counts as one)"
+                    .to_string(),
+            ],
+            Self::Host {
+                action: PowerAction::Reboot,
+                ..
+            } => vec![
+                "the OS restarts; the host keeps its addresses and volumes; the app must \
+                 start at boot (pm2 startup, systemd)"
+                    .to_string(),
+                "followed here until it runs with both status checks ok".to_string(),
+            ],
+            Self::Host {
+                action: PowerAction::Stop,
+                ..
+            } => vec![
+                "EBS volumes are kept; instance-store data is lost; a public IPv4 address \
+                 that is not an Elastic IP changes when it starts again"
+                    .to_string(),
+                "followed here until it is stopped".to_string(),
+            ],
+            Self::Host {
+                action: PowerAction::Start,
+                ..
+            } => vec![
+                "followed here until it runs with both status checks ok (a few minutes); \
+                 it registers with its target groups' health checks again"
                     .to_string(),
             ],
             Self::Exec { .. } => vec![
@@ -462,6 +554,14 @@ impl Operation {
                 format!("cached copies of {} served", paths.join(" ")),
                 "invalidated: fetched again from the origin".to_string(),
             ),
+            Self::Host { action, state, .. } => (
+                state.clone(),
+                match action {
+                    PowerAction::Reboot => "rebooting, then running with checks ok".to_string(),
+                    PowerAction::Stop => "stopping, then stopped".to_string(),
+                    PowerAction::Start => "pending, then running with checks ok".to_string(),
+                },
+            ),
             Self::Exec {
                 container, command, ..
             } => (
@@ -474,6 +574,9 @@ impl Operation {
     /// The exact API calls that will be sent, one line each.
     pub fn calls(&self) -> Vec<String> {
         match self {
+            Self::Host {
+                instance, action, ..
+            } => vec![format!("{} InstanceIds=[{instance}]", action.api())],
             Self::Invalidate {
                 distribution,
                 paths,
@@ -614,6 +717,14 @@ impl Operation {
     /// carry names, counts and image references only.
     pub fn parameters(&self) -> Value {
         match self {
+            Self::Host {
+                instance,
+                name,
+                state,
+                ..
+            } => json!({
+                "InstanceIds": [instance], "name": name, "before": { "state": state },
+            }),
             Self::Invalidate {
                 distribution,
                 paths,
@@ -791,6 +902,16 @@ impl Operation {
                     .map(|v| v.as_str().map(str::to_string))
                     .collect::<Option<Vec<_>>>()?,
                 caller_reference: text(&p["CallerReference"])?,
+            },
+            "ec2-reboot" | "ec2-stop" | "ec2-start" => Operation::Host {
+                instance: text(&p["InstanceIds"][0])?,
+                name: text(&p["name"]),
+                action: match name {
+                    "ec2-reboot" => PowerAction::Reboot,
+                    "ec2-stop" => PowerAction::Stop,
+                    _ => PowerAction::Start,
+                },
+                state: text(&p["before"]["state"])?,
             },
             "db-snapshot" => Operation::Snapshot {
                 instance: text(&p["DBInstanceIdentifier"])?,
@@ -1289,6 +1410,24 @@ mod tests {
             Operation::Promote {
                 instance: "db-replica".into(),
                 source: "db".into(),
+            },
+            Operation::Host {
+                instance: "i-0a3f9c27e81b4d5f6".into(),
+                name: Some("app-prod-1".into()),
+                action: PowerAction::Stop,
+                state: "running".into(),
+            },
+            Operation::Host {
+                instance: "i-0a3f9c27e81b4d5f6".into(),
+                name: None,
+                action: PowerAction::Start,
+                state: "stopped".into(),
+            },
+            Operation::Host {
+                instance: "i-0a3f9c27e81b4d5f6".into(),
+                name: Some("app-prod-1".into()),
+                action: PowerAction::Reboot,
+                state: "running".into(),
             },
         ];
         for op in ops {

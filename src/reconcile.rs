@@ -144,6 +144,8 @@ pub enum Evidence<'a> {
     Alarm(Option<&'a Alarm>),
     /// The task, `None` when it is not listed.
     Task(Option<&'a Task>),
+    /// The EC2 instance, `None` when it is not listed.
+    Instance(Option<&'a crate::domain::Instance>),
 }
 
 /// Whether the change of `op`, whose intent was recorded at `since`, shows
@@ -350,7 +352,49 @@ pub fn judge(op: &Operation, since: Timestamp, evidence: Evidence<'_>) -> Found 
                 crate::ops::task_label(task)
             )),
         },
+        (
+            Operation::Host {
+                instance, action, ..
+            },
+            Evidence::Instance(i),
+        ) => host(instance, *action, i),
         _ => Found::unknown("what was read does not describe this operation".to_string()),
+    }
+}
+
+/// A reboot, stop or start of `instance` judged on the instance read back:
+/// stopping or stopped after a stop, pending or running after a start,
+/// applied; a reboot leaves the state `running`, so only checks being run
+/// again show it.
+fn host(
+    instance: &str,
+    action: crate::domain::PowerAction,
+    i: Option<&crate::domain::Instance>,
+) -> Found {
+    use crate::domain::{CheckStatus, PowerAction};
+    let Some(i) = i else {
+        return Found::unknown(format!("{instance} is not listed (DescribeInstances)"));
+    };
+    let text = format!(
+        "{instance} is {}, checks {} (DescribeInstances, DescribeInstanceStatus)",
+        i.state,
+        i.checks_summary()
+    );
+    let outcome = || OpOutcome::Instance(Box::new(i.clone()));
+    match (action, i.state.as_str()) {
+        (PowerAction::Stop, "stopping" | "stopped")
+        | (PowerAction::Start, "pending" | "running") => Found::applied(text, outcome()),
+        (PowerAction::Stop | PowerAction::Start, _) => Found::not_applied(text),
+        (PowerAction::Reboot, "running")
+            if i.system_status == CheckStatus::Initializing
+                || i.instance_status == CheckStatus::Initializing =>
+        {
+            Found::applied(text, outcome())
+        }
+        (PowerAction::Reboot, _) => Found::unknown(format!(
+            "{text}: a reboot leaves the state as it was; it was not applied, or it is \
+             already over"
+        )),
     }
 }
 
@@ -557,6 +601,15 @@ pub async fn read_back<B: Backend + ?Sized>(
                 .await?;
             let db = dbs.iter().find(|d| &d.id == instance);
             judge(op, since, Evidence::Database(db))
+        }
+        Operation::Host { instance, .. } => {
+            let filter = crate::domain::InstanceFilter {
+                ids: vec![instance.clone()],
+                tags: std::collections::BTreeMap::new(),
+            };
+            let found = b.ec2()?.instances(&filter).await?;
+            let i = found.iter().find(|i| &i.id == instance);
+            judge(op, since, Evidence::Instance(i))
         }
         Operation::StopTask { cluster, task, .. } => {
             let tasks = b.ecs()?.tasks(cluster).await?;
@@ -931,5 +984,62 @@ mod tests {
         }
         let found = judge(&promote, t(0), Evidence::Database(None));
         assert_eq!(found.verdict, Verdict::Unknown);
+    }
+
+    #[test]
+    fn a_host_stop_or_start_is_judged_on_its_state_a_reboot_on_its_checks() {
+        use crate::domain::{CheckStatus, Instance, PowerAction};
+        let host = |state: &str, checks: CheckStatus| Instance {
+            id: "i-1".into(),
+            name: Some("app-1".into()),
+            state: state.into(),
+            instance_type: "t4g.medium".into(),
+            availability_zone: None,
+            private_ip: None,
+            launched_at: None,
+            system_status: checks,
+            instance_status: checks,
+        };
+        let op = |action| Operation::Host {
+            instance: "i-1".into(),
+            name: Some("app-1".into()),
+            action,
+            state: "running".into(),
+        };
+        let judged =
+            |action, i: Option<&Instance>| judge(&op(action), t0(), Evidence::Instance(i)).verdict;
+        let stopping = host("stopping", CheckStatus::Ok);
+        let running = host("running", CheckStatus::Ok);
+        let pending = host("pending", CheckStatus::NotApplicable);
+        let stopped = host("stopped", CheckStatus::NotApplicable);
+        let checking = host("running", CheckStatus::Initializing);
+        assert_eq!(judged(PowerAction::Stop, Some(&stopping)), Verdict::Applied);
+        assert_eq!(
+            judged(PowerAction::Stop, Some(&running)),
+            Verdict::NotApplied
+        );
+        assert_eq!(judged(PowerAction::Start, Some(&pending)), Verdict::Applied);
+        assert_eq!(
+            judged(PowerAction::Start, Some(&stopped)),
+            Verdict::NotApplied
+        );
+        assert_eq!(
+            judged(PowerAction::Reboot, Some(&checking)),
+            Verdict::Applied
+        );
+        assert_eq!(
+            judged(PowerAction::Reboot, Some(&running)),
+            Verdict::Unknown
+        );
+        assert_eq!(judged(PowerAction::Stop, None), Verdict::Unknown);
+        let found = judge(
+            &op(PowerAction::Stop),
+            t0(),
+            Evidence::Instance(Some(&stopping)),
+        );
+        assert!(
+            matches!(found.outcome, Some(OpOutcome::Instance(ref i)) if i.state == "stopping"),
+            "followed as if answered: {found:?}"
+        );
     }
 }

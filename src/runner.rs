@@ -18,8 +18,8 @@ use crate::backend::{Backend, BackendError, BackendResult, CALL_TIMEOUT, MUTATIO
 use crate::backend::{ImageChange, ServiceUpdate, read};
 use crate::clock::Clock;
 use crate::config::{EnvironmentConfig, RefreshIntervals};
-use crate::domain::Timestamp;
 use crate::domain::task_definition_label;
+use crate::domain::{PowerAction, Timestamp};
 use crate::effect::AuditContext;
 use crate::effect::Effect;
 use crate::kind::{Kind, Registered, Scope, with_kind};
@@ -1001,6 +1001,20 @@ impl Runner {
                 })
                 .await
             }
+            Operation::Host {
+                instance, action, ..
+            } => {
+                self.mutate(action.api(), async move {
+                    let ec2 = b.ec2_changes()?;
+                    match action {
+                        PowerAction::Reboot => ec2.reboot_instance(&instance).await,
+                        PowerAction::Stop => ec2.stop_instance(&instance).await,
+                        PowerAction::Start => ec2.start_instance(&instance).await,
+                    }
+                    .map(|i| OpOutcome::Instance(Box::new(i)))
+                })
+                .await
+            }
             Operation::Invalidate {
                 distribution,
                 paths,
@@ -1363,6 +1377,10 @@ fn outcome_json(outcome: &OpOutcome) -> serde_json::Value {
         }),
         OpOutcome::Database(d) => json!({ "DBInstanceArn": d.arn, "status": d.status }),
         OpOutcome::Invalidation(i) => json!({ "Id": i.id, "Status": i.status }),
+        OpOutcome::Instance(i) => json!({
+            "InstanceId": i.id, "State": i.state,
+            "SystemStatus": i.system_status.word(), "InstanceStatus": i.instance_status.word(),
+        }),
         OpOutcome::Task(t) => json!({
             "taskArn": t.arn, "lastStatus": t.last_status, "desiredStatus": t.desired_status,
         }),

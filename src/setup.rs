@@ -138,6 +138,7 @@ pub fn world_environments() -> Vec<EnvironmentConfig> {
                 .collect(),
             ec2_tags: w.ec2_tags,
             elasticache_replication_groups: w.replication_groups,
+            ec2_target_groups: w.ec2_target_groups,
             ..Default::default()
         })
         .collect()

@@ -76,7 +76,9 @@ pub fn columns(kind: ViewKind) -> &'static [&'static str] {
         ViewKind::Databases => &[
             "ID", "ROLE", "ENGINE", "CLASS", "STATUS", "MULTI-AZ", "STORAGE", "BACKUP", "CPU",
         ],
-        ViewKind::Hosts => &["NAME", "ID", "STATE", "TYPE", "AZ", "IP", "UP", "CHECKS"],
+        ViewKind::Hosts => &[
+            "NAME", "ID", "STATE", "TYPE", "AZ", "IP", "UP", "CHECKS", "CPU", "TARGET",
+        ],
         ViewKind::Redis => &["ID", "STATUS", "ENGINE", "TYPE", "NODES"],
         ViewKind::Alarms => &["STATE", "NAME", "CONDITION", "SINCE", "ACTIONS"],
         _ => &[],

@@ -39,6 +39,9 @@ pub struct EnvState {
     /// (`elasticache_replication_groups`); empty: none are read or shown
     /// ([`EnvState::has_redis`]).
     pub replication_group_ids: Vec<String>,
+    /// The target groups the EC2 hosts are registered in
+    /// (`ec2_target_groups`), read with those the services name.
+    pub ec2_target_groups: Vec<String>,
     /// The panel of every polled kind ([`crate::kind`]), read and written
     /// as the environment's own fields (`env.services`) through `Deref`.
     pub panels: Panels,
@@ -113,6 +116,7 @@ impl EnvState {
             clusters: cfg.clusters.iter().map(|c| c.name.clone()).collect(),
             ec2_hosts: cfg.ec2_filter(),
             replication_group_ids: cfg.elasticache_replication_groups.clone(),
+            ec2_target_groups: cfg.ec2_target_groups.clone(),
             panels: Panels::default(),
             task_definitions: HashMap::new(),
             task_definitions_requested: HashSet::new(),
@@ -325,10 +329,56 @@ impl EnvState {
             .flatten()
             .flat_map(|s| s.load_balancers.iter())
             .filter_map(|lb| lb.target_group_arn.clone())
+            .chain(
+                self.has_ec2()
+                    .then_some(&self.ec2_target_groups)
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            )
             .collect();
         arns.sort();
         arns.dedup();
         arns
+    }
+
+    /// Where EC2 host `id` is a target: each target group (read) that
+    /// lists it, with its health there.
+    pub fn host_targets(
+        &self,
+        id: &str,
+    ) -> Vec<(&crate::domain::TargetGroup, &crate::domain::TargetHealth)> {
+        self.targets
+            .data
+            .iter()
+            .flatten()
+            .flat_map(|g| g.targets.iter().map(move |t| (g, t)))
+            .filter(|(_, t)| t.id == id)
+            .collect()
+    }
+
+    /// An EC2 host's health: its state and checks
+    /// ([`Instance::health`]), and where it is a target, its health
+    /// there: a running host `unhealthy` (or `unavailable`) in a target
+    /// group serves nothing there and is failing, one `initial` or
+    /// `draining` degraded.
+    pub fn host_health(&self, i: &Instance) -> crate::domain::InstanceHealth {
+        use crate::domain::InstanceHealth;
+        let own = i.health();
+        let targets = self
+            .host_targets(&i.id)
+            .into_iter()
+            .map(|(_, t)| match t.state.as_str() {
+                "healthy" => InstanceHealth::Ok,
+                "initial" | "draining" => InstanceHealth::Degraded,
+                // `unused` is a host not running (its own health says so)
+                // or a port no listener uses: not the host's fault.
+                "unused" => InstanceHealth::Ok,
+                _ => InstanceHealth::Failing,
+            })
+            .max()
+            .unwrap_or(InstanceHealth::Ok);
+        own.max(targets)
     }
 
     /// Counts of things by health for the overview and the fleet, services
@@ -353,6 +403,13 @@ impl EnvState {
             }
             s.tasks_running = services.iter().map(|x| x.running_count as usize).sum();
             s.tasks_desired = services.iter().map(|x| x.desired_count as usize).sum();
+        }
+        if let Some(hosts) = &self.instances.data {
+            s.hosts_total = hosts.len();
+            s.hosts_ok = hosts
+                .iter()
+                .filter(|i| self.host_health(i) == crate::domain::InstanceHealth::Ok)
+                .count();
         }
         if let Some(dbs) = &self.databases.data {
             s.databases_total = dbs.len();
@@ -422,6 +479,9 @@ impl crate::metrics::Sources for EnvState {
     fn replication_groups(&self) -> &[crate::domain::ReplicationGroup] {
         self.replication_groups.data.as_deref().unwrap_or_default()
     }
+    fn instances(&self) -> &[Instance] {
+        self.instances.data.as_deref().unwrap_or_default()
+    }
 }
 
 /// Counts by health of an environment.
@@ -443,6 +503,9 @@ pub struct EnvSummary {
     pub tasks_desired: usize,
     pub databases_total: usize,
     pub databases_available: usize,
+    pub hosts_total: usize,
+    /// Running with both checks ok and healthy where they are targets.
+    pub hosts_ok: usize,
     pub alarms_total: usize,
     /// In ALARM, muted ones included.
     pub alarms_firing: usize,
@@ -1344,15 +1407,17 @@ impl State {
         };
         let filter = Filter::parse(self.filter(ViewKind::Hosts));
         let mut rows: Vec<&Instance> = all.iter().filter(|i| filter.matches_instance(i)).collect();
+        let env = self.env();
+        let health = |i: &Instance| env.map_or_else(|| i.health(), |e| e.host_health(i));
         rows.sort_by(|a, b| {
-            b.health()
-                .cmp(&a.health())
+            health(b)
+                .cmp(&health(a))
                 .then_with(|| a.display_name().cmp(b.display_name()))
                 .then_with(|| a.id.cmp(&b.id))
         });
         let now = self.now;
         crate::sort::apply(&mut rows, self.sort(ViewKind::Hosts), |i, c| {
-            instance_value(i, c, now)
+            instance_value(env, i, c, now)
         });
         rows
     }
@@ -2129,7 +2194,12 @@ fn redis_value(g: &ReplicationGroup, column: &str) -> crate::sort::Value {
     }
 }
 
-fn instance_value(i: &Instance, column: &str, now: Timestamp) -> crate::sort::Value {
+fn instance_value(
+    env: Option<&EnvState>,
+    i: &Instance,
+    column: &str,
+    now: Timestamp,
+) -> crate::sort::Value {
     use crate::sort::Value;
     match column {
         "NAME" => Value::text(i.display_name()),
@@ -2153,6 +2223,14 @@ fn instance_value(i: &Instance, column: &str, now: Timestamp) -> crate::sort::Va
             .launched_at
             .map_or(Value::Missing, |t| Value::Num((now - t).num_seconds())),
         "CHECKS" => Value::Num(i.health() as i64),
+        "CPU" => latest_value(
+            env.and_then(|e| e.metrics.data.as_ref())
+                .and_then(|m| m.host_cpu(&i.id)),
+        ),
+        "TARGET" => env
+            .map(|e| e.host_targets(&i.id))
+            .and_then(|t| t.iter().map(|(_, t)| t.rank()).max())
+            .map_or(Value::Missing, |r| Value::Num(i64::from(r))),
         _ => Value::Missing,
     }
 }

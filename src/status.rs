@@ -665,26 +665,46 @@ fn database_checks(e: &EnvState) -> Vec<Check> {
 
 /// An EC2 host: a status check impaired, or not running, is CRITICAL
 /// (it does not serve; every host of the environment is meant to run), as
-/// a database not available is; starting, stopping or its checks not yet
-/// known, WARNING.
+/// a database not available is, and so is a running host unhealthy in a
+/// target group ([`EnvState::host_health`]); starting, stopping, its
+/// checks not yet known or draining, WARNING.
 fn instance_checks(e: &EnvState) -> Vec<Check> {
     e.instances
         .data
         .iter()
         .flatten()
         .map(|i| {
-            let state = match i.health() {
+            let state = match e.host_health(i) {
                 InstanceHealth::Ok => Level::Ok,
                 InstanceHealth::Degraded => Level::Warning,
                 InstanceHealth::Failing => Level::Critical,
             };
+            // Where its checks are fine, the target group says why.
+            let target = (i.health() == InstanceHealth::Ok)
+                .then(|| {
+                    e.host_targets(&i.id)
+                        .into_iter()
+                        .filter(|(_, t)| t.state != "healthy" && t.state != "unused")
+                        .max_by_key(|(_, t)| t.rank())
+                        .map(|(g, t)| format!("{} in {}", t.state, g.name))
+                })
+                .flatten();
             let impaired: Vec<&str> =
                 [("system", i.system_status), ("instance", i.instance_status)]
                     .iter()
                     .filter(|(_, c)| *c == CheckStatus::Impaired)
                     .map(|(w, _)| *w)
                     .collect();
-            let (status, detail) = if impaired.is_empty() {
+            let (status, detail) = if let Some(target) = target {
+                (
+                    target.clone(),
+                    format!(
+                        "state {}, status checks {}, {target}",
+                        i.state,
+                        i.checks_summary()
+                    ),
+                )
+            } else if impaired.is_empty() {
                 (
                     i.state.clone(),
                     format!("state {}, status checks {}", i.state, i.checks_summary()),
@@ -1025,10 +1045,7 @@ fn counts(e: &EnvState, now: Timestamp) -> Counts {
         databases: s.databases_total,
         databases_available: s.databases_available,
         instances: hosts.len(),
-        instances_ok: hosts
-            .iter()
-            .filter(|i| i.health() == InstanceHealth::Ok)
-            .count(),
+        instances_ok: s.hosts_ok,
         instances_impaired: hosts
             .iter()
             .filter(|i| {

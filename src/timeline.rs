@@ -45,7 +45,7 @@ pub struct Event {
     pub time: Timestamp,
     /// What happened: `deployment_started`, `deployment_completed`,
     /// `deployment_failed`, `desired_changed`, `task_stopped`,
-    /// `alarm_state`, `db_status`, `snapshot_completed`, `target_health`,
+    /// `alarm_state`, `db_status`, `host_state`, `snapshot_completed`, `target_health`,
     /// `check_failing`, `check_recovered`, `operation`, `recovery` (a
     /// restore or promotion that overlapped an incident), `note`, `mark`.
     pub kind: String,
@@ -461,6 +461,46 @@ pub fn replication_groups(
         }
     }
     out
+}
+
+/// EC2 host state and status-check changes (reboot, stop, start, an
+/// impaired check): a host not running or impaired is an error, one
+/// changing state or initializing a warning, running with checks ok info.
+pub fn instances(
+    env: &str,
+    at: Timestamp,
+    old: Option<&[crate::domain::Instance]>,
+    new: &[crate::domain::Instance],
+) -> Vec<Event> {
+    use crate::domain::InstanceHealth;
+    let Some(old) = old else {
+        return Vec::new();
+    };
+    let before: HashMap<&str, &crate::domain::Instance> =
+        old.iter().map(|i| (i.id.as_str(), i)).collect();
+    new.iter()
+        .filter_map(|i| {
+            let o = before.get(i.id.as_str())?;
+            let (was, now) = (o.checks_summary(), i.checks_summary());
+            if o.state == i.state && was == now {
+                return None;
+            }
+            let mut text = if o.state == i.state {
+                format!("{} checks {was} → {now}", i.display_name())
+            } else {
+                format!("{} {} → {}", i.display_name(), o.state, i.state)
+            };
+            if o.state != i.state && was != now {
+                text.push_str(&format!(", checks {now}"));
+            }
+            let severity = match i.health() {
+                InstanceHealth::Ok => Severity::Info,
+                InstanceHealth::Degraded => Severity::Warning,
+                InstanceHealth::Failing => Severity::Error,
+            };
+            Some(Event::new(env, at, "host_state", &i.id, text, severity))
+        })
+        .collect()
 }
 
 /// Snapshots that became available.

@@ -972,6 +972,8 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::MuteAlarm
         | Command::StopTask
         | Command::Invalidate
+        | Command::StopHost
+        | Command::StartHost
         | Command::Exec => return operate::start(state, cmd),
         // --- metrics
         Command::MetricRange => return metrics::switch_range(state),

@@ -223,6 +223,73 @@ pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> W
                 None => WatchStatus::Failed(format!("{service} has no scalable target listed")),
             }
         }
+        WatchTarget::Host {
+            instance,
+            action,
+            seen_busy,
+        } => {
+            use crate::domain::{CheckStatus, PowerAction};
+            if !fresh(env.instances.loaded_at) {
+                return waiting("EC2 data");
+            }
+            let Some(i) = env
+                .instances
+                .data
+                .iter()
+                .flatten()
+                .find(|i| &i.id == instance)
+            else {
+                return WatchStatus::Failed(format!("{instance} is no longer listed"));
+            };
+            let label = i.display_name().to_string();
+            let in_progress = |text: String| WatchStatus::InProgress {
+                text,
+                progress: None,
+                failed_tasks: 0,
+            };
+            let impaired = i.system_status == CheckStatus::Impaired
+                || i.instance_status == CheckStatus::Impaired;
+            let checks_ok =
+                i.system_status == CheckStatus::Ok && i.instance_status == CheckStatus::Ok;
+            match (*action, i.state.as_str()) {
+                (PowerAction::Stop, "stopped") => {
+                    WatchStatus::Completed(format!("{label} is stopped"))
+                }
+                (PowerAction::Stop, "stopping") => {
+                    *seen_busy = true;
+                    in_progress(format!("{label} stopping"))
+                }
+                (PowerAction::Stop, other) if *seen_busy => WatchStatus::Failed(format!(
+                    "{label} is {other}: it did not stay stopping (started again?)"
+                )),
+                (PowerAction::Stop, other) => in_progress(format!("{label} still {other}")),
+                (PowerAction::Reboot | PowerAction::Start, "running") if checks_ok => {
+                    WatchStatus::Completed(format!("{label} is running, status checks 2/2 ok"))
+                }
+                // A host whose checks ran again and failed did not come
+                // back: said at once, not after the watch's limit.
+                (PowerAction::Reboot | PowerAction::Start, "running") if impaired && *seen_busy => {
+                    WatchStatus::Failed(format!(
+                        "{label} is running but its status checks read {} (impaired)",
+                        i.checks_summary()
+                    ))
+                }
+                // Impaired before the checks ran again: still the old
+                // reading (AWS updates the checks within minutes).
+                (PowerAction::Reboot | PowerAction::Start, "running") => {
+                    *seen_busy |= !impaired;
+                    in_progress(format!("{label} running, checks {}", i.checks_summary()))
+                }
+                (PowerAction::Reboot | PowerAction::Start, "pending") => {
+                    *seen_busy = true;
+                    in_progress(format!("{label} pending"))
+                }
+                (PowerAction::Start, "stopped") if !*seen_busy => {
+                    in_progress(format!("{label} still stopped"))
+                }
+                (_, other) => WatchStatus::Failed(format!("{label} is {other}")),
+            }
+        }
         WatchTarget::Invalidation { distribution, id } => {
             if !fresh(env.distributions.loaded_at) {
                 return waiting("CloudFront data");

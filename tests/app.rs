@@ -1827,7 +1827,10 @@ async fn the_ec2_world_shows_its_hosts_and_an_impaired_one() {
         "{screen}"
     );
     assert!(!screen.contains("bastion"), "{screen}");
-    assert!(screen.contains("2/2 ok"), "{screen}");
+    // Both checks ok, a CPU trend, healthy in the ALB's target group.
+    assert!(screen.contains("2/2 "), "{screen}");
+    assert!(screen.contains("% healthy"), "{screen}");
+    assert!(screen.contains("target app-prod-web healthy"), "{screen}");
     insta::assert_snapshot!("hosts_80x24", screen);
 
     // The first incident comes 2 to 4 minutes in.
@@ -1847,7 +1850,8 @@ async fn the_ec2_world_shows_its_hosts_and_an_impaired_one() {
     }
     assert!(impaired(&app), "app-prod-1 impaired within 6 minutes");
     let screen = render(&app, 80, 24);
-    assert!(screen.contains("1/2 ok"), "{screen}");
+    assert!(screen.contains("1/2 "), "{screen}");
+    assert!(screen.contains("unhealthy"), "{screen}");
     insta::assert_snapshot!("hosts_impaired_80x24", screen);
     let report =
         honban::status::judge_env(&app.state.envs[0], clock.now(), Duration::from_secs(20));
@@ -1869,6 +1873,41 @@ async fn the_ec2_world_shows_its_hosts_and_an_impaired_one() {
         (report.counts.instances, report.counts.instances_impaired),
         (2, 1)
     );
+
+    // The status check metric follows the impaired check: its alarm goes
+    // to ALARM within about two minutes, and the header counts it.
+    let firing = |app: &App| {
+        app.state.envs[0].alarms.data.iter().flatten().any(|a| {
+            a.name == "app-prod-1-status-check-failed"
+                && a.state == honban::domain::AlarmState::Alarm
+        })
+    };
+    for _ in 0..6 {
+        if firing(&app) {
+            break;
+        }
+        advance(&mut app, &clock, Duration::from_secs(30)).await;
+    }
+    assert!(firing(&app), "the status check alarm fires");
+    assert!(impaired(&app), "while the host is still impaired");
+    command(&mut app, "overview");
+    let screen = render(&app, 80, 24);
+    assert!(!screen.contains("alarms 0 ALARM"), "{screen}");
+    assert!(screen.contains("ALARM"), "{screen}");
+    assert!(screen.contains("ec2 1/2"), "{screen}");
+    // The fleet counts the hosts as the overview does.
+    command(&mut app, "fleet");
+    let screen = render(&app, 80, 24);
+    let header = screen
+        .lines()
+        .find(|l| l.contains("ENVIRONMENT"))
+        .unwrap_or_default();
+    assert!(header.contains("EC2"), "{screen}");
+    let row = screen
+        .lines()
+        .find(|l| l.contains("ec2-prod") && l.contains("1/2"))
+        .unwrap_or_default();
+    assert!(!row.is_empty(), "the EC2 column reads 1/2: {screen}");
 }
 
 /// Staging's Redis (after seed 003): the Redis view lists the replication

@@ -560,7 +560,7 @@ fn unknown_command() {
     assert_reported(
         "unknown_command.toml",
         "3:1",
-        "unknown command \"reload\" in [keys]; commands: quit, back, up, down, top, bottom, page_up, page_down, select, filter, command, help, refresh, next_environment, overview, services, tasks, databases, hosts, alarms, fleet, activity, timeline, cloudfront, redis, note, scale, scaling_bounds, deploy_image, rollback, restart, snapshot, reboot, restore, promote, mute_alarm, stop_task, invalidate, exec, copy, sort, metric_range, logs, logs_pause, logs_follow, logs_errors, logs_jump, logs_wrap, replay_pause, replay_faster, replay_slower, replay_seek, replay_next_event, replay_previous_event, replay_next_mark, replay_previous_mark",
+        "unknown command \"reload\" in [keys]; commands: quit, back, up, down, top, bottom, page_up, page_down, select, filter, command, help, refresh, next_environment, overview, services, tasks, databases, hosts, alarms, fleet, activity, timeline, cloudfront, redis, note, scale, scaling_bounds, deploy_image, rollback, restart, snapshot, reboot, restore, promote, mute_alarm, stop_task, invalidate, stop_host, start_host, exec, copy, sort, metric_range, logs, logs_pause, logs_follow, logs_errors, logs_jump, logs_wrap, replay_pause, replay_faster, replay_slower, replay_seek, replay_next_event, replay_previous_event, replay_next_mark, replay_previous_mark",
     );
 }
 
@@ -988,6 +988,11 @@ fn connection_fixtures() {
         "elasticache_not_a_group_id.toml",
         "4:34",
         "environment \"prod\": \"1st-redis\" is not an ElastiCache replication group id (1 to 40 letters, digits and single hyphens, starting with a letter); write e.g. \"app-prod-redis\" (elasticache_replication_groups)",
+    );
+    assert_reported(
+        "ec2_target_group_not_an_arn.toml",
+        "4:21",
+        "environment \"prod\": \"app-prod-web\" is not a target group ARN; write e.g. \"arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/app-web/93c4a1e7d6b20f58\" (ec2_target_groups)",
     );
     assert_reported(
         "unknown_sim_world.toml",

@@ -198,6 +198,38 @@ fn keys_typed_ahead_never_reach_a_confirmation() {
     ok(pty.check_restored());
 }
 
+/// The same for a host in the protected EC2 world: `S` with the typed
+/// confirmation and enter behind it in one write stops nothing; the
+/// dialog names the exact call and waits for a name typed after it could
+/// be read.
+#[test]
+fn a_typed_ahead_host_name_never_confirms_a_stop() {
+    let mut pty = start(&["--world", "ec2-prod"], 100, 30);
+    ok(pty.wait_for_all(&["Overview", "ec2-prod"], START));
+    pty.send_str("9");
+    ok(pty.wait_for_all(&["EC2 hosts (2)", "app-prod-1", "healthy"], STEP));
+    pty.send_str("Sec2-prod/app-prod-1\r\r");
+    ok(pty.wait_for("Stop host app-prod-1", STEP));
+    ok(pty.wait_for("ec2:StopInstances InstanceIds=[i-0a3f9c27e81b4d5f6]", STEP));
+    ok(pty.wait_for("ignored", STEP));
+    // Deliberately lets time pass: the keys behind the `S` must not
+    // confirm it later either.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        pty.screen_text().contains("Stop host"),
+        "the confirmation stays open\n{}",
+        pty.dump()
+    );
+    assert_eq!(audit_text(&pty), "", "nothing was sent\n{}", pty.dump());
+    pty.key_esc();
+    ok(pty.wait_for("cancelled: nothing was sent", STEP));
+    assert!(pty.screen_text().contains("running"), "{}", pty.dump());
+    assert_eq!(audit_text(&pty), "");
+    pty.ctrl('c');
+    ok(pty.wait_exit(EXIT));
+    ok(pty.check_restored());
+}
+
 /// A quick "r, y" (a double tap, or `y` typed a moment after `r`): the `y`
 /// comes after the confirmation was drawn but before anyone could read it,
 /// so it is ignored; the dialog offers `y` only once it accepts it.

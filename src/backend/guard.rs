@@ -15,11 +15,12 @@ use async_trait::async_trait;
 
 use super::{
     Backend, BackendError, BackendResult, CloudFront, CloudFrontChanges, CloudWatch,
-    CloudWatchChanges, DbRestore, Ec2, Ecr, Ecs, EcsChanges, ElastiCache, Elb, ImageChange, Logs,
-    LogsChanges, OpStats, Rds, RdsChanges, Scaling, ScalingChanges, ServiceUpdate, Sts,
+    CloudWatchChanges, DbRestore, Ec2, Ec2Changes, Ecr, Ecs, EcsChanges, ElastiCache, Elb,
+    ImageChange, Logs, LogsChanges, OpStats, Rds, RdsChanges, Scaling, ScalingChanges,
+    ServiceUpdate, Sts,
 };
 use crate::domain::{
-    DbInstance, DbSnapshot, ExecSession, Invalidation, ScalableTarget, Service, Task,
+    DbInstance, DbSnapshot, ExecSession, Instance, Invalidation, ScalableTarget, Service, Task,
 };
 use crate::domain::{TaskDefinition, Timestamp};
 
@@ -81,6 +82,11 @@ impl Backend for ReadOnly {
         self.inner
             .ecs_changes()
             .map(|_| &self.refuse as &dyn EcsChanges)
+    }
+    fn ec2_changes(&self) -> BackendResult<&dyn Ec2Changes> {
+        self.inner
+            .ec2_changes()
+            .map(|_| &self.refuse as &dyn Ec2Changes)
     }
     fn scaling_changes(&self) -> BackendResult<&dyn ScalingChanges> {
         self.inner
@@ -146,6 +152,19 @@ impl EcsChanges for Refuse {
         _: &str,
     ) -> BackendResult<ExecSession> {
         self.refuse("ecs:ExecuteCommand")
+    }
+}
+
+#[async_trait]
+impl Ec2Changes for Refuse {
+    async fn reboot_instance(&self, _: &str) -> BackendResult<Instance> {
+        self.refuse("ec2:RebootInstances")
+    }
+    async fn stop_instance(&self, _: &str) -> BackendResult<Instance> {
+        self.refuse("ec2:StopInstances")
+    }
+    async fn start_instance(&self, _: &str) -> BackendResult<Instance> {
+        self.refuse("ec2:StartInstances")
     }
 }
 
@@ -334,5 +353,43 @@ mod tests {
             .await
             .expect("hosts");
         assert_eq!(hosts.len(), 2);
+    }
+
+    /// EC2's changes are refused with the call named, and the host is
+    /// left as it was.
+    #[tokio::test]
+    async fn ec2_changes_are_refused_and_the_host_is_unchanged() {
+        let clock = Clock::manual(
+            Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
+                .single()
+                .expect("time"),
+        );
+        let sim: Arc<dyn Backend> = Arc::new(SimBackend::new("ec2-prod", 1, clock).expect("world"));
+        let guard = ReadOnly::new(sim.clone(), "ec2-prod");
+        let id = "i-0a3f9c27e81b4d5f6";
+        let changes = guard.ec2_changes().expect("EC2 changes");
+        for (r, call) in [
+            (changes.reboot_instance(id).await, "ec2:RebootInstances"),
+            (changes.stop_instance(id).await, "ec2:StopInstances"),
+            (changes.start_instance(id).await, "ec2:StartInstances"),
+        ] {
+            assert_eq!(
+                r,
+                Err(BackendError::ReadOnly {
+                    operation: call.to_string()
+                })
+            );
+        }
+        let filter = crate::domain::InstanceFilter {
+            ids: vec![id.to_string()],
+            tags: std::collections::BTreeMap::new(),
+        };
+        let hosts = sim
+            .ec2()
+            .expect("ec2")
+            .instances(&filter)
+            .await
+            .expect("hosts");
+        assert_eq!(hosts.first().map(|h| h.state.as_str()), Some("running"));
     }
 }

@@ -20,8 +20,9 @@ pub mod sim;
 pub mod prelude {
     pub use super::{
         CloudFront as _, CloudFrontChanges as _, CloudWatch as _, CloudWatchChanges as _, Ec2 as _,
-        Ecr as _, Ecs as _, EcsChanges as _, ElastiCache as _, Elb as _, Logs as _,
-        LogsChanges as _, Rds as _, RdsChanges as _, Scaling as _, ScalingChanges as _, Sts as _,
+        Ec2Changes as _, Ecr as _, Ecs as _, EcsChanges as _, ElastiCache as _, Elb as _,
+        Logs as _, LogsChanges as _, Rds as _, RdsChanges as _, Scaling as _, ScalingChanges as _,
+        Sts as _,
     };
 }
 
@@ -173,6 +174,10 @@ pub trait Backend: Send + Sync {
     fn elasticache(&self) -> BackendResult<&dyn ElastiCache> {
         Err(BackendError::missing("ElastiCache"))
     }
+    /// EC2 changes: reboot, stop, start an instance.
+    fn ec2_changes(&self) -> BackendResult<&dyn Ec2Changes> {
+        Err(BackendError::missing("EC2"))
+    }
     /// ECR reads: an image's digest and push time.
     fn ecr(&self) -> BackendResult<&dyn Ecr> {
         Err(BackendError::missing("ECR"))
@@ -310,6 +315,22 @@ pub trait ElastiCache: Send + Sync {
     /// with `ShowCacheNodeInfo` (every page) describes them. Empty `ids`
     /// read nothing.
     async fn replication_groups(&self, ids: &[String]) -> BackendResult<Listing<ReplicationGroup>>;
+}
+
+/// EC2 changes (refused by the read-only guard). Each sends its call
+/// once for one instance, then reads the instance back
+/// (`DescribeInstances` with its status checks) and returns it as read.
+#[async_trait]
+pub trait Ec2Changes: Send + Sync {
+    /// EC2 `RebootInstances` of one instance (it stays `running`).
+    async fn reboot_instance(&self, id: &str) -> BackendResult<Instance>;
+
+    /// EC2 `StopInstances` of one instance (`stopping`, then `stopped`).
+    async fn stop_instance(&self, id: &str) -> BackendResult<Instance>;
+
+    /// EC2 `StartInstances` of one instance (`pending`, then `running`
+    /// with its status checks initializing, then ok).
+    async fn start_instance(&self, id: &str) -> BackendResult<Instance>;
 }
 
 /// ECR reads.

@@ -293,6 +293,10 @@ pub enum Command {
     StopTask,
     /// CloudFront `CreateInvalidation` of the selected distribution.
     Invalidate,
+    /// EC2 `StopInstances` of the selected host (the hosts view).
+    StopHost,
+    /// EC2 `StartInstances` of the selected host (the hosts view).
+    StartHost,
     /// ECS Exec: a shell in a container of the selected task.
     Exec,
     /// The selected resource's ARN (a log line) to the clipboard.
@@ -324,7 +328,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 56] = [
+    pub const ALL: [Command; 58] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -363,6 +367,8 @@ impl Command {
         Command::MuteAlarm,
         Command::StopTask,
         Command::Invalidate,
+        Command::StopHost,
+        Command::StartHost,
         Command::Exec,
         Command::Copy,
         Command::Sort,
@@ -427,6 +433,8 @@ impl Command {
             Command::MuteAlarm => "mute_alarm",
             Command::StopTask => "stop_task",
             Command::Invalidate => "invalidate",
+            Command::StopHost => "stop_host",
+            Command::StartHost => "start_host",
             Command::Exec => "exec",
             Command::Copy => "copy",
             Command::Sort => "sort",
@@ -482,6 +490,8 @@ impl Command {
                 | Command::MuteAlarm
                 | Command::StopTask
                 | Command::Invalidate
+                | Command::StopHost
+                | Command::StartHost
         )
     }
 
@@ -525,12 +535,14 @@ impl Command {
             Command::Rollback => "Roll back",
             Command::Restart => "Restart service",
             Command::Snapshot => "Snapshot DB",
-            Command::Reboot => "Reboot DB",
+            Command::Reboot => "Reboot DB/host",
             Command::Restore => "Restore DB (new)",
             Command::Promote => "Promote replica",
             Command::MuteAlarm => "Mute / unmute",
             Command::StopTask => "Stop a task",
             Command::Invalidate => "Invalidate cache",
+            Command::StopHost => "Stop host",
+            Command::StartHost => "Start host",
             Command::Exec => "Shell (ECS Exec)",
             Command::Copy => "Copy ARN / line",
             Command::Sort => "Sort by a column",
@@ -596,6 +608,8 @@ impl Command {
             Command::MuteAlarm => &["m"],
             Command::StopTask => &["ctrl-k"],
             Command::Invalidate => &["V"],
+            Command::StopHost => &["S"],
+            Command::StartHost => &["T"],
             // k9s and e1s use `s` for a shell; here `s` scales.
             Command::Exec => &["x"],
             Command::Copy => &["y"],
@@ -730,6 +744,7 @@ impl Command {
             | Command::LogsErrors
             | Command::LogsJump
             | Command::LogsWrap => Scope::View(ViewKind::Logs),
+            Command::StopHost | Command::StartHost => Scope::View(ViewKind::Hosts),
             c if c.is_replay() => Scope::Replay,
             _ => Scope::Global,
         }

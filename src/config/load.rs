@@ -1028,6 +1028,18 @@ impl Checker<'_, '_> {
                     ),
                 ));
             }
+            if let Some(arn) = env
+                .ec2_target_groups
+                .iter()
+                .find(|a| !is_target_group_arn(a))
+            {
+                return Err(self.error(
+                    at("ec2_target_groups"),
+                    format!(
+                        "{place}: {arn:?} is not a target group ARN; write e.g. \"arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/app-web/93c4a1e7d6b20f58\" (ec2_target_groups)"
+                    ),
+                ));
+            }
             if let Some((key, value)) = env
                 .ec2_tags
                 .iter()
@@ -1095,6 +1107,27 @@ pub fn is_instance_id(id: &str) -> bool {
                 .chars()
                 .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
     })
+}
+
+/// Whether `arn` is an ELBv2 target group ARN
+/// (`arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID`).
+pub fn is_target_group_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [arn_word, partition, service, region, account, resource] = parts.as_slice() else {
+        return false;
+    };
+    let hex = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit());
+    let mut r = resource.split('/');
+    *arn_word == "arn"
+        && partition.starts_with("aws")
+        && *service == "elasticloadbalancing"
+        && !region.is_empty()
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && r.next() == Some("targetgroup")
+        && r.next().is_some_and(|n| !n.is_empty())
+        && r.next().is_some_and(hex)
+        && r.next().is_none()
 }
 
 /// Why `region` cannot be an AWS region: regions are lowercase letters,

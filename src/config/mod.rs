@@ -171,6 +171,11 @@ pub struct EnvironmentConfig {
     /// empty: none are read.
     #[serde(default)]
     pub elasticache_replication_groups: Vec<String>,
+    /// ELBv2 target group ARNs the EC2 hosts are registered in: each
+    /// host's target health there is read and shown (a target group an
+    /// ECS service names is read anyway).
+    #[serde(default)]
+    pub ec2_target_groups: Vec<String>,
     /// Shows the PRODUCTION marker and requires typed confirmations.
     #[serde(default)]
     pub protected: bool,

@@ -72,6 +72,73 @@ pub struct Instance {
 
 impl Identified for Instance {}
 
+/// A change of an instance's power: EC2 `RebootInstances`,
+/// `StopInstances` or `StartInstances` of one instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PowerAction {
+    Reboot,
+    Stop,
+    Start,
+}
+
+impl PowerAction {
+    /// The API call, `ec2:<Operation>`.
+    pub fn api(self) -> &'static str {
+        match self {
+            Self::Reboot => "ec2:RebootInstances",
+            Self::Stop => "ec2:StopInstances",
+            Self::Start => "ec2:StartInstances",
+        }
+    }
+
+    /// The verb, lower case: `reboot`, `stop`, `start`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Self::Reboot => "reboot",
+            Self::Stop => "stop",
+            Self::Start => "start",
+        }
+    }
+
+    /// The state the instance ends in: `running` (checks ok) or `stopped`.
+    pub fn end_state(self) -> &'static str {
+        match self {
+            Self::Reboot | Self::Start => "running",
+            Self::Stop => "stopped",
+        }
+    }
+
+    /// Why it makes no sense on an instance in `state`, if it does not: a
+    /// running host is not started, a stopped one not stopped or
+    /// rebooted, one changing state waits for the change to end.
+    pub fn refusal(self, state: &str) -> Option<String> {
+        match (self, state) {
+            (Self::Reboot | Self::Stop, "running") | (Self::Start, "stopped") => None,
+            (Self::Start, "running" | "pending") => {
+                Some(format!("it is already {state}: nothing to start"))
+            }
+            (Self::Stop, "stopped" | "stopping") => {
+                Some(format!("it is already {state}: nothing to stop"))
+            }
+            (Self::Reboot, "stopped" | "stopping") => Some(format!(
+                "it is {state}: a stopped host is started, not rebooted"
+            )),
+            (_, "shutting-down" | "terminated") => {
+                Some(format!("it is {state}: it is going away for good"))
+            }
+            (_, other) => Some(format!(
+                "it is {other}: wait until it is {}",
+                if self == Self::Start {
+                    "stopped"
+                } else {
+                    "running"
+                }
+            )),
+        }
+    }
+}
+
 /// A status check's result, as `DescribeInstanceStatus` spells it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -381,7 +381,7 @@ fn names_of(op: &Operation) -> (Vec<&'static str>, Option<&str>, Option<&str>) {
         | Operation::RestoreTime {
             source: instance, ..
         } => (vec![op.name()], None, Some(instance)),
-        Operation::AlarmActions { .. } | Operation::Invalidate { .. } => {
+        Operation::AlarmActions { .. } | Operation::Invalidate { .. } | Operation::Host { .. } => {
             (vec![op.name()], None, None)
         }
     }

@@ -44,6 +44,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Constraint::Length(9),
         Constraint::Length(5),
     ];
+    // EC2 hosts, after the databases, where an environment has some.
+    let ec2 = state.envs.iter().any(crate::state::EnvState::has_ec2);
+    if ec2 {
+        header.insert(5, "EC2");
+        widths.insert(5, Constraint::Length(5));
+        if !wide {
+            // Room for the status (an error, the data's age) at 80
+            // columns: the name, the services and tasks give a little.
+            widths[0] = Constraint::Length(14);
+            widths[2] = Constraint::Length(6);
+            widths[3] = Constraint::Length(6);
+        }
+    }
     if wide {
         header.push("MODE");
         widths.push(Constraint::Length(9));
@@ -132,6 +145,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 // --- probes
                 Cell::from(super::probes::fleet_cell(e, theme)),
             ];
+            // EC2 hosts ok of all, as the overview counts them; `-` where
+            // the environment has none.
+            if ec2 {
+                cells.insert(
+                    5,
+                    Cell::from(if e.has_ec2() {
+                        ratio(s.hosts_ok, s.hosts_total, e.instances.data.is_some())
+                    } else {
+                        Span::styled("-", theme.dim)
+                    }),
+                );
+            }
             if wide {
                 cells.push(Cell::from(if e.read_only { "read-only" } else { "" }));
             }

@@ -203,6 +203,11 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
         View::Alarms => &[(Command::MuteAlarm, "mute")],
         View::CloudFront => &[(Command::Invalidate, "invalidate")],
         View::RedisGroup { .. } => &[(Command::MetricRange, "range"), (Command::Back, "back")],
+        View::Hosts => &[
+            (Command::Reboot, "reboot"),
+            (Command::StopHost, "stop"),
+            (Command::StartHost, "start"),
+        ],
         View::AlarmDetail { .. } => &[
             (Command::Select, "go to"),
             (Command::MuteAlarm, "mute"),

@@ -1,5 +1,6 @@
-//! The EC2 hosts of the environment: state, type, zone, address, uptime
-//! and the two status checks; the selected host's details below.
+//! The EC2 hosts of the environment: state, type, zone, address, uptime,
+//! the two status checks, the CPU trend and the health where each is a
+//! target; the selected host's details below (each target group).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -38,7 +39,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let hosts = state.visible_instances();
     let [table_area, detail_area] =
-        Layout::vertical([Constraint::Min(4), Constraint::Length(4)]).areas(area);
+        Layout::vertical([Constraint::Min(4), Constraint::Length(5)]).areas(area);
 
     let meta = env.panel_meta(Resource::Instances);
     let block = panel(
@@ -63,7 +64,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             );
         }
     } else {
+        // Narrow: the address and the uptime are in the detail below.
         let wide = area.width >= 110;
+        let trend_w: usize = if wide { 24 } else { 10 };
         let mut header = vec!["NAME", "ID", "STATE"];
         let mut widths = vec![
             Constraint::Fill(1),
@@ -71,26 +74,32 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Constraint::Length(8),
         ];
         if wide {
-            header.push("TYPE");
-            widths.push(Constraint::Length(11));
+            header.extend(["TYPE", "AZ", "IP", "UP"]);
+            widths.extend([
+                Constraint::Length(11),
+                Constraint::Length(15),
+                Constraint::Length(15),
+                Constraint::Length(4),
+            ]);
+        } else {
+            header.push("AZ");
+            widths.push(Constraint::Length(3));
         }
-        header.extend(["AZ", "IP", "UP", "CHECKS"]);
+        header.extend(["CHECKS", "CPU", "TARGET"]);
         widths.extend([
-            Constraint::Length(if wide { 15 } else { 3 }),
-            Constraint::Length(if wide { 15 } else { 13 }),
-            Constraint::Length(4),
-            Constraint::Length(12),
+            Constraint::Length(if wide { 12 } else { 7 }),
+            Constraint::Length(trend_w as u16),
+            Constraint::Length(9),
         ]);
         let rows = hosts
             .iter()
             .map(|i| {
-                let failing = i.health() == InstanceHealth::Failing;
+                let health = env.host_health(i);
                 let name = Span::styled(
                     i.name.clone().unwrap_or_else(|| "-".into()),
-                    if failing {
-                        theme.critical
-                    } else {
-                        Style::default()
+                    match health {
+                        InstanceHealth::Failing => theme.critical,
+                        _ => Style::default(),
                     },
                 );
                 let mut cells = vec![
@@ -98,19 +107,35 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     Cell::from(i.id.clone()),
                     Cell::from(Span::styled(i.state.clone(), state_style(i, theme))),
                 ];
-                if wide {
-                    cells.push(Cell::from(i.instance_type.clone()));
-                }
                 let az = i.availability_zone.clone().unwrap_or_else(|| "-".into());
+                if wide {
+                    cells.extend([
+                        Cell::from(i.instance_type.clone()),
+                        Cell::from(az),
+                        Cell::from(i.private_ip.clone().unwrap_or_else(|| "-".into())),
+                        Cell::from(age_since(state.now, i.launched_at)),
+                    ]);
+                } else {
+                    // The zone's letter and digit (`1a`) say it.
+                    cells.push(Cell::from(short_az(&az).to_string()));
+                }
+                let checks = i.checks_summary();
                 cells.extend([
-                    // Narrow: the zone's letter and digit (`1a`) say it.
-                    Cell::from(if wide { az } else { short_az(&az).to_string() }),
-                    Cell::from(i.private_ip.clone().unwrap_or_else(|| "-".into())),
-                    Cell::from(age_since(state.now, i.launched_at)),
                     Cell::from(Span::styled(
-                        i.checks_summary(),
+                        if wide {
+                            checks
+                        } else {
+                            checks.replace(" ok", "").replace("initializing", "init")
+                        },
                         theme.health(checks_health(i)),
                     )),
+                    Cell::from(super::chart::trend_cell(
+                        env,
+                        |m| m.host_cpu(&i.id),
+                        trend_w,
+                        theme,
+                    )),
+                    Cell::from(target_span(env, i, theme)),
                 ]);
                 Row::new(cells)
             })
@@ -140,6 +165,33 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(block, detail_area);
     if let Some(i) = selected {
         frame.render_widget(Paragraph::new(detail_lines(i, state, theme)), inner);
+    }
+}
+
+/// The host's health where it is a target: the worst state among its
+/// target groups (`healthy`, `unhealthy`, `draining`, ...), `-` where it
+/// is in none read.
+fn target_span<'a>(env: &crate::state::EnvState, i: &Instance, theme: &Theme) -> Span<'a> {
+    let targets = env.host_targets(&i.id);
+    let Some((_, worst)) = targets.iter().max_by_key(|(_, t)| t.rank()) else {
+        return Span::styled(
+            if env.targets.data.is_none() && !env.ec2_target_groups.is_empty() {
+                "…"
+            } else {
+                "-"
+            },
+            theme.dim,
+        );
+    };
+    Span::styled(worst.state.clone(), target_style(&worst.state, theme))
+}
+
+fn target_style(state: &str, theme: &Theme) -> Style {
+    match state {
+        "healthy" => theme.ok,
+        "initial" | "draining" => theme.progressing,
+        "unused" => theme.dim,
+        _ => theme.critical,
     }
 }
 
@@ -190,5 +242,28 @@ fn detail_lines<'a>(i: &Instance, state: &State, theme: &Theme) -> Vec<Line<'a>>
             check_style(i.instance_status, theme),
         ),
     ];
-    vec![Line::from(first), Line::from(checks)]
+    let mut checks = checks;
+    checks.extend([
+        Span::styled("  ip ", theme.dim),
+        Span::raw(i.private_ip.clone().unwrap_or_else(|| "-".into())),
+    ]);
+    let env = state.env();
+    let targets = env.map(|e| e.host_targets(&i.id)).unwrap_or_default();
+    let mut third = vec![Span::styled("target ", theme.dim)];
+    if targets.is_empty() {
+        third.push(Span::styled("in no target group read", theme.dim));
+    }
+    for (n, (g, t)) in targets.iter().enumerate() {
+        if n > 0 {
+            third.push(Span::styled(" · ", theme.dim));
+        }
+        third.push(Span::raw(format!("{} ", g.name)));
+        third.push(Span::styled(t.state.clone(), target_style(&t.state, theme)));
+        if let Some(why) = t.description.as_deref().or(t.reason.as_deref())
+            && t.state != "healthy"
+        {
+            third.push(Span::styled(format!(" ({why})"), theme.dim));
+        }
+    }
+    vec![Line::from(first), Line::from(checks), Line::from(third)]
 }

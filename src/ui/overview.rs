@@ -168,13 +168,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ));
     }
     // EC2 hosts, where the environment has some: running with both checks
-    // ok of all (`ec2 1/2 ok`).
+    // ok and healthy where they are targets, of all (`ec2 1/2 ok`).
     if env.has_ec2() {
         let hosts = env.instances.data.as_deref().unwrap_or_default();
-        let ok = hosts
-            .iter()
-            .filter(|i| i.health() == crate::domain::InstanceHealth::Ok)
-            .count();
+        let ok = s.hosts_ok;
         let at = spans
             .iter()
             .position(|s| s.content == "  db ")

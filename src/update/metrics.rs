@@ -44,8 +44,11 @@ fn sources_settled(e: &EnvState) -> bool {
         Some(_) => settled(Resource::Services),
         None => settled(Resource::Clusters),
     };
+    // The hosts name their CPU charts, where the environment has some;
+    // the Redis groups their nodes' charts.
+    let hosts = !e.reads(Resource::Instances) || settled(Resource::Instances);
     let redis = !e.reads(Resource::ReplicationGroups) || settled(Resource::ReplicationGroups);
-    ecs && settled(Resource::Databases) && settled(Resource::Alarms) && redis
+    ecs && hosts && redis && settled(Resource::Databases) && settled(Resource::Alarms)
 }
 
 /// Starts the one `GetMetricData` of an environment for everything it
@@ -104,6 +107,7 @@ pub(super) fn after_load(state: &mut State, env: usize, resource: Resource) -> V
             | Resource::Services
             | Resource::Databases
             | Resource::Alarms
+            | Resource::Instances
             | Resource::ReplicationGroups
     ) {
         return Vec::new();

@@ -20,7 +20,7 @@ use super::{flash, poll};
 use crate::action::{OpOutcome, Resource};
 use crate::config::Source;
 use crate::config::keys::Command;
-use crate::domain::{Timestamp, short_id, task_definition_label};
+use crate::domain::{PowerAction, Timestamp, short_id, task_definition_label};
 use crate::effect::{AuditContext, Effect};
 use crate::images::{ImageCheck, ImageLookup};
 use crate::ops::{self, Operation};
@@ -64,6 +64,9 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
         return Vec::new();
     }
     match cmd {
+        // In the hosts view the reboot key reboots the selected host.
+        Command::StopHost | Command::StartHost => host_operation(state, env, cmd),
+        Command::Reboot if state.view() == &View::Hosts => host_operation(state, env, cmd),
         Command::Scale
         | Command::ScalingBounds
         | Command::DeployImage
@@ -293,6 +296,63 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
         }
         _ => Vec::new(),
     }
+}
+
+/// Reboot, stop or start of the hosts view's selected instance (found by
+/// its id, never by its row), refused when its state makes no sense for it.
+fn host_operation(state: &mut State, env: usize, cmd: Command) -> Vec<Effect> {
+    let action = match cmd {
+        Command::StopHost => PowerAction::Stop,
+        Command::StartHost => PowerAction::Start,
+        _ => PowerAction::Reboot,
+    };
+    let hosts = state
+        .env()
+        .and_then(|e| e.instances.data.as_ref())
+        .cloned()
+        .unwrap_or_default();
+    let host = match (state.view(), state.selection()) {
+        (View::Hosts, Selection::Id(id)) => hosts
+            .iter()
+            .find(|i| i.id == id)
+            .cloned()
+            .ok_or(Selection::Lost(id)),
+        (View::Hosts, other) => Err(other),
+        _ => Err(Selection::None),
+    };
+    let host = match host {
+        Ok(host) => host,
+        Err(selection) => {
+            let text = selection.refusal("a host", ":hosts", &state.move_keys());
+            flash(state, &text, Severity::Error);
+            return Vec::new();
+        }
+    };
+    if let Some(why) = action.refusal(&host.state) {
+        let text = format!(
+            "{} {}: {why}; nothing was sent",
+            action.verb(),
+            host.display_name()
+        );
+        flash(state, &text, Severity::Error);
+        return Vec::new();
+    }
+    if refuse_busy(state, &host.id) {
+        return Vec::new();
+    }
+    // The Name tag is typed to confirm when it names this host alone.
+    let name = host
+        .name
+        .clone()
+        .filter(|n| hosts.iter().filter(|i| i.name.as_ref() == Some(n)).count() == 1);
+    let op = Operation::Host {
+        instance: host.id,
+        name,
+        action,
+        state: host.state,
+    };
+    confirm(state, env, op);
+    Vec::new()
 }
 
 /// A caller reference unique to this request: the environment, the time
@@ -1447,6 +1507,19 @@ pub(super) fn on_done(
                 enabled: *enable,
             },
         ),
+        (
+            Operation::Host {
+                instance, action, ..
+            },
+            OpOutcome::Instance(i),
+        ) => (
+            format!("{} {}, checks {}", i.id, i.state, i.checks_summary()),
+            WatchTarget::Host {
+                instance: instance.clone(),
+                action: *action,
+                seen_busy: false,
+            },
+        ),
         (Operation::Invalidate { distribution, .. }, OpOutcome::Invalidation(inv)) => (
             format!("invalidation {} {}", inv.id, inv.status),
             WatchTarget::Invalidation {
@@ -1589,6 +1662,13 @@ fn watch_target_of(
         // Its id is what CreateInvalidation answers (or the read-back
         // finds): nothing to follow without it.
         Operation::Exec { .. } | Operation::Invalidate { .. } => return None,
+        Operation::Host {
+            instance, action, ..
+        } => WatchTarget::Host {
+            instance: instance.clone(),
+            action: *action,
+            seen_busy: false,
+        },
     })
 }
 
@@ -1602,6 +1682,7 @@ pub fn watched_resource(target: &WatchTarget) -> Resource {
         WatchTarget::Alarm { .. } => Resource::Alarms,
         WatchTarget::StopTask { .. } => Resource::Tasks,
         WatchTarget::Invalidation { .. } => Resource::Distributions,
+        WatchTarget::Host { .. } => Resource::Instances,
     }
 }
 

@@ -1895,6 +1895,7 @@ fn a_success_after_an_auth_error_re_reads_the_identity_at_once() {
 
 mod cloudfront;
 mod exec;
+mod hosts;
 mod input;
 mod recovery;
 mod redis;

@@ -34,6 +34,7 @@ pub(super) fn derive(
         }
         Data::Databases(v) => tl::databases(env, at, e.databases.data.as_deref(), v),
         Data::Snapshots(v) => tl::snapshots(env, at, e.snapshots.data.as_deref(), v),
+        Data::Instances(v) => tl::instances(env, at, e.instances.data.as_deref(), v),
         Data::Targets(v) => tl::targets(env, at, e.targets.data.as_deref(), v),
         Data::ReplicationGroups(l) => {
             tl::replication_groups(env, at, e.replication_groups.data.as_deref(), &l.items)

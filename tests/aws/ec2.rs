@@ -367,3 +367,345 @@ async fn status_of_the_seed_004_hosts_environment() {
     assert_eq!(report.overall, Level::Critical, "{:?}", e.reasons);
     assert_eq!(e.reasons, [format!("host {name}-app-2 stopped")]);
 }
+
+/// The state of `id` as moto stores it, read behind the product's back.
+fn raw_state(moto: &MotoAccount, id: &str) -> String {
+    let raw = moto.aws(
+        "ec2",
+        "describe_instances",
+        &json!({"InstanceIds": [id]}).to_string(),
+    );
+    raw.at("Reservations")[0].at("Instances")[0]
+        .at("State")
+        .at("Name")
+        .as_str()
+        .expect("state")
+        .to_string()
+}
+
+/// StopInstances, StartInstances and RebootInstances of one host: each
+/// sent once with exactly its id, the instance read back with
+/// DescribeInstances (and its checks) in the state moto now stores.
+#[tokio::test]
+async fn stop_start_and_reboot_are_sent_once_and_read_back() {
+    let moto = MotoAccount::empty();
+    let one = launch(
+        &moto,
+        1,
+        "t4g.medium",
+        "ap-northeast-1a",
+        &[("Name", "app-prod-1")],
+    );
+    let other = launch(
+        &moto,
+        1,
+        "t4g.medium",
+        "ap-northeast-1c",
+        &[("Name", "app-prod-2")],
+    );
+    let id = one[0].as_str();
+    let b = moto.backend().await;
+
+    moto.reset_counts();
+    let stopped = b.stop_instance(id).await.expect("stop");
+    assert_eq!(
+        moto.mutating_counts(),
+        ops(&[("ec2:StopInstances", 1)]),
+        "sent once"
+    );
+    let sent = moto.the_request("ec2:StopInstances");
+    assert_eq!(sent.at("InstanceId.1").as_str(), Some(id), "{sent:?}");
+    assert!(sent.get("InstanceId.2").is_none(), "one id: {sent:?}");
+    assert!(moto.count("ec2:DescribeInstances") >= 1, "read back");
+    assert_eq!(stopped.id, id);
+    assert_eq!(stopped.state, raw_state(&moto, id));
+    assert!(
+        ["stopping", "stopped"].contains(&stopped.state.as_str()),
+        "{stopped:?}"
+    );
+    assert_eq!(
+        raw_state(&moto, &other[0]),
+        "running",
+        "the other untouched"
+    );
+
+    moto.reset_counts();
+    let started = b.start_instance(id).await.expect("start");
+    assert_eq!(moto.mutating_counts(), ops(&[("ec2:StartInstances", 1)]));
+    assert_eq!(started.state, raw_state(&moto, id));
+    assert!(
+        ["pending", "running"].contains(&started.state.as_str()),
+        "{started:?}"
+    );
+
+    moto.reset_counts();
+    let rebooted = b.reboot_instance(id).await.expect("reboot");
+    assert_eq!(moto.mutating_counts(), ops(&[("ec2:RebootInstances", 1)]));
+    assert_eq!(
+        moto.the_request("ec2:RebootInstances")
+            .at("InstanceId.1")
+            .as_str(),
+        Some(id)
+    );
+    assert_eq!(rebooted.state, "running");
+    assert_eq!(rebooted.state, raw_state(&moto, id));
+
+    // An instance that does not exist: refused, not "applied".
+    moto.reset_counts();
+    let missing = b.stop_instance("i-0123456789abcdef0").await;
+    assert!(
+        matches!(
+            missing,
+            Err(BackendError::NotFound { .. } | BackendError::Invalid { .. })
+        ),
+        "{missing:?}"
+    );
+    assert_eq!(moto.mutating_counts(), ops(&[("ec2:StopInstances", 1)]));
+}
+
+/// Read-only: the guard refuses each of the three with the call named and
+/// nothing reaches the server; the host still runs.
+#[tokio::test]
+async fn read_only_refuses_host_changes_and_nothing_reaches_the_server() {
+    use std::sync::Arc;
+    let moto = MotoAccount::empty();
+    let one = launch(
+        &moto,
+        1,
+        "t4g.medium",
+        "ap-northeast-1a",
+        &[("Name", "app-prod-1")],
+    );
+    let aws = Arc::new(moto.backend().await);
+    let guarded = honban::backend::guard::ReadOnly::new(aws, "ro");
+    moto.reset_counts();
+    let changes = guarded.ec2_changes().expect("capability");
+    assert_eq!(
+        changes.stop_instance(&one[0]).await,
+        Err(BackendError::ReadOnly {
+            operation: "ec2:StopInstances".into()
+        })
+    );
+    assert_eq!(
+        changes.start_instance(&one[0]).await,
+        Err(BackendError::ReadOnly {
+            operation: "ec2:StartInstances".into()
+        })
+    );
+    assert_eq!(
+        changes.reboot_instance(&one[0]).await,
+        Err(BackendError::ReadOnly {
+            operation: "ec2:RebootInstances".into()
+        })
+    );
+    assert!(moto.mutating_counts().is_empty(), "{:?}", moto.counts());
+    assert_eq!(raw_state(&moto, &one[0]), "running");
+}
+
+/// By keys, in a protected environment of EC2 hosts: `S` on the highlighted
+/// host, its name typed, sent once, audited (intent, result, final), the
+/// host followed until stopped; `T` refused on the running one; then `T`
+/// on the stopped one with its answer lost (4 s late, the deadline 2 s):
+/// read back as applied, followed until running with checks ok.
+#[tokio::test]
+async fn a_host_stopped_and_started_by_keys_is_audited_and_followed_to_its_end() {
+    let moto = MotoAccount::empty();
+    let one = launch(
+        &moto,
+        1,
+        "t4g.medium",
+        "ap-northeast-1a",
+        &[("Name", "app-prod-1")],
+    );
+    launch(
+        &moto,
+        1,
+        "t4g.medium",
+        "ap-northeast-1c",
+        &[("Name", "app-prod-2")],
+    );
+    let env = EnvironmentConfig {
+        name: "ec2-prod".to_string(),
+        region: Some(REGION.to_string()),
+        endpoint_url: Some(moto.endpoint().to_string()),
+        ec2_tags: [("Name".to_string(), "app-prod-*".to_string())].into(),
+        protected: true,
+        ..Default::default()
+    };
+    let Console { mut app, audit, .. } = moto.console(env).await;
+    app.set_mutation_timeout(Duration::from_secs(2));
+    app.set_read_back_pauses(vec![Duration::from_secs(1)]);
+    press(&mut app, KeyCode::Char('9'));
+    app.settle().await;
+    let hosts: Vec<String> = app
+        .state
+        .visible_instances()
+        .iter()
+        .map(|i| i.id.clone())
+        .collect();
+    assert_eq!(hosts.first(), Some(&one[0]), "app-prod-1 first: {hosts:?}");
+
+    // T on a running host: refused, nothing sent.
+    moto.reset_counts();
+    press(&mut app, KeyCode::Char('T'));
+    assert!(is_normal(&app));
+    assert!(
+        flash_text(&app).contains("already running"),
+        "{}",
+        flash_text(&app)
+    );
+
+    press(&mut app, KeyCode::Char('S'));
+    let op = confirming(&app).expect("a confirmation").clone();
+    assert_eq!(
+        op.calls(),
+        vec![format!("ec2:StopInstances InstanceIds=[{}]", one[0])]
+    );
+    press(&mut app, KeyCode::Char('y'));
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    assert!(moto.mutating_counts().is_empty(), "y is text here");
+    clear_input(&mut app);
+    type_text(&mut app, "ec2-prod/app-prod-1");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    assert_eq!(moto.mutating_counts(), ops(&[("ec2:StopInstances", 1)]));
+    assert_eq!(raw_state(&moto, &one[0]), "stopped");
+    let a = last_activity(&app);
+    assert!(accepted(a), "{:?}", a.status);
+    let w = a.watch.as_ref().expect("followed");
+    assert!(
+        matches!(&w.status, honban::watch::WatchStatus::Completed(t) if t.contains("stopped")),
+        "{:?}",
+        w.status
+    );
+    let (intent, result) = audited(&app, &audit, &a.id);
+    assert_eq!(intent.operation, "ec2-stop");
+    assert_eq!(intent.resource, one[0]);
+    assert_eq!(
+        intent.calls,
+        vec![format!("ec2:StopInstances InstanceIds=[{}]", one[0])]
+    );
+    assert_eq!(result.outcome, Some(Outcome::Success));
+    assert_eq!(result.result["State"], "stopped");
+
+    // T with its answer lost: read back, applied, followed to running.
+    moto.reset_counts();
+    moto.inject_slow("ec2:StartInstances", 4.0, 1);
+    press(&mut app, KeyCode::Char('T'));
+    type_text(&mut app, "ec2-prod/app-prod-1");
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    assert_eq!(
+        moto.mutating_counts(),
+        ops(&[("ec2:StartInstances", 1)]),
+        "sent once, never again"
+    );
+    let a = last_activity(&app);
+    let detail = accepted_detail(a);
+    assert!(detail.contains("applied (read back)"), "{detail}");
+    assert_eq!(raw_state(&moto, &one[0]), "running");
+    app.dispatch(Action::PollDue {
+        env: 0,
+        resource: Resource::Instances,
+    });
+    app.settle().await;
+    let w = last_activity(&app).watch.as_ref().expect("followed");
+    assert!(
+        matches!(&w.status, honban::watch::WatchStatus::Completed(t) if t.contains("2/2 ok")),
+        "{:?}",
+        w.status
+    );
+}
+
+/// The hosts' target group (`ec2_target_groups`): read with the other
+/// target groups (DescribeTargetGroups, DescribeTargetHealth), each host
+/// found there by its instance id with its health, shown in the hosts
+/// view; the hosts' CPU is asked for in the one GetMetricData.
+#[tokio::test]
+async fn the_hosts_target_health_and_cpu_are_read_with_the_environment() {
+    let moto = MotoAccount::empty();
+    let one = launch(
+        &moto,
+        1,
+        "t4g.medium",
+        "ap-northeast-1a",
+        &[("Name", "app-prod-1")],
+    );
+    let vpcs = moto.aws(
+        "ec2",
+        "describe_vpcs",
+        r#"{"Filters": [{"Name": "isDefault", "Values": ["true"]}]}"#,
+    );
+    let vpc = vpcs.at("Vpcs")[0]
+        .at("VpcId")
+        .as_str()
+        .expect("default VPC")
+        .to_string();
+    let tg = moto.aws(
+        "elbv2",
+        "create_target_group",
+        &json!({
+            "Name": "app-prod-web", "Protocol": "HTTP", "Port": 3000, "VpcId": vpc,
+            "TargetType": "instance", "HealthCheckPath": "/health",
+        })
+        .to_string(),
+    );
+    let arn = tg.at("TargetGroups")[0]
+        .at("TargetGroupArn")
+        .as_str()
+        .expect("arn")
+        .to_string();
+    moto.aws(
+        "elbv2",
+        "register_targets",
+        &json!({"TargetGroupArn": arn, "Targets": [{"Id": one[0], "Port": 3000}]}).to_string(),
+    );
+    let env = EnvironmentConfig {
+        name: "ec2-prod".to_string(),
+        region: Some(REGION.to_string()),
+        endpoint_url: Some(moto.endpoint().to_string()),
+        ec2_tags: [("Name".to_string(), "app-prod-*".to_string())].into(),
+        ec2_target_groups: vec![arn.clone()],
+        ..Default::default()
+    };
+    moto.reset_counts();
+    let Console { mut app, .. } = moto.console(env).await;
+    assert!(
+        moto.count("elasticloadbalancing:DescribeTargetHealth") >= 1,
+        "{:?}",
+        moto.counts()
+    );
+    let e = &app.state.envs[0];
+    let targets = e.host_targets(&one[0]);
+    assert_eq!(targets.len(), 1, "{:?}", e.targets.data);
+    assert_eq!(targets[0].0.arn, arn);
+    assert_eq!(targets[0].1.id, one[0]);
+    let raw = moto.aws(
+        "elbv2",
+        "describe_target_health",
+        &json!({"TargetGroupArn": arn}).to_string(),
+    );
+    let raw_state = raw.at("TargetHealthDescriptions")[0]
+        .at("TargetHealth")
+        .at("State")
+        .as_str()
+        .expect("state")
+        .to_string();
+    assert_eq!(targets[0].1.state, raw_state);
+    let metrics = e.metrics.data.as_ref().expect("metrics asked");
+    assert!(
+        metrics.queries.iter().any(|q| q.namespace == "AWS/EC2"
+            && q.name == "CPUUtilization"
+            && q.dimensions == [("InstanceId".to_string(), one[0].clone())]),
+        "{:?}",
+        metrics.queries
+    );
+    press(&mut app, KeyCode::Char('9'));
+    let screen = draw(&app);
+    assert!(
+        screen.contains(&format!("target app-prod-web {raw_state}")),
+        "{screen}"
+    );
+}

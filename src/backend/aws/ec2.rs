@@ -10,13 +10,91 @@ use futures_util::future::try_join_all;
 
 use super::AwsBackend;
 use super::convert::{opt_string, opt_time, string};
-use crate::backend::{BackendResult, Ec2};
-use crate::domain::{CheckStatus, Instance, InstanceFilter};
+use crate::backend::{BackendError, BackendResult, Ec2, Ec2Changes};
+use crate::domain::{CheckStatus, Instance, InstanceFilter, PowerAction};
 
 #[async_trait]
 impl Ec2 for AwsBackend {
     async fn instances(&self, filter: &InstanceFilter) -> BackendResult<Vec<Instance>> {
         instances(self, filter).await
+    }
+}
+
+#[async_trait]
+impl Ec2Changes for AwsBackend {
+    async fn reboot_instance(&self, id: &str) -> BackendResult<Instance> {
+        power(self, id, PowerAction::Reboot).await
+    }
+    async fn stop_instance(&self, id: &str) -> BackendResult<Instance> {
+        power(self, id, PowerAction::Stop).await
+    }
+    async fn start_instance(&self, id: &str) -> BackendResult<Instance> {
+        power(self, id, PowerAction::Start).await
+    }
+}
+
+/// RebootInstances, StopInstances or StartInstances of one instance, sent
+/// once (no SDK retry), then the instance read back with DescribeInstances
+/// and DescribeInstanceStatus. Once the call was accepted, a read-back
+/// that fails is not a refusal: it answers `Other`, so the runner reads
+/// the instance back again rather than say the change failed.
+pub async fn power(b: &AwsBackend, id: &str, action: PowerAction) -> BackendResult<Instance> {
+    let ids = Some(vec![id.to_string()]);
+    let ec2 = &b.clients.ec2;
+    match action {
+        PowerAction::Reboot => {
+            b.call(
+                "ec2",
+                "RebootInstances",
+                ec2.reboot_instances()
+                    .set_instance_ids(ids)
+                    .customize()
+                    .config_override(super::once!(aws_sdk_ec2))
+                    .send(),
+            )
+            .await?;
+        }
+        PowerAction::Stop => {
+            b.call(
+                "ec2",
+                "StopInstances",
+                ec2.stop_instances()
+                    .set_instance_ids(ids)
+                    .customize()
+                    .config_override(super::once!(aws_sdk_ec2))
+                    .send(),
+            )
+            .await?;
+        }
+        PowerAction::Start => {
+            b.call(
+                "ec2",
+                "StartInstances",
+                ec2.start_instances()
+                    .set_instance_ids(ids)
+                    .customize()
+                    .config_override(super::once!(aws_sdk_ec2))
+                    .send(),
+            )
+            .await?;
+        }
+    }
+    let filter = InstanceFilter {
+        ids: vec![id.to_string()],
+        tags: BTreeMap::new(),
+    };
+    let accepted = |why: String| BackendError::Other {
+        message: format!(
+            "{} of {id} was accepted, but the instance could not be read back: {why}",
+            action.api()
+        ),
+    };
+    match instances(b, &filter).await {
+        Ok(found) => found
+            .into_iter()
+            .find(|i| i.id == id)
+            .ok_or_else(|| accepted("DescribeInstances does not list it".to_string())),
+        Err(e) => Err(accepted(e.to_string())),
     }
 }
 

@@ -49,9 +49,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use self::error::CredentialContext;
 use self::limits::{AttemptCounter, Limits, Stats};
 use crate::backend::{
-    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ec2, Ecr,
-    Ecs, EcsChanges, ElastiCache, Elb, Logs, LogsChanges, OpStats, Rds, RdsChanges, Scaling,
-    ScalingChanges, Sts,
+    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ec2,
+    Ec2Changes, Ecr, Ecs, EcsChanges, ElastiCache, Elb, Logs, LogsChanges, OpStats, Rds,
+    RdsChanges, Scaling, ScalingChanges, Sts,
 };
 use crate::config::EnvironmentConfig;
 use crate::domain::TaskDefinition;
@@ -374,6 +374,9 @@ impl Backend for AwsBackend {
         Ok(self)
     }
     fn ecs_changes(&self) -> BackendResult<&dyn EcsChanges> {
+        Ok(self)
+    }
+    fn ec2_changes(&self) -> BackendResult<&dyn Ec2Changes> {
         Ok(self)
     }
     fn ec2(&self) -> BackendResult<&dyn Ec2> {

@@ -166,7 +166,9 @@ impl Elb for SimBackend {
                     tasks.extend(l.items);
                 }
             }
-            super::target_groups_of(&services, &tasks, arns)
+            let mut groups = super::target_groups_of(&services, &tasks, arns);
+            groups.extend(super::ec2::host_target_groups(w, arns));
+            groups
         }))
     }
 }

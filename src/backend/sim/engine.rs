@@ -59,12 +59,17 @@ pub(crate) struct World {
     pub ec2: Vec<super::ec2::SimInstance>,
     /// The Redis replication groups (`elasticache.rs`).
     pub elasticache: Vec<super::elasticache::ReplicationGroupDesc>,
+    /// The target groups the hosts are registered in.
+    pub host_target_groups: Vec<super::world::HostTargetGroupDesc>,
     pub metrics: Vec<Metric>,
     pub alarms: Vec<SimAlarm>,
     /// Per metric: the service its load is spread over.
     metric_service: Vec<Option<usize>>,
     /// Per metric: the DB instance that publishes it.
     metric_db: Vec<Option<usize>>,
+    /// Per metric: the EC2 host that publishes it (`AWS/EC2`, its
+    /// `InstanceId`).
+    metric_host: Vec<Option<usize>>,
     /// Per service: its ECS CPU metric.
     service_cpu: Vec<Option<usize>>,
     /// The drill being run in this world, if any (`faults.rs`).
@@ -107,6 +112,15 @@ impl World {
             .map(|m| {
                 let id = m.dimension("DBInstanceIdentifier")?;
                 rds.instances.iter().position(|d| d.id == id)
+            })
+            .collect();
+        let metric_host = metrics
+            .iter()
+            .map(|m| {
+                let id = m.dimension("InstanceId")?;
+                (m.namespace == "AWS/EC2")
+                    .then(|| desc.instances.iter().position(|i| i.id == id))
+                    .flatten()
             })
             .collect();
         let service_cpu = ecs
@@ -189,10 +203,12 @@ impl World {
                 .map(|i| super::ec2::SimInstance::new(i, start))
                 .collect(),
             elasticache: desc.replication_groups.clone(),
+            host_target_groups: desc.host_target_groups.clone(),
             metrics,
             alarms,
             metric_service,
             metric_db,
+            metric_host,
             service_cpu,
             drill: None,
         }
@@ -226,8 +242,23 @@ impl World {
         }
         self.ecs.step(now, &mut self.rng, self.chaos);
         self.rds.step(now, &mut self.rng);
+        for host in &mut self.ec2 {
+            host.step(now, &mut self.rng);
+        }
         let running = self.ecs.running_per_service();
+        // The hosts as DescribeInstanceStatus answers now: their status
+        // check metrics follow them.
+        let incident = self.incident_key();
+        let hosts: Vec<crate::domain::Instance> =
+            self.ec2.iter().map(|h| h.answer(incident)).collect();
         for (i, m) in self.metrics.iter_mut().enumerate() {
+            let host = self.metric_host.get(i).copied().flatten();
+            if let Some(h) = host.and_then(|h| hosts.get(h))
+                && super::ec2::is_status_metric(&m.name)
+            {
+                m.record(now, super::ec2::status_metric(&m.name, h));
+                continue;
+            }
             let mut factor = match self.metric_service.get(i).copied().flatten() {
                 Some(s) => {
                     let baseline = self.ecs.services.get(s).map_or(1, |x| x.baseline_tasks);
@@ -240,6 +271,12 @@ impl World {
             };
             if let Some(db) = self.metric_db.get(i).copied().flatten()
                 && self.rds.rebooting(db, now)
+            {
+                factor = None;
+            }
+            // A host that is not running publishes nothing.
+            if let Some(h) = host
+                && hosts.get(h).is_none_or(|h| h.state != "running")
             {
                 factor = None;
             }
@@ -279,12 +316,6 @@ impl World {
             }
         }
         self.note_alarms(now);
-    }
-
-    /// The name of the incident under way, if any.
-    pub fn incident_now(&self) -> Option<&str> {
-        let (i, _) = self.active_incident?;
-        self.incidents.get(i).map(|x| x.name.as_str())
     }
 
     fn run_incidents(&mut self, now: Timestamp) {
@@ -341,6 +372,13 @@ impl World {
         let until = now + TimeDelta::seconds(length);
         self.active_incident = Some((index, until));
         self.next_incident = Some(until + TimeDelta::seconds(self.rng.i64(lo..=hi)));
+    }
+
+    /// The incident under way as the EC2 hosts see it: its name and when
+    /// it ends (one occurrence told from the next).
+    pub fn incident_key(&self) -> super::ec2::IncidentNow<'_> {
+        let (i, until) = self.active_incident?;
+        self.incidents.get(i).map(|x| (x.name.as_str(), until))
     }
 
     // --------------------------------------------------------- queries
@@ -413,6 +451,48 @@ impl World {
     pub fn promote_read_replica(&mut self, instance_id: &str) -> BackendResult<DbInstance> {
         let fast = self.drill.is_some();
         self.rds.promote(instance_id, self.now, fast, &mut self.rng)
+    }
+
+    /// EC2 RebootInstances / StopInstances / StartInstances of one host,
+    /// then the host as DescribeInstances reads it. A host cured of the
+    /// incident under way stops adding that incident's effects to its own
+    /// metrics (those with its `InstanceId`).
+    pub fn power_instance(
+        &mut self,
+        id: &str,
+        action: crate::domain::PowerAction,
+    ) -> BackendResult<crate::domain::Instance> {
+        let now = self.now;
+        let incident = self
+            .active_incident
+            .and_then(|(i, until)| Some((self.incidents.get(i)?.name.clone(), until)));
+        let key = incident.as_ref().map(|(n, u)| (n.as_str(), *u));
+        let Some(host) = self.ec2.iter_mut().find(|h| h.id() == id) else {
+            return Err(crate::backend::BackendError::NotFound {
+                resource: format!("instance {id} (InvalidInstanceID.NotFound)"),
+            });
+        };
+        let cured = host.power(action, now, key, &mut self.rng)?;
+        if cured
+            && let Some((i, _)) = self.active_incident
+            && let Some(incident) = self.incidents.get(i)
+        {
+            for (m, _) in &incident.effects {
+                if let Some(m) = self.metrics.get_mut(*m)
+                    && m.dimension("InstanceId") == Some(id)
+                {
+                    m.effect = 0.0;
+                }
+            }
+        }
+        let key = self.incident_key();
+        self.ec2
+            .iter()
+            .find(|h| h.id() == id)
+            .map(|h| h.answer(key))
+            .ok_or_else(|| crate::backend::BackendError::NotFound {
+                resource: format!("instance {id}"),
+            })
     }
 
     /// Unknown names are ignored, as CloudWatch does.

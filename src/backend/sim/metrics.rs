@@ -37,7 +37,12 @@ pub(crate) struct Metric {
     /// What a drill's faults add (set every second while one runs).
     pub drill_effect: f64,
     acc_sum: f64,
+    acc_max: f64,
     acc_count: u32,
+    /// A minute's datapoint is its highest sample, not its average: a
+    /// status check that failed at any moment of the minute reads 1 (as
+    /// EC2 publishes StatusCheckFailed).
+    peak: bool,
     acc_minute: i64,
     /// `(minute start, value)`, oldest first.
     history: VecDeque<(Timestamp, f64)>,
@@ -68,7 +73,9 @@ impl Metric {
             effect: 0.0,
             drill_effect: 0.0,
             acc_sum: 0.0,
+            acc_max: 0.0,
             acc_count: 0,
+            peak: d.name.starts_with("StatusCheckFailed"),
             acc_minute: 0,
             history: VecDeque::with_capacity(HISTORY_MINUTES + 1),
         }
@@ -152,6 +159,29 @@ impl Metric {
         };
         let v = self
             .clamp((self.baseline(t) + self.deviation + self.effect + self.drill_effect) * factor);
+        self.accumulate(v);
+    }
+
+    /// Records the second starting at `t` as `value` exactly (a value
+    /// the world derives, like a status check's 0 or 1), without the
+    /// walk; `None`: nothing reports this second.
+    pub fn record(&mut self, t: Timestamp, value: Option<f64>) {
+        let minute = t.timestamp().div_euclid(60);
+        if minute != self.acc_minute {
+            self.flush();
+            self.acc_minute = minute;
+        }
+        if let (true, Some(v)) = (self.reporting, value) {
+            self.accumulate(self.clamp(v));
+        }
+    }
+
+    fn accumulate(&mut self, v: f64) {
+        self.acc_max = if self.acc_count == 0 {
+            v
+        } else {
+            self.acc_max.max(v)
+        };
         self.acc_sum += v;
         self.acc_count += 1;
     }
@@ -159,7 +189,11 @@ impl Metric {
     /// Closes the current minute into a datapoint (if anything reported).
     pub fn flush(&mut self) {
         if self.acc_count > 0 {
-            let avg = self.acc_sum / f64::from(self.acc_count);
+            let avg = if self.peak {
+                self.acc_max
+            } else {
+                self.acc_sum / f64::from(self.acc_count)
+            };
             let v = if self.integer { avg.round() } else { avg };
             if let Some(at) = DateTime::from_timestamp(self.acc_minute * 60, 0) {
                 self.history.push_back((at, v));
@@ -169,6 +203,7 @@ impl Metric {
             }
         }
         self.acc_sum = 0.0;
+        self.acc_max = 0.0;
         self.acc_count = 0;
     }
 

@@ -39,9 +39,9 @@ pub use faults::DrillStatus;
 use self::engine::World;
 use self::world::Description;
 use crate::backend::{
-    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ec2, Ecr,
-    Ecs, EcsChanges, ElastiCache, Elb, Logs, LogsChanges, Rds, RdsChanges, Scaling, ScalingChanges,
-    Sts,
+    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ec2,
+    Ec2Changes, Ecr, Ecs, EcsChanges, ElastiCache, Elb, Logs, LogsChanges, Rds, RdsChanges,
+    Scaling, ScalingChanges, Sts,
 };
 use crate::clock::Clock;
 use crate::domain::{CallerIdentity, MetricSeries, Service, TargetGroup, TargetHealth, Task};
@@ -85,6 +85,8 @@ pub struct WorldSummary {
     pub ec2_tags: std::collections::BTreeMap<String, String>,
     /// Its ElastiCache replication group ids.
     pub replication_groups: Vec<String>,
+    /// The target groups its EC2 hosts are registered in.
+    pub ec2_target_groups: Vec<String>,
 }
 
 /// The worlds the built-in description holds, in its order.
@@ -117,6 +119,7 @@ pub fn worlds() -> Vec<WorldSummary> {
             demo: w.demo,
             ec2_tags: w.ec2_tags.clone(),
             replication_groups: w.replication_groups.iter().map(|g| g.id.clone()).collect(),
+            ec2_target_groups: w.host_target_groups.iter().map(|g| g.arn.clone()).collect(),
         })
         .collect()
 }
@@ -318,6 +321,9 @@ impl Backend for SimBackend {
         Ok(self)
     }
     fn elasticache(&self) -> BackendResult<&dyn ElastiCache> {
+        Ok(self)
+    }
+    fn ec2_changes(&self) -> BackendResult<&dyn Ec2Changes> {
         Ok(self)
     }
     fn ecr(&self) -> BackendResult<&dyn Ecr> {

@@ -1559,3 +1559,223 @@ async fn staging_has_redis_and_its_incident_fires_the_lag_alarm() {
     let alarms = b.alarms(&[]).await.expect("alarms");
     assert_eq!(state(&alarms, lag), AlarmState::Ok, "back after it");
 }
+
+/// A simulated host stops (stopping, then stopped, its CPU no longer
+/// reported), starts (pending, then running with its checks initializing,
+/// then ok) and reboots (running, its checks run again); a start of a
+/// running host changes nothing and a reboot of a stopped one is refused,
+/// as EC2 answers.
+#[tokio::test]
+async fn an_ec2_host_stops_starts_and_reboots_over_simulated_minutes() {
+    use crate::backend::{Ec2 as _, Ec2Changes as _, Elb as _};
+    use crate::domain::{CheckStatus, InstanceFilter};
+    const APP2: &str = "i-07c1e6b94d2a8f350";
+    const TG: &str = "arn:aws:elasticloadbalancing:ap-northeast-1:271839465024:targetgroup/app-prod-web/93c4a1e7d6b20f58";
+    let (b, clock) = sim("ec2-prod", SEED);
+    b.set_chaos(false);
+    // app-prod-2's health in the ALB's target group.
+    let target = || async {
+        let groups = b.target_groups(&[TG.to_string()]).await.expect("groups");
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].targets.len(), 2, "both hosts");
+        groups[0]
+            .targets
+            .iter()
+            .find(|t| t.id == APP2)
+            .map(|t| t.state.clone())
+            .expect("app-prod-2 is a target")
+    };
+    assert_eq!(target().await, "healthy");
+    let filter = InstanceFilter {
+        ids: vec![APP2.to_string()],
+        tags: std::collections::BTreeMap::new(),
+    };
+    let read = || async {
+        b.instances(&filter)
+            .await
+            .expect("instances")
+            .into_iter()
+            .next()
+            .expect("app-prod-2")
+    };
+    // Until the host reads `state` with both checks `checks`, at most
+    // `limit` seconds; returns the seconds it took.
+    let wait = |state: &'static str, checks: CheckStatus, limit: u64| {
+        let clock = clock.clone();
+        let read = &read;
+        async move {
+            for s in 0..=limit {
+                let h = read().await;
+                if h.state == state && h.system_status == checks && h.instance_status == checks {
+                    return s;
+                }
+                clock.advance(Duration::from_secs(1));
+            }
+            panic!(
+                "not {state} with checks {checks:?} within {limit}s: {:?}",
+                read().await
+            );
+        }
+    };
+    let started = b.start_instance(APP2).await.expect("a no-op");
+    assert_eq!(started.state, "running", "a running host is left running");
+
+    let stopping = b.stop_instance(APP2).await.expect("stop");
+    assert_eq!(stopping.state, "stopping");
+    assert_eq!(target().await, "draining");
+    let took = wait("stopped", CheckStatus::NotApplicable, 90).await;
+    assert_eq!(target().await, "unused");
+    assert!((25..=61).contains(&took), "stopping took {took}s");
+    let refused = b.reboot_instance(APP2).await;
+    assert!(
+        matches!(&refused, Err(BackendError::Invalid { message }) if message.contains("IncorrectInstanceState")),
+        "{refused:?}"
+    );
+    // No CPU datapoint while it is stopped.
+    clock.advance(Duration::from_mins(3));
+    let cpu = b
+        .metric_history(
+            "AWS/EC2",
+            "CPUUtilization",
+            &[("InstanceId".to_string(), APP2.to_string())],
+        )
+        .expect("cpu");
+    let last = cpu.points.last().map(|(t, _)| *t).expect("a datapoint");
+    assert!(
+        clock.now() - last >= chrono::TimeDelta::seconds(120),
+        "{last}"
+    );
+
+    let pending = b.start_instance(APP2).await.expect("start");
+    assert_eq!(pending.state, "pending");
+    wait("running", CheckStatus::Initializing, 40).await;
+    assert_eq!(target().await, "initial");
+    let h = read().await;
+    let launched = h.launched_at.expect("a launch time");
+    assert!(
+        clock.now() - launched <= chrono::TimeDelta::seconds(1),
+        "a new launch time: {launched}"
+    );
+    wait("running", CheckStatus::Ok, 130).await;
+    assert_eq!(target().await, "healthy");
+
+    let rebooting = b.reboot_instance(APP2).await.expect("reboot");
+    assert_eq!(
+        (rebooting.state.as_str(), rebooting.instance_status),
+        ("running", CheckStatus::Initializing)
+    );
+    wait("running", CheckStatus::Ok, 130).await;
+    let missing = b.stop_instance("i-0000000000000000f").await;
+    assert!(
+        matches!(missing, Err(BackendError::NotFound { .. })),
+        "{missing:?}"
+    );
+}
+
+/// Rebooting the host the incident impaired cures it: its checks run again
+/// and come back ok while the incident still runs.
+#[tokio::test]
+async fn a_reboot_cures_the_host_the_incident_impaired() {
+    use crate::backend::{Ec2 as _, Ec2Changes as _};
+    use crate::domain::{CheckStatus, InstanceFilter};
+    const APP1: &str = "i-0a3f9c27e81b4d5f6";
+    let (b, clock) = sim("ec2-prod", SEED);
+    let filter = InstanceFilter {
+        ids: vec![APP1.to_string()],
+        tags: std::collections::BTreeMap::new(),
+    };
+    let status = || async {
+        b.instances(&filter)
+            .await
+            .expect("instances")
+            .first()
+            .map(|h| h.instance_status)
+    };
+    let mut impaired = false;
+    for _ in 0..(6 * 60 / 5) {
+        clock.advance(Duration::from_secs(5));
+        if status().await == Some(CheckStatus::Impaired) {
+            impaired = true;
+            break;
+        }
+    }
+    assert!(impaired, "the first incident impairs app-prod-1");
+    b.reboot_instance(APP1).await.expect("reboot");
+    let mut ok_at = None;
+    for s in 0..150 {
+        clock.advance(Duration::from_secs(1));
+        let now = status().await;
+        assert_ne!(now, Some(CheckStatus::Impaired), "cured at {s}s");
+        if now == Some(CheckStatus::Ok) {
+            ok_at = Some(s);
+            break;
+        }
+    }
+    assert!(ok_at.is_some(), "its checks passed again");
+}
+
+/// The status check metrics follow the simulated checks: while the
+/// incident impairs app-prod-1's instance check, its StatusCheckFailed and
+/// StatusCheckFailed_Instance read 1 (the system check's metric 0) and the
+/// alarm on it goes to ALARM within two minutes; app-prod-2's stay 0; once
+/// the incident is over they read 0 and the alarm returns to OK.
+#[tokio::test]
+async fn the_status_check_metrics_and_their_alarm_follow_the_impaired_check() {
+    use crate::backend::{CloudWatch as _, Ec2 as _};
+    use crate::domain::{CheckStatus, InstanceFilter};
+    const APP1: &str = "i-0a3f9c27e81b4d5f6";
+    let (b, clock) = sim("ec2-prod", SEED);
+    let filter = InstanceFilter {
+        ids: vec![APP1.to_string()],
+        tags: std::collections::BTreeMap::new(),
+    };
+    let last = |name: &str, id: &str| {
+        b.metric_history(
+            "AWS/EC2",
+            name,
+            &[("InstanceId".to_string(), id.to_string())],
+        )
+        .and_then(|m| m.points.last().map(|p| p.1))
+    };
+    let alarm_state = || async {
+        b.alarms(&["app-prod-1-status".to_string()])
+            .await
+            .expect("alarms")
+            .first()
+            .map(|a| a.state)
+    };
+    assert_eq!(alarm_state().await, Some(AlarmState::Ok));
+    let mut impaired_at = None;
+    let mut alarm_at = None;
+    let mut recovered = false;
+    for s in (0..20 * 60).step_by(5) {
+        clock.advance(Duration::from_secs(5));
+        let impaired =
+            b.instances(&filter).await.expect("hosts")[0].instance_status == CheckStatus::Impaired;
+        if impaired && impaired_at.is_none() {
+            impaired_at = Some(s);
+        }
+        if alarm_state().await == Some(AlarmState::Alarm) && alarm_at.is_none() {
+            alarm_at = Some(s);
+            assert!(impaired, "the alarm fires while the check is impaired");
+            assert_eq!(last("StatusCheckFailed", APP1), Some(1.0));
+            assert_eq!(last("StatusCheckFailed_Instance", APP1), Some(1.0));
+            assert_eq!(last("StatusCheckFailed_System", APP1), Some(0.0));
+            assert_eq!(last("StatusCheckFailed", "i-07c1e6b94d2a8f350"), Some(0.0));
+        }
+        if alarm_at.is_some() && !impaired && alarm_state().await == Some(AlarmState::Ok) {
+            assert_eq!(last("StatusCheckFailed", APP1), Some(0.0));
+            recovered = true;
+            break;
+        }
+    }
+    let (Some(impaired_at), Some(alarm_at)) = (impaired_at, alarm_at) else {
+        panic!("impaired at {impaired_at:?}, ALARM at {alarm_at:?}");
+    };
+    assert!(
+        alarm_at - impaired_at <= 125,
+        "ALARM {}s after the check failed",
+        alarm_at - impaired_at
+    );
+    assert!(recovered, "back to OK after the incident");
+}

@@ -89,6 +89,26 @@ pub(crate) struct WorldDesc {
     /// The Redis replication groups of the world's services.
     #[serde(default, rename = "replication_group")]
     pub replication_groups: Vec<super::elasticache::ReplicationGroupDesc>,
+    // --- ELBv2 in front of EC2 hosts
+    /// Target groups whose targets are EC2 hosts (instance targets).
+    #[serde(default, rename = "host_target_group")]
+    pub host_target_groups: Vec<HostTargetGroupDesc>,
+}
+
+/// An ELBv2 target group of instance targets: the world's EC2 hosts it
+/// names, each healthy while it runs with its checks ok.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HostTargetGroupDesc {
+    pub arn: String,
+    pub port: u16,
+    #[serde(default)]
+    pub health_check_path: Option<String>,
+    /// The load balancer in front of it (its ARN).
+    #[serde(default)]
+    pub load_balancer: Option<String>,
+    /// The instance ids registered in it.
+    pub instances: Vec<String>,
 }
 
 fn default_session() -> String {
