@@ -155,6 +155,7 @@ dist() {
 dist_prod="$(dist "$logdir/seed-works-logue-prod.json")"
 dist_stg="$(dist "$logdir/seed-works-logue-stg.json")"
 dist_ec2="$(dist "$logdir/seed-ec2.json")"
+tg_ec2="$("$venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["target_groups"]["app"])' "$logdir/seed-ec2.json")"
 
 cat >"$config_out" <<EOF
 # honban configuration for the local moto demo, written by scripts/moto-demo.sh.
@@ -205,6 +206,7 @@ source = "aws"
 region = "ap-northeast-3"
 endpoint_url = "$endpoint"
 ec2_tags = { Role = "app", Environment = "works-logue-ec2" }
+ec2_target_groups = ["$tg_ec2"]
 rds_instances = ["works-logue-ec2-db"]
 alarm_prefixes = ["works-logue-ec2-"]
 protected = true
@@ -232,7 +234,8 @@ leave the logs view's 15 minutes after a few minutes: press t and type 1h
 CloudFront (8): each environment's distribution; V sends an invalidation
 (a deploy of web offers one when it completes). Redis (tab to staging, E):
 the replication group, its two nodes (enter). EC2 hosts (tab to ec2-prod,
-9): the two app hosts with their status checks.
+9): the two app hosts with their status checks, CPU and target health; F
+reboots, S stops, T starts the highlighted one.
 
 ECS Exec: web has one task started with exec enabled (3, the task whose
 detail says "exec agent RUNNING", x). The proxy answers ExecuteCommand with
