@@ -123,7 +123,7 @@ for env in works-logue-prod works-logue-stg; do
     extra=(--cloudfront works-logue.com)
     if [[ "$env" == works-logue-stg ]]; then extra=(--cloudfront stg.works-logue.com --redis --codedeploy); fi
     "$venv/bin/python" scripts/seed-moto.py --endpoint "$moto_url" --name "$env" --activity \
-        --exec-through "$endpoint" "${extra[@]}" >"$logdir/seed-$env.json"
+        --exec-through "$endpoint" --proxy "$endpoint" "${extra[@]}" >"$logdir/seed-$env.json"
     "$venv/bin/python" - "$logdir/seed-$env.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))

@@ -65,8 +65,10 @@ Seeded (NAME = --name):
   status-check datapoints (summary: instances, bastion, target_groups.app).
 --redis (added to the full seed; seed 003's cache): the ElastiCache Redis
   replication group NAME-redis (cache.t3.medium, 2 nodes, Multi-AZ,
-  automatic failover; summary: replication_group) and its alarm
-  NAME-redis-memory-high.
+  automatic failover; summary: replication_group), created through
+  --proxy URL when given (the test proxy keeps the member clusters moto
+  lacks), its alarm NAME-redis-memory-high and, with --activity, three
+  quiet hours of its nodes' metrics (--feed adds a minute a minute).
 --codedeploy (added to the full seed; seed 003's blue/green through
   CodeDeploy): the service front (task definition NAME-front, :3000,
   deployment controller CODE_DEPLOY) behind the target group pair
@@ -211,6 +213,12 @@ def main() -> int:
     parser.add_argument("--hosts", action="store_true", help="seed 004 phase 1: EC2 hosts, ALB, RDS (no ECS)")
     parser.add_argument("--redis", action="store_true", help="seed 003's ElastiCache Redis replication group")
     parser.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="the test proxy in front of moto: --redis creates its group through it (the proxy keeps the "
+        "member clusters moto lacks)",
+    )
+    parser.add_argument(
         "--codedeploy", action="store_true", help="seed 003's blue/green: a CODE_DEPLOY service and its group"
     )
     for opt in ("services", "tasks", "alarms", "dbs", "snapshots", "clusters"):
@@ -245,8 +253,8 @@ class Seeder:
         self.region = args.region
         config = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=120)
 
-        def client(service: str):
-            c = boto3.client(service, endpoint_url=args.endpoint, region_name=args.region, config=config)
+        def client(service: str, endpoint: str | None = None):
+            c = boto3.client(service, endpoint_url=endpoint or args.endpoint, region_name=args.region, config=config)
             if args.account:
                 c.meta.events.register("before-sign.*.*", self._add_header)
             return c
@@ -259,7 +267,9 @@ class Seeder:
         self.cw = client("cloudwatch")
         self.logs = client("logs")
         self.cloudfront = client("cloudfront")
-        self.elasticache = client("elasticache")
+        # Through the test proxy when given: it keeps what moto lacks of a
+        # replication group's member clusters.
+        self.elasticache = client("elasticache", args.proxy or args.endpoint)
         self.codedeploy = client("codedeploy")
         self.summary: dict = {
             "account": self.account,
@@ -765,6 +775,14 @@ class Seeder:
             Tags=[{"Key": "Environment", "Value": self.name}],
         )
         self.summary["replication_group"] = group
+        if self.args.activity:
+            now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+            rng = random.Random(f"{self.name}-redis")
+            for start in range(180, 0, -30):
+                data = []
+                for m in range(start, start - 30, -1):
+                    data += redis_datums(group, now - timedelta(minutes=m), rng)
+                self.cw.put_metric_data(Namespace="AWS/ElastiCache", MetricData=data)
         name = f"{self.name}-redis-memory-high"
         self.cw.put_metric_alarm(
             AlarmName=name,
@@ -1208,6 +1226,37 @@ class Seeder:
                 self.summary["db_snapshots"].append(ident)
 
 
+def redis_datums(group: str, minute: datetime, rng: random.Random) -> list[dict]:
+    """One quiet minute of a two-node Redis group's metrics (seed 003's
+    cache: the primary NAME-redis-001 and its replica NAME-redis-002)."""
+
+    def wobble(base: float, spread: float, digits: int = 1) -> float:
+        return round(max(0.0, base + rng.uniform(-spread, spread)), digits)
+
+    out = []
+    for node, role in ((f"{group}-001", "primary"), (f"{group}-002", "replica")):
+        values = [
+            ("CPUUtilization", "Percent", wobble(4.0 if role == "primary" else 2.5, 1.0)),
+            ("EngineCPUUtilization", "Percent", wobble(7.0 if role == "primary" else 2.0, 1.5)),
+            ("DatabaseMemoryUsagePercentage", "Percent", wobble(41.0, 0.6)),
+            ("CurrConnections", "Count", wobble(64.0 if role == "primary" else 12.0, 4.0, 0)),
+            ("Evictions", "Count", 0.0),
+        ]
+        if role == "replica":
+            values.append(("ReplicationLag", "Seconds", wobble(0.012, 0.006, 3)))
+        for metric, unit, value in values:
+            out.append(
+                {
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": "CacheClusterId", "Value": node}],
+                    "Timestamp": minute,
+                    "Value": value,
+                    "Unit": unit,
+                }
+            )
+    return out
+
+
 class Feeder:
     """--feed: one quiet minute of the --activity series and web's log lines
     a minute, for as long as it runs (moto-demo.sh runs one per
@@ -1236,6 +1285,12 @@ class Feeder:
             raise SystemExit(f"--feed: {self.group} has no streams (seed it with --activity first)")
         self.dbs = {"primary": f"{self.name}-db", "replica": f"{self.name}-db-replica"}
         self.free = 62.4e9
+        # The Redis group, where the seed made one (--redis).
+        self.redis = f"{self.name}-redis"[:40]
+        try:
+            seeder.elasticache.describe_replication_groups(ReplicationGroupId=self.redis)
+        except seeder.elasticache.exceptions.ReplicationGroupNotFoundFault:
+            self.redis = None
 
     def run(self) -> None:
         started = datetime.now(timezone.utc)
@@ -1299,6 +1354,8 @@ class Feeder:
         put("AWS/RDS", "DatabaseConnections", replica, "Count", wobble(22.0, 3.0, 0))
         put("AWS/RDS", "FreeStorageSpace", replica, "Bytes", float(round(self.free + 3.1e8)))
         put("AWS/RDS", "ReplicaLag", replica, "Seconds", wobble(0.4, 0.3))
+        if self.redis:
+            data["AWS/ElastiCache"] = redis_datums(self.redis, minute, rng)
         for namespace, items in data.items():
             self.s.cw.put_metric_data(Namespace=namespace, MetricData=items)
 
