@@ -119,9 +119,9 @@ for env in works-logue-prod works-logue-stg; do
     # ECS Exec on web (one task started with it), sent through the proxy:
     # moto keeps no ECS Exec state, the proxy does (and answers ExecuteCommand).
     # Each behind a CloudFront distribution (seeds 000/001); staging with
-    # seed 003's Redis and its blue/green service front (CodeDeploy).
+    # seed 003's Redis.
     extra=(--cloudfront works-logue.com)
-    if [[ "$env" == works-logue-stg ]]; then extra=(--cloudfront stg.works-logue.com --redis --codedeploy); fi
+    if [[ "$env" == works-logue-stg ]]; then extra=(--cloudfront stg.works-logue.com --redis); fi
     "$venv/bin/python" scripts/seed-moto.py --endpoint "$moto_url" --name "$env" --activity \
         --exec-through "$endpoint" --proxy "$endpoint" "${extra[@]}" >"$logdir/seed-$env.json"
     "$venv/bin/python" - "$logdir/seed-$env.json" <<'PY'

@@ -69,14 +69,6 @@ Seeded (NAME = --name):
   --proxy URL when given (the test proxy keeps the member clusters moto
   lacks), its alarm NAME-redis-memory-high and, with --activity, three
   quiet hours of its nodes' metrics (--feed adds a minute a minute).
---codedeploy (added to the full seed; seed 003's blue/green through
-  CodeDeploy): the service front (task definition NAME-front, :3000,
-  deployment controller CODE_DEPLOY) behind the target group pair
-  NAME-front-blue / NAME-front-green (production listener :8000, test
-  listener :8001), the CodeDeploy application NAME-front (ECS) and its
-  deployment group NAME-front (BLUE_GREEN with traffic control, a 30-minute
-  wait for a continue, blue terminated 5 minutes after success) and one
-  deployment of the front revision (summary: codedeploy).
 Scale, for pagination tests (added to either):
   --extra-services N  services svc-000... (desired 1, no load balancer)
   --extra-tasks N     RUNNING tasks in group service:svc-000 (or, without
@@ -218,9 +210,6 @@ def main() -> int:
         help="the test proxy in front of moto: --redis creates its group through it (the proxy keeps the "
         "member clusters moto lacks)",
     )
-    parser.add_argument(
-        "--codedeploy", action="store_true", help="seed 003's blue/green: a CODE_DEPLOY service and its group"
-    )
     for opt in ("services", "tasks", "alarms", "dbs", "snapshots", "clusters"):
         parser.add_argument(f"--extra-{opt}", type=int, default=0, metavar="N")
     args = parser.parse_args()
@@ -228,10 +217,10 @@ def main() -> int:
         parser.error("--account must be 12 digits")
     if args.minimal and args.activity:
         parser.error("--activity needs the full seed (not --minimal)")
-    if args.hosts and (args.minimal or args.activity or args.feed or args.redis or args.codedeploy):
-        parser.error("--hosts is a seed of its own (not with --minimal, --activity, --feed, --redis or --codedeploy)")
-    if args.minimal and (args.redis or args.codedeploy):
-        parser.error("--redis and --codedeploy need the full seed (not --minimal)")
+    if args.hosts and (args.minimal or args.activity or args.feed or args.redis):
+        parser.error("--hosts is a seed of its own (not with --minimal, --activity, --feed or --redis)")
+    if args.minimal and args.redis:
+        parser.error("--redis needs the full seed (not --minimal)")
     if args.feed:
         if args.minimal or args.activity:
             parser.error("--feed runs alone, after a seed with --activity")
@@ -270,7 +259,6 @@ class Seeder:
         # Through the test proxy when given: it keeps what moto lacks of a
         # replication group's member clusters.
         self.elasticache = client("elasticache", args.proxy or args.endpoint)
-        self.codedeploy = client("codedeploy")
         self.summary: dict = {
             "account": self.account,
             "region": self.region,
@@ -336,8 +324,6 @@ class Seeder:
             self.distribution(a.cloudfront)
         if a.redis:
             self.redis()
-        if a.codedeploy:
-            self.blue_green()
         if a.exec_through:
             self.exec_task(a.exec_through)
         if not a.minimal:
@@ -798,119 +784,6 @@ class Seeder:
             TreatMissingData="missing",
         )
         self.summary["alarm_names"].append(name)
-
-    # ------------------------------------------------------------------ CodeDeploy (seed 003)
-
-    def blue_green(self) -> None:
-        family = f"{self.name}-front"
-        td = self.ecs.register_task_definition(
-            family=family,
-            requiresCompatibilities=["FARGATE"],
-            networkMode="awsvpc",
-            cpu="1024",
-            memory="2048",
-            containerDefinitions=[
-                {
-                    "name": "front",
-                    "image": f"{self.account}.dkr.ecr.{self.region}.amazonaws.com/works-logue/front:v1.8.0",
-                    "essential": True,
-                    "portMappings": [{"containerPort": 3000, "protocol": "tcp"}],
-                }
-            ],
-        )["taskDefinition"]["taskDefinitionArn"]
-        self.summary["task_definitions"]["front"] = [td]
-        lb_arn = self.summary["load_balancer"]
-        tgs = {}
-        for colour in ("blue", "green"):
-            tgs[colour] = self.elb.create_target_group(
-                Name=f"{self.name}-front-{colour}"[:32],
-                Protocol="HTTP",
-                Port=3000,
-                VpcId=self.vpc,
-                TargetType="ip",
-                HealthCheckPath="/api/health",
-            )["TargetGroups"][0]["TargetGroupArn"]
-        listeners = {}
-        for role, port, colour in (("prod", 8000, "blue"), ("test", 8001, "green")):
-            listeners[role] = self.elb.create_listener(
-                LoadBalancerArn=lb_arn,
-                Protocol="HTTP",
-                Port=port,
-                DefaultActions=[{"Type": "forward", "TargetGroupArn": tgs[colour]}],
-            )["Listeners"][0]["ListenerArn"]
-        self.ecs.create_service(
-            cluster=self.name,
-            serviceName="front",
-            taskDefinition=td,
-            desiredCount=2,
-            launchType="FARGATE",
-            networkConfiguration=self.awsvpc,
-            deploymentController={"type": "CODE_DEPLOY"},
-            loadBalancers=[{"targetGroupArn": tgs["blue"], "containerName": "front", "containerPort": 3000}],
-            healthCheckGracePeriodSeconds=60,
-        )
-        self.ecs.update_service(cluster=self.name, service="front", desiredCount=2)
-        self.summary["services"].append("front")
-        self.summary["target_groups"]["front"] = tgs["blue"]
-        self.summary["target_groups"]["front-green"] = tgs["green"]
-        app = family
-        self.codedeploy.create_application(applicationName=app, computePlatform="ECS")
-        self.codedeploy.create_deployment_group(
-            applicationName=app,
-            deploymentGroupName=app,
-            serviceRoleArn=f"arn:aws:iam::{self.account}:role/{self.name}-codedeploy",
-            deploymentConfigName="CodeDeployDefault.ECSAllAtOnce",
-            deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-            blueGreenDeploymentConfiguration={
-                "terminateBlueInstancesOnDeploymentSuccess": {
-                    "action": "TERMINATE",
-                    "terminationWaitTimeInMinutes": 5,
-                },
-                "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 30},
-            },
-            autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"]},
-            ecsServices=[{"serviceName": "front", "clusterName": self.name}],
-            loadBalancerInfo={
-                "targetGroupPairInfoList": [
-                    {
-                        "targetGroups": [
-                            {"name": f"{self.name}-front-blue"[:32]},
-                            {"name": f"{self.name}-front-green"[:32]},
-                        ],
-                        "prodTrafficRoute": {"listenerArns": [listeners["prod"]]},
-                        "testTrafficRoute": {"listenerArns": [listeners["test"]]},
-                    }
-                ]
-            },
-        )
-        appspec = {
-            "version": 0.0,
-            "Resources": [
-                {
-                    "TargetService": {
-                        "Type": "AWS::ECS::Service",
-                        "Properties": {
-                            "TaskDefinition": td,
-                            "LoadBalancerInfo": {"ContainerName": "front", "ContainerPort": 3000},
-                        },
-                    }
-                }
-            ],
-        }
-        deployment = self.codedeploy.create_deployment(
-            applicationName=app,
-            deploymentGroupName=app,
-            revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": json.dumps(appspec)}},
-            description="front v1.8.0",
-        )["deploymentId"]
-        self.summary["codedeploy"] = {
-            "application": app,
-            "deployment_group": app,
-            "service": "front",
-            "deployment": deployment,
-            "target_groups": tgs,
-            "listeners": listeners,
-        }
 
     # ------------------------------------------------------------------ RDS
 
