@@ -155,8 +155,24 @@ impl EnvState {
             Resource::Targets => !self.target_group_arns().is_empty(),
             Resource::Distributions => !self.cloudfront.is_empty(),
             Resource::Instances => self.has_ec2(),
+            Resource::BlueGreens => self.has_code_deploy(),
             _ => true,
         }
+    }
+
+    /// Whether a service of the environment is deployed by CodeDeploy (its
+    /// deployment groups are read then).
+    pub fn has_code_deploy(&self) -> bool {
+        self.services.data.iter().flatten().any(Service::is_code_deploy)
+    }
+
+    /// The CodeDeploy deployment group of a CODE_DEPLOY service, once read.
+    pub fn blue_green(&self, service: &str) -> Option<&crate::domain::BlueGreen> {
+        self.blue_greens
+            .data
+            .iter()
+            .flatten()
+            .find(|g| g.service == service)
     }
 
     /// Whether the configuration names EC2 hosts.

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    Backend, BackendError, BackendResult, CloudFront, CloudFrontChanges, CloudWatch,
-    CloudWatchChanges, DbRestore, Ec2, Ecr, Ecs, EcsChanges, Elb, ImageChange, Logs, LogsChanges,
+    Backend, BackendError, BackendResult, CdCreate, CloudFront, CloudFrontChanges, CloudWatch,
+    CloudWatchChanges, CodeDeploy, CodeDeployChanges, DbRestore, Ec2, Ecr, Ecs, EcsChanges, Elb, ImageChange, Logs, LogsChanges,
     OpStats, Rds, RdsChanges, Scaling, ScalingChanges, ServiceUpdate, Sts,
 };
 use crate::domain::{
@@ -71,6 +71,9 @@ impl Backend for ReadOnly {
     fn cloudfront(&self) -> BackendResult<&dyn CloudFront> {
         self.inner.cloudfront()
     }
+    fn codedeploy(&self) -> BackendResult<&dyn CodeDeploy> {
+        self.inner.codedeploy()
+    }
 
     // Changes: refused, where the wrapped backend could make them (where
     // it could not, its own `Missing` says so).
@@ -103,6 +106,11 @@ impl Backend for ReadOnly {
         self.inner
             .cloudfront_changes()
             .map(|_| &self.refuse as &dyn CloudFrontChanges)
+    }
+    fn codedeploy_changes(&self) -> BackendResult<&dyn CodeDeployChanges> {
+        self.inner
+            .codedeploy_changes()
+            .map(|_| &self.refuse as &dyn CodeDeployChanges)
     }
 
     fn request_stats(&self) -> BTreeMap<String, OpStats> {
@@ -155,6 +163,19 @@ impl CloudFrontChanges for Refuse {
         _: &str,
     ) -> BackendResult<Invalidation> {
         self.refuse("cloudfront:CreateInvalidation")
+    }
+}
+
+#[async_trait]
+impl CodeDeployChanges for Refuse {
+    async fn stop_deployment(&self, _: &str, _: bool) -> BackendResult<String> {
+        self.refuse("codedeploy:StopDeployment")
+    }
+    async fn continue_deployment(&self, _: &str) -> BackendResult<()> {
+        self.refuse("codedeploy:ContinueDeployment")
+    }
+    async fn create_deployment(&self, _: &CdCreate) -> BackendResult<String> {
+        self.refuse("codedeploy:CreateDeployment")
     }
 }
 

@@ -15,6 +15,7 @@
 
 mod alarms;
 mod cloudfront;
+mod codedeploy;
 mod ec2;
 mod ecs;
 mod engine;
@@ -38,7 +39,8 @@ pub use faults::DrillStatus;
 use self::engine::World;
 use self::world::Description;
 use crate::backend::{
-    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ec2, Ecr,
+    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges,
+    CodeDeploy, CodeDeployChanges, Ec2, Ecr,
     Ecs, EcsChanges, Elb, Logs, LogsChanges, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
 };
 use crate::clock::Clock;
@@ -346,6 +348,12 @@ impl Backend for SimBackend {
         Ok(self)
     }
     fn cloudfront_changes(&self) -> BackendResult<&dyn CloudFrontChanges> {
+        Ok(self)
+    }
+    fn codedeploy(&self) -> BackendResult<&dyn CodeDeploy> {
+        Ok(self)
+    }
+    fn codedeploy_changes(&self) -> BackendResult<&dyn CodeDeployChanges> {
         Ok(self)
     }
 }
