@@ -970,6 +970,7 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::MuteAlarm
         | Command::StopTask
         | Command::Invalidate
+        | Command::ContinueDeployment
         | Command::Exec => return operate::start(state, cmd),
         // --- metrics
         Command::MetricRange => return metrics::switch_range(state),

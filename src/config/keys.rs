@@ -291,6 +291,9 @@ pub enum Command {
     StopTask,
     /// CloudFront `CreateInvalidation` of the selected distribution.
     Invalidate,
+    /// CodeDeploy `ContinueDeployment`: a blue/green replacement waiting
+    /// for its traffic gets it.
+    ContinueDeployment,
     /// ECS Exec: a shell in a container of the selected task.
     Exec,
     /// The selected resource's ARN (a log line) to the clipboard.
@@ -322,7 +325,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 55] = [
+    pub const ALL: [Command; 56] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -360,6 +363,7 @@ impl Command {
         Command::MuteAlarm,
         Command::StopTask,
         Command::Invalidate,
+        Command::ContinueDeployment,
         Command::Exec,
         Command::Copy,
         Command::Sort,
@@ -423,6 +427,7 @@ impl Command {
             Command::MuteAlarm => "mute_alarm",
             Command::StopTask => "stop_task",
             Command::Invalidate => "invalidate",
+            Command::ContinueDeployment => "continue_deployment",
             Command::Exec => "exec",
             Command::Copy => "copy",
             Command::Sort => "sort",
@@ -478,6 +483,7 @@ impl Command {
                 | Command::MuteAlarm
                 | Command::StopTask
                 | Command::Invalidate
+                | Command::ContinueDeployment
         )
     }
 
@@ -526,6 +532,7 @@ impl Command {
             Command::MuteAlarm => "Mute / unmute",
             Command::StopTask => "Stop a task",
             Command::Invalidate => "Invalidate cache",
+            Command::ContinueDeployment => "Continue blue/green",
             Command::Exec => "Shell (ECS Exec)",
             Command::Copy => "Copy ARN / line",
             Command::Sort => "Sort by a column",
@@ -590,6 +597,7 @@ impl Command {
             Command::MuteAlarm => &["m"],
             Command::StopTask => &["ctrl-k"],
             Command::Invalidate => &["V"],
+            Command::ContinueDeployment => &["C"],
             // k9s and e1s use `s` for a shell; here `s` scales.
             Command::Exec => &["x"],
             Command::Copy => &["y"],

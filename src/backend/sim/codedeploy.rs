@@ -699,6 +699,13 @@ impl SimCdDeployment {
             .service_target_group(g.service)
             .map(|arn| target_group_name(&arn));
         let green_tg = Some(target_group_name(&g.desc.green_target_group));
+        // A rollback moves the traffic from the replacement's target group
+        // back to the original's.
+        let (blue_tg, green_tg) = if self.rollback_from.is_some() {
+            (green_tg, blue_tg)
+        } else {
+            (blue_tg, green_tg)
+        };
         let done = !self.is_active();
         // A rollback removes the replacement of the deployment it rolls
         // back; a stop without one leaves it where it was.
