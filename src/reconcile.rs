@@ -797,6 +797,7 @@ mod tests {
             container: "app".into(),
             from: "repo/web:v1".into(),
             to: "repo/web:v2".into(),
+            via: None,
         };
         let on42 = service(2, TD42, t(-600));
         let nothing = judge(&op, t(0), svc(&on42));

@@ -244,13 +244,15 @@ mod tests {
         // N is the note, A the scaling bounds, R the chart range.
         assert_eq!(of("NAME"), Some('M'));
         assert_eq!(of("HEALTH"), Some('H'));
-        assert_eq!(of("CPU"), Some('C'));
+        // C continues a blue/green deployment: CPU takes P.
+        assert_eq!(of("CPU"), Some('P'));
         assert_eq!(of("RUN/DES"), Some('U'));
         assert_eq!(of("ROLLOUT"), Some('O'));
         assert_eq!(of("TASK DEF"), Some('T'));
         assert_eq!(of("IMAGE"), Some('I'));
-        // P is the replay's pause in a replay only: live, PEND has it.
-        assert_eq!(of("PEND"), Some('P'));
+        // P is the replay's pause in a replay only: live, CPU has it,
+        // and PEND its next letter.
+        assert_eq!(of("PEND"), Some('E'));
         let mut all: Vec<char> = services.iter().filter_map(|(_, l)| *l).collect();
         let n = all.len();
         all.sort_unstable();
@@ -259,7 +261,7 @@ mod tests {
         for l in all {
             assert!(!bound(&keymap, SERVICES, l), "{l} is a command's key");
         }
-        // In a replay PEND takes its next free letter.
+        // In a replay P is the pause: CPU takes another letter, PEND keeps E.
         let replay = KeyContext {
             replay: true,
             ..SERVICES
@@ -270,7 +272,7 @@ mod tests {
             .and_then(|(_, l)| l);
         assert_eq!(pend, Some('E'));
         let key = KeyEvent::new(KeyCode::Char('P'), KeyModifiers::SHIFT);
-        assert_eq!(column_for_key(SERVICES, &keymap, &key), Some("PEND"));
+        assert_eq!(column_for_key(SERVICES, &keymap, &key), Some("CPU"));
         assert_eq!(column_for_key(replay, &keymap, &key), None);
     }
 

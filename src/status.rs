@@ -98,6 +98,8 @@ pub enum Kind {
     Database,
     /// An EC2 host.
     Instance,
+    /// A CodeDeploy blue/green deployment of a CODE_DEPLOY service.
+    CodeDeploy,
     Alarm,
     TargetGroup,
     HealthCheck,
@@ -110,6 +112,7 @@ impl Kind {
             Self::Service => "service",
             Self::Database => "database",
             Self::Instance => "ec2_instance",
+            Self::CodeDeploy => "codedeploy",
             Self::Alarm => "alarm",
             Self::TargetGroup => "target_group",
             Self::HealthCheck => "http",
@@ -121,6 +124,7 @@ impl Kind {
             Self::TargetGroup => "target group",
             Self::HealthCheck => "health check",
             Self::Instance => "EC2 instance",
+            Self::CodeDeploy => "CodeDeploy",
             other => other.word(),
         }
     }
@@ -422,6 +426,7 @@ pub fn judge_env(e: &EnvState, now: Timestamp, timeout: Duration) -> EnvReport {
     checks.extend(service_checks(e, now));
     checks.extend(database_checks(e));
     checks.extend(instance_checks(e));
+    checks.extend(blue_green_checks(e, now));
     checks.extend(alarm_checks(e));
     checks.extend(target_checks(e));
     checks.extend(http_checks(e));
@@ -643,6 +648,110 @@ fn database_checks(e: &EnvState) -> Vec<Check> {
                 phrase: format!("database {} {}", d.id, d.status),
                 fields,
             }
+        })
+        .collect()
+}
+
+/// How long a deployment that failed or was stopped, and was rolled back,
+/// keeps its group at WARNING.
+pub const RECENT_ROLLBACK_MINUTES: i64 = 60;
+
+/// The blue/green deployment of each CODE_DEPLOY service (its group's
+/// current deployment, else the newest of the past day):
+/// - stopped or failed and **not** rolled back: CRITICAL — stopped
+///   mid-way, production traffic may be split between the original and the
+///   replacement, or the replacement left half-made;
+/// - a rollback that failed: CRITICAL;
+/// - stopped or failed and rolled back, or CodeDeploy's rollback under way
+///   or done, within the last [`RECENT_ROLLBACK_MINUTES`]: WARNING (the
+///   release did not go out; the original serves);
+/// - under way (waiting for a continue included), succeeded, or a
+///   rolled-back failure older than that: OK.
+fn blue_green_checks(e: &EnvState, now: Timestamp) -> Vec<Check> {
+    e.blue_greens
+        .data
+        .iter()
+        .flatten()
+        .filter_map(|g| {
+            let d = g.deployment.as_ref()?;
+            let ended = d.completed_at.or(d.created_at);
+            let recent = ended.is_none_or(|t| {
+                now - t <= chrono::TimeDelta::minutes(RECENT_ROLLBACK_MINUTES)
+            });
+            let rollback_of = d
+                .rollback
+                .as_ref()
+                .and_then(|r| r.triggering_deployment_id.clone());
+            let (state, status, detail) = if let Some(of) = &rollback_of {
+                match d.status.as_str() {
+                    "Failed" | "Stopped" => (
+                        Level::Critical,
+                        "rollback failed".to_string(),
+                        format!("the rollback {} of {of} is {}", d.id, d.status),
+                    ),
+                    _ if d.is_active() => (
+                        Level::Warning,
+                        "rolling back".to_string(),
+                        format!("{} rolls back {of} ({})", d.id, d.status),
+                    ),
+                    _ if recent => (
+                        Level::Warning,
+                        "rolled back".to_string(),
+                        format!("{of} was rolled back by {}", d.id),
+                    ),
+                    _ => (Level::Ok, "rolled back".to_string(), String::new()),
+                }
+            } else if d.is_failed() && !d.rolled_back() {
+                (
+                    Level::Critical,
+                    format!("{} mid-way", d.status.to_lowercase()),
+                    format!(
+                        "{} {} and was not rolled back{}{}",
+                        d.id,
+                        d.status,
+                        d.traffic_shifted()
+                            .map(|t| format!(": {t:.0} % of production traffic on the replacement"))
+                            .unwrap_or_default(),
+                        d.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+                    ),
+                )
+            } else if d.is_failed() && recent {
+                (
+                    Level::Warning,
+                    format!("{}, rolled back", d.status.to_lowercase()),
+                    format!(
+                        "{} {}{} and was rolled back",
+                        d.id,
+                        d.status,
+                        d.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+                    ),
+                )
+            } else if d.waits() {
+                (Level::Ok, "waiting for a continue".to_string(), String::new())
+            } else if d.is_active() {
+                (Level::Ok, "in progress".to_string(), String::new())
+            } else {
+                (Level::Ok, d.status.to_lowercase(), String::new())
+            };
+            let mut fields = Map::new();
+            fields.insert("cluster".into(), json!(g.cluster));
+            fields.insert("service".into(), json!(g.service));
+            fields.insert("application".into(), json!(g.application));
+            fields.insert("deployment_group".into(), json!(g.deployment_group));
+            fields.insert("deployment_id".into(), json!(d.id));
+            fields.insert("deployment_status".into(), json!(d.status));
+            fields.insert("traffic_shifted".into(), json!(d.traffic_shifted()));
+            fields.insert("rolled_back".into(), json!(d.rolled_back() || rollback_of.is_some()));
+            fields.insert("since".into(), json!(ended));
+            Some(Check {
+                kind: Kind::CodeDeploy,
+                phrase: format!("{} blue/green {status}", g.service),
+                name: g.service.clone(),
+                state,
+                status,
+                detail: (state != Level::Ok).then_some(detail),
+                fields,
+            })
         })
         .collect()
 }

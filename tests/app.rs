@@ -313,9 +313,10 @@ async fn snapshot_sorted(w: u16, h: u16) {
     app.dispatch(Action::Resize(w, h));
     let size = format!("{w}x{h}");
     command(&mut app, "svc");
-    // C is the CPU column's letter: twice, the busiest first.
-    app.dispatch(shift('C'));
-    app.dispatch(shift('C'));
+    // P is the CPU column's letter (C continues a blue/green
+    // deployment): twice, the busiest first.
+    app.dispatch(shift('P'));
+    app.dispatch(shift('P'));
     let screen = render(&app, w, h);
     assert!(screen.contains("CPU▼"), "{screen}");
     insta::assert_snapshot!(format!("services_sorted_cpu_{size}"), screen);
