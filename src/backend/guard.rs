@@ -330,6 +330,49 @@ mod tests {
         assert_eq!(web_after.desired_count, web.desired_count);
     }
 
+    /// CodeDeploy: its reads pass through, its changes are refused unsent
+    /// (the simulated deployment still waits afterwards).
+    #[tokio::test]
+    async fn codedeploy_changes_are_refused_and_its_reads_pass() {
+        let clock = Clock::manual(
+            Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
+                .single()
+                .expect("time"),
+        );
+        let sim: Arc<dyn Backend> = Arc::new(SimBackend::new("staging", 1, clock).expect("world"));
+        let guard = ReadOnly::new(sim.clone(), "staging");
+        let groups = guard
+            .codedeploy()
+            .expect("CodeDeploy reads pass through")
+            .blue_greens(&[])
+            .await
+            .expect("groups");
+        let id = groups[0].deployment.as_ref().expect("one").id.clone();
+        let changes = guard.codedeploy_changes().expect("refusals");
+        for r in [
+            changes.stop_deployment(&id, true).await.map(|_| ()),
+            changes.continue_deployment(&id).await,
+            changes
+                .create_deployment(&CdCreate {
+                    application: "a".into(),
+                    deployment_group: "g".into(),
+                    appspec: "{}".into(),
+                    description: "d".into(),
+                })
+                .await
+                .map(|_| ()),
+        ] {
+            assert!(matches!(r, Err(BackendError::ReadOnly { .. })), "{r:?}");
+        }
+        let d = sim
+            .codedeploy()
+            .expect("cd")
+            .deployment(&id, None)
+            .await
+            .expect("read");
+        assert_eq!(d.status, "Ready", "nothing reached the simulation");
+    }
+
     /// A read capability added later (EC2) passes through the guard too:
     /// a read-only environment sees its hosts, not `Missing`.
     #[tokio::test]

@@ -1897,6 +1897,7 @@ fn a_success_after_an_auth_error_re_reads_the_identity_at_once() {
 }
 
 mod cloudfront;
+mod codedeploy;
 mod exec;
 mod input;
 mod recovery;
