@@ -206,15 +206,19 @@ impl MotoAccount {
         self.moto.reset_counts(&self.account);
     }
 
-    /// The mutating requests (any operation not named Describe*, List* or
-    /// Get*) counted since the last reset.
+    /// The mutating requests (any operation not named Describe*, List*,
+    /// Get* or BatchGet*) counted since the last reset.
     pub fn mutating_counts(&self) -> BTreeMap<String, u64> {
         self.counts()
             .into_iter()
             .filter(|(op, _)| {
                 op.split(':')
                     .nth(1)
-                    .is_some_and(|o| !["Describe", "List", "Get"].iter().any(|r| o.starts_with(r)))
+                    .is_some_and(|o| {
+                        !["Describe", "List", "Get", "BatchGet"]
+                            .iter()
+                            .any(|r| o.starts_with(r))
+                    })
             })
             .collect()
     }

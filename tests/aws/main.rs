@@ -19,6 +19,7 @@ mod ui;
 mod activity;
 mod changes;
 mod cloudfront;
+mod codedeploy;
 mod clusters;
 mod ec2;
 mod exec;
