@@ -21,8 +21,8 @@ use crate::backend::read::{self, bounded};
 use crate::backend::{Backend, BackendError, BackendResult};
 use crate::config::{EnvironmentConfig, RefreshIntervals};
 use crate::domain::{
-    Alarm, BlueGreen, CallerIdentity, DbInstance, DbSnapshot, Distribution, Failure, Instance, Listing,
-    ScalableTarget, Service, TargetGroup, Task,
+    Alarm, BlueGreen, CallerIdentity, DbInstance, DbSnapshot, Distribution, Failure, Instance,
+    Listing, ScalableTarget, Service, TargetGroup, Task,
 };
 use crate::metrics::MetricsData;
 use crate::panel::Panel;

@@ -658,7 +658,9 @@ impl Operation {
                 ]
             }
             Self::CodeDeployStop { deployment, .. } => vec![
-                format!("codedeploy:StopDeployment deploymentId={deployment} autoRollbackEnabled=true"),
+                format!(
+                    "codedeploy:StopDeployment deploymentId={deployment} autoRollbackEnabled=true"
+                ),
                 format!("then codedeploy:GetDeployment deploymentId={deployment} (read back)"),
             ],
             Self::CodeDeployContinue { deployment, .. } => vec![

@@ -760,18 +760,24 @@ impl Runner {
         let read = match self.backend(env) {
             Ok(b) => {
                 let b = b.clone();
-                let (id, c, s) = (deployment.to_string(), cluster.to_string(), service.to_string());
-                self.bounded(async move {
-                    b.codedeploy()?.deployment(&id, Some((&c, &s))).await
-                })
-                .await
+                let (id, c, s) = (
+                    deployment.to_string(),
+                    cluster.to_string(),
+                    service.to_string(),
+                );
+                self.bounded(async move { b.codedeploy()?.deployment(&id, Some((&c, &s))).await })
+                    .await
             }
             Err(e) => Err(e),
         };
         let d = match read {
             Ok(d) => d,
             Err(e) => {
-                tracing::warn!(deployment, kind = e.kind(), "GetDeployment after the change failed");
+                tracing::warn!(
+                    deployment,
+                    kind = e.kind(),
+                    "GetDeployment after the change failed"
+                );
                 crate::domain::CdDeployment {
                     id: deployment.to_string(),
                     status: format!("{said} (GetDeployment failed: {e})"),
@@ -1143,7 +1149,13 @@ impl Runner {
                 match stopped {
                     Ok(said) => {
                         return self
-                            .code_deploy_read_back(env, &deployment, (&cluster, &service), None, &said)
+                            .code_deploy_read_back(
+                                env,
+                                &deployment,
+                                (&cluster, &service),
+                                None,
+                                &said,
+                            )
                             .await;
                     }
                     Err(e) => Err(e),

@@ -163,7 +163,11 @@ impl EnvState {
     /// Whether a service of the environment is deployed by CodeDeploy (its
     /// deployment groups are read then).
     pub fn has_code_deploy(&self) -> bool {
-        self.services.data.iter().flatten().any(Service::is_code_deploy)
+        self.services
+            .data
+            .iter()
+            .flatten()
+            .any(Service::is_code_deploy)
     }
 
     /// The CodeDeploy deployment group of a CODE_DEPLOY service, once read.

@@ -675,9 +675,8 @@ fn blue_green_checks(e: &EnvState, now: Timestamp) -> Vec<Check> {
         .filter_map(|g| {
             let d = g.deployment.as_ref()?;
             let ended = d.completed_at.or(d.created_at);
-            let recent = ended.is_none_or(|t| {
-                now - t <= chrono::TimeDelta::minutes(RECENT_ROLLBACK_MINUTES)
-            });
+            let recent = ended
+                .is_none_or(|t| now - t <= chrono::TimeDelta::minutes(RECENT_ROLLBACK_MINUTES));
             let rollback_of = d
                 .rollback
                 .as_ref()
@@ -712,7 +711,10 @@ fn blue_green_checks(e: &EnvState, now: Timestamp) -> Vec<Check> {
                         d.traffic_shifted()
                             .map(|t| format!(": {t:.0} % of production traffic on the replacement"))
                             .unwrap_or_default(),
-                        d.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+                        d.error
+                            .as_deref()
+                            .map(|e| format!(" ({e})"))
+                            .unwrap_or_default()
                     ),
                 )
             } else if d.is_failed() && recent {
@@ -723,11 +725,18 @@ fn blue_green_checks(e: &EnvState, now: Timestamp) -> Vec<Check> {
                         "{} {}{} and was rolled back",
                         d.id,
                         d.status,
-                        d.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+                        d.error
+                            .as_deref()
+                            .map(|e| format!(" ({e})"))
+                            .unwrap_or_default()
                     ),
                 )
             } else if d.waits() {
-                (Level::Ok, "waiting for a continue".to_string(), String::new())
+                (
+                    Level::Ok,
+                    "waiting for a continue".to_string(),
+                    String::new(),
+                )
             } else if d.is_active() {
                 (Level::Ok, "in progress".to_string(), String::new())
             } else {
@@ -741,7 +750,10 @@ fn blue_green_checks(e: &EnvState, now: Timestamp) -> Vec<Check> {
             fields.insert("deployment_id".into(), json!(d.id));
             fields.insert("deployment_status".into(), json!(d.status));
             fields.insert("traffic_shifted".into(), json!(d.traffic_shifted()));
-            fields.insert("rolled_back".into(), json!(d.rolled_back() || rollback_of.is_some()));
+            fields.insert(
+                "rolled_back".into(),
+                json!(d.rolled_back() || rollback_of.is_some()),
+            );
             fields.insert("since".into(), json!(ended));
             Some(Check {
                 kind: Kind::CodeDeploy,

@@ -18,8 +18,8 @@ use crate::state::EnvState;
 const REPLACEMENT_SKEW_SECS: i64 = 10;
 
 pub use crate::activity::{
-    Activity, BlueGreenGoal, OpStatus, RECOVERY_WATCH_LIMIT_MINUTES, WATCH_LIMIT_MINUTES, Watch, WatchStatus,
-    WatchTarget,
+    Activity, BlueGreenGoal, OpStatus, RECOVERY_WATCH_LIMIT_MINUTES, WATCH_LIMIT_MINUTES, Watch,
+    WatchStatus, WatchTarget,
 };
 
 /// How a CodeDeploy deployment followed after an operation stands, from
@@ -77,9 +77,15 @@ fn blue_green(
     }
     if d.id != id {
         return if d.created_at.is_some() && !d.is_active() && goal != BlueGreenGoal::RolledBack {
-            WatchStatus::Failed(format!("{id} is no longer the group's deployment ({} is)", d.id))
+            WatchStatus::Failed(format!(
+                "{id} is no longer the group's deployment ({} is)",
+                d.id
+            ))
         } else {
-            progress(format!("deployment {id} not listed yet ({} is)", d.id), None)
+            progress(
+                format!("deployment {id} not listed yet ({} is)", d.id),
+                None,
+            )
         };
     }
     let shifted = d.traffic_shifted();
@@ -360,7 +366,13 @@ pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> W
             service,
             deployment,
             goal,
-        } => blue_green(env, service, deployment, *goal, fresh(env.blue_greens.loaded_at)),
+        } => blue_green(
+            env,
+            service,
+            deployment,
+            *goal,
+            fresh(env.blue_greens.loaded_at),
+        ),
         WatchTarget::Snapshot { id } => {
             if !fresh(env.snapshots.loaded_at) {
                 return waiting("snapshot data");

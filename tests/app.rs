@@ -1895,25 +1895,27 @@ async fn the_blue_green_detail_and_the_continue_confirmation_at_80x24() {
         .and_then(|g| g.deployment.as_ref())
         .map(|d| d.id.clone())
         .expect("a deployment");
-    insta::assert_snapshot!("blue_green_detail_80x24", screen.replace(&id, "d-#########"));
+    insta::assert_snapshot!(
+        "blue_green_detail_80x24",
+        screen.replace(&id, "d-#########")
+    );
     press(&mut app, KeyCode::Char('C'));
     let title = "Reroute backend's traffic to the replacement";
     let text = dialog_text(&render(&app, 80, 24), title);
     assert!(text.contains("codedeploy:ContinueDeployment"), "{text}");
-    insta::assert_snapshot!(
-        "confirm_continue_80x24",
-        text.replace(&id, "d-#########")
-    );
+    insta::assert_snapshot!("confirm_continue_80x24", text.replace(&id, "d-#########"));
     press(&mut app, KeyCode::Esc);
     assert!(app.state.activity.is_empty(), "nothing sent");
 }
 
 /// The release continued by keys (C, y): the canary's 10 % shown while it
 /// holds; then stopped with a rollback (b, y), followed until CodeDeploy's
-/// rollback deployment has put the traffic back; both audited as intent,
-/// result and final.
+/// rollback deployment has put the traffic back; then a new image deployed
+/// (i) through RegisterTaskDefinition and CreateDeployment, followed until
+/// its replacement waits for a continue; each audited as intent, result
+/// and final.
 #[tokio::test]
-async fn a_blue_green_release_is_continued_then_stopped_and_rolled_back_by_keys() {
+async fn a_blue_green_release_is_continued_stopped_rolled_back_and_redeployed_by_keys() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config: Config = toml::from_str("").expect("empty config");
     let clock = Clock::manual(start());
@@ -1977,19 +1979,76 @@ async fn a_blue_green_release_is_continued_then_stopped_and_rolled_back_by_keys(
         }
         advance(&mut app, &clock, Duration::from_secs(5)).await;
     }
-    let end = app.state.activity[stop].watch.as_ref().map(|w| w.status.clone());
+    let end = app.state.activity[stop]
+        .watch
+        .as_ref()
+        .map(|w| w.status.clone());
     assert!(
         matches!(&end, Some(honban::watch::WatchStatus::Completed(t)) if t.contains("rolled back")),
         "{end:?}"
     );
     // The continue's watch ended too: its deployment was rolled back.
-    let first = app.state.activity[0].watch.as_ref().map(|w| w.status.clone());
+    let first = app.state.activity[0]
+        .watch
+        .as_ref()
+        .map(|w| w.status.clone());
+    assert!(matches!(&first, Some(s) if s.is_final()), "{first:?}");
+    // Nothing under way now: i deploys a new image through CodeDeploy
+    // (RegisterTaskDefinition, CreateDeployment), followed until its
+    // replacement waits for a continue.
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, "2026.11.23-f00d123");
+    press(&mut app, KeyCode::Enter);
+    let calls = match &app.state.mode {
+        Mode::Dialog(Dialog::Confirm { op, .. }) => op.calls(),
+        other => panic!("expected the deploy's confirmation, got {other:?}"),
+    };
     assert!(
-        matches!(&first, Some(s) if s.is_final()),
-        "{first:?}"
+        calls
+            .iter()
+            .any(|c| c.starts_with("codedeploy:CreateDeployment")),
+        "{calls:?}"
     );
-    let (records, _) = audit.read_recent(20).expect("audit log");
-    for op in ["codedeploy-continue", "codedeploy-stop"] {
+    assert!(
+        !calls.iter().any(|c| c.contains("UpdateService")),
+        "{calls:?}"
+    );
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    let deploy = app.state.activity.len() - 1;
+    for _ in 0..60 {
+        if app.state.activity[deploy]
+            .watch
+            .as_ref()
+            .is_some_and(|w| w.status.is_final())
+        {
+            break;
+        }
+        advance(&mut app, &clock, Duration::from_secs(5)).await;
+    }
+    let end = app.state.activity[deploy]
+        .watch
+        .as_ref()
+        .map(|w| w.status.clone());
+    assert!(
+        matches!(&end, Some(honban::watch::WatchStatus::Completed(t)) if t.contains("waiting for a continue")),
+        "{end:?} {:?}",
+        app.state.activity[deploy].status
+    );
+    let d = app
+        .state
+        .env()
+        .and_then(|e| e.blue_green("backend"))
+        .and_then(|g| g.deployment.clone())
+        .expect("the new deployment");
+    assert!(
+        d.task_definition
+            .as_deref()
+            .is_some_and(|t| t.ends_with(":30")),
+        "{d:?}"
+    );
+    let (records, _) = audit.read_recent(30).expect("audit log");
+    for op in ["codedeploy-continue", "codedeploy-stop", "deploy-image"] {
         let ours: Vec<_> = records.iter().filter(|r| r.operation == op).collect();
         assert_eq!(ours.len(), 3, "{op}: {records:?}");
         assert_eq!(ours[0].phase, honban::audit::Phase::Intent);

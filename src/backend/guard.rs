@@ -15,8 +15,9 @@ use async_trait::async_trait;
 
 use super::{
     Backend, BackendError, BackendResult, CdCreate, CloudFront, CloudFrontChanges, CloudWatch,
-    CloudWatchChanges, CodeDeploy, CodeDeployChanges, DbRestore, Ec2, Ecr, Ecs, EcsChanges, Elb, ImageChange, Logs, LogsChanges,
-    OpStats, Rds, RdsChanges, Scaling, ScalingChanges, ServiceUpdate, Sts,
+    CloudWatchChanges, CodeDeploy, CodeDeployChanges, DbRestore, Ec2, Ecr, Ecs, EcsChanges, Elb,
+    ImageChange, Logs, LogsChanges, OpStats, Rds, RdsChanges, Scaling, ScalingChanges,
+    ServiceUpdate, Sts,
 };
 use crate::domain::{
     DbInstance, DbSnapshot, ExecSession, Invalidation, ScalableTarget, Service, Task,

@@ -20,9 +20,9 @@ pub mod sim;
 pub mod prelude {
     pub use super::{
         CloudFront as _, CloudFrontChanges as _, CloudWatch as _, CloudWatchChanges as _,
-        CodeDeploy as _, CodeDeployChanges as _, Ec2 as _,
-        Ecr as _, Ecs as _, EcsChanges as _, Elb as _, Logs as _, LogsChanges as _, Rds as _,
-        RdsChanges as _, Scaling as _, ScalingChanges as _, Sts as _,
+        CodeDeploy as _, CodeDeployChanges as _, Ec2 as _, Ecr as _, Ecs as _, EcsChanges as _,
+        Elb as _, Logs as _, LogsChanges as _, Rds as _, RdsChanges as _, Scaling as _,
+        ScalingChanges as _, Sts as _,
     };
 }
 

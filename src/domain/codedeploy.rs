@@ -66,7 +66,10 @@ impl EcsServiceDeployment {
     pub fn is_active(&self) -> bool {
         matches!(
             self.status.as_str(),
-            "PENDING" | "IN_PROGRESS" | "STOP_REQUESTED" | "ROLLBACK_REQUESTED"
+            "PENDING"
+                | "IN_PROGRESS"
+                | "STOP_REQUESTED"
+                | "ROLLBACK_REQUESTED"
                 | "ROLLBACK_IN_PROGRESS"
         )
     }

@@ -126,10 +126,7 @@ pub fn lines<'a>(
     };
     let Some(d) = &g.deployment else {
         return vec![Line::styled(
-            format!(
-                "no deployment in the past day · {}",
-                config_summary(g)
-            ),
+            format!("no deployment in the past day · {}", config_summary(g)),
             theme.dim,
         )];
     };
@@ -150,7 +147,10 @@ pub fn lines<'a>(
     traffic.push(Span::styled(format!(" · {}", config_summary(g)), theme.dim));
     out.push(Line::from(traffic));
     if let Some(t) = &d.target {
-        for (label, set) in [("original   ", t.original()), ("replacement", t.replacement())] {
+        for (label, set) in [
+            ("original   ", t.original()),
+            ("replacement", t.replacement()),
+        ] {
             let Some(set) = set else {
                 continue;
             };
@@ -228,7 +228,10 @@ fn status_line<'a>(
             .as_ref()
             .and_then(|t| t.lifecycle_events.iter().find(|e| e.status == "InProgress"))
             .map_or_else(String::new, |e| e.name.clone());
-        let rolls_back = d.rollback.as_ref().and_then(|r| r.triggering_deployment_id.as_deref());
+        let rolls_back = d
+            .rollback
+            .as_ref()
+            .and_then(|r| r.triggering_deployment_id.as_deref());
         if let Some(of) = rolls_back {
             hint.push_str(&format!(" · rolls back {of}"));
         } else if let Some(k) = key(Command::Rollback) {

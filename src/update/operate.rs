@@ -387,13 +387,17 @@ fn blue_green_operation(
             )),
         },
         Command::ContinueDeployment => match active {
-            Some(d) if d.waits() => BlueGreenStep::Confirm(Box::new(Operation::CodeDeployContinue {
-                cluster: cluster.to_string(),
-                service: name.clone(),
-                deployment: d.id.clone(),
-                replacement: d.task_definition.clone(),
-                config: group.map(|g| g.deployment_config.clone()).unwrap_or_default(),
-            })),
+            Some(d) if d.waits() => {
+                BlueGreenStep::Confirm(Box::new(Operation::CodeDeployContinue {
+                    cluster: cluster.to_string(),
+                    service: name.clone(),
+                    deployment: d.id.clone(),
+                    replacement: d.task_definition.clone(),
+                    config: group
+                        .map(|g| g.deployment_config.clone())
+                        .unwrap_or_default(),
+                }))
+            }
             Some(d) => BlueGreenStep::Refuse(format!(
                 "nothing waits for a continue: {} of {name} is {} (ContinueDeployment reroutes                  traffic to a replacement that is Ready)",
                 d.id, d.status
@@ -1643,9 +1647,7 @@ pub(super) fn on_done(
                 deployment: d.id.clone(),
                 goal: match op {
                     Operation::CodeDeployStop { .. } => crate::watch::BlueGreenGoal::RolledBack,
-                    Operation::CodeDeployContinue { .. } => {
-                        crate::watch::BlueGreenGoal::Succeeded
-                    }
+                    Operation::CodeDeployContinue { .. } => crate::watch::BlueGreenGoal::Succeeded,
                     _ => crate::watch::BlueGreenGoal::Ready,
                 },
             },

@@ -27,7 +27,11 @@ const GROUP: &str = "DgpECS-bg-backend";
 /// back; returns the account and the deployment's id.
 fn blue_green(waits: bool) -> (MotoAccount, String) {
     let moto = MotoAccount::empty();
-    moto.aws("ecs", "create_cluster", &format!(r#"{{"clusterName": "{CLUSTER}"}}"#));
+    moto.aws(
+        "ecs",
+        "create_cluster",
+        &format!(r#"{{"clusterName": "{CLUSTER}"}}"#),
+    );
     for tag in ["v1", "v2"] {
         moto.aws(
             "ecs",
@@ -82,7 +86,10 @@ fn blue_green(waits: bool) -> (MotoAccount, String) {
                     "prodTrafficRoute": {{"listenerArns": ["arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:listener/app/bg/1/2"]}}}}]}}}}"#
         ),
     );
-    let td2 = format!("arn:aws:ecs:ap-northeast-1:{}:task-definition/{SERVICE}:2", moto.account);
+    let td2 = format!(
+        "arn:aws:ecs:ap-northeast-1:{}:task-definition/{SERVICE}:2",
+        moto.account
+    );
     let content = serde_json::to_string(&appspec(&td2, SERVICE, 8000)).expect("json");
     let out = moto.aws(
         "codedeploy",
@@ -127,7 +134,10 @@ async fn the_group_is_found_by_its_service_and_the_deployment_read_with_its_targ
     let groups = b.blue_greens(&[CLUSTER.to_string()]).await.expect("groups");
     assert_eq!(groups.len(), 1, "{groups:?}");
     let g = &groups[0];
-    assert_eq!((g.application.as_str(), g.deployment_group.as_str()), (APP, GROUP));
+    assert_eq!(
+        (g.application.as_str(), g.deployment_group.as_str()),
+        (APP, GROUP)
+    );
     assert_eq!(g.service, SERVICE);
     assert_eq!(g.ready_wait_minutes, Some(60));
     assert_eq!(g.termination_wait_minutes, Some(5));
@@ -135,7 +145,11 @@ async fn the_group_is_found_by_its_service_and_the_deployment_read_with_its_targ
     let d = g.deployment.as_ref().expect("the deployment");
     assert_eq!(d.id, id);
     assert_eq!(d.status, "Ready", "{d:?}");
-    assert!(d.task_definition.as_deref().is_some_and(|t| t.ends_with(":2")));
+    assert!(
+        d.task_definition
+            .as_deref()
+            .is_some_and(|t| t.ends_with(":2"))
+    );
     let target = d.target.as_ref().expect("its ECS target");
     let green = target.replacement().expect("the replacement");
     assert_eq!((green.running, green.desired), (2, 2));
@@ -201,7 +215,9 @@ async fn a_stop_with_rollback_is_sent_once_and_reads_back_stopped_and_rolled_bac
     // The service still runs the original.
     let raw = raw_service(&moto);
     assert!(
-        raw.at("taskDefinition").as_str().is_some_and(|t| t.ends_with(":1")),
+        raw.at("taskDefinition")
+            .as_str()
+            .is_some_and(|t| t.ends_with(":1")),
         "{raw:?}"
     );
 }
@@ -223,7 +239,10 @@ async fn a_continue_reads_back_succeeded_with_the_service_on_the_new_revision() 
             .as_str(),
         Some("READY_WAIT")
     );
-    let d = b.deployment(&id, Some((CLUSTER, SERVICE))).await.expect("read");
+    let d = b
+        .deployment(&id, Some((CLUSTER, SERVICE)))
+        .await
+        .expect("read");
     assert_eq!(d.status, "Succeeded");
     assert_eq!(d.traffic_shifted(), Some(100.0));
     let svc = b
@@ -234,7 +253,11 @@ async fn a_continue_reads_back_succeeded_with_the_service_on_the_new_revision() 
         .into_iter()
         .find(|s| s.name == SERVICE)
         .expect("backend");
-    assert!(svc.task_definition.ends_with(":2"), "{}", svc.task_definition);
+    assert!(
+        svc.task_definition.ends_with(":2"),
+        "{}",
+        svc.task_definition
+    );
     // Nothing waits any more.
     let again = b.continue_deployment(&id).await;
     assert!(
@@ -292,7 +315,10 @@ async fn a_new_revision_goes_through_create_deployment_and_reads_back() {
         "each sent once"
     );
     let sent = moto.the_request("codedeploy:CreateDeployment");
-    assert_eq!(sent.at("revision").at("revisionType").as_str(), Some("AppSpecContent"));
+    assert_eq!(
+        sent.at("revision").at("revisionType").as_str(),
+        Some("AppSpecContent")
+    );
     let content = sent
         .at("revision")
         .at("appSpecContent")
@@ -302,7 +328,10 @@ async fn a_new_revision_goes_through_create_deployment_and_reads_back() {
         .to_string();
     assert!(content.contains(&td.arn), "{content}");
     assert!(content.contains("\"ContainerPort\":8000"), "{content}");
-    let d = b.deployment(&id, Some((CLUSTER, SERVICE))).await.expect("read");
+    let d = b
+        .deployment(&id, Some((CLUSTER, SERVICE)))
+        .await
+        .expect("read");
     assert_eq!(d.status, "Succeeded");
     assert_eq!(d.task_definition.as_deref(), Some(td.arn.as_str()));
     // Found again by its description (how a lost answer is read back).

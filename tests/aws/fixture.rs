@@ -212,13 +212,11 @@ impl MotoAccount {
         self.counts()
             .into_iter()
             .filter(|(op, _)| {
-                op.split(':')
-                    .nth(1)
-                    .is_some_and(|o| {
-                        !["Describe", "List", "Get", "BatchGet"]
-                            .iter()
-                            .any(|r| o.starts_with(r))
-                    })
+                op.split(':').nth(1).is_some_and(|o| {
+                    !["Describe", "List", "Get", "BatchGet"]
+                        .iter()
+                        .any(|r| o.starts_with(r))
+                })
             })
             .collect()
     }

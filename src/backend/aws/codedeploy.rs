@@ -52,12 +52,12 @@ impl CodeDeploy for AwsBackend {
                     .send(),
             )
             .await?;
-        let mut d = out
-            .deployment_info()
-            .map(deployment)
-            .ok_or_else(|| BackendError::NotFound {
-                resource: format!("CodeDeploy deployment {id}"),
-            })?;
+        let mut d =
+            out.deployment_info()
+                .map(deployment)
+                .ok_or_else(|| BackendError::NotFound {
+                    resource: format!("CodeDeploy deployment {id}"),
+                })?;
         if let Some((cluster, service)) = target {
             d.target = ecs_target(self, id, cluster, service, d.task_definition.as_deref()).await;
         }
@@ -347,7 +347,9 @@ fn group(info: &t::DeploymentGroupInfo, cluster: String, service: String) -> Blu
         .filter(|r| r.action_on_timeout() == Some(&DeploymentReadyAction::StopDeployment))
         .map(|r| u32::try_from(r.wait_time_in_minutes()).unwrap_or(0));
     let termination_wait_minutes = bg
-        .and_then(t::BlueGreenDeploymentConfiguration::terminate_blue_instances_on_deployment_success)
+        .and_then(
+            t::BlueGreenDeploymentConfiguration::terminate_blue_instances_on_deployment_success,
+        )
         .map(|t| u32::try_from(t.termination_wait_time_in_minutes()).unwrap_or(0));
     BlueGreen {
         id: BlueGreen::id_of(&cluster, &service),
@@ -382,7 +384,14 @@ async fn current(b: &AwsBackend, bg: &BlueGreen) -> BackendResult<Option<CdDeplo
     let Some(mut d) = newest else {
         return Ok(None);
     };
-    d.target = ecs_target(b, &d.id, &bg.cluster, &bg.service, d.task_definition.as_deref()).await;
+    d.target = ecs_target(
+        b,
+        &d.id,
+        &bg.cluster,
+        &bg.service,
+        d.task_definition.as_deref(),
+    )
+    .await;
     Ok(Some(d))
 }
 
@@ -411,7 +420,11 @@ async fn ecs_target(
     let out = match out {
         Ok(out) => out,
         Err(e) => {
-            tracing::warn!(deployment = id, kind = e.kind(), "deployment target not read");
+            tracing::warn!(
+                deployment = id,
+                kind = e.kind(),
+                "deployment target not read"
+            );
             return None;
         }
     };
@@ -437,10 +450,7 @@ async fn ecs_target(
                     running: u32::try_from(s.running_count()).unwrap_or(0),
                     pending: u32::try_from(s.pending_count()).unwrap_or(0),
                     traffic_weight: s.traffic_weight(),
-                    target_group: s
-                        .target_group()
-                        .and_then(|g| g.name())
-                        .map(str::to_string),
+                    target_group: s.target_group().and_then(|g| g.name()).map(str::to_string),
                 }
             })
             .collect(),

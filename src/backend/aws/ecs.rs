@@ -11,8 +11,8 @@ use crate::backend::{BackendError, BackendResult, ImageChange, ServiceUpdate};
 use crate::backend::{Ecs, EcsChanges};
 use crate::domain::{
     CircuitBreaker, Cluster, Container, ContainerDefinition, Deployment, DeploymentController,
-    EcsServiceDeployment, Failure, Listing,
-    LoadBalancerRef, RolloutState, Service, ServiceEvent, Task, TaskDefinition, short_id,
+    EcsServiceDeployment, Failure, Listing, LoadBalancerRef, RolloutState, Service, ServiceEvent,
+    Task, TaskDefinition, short_id,
 };
 use async_trait::async_trait;
 
@@ -313,16 +313,22 @@ async fn service_deployment(
                 .send(),
         )
         .await?;
-    Ok(out.service_deployments().first().map(|d| EcsServiceDeployment {
-        arn: string(d.service_deployment_arn()),
-        status: d.status().map(|x| x.as_str().to_string()).unwrap_or_default(),
-        lifecycle_stage: d.lifecycle_stage().map(|x| x.as_str().to_string()),
-        production_traffic: d
-            .target_service_revision()
-            .and_then(t::ServiceRevisionSummary::requested_production_traffic_weight),
-        started_at: opt_time(d.started_at()),
-        status_reason: opt_string(d.status_reason()),
-    }))
+    Ok(out
+        .service_deployments()
+        .first()
+        .map(|d| EcsServiceDeployment {
+            arn: string(d.service_deployment_arn()),
+            status: d
+                .status()
+                .map(|x| x.as_str().to_string())
+                .unwrap_or_default(),
+            lifecycle_stage: d.lifecycle_stage().map(|x| x.as_str().to_string()),
+            production_traffic: d
+                .target_service_revision()
+                .and_then(t::ServiceRevisionSummary::requested_production_traffic_weight),
+            started_at: opt_time(d.started_at()),
+            status_reason: opt_string(d.status_reason()),
+        }))
 }
 
 fn deployment(d: &t::Deployment) -> Deployment {

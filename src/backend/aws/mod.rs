@@ -49,10 +49,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use self::error::CredentialContext;
 use self::limits::{AttemptCounter, Limits, Stats};
 use crate::backend::{
-    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, CodeDeploy,
-    CodeDeployChanges, Ec2, Ecr,
-    Ecs, EcsChanges, Elb, Logs, LogsChanges, OpStats, Rds, RdsChanges, Scaling, ScalingChanges,
-    Sts,
+    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges,
+    CodeDeploy, CodeDeployChanges, Ec2, Ecr, Ecs, EcsChanges, Elb, Logs, LogsChanges, OpStats, Rds,
+    RdsChanges, Scaling, ScalingChanges, Sts,
 };
 use crate::config::EnvironmentConfig;
 use crate::domain::TaskDefinition;

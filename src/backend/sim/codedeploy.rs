@@ -135,9 +135,15 @@ const TASK_START_SECS: i64 = 20;
 enum Shift {
     AllAtOnce,
     /// `percent` more every `every` seconds.
-    Linear { percent: f64, every: i64 },
+    Linear {
+        percent: f64,
+        every: i64,
+    },
     /// `percent`, then the rest after `after` seconds.
-    Canary { percent: f64, after: i64 },
+    Canary {
+        percent: f64,
+        after: i64,
+    },
 }
 
 impl Shift {
@@ -254,7 +260,10 @@ fn deployment_id(rng: &mut Rng) -> String {
 }
 
 fn task_set_id(rng: &mut Rng) -> String {
-    format!("ecs-svc/{}", rng.u64(1_000_000_000_000_000_000..10_000_000_000_000_000_000))
+    format!(
+        "ecs-svc/{}",
+        rng.u64(1_000_000_000_000_000_000..10_000_000_000_000_000_000)
+    )
 }
 
 fn invalid(message: String) -> BackendError {
@@ -348,12 +357,8 @@ impl CodeDeploy {
             .filter(|g| clusters.is_empty() || clusters.contains(&g.cluster))
             .map(|g| {
                 let active = g.deployments.iter().rev().find(|d| d.is_active());
-                let last = active.or_else(|| {
-                    g.deployments
-                        .iter()
-                        .rev()
-                        .find(|d| d.created_at >= since)
-                });
+                let last =
+                    active.or_else(|| g.deployments.iter().rev().find(|d| d.created_at >= since));
                 BlueGreen {
                     id: BlueGreen::id_of(&g.cluster, &g.desc.service),
                     cluster: g.cluster.clone(),
@@ -419,7 +424,12 @@ impl CodeDeploy {
         Ok(())
     }
 
-    pub fn create(&mut self, create: &CdCreate, ecs: &Ecs, now: Timestamp) -> BackendResult<String> {
+    pub fn create(
+        &mut self,
+        create: &CdCreate,
+        ecs: &Ecs,
+        now: Timestamp,
+    ) -> BackendResult<String> {
         let rng = &mut self.rng;
         let g = self
             .groups
@@ -450,14 +460,7 @@ impl CodeDeploy {
             )));
         }
         let blue = ecs.service_task_definition(g.service);
-        let d = g.start(
-            td,
-            blue,
-            "user",
-            Some(create.description.clone()),
-            now,
-            rng,
-        );
+        let d = g.start(td, blue, "user", Some(create.description.clone()), now, rng);
         let id = d.id.clone();
         g.deployments.push(d);
         Ok(id)
@@ -538,7 +541,12 @@ impl SimGroup {
     fn roll_back(&mut self, di: usize, why: &str, now: Timestamp, rng: &mut Rng) {
         let (blue, green, traffic, id) = {
             let d = &self.deployments[di];
-            (d.blue_td.clone(), d.green_td.clone(), d.traffic, d.id.clone())
+            (
+                d.blue_td.clone(),
+                d.green_td.clone(),
+                d.traffic,
+                d.id.clone(),
+            )
         };
         // The rollback deploys the original again over the replacement.
         let mut r = self.start(blue, green, "codeDeployRollback", None, now, rng);
@@ -595,8 +603,7 @@ impl SimGroup {
                 Stage::Event(i) => {
                     let done = match ECS_LIFECYCLE[i] {
                         "Install" => {
-                            d.green_running =
-                                ((since / TASK_START_SECS) as u32).min(desired);
+                            d.green_running = ((since / TASK_START_SECS) as u32).min(desired);
                             d.green_running >= desired && since >= TASK_START_SECS
                         }
                         "AllowTraffic" if is_rollback => {
@@ -676,10 +683,7 @@ impl SimGroup {
 
 impl SimCdDeployment {
     fn is_active(&self) -> bool {
-        !matches!(
-            self.stage,
-            Stage::Succeeded | Stage::Stopped
-        )
+        !matches!(self.stage, Stage::Succeeded | Stage::Stopped)
     }
 
     fn status(&self) -> &'static str {
@@ -890,7 +894,12 @@ mod world_tests {
         let t = d.target.expect("its target");
         let green = t.replacement().expect("the replacement");
         assert_eq!((green.running, green.desired), (2, 2));
-        assert!(green.task_definition.as_deref().is_some_and(|td| td.ends_with(":29")));
+        assert!(
+            green
+                .task_definition
+                .as_deref()
+                .is_some_and(|td| td.ends_with(":29"))
+        );
         let events: Vec<(&str, &str)> = t
             .lifecycle_events
             .iter()
@@ -928,7 +937,11 @@ mod world_tests {
             .into_iter()
             .find(|s| s.name == "backend")
             .expect("backend");
-        assert!(svc.task_definition.ends_with(":29"), "{}", svc.task_definition);
+        assert!(
+            svc.task_definition.ends_with(":29"),
+            "{}",
+            svc.task_definition
+        );
         clock.advance(Duration::from_secs(6 * 60));
         let d = b.deployment(&id, None).await.expect("read");
         assert_eq!(d.status, "Succeeded");
@@ -964,7 +977,11 @@ mod world_tests {
             .into_iter()
             .find(|s| s.name == "backend")
             .expect("backend");
-        assert!(svc.task_definition.ends_with(":28"), "{}", svc.task_definition);
+        assert!(
+            svc.task_definition.ends_with(":28"),
+            "{}",
+            svc.task_definition
+        );
         assert!(matches!(
             b.stop_deployment(&id, true).await,
             Err(BackendError::Invalid { .. })

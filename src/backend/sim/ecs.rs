@@ -22,9 +22,8 @@ use crate::backend::{Ecr, EcsChanges, Elb, ScalingChanges};
 use crate::domain::TargetGroup;
 use crate::domain::{
     CircuitBreaker, Cluster, Container, ContainerDefinition, Deployment, DeploymentController,
-    Failure, Listing,
-    LoadBalancerRef, RolloutState, ScalableTarget, ScalingPolicy, Service, ServiceEvent, Task,
-    TaskDefinition, Timestamp, short_id,
+    Failure, Listing, LoadBalancerRef, RolloutState, ScalableTarget, ScalingPolicy, Service,
+    ServiceEvent, Task, TaskDefinition, Timestamp, short_id,
 };
 use crate::domain::{EcrImage, ImageDetail, ImageId, ImageLookup};
 use async_trait::async_trait;
@@ -696,12 +695,7 @@ impl Ecs {
 
     /// The target group ARN of a service's load balancer, if it has one.
     pub(crate) fn service_target_group(&self, s: usize) -> Option<String> {
-        self.services
-            .get(s)?
-            .lb
-            .as_ref()?
-            .target_group_arn
-            .clone()
+        self.services.get(s)?.lb.as_ref()?.target_group_arn.clone()
     }
 
     /// The container the load balancer points at, or the first essential one.

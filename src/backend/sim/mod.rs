@@ -40,8 +40,8 @@ use self::engine::World;
 use self::world::Description;
 use crate::backend::{
     Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges,
-    CodeDeploy, CodeDeployChanges, Ec2, Ecr,
-    Ecs, EcsChanges, Elb, Logs, LogsChanges, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
+    CodeDeploy, CodeDeployChanges, Ec2, Ecr, Ecs, EcsChanges, Elb, Logs, LogsChanges, Rds,
+    RdsChanges, Scaling, ScalingChanges, Sts,
 };
 use crate::clock::Clock;
 use crate::domain::{CallerIdentity, MetricSeries, Service, TargetGroup, TargetHealth, Task};

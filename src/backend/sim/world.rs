@@ -657,7 +657,10 @@ fn check_world(w: &WorldDesc) -> Result<(), String> {
     // --- codedeploy
     for g in &w.codedeploy {
         let Some(svc) = w.services.iter().find(|s| s.name == g.service) else {
-            return Err(format!("codedeploy {:?}: unknown service {:?}", g.deployment_group, g.service));
+            return Err(format!(
+                "codedeploy {:?}: unknown service {:?}",
+                g.deployment_group, g.service
+            ));
         };
         if svc.deployment_controller.as_deref() != Some("CODE_DEPLOY") {
             return Err(format!(
@@ -676,7 +679,10 @@ fn check_world(w: &WorldDesc) -> Result<(), String> {
         if let Some(c) = &s.deployment_controller
             && !matches!(c.as_str(), "ECS" | "CODE_DEPLOY" | "EXTERNAL")
         {
-            return Err(format!("service {:?}: unknown deployment_controller {c:?}", s.name));
+            return Err(format!(
+                "service {:?}: unknown deployment_controller {c:?}",
+                s.name
+            ));
         }
     }
     for t in &w.stopped_tasks {

@@ -55,10 +55,18 @@ fn deployment(id: &str, status: &str, traffic: f64) -> CdDeployment {
         task_definition: Some(TD29.into()),
         target: Some(EcsTarget {
             status: status.into(),
-            task_sets: vec![set("Blue", TD28, 100.0 - traffic), set("Green", TD29, traffic)],
+            task_sets: vec![
+                set("Blue", TD28, 100.0 - traffic),
+                set("Green", TD29, traffic),
+            ],
             lifecycle_events: vec![LifecycleEvent {
                 name: "AllowTraffic".into(),
-                status: if status == "Ready" { "Pending" } else { "InProgress" }.into(),
+                status: if status == "Ready" {
+                    "Pending"
+                } else {
+                    "InProgress"
+                }
+                .into(),
                 started_at: None,
                 ended_at: None,
                 diagnostics: None,
@@ -134,7 +142,10 @@ fn flash_text(s: &State) -> String {
 
 #[test]
 fn b_on_a_code_deploy_service_under_way_stops_it_with_a_rollback() {
-    let mut s = on_backend("staging", Some(deployment("d-ABC123XYZ", "InProgress", 10.0)));
+    let mut s = on_backend(
+        "staging",
+        Some(deployment("d-ABC123XYZ", "InProgress", 10.0)),
+    );
     press(&mut s, key('b'));
     let op = confirm_op(&s);
     let Operation::CodeDeployStop {
@@ -250,7 +261,10 @@ fn c_continues_a_waiting_deployment_and_refuses_when_nothing_waits() {
     let sent = press(&mut s, key('y'));
     assert_eq!(operations(&sent).len(), 1);
     // Under way, nothing waits: C says so and opens nothing.
-    let mut s = on_backend("staging", Some(deployment("d-SHIFTING1", "InProgress", 10.0)));
+    let mut s = on_backend(
+        "staging",
+        Some(deployment("d-SHIFTING1", "InProgress", 10.0)),
+    );
     assert!(press(&mut s, key('C')).is_empty());
     assert_eq!(s.mode, Mode::Normal);
     assert!(
@@ -261,7 +275,11 @@ fn c_continues_a_waiting_deployment_and_refuses_when_nothing_waits() {
     // None at all.
     let mut s = on_backend("staging", None);
     assert!(press(&mut s, key('C')).is_empty());
-    assert!(flash_text(&s).contains("nothing waits"), "{}", flash_text(&s));
+    assert!(
+        flash_text(&s).contains("nothing waits"),
+        "{}",
+        flash_text(&s)
+    );
     // A rolling ECS service: C is not for it.
     let mut s = on_services(false);
     assert!(press(&mut s, key('C')).is_empty());
@@ -279,7 +297,11 @@ fn a_read_only_environment_refuses_stop_and_continue_before_any_dialog() {
         s.envs[0].read_only = true;
         assert!(press(&mut s, key(k)).is_empty(), "{k}");
         assert_eq!(s.mode, Mode::Normal, "{k}");
-        assert!(flash_text(&s).contains("read-only"), "{k}: {}", flash_text(&s));
+        assert!(
+            flash_text(&s).contains("read-only"),
+            "{k}: {}",
+            flash_text(&s)
+        );
     }
 }
 
@@ -316,7 +338,10 @@ fn update_service_cannot_change_a_code_deploy_service_and_says_so() {
         flash_text(&s)
     );
     // A deploy while one is under way: one at a time.
-    let mut s = on_backend("staging", Some(deployment("d-SHIFTING1", "InProgress", 10.0)));
+    let mut s = on_backend(
+        "staging",
+        Some(deployment("d-SHIFTING1", "InProgress", 10.0)),
+    );
     assert!(press(&mut s, key('i')).is_empty());
     assert!(
         flash_text(&s).contains("one deployment at a time"),
@@ -371,7 +396,11 @@ fn a_deploy_goes_through_create_deployment_never_update_service() {
     assert_eq!(via.application, "AppECS-prod-backend");
     assert_eq!((via.lb_container.as_str(), via.lb_port), ("backend", 8000));
     let calls = op.calls();
-    assert!(calls.iter().any(|c| c.starts_with("ecs:RegisterTaskDefinition")));
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.starts_with("ecs:RegisterTaskDefinition"))
+    );
     assert!(
         calls.iter().any(|c| c.starts_with(
             "codedeploy:CreateDeployment applicationName=AppECS-prod-backend \
