@@ -354,7 +354,7 @@ fn task_set_line<'a>(
 }
 
 /// Spans laid out on as many lines of `width` as they need.
-fn wrap_spans<'a>(spans: Vec<Span<'a>>, width: usize) -> Vec<Line<'a>> {
+fn wrap_spans(spans: Vec<Span<'_>>, width: usize) -> Vec<Line<'_>> {
     let mut lines = Vec::new();
     let mut line = Vec::new();
     let mut used = 0;

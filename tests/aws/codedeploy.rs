@@ -153,7 +153,7 @@ async fn the_group_is_found_by_its_service_and_the_deployment_read_with_its_targ
     let target = d.target.as_ref().expect("its ECS target");
     let green = target.replacement().expect("the replacement");
     assert_eq!((green.running, green.desired), (2, 2));
-    assert_eq!(green.traffic_weight, 0.0);
+    assert!(green.traffic_weight.abs() < f64::EPSILON, "{green:?}");
     assert_eq!(green.target_group.as_deref(), Some("bg-2"));
     assert_eq!(target.lifecycle_events.len(), 8);
     assert_eq!(target.lifecycle_events[6].status, "Pending");

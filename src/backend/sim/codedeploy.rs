@@ -306,7 +306,7 @@ impl CodeDeploy {
                     images: vec![(container, format!("{repo}:{}", p.tag))],
                 };
                 if let Ok(td) = ecs.register_task_definition(&change, since) {
-                    let d = group.start(td.arn, blue_td, "user", None, since, &mut rng);
+                    let d = SimGroup::start(td.arn, blue_td, "user", None, since, &mut rng);
                     group.deployments.push(d);
                 }
             }
@@ -460,7 +460,7 @@ impl CodeDeploy {
             )));
         }
         let blue = ecs.service_task_definition(g.service);
-        let d = g.start(td, blue, "user", Some(create.description.clone()), now, rng);
+        let d = SimGroup::start(td, blue, "user", Some(create.description.clone()), now, rng);
         let id = d.id.clone();
         g.deployments.push(d);
         Ok(id)
@@ -484,7 +484,6 @@ impl CodeDeploy {
 
 impl SimGroup {
     fn start(
-        &self,
         green_td: String,
         blue_td: String,
         creator: &'static str,
@@ -549,7 +548,7 @@ impl SimGroup {
             )
         };
         // The rollback deploys the original again over the replacement.
-        let mut r = self.start(blue, green, "codeDeployRollback", None, now, rng);
+        let mut r = SimGroup::start(blue, green, "codeDeployRollback", None, now, rng);
         r.rollback = Some(CdRollback {
             deployment_id: None,
             triggering_deployment_id: Some(id.clone()),
@@ -926,7 +925,7 @@ mod world_tests {
         let d = b.deployment(&id, None).await.expect("read");
         assert_eq!(d.status, "InProgress");
         assert_eq!(d.traffic_shifted(), Some(10.0));
-        clock.advance(Duration::from_secs(300));
+        clock.advance(Duration::from_mins(5));
         let d = b.deployment(&id, None).await.expect("read");
         assert_eq!(d.traffic_shifted(), Some(100.0));
         let svc = b
@@ -942,7 +941,7 @@ mod world_tests {
             "{}",
             svc.task_definition
         );
-        clock.advance(Duration::from_secs(6 * 60));
+        clock.advance(Duration::from_mins(6));
         let d = b.deployment(&id, None).await.expect("read");
         assert_eq!(d.status, "Succeeded");
         assert!(backend(&b).await.active().is_none());
