@@ -359,8 +359,14 @@ fn reached(
     wait: WaitFor,
     service: Option<&str>,
 ) -> Wait {
-    let steady = |s: &crate::domain::Service| {
-        s.deployments.len() <= 1 && s.rollout() != RolloutState::InProgress
+    // A CODE_DEPLOY service is steady once no CodeDeploy deployment of it
+    // is under way.
+    let steady = |e: &EnvState, s: &crate::domain::Service| {
+        s.deployments.len() <= 1
+            && s.rollout() != RolloutState::InProgress
+            && e.blue_green(&s.name)
+                .and_then(crate::domain::BlueGreen::active)
+                .is_none()
     };
     let envs = || selected.iter().filter_map(|&i| state.envs.get(i));
     let ok = match service {
@@ -379,15 +385,13 @@ fn reached(
             }
             found.iter().all(|(e, s)| {
                 e.service_health(s, state.now) == ServiceHealth::Ok
-                    && (wait == WaitFor::Healthy || steady(s))
+                    && (wait == WaitFor::Healthy || steady(e, s))
             })
         }
         None => {
             report.overall == Level::Ok
                 && (wait == WaitFor::Healthy
-                    || envs()
-                        .flat_map(|e| e.services.data.iter().flatten())
-                        .all(steady))
+                    || envs().all(|e| e.services.data.iter().flatten().all(|s| steady(e, s))))
         }
     };
     if ok { Wait::Reached } else { Wait::NotYet }
@@ -1757,6 +1761,113 @@ mod tests {
             assert_eq!(r.state, Level::Critical, "{status}");
             assert_eq!(r.reasons, [format!("database prod-db {status}")]);
         }
+    }
+
+    fn blue_green(
+        status: &str,
+        rolled_back: bool,
+        ended_mins_ago: i64,
+    ) -> crate::domain::BlueGreen {
+        let ended = t0() - chrono::TimeDelta::minutes(ended_mins_ago);
+        crate::domain::BlueGreen {
+            id: "prod/api".into(),
+            cluster: "prod".into(),
+            service: "api".into(),
+            application: "AppECS-prod-api".into(),
+            deployment_group: "DgpECS-prod-api".into(),
+            deployment_config: "CodeDeployDefault.ECSAllAtOnce".into(),
+            ready_wait_minutes: None,
+            termination_wait_minutes: Some(5),
+            auto_rollback: true,
+            deployment: Some(crate::domain::CdDeployment {
+                id: "d-TEST00001".into(),
+                status: status.into(),
+                creator: Some("user".into()),
+                description: None,
+                created_at: Some(ended - chrono::TimeDelta::minutes(5)),
+                completed_at: Some(ended),
+                error: None,
+                rollback: rolled_back.then(|| crate::domain::CdRollback {
+                    deployment_id: Some("d-ROLLBACK1".into()),
+                    triggering_deployment_id: None,
+                    message: None,
+                }),
+                status_messages: Vec::new(),
+                task_definition: None,
+                target: None,
+            }),
+        }
+    }
+
+    /// A CodeDeploy deployment stopped mid-way (not rolled back) is
+    /// CRITICAL; rolled back within the hour WARNING, after it OK; under
+    /// way or succeeded OK.
+    #[test]
+    fn a_codedeploy_deployment_stopped_midway_is_critical_a_recent_rollback_a_warning() {
+        let mut e = healthy();
+        for (status, rolled_back, ago, level, reason) in [
+            (
+                "Stopped",
+                false,
+                300,
+                Level::Critical,
+                "api blue/green stopped mid-way",
+            ),
+            (
+                "Failed",
+                false,
+                5,
+                Level::Critical,
+                "api blue/green failed mid-way",
+            ),
+            (
+                "Stopped",
+                true,
+                10,
+                Level::Warning,
+                "api blue/green stopped, rolled back",
+            ),
+            (
+                "Failed",
+                true,
+                10,
+                Level::Warning,
+                "api blue/green failed, rolled back",
+            ),
+        ] {
+            e.blue_greens = loaded(vec![blue_green(status, rolled_back, ago)]);
+            let r = judged(&e);
+            assert_eq!(r.state, level, "{status} {rolled_back}: {:?}", r.reasons);
+            assert_eq!(r.reasons, [reason]);
+            let check = r
+                .checks
+                .iter()
+                .find(|c| c.kind == Kind::CodeDeploy)
+                .expect("check");
+            assert_eq!(check.fields["deployment_id"], "d-TEST00001");
+        }
+        for (status, rolled_back, ago) in [
+            ("Stopped", true, 120),
+            ("Succeeded", false, 1),
+            ("Ready", false, 0),
+            ("InProgress", false, 0),
+        ] {
+            e.blue_greens = loaded(vec![blue_green(status, rolled_back, ago)]);
+            let r = judged(&e);
+            assert_eq!(r.state, Level::Ok, "{status}: {:?}", r.reasons);
+        }
+        let doc = to_json(&Report {
+            generated_at: t0(),
+            overall: Level::Ok,
+            environments: vec![judged(&e)],
+        });
+        let kinds: Vec<&str> = doc["environments"][0]["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .filter_map(|c| c["kind"].as_str())
+            .collect();
+        assert!(kinds.contains(&"codedeploy"), "{kinds:?}");
     }
 
     fn host(name: &str, state: &str, system: CheckStatus, own: CheckStatus) -> Instance {

@@ -35,6 +35,7 @@ pub(super) fn derive(
         Data::Databases(v) => tl::databases(env, at, e.databases.data.as_deref(), v),
         Data::Snapshots(v) => tl::snapshots(env, at, e.snapshots.data.as_deref(), v),
         Data::Targets(v) => tl::targets(env, at, e.targets.data.as_deref(), v),
+        Data::BlueGreens(v) => tl::blue_greens(env, at, e.blue_greens.data.as_deref(), v),
         _ => Vec::new(),
     }
 }

@@ -369,3 +369,51 @@ async fn read_only_refuses_every_codedeploy_change_and_nothing_is_sent() {
     assert!(changes.continue_deployment(&id).await.is_err());
     assert!(moto.mutating_counts().is_empty(), "{:?}", moto.counts());
 }
+
+/// ECS-native blue/green (no CodeDeploy): the strategy and the current
+/// stage are read with the service (ListServiceDeployments,
+/// DescribeServiceDeployments); a rolling service asks for none.
+#[tokio::test]
+async fn an_ecs_native_blue_green_service_shows_its_strategy_and_stage() {
+    let moto = MotoAccount::empty();
+    moto.aws("ecs", "create_cluster", r#"{"clusterName": "native"}"#);
+    moto.aws(
+        "ecs",
+        "register_task_definition",
+        r#"{"family": "web", "containerDefinitions": [{"name": "web", "memory": 512,
+            "image": "nginx:1.27", "essential": true}]}"#,
+    );
+    for (name, strategy) in [("web", "BLUE_GREEN"), ("worker", "ROLLING")] {
+        moto.aws_via_proxy(
+            "ecs",
+            "create_service",
+            &format!(
+                r#"{{"cluster": "native", "serviceName": "{name}", "taskDefinition": "web:1",
+                    "desiredCount": 1,
+                    "deploymentConfiguration": {{"strategy": "{strategy}", "bakeTimeInMinutes": 10}}}}"#
+            ),
+        );
+    }
+    let b = moto.backend_for("native").await;
+    moto.reset_counts();
+    let services = b.services("native").await.expect("services").items;
+    let web = services.iter().find(|s| s.name == "web").expect("web");
+    assert!(web.is_ecs_blue_green(), "{web:?}");
+    let d = web.service_deployment.as_ref().expect("its deployment");
+    assert_eq!(d.status, "IN_PROGRESS");
+    assert_eq!(d.lifecycle_stage.as_deref(), Some("BAKE_TIME"));
+    assert_eq!(d.production_traffic, Some(100.0));
+    let worker = services
+        .iter()
+        .find(|s| s.name == "worker")
+        .expect("worker");
+    assert_eq!(worker.strategy.as_deref(), Some("ROLLING"));
+    assert!(worker.service_deployment.is_none());
+    assert_eq!(
+        moto.count("ecs:ListServiceDeployments"),
+        1,
+        "{:?}",
+        moto.counts()
+    );
+    assert_eq!(moto.count("ecs:DescribeServiceDeployments"), 1);
+}

@@ -261,6 +261,12 @@ impl MotoAccount {
     }
 
     /// A service of the seeded cluster as moto stores it.
+    /// [`MotoAccount::aws`] through the proxy.
+    pub fn aws_via_proxy(&self, service: &str, method: &str, params: &str) -> Json {
+        self.moto
+            .aws_via_proxy(&self.account, service, method, params)
+    }
+
     pub fn raw_service(&self, service: &str) -> Json {
         let raw = self.aws(
             "ecs",

@@ -1260,15 +1260,127 @@ def codedeploy_request(req: Request) -> Response | None:
     return None
 
 
+# --------------------------------------------------------------------------
+# ECS-native blue/green: moto 5.2.5 drops a service's deploymentConfiguration
+# and has no ListServiceDeployments / DescribeServiceDeployments. The proxy
+# keeps the deploymentConfiguration CreateService / UpdateService send (and
+# adds it to DescribeServices) and, for a BLUE_GREEN service, one service
+# deployment per CreateService and per UpdateService that starts one (a
+# task definition, forceNewDeployment): the newest IN_PROGRESS in its
+# BAKE_TIME stage (production traffic all on the new revision; nothing
+# moves on: moto runs no deployment), the ones before it SUCCESSFUL.
+ECS_BG: dict[str, dict[tuple[str, str], dict]] = {}  # account -> (cluster, service) -> state
+
+
+def ecs_bg_note(req: Request, resp: Response) -> None:
+    """After an accepted CreateService / UpdateService: what it said of the
+    deployment configuration, and a new service deployment."""
+    if req.service != "ecs" or req.operation not in ("CreateService", "UpdateService") or resp.status != 200:
+        return
+    try:
+        params = json.loads(req.body.decode("utf-8") or "{}")
+    except ValueError:
+        return
+    svc = ((resp.json() or {}).get("service")) or {}
+    cluster = _short(params.get("cluster"))
+    name = _short(params.get("serviceName") or params.get("service"), "")
+    with EXEC_LOCK:
+        per = ECS_BG.setdefault(req.account, {})
+        st = per.setdefault((cluster, name), {"config": None, "deployments": []})
+        if "deploymentConfiguration" in params:
+            st["config"] = params["deploymentConfiguration"]
+        strategy = (st["config"] or {}).get("strategy")
+        starts = req.operation == "CreateService" or params.get("taskDefinition") or params.get("forceNewDeployment")
+        if strategy == "BLUE_GREEN" and starts:
+            for d in st["deployments"]:
+                d["status"] = "SUCCESSFUL"
+                d.pop("lifecycleStage", None)
+            n = len(st["deployments"]) + 1
+            arn = svc.get("serviceArn") or f"arn:aws:ecs:ap-northeast-1:{req.account}:service/{cluster}/{name}"
+            st["deployments"].append({
+                "serviceDeploymentArn": arn.replace(":service/", ":service-deployment/") + f"/bg{n:04d}",
+                "serviceArn": arn,
+                "clusterArn": svc.get("clusterArn"),
+                "status": "IN_PROGRESS",
+                "lifecycleStage": "BAKE_TIME",
+                "startedAt": time.time(),
+                "createdAt": time.time(),
+                "targetServiceRevision": {
+                    "arn": arn.replace(":service/", ":service-revision/") + f"/rev{n:04d}",
+                    "requestedTaskCount": svc.get("desiredCount", 0),
+                    "runningTaskCount": svc.get("runningCount", 0),
+                    "pendingTaskCount": svc.get("pendingCount", 0),
+                    "requestedProductionTrafficWeight": 100.0,
+                },
+            })
+
+
+def ecs_bg_request(req: Request) -> Response | None:
+    """ListServiceDeployments / DescribeServiceDeployments, answered from
+    what the proxy keeps; None for anything else."""
+    if req.service != "ecs" or req.operation not in ("ListServiceDeployments", "DescribeServiceDeployments"):
+        return None
+    try:
+        params = json.loads(req.body.decode("utf-8") or "{}")
+    except ValueError:
+        return None
+    with EXEC_LOCK:
+        per = {k: copy.deepcopy(v) for k, v in ECS_BG.get(req.account, {}).items()}
+    if req.operation == "ListServiceDeployments":
+        st = per.get((_short(params.get("cluster")), _short(params.get("service"), ""))) or {"deployments": []}
+        wanted = params.get("status") or []
+        items = [d for d in reversed(st["deployments"]) if not wanted or d["status"] in wanted]
+        size = int(params.get("maxResults") or 20)
+        if not 1 <= size <= 100:
+            raise ApiError("InvalidParameterException", "maxResults must be between 1 and 100.")
+        brief = [{
+            "serviceDeploymentArn": d["serviceDeploymentArn"], "serviceArn": d["serviceArn"],
+            "clusterArn": d["clusterArn"], "startedAt": d["startedAt"], "createdAt": d["createdAt"],
+            "targetServiceRevisionArn": d["targetServiceRevision"]["arn"], "status": d["status"],
+        } for d in items[:size]]
+        return json_ok(Response(200, [], b""), {"serviceDeployments": brief})
+    arns = params.get("serviceDeploymentArns") or []
+    if len(arns) > 20:
+        raise ApiError("InvalidParameterException", "serviceDeploymentArns can have at most 20 items.")
+    found, failures = [], []
+    every = [d for st in per.values() for d in st["deployments"]]
+    for arn in arns:
+        d = next((x for x in every if x["serviceDeploymentArn"] == arn), None)
+        if d is None:
+            failures.append({"arn": arn, "reason": "MISSING"})
+        else:
+            found.append(d)
+    return json_ok(Response(200, [], b""), {"serviceDeployments": found, "failures": failures})
+
+
+def decorate_services(req: Request, resp: Response) -> Response:
+    """DescribeServices with the deploymentConfiguration moto drops."""
+    if resp.status != 200:
+        return resp
+    body = resp.json()
+    if not isinstance(body, dict):
+        return resp
+    with EXEC_LOCK:
+        per = dict(ECS_BG.get(req.account, {}))
+    for svc in body.get("services") or []:
+        st = per.get((_short(svc.get("clusterArn")), svc.get("serviceName") or ""))
+        if st and st.get("config"):
+            svc["deploymentConfiguration"] = st["config"]
+    return json_ok(resp, body)
+
+
 def handle_json(req: Request) -> Response:
-    cd_resp = codedeploy_request(req)
+    cd_resp = codedeploy_request(req) or ecs_bg_request(req)
     if cd_resp is not None:
         return cd_resp
     exec_resp = ecs_exec_request(req)
     if exec_resp is not None:
+        ecs_bg_note(req, exec_resp)
         return exec_resp
     if (req.service, req.operation) == ("ecs", "DescribeTasks"):
         return decorate_tasks(req, handle_json_plain(req))
+    if (req.service, req.operation) == ("ecs", "DescribeServices"):
+        return decorate_services(req, handle_json_plain(req))
     return handle_json_plain(req)
 
 

@@ -230,6 +230,21 @@ fn b_on_a_code_deploy_service_under_way_stops_it_with_a_rollback() {
         matches!(status, WatchStatus::Completed(t) if t.contains("rolled back")),
         "{status:?}"
     );
+    // The timeline has the deployments' steps.
+    let steps: Vec<&str> = s.envs[0]
+        .timeline
+        .iter()
+        .filter(|e| e.kind == "bluegreen")
+        .map(|e| e.text.as_str())
+        .collect();
+    assert!(
+        steps.contains(&"CodeDeploy d-ROLLBACK1 of backend started (a rollback)"),
+        "{steps:?}"
+    );
+    assert!(
+        steps.contains(&"CodeDeploy d-ROLLBACK1 of backend succeeded"),
+        "{steps:?}"
+    );
 }
 
 #[test]
