@@ -116,8 +116,12 @@ for env in works-logue-prod works-logue-stg; do
     printf 'moto-demo: seeding %s … ' "$env"
     # ECS Exec on web (one task started with it), sent through the proxy:
     # moto keeps no ECS Exec state, the proxy does (and answers ExecuteCommand).
+    # Staging has seed 003's backend, released blue/green by CodeDeploy (a
+    # deployment waiting for a continue: the proxy runs CodeDeploy's part).
+    extra=()
+    [[ "$env" == works-logue-stg ]] && extra=(--codedeploy)
     "$venv/bin/python" scripts/seed-moto.py --endpoint "$moto_url" --name "$env" --activity \
-        --exec-through "$endpoint" >"$logdir/seed-$env.json"
+        --exec-through "$endpoint" "${extra[@]}" >"$logdir/seed-$env.json"
     "$venv/bin/python" - "$logdir/seed-$env.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))

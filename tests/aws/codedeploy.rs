@@ -12,8 +12,8 @@
 use std::sync::Arc;
 
 use crate::prelude::*;
+use honban::backend::CdCreate;
 use honban::backend::prelude::*;
-use honban::backend::{CdCreate, ImageChange, ServiceUpdate};
 use honban::domain::{DeploymentController, appspec};
 
 const CLUSTER: &str = "bg";
@@ -416,4 +416,82 @@ async fn an_ecs_native_blue_green_service_shows_its_strategy_and_stage() {
         moto.counts()
     );
     assert_eq!(moto.count("ecs:DescribeServiceDeployments"), 1);
+}
+
+/// A moto seeded after seed 003 (`--codedeploy`): the console shows the
+/// backend's blue/green deployment waiting for a continue; `C` and `y`
+/// send ContinueDeployment once, read it back Succeeded, follow it to its
+/// end and audit it; the service then runs the new revision.
+#[tokio::test]
+async fn the_seeded_backend_is_continued_by_keys_and_read_back() {
+    let moto = MotoAccount::seeded("cdstg", &["--codedeploy"]);
+    let env = moto.env("cdstg");
+    let Console { mut app, audit, .. } = moto.console(env).await;
+    select(&mut app, '2', "backend").await;
+    press(&mut app, KeyCode::Enter);
+    app.settle().await;
+    // The first poll asked for the groups once the services named a
+    // CODE_DEPLOY one.
+    let g = app
+        .state
+        .env()
+        .and_then(|e| e.blue_green("backend"))
+        .cloned()
+        .expect("the group, read");
+    let d = g.deployment.expect("its deployment");
+    assert_eq!(d.status, "Ready", "{d:?}");
+    let screen = draw(&app);
+    assert!(screen.contains("Ready: waits for a continue"), "{screen}");
+    moto.reset_counts();
+    press(&mut app, KeyCode::Char('C'));
+    assert!(
+        matches!(confirming(&app), Some(Operation::CodeDeployContinue { .. })),
+        "{:?}",
+        app.state.mode
+    );
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    assert_eq!(
+        moto.mutating_counts(),
+        ops(&[("codedeploy:ContinueDeployment", 1)]),
+        "sent once"
+    );
+    let a = last_activity(&app);
+    assert!(accepted(a), "{:?}", a.status);
+    assert!(
+        accepted_detail(a).contains("Succeeded"),
+        "{}",
+        accepted_detail(a)
+    );
+    let id = a.id.clone();
+    let ended = eventually(
+        "the watch to end",
+        Duration::from_secs(30),
+        async || {
+            app.dispatch(Action::Tick(app.state.now + chrono::TimeDelta::seconds(5)));
+            app.settle().await;
+            last_activity(&app).watch.as_ref().map(|w| w.status.clone())
+        },
+        |s| s.as_ref().is_some_and(honban::watch::WatchStatus::is_final),
+    )
+    .await;
+    assert!(
+        matches!(&ended, Some(honban::watch::WatchStatus::Completed(t)) if t.contains("succeeded")),
+        "{ended:?}"
+    );
+    let (intent, result) = audited(&app, &audit, &id);
+    assert_eq!(intent.operation, "codedeploy-continue");
+    assert_eq!(intent.parameters["deploymentId"], d.id.as_str());
+    assert_eq!(result.result["status"], "Succeeded");
+    let raw = moto.aws(
+        "ecs",
+        "describe_services",
+        r#"{"cluster": "cdstg", "services": ["backend"]}"#,
+    );
+    let td = raw.at("services").as_array().expect("services")[0]
+        .at("taskDefinition")
+        .as_str()
+        .expect("td")
+        .to_string();
+    assert!(td.ends_with("cdstg-backend:2"), "{td}");
 }
