@@ -423,21 +423,14 @@ impl Operation {
                 service,
                 ..
             } => {
-                let mut v = vec![format!(
-                    "{service} is deployed by CodeDeploy (CODE_DEPLOY controller): UpdateService \
-                     cannot change its task definition, so the new revision goes to \
-                     CreateDeployment ({}/{}) as an AppSpec naming it, container {} port {}",
-                    via.application, via.deployment_group, via.lb_container, via.lb_port
+                let wait = match via.ready_wait_minutes {
+                    Some(m) => format!("; the replacement waits up to {m} min for a continue"),
+                    None => "; traffic moves as soon as the replacement runs".to_string(),
+                };
+                let v = vec![format!(
+                    "{service} is CODE_DEPLOY: CreateDeployment ({}), not UpdateService{wait}",
+                    via.deployment_group
                 )];
-                v.push(match via.ready_wait_minutes {
-                    Some(m) => format!(
-                        "the replacement task set starts beside the original and waits up to {m} \
-                         min for a continue before production traffic moves (then it is stopped)"
-                    ),
-                    None => "production traffic moves to the replacement as soon as it runs \
-                             (the group does not wait for a continue)"
-                        .to_string(),
-                });
                 v
             }
             Self::CodeDeployStop {

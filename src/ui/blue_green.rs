@@ -131,6 +131,11 @@ pub fn lines<'a>(
         )];
     };
     let mut out = vec![status_line(state, g, d, theme, width)];
+    // CodeDeploy's rollback deploys the original over the replacement.
+    let rollback = d
+        .rollback
+        .as_ref()
+        .is_some_and(|r| r.triggering_deployment_id.is_some());
     let shifted = d.traffic_shifted();
     let mut traffic = vec![Span::styled("traffic ", theme.dim)];
     match shifted {
@@ -140,21 +145,31 @@ pub fn lines<'a>(
                 format!("{}{}", "█".repeat(filled), "░".repeat(10 - filled)),
                 theme.gauge,
             ));
-            traffic.push(Span::raw(format!(" {t:.0}% on the replacement")));
+            traffic.push(Span::raw(if rollback {
+                format!(" {t:.0}% back on the original")
+            } else {
+                format!(" {t:.0}% on the replacement")
+            }));
         }
         None => traffic.push(Span::styled("…", theme.dim)),
     }
     traffic.push(Span::styled(format!(" · {}", config_summary(g)), theme.dim));
     out.push(Line::from(traffic));
     if let Some(t) = &d.target {
-        for (label, set) in [
-            ("original   ", t.original()),
-            ("replacement", t.replacement()),
-        ] {
+        let labels = if rollback {
+            ["removed    ", "restored   "]
+        } else {
+            ["original   ", "replacement"]
+        };
+        for (label, set) in labels.into_iter().zip([t.original(), t.replacement()]) {
             let Some(set) = set else {
                 continue;
             };
-            out.push(task_set_line(label, set, s, theme, width));
+            // The original's task definition, when CodeDeploy does not
+            // say it, is the service's (not for a rollback: there it is
+            // the replacement being removed).
+            let fallback = (!rollback).then_some(s.task_definition.as_str());
+            out.push(task_set_line(label, set, fallback, theme, width));
         }
         let mut events = Vec::new();
         for e in &t.lifecycle_events {
@@ -319,14 +334,14 @@ fn shift_summary(config: &str) -> String {
 fn task_set_line<'a>(
     label: &str,
     set: &BgTaskSet,
-    s: &Service,
+    fallback: Option<&str>,
     theme: &Theme,
     width: usize,
 ) -> Line<'a> {
     let td = set
         .task_definition
         .as_deref()
-        .or_else(|| (set.label.as_deref() == Some("Blue")).then_some(s.task_definition.as_str()))
+        .or_else(|| fallback.filter(|_| set.label.as_deref() == Some("Blue")))
         .map_or("-", task_definition_label);
     let counts = format!(
         "{}/{} run{}",

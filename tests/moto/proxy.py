@@ -1109,6 +1109,9 @@ def cd_target(req: Request, did: str, target_id: str) -> dict:
     tgs = []
     for pair in ((group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or []):
         tgs = [t.get("name") for t in pair.get("targetGroups") or []]
+    if is_rollback:
+        # A rollback moves the traffic back to the original's target group.
+        tgs = list(reversed(tgs))
     svc = (group.get("ecsServices") or [{}])[0]
     desired = cd_service(req, group).get("desiredCount", 1)
     digest = hashlib.sha256(did.encode()).hexdigest()
