@@ -186,6 +186,12 @@ minutes from now the 5XX alarm goes back to OK. The spike's error lines
 leave the logs view's 15 minutes after a few minutes: press t and type 1h
 (enter) there to read from an hour back.
 
+Blue/green: staging's backend is released by CodeDeploy (tab to staging,
+2, backend, enter): its deployment waits for a continue. C reroutes the
+traffic, b stops it and rolls back, i deploys another image through
+CreateDeployment. The proxy plays CodeDeploy's part, which moto lacks
+(a continue succeeds at once; a stop creates the rollback deployment).
+
 ECS Exec: web has one task started with exec enabled (3, the task whose
 detail says "exec agent RUNNING", x). The proxy answers ExecuteCommand with
 a well-formed session that no agent serves: put a stand-in
