@@ -544,6 +544,32 @@ mod tests {
         quota(service, op).0
     }
 
+    /// CodeDeploy's reads (BatchGet* included) share one bucket, its
+    /// changes another, slower; ECS's service-deployment reads are reads,
+    /// not ECS's write bucket.
+    #[test]
+    fn codedeploy_reads_and_changes_have_their_own_buckets() {
+        for op in [
+            "ListApplications",
+            "BatchGetApplications",
+            "BatchGetDeploymentGroups",
+            "ListDeployments",
+            "GetDeployment",
+            "BatchGetDeployments",
+            "BatchGetDeploymentTargets",
+        ] {
+            assert_eq!(quota_group("codedeploy", op), "codedeploy:read", "{op}");
+        }
+        for op in ["StopDeployment", "ContinueDeployment", "CreateDeployment"] {
+            let (group, q) = quota("codedeploy", op);
+            assert_eq!(group, "codedeploy:write", "{op}");
+            assert!(q.rate <= 1.0);
+        }
+        for op in ["ListServiceDeployments", "DescribeServiceDeployments"] {
+            assert_eq!(quota_group("ecs", op), "ecs:service-deployment-read");
+        }
+    }
+
     #[test]
     fn a_throttle_halves_the_rate_and_empties_the_bucket() {
         let mut b = Bucket::new(ECS, 0.0);
