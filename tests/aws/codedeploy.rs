@@ -495,3 +495,77 @@ async fn the_seeded_backend_is_continued_by_keys_and_read_back() {
         .to_string();
     assert!(td.ends_with("cdstg-backend:2"), "{td}");
 }
+
+/// A CreateDeployment whose answer was lost is read back by the
+/// description unique to it: not there, not applied; there, applied with
+/// the deployment found (ListDeployments, BatchGetDeployments); a stop
+/// is read back with GetDeployment.
+#[tokio::test]
+async fn unanswered_codedeploy_changes_are_read_back() {
+    use honban::reconcile::{Verdict, read_back};
+    let (moto, first) = blue_green(true);
+    let b = moto.backend_for(CLUSTER).await;
+    let since = chrono::Utc::now() - chrono::TimeDelta::minutes(1);
+    let stop = Operation::CodeDeployStop {
+        cluster: CLUSTER.into(),
+        service: SERVICE.into(),
+        deployment: first.clone(),
+        status: "Ready".into(),
+        traffic: 0,
+        original: format!("{SERVICE}:1"),
+        replacement: Some(format!("{SERVICE}:2")),
+    };
+    let found = read_back(&b, &stop, since, None).await.expect("read");
+    assert_eq!(found.verdict, Verdict::NotApplied, "{found:?}");
+    b.stop_deployment(&first, true).await.expect("stopped");
+    let found = read_back(&b, &stop, since, None).await.expect("read");
+    assert_eq!(found.verdict, Verdict::Applied, "{found:?}");
+    assert!(found.evidence.contains("Stopped"), "{}", found.evidence);
+
+    let td2 = format!(
+        "arn:aws:ecs:ap-northeast-1:{}:task-definition/{SERVICE}:2",
+        moto.account
+    );
+    let description = "honban deploy-image honban-lost-20261201T230000000Z-1a2b3c4d";
+    let deploy = Operation::DeployImage {
+        cluster: CLUSTER.into(),
+        service: SERVICE.into(),
+        base: format!("{SERVICE}:1"),
+        container: SERVICE.into(),
+        from: "v1".into(),
+        to: "v2".into(),
+        via: Some(Box::new(honban::ops::ViaCodeDeploy {
+            application: APP.into(),
+            deployment_group: GROUP.into(),
+            lb_container: SERVICE.into(),
+            lb_port: 8000,
+            description: description.into(),
+            ready_wait_minutes: Some(60),
+        })),
+    };
+    let found = read_back(&b, &deploy, since, Some(&td2))
+        .await
+        .expect("read");
+    assert_eq!(found.verdict, Verdict::NotApplied, "{found:?}");
+    let id = b
+        .create_deployment(&CdCreate {
+            application: APP.into(),
+            deployment_group: GROUP.into(),
+            appspec: appspec(&td2, SERVICE, 8000),
+            description: description.into(),
+        })
+        .await
+        .expect("created");
+    let found = read_back(&b, &deploy, since, Some(&td2))
+        .await
+        .expect("read");
+    assert_eq!(found.verdict, Verdict::Applied, "{found:?}");
+    assert!(
+        matches!(
+            &found.outcome,
+            Some(honban::action::OpOutcome::CodeDeploy { deployment, .. }) if deployment.id == id
+        ),
+        "{found:?}"
+    );
+    assert!(moto.count("codedeploy:ListDeployments") > 0);
+}
