@@ -387,3 +387,87 @@ fn wrap_spans(spans: Vec<Span<'_>>, width: usize) -> Vec<Line<'_>> {
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{EnvironmentConfig, RefreshIntervals};
+    use crate::domain::{DeploymentController, EcsServiceDeployment};
+
+    fn theme() -> Theme {
+        crate::config::theme::load_theme("default", None, false).expect("theme")
+    }
+
+    fn service(controller: DeploymentController, strategy: Option<&str>) -> Service {
+        Service {
+            arn: "arn:aws:ecs:ap-northeast-1:1:service/c/web".into(),
+            name: "web".into(),
+            cluster_arn: "arn:aws:ecs:ap-northeast-1:1:cluster/c".into(),
+            status: "ACTIVE".into(),
+            desired_count: 1,
+            running_count: 1,
+            pending_count: 0,
+            launch_type: None,
+            task_definition: "arn:aws:ecs:ap-northeast-1:1:task-definition/web:3".into(),
+            deployments: Vec::new(),
+            events: Vec::new(),
+            load_balancers: Vec::new(),
+            created_at: None,
+            circuit_breaker: None,
+            deployment_controller: controller,
+            strategy: strategy.map(str::to_string),
+            service_deployment: None,
+        }
+    }
+
+    #[test]
+    fn configurations_read_as_words() {
+        assert_eq!(
+            shift_summary("CodeDeployDefault.ECSCanary10Percent5Minutes"),
+            "canary 10% then 5m"
+        );
+        assert_eq!(
+            shift_summary("CodeDeployDefault.ECSLinear10PercentEvery3Minutes"),
+            "linear 10%/3m"
+        );
+        assert_eq!(
+            shift_summary("CodeDeployDefault.ECSAllAtOnce"),
+            "all at once"
+        );
+        assert_eq!(shift_summary("MyOwnConfig"), "MyOwnConfig");
+    }
+
+    /// An ECS-native blue/green service says its stage where a rolling
+    /// one says its rollout; a rolling service gets no cell of its own.
+    #[test]
+    fn the_rollout_cell_of_each_controller() {
+        let env = EnvState::from_config(
+            &EnvironmentConfig::default(),
+            &RefreshIntervals::default(),
+            false,
+        );
+        let theme = theme();
+        assert!(rollout_cell(&env, &service(DeploymentController::Ecs, None), &theme).is_none());
+        let mut native = service(DeploymentController::Ecs, Some("BLUE_GREEN"));
+        native.service_deployment = Some(EcsServiceDeployment {
+            arn: "arn".into(),
+            status: "IN_PROGRESS".into(),
+            lifecycle_stage: Some("PRODUCTION_TRAFFIC_SHIFT".into()),
+            production_traffic: Some(50.0),
+            started_at: None,
+            status_reason: None,
+        });
+        let cell = rollout_cell(&env, &native, &theme).map(|c| c.0);
+        assert_eq!(cell.as_deref(), Some("B/G prod shift"));
+        let line = info_line(&native, &theme).expect("a line");
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert!(text.contains("stage PRODUCTION_TRAFFIC_SHIFT"), "{text}");
+        assert!(text.contains("50% production"), "{text}");
+        // CodeDeploy's group not read yet.
+        let cd = service(DeploymentController::CodeDeploy, None);
+        assert_eq!(
+            rollout_cell(&env, &cd, &theme).map(|c| c.0).as_deref(),
+            Some("B/G")
+        );
+    }
+}
