@@ -59,6 +59,9 @@ fn services() -> Vec<Service> {
                 load_balancers: Vec::new(),
                 created_at: Some(t0()),
                 circuit_breaker: None,
+                deployment_controller: honban::domain::DeploymentController::Ecs,
+                strategy: None,
+                service_deployment: None,
             }
         })
         .collect()

@@ -118,10 +118,13 @@ for env in works-logue-prod works-logue-stg; do
     printf 'moto-demo: seeding %s … ' "$env"
     # ECS Exec on web (one task started with it), sent through the proxy:
     # moto keeps no ECS Exec state, the proxy does (and answers ExecuteCommand).
-    # Each behind a CloudFront distribution (seeds 000/001); staging with
-    # seed 003's Redis.
+    # Each behind a CloudFront distribution (seeds 000/001). Staging has
+    # seed 003's Redis and its backend, released blue/green by CodeDeploy (a
+    # deployment waiting for a continue: the proxy runs CodeDeploy's part).
     extra=(--cloudfront works-logue.com)
-    if [[ "$env" == works-logue-stg ]]; then extra=(--cloudfront stg.works-logue.com --redis); fi
+    if [[ "$env" == works-logue-stg ]]; then
+        extra=(--cloudfront stg.works-logue.com --redis --codedeploy)
+    fi
     "$venv/bin/python" scripts/seed-moto.py --endpoint "$moto_url" --name "$env" --activity \
         --exec-through "$endpoint" --proxy "$endpoint" "${extra[@]}" >"$logdir/seed-$env.json"
     "$venv/bin/python" - "$logdir/seed-$env.json" <<'PY'
@@ -236,6 +239,12 @@ CloudFront (8): each environment's distribution; V sends an invalidation
 the replication group, its two nodes (enter). EC2 hosts (tab to ec2-prod,
 9): the two app hosts with their status checks, CPU and target health; F
 reboots, S stops, T starts the highlighted one.
+
+Blue/green: staging's backend is released by CodeDeploy (tab to staging,
+2, backend, enter): its deployment waits for a continue. C reroutes the
+traffic, b stops it and rolls back, i deploys another image through
+CreateDeployment. The proxy plays CodeDeploy's part, which moto lacks
+(a continue succeeds at once; a stop creates the rollback deployment).
 
 ECS Exec: web has one task started with exec enabled (3, the task whose
 detail says "exec agent RUNNING", x). The proxy answers ExecuteCommand with

@@ -115,6 +115,9 @@ REVISIONS = {
     "api": ["2026.11.06-5a2d8e1", "2026.11.14-b47c3f0", "2026.11.20-3f8a6d5"],
     "worker": ["2026.11.14-b47c3f0", "2026.11.20-3f8a6d5"],
 }
+# Seed 003's backend (--codedeploy): the revision running, the one its
+# CodeDeploy deployment brings.
+CODEDEPLOY_REVISIONS = ["2026.11.21-b83d0f4", "2026.11.23-e4b7a91"]
 SIZES = {"web": ("512", "1024"), "api": ("512", "1024"), "worker": ("256", "512")}
 PORTS = {"web": 3000, "api": 8080}
 SECRETS = {
@@ -210,6 +213,14 @@ def main() -> int:
         help="the test proxy in front of moto: --redis creates its group through it (the proxy keeps the "
         "member clusters moto lacks)",
     )
+    parser.add_argument(
+        "--codedeploy",
+        action="store_true",
+        help="seed 003's backend, deployed blue/green by CodeDeploy: a CODE_DEPLOY service behind two "
+        "target groups, its CodeDeploy application and deployment group (waits 60 minutes for a "
+        "continue) and a deployment of its newer revision (the test proxy shows it Ready); "
+        "summary: codedeploy",
+    )
     for opt in ("services", "tasks", "alarms", "dbs", "snapshots", "clusters"):
         parser.add_argument(f"--extra-{opt}", type=int, default=0, metavar="N")
     args = parser.parse_args()
@@ -217,10 +228,10 @@ def main() -> int:
         parser.error("--account must be 12 digits")
     if args.minimal and args.activity:
         parser.error("--activity needs the full seed (not --minimal)")
-    if args.hosts and (args.minimal or args.activity or args.feed or args.redis):
-        parser.error("--hosts is a seed of its own (not with --minimal, --activity, --feed or --redis)")
-    if args.minimal and args.redis:
-        parser.error("--redis needs the full seed (not --minimal)")
+    if args.hosts and (args.minimal or args.activity or args.feed or args.redis or args.codedeploy):
+        parser.error("--hosts is a seed of its own (not with --minimal, --activity, --feed, --redis or --codedeploy)")
+    if args.minimal and (args.redis or args.codedeploy):
+        parser.error("--redis and --codedeploy need the full seed (not --minimal)")
     if args.feed:
         if args.minimal or args.activity:
             parser.error("--feed runs alone, after a seed with --activity")
@@ -247,6 +258,8 @@ class Seeder:
             if args.account:
                 c.meta.events.register("before-sign.*.*", self._add_header)
             return c
+
+        self.client = client
 
         self.ec2 = client("ec2")
         self.ecs = client("ecs")
@@ -316,6 +329,8 @@ class Seeder:
             self.service_tasks(["web", "api", "worker"], per_service=2)
             self.autoscaling()
             dbs = self.databases()
+            if a.codedeploy:
+                self.codedeploy()
             if a.activity:
                 self.activity(tgs, lb_dim, dbs)
             self.alarms(ALARMS, tgs, dbs, lb_dim)
@@ -472,6 +487,82 @@ class Seeder:
         # moto leaves runningCount at 0; an UpdateService of desiredCount sets it.
         self.ecs.update_service(cluster=self.name, service=svc, desiredCount=desired)
         self.summary["services"].append(svc)
+
+    def codedeploy(self) -> None:
+        """Seed 003's backend, released blue/green through CodeDeploy."""
+        cd = self.client("codedeploy")
+        family = f"{self.name}-backend"
+        arns = []
+        for tag in CODEDEPLOY_REVISIONS:
+            arns.append(
+                self.ecs.register_task_definition(
+                    family=family,
+                    networkMode="awsvpc",
+                    requiresCompatibilities=["FARGATE"],
+                    cpu="1024",
+                    memory="2048",
+                    executionRoleArn=f"arn:aws:iam::{self.account}:role/ecsTaskExecutionRole",
+                    containerDefinitions=[{
+                        "name": "backend", "image": f"{REGISTRY}/works-logue/backend:{tag}",
+                        "cpu": 1024, "memory": 2048, "essential": True,
+                        "portMappings": [{"containerPort": 8000, "protocol": "tcp"}],
+                    }],
+                )["taskDefinition"]["taskDefinitionArn"]
+            )
+        self.summary["task_definitions"][family] = arns
+        tg_names = [f"{self.name}-backend-1"[:32], f"{self.name}-backend-2"[:32]]
+        tgs = [
+            self.elb.create_target_group(
+                Name=n, Protocol="HTTP", Port=8000, VpcId=self.vpc, TargetType="ip",
+                HealthCheckProtocol="HTTP", HealthCheckPath="/api/health",
+            )["TargetGroups"][0]["TargetGroupArn"]
+            for n in tg_names
+        ]
+        self.ecs.create_service(
+            cluster=self.name, serviceName="backend", taskDefinition=arns[0], desiredCount=2,
+            launchType="FARGATE", networkConfiguration=self.awsvpc,
+            deploymentController={"type": "CODE_DEPLOY"},
+            loadBalancers=[{"targetGroupArn": tgs[0], "containerName": "backend", "containerPort": 8000}],
+        )
+        self.ecs.update_service(cluster=self.name, service="backend", desiredCount=2)
+        self.summary["services"].append("backend")
+        app = f"AppECS-{self.name}-backend"
+        group = f"DgpECS-{self.name}-backend"
+        cd.create_application(applicationName=app, computePlatform="ECS")
+        cd.create_deployment_group(
+            applicationName=app,
+            deploymentGroupName=group,
+            serviceRoleArn=f"arn:aws:iam::{self.account}:role/CodeDeployServiceRoleForECS",
+            deploymentConfigName="CodeDeployDefault.ECSCanary10Percent5Minutes",
+            ecsServices=[{"serviceName": "backend", "clusterName": self.name}],
+            deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+            blueGreenDeploymentConfiguration={
+                "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 60},
+                "terminateBlueInstancesOnDeploymentSuccess": {
+                    "action": "TERMINATE", "terminationWaitTimeInMinutes": 5,
+                },
+            },
+            autoRollbackConfiguration={
+                "enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"],
+            },
+            loadBalancerInfo={"targetGroupPairInfoList": [{
+                "targetGroups": [{"name": n} for n in tg_names],
+                "prodTrafficRoute": {"listenerArns": [
+                    f"arn:aws:elasticloadbalancing:{self.region}:{self.account}:listener/app/{self.name}-alb/1/2"
+                ]},
+            }]},
+        )
+        appspec = json.dumps({"version": 0.0, "Resources": [{"TargetService": {
+            "Type": "AWS::ECS::Service",
+            "Properties": {"TaskDefinition": arns[1],
+                           "LoadBalancerInfo": {"ContainerName": "backend", "ContainerPort": 8000}},
+        }}]})
+        deployment = cd.create_deployment(
+            applicationName=app, deploymentGroupName=group,
+            revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec}},
+            description="release 2026.11.23-e4b7a91 (CodePipeline)",
+        )["deploymentId"]
+        self.summary["codedeploy"] = {"application": app, "deployment_group": group, "deployment": deployment}
 
     def run_tasks(self, task_definition: str, group: str, count: int, started_by: str | None = None) -> None:
         left = count

@@ -171,6 +171,13 @@ pub enum OpOutcome {
     Instance(Box<crate::domain::Instance>),
     /// `CreateInvalidation` returned the invalidation.
     Invalidation(crate::domain::Invalidation),
+    /// A CodeDeploy deployment read back (GetDeployment) after
+    /// StopDeployment, ContinueDeployment or CreateDeployment (then with
+    /// the revision registered for it).
+    CodeDeploy {
+        task_definition: Option<String>,
+        deployment: Box<crate::domain::CdDeployment>,
+    },
     /// `ExecuteCommand` opened a session (the plugin attaches to it).
     Exec(Box<crate::exec::ExecSession>),
 }

@@ -116,6 +116,14 @@ pub enum WatchTarget {
     },
     /// A CloudFront invalidation until CloudFront says Completed.
     Invalidation { distribution: String, id: String },
+    /// A CodeDeploy blue/green deployment of `service` after an operation
+    /// on it (`goal`), until it ends (a new deployment: until it waits for
+    /// a continue or succeeds).
+    BlueGreen {
+        service: String,
+        deployment: String,
+        goal: BlueGreenGoal,
+    },
     /// A task being stopped (`task`: its ARN) and, when a service started
     /// it, that service's replacement starting; `stopped` once it was seen
     /// STOPPED.
@@ -124,6 +132,18 @@ pub enum WatchTarget {
         service: Option<String>,
         stopped: bool,
     },
+}
+
+/// What an operation on a blue/green deployment wants of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlueGreenGoal {
+    /// Stopped and rolled back: traffic on the original task set.
+    RolledBack,
+    /// Rerouted to the replacement, to Succeeded.
+    Succeeded,
+    /// A new deployment: its replacement ready (waiting for a continue)
+    /// or Succeeded.
+    Ready,
 }
 
 /// A change being followed.

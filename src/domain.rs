@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 mod cloudfront;
+mod codedeploy;
 mod ec2;
 mod elasticache;
 #[cfg(test)]
@@ -22,6 +23,11 @@ mod probe;
 pub mod scenario;
 
 pub use cloudfront::{Distribution, Invalidation, caller_reference};
+pub use codedeploy::{
+    ACTIVE_STATUSES, BgTaskSet, BlueGreen, CdDeployment, CdRollback, DeploymentController,
+    ECS_LIFECYCLE, EcsServiceDeployment, EcsTarget, LifecycleEvent, appspec,
+    appspec_task_definition,
+};
 pub use ec2::{CheckStatus, Instance, InstanceFilter, InstanceHealth, PowerAction};
 pub use elasticache::{CacheEndpoint, CacheHealth, CacheNode, ReplicationGroup};
 pub use exec::{ExecSession, ssm_endpoint};
@@ -117,11 +123,34 @@ pub struct Service {
     pub load_balancers: Vec<LoadBalancerRef>,
     pub created_at: Option<Timestamp>,
     pub circuit_breaker: Option<CircuitBreaker>,
+    /// `deploymentController.type`: a CODE_DEPLOY service changes its task
+    /// definition only through CodeDeploy.
+    #[serde(default)]
+    pub deployment_controller: DeploymentController,
+    /// `deploymentConfiguration.strategy` (`ROLLING`, `BLUE_GREEN`), when
+    /// ECS says it.
+    #[serde(default)]
+    pub strategy: Option<String>,
+    /// The current ECS service deployment of an ECS-native blue/green
+    /// service (its lifecycle stage).
+    #[serde(default)]
+    pub service_deployment: Option<EcsServiceDeployment>,
 }
 
 impl Identified for Service {}
 
 impl Service {
+    /// Whether CodeDeploy deploys it (blue/green through CreateDeployment).
+    pub fn is_code_deploy(&self) -> bool {
+        self.deployment_controller == DeploymentController::CodeDeploy
+    }
+
+    /// Whether ECS deploys it blue/green itself (`strategy` BLUE_GREEN).
+    pub fn is_ecs_blue_green(&self) -> bool {
+        self.deployment_controller == DeploymentController::Ecs
+            && self.strategy.as_deref() == Some("BLUE_GREEN")
+    }
+
     /// The PRIMARY deployment: the one the service is moving to.
     pub fn primary_deployment(&self) -> Option<&Deployment> {
         self.deployments.iter().find(|d| d.status == "PRIMARY")

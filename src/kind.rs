@@ -21,8 +21,8 @@ use crate::backend::read::{self, bounded};
 use crate::backend::{Backend, BackendError, BackendResult};
 use crate::config::{EnvironmentConfig, RefreshIntervals};
 use crate::domain::{
-    Alarm, CallerIdentity, DbInstance, DbSnapshot, Distribution, Failure, Instance, Listing,
-    ReplicationGroup, ScalableTarget, Service, TargetGroup, Task,
+    Alarm, BlueGreen, CallerIdentity, DbInstance, DbSnapshot, Distribution, Failure, Instance,
+    Listing, ReplicationGroup, ScalableTarget, Service, TargetGroup, Task,
 };
 use crate::metrics::MetricsData;
 use crate::panel::Panel;
@@ -188,6 +188,9 @@ kinds! { $
     /// The environment's ElastiCache replication groups
     /// (`elasticache_replication_groups`) with their member clusters.
     ReplicationGroups(replication_groups): Listing<ReplicationGroup> => Vec<ReplicationGroup>,
+    /// The CodeDeploy deployment groups of its CODE_DEPLOY services with
+    /// their current (else last) blue/green deployment.
+    BlueGreens(blue_greens): Vec<BlueGreen> => Vec<BlueGreen>,
     // --- metrics
     Metrics(metrics): MetricsData => MetricsData,
 }
@@ -441,6 +444,26 @@ impl Kind for ReplicationGroups {
     }
 }
 
+impl Kind for BlueGreens {
+    const LABEL: &'static str = "CodeDeploy";
+    const KEY: &'static str = "blue_greens";
+    const FOR_HEALTH: bool = true;
+    const PER_CLUSTER: bool = true;
+    // As often as the services (at least 15 s): a deployment's traffic
+    // shift is followed on it.
+    fn interval(i: &RefreshIntervals) -> Duration {
+        i.services().max(Duration::from_secs(15))
+    }
+    fn held(data: Vec<BlueGreen>) -> (Vec<BlueGreen>, Vec<Failure>) {
+        whole(data)
+    }
+    /// Read only where a service is CODE_DEPLOY-controlled
+    /// (`EnvState::reads`).
+    async fn read(b: &dyn Backend, s: Scope<'_>) -> BackendResult<Vec<BlueGreen>> {
+        bounded(s.timeout, b.codedeploy()?.blue_greens(s.clusters)).await
+    }
+}
+
 // --- metrics
 impl Kind for Metrics {
     const LABEL: &'static str = "metrics";
@@ -504,7 +527,8 @@ mod tests {
                 Resource::Targets,
                 Resource::Distributions,
                 Resource::Instances,
-                Resource::ReplicationGroups
+                Resource::ReplicationGroups,
+                Resource::BlueGreens
             ]
         );
         let per_cluster: Vec<Resource> = Resource::ALL
@@ -513,7 +537,12 @@ mod tests {
             .collect();
         assert_eq!(
             per_cluster,
-            [Resource::Services, Resource::Scaling, Resource::Tasks]
+            [
+                Resource::Services,
+                Resource::Scaling,
+                Resource::Tasks,
+                Resource::BlueGreens
+            ]
         );
     }
 }

@@ -31,7 +31,8 @@ pub enum Operation {
         to: (u32, u32),
     },
     /// `RegisterTaskDefinition` (a copy of `base` with one image changed),
-    /// then `UpdateService` to the new revision.
+    /// then `UpdateService` to the new revision — or, for a CODE_DEPLOY
+    /// service (`via`), CodeDeploy `CreateDeployment` of it.
     DeployImage {
         cluster: String,
         service: String,
@@ -39,6 +40,33 @@ pub enum Operation {
         container: String,
         from: String,
         to: String,
+        via: Option<Box<ViaCodeDeploy>>,
+    },
+    /// CodeDeploy `StopDeployment` with `autoRollbackEnabled`: the
+    /// blue/green deployment of a CODE_DEPLOY service stops and a rollback
+    /// deployment moves production traffic back to the original task set.
+    CodeDeployStop {
+        cluster: String,
+        service: String,
+        deployment: String,
+        /// Its status when the operation was resolved.
+        status: String,
+        /// The replacement's share of production traffic then, percent.
+        traffic: u32,
+        /// The original task set's task definition, and the replacement's.
+        original: String,
+        replacement: Option<String>,
+    },
+    /// CodeDeploy `ContinueDeployment` (`READY_WAIT`): the replacement
+    /// waiting for its traffic gets it, as the deployment configuration
+    /// shifts it.
+    CodeDeployContinue {
+        cluster: String,
+        service: String,
+        deployment: String,
+        replacement: Option<String>,
+        /// The deployment configuration (how the traffic moves).
+        config: String,
     },
     /// `UpdateService` to an earlier revision.
     Rollback {
@@ -140,6 +168,8 @@ impl Operation {
             Self::Scale { .. } => "scale",
             Self::ScalingBounds { .. } => "scaling-bounds",
             Self::DeployImage { .. } => "deploy-image",
+            Self::CodeDeployStop { .. } => "codedeploy-stop",
+            Self::CodeDeployContinue { .. } => "codedeploy-continue",
             Self::Rollback { .. } => "rollback",
             Self::Restart { .. } => "restart",
             Self::Snapshot { .. } => "db-snapshot",
@@ -175,7 +205,18 @@ impl Operation {
             Self::ScalingBounds { service, .. } => {
                 format!("Change auto-scaling bounds of {service}")
             }
+            Self::DeployImage {
+                service,
+                via: Some(_),
+                ..
+            } => format!("Deploy a new image to {service} (CodeDeploy blue/green)"),
             Self::DeployImage { service, .. } => format!("Deploy a new image to {service}"),
+            Self::CodeDeployStop { service, .. } => {
+                format!("Stop {service}'s blue/green deployment and roll back")
+            }
+            Self::CodeDeployContinue { service, .. } => {
+                format!("Reroute {service}'s traffic to the replacement")
+            }
             Self::Rollback { service, .. } => format!("Roll back {service}"),
             Self::Restart { service, .. } => format!("Restart {service} (new deployment)"),
             Self::Snapshot { instance, .. } => format!("Snapshot {instance}"),
@@ -230,7 +271,9 @@ impl Operation {
             | Self::ScalingBounds { service, .. }
             | Self::DeployImage { service, .. }
             | Self::Rollback { service, .. }
-            | Self::Restart { service, .. } => service,
+            | Self::Restart { service, .. }
+            | Self::CodeDeployStop { service, .. }
+            | Self::CodeDeployContinue { service, .. } => service,
             Self::Snapshot { instance, .. }
             | Self::Reboot { instance, .. }
             | Self::Promote { instance, .. } => instance,
@@ -265,7 +308,9 @@ impl Operation {
             | Self::ScalingBounds { .. }
             | Self::DeployImage { .. }
             | Self::Rollback { .. }
-            | Self::Restart { .. } => "ECS service",
+            | Self::Restart { .. }
+            | Self::CodeDeployStop { .. }
+            | Self::CodeDeployContinue { .. } => "ECS service",
             Self::Snapshot { .. } | Self::Reboot { .. } => "DB instance",
             Self::RestoreSnapshot { .. } | Self::RestoreTime { .. } => "new instance",
             Self::Promote { .. } => "DB replica",
@@ -283,7 +328,9 @@ impl Operation {
             | Self::ScalingBounds { service, .. }
             | Self::DeployImage { service, .. }
             | Self::Rollback { service, .. }
-            | Self::Restart { service, .. } => Some(service),
+            | Self::Restart { service, .. }
+            | Self::CodeDeployStop { service, .. }
+            | Self::CodeDeployContinue { service, .. } => Some(service),
             _ => None,
         }
     }
@@ -296,6 +343,7 @@ impl Operation {
             Self::Rollback { .. }
                 | Self::Reboot { .. }
                 | Self::Promote { .. }
+                | Self::CodeDeployStop { .. }
                 | Self::Host {
                     action: PowerAction::Reboot | PowerAction::Stop,
                     ..
@@ -460,6 +508,43 @@ impl Operation {
                  it registers with its target groups' health checks again"
                     .to_string(),
             ],
+            Self::DeployImage {
+                via: Some(via),
+                service,
+                ..
+            } => {
+                let wait = match via.ready_wait_minutes {
+                    Some(m) => format!("; the replacement waits up to {m} min for a continue"),
+                    None => "; traffic moves as soon as the replacement runs".to_string(),
+                };
+                let v = vec![format!(
+                    "{service} is CODE_DEPLOY: CreateDeployment ({}), not UpdateService{wait}",
+                    via.deployment_group
+                )];
+                v
+            }
+            Self::CodeDeployStop {
+                traffic, original, ..
+            } => vec![
+                format!(
+                    "CodeDeploy starts a rollback deployment: production traffic ({traffic} % on \
+                     the replacement now) returns to the original task set ({}) and the \
+                     replacement is removed",
+                    task_definition_label(original)
+                ),
+                "this stops CodeDeploy's deployment; it sends no UpdateService (a CODE_DEPLOY \
+                 service's task definition changes through CodeDeploy only)"
+                    .to_string(),
+            ],
+            Self::CodeDeployContinue { config, .. } => vec![
+                format!(
+                    "production traffic moves to the replacement as {config} says; the original \
+                     task set is kept for the group's termination wait"
+                ),
+                "followed here until CodeDeploy says Succeeded; b stops it and rolls back \
+                 meanwhile"
+                    .to_string(),
+            ],
             Self::Exec { .. } => vec![
                 "the session-manager-plugin takes over this terminal; leave the shell (exit) \
                  to come back to the console"
@@ -484,6 +569,39 @@ impl Operation {
                 format!("min {} max {}", to.0, to.1),
             ),
             Self::DeployImage { from, to, .. } => (from.clone(), to.clone()),
+            Self::CodeDeployStop {
+                deployment,
+                status,
+                traffic,
+                original,
+                replacement,
+                ..
+            } => (
+                format!(
+                    "{deployment} {status}, {traffic} % on {}",
+                    replacement
+                        .as_deref()
+                        .map_or("the replacement", task_definition_label)
+                ),
+                format!(
+                    "Stopped; all traffic back on {}",
+                    task_definition_label(original)
+                ),
+            ),
+            Self::CodeDeployContinue {
+                deployment,
+                replacement,
+                ..
+            } => {
+                let r = replacement
+                    .as_deref()
+                    .map_or("the replacement", task_definition_label);
+                let _ = deployment;
+                (
+                    format!("{r} ready, no production traffic"),
+                    format!("production traffic rerouted to {r}"),
+                )
+            }
             Self::Rollback { from, to, .. } => (
                 task_definition_label(from).to_string(),
                 task_definition_label(to).to_string(),
@@ -605,6 +723,47 @@ impl Operation {
                  minCapacity={} maxCapacity={}",
                 to.0, to.1
             )],
+            Self::DeployImage {
+                base,
+                container,
+                to,
+                via: Some(via),
+                ..
+            } => {
+                let label = task_definition_label(base);
+                let family = label.split(':').next().unwrap_or(label);
+                vec![
+                    format!("ecs:DescribeTaskDefinition taskDefinition={label} include=TAGS"),
+                    format!(
+                        "ecs:RegisterTaskDefinition family={family} (every field of {label}; \
+                         container {container} image={to})"
+                    ),
+                    format!(
+                        "codedeploy:CreateDeployment applicationName={} deploymentGroupName={} \
+                         revision=AppSpecContent{{TaskDefinition=<new revision ARN>, \
+                         ContainerName={}, ContainerPort={}}} description=\"{}\"",
+                        via.application,
+                        via.deployment_group,
+                        via.lb_container,
+                        via.lb_port,
+                        via.description
+                    ),
+                    "then codedeploy:GetDeployment deploymentId=<its id> (read back)".to_string(),
+                ]
+            }
+            Self::CodeDeployStop { deployment, .. } => vec![
+                format!(
+                    "codedeploy:StopDeployment deploymentId={deployment} autoRollbackEnabled=true"
+                ),
+                format!("then codedeploy:GetDeployment deploymentId={deployment} (read back)"),
+            ],
+            Self::CodeDeployContinue { deployment, .. } => vec![
+                format!(
+                    "codedeploy:ContinueDeployment deploymentId={deployment} \
+                     deploymentWaitType=READY_WAIT"
+                ),
+                format!("then codedeploy:GetDeployment deploymentId={deployment} (read back)"),
+            ],
             Self::DeployImage {
                 cluster,
                 service,
@@ -761,9 +920,45 @@ impl Operation {
                 container,
                 from,
                 to,
+                via,
             } => json!({
                 "cluster": cluster, "service": service, "baseTaskDefinition": base,
                 "container": container, "image": to, "before": { "image": from },
+                "codeDeploy": via.as_ref().map(|v| json!({
+                    "applicationName": v.application,
+                    "deploymentGroupName": v.deployment_group,
+                    "containerName": v.lb_container,
+                    "containerPort": v.lb_port,
+                    "description": v.description,
+                    "readyWaitMinutes": v.ready_wait_minutes,
+                })),
+            }),
+            Self::CodeDeployStop {
+                cluster,
+                service,
+                deployment,
+                status,
+                traffic,
+                original,
+                replacement,
+            } => json!({
+                "cluster": cluster, "service": service, "deploymentId": deployment,
+                "autoRollbackEnabled": true,
+                "before": {
+                    "status": status, "trafficShifted": traffic,
+                    "original": original, "replacement": replacement,
+                },
+            }),
+            Self::CodeDeployContinue {
+                cluster,
+                service,
+                deployment,
+                replacement,
+                config,
+            } => json!({
+                "cluster": cluster, "service": service, "deploymentId": deployment,
+                "deploymentWaitType": "READY_WAIT", "deploymentConfig": config,
+                "replacement": replacement,
             }),
             Self::Rollback {
                 cluster,
@@ -882,6 +1077,35 @@ impl Operation {
                 container: text(&p["container"])?,
                 from: text(&p["before"]["image"])?,
                 to: text(&p["image"])?,
+                via: match &p["codeDeploy"] {
+                    Value::Null => None,
+                    v => Some(Box::new(ViaCodeDeploy {
+                        application: text(&v["applicationName"])?,
+                        deployment_group: text(&v["deploymentGroupName"])?,
+                        lb_container: text(&v["containerName"])?,
+                        lb_port: v["containerPort"]
+                            .as_u64()
+                            .and_then(|n| u16::try_from(n).ok())?,
+                        description: text(&v["description"])?,
+                        ready_wait_minutes: count(&v["readyWaitMinutes"]),
+                    })),
+                },
+            },
+            "codedeploy-stop" => Operation::CodeDeployStop {
+                cluster: cluster()?,
+                service: service()?,
+                deployment: text(&p["deploymentId"])?,
+                status: text(&p["before"]["status"])?,
+                traffic: count(&p["before"]["trafficShifted"]).unwrap_or(0),
+                original: text(&p["before"]["original"])?,
+                replacement: text(&p["before"]["replacement"]),
+            },
+            "codedeploy-continue" => Operation::CodeDeployContinue {
+                cluster: cluster()?,
+                service: service()?,
+                deployment: text(&p["deploymentId"])?,
+                replacement: text(&p["replacement"]),
+                config: text(&p["deploymentConfig"])?,
             },
             "rollback" => Operation::Rollback {
                 cluster: cluster()?,
@@ -961,6 +1185,24 @@ impl Operation {
             _ => return None,
         })
     }
+}
+
+/// How a CODE_DEPLOY service's new revision is deployed: CodeDeploy
+/// `CreateDeployment` with an AppSpec naming it (UpdateService cannot
+/// change such a service's task definition).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViaCodeDeploy {
+    pub application: String,
+    pub deployment_group: String,
+    /// The container and port the service's load balancer sends to (the
+    /// AppSpec's `LoadBalancerInfo`).
+    pub lb_container: String,
+    pub lb_port: u16,
+    /// The deployment's description: unique to the request (how it is
+    /// found again when the answer was lost).
+    pub description: String,
+    /// Minutes the replacement waits for a continue, when the group waits.
+    pub ready_wait_minutes: Option<u32>,
 }
 
 /// What every restore's preview says first: a new instance, the source
@@ -1340,6 +1582,7 @@ mod tests {
                 container: "app".into(),
                 from: "repo/web:v1".into(),
                 to: "repo/web:v2".into(),
+                via: None,
             },
             Operation::Rollback {
                 cluster: cluster.clone(),

@@ -434,6 +434,12 @@ fn resource_id(op: &Operation) -> String {
         }
         | Operation::Restart {
             cluster, service, ..
+        }
+        | Operation::CodeDeployStop {
+            cluster, service, ..
+        }
+        | Operation::CodeDeployContinue {
+            cluster, service, ..
         } => format!("service/{cluster}/{service}"),
         other => other.resource().to_string(),
     }
@@ -542,6 +548,80 @@ pub async fn read_back<B: Backend + ?Sized>(
                     registered: None,
                 },
             )
+        }
+        // A CODE_DEPLOY service's deploy: the deployment its unique
+        // description names, among the group's of the past hour.
+        Operation::DeployImage { via: Some(via), .. } => {
+            let found;
+            let registered = if let Some(arn) = registered {
+                Some(arn.to_string())
+            } else {
+                found = find_registration(b, op, since).await?;
+                found.as_ref().map(|td| td.arn.clone())
+            };
+            match b
+                .codedeploy()?
+                .find_deployment(&via.application, &via.deployment_group, &via.description)
+                .await?
+            {
+                Some(d) => Found::applied(
+                    format!(
+                        "CodeDeploy deployment {} \"{}\" is {} (ListDeployments, \
+                         BatchGetDeployments)",
+                        d.id, via.description, d.status
+                    ),
+                    OpOutcome::CodeDeploy {
+                        task_definition: registered,
+                        deployment: Box::new(d),
+                    },
+                ),
+                None => Found::not_applied(format!(
+                    "no deployment of {}/{} of the past hour is \"{}\" (ListDeployments, \
+                     BatchGetDeployments){}",
+                    via.application,
+                    via.deployment_group,
+                    via.description,
+                    registered.map_or_else(String::new, |r| format!(
+                        "; {} was registered, the service was not changed",
+                        task_definition_label(&r)
+                    ))
+                )),
+            }
+        }
+        // Stopped (or a rollback started) / rerouting: read with
+        // GetDeployment.
+        Operation::CodeDeployStop {
+            cluster,
+            service,
+            deployment,
+            ..
+        }
+        | Operation::CodeDeployContinue {
+            cluster,
+            service,
+            deployment,
+            ..
+        } => {
+            let d = b
+                .codedeploy()?
+                .deployment(deployment, Some((cluster, service)))
+                .await?;
+            let applied = match op {
+                Operation::CodeDeployStop { .. } => !d.is_active() || d.rolled_back(),
+                _ => d.status != "Ready" && d.status != "Created",
+            };
+            let evidence = format!("deployment {deployment} is {} (GetDeployment)", d.status);
+            if applied {
+                Found::applied(
+                    evidence,
+                    OpOutcome::CodeDeploy {
+                        task_definition: None,
+                        deployment: Box::new(d),
+                    },
+                )
+            } else {
+                Found::not_applied(evidence)
+            }
         }
         Operation::DeployImage {
             cluster, service, ..
@@ -700,6 +780,9 @@ mod tests {
             load_balancers: Vec::new(),
             created_at: None,
             circuit_breaker: None,
+            deployment_controller: crate::domain::DeploymentController::Ecs,
+            strategy: None,
+            service_deployment: None,
         }
     }
 
@@ -767,6 +850,7 @@ mod tests {
             container: "app".into(),
             from: "repo/web:v1".into(),
             to: "repo/web:v2".into(),
+            via: None,
         };
         let on42 = service(2, TD42, t(-600));
         let nothing = judge(&op, t(0), svc(&on42));

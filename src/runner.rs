@@ -745,6 +745,132 @@ impl Runner {
         }
     }
 
+    /// After an accepted CodeDeploy change: the deployment read back with
+    /// GetDeployment (and its ECS target). The change was accepted, so a
+    /// read that fails still reports it, with the deployment as far as
+    /// the answer said.
+    async fn code_deploy_read_back(
+        &self,
+        env: usize,
+        deployment: &str,
+        (cluster, service): (&str, &str),
+        registered: Option<String>,
+        said: &str,
+    ) -> (Result<OpOutcome, String>, Option<ReadBack>) {
+        let read = match self.backend(env) {
+            Ok(b) => {
+                let b = b.clone();
+                let (id, c, s) = (
+                    deployment.to_string(),
+                    cluster.to_string(),
+                    service.to_string(),
+                );
+                self.bounded(async move { b.codedeploy()?.deployment(&id, Some((&c, &s))).await })
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        let d = match read {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(
+                    deployment,
+                    kind = e.kind(),
+                    "GetDeployment after the change failed"
+                );
+                crate::domain::CdDeployment {
+                    id: deployment.to_string(),
+                    status: format!("{said} (GetDeployment failed: {e})"),
+                    creator: None,
+                    description: None,
+                    created_at: None,
+                    completed_at: None,
+                    error: None,
+                    rollback: None,
+                    status_messages: Vec::new(),
+                    task_definition: registered.clone(),
+                    target: None,
+                }
+            }
+        };
+        (
+            Ok(OpOutcome::CodeDeploy {
+                task_definition: registered,
+                deployment: Box::new(d),
+            }),
+            None,
+        )
+    }
+
+    /// A CODE_DEPLOY service's deploy, its revision registered: CodeDeploy
+    /// `CreateDeployment` with an AppSpec naming it, sent once, then read
+    /// back; unanswered, the deployment is looked for by its description.
+    async fn code_deploy_create(
+        &self,
+        id: &str,
+        env: usize,
+        op: &Operation,
+        since: Timestamp,
+        (td, registration_read_back): (crate::domain::TaskDefinition, Option<ReadBack>),
+        via: &crate::ops::ViaCodeDeploy,
+    ) -> (Result<OpOutcome, String>, Option<ReadBack>) {
+        let Operation::DeployImage {
+            cluster,
+            service,
+            base,
+            ..
+        } = op
+        else {
+            return (Err("not a deploy".to_string()), None);
+        };
+        let b = match self.backend(env) {
+            Ok(b) => b.clone(),
+            Err(e) => return (Err(e.to_string()), None),
+        };
+        let label = task_definition_label(&td.arn).to_string();
+        let create = crate::backend::CdCreate {
+            application: via.application.clone(),
+            deployment_group: via.deployment_group.clone(),
+            appspec: crate::domain::appspec(&td.arn, &via.lb_container, via.lb_port),
+            description: via.description.clone(),
+        };
+        let created = self
+            .mutate("codedeploy:CreateDeployment", async move {
+                b.codedeploy_changes()?.create_deployment(&create).await
+            })
+            .await;
+        match created {
+            Ok(deployment) => {
+                let (outcome, _) = self
+                    .code_deploy_read_back(
+                        env,
+                        &deployment,
+                        (cluster, service),
+                        Some(td.arn.clone()),
+                        "created",
+                    )
+                    .await;
+                (outcome, registration_read_back)
+            }
+            Err(Ok(e)) => (
+                Err(format!(
+                    "registered {label}, but CreateDeployment failed: {e}; {service} still runs {} \
+                     (nothing was deployed)",
+                    task_definition_label(base)
+                )),
+                None,
+            ),
+            Err(Err(why)) => {
+                self.unanswered(id, &why);
+                let (outcome, rb) = self.check(env, op, since, Some(&td.arn), why).await;
+                match outcome {
+                    Some(o) if rb.verdict == Verdict::Applied => (Ok(o), Some(rb)),
+                    _ => (Err(rb.summary()), Some(rb)),
+                }
+            }
+        }
+    }
+
     /// Says an operation went unanswered (the console shows that it is
     /// being read back).
     fn unanswered(&self, id: &str, error: &str) {
@@ -834,6 +960,7 @@ impl Runner {
             base,
             container,
             to,
+            via,
             ..
         } = op
         {
@@ -894,6 +1021,12 @@ impl Runner {
                 }
             };
             let label = task_definition_label(&td.arn).to_string();
+            // A CODE_DEPLOY service: CodeDeploy deploys the new revision.
+            if let Some(via) = via {
+                return self
+                    .code_deploy_create(id, env, op, since, (td, registration_read_back), via)
+                    .await;
+            }
             let (c, s, arn) = (cluster.clone(), service.clone(), td.arn.clone());
             let b2 = b.clone();
             let updated = self
@@ -1014,6 +1147,60 @@ impl Runner {
                     .map(|i| OpOutcome::Instance(Box::new(i)))
                 })
                 .await
+            }
+            Operation::CodeDeployStop {
+                cluster,
+                service,
+                deployment,
+                ..
+            } => {
+                let (b2, d2) = (b.clone(), deployment.clone());
+                let stopped = self
+                    .mutate("codedeploy:StopDeployment", async move {
+                        b2.codedeploy_changes()?.stop_deployment(&d2, true).await
+                    })
+                    .await;
+                match stopped {
+                    Ok(said) => {
+                        return self
+                            .code_deploy_read_back(
+                                env,
+                                &deployment,
+                                (&cluster, &service),
+                                None,
+                                &said,
+                            )
+                            .await;
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Operation::CodeDeployContinue {
+                cluster,
+                service,
+                deployment,
+                ..
+            } => {
+                let (b2, d2) = (b.clone(), deployment.clone());
+                let continued = self
+                    .mutate("codedeploy:ContinueDeployment", async move {
+                        b2.codedeploy_changes()?.continue_deployment(&d2).await
+                    })
+                    .await;
+                match continued {
+                    Ok(()) => {
+                        return self
+                            .code_deploy_read_back(
+                                env,
+                                &deployment,
+                                (&cluster, &service),
+                                None,
+                                "accepted",
+                            )
+                            .await;
+                    }
+                    Err(e) => Err(e),
+                }
             }
             Operation::Invalidate {
                 distribution,
@@ -1380,6 +1567,14 @@ fn outcome_json(outcome: &OpOutcome) -> serde_json::Value {
         OpOutcome::Instance(i) => json!({
             "InstanceId": i.id, "State": i.state,
             "SystemStatus": i.system_status.word(), "InstanceStatus": i.instance_status.word(),
+        }),
+        OpOutcome::CodeDeploy {
+            task_definition,
+            deployment: d,
+        } => json!({
+            "registered": task_definition, "deploymentId": d.id, "status": d.status,
+            "trafficShifted": d.traffic_shifted(),
+            "rollbackDeploymentId": d.rollback.as_ref().and_then(|r| r.deployment_id.clone()),
         }),
         OpOutcome::Task(t) => json!({
             "taskArn": t.arn, "lastStatus": t.last_status, "desiredStatus": t.desired_status,

@@ -247,13 +247,15 @@ mod tests {
         // N is the note, A the scaling bounds, R the chart range.
         assert_eq!(of("NAME"), Some('M'));
         assert_eq!(of("HEALTH"), Some('H'));
-        assert_eq!(of("CPU"), Some('C'));
+        // C continues a blue/green deployment: CPU takes P.
+        assert_eq!(of("CPU"), Some('P'));
         assert_eq!(of("RUN/DES"), Some('U'));
         assert_eq!(of("ROLLOUT"), Some('O'));
         assert_eq!(of("TASK DEF"), Some('T'));
         assert_eq!(of("IMAGE"), Some('I'));
-        // P is the replay's pause in a replay only: live, PEND has it.
-        assert_eq!(of("PEND"), Some('P'));
+        // P is the replay's pause in a replay only: live, CPU has it,
+        // and PEND its next free letter (E opens the Redis view).
+        assert_eq!(of("PEND"), Some('D'));
         let mut all: Vec<char> = services.iter().filter_map(|(_, l)| *l).collect();
         let n = all.len();
         all.sort_unstable();
@@ -262,8 +264,8 @@ mod tests {
         for l in all {
             assert!(!bound(&keymap, SERVICES, l), "{l} is a command's key");
         }
-        // In a replay PEND takes its next free letter (E is the Redis
-        // view's).
+        // In a replay P is the pause (and E the Redis view everywhere):
+        // CPU and PEND take other letters there.
         let replay = KeyContext {
             replay: true,
             ..SERVICES
@@ -272,9 +274,20 @@ mod tests {
             .into_iter()
             .find(|(c, _)| *c == "PEND")
             .and_then(|(_, l)| l);
-        assert_eq!(pend, Some('D'));
+        // P, E, N and D are all taken there: PEND is sorted with `o`.
+        assert_eq!(pend, None);
+        let tasks = KeyContext {
+            view: ViewKind::Tasks,
+            ..SERVICES
+        };
+        let rev = letters(tasks, &keymap)
+            .into_iter()
+            .find(|(c, _)| *c == "REV")
+            .and_then(|(_, l)| l);
+        // R is the chart range, E the Redis view, V an invalidation.
+        assert_eq!(rev, None);
         let key = KeyEvent::new(KeyCode::Char('P'), KeyModifiers::SHIFT);
-        assert_eq!(column_for_key(SERVICES, &keymap, &key), Some("PEND"));
+        assert_eq!(column_for_key(SERVICES, &keymap, &key), Some("CPU"));
         assert_eq!(column_for_key(replay, &keymap, &key), None);
     }
 

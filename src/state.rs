@@ -165,6 +165,7 @@ impl EnvState {
             Resource::Distributions => !self.cloudfront.is_empty(),
             Resource::Instances => self.has_ec2(),
             Resource::ReplicationGroups => self.has_redis(),
+            Resource::BlueGreens => self.has_code_deploy(),
             _ => true,
         }
     }
@@ -255,6 +256,25 @@ impl EnvState {
     /// Whether the configuration names ElastiCache replication groups.
     pub fn has_redis(&self) -> bool {
         !self.replication_group_ids.is_empty()
+    }
+
+    /// Whether a service of the environment is deployed by CodeDeploy (its
+    /// deployment groups are read then).
+    pub fn has_code_deploy(&self) -> bool {
+        self.services
+            .data
+            .iter()
+            .flatten()
+            .any(Service::is_code_deploy)
+    }
+
+    /// The CodeDeploy deployment group of a CODE_DEPLOY service, once read.
+    pub fn blue_green(&self, service: &str) -> Option<&crate::domain::BlueGreen> {
+        self.blue_greens
+            .data
+            .iter()
+            .flatten()
+            .find(|g| g.service == service)
     }
 
     /// Whether the configuration names EC2 hosts.

@@ -100,6 +100,8 @@ pub enum Kind {
     Instance,
     /// An ElastiCache (Redis) replication group.
     ReplicationGroup,
+    /// A CodeDeploy blue/green deployment of a CODE_DEPLOY service.
+    CodeDeploy,
     Alarm,
     TargetGroup,
     HealthCheck,
@@ -115,6 +117,7 @@ impl Kind {
             Self::Database => "database",
             Self::Instance => "ec2_instance",
             Self::ReplicationGroup => "elasticache_replication_group",
+            Self::CodeDeploy => "codedeploy",
             Self::Alarm => "alarm",
             Self::TargetGroup => "target_group",
             Self::HealthCheck => "http",
@@ -129,6 +132,7 @@ impl Kind {
             Self::Instance => "EC2 instance",
             Self::Distribution => "CloudFront distribution",
             Self::ReplicationGroup => "Redis",
+            Self::CodeDeploy => "CodeDeploy",
             other => other.word(),
         }
     }
@@ -369,8 +373,14 @@ fn reached(
     wait: WaitFor,
     service: Option<&str>,
 ) -> Wait {
-    let steady = |s: &crate::domain::Service| {
-        s.deployments.len() <= 1 && s.rollout() != RolloutState::InProgress
+    // A CODE_DEPLOY service is steady once no CodeDeploy deployment of it
+    // is under way.
+    let steady = |e: &EnvState, s: &crate::domain::Service| {
+        s.deployments.len() <= 1
+            && s.rollout() != RolloutState::InProgress
+            && e.blue_green(&s.name)
+                .and_then(crate::domain::BlueGreen::active)
+                .is_none()
     };
     let envs = || selected.iter().filter_map(|&i| state.envs.get(i));
     let ok = match service {
@@ -389,15 +399,13 @@ fn reached(
             }
             found.iter().all(|(e, s)| {
                 e.service_health(s, state.now) == ServiceHealth::Ok
-                    && (wait == WaitFor::Healthy || steady(s))
+                    && (wait == WaitFor::Healthy || steady(e, s))
             })
         }
         None => {
             report.overall == Level::Ok
                 && (wait == WaitFor::Healthy
-                    || envs()
-                        .flat_map(|e| e.services.data.iter().flatten())
-                        .all(steady))
+                    || envs().all(|e| e.services.data.iter().flatten().all(|s| steady(e, s))))
         }
     };
     if ok { Wait::Reached } else { Wait::NotYet }
@@ -437,6 +445,7 @@ pub fn judge_env(e: &EnvState, now: Timestamp, timeout: Duration) -> EnvReport {
     checks.extend(database_checks(e));
     checks.extend(instance_checks(e));
     checks.extend(replication_group_checks(e));
+    checks.extend(blue_green_checks(e, now));
     checks.extend(alarm_checks(e));
     checks.extend(target_checks(e));
     checks.extend(http_checks(e));
@@ -659,6 +668,122 @@ fn database_checks(e: &EnvState) -> Vec<Check> {
                 phrase: format!("database {} {}", d.id, d.status),
                 fields,
             }
+        })
+        .collect()
+}
+
+/// How long a deployment that failed or was stopped, and was rolled back,
+/// keeps its group at WARNING.
+pub const RECENT_ROLLBACK_MINUTES: i64 = 60;
+
+/// The blue/green deployment of each CODE_DEPLOY service (its group's
+/// current deployment, else the newest of the past day):
+/// - stopped or failed and **not** rolled back: CRITICAL — stopped
+///   mid-way, production traffic may be split between the original and the
+///   replacement, or the replacement left half-made;
+/// - a rollback that failed: CRITICAL;
+/// - stopped or failed and rolled back, or CodeDeploy's rollback under way
+///   or done, within the last [`RECENT_ROLLBACK_MINUTES`]: WARNING (the
+///   release did not go out; the original serves);
+/// - under way (waiting for a continue included), succeeded, or a
+///   rolled-back failure older than that: OK.
+fn blue_green_checks(e: &EnvState, now: Timestamp) -> Vec<Check> {
+    e.blue_greens
+        .data
+        .iter()
+        .flatten()
+        .filter_map(|g| {
+            let d = g.deployment.as_ref()?;
+            let ended = d.completed_at.or(d.created_at);
+            let recent = ended
+                .is_none_or(|t| now - t <= chrono::TimeDelta::minutes(RECENT_ROLLBACK_MINUTES));
+            let rollback_of = d
+                .rollback
+                .as_ref()
+                .and_then(|r| r.triggering_deployment_id.clone());
+            let (state, status, detail) = if let Some(of) = &rollback_of {
+                match d.status.as_str() {
+                    "Failed" | "Stopped" => (
+                        Level::Critical,
+                        "rollback failed".to_string(),
+                        format!("the rollback {} of {of} is {}", d.id, d.status),
+                    ),
+                    _ if d.is_active() => (
+                        Level::Warning,
+                        "rolling back".to_string(),
+                        format!("{} rolls back {of} ({})", d.id, d.status),
+                    ),
+                    _ if recent => (
+                        Level::Warning,
+                        "rolled back".to_string(),
+                        format!("{of} was rolled back by {}", d.id),
+                    ),
+                    _ => (Level::Ok, "rolled back".to_string(), String::new()),
+                }
+            } else if d.is_failed() && !d.rolled_back() {
+                (
+                    Level::Critical,
+                    format!("{} mid-way", d.status.to_lowercase()),
+                    format!(
+                        "{} {} and was not rolled back{}{}",
+                        d.id,
+                        d.status,
+                        d.traffic_shifted()
+                            .map(|t| format!(": {t:.0} % of production traffic on the replacement"))
+                            .unwrap_or_default(),
+                        d.error
+                            .as_deref()
+                            .map(|e| format!(" ({e})"))
+                            .unwrap_or_default()
+                    ),
+                )
+            } else if d.is_failed() && recent {
+                (
+                    Level::Warning,
+                    format!("{}, rolled back", d.status.to_lowercase()),
+                    format!(
+                        "{} {}{} and was rolled back",
+                        d.id,
+                        d.status,
+                        d.error
+                            .as_deref()
+                            .map(|e| format!(" ({e})"))
+                            .unwrap_or_default()
+                    ),
+                )
+            } else if d.waits() {
+                (
+                    Level::Ok,
+                    "waiting for a continue".to_string(),
+                    String::new(),
+                )
+            } else if d.is_active() {
+                (Level::Ok, "in progress".to_string(), String::new())
+            } else {
+                (Level::Ok, d.status.to_lowercase(), String::new())
+            };
+            let mut fields = Map::new();
+            fields.insert("cluster".into(), json!(g.cluster));
+            fields.insert("service".into(), json!(g.service));
+            fields.insert("application".into(), json!(g.application));
+            fields.insert("deployment_group".into(), json!(g.deployment_group));
+            fields.insert("deployment_id".into(), json!(d.id));
+            fields.insert("deployment_status".into(), json!(d.status));
+            fields.insert("traffic_shifted".into(), json!(d.traffic_shifted()));
+            fields.insert(
+                "rolled_back".into(),
+                json!(d.rolled_back() || rollback_of.is_some()),
+            );
+            fields.insert("since".into(), json!(ended));
+            Some(Check {
+                kind: Kind::CodeDeploy,
+                phrase: format!("{} blue/green {status}", g.service),
+                name: g.service.clone(),
+                state,
+                status,
+                detail: (state != Level::Ok).then_some(detail),
+                fields,
+            })
         })
         .collect()
 }
@@ -1590,6 +1715,9 @@ mod tests {
             load_balancers: Vec::new(),
             created_at: None,
             circuit_breaker: None,
+            deployment_controller: crate::domain::DeploymentController::Ecs,
+            strategy: None,
+            service_deployment: None,
         }
     }
 
@@ -1874,6 +2002,113 @@ mod tests {
             assert_eq!(r.state, Level::Critical, "{status}");
             assert_eq!(r.reasons, [format!("database prod-db {status}")]);
         }
+    }
+
+    fn blue_green(
+        status: &str,
+        rolled_back: bool,
+        ended_mins_ago: i64,
+    ) -> crate::domain::BlueGreen {
+        let ended = t0() - chrono::TimeDelta::minutes(ended_mins_ago);
+        crate::domain::BlueGreen {
+            id: "prod/api".into(),
+            cluster: "prod".into(),
+            service: "api".into(),
+            application: "AppECS-prod-api".into(),
+            deployment_group: "DgpECS-prod-api".into(),
+            deployment_config: "CodeDeployDefault.ECSAllAtOnce".into(),
+            ready_wait_minutes: None,
+            termination_wait_minutes: Some(5),
+            auto_rollback: true,
+            deployment: Some(crate::domain::CdDeployment {
+                id: "d-TEST00001".into(),
+                status: status.into(),
+                creator: Some("user".into()),
+                description: None,
+                created_at: Some(ended - chrono::TimeDelta::minutes(5)),
+                completed_at: Some(ended),
+                error: None,
+                rollback: rolled_back.then(|| crate::domain::CdRollback {
+                    deployment_id: Some("d-ROLLBACK1".into()),
+                    triggering_deployment_id: None,
+                    message: None,
+                }),
+                status_messages: Vec::new(),
+                task_definition: None,
+                target: None,
+            }),
+        }
+    }
+
+    /// A CodeDeploy deployment stopped mid-way (not rolled back) is
+    /// CRITICAL; rolled back within the hour WARNING, after it OK; under
+    /// way or succeeded OK.
+    #[test]
+    fn a_codedeploy_deployment_stopped_midway_is_critical_a_recent_rollback_a_warning() {
+        let mut e = healthy();
+        for (status, rolled_back, ago, level, reason) in [
+            (
+                "Stopped",
+                false,
+                300,
+                Level::Critical,
+                "api blue/green stopped mid-way",
+            ),
+            (
+                "Failed",
+                false,
+                5,
+                Level::Critical,
+                "api blue/green failed mid-way",
+            ),
+            (
+                "Stopped",
+                true,
+                10,
+                Level::Warning,
+                "api blue/green stopped, rolled back",
+            ),
+            (
+                "Failed",
+                true,
+                10,
+                Level::Warning,
+                "api blue/green failed, rolled back",
+            ),
+        ] {
+            e.blue_greens = loaded(vec![blue_green(status, rolled_back, ago)]);
+            let r = judged(&e);
+            assert_eq!(r.state, level, "{status} {rolled_back}: {:?}", r.reasons);
+            assert_eq!(r.reasons, [reason]);
+            let check = r
+                .checks
+                .iter()
+                .find(|c| c.kind == Kind::CodeDeploy)
+                .expect("check");
+            assert_eq!(check.fields["deployment_id"], "d-TEST00001");
+        }
+        for (status, rolled_back, ago) in [
+            ("Stopped", true, 120),
+            ("Succeeded", false, 1),
+            ("Ready", false, 0),
+            ("InProgress", false, 0),
+        ] {
+            e.blue_greens = loaded(vec![blue_green(status, rolled_back, ago)]);
+            let r = judged(&e);
+            assert_eq!(r.state, Level::Ok, "{status}: {:?}", r.reasons);
+        }
+        let doc = to_json(&Report {
+            generated_at: t0(),
+            overall: Level::Ok,
+            environments: vec![judged(&e)],
+        });
+        let kinds: Vec<&str> = doc["environments"][0]["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .filter_map(|c| c["kind"].as_str())
+            .collect();
+        assert!(kinds.contains(&"codedeploy"), "{kinds:?}");
     }
 
     fn host(name: &str, state: &str, system: CheckStatus, own: CheckStatus) -> Instance {

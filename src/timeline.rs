@@ -47,7 +47,8 @@ pub struct Event {
     /// `deployment_failed`, `desired_changed`, `task_stopped`,
     /// `alarm_state`, `db_status`, `host_state`, `snapshot_completed`, `target_health`,
     /// `check_failing`, `check_recovered`, `operation`, `recovery` (a
-    /// restore or promotion that overlapped an incident), `note`, `mark`.
+    /// restore or promotion that overlapped an incident), `bluegreen` (a
+    /// CodeDeploy deployment's status moving on), `note`, `mark`.
     pub kind: String,
     /// The resource it is about (a service, task, alarm, DB instance, …).
     pub resource: String,
@@ -532,6 +533,70 @@ pub fn snapshots(
             )
         })
         .collect()
+}
+
+/// CodeDeploy deployments whose status moved on: started (first seen
+/// under way), waiting for a continue, succeeded, stopped or failed.
+pub fn blue_greens(
+    env: &str,
+    at: Timestamp,
+    old: Option<&[crate::domain::BlueGreen]>,
+    new: &[crate::domain::BlueGreen],
+) -> Vec<Event> {
+    let Some(old) = old else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for g in new {
+        let Some(d) = &g.deployment else {
+            continue;
+        };
+        let before = old
+            .iter()
+            .find(|o| o.id == g.id)
+            .and_then(|o| o.deployment.as_ref())
+            .filter(|o| o.id == d.id)
+            .map(|o| o.status.as_str());
+        if before == Some(d.status.as_str()) {
+            continue;
+        }
+        let (text, severity) = match d.status.as_str() {
+            "Ready" => (
+                format!("CodeDeploy {} of {} waits for a continue", d.id, g.service),
+                Severity::Info,
+            ),
+            "Succeeded" => (
+                format!("CodeDeploy {} of {} succeeded", d.id, g.service),
+                Severity::Info,
+            ),
+            "Stopped" | "Failed" => (
+                format!(
+                    "CodeDeploy {} of {} {}{}",
+                    d.id,
+                    g.service,
+                    d.status.to_lowercase(),
+                    if d.rolled_back() { ", rolled back" } else { "" }
+                ),
+                Severity::Warning,
+            ),
+            _ if before.is_none() && d.is_active() => (
+                format!(
+                    "CodeDeploy {} of {} started{}",
+                    d.id,
+                    g.service,
+                    if d.creator.as_deref() == Some("codeDeployRollback") {
+                        " (a rollback)"
+                    } else {
+                        ""
+                    }
+                ),
+                Severity::Info,
+            ),
+            _ => continue,
+        };
+        out.push(Event::new(env, at, "bluegreen", &g.service, text, severity));
+    }
+    out
 }
 
 /// Targets that turned unhealthy or healthy again.

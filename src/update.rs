@@ -517,6 +517,13 @@ fn on_loaded(
         if first_targets {
             effects.extend(poll(state, env, Resource::Targets, false));
         }
+        // So are the CodeDeploy groups, once a CODE_DEPLOY service shows.
+        if let Some(e) = state.envs.get(env)
+            && e.blue_greens.requested_at.is_none()
+            && e.has_code_deploy()
+        {
+            effects.extend(poll(state, env, Resource::BlueGreens, false));
+        }
     } else if resource == Resource::Clusters && e.discovered_clusters.data != clusters_before {
         // The first cluster list, or a changed one, is read at once rather
         // than at the pollers' next turn (a new cluster shows up promptly).
@@ -974,6 +981,7 @@ fn on_command(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::Invalidate
         | Command::StopHost
         | Command::StartHost
+        | Command::ContinueDeployment
         | Command::Exec => return operate::start(state, cmd),
         // --- metrics
         Command::MetricRange => return metrics::switch_range(state),

@@ -18,9 +18,121 @@ use crate::state::EnvState;
 const REPLACEMENT_SKEW_SECS: i64 = 10;
 
 pub use crate::activity::{
-    Activity, OpStatus, RECOVERY_WATCH_LIMIT_MINUTES, WATCH_LIMIT_MINUTES, Watch, WatchStatus,
-    WatchTarget,
+    Activity, BlueGreenGoal, OpStatus, RECOVERY_WATCH_LIMIT_MINUTES, WATCH_LIMIT_MINUTES, Watch,
+    WatchStatus, WatchTarget,
 };
+
+/// How a CodeDeploy deployment followed after an operation stands, from
+/// the group's current (else last) deployment.
+fn blue_green(
+    env: &EnvState,
+    service: &str,
+    id: &str,
+    goal: BlueGreenGoal,
+    fresh: bool,
+) -> WatchStatus {
+    let progress = |text: String, traffic: Option<f64>| WatchStatus::InProgress {
+        text,
+        progress: traffic.map(|t| (t.round() as u32, 100)),
+        failed_tasks: 0,
+    };
+    if !fresh {
+        return progress("waiting for fresh CodeDeploy data…".to_string(), None);
+    }
+    let Some(d) = env.blue_green(service).and_then(|g| g.deployment.as_ref()) else {
+        return progress(format!("deployment {id} not listed yet"), None);
+    };
+    let now_at = |d: &crate::domain::CdDeployment| {
+        d.target
+            .as_ref()
+            .and_then(|t| {
+                t.lifecycle_events
+                    .iter()
+                    .find(|e| e.status == "InProgress")
+                    .map(|e| format!(", {}", e.name))
+            })
+            .unwrap_or_default()
+    };
+    let rolls_back_ours = d
+        .rollback
+        .as_ref()
+        .and_then(|r| r.triggering_deployment_id.as_deref())
+        == Some(id);
+    if rolls_back_ours {
+        // CodeDeploy's rollback of the followed deployment.
+        return match (goal, d.status.as_str()) {
+            (BlueGreenGoal::RolledBack, "Succeeded") => WatchStatus::Completed(format!(
+                "{id} stopped and rolled back ({}): traffic on the original task set",
+                d.id
+            )),
+            (BlueGreenGoal::RolledBack, _) if d.is_active() => progress(
+                format!("rolling back {id} ({} {}{})", d.id, d.status, now_at(d)),
+                None,
+            ),
+            (BlueGreenGoal::RolledBack, s) => {
+                WatchStatus::Failed(format!("the rollback {} of {id} is {s}", d.id))
+            }
+            (_, _) => WatchStatus::Failed(format!("{id} was rolled back ({})", d.id)),
+        };
+    }
+    if d.id != id {
+        return if d.created_at.is_some() && !d.is_active() && goal != BlueGreenGoal::RolledBack {
+            WatchStatus::Failed(format!(
+                "{id} is no longer the group's deployment ({} is)",
+                d.id
+            ))
+        } else {
+            progress(
+                format!("deployment {id} not listed yet ({} is)", d.id),
+                None,
+            )
+        };
+    }
+    let shifted = d.traffic_shifted();
+    let pct = shifted.map_or_else(String::new, |t| format!(" · {t:.0} % shifted"));
+    match (goal, d.status.as_str()) {
+        (BlueGreenGoal::RolledBack, "Stopped") if !d.rolled_back() => {
+            WatchStatus::Completed(format!("{id} stopped (no rollback){pct}"))
+        }
+        (BlueGreenGoal::RolledBack, _) if d.is_active() => {
+            progress(format!("stopping {id} ({}){pct}", d.status), None)
+        }
+        (BlueGreenGoal::RolledBack, _) => progress(
+            format!("{id} {}; waiting for its rollback deployment", d.status),
+            None,
+        ),
+        (BlueGreenGoal::Ready, "Ready") => WatchStatus::Completed(format!(
+            "{id}: the replacement is ready, waiting for a continue (traffic not moved yet)"
+        )),
+        (_, "Succeeded") => WatchStatus::Completed(format!(
+            "{id} succeeded: production traffic on the replacement{}",
+            d.task_definition
+                .as_deref()
+                .map(|t| format!(" ({})", task_definition_label(t)))
+                .unwrap_or_default()
+        )),
+        (_, "Failed" | "Stopped") => WatchStatus::Failed(format!(
+            "{id} {}{}",
+            d.status,
+            d.error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        )),
+        (_, status) => {
+            let replacement = d
+                .target
+                .as_ref()
+                .and_then(crate::domain::EcsTarget::replacement)
+                .map(|g| format!(" · replacement {}/{}", g.running, g.desired))
+                .unwrap_or_default();
+            progress(
+                format!("{id} {status}{}{replacement}{pct}", now_at(d)),
+                shifted.filter(|_| goal == BlueGreenGoal::Succeeded),
+            )
+        }
+    }
+}
 
 impl Watch {
     /// Re-evaluates the watch against the environment's data. Returns
@@ -317,6 +429,17 @@ pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> W
                 },
             }
         }
+        WatchTarget::BlueGreen {
+            service,
+            deployment,
+            goal,
+        } => blue_green(
+            env,
+            service,
+            deployment,
+            *goal,
+            fresh(env.blue_greens.loaded_at),
+        ),
         WatchTarget::Snapshot { id } => {
             if !fresh(env.snapshots.loaded_at) {
                 return waiting("snapshot data");

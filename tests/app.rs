@@ -313,9 +313,10 @@ async fn snapshot_sorted(w: u16, h: u16) {
     app.dispatch(Action::Resize(w, h));
     let size = format!("{w}x{h}");
     command(&mut app, "svc");
-    // C is the CPU column's letter: twice, the busiest first.
-    app.dispatch(shift('C'));
-    app.dispatch(shift('C'));
+    // P is the CPU column's letter (C continues a blue/green
+    // deployment): twice, the busiest first.
+    app.dispatch(shift('P'));
+    app.dispatch(shift('P'));
     let screen = render(&app, w, h);
     assert!(screen.contains("CPU▼"), "{screen}");
     insta::assert_snapshot!(format!("services_sorted_cpu_{size}"), screen);
@@ -1992,4 +1993,188 @@ async fn redis_at_80x24() {
 #[tokio::test]
 async fn redis_at_160x48() {
     Box::pin(snapshot_redis(160, 48)).await;
+}
+
+/// Staging's backend, released blue/green by CodeDeploy: its detail at
+/// 80×24 while the release waits for a continue (traffic 0 %, both task
+/// sets, the lifecycle events, the keys), and the continue's confirmation
+/// with its exact call.
+#[tokio::test]
+async fn the_blue_green_detail_and_the_continue_confirmation_at_80x24() {
+    let (mut app, _) = demo(42).await;
+    command(&mut app, "env staging");
+    app.settle().await;
+    open_service(&mut app, "backend").await;
+    app.settle().await;
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Blue/green · CodeDeploy"), "{screen}");
+    assert!(screen.contains("Ready: waits for a continue"), "{screen}");
+    assert!(screen.contains("replacement"), "{screen}");
+    assert!(screen.contains("C reroutes, b rolls back"), "{screen}");
+    let id = app
+        .state
+        .env()
+        .and_then(|e| e.blue_green("backend"))
+        .and_then(|g| g.deployment.as_ref())
+        .map(|d| d.id.clone())
+        .expect("a deployment");
+    insta::assert_snapshot!(
+        "blue_green_detail_80x24",
+        screen.replace(&id, "d-#########")
+    );
+    press(&mut app, KeyCode::Char('C'));
+    let title = "Reroute backend's traffic to the replacement";
+    let text = dialog_text(&render(&app, 80, 24), title);
+    assert!(text.contains("codedeploy:ContinueDeployment"), "{text}");
+    insta::assert_snapshot!("confirm_continue_80x24", text.replace(&id, "d-#########"));
+    press(&mut app, KeyCode::Esc);
+    assert!(app.state.activity.is_empty(), "nothing sent");
+}
+
+/// The release continued by keys (C, y): the canary's 10 % shown while it
+/// holds; then stopped with a rollback (b, y), followed until CodeDeploy's
+/// rollback deployment has put the traffic back; then a new image deployed
+/// (i) through RegisterTaskDefinition and CreateDeployment, followed until
+/// its replacement waits for a continue; each audited as intent, result
+/// and final.
+#[tokio::test]
+async fn a_blue_green_release_is_continued_stopped_rolled_back_and_redeployed_by_keys() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config: Config = toml::from_str("").expect("empty config");
+    let clock = Clock::manual(start());
+    let options = Options {
+        demo: true,
+        seed: Some(42),
+        ..Options::default()
+    };
+    let (state, envs) = setup::build(&config, &options, clock.clone(), "config.toml")
+        .await
+        .expect("demo builds");
+    let audit = std::sync::Arc::new(honban::audit::AuditLog::in_dir(dir.path()));
+    let mut app = App::new(state, envs, clock.clone()).with_audit(audit.clone());
+    app.dispatch(Action::Resize(80, 24));
+    app.dispatch(Action::Tick(start()));
+    command(&mut app, "env staging");
+    let env = app.state.active;
+    poll_all(&mut app, env).await;
+    poll_all(&mut app, env).await;
+    open_service(&mut app, "backend").await;
+    press(&mut app, KeyCode::Char('C'));
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    assert!(
+        matches!(
+            app.state.activity[0].status,
+            honban::watch::OpStatus::Accepted { .. }
+        ),
+        "{:?}",
+        app.state.activity[0].status
+    );
+    advance(&mut app, &clock, Duration::from_secs(30)).await;
+    let shifted = app
+        .state
+        .env()
+        .and_then(|e| e.blue_green("backend"))
+        .and_then(|g| g.deployment.as_ref())
+        .and_then(honban::domain::CdDeployment::traffic_shifted);
+    assert_eq!(shifted, Some(10.0));
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("10% on the replacement"), "{screen}");
+    // Stop it with a rollback.
+    press(&mut app, KeyCode::Char('b'));
+    assert!(matches!(
+        &app.state.mode,
+        Mode::Dialog(Dialog::Confirm {
+            op: honban::ops::Operation::CodeDeployStop { .. },
+            ..
+        })
+    ));
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    let stop = app.state.activity.len() - 1;
+    for _ in 0..60 {
+        if app.state.activity[stop]
+            .watch
+            .as_ref()
+            .is_some_and(|w| w.status.is_final())
+        {
+            break;
+        }
+        advance(&mut app, &clock, Duration::from_secs(5)).await;
+    }
+    let end = app.state.activity[stop]
+        .watch
+        .as_ref()
+        .map(|w| w.status.clone());
+    assert!(
+        matches!(&end, Some(honban::watch::WatchStatus::Completed(t)) if t.contains("rolled back")),
+        "{end:?}"
+    );
+    // The continue's watch ended too: its deployment was rolled back.
+    let first = app.state.activity[0]
+        .watch
+        .as_ref()
+        .map(|w| w.status.clone());
+    assert!(matches!(&first, Some(s) if s.is_final()), "{first:?}");
+    // Nothing under way now: i deploys a new image through CodeDeploy
+    // (RegisterTaskDefinition, CreateDeployment), followed until its
+    // replacement waits for a continue.
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, "2026.11.23-f00d123");
+    press(&mut app, KeyCode::Enter);
+    let calls = match &app.state.mode {
+        Mode::Dialog(Dialog::Confirm { op, .. }) => op.calls(),
+        other => panic!("expected the deploy's confirmation, got {other:?}"),
+    };
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.starts_with("codedeploy:CreateDeployment")),
+        "{calls:?}"
+    );
+    assert!(
+        !calls.iter().any(|c| c.contains("UpdateService")),
+        "{calls:?}"
+    );
+    press(&mut app, KeyCode::Char('y'));
+    app.settle().await;
+    let deploy = app.state.activity.len() - 1;
+    for _ in 0..60 {
+        if app.state.activity[deploy]
+            .watch
+            .as_ref()
+            .is_some_and(|w| w.status.is_final())
+        {
+            break;
+        }
+        advance(&mut app, &clock, Duration::from_secs(5)).await;
+    }
+    let end = app.state.activity[deploy]
+        .watch
+        .as_ref()
+        .map(|w| w.status.clone());
+    assert!(
+        matches!(&end, Some(honban::watch::WatchStatus::Completed(t)) if t.contains("waiting for a continue")),
+        "{end:?} {:?}",
+        app.state.activity[deploy].status
+    );
+    let d = app
+        .state
+        .env()
+        .and_then(|e| e.blue_green("backend"))
+        .and_then(|g| g.deployment.clone())
+        .expect("the new deployment");
+    assert!(
+        d.task_definition
+            .as_deref()
+            .is_some_and(|t| t.ends_with(":30")),
+        "{d:?}"
+    );
+    let (records, _) = audit.read_recent(30).expect("audit log");
+    for op in ["codedeploy-continue", "codedeploy-stop", "deploy-image"] {
+        let ours: Vec<_> = records.iter().filter(|r| r.operation == op).collect();
+        assert_eq!(ours.len(), 3, "{op}: {records:?}");
+        assert_eq!(ours[0].phase, honban::audit::Phase::Intent);
+        assert_eq!(ours[2].phase, honban::audit::Phase::Final);
+    }
 }

@@ -560,7 +560,7 @@ fn unknown_command() {
     assert_reported(
         "unknown_command.toml",
         "3:1",
-        "unknown command \"reload\" in [keys]; commands: quit, back, up, down, top, bottom, page_up, page_down, select, filter, command, help, refresh, next_environment, overview, services, tasks, databases, hosts, alarms, fleet, activity, timeline, cloudfront, redis, note, scale, scaling_bounds, deploy_image, rollback, restart, snapshot, reboot, restore, promote, mute_alarm, stop_task, invalidate, stop_host, start_host, exec, copy, sort, metric_range, logs, logs_pause, logs_follow, logs_errors, logs_jump, logs_wrap, replay_pause, replay_faster, replay_slower, replay_seek, replay_next_event, replay_previous_event, replay_next_mark, replay_previous_mark",
+        "unknown command \"reload\" in [keys]; commands: quit, back, up, down, top, bottom, page_up, page_down, select, filter, command, help, refresh, next_environment, overview, services, tasks, databases, hosts, alarms, fleet, activity, timeline, cloudfront, redis, note, scale, scaling_bounds, deploy_image, rollback, restart, snapshot, reboot, restore, promote, mute_alarm, stop_task, invalidate, stop_host, start_host, continue_deployment, exec, copy, sort, metric_range, logs, logs_pause, logs_follow, logs_errors, logs_jump, logs_wrap, replay_pause, replay_faster, replay_slower, replay_seek, replay_next_event, replay_previous_event, replay_next_mark, replay_previous_mark",
     );
 }
 

@@ -18,7 +18,7 @@ const STEP: Duration = Duration::from_secs(10);
 /// From the quitting key to the process being gone.
 const EXIT: Duration = Duration::from_secs(5);
 
-const SERVICES: &[&str] = &["web", "api", "worker"];
+const SERVICES: &[&str] = &["web", "api", "worker", "backend"];
 
 fn start(args: &[&str], cols: u16, rows: u16) -> Pty {
     let mut all = vec!["--demo", "--seed", "7"];

@@ -14,10 +14,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    Backend, BackendError, BackendResult, CloudFront, CloudFrontChanges, CloudWatch,
-    CloudWatchChanges, DbRestore, Ec2, Ec2Changes, Ecr, Ecs, EcsChanges, ElastiCache, Elb,
-    ImageChange, Logs, LogsChanges, OpStats, Rds, RdsChanges, Scaling, ScalingChanges,
-    ServiceUpdate, Sts,
+    Backend, BackendError, BackendResult, CdCreate, CloudFront, CloudFrontChanges, CloudWatch,
+    CloudWatchChanges, CodeDeploy, CodeDeployChanges, DbRestore, Ec2, Ec2Changes, Ecr, Ecs,
+    EcsChanges, ElastiCache, Elb, ImageChange, Logs, LogsChanges, OpStats, Rds, RdsChanges,
+    Scaling, ScalingChanges, ServiceUpdate, Sts,
 };
 use crate::domain::{
     DbInstance, DbSnapshot, ExecSession, Instance, Invalidation, ScalableTarget, Service, Task,
@@ -75,6 +75,9 @@ impl Backend for ReadOnly {
     fn cloudfront(&self) -> BackendResult<&dyn CloudFront> {
         self.inner.cloudfront()
     }
+    fn codedeploy(&self) -> BackendResult<&dyn CodeDeploy> {
+        self.inner.codedeploy()
+    }
 
     // Changes: refused, where the wrapped backend could make them (where
     // it could not, its own `Missing` says so).
@@ -112,6 +115,11 @@ impl Backend for ReadOnly {
         self.inner
             .cloudfront_changes()
             .map(|_| &self.refuse as &dyn CloudFrontChanges)
+    }
+    fn codedeploy_changes(&self) -> BackendResult<&dyn CodeDeployChanges> {
+        self.inner
+            .codedeploy_changes()
+            .map(|_| &self.refuse as &dyn CodeDeployChanges)
     }
 
     fn request_stats(&self) -> BTreeMap<String, OpStats> {
@@ -177,6 +185,19 @@ impl CloudFrontChanges for Refuse {
         _: &str,
     ) -> BackendResult<Invalidation> {
         self.refuse("cloudfront:CreateInvalidation")
+    }
+}
+
+#[async_trait]
+impl CodeDeployChanges for Refuse {
+    async fn stop_deployment(&self, _: &str, _: bool) -> BackendResult<String> {
+        self.refuse("codedeploy:StopDeployment")
+    }
+    async fn continue_deployment(&self, _: &str) -> BackendResult<()> {
+        self.refuse("codedeploy:ContinueDeployment")
+    }
+    async fn create_deployment(&self, _: &CdCreate) -> BackendResult<String> {
+        self.refuse("codedeploy:CreateDeployment")
     }
 }
 
@@ -329,6 +350,49 @@ mod tests {
             .expect("services");
         let web_after = after.items.iter().find(|s| s.name == "web").expect("web");
         assert_eq!(web_after.desired_count, web.desired_count);
+    }
+
+    /// CodeDeploy: its reads pass through, its changes are refused unsent
+    /// (the simulated deployment still waits afterwards).
+    #[tokio::test]
+    async fn codedeploy_changes_are_refused_and_its_reads_pass() {
+        let clock = Clock::manual(
+            Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0)
+                .single()
+                .expect("time"),
+        );
+        let sim: Arc<dyn Backend> = Arc::new(SimBackend::new("staging", 1, clock).expect("world"));
+        let guard = ReadOnly::new(sim.clone(), "staging");
+        let groups = guard
+            .codedeploy()
+            .expect("CodeDeploy reads pass through")
+            .blue_greens(&[])
+            .await
+            .expect("groups");
+        let id = groups[0].deployment.as_ref().expect("one").id.clone();
+        let changes = guard.codedeploy_changes().expect("refusals");
+        for r in [
+            changes.stop_deployment(&id, true).await.map(|_| ()),
+            changes.continue_deployment(&id).await,
+            changes
+                .create_deployment(&CdCreate {
+                    application: "a".into(),
+                    deployment_group: "g".into(),
+                    appspec: "{}".into(),
+                    description: "d".into(),
+                })
+                .await
+                .map(|_| ()),
+        ] {
+            assert!(matches!(r, Err(BackendError::ReadOnly { .. })), "{r:?}");
+        }
+        let d = sim
+            .codedeploy()
+            .expect("cd")
+            .deployment(&id, None)
+            .await
+            .expect("read");
+        assert_eq!(d.status, "Ready", "nothing reached the simulation");
     }
 
     /// A read capability added later (EC2) passes through the guard too:

@@ -19,10 +19,10 @@ pub mod sim;
 /// methods.
 pub mod prelude {
     pub use super::{
-        CloudFront as _, CloudFrontChanges as _, CloudWatch as _, CloudWatchChanges as _, Ec2 as _,
-        Ec2Changes as _, Ecr as _, Ecs as _, EcsChanges as _, ElastiCache as _, Elb as _,
-        Logs as _, LogsChanges as _, Rds as _, RdsChanges as _, Scaling as _, ScalingChanges as _,
-        Sts as _,
+        CloudFront as _, CloudFrontChanges as _, CloudWatch as _, CloudWatchChanges as _,
+        CodeDeploy as _, CodeDeployChanges as _, Ec2 as _, Ec2Changes as _, Ecr as _, Ecs as _,
+        EcsChanges as _, ElastiCache as _, Elb as _, Logs as _, LogsChanges as _, Rds as _,
+        RdsChanges as _, Scaling as _, ScalingChanges as _, Sts as _,
     };
 }
 
@@ -36,6 +36,7 @@ use crate::domain::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, DbInstance, DbSnapshot, Listing, MetricQuery,
     MetricSeries, ScalableTarget, Service, TargetGroup, Task, TaskDefinition, Timestamp,
 };
+use crate::domain::{BlueGreen, CdDeployment};
 use crate::domain::{Distribution, Invalidation};
 use crate::domain::{EcrImage, ImageLookup};
 use crate::domain::{Instance, InstanceFilter, ReplicationGroup};
@@ -225,6 +226,16 @@ pub trait Backend: Send + Sync {
     /// CloudFront changes: an invalidation.
     fn cloudfront_changes(&self) -> BackendResult<&dyn CloudFrontChanges> {
         Err(BackendError::missing("CloudFront"))
+    }
+    /// CodeDeploy reads: the blue/green deployments of CODE_DEPLOY
+    /// services.
+    fn codedeploy(&self) -> BackendResult<&dyn CodeDeploy> {
+        Err(BackendError::missing("CodeDeploy"))
+    }
+    /// CodeDeploy changes: stop (with rollback), continue, create a
+    /// deployment.
+    fn codedeploy_changes(&self) -> BackendResult<&dyn CodeDeployChanges> {
+        Err(BackendError::missing("CodeDeploy"))
     }
 
     /// Requests sent so far, by `service:Operation` (empty for backends
@@ -498,6 +509,75 @@ pub trait CloudFrontChanges: Send + Sync {
         paths: &[String],
         caller_reference: &str,
     ) -> BackendResult<Invalidation>;
+}
+
+/// How many deployments of a group one BatchGetDeployments takes.
+pub const BATCH_GET_DEPLOYMENTS: usize = 25;
+
+/// How far back the last (ended) deployment of a group is looked for.
+pub const LAST_DEPLOYMENT_HOURS: i64 = 24;
+
+/// CodeDeploy reads.
+#[async_trait]
+pub trait CodeDeploy: Send + Sync {
+    /// The deployment groups of the ECS services of these clusters,
+    /// discovered (ListApplications, BatchGetApplications — ECS ones —,
+    /// ListDeploymentGroups, BatchGetDeploymentGroups whose `ecsServices`
+    /// name a service of the clusters), each with its current deployment
+    /// (ListDeployments with `includeOnlyStatuses` of the active ones),
+    /// else the newest of the past [`LAST_DEPLOYMENT_HOURS`] (ListDeployments
+    /// with a `createTimeRange`), read with BatchGetDeployments and its ECS
+    /// target (BatchGetDeploymentTargets, `<cluster>:<service>`).
+    async fn blue_greens(&self, clusters: &[String]) -> BackendResult<Vec<BlueGreen>>;
+
+    /// CodeDeploy `GetDeployment` and, given its `(cluster, service)`,
+    /// its ECS target (BatchGetDeploymentTargets): how an operation is
+    /// read back.
+    async fn deployment(
+        &self,
+        id: &str,
+        target: Option<(&str, &str)>,
+    ) -> BackendResult<CdDeployment>;
+
+    /// The deployment of `application`/`group` whose description is
+    /// `description`, among those of the past hour (ListDeployments,
+    /// BatchGetDeployments): how a CreateDeployment whose answer was lost
+    /// is found again.
+    async fn find_deployment(
+        &self,
+        application: &str,
+        group: &str,
+        description: &str,
+    ) -> BackendResult<Option<CdDeployment>>;
+}
+
+/// A new CodeDeploy deployment of an ECS service: an AppSpec naming the
+/// new task definition, sent as `AppSpecContent`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CdCreate {
+    pub application: String,
+    pub deployment_group: String,
+    /// The AppSpec (JSON) content.
+    pub appspec: String,
+    /// The deployment's description: names honban, the operator's session
+    /// and the operation (how it is found again).
+    pub description: String,
+}
+
+/// CodeDeploy changes (refused by the read-only guard).
+#[async_trait]
+pub trait CodeDeployChanges: Send + Sync {
+    /// CodeDeploy `StopDeployment` (`autoRollbackEnabled`); returns its
+    /// `status` (`Pending`, `Succeeded`) and `statusMessage`.
+    async fn stop_deployment(&self, id: &str, auto_rollback: bool) -> BackendResult<String>;
+
+    /// CodeDeploy `ContinueDeployment` with `deploymentWaitType`
+    /// `READY_WAIT`: the waiting replacement gets production traffic.
+    async fn continue_deployment(&self, id: &str) -> BackendResult<()>;
+
+    /// CodeDeploy `CreateDeployment` with an `AppSpecContent` revision;
+    /// returns the deployment id.
+    async fn create_deployment(&self, create: &CdCreate) -> BackendResult<String>;
 }
 
 /// A restore: the new instance, what it is restored from, and the settings

@@ -297,6 +297,9 @@ pub enum Command {
     StopHost,
     /// EC2 `StartInstances` of the selected host (the hosts view).
     StartHost,
+    /// CodeDeploy `ContinueDeployment`: a blue/green replacement waiting
+    /// for its traffic gets it.
+    ContinueDeployment,
     /// ECS Exec: a shell in a container of the selected task.
     Exec,
     /// The selected resource's ARN (a log line) to the clipboard.
@@ -328,7 +331,7 @@ pub enum Command {
 
 impl Command {
     /// Every command, in the order of the help overlay.
-    pub const ALL: [Command; 58] = [
+    pub const ALL: [Command; 59] = [
         Command::Quit,
         Command::Back,
         Command::Up,
@@ -369,6 +372,7 @@ impl Command {
         Command::Invalidate,
         Command::StopHost,
         Command::StartHost,
+        Command::ContinueDeployment,
         Command::Exec,
         Command::Copy,
         Command::Sort,
@@ -435,6 +439,7 @@ impl Command {
             Command::Invalidate => "invalidate",
             Command::StopHost => "stop_host",
             Command::StartHost => "start_host",
+            Command::ContinueDeployment => "continue_deployment",
             Command::Exec => "exec",
             Command::Copy => "copy",
             Command::Sort => "sort",
@@ -492,6 +497,7 @@ impl Command {
                 | Command::Invalidate
                 | Command::StopHost
                 | Command::StartHost
+                | Command::ContinueDeployment
         )
     }
 
@@ -532,7 +538,7 @@ impl Command {
             Command::Scale => "Scale a service",
             Command::ScalingBounds => "Scaling min/max",
             Command::DeployImage => "Deploy new image",
-            Command::Rollback => "Roll back",
+            Command::Rollback => "Roll back / stop",
             Command::Restart => "Restart service",
             Command::Snapshot => "Snapshot DB",
             Command::Reboot => "Reboot DB/host",
@@ -543,6 +549,7 @@ impl Command {
             Command::Invalidate => "Invalidate cache",
             Command::StopHost => "Stop host",
             Command::StartHost => "Start host",
+            Command::ContinueDeployment => "Continue b/g",
             Command::Exec => "Shell (ECS Exec)",
             Command::Copy => "Copy ARN / line",
             Command::Sort => "Sort by a column",
@@ -610,6 +617,7 @@ impl Command {
             Command::Invalidate => &["V"],
             Command::StopHost => &["S"],
             Command::StartHost => &["T"],
+            Command::ContinueDeployment => &["C"],
             // k9s and e1s use `s` for a shell; here `s` scales.
             Command::Exec => &["x"],
             Command::Copy => &["y"],

@@ -368,7 +368,9 @@ fn names_of(op: &Operation) -> (Vec<&'static str>, Option<&str>, Option<&str>) {
         Operation::ScalingBounds { service, .. }
         | Operation::DeployImage { service, .. }
         | Operation::Rollback { service, .. }
-        | Operation::Restart { service, .. } => (vec![op.name()], Some(service), None),
+        | Operation::Restart { service, .. }
+        | Operation::CodeDeployStop { service, .. }
+        | Operation::CodeDeployContinue { service, .. } => (vec![op.name()], Some(service), None),
         Operation::StopTask { service, .. } | Operation::Exec { service, .. } => {
             (vec![op.name()], service.as_deref(), None)
         }

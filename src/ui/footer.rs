@@ -165,6 +165,32 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
             &[(Command::Logs, "logs"), (Command::Back, "back")]
         }
         _ if read_only => &[],
+        // A CODE_DEPLOY service: what CodeDeploy lets be done now.
+        View::Overview | View::Services | View::ServiceDetail { .. }
+            if pointed_service(state).is_some_and(crate::domain::Service::is_code_deploy) =>
+        {
+            match pointed_service(state)
+                .and_then(|s| state.env()?.blue_green(&s.name))
+                .and_then(crate::domain::BlueGreen::active)
+            {
+                Some(d) if d.waits() => &[
+                    (Command::ContinueDeployment, "continue"),
+                    (Command::Rollback, "stop+rollback"),
+                    (Command::Scale, "scale"),
+                    (Command::Logs, "logs"),
+                ],
+                Some(_) => &[
+                    (Command::Rollback, "stop+rollback"),
+                    (Command::Scale, "scale"),
+                    (Command::Logs, "logs"),
+                ],
+                None => &[
+                    (Command::Scale, "scale"),
+                    (Command::DeployImage, "image (CodeDeploy)"),
+                    (Command::Logs, "logs"),
+                ],
+            }
+        }
         View::Overview | View::Services | View::ServiceDetail { .. } => &[
             (Command::Scale, "scale"),
             (Command::DeployImage, "image"),
@@ -235,6 +261,16 @@ fn hints<'a>(state: &State, width: u16, theme: &Theme) -> Line<'a> {
     items.push((key(Command::Help), "help", 0));
     items.push((key(Command::Quit), "quit", 1));
     hint_line(state, items, width, theme)
+}
+
+/// The service a service key would act on here (the detail's, or the
+/// selected row's).
+fn pointed_service(state: &State) -> Option<&crate::domain::Service> {
+    match state.view() {
+        View::ServiceDetail { service } => state.service(service),
+        View::Overview | View::Services => state.selected_service_row().ok(),
+        _ => None,
+    }
 }
 
 /// The hints that fit `width`, dropping the highest ranks first.

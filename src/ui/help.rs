@@ -113,6 +113,23 @@ fn lines<'a>(state: &State, width: u16, theme: &Theme) -> Vec<Line<'a>> {
             .collect();
         wrapped(" Sort (shift + letter, again flips):", keys, theme.dim);
     }
+    // Blue/green: what the service keys do to a CODE_DEPLOY service.
+    if !replay {
+        let key = |c: Command, fallback: &str| state.key_or(c, fallback);
+        let text = format!(
+            "{} on a CODE_DEPLOY service with a CodeDeploy deployment under way stops it \
+             with a rollback (StopDeployment); {} reroutes traffic to a replacement that waits \
+             (ContinueDeployment); {} deploys through CodeDeploy (CreateDeployment)",
+            key(Command::Rollback, ":rollback"),
+            key(Command::ContinueDeployment, ":continue_deployment"),
+            key(Command::DeployImage, ":deploy_image"),
+        );
+        wrapped(
+            " Blue/green:",
+            text.split(' ').map(str::to_string).collect(),
+            theme.dim,
+        );
+    }
     lines.push(Line::styled(
         " Filters: words match any column; svc:web status:stopped health:unhealthy az:1a !term",
         theme.dim,

@@ -8,6 +8,7 @@
 mod activity;
 mod alarm_detail;
 mod alarms;
+mod blue_green;
 pub mod chart;
 mod cloudfront;
 mod databases;

@@ -276,10 +276,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                         theme,
                     )),
                     Cell::from(format!("{}/{}", s.running_count, s.desired_count)),
-                    Cell::from(Span::styled(
-                        s.rollout().as_str(),
-                        rollout_style(s.rollout(), theme),
-                    )),
+                    Cell::from(match super::blue_green::rollout_cell(env, s, theme) {
+                        Some((text, style)) => Span::styled(text, style),
+                        None => {
+                            Span::styled(s.rollout().as_str(), rollout_style(s.rollout(), theme))
+                        }
+                    }),
                 ])
             })
             .collect();

@@ -47,6 +47,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
         .filter(|e| filter.matches_event_message(&e.message))
         .collect();
     let deployments = service.deployments.len().max(1) as u16;
+    // A CODE_DEPLOY service: its CodeDeploy deployment instead of ECS's.
+    let blue_green = service.is_code_deploy().then(|| {
+        super::blue_green::lines(
+            state,
+            env,
+            service,
+            theme,
+            usize::from(area.width.saturating_sub(2)),
+        )
+    });
     let wide = area.width >= 140;
     let info = info_lines(
         env,
@@ -60,7 +70,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     let charts_h = if area.height >= 34 { 10 } else { 0 };
     let [info_area, deploy_area, charts_area, rest] = Layout::vertical([
         Constraint::Length(info.len() as u16 + 2),
-        Constraint::Length(deployments + 3),
+        Constraint::Length(match &blue_green {
+            Some(lines) => lines.len() as u16 + 2,
+            None => deployments + 3,
+        }),
         Constraint::Length(charts_h),
         Constraint::Min(4),
     ])
@@ -92,72 +105,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     frame.render_widget(block, info_area);
     frame.render_widget(Paragraph::new(info), inner);
 
-    // Deployments.
-    let block = panel("Deployments", None, state.now, theme, false);
-    let inner = block.inner(deploy_area);
-    frame.render_widget(block, deploy_area);
-    let deploy_widths = [
-        Constraint::Length(8),
-        Constraint::Length(24),
-        Constraint::Length(11),
-        Constraint::Length(14),
-        Constraint::Length(4),
-        Constraint::Length(4),
-        Constraint::Length(4),
-        Constraint::Fill(1),
-    ];
-    let cols = column_widths(inner.width, &deploy_widths);
-    let col = |i: usize| cols.get(i).copied().unwrap_or(0);
-    let rows = service
-        .deployments
-        .iter()
-        .map(|d| {
-            let reason = fit(
-                d.rollout_state_reason.as_deref().unwrap_or_default(),
-                col(7),
-                Keep::Start,
-            );
-            Row::new(vec![
-                Cell::from(d.status.clone()),
-                // The revision is what tells two deployments apart.
-                Cell::from(fit(
-                    task_definition_label(&d.task_definition),
-                    col(1),
-                    Keep::End,
-                )),
-                Cell::from(Span::styled(
-                    d.rollout_state.as_str(),
-                    rollout_style(d.rollout_state, theme),
-                )),
-                Cell::from(Span::styled(
-                    progress_bar(d.running_count, d.desired_count, 8),
-                    theme.gauge,
-                )),
-                Cell::from(d.pending_count.to_string()),
-                Cell::from(Span::styled(
-                    d.failed_tasks.to_string(),
-                    if d.failed_tasks > 0 {
-                        theme.critical
-                    } else {
-                        theme.dim
-                    },
-                )),
-                Cell::from(age_since(state.now, Some(d.updated_at))),
-                Cell::from(Span::styled(reason, theme.dim)),
-            ])
-        })
-        .collect();
-    draw_table(
-        frame,
-        inner,
-        &[
-            "STATUS", "TASK DEF", "ROLLOUT", "RUNNING", "PEND", "FAIL", "UPD", "REASON",
-        ],
-        rows,
-        &deploy_widths,
-        None,
-        theme,
-    );
+    // Deployments (a CODE_DEPLOY service's are CodeDeploy's).
+    if let Some(lines) = blue_green {
+        let block = panel(
+            &super::blue_green::title(env, service),
+            Some(env.panel_meta(Resource::BlueGreens)),
+            state.now,
+            theme,
+            false,
+        );
+        let inner = block.inner(deploy_area);
+        frame.render_widget(block, deploy_area);
+        frame.render_widget(Paragraph::new(lines), inner);
+    } else {
+        draw_deployments(frame, deploy_area, state, service, theme);
+    }
 
     // Tasks of the service.
     let block = panel(
@@ -244,6 +206,81 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, name: &
     }
 }
 
+/// The ECS deployments of a service with their rollout.
+fn draw_deployments(
+    frame: &mut Frame,
+    deploy_area: Rect,
+    state: &State,
+    service: &Service,
+    theme: &Theme,
+) {
+    let block = panel("Deployments", None, state.now, theme, false);
+    let inner = block.inner(deploy_area);
+    frame.render_widget(block, deploy_area);
+    let deploy_widths = [
+        Constraint::Length(8),
+        Constraint::Length(24),
+        Constraint::Length(11),
+        Constraint::Length(14),
+        Constraint::Length(4),
+        Constraint::Length(4),
+        Constraint::Length(4),
+        Constraint::Fill(1),
+    ];
+    let cols = column_widths(inner.width, &deploy_widths);
+    let col = |i: usize| cols.get(i).copied().unwrap_or(0);
+    let rows = service
+        .deployments
+        .iter()
+        .map(|d| {
+            let reason = fit(
+                d.rollout_state_reason.as_deref().unwrap_or_default(),
+                col(7),
+                Keep::Start,
+            );
+            Row::new(vec![
+                Cell::from(d.status.clone()),
+                // The revision is what tells two deployments apart.
+                Cell::from(fit(
+                    task_definition_label(&d.task_definition),
+                    col(1),
+                    Keep::End,
+                )),
+                Cell::from(Span::styled(
+                    d.rollout_state.as_str(),
+                    rollout_style(d.rollout_state, theme),
+                )),
+                Cell::from(Span::styled(
+                    progress_bar(d.running_count, d.desired_count, 8),
+                    theme.gauge,
+                )),
+                Cell::from(d.pending_count.to_string()),
+                Cell::from(Span::styled(
+                    d.failed_tasks.to_string(),
+                    if d.failed_tasks > 0 {
+                        theme.critical
+                    } else {
+                        theme.dim
+                    },
+                )),
+                Cell::from(age_since(state.now, Some(d.updated_at))),
+                Cell::from(Span::styled(reason, theme.dim)),
+            ])
+        })
+        .collect();
+    draw_table(
+        frame,
+        inner,
+        &[
+            "STATUS", "TASK DEF", "ROLLOUT", "RUNNING", "PEND", "FAIL", "UPD", "REASON",
+        ],
+        rows,
+        &deploy_widths,
+        None,
+        theme,
+    );
+}
+
 fn info_lines<'a>(
     env: &EnvState,
     s: &Service,
@@ -310,6 +347,9 @@ fn info_lines<'a>(
         ));
     }
     lines.push(Line::from(rev));
+    if let Some(line) = super::blue_green::info_line(s, theme) {
+        lines.push(line);
+    }
     match td {
         Some(td) => {
             for c in &td.containers {

@@ -102,10 +102,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 )),
                 Cell::from(format!("{}/{}", s.running_count, s.desired_count)),
                 Cell::from(s.pending_count.to_string()),
-                Cell::from(Span::styled(
-                    s.rollout().as_str(),
-                    rollout_style(s.rollout(), theme),
-                )),
+                Cell::from(match super::blue_green::rollout_cell(env, s, theme) {
+                    Some((text, style)) => Span::styled(text, style),
+                    None => Span::styled(s.rollout().as_str(), rollout_style(s.rollout(), theme)),
+                }),
                 // The revision and the tag are what tell deploys apart.
                 Cell::from(fit(
                     task_definition_label(&s.task_definition),

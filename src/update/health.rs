@@ -136,6 +136,9 @@ mod tests {
             load_balancers: Vec::new(),
             created_at: None,
             circuit_breaker: None,
+            deployment_controller: crate::domain::DeploymentController::Ecs,
+            strategy: None,
+            service_deployment: None,
         }
     }
 

@@ -324,6 +324,9 @@ mod tests {
                 .collect(),
             created_at: None,
             circuit_breaker: None,
+            deployment_controller: crate::domain::DeploymentController::Ecs,
+            strategy: None,
+            service_deployment: None,
         }
     }
 

@@ -71,7 +71,8 @@ pub(super) fn start(state: &mut State, cmd: Command) -> Vec<Effect> {
         | Command::ScalingBounds
         | Command::DeployImage
         | Command::Rollback
-        | Command::Restart => {
+        | Command::Restart
+        | Command::ContinueDeployment => {
             // The rollback the operations bar offers acts on the service it
             // names (the one being followed), not on the selected row.
             let offered = match cmd {
@@ -383,6 +384,144 @@ fn selected_service(state: &State) -> Result<String, Selection> {
     }
 }
 
+/// What a key does to a CODE_DEPLOY service (or `C` to any).
+enum BlueGreenStep {
+    Confirm(Box<Operation>),
+    Refuse(String),
+    /// The key acts as on any service (scale, bounds; a deploy's image is
+    /// asked for, then sent through CodeDeploy).
+    AsUsual,
+}
+
+/// `b` on a CODE_DEPLOY service with a deployment under way stops it with
+/// a rollback; `C` continues one waiting for its traffic; `i` asks the
+/// image as usual and deploys it through CodeDeploy (refused while one is
+/// under way); what UpdateService cannot do there (another revision, a
+/// forced new deployment) is refused with the reason.
+fn blue_green_operation(
+    state: &State,
+    cmd: Command,
+    s: &crate::domain::Service,
+    cluster: &str,
+) -> BlueGreenStep {
+    let name = &s.name;
+    let key = |c: Command, fallback: &str| state.key_or(c, fallback);
+    if !s.is_code_deploy() {
+        return BlueGreenStep::Refuse(format!(
+            "{name} is deployed by ECS ({}): {} continues a CodeDeploy blue/green deployment",
+            s.deployment_controller.as_str(),
+            key(Command::ContinueDeployment, ":continue_deployment")
+        ));
+    }
+    let Some(env) = state.env() else {
+        return BlueGreenStep::Refuse(String::new());
+    };
+    let group = env.blue_green(name);
+    let loading = env.blue_greens.data.is_none();
+    let active = group.and_then(crate::domain::BlueGreen::active);
+    match cmd {
+        Command::Rollback => match active {
+            Some(d) => {
+                let target = d.target.as_ref();
+                let original = target
+                    .and_then(crate::domain::EcsTarget::original)
+                    .and_then(|t| t.task_definition.clone())
+                    .unwrap_or_else(|| s.task_definition.clone());
+                BlueGreenStep::Confirm(Box::new(Operation::CodeDeployStop {
+                    cluster: cluster.to_string(),
+                    service: name.clone(),
+                    deployment: d.id.clone(),
+                    status: d.status.clone(),
+                    traffic: d.traffic_shifted().map_or(0, |t| t.round() as u32),
+                    original,
+                    replacement: d.task_definition.clone(),
+                }))
+            }
+            None if loading => BlueGreenStep::Refuse(format!(
+                "{name} is deployed by CodeDeploy; its deployments are still loading: try again                  in a moment"
+            )),
+            None => BlueGreenStep::Refuse(format!(
+                "{name} is deployed by CodeDeploy and no deployment of it is under way: {} stops                  one with a rollback; UpdateService cannot move a CODE_DEPLOY service to an                  earlier revision (deploy its image with {} instead)",
+                key(Command::Rollback, ":rollback"),
+                key(Command::DeployImage, ":deploy_image")
+            )),
+        },
+        Command::ContinueDeployment => match active {
+            Some(d) if d.waits() => {
+                BlueGreenStep::Confirm(Box::new(Operation::CodeDeployContinue {
+                    cluster: cluster.to_string(),
+                    service: name.clone(),
+                    deployment: d.id.clone(),
+                    replacement: d.task_definition.clone(),
+                    config: group
+                        .map(|g| g.deployment_config.clone())
+                        .unwrap_or_default(),
+                }))
+            }
+            Some(d) => BlueGreenStep::Refuse(format!(
+                "nothing waits for a continue: {} of {name} is {} (ContinueDeployment reroutes                  traffic to a replacement that is Ready)",
+                d.id, d.status
+            )),
+            None if loading => BlueGreenStep::Refuse(format!(
+                "{name}'s CodeDeploy deployments are still loading: try again in a moment"
+            )),
+            None => BlueGreenStep::Refuse(format!(
+                "nothing waits for a continue: no CodeDeploy deployment of {name} is under way"
+            )),
+        },
+        Command::DeployImage => match (group, active) {
+            (_, Some(d)) => BlueGreenStep::Refuse(format!(
+                "{} of {name} is under way ({}): CodeDeploy takes one deployment at a time — {}                  continues it, {} stops it and rolls back",
+                d.id,
+                d.status,
+                key(Command::ContinueDeployment, ":continue_deployment"),
+                key(Command::Rollback, ":rollback")
+            )),
+            (None, _) if loading => BlueGreenStep::Refuse(format!(
+                "{name} is deployed by CodeDeploy; its deployment group is still loading: try                  again in a moment"
+            )),
+            (None, _) => BlueGreenStep::Refuse(format!(
+                "{name} is deployed by CodeDeploy, but no deployment group names it:                  UpdateService cannot change a CODE_DEPLOY service's task definition, so                  nothing can be deployed from here"
+            )),
+            (Some(_), None) if code_deploy_lb(s).is_none() => BlueGreenStep::Refuse(format!(
+                "{name} has no load balancer container and port for the AppSpec: a CodeDeploy                  ECS deployment needs them"
+            )),
+            (Some(_), None) => BlueGreenStep::AsUsual,
+        },
+        Command::Restart => BlueGreenStep::Refuse(format!(
+            "{name} is deployed by CodeDeploy: UpdateService cannot force a new deployment of a              CODE_DEPLOY service; deploy with {} (CreateDeployment)",
+            key(Command::DeployImage, ":deploy_image")
+        )),
+        _ => BlueGreenStep::AsUsual,
+    }
+}
+
+/// The container and port of a service's load balancer (the AppSpec's).
+fn code_deploy_lb(s: &crate::domain::Service) -> Option<(String, u16)> {
+    s.load_balancers
+        .iter()
+        .find_map(|lb| Some((lb.container_name.clone()?, lb.container_port?)))
+}
+
+/// How a deploy to `service` goes through CodeDeploy, when it is a
+/// CODE_DEPLOY service whose group is known.
+fn via_code_deploy(state: &State, service: &str) -> Option<Box<ops::ViaCodeDeploy>> {
+    let s = state.service(service)?;
+    if !s.is_code_deploy() {
+        return None;
+    }
+    let g = state.env()?.blue_green(service)?;
+    let (lb_container, lb_port) = code_deploy_lb(s)?;
+    Some(Box::new(ops::ViaCodeDeploy {
+        application: g.application.clone(),
+        deployment_group: g.deployment_group.clone(),
+        lb_container,
+        lb_port,
+        description: format!("honban deploy-image {}", caller_reference(state, service)),
+        ready_wait_minutes: g.ready_wait_minutes,
+    }))
+}
+
 /// Refuses (with a message) while an operation on `resource` is being sent.
 pub(super) fn refuse_busy(state: &mut State, resource: &str) -> bool {
     let busy = state.activity.iter().any(|a| {
@@ -430,6 +569,21 @@ fn service_operation(state: &mut State, env: usize, cmd: Command, name: &str) ->
         return Vec::new();
     };
     let cluster = short_id(&s.cluster_arn).to_string();
+    // --- blue/green: a CODE_DEPLOY service's task definition changes
+    // through CodeDeploy only.
+    if s.is_code_deploy() || cmd == Command::ContinueDeployment {
+        match blue_green_operation(state, cmd, &s, &cluster) {
+            BlueGreenStep::Confirm(op) => {
+                confirm(state, env, *op);
+                return Vec::new();
+            }
+            BlueGreenStep::Refuse(text) => {
+                flash(state, &text, Severity::Error);
+                return Vec::new();
+            }
+            BlueGreenStep::AsUsual => {}
+        }
+    }
     let scaling = state
         .env()
         .and_then(|e| e.scaling_for(name))
@@ -1206,14 +1360,25 @@ fn submit_input(state: &mut State, env: usize, purpose: InputPurpose, input: &st
                     "container {container} is not in {}",
                     task_definition_label(&s.task_definition)
                 )),
-                Some(from) => ops::resolve_image(&from, input).map(|to| Operation::DeployImage {
-                    cluster,
-                    service: service.clone(),
-                    base: s.task_definition.clone(),
-                    container: container.clone(),
-                    from,
-                    to,
-                }),
+                Some(from) => {
+                    let via = via_code_deploy(state, service);
+                    if s.is_code_deploy() && via.is_none() {
+                        Err(format!(
+                            "{service} is deployed by CodeDeploy and its deployment group is not \
+                             known: UpdateService cannot change its task definition"
+                        ))
+                    } else {
+                        ops::resolve_image(&from, input).map(|to| Operation::DeployImage {
+                            cluster,
+                            service: service.clone(),
+                            base: s.task_definition.clone(),
+                            container: container.clone(),
+                            from,
+                            to,
+                            via,
+                        })
+                    }
+                }
             }
         }
         // Handled above.
@@ -1527,6 +1692,39 @@ pub(super) fn on_done(
                 id: inv.id.clone(),
             },
         ),
+        (
+            Operation::DeployImage { service, .. }
+            | Operation::CodeDeployStop { service, .. }
+            | Operation::CodeDeployContinue { service, .. },
+            OpOutcome::CodeDeploy {
+                task_definition,
+                deployment: d,
+            },
+        ) => (
+            format!(
+                "{}deployment {} {}{}",
+                task_definition
+                    .as_deref()
+                    .map(|t| format!("registered {}; ", task_definition_label(t)))
+                    .unwrap_or_default(),
+                d.id,
+                d.status,
+                d.rollback
+                    .as_ref()
+                    .and_then(|r| r.deployment_id.as_deref())
+                    .map(|r| format!("; rollback {r}"))
+                    .unwrap_or_default()
+            ),
+            WatchTarget::BlueGreen {
+                service: service.clone(),
+                deployment: d.id.clone(),
+                goal: match op {
+                    Operation::CodeDeployStop { .. } => crate::watch::BlueGreenGoal::RolledBack,
+                    Operation::CodeDeployContinue { .. } => crate::watch::BlueGreenGoal::Succeeded,
+                    _ => crate::watch::BlueGreenGoal::Ready,
+                },
+            },
+        ),
         (Operation::StopTask { .. }, OpOutcome::Task(t)) => {
             let Some(target) = watch_target_of(&op, at, None) else {
                 return Vec::new();
@@ -1669,6 +1867,26 @@ fn watch_target_of(
             action: *action,
             seen_busy: false,
         },
+        // Followed by the deployment's id, which the answer (or the
+        // read-back) gives.
+        Operation::CodeDeployStop {
+            service,
+            deployment,
+            ..
+        } => WatchTarget::BlueGreen {
+            service: service.clone(),
+            deployment: deployment.clone(),
+            goal: crate::watch::BlueGreenGoal::RolledBack,
+        },
+        Operation::CodeDeployContinue {
+            service,
+            deployment,
+            ..
+        } => WatchTarget::BlueGreen {
+            service: service.clone(),
+            deployment: deployment.clone(),
+            goal: crate::watch::BlueGreenGoal::Succeeded,
+        },
     })
 }
 
@@ -1683,6 +1901,7 @@ pub fn watched_resource(target: &WatchTarget) -> Resource {
         WatchTarget::StopTask { .. } => Resource::Tasks,
         WatchTarget::Invalidation { .. } => Resource::Distributions,
         WatchTarget::Host { .. } => Resource::Instances,
+        WatchTarget::BlueGreen { .. } => Resource::BlueGreens,
     }
 }
 

@@ -76,6 +76,9 @@ fn service(name: &str, rev: u32, running: u32, desired: u32) -> Service {
         load_balancers: Vec::new(),
         created_at: Some(t0()),
         circuit_breaker: None,
+        deployment_controller: crate::domain::DeploymentController::Ecs,
+        strategy: None,
+        service_deployment: None,
     }
 }
 
@@ -1894,6 +1897,7 @@ fn a_success_after_an_auth_error_re_reads_the_identity_at_once() {
 }
 
 mod cloudfront;
+mod codedeploy;
 mod exec;
 mod hosts;
 mod input;

@@ -39,6 +39,7 @@ pub(super) fn derive(
         Data::ReplicationGroups(l) => {
             tl::replication_groups(env, at, e.replication_groups.data.as_deref(), &l.items)
         }
+        Data::BlueGreens(v) => tl::blue_greens(env, at, e.blue_greens.data.as_deref(), v),
         _ => Vec::new(),
     }
 }

@@ -206,15 +206,17 @@ impl MotoAccount {
         self.moto.reset_counts(&self.account);
     }
 
-    /// The mutating requests (any operation not named Describe*, List* or
-    /// Get*) counted since the last reset.
+    /// The mutating requests (any operation not named Describe*, List*,
+    /// Get* or BatchGet*) counted since the last reset.
     pub fn mutating_counts(&self) -> BTreeMap<String, u64> {
         self.counts()
             .into_iter()
             .filter(|(op, _)| {
-                op.split(':')
-                    .nth(1)
-                    .is_some_and(|o| !["Describe", "List", "Get"].iter().any(|r| o.starts_with(r)))
+                op.split(':').nth(1).is_some_and(|o| {
+                    !["Describe", "List", "Get", "BatchGet"]
+                        .iter()
+                        .any(|r| o.starts_with(r))
+                })
             })
             .collect()
     }
@@ -259,6 +261,12 @@ impl MotoAccount {
     }
 
     /// A service of the seeded cluster as moto stores it.
+    /// [`MotoAccount::aws`] through the proxy.
+    pub fn aws_via_proxy(&self, service: &str, method: &str, params: &str) -> Json {
+        self.moto
+            .aws_via_proxy(&self.account, service, method, params)
+    }
+
     pub fn raw_service(&self, service: &str) -> Json {
         let raw = self.aws(
             "ecs",

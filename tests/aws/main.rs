@@ -20,6 +20,7 @@ mod activity;
 mod changes;
 mod cloudfront;
 mod clusters;
+mod codedeploy;
 mod ec2;
 mod elasticache;
 mod exec;

@@ -52,6 +52,16 @@ to moto unchanged (method, path, query, headers including
   ReaderEndpoint moto leaves out. ``POST /__proxy/elasticache-status``
   sets a cache cluster's status (and its node's) as the API will report
   it: the states moto never reaches (``incompatible-network``, ``failed``).
+* CodeDeploy, whose engine moto does not run (see ``codedeploy_request``):
+  StopDeployment, ContinueDeployment, BatchGetDeploymentTargets and
+  BatchGetDeploymentGroups are answered here in the API reference's shape;
+  a deployment moto holds reads back (GetDeployment, BatchGetDeployments,
+  ListDeployments' includeOnlyStatuses) with the status the proxy keeps:
+  Ready when its group waits for a continue, else Succeeded; Stopped after
+  StopDeployment, with a rollback deployment created in moto when
+  autoRollbackEnabled; Succeeded after ContinueDeployment, the ECS service
+  then on the new task definition. ECS UpdateService changing a
+  CODE_DEPLOY service's task definition is refused, as ECS refuses it.
 * DescribeAlarms: ``StateValue``, ``AlarmNamePrefix`` and ``AlarmNames``
   are all applied (moto applies only the first it finds), alarms come sorted
   by name, and composite alarms only when ``AlarmTypes`` asks for them.
@@ -78,14 +88,15 @@ moto's default account 123456789012:
                                         -> [{"operation": ..., "params": {...}}]
                                            every mutating request (any
                                            operation not named Describe*,
-                                           List* or Get*), oldest first, with
+                                           List*, Get* or BatchGet*), oldest
+                                           first, with
                                            its decoded parameters (JSON and
                                            CBOR bodies as JSON, query forms
                                            as {key: value}); cleared by reset
 
 Operations are named ``<service>:<Operation>`` with the IAM service prefix:
 ecs, ecr, cloudwatch, rds, application-autoscaling, elasticloadbalancing,
-sts, ec2, logs, elasticache. A fault's ``operation`` is such a name, ``<service>:*`` or ``*``;
+sts, ec2, logs, elasticache, cloudfront, codedeploy. A fault's ``operation`` is such a name, ``<service>:*`` or ``*``;
 ``kind`` is ``throttle``, ``expired``, ``500``, ``hang`` (waits
 ``seconds``, default 30, then answers normally) or ``slow`` (forwards the
 request at once, so it is applied, then holds the answer ``seconds``: a
@@ -132,6 +143,7 @@ TARGET_PREFIXES = {
     "GraniteServiceVersion20100801": "cloudwatch",
     "Logs_20140328": "logs",
     "AWSSecurityTokenServiceV20110615": "sts",
+    "CodeDeploy_20141006": "codedeploy",
 }
 CBOR_PATH = re.compile(r"^/service/([^/]+)/operation/([^/?]+)$")
 # SigV4 signing name -> service name, where they differ.
@@ -957,12 +969,462 @@ def execute_command(req: Request, params: dict) -> Response:
     )
 
 
+# --------------------------------------------------------------------------
+# CodeDeploy: a test double of the engine moto does not run.
+#
+# moto 5.2.5 stores CodeDeploy applications, deployment groups and
+# deployments (CreateDeployment, GetDeployment, BatchGetDeployments,
+# ListDeployments, GetDeploymentGroup, ListDeploymentGroups) but never moves
+# a deployment past `Created`, and has no StopDeployment, ContinueDeployment,
+# BatchGetDeploymentTargets or BatchGetDeploymentGroups. The proxy stands in
+# for CodeDeploy's engine, from what moto holds: a deployment it first sees
+# has run its install hooks at once (as moto completes things at once) and
+# is `Ready` when its group waits for a continue (deploymentReadyOption
+# STOP_DEPLOYMENT), else `Succeeded`; ContinueDeployment (READY_WAIT) of a
+# Ready one makes it `Succeeded` and moves the ECS service to its task
+# definition (an ECS UpdateService sent to moto by the proxy itself, as
+# CodeDeploy would); StopDeployment makes an active one `Stopped` and, with
+# autoRollbackEnabled, creates its rollback deployment in moto (an AppSpec
+# of the original task definition, creator codeDeployRollback, `Succeeded`),
+# both linked by rollbackInfo. Every read of a deployment (GetDeployment,
+# BatchGetDeployments, ListDeployments' includeOnlyStatuses) then shows the
+# status the proxy keeps, so what the console sends reads back. The errors
+# are CodeDeploy's (DeploymentAlreadyCompletedException,
+# DeploymentIsNotInReadyStateException, …). ECS's UpdateService of a
+# CODE_DEPLOY service with a taskDefinition or forceNewDeployment is refused
+# as ECS refuses it (moto accepts it).
+CD_LOCK = threading.Lock()
+# account -> deployment id -> {"status", "creator", "rollbackInfo",
+# "messages", "completeTime", "original", "replacement", "errorInformation"}
+CD_STATE: dict[str, dict[str, dict]] = {}
+CD_ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
+ECS_LIFECYCLE = [
+    "BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic",
+    "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic",
+]
+
+
+def call_as(req: Request, service: str, prefix: str, op: str, params: dict) -> Response:
+    """A JSON call to moto for `service` on behalf of `req` (signed for
+    another service: the credential scope is rewritten, moto routes by it)."""
+    headers = []
+    for k, v in req.headers:
+        if k.lower() in ("x-amz-target", "content-type", "content-encoding", "smithy-protocol", "accept"):
+            continue
+        if k.lower() == "authorization":
+            v = re.sub(r"/[^/,]+/aws4_request", f"/{service}/aws4_request", v)
+        headers.append((k, v))
+    headers += [("X-Amz-Target", f"{prefix}.{op}"), ("Content-Type", "application/x-amz-json-1.1")]
+    return forward("POST", "/", headers, json.dumps(params).encode())
+
+
+def cd_call(req: Request, op: str, params: dict) -> dict:
+    resp = call_as(req, "codedeploy", "CodeDeploy_20141006", op, params)
+    if resp.status != 200:
+        body = resp.json() or {}
+        raise ApiError(body.get("__type", "InvalidInput"), body.get("message", "moto refused"), resp.status)
+    return resp.json() or {}
+
+
+def ecs_call(req: Request, op: str, params: dict) -> dict:
+    resp = call_as(req, "ecs", "AmazonEC2ContainerServiceV20141113", op, params)
+    return resp.json() or {} if resp.status == 200 else {}
+
+
+def appspec_task_definition(content: str | None) -> str | None:
+    if not content:
+        return None
+    try:
+        spec = json.loads(content)
+        for res in spec.get("Resources") or []:
+            for target in res.values():
+                td = (target.get("Properties") or {}).get("TaskDefinition")
+                if td:
+                    return td
+    except (ValueError, AttributeError):
+        match = re.search(r"TaskDefinition:\s*[\"']?([^\"'\s]+)", content)
+        return match.group(1) if match else None
+    return None
+
+
+def revision_content(info: dict) -> str | None:
+    rev = info.get("revision") or {}
+    return ((rev.get("appSpecContent") or {}).get("content")) or ((rev.get("string") or {}).get("content"))
+
+
+def cd_group(req: Request, app: str, group: str) -> dict:
+    return cd_call(req, "GetDeploymentGroup", {"applicationName": app, "deploymentGroupName": group}).get(
+        "deploymentGroupInfo"
+    ) or {}
+
+
+def cd_service(req: Request, group: dict) -> dict:
+    svc = (group.get("ecsServices") or [{}])[0]
+    out = ecs_call(req, "DescribeServices", {"cluster": svc.get("clusterName"), "services": [svc.get("serviceName")]})
+    return (out.get("services") or [{}])[0]
+
+
+def cd_state(req: Request, info: dict) -> dict:
+    """The proxy's state of a deployment moto holds, made on first sight."""
+    did = info.get("deploymentId")
+    with CD_LOCK:
+        known = CD_STATE.setdefault(req.account, {}).get(did)
+    if known is not None:
+        return known
+    group = cd_group(req, info.get("applicationName"), info.get("deploymentGroupName"))
+    ready = ((group.get("blueGreenDeploymentConfiguration") or {}).get("deploymentReadyOption") or {})
+    waits = ready.get("actionOnTimeout") == "STOP_DEPLOYMENT"
+    service = cd_service(req, group)
+    state = {
+        "status": "Ready" if waits else "Succeeded",
+        "creator": "user",
+        "rollbackInfo": None,
+        "messages": [],
+        "completeTime": None if waits else time.time(),
+        "original": service.get("taskDefinition"),
+        "replacement": appspec_task_definition(revision_content(info)),
+        "errorInformation": None,
+        "group": group,
+    }
+    if not waits and state["replacement"]:
+        svc = (group.get("ecsServices") or [{}])[0]
+        ecs_call(req, "UpdateService", {
+            "cluster": svc.get("clusterName"), "service": svc.get("serviceName"),
+            "taskDefinition": state["replacement"],
+        })
+    with CD_LOCK:
+        return CD_STATE.setdefault(req.account, {}).setdefault(did, state)
+
+
+def cd_decorate(req: Request, info: dict) -> dict:
+    st = cd_state(req, info)
+    info["status"] = st["status"]
+    info["creator"] = st["creator"]
+    info["deploymentStatusMessages"] = list(st["messages"])
+    if st["completeTime"]:
+        info["completeTime"] = st["completeTime"]
+    if st["rollbackInfo"]:
+        info["rollbackInfo"] = st["rollbackInfo"]
+    else:
+        info.pop("rollbackInfo", None)
+    if st["errorInformation"]:
+        info["errorInformation"] = st["errorInformation"]
+    else:
+        info.pop("errorInformation", None)
+    return info
+
+
+def cd_json(result: dict) -> Response:
+    return Response(
+        200,
+        [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id())],
+        json.dumps(result, default=str).encode(),
+    )
+
+
+def cd_target(req: Request, did: str, target_id: str) -> dict:
+    info = cd_call(req, "GetDeployment", {"deploymentId": did}).get("deploymentInfo") or {}
+    st = cd_state(req, info)
+    status = st["status"]
+    rolled_back = bool((st["rollbackInfo"] or {}).get("rollbackDeploymentId"))
+    is_rollback = bool((st["rollbackInfo"] or {}).get("rollbackTriggeringDeploymentId"))
+    weight = 100.0 if status == "Succeeded" else 0.0
+    events = []
+    done = {"Ready": 5, "Succeeded": 8, "Stopped": 5, "Failed": 5}.get(status, 1)
+    now = time.time()
+    for i, name in enumerate(ECS_LIFECYCLE):
+        if is_rollback and i < 6:
+            ev_status = "Skipped"
+        elif i < done:
+            ev_status = "Succeeded"
+        elif status in ("Stopped", "Failed"):
+            ev_status = "Skipped"
+        else:
+            ev_status = "Pending"
+        ev = {"lifecycleEventName": name, "status": ev_status}
+        if ev_status == "Succeeded":
+            ev["startTime"] = now - 60 + i
+            ev["endTime"] = now - 59 + i
+        events.append(ev)
+    group = st.get("group") or {}
+    tgs = []
+    for pair in ((group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or []):
+        tgs = [t.get("name") for t in pair.get("targetGroups") or []]
+    if is_rollback:
+        # A rollback moves the traffic back to the original's target group.
+        tgs = list(reversed(tgs))
+    svc = (group.get("ecsServices") or [{}])[0]
+    desired = cd_service(req, group).get("desiredCount", 1)
+    digest = hashlib.sha256(did.encode()).hexdigest()
+    blue = {
+        "identifer": f"ecs-svc/{int(digest[:12], 16)}", "desiredCount": desired,
+        "pendingCount": 0, "runningCount": 0 if status == "Succeeded" else desired,
+        "status": "ACTIVE" if status == "Succeeded" else "PRIMARY", "trafficWeight": 100.0 - weight,
+        "targetGroup": {"name": tgs[0] if tgs else None}, "taskSetLabel": "Blue",
+    }
+    green = {
+        "identifer": f"ecs-svc/{int(digest[12:24], 16)}", "desiredCount": desired,
+        "pendingCount": 0, "runningCount": desired,
+        "status": "PRIMARY" if status == "Succeeded" else "ACTIVE", "trafficWeight": weight,
+        "targetGroup": {"name": tgs[1] if len(tgs) > 1 else None}, "taskSetLabel": "Green",
+    }
+    sets = [blue] if rolled_back else [blue, green]
+    return {
+        "deploymentTargetType": "ECSTarget",
+        "ecsTarget": {
+            "deploymentId": did,
+            "targetId": target_id,
+            "targetArn": f"arn:aws:ecs:ap-northeast-1:{req.account}:service/{svc.get('clusterName')}/{svc.get('serviceName')}",
+            "lastUpdatedAt": now,
+            "lifecycleEvents": events,
+            "status": {"Ready": "Ready", "Succeeded": "Succeeded", "Stopped": "Failed", "Failed": "Failed"}.get(status, "InProgress"),
+            "taskSetsInfo": sets,
+        },
+    }
+
+
+def codedeploy_request(req: Request) -> Response | None:
+    """CodeDeploy operations moto lacks, and the reads of what the proxy
+    keeps; None for anything else (forwarded as usual)."""
+    if req.service == "ecs" and req.operation == "UpdateService":
+        try:
+            params = json.loads(req.body.decode("utf-8") or "{}")
+        except ValueError:
+            return None
+        if params.get("taskDefinition") or params.get("forceNewDeployment"):
+            out = ecs_call(req, "DescribeServices", {"cluster": params.get("cluster"), "services": [params.get("service")]})
+            svc = (out.get("services") or [{}])[0]
+            if (svc.get("deploymentController") or {}).get("type") == "CODE_DEPLOY":
+                raise ApiError(
+                    "InvalidParameterException",
+                    "Unable to update task definition on services with a CODE_DEPLOY deployment "
+                    "controller. Use AWS CodeDeploy to trigger a new deployment.",
+                )
+        return None
+    if req.service != "codedeploy":
+        return None
+    try:
+        params = json.loads(req.body.decode("utf-8") or "{}")
+    except ValueError:
+        return None
+    op = req.operation
+    if op == "BatchGetDeploymentGroups":
+        names = params.get("deploymentGroupNames") or []
+        if len(names) > 100:
+            raise ApiError("BatchLimitExceededException", "The maximum number of names or IDs allowed for this request (100) was exceeded.")
+        infos = [cd_group(req, params.get("applicationName"), n) for n in names]
+        return cd_json({"deploymentGroupsInfo": infos, "errorMessage": ""})
+    if op == "BatchGetDeploymentTargets":
+        ids = params.get("targetIds") or []
+        if len(ids) > 25:
+            raise ApiError("BatchLimitExceededException", "The maximum number of names or IDs allowed for this request (25) was exceeded.")
+        did = params.get("deploymentId")
+        return cd_json({"deploymentTargets": [cd_target(req, did, t) for t in ids]})
+    if op == "BatchGetDeployments":
+        ids = params.get("deploymentIds") or []
+        if len(ids) > 25:
+            raise ApiError("BatchLimitExceededException", "The maximum number of names or IDs allowed for this request (25) was exceeded.")
+        out = cd_call(req, op, params)
+        out["deploymentsInfo"] = [cd_decorate(req, i) for i in out.get("deploymentsInfo") or []]
+        return cd_json(out)
+    if op == "GetDeployment":
+        out = cd_call(req, op, params)
+        out["deploymentInfo"] = cd_decorate(req, out.get("deploymentInfo") or {})
+        return cd_json(out)
+    if op == "ListDeployments":
+        wanted = params.pop("includeOnlyStatuses", None)
+        out = cd_call(req, op, params)
+        if wanted:
+            keep = []
+            for did in out.get("deployments") or []:
+                info = cd_call(req, "GetDeployment", {"deploymentId": did}).get("deploymentInfo") or {}
+                if cd_state(req, info)["status"] in wanted:
+                    keep.append(did)
+            out["deployments"] = keep
+        out.pop("nextToken", None)
+        return cd_json(out)
+    if op == "StopDeployment":
+        did = params.get("deploymentId")
+        info = cd_call(req, "GetDeployment", {"deploymentId": did}).get("deploymentInfo") or {}
+        st = cd_state(req, info)
+        if st["status"] not in CD_ACTIVE:
+            raise ApiError("DeploymentAlreadyCompletedException", f"The deployment {did} has already completed.")
+        with CD_LOCK:
+            st["status"] = "Stopped"
+            st["completeTime"] = time.time()
+            st["messages"].append("The deployment was stopped by the user.")
+        if params.get("autoRollbackEnabled") and st["original"]:
+            container, port = "app", 80
+            try:
+                spec = json.loads(revision_content(info) or "{}")
+                lb = spec["Resources"][0]["TargetService"]["Properties"]["LoadBalancerInfo"]
+                container, port = lb["ContainerName"], lb["ContainerPort"]
+            except (ValueError, KeyError, IndexError, TypeError):
+                pass
+            appspec = json.dumps({"version": 0.0, "Resources": [{"TargetService": {
+                "Type": "AWS::ECS::Service",
+                "Properties": {"TaskDefinition": st["original"],
+                               "LoadBalancerInfo": {"ContainerName": container, "ContainerPort": port}},
+            }}]})
+            rb = cd_call(req, "CreateDeployment", {
+                "applicationName": info.get("applicationName"),
+                "deploymentGroupName": info.get("deploymentGroupName"),
+                "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec}},
+            }).get("deploymentId")
+            with CD_LOCK:
+                CD_STATE[req.account][rb] = {
+                    "status": "Succeeded", "creator": "codeDeployRollback",
+                    "rollbackInfo": {"rollbackTriggeringDeploymentId": did,
+                                     "rollbackMessage": f"Rollback of deployment {did}"},
+                    "messages": [], "completeTime": time.time() + 1, "original": st["replacement"],
+                    "replacement": st["original"], "errorInformation": None, "group": st.get("group"),
+                }
+                st["rollbackInfo"] = {"rollbackDeploymentId": rb,
+                                      "rollbackMessage": f"Deployment {did} was rolled back by {rb}."}
+        return cd_json({"status": "Succeeded", "statusMessage": "Deployment was stopped"})
+    if op == "ContinueDeployment":
+        did = params.get("deploymentId")
+        if params.get("deploymentWaitType", "READY_WAIT") != "READY_WAIT":
+            raise ApiError("InvalidDeploymentWaitTypeException", "Only READY_WAIT is modelled here.")
+        info = cd_call(req, "GetDeployment", {"deploymentId": did}).get("deploymentInfo") or {}
+        st = cd_state(req, info)
+        if st["status"] != "Ready":
+            raise ApiError("DeploymentIsNotInReadyStateException", f"The deployment {did} is not in the Ready state.")
+        with CD_LOCK:
+            st["status"] = "Succeeded"
+            st["completeTime"] = time.time()
+            st["messages"].append("Traffic was rerouted to the replacement task set.")
+        svc = ((st.get("group") or {}).get("ecsServices") or [{}])[0]
+        if st["replacement"]:
+            ecs_call(req, "UpdateService", {
+                "cluster": svc.get("clusterName"), "service": svc.get("serviceName"),
+                "taskDefinition": st["replacement"],
+            })
+        return cd_json({})
+    return None
+
+
+# --------------------------------------------------------------------------
+# ECS-native blue/green: moto 5.2.5 drops a service's deploymentConfiguration
+# and has no ListServiceDeployments / DescribeServiceDeployments. The proxy
+# keeps the deploymentConfiguration CreateService / UpdateService send (and
+# adds it to DescribeServices) and, for a BLUE_GREEN service, one service
+# deployment per CreateService and per UpdateService that starts one (a
+# task definition, forceNewDeployment): the newest IN_PROGRESS in its
+# BAKE_TIME stage (production traffic all on the new revision; nothing
+# moves on: moto runs no deployment), the ones before it SUCCESSFUL.
+ECS_BG: dict[str, dict[tuple[str, str], dict]] = {}  # account -> (cluster, service) -> state
+
+
+def ecs_bg_note(req: Request, resp: Response) -> None:
+    """After an accepted CreateService / UpdateService: what it said of the
+    deployment configuration, and a new service deployment."""
+    if req.service != "ecs" or req.operation not in ("CreateService", "UpdateService") or resp.status != 200:
+        return
+    try:
+        params = json.loads(req.body.decode("utf-8") or "{}")
+    except ValueError:
+        return
+    svc = ((resp.json() or {}).get("service")) or {}
+    cluster = _short(params.get("cluster"))
+    name = _short(params.get("serviceName") or params.get("service"), "")
+    with EXEC_LOCK:
+        per = ECS_BG.setdefault(req.account, {})
+        st = per.setdefault((cluster, name), {"config": None, "deployments": []})
+        if "deploymentConfiguration" in params:
+            st["config"] = params["deploymentConfiguration"]
+        strategy = (st["config"] or {}).get("strategy")
+        starts = req.operation == "CreateService" or params.get("taskDefinition") or params.get("forceNewDeployment")
+        if strategy == "BLUE_GREEN" and starts:
+            for d in st["deployments"]:
+                d["status"] = "SUCCESSFUL"
+                d.pop("lifecycleStage", None)
+            n = len(st["deployments"]) + 1
+            arn = svc.get("serviceArn") or f"arn:aws:ecs:ap-northeast-1:{req.account}:service/{cluster}/{name}"
+            st["deployments"].append({
+                "serviceDeploymentArn": arn.replace(":service/", ":service-deployment/") + f"/bg{n:04d}",
+                "serviceArn": arn,
+                "clusterArn": svc.get("clusterArn"),
+                "status": "IN_PROGRESS",
+                "lifecycleStage": "BAKE_TIME",
+                "startedAt": time.time(),
+                "createdAt": time.time(),
+                "targetServiceRevision": {
+                    "arn": arn.replace(":service/", ":service-revision/") + f"/rev{n:04d}",
+                    "requestedTaskCount": svc.get("desiredCount", 0),
+                    "runningTaskCount": svc.get("runningCount", 0),
+                    "pendingTaskCount": svc.get("pendingCount", 0),
+                    "requestedProductionTrafficWeight": 100.0,
+                },
+            })
+
+
+def ecs_bg_request(req: Request) -> Response | None:
+    """ListServiceDeployments / DescribeServiceDeployments, answered from
+    what the proxy keeps; None for anything else."""
+    if req.service != "ecs" or req.operation not in ("ListServiceDeployments", "DescribeServiceDeployments"):
+        return None
+    try:
+        params = json.loads(req.body.decode("utf-8") or "{}")
+    except ValueError:
+        return None
+    with EXEC_LOCK:
+        per = {k: copy.deepcopy(v) for k, v in ECS_BG.get(req.account, {}).items()}
+    if req.operation == "ListServiceDeployments":
+        st = per.get((_short(params.get("cluster")), _short(params.get("service"), ""))) or {"deployments": []}
+        wanted = params.get("status") or []
+        items = [d for d in reversed(st["deployments"]) if not wanted or d["status"] in wanted]
+        size = int(params.get("maxResults") or 20)
+        if not 1 <= size <= 100:
+            raise ApiError("InvalidParameterException", "maxResults must be between 1 and 100.")
+        brief = [{
+            "serviceDeploymentArn": d["serviceDeploymentArn"], "serviceArn": d["serviceArn"],
+            "clusterArn": d["clusterArn"], "startedAt": d["startedAt"], "createdAt": d["createdAt"],
+            "targetServiceRevisionArn": d["targetServiceRevision"]["arn"], "status": d["status"],
+        } for d in items[:size]]
+        return json_ok(Response(200, [], b""), {"serviceDeployments": brief})
+    arns = params.get("serviceDeploymentArns") or []
+    if len(arns) > 20:
+        raise ApiError("InvalidParameterException", "serviceDeploymentArns can have at most 20 items.")
+    found, failures = [], []
+    every = [d for st in per.values() for d in st["deployments"]]
+    for arn in arns:
+        d = next((x for x in every if x["serviceDeploymentArn"] == arn), None)
+        if d is None:
+            failures.append({"arn": arn, "reason": "MISSING"})
+        else:
+            found.append(d)
+    return json_ok(Response(200, [], b""), {"serviceDeployments": found, "failures": failures})
+
+
+def decorate_services(req: Request, resp: Response) -> Response:
+    """DescribeServices with the deploymentConfiguration moto drops."""
+    if resp.status != 200:
+        return resp
+    body = resp.json()
+    if not isinstance(body, dict):
+        return resp
+    with EXEC_LOCK:
+        per = dict(ECS_BG.get(req.account, {}))
+    for svc in body.get("services") or []:
+        st = per.get((_short(svc.get("clusterArn")), svc.get("serviceName") or ""))
+        if st and st.get("config"):
+            svc["deploymentConfiguration"] = st["config"]
+    return json_ok(resp, body)
+
+
 def handle_json(req: Request) -> Response:
+    cd_resp = codedeploy_request(req) or ecs_bg_request(req)
+    if cd_resp is not None:
+        return cd_resp
     exec_resp = ecs_exec_request(req)
     if exec_resp is not None:
+        ecs_bg_note(req, exec_resp)
         return exec_resp
     if (req.service, req.operation) == ("ecs", "DescribeTasks"):
         return decorate_tasks(req, handle_json_plain(req))
+    if (req.service, req.operation) == ("ecs", "DescribeServices"):
+        return decorate_services(req, handle_json_plain(req))
     return handle_json_plain(req)
 
 
@@ -1571,7 +2033,7 @@ def handle_query(req: Request) -> Response:
 
 def is_mutating(operation: str) -> bool:
     """Whether an operation may change state: anything but a read."""
-    return not operation.startswith(("Describe", "List", "Get", "GET ", "HEAD "))
+    return not operation.startswith(("Describe", "List", "Get", "BatchGet", "GET ", "HEAD "))
 
 
 def request_params(req: Request):

@@ -318,6 +318,23 @@ impl Moto {
     /// product's back: `moto.aws(&account, "ecs", "describe_task_definition",
     /// r#"{"taskDefinition": "web:1"}"#)`. Panics with boto3's error.
     pub fn aws(&self, account: &str, service: &str, method: &str, params: &str) -> Json {
+        self.aws_at(&self.moto_endpoint, account, service, method, params)
+    }
+
+    /// [`Moto::aws`] through the proxy (counted, and seen by the proxy's
+    /// test doubles: what moto drops, the proxy keeps).
+    pub fn aws_via_proxy(&self, account: &str, service: &str, method: &str, params: &str) -> Json {
+        self.aws_at(&self.endpoint, account, service, method, params)
+    }
+
+    fn aws_at(
+        &self,
+        endpoint: &str,
+        account: &str,
+        service: &str,
+        method: &str,
+        params: &str,
+    ) -> Json {
         const SCRIPT: &str = r#"
 import json, sys
 import boto3
@@ -339,15 +356,7 @@ out.pop("ResponseMetadata", None)
 json.dump(out, sys.stdout, default=str, sort_keys=True)
 "#;
         let output = Command::new(&self.python)
-            .args([
-                "-c",
-                SCRIPT,
-                &self.moto_endpoint,
-                account,
-                service,
-                method,
-                params,
-            ])
+            .args(["-c", SCRIPT, endpoint, account, service, method, params])
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_SESSION_TOKEN")

@@ -90,6 +90,13 @@ const fn q(burst: f64, rate: f64) -> Quota {
 ///   environment's region; <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html>
 ///   publishes no request rate): its reads at 10 / 5 a second, an
 ///   invalidation at 3 / 1 (the console sends one at a time).
+/// - CodeDeploy, <https://docs.aws.amazon.com/codedeploy/latest/userguide/limits.html>:
+///   publishes deployment quotas but no request rate; its reads (List*,
+///   Get*, BatchGet*) we keep to 20 burst / 5 a second, its changes
+///   (StopDeployment, ContinueDeployment, CreateDeployment: one at a
+///   time) to 5 / 1. ECS's ListServiceDeployments and
+///   DescribeServiceDeployments (ECS-native blue/green) have no published
+///   figure either: 20 / 5, a bucket of their own.
 ///
 /// - EC2, <https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html>:
 ///   a token bucket per API, account and region; the non-mutating actions
@@ -110,6 +117,9 @@ pub fn quota(service: &str, op: &str) -> (&'static str, Quota) {
         ("ecs", "DescribeTasks" | "ListTasks") => ("ecs:task-read", q(50.0, 20.0)),
         ("ecs", "DescribeTaskDefinition" | "ListTaskDefinitions") => {
             ("ecs:task-definition-read", q(50.0, 20.0))
+        }
+        ("ecs", "ListServiceDeployments" | "DescribeServiceDeployments") => {
+            ("ecs:service-deployment-read", q(20.0, 5.0))
         }
         ("ecs", _) => ("ecs:write", q(20.0, 1.0)),
         ("cloudwatch", "DescribeAlarms") => ("cloudwatch:DescribeAlarms", q(9.0, 9.0)),
@@ -132,6 +142,10 @@ pub fn quota(service: &str, op: &str) -> (&'static str, Quota) {
         ("elbv2" | "autoscaling", _) => ("write", q(10.0, 1.0)),
         ("cloudfront", "CreateInvalidation") => ("cloudfront:write", q(3.0, 1.0)),
         ("cloudfront", _) => ("cloudfront:read", q(10.0, 5.0)),
+        ("codedeploy", _) if read || op.starts_with("BatchGet") => {
+            ("codedeploy:read", q(20.0, 5.0))
+        }
+        ("codedeploy", _) => ("codedeploy:write", q(5.0, 1.0)),
         _ => ("other", q(8.0, 2.0)),
     }
 }
@@ -535,6 +549,32 @@ mod tests {
 
     fn quota_group(service: &str, op: &str) -> &'static str {
         quota(service, op).0
+    }
+
+    /// CodeDeploy's reads (BatchGet* included) share one bucket, its
+    /// changes another, slower; ECS's service-deployment reads are reads,
+    /// not ECS's write bucket.
+    #[test]
+    fn codedeploy_reads_and_changes_have_their_own_buckets() {
+        for op in [
+            "ListApplications",
+            "BatchGetApplications",
+            "BatchGetDeploymentGroups",
+            "ListDeployments",
+            "GetDeployment",
+            "BatchGetDeployments",
+            "BatchGetDeploymentTargets",
+        ] {
+            assert_eq!(quota_group("codedeploy", op), "codedeploy:read", "{op}");
+        }
+        for op in ["StopDeployment", "ContinueDeployment", "CreateDeployment"] {
+            let (group, q) = quota("codedeploy", op);
+            assert_eq!(group, "codedeploy:write", "{op}");
+            assert!(q.rate <= 1.0);
+        }
+        for op in ["ListServiceDeployments", "DescribeServiceDeployments"] {
+            assert_eq!(quota_group("ecs", op), "ecs:service-deployment-read");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! leaves this module.
 
 mod cloudfront;
+mod codedeploy;
 mod convert;
 pub mod credentials;
 mod ec2;
@@ -49,9 +50,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use self::error::CredentialContext;
 use self::limits::{AttemptCounter, Limits, Stats};
 use crate::backend::{
-    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ec2,
-    Ec2Changes, Ecr, Ecs, EcsChanges, ElastiCache, Elb, Logs, LogsChanges, OpStats, Rds,
-    RdsChanges, Scaling, ScalingChanges, Sts,
+    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges,
+    CodeDeploy, CodeDeployChanges, Ec2, Ec2Changes, Ecr, Ecs, EcsChanges, ElastiCache, Elb, Logs,
+    LogsChanges, OpStats, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
 };
 use crate::config::EnvironmentConfig;
 use crate::domain::TaskDefinition;
@@ -161,6 +162,7 @@ struct Clients {
     ecr: aws_sdk_ecr::Client,
     rds: aws_sdk_rds::Client,
     cloudfront: aws_sdk_cloudfront::Client,
+    codedeploy: aws_sdk_codedeploy::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
     sts: aws_sdk_sts::Client,
@@ -307,6 +309,7 @@ impl AwsBackend {
                 });
                 aws_sdk_cloudfront::Client::from_conf(b.build())
             },
+            codedeploy: client!(aws_sdk_codedeploy, "codedeploy"),
             cloudwatch: client!(aws_sdk_cloudwatch, "cloudwatch"),
             logs: client!(aws_sdk_cloudwatchlogs, "logs"),
             sts: client!(aws_sdk_sts, "sts"),
@@ -419,6 +422,12 @@ impl Backend for AwsBackend {
         Ok(self)
     }
     fn cloudfront_changes(&self) -> BackendResult<&dyn CloudFrontChanges> {
+        Ok(self)
+    }
+    fn codedeploy(&self) -> BackendResult<&dyn CodeDeploy> {
+        Ok(self)
+    }
+    fn codedeploy_changes(&self) -> BackendResult<&dyn CodeDeployChanges> {
         Ok(self)
     }
 

@@ -21,9 +21,9 @@ use crate::backend::{BackendError, BackendResult, ImageChange, ServiceUpdate};
 use crate::backend::{Ecr, EcsChanges, Elb, ScalingChanges};
 use crate::domain::TargetGroup;
 use crate::domain::{
-    CircuitBreaker, Cluster, Container, ContainerDefinition, Deployment, Failure, Listing,
-    LoadBalancerRef, RolloutState, ScalableTarget, ScalingPolicy, Service, ServiceEvent, Task,
-    TaskDefinition, Timestamp, short_id,
+    CircuitBreaker, Cluster, Container, ContainerDefinition, Deployment, DeploymentController,
+    Failure, Listing, LoadBalancerRef, RolloutState, ScalableTarget, ScalingPolicy, Service,
+    ServiceEvent, Task, TaskDefinition, Timestamp, short_id,
 };
 use crate::domain::{EcrImage, ImageDetail, ImageId, ImageLookup};
 use async_trait::async_trait;
@@ -337,6 +337,9 @@ pub(crate) struct SimService {
     /// The desired count of the description: the load metrics are spread
     /// over the running tasks relative to it.
     pub baseline_tasks: u32,
+    /// Who deploys it: CODE_DEPLOY services change their task definition
+    /// only through the world's CodeDeploy (`codedeploy.rs`).
+    pub controller: DeploymentController,
 }
 
 /// The ECS part of a world.
@@ -534,6 +537,10 @@ impl Ecs {
             last_steady_event: None,
             last_capacity_change: deployed_at,
             baseline_tasks: d.desired_count,
+            controller: d
+                .deployment_controller
+                .as_deref()
+                .map_or(DeploymentController::Ecs, DeploymentController::parse),
         });
 
         // The running tasks of the deployment, and what happened before.
@@ -677,6 +684,20 @@ impl Ecs {
         if let Some(svc) = self.services.get_mut(s) {
             svc.last_steady_event = last_steady;
         }
+    }
+
+    /// The task definition a service runs (its newest deployment's).
+    pub(crate) fn service_task_definition(&self, s: usize) -> String {
+        self.services
+            .get(s)
+            .and_then(|svc| svc.deployments.first())
+            .map(|d| d.task_definition.clone())
+            .unwrap_or_default()
+    }
+
+    /// The target group ARN of a service's load balancer, if it has one.
+    pub(crate) fn service_target_group(&self, s: usize) -> Option<String> {
+        self.services.get(s)?.lb.as_ref()?.target_group_arn.clone()
     }
 
     /// The container the load balancer points at, or the first essential one.
@@ -1012,6 +1033,18 @@ impl Ecs {
                 resource: format!("service {service} in cluster {cluster}"),
             });
         };
+        // As ECS answers: the task definition of a CODE_DEPLOY service
+        // changes through CodeDeploy only.
+        if svc.controller == DeploymentController::CodeDeploy
+            && (update.force_new_deployment || wanted.is_some())
+        {
+            return Err(BackendError::Invalid {
+                message: "InvalidParameterException: Unable to update task definition on \
+                          services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy \
+                          to trigger a new deployment."
+                    .to_string(),
+            });
+        }
         if let Some(n) = update.desired_count {
             svc.desired = n;
             svc.last_capacity_change = now;
@@ -1165,6 +1198,13 @@ impl Ecs {
                 updated_at: d.updated_at,
             })
             .collect();
+        // ECS reports deployments of the ECS controller only (a
+        // CODE_DEPLOY service's are CodeDeploy's).
+        let deployments: Vec<Deployment> = if svc.controller == DeploymentController::CodeDeploy {
+            Vec::new()
+        } else {
+            deployments
+        };
         Some(Service {
             arn: svc.arn.clone(),
             name: svc.name.clone(),
@@ -1184,6 +1224,9 @@ impl Ecs {
             load_balancers: svc.lb.iter().cloned().collect(),
             created_at: Some(svc.created_at),
             circuit_breaker: Some(svc.circuit_breaker),
+            deployment_controller: svc.controller,
+            strategy: (svc.controller == DeploymentController::Ecs).then(|| "ROLLING".to_string()),
+            service_deployment: None,
         })
     }
 

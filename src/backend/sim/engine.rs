@@ -55,6 +55,8 @@ pub(crate) struct World {
     pub ecs: Ecs,
     pub rds: Rds,
     pub cloudfront: super::cloudfront::CloudFront,
+    /// The blue/green deployments of CODE_DEPLOY services (`codedeploy.rs`).
+    pub codedeploy: super::codedeploy::CodeDeploy,
     /// The EC2 hosts (`ec2.rs`).
     pub ec2: Vec<super::ec2::SimInstance>,
     /// The Redis replication groups (`elasticache.rs`).
@@ -80,7 +82,9 @@ impl World {
     pub fn new(desc: &WorldDesc, seed: u64, start: Timestamp) -> Self {
         let start = start.with_nanosecond(0).unwrap_or(start);
         let mut rng = Rng::with_seed(seed);
-        let ecs = Ecs::new(desc, start, &mut rng);
+        let mut ecs = Ecs::new(desc, start, &mut rng);
+        let codedeploy =
+            super::codedeploy::CodeDeploy::new(&desc.codedeploy, &mut ecs, seed, start);
         let rds = Rds::new(
             &desc.account,
             &desc.region,
@@ -186,6 +190,7 @@ impl World {
             session: desc.session.clone(),
             rng,
             cloudfront,
+            codedeploy,
             now: start,
             start,
             chaos: true,
@@ -241,6 +246,7 @@ impl World {
             self.ecs.chaos_stop(now, &mut self.rng);
         }
         self.ecs.step(now, &mut self.rng, self.chaos);
+        self.codedeploy.step(now, &mut self.ecs, &mut self.rng);
         self.rds.step(now, &mut self.rng);
         for host in &mut self.ec2 {
             host.step(now, &mut self.rng);

@@ -15,6 +15,7 @@
 
 mod alarms;
 mod cloudfront;
+mod codedeploy;
 mod ec2;
 mod ecs;
 mod elasticache;
@@ -39,9 +40,9 @@ pub use faults::DrillStatus;
 use self::engine::World;
 use self::world::Description;
 use crate::backend::{
-    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges, Ec2,
-    Ec2Changes, Ecr, Ecs, EcsChanges, ElastiCache, Elb, Logs, LogsChanges, Rds, RdsChanges,
-    Scaling, ScalingChanges, Sts,
+    Backend, BackendResult, CloudFront, CloudFrontChanges, CloudWatch, CloudWatchChanges,
+    CodeDeploy, CodeDeployChanges, Ec2, Ec2Changes, Ecr, Ecs, EcsChanges, ElastiCache, Elb, Logs,
+    LogsChanges, Rds, RdsChanges, Scaling, ScalingChanges, Sts,
 };
 use crate::clock::Clock;
 use crate::domain::{CallerIdentity, MetricSeries, Service, TargetGroup, TargetHealth, Task};
@@ -360,6 +361,12 @@ impl Backend for SimBackend {
         Ok(self)
     }
     fn cloudfront_changes(&self) -> BackendResult<&dyn CloudFrontChanges> {
+        Ok(self)
+    }
+    fn codedeploy(&self) -> BackendResult<&dyn CodeDeploy> {
+        Ok(self)
+    }
+    fn codedeploy_changes(&self) -> BackendResult<&dyn CodeDeployChanges> {
         Ok(self)
     }
 }

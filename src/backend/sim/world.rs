@@ -93,6 +93,10 @@ pub(crate) struct WorldDesc {
     /// Target groups whose targets are EC2 hosts (instance targets).
     #[serde(default, rename = "host_target_group")]
     pub host_target_groups: Vec<HostTargetGroupDesc>,
+    // --- codedeploy
+    /// The CodeDeploy deployment groups of its CODE_DEPLOY services.
+    #[serde(default, rename = "codedeploy")]
+    pub codedeploy: Vec<super::codedeploy::GroupDesc>,
 }
 
 /// An ELBv2 target group of instance targets: the world's EC2 hosts it
@@ -166,6 +170,10 @@ pub(crate) struct ServiceDesc {
     #[serde(default)]
     pub autoscaling: Option<AutoscalingDesc>,
     pub circuit_breaker: CircuitBreakerDesc,
+    /// `CODE_DEPLOY`: deployed by the world's CodeDeploy (a
+    /// `[[world.codedeploy]]` group names it); else ECS.
+    #[serde(default)]
+    pub deployment_controller: Option<String>,
     #[serde(rename = "container")]
     pub containers: Vec<ContainerDesc>,
     /// Oldest first; the last one is deployed.
@@ -683,6 +691,37 @@ fn check_world(w: &WorldDesc) -> Result<(), String> {
                     i.name, e.metric
                 ));
             }
+        }
+    }
+    // --- codedeploy
+    for g in &w.codedeploy {
+        let Some(svc) = w.services.iter().find(|s| s.name == g.service) else {
+            return Err(format!(
+                "codedeploy {:?}: unknown service {:?}",
+                g.deployment_group, g.service
+            ));
+        };
+        if svc.deployment_controller.as_deref() != Some("CODE_DEPLOY") {
+            return Err(format!(
+                "codedeploy {:?}: service {:?} is not deployment_controller = \"CODE_DEPLOY\"",
+                g.deployment_group, g.service
+            ));
+        }
+        if svc.load_balancer.is_none() {
+            return Err(format!(
+                "codedeploy {:?}: service {:?} has no load balancer to shift",
+                g.deployment_group, g.service
+            ));
+        }
+    }
+    for s in &w.services {
+        if let Some(c) = &s.deployment_controller
+            && !matches!(c.as_str(), "ECS" | "CODE_DEPLOY" | "EXTERNAL")
+        {
+            return Err(format!(
+                "service {:?}: unknown deployment_controller {c:?}",
+                s.name
+            ));
         }
     }
     for t in &w.stopped_tasks {

@@ -54,15 +54,15 @@ fn shift_and_a_letter_sorts_again_flips_and_the_highlight_stays_on_its_service()
     update(&mut s, Action::Command(Command::Services));
     press(&mut s, key('j'));
     assert_eq!(highlighted(&s), "web");
-    // P is PEND's letter (the replay's pause acts in a replay only):
-    // ascending.
-    press(&mut s, shift('P'));
+    // D is PEND's letter (C continues a blue/green deployment, so CPU
+    // took P; E opens the Redis view): ascending.
+    press(&mut s, shift('D'));
     assert_eq!(names(&s), ["api", "worker", "web"]);
     assert_eq!(highlighted(&s), "web", "the highlight follows web to row 3");
     assert_eq!(s.selected(ViewKind::Services), 2);
     assert_flash(&s, "sorted by PEND ascending");
     // Again: descending.
-    press(&mut s, shift('P'));
+    press(&mut s, shift('D'));
     assert_eq!(names(&s), ["web", "worker", "api"]);
     assert_eq!(highlighted(&s), "web");
     assert_eq!(
@@ -86,7 +86,7 @@ fn a_refresh_after_a_sort_keeps_the_order_and_the_highlight() {
     let mut s = state();
     load_services(&mut s, services());
     update(&mut s, Action::Command(Command::Services));
-    press(&mut s, shift('P'));
+    press(&mut s, shift('D'));
     press(&mut s, key('G'));
     assert_eq!(highlighted(&s), "web");
     // worker's pending count grows past web's: it sorts last, web stays

@@ -383,8 +383,8 @@ fn replay_keys_act_in_a_replay_only() {
     assert_eq!(s.replay_request, None);
     assert_eq!(
         s.sort(ViewKind::Services).map(|o| o.column),
-        Some("PEND"),
-        "P sorts in the console"
+        Some("CPU"),
+        "P sorts in the console (C continues a blue/green deployment)"
     );
     press(&mut s, code(KeyCode::Char(']')));
     assert_eq!(s.replay_request, None);
