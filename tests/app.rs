@@ -2136,6 +2136,13 @@ async fn a_blue_green_release_is_continued_stopped_rolled_back_and_redeployed_by
         !calls.iter().any(|c| c.contains("UpdateService")),
         "{calls:?}"
     );
+    // At 80x24 both changes it sends are on the screen: the notes, the
+    // state before, the image's details and the account give way first.
+    // (Before, the preview kept them and cut CreateDeployment to `…`.)
+    let screen = render(&app, 80, 24);
+    for op in ["ecs:RegisterTaskDefinition", "codedeploy:CreateDeployment"] {
+        assert!(screen.contains(op), "{op} not shown:\n{screen}");
+    }
     press(&mut app, KeyCode::Char('y'));
     app.settle().await;
     let deploy = app.state.activity.len() - 1;

@@ -336,8 +336,7 @@ fn confirm_lines<'a>(
         lines.extend(rest);
         return lines;
     }
-    lines.push(before);
-    lines.push(Line::from(vec![
+    let after = Line::from(vec![
         label("after", theme),
         Span::styled(
             clip_start(&after, w.saturating_sub(13)),
@@ -347,21 +346,64 @@ fn confirm_lines<'a>(
                 theme.ok
             },
         ),
-    ]));
-    if let Operation::DeployImage { to, .. } = op {
-        lines.extend(image_check_lines(state, theme, env, to, w));
+    ]);
+    // What always shows: where it happens, the resource, what it becomes,
+    // an outage, every call in full and the prompt. What gives way on a
+    // short terminal, in this order: the image check's details (unless
+    // the image is missing), the caller, the state before, the notes, the
+    // account — so that an operator never confirms calls they cannot see.
+    let image: Vec<Line<'a>> = match op {
+        Operation::DeployImage { to, .. } => image_check_lines(state, theme, env, to, w),
+        _ => Vec::new(),
+    };
+    let image_optional = !deploys_missing_image(state, env, op);
+    let outage: Vec<Line<'a>> = op
+        .outage()
+        .iter()
+        .flat_map(|outage| wrap(&format!("!! {outage}"), w))
+        .map(|part| Line::styled(part, theme.danger))
+        .collect();
+    let notes: Vec<Line<'a>> = op
+        .notes()
+        .iter()
+        .flat_map(|note| wrap(&format!("! {note}"), w))
+        .map(|part| Line::styled(part, theme.warning))
+        .collect();
+    let mut rest = Vec::new();
+    tail(&mut rest);
+    let caller = e.identity.data.is_some();
+    let total = lines.len() + 2 + image.len() + outage.len() + notes.len() + rest.len();
+    let mut over = total.saturating_sub(room);
+    let mut drop = |n: usize| {
+        let gone = over > 0 && n > 0;
+        over = over.saturating_sub(n);
+        gone
+    };
+    let drop_image = image_optional && drop(image.len());
+    let drop_caller = caller && drop(1);
+    let drop_before = drop(1);
+    let drop_notes = drop(notes.len());
+    // The environment's name says where; its account and region last.
+    let drop_account = drop(1);
+    if drop_caller {
+        // where_lines: environment, account, caller.
+        lines.remove(2);
     }
-    if let Some(outage) = op.outage() {
-        for part in wrap(&format!("!! {outage}"), w) {
-            lines.push(Line::styled(part, theme.danger));
-        }
+    if drop_account {
+        lines.remove(1);
     }
-    for note in op.notes() {
-        for part in wrap(&format!("! {note}"), w) {
-            lines.push(Line::styled(part, theme.warning));
-        }
+    if !drop_before {
+        lines.push(before);
     }
-    tail(&mut lines);
+    lines.push(after);
+    if !drop_image {
+        lines.extend(image);
+    }
+    lines.extend(outage);
+    if !drop_notes {
+        lines.extend(notes);
+    }
+    lines.extend(rest);
     lines
 }
 
