@@ -1834,6 +1834,27 @@ async fn the_ec2_world_shows_its_hosts_and_an_impaired_one() {
     assert!(screen.contains("target app-prod-web healthy"), "{screen}");
     insta::assert_snapshot!("hosts_80x24", screen);
 
+    // A host that does not run shows no CPU value (its last one would
+    // read as live).
+    let mut stopped = app.state.clone();
+    for i in stopped.envs[0].instances.data.iter_mut().flatten() {
+        if i.name.as_deref() == Some("app-prod-2") {
+            i.state = "stopped".to_string();
+        }
+    }
+    let shown = {
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+        terminal
+            .draw(|f| honban::ui::draw(f, &stopped, &theme()))
+            .expect("draw");
+        format!("{:?}", terminal.backend().buffer())
+    };
+    let row = shown
+        .lines()
+        .find(|l| l.contains("app-prod-2") && l.contains("stopped"))
+        .unwrap_or_else(|| panic!("no stopped row: {shown}"));
+    assert!(!row.contains('%'), "{row}");
+
     // The first incident comes 2 to 4 minutes in.
     let impaired = |app: &App| {
         app.state.envs[0]

@@ -129,12 +129,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                         },
                         theme.health(checks_health(i)),
                     )),
-                    Cell::from(super::chart::trend_cell(
-                        env,
-                        |m| m.host_cpu(&i.id),
-                        trend_w,
-                        theme,
-                    )),
+                    // A host that does not run has no CPU: its last
+                    // value would read as a live one.
+                    if matches!(i.state.as_str(), "running" | "stopping") {
+                        Cell::from(super::chart::trend_cell(
+                            env,
+                            |m| m.host_cpu(&i.id),
+                            trend_w,
+                            theme,
+                        ))
+                    } else {
+                        Cell::from(Span::styled("-", theme.dim))
+                    },
                     Cell::from(target_span(env, i, theme)),
                 ]);
                 Row::new(cells)
