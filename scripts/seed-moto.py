@@ -3,7 +3,8 @@
 
     .venv/bin/python scripts/seed-moto.py --endpoint http://127.0.0.1:5000 \\
         [--account 123456789012] [--region ap-northeast-1] [--name works-logue-prod] \\
-        [--minimal | --activity | --feed] [--extra-services N] [--extra-tasks N] \\
+        [--minimal | --activity | --feed | --hosts] [--cloudfront ALIAS] [--redis] \\
+        [--codedeploy] [--proxy URL] [--exec-through URL] [--extra-services N] [--extra-tasks N] \\
         [--extra-alarms N] [--extra-dbs N] [--extra-snapshots N] [--extra-clusters N]
 
 Works Logue as in assets/sim/world.toml: Next.js on ECS Fargate behind an ALB
@@ -69,6 +70,11 @@ Seeded (NAME = --name):
   --proxy URL when given (the test proxy keeps the member clusters moto
   lacks), its alarm NAME-redis-memory-high and, with --activity, three
   quiet hours of its nodes' metrics (--feed adds a minute a minute).
+--codedeploy (added to the full seed; seed 003's blue/green release): the
+  service backend (deployment controller CODE_DEPLOY) behind two target
+  groups, its CodeDeploy application and deployment group (waits 60
+  minutes for a continue) and a deployment of its newer revision
+  (summary: codedeploy); the test proxy plays CodeDeploy's part.
 Scale, for pagination tests (added to either):
   --extra-services N  services svc-000... (desired 1, no load balancer)
   --extra-tasks N     RUNNING tasks in group service:svc-000 (or, without
