@@ -550,7 +550,7 @@ pub async fn read_back<B: Backend + ?Sized>(
             )
         }
         // A CODE_DEPLOY service's deploy: the deployment its unique
-        // description names, among the group's of the past hour.
+        // description names, among the group's since the intent.
         Operation::DeployImage { via: Some(via), .. } => {
             let found;
             let registered = if let Some(arn) = registered {
@@ -561,7 +561,12 @@ pub async fn read_back<B: Backend + ?Sized>(
             };
             match b
                 .codedeploy()?
-                .find_deployment(&via.application, &via.deployment_group, &via.description)
+                .find_deployment(
+                    &via.application,
+                    &via.deployment_group,
+                    &via.description,
+                    since,
+                )
                 .await?
             {
                 Some(d) => Found::applied(
@@ -576,8 +581,8 @@ pub async fn read_back<B: Backend + ?Sized>(
                     },
                 ),
                 None => Found::not_applied(format!(
-                    "no deployment of {}/{} of the past hour is \"{}\" (ListDeployments, \
-                     BatchGetDeployments){}",
+                    "no deployment of {}/{} since the change was sent is \"{}\" \
+                     (ListDeployments, BatchGetDeployments){}",
                     via.application,
                     via.deployment_group,
                     via.description,
@@ -606,21 +611,37 @@ pub async fn read_back<B: Backend + ?Sized>(
                 .codedeploy()?
                 .deployment(deployment, Some((cluster, service)))
                 .await?;
-            let applied = match op {
-                Operation::CodeDeployStop { .. } => !d.is_active() || d.rolled_back(),
-                _ => d.status != "Ready" && d.status != "Created",
-            };
             let evidence = format!("deployment {deployment} is {} (GetDeployment)", d.status);
-            if applied {
-                Found::applied(
+            let status = d.status.as_str();
+            // Only what the change itself leads to counts: a stop, Stopped;
+            // a continue, traffic rerouting or done. A deployment that
+            // ended otherwise says nothing of the change (it may have
+            // succeeded or failed on its own, or been stopped by its
+            // ready-wait running out).
+            let verdict = match op {
+                Operation::CodeDeployStop { .. } => match status {
+                    "Stopped" => Verdict::Applied,
+                    "Succeeded" | "Failed" => Verdict::Unknown,
+                    _ => Verdict::NotApplied,
+                },
+                _ => match status {
+                    "InProgress" | "Baking" | "Succeeded" => Verdict::Applied,
+                    "Created" | "Queued" | "Ready" => Verdict::NotApplied,
+                    _ => Verdict::Unknown,
+                },
+            };
+            match verdict {
+                Verdict::Applied => Found::applied(
                     evidence,
                     OpOutcome::CodeDeploy {
                         task_definition: None,
                         deployment: Box::new(d),
                     },
-                )
-            } else {
-                Found::not_applied(evidence)
+                ),
+                Verdict::NotApplied => Found::not_applied(evidence),
+                Verdict::Unknown => Found::unknown(format!(
+                    "{evidence}: it ended without showing whether the change was applied"
+                )),
             }
         }
         Operation::DeployImage {

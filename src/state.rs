@@ -268,13 +268,27 @@ impl EnvState {
             .any(Service::is_code_deploy)
     }
 
-    /// The CodeDeploy deployment group of a CODE_DEPLOY service, once read.
+    /// The CodeDeploy deployment group of a CODE_DEPLOY service, once read:
+    /// the group of that service in the cluster the service is listed in
+    /// (a service of the same name in another cluster has its own group).
+    /// A name listed in two clusters is ambiguous: none.
     pub fn blue_green(&self, service: &str) -> Option<&crate::domain::BlueGreen> {
+        let mut listed = self
+            .services
+            .data
+            .iter()
+            .flatten()
+            .filter(|s| s.name == service);
+        let s = listed.next()?;
+        if listed.next().is_some() {
+            return None;
+        }
+        let cluster = crate::domain::short_id(&s.cluster_arn);
         self.blue_greens
             .data
             .iter()
             .flatten()
-            .find(|g| g.service == service)
+            .find(|g| g.service == service && g.cluster == cluster)
     }
 
     /// Whether the configuration names EC2 hosts.

@@ -193,6 +193,10 @@ pub fn duration_text(d: TimeDelta) -> String {
     }
 }
 
+/// How long after a reboot a host's status checks read ok are its own, not
+/// those of before the reboot (EC2 runs them every minute).
+pub const REBOOT_SETTLE: TimeDelta = TimeDelta::minutes(2);
+
 /// How far the change has got, from the data on hand. Only data fetched
 /// after the watch started counts.
 pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> WatchStatus {
@@ -375,6 +379,22 @@ pub fn evaluate(target: &mut WatchTarget, env: &EnvState, since: Timestamp) -> W
                     "{label} is {other}: it did not stay stopping (started again?)"
                 )),
                 (PowerAction::Stop, other) => in_progress(format!("{label} still {other}")),
+                // A reboot leaves the host running and its checks read ok
+                // until AWS runs them again: ok counts once they went
+                // through a reboot (seen initializing) or were read
+                // REBOOT_SETTLE after it was sent, not from the old reading.
+                (PowerAction::Reboot, "running")
+                    if checks_ok
+                        && !*seen_busy
+                        && env
+                            .instances
+                            .loaded_at
+                            .is_none_or(|t| t < since + REBOOT_SETTLE) =>
+                {
+                    in_progress(format!(
+                        "{label} rebooting: running, its checks not yet run again"
+                    ))
+                }
                 (PowerAction::Reboot | PowerAction::Start, "running") if checks_ok => {
                     WatchStatus::Completed(format!("{label} is running, status checks 2/2 ok"))
                 }

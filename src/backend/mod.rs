@@ -540,14 +540,15 @@ pub trait CodeDeploy: Send + Sync {
     ) -> BackendResult<CdDeployment>;
 
     /// The deployment of `application`/`group` whose description is
-    /// `description`, among those of the past hour (ListDeployments,
+    /// `description`, among those created since `since` (ListDeployments,
     /// BatchGetDeployments): how a CreateDeployment whose answer was lost
-    /// is found again.
+    /// is found again, in this session or a later one.
     async fn find_deployment(
         &self,
         application: &str,
         group: &str,
         description: &str,
+        since: crate::domain::Timestamp,
     ) -> BackendResult<Option<CdDeployment>>;
 }
 

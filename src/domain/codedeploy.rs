@@ -161,6 +161,16 @@ impl CdDeployment {
         matches!(self.status.as_str(), "Failed" | "Stopped")
     }
 
+    /// Whether it is itself CodeDeploy's rollback of another deployment
+    /// (traffic returning to the original).
+    pub fn is_rollback(&self) -> bool {
+        self.creator.as_deref() == Some("codeDeployRollback")
+            || self
+                .rollback
+                .as_ref()
+                .is_some_and(|r| r.triggering_deployment_id.is_some())
+    }
+
     /// Whether it was rolled back (or a rollback of it was started).
     pub fn rolled_back(&self) -> bool {
         self.rollback

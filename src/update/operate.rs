@@ -421,6 +421,18 @@ fn blue_green_operation(
     let active = group.and_then(crate::domain::BlueGreen::active);
     match cmd {
         Command::Rollback => match active {
+            // Stopping CodeDeploy's own rollback would leave production
+            // traffic on the replacement it is taking it from.
+            Some(d) if d.is_rollback() => BlueGreenStep::Refuse(format!(
+                "{name}: deployment {} is CodeDeploy's rollback{} — it is returning the traffic \
+                 to the original task set; it is not stopped",
+                d.id,
+                d.rollback
+                    .as_ref()
+                    .and_then(|r| r.triggering_deployment_id.as_deref())
+                    .map(|t| format!(" of {t}"))
+                    .unwrap_or_default()
+            )),
             Some(d) => {
                 let target = d.target.as_ref();
                 let original = target

@@ -334,9 +334,16 @@ async fn a_new_revision_goes_through_create_deployment_and_reads_back() {
         .expect("read");
     assert_eq!(d.status, "Succeeded");
     assert_eq!(d.task_definition.as_deref(), Some(td.arn.as_str()));
-    // Found again by its description (how a lost answer is read back).
+    // Found again by its description (how a lost answer is read back),
+    // among the deployments since the change was sent (two hours back: an
+    // intent read back by a later session).
     let found = b
-        .find_deployment(APP, GROUP, &create.description)
+        .find_deployment(
+            APP,
+            GROUP,
+            &create.description,
+            chrono::Utc::now() - chrono::TimeDelta::hours(2),
+        )
         .await
         .expect("read back")
         .expect("found");
@@ -521,6 +528,17 @@ async fn unanswered_codedeploy_changes_are_read_back() {
     let found = read_back(&b, &stop, since, None).await.expect("read");
     assert_eq!(found.verdict, Verdict::Applied, "{found:?}");
     assert!(found.evidence.contains("Stopped"), "{}", found.evidence);
+    // A continue of a deployment that is now Stopped was not shown to
+    // have happened: unknown, never "applied".
+    let cont = Operation::CodeDeployContinue {
+        cluster: CLUSTER.into(),
+        service: SERVICE.into(),
+        deployment: first.clone(),
+        replacement: Some(format!("{SERVICE}:2")),
+        config: "CodeDeployDefault.ECSAllAtOnce".into(),
+    };
+    let found = read_back(&b, &cont, since, None).await.expect("read");
+    assert_eq!(found.verdict, Verdict::Unknown, "{found:?}");
 
     let td2 = format!(
         "arn:aws:ecs:ap-northeast-1:{}:task-definition/{SERVICE}:2",

@@ -69,8 +69,10 @@ impl CodeDeploy for AwsBackend {
         application: &str,
         group: &str,
         description: &str,
+        since: crate::domain::Timestamp,
     ) -> BackendResult<Option<CdDeployment>> {
-        let since = Utc::now() - TimeDelta::hours(1);
+        // A minute early: the intent's clock and AWS's may differ.
+        let since = since - TimeDelta::minutes(1);
         let ids = list_deployments(self, application, group, None, Some(since)).await?;
         let found = get_deployments(self, &ids).await?;
         Ok(found
@@ -166,7 +168,11 @@ async fn applications(b: &AwsBackend) -> BackendResult<Vec<String>> {
             )
             .await?;
         names.extend(page.applications().iter().cloned());
-        token = page.next_token().map(str::to_string);
+        // An empty token ends the listing too (moto answers one).
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
         if token.is_none() {
             break;
         }

@@ -10,7 +10,7 @@ use futures_util::future::try_join_all;
 
 use super::AwsBackend;
 use super::convert::{opt_string, opt_time, string};
-use crate::backend::{BackendError, BackendResult, Ec2, Ec2Changes};
+use crate::backend::{BackendResult, Ec2, Ec2Changes};
 use crate::domain::{CheckStatus, Instance, InstanceFilter, PowerAction};
 
 #[async_trait]
@@ -35,13 +35,22 @@ impl Ec2Changes for AwsBackend {
 
 /// RebootInstances, StopInstances or StartInstances of one instance, sent
 /// once (no SDK retry), then the instance read back with DescribeInstances
-/// and DescribeInstanceStatus. Once the call was accepted, a read-back
-/// that fails is not a refusal: it answers `Other`, so the runner reads
-/// the instance back again rather than say the change failed.
+/// and DescribeInstanceStatus. Once the call was accepted it is reported
+/// as accepted: a read-back that fails answers the instance as the change's
+/// own answer left it (`stopping`, `pending`; a reboot: `running`), its
+/// checks not known, and the watch reads the rest.
 pub async fn power(b: &AwsBackend, id: &str, action: PowerAction) -> BackendResult<Instance> {
     let ids = Some(vec![id.to_string()]);
     let ec2 = &b.clients.ec2;
-    match action {
+    let state_of = |changes: &[aws_sdk_ec2::types::InstanceStateChange]| {
+        changes
+            .iter()
+            .find(|c| c.instance_id() == Some(id))
+            .and_then(|c| c.current_state())
+            .and_then(|s| s.name())
+            .map(|n| n.as_str().to_string())
+    };
+    let answered = match action {
         PowerAction::Reboot => {
             b.call(
                 "ec2",
@@ -53,49 +62,64 @@ pub async fn power(b: &AwsBackend, id: &str, action: PowerAction) -> BackendResu
                     .send(),
             )
             .await?;
+            Some("running".to_string())
         }
         PowerAction::Stop => {
-            b.call(
-                "ec2",
-                "StopInstances",
-                ec2.stop_instances()
-                    .set_instance_ids(ids)
-                    .customize()
-                    .config_override(super::once!(aws_sdk_ec2))
-                    .send(),
-            )
-            .await?;
+            let out = b
+                .call(
+                    "ec2",
+                    "StopInstances",
+                    ec2.stop_instances()
+                        .set_instance_ids(ids)
+                        .customize()
+                        .config_override(super::once!(aws_sdk_ec2))
+                        .send(),
+                )
+                .await?;
+            state_of(out.stopping_instances())
         }
         PowerAction::Start => {
-            b.call(
-                "ec2",
-                "StartInstances",
-                ec2.start_instances()
-                    .set_instance_ids(ids)
-                    .customize()
-                    .config_override(super::once!(aws_sdk_ec2))
-                    .send(),
-            )
-            .await?;
+            let out = b
+                .call(
+                    "ec2",
+                    "StartInstances",
+                    ec2.start_instances()
+                        .set_instance_ids(ids)
+                        .customize()
+                        .config_override(super::once!(aws_sdk_ec2))
+                        .send(),
+                )
+                .await?;
+            state_of(out.starting_instances())
         }
-    }
+    };
     let filter = InstanceFilter {
         ids: vec![id.to_string()],
         tags: BTreeMap::new(),
     };
-    let accepted = |why: String| BackendError::Other {
-        message: format!(
-            "{} of {id} was accepted, but the instance could not be read back: {why}",
-            action.api()
-        ),
+    let why = match instances(b, &filter).await {
+        Ok(found) => match found.into_iter().find(|i| i.id == id) {
+            Some(i) => return Ok(i),
+            None => "DescribeInstances does not list it".to_string(),
+        },
+        Err(e) => e.to_string(),
     };
-    match instances(b, &filter).await {
-        Ok(found) => found
-            .into_iter()
-            .find(|i| i.id == id)
-            .ok_or_else(|| accepted("DescribeInstances does not list it".to_string())),
-        Err(e) => Err(accepted(e.to_string())),
-    }
+    tracing::warn!(
+        instance = id,
+        call = action.api(),
+        "accepted, but the instance could not be read back: {why}"
+    );
+    Ok(Instance {
+        id: id.to_string(),
+        name: None,
+        state: answered.unwrap_or_else(|| format!("{} accepted", action.api())),
+        instance_type: String::new(),
+        availability_zone: None,
+        private_ip: None,
+        launched_at: None,
+        system_status: CheckStatus::InsufficientData,
+        instance_status: CheckStatus::InsufficientData,
+    })
 }
 
 /// The largest page of DescribeInstances.

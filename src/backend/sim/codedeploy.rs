@@ -54,7 +54,9 @@ impl CodeDeployReads for SimBackend {
         application: &str,
         group: &str,
         description: &str,
+        _since: crate::domain::Timestamp,
     ) -> BackendResult<Option<CdDeployment>> {
+        // The simulated world keeps every deployment of the session.
         self.gate()?;
         self.with(|w| {
             let g = w.codedeploy.group(application, group)?;
@@ -1030,7 +1032,12 @@ mod world_tests {
         assert_eq!(d.status, "Ready", "{d:?}");
         assert_eq!(d.description.as_deref(), Some("honban test"));
         let found = b
-            .find_deployment(&g.application, &g.deployment_group, "honban test")
+            .find_deployment(
+                &g.application,
+                &g.deployment_group,
+                "honban test",
+                clock.now(),
+            )
             .await
             .expect("found");
         assert_eq!(found.map(|d| d.id), Some(new));

@@ -452,3 +452,62 @@ fn a_deploy_goes_through_create_deployment_never_update_service() {
         "{status:?}"
     );
 }
+
+/// CodeDeploy's own rollback under way is not stopped by `b`: that would
+/// leave production traffic on the replacement it is taking it from.
+#[test]
+fn b_refuses_to_stop_codedeploys_own_rollback() {
+    let mut rollback = deployment("d-RB0000001", "InProgress", 40.0);
+    rollback.creator = Some("codeDeployRollback".into());
+    rollback.rollback = Some(CdRollback {
+        deployment_id: None,
+        triggering_deployment_id: Some("d-FAILED001".into()),
+        message: None,
+    });
+    let mut s = on_backend("staging", Some(rollback));
+    let effects = press(&mut s, key('b'));
+    assert!(matches!(s.mode, Mode::Normal), "{:?}", s.mode);
+    assert!(operations(&effects).is_empty(), "{effects:?}");
+    let text = flash_text(&s);
+    assert!(
+        text.contains("d-RB0000001") && text.contains("rollback of d-FAILED001"),
+        "{text}"
+    );
+}
+
+/// The group is the one of the service's own cluster: a same-named
+/// service's group in another cluster (not listed here) is never acted on.
+#[test]
+fn the_deployment_group_is_the_one_of_the_services_cluster() {
+    let mut s = on_backend("staging", None);
+    let mut other = group(Some(deployment("d-OTHERCLU1", "Ready", 0.0)));
+    other.id = "dev/backend".into();
+    other.cluster = "dev".into();
+    other.application = "AppECS-dev-backend".into();
+    let mut ours = group(Some(deployment("d-OURCLUS1", "Ready", 0.0)));
+    let cluster = crate::domain::short_id(
+        &s.envs[0].services.data.as_ref().expect("services")[0].cluster_arn,
+    )
+    .to_string();
+    ours.id = format!("{cluster}/backend");
+    ours.cluster = cluster;
+    // The other cluster's group sorts first.
+    let generation = s.envs[0].blue_greens.generation;
+    s.envs[0].blue_greens.in_flight = true;
+    let at = s.now;
+    update(
+        &mut s,
+        Action::Loaded {
+            env: 0,
+            resource: Resource::BlueGreens,
+            generation,
+            at,
+            result: Ok(Data::BlueGreens(vec![other, ours])),
+        },
+    );
+    press(&mut s, key('C'));
+    match confirm_op(&s) {
+        Operation::CodeDeployContinue { deployment, .. } => assert_eq!(deployment, "d-OURCLUS1"),
+        op => panic!("expected a continue, got {op:?}"),
+    }
+}

@@ -400,6 +400,34 @@ fn a_reboot_whose_checks_fail_again_is_said_to_have_failed() {
     );
 }
 
+/// A reboot leaves the host running with its checks read ok until EC2
+/// runs them again: that old reading does not complete the watch; ok
+/// read REBOOT_SETTLE after the reboot does.
+#[test]
+fn a_reboot_is_not_complete_on_the_checks_of_before_it() {
+    let mut s = on_hosts("staging", "running");
+    press(&mut s, key('F'));
+    press(&mut s, key('y'));
+    done(
+        &mut s,
+        host(APP1, Some("app-prod-1"), "running", CheckStatus::Ok),
+    );
+    load_hosts(&mut s, two_hosts("running"), 20);
+    let w = s.activity[0].watch.as_ref().expect("followed");
+    assert!(
+        matches!(&w.status, WatchStatus::InProgress { text, .. } if text.contains("not yet run again")),
+        "{:?}",
+        w.status
+    );
+    load_hosts(&mut s, two_hosts("running"), 150);
+    let w = s.activity[0].watch.as_ref().expect("followed");
+    assert!(
+        matches!(&w.status, WatchStatus::Completed(t) if t.contains("2/2 ok")),
+        "{:?}",
+        w.status
+    );
+}
+
 #[test]
 fn a_lost_answer_read_back_as_applied_is_followed_like_an_answer() {
     let mut s = on_hosts("staging", "running");
